@@ -1,0 +1,97 @@
+# ecrmock: an in-process fake of Amazon ECR for C unit tests.
+#
+#   make demo      build and run the main example (installs missing -dev packages as root)
+#   make test      build and run every test
+#   make asan      the tests under AddressSanitizer + UBSan
+#   make valgrind  the tests under valgrind memcheck
+#   make install PREFIX=/usr/local
+#   make model     regenerate src/model_gen.c from ../shared/ecr-model/service-2.json
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+MODEL   ?= ../shared/ecr-model/service-2.json
+
+PKGS    := jansson libpcre2-8 libcrypto
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden -Iinclude -Isrc \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+SRC     := $(sort $(wildcard src/*.c))
+OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+TESTS   := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
+EXAMPLES := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
+
+.PHONY: all deps demo test asan valgrind check-exports install model clean
+.DELETE_ON_ERROR:
+
+all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c src/*.h include/ecrmock.h | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libecrmock.a: $(OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/libecrmock.so: $(OBJ)
+	$(CC) -shared -Wl,-soname,libecrmock.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/ecrmock.pc: ecrmock.pc.in | $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)|' $< > $@
+
+$(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LIBS) $(TEST_LIBS)
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
+
+$(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples:
+	mkdir -p $@
+
+demo: all $(BUILD)/examples/push_pull
+	./$(BUILD)/examples/push_pull
+
+# Every test binary runs; the target fails if any of them fails.  cmocka
+# prints its summary on stderr: the streams are merged.
+test: all $(TEST_BINS) $(EXAMPLE_BINS)
+	@fail=0; for t in $(TEST_BINS); do \
+	    $(RUNNER) ./$$t 2>&1 || fail=1; \
+	done; \
+	for e in $(EXAMPLE_BINS); do \
+	    $(RUNNER) ./$$e >/dev/null 2>&1 || { echo "example $$e failed"; fail=1; }; \
+	done; \
+	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
+	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
+	exit $$fail
+
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" test
+
+valgrind: all $(TEST_BINS)
+	$(MAKE) RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible" test
+
+check-exports: $(BUILD)/libecrmock.so
+	sh tests/check-exports.sh $<
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/ecrmock.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libecrmock.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libecrmock.so $(DESTDIR)$(PREFIX)/lib/libecrmock.so.0
+	ln -sf libecrmock.so.0 $(DESTDIR)$(PREFIX)/lib/libecrmock.so
+	install -m 644 $(BUILD)/ecrmock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+model:
+	python3 tools/gen_model.py $(MODEL) src/model_ids.h > src/model_gen.c
+
+clean:
+	rm -rf build

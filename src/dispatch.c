@@ -1,0 +1,127 @@
+/*
+ * The action table and the JSON level: find the action, validate the
+ * request against the model, run the handler with the instance locked, and
+ * turn its outcome into ECR's output or error document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actions.h"
+
+/* Sorted by name (tests/test_model.c checks it, and that each is in the model). */
+#define EM_ACTION_ROW(name) {#name, em_##name, EM_SHAPE_##name##Request},
+const em_action em_actions[] = {EM_ACTION_LIST(EM_ACTION_ROW)};
+#undef EM_ACTION_ROW
+const size_t em_action_count = sizeof em_actions / sizeof em_actions[0];
+
+static int action_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const em_action *)elem)->name);
+}
+
+const em_action *em_action_find(const char *name)
+{
+    return bsearch(name, em_actions, em_action_count, sizeof em_actions[0], action_cmp);
+}
+
+/* ---- errors ------------------------------------------------------------------- */
+
+static int fail_text(em_call *c, ecrmock_error code, const char *text)
+{
+    json_decref(c->errdoc);
+    c->err = code;
+    c->errdoc = json_pack("{s:s, s:s}", "__type", ecrmock_error_name(code), "message", text ? text : "");
+    if (code == ECRMOCK_ERR_SERIALIZATION && c->errdoc) {
+        /* Coral's framework errors spell it "Message". */
+        json_object_set(c->errdoc, "Message", json_object_get(c->errdoc, "message"));
+        json_object_del(c->errdoc, "message");
+    }
+    return -1;
+}
+
+int em_fail(em_call *c, ecrmock_error code, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n < sizeof small)
+        return fail_text(c, code, n < 0 ? "" : small);
+    char *big = em_malloc((size_t)n + 1);
+    if (!big)
+        return fail_text(c, code, small);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    fail_text(c, code, big);
+    em_free(big);
+    return -1;
+}
+
+int em_fail_nomem(em_call *c)
+{
+    return fail_text(c, ECRMOCK_ERR_SERVER, "ecrmock ran out of memory while handling the request");
+}
+
+int em_fail_param(em_call *c, const char *where, const char *fmt, ...)
+{
+    char rule[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rule, sizeof rule, fmt, ap);
+    va_end(ap);
+    return em_fail(c, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "Invalid parameter at '%s' failed to satisfy constraint: '%s'", where, rule);
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response)
+{
+    em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    const em_action *a = em_action_find(action);
+    if (!a) {
+        /* The framework's answer: a bare __type, no message. */
+        *response = json_pack("{s:s}", "__type", "UnknownOperationException");
+        return *response ? 400 : -1;
+    }
+    json_t *empty = NULL;
+    if (!req || json_is_null(req))
+        req = empty = json_object();
+    if (!req)
+        return (*response = NULL), -1;
+
+    pthread_mutex_lock(&m->lock);
+    c.req = req;
+    int rc = em_validate(&c, a->input_shape, req);
+    if (rc == 0) {
+        c.out = json_object();
+        rc = c.out ? a->handler(&c) : em_fail_nomem(&c);
+    }
+    pthread_mutex_unlock(&m->lock);
+    json_decref(empty);
+
+    if (rc == 0) {
+        *response = c.out;
+        return 200;
+    }
+    json_decref(c.out);
+    if (!c.errdoc) {
+        *response = NULL;
+        return -1;
+    }
+    *response = c.errdoc;
+    return ecrmock_error_status(c.err);
+}
+
+int ecrmock_call(ecrmock *m, const char *action, json_t *request, json_t **response)
+{
+    if (!response)
+        return -1;
+    *response = NULL;
+    if (!m || !action)
+        return -1;
+    return em_dispatch(m, action, request, response);
+}

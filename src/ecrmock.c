@@ -1,0 +1,205 @@
+/*
+ * The instance: options, life cycle, the virtual clock and the error list.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "internal.h"
+
+const char *ecrmock_version(void)
+{
+    return ECRMOCK_VERSION_STRING;
+}
+
+/* ---- errors ------------------------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    int status;
+} errors[] = {
+#define ECRMOCK__ERROR_ROW(e, name, status) {name, status},
+    ECRMOCK_ERROR_LIST(ECRMOCK__ERROR_ROW)
+#undef ECRMOCK__ERROR_ROW
+};
+
+const char *ecrmock_error_name(ecrmock_error code)
+{
+    return (unsigned)code < ECRMOCK_ERR__COUNT ? errors[code].name : NULL;
+}
+
+int ecrmock_error_status(ecrmock_error code)
+{
+    return (unsigned)code < ECRMOCK_ERR__COUNT ? errors[code].status : 0;
+}
+
+ecrmock_error ecrmock_error_from_name(const char *name)
+{
+    for (int i = 0; name && i < ECRMOCK_ERR__COUNT; i++)
+        if (strcmp(errors[i].name, name) == 0)
+            return (ecrmock_error)i;
+    return ECRMOCK_ERR__COUNT;
+}
+
+/* ---- options ------------------------------------------------------------------ */
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static bool region_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+const char *ecrmock_options_check(const ecrmock_options *o)
+{
+    if (!o)
+        return NULL;
+    if (o->version < 1 || o->version > ECRMOCK_OPTIONS_VERSION)
+        return "ecrmock_options.version is not one this library knows: initialise the options "
+               "with ECRMOCK_OPTIONS_INIT";
+    if (o->account_id && !all_digits(o->account_id, 12))
+        return "ecrmock_options.account_id must be 12 digits, like \"123456789012\"";
+    if (o->region && !region_ok(o->region))
+        return "ecrmock_options.region must be 1 to 63 characters of a-z, 0-9 and '-', like "
+               "\"us-east-1\"";
+    if (o->upload_lifetime_ms < 0)
+        return "ecrmock_options.upload_lifetime_ms must not be negative (0 means the default)";
+    if (o->clock_start_ms < 0)
+        return "ecrmock_options.clock_start_ms must not be negative (0 means the default)";
+    return NULL;
+}
+
+static void apply_defaults(ecrmock *m, const ecrmock_options *o)
+{
+    ecrmock_options d = ECRMOCK_OPTIONS_INIT;
+    if (o)
+        memcpy(&d, o, sizeof d); /* only version 1 exists so far */
+    snprintf(m->account, sizeof m->account, "%s", d.account_id ? d.account_id : ECRMOCK_DEFAULT_ACCOUNT);
+    snprintf(m->region, sizeof m->region, "%s", d.region ? d.region : ECRMOCK_DEFAULT_REGION);
+    d.version = ECRMOCK_OPTIONS_VERSION;
+    d.account_id = m->account;
+    d.region = m->region;
+    if (!d.clock_start_ms)
+        d.clock_start_ms = ECRMOCK_DEFAULT_CLOCK_MS;
+    if (!d.min_part_size)
+        d.min_part_size = ECRMOCK_DEFAULT_MIN_PART_SIZE;
+    if (!d.upload_lifetime_ms)
+        d.upload_lifetime_ms = ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS;
+    if (!d.max_repositories)
+        d.max_repositories = 10000;
+    if (!d.max_images)
+        d.max_images = 100000;
+    if (!d.max_layer_parts)
+        d.max_layer_parts = 4200;
+    m->opts = d;
+}
+
+/* The state ecrmock_new() starts from; ecrmock_reset() comes back to it. */
+static void start_state(ecrmock *m)
+{
+    m->clock_ms = m->opts.clock_start_ms;
+    m->seed = m->opts.seed;
+    m->draws = 0;
+    m->seq = 0;
+    unsigned char in[24] = "ecrmock key";
+    for (int i = 0; i < 8; i++)
+        in[16 + i] = (unsigned char)(m->seed >> (8 * i));
+    EVP_Digest(in, sizeof in, m->key, NULL, EVP_sha256(), NULL);
+}
+
+ecrmock *ecrmock_new(const ecrmock_options *opts)
+{
+    if (ecrmock_options_check(opts))
+        return NULL;
+    ecrmock *m = em_calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        em_free(m);
+        return NULL;
+    }
+    apply_defaults(m, opts);
+    start_state(m);
+    return m;
+}
+
+static void blobs_free(ecrmock *m)
+{
+    em_blob *b, *tmp;
+    HASH_ITER(hh, m->blobs, b, tmp) {
+        HASH_DEL(m->blobs, b);
+        em_free(b->data);
+        em_free(b);
+    }
+}
+
+void ecrmock_free(ecrmock *m)
+{
+    if (!m)
+        return;
+    em_registries_free(m);
+    blobs_free(m);
+    for (int i = 0; i < EM_PATTERN_COUNT; i++)
+        pcre2_code_free(m->patterns[i]);
+    pcre2_match_data_free(m->match_data);
+    pthread_mutex_destroy(&m->lock);
+    em_free(m);
+}
+
+void ecrmock_reset(ecrmock *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    em_registries_free(m);
+    blobs_free(m);
+    start_state(m);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- the virtual clock ------------------------------------------------------ */
+
+int64_t ecrmock_clock_now(ecrmock *m)
+{
+    if (!m)
+        return 0;
+    pthread_mutex_lock(&m->lock);
+    int64_t now = m->clock_ms;
+    pthread_mutex_unlock(&m->lock);
+    return now;
+}
+
+void ecrmock_clock_set(ecrmock *m, int64_t ms)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->clock_ms = ms;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void ecrmock_clock_advance(ecrmock *m, int64_t ms)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->clock_ms += ms;
+    pthread_mutex_unlock(&m->lock);
+}

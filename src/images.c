@@ -1,0 +1,662 @@
+/*
+ * Images: PutImage, BatchGetImage, BatchDeleteImage, ListImages and
+ * DescribeImages.
+ *
+ * An image is its manifest bytes; its digest is the SHA-256 of exactly those
+ * bytes, its size is computed from the layers it references, and tags are
+ * unique in a repository: in a MUTABLE one a tag put on another image moves
+ * there (the old image stays, untagged if it had no other tag), in an
+ * IMMUTABLE one it is refused.  Deleting an image's last tag deletes it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "actions.h"
+
+#define MAX_TAGS_PER_IMAGE 1000
+
+json_t *em_image_id_json(const char *digest, const char *tag)
+{
+    return json_pack("{s:s, s:s*}", "imageDigest", digest, "imageTag", tag);
+}
+
+static int image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag)
+{
+    return em_fail(c, ECRMOCK_ERR_IMAGE_NOT_FOUND,
+                   "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository "
+                   "with name '%s' in the registry with id '%s'",
+                   digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
+}
+
+/* ECR's wildcard filters: '*' matches any run of characters. */
+static bool wildcard_match(const char *pat, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*pat == '*') {
+            star = pat++;
+            resume = s;
+        } else if (*pat == *s) {
+            pat++;
+            s++;
+        } else if (star) {
+            pat = star + 1;
+            s = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}
+
+/* Whether tag `tag`, once set, may not move to another image. */
+static bool tag_immutable(em_repo *repo, const char *tag)
+{
+    const char *mut = repo->tag_mutability;
+    if (strcmp(mut, "MUTABLE") == 0)
+        return false;
+    if (strcmp(mut, "IMMUTABLE") == 0)
+        return true;
+    bool excluded = false;
+    size_t i;
+    json_t *f;
+    json_array_foreach(repo->mutability_filters, i, f) excluded = excluded || wildcard_match(em_str(f, "filter"), tag);
+    /* IMMUTABLE_WITH_EXCLUSION: the filters name mutable tags; MUTABLE_WITH_EXCLUSION: immutable ones. */
+    return strcmp(mut, "IMMUTABLE_WITH_EXCLUSION") == 0 ? !excluded : excluded;
+}
+
+/* ---- PutImage ----------------------------------------------------------------- */
+
+/* Appends "d1, d2" of the digests in `list` that are missing to `out`. */
+static void join_missing(json_t *missing, char *out, size_t cap)
+{
+    size_t used = 0;
+    size_t i;
+    json_t *d;
+    out[0] = '\0';
+    json_array_foreach(missing, i, d) {
+        if (used >= cap)
+            break;
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", json_string_value(d));
+    }
+}
+
+/* Builds the new image from a parsed manifest; NULL when out of memory. */
+static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const char *bytes, size_t len,
+                           em_manifest *mf)
+{
+    em_image *img = em_calloc(1, sizeof *img);
+    if (!img)
+        return NULL;
+    snprintf(img->digest, sizeof img->digest, "%s", digest);
+    img->manifest = em_strndup(bytes, len);
+    img->manifest_len = len;
+    img->media_type = em_strdup(mf->media_type);
+    img->artifact_media_type = mf->config_media_type ? em_strdup(mf->config_media_type) : NULL;
+    img->subject = mf->subject ? em_strdup(mf->subject) : NULL;
+    img->pushed_at_ms = c->m->clock_ms;
+    size_t nl = json_array_size(mf->layers), nc = json_array_size(mf->children);
+    img->layers = nl ? em_calloc(nl, sizeof *img->layers) : NULL;
+    img->children = nc ? em_calloc(nc, sizeof *img->children) : NULL;
+    if (!img->manifest || !img->media_type || (mf->config_media_type && !img->artifact_media_type) ||
+        (mf->subject && !img->subject) || (nl && !img->layers) || (nc && !img->children)) {
+        em_image_free(img);
+        return NULL;
+    }
+    /* Distinct layers; the size is the sum of the layers (not the config), as
+     * stored; a list's size is the largest of its manifests'. */
+    for (size_t i = 0; i < nl; i++) {
+        json_t *desc = json_array_get(mf->layers, i);
+        em_layer *l = em_layer_get(repo, em_str(desc, "digest"));
+        bool dup = false;
+        for (size_t j = 0; j < img->n_layers; j++)
+            dup = dup || img->layers[j] == l;
+        bool is_config = mf->config_digest && i == 0;
+        if (!is_config)
+            img->size += (int64_t)l->blob->len;
+        if (!dup)
+            img->layers[img->n_layers++] = l;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        const char *child = json_string_value(json_array_get(mf->children, i));
+        snprintf(img->children[i], ECRMOCK_DIGEST_SIZE, "%s", child);
+        img->n_children++;
+        em_image *ci = em_image_get(repo, child);
+        if (ci && ci->size > img->size)
+            img->size = ci->size;
+    }
+    return img;
+}
+
+static json_t *put_image_output(em_repo *repo, em_image *img, const char *tag)
+{
+    return json_pack("{s:{s:s, s:s, s:o, s:s, s:s}}", "image", "registryId", repo->registry->id, "repositoryName",
+                     repo->name, "imageId", em_image_id_json(img->digest, tag), "imageManifest", img->manifest,
+                     "imageManifestMediaType", img->media_type);
+}
+
+/* Remembers the media type of each layer the manifest lists (what
+ * BatchCheckLayerAvailability reports).  Best effort: a layer whose type
+ * cannot be stored for want of memory simply stays without one. */
+static void learn_layer_types(em_repo *repo, em_manifest *mf)
+{
+    size_t i;
+    json_t *desc;
+    json_array_foreach(mf->layers, i, desc) {
+        const char *mt = em_str(desc, "mediaType");
+        em_layer *l = em_layer_get(repo, em_str(desc, "digest"));
+        if (!mt || !l || (l->media_type && strcmp(l->media_type, mt) == 0))
+            continue;
+        char *copy = em_strdup(mt);
+        if (copy) {
+            em_free(l->media_type);
+            l->media_type = copy;
+        }
+    }
+}
+
+int em_PutImage(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *jm = json_object_get(c->req, "imageManifest");
+    const char *bytes = json_string_value(jm);
+    size_t len = json_string_length(jm);
+    const char *tag = em_str(c->req, "imageTag");
+    const char *given = em_str(c->req, "imageDigest");
+    const char *reg = repo->registry->id;
+
+    em_manifest mf;
+    if (em_manifest_parse(c, bytes, len, em_str(c->req, "imageManifestMediaType"), &mf) < 0) {
+        em_manifest_release(&mf);
+        return -1;
+    }
+    char digest[ECRMOCK_DIGEST_SIZE];
+    em_sha256_digest(bytes, len, digest);
+    int rc = -1;
+    json_t *missing = json_array();
+    if (!missing) {
+        rc = em_fail_nomem(c);
+        goto out;
+    }
+    if (given && strcmp(given, digest) != 0) {
+        em_fail(c, ECRMOCK_ERR_IMAGE_DIGEST_DOES_NOT_MATCH,
+                "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", given,
+                digest);
+        goto out;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(mf.layers, i, v) {
+        if (!em_layer_get(repo, em_str(v, "digest")) && json_array_append(missing, json_object_get(v, "digest")) < 0) {
+            rc = em_fail_nomem(c);
+            goto out;
+        }
+    }
+    char list[2048];
+    if (json_array_size(missing)) {
+        join_missing(missing, list, sizeof list);
+        em_fail(c, ECRMOCK_ERR_LAYERS_NOT_FOUND,
+                "Layers with digests '[%s]' required for pushing image into repository with name '%s' in the "
+                "registry with id '%s' do not exist",
+                list, repo->name, reg);
+        goto out;
+    }
+    json_array_foreach(mf.children, i, v) {
+        if (!em_image_get(repo, json_string_value(v)) && json_array_append(missing, v) < 0) {
+            rc = em_fail_nomem(c);
+            goto out;
+        }
+    }
+    if (json_array_size(missing)) {
+        join_missing(missing, list, sizeof list);
+        em_fail(c, ECRMOCK_ERR_REFERENCED_IMAGES_NOT_FOUND,
+                "The manifest list references images that do not exist in the repository with name '%s' in the "
+                "registry with id '%s': [%s]",
+                repo->name, reg, list);
+        goto out;
+    }
+
+    em_image *existing = em_image_get(repo, digest);
+    em_tag *held = tag ? em_tag_get(repo, tag) : NULL;
+    if (held && tag_immutable(repo, tag)) {
+        em_fail(c, ECRMOCK_ERR_IMAGE_TAG_ALREADY_EXISTS,
+                "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
+                "repository is immutable.",
+                tag, repo->name);
+        goto out;
+    }
+    if (existing && (!tag || (held && held->image == existing))) {
+        em_fail(c, ECRMOCK_ERR_IMAGE_ALREADY_EXISTS,
+                "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry "
+                "with id '%s'",
+                digest, tag ? tag : "null", repo->name, reg);
+        goto out;
+    }
+    if (!existing && em_repo_image_count(repo) >= c->m->opts.max_images) {
+        em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
+                "The repository with name '%s' in registry with id '%s' already has the maximum allowed number of "
+                "images which is '%llu'",
+                repo->name, reg, (unsigned long long)c->m->opts.max_images);
+        goto out;
+    }
+    if (existing && existing->n_tags >= MAX_TAGS_PER_IMAGE) {
+        em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
+                "Adding tag '%s' to an image in the repository with name '%s' in registry with id '%s' exceeds the "
+                "maximum allowed number of tags per image which is '%d'",
+                tag, repo->name, reg, MAX_TAGS_PER_IMAGE);
+        goto out;
+    }
+
+    /* Everything is checked: now change the state, all or nothing. */
+    em_image *img = existing;
+    if (!img) {
+        img = image_new(c, repo, digest, bytes, len, &mf);
+        if (!img || em_image_insert(c->m, repo, img) < 0) {
+            em_image_free(img);
+            rc = em_fail_nomem(c);
+            goto out;
+        }
+    }
+    json_t *out = put_image_output(repo, img, tag);
+    if (!out || (tag && em_tag_set(repo, img, tag) < 0)) {
+        json_decref(out);
+        if (!existing)
+            em_image_remove(c->m, repo, img);
+        rc = em_fail_nomem(c);
+        goto out;
+    }
+    if (!existing)
+        learn_layer_types(repo, &mf);
+    json_decref(c->out);
+    c->out = out;
+    rc = 0;
+out:
+    json_decref(missing);
+    em_manifest_release(&mf);
+    return rc;
+}
+
+/* ---- resolving image ids (BatchGetImage, BatchDeleteImage) ------------------------ */
+
+typedef enum {
+    ID_FOUND,
+    ID_MISSING_DIGEST_AND_TAG,
+    ID_INVALID_DIGEST,
+    ID_TAG_DOES_NOT_MATCH,
+    ID_NOT_FOUND
+} id_result;
+
+static const struct {
+    const char *code, *reason;
+} id_failures[] = {
+    [ID_MISSING_DIGEST_AND_TAG] = {"MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null"},
+    [ID_INVALID_DIGEST] = {"InvalidImageDigest",
+                           "Invalid request parameters: image digest should satisfy the regex "
+                           "'[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"},
+    [ID_TAG_DOES_NOT_MATCH] = {"ImageTagDoesNotMatchDigest",
+                               "Invalid request parameters: given tag does not map to the given digest"},
+    [ID_NOT_FOUND] = {"ImageNotFound", "Requested image not found"},
+};
+
+static bool image_digest_ok(const char *d)
+{
+    const char *colon = strchr(d, ':');
+    if (!colon || colon == d || !colon[1])
+        return false;
+    for (const char *p = d; p < colon; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_+.", *p)))
+            return false;
+    for (const char *p = colon + 1; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
+            return false;
+    return true;
+}
+
+static id_result resolve_id(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)
+{
+    const char *digest = em_str(id, "imageDigest"), *tag = em_str(id, "imageTag");
+    *img_out = NULL;
+    *tag_out = NULL;
+    if (!digest && !tag)
+        return ID_MISSING_DIGEST_AND_TAG;
+    if (digest && !image_digest_ok(digest))
+        return ID_INVALID_DIGEST;
+    em_tag *t = tag ? em_tag_get(repo, tag) : NULL;
+    if (tag && !t)
+        return ID_NOT_FOUND;
+    em_image *img = digest ? em_image_get(repo, digest) : t->image;
+    if (t && digest && t->image != img)
+        return img ? ID_TAG_DOES_NOT_MATCH : ID_NOT_FOUND;
+    if (!img)
+        return ID_NOT_FOUND;
+    *img_out = img;
+    *tag_out = t;
+    return ID_FOUND;
+}
+
+static json_t *failure_json(json_t *id, id_result r)
+{
+    json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_str(id, "imageDigest"), "imageTag", em_str(id, "imageTag"));
+    return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", id_failures[r].code, "failureReason",
+                     id_failures[r].reason);
+}
+
+/* ---- BatchGetImage ---------------------------------------------------------------- */
+
+static bool accepted(json_t *types, const char *mt)
+{
+    if (!types)
+        return true;
+    size_t i;
+    json_t *t;
+    json_array_foreach(types, i, t) if (strcmp(json_string_value(t), mt) == 0) return true;
+    return false;
+}
+
+static json_t *image_json(em_repo *repo, em_image *img, const char *tag)
+{
+    return json_pack("{s:s, s:s, s:o, s:s, s:s}", "registryId", repo->registry->id, "repositoryName", repo->name,
+                     "imageId", em_image_id_json(img->digest, tag), "imageManifest", img->manifest,
+                     "imageManifestMediaType", img->media_type);
+}
+
+int em_BatchGetImage(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *types = json_object_get(c->req, "acceptedMediaTypes");
+    json_t *images = json_array(), *failures = json_array();
+    if (em_set(c->out, "images", images) < 0 || em_set(c->out, "failures", failures) < 0)
+        return em_fail_nomem(c);
+    json_t *ids = json_object_get(c->req, "imageIds");
+    /* First the answer, then the pull times: a call that runs out of memory
+     * records no pull. */
+    em_image **pulled = em_calloc(json_array_size(ids), sizeof *pulled);
+    if (!pulled)
+        return em_fail_nomem(c);
+    size_t n_pulled = 0, i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        em_image *img;
+        em_tag *t;
+        id_result r = resolve_id(repo, id, &img, &t);
+        if (r == ID_FOUND && !accepted(types, img->media_type))
+            r = ID_NOT_FOUND; /* ecrmock converts no manifest from one format to another */
+        int err = 0;
+        if (r != ID_FOUND) {
+            err = json_array_append_new(failures, failure_json(id, r));
+        } else if (t || img->n_tags == 0) {
+            err = json_array_append_new(images, image_json(repo, img, t ? t->name : NULL));
+        } else {
+            /* By digest alone: one entry per tag the image has. */
+            for (size_t k = 0; k < img->n_tags && !err; k++)
+                err = json_array_append_new(images, image_json(repo, img, img->tags[k]->name));
+        }
+        if (err) {
+            em_free(pulled);
+            return em_fail_nomem(c);
+        }
+        if (r == ID_FOUND)
+            pulled[n_pulled++] = img;
+    }
+    for (size_t k = 0; k < n_pulled; k++)
+        pulled[k]->pulled_at_ms = c->m->clock_ms;
+    em_free(pulled);
+    return 0;
+}
+
+/* ---- BatchDeleteImage -------------------------------------------------------------- */
+
+/* The lists/indexes of the repository that reference `img`, "d1, d2". */
+static void referencing_lists(em_repo *repo, em_image *img, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < repo->order.n && used < cap; i++) {
+        em_image *p = repo->order.v[i].item;
+        for (size_t k = 0; p && k < p->n_children; k++) {
+            if (strcmp(p->children[k], img->digest) == 0) {
+                used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", p->digest);
+                break;
+            }
+        }
+    }
+}
+
+typedef struct planned {
+    em_image *img;
+    em_tag *tag; /* NULL: the whole image */
+} planned;
+
+int em_BatchDeleteImage(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *deleted = json_array(), *failures = json_array();
+    if (em_set(c->out, "imageIds", deleted) < 0 || em_set(c->out, "failures", failures) < 0)
+        return em_fail_nomem(c);
+    json_t *ids = json_object_get(c->req, "imageIds");
+    planned *plan = em_calloc(json_array_size(ids), sizeof *plan);
+    if (!plan)
+        return em_fail_nomem(c);
+    size_t n_plan = 0, i;
+    json_t *id;
+    /* Plan against the state before the call, and write the answer; only then
+     * delete, which cannot fail. */
+    json_array_foreach(ids, i, id) {
+        em_image *img;
+        em_tag *t;
+        id_result r = resolve_id(repo, id, &img, &t);
+        int err = 0;
+        bool whole = r == ID_FOUND && (!t || img->n_tags == 1);
+        bool dup = false;
+        for (size_t k = 0; r == ID_FOUND && k < n_plan; k++)
+            dup = dup || (plan[k].img == img && (!plan[k].tag || plan[k].tag == t || (whole && !t)));
+        if (dup)
+            continue;
+        if (r == ID_FOUND && whole && img->parents) {
+            char lists[1024];
+            referencing_lists(repo, img, lists, sizeof lists);
+            char reason[1200];
+            snprintf(reason, sizeof reason, "Requested image referenced by manifest list: [%s]", lists);
+            json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_str(id, "imageDigest"), "imageTag",
+                                     em_str(id, "imageTag"));
+            err = json_array_append_new(failures, json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode",
+                                                            "ImageReferencedByManifestList", "failureReason", reason));
+        } else if (r != ID_FOUND) {
+            err = json_array_append_new(failures, failure_json(id, r));
+        } else if (t) {
+            err = json_array_append_new(deleted, em_image_id_json(img->digest, t->name));
+            plan[n_plan++] = (planned){img, whole ? NULL : t};
+        } else {
+            for (size_t k = 0; k < img->n_tags && !err; k++)
+                err = json_array_append_new(deleted, em_image_id_json(img->digest, img->tags[k]->name));
+            if (!err && img->n_tags == 0)
+                err = json_array_append_new(deleted, em_image_id_json(img->digest, NULL));
+            plan[n_plan++] = (planned){img, NULL};
+        }
+        if (err) {
+            em_free(plan);
+            return em_fail_nomem(c);
+        }
+    }
+    /* Tag removals first (their images stay), then whole images. */
+    for (size_t k = 0; k < n_plan; k++)
+        if (plan[k].tag)
+            em_tag_remove(repo, plan[k].tag);
+    for (size_t k = 0; k < n_plan; k++) {
+        if (plan[k].tag)
+            continue;
+        bool again = false;
+        for (size_t j = 0; j < k; j++)
+            again = again || (!plan[j].tag && plan[j].img == plan[k].img);
+        if (!again)
+            em_image_remove(c->m, repo, plan[k].img);
+    }
+    em_free(plan);
+    return 0;
+}
+
+/* ---- ListImages and DescribeImages ----------------------------------------------------- */
+
+static bool status_wanted(json_t *filter, em_image *img)
+{
+    const char *ts = em_str(filter, "tagStatus");
+    const char *is = em_str(filter, "imageStatus");
+    if (is && strcmp(is, "ACTIVE") != 0 && strcmp(is, "ANY") != 0)
+        return false; /* every image ecrmock holds is ACTIVE */
+    if (!ts || strcmp(ts, "ANY") == 0)
+        return true;
+    return strcmp(ts, "TAGGED") == 0 ? img->n_tags > 0 : img->n_tags == 0;
+}
+
+static void list_scope(em_call *c, em_repo *repo, const char *action, char *out, size_t cap)
+{
+    json_t *filter = json_object_get(c->req, "filter");
+    const char *ts = em_str(filter, "tagStatus"), *is = em_str(filter, "imageStatus");
+    snprintf(out, cap, "%s|%s|%s|%s|%s", action, repo->registry->id, repo->name, ts ? ts : "ANY", is ? is : "ANY");
+}
+
+int em_ListImages(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *filter = json_object_get(c->req, "filter");
+    const char *token = em_str(c->req, "nextToken");
+    size_t max = (size_t)em_int(c->req, "maxResults", 100);
+    char scope[600];
+    list_scope(c, repo, "ListImages", scope, sizeof scope);
+    em_page_pos pos = {0};
+    if (token && em_page_parse(c, scope, token, &pos) < 0)
+        return -1;
+    json_t *ids = json_array();
+    if (em_set(c->out, "imageIds", ids) < 0)
+        return em_fail_nomem(c);
+    size_t i = token ? em_seqvec_lower_bound(&repo->order, pos.seq) : 0;
+    for (; i < repo->order.n; i++) {
+        em_image *img = repo->order.v[i].item;
+        if (!img || !status_wanted(filter, img))
+            continue;
+        /* Resuming inside this image: skip the tags listed already. */
+        size_t k = 0;
+        if (token && img->seq == pos.seq && pos.tag[0])
+            while (k < img->n_tags && strcmp(img->tags[k]->name, pos.tag) < 0)
+                k++;
+        if (img->n_tags == 0 || k < img->n_tags) {
+            do {
+                const char *tag = img->n_tags ? img->tags[k]->name : NULL;
+                if (json_array_size(ids) == max) {
+                    em_page_pos next = {.seq = img->seq};
+                    if (tag)
+                        snprintf(next.tag, sizeof next.tag, "%s", tag);
+                    return em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0 ? em_fail_nomem(c) : 0;
+                }
+                if (json_array_append_new(ids, em_image_id_json(img->digest, tag)) < 0)
+                    return em_fail_nomem(c);
+            } while (++k < img->n_tags);
+        }
+    }
+    return 0;
+}
+
+static json_t *detail_json(em_repo *repo, em_image *img)
+{
+    json_t *d = json_pack("{s:s, s:s, s:s}", "registryId", repo->registry->id, "repositoryName", repo->name,
+                          "imageDigest", img->digest);
+    if (!d)
+        return NULL;
+    if (img->n_tags) {
+        json_t *tags = json_array();
+        for (size_t k = 0; tags && k < img->n_tags; k++)
+            if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
+                json_decref(tags);
+                tags = NULL;
+            }
+        if (em_set(d, "imageTags", tags) < 0)
+            goto fail;
+    }
+    if (em_set(d, "imageSizeInBytes", json_integer(img->size)) < 0 ||
+        em_set(d, "imagePushedAt", em_time(img->pushed_at_ms)) < 0 ||
+        em_set(d, "imageManifestMediaType", json_string(img->media_type)) < 0 ||
+        (img->artifact_media_type && em_set(d, "artifactMediaType", json_string(img->artifact_media_type)) < 0) ||
+        (img->pulled_at_ms && em_set(d, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
+        (img->subject && em_set(d, "subjectManifestDigest", json_string(img->subject)) < 0) ||
+        em_set(d, "imageStatus", json_string("ACTIVE")) < 0)
+        goto fail;
+    return d;
+fail:
+    json_decref(d);
+    return NULL;
+}
+
+static int describe_ids(em_call *c, em_repo *repo, json_t *ids, json_t *details)
+{
+    size_t n = json_array_size(ids), i;
+    em_image **found = em_calloc(n, sizeof *found);
+    if (!found)
+        return em_fail_nomem(c);
+    json_t *id;
+    int rc = 0;
+    json_array_foreach(ids, i, id) {
+        em_image *img;
+        em_tag *t;
+        if (resolve_id(repo, id, &img, &t) != ID_FOUND) {
+            rc = image_not_found(c, repo, em_str(id, "imageDigest"), em_str(id, "imageTag"));
+            break;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < i; k++)
+            dup = dup || found[k] == img;
+        found[i] = dup ? NULL : img;
+    }
+    for (i = 0; rc == 0 && i < n; i++)
+        if (found[i] && json_array_append_new(details, detail_json(repo, found[i])) < 0)
+            rc = em_fail_nomem(c);
+    em_free(found);
+    return rc;
+}
+
+int em_DescribeImages(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *ids = json_object_get(c->req, "imageIds");
+    json_t *filter = json_object_get(c->req, "filter");
+    const char *token = em_str(c->req, "nextToken");
+    json_t *details = json_array();
+    if (em_set(c->out, "imageDetails", details) < 0)
+        return em_fail_nomem(c);
+    if (ids) {
+        if (token || json_object_get(c->req, "maxResults"))
+            return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with imageIds",
+                                 token ? "nextToken" : "maxResults");
+        return describe_ids(c, repo, ids, details);
+    }
+    size_t max = (size_t)em_int(c->req, "maxResults", 100);
+    char scope[600];
+    list_scope(c, repo, "DescribeImages", scope, sizeof scope);
+    em_page_pos pos = {0};
+    if (token && em_page_parse(c, scope, token, &pos) < 0)
+        return -1;
+    size_t i = token ? em_seqvec_lower_bound(&repo->order, pos.seq) : 0;
+    for (; i < repo->order.n; i++) {
+        em_image *img = repo->order.v[i].item;
+        if (!img || !status_wanted(filter, img))
+            continue;
+        if (json_array_size(details) == max) {
+            em_page_pos next = {.seq = img->seq};
+            return em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0 ? em_fail_nomem(c) : 0;
+        }
+        if (json_array_append_new(details, detail_json(repo, img)) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}

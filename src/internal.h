@@ -1,0 +1,331 @@
+/*
+ * ecrmock's private header: what one source file offers another.  Names
+ * here carry the em_ prefix and are hidden from the shared library (see the
+ * visibility pragma below and tests/check-exports.sh); everything else in a
+ * .c file is static.
+ */
+#ifndef ECRMOCK_INTERNAL_H
+#define ECRMOCK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ecrmock.h"
+#include "model.h"
+
+/* uthash, with ecrmock's allocator and without its exit() on no memory: an
+ * add that cannot allocate sets `oom` (a local of the caller) instead. */
+#define uthash_malloc(sz) em_malloc(sz)
+#define uthash_free(ptr, sz) em_free(ptr)
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(elt) (oom = 1)
+#include <uthash.h>
+
+#pragma GCC visibility push(hidden)
+
+/* ---- allocation: one indirection, so a test can fail the Nth allocation -- */
+void *em_malloc(size_t n);
+void *em_calloc(size_t count, size_t n);
+void *em_realloc(void *p, size_t n);
+void em_free(void *p);
+char *em_strdup(const char *s);
+char *em_strndup(const char *s, size_t n);
+char *em_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- growable byte buffer ----------------------------------------------- */
+typedef struct em_buf {
+    unsigned char *data;
+    size_t len, cap;
+} em_buf;
+int em_buf_reserve(em_buf *b, size_t extra);             /* 0, or -1: no memory */
+int em_buf_append(em_buf *b, const void *p, size_t n);   /* 0, or -1: no memory, b unchanged */
+void em_buf_release(em_buf *b);
+
+/* ---- crypto and encodings (libcrypto) ------------------------------------ */
+#define EM_SHA256_HEX 64
+/* Writes "sha256:<64 hex>" and a NUL into out[ECRMOCK_DIGEST_SIZE]. */
+void em_sha256_digest(const void *p, size_t n, char *out);
+void em_hex(const unsigned char *p, size_t n, char *out); /* 2n chars and a NUL */
+/* Standard padded base64.  Returns a new em_malloc'd NUL-terminated string,
+ * or NULL (no memory). */
+char *em_base64(const void *p, size_t n, size_t *out_len);
+/* Decodes standard padded base64; returns 0 and a new em_malloc'd buffer
+ * (NULL for empty), -1 for text that is not base64, -2 for no memory. */
+int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len);
+void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
+                    unsigned char out[32]);
+
+/* ---- the registry's data ---------------------------------------------------
+ * A registry (an account) holds repositories; a repository holds its layer
+ * set, its images and tags, its uploads and its policy.  Layer bytes live
+ * once per instance in a content-addressed blob store (em_blob), shared by
+ * every repository that has the layer.  Lookups by name, digest, tag and
+ * upload id are hash lookups; listings walk an em_seqvec, which keeps items
+ * in creation order so that a page token can resume in O(log n).
+ */
+typedef struct em_seqslot {
+    uint64_t seq;
+    void *item; /* NULL once removed */
+} em_seqslot;
+
+typedef struct em_seqvec {
+    em_seqslot *v;
+    size_t n, cap, live;
+} em_seqvec;
+
+typedef struct em_blob em_blob;
+typedef struct em_layer em_layer;
+typedef struct em_image em_image;
+typedef struct em_tag em_tag;
+typedef struct em_upload em_upload;
+typedef struct em_repo em_repo;
+typedef struct em_registry em_registry;
+
+struct em_blob {
+    char digest[ECRMOCK_DIGEST_SIZE];
+    unsigned char *data;
+    size_t len;
+    size_t refs; /* repositories holding it */
+    UT_hash_handle hh;
+};
+
+struct em_layer {
+    em_blob *blob;
+    char *media_type;    /* learnt from a manifest that lists it; may be NULL */
+    size_t image_refs;   /* images of the repository that reference it */
+    UT_hash_handle hh;
+};
+
+struct em_tag {
+    char *name;
+    em_image *image;
+    UT_hash_handle hh;
+};
+
+struct em_image {
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *manifest;
+    size_t manifest_len;
+    char *media_type;          /* imageManifestMediaType */
+    char *artifact_media_type; /* the config's mediaType, when there is one */
+    char *subject;             /* subject digest, when there is one */
+    int64_t pushed_at_ms;
+    int64_t pulled_at_ms;      /* 0: never pulled */
+    int64_t size;
+    uint64_t seq;
+    size_t slot;
+    em_tag **tags;             /* sorted by name */
+    size_t n_tags;
+    em_layer **layers;         /* distinct layers referenced (config included) */
+    size_t n_layers;
+    char (*children)[ECRMOCK_DIGEST_SIZE]; /* a list's/index's manifests */
+    size_t n_children;
+    size_t parents;            /* lists/indexes in the repository that reference it */
+    UT_hash_handle hh;
+};
+
+struct em_upload {
+    char id[37];
+    em_buf bytes;
+    void *sha; /* EVP_MD_CTX *, updated part by part */
+    uint64_t parts;
+    uint64_t last_part_len;
+    bool small_part; /* a part other than the latest was under the minimum */
+    int64_t touched_ms;
+    UT_hash_handle hh;
+};
+
+typedef struct em_policy {
+    char *text;
+} em_policy;
+
+struct em_repo {
+    char *name;
+    em_registry *registry;
+    char *arn, *uri;
+    int64_t created_ms;
+    char *tag_mutability;          /* "MUTABLE" / "IMMUTABLE" / ... */
+    json_t *mutability_filters;    /* array, or NULL */
+    bool scan_on_push;
+    char *encryption_type;         /* "AES256" / "KMS" / "KMS_DSSE" */
+    char *kms_key;                 /* may be NULL */
+    json_t *tags;                  /* resource tags: array of {Key, Value} */
+    char *policy;                  /* repository policy text, or NULL */
+    uint64_t seq;
+    size_t slot;
+    em_layer *layers;   /* hash by digest */
+    em_image *images;   /* hash by digest */
+    em_tag *tag_index;  /* hash by name */
+    em_upload *uploads; /* hash by id */
+    em_seqvec order;    /* images in push order */
+    UT_hash_handle hh;
+};
+
+struct em_registry {
+    char id[13];
+    em_repo *repos;     /* hash by name */
+    em_seqvec order;    /* repositories in creation order */
+    UT_hash_handle hh;
+};
+
+/* ---- the instance ------------------------------------------------------- */
+struct ecrmock {
+    pthread_mutex_t lock;
+    ecrmock_options opts;      /* strings point into the copies below */
+    char account[13];
+    char region[64];
+    int64_t clock_ms;
+    uint64_t seed;
+    uint64_t draws;            /* ids generated so far */
+    uint64_t seq;              /* creation order of repositories and images */
+    em_registry *registries;   /* hash by id */
+    em_blob *blobs;            /* hash by digest */
+    void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
+    void *match_data;
+    unsigned char key[32];     /* signs page tokens and download URLs */
+};
+
+/* ---- deterministic ids (seeded) ------------------------------------------ */
+/* 32 fresh bytes: SHA-256 of the seed and a counter. */
+void em_random(ecrmock *m, unsigned char out[32]);
+/* A lower-case UUID (version 4 layout) and a NUL in out[37]. */
+void em_uuid(ecrmock *m, char *out);
+
+/* ---- one call ------------------------------------------------------------ */
+typedef struct em_call {
+    ecrmock *m;
+    json_t *req;          /* the validated request (borrowed) */
+    json_t *out;          /* the output object being built */
+    ecrmock_error err;
+    json_t *errdoc;       /* set by em_fail() */
+} em_call;
+
+/* Sets the call's error to `code` with a printf-style message; returns -1
+ * so that a handler can `return em_fail(...)`.  Extra members go on
+ * c->errdoc afterwards. */
+int em_fail(em_call *c, ecrmock_error code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int em_fail_nomem(em_call *c);
+/* "Invalid parameter at '<where>' failed to satisfy constraint: '<rule>'" */
+int em_fail_param(em_call *c, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+typedef int (*em_handler)(em_call *c);
+
+typedef struct em_action {
+    const char *name;
+    em_handler handler;
+    int input_shape;
+} em_action;
+
+extern const em_action em_actions[];
+extern const size_t em_action_count;
+const em_action *em_action_find(const char *name);
+
+/* Validates `req` against the model's shape; 0 or -1 with c's error set. */
+int em_validate(em_call *c, int shape, json_t *req);
+
+/* Runs one action on a JSON request with the instance locked; returns the
+ * HTTP status and a new reference in *response (never NULL unless out of
+ * memory, then -1). */
+int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response);
+
+/* ---- request accessors (after validation, types are right) --------------- */
+const char *em_str(json_t *o, const char *key);            /* NULL when absent */
+bool em_bool(json_t *o, const char *key, bool dflt);
+int64_t em_int(json_t *o, const char *key, int64_t dflt);
+
+/* ---- output helpers --------------------------------------------------------- */
+json_t *em_time(int64_t ms);   /* epoch seconds as a JSON number (new reference) */
+/* json_object_set_new that reports failure: 0, or -1 (value released). */
+int em_set(json_t *o, const char *key, json_t *v);
+
+/* ---- store (store.c) ----------------------------------------------------- */
+em_registry *em_registry_get(ecrmock *m, const char *id);
+em_registry *em_registry_ensure(ecrmock *m, const char *id); /* NULL: no memory */
+/* The registry id a request names, or the caller's account. */
+const char *em_registry_id(em_call *c);
+em_repo *em_repo_get(em_registry *r, const char *name);
+/* Looks up the request's repositoryName in its registry; on a miss sets
+ * RepositoryNotFoundException and returns NULL. */
+em_repo *em_repo_lookup(em_call *c);
+int em_repo_insert(em_registry *r, em_repo *repo);
+void em_repo_remove(ecrmock *m, em_repo *repo); /* unlinks and frees */
+void em_repo_free(ecrmock *m, em_repo *repo);
+void em_registries_free(ecrmock *m);
+
+em_blob *em_blob_get(ecrmock *m, const char *digest);
+void em_blob_unref(ecrmock *m, em_blob *b);
+
+em_layer *em_layer_get(em_repo *repo, const char *digest);
+/* Adds the layer `digest` to the repository, its bytes `*data` (em_malloc'd,
+ * `len` long) going to the blob store when the store does not have them yet:
+ * then *data is taken and set to NULL; otherwise it is left to the caller.
+ * Returns the layer (an existing one unchanged), or NULL when out of memory,
+ * with nothing changed. */
+em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned char **data, size_t len);
+
+em_image *em_image_get(em_repo *repo, const char *digest);
+em_tag *em_tag_get(em_repo *repo, const char *name);
+int em_image_insert(ecrmock *m, em_repo *repo, em_image *img);
+/* Removes an image, its tags and its layer references; frees it. */
+void em_image_remove(ecrmock *m, em_repo *repo, em_image *img);
+void em_image_free(em_image *img);
+/* Puts tag `name` on img (moving it from another image if need be: an image
+ * left with no tag stays, untagged).  -1: no memory, nothing changed. */
+int em_tag_set(em_repo *repo, em_image *img, const char *name);
+/* Removes one tag from its image; the image stays. */
+void em_tag_remove(em_repo *repo, em_tag *t);
+size_t em_repo_image_count(em_repo *repo);
+
+em_upload *em_upload_get(ecrmock *m, em_repo *repo, const char *id); /* drops expired ones */
+int em_upload_insert(em_repo *repo, em_upload *u);
+void em_upload_remove(em_repo *repo, em_upload *u);
+
+/* seq vectors */
+int em_seqvec_push(em_seqvec *v, uint64_t seq, void *item, size_t *slot);
+void em_seqvec_drop(em_seqvec *v, size_t slot);
+size_t em_seqvec_lower_bound(const em_seqvec *v, uint64_t seq); /* first slot with seq >= */
+void em_seqvec_release(em_seqvec *v);
+
+/* ---- page tokens (paging.c) ---------------------------------------------- */
+#define EM_TAG_BYTES 1201 /* 300 characters of up to 4 UTF-8 bytes, and a NUL */
+typedef struct em_page_pos {
+    uint64_t seq;               /* the first item of the next page */
+    char tag[EM_TAG_BYTES];     /* ListImages: the first tag of that image to list */
+} em_page_pos;
+/* A new token (json string) for a page that resumes at `pos` in the listing
+ * `scope` (e.g. action + repository + filter). */
+json_t *em_page_token(ecrmock *m, const char *scope, const em_page_pos *pos);
+/* 0 and pos filled; -1 with InvalidParameterException set. */
+int em_page_parse(em_call *c, const char *scope, const char *token, em_page_pos *pos);
+
+/* ---- manifests (manifest.c) ------------------------------------------------ */
+typedef struct em_manifest {
+    json_t *doc;
+    const char *media_type;          /* borrowed from doc or the request */
+    const char *config_digest;       /* may be NULL */
+    const char *config_media_type;   /* may be NULL */
+    const char *subject;             /* may be NULL */
+    json_t *layers;                  /* array of {digest, mediaType, size} (new reference) */
+    json_t *children;                /* array of digests for lists/indexes (new reference) */
+    bool is_list;
+} em_manifest;
+/* Parses manifest bytes; on a problem sets InvalidParameterException
+ * (ECR's texts) and returns -1. */
+int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req_media_type,
+                      em_manifest *out);
+void em_manifest_release(em_manifest *mf);
+bool em_media_type_is_list(const char *mt);
+
+/* ---- shared action helpers ------------------------------------------------- */
+/* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
+json_t *em_repo_json(ecrmock *m, em_repo *repo);
+json_t *em_image_id_json(const char *digest, const char *tag);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * Layer uploads as ECR runs them: InitiateLayerUpload opens an upload,
+ * UploadLayerPart appends contiguous inclusive byte ranges from 0,
+ * CompleteLayerUpload checks the bytes against the digest and adds the layer
+ * to the repository.  BatchCheckLayerAvailability says which layers a
+ * repository has.
+ *
+ * The SHA-256 of an upload is computed part by part as the bytes arrive, so
+ * completing even a large layer costs no second pass over it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "actions.h"
+
+/* The partSize ECR answers InitiateLayerUpload with (the CLI's example). */
+#define ECR_PART_SIZE 10485760
+/* ECR's largest layer: 52,000 MiB. */
+#define ECR_MAX_LAYER_BYTES ((uint64_t)52000 * 1024 * 1024)
+
+static int upload_not_found(em_call *c, em_repo *repo, const char *id)
+{
+    return em_fail(c, ECRMOCK_ERR_UPLOAD_NOT_FOUND,
+                   "The upload with id '%s' does not exist in the repository with name '%s' in registry with id "
+                   "'%s'",
+                   id, repo->name, repo->registry->id);
+}
+
+int em_InitiateLayerUpload(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    em_upload *u = em_calloc(1, sizeof *u);
+    if (!u)
+        return em_fail_nomem(c);
+    u->sha = EVP_MD_CTX_new();
+    if (!u->sha || !EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(u->sha);
+        em_free(u);
+        return em_fail_nomem(c);
+    }
+    em_uuid(c->m, u->id);
+    u->touched_ms = c->m->clock_ms;
+    uint64_t part = c->m->opts.min_part_size > ECR_PART_SIZE ? c->m->opts.min_part_size : ECR_PART_SIZE;
+    if (em_set(c->out, "uploadId", json_string(u->id)) < 0 || em_set(c->out, "partSize", json_integer((json_int_t)part)) < 0 ||
+        em_upload_insert(repo, u) < 0) {
+        EVP_MD_CTX_free(u->sha);
+        em_free(u);
+        return em_fail_nomem(c);
+    }
+    return 0;
+}
+
+static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt, long long a, long long b)
+{
+    em_fail(c, ECRMOCK_ERR_INVALID_LAYER_PART, fmt, a, b);
+    json_t *doc = c->errdoc;
+    if (doc) {
+        json_object_set_new(doc, "registryId", json_string(repo->registry->id));
+        json_object_set_new(doc, "repositoryName", json_string(repo->name));
+        json_object_set_new(doc, "uploadId", json_string(u->id));
+        json_object_set_new(doc, "lastValidByteReceived", json_integer((json_int_t)u->bytes.len - 1));
+    }
+    return -1;
+}
+
+int em_UploadLayerPart(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    const char *id = em_str(c->req, "uploadId");
+    em_upload *u = em_upload_get(c->m, repo, id);
+    if (!u)
+        return upload_not_found(c, repo, id);
+
+    int64_t first = em_int(c->req, "partFirstByte", 0);
+    int64_t last = em_int(c->req, "partLastByte", 0);
+    json_t *blob = json_object_get(c->req, "layerPartBlob");
+    if (first != (int64_t)u->bytes.len)
+        return invalid_part(c, repo, u, "First byte of the layer part is %lld instead of %lld", (long long)first,
+                            (long long)u->bytes.len);
+    if (last < first)
+        return invalid_part(c, repo, u, "Last byte of the layer part is %lld, before its first byte %lld",
+                            (long long)last, (long long)first);
+    unsigned char *bytes = NULL;
+    size_t n = 0;
+    int r = em_unbase64(json_string_value(blob), json_string_length(blob), &bytes, &n);
+    if (r == -2)
+        return em_fail_nomem(c);
+    if ((uint64_t)(last - first) + 1 != n) {
+        em_free(bytes);
+        return invalid_part(c, repo, u, "The layer part's byte range holds %lld bytes but its blob has %lld",
+                            (long long)(last - first + 1), (long long)n);
+    }
+    if (u->parts >= c->m->opts.max_layer_parts) {
+        em_free(bytes);
+        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
+                       "The upload with id '%s' in the repository with name '%s' in registry with id '%s' has "
+                       "exceeded the maximum allowed number of layer parts which is '%llu'",
+                       u->id, repo->name, repo->registry->id, (unsigned long long)c->m->opts.max_layer_parts);
+    }
+    if ((uint64_t)u->bytes.len + n > ECR_MAX_LAYER_BYTES) {
+        em_free(bytes);
+        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED, "The layer exceeds the maximum layer size of %llu bytes",
+                       (unsigned long long)ECR_MAX_LAYER_BYTES);
+    }
+    json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "registryId", repo->registry->id, "repositoryName",
+                            repo->name, "uploadId", u->id, "lastByteReceived", (json_int_t)last);
+    if (!out || em_buf_append(&u->bytes, bytes, n) < 0) {
+        json_decref(out);
+        em_free(bytes);
+        return em_fail_nomem(c);
+    }
+    EVP_DigestUpdate(u->sha, bytes, n);
+    em_free(bytes);
+    if (u->parts > 0 && u->last_part_len < c->m->opts.min_part_size)
+        u->small_part = true; /* the previous part was not the last after all */
+    u->parts++;
+    u->last_part_len = n;
+    u->touched_ms = c->m->clock_ms;
+    json_decref(c->out);
+    c->out = out;
+    return 0;
+}
+
+/* The digest of what an upload holds, without closing its running hash. */
+static int upload_digest(em_upload *u, char *out)
+{
+    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+    unsigned char md[32];
+    if (!copy || !EVP_MD_CTX_copy_ex(copy, u->sha) || !EVP_DigestFinal_ex(copy, md, NULL)) {
+        EVP_MD_CTX_free(copy);
+        return -1;
+    }
+    EVP_MD_CTX_free(copy);
+    memcpy(out, "sha256:", 7);
+    em_hex(md, 32, out + 7);
+    return 0;
+}
+
+int em_CompleteLayerUpload(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    const char *id = em_str(c->req, "uploadId");
+    em_upload *u = em_upload_get(c->m, repo, id);
+    if (!u)
+        return upload_not_found(c, repo, id);
+    if (u->bytes.len == 0)
+        return em_fail(c, ECRMOCK_ERR_EMPTY_UPLOAD,
+                       "The upload with id '%s' in the repository with name '%s' in registry with id '%s' cannot be "
+                       "completed because it does not have any parts",
+                       id, repo->name, repo->registry->id);
+    if (u->small_part) {
+        uint64_t min = c->m->opts.min_part_size;
+        if (min % (1024 * 1024) == 0)
+            return em_fail(c, ECRMOCK_ERR_LAYER_PART_TOO_SMALL,
+                           "All layer parts except the last part should be at least %lluMB",
+                           (unsigned long long)(min / (1024 * 1024)));
+        return em_fail(c, ECRMOCK_ERR_LAYER_PART_TOO_SMALL,
+                       "All layer parts except the last part should be at least %llu bytes", (unsigned long long)min);
+    }
+    char digest[ECRMOCK_DIGEST_SIZE];
+    if (upload_digest(u, digest) < 0)
+        return em_fail_nomem(c);
+    json_t *digests = json_object_get(c->req, "layerDigests");
+    bool match = false;
+    size_t i;
+    json_t *d;
+    json_array_foreach(digests, i, d) match = match || strcmp(json_string_value(d), digest) == 0;
+    if (!match)
+        return em_fail(c, ECRMOCK_ERR_INVALID_LAYER,
+                       "None of the provided layer digests match the calculated layer digest");
+    if (em_layer_get(repo, digest))
+        return em_fail(c, ECRMOCK_ERR_LAYER_ALREADY_EXISTS,
+                       "The layer with digest '%s' already exists in the repository with name '%s' in registry with "
+                       "id '%s'",
+                       digest, repo->name, repo->registry->id);
+
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "registryId", repo->registry->id, "repositoryName",
+                            repo->name, "uploadId", u->id, "layerDigest", digest);
+    if (!out)
+        return em_fail_nomem(c);
+    unsigned char *data = u->bytes.data;
+    if (!em_layer_add(c->m, repo, digest, &data, u->bytes.len)) {
+        json_decref(out);
+        return em_fail_nomem(c);
+    }
+    if (!data) /* the blob store took the bytes */
+        u->bytes.data = NULL;
+    em_upload_remove(repo, u);
+    json_decref(c->out);
+    c->out = out;
+    return 0;
+}
+
+/* ---- BatchCheckLayerAvailability ------------------------------------------------ */
+
+static bool digest_well_formed(const char *d)
+{
+    if (strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
+        return false;
+    for (const char *p = d + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+int em_BatchCheckLayerAvailability(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *layers = json_array(), *failures = json_array();
+    if (em_set(c->out, "layers", layers) < 0 || em_set(c->out, "failures", failures) < 0)
+        return em_fail_nomem(c);
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(c->req, "layerDigests"), i, d) {
+        const char *digest = json_string_value(d);
+        json_t *item;
+        em_layer *l = NULL;
+        if (!*digest)
+            item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "MissingLayerDigest",
+                             "failureReason", "Missing layer digest");
+        else if (!digest_well_formed(digest))
+            item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "InvalidLayerDigest",
+                             "failureReason", "Invalid layer digest");
+        else if (!(l = em_layer_get(repo, digest)))
+            item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "MissingLayerDigest",
+                             "failureReason", "Could not find layer");
+        else
+            item = json_pack("{s:s, s:s, s:I}", "layerDigest", digest, "layerAvailability", "AVAILABLE", "layerSize",
+                             (json_int_t)l->blob->len);
+        if (item && l && l->media_type && em_set(item, "mediaType", json_string(l->media_type)) < 0)
+            return em_fail_nomem(c);
+        if (json_array_append_new(l ? layers : failures, item) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}

@@ -1,0 +1,247 @@
+/*
+ * CreateRepository, DescribeRepositories, DeleteRepository, and the
+ * repository's JSON as every action shows it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "actions.h"
+
+/* The partition and DNS suffix of a region: aws / amazonaws.com, and the
+ * China and GovCloud partitions. */
+static const char *partition(const char *region)
+{
+    if (strncmp(region, "cn-", 3) == 0)
+        return "aws-cn";
+    if (strncmp(region, "us-gov-", 7) == 0)
+        return "aws-us-gov";
+    return "aws";
+}
+
+static const char *dns_suffix(const char *region)
+{
+    return strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
+}
+
+json_t *em_repo_json(ecrmock *m, em_repo *repo)
+{
+    json_t *enc = json_pack("{s:s}", "encryptionType", repo->encryption_type);
+    if (enc && repo->kms_key && em_set(enc, "kmsKey", json_string(repo->kms_key)) < 0) {
+        json_decref(enc);
+        return NULL;
+    }
+    if (!enc)
+        return NULL;
+    (void)m;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "repositoryArn", repo->arn, "registryId",
+                          repo->registry->id, "repositoryName", repo->name, "repositoryUri", repo->uri,
+                          "createdAt", em_time(repo->created_ms), "imageTagMutability", repo->tag_mutability);
+    if (!o) {
+        json_decref(enc);
+        return NULL;
+    }
+    if ((repo->mutability_filters &&
+         em_set(o, "imageTagMutabilityExclusionFilters", json_deep_copy(repo->mutability_filters)) < 0) ||
+        em_set(o, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", repo->scan_on_push)) < 0 ||
+        em_set(o, "encryptionConfiguration", enc) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- resource tags on CreateRepository ------------------------------------------ */
+
+#define MAX_RESOURCE_TAGS 50
+
+static size_t utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* ECR's rules for resource tags (the model leaves them to the service): keys
+ * of 1 to 128 characters not starting with "aws:", values of at most 256,
+ * no key twice, at most 50. */
+static int check_resource_tags(em_call *c, json_t *tags)
+{
+    size_t n = json_array_size(tags);
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(tags, i);
+        const char *k = em_str(t, "Key"), *v = em_str(t, "Value");
+        size_t klen = utf8_len(k);
+        if (klen < 1 || klen > 128)
+            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
+                           "Tag key '%s' must be between 1 and 128 characters long", k);
+        if (strncmp(k, "aws:", 4) == 0)
+            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
+                           "Tag key '%s' is reserved: keys prefixed with 'aws:' are for AWS use", k);
+        if (utf8_len(v) > 256)
+            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
+                           "The value of tag '%s' must be at most 256 characters long", k);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(k, em_str(json_array_get(tags, j), "Key")) == 0)
+                return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' is given more than once", k);
+    }
+    if (n > MAX_RESOURCE_TAGS)
+        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS,
+                       "A resource can have at most %d tags; the request gives %zu", MAX_RESOURCE_TAGS, n);
+    return 0;
+}
+
+/* ---- CreateRepository -------------------------------------------------------------- */
+
+static bool with_exclusion(const char *mutability)
+{
+    return strstr(mutability, "_WITH_EXCLUSION") != NULL;
+}
+
+int em_CreateRepository(em_call *c)
+{
+    ecrmock *m = c->m;
+    const char *reg_id = em_registry_id(c);
+    const char *name = em_str(c->req, "repositoryName");
+    const char *mutability = em_str(c->req, "imageTagMutability");
+    json_t *filters = json_object_get(c->req, "imageTagMutabilityExclusionFilters");
+    json_t *enc = json_object_get(c->req, "encryptionConfiguration");
+    json_t *tags = json_object_get(c->req, "tags");
+    const char *enc_type = enc ? em_str(enc, "encryptionType") : "AES256";
+    const char *kms_key = enc ? em_str(enc, "kmsKey") : NULL;
+
+    if (json_is_null(filters))
+        filters = NULL;
+    if (!mutability)
+        mutability = "MUTABLE";
+    if (with_exclusion(mutability) && !filters)
+        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
+                             "must be provided when imageTagMutability is %s", mutability);
+    if (!with_exclusion(mutability) && filters)
+        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
+                             "can only be provided when imageTagMutability is IMMUTABLE_WITH_EXCLUSION or "
+                             "MUTABLE_WITH_EXCLUSION");
+    if (kms_key && strcmp(enc_type, "AES256") == 0)
+        return em_fail_param(c, "encryptionConfiguration.kmsKey",
+                             "can only be provided when encryptionType is KMS or KMS_DSSE");
+    if (tags && check_resource_tags(c, tags) < 0)
+        return -1;
+
+    em_registry *reg = em_registry_get(m, reg_id);
+    if (em_repo_get(reg, name))
+        return em_fail(c, ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
+                       "The repository with name '%s' already exists in the registry with id '%s'", name, reg_id);
+    if (reg && HASH_COUNT(reg->repos) >= m->opts.max_repositories)
+        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
+                       "The registry with id '%s' already has the maximum allowed number of repositories which is "
+                       "'%llu'",
+                       reg_id, (unsigned long long)m->opts.max_repositories);
+
+    reg = em_registry_ensure(m, reg_id);
+    em_repo *repo = reg ? em_calloc(1, sizeof *repo) : NULL;
+    if (!repo)
+        return em_fail_nomem(c);
+    repo->registry = reg;
+    repo->name = em_strdup(name);
+    repo->arn = em_sprintf("arn:%s:ecr:%s:%s:repository/%s", partition(m->region), m->region, reg_id, name);
+    repo->uri = em_sprintf("%s.dkr.ecr.%s.%s/%s", reg_id, m->region, dns_suffix(m->region), name);
+    repo->created_ms = m->clock_ms;
+    repo->tag_mutability = em_strdup(mutability);
+    repo->mutability_filters = filters ? json_deep_copy(filters) : NULL;
+    repo->scan_on_push = em_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false);
+    repo->encryption_type = em_strdup(enc_type);
+    repo->kms_key = kms_key ? em_strdup(kms_key) : NULL;
+    repo->tags = tags ? json_deep_copy(tags) : json_array();
+    repo->seq = ++m->seq;
+    json_t *out = NULL;
+    if (!repo->name || !repo->arn || !repo->uri || !repo->tag_mutability || (filters && !repo->mutability_filters) ||
+        !repo->encryption_type || (kms_key && !repo->kms_key) || !repo->tags ||
+        !(out = em_repo_json(m, repo)) || em_repo_insert(reg, repo) < 0) {
+        json_decref(out);
+        em_repo_free(m, repo);
+        return em_fail_nomem(c);
+    }
+    return em_set(c->out, "repository", out);
+}
+
+/* ---- DescribeRepositories ------------------------------------------------------------ */
+
+static int describe_named(em_call *c, json_t *names, json_t *list)
+{
+    const char *reg_id = em_registry_id(c);
+    em_registry *reg = em_registry_get(c->m, reg_id);
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v) {
+        const char *name = json_string_value(v);
+        if (!em_repo_get(reg, name))
+            return em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+                           "The repository with name '%s' does not exist in the registry with id '%s'", name,
+                           reg_id);
+    }
+    json_array_foreach(names, i, v) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(json_string_value(json_array_get(names, j)), json_string_value(v)) == 0;
+        if (!seen && json_array_append_new(list, em_repo_json(c->m, em_repo_get(reg, json_string_value(v)))) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}
+
+int em_DescribeRepositories(em_call *c)
+{
+    json_t *names = json_object_get(c->req, "repositoryNames");
+    const char *token = em_str(c->req, "nextToken");
+    int64_t max = em_int(c->req, "maxResults", 100);
+    json_t *list = json_array();
+    if (!list || em_set(c->out, "repositories", list) < 0)
+        return em_fail_nomem(c);
+    if (names && !json_is_null(names)) {
+        if (token || json_object_get(c->req, "maxResults"))
+            return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with repositoryNames",
+                                 token ? "nextToken" : "maxResults");
+        return describe_named(c, names, list);
+    }
+
+    const char *reg_id = em_registry_id(c);
+    char scope[64];
+    snprintf(scope, sizeof scope, "DescribeRepositories|%s", reg_id);
+    em_page_pos pos = {0};
+    if (token && em_page_parse(c, scope, token, &pos) < 0)
+        return -1;
+    em_registry *reg = em_registry_get(c->m, reg_id);
+    if (!reg)
+        return 0;
+    size_t i = token ? em_seqvec_lower_bound(&reg->order, pos.seq) : 0;
+    for (; i < reg->order.n; i++) {
+        em_repo *repo = reg->order.v[i].item;
+        if (!repo)
+            continue;
+        if ((int64_t)json_array_size(list) == max) {
+            em_page_pos next = {.seq = repo->seq};
+            return em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0 ? em_fail_nomem(c) : 0;
+        }
+        if (json_array_append_new(list, em_repo_json(c->m, repo)) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}
+
+/* ---- DeleteRepository -------------------------------------------------------------------- */
+
+int em_DeleteRepository(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    if (em_repo_image_count(repo) && !em_bool(c->req, "force", false))
+        return em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_EMPTY,
+                       "The repository with name '%s' in registry with id '%s' cannot be deleted because it "
+                       "still contains images",
+                       repo->name, repo->registry->id);
+    if (em_set(c->out, "repository", em_repo_json(c->m, repo)) < 0)
+        return em_fail_nomem(c);
+    em_repo_remove(c->m, repo);
+    return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * Test-setup helpers: seed a repository's layers without the wire, and read
+ * them back.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repository)
+{
+    return em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);
+}
+
+ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository, const void *bytes,
+                                size_t len, char *digest_out)
+{
+    if (!m || !repository || (!bytes && len))
+        return ECRMOCK_ERR_INVALID_PARAMETER;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    em_sha256_digest(bytes ? bytes : "", len, digest);
+    unsigned char *data = em_malloc(len);
+    if (!data)
+        return ECRMOCK_ERR_SERVER;
+    if (len)
+        memcpy(data, bytes, len);
+    ecrmock_error rc = ECRMOCK_ERR_OK;
+    pthread_mutex_lock(&m->lock);
+    em_repo *repo = find_repo(m, registry_id, repository);
+    if (!repo)
+        rc = ECRMOCK_ERR_REPOSITORY_NOT_FOUND;
+    else if (!em_layer_add(m, repo, digest, &data, len))
+        rc = ECRMOCK_ERR_SERVER;
+    pthread_mutex_unlock(&m->lock);
+    em_free(data); /* NULL when the blob store took it */
+    if (rc == ECRMOCK_ERR_OK && digest_out)
+        memcpy(digest_out, digest, sizeof digest);
+    return rc;
+}
+
+ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repository, const char *digest,
+                                void **bytes_out, size_t *len_out)
+{
+    if (!m || !repository || !digest || !bytes_out || !len_out)
+        return ECRMOCK_ERR_INVALID_PARAMETER;
+    *bytes_out = NULL;
+    *len_out = 0;
+    ecrmock_error rc = ECRMOCK_ERR_OK;
+    pthread_mutex_lock(&m->lock);
+    em_repo *repo = find_repo(m, registry_id, repository);
+    em_layer *l = repo ? em_layer_get(repo, digest) : NULL;
+    if (!repo) {
+        rc = ECRMOCK_ERR_REPOSITORY_NOT_FOUND;
+    } else if (!l) {
+        rc = ECRMOCK_ERR_LAYERS_NOT_FOUND;
+    } else if (l->blob->len) {
+        void *copy = em_malloc(l->blob->len);
+        if (copy) {
+            memcpy(copy, l->blob->data, l->blob->len);
+            *bytes_out = copy;
+            *len_out = l->blob->len;
+        } else {
+            rc = ECRMOCK_ERR_SERVER;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}

@@ -1,0 +1,151 @@
+/*
+ * Shared helpers for ecrmock's cmocka tests: a fresh instance per test, calls
+ * written as JSON text, and the push steps most tests need.
+ */
+#ifndef ECRMOCK_TEST_HELPERS_H
+#define ECRMOCK_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ecrmock.h"
+
+/* cmocka setup/teardown: *state is a fresh instance with default options,
+ * except a 1 KiB minimum part size so that multi-part tests stay small. */
+static int setup_mock(void **state) __attribute__((unused));
+static int setup_mock(void **state)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1024;
+    *state = ecrmock_new(&o);
+    return *state ? 0 : -1;
+}
+
+static int teardown_mock(void **state) __attribute__((unused));
+static int teardown_mock(void **state)
+{
+    ecrmock_free(*state);
+    return 0;
+}
+
+/* Calls `action` with a request written as JSON text (printf-style); returns
+ * the status and stores the response (a new reference) in *out. */
+static int call(ecrmock *m, json_t **out, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5), unused));
+static int call(ecrmock *m, json_t **out, const char *action, const char *fmt, ...)
+{
+    char text[65536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    json_error_t err;
+    json_t *req = json_loads(text, 0, &err);
+    if (!req)
+        fail_msg("test request is not JSON: %s: %s", err.text, text);
+    int status = ecrmock_call(m, action, req, out);
+    json_decref(req);
+    return status;
+}
+
+/* The __type of an error document, "" when there is none. */
+static const char *err_type(json_t *resp) __attribute__((unused));
+static const char *err_type(json_t *resp)
+{
+    const char *t = json_string_value(json_object_get(resp, "__type"));
+    return t ? t : "";
+}
+
+static const char *err_message(json_t *resp) __attribute__((unused));
+static const char *err_message(json_t *resp)
+{
+    const char *t = json_string_value(json_object_get(resp, "message"));
+    if (!t)
+        t = json_string_value(json_object_get(resp, "Message"));
+    return t ? t : "";
+}
+
+/* Asserts a call failed with `status` and error `type`, then releases resp. */
+#define assert_error(status_expr, resp, want_status, want_type)                   \
+    do {                                                                           \
+        int st_ = (status_expr);                                                   \
+        assert_string_equal(err_type(resp), (want_type));                          \
+        assert_int_equal(st_, (want_status));                                      \
+        json_decref(resp);                                                         \
+        (resp) = NULL;                                                             \
+    } while (0)
+
+/* Asserts a call succeeded (status 200); shows the error if not. */
+#define assert_ok(status_expr, resp)                                               \
+    do {                                                                           \
+        int st_ = (status_expr);                                                   \
+        if (st_ != 200)                                                            \
+            fail_msg("expected 200, got %d: %s: %s", st_, err_type(resp), err_message(resp)); \
+    } while (0)
+
+static void create_repo(ecrmock *m, const char *name) __attribute__((unused));
+static void create_repo(ecrmock *m, const char *name)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"%s\"}", name), r);
+    json_decref(r);
+}
+
+/* Pushes `len` bytes as a layer through the wire flow (one part); writes the
+ * digest into digest_out. */
+static void push_layer(ecrmock *m, const char *repo, const void *bytes, size_t len, char *digest_out)
+    __attribute__((unused));
+static void push_layer(ecrmock *m, const char *repo, const void *bytes, size_t len, char *digest_out)
+{
+    assert_int_equal(ecrmock_put_layer(m, NULL, repo, bytes, len, digest_out), ECRMOCK_ERR_OK);
+}
+
+/* A Docker v2 schema 2 manifest over a config and layers already in `repo`;
+ * returns a malloc'd manifest text. `salt` makes distinct manifests. */
+static char *make_manifest(ecrmock *m, const char *repo, int n_layers, int salt) __attribute__((unused));
+static char *make_manifest(ecrmock *m, const char *repo, int n_layers, int salt)
+{
+    char config[128], digest[ECRMOCK_DIGEST_SIZE];
+    int n = snprintf(config, sizeof config, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"salt\":%d}", salt);
+    push_layer(m, repo, config, (size_t)n, digest);
+    json_t *mf = json_pack("{s:i, s:s, s:{s:s, s:i, s:s}, s:[]}", "schemaVersion", 2, "mediaType",
+                           "application/vnd.docker.distribution.manifest.v2+json", "config", "mediaType",
+                           "application/vnd.docker.container.image.v1+json", "size", n, "digest", digest, "layers");
+    for (int i = 0; i < n_layers; i++) {
+        char layer[64];
+        int ln = snprintf(layer, sizeof layer, "layer %d of image %d", i, salt);
+        push_layer(m, repo, layer, (size_t)ln, digest);
+        json_array_append_new(json_object_get(mf, "layers"),
+                              json_pack("{s:s, s:i, s:s}", "mediaType",
+                                        "application/vnd.docker.image.rootfs.diff.tar.gzip", "size", ln, "digest",
+                                        digest));
+    }
+    char *text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    return text;
+}
+
+/* Puts a manifest with an optional tag; asserts success; returns the digest
+ * (malloc'd). */
+static char *put_image(ecrmock *m, const char *repo, const char *manifest, const char *tag) __attribute__((unused));
+static char *put_image(ecrmock *m, const char *repo, const char *manifest, const char *tag)
+{
+    json_t *req = json_pack("{s:s, s:s, s:s*}", "repositoryName", repo, "imageManifest", manifest, "imageTag", tag);
+    json_t *r = NULL;
+    int st = ecrmock_call(m, "PutImage", req, &r);
+    json_decref(req);
+    assert_ok(st, r);
+    char *digest = strdup(json_string_value(json_object_get(json_object_get(json_object_get(r, "image"), "imageId"), "imageDigest")));
+    json_decref(r);
+    return digest;
+}
+
+#endif
