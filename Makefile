@@ -20,6 +20,8 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidd
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
+VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
+
 SRC     := $(sort $(wildcard src/*.c))
 OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
 TESTS   := $(sort $(wildcard tests/test_*.c))
@@ -44,8 +46,9 @@ $(BUILD)/libecrmock.a: $(OBJ)
 $(BUILD)/libecrmock.so: $(OBJ)
 	$(CC) -shared -Wl,-soname,libecrmock.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/ecrmock.pc: ecrmock.pc.in | $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)|' $< > $@
+# build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
+$(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
+	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
 
 $(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LIBS) $(TEST_LIBS)
@@ -88,7 +91,7 @@ install: all
 	install -m 644 $(BUILD)/libecrmock.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libecrmock.so $(DESTDIR)$(PREFIX)/lib/libecrmock.so.0
 	ln -sf libecrmock.so.0 $(DESTDIR)$(PREFIX)/lib/libecrmock.so
-	install -m 644 $(BUILD)/ecrmock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ecrmock.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ecrmock.pc
 
 model:
 	python3 tools/gen_model.py $(MODEL) src/model_ids.h > src/model_gen.c
