@@ -136,9 +136,10 @@ typedef struct ecrmock_options {
     uint64_t max_repositories;    /* repositories per registry: 10,000 */
     uint64_t max_images;          /* images per repository: 100,000 */
     uint64_t max_layer_parts;     /* parts per layer upload: 4,200 */
+    size_t journal_limit;         /* call journal entries kept: 10,000 */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"
@@ -249,6 +250,159 @@ ECRMOCK_API ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id,
  * or no memory.
  */
 ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len_out);
+
+/*
+ * The images of a repository, for assertions, without a call (nothing is
+ * journaled or counted): a new reference to an array, in push order, of
+ *   {"imageDigest": "sha256:...", "imageTags": ["v1", ...]}
+ * (tags sorted), or NULL when the repository does not exist.
+ */
+ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository);
+
+/* ------------------------------------------------------------------------ */
+/* Fault injection: deterministic failure paths                              */
+/* ------------------------------------------------------------------------ */
+
+/* What a fault rule does when it fires. */
+typedef enum ecrmock_fault_effect {
+    /* Answer with an error; the action does not run. */
+    ECRMOCK_FAULT_ERROR = 0,
+    /* Run the action (its changes stay), then answer with the error: the
+     * "PutImage succeeded but the response was lost" case.  When the action
+     * itself fails, its own error is answered. */
+    ECRMOCK_FAULT_APPLY_THEN_ERROR = 1,
+    /* Advance the virtual clock by latency_ms, then run the action (so that
+     * uploads, URLs and tokens can expire mid-flow).  Latency rules add up:
+     * several may fire on one call, with one other rule. */
+    ECRMOCK_FAULT_LATENCY = 2,
+    /* The action runs; at the wire (and HTTP) level the response body is cut
+     * after truncate_at bytes.  The JSON level is unaffected. */
+    ECRMOCK_FAULT_TRUNCATE = 3,
+    /* The action runs; at the wire (and HTTP) level the response body is
+     * replaced by `body` (default: an HTML error page, which no JSON parser
+     * accepts).  The JSON level is unaffected. */
+    ECRMOCK_FAULT_MALFORM = 4
+} ecrmock_fault_effect;
+
+#define ECRMOCK_FAULT_VERSION 1
+
+/*
+ * A fault rule.  Initialise with ECRMOCK_FAULT_INIT; fields are only ever
+ * appended.  A call matches when its action, repository and request all
+ * match; the rule fires on the `nth` matching call and the `count` - 1 after
+ * it (count 0: every one from the nth on), each time only with `probability`
+ * when that is above 0, drawn from the instance's seeded generator (a stream
+ * of its own, so rules never change the ids the fake generates).
+ */
+typedef struct ecrmock_fault {
+    unsigned int version;        /* ECRMOCK_FAULT_VERSION */
+    const char *action;          /* "UploadLayerPart"; NULL or "*": any action */
+    const char *repository;      /* the request's repositoryName; NULL: any */
+    json_t *request_match;       /* borrowed, copied: an object whose members must
+                                    all equal the request's (objects compared as
+                                    subsets, recursively); NULL: any request */
+    unsigned long nth;           /* the first matching call that fires, from 1; 0 means 1 */
+    unsigned long count;         /* how many calls fire; 0: all from the nth on */
+    double probability;          /* 0: always; otherwise 0 < p <= 1 */
+    ecrmock_fault_effect effect;
+    const char *error;           /* error __type: "ThrottlingException" by default;
+                                    any name is allowed (e.g. "AccessDeniedException") */
+    const char *message;         /* NULL: ECR's text for that error ("Rate exceeded", ...) */
+    int status;                  /* 0: the error's status (400, 500 ServerException,
+                                    503 ServiceUnavailableException) */
+    int64_t latency_ms;          /* ECRMOCK_FAULT_LATENCY */
+    size_t truncate_at;          /* ECRMOCK_FAULT_TRUNCATE: bytes kept */
+    const char *body;            /* ECRMOCK_FAULT_MALFORM: the body sent instead */
+} ecrmock_fault;
+
+#define ECRMOCK_FAULT_INIT {ECRMOCK_FAULT_VERSION, NULL, NULL, NULL, 0, 0, 0.0, ECRMOCK_FAULT_ERROR, NULL, NULL, 0, 0, 0, NULL}
+
+/*
+ * Adds a rule; `rule` is borrowed (everything copied).  Returns the rule's
+ * id (> 0), or -1 when the rule is invalid or memory ran out; then, when
+ * `err` is not NULL, *err receives a new malloc'd sentence saying what is
+ * wrong (free() it).
+ */
+ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char **err);
+
+/*
+ * The same rule as a JSON object (borrowed), for fixtures and scenarios:
+ *   {"action": "UploadLayerPart", "repository": "web", "request": {...},
+ *    "nth": 3, "count": 1, "probability": 0.5,
+ *    "effect": "error" | "apply-then-error" | "latency" | "truncate" | "malform",
+ *    "error": "ThrottlingException", "message": "...", "status": 400,
+ *    "latencyMs": 90000, "truncateAt": 10, "body": "..."}
+ * Every member is optional; unknown members are refused.  Same return and
+ * `err` as ecrmock_fault_add().
+ */
+ECRMOCK_API long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err);
+
+/* Removes one rule; 0, or -1 when no rule has that id. */
+ECRMOCK_API int ecrmock_fault_remove(ecrmock *m, long id);
+
+/* Removes every rule. */
+ECRMOCK_API void ecrmock_fault_clear(ecrmock *m);
+
+/* How many times rule `id` has fired (0 for an unknown id). */
+ECRMOCK_API unsigned long ecrmock_fault_fired(ecrmock *m, long id);
+
+/* ------------------------------------------------------------------------ */
+/* Hooks: anything rules cannot express                                      */
+/* ------------------------------------------------------------------------ */
+
+/* What a before-hook may set to answer with an error instead of running the
+ * action (error NULL: let the call through). */
+typedef struct ecrmock_injection {
+    const char *error;   /* __type; the string must live until the hook returns */
+    const char *message; /* NULL: ECR's text for that error */
+    int status;          /* 0: the error's status */
+} ecrmock_injection;
+
+/* Called before each action, after validation; `request` is borrowed and
+ * must not be changed. */
+typedef void (*ecrmock_before_hook)(void *user, const char *action, json_t *request, ecrmock_injection *inject);
+/* Called after each action with what the caller gets; borrowed arguments. */
+typedef void (*ecrmock_after_hook)(void *user, const char *action, json_t *request, int status, json_t *response);
+
+/* Sets (or, with NULLs, removes) the hooks.  Hooks run with the instance
+ * locked, in the calling thread; they may call ecrmock functions on the
+ * same instance (the lock is recursive). */
+ECRMOCK_API void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmock_after_hook after, void *user);
+
+/* ------------------------------------------------------------------------ */
+/* The call journal                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every call (ecrmock_call and ecrmock_call_raw alike) is recorded in order:
+ * action, request, status, error code, response and the virtual time.  The
+ * journal keeps the last `journal_limit` entries (option; 10,000 by
+ * default) and counts those it dropped.  Counters of calls per action are
+ * kept even when the journal is off.
+ */
+
+/* Turns recording on (the default) or off; entries already held stay. */
+ECRMOCK_API void ecrmock_journal_enable(ecrmock *m, int on);
+/* Forgets every entry and the dropped count (not the call counters). */
+ECRMOCK_API void ecrmock_journal_clear(ecrmock *m);
+/* Entries held now. */
+ECRMOCK_API size_t ecrmock_journal_length(ecrmock *m);
+/* Entries dropped since the last clear because the journal was full. */
+ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
+/*
+ * Entry `index` (0 = oldest held; -1 = the newest, -2 the one before...), as
+ * a new reference:
+ *   {"seq": 7, "action": "PutImage", "request": {...}, "status": 400,
+ *    "error": "ImageAlreadyExistsException", "response": {...}, "time": 1704067200.0}
+ * ("error" is absent on success; "fault" names the rule id that fired, if
+ * any).  NULL when there is no such entry.
+ */
+ECRMOCK_API json_t *ecrmock_journal_entry(ecrmock *m, long index);
+/* The whole journal as a JSON array of entries (new reference). */
+ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m);
+/* Calls of `action` made so far (NULL: of every action), journal on or off,
+ * since ecrmock_new() or ecrmock_reset(). */
+ECRMOCK_API unsigned long ecrmock_call_count(ecrmock *m, const char *action);
 
 #ifdef __cplusplus
 }

@@ -78,42 +78,80 @@ int em_fail_param(em_call *c, const char *where, const char *fmt, ...)
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
-int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response)
+/* Runs the before-hook; 1 when it injected an error (then c->errdoc is set). */
+static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *req, int *status)
+{
+    if (!m->before)
+        return 0;
+    ecrmock_injection inj = {0};
+    m->before(m->hook_user, action, req, &inj);
+    if (!inj.error)
+        return 0;
+    json_decref(c->errdoc);
+    c->errdoc = em_injected_error(inj.error, inj.message);
+    *status = inj.status ? inj.status : em_error_status(inj.error);
+    return 1;
+}
+
+int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire)
 {
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
-    const em_action *a = em_action_find(action);
-    if (!a) {
-        /* The framework's answer: a bare __type, no message. */
-        *response = json_pack("{s:s}", "__type", "UnknownOperationException");
-        return *response ? 400 : -1;
-    }
     json_t *empty = NULL;
     if (!req || json_is_null(req))
         req = empty = json_object();
     if (!req)
         return (*response = NULL), -1;
+    if (wire)
+        memset(wire, 0, sizeof *wire);
 
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
+    const em_action *a = em_action_find(action);
+    int status = 200;
+    em_fault_decision d = {0};
     c.req = req;
-    int rc = em_validate(&c, a->input_shape, req);
-    if (rc == 0) {
-        c.out = json_object();
-        rc = c.out ? a->handler(&c) : em_fail_nomem(&c);
+    if (!a) {
+        /* The framework's answer: a bare __type, no message. */
+        c.errdoc = json_pack("{s:s}", "__type", "UnknownOperationException");
+        status = 400;
+    } else {
+        /* Faults act at the front door, before validation, as throttling does. */
+        em_faults_decide(m, a->name, req, &d);
+        if (d.rule && d.effect == ECRMOCK_FAULT_ERROR) {
+            c.errdoc = em_injected_error(d.error, d.message);
+            status = d.status;
+        } else if (em_validate(&c, a->input_shape, req) < 0) {
+            status = ecrmock_error_status(c.err);
+        } else if (!run_before_hook(m, &c, a->name, req, &status)) {
+            c.out = json_object();
+            if ((c.out ? a->handler(&c) : em_fail_nomem(&c)) < 0) {
+                status = ecrmock_error_status(c.err);
+            } else if (d.rule && d.effect == ECRMOCK_FAULT_APPLY_THEN_ERROR) {
+                /* It happened; the caller just never hears so. */
+                c.errdoc = em_injected_error(d.error, d.message);
+                status = d.status;
+            }
+        }
     }
-    pthread_mutex_unlock(&m->lock);
-    json_decref(empty);
+    json_t *resp;
+    if (status == 200) {
+        resp = c.out;
+        c.out = NULL;
+    } else {
+        resp = c.errdoc;
+        c.errdoc = NULL;
+    }
+    em_journal_record(m, a ? a->name : action, req, resp ? status : 500, resp, d.rule_id);
+    if (m->after && resp)
+        m->after(m->hook_user, a ? a->name : action, req, status, resp);
+    em_unlock(m);
 
-    if (rc == 0) {
-        *response = c.out;
-        return 200;
-    }
     json_decref(c.out);
-    if (!c.errdoc) {
-        *response = NULL;
-        return -1;
-    }
-    *response = c.errdoc;
-    return ecrmock_error_status(c.err);
+    json_decref(c.errdoc);
+    json_decref(empty);
+    if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM))
+        *wire = d;
+    *response = resp;
+    return resp ? status : -1;
 }
 
 int ecrmock_call(ecrmock *m, const char *action, json_t *request, json_t **response)
@@ -123,5 +161,5 @@ int ecrmock_call(ecrmock *m, const char *action, json_t *request, json_t **respo
     *response = NULL;
     if (!m || !action)
         return -1;
-    return em_dispatch(m, action, request, response);
+    return em_dispatch(m, action, request, response, NULL);
 }

@@ -108,6 +108,8 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
         d.max_images = 100000;
     if (!d.max_layer_parts)
         d.max_layer_parts = 4200;
+    if (!d.journal_limit)
+        d.journal_limit = 10000;
     m->opts = d;
 }
 
@@ -118,6 +120,11 @@ static void start_state(ecrmock *m)
     m->seed = m->opts.seed;
     m->draws = 0;
     m->seq = 0;
+    m->fault_ids = 0;
+    m->fault_draws = 0;
+    m->journal_on = true;
+    m->journal_seq = 0;
+    memset(m->calls, 0, sizeof m->calls);
     unsigned char in[24] = "ecrmock key";
     for (int i = 0; i < 8; i++)
         in[16 + i] = (unsigned char)(m->seed >> (8 * i));
@@ -131,7 +138,12 @@ ecrmock *ecrmock_new(const ecrmock_options *opts)
     ecrmock *m = em_calloc(1, sizeof *m);
     if (!m)
         return NULL;
-    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    int rc = pthread_mutex_init(&m->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    if (rc != 0) {
         em_free(m);
         return NULL;
     }
@@ -156,6 +168,8 @@ void ecrmock_free(ecrmock *m)
         return;
     em_registries_free(m);
     blobs_free(m);
+    em_faults_free(m);
+    em_journal_free(m);
     for (int i = 0; i < EM_PATTERN_COUNT; i++)
         pcre2_code_free(m->patterns[i]);
     pcre2_match_data_free(m->match_data);
@@ -167,11 +181,34 @@ void ecrmock_reset(ecrmock *m)
 {
     if (!m)
         return;
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
     em_registries_free(m);
     blobs_free(m);
+    em_faults_free(m);
+    em_journal_free(m);
     start_state(m);
+    em_unlock(m);
+}
+
+void em_lock(ecrmock *m)
+{
+    pthread_mutex_lock(&m->lock);
+}
+
+void em_unlock(ecrmock *m)
+{
     pthread_mutex_unlock(&m->lock);
+}
+
+void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmock_after_hook after, void *user)
+{
+    if (!m)
+        return;
+    em_lock(m);
+    m->before = before;
+    m->after = after;
+    m->hook_user = user;
+    em_unlock(m);
 }
 
 /* ---- the virtual clock ------------------------------------------------------ */
@@ -180,9 +217,9 @@ int64_t ecrmock_clock_now(ecrmock *m)
 {
     if (!m)
         return 0;
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
     int64_t now = m->clock_ms;
-    pthread_mutex_unlock(&m->lock);
+    em_unlock(m);
     return now;
 }
 
@@ -190,16 +227,16 @@ void ecrmock_clock_set(ecrmock *m, int64_t ms)
 {
     if (!m)
         return;
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
     m->clock_ms = ms;
-    pthread_mutex_unlock(&m->lock);
+    em_unlock(m);
 }
 
 void ecrmock_clock_advance(ecrmock *m, int64_t ms)
 {
     if (!m)
         return;
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
     m->clock_ms += ms;
-    pthread_mutex_unlock(&m->lock);
+    em_unlock(m);
 }

@@ -173,6 +173,34 @@ struct em_registry {
     UT_hash_handle hh;
 };
 
+/* ---- faults and the journal (faults.c, journal.c) -------------------------- */
+typedef struct em_fault em_fault;
+typedef struct em_journal_entry em_journal_entry;
+
+/* What the fault rules decided for one call. */
+typedef struct em_fault_decision {
+    em_fault *rule;           /* the deciding rule, or NULL (latency rules only decide time) */
+    long rule_id;             /* the deciding rule's id, else the first latency rule's, else 0 */
+    ecrmock_fault_effect effect;
+    const char *error, *message, *body;
+    int status;
+    size_t truncate_at;
+} em_fault_decision;
+
+/* Offers a call to the rules (advancing the clock for latency rules). */
+void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d);
+void em_faults_free(ecrmock *m);
+/* The HTTP status of an error name: the list's, else 400. */
+int em_error_status(const char *error);
+/* {"__type": error, "message": message or the default text} (new reference). */
+json_t *em_injected_error(const char *error, const char *message);
+
+/* Counts the call and, when the journal is on, records it (copies). */
+void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp, long fault);
+void em_journal_free(ecrmock *m);
+
+#define EM_MAX_ACTIONS 64 /* room in the call counters; the model has 58 operations */
+
 /* ---- the instance ------------------------------------------------------- */
 struct ecrmock {
     pthread_mutex_t lock;
@@ -188,7 +216,24 @@ struct ecrmock {
     void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
     void *match_data;
     unsigned char key[32];     /* signs page tokens and download URLs */
+
+    em_fault *faults;          /* rules, in the order they were added */
+    long fault_ids;
+    uint64_t fault_draws;      /* the probability stream's position */
+    ecrmock_before_hook before;
+    ecrmock_after_hook after;
+    void *hook_user;
+
+    bool journal_on;
+    em_journal_entry *journal; /* a ring of journal_cap entries */
+    size_t journal_cap, journal_head, journal_len, journal_dropped;
+    uint64_t journal_seq;
+    unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
 };
+
+/* The instance lock (recursive: a hook may call back into the instance). */
+void em_lock(ecrmock *m);
+void em_unlock(ecrmock *m);
 
 /* ---- deterministic ids (seeded) ------------------------------------------ */
 /* 32 fresh bytes: SHA-256 of the seed and a counter. */
@@ -230,8 +275,9 @@ int em_validate(em_call *c, int shape, json_t *req);
 
 /* Runs one action on a JSON request with the instance locked; returns the
  * HTTP status and a new reference in *response (never NULL unless out of
- * memory, then -1). */
-int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response);
+ * memory, then -1).  When `wire` is not NULL it receives what a fault rule
+ * does to the bytes of the response (effect TRUNCATE or MALFORM). */
+int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire);
 
 /* ---- request accessors (after validation, types are right) --------------- */
 const char *em_str(json_t *o, const char *key);            /* NULL when absent */

@@ -124,7 +124,7 @@ int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len
     memcpy(p, path, plen);
     p[plen] = '\0';
 
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
     int status = 403;
     char host[256];
     snprintf(host, sizeof host, "https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com/", m->region, m->region);
@@ -162,6 +162,6 @@ int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len
         status = 200;
     }
 out:
-    pthread_mutex_unlock(&m->lock);
+    em_unlock(m);
     return status;
 }

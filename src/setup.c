@@ -24,13 +24,13 @@ ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char 
     if (len)
         memcpy(data, bytes, len);
     ecrmock_error rc = ECRMOCK_ERR_OK;
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
     em_repo *repo = find_repo(m, registry_id, repository);
     if (!repo)
         rc = ECRMOCK_ERR_REPOSITORY_NOT_FOUND;
     else if (!em_layer_add(m, repo, digest, &data, len))
         rc = ECRMOCK_ERR_SERVER;
-    pthread_mutex_unlock(&m->lock);
+    em_unlock(m);
     em_free(data); /* NULL when the blob store took it */
     if (rc == ECRMOCK_ERR_OK && digest_out)
         memcpy(digest_out, digest, sizeof digest);
@@ -45,7 +45,7 @@ ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char 
     *bytes_out = NULL;
     *len_out = 0;
     ecrmock_error rc = ECRMOCK_ERR_OK;
-    pthread_mutex_lock(&m->lock);
+    em_lock(m);
     em_repo *repo = find_repo(m, registry_id, repository);
     em_layer *l = repo ? em_layer_get(repo, digest) : NULL;
     if (!repo) {
@@ -62,6 +62,33 @@ ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char 
             rc = ECRMOCK_ERR_SERVER;
         }
     }
-    pthread_mutex_unlock(&m->lock);
+    em_unlock(m);
     return rc;
+}
+
+json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository)
+{
+    if (!m || !repository)
+        return NULL;
+    em_lock(m);
+    em_repo *repo = find_repo(m, registry_id, repository);
+    json_t *list = repo ? json_array() : NULL;
+    for (size_t i = 0; list && i < repo->order.n; i++) {
+        em_image *img = repo->order.v[i].item;
+        if (!img)
+            continue;
+        json_t *tags = json_array();
+        for (size_t k = 0; tags && k < img->n_tags; k++)
+            if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
+                json_decref(tags);
+                tags = NULL;
+            }
+        json_t *item = tags ? json_pack("{s:s, s:o}", "imageDigest", img->digest, "imageTags", tags) : NULL;
+        if (json_array_append_new(list, item) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    em_unlock(m);
+    return list;
 }

@@ -37,6 +37,26 @@ static json_t *framework_error(const char *type, const char *message)
     return json_pack("{s:s, s:s}", "__type", type, "Message", message);
 }
 
+/* A fault rule's damage to the bytes: a cut body, or another body. */
+static int apply_wire_fault(const em_fault_decision *fx, char **body, size_t *len)
+{
+    if (fx->effect == ECRMOCK_FAULT_TRUNCATE) {
+        if (fx->truncate_at < *len) {
+            *len = fx->truncate_at;
+            (*body)[*len] = '\0';
+        }
+        return 0;
+    }
+    const char *text = fx->body ? fx->body : "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    char *copy = em_strdup(text);
+    if (!copy)
+        return -1;
+    free(*body);
+    *body = copy;
+    *len = strlen(copy);
+    return 0;
+}
+
 int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
                      size_t *response_len)
 {
@@ -56,9 +76,9 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
 
     json_t *req = NULL, *resp = NULL;
     int status;
+    em_fault_decision fx = {0};
     if (!em_action_find(action)) {
-        resp = framework_error("UnknownOperationException", NULL);
-        status = 400;
+        status = em_dispatch(m, action, NULL, &resp, NULL); /* journaled like any call */
     } else if (body && body_len) {
         json_error_t jerr;
         req = json_loadb(body, body_len, 0, &jerr);
@@ -67,11 +87,14 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
             snprintf(msg, sizeof msg, "The request body is not valid JSON (at character %d)", jerr.position);
             resp = framework_error("SerializationException", msg);
             status = 400;
+            em_lock(m);
+            em_journal_record(m, action, NULL, status, resp, 0);
+            em_unlock(m);
         } else {
-            status = em_dispatch(m, action, req, &resp);
+            status = em_dispatch(m, action, req, &resp, &fx);
         }
     } else {
-        status = em_dispatch(m, action, NULL, &resp);
+        status = em_dispatch(m, action, NULL, &resp, &fx);
     }
     json_decref(req);
     if (status < 0 || !resp || dump(resp, response, response_len) < 0) {
@@ -79,5 +102,11 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
         return -1;
     }
     json_decref(resp);
+    if (fx.rule && apply_wire_fault(&fx, response, response_len) < 0) {
+        free(*response);
+        *response = NULL;
+        *response_len = 0;
+        return -1;
+    }
     return status;
 }

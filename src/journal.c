@@ -1,0 +1,187 @@
+/*
+ * The call journal and the per-action call counters.
+ *
+ * The journal is a ring of the last `journal_limit` calls; each entry holds
+ * its own copies of the request and the response, so what a caller does
+ * with its objects afterwards cannot change the record.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+struct em_journal_entry {
+    uint64_t seq;
+    char *action;
+    json_t *request, *response;
+    int status;
+    long fault;
+    int64_t at_ms;
+};
+
+static void entry_release(em_journal_entry *e)
+{
+    em_free(e->action);
+    json_decref(e->request);
+    json_decref(e->response);
+    memset(e, 0, sizeof *e);
+}
+
+void em_journal_free(ecrmock *m)
+{
+    for (size_t i = 0; i < m->journal_len; i++)
+        entry_release(&m->journal[(m->journal_head + i) % m->journal_cap]);
+    em_free(m->journal);
+    m->journal = NULL;
+    m->journal_len = m->journal_head = m->journal_cap = 0;
+    m->journal_dropped = 0;
+}
+
+void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp, long fault)
+{
+    int idx = -1;
+    const em_action *a = em_action_find(action);
+    if (a)
+        idx = (int)(a - em_actions);
+    m->calls[idx < 0 ? EM_MAX_ACTIONS : idx]++;
+    if (!m->journal_on || m->opts.journal_limit == 0)
+        return;
+    if (!m->journal) {
+        size_t cap = m->opts.journal_limit < 64 ? m->opts.journal_limit : 64;
+        m->journal = em_calloc(cap, sizeof *m->journal);
+        if (!m->journal)
+            return; /* the journal is a test aid: a record lost to memory is counted */
+        m->journal_cap = cap;
+    } else if (m->journal_len == m->journal_cap && m->journal_cap < m->opts.journal_limit) {
+        size_t cap = m->journal_cap * 2 < m->opts.journal_limit ? m->journal_cap * 2 : m->opts.journal_limit;
+        em_journal_entry *j = em_calloc(cap, sizeof *j);
+        if (j) {
+            for (size_t i = 0; i < m->journal_len; i++)
+                j[i] = m->journal[(m->journal_head + i) % m->journal_cap];
+            em_free(m->journal);
+            m->journal = j;
+            m->journal_cap = cap;
+            m->journal_head = 0;
+        }
+    }
+    em_journal_entry e = {.seq = ++m->journal_seq, .status = status, .fault = fault, .at_ms = m->clock_ms};
+    e.action = em_strdup(action);
+    e.request = req ? json_deep_copy(req) : json_object();
+    e.response = resp ? json_deep_copy(resp) : json_null();
+    if (!e.action || !e.request || !e.response) {
+        entry_release(&e);
+        m->journal_dropped++;
+        return;
+    }
+    if (m->journal_len == m->journal_cap) {
+        entry_release(&m->journal[m->journal_head]);
+        m->journal[m->journal_head] = e;
+        m->journal_head = (m->journal_head + 1) % m->journal_cap;
+        m->journal_dropped++;
+    } else {
+        m->journal[(m->journal_head + m->journal_len) % m->journal_cap] = e;
+        m->journal_len++;
+    }
+}
+
+static json_t *entry_json(const em_journal_entry *e)
+{
+    json_t *o = json_pack("{s:I, s:s, s:O, s:i}", "seq", (json_int_t)e->seq, "action", e->action, "request",
+                          e->request, "status", e->status);
+    if (!o)
+        return NULL;
+    const char *type = json_string_value(json_object_get(e->response, "__type"));
+    if ((e->status != 200 && type && em_set(o, "error", json_string(type)) < 0) ||
+        em_set(o, "response", json_incref(e->response)) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
+        (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+void ecrmock_journal_enable(ecrmock *m, int on)
+{
+    if (!m)
+        return;
+    em_lock(m);
+    m->journal_on = on != 0;
+    em_unlock(m);
+}
+
+void ecrmock_journal_clear(ecrmock *m)
+{
+    if (!m)
+        return;
+    em_lock(m);
+    em_journal_free(m);
+    em_unlock(m);
+}
+
+size_t ecrmock_journal_length(ecrmock *m)
+{
+    if (!m)
+        return 0;
+    em_lock(m);
+    size_t n = m->journal_len;
+    em_unlock(m);
+    return n;
+}
+
+size_t ecrmock_journal_dropped(ecrmock *m)
+{
+    if (!m)
+        return 0;
+    em_lock(m);
+    size_t n = m->journal_dropped;
+    em_unlock(m);
+    return n;
+}
+
+json_t *ecrmock_journal_entry(ecrmock *m, long index)
+{
+    if (!m)
+        return NULL;
+    em_lock(m);
+    json_t *o = NULL;
+    long len = (long)m->journal_len;
+    if (index < 0)
+        index += len;
+    if (index >= 0 && index < len)
+        o = entry_json(&m->journal[(m->journal_head + (size_t)index) % m->journal_cap]);
+    em_unlock(m);
+    return o;
+}
+
+json_t *ecrmock_journal_json(ecrmock *m)
+{
+    if (!m)
+        return NULL;
+    json_t *list = json_array();
+    em_lock(m);
+    for (size_t i = 0; list && i < m->journal_len; i++) {
+        if (json_array_append_new(list, entry_json(&m->journal[(m->journal_head + i) % m->journal_cap])) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    em_unlock(m);
+    return list;
+}
+
+unsigned long ecrmock_call_count(ecrmock *m, const char *action)
+{
+    if (!m)
+        return 0;
+    em_lock(m);
+    unsigned long n = 0;
+    if (!action) {
+        for (size_t i = 0; i <= EM_MAX_ACTIONS; i++)
+            n += m->calls[i];
+    } else {
+        const em_action *a = em_action_find(action);
+        if (a)
+            n = m->calls[a - em_actions];
+    }
+    em_unlock(m);
+    return n;
+}

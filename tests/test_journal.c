@@ -1,0 +1,248 @@
+/*
+ * The call journal, the call counters and the cmocka assertions of
+ * include/ecrmock_cmocka.h (their failure messages included).
+ */
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#include "ecrmock_cmocka.h"
+
+static void test_journal_records_every_call(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    json_t *r = NULL;
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
+                 "RepositoryAlreadyExistsException");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    free(out);
+    assert_int_equal(ecrmock_call_raw(m, "NoSuchAction", "{}", 2, &out, &len), 400);
+    free(out);
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", "{oops", 5, &out, &len), 400);
+    free(out);
+    assert_int_equal(ecrmock_journal_length(m), 5);
+
+    json_t *e = ecrmock_journal_entry(m, 0);
+    assert_int_equal(json_integer_value(json_object_get(e, "seq")), 1);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "CreateRepository");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "request"), "repositoryName")), "web");
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 200);
+    assert_null(json_object_get(e, "error"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(json_object_get(e, "response"), "repository"), "repositoryName")),
+        "web");
+    assert_true(json_number_value(json_object_get(e, "time")) == ECRMOCK_DEFAULT_CLOCK_MS / 1000.0);
+    json_decref(e);
+
+    e = ecrmock_journal_entry(m, 1);
+    assert_string_equal(json_string_value(json_object_get(e, "error")), "RepositoryAlreadyExistsException");
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 400);
+    json_decref(e);
+    e = ecrmock_journal_entry(m, -2);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "NoSuchAction");
+    assert_string_equal(json_string_value(json_object_get(e, "error")), "UnknownOperationException");
+    json_decref(e);
+    e = ecrmock_journal_entry(m, -1);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "ListImages");
+    assert_string_equal(json_string_value(json_object_get(e, "error")), "SerializationException");
+    json_decref(e);
+    assert_null(ecrmock_journal_entry(m, 5));
+    assert_null(ecrmock_journal_entry(m, -6));
+    assert_ecrmock_last_error(m, "SerializationException");
+}
+
+/* The journal keeps copies: changing the request afterwards changes nothing. */
+static void test_journal_keeps_copies(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s}", "repositoryName", "web"), *r = NULL;
+    assert_ok(ecrmock_call(m, "CreateRepository", req, &r), r);
+    json_object_set_new(req, "repositoryName", json_string("changed"));
+    json_object_set_new(json_object_get(r, "repository"), "repositoryName", json_string("changed"));
+    json_t *e = ecrmock_journal_entry(m, 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "request"), "repositoryName")), "web");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(json_object_get(e, "response"), "repository"), "repositoryName")),
+        "web");
+    json_decref(e);
+    json_decref(req);
+    json_decref(r);
+}
+
+static void test_journal_switch_and_counters(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "aa");
+    ecrmock_journal_enable(m, 0);
+    create_repo(m, "bb");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"aa\"}"), r);
+    json_decref(r);
+    assert_int_equal(ecrmock_journal_length(m), 1);
+    assert_ecrmock_call_count(m, "CreateRepository", 2); /* counters run with the journal off */
+    assert_ecrmock_call_count(m, "ListImages", 1);
+    assert_ecrmock_call_count(m, NULL, 3);
+    assert_int_equal(ecrmock_call_count(m, "NoSuchAction"), 0);
+    ecrmock_journal_enable(m, 1);
+    create_repo(m, "cc");
+    assert_int_equal(ecrmock_journal_length(m), 2);
+    ecrmock_journal_clear(m);
+    assert_int_equal(ecrmock_journal_length(m), 0);
+    assert_ecrmock_call_count(m, "CreateRepository", 3);
+    json_t *all = ecrmock_journal_json(m);
+    assert_int_equal(json_array_size(all), 0);
+    json_decref(all);
+    ecrmock_reset(m);
+    assert_ecrmock_call_count(m, NULL, 0);
+}
+
+static void test_journal_limit_drops_oldest(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = 3;
+    ecrmock *m = ecrmock_new(&o);
+    for (int i = 0; i < 5; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "repo%d", i);
+        create_repo(m, name);
+    }
+    assert_int_equal(ecrmock_journal_length(m), 3);
+    assert_int_equal(ecrmock_journal_dropped(m), 2);
+    json_t *all = ecrmock_journal_json(m);
+    assert_int_equal(json_array_size(all), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *e = json_array_get(all, i);
+        assert_int_equal(json_integer_value(json_object_get(e, "seq")), (json_int_t)i + 3);
+        char want[16];
+        snprintf(want, sizeof want, "repo%zu", i + 2);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(e, "request"), "repositoryName")), want);
+    }
+    json_decref(all);
+    ecrmock_free(m);
+}
+
+static void test_journal_marks_fault(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "CreateRepository";
+    long id = ecrmock_fault_add(m, &f, NULL);
+    json_t *r = NULL;
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400, "ThrottlingException");
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_int_equal(json_integer_value(json_object_get(e, "fault")), id);
+    json_decref(e);
+}
+
+static void test_cmocka_helpers_pass(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *manifest = make_manifest(m, "web", 1, 1);
+    char *digest = put_image(m, "web", manifest, "v1");
+    assert_ecrmock_last_ok(m);
+    assert_ecrmock_image_exists(m, "web", "v1");
+    assert_ecrmock_image_exists(m, "web", digest);
+    assert_ecrmock_tag(m, "web", "v1", digest);
+    assert_ecrmock_image_absent(m, "web", "v2");
+    assert_ecrmock_call_count(m, "PutImage", 1);
+    free(digest);
+    free(manifest);
+}
+
+/* ---- the failure messages: run a failing assertion in a child process ---- */
+
+typedef void (*failing_fn)(ecrmock *m);
+
+static ecrmock *child_mock;
+static failing_fn child_fn;
+
+static void child_test(void **state)
+{
+    (void)state;
+    child_fn(child_mock);
+}
+
+/* Runs fn in a child's cmocka group; returns what the child printed. */
+static char *failure_output(failing_fn fn)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        dup2(fd[1], 2);
+        close(fd[0]);
+        child_mock = ecrmock_new(NULL);
+        create_repo(child_mock, "web");
+        child_fn = fn;
+        const struct CMUnitTest t[] = {cmocka_unit_test(child_test)};
+        int failed = cmocka_run_group_tests_name("child", t, NULL, NULL);
+        ecrmock_free(child_mock);
+        _exit(failed ? 3 : 0);
+    }
+    close(fd[1]);
+    static char buf[8192];
+    size_t n = 0;
+    ssize_t k;
+    while (n < sizeof buf - 1 && (k = read(fd[0], buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)k;
+    buf[n] = '\0';
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3); /* the assertion failed the child's test */
+    return buf;
+}
+
+static void fail_count(ecrmock *m)
+{
+    assert_ecrmock_call_count(m, "UploadLayerPart", 3);
+}
+
+static void fail_last_error(ecrmock *m)
+{
+    assert_ecrmock_last_error(m, "ThrottlingException");
+}
+
+static void fail_image(ecrmock *m)
+{
+    assert_ecrmock_image_exists(m, "web", "v1");
+}
+
+static void test_cmocka_helpers_say_what_they_found(void **state)
+{
+    (void)state;
+    const char *out = failure_output(fail_count);
+    assert_non_null(strstr(out, "expected 3 call(s) of UploadLayerPart, found 0"));
+    out = failure_output(fail_last_error);
+    assert_non_null(strstr(out, "expected the last call to fail with ThrottlingException; it was CreateRepository, "
+                                "answered 200"));
+    out = failure_output(fail_image);
+    assert_non_null(strstr(out, "no image 'v1' in repository 'web'; it holds: nothing"));
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
+    const struct CMUnitTest tests[] = {
+        T(test_journal_records_every_call),
+        T(test_journal_keeps_copies),
+        T(test_journal_switch_and_counters),
+        T(test_journal_limit_drops_oldest),
+        T(test_journal_marks_fault),
+        T(test_cmocka_helpers_pass),
+        T(test_cmocka_helpers_say_what_they_found),
+    };
+#undef T
+    return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
+}
