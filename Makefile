@@ -87,7 +87,7 @@ check-exports: $(BUILD)/libecrmock.so
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 include/ecrmock.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/ecrmock.h include/ecrmock_cmocka.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libecrmock.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libecrmock.so $(DESTDIR)$(PREFIX)/lib/libecrmock.so.0
 	ln -sf libecrmock.so.0 $(DESTDIR)$(PREFIX)/lib/libecrmock.so

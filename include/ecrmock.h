@@ -167,8 +167,9 @@ ECRMOCK_API ecrmock *ecrmock_new(const ecrmock_options *opts);
  * No other call on `m` may be running or follow. */
 ECRMOCK_API void ecrmock_free(ecrmock *m);
 
-/* Empties the instance (registries, uploads, ...) and puts the clock and the
- * id generator back to where ecrmock_new() left them; options are kept. */
+/* Empties the instance (registries, uploads, fault rules, the journal and the
+ * call counters) and puts the clock and the id generator back to where
+ * ecrmock_new() left them; the options and the hooks are kept. */
 ECRMOCK_API void ecrmock_reset(ecrmock *m);
 
 /* ------------------------------------------------------------------------ */
