@@ -6,6 +6,30 @@
 
 #include "internal.h"
 
+/* What the model allows: a RegistryId is 12 digits; a repository name is
+ * not empty (the store finds no other). */
+static bool names_ok(const char *registry_id, const char *repository)
+{
+    if (!repository || !*repository)
+        return false;
+    if (!registry_id)
+        return true;
+    size_t n = 0;
+    while (registry_id[n] >= '0' && registry_id[n] <= '9')
+        n++;
+    return n == 12 && registry_id[n] == '\0';
+}
+
+/* The model's LayerDigest pattern: [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+ */
+static bool digest_ok(const char *d)
+{
+    size_t a = strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.");
+    if (a == 0 || d[a] != ':')
+        return false;
+    size_t h = strspn(d + a + 1, "0123456789abcdefABCDEF");
+    return h > 0 && d[a + 1 + h] == '\0';
+}
+
 static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repository)
 {
     return em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);
@@ -14,7 +38,7 @@ static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repos
 ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository, const void *bytes,
                                 size_t len, char *digest_out)
 {
-    if (!m || !repository || (!bytes && len))
+    if (!m || !names_ok(registry_id, repository) || (!bytes && len))
         return ECRMOCK_ERR_INVALID_PARAMETER;
     char digest[ECRMOCK_DIGEST_SIZE];
     em_sha256_digest(bytes ? bytes : "", len, digest);
@@ -40,10 +64,12 @@ ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char 
 ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repository, const char *digest,
                                 void **bytes_out, size_t *len_out)
 {
-    if (!m || !repository || !digest || !bytes_out || !len_out)
+    if (!bytes_out || !len_out)
         return ECRMOCK_ERR_INVALID_PARAMETER;
     *bytes_out = NULL;
     *len_out = 0;
+    if (!m || !names_ok(registry_id, repository) || !digest || !digest_ok(digest))
+        return ECRMOCK_ERR_INVALID_PARAMETER;
     ecrmock_error rc = ECRMOCK_ERR_OK;
     em_lock(m);
     em_repo *repo = find_repo(m, registry_id, repository);

@@ -1,0 +1,495 @@
+/*
+ * Layer downloads: GetDownloadUrlForLayer and the fetch of its URLs
+ * (ecrmock_fetch_url), the test controls ecrmock_put_layer and
+ * ecrmock_get_layer, and the content-addressed blob store shared between
+ * repositories.
+ */
+#include "helpers.h"
+
+#include <openssl/evp.h>
+
+#define ACCOUNT "123456789012"
+#define REPO "layers/app"
+#define HOST "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/"
+#define EMPTY_DIGEST "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* "sha256:<hex>" of bytes, computed here independently of the library. */
+static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
+{
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    assert_int_equal(EVP_Digest(p, n, md, &md_len, EVP_sha256(), NULL), 1);
+    assert_int_equal(md_len, 32);
+    memcpy(out, "sha256:", 7);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+static int get_url(ecrmock *m, json_t **resp, const char *repo, const char *digest)
+{
+    return call(m, resp, "GetDownloadUrlForLayer", "{\"repositoryName\": \"%s\", \"layerDigest\": \"%s\"}", repo,
+                digest);
+}
+
+/* Gets a download URL that must be handed out; returns it (malloc'd). */
+static char *url_for(ecrmock *m, const char *repo, const char *digest)
+{
+    json_t *r = NULL;
+    assert_ok(get_url(m, &r, repo, digest), r);
+    assert_string_equal(json_string_value(json_object_get(r, "layerDigest")), digest);
+    assert_int_equal(json_object_size(r), 2);
+    const char *url = json_string_value(json_object_get(r, "downloadUrl"));
+    assert_non_null(url);
+    char *copy = strdup(url);
+    json_decref(r);
+    return copy;
+}
+
+/* Fetches url and asserts the status and, for 200, the exact bytes. */
+static void assert_fetch(ecrmock *m, const char *url, int want_status, const void *bytes, size_t len)
+{
+    void *got = (void *)1;
+    size_t got_len = 99;
+    int st = ecrmock_fetch_url(m, url, &got, &got_len);
+    assert_int_equal(st, want_status);
+    if (want_status == 200) {
+        assert_int_equal(got_len, len);
+        if (len)
+            assert_memory_equal(got, bytes, len);
+    } else {
+        assert_null(got);
+        assert_int_equal(got_len, 0);
+    }
+    free(got);
+}
+
+/* A repository with one tagged image whose only layer is "layer 0 of image
+ * <salt>"; writes that layer's digest. */
+static void image_with_layer(ecrmock *m, const char *repo, int salt, char *layer_digest)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "layer 0 of image %d", salt);
+    sha256_digest(text, (size_t)n, layer_digest);
+    char *manifest = make_manifest(m, repo, 1, salt);
+    free(put_image(m, repo, manifest, "v1"));
+    free(manifest);
+}
+
+/* ---- GetDownloadUrlForLayer ----------------------------------------------------- */
+
+static void test_get_download_url_for_layer_layers_not_found(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    create_repo(m, "other");
+    char digest[ECRMOCK_DIGEST_SIZE], elsewhere[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("never pushed", 12, digest);
+    json_t *r = NULL;
+    int st = get_url(m, &r, REPO, digest);
+    char want[512];
+    snprintf(want, sizeof want,
+             "The layer with digest '%s' does not exist within the repository with name '" REPO
+             "' in the registry with id '" ACCOUNT "'",
+             digest);
+    assert_int_equal(st, 400);
+    assert_string_equal(err_type(r), "LayersNotFoundException");
+    assert_string_equal(err_message(r), want);
+    json_decref(r);
+    /* A layer of another repository is not this repository's. */
+    image_with_layer(m, "other", 1, elsewhere);
+    st = get_url(m, &r, REPO, elsewhere);
+    assert_error(st, r, 400, "LayersNotFoundException");
+}
+
+static void test_get_download_url_for_layer_inaccessible(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, REPO, "orphan bytes", 12, digest);
+    json_t *r = NULL;
+    int st = get_url(m, &r, REPO, digest);
+    char want[512];
+    snprintf(want, sizeof want,
+             "The layer with digest '%s' is not associated with an image in the repository with name '" REPO
+             "' in the registry with id '" ACCOUNT "'",
+             digest);
+    assert_int_equal(st, 400);
+    assert_string_equal(err_type(r), "LayerInaccessibleException");
+    assert_string_equal(err_message(r), want);
+    json_decref(r);
+}
+
+static void test_get_download_url_for_layer_fetch_returns_bytes(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char layer[ECRMOCK_DIGEST_SIZE];
+    image_with_layer(m, REPO, 3, layer);
+    char *url = url_for(m, REPO, layer);
+    assert_true(strncmp(url, HOST, strlen(HOST)) == 0);
+    assert_non_null(strstr(url, "X-Amz-Algorithm=AWS4-HMAC-SHA256&"));
+    assert_non_null(strstr(url, "&X-Amz-Expires=3600&"));
+    assert_non_null(strstr(url, "&X-Amz-Date=20240101T000000Z&"));
+    assert_non_null(strstr(url, "&X-Amz-Signature="));
+    assert_fetch(m, url, 200, "layer 0 of image 3", 18);
+    /* Fetching does not use the URL up. */
+    assert_fetch(m, url, 200, "layer 0 of image 3", 18);
+    free(url);
+
+    /* The config blob is referenced by the image too. */
+    char config[128], config_digest[ECRMOCK_DIGEST_SIZE];
+    int n = snprintf(config, sizeof config, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"salt\":%d}", 3);
+    sha256_digest(config, (size_t)n, config_digest);
+    url = url_for(m, REPO, config_digest);
+    assert_fetch(m, url, 200, config, (size_t)n);
+    free(url);
+}
+
+static void test_get_download_url_for_layer_url_expires(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char layer[ECRMOCK_DIGEST_SIZE];
+    image_with_layer(m, REPO, 4, layer);
+    char *url = url_for(m, REPO, layer);
+    ecrmock_clock_advance(m, 3600 * 1000);
+    assert_fetch(m, url, 200, "layer 0 of image 4", 18);
+    ecrmock_clock_advance(m, 1000);
+    assert_fetch(m, url, 403, NULL, 0);
+    /* A new URL, signed now, works again. */
+    char *fresh = url_for(m, REPO, layer);
+    assert_string_not_equal(fresh, url);
+    assert_fetch(m, fresh, 200, "layer 0 of image 4", 18);
+    free(fresh);
+    free(url);
+}
+
+static void test_get_download_url_for_layer_tampered_signature(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char layer[ECRMOCK_DIGEST_SIZE];
+    image_with_layer(m, REPO, 5, layer);
+    char *url = url_for(m, REPO, layer);
+    char *sig = strstr(url, "X-Amz-Signature=");
+    assert_non_null(sig);
+    char *last = url + strlen(url) - 1;
+    *last = *last == '0' ? '1' : '0';
+    assert_fetch(m, url, 403, NULL, 0);
+    free(url);
+
+    /* The signature covers the path: pointing it at another layer fails. */
+    url = url_for(m, REPO, layer);
+    char *d = strstr(url, "/sha256:");
+    assert_non_null(d);
+    d[8] = d[8] == 'a' ? 'b' : 'a';
+    assert_fetch(m, url, 403, NULL, 0);
+    free(url);
+
+    /* ... and so does the signing date. */
+    url = url_for(m, REPO, layer);
+    char *date = strstr(url, "X-Amz-Date=2024");
+    assert_non_null(date);
+    date[11 + 3] = '5'; /* 2024 -> 2025 */
+    assert_fetch(m, url, 403, NULL, 0);
+    free(url);
+}
+
+static void test_get_download_url_for_layer_other_host(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char layer[ECRMOCK_DIGEST_SIZE];
+    image_with_layer(m, REPO, 6, layer);
+    char *url = url_for(m, REPO, layer);
+    const char *path = url + strlen(HOST) - 1;
+    char other[2048];
+    snprintf(other, sizeof other, "https://prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com%s", path);
+    assert_fetch(m, other, 404, NULL, 0);
+    snprintf(other, sizeof other, "https://example.com%s", path);
+    assert_fetch(m, other, 404, NULL, 0);
+    snprintf(other, sizeof other, "http://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com%s", path);
+    assert_fetch(m, other, 404, NULL, 0);
+    assert_fetch(m, url, 200, "layer 0 of image 6", 18);
+    free(url);
+}
+
+static void test_get_download_url_for_layer_gone_after_delete(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char layer[ECRMOCK_DIGEST_SIZE];
+    image_with_layer(m, REPO, 8, layer);
+    char *url = url_for(m, REPO, layer);
+    assert_fetch(m, url, 200, "layer 0 of image 8", 18);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"" REPO "\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),
+              r);
+    assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 1);
+    json_decref(r);
+    /* With no image left, no new URL is handed out for the layer. */
+    int st = get_url(m, &r, REPO, layer);
+    assert_error(st, r, 400, "LayerInaccessibleException");
+    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"" REPO "\"}"), r);
+    json_decref(r);
+    assert_fetch(m, url, 404, NULL, 0);
+    /* A repository of the same name made again does not bring it back. */
+    create_repo(m, REPO);
+    assert_fetch(m, url, 404, NULL, 0);
+    free(url);
+}
+
+static void test_get_download_url_for_layer_repository_not_found(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    int st = get_url(m, &r, "missing", EMPTY_DIGEST);
+    assert_int_equal(st, 400);
+    assert_string_equal(err_type(r), "RepositoryNotFoundException");
+    assert_string_equal(err_message(r),
+                        "The repository with name 'missing' does not exist in the registry with id '" ACCOUNT "'");
+    json_decref(r);
+}
+
+static void test_get_download_url_for_layer_invalid_digest(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    const char *bad[] = {"not-a-digest", "sha256:", "sha256:xyz", ":abc"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *r = NULL;
+        int st = get_url(m, &r, REPO, bad[i]);
+        assert_int_equal(st, 400);
+        assert_string_equal(err_type(r), "InvalidParameterException");
+        assert_string_equal(err_message(r), "Invalid parameter at 'layerDigest' failed to satisfy constraint: "
+                                            "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
+        json_decref(r);
+    }
+}
+
+/* ---- ecrmock_put_layer / ecrmock_get_layer --------------------------------------- */
+
+static void test_put_layer_computes_digest(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    const char bytes[] = "some layer bytes\0with a NUL inside";
+    size_t len = sizeof bytes - 1;
+    char digest[ECRMOCK_DIGEST_SIZE], want[ECRMOCK_DIGEST_SIZE];
+    memset(digest, 'x', sizeof digest);
+    sha256_digest(bytes, len, want);
+    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, bytes, len, digest), ECRMOCK_ERR_OK);
+    assert_string_equal(digest, want);
+    void *got = NULL;
+    size_t got_len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, want, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, bytes, len);
+    free(got);
+    /* The caller's account named explicitly; a layer present again is no error. */
+    assert_int_equal(ecrmock_put_layer(m, ACCOUNT, REPO, bytes, len, NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, ACCOUNT, REPO, want, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, bytes, len);
+    free(got);
+}
+
+static void test_put_layer_invalid_arguments(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    assert_int_equal(ecrmock_put_layer(NULL, NULL, REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_put_layer(m, NULL, NULL, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, NULL, 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_put_layer(m, NULL, "", "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_put_layer(m, "", REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_put_layer(m, "12345678901", REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_put_layer(m, "12345678901x", REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    /* None of them stored anything. */
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("a", 1, want);
+    void *got = NULL;
+    size_t got_len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, want, &got, &got_len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+}
+
+static void test_put_layer_repository_not_found(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char digest[ECRMOCK_DIGEST_SIZE] = "untouched";
+    assert_int_equal(ecrmock_put_layer(m, NULL, "missing", "a", 1, digest), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_string_equal(digest, "untouched");
+    /* The same name in another registry is another repository. */
+    assert_int_equal(ecrmock_put_layer(m, "210987654321", REPO, "a", 1, digest), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+}
+
+static void test_get_layer_invalid_arguments(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, REPO, "abc", 3, digest);
+    void *got = NULL;
+    size_t got_len = 0;
+    assert_int_equal(ecrmock_get_layer(NULL, NULL, REPO, digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, NULL, NULL, digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, NULL, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, digest, NULL, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, digest, &got, NULL), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "", digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, "", REPO, digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, "", &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    const char *bad[] = {"not-a-digest", "sha256:", ":abc", "sha256:xyz", "sha256:abc/def"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(ecrmock_get_layer(m, NULL, REPO, bad[i], &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_get_layer(m, "1234567890123", REPO, digest, &got, &got_len),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_null(got);
+    assert_int_equal(got_len, 0);
+}
+
+static void test_get_layer_not_found(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    create_repo(m, "other");
+    char digest[ECRMOCK_DIGEST_SIZE], absent[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, "other", "abc", 3, digest);
+    sha256_digest("absent", 6, absent);
+    void *got = (void *)1;
+    size_t got_len = 7;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "missing", digest, &got, &got_len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_null(got);
+    assert_int_equal(got_len, 0);
+    got = (void *)1;
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, absent, &got, &got_len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_null(got);
+    /* The layer of "other" is not in REPO. */
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, digest, &got, &got_len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_int_equal(ecrmock_get_layer(m, "210987654321", "other", digest, &got, &got_len),
+                     ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+}
+
+static void test_put_layer_empty_layer(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char digest[ECRMOCK_DIGEST_SIZE], want[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("", 0, want);
+    assert_string_equal(want, EMPTY_DIGEST);
+    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, NULL, 0, digest), ECRMOCK_ERR_OK);
+    assert_string_equal(digest, EMPTY_DIGEST);
+    void *got = (void *)1;
+    size_t got_len = 7;
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, EMPTY_DIGEST, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_null(got);
+    assert_int_equal(got_len, 0);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchCheckLayerAvailability",
+                   "{\"repositoryName\": \"" REPO "\", \"layerDigests\": [\"" EMPTY_DIGEST "\"]}"),
+              r);
+    json_t *l = json_array_get(json_object_get(r, "layers"), 0);
+    assert_string_equal(json_string_value(json_object_get(l, "layerAvailability")), "AVAILABLE");
+    assert_int_equal(json_integer_value(json_object_get(l, "layerSize")), 0);
+    json_decref(r);
+}
+
+/* ---- content-addressed storage ---------------------------------------------------- */
+
+static void test_layers_shared_between_repositories(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "first");
+    create_repo(m, "second");
+    const char bytes[] = "shared layer bytes";
+    size_t len = sizeof bytes - 1;
+    char d1[ECRMOCK_DIGEST_SIZE], d2[ECRMOCK_DIGEST_SIZE], want[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(bytes, len, want);
+    push_layer(m, "first", bytes, len, d1);
+    /* The second copy arrives through the upload flow. */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"second\"}"), r);
+    char id[37];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    assert_ok(call(m, &r, "UploadLayerPart",
+                   "{\"repositoryName\": \"second\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                   "\"partLastByte\": %zu, \"layerPartBlob\": \"c2hhcmVkIGxheWVyIGJ5dGVz\"}",
+                   id, len - 1),
+              r);
+    json_decref(r);
+    assert_ok(call(m, &r, "CompleteLayerUpload",
+                   "{\"repositoryName\": \"second\", \"uploadId\": \"%s\", \"layerDigests\": [\"%s\"]}", id, want),
+              r);
+    snprintf(d2, sizeof d2, "%s", json_string_value(json_object_get(r, "layerDigest")));
+    json_decref(r);
+    assert_string_equal(d1, want);
+    assert_string_equal(d2, want);
+
+    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"first\"}"), r);
+    json_decref(r);
+    void *got = NULL;
+    size_t got_len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "first", want, &got, &got_len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "second", want, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, bytes, len);
+    free(got);
+}
+
+/* Deleting a repository with an image keeps the other repository's copy
+ * downloadable, through its own URL. */
+static void test_layers_shared_download_survives_delete(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "first");
+    create_repo(m, "second");
+    char l1[ECRMOCK_DIGEST_SIZE], l2[ECRMOCK_DIGEST_SIZE];
+    image_with_layer(m, "first", 9, l1);
+    image_with_layer(m, "second", 9, l2); /* the same manifest, the same blobs */
+    assert_string_equal(l1, l2);
+    char *url1 = url_for(m, "first", l1), *url2 = url_for(m, "second", l2);
+    assert_string_not_equal(url1, url2);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"first\", \"force\": true}"), r);
+    json_decref(r);
+    assert_fetch(m, url1, 404, NULL, 0);
+    assert_fetch(m, url2, 200, "layer 0 of image 9", 18);
+    void *got = NULL;
+    size_t got_len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "second", l2, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(got_len, 18);
+    assert_memory_equal(got, "layer 0 of image 9", 18);
+    free(got);
+    free(url1);
+    free(url2);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_get_download_url_for_layer_layers_not_found),
+        T(test_get_download_url_for_layer_inaccessible),
+        T(test_get_download_url_for_layer_fetch_returns_bytes),
+        T(test_get_download_url_for_layer_url_expires),
+        T(test_get_download_url_for_layer_tampered_signature),
+        T(test_get_download_url_for_layer_other_host),
+        T(test_get_download_url_for_layer_gone_after_delete),
+        T(test_get_download_url_for_layer_repository_not_found),
+        T(test_get_download_url_for_layer_invalid_digest),
+        T(test_put_layer_computes_digest),
+        T(test_put_layer_invalid_arguments),
+        T(test_put_layer_repository_not_found),
+        T(test_get_layer_invalid_arguments),
+        T(test_get_layer_not_found),
+        T(test_put_layer_empty_layer),
+        T(test_layers_shared_between_repositories),
+        T(test_layers_shared_download_survives_delete),
+    };
+    return cmocka_run_group_tests_name("layer download", tests, NULL, NULL);
+}
