@@ -226,7 +226,8 @@ ECRMOCK_API void ecrmock_clock_advance(ecrmock *m, int64_t ms);
  * "sha256:<hex>" into `digest_out` (ECRMOCK_DIGEST_SIZE bytes) when it is
  * not NULL.  A layer already present is not an error here.
  * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
- * ECRMOCK_ERR_INVALID_PARAMETER (NULL or empty arguments) or
+ * ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL, an empty repository
+ * name, a registry_id that is not 12 digits, bytes NULL with len > 0) or
  * ECRMOCK_ERR_SERVER (out of memory).
  */
 ECRMOCK_API ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository,
@@ -236,8 +237,9 @@ ECRMOCK_API ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id,
  * Reads a layer's bytes back.  `*bytes_out` receives a new malloc'd copy
  * (release with free(); NULL for an empty layer) and `*len_out` its length.
  * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
- * ECRMOCK_ERR_LAYERS_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER or
- * ECRMOCK_ERR_SERVER.
+ * ECRMOCK_ERR_LAYERS_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL
+ * argument, names as for ecrmock_put_layer(), a digest not of the form
+ * "algorithm:hex") or ECRMOCK_ERR_SERVER (out of memory).
  */
 ECRMOCK_API ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repository,
                                 const char *digest, void **bytes_out, size_t *len_out);
