@@ -407,6 +407,36 @@ ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m);
  * since ecrmock_new() or ecrmock_reset(). */
 ECRMOCK_API unsigned long ecrmock_call_count(ecrmock *m, const char *action);
 
+/* ------------------------------------------------------------------------ */
+/* Fixtures and snapshots (fixtures/README.md documents the format)          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Replaces the instance's state (registries, repositories, layers, images,
+ * policies, the clock, fault rules) with a fixture's.  `fixture` is
+ * borrowed; `source` names it in error messages (a file name; may be NULL).
+ * Returns 0, or -1 with nothing changed when the fixture is refused; then,
+ * when `err` is not NULL, *err receives a new malloc'd message naming the
+ * source, the JSON path and the rule broken (free() it):
+ *   fixtures/x.json: $.registries[0].repositories[2].name: Invalid parameter
+ *   at 'repositoryName' failed to satisfy constraint: 'must satisfy regular
+ *   expression ...'
+ */
+ECRMOCK_API int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char **err);
+/* The same from a file (its name is the source) or from JSON text. */
+ECRMOCK_API int ecrmock_fixture_load_file(ecrmock *m, const char *path, char **err);
+ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, char **err);
+
+/*
+ * The instance's state in the fixture format (a new reference): every
+ * registry, repository (settings, resource tags, policy), layer (bytes as
+ * base64) and image (manifest text verbatim, tags, push and pull times), and
+ * the clock.  Loading it into a fresh instance gives the same state, and
+ * dumping that gives the same JSON.  In-flight uploads and fault rules are
+ * not part of it.  NULL when memory ran out.
+ */
+ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);
+
 #ifdef __cplusplus
 }
 #endif
