@@ -261,7 +261,8 @@ static void test_create_repository_already_exists(void **state)
     ecrmock *m = *state;
     create_repo(m, "dup");
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"imageTagMutability\": \"IMMUTABLE\"}"),
+    assert_fail_msg(call(m, &r, "CreateRepository",
+                         "{\"repositoryName\": \"dup\", \"imageTagMutability\": \"IMMUTABLE\"}"),
                     &r, "RepositoryAlreadyExistsException",
                     "The repository with name 'dup' already exists in the registry with id '123456789012'");
     /* The first one is unchanged. */
@@ -273,7 +274,9 @@ static void test_create_repository_already_exists(void **state)
     assert_int_equal(repo_count(m, NULL), 1);
 
     /* In another registry the text names that registry. */
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}", OTHER_REGISTRY), r);
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
+                   OTHER_REGISTRY),
+              r);
     json_decref(r);
     assert_fail_msg(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
                          OTHER_REGISTRY),
@@ -336,7 +339,8 @@ static void test_create_repository_invalid_mutability(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "CreateRepository", "{\"repositoryName\": \"x1\", \"imageTagMutability\": \"mutable\"}"),
+    assert_fail_msg(call(m, &r, "CreateRepository",
+                         "{\"repositoryName\": \"x1\", \"imageTagMutability\": \"mutable\"}"),
                     &r, "InvalidParameterException",
                     "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy "
                     "enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'");
@@ -401,7 +405,8 @@ static void test_create_repository_exclusion_filters(void **state)
                     "'Member must have length less than or equal to 5'");
     assert_fail_msg(call(m, &r, "CreateRepository",
                          "{\"repositoryName\": \"e5\", \"imageTagMutability\": \"MUTABLE_WITH_EXCLUSION\", "
-                         "\"imageTagMutabilityExclusionFilters\": [{\"filterType\": \"WILDCARD\", \"filter\": \"a b\"}]}"),
+                         "\"imageTagMutabilityExclusionFilters\": "
+                         "[{\"filterType\": \"WILDCARD\", \"filter\": \"a b\"}]}"),
                     &r, "InvalidParameterException",
                     "Invalid parameter at 'imageTagMutabilityExclusionFilters.1.member.filter' failed to satisfy "
                     "constraint: 'must satisfy regular expression '^[0-9a-zA-Z._*-]{1,128}$''");
@@ -483,7 +488,8 @@ static void test_create_repository_invalid_tags(void **state)
     /* Key and Value are both required. */
     assert_fail_msg(create_with_tags(m, "t1", json_pack("[{s:s}]", "Key", "env"), &r), &r,
                     "InvalidParameterException",
-                    "Invalid parameter at 'tags.1.member.Value' failed to satisfy constraint: 'Member must not be null'");
+                    "Invalid parameter at 'tags.1.member.Value' failed to satisfy constraint: "
+                    "'Member must not be null'");
     assert_int_equal(repo_count(m, NULL), 0);
 
     /* The limits themselves are allowed: a 128-character key, a 256-character
@@ -618,7 +624,7 @@ static void test_describe_repositories_paging_visits_each_once(void **state)
 {
     ecrmock *m = *state;
     const char *want[25];
-    char names[25][8];
+    char names[25][16];
     for (int i = 0; i < 25; i++) {
         snprintf(names[i], sizeof names[i], "r%02d", i);
         want[i] = names[i];
@@ -689,6 +695,43 @@ static void test_describe_repositories_walk_survives_changes(void **state)
     static const char *const want[] = {"r00", "r01", "r02", "r03", "r04", "r06", "r07", "r08", "r09",
                                        "r11", "r14", "r15", "r16", "r17", "r18", "r19", "late"};
     assert_names(seen, want, sizeof want / sizeof want[0]);
+    json_decref(seen);
+}
+
+/* Enough deletions mid-walk that the registry's listing is compacted: the
+ * token still finds its place. */
+static void test_describe_repositories_walk_survives_mass_delete(void **state)
+{
+    ecrmock *m = *state;
+    for (int i = 0; i < 100; i++)
+        create_named(m, "r%03d", i);
+    json_t *seen = json_array();
+    char *token = describe_page(m, 10, NULL, seen, NULL);
+    assert_non_null(token);
+    for (int i = 5; i < 70; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "r%03d", i);
+        delete_repo(m, name);
+    }
+    create_repo(m, "late");
+    while (token) {
+        char *next = describe_page(m, 10, token, seen, NULL);
+        free(token);
+        token = next;
+    }
+    const char *want[41];
+    char names[41][16];
+    int k = 0;
+    for (int i = 0; i < 100; i++) {
+        if (i >= 10 && i < 70)
+            continue;
+        snprintf(names[k], sizeof names[k], "r%03d", i);
+        want[k] = names[k];
+        k++;
+    }
+    want[k++] = "late";
+    assert_names(seen, want, (size_t)k);
+    assert_int_equal(repo_count(m, NULL), 36);
     json_decref(seen);
 }
 
@@ -950,13 +993,27 @@ static void test_delete_repository_force(void **state)
     push_layer(m, "keep", layer, strlen(layer), digest);
 
     json_t *r = NULL;
+    /* A download URL handed out before the delete serves the layer now... */
+    assert_ok(call(m, &r, "GetDownloadUrlForLayer", "{\"repositoryName\": \"busy\", \"layerDigest\": \"%s\"}",
+                   digest),
+              r);
+    char *url = strdup(json_string_value(json_object_get(r, "downloadUrl")));
+    json_decref(r);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_fetch_url(m, url, &bytes, &len), 200);
+    assert_int_equal(len, strlen(layer));
+    free(bytes);
+    bytes = NULL;
+
     assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"busy\", \"force\": true}"), r);
     assert_string_equal(json_string_value(json_object_get(json_object_get(r, "repository"), "repositoryName")), "busy");
     json_decref(r);
     assert_false(repo_exists(m, NULL, "busy"));
-    void *bytes = NULL;
-    size_t len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "busy", digest, &bytes, &len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_null(bytes);
+    /* ... and nothing once the repository is gone. */
+    assert_int_equal(ecrmock_fetch_url(m, url, &bytes, &len), 404);
     assert_null(bytes);
     assert_fail_msg(call(m, &r, "ListImages", "{\"repositoryName\": \"busy\"}"), &r, "RepositoryNotFoundException",
                     "The repository with name 'busy' does not exist in the registry with id '123456789012'");
@@ -967,6 +1024,8 @@ static void test_delete_repository_force(void **state)
     assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 0);
     json_decref(r);
     assert_int_equal(ecrmock_get_layer(m, NULL, "busy", digest, &bytes, &len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_int_equal(ecrmock_fetch_url(m, url, &bytes, &len), 404);
+    free(url);
 
     /* The other repository's copy is untouched. */
     assert_int_equal(ecrmock_get_layer(m, NULL, "keep", digest, &bytes, &len), ECRMOCK_ERR_OK);
@@ -1036,6 +1095,7 @@ int main(void)
         T(test_describe_repositories_paging_visits_each_once),
         T(test_describe_repositories_no_token_on_exact_last_page),
         T(test_describe_repositories_walk_survives_changes),
+        T(test_describe_repositories_walk_survives_mass_delete),
         T(test_describe_repositories_walk_rest_deleted),
         T(test_describe_repositories_default_page_size),
         T(test_describe_repositories_invalid_token),

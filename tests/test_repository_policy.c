@@ -266,11 +266,13 @@ static void test_repository_policy_other_registry(void **state)
     assert_ok(st, r);
     assert_policy_output(r, OTHER_REGISTRY, "app", POLICY_B);
     json_decref(r);
-    assert_ok(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
+    assert_ok(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
+                   OTHER_REGISTRY),
               r);
     assert_policy_output(r, OTHER_REGISTRY, "app", POLICY_B);
     json_decref(r);
-    assert_fail_msg(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\"}"), &r, "RepositoryNotFoundException",
+    assert_fail_msg(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\"}"), &r,
+                    "RepositoryNotFoundException",
                     "The repository with name 'app' does not exist in the registry with id '123456789012'");
     assert_ok(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
                    OTHER_REGISTRY),
@@ -280,8 +282,8 @@ static void test_repository_policy_other_registry(void **state)
     assert_fail_msg(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
                          OTHER_REGISTRY),
                     &r, "RepositoryPolicyNotFoundException",
-                    "Repository policy does not exist for the repository with name 'app' in the registry with id '" OTHER_REGISTRY
-                    "'");
+                    "Repository policy does not exist for the repository with name 'app' in the registry with id "
+                    "'" OTHER_REGISTRY "'");
 }
 
 /* The policy goes with its repository: a new repository of the same name
