@@ -1,0 +1,267 @@
+/*
+ * GetAuthorizationToken: the token's layers (base64 of "AWS:" and a password
+ * that is itself base64 of ECR's JSON envelope), its 12-hour life on the
+ * virtual clock, the proxy endpoint, registryIds, and the seed making it
+ * reproducible.
+ */
+#include <openssl/evp.h>
+
+#include "helpers.h"
+
+#define TWELVE_HOURS_MS (INT64_C(12) * 3600 * 1000)
+
+/* Decodes standard padded base64 strictly (alphabet, length, padding);
+ * fails the test otherwise.  Returns a malloc'd NUL-terminated buffer. */
+static char *unbase64(const char *s, size_t *len_out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n % 4 != 0)
+        fail_msg("not padded base64 (length %zu): %s", n, s);
+    size_t pad = s[n - 1] == '=' ? (s[n - 2] == '=' ? 2 : 1) : 0;
+    for (size_t i = 0; i < n - pad; i++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", s[i]))
+            fail_msg("not standard base64 (character %zu): %s", i, s);
+    unsigned char *out = malloc(n / 4 * 3 + 1);
+    assert_non_null(out);
+    int got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+    assert_true(got >= 0);
+    size_t len = (size_t)got - pad;
+    out[len] = '\0';
+    if (len_out)
+        *len_out = len;
+    return (char *)out;
+}
+
+static json_t *get_token(ecrmock *m, const char *fmt)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "GetAuthorizationToken", "%s", fmt), r);
+    return r;
+}
+
+static json_t *entry(json_t *r, size_t i)
+{
+    return json_array_get(json_object_get(r, "authorizationData"), i);
+}
+
+/* Checks one authorizationData entry: its members, the token's layers, the
+ * envelope, expiry at `now_ms` + 12 h, the proxy endpoint.  Returns the decoded envelope (new reference). */
+static json_t *check_entry(json_t *e, int64_t now_ms, const char *endpoint)
+{
+    assert_true(json_is_object(e));
+    assert_int_equal(json_object_size(e), 3);
+    assert_string_equal(json_string_value(json_object_get(e, "proxyEndpoint")), endpoint);
+
+    json_t *exp = json_object_get(e, "expiresAt");
+    assert_true(json_is_real(exp));
+    int64_t expires_ms = now_ms + TWELVE_HOURS_MS;
+    assert_true(json_real_value(exp) == (double)expires_ms / 1000.0);
+
+    const char *token = json_string_value(json_object_get(e, "authorizationToken"));
+    assert_non_null(token);
+    size_t n = 0;
+    char *userpass = unbase64(token, &n);
+    assert_int_equal(strlen(userpass), n);
+    assert_true(strncmp(userpass, "AWS:", 4) == 0);
+    char *envelope = unbase64(userpass + 4, &n);
+    json_error_t err;
+    json_t *env = json_loads(envelope, 0, &err);
+    if (!env)
+        fail_msg("password is not JSON: %s", envelope);
+    assert_true(json_is_object(env));
+
+    /* ECR's key order: payload, datakey, version, type, expiration. */
+    static const char *const keys[] = {"payload", "datakey", "version", "type", "expiration"};
+    assert_int_equal(json_object_size(env), 5);
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(env, key, v) assert_string_equal(key, keys[k++]);
+    assert_string_equal(json_string_value(json_object_get(env, "version")), "2");
+    assert_string_equal(json_string_value(json_object_get(env, "type")), "DATA_KEY");
+    /* The envelope's expiration is whole epoch seconds of the same instant. */
+    json_t *expiration = json_object_get(env, "expiration");
+    assert_true(json_is_integer(expiration));
+    assert_int_equal(json_integer_value(expiration), expires_ms / 1000);
+    /* payload and datakey are base64 of something. */
+    for (int i = 0; i < 2; i++) {
+        size_t blen = 0;
+        free(unbase64(json_string_value(json_object_get(env, keys[i])), &blen));
+        assert_true(blen > 0);
+    }
+    free(envelope);
+    free(userpass);
+    return env;
+}
+
+static void test_get_authorization_token_default(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = get_token(m, "{}");
+    assert_int_equal(json_object_size(r), 1);
+    assert_int_equal(json_array_size(json_object_get(r, "authorizationData")), 1);
+    json_t *env = check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS,
+                              "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
+    /* 2024-01-01T00:00:00Z + 12 h, computed by hand. */
+    assert_int_equal(json_integer_value(json_object_get(env, "expiration")), INT64_C(1704067200) + 43200);
+    assert_true(json_real_value(json_object_get(entry(r, 0), "expiresAt")) == 1704110400.0);
+    json_decref(env);
+    json_decref(r);
+}
+
+/* One entry per id, each with its own endpoint (no repository needed). */
+static void test_get_authorization_token_registry_ids(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = get_token(m, "{\"registryIds\": [\"111111111111\", \"222222222222\"]}");
+    assert_int_equal(json_array_size(json_object_get(r, "authorizationData")), 2);
+    json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS,
+                            "https://111111111111.dkr.ecr.us-east-1.amazonaws.com"));
+    json_decref(check_entry(entry(r, 1), ECRMOCK_DEFAULT_CLOCK_MS,
+                            "https://222222222222.dkr.ecr.us-east-1.amazonaws.com"));
+    json_decref(r);
+
+    /* Ten is the most. */
+    char ids[512] = "{\"registryIds\": [";
+    for (int i = 0; i < 10; i++)
+        snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s\"%012d\"", i ? ", " : "", i);
+    strcat(ids, "]}");
+    r = get_token(m, ids);
+    assert_int_equal(json_array_size(json_object_get(r, "authorizationData")), 10);
+    assert_string_equal(json_string_value(json_object_get(entry(r, 9), "proxyEndpoint")),
+                        "https://000000000009.dkr.ecr.us-east-1.amazonaws.com");
+    json_decref(r);
+}
+
+static void test_get_authorization_token_too_many_registry_ids(void **state)
+{
+    ecrmock *m = *state;
+    char ids[512] = "{\"registryIds\": [";
+    for (int i = 0; i < 11; i++)
+        snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s\"%012d\"", i ? ", " : "", i);
+    strcat(ids, "]}");
+    json_t *r = NULL;
+    int st = call(m, &r, "GetAuthorizationToken", "%s", ids);
+    assert_string_equal(err_message(r), "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member "
+                                        "must have length less than or equal to 10'");
+    assert_error(st, r, 400, "InvalidParameterException");
+
+    st = call(m, &r, "GetAuthorizationToken", "{\"registryIds\": []}");
+    assert_string_equal(err_message(r), "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member "
+                                        "must have length greater than or equal to 1'");
+    assert_error(st, r, 400, "InvalidParameterException");
+}
+
+static void test_get_authorization_token_bad_registry_id(void **state)
+{
+    ecrmock *m = *state;
+    static const char *const bad[] = {"12345", "1234567890123", "abcdefghijkl", "12345678901a", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *r = NULL;
+        int st = call(m, &r, "GetAuthorizationToken", "{\"registryIds\": [\"123456789012\", \"%s\"]}", bad[i]);
+        assert_string_equal(err_message(r), "Invalid parameter at 'registryIds' failed to satisfy constraint: "
+                                            "'Member must satisfy constraint: [Member must satisfy regular "
+                                            "expression pattern: [0-9]{12}]'");
+        assert_error(st, r, 400, "InvalidParameterException");
+    }
+}
+
+static char *token_of(ecrmock *m)
+{
+    json_t *r = get_token(m, "{}");
+    char *t = strdup(json_string_value(json_object_get(entry(r, 0), "authorizationToken")));
+    json_decref(r);
+    return t;
+}
+
+static ecrmock *with_seed(uint64_t seed)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.seed = seed;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    return m;
+}
+
+static void test_get_authorization_token_seeded(void **state)
+{
+    (void)state;
+    ecrmock *a = with_seed(7), *b = with_seed(7), *c = with_seed(8);
+    char *ta = token_of(a), *tb = token_of(b), *tc = token_of(c);
+    assert_string_equal(ta, tb);
+    assert_string_not_equal(ta, tc);
+    /* Each call is a new token, and the sequence repeats with the seed. */
+    char *ta2 = token_of(a), *tb2 = token_of(b);
+    assert_string_not_equal(ta, ta2);
+    assert_string_equal(ta2, tb2);
+    /* ecrmock_reset starts the sequence over. */
+    ecrmock_reset(a);
+    char *ta3 = token_of(a);
+    assert_string_equal(ta3, ta);
+    free(ta);
+    free(tb);
+    free(tc);
+    free(ta2);
+    free(tb2);
+    free(ta3);
+    ecrmock_free(a);
+    ecrmock_free(b);
+    ecrmock_free(c);
+}
+
+static void test_get_authorization_token_follows_clock(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_clock_advance(m, INT64_C(3600) * 1000);
+    json_t *r = get_token(m, "{}");
+    json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS + 3600 * 1000,
+                            "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+    json_decref(r);
+
+    /* expiresAt carries milliseconds ("seconds and milliseconds", says the API
+     * reference); the envelope's expiration is whole seconds. */
+    int64_t now = INT64_C(1750000000123);
+    ecrmock_clock_set(m, now);
+    r = get_token(m, "{}");
+    json_t *env = check_entry(entry(r, 0), now, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
+    assert_true(json_real_value(json_object_get(entry(r, 0), "expiresAt")) == 1750043200.123);
+    assert_int_equal(json_integer_value(json_object_get(env, "expiration")), INT64_C(1750043200));
+    json_decref(env);
+    json_decref(r);
+}
+
+static void test_get_authorization_token_region_option(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        {"eu-central-1", "000011112222", "https://000011112222.dkr.ecr.eu-central-1.amazonaws.com"},
+        {"cn-north-1", "000011112222", "https://000011112222.dkr.ecr.cn-north-1.amazonaws.com.cn"},
+    };
+    for (int i = 0; i < 2; i++) {
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        o.region = cases[i][0];
+        o.account_id = cases[i][1];
+        ecrmock *m = ecrmock_new(&o);
+        assert_non_null(m);
+        json_t *r = get_token(m, "{}");
+        json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS, cases[i][2]));
+        json_decref(r);
+        ecrmock_free(m);
+    }
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_get_authorization_token_default),
+        T(test_get_authorization_token_registry_ids),
+        T(test_get_authorization_token_too_many_registry_ids),
+        T(test_get_authorization_token_bad_registry_id),
+        T(test_get_authorization_token_seeded),
+        T(test_get_authorization_token_follows_clock),
+        T(test_get_authorization_token_region_option),
+    };
+    return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
+}
