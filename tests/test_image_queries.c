@@ -611,7 +611,9 @@ static void test_batch_delete_image_same_image_twice(void **state)
     assert_string_equal(got, want);
 
     /* A tag twice: removed once. */
-    d = (free(d), new_image(m, "app", 3, "a", &mf));
+    free(d);
+    free(mf);
+    d = new_image(m, "app", 3, "a", &mf);
     add_tag(m, "app", mf, "b");
     r = delete_ids(m, "app", "[{\"imageTag\": \"a\"}, {\"imageTag\": \"a\"}]");
     ids_text(json_object_get(r, "imageIds"), got, sizeof got);
@@ -625,7 +627,6 @@ static void test_batch_delete_image_same_image_twice(void **state)
     free(mf);
 
     /* A tag, then the digest: the whole image goes, each tag listed once. */
-    mf = NULL;
     free(d);
     d = new_image(m, "app", 4, "x", &mf);
     add_tag(m, "app", mf, "y");
