@@ -228,7 +228,7 @@ static void test_put_image_digest_is_sha256_of_exact_bytes(void **state)
     json_decref(r);
 
     /* The same content with other whitespace is another image. */
-    char other[1024];
+    char other[1100];
     snprintf(other, sizeof other, "%s ", manifest);
     char want2[ECRMOCK_DIGEST_SIZE];
     sha256_of(other, strlen(other), want2);
