@@ -454,12 +454,24 @@ int em_BatchDeleteImage(em_call *c)
         em_tag *t;
         id_result r = resolve_id(repo, id, &img, &t);
         int err = 0;
-        bool whole = r == ID_FOUND && (!t || img->n_tags == 1);
-        bool dup = false;
-        for (size_t k = 0; r == ID_FOUND && k < n_plan; k++)
-            dup = dup || (plan[k].img == img && (!plan[k].tag || plan[k].tag == t || (whole && !t)));
-        if (dup)
+        /* What earlier ids of this call already do to the image: a name
+         * given twice is deleted once and listed once, and the tags removed
+         * one by one count towards its last tag. */
+        bool gone = false, tag_done = false;
+        size_t removed = 0;
+        for (size_t k = 0; r == ID_FOUND && k < n_plan; k++) {
+            if (plan[k].img != img)
+                continue;
+            if (!plan[k].tag) {
+                gone = true;
+            } else {
+                removed++;
+                tag_done = tag_done || plan[k].tag == t;
+            }
+        }
+        if (gone || tag_done)
             continue;
+        bool whole = r == ID_FOUND && (!t || img->n_tags - removed == 1);
         if (r == ID_FOUND && whole && img->parents) {
             char lists[1024];
             referencing_lists(repo, img, lists, sizeof lists);
@@ -475,8 +487,14 @@ int em_BatchDeleteImage(em_call *c)
             err = json_array_append_new(deleted, em_image_id_json(img->digest, t->name));
             plan[n_plan++] = (planned){img, whole ? NULL : t};
         } else {
-            for (size_t k = 0; k < img->n_tags && !err; k++)
-                err = json_array_append_new(deleted, em_image_id_json(img->digest, img->tags[k]->name));
+            /* By digest: every tag not listed already by an earlier id. */
+            for (size_t k = 0; k < img->n_tags && !err; k++) {
+                bool listed = false;
+                for (size_t j = 0; j < n_plan; j++)
+                    listed = listed || plan[j].tag == img->tags[k];
+                if (!listed)
+                    err = json_array_append_new(deleted, em_image_id_json(img->digest, img->tags[k]->name));
+            }
             if (!err && img->n_tags == 0)
                 err = json_array_append_new(deleted, em_image_id_json(img->digest, NULL));
             plan[n_plan++] = (planned){img, NULL};

@@ -1,0 +1,1321 @@
+/*
+ * Reading and removing images: BatchGetImage, BatchDeleteImage, ListImages
+ * and DescribeImages, with their per-image failures, paging (tokens that
+ * survive changes between pages and refuse another listing) and filters.
+ */
+#include "helpers.h"
+
+#include <stdbool.h>
+
+#include <openssl/evp.h>
+
+#define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define ACCOUNT "123456789012"
+
+#define STR(o, k) json_string_value(json_object_get((o), (k)))
+
+static const char *const REASON_MISSING = "Invalid request parameters: both tag and digest cannot be null";
+static const char *const REASON_INVALID_DIGEST =
+    "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'";
+static const char *const REASON_TAG_MISMATCH = "Invalid request parameters: given tag does not map to the given digest";
+static const char *const REASON_NOT_FOUND = "Requested image not found";
+
+static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    assert_int_equal(EVP_Digest(p, n, md, &len, EVP_sha256(), NULL), 1);
+    strcpy(out, "sha256:");
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Puts a fresh image (`salt` makes it distinct) with an optional tag, checks
+ * its digest independently and returns it (malloc'd); *mf_out, when not
+ * NULL, receives the manifest (malloc'd). */
+static char *new_image(ecrmock *m, const char *repo, int salt, const char *tag, char **mf_out)
+{
+    char *mf = make_manifest(m, repo, 1, salt);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(mf, strlen(mf), want);
+    char *d = put_image(m, repo, mf, tag);
+    assert_string_equal(d, want);
+    if (mf_out)
+        *mf_out = mf;
+    else
+        free(mf);
+    return d;
+}
+
+static void add_tag(ecrmock *m, const char *repo, const char *mf, const char *tag)
+{
+    free(put_image(m, repo, mf, tag));
+}
+
+/* A Docker manifest list over images of the repository; returns its digest. */
+static char *put_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
+{
+    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_DOCKER_LIST, "manifests");
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(json_object_get(mf, "manifests"),
+                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", MT_DOCKER_V2, "size", 400,
+                                        "digest", children[i], "platform", "architecture", i ? "arm64" : "amd64", "os",
+                                        "linux"));
+    char *text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    char *d = put_image(m, repo, text, tag);
+    free(text);
+    return d;
+}
+
+/* "digest|tag" ("-" for none) of an imageId. */
+static void id_text(json_t *id, char *out, size_t cap)
+{
+    const char *tag = STR(id, "imageTag");
+    snprintf(out, cap, "%s|%s", STR(id, "imageDigest"), tag ? tag : "-");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted "digest|tag" entries of an array of imageIds (or of objects with an
+ * imageId member), joined by spaces. */
+static void ids_text(json_t *arr, char *out, size_t cap)
+{
+    size_t n = json_array_size(arr);
+    char **items = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, i);
+        json_t *id = json_object_get(e, "imageId") ? json_object_get(e, "imageId") : e;
+        items[i] = malloc(400);
+        id_text(id, items[i], 400);
+    }
+    qsort(items, n, sizeof *items, cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", items[i]);
+        free(items[i]);
+    }
+    free(items);
+}
+
+static void entry(char *out, size_t cap, const char *digest, const char *tag)
+{
+    snprintf(out, cap, "%s|%s", digest, tag ? tag : "-");
+}
+
+/* Builds the expected sorted set text from (digest, tag) pairs. */
+static void want_text(char *out, size_t cap, size_t n, const char *const *pairs)
+{
+    char **items = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        items[i] = malloc(400);
+        entry(items[i], 400, pairs[2 * i], pairs[2 * i + 1]);
+    }
+    qsort(items, n, sizeof *items, cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", items[i]);
+        free(items[i]);
+    }
+    free(items);
+}
+
+static void list_all(ecrmock *m, const char *repo, char *out, size_t cap)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"%s\"}", repo), r);
+    assert_null(json_object_get(r, "nextToken"));
+    ids_text(json_object_get(r, "imageIds"), out, cap);
+    json_decref(r);
+}
+
+static json_t *snapshot(ecrmock *m, const char *repo)
+{
+    json_t *l = NULL, *d = NULL;
+    assert_ok(call(m, &l, "ListImages", "{\"repositoryName\": \"%s\"}", repo), l);
+    assert_ok(call(m, &d, "DescribeImages", "{\"repositoryName\": \"%s\"}", repo), d);
+    return json_pack("{s:o, s:o}", "list", l, "describe", d);
+}
+
+static void assert_unchanged(ecrmock *m, const char *repo, json_t *before)
+{
+    json_t *now = snapshot(m, repo);
+    if (!json_equal(before, now)) {
+        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+        fail_msg("the repository changed:\nbefore %s\nafter  %s", a, b);
+    }
+    json_decref(now);
+    json_decref(before);
+}
+
+/* The image details of `digest`, or NULL when DescribeImages says ImageNotFoundException. */
+static json_t *describe(ecrmock *m, const char *repo, const char *digest)
+{
+    json_t *r = NULL;
+    int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                  repo, digest);
+    if (st == 400 && strcmp(err_type(r), "ImageNotFoundException") == 0) {
+        json_decref(r);
+        return NULL;
+    }
+    assert_ok(st, r);
+    json_t *details = json_object_get(r, "imageDetails");
+    assert_int_equal(json_array_size(details), 1);
+    json_t *d = json_incref(json_array_get(details, 0));
+    json_decref(r);
+    return d;
+}
+
+static void assert_failure(json_t *f, const char *digest, const char *tag, const char *code, const char *reason)
+{
+    json_t *id = json_object_get(f, "imageId");
+    if (digest)
+        assert_string_equal(STR(id, "imageDigest"), digest);
+    else
+        assert_null(json_object_get(id, "imageDigest"));
+    if (tag)
+        assert_string_equal(STR(id, "imageTag"), tag);
+    else
+        assert_null(json_object_get(id, "imageTag"));
+    assert_string_equal(STR(f, "failureCode"), code);
+    assert_string_equal(STR(f, "failureReason"), reason);
+}
+
+/* ======================================================================== */
+/* BatchGetImage                                                            */
+/* ======================================================================== */
+
+static void test_batch_get_image_by_tag(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf;
+    char *d = new_image(m, "app", 1, "v1", &mf);
+    add_tag(m, "app", mf, "latest");
+    char *other = new_image(m, "app", 2, "v2", NULL);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
+    json_t *images = json_object_get(r, "images");
+    assert_int_equal(json_array_size(images), 1);
+    assert_true(json_is_array(json_object_get(r, "failures")));
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_t *img = json_array_get(images, 0);
+    assert_string_equal(STR(img, "registryId"), ACCOUNT);
+    assert_string_equal(STR(img, "repositoryName"), "app");
+    assert_string_equal(STR(json_object_get(img, "imageId"), "imageDigest"), d);
+    assert_string_equal(STR(json_object_get(img, "imageId"), "imageTag"), "v1");
+    assert_string_equal(STR(img, "imageManifest"), mf);
+    assert_string_equal(STR(img, "imageManifestMediaType"), MT_DOCKER_V2);
+    json_decref(r);
+    free(mf), free(d), free(other);
+}
+
+static void test_batch_get_image_by_digest_one_entry_per_tag(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf;
+    char *d = new_image(m, "app", 1, "v1", &mf);
+    add_tag(m, "app", mf, "latest");
+    char *untagged = new_image(m, "app", 2, NULL, NULL);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage",
+                   "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\"}]}",
+                   d, untagged),
+              r);
+    char got[2048], want[2048];
+    ids_text(json_object_get(r, "images"), got, sizeof got);
+    const char *pairs[] = {d, "latest", d, "v1", untagged, NULL};
+    want_text(want, sizeof want, 3, pairs);
+    assert_string_equal(got, want);
+    size_t i;
+    json_t *img;
+    json_array_foreach(json_object_get(r, "images"), i, img) {
+        if (strcmp(STR(json_object_get(img, "imageId"), "imageDigest"), d) == 0)
+            assert_string_equal(STR(img, "imageManifest"), mf);
+        else
+            assert_null(json_object_get(json_object_get(img, "imageId"), "imageTag"));
+    }
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+    free(mf), free(d), free(untagged);
+}
+
+static void test_batch_get_image_by_digest_and_tag(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d1 = new_image(m, "app", 1, "v1", NULL);
+    char *d2 = new_image(m, "app", 2, "v2", NULL);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage",
+                   "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\", \"imageTag\": \"v1\"}, "
+                   "{\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}]}",
+                   d1, d1),
+              r);
+    json_t *images = json_object_get(r, "images");
+    assert_int_equal(json_array_size(images), 1);
+    assert_string_equal(STR(json_object_get(json_array_get(images, 0), "imageId"), "imageDigest"), d1);
+    assert_string_equal(STR(json_object_get(json_array_get(images, 0), "imageId"), "imageTag"), "v1");
+    json_t *failures = json_object_get(r, "failures");
+    assert_int_equal(json_array_size(failures), 1);
+    assert_failure(json_array_get(failures, 0), d1, "v2", "ImageTagDoesNotMatchDigest", REASON_TAG_MISMATCH);
+    json_decref(r);
+    free(d1), free(d2);
+}
+
+static void test_batch_get_image_failures(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d = new_image(m, "app", 1, "v1", NULL);
+    char absent[ECRMOCK_DIGEST_SIZE];
+    sha256_of("no such manifest", 16, absent);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage",
+                   "{\"repositoryName\": \"app\", \"imageIds\": [{}, {\"imageDigest\": \"sha256:xyz\"}, "
+                   "{\"imageDigest\": \"nocolon\", \"imageTag\": \"v1\"}, {\"imageTag\": \"nope\"}, "
+                   "{\"imageDigest\": \"%s\"}, {\"imageTag\": \"v1\"}]}",
+                   absent),
+              r);
+    json_t *f = json_object_get(r, "failures");
+    assert_int_equal(json_array_size(f), 5);
+    assert_failure(json_array_get(f, 0), NULL, NULL, "MissingDigestAndTag", REASON_MISSING);
+    assert_failure(json_array_get(f, 1), "sha256:xyz", NULL, "InvalidImageDigest", REASON_INVALID_DIGEST);
+    assert_failure(json_array_get(f, 2), "nocolon", "v1", "InvalidImageDigest", REASON_INVALID_DIGEST);
+    assert_failure(json_array_get(f, 3), NULL, "nope", "ImageNotFound", REASON_NOT_FOUND);
+    assert_failure(json_array_get(f, 4), absent, NULL, "ImageNotFound", REASON_NOT_FOUND);
+    assert_int_equal(json_array_size(json_object_get(r, "images")), 1);
+    assert_string_equal(STR(json_object_get(json_array_get(json_object_get(r, "images"), 0), "imageId"), "imageDigest"),
+                        d);
+    json_decref(r);
+    free(d);
+}
+
+/* ecrmock converts no manifest: a stored type the caller does not accept is ImageNotFound. */
+static void test_batch_get_image_accepted_media_types(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d = new_image(m, "app", 1, "v1", NULL);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage",
+                   "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}], "
+                   "\"acceptedMediaTypes\": [\"" MT_OCI_MANIFEST "\"]}"),
+              r);
+    assert_int_equal(json_array_size(json_object_get(r, "images")), 0);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 1);
+    assert_failure(json_array_get(json_object_get(r, "failures"), 0), NULL, "v1", "ImageNotFound", REASON_NOT_FOUND);
+    json_decref(r);
+    /* Nothing was pulled. */
+    json_t *det = describe(m, "app", d);
+    assert_null(json_object_get(det, "lastRecordedPullTime"));
+    json_decref(det);
+
+    assert_ok(call(m, &r, "BatchGetImage",
+                   "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}], "
+                   "\"acceptedMediaTypes\": [\"" MT_OCI_MANIFEST "\", \"" MT_DOCKER_V2 "\"]}"),
+              r);
+    assert_int_equal(json_array_size(json_object_get(r, "images")), 1);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+    free(d);
+}
+
+static void test_batch_get_image_records_pull_time(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *other = new_image(m, "app", 2, "v2", NULL);
+    json_t *det = describe(m, "app", d);
+    assert_null(json_object_get(det, "lastRecordedPullTime"));
+    json_decref(det);
+
+    ecrmock_clock_set(m, INT64_C(1717171717250));
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
+    json_decref(r);
+    det = describe(m, "app", d);
+    assert_true(json_number_value(json_object_get(det, "lastRecordedPullTime")) == 1717171717.25);
+    /* imagePushedAt does not move */
+    assert_true(json_number_value(json_object_get(det, "imagePushedAt")) == 1704067200.0);
+    json_decref(det);
+    det = describe(m, "app", other);
+    assert_null(json_object_get(det, "lastRecordedPullTime"));
+    json_decref(det);
+
+    /* A later pull, by digest, moves it. */
+    ecrmock_clock_advance(m, 3000);
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                   d),
+              r);
+    json_decref(r);
+    det = describe(m, "app", d);
+    assert_true(json_number_value(json_object_get(det, "lastRecordedPullTime")) == 1717171720.25);
+    json_decref(det);
+    free(d), free(other);
+}
+
+static void test_batch_get_image_too_many_ids(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d = new_image(m, "app", 1, "v1", NULL);
+    json_t *ids = json_array();
+    for (int i = 0; i < 101; i++)
+        json_array_append_new(ids, json_pack("{s:s}", "imageTag", "v1"));
+    json_t *req = json_pack("{s:s, s:o}", "repositoryName", "app", "imageIds", ids);
+    json_t *r = NULL;
+    int st = ecrmock_call(m, "BatchGetImage", req, &r);
+    assert_string_equal(err_message(r), "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must "
+                                        "have length less than or equal to 100'");
+    assert_error(st, r, 400, "InvalidParameterException");
+    /* 100 is fine. */
+    json_array_remove(json_object_get(req, "imageIds"), 0);
+    assert_ok(ecrmock_call(m, "BatchGetImage", req, &r), r);
+    assert_true(json_array_size(json_object_get(r, "images")) >= 1);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+    json_decref(req);
+    free(d);
+}
+
+static void test_batch_get_image_repository_not_found(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    int st = call(m, &r, "BatchGetImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
+    assert_string_equal(err_message(r),
+                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+}
+
+/* ======================================================================== */
+/* BatchDeleteImage                                                         */
+/* ======================================================================== */
+
+/* BatchDeleteImage with a JSON imageIds array; returns the response. */
+static json_t *delete_ids(ecrmock *m, const char *repo, const char *ids_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static json_t *delete_ids(ecrmock *m, const char *repo, const char *ids_fmt, ...)
+{
+    char ids[8192];
+    va_list ap;
+    va_start(ap, ids_fmt);
+    vsnprintf(ids, sizeof ids, ids_fmt, ap);
+    va_end(ap);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"%s\", \"imageIds\": %s}", repo, ids), r);
+    assert_true(json_is_array(json_object_get(r, "imageIds")));
+    assert_true(json_is_array(json_object_get(r, "failures")));
+    return r;
+}
+
+static void test_batch_delete_image_by_tag_keeps_other_tags(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf;
+    char *d = new_image(m, "app", 1, "v1", &mf);
+    add_tag(m, "app", mf, "latest");
+    char *other = new_image(m, "app", 2, "v2", NULL);
+    json_t *r = delete_ids(m, "app", "[{\"imageTag\": \"v1\"}]");
+    char got[2048], want[2048];
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    entry(want, sizeof want, d, "v1");
+    assert_string_equal(got, want);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+    list_all(m, "app", got, sizeof got);
+    const char *pairs[] = {d, "latest", other, "v2"};
+    want_text(want, sizeof want, 2, pairs);
+    assert_string_equal(got, want);
+
+    /* Removing the last tag deletes the image. */
+    r = delete_ids(m, "app", "[{\"imageTag\": \"latest\"}]");
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    entry(want, sizeof want, d, "latest");
+    assert_string_equal(got, want);
+    json_decref(r);
+    list_all(m, "app", got, sizeof got);
+    entry(want, sizeof want, other, "v2");
+    assert_string_equal(got, want);
+    assert_null(describe(m, "app", d));
+    /* And the manifest can be put again, as a new image. */
+    add_tag(m, "app", mf, "again");
+    free(mf), free(d), free(other);
+}
+
+static void test_batch_delete_image_all_tags_in_one_call(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf;
+    char *d = new_image(m, "app", 1, "v1", &mf);
+    add_tag(m, "app", mf, "latest");
+    json_t *r = delete_ids(m, "app", "[{\"imageTag\": \"v1\"}, {\"imageTag\": \"latest\"}]");
+    char got[2048], want[2048];
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    const char *pairs[] = {d, "latest", d, "v1"};
+    want_text(want, sizeof want, 2, pairs);
+    assert_string_equal(got, want);
+    json_decref(r);
+    /* The last tag went: so did the image. */
+    list_all(m, "app", got, sizeof got);
+    assert_string_equal(got, "");
+    assert_null(describe(m, "app", d));
+    free(mf), free(d);
+}
+
+static void test_batch_delete_image_by_digest_removes_all_tags(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf;
+    char *d = new_image(m, "app", 1, "a", &mf);
+    add_tag(m, "app", mf, "b");
+    add_tag(m, "app", mf, "c");
+    char *untagged = new_image(m, "app", 2, NULL, NULL);
+    char *kept = new_image(m, "app", 3, "kept", NULL);
+    json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\"}]", d, untagged);
+    char got[2048], want[2048];
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    const char *pairs[] = {d, "a", d, "b", d, "c", untagged, NULL};
+    want_text(want, sizeof want, 4, pairs);
+    assert_string_equal(got, want);
+    /* the untagged image's entry has no imageTag at all */
+    size_t i;
+    json_t *id;
+    json_array_foreach(json_object_get(r, "imageIds"), i, id) if (strcmp(STR(id, "imageDigest"), untagged) == 0)
+        assert_null(json_object_get(id, "imageTag"));
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+    list_all(m, "app", got, sizeof got);
+    entry(want, sizeof want, kept, "kept");
+    assert_string_equal(got, want);
+    /* The tags are free again. */
+    json_t *g = NULL;
+    assert_ok(call(m, &g, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"b\"}]}"), g);
+    assert_int_equal(json_array_size(json_object_get(g, "images")), 0);
+    assert_failure(json_array_get(json_object_get(g, "failures"), 0), NULL, "b", "ImageNotFound", REASON_NOT_FOUND);
+    json_decref(g);
+    free(mf), free(d), free(untagged), free(kept);
+}
+
+static void test_batch_delete_image_failures(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d1 = new_image(m, "app", 1, "v1", NULL);
+    char *d2 = new_image(m, "app", 2, "v2", NULL);
+    char absent[ECRMOCK_DIGEST_SIZE];
+    sha256_of("no such manifest", 16, absent);
+    json_t *before = snapshot(m, "app");
+    json_t *r = delete_ids(m, "app",
+                           "[{}, {\"imageDigest\": \"sha256:not-hex\"}, {\"imageTag\": \"nope\"}, "
+                           "{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}]",
+                           absent, d1);
+    assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 0);
+    json_t *f = json_object_get(r, "failures");
+    assert_int_equal(json_array_size(f), 5);
+    assert_failure(json_array_get(f, 0), NULL, NULL, "MissingDigestAndTag", REASON_MISSING);
+    assert_failure(json_array_get(f, 1), "sha256:not-hex", NULL, "InvalidImageDigest", REASON_INVALID_DIGEST);
+    assert_failure(json_array_get(f, 2), NULL, "nope", "ImageNotFound", REASON_NOT_FOUND);
+    assert_failure(json_array_get(f, 3), absent, NULL, "ImageNotFound", REASON_NOT_FOUND);
+    assert_failure(json_array_get(f, 4), d1, "v2", "ImageTagDoesNotMatchDigest", REASON_TAG_MISMATCH);
+    json_decref(r);
+    assert_unchanged(m, "app", before);
+
+    /* Failures and successes mix in one call. */
+    r = delete_ids(m, "app", "[{\"imageTag\": \"nope\"}, {\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}]", d2);
+    char got[1024], want[1024];
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    entry(want, sizeof want, d2, "v2");
+    assert_string_equal(got, want);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 1);
+    json_decref(r);
+    list_all(m, "app", got, sizeof got);
+    entry(want, sizeof want, d1, "v1");
+    assert_string_equal(got, want);
+    free(d1), free(d2);
+}
+
+static void test_batch_delete_image_referenced_by_manifest_list(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf;
+    char *c1 = new_image(m, "app", 1, "amd64", &mf);
+    char *c2 = new_image(m, "app", 2, NULL, NULL);
+    char *children[] = {c1, c2};
+    char *list = put_list(m, "app", 2, children, "multi");
+    json_t *before = snapshot(m, "app");
+    json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageTag\": \"amd64\"}, {\"imageDigest\": \"%s\"}]",
+                           c1, c2);
+    assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 0);
+    json_t *f = json_object_get(r, "failures");
+    assert_int_equal(json_array_size(f), 3);
+    char reason[256];
+    snprintf(reason, sizeof reason, "Requested image referenced by manifest list: [%s]", list);
+    assert_failure(json_array_get(f, 0), c1, NULL, "ImageReferencedByManifestList", reason);
+    assert_failure(json_array_get(f, 1), NULL, "amd64", "ImageReferencedByManifestList", reason);
+    assert_failure(json_array_get(f, 2), c2, NULL, "ImageReferencedByManifestList", reason);
+    json_decref(r);
+    assert_unchanged(m, "app", before);
+
+    /* A tag that is not the image's last may go: the image stays. */
+    add_tag(m, "app", mf, "extra");
+    r = delete_ids(m, "app", "[{\"imageTag\": \"extra\"}]");
+    assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 1);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+
+    /* Once the list is gone, so may its images. */
+    r = delete_ids(m, "app", "[{\"imageTag\": \"multi\"}]");
+    json_decref(r);
+    r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\"}]", c1, c2);
+    assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 2);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+    char got[256];
+    list_all(m, "app", got, sizeof got);
+    assert_string_equal(got, "");
+    free(mf), free(c1), free(c2), free(list);
+}
+
+static void test_batch_delete_image_same_image_twice(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf;
+    char *d = new_image(m, "app", 1, "v1", &mf);
+    char *kept = new_image(m, "app", 2, "kept", NULL);
+    /* The digest twice, and its tag: deleted once, listed once. */
+    json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\"}, {\"imageTag\": \"v1\"}]",
+                           d, d);
+    char got[2048], want[2048];
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    entry(want, sizeof want, d, "v1");
+    assert_string_equal(got, want);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    json_decref(r);
+    list_all(m, "app", got, sizeof got);
+    entry(want, sizeof want, kept, "kept");
+    assert_string_equal(got, want);
+
+    /* A tag twice: removed once. */
+    free(d);
+    free(mf);
+    d = new_image(m, "app", 3, "a", &mf);
+    add_tag(m, "app", mf, "b");
+    r = delete_ids(m, "app", "[{\"imageTag\": \"a\"}, {\"imageTag\": \"a\"}]");
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    entry(want, sizeof want, d, "a");
+    assert_string_equal(got, want);
+    json_decref(r);
+    list_all(m, "app", got, sizeof got);
+    const char *pairs[] = {d, "b", kept, "kept"};
+    want_text(want, sizeof want, 2, pairs);
+    assert_string_equal(got, want);
+    free(mf);
+
+    /* A tag, then the digest: the whole image goes, each tag listed once. */
+    free(d);
+    d = new_image(m, "app", 4, "x", &mf);
+    add_tag(m, "app", mf, "y");
+    r = delete_ids(m, "app", "[{\"imageTag\": \"x\"}, {\"imageDigest\": \"%s\"}, {\"imageTag\": \"y\"}]", d);
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    const char *pairs2[] = {d, "x", d, "y"};
+    want_text(want, sizeof want, 2, pairs2);
+    assert_string_equal(got, want);
+    json_decref(r);
+    assert_null(describe(m, "app", d));
+    free(mf), free(d), free(kept);
+}
+
+static void test_batch_delete_image_repository_not_found(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d = new_image(m, "app", 1, "v1", NULL);
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
+    assert_string_equal(err_message(r),
+                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_unchanged(m, "app", before);
+    free(d);
+}
+
+/* ======================================================================== */
+/* ListImages and DescribeImages: listings, paging, filters                 */
+/* ======================================================================== */
+
+/* One page of `action`; filter is JSON text or NULL, max 0 for none. */
+static json_t *page(ecrmock *m, const char *action, const char *repo, const char *filter, int max, const char *token)
+{
+    json_t *req = json_pack("{s:s}", "repositoryName", repo);
+    if (filter)
+        json_object_set_new(req, "filter", json_loads(filter, 0, NULL));
+    if (max)
+        json_object_set_new(req, "maxResults", json_integer(max));
+    if (token)
+        json_object_set_new(req, "nextToken", json_string(token));
+    json_t *r = NULL;
+    int st = ecrmock_call(m, action, req, &r);
+    json_decref(req);
+    assert_ok(st, r);
+    return r;
+}
+
+/* The entries of a page as "digest|tag" (ListImages) or "digest" (DescribeImages). */
+static size_t page_entries(json_t *r, char ***items, size_t n)
+{
+    json_t *arr = json_object_get(r, "imageIds");
+    bool describe_page = arr == NULL;
+    if (describe_page)
+        arr = json_object_get(r, "imageDetails");
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) {
+        *items = realloc(*items, (n + 1) * sizeof **items);
+        (*items)[n] = malloc(400);
+        if (describe_page)
+            snprintf((*items)[n], 400, "%s", STR(e, "imageDigest"));
+        else
+            id_text(e, (*items)[n], 400);
+        n++;
+    }
+    return n;
+}
+
+static void free_items(char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
+static bool has_item(char **items, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Walks every page; asserts each page is full but the last, that no entry
+ * comes twice; returns the sorted entries as text and the page count. */
+static size_t walk(ecrmock *m, const char *action, const char *repo, const char *filter, int max, char *out,
+                   size_t cap)
+{
+    char **items = NULL;
+    size_t n = 0, pages = 0;
+    char *token = NULL;
+    do {
+        json_t *r = page(m, action, repo, filter, max, token);
+        free(token);
+        size_t before = n;
+        n = page_entries(r, &items, n);
+        const char *next = STR(r, "nextToken");
+        token = next ? strdup(next) : NULL;
+        if (token)
+            assert_int_equal(n - before, (size_t)(max ? max : 100));
+        assert_true(n - before <= (size_t)(max ? max : 100));
+        json_decref(r);
+        pages++;
+        assert_true(pages < 10000);
+    } while (token);
+    qsort(items, n, sizeof *items, cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i && strcmp(items[i - 1], items[i]) == 0)
+            fail_msg("%s listed %s twice", action, items[i]);
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", items[i]);
+    }
+    free_items(items, n);
+    return pages;
+}
+
+/* Four images: A tagged a1,a2,a3; B untagged; C tagged c; D untagged. */
+typedef struct fixture {
+    char *a, *b, *c, *d;
+} fixture;
+
+static void fixture_make(ecrmock *m, fixture *f)
+{
+    char *mf;
+    f->a = new_image(m, "app", 1, "a2", &mf);
+    add_tag(m, "app", mf, "a3");
+    add_tag(m, "app", mf, "a1");
+    free(mf);
+    f->b = new_image(m, "app", 2, NULL, NULL);
+    f->c = new_image(m, "app", 3, "c", NULL);
+    f->d = new_image(m, "app", 4, NULL, NULL);
+}
+
+static void fixture_free(fixture *f)
+{
+    free(f->a), free(f->b), free(f->c), free(f->d);
+}
+
+static void test_list_images_one_entry_per_tag(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    json_t *r = page(m, "ListImages", "app", NULL, 0, NULL);
+    assert_null(json_object_get(r, "nextToken"));
+    char got[4096], want[4096];
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
+    const char *pairs[] = {f.a, "a1", f.a, "a2", f.a, "a3", f.b, NULL, f.c, "c", f.d, NULL};
+    want_text(want, sizeof want, 6, pairs);
+    assert_string_equal(got, want);
+    size_t i;
+    json_t *id;
+    json_array_foreach(json_object_get(r, "imageIds"), i, id) {
+        if (strcmp(STR(id, "imageDigest"), f.b) == 0 || strcmp(STR(id, "imageDigest"), f.d) == 0)
+            assert_null(json_object_get(id, "imageTag"));
+        assert_int_equal(json_object_size(id), json_object_get(id, "imageTag") ? 2 : 1);
+    }
+    json_decref(r);
+    /* An empty repository lists nothing. */
+    create_repo(m, "empty");
+    r = page(m, "ListImages", "empty", NULL, 0, NULL);
+    assert_true(json_is_array(json_object_get(r, "imageIds")));
+    assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 0);
+    assert_null(json_object_get(r, "nextToken"));
+    json_decref(r);
+    fixture_free(&f);
+}
+
+static void test_list_images_filter_tag_status(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    char got[4096], want[4096];
+    walk(m, "ListImages", "app", "{\"tagStatus\": \"TAGGED\"}", 0, got, sizeof got);
+    const char *tagged[] = {f.a, "a1", f.a, "a2", f.a, "a3", f.c, "c"};
+    want_text(want, sizeof want, 4, tagged);
+    assert_string_equal(got, want);
+    walk(m, "ListImages", "app", "{\"tagStatus\": \"UNTAGGED\"}", 0, got, sizeof got);
+    const char *untagged[] = {f.b, NULL, f.d, NULL};
+    want_text(want, sizeof want, 2, untagged);
+    assert_string_equal(got, want);
+    walk(m, "ListImages", "app", "{\"tagStatus\": \"ANY\"}", 0, got, sizeof got);
+    const char *any[] = {f.a, "a1", f.a, "a2", f.a, "a3", f.b, NULL, f.c, "c", f.d, NULL};
+    want_text(want, sizeof want, 6, any);
+    assert_string_equal(got, want);
+    /* A filter and paging together. */
+    assert_int_equal(walk(m, "ListImages", "app", "{\"tagStatus\": \"TAGGED\"}", 1, got, sizeof got), 4);
+    want_text(want, sizeof want, 4, tagged);
+    assert_string_equal(got, want);
+    fixture_free(&f);
+}
+
+static void test_list_images_paging_visits_every_entry_once(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    char all[4096], got[4096];
+    walk(m, "ListImages", "app", NULL, 0, all, sizeof all);
+    /* maxResults=1: six pages, the three tags of A each on its own page. */
+    assert_int_equal(walk(m, "ListImages", "app", NULL, 1, got, sizeof got), 6);
+    assert_string_equal(got, all);
+    for (int max = 2; max <= 7; max++) {
+        size_t pages = walk(m, "ListImages", "app", NULL, max, got, sizeof got);
+        assert_int_equal(pages, (6 + (size_t)max - 1) / (size_t)max);
+        assert_string_equal(got, all);
+    }
+    fixture_free(&f);
+}
+
+/* Changes between pages: nothing listed twice, nothing still present skipped. */
+static void test_list_images_paging_survives_changes(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    char *mf;
+    char *e = new_image(m, "app", 5, "e1", &mf);
+    add_tag(m, "app", mf, "e2");
+    free(mf);
+    /* Before: a1 a2 a3 b c d e1 e2, in push order. */
+    char **initial = NULL, **seen = NULL;
+    size_t n_initial = 0, n_seen = 0;
+    json_t *r = page(m, "ListImages", "app", NULL, 0, NULL);
+    n_initial = page_entries(r, &initial, 0);
+    json_decref(r);
+    assert_int_equal(n_initial, 8);
+
+    /* Page 1: two entries, stopping inside A. */
+    r = page(m, "ListImages", "app", NULL, 2, NULL);
+    n_seen = page_entries(r, &seen, n_seen);
+    char *token = strdup(STR(r, "nextToken"));
+    json_decref(r);
+    /* Remove the entry the token names (A's a3) and one not seen yet (c's
+     * whole image), one already seen (a1); add a new image and a new tag to A
+     * (a0, before where the walk stands). */
+    json_decref(delete_ids(m, "app", "[{\"imageTag\": \"a3\"}, {\"imageDigest\": \"%s\"}, {\"imageTag\": \"a1\"}]",
+                           f.c));
+    char *g = new_image(m, "app", 6, "g", &mf);
+    add_tag(m, "app", mf, "a0-not-on-a");
+    free(mf);
+    r = page(m, "ListImages", "app", NULL, 2, token);
+    free(token);
+    n_seen = page_entries(r, &seen, n_seen);
+    token = strdup(STR(r, "nextToken"));
+    json_decref(r);
+    /* Next: remove the image the token names, and E's first tag. */
+    char *names_next = NULL;
+    r = page(m, "ListImages", "app", NULL, 1, token);
+    names_next = strdup(STR(json_array_get(json_object_get(r, "imageIds"), 0), "imageDigest"));
+    json_decref(r);
+    json_decref(delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageTag\": \"e1\"}]", names_next));
+    while (token) {
+        r = page(m, "ListImages", "app", NULL, 2, token);
+        free(token);
+        n_seen = page_entries(r, &seen, n_seen);
+        token = STR(r, "nextToken") ? strdup(STR(r, "nextToken")) : NULL;
+        json_decref(r);
+    }
+    /* The final state. */
+    char **final = NULL;
+    r = page(m, "ListImages", "app", NULL, 0, NULL);
+    size_t n_final = page_entries(r, &final, 0);
+    json_decref(r);
+    /* No repeats; every entry present from start to end was seen; every
+     * entry seen existed at some point. */
+    for (size_t i = 0; i < n_seen; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(seen[i], seen[j]) == 0)
+                fail_msg("listed twice: %s", seen[i]);
+        if (!has_item(initial, n_initial, seen[i]) && !has_item(final, n_final, seen[i]))
+            fail_msg("listed but never there: %s", seen[i]);
+    }
+    for (size_t i = 0; i < n_initial; i++)
+        if (has_item(final, n_final, initial[i]) && !has_item(seen, n_seen, initial[i]))
+            fail_msg("skipped although present throughout: %s", initial[i]);
+    /* The new image came after the walk's position: it was listed. */
+    char gtag[400];
+    entry(gtag, sizeof gtag, g, "g");
+    assert_true(has_item(seen, n_seen, gtag));
+    free_items(initial, n_initial);
+    free_items(seen, n_seen);
+    free_items(final, n_final);
+    free(names_next), free(e), free(g);
+    fixture_free(&f);
+}
+
+static void assert_bad_token(ecrmock *m, const char *action, const char *repo, const char *filter, const char *token)
+{
+    json_t *req = json_pack("{s:s, s:s}", "repositoryName", repo, "nextToken", token);
+    if (filter)
+        json_object_set_new(req, "filter", json_loads(filter, 0, NULL));
+    json_t *r = NULL;
+    int st = ecrmock_call(m, action, req, &r);
+    json_decref(req);
+    assert_string_equal(err_message(r),
+                        "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
+    assert_error(st, r, 400, "InvalidParameterException");
+}
+
+static void bad_tokens(ecrmock *m, const char *action)
+{
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    json_t *r = page(m, action, "app", NULL, 1, NULL);
+    char *token = strdup(STR(r, "nextToken"));
+    json_decref(r);
+    assert_bad_token(m, action, "app", NULL, "not a token");
+    assert_bad_token(m, action, "app", NULL, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    /* A real token with one character changed. */
+    char *bent = strdup(token);
+    bent[2] = bent[2] == 'A' ? 'B' : 'A';
+    assert_bad_token(m, action, "app", NULL, bent);
+    free(bent);
+    /* The token still works as it was. */
+    r = page(m, action, "app", NULL, 1, token);
+    assert_int_equal(json_array_size(json_object_get(r, strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails")),
+                     1);
+    json_decref(r);
+    free(token);
+    fixture_free(&f);
+}
+
+static void test_list_images_bad_token(void **state)
+{
+    bad_tokens(*state, "ListImages");
+}
+
+/* A token belongs to its listing: action, repository and filter. */
+static void token_scopes(ecrmock *m, const char *action, const char *other_action)
+{
+    create_repo(m, "app");
+    create_repo(m, "other");
+    fixture f;
+    fixture_make(m, &f);
+    free(new_image(m, "other", 1, "x", NULL));
+    free(new_image(m, "other", 2, "y", NULL));
+    json_t *r = page(m, action, "app", "{\"tagStatus\": \"TAGGED\"}", 1, NULL);
+    char *token = strdup(STR(r, "nextToken"));
+    json_decref(r);
+    assert_bad_token(m, action, "app", "{\"tagStatus\": \"UNTAGGED\"}", token);
+    assert_bad_token(m, action, "app", "{\"tagStatus\": \"ANY\"}", token);
+    assert_bad_token(m, action, "app", NULL, token);
+    assert_bad_token(m, action, "other", "{\"tagStatus\": \"TAGGED\"}", token);
+    assert_bad_token(m, other_action, "app", "{\"tagStatus\": \"TAGGED\"}", token);
+    /* With its own filter it is fine. */
+    json_decref(page(m, action, "app", "{\"tagStatus\": \"TAGGED\"}", 1, token));
+    free(token);
+    fixture_free(&f);
+}
+
+static void test_list_images_token_with_other_filter_refused(void **state)
+{
+    token_scopes(*state, "ListImages", "DescribeImages");
+}
+
+static void max_results_bounds(ecrmock *m, const char *action)
+{
+    create_repo(m, "app");
+    free(new_image(m, "app", 1, "v1", NULL));
+    json_t *r = NULL;
+    int st = call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 0}");
+    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
+                                        "have value greater than or equal to 1'");
+    assert_error(st, r, 400, "InvalidParameterException");
+    st = call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1001}");
+    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
+                                        "have value less than or equal to 1000'");
+    assert_error(st, r, 400, "InvalidParameterException");
+    assert_ok(call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1000}"), r);
+    json_decref(r);
+    assert_ok(call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1}"), r);
+    assert_null(json_object_get(r, "nextToken")); /* nothing more */
+    json_decref(r);
+}
+
+static void test_list_images_max_results_bounds(void **state)
+{
+    max_results_bounds(*state, "ListImages");
+}
+
+/* 120 images, one tag each: the default page is 100. */
+static void default_page(ecrmock *m, const char *action)
+{
+    create_repo(m, "app");
+    for (int i = 0; i < 120; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "t%03d", i);
+        free(new_image(m, "app", 1000 + i, tag, NULL));
+    }
+    const char *key = strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails";
+    json_t *r1 = page(m, action, "app", NULL, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(r1, key)), 100);
+    assert_non_null(STR(r1, "nextToken"));
+    json_t *r2 = page(m, action, "app", NULL, 0, STR(r1, "nextToken"));
+    assert_int_equal(json_array_size(json_object_get(r2, key)), 20);
+    assert_null(json_object_get(r2, "nextToken"));
+    char **items = NULL;
+    size_t n = page_entries(r1, &items, 0);
+    n = page_entries(r2, &items, n);
+    qsort(items, n, sizeof *items, cmp_str);
+    for (size_t i = 1; i < n; i++)
+        assert_string_not_equal(items[i - 1], items[i]);
+    assert_int_equal(n, 120);
+    free_items(items, n);
+    json_decref(r1);
+    json_decref(r2);
+}
+
+static void test_list_images_default_page_100(void **state)
+{
+    default_page(*state, "ListImages");
+}
+
+static void test_list_images_repository_not_found(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    int st = call(m, &r, "ListImages", "{\"repositoryName\": \"nope\"}");
+    assert_string_equal(err_message(r),
+                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+}
+
+/* ---- DescribeImages ----------------------------------------------------------------- */
+
+static void test_describe_images_every_field(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    ecrmock_clock_set(m, INT64_C(1717171717123));
+    /* Config of 40 bytes, layers of 11 and 23: the size is 34. */
+    char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE], l2[ECRMOCK_DIGEST_SIZE];
+    const char *config = "{\"architecture\":\"arm64\",\"os\":\"linux\"}   ";
+    push_layer(m, "app", config, strlen(config), cfg);
+    push_layer(m, "app", "eleven byte", 11, l1);
+    push_layer(m, "app", "twenty-three bytes long", 23, l2);
+    char mf[1024];
+    snprintf(mf, sizeof mf,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"x\",\"size\":11,\"digest\":\"%s\"},{\"mediaType\":\"x\",\"size\":23,"
+             "\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, strlen(config), cfg, l1, l2);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(mf, strlen(mf), want);
+    char *d = put_image(m, "app", mf, "v1");
+    ecrmock_clock_advance(m, 5000);
+    free(put_image(m, "app", mf, "latest"));
+    assert_string_equal(d, want);
+    char *untagged = new_image(m, "app", 9, NULL, NULL);
+
+    json_t *det = describe(m, "app", d);
+    assert_string_equal(STR(det, "registryId"), ACCOUNT);
+    assert_string_equal(STR(det, "repositoryName"), "app");
+    assert_string_equal(STR(det, "imageDigest"), want);
+    json_t *tags = json_object_get(det, "imageTags");
+    assert_int_equal(json_array_size(tags), 2);
+    assert_string_equal(json_string_value(json_array_get(tags, 0)), "latest");
+    assert_string_equal(json_string_value(json_array_get(tags, 1)), "v1");
+    assert_true(json_is_integer(json_object_get(det, "imageSizeInBytes")));
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), 11 + 23);
+    assert_true(json_is_number(json_object_get(det, "imagePushedAt")));
+    assert_true(json_number_value(json_object_get(det, "imagePushedAt")) == 1717171717.123);
+    assert_string_equal(STR(det, "imageManifestMediaType"), MT_DOCKER_V2);
+    assert_string_equal(STR(det, "artifactMediaType"), MT_DOCKER_CONFIG);
+    assert_string_equal(STR(det, "imageStatus"), "ACTIVE");
+    assert_int_equal(json_object_size(det), 9);
+    json_decref(det);
+
+    det = describe(m, "app", untagged);
+    assert_string_equal(STR(det, "imageDigest"), untagged);
+    assert_null(json_object_get(det, "imageTags"));
+    assert_true(json_number_value(json_object_get(det, "imagePushedAt")) == 1717171722.123);
+    assert_int_equal(json_object_size(det), 8);
+    json_decref(det);
+    free(d), free(untagged);
+}
+
+static void test_describe_images_image_not_found(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d = new_image(m, "app", 1, "v1", NULL);
+    json_t *r = NULL;
+    int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"latest\"}]}");
+    assert_string_equal(err_message(r), "The image with imageId {imageDigest:'null', imageTag:'latest'} does not exist "
+                                        "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
+    assert_error(st, r, 400, "ImageNotFoundException");
+    /* One missing image fails the whole call, even beside one that exists. */
+    char absent[ECRMOCK_DIGEST_SIZE];
+    sha256_of("no such manifest", 16, absent);
+    st = call(m, &r, "DescribeImages",
+              "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}, {\"imageDigest\": \"%s\"}]}", absent);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "The image with imageId {imageDigest:'%s', imageTag:'null'} does not exist within the repository with "
+             "name 'app' in the registry with id '" ACCOUNT "'",
+             absent);
+    assert_string_equal(err_message(r), msg);
+    assert_error(st, r, 400, "ImageNotFoundException");
+    free(d);
+}
+
+static void test_describe_images_by_ids(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    json_t *r = NULL;
+    /* Two tags and the digest of A, and C: two details, one per image. */
+    assert_ok(call(m, &r, "DescribeImages",
+                   "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"a1\"}, {\"imageTag\": \"a3\"}, "
+                   "{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\", \"imageTag\": \"c\"}]}",
+                   f.a, f.c),
+              r);
+    json_t *details = json_object_get(r, "imageDetails");
+    assert_int_equal(json_array_size(details), 2);
+    assert_string_equal(STR(json_array_get(details, 0), "imageDigest"), f.a);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(details, 0), "imageTags")), 3);
+    assert_string_equal(STR(json_array_get(details, 1), "imageDigest"), f.c);
+    assert_null(json_object_get(r, "nextToken"));
+    json_decref(r);
+    fixture_free(&f);
+}
+
+static void test_describe_images_ids_with_paging_parameters(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    json_t *r = NULL;
+    int st = call(m, &r, "DescribeImages",
+                  "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"c\"}], \"maxResults\": 10}");
+    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults "
+                                        "cannot be specified with imageIds'");
+    assert_error(st, r, 400, "InvalidParameterException");
+    json_t *p = page(m, "DescribeImages", "app", NULL, 1, NULL);
+    st = call(m, &r, "DescribeImages",
+              "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"c\"}], \"nextToken\": \"%s\"}",
+              STR(p, "nextToken"));
+    json_decref(p);
+    assert_string_equal(err_message(r), "Invalid parameter at 'nextToken' failed to satisfy constraint: 'nextToken "
+                                        "cannot be specified with imageIds'");
+    assert_error(st, r, 400, "InvalidParameterException");
+    fixture_free(&f);
+}
+
+static void test_describe_images_paging_one_detail_per_image(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    fixture f;
+    fixture_make(m, &f);
+    char got[4096], want[4096];
+    snprintf(want, sizeof want, "%s %s %s %s", f.a, f.b, f.c, f.d);
+    /* sort the digests like walk() does */
+    char *ds[] = {f.a, f.b, f.c, f.d};
+    qsort(ds, 4, sizeof *ds, cmp_str);
+    snprintf(want, sizeof want, "%s %s %s %s", ds[0], ds[1], ds[2], ds[3]);
+    assert_int_equal(walk(m, "DescribeImages", "app", NULL, 1, got, sizeof got), 4);
+    assert_string_equal(got, want);
+    assert_int_equal(walk(m, "DescribeImages", "app", NULL, 3, got, sizeof got), 2);
+    assert_string_equal(got, want);
+    assert_int_equal(walk(m, "DescribeImages", "app", NULL, 0, got, sizeof got), 1);
+    assert_string_equal(got, want);
+
+    /* Filters. */
+    char *tagged[] = {f.a, f.c}, *untagged[] = {f.b, f.d};
+    qsort(tagged, 2, sizeof *tagged, cmp_str);
+    qsort(untagged, 2, sizeof *untagged, cmp_str);
+    walk(m, "DescribeImages", "app", "{\"tagStatus\": \"TAGGED\"}", 1, got, sizeof got);
+    snprintf(want, sizeof want, "%s %s", tagged[0], tagged[1]);
+    assert_string_equal(got, want);
+    walk(m, "DescribeImages", "app", "{\"tagStatus\": \"UNTAGGED\"}", 0, got, sizeof got);
+    snprintf(want, sizeof want, "%s %s", untagged[0], untagged[1]);
+    assert_string_equal(got, want);
+    walk(m, "DescribeImages", "app", "{\"tagStatus\": \"ANY\"}", 2, got, sizeof got);
+    snprintf(want, sizeof want, "%s %s %s %s", ds[0], ds[1], ds[2], ds[3]);
+    assert_string_equal(got, want);
+
+    /* Changes between pages: the image the token names goes, a new one comes. */
+    json_t *r = page(m, "DescribeImages", "app", NULL, 1, NULL);
+    char *token = strdup(STR(r, "nextToken"));
+    assert_string_equal(STR(json_array_get(json_object_get(r, "imageDetails"), 0), "imageDigest"), f.a);
+    json_decref(r);
+    json_decref(delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}]", f.b));
+    char *e = new_image(m, "app", 5, "e", NULL);
+    char **seen = NULL;
+    size_t n = 0;
+    while (token) {
+        r = page(m, "DescribeImages", "app", NULL, 1, token);
+        free(token);
+        n = page_entries(r, &seen, n);
+        token = STR(r, "nextToken") ? strdup(STR(r, "nextToken")) : NULL;
+        json_decref(r);
+    }
+    assert_int_equal(n, 3);
+    assert_string_equal(seen[0], f.c);
+    assert_string_equal(seen[1], f.d);
+    assert_string_equal(seen[2], e);
+    free_items(seen, n);
+    free(e);
+    fixture_free(&f);
+}
+
+static void test_describe_images_bad_token(void **state)
+{
+    bad_tokens(*state, "DescribeImages");
+}
+
+static void test_describe_images_token_with_other_filter_refused(void **state)
+{
+    token_scopes(*state, "DescribeImages", "ListImages");
+}
+
+static void test_describe_images_max_results_bounds(void **state)
+{
+    max_results_bounds(*state, "DescribeImages");
+}
+
+static void test_describe_images_default_page_100(void **state)
+{
+    default_page(*state, "DescribeImages");
+}
+
+static void test_describe_images_repository_not_found(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"nope\"}");
+    assert_string_equal(err_message(r),
+                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+    create_repo(m, "app");
+    st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"registryId\": \"210987654321\"}");
+    assert_string_equal(err_message(r),
+                        "The repository with name 'app' does not exist in the registry with id '210987654321'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_mock, teardown_mock)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_batch_get_image_by_tag),
+        T(test_batch_get_image_by_digest_one_entry_per_tag),
+        T(test_batch_get_image_by_digest_and_tag),
+        T(test_batch_get_image_failures),
+        T(test_batch_get_image_accepted_media_types),
+        T(test_batch_get_image_records_pull_time),
+        T(test_batch_get_image_too_many_ids),
+        T(test_batch_get_image_repository_not_found),
+        T(test_batch_delete_image_by_tag_keeps_other_tags),
+        T(test_batch_delete_image_all_tags_in_one_call),
+        T(test_batch_delete_image_by_digest_removes_all_tags),
+        T(test_batch_delete_image_failures),
+        T(test_batch_delete_image_referenced_by_manifest_list),
+        T(test_batch_delete_image_same_image_twice),
+        T(test_batch_delete_image_repository_not_found),
+        T(test_list_images_one_entry_per_tag),
+        T(test_list_images_filter_tag_status),
+        T(test_list_images_paging_visits_every_entry_once),
+        T(test_list_images_paging_survives_changes),
+        T(test_list_images_bad_token),
+        T(test_list_images_token_with_other_filter_refused),
+        T(test_list_images_max_results_bounds),
+        T(test_list_images_default_page_100),
+        T(test_list_images_repository_not_found),
+        T(test_describe_images_every_field),
+        T(test_describe_images_image_not_found),
+        T(test_describe_images_by_ids),
+        T(test_describe_images_ids_with_paging_parameters),
+        T(test_describe_images_paging_one_detail_per_image),
+        T(test_describe_images_bad_token),
+        T(test_describe_images_token_with_other_filter_refused),
+        T(test_describe_images_max_results_bounds),
+        T(test_describe_images_default_page_100),
+        T(test_describe_images_repository_not_found),
+    };
+    return cmocka_run_group_tests_name("image_queries", tests, NULL, NULL);
+}

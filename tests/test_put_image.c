@@ -1,0 +1,865 @@
+/*
+ * PutImage: digests and sizes computed for real, manifests echoed verbatim,
+ * every manifest format ECR takes, the checks on layers and referenced
+ * images, tag mutability (with and without exclusion filters), quotas, and
+ * that a failed PutImage leaves the repository as it was.
+ */
+#include "helpers.h"
+
+#include <openssl/evp.h>
+
+#define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_V1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar+gzip"
+#define ACCOUNT "123456789012"
+
+/* "sha256:<hex>" of bytes, computed here, not by the library. */
+static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    assert_int_equal(EVP_Digest(p, n, md, &len, EVP_sha256(), NULL), 1);
+    assert_int_equal(len, 32);
+    strcpy(out, "sha256:");
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Pushes a text blob; writes its digest; returns its length. */
+static int blob(ecrmock *m, const char *repo, const char *text, char digest[ECRMOCK_DIGEST_SIZE])
+{
+    push_layer(m, repo, text, strlen(text), digest);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(text, strlen(text), want);
+    assert_string_equal(digest, want);
+    return (int)strlen(text);
+}
+
+/* PutImage with every optional member (NULL: absent). */
+static int put(ecrmock *m, json_t **r, const char *repo, const char *manifest, const char *tag, const char *mt,
+               const char *digest)
+{
+    json_t *req = json_pack("{s:s, s:s, s:s*, s:s*, s:s*}", "repositoryName", repo, "imageManifest", manifest,
+                            "imageTag", tag, "imageManifestMediaType", mt, "imageDigest", digest);
+    assert_non_null(req);
+    int st = ecrmock_call(m, "PutImage", req, r);
+    json_decref(req);
+    return st;
+}
+
+/* An image manifest (Docker v2 or OCI, `mt` NULL to leave mediaType out of
+ * the body) over a fresh config and `n_layers` fresh layers in `repo`;
+ * *size_out gets the sum of the layer lengths.  Returns a malloc'd text. */
+static char *image_manifest(ecrmock *m, const char *repo, const char *mt, const char *config_mt, const char *layer_mt,
+                            int n_layers, int salt, int64_t *size_out)
+{
+    char text[256], digest[ECRMOCK_DIGEST_SIZE];
+    snprintf(text, sizeof text, "{\"os\":\"linux\",\"salt\":%d}", salt);
+    int n = blob(m, repo, text, digest);
+    json_t *mf = json_pack("{s:i, s:{s:s, s:i, s:s}, s:[]}", "schemaVersion", 2, "config", "mediaType", config_mt,
+                           "size", n, "digest", digest, "layers");
+    if (mt)
+        json_object_set_new(mf, "mediaType", json_string(mt));
+    int64_t size = 0;
+    for (int i = 0; i < n_layers; i++) {
+        snprintf(text, sizeof text, "layer %d of image %d%*s", i, salt, i * 3, "");
+        n = blob(m, repo, text, digest);
+        size += n;
+        json_array_append_new(json_object_get(mf, "layers"),
+                              json_pack("{s:s, s:i, s:s}", "mediaType", layer_mt, "size", n, "digest", digest));
+    }
+    char *out = json_dumps(mf, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(mf);
+    if (size_out)
+        *size_out = size;
+    return out;
+}
+
+/* A manifest list / image index over `n` manifests. */
+static char *list_manifest(const char *mt, const char *child_mt, size_t n, char *const *digests)
+{
+    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", mt, "manifests");
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(json_object_get(mf, "manifests"),
+                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", child_mt, "size", 500, "digest",
+                                        digests[i], "platform", "architecture", i ? "arm64" : "amd64", "os", "linux"));
+    char *out = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    return out;
+}
+
+/* What ListImages and DescribeImages show of a repository. */
+static json_t *snapshot(ecrmock *m, const char *repo)
+{
+    json_t *l = NULL, *d = NULL;
+    assert_ok(call(m, &l, "ListImages", "{\"repositoryName\": \"%s\"}", repo), l);
+    assert_ok(call(m, &d, "DescribeImages", "{\"repositoryName\": \"%s\"}", repo), d);
+    return json_pack("{s:o, s:o}", "list", l, "describe", d);
+}
+
+static void assert_unchanged(ecrmock *m, const char *repo, json_t *before)
+{
+    json_t *now = snapshot(m, repo);
+    if (!json_equal(before, now)) {
+        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+        fail_msg("a failed PutImage changed the repository:\nbefore %s\nafter  %s", a, b);
+    }
+    json_decref(now);
+    json_decref(before);
+}
+
+/* The image details of the image `digest` (a new reference). */
+static json_t *describe(ecrmock *m, const char *repo, const char *digest)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                   repo, digest),
+              r);
+    json_t *details = json_object_get(r, "imageDetails");
+    assert_int_equal(json_array_size(details), 1);
+    json_t *d = json_incref(json_array_get(details, 0));
+    json_decref(r);
+    return d;
+}
+
+/* ListImages as a sorted "digest|tag" set, joined by spaces. */
+static void list_entries(ecrmock *m, const char *repo, char *out, size_t cap)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"%s\"}", repo), r);
+    json_t *ids = json_object_get(r, "imageIds");
+    size_t n = json_array_size(ids);
+    char (*items)[128] = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        json_t *id = json_array_get(ids, i);
+        const char *tag = json_string_value(json_object_get(id, "imageTag"));
+        snprintf(items[i], sizeof items[i], "%s|%s", json_string_value(json_object_get(id, "imageDigest")),
+                 tag ? tag : "-");
+    }
+    qsort(items, n, sizeof *items, (int (*)(const void *, const void *))strcmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", items[i]);
+    free(items);
+    json_decref(r);
+}
+
+static void assert_tags(ecrmock *m, const char *repo, const char *digest, const char *want_csv)
+{
+    json_t *d = describe(m, repo, digest);
+    json_t *tags = json_object_get(d, "imageTags");
+    char got[512] = "";
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t) snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? "," : "",
+                                            json_string_value(t));
+    if (!want_csv[0])
+        assert_null(tags);
+    assert_string_equal(got, want_csv);
+    json_decref(d);
+}
+
+static void create_repo_mutability(ecrmock *m, const char *name, const char *mutability, const char *filters)
+{
+    json_t *r = NULL;
+    if (filters)
+        assert_ok(call(m, &r, "CreateRepository",
+                       "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\", "
+                       "\"imageTagMutabilityExclusionFilters\": %s}",
+                       name, mutability, filters),
+                  r);
+    else
+        assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\"}", name,
+                       mutability),
+                  r);
+    json_decref(r);
+}
+
+
+#define STR(o, k) json_string_value(json_object_get((o), (k)))
+
+static const char *resp_digest(json_t *r)
+{
+    return STR(json_object_get(json_object_get(r, "image"), "imageId"), "imageDigest");
+}
+
+/* ---- the digest, the echo, the media type ---------------------------------------------- */
+
+static void test_put_image_digest_is_sha256_of_exact_bytes(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
+    int cn = blob(m, "app", "{\"architecture\":\"amd64\"}", cfg);
+    int ln = blob(m, "app", "the only layer", layer);
+    /* Odd whitespace, key order and a trailing newline: the digest is of these bytes. */
+    char manifest[1024];
+    snprintf(manifest, sizeof manifest,
+             "{\n   \"schemaVersion\" :  2,\t\"mediaType\":\"%s\",\r\n"
+             "  \"layers\": [ {\"digest\": \"%s\", \"size\": %d, \"mediaType\": \"%s\"} ],\n"
+             "\"config\"   : {\"mediaType\": \"%s\", \"size\": %d, \"digest\": \"%s\"}   }\n",
+             MT_DOCKER_V2, layer, ln, MT_DOCKER_LAYER, MT_DOCKER_CONFIG, cn, cfg);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(manifest, strlen(manifest), want);
+
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", manifest, "v1", NULL, NULL), r);
+    json_t *img = json_object_get(r, "image");
+    assert_string_equal(STR(img, "registryId"), ACCOUNT);
+    assert_string_equal(STR(img, "repositoryName"), "app");
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(img, "imageId"), "imageTag"), "v1");
+    assert_string_equal(STR(img, "imageManifest"), manifest);
+    assert_int_equal(json_string_length(json_object_get(img, "imageManifest")), strlen(manifest));
+    assert_string_equal(STR(img, "imageManifestMediaType"), MT_DOCKER_V2);
+    json_decref(r);
+
+    /* A pull gives the same bytes back, under the same digest. */
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
+    json_t *got = json_array_get(json_object_get(r, "images"), 0);
+    assert_string_equal(STR(got, "imageManifest"), manifest);
+    assert_string_equal(STR(json_object_get(got, "imageId"), "imageDigest"), want);
+    json_decref(r);
+
+    /* The same content with other whitespace is another image. */
+    char other[1100];
+    snprintf(other, sizeof other, "%s ", manifest);
+    char want2[ECRMOCK_DIGEST_SIZE];
+    sha256_of(other, strlen(other), want2);
+    assert_string_not_equal(want, want2);
+    assert_ok(put(m, &r, "app", other, NULL, NULL, NULL), r);
+    assert_string_equal(resp_digest(r), want2);
+    assert_null(json_object_get(json_object_get(json_object_get(r, "image"), "imageId"), "imageTag"));
+    json_decref(r);
+}
+
+static void test_put_image_given_matching_digest_succeeds(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 1, 1);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(mf, strlen(mf), want);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", mf, "v1", NULL, want), r);
+    assert_string_equal(resp_digest(r), want);
+    json_decref(r);
+    free(mf);
+}
+
+static void test_put_image_digest_does_not_match(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 1, 1);
+    char real[ECRMOCK_DIGEST_SIZE], wrong[ECRMOCK_DIGEST_SIZE];
+    sha256_of(mf, strlen(mf), real);
+    sha256_of("something else", 14, wrong);
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = put(m, &r, "app", mf, "v1", NULL, wrong);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", wrong, real);
+    assert_string_equal(err_message(r), msg);
+    assert_error(st, r, 400, "ImageDigestDoesNotMatchException");
+    assert_unchanged(m, "app", before);
+    free(mf);
+}
+
+static void test_put_image_oci_manifest_with_media_type(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    int64_t size = 0;
+    char *mf = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 2, 7, &size);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(mf, strlen(mf), want);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", mf, "oci", NULL, NULL), r);
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
+    json_decref(r);
+    json_t *d = describe(m, "app", want);
+    assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
+    assert_string_equal(STR(d, "artifactMediaType"), MT_OCI_CONFIG);
+    assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), size);
+    json_decref(d);
+    free(mf);
+}
+
+/* OCI manifests may leave mediaType out; imageManifestMediaType says it. */
+static void test_put_image_oci_manifest_media_type_from_request(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = image_manifest(m, "app", NULL, MT_OCI_CONFIG, MT_OCI_LAYER, 1, 8, NULL);
+    assert_null(strstr(mf, "\"mediaType\":\"" MT_OCI_MANIFEST));
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(mf, strlen(mf), want);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", mf, "v1", MT_OCI_MANIFEST, NULL), r);
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
+    json_decref(r);
+    json_t *d = describe(m, "app", want);
+    assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
+    json_decref(d);
+    free(mf);
+}
+
+static void test_put_image_without_any_media_type_is_invalid_json(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    const char *kinds[][2] = {{MT_OCI_CONFIG, MT_OCI_LAYER}, {MT_DOCKER_CONFIG, MT_DOCKER_LAYER}};
+    for (int k = 0; k < 2; k++) {
+        char *mf = image_manifest(m, "app", NULL, kinds[k][0], kinds[k][1], 1, 9 + k, NULL);
+        json_t *before = snapshot(m, "app");
+        json_t *r = NULL;
+        int st = put(m, &r, "app", mf, "v1", NULL, NULL);
+        assert_string_equal(err_message(r),
+                            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
+        assert_error(st, r, 400, "InvalidParameterException");
+        assert_unchanged(m, "app", before);
+        free(mf);
+    }
+}
+
+static void test_put_image_not_json_is_invalid_json(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    const char *bad[] = {"not json at all", "{\"schemaVersion\": 2, \"mediaType\": \"" MT_DOCKER_V2 "\",",
+                         "[1, 2, 3]", "\"a string\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *before = snapshot(m, "app");
+        json_t *r = NULL;
+        int st = put(m, &r, "app", bad[i], "v1", MT_DOCKER_V2, NULL);
+        assert_string_equal(err_message(r),
+                            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
+        assert_error(st, r, 400, "InvalidParameterException");
+        assert_unchanged(m, "app", before);
+    }
+}
+
+/* ---- manifest lists and image indexes ---------------------------------------------- */
+
+static void test_put_image_docker_manifest_list(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    int64_t s1 = 0, s2 = 0;
+    char *m1 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 1, 1, &s1);
+    char *m2 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 3, 2, &s2);
+    assert_true(s2 > s1);
+    char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
+    char *list = list_manifest(MT_DOCKER_LIST, MT_DOCKER_V2, 2, d);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(list, strlen(list), want);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", list, "multi", NULL, NULL), r);
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_LIST);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), list);
+    json_decref(r);
+    json_t *det = describe(m, "app", want);
+    /* The size of a list is the largest of its manifests' sizes. */
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s2);
+    assert_string_equal(STR(det, "imageManifestMediaType"), MT_DOCKER_LIST);
+    json_decref(det);
+    free(m1), free(m2), free(d[0]), free(d[1]), free(list);
+}
+
+static void test_put_image_oci_index(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    int64_t s1 = 0, s2 = 0;
+    char *m1 = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 4, 1, &s1);
+    char *m2 = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 2, 2, &s2);
+    assert_true(s1 > s2);
+    char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
+    char *index = list_manifest(MT_OCI_INDEX, MT_OCI_MANIFEST, 2, d);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(index, strlen(index), want);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", index, "multi", NULL, NULL), r);
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_INDEX);
+    json_decref(r);
+    json_t *det = describe(m, "app", want);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s1);
+    json_decref(det);
+    free(m1), free(m2), free(d[0]), free(d[1]), free(index);
+}
+
+static void test_put_image_list_with_missing_child(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    const char *types[][2] = {{MT_DOCKER_LIST, MT_DOCKER_V2}, {MT_OCI_INDEX, MT_OCI_MANIFEST}};
+    char *m1 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 1, 1, NULL);
+    char *present = put_image(m, "app", m1, "one");
+    /* A manifest whose blobs are in the repository but that was never put. */
+    char *m2 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 1, 2, NULL);
+    char absent[ECRMOCK_DIGEST_SIZE];
+    sha256_of(m2, strlen(m2), absent);
+    for (int k = 0; k < 2; k++) {
+        char *d[2] = {present, absent};
+        char *list = list_manifest(types[k][0], types[k][1], 2, d);
+        json_t *before = snapshot(m, "app");
+        json_t *r = NULL;
+        int st = put(m, &r, "app", list, "multi", NULL, NULL);
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "The manifest list references images that do not exist in the repository with name 'app' in the "
+                 "registry with id '" ACCOUNT "': [%s]",
+                 absent);
+        assert_string_equal(err_message(r), msg);
+        assert_error(st, r, 400, "ReferencedImagesNotFoundException");
+        assert_unchanged(m, "app", before);
+        free(list);
+    }
+    free(m1), free(m2), free(present);
+}
+
+/* Schema 1 (signed): the blobs are the fsLayers' blobSums, no config. */
+static void test_put_image_schema1(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char a[ECRMOCK_DIGEST_SIZE], b[ECRMOCK_DIGEST_SIZE];
+    int an = blob(m, "app", "schema one layer a", a);
+    int bn = blob(m, "app", "schema one layer b, longer", b);
+    char mf[2048];
+    /* schema 1 lists empty layers again and again: b twice counts once */
+    snprintf(mf, sizeof mf,
+             "{\n   \"schemaVersion\": 1,\n   \"name\": \"app\",\n   \"tag\": \"old\",\n   \"architecture\": "
+             "\"amd64\",\n   \"fsLayers\": [\n      {\"blobSum\": \"%s\"},\n      {\"blobSum\": \"%s\"},\n      "
+             "{\"blobSum\": \"%s\"}\n   ],\n   \"history\": [{\"v1Compatibility\": \"{}\"}, {\"v1Compatibility\": "
+             "\"{}\"}, {\"v1Compatibility\": \"{}\"}],\n   \"signatures\": [{\"header\": {\"alg\": \"ES256\"}, "
+             "\"signature\": \"c2ln\", \"protected\": \"cHJvdA\"}]\n}",
+             b, a, b);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(mf, strlen(mf), want);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", mf, "old", MT_DOCKER_V1_SIGNED, NULL), r);
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
+    json_decref(r);
+    json_t *d = describe(m, "app", want);
+    assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), an + bn);
+    assert_null(json_object_get(d, "artifactMediaType"));
+    json_decref(d);
+
+    /* Without imageManifestMediaType, ecrmock recognises schema 1 by its
+     * schemaVersion and fsLayers (the only format without a mediaType). */
+    char mf2[2100];
+    snprintf(mf2, sizeof mf2, "%s\n", mf);
+    sha256_of(mf2, strlen(mf2), want);
+    assert_ok(put(m, &r, "app", mf2, "old2", NULL, NULL), r);
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
+    json_decref(r);
+
+    /* Its blobs must be in the repository too. */
+    char c[ECRMOCK_DIGEST_SIZE];
+    sha256_of("never pushed", 12, c);
+    snprintf(mf, sizeof mf, "{\"schemaVersion\": 1, \"name\": \"app\", \"fsLayers\": [{\"blobSum\": \"%s\"}]}", c);
+    json_t *before = snapshot(m, "app");
+    int st = put(m, &r, "app", mf, "old3", MT_DOCKER_V1_SIGNED, NULL);
+    assert_error(st, r, 400, "LayersNotFoundException");
+    assert_unchanged(m, "app", before);
+}
+
+/* ---- blobs the manifest needs ---------------------------------------------- */
+
+static void test_put_image_missing_layer(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    create_repo(m, "other");
+    char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE], l2[ECRMOCK_DIGEST_SIZE];
+    int cn = blob(m, "app", "{\"os\":\"linux\"}", cfg);
+    int n1 = blob(m, "app", "layer present", l1);
+    /* A layer of another repository does not count. */
+    int n2 = blob(m, "other", "layer only in other", l2);
+    char mf[1024];
+    snprintf(mf, sizeof mf,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},{\"mediaType\":\"%s\",\"size\":%d,"
+             "\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, n1, l1, MT_DOCKER_LAYER, n2, l2);
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = put(m, &r, "app", mf, "v1", NULL, NULL);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
+             "with id '" ACCOUNT "' do not exist",
+             l2);
+    assert_string_equal(err_message(r), msg);
+    assert_error(st, r, 400, "LayersNotFoundException");
+    assert_unchanged(m, "app", before);
+}
+
+static void test_put_image_missing_config(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE];
+    const char *config = "{\"os\":\"linux\"}";
+    sha256_of(config, strlen(config), cfg); /* never pushed */
+    int n1 = blob(m, "app", "layer present", l1);
+    char mf[1024];
+    snprintf(mf, sizeof mf,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, strlen(config), cfg, MT_DOCKER_LAYER, n1, l1);
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = put(m, &r, "app", mf, "v1", NULL, NULL);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
+             "with id '" ACCOUNT "' do not exist",
+             cfg);
+    assert_string_equal(err_message(r), msg);
+    assert_error(st, r, 400, "LayersNotFoundException");
+    assert_unchanged(m, "app", before);
+}
+
+static char *many_layers_manifest(ecrmock *m, const char *repo, int n)
+{
+    char cfg[ECRMOCK_DIGEST_SIZE], d[ECRMOCK_DIGEST_SIZE], text[64];
+    int cn = blob(m, repo, "{\"os\":\"linux\",\"many\":true}", cfg);
+    json_t *mf = json_pack("{s:i, s:s, s:{s:s, s:i, s:s}, s:[]}", "schemaVersion", 2, "mediaType", MT_DOCKER_V2,
+                           "config", "mediaType", MT_DOCKER_CONFIG, "size", cn, "digest", cfg, "layers");
+    for (int i = 0; i < n; i++) {
+        snprintf(text, sizeof text, "small layer number %d", i);
+        int ln = blob(m, repo, text, d);
+        json_array_append_new(json_object_get(mf, "layers"),
+                              json_pack("{s:s, s:i, s:s}", "mediaType", MT_DOCKER_LAYER, "size", ln, "digest", d));
+    }
+    char *out = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    return out;
+}
+
+/* ECR's quota is 127 layers per image. */
+static void test_put_image_layer_limit(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = many_layers_manifest(m, "app", 128);
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = put(m, &r, "app", mf, "big", NULL, NULL);
+    assert_string_equal(err_message(r), "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
+                                        "number of layers per image exceeded'");
+    assert_error(st, r, 400, "InvalidParameterException");
+    assert_unchanged(m, "app", before);
+    free(mf);
+
+    mf = many_layers_manifest(m, "app", 127);
+    assert_ok(put(m, &r, "app", mf, "big", NULL, NULL), r);
+    json_decref(r);
+    free(mf);
+}
+
+/* ---- tags ---------------------------------------------------------------------- */
+
+static void test_put_image_same_manifest_same_tag(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 1, 1);
+    char *d = put_image(m, "app", mf, "v1");
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = put(m, &r, "app", mf, "v1", NULL, NULL);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Image with digest '%s' and tag 'v1' already exists in the repository with name 'app' in registry with "
+             "id '" ACCOUNT "'",
+             d);
+    assert_string_equal(err_message(r), msg);
+    assert_error(st, r, 400, "ImageAlreadyExistsException");
+    assert_unchanged(m, "app", before);
+    free(mf), free(d);
+}
+
+/* The same manifest again without a tag: nothing to add. */
+static void test_put_image_same_manifest_no_tag(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 1, 1);
+    char *d = put_image(m, "app", mf, "v1");
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = put(m, &r, "app", mf, NULL, NULL, NULL);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Image with digest '%s' and tag 'null' already exists in the repository with name 'app' in registry "
+             "with id '" ACCOUNT "'",
+             d);
+    assert_string_equal(err_message(r), msg);
+    assert_error(st, r, 400, "ImageAlreadyExistsException");
+    assert_unchanged(m, "app", before);
+    free(mf), free(d);
+}
+
+static void test_put_image_new_tag_on_existing_manifest(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 2, 1);
+    char *d = put_image(m, "app", mf, "v1");
+    ecrmock_clock_advance(m, 60000);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, "app", mf, "latest", NULL, NULL), r);
+    assert_string_equal(resp_digest(r), d);
+    assert_string_equal(STR(json_object_get(json_object_get(r, "image"), "imageId"), "imageTag"), "latest");
+    json_decref(r);
+    char got[1024], want[1024];
+    list_entries(m, "app", got, sizeof got);
+    snprintf(want, sizeof want, "%s|latest %s|v1", d, d);
+    assert_string_equal(got, want);
+    assert_tags(m, "app", d, "latest,v1");
+    /* Still one image, pushed when it was first put. */
+    json_t *det = describe(m, "app", d);
+    assert_true(json_number_value(json_object_get(det, "imagePushedAt")) ==
+                (double)(ECRMOCK_DEFAULT_CLOCK_MS / 1000));
+    json_decref(det);
+    free(mf), free(d);
+}
+
+static void test_put_image_mutable_tag_moves(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app"); /* MUTABLE by default */
+    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
+    char *d1 = put_image(m, "app", m1, "latest");
+    char *d2 = put_image(m, "app", m2, "latest");
+    assert_string_not_equal(d1, d2);
+    char got[1024], want[1024];
+    list_entries(m, "app", got, sizeof got);
+    /* d1 stays, untagged; ListImages sorts '-' (no tag) here for the check */
+    snprintf(want, sizeof want, "%s|-", d1);
+    assert_non_null(strstr(got, want));
+    snprintf(want, sizeof want, "%s|latest", d2);
+    assert_non_null(strstr(got, want));
+    assert_int_equal(strlen(got), 2 * (71 + 1) + strlen("-") + strlen("latest") + 1);
+    assert_tags(m, "app", d1, "");
+    assert_tags(m, "app", d2, "latest");
+    /* An image with another tag keeps that one. */
+    free(put_image(m, "app", m2, "stable"));
+    free(put_image(m, "app", m1, "stable"));
+    assert_tags(m, "app", d2, "latest");
+    assert_tags(m, "app", d1, "stable");
+    free(m1), free(m2), free(d1), free(d2);
+}
+
+static void assert_tag_refused(ecrmock *m, const char *repo, const char *mf, const char *tag)
+{
+    json_t *before = snapshot(m, repo);
+    json_t *r = NULL;
+    int st = put(m, &r, repo, mf, tag, NULL, NULL);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
+             "repository is immutable.",
+             tag, repo);
+    assert_string_equal(err_message(r), msg);
+    assert_error(st, r, 400, "ImageTagAlreadyExistsException");
+    assert_unchanged(m, repo, before);
+}
+
+static void test_put_image_immutable_refuses_existing_tag(void **state)
+{
+    ecrmock *m = *state;
+    create_repo_mutability(m, "app", "IMMUTABLE", NULL);
+    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
+    char *d1 = put_image(m, "app", m1, "v1");
+    assert_tag_refused(m, "app", m2, "v1");
+    /* Even with the same digest. */
+    assert_tag_refused(m, "app", m1, "v1");
+    /* New tags are fine, on a new or an existing manifest. */
+    char *d2 = put_image(m, "app", m2, "v2");
+    free(put_image(m, "app", m1, "v1.0"));
+    assert_tags(m, "app", d1, "v1,v1.0");
+    assert_tags(m, "app", d2, "v2");
+    free(m1), free(m2), free(d1), free(d2);
+}
+
+/* IMMUTABLE_WITH_EXCLUSION: tags matching a filter stay mutable. */
+static void test_put_image_immutable_with_exclusion(void **state)
+{
+    ecrmock *m = *state;
+    create_repo_mutability(m, "app", "IMMUTABLE_WITH_EXCLUSION",
+                           "[{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}, "
+                           "{\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]");
+    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
+    char *d1 = put_image(m, "app", m1, "latest");
+    free(put_image(m, "app", m1, "dev-1"));
+    free(put_image(m, "app", m1, "v1"));
+    free(put_image(m, "app", m1, "latest-1"));
+    char *d2 = put_image(m, "app", m2, "latest");
+    free(put_image(m, "app", m2, "dev-1"));
+    assert_tag_refused(m, "app", m2, "v1");
+    assert_tag_refused(m, "app", m2, "latest-1"); /* "latest" matches only "latest" */
+    assert_tags(m, "app", d1, "latest-1,v1");
+    assert_tags(m, "app", d2, "dev-1,latest");
+    free(m1), free(m2), free(d1), free(d2);
+}
+
+/* MUTABLE_WITH_EXCLUSION: tags matching a filter are immutable. */
+static void test_put_image_mutable_with_exclusion(void **state)
+{
+    ecrmock *m = *state;
+    create_repo_mutability(m, "app", "MUTABLE_WITH_EXCLUSION",
+                           "[{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}, "
+                           "{\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]");
+    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
+    char *d1 = put_image(m, "app", m1, "latest");
+    free(put_image(m, "app", m1, "dev-1"));
+    free(put_image(m, "app", m1, "v1"));
+    free(put_image(m, "app", m1, "xdev-1"));
+    assert_tag_refused(m, "app", m2, "latest");
+    assert_tag_refused(m, "app", m2, "dev-1");
+    assert_tag_refused(m, "app", m1, "dev-1");
+    char *d2 = put_image(m, "app", m2, "v1");
+    free(put_image(m, "app", m2, "xdev-1"));
+    assert_tags(m, "app", d1, "dev-1,latest");
+    assert_tags(m, "app", d2, "v1,xdev-1");
+    free(m1), free(m2), free(d1), free(d2);
+}
+
+/* ---- sizes ---------------------------------------------------------------------- */
+
+static void test_put_image_size_is_sum_of_layers(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE], l2[ECRMOCK_DIGEST_SIZE];
+    /* A config much bigger than the layers: it must not count. */
+    char config[2048];
+    memset(config, ' ', sizeof config - 3);
+    config[0] = '{';
+    config[sizeof config - 3] = '}';
+    config[sizeof config - 2] = '\0';
+    int cn = blob(m, "app", config, cfg);
+    int n1 = blob(m, "app", "first layer bytes", l1);
+    int n2 = blob(m, "app", "second layer, a little longer", l2);
+    char mf[1024];
+    snprintf(mf, sizeof mf,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},{\"mediaType\":\"%s\",\"size\":%d,"
+             "\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, n1, l1, MT_DOCKER_LAYER, n2, l2);
+    char *d = put_image(m, "app", mf, "v1");
+    json_t *det = describe(m, "app", d);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), n1 + n2);
+    assert_int_equal(n1 + n2, 17 + 29);
+    json_decref(det);
+    free(d);
+}
+
+/* ---- quotas and repositories ---------------------------------------------------------- */
+
+static int setup_two_images(void **state)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.max_images = 2;
+    *state = ecrmock_new(&o);
+    return *state ? 0 : -1;
+}
+
+static void test_put_image_limit_exceeded(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2), *m3 = make_manifest(m, "app", 1, 3);
+    char *d1 = put_image(m, "app", m1, "one");
+    char *d2 = put_image(m, "app", m2, NULL);
+    json_t *before = snapshot(m, "app");
+    json_t *r = NULL;
+    int st = put(m, &r, "app", m3, "three", NULL, NULL);
+    assert_string_equal(err_message(r), "The repository with name 'app' in registry with id '" ACCOUNT
+                                        "' already has the maximum allowed number of images which is '2'");
+    assert_error(st, r, 400, "LimitExceededException");
+    assert_unchanged(m, "app", before);
+    /* Tagging an image already there adds no image. */
+    free(put_image(m, "app", m2, "two"));
+    /* The quota is per repository. */
+    create_repo(m, "other");
+    char *m4 = make_manifest(m, "other", 1, 3);
+    free(put_image(m, "other", m4, "three"));
+    free(m1), free(m2), free(m3), free(m4), free(d1), free(d2);
+}
+
+static void test_put_image_repository_not_found(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 1, 1);
+    json_t *r = NULL;
+    int st = put(m, &r, "nope", mf, "v1", NULL, NULL);
+    assert_string_equal(err_message(r),
+                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+    json_t *req = json_pack("{s:s, s:s, s:s}", "registryId", "210987654321", "repositoryName", "app", "imageManifest", mf);
+    st = ecrmock_call(m, "PutImage", req, &r);
+    json_decref(req);
+    assert_string_equal(err_message(r),
+                        "The repository with name 'app' does not exist in the registry with id '210987654321'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+    json_t *l = snapshot(m, "app");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(l, "list"), "imageIds")), 0);
+    json_decref(l);
+    free(mf);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_mock, teardown_mock)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_put_image_digest_is_sha256_of_exact_bytes),
+        T(test_put_image_given_matching_digest_succeeds),
+        T(test_put_image_digest_does_not_match),
+        T(test_put_image_oci_manifest_with_media_type),
+        T(test_put_image_oci_manifest_media_type_from_request),
+        T(test_put_image_without_any_media_type_is_invalid_json),
+        T(test_put_image_not_json_is_invalid_json),
+        T(test_put_image_docker_manifest_list),
+        T(test_put_image_oci_index),
+        T(test_put_image_list_with_missing_child),
+        T(test_put_image_schema1),
+        T(test_put_image_missing_layer),
+        T(test_put_image_missing_config),
+        T(test_put_image_layer_limit),
+        T(test_put_image_same_manifest_same_tag),
+        T(test_put_image_same_manifest_no_tag),
+        T(test_put_image_new_tag_on_existing_manifest),
+        T(test_put_image_mutable_tag_moves),
+        T(test_put_image_immutable_refuses_existing_tag),
+        T(test_put_image_immutable_with_exclusion),
+        T(test_put_image_mutable_with_exclusion),
+        T(test_put_image_size_is_sum_of_layers),
+        cmocka_unit_test_setup_teardown(test_put_image_limit_exceeded, setup_two_images, teardown_mock),
+        T(test_put_image_repository_not_found),
+    };
+    return cmocka_run_group_tests_name("put_image", tests, NULL, NULL);
+}
