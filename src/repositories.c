@@ -153,15 +153,14 @@ int em_CreateRepository(em_call *c)
     repo->kms_key = kms_key ? em_strdup(kms_key) : NULL;
     repo->tags = tags ? json_deep_copy(tags) : json_array();
     repo->seq = ++m->seq;
-    json_t *out = NULL;
+    /* The answer is made before the repository is linked in: once it is, nothing can fail. */
     if (!repo->name || !repo->arn || !repo->uri || !repo->tag_mutability || (filters && !repo->mutability_filters) ||
         !repo->encryption_type || (kms_key && !repo->kms_key) || !repo->tags ||
-        !(out = em_repo_json(m, repo)) || em_repo_insert(reg, repo) < 0) {
-        json_decref(out);
+        em_set(c->out, "repository", em_repo_json(m, repo)) < 0 || em_repo_insert(reg, repo) < 0) {
         em_repo_free(m, repo);
         return em_fail_nomem(c);
     }
-    return em_set(c->out, "repository", out);
+    return 0;
 }
 
 /* ---- DescribeRepositories ------------------------------------------------------------ */
