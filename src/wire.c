@@ -61,10 +61,15 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
         status = 400;
     } else if (body && body_len) {
         json_error_t jerr;
-        req = json_loadb(body, body_len, 0, &jerr);
+        /* Any JSON value: a top-level string or number is valid JSON, and
+         * the validator words its type mismatch like any other. */
+        req = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
         if (!req) {
             char msg[128];
-            snprintf(msg, sizeof msg, "The request body is not valid JSON (at character %d)", jerr.position);
+            if (json_error_code(&jerr) == json_error_numeric_overflow)
+                snprintf(msg, sizeof msg, "Numeric value out of range of long (at character %d)", jerr.position);
+            else
+                snprintf(msg, sizeof msg, "The request body is not valid JSON (at character %d)", jerr.position);
             resp = framework_error("SerializationException", msg);
             status = 400;
         } else {
