@@ -40,10 +40,12 @@ static json_t *framework_error(const char *type, const char *message)
 int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
                      size_t *response_len)
 {
+    if (response)
+        *response = NULL;
+    if (response_len)
+        *response_len = 0;
     if (!response || !response_len)
         return -1;
-    *response = NULL;
-    *response_len = 0;
     if (!m || !target)
         return -1;
 
