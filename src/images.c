@@ -302,19 +302,6 @@ static const struct {
     [ID_NOT_FOUND] = {"ImageNotFound", "Requested image not found"},
 };
 
-static bool image_digest_ok(const char *d)
-{
-    const char *colon = strchr(d, ':');
-    if (!colon || colon == d || !colon[1])
-        return false;
-    for (const char *p = d; p < colon; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_+.", *p)))
-            return false;
-    for (const char *p = colon + 1; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
-            return false;
-    return true;
-}
 
 static id_result resolve_id(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)
 {
@@ -323,7 +310,7 @@ static id_result resolve_id(em_repo *repo, json_t *id, em_image **img_out, em_ta
     *tag_out = NULL;
     if (!digest && !tag)
         return ID_MISSING_DIGEST_AND_TAG;
-    if (digest && !image_digest_ok(digest))
+    if (digest && !em_digest_ok(digest))
         return ID_INVALID_DIGEST;
     em_tag *t = tag ? em_tag_get(repo, tag) : NULL;
     if (tag && !t)

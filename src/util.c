@@ -194,6 +194,18 @@ int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len)
     return 0;
 }
 
+/* The model's digest pattern, [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+ (whole string). */
+bool em_digest_ok(const char *d)
+{
+    if (!d)
+        return false;
+    size_t a = strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.");
+    if (a == 0 || d[a] != ':')
+        return false;
+    size_t h = strspn(d + a + 1, "0123456789abcdefABCDEF");
+    return h > 0 && d[a + 1 + h] == '\0';
+}
+
 /* ---- seeded ids ----------------------------------------------------------------- */
 
 /*
