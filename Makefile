@@ -4,6 +4,7 @@
 #   make test      build and run every test
 #   make asan      the tests under AddressSanitizer + UBSan
 #   make valgrind  the tests under valgrind memcheck
+#   make tsan      the concurrent tests under ThreadSanitizer
 #   make install PREFIX=/usr/local
 #   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
 #   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
@@ -34,7 +35,7 @@ FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps demo test asan valgrind fuzz check-exports check-schemas install model clean
+.PHONY: all deps demo test asan valgrind tsan fuzz check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
@@ -128,6 +129,13 @@ fuzz: all $(BUILD)/fuzz-corpus/make_corpus
 $(BUILD)/fuzz-corpus/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/libecrmock.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
+
+# The tests that run threads, built with ThreadSanitizer; any report fails.
+TSAN_TESTS := test_stress test_instance test_faults
+tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	    $(TSAN_TESTS:%=build/tsan/tests/%)
+	@set -e; for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build/tsan/tests/$$t 2>&1; done
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/check-exports.sh $<
