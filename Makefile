@@ -8,6 +8,7 @@
 #   make install PREFIX=/usr/local
 #   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
 #   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make bench     the benchmarks: a table, and bench/results.json
 #   make model     regenerate src/model_gen.c from ../shared/ecr-model/service-2.json
 
 CC      ?= cc
@@ -35,7 +36,7 @@ FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps demo test asan valgrind tsan fuzz check-exports check-schemas install model clean
+.PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
@@ -136,6 +137,10 @@ tsan:
 	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build/tsan/tests/%)
 	@set -e; for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build/tsan/tests/$$t 2>&1; done
+
+bench: all
+	$(CC) $(WARN) -O2 -g -Iinclude bench/bench.c -o $(BUILD)/bench $(BUILD)/libecrmock.a $(LIBS)
+	./$(BUILD)/bench $(BENCH)
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/check-exports.sh $<
