@@ -5,6 +5,7 @@
 #   make asan      the tests under AddressSanitizer + UBSan
 #   make valgrind  the tests under valgrind memcheck
 #   make install PREFIX=/usr/local
+#   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
 #   make model     regenerate src/model_gen.c from ../shared/ecr-model/service-2.json
 
 CC      ?= cc
@@ -29,7 +30,7 @@ TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
 EXAMPLES := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
 
-.PHONY: all deps demo test asan valgrind check-exports install model clean
+.PHONY: all deps demo test asan valgrind check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
@@ -81,6 +82,11 @@ asan:
 
 valgrind: all $(TEST_BINS)
 	$(MAKE) RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible" test
+
+# The shipped fixtures and scenarios against their JSON Schemas (python3-jsonschema).
+PYTHON ?= python3
+check-schemas:
+	$(PYTHON) tools/check_schemas.py
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/check-exports.sh $<

@@ -90,7 +90,28 @@ ECRMOCK_API const char *ecrmock_version(void);
     X(UNABLE_TO_GET_UPSTREAM_LAYER, "UnableToGetUpstreamLayerException", 400)  \
     X(VALIDATION, "ValidationException", 400)                                  \
     X(THROTTLING, "ThrottlingException", 400)                                  \
-    X(SERVICE_UNAVAILABLE, "ServiceUnavailableException", 503)
+    X(SERVICE_UNAVAILABLE, "ServiceUnavailableException", 503)                 \
+    X(BLOCKED_BY_ORGANIZATION_POLICY, "BlockedByOrganizationPolicyException", 400) \
+    X(EXCLUSION_ALREADY_EXISTS, "ExclusionAlreadyExistsException", 400)        \
+    X(EXCLUSION_NOT_FOUND, "ExclusionNotFoundException", 400)                  \
+    X(IMAGE_ARCHIVED, "ImageArchivedException", 400)                           \
+    X(IMAGE_STORAGE_CLASS_UPDATE_NOT_SUPPORTED, "ImageStorageClassUpdateNotSupportedException", 400) \
+    X(LIFECYCLE_POLICY_NOT_FOUND, "LifecyclePolicyNotFoundException", 400)     \
+    X(LIFECYCLE_POLICY_PREVIEW_IN_PROGRESS, "LifecyclePolicyPreviewInProgressException", 400) \
+    X(LIFECYCLE_POLICY_PREVIEW_NOT_FOUND, "LifecyclePolicyPreviewNotFoundException", 400) \
+    X(PULL_THROUGH_CACHE_RULE_ALREADY_EXISTS, "PullThroughCacheRuleAlreadyExistsException", 400) \
+    X(PULL_THROUGH_CACHE_RULE_NOT_FOUND, "PullThroughCacheRuleNotFoundException", 400) \
+    X(REGISTRY_POLICY_NOT_FOUND, "RegistryPolicyNotFoundException", 400)       \
+    X(SCAN_NOT_FOUND, "ScanNotFoundException", 400)                            \
+    X(SECRET_NOT_FOUND, "SecretNotFoundException", 400)                        \
+    X(SIGNING_CONFIGURATION_NOT_FOUND, "SigningConfigurationNotFoundException", 400) \
+    X(TEMPLATE_ALREADY_EXISTS, "TemplateAlreadyExistsException", 400)          \
+    X(TEMPLATE_NOT_FOUND, "TemplateNotFoundException", 400)                    \
+    X(UNABLE_TO_ACCESS_SECRET, "UnableToAccessSecretException", 400)           \
+    X(UNABLE_TO_DECRYPT_SECRET_VALUE, "UnableToDecryptSecretValueException", 400) \
+    X(UNABLE_TO_LIST_UPSTREAM_IMAGE_REFERRERS, "UnableToListUpstreamImageReferrersException", 400) \
+    X(UNSUPPORTED_IMAGE_TYPE, "UnsupportedImageTypeException", 400)            \
+    X(UNSUPPORTED_UPSTREAM_REGISTRY, "UnsupportedUpstreamRegistryException", 400)
 
 typedef enum ecrmock_error {
 #define ECRMOCK__ERROR_ENUM(e, name, status) ECRMOCK_ERR_##e,

@@ -78,6 +78,60 @@ int em_fail_param(em_call *c, const char *where, const char *fmt, ...)
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
+/* A JSON null member is an absent member (AWS JSON 1.1): handlers read
+ * members with json_object_get() and must never meet a null. */
+static bool has_null_member(json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, item) {
+            if (json_is_null(item) || has_null_member(item))
+                return true;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item) {
+            if (has_null_member(item))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A copy of `v` without its null members, sharing the scalars (new
+ * reference; NULL: no memory).  Null items of a list stay: the validator
+ * refuses them. */
+static json_t *drop_null_members(json_t *v)
+{
+    const char *key;
+    json_t *item, *copy = NULL;
+    size_t i;
+    if (json_is_object(v)) {
+        copy = json_object();
+        json_object_foreach(v, key, item) {
+            if (!copy || json_is_null(item))
+                continue;
+            if (json_object_set_new(copy, key, drop_null_members(item)) < 0) {
+                json_decref(copy);
+                copy = NULL;
+            }
+        }
+        return copy;
+    }
+    if (json_is_array(v)) {
+        copy = json_array();
+        json_array_foreach(v, i, item) {
+            if (copy && json_array_append_new(copy, drop_null_members(item)) < 0) {
+                json_decref(copy);
+                copy = NULL;
+            }
+        }
+        return copy;
+    }
+    return json_incref(v);
+}
+
 /* Runs the before-hook; 1 when it injected an error (then c->errdoc is set). */
 static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *req, int *status)
 {
@@ -96,9 +150,11 @@ static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *r
 int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire)
 {
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
-    json_t *empty = NULL;
+    json_t *owned = NULL;
     if (!req || json_is_null(req))
-        req = empty = json_object();
+        req = owned = json_object();
+    else if (has_null_member(req))
+        req = owned = drop_null_members(req);
     if (!req)
         return (*response = NULL), -1;
     if (wire)
@@ -147,7 +203,7 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
 
     json_decref(c.out);
     json_decref(c.errdoc);
-    json_decref(empty);
+    json_decref(owned);
     if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM))
         *wire = d;
     *response = resp;

@@ -56,6 +56,9 @@ static const char *type_noun(em_type t)
     case EM_T_TIMESTAMP: return "a Timestamp";
     case EM_T_BLOB: return "a Blob";
     case EM_T_DOUBLE: return "a Double";
+    case EM_T_STRUCT: return "a Structure";
+    case EM_T_LIST: return "a List";
+    case EM_T_MAP: return "a Map";
     default: return "the expected type";
     }
 }

@@ -60,10 +60,12 @@ static int apply_wire_fault(const em_fault_decision *fx, char **body, size_t *le
 int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
                      size_t *response_len)
 {
+    if (response)
+        *response = NULL;
+    if (response_len)
+        *response_len = 0;
     if (!response || !response_len)
         return -1;
-    *response = NULL;
-    *response_len = 0;
     if (!m || !target)
         return -1;
 
@@ -81,10 +83,15 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
         status = em_dispatch(m, action, NULL, &resp, NULL); /* journaled like any call */
     } else if (body && body_len) {
         json_error_t jerr;
-        req = json_loadb(body, body_len, 0, &jerr);
+        /* Any JSON value: a top-level string or number is valid JSON, and
+         * the validator words its type mismatch like any other. */
+        req = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
         if (!req) {
             char msg[128];
-            snprintf(msg, sizeof msg, "The request body is not valid JSON (at character %d)", jerr.position);
+            if (json_error_code(&jerr) == json_error_numeric_overflow)
+                snprintf(msg, sizeof msg, "Numeric value out of range of long (at character %d)", jerr.position);
+            else
+                snprintf(msg, sizeof msg, "The request body is not valid JSON (at character %d)", jerr.position);
             resp = framework_error("SerializationException", msg);
             status = 400;
             em_lock(m);

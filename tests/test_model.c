@@ -46,6 +46,20 @@ static void test_model_errors_have_codes(void **state)
     }
 }
 
+/* Every exception shape of the model has a code, with the model's status. */
+static void test_every_model_exception_has_a_code(void **state)
+{
+    (void)state;
+    for (int i = 0; i < EM_SHAPE_COUNT; i++) {
+        if (!(em_shapes[i].flags & EM_EXCEPTION))
+            continue;
+        ecrmock_error code = ecrmock_error_from_name(em_shapes[i].name);
+        if (code == ECRMOCK_ERR__COUNT)
+            fail_msg("the model's %s is not in ECRMOCK_ERROR_LIST", em_shapes[i].name);
+        assert_int_equal(ecrmock_error_status(code), strcmp(em_shapes[i].name, "ServerException") == 0 ? 500 : 400);
+    }
+}
+
 static void test_error_list_round_trips(void **state)
 {
     (void)state;
@@ -102,6 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_actions_sorted_unique_and_in_model),
         cmocka_unit_test(test_model_errors_have_codes),
+        cmocka_unit_test(test_every_model_exception_has_a_code),
         cmocka_unit_test(test_error_list_round_trips),
         cmocka_unit_test(test_readme_lists_the_actions),
         cmocka_unit_test(test_version),

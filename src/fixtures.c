@@ -1,0 +1,824 @@
+/*
+ * Fixtures and snapshots: a registry described as JSON, loaded in one call,
+ * and the instance's state dumped in the same format.
+ *
+ * A fixture is built in a scratch instance with the same options, through
+ * the same actions a client would call (CreateRepository, SetRepositoryPolicy,
+ * PutImage), so it passes ECR's own rules; only then is the scratch state
+ * swapped in.  A fixture that breaks a rule is refused whole, its error
+ * naming the source, the JSON path and the rule, and the instance is left
+ * as it was.  fixtures/README.md documents the format.
+ */
+#define _GNU_SOURCE /* timegm */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "internal.h"
+
+#define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar+gzip"
+
+/* The largest layer a fixture may synthesise: 1 GiB. */
+#define MAX_SYNTH_BYTES ((json_int_t)1 << 30)
+
+typedef struct loader {
+    ecrmock *s;          /* the scratch instance being built */
+    const char *source;
+    char path[512];
+    char *err;
+} loader;
+
+/* ---- errors and paths ---------------------------------------------------------- */
+
+static int refuse(loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(loader *ld, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!ld->err)
+        ld->err = em_sprintf("%s: %s: %s", ld->source ? ld->source : "fixture", ld->path, msg);
+    return -1;
+}
+
+/* Appends ".name" or "[i]" to the path; returns the old length to restore. */
+static size_t push_key(loader *ld, const char *key)
+{
+    size_t n = strlen(ld->path);
+    snprintf(ld->path + n, sizeof ld->path - n, ".%s", key);
+    return n;
+}
+
+static size_t push_index(loader *ld, size_t i)
+{
+    size_t n = strlen(ld->path);
+    snprintf(ld->path + n, sizeof ld->path - n, "[%zu]", i);
+    return n;
+}
+
+static void pop(loader *ld, size_t n)
+{
+    ld->path[n] = '\0';
+}
+
+/* Refuses members other than `allowed` (NULL-terminated). */
+static int only_members(loader *ld, json_t *o, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            size_t n = push_key(ld, key);
+            refuse(ld, "unknown member");
+            pop(ld, n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int want_type(loader *ld, json_t *o, const char *key, json_type type, const char *noun)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v)))
+        return 0;
+    size_t n = push_key(ld, key);
+    refuse(ld, "must be %s", noun);
+    pop(ld, n);
+    return -1;
+}
+
+/* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z". */
+static int parse_time(loader *ld, json_t *o, const char *key, int64_t *ms)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (json_is_number(v)) {
+        double x = json_number_value(v) * 1000.0;
+        *ms = (int64_t)(x < 0 ? x - 0.5 : x + 0.5); /* the nearest millisecond */
+        return 0;
+    }
+    struct tm tm = {0};
+    int frac = 0, used = 0;
+    const char *s = json_string_value(v);
+    if (s && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                    &tm.tm_sec, &used) == 6) {
+        const char *p = s + used;
+        if (*p == '.') {
+            int digits = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+                if (digits < 3)
+                    frac = frac * 10 + (*p - '0');
+            while (digits++ < 3)
+                frac *= 10;
+        }
+        if (strcmp(p, "Z") == 0) {
+            tm.tm_year -= 1900;
+            tm.tm_mon -= 1;
+            *ms = (int64_t)timegm(&tm) * 1000 + frac;
+            return 0;
+        }
+    }
+    size_t n = push_key(ld, key);
+    refuse(ld, "must be epoch seconds or a UTC time like \"2024-01-01T00:00:00Z\"");
+    pop(ld, n);
+    return -1;
+}
+
+/* ---- calls on the scratch instance ---------------------------------------------- */
+
+/* Runs an action on the scratch instance; on an error, refuses with ECR's
+ * message at the caller's path, or at the member of `src` (the fixture
+ * object the request was made from; may be NULL) that the error names. */
+static int act(loader *ld, const char *action, json_t *req, json_t *src, json_t **out)
+{
+    json_t *resp = NULL;
+    int status = req ? em_dispatch(ld->s, action, req, &resp, NULL) : -1;
+    json_decref(req);
+    if (status == 200) {
+        if (out)
+            *out = resp;
+        else
+            json_decref(resp);
+        return 0;
+    }
+    if (status < 0)
+        return refuse(ld, "out of memory");
+    const char *msg = json_string_value(json_object_get(resp, "message"));
+    if (!msg)
+        msg = json_string_value(json_object_get(resp, "Message"));
+    size_t n = strlen(ld->path);
+    char member[64];
+    if (src && msg && sscanf(msg, "Invalid parameter at '%63[^'.]", member) == 1) {
+        /* Point at the fixture member the request member came from. */
+        const char *key = strcmp(member, "repositoryName") == 0 ? "name" : member;
+        if (json_object_get(src, key))
+            push_key(ld, key);
+    }
+    refuse(ld, "%s: %s", json_string_value(json_object_get(resp, "__type")), msg ? msg : "");
+    pop(ld, n);
+    json_decref(resp);
+    return -1;
+}
+
+/* ---- layers ---------------------------------------------------------------------- */
+
+/* Deterministic bytes for {"size": n, "seed": s}: SHA-256 in counter mode. */
+static unsigned char *synth_bytes(uint64_t seed, size_t n)
+{
+    unsigned char *p = em_malloc(n);
+    if (!p)
+        return NULL;
+    unsigned char in[16], block[32];
+    for (int i = 0; i < 8; i++)
+        in[i] = (unsigned char)(seed >> (8 * i));
+    for (size_t off = 0, ctr = 0; off < n; off += 32, ctr++) {
+        for (int i = 0; i < 8; i++)
+            in[8 + i] = (unsigned char)((uint64_t)ctr >> (8 * i));
+        EVP_Digest(in, sizeof in, block, NULL, EVP_sha256(), NULL);
+        memcpy(p + off, block, n - off < 32 ? n - off : 32);
+    }
+    return p;
+}
+
+/* Reads a layer spec into bytes: {"text"}, {"base64"} or {"size", "seed"};
+ * an optional "digest" must be the bytes' digest. */
+static int layer_bytes(loader *ld, json_t *spec, unsigned char **bytes, size_t *len)
+{
+    static const char *const allowed[] = {"text", "base64", "size", "seed", "digest", "mediaType", NULL};
+    *bytes = NULL;
+    *len = 0;
+    if (!json_is_object(spec))
+        return refuse(ld, "a layer must be an object with \"text\", \"base64\" or \"size\" and \"seed\"");
+    if (only_members(ld, spec, allowed) < 0 || want_type(ld, spec, "text", JSON_STRING, "a string") < 0 ||
+        want_type(ld, spec, "base64", JSON_STRING, "a string") < 0 ||
+        want_type(ld, spec, "size", JSON_INTEGER, "an integer") < 0 ||
+        want_type(ld, spec, "seed", JSON_INTEGER, "an integer") < 0 ||
+        want_type(ld, spec, "digest", JSON_STRING, "a string") < 0 ||
+        want_type(ld, spec, "mediaType", JSON_STRING, "a string") < 0)
+        return -1;
+    json_t *text = json_object_get(spec, "text"), *b64 = json_object_get(spec, "base64");
+    json_t *size = json_object_get(spec, "size");
+    if ((text != NULL) + (b64 != NULL) + (size != NULL) != 1)
+        return refuse(ld, "a layer needs exactly one of \"text\", \"base64\" or \"size\" (with \"seed\")");
+    if (text) {
+        *len = json_string_length(text);
+        *bytes = em_malloc(*len);
+        if (!*bytes)
+            return refuse(ld, "out of memory");
+        memcpy(*bytes, json_string_value(text), *len);
+    } else if (b64) {
+        int r = em_unbase64(json_string_value(b64), json_string_length(b64), bytes, len);
+        if (r == -1) {
+            size_t n = push_key(ld, "base64");
+            refuse(ld, "is not standard padded base64");
+            pop(ld, n);
+            return -1;
+        }
+        if (r < 0)
+            return refuse(ld, "out of memory");
+    } else {
+        json_int_t n = json_integer_value(size);
+        if (n < 0 || n > MAX_SYNTH_BYTES) {
+            size_t k = push_key(ld, "size");
+            refuse(ld, "must be 0 to %lld bytes", (long long)MAX_SYNTH_BYTES);
+            pop(ld, k);
+            return -1;
+        }
+        *len = (size_t)n;
+        *bytes = synth_bytes((uint64_t)json_integer_value(json_object_get(spec, "seed")), *len);
+        if (!*bytes)
+            return refuse(ld, "out of memory");
+    }
+    const char *want = em_str(spec, "digest");
+    if (want) {
+        char got[ECRMOCK_DIGEST_SIZE];
+        em_sha256_digest(*bytes ? (const void *)*bytes : "", *len, got);
+        if (strcmp(want, got) != 0) {
+            em_free(*bytes);
+            *bytes = NULL;
+            size_t k = push_key(ld, "digest");
+            refuse(ld, "does not match the layer's bytes, whose digest is %s", got);
+            pop(ld, k);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Adds a layer to the repository; writes its digest into digest_out. */
+static int add_layer(loader *ld, em_repo *repo, json_t *spec, char *digest_out)
+{
+    unsigned char *bytes;
+    size_t len;
+    if (layer_bytes(ld, spec, &bytes, &len) < 0)
+        return -1;
+    em_sha256_digest(bytes ? (const void *)bytes : "", len, digest_out);
+    em_layer *l = em_layer_add(ld->s, repo, digest_out, &bytes, len);
+    em_free(bytes);
+    if (!l)
+        return refuse(ld, "out of memory");
+    const char *mt = em_str(spec, "mediaType");
+    if (mt && !l->media_type && !(l->media_type = em_strdup(mt)))
+        return refuse(ld, "out of memory");
+    return 0;
+}
+
+/* ---- images ------------------------------------------------------------------------ */
+
+static int load_image(loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out);
+
+/* Puts a manifest text with its tags, then sets the times. */
+static int put_manifest(loader *ld, em_repo *repo, json_t *img, const char *text, const char *media_type,
+                        char *digest_out)
+{
+    json_t *tags = json_object_get(img, "tags");
+    const char *first = json_string_value(json_array_get(tags, 0));
+    json_t *req = json_pack("{s:s, s:s, s:s, s:s*, s:s*}", "registryId", repo->registry->id, "repositoryName",
+                            repo->name, "imageManifest", text, "imageManifestMediaType", media_type, "imageTag", first);
+    json_t *out = NULL;
+    if (act(ld, "PutImage", req, NULL, &out) < 0)
+        return -1;
+    snprintf(digest_out, ECRMOCK_DIGEST_SIZE, "%s",
+             json_string_value(json_object_get(json_object_get(json_object_get(out, "image"), "imageId"), "imageDigest")));
+    json_decref(out);
+    for (size_t i = 1; i < json_array_size(tags); i++) {
+        size_t n = push_key(ld, "tags");
+        size_t k = push_index(ld, i);
+        req = json_pack("{s:s, s:s, s:s, s:s*, s:O}", "registryId", repo->registry->id, "repositoryName", repo->name,
+                        "imageManifest", text, "imageManifestMediaType", media_type, "imageTag",
+                        json_array_get(tags, i));
+        int rc = act(ld, "PutImage", req, NULL, NULL);
+        pop(ld, k);
+        pop(ld, n);
+        if (rc < 0)
+            return -1;
+    }
+    em_image *stored = em_image_get(repo, digest_out);
+    if (parse_time(ld, img, "pushedAt", &stored->pushed_at_ms) < 0 ||
+        parse_time(ld, img, "lastRecordedPullTime", &stored->pulled_at_ms) < 0)
+        return -1;
+    const char *want = em_str(img, "digest");
+    if (want && strcmp(want, digest_out) != 0) {
+        size_t n = push_key(ld, "digest");
+        refuse(ld, "does not match the manifest's bytes, whose digest is %s", digest_out);
+        pop(ld, n);
+        return -1;
+    }
+    return 0;
+}
+
+static char *dump_compact(json_t *doc)
+{
+    char *s = json_dumps(doc, JSON_COMPACT);
+    char *copy = s ? em_strdup(s) : NULL;
+    free(s);
+    return copy;
+}
+
+/* A compact image: layers (and a config) synthesised, then a manifest. */
+static int synth_image(loader *ld, em_repo *repo, json_t *img, bool oci, char *digest_out)
+{
+    json_t *layers = json_object_get(img, "layers");
+    json_t *platform = json_object_get(img, "platform");
+    json_t *descs = json_array(), *diff_ids = json_array();
+    int rc = -1;
+    char *text = NULL;
+    json_t *config = NULL, *manifest = NULL;
+    if (!descs || !diff_ids) {
+        refuse(ld, "out of memory");
+        goto out;
+    }
+    size_t n = push_key(ld, "layers");
+    for (size_t i = 0; i < json_array_size(layers); i++) {
+        size_t k = push_index(ld, i);
+        json_t *spec = json_array_get(layers, i);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        int r = add_layer(ld, repo, spec, digest);
+        pop(ld, k);
+        if (r < 0) {
+            pop(ld, n);
+            goto out;
+        }
+        em_layer *l = em_layer_get(repo, digest);
+        const char *mt = em_str(spec, "mediaType");
+        json_array_append_new(descs, json_pack("{s:s, s:I, s:s}", "mediaType",
+                                               mt ? mt : oci ? MT_OCI_LAYER : MT_DOCKER_LAYER, "size",
+                                               (json_int_t)l->blob->len, "digest", digest));
+        json_array_append_new(diff_ids, json_string(digest));
+    }
+    pop(ld, n);
+    config = json_object_get(img, "config");
+    if (config)
+        json_incref(config);
+    else
+        config = json_pack("{s:s, s:s, s:{s:s, s:O}}", "architecture",
+                           platform ? em_str(platform, "architecture") ? em_str(platform, "architecture") : "amd64"
+                                    : "amd64",
+                           "os", platform && em_str(platform, "os") ? em_str(platform, "os") : "linux", "rootfs", "type",
+                           "layers", "diff_ids", diff_ids);
+    text = config ? dump_compact(config) : NULL;
+    if (!text) {
+        refuse(ld, "out of memory");
+        goto out;
+    }
+    char config_digest[ECRMOCK_DIGEST_SIZE];
+    json_t *spec = json_pack("{s:s}", "text", text);
+    int r = spec ? add_layer(ld, repo, spec, config_digest) : refuse(ld, "out of memory");
+    json_decref(spec);
+    if (r < 0)
+        goto out;
+    manifest = json_pack("{s:i, s:s, s:{s:s, s:I, s:s}, s:O}", "schemaVersion", 2, "mediaType",
+                         oci ? MT_OCI_MANIFEST : MT_DOCKER_V2, "config", "mediaType",
+                         oci ? MT_OCI_CONFIG : MT_DOCKER_CONFIG, "size", (json_int_t)strlen(text), "digest",
+                         config_digest, "layers", descs);
+    em_free(text);
+    text = manifest ? dump_compact(manifest) : NULL;
+    if (!text) {
+        refuse(ld, "out of memory");
+        goto out;
+    }
+    rc = put_manifest(ld, repo, img, text, NULL, digest_out);
+out:
+    em_free(text);
+    json_decref(config);
+    json_decref(manifest);
+    json_decref(descs);
+    json_decref(diff_ids);
+    return rc;
+}
+
+/* A multi-arch image: each platform's image, untagged, then the list/index. */
+static int synth_index(loader *ld, em_repo *repo, json_t *img, bool oci, char *digest_out)
+{
+    json_t *children = json_object_get(img, "manifests");
+    json_t *descs = json_array();
+    if (!descs)
+        return refuse(ld, "out of memory");
+    size_t n = push_key(ld, "manifests");
+    for (size_t i = 0; i < json_array_size(children); i++) {
+        size_t k = push_index(ld, i);
+        json_t *child = json_array_get(children, i);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        if (load_image(ld, repo, child, true, digest) < 0) {
+            json_decref(descs);
+            return -1;
+        }
+        pop(ld, k);
+        em_image *ci = em_image_get(repo, digest);
+        json_t *d = json_pack("{s:s, s:I, s:s}", "mediaType", ci->media_type, "size", (json_int_t)ci->manifest_len,
+                              "digest", digest);
+        json_t *platform = json_object_get(child, "platform");
+        if (!d || (platform && json_object_set(d, "platform", platform) < 0) || json_array_append_new(descs, d) < 0) {
+            json_decref(descs);
+            return refuse(ld, "out of memory");
+        }
+    }
+    pop(ld, n);
+    json_t *list = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", oci ? MT_OCI_INDEX : MT_DOCKER_LIST,
+                             "manifests", descs);
+    char *text = list ? dump_compact(list) : NULL;
+    json_decref(list);
+    if (!text)
+        return refuse(ld, "out of memory");
+    int rc = put_manifest(ld, repo, img, text, NULL, digest_out);
+    em_free(text);
+    return rc;
+}
+
+static int load_image(loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out)
+{
+    static const char *const allowed[] = {"manifest", "mediaType", "digest", "tags", "pushedAt",
+                                          "lastRecordedPullTime", "format", "layers", "config", "platform",
+                                          "manifests", NULL};
+    if (!json_is_object(img))
+        return refuse(ld, "an image must be an object");
+    if (only_members(ld, img, allowed) < 0 || want_type(ld, img, "mediaType", JSON_STRING, "a string") < 0 ||
+        want_type(ld, img, "digest", JSON_STRING, "a string") < 0 ||
+        want_type(ld, img, "tags", JSON_ARRAY, "a list of tags") < 0 ||
+        want_type(ld, img, "format", JSON_STRING, "\"docker\" or \"oci\"") < 0 ||
+        want_type(ld, img, "layers", JSON_ARRAY, "a list of layers") < 0 ||
+        want_type(ld, img, "config", JSON_OBJECT, "an object") < 0 ||
+        want_type(ld, img, "platform", JSON_OBJECT, "an object") < 0 ||
+        want_type(ld, img, "manifests", JSON_ARRAY, "a list of images") < 0)
+        return -1;
+    json_t *tags = json_object_get(img, "tags");
+    for (size_t i = 0; i < json_array_size(tags); i++) {
+        if (!json_is_string(json_array_get(tags, i))) {
+            size_t n = push_key(ld, "tags");
+            size_t k = push_index(ld, i);
+            refuse(ld, "must be a string");
+            pop(ld, k);
+            pop(ld, n);
+            return -1;
+        }
+    }
+    if (child && json_array_size(tags))
+        return refuse(ld, "the images of a multi-arch image are untagged: tag the list");
+    json_t *manifest = json_object_get(img, "manifest");
+    json_t *layers = json_object_get(img, "layers"), *children = json_object_get(img, "manifests");
+    if ((manifest != NULL) + (layers != NULL) + (children != NULL) != 1)
+        return refuse(ld, "an image needs exactly one of \"manifest\", \"layers\" or \"manifests\"");
+    const char *format = em_str(img, "format");
+    if (format && strcmp(format, "docker") != 0 && strcmp(format, "oci") != 0) {
+        size_t n = push_key(ld, "format");
+        refuse(ld, "must be \"docker\" or \"oci\"");
+        pop(ld, n);
+        return -1;
+    }
+    bool oci = format && strcmp(format, "oci") == 0;
+    if (layers)
+        return synth_image(ld, repo, img, oci, digest_out);
+    if (children)
+        return synth_index(ld, repo, img, oci, digest_out);
+    if (!json_is_string(manifest) && !json_is_object(manifest)) {
+        size_t n = push_key(ld, "manifest");
+        refuse(ld, "must be the manifest's text, or the manifest as an object");
+        pop(ld, n);
+        return -1;
+    }
+    char *text = json_is_string(manifest) ? em_strndup(json_string_value(manifest), json_string_length(manifest))
+                                           : dump_compact(manifest);
+    if (!text)
+        return refuse(ld, "out of memory");
+    int rc = put_manifest(ld, repo, img, text, em_str(img, "mediaType"), digest_out);
+    em_free(text);
+    return rc;
+}
+
+/* ---- repositories and registries ------------------------------------------------------ */
+
+static int load_repository(loader *ld, const char *registry_id, json_t *r)
+{
+    static const char *const allowed[] = {"name", "createdAt", "imageTagMutability",
+                                          "imageTagMutabilityExclusionFilters", "imageScanningConfiguration",
+                                          "encryptionConfiguration", "tags", "policy", "layers", "images", NULL};
+    if (!json_is_object(r))
+        return refuse(ld, "a repository must be an object");
+    if (only_members(ld, r, allowed) < 0)
+        return -1;
+    if (!json_is_string(json_object_get(r, "name"))) {
+        size_t n = push_key(ld, "name");
+        refuse(ld, "is required: the repository's name");
+        pop(ld, n);
+        return -1;
+    }
+    if (want_type(ld, r, "layers", JSON_ARRAY, "a list of layers") < 0 ||
+        want_type(ld, r, "images", JSON_ARRAY, "a list of images") < 0)
+        return -1;
+    json_t *req = json_pack("{s:s, s:O}", "registryId", registry_id, "repositoryName", json_object_get(r, "name"));
+    static const char *const settings[] = {"imageTagMutability", "imageTagMutabilityExclusionFilters",
+                                           "imageScanningConfiguration", "encryptionConfiguration", "tags"};
+    for (size_t i = 0; req && i < sizeof settings / sizeof settings[0]; i++) {
+        json_t *v = json_object_get(r, settings[i]);
+        if (v && json_object_set(req, settings[i], v) < 0) {
+            json_decref(req);
+            req = NULL;
+        }
+    }
+    int64_t created = ld->s->clock_ms;
+    if (parse_time(ld, r, "createdAt", &created) < 0) {
+        json_decref(req);
+        return -1;
+    }
+    if (act(ld, "CreateRepository", req, r, NULL) < 0)
+        return -1;
+    em_repo *repo = em_repo_get(em_registry_get(ld->s, registry_id), json_string_value(json_object_get(r, "name")));
+    repo->created_ms = created;
+
+    json_t *policy = json_object_get(r, "policy");
+    if (policy) {
+        size_t n = push_key(ld, "policy");
+        char *text = json_is_string(policy) ? em_strdup(json_string_value(policy))
+                                            : json_is_object(policy) ? dump_compact(policy) : NULL;
+        int rc = text ? act(ld, "SetRepositoryPolicy",
+                            json_pack("{s:s, s:s, s:s}", "registryId", registry_id, "repositoryName", repo->name,
+                                      "policyText", text),
+                            NULL, NULL)
+                      : refuse(ld, "must be the policy's text, or the policy as an object");
+        em_free(text);
+        pop(ld, n);
+        if (rc < 0)
+            return -1;
+    }
+    json_t *layers = json_object_get(r, "layers");
+    size_t n = push_key(ld, "layers");
+    for (size_t i = 0; i < json_array_size(layers); i++) {
+        size_t k = push_index(ld, i);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        if (add_layer(ld, repo, json_array_get(layers, i), digest) < 0)
+            return -1;
+        pop(ld, k);
+    }
+    pop(ld, n);
+    json_t *images = json_object_get(r, "images");
+    n = push_key(ld, "images");
+    for (size_t i = 0; i < json_array_size(images); i++) {
+        size_t k = push_index(ld, i);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        if (load_image(ld, repo, json_array_get(images, i), false, digest) < 0)
+            return -1;
+        pop(ld, k);
+    }
+    pop(ld, n);
+    return 0;
+}
+
+static int load(loader *ld, json_t *fx)
+{
+    static const char *const allowed[] = {"$schema", "description", "clock", "faults", "registries", NULL};
+    static const char *const reg_allowed[] = {"id", "repositories", NULL};
+    snprintf(ld->path, sizeof ld->path, "$");
+    if (!json_is_object(fx))
+        return refuse(ld, "a fixture must be a JSON object");
+    if (only_members(ld, fx, allowed) < 0 || want_type(ld, fx, "registries", JSON_ARRAY, "a list of registries") < 0 ||
+        want_type(ld, fx, "faults", JSON_ARRAY, "a list of fault rules") < 0 ||
+        parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
+        return -1;
+    json_t *regs = json_object_get(fx, "registries");
+    size_t n = push_key(ld, "registries");
+    for (size_t i = 0; i < json_array_size(regs); i++) {
+        size_t k = push_index(ld, i);
+        json_t *reg = json_array_get(regs, i);
+        if (!json_is_object(reg))
+            return refuse(ld, "a registry must be an object");
+        if (only_members(ld, reg, reg_allowed) < 0 || want_type(ld, reg, "id", JSON_STRING, "a string") < 0 ||
+            want_type(ld, reg, "repositories", JSON_ARRAY, "a list of repositories") < 0)
+            return -1;
+        const char *id = em_str(reg, "id");
+        if (id) {
+            size_t j = 0;
+            while (id[j] >= '0' && id[j] <= '9')
+                j++;
+            if (j != 12 || id[j]) {
+                size_t p = push_key(ld, "id");
+                refuse(ld, "must be a registry id of 12 digits");
+                pop(ld, p);
+                return -1;
+            }
+        }
+        json_t *repos = json_object_get(reg, "repositories");
+        size_t r = push_key(ld, "repositories");
+        for (size_t j = 0; j < json_array_size(repos); j++) {
+            size_t q = push_index(ld, j);
+            if (load_repository(ld, id ? id : ld->s->account, json_array_get(repos, j)) < 0)
+                return -1;
+            pop(ld, q);
+        }
+        pop(ld, r);
+        pop(ld, k);
+    }
+    pop(ld, n);
+    json_t *faults = json_object_get(fx, "faults");
+    n = push_key(ld, "faults");
+    for (size_t i = 0; i < json_array_size(faults); i++) {
+        size_t k = push_index(ld, i);
+        char *why = NULL;
+        if (ecrmock_fault_add_json(ld->s, json_array_get(faults, i), &why) < 0) {
+            /* "fault rule: probability must be ..." -> the rule part only */
+            const char *text = why && strncmp(why, "fault rule: ", 12) == 0 ? why + 12 : why;
+            refuse(ld, "%s", text ? text : "out of memory");
+            em_free(why);
+            return -1;
+        }
+        pop(ld, k);
+    }
+    pop(ld, n);
+    return 0;
+}
+
+/* Moves the scratch instance's state into m, and m's old state into the
+ * scratch instance (to be freed with it). */
+static void swap_state(ecrmock *m, ecrmock *s)
+{
+#define SWAP(field)                  \
+    do {                             \
+        __typeof__(m->field) t_ = m->field; \
+        m->field = s->field;         \
+        s->field = t_;               \
+    } while (0)
+    SWAP(registries);
+    SWAP(blobs);
+    SWAP(faults);
+    SWAP(fault_ids);
+#undef SWAP
+    m->clock_ms = s->clock_ms;
+    if (s->seq > m->seq)
+        m->seq = s->seq;
+}
+
+int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!m)
+        return -1;
+    ecrmock *s = ecrmock_new(&m->opts);
+    if (!s) {
+        if (err)
+            *err = em_strdup("out of memory");
+        return -1;
+    }
+    s->journal_on = false;
+    em_lock(m);
+    s->clock_ms = m->clock_ms;
+    s->seq = m->seq; /* new items sort after any page token the instance handed out */
+    em_unlock(m);
+    loader ld = {.s = s, .source = source};
+    int rc = load(&ld, fixture);
+    if (rc == 0) {
+        em_lock(m);
+        swap_state(m, s);
+        em_unlock(m);
+    }
+    if (err)
+        *err = ld.err;
+    else
+        em_free(ld.err);
+    ecrmock_free(s);
+    return rc;
+}
+
+int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!text)
+        return -1;
+    json_error_t jerr;
+    json_t *fx = json_loads(text, 0, &jerr);
+    if (!fx) {
+        if (err)
+            *err = em_sprintf("%s: line %d, column %d: not valid JSON: %s", source ? source : "fixture", jerr.line,
+                              jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = ecrmock_fixture_load(m, fx, source, err);
+    json_decref(fx);
+    return rc;
+}
+
+int ecrmock_fixture_load_file(ecrmock *m, const char *path, char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!path)
+        return -1;
+    json_error_t jerr;
+    json_t *fx = json_load_file(path, 0, &jerr);
+    if (!fx) {
+        if (err)
+            *err = jerr.line < 1 ? em_sprintf("%s: cannot be read: %s", path, jerr.text)
+                                 : em_sprintf("%s: line %d, column %d: not valid JSON: %s", path, jerr.line,
+                                              jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = ecrmock_fixture_load(m, fx, path, err);
+    json_decref(fx);
+    return rc;
+}
+
+/* ---- snapshots -------------------------------------------------------------------------- */
+
+static json_t *snapshot_repo(em_repo *repo)
+{
+    json_t *r = em_repo_json(NULL, repo);
+    if (!r)
+        return NULL;
+    /* The fixture names: the repository's own fields, without derived ones. */
+    json_object_del(r, "repositoryArn");
+    json_object_del(r, "registryId");
+    json_object_del(r, "repositoryUri");
+    json_t *name = json_object_get(r, "repositoryName");
+    json_t *o = json_pack("{s:O}", "name", name);
+    json_object_del(r, "repositoryName");
+    json_t *layers = json_array(), *images = json_array();
+    if (!o || json_object_update(o, r) < 0 || em_set(o, "tags", json_deep_copy(repo->tags)) < 0 ||
+        (repo->policy && em_set(o, "policy", json_string(repo->policy)) < 0) || em_set(o, "layers", layers) < 0 ||
+        em_set(o, "images", images) < 0) {
+        json_decref(r);
+        json_decref(o);
+        return NULL;
+    }
+    json_decref(r);
+    em_layer *l, *tmp;
+    HASH_ITER(hh, repo->layers, l, tmp) {
+        char *b64 = em_base64(l->blob->data ? (const void *)l->blob->data : "", l->blob->len, NULL);
+        json_t *item = b64 ? json_pack("{s:s, s:s*, s:s}", "digest", l->blob->digest, "mediaType", l->media_type,
+                                       "base64", b64)
+                           : NULL;
+        em_free(b64);
+        if (json_array_append_new(layers, item) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < repo->order.n; i++) {
+        em_image *img = repo->order.v[i].item;
+        if (!img)
+            continue;
+        json_t *tags = json_array();
+        for (size_t k = 0; tags && k < img->n_tags; k++)
+            if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
+                json_decref(tags);
+                tags = NULL;
+            }
+        json_t *item = tags ? json_pack("{s:s, s:s%, s:s, s:o, s:o}", "digest", img->digest, "manifest", img->manifest,
+                                        img->manifest_len, "mediaType", img->media_type, "tags", tags, "pushedAt",
+                                        em_time(img->pushed_at_ms))
+                            : NULL;
+        if (item && img->pulled_at_ms && em_set(item, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) {
+            json_decref(item);
+            item = NULL;
+        }
+        if (json_array_append_new(images, item) < 0)
+            goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+json_t *ecrmock_snapshot(ecrmock *m)
+{
+    if (!m)
+        return NULL;
+    em_lock(m);
+    json_t *regs = json_array();
+    json_t *snap = regs ? json_pack("{s:o, s:o}", "clock", em_time(m->clock_ms), "registries", regs) : NULL;
+    em_registry *r, *tmp;
+    HASH_ITER(hh, m->registries, r, tmp) {
+        if (!snap)
+            break;
+        json_t *repos = json_array();
+        json_t *reg = repos ? json_pack("{s:s, s:o}", "id", r->id, "repositories", repos) : NULL;
+        for (size_t i = 0; reg && i < r->order.n; i++) {
+            em_repo *repo = r->order.v[i].item;
+            if (repo && json_array_append_new(repos, snapshot_repo(repo)) < 0) {
+                json_decref(reg);
+                reg = NULL;
+            }
+        }
+        if (json_array_append_new(regs, reg) < 0) {
+            json_decref(snap);
+            snap = NULL;
+        }
+    }
+    em_unlock(m);
+    return snap;
+}

@@ -1,0 +1,423 @@
+/*
+ * Fixtures and snapshots: the shipped fixtures load into the state they
+ * describe, with true digests and sizes; bad fixtures are refused whole with
+ * exact messages; snapshots round-trip byte for byte.
+ */
+#include <openssl/evp.h>
+
+#include "helpers.h"
+
+#include "ecrmock_cmocka.h"
+
+static void sha256_hex(const void *p, size_t n, char *out)
+{
+    unsigned char md[32];
+    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
+    strcpy(out, "sha256:");
+    for (int i = 0; i < 32; i++)
+        sprintf(out + 7 + 2 * i, "%02x", md[i]);
+}
+
+static void load_ok(ecrmock *m, const char *path)
+{
+    char *err = NULL;
+    if (ecrmock_fixture_load_file(m, path, &err) != 0)
+        fail_msg("%s refused: %s", path, err ? err : "(no message)");
+}
+
+/* The refusal message of a fixture given as text. */
+static char *refusal(ecrmock *m, const char *text)
+{
+    char *err = NULL;
+    assert_int_equal(ecrmock_fixture_load_string(m, text, "x.json", &err), -1);
+    assert_non_null(err);
+    return err;
+}
+
+static void assert_refused(ecrmock *m, const char *text, const char *want)
+{
+    char *err = refusal(m, text);
+    assert_string_equal(err, want);
+    free(err);
+}
+
+static json_t *describe(ecrmock *m, const char *registry, const char *repo)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImages", "{\"registryId\": \"%s\", \"repositoryName\": \"%s\"}", registry, repo), r);
+    json_t *d = json_incref(json_object_get(r, "imageDetails"));
+    json_decref(r);
+    return d;
+}
+
+/* The manifest of an image, fetched by digest. */
+static char *manifest_of(ecrmock *m, const char *repo, const char *digest)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                   repo, digest),
+              r);
+    char *text = strdup(json_string_value(json_object_get(json_array_get(json_object_get(r, "images"), 0), "imageManifest")));
+    json_decref(r);
+    return text;
+}
+
+static void test_fixture_team_registry(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/team-registry.json");
+    assert_int_equal(ecrmock_clock_now(m), INT64_C(1709283600000)); /* 2024-03-01T09:00:00Z */
+
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeRepositories", "{}"), r);
+    json_t *repos = json_object_get(r, "repositories");
+    assert_int_equal(json_array_size(repos), 2);
+    json_t *web = json_array_get(repos, 0);
+    assert_string_equal(json_string_value(json_object_get(web, "repositoryName")), "team/web");
+    assert_true(json_real_value(json_object_get(web, "createdAt")) == 1705312800.0); /* 2024-01-15T10:00:00Z */
+    assert_true(json_is_true(json_object_get(json_object_get(json_array_get(repos, 1), "imageScanningConfiguration"),
+                                             "scanOnPush")));
+    json_decref(r);
+
+    json_t *details = describe(m, "123456789012", "team/web");
+    assert_int_equal(json_array_size(details), 4);
+    /* 1.2.0 and latest on one image, pushed and pulled when the fixture says;
+     * its size is its two layers, 2048 + 6000 bytes. */
+    json_t *rel = json_array_get(details, 2);
+    json_t *tags = json_object_get(rel, "imageTags");
+    assert_int_equal(json_array_size(tags), 2);
+    assert_string_equal(json_string_value(json_array_get(tags, 0)), "1.2.0");
+    assert_string_equal(json_string_value(json_array_get(tags, 1)), "latest");
+    assert_int_equal(json_integer_value(json_object_get(rel, "imageSizeInBytes")), 8048);
+    assert_true(json_real_value(json_object_get(rel, "imagePushedAt")) == 1709137800.0);
+    assert_true(json_real_value(json_object_get(rel, "lastRecordedPullTime")) == 1709280000.0);
+    assert_null(json_object_get(json_array_get(details, 3), "imageTags")); /* the untagged one */
+    /* Digests are true: sha256 of the stored manifest bytes. */
+    for (size_t i = 0; i < json_array_size(details); i++) {
+        const char *digest = json_string_value(json_object_get(json_array_get(details, i), "imageDigest"));
+        char *manifest = manifest_of(m, "team/web", digest), want[ECRMOCK_DIGEST_SIZE];
+        sha256_hex(manifest, strlen(manifest), want);
+        assert_string_equal(digest, want);
+        free(manifest);
+    }
+    json_decref(details);
+
+    /* The shared base layer {"size": 2048, "seed": 1} is stored once and is the
+     * same bytes in every image. */
+    assert_ok(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"team/web\"}"), r);
+    assert_non_null(strstr(json_string_value(json_object_get(r, "policyText")), "\"Sid\":\"ci-pull\""));
+    json_decref(r);
+
+    details = describe(m, "210987654321", "base/debian");
+    assert_int_equal(json_array_size(details), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(details, 0), "imageSizeInBytes")), 8192);
+    json_decref(details);
+    details = describe(m, "123456789012", "team/worker");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0), "imageManifestMediaType")),
+                        "application/vnd.oci.image.manifest.v1+json");
+    json_decref(details);
+}
+
+/* A layer given as text is exactly those bytes; one given by size and seed
+ * is that many deterministic bytes. */
+static void test_fixture_layer_bytes(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/team-registry.json");
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_hex("worker binary v1", 16, digest);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "team/worker", digest, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 16);
+    assert_memory_equal(bytes, "worker binary v1", 16);
+    free(bytes);
+
+    /* Synthesised bytes are the same in two loads. */
+    ecrmock *other = ecrmock_new(NULL);
+    load_ok(other, "fixtures/team-registry.json");
+    json_t *a = describe(m, "123456789012", "team/web"), *b = describe(other, "123456789012", "team/web");
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    ecrmock_free(other);
+}
+
+static void test_fixture_multi_arch(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/multi-arch.json");
+    json_t *details = describe(m, "123456789012", "tools/cli");
+    assert_int_equal(json_array_size(details), 6); /* 2 lists and their 4 images */
+    json_t *index = NULL, *list = NULL;
+    size_t i;
+    json_t *d;
+    json_array_foreach(details, i, d) {
+        const char *mt = json_string_value(json_object_get(d, "imageManifestMediaType"));
+        if (strcmp(mt, "application/vnd.oci.image.index.v1+json") == 0)
+            index = d;
+        if (strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0)
+            list = d;
+    }
+    assert_non_null(index);
+    assert_non_null(list);
+    assert_int_equal(json_array_size(json_object_get(index, "imageTags")), 2);
+    /* A list's size is its largest image's: 3000 bytes of layers. */
+    assert_int_equal(json_integer_value(json_object_get(index, "imageSizeInBytes")), 3000);
+    assert_int_equal(json_integer_value(json_object_get(list, "imageSizeInBytes")), 2900);
+    /* Its images are referenced: deleting one is refused. */
+    char *manifest = manifest_of(m, "tools/cli", json_string_value(json_object_get(index, "imageDigest")));
+    json_t *doc = json_loads(manifest, 0, NULL);
+    json_t *first = json_array_get(json_object_get(doc, "manifests"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "platform"), "architecture")), "amd64");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"tools/cli\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                   json_string_value(json_object_get(first, "digest"))),
+              r);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "failures"), 0), "failureCode")),
+                        "ImageReferencedByManifestList");
+    json_decref(r);
+    json_decref(doc);
+    free(manifest);
+    json_decref(details);
+}
+
+static void test_fixture_immutable_tags(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/immutable-tags.json");
+    create_repo(m, "scratch");
+    char *manifest = make_manifest(m, "releases/api", 1, 77);
+    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "releases/api", "imageManifest", manifest, "imageTag",
+                            "v1.0.0");
+    json_t *r = NULL;
+    assert_error(ecrmock_call(m, "PutImage", req, &r), r, 400, "ImageTagAlreadyExistsException");
+    json_decref(req);
+    free(manifest);
+    /* latest is excluded from immutability in releases/web: it moves. */
+    manifest = make_manifest(m, "releases/web", 1, 78);
+    char *digest = put_image(m, "releases/web", manifest, "latest");
+    assert_ecrmock_tag(m, "releases/web", "latest", digest);
+    assert_ecrmock_image_exists(m, "releases/web", "v3.2.0");
+    free(digest);
+    free(manifest);
+    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"releases/api\"]}"), r);
+    json_t *enc = json_object_get(json_array_get(json_object_get(r, "repositories"), 0), "encryptionConfiguration");
+    assert_string_equal(json_string_value(json_object_get(enc, "encryptionType")), "KMS");
+    json_decref(r);
+}
+
+/* A snapshot loads into a fresh instance as the same state, and dumps again
+ * byte for byte. */
+static void test_snapshot_round_trip(void **state)
+{
+    static const char *const files[] = {"fixtures/team-registry.json", "fixtures/multi-arch.json",
+                                        "fixtures/immutable-tags.json"};
+    (void)state;
+    for (size_t f = 0; f < 3; f++) {
+        ecrmock *a = ecrmock_new(NULL), *b = ecrmock_new(NULL);
+        load_ok(a, files[f]);
+        /* Some life after the load: a pull, a moved tag, a deletion, a layer. */
+        json_t *r = NULL;
+        ecrmock_clock_advance(a, 1234);
+        call(a, &r, "BatchGetImage", "{\"repositoryName\": \"team/web\", \"imageIds\": [{\"imageTag\": \"1.0.0\"}]}");
+        json_decref(r);
+        create_repo(a, "later/repo");
+        push_layer(a, "later/repo", "orphan layer", 12, NULL);
+        json_t *snap = ecrmock_snapshot(a);
+        char *err = NULL;
+        if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
+            fail_msg("snapshot of %s refused: %s", files[f], err);
+        json_t *again = ecrmock_snapshot(b);
+        char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
+        assert_string_equal(t1, t2);
+        assert_int_equal(ecrmock_clock_now(b), ecrmock_clock_now(a));
+        free(t1);
+        free(t2);
+        json_decref(snap);
+        json_decref(again);
+        ecrmock_free(a);
+        ecrmock_free(b);
+    }
+}
+
+static void test_snapshot_contents(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *manifest = make_manifest(m, "web", 1, 5);
+    char *digest = put_image(m, "web", manifest, "v1");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "SetRepositoryPolicy",
+                   "{\"repositoryName\": \"web\", \"policyText\": \"{\\\"Statement\\\": {\\\"Effect\\\": \\\"Deny\\\", "
+                   "\\\"Principal\\\": \\\"*\\\", \\\"Action\\\": \\\"ecr:*\\\"}}\"}"),
+              r);
+    json_decref(r);
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *repo = json_array_get(json_object_get(json_array_get(json_object_get(snap, "registries"), 0), "repositories"), 0);
+    assert_string_equal(json_string_value(json_object_get(repo, "name")), "web");
+    assert_string_equal(json_string_value(json_object_get(repo, "policy")),
+                        "{\"Statement\": {\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"ecr:*\"}}");
+    json_t *img = json_array_get(json_object_get(repo, "images"), 0);
+    assert_string_equal(json_string_value(json_object_get(img, "digest")), digest);
+    assert_string_equal(json_string_value(json_object_get(img, "manifest")), manifest);
+    assert_int_equal(json_array_size(json_object_get(repo, "layers")), 2); /* config and one layer */
+    json_decref(snap);
+    free(digest);
+    free(manifest);
+}
+
+/* A fixture is refused whole: the state before it stays. */
+static void test_fixture_refused_leaves_state(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/multi-arch.json");
+    int64_t clock = ecrmock_clock_now(m);
+    json_t *before = ecrmock_snapshot(m);
+    char *err = refusal(m, "{\"clock\": 5, \"registries\": [{\"repositories\": ["
+                           "{\"name\": \"fine\", \"images\": [{\"tags\": [\"a\"], \"layers\": [{\"text\": \"x\"}]}]},"
+                           "{\"name\": \"Bad\"}]}]}");
+    free(err);
+    json_t *after = ecrmock_snapshot(m);
+    assert_true(json_equal(before, after));
+    assert_int_equal(ecrmock_clock_now(m), clock);
+    json_decref(before);
+    json_decref(after);
+}
+
+static void test_fixture_refusal_messages(void **state)
+{
+    ecrmock *m = *state;
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"ok-one\"}, {\"name\": \"ok-two\"}, {\"name\": \"Bad\"}]}]}",
+                   "x.json: $.registries[0].repositories[2].name: InvalidParameterException: Invalid parameter at "
+                   "'repositoryName' failed to satisfy constraint: 'must satisfy regular expression "
+                   "'[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*''");
+    assert_refused(m, "[]", "x.json: $: a fixture must be a JSON object");
+    assert_refused(m, "{\"registry\": []}", "x.json: $.registry: unknown member");
+    assert_refused(m, "{\"registries\": {}}", "x.json: $.registries: must be a list of registries");
+    assert_refused(m, "{\"clock\": \"yesterday\"}",
+                   "x.json: $.clock: must be epoch seconds or a UTC time like \"2024-01-01T00:00:00Z\"");
+    assert_refused(m, "{\"registries\": [{\"id\": \"1234\"}]}", "x.json: $.registries[0].id: must be a registry id of 12 digits");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{}]}]}",
+                   "x.json: $.registries[0].repositories[0].name: is required: the repository's name");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"dup\"}, {\"name\": \"dup\"}]}]}",
+                   "x.json: $.registries[0].repositories[1]: RepositoryAlreadyExistsException: The repository with "
+                   "name 'dup' already exists in the registry with id '123456789012'");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"imageTagMutability\": \"SOMETIMES\"}]}]}",
+                   "x.json: $.registries[0].repositories[0].imageTagMutability: InvalidParameterException: Invalid "
+                   "parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: "
+                   "[MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"policy\": {\"Statement\": []}}]}]}",
+                   "x.json: $.registries[0].repositories[0].policy: InvalidParameterException: Invalid parameter at "
+                   "'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"text\": \"a\", \"size\": 3}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].layers[0]: a layer needs exactly one of \"text\", "
+                   "\"base64\" or \"size\" (with \"seed\")");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"base64\": \"abc\"}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].layers[0].base64: is not standard padded base64");
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"text\": \"a\", \"digest\": "
+                   "\"sha256:00\"}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].layers[0].digest: does not match the layer's bytes, whose "
+                   "digest is sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [\"a\"]}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[0]: an image needs exactly one of \"manifest\", "
+                   "\"layers\" or \"manifests\"");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [1], \"layers\": []}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[0].tags[0]: must be a string");
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"manifest\": "
+                   "\"{\\\"schemaVersion\\\": 2}\"}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[0]: InvalidParameterException: Invalid parameter at "
+                   "'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"imageTagMutability\": \"IMMUTABLE\", "
+                   "\"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"text\": \"a\"}]}, {\"tags\": [\"v1\"], \"layers\": "
+                   "[{\"text\": \"b\"}]}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[1]: ImageTagAlreadyExistsException: The image tag "
+                   "'v1' already exists in the 'web' repository and cannot be overwritten because the repository is "
+                   "immutable.");
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"manifests\": [{\"tags\": "
+                   "[\"x\"], \"layers\": []}]}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[0].manifests[0]: the images of a multi-arch image "
+                   "are untagged: tag the list");
+    assert_refused(m, "{\"faults\": [{\"probability\": 2}]}", "x.json: $.faults[0]: probability must be between 0 and 1");
+    assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], \"pushedAt\": true}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[0].pushedAt: must be epoch seconds or a UTC time like "
+                   "\"2024-01-01T00:00:00Z\"");
+}
+
+static void test_fixture_load_sources(void **state)
+{
+    ecrmock *m = *state;
+    char *err = NULL;
+    assert_int_equal(ecrmock_fixture_load_file(m, "fixtures/no-such-file.json", &err), -1);
+    assert_non_null(strstr(err, "fixtures/no-such-file.json: cannot be read: "));
+    free(err);
+    assert_int_equal(ecrmock_fixture_load_string(m, "{\"registries\": [", "inline", &err), -1);
+    assert_non_null(strstr(err, "inline: line 1, column "));
+    assert_non_null(strstr(err, "not valid JSON"));
+    free(err);
+    json_t *fx = json_pack("{s:[{s:[{s:s}]}]}", "registries", "repositories", "name", "from-json");
+    assert_int_equal(ecrmock_fixture_load(m, fx, NULL, &err), 0);
+    assert_null(err);
+    json_decref(fx);
+    assert_ecrmock_image_absent(m, "from-json", "v1");
+    assert_int_equal(ecrmock_fixture_load(m, NULL, NULL, &err), -1);
+    assert_string_equal(err, "fixture: $: a fixture must be a JSON object");
+    free(err);
+    /* A load replaces the state: from-json is gone after another fixture. */
+    load_ok(m, "fixtures/multi-arch.json");
+    assert_null(ecrmock_images(m, NULL, "from-json"));
+}
+
+/* A fixture can carry fault rules and an inline manifest. */
+static void test_fixture_faults_and_inline_manifest(void **state)
+{
+    ecrmock *m = *state;
+    const char *text =
+        "{\"faults\": [{\"action\": \"BatchGetImage\", \"nth\": 2, \"count\": 1}],"
+        " \"registries\": [{\"repositories\": [{\"name\": \"web\","
+        "   \"layers\": [{\"text\": \"cfg\"}, {\"text\": \"layer\"}],"
+        "   \"images\": [{\"tags\": [\"v1\"], \"manifest\": {\"schemaVersion\": 2, \"mediaType\": "
+        "\"application/vnd.oci.image.manifest.v1+json\", \"config\": {\"mediaType\": \"application/vnd.oci.image.config.v1+json\", "
+        "\"size\": 3, \"digest\": \"${cfg}\"}, \"layers\": [{\"mediaType\": \"application/vnd.oci.image.layer.v1.tar\", "
+        "\"size\": 5, \"digest\": \"${layer}\"}]}}]}]}]}";
+    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE], fixture[2048];
+    sha256_hex("cfg", 3, cfg);
+    sha256_hex("layer", 5, layer);
+    /* fill the placeholders */
+    const char *p = strstr(text, "${cfg}"), *q = strstr(text, "${layer}");
+    snprintf(fixture, sizeof fixture, "%.*s%s%.*s%s%s", (int)(p - text), text, cfg, (int)(q - p - 6), p + 6, layer, q + 8);
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(m, fixture, "inline", &err) != 0)
+        fail_msg("refused: %s", err);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
+    json_decref(r);
+    assert_error(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),
+                 r, 400, "ThrottlingException");
+    json_t *details = describe(m, "123456789012", "web");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(details, 0), "imageSizeInBytes")), 5);
+    json_decref(details);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
+    const struct CMUnitTest tests[] = {
+        T(test_fixture_team_registry),
+        T(test_fixture_layer_bytes),
+        T(test_fixture_multi_arch),
+        T(test_fixture_immutable_tags),
+        T(test_snapshot_round_trip),
+        T(test_snapshot_contents),
+        T(test_fixture_refused_leaves_state),
+        T(test_fixture_refusal_messages),
+        T(test_fixture_load_sources),
+        T(test_fixture_faults_and_inline_manifest),
+    };
+#undef T
+    return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
+}

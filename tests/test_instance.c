@@ -1,0 +1,724 @@
+/*
+ * The instance API: options and their checks, life cycle (new, free,
+ * reset), the virtual clock, ecrmock_call's argument contract, the
+ * independence of instances, and many threads on one instance.
+ */
+#include "helpers.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <openssl/evp.h>
+
+static void sha256_digest(const void *p, size_t n, char *out)
+{
+    unsigned char md[32];
+    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
+    memcpy(out, "sha256:", 7);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+static json_t *repository_of(json_t *resp)
+{
+    return json_object_get(resp, "repository");
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* The upload id of a fresh InitiateLayerUpload in `repo` (malloc'd). */
+static char *new_upload_id(ecrmock *m, const char *repo)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\":\"%s\"}", repo), r);
+    char *id = strdup(str_at(r, "uploadId"));
+    json_decref(r);
+    return id;
+}
+
+static size_t repo_count(ecrmock *m)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeRepositories", "{}"), r);
+    size_t n = json_array_size(json_object_get(r, "repositories"));
+    json_decref(r);
+    return n;
+}
+
+/* ---- defaults and options ---------------------------------------------------- */
+
+static void test_new_null_options_defaults(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS);
+    assert_true(ECRMOCK_DEFAULT_CLOCK_MS == INT64_C(1704067200000)); /* 2024-01-01T00:00:00Z */
+
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\":\"defaults\"}"), r);
+    json_t *repo = repository_of(r);
+    assert_string_equal(str_at(repo, "registryId"), "123456789012");
+    assert_string_equal(str_at(repo, "repositoryArn"), "arn:aws:ecr:us-east-1:123456789012:repository/defaults");
+    assert_string_equal(str_at(repo, "repositoryUri"), "123456789012.dkr.ecr.us-east-1.amazonaws.com/defaults");
+    assert_true(json_number_value(json_object_get(repo, "createdAt")) == 1704067200.0);
+    json_decref(r);
+
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    json_t *auth = json_array_get(json_object_get(r, "authorizationData"), 0);
+    assert_string_equal(str_at(auth, "proxyEndpoint"), "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
+    json_decref(r);
+
+    /* ECR's 5 MiB minimum part size: a 1 KiB first part of two is too small. */
+    char *id = new_upload_id(m, "defaults");
+    assert_ok(call(m, &r, "UploadLayerPart",
+                   "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"partFirstByte\":0,\"partLastByte\":2,"
+                   "\"layerPartBlob\":\"YWJj\"}",
+                   id),
+              r);
+    json_decref(r);
+    assert_ok(call(m, &r, "UploadLayerPart",
+                   "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"partFirstByte\":3,\"partLastByte\":5,"
+                   "\"layerPartBlob\":\"ZGVm\"}",
+                   id),
+              r);
+    json_decref(r);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("abcdef", 6, digest);
+    int st = call(m, &r, "CompleteLayerUpload",
+                  "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"layerDigests\":[\"%s\"]}", id, digest);
+    assert_string_equal(err_message(r), "All layer parts except the last part should be at least 5MB");
+    assert_error(st, r, 400, "LayerPartTooSmallException");
+    free(id);
+    ecrmock_free(m);
+}
+
+/* ECRMOCK_OPTIONS_INIT with nothing set is the same as NULL. */
+static void test_new_options_init_same_as_null(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    ecrmock *a = ecrmock_new(NULL), *b = ecrmock_new(&o);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(ecrmock_clock_now(a) == ecrmock_clock_now(b));
+    create_repo(a, "same");
+    create_repo(b, "same");
+    char *ia = new_upload_id(a, "same"), *ib = new_upload_id(b, "same");
+    assert_string_equal(ia, ib);
+    free(ia);
+    free(ib);
+    ecrmock_free(a);
+    ecrmock_free(b);
+}
+
+static void test_new_options_take_effect(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    char account[] = "210987654321", region[] = "eu-west-3";
+    o.account_id = account;
+    o.region = region;
+    o.clock_start_ms = INT64_C(1600000000250);
+    o.seed = 7;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    /* The strings were copied. */
+    memset(account, '9', sizeof account - 1);
+    memset(region, 'x', sizeof region - 1);
+
+    assert_true(ecrmock_clock_now(m) == INT64_C(1600000000250));
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\":\"opts\"}"), r);
+    json_t *repo = repository_of(r);
+    assert_string_equal(str_at(repo, "registryId"), "210987654321");
+    assert_string_equal(str_at(repo, "repositoryArn"), "arn:aws:ecr:eu-west-3:210987654321:repository/opts");
+    assert_string_equal(str_at(repo, "repositoryUri"), "210987654321.dkr.ecr.eu-west-3.amazonaws.com/opts");
+    double created = json_number_value(json_object_get(repo, "createdAt"));
+    assert_true(created > 1600000000.2495 && created < 1600000000.2505);
+    json_decref(r);
+
+    /* The caller's registry is the default one: an omitted registryId. */
+    int st = call(m, &r, "ListImages", "{\"repositoryName\":\"ghost\"}");
+    assert_string_equal(err_message(r),
+                        "The repository with name 'ghost' does not exist in the registry with id '210987654321'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    json_t *auth = json_array_get(json_object_get(r, "authorizationData"), 0);
+    assert_string_equal(str_at(auth, "proxyEndpoint"), "https://210987654321.dkr.ecr.eu-west-3.amazonaws.com");
+    json_decref(r);
+
+    /* The seed drives the ids: same seed, same id; seed 0, another. */
+    ecrmock_options o7 = ECRMOCK_OPTIONS_INIT, o0 = ECRMOCK_OPTIONS_INIT;
+    o7.seed = 7;
+    ecrmock *m7 = ecrmock_new(&o7), *m0 = ecrmock_new(&o0);
+    assert_non_null(m7);
+    assert_non_null(m0);
+    /* The same calls as m so far: a token draws from the generator too. */
+    create_repo(m7, "opts");
+    create_repo(m0, "opts");
+    assert_ok(call(m7, &r, "GetAuthorizationToken", "{}"), r);
+    json_decref(r);
+    assert_ok(call(m0, &r, "GetAuthorizationToken", "{}"), r);
+    json_decref(r);
+    char *id = new_upload_id(m, "opts"), *id7 = new_upload_id(m7, "opts"), *id0 = new_upload_id(m0, "opts");
+    assert_string_equal(id, id7);
+    assert_string_not_equal(id, id0);
+    free(id);
+    free(id7);
+    free(id0);
+    ecrmock_free(m7);
+    ecrmock_free(m0);
+    ecrmock_free(m);
+}
+
+/* ---- ecrmock_options_check ------------------------------------------------------- */
+
+static void expect_refused(const ecrmock_options *o, const char *message)
+{
+    const char *got = ecrmock_options_check(o);
+    assert_non_null(got);
+    assert_string_equal(got, message);
+    assert_null(ecrmock_new(o));
+}
+
+#define MSG_VERSION \
+    "ecrmock_options.version is not one this library knows: initialise the options with ECRMOCK_OPTIONS_INIT"
+#define MSG_ACCOUNT "ecrmock_options.account_id must be 12 digits, like \"123456789012\""
+#define MSG_REGION "ecrmock_options.region must be 1 to 63 characters of a-z, 0-9 and '-', like \"us-east-1\""
+#define MSG_LIFETIME "ecrmock_options.upload_lifetime_ms must not be negative (0 means the default)"
+#define MSG_CLOCK "ecrmock_options.clock_start_ms must not be negative (0 means the default)"
+
+static void test_options_check_accepts_defaults(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    assert_null(ecrmock_options_check(NULL));
+    assert_null(ecrmock_options_check(&o));
+    o.account_id = "000000000000";
+    o.region = "ap-southeast-2";
+    o.upload_lifetime_ms = 1;
+    o.clock_start_ms = 1;
+    assert_null(ecrmock_options_check(&o));
+}
+
+static void test_options_check_wrong_version(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.version = 0;
+    expect_refused(&o, MSG_VERSION);
+    o.version = ECRMOCK_OPTIONS_VERSION + 1;
+    expect_refused(&o, MSG_VERSION);
+}
+
+static void test_options_check_bad_account(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.account_id = "12345678901"; /* 11 digits */
+    expect_refused(&o, MSG_ACCOUNT);
+    o.account_id = "1234567890123"; /* 13 */
+    expect_refused(&o, MSG_ACCOUNT);
+    o.account_id = "12345678901a";
+    expect_refused(&o, MSG_ACCOUNT);
+    o.account_id = "";
+    expect_refused(&o, MSG_ACCOUNT);
+}
+
+static void test_options_check_bad_region(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.region = "US-EAST-1";
+    expect_refused(&o, MSG_REGION);
+    o.region = "";
+    expect_refused(&o, MSG_REGION);
+    o.region = "us east 1";
+    expect_refused(&o, MSG_REGION);
+    char long_region[65];
+    memset(long_region, 'a', 64);
+    long_region[64] = '\0';
+    o.region = long_region;
+    expect_refused(&o, MSG_REGION);
+    long_region[63] = '\0'; /* 63 characters: accepted */
+    assert_null(ecrmock_options_check(&o));
+}
+
+static void test_options_check_negative_lifetime_and_clock(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.upload_lifetime_ms = -1;
+    expect_refused(&o, MSG_LIFETIME);
+    o.upload_lifetime_ms = 0;
+    o.clock_start_ms = -1;
+    expect_refused(&o, MSG_CLOCK);
+}
+
+static void test_free_null_is_noop(void **state)
+{
+    (void)state;
+    ecrmock_free(NULL);
+    ecrmock_reset(NULL);
+    assert_true(ecrmock_clock_now(NULL) == 0);
+    ecrmock_clock_set(NULL, 5);
+    ecrmock_clock_advance(NULL, 5);
+}
+
+/* ---- reset ---------------------------------------------------------------------- */
+
+static void test_reset_empties_and_rewinds(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.account_id = "111122223333";
+    o.seed = 99;
+    o.min_part_size = 1024;
+    ecrmock *m = ecrmock_new(&o);
+    ecrmock *fresh = ecrmock_new(&o);
+    assert_non_null(m);
+    assert_non_null(fresh);
+
+    create_repo(m, "before");
+    char *manifest = make_manifest(m, "before", 2, 1);
+    char *digest = put_image(m, "before", manifest, "v1");
+    char *stale = new_upload_id(m, "before");
+    char layer_digest[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, "before", "shared bytes", 12, layer_digest);
+    ecrmock_clock_advance(m, 3600 * 1000);
+    free(manifest);
+    free(digest);
+
+    ecrmock_reset(m);
+
+    /* Empty. */
+    assert_int_equal(repo_count(m), 0);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len),
+                     ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    /* The clock is back at the start. */
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS);
+    /* The id generator is rewound: the same first id as a fresh instance. */
+    create_repo(m, "before");
+    create_repo(fresh, "before");
+    char *id = new_upload_id(m, "before"), *fresh_id = new_upload_id(fresh, "before");
+    assert_string_equal(id, fresh_id);
+    assert_string_equal(id, stale); /* the first id of this seed, again */
+    free(id);
+    free(fresh_id);
+    free(stale);
+    /* The options are kept: the account and the part size. */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeRepositories", "{}"), r);
+    assert_string_equal(str_at(json_array_get(json_object_get(r, "repositories"), 0), "registryId"),
+                        "111122223333");
+    json_decref(r);
+    /* The blob store is empty too: the layer is gone from a new repository. */
+    assert_int_equal(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len),
+                     ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    /* Same repository output as the fresh instance (same seq, same clock). */
+    json_t *a = NULL, *b = NULL;
+    assert_ok(call(m, &a, "DescribeRepositories", "{}"), a);
+    assert_ok(call(fresh, &b, "DescribeRepositories", "{}"), b);
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    ecrmock_free(fresh);
+    ecrmock_free(m);
+}
+
+/* Reset rewinds to the configured start, not to the library default. */
+static void test_reset_rewinds_to_configured_clock(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.clock_start_ms = INT64_C(1500000000000);
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    ecrmock_clock_set(m, INT64_C(1800000000000));
+    ecrmock_reset(m);
+    assert_true(ecrmock_clock_now(m) == INT64_C(1500000000000));
+    ecrmock_free(m);
+}
+
+/* ---- the clock -------------------------------------------------------------------- */
+
+static void test_clock_set_advance_now(void **state)
+{
+    ecrmock *m = *state;
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS);
+    /* It does not move on its own. */
+    create_repo(m, "tick");
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS);
+    ecrmock_clock_advance(m, 1500);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS + 1500);
+    ecrmock_clock_advance(m, -500);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS + 1000);
+    ecrmock_clock_set(m, INT64_C(1719792000000));
+    assert_true(ecrmock_clock_now(m) == INT64_C(1719792000000));
+
+    /* Calls read it. */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\":\"tock\"}"), r);
+    assert_true(json_number_value(json_object_get(repository_of(r), "createdAt")) == 1719792000.0);
+    json_decref(r);
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    json_t *auth = json_array_get(json_object_get(r, "authorizationData"), 0);
+    assert_true(json_number_value(json_object_get(auth, "expiresAt")) == 1719792000.0 + 12 * 3600);
+    json_decref(r);
+    /* The first repository kept its time. */
+    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\":[\"tick\"]}"), r);
+    assert_true(json_number_value(json_object_get(json_array_get(json_object_get(r, "repositories"), 0),
+                                                  "createdAt")) == 1704067200.0);
+    json_decref(r);
+}
+
+/* ---- ecrmock_call's contract ------------------------------------------------------- */
+
+static void test_call_null_arguments(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s}", "repositoryName", "nulls");
+    json_t *resp = json_object(); /* a value that must be replaced by NULL */
+    json_t *keep = resp;
+    assert_int_equal(ecrmock_call(NULL, "CreateRepository", req, &resp), -1);
+    assert_null(resp);
+    resp = keep;
+    assert_int_equal(ecrmock_call(m, NULL, req, &resp), -1);
+    assert_null(resp);
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, NULL), -1);
+    json_decref(keep);
+    json_decref(req);
+    assert_int_equal(repo_count(m), 0);
+}
+
+static void test_call_null_request_is_empty_object(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    assert_int_equal(ecrmock_call(m, "DescribeRepositories", NULL, &r), 200);
+    json_t *want = json_pack("{s:[]}", "repositories");
+    assert_true(json_equal(r, want));
+    json_decref(want);
+    json_decref(r);
+
+    assert_int_equal(ecrmock_call(m, "CreateRepository", NULL, &r), 400);
+    assert_string_equal(err_message(r),
+                        "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'Member must not be null'");
+    assert_error(400, r, 400, "InvalidParameterException");
+    /* json null is {} as well. */
+    json_t *null = json_null();
+    assert_int_equal(ecrmock_call(m, "DescribeRepositories", null, &r), 200);
+    json_decref(r);
+    json_decref(null);
+    /* Unknown action at the JSON level: the bare framework error. */
+    assert_int_equal(ecrmock_call(m, "LaunchRocket", NULL, &r), 400);
+    want = json_pack("{s:s}", "__type", "UnknownOperationException");
+    assert_true(json_equal(r, want));
+    json_decref(want);
+    json_decref(r);
+}
+
+/* The request is borrowed: not kept, not changed. */
+static void test_call_request_borrowed(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s, s:[{s:s, s:s}]}", "repositoryName", "borrowed", "tags", "Key", "team", "Value", "a");
+    char *before = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *r = NULL;
+    assert_ok(ecrmock_call(m, "CreateRepository", req, &r), r);
+    json_decref(r);
+    char *after = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(before, after);
+    assert_int_equal(req->refcount, 1);
+    /* Changing it afterwards changes nothing stored. */
+    json_object_set_new(req, "repositoryName", json_string("changed"));
+    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\":[\"borrowed\"]}"), r);
+    json_decref(r);
+    json_decref(req);
+    free(before);
+    free(after);
+}
+
+/* ---- instances are independent ---------------------------------------------------- */
+
+static void test_instances_independent(void **state)
+{
+    ecrmock *a = *state;
+    ecrmock *b = ecrmock_new(NULL);
+    assert_non_null(b);
+    create_repo(a, "only-a");
+    char digest[ECRMOCK_DIGEST_SIZE];
+    push_layer(a, "only-a", "layer of a", 10, digest);
+    ecrmock_clock_advance(a, 60000);
+
+    assert_int_equal(repo_count(a), 1);
+    assert_int_equal(repo_count(b), 0);
+    assert_true(ecrmock_clock_now(b) == ECRMOCK_DEFAULT_CLOCK_MS);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(b, NULL, "only-a", digest, &bytes, &len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    /* The same name is free in b, and b's layer store does not have a's blob. */
+    create_repo(b, "only-a");
+    assert_int_equal(ecrmock_get_layer(b, NULL, "only-a", digest, &bytes, &len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    /* Freeing one leaves the other whole. */
+    ecrmock_free(b);
+    assert_int_equal(ecrmock_get_layer(a, NULL, "only-a", digest, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(bytes, "layer of a", 10);
+    free(bytes);
+}
+
+/* ---- threads ------------------------------------------------------------------------ */
+
+#define N_THREADS 4
+#define N_IMAGES 50
+
+typedef struct worker {
+    ecrmock *m;
+    int index;
+    char repo[32];
+    char digests[N_IMAGES][ECRMOCK_DIGEST_SIZE];
+    char shared_digest[ECRMOCK_DIGEST_SIZE];
+    int failures;        /* calls that did not answer what they should */
+    char first_failure[256];
+} worker;
+
+static void worker_fail(worker *w, const char *what, int status, json_t *resp)
+{
+    if (!w->failures++)
+        snprintf(w->first_failure, sizeof w->first_failure, "%s: %d %s %s", what, status, err_type(resp),
+                 err_message(resp));
+}
+
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    ecrmock *m = w->m;
+    json_t *req, *r = NULL;
+    int st;
+
+    req = json_pack("{s:s}", "repositoryName", w->repo);
+    st = ecrmock_call(m, "CreateRepository", req, &r);
+    if (st != 200)
+        worker_fail(w, "CreateRepository", st, r);
+    json_decref(r);
+    json_decref(req);
+
+    /* The same bytes in every repository: one blob, shared. */
+    static const char shared[] = "a base layer every thread pushes";
+    if (ecrmock_put_layer(m, NULL, w->repo, shared, sizeof shared - 1, w->shared_digest) != ECRMOCK_ERR_OK)
+        worker_fail(w, "put shared layer", 0, NULL);
+
+    for (int j = 0; j < N_IMAGES; j++) {
+        char config[128], layer[128], config_digest[ECRMOCK_DIGEST_SIZE], layer_digest[ECRMOCK_DIGEST_SIZE];
+        int cn = snprintf(config, sizeof config, "{\"os\":\"linux\",\"thread\":%d,\"image\":%d}", w->index, j);
+        int ln = snprintf(layer, sizeof layer, "layer bytes of thread %d image %d", w->index, j);
+        if (ecrmock_put_layer(m, NULL, w->repo, config, (size_t)cn, config_digest) != ECRMOCK_ERR_OK ||
+            ecrmock_put_layer(m, NULL, w->repo, layer, (size_t)ln, layer_digest) != ECRMOCK_ERR_OK)
+            worker_fail(w, "put layer", 0, NULL);
+        char manifest[1024];
+        int mn = snprintf(manifest, sizeof manifest,
+                          "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+                          "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":%d,"
+                          "\"digest\":\"%s\"},\"layers\":["
+                          "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%d,"
+                          "\"digest\":\"%s\"},"
+                          "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%d,"
+                          "\"digest\":\"%s\"}]}",
+                          cn, config_digest, (int)(sizeof shared - 1), w->shared_digest, ln, layer_digest);
+        sha256_digest(manifest, (size_t)mn, w->digests[j]);
+        char tag[32];
+        snprintf(tag, sizeof tag, "t%d-%d", w->index, j);
+        /* Each image gets its own tag, and "latest" moves to it. */
+        req = json_pack("{s:s, s:s, s:s}", "repositoryName", w->repo, "imageManifest", manifest, "imageTag", tag);
+        st = ecrmock_call(m, "PutImage", req, &r);
+        if (st != 200 ||
+            strcmp(json_string_value(json_object_get(json_object_get(json_object_get(r, "image"), "imageId"),
+                                                     "imageDigest")),
+                   w->digests[j]) != 0)
+            worker_fail(w, "PutImage", st, r);
+        json_decref(r);
+        json_decref(req);
+        req = json_pack("{s:s, s:s, s:s}", "repositoryName", w->repo, "imageManifest", manifest, "imageTag",
+                        "latest");
+        st = ecrmock_call(m, "PutImage", req, &r);
+        if (st != 200)
+            worker_fail(w, "PutImage latest", st, r);
+        json_decref(r);
+        json_decref(req);
+
+        /* Listings, while the others write. */
+        req = json_pack("{s:s, s:i}", "repositoryName", w->repo, "maxResults", 10);
+        st = ecrmock_call(m, "ListImages", req, &r);
+        if (st != 200 || json_array_size(json_object_get(r, "imageIds")) == 0)
+            worker_fail(w, "ListImages", st, r);
+        json_decref(r);
+        json_decref(req);
+        if (j % 10 == 0) {
+            st = ecrmock_call(m, "DescribeRepositories", NULL, &r);
+            if (st != 200 || json_array_size(json_object_get(r, "repositories")) < 1)
+                worker_fail(w, "DescribeRepositories", st, r);
+            json_decref(r);
+        }
+    }
+    return NULL;
+}
+
+/* Every image of the repository with its tags, through paged ListImages:
+ * returns a new object digest -> array of tags. */
+static json_t *list_all(ecrmock *m, const char *repo)
+{
+    json_t *by_digest = json_object();
+    char *token = NULL;
+    do {
+        json_t *req = json_pack("{s:s, s:i}", "repositoryName", repo, "maxResults", 7);
+        if (token)
+            json_object_set_new(req, "nextToken", json_string(token));
+        free(token);
+        token = NULL;
+        json_t *r = NULL;
+        assert_ok(ecrmock_call(m, "ListImages", req, &r), r);
+        json_decref(req);
+        size_t i;
+        json_t *id;
+        json_array_foreach(json_object_get(r, "imageIds"), i, id) {
+            const char *d = str_at(id, "imageDigest");
+            json_t *tags = json_object_get(by_digest, d);
+            if (!tags) {
+                tags = json_array();
+                json_object_set_new(by_digest, d, tags);
+            }
+            if (json_object_get(id, "imageTag"))
+                json_array_append(tags, json_object_get(id, "imageTag"));
+        }
+        if (json_object_get(r, "nextToken"))
+            token = strdup(str_at(r, "nextToken"));
+        json_decref(r);
+    } while (token);
+    return by_digest;
+}
+
+static void test_threads_share_one_instance(void **state)
+{
+    ecrmock *m = *state;
+    static worker workers[N_THREADS];
+    pthread_t threads[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        memset(&workers[i], 0, sizeof workers[i]);
+        workers[i].m = m;
+        workers[i].index = i;
+        snprintf(workers[i].repo, sizeof workers[i].repo, "thread-%d", i);
+        assert_int_equal(pthread_create(&threads[i], NULL, worker_run, &workers[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < N_THREADS; i++)
+        if (workers[i].failures)
+            fail_msg("thread %d: %d failures, first: %s", i, workers[i].failures, workers[i].first_failure);
+
+    assert_int_equal(repo_count(m), N_THREADS);
+    for (int i = 0; i < N_THREADS; i++) {
+        worker *w = &workers[i];
+        json_t *by_digest = list_all(m, w->repo);
+        /* Every image exactly once: the keys are the 50 distinct digests. */
+        assert_int_equal(json_object_size(by_digest), N_IMAGES);
+        size_t total_tags = 0;
+        for (int j = 0; j < N_IMAGES; j++) {
+            json_t *tags = json_object_get(by_digest, w->digests[j]);
+            if (!tags)
+                fail_msg("%s: image %d (%s) is missing", w->repo, j, w->digests[j]);
+            char tag[32];
+            snprintf(tag, sizeof tag, "t%d-%d", i, j);
+            bool has_own = false, has_latest = false;
+            size_t k;
+            json_t *t;
+            json_array_foreach(tags, k, t) {
+                has_own = has_own || strcmp(json_string_value(t), tag) == 0;
+                has_latest = has_latest || strcmp(json_string_value(t), "latest") == 0;
+            }
+            assert_true(has_own);
+            /* "latest" moved with every push: it ends on the last image only. */
+            assert_int_equal(has_latest, j == N_IMAGES - 1);
+            assert_int_equal(json_array_size(tags), j == N_IMAGES - 1 ? 2 : 1);
+            total_tags += json_array_size(tags);
+        }
+        assert_int_equal(total_tags, N_IMAGES + 1);
+        json_decref(by_digest);
+
+        /* Every tag points to an existing image: fetch each by tag. */
+        json_t *ids = json_array();
+        for (int j = 0; j < N_IMAGES; j++) {
+            char tag[32];
+            snprintf(tag, sizeof tag, "t%d-%d", i, j);
+            json_array_append_new(ids, json_pack("{s:s}", "imageTag", tag));
+        }
+        json_array_append_new(ids, json_pack("{s:s}", "imageTag", "latest"));
+        json_t *req = json_pack("{s:s, s:o}", "repositoryName", w->repo, "imageIds", ids);
+        json_t *r = NULL;
+        assert_ok(ecrmock_call(m, "BatchGetImage", req, &r), r);
+        json_decref(req);
+        assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+        assert_int_equal(json_array_size(json_object_get(r, "images")), N_IMAGES + 1);
+        json_t *img;
+        size_t k;
+        json_array_foreach(json_object_get(r, "images"), k, img) {
+            json_t *id = json_object_get(img, "imageId");
+            const char *want = k < N_IMAGES ? w->digests[k] : w->digests[N_IMAGES - 1];
+            assert_string_equal(str_at(id, "imageDigest"), want);
+            /* The manifest stored is the one whose digest it is. */
+            char computed[ECRMOCK_DIGEST_SIZE];
+            json_t *mf = json_object_get(img, "imageManifest");
+            sha256_digest(json_string_value(mf), json_string_length(mf), computed);
+            assert_string_equal(computed, want);
+        }
+        json_decref(r);
+
+        /* DescribeImages agrees on the count. */
+        assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\":\"%s\",\"maxResults\":1000}", w->repo), r);
+        assert_int_equal(json_array_size(json_object_get(r, "imageDetails")), N_IMAGES);
+        json_decref(r);
+
+        /* The shared layer is in every repository, same digest, same bytes. */
+        assert_string_equal(w->shared_digest, workers[0].shared_digest);
+        void *bytes = NULL;
+        size_t len = 0;
+        assert_int_equal(ecrmock_get_layer(m, NULL, w->repo, w->shared_digest, &bytes, &len), ECRMOCK_ERR_OK);
+        assert_int_equal(len, strlen("a base layer every thread pushes"));
+        assert_memory_equal(bytes, "a base layer every thread pushes", len);
+        free(bytes);
+    }
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
+    const struct CMUnitTest tests[] = {
+        T(test_new_null_options_defaults),
+        T(test_new_options_init_same_as_null),
+        T(test_new_options_take_effect),
+        T(test_options_check_accepts_defaults),
+        T(test_options_check_wrong_version),
+        T(test_options_check_bad_account),
+        T(test_options_check_bad_region),
+        T(test_options_check_negative_lifetime_and_clock),
+        T(test_free_null_is_noop),
+        T(test_reset_empties_and_rewinds),
+        T(test_reset_rewinds_to_configured_clock),
+        T(test_clock_set_advance_now),
+        T(test_call_null_arguments),
+        T(test_call_null_request_is_empty_object),
+        T(test_call_request_borrowed),
+        T(test_instances_independent),
+        T(test_threads_share_one_instance),
+    };
+#undef T
+    return cmocka_run_group_tests_name("instance", tests, NULL, NULL);
+}
