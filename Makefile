@@ -33,7 +33,7 @@ EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
 .PHONY: all deps demo test asan valgrind check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
-all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
+all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run
 
 deps:
 	@sh tools/deps.sh
@@ -57,6 +57,9 @@ $(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
+$(BUILD)/ecrmock-run: tools/ecrmock-run.c $(BUILD)/libecrmock.a | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
+
 $(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples:
 	mkdir -p $@
 
@@ -72,6 +75,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS)
 	for e in $(EXAMPLE_BINS); do \
 	    $(RUNNER) ./$$e >/dev/null 2>&1 || { echo "example $$e failed"; fail=1; }; \
 	done; \
+	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
 	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
 	exit $$fail
