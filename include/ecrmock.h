@@ -493,9 +493,9 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
  * is NULL): one step per journaled call with its request and an expect of
  * its status, error and whole response, and the clock moves between calls
  * as advanceClockMs.  String values of at least 16 characters that a
- * response returned and a later request sends (upload ids, digests) become
- * captures and ${...} references, so the scenario replays on a fresh
- * instance.  A call answered by an error or apply-then-error fault rule gets
+ * response returned and a later request sends (upload ids, image digests,
+ * page tokens; not what a request sent first) become captures and ${...}
+ * references, so the scenario replays on a fresh instance.  A call answered by an error or apply-then-error fault rule gets
  * a one-shot rule giving the same answer.  `fixture` (borrowed; may be
  * NULL) is stored as the scenario's "fixture" path; when the file can be
  * read from the current directory, the clock it sets is where the first

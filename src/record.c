@@ -7,7 +7,8 @@
  * answers because everything ecrmock generates comes from the seed and the
  * virtual clock; the clock moves between calls are recorded as
  * advanceClockMs.  Values a response handed out and a later request sends
- * back (upload ids, digests, tokens) are captured and referenced by name,
+ * back (upload ids, image digests, page tokens), not values the client sent
+ * first (the digests of its own layers), are captured and referenced by name,
  * which makes the flow readable and keeps it working when a step is edited.
  */
 #include <string.h>
@@ -21,7 +22,7 @@
 typedef struct recorder {
     json_t *captured; /* value -> variable name */
     json_t *names;    /* variable names in use */
-    json_t *sent;     /* string a request sends -> the last step sending it */
+    json_t *first;    /* string a request sends -> the first step sending it */
 } recorder;
 
 /* A string the maps can key on (no NUL inside). */
@@ -91,13 +92,15 @@ static json_t *rewrite(recorder *rc, json_t *v)
     return json_incref(v);
 }
 
-/* Notes every long string of a request as sent by step k. */
+/* Notes the long strings of request k that no earlier request sent. */
 static int note_sent(recorder *rc, json_t *v, size_t k)
 {
     if (json_is_string(v)) {
         if (json_string_length(v) < CAPTURE_MIN || !keyable(v))
             return 0;
-        return json_object_set_new(rc->sent, json_string_value(v), json_integer((json_int_t)k));
+        if (json_object_get(rc->first, json_string_value(v)))
+            return 0;
+        return json_object_set_new(rc->first, json_string_value(v), json_integer((json_int_t)k));
     }
     const char *key;
     size_t i;
@@ -145,8 +148,8 @@ static bool plain_key(const char *key)
 }
 
 /*
- * Walks response k: each long string a later request sends, not captured
- * yet, gets a variable; `capture` receives name -> path.  `path` holds the
+ * Walks response k: each long string that a later request sends, and no
+ * request sent before, gets a variable (once); `capture` receives name -> path.  `path` holds the
  * NUL-terminated path of v; `member` the nearest member name above it.
  */
 static int find_captures(recorder *rc, json_t *v, size_t k, em_buf *path, const char *member, json_t *capture)
@@ -155,8 +158,9 @@ static int find_captures(recorder *rc, json_t *v, size_t k, em_buf *path, const 
         if (json_string_length(v) < CAPTURE_MIN || !keyable(v))
             return 0;
         const char *s = json_string_value(v);
-        json_t *last = json_object_get(rc->sent, s);
-        if (!last || json_integer_value(last) <= (json_int_t)k || json_object_get(rc->captured, s))
+        /* Only what ECR handed out: not what the client sent first. */
+        json_t *first = json_object_get(rc->first, s);
+        if (!first || json_integer_value(first) <= (json_int_t)k || json_object_get(rc->captured, s))
             return 0;
         json_t *name = new_name(rc, member);
         int r = name && json_object_set(rc->captured, s, name) == 0 &&
@@ -311,7 +315,7 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture)
     json_t *journal = ecrmock_journal_json(m);
     json_t *sc = NULL, *steps = json_array();
     size_t dropped = ecrmock_journal_dropped(m);
-    if (!rc.captured || !rc.names || !rc.sent || !journal || !steps)
+    if (!rc.captured || !rc.names || !rc.first || !journal || !steps)
         goto fail;
     size_t k;
     json_t *entry;
@@ -346,6 +350,6 @@ fail:
     json_decref(journal);
     json_decref(rc.captured);
     json_decref(rc.names);
-    json_decref(rc.sent);
+    json_decref(rc.first);
     return sc;
 }
