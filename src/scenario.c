@@ -34,16 +34,18 @@ static int invalid(char **err, const char *source, const char *path, const char 
     return -1;
 }
 
-/* A JSON value as compact text for a message, cut after 160 bytes (malloc'd
- * by jansson or em_; released with free()). */
+/* A JSON value as compact text for a message, cut after 160 bytes (a new
+ * em_malloc'd string, or NULL when out of memory). */
 static char *describe(json_t *v)
 {
     if (!v)
-        return strdup("nothing");
+        return em_strdup("nothing");
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (text && strlen(text) > 160)
-        strcpy(text + 157, "...");
-    return text;
+    if (!text)
+        return NULL;
+    char *r = strlen(text) > 160 ? em_sprintf("%.157s...", text) : em_strdup(text);
+    em_json_free(text);
+    return r;
 }
 
 /* ---- paths: "$", ".member", "[index]" ------------------------------------------------ */
@@ -157,7 +159,7 @@ static int append_value_text(em_buf *buf, json_t *v, char **why)
         return em_buf_append(buf, json_string_value(v), json_string_length(v)) < 0 ? ((*why = em_strdup("out of memory")), -1) : 0;
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     int rc = text ? em_buf_append(buf, text, strlen(text)) : -1;
-    free(text);
+    em_json_free(text);
     if (rc < 0)
         *why = em_strdup("out of memory");
     return rc;
@@ -534,7 +536,7 @@ static int check_step(checker *ck, json_t *step, size_t i, json_t *vars)
             if (id < 0) {
                 snprintf(path, sizeof path, "%s.faults[%zu]", sp, k);
                 invalid(ck->err, ck->source, path, "%s", why ? why : "out of memory");
-                free(why);
+                em_free(why);
                 return -1;
             }
             ecrmock_fault_remove(ck->scratch, id);
@@ -638,12 +640,12 @@ static char *mismatch(const char *path, json_t *want, json_t *have, const char *
 {
     char *w = describe(want), *h = NULL;
     if (what)
-        h = strdup(what);
+        h = em_strdup(what);
     else
         h = describe(have);
     char *r = (w && h) ? em_sprintf("at %s: expected %s, got %s", path, w, h) : NULL;
-    free(w);
-    free(h);
+    em_free(w);
+    em_free(h);
     return r;
 }
 
@@ -791,11 +793,10 @@ static int stringify_members(const char *action, json_t *req)
         if (em_shapes[sh->members[i].shape].type != EM_T_STRING || !(json_is_object(v) || json_is_array(v)))
             continue;
         char *text = json_dumps(v, JSON_COMPACT);
-        if (!text || json_object_set_new(req, sh->members[i].name, json_string(text)) < 0) {
-            free(text);
+        int rc = text ? json_object_set_new(req, sh->members[i].name, json_string(text)) : -1;
+        em_json_free(text);
+        if (rc < 0)
             return -1;
-        }
-        free(text);
     }
     return 0;
 }
@@ -826,7 +827,7 @@ static char *run_step(runner *rn, json_t *step, size_t i)
         char *e = NULL;
         if (ecrmock_fault_add_json(rn->m, rule, &e) < 0) {
             reason = em_sprintf("faults[%zu]: %s", k, e ? e : "out of memory");
-            free(e);
+            em_free(e);
             goto done;
         }
     }
@@ -913,7 +914,7 @@ static int load_fixture(ecrmock *m, json_t *fixture, const char *base_dir, const
     }
     if (rc < 0)
         invalid(err, source, "$.fixture", "%s", e ? e : "out of memory");
-    free(e);
+    em_free(e);
     return rc < 0 ? -1 : 0;
 }
 
