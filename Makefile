@@ -39,7 +39,7 @@ REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 .PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
-all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
+all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run
 
 deps:
 	@sh tools/deps.sh
@@ -67,6 +67,9 @@ $(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=j
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
+$(BUILD)/ecrmock-run: tools/ecrmock-run.c $(BUILD)/libecrmock.a | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
+
 # Fuzz targets replayed over their committed corpora, with the ordinary compiler.
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrmock.a | $(BUILD)/fuzz-replay
 	$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
@@ -89,6 +92,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	for e in $(EXAMPLE_BINS); do \
 	    $(RUNNER) ./$$e >/dev/null 2>&1 || { echo "example $$e failed"; fail=1; }; \
 	done; \
+	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
 	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
 	exit $$fail

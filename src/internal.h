@@ -194,6 +194,9 @@ typedef struct em_fault_decision {
 /* Offers a call to the rules (advancing the clock for latency rules). */
 void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d);
 void em_faults_free(ecrmock *m);
+/* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
+ * that id (the scenario recorder asks what fired on a journaled call). */
+int em_fault_effect(ecrmock *m, long id);
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
