@@ -145,10 +145,12 @@ int em_TagResource(em_call *c)
     json_t *merged = json_array();
     size_t i;
     json_t *t;
+    if (!merged)
+        return em_fail_nomem(c);
     json_array_foreach(repo->tags, i, t) {
         json_t *given = find_tag(tags, em_str(t, "Key"));
         json_t *item = given ? tag_new(em_str(t, "Key"), em_str(given, "Value")) : json_incref(t);
-        if (!merged || json_array_append_new(merged, item) < 0)
+        if (json_array_append_new(merged, item) < 0)
             goto nomem;
     }
     json_array_foreach(tags, i, t) {

@@ -7,6 +7,8 @@
  */
 #include "helpers.h"
 
+#include "alloc_fail.h"
+
 #define ACCOUNT "123456789012"
 #define OTHER_REGISTRY "210987654321"
 #define ARN(name) "arn:aws:ecr:us-east-1:" ACCOUNT ":repository/" name
@@ -517,10 +519,42 @@ static void test_untag_resource_invalid_keys(void **state)
     assert_tags(m, ARN("web"), "a=1,b=2");
 }
 
+/* ---- out of memory ------------------------------------------------------------------- */
+
+/* Each action, with each of its allocations failing in turn: a clean 500 and
+ * no change, until it succeeds with the right result. */
+static void test_tag_actions_alloc_failure(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    tag_ok(m, ARN("web"), json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "Key", "a", "Value", "1", "Key", "b",
+                                    "Value", "2", "Key", "c", "Value", "3"));
+    json_t *req = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "resourceArn", ARN("web"), "tags", "Key", "d",
+                            "Value", "4", "Key", "b", "Value", "20");
+    json_decref(alloc_fail_call(m, "TagResource", req));
+    json_decref(req);
+    assert_tags(m, ARN("web"), "a=1,b=20,c=3,d=4");
+
+    req = json_pack("{s:s, s:[s, s]}", "resourceArn", ARN("web"), "tagKeys", "a", "c");
+    json_decref(alloc_fail_call(m, "UntagResource", req));
+    json_decref(req);
+    assert_tags(m, ARN("web"), "b=20,d=4");
+
+    req = json_pack("{s:s}", "resourceArn", ARN("web"));
+    json_t *r = alloc_fail_call(m, "ListTagsForResource", req);
+    json_decref(req);
+    json_t *want = json_pack("{s:[{s:s, s:s}, {s:s, s:s}]}", "tags", "Key", "b", "Value", "20", "Key", "d", "Value",
+                             "4");
+    assert_true(json_equal(r, want));
+    json_decref(want);
+    json_decref(r);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
 {
+    alloc_fail_install();
     const struct CMUnitTest tests[] = {
         T(test_list_tags_for_resource_empty),
         T(test_list_tags_for_resource_from_create_repository),
@@ -538,6 +572,7 @@ int main(void)
         T(test_tag_resource_too_many_tags_after_merge),
         T(test_untag_resource_removes_keys),
         T(test_untag_resource_invalid_keys),
+        T(test_tag_actions_alloc_failure),
     };
     return cmocka_run_group_tests_name("resource_tags", tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 
 #include "ecrmock_cmocka.h"
 
+#include "alloc_fail.h"
+
 #define ACCOUNT "123456789012"
 #define OTHER_REGISTRY "210987654321"
 #define FILTERS_PARAM "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: "
@@ -314,10 +316,34 @@ static void test_put_image_tag_mutability_mutable_with_exclusion(void **state)
     free(m1), free(m2), free(d1), free(d2);
 }
 
+/* ---- out of memory ------------------------------------------------------------------- */
+
+/* With each of its allocations failing in turn: a clean 500 and no change
+ * (PutImage still sees the old setting), until it succeeds. */
+static void test_put_image_tag_mutability_alloc_failure(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    const char *filters = "[{\"filterType\": \"WILDCARD\", \"filter\": \"rel-*\"}]";
+    json_t *req = json_pack("{s:s, s:s, s:o}", "repositoryName", "web", "imageTagMutability",
+                            "MUTABLE_WITH_EXCLUSION", "imageTagMutabilityExclusionFilters", json_loads(filters, 0, NULL));
+    json_t *r = alloc_fail_call(m, "PutImageTagMutability", req);
+    json_decref(req);
+    assert_string_equal(json_string_value(json_object_get(r, "imageTagMutability")), "MUTABLE_WITH_EXCLUSION");
+    json_decref(r);
+    assert_setting(m, "web", "MUTABLE_WITH_EXCLUSION", filters);
+
+    req = json_pack("{s:s, s:s}", "repositoryName", "web", "imageTagMutability", "IMMUTABLE");
+    json_decref(alloc_fail_call(m, "PutImageTagMutability", req));
+    json_decref(req);
+    assert_setting(m, "web", "IMMUTABLE", NULL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
 {
+    alloc_fail_install();
     const struct CMUnitTest tests[] = {
         T(test_put_image_tag_mutability_output),
         T(test_put_image_tag_mutability_other_registry),
@@ -326,6 +352,7 @@ int main(void)
         T(test_put_image_tag_mutability_immutable_then_mutable),
         T(test_put_image_tag_mutability_immutable_with_exclusion),
         T(test_put_image_tag_mutability_mutable_with_exclusion),
+        T(test_put_image_tag_mutability_alloc_failure),
     };
     return cmocka_run_group_tests_name("tag_mutability", tests, NULL, NULL);
 }
