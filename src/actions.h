@@ -9,6 +9,8 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   resource_tags.c      TagResource, UntagResource, ListTagsForResource
+ *   tag_mutability.c     PutImageTagMutability
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -30,8 +32,12 @@
     X(GetRepositoryPolicy)            \
     X(InitiateLayerUpload)            \
     X(ListImages)                     \
+    X(ListTagsForResource)            \
     X(PutImage)                       \
+    X(PutImageTagMutability)          \
     X(SetRepositoryPolicy)            \
+    X(TagResource)                    \
+    X(UntagResource)                  \
     X(UploadLayerPart)
 
 #pragma GCC visibility push(hidden)

@@ -380,6 +380,18 @@ bool em_media_type_is_list(const char *mt);
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
 json_t *em_repo_json(ecrmock *m, em_repo *repo);
 json_t *em_image_id_json(const char *digest, const char *tag);
+/* The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov" (repositories.c). */
+const char *em_partition(const char *region);
+/* ECR's rules for resource tags (resource_tags.c): keys of 1 to 128
+ * characters not starting with "aws:", values of at most 256, no key twice,
+ * at most 50 tags once the request's `tags` are merged into `current` (the
+ * resource's tags, NULL for a new resource).  `tags` is a validated TagList.
+ * 0, or -1 with InvalidTagParameterException or TooManyTagsException set. */
+int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
+/* ECR's rules for imageTagMutabilityExclusionFilters (tag_mutability.c): given
+ * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
+ * -1 with InvalidParameterException set. */
+int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
 
 #pragma GCC visibility pop
 
