@@ -9,6 +9,11 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   pull_through_cache.c CreatePullThroughCacheRule, DescribePullThroughCacheRules,
+ *                        UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
+ *                        ValidatePullThroughCacheRule
+ *   creation_templates.c CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
+ *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -20,11 +25,17 @@
     X(BatchDeleteImage)               \
     X(BatchGetImage)                  \
     X(CompleteLayerUpload)            \
+    X(CreatePullThroughCacheRule)     \
     X(CreateRepository)               \
+    X(CreateRepositoryCreationTemplate) \
+    X(DeletePullThroughCacheRule)     \
     X(DeleteRepository)               \
+    X(DeleteRepositoryCreationTemplate) \
     X(DeleteRepositoryPolicy)         \
     X(DescribeImages)                 \
+    X(DescribePullThroughCacheRules)  \
     X(DescribeRepositories)           \
+    X(DescribeRepositoryCreationTemplates) \
     X(GetAuthorizationToken)          \
     X(GetDownloadUrlForLayer)         \
     X(GetRepositoryPolicy)            \
@@ -32,7 +43,10 @@
     X(ListImages)                     \
     X(PutImage)                       \
     X(SetRepositoryPolicy)            \
-    X(UploadLayerPart)
+    X(UpdatePullThroughCacheRule)     \
+    X(UpdateRepositoryCreationTemplate) \
+    X(UploadLayerPart)                \
+    X(ValidatePullThroughCacheRule)
 
 #pragma GCC visibility push(hidden)
 #define EM_DECLARE_HANDLER(name) int em_##name(em_call *c);

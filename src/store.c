@@ -452,6 +452,7 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     em_free(repo->kms_key);
     json_decref(repo->tags);
     em_free(repo->policy);
+    em_free(repo->lifecycle_policy);
     em_free(repo);
 }
 
@@ -473,6 +474,8 @@ void em_registries_free(ecrmock *m)
             em_repo_free(m, repo);
         }
         em_seqvec_release(&r->order);
+        em_ptc_rules_free(r);
+        em_templates_free(r);
         HASH_DEL(m->registries, r);
         em_free(r);
     }
