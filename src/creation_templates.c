@@ -15,7 +15,6 @@
  * members the request gives, check, swap".
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "actions.h"
@@ -296,7 +295,12 @@ int em_CreateRepositoryCreationTemplate(em_call *c)
     } else {
         json_decref(doc);
     }
-    em_registry *reg = t && t->prefix && template_output(c, t) == 0 ? em_registry_ensure(m, reg_id) : NULL;
+    em_registry *reg = em_registry_get(m, reg_id);
+    bool fresh_reg = !reg, fresh_list = !reg || !reg->templates;
+    if (t && t->prefix && template_output(c, t) == 0)
+        reg = em_registry_ensure(m, reg_id);
+    else
+        reg = NULL;
     if (reg && !reg->templates)
         reg->templates = em_calloc(1, sizeof *reg->templates);
     ts = reg ? reg->templates : NULL;
@@ -309,7 +313,12 @@ int em_CreateRepositoryCreationTemplate(em_call *c)
         }
     }
     if (!ts || ts->n == ts->cap) {
+        /* Undo what was made here: a failure changes nothing. */
         template_free(t);
+        if (reg && fresh_list)
+            em_templates_free(reg);
+        if (reg && fresh_reg)
+            em_registry_drop_if_empty(m, reg);
         return em_fail_nomem(c);
     }
     t->seq = ++ts->seq;
@@ -351,7 +360,7 @@ int em_DescribeRepositoryCreationTemplates(em_call *c)
         if (!text)
             return em_fail_nomem(c);
         em_sha256_digest(text, strlen(text), digest);
-        free(text);
+        em_json_free(text);
     }
     snprintf(scope, sizeof scope, "DescribeRepositoryCreationTemplates|%s|%s", reg_id, digest);
     em_page_pos pos = {0};
@@ -515,6 +524,7 @@ ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id,
     em_lock(m);
     /* CreateRepository's own checks and defaults, then the template's settings. */
     if (em_validate(&c, EM_SHAPE_CreateRepositoryRequest, req) == 0) {
+        bool fresh = !em_registry_get(m, em_registry_id(&c));
         c.out = json_object();
         if (!c.out || em_CreateRepository(&c) < 0) {
             if (!c.out)
@@ -525,7 +535,10 @@ ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id,
             json_t *shown = NULL;
             if (em_template_apply(&c, reg_id, repository, applied_for, repo) < 0 ||
                 (repository_out && !(shown = em_repo_json(m, repo)))) {
+                em_registry *reg = repo->registry;
                 em_repo_remove(m, repo);
+                if (fresh)
+                    em_registry_drop_if_empty(m, reg);
                 if (c.err == ECRMOCK_ERR_OK)
                     em_fail_nomem(&c);
             } else if (repository_out) {

@@ -402,6 +402,7 @@ int em_CreatePullThroughCacheRule(em_call *c)
     bool ok = r->prefix && r->url && (!cred || r->credential_arn) && (!role || r->custom_role_arn) &&
               (r->upstream_prefix || (!up_prefix && strcmp(upstream, "ecr") != 0)) &&
               rule_members(c->out, r, reg_id, "PUCA") == 0;
+    bool fresh_reg = !reg, fresh_list = !rules;
     reg = ok ? em_registry_ensure(m, reg_id) : NULL;
     if (reg && !reg->ptc)
         reg->ptc = em_calloc(1, sizeof *reg->ptc);
@@ -415,8 +416,12 @@ int em_CreatePullThroughCacheRule(em_call *c)
         }
     }
     if (!rules || rules->n == rules->cap) {
-        /* An empty registry or rule list made here stays: it is not visible. */
+        /* Undo what was made here: a failure changes nothing. */
         rule_free(r);
+        if (reg && fresh_list)
+            em_ptc_rules_free(reg);
+        if (reg && fresh_reg)
+            em_registry_drop_if_empty(m, reg);
         return em_fail_nomem(c);
     }
     r->seq = ++rules->seq;
