@@ -284,6 +284,54 @@ ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out,
  */
 ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository);
 
+/*
+ * Secrets Manager, as pull-through cache rules see it.  ecrmock has no
+ * Secrets Manager: by default every credentialArn that matches the model's
+ * pattern (a secret whose name starts with "ecr-pullthroughcache/") exists,
+ * can be read and decrypted, and holds credentials the upstream registry
+ * accepts.  ecrmock_secret_set() gives one ARN another state, which
+ * CreatePullThroughCacheRule, UpdatePullThroughCacheRule and
+ * ValidatePullThroughCacheRule then see:
+ */
+typedef enum ecrmock_secret_state {
+    ECRMOCK_SECRET_VALID = 0,         /* the default: exists, readable, accepted upstream */
+    ECRMOCK_SECRET_NOT_FOUND = 1,     /* Create/Update: SecretNotFoundException */
+    ECRMOCK_SECRET_NO_ACCESS = 2,     /* Create/Update: UnableToAccessSecretException */
+    ECRMOCK_SECRET_UNDECRYPTABLE = 3, /* Create/Update: UnableToDecryptSecretValueException */
+    ECRMOCK_SECRET_REJECTED = 4       /* readable, but the upstream refuses the credentials:
+                                         Create/Update succeed, Validate answers isValid false */
+} ecrmock_secret_state;
+
+/*
+ * Sets the state of the secret `credential_arn` (borrowed, copied) for every
+ * registry of the instance; ECRMOCK_SECRET_VALID puts it back to the default.
+ * A rule already holding the ARN sees the new state from its next call.
+ * ecrmock_reset() forgets every state.  Returns 0, or -1 when an argument is
+ * NULL, `state` is not one of the above, or memory ran out.
+ */
+ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_state state);
+
+/*
+ * Creates a repository the way ECR does on the user's behalf for one of the
+ * uses a repository creation template names, "PULL_THROUGH_CACHE",
+ * "REPLICATION" or "CREATE_ON_PUSH" (ecrmock performs none of these
+ * itself): with ECR's defaults, then the settings of the template that
+ * applies (the longest prefix p whose template lists that use and such that
+ * `repository` starts with p + "/", else the ROOT template): tag
+ * mutability and exclusion filters, encryption, resource tags, repository
+ * policy and lifecycle policy.  Nothing is journaled or counted.
+ * `registry_id` may be NULL for the caller's account.  When `repository_out`
+ * is not NULL it receives a new reference to the repository as
+ * DescribeRepositories shows it (NULL on failure).
+ * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
+ * ECRMOCK_ERR_LIMIT_EXCEEDED (the registry is full),
+ * ECRMOCK_ERR_INVALID_PARAMETER (m, repository or applied_for NULL, a name
+ * or registry id the model refuses, an unknown use) or ECRMOCK_ERR_SERVER
+ * (out of memory); on failure nothing changed.
+ */
+ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
+                                                        const char *applied_for, json_t **repository_out);
+
 /* ------------------------------------------------------------------------ */
 /* Fault injection: deterministic failure paths                              */
 /* ------------------------------------------------------------------------ */

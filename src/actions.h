@@ -11,34 +11,48 @@
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
  *   resource_tags.c      TagResource, UntagResource, ListTagsForResource
  *   tag_mutability.c     PutImageTagMutability
+ *   pull_through_cache.c CreatePullThroughCacheRule, DescribePullThroughCacheRules,
+ *                        UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
+ *                        ValidatePullThroughCacheRule
+ *   creation_templates.c CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
+ *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
 
 #include "internal.h"
 
-#define EM_ACTION_LIST(X)             \
-    X(BatchCheckLayerAvailability)    \
-    X(BatchDeleteImage)               \
-    X(BatchGetImage)                  \
-    X(CompleteLayerUpload)            \
-    X(CreateRepository)               \
-    X(DeleteRepository)               \
-    X(DeleteRepositoryPolicy)         \
-    X(DescribeImages)                 \
-    X(DescribeRepositories)           \
-    X(GetAuthorizationToken)          \
-    X(GetDownloadUrlForLayer)         \
-    X(GetRepositoryPolicy)            \
-    X(InitiateLayerUpload)            \
-    X(ListImages)                     \
-    X(ListTagsForResource)            \
-    X(PutImage)                       \
-    X(PutImageTagMutability)          \
-    X(SetRepositoryPolicy)            \
-    X(TagResource)                    \
-    X(UntagResource)                  \
-    X(UploadLayerPart)
+#define EM_ACTION_LIST(X)                  \
+    X(BatchCheckLayerAvailability)         \
+    X(BatchDeleteImage)                    \
+    X(BatchGetImage)                       \
+    X(CompleteLayerUpload)                 \
+    X(CreatePullThroughCacheRule)          \
+    X(CreateRepository)                    \
+    X(CreateRepositoryCreationTemplate)    \
+    X(DeletePullThroughCacheRule)          \
+    X(DeleteRepository)                    \
+    X(DeleteRepositoryCreationTemplate)    \
+    X(DeleteRepositoryPolicy)              \
+    X(DescribeImages)                      \
+    X(DescribePullThroughCacheRules)       \
+    X(DescribeRepositories)                \
+    X(DescribeRepositoryCreationTemplates) \
+    X(GetAuthorizationToken)               \
+    X(GetDownloadUrlForLayer)              \
+    X(GetRepositoryPolicy)                 \
+    X(InitiateLayerUpload)                 \
+    X(ListImages)                          \
+    X(ListTagsForResource)                 \
+    X(PutImage)                            \
+    X(PutImageTagMutability)               \
+    X(SetRepositoryPolicy)                 \
+    X(TagResource)                         \
+    X(UntagResource)                       \
+    X(UpdatePullThroughCacheRule)          \
+    X(UpdateRepositoryCreationTemplate)    \
+    X(UploadLayerPart)                     \
+    X(ValidatePullThroughCacheRule)
 
 #pragma GCC visibility push(hidden)
 #define EM_DECLARE_HANDLER(name) int em_##name(em_call *c);

@@ -160,6 +160,7 @@ struct em_repo {
     char *kms_key;                 /* may be NULL */
     json_t *tags;                  /* resource tags: array of {Key, Value} */
     char *policy;                  /* repository policy text, or NULL */
+    char *lifecycle_policy;        /* lifecycle policy text, or NULL */
     uint64_t seq;
     size_t slot;
     em_layer *layers;   /* hash by digest */
@@ -174,6 +175,8 @@ struct em_registry {
     char id[13];
     em_repo *repos;     /* hash by name */
     em_seqvec order;    /* repositories in creation order */
+    struct em_ptc_rules *ptc;       /* pull-through cache rules (pull_through_cache.c), or NULL */
+    struct em_templates *templates; /* repository creation templates (creation_templates.c), or NULL */
     UT_hash_handle hh;
 };
 
@@ -236,6 +239,7 @@ struct ecrmock {
     size_t journal_cap, journal_head, journal_len, journal_dropped;
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
+    struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
 };
 
 /* The instance lock (recursive: a hook may call back into the instance). */
@@ -392,6 +396,33 @@ int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
  * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
  * -1 with InvalidParameterException set. */
 int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
+/* Whether `text` is a repository policy ECR accepts (repository_policy.c). */
+bool em_repo_policy_ok(const char *text);
+
+/* ---- pull-through cache rules and creation templates ------------------------ */
+void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */
+void em_secrets_free(ecrmock *m);
+/* An IAM role ARN (arn:<partition>:iam::<account>:role/<name>) in the
+ * account `registry_id`; 0, or -1 with InvalidParameterException set. */
+int em_role_arn_check(em_call *c, const char *arn, const char *registry_id);
+void em_templates_free(em_registry *r);   /* creation_templates.c */
+/*
+ * Gives `repo`, a repository ECR is creating on the user's behalf in
+ * `registry_id` under the name `repo_name` for the use `applied_for`
+ * ("PULL_THROUGH_CACHE", "REPLICATION" or "CREATE_ON_PUSH"), the settings of
+ * the repository creation template that applies, as ECR does: among the
+ * registry's templates whose appliedFor holds that use, the one with the
+ * longest prefix p such that repo_name starts with p + "/", else the ROOT
+ * template.  The settings replace repo's tag mutability and exclusion
+ * filters, encryption type and KMS key, resource tags, repository policy and
+ * lifecycle policy; what the template leaves out gets ECR's defaults
+ * (MUTABLE, AES256, no tags, no policies).  Call it before the repository is
+ * shown to anyone (it may already be linked into its registry).
+ * Returns 1 when a template applied, 0 when none did (repo unchanged), -1 when
+ * memory ran out (c's error set, repo unchanged).
+ */
+int em_template_apply(em_call *c, const char *registry_id, const char *repo_name, const char *applied_for,
+                      em_repo *repo);
 
 #pragma GCC visibility pop
 

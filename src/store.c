@@ -380,7 +380,7 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
 
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
-    if (!r || HASH_COUNT(r->repos))
+    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates)
         return;
     HASH_DEL(m->registries, r);
     em_seqvec_release(&r->order);
@@ -461,6 +461,7 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     em_free(repo->kms_key);
     json_decref(repo->tags);
     em_free(repo->policy);
+    em_free(repo->lifecycle_policy);
     em_free(repo);
 }
 
@@ -482,6 +483,8 @@ void em_registries_free(ecrmock *m)
             em_repo_free(m, repo);
         }
         em_seqvec_release(&r->order);
+        em_ptc_rules_free(r);
+        em_templates_free(r);
         HASH_DEL(m->registries, r);
         em_free(r);
     }
