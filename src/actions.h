@@ -9,6 +9,8 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   registry.c           DescribeRegistry, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy
+ *   replication.c        PutReplicationConfiguration, DescribeImageReplicationStatus
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -21,16 +23,22 @@
     X(BatchGetImage)                  \
     X(CompleteLayerUpload)            \
     X(CreateRepository)               \
+    X(DeleteRegistryPolicy)           \
     X(DeleteRepository)               \
     X(DeleteRepositoryPolicy)         \
+    X(DescribeImageReplicationStatus) \
     X(DescribeImages)                 \
+    X(DescribeRegistry)               \
     X(DescribeRepositories)           \
     X(GetAuthorizationToken)          \
     X(GetDownloadUrlForLayer)         \
+    X(GetRegistryPolicy)              \
     X(GetRepositoryPolicy)            \
     X(InitiateLayerUpload)            \
     X(ListImages)                     \
     X(PutImage)                       \
+    X(PutRegistryPolicy)              \
+    X(PutReplicationConfiguration)    \
     X(SetRepositoryPolicy)            \
     X(UploadLayerPart)
 

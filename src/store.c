@@ -216,6 +216,7 @@ void em_image_free(em_image *img)
     em_free(img->tags);
     em_free(img->layers);
     em_free(img->children);
+    json_decref(img->replication);
     em_free(img);
 }
 
@@ -473,6 +474,8 @@ void em_registries_free(ecrmock *m)
             em_repo_free(m, repo);
         }
         em_seqvec_release(&r->order);
+        em_free(r->policy);
+        json_decref(r->replication);
         HASH_DEL(m->registries, r);
         em_free(r);
     }
