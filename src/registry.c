@@ -50,6 +50,7 @@ int em_PutRegistryPolicy(em_call *c)
     char *copy = em_strdup(text);
     em_registry *r = copy ? em_registry_ensure(c->m, c->m->account) : NULL;
     if (!r || registry_policy_output(c, text) < 0) {
+        em_registry_drop_if_empty(c->m, r);
         em_free(copy);
         return em_fail_nomem(c);
     }

@@ -177,6 +177,7 @@ int em_PutReplicationConfiguration(em_call *c)
     json_t *stored = json_deep_copy(conf);
     em_registry *r = stored ? em_registry_ensure(c->m, c->m->account) : NULL;
     if (!r || em_set(c->out, "replicationConfiguration", json_deep_copy(conf)) < 0) {
+        em_registry_drop_if_empty(c->m, r);
         json_decref(stored);
         return em_fail_nomem(c);
     }

@@ -381,7 +381,7 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
 
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
-    if (!r || HASH_COUNT(r->repos))
+    if (!r || HASH_COUNT(r->repos) || r->policy || r->replication)
         return;
     HASH_DEL(m->registries, r);
     em_seqvec_release(&r->order);
