@@ -16,6 +16,8 @@
  *                        ValidatePullThroughCacheRule
  *   creation_templates.c CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
  *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
+ *   registry.c           DescribeRegistry, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy
+ *   replication.c        PutReplicationConfiguration, DescribeImageReplicationStatus
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -31,21 +33,27 @@
     X(CreateRepository)                    \
     X(CreateRepositoryCreationTemplate)    \
     X(DeletePullThroughCacheRule)          \
+    X(DeleteRegistryPolicy)                \
     X(DeleteRepository)                    \
     X(DeleteRepositoryCreationTemplate)    \
     X(DeleteRepositoryPolicy)              \
+    X(DescribeImageReplicationStatus)      \
     X(DescribeImages)                      \
     X(DescribePullThroughCacheRules)       \
+    X(DescribeRegistry)                    \
     X(DescribeRepositories)                \
     X(DescribeRepositoryCreationTemplates) \
     X(GetAuthorizationToken)               \
     X(GetDownloadUrlForLayer)              \
+    X(GetRegistryPolicy)                   \
     X(GetRepositoryPolicy)                 \
     X(InitiateLayerUpload)                 \
     X(ListImages)                          \
     X(ListTagsForResource)                 \
     X(PutImage)                            \
     X(PutImageTagMutability)               \
+    X(PutRegistryPolicy)                   \
+    X(PutReplicationConfiguration)         \
     X(SetRepositoryPolicy)                 \
     X(TagResource)                         \
     X(UntagResource)                       \

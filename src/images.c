@@ -273,6 +273,7 @@ int em_PutImage(em_call *c)
         learn_layer_types(repo, &mf);
     json_decref(c->out);
     c->out = out;
+    em_replicate(c->m, repo, img, tag); /* replication.c: copies to the registry's destinations */
     rc = 0;
 out:
     json_decref(missing);
