@@ -9,6 +9,9 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   scanning.c           PutImageScanningConfiguration, BatchGetRepositoryScanningConfiguration,
+ *                        GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
+ *                        StartImageScan, DescribeImageScanFindings
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -19,19 +22,25 @@
     X(BatchCheckLayerAvailability)    \
     X(BatchDeleteImage)               \
     X(BatchGetImage)                  \
+    X(BatchGetRepositoryScanningConfiguration) \
     X(CompleteLayerUpload)            \
     X(CreateRepository)               \
     X(DeleteRepository)               \
     X(DeleteRepositoryPolicy)         \
+    X(DescribeImageScanFindings)      \
     X(DescribeImages)                 \
     X(DescribeRepositories)           \
     X(GetAuthorizationToken)          \
     X(GetDownloadUrlForLayer)         \
+    X(GetRegistryScanningConfiguration) \
     X(GetRepositoryPolicy)            \
     X(InitiateLayerUpload)            \
     X(ListImages)                     \
     X(PutImage)                       \
+    X(PutImageScanningConfiguration)  \
+    X(PutRegistryScanningConfiguration) \
     X(SetRepositoryPolicy)            \
+    X(StartImageScan)                 \
     X(UploadLayerPart)
 
 #pragma GCC visibility push(hidden)

@@ -216,6 +216,7 @@ void em_image_free(em_image *img)
     em_free(img->tags);
     em_free(img->layers);
     em_free(img->children);
+    json_decref(img->scan_findings);
     em_free(img);
 }
 
