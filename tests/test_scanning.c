@@ -376,7 +376,7 @@ static void test_start_image_scan_image_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "app");
     char *d = push_image(m, "app", "v1", 1);
-    push_image(m, "app", "v2", 2);
+    free(push_image(m, "app", "v2", 2));
     json_t *r = NULL;
     assert_fail_msg(start_scan(m, &r, "app", "{\"imageTag\": \"v9\"}"), &r, "ImageNotFoundException",
                     "The image with imageId {imageDigest:'null', imageTag:'v9'} does not exist within the repository "
