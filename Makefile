@@ -52,7 +52,11 @@ $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
 
 $(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
+
+# The allocation-failure test keeps jansson's decoder and encoder out of its failures (see the test).
+$(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=json_loads,--wrap=json_load_file \
+    -Wl,--wrap=json_dumps,--wrap=json_dump_callback
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
