@@ -223,8 +223,11 @@ static json_t *applied_filters(effective *e, const char *name)
 
 int em_BatchGetRepositoryScanningConfiguration(em_call *c)
 {
-    json_t *configs = json_array(), *failures = json_array();
-    if (em_set(c->out, "scanningConfigurations", configs) < 0 || em_set(c->out, "failures", failures) < 0)
+    json_t *configs = json_array();
+    if (em_set(c->out, "scanningConfigurations", configs) < 0)
+        return em_fail_nomem(c);
+    json_t *failures = json_array();
+    if (em_set(c->out, "failures", failures) < 0)
         return em_fail_nomem(c);
     em_registry *reg = em_registry_get(c->m, c->m->account);
     size_t i;
@@ -272,27 +275,34 @@ int em_GetRegistryScanningConfiguration(em_call *c)
     return 0;
 }
 
+/* One rule with the model's members only (a new reference; NULL: no memory). */
+static json_t *rule_copy(json_t *r)
+{
+    json_t *filters = json_array();
+    size_t k;
+    json_t *f;
+    json_array_foreach(json_object_get(r, "repositoryFilters"), k, f) {
+        json_t *copy = json_pack("{s:s, s:s}", "filter", em_str(f, "filter"), "filterType", em_str(f, "filterType"));
+        if (!filters || json_array_append_new(filters, copy) < 0) {
+            json_decref(copy);
+            json_decref(filters);
+            return NULL;
+        }
+    }
+    return filters ? json_pack("{s:s, s:o}", "scanFrequency", em_str(r, "scanFrequency"), "repositoryFilters", filters)
+                   : NULL;
+}
+
 /* The request's rules with the model's members only (a new reference). */
 static json_t *rules_copy(json_t *rules)
 {
     json_t *out = json_array();
-    size_t i, k;
-    json_t *r, *f;
+    size_t i;
+    json_t *r;
     json_array_foreach(rules, i, r) {
-        json_t *filters = json_array();
-        json_array_foreach(json_object_get(r, "repositoryFilters"), k, f) {
-            if (filters && json_array_append_new(filters, json_pack("{s:s, s:s}", "filter", em_str(f, "filter"),
-                                                                    "filterType", em_str(f, "filterType"))) < 0) {
-                json_decref(filters);
-                filters = NULL;
-            }
-        }
-        json_t *rule = filters ? json_pack("{s:s, s:o}", "scanFrequency", em_str(r, "scanFrequency"),
-                                           "repositoryFilters", filters)
-                               : NULL;
-        if (out && json_array_append_new(out, rule) < 0) {
+        if (!out || json_array_append_new(out, rule_copy(r)) < 0) {
             json_decref(out);
-            out = NULL;
+            return NULL;
         }
     }
     return out;
@@ -405,8 +415,11 @@ int em_DescribeImageScanFindings(em_call *c)
         return em_fail_nomem(c);
     if (!scan_complete(c->m, img))
         return 0;
-    json_t *findings = json_array(), *summary = summary_json(img);
-    if (!summary || !findings || em_set(summary, "findings", findings) < 0) {
+    json_t *summary = summary_json(img);
+    if (!summary)
+        return em_fail_nomem(c);
+    json_t *findings = json_array();
+    if (em_set(summary, "findings", findings) < 0) {
         json_decref(summary);
         return em_fail_nomem(c);
     }

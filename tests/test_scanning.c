@@ -770,6 +770,101 @@ static void test_scan_findings_set_errors(void **state)
     free(d);
 }
 
+/* ---- running out of memory ------------------------------------------------------------------------ */
+
+static long fail_at = -1; /* the allocation that fails; -1: none */
+static long allocations;
+
+static void *failing_malloc(size_t n)
+{
+    return fail_at >= 0 && ++allocations == fail_at ? NULL : malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n)
+{
+    return fail_at >= 0 && ++allocations == fail_at ? NULL : realloc(p, n);
+}
+
+/* What the scanning actions can see of the state (read with no failure). */
+static json_t *scan_probe(ecrmock *m)
+{
+    json_t *p = json_object(), *r = NULL;
+    static const char *const reads[][2] = {
+        {"GetRegistryScanningConfiguration", "{}"},
+        {"BatchGetRepositoryScanningConfiguration", "{\"repositoryNames\": [\"app\", \"web-app\"]}"},
+        {"DescribeImages", "{\"repositoryName\": \"app\"}"},
+        {"DescribeImageScanFindings", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}"},
+    };
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        int st = call(m, &r, reads[i][0], "%s", reads[i][1]);
+        json_object_set_new(p, reads[i][0], json_pack("{s:i, s:o}", "status", st, "body", r));
+    }
+    return p;
+}
+
+/* Each scanning action with its Nth allocation failing, for every N: a 500
+ * that changes nothing, or success; then the same call succeeds.  (The
+ * requests are built before the failures are armed: jansson's decoder is
+ * not safe when an allocation fails, see test_alloc_failure.c, and none of
+ * these actions decodes JSON.) */
+static void test_scanning_out_of_memory_changes_nothing(void **state)
+{
+    (void)state;
+    ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, free);
+    json_set_alloc_funcs(failing_malloc, free);
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    create_repo(m, "app");
+    create_repo(m, "web-app");
+    char *d = push_image(m, "app", "v1", 1);
+    set_findings(m, "app", d, FINDINGS_A);
+    static const char *const steps[][2] = {
+        {"PutImageScanningConfiguration", "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"},
+        {"PutRegistryScanningConfiguration", "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", "
+                                             "\"repositoryFilters\": [{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}, "
+                                             "{\"filter\": \"a*\", \"filterType\": \"WILDCARD\"}]}]}"},
+        {"BatchGetRepositoryScanningConfiguration", "{\"repositoryNames\": [\"app\", \"nope\", \"web-app\"]}"},
+        {"GetRegistryScanningConfiguration", "{}"},
+        {"StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}"},
+        {"DescribeImageScanFindings", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}, \"maxResults\": 2}"},
+        {"DescribeImages", "{\"repositoryName\": \"app\"}"},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        if (i == 5)
+            ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS);
+        json_t *req = json_loads(steps[i][1], 0, NULL);
+        assert_non_null(req);
+        bool done = false;
+        for (long n = 1; !done && n < 100000; n++) {
+            json_t *before = scan_probe(m), *r = NULL;
+            allocations = 0;
+            fail_at = n;
+            int st = ecrmock_call(m, steps[i][0], req, &r);
+            fail_at = -1;
+            if (st == 200) {
+                done = true;
+            } else {
+                assert_true(st == 500 || st == -1);
+                if (st == 500)
+                    assert_string_equal(err_type(r), "ServerException");
+                json_t *after = scan_probe(m);
+                if (!json_equal(before, after))
+                    fail_msg("%s with allocation %ld failing changed the state", steps[i][0], n);
+                json_decref(after);
+            }
+            json_decref(r);
+            json_decref(before);
+        }
+        assert_true(done);
+        json_decref(req);
+    }
+    ecrmock_free(m);
+    free(d);
+    ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+    json_set_alloc_funcs(malloc, free);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
@@ -796,6 +891,7 @@ int main(void)
         T(test_image_scan_complete_waiter),
         T(test_scan_duration_set_and_reset),
         T(test_scan_findings_set_errors),
+        cmocka_unit_test(test_scanning_out_of_memory_changes_nothing),
     };
     return cmocka_run_group_tests_name("scanning", tests, NULL, NULL);
 }
