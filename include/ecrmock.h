@@ -355,6 +355,46 @@ ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmo
 ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
                                                         const char *applied_for, json_t **repository_out);
 
+/*
+ * Image scanning.  A basic scan (StartImageScan, or scan on push) stays
+ * IN_PROGRESS until the virtual clock has advanced by the scan duration from
+ * its start, then it is COMPLETE and reports the findings set here for the
+ * image (none by default).  Findings are the image's: setting them again
+ * changes what its completed scan reports from then on.
+ */
+
+/* The default scan duration: 5 seconds of virtual time. */
+#define ECRMOCK_DEFAULT_SCAN_DURATION_MS INT64_C(5000)
+
+/*
+ * Sets how long scans started from now on stay IN_PROGRESS, in milliseconds
+ * of virtual time (0: a scan is COMPLETE at once); ecrmock_reset() restores
+ * ECRMOCK_DEFAULT_SCAN_DURATION_MS.  Returns ECRMOCK_ERR_OK, or
+ * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative.
+ */
+ECRMOCK_API ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms);
+
+/*
+ * Sets the findings the scans of image `digest` report (as its vulnerability
+ * database would): `findings` is borrowed (copied) and is a JSON array of
+ * ImageScanFinding objects,
+ *   [{"name": "CVE-2024-1234", "description": "...", "uri": "https://...",
+ *     "severity": "HIGH", "attributes": [{"key": "package_name", "value": "openssl"}]}]
+ * where "severity" is required and one of INFORMATIONAL, LOW, MEDIUM, HIGH,
+ * CRITICAL, UNDEFINED, the other members optional strings (attributes: a list
+ * of at most 50 {key, value} objects); NULL or [] means no findings.
+ * DescribeImageScanFindings pages over them in this order and counts them by
+ * severity for findingSeverityCounts.  `registry_id` may be NULL for the
+ * caller's account.  The image must exist; it need not have been scanned yet.
+ * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * ECRMOCK_ERR_IMAGE_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL `m`,
+ * `repository` or `digest`, a registry_id that is not 12 digits, findings
+ * not of that shape: nothing is changed) or ECRMOCK_ERR_SERVER (out of
+ * memory).
+ */
+ECRMOCK_API ecrmock_error ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *repository,
+                                                    const char *digest, json_t *findings);
+
 /* ------------------------------------------------------------------------ */
 /* Fault injection: deterministic failure paths                              */
 /* ------------------------------------------------------------------------ */

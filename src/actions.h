@@ -18,48 +18,57 @@
  *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
  *   registry.c           DescribeRegistry, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy
  *   replication.c        PutReplicationConfiguration, DescribeImageReplicationStatus
+ *   scanning.c           PutImageScanningConfiguration, BatchGetRepositoryScanningConfiguration,
+ *                        GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
+ *                        StartImageScan, DescribeImageScanFindings
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
 
 #include "internal.h"
 
-#define EM_ACTION_LIST(X)                  \
-    X(BatchCheckLayerAvailability)         \
-    X(BatchDeleteImage)                    \
-    X(BatchGetImage)                       \
-    X(CompleteLayerUpload)                 \
-    X(CreatePullThroughCacheRule)          \
-    X(CreateRepository)                    \
-    X(CreateRepositoryCreationTemplate)    \
-    X(DeletePullThroughCacheRule)          \
-    X(DeleteRegistryPolicy)                \
-    X(DeleteRepository)                    \
-    X(DeleteRepositoryCreationTemplate)    \
-    X(DeleteRepositoryPolicy)              \
-    X(DescribeImageReplicationStatus)      \
-    X(DescribeImages)                      \
-    X(DescribePullThroughCacheRules)       \
-    X(DescribeRegistry)                    \
-    X(DescribeRepositories)                \
-    X(DescribeRepositoryCreationTemplates) \
-    X(GetAuthorizationToken)               \
-    X(GetDownloadUrlForLayer)              \
-    X(GetRegistryPolicy)                   \
-    X(GetRepositoryPolicy)                 \
-    X(InitiateLayerUpload)                 \
-    X(ListImages)                          \
-    X(ListTagsForResource)                 \
-    X(PutImage)                            \
-    X(PutImageTagMutability)               \
-    X(PutRegistryPolicy)                   \
-    X(PutReplicationConfiguration)         \
-    X(SetRepositoryPolicy)                 \
-    X(TagResource)                         \
-    X(UntagResource)                       \
-    X(UpdatePullThroughCacheRule)          \
-    X(UpdateRepositoryCreationTemplate)    \
-    X(UploadLayerPart)                     \
+#define EM_ACTION_LIST(X)                      \
+    X(BatchCheckLayerAvailability)             \
+    X(BatchDeleteImage)                        \
+    X(BatchGetImage)                           \
+    X(BatchGetRepositoryScanningConfiguration) \
+    X(CompleteLayerUpload)                     \
+    X(CreatePullThroughCacheRule)              \
+    X(CreateRepository)                        \
+    X(CreateRepositoryCreationTemplate)        \
+    X(DeletePullThroughCacheRule)              \
+    X(DeleteRegistryPolicy)                    \
+    X(DeleteRepository)                        \
+    X(DeleteRepositoryCreationTemplate)        \
+    X(DeleteRepositoryPolicy)                  \
+    X(DescribeImageReplicationStatus)          \
+    X(DescribeImageScanFindings)               \
+    X(DescribeImages)                          \
+    X(DescribePullThroughCacheRules)           \
+    X(DescribeRegistry)                        \
+    X(DescribeRepositories)                    \
+    X(DescribeRepositoryCreationTemplates)     \
+    X(GetAuthorizationToken)                   \
+    X(GetDownloadUrlForLayer)                  \
+    X(GetRegistryPolicy)                       \
+    X(GetRegistryScanningConfiguration)        \
+    X(GetRepositoryPolicy)                     \
+    X(InitiateLayerUpload)                     \
+    X(ListImages)                              \
+    X(ListTagsForResource)                     \
+    X(PutImage)                                \
+    X(PutImageScanningConfiguration)           \
+    X(PutImageTagMutability)                   \
+    X(PutRegistryPolicy)                       \
+    X(PutRegistryScanningConfiguration)        \
+    X(PutReplicationConfiguration)             \
+    X(SetRepositoryPolicy)                     \
+    X(StartImageScan)                          \
+    X(TagResource)                             \
+    X(UntagResource)                           \
+    X(UpdatePullThroughCacheRule)              \
+    X(UpdateRepositoryCreationTemplate)        \
+    X(UploadLayerPart)                         \
     X(ValidatePullThroughCacheRule)
 
 #pragma GCC visibility push(hidden)

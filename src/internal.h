@@ -132,6 +132,10 @@ struct em_image {
     size_t n_children;
     size_t parents;            /* lists/indexes in the repository that reference it */
     json_t *replication;       /* replication statuses (replication.c), or NULL */
+    bool scanned;              /* a basic scan was started (scanning.c) */
+    int64_t scan_started_ms;   /* the last scan's start and completion, virtual clock */
+    int64_t scan_done_ms;
+    json_t *scan_findings;     /* ecrmock_scan_findings_set(): array, or NULL for none */
     UT_hash_handle hh;
 };
 
@@ -246,6 +250,10 @@ struct ecrmock {
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
     struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
+
+    json_t *scan_config;       /* the caller's registry scanning configuration
+                                  {scanType, rules}; NULL: never put (BASIC, no rules) */
+    int64_t scan_duration_ms;  /* how long a basic scan stays IN_PROGRESS */
 };
 
 /* The instance lock (recursive: a hook may call back into the instance). */
@@ -409,6 +417,17 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
                       em_manifest *out);
 void em_manifest_release(em_manifest *mf);
 bool em_media_type_is_list(const char *mt);
+
+/* ---- image scanning (scanning.c) ----------------------------------------------- */
+/* Puts the scanning state back to ecrmock_new()'s: no registry scanning
+ * configuration, the default scan duration. */
+void em_scanning_reset(ecrmock *m);
+/* PutImage's hook for a newly stored image: starts a scan when the
+ * repository scans on push (its own flag or a registry rule).  Cannot fail. */
+void em_scan_on_push(ecrmock *m, em_repo *repo, em_image *img);
+/* DescribeImages' hook: adds imageScanStatus and imageScanFindingsSummary to
+ * an image detail when the image was scanned.  0, or -1 when out of memory. */
+int em_scan_detail(ecrmock *m, em_image *img, json_t *detail);
 
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
