@@ -321,9 +321,10 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
     const char *target = em_header(req->headers, req->n_headers, "X-Amz-Target");
     size_t plen = strlen(ECRMOCK_TARGET_PREFIX);
     /* The wire level also takes a bare action name; HTTP does not. */
-    if (!target || strncmp(target, ECRMOCK_TARGET_PREFIX, plen) != 0)
+    bool ours = target && strncmp(target, ECRMOCK_TARGET_PREFIX, plen) == 0;
+    if (!ours)
         target = target && strchr(target, '.') ? target : "";
-    bool known = *target && em_action_find(target + plen);
+    bool known = ours && em_action_find(target + plen);
 
     em_lock(m);
     bool check = known && m->http_secret_key;
