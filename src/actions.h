@@ -9,6 +9,8 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   lifecycle.c          PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
+ *                        StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -21,17 +23,22 @@
     X(BatchGetImage)                  \
     X(CompleteLayerUpload)            \
     X(CreateRepository)               \
+    X(DeleteLifecyclePolicy)          \
     X(DeleteRepository)               \
     X(DeleteRepositoryPolicy)         \
     X(DescribeImages)                 \
     X(DescribeRepositories)           \
     X(GetAuthorizationToken)          \
     X(GetDownloadUrlForLayer)         \
+    X(GetLifecyclePolicy)             \
+    X(GetLifecyclePolicyPreview)      \
     X(GetRepositoryPolicy)            \
     X(InitiateLayerUpload)            \
     X(ListImages)                     \
     X(PutImage)                       \
+    X(PutLifecyclePolicy)             \
     X(SetRepositoryPolicy)            \
+    X(StartLifecyclePolicyPreview)    \
     X(UploadLayerPart)
 
 #pragma GCC visibility push(hidden)

@@ -452,6 +452,7 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     em_free(repo->kms_key);
     json_decref(repo->tags);
     em_free(repo->policy);
+    em_lifecycle_free(repo);
     em_free(repo);
 }
 
