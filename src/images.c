@@ -302,19 +302,6 @@ static const struct {
     [ID_NOT_FOUND] = {"ImageNotFound", "Requested image not found"},
 };
 
-static bool image_digest_ok(const char *d)
-{
-    const char *colon = strchr(d, ':');
-    if (!colon || colon == d || !colon[1])
-        return false;
-    for (const char *p = d; p < colon; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_+.", *p)))
-            return false;
-    for (const char *p = colon + 1; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
-            return false;
-    return true;
-}
 
 static id_result resolve_id(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)
 {
@@ -323,7 +310,7 @@ static id_result resolve_id(em_repo *repo, json_t *id, em_image **img_out, em_ta
     *tag_out = NULL;
     if (!digest && !tag)
         return ID_MISSING_DIGEST_AND_TAG;
-    if (digest && !image_digest_ok(digest))
+    if (digest && !em_digest_ok(digest))
         return ID_INVALID_DIGEST;
     em_tag *t = tag ? em_tag_get(repo, tag) : NULL;
     if (tag && !t)
@@ -370,9 +357,9 @@ int em_BatchGetImage(em_call *c)
     if (!repo)
         return -1;
     json_t *types = json_object_get(c->req, "acceptedMediaTypes");
-    json_t *images = json_array(), *failures = json_array();
-    if (em_set(c->out, "images", images) < 0 || em_set(c->out, "failures", failures) < 0)
+    if (em_set(c->out, "images", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *images = json_object_get(c->out, "images"), *failures = json_object_get(c->out, "failures");
     json_t *ids = json_object_get(c->req, "imageIds");
     /* First the answer, then the pull times: a call that runs out of memory
      * records no pull. */
@@ -438,9 +425,9 @@ int em_BatchDeleteImage(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    json_t *deleted = json_array(), *failures = json_array();
-    if (em_set(c->out, "imageIds", deleted) < 0 || em_set(c->out, "failures", failures) < 0)
+    if (em_set(c->out, "imageIds", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *deleted = json_object_get(c->out, "imageIds"), *failures = json_object_get(c->out, "failures");
     json_t *ids = json_object_get(c->req, "imageIds");
     planned *plan = em_calloc(json_array_size(ids), sizeof *plan);
     if (!plan)

@@ -33,6 +33,8 @@ void *em_malloc(size_t n);
 void *em_calloc(size_t count, size_t n);
 void *em_realloc(void *p, size_t n);
 void em_free(void *p);
+/* Frees what jansson allocated (json_dumps' text), with jansson's free. */
+void em_json_free(void *p);
 char *em_strdup(const char *s);
 char *em_strndup(const char *s, size_t n);
 char *em_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -57,6 +59,8 @@ char *em_base64(const void *p, size_t n, size_t *out_len);
 /* Decodes standard padded base64; returns 0 and a new em_malloc'd buffer
  * (NULL for empty), -1 for text that is not base64, -2 for no memory. */
 int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len);
+/* Whether `d` matches the model's digest pattern, algorithm ':' hex. */
+bool em_digest_ok(const char *d);
 void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
                     unsigned char out[32]);
 
@@ -296,6 +300,8 @@ int em_set(json_t *o, const char *key, json_t *v);
 /* ---- store (store.c) ----------------------------------------------------- */
 em_registry *em_registry_get(ecrmock *m, const char *id);
 em_registry *em_registry_ensure(ecrmock *m, const char *id); /* NULL: no memory */
+/* Forgets a registry that holds no repository (undoing an em_registry_ensure). */
+void em_registry_drop_if_empty(ecrmock *m, em_registry *r);
 /* The registry id a request names, or the caller's account. */
 const char *em_registry_id(em_call *c);
 em_repo *em_repo_get(em_registry *r, const char *name);

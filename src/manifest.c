@@ -32,20 +32,6 @@ static int manifest_error(em_call *c, const char *rule)
     return em_fail_param(c, "ImageManifest", "%s", rule);
 }
 
-/* A descriptor's digest: algorithm ':' hex, as the model's LayerDigest. */
-static bool digest_ok(const char *d)
-{
-    const char *colon = d ? strchr(d, ':') : NULL;
-    if (!colon || colon == d || !colon[1])
-        return false;
-    for (const char *p = d; p < colon; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_+.", *p)))
-            return false;
-    for (const char *p = colon + 1; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
-            return false;
-    return true;
-}
 
 /* Layers a registry need not hold (Windows base layers and the like). */
 static bool non_distributable(const char *mt)
@@ -60,7 +46,7 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
     const char *digest = em_str(desc, "digest");
     const char *mt = em_str(desc, "mediaType");
     json_t *size = json_object_get(desc, "size");
-    if (!digest_ok(digest) || (size && (!json_is_integer(size) || json_integer_value(size) < 0))) {
+    if (!em_digest_ok(digest) || (size && (!json_is_integer(size) || json_integer_value(size) < 0))) {
         char rule[128];
         snprintf(rule, sizeof rule, "Invalid %s descriptor: it needs a digest like sha256:<hex> and a size", what);
         return manifest_error(c, rule);
@@ -93,7 +79,7 @@ static int parse_image(em_call *c, em_manifest *mf)
     }
     json_t *subject = json_object_get(mf->doc, "subject");
     if (subject) {
-        if (!json_is_object(subject) || !digest_ok(em_str(subject, "digest")))
+        if (!json_is_object(subject) || !em_digest_ok(em_str(subject, "digest")))
             return manifest_error(c, "Invalid subject descriptor: it needs a digest like sha256:<hex>");
         mf->subject = em_str(subject, "digest");
     }
@@ -112,14 +98,14 @@ static int parse_list(em_call *c, em_manifest *mf)
     json_t *d;
     json_array_foreach(manifests, i, d) {
         const char *digest = json_is_object(d) ? em_str(d, "digest") : NULL;
-        if (!digest_ok(digest))
+        if (!em_digest_ok(digest))
             return manifest_error(c, "Invalid manifest descriptor: it needs a digest like sha256:<hex>");
         if (json_array_append_new(mf->children, json_string(digest)) < 0)
             return em_fail_nomem(c);
     }
     json_t *subject = json_object_get(mf->doc, "subject");
     if (subject) {
-        if (!json_is_object(subject) || !digest_ok(em_str(subject, "digest")))
+        if (!json_is_object(subject) || !em_digest_ok(em_str(subject, "digest")))
             return manifest_error(c, "Invalid subject descriptor: it needs a digest like sha256:<hex>");
         mf->subject = em_str(subject, "digest");
     }
@@ -136,7 +122,7 @@ static int parse_schema1(em_call *c, em_manifest *mf)
     json_t *l;
     json_array_foreach(fs, i, l) {
         const char *digest = json_is_object(l) ? em_str(l, "blobSum") : NULL;
-        if (!digest_ok(digest))
+        if (!em_digest_ok(digest))
             return manifest_error(c, "Invalid fsLayers entry: it needs a blobSum like sha256:<hex>");
         /* schema 1 repeats empty layers: list each blob once */
         bool seen = false;

@@ -20,15 +20,6 @@ static bool names_ok(const char *registry_id, const char *repository)
     return n == 12 && registry_id[n] == '\0';
 }
 
-/* The model's LayerDigest pattern: [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+ */
-static bool digest_ok(const char *d)
-{
-    size_t a = strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.");
-    if (a == 0 || d[a] != ':')
-        return false;
-    size_t h = strspn(d + a + 1, "0123456789abcdefABCDEF");
-    return h > 0 && d[a + 1 + h] == '\0';
-}
 
 static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repository)
 {
@@ -68,7 +59,7 @@ ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char 
         return ECRMOCK_ERR_INVALID_PARAMETER;
     *bytes_out = NULL;
     *len_out = 0;
-    if (!m || !names_ok(registry_id, repository) || !digest || !digest_ok(digest))
+    if (!m || !names_ok(registry_id, repository) || !digest || !em_digest_ok(digest))
         return ECRMOCK_ERR_INVALID_PARAMETER;
     ecrmock_error rc = ECRMOCK_ERR_OK;
     em_lock(m);
