@@ -264,7 +264,10 @@ static int rule_cmp(const void *a, const void *b)
 static int policy_parse(em_call *c, const char *text, lc_policy *p)
 {
     memset(p, 0, sizeof *p);
-    p->doc = json_loads(text, JSON_DECODE_ANY, NULL);
+    json_error_t jerr;
+    p->doc = json_loads(text, JSON_DECODE_ANY, &jerr);
+    if (!p->doc && json_error_code(&jerr) == json_error_out_of_memory)
+        return em_fail_nomem(c);
     if (!json_is_object(p->doc)) {
         policy_release(p);
         return invalid(c, "Could not map policyString into LifecyclePolicy.");
