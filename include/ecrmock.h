@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE, for the scenario runner's report */
 
 #include <jansson.h>
 
@@ -505,6 +506,54 @@ ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const 
  * not part of it.  NULL when memory ran out.
  */
 ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);
+
+/* ------------------------------------------------------------------------ */
+/* Contract scenarios (fixtures/README.md, "Scenarios", documents the format) */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Runs a scenario: a JSON object whose steps each make one call (through
+ * ecrmock_call()) and check its answer.  `scenario` is borrowed.  `m` is the
+ * instance to run on (the scenario's fixture, when it has one, is loaded
+ * into it; its options are checked but not used; fault rules the steps add
+ * stay), or NULL for a fresh instance made from the scenario's options and
+ * freed before returning.  `base_dir` is where a relative fixture path
+ * starts (NULL: the current directory).  `out`, when not NULL, receives a
+ * line per step ("ok 1 CreateRepository", "FAIL 3 PutImage \"push v1\": at
+ * $.image.imageId.imageTag: expected \"v1\", got \"v2\"") and a summary line.
+ * Steps after a failed one still run.
+ * Returns the number of failed steps (0: all passed), or -1 when the
+ * scenario itself is invalid (nothing is run then), its fixture is refused
+ * or memory ran out before a step could run; then, when `err` is not NULL,
+ * *err receives a new malloc'd message naming the source ("scenario" here),
+ * the JSON path and the problem (free() it):
+ *   scenario: $.steps[2].action: must be a non-empty string
+ * On success *err is set to NULL.
+ */
+ECRMOCK_API int ecrmock_scenario_run(ecrmock *m, json_t *scenario, const char *base_dir, FILE *out, char **err);
+
+/* The same from a file: its name is the source in messages and its
+ * directory the base of a relative fixture path. */
+ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, char **err);
+
+/*
+ * The journal as a scenario (a new reference; NULL when memory ran out or m
+ * is NULL): one step per journaled call with its request and an expect of
+ * its status, error and whole response, and the clock moves between calls
+ * as advanceClockMs.  String values of at least 16 characters that a
+ * response returned and a later request sends (upload ids, image digests,
+ * page tokens; not what a request sent first) become captures and ${...}
+ * references, so the scenario replays on a fresh instance.  A call answered by an error or apply-then-error fault rule gets
+ * a one-shot rule giving the same answer.  `fixture` (borrowed; may be
+ * NULL) is stored as the scenario's "fixture" path; when the file can be
+ * read from the current directory, the clock it sets is where the first
+ * step's advanceClockMs starts from.  The instance's options (account,
+ * region, seed, clock start, part size, limits) go in "options".
+ * Replays faithfully when the journal holds every call since ecrmock_new()
+ * (or since the fixture was loaded) and nothing changed the instance
+ * outside calls, except the clock.
+ */
+ECRMOCK_API json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   resource_tags.c      TagResource, UntagResource, ListTagsForResource
+ *   tag_mutability.c     PutImageTagMutability
  *   lifecycle.c          PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
  *                        StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
  */
@@ -35,10 +37,14 @@
     X(GetRepositoryPolicy)            \
     X(InitiateLayerUpload)            \
     X(ListImages)                     \
+    X(ListTagsForResource)            \
     X(PutImage)                       \
+    X(PutImageTagMutability)          \
     X(PutLifecyclePolicy)             \
     X(SetRepositoryPolicy)            \
     X(StartLifecyclePolicyPreview)    \
+    X(TagResource)                    \
+    X(UntagResource)                  \
     X(UploadLayerPart)
 
 #pragma GCC visibility push(hidden)

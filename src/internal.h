@@ -198,6 +198,9 @@ typedef struct em_fault_decision {
 /* Offers a call to the rules (advancing the clock for latency rules). */
 void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d);
 void em_faults_free(ecrmock *m);
+/* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
+ * that id (the scenario recorder asks what fired on a journaled call). */
+int em_fault_effect(ecrmock *m, long id);
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
@@ -385,6 +388,18 @@ bool em_media_type_is_list(const char *mt);
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
 json_t *em_repo_json(ecrmock *m, em_repo *repo);
 json_t *em_image_id_json(const char *digest, const char *tag);
+/* The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov" (repositories.c). */
+const char *em_partition(const char *region);
+/* ECR's rules for resource tags (resource_tags.c): keys of 1 to 128
+ * characters not starting with "aws:", values of at most 256, no key twice,
+ * at most 50 tags once the request's `tags` are merged into `current` (the
+ * resource's tags, NULL for a new resource).  `tags` is a validated TagList.
+ * 0, or -1 with InvalidTagParameterException or TooManyTagsException set. */
+int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
+/* ECR's rules for imageTagMutabilityExclusionFilters (tag_mutability.c): given
+ * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
+ * -1 with InvalidParameterException set. */
+int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
 
 #pragma GCC visibility pop
 
