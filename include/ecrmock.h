@@ -231,6 +231,29 @@ ECRMOCK_API int ecrmock_call_raw(ecrmock *m, const char *target, const char *bod
 /* Test controls: never reachable through ECR actions                        */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * ecrmock_call(), made by a caller of another account and/or at another
+ * region's endpoint.  One instance holds every region: each region has its
+ * own registries (repositories, images, registry policy and replication
+ * configuration), and repository ARNs and URIs name the region they are in.
+ * `account_id` (12 digits) replaces the instance's account as the caller
+ * (what an omitted registryId means, and the registry that DescribeRegistry,
+ * the registry policy and replication actions act on); `region` (1 to 63
+ * characters of a-z, 0-9 and '-') replaces the instance's region.  Either
+ * may be NULL for the instance's own.  Replication writes into the other
+ * regions, and this is how a test reads them:
+ *   ecrmock_call_as(m, NULL, "eu-west-1", "BatchGetImage", req, &resp);
+ * Layer URLs handed out in any region are served by ecrmock_fetch_url().
+ * `request` is borrowed, `*response` a new reference, and the return value
+ * is ecrmock_call()'s; -1 (and *response NULL) also for an account or region
+ * of the wrong form, or no memory to set the region up.  The call is
+ * journaled and counted as any other; the other test controls
+ * (ecrmock_put_layer, ecrmock_images, fixtures, snapshots) see the
+ * instance's own region only.
+ */
+ECRMOCK_API int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, const char *action,
+                                json_t *request, json_t **response);
+
 /* The virtual clock, in milliseconds since the epoch.  It never moves on its
  * own: every timestamp and every expiry (uploads, download URLs, tokens) is
  * read from it. */
@@ -305,11 +328,100 @@ ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const ch
  * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND (the repository has none),
  * ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL, an empty repository
- * name, a registry_id that is not 12 digits) or ECRMOCK_ERR_SERVER (out of
- * memory; then nothing was expired).
+ * name, a registry_id that is not 12 digits, or a stored policy the
+ * evaluation refuses: only a repository creation template can store one) or
+ * ECRMOCK_ERR_SERVER (out of memory); on failure nothing was expired.
  */
 ECRMOCK_API ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository,
                                                   json_t **expired);
+
+/*
+ * Secrets Manager, as pull-through cache rules see it.  ecrmock has no
+ * Secrets Manager: by default every credentialArn that matches the model's
+ * pattern (a secret whose name starts with "ecr-pullthroughcache/") exists,
+ * can be read and decrypted, and holds credentials the upstream registry
+ * accepts.  ecrmock_secret_set() gives one ARN another state, which
+ * CreatePullThroughCacheRule, UpdatePullThroughCacheRule and
+ * ValidatePullThroughCacheRule then see:
+ */
+typedef enum ecrmock_secret_state {
+    ECRMOCK_SECRET_VALID = 0,         /* the default: exists, readable, accepted upstream */
+    ECRMOCK_SECRET_NOT_FOUND = 1,     /* Create/Update: SecretNotFoundException */
+    ECRMOCK_SECRET_NO_ACCESS = 2,     /* Create/Update: UnableToAccessSecretException */
+    ECRMOCK_SECRET_UNDECRYPTABLE = 3, /* Create/Update: UnableToDecryptSecretValueException */
+    ECRMOCK_SECRET_REJECTED = 4       /* readable, but the upstream refuses the credentials:
+                                         Create/Update succeed, Validate answers isValid false */
+} ecrmock_secret_state;
+
+/*
+ * Sets the state of the secret `credential_arn` (borrowed, copied) for every
+ * registry of the instance; ECRMOCK_SECRET_VALID puts it back to the default.
+ * A rule already holding the ARN sees the new state from its next call.
+ * ecrmock_reset() forgets every state.  Returns 0, or -1 when an argument is
+ * NULL, `state` is not one of the above, or memory ran out.
+ */
+ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_state state);
+
+/*
+ * Creates a repository the way ECR does on the user's behalf for one of the
+ * uses a repository creation template names, "PULL_THROUGH_CACHE",
+ * "REPLICATION" or "CREATE_ON_PUSH" (ecrmock performs none of these
+ * itself): with ECR's defaults, then the settings of the template that
+ * applies (the longest prefix p whose template lists that use and such that
+ * `repository` starts with p + "/", else the ROOT template): tag
+ * mutability and exclusion filters, encryption, resource tags, repository
+ * policy and lifecycle policy.  Nothing is journaled or counted.
+ * `registry_id` may be NULL for the caller's account.  When `repository_out`
+ * is not NULL it receives a new reference to the repository as
+ * DescribeRepositories shows it (NULL on failure).
+ * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
+ * ECRMOCK_ERR_LIMIT_EXCEEDED (the registry is full),
+ * ECRMOCK_ERR_INVALID_PARAMETER (m, repository or applied_for NULL, a name
+ * or registry id the model refuses, an unknown use) or ECRMOCK_ERR_SERVER
+ * (out of memory); on failure nothing changed.
+ */
+ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
+                                                        const char *applied_for, json_t **repository_out);
+
+/*
+ * Image scanning.  A basic scan (StartImageScan, or scan on push) stays
+ * IN_PROGRESS until the virtual clock has advanced by the scan duration from
+ * its start, then it is COMPLETE and reports the findings set here for the
+ * image (none by default).  Findings are the image's: setting them again
+ * changes what its completed scan reports from then on.
+ */
+
+/* The default scan duration: 5 seconds of virtual time. */
+#define ECRMOCK_DEFAULT_SCAN_DURATION_MS INT64_C(5000)
+
+/*
+ * Sets how long scans started from now on stay IN_PROGRESS, in milliseconds
+ * of virtual time (0: a scan is COMPLETE at once); ecrmock_reset() restores
+ * ECRMOCK_DEFAULT_SCAN_DURATION_MS.  Returns ECRMOCK_ERR_OK, or
+ * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative.
+ */
+ECRMOCK_API ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms);
+
+/*
+ * Sets the findings the scans of image `digest` report (as its vulnerability
+ * database would): `findings` is borrowed (copied) and is a JSON array of
+ * ImageScanFinding objects,
+ *   [{"name": "CVE-2024-1234", "description": "...", "uri": "https://...",
+ *     "severity": "HIGH", "attributes": [{"key": "package_name", "value": "openssl"}]}]
+ * where "severity" is required and one of INFORMATIONAL, LOW, MEDIUM, HIGH,
+ * CRITICAL, UNDEFINED, the other members optional strings (attributes: a list
+ * of at most 50 {key, value} objects); NULL or [] means no findings.
+ * DescribeImageScanFindings pages over them in this order and counts them by
+ * severity for findingSeverityCounts.  `registry_id` may be NULL for the
+ * caller's account.  The image must exist; it need not have been scanned yet.
+ * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * ECRMOCK_ERR_IMAGE_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL `m`,
+ * `repository` or `digest`, a registry_id that is not 12 digits, findings
+ * not of that shape: nothing is changed) or ECRMOCK_ERR_SERVER (out of
+ * memory).
+ */
+ECRMOCK_API ecrmock_error ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *repository,
+                                                    const char *digest, json_t *findings);
 
 /* ------------------------------------------------------------------------ */
 /* Fault injection: deterministic failure paths                              */

@@ -11,6 +11,16 @@
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
  *   resource_tags.c      TagResource, UntagResource, ListTagsForResource
  *   tag_mutability.c     PutImageTagMutability
+ *   pull_through_cache.c CreatePullThroughCacheRule, DescribePullThroughCacheRules,
+ *                        UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
+ *                        ValidatePullThroughCacheRule
+ *   creation_templates.c CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
+ *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
+ *   registry.c           DescribeRegistry, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy
+ *   replication.c        PutReplicationConfiguration, DescribeImageReplicationStatus
+ *   scanning.c           PutImageScanningConfiguration, BatchGetRepositoryScanningConfiguration,
+ *                        GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
+ *                        StartImageScan, DescribeImageScanFindings
  *   lifecycle.c          PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
  *                        StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
  */
@@ -19,33 +29,54 @@
 
 #include "internal.h"
 
-#define EM_ACTION_LIST(X)             \
-    X(BatchCheckLayerAvailability)    \
-    X(BatchDeleteImage)               \
-    X(BatchGetImage)                  \
-    X(CompleteLayerUpload)            \
-    X(CreateRepository)               \
-    X(DeleteLifecyclePolicy)          \
-    X(DeleteRepository)               \
-    X(DeleteRepositoryPolicy)         \
-    X(DescribeImages)                 \
-    X(DescribeRepositories)           \
-    X(GetAuthorizationToken)          \
-    X(GetDownloadUrlForLayer)         \
-    X(GetLifecyclePolicy)             \
-    X(GetLifecyclePolicyPreview)      \
-    X(GetRepositoryPolicy)            \
-    X(InitiateLayerUpload)            \
-    X(ListImages)                     \
-    X(ListTagsForResource)            \
-    X(PutImage)                       \
-    X(PutImageTagMutability)          \
-    X(PutLifecyclePolicy)             \
-    X(SetRepositoryPolicy)            \
-    X(StartLifecyclePolicyPreview)    \
-    X(TagResource)                    \
-    X(UntagResource)                  \
-    X(UploadLayerPart)
+#define EM_ACTION_LIST(X)                      \
+    X(BatchCheckLayerAvailability)             \
+    X(BatchDeleteImage)                        \
+    X(BatchGetImage)                           \
+    X(BatchGetRepositoryScanningConfiguration) \
+    X(CompleteLayerUpload)                     \
+    X(CreatePullThroughCacheRule)              \
+    X(CreateRepository)                        \
+    X(CreateRepositoryCreationTemplate)        \
+    X(DeleteLifecyclePolicy)                   \
+    X(DeletePullThroughCacheRule)              \
+    X(DeleteRegistryPolicy)                    \
+    X(DeleteRepository)                        \
+    X(DeleteRepositoryCreationTemplate)        \
+    X(DeleteRepositoryPolicy)                  \
+    X(DescribeImageReplicationStatus)          \
+    X(DescribeImageScanFindings)               \
+    X(DescribeImages)                          \
+    X(DescribePullThroughCacheRules)           \
+    X(DescribeRegistry)                        \
+    X(DescribeRepositories)                    \
+    X(DescribeRepositoryCreationTemplates)     \
+    X(GetAuthorizationToken)                   \
+    X(GetDownloadUrlForLayer)                  \
+    X(GetLifecyclePolicy)                      \
+    X(GetLifecyclePolicyPreview)               \
+    X(GetRegistryPolicy)                       \
+    X(GetRegistryScanningConfiguration)        \
+    X(GetRepositoryPolicy)                     \
+    X(InitiateLayerUpload)                     \
+    X(ListImages)                              \
+    X(ListTagsForResource)                     \
+    X(PutImage)                                \
+    X(PutImageScanningConfiguration)           \
+    X(PutImageTagMutability)                   \
+    X(PutLifecyclePolicy)                      \
+    X(PutRegistryPolicy)                       \
+    X(PutRegistryScanningConfiguration)        \
+    X(PutReplicationConfiguration)             \
+    X(SetRepositoryPolicy)                     \
+    X(StartImageScan)                          \
+    X(StartLifecyclePolicyPreview)             \
+    X(TagResource)                             \
+    X(UntagResource)                           \
+    X(UpdatePullThroughCacheRule)              \
+    X(UpdateRepositoryCreationTemplate)        \
+    X(UploadLayerPart)                         \
+    X(ValidatePullThroughCacheRule)
 
 #pragma GCC visibility push(hidden)
 #define EM_DECLARE_HANDLER(name) int em_##name(em_call *c);

@@ -125,6 +125,7 @@ static void start_state(ecrmock *m)
     m->journal_on = true;
     m->journal_seq = 0;
     memset(m->calls, 0, sizeof m->calls);
+    em_scanning_reset(m);
     unsigned char in[24] = "ecrmock key";
     for (int i = 0; i < 8; i++)
         in[16 + i] = (unsigned char)(m->seed >> (8 * i));
@@ -167,9 +168,12 @@ void ecrmock_free(ecrmock *m)
     if (!m)
         return;
     em_registries_free(m);
+    em_regions_free(m);
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
+    em_secrets_free(m);
+    em_scanning_reset(m);
     for (int i = 0; i < EM_PATTERN_COUNT; i++)
         pcre2_code_free(m->patterns[i]);
     pcre2_match_data_free(m->match_data);
@@ -183,9 +187,11 @@ void ecrmock_reset(ecrmock *m)
         return;
     em_lock(m);
     em_registries_free(m);
+    em_regions_free(m);
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
+    em_secrets_free(m);
     start_state(m);
     em_unlock(m);
 }

@@ -269,10 +269,13 @@ int em_PutImage(em_call *c)
         rc = em_fail_nomem(c);
         goto out;
     }
-    if (!existing)
+    if (!existing) {
         learn_layer_types(repo, &mf);
+        em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
+    }
     json_decref(c->out);
     c->out = out;
+    em_replicate(c->m, repo, img, tag); /* replication.c: copies to the registry's destinations */
     rc = 0;
 out:
     json_decref(missing);
@@ -571,7 +574,7 @@ int em_ListImages(em_call *c)
     return 0;
 }
 
-static json_t *detail_json(em_repo *repo, em_image *img)
+static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
 {
     json_t *d = json_pack("{s:s, s:s, s:s}", "registryId", repo->registry->id, "repositoryName", repo->name,
                           "imageDigest", img->digest);
@@ -593,7 +596,8 @@ static json_t *detail_json(em_repo *repo, em_image *img)
         (img->artifact_media_type && em_set(d, "artifactMediaType", json_string(img->artifact_media_type)) < 0) ||
         (img->pulled_at_ms && em_set(d, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
         (img->subject && em_set(d, "subjectManifestDigest", json_string(img->subject)) < 0) ||
-        em_set(d, "imageStatus", json_string("ACTIVE")) < 0)
+        em_set(d, "imageStatus", json_string("ACTIVE")) < 0 ||
+        em_scan_detail(m, img, d) < 0) /* scanning.c: imageScanStatus and its summary */
         goto fail;
     return d;
 fail:
@@ -622,7 +626,7 @@ static int describe_ids(em_call *c, em_repo *repo, json_t *ids, json_t *details)
         found[i] = dup ? NULL : img;
     }
     for (i = 0; rc == 0 && i < n; i++)
-        if (found[i] && json_array_append_new(details, detail_json(repo, found[i])) < 0)
+        if (found[i] && json_array_append_new(details, detail_json(c->m, repo, found[i])) < 0)
             rc = em_fail_nomem(c);
     em_free(found);
     return rc;
@@ -660,7 +664,7 @@ int em_DescribeImages(em_call *c)
             em_page_pos next = {.seq = img->seq};
             return em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0 ? em_fail_nomem(c) : 0;
         }
-        if (json_array_append_new(details, detail_json(repo, img)) < 0)
+        if (json_array_append_new(details, detail_json(c->m, repo, img)) < 0)
             return em_fail_nomem(c);
     }
     return 0;

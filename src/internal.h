@@ -90,6 +90,7 @@ typedef struct em_upload em_upload;
 typedef struct em_repo em_repo;
 typedef struct em_registry em_registry;
 typedef struct em_lc_preview em_lc_preview;
+typedef struct em_region em_region;
 
 struct em_blob {
     char digest[ECRMOCK_DIGEST_SIZE];
@@ -131,6 +132,11 @@ struct em_image {
     char (*children)[ECRMOCK_DIGEST_SIZE]; /* a list's/index's manifests */
     size_t n_children;
     size_t parents;            /* lists/indexes in the repository that reference it */
+    json_t *replication;       /* replication statuses (replication.c), or NULL */
+    bool scanned;              /* a basic scan was started (scanning.c) */
+    int64_t scan_started_ms;   /* the last scan's start and completion, virtual clock */
+    int64_t scan_done_ms;
+    json_t *scan_findings;     /* ecrmock_scan_findings_set(): array, or NULL for none */
     UT_hash_handle hh;
 };
 
@@ -178,6 +184,10 @@ struct em_registry {
     char id[13];
     em_repo *repos;     /* hash by name */
     em_seqvec order;    /* repositories in creation order */
+    struct em_ptc_rules *ptc;       /* pull-through cache rules (pull_through_cache.c), or NULL */
+    struct em_templates *templates; /* repository creation templates (creation_templates.c), or NULL */
+    char *policy;       /* registry policy text (registry.c), or NULL */
+    json_t *replication; /* replication configuration (replication.c), or NULL */
     UT_hash_handle hh;
 };
 
@@ -223,6 +233,8 @@ struct ecrmock {
     uint64_t draws;            /* ids generated so far */
     uint64_t seq;              /* creation order of repositories and images */
     em_registry *registries;   /* hash by id */
+    em_region *regions;        /* other regions' registries, by name (replication.c) */
+    int replicating;           /* a replication copy is under way: it replicates no further */
     em_blob *blobs;            /* hash by digest */
     void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
     void *match_data;
@@ -240,6 +252,11 @@ struct ecrmock {
     size_t journal_cap, journal_head, journal_len, journal_dropped;
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
+    struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
+
+    json_t *scan_config;       /* the caller's registry scanning configuration
+                                  {scanType, rules}; NULL: never put (BASIC, no rules) */
+    int64_t scan_duration_ms;  /* how long a basic scan stays IN_PROGRESS */
 };
 
 /* The instance lock (recursive: a hook may call back into the instance). */
@@ -353,6 +370,29 @@ void em_seqvec_release(em_seqvec *v);
 /* ---- lifecycle policies (lifecycle.c) ----------------------------------------- */
 /* Frees a repository's lifecycle policy and preview (em_repo_free). */
 void em_lifecycle_free(em_repo *repo);
+/* ---- regions and replication (replication.c) ------------------------------- */
+/* The instance serves one (account, region) view at a time: m->account,
+ * m->region and m->registries.  The registries of the other regions wait in
+ * m->regions; entering a view swaps them in (constant time). */
+typedef struct em_view {
+    char region[64];
+    char account[13];
+    bool moved;
+} em_view;
+/* Makes `account` (NULL: unchanged) in `region` (NULL: unchanged) the
+ * current view, saving the old one in *saved; -1 when out of memory, with
+ * nothing changed. */
+int em_view_enter(ecrmock *m, const char *account, const char *region, em_view *saved);
+void em_view_leave(ecrmock *m, const em_view *saved);
+void em_regions_free(ecrmock *m);
+/* Copies an image PutImage just stored (with `tag`, may be NULL) to the
+ * destinations of its registry's replication rules, recording each outcome
+ * on the image.  Never fails the push. */
+void em_replicate(ecrmock *m, em_repo *repo, em_image *img, const char *tag);
+
+/* ---- policies (repository_policy.c) ---------------------------------------- */
+/* Whether `text` is an IAM policy document ECR accepts as a resource policy. */
+bool em_policy_ok(const char *text);
 
 /* ---- page tokens (paging.c) ---------------------------------------------- */
 #define EM_TAG_BYTES 1201 /* 300 characters of up to 4 UTF-8 bytes, and a NUL */
@@ -384,6 +424,17 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
 void em_manifest_release(em_manifest *mf);
 bool em_media_type_is_list(const char *mt);
 
+/* ---- image scanning (scanning.c) ----------------------------------------------- */
+/* Puts the scanning state back to ecrmock_new()'s: no registry scanning
+ * configuration, the default scan duration. */
+void em_scanning_reset(ecrmock *m);
+/* PutImage's hook for a newly stored image: starts a scan when the
+ * repository scans on push (its own flag or a registry rule).  Cannot fail. */
+void em_scan_on_push(ecrmock *m, em_repo *repo, em_image *img);
+/* DescribeImages' hook: adds imageScanStatus and imageScanFindingsSummary to
+ * an image detail when the image was scanned.  0, or -1 when out of memory. */
+int em_scan_detail(ecrmock *m, em_image *img, json_t *detail);
+
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
 json_t *em_repo_json(ecrmock *m, em_repo *repo);
@@ -400,6 +451,31 @@ int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
  * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
  * -1 with InvalidParameterException set. */
 int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
+
+/* ---- pull-through cache rules and creation templates ------------------------ */
+void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */
+void em_secrets_free(ecrmock *m);
+/* An IAM role ARN (arn:<partition>:iam::<account>:role/<name>) in the
+ * account `registry_id`; 0, or -1 with InvalidParameterException set. */
+int em_role_arn_check(em_call *c, const char *arn, const char *registry_id);
+void em_templates_free(em_registry *r);   /* creation_templates.c */
+/*
+ * Gives `repo`, a repository ECR is creating on the user's behalf in
+ * `registry_id` under the name `repo_name` for the use `applied_for`
+ * ("PULL_THROUGH_CACHE", "REPLICATION" or "CREATE_ON_PUSH"), the settings of
+ * the repository creation template that applies, as ECR does: among the
+ * registry's templates whose appliedFor holds that use, the one with the
+ * longest prefix p such that repo_name starts with p + "/", else the ROOT
+ * template.  The settings replace repo's tag mutability and exclusion
+ * filters, encryption type and KMS key, resource tags, repository policy and
+ * lifecycle policy; what the template leaves out gets ECR's defaults
+ * (MUTABLE, AES256, no tags, no policies).  Call it before the repository is
+ * shown to anyone (it may already be linked into its registry).
+ * Returns 1 when a template applied, 0 when none did (repo unchanged), -1 when
+ * memory ran out (c's error set, repo unchanged).
+ */
+int em_template_apply(em_call *c, const char *registry_id, const char *repo_name, const char *applied_for,
+                      em_repo *repo);
 
 #pragma GCC visibility pop
 

@@ -216,6 +216,8 @@ void em_image_free(em_image *img)
     em_free(img->tags);
     em_free(img->layers);
     em_free(img->children);
+    json_decref(img->replication);
+    json_decref(img->scan_findings);
     em_free(img);
 }
 
@@ -380,7 +382,7 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
 
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
-    if (!r || HASH_COUNT(r->repos))
+    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->policy || r->replication)
         return;
     HASH_DEL(m->registries, r);
     em_seqvec_release(&r->order);
@@ -483,6 +485,10 @@ void em_registries_free(ecrmock *m)
             em_repo_free(m, repo);
         }
         em_seqvec_release(&r->order);
+        em_ptc_rules_free(r);
+        em_templates_free(r);
+        em_free(r->policy);
+        json_decref(r->replication);
         HASH_DEL(m->registries, r);
         em_free(r);
     }
