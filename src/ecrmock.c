@@ -177,6 +177,9 @@ void ecrmock_free(ecrmock *m)
     for (int i = 0; i < EM_PATTERN_COUNT; i++)
         pcre2_code_free(m->patterns[i]);
     pcre2_match_data_free(m->match_data);
+    em_free(m->http_access_key);
+    em_free(m->http_secret_key);
+    em_free(m->http_base_url);
     pthread_mutex_destroy(&m->lock);
     em_free(m);
 }
