@@ -21,6 +21,8 @@
  *   scanning.c           PutImageScanningConfiguration, BatchGetRepositoryScanningConfiguration,
  *                        GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
  *                        StartImageScan, DescribeImageScanFindings
+ *   lifecycle.c          PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
+ *                        StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -36,6 +38,7 @@
     X(CreatePullThroughCacheRule)              \
     X(CreateRepository)                        \
     X(CreateRepositoryCreationTemplate)        \
+    X(DeleteLifecyclePolicy)                   \
     X(DeletePullThroughCacheRule)              \
     X(DeleteRegistryPolicy)                    \
     X(DeleteRepository)                        \
@@ -50,6 +53,8 @@
     X(DescribeRepositoryCreationTemplates)     \
     X(GetAuthorizationToken)                   \
     X(GetDownloadUrlForLayer)                  \
+    X(GetLifecyclePolicy)                      \
+    X(GetLifecyclePolicyPreview)               \
     X(GetRegistryPolicy)                       \
     X(GetRegistryScanningConfiguration)        \
     X(GetRepositoryPolicy)                     \
@@ -59,11 +64,13 @@
     X(PutImage)                                \
     X(PutImageScanningConfiguration)           \
     X(PutImageTagMutability)                   \
+    X(PutLifecyclePolicy)                      \
     X(PutRegistryPolicy)                       \
     X(PutRegistryScanningConfiguration)        \
     X(PutReplicationConfiguration)             \
     X(SetRepositoryPolicy)                     \
     X(StartImageScan)                          \
+    X(StartLifecyclePolicyPreview)             \
     X(TagResource)                             \
     X(UntagResource)                           \
     X(UpdatePullThroughCacheRule)              \
