@@ -374,6 +374,9 @@ void em_seqvec_release(em_seqvec *v);
 
 /* ---- lifecycle policies (lifecycle.c) ----------------------------------------- */
 /* Frees a repository's lifecycle policy and preview (em_repo_free). */
+/* Whether `text` is a lifecycle policy ECR accepts (lifecycle.c): 0, or -1
+ * with InvalidParameterException set in ECR's words. */
+int em_lifecycle_policy_check(em_call *c, const char *text);
 void em_lifecycle_free(em_repo *repo);
 /* ---- regions and replication (replication.c) ------------------------------- */
 /* The instance serves one (account, region) view at a time: m->account,

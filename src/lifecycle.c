@@ -505,16 +505,23 @@ static int policy_output(em_call *c, em_repo *repo, const char *text, bool evalu
     return 0;
 }
 
+int em_lifecycle_policy_check(em_call *c, const char *text)
+{
+    lc_policy p;
+    if (policy_parse(c, text, &p) < 0)
+        return -1;
+    policy_release(&p);
+    return 0;
+}
+
 int em_PutLifecyclePolicy(em_call *c)
 {
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
     const char *text = em_str(c->req, "lifecyclePolicyText");
-    lc_policy p;
-    if (policy_parse(c, text, &p) < 0)
+    if (em_lifecycle_policy_check(c, text) < 0)
         return -1;
-    policy_release(&p);
     char *copy = em_strdup(text);
     if (!copy || policy_output(c, repo, text, false) < 0) {
         em_free(copy);
