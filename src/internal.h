@@ -59,6 +59,9 @@ char *em_base64(const void *p, size_t n, size_t *out_len);
 /* Decodes standard padded base64; returns 0 and a new em_malloc'd buffer
  * (NULL for empty), -1 for text that is not base64, -2 for no memory. */
 int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len);
+/* ECR's wildcard filters: '*' matches any run; with `iam`, also '?' for one
+ * character, case ignored (IAM action names). */
+bool em_wildcard_match(const char *pat, const char *s, bool iam);
 /* Whether `d` matches the model's digest pattern, algorithm ':' hex. */
 bool em_digest_ok(const char *d);
 void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
