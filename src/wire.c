@@ -7,20 +7,150 @@
 
 #include "internal.h"
 
-static int append(const char *p, size_t n, void *data)
+/*
+ * The response serialiser.  Its bytes are exactly those of jansson's
+ * json_dump_callback(doc, ..., JSON_COMPACT | JSON_REAL_PRECISION(15)):
+ * members in the order they were set, no spaces, '"', '\\' and control
+ * characters escaped as jansson escapes them ("\n", "\u001F"), '/' and
+ * non-ASCII characters as they are, and reals formatted by jansson itself.
+ * It is ecrmock's own because jansson's encoder spends most of its time on
+ * things a response never needs: a cycle check that formats each object's
+ * address with snprintf and puts it in a hash table, and a code-point
+ * iteration of every string.  Like jansson's, it fails on a string that is
+ * not UTF-8 (jansson's own strings never are; json_stringn_nocheck's may be).
+ */
+#define DUMP_MAX_DEPTH 2048
+
+/* Whether a byte is copied as it is (not an escape, not non-ASCII). */
+static inline bool plain(unsigned char c)
 {
-    return em_buf_append(data, p, n);
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* Serialises a response the way the service does: compact, members in the
- * order they were set, timestamps as epoch seconds with their fraction.
- * The body is malloc'd by ecrmock (not by jansson, whose allocator a
- * program may have replaced), so that free() is always right. */
+/* The length of the valid UTF-8 sequence at p (its lead byte >= 0x80), or 0
+ * (the rules of jansson's utf8_check_full: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+static int dump_string(em_buf *b, const char *str, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)str, *end = p + len, *run;
+    /* the common case, no escapes: one reservation, one copy */
+    if (em_buf_reserve(b, len + 2) < 0)
+        return -1;
+    b->data[b->len++] = '"';
+    while (p < end) {
+        run = p;
+        while (p < end && plain(*p))
+            p++;
+        if (em_buf_append(b, run, (size_t)(p - run)) < 0)
+            return -1;
+        if (p == end)
+            break;
+        if (*p >= 0x80) {
+            size_t n = utf8_seq(p, end);
+            if (!n || em_buf_append(b, p, n) < 0)
+                return -1;
+            p += n;
+            continue;
+        }
+        char esc[8];
+        size_t n = 2;
+        switch (*p) {
+        case '\\': memcpy(esc, "\\\\", 2); break;
+        case '"': memcpy(esc, "\\\"", 2); break;
+        case '\b': memcpy(esc, "\\b", 2); break;
+        case '\f': memcpy(esc, "\\f", 2); break;
+        case '\n': memcpy(esc, "\\n", 2); break;
+        case '\r': memcpy(esc, "\\r", 2); break;
+        case '\t': memcpy(esc, "\\t", 2); break;
+        default: n = (size_t)snprintf(esc, sizeof esc, "\\u%04X", (unsigned)*p); break;
+        }
+        if (em_buf_append(b, esc, n) < 0)
+            return -1;
+        p++;
+    }
+    return em_buf_append(b, "\"", 1);
+}
+
+static int dump_value(em_buf *b, json_t *v, int depth)
+{
+    if (depth > DUMP_MAX_DEPTH)
+        return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if (em_buf_append(b, "{", 1) < 0)
+            return -1;
+        for (void *it = json_object_iter(v), *first = it; it; it = json_object_iter_next(v, it)) {
+            if ((it != first && em_buf_append(b, ",", 1) < 0) ||
+                dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) < 0 ||
+                em_buf_append(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1) < 0)
+                return -1;
+        }
+        return em_buf_append(b, "}", 1);
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *item;
+        if (em_buf_append(b, "[", 1) < 0)
+            return -1;
+        json_array_foreach(v, i, item) {
+            if ((i && em_buf_append(b, ",", 1) < 0) || dump_value(b, item, depth + 1) < 0)
+                return -1;
+        }
+        return em_buf_append(b, "]", 1);
+    }
+    case JSON_STRING: return dump_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: {
+        char text[32];
+        int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return em_buf_append(b, text, (size_t)n);
+    }
+    case JSON_REAL: {
+        /* jansson's own formatting (%.15g, ".0" added, exponent trimmed) */
+        char text[128];
+        size_t n = json_dumpb(v, text, sizeof text, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
+        return n && n <= sizeof text ? em_buf_append(b, text, n) : -1;
+    }
+    case JSON_TRUE: return em_buf_append(b, "true", 4);
+    case JSON_FALSE: return em_buf_append(b, "false", 5);
+    case JSON_NULL: return em_buf_append(b, "null", 4);
+    }
+    return -1;
+}
+
+/* Serialises a response the way the service does (see above).  The body is
+ * malloc'd by ecrmock (not by jansson, whose allocator a program may have
+ * replaced), so that free() is always right. */
 static int dump(json_t *doc, char **out, size_t *out_len)
 {
     em_buf b = {0};
-    if (json_dump_callback(doc, append, &b, JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0 ||
-        em_buf_append(&b, "", 1) < 0) {
+    if (!json_is_object(doc) && !json_is_array(doc))
+        return -1;
+    if (em_buf_reserve(&b, 512) < 0 || dump_value(&b, doc, 0) < 0 || em_buf_append(&b, "", 1) < 0) {
         em_buf_release(&b);
         return -1;
     }

@@ -423,6 +423,77 @@ static void test_call_raw_response_malloced_and_terminated(void **state)
     free(out);
 }
 
+/* The after-hook grafts awkward values onto the response, and keeps a copy
+ * of what was serialised, for the byte comparison below. */
+static void graft_hook(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)action;
+    (void)request;
+    (void)status;
+    json_t *probe = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "quote", "a\"b\\c/d", "controls",
+                              "\x01\x07\b\f\n\r\t\x1f\x7f", "bmp", "caf\xc3\xa9 \xe2\x82\xac \xef\xbf\xbf", "astral",
+                              "\xf0\x9f\x90\xb3\xf4\x8f\xbf\xbf", "empty", "", "esc\"key\n", "v", "k\xc3\xa9", "v",
+                              "long", "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz");
+    json_object_set_new(probe, "ints", json_pack("[I, I, I, i]", (json_int_t)INT64_MIN, (json_int_t)INT64_MAX,
+                                                 (json_int_t)-1, 0));
+    json_object_set_new(probe, "reals", json_pack("[f, f, f, f, f, f, f]", 0.1, 1688712875.0, 1688712875.123, 1e17,
+                                                  1e-5, -2.5e-300, 123456789012345678.0));
+    json_object_set_new(probe, "nested", json_pack("{s:[], s:{}, s:[{}, [], [n, b, b]], s:n}", "a", "b", "c",
+                                                   1, 0, "d"));
+    assert_int_equal(json_object_size(probe), 11);
+    json_object_set_new(response, "probe", probe);
+    *(json_t **)user = json_deep_copy(response);
+}
+
+/* The wire level's serialiser writes exactly what jansson's compact encoder
+ * with 15 digits of real precision writes. */
+static void test_call_raw_bytes_are_janssons(void **state)
+{
+    ecrmock *m = *state;
+    json_t *seen = NULL;
+    ecrmock_hooks_set(m, NULL, graft_hook, &seen);
+    char *out = NULL;
+    assert_int_equal(raw(m, TARGET("CreateRepository"), "{\"repositoryName\":\"bytes\"}", &out), 200);
+    assert_non_null(seen);
+    char *expect = json_dumps(seen, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    assert_string_equal(out, expect);
+    free(out);
+    free(expect);
+    json_decref(seen);
+    seen = NULL;
+    /* an error document too */
+    assert_int_equal(raw(m, TARGET("DescribeRepositories"), "{\"repositoryNames\":[\"nope\"]}", &out), 400);
+    expect = json_dumps(seen, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    assert_string_equal(out, expect);
+    free(out);
+    free(expect);
+    json_decref(seen);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+}
+
+/* A string that is not UTF-8 (only json_stringn_nocheck makes one) fails
+ * the call, as jansson's encoder does. */
+static void bad_utf8_hook(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)user;
+    (void)action;
+    (void)request;
+    (void)status;
+    json_object_set_new(response, "bad", json_stringn_nocheck("a\xc0\xaf", 3));
+}
+
+static void test_call_raw_invalid_utf8_in_response_fails(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_hooks_set(m, NULL, bad_utf8_hook, NULL);
+    char *out = (char *)"sentinel";
+    size_t len = 9;
+    assert_int_equal(ecrmock_call_raw(m, TARGET("CreateRepository"), "{\"repositoryName\":\"u\"}", 22, &out, &len), -1);
+    assert_null(out);
+    assert_int_equal(len, 0);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+}
+
 static void test_call_raw_null_arguments(void **state)
 {
     ecrmock *m = *state;
@@ -651,6 +722,8 @@ int main(void)
         T(test_call_raw_timestamps_are_epoch_seconds_numbers),
         T(test_call_raw_response_malloced_and_terminated),
         T(test_call_raw_null_arguments),
+        T(test_call_raw_bytes_are_janssons),
+        T(test_call_raw_invalid_utf8_in_response_fails),
         T(test_call_raw_same_seed_same_bytes),
         T(test_call_raw_other_seed_other_upload_ids),
     };
