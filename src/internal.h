@@ -59,6 +59,14 @@ char *em_base64(const void *p, size_t n, size_t *out_len);
 /* Decodes standard padded base64; returns 0 and a new em_malloc'd buffer
  * (NULL for empty), -1 for text that is not base64, -2 for no memory. */
 int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len);
+/* The length standard padded base64 text decodes to, or SIZE_MAX when it is
+ * not such text. */
+size_t em_base64_decoded_len(const char *s, size_t n);
+/* The same for text already known to be base64 (it reads only the end). */
+size_t em_base64_valid_len(const char *s, size_t n);
+/* Decodes text em_base64_decoded_len accepted into out, which has room for
+ * n / 4 * 3 bytes; returns the decoded length (SIZE_MAX: not base64). */
+size_t em_base64_decode_valid(const char *s, size_t n, unsigned char *out);
 /* ECR's wildcard filters: '*' matches any run; with `iam`, also '?' for one
  * character, case ignored (IAM action names). */
 bool em_wildcard_match(const char *pat, const char *s, bool iam);

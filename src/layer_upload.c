@@ -17,6 +17,8 @@
 
 /* The partSize ECR answers InitiateLayerUpload with (the CLI's example). */
 #define ECR_PART_SIZE 10485760
+/* Base64 text decoded and hashed a piece at a time (a multiple of 4). */
+#define UPLOAD_CHUNK ((size_t)64 * 1024)
 /* ECR's largest layer: 52,000 MiB. */
 #define ECR_MAX_LAYER_BYTES ((uint64_t)52000 * 1024 * 1024)
 
@@ -86,37 +88,52 @@ int em_UploadLayerPart(em_call *c)
     if (last < first)
         return invalid_part(c, repo, u, "Last byte of the layer part is %lld, before its first byte %lld",
                             (long long)last, (long long)first);
-    unsigned char *bytes = NULL;
-    size_t n = 0;
-    int r = em_unbase64(json_string_value(blob), json_string_length(blob), &bytes, &n);
-    if (r == -2)
-        return em_fail_nomem(c);
-    if ((uint64_t)(last - first) + 1 != n) {
-        em_free(bytes);
+    /* The validator has checked the blob is base64: its length is known
+     * without decoding it. */
+    const char *text = json_string_value(blob);
+    size_t tlen = json_string_length(blob);
+    size_t n = em_base64_valid_len(text, tlen);
+    if ((uint64_t)(last - first) + 1 != n)
         return invalid_part(c, repo, u, "The layer part's byte range holds %lld bytes but its blob has %lld",
                             (long long)(last - first + 1), (long long)n);
-    }
-    if (u->parts >= c->m->opts.max_layer_parts) {
-        em_free(bytes);
+    if (u->parts >= c->m->opts.max_layer_parts)
         return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
                        "The upload with id '%s' in the repository with name '%s' in registry with id '%s' has "
                        "exceeded the maximum allowed number of layer parts which is '%llu'",
                        u->id, repo->name, repo->registry->id, (unsigned long long)c->m->opts.max_layer_parts);
-    }
-    if ((uint64_t)u->bytes.len + n > ECR_MAX_LAYER_BYTES) {
-        em_free(bytes);
+    if ((uint64_t)u->bytes.len + n > ECR_MAX_LAYER_BYTES)
         return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED, "The layer exceeds the maximum layer size of %llu bytes",
                        (unsigned long long)ECR_MAX_LAYER_BYTES);
-    }
     json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "registryId", repo->registry->id, "repositoryName",
                             repo->name, "uploadId", u->id, "lastByteReceived", (json_int_t)last);
-    if (!out || em_buf_append(&u->bytes, bytes, n) < 0) {
+    /* The bytes are decoded straight into the upload's buffer, past its
+     * length, a cache-sized chunk at a time, and each chunk is hashed while
+     * it is still in the cache: one pass over the text, none over a copy.
+     * The running hash is a copy until every chunk is in, so that a failure
+     * leaves the upload as it was. */
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    if (!out || !sha || !EVP_MD_CTX_copy_ex(sha, u->sha) || em_buf_reserve(&u->bytes, tlen / 4 * 3) < 0) {
         json_decref(out);
-        em_free(bytes);
+        EVP_MD_CTX_free(sha);
         return em_fail_nomem(c);
     }
-    EVP_DigestUpdate(u->sha, bytes, n);
-    em_free(bytes);
+    unsigned char *dst = u->bytes.data + u->bytes.len;
+    size_t done = 0, w = 0;
+    while (done < tlen) {
+        size_t chunk = tlen - done < UPLOAD_CHUNK ? tlen - done : UPLOAD_CHUNK;
+        size_t got = em_base64_decode_valid(text + done, chunk, dst + w);
+        if (got == SIZE_MAX) {
+            json_decref(out);
+            EVP_MD_CTX_free(sha);
+            return em_fail(c, ECRMOCK_ERR_SERIALIZATION, "Base64 encoded value is not valid");
+        }
+        EVP_DigestUpdate(sha, dst + w, got);
+        w += got;
+        done += chunk;
+    }
+    EVP_MD_CTX_free(u->sha);
+    u->sha = sha;
+    u->bytes.len += n;
     if (u->parts > 0 && u->last_part_len < c->m->opts.min_part_size)
         u->small_part = true; /* the previous part was not the last after all */
     u->parts++;

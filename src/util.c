@@ -183,10 +183,67 @@ char *em_base64(const void *p, size_t n, size_t *out_len)
     return s;
 }
 
-static bool is_b64(unsigned char ch)
+/* 1 for a byte that is not of the standard base64 alphabet (padding aside). */
+static const unsigned char b64_bad[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+size_t em_base64_decoded_len(const char *s, size_t n)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '+' || ch == '/';
+    if (n % 4)
+        return SIZE_MAX;
+    size_t pad = 0;
+    if (n && s[n - 1] == '=')
+        pad = (n > 1 && s[n - 2] == '=') ? 2 : 1;
+    /* One branch-free pass, eight bytes a step: a layer part is 28 MB of
+     * text, and this runs once per blob. */
+    const unsigned char *p = (const unsigned char *)s;
+    size_t body = n - pad, i = 0;
+    unsigned bad = 0;
+    for (; i + 8 <= body; i += 8)
+        bad |= b64_bad[p[i]] | b64_bad[p[i + 1]] | b64_bad[p[i + 2]] | b64_bad[p[i + 3]] | b64_bad[p[i + 4]] |
+               b64_bad[p[i + 5]] | b64_bad[p[i + 6]] | b64_bad[p[i + 7]];
+    for (; i < body; i++)
+        bad |= b64_bad[p[i]];
+    return bad ? SIZE_MAX : n / 4 * 3 - pad;
+}
+
+size_t em_base64_valid_len(const char *s, size_t n)
+{
+    return n / 4 * 3 - (n && s[n - 1] == '=' ? (s[n - 2] == '=' ? 2 : 1) : 0);
+}
+
+size_t em_base64_decode_valid(const char *s, size_t n, unsigned char *out)
+{
+    size_t pad = n / 4 * 3 - em_base64_valid_len(s, n);
+    size_t done = 0, w = 0;
+    while (done < n) {
+        /* EVP_DecodeBlock takes an int length, and writes whole triples */
+        size_t chunk = n - done;
+        if (chunk > (size_t)4 << 28)
+            chunk = (size_t)4 << 28;
+        int r = EVP_DecodeBlock(out + w, (const unsigned char *)s + done, (int)chunk);
+        if (r < 0)
+            return SIZE_MAX;
+        w += (size_t)r;
+        done += chunk;
+    }
+    return w - pad;
 }
 
 int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len)
@@ -195,31 +252,16 @@ int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len)
     *out_len = 0;
     if (n == 0)
         return 0;
-    if (n % 4 != 0)
+    size_t len = em_base64_decoded_len(s, n);
+    if (len == SIZE_MAX)
         return -1;
-    size_t pad = 0;
-    if (s[n - 1] == '=')
-        pad = s[n - 2] == '=' ? 2 : 1;
-    for (size_t i = 0; i < n - pad; i++)
-        if (!is_b64((unsigned char)s[i]))
-            return -1;
-    size_t len = n / 4 * 3 - pad;
     /* EVP_DecodeBlock writes whole triples, padding included. */
     unsigned char *d = em_malloc(n / 4 * 3);
     if (!d)
         return -2;
-    size_t done = 0, w = 0;
-    while (done < n) {
-        size_t chunk = n - done;
-        if (chunk > (size_t)4 << 28)
-            chunk = (size_t)4 << 28;
-        int r = EVP_DecodeBlock(d + w, (const unsigned char *)s + done, (int)chunk);
-        if (r < 0) {
-            em_free(d);
-            return -1;
-        }
-        w += (size_t)r;
-        done += chunk;
+    if (em_base64_decode_valid(s, n, d) != len) {
+        em_free(d);
+        return -1;
     }
     *out = d;
     *out_len = len;

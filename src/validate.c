@@ -102,23 +102,6 @@ static size_t utf8_chars(const char *s, size_t n)
     return count;
 }
 
-/* The decoded length of a base64 text, or SIZE_MAX when it is not base64. */
-static size_t base64_len(const char *s, size_t n)
-{
-    if (n % 4)
-        return SIZE_MAX;
-    size_t pad = 0;
-    if (n && s[n - 1] == '=')
-        pad = (n > 1 && s[n - 2] == '=') ? 2 : 1;
-    for (size_t i = 0; i < n - pad; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
-              ch == '/'))
-            return SIZE_MAX;
-    }
-    return n / 4 * 3 - pad;
-}
-
 static int pattern_match(walk *w, int idx, const char *s, size_t n)
 {
     ecrmock *m = w->c->m;
@@ -308,10 +291,14 @@ static int check(walk *w, int shape, json_t *v, size_t plen)
     case EM_T_MAP: return check_map(w, s, v, plen);
     case EM_T_STRING: return w->constraints ? check_string(w, s, v) : 0;
     case EM_T_BLOB: {
-        size_t n = base64_len(json_string_value(v), json_string_length(v));
+        const char *text = json_string_value(v);
+        size_t len = json_string_length(v);
         if (!w->constraints)
-            return n == SIZE_MAX ? em_fail(w->c, ECRMOCK_ERR_SERIALIZATION, "Base64 encoded value is not valid")
-                                 : 0;
+            return em_base64_decoded_len(text, len) == SIZE_MAX
+                       ? em_fail(w->c, ECRMOCK_ERR_SERIALIZATION, "Base64 encoded value is not valid")
+                       : 0;
+        /* the type pass has read every character: only the length is left */
+        size_t n = em_base64_valid_len(text, len);
         if ((s->flags & EM_HAS_MIN) && (int64_t)n < s->min)
             return param(w, "must have length greater than or equal to %lld", NULL, (long long)s->min);
         if ((s->flags & EM_HAS_MAX) && (int64_t)n > s->max)
