@@ -202,13 +202,17 @@ static int check_struct(walk *w, const em_shape *s, json_t *v, size_t plen)
     for (int i = 0; i < s->n_members; i++) {
         const em_member *mem = &s->members[i];
         json_t *mv = json_object_get(v, mem->name);
+        /* path.name, cut to the buffer (no snprintf: this runs for every
+         * member the model lists, on every call) */
         size_t n = plen;
-        if (plen)
-            n += (size_t)snprintf(w->path + plen, PATH_MAX_LEN - plen, ".");
-        if (n < PATH_MAX_LEN)
-            n += (size_t)snprintf(w->path + n, PATH_MAX_LEN - n, "%s", mem->name);
-        if (n >= PATH_MAX_LEN)
-            n = PATH_MAX_LEN - 1;
+        if (plen && n < PATH_MAX_LEN - 1)
+            w->path[n++] = '.';
+        size_t name_len = strlen(mem->name);
+        if (name_len > PATH_MAX_LEN - 1 - n)
+            name_len = PATH_MAX_LEN - 1 - n;
+        memcpy(w->path + n, mem->name, name_len);
+        n += name_len;
+        w->path[n] = '\0';
         if (!mv || json_is_null(mv)) {
             if (mem->required && w->constraints)
                 return em_fail_param(w->c, w->path, "Member must not be null");
