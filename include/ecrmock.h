@@ -283,6 +283,19 @@ ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out,
  */
 ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository);
 
+/*
+ * Names the IAM principal the following calls come from, e.g.
+ * "arn:aws:iam::123456789012:role/ci".  ecrmock has no caller identity of
+ * its own; this one decides only whether a pull is recorded: BatchGetImage
+ * leaves lastRecordedPullTime alone when the principal is on the pulled
+ * registry's pull time update exclusion list
+ * (RegisterPullTimeUpdateExclusion).  NULL (the default, and after
+ * ecrmock_reset()) means no principal: every pull is recorded.
+ * `principal_arn` is borrowed (copied); it is not checked.
+ * Returns 0, or -1 when m is NULL or out of memory (nothing changed).
+ */
+ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
+
 /* ------------------------------------------------------------------------ */
 /* Fault injection: deterministic failure paths                              */
 /* ------------------------------------------------------------------------ */

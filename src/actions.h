@@ -9,6 +9,13 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   referrers.c          ListImageReferrers
+ *   storage_class.c      UpdateImageStorageClass
+ *   account_settings.c   GetAccountSetting, PutAccountSetting
+ *   signing.c            PutSigningConfiguration, GetSigningConfiguration,
+ *                        DeleteSigningConfiguration, DescribeImageSigningStatus
+ *   pull_time_exclusions.c  RegisterPullTimeUpdateExclusion,
+ *                        DeregisterPullTimeUpdateExclusion, ListPullTimeUpdateExclusions
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -23,15 +30,26 @@
     X(CreateRepository)               \
     X(DeleteRepository)               \
     X(DeleteRepositoryPolicy)         \
+    X(DeleteSigningConfiguration)     \
+    X(DeregisterPullTimeUpdateExclusion) \
+    X(DescribeImageSigningStatus)     \
     X(DescribeImages)                 \
     X(DescribeRepositories)           \
+    X(GetAccountSetting)              \
     X(GetAuthorizationToken)          \
     X(GetDownloadUrlForLayer)         \
     X(GetRepositoryPolicy)            \
+    X(GetSigningConfiguration)        \
     X(InitiateLayerUpload)            \
+    X(ListImageReferrers)             \
     X(ListImages)                     \
+    X(ListPullTimeUpdateExclusions)   \
+    X(PutAccountSetting)              \
     X(PutImage)                       \
+    X(PutSigningConfiguration)        \
+    X(RegisterPullTimeUpdateExclusion) \
     X(SetRepositoryPolicy)            \
+    X(UpdateImageStorageClass)        \
     X(UploadLayerPart)
 
 #pragma GCC visibility push(hidden)

@@ -170,6 +170,7 @@ void ecrmock_free(ecrmock *m)
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
+    em_free(m->principal);
     for (int i = 0; i < EM_PATTERN_COUNT; i++)
         pcre2_code_free(m->patterns[i]);
     pcre2_match_data_free(m->match_data);
@@ -186,6 +187,8 @@ void ecrmock_reset(ecrmock *m)
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
+    em_free(m->principal);
+    m->principal = NULL;
     start_state(m);
     em_unlock(m);
 }

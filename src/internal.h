@@ -128,6 +128,10 @@ struct em_image {
     char (*children)[ECRMOCK_DIGEST_SIZE]; /* a list's/index's manifests */
     size_t n_children;
     size_t parents;            /* lists/indexes in the repository that reference it */
+    bool archived;             /* in the archival storage class (storage_class.c) */
+    int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
+    int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
+    json_t *signing;           /* signing profile ARNs matched at push (signing.c), or NULL */
     UT_hash_handle hh;
 };
 
@@ -168,10 +172,20 @@ struct em_repo {
     UT_hash_handle hh;
 };
 
+typedef struct em_exclusion {
+    char *principal;    /* an IAM principal ARN */
+    int64_t created_ms;
+    uint64_t seq;
+} em_exclusion;
+
 struct em_registry {
     char id[13];
     em_repo *repos;     /* hash by name */
     em_seqvec order;    /* repositories in creation order */
+    json_t *account_settings;   /* {name: value} set by PutAccountSetting, or NULL */
+    json_t *signing_config;     /* PutSigningConfiguration's signingConfiguration, or NULL */
+    em_exclusion *exclusions;   /* pull time update exclusions, in registration order */
+    size_t n_exclusions;
     UT_hash_handle hh;
 };
 
@@ -231,6 +245,7 @@ struct ecrmock {
     size_t journal_cap, journal_head, journal_len, journal_dropped;
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
+    char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
 };
 
 /* The instance lock (recursive: a hook may call back into the instance). */
@@ -373,6 +388,29 @@ bool em_media_type_is_list(const char *mt);
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
 json_t *em_repo_json(ecrmock *m, em_repo *repo);
 json_t *em_image_id_json(const char *digest, const char *tag);
+/* The image an ImageIdentifier names; on a miss (or an id naming none) sets
+ * ImageNotFoundException with ECR's text and returns NULL. */
+em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
+/* ECR's wildcard filters: '*' matches any run of characters. */
+bool em_wildcard_match(const char *pat, const char *s);
+
+/* ---- storage classes (storage_class.c) -------------------------------------- */
+/* "ACTIVE", "ARCHIVED" or "ACTIVATING" on the instance's clock. */
+const char *em_image_status(ecrmock *m, const em_image *img);
+/* Whether the image can be pulled (ACTIVE). */
+bool em_image_active(ecrmock *m, const em_image *img);
+/* A re-push of an archived image: it is ACTIVE again at once. */
+void em_image_reactivate(ecrmock *m, em_image *img);
+/* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
+int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
+
+/* ---- signing and pull time exclusions (signing.c, pull_time_exclusions.c) ---- */
+/* Records on a newly pushed image the signing profiles its repository
+ * matches now: 0, or -1 (no memory, image unchanged). */
+int em_signing_on_push(em_repo *repo, em_image *img);
+/* Whether the caller's principal is excluded from pull time updates in `r`. */
+bool em_pull_time_excluded(ecrmock *m, em_registry *r);
+void em_registry_settings_free(em_registry *r);
 
 #pragma GCC visibility pop
 

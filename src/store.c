@@ -216,6 +216,7 @@ void em_image_free(em_image *img)
     em_free(img->tags);
     em_free(img->layers);
     em_free(img->children);
+    json_decref(img->signing);
     em_free(img);
 }
 
@@ -463,6 +464,18 @@ void em_repo_remove(ecrmock *m, em_repo *repo)
     em_repo_free(m, repo);
 }
 
+void em_registry_settings_free(em_registry *r)
+{
+    json_decref(r->account_settings);
+    json_decref(r->signing_config);
+    for (size_t i = 0; i < r->n_exclusions; i++)
+        em_free(r->exclusions[i].principal);
+    em_free(r->exclusions);
+    r->account_settings = r->signing_config = NULL;
+    r->exclusions = NULL;
+    r->n_exclusions = 0;
+}
+
 void em_registries_free(ecrmock *m)
 {
     em_registry *r, *rtmp;
@@ -473,6 +486,7 @@ void em_registries_free(ecrmock *m)
             em_repo_free(m, repo);
         }
         em_seqvec_release(&r->order);
+        em_registry_settings_free(r);
         HASH_DEL(m->registries, r);
         em_free(r);
     }
