@@ -4,8 +4,10 @@
 #   make test      build and run every test
 #   make asan      the tests under AddressSanitizer + UBSan
 #   make valgrind  the tests under valgrind memcheck
+#   make tsan      the concurrent tests under ThreadSanitizer
 #   make install PREFIX=/usr/local
 #   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
+#   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make model     regenerate src/model_gen.c from ../shared/ecr-model/service-2.json
 
 CC      ?= cc
@@ -29,8 +31,11 @@ TESTS   := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
 EXAMPLES := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
+FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps demo test asan valgrind check-exports check-schemas install model clean
+.PHONY: all deps demo test asan valgrind tsan fuzz check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
@@ -52,12 +57,20 @@ $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
 
 $(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
+
+# The allocation-failure test keeps jansson's decoder and encoder out of its failures (see the test).
+$(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=json_loads,--wrap=json_load_file \
+    -Wl,--wrap=json_dumps,--wrap=json_dump_callback
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
-$(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples:
+# Fuzz targets replayed over their committed corpora, with the ordinary compiler.
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrmock.a | $(BUILD)/fuzz-replay
+	$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
+
+$(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
 	mkdir -p $@
 
 demo: all $(BUILD)/examples/push_pull
@@ -65,9 +78,12 @@ demo: all $(BUILD)/examples/push_pull
 
 # Every test binary runs; the target fails if any of them fails.  cmocka
 # prints its summary on stderr: the streams are merged.
-test: all $(TEST_BINS) $(EXAMPLE_BINS)
+test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	@fail=0; for t in $(TEST_BINS); do \
 	    $(RUNNER) ./$$t 2>&1 || fail=1; \
+	done; \
+	for f in $(FUZZ_TARGETS); do \
+	    $(RUNNER) ./$(BUILD)/fuzz-replay/$$f tests/fuzz/corpus/$${f#fuzz_} || fail=1; \
 	done; \
 	for e in $(EXAMPLE_BINS); do \
 	    $(RUNNER) ./$$e >/dev/null 2>&1 || { echo "example $$e failed"; fail=1; }; \
@@ -87,6 +103,39 @@ valgrind: all $(TEST_BINS)
 PYTHON ?= python3
 check-schemas:
 	$(PYTHON) tools/check_schemas.py
+
+# libFuzzer: the library and the targets built with clang and ASan + UBSan;
+# seeds from tests/fuzz/make_corpus (the suite's flows over the shipped
+# fixtures) and the committed corpora; a crash is saved in build/fuzz and must
+# become a file of tests/fuzz/corpus/<target>/ (a regression `make test` replays).
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+fuzz: all $(BUILD)/fuzz-corpus/make_corpus
+	@sh tools/deps.sh clang libclang-rt-14-dev
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" build/fuzz/libecrmock.a
+	./$(BUILD)/fuzz-corpus/make_corpus build/fuzz/seeds $(FIXTURES)
+	@set -e; for f in $(FUZZ_TARGETS); do \
+	    clang $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer -Iinclude -Isrc tests/fuzz/$$f.c -o build/fuzz/$$f \
+	        build/fuzz/libecrmock.a $(LIBS); \
+	    mkdir -p build/fuzz/work/$$f; \
+	    echo "== $$f for $(FUZZ_SECONDS) s"; \
+	    ./build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 \
+	        -artifact_prefix=build/fuzz/$$f- build/fuzz/work/$$f tests/fuzz/corpus/$${f#fuzz_} \
+	        build/fuzz/seeds/$${f#fuzz_} > build/fuzz/$$f.log 2>&1 \
+	        || { tail -n 40 build/fuzz/$$f.log; exit 1; }; \
+	    tail -n 2 build/fuzz/$$f.log; \
+	done
+
+$(BUILD)/fuzz-corpus/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/libecrmock.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
+
+# The tests that run threads, built with ThreadSanitizer; any report fails.
+TSAN_TESTS := test_stress test_instance test_faults
+tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	    $(TSAN_TESTS:%=build/tsan/tests/%)
+	@set -e; for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build/tsan/tests/$$t 2>&1; done
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/check-exports.sh $<

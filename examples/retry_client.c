@@ -34,12 +34,14 @@ static int retryable(int status, const char *type)
     return status >= 500 || (type && strcmp(type, "ThrottlingException") == 0);
 }
 
-/* One ECR call with retries; returns the status, *out the parsed body. */
+/* One ECR call with retries; takes the request (it is released here);
+ * returns the status, *out the parsed body. */
 static int ecr_call(client *c, const char *action, json_t *req, json_t **out)
 {
     char target[128];
     snprintf(target, sizeof target, "%s%s", ECRMOCK_TARGET_PREFIX, action);
     char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
     int status = 0;
     int64_t backoff_ms = 100;
     for (int attempt = 1; attempt <= 5; attempt++) {
@@ -87,7 +89,6 @@ static int upload_layer(client *c, const char *repo, const unsigned char *bytes,
                                 (json_int_t)off, "partLastByte", (json_int_t)(off + n - 1), "layerPartBlob", blob);
         free(blob);
         int st = ecr_call(c, "UploadLayerPart", req, &r);
-        json_decref(req);
         const char *type = json_string_value(json_object_get(r, "__type"));
         if (st == 200) {
             off += n;

@@ -442,6 +442,27 @@ ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m);
 ECRMOCK_API unsigned long ecrmock_call_count(ecrmock *m, const char *action);
 
 /* ------------------------------------------------------------------------ */
+/* Allocation (process-wide; for tests of out-of-memory paths)               */
+/* ------------------------------------------------------------------------ */
+
+typedef void *(*ecrmock_malloc_fn)(size_t size);
+typedef void *(*ecrmock_realloc_fn)(void *ptr, size_t size);
+typedef void (*ecrmock_free_fn)(void *ptr);
+
+/*
+ * Sets the functions ecrmock allocates its own memory with (NULL: the C
+ * library's).  Process-wide, like jansson's json_set_alloc_funcs() (which
+ * ecrmock's JSON goes through): call it before any instance exists, from
+ * one thread.  Memory ecrmock hands to the caller to free() (response
+ * bodies, layer copies, error messages) comes from these functions too:
+ * with others installed, release it with their free.  When an allocation
+ * fails, a call answers 500 ServerException and changes nothing (or
+ * returns -1 when not even the error document could be made).
+ */
+ECRMOCK_API void ecrmock_set_alloc_funcs(ecrmock_malloc_fn malloc_fn, ecrmock_realloc_fn realloc_fn,
+                                         ecrmock_free_fn free_fn);
+
+/* ------------------------------------------------------------------------ */
 /* Fixtures and snapshots (fixtures/README.md documents the format)          */
 /* ------------------------------------------------------------------------ */
 

@@ -38,7 +38,7 @@ static json_t *authorization(em_call *c, const char *registry)
     em_free(p64);
     em_free(d64);
     json_decref(env);
-    free(env_text); /* json_dumps: jansson's allocator, malloc by default */
+    em_json_free(env_text);
     em_free(password);
     em_free(userpass);
     em_free(token);

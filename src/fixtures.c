@@ -328,7 +328,7 @@ static char *dump_compact(json_t *doc)
 {
     char *s = json_dumps(doc, JSON_COMPACT);
     char *copy = s ? em_strdup(s) : NULL;
-    free(s);
+    em_json_free(s);
     return copy;
 }
 
@@ -337,7 +337,8 @@ static int synth_image(loader *ld, em_repo *repo, json_t *img, bool oci, char *d
 {
     json_t *layers = json_object_get(img, "layers");
     json_t *platform = json_object_get(img, "platform");
-    json_t *descs = json_array(), *diff_ids = json_array();
+    json_t *descs = json_array();
+    json_t *diff_ids = descs ? json_array() : NULL;
     int rc = -1;
     char *text = NULL;
     json_t *config = NULL, *manifest = NULL;
@@ -425,7 +426,7 @@ static int synth_index(loader *ld, em_repo *repo, json_t *img, bool oci, char *d
         json_t *d = json_pack("{s:s, s:I, s:s}", "mediaType", ci->media_type, "size", (json_int_t)ci->manifest_len,
                               "digest", digest);
         json_t *platform = json_object_get(child, "platform");
-        if (!d || (platform && json_object_set(d, "platform", platform) < 0) || json_array_append_new(descs, d) < 0) {
+        if (json_array_append_new(descs, d) < 0 || (platform && json_object_set(d, "platform", platform) < 0)) {
             json_decref(descs);
             return refuse(ld, "out of memory");
         }
@@ -748,15 +749,15 @@ static json_t *snapshot_repo(em_repo *repo)
     json_t *name = json_object_get(r, "repositoryName");
     json_t *o = json_pack("{s:O}", "name", name);
     json_object_del(r, "repositoryName");
-    json_t *layers = json_array(), *images = json_array();
     if (!o || json_object_update(o, r) < 0 || em_set(o, "tags", json_deep_copy(repo->tags)) < 0 ||
-        (repo->policy && em_set(o, "policy", json_string(repo->policy)) < 0) || em_set(o, "layers", layers) < 0 ||
-        em_set(o, "images", images) < 0) {
+        (repo->policy && em_set(o, "policy", json_string(repo->policy)) < 0) ||
+        em_set(o, "layers", json_array()) < 0 || em_set(o, "images", json_array()) < 0) {
         json_decref(r);
         json_decref(o);
         return NULL;
     }
     json_decref(r);
+    json_t *layers = json_object_get(o, "layers"), *images = json_object_get(o, "images");
     em_layer *l, *tmp;
     HASH_ITER(hh, repo->layers, l, tmp) {
         char *b64 = em_base64(l->blob->data ? (const void *)l->blob->data : "", l->blob->len, NULL);

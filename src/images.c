@@ -373,9 +373,9 @@ int em_BatchGetImage(em_call *c)
     if (!repo)
         return -1;
     json_t *types = json_object_get(c->req, "acceptedMediaTypes");
-    json_t *images = json_array(), *failures = json_array();
-    if (em_set(c->out, "images", images) < 0 || em_set(c->out, "failures", failures) < 0)
+    if (em_set(c->out, "images", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *images = json_object_get(c->out, "images"), *failures = json_object_get(c->out, "failures");
     json_t *ids = json_object_get(c->req, "imageIds");
     /* First the answer, then the pull times: a call that runs out of memory
      * records no pull. */
@@ -444,9 +444,9 @@ int em_BatchDeleteImage(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    json_t *deleted = json_array(), *failures = json_array();
-    if (em_set(c->out, "imageIds", deleted) < 0 || em_set(c->out, "failures", failures) < 0)
+    if (em_set(c->out, "imageIds", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *deleted = json_object_get(c->out, "imageIds"), *failures = json_object_get(c->out, "failures");
     json_t *ids = json_object_get(c->req, "imageIds");
     planned *plan = em_calloc(json_array_size(ids), sizeof *plan);
     if (!plan)

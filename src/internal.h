@@ -33,6 +33,8 @@ void *em_malloc(size_t n);
 void *em_calloc(size_t count, size_t n);
 void *em_realloc(void *p, size_t n);
 void em_free(void *p);
+/* Frees what jansson allocated (json_dumps' text), with jansson's free. */
+void em_json_free(void *p);
 char *em_strdup(const char *s);
 char *em_strndup(const char *s, size_t n);
 char *em_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -309,6 +311,8 @@ int em_set(json_t *o, const char *key, json_t *v);
 /* ---- store (store.c) ----------------------------------------------------- */
 em_registry *em_registry_get(ecrmock *m, const char *id);
 em_registry *em_registry_ensure(ecrmock *m, const char *id); /* NULL: no memory */
+/* Forgets a registry that holds no repository (undoing an em_registry_ensure). */
+void em_registry_drop_if_empty(ecrmock *m, em_registry *r);
 /* The registry id a request names, or the caller's account. */
 const char *em_registry_id(em_call *c);
 em_repo *em_repo_get(em_registry *r, const char *name);

@@ -216,9 +216,9 @@ int em_BatchCheckLayerAvailability(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    json_t *layers = json_array(), *failures = json_array();
-    if (em_set(c->out, "layers", layers) < 0 || em_set(c->out, "failures", failures) < 0)
+    if (em_set(c->out, "layers", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *layers = json_object_get(c->out, "layers"), *failures = json_object_get(c->out, "failures");
     size_t i;
     json_t *d;
     json_array_foreach(json_object_get(c->req, "layerDigests"), i, d) {

@@ -25,25 +25,20 @@ static const char *dns_suffix(const char *region)
 
 json_t *em_repo_json(ecrmock *m, em_repo *repo)
 {
-    json_t *enc = json_pack("{s:s}", "encryptionType", repo->encryption_type);
-    if (enc && repo->kms_key && em_set(enc, "kmsKey", json_string(repo->kms_key)) < 0) {
-        json_decref(enc);
-        return NULL;
-    }
-    if (!enc)
-        return NULL;
     (void)m;
+    /* Each member is owned by the object as soon as it is made: one release
+     * on any failure frees them all. */
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "repositoryArn", repo->arn, "registryId",
                           repo->registry->id, "repositoryName", repo->name, "repositoryUri", repo->uri,
                           "createdAt", em_time(repo->created_ms), "imageTagMutability", repo->tag_mutability);
-    if (!o) {
-        json_decref(enc);
+    if (!o)
         return NULL;
-    }
     if ((repo->mutability_filters &&
          em_set(o, "imageTagMutabilityExclusionFilters", json_deep_copy(repo->mutability_filters)) < 0) ||
         em_set(o, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", repo->scan_on_push)) < 0 ||
-        em_set(o, "encryptionConfiguration", enc) < 0) {
+        em_set(o, "encryptionConfiguration", json_pack("{s:s}", "encryptionType", repo->encryption_type)) < 0 ||
+        (repo->kms_key &&
+         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", json_string(repo->kms_key)) < 0)) {
         json_decref(o);
         return NULL;
     }
@@ -137,10 +132,14 @@ int em_CreateRepository(em_call *c)
                        "'%llu'",
                        reg_id, (unsigned long long)m->opts.max_repositories);
 
+    bool fresh = !reg;
     reg = em_registry_ensure(m, reg_id);
     em_repo *repo = reg ? em_calloc(1, sizeof *repo) : NULL;
-    if (!repo)
+    if (!repo) {
+        if (fresh)
+            em_registry_drop_if_empty(m, reg);
         return em_fail_nomem(c);
+    }
     repo->registry = reg;
     repo->name = em_strdup(name);
     repo->arn = em_sprintf("arn:%s:ecr:%s:%s:repository/%s", partition(m->region), m->region, reg_id, name);
@@ -158,6 +157,8 @@ int em_CreateRepository(em_call *c)
         !repo->encryption_type || (kms_key && !repo->kms_key) || !repo->tags ||
         em_set(c->out, "repository", em_repo_json(m, repo)) < 0 || em_repo_insert(reg, repo) < 0) {
         em_repo_free(m, repo);
+        if (fresh)
+            em_registry_drop_if_empty(m, reg);
         return em_fail_nomem(c);
     }
     return 0;

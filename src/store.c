@@ -379,6 +379,15 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
     return r;
 }
 
+void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
+{
+    if (!r || HASH_COUNT(r->repos))
+        return;
+    HASH_DEL(m->registries, r);
+    em_seqvec_release(&r->order);
+    em_free(r);
+}
+
 const char *em_registry_id(em_call *c)
 {
     const char *id = em_str(c->req, "registryId");

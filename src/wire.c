@@ -51,7 +51,7 @@ static int apply_wire_fault(const em_fault_decision *fx, char **body, size_t *le
     char *copy = em_strdup(text);
     if (!copy)
         return -1;
-    free(*body);
+    em_free(*body);
     *body = copy;
     *len = strlen(copy);
     return 0;
@@ -86,7 +86,11 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
         /* Any JSON value: a top-level string or number is valid JSON, and
          * the validator words its type mismatch like any other. */
         req = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
-        if (!req) {
+        if (!req && json_error_code(&jerr) == json_error_out_of_memory) {
+            resp = json_pack("{s:s, s:s}", "__type", "ServerException", "message",
+                             "ecrmock ran out of memory while handling the request");
+            status = 500;
+        } else if (!req) {
             char msg[128];
             if (json_error_code(&jerr) == json_error_numeric_overflow)
                 snprintf(msg, sizeof msg, "Numeric value out of range of long (at character %d)", jerr.position);
@@ -110,7 +114,7 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
     }
     json_decref(resp);
     if (fx.rule && apply_wire_fault(&fx, response, response_len) < 0) {
-        free(*response);
+        em_free(*response);
         *response = NULL;
         *response_len = 0;
         return -1;

@@ -1,0 +1,56 @@
+/*
+ * Fuzz target: the fixture loader.  Any text is either refused with a
+ * message naming the source and a JSON path, leaving the instance as it was,
+ * or loaded; a loaded fixture's snapshot must load again into the same
+ * snapshot, byte for byte.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecrmock.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 65536)
+        return 0;
+    /* Synthesised layers ({"size": n}) may be up to 1 GiB: keep runs fast by
+     * skipping inputs with numbers of 7 digits or more. */
+    for (size_t i = 0, run = 0; i < size; i++) {
+        run = data[i] >= '0' && data[i] <= '9' ? run + 1 : 0;
+        if (run >= 7)
+            return 0;
+    }
+    char *text = malloc(size + 1);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    ecrmock *m = ecrmock_new(NULL);
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(m, text, "fuzz.json", &err) == 0) {
+        json_t *snap = ecrmock_snapshot(m);
+        ecrmock *again = ecrmock_new(NULL);
+        if (ecrmock_fixture_load(again, snap, "snapshot", NULL) != 0)
+            abort();
+        json_t *snap2 = ecrmock_snapshot(again);
+        char *a = json_dumps(snap, JSON_COMPACT), *b = json_dumps(snap2, JSON_COMPACT);
+        if (!a || !b || strcmp(a, b) != 0)
+            abort();
+        free(a);
+        free(b);
+        json_decref(snap);
+        json_decref(snap2);
+        ecrmock_free(again);
+    } else {
+        if (!err || strncmp(err, "fuzz.json: ", 11) != 0)
+            abort();
+        json_t *snap = ecrmock_snapshot(m);
+        if (json_array_size(json_object_get(snap, "registries")) != 0)
+            abort(); /* refused whole */
+        json_decref(snap);
+    }
+    free(err);
+    free(text);
+    ecrmock_free(m);
+    return 0;
+}

@@ -1,0 +1,327 @@
+/*
+ * Failure atomicity under allocation failure: a full push/pull flow where,
+ * for every N, the Nth allocation (ecrmock's own and jansson's) fails.  Each
+ * call must either succeed or fail cleanly (500 ServerException, or -1 when
+ * not even the error document could be made), never crash, never leak, and
+ * never leave the state half-changed: the snapshot after a failed call is
+ * the snapshot before it, and the same call then succeeds.
+ */
+#include <stdbool.h>
+
+#include "helpers.h"
+
+static long fail_at = -1; /* the allocation that fails; -1: none */
+static long allocations;
+static int decoding;      /* inside jansson's decoder or encoder */
+
+/*
+ * jansson 2.14's decoder and encoder are not safe when an allocation fails:
+ * with the 4th allocation of json_loadb() failing it reads and writes out of
+ * bounds (valgrind shows it), earlier failures return NULL with no error
+ * set, and json_dumps() with its 4th allocation failing returns text with
+ * an object key silently dropped.  So allocations inside jansson's decoder
+ * and encoder are never failed: the test binary is linked with --wrap for
+ * them (see the Makefile), and the wrappers below mark their allocations.
+ * Every other allocation, ecrmock's own and jansson's (objects, arrays,
+ * strings, json_pack), is failed in turn.
+ */
+json_t *__real_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
+json_t *__real_json_loads(const char *input, size_t flags, json_error_t *error);
+json_t *__real_json_load_file(const char *path, size_t flags, json_error_t *error);
+json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
+json_t *__wrap_json_loads(const char *input, size_t flags, json_error_t *error);
+json_t *__wrap_json_load_file(const char *path, size_t flags, json_error_t *error);
+
+json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error)
+{
+    decoding++;
+    json_t *j = __real_json_loadb(buffer, buflen, flags, error);
+    decoding--;
+    return j;
+}
+
+json_t *__wrap_json_loads(const char *input, size_t flags, json_error_t *error)
+{
+    decoding++;
+    json_t *j = __real_json_loads(input, flags, error);
+    decoding--;
+    return j;
+}
+
+json_t *__wrap_json_load_file(const char *path, size_t flags, json_error_t *error)
+{
+    decoding++;
+    json_t *j = __real_json_load_file(path, flags, error);
+    decoding--;
+    return j;
+}
+
+int __real_json_dump_callback(const json_t *json, json_dump_callback_t callback, void *data, size_t flags);
+char *__real_json_dumps(const json_t *json, size_t flags);
+int __wrap_json_dump_callback(const json_t *json, json_dump_callback_t callback, void *data, size_t flags);
+char *__wrap_json_dumps(const json_t *json, size_t flags);
+
+int __wrap_json_dump_callback(const json_t *json, json_dump_callback_t callback, void *data, size_t flags)
+{
+    decoding++;
+    int r = __real_json_dump_callback(json, callback, data, flags);
+    decoding--;
+    return r;
+}
+
+char *__wrap_json_dumps(const json_t *json, size_t flags)
+{
+    decoding++;
+    char *s = __real_json_dumps(json, flags);
+    decoding--;
+    return s;
+}
+
+static bool should_fail(void)
+{
+    return fail_at >= 0 && !decoding && ++allocations == fail_at;
+}
+
+static void *failing_malloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n);
+}
+
+static void failing_free(void *p)
+{
+    free(p);
+}
+
+typedef struct flow {
+    char upload[64];
+    char layer[ECRMOCK_DIGEST_SIZE];
+    char config[ECRMOCK_DIGEST_SIZE];
+    char image[ECRMOCK_DIGEST_SIZE];
+    char manifest[2048];
+} flow;
+
+/* The request of step i, with the values earlier steps produced. */
+static json_t *step_request(int i, flow *f, const char **action)
+{
+    switch (i) {
+    case 0: *action = "CreateRepository";
+        return json_pack("{s:s, s:[{s:s, s:s}]}", "repositoryName", "team/web", "tags", "Key", "team", "Value", "web");
+    case 1: *action = "SetRepositoryPolicy";
+        return json_pack("{s:s, s:s}", "repositoryName", "team/web", "policyText",
+                         "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"ecr:*\"}]}");
+    case 2: *action = "InitiateLayerUpload";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 3: *action = "UploadLayerPart";
+        return json_pack("{s:s, s:s, s:i, s:i, s:s}", "repositoryName", "team/web", "uploadId", f->upload, "partFirstByte",
+                         0, "partLastByte", 4, "layerPartBlob", "aGVsbG8="); /* "hello" */
+    case 4: *action = "UploadLayerPart";
+        return json_pack("{s:s, s:s, s:i, s:i, s:s}", "repositoryName", "team/web", "uploadId", f->upload, "partFirstByte",
+                         5, "partLastByte", 10, "layerPartBlob", "IHdvcmxk"); /* " world" */
+    case 5: *action = "CompleteLayerUpload";
+        return json_pack("{s:s, s:s, s:[s]}", "repositoryName", "team/web", "uploadId", f->upload, "layerDigests",
+                         f->layer);
+    case 6: *action = "BatchCheckLayerAvailability";
+        return json_pack("{s:s, s:[s, s]}", "repositoryName", "team/web", "layerDigests", f->layer,
+                         "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    case 7: *action = "PutImage";
+        return json_pack("{s:s, s:s, s:s}", "repositoryName", "team/web", "imageManifest", f->manifest, "imageTag", "v1");
+    case 8: *action = "PutImage"; /* a second tag on the same image */
+        return json_pack("{s:s, s:s, s:s}", "repositoryName", "team/web", "imageManifest", f->manifest, "imageTag",
+                         "latest");
+    case 9: *action = "BatchGetImage";
+        return json_pack("{s:s, s:[{s:s}, {s:s}]}", "repositoryName", "team/web", "imageIds", "imageTag", "v1",
+                         "imageTag", "nope");
+    case 10: *action = "DescribeImages";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 11: *action = "ListImages";
+        return json_pack("{s:s, s:i}", "repositoryName", "team/web", "maxResults", 1);
+    case 12: *action = "DescribeRepositories";
+        return json_pack("{}");
+    case 13: *action = "GetDownloadUrlForLayer";
+        return json_pack("{s:s, s:s}", "repositoryName", "team/web", "layerDigest", f->layer);
+    case 14: *action = "GetAuthorizationToken";
+        return json_pack("{}");
+    case 15: *action = "GetRepositoryPolicy";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 16: *action = "BatchDeleteImage";
+        return json_pack("{s:s, s:[{s:s}]}", "repositoryName", "team/web", "imageIds", "imageTag", "v1");
+    case 17: *action = "DeleteRepositoryPolicy";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 18: *action = "DeleteRepository";
+        return json_pack("{s:s, s:b}", "repositoryName", "team/web", "force", 1);
+    default: return NULL;
+    }
+}
+
+/* Records what step i produced for later steps. */
+static void step_result(int i, flow *f, json_t *resp)
+{
+    if (i == 2)
+        snprintf(f->upload, sizeof f->upload, "%s", json_string_value(json_object_get(resp, "uploadId")));
+}
+
+/* Calls at the JSON or the wire level; returns the status and the response. */
+static int do_call(ecrmock *m, bool wire, const char *action, json_t *req, json_t **resp)
+{
+    if (!wire)
+        return ecrmock_call(m, action, req, resp);
+    *resp = NULL;
+    char *body = json_dumps(req, JSON_COMPACT);
+    if (!body)
+        return -1;
+    char *out = NULL;
+    size_t len = 0;
+    int status = ecrmock_call_raw(m, action, body, strlen(body), &out, &len);
+    free(body);
+    if (out) {
+        *resp = json_loadb(out, len, 0, NULL);
+        free(out);
+        if (!*resp)
+            return -2; /* a body that is not JSON: fails the test */
+    }
+    return status;
+}
+
+static void run_flow(bool wire)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 4;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    flow f = {0};
+    /* The config blob goes in through the setup helper, the layer through the wire. */
+    const char *config = "{\"os\":\"linux\"}";
+    assert_int_equal(ecrmock_put_layer(m, NULL, "team/web", config, strlen(config), NULL),
+                     ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    long failures = 0;
+    for (int i = 0;; i++) {
+        const char *action = NULL;
+        if (i == 1) {
+            assert_int_equal(ecrmock_put_layer(m, NULL, "team/web", config, strlen(config), f.config), ECRMOCK_ERR_OK);
+            strcpy(f.layer, "sha256:b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"); /* "hello world" */
+            snprintf(f.manifest, sizeof f.manifest,
+                     "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+                     "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":%zu,"
+                     "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
+                     "\"size\":11,\"digest\":\"%s\"}]}",
+                     strlen(config), f.config, f.layer);
+        }
+        json_t *req = step_request(i, &f, &action);
+        if (!req)
+            break;
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m);
+            json_t *resp = NULL;
+            allocations = 0;
+            fail_at = n;
+            int status = do_call(m, wire, action, req, &resp);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                /* No allocation failed: the call must have done its work. */
+                if (status != 200)
+                    fail_msg("step %d %s: %d %s: %s", i, action, status, err_type(resp), err_message(resp));
+                step_result(i, &f, resp);
+                json_decref(resp);
+                json_decref(before);
+                break;
+            }
+            failures++;
+            if (status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0) && status != 200)
+                fail_msg("step %d %s, allocation %ld failed: answered %d %s: %s", i, action, n, status, err_type(resp),
+                         err_message(resp));
+            if (status == 200) {
+                /* The allocation that failed was one the call could do without
+                 * (the journal's record): the call happened.  Nothing to retry. */
+                step_result(i, &f, resp);
+                json_decref(resp);
+                json_decref(before);
+                break;
+            }
+            json_decref(resp);
+            json_t *after = ecrmock_snapshot(m);
+            if (!json_equal(before, after)) {
+                char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(after, JSON_COMPACT);
+                fail_msg("step %d %s, allocation %ld failed: the state changed\nbefore: %.2000s\nafter:  %.2000s", i,
+                         action, n, a, b);
+            }
+            json_decref(before);
+            json_decref(after);
+        }
+        json_decref(req);
+    }
+    assert_true(failures > 100); /* the loop really injected failures */
+    assert_null(ecrmock_images(m, NULL, "team/web"));
+    ecrmock_free(m);
+}
+
+static void test_alloc_failure_json_level(void **state)
+{
+    (void)state;
+    run_flow(false);
+}
+
+static void test_alloc_failure_wire_level(void **state)
+{
+    (void)state;
+    run_flow(true);
+}
+
+/* ecrmock_new and the fixture loader refuse cleanly too. */
+static void test_alloc_failure_new_and_fixture(void **state)
+{
+    (void)state;
+    for (long n = 1;; n++) {
+        allocations = 0;
+        fail_at = n;
+        ecrmock *m = ecrmock_new(NULL);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected) {
+            assert_non_null(m);
+            ecrmock_free(m);
+            break;
+        }
+        ecrmock_free(m);
+    }
+    ecrmock *m = ecrmock_new(NULL);
+    for (long n = 1;; n++) {
+        json_t *before = ecrmock_snapshot(m);
+        char *err = NULL;
+        allocations = 0;
+        fail_at = n;
+        int rc = ecrmock_fixture_load_file(m, "fixtures/multi-arch.json", &err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        free(err);
+        if (!injected) {
+            assert_int_equal(rc, 0);
+            json_decref(before);
+            break;
+        }
+        if (rc != 0) {
+            json_t *after = ecrmock_snapshot(m);
+            assert_true(json_equal(before, after));
+            json_decref(after);
+        }
+        json_decref(before);
+    }
+    ecrmock_free(m);
+}
+
+int main(void)
+{
+    ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
+    json_set_alloc_funcs(failing_malloc, failing_free);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alloc_failure_json_level),
+        cmocka_unit_test(test_alloc_failure_wire_level),
+        cmocka_unit_test(test_alloc_failure_new_and_fixture),
+    };
+    return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
+}

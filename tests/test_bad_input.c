@@ -1,0 +1,206 @@
+/*
+ * Bad input at the wire level, as a table: one row per case with the exact
+ * status and error code expected.  Every row runs on an instance holding a
+ * repository with an image and an open upload, and the state (its snapshot,
+ * and the upload, which a snapshot does not show) must be unchanged after
+ * the call.
+ */
+#include "helpers.h"
+
+typedef struct row {
+    const char *name;
+    const char *action;
+    const char *body; /* printf format; %U is the open upload's id (see expand) */
+    size_t len;       /* 0: strlen(body) after expansion; else raw bytes, no expansion */
+    int status;
+    const char *error;
+} row;
+
+#define RAW(s) s, sizeof(s) - 1
+
+static const row rows[] = {
+    {"not JSON", "CreateRepository", "repositoryName=web", 0, 400, "SerializationException"},
+    {"truncated JSON", "CreateRepository", "{\"repositoryName\": \"we", 0, 400, "SerializationException"},
+    {"top-level array", "CreateRepository", "[\"web\"]", 0, 400, "SerializationException"},
+    {"top-level number", "ListImages", "42", 0, 400, "SerializationException"},
+    {"string for a long", "UploadLayerPart",
+     "{\"repositoryName\": \"web\", \"uploadId\": \"%U\", \"partFirstByte\": \"0\", \"partLastByte\": 2, "
+     "\"layerPartBlob\": \"YWJj\"}", 0, 400, "SerializationException"},
+    {"object for a string", "CreateRepository", "{\"repositoryName\": {\"name\": \"web\"}}", 0, 400,
+     "SerializationException"},
+    {"boolean for a list", "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": true}", 0, 400,
+     "SerializationException"},
+    {"real for an integer", "ListImages", "{\"repositoryName\": \"web\", \"maxResults\": 1.5}", 0, 400,
+     "SerializationException"},
+    {"integer beyond 64 bits", "ListImages", "{\"repositoryName\": \"web\", \"maxResults\": 18446744073709551616}", 0,
+     400, "SerializationException"},
+    {"integer beyond 32 bits", "ListImages", "{\"repositoryName\": \"web\", \"maxResults\": 4294967296}", 0, 400,
+     "SerializationException"},
+    {"maxResults out of range", "ListImages", "{\"repositoryName\": \"web\", \"maxResults\": 1001}", 0, 400,
+     "InvalidParameterException"},
+    {"negative byte offset", "UploadLayerPart",
+     "{\"repositoryName\": \"web\", \"uploadId\": \"%U\", \"partFirstByte\": -1, \"partLastByte\": 1, "
+     "\"layerPartBlob\": \"YWJj\"}", 0, 400, "InvalidParameterException"},
+    {"NUL in a string", "CreateRepository", RAW("{\"repositoryName\": \"we\\u0000b\"}"), 400, "SerializationException"},
+    {"raw NUL byte", "CreateRepository", RAW("{\"repositoryName\": \"we\0b\"}"), 400, "SerializationException"},
+    {"invalid UTF-8", "CreateRepository", RAW("{\"repositoryName\": \"w\xff\xfe\"}"), 400, "SerializationException"},
+    {"overlong UTF-8", "PutImage", RAW("{\"repositoryName\": \"web\", \"imageTag\": \"\xc0\xaf\", \"imageManifest\": \"{}\"}"),
+     400, "SerializationException"},
+    {"301-character tag", "PutImage", NULL, 0, 400, "InvalidParameterException"},   /* built below */
+    {"empty tag", "PutImage", "{\"repositoryName\": \"web\", \"imageTag\": \"\", \"imageManifest\": \"{}\"}", 0, 400,
+     "InvalidParameterException"},
+    {"manifest of 4 MiB + 1", "PutImage", NULL, 0, 400, "InvalidParameterException"}, /* built below */
+    {"part blob of 20 MiB + 1", "UploadLayerPart", NULL, 0, 400, "InvalidParameterException"}, /* built below */
+    {"invalid base64", "UploadLayerPart",
+     "{\"repositoryName\": \"web\", \"uploadId\": \"%U\", \"partFirstByte\": 0, \"partLastByte\": 2, "
+     "\"layerPartBlob\": \"YW*j\"}", 0, 400, "SerializationException"},
+    {"base64 without padding", "UploadLayerPart",
+     "{\"repositoryName\": \"web\", \"uploadId\": \"%U\", \"partFirstByte\": 0, \"partLastByte\": 1, "
+     "\"layerPartBlob\": \"YWI\"}", 0, 400, "SerializationException"},
+    {"deep nesting beyond the parser", "CreateRepository", NULL, 0, 400, "SerializationException"}, /* built below */
+    {"101 image ids", "BatchGetImage", NULL, 0, 400, "InvalidParameterException"},                   /* built below */
+    {"0 image ids", "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": []}", 0, 400,
+     "InvalidParameterException"},
+    {"null list member", "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [null]}", 0, 400,
+     "InvalidParameterException"},
+    {"unknown action", "PushImage", "{}", 0, 400, "UnknownOperationException"},
+    {"mixed-case action", "putImage", "{}", 0, 400, "UnknownOperationException"},
+    {"lower-case target prefix", "amazonec2containerregistry_v20150921.PutImage", "{}", 0, 400,
+     "UnknownOperationException"},
+    {"duplicate member: the last wins", "CreateRepository", "{\"repositoryName\": \"web\", \"repositoryName\": \"Web\"}",
+     0, 400, "InvalidParameterException"},
+};
+
+/* The body of a row, with the upload id in place of %U and the large rows built. */
+static char *expand(const row *r, const char *upload, size_t *len)
+{
+    if (r->len) {
+        char *b = malloc(r->len);
+        memcpy(b, r->body, r->len);
+        *len = r->len;
+        return b;
+    }
+    char *b = NULL;
+    if (strcmp(r->name, "301-character tag") == 0) {
+        b = malloc(512);
+        char tag[302];
+        memset(tag, 'a', 301);
+        tag[301] = '\0';
+        snprintf(b, 512, "{\"repositoryName\": \"web\", \"imageTag\": \"%s\", \"imageManifest\": \"{}\"}", tag);
+    } else if (strcmp(r->name, "manifest of 4 MiB + 1") == 0) {
+        size_t n = 4194305;
+        b = malloc(n + 128);
+        int k = sprintf(b, "{\"repositoryName\": \"web\", \"imageManifest\": \"");
+        memset(b + k, ' ', n);
+        strcpy(b + k + n, "\"}");
+    } else if (strcmp(r->name, "part blob of 20 MiB + 1") == 0) {
+        size_t bytes = 20971521, chars = 4 * ((bytes + 2) / 3);
+        b = malloc(chars + 256);
+        int k = sprintf(b, "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": %zu, "
+                           "\"layerPartBlob\": \"", upload, bytes - 1);
+        /* 20971521 bytes = 6990507 groups of 3: no padding */
+        memset(b + k, 'A', chars);
+        strcpy(b + k + chars, "\"}");
+    } else if (strcmp(r->name, "deep nesting beyond the parser") == 0) {
+        size_t depth = 5000;
+        b = malloc(2 * depth + 64);
+        size_t k = (size_t)sprintf(b, "{\"repositoryName\": \"web\", \"x\": ");
+        memset(b + k, '[', depth);
+        memset(b + k + depth, ']', depth);
+        strcpy(b + k + 2 * depth, "}");
+    } else if (strcmp(r->name, "101 image ids") == 0) {
+        b = malloc(8192);
+        int k = sprintf(b, "{\"repositoryName\": \"web\", \"imageIds\": [");
+        for (int i = 0; i < 101; i++)
+            k += sprintf(b + k, "%s{\"imageTag\": \"t%d\"}", i ? ", " : "", i);
+        strcpy(b + k, "]}");
+    } else {
+        const char *u = strstr(r->body, "%U");
+        size_t n = strlen(r->body) + 64;
+        b = malloc(n);
+        if (u)
+            snprintf(b, n, "%.*s%s%s", (int)(u - r->body), r->body, upload, u + 2);
+        else
+            snprintf(b, n, "%s", r->body);
+    }
+    *len = strlen(b);
+    return b;
+}
+
+static void test_bad_input_table(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *manifest = make_manifest(m, "web", 1, 1);
+    free(put_image(m, "web", manifest, "v1"));
+    free(manifest);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
+    char upload[64];
+    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    json_t *before = ecrmock_snapshot(m);
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t len;
+        char *body = expand(&rows[i], upload, &len);
+        char *out = NULL;
+        size_t out_len = 0;
+        int status = ecrmock_call_raw(m, rows[i].action, body, len, &out, &out_len);
+        free(body);
+        json_t *doc = json_loadb(out, out_len, 0, NULL);
+        const char *type = json_string_value(json_object_get(doc, "__type"));
+        if (status != rows[i].status || !type || strcmp(type, rows[i].error) != 0)
+            fail_msg("row '%s': expected %d %s, got %d %s", rows[i].name, rows[i].status, rows[i].error, status, out);
+        json_decref(doc);
+        free(out);
+        json_t *after = ecrmock_snapshot(m);
+        if (!json_equal(before, after))
+            fail_msg("row '%s' changed the state", rows[i].name);
+        json_decref(after);
+    }
+    json_decref(before);
+    /* The open upload took no byte: its first part still starts at 0. */
+    assert_ok(call(m, &r, "UploadLayerPart",
+                   "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": 2, "
+                   "\"layerPartBlob\": \"YWJj\"}",
+                   upload),
+              r);
+    json_decref(r);
+}
+
+/* The 20 MiB part limit is on the decoded bytes: exactly 20 MiB passes validation. */
+static void test_bad_input_limits_are_exact(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
+    char upload[64];
+    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    size_t bytes = 20971520, chars = 4 * ((bytes + 2) / 3);
+    char *b = malloc(chars + 256);
+    int k = sprintf(b, "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": %zu, "
+                       "\"layerPartBlob\": \"", upload, bytes - 1);
+    /* 20971520 bytes = 6990506 groups of 3 and one of 2: "AAA=" at the end */
+    memset(b + k, 'A', chars);
+    b[k + chars - 1] = '=';
+    strcpy(b + k + chars, "\"}");
+    char *out = NULL;
+    size_t len = 0;
+    int status = ecrmock_call_raw(m, "UploadLayerPart", b, strlen(b), &out, &len);
+    if (status != 200)
+        fail_msg("20 MiB part refused: %d %s", status, out);
+    free(out);
+    free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bad_input_table, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bad_input_limits_are_exact, setup_mock, teardown_mock),
+    };
+    return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);
+}

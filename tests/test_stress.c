@@ -1,0 +1,200 @@
+/*
+ * Concurrency stress: several threads push, tag, move tags, delete, upload
+ * and list in ONE instance (with a probabilistic fault rule and the journal
+ * on), then the state's invariants are checked: every tag points at an
+ * existing image, every image's blobs are in its repository, every upload
+ * completed by a thread is there once.  `make tsan` runs it under
+ * ThreadSanitizer; `make test` runs it as is.
+ */
+#include <pthread.h>
+
+#include <openssl/evp.h>
+
+#include "helpers.h"
+
+#include "ecrmock_cmocka.h"
+
+#define THREADS 4
+#define ROUNDS 60
+
+typedef struct worker {
+    ecrmock *m;
+    int id;
+    int completed_uploads;
+    char uploaded[ROUNDS][ECRMOCK_DIGEST_SIZE];
+} worker;
+
+static json_t *req_call(ecrmock *m, const char *action, json_t *req, int *status)
+{
+    json_t *r = NULL;
+    *status = ecrmock_call(m, action, req, &r);
+    json_decref(req);
+    return r;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    ecrmock *m = w->m;
+    char shared[] = "shared", own[32];
+    snprintf(own, sizeof own, "own-%d", w->id);
+    for (int i = 0; i < ROUNDS; i++) {
+        int st;
+        const char *repo = i % 2 ? shared : own;
+        /* a layer through the wire: initiate, one part, complete */
+        json_t *r = req_call(m, "InitiateLayerUpload", json_pack("{s:s}", "repositoryName", repo), &st);
+        if (st == 200) {
+            char id[64], text[64], b64[128];
+            snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r, "uploadId")));
+            int n = snprintf(text, sizeof text, "t%d-r%d-layer", w->id, i);
+            static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            int o = 0;
+            for (int k = 0; k < n; k += 3) {
+                unsigned v = (unsigned)(unsigned char)text[k] << 16;
+                if (k + 1 < n)
+                    v |= (unsigned)(unsigned char)text[k + 1] << 8;
+                if (k + 2 < n)
+                    v |= (unsigned char)text[k + 2];
+                b64[o++] = tbl[v >> 18 & 63];
+                b64[o++] = tbl[v >> 12 & 63];
+                b64[o++] = k + 1 < n ? tbl[v >> 6 & 63] : '=';
+                b64[o++] = k + 2 < n ? tbl[v & 63] : '=';
+            }
+            b64[o] = '\0';
+            json_decref(req_call(m, "UploadLayerPart",
+                                 json_pack("{s:s, s:s, s:i, s:i, s:s}", "repositoryName", repo, "uploadId", id,
+                                           "partFirstByte", 0, "partLastByte", n - 1, "layerPartBlob", b64),
+                                 &st));
+            char digest[ECRMOCK_DIGEST_SIZE];
+            unsigned char md[32];
+            EVP_Digest(text, (size_t)n, md, NULL, EVP_sha256(), NULL);
+            strcpy(digest, "sha256:");
+            for (int k = 0; k < 32; k++)
+                sprintf(digest + 7 + 2 * k, "%02x", md[k]);
+            json_t *cr = req_call(m, "CompleteLayerUpload",
+                                  json_pack("{s:s, s:s, s:[s]}", "repositoryName", repo, "uploadId", id, "layerDigests",
+                                            digest),
+                                  &st);
+            if (st == 200)
+                snprintf(w->uploaded[w->completed_uploads++], ECRMOCK_DIGEST_SIZE, "%s", digest);
+            json_decref(cr);
+        }
+        json_decref(r);
+        /* an image with a per-thread tag and the contended tag "latest" */
+        char *manifest = make_manifest(m, repo, 1, w->id * 1000 + i);
+        char tag[32];
+        snprintf(tag, sizeof tag, "t%d-%d", w->id, i);
+        json_decref(req_call(m, "PutImage",
+                             json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "imageManifest", manifest, "imageTag", tag),
+                             &st));
+        json_decref(req_call(m, "PutImage",
+                             json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "imageManifest", manifest, "imageTag",
+                                       "latest"),
+                             &st));
+        free(manifest);
+        if (i % 3 == 2) {
+            char old[32];
+            snprintf(old, sizeof old, "t%d-%d", w->id, i - 2);
+            json_decref(req_call(m, "BatchDeleteImage",
+                                 json_pack("{s:s, s:[{s:s}]}", "repositoryName", repo, "imageIds", "imageTag", old), &st));
+        }
+        json_decref(req_call(m, "ListImages", json_pack("{s:s, s:i}", "repositoryName", repo, "maxResults", 5), &st));
+        json_decref(req_call(m, "DescribeImages", json_pack("{s:s, s:i}", "repositoryName", repo, "maxResults", 3), &st));
+    }
+    return NULL;
+}
+
+static void check_repository(ecrmock *m, const char *repo)
+{
+    json_t *images = ecrmock_images(m, NULL, repo);
+    assert_non_null(images);
+    size_t i;
+    json_t *img;
+    int latest = 0;
+    json_array_foreach(images, i, img) {
+        const char *digest = json_string_value(json_object_get(img, "imageDigest"));
+        size_t k;
+        json_t *tag;
+        json_array_foreach(json_object_get(img, "imageTags"), k, tag) {
+            assert_ecrmock_tag(m, repo, json_string_value(tag), digest);
+            latest += strcmp(json_string_value(tag), "latest") == 0;
+        }
+        /* every blob the manifest names is in the repository */
+        json_t *r = NULL;
+        assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                       repo, digest),
+                  r);
+        json_t *doc = json_loads(json_string_value(json_object_get(json_array_get(json_object_get(r, "images"), 0),
+                                                                   "imageManifest")),
+                                 0, NULL);
+        json_decref(r);
+        json_t *layers = json_object_get(doc, "layers");
+        for (size_t l = 0; l <= json_array_size(layers); l++) {
+            json_t *desc = l < json_array_size(layers) ? json_array_get(layers, l) : json_object_get(doc, "config");
+            void *bytes = NULL;
+            size_t len = 0;
+            assert_int_equal(ecrmock_get_layer(m, NULL, repo, json_string_value(json_object_get(desc, "digest")), &bytes,
+                                               &len),
+                             ECRMOCK_ERR_OK);
+            free(bytes);
+        }
+        json_decref(doc);
+    }
+    assert_int_equal(latest, 1); /* the contended tag is on exactly one image */
+    json_decref(images);
+}
+
+static void test_stress_one_instance(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "shared");
+    for (int t = 0; t < THREADS; t++) {
+        char own[32];
+        snprintf(own, sizeof own, "own-%d", t);
+        create_repo(m, own);
+    }
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "ListImages";
+    f.probability = 0.1;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    pthread_t threads[THREADS];
+    worker w[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        memset(&w[t], 0, sizeof w[t]);
+        w[t].m = m;
+        w[t].id = t;
+        assert_int_equal(pthread_create(&threads[t], NULL, work, &w[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+
+    check_repository(m, "shared");
+    for (int t = 0; t < THREADS; t++) {
+        char own[32];
+        snprintf(own, sizeof own, "own-%d", t);
+        check_repository(m, own);
+        /* every layer a thread uploaded is there */
+        assert_int_equal(w[t].completed_uploads, ROUNDS);
+        for (int i = 0; i < w[t].completed_uploads; i++) {
+            void *bytes = NULL;
+            size_t len = 0;
+            assert_int_equal(ecrmock_get_layer(m, NULL, i % 2 ? "shared" : own, w[t].uploaded[i], &bytes, &len),
+                             ECRMOCK_ERR_OK);
+            free(bytes);
+        }
+    }
+    /* the journal holds every call, numbered without a gap */
+    json_t *j = ecrmock_journal_json(m);
+    for (size_t i = 0; i < json_array_size(j); i++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(j, i), "seq")), (json_int_t)i + 1);
+    assert_int_equal(json_array_size(j), ecrmock_call_count(m, NULL) - ecrmock_journal_dropped(m));
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stress_one_instance, setup_mock, teardown_mock),
+    };
+    return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
+}
