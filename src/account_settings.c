@@ -73,6 +73,7 @@ int em_PutAccountSetting(em_call *c)
     json_t *copy = r->account_settings ? json_copy(r->account_settings) : json_object();
     if (!copy || json_object_set_new(copy, name, json_string(value)) < 0 || setting_output(c, name, value) < 0) {
         json_decref(copy);
+        em_registry_drop_if_empty(c->m, r); /* a registry made for this call goes again */
         return em_fail_nomem(c);
     }
     json_decref(r->account_settings);

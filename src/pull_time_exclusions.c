@@ -48,14 +48,12 @@ int em_RegisterPullTimeUpdateExclusion(em_call *c)
     r = em_registry_ensure(c->m, c->m->account);
     char *copy = em_strdup(arn);
     em_exclusion *grown = r && copy ? em_realloc(r->exclusions, (r->n_exclusions + 1) * sizeof *grown) : NULL;
-    if (!grown) {
-        em_free(copy);
-        return em_fail_nomem(c);
-    }
-    r->exclusions = grown;
-    if (em_set(c->out, "principalArn", json_string(arn)) < 0 ||
+    if (r && grown)
+        r->exclusions = grown;
+    if (!grown || em_set(c->out, "principalArn", json_string(arn)) < 0 ||
         em_set(c->out, "createdAt", em_time(c->m->clock_ms)) < 0) {
         em_free(copy);
+        em_registry_drop_if_empty(c->m, r); /* a registry made for this call goes again */
         return em_fail_nomem(c);
     }
     grown[r->n_exclusions++] = (em_exclusion){copy, c->m->clock_ms, ++c->m->seq};

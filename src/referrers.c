@@ -11,7 +11,6 @@
  * order, 20 a page by default.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "actions.h"
@@ -22,6 +21,8 @@
 static json_t *referrer_json(ecrmock *m, em_image *img)
 {
     json_t *doc = json_loadb(img->manifest, img->manifest_len, 0, NULL);
+    if (!doc)
+        return NULL; /* stored manifests parse: only memory can fail here */
     const char *type = em_str(doc, "artifactType");
     if (!type)
         type = img->artifact_media_type;
@@ -49,13 +50,16 @@ static json_t *referrer_json(ecrmock *m, em_image *img)
     return r;
 }
 
-static bool type_wanted(ecrmock *m, json_t *types, em_image *img)
+/* 1 when the referrer has one of `types` (or there are none), 0 when not, -1: no memory. */
+static int type_wanted(ecrmock *m, json_t *types, em_image *img)
 {
     if (json_array_size(types) == 0)
-        return true;
+        return 1;
     json_t *ref = referrer_json(m, img);
+    if (!ref)
+        return -1;
     const char *type = em_str(ref, "artifactType");
-    bool ok = false;
+    int ok = 0;
     size_t i;
     json_t *t;
     json_array_foreach(types, i, t) ok = ok || (type && strcmp(json_string_value(t), type) == 0);
@@ -84,7 +88,7 @@ int em_ListImageReferrers(em_call *c)
     char *types_text = types ? json_dumps(types, JSON_COMPACT) : NULL;
     char *scope = em_sprintf("ListImageReferrers|%s|%s|%s|%s|%s", repo->registry->id, repo->name, subject, status,
                              types_text ? types_text : "");
-    free(types_text);
+    em_json_free(types_text);
     if (!scope)
         return em_fail_nomem(c);
     em_page_pos pos = {0};
@@ -105,7 +109,12 @@ int em_ListImageReferrers(em_call *c)
             continue;
         if (strcmp(status, "ANY") != 0 && strcmp(status, em_image_status(c->m, img)) != 0)
             continue;
-        if (!type_wanted(c->m, types, img))
+        int wanted = type_wanted(c->m, types, img);
+        if (wanted < 0) {
+            rc = em_fail_nomem(c);
+            goto out;
+        }
+        if (!wanted)
             continue;
         if (json_array_size(list) == max) {
             em_page_pos next = {.seq = img->seq};

@@ -76,6 +76,7 @@ int em_PutSigningConfiguration(em_call *c)
     json_t *config = json_deep_copy(json_object_get(c->req, "signingConfiguration"));
     if (!r || !config || em_set(c->out, "signingConfiguration", json_deep_copy(config)) < 0) {
         json_decref(config);
+        em_registry_drop_if_empty(c->m, r); /* a registry made for this call goes again */
         return em_fail_nomem(c);
     }
     json_decref(r->signing_config);

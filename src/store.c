@@ -381,10 +381,11 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
 
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
-    if (!r || HASH_COUNT(r->repos))
+    if (!r || HASH_COUNT(r->repos) || r->account_settings || r->signing_config || r->n_exclusions)
         return;
     HASH_DEL(m->registries, r);
     em_seqvec_release(&r->order);
+    em_registry_settings_free(r);
     em_free(r);
 }
 
