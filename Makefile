@@ -8,6 +8,7 @@
 #   make install PREFIX=/usr/local
 #   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
 #   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make bench     the benchmarks: a table, and bench/results.json
 #   make model     regenerate src/model_gen.c from ../shared/ecr-model/service-2.json
 
 CC      ?= cc
@@ -35,10 +36,10 @@ FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps demo test asan valgrind tsan fuzz check-exports check-schemas install model clean
+.PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
-all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc
+all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run
 
 deps:
 	@sh tools/deps.sh
@@ -66,6 +67,9 @@ $(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=j
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
+$(BUILD)/ecrmock-run: tools/ecrmock-run.c $(BUILD)/libecrmock.a | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
+
 # Fuzz targets replayed over their committed corpora, with the ordinary compiler.
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrmock.a | $(BUILD)/fuzz-replay
 	$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
@@ -88,6 +92,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	for e in $(EXAMPLE_BINS); do \
 	    $(RUNNER) ./$$e >/dev/null 2>&1 || { echo "example $$e failed"; fail=1; }; \
 	done; \
+	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
 	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
 	exit $$fail
@@ -136,6 +141,10 @@ tsan:
 	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build/tsan/tests/%)
 	@set -e; for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build/tsan/tests/$$t 2>&1; done
+
+bench: all
+	$(CC) $(WARN) -O2 -g -Iinclude bench/bench.c -o $(BUILD)/bench $(BUILD)/libecrmock.a $(LIBS)
+	./$(BUILD)/bench $(BENCH)
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/check-exports.sh $<

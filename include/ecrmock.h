@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE, for the scenario runner's report */
 
 #include <jansson.h>
 
@@ -296,6 +297,54 @@ ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const ch
  */
 ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
 
+/*
+ * Secrets Manager, as pull-through cache rules see it.  ecrmock has no
+ * Secrets Manager: by default every credentialArn that matches the model's
+ * pattern (a secret whose name starts with "ecr-pullthroughcache/") exists,
+ * can be read and decrypted, and holds credentials the upstream registry
+ * accepts.  ecrmock_secret_set() gives one ARN another state, which
+ * CreatePullThroughCacheRule, UpdatePullThroughCacheRule and
+ * ValidatePullThroughCacheRule then see:
+ */
+typedef enum ecrmock_secret_state {
+    ECRMOCK_SECRET_VALID = 0,         /* the default: exists, readable, accepted upstream */
+    ECRMOCK_SECRET_NOT_FOUND = 1,     /* Create/Update: SecretNotFoundException */
+    ECRMOCK_SECRET_NO_ACCESS = 2,     /* Create/Update: UnableToAccessSecretException */
+    ECRMOCK_SECRET_UNDECRYPTABLE = 3, /* Create/Update: UnableToDecryptSecretValueException */
+    ECRMOCK_SECRET_REJECTED = 4       /* readable, but the upstream refuses the credentials:
+                                         Create/Update succeed, Validate answers isValid false */
+} ecrmock_secret_state;
+
+/*
+ * Sets the state of the secret `credential_arn` (borrowed, copied) for every
+ * registry of the instance; ECRMOCK_SECRET_VALID puts it back to the default.
+ * A rule already holding the ARN sees the new state from its next call.
+ * ecrmock_reset() forgets every state.  Returns 0, or -1 when an argument is
+ * NULL, `state` is not one of the above, or memory ran out.
+ */
+ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_state state);
+
+/*
+ * Creates a repository the way ECR does on the user's behalf for one of the
+ * uses a repository creation template names, "PULL_THROUGH_CACHE",
+ * "REPLICATION" or "CREATE_ON_PUSH" (ecrmock performs none of these
+ * itself): with ECR's defaults, then the settings of the template that
+ * applies (the longest prefix p whose template lists that use and such that
+ * `repository` starts with p + "/", else the ROOT template): tag
+ * mutability and exclusion filters, encryption, resource tags, repository
+ * policy and lifecycle policy.  Nothing is journaled or counted.
+ * `registry_id` may be NULL for the caller's account.  When `repository_out`
+ * is not NULL it receives a new reference to the repository as
+ * DescribeRepositories shows it (NULL on failure).
+ * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
+ * ECRMOCK_ERR_LIMIT_EXCEEDED (the registry is full),
+ * ECRMOCK_ERR_INVALID_PARAMETER (m, repository or applied_for NULL, a name
+ * or registry id the model refuses, an unknown use) or ECRMOCK_ERR_SERVER
+ * (out of memory); on failure nothing changed.
+ */
+ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
+                                                        const char *applied_for, json_t **repository_out);
+
 /* ------------------------------------------------------------------------ */
 /* Fault injection: deterministic failure paths                              */
 /* ------------------------------------------------------------------------ */
@@ -491,6 +540,54 @@ ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const 
  * not part of it.  NULL when memory ran out.
  */
 ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);
+
+/* ------------------------------------------------------------------------ */
+/* Contract scenarios (fixtures/README.md, "Scenarios", documents the format) */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Runs a scenario: a JSON object whose steps each make one call (through
+ * ecrmock_call()) and check its answer.  `scenario` is borrowed.  `m` is the
+ * instance to run on (the scenario's fixture, when it has one, is loaded
+ * into it; its options are checked but not used; fault rules the steps add
+ * stay), or NULL for a fresh instance made from the scenario's options and
+ * freed before returning.  `base_dir` is where a relative fixture path
+ * starts (NULL: the current directory).  `out`, when not NULL, receives a
+ * line per step ("ok 1 CreateRepository", "FAIL 3 PutImage \"push v1\": at
+ * $.image.imageId.imageTag: expected \"v1\", got \"v2\"") and a summary line.
+ * Steps after a failed one still run.
+ * Returns the number of failed steps (0: all passed), or -1 when the
+ * scenario itself is invalid (nothing is run then), its fixture is refused
+ * or memory ran out before a step could run; then, when `err` is not NULL,
+ * *err receives a new malloc'd message naming the source ("scenario" here),
+ * the JSON path and the problem (free() it):
+ *   scenario: $.steps[2].action: must be a non-empty string
+ * On success *err is set to NULL.
+ */
+ECRMOCK_API int ecrmock_scenario_run(ecrmock *m, json_t *scenario, const char *base_dir, FILE *out, char **err);
+
+/* The same from a file: its name is the source in messages and its
+ * directory the base of a relative fixture path. */
+ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, char **err);
+
+/*
+ * The journal as a scenario (a new reference; NULL when memory ran out or m
+ * is NULL): one step per journaled call with its request and an expect of
+ * its status, error and whole response, and the clock moves between calls
+ * as advanceClockMs.  String values of at least 16 characters that a
+ * response returned and a later request sends (upload ids, image digests,
+ * page tokens; not what a request sent first) become captures and ${...}
+ * references, so the scenario replays on a fresh instance.  A call answered by an error or apply-then-error fault rule gets
+ * a one-shot rule giving the same answer.  `fixture` (borrowed; may be
+ * NULL) is stored as the scenario's "fixture" path; when the file can be
+ * read from the current directory, the clock it sets is where the first
+ * step's advanceClockMs starts from.  The instance's options (account,
+ * region, seed, clock start, part size, limits) go in "options".
+ * Replays faithfully when the journal holds every call since ecrmock_new()
+ * (or since the fixture was loaded) and nothing changed the instance
+ * outside calls, except the clock.
+ */
+ECRMOCK_API json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture);
 
 #ifdef __cplusplus
 }

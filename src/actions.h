@@ -9,6 +9,13 @@
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
  *   auth.c               GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   resource_tags.c      TagResource, UntagResource, ListTagsForResource
+ *   tag_mutability.c     PutImageTagMutability
+ *   pull_through_cache.c CreatePullThroughCacheRule, DescribePullThroughCacheRules,
+ *                        UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
+ *                        ValidatePullThroughCacheRule
+ *   creation_templates.c CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
+ *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
  *   referrers.c          ListImageReferrers
  *   storage_class.c      UpdateImageStorageClass
  *   account_settings.c   GetAccountSetting, PutAccountSetting
@@ -22,35 +29,48 @@
 
 #include "internal.h"
 
-#define EM_ACTION_LIST(X)             \
-    X(BatchCheckLayerAvailability)    \
-    X(BatchDeleteImage)               \
-    X(BatchGetImage)                  \
-    X(CompleteLayerUpload)            \
-    X(CreateRepository)               \
-    X(DeleteRepository)               \
-    X(DeleteRepositoryPolicy)         \
-    X(DeleteSigningConfiguration)     \
-    X(DeregisterPullTimeUpdateExclusion) \
-    X(DescribeImageSigningStatus)     \
-    X(DescribeImages)                 \
-    X(DescribeRepositories)           \
-    X(GetAccountSetting)              \
-    X(GetAuthorizationToken)          \
-    X(GetDownloadUrlForLayer)         \
-    X(GetRepositoryPolicy)            \
-    X(GetSigningConfiguration)        \
-    X(InitiateLayerUpload)            \
-    X(ListImageReferrers)             \
-    X(ListImages)                     \
-    X(ListPullTimeUpdateExclusions)   \
-    X(PutAccountSetting)              \
-    X(PutImage)                       \
-    X(PutSigningConfiguration)        \
-    X(RegisterPullTimeUpdateExclusion) \
-    X(SetRepositoryPolicy)            \
-    X(UpdateImageStorageClass)        \
-    X(UploadLayerPart)
+#define EM_ACTION_LIST(X)                  \
+    X(BatchCheckLayerAvailability)         \
+    X(BatchDeleteImage)                    \
+    X(BatchGetImage)                       \
+    X(CompleteLayerUpload)                 \
+    X(CreatePullThroughCacheRule)          \
+    X(CreateRepository)                    \
+    X(CreateRepositoryCreationTemplate)    \
+    X(DeletePullThroughCacheRule)          \
+    X(DeleteRepository)                    \
+    X(DeleteRepositoryCreationTemplate)    \
+    X(DeleteRepositoryPolicy)              \
+    X(DeleteSigningConfiguration)          \
+    X(DeregisterPullTimeUpdateExclusion)   \
+    X(DescribeImageSigningStatus)          \
+    X(DescribeImages)                      \
+    X(DescribePullThroughCacheRules)       \
+    X(DescribeRepositories)                \
+    X(DescribeRepositoryCreationTemplates) \
+    X(GetAccountSetting)                   \
+    X(GetAuthorizationToken)               \
+    X(GetDownloadUrlForLayer)              \
+    X(GetRepositoryPolicy)                 \
+    X(GetSigningConfiguration)             \
+    X(InitiateLayerUpload)                 \
+    X(ListImageReferrers)                  \
+    X(ListImages)                          \
+    X(ListPullTimeUpdateExclusions)        \
+    X(ListTagsForResource)                 \
+    X(PutAccountSetting)                   \
+    X(PutImage)                            \
+    X(PutImageTagMutability)               \
+    X(PutSigningConfiguration)             \
+    X(RegisterPullTimeUpdateExclusion)     \
+    X(SetRepositoryPolicy)                 \
+    X(TagResource)                         \
+    X(UntagResource)                       \
+    X(UpdateImageStorageClass)             \
+    X(UpdatePullThroughCacheRule)          \
+    X(UpdateRepositoryCreationTemplate)    \
+    X(UploadLayerPart)                     \
+    X(ValidatePullThroughCacheRule)
 
 #pragma GCC visibility push(hidden)
 #define EM_DECLARE_HANDLER(name) int em_##name(em_call *c);

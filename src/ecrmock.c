@@ -170,6 +170,7 @@ void ecrmock_free(ecrmock *m)
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
+    em_secrets_free(m);
     em_free(m->principal);
     for (int i = 0; i < EM_PATTERN_COUNT; i++)
         pcre2_code_free(m->patterns[i]);
@@ -187,6 +188,7 @@ void ecrmock_reset(ecrmock *m)
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
+    em_secrets_free(m);
     em_free(m->principal);
     m->principal = NULL;
     start_state(m);

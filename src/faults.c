@@ -249,6 +249,18 @@ unsigned long ecrmock_fault_fired(ecrmock *m, long id)
     return n;
 }
 
+/* The effect of rule `id`, or -1 when no rule has that id. */
+int em_fault_effect(ecrmock *m, long id)
+{
+    em_lock(m);
+    int effect = -1;
+    for (em_fault *f = m->faults; f; f = f->next)
+        if (f->id == id)
+            effect = (int)f->effect;
+    em_unlock(m);
+    return effect;
+}
+
 /* ---- deciding a call ---------------------------------------------------------------- */
 
 /* Whether every member of `want` equals the one in `have` (objects: subset). */

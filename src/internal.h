@@ -164,6 +164,7 @@ struct em_repo {
     char *kms_key;                 /* may be NULL */
     json_t *tags;                  /* resource tags: array of {Key, Value} */
     char *policy;                  /* repository policy text, or NULL */
+    char *lifecycle_policy;        /* lifecycle policy text, or NULL */
     uint64_t seq;
     size_t slot;
     em_layer *layers;   /* hash by digest */
@@ -184,6 +185,8 @@ struct em_registry {
     char id[13];
     em_repo *repos;     /* hash by name */
     em_seqvec order;    /* repositories in creation order */
+    struct em_ptc_rules *ptc;       /* pull-through cache rules (pull_through_cache.c), or NULL */
+    struct em_templates *templates; /* repository creation templates (creation_templates.c), or NULL */
     json_t *account_settings;   /* {name: value} set by PutAccountSetting, or NULL */
     json_t *signing_config;     /* PutSigningConfiguration's signingConfiguration, or NULL */
     em_exclusion *exclusions;   /* pull time update exclusions, in registration order */
@@ -208,6 +211,9 @@ typedef struct em_fault_decision {
 /* Offers a call to the rules (advancing the clock for latency rules). */
 void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d);
 void em_faults_free(ecrmock *m);
+/* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
+ * that id (the scenario recorder asks what fired on a journaled call). */
+int em_fault_effect(ecrmock *m, long id);
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
@@ -247,6 +253,7 @@ struct ecrmock {
     size_t journal_cap, journal_head, journal_len, journal_dropped;
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
+    struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
     char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
 };
 
@@ -392,6 +399,46 @@ bool em_media_type_is_list(const char *mt);
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
 json_t *em_repo_json(ecrmock *m, em_repo *repo);
 json_t *em_image_id_json(const char *digest, const char *tag);
+/* The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov" (repositories.c). */
+const char *em_partition(const char *region);
+/* ECR's rules for resource tags (resource_tags.c): keys of 1 to 128
+ * characters not starting with "aws:", values of at most 256, no key twice,
+ * at most 50 tags once the request's `tags` are merged into `current` (the
+ * resource's tags, NULL for a new resource).  `tags` is a validated TagList.
+ * 0, or -1 with InvalidTagParameterException or TooManyTagsException set. */
+int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
+/* ECR's rules for imageTagMutabilityExclusionFilters (tag_mutability.c): given
+ * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
+ * -1 with InvalidParameterException set. */
+int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
+/* Whether `text` is a repository policy ECR accepts (repository_policy.c). */
+bool em_repo_policy_ok(const char *text);
+
+/* ---- pull-through cache rules and creation templates ------------------------ */
+void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */
+void em_secrets_free(ecrmock *m);
+/* An IAM role ARN (arn:<partition>:iam::<account>:role/<name>) in the
+ * account `registry_id`; 0, or -1 with InvalidParameterException set. */
+int em_role_arn_check(em_call *c, const char *arn, const char *registry_id);
+void em_templates_free(em_registry *r);   /* creation_templates.c */
+/*
+ * Gives `repo`, a repository ECR is creating on the user's behalf in
+ * `registry_id` under the name `repo_name` for the use `applied_for`
+ * ("PULL_THROUGH_CACHE", "REPLICATION" or "CREATE_ON_PUSH"), the settings of
+ * the repository creation template that applies, as ECR does: among the
+ * registry's templates whose appliedFor holds that use, the one with the
+ * longest prefix p such that repo_name starts with p + "/", else the ROOT
+ * template.  The settings replace repo's tag mutability and exclusion
+ * filters, encryption type and KMS key, resource tags, repository policy and
+ * lifecycle policy; what the template leaves out gets ECR's defaults
+ * (MUTABLE, AES256, no tags, no policies).  Call it before the repository is
+ * shown to anyone (it may already be linked into its registry).
+ * Returns 1 when a template applied, 0 when none did (repo unchanged), -1 when
+ * memory ran out (c's error set, repo unchanged).
+ */
+int em_template_apply(em_call *c, const char *registry_id, const char *repo_name, const char *applied_for,
+                      em_repo *repo);
+
 /* The image an ImageIdentifier names; on a miss (or an id naming none) sets
  * ImageNotFoundException with ECR's text and returns NULL. */
 em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);

@@ -9,7 +9,7 @@
 
 /* The partition and DNS suffix of a region: aws / amazonaws.com, and the
  * China and GovCloud partitions. */
-static const char *partition(const char *region)
+const char *em_partition(const char *region)
 {
     if (strncmp(region, "cn-", 3) == 0)
         return "aws-cn";
@@ -45,53 +45,7 @@ json_t *em_repo_json(ecrmock *m, em_repo *repo)
     return o;
 }
 
-/* ---- resource tags on CreateRepository ------------------------------------------ */
-
-#define MAX_RESOURCE_TAGS 50
-
-static size_t utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-/* ECR's rules for resource tags (the model leaves them to the service): keys
- * of 1 to 128 characters not starting with "aws:", values of at most 256,
- * no key twice, at most 50. */
-static int check_resource_tags(em_call *c, json_t *tags)
-{
-    size_t n = json_array_size(tags);
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(tags, i);
-        const char *k = em_str(t, "Key"), *v = em_str(t, "Value");
-        size_t klen = utf8_len(k);
-        if (klen < 1 || klen > 128)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "Tag key '%s' must be between 1 and 128 characters long", k);
-        if (strncmp(k, "aws:", 4) == 0)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "Tag key '%s' is reserved: keys prefixed with 'aws:' are for AWS use", k);
-        if (utf8_len(v) > 256)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "The value of tag '%s' must be at most 256 characters long", k);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(k, em_str(json_array_get(tags, j), "Key")) == 0)
-                return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' is given more than once", k);
-    }
-    if (n > MAX_RESOURCE_TAGS)
-        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS,
-                       "A resource can have at most %d tags; the request gives %zu", MAX_RESOURCE_TAGS, n);
-    return 0;
-}
-
 /* ---- CreateRepository -------------------------------------------------------------- */
-
-static bool with_exclusion(const char *mutability)
-{
-    return strstr(mutability, "_WITH_EXCLUSION") != NULL;
-}
 
 int em_CreateRepository(em_call *c)
 {
@@ -109,17 +63,12 @@ int em_CreateRepository(em_call *c)
         filters = NULL;
     if (!mutability)
         mutability = "MUTABLE";
-    if (with_exclusion(mutability) && !filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
-                             "must be provided when imageTagMutability is %s", mutability);
-    if (!with_exclusion(mutability) && filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
-                             "can only be provided when imageTagMutability is IMMUTABLE_WITH_EXCLUSION or "
-                             "MUTABLE_WITH_EXCLUSION");
+    if (em_tag_mutability_check(c, mutability, filters) < 0)
+        return -1;
     if (kms_key && strcmp(enc_type, "AES256") == 0)
         return em_fail_param(c, "encryptionConfiguration.kmsKey",
                              "can only be provided when encryptionType is KMS or KMS_DSSE");
-    if (tags && check_resource_tags(c, tags) < 0)
+    if (tags && em_resource_tags_check(c, tags, NULL) < 0)
         return -1;
 
     em_registry *reg = em_registry_get(m, reg_id);
@@ -142,7 +91,7 @@ int em_CreateRepository(em_call *c)
     }
     repo->registry = reg;
     repo->name = em_strdup(name);
-    repo->arn = em_sprintf("arn:%s:ecr:%s:%s:repository/%s", partition(m->region), m->region, reg_id, name);
+    repo->arn = em_sprintf("arn:%s:ecr:%s:%s:repository/%s", em_partition(m->region), m->region, reg_id, name);
     repo->uri = em_sprintf("%s.dkr.ecr.%s.%s/%s", reg_id, m->region, dns_suffix(m->region), name);
     repo->created_ms = m->clock_ms;
     repo->tag_mutability = em_strdup(mutability);

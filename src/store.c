@@ -381,7 +381,8 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
 
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
-    if (!r || HASH_COUNT(r->repos) || r->account_settings || r->signing_config || r->n_exclusions)
+    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->account_settings || r->signing_config ||
+        r->n_exclusions)
         return;
     HASH_DEL(m->registries, r);
     em_seqvec_release(&r->order);
@@ -463,6 +464,7 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     em_free(repo->kms_key);
     json_decref(repo->tags);
     em_free(repo->policy);
+    em_free(repo->lifecycle_policy);
     em_free(repo);
 }
 
@@ -496,6 +498,8 @@ void em_registries_free(ecrmock *m)
             em_repo_free(m, repo);
         }
         em_seqvec_release(&r->order);
+        em_ptc_rules_free(r);
+        em_templates_free(r);
         em_registry_settings_free(r);
         HASH_DEL(m->registries, r);
         em_free(r);

@@ -1,0 +1,519 @@
+/*
+ * ecrmock's benchmarks: `make bench` prints a table and writes
+ * bench/results.json.  Every figure is measured REPEATS times and reported
+ * as min / median / max; the targets are printed beside them.  Nothing here
+ * asserts: timings on a shared machine are noisy.
+ *
+ *  1. calls/s through ecrmock_call_raw for a mixed push/pull flow, and the
+ *     fake's overhead against jansson parsing and serialising the same bodies
+ *  2. ecrmock_new + ecrmock_free per second; memory per image held
+ *  3. a 256 MiB layer pushed through UploadLayerPart/CompleteLayerUpload, as
+ *     a fraction of this machine's SHA-256 speed; the same layer in 100
+ *     repositories costs its bytes once
+ *  4. per-call time at 1k and 100k images; paging cost per item
+ *  5. calls/s with 1 and 2 threads, on one instance and on two
+ */
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "ecrmock.h"
+
+#ifndef REPEATS
+#define REPEATS 5
+#endif
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct figure {
+    const char *name, *unit, *target;
+    double v[REPEATS];
+    int higher_is_better;
+    double goal; /* 0: none */
+} figure;
+
+static json_t *results;
+
+static void report(figure *f)
+{
+    qsort(f->v, REPEATS, sizeof f->v[0], cmp_double);
+    double med = f->v[REPEATS / 2];
+    const char *met = !f->goal ? "" : (f->higher_is_better ? med >= f->goal : med <= f->goal) ? "met" : "NOT MET";
+    printf("%-46s %12.3g %12.3g %12.3g  %-8s %-16s %s\n", f->name, f->v[0], med, f->v[REPEATS - 1], f->unit,
+           f->target ? f->target : "", met);
+    json_array_append_new(results, json_pack("{s:s, s:s, s:f, s:f, s:f, s:s?, s:s}", "name", f->name, "unit", f->unit,
+                                             "min", f->v[0], "median", med, "max", f->v[REPEATS - 1], "target",
+                                             f->target, "met", met));
+}
+
+/* ---- 1. the mixed flow --------------------------------------------------------- */
+
+typedef struct call_rec {
+    char *target, *body;
+    size_t len;
+} call_rec;
+
+static int raw(ecrmock *m, const char *action, const char *body, char **out, size_t *len)
+{
+    return ecrmock_call_raw(m, action, body, strlen(body), out, len);
+}
+
+/* Runs the flow for `images` images; returns the number of calls made. When
+ * rec is not NULL, records each request and response body. */
+static long mixed_flow(ecrmock *m, int images, int offset, char ***bodies, size_t *nbodies)
+{
+    char *out = NULL;
+    size_t len;
+    long calls = 0;
+    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
+    if (offset == 0) {
+        raw(m, "CreateRepository", "{\"repositoryName\":\"bench/app\"}", &out, &len);
+        free(out);
+        calls++;
+    }
+    ecrmock_put_layer(m, NULL, "bench/app", "{\"os\":\"linux\"}", 14, cfg);
+    ecrmock_put_layer(m, NULL, "bench/app", "layer bytes", 11, layer);
+    for (int i = offset; i < offset + images; i++) {
+        /* a distinct small manifest; its digest, for DescribeImages by digest */
+        char manifest[1024], escaped[1400], digest[ECRMOCK_DIGEST_SIZE] = "sha256:";
+        int n = snprintf(manifest, sizeof manifest,
+                         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+                         "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":14,"
+                         "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":"
+                         "\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":11,\"digest\":\"%s\"}],"
+                         "\"annotations\":{\"n\":\"%d\"}}",
+                         cfg, layer, i);
+        unsigned char md[32];
+        EVP_Digest(manifest, (size_t)n, md, NULL, EVP_sha256(), NULL);
+        for (int k = 0; k < 32; k++)
+            sprintf(digest + 7 + 2 * k, "%02x", md[k]);
+        size_t e = 0;
+        for (int k = 0; k < n; k++) {
+            if (manifest[k] == '"')
+                escaped[e++] = '\\';
+            escaped[e++] = manifest[k];
+        }
+        escaped[e] = '\0';
+        const char *steps[5][2];
+        char b0[256], b1[1600], b2[256], b3[256];
+        snprintf(b0, sizeof b0, "{\"repositoryName\":\"bench/app\",\"layerDigests\":[\"%s\",\"%s\"]}", cfg, layer);
+        snprintf(b1, sizeof b1, "{\"repositoryName\":\"bench/app\",\"imageTag\":\"v%d\",\"imageManifest\":\"%s\"}", i,
+                 escaped);
+        snprintf(b2, sizeof b2, "{\"repositoryName\":\"bench/app\",\"imageIds\":[{\"imageTag\":\"v%d\"}]}", i);
+        snprintf(b3, sizeof b3, "{\"repositoryName\":\"bench/app\",\"imageIds\":[{\"imageDigest\":\"%s\"}]}", digest);
+        steps[0][0] = "BatchCheckLayerAvailability", steps[0][1] = b0;
+        steps[1][0] = "PutImage", steps[1][1] = b1;
+        steps[2][0] = "BatchGetImage", steps[2][1] = b2;
+        steps[3][0] = "DescribeImages", steps[3][1] = b3;
+        steps[4][0] = "ListImages", steps[4][1] = "{\"repositoryName\":\"bench/app\",\"maxResults\":10}";
+        for (int s = 0; s < 5; s++) {
+            if (raw(m, steps[s][0], steps[s][1], &out, &len) != 200) {
+                fprintf(stderr, "bench: %s failed: %s\n", steps[s][0], out);
+                exit(1);
+            }
+            calls++;
+            if (bodies && *nbodies < 10000) {
+                bodies[0][*nbodies] = strdup(steps[s][1]);
+                bodies[1][*nbodies] = out;
+                (*nbodies)++;
+                out = NULL;
+            }
+            free(out);
+            out = NULL;
+        }
+    }
+    return calls;
+}
+
+static ecrmock *quiet_instance(void)
+{
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_journal_enable(m, 0);
+    return m;
+}
+
+static void bench_calls(void)
+{
+    figure rate = {"1. calls/s, mixed flow (call_raw, 1 thread)", "calls/s", ">= 300000", {0}, 1, 300000};
+    figure ratio = {"1. overhead vs jansson parse+dump (same bodies)", "ratio", "<= 2.0", {0}, 0, 2.0};
+    for (int r = 0; r < REPEATS; r++) {
+        ecrmock *m = quiet_instance();
+        int images = 4000;
+        char *req[10000], *resp[10000];
+        char **bodies[2] = {req, resp};
+        size_t n = 0;
+        double t0 = now();
+        long calls = mixed_flow(m, images, 0, bodies, &n);
+        double t1 = now();
+        rate.v[r] = (double)calls / (t1 - t0);
+        /* jansson alone on the same request and response bodies */
+        double j0 = now();
+        for (size_t i = 0; i < n; i++) {
+            json_t *a = json_loads(req[i], 0, NULL), *b = json_loads(resp[i], 0, NULL);
+            char *x = json_dumps(a, JSON_COMPACT), *y = json_dumps(b, JSON_COMPACT);
+            free(x);
+            free(y);
+            json_decref(a);
+            json_decref(b);
+        }
+        double j1 = now();
+        /* the flow's time for the same n calls (n <= calls) */
+        ratio.v[r] = ((t1 - t0) * (double)n / (double)calls) / (j1 - j0);
+        for (size_t i = 0; i < n; i++) {
+            free(req[i]);
+            free(resp[i]);
+        }
+        ecrmock_free(m);
+    }
+    report(&rate);
+    report(&ratio);
+}
+
+/* ---- 2. instance cost --------------------------------------------------------------- */
+
+static void bench_instances(void)
+{
+    figure f = {"2. ecrmock_new + ecrmock_free", "per s", ">= 200000", {0}, 1, 200000};
+    for (int r = 0; r < REPEATS; r++) {
+        int n = 200000;
+        double t0 = now();
+        for (int i = 0; i < n; i++)
+            ecrmock_free(ecrmock_new(NULL));
+        f.v[r] = n / (now() - t0);
+    }
+    report(&f);
+
+    figure mem = {"2. memory per image held, beyond its manifest", "bytes", "<= 1024", {0}, 0, 1024};
+    for (int r = 0; r < REPEATS; r++) {
+        struct mallinfo2 before = mallinfo2();
+        ecrmock *m = quiet_instance();
+        int images = 20000;
+        char *out = NULL;
+        size_t len;
+        mixed_flow(m, 0, 0, NULL, NULL); /* the repository and its two blobs */
+        struct mallinfo2 mid = mallinfo2();
+        size_t manifest_bytes = 0;
+        char cfg[ECRMOCK_DIGEST_SIZE];
+        ecrmock_put_layer(m, NULL, "bench/app", "{\"os\":\"linux\"}", 14, cfg);
+        for (int i = 0; i < images; i++) {
+            char body[1024], manifest[600];
+            int k = snprintf(manifest, sizeof manifest,
+                             "{\\\"schemaVersion\\\":2,\\\"mediaType\\\":\\\"application/vnd.docker.distribution.manifest."
+                             "v2+json\\\",\\\"config\\\":{\\\"mediaType\\\":\\\"x\\\",\\\"size\\\":14,\\\"digest\\\":\\\"%s\\\"},"
+                             "\\\"layers\\\":[],\\\"n\\\":%d}",
+                             cfg, i);
+            manifest_bytes += (size_t)k - 20; /* the escapes are not stored */
+            snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"imageTag\":\"t%d\",\"imageManifest\":\"%s\"}", i,
+                     manifest);
+            raw(m, "PutImage", body, &out, &len);
+            free(out);
+        }
+        struct mallinfo2 after = mallinfo2();
+        mem.v[r] = ((double)(after.uordblks - mid.uordblks) - (double)manifest_bytes) / images;
+        (void)before;
+        ecrmock_free(m);
+    }
+    report(&mem);
+}
+
+/* ---- 3. layer throughput --------------------------------------------------------------- */
+
+static void bench_layer(void)
+{
+    size_t total = (size_t)256 << 20, part = (size_t)20 << 20;
+    unsigned char *bytes = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        bytes[i] = (unsigned char)(i * 2654435761u >> 13);
+    figure sha = {"3. SHA-256 of this machine (one core)", "MB/s", NULL, {0}, 1, 0};
+    figure push = {"3. 256 MiB layer push (JSON level)", "MB/s", NULL, {0}, 1, 0};
+    figure frac = {"3. push speed / SHA-256 speed", "fraction", ">= 0.5", {0}, 1, 0.5};
+    char *b64 = malloc(4 * ((part + 2) / 3) + 1);
+    for (int r = 0; r < REPEATS; r++) {
+        unsigned char md[32];
+        double t0 = now();
+        EVP_Digest(bytes, total, md, NULL, EVP_sha256(), NULL);
+        sha.v[r] = (double)total / 1e6 / (now() - t0);
+
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        ecrmock *m = ecrmock_new(&o);
+        ecrmock_journal_enable(m, 0);
+        json_t *resp = NULL, *req = json_pack("{s:s}", "repositoryName", "big");
+        ecrmock_call(m, "CreateRepository", req, &resp);
+        json_decref(req);
+        json_decref(resp);
+        t0 = now();
+        req = json_pack("{s:s}", "repositoryName", "big");
+        ecrmock_call(m, "InitiateLayerUpload", req, &resp);
+        json_decref(req);
+        char id[64];
+        snprintf(id, sizeof id, "%s", json_string_value(json_object_get(resp, "uploadId")));
+        json_decref(resp);
+        for (size_t off = 0; off < total; off += part) {
+            size_t n = total - off < part ? total - off : part;
+            EVP_EncodeBlock((unsigned char *)b64, bytes + off, (int)n);
+            req = json_pack("{s:s, s:s, s:I, s:I, s:s}", "repositoryName", "big", "uploadId", id, "partFirstByte",
+                            (json_int_t)off, "partLastByte", (json_int_t)(off + n - 1), "layerPartBlob", b64);
+            if (ecrmock_call(m, "UploadLayerPart", req, &resp) != 200) {
+                fprintf(stderr, "bench: UploadLayerPart failed\n");
+                exit(1);
+            }
+            json_decref(req);
+            json_decref(resp);
+        }
+        char digest[ECRMOCK_DIGEST_SIZE] = "sha256:";
+        for (int i = 0; i < 32; i++)
+            sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+        req = json_pack("{s:s, s:s, s:[s]}", "repositoryName", "big", "uploadId", id, "layerDigests", digest);
+        if (ecrmock_call(m, "CompleteLayerUpload", req, &resp) != 200) {
+            fprintf(stderr, "bench: CompleteLayerUpload failed\n");
+            exit(1);
+        }
+        json_decref(req);
+        json_decref(resp);
+        push.v[r] = (double)total / 1e6 / (now() - t0);
+        frac.v[r] = push.v[r] / sha.v[r];
+        ecrmock_free(m);
+    }
+    report(&sha);
+    report(&push);
+    report(&frac);
+
+    /* content-addressed: the same layer in 100 repositories */
+    figure dedup = {"3. 256 MiB layer in 100 repositories: memory", "MiB", "~256", {0}, 0, 0};
+    for (int r = 0; r < REPEATS; r++) {
+        struct mallinfo2 before = mallinfo2();
+        ecrmock *m = quiet_instance();
+        for (int i = 0; i < 100; i++) {
+            char name[32], body[64], *out = NULL;
+            size_t len;
+            snprintf(name, sizeof name, "repo%d", i);
+            snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", name);
+            raw(m, "CreateRepository", body, &out, &len);
+            free(out);
+            ecrmock_put_layer(m, NULL, name, bytes, total, NULL);
+        }
+        struct mallinfo2 after = mallinfo2();
+        dedup.v[r] = (double)(after.uordblks - before.uordblks + (after.hblkhd - before.hblkhd)) / (1 << 20);
+        ecrmock_free(m);
+    }
+    report(&dedup);
+    free(b64);
+    free(bytes);
+}
+
+/* ---- 4. scale --------------------------------------------------------------------------- */
+
+static double time_calls(ecrmock *m, const char *action, const char *fmt, int n, int base)
+{
+    char body[512], *out = NULL;
+    size_t len;
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof body, fmt, base + i);
+        raw(m, action, body, &out, &len);
+        free(out);
+    }
+    return (now() - t0) / n * 1e6;
+}
+
+static void bench_scale(void)
+{
+    static const int sizes[] = {1000, 10000, 100000};
+    figure put[3], get[3], desc[3], walk_l[3], walk_d[3];
+    for (int s = 0; s < 3; s++) {
+        put[s] = (figure){NULL, "us/call", NULL, {0}, 0, 0};
+        get[s] = (figure){NULL, "us/call", NULL, {0}, 0, 0};
+        desc[s] = (figure){NULL, "us/call", NULL, {0}, 0, 0};
+        walk_l[s] = (figure){NULL, "us/item", NULL, {0}, 0, 0};
+        walk_d[s] = (figure){NULL, "us/item", NULL, {0}, 0, 0};
+    }
+    for (int r = 0; r < REPEATS; r++) {
+        for (int s = 0; s < 3; s++) {
+            ecrmock *m = quiet_instance();
+            mixed_flow(m, 0, 0, NULL, NULL);
+            char cfg[ECRMOCK_DIGEST_SIZE];
+            ecrmock_put_layer(m, NULL, "bench/app", "{\"os\":\"linux\"}", 14, cfg);
+            char fmt[512];
+            snprintf(fmt, sizeof fmt,
+                     "{\"repositoryName\":\"bench/app\",\"imageTag\":\"t%%d\",\"imageManifest\":\"{\\\"schemaVersion\\\":2,"
+                     "\\\"mediaType\\\":\\\"application/vnd.docker.distribution.manifest.v2+json\\\",\\\"config\\\":{"
+                     "\\\"mediaType\\\":\\\"x\\\",\\\"size\\\":14,\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[],\\\"n\\\":%%d}\"}",
+                     cfg);
+            /* fill to the size, then time 1000 more puts, gets and describes */
+            char body[1024], *out = NULL;
+            size_t len;
+            for (int i = 0; i < sizes[s]; i++) {
+                snprintf(body, sizeof body, fmt, i, i);
+                raw(m, "PutImage", body, &out, &len);
+                free(out);
+            }
+            double t0 = now();
+            for (int i = 0; i < 1000; i++) {
+                snprintf(body, sizeof body, fmt, sizes[s] + i, sizes[s] + i);
+                raw(m, "PutImage", body, &out, &len);
+                free(out);
+            }
+            put[s].v[r] = (now() - t0) / 1000 * 1e6;
+            get[s].v[r] = time_calls(m, "BatchGetImage",
+                                     "{\"repositoryName\":\"bench/app\",\"imageIds\":[{\"imageTag\":\"t%d\"}]}", 1000, 0);
+            desc[s].v[r] = time_calls(m, "DescribeImages",
+                                      "{\"repositoryName\":\"bench/app\",\"imageIds\":[{\"imageTag\":\"t%d\"}]}", 1000, 0);
+            /* walk every page of ListImages and DescribeImages */
+            for (int which = 0; which < 2; which++) {
+                const char *action = which ? "DescribeImages" : "ListImages";
+                const char *key = which ? "imageDetails" : "imageIds";
+                long items = 0;
+                char *token = NULL;
+                t0 = now();
+                do {
+                    if (token)
+                        snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"maxResults\":1000,\"nextToken\":\"%s\"}",
+                                 token);
+                    else
+                        snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"maxResults\":1000}");
+                    free(token);
+                    token = NULL;
+                    raw(m, action, body, &out, &len);
+                    json_t *doc = json_loadb(out, len, 0, NULL);
+                    free(out);
+                    items += (long)json_array_size(json_object_get(doc, key));
+                    const char *t = json_string_value(json_object_get(doc, "nextToken"));
+                    token = t ? strdup(t) : NULL;
+                    json_decref(doc);
+                } while (token);
+                (which ? walk_d : walk_l)[s].v[r] = (now() - t0) / (double)items * 1e6;
+            }
+            ecrmock_free(m);
+        }
+    }
+    static char names[15][64];
+    for (int s = 0; s < 3; s++) {
+        snprintf(names[s], 64, "4. PutImage at %dk images", sizes[s] / 1000);
+        snprintf(names[3 + s], 64, "4. BatchGetImage at %dk images", sizes[s] / 1000);
+        snprintf(names[6 + s], 64, "4. DescribeImages at %dk images", sizes[s] / 1000);
+        snprintf(names[9 + s], 64, "4. ListImages walk at %dk (per item)", sizes[s] / 1000);
+        snprintf(names[12 + s], 64, "4. DescribeImages walk at %dk (per item)", sizes[s] / 1000);
+        put[s].name = names[s];
+        get[s].name = names[3 + s];
+        desc[s].name = names[6 + s];
+        walk_l[s].name = names[9 + s];
+        walk_d[s].name = names[12 + s];
+    }
+    for (int s = 0; s < 3; s++)
+        report(&put[s]);
+    for (int s = 0; s < 3; s++)
+        report(&get[s]);
+    for (int s = 0; s < 3; s++)
+        report(&desc[s]);
+    for (int s = 0; s < 3; s++)
+        report(&walk_l[s]);
+    for (int s = 0; s < 3; s++)
+        report(&walk_d[s]);
+    /* the 1.5x targets, on the medians */
+    const char *labels[3] = {"PutImage", "BatchGetImage", "DescribeImages"};
+    figure *sets[3] = {put, get, desc};
+    for (int k = 0; k < 3; k++) {
+        figure f = {NULL, "x", "<= 1.5", {0}, 0, 1.5};
+        static char name[3][64];
+        snprintf(name[k], 64, "4. %s per call, 100k / 1k", labels[k]);
+        f.name = name[k];
+        for (int r = 0; r < REPEATS; r++)
+            f.v[r] = sets[k][2].v[r] / sets[k][0].v[r];
+        report(&f);
+    }
+}
+
+/* ---- 5. concurrency ------------------------------------------------------------------------ */
+
+typedef struct job {
+    ecrmock *m;
+    int offset;
+    long calls;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    j->calls = mixed_flow(j->m, 2000, j->offset, NULL, NULL);
+    return NULL;
+}
+
+static void bench_threads(void)
+{
+    static const struct {
+        const char *name;
+        int threads, instances;
+    } cases[] = {
+        {"5. calls/s, 1 thread, 1 instance", 1, 1},
+        {"5. calls/s, 2 threads, 1 instance", 2, 1},
+        {"5. calls/s, 2 threads, 2 instances", 2, 2},
+    };
+    for (size_t c = 0; c < 3; c++) {
+        figure f = {cases[c].name, "calls/s", NULL, {0}, 1, 0};
+        for (int r = 0; r < REPEATS; r++) {
+            ecrmock *ms[2] = {quiet_instance(), quiet_instance()};
+            /* the repository exists before the threads start */
+            char *out = NULL;
+            size_t len;
+            for (int i = 0; i < 2; i++) {
+                raw(ms[i], "CreateRepository", "{\"repositoryName\":\"bench/app\"}", &out, &len);
+                free(out);
+            }
+            pthread_t t[2];
+            job jobs[2];
+            double t0 = now();
+            for (int i = 0; i < cases[c].threads; i++) {
+                jobs[i] = (job){ms[cases[c].instances == 2 ? i : 0], 1 + i * 100000, 0};
+                pthread_create(&t[i], NULL, run_job, &jobs[i]);
+            }
+            long calls = 0;
+            for (int i = 0; i < cases[c].threads; i++) {
+                pthread_join(t[i], NULL);
+                calls += jobs[i].calls;
+            }
+            f.v[r] = calls / (now() - t0);
+            ecrmock_free(ms[0]);
+            ecrmock_free(ms[1]);
+        }
+        report(&f);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    results = json_array();
+    const char *only = argc > 1 ? argv[1] : NULL;
+    printf("ecrmock %s benchmarks, %d runs each\n\n", ecrmock_version(), REPEATS);
+    printf("%-46s %12s %12s %12s  %-8s %-16s %s\n", "figure", "min", "median", "max", "unit", "target", "");
+    if (!only || strchr(only, '1'))
+        bench_calls();
+    if (!only || strchr(only, '2'))
+        bench_instances();
+    if (!only || strchr(only, '3'))
+        bench_layer();
+    if (!only || strchr(only, '4'))
+        bench_scale();
+    if (!only || strchr(only, '5'))
+        bench_threads();
+    json_dump_file(results, "bench/results.json", JSON_INDENT(2));
+    json_decref(results);
+    printf("\nwritten: bench/results.json\n");
+    return 0;
+}

@@ -1,0 +1,300 @@
+/*
+ * The scenario recorder: a journal recorded as a scenario replays on a fresh
+ * instance with no failure; upload ids and image digests become captures;
+ * clock moves, fault rules and "${" in requests survive the trip.
+ */
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "helpers.h"
+
+static char tool_path[512];
+
+/* Replays `sc` on a fresh instance; asserts no step failed. */
+static void assert_replays(json_t *sc)
+{
+    char *report = NULL, *err = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&report, &len);
+    assert_non_null(out);
+    int rc = ecrmock_scenario_run(NULL, sc, NULL, out, &err);
+    fclose(out);
+    if (rc != 0) {
+        char *text = json_dumps(sc, JSON_INDENT(1));
+        fail_msg("replay: %d %s\n%s\n%s", rc, err ? err : "", report, text);
+    }
+    free(report);
+    free(err);
+}
+
+/* Uploads `text` in one part through the calls (journaled, so replayable);
+ * writes its digest. */
+static void upload_blob(ecrmock *m, const char *text, char *digest)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
+    char upload[64];
+    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    size_t n = strlen(text);
+    unsigned char b64[256], md[32];
+    EVP_EncodeBlock(b64, (const unsigned char *)text, (int)n);
+    EVP_Digest(text, n, md, NULL, EVP_sha256(), NULL);
+    strcpy(digest, "sha256:");
+    for (int i = 0; i < 32; i++)
+        sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+    json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:s}", "repositoryName", "web", "uploadId", upload, "partFirstByte", 0,
+                            "partLastByte", (int)n - 1, "layerPartBlob", (const char *)b64);
+    assert_ok(ecrmock_call(m, "UploadLayerPart", req, &r), r);
+    json_decref(r);
+    json_decref(req);
+    assert_ok(call(m, &r, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", "
+                                                 "\"layerDigests\": [\"%s\"]}", upload, digest), r);
+    json_decref(r);
+}
+
+static json_t *step(json_t *sc, size_t i)
+{
+    return json_array_get(json_object_get(sc, "steps"), i);
+}
+
+/* A push through the wire flow, recorded, replays; the upload id and the
+ * image digest are captured where ECR handed them out and referenced after. */
+static void test_record_push_replays_with_captures(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    create_repo(m, "web");
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
+    char upload[64];
+    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    /* "config" and "layer!" */
+    assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                                             "\"partLastByte\": 5, \"layerPartBlob\": \"Y29uZmln\"}", upload), r);
+    json_decref(r);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    assert_ok(call(m, &r, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"layerDigests\": "
+                                                 "[\"sha256:b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910\"]}", upload), r);
+    snprintf(digest, sizeof digest, "%s", json_string_value(json_object_get(r, "layerDigest")));
+    json_decref(r);
+    char layer[ECRMOCK_DIGEST_SIZE];
+    upload_blob(m, "layer!", layer);
+    char manifest[1024];
+    snprintf(manifest, sizeof manifest,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+             "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":6,"
+             "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
+             "\"size\":6,\"digest\":\"%s\"}]}",
+             digest, layer);
+    char *image = put_image(m, "web", manifest, "v1");
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", image), r);
+    json_decref(r);
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"web\"}"), r);
+    json_decref(r);
+
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    assert_null(json_object_get(sc, "fixture"));
+    json_t *opts = json_object_get(sc, "options");
+    assert_string_equal(json_string_value(json_object_get(opts, "accountId")), "123456789012");
+    assert_string_equal(json_string_value(json_object_get(opts, "region")), "us-east-1");
+    assert_int_equal(json_integer_value(json_object_get(opts, "seed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(opts, "minPartSize")), 1024);
+    assert_int_equal(json_array_size(json_object_get(sc, "steps")), 10);
+
+    /* step 1 hands out the upload id: captured, referenced by the next two */
+    assert_string_equal(json_string_value(json_object_get(step(sc, 1), "action")), "InitiateLayerUpload");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 1), "capture"), "uploadId")),
+                        "$.uploadId");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 2), "request"), "uploadId")),
+                        "${uploadId}");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 3), "request"), "uploadId")),
+                        "${uploadId}");
+    /* the layer digest was the client's to begin with: sent as it is */
+    assert_null(json_object_get(step(sc, 3), "capture"));
+    /* PutImage hands out the image digest: BatchGetImage sends it back */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 7), "capture"), "imageDigest")),
+                        "$.image.imageId.imageDigest");
+    json_t *ids = json_object_get(json_object_get(step(sc, 8), "request"), "imageIds");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ids, 0), "imageDigest")), "${imageDigest}");
+    /* expectations: status and the whole answer */
+    /* the second upload's id has a name of its own */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 5), "request"), "uploadId")),
+                        "${uploadId2}");
+    json_t *expect = json_object_get(step(sc, 7), "expect");
+    assert_int_equal(json_integer_value(json_object_get(expect, "status")), 200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(json_object_get(expect,
+                        "response"), "image"), "imageId"), "imageTag")), "v1");
+
+    assert_replays(sc);
+    json_decref(sc);
+    free(image);
+}
+
+/* Errors, clock moves (an upload that expired), a throttling rule and an
+ * apply-then-error rule: recorded, the replay gives the same answers. */
+static void test_record_errors_clock_and_faults_replay(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    create_repo(m, "web");
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
+                 "RepositoryAlreadyExistsException");
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
+    char upload[64];
+    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    ecrmock_clock_advance(m, 25 * 3600 * 1000);
+    assert_error(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                                                "\"partLastByte\": 1, \"layerPartBlob\": \"YWI=\"}", upload), r, 400,
+                 "UploadNotFoundException");
+    json_t *rule = json_pack("{s:s, s:i, s:i}", "action", "DescribeRepositories", "nth", 1, "count", 1);
+    assert_true(ecrmock_fault_add_json(m, rule, NULL) > 0);
+    json_decref(rule);
+    assert_error(call(m, &r, "DescribeRepositories", "{}"), r, 400, "ThrottlingException");
+    char config[ECRMOCK_DIGEST_SIZE], manifest[512];
+    upload_blob(m, "{}", config);
+    snprintf(manifest, sizeof manifest,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":"
+             "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":2,\"digest\":\"%s\"},"
+             "\"layers\":[]}",
+             config);
+    rule = json_pack("{s:s, s:s, s:s, s:i}", "action", "PutImage", "effect", "apply-then-error", "error", "ServerException",
+                     "count", 1);
+    assert_true(ecrmock_fault_add_json(m, rule, NULL) > 0);
+    json_decref(rule);
+    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "v1");
+    assert_error(ecrmock_call(m, "PutImage", req, &r), r, 500, "ServerException");
+    json_decref(req);
+    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"web\"}"), r);
+    json_decref(r);
+    ecrmock_clock_advance(m, 1500);
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    json_decref(r);
+
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    /* the clock moves are there */
+    assert_int_equal(json_integer_value(json_object_get(step(sc, 3), "advanceClockMs")), 25 * 3600 * 1000);
+    assert_int_equal(json_integer_value(json_object_get(step(sc, 10), "advanceClockMs")), 1500);
+    /* the throttled call carries its rule; the other steps none but PutImage's */
+    json_t *f = json_array_get(json_object_get(step(sc, 4), "faults"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "error")), "ThrottlingException");
+    assert_string_equal(json_string_value(json_object_get(f, "message")), "Rate exceeded");
+    assert_int_equal(json_integer_value(json_object_get(f, "count")), 1);
+    f = json_array_get(json_object_get(step(sc, 8), "faults"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "effect")), "apply-then-error");
+    assert_null(json_object_get(step(sc, 9), "faults"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 1), "expect"), "error")),
+                        "RepositoryAlreadyExistsException");
+    assert_replays(sc);
+    json_decref(sc);
+}
+
+/* A request string holding "${" is sent as it is on replay. */
+static void test_record_escapes_dollar_brace(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    const char *policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"${aws:username}\",\"Effect\":\"Allow\","
+                         "\"Principal\":\"*\",\"Action\":\"ecr:ListImages\"}]}";
+    json_t *req = json_pack("{s:s, s:s}", "repositoryName", "web", "policyText", policy);
+    json_t *r = NULL;
+    assert_ok(ecrmock_call(m, "SetRepositoryPolicy", req, &r), r);
+    json_decref(r);
+    json_decref(req);
+    json_t *sc = ecrmock_scenario_record(m, "fixtures/none.json");
+    assert_string_equal(json_string_value(json_object_get(sc, "fixture")), "fixtures/none.json");
+    json_object_del(sc, "fixture");
+    const char *sent = json_string_value(json_object_get(json_object_get(step(sc, 1), "request"), "policyText"));
+    assert_non_null(strstr(sent, "\"Sid\":\"$${aws:username}\""));
+    assert_replays(sc);
+    json_decref(sc);
+}
+
+/* A fixture's clock is where the replay starts: the recording's first step
+ * moves the clock from there. */
+static void test_record_with_fixture_clock(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ecrmock-fixture-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *fixture = "{\"clock\": \"2024-03-01T09:00:00Z\", \"registries\": [{\"repositories\": [{\"name\": \"web\"}]}]}";
+    assert_int_equal(write(fd, fixture, strlen(fixture)), (ssize_t)strlen(fixture));
+    close(fd);
+    ecrmock *m = ecrmock_new(NULL);
+    assert_int_equal(ecrmock_fixture_load_file(m, path, NULL), 0);
+    ecrmock_clock_advance(m, 60000);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"api\"}"), r);
+    json_decref(r);
+    json_t *sc = ecrmock_scenario_record(m, path);
+    assert_int_equal(json_integer_value(json_object_get(step(sc, 0), "advanceClockMs")), 60000);
+    assert_replays(sc);
+    json_decref(sc);
+    ecrmock_free(m);
+    unlink(path);
+}
+
+/* ecrmock-run --record: the recording of a scenario replays. */
+static void test_record_cli(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ecrmock-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char scenario[128], rec[128], cmd[1024];
+    snprintf(scenario, sizeof scenario, "%s/s.json", dir);
+    snprintf(rec, sizeof rec, "%s/rec.json", dir);
+    FILE *f = fopen(scenario, "w");
+    assert_non_null(f);
+    fputs("{\"options\": {\"seed\": 3, \"minPartSize\": 2},"
+          "\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}},"
+          "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"}, \"capture\": {\"u\": \"$.uploadId\"}},"
+          "{\"action\": \"UploadLayerPart\", \"advanceClockMs\": 10, \"request\": {\"repositoryName\": \"web\","
+          " \"uploadId\": \"${u}\", \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"}},"
+          "{\"action\": \"CompleteLayerUpload\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
+          " \"layerDigests\": [\"${sha256:ab}\"]}}]}",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s -q --record %s %s >/dev/null 2>&1", tool_path, rec, scenario);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    char *err = NULL;
+    assert_int_equal(ecrmock_scenario_run_file(NULL, rec, NULL, &err), 0);
+    json_t *sc = json_load_file(rec, 0, NULL);
+    assert_non_null(sc);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "options"), "seed")), 3);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 2), "request"), "uploadId")),
+                        "${uploadId}");
+    json_decref(sc);
+    unlink(scenario);
+    unlink(rec);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    snprintf(tool_path, sizeof tool_path, "%s", argv[0]);
+    char *slash = strrchr(tool_path, '/');
+    if (slash)
+        *slash = '\0';
+    slash = strrchr(tool_path, '/');
+    if (slash)
+        strcpy(slash + 1, "ecrmock-run");
+    else
+        strcpy(tool_path, "../ecrmock-run");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_escapes_dollar_brace, setup_mock, teardown_mock),
+        cmocka_unit_test(test_record_with_fixture_clock),
+        cmocka_unit_test(test_record_cli),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,578 @@
+/*
+ * The scenario runner: captures, ${...} functions, object members sent as
+ * JSON text, subset expectations, the report's lines, clock moves, faults,
+ * options, fixtures by path and inline, invalid scenarios, and the
+ * ecrmock-run tool's exit statuses.
+ */
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#include "ecrmock_cmocka.h"
+
+/* The ecrmock-run next to this test binary's directory (build/tests/..). */
+static char tool_path[512];
+
+/* Runs a scenario written as JSON text on m (NULL: a fresh instance);
+ * returns the runner's result, the report in *report (malloc'd) and the
+ * error in *err (malloc'd or NULL). */
+static int run_text(ecrmock *m, const char *text, char **report, char **err)
+{
+    json_error_t jerr;
+    json_t *sc = json_loads(text, 0, &jerr);
+    if (!sc)
+        fail_msg("test scenario is not JSON: %s (line %d): %s", jerr.text, jerr.line, text);
+    size_t len = 0;
+    char *buf = NULL;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    char *e = NULL;
+    int rc = ecrmock_scenario_run(m, sc, NULL, out, &e);
+    fclose(out);
+    json_decref(sc);
+    if (report)
+        *report = buf;
+    else
+        free(buf);
+    if (err)
+        *err = e;
+    else
+        free(e);
+    return rc;
+}
+
+/* Runs and asserts every step passed; shows the report otherwise. */
+static void run_ok(ecrmock *m, const char *text)
+{
+    char *report = NULL, *err = NULL;
+    int rc = run_text(m, text, &report, &err);
+    if (rc != 0)
+        fail_msg("scenario: %d: %s%s", rc, err ? err : "", report ? report : "");
+    free(report);
+    free(err);
+}
+
+/* The request of journal entry `index` (new reference). */
+static json_t *sent_request(ecrmock *m, long index)
+{
+    json_t *e = ecrmock_journal_entry(m, index);
+    assert_non_null(e);
+    json_t *req = json_incref(json_object_get(e, "request"));
+    json_decref(e);
+    return req;
+}
+
+/* A line of the report. */
+static void assert_line(const char *report, const char *line)
+{
+    char *want = malloc(strlen(line) + 3);
+    sprintf(want, "%s\n", line);
+    bool found = strncmp(report, want, strlen(want)) == 0;
+    if (!found) {
+        sprintf(want, "\n%s\n", line);
+        found = strstr(report, want) != NULL;
+    }
+    free(want);
+    if (!found)
+        fail_msg("no line\n  %s\nin the report:\n%s", line, report);
+}
+
+/* ---- captures and substitution ------------------------------------------------- */
+
+/* Captures by member, by index and of a whole object; a reference that is
+ * the whole string gives the captured value itself, inside a longer string
+ * its text. */
+static void test_scenario_captures_of_each_kind(void **state)
+{
+    ecrmock *m = *state;
+    run_ok(m, "{\"steps\": ["
+              "{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"},"
+              " \"capture\": {\"repo\": \"$.repository\", \"name\": \"$.repository.repositoryName\"}},"
+              "{\"action\": \"DescribeRepositories\", \"request\": {},"
+              " \"expect\": {\"response\": {\"repositories\": [\"${repo}\"]}},"
+              " \"capture\": {\"first\": \"$.repositories[0].repositoryName\", \"all\": \"$\"}},"
+              "{\"action\": \"DescribeRepositories\", \"expect\": {\"response\": \"${all}\"}},"
+              "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"${first}\"},"
+              " \"capture\": {\"upload\": \"$.uploadId\"}},"
+              "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"${name}\","
+              " \"uploadId\": \"${upload}\", \"partFirstByte\": 0, \"partLastByte\": 2,"
+              " \"layerPartBlob\": \"${base64:abc}\"},"
+              " \"expect\": {\"response\": {\"uploadId\": \"${upload}\", \"repositoryName\": \"${name}\"}}}"
+              "]}");
+    json_t *req = sent_request(m, -1);
+    json_t *init = ecrmock_journal_entry(m, -2);
+    assert_string_equal(json_string_value(json_object_get(req, "uploadId")),
+                        json_string_value(json_object_get(json_object_get(init, "response"), "uploadId")));
+    assert_string_equal(json_string_value(json_object_get(req, "repositoryName")), "web");
+    json_decref(init);
+    json_decref(req);
+}
+
+static void test_scenario_whole_reference_keeps_the_type(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    /* partSize (an integer) captured, sent back as an integer and inside a string as its text */
+    run_ok(m, "{\"steps\": ["
+              "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
+              " \"capture\": {\"size\": \"$.partSize\", \"upload\": \"$.uploadId\"}},"
+              "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${upload}\","
+              " \"partFirstByte\": 0, \"partLastByte\": 3, \"layerPartBlob\": \"${base64:${size}}\"},"
+              " \"expect\": {\"status\": 400, \"error\": \"InvalidLayerPartException\","
+              "  \"response\": {\"lastValidByteReceived\": -1}}},"
+              "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${upload}\","
+              " \"partFirstByte\": 0, \"partLastByte\": \"${len:${size}x}\", \"layerPartBlob\": \"${base64:${size}xy}\"}}"
+              "]}");
+    json_t *req = sent_request(m, -1);
+    /* "10485760x" is 9 bytes, sent as an integer: bytes 0..9 of "10485760xy" */
+    assert_true(json_is_integer(json_object_get(req, "partLastByte")));
+    assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 9);
+    assert_string_equal(json_string_value(json_object_get(req, "layerPartBlob")), "MTA0ODU3NjB4eQ==");
+    json_decref(req);
+}
+
+/* ${sha256:}, ${base64:} and ${len:} with braces inside, in a longer string,
+ * and "$${" for a literal "${". */
+static void test_scenario_functions(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    run_ok(m, "{\"steps\": [{\"action\": \"BatchCheckLayerAvailability\", \"request\": {\"repositoryName\": \"web\","
+              " \"layerDigests\": [\"${sha256:{\\\"a\\\":1}}\", \"${sha256:}\"]},"
+              " \"expect\": {\"response\": {\"failures\": [{\"layerDigest\": "
+              "  \"sha256:015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862\"},"
+              "  {\"layerDigest\": \"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}]}}},"
+              "{\"action\": \"SetRepositoryPolicy\", \"request\": {\"repositoryName\": \"web\","
+              " \"policyText\": \"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Sid\\\":\\\"b${base64:hi}"
+              "-${len:four}-$${aws:username}\\\",\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\","
+              "\\\"Action\\\":\\\"ecr:ListImages\\\"}]}\"}}]}");
+    json_t *req = sent_request(m, -1);
+    assert_non_null(strstr(json_string_value(json_object_get(req, "policyText")), "\"Sid\":\"baGk=-4-${aws:username}\""));
+    json_decref(req);
+}
+
+/* A member the model types as a string, given as JSON, is sent as its
+ * compact text; other members are left alone. */
+static void test_scenario_object_sent_as_text(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    run_ok(m, "{\"steps\": [{\"action\": \"SetRepositoryPolicy\", \"request\": {\"repositoryName\": \"web\","
+              " \"policyText\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\","
+              " \"Principal\": \"*\", \"Action\": [\"ecr:ListImages\"]}]}},"
+              " \"expect\": {\"response\": {\"policyText\": \"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":"
+              "[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":[\\\"ecr:ListImages\\\"]}]}\"}}}]}");
+    json_t *req = sent_request(m, -1);
+    assert_string_equal(json_string_value(json_object_get(req, "policyText")),
+                        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
+                        "\"Action\":[\"ecr:ListImages\"]}]}");
+    json_decref(req);
+    /* imageIds is a list in the model: an array stays an array */
+    run_ok(m, "{\"steps\": [{\"action\": \"BatchGetImage\", \"request\": {\"repositoryName\": \"web\","
+              " \"imageIds\": [{\"imageTag\": \"x\"}]}}]}");
+    req = sent_request(m, -1);
+    assert_true(json_is_array(json_object_get(req, "imageIds")));
+    json_decref(req);
+}
+
+/* ---- expectations ------------------------------------------------------------------- */
+
+static void test_scenario_subset_arrays_and_wildcard(void **state)
+{
+    ecrmock *m = *state;
+    char *report = NULL;
+    const char *steps =
+        "{\"steps\": [{\"name\": \"make web\", \"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}},"
+        "{\"action\": \"DescribeRepositories\", \"expect\": {\"response\": {\"repositories\": "
+        "[{\"repositoryName\": \"web\", \"createdAt\": \"${*}\", \"imageScanningConfiguration\": {}}]}}},"
+        "{\"action\": \"DescribeRepositories\", \"expect\": {\"response\": {\"repositories\": []}}},"
+        "{\"action\": \"DescribeRepositories\", \"expect\": {\"response\": {\"repositories\": "
+        "[{\"repositoryName\": \"web\", \"nothere\": \"${*}\"}]}}},"
+        "{\"action\": \"DescribeRepositories\", \"expect\": {\"response\": {\"repositories\": "
+        "[{\"repositoryName\": \"api\"}]}}},"
+        "{\"action\": \"DescribeRepositories\", \"expect\": {\"response\": {\"repositories\": {}}}},"
+        "{\"action\": \"GetAuthorizationToken\", \"expect\": {\"response\": \"${*}\"}}"
+        "]}";
+    assert_int_equal(run_text(m, steps, &report, NULL), 4);
+    assert_line(report, "ok 1 CreateRepository \"make web\"");
+    assert_line(report, "ok 2 DescribeRepositories");
+    assert_line(report, "FAIL 3 DescribeRepositories: at $.repositories: expected an array of 0 elements, got 1");
+    assert_line(report, "FAIL 4 DescribeRepositories: at $.repositories[0].nothere: expected \"${*}\", got no such member");
+    assert_line(report, "FAIL 5 DescribeRepositories: at $.repositories[0].repositoryName: expected \"api\", got \"web\"");
+    assert_non_null(strstr(report, "FAIL 6 DescribeRepositories: at $.repositories: expected {}, got [{"));
+    assert_line(report, "ok 7 GetAuthorizationToken");
+    assert_line(report, "scenario: 4 of 7 steps failed");
+    free(report);
+}
+
+/* Numbers compare by value: 1 and 1.0 are equal. */
+static void test_scenario_numbers_compare_numerically(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    run_ok(m, "{\"steps\": [{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
+              " \"expect\": {\"response\": {\"partSize\": 10485760.0}}, \"capture\": {\"u\": \"$.uploadId\"}},"
+              "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
+              " \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"},"
+              " \"expect\": {\"response\": {\"lastByteReceived\": 1.0}}}]}");
+}
+
+static void test_scenario_status_error_message_mismatches(void **state)
+{
+    ecrmock *m = *state;
+    char *report = NULL;
+    int rc = run_text(m,
+                      "{\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}},"
+                      "{\"name\": \"again\", \"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}},"
+                      "{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"},"
+                      " \"expect\": {\"error\": \"RepositoryNotFoundException\"}},"
+                      "{\"action\": \"DeleteRepository\", \"request\": {\"repositoryName\": \"nope\"},"
+                      " \"expect\": {\"status\": 400, \"error\": \"RepositoryNotFoundException\", \"message\": \"gone\"}},"
+                      "{\"action\": \"DescribeRepositories\", \"expect\": {\"status\": 400}},"
+                      "{\"action\": \"DescribeRepositories\", \"expect\": {\"error\": \"ThrottlingException\"}},"
+                      "{\"action\": \"DeleteRepository\", \"request\": {\"repositoryName\": \"nope\"},"
+                      " \"expect\": {\"status\": 400, \"error\": \"RepositoryNotFoundException\", \"message\": "
+                      "\"The repository with name 'nope' does not exist in the registry with id '123456789012'\"}}"
+                      "]}",
+                      &report, NULL);
+    assert_int_equal(rc, 5);
+    assert_line(report, "ok 1 CreateRepository");
+    assert_line(report, "FAIL 2 CreateRepository \"again\": expected status 200, got 400 RepositoryAlreadyExistsException: "
+                        "The repository with name 'web' already exists in the registry with id '123456789012'");
+    assert_line(report, "FAIL 3 CreateRepository: expected error RepositoryNotFoundException, got 400 "
+                        "RepositoryAlreadyExistsException: The repository with name 'web' already exists in the "
+                        "registry with id '123456789012'");
+    assert_line(report, "FAIL 4 DeleteRepository: at $.message: expected \"gone\", got \"The repository with name "
+                        "'nope' does not exist in the registry with id '123456789012'\"");
+    assert_line(report, "FAIL 5 DescribeRepositories: expected status 400, got 200");
+    assert_line(report, "FAIL 6 DescribeRepositories: expected error ThrottlingException, got 200");
+    assert_line(report, "ok 7 DeleteRepository");
+    free(report);
+}
+
+/* A capture whose path is not in the response fails its step; a later step
+ * using the variable fails too, and the steps after it still run. */
+static void test_scenario_missing_capture_fails_the_step(void **state)
+{
+    ecrmock *m = *state;
+    char *report = NULL;
+    int rc = run_text(m,
+                      "{\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"},"
+                      " \"capture\": {\"x\": \"$.repository.nothing\", \"y\": \"$.repository.tags[3]\"}},"
+                      "{\"action\": \"DescribeRepositories\", \"request\": {\"repositoryNames\": [\"${x}\"]}},"
+                      "{\"action\": \"DescribeRepositories\"}]}",
+                      &report, NULL);
+    assert_int_equal(rc, 2);
+    assert_line(report, "FAIL 1 CreateRepository: capture 'x': $.repository.nothing is not in the response");
+    assert_line(report, "FAIL 2 DescribeRepositories: $.steps[1].request.repositoryNames[0]: variable 'x' has no "
+                        "value (the step that captures it failed)");
+    assert_line(report, "ok 3 DescribeRepositories");
+    assert_ecrmock_call_count(m, "DescribeRepositories", 1);
+    free(report);
+}
+
+/* ---- clock, faults, options, fixtures --------------------------------------------- */
+
+static void test_scenario_advance_clock(void **state)
+{
+    ecrmock *m = *state;
+    int64_t start = ecrmock_clock_now(m);
+    create_repo(m, "web");
+    /* 24 h plus a second after the upload began, its id is gone */
+    run_ok(m, "{\"steps\": [{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
+              " \"capture\": {\"u\": \"$.uploadId\"}},"
+              "{\"action\": \"UploadLayerPart\", \"advanceClockMs\": 86401000, \"request\": {\"repositoryName\": \"web\","
+              " \"uploadId\": \"${u}\", \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"},"
+              " \"expect\": {\"status\": 400, \"error\": \"UploadNotFoundException\"}},"
+              "{\"action\": \"DescribeRepositories\", \"advanceClockMs\": 500}]}");
+    assert_int_equal(ecrmock_clock_now(m), start + 86401000 + 500);
+}
+
+static void test_scenario_faults_in_steps(void **state)
+{
+    ecrmock *m = *state;
+    run_ok(m, "{\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"},"
+              " \"faults\": [{\"action\": \"CreateRepository\", \"nth\": 1, \"count\": 1},"
+              "              {\"action\": \"DescribeRepositories\", \"error\": \"AccessDeniedException\", \"status\": 403}],"
+              " \"expect\": {\"status\": 400, \"error\": \"ThrottlingException\", \"message\": \"Rate exceeded\"}},"
+              "{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}},"
+              "{\"action\": \"DescribeRepositories\", \"expect\": {\"status\": 403, \"error\": \"AccessDeniedException\"}}]}");
+    assert_ecrmock_call_count(m, "CreateRepository", 2);
+    assert_ecrmock_last_error(m, "AccessDeniedException");
+}
+
+/* Without an instance the runner makes one from the options and frees it. */
+static void test_scenario_options_on_a_fresh_instance(void **state)
+{
+    (void)state;
+    run_ok(NULL, "{\"options\": {\"accountId\": \"210987654321\", \"region\": \"eu-west-1\", \"seed\": 7,"
+                 " \"minPartSize\": 2, \"uploadLifetimeMs\": 1000, \"clockStartMs\": 1717200000000},"
+                 "\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"},"
+                 " \"expect\": {\"response\": {\"repository\": {\"registryId\": \"210987654321\", \"createdAt\": 1717200000,"
+                 "  \"repositoryUri\": \"210987654321.dkr.ecr.eu-west-1.amazonaws.com/web\"}}}},"
+                 "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
+                 " \"capture\": {\"u\": \"$.uploadId\"}},"
+                 "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
+                 " \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"}},"
+                 "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
+                 " \"partFirstByte\": 2, \"partLastByte\": 2, \"layerPartBlob\": \"${base64:c}\"}},"
+                 "{\"action\": \"CompleteLayerUpload\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
+                 " \"layerDigests\": [\"${sha256:abc}\"]}},"
+                 "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
+                 " \"capture\": {\"v\": \"$.uploadId\"}},"
+                 "{\"action\": \"UploadLayerPart\", \"advanceClockMs\": 1001, \"request\": {\"repositoryName\": \"web\","
+                 " \"uploadId\": \"${v}\", \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"},"
+                 " \"expect\": {\"error\": \"UploadNotFoundException\"}}]}");
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char *fixture_text =
+    "{\"clock\": \"2024-03-01T09:00:00Z\", \"registries\": [{\"repositories\": [{\"name\": \"team/web\","
+    " \"images\": [{\"tags\": [\"1.0\"], \"layers\": [{\"text\": \"hello\"}]}]}]}]}";
+
+static void test_scenario_fixture_by_path_and_inline(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ecrmock-scenario-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[4200], fixture[4200], scenario[4200];
+    snprintf(sub, sizeof sub, "%s/scenarios", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(fixture, sizeof fixture, "%s/reg.json", dir);
+    snprintf(scenario, sizeof scenario, "%s/scenarios/s.json", dir);
+    write_file(fixture, fixture_text);
+    const char *steps = "\"steps\": [{\"action\": \"ListImages\", \"request\": {\"repositoryName\": \"team/web\"},"
+                        " \"expect\": {\"response\": {\"imageIds\": [{\"imageTag\": \"1.0\"}]}}},"
+                        "{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"xy\"},"
+                        " \"expect\": {\"response\": {\"repository\": {\"createdAt\": 1709283600}}}}]";
+    char text[2048];
+    snprintf(text, sizeof text, "{\"fixture\": \"../reg.json\", %s}", steps);
+    write_file(scenario, text);
+    char *err = NULL;
+    int rc = ecrmock_scenario_run_file(NULL, scenario, NULL, &err);
+    if (rc != 0)
+        fail_msg("%d: %s", rc, err ? err : "");
+    assert_null(err);
+
+    /* inline */
+    snprintf(text, sizeof text, "{\"fixture\": %s, %s}", fixture_text, steps);
+    run_ok(NULL, text);
+
+    /* a fixture that does not load: the scenario is refused */
+    snprintf(text, sizeof text, "{\"fixture\": \"no-such.json\", %s}", steps);
+    write_file(scenario, text);
+    assert_int_equal(ecrmock_scenario_run_file(NULL, scenario, NULL, &err), -1);
+    char want[8400];
+    snprintf(want, sizeof want, "%s: $.fixture: ", scenario);
+    assert_non_null(err);
+    assert_memory_equal(err, want, strlen(want));
+    assert_non_null(strstr(err, "no-such.json"));
+    free(err);
+
+    unlink(scenario);
+    unlink(fixture);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+/* ---- invalid scenarios ---------------------------------------------------------------- */
+
+static void assert_refused(const char *text, const char *message)
+{
+    ecrmock *m = ecrmock_new(NULL);
+    char *err = NULL, *report = NULL;
+    assert_int_equal(run_text(m, text, &report, &err), -1);
+    assert_non_null(err);
+    assert_string_equal(err, message);
+    assert_string_equal(report, ""); /* nothing ran */
+    assert_int_equal(ecrmock_call_count(m, NULL), 0);
+    free(err);
+    free(report);
+    ecrmock_free(m);
+}
+
+static void test_scenario_invalid_refused_with_path(void **state)
+{
+    (void)state;
+    assert_refused("[]", "scenario: $: a scenario must be a JSON object");
+    assert_refused("{\"steps\": []}", "scenario: $.steps: must be a non-empty array of steps");
+    assert_refused("{\"step\": []}", "scenario: $: unknown member 'step'");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\"}, {\"action\": \"ListImages\"}, {\"request\": {}}]}",
+                   "scenario: $.steps[2].action: must be a non-empty string, the action's name (\"PutImage\")");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"expect\": {\"status\": \"200\"}}]}",
+                   "scenario: $.steps[0].expect: status must be an HTTP status, an integer from 100 to 599");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"expect\": {\"body\": {}}}]}",
+                   "scenario: $.steps[0].expect: unknown member 'body'");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"capture\": {\"x\": \"$.a[b]\"}}]}",
+                   "scenario: $.steps[0].capture.x: bad path \"$.a[b]\": '[' must be followed by an index (0, 1, "
+                   "...) and ']'");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"capture\": {\"x-y\": \"$\"}}]}",
+                   "scenario: $.steps[0].capture.x-y: a variable name is a letter or '_' followed by letters, digits "
+                   "and '_'");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"faults\": [{\"action\": \"ListImages\", \"nht\": 1}]}]}",
+                   "scenario: $.steps[0].faults[0]: fault rule: unknown member 'nht'");
+    assert_refused("{\"options\": {\"accountId\": \"12\"}, \"steps\": [{\"action\": \"ListImages\"}]}",
+                   "scenario: $.options: ecrmock_options.account_id must be 12 digits, like \"123456789012\"");
+    assert_refused("{\"options\": {\"seed\": \"7\"}, \"steps\": [{\"action\": \"ListImages\"}]}",
+                   "scenario: $.options.seed: must be an integer");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"request\": {\"repositoryName\": \"${nope:x}\"}}]}",
+                   "scenario: $.steps[0].request.repositoryName: '${nope:x}' is neither a variable (letters, digits, "
+                   "'_') nor a function (base64:, sha256:, len:)");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"request\": {\"repositoryName\": \"a${b\"}}]}",
+                   "scenario: $.steps[0].request.repositoryName: '${' without its closing '}'");
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"request\": {\"repositoryName\": \"${*}\"}}]}",
+                   "scenario: $.steps[0].request.repositoryName: \"${*}\" (any value) is only allowed as a whole "
+                   "string in expect.response");
+}
+
+/* A variable no earlier step captures: refused before anything runs, naming
+ * the step, the place and the variable; a step's own capture does not count. */
+static void test_scenario_unknown_variable(void **state)
+{
+    (void)state;
+    assert_refused("{\"steps\": [{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
+                   " \"capture\": {\"upload\": \"$.uploadId\"}},"
+                   "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\","
+                   " \"uploadId\": \"${uplaod}\"}}]}",
+                   "scenario: $.steps[1].request.uploadId: unknown variable 'uplaod' (no earlier step captures it)");
+    assert_refused("{\"steps\": [{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
+                   " \"expect\": {\"response\": {\"uploadId\": \"${u}\"}}, \"capture\": {\"u\": \"$.uploadId\"}}]}",
+                   "scenario: $.steps[0].expect.response.uploadId: unknown variable 'u' (no earlier step captures it)");
+}
+
+static void test_scenario_file_errors(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    assert_int_equal(ecrmock_scenario_run_file(NULL, "/nonexistent/s.json", NULL, &err), -1);
+    assert_string_equal(err, "/nonexistent/s.json: $: cannot open the file: No such file or directory");
+    free(err);
+    char path[] = "/tmp/ecrmock-bad-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "{\"steps\": [\n  {\"action\": }\n]}");
+    assert_int_equal(ecrmock_scenario_run_file(NULL, path, NULL, &err), -1);
+    char want[256];
+    snprintf(want, sizeof want, "%s: $: not valid JSON (line 2, column 14)", path);
+    assert_string_equal(err, want);
+    free(err);
+    unlink(path);
+}
+
+/* ---- the command-line tool ---------------------------------------------------------------- */
+
+static int run_tool(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", tool_path, args);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void test_ecrmock_run_exit_statuses(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ecrmock-run-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pass[128], fail[128], bad[128], args[512], out[128];
+    snprintf(pass, sizeof pass, "%s/pass.json", dir);
+    snprintf(fail, sizeof fail, "%s/fail.json", dir);
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    snprintf(out, sizeof out, "%s/report.txt", dir);
+    write_file(pass, "{\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}}]}");
+    write_file(fail, "{\"steps\": [{\"action\": \"DeleteRepository\", \"request\": {\"repositoryName\": \"web\"}},"
+                     "{\"action\": \"DescribeRepositories\"}]}");
+    write_file(bad, "{\"steps\": [{\"actoin\": \"DeleteRepository\"}]}");
+
+    assert_int_equal(run_tool(pass), 0);
+    snprintf(args, sizeof args, "%s %s", pass, pass);
+    assert_int_equal(run_tool(args), 0);
+    assert_int_equal(run_tool(fail), 1);
+    snprintf(args, sizeof args, "-q %s %s", pass, fail);
+    assert_int_equal(run_tool(args), 1);
+    assert_int_equal(run_tool(bad), 2);
+    snprintf(args, sizeof args, "%s %s", fail, bad);
+    assert_int_equal(run_tool(args), 2);
+    assert_int_equal(run_tool(""), 2);
+    assert_int_equal(run_tool("-x"), 2);
+    snprintf(args, sizeof args, "--record %s/r.json %s %s", dir, pass, pass);
+    assert_int_equal(run_tool(args), 2);
+
+    /* -q: only the failed step and the summary */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s -q %s > %s 2>&1", tool_path, fail, out);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 1);
+    FILE *f = fopen(out, "r");
+    char text[4096] = "";
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    char want[4096];
+    snprintf(want, sizeof want,
+             "FAIL 1 DeleteRepository: expected status 200, got 400 RepositoryNotFoundException: The repository with "
+             "name 'web' does not exist in the registry with id '123456789012'\n%s: 1 of 2 steps failed\n",
+             fail);
+    assert_string_equal(text, want);
+    /* an invalid scenario: its message on stderr */
+    snprintf(cmd, sizeof cmd, "%s %s > %s 2>&1", tool_path, bad, out);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+    f = fopen(out, "r");
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    snprintf(want, sizeof want, "%s: $.steps[0]: unknown member 'actoin'\n", bad);
+    assert_string_equal(text, want);
+
+    unlink(pass);
+    unlink(fail);
+    unlink(bad);
+    unlink(out);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    /* build/tests/test_scenario -> build/ecrmock-run */
+    snprintf(tool_path, sizeof tool_path, "%s", argv[0]);
+    char *slash = strrchr(tool_path, '/');
+    if (slash)
+        *slash = '\0';
+    slash = strrchr(tool_path, '/');
+    if (slash)
+        strcpy(slash + 1, "ecrmock-run");
+    else
+        strcpy(tool_path, "../ecrmock-run");
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_scenario_captures_of_each_kind, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_whole_reference_keeps_the_type, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_functions, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_object_sent_as_text, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_subset_arrays_and_wildcard, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_numbers_compare_numerically, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_status_error_message_mismatches, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_missing_capture_fails_the_step, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_advance_clock, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_faults_in_steps, setup_mock, teardown_mock),
+        cmocka_unit_test(test_scenario_options_on_a_fresh_instance),
+        cmocka_unit_test(test_scenario_fixture_by_path_and_inline),
+        cmocka_unit_test(test_scenario_invalid_refused_with_path),
+        cmocka_unit_test(test_scenario_unknown_variable),
+        cmocka_unit_test(test_scenario_file_errors),
+        cmocka_unit_test(test_ecrmock_run_exit_statuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
