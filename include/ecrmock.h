@@ -231,6 +231,29 @@ ECRMOCK_API int ecrmock_call_raw(ecrmock *m, const char *target, const char *bod
 /* Test controls: never reachable through ECR actions                        */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * ecrmock_call(), made by a caller of another account and/or at another
+ * region's endpoint.  One instance holds every region: each region has its
+ * own registries (repositories, images, registry policy and replication
+ * configuration), and repository ARNs and URIs name the region they are in.
+ * `account_id` (12 digits) replaces the instance's account as the caller
+ * (what an omitted registryId means, and the registry that DescribeRegistry,
+ * the registry policy and replication actions act on); `region` (1 to 63
+ * characters of a-z, 0-9 and '-') replaces the instance's region.  Either
+ * may be NULL for the instance's own.  Replication writes into the other
+ * regions, and this is how a test reads them:
+ *   ecrmock_call_as(m, NULL, "eu-west-1", "BatchGetImage", req, &resp);
+ * Layer URLs handed out in any region are served by ecrmock_fetch_url().
+ * `request` is borrowed, `*response` a new reference, and the return value
+ * is ecrmock_call()'s; -1 (and *response NULL) also for an account or region
+ * of the wrong form, or no memory to set the region up.  The call is
+ * journaled and counted as any other; the other test controls
+ * (ecrmock_put_layer, ecrmock_images, fixtures, snapshots) see the
+ * instance's own region only.
+ */
+ECRMOCK_API int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, const char *action,
+                                json_t *request, json_t **response);
+
 /* The virtual clock, in milliseconds since the epoch.  It never moves on its
  * own: every timestamp and every expiry (uploads, download URLs, tokens) is
  * read from it. */

@@ -16,6 +16,8 @@
  *                        ValidatePullThroughCacheRule
  *   creation_templates.c CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
  *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
+ *   registry.c           DescribeRegistry, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy
+ *   replication.c        PutReplicationConfiguration, DescribeImageReplicationStatus
  *   referrers.c          ListImageReferrers
  *   storage_class.c      UpdateImageStorageClass
  *   account_settings.c   GetAccountSetting, PutAccountSetting
@@ -38,19 +40,23 @@
     X(CreateRepository)                    \
     X(CreateRepositoryCreationTemplate)    \
     X(DeletePullThroughCacheRule)          \
+    X(DeleteRegistryPolicy)                \
     X(DeleteRepository)                    \
     X(DeleteRepositoryCreationTemplate)    \
     X(DeleteRepositoryPolicy)              \
     X(DeleteSigningConfiguration)          \
     X(DeregisterPullTimeUpdateExclusion)   \
+    X(DescribeImageReplicationStatus)      \
     X(DescribeImageSigningStatus)          \
     X(DescribeImages)                      \
     X(DescribePullThroughCacheRules)       \
+    X(DescribeRegistry)                    \
     X(DescribeRepositories)                \
     X(DescribeRepositoryCreationTemplates) \
     X(GetAccountSetting)                   \
     X(GetAuthorizationToken)               \
     X(GetDownloadUrlForLayer)              \
+    X(GetRegistryPolicy)                   \
     X(GetRepositoryPolicy)                 \
     X(GetSigningConfiguration)             \
     X(InitiateLayerUpload)                 \
@@ -61,6 +67,8 @@
     X(PutAccountSetting)                   \
     X(PutImage)                            \
     X(PutImageTagMutability)               \
+    X(PutRegistryPolicy)                   \
+    X(PutReplicationConfiguration)         \
     X(PutSigningConfiguration)             \
     X(RegisterPullTimeUpdateExclusion)     \
     X(SetRepositoryPolicy)                 \

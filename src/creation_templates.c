@@ -179,7 +179,7 @@ static int check_template(em_call *c, json_t *doc)
     const char *policy = em_str(doc, "repositoryPolicy");
     if (policy && !*policy)
         json_object_del(doc, "repositoryPolicy");
-    else if (policy && !em_repo_policy_ok(policy))
+    else if (policy && !em_policy_ok(policy))
         return em_fail_param(c, "PolicyText", "Invalid repository policy provided");
     const char *lifecycle = em_str(doc, "lifecyclePolicy");
     if (lifecycle && !*lifecycle)

@@ -167,6 +167,7 @@ void ecrmock_free(ecrmock *m)
     if (!m)
         return;
     em_registries_free(m);
+    em_regions_free(m);
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
@@ -185,6 +186,7 @@ void ecrmock_reset(ecrmock *m)
         return;
     em_lock(m);
     em_registries_free(m);
+    em_regions_free(m);
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);

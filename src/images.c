@@ -276,6 +276,7 @@ int em_PutImage(em_call *c)
         em_image_reactivate(c->m, img);
     json_decref(c->out);
     c->out = out;
+    em_replicate(c->m, repo, img, tag); /* replication.c: copies to the registry's destinations */
     rc = 0;
 out:
     json_decref(missing);

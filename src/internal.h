@@ -89,6 +89,7 @@ typedef struct em_tag em_tag;
 typedef struct em_upload em_upload;
 typedef struct em_repo em_repo;
 typedef struct em_registry em_registry;
+typedef struct em_region em_region;
 
 struct em_blob {
     char digest[ECRMOCK_DIGEST_SIZE];
@@ -130,6 +131,7 @@ struct em_image {
     char (*children)[ECRMOCK_DIGEST_SIZE]; /* a list's/index's manifests */
     size_t n_children;
     size_t parents;            /* lists/indexes in the repository that reference it */
+    json_t *replication;       /* replication statuses (replication.c), or NULL */
     bool archived;             /* in the archival storage class (storage_class.c) */
     int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
     int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
@@ -187,6 +189,8 @@ struct em_registry {
     em_seqvec order;    /* repositories in creation order */
     struct em_ptc_rules *ptc;       /* pull-through cache rules (pull_through_cache.c), or NULL */
     struct em_templates *templates; /* repository creation templates (creation_templates.c), or NULL */
+    char *policy;       /* registry policy text (registry.c), or NULL */
+    json_t *replication; /* replication configuration (replication.c), or NULL */
     json_t *account_settings;   /* {name: value} set by PutAccountSetting, or NULL */
     json_t *signing_config;     /* PutSigningConfiguration's signingConfiguration, or NULL */
     em_exclusion *exclusions;   /* pull time update exclusions, in registration order */
@@ -236,6 +240,8 @@ struct ecrmock {
     uint64_t draws;            /* ids generated so far */
     uint64_t seq;              /* creation order of repositories and images */
     em_registry *registries;   /* hash by id */
+    em_region *regions;        /* other regions' registries, by name (replication.c) */
+    int replicating;           /* a replication copy is under way: it replicates no further */
     em_blob *blobs;            /* hash by digest */
     void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
     void *match_data;
@@ -365,6 +371,30 @@ void em_seqvec_drop(em_seqvec *v, size_t slot);
 size_t em_seqvec_lower_bound(const em_seqvec *v, uint64_t seq); /* first slot with seq >= */
 void em_seqvec_release(em_seqvec *v);
 
+/* ---- regions and replication (replication.c) ------------------------------- */
+/* The instance serves one (account, region) view at a time: m->account,
+ * m->region and m->registries.  The registries of the other regions wait in
+ * m->regions; entering a view swaps them in (constant time). */
+typedef struct em_view {
+    char region[64];
+    char account[13];
+    bool moved;
+} em_view;
+/* Makes `account` (NULL: unchanged) in `region` (NULL: unchanged) the
+ * current view, saving the old one in *saved; -1 when out of memory, with
+ * nothing changed. */
+int em_view_enter(ecrmock *m, const char *account, const char *region, em_view *saved);
+void em_view_leave(ecrmock *m, const em_view *saved);
+void em_regions_free(ecrmock *m);
+/* Copies an image PutImage just stored (with `tag`, may be NULL) to the
+ * destinations of its registry's replication rules, recording each outcome
+ * on the image.  Never fails the push. */
+void em_replicate(ecrmock *m, em_repo *repo, em_image *img, const char *tag);
+
+/* ---- policies (repository_policy.c) ---------------------------------------- */
+/* Whether `text` is an IAM policy document ECR accepts as a resource policy. */
+bool em_policy_ok(const char *text);
+
 /* ---- page tokens (paging.c) ---------------------------------------------- */
 #define EM_TAG_BYTES 1201 /* 300 characters of up to 4 UTF-8 bytes, and a NUL */
 typedef struct em_page_pos {
@@ -411,8 +441,6 @@ int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
  * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
  * -1 with InvalidParameterException set. */
 int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
-/* Whether `text` is a repository policy ECR accepts (repository_policy.c). */
-bool em_repo_policy_ok(const char *text);
 
 /* ---- pull-through cache rules and creation templates ------------------------ */
 void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */

@@ -126,9 +126,17 @@ int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len
 
     em_lock(m);
     int status = 403;
-    char host[256];
-    snprintf(host, sizeof host, "https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com/", m->region, m->region);
-    if (strncmp(url, host, strlen(host)) != 0) {
+    /* The URL's own region, whatever the caller's: a presigned URL works from anywhere. */
+    char host[256], region[64];
+    const char *rs = url + strlen("https://prod-");
+    const char *re = strncmp(url, "https://prod-", strlen("https://prod-")) == 0
+                         ? strstr(rs, "-starport-layer-bucket.s3.") : NULL;
+    if (re && (size_t)(re - rs) < sizeof region) {
+        memcpy(region, rs, (size_t)(re - rs));
+        region[re - rs] = '\0';
+        snprintf(host, sizeof host, "https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com/", region, region);
+    }
+    if (!re || (size_t)(re - rs) >= sizeof region || strncmp(url, host, strlen(host)) != 0) {
         status = 404;
         goto out;
     }
@@ -146,19 +154,26 @@ int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len
         goto out;
     *slash = '\0';
     *last = '\0';
+    em_view v;
+    if (em_view_enter(m, NULL, region, &v) < 0) {
+        status = -1;
+        goto out;
+    }
     em_repo *repo = em_repo_get(em_registry_get(m, reg), slash + 1);
     em_layer *l = repo ? em_layer_get(repo, last + 1) : NULL;
-    if (!l)
+    em_blob *b = l ? l->blob : NULL; /* blobs are instance-wide: they outlive the view */
+    em_view_leave(m, &v);
+    if (!b)
         goto out;
     status = -1;
-    void *copy = em_malloc(l->blob->len);
+    void *copy = em_malloc(b->len);
     if (copy) {
-        if (l->blob->len)
-            memcpy(copy, l->blob->data, l->blob->len);
-        *bytes_out = l->blob->len ? copy : NULL;
-        if (!l->blob->len)
+        if (b->len)
+            memcpy(copy, b->data, b->len);
+        *bytes_out = b->len ? copy : NULL;
+        if (!b->len)
             em_free(copy);
-        *len_out = l->blob->len;
+        *len_out = b->len;
         status = 200;
     }
 out:

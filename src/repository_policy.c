@@ -26,7 +26,7 @@ static bool statement_ok(json_t *st)
     return json_is_string(action) || (json_is_array(action) && json_array_size(action) > 0);
 }
 
-bool em_repo_policy_ok(const char *text)
+bool em_policy_ok(const char *text)
 {
     json_t *doc = json_loads(text, 0, NULL);
     bool ok = json_is_object(doc);
@@ -68,7 +68,7 @@ int em_SetRepositoryPolicy(em_call *c)
     if (!repo)
         return -1;
     const char *text = em_str(c->req, "policyText");
-    if (!em_repo_policy_ok(text))
+    if (!em_policy_ok(text))
         return em_fail_param(c, "PolicyText", "Invalid repository policy provided");
     char *copy = em_strdup(text);
     if (!copy || policy_output(c, repo, text) < 0) {

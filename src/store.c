@@ -216,6 +216,7 @@ void em_image_free(em_image *img)
     em_free(img->tags);
     em_free(img->layers);
     em_free(img->children);
+    json_decref(img->replication);
     json_decref(img->signing);
     em_free(img);
 }
@@ -381,8 +382,8 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
 
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
-    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->account_settings || r->signing_config ||
-        r->n_exclusions)
+    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->policy || r->replication ||
+        r->account_settings || r->signing_config || r->n_exclusions)
         return;
     HASH_DEL(m->registries, r);
     em_seqvec_release(&r->order);
@@ -500,6 +501,8 @@ void em_registries_free(ecrmock *m)
         em_seqvec_release(&r->order);
         em_ptc_rules_free(r);
         em_templates_free(r);
+        em_free(r->policy);
+        json_decref(r->replication);
         em_registry_settings_free(r);
         HASH_DEL(m->registries, r);
         em_free(r);
