@@ -23,6 +23,9 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidd
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+# The loopback server only (libecrmock_server, ecrmock-server): the core never links it.
+MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
 
@@ -39,7 +42,8 @@ REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 .PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-schemas install model clean
 .DELETE_ON_ERROR:
 
-all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run
+all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run \
+     $(BUILD)/libecrmock_server.a $(BUILD)/ecrmock-server
 
 deps:
 	@sh tools/deps.sh
@@ -52,6 +56,15 @@ $(BUILD)/libecrmock.a: $(OBJ)
 
 $(BUILD)/libecrmock.so: $(OBJ)
 	$(CC) -shared -Wl,-soname,libecrmock.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/obj/server/%.o: server/%.c include/ecrmock.h include/ecrmock_server.h | $(BUILD)/obj/server
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
+
+$(BUILD)/libecrmock_server.a: $(BUILD)/obj/server/server.o
+	ar rcs $@ $^
+
+$(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 # build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
 $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
@@ -74,7 +87,7 @@ $(BUILD)/ecrmock-run: tools/ecrmock-run.c $(BUILD)/libecrmock.a | $(BUILD)
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrmock.a | $(BUILD)/fuzz-replay
 	$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
 
-$(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
+$(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
 	mkdir -p $@
 
 demo: all $(BUILD)/examples/push_pull
@@ -94,6 +107,10 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	done; \
 	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
+	sh tests/check-core-deps.sh $(BUILD) || fail=1; \
+	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
+	    $(E2E_PYTHON) tests/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
+	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
 	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
 	exit $$fail
 
@@ -103,6 +120,9 @@ asan:
 
 valgrind: all $(TEST_BINS)
 	$(MAKE) RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible" test
+
+# The end-to-end test runs Debian's python3 (another python3 may come first in PATH).
+E2E_PYTHON ?= /usr/bin/python3
 
 # The shipped fixtures and scenarios against their JSON Schemas (python3-jsonschema).
 PYTHON ?= python3
@@ -151,8 +171,10 @@ check-exports: $(BUILD)/libecrmock.so
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 include/ecrmock.h include/ecrmock_cmocka.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/libecrmock.a $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/ecrmock.h include/ecrmock_cmocka.h include/ecrmock_server.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libecrmock.a $(BUILD)/libecrmock_server.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/ecrmock-server $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/libecrmock.so $(DESTDIR)$(PREFIX)/lib/libecrmock.so.0
 	ln -sf libecrmock.so.0 $(DESTDIR)$(PREFIX)/lib/libecrmock.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ecrmock.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ecrmock.pc

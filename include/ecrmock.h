@@ -10,7 +10,10 @@
  *   ecrmock_call()      the JSON level: an action name and a json_t request.
  *   ecrmock_call_raw()  the wire level: X-Amz-Target and the AWS JSON 1.1 body,
  *                       bytes in and bytes out exactly as ECR sends them.
- *   (the HTTP level comes with a later release)
+ *   ecrmock_http_handle() the HTTP level: whole HTTP requests (the API's POST and
+ *                       the GET of a layer download URL), SigV4 checks on
+ *                       demand; include/ecrmock_server.h serves it on a
+ *                       loopback port (libecrmock_server).
  *
  * Ownership follows jansson's words: a "new reference" is yours to release
  * (json_decref() for json_t, free() for malloc'd bytes); a "borrowed
@@ -228,6 +231,121 @@ ECRMOCK_API int ecrmock_call_raw(ecrmock *m, const char *target, const char *bod
 #define ECRMOCK_TARGET_PREFIX "AmazonEC2ContainerRegistry_V20150921."
 
 /* ------------------------------------------------------------------------ */
+/* The HTTP level                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A header: name (compared case-insensitively) and value. */
+typedef struct ecrmock_http_header {
+    const char *name;
+    const char *value;
+} ecrmock_http_header;
+
+#define ECRMOCK_HTTP_REQUEST_VERSION 1
+
+/*
+ * An HTTP request, as a client would send it.  Initialise with
+ * ECRMOCK_HTTP_REQUEST_INIT; fields are only ever appended.
+ */
+typedef struct ecrmock_http_request {
+    unsigned int version;               /* ECRMOCK_HTTP_REQUEST_VERSION */
+    const char *method;                 /* "POST", "GET", ... */
+    const char *target;                 /* the request target as sent: a path with
+                                           its query ("/", "/123.../web/sha256:..?X-Amz-...")
+                                           or an absolute URL ("https://host/path?query") */
+    const ecrmock_http_header *headers; /* n_headers entries; repeated names allowed */
+    size_t n_headers;
+    const void *body;                   /* may be NULL when body_len is 0 */
+    size_t body_len;
+} ecrmock_http_request;
+
+#define ECRMOCK_HTTP_REQUEST_INIT {ECRMOCK_HTTP_REQUEST_VERSION, NULL, NULL, NULL, 0, NULL, 0}
+
+/* An HTTP response: everything in it belongs to the response (release it
+ * with ecrmock_http_response_release()). */
+typedef struct ecrmock_http_response {
+    int status;
+    ecrmock_http_header *headers;       /* names and values malloc'd */
+    size_t n_headers;
+    char *body;                         /* malloc'd, NUL-terminated (the NUL not counted) */
+    size_t body_len;
+} ecrmock_http_response;
+
+/*
+ * Answers one HTTP request the way ECR (and, for layer downloads, S3) does.
+ *
+ *  - POST / with X-Amz-Target: the wire level (ecrmock_call_raw), so the
+ *    action table, the journal, fault rules (TRUNCATE and MALFORM damage
+ *    the HTTP body too) and hooks all apply.  The answer has Content-Type
+ *    (the request's JSON type; application/x-amz-json-1.1 by default),
+ *    x-amzn-RequestId (a UUID from the seeded generator) and Content-Length.
+ *    No X-Amz-Target, or one that is not ECR's: 400
+ *    {"__type":"UnknownOperationException"}.  A body without a JSON
+ *    Content-Type (application/x-amz-json-1.1, -1.0 or application/json), or
+ *    any method but POST on "/": 404 "<UnknownOperationException/>\n", as
+ *    AWS's JSON front end answers.  With credentials set
+ *    (ecrmock_http_credentials_set()), the request's SigV4 signature is
+ *    checked first: see there.
+ *  - GET (or HEAD) of a URL GetDownloadUrlForLayer handed out, path-only
+ *    (its Host header naming the bucket host; not checked) or absolute: the
+ *    layer's bytes, 200 with Content-Type application/octet-stream; a Range
+ *    header "bytes=a-b", "bytes=a-" or "bytes=-n" gives 206 with
+ *    Content-Range, or 416 (S3's InvalidRange) when it is past the end; 403
+ *    with S3's XML error (AccessDenied "Request has expired") once the URL
+ *    has expired on the virtual clock, SignatureDoesNotMatch when it was
+ *    tampered with; 404 NoSuchKey for a URL this instance never issued or
+ *    whose layer is gone.  Downloads are not journaled (S3 is not ECR).
+ *
+ * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
+ * an argument is NULL, req->version is unknown, a required field is NULL, or
+ * memory ran out (then *resp is empty).  `*resp` is always initialised.
+ */
+ECRMOCK_API int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_http_response *resp);
+
+/* Releases what a response holds and empties it.  NULL is a no-op. */
+ECRMOCK_API void ecrmock_http_response_release(ecrmock_http_response *resp);
+
+/* The value of a response header (case-insensitive name), borrowed from
+ * `resp`, or NULL. */
+ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response *resp, const char *name);
+
+/*
+ * Turns SigV4 checks on (both strings set) or off (both NULL; the default).
+ * Strings are copied; kept by ecrmock_reset().  When on, every API request
+ * to ecrmock_http_handle() must carry an Authorization header signed, AWS
+ * Signature Version 4, with that secret for that access key id, credential
+ * scope <YYYYMMDD>/<the instance's region>/ecr/aws4_request, host and
+ * x-amz-date among the signed headers, the SHA-256 of the body as payload
+ * hash, and an X-Amz-Date within 5 minutes of the virtual clock.  The
+ * answers are AWS's (all status 400, never journaled: the call never reaches
+ * ECR):
+ *   MissingAuthenticationTokenException  no Authorization header, or not AWS4-
+ *   IncompleteSignatureException         a malformed header (missing
+ *                                        Credential, SignedHeaders, Signature or
+ *                                        X-Amz-Date; host not signed; ...)
+ *   UnrecognizedClientException          an access key id other than this one
+ *   InvalidSignatureException            a wrong credential scope, "Signature
+ *                                        expired: ..." / "Signature not yet
+ *                                        current: ...", or a signature that
+ *                                        does not match, with the canonical
+ *                                        request and string to sign expected
+ * Download URLs are presigned and need no Authorization header.
+ * Returns 0, or -1 when only one string is given, `m` is NULL or memory ran out.
+ */
+ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key);
+
+/*
+ * Makes GetDownloadUrlForLayer hand out URLs on `base_url` (e.g.
+ * "http://127.0.0.1:8080", no trailing slash) instead of S3's bucket host,
+ * so that a client that follows the URL reaches the fake: what a loopback
+ * server needs (ecrmock-server sets it to its own address).  The path and
+ * presigned query stay the same; ecrmock_fetch_url() and
+ * ecrmock_http_handle() accept both forms.  NULL goes back to S3's host.
+ * Copied; kept by ecrmock_reset().  Returns 0, or -1 when `m` is NULL, the
+ * URL does not start with http:// or https:// or memory ran out.
+ */
+ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url);
+
+/* ------------------------------------------------------------------------ */
 /* Test controls: never reachable through ECR actions                        */
 /* ------------------------------------------------------------------------ */
 
@@ -367,6 +485,46 @@ ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmo
  */
 ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
                                                         const char *applied_for, json_t **repository_out);
+
+/*
+ * Image scanning.  A basic scan (StartImageScan, or scan on push) stays
+ * IN_PROGRESS until the virtual clock has advanced by the scan duration from
+ * its start, then it is COMPLETE and reports the findings set here for the
+ * image (none by default).  Findings are the image's: setting them again
+ * changes what its completed scan reports from then on.
+ */
+
+/* The default scan duration: 5 seconds of virtual time. */
+#define ECRMOCK_DEFAULT_SCAN_DURATION_MS INT64_C(5000)
+
+/*
+ * Sets how long scans started from now on stay IN_PROGRESS, in milliseconds
+ * of virtual time (0: a scan is COMPLETE at once); ecrmock_reset() restores
+ * ECRMOCK_DEFAULT_SCAN_DURATION_MS.  Returns ECRMOCK_ERR_OK, or
+ * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative.
+ */
+ECRMOCK_API ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms);
+
+/*
+ * Sets the findings the scans of image `digest` report (as its vulnerability
+ * database would): `findings` is borrowed (copied) and is a JSON array of
+ * ImageScanFinding objects,
+ *   [{"name": "CVE-2024-1234", "description": "...", "uri": "https://...",
+ *     "severity": "HIGH", "attributes": [{"key": "package_name", "value": "openssl"}]}]
+ * where "severity" is required and one of INFORMATIONAL, LOW, MEDIUM, HIGH,
+ * CRITICAL, UNDEFINED, the other members optional strings (attributes: a list
+ * of at most 50 {key, value} objects); NULL or [] means no findings.
+ * DescribeImageScanFindings pages over them in this order and counts them by
+ * severity for findingSeverityCounts.  `registry_id` may be NULL for the
+ * caller's account.  The image must exist; it need not have been scanned yet.
+ * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * ECRMOCK_ERR_IMAGE_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL `m`,
+ * `repository` or `digest`, a registry_id that is not 12 digits, findings
+ * not of that shape: nothing is changed) or ECRMOCK_ERR_SERVER (out of
+ * memory).
+ */
+ECRMOCK_API ecrmock_error ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *repository,
+                                                    const char *digest, json_t *findings);
 
 /* ------------------------------------------------------------------------ */
 /* Fault injection: deterministic failure paths                              */

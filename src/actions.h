@@ -18,6 +18,9 @@
  *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
  *   registry.c           DescribeRegistry, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy
  *   replication.c        PutReplicationConfiguration, DescribeImageReplicationStatus
+ *   scanning.c           PutImageScanningConfiguration, BatchGetRepositoryScanningConfiguration,
+ *                        GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
+ *                        StartImageScan, DescribeImageScanFindings
  *   referrers.c          ListImageReferrers
  *   storage_class.c      UpdateImageStorageClass
  *   account_settings.c   GetAccountSetting, PutAccountSetting
@@ -31,53 +34,59 @@
 
 #include "internal.h"
 
-#define EM_ACTION_LIST(X)                  \
-    X(BatchCheckLayerAvailability)         \
-    X(BatchDeleteImage)                    \
-    X(BatchGetImage)                       \
-    X(CompleteLayerUpload)                 \
-    X(CreatePullThroughCacheRule)          \
-    X(CreateRepository)                    \
-    X(CreateRepositoryCreationTemplate)    \
-    X(DeletePullThroughCacheRule)          \
-    X(DeleteRegistryPolicy)                \
-    X(DeleteRepository)                    \
-    X(DeleteRepositoryCreationTemplate)    \
-    X(DeleteRepositoryPolicy)              \
-    X(DeleteSigningConfiguration)          \
-    X(DeregisterPullTimeUpdateExclusion)   \
-    X(DescribeImageReplicationStatus)      \
-    X(DescribeImageSigningStatus)          \
-    X(DescribeImages)                      \
-    X(DescribePullThroughCacheRules)       \
-    X(DescribeRegistry)                    \
-    X(DescribeRepositories)                \
-    X(DescribeRepositoryCreationTemplates) \
-    X(GetAccountSetting)                   \
-    X(GetAuthorizationToken)               \
-    X(GetDownloadUrlForLayer)              \
-    X(GetRegistryPolicy)                   \
-    X(GetRepositoryPolicy)                 \
-    X(GetSigningConfiguration)             \
-    X(InitiateLayerUpload)                 \
-    X(ListImageReferrers)                  \
-    X(ListImages)                          \
-    X(ListPullTimeUpdateExclusions)        \
-    X(ListTagsForResource)                 \
-    X(PutAccountSetting)                   \
-    X(PutImage)                            \
-    X(PutImageTagMutability)               \
-    X(PutRegistryPolicy)                   \
-    X(PutReplicationConfiguration)         \
-    X(PutSigningConfiguration)             \
-    X(RegisterPullTimeUpdateExclusion)     \
-    X(SetRepositoryPolicy)                 \
-    X(TagResource)                         \
-    X(UntagResource)                       \
-    X(UpdateImageStorageClass)             \
-    X(UpdatePullThroughCacheRule)          \
-    X(UpdateRepositoryCreationTemplate)    \
-    X(UploadLayerPart)                     \
+#define EM_ACTION_LIST(X)                      \
+    X(BatchCheckLayerAvailability)             \
+    X(BatchDeleteImage)                        \
+    X(BatchGetImage)                           \
+    X(BatchGetRepositoryScanningConfiguration) \
+    X(CompleteLayerUpload)                     \
+    X(CreatePullThroughCacheRule)              \
+    X(CreateRepository)                        \
+    X(CreateRepositoryCreationTemplate)        \
+    X(DeletePullThroughCacheRule)              \
+    X(DeleteRegistryPolicy)                    \
+    X(DeleteRepository)                        \
+    X(DeleteRepositoryCreationTemplate)        \
+    X(DeleteRepositoryPolicy)                  \
+    X(DeleteSigningConfiguration)              \
+    X(DeregisterPullTimeUpdateExclusion)       \
+    X(DescribeImageReplicationStatus)          \
+    X(DescribeImageScanFindings)               \
+    X(DescribeImageSigningStatus)              \
+    X(DescribeImages)                          \
+    X(DescribePullThroughCacheRules)           \
+    X(DescribeRegistry)                        \
+    X(DescribeRepositories)                    \
+    X(DescribeRepositoryCreationTemplates)     \
+    X(GetAccountSetting)                       \
+    X(GetAuthorizationToken)                   \
+    X(GetDownloadUrlForLayer)                  \
+    X(GetRegistryPolicy)                       \
+    X(GetRegistryScanningConfiguration)        \
+    X(GetRepositoryPolicy)                     \
+    X(GetSigningConfiguration)                 \
+    X(InitiateLayerUpload)                     \
+    X(ListImageReferrers)                      \
+    X(ListImages)                              \
+    X(ListPullTimeUpdateExclusions)            \
+    X(ListTagsForResource)                     \
+    X(PutAccountSetting)                       \
+    X(PutImage)                                \
+    X(PutImageScanningConfiguration)           \
+    X(PutImageTagMutability)                   \
+    X(PutRegistryPolicy)                       \
+    X(PutRegistryScanningConfiguration)        \
+    X(PutReplicationConfiguration)             \
+    X(PutSigningConfiguration)                 \
+    X(RegisterPullTimeUpdateExclusion)         \
+    X(SetRepositoryPolicy)                     \
+    X(StartImageScan)                          \
+    X(TagResource)                             \
+    X(UntagResource)                           \
+    X(UpdateImageStorageClass)                 \
+    X(UpdatePullThroughCacheRule)              \
+    X(UpdateRepositoryCreationTemplate)        \
+    X(UploadLayerPart)                         \
     X(ValidatePullThroughCacheRule)
 
 #pragma GCC visibility push(hidden)

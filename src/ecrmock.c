@@ -125,6 +125,7 @@ static void start_state(ecrmock *m)
     m->journal_on = true;
     m->journal_seq = 0;
     memset(m->calls, 0, sizeof m->calls);
+    em_scanning_reset(m);
     unsigned char in[24] = "ecrmock key";
     for (int i = 0; i < 8; i++)
         in[16 + i] = (unsigned char)(m->seed >> (8 * i));
@@ -172,10 +173,14 @@ void ecrmock_free(ecrmock *m)
     em_faults_free(m);
     em_journal_free(m);
     em_secrets_free(m);
+    em_scanning_reset(m);
     em_free(m->principal);
     for (int i = 0; i < EM_PATTERN_COUNT; i++)
         pcre2_code_free(m->patterns[i]);
     pcre2_match_data_free(m->match_data);
+    em_free(m->http_access_key);
+    em_free(m->http_secret_key);
+    em_free(m->http_base_url);
     pthread_mutex_destroy(&m->lock);
     em_free(m);
 }

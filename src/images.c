@@ -270,8 +270,10 @@ int em_PutImage(em_call *c)
         rc = em_fail_nomem(c);
         goto out;
     }
-    if (!existing)
+    if (!existing) {
         learn_layer_types(repo, &mf);
+        em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
+    }
     if (revive)
         em_image_reactivate(c->m, img);
     json_decref(c->out);
@@ -615,7 +617,8 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
         (img->artifact_media_type && em_set(d, "artifactMediaType", json_string(img->artifact_media_type)) < 0) ||
         (img->pulled_at_ms && em_set(d, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
         (img->subject && em_set(d, "subjectManifestDigest", json_string(img->subject)) < 0) ||
-        em_set(d, "imageStatus", json_string(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0)
+        em_set(d, "imageStatus", json_string(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0 ||
+        em_scan_detail(m, img, d) < 0) /* scanning.c: imageScanStatus and its summary */
         goto fail;
     return d;
 fail:

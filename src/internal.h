@@ -132,6 +132,10 @@ struct em_image {
     size_t n_children;
     size_t parents;            /* lists/indexes in the repository that reference it */
     json_t *replication;       /* replication statuses (replication.c), or NULL */
+    bool scanned;              /* a basic scan was started (scanning.c) */
+    int64_t scan_started_ms;   /* the last scan's start and completion, virtual clock */
+    int64_t scan_done_ms;
+    json_t *scan_findings;     /* ecrmock_scan_findings_set(): array, or NULL for none */
     bool archived;             /* in the archival storage class (storage_class.c) */
     int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
     int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
@@ -261,6 +265,15 @@ struct ecrmock {
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
     struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
     char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
+
+    json_t *scan_config;       /* the caller's registry scanning configuration
+                                  {scanType, rules}; NULL: never put (BASIC, no rules) */
+    int64_t scan_duration_ms;  /* how long a basic scan stays IN_PROGRESS */
+
+    /* The HTTP level (http.c): settings, kept across ecrmock_reset(). */
+    char *http_access_key;     /* SigV4 checks are on when set */
+    char *http_secret_key;
+    char *http_base_url;       /* download URLs on this base instead of S3's host */
 };
 
 /* The instance lock (recursive: a hook may call back into the instance). */
@@ -424,6 +437,66 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
                       em_manifest *out);
 void em_manifest_release(em_manifest *mf);
 bool em_media_type_is_list(const char *mt);
+
+/* ---- image scanning (scanning.c) ----------------------------------------------- */
+/* Puts the scanning state back to ecrmock_new()'s: no registry scanning
+ * configuration, the default scan duration. */
+void em_scanning_reset(ecrmock *m);
+/* PutImage's hook for a newly stored image: starts a scan when the
+ * repository scans on push (its own flag or a registry rule).  Cannot fail. */
+void em_scan_on_push(ecrmock *m, em_repo *repo, em_image *img);
+/* DescribeImages' hook: adds imageScanStatus and imageScanFindingsSummary to
+ * an image detail when the image was scanned.  0, or -1 when out of memory. */
+int em_scan_detail(ecrmock *m, em_image *img, json_t *detail);
+/* ---- layer downloads (layer_download.c) ------------------------------------ */
+/* Why a download URL was refused. */
+typedef enum em_fetch_refusal {
+    EM_FETCH_OK = 0,
+    EM_FETCH_EXPIRED,        /* 403 AccessDenied, "Request has expired" */
+    EM_FETCH_BAD_SIGNATURE,  /* 403 SignatureDoesNotMatch / missing parameters */
+    EM_FETCH_NOT_FOUND       /* 404: not a URL of this instance, or the layer is gone */
+} em_fetch_refusal;
+typedef struct em_fetch {
+    em_fetch_refusal refusal;
+    int64_t expires_s;       /* EM_FETCH_EXPIRED: when the URL expired, epoch seconds */
+    unsigned char *bytes;    /* 200: a new em_malloc'd copy (NULL when empty) */
+    size_t len;
+} em_fetch;
+/* Serves `path_query` (a download URL's path and query, from the '/' after
+ * its host) with the instance locked: returns 200, 403 or 404 with *out
+ * filled, or -1 (no memory). */
+int em_layer_fetch(ecrmock *m, const char *path_query, const char *region, em_fetch *out);
+/* Whether `url` starts with the host part of this instance's download URLs
+ * (S3's bucket host of any region, or the HTTP base URL when one is set);
+ * *rest receives the path and query after it, region[64] the S3 host's
+ * region ("" for the base URL: the caller's).  The region (NULL or "": the
+ * caller's) is em_layer_fetch's. */
+bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *region);
+
+/* ---- SigV4 (sigv4.c) --------------------------------------------------------- */
+/* One request as SigV4 sees it. */
+typedef struct em_sigv4_input {
+    const char *method;
+    const char *path;        /* as sent (still percent-encoded), without the query */
+    const char *query;       /* after '?', or "" */
+    const ecrmock_http_header *headers;
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+} em_sigv4_input;
+/* Checks the request's Authorization header against `access_key`/`secret`,
+ * service "ecr" in m's region, X-Amz-Date within 5 minutes of the virtual
+ * clock.  Returns 0 when it verifies; otherwise -1 with *type (a static AWS
+ * error name) and *message (new em_malloc'd text, NULL when out of memory). */
+int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, char **message);
+/* The SigV4 pieces for a request signed with `signed_headers` (";"-joined,
+ * lower case): new em_malloc'd canonical request and string to sign, and
+ * the hex signature in sig[65].  -1 when out of memory. */
+int em_sigv4_sign(const em_sigv4_input *in, const char *signed_headers, const char *amz_date,
+                  const char *region, const char *service, const char *secret, char **canonical,
+                  char **string_to_sign, char *sig);
+/* The value of header `name` (case-insensitive), or NULL. */
+const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
 
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */

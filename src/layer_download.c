@@ -41,11 +41,18 @@ static char *layer_url(ecrmock *m, em_repo *repo, const char *digest)
     amz_date(m->clock_ms, date, sizeof date);
     snprintf(path, sizeof path, "/%s/%s/%s", repo->registry->id, repo->name, digest);
     url_signature(m, path, date, sig);
-    return em_sprintf("https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com%s"
-                      "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=%s&X-Amz-SignedHeaders=host"
-                      "&X-Amz-Expires=%d&X-Amz-Credential=ASIAECRMOCKEXAMPLE%%2F%.8s%%2F%s%%2Fs3%%2Faws4_request"
-                      "&X-Amz-Signature=%s",
-                      m->region, m->region, path, date, URL_LIFETIME_S, date, m->region, sig);
+    char *host = m->http_base_url ? em_strdup(m->http_base_url)
+                                  : em_sprintf("https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com",
+                                               m->region, m->region);
+    if (!host)
+        return NULL;
+    char *url = em_sprintf("%s%s"
+                           "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=%s&X-Amz-SignedHeaders=host"
+                           "&X-Amz-Expires=%d&X-Amz-Credential=ASIAECRMOCKEXAMPLE%%2F%.8s%%2F%s%%2Fs3%%2Faws4_request"
+                           "&X-Amz-Signature=%s",
+                           host, path, date, URL_LIFETIME_S, date, m->region, sig);
+    em_free(host);
+    return url;
 }
 
 int em_GetDownloadUrlForLayer(em_call *c)
@@ -104,79 +111,114 @@ static int64_t parse_amz_date(const char *s)
     return (int64_t)timegm(&tm);
 }
 
+bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *region)
+{
+    /* S3's bucket host names the region the URL was handed out in; a
+     * presigned URL works from anywhere, so any region's host is ours. */
+    const char *prefix = "https://prod-", *mid = "-starport-layer-bucket.s3.";
+    region[0] = '\0';
+    if (strncmp(url, prefix, strlen(prefix)) == 0) {
+        const char *rs = url + strlen(prefix), *re = strstr(rs, mid);
+        if (re && (size_t)(re - rs) < 64) {
+            char host[256];
+            snprintf(region, 64, "%.*s", (int)(re - rs), rs);
+            int n = snprintf(host, sizeof host, "https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com/", region,
+                             region);
+            if (n > 0 && (size_t)n < sizeof host && strncmp(url, host, (size_t)n) == 0) {
+                *rest = url + n - 1;
+                return true;
+            }
+        }
+        region[0] = '\0';
+    }
+    if (!m->http_base_url)
+        return false;
+    size_t n = strlen(m->http_base_url);
+    if (strncmp(url, m->http_base_url, n) != 0 || url[n] != '/')
+        return false;
+    *rest = url + n;
+    return true;
+}
+
+/* The shared core of ecrmock_fetch_url() and the HTTP level's GET.  The
+ * caller holds the lock. */
+static int fetch_locked(ecrmock *m, const char *path_query, const char *region, em_fetch *out)
+{
+    const char *q = strchr(path_query, '?');
+    size_t plen = q ? (size_t)(q - path_query) : strlen(path_query);
+    char p[1024], date[32], sig[80], want[65];
+    out->refusal = EM_FETCH_NOT_FOUND;
+    if (path_query[0] != '/' || plen >= sizeof p)
+        return 404;
+    memcpy(p, path_query, plen);
+    p[plen] = '\0';
+    out->refusal = EM_FETCH_BAD_SIGNATURE;
+    if (!q || !query_param(q + 1, "X-Amz-Date", date, sizeof date) ||
+        !query_param(q + 1, "X-Amz-Signature", sig, sizeof sig))
+        return 403;
+    url_signature(m, p, date, want);
+    int64_t signed_at = parse_amz_date(date);
+    if (strcmp(sig, want) != 0 || signed_at < 0)
+        return 403;
+    if (m->clock_ms / 1000 > signed_at + URL_LIFETIME_S) {
+        out->refusal = EM_FETCH_EXPIRED;
+        out->expires_s = signed_at + URL_LIFETIME_S;
+        return 403;
+    }
+    /* /<registry>/<repository name, may hold '/'>/<algorithm>:<hex> */
+    char *reg = p + 1, *slash = strchr(reg, '/'), *last = strrchr(p, '/');
+    out->refusal = EM_FETCH_NOT_FOUND;
+    if (!slash || last == slash)
+        return 404;
+    *slash = '\0';
+    *last = '\0';
+    em_view v;
+    if (em_view_enter(m, NULL, region && *region ? region : NULL, &v) < 0)
+        return -1;
+    em_repo *repo = em_repo_get(em_registry_get(m, reg), slash + 1);
+    em_layer *l = repo ? em_layer_get(repo, last + 1) : NULL;
+    em_blob *b = l ? l->blob : NULL; /* blobs are instance-wide: they outlive the view */
+    em_view_leave(m, &v);
+    if (!b)
+        return 404;
+    if (b->len) {
+        out->bytes = em_malloc(b->len);
+        if (!out->bytes)
+            return -1;
+        memcpy(out->bytes, b->data, b->len);
+    }
+    out->len = b->len;
+    out->refusal = EM_FETCH_OK;
+    return 200;
+}
+
+int em_layer_fetch(ecrmock *m, const char *path_query, const char *region, em_fetch *out)
+{
+    memset(out, 0, sizeof *out);
+    em_lock(m);
+    int status = fetch_locked(m, path_query, region, out);
+    em_unlock(m);
+    return status;
+}
+
 int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len_out)
 {
     if (!m || !url || !bytes_out || !len_out)
         return -1;
     *bytes_out = NULL;
     *len_out = 0;
-    const char *scheme = "https://";
-    if (strncmp(url, scheme, strlen(scheme)) != 0)
-        return 404;
-    const char *path = strchr(url + strlen(scheme), '/');
-    if (!path)
-        return 404;
-    const char *q = strchr(path, '?');
-    size_t plen = q ? (size_t)(q - path) : strlen(path);
-    char p[1024], date[32], sig[80], want[65];
-    if (plen >= sizeof p)
-        return 404;
-    memcpy(p, path, plen);
-    p[plen] = '\0';
-
-    em_lock(m);
-    int status = 403;
-    /* The URL's own region, whatever the caller's: a presigned URL works from anywhere. */
-    char host[256], region[64];
-    const char *rs = url + strlen("https://prod-");
-    const char *re = strncmp(url, "https://prod-", strlen("https://prod-")) == 0
-                         ? strstr(rs, "-starport-layer-bucket.s3.") : NULL;
-    if (re && (size_t)(re - rs) < sizeof region) {
-        memcpy(region, rs, (size_t)(re - rs));
-        region[re - rs] = '\0';
-        snprintf(host, sizeof host, "https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com/", region, region);
-    }
-    if (!re || (size_t)(re - rs) >= sizeof region || strncmp(url, host, strlen(host)) != 0) {
-        status = 404;
-        goto out;
-    }
-    if (!q || !query_param(q + 1, "X-Amz-Date", date, sizeof date) ||
-        !query_param(q + 1, "X-Amz-Signature", sig, sizeof sig))
-        goto out;
-    url_signature(m, p, date, want);
-    int64_t signed_at = parse_amz_date(date);
-    if (strcmp(sig, want) != 0 || signed_at < 0 || m->clock_ms / 1000 > signed_at + URL_LIFETIME_S)
-        goto out;
-    /* /<registry>/<repository name, may hold '/'>/<algorithm>:<hex> */
-    char *reg = p + 1, *slash = strchr(reg, '/'), *last = strrchr(p, '/');
-    status = 404;
-    if (!slash || last == slash)
-        goto out;
-    *slash = '\0';
-    *last = '\0';
-    em_view v;
-    if (em_view_enter(m, NULL, region, &v) < 0) {
-        status = -1;
-        goto out;
-    }
-    em_repo *repo = em_repo_get(em_registry_get(m, reg), slash + 1);
-    em_layer *l = repo ? em_layer_get(repo, last + 1) : NULL;
-    em_blob *b = l ? l->blob : NULL; /* blobs are instance-wide: they outlive the view */
-    em_view_leave(m, &v);
-    if (!b)
-        goto out;
-    status = -1;
-    void *copy = em_malloc(b->len);
-    if (copy) {
-        if (b->len)
-            memcpy(copy, b->data, b->len);
-        *bytes_out = b->len ? copy : NULL;
-        if (!b->len)
-            em_free(copy);
-        *len_out = b->len;
-        status = 200;
-    }
-out:
+    const char *rest;
+    char region[64];
+    em_lock(m); /* the base URL is read under the lock, like the rest */
+    bool ours = em_download_url_split(m, url, &rest, region);
     em_unlock(m);
+    if (!ours)
+        return 404;
+    em_fetch f;
+    int status = em_layer_fetch(m, rest, region, &f);
+    if (status == 200) {
+        *bytes_out = f.bytes;
+        *len_out = f.len;
+    }
     return status;
 }

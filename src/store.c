@@ -217,6 +217,7 @@ void em_image_free(em_image *img)
     em_free(img->layers);
     em_free(img->children);
     json_decref(img->replication);
+    json_decref(img->scan_findings);
     json_decref(img->signing);
     em_free(img);
 }

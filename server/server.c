@@ -1,0 +1,244 @@
+/*
+ * The loopback server: libmicrohttpd parses HTTP and runs its own thread;
+ * each request, once its body has arrived, goes to ecrmock_http_handle()
+ * (the instance is thread-safe), and the response comes back as is.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "ecrmock_server.h"
+
+#define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
+#define MAX_REQ_HEADERS 128
+
+struct ecrmock_server {
+    ecrmock *m;
+    struct MHD_Daemon *daemon;
+};
+
+/* What arrives of one request across the handler's calls. */
+typedef struct pending {
+    char *body;
+    size_t len, cap;
+    int too_big;
+} pending;
+
+typedef struct collect {
+    ecrmock_http_header h[MAX_REQ_HEADERS];
+    size_t n;
+    char *query; /* rebuilt from the arguments, percent-encoded */
+    size_t qlen, qcap;
+    int oom;
+} collect;
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    collect *c = cls;
+    if (c->n < MAX_REQ_HEADERS) {
+        c->h[c->n].name = key;
+        c->h[c->n].value = value ? value : "";
+        c->n++;
+    }
+    return MHD_YES;
+}
+
+/* Appends s to the rebuilt query, percent-encoding all but the unreserved
+ * characters when `encode`, as they are otherwise (separators). */
+static void put_q(collect *c, const char *s, int encode)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; s && *s && !c->oom; s++) {
+        if (c->qlen + 4 > c->qcap) {
+            size_t cap = c->qcap ? c->qcap * 2 : 256;
+            char *q = realloc(c->query, cap);
+            if (!q) {
+                c->oom = 1;
+                return;
+            }
+            c->query = q;
+            c->qcap = cap;
+        }
+        unsigned char ch = (unsigned char)*s;
+        if (!encode || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            c->query[c->qlen++] = (char)ch;
+        } else {
+            c->query[c->qlen++] = '%';
+            c->query[c->qlen++] = hex[ch >> 4];
+            c->query[c->qlen++] = hex[ch & 15];
+        }
+        c->query[c->qlen] = '\0';
+    }
+}
+
+/* microhttpd hands the query over decoded: encode it again. */
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    collect *c = cls;
+    if (c->qlen)
+        put_q(c, "&", 0);
+    put_q(c, key, 1);
+    if (value) {
+        put_q(c, "=", 0);
+        put_q(c, value, 1);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, const ecrmock_http_response *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r ? r->body_len : 0, r ? r->body : (void *)"",
+                                                                MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    for (size_t i = 0; r && i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].name, "Content-Length") != 0) /* microhttpd sets it */
+            MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    ecrmock_server *s = cls;
+    pending *p = *con_cls;
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return MHD_NO;
+        *con_cls = p;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (p->too_big || p->len + n > MAX_BODY) {
+            p->too_big = 1;
+            return MHD_YES;
+        }
+        if (p->len + n + 1 > p->cap) {
+            size_t cap = p->cap ? p->cap : 4096;
+            while (cap < p->len + n + 1)
+                cap *= 2;
+            char *b = realloc(p->body, cap);
+            if (!b)
+                return MHD_NO;
+            p->body = b;
+            p->cap = cap;
+        }
+        memcpy(p->body + p->len, upload_data, n);
+        p->len += n;
+        return MHD_YES;
+    }
+    if (p->too_big)
+        return reply(conn, 413, NULL);
+
+    collect c = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_arg, &c);
+    char *target = NULL;
+    if (!c.oom && asprintf(&target, "%s%s%s", url, c.qlen ? "?" : "", c.qlen ? c.query : "") < 0)
+        target = NULL;
+    free(c.query);
+    if (!target)
+        return MHD_NO;
+
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = target;
+    req.headers = c.h;
+    req.n_headers = c.n;
+    req.body = p->body;
+    req.body_len = p->len;
+    ecrmock_http_response r;
+    int status = ecrmock_http_handle(s->m, &req, &r);
+    free(target);
+    enum MHD_Result rc;
+    if (status < 0) {
+        ecrmock_http_response fail = {0};
+        fail.body = "ecrmock: out of memory";
+        fail.body_len = strlen(fail.body);
+        rc = reply(conn, 500, &fail);
+    } else {
+        rc = reply(conn, status, &r);
+    }
+    ecrmock_http_response_release(&r);
+    return rc;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
+{
+    (void)cls;
+    (void)conn;
+    (void)t;
+    pending *p = *con_cls;
+    if (p) {
+        free(p->body);
+        free(p);
+        *con_cls = NULL;
+    }
+}
+
+int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port, ecrmock_server **out)
+{
+    if (out)
+        *out = NULL;
+    if (!m || !out || port < 0 || port > 65535)
+        return -1;
+    if (!address)
+        address = "127.0.0.1";
+    struct sockaddr_in v4 = {0};
+    struct sockaddr_in6 v6 = {0};
+    struct sockaddr *sa;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    if (inet_pton(AF_INET, address, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons((uint16_t)port);
+        sa = (struct sockaddr *)&v4;
+    } else if (inet_pton(AF_INET6, address, &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons((uint16_t)port);
+        sa = (struct sockaddr *)&v6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        return -1;
+    }
+    ecrmock_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->m = m;
+    s->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        free(s);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (bound_port)
+        *bound_port = info ? (int)info->port : port;
+    *out = s;
+    return 0;
+}
+
+void ecrmock_server_stop(ecrmock_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,454 @@
+/*
+ * The HTTP level (ecrmock_http_handle): the API's POST and its framework
+ * answers, and the GET of download URLs (bytes, ranges, S3's errors).
+ * SigV4 checks have their own file, test_sigv4.c.
+ */
+#include "helpers.h"
+
+#define REPO "web"
+#define BUCKET "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
+#define PREFIX "AmazonEC2ContainerRegistry_V20150921."
+#define PAGE "<UnknownOperationException/>\n"
+
+/* One request: method, target, optional content type and X-Amz-Target, body. */
+static int http(ecrmock *m, ecrmock_http_response *r, const char *method, const char *target, const char *ct,
+                const char *amz_target, const char *body)
+{
+    ecrmock_http_header h[3];
+    size_t n = 0;
+    if (ct)
+        h[n++] = (ecrmock_http_header){"Content-Type", ct};
+    if (amz_target)
+        h[n++] = (ecrmock_http_header){"X-Amz-Target", amz_target};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = target;
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    int st = ecrmock_http_handle(m, &req, r);
+    assert_int_equal(st, r->status);
+    return st;
+}
+
+static int get(ecrmock *m, ecrmock_http_response *r, const char *target, const char *range)
+{
+    ecrmock_http_header h[2] = {{"Host", BUCKET}, {"Range", range}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.target = target;
+    req.headers = h;
+    req.n_headers = range ? 2 : 1;
+    int st = ecrmock_http_handle(m, &req, r);
+    assert_int_equal(st, r->status);
+    return st;
+}
+
+static void assert_header(const ecrmock_http_response *r, const char *name, const char *want)
+{
+    const char *v = ecrmock_http_response_header(r, name);
+    if (!want) {
+        assert_null(v);
+        return;
+    }
+    assert_non_null(v);
+    assert_string_equal(v, want);
+}
+
+static void assert_content_length(const ecrmock_http_response *r)
+{
+    char n[32];
+    snprintf(n, sizeof n, "%zu", r->body_len);
+    assert_header(r, "Content-Length", n);
+}
+
+/* ---- the API ------------------------------------------------------------------------ */
+
+static void test_http_post_runs_the_action(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    const char *body = "{\"repositoryName\":\"" REPO "\"}";
+    assert_int_equal(http(m, &r, "POST", "/", "application/x-amz-json-1.1", PREFIX "CreateRepository", body), 200);
+    assert_header(&r, "Content-Type", "application/x-amz-json-1.1");
+    assert_content_length(&r);
+    const char *id = ecrmock_http_response_header(&r, "X-AMZN-REQUESTID");
+    assert_non_null(id);
+    assert_int_equal(strlen(id), 36);
+    assert_int_equal(id[14], '4');
+
+    /* the body is the wire level's, byte for byte (a twin instance) */
+    ecrmock *twin = ecrmock_new(NULL);
+    char *raw = NULL;
+    size_t raw_len = 0;
+    assert_int_equal(ecrmock_call_raw(twin, PREFIX "CreateRepository", body, strlen(body), &raw, &raw_len), 200);
+    assert_int_equal(r.body_len, raw_len);
+    assert_memory_equal(r.body, raw, raw_len);
+    free(raw);
+    ecrmock_free(twin);
+    ecrmock_http_response_release(&r);
+    assert_null(r.body);
+
+    json_t *imgs = ecrmock_images(m, NULL, REPO);
+    assert_non_null(imgs); /* the repository exists */
+    json_decref(imgs);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "CreateRepository");
+    json_decref(e);
+}
+
+static void test_http_request_ids_are_seeded(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1024;
+    ecrmock *twin = ecrmock_new(&o);
+    ecrmock_http_response a, b, c;
+    http(m, &a, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL);
+    http(m, &b, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL);
+    http(twin, &c, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL);
+    assert_string_not_equal(ecrmock_http_response_header(&a, "x-amzn-RequestId"),
+                            ecrmock_http_response_header(&b, "x-amzn-RequestId"));
+    assert_string_equal(ecrmock_http_response_header(&a, "x-amzn-RequestId"),
+                        ecrmock_http_response_header(&c, "x-amzn-RequestId"));
+    ecrmock_http_response_release(&a);
+    ecrmock_http_response_release(&b);
+    ecrmock_http_response_release(&c);
+    ecrmock_free(twin);
+}
+
+static void test_http_errors_carry_ecr_documents(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    assert_int_equal(http(m, &r, "POST", "/", "application/x-amz-json-1.1", PREFIX "DeleteRepository",
+                          "{\"repositoryName\":\"nope\"}"),
+                     400);
+    assert_string_equal(r.body, "{\"__type\":\"RepositoryNotFoundException\",\"message\":\"The repository with name "
+                                "'nope' does not exist in the registry with id '123456789012'\"}");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(http(m, &r, "POST", "/", "application/x-amz-json-1.1", PREFIX "CreateRepository", "{\"repo"),
+                     400);
+    assert_non_null(strstr(r.body, "\"__type\":\"SerializationException\""));
+    ecrmock_http_response_release(&r);
+}
+
+static void test_http_wrong_method_is_404(void **state)
+{
+    ecrmock *m = *state;
+    const char *methods[] = {"GET", "PUT", "DELETE", "PATCH"};
+    for (size_t i = 0; i < 4; i++) {
+        ecrmock_http_response r;
+        assert_int_equal(http(m, &r, methods[i], "/", "application/x-amz-json-1.1", PREFIX "CreateRepository",
+                              i == 1 ? "{\"repositoryName\":\"" REPO "\"}" : NULL),
+                         404);
+        assert_string_equal(r.body, PAGE);
+        assert_int_equal(r.body_len, 29);
+        assert_header(&r, "Content-Type", NULL);
+        assert_content_length(&r);
+        ecrmock_http_response_release(&r);
+    }
+    assert_int_equal(ecrmock_call_count(m, NULL), 0);
+}
+
+static void test_http_content_type(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    const char *body = "{\"repositoryName\":\"" REPO "\"}";
+    /* a body with no JSON content type never reaches the service */
+    assert_int_equal(http(m, &r, "POST", "/", NULL, PREFIX "CreateRepository", body), 404);
+    assert_string_equal(r.body, PAGE);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(http(m, &r, "POST", "/", "text/plain", PREFIX "CreateRepository", body), 404);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(ecrmock_call_count(m, NULL), 0);
+    /* the JSON types are all accepted, and echoed */
+    assert_int_equal(http(m, &r, "POST", "/", "application/json; charset=utf-8", PREFIX "CreateRepository", body),
+                     200);
+    assert_header(&r, "Content-Type", "application/json");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(http(m, &r, "POST", "/", "application/x-amz-json-1.0", PREFIX "DescribeRepositories", NULL),
+                     200);
+    assert_header(&r, "Content-Type", "application/x-amz-json-1.0");
+    ecrmock_http_response_release(&r);
+    /* no body, no content type: fine */
+    assert_int_equal(http(m, &r, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL), 200);
+    assert_header(&r, "Content-Type", "application/x-amz-json-1.1");
+    ecrmock_http_response_release(&r);
+}
+
+static void test_http_missing_or_foreign_target(void **state)
+{
+    ecrmock *m = *state;
+    const char *targets[] = {NULL, "CreateRepository", "DynamoDB_20120810.ListTables", PREFIX "Nope"};
+    for (size_t i = 0; i < 4; i++) {
+        ecrmock_http_response r;
+        assert_int_equal(http(m, &r, "POST", "/", "application/x-amz-json-1.1", targets[i],
+                              "{\"repositoryName\":\"" REPO "\"}"),
+                         400);
+        assert_string_equal(r.body, "{\"__type\":\"UnknownOperationException\"}");
+        assert_header(&r, "Content-Type", "application/x-amz-json-1.1");
+        ecrmock_http_response_release(&r);
+    }
+    assert_null(ecrmock_images(m, NULL, REPO));
+}
+
+static void test_http_wire_faults_damage_the_body(void **state)
+{
+    ecrmock *m = *state;
+    char *err = NULL;
+    json_t *rule = json_pack("{s:s, s:s, s:i}", "action", "DescribeRepositories", "effect", "truncate", "truncateAt",
+                             10);
+    assert_true(ecrmock_fault_add_json(m, rule, &err) > 0);
+    json_decref(rule);
+    ecrmock_http_response r;
+    assert_int_equal(http(m, &r, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL), 200);
+    assert_int_equal(r.body_len, 10);
+    assert_string_equal(r.body, "{\"reposito");
+    assert_header(&r, "Content-Length", "10");
+    ecrmock_http_response_release(&r);
+    ecrmock_fault_clear(m);
+    rule = json_pack("{s:s, s:s}", "action", "DescribeRepositories", "effect", "malform");
+    assert_true(ecrmock_fault_add_json(m, rule, &err) > 0);
+    json_decref(rule);
+    assert_int_equal(http(m, &r, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL), 200);
+    assert_non_null(strstr(r.body, "502 Bad Gateway"));
+    assert_content_length(&r);
+    ecrmock_http_response_release(&r);
+}
+
+static void test_http_bad_arguments(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    assert_int_equal(ecrmock_http_handle(NULL, &req, &r), -1);
+    assert_int_equal(ecrmock_http_handle(m, NULL, &r), -1);
+    assert_int_equal(ecrmock_http_handle(m, &req, NULL), -1);
+    req.version = 99;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), -1);
+    assert_null(r.body);
+    req.version = ECRMOCK_HTTP_REQUEST_VERSION;
+    req.method = NULL;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), -1);
+    ecrmock_http_response_release(NULL);
+    assert_int_equal(ecrmock_http_base_url_set(m, "ftp://x"), -1);
+    assert_int_equal(ecrmock_http_base_url_set(NULL, NULL), -1);
+}
+
+/* ---- layer downloads ------------------------------------------------------------------ */
+
+/* An image whose first layer is "layer 0 of image 1" (18 bytes); returns
+ * its download URL (malloc'd) and the layer digest. */
+static char *download_url(ecrmock *m, char *layer_digest)
+{
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 1);
+    free(put_image(m, REPO, mf, "v1"));
+    json_t *doc = json_loads(mf, 0, NULL);
+    free(mf);
+    snprintf(layer_digest, ECRMOCK_DIGEST_SIZE, "%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(doc, "layers"), 0), "digest")));
+    json_decref(doc);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "GetDownloadUrlForLayer", "{\"repositoryName\":\"" REPO "\",\"layerDigest\":\"%s\"}",
+                   layer_digest),
+              r);
+    char *url = strdup(json_string_value(json_object_get(r, "downloadUrl")));
+    json_decref(r);
+    return url;
+}
+
+static const char *path_of(const char *url)
+{
+    return strchr(strstr(url, "//") + 2, '/');
+}
+
+static void test_http_get_download_url(void **state)
+{
+    ecrmock *m = *state;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *url = download_url(m, digest);
+    unsigned long calls = ecrmock_call_count(m, NULL);
+    ecrmock_http_response r;
+    /* path-only, as a client sends it to the bucket host */
+    assert_int_equal(get(m, &r, path_of(url), NULL), 200);
+    assert_int_equal(r.body_len, 18);
+    assert_memory_equal(r.body, "layer 0 of image 1", 18);
+    assert_header(&r, "Content-Type", "application/octet-stream");
+    assert_header(&r, "Content-Length", "18");
+    assert_header(&r, "Content-Range", NULL);
+    ecrmock_http_response_release(&r);
+    /* and absolute */
+    assert_int_equal(get(m, &r, url, NULL), 200);
+    assert_memory_equal(r.body, "layer 0 of image 1", 18);
+    ecrmock_http_response_release(&r);
+    /* HEAD: the headers alone */
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "HEAD";
+    req.target = url;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+    assert_int_equal(r.body_len, 0);
+    ecrmock_http_response_release(&r);
+    /* S3 is not ECR: downloads are neither journaled nor counted */
+    assert_int_equal(ecrmock_call_count(m, NULL), calls);
+    free(url);
+}
+
+static void test_http_get_ranges(void **state)
+{
+    ecrmock *m = *state;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *url = download_url(m, digest);
+    static const struct {
+        const char *range;
+        int status;
+        const char *body, *content_range;
+    } cases[] = {
+        {"bytes=0-4", 206, "layer", "bytes 0-4/18"},
+        {"bytes=8-", 206, "of image 1", "bytes 8-17/18"},
+        {"bytes=-7", 206, "image 1", "bytes 11-17/18"},
+        {"bytes=6-100", 206, "0 of image 1", "bytes 6-17/18"},
+        {"bytes=-100", 206, "layer 0 of image 1", "bytes 0-17/18"},
+        {"bytes=17-17", 206, "1", "bytes 17-17/18"},
+        {"bytes=5-2", 200, "layer 0 of image 1", NULL},     /* not a range: ignored */
+        {"bytes=0-1,4-5", 200, "layer 0 of image 1", NULL}, /* several: ignored */
+        {"lines=1-2", 200, "layer 0 of image 1", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ecrmock_http_response r;
+        assert_int_equal(get(m, &r, path_of(url), cases[i].range), cases[i].status);
+        assert_int_equal(r.body_len, strlen(cases[i].body));
+        assert_memory_equal(r.body, cases[i].body, r.body_len);
+        assert_header(&r, "Content-Range", cases[i].content_range);
+        assert_content_length(&r);
+        ecrmock_http_response_release(&r);
+    }
+    const char *bad[] = {"bytes=18-", "bytes=18-20", "bytes=-0"};
+    for (size_t i = 0; i < 3; i++) {
+        ecrmock_http_response r;
+        assert_int_equal(get(m, &r, path_of(url), bad[i]), 416);
+        assert_header(&r, "Content-Range", "bytes */18");
+        assert_header(&r, "Content-Type", "application/xml");
+        assert_non_null(strstr(r.body, "<Code>InvalidRange</Code><Message>The requested range is not "
+                                       "satisfiable</Message>"));
+        char want[128];
+        snprintf(want, sizeof want, "<RangeRequested>%s</RangeRequested><ActualObjectSize>18</ActualObjectSize>",
+                 bad[i]);
+        assert_non_null(strstr(r.body, want));
+        ecrmock_http_response_release(&r);
+    }
+    free(url);
+}
+
+static void test_http_get_expired_is_403(void **state)
+{
+    ecrmock *m = *state;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *url = download_url(m, digest);
+    ecrmock_http_response r;
+    ecrmock_clock_advance(m, 3600 * 1000); /* exactly the lifetime: still good */
+    assert_int_equal(get(m, &r, path_of(url), NULL), 200);
+    ecrmock_http_response_release(&r);
+    ecrmock_clock_advance(m, 1000);
+    assert_int_equal(get(m, &r, path_of(url), NULL), 403);
+    assert_header(&r, "Content-Type", "application/xml");
+    assert_true(strncmp(r.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+                                "<Message>Request has expired</Message><X-Amz-Expires>3600</X-Amz-Expires>"
+                                "<Expires>2024-01-01T01:00:00Z</Expires><ServerTime>2024-01-01T01:00:01Z</ServerTime>"
+                                "<RequestId>",
+                        strlen("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+                               "<Message>Request has expired</Message><X-Amz-Expires>3600</X-Amz-Expires>"
+                               "<Expires>2024-01-01T01:00:00Z</Expires><ServerTime>2024-01-01T01:00:01Z</ServerTime>"
+                               "<RequestId>")) == 0);
+    ecrmock_http_response_release(&r);
+    free(url);
+}
+
+static void test_http_get_tampered_or_unknown(void **state)
+{
+    ecrmock *m = *state;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *url = download_url(m, digest);
+    ecrmock_http_response r;
+    /* another layer's path under this signature */
+    char *other = strdup(path_of(url));
+    char *colon = strstr(other, "sha256:");
+    colon[7] = colon[7] == '0' ? '1' : '0';
+    assert_int_equal(get(m, &r, other, NULL), 403);
+    assert_non_null(strstr(r.body, "<Code>SignatureDoesNotMatch</Code>"));
+    ecrmock_http_response_release(&r);
+    /* no signature at all */
+    *strchr(other, '?') = '\0';
+    assert_int_equal(get(m, &r, other, NULL), 403);
+    ecrmock_http_response_release(&r);
+    free(other);
+    /* a URL on another host */
+    assert_int_equal(get(m, &r, "https://example.com/123456789012/web/x?X-Amz-Signature=1", NULL), 404);
+    assert_non_null(strstr(r.body, "<Code>NoSuchKey</Code><Message>The specified key does not exist.</Message>"));
+    ecrmock_http_response_release(&r);
+    /* the layer gone with its repository */
+    json_t *d = NULL;
+    assert_ok(call(m, &d, "DeleteRepository", "{\"repositoryName\":\"" REPO "\",\"force\":true}"), d);
+    json_decref(d);
+    assert_int_equal(get(m, &r, path_of(url), NULL), 404);
+    assert_non_null(strstr(r.body, "<Code>NoSuchKey</Code>"));
+    ecrmock_http_response_release(&r);
+    free(url);
+}
+
+static void test_http_base_url(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_http_base_url_set(m, "http://127.0.0.1:8080/"), 0);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *url = download_url(m, digest);
+    char want[256];
+    snprintf(want, sizeof want, "http://127.0.0.1:8080/123456789012/" REPO "/%s?X-Amz-Algorithm=", digest);
+    assert_true(strncmp(url, want, strlen(want)) == 0);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_fetch_url(m, url, &bytes, &len), 200);
+    assert_int_equal(len, 18);
+    free(bytes);
+    ecrmock_http_response r;
+    assert_int_equal(get(m, &r, url, NULL), 200);
+    ecrmock_http_response_release(&r);
+    /* kept by reset; NULL goes back to S3's host */
+    ecrmock_reset(m);
+    free(url);
+    url = download_url(m, digest);
+    assert_true(strncmp(url, "http://127.0.0.1:8080/", 22) == 0);
+    free(url);
+    assert_int_equal(ecrmock_http_base_url_set(m, NULL), 0);
+    ecrmock_reset(m);
+    url = download_url(m, digest);
+    assert_true(strncmp(url, "https://" BUCKET "/", strlen("https://" BUCKET "/")) == 0);
+    free(url);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_http_post_runs_the_action),
+        T(test_http_request_ids_are_seeded),
+        T(test_http_errors_carry_ecr_documents),
+        T(test_http_wrong_method_is_404),
+        T(test_http_content_type),
+        T(test_http_missing_or_foreign_target),
+        T(test_http_wire_faults_damage_the_body),
+        T(test_http_bad_arguments),
+        T(test_http_get_download_url),
+        T(test_http_get_ranges),
+        T(test_http_get_expired_is_403),
+        T(test_http_get_tampered_or_unknown),
+        T(test_http_base_url),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,162 @@
+/*
+ * ecrmock-server: a fake ECR on a loopback port, for clients in any
+ * language (the AWS CLI, boto3, the Go SDK, ...).
+ *
+ *   ecrmock-server [--address 127.0.0.1] [--port 0] [--fixture FILE] [--seed N]
+ *                  [--account 123456789012] [--region us-east-1]
+ *                  [--access-key ID --secret-key KEY] [--s3-urls] [--clock real|MS]
+ *
+ * Prints the bound port on its own line on stdout as soon as it listens,
+ * then serves until SIGINT or SIGTERM.  With --access-key/--secret-key,
+ * every API request must be SigV4-signed with them.  Download URLs point
+ * at the server itself (http://ADDRESS:PORT/...) unless --s3-urls.
+ *
+ * The clock: by default the instance's virtual clock follows the wall
+ * clock (set once a second), since a real client signs with the real time
+ * (SigV4 allows 5 minutes) and expects uploads and URLs to expire in real
+ * time; --clock MS pins it at MS milliseconds since the epoch instead.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ecrmock.h"
+#include "ecrmock_server.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ecrmock-server [--address ADDR] [--port N] [--fixture FILE] [--seed N]\n"
+               "                      [--account ID] [--region REGION] [--access-key ID --secret-key KEY]\n"
+               "                      [--s3-urls] [--clock real|MS]\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL;
+    int port = 0, s3_urls = 0, real_clock = 1;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--s3-urls") == 0) {
+            s3_urls = 1;
+            continue;
+        }
+        if (!v) {
+            usage(stderr);
+            return 2;
+        }
+        char *end = NULL;
+        errno = 0;
+        if (strcmp(a, "--address") == 0)
+            address = v;
+        else if (strcmp(a, "--port") == 0)
+            port = (int)strtol(v, &end, 10);
+        else if (strcmp(a, "--fixture") == 0)
+            fixture = v;
+        else if (strcmp(a, "--seed") == 0)
+            o.seed = strtoull(v, &end, 10);
+        else if (strcmp(a, "--account") == 0)
+            o.account_id = v;
+        else if (strcmp(a, "--region") == 0)
+            o.region = v;
+        else if (strcmp(a, "--clock") == 0 && strcmp(v, "real") == 0)
+            real_clock = 1;
+        else if (strcmp(a, "--clock") == 0) {
+            real_clock = 0;
+            o.clock_start_ms = strtoll(v, &end, 10);
+        } else if (strcmp(a, "--access-key") == 0)
+            access = v;
+        else if (strcmp(a, "--secret-key") == 0)
+            secret = v;
+        else {
+            fprintf(stderr, "ecrmock-server: unknown option %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (end && (*end || errno)) {
+            fprintf(stderr, "ecrmock-server: %s wants a number, not '%s'\n", a, v);
+            return 2;
+        }
+        i++;
+    }
+    if (!access != !secret) {
+        fprintf(stderr, "ecrmock-server: --access-key and --secret-key go together\n");
+        return 2;
+    }
+    const char *why = ecrmock_options_check(&o);
+    if (why) {
+        fprintf(stderr, "ecrmock-server: %s\n", why);
+        return 2;
+    }
+    if (real_clock) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        o.clock_start_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    }
+    ecrmock *m = ecrmock_new(&o);
+    if (!m) {
+        fprintf(stderr, "ecrmock-server: out of memory\n");
+        return 1;
+    }
+    char *err = NULL;
+    if (fixture && ecrmock_fixture_load_file(m, fixture, &err) != 0) {
+        fprintf(stderr, "ecrmock-server: %s\n", err ? err : "cannot load the fixture");
+        free(err);
+        ecrmock_free(m);
+        return 1;
+    }
+    if (access && ecrmock_http_credentials_set(m, access, secret) != 0) {
+        fprintf(stderr, "ecrmock-server: out of memory\n");
+        ecrmock_free(m);
+        return 1;
+    }
+
+    /* The server's thread must not take the signals: block them first. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    ecrmock_server *s = NULL;
+    int bound = 0;
+    if (ecrmock_server_start(m, address, port, &bound, &s) != 0) {
+        fprintf(stderr, "ecrmock-server: cannot listen on %s port %d\n", address, port);
+        ecrmock_free(m);
+        return 1;
+    }
+    if (!s3_urls) {
+        char base[128];
+        snprintf(base, sizeof base, strchr(address, ':') ? "http://[%s]:%d" : "http://%s:%d", address, bound);
+        ecrmock_http_base_url_set(m, base);
+    }
+    printf("%d\n", bound);
+    fflush(stdout);
+    fprintf(stderr, "ecrmock-server: serving account %s, %s, on http://%s:%d%s\n",
+            o.account_id ? o.account_id : ECRMOCK_DEFAULT_ACCOUNT, o.region ? o.region : ECRMOCK_DEFAULT_REGION,
+            address, bound, access ? " (SigV4 checked)" : "");
+
+    for (;;) {
+        if (real_clock) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            ecrmock_clock_set(m, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        }
+        struct timespec tick = {1, 0};
+        if (sigtimedwait(&set, NULL, &tick) >= 0)
+            break;
+    }
+    ecrmock_server_stop(s);
+    ecrmock_free(m);
+    return 0;
+}
