@@ -384,6 +384,35 @@ static void test_update_image_storage_class_archived_image_can_be_deleted(void *
     free(a);
 }
 
+static void test_start_image_scan_archived_image_refused(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *a = new_image(m, "app", 1, "v1");
+    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    json_t *r = NULL;
+    int st = call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
+    char want[512];
+    snprintf(want, sizeof want,
+             "The image with digest '%s' in the repository with name 'app' in the registry with id '" ACCOUNT
+             "' is archived and cannot be scanned",
+             a);
+    assert_string_equal(err_message(r), want);
+    assert_error(st, r, 400, "ImageArchivedException");
+    /* No scan was recorded. */
+    assert_error(call(m, &r, "DescribeImageScanFindings", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": "
+                                                           "\"v1\"}}"),
+                 r, 400, "ScanNotFoundException");
+    /* Restored, it can be scanned. */
+    update_ok(m, "app", a, "STANDARD", "ACTIVATING");
+    assert_error(call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}"),
+                 r, 400, "ImageArchivedException");
+    ecrmock_clock_advance(m, RESTORE_MS);
+    assert_ok(call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}"), r);
+    json_decref(r);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +429,7 @@ int main(void)
         T(test_update_image_storage_class_repository_not_found),
         T(test_update_image_storage_class_invalid_target),
         T(test_update_image_storage_class_archived_image_can_be_deleted),
+        T(test_start_image_scan_archived_image_refused),
 #undef T
     };
     return cmocka_run_group_tests_name("storage_class", tests, NULL, NULL);
