@@ -439,6 +439,34 @@ ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const ch
 ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
 
 /*
+ * Runs the repository's lifecycle policy now, on the virtual clock, as ECR
+ * runs it on its own schedule: the images the policy selects are expired
+ * (deleted, with their tags), and GetLifecyclePolicy's lastEvaluatedAt
+ * becomes the clock's now.  The evaluation is the one
+ * StartLifecyclePolicyPreview shows: rules in rulePriority order; an image
+ * selected by a rule is out of reach of later ones; imageCountMoreThan keeps
+ * the countNumber most recently pushed images it selects, sinceImagePushed
+ * expires those pushed more than countNumber days before now; images
+ * referenced by a manifest list are never expired.
+ *
+ * `registry_id` may be NULL for the caller's account.  When `expired` is
+ * not NULL, *expired receives a new reference to an array of the expired
+ * images, in the preview's order (rule by rule, oldest first):
+ *   {"imageDigest": "sha256:...", "imageTags": ["v1"], "imagePushedAt": 1704067200.0,
+ *    "action": {"type": "EXPIRE"}, "appliedRulePriority": 1, "storageClass": "STANDARD"}
+ * ("imageTags" absent for an untagged image), or NULL when the call fails.
+ * Nothing is journaled or counted.
+ * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND (the repository has none),
+ * ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL, an empty repository
+ * name, a registry_id that is not 12 digits, or a stored policy the
+ * evaluation refuses: only a repository creation template can store one) or
+ * ECRMOCK_ERR_SERVER (out of memory); on failure nothing was expired.
+ */
+ECRMOCK_API ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository,
+                                                  json_t **expired);
+
+/*
  * Secrets Manager, as pull-through cache rules see it.  ecrmock has no
  * Secrets Manager: by default every credentialArn that matches the model's
  * pattern (a secret whose name starts with "ecr-pullthroughcache/") exists,

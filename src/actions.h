@@ -21,6 +21,8 @@
  *   scanning.c           PutImageScanningConfiguration, BatchGetRepositoryScanningConfiguration,
  *                        GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
  *                        StartImageScan, DescribeImageScanFindings
+ *   lifecycle.c          PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
+ *                        StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
  *   referrers.c          ListImageReferrers
  *   storage_class.c      UpdateImageStorageClass
  *   account_settings.c   GetAccountSetting, PutAccountSetting
@@ -43,6 +45,7 @@
     X(CreatePullThroughCacheRule)              \
     X(CreateRepository)                        \
     X(CreateRepositoryCreationTemplate)        \
+    X(DeleteLifecyclePolicy)                   \
     X(DeletePullThroughCacheRule)              \
     X(DeleteRegistryPolicy)                    \
     X(DeleteRepository)                        \
@@ -61,6 +64,8 @@
     X(GetAccountSetting)                       \
     X(GetAuthorizationToken)                   \
     X(GetDownloadUrlForLayer)                  \
+    X(GetLifecyclePolicy)                      \
+    X(GetLifecyclePolicyPreview)               \
     X(GetRegistryPolicy)                       \
     X(GetRegistryScanningConfiguration)        \
     X(GetRepositoryPolicy)                     \
@@ -74,6 +79,7 @@
     X(PutImage)                                \
     X(PutImageScanningConfiguration)           \
     X(PutImageTagMutability)                   \
+    X(PutLifecyclePolicy)                      \
     X(PutRegistryPolicy)                       \
     X(PutRegistryScanningConfiguration)        \
     X(PutReplicationConfiguration)             \
@@ -81,6 +87,7 @@
     X(RegisterPullTimeUpdateExclusion)         \
     X(SetRepositoryPolicy)                     \
     X(StartImageScan)                          \
+    X(StartLifecyclePolicyPreview)             \
     X(TagResource)                             \
     X(UntagResource)                           \
     X(UpdateImageStorageClass)                 \

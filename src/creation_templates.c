@@ -20,7 +20,6 @@
 #include "actions.h"
 
 #define MAX_TEMPLATES 50
-#define MAX_RESOURCE_TAGS 50
 
 typedef struct em_template {
     char *prefix;  /* the key: the prefix without a trailing "/" */
@@ -95,42 +94,6 @@ static em_template *template_lookup(em_call *c, size_t *index)
 
 /* ---- checking a template -------------------------------------------------------------- */
 
-static size_t utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-/* The resource tag rules CreateRepository applies (repositories.c), with
- * the same texts: the tags go on every repository the template creates. */
-static int check_resource_tags(em_call *c, json_t *tags)
-{
-    size_t n = json_array_size(tags);
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(tags, i);
-        const char *k = em_str(t, "Key"), *v = em_str(t, "Value");
-        size_t klen = utf8_len(k);
-        if (klen < 1 || klen > 128)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "Tag key '%s' must be between 1 and 128 characters long", k);
-        if (strncmp(k, "aws:", 4) == 0)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "Tag key '%s' is reserved: keys prefixed with 'aws:' are for AWS use", k);
-        if (utf8_len(v) > 256)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "The value of tag '%s' must be at most 256 characters long", k);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(k, em_str(json_array_get(tags, j), "Key")) == 0)
-                return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' is given more than once", k);
-    }
-    if (n > MAX_RESOURCE_TAGS)
-        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS,
-                       "A resource can have at most %d tags; the request gives %zu", MAX_RESOURCE_TAGS, n);
-    return 0;
-}
-
 /* A lifecycle policy is a JSON object with a non-empty "rules" list; the
  * rules themselves are the lifecycle policy area's to judge. */
 static int check_lifecycle_policy(em_call *c, const char *text)
@@ -148,25 +111,14 @@ static int check_lifecycle_policy(em_call *c, const char *text)
     return 0;
 }
 
-static bool with_exclusion(const char *mutability)
-{
-    return strstr(mutability, "_WITH_EXCLUSION") != NULL;
-}
-
 /* The rules a whole template must keep, checked on the template Create or
  * Update would store.  Empty policy texts and an empty kmsKey mean none
  * (the model lets them be empty) and are removed from `doc`. */
 static int check_template(em_call *c, json_t *doc)
 {
-    const char *mutability = em_str(doc, "imageTagMutability");
-    json_t *filters = json_object_get(doc, "imageTagMutabilityExclusionFilters");
-    if (with_exclusion(mutability) && !filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
-                             "must be provided when imageTagMutability is %s", mutability);
-    if (!with_exclusion(mutability) && filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
-                             "can only be provided when imageTagMutability is IMMUTABLE_WITH_EXCLUSION or "
-                             "MUTABLE_WITH_EXCLUSION");
+    if (em_tag_mutability_check(c, em_str(doc, "imageTagMutability"),
+                                json_object_get(doc, "imageTagMutabilityExclusionFilters")) < 0)
+        return -1;
     json_t *enc = json_object_get(doc, "encryptionConfiguration");
     const char *kms_key = em_str(enc, "kmsKey");
     if (kms_key && !*kms_key)
@@ -174,7 +126,7 @@ static int check_template(em_call *c, json_t *doc)
     else if (kms_key && strcmp(em_str(enc, "encryptionType"), "AES256") == 0)
         return em_fail_param(c, "encryptionConfiguration.kmsKey",
                              "can only be provided when encryptionType is KMS or KMS_DSSE");
-    if (check_resource_tags(c, json_object_get(doc, "resourceTags")) < 0)
+    if (em_resource_tags_check(c, json_object_get(doc, "resourceTags"), NULL) < 0)
         return -1;
     const char *policy = em_str(doc, "repositoryPolicy");
     if (policy && !*policy)

@@ -89,6 +89,7 @@ typedef struct em_tag em_tag;
 typedef struct em_upload em_upload;
 typedef struct em_repo em_repo;
 typedef struct em_registry em_registry;
+typedef struct em_lc_preview em_lc_preview;
 typedef struct em_region em_region;
 
 struct em_blob {
@@ -170,7 +171,9 @@ struct em_repo {
     char *kms_key;                 /* may be NULL */
     json_t *tags;                  /* resource tags: array of {Key, Value} */
     char *policy;                  /* repository policy text, or NULL */
-    char *lifecycle_policy;        /* lifecycle policy text, or NULL */
+    char *lifecycle_policy;        /* lifecycle policy text, or NULL (lifecycle.c) */
+    int64_t lifecycle_evaluated_ms; /* when that policy last ran; 0: never */
+    struct em_lc_preview *lifecycle_preview; /* the latest preview, or NULL */
     uint64_t seq;
     size_t slot;
     em_layer *layers;   /* hash by digest */
@@ -384,6 +387,9 @@ void em_seqvec_drop(em_seqvec *v, size_t slot);
 size_t em_seqvec_lower_bound(const em_seqvec *v, uint64_t seq); /* first slot with seq >= */
 void em_seqvec_release(em_seqvec *v);
 
+/* ---- lifecycle policies (lifecycle.c) ----------------------------------------- */
+/* Frees a repository's lifecycle policy and preview (em_repo_free). */
+void em_lifecycle_free(em_repo *repo);
 /* ---- regions and replication (replication.c) ------------------------------- */
 /* The instance serves one (account, region) view at a time: m->account,
  * m->region and m->registries.  The registries of the other regions wait in

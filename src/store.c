@@ -466,7 +466,7 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     em_free(repo->kms_key);
     json_decref(repo->tags);
     em_free(repo->policy);
-    em_free(repo->lifecycle_policy);
+    em_lifecycle_free(repo);
     em_free(repo);
 }
 
