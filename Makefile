@@ -17,6 +17,8 @@ BUILD   ?= build
 MODEL   ?= ../shared/ecr-model/service-2.json
 
 PKGS    := jansson libpcre2-8 libcrypto
+# Quiet by default: `make V=1` shows the commands.
+Q       := $(if $(V),,@)
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden -Iinclude -Isrc \
@@ -49,43 +51,53 @@ deps:
 	@sh tools/deps.sh
 
 $(BUILD)/obj/%.o: src/%.c src/*.h include/ecrmock.h | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libecrmock.a: $(OBJ)
-	ar rcs $@ $^
+	@echo "  AR $@"
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libecrmock.so: $(OBJ)
-	$(CC) -shared -Wl,-soname,libecrmock.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) -shared -Wl,-soname,libecrmock.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/obj/server/%.o: server/%.c include/ecrmock.h include/ecrmock_server.h | $(BUILD)/obj/server
-	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
 
 $(BUILD)/libecrmock_server.a: $(BUILD)/obj/server/server.o
-	ar rcs $@ $^
+	@echo "  AR $@"
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 # build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
 $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
 
 $(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
 
 # The allocation-failure test keeps jansson's decoder and encoder out of its failures (see the test).
 $(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=json_loads,--wrap=json_load_file \
     -Wl,--wrap=json_dumps,--wrap=json_dump_callback
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples
-	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
 $(BUILD)/ecrmock-run: tools/ecrmock-run.c $(BUILD)/libecrmock.a | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
 
 # Fuzz targets replayed over their committed corpora, with the ordinary compiler.
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrmock.a | $(BUILD)/fuzz-replay
-	$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
 
 $(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
 	mkdir -p $@
@@ -153,7 +165,8 @@ fuzz: all $(BUILD)/fuzz-corpus/make_corpus
 
 $(BUILD)/fuzz-corpus/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/libecrmock.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
 # The tests that run threads, built with ThreadSanitizer; any report fails.
 TSAN_TESTS := test_stress test_instance test_faults
@@ -163,7 +176,8 @@ tsan:
 	@set -e; for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build/tsan/tests/$$t 2>&1; done
 
 bench: all
-	$(CC) $(WARN) -O2 -g -Iinclude bench/bench.c -o $(BUILD)/bench $(BUILD)/libecrmock.a $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(WARN) -O2 -g -Iinclude bench/bench.c -o $(BUILD)/bench $(BUILD)/libecrmock.a $(LIBS)
 	./$(BUILD)/bench $(BENCH)
 
 check-exports: $(BUILD)/libecrmock.so

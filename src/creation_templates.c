@@ -94,23 +94,6 @@ static em_template *template_lookup(em_call *c, size_t *index)
 
 /* ---- checking a template -------------------------------------------------------------- */
 
-/* A lifecycle policy is a JSON object with a non-empty "rules" list; the
- * rules themselves are the lifecycle policy area's to judge. */
-static int check_lifecycle_policy(em_call *c, const char *text)
-{
-    json_t *doc = json_loads(text, 0, NULL);
-    json_t *rules = json_object_get(doc, "rules");
-    const char *why = !json_is_object(doc)        ? "the policy is not a JSON object"
-                      : !rules                     ? "object has missing required properties ([\"rules\"])"
-                      : !json_is_array(rules)      ? "instance type does not match any allowed primitive type"
-                      : json_array_size(rules) == 0 ? "array is too short: must have at least 1 elements"
-                                                    : NULL;
-    json_decref(doc);
-    if (why)
-        return em_fail_param(c, "LifecyclePolicyText", "Lifecycle policy validation failure: %s", why);
-    return 0;
-}
-
 /* The rules a whole template must keep, checked on the template Create or
  * Update would store.  Empty policy texts and an empty kmsKey mean none
  * (the model lets them be empty) and are removed from `doc`. */
@@ -136,7 +119,7 @@ static int check_template(em_call *c, json_t *doc)
     const char *lifecycle = em_str(doc, "lifecyclePolicy");
     if (lifecycle && !*lifecycle)
         json_object_del(doc, "lifecyclePolicy");
-    else if (lifecycle && check_lifecycle_policy(c, lifecycle) < 0)
+    else if (lifecycle && em_lifecycle_policy_check(c, lifecycle) < 0)
         return -1;
     if (json_array_size(json_object_get(doc, "appliedFor")) == 0)
         return em_fail_param(c, "appliedFor", "Member must have length greater than or equal to 1");

@@ -28,28 +28,6 @@ static int image_not_found(em_call *c, em_repo *repo, const char *digest, const 
                    digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
 }
 
-bool em_wildcard_match(const char *pat, const char *s)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*pat == '*') {
-            star = pat++;
-            resume = s;
-        } else if (*pat == *s) {
-            pat++;
-            s++;
-        } else if (star) {
-            pat = star + 1;
-            s = ++resume;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 /* Whether tag `tag`, once set, may not move to another image. */
 static bool tag_immutable(em_repo *repo, const char *tag)
 {
@@ -61,7 +39,7 @@ static bool tag_immutable(em_repo *repo, const char *tag)
     bool excluded = false;
     size_t i;
     json_t *f;
-    json_array_foreach(repo->mutability_filters, i, f) excluded = excluded || em_wildcard_match(em_str(f, "filter"), tag);
+    json_array_foreach(repo->mutability_filters, i, f) excluded = excluded || em_wildcard_match(em_str(f, "filter"), tag, false);
     /* IMMUTABLE_WITH_EXCLUSION: the filters name mutable tags; MUTABLE_WITH_EXCLUSION: immutable ones. */
     return strcmp(mut, "IMMUTABLE_WITH_EXCLUSION") == 0 ? !excluded : excluded;
 }

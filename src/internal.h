@@ -59,6 +59,9 @@ char *em_base64(const void *p, size_t n, size_t *out_len);
 /* Decodes standard padded base64; returns 0 and a new em_malloc'd buffer
  * (NULL for empty), -1 for text that is not base64, -2 for no memory. */
 int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len);
+/* ECR's wildcard filters: '*' matches any run; with `iam`, also '?' for one
+ * character, case ignored (IAM action names). */
+bool em_wildcard_match(const char *pat, const char *s, bool iam);
 /* Whether `d` matches the model's digest pattern, algorithm ':' hex. */
 bool em_digest_ok(const char *d);
 void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
@@ -389,6 +392,9 @@ void em_seqvec_release(em_seqvec *v);
 
 /* ---- lifecycle policies (lifecycle.c) ----------------------------------------- */
 /* Frees a repository's lifecycle policy and preview (em_repo_free). */
+/* Whether `text` is a lifecycle policy ECR accepts (lifecycle.c): 0, or -1
+ * with InvalidParameterException set in ECR's words. */
+int em_lifecycle_policy_check(em_call *c, const char *text);
 void em_lifecycle_free(em_repo *repo);
 /* ---- regions and replication (replication.c) ------------------------------- */
 /* The instance serves one (account, region) view at a time: m->account,
@@ -549,8 +555,6 @@ int em_template_apply(em_call *c, const char *registry_id, const char *repo_name
 /* The image an ImageIdentifier names; on a miss (or an id naming none) sets
  * ImageNotFoundException with ECR's text and returns NULL. */
 em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
-/* ECR's wildcard filters: '*' matches any run of characters. */
-bool em_wildcard_match(const char *pat, const char *s);
 
 /* ---- storage classes (storage_class.c) -------------------------------------- */
 /* "ACTIVE", "ARCHIVED" or "ACTIVATING" on the instance's clock. */

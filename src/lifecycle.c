@@ -302,35 +302,12 @@ static int policy_parse(em_call *c, const char *text, lc_policy *p)
 
 /* ---- evaluation ------------------------------------------------------------------ */
 
-/* ECR's tag patterns: '*' matches any run of characters. */
-static bool pattern_match(const char *pat, const char *s)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*pat == '*') {
-            star = pat++;
-            resume = s;
-        } else if (*pat == *s) {
-            pat++;
-            s++;
-        } else if (star) {
-            pat = star + 1;
-            s = ++resume;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 /* Whether one of the image's tags fits `want` (a prefix, or a pattern). */
 static bool some_tag_fits(em_image *img, const char *want, bool pattern)
 {
     for (size_t k = 0; k < img->n_tags; k++) {
         const char *tag = img->tags[k]->name;
-        if (pattern ? pattern_match(want, tag) : strncmp(tag, want, strlen(want)) == 0)
+        if (pattern ? em_wildcard_match(want, tag, false) : strncmp(tag, want, strlen(want)) == 0)
             return true;
     }
     return false;
@@ -505,16 +482,23 @@ static int policy_output(em_call *c, em_repo *repo, const char *text, bool evalu
     return 0;
 }
 
+int em_lifecycle_policy_check(em_call *c, const char *text)
+{
+    lc_policy p;
+    if (policy_parse(c, text, &p) < 0)
+        return -1;
+    policy_release(&p);
+    return 0;
+}
+
 int em_PutLifecyclePolicy(em_call *c)
 {
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
     const char *text = em_str(c->req, "lifecyclePolicyText");
-    lc_policy p;
-    if (policy_parse(c, text, &p) < 0)
+    if (em_lifecycle_policy_check(c, text) < 0)
         return -1;
-    policy_release(&p);
     char *copy = em_strdup(text);
     if (!copy || policy_output(c, repo, text, false) < 0) {
         em_free(copy);

@@ -191,24 +191,7 @@ int em_PutReplicationConfiguration(em_call *c)
 /* IAM's action match: case-insensitive, '*' any run, '?' one character. */
 static bool action_match(const char *pat, const char *s)
 {
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*pat == '*') {
-            star = pat++;
-            resume = s;
-        } else if (*pat == '?' || tolower((unsigned char)*pat) == tolower((unsigned char)*s)) {
-            pat++;
-            s++;
-        } else if (star) {
-            pat = star + 1;
-            s = ++resume;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
+    return em_wildcard_match(pat, s, true);
 }
 
 static bool any_string(json_t *v, bool (*match)(const char *, const char *), const char *want)

@@ -41,32 +41,9 @@ void em_scanning_reset(ecrmock *m)
 
 /* ---- repository filters and the effective configuration ---------------------------- */
 
-/* '*' matches any run of characters (none included); the rest literally. */
-static bool wildcard_match(const char *pat, const char *s)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*pat == '*') {
-            star = pat++;
-            resume = s;
-        } else if (*pat == *s) {
-            pat++;
-            s++;
-        } else if (star) {
-            pat = star + 1;
-            s = ++resume;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 static bool filter_matches(const char *filter, const char *name)
 {
-    return strchr(filter, '*') ? wildcard_match(filter, name) : strstr(name, filter) != NULL;
+    return strchr(filter, '*') ? em_wildcard_match(filter, name, false) : strstr(name, filter) != NULL;
 }
 
 /* What the registry's rules make of one repository. */

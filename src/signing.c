@@ -29,7 +29,7 @@ static bool rule_matches(json_t *rule, const char *repo)
     size_t i;
     json_t *f;
     json_array_foreach(filters, i, f) {
-        if (em_wildcard_match(em_str(f, "filter"), repo))
+        if (em_wildcard_match(em_str(f, "filter"), repo, false))
             return true;
     }
     return false;

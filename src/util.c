@@ -2,6 +2,7 @@
  * Small mechanisms every area uses: allocation, byte buffers, SHA-256,
  * base64 and HMAC (all from libcrypto), and the seeded id generator.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,34 @@ bool em_digest_ok(const char *d)
         return false;
     size_t h = strspn(d + a + 1, "0123456789abcdefABCDEF");
     return h > 0 && d[a + 1 + h] == '\0';
+}
+
+/*
+ * Wildcard matching as ECR's filters do it: '*' matches any run of
+ * characters (none included), everything else itself.  With `iam`, as IAM
+ * matches action names: '?' matches one character, and case is ignored.
+ */
+bool em_wildcard_match(const char *pat, const char *s, bool iam)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        bool same = iam ? (*pat == '?' || tolower((unsigned char)*pat) == tolower((unsigned char)*s)) : *pat == *s;
+        if (*pat == '*') {
+            star = pat++;
+            resume = s;
+        } else if (*pat && same) {
+            pat++;
+            s++;
+        } else if (star) {
+            pat = star + 1;
+            s = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
 }
 
 /* ---- seeded ids ----------------------------------------------------------------- */

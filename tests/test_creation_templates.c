@@ -7,7 +7,6 @@
 #include <stdbool.h>
 
 #include "helpers.h"
-#include "internal.h" /* to read a repository's lifecycle policy: no action shows it yet */
 
 #define OTHER "210987654321"
 #define KMS_KEY "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -16,6 +15,10 @@
 #define LIFECYCLE                                                                                                    \
     "{\"rules\":[{\"rulePriority\":1,\"selection\":{\"tagStatus\":\"any\",\"countType\":\"imageCountMoreThan\"," \
     "\"countNumber\":5},\"action\":{\"type\":\"expire\"}}]}"
+/* The same policy as a JSON string literal, for a request written as JSON text. */
+#define LIFECYCLE_JSON                                                                                               \
+    "\"{\\\"rules\\\":[{\\\"rulePriority\\\":1,\\\"selection\\\":{\\\"tagStatus\\\":\\\"any\\\",\\\"countType\\\":"     \
+    "\\\"imageCountMoreThan\\\",\\\"countNumber\\\":5},\\\"action\\\":{\\\"type\\\":\\\"expire\\\"}}]}\""
 
 static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
 {
@@ -315,9 +318,17 @@ static json_t *describe_repo(ecrmock *m, const char *name)
     return repo;
 }
 
+/* The repository's lifecycle policy text as GetLifecyclePolicy shows it; NULL when it has none. */
 static const char *lifecycle_of(ecrmock *m, const char *name)
 {
-    return em_repo_get(em_registry_get(m, "123456789012"), name)->lifecycle_policy;
+    static char text[1024];
+    json_t *r = NULL;
+    int st = call(m, &r, "GetLifecyclePolicy", "{\"repositoryName\": \"%s\"}", name);
+    const char *p = st == 200 ? json_string_value(json_object_get(r, "lifecyclePolicyText")) : NULL;
+    if (p)
+        snprintf(text, sizeof text, "%s", p);
+    json_decref(r);
+    return p ? text : NULL;
 }
 
 static void test_create_repository_for_applies_longest_matching_prefix(void **state)
@@ -329,7 +340,7 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
                     "\"resourceTags\": [{\"Key\": \"src\", \"Value\": \"hub\"}]");
     create_template(m, "docker-hub/library", "\"PULL_THROUGH_CACHE\"",
                     "\"imageTagMutability\": \"MUTABLE_WITH_EXCLUSION\", \"imageTagMutabilityExclusionFilters\": "
-                    "[{\"filterType\": \"WILDCARD\", \"filter\": \"v*\"}], \"lifecyclePolicy\": " "\"{\\\"rules\\\":[{}]}\"");
+                    "[{\"filterType\": \"WILDCARD\", \"filter\": \"v*\"}], \"lifecyclePolicy\": " LIFECYCLE_JSON);
     /* Listed for another use only: never applies to a pull through cache. */
     create_template(m, "docker-hub/library/nginx", "\"REPLICATION\"", "\"imageTagMutability\": \"IMMUTABLE\"");
 
@@ -342,7 +353,7 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
                         "v*");
     assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
     json_decref(repo);
-    assert_string_equal(lifecycle_of(m, "docker-hub/library/nginx"), "{\"rules\":[{}]}");
+    assert_string_equal(lifecycle_of(m, "docker-hub/library/nginx"), LIFECYCLE);
 
     /* docker-hub/other: the docker-hub template (KMS, tags), not ROOT's. */
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/other", "PULL_THROUGH_CACHE", NULL),
@@ -390,10 +401,13 @@ static void test_create_repository_for_policy_and_tags(void **state)
     assert_string_equal(s(r, "policyText"),
                         "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"ecr:*\"}}");
     json_decref(r);
-    /* The tags are the repository's own copy. */
-    em_repo *repo = em_repo_get(em_registry_get(m, "123456789012"), "mirror/app");
-    assert_int_equal(json_array_size(repo->tags), 1);
-    assert_string_equal(s(json_array_get(repo->tags, 0), "Key"), "k");
+    /* The tags are the repository's own: ListTagsForResource shows them. */
+    assert_ok(call(m, &r, "ListTagsForResource",
+                   "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/mirror/app\"}"),
+              r);
+    assert_int_equal(json_array_size(json_object_get(r, "tags")), 1);
+    assert_string_equal(s(json_array_get(json_object_get(r, "tags"), 0), "Key"), "k");
+    json_decref(r);
     /* A repository the user creates gets no template. */
     create_repo(m, "mirror/mine");
     assert_error(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"mirror/mine\"}"), r, 400,
