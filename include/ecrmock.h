@@ -745,8 +745,10 @@ ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const 
  * registry, repository (settings, resource tags, policy), layer (bytes as
  * base64) and image (manifest text verbatim, tags, push and pull times), and
  * the clock.  Loading it into a fresh instance gives the same state, and
- * dumping that gives the same JSON.  In-flight uploads and fault rules are
- * not part of it.  NULL when memory ran out.
+ * dumping that gives the same JSON.  Policies, replication and scanning
+ * configurations are part of it; what is not (in-flight uploads, fault
+ * rules, other regions, ...) is listed in fixtures/README.md.  NULL when
+ * memory ran out.
  */
 ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);
 

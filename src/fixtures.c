@@ -509,7 +509,8 @@ static int load_repository(loader *ld, const char *registry_id, json_t *r)
 {
     static const char *const allowed[] = {"name", "createdAt", "imageTagMutability",
                                           "imageTagMutabilityExclusionFilters", "imageScanningConfiguration",
-                                          "encryptionConfiguration", "tags", "policy", "layers", "images", NULL};
+                                          "encryptionConfiguration", "tags", "policy", "lifecyclePolicy", "layers",
+                                          "images", NULL};
     if (!json_is_object(r))
         return refuse(ld, "a repository must be an object");
     if (only_members(ld, r, allowed) < 0)
@@ -543,14 +544,20 @@ static int load_repository(loader *ld, const char *registry_id, json_t *r)
     em_repo *repo = em_repo_get(em_registry_get(ld->s, registry_id), json_string_value(json_object_get(r, "name")));
     repo->created_ms = created;
 
-    json_t *policy = json_object_get(r, "policy");
-    if (policy) {
-        size_t n = push_key(ld, "policy");
+    static const struct {
+        const char *member, *action, *request_member;
+    } policies[] = {{"policy", "SetRepositoryPolicy", "policyText"},
+                    {"lifecyclePolicy", "PutLifecyclePolicy", "lifecyclePolicyText"}};
+    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+        json_t *policy = json_object_get(r, policies[i].member);
+        if (!policy)
+            continue;
+        size_t n = push_key(ld, policies[i].member);
         char *text = json_is_string(policy) ? em_strdup(json_string_value(policy))
                                             : json_is_object(policy) ? dump_compact(policy) : NULL;
-        int rc = text ? act(ld, "SetRepositoryPolicy",
+        int rc = text ? act(ld, policies[i].action,
                             json_pack("{s:s, s:s, s:s}", "registryId", registry_id, "repositoryName", repo->name,
-                                      "policyText", text),
+                                      policies[i].request_member, text),
                             NULL, NULL)
                       : refuse(ld, "must be the policy's text, or the policy as an object");
         em_free(text);
@@ -581,10 +588,60 @@ static int load_repository(loader *ld, const char *registry_id, json_t *r)
     return 0;
 }
 
+/* A registry's policy, replication and scanning configuration: set through
+ * their actions as the registry's own account (they take no registryId). */
+static int load_registry_settings(loader *ld, json_t *reg)
+{
+    static const struct {
+        const char *member, *action, *request_member;
+        bool text; /* the request member is a policy text */
+    } settings[] = {{"policy", "PutRegistryPolicy", "policyText", true},
+                    {"replicationConfiguration", "PutReplicationConfiguration", "replicationConfiguration", false},
+                    {"scanningConfiguration", "PutRegistryScanningConfiguration", NULL, false}};
+    const char *id = em_str(reg, "id");
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        json_t *v = json_object_get(reg, settings[i].member);
+        if (!v)
+            continue;
+        size_t n = push_key(ld, settings[i].member);
+        json_t *req = NULL;
+        if (settings[i].text) {
+            char *text = json_is_string(v) ? em_strdup(json_string_value(v)) : json_is_object(v) ? dump_compact(v) : NULL;
+            req = text ? json_pack("{s:s}", settings[i].request_member, text) : NULL;
+            em_free(text);
+            if (!req) {
+                pop(ld, n);
+                return refuse(ld, "must be the policy's text, or the policy as an object");
+            }
+        } else if (!json_is_object(v)) {
+            refuse(ld, "must be an object");
+            pop(ld, n);
+            return -1;
+        } else {
+            /* the scanning configuration's members are the request's own */
+            req = settings[i].request_member ? json_pack("{s:O}", settings[i].request_member, v) : json_deep_copy(v);
+        }
+        em_view view;
+        int rc = em_view_enter(ld->s, id, NULL, &view);
+        if (rc == 0) {
+            rc = act(ld, settings[i].action, req, NULL, NULL);
+            em_view_leave(ld->s, &view);
+        } else {
+            json_decref(req);
+            refuse(ld, "out of memory");
+        }
+        pop(ld, n);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int load(loader *ld, json_t *fx)
 {
     static const char *const allowed[] = {"$schema", "description", "clock", "faults", "registries", NULL};
-    static const char *const reg_allowed[] = {"id", "repositories", NULL};
+    static const char *const reg_allowed[] = {"id", "repositories", "policy", "replicationConfiguration",
+                                              "scanningConfiguration", NULL};
     snprintf(ld->path, sizeof ld->path, "$");
     if (!json_is_object(fx))
         return refuse(ld, "a fixture must be a JSON object");
@@ -626,6 +683,16 @@ static int load(loader *ld, json_t *fx)
         pop(ld, k);
     }
     pop(ld, n);
+    /* Registry settings last, once every image is in: a replication rule
+     * must not copy the fixture's images (a snapshot holds the copies). */
+    n = push_key(ld, "registries");
+    for (size_t i = 0; i < json_array_size(regs); i++) {
+        size_t k = push_index(ld, i);
+        if (load_registry_settings(ld, json_array_get(regs, i)) < 0)
+            return -1;
+        pop(ld, k);
+    }
+    pop(ld, n);
     json_t *faults = json_object_get(fx, "faults");
     n = push_key(ld, "faults");
     for (size_t i = 0; i < json_array_size(faults); i++) {
@@ -658,6 +725,7 @@ static void swap_state(ecrmock *m, ecrmock *s)
     SWAP(blobs);
     SWAP(faults);
     SWAP(fault_ids);
+    SWAP(scan_config);
 #undef SWAP
     m->clock_ms = s->clock_ms;
     if (s->seq > m->seq)
@@ -751,6 +819,7 @@ static json_t *snapshot_repo(em_repo *repo)
     json_object_del(r, "repositoryName");
     if (!o || json_object_update(o, r) < 0 || em_set(o, "tags", json_deep_copy(repo->tags)) < 0 ||
         (repo->policy && em_set(o, "policy", json_string(repo->policy)) < 0) ||
+        (repo->lifecycle_policy && em_set(o, "lifecyclePolicy", json_string(repo->lifecycle_policy)) < 0) ||
         em_set(o, "layers", json_array()) < 0 || em_set(o, "images", json_array()) < 0) {
         json_decref(r);
         json_decref(o);
@@ -808,6 +877,13 @@ json_t *ecrmock_snapshot(ecrmock *m)
             break;
         json_t *repos = json_array();
         json_t *reg = repos ? json_pack("{s:s, s:o}", "id", r->id, "repositories", repos) : NULL;
+        if (reg && ((r->policy && em_set(reg, "policy", json_string(r->policy)) < 0) ||
+                    (r->replication && em_set(reg, "replicationConfiguration", json_deep_copy(r->replication)) < 0) ||
+                    (strcmp(r->id, m->account) == 0 && m->scan_config &&
+                     em_set(reg, "scanningConfiguration", json_deep_copy(m->scan_config)) < 0))) {
+            json_decref(reg); /* and repos, which it holds */
+            reg = NULL;
+        }
         for (size_t i = 0; reg && i < r->order.n; i++) {
             em_repo *repo = r->order.v[i].item;
             if (repo && json_array_append_new(repos, snapshot_repo(repo)) < 0) {

@@ -403,6 +403,54 @@ static void test_fixture_faults_and_inline_manifest(void **state)
     json_decref(details);
 }
 
+/* Policies and registry settings are part of the state: they round-trip. */
+static void test_snapshot_settings_round_trip(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    json_t *r = NULL;
+    const char *lifecycle = "{\\\"rules\\\":[{\\\"rulePriority\\\":1,\\\"selection\\\":{\\\"tagStatus\\\":\\\"untagged\\\","
+                            "\\\"countType\\\":\\\"sinceImagePushed\\\",\\\"countUnit\\\":\\\"days\\\",\\\"countNumber\\\":14},"
+                            "\\\"action\\\":{\\\"type\\\":\\\"expire\\\"}}]}";
+    assert_ok(call(m, &r, "PutLifecyclePolicy", "{\"repositoryName\": \"web\", \"lifecyclePolicyText\": \"%s\"}", lifecycle), r);
+    json_decref(r);
+    assert_ok(call(m, &r, "PutRegistryPolicy",
+                   "{\"policyText\": \"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
+                   "{\\\"AWS\\\":\\\"arn:aws:iam::210987654321:root\\\"},\\\"Action\\\":\\\"ecr:ReplicateImage\\\"}}\"}"),
+              r);
+    json_decref(r);
+    assert_ok(call(m, &r, "PutReplicationConfiguration",
+                   "{\"replicationConfiguration\": {\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", "
+                   "\"registryId\": \"123456789012\"}]}]}}"),
+              r);
+    json_decref(r);
+    assert_ok(call(m, &r, "PutRegistryScanningConfiguration",
+                   "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
+                   "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}]}]}"),
+              r);
+    json_decref(r);
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *reg = json_array_get(json_object_get(snap, "registries"), 0);
+    assert_non_null(json_object_get(reg, "policy"));
+    assert_non_null(json_object_get(reg, "replicationConfiguration"));
+    assert_non_null(json_object_get(reg, "scanningConfiguration"));
+    assert_non_null(json_object_get(json_array_get(json_object_get(reg, "repositories"), 0), "lifecyclePolicy"));
+    ecrmock *b = ecrmock_new(NULL);
+    char *err = NULL;
+    if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
+        fail_msg("refused: %s", err);
+    json_t *again = ecrmock_snapshot(b);
+    assert_true(json_equal(snap, again));
+    assert_ok(call(b, &r, "GetLifecyclePolicy", "{\"repositoryName\": \"web\"}"), r);
+    json_decref(r);
+    assert_ok(call(b, &r, "DescribeRegistry", "{}"), r);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r, "replicationConfiguration"), "rules")), 1);
+    json_decref(r);
+    json_decref(snap);
+    json_decref(again);
+    ecrmock_free(b);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -417,6 +465,7 @@ int main(void)
         T(test_fixture_refusal_messages),
         T(test_fixture_load_sources),
         T(test_fixture_faults_and_inline_manifest),
+        T(test_snapshot_settings_round_trip),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
