@@ -162,9 +162,13 @@ typedef struct ecrmock_options {
     uint64_t max_images;          /* images per repository: 100,000 */
     uint64_t max_layer_parts;     /* parts per layer upload: 4,200 */
     size_t journal_limit;         /* call journal entries kept: 10,000 */
+    uint64_t max_layer_bytes;     /* the largest layer: 52,000 MiB */
+    uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
+    uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
+    uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"

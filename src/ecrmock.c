@@ -110,6 +110,14 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
         d.max_layer_parts = 4200;
     if (!d.journal_limit)
         d.journal_limit = 10000;
+    if (!d.max_layer_bytes)
+        d.max_layer_bytes = (uint64_t)52000 * 1024 * 1024;
+    if (!d.max_layers_per_image)
+        d.max_layers_per_image = 127;
+    if (!d.max_tags_per_image)
+        d.max_tags_per_image = 1000;
+    if (!d.max_resource_tags)
+        d.max_resource_tags = 50;
     m->opts = d;
 }
 

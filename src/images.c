@@ -13,7 +13,6 @@
 
 #include "actions.h"
 
-#define MAX_TAGS_PER_IMAGE 1000
 
 json_t *em_image_id_json(const char *digest, const char *tag)
 {
@@ -222,11 +221,11 @@ int em_PutImage(em_call *c)
                 repo->name, reg, (unsigned long long)c->m->opts.max_images);
         goto out;
     }
-    if (existing && existing->n_tags >= MAX_TAGS_PER_IMAGE) {
+    if (existing && existing->n_tags >= c->m->opts.max_tags_per_image) {
         em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
                 "Adding tag '%s' to an image in the repository with name '%s' in registry with id '%s' exceeds the "
-                "maximum allowed number of tags per image which is '%d'",
-                tag, repo->name, reg, MAX_TAGS_PER_IMAGE);
+                "maximum allowed number of tags per image which is '%llu'",
+                tag, repo->name, reg, (unsigned long long)c->m->opts.max_tags_per_image);
         goto out;
     }
 
