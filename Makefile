@@ -154,7 +154,7 @@ fuzz: all $(BUILD)/fuzz-corpus/make_corpus
 	@set -e; for f in $(FUZZ_TARGETS); do \
 	    clang $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer -Iinclude -Isrc tests/fuzz/$$f.c -o build/fuzz/$$f \
 	        build/fuzz/libecrmock.a $(LIBS); \
-	    mkdir -p build/fuzz/work/$$f; \
+	    mkdir -p build/fuzz/work/$$f build/fuzz/seeds/$${f#fuzz_}; \
 	    echo "== $$f for $(FUZZ_SECONDS) s"; \
 	    ./build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 \
 	        -artifact_prefix=build/fuzz/$$f- build/fuzz/work/$$f tests/fuzz/corpus/$${f#fuzz_} \
