@@ -119,6 +119,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	done; \
 	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
+	sh tests/check-readme-api.sh || fail=1; \
 	sh tests/check-core-deps.sh $(BUILD) || fail=1; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
 	    $(E2E_PYTHON) tests/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
