@@ -579,12 +579,7 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
     if (!d)
         return NULL;
     if (img->n_tags) {
-        json_t *tags = json_array();
-        for (size_t k = 0; tags && k < img->n_tags; k++)
-            if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
-                json_decref(tags);
-                tags = NULL;
-            }
+        json_t *tags = em_image_tags_json(img);
         if (em_set(d, "imageTags", tags) < 0)
             goto fail;
     }

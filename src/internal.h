@@ -379,6 +379,8 @@ int em_tag_set(em_repo *repo, em_image *img, const char *name);
 /* Removes one tag from its image; the image stays. */
 void em_tag_remove(em_repo *repo, em_tag *t);
 size_t em_repo_image_count(em_repo *repo);
+/* The image's tags, sorted, as a JSON array (new reference; NULL: no memory). */
+json_t *em_image_tags_json(const em_image *img);
 
 em_upload *em_upload_get(ecrmock *m, em_repo *repo, const char *id); /* drops expired ones */
 int em_upload_insert(em_repo *repo, em_upload *u);

@@ -179,6 +179,17 @@ em_tag *em_tag_get(em_repo *repo, const char *name)
     return t;
 }
 
+json_t *em_image_tags_json(const em_image *img)
+{
+    json_t *tags = json_array();
+    for (size_t k = 0; tags && k < img->n_tags; k++)
+        if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
+            json_decref(tags);
+            return NULL;
+        }
+    return tags;
+}
+
 size_t em_repo_image_count(em_repo *repo)
 {
     return HASH_COUNT(repo->images);
