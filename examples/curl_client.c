@@ -6,8 +6,9 @@
  * nothing of ecrmock.
  *
  * It runs GetAuthorizationToken, CreateRepository (an existing repository
- * is fine), the layer upload flow for a config and a layer (InitiateLayerUpload,
- * UploadLayerPart, CompleteLayerUpload), PutImage, BatchGetImage, and
+ * is fine, and so is an image pushed before), the layer upload flow for a config and a layer
+ * (BatchCheckLayerAvailability, then InitiateLayerUpload, UploadLayerPart,
+ * CompleteLayerUpload for a layer not there yet), PutImage, BatchGetImage, and
  * downloads the layer from the URL GetDownloadUrlForLayer hands out.  A
  * transport error or a 5xx is retried twice.  It exits 0 when everything
  * checked out, 1 on any failure (the reason on stderr), 2 without
@@ -209,7 +210,7 @@ static long ecr_call(const char *action, const char *body)
         if (rc == CURLE_OK)
             curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         curl_slist_free_all(h);
-        if (!retryable(rc, status))
+        if (!retryable(rc, status) || attempt == MAX_ATTEMPTS)
             break;
         fprintf(stderr, "curl_client: %s: attempt %d failed (%s), retrying\n", action, attempt,
                 rc != CURLE_OK ? curl_easy_strerror(rc) : "server error");
@@ -243,6 +244,13 @@ static int upload_blob(const unsigned char *data, size_t len, char digest[72])
     char upload_id[128], got[80], hexd[65];
     sha256_hex(data, len, hexd);
     snprintf(digest, 72, "sha256:%s", hexd);
+
+    /* Already there (an earlier run): nothing to upload. */
+    snprintf(body, sizeof body, "{\"repositoryName\":\"%s\",\"layerDigests\":[\"%s\"]}", repo, digest);
+    if (ecr_ok("BatchCheckLayerAvailability", body) < 0)
+        return -1;
+    if (strstr(resp_buf, "\"layerAvailability\":\"AVAILABLE\""))
+        return 0;
 
     snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", repo);
     if (ecr_ok("InitiateLayerUpload", body) < 0 || json_string(resp_buf, "uploadId", upload_id, sizeof upload_id) < 0)
@@ -333,8 +341,14 @@ static int run(void)
     json_escape(manifest, escaped, sizeof escaped);
     snprintf(body, sizeof body, "{\"repositoryName\":\"%s\",\"imageTag\":\"v1\",\"imageManifest\":\"%s\"}", repo,
              escaped);
-    if (ecr_ok("PutImage", body) < 0 || json_string(resp_buf, "imageDigest", image_digest, sizeof image_digest) < 0)
+    status = ecr_call("PutImage", body);
+    if (status == 400 && strstr(resp_buf, "ImageAlreadyExistsException")) {
+        snprintf(image_digest, sizeof image_digest, "%s", want_digest); /* pushed before: the same image */
+    } else if (status != 200 || json_string(resp_buf, "imageDigest", image_digest, sizeof image_digest) < 0) {
+        if (status > 0)
+            fprintf(stderr, "curl_client: PutImage: HTTP %ld: %s\n", status, resp_buf);
         return -1;
+    }
     if (strcmp(image_digest, want_digest) != 0) {
         fprintf(stderr, "curl_client: PutImage: digest %s, expected %s\n", image_digest, want_digest);
         return -1;
