@@ -162,9 +162,13 @@ typedef struct ecrmock_options {
     uint64_t max_images;          /* images per repository: 100,000 */
     uint64_t max_layer_parts;     /* parts per layer upload: 4,200 */
     size_t journal_limit;         /* call journal entries kept: 10,000 */
+    uint64_t max_layer_bytes;     /* the largest layer: 52,000 MiB */
+    uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
+    uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
+    uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"
@@ -424,6 +428,19 @@ ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out,
  * (tags sorted), or NULL when the repository does not exist.
  */
 ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository);
+
+/*
+ * Names the IAM principal the following calls come from, e.g.
+ * "arn:aws:iam::123456789012:role/ci".  ecrmock has no caller identity of
+ * its own; this one decides only whether a pull is recorded: BatchGetImage
+ * leaves lastRecordedPullTime alone when the principal is on the pulled
+ * registry's pull time update exclusion list
+ * (RegisterPullTimeUpdateExclusion).  NULL (the default, and after
+ * ecrmock_reset()) means no principal: every pull is recorded.
+ * `principal_arn` is borrowed (copied); it is not checked.
+ * Returns 0, or -1 when m is NULL or out of memory (nothing changed).
+ */
+ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
 
 /*
  * Runs the repository's lifecycle policy now, on the virtual clock, as ECR

@@ -140,6 +140,10 @@ struct em_image {
     int64_t scan_started_ms;   /* the last scan's start and completion, virtual clock */
     int64_t scan_done_ms;
     json_t *scan_findings;     /* ecrmock_scan_findings_set(): array, or NULL for none */
+    bool archived;             /* in the archival storage class (storage_class.c) */
+    int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
+    int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
+    json_t *signing;           /* signing profile ARNs matched at push (signing.c), or NULL */
     UT_hash_handle hh;
 };
 
@@ -183,6 +187,12 @@ struct em_repo {
     UT_hash_handle hh;
 };
 
+typedef struct em_exclusion {
+    char *principal;    /* an IAM principal ARN */
+    int64_t created_ms;
+    uint64_t seq;
+} em_exclusion;
+
 struct em_registry {
     char id[13];
     em_repo *repos;     /* hash by name */
@@ -191,6 +201,10 @@ struct em_registry {
     struct em_templates *templates; /* repository creation templates (creation_templates.c), or NULL */
     char *policy;       /* registry policy text (registry.c), or NULL */
     json_t *replication; /* replication configuration (replication.c), or NULL */
+    json_t *account_settings;   /* {name: value} set by PutAccountSetting, or NULL */
+    json_t *signing_config;     /* PutSigningConfiguration's signingConfiguration, or NULL */
+    em_exclusion *exclusions;   /* pull time update exclusions, in registration order */
+    size_t n_exclusions;
     UT_hash_handle hh;
 };
 
@@ -265,6 +279,7 @@ struct ecrmock {
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
     struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
+    char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
 
     json_t *scan_config;       /* the caller's registry scanning configuration
                                   {scanType, rules}; NULL: never put (BASIC, no rules) */
@@ -545,6 +560,28 @@ void em_templates_free(em_registry *r);   /* creation_templates.c */
  */
 int em_template_apply(em_call *c, const char *registry_id, const char *repo_name, const char *applied_for,
                       em_repo *repo);
+
+/* The image an ImageIdentifier names; on a miss (or an id naming none) sets
+ * ImageNotFoundException with ECR's text and returns NULL. */
+em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
+
+/* ---- storage classes (storage_class.c) -------------------------------------- */
+/* "ACTIVE", "ARCHIVED" or "ACTIVATING" on the instance's clock. */
+const char *em_image_status(ecrmock *m, const em_image *img);
+/* Whether the image can be pulled (ACTIVE). */
+bool em_image_active(ecrmock *m, const em_image *img);
+/* A re-push of an archived image: it is ACTIVE again at once. */
+void em_image_reactivate(ecrmock *m, em_image *img);
+/* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
+int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
+
+/* ---- signing and pull time exclusions (signing.c, pull_time_exclusions.c) ---- */
+/* Records on a newly pushed image the signing profiles its repository
+ * matches now: 0, or -1 (no memory, image unchanged). */
+int em_signing_on_push(em_repo *repo, em_image *img);
+/* Whether the caller's principal is excluded from pull time updates in `r`. */
+bool em_pull_time_excluded(ecrmock *m, em_registry *r);
+void em_registry_settings_free(em_registry *r);
 
 #pragma GCC visibility pop
 
