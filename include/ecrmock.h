@@ -13,7 +13,9 @@
  *   ecrmock_http_handle() the HTTP level: whole HTTP requests (the API's POST and
  *                       the GET of a layer download URL), SigV4 checks on
  *                       demand; include/ecrmock_server.h serves it on a
- *                       loopback port (libecrmock_server).
+ *                       loopback port (libecrmock_server), and
+ *                       include/ecrmock_curl.h answers libcurl's easy
+ *                       interface with it (libecrmock_curl).
  *
  * Ownership follows jansson's words: a "new reference" is yours to release
  * (json_decref() for json_t, free() for malloc'd bytes); a "borrowed
