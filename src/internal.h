@@ -228,6 +228,15 @@ void em_faults_free(ecrmock *m);
 /* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
  * that id (the scenario recorder asks what fired on a journaled call). */
 int em_fault_effect(ecrmock *m, long id);
+/* The JSON name of an effect ("connect-refused"), or NULL. */
+const char *em_fault_effect_name(ecrmock_fault_effect effect);
+/* Whether a decided effect stands for a transport failure (connect refused,
+ * timeout, receive error). */
+#define EM_FAULT_IS_TRANSPORT(e) ((e) >= ECRMOCK_FAULT_CONNECT_REFUSED)
+/* ecrmock_call_raw(), also saying (when `transport` is not NULL) which
+ * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none. */
+int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
+                size_t *response_len, ecrmock_fault_effect *transport);
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
