@@ -28,6 +28,11 @@ TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # The loopback server only (libecrmock_server, ecrmock-server): the core never links it.
 MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# The libcurl level only (libecrmock_curl, its preload object, the curl example and test).
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
+CURL_WRAP = -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_perform,--wrap=curl_easy_getinfo \
+            -Wl,--wrap=curl_easy_cleanup,--wrap=curl_easy_reset,--wrap=curl_easy_duphandle
 
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
 
@@ -35,7 +40,8 @@ SRC     := $(sort $(wildcard src/*.c))
 OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
 TESTS   := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
-EXAMPLES := $(sort $(wildcard examples/*.c))
+# examples/curl_client.c is a libcurl program without ecrmock: its own rules, run by tests/test_curl.c.
+EXAMPLES := $(filter-out examples/curl_client.c,$(sort $(wildcard examples/*.c)))
 EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
 FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
@@ -45,7 +51,7 @@ REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run \
-     $(BUILD)/libecrmock_server.a $(BUILD)/ecrmock-server
+     $(BUILD)/libecrmock_server.a $(BUILD)/ecrmock-server $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock_curl_preload.so
 
 deps:
 	@sh tools/deps.sh
@@ -74,6 +80,36 @@ $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(B
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
+# The libcurl level: the interposer's core and its two modes (--wrap, LD_PRELOAD).
+$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libecrmock_curl.a: $(BUILD)/obj/curl/interpose.o $(BUILD)/obj/curl/wrap.o
+	@echo "  AR $@"
+	$(Q)ar rcs $@ $^
+
+# The preload object holds ecrmock itself: a process gets its instance at load time.
+$(BUILD)/libecrmock_curl_preload.so: $(BUILD)/obj/curl/interpose.o $(BUILD)/obj/curl/preload.o $(OBJ)
+	@echo "  CC $@"
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS) $(CURL_LIBS) -ldl
+
+# The curl example as its authors build it: libcurl and OpenSSL, nothing of ecrmock.
+$(BUILD)/examples/curl_client: examples/curl_client.c | $(BUILD)/examples
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $< -o $@ $(LDFLAGS) $(CURL_LIBS) $(shell pkg-config --libs libcrypto)
+
+# The same source, its main renamed, linked into the --wrap test.
+$(BUILD)/obj/curl/curl_client_main.o: examples/curl_client.c | $(BUILD)/obj/curl
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Dmain=curl_client_main -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/tests/test_curl: tests/test_curl.c tests/*.h $(BUILD)/obj/curl/curl_client_main.o $(BUILD)/libecrmock_curl.a \
+    $(BUILD)/libecrmock.a $(BUILD)/libecrmock_curl_preload.so $(BUILD)/examples/curl_client | $(BUILD)/tests
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests -DECRMOCK_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/obj/curl/curl_client_main.o \
+	    -o $@ $(CURL_WRAP) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
+
 # build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
 $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
@@ -99,7 +135,7 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrm
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
 
-$(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
+$(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/obj/curl $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
 	mkdir -p $@
 
 demo: all $(BUILD)/examples/push_pull
@@ -119,6 +155,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	done; \
 	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
+	sh tests/check-readme-api.sh || fail=1; \
 	sh tests/check-core-deps.sh $(BUILD) || fail=1; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
 	    $(E2E_PYTHON) tests/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
@@ -154,7 +191,7 @@ fuzz: all $(BUILD)/fuzz-corpus/make_corpus
 	@set -e; for f in $(FUZZ_TARGETS); do \
 	    clang $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer -Iinclude -Isrc tests/fuzz/$$f.c -o build/fuzz/$$f \
 	        build/fuzz/libecrmock.a $(LIBS); \
-	    mkdir -p build/fuzz/work/$$f; \
+	    mkdir -p build/fuzz/work/$$f build/fuzz/seeds/$${f#fuzz_}; \
 	    echo "== $$f for $(FUZZ_SECONDS) s"; \
 	    ./build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 \
 	        -artifact_prefix=build/fuzz/$$f- build/fuzz/work/$$f tests/fuzz/corpus/$${f#fuzz_} \
@@ -186,8 +223,10 @@ check-exports: $(BUILD)/libecrmock.so
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/ecrmock.h include/ecrmock_cmocka.h include/ecrmock_server.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/libecrmock.a $(BUILD)/libecrmock_server.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/ecrmock.h include/ecrmock_cmocka.h include/ecrmock_server.h include/ecrmock_curl.h \
+	    $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libecrmock.a $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock_curl.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libecrmock_curl_preload.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/ecrmock-server $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/libecrmock.so $(DESTDIR)$(PREFIX)/lib/libecrmock.so.0
 	ln -sf libecrmock.so.0 $(DESTDIR)$(PREFIX)/lib/libecrmock.so

@@ -13,7 +13,9 @@
  *   ecrmock_http_handle() the HTTP level: whole HTTP requests (the API's POST and
  *                       the GET of a layer download URL), SigV4 checks on
  *                       demand; include/ecrmock_server.h serves it on a
- *                       loopback port (libecrmock_server).
+ *                       loopback port (libecrmock_server), and
+ *                       include/ecrmock_curl.h answers libcurl's easy
+ *                       interface with it (libecrmock_curl).
  *
  * Ownership follows jansson's words: a "new reference" is yours to release
  * (json_decref() for json_t, free() for malloc'd bytes); a "borrowed
@@ -162,9 +164,13 @@ typedef struct ecrmock_options {
     uint64_t max_images;          /* images per repository: 100,000 */
     uint64_t max_layer_parts;     /* parts per layer upload: 4,200 */
     size_t journal_limit;         /* call journal entries kept: 10,000 */
+    uint64_t max_layer_bytes;     /* the largest layer: 52,000 MiB */
+    uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
+    uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
+    uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"
@@ -426,6 +432,19 @@ ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out,
 ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository);
 
 /*
+ * Names the IAM principal the following calls come from, e.g.
+ * "arn:aws:iam::123456789012:role/ci".  ecrmock has no caller identity of
+ * its own; this one decides only whether a pull is recorded: BatchGetImage
+ * leaves lastRecordedPullTime alone when the principal is on the pulled
+ * registry's pull time update exclusion list
+ * (RegisterPullTimeUpdateExclusion).  NULL (the default, and after
+ * ecrmock_reset()) means no principal: every pull is recorded.
+ * `principal_arn` is borrowed (copied); it is not checked.
+ * Returns 0, or -1 when m is NULL or out of memory (nothing changed).
+ */
+ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
+
+/*
  * Runs the repository's lifecycle policy now, on the virtual clock, as ECR
  * runs it on its own schedule: the images the policy selects are expired
  * (deleted, with their tags), and GetLifecyclePolicy's lastEvaluatedAt
@@ -563,8 +582,26 @@ typedef enum ecrmock_fault_effect {
     /* The action runs; at the wire (and HTTP) level the response body is
      * replaced by `body` (default: an HTML error page, which no JSON parser
      * accepts).  The JSON level is unaffected. */
-    ECRMOCK_FAULT_MALFORM = 4
+    ECRMOCK_FAULT_MALFORM = 4,
+    /* Transport faults, for the libcurl level (include/ecrmock_curl.h), where
+     * curl_easy_perform() returns CURLE_COULDNT_CONNECT,
+     * CURLE_OPERATION_TIMEDOUT or CURLE_RECV_ERROR with no HTTP response.
+     * CONNECT_REFUSED and TIMEOUT: the request never reaches ECR, the action
+     * does not run.  RECV_ERROR: the action runs (its changes stay) and the
+     * response is lost, like APPLY_THEN_ERROR.  The JSON and wire levels,
+     * which have no transport, answer the rule's error (ServerException, 500,
+     * by default); ecrmock_http_handle() answers the same and adds the header
+     * "x-ecrmock-transport-fault" naming the effect ("connect-refused",
+     * "timeout", "recv-error"), which the libcurl interposer turns into the
+     * CURLcode.  No time passes: add a latency rule for that. */
+    ECRMOCK_FAULT_CONNECT_REFUSED = 5,
+    ECRMOCK_FAULT_TIMEOUT = 6,
+    ECRMOCK_FAULT_RECV_ERROR = 7
 } ecrmock_fault_effect;
+
+/* The response header by which ecrmock_http_handle() reports a transport
+ * fault (see ECRMOCK_FAULT_CONNECT_REFUSED). */
+#define ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER "x-ecrmock-transport-fault"
 
 #define ECRMOCK_FAULT_VERSION 1
 
@@ -587,7 +624,8 @@ typedef struct ecrmock_fault {
     unsigned long count;         /* how many calls fire; 0: all from the nth on */
     double probability;          /* 0: always; otherwise 0 < p <= 1 */
     ecrmock_fault_effect effect;
-    const char *error;           /* error __type: "ThrottlingException" by default;
+    const char *error;           /* error __type: "ThrottlingException" by default
+                                    ("ServerException" for the transport effects);
                                     any name is allowed (e.g. "AccessDeniedException") */
     const char *message;         /* NULL: ECR's text for that error ("Rate exceeded", ...) */
     int status;                  /* 0: the error's status (400, 500 ServerException,
@@ -611,7 +649,8 @@ ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char *
  * The same rule as a JSON object (borrowed), for fixtures and scenarios:
  *   {"action": "UploadLayerPart", "repository": "web", "request": {...},
  *    "nth": 3, "count": 1, "probability": 0.5,
- *    "effect": "error" | "apply-then-error" | "latency" | "truncate" | "malform",
+ *    "effect": "error" | "apply-then-error" | "latency" | "truncate" | "malform"
+ *              | "connect-refused" | "timeout" | "recv-error",
  *    "error": "ThrottlingException", "message": "...", "status": 400,
  *    "latencyMs": 90000, "truncateAt": 10, "body": "..."}
  * Every member is optional; unknown members are refused.  Same return and

@@ -23,6 +23,13 @@
  *                        StartImageScan, DescribeImageScanFindings
  *   lifecycle.c          PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
  *                        StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
+ *   referrers.c          ListImageReferrers
+ *   storage_class.c      UpdateImageStorageClass
+ *   account_settings.c   GetAccountSetting, PutAccountSetting
+ *   signing.c            PutSigningConfiguration, GetSigningConfiguration,
+ *                        DeleteSigningConfiguration, DescribeImageSigningStatus
+ *   pull_time_exclusions.c  RegisterPullTimeUpdateExclusion,
+ *                        DeregisterPullTimeUpdateExclusion, ListPullTimeUpdateExclusions
  */
 #ifndef ECRMOCK_ACTIONS_H
 #define ECRMOCK_ACTIONS_H
@@ -44,13 +51,17 @@
     X(DeleteRepository)                        \
     X(DeleteRepositoryCreationTemplate)        \
     X(DeleteRepositoryPolicy)                  \
+    X(DeleteSigningConfiguration)              \
+    X(DeregisterPullTimeUpdateExclusion)       \
     X(DescribeImageReplicationStatus)          \
     X(DescribeImageScanFindings)               \
+    X(DescribeImageSigningStatus)              \
     X(DescribeImages)                          \
     X(DescribePullThroughCacheRules)           \
     X(DescribeRegistry)                        \
     X(DescribeRepositories)                    \
     X(DescribeRepositoryCreationTemplates)     \
+    X(GetAccountSetting)                       \
     X(GetAuthorizationToken)                   \
     X(GetDownloadUrlForLayer)                  \
     X(GetLifecyclePolicy)                      \
@@ -58,9 +69,13 @@
     X(GetRegistryPolicy)                       \
     X(GetRegistryScanningConfiguration)        \
     X(GetRepositoryPolicy)                     \
+    X(GetSigningConfiguration)                 \
     X(InitiateLayerUpload)                     \
+    X(ListImageReferrers)                      \
     X(ListImages)                              \
+    X(ListPullTimeUpdateExclusions)            \
     X(ListTagsForResource)                     \
+    X(PutAccountSetting)                       \
     X(PutImage)                                \
     X(PutImageScanningConfiguration)           \
     X(PutImageTagMutability)                   \
@@ -68,11 +83,14 @@
     X(PutRegistryPolicy)                       \
     X(PutRegistryScanningConfiguration)        \
     X(PutReplicationConfiguration)             \
+    X(PutSigningConfiguration)                 \
+    X(RegisterPullTimeUpdateExclusion)         \
     X(SetRepositoryPolicy)                     \
     X(StartImageScan)                          \
     X(StartLifecyclePolicyPreview)             \
     X(TagResource)                             \
     X(UntagResource)                           \
+    X(UpdateImageStorageClass)                 \
     X(UpdatePullThroughCacheRule)              \
     X(UpdateRepositoryCreationTemplate)        \
     X(UploadLayerPart)                         \

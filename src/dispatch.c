@@ -172,7 +172,9 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     } else {
         /* Faults act at the front door, before validation, as throttling does. */
         em_faults_decide(m, a->name, req, &d);
-        if (d.rule && d.effect == ECRMOCK_FAULT_ERROR) {
+        /* A refused connection or a timeout never reaches the action. */
+        if (d.rule && (d.effect == ECRMOCK_FAULT_ERROR || d.effect == ECRMOCK_FAULT_CONNECT_REFUSED ||
+                       d.effect == ECRMOCK_FAULT_TIMEOUT)) {
             c.errdoc = em_injected_error(d.error, d.message);
             status = d.status;
         } else if (em_validate(&c, a->input_shape, req) < 0) {
@@ -181,7 +183,7 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
             c.out = json_object();
             if ((c.out ? a->handler(&c) : em_fail_nomem(&c)) < 0) {
                 status = ecrmock_error_status(c.err);
-            } else if (d.rule && d.effect == ECRMOCK_FAULT_APPLY_THEN_ERROR) {
+            } else if (d.rule && (d.effect == ECRMOCK_FAULT_APPLY_THEN_ERROR || d.effect == ECRMOCK_FAULT_RECV_ERROR)) {
                 /* It happened; the caller just never hears so. */
                 c.errdoc = em_injected_error(d.error, d.message);
                 status = d.status;
@@ -204,7 +206,8 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     json_decref(c.out);
     json_decref(c.errdoc);
     json_decref(owned);
-    if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM))
+    if (wire && d.rule &&
+        (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM || EM_FAULT_IS_TRANSPORT(d.effect)))
         *wire = d;
     *response = resp;
     return resp ? status : -1;

@@ -110,6 +110,14 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
         d.max_layer_parts = 4200;
     if (!d.journal_limit)
         d.journal_limit = 10000;
+    if (!d.max_layer_bytes)
+        d.max_layer_bytes = (uint64_t)52000 * 1024 * 1024;
+    if (!d.max_layers_per_image)
+        d.max_layers_per_image = 127;
+    if (!d.max_tags_per_image)
+        d.max_tags_per_image = 1000;
+    if (!d.max_resource_tags)
+        d.max_resource_tags = 50;
     m->opts = d;
 }
 
@@ -174,6 +182,7 @@ void ecrmock_free(ecrmock *m)
     em_journal_free(m);
     em_secrets_free(m);
     em_scanning_reset(m);
+    em_free(m->principal);
     for (int i = 0; i < EM_PATTERN_COUNT; i++)
         pcre2_code_free(m->patterns[i]);
     pcre2_match_data_free(m->match_data);
@@ -195,6 +204,8 @@ void ecrmock_reset(ecrmock *m)
     em_faults_free(m);
     em_journal_free(m);
     em_secrets_free(m);
+    em_free(m->principal);
+    m->principal = NULL;
     start_state(m);
     em_unlock(m);
 }

@@ -88,7 +88,7 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, char **err)
         return refuse(err, "fault rule: request_match must be a JSON object");
     if (!(r->probability >= 0.0 && r->probability <= 1.0))
         return refuse(err, "fault rule: probability must be between 0 and 1");
-    if ((unsigned)r->effect > ECRMOCK_FAULT_MALFORM)
+    if ((unsigned)r->effect > ECRMOCK_FAULT_RECV_ERROR)
         return refuse(err, "fault rule: effect is not an ecrmock_fault_effect");
     if (r->effect == ECRMOCK_FAULT_LATENCY && r->latency_ms <= 0)
         return refuse(err, "fault rule: a latency rule needs latency_ms > 0");
@@ -103,7 +103,8 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, char **err)
     bool oom = false;
     f->action = r->action && strcmp(r->action, "*") != 0 ? dup_or_null(r->action, &oom) : NULL;
     f->repository = dup_or_null(r->repository, &oom);
-    f->error = dup_or_null(r->error ? r->error : "ThrottlingException", &oom);
+    bool transport = r->effect >= ECRMOCK_FAULT_CONNECT_REFUSED;
+    f->error = dup_or_null(r->error ? r->error : transport ? "ServerException" : "ThrottlingException", &oom);
     f->message = dup_or_null(r->message, &oom);
     f->body = dup_or_null(r->body, &oom);
     if (r->request_match && !(f->match = json_deep_copy(r->request_match)))
@@ -135,7 +136,14 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char **err)
     return add_rule(m, rule, err);
 }
 
-static const char *const effect_names[] = {"error", "apply-then-error", "latency", "truncate", "malform"};
+static const char *const effect_names[] = {"error",    "apply-then-error", "latency",   "truncate",
+                                           "malform",  "connect-refused",  "timeout",   "recv-error"};
+#define N_EFFECTS (sizeof effect_names / sizeof effect_names[0])
+
+const char *em_fault_effect_name(ecrmock_fault_effect effect)
+{
+    return (unsigned)effect < N_EFFECTS ? effect_names[effect] : NULL;
+}
 
 long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
 {
@@ -185,7 +193,7 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             f.probability = json_number_value(v);
         } else if (strcmp(key, "effect") == 0) {
             ok = false;
-            for (int i = 0; i < 5 && json_is_string(v); i++)
+            for (size_t i = 0; i < N_EFFECTS && json_is_string(v); i++)
                 if (strcmp(json_string_value(v), effect_names[i]) == 0) {
                     f.effect = (ecrmock_fault_effect)i;
                     ok = true;
@@ -193,7 +201,7 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             if (!ok) {
                 snprintf(why, sizeof why,
                          "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", "
-                         "\"truncate\", \"malform\"");
+                         "\"truncate\", \"malform\", \"connect-refused\", \"timeout\", \"recv-error\"");
                 return refuse(err, why);
             }
         } else {

@@ -841,12 +841,7 @@ static json_t *snapshot_repo(em_repo *repo)
         em_image *img = repo->order.v[i].item;
         if (!img)
             continue;
-        json_t *tags = json_array();
-        for (size_t k = 0; tags && k < img->n_tags; k++)
-            if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
-                json_decref(tags);
-                tags = NULL;
-            }
+        json_t *tags = em_image_tags_json(img);
         json_t *item = tags ? json_pack("{s:s, s:s%, s:s, s:o, s:o}", "digest", img->digest, "manifest", img->manifest,
                                         img->manifest_len, "mediaType", img->media_type, "tags", tags, "pushedAt",
                                         em_time(img->pushed_at_ms))

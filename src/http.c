@@ -346,9 +346,17 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
     }
     char *body = NULL;
     size_t len = 0;
-    int status = ecrmock_call_raw(m, target, req->body, req->body_len, &body, &len);
+    ecrmock_fault_effect transport;
+    int status = em_call_raw(m, target, req->body, req->body_len, &body, &len, &transport);
     if (status < 0)
         return -1;
+    /* A transport fault rule: the error document, and the header that tells
+     * the libcurl interposer which CURLcode to return instead. */
+    if (EM_FAULT_IS_TRANSPORT(transport) &&
+        add_header(r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER, em_fault_effect_name(transport)) < 0) {
+        em_free(body);
+        return -1;
+    }
     return respond(r, status, ct, body, len);
 }
 

@@ -13,7 +13,6 @@
 
 #include "actions.h"
 
-#define MAX_TAGS_PER_IMAGE 1000
 
 json_t *em_image_id_json(const char *digest, const char *tag)
 {
@@ -206,7 +205,9 @@ int em_PutImage(em_call *c)
                 tag, repo->name);
         goto out;
     }
-    if (existing && (!tag || (held && held->image == existing))) {
+    /* Pushing an archived (or restoring) image again restores it at once. */
+    bool revive = existing && !em_image_active(c->m, existing);
+    if (existing && !revive && (!tag || (held && held->image == existing))) {
         em_fail(c, ECRMOCK_ERR_IMAGE_ALREADY_EXISTS,
                 "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry "
                 "with id '%s'",
@@ -220,11 +221,11 @@ int em_PutImage(em_call *c)
                 repo->name, reg, (unsigned long long)c->m->opts.max_images);
         goto out;
     }
-    if (existing && existing->n_tags >= MAX_TAGS_PER_IMAGE) {
+    if (existing && existing->n_tags >= c->m->opts.max_tags_per_image) {
         em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
                 "Adding tag '%s' to an image in the repository with name '%s' in registry with id '%s' exceeds the "
-                "maximum allowed number of tags per image which is '%d'",
-                tag, repo->name, reg, MAX_TAGS_PER_IMAGE);
+                "maximum allowed number of tags per image which is '%llu'",
+                tag, repo->name, reg, (unsigned long long)c->m->opts.max_tags_per_image);
         goto out;
     }
 
@@ -232,7 +233,7 @@ int em_PutImage(em_call *c)
     em_image *img = existing;
     if (!img) {
         img = image_new(c, repo, digest, bytes, len, &mf);
-        if (!img || em_image_insert(c->m, repo, img) < 0) {
+        if (!img || em_signing_on_push(repo, img) < 0 || em_image_insert(c->m, repo, img) < 0) {
             em_image_free(img);
             rc = em_fail_nomem(c);
             goto out;
@@ -250,6 +251,8 @@ int em_PutImage(em_call *c)
         learn_layer_types(repo, &mf);
         em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
     }
+    if (revive)
+        em_image_reactivate(c->m, img);
     json_decref(c->out);
     c->out = out;
     em_replicate(c->m, repo, img, tag); /* replication.c: copies to the registry's destinations */
@@ -267,7 +270,8 @@ typedef enum {
     ID_MISSING_DIGEST_AND_TAG,
     ID_INVALID_DIGEST,
     ID_TAG_DOES_NOT_MATCH,
-    ID_NOT_FOUND
+    ID_NOT_FOUND,
+    ID_ARCHIVED
 } id_result;
 
 static const struct {
@@ -280,6 +284,7 @@ static const struct {
     [ID_TAG_DOES_NOT_MATCH] = {"ImageTagDoesNotMatchDigest",
                                "Invalid request parameters: given tag does not map to the given digest"},
     [ID_NOT_FOUND] = {"ImageNotFound", "Requested image not found"},
+    [ID_ARCHIVED] = {"ImageInaccessible", "Requested image is archived and must be restored before it can be pulled"},
 };
 
 
@@ -310,6 +315,17 @@ static json_t *failure_json(json_t *id, id_result r)
     json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_str(id, "imageDigest"), "imageTag", em_str(id, "imageTag"));
     return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", id_failures[r].code, "failureReason",
                      id_failures[r].reason);
+}
+
+em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id)
+{
+    em_image *img;
+    em_tag *t;
+    if (resolve_id(repo, id, &img, &t) != ID_FOUND) {
+        image_not_found(c, repo, em_str(id, "imageDigest"), em_str(id, "imageTag"));
+        return NULL;
+    }
+    return img;
 }
 
 /* ---- BatchGetImage ---------------------------------------------------------------- */
@@ -354,6 +370,8 @@ int em_BatchGetImage(em_call *c)
         id_result r = resolve_id(repo, id, &img, &t);
         if (r == ID_FOUND && !accepted(types, img->media_type))
             r = ID_NOT_FOUND; /* ecrmock converts no manifest from one format to another */
+        if (r == ID_FOUND && !em_image_active(c->m, img))
+            r = ID_ARCHIVED; /* archived, or still being restored: no pull */
         int err = 0;
         if (r != ID_FOUND) {
             err = json_array_append_new(failures, failure_json(id, r));
@@ -371,7 +389,8 @@ int em_BatchGetImage(em_call *c)
         if (r == ID_FOUND)
             pulled[n_pulled++] = img;
     }
-    for (size_t k = 0; k < n_pulled; k++)
+    /* An excluded principal's pulls are not recorded (pull_time_exclusions.c). */
+    for (size_t k = 0; k < n_pulled && !em_pull_time_excluded(c->m, repo->registry); k++)
         pulled[k]->pulled_at_ms = c->m->clock_ms;
     em_free(pulled);
     return 0;
@@ -490,12 +509,14 @@ int em_BatchDeleteImage(em_call *c)
 
 /* ---- ListImages and DescribeImages ----------------------------------------------------- */
 
-static bool status_wanted(json_t *filter, em_image *img)
+static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
 {
     const char *ts = em_str(filter, "tagStatus");
     const char *is = em_str(filter, "imageStatus");
-    if (is && strcmp(is, "ACTIVE") != 0 && strcmp(is, "ANY") != 0)
-        return false; /* every image ecrmock holds is ACTIVE */
+    if (!is)
+        is = "ACTIVE"; /* the default: archived and restoring images are left out */
+    if (strcmp(is, "ANY") != 0 && strcmp(is, em_image_status(m, img)) != 0)
+        return false;
     if (!ts || strcmp(ts, "ANY") == 0)
         return true;
     return strcmp(ts, "TAGGED") == 0 ? img->n_tags > 0 : img->n_tags == 0;
@@ -505,7 +526,7 @@ static void list_scope(em_call *c, em_repo *repo, const char *action, char *out,
 {
     json_t *filter = json_object_get(c->req, "filter");
     const char *ts = em_str(filter, "tagStatus"), *is = em_str(filter, "imageStatus");
-    snprintf(out, cap, "%s|%s|%s|%s|%s", action, repo->registry->id, repo->name, ts ? ts : "ANY", is ? is : "ANY");
+    snprintf(out, cap, "%s|%s|%s|%s|%s", action, repo->registry->id, repo->name, ts ? ts : "ANY", is ? is : "ACTIVE");
 }
 
 int em_ListImages(em_call *c)
@@ -527,7 +548,7 @@ int em_ListImages(em_call *c)
     size_t i = token ? em_seqvec_lower_bound(&repo->order, pos.seq) : 0;
     for (; i < repo->order.n; i++) {
         em_image *img = repo->order.v[i].item;
-        if (!img || !status_wanted(filter, img))
+        if (!img || !status_wanted(c->m, filter, img))
             continue;
         /* Resuming inside this image: skip the tags listed already. */
         size_t k = 0;
@@ -558,12 +579,7 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
     if (!d)
         return NULL;
     if (img->n_tags) {
-        json_t *tags = json_array();
-        for (size_t k = 0; tags && k < img->n_tags; k++)
-            if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
-                json_decref(tags);
-                tags = NULL;
-            }
+        json_t *tags = em_image_tags_json(img);
         if (em_set(d, "imageTags", tags) < 0)
             goto fail;
     }
@@ -573,7 +589,7 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
         (img->artifact_media_type && em_set(d, "artifactMediaType", json_string(img->artifact_media_type)) < 0) ||
         (img->pulled_at_ms && em_set(d, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
         (img->subject && em_set(d, "subjectManifestDigest", json_string(img->subject)) < 0) ||
-        em_set(d, "imageStatus", json_string("ACTIVE")) < 0 ||
+        em_set(d, "imageStatus", json_string(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0 ||
         em_scan_detail(m, img, d) < 0) /* scanning.c: imageScanStatus and its summary */
         goto fail;
     return d;
@@ -635,7 +651,7 @@ int em_DescribeImages(em_call *c)
     size_t i = token ? em_seqvec_lower_bound(&repo->order, pos.seq) : 0;
     for (; i < repo->order.n; i++) {
         em_image *img = repo->order.v[i].item;
-        if (!img || !status_wanted(filter, img))
+        if (!img || !status_wanted(c->m, filter, img))
             continue;
         if (json_array_size(details) == max) {
             em_page_pos next = {.seq = img->seq};

@@ -148,6 +148,10 @@ struct em_image {
     int64_t scan_started_ms;   /* the last scan's start and completion, virtual clock */
     int64_t scan_done_ms;
     json_t *scan_findings;     /* ecrmock_scan_findings_set(): array, or NULL for none */
+    bool archived;             /* in the archival storage class (storage_class.c) */
+    int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
+    int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
+    json_t *signing;           /* signing profile ARNs matched at push (signing.c), or NULL */
     UT_hash_handle hh;
 };
 
@@ -191,6 +195,12 @@ struct em_repo {
     UT_hash_handle hh;
 };
 
+typedef struct em_exclusion {
+    char *principal;    /* an IAM principal ARN */
+    int64_t created_ms;
+    uint64_t seq;
+} em_exclusion;
+
 struct em_registry {
     char id[13];
     em_repo *repos;     /* hash by name */
@@ -199,6 +209,10 @@ struct em_registry {
     struct em_templates *templates; /* repository creation templates (creation_templates.c), or NULL */
     char *policy;       /* registry policy text (registry.c), or NULL */
     json_t *replication; /* replication configuration (replication.c), or NULL */
+    json_t *account_settings;   /* {name: value} set by PutAccountSetting, or NULL */
+    json_t *signing_config;     /* PutSigningConfiguration's signingConfiguration, or NULL */
+    em_exclusion *exclusions;   /* pull time update exclusions, in registration order */
+    size_t n_exclusions;
     UT_hash_handle hh;
 };
 
@@ -222,6 +236,15 @@ void em_faults_free(ecrmock *m);
 /* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
  * that id (the scenario recorder asks what fired on a journaled call). */
 int em_fault_effect(ecrmock *m, long id);
+/* The JSON name of an effect ("connect-refused"), or NULL. */
+const char *em_fault_effect_name(ecrmock_fault_effect effect);
+/* Whether a decided effect stands for a transport failure (connect refused,
+ * timeout, receive error). */
+#define EM_FAULT_IS_TRANSPORT(e) ((e) >= ECRMOCK_FAULT_CONNECT_REFUSED)
+/* ecrmock_call_raw(), also saying (when `transport` is not NULL) which
+ * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none. */
+int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
+                size_t *response_len, ecrmock_fault_effect *transport);
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
@@ -264,6 +287,7 @@ struct ecrmock {
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
     struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
+    char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
 
     json_t *scan_config;       /* the caller's registry scanning configuration
                                   {scanType, rules}; NULL: never put (BASIC, no rules) */
@@ -372,6 +396,8 @@ int em_tag_set(em_repo *repo, em_image *img, const char *name);
 /* Removes one tag from its image; the image stays. */
 void em_tag_remove(em_repo *repo, em_tag *t);
 size_t em_repo_image_count(em_repo *repo);
+/* The image's tags, sorted, as a JSON array (new reference; NULL: no memory). */
+json_t *em_image_tags_json(const em_image *img);
 
 em_upload *em_upload_get(ecrmock *m, em_repo *repo, const char *id); /* drops expired ones */
 int em_upload_insert(em_repo *repo, em_upload *u);
@@ -544,6 +570,28 @@ void em_templates_free(em_registry *r);   /* creation_templates.c */
  */
 int em_template_apply(em_call *c, const char *registry_id, const char *repo_name, const char *applied_for,
                       em_repo *repo);
+
+/* The image an ImageIdentifier names; on a miss (or an id naming none) sets
+ * ImageNotFoundException with ECR's text and returns NULL. */
+em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
+
+/* ---- storage classes (storage_class.c) -------------------------------------- */
+/* "ACTIVE", "ARCHIVED" or "ACTIVATING" on the instance's clock. */
+const char *em_image_status(ecrmock *m, const em_image *img);
+/* Whether the image can be pulled (ACTIVE). */
+bool em_image_active(ecrmock *m, const em_image *img);
+/* A re-push of an archived image: it is ACTIVE again at once. */
+void em_image_reactivate(ecrmock *m, em_image *img);
+/* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
+int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
+
+/* ---- signing and pull time exclusions (signing.c, pull_time_exclusions.c) ---- */
+/* Records on a newly pushed image the signing profiles its repository
+ * matches now: 0, or -1 (no memory, image unchanged). */
+int em_signing_on_push(em_repo *repo, em_image *img);
+/* Whether the caller's principal is excluded from pull time updates in `r`. */
+bool em_pull_time_excluded(ecrmock *m, em_registry *r);
+void em_registry_settings_free(em_registry *r);
 
 #pragma GCC visibility pop
 

@@ -19,8 +19,6 @@
 #define ECR_PART_SIZE 10485760
 /* Base64 text decoded and hashed a piece at a time (a multiple of 4). */
 #define UPLOAD_CHUNK ((size_t)64 * 1024)
-/* ECR's largest layer: 52,000 MiB. */
-#define ECR_MAX_LAYER_BYTES ((uint64_t)52000 * 1024 * 1024)
 
 static int upload_not_found(em_call *c, em_repo *repo, const char *id)
 {
@@ -101,9 +99,9 @@ int em_UploadLayerPart(em_call *c)
                        "The upload with id '%s' in the repository with name '%s' in registry with id '%s' has "
                        "exceeded the maximum allowed number of layer parts which is '%llu'",
                        u->id, repo->name, repo->registry->id, (unsigned long long)c->m->opts.max_layer_parts);
-    if ((uint64_t)u->bytes.len + n > ECR_MAX_LAYER_BYTES)
+    if ((uint64_t)u->bytes.len + n > c->m->opts.max_layer_bytes)
         return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED, "The layer exceeds the maximum layer size of %llu bytes",
-                       (unsigned long long)ECR_MAX_LAYER_BYTES);
+                       (unsigned long long)c->m->opts.max_layer_bytes);
     json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "registryId", repo->registry->id, "repositoryName",
                             repo->name, "uploadId", u->id, "lastByteReceived", (json_int_t)last);
     /* The bytes are decoded straight into the upload's buffer, past its

@@ -19,9 +19,6 @@
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 
-/* ECR's quota on layers per image. */
-#define MAX_LAYERS 127
-
 bool em_media_type_is_list(const char *mt)
 {
     return mt && (strcmp(mt, MT_DOCKER_LIST) == 0 || strcmp(mt, MT_OCI_INDEX) == 0);
@@ -65,7 +62,7 @@ static int parse_image(em_call *c, em_manifest *mf)
     json_t *layers = json_object_get(mf->doc, "layers");
     if (!json_is_object(config) || !json_is_array(layers))
         return manifest_error(c, "Invalid JSON syntax");
-    if (json_array_size(layers) > MAX_LAYERS)
+    if (json_array_size(layers) > c->m->opts.max_layers_per_image)
         return manifest_error(c, "Limit on number of layers per image exceeded");
     if (add_blob(c, mf, config, "config") < 0)
         return -1;

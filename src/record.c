@@ -214,6 +214,12 @@ static json_t *fault_rule(ecrmock *m, json_t *entry, bool *none)
     int effect = em_fault_effect(m, (long)id);
     if (effect < 0)
         effect = ECRMOCK_FAULT_ERROR;
+    /* Transport faults answer at the JSON level as an error rule (refused,
+     * timed out: the action did not run) or an apply-then-error rule does. */
+    if (effect == ECRMOCK_FAULT_CONNECT_REFUSED || effect == ECRMOCK_FAULT_TIMEOUT)
+        effect = ECRMOCK_FAULT_ERROR;
+    else if (effect == ECRMOCK_FAULT_RECV_ERROR)
+        effect = ECRMOCK_FAULT_APPLY_THEN_ERROR;
     if (effect != ECRMOCK_FAULT_ERROR && effect != ECRMOCK_FAULT_APPLY_THEN_ERROR)
         return NULL; /* latency: the clock move is recorded; truncate, malform: the JSON is whole */
     *none = false;

@@ -15,7 +15,6 @@
 
 #include "actions.h"
 
-#define MAX_RESOURCE_TAGS 50
 #define MAX_KEY_CHARS 128
 #define MAX_VALUE_CHARS 256
 
@@ -67,13 +66,14 @@ int em_resource_tags_check(em_call *c, json_t *tags, json_t *current)
                 return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' is given more than once", k);
         after += !find_tag(current, k);
     }
-    if (after > MAX_RESOURCE_TAGS && !current)
-        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS, "A resource can have at most %d tags; the request gives %zu",
-                       MAX_RESOURCE_TAGS, after);
-    if (after > MAX_RESOURCE_TAGS)
+    uint64_t max = c->m->opts.max_resource_tags;
+    if (after > max && !current)
+        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS, "A resource can have at most %llu tags; the request gives %zu",
+                       (unsigned long long)max, after);
+    if (after > max)
         return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS,
-                       "A resource can have at most %d tags; with these the resource would have %zu",
-                       MAX_RESOURCE_TAGS, after);
+                       "A resource can have at most %llu tags; with these the resource would have %zu",
+                       (unsigned long long)max, after);
     return 0;
 }
 

@@ -94,12 +94,7 @@ json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *reposito
         em_image *img = repo->order.v[i].item;
         if (!img)
             continue;
-        json_t *tags = json_array();
-        for (size_t k = 0; tags && k < img->n_tags; k++)
-            if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
-                json_decref(tags);
-                tags = NULL;
-            }
+        json_t *tags = em_image_tags_json(img);
         json_t *item = tags ? json_pack("{s:s, s:o}", "imageDigest", img->digest, "imageTags", tags) : NULL;
         if (json_array_append_new(list, item) < 0) {
             json_decref(list);

@@ -179,6 +179,17 @@ em_tag *em_tag_get(em_repo *repo, const char *name)
     return t;
 }
 
+json_t *em_image_tags_json(const em_image *img)
+{
+    json_t *tags = json_array();
+    for (size_t k = 0; tags && k < img->n_tags; k++)
+        if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
+            json_decref(tags);
+            return NULL;
+        }
+    return tags;
+}
+
 size_t em_repo_image_count(em_repo *repo)
 {
     return HASH_COUNT(repo->images);
@@ -218,6 +229,7 @@ void em_image_free(em_image *img)
     em_free(img->children);
     json_decref(img->replication);
     json_decref(img->scan_findings);
+    json_decref(img->signing);
     em_free(img);
 }
 
@@ -382,10 +394,12 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
 
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
-    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->policy || r->replication)
+    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->policy || r->replication ||
+        r->account_settings || r->signing_config || r->n_exclusions)
         return;
     HASH_DEL(m->registries, r);
     em_seqvec_release(&r->order);
+    em_registry_settings_free(r);
     em_free(r);
 }
 
@@ -475,6 +489,18 @@ void em_repo_remove(ecrmock *m, em_repo *repo)
     em_repo_free(m, repo);
 }
 
+void em_registry_settings_free(em_registry *r)
+{
+    json_decref(r->account_settings);
+    json_decref(r->signing_config);
+    for (size_t i = 0; i < r->n_exclusions; i++)
+        em_free(r->exclusions[i].principal);
+    em_free(r->exclusions);
+    r->account_settings = r->signing_config = NULL;
+    r->exclusions = NULL;
+    r->n_exclusions = 0;
+}
+
 void em_registries_free(ecrmock *m)
 {
     em_registry *r, *rtmp;
@@ -489,6 +515,7 @@ void em_registries_free(ecrmock *m)
         em_templates_free(r);
         em_free(r->policy);
         json_decref(r->replication);
+        em_registry_settings_free(r);
         HASH_DEL(m->registries, r);
         em_free(r);
     }

@@ -190,6 +190,14 @@ static int apply_wire_fault(const em_fault_decision *fx, char **body, size_t *le
 int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
                      size_t *response_len)
 {
+    return em_call_raw(m, target, body, body_len, response, response_len, NULL);
+}
+
+int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
+                size_t *response_len, ecrmock_fault_effect *transport)
+{
+    if (transport)
+        *transport = ECRMOCK_FAULT_ERROR;
     if (response)
         *response = NULL;
     if (response_len)
@@ -243,7 +251,10 @@ int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t bo
         return -1;
     }
     json_decref(resp);
-    if (fx.rule && apply_wire_fault(&fx, response, response_len) < 0) {
+    if (fx.rule && EM_FAULT_IS_TRANSPORT(fx.effect)) {
+        if (transport)
+            *transport = fx.effect;
+    } else if (fx.rule && apply_wire_fault(&fx, response, response_len) < 0) {
         em_free(*response);
         *response = NULL;
         *response_len = 0;

@@ -148,4 +148,28 @@ static char *put_image(ecrmock *m, const char *repo, const char *manifest, const
     return digest;
 }
 
+/* What ListImages and DescribeImages show of a repository (a new reference),
+ * to compare before and after a call that must change nothing. */
+static json_t *repo_view(ecrmock *m, const char *repo) __attribute__((unused));
+static json_t *repo_view(ecrmock *m, const char *repo)
+{
+    json_t *l = NULL, *d = NULL;
+    assert_ok(call(m, &l, "ListImages", "{\"repositoryName\": \"%s\"}", repo), l);
+    assert_ok(call(m, &d, "DescribeImages", "{\"repositoryName\": \"%s\"}", repo), d);
+    return json_pack("{s:o, s:o}", "list", l, "describe", d);
+}
+
+/* Fails when the repository's view differs from `before` (which it releases). */
+static void assert_repo_unchanged(ecrmock *m, const char *repo, json_t *before) __attribute__((unused));
+static void assert_repo_unchanged(ecrmock *m, const char *repo, json_t *before)
+{
+    json_t *now = repo_view(m, repo);
+    if (!json_equal(before, now)) {
+        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+        fail_msg("the repository changed:\nbefore %s\nafter  %s", a, b);
+    }
+    json_decref(now);
+    json_decref(before);
+}
+
 #endif

@@ -330,7 +330,8 @@ static void test_fault_refused_rules(void **state)
         {"{\"action\": \"PushImage\"}", "fault rule: action is not an ECR action ecrmock serves (or \"*\" for any)"},
         {"{\"probability\": 1.5}", "fault rule: probability must be between 0 and 1"},
         {"{\"effect\": \"explode\"}",
-         "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\""},
+         "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\", "
+         "\"connect-refused\", \"timeout\", \"recv-error\""},
         {"{\"effect\": \"latency\"}", "fault rule: a latency rule needs latency_ms > 0"},
         {"{\"nth\": \"3\"}", "fault rule: member 'nth' has the wrong type"},
         {"{\"status\": 200}", "fault rule: status must be an HTTP error status, 400 to 599"},
@@ -354,6 +355,61 @@ static void test_fault_refused_rules(void **state)
     assert_string_equal(err, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
     free(err);
     assert_int_equal(ecrmock_fault_add(m, NULL, NULL), -1);
+}
+
+/* Transport effects at the levels without a transport: connect-refused and
+ * timeout answer ServerException and the action does not run; recv-error
+ * runs it and loses the answer.  The HTTP level names the effect in a header
+ * (the libcurl interposer's cue); the response is otherwise the same. */
+static void test_fault_transport_effects(void **state)
+{
+    ecrmock *m = *state;
+    static const char *const names[] = {"connect-refused", "timeout", "recv-error"};
+    for (int i = 0; i < 3; i++) {
+        char rule[128], repo[32];
+        snprintf(rule, sizeof rule, "{\"action\": \"CreateRepository\", \"effect\": \"%s\", \"count\": 1}", names[i]);
+        snprintf(repo, sizeof repo, "t%d", i);
+        json_t *r = json_loads(rule, 0, NULL);
+        long id = ecrmock_fault_add_json(m, r, NULL);
+        json_decref(r);
+        assert_true(id > 0);
+        json_t *resp = NULL;
+        assert_int_equal(call(m, &resp, "CreateRepository", "{\"repositoryName\": \"%s\"}", repo), 500);
+        assert_string_equal(json_string_value(json_object_get(resp, "__type")), "ServerException");
+        assert_string_equal(json_string_value(json_object_get(resp, "message")),
+                            "We encountered an internal error. Please try again.");
+        json_decref(resp);
+        assert_int_equal(ecrmock_fault_fired(m, id), 1);
+        /* Only the lost response left the repository behind. */
+        int want = i == 2 ? 400 : 200; /* RepositoryAlreadyExistsException when it was created */
+        json_t *again = NULL;
+        assert_int_equal(call(m, &again, "CreateRepository", "{\"repositoryName\": \"%s\"}", repo), want);
+        json_decref(again);
+    }
+
+    /* The HTTP level: the same 500, and the header. */
+    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"},
+                               {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = 2;
+    req.body = "{}";
+    req.body_len = 2;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "DescribeRepositories";
+    f.effect = ECRMOCK_FAULT_TIMEOUT;
+    f.count = 1;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    ecrmock_http_response resp;
+    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 500);
+    assert_string_equal(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER), "timeout");
+    assert_non_null(strstr(resp.body, "ServerException"));
+    ecrmock_http_response_release(&resp);
+    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 200);
+    assert_null(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER));
+    ecrmock_http_response_release(&resp);
 }
 
 /* The C struct form: the same rule as the JSON one. */
@@ -515,6 +571,7 @@ int main(void)
         T(test_fault_remove_and_clear),
         T(test_fault_before_validation),
         T(test_fault_refused_rules),
+        T(test_fault_transport_effects),
         T(test_fault_c_struct),
         T(test_hooks_see_and_inject),
         T(test_fault_and_journal_under_threads),

@@ -135,25 +135,6 @@ static void list_all(ecrmock *m, const char *repo, char *out, size_t cap)
     json_decref(r);
 }
 
-static json_t *snapshot(ecrmock *m, const char *repo)
-{
-    json_t *l = NULL, *d = NULL;
-    assert_ok(call(m, &l, "ListImages", "{\"repositoryName\": \"%s\"}", repo), l);
-    assert_ok(call(m, &d, "DescribeImages", "{\"repositoryName\": \"%s\"}", repo), d);
-    return json_pack("{s:o, s:o}", "list", l, "describe", d);
-}
-
-static void assert_unchanged(ecrmock *m, const char *repo, json_t *before)
-{
-    json_t *now = snapshot(m, repo);
-    if (!json_equal(before, now)) {
-        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
-        fail_msg("the repository changed:\nbefore %s\nafter  %s", a, b);
-    }
-    json_decref(now);
-    json_decref(before);
-}
-
 /* The image details of `digest`, or NULL when DescribeImages says ImageNotFoundException. */
 static json_t *describe(ecrmock *m, const char *repo, const char *digest)
 {
@@ -517,7 +498,7 @@ static void test_batch_delete_image_failures(void **state)
     char *d2 = new_image(m, "app", 2, "v2", NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
     sha256_of("no such manifest", 16, absent);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = delete_ids(m, "app",
                            "[{}, {\"imageDigest\": \"sha256:not-hex\"}, {\"imageTag\": \"nope\"}, "
                            "{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}]",
@@ -531,7 +512,7 @@ static void test_batch_delete_image_failures(void **state)
     assert_failure(json_array_get(f, 3), absent, NULL, "ImageNotFound", REASON_NOT_FOUND);
     assert_failure(json_array_get(f, 4), d1, "v2", "ImageTagDoesNotMatchDigest", REASON_TAG_MISMATCH);
     json_decref(r);
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
 
     /* Failures and successes mix in one call. */
     r = delete_ids(m, "app", "[{\"imageTag\": \"nope\"}, {\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}]", d2);
@@ -556,7 +537,7 @@ static void test_batch_delete_image_referenced_by_manifest_list(void **state)
     char *c2 = new_image(m, "app", 2, NULL, NULL);
     char *children[] = {c1, c2};
     char *list = put_list(m, "app", 2, children, "multi");
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageTag\": \"amd64\"}, {\"imageDigest\": \"%s\"}]",
                            c1, c2);
     assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 0);
@@ -568,7 +549,7 @@ static void test_batch_delete_image_referenced_by_manifest_list(void **state)
     assert_failure(json_array_get(f, 1), NULL, "amd64", "ImageReferencedByManifestList", reason);
     assert_failure(json_array_get(f, 2), c2, NULL, "ImageReferencedByManifestList", reason);
     json_decref(r);
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
 
     /* A tag that is not the image's last may go: the image stays. */
     add_tag(m, "app", mf, "extra");
@@ -645,13 +626,13 @@ static void test_batch_delete_image_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "app");
     char *d = new_image(m, "app", 1, "v1", NULL);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
     assert_string_equal(err_message(r),
                         "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
     assert_error(st, r, 400, "RepositoryNotFoundException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
     free(d);
 }
 

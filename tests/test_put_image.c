@@ -94,26 +94,6 @@ static char *list_manifest(const char *mt, const char *child_mt, size_t n, char 
     return out;
 }
 
-/* What ListImages and DescribeImages show of a repository. */
-static json_t *snapshot(ecrmock *m, const char *repo)
-{
-    json_t *l = NULL, *d = NULL;
-    assert_ok(call(m, &l, "ListImages", "{\"repositoryName\": \"%s\"}", repo), l);
-    assert_ok(call(m, &d, "DescribeImages", "{\"repositoryName\": \"%s\"}", repo), d);
-    return json_pack("{s:o, s:o}", "list", l, "describe", d);
-}
-
-static void assert_unchanged(ecrmock *m, const char *repo, json_t *before)
-{
-    json_t *now = snapshot(m, repo);
-    if (!json_equal(before, now)) {
-        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
-        fail_msg("a failed PutImage changed the repository:\nbefore %s\nafter  %s", a, b);
-    }
-    json_decref(now);
-    json_decref(before);
-}
-
 /* The image details of the image `digest` (a new reference). */
 static json_t *describe(ecrmock *m, const char *repo, const char *digest)
 {
@@ -261,7 +241,7 @@ static void test_put_image_digest_does_not_match(void **state)
     char real[ECRMOCK_DIGEST_SIZE], wrong[ECRMOCK_DIGEST_SIZE];
     sha256_of(mf, strlen(mf), real);
     sha256_of("something else", 14, wrong);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "v1", NULL, wrong);
     char msg[512];
@@ -269,7 +249,7 @@ static void test_put_image_digest_does_not_match(void **state)
              "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", wrong, real);
     assert_string_equal(err_message(r), msg);
     assert_error(st, r, 400, "ImageDigestDoesNotMatchException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
     free(mf);
 }
 
@@ -323,13 +303,13 @@ static void test_put_image_without_any_media_type_is_invalid_json(void **state)
     const char *kinds[][2] = {{MT_OCI_CONFIG, MT_OCI_LAYER}, {MT_DOCKER_CONFIG, MT_DOCKER_LAYER}};
     for (int k = 0; k < 2; k++) {
         char *mf = image_manifest(m, "app", NULL, kinds[k][0], kinds[k][1], 1, 9 + k, NULL);
-        json_t *before = snapshot(m, "app");
+        json_t *before = repo_view(m, "app");
         json_t *r = NULL;
         int st = put(m, &r, "app", mf, "v1", NULL, NULL);
         assert_string_equal(err_message(r),
                             "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
         assert_error(st, r, 400, "InvalidParameterException");
-        assert_unchanged(m, "app", before);
+        assert_repo_unchanged(m, "app", before);
         free(mf);
     }
 }
@@ -341,13 +321,13 @@ static void test_put_image_not_json_is_invalid_json(void **state)
     const char *bad[] = {"not json at all", "{\"schemaVersion\": 2, \"mediaType\": \"" MT_DOCKER_V2 "\",",
                          "[1, 2, 3]", "\"a string\""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        json_t *before = snapshot(m, "app");
+        json_t *before = repo_view(m, "app");
         json_t *r = NULL;
         int st = put(m, &r, "app", bad[i], "v1", MT_DOCKER_V2, NULL);
         assert_string_equal(err_message(r),
                             "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
         assert_error(st, r, 400, "InvalidParameterException");
-        assert_unchanged(m, "app", before);
+        assert_repo_unchanged(m, "app", before);
     }
 }
 
@@ -416,7 +396,7 @@ static void test_put_image_list_with_missing_child(void **state)
     for (int k = 0; k < 2; k++) {
         char *d[2] = {present, absent};
         char *list = list_manifest(types[k][0], types[k][1], 2, d);
-        json_t *before = snapshot(m, "app");
+        json_t *before = repo_view(m, "app");
         json_t *r = NULL;
         int st = put(m, &r, "app", list, "multi", NULL, NULL);
         char msg[512];
@@ -426,7 +406,7 @@ static void test_put_image_list_with_missing_child(void **state)
                  absent);
         assert_string_equal(err_message(r), msg);
         assert_error(st, r, 400, "ReferencedImagesNotFoundException");
-        assert_unchanged(m, "app", before);
+        assert_repo_unchanged(m, "app", before);
         free(list);
     }
     free(m1), free(m2), free(present);
@@ -476,10 +456,10 @@ static void test_put_image_schema1(void **state)
     char c[ECRMOCK_DIGEST_SIZE];
     sha256_of("never pushed", 12, c);
     snprintf(mf, sizeof mf, "{\"schemaVersion\": 1, \"name\": \"app\", \"fsLayers\": [{\"blobSum\": \"%s\"}]}", c);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     int st = put(m, &r, "app", mf, "old3", MT_DOCKER_V1_SIGNED, NULL);
     assert_error(st, r, 400, "LayersNotFoundException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
 }
 
 /* ---- blobs the manifest needs ---------------------------------------------- */
@@ -500,7 +480,7 @@ static void test_put_image_missing_layer(void **state)
              "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},{\"mediaType\":\"%s\",\"size\":%d,"
              "\"digest\":\"%s\"}]}",
              MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, n1, l1, MT_DOCKER_LAYER, n2, l2);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "v1", NULL, NULL);
     char msg[512];
@@ -510,7 +490,7 @@ static void test_put_image_missing_layer(void **state)
              l2);
     assert_string_equal(err_message(r), msg);
     assert_error(st, r, 400, "LayersNotFoundException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
 }
 
 static void test_put_image_missing_config(void **state)
@@ -526,7 +506,7 @@ static void test_put_image_missing_config(void **state)
              "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
              "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}]}",
              MT_DOCKER_V2, MT_DOCKER_CONFIG, strlen(config), cfg, MT_DOCKER_LAYER, n1, l1);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "v1", NULL, NULL);
     char msg[512];
@@ -536,7 +516,7 @@ static void test_put_image_missing_config(void **state)
              cfg);
     assert_string_equal(err_message(r), msg);
     assert_error(st, r, 400, "LayersNotFoundException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
 }
 
 static char *many_layers_manifest(ecrmock *m, const char *repo, int n)
@@ -562,13 +542,13 @@ static void test_put_image_layer_limit(void **state)
     ecrmock *m = *state;
     create_repo(m, "app");
     char *mf = many_layers_manifest(m, "app", 128);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "big", NULL, NULL);
     assert_string_equal(err_message(r), "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
                                         "number of layers per image exceeded'");
     assert_error(st, r, 400, "InvalidParameterException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
     free(mf);
 
     mf = many_layers_manifest(m, "app", 127);
@@ -585,7 +565,7 @@ static void test_put_image_same_manifest_same_tag(void **state)
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 1, 1);
     char *d = put_image(m, "app", mf, "v1");
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "v1", NULL, NULL);
     char msg[512];
@@ -595,7 +575,7 @@ static void test_put_image_same_manifest_same_tag(void **state)
              d);
     assert_string_equal(err_message(r), msg);
     assert_error(st, r, 400, "ImageAlreadyExistsException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
     free(mf), free(d);
 }
 
@@ -606,7 +586,7 @@ static void test_put_image_same_manifest_no_tag(void **state)
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 1, 1);
     char *d = put_image(m, "app", mf, "v1");
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, NULL, NULL, NULL);
     char msg[512];
@@ -616,7 +596,7 @@ static void test_put_image_same_manifest_no_tag(void **state)
              d);
     assert_string_equal(err_message(r), msg);
     assert_error(st, r, 400, "ImageAlreadyExistsException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
     free(mf), free(d);
 }
 
@@ -673,7 +653,7 @@ static void test_put_image_mutable_tag_moves(void **state)
 
 static void assert_tag_refused(ecrmock *m, const char *repo, const char *mf, const char *tag)
 {
-    json_t *before = snapshot(m, repo);
+    json_t *before = repo_view(m, repo);
     json_t *r = NULL;
     int st = put(m, &r, repo, mf, tag, NULL, NULL);
     char msg[512];
@@ -683,7 +663,7 @@ static void assert_tag_refused(ecrmock *m, const char *repo, const char *mf, con
              tag, repo);
     assert_string_equal(err_message(r), msg);
     assert_error(st, r, 400, "ImageTagAlreadyExistsException");
-    assert_unchanged(m, repo, before);
+    assert_repo_unchanged(m, repo, before);
 }
 
 static void test_put_image_immutable_refuses_existing_tag(void **state)
@@ -793,13 +773,13 @@ static void test_put_image_limit_exceeded(void **state)
     char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2), *m3 = make_manifest(m, "app", 1, 3);
     char *d1 = put_image(m, "app", m1, "one");
     char *d2 = put_image(m, "app", m2, NULL);
-    json_t *before = snapshot(m, "app");
+    json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", m3, "three", NULL, NULL);
     assert_string_equal(err_message(r), "The repository with name 'app' in registry with id '" ACCOUNT
                                         "' already has the maximum allowed number of images which is '2'");
     assert_error(st, r, 400, "LimitExceededException");
-    assert_unchanged(m, "app", before);
+    assert_repo_unchanged(m, "app", before);
     /* Tagging an image already there adds no image. */
     free(put_image(m, "app", m2, "two"));
     /* The quota is per repository. */
@@ -825,7 +805,7 @@ static void test_put_image_repository_not_found(void **state)
     assert_string_equal(err_message(r),
                         "The repository with name 'app' does not exist in the registry with id '210987654321'");
     assert_error(st, r, 400, "RepositoryNotFoundException");
-    json_t *l = snapshot(m, "app");
+    json_t *l = repo_view(m, "app");
     assert_int_equal(json_array_size(json_object_get(json_object_get(l, "list"), "imageIds")), 0);
     json_decref(l);
     free(mf);

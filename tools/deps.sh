@@ -3,7 +3,7 @@
 # it installs what is missing with apt-get; otherwise it prints the command.
 # Usage: tools/deps.sh [extra-package ...]
 set -u
-need="gcc make pkg-config libjansson-dev libssl-dev libpcre2-dev uthash-dev libcmocka-dev libmicrohttpd-dev $*"
+need="gcc make pkg-config libjansson-dev libssl-dev libpcre2-dev uthash-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev $*"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,840 @@
+/*
+ * The libcurl level: curl_easy_* interposed, so that requests to ECR hosts
+ * are answered by an ecrmock instance (ecrmock_http_handle) and every other
+ * request goes to the real libcurl on the same handle.
+ *
+ * Every option is handed to the real libcurl as it is set (so that a
+ * pass-through perform sees the handle as the program built it) and noted in
+ * a side table keyed by the CURL pointer, from which an intercepted perform
+ * builds its ecrmock_http_request.  The attached instance and that table are
+ * process-wide (libcurl's API has no context to hang them on): one mutex
+ * guards them, and is never held while a callback of the program runs.
+ */
+#define _GNU_SOURCE /* strcasecmp, strncasecmp */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <pthread.h>
+
+#include "ecrmock_curl.h"
+#include "interpose.h"
+
+enum method { M_GET, M_POST, M_PUT, M_HEAD };
+
+/* What the program set on one easy handle. */
+typedef struct handle {
+    CURL *curl;
+    struct handle *next;
+    char *url, *customrequest, *range, *useragent, *copypostfields;
+    const char *postfields; /* borrowed (or copypostfields) */
+    curl_off_t postfieldsize, infilesize;
+    enum method method;
+    bool header_in_body, failonerror, verbose;
+    struct curl_slist *headers; /* borrowed, as libcurl does */
+    curl_read_callback readfn;
+    void *readdata;
+    curl_write_callback writefn, headerfn;
+    void *writedata, *headerdata;
+    char *errorbuffer;
+    FILE *stderr_stream;
+    long unsupported; /* the first option set that the fake cannot honour */
+    /* The last perform's results, when it was intercepted. */
+    bool intercepted;
+    long response_code;
+    char *effective_url, *content_type;
+    curl_off_t size_download, size_upload, content_length, header_size, request_size;
+} handle;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static ecrmock *attached;
+static handle *handles;
+
+/* ---- attaching ------------------------------------------------------------------ */
+
+int ecrmock_curl_attach(ecrmock *m)
+{
+    if (!m)
+        return -1;
+    pthread_mutex_lock(&lock);
+    attached = m;
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
+void ecrmock_curl_detach(void)
+{
+    pthread_mutex_lock(&lock);
+    attached = NULL;
+    pthread_mutex_unlock(&lock);
+}
+
+ecrmock *ecrmock_curl_attached(void)
+{
+    pthread_mutex_lock(&lock);
+    ecrmock *m = attached;
+    pthread_mutex_unlock(&lock);
+    return m;
+}
+
+/* ---- which hosts are ECR's --------------------------------------------------------- */
+
+/* A region name as one DNS label: letters, digits and dashes. */
+static bool region_label(const char *s, size_t n)
+{
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* Whether `host` (lower case) is `prefix` <region> `suffix`, for one of the
+ * suffixes; the region in *region_end. */
+static bool host_form(const char *host, const char *prefix, const char *const *suffixes)
+{
+    size_t pl = strlen(prefix), hl = strlen(host);
+    if (strncmp(host, prefix, pl) != 0)
+        return false;
+    for (const char *const *s = suffixes; *s; s++) {
+        size_t sl = strlen(*s);
+        if (hl > pl + sl && strcmp(host + hl - sl, *s) == 0 && region_label(host + pl, hl - pl - sl))
+            return true;
+    }
+    return false;
+}
+
+static bool ecr_host(const char *host)
+{
+    static const char *const aws[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
+    static const char *const dual[] = {".api.aws", NULL};
+    static const char *const api_prefixes[] = {"api.ecr.", "ecr.", "ecr-fips.", "api.ecr-fips.", NULL};
+    for (const char *const *p = api_prefixes; *p; p++)
+        if (host_form(host, *p, aws))
+            return true;
+    if (host_form(host, "ecr.", dual) || host_form(host, "ecr-fips.", dual))
+        return true;
+    /* The layer bucket: prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com */
+    const char *mid = strstr(host, "-starport-layer-bucket.s3.");
+    if (strncmp(host, "prod-", 5) == 0 && mid && region_label(host + 5, (size_t)(mid - host - 5))) {
+        const char *rest = mid + strlen("-starport-layer-bucket.s3.");
+        return host_form(rest - 0, "", aws) || strcmp(rest, "amazonaws.com") == 0;
+    }
+    return false;
+}
+
+/* The URL's lower-case host and its Host header value (host[:port] when the
+ * port is not the scheme's), or false for a URL that is not http(s). */
+static bool url_host(const char *url, char *host, size_t cap, char *host_header, size_t hcap)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *h = NULL, *port = NULL;
+    bool ok = false;
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strlen(h) < cap) {
+        size_t i = 0;
+        for (; h[i]; i++)
+            host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
+        host[i] = '\0';
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+            strcmp(port, strcmp(scheme, "https") == 0 ? "443" : "80") != 0)
+            snprintf(host_header, hcap, "%s:%s", h, port);
+        else
+            snprintf(host_header, hcap, "%s", h);
+        ok = true;
+    }
+    curl_free(scheme);
+    curl_free(h);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+int ecrmock_curl_intercepts(const char *url)
+{
+    char host[256], hh[300];
+    return url && url_host(url, host, sizeof host, hh, sizeof hh) && ecr_host(host);
+}
+
+/* ---- the side table ------------------------------------------------------------------ */
+
+static void results_clear(handle *e)
+{
+    free(e->effective_url);
+    free(e->content_type);
+    e->effective_url = e->content_type = NULL;
+    e->intercepted = false;
+    e->response_code = 0;
+    e->size_download = e->size_upload = e->header_size = e->request_size = 0;
+    e->content_length = -1;
+}
+
+static void handle_free(handle *e)
+{
+    if (!e)
+        return;
+    results_clear(e);
+    free(e->url);
+    free(e->customrequest);
+    free(e->range);
+    free(e->useragent);
+    free(e->copypostfields);
+    free(e);
+}
+
+static void handle_defaults(handle *e, CURL *curl)
+{
+    memset(e, 0, sizeof *e);
+    e->curl = curl;
+    e->postfieldsize = -1;
+    e->infilesize = -1;
+    e->content_length = -1;
+}
+
+/* The handle's entry (the lock held), or NULL; `create` makes one. */
+static handle *find_locked(CURL *curl, bool create)
+{
+    for (handle *e = handles; e; e = e->next)
+        if (e->curl == curl)
+            return e;
+    if (!create)
+        return NULL;
+    handle *e = malloc(sizeof *e);
+    if (!e)
+        return NULL;
+    handle_defaults(e, curl);
+    e->next = handles;
+    handles = e;
+    return e;
+}
+
+static void forget(CURL *curl)
+{
+    pthread_mutex_lock(&lock);
+    for (handle **p = &handles; *p; p = &(*p)->next) {
+        if ((*p)->curl == curl) {
+            handle *e = *p;
+            *p = e->next;
+            handle_free(e);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* ---- the interposed functions ----------------------------------------------------------- */
+
+CURL *ecm_easy_init(void)
+{
+    return ecm_real_functions()->init();
+}
+
+void ecm_easy_cleanup(CURL *h)
+{
+    forget(h);
+    ecm_real_functions()->cleanup(h);
+}
+
+void ecm_easy_reset(CURL *h)
+{
+    forget(h);
+    ecm_real_functions()->reset(h);
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+CURL *ecm_easy_duphandle(CURL *h)
+{
+    CURL *d = ecm_real_functions()->duphandle(h);
+    if (!d)
+        return NULL;
+    pthread_mutex_lock(&lock);
+    handle *src = find_locked(h, false), *e = NULL;
+    bool oom = false;
+    if (src && (e = malloc(sizeof *e))) {
+        *e = *src;
+        e->curl = d;
+        e->url = dup_or_null(src->url, &oom);
+        e->customrequest = dup_or_null(src->customrequest, &oom);
+        e->range = dup_or_null(src->range, &oom);
+        e->useragent = dup_or_null(src->useragent, &oom);
+        e->copypostfields = NULL;
+        if (src->copypostfields) {
+            size_t n = src->postfieldsize >= 0 ? (size_t)src->postfieldsize : strlen(src->copypostfields);
+            if ((e->copypostfields = malloc(n + 1))) {
+                memcpy(e->copypostfields, src->copypostfields, n + 1);
+            } else {
+                oom = true;
+            }
+            if (src->postfields == src->copypostfields)
+                e->postfields = e->copypostfields;
+        }
+        e->effective_url = e->content_type = NULL;
+        results_clear(e); /* libcurl's duplicate has no transfer behind it either */
+        e->next = handles;
+        handles = e;
+    } else if (src) {
+        oom = true;
+    }
+    pthread_mutex_unlock(&lock);
+    if (oom) { /* a duplicate that would not behave like the original */
+        ecm_easy_cleanup(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* How the fake treats an option. */
+enum { OPT_UNSUPPORTED, OPT_NOTED, OPT_HARMLESS };
+
+static int classify(CURLoption opt)
+{
+    switch (opt) {
+    case CURLOPT_URL: case CURLOPT_HTTPHEADER: case CURLOPT_POST: case CURLOPT_POSTFIELDS:
+    case CURLOPT_POSTFIELDSIZE: case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_COPYPOSTFIELDS:
+    case CURLOPT_HTTPGET: case CURLOPT_READFUNCTION: case CURLOPT_READDATA: case CURLOPT_UPLOAD:
+    case CURLOPT_PUT: case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE: case CURLOPT_CUSTOMREQUEST:
+    case CURLOPT_NOBODY: case CURLOPT_RANGE: case CURLOPT_USERAGENT: case CURLOPT_WRITEFUNCTION:
+    case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA: case CURLOPT_HEADER:
+    case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE: case CURLOPT_STDERR:
+        return OPT_NOTED;
+    case CURLOPT_PRIVATE: case CURLOPT_TIMEOUT: case CURLOPT_TIMEOUT_MS: case CURLOPT_CONNECTTIMEOUT:
+    case CURLOPT_CONNECTTIMEOUT_MS: case CURLOPT_NOSIGNAL: case CURLOPT_NOPROGRESS:
+    case CURLOPT_PROGRESSFUNCTION: case CURLOPT_PROGRESSDATA: case CURLOPT_XFERINFOFUNCTION:
+    case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_SSL_VERIFYPEER:
+    case CURLOPT_SSL_VERIFYHOST: case CURLOPT_CAINFO: case CURLOPT_CAPATH: case CURLOPT_SSLVERSION:
+    case CURLOPT_FOLLOWLOCATION: case CURLOPT_MAXREDIRS: case CURLOPT_TCP_KEEPALIVE: case CURLOPT_TCP_KEEPIDLE:
+    case CURLOPT_TCP_KEEPINTVL: case CURLOPT_TCP_NODELAY: case CURLOPT_HTTP_VERSION:
+    case CURLOPT_ACCEPT_ENCODING: case CURLOPT_LOW_SPEED_LIMIT: case CURLOPT_LOW_SPEED_TIME:
+    case CURLOPT_PROXY: case CURLOPT_NOPROXY: case CURLOPT_DNS_CACHE_TIMEOUT: case CURLOPT_BUFFERSIZE:
+    case CURLOPT_UPLOAD_BUFFERSIZE: case CURLOPT_IPRESOLVE: case CURLOPT_FORBID_REUSE:
+    case CURLOPT_FRESH_CONNECT: case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA: case CURLOPT_RESOLVE:
+    case CURLOPT_SSLCERT: case CURLOPT_SSLKEY: case CURLOPT_SSLCERTTYPE: case CURLOPT_SSLKEYTYPE:
+    case CURLOPT_KEYPASSWD: case CURLOPT_PROTOCOLS: case CURLOPT_REDIR_PROTOCOLS:
+    case CURLOPT_PROTOCOLS_STR: case CURLOPT_REDIR_PROTOCOLS_STR: case CURLOPT_EXPECT_100_TIMEOUT_MS:
+    case CURLOPT_MAXFILESIZE: case CURLOPT_MAXFILESIZE_LARGE: case CURLOPT_TRANSFER_ENCODING:
+    case CURLOPT_HTTP_TRANSFER_DECODING: case CURLOPT_HTTP_CONTENT_DECODING: case CURLOPT_POSTREDIR:
+    case CURLOPT_AUTOREFERER: case CURLOPT_PIPEWAIT: case CURLOPT_SSL_OPTIONS: case CURLOPT_CA_CACHE_TIMEOUT:
+    case CURLOPT_SSL_CTX_FUNCTION: case CURLOPT_SSL_CTX_DATA: case CURLOPT_SHARE:
+        return OPT_HARMLESS;
+    default:
+        return OPT_UNSUPPORTED;
+    }
+}
+
+CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
+{
+    const ecm_real *real = ecm_real_functions();
+    /* The argument's type follows the option's number range, as in libcurl. */
+    long l = 0;
+    void *p = NULL;
+    curl_off_t o = 0;
+    CURLcode rc;
+    if (opt < CURLOPTTYPE_OBJECTPOINT) {
+        l = va_arg(ap, long);
+        rc = real->setopt(h, opt, l);
+    } else if (opt < CURLOPTTYPE_OFF_T) {
+        p = va_arg(ap, void *);
+        rc = real->setopt(h, opt, p);
+    } else if (opt < CURLOPTTYPE_BLOB) {
+        o = va_arg(ap, curl_off_t);
+        rc = real->setopt(h, opt, o);
+    } else {
+        p = va_arg(ap, void *);
+        rc = real->setopt(h, opt, p);
+    }
+    if (rc != CURLE_OK || !h)
+        return rc;
+
+    int kind = classify(opt);
+    if (kind == OPT_HARMLESS)
+        return rc;
+    pthread_mutex_lock(&lock);
+    handle *e = find_locked(h, true);
+    if (!e) {
+        pthread_mutex_unlock(&lock);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    bool oom = false;
+    char **slot = NULL;
+    switch (opt) {
+    case CURLOPT_URL: slot = &e->url; break;
+    case CURLOPT_CUSTOMREQUEST: slot = &e->customrequest; break;
+    case CURLOPT_RANGE: slot = &e->range; break;
+    case CURLOPT_USERAGENT: slot = &e->useragent; break;
+    case CURLOPT_HTTPHEADER: e->headers = p; break;
+    case CURLOPT_POST:
+        if (l) {
+            e->method = M_POST;
+        } else {
+            e->method = M_GET;
+        }
+        break;
+    case CURLOPT_POSTFIELDS:
+        e->postfields = p;
+        free(e->copypostfields);
+        e->copypostfields = NULL;
+        e->method = M_POST;
+        break;
+    case CURLOPT_COPYPOSTFIELDS: {
+        free(e->copypostfields);
+        e->copypostfields = NULL;
+        e->postfields = NULL;
+        if (p) {
+            size_t n = e->postfieldsize >= 0 ? (size_t)e->postfieldsize : strlen(p);
+            if ((e->copypostfields = malloc(n + 1))) {
+                memcpy(e->copypostfields, p, n);
+                e->copypostfields[n] = '\0';
+                e->postfields = e->copypostfields;
+            } else {
+                oom = true;
+            }
+        }
+        e->method = M_POST;
+        break;
+    }
+    case CURLOPT_POSTFIELDSIZE: e->postfieldsize = l; break;
+    case CURLOPT_POSTFIELDSIZE_LARGE: e->postfieldsize = o; break;
+    case CURLOPT_HTTPGET:
+        if (l)
+            e->method = M_GET;
+        break;
+    case CURLOPT_UPLOAD:
+    case CURLOPT_PUT:
+        e->method = l ? M_PUT : M_GET;
+        break;
+    case CURLOPT_NOBODY:
+        if (l)
+            e->method = M_HEAD;
+        else if (e->method == M_HEAD)
+            e->method = M_GET;
+        break;
+    case CURLOPT_INFILESIZE: e->infilesize = l; break;
+    case CURLOPT_INFILESIZE_LARGE: e->infilesize = o; break;
+    case CURLOPT_READFUNCTION: e->readfn = (curl_read_callback)p; break;
+    case CURLOPT_READDATA: e->readdata = p; break;
+    case CURLOPT_WRITEFUNCTION: e->writefn = (curl_write_callback)p; break;
+    case CURLOPT_WRITEDATA: e->writedata = p; break;
+    case CURLOPT_HEADERFUNCTION: e->headerfn = (curl_write_callback)p; break;
+    case CURLOPT_HEADERDATA: e->headerdata = p; break;
+    case CURLOPT_HEADER: e->header_in_body = l != 0; break;
+    case CURLOPT_FAILONERROR: e->failonerror = l != 0; break;
+    case CURLOPT_VERBOSE: e->verbose = l != 0; break;
+    case CURLOPT_ERRORBUFFER: e->errorbuffer = p; break;
+    case CURLOPT_STDERR: e->stderr_stream = p; break;
+    default:
+        if (!e->unsupported)
+            e->unsupported = (long)opt;
+        break;
+    }
+    if (slot) {
+        free(*slot);
+        *slot = dup_or_null(p, &oom);
+    }
+    pthread_mutex_unlock(&lock);
+    return oom ? CURLE_OUT_OF_MEMORY : rc;
+}
+
+/* ---- perform ------------------------------------------------------------------------------ */
+
+/* A copy of the handle's settings, taken under the lock, used without it. */
+typedef struct transfer {
+    handle h;
+    char host[256], host_header[300];
+} transfer;
+
+static void say(const transfer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An error text, as libcurl's failf: into CURLOPT_ERRORBUFFER, and on
+ * stderr with VERBOSE. */
+static void say(const transfer *t, const char *fmt, ...)
+{
+    char msg[CURL_ERROR_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (t->h.errorbuffer)
+        snprintf(t->h.errorbuffer, CURL_ERROR_SIZE, "%s", msg);
+    if (t->h.verbose)
+        fprintf(t->h.stderr_stream ? t->h.stderr_stream : stderr, "* %s\n", msg);
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 206: return "Partial Content";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 416: return "Requested Range Not Satisfiable";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
+/* The request body: POSTFIELDS, or what the read callback gives. */
+static CURLcode request_body(const transfer *t, char **out, size_t *len)
+{
+    const handle *h = &t->h;
+    *out = NULL;
+    *len = 0;
+    if (h->method == M_POST && h->postfields) {
+        size_t n = h->postfieldsize >= 0 ? (size_t)h->postfieldsize : strlen(h->postfields);
+        if (!(*out = malloc(n + 1)))
+            return CURLE_OUT_OF_MEMORY;
+        memcpy(*out, h->postfields, n);
+        *len = n;
+        return CURLE_OK;
+    }
+    if (h->method != M_POST && h->method != M_PUT)
+        return CURLE_OK;
+    curl_off_t limit = h->method == M_POST ? h->postfieldsize : h->infilesize;
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    for (;;) {
+        size_t want = 65536;
+        if (limit >= 0 && (curl_off_t)(n + want) > limit)
+            want = (size_t)(limit - (curl_off_t)n);
+        if (want == 0)
+            break;
+        if (n + want + 1 > cap) {
+            size_t ncap = (n + want + 1) * 2;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                return CURLE_OUT_OF_MEMORY;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = h->readfn ? h->readfn(buf + n, 1, want, h->readdata)
+                               : fread(buf + n, 1, want, h->readdata ? (FILE *)h->readdata : stdin);
+        if (got == CURL_READFUNC_ABORT) {
+            free(buf);
+            say(t, "operation aborted by callback");
+            return CURLE_ABORTED_BY_CALLBACK;
+        }
+        if (got == CURL_READFUNC_PAUSE || got > want) {
+            free(buf);
+            say(t, "read function returned funny value");
+            return CURLE_READ_ERROR;
+        }
+        if (got == 0)
+            break;
+        n += got;
+    }
+    if (limit >= 0 && (curl_off_t)n < limit) {
+        free(buf);
+        say(t, "client read function EOF fail, only %zu/%" CURL_FORMAT_CURL_OFF_T " of needed bytes read", n, limit);
+        return CURLE_READ_ERROR;
+    }
+    if (!buf && !(buf = malloc(1)))
+        return CURLE_OUT_OF_MEMORY;
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return CURLE_OK;
+}
+
+/* One header of a custom list: "Name: value", "Name:" (remove), "Name;" (empty). */
+typedef struct hdr {
+    char name[128];
+    const char *value;
+    bool removed;
+} hdr;
+
+#define MAX_HDRS 64
+
+static int hdr_find(hdr *list, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(list[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static void hdr_set(hdr *list, int *n, const char *name, size_t nlen, const char *value, bool removed)
+{
+    if (nlen >= sizeof list[0].name)
+        return;
+    char tmp[128];
+    memcpy(tmp, name, nlen);
+    tmp[nlen] = '\0';
+    int i = hdr_find(list, *n, tmp);
+    if (i < 0) {
+        if (*n == MAX_HDRS)
+            return;
+        i = (*n)++;
+        memcpy(list[i].name, tmp, nlen + 1);
+    }
+    list[i].value = value;
+    list[i].removed = removed;
+}
+
+static size_t deliver(curl_write_callback fn, void *data, const char *p, size_t n)
+{
+    if (fn)
+        return fn((char *)p, 1, n, data);
+    return fwrite(p, 1, n, data ? (FILE *)data : stdout);
+}
+
+/* The response, as libcurl hands it over: header lines, then the body. */
+static CURLcode hand_over(transfer *t, const ecrmock_http_response *r, handle *res)
+{
+    const handle *h = &t->h;
+    bool headers_out = h->headerfn || h->headerdata;
+    curl_write_callback hfn = h->headerfn ? h->headerfn : h->writefn;
+    char line[8192];
+    for (size_t i = 0; i <= r->n_headers + 1; i++) {
+        if (i == 0)
+            snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
+        else if (i <= r->n_headers)
+            snprintf(line, sizeof line, "%s: %s\r\n", r->headers[i - 1].name, r->headers[i - 1].value);
+        else
+            snprintf(line, sizeof line, "\r\n");
+        size_t n = strlen(line);
+        res->header_size += (curl_off_t)n;
+        if (headers_out && deliver(hfn, h->headerdata, line, n) != n) {
+            say(t, "Failed writing header");
+            return CURLE_WRITE_ERROR;
+        }
+        if (h->header_in_body && deliver(h->writefn, h->writedata, line, n) != n) {
+            say(t, "Failed writing header");
+            return CURLE_WRITE_ERROR;
+        }
+    }
+    if (h->method == M_HEAD)
+        return CURLE_OK;
+    for (size_t off = 0; off < r->body_len;) {
+        size_t n = r->body_len - off;
+        if (n > CURL_MAX_WRITE_SIZE)
+            n = CURL_MAX_WRITE_SIZE;
+        size_t wrote = deliver(h->writefn, h->writedata, r->body + off, n);
+        if (wrote != n) {
+            if (wrote == CURL_WRITEFUNC_PAUSE)
+                say(t, "Failed writing body: pausing is not supported by ecrmock_curl");
+            else
+                say(t, "Failed writing body (%zu != %zu)", wrote, n);
+            return CURLE_WRITE_ERROR;
+        }
+        off += n;
+        res->size_download += (curl_off_t)n;
+    }
+    return CURLE_OK;
+}
+
+static const char *method_name(enum method m)
+{
+    static const char *const names[] = {"GET", "POST", "PUT", "HEAD"};
+    return names[m];
+}
+
+static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
+{
+    const handle *h = &t->h;
+    if (h->errorbuffer)
+        h->errorbuffer[0] = '\0';
+    res->effective_url = strdup(h->url);
+    if (!res->effective_url)
+        return CURLE_OUT_OF_MEMORY;
+    if (h->unsupported) {
+        say(t, "ecrmock_curl: option %ld is not supported on requests to ECR (see ecrmock_curl.h)", h->unsupported);
+        return CURLE_UNKNOWN_OPTION;
+    }
+    char *body;
+    size_t body_len;
+    CURLcode rc = request_body(t, &body, &body_len);
+    if (rc != CURLE_OK)
+        return rc;
+    res->size_upload = (curl_off_t)body_len;
+
+    /* libcurl's own headers, then the program's over them. */
+    hdr list[MAX_HDRS];
+    int n = 0;
+    char length[32];
+    snprintf(length, sizeof length, "%zu", body_len);
+    char range[300];
+    hdr_set(list, &n, "Host", 4, t->host_header, false);
+    if (h->useragent)
+        hdr_set(list, &n, "User-Agent", 10, h->useragent, false);
+    hdr_set(list, &n, "Accept", 6, "*/*", false);
+    if (h->range) {
+        snprintf(range, sizeof range, "bytes=%s", h->range);
+        hdr_set(list, &n, "Range", 5, range, false);
+    }
+    if (h->method == M_POST || h->method == M_PUT) {
+        if (h->method == M_POST && h->postfields)
+            hdr_set(list, &n, "Content-Type", 12, "application/x-www-form-urlencoded", false);
+        hdr_set(list, &n, "Content-Length", 14, length, false);
+    }
+    for (struct curl_slist *s = h->headers; s; s = s->next) {
+        const char *d = s->data, *colon = strchr(d, ':'), *semi = strchr(d, ';');
+        if (colon && (!semi || colon < semi)) {
+            const char *v = colon + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            hdr_set(list, &n, d, (size_t)(colon - d), v, *v == '\0');
+        } else if (semi && semi[1] == '\0') {
+            hdr_set(list, &n, d, (size_t)(semi - d), "", false);
+        }
+    }
+    ecrmock_http_header hv[MAX_HDRS];
+    size_t nh = 0;
+    for (int i = 0; i < n; i++) {
+        if (list[i].removed)
+            continue;
+        hv[nh].name = list[i].name;
+        hv[nh].value = list[i].value;
+        res->request_size += (curl_off_t)(strlen(list[i].name) + strlen(list[i].value) + 4);
+        nh++;
+    }
+
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = h->customrequest ? h->customrequest : method_name(h->method);
+    req.target = h->url;
+    req.headers = hv;
+    req.n_headers = nh;
+    req.body = body;
+    req.body_len = body_len;
+    ecrmock_http_response r;
+    int status = ecrmock_http_handle(m, &req, &r);
+    free(body);
+    if (status < 0) {
+        say(t, "ecrmock_curl: out of memory");
+        return CURLE_OUT_OF_MEMORY;
+    }
+    if (h->verbose)
+        fprintf(h->stderr_stream ? h->stderr_stream : stderr, "* ecrmock_curl: %s %s answered by ecrmock: %d\n",
+                req.method, h->url, status);
+
+    const char *fault = ecrmock_http_response_header(&r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER);
+    if (fault) {
+        const char *port = strchr(t->host_header, ':');
+        unsigned p = port ? (unsigned)atoi(port + 1) : strncmp(h->url, "https", 5) == 0 ? 443 : 80;
+        if (strcmp(fault, "connect-refused") == 0) {
+            say(t, "Failed to connect to %s port %u after 0 ms: Couldn't connect to server", t->host, p);
+            rc = CURLE_COULDNT_CONNECT;
+        } else if (strcmp(fault, "timeout") == 0) {
+            say(t, "Operation timed out after 0 milliseconds with 0 bytes received (an ecrmock fault rule)");
+            rc = CURLE_OPERATION_TIMEDOUT;
+        } else {
+            say(t, "Recv failure: Connection reset by peer");
+            rc = CURLE_RECV_ERROR;
+        }
+        ecrmock_http_response_release(&r);
+        return rc;
+    }
+    res->intercepted = true;
+    res->response_code = status;
+    const char *ct = ecrmock_http_response_header(&r, "Content-Type");
+    const char *cl = ecrmock_http_response_header(&r, "Content-Length");
+    if (ct && !(res->content_type = strdup(ct))) {
+        ecrmock_http_response_release(&r);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    if (cl)
+        res->content_length = (curl_off_t)strtoll(cl, NULL, 10);
+    if (h->failonerror && status >= 400) {
+        say(t, "The requested URL returned error: %d", status);
+        ecrmock_http_response_release(&r);
+        return CURLE_HTTP_RETURNED_ERROR;
+    }
+    rc = hand_over(t, &r, res);
+    ecrmock_http_response_release(&r);
+    return rc;
+}
+
+CURLcode ecm_easy_perform(CURL *curl)
+{
+    const ecm_real *real = ecm_real_functions();
+    transfer t;
+    pthread_mutex_lock(&lock);
+    ecrmock *m = attached;
+    handle *e = find_locked(curl, false);
+    bool ours = m && e && e->url && url_host(e->url, t.host, sizeof t.host, t.host_header, sizeof t.host_header) &&
+                ecr_host(t.host);
+    if (e)
+        results_clear(e);
+    if (ours)
+        t.h = *e; /* strings stay owned by the entry: the program may not change
+                     the handle while it performs, as with libcurl */
+    pthread_mutex_unlock(&lock);
+    if (!curl)
+        return CURLE_BAD_FUNCTION_ARGUMENT;
+    if (!ours)
+        return real->perform(curl);
+
+    handle res;
+    handle_defaults(&res, curl);
+    CURLcode rc = intercept(m, &t, &res);
+    pthread_mutex_lock(&lock);
+    if ((e = find_locked(curl, false))) {
+        e->intercepted = true;
+        e->response_code = res.response_code;
+        e->effective_url = res.effective_url;
+        e->content_type = res.content_type;
+        e->size_download = res.size_download;
+        e->size_upload = res.size_upload;
+        e->content_length = res.content_length;
+        e->header_size = res.header_size;
+        e->request_size = res.request_size;
+        res.effective_url = res.content_type = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+    free(res.effective_url);
+    free(res.content_type);
+    return rc;
+}
+
+/* ---- getinfo ---------------------------------------------------------------------------- */
+
+CURLcode ecm_easy_getinfo(CURL *curl, CURLINFO info, va_list ap)
+{
+    void *out = va_arg(ap, void *);
+    pthread_mutex_lock(&lock);
+    handle *e = find_locked(curl, false);
+    bool done = false;
+    if (e && e->intercepted && out) {
+        done = true;
+        switch (info) {
+        case CURLINFO_RESPONSE_CODE: *(long *)out = e->response_code; break;
+        case CURLINFO_EFFECTIVE_URL: *(char **)out = e->effective_url; break;
+        case CURLINFO_CONTENT_TYPE: *(char **)out = e->content_type; break;
+        case CURLINFO_SIZE_DOWNLOAD: *(double *)out = (double)e->size_download; break;
+        case CURLINFO_SIZE_DOWNLOAD_T: *(curl_off_t *)out = e->size_download; break;
+        case CURLINFO_SIZE_UPLOAD: *(double *)out = (double)e->size_upload; break;
+        case CURLINFO_SIZE_UPLOAD_T: *(curl_off_t *)out = e->size_upload; break;
+        case CURLINFO_CONTENT_LENGTH_DOWNLOAD: *(double *)out = (double)e->content_length; break;
+        case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T: *(curl_off_t *)out = e->content_length; break;
+        case CURLINFO_HEADER_SIZE: *(long *)out = (long)e->header_size; break;
+        case CURLINFO_REQUEST_SIZE: *(long *)out = (long)e->request_size; break;
+        case CURLINFO_TOTAL_TIME: case CURLINFO_NAMELOOKUP_TIME: case CURLINFO_CONNECT_TIME:
+        case CURLINFO_PRETRANSFER_TIME: case CURLINFO_STARTTRANSFER_TIME:
+            *(double *)out = 0.0;
+            break;
+        case CURLINFO_TOTAL_TIME_T: case CURLINFO_NAMELOOKUP_TIME_T: case CURLINFO_CONNECT_TIME_T:
+        case CURLINFO_PRETRANSFER_TIME_T: case CURLINFO_STARTTRANSFER_TIME_T:
+            *(curl_off_t *)out = 0;
+            break;
+        default:
+            done = false;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return done ? CURLE_OK : ecm_real_functions()->getinfo(curl, info, out);
+}

@@ -1,0 +1,121 @@
+/*
+ * ecrmock_curl: the libcurl level.  Code that calls libcurl's easy interface
+ * with a hard-coded ECR endpoint is tested unchanged: libcurl itself is
+ * intercepted, and requests to ECR (and to the layer download URLs ECR hands
+ * out) are answered by an ecrmock instance's ecrmock_http_handle().  Every
+ * other request goes to the real libcurl, on the same handle.
+ *
+ * Two ways to put the interposer between the code and libcurl:
+ *
+ *  - Static, with the linker's --wrap (build/libecrmock_curl.a): link the
+ *    test program with
+ *      -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_perform
+ *      -Wl,--wrap=curl_easy_getinfo,--wrap=curl_easy_cleanup,--wrap=curl_easy_reset
+ *      -Wl,--wrap=curl_easy_duphandle
+ *    then build/libecrmock_curl.a build/libecrmock.a -lcurl and ecrmock's
+ *    libraries.  Only the calls made from the objects of that link are
+ *    intercepted (the --wrap rule), not those from inside shared libraries.
+ *  - LD_PRELOAD of build/libecrmock_curl_preload.so (which holds ecrmock
+ *    itself): the program is linked normally against libcurl; the real
+ *    functions are found with dlsym(RTLD_NEXT).  At load time the library
+ *    makes an instance and attaches it, configured by the environment:
+ *      ECRMOCK_CURL_FIXTURE      a fixture file to load (registries, clock,
+ *                                fault rules: see fixtures/README.md)
+ *      ECRMOCK_CURL_CREDENTIALS  "ACCESS_KEY_ID:SECRET" turns SigV4 checks on
+ *      ECRMOCK_CURL_SNAPSHOT     at exit, the instance's state is written
+ *                                there (ecrmock_snapshot(), JSON)
+ *      ECRMOCK_CURL_JOURNAL      at exit, the call journal is written there
+ *                                (a JSON array of ecrmock_journal entries)
+ *    A fixture that fails to load stops the process at load time (exit 70),
+ *    with the reason on stderr.  A program that calls ecrmock_curl_attach()
+ *    itself replaces that instance.
+ *
+ * What is intercepted and how (a request is intercepted when an instance is
+ * attached and its URL's host is one of the ECR API hosts,
+ * api.ecr.<region>.amazonaws.com, ecr.<region>.amazonaws.com,
+ * ecr.<region>.api.aws, ecr-fips.<region>.amazonaws.com,
+ * api.ecr-fips.<region>.amazonaws.com (and .amazonaws.com.cn), or the S3
+ * layer bucket host prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com):
+ *   options   CURLOPT_URL, HTTPHEADER (including "Name:" that removes a
+ *             header libcurl would add and "Name;" for an empty one), POST,
+ *             POSTFIELDS, POSTFIELDSIZE(_LARGE), COPYPOSTFIELDS, HTTPGET,
+ *             READFUNCTION/READDATA, UPLOAD, PUT, INFILESIZE(_LARGE),
+ *             CUSTOMREQUEST, NOBODY, RANGE, USERAGENT, WRITEFUNCTION/WRITEDATA,
+ *             HEADERFUNCTION/HEADERDATA, HEADER, FAILONERROR, ERRORBUFFER,
+ *             VERBOSE (one line per intercepted request on stderr or
+ *             CURLOPT_STDERR), PRIVATE; accepted and without effect:
+ *             timeouts, TLS, proxy, DNS, redirect, keep-alive, progress and
+ *             debug callbacks, HTTP_VERSION, ACCEPT_ENCODING (the fake sends
+ *             identity) and the like.  Any other option set on the handle
+ *             makes an intercepted perform fail with CURLE_UNKNOWN_OPTION
+ *             (the fake cannot honour it; a pass-through perform is not
+ *             affected): the option is still handed to the real libcurl
+ *             when set, and curl_easy_setopt returns libcurl's own answer.
+ *   perform   libcurl's defaults are applied as libcurl does: Host (from the
+ *             URL), Accept: * / *, Content-Type
+ *             application/x-www-form-urlencoded for POSTFIELDS, Content-Length.
+ *             The response comes back as "HTTP/1.1 <status> <reason>" and
+ *             its header lines (each one HEADERFUNCTION call, then the empty
+ *             line), then the body in WRITEFUNCTION calls of at most
+ *             CURL_MAX_WRITE_SIZE bytes.  A write or header callback that
+ *             returns less than it was given ends the transfer with
+ *             CURLE_WRITE_ERROR; a read callback returning
+ *             CURL_READFUNC_ABORT gives CURLE_ABORTED_BY_CALLBACK.  Pausing
+ *             (CURL_WRITEFUNC_PAUSE, CURL_READFUNC_PAUSE) is not supported:
+ *             CURLE_WRITE_ERROR / CURLE_READ_ERROR.
+ *   faults    fault rules with the transport effects give
+ *             CURLE_COULDNT_CONNECT ("connect-refused"),
+ *             CURLE_OPERATION_TIMEDOUT ("timeout") and CURLE_RECV_ERROR
+ *             ("recv-error") with no response (response code 0), and
+ *             libcurl's error text in CURLOPT_ERRORBUFFER.
+ *   getinfo   after an intercepted perform: CURLINFO_RESPONSE_CODE,
+ *             EFFECTIVE_URL, CONTENT_TYPE, SIZE_DOWNLOAD(_T),
+ *             SIZE_UPLOAD(_T), CONTENT_LENGTH_DOWNLOAD(_T), HEADER_SIZE,
+ *             REQUEST_SIZE, TOTAL_TIME(_T) and the other times (0); PRIVATE
+ *             and anything else are the real libcurl's answer.
+ * Not intercepted: the multi and share interfaces (curl_multi_perform goes
+ * to the network), curl_easy_send/recv, curl_easy_pause, redirects (a 3xx
+ * is returned as is), cookies, HTTP authentication options (CURLOPT_USERPWD,
+ * CURLOPT_AWS_SIGV4: CURLE_UNKNOWN_OPTION).  curl_slist_* and curl_global_*
+ * are libcurl's own, never wrapped.
+ *
+ * Global state: libcurl's API carries no context, so the attached instance
+ * and the per-handle table (options as set, results for curl_easy_getinfo,
+ * keyed by the CURL pointer) are process-wide, guarded by one mutex.  This
+ * is the one place in ecrmock with global state.  The mutex is never held
+ * while a callback of the program runs.
+ */
+#ifndef ECRMOCK_CURL_H
+#define ECRMOCK_CURL_H
+
+#include <ecrmock.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Attaches `m` (borrowed: it must outlive the attachment): from now on,
+ * requests to ECR hosts on any easy handle are answered by it.  Replaces an
+ * instance attached before.  Returns 0, or -1 when `m` is NULL.
+ */
+ECRMOCK_API int ecrmock_curl_attach(ecrmock *m);
+
+/* Detaches the instance (no-op when none): every request goes to the real
+ * libcurl again.  Call it before ecrmock_free(), with no transfer running. */
+ECRMOCK_API void ecrmock_curl_detach(void);
+
+/* The attached instance (borrowed), or NULL. */
+ECRMOCK_API ecrmock *ecrmock_curl_attached(void);
+
+/*
+ * Whether a request to `url` would be answered by an instance (an http or
+ * https URL on one of the hosts listed above), attached or not.  NULL: 0.
+ */
+ECRMOCK_API int ecrmock_curl_intercepts(const char *url);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ECRMOCK_CURL_H */

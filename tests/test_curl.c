@@ -1,0 +1,806 @@
+/*
+ * The libcurl level (include/ecrmock_curl.h).  This test is linked with
+ * -Wl,--wrap=curl_easy_* and libecrmock_curl.a, so its own libcurl calls
+ * and those of examples/curl_client.c (the same source, its main renamed
+ * curl_client_main) go through the interposer.  The LD_PRELOAD mode runs
+ * the example as built by its authors (build/examples/curl_client, linked
+ * against libcurl only) in a child process with
+ * build/libecrmock_curl_preload.so preloaded; the child's instance comes
+ * from a fixture file and its state comes back as a snapshot and a journal
+ * file, written at exit.  No request leaves the process: ECR's hosts are
+ * answered by the instance, and the pass-through tests use file:// URLs.
+ */
+#define _GNU_SOURCE /* setenv, mkstemp, realpath */
+#include "helpers.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
+
+#include "ecrmock_curl.h"
+
+#ifndef ECRMOCK_BUILD_DIR
+#define ECRMOCK_BUILD_DIR "build"
+#endif
+
+#define AKID "AKIDEXAMPLE"
+#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define API "https://api.ecr.us-east-1.amazonaws.com/"
+#define TARGET(a) "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921." a
+
+int curl_client_main(int argc, char **argv); /* examples/curl_client.c */
+
+/* A fresh instance, attached; the example's credentials in the environment. */
+static int setup_attached(void **state)
+{
+    ecrmock *m = ecrmock_new(NULL);
+    if (!m || ecrmock_curl_attach(m) != 0)
+        return -1;
+    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
+    *state = m;
+    return 0;
+}
+
+static int teardown_attached(void **state)
+{
+    ecrmock_curl_detach();
+    ecrmock_free(*state);
+    return 0;
+}
+
+/* SigV4 checks on, the virtual clock at the real time (the example signs
+ * with time(NULL), as such code does). */
+static void check_signatures(ecrmock *m)
+{
+    assert_int_equal(ecrmock_http_credentials_set(m, AKID, SECRET), 0);
+    ecrmock_clock_set(m, (int64_t)time(NULL) * 1000);
+}
+
+/* Runs the example in this process; its progress lines (stdout) are
+ * dropped, its complaints (stderr) stay visible. */
+static int run_example(void)
+{
+    char *argv[] = {"curl_client", NULL};
+    fflush(stdout);
+    int saved = dup(1), null = open("/dev/null", O_WRONLY);
+    assert_true(saved >= 0 && null >= 0);
+    dup2(null, 1);
+    close(null);
+    int rc = curl_client_main(1, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    return rc;
+}
+
+/* The image edge-agent:v1 is in the instance, with the example's layers. */
+static void assert_pushed(ecrmock *m)
+{
+    json_t *images = ecrmock_images(m, NULL, "edge-agent");
+    assert_non_null(images);
+    char *text = json_dumps(images, JSON_COMPACT);
+    assert_non_null(strstr(text, "\"v1\""));
+    free(text);
+    json_decref(images);
+}
+
+/* ---- the example, --wrap --------------------------------------------------------- */
+
+static void test_example_flows_wrap(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    assert_int_equal(run_example(), 0);
+    assert_pushed(m);
+    assert_int_equal(ecrmock_call_count(m, "GetAuthorizationToken"), 1);
+    assert_int_equal(ecrmock_call_count(m, "InitiateLayerUpload"), 2);
+    assert_int_equal(ecrmock_call_count(m, "UploadLayerPart"), 2);
+    assert_int_equal(ecrmock_call_count(m, "CompleteLayerUpload"), 2);
+    assert_int_equal(ecrmock_call_count(m, "PutImage"), 1);
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 1);
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 1);
+    /* Run again: the repository exists, the tag points at the same image. */
+    assert_int_equal(run_example(), 0);
+    assert_int_equal(ecrmock_call_count(m, "InitiateLayerUpload"), 2); /* the layers were there */
+    assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
+}
+
+/* A signer with the wrong secret: ECR's 400, and the client gives up before
+ * anything reaches an action. */
+static void test_example_wrong_secret_wrap(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret", 1);
+    assert_int_equal(run_example(), 1);
+    assert_int_equal(ecrmock_journal_length(m), 0);
+    /* The same request signed right goes through: it was the secret. */
+    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
+    assert_int_equal(run_example(), 0);
+}
+
+/* The example's retry loop against transport faults: one refused
+ * connection is retried; a receive error on BatchGetImage (the action ran,
+ * the answer was lost) too; a timeout on every attempt makes it give up. */
+static void test_example_transport_faults_wrap(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "PutImage";
+    f.effect = ECRMOCK_FAULT_CONNECT_REFUSED;
+    f.count = 1;
+    long refused = ecrmock_fault_add(m, &f, NULL);
+    f.action = "BatchGetImage";
+    f.effect = ECRMOCK_FAULT_RECV_ERROR;
+    long lost = ecrmock_fault_add(m, &f, NULL);
+    assert_int_equal(run_example(), 0);
+    assert_int_equal(ecrmock_fault_fired(m, refused), 1);
+    assert_int_equal(ecrmock_fault_fired(m, lost), 1);
+    assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 2);
+
+    ecrmock_fault_clear(m);
+    f.action = "GetAuthorizationToken";
+    f.effect = ECRMOCK_FAULT_TIMEOUT;
+    f.count = 0;
+    long always = ecrmock_fault_add(m, &f, NULL);
+    assert_int_equal(run_example(), 1);
+    assert_int_equal(ecrmock_fault_fired(m, always), 3); /* MAX_ATTEMPTS */
+}
+
+/* An answer bigger than the example's fixed buffer: its write callback
+ * takes less than it is given and libcurl (here the interposer) ends the
+ * transfer with CURLE_WRITE_ERROR; the example fails. */
+static void test_example_short_write_wrap(void **state)
+{
+    ecrmock *m = *state;
+    static char big[40000];
+    memset(big, 'x', sizeof big - 1);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "GetAuthorizationToken";
+    f.effect = ECRMOCK_FAULT_MALFORM;
+    f.body = big;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    assert_int_equal(run_example(), 1);
+    assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 0);
+}
+
+/* ---- the contract, call by call ---------------------------------------------------------- */
+
+typedef struct sink {
+    char data[65536];
+    size_t len, calls, max_chunk, limit; /* limit: take no more than that (0: all) */
+} sink;
+
+static size_t sink_write(char *p, size_t size, size_t n, void *user)
+{
+    sink *s = user;
+    size_t bytes = size * n;
+    s->calls++;
+    if (bytes > s->max_chunk)
+        s->max_chunk = bytes;
+    if ((s->limit && s->len + bytes > s->limit) || s->len + bytes >= sizeof s->data)
+        return 0;
+    memcpy(s->data + s->len, p, bytes);
+    s->len += bytes;
+    s->data[s->len] = '\0';
+    return bytes;
+}
+
+/* An unsigned API call on `h`: POST with the JSON content type and target. */
+static struct curl_slist *api_headers(const char *target_header)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-amz-json-1.1");
+    return curl_slist_append(h, target_header);
+}
+
+static void test_headers_getinfo_private(void **state)
+{
+    (void)state;
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    sink body = {0}, heads = {0};
+    int marker;
+    struct curl_slist *h = api_headers(TARGET("CreateRepository"));
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"repositoryName\":\"web\"}");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &heads);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, &marker);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+
+    long code = 0;
+    char *ct = NULL, *url = NULL;
+    void *priv = NULL;
+    curl_off_t down = 0;
+    assert_int_equal(curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code), CURLE_OK);
+    assert_int_equal(code, 200);
+    assert_int_equal(curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct), CURLE_OK);
+    assert_string_equal(ct, "application/x-amz-json-1.1");
+    assert_int_equal(curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url), CURLE_OK);
+    assert_string_equal(url, API);
+    assert_int_equal(curl_easy_getinfo(c, CURLINFO_PRIVATE, &priv), CURLE_OK);
+    assert_ptr_equal(priv, &marker);
+    assert_int_equal(curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down), CURLE_OK);
+    assert_int_equal(down, body.len);
+    assert_non_null(strstr(body.data, "\"repositoryName\":\"web\""));
+
+    /* The header callback: the status line, one call per header, the blank line. */
+    assert_int_equal(strncmp(heads.data, "HTTP/1.1 200 OK\r\n", 17), 0);
+    assert_non_null(strstr(heads.data, "\r\nx-amzn-RequestId: "));
+    assert_non_null(strstr(heads.data, "\r\nContent-Type: application/x-amz-json-1.1\r\n"));
+    char cl[64];
+    snprintf(cl, sizeof cl, "\r\nContent-Length: %zu\r\n", body.len);
+    assert_non_null(strstr(heads.data, cl));
+    assert_int_equal(strcmp(heads.data + heads.len - 4, "\r\n\r\n"), 0);
+    assert_int_equal(heads.calls, 5); /* status, 3 headers, blank line */
+
+    /* The same handle again: the repository exists now. */
+    body.len = 0;
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 400);
+    assert_non_null(strstr(body.data, "RepositoryAlreadyExistsException"));
+
+    /* FAILONERROR: the 400 becomes CURLE_HTTP_RETURNED_ERROR, the body unread. */
+    char err[CURL_ERROR_SIZE] = "";
+    body.len = 0;
+    body.calls = 0;
+    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    assert_int_equal(curl_easy_perform(c), CURLE_HTTP_RETURNED_ERROR);
+    assert_string_equal(err, "The requested URL returned error: 400");
+    assert_int_equal(body.calls, 0);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+}
+
+/* libcurl's own Content-Type for POSTFIELDS is the form type, which AWS's
+ * JSON front end does not take: what the real service answers a client that
+ * forgot its Content-Type header. */
+static void test_default_content_type(void **state)
+{
+    ecrmock *m = *state;
+    CURL *c = curl_easy_init();
+    sink body = {0};
+    struct curl_slist *h = curl_slist_append(NULL, TARGET("DescribeRepositories"));
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 404);
+    assert_string_equal(body.data, "<UnknownOperationException/>\n");
+    assert_int_equal(ecrmock_journal_length(m), 0);
+
+    /* "Content-Type:" with no value removes libcurl's header: a body with no
+     * type at all is refused the same way. */
+    struct curl_slist *h2 = curl_slist_append(NULL, TARGET("DescribeRepositories"));
+    h2 = curl_slist_append(h2, "Content-Type:");
+    body.len = 0;
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h2);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 404);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    curl_slist_free_all(h2);
+}
+
+typedef struct source {
+    const char *data;
+    size_t len, off, step;
+} source;
+
+static size_t source_read(char *buf, size_t size, size_t n, void *user)
+{
+    source *s = user;
+    size_t room = size * n, left = s->len - s->off;
+    size_t k = left < room ? left : room;
+    if (s->step && k > s->step)
+        k = s->step;
+    memcpy(buf, s->data + s->off, k);
+    s->off += k;
+    return k;
+}
+
+static size_t abort_read(char *buf, size_t size, size_t n, void *user)
+{
+    (void)buf, (void)size, (void)n, (void)user;
+    return CURL_READFUNC_ABORT;
+}
+
+/* A POST whose body comes from READFUNCTION, a few bytes per call; a
+ * CUSTOMREQUEST method ECR's front end does not take; an aborting reader. */
+static void test_read_callback_and_custom_request(void **state)
+{
+    ecrmock *m = *state;
+    CURL *c = curl_easy_init();
+    sink body = {0};
+    const char *json = "{\"repositoryName\":\"streamed\"}";
+    source src = {json, strlen(json), 0, 5};
+    struct curl_slist *h = api_headers(TARGET("CreateRepository"));
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &src);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)src.len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 1);
+
+    /* PUT instead of POST: AWS's JSON front end answers 404. */
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    src.off = 0;
+    body.len = 0;
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 404);
+    assert_string_equal(body.data, "<UnknownOperationException/>\n");
+
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, abort_read);
+    assert_int_equal(curl_easy_perform(c), CURLE_ABORTED_BY_CALLBACK);
+    assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 1);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+}
+
+/* A body bigger than CURL_MAX_WRITE_SIZE arrives in several calls, none
+ * bigger than that; a callback that takes less ends it with
+ * CURLE_WRITE_ERROR and libcurl's text. */
+static void test_chunks_and_short_write(void **state)
+{
+    ecrmock *m = *state;
+    static char big[40001];
+    memset(big, 'y', sizeof big - 1);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "DescribeRepositories";
+    f.effect = ECRMOCK_FAULT_MALFORM;
+    f.body = big;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+
+    CURL *c = curl_easy_init();
+    static sink body;
+    memset(&body, 0, sizeof body);
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_int_equal(body.len, 40000);
+    assert_int_equal(body.calls, 3);
+    assert_int_equal(body.max_chunk, CURL_MAX_WRITE_SIZE);
+
+    char err[CURL_ERROR_SIZE];
+    memset(&body, 0, sizeof body);
+    body.limit = 20000; /* the second chunk does not fit */
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    assert_int_equal(curl_easy_perform(c), CURLE_WRITE_ERROR);
+    assert_string_equal(err, "Failed writing body (0 != 16384)");
+    assert_int_equal(body.calls, 2);
+    curl_off_t down = -1;
+    curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    assert_int_equal(down, CURL_MAX_WRITE_SIZE);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+}
+
+/* Each transport effect: its CURLcode and libcurl's text, no response, no
+ * callback; a refused connection or a timeout never ran the action, a
+ * receive error did. */
+static void test_transport_faults(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        ecrmock_fault_effect effect;
+        CURLcode rc;
+        const char *text;
+        int ran;
+    } cases[] = {
+        {ECRMOCK_FAULT_CONNECT_REFUSED, CURLE_COULDNT_CONNECT,
+         "Failed to connect to api.ecr.us-east-1.amazonaws.com port 443 after 0 ms: Couldn't connect to server", 0},
+        {ECRMOCK_FAULT_TIMEOUT, CURLE_OPERATION_TIMEDOUT,
+         "Operation timed out after 0 milliseconds with 0 bytes received (an ecrmock fault rule)", 0},
+        {ECRMOCK_FAULT_RECV_ERROR, CURLE_RECV_ERROR, "Recv failure: Connection reset by peer", 1},
+    };
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = api_headers(TARGET("CreateRepository"));
+    for (size_t i = 0; i < 3; i++) {
+        char repo[32], body[64], err[CURL_ERROR_SIZE] = "";
+        snprintf(repo, sizeof repo, "faulty-%zu", i);
+        snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", repo);
+        ecrmock_fault f = ECRMOCK_FAULT_INIT;
+        f.action = "CreateRepository";
+        f.effect = cases[i].effect;
+        f.count = 1;
+        long id = ecrmock_fault_add(m, &f, NULL);
+        sink out = {0}, heads = {0};
+        curl_easy_setopt(c, CURLOPT_URL, API);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &heads);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+        assert_int_equal(curl_easy_perform(c), cases[i].rc);
+        assert_string_equal(err, cases[i].text);
+        assert_int_equal(out.calls + heads.calls, 0);
+        long code = -1;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        assert_int_equal(code, 0);
+        assert_int_equal(ecrmock_fault_fired(m, id), 1);
+        json_t *r = NULL;
+        int st = call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"%s\"]}", repo);
+        assert_int_equal(st, cases[i].ran ? 200 : 400);
+        json_decref(r);
+        /* The retry gets through (COPYPOSTFIELDS kept its copy). */
+        memset(&out, 0, sizeof out);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        assert_int_equal(code, cases[i].ran ? 400 : 200);
+    }
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+}
+
+/* A layer's download URL (the S3 bucket host) is intercepted too: Range
+ * gives 206, NOBODY a HEAD with the length and no body. */
+static void test_download_url(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char digest[80], url[2048];
+    char *manifest = make_manifest(m, "web", 1, 0);
+    free(put_image(m, "web", manifest, "v1"));
+    json_t *mf = json_loads(manifest, 0, NULL);
+    snprintf(digest, sizeof digest, "%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(mf, "layers"), 0), "digest")));
+    json_decref(mf);
+    free(manifest);
+    void *bytes = NULL;
+    size_t size = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "web", digest, &bytes, &size), ECRMOCK_ERR_OK);
+    assert_true(size > 6);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "GetDownloadUrlForLayer", "{\"repositoryName\": \"web\", \"layerDigest\": \"%s\"}", digest),
+              r);
+    snprintf(url, sizeof url, "%s", json_string_value(json_object_get(r, "downloadUrl")));
+    json_decref(r);
+    assert_true(ecrmock_curl_intercepts(url));
+
+    CURL *c = curl_easy_init();
+    sink out = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(c, CURLOPT_RANGE, "2-5");
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 206);
+    assert_int_equal(out.len, 4);
+    assert_memory_equal(out.data, (char *)bytes + 2, 4);
+    free(bytes);
+
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_RANGE, NULL);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_int_equal(out.calls, 0);
+    curl_off_t len = 0;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    assert_int_equal(len, (curl_off_t)size);
+
+    /* A tampered URL: S3's 403. */
+    url[strlen(url) - 1] = url[strlen(url) - 1] == '0' ? '1' : '0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 403);
+    assert_non_null(strstr(out.data, "<Code>SignatureDoesNotMatch</Code>"));
+    curl_easy_cleanup(c);
+}
+
+static void test_which_hosts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        int yes;
+    } cases[] = {
+        {"https://api.ecr.us-east-1.amazonaws.com/", 1},
+        {"https://API.ECR.eu-west-1.amazonaws.com", 1},
+        {"https://ecr.ap-southeast-2.amazonaws.com/", 1},
+        {"https://ecr.us-west-2.api.aws/", 1},
+        {"https://ecr-fips.us-gov-west-1.amazonaws.com/", 1},
+        {"https://api.ecr-fips.us-east-1.amazonaws.com/", 1},
+        {"https://api.ecr.cn-north-1.amazonaws.com.cn/", 1},
+        {"http://api.ecr.us-east-1.amazonaws.com:8443/", 1},
+        {"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x/y", 1},
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/", 0}, /* the registry, not the API */
+        {"https://api.ecr.us-east-1.amazonaws.com.evil.example/", 0},
+        {"https://s3.us-east-1.amazonaws.com/", 0},
+        {"https://example.com/", 0},
+        {"file:///tmp/x", 0},
+        {"ftp://api.ecr.us-east-1.amazonaws.com/", 0},
+        {"not a url", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (ecrmock_curl_intercepts(cases[i].url) != cases[i].yes)
+            fail_msg("%s: expected %d", cases[i].url, cases[i].yes);
+    assert_int_equal(ecrmock_curl_intercepts(NULL), 0);
+}
+
+/* Everything else goes to the real libcurl, on the same handle: a file://
+ * URL is read from disk (no network), the instance never hears of it. */
+static void test_pass_through(void **state)
+{
+    ecrmock *m = *state;
+    char path[] = "/tmp/ecrmock-curl-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not ECR\n", 8), 8);
+    close(fd);
+    char url[128];
+    snprintf(url, sizeof url, "file://%s", path);
+
+    CURL *c = curl_easy_init();
+    sink out = {0};
+    /* First an ECR request on the handle, then the file on the same handle. */
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_int_equal(ecrmock_journal_length(m), 1);
+
+    curl_easy_reset(c);
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    /* An option the fake does not take is fine on a pass-through request. */
+    curl_easy_setopt(c, CURLOPT_USERPWD, "user:password");
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "not ECR\n");
+    char *eff = NULL;
+    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
+    assert_string_equal(eff, url); /* libcurl's own answer */
+    assert_int_equal(ecrmock_journal_length(m), 1);
+
+    /* ... but not on an intercepted one. */
+    char err[CURL_ERROR_SIZE];
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    assert_int_equal(curl_easy_perform(c), CURLE_UNKNOWN_OPTION);
+    assert_non_null(strstr(err, "is not supported on requests to ECR"));
+    assert_int_equal(ecrmock_journal_length(m), 1);
+
+    /* A duplicate handle carries the options; reset forgets them (no URL:
+     * libcurl's own error, still no network). */
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    CURL *d = curl_easy_duphandle(c);
+    assert_non_null(d);
+    assert_int_equal(curl_easy_perform(d), CURLE_OK);
+    assert_string_equal(out.data, "not ECR\n");
+    curl_easy_reset(d);
+    assert_int_equal(curl_easy_perform(d), CURLE_URL_MALFORMAT);
+
+    /* Detached, nothing is intercepted (the file again: no network). */
+    ecrmock_curl_detach();
+    assert_null(ecrmock_curl_attached());
+    memset(&out, 0, sizeof out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "not ECR\n");
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+    assert_ptr_equal(ecrmock_curl_attached(), m);
+    assert_int_equal(ecrmock_curl_attach(NULL), -1);
+
+    curl_easy_cleanup(d);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    unlink(path);
+}
+
+/* ---- the example, LD_PRELOAD -------------------------------------------------------- */
+
+typedef struct child {
+    int status; /* exit status, or -1 */
+    char out[16384];
+    json_t *snapshot, *journal;
+} child;
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Runs build/examples/curl_client with the preload object and `fixture`
+ * (JSON text; "%CLOCK%" replaced by the real time), `secret` as its secret. */
+static void run_preloaded(const char *fixture_text, const char *secret, child *ch)
+{
+    char dir[] = "/tmp/ecrmock-preload-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fixture[256], snapshot[256], journal[256], output[256], so[PATH_MAX], exe[PATH_MAX], fx[4096];
+    snprintf(fixture, sizeof fixture, "%s/fixture.json", dir);
+    snprintf(snapshot, sizeof snapshot, "%s/snapshot.json", dir);
+    snprintf(journal, sizeof journal, "%s/journal.json", dir);
+    snprintf(output, sizeof output, "%s/output.txt", dir);
+    assert_non_null(realpath(ECRMOCK_BUILD_DIR "/libecrmock_curl_preload.so", so));
+    assert_non_null(realpath(ECRMOCK_BUILD_DIR "/examples/curl_client", exe));
+    const char *mark = strstr(fixture_text, "%CLOCK%");
+    if (mark)
+        snprintf(fx, sizeof fx, "%.*s%lld%s", (int)(mark - fixture_text), fixture_text, (long long)time(NULL),
+                 mark + 7);
+    else
+        snprintf(fx, sizeof fx, "%s", fixture_text);
+    write_file(fixture, fx);
+
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *o = freopen(output, "w", stdout);
+        if (!o || dup2(fileno(stdout), 2) < 0)
+            _exit(99);
+        setenv("LD_PRELOAD", so, 1);
+        setenv("ECRMOCK_CURL_FIXTURE", fixture, 1);
+        setenv("ECRMOCK_CURL_CREDENTIALS", AKID ":" SECRET, 1);
+        setenv("ECRMOCK_CURL_SNAPSHOT", snapshot, 1);
+        setenv("ECRMOCK_CURL_JOURNAL", journal, 1);
+        setenv("AWS_ACCESS_KEY_ID", AKID, 1);
+        setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
+#ifdef __SANITIZE_ADDRESS__
+        /* The example and the preload object both carry the ASan runtime's
+         * dependency; the preload object is simply listed before it. */
+        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1", 1);
+#endif
+        execl(exe, "curl_client", (char *)NULL);
+        _exit(98);
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    ch->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    FILE *f = fopen(output, "r");
+    size_t n = f ? fread(ch->out, 1, sizeof ch->out - 1, f) : 0;
+    ch->out[n] = '\0';
+    if (f)
+        fclose(f);
+    ch->snapshot = json_load_file(snapshot, 0, NULL);
+    ch->journal = json_load_file(journal, 0, NULL);
+    unlink(fixture);
+    unlink(snapshot);
+    unlink(journal);
+    unlink(output);
+    rmdir(dir);
+}
+
+static void child_release(child *ch)
+{
+    json_decref(ch->snapshot);
+    json_decref(ch->journal);
+}
+
+static size_t journal_count(json_t *journal, const char *action)
+{
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach(journal, i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "action")), action) == 0)
+            n++;
+    }
+    return n;
+}
+
+static void test_example_flows_preload(void **state)
+{
+    (void)state;
+    static child ch;
+    run_preloaded("{\"clock\": %CLOCK%}", SECRET, &ch);
+    if (ch.status != 0)
+        fail_msg("curl_client exited %d:\n%s", ch.status, ch.out);
+    assert_non_null(strstr(ch.out, "curl_client: pushed and pulled edge-agent:v1"));
+    assert_non_null(ch.snapshot);
+    char *text = json_dumps(ch.snapshot, JSON_COMPACT);
+    assert_non_null(strstr(text, "\"name\":\"edge-agent\""));
+    assert_non_null(strstr(text, "\"v1\""));
+    free(text);
+    assert_int_equal(journal_count(ch.journal, "GetAuthorizationToken"), 1);
+    assert_int_equal(journal_count(ch.journal, "UploadLayerPart"), 2);
+    assert_int_equal(journal_count(ch.journal, "PutImage"), 1);
+    assert_int_equal(journal_count(ch.journal, "BatchGetImage"), 1);
+    child_release(&ch);
+}
+
+static void test_example_wrong_secret_preload(void **state)
+{
+    (void)state;
+    static child ch;
+    run_preloaded("{\"clock\": %CLOCK%}", "not-the-secret", &ch);
+    assert_int_equal(ch.status, 1);
+    assert_non_null(strstr(ch.out, "curl_client: GetAuthorizationToken: HTTP 400: "
+                                   "{\"__type\":\"InvalidSignatureException\",\"message\":\"The request signature "
+                                   "we calculated does not match the signature you provided."));
+    assert_int_equal(json_array_size(ch.journal), 0);
+    child_release(&ch);
+}
+
+/* Fault rules reach the preloaded process through its fixture. */
+static void test_example_transport_fault_preload(void **state)
+{
+    (void)state;
+    static child ch;
+    run_preloaded("{\"clock\": %CLOCK%, \"faults\": [{\"action\": \"GetAuthorizationToken\", "
+                  "\"effect\": \"connect-refused\"}]}",
+                  SECRET, &ch);
+    assert_int_equal(ch.status, 1);
+    assert_non_null(strstr(ch.out, "curl_client: GetAuthorizationToken: attempt 2 failed (Couldn't connect to "
+                                   "server), retrying"));
+    assert_non_null(strstr(ch.out, "curl_client: GetAuthorizationToken: curl: Failed to connect to "
+                                   "api.ecr.us-east-1.amazonaws.com port 443 after 0 ms: Couldn't connect to server"));
+    assert_int_equal(journal_count(ch.journal, "GetAuthorizationToken"), 3);
+    child_release(&ch);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_attached, teardown_attached)
+    const struct CMUnitTest tests[] = {
+        T(test_example_flows_wrap),
+        T(test_example_wrong_secret_wrap),
+        T(test_example_transport_faults_wrap),
+        T(test_example_short_write_wrap),
+        T(test_headers_getinfo_private),
+        T(test_default_content_type),
+        T(test_read_callback_and_custom_request),
+        T(test_chunks_and_short_write),
+        T(test_transport_faults),
+        T(test_download_url),
+        T(test_which_hosts),
+        T(test_pass_through),
+        cmocka_unit_test(test_example_flows_preload),
+        cmocka_unit_test(test_example_wrong_secret_preload),
+        cmocka_unit_test(test_example_transport_fault_preload),
+    };
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return failed;
+}

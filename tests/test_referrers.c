@@ -1,0 +1,335 @@
+/*
+ * ListImageReferrers: the artifacts pushed with a subject, described from
+ * their own manifests (digest, media type, byte size, artifactType,
+ * annotations, status), filtered by artifact type and status, paged, and
+ * its errors.
+ */
+#include "helpers.h"
+
+#include <openssl/evp.h>
+
+#define ACCOUNT "123456789012"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_EMPTY "application/vnd.oci.empty.v1+json"
+#define SIG_TYPE "application/vnd.cncf.notary.signature"
+#define SBOM_TYPE "application/spdx+json"
+#define STR(o, k) json_string_value(json_object_get((o), (k)))
+
+static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+    strcpy(out, "sha256:");
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Pushes an OCI artifact manifest referring to `subject`; `type` goes in
+ * artifactType (NULL: left out, the config's media type `config_mt` counts).
+ * Returns the manifest text (malloc'd). */
+static char *artifact(ecrmock *m, const char *repo, const char *subject, const char *type, const char *config_mt,
+                      int salt, const char *annotation)
+{
+    char config[64], layer[64], cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    int cn = snprintf(config, sizeof config, "{\"salt\":%d}", salt);
+    int ln = snprintf(layer, sizeof layer, "payload %d", salt);
+    push_layer(m, repo, config, (size_t)cn, cd);
+    push_layer(m, repo, layer, (size_t)ln, ld);
+    json_t *mf = json_pack("{s:i, s:s, s:{s:s, s:i, s:s}, s:[{s:s, s:i, s:s}], s:{s:s, s:i, s:s}}", "schemaVersion",
+                           2, "mediaType", MT_OCI_MANIFEST, "config", "mediaType", config_mt, "size", cn, "digest", cd,
+                           "layers", "mediaType", "application/octet-stream", "size", ln, "digest", ld, "subject",
+                           "mediaType", MT_OCI_MANIFEST, "size", 100, "digest", subject);
+    if (type)
+        json_object_set_new(mf, "artifactType", json_string(type));
+    if (annotation)
+        json_object_set_new(mf, "annotations",
+                            json_pack("{s:s, s:i}", "org.opencontainers.image.created", annotation, "not.a.string", 3));
+    char *text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    return text;
+}
+
+static char *push_artifact(ecrmock *m, const char *repo, const char *subject, const char *type, int salt,
+                           char **text_out)
+{
+    char *text = artifact(m, repo, subject, type, MT_OCI_EMPTY, salt, NULL);
+    char *d = put_image(m, repo, text, NULL);
+    if (text_out)
+        *text_out = text;
+    else
+        free(text);
+    return d;
+}
+
+static char *subject_image(ecrmock *m, const char *repo, int salt, const char *tag)
+{
+    char *mf = make_manifest(m, repo, 1, salt);
+    char *d = put_image(m, repo, mf, tag);
+    free(mf);
+    return d;
+}
+
+static int list(ecrmock *m, json_t **r, const char *repo, const char *subject, const char *extra)
+{
+    return call(m, r, "ListImageReferrers", "{\"repositoryName\": \"%s\", \"subjectId\": {\"imageDigest\": \"%s\"}%s%s}",
+                repo, subject, extra ? ", " : "", extra ? extra : "");
+}
+
+/* The referrer digests of a successful listing, comma-joined. */
+static void digests(json_t *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(r, "referrers"), i, it) {
+        strncat(out, i ? "," : "", cap - strlen(out) - 1);
+        strncat(out, STR(it, "digest"), cap - strlen(out) - 1);
+    }
+}
+
+static void test_list_image_referrers_describes_each_artifact(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 1, 1);
+    char *subject = put_image(m, "app", mf, "v1");
+    free(mf);
+    char *sig_text = artifact(m, "app", subject, SIG_TYPE, MT_OCI_EMPTY, 1, "2024-01-01T00:00:00Z");
+    char *sig = put_image(m, "app", sig_text, NULL);
+    /* No artifactType: the config's media type stands for it. */
+    char *sbom_text = artifact(m, "app", subject, NULL, SBOM_TYPE, 2, NULL);
+    char *sbom = put_image(m, "app", sbom_text, NULL);
+
+    json_t *r = NULL;
+    assert_ok(list(m, &r, "app", subject, NULL), r);
+    json_t *refs = json_object_get(r, "referrers");
+    assert_int_equal(json_array_size(refs), 2);
+    assert_null(json_object_get(r, "nextToken"));
+
+    json_t *a = json_array_get(refs, 0);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_of(sig_text, strlen(sig_text), want);
+    assert_string_equal(STR(a, "digest"), want);
+    assert_string_equal(STR(a, "digest"), sig);
+    assert_string_equal(STR(a, "mediaType"), MT_OCI_MANIFEST);
+    assert_string_equal(STR(a, "artifactType"), SIG_TYPE);
+    assert_int_equal(json_integer_value(json_object_get(a, "size")), (json_int_t)strlen(sig_text));
+    assert_string_equal(STR(a, "artifactStatus"), "ACTIVE");
+    json_t *ann = json_object_get(a, "annotations");
+    assert_int_equal(json_object_size(ann), 1);
+    assert_string_equal(STR(ann, "org.opencontainers.image.created"), "2024-01-01T00:00:00Z");
+
+    json_t *b = json_array_get(refs, 1);
+    assert_string_equal(STR(b, "digest"), sbom);
+    assert_string_equal(STR(b, "artifactType"), SBOM_TYPE);
+    assert_int_equal(json_integer_value(json_object_get(b, "size")), (json_int_t)strlen(sbom_text));
+    assert_null(json_object_get(b, "annotations"));
+    json_decref(r);
+
+    /* The subject itself refers to nothing. */
+    assert_ok(list(m, &r, "app", sig, NULL), r);
+    assert_int_equal(json_array_size(json_object_get(r, "referrers")), 0);
+    json_decref(r);
+    free(sig_text);
+    free(sbom_text);
+    free(subject);
+    free(sig);
+    free(sbom);
+}
+
+static void test_list_image_referrers_only_that_subject_and_repository(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    create_repo(m, "other");
+    char *s1 = subject_image(m, "app", 1, "one");
+    char *s2 = subject_image(m, "app", 2, "two");
+    char *r1 = push_artifact(m, "app", s1, SIG_TYPE, 10, NULL);
+    char *r2 = push_artifact(m, "app", s2, SIG_TYPE, 11, NULL);
+    /* In another repository, about the same subject digest. */
+    char *r3 = push_artifact(m, "other", s1, SIG_TYPE, 12, NULL);
+    json_t *r = NULL;
+    char out[512];
+    assert_ok(list(m, &r, "app", s1, NULL), r);
+    digests(r, out, sizeof out);
+    assert_string_equal(out, r1);
+    json_decref(r);
+    assert_ok(list(m, &r, "other", s1, NULL), r);
+    digests(r, out, sizeof out);
+    assert_string_equal(out, r3);
+    json_decref(r);
+    /* A subject the repository does not hold still has its referrers. */
+    assert_ok(list(m, &r, "other", s2, NULL), r);
+    digests(r, out, sizeof out);
+    assert_string_equal(out, "");
+    json_decref(r);
+    free(s1);
+    free(s2);
+    free(r1);
+    free(r2);
+    free(r3);
+}
+
+static void test_list_image_referrers_artifact_type_filter(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *s = subject_image(m, "app", 1, "v1");
+    char *sig = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
+    char *sbom = push_artifact(m, "app", s, SBOM_TYPE, 2, NULL);
+    char *att = push_artifact(m, "app", s, "application/vnd.in-toto+json", 3, NULL);
+    json_t *r = NULL;
+    char out[512], want[512];
+    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactTypes\": [\"" SBOM_TYPE "\"]}"), r);
+    digests(r, out, sizeof out);
+    assert_string_equal(out, sbom);
+    json_decref(r);
+    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactTypes\": [\"application/vnd.in-toto+json\", \"" SIG_TYPE "\"]}"),
+              r);
+    digests(r, out, sizeof out);
+    snprintf(want, sizeof want, "%s,%s", sig, att);
+    assert_string_equal(out, want);
+    json_decref(r);
+    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactTypes\": [\"text/plain\"]}"), r);
+    digests(r, out, sizeof out);
+    assert_string_equal(out, "");
+    json_decref(r);
+    free(s);
+    free(sig);
+    free(sbom);
+    free(att);
+}
+
+static void test_list_image_referrers_status_filter(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *s = subject_image(m, "app", 1, "v1");
+    char *a = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
+    char *b = push_artifact(m, "app", s, SIG_TYPE, 2, NULL);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "UpdateImageStorageClass",
+                   "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": "
+                   "\"ARCHIVE\"}",
+                   a),
+              r);
+    json_decref(r);
+    char out[512], want[512];
+    assert_ok(list(m, &r, "app", s, NULL), r); /* ACTIVE by default */
+    digests(r, out, sizeof out);
+    assert_string_equal(out, b);
+    json_decref(r);
+    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactStatus\": \"ARCHIVED\"}"), r);
+    digests(r, out, sizeof out);
+    assert_string_equal(out, a);
+    assert_string_equal(STR(json_array_get(json_object_get(r, "referrers"), 0), "artifactStatus"), "ARCHIVED");
+    json_decref(r);
+    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactStatus\": \"ANY\"}"), r);
+    digests(r, out, sizeof out);
+    snprintf(want, sizeof want, "%s,%s", a, b);
+    assert_string_equal(out, want);
+    json_decref(r);
+    free(s);
+    free(a);
+    free(b);
+}
+
+static void test_list_image_referrers_paging(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *s = subject_image(m, "app", 1, "v1");
+    char *refs[25];
+    for (int i = 0; i < 25; i++)
+        refs[i] = push_artifact(m, "app", s, SIG_TYPE, 100 + i, NULL);
+    json_t *r = NULL;
+    /* 20 by default. */
+    assert_ok(list(m, &r, "app", s, NULL), r);
+    assert_int_equal(json_array_size(json_object_get(r, "referrers")), 20);
+    assert_non_null(json_object_get(r, "nextToken"));
+    json_decref(r);
+
+    /* Pages of 7: every referrer once, in push order, even with one deleted between pages. */
+    char *token = NULL;
+    int seen = 0, page_no = 0;
+    do {
+        char extra[512];
+        if (token)
+            snprintf(extra, sizeof extra, "\"maxResults\": 7, \"nextToken\": \"%s\"", token);
+        else
+            snprintf(extra, sizeof extra, "\"maxResults\": 7");
+        free(token);
+        token = NULL;
+        assert_ok(list(m, &r, "app", s, extra), r);
+        json_t *items = json_object_get(r, "referrers");
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it) {
+            if (seen == 10)
+                seen++; /* refs[10] was deleted before this page */
+            assert_string_equal(STR(it, "digest"), refs[seen]);
+            seen++;
+        }
+        if (json_object_get(r, "nextToken"))
+            token = strdup(STR(r, "nextToken"));
+        json_decref(r);
+        if (page_no++ == 0) {
+            json_t *d = NULL;
+            assert_ok(call(m, &d, "BatchDeleteImage",
+                           "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", refs[10]),
+                      d);
+            json_decref(d);
+        }
+    } while (token);
+    assert_int_equal(seen, 25);
+    assert_int_equal(page_no, 4);
+
+    /* A token is tied to its listing. */
+    assert_ok(list(m, &r, "app", s, "\"maxResults\": 1"), r);
+    char extra[512];
+    snprintf(extra, sizeof extra, "\"nextToken\": \"%s\", \"filter\": {\"artifactStatus\": \"ANY\"}",
+             STR(r, "nextToken"));
+    json_decref(r);
+    int st = list(m, &r, "app", s, extra);
+    assert_string_equal(err_message(r),
+                        "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
+    assert_error(st, r, 400, "InvalidParameterException");
+    assert_error(list(m, &r, "app", s, "\"maxResults\": 51"), r, 400, "InvalidParameterException");
+    for (int i = 0; i < 25; i++)
+        free(refs[i]);
+    free(s);
+}
+
+static void test_list_image_referrers_errors(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    const char *d = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    int st = list(m, &r, "ghost", d, NULL);
+    assert_string_equal(err_message(r),
+                        "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
+    assert_error(st, r, 400, "RepositoryNotFoundException");
+    create_repo(m, "app");
+    st = list(m, &r, "app", "latest", NULL);
+    assert_string_equal(err_message(r), "Invalid parameter at 'subjectId.imageDigest' failed to satisfy constraint: "
+                                        "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
+    assert_error(st, r, 400, "InvalidParameterException");
+    assert_error(call(m, &r, "ListImageReferrers", "{\"repositoryName\": \"app\"}"), r, 400,
+                 "InvalidParameterException");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
+        T(test_list_image_referrers_describes_each_artifact),
+        T(test_list_image_referrers_only_that_subject_and_repository),
+        T(test_list_image_referrers_artifact_type_filter),
+        T(test_list_image_referrers_status_filter),
+        T(test_list_image_referrers_paging),
+        T(test_list_image_referrers_errors),
+#undef T
+    };
+    return cmocka_run_group_tests_name("referrers", tests, NULL, NULL);
+}
