@@ -387,6 +387,58 @@ static double time_calls(ecrmock *m, const char *action, const char *fmt, int n,
     return (now() - t0) / n * 1e6;
 }
 
+/* 10,000 repositories in one registry (ECR's quota): per-call time of
+ * CreateRepository and DescribeRepositories by name at 10k against 100. */
+static void bench_repositories(void)
+{
+    static const int sizes[] = {100, 10000};
+    figure create[2], describe[2];
+    static char names[4][64];
+    for (int s = 0; s < 2; s++) {
+        snprintf(names[s], 64, "4. CreateRepository at %d repositories", sizes[s]);
+        snprintf(names[2 + s], 64, "4. DescribeRepositories at %d repositories", sizes[s]);
+        create[s] = (figure){names[s], "us/call", NULL, {0}, 0, 0};
+        describe[s] = (figure){names[2 + s], "us/call", NULL, {0}, 0, 0};
+    }
+    for (int r = 0; r < REPEATS; r++) {
+        for (int s = 0; s < 2; s++) {
+            ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+            o.max_repositories = 20000;
+            ecrmock *m = ecrmock_new(&o);
+            ecrmock_journal_enable(m, 0);
+            char body[128], *out = NULL;
+            size_t len;
+            for (int i = 0; i < sizes[s]; i++) {
+                snprintf(body, sizeof body, "{\"repositoryName\":\"team/repo-%d\"}", i);
+                raw(m, "CreateRepository", body, &out, &len);
+                free(out);
+            }
+            create[s].v[r] = time_calls(m, "CreateRepository", "{\"repositoryName\":\"more/repo-%d\"}", 500, 0);
+            /* repositories 0..99 exist at both sizes: every call finds its name */
+            double t = 0;
+            for (int k = 0; k < 5; k++)
+                t += time_calls(m, "DescribeRepositories", "{\"repositoryNames\":[\"team/repo-%d\"]}", 100, 0);
+            describe[s].v[r] = t / 5;
+            ecrmock_free(m);
+        }
+    }
+    for (int s = 0; s < 2; s++)
+        report(&create[s]);
+    for (int s = 0; s < 2; s++)
+        report(&describe[s]);
+    const char *labels[2] = {"CreateRepository", "DescribeRepositories"};
+    figure *sets[2] = {create, describe};
+    for (int k = 0; k < 2; k++) {
+        static char name[2][64];
+        figure f = {NULL, "x", "<= 1.5", {0}, 0, 1.5};
+        snprintf(name[k], 64, "4. %s per call, 10k / 100 repos", labels[k]);
+        f.name = name[k];
+        for (int r = 0; r < REPEATS; r++)
+            f.v[r] = sets[k][1].v[r] / sets[k][0].v[r];
+        report(&f);
+    }
+}
+
 static void bench_scale(void)
 {
     static const int sizes[] = {1000, 10000, 100000};
@@ -491,6 +543,7 @@ static void bench_scale(void)
             f.v[r] = sets[k][2].v[r] / sets[k][0].v[r];
         report(&f);
     }
+    bench_repositories();
 }
 
 /* ---- 5. concurrency ------------------------------------------------------------------------ */
