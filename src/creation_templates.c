@@ -283,10 +283,10 @@ int em_DescribeRepositoryCreationTemplates(em_call *c)
     json_t *prefixes = json_object_get(c->req, "prefixes");
     const char *token = em_str(c->req, "nextToken");
     int64_t max = em_int(c->req, "maxResults", 100);
-    json_t *list = json_array();
-    if (em_set(c->out, "registryId", json_string(reg_id)) < 0 || !list ||
-        em_set(c->out, "repositoryCreationTemplates", list) < 0)
+    if (em_set(c->out, "registryId", json_string(reg_id)) < 0 ||
+        em_set(c->out, "repositoryCreationTemplates", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *list = json_object_get(c->out, "repositoryCreationTemplates");
 
     /* A token belongs to its registry and to its list of prefixes. */
     char scope[128], digest[ECRMOCK_DIGEST_SIZE] = "";

@@ -627,11 +627,11 @@ int em_GetLifecyclePolicyPreview(em_call *c)
         return -1;
 
     bool running = preview_running(c->m, pv);
-    json_t *results = json_array();
     if (policy_output(c, repo, pv->text, false) < 0 ||
         em_set(c->out, "status", json_string(running ? "IN_PROGRESS" : "COMPLETE")) < 0 ||
-        em_set(c->out, "previewResults", results) < 0)
+        em_set(c->out, "previewResults", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *results = json_object_get(c->out, "previewResults");
     if (running)
         return 0; /* nothing to show until it completes */
     size_t total = json_array_size(pv->results), max = (size_t)em_int(c->req, "maxResults", 100);

@@ -35,9 +35,9 @@ int em_DescribeRegistry(em_call *c)
 {
     em_registry *r = em_registry_get(c->m, c->m->account);
     /* A registry never configured answers an empty rule list, as ECR does. */
-    json_t *conf = r && r->replication ? json_deep_copy(r->replication) : json_pack("{s:[]}", "rules");
     if (em_set(c->out, "registryId", json_string(c->m->account)) < 0 ||
-        em_set(c->out, "replicationConfiguration", conf) < 0)
+        em_set(c->out, "replicationConfiguration",
+               r && r->replication ? json_deep_copy(r->replication) : json_pack("{s:[]}", "rules")) < 0)
         return em_fail_nomem(c);
     return 0;
 }

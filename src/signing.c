@@ -121,12 +121,12 @@ int em_DescribeImageSigningStatus(em_call *c)
     em_image *img = em_image_lookup(c, repo, id);
     if (!img)
         return -1;
-    json_t *statuses = json_array();
     if (em_set(c->out, "registryId", json_string(repo->registry->id)) < 0 ||
         em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
         em_set(c->out, "imageId", em_image_id_json(img->digest, em_str(id, "imageTag"))) < 0 ||
-        em_set(c->out, "signingStatuses", statuses) < 0)
+        em_set(c->out, "signingStatuses", json_array()) < 0)
         return em_fail_nomem(c);
+    json_t *statuses = json_object_get(c->out, "signingStatuses");
     const char *status = c->m->clock_ms - img->pushed_at_ms < SIGNING_MS ? "IN_PROGRESS" : "COMPLETE";
     size_t i;
     json_t *arn;

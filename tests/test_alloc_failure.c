@@ -272,6 +272,139 @@ static void test_alloc_failure_wire_level(void **state)
     run_flow(true);
 }
 
+/* ---- the newer actions --------------------------------------------------------- */
+
+/* Requests of a second flow, over the actions beyond the classic 17, on a
+ * repository holding one tagged image (digest in `image`). */
+static json_t *newer_request(int i, const char *image, const char **action)
+{
+    static const char *const lifecycle =
+        "{\"rules\":[{\"rulePriority\":1,\"selection\":{\"tagStatus\":\"any\",\"countType\":\"imageCountMoreThan\","
+        "\"countNumber\":5},\"action\":{\"type\":\"expire\"}}]}";
+    switch (i) {
+    case 0: *action = "PutLifecyclePolicy";
+        return json_pack("{s:s, s:s}", "repositoryName", "team/web", "lifecyclePolicyText", lifecycle);
+    case 1: *action = "GetLifecyclePolicy";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 2: *action = "StartLifecyclePolicyPreview";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 3: *action = "GetLifecyclePolicyPreview";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 4: *action = "PutRegistryPolicy";
+        return json_pack("{s:s}", "policyText",
+                         "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"ecr:ReplicateImage\"}}");
+    case 5: *action = "PutReplicationConfiguration";
+        return json_pack("{s:{s:[{s:[{s:s, s:s}]}]}}", "replicationConfiguration", "rules", "destinations", "region",
+                         "eu-west-1", "registryId", "123456789012");
+    case 6: *action = "DescribeRegistry";
+        return json_pack("{}");
+    case 7: *action = "PutRegistryScanningConfiguration";
+        return json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}]}", "scanType", "BASIC", "rules", "scanFrequency",
+                         "SCAN_ON_PUSH", "repositoryFilters", "filter", "team", "filterType", "WILDCARD");
+    case 8: *action = "PutImageScanningConfiguration";
+        return json_pack("{s:s, s:{s:b}}", "repositoryName", "team/web", "imageScanningConfiguration", "scanOnPush", 1);
+    case 9: *action = "BatchGetRepositoryScanningConfiguration";
+        return json_pack("{s:[s, s]}", "repositoryNames", "team/web", "nope/nope");
+    case 10: *action = "StartImageScan";
+        return json_pack("{s:s, s:{s:s}}", "repositoryName", "team/web", "imageId", "imageDigest", image);
+    case 11: *action = "DescribeImageScanFindings";
+        return json_pack("{s:s, s:{s:s}}", "repositoryName", "team/web", "imageId", "imageDigest", image);
+    case 12: *action = "TagResource";
+        return json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn", "arn:aws:ecr:us-east-1:123456789012:repository/team/web",
+                         "tags", "Key", "env", "Value", "prod");
+    case 13: *action = "ListTagsForResource";
+        return json_pack("{s:s}", "resourceArn", "arn:aws:ecr:us-east-1:123456789012:repository/team/web");
+    case 14: *action = "PutImageTagMutability";
+        return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "repositoryName", "team/web", "imageTagMutability",
+                         "IMMUTABLE_WITH_EXCLUSION", "imageTagMutabilityExclusionFilters", "filterType", "WILDCARD",
+                         "filter", "latest");
+    case 15: *action = "CreatePullThroughCacheRule";
+        return json_pack("{s:s, s:s}", "ecrRepositoryPrefix", "ecr-public", "upstreamRegistryUrl", "public.ecr.aws");
+    case 16: *action = "DescribePullThroughCacheRules";
+        return json_pack("{}");
+    case 17: *action = "CreateRepositoryCreationTemplate";
+        return json_pack("{s:s, s:[s], s:s}", "prefix", "ecr-public", "appliedFor", "PULL_THROUGH_CACHE",
+                         "lifecyclePolicy", lifecycle);
+    case 18: *action = "DescribeRepositoryCreationTemplates";
+        return json_pack("{}");
+    case 19: *action = "PutSigningConfiguration";
+        return json_pack("{s:{s:[{s:s, s:[{s:s, s:s}]}]}}", "signingConfiguration", "rules", "signingProfileArn",
+                         "arn:aws:signer:us-east-1:123456789012:/signing-profiles/team_a", "repositoryFilters", "filter",
+                         "team/*", "filterType", "WILDCARD_MATCH");
+    case 20: *action = "DescribeImageSigningStatus";
+        return json_pack("{s:s, s:{s:s}}", "repositoryName", "team/web", "imageId", "imageDigest", image);
+    case 21: *action = "PutAccountSetting";
+        return json_pack("{s:s, s:s}", "name", "BLOB_MOUNTING", "value", "ENABLED");
+    case 22: *action = "RegisterPullTimeUpdateExclusion";
+        return json_pack("{s:s}", "principalArn", "arn:aws:iam::123456789012:user/scanner");
+    case 23: *action = "ListPullTimeUpdateExclusions";
+        return json_pack("{}");
+    case 24: *action = "ListImageReferrers";
+        return json_pack("{s:s, s:{s:s}}", "repositoryName", "team/web", "subjectId", "imageDigest", image);
+    case 25: *action = "UpdateImageStorageClass";
+        return json_pack("{s:s, s:{s:s}, s:s}", "repositoryName", "team/web", "imageId", "imageDigest", image,
+                         "targetStorageClass", "ARCHIVE");
+    case 26: *action = "UpdateImageStorageClass";
+        return json_pack("{s:s, s:{s:s}, s:s}", "repositoryName", "team/web", "imageId", "imageDigest", image,
+                         "targetStorageClass", "STANDARD");
+    case 27: *action = "DeleteLifecyclePolicy";
+        return json_pack("{s:s}", "repositoryName", "team/web");
+    case 28: *action = "DeleteRegistryPolicy";
+        return json_pack("{}");
+    default: return NULL;
+    }
+}
+
+/* Every newer action, each call with its Nth allocation failing for every N:
+ * a clean 500 or success, the snapshot unchanged after a failure, no leak. */
+static void test_alloc_failure_newer_actions(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    create_repo(m, "team/web");
+    char *manifest = make_manifest(m, "team/web", 1, 1);
+    char *image = put_image(m, "team/web", manifest, "v1");
+    free(manifest);
+    for (int i = 0;; i++) {
+        const char *action = NULL;
+        json_t *req = newer_request(i, image, &action);
+        if (!req)
+            break;
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m);
+            json_t *resp = NULL;
+            allocations = 0;
+            fail_at = n;
+            int status = ecrmock_call(m, action, req, &resp);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected || status == 200) {
+                if (status != 200)
+                    fail_msg("step %d %s: %d %s: %s", i, action, status, err_type(resp), err_message(resp));
+                json_decref(resp);
+                json_decref(before);
+                break;
+            }
+            if (status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0))
+                fail_msg("step %d %s, allocation %ld failed: answered %d %s: %s", i, action, n, status, err_type(resp),
+                         err_message(resp));
+            json_decref(resp);
+            json_t *after = ecrmock_snapshot(m);
+            if (!json_equal(before, after))
+                fail_msg("step %d %s, allocation %ld failed: the state changed", i, action, n);
+            json_decref(before);
+            json_decref(after);
+        }
+        json_decref(req);
+        if (i == 10)
+            ecrmock_clock_advance(m, 60000); /* the scan completes */
+        if (i == 2)
+            ecrmock_clock_advance(m, 1000); /* the preview completes */
+    }
+    free(image);
+    ecrmock_free(m);
+}
+
 /* ecrmock_new and the fixture loader refuse cleanly too. */
 static void test_alloc_failure_new_and_fixture(void **state)
 {
@@ -322,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_json_level),
         cmocka_unit_test(test_alloc_failure_wire_level),
         cmocka_unit_test(test_alloc_failure_new_and_fixture),
+        cmocka_unit_test(test_alloc_failure_newer_actions),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
