@@ -34,4 +34,48 @@ void ecm_easy_cleanup(CURL *h);
 void ecm_easy_reset(CURL *h);
 CURL *ecm_easy_duphandle(CURL *h);
 
+
+/*
+ * The seven entry points, each handing its call to the interposer: the
+ * --wrap build defines them as __wrap_curl_easy_X (ECM_ENTRY_POINTS(__wrap_)),
+ * the LD_PRELOAD build as curl_easy_X itself (ECM_ENTRY_POINTS()).
+ */
+#define ECM_ENTRY_POINTS(P)                                                    \
+    CURL *P##curl_easy_init(void)                                              \
+    {                                                                          \
+        return ecm_easy_init();                                                \
+    }                                                                          \
+    CURLcode P##curl_easy_setopt(CURL *h, CURLoption opt, ...)                 \
+    {                                                                          \
+        va_list ap;                                                            \
+        va_start(ap, opt);                                                     \
+        CURLcode rc = ecm_easy_setopt(h, opt, ap);                             \
+        va_end(ap);                                                            \
+        return rc;                                                             \
+    }                                                                          \
+    CURLcode P##curl_easy_perform(CURL *h)                                     \
+    {                                                                          \
+        return ecm_easy_perform(h);                                            \
+    }                                                                          \
+    CURLcode P##curl_easy_getinfo(CURL *h, CURLINFO info, ...)                 \
+    {                                                                          \
+        va_list ap;                                                            \
+        va_start(ap, info);                                                    \
+        CURLcode rc = ecm_easy_getinfo(h, info, ap);                           \
+        va_end(ap);                                                            \
+        return rc;                                                             \
+    }                                                                          \
+    void P##curl_easy_cleanup(CURL *h)                                         \
+    {                                                                          \
+        ecm_easy_cleanup(h);                                                   \
+    }                                                                          \
+    void P##curl_easy_reset(CURL *h)                                           \
+    {                                                                          \
+        ecm_easy_reset(h);                                                     \
+    }                                                                          \
+    CURL *P##curl_easy_duphandle(CURL *h)                                      \
+    {                                                                          \
+        return ecm_easy_duphandle(h);                                          \
+    }
+
 #endif

@@ -55,48 +55,7 @@ const ecm_real *ecm_real_functions(void)
     return &real;
 }
 
-CURL *curl_easy_init(void)
-{
-    return ecm_easy_init();
-}
-
-CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
-{
-    va_list ap;
-    va_start(ap, opt);
-    CURLcode rc = ecm_easy_setopt(h, opt, ap);
-    va_end(ap);
-    return rc;
-}
-
-CURLcode curl_easy_perform(CURL *h)
-{
-    return ecm_easy_perform(h);
-}
-
-CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
-{
-    va_list ap;
-    va_start(ap, info);
-    CURLcode rc = ecm_easy_getinfo(h, info, ap);
-    va_end(ap);
-    return rc;
-}
-
-void curl_easy_cleanup(CURL *h)
-{
-    ecm_easy_cleanup(h);
-}
-
-void curl_easy_reset(CURL *h)
-{
-    ecm_easy_reset(h);
-}
-
-CURL *curl_easy_duphandle(CURL *h)
-{
-    return ecm_easy_duphandle(h);
-}
+ECM_ENTRY_POINTS()
 
 /* ---- the instance of the preloaded process ------------------------------------------- */
 

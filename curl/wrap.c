@@ -35,45 +35,4 @@ const ecm_real *ecm_real_functions(void)
     return &real;
 }
 
-CURL *__wrap_curl_easy_init(void)
-{
-    return ecm_easy_init();
-}
-
-CURLcode __wrap_curl_easy_setopt(CURL *h, CURLoption opt, ...)
-{
-    va_list ap;
-    va_start(ap, opt);
-    CURLcode rc = ecm_easy_setopt(h, opt, ap);
-    va_end(ap);
-    return rc;
-}
-
-CURLcode __wrap_curl_easy_perform(CURL *h)
-{
-    return ecm_easy_perform(h);
-}
-
-CURLcode __wrap_curl_easy_getinfo(CURL *h, CURLINFO info, ...)
-{
-    va_list ap;
-    va_start(ap, info);
-    CURLcode rc = ecm_easy_getinfo(h, info, ap);
-    va_end(ap);
-    return rc;
-}
-
-void __wrap_curl_easy_cleanup(CURL *h)
-{
-    ecm_easy_cleanup(h);
-}
-
-void __wrap_curl_easy_reset(CURL *h)
-{
-    ecm_easy_reset(h);
-}
-
-CURL *__wrap_curl_easy_duphandle(CURL *h)
-{
-    return ecm_easy_duphandle(h);
-}
+ECM_ENTRY_POINTS(__wrap_)
