@@ -172,4 +172,27 @@ static void assert_repo_unchanged(ecrmock *m, const char *repo, json_t *before)
     json_decref(before);
 }
 
+/* Calls `action` with `request` and asserts that the `member` of each item
+ * of its `list`, joined with ",", is `want` (e.g. "a,b,c"). */
+static void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,
+                          const char *want) __attribute__((unused));
+static void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,
+                          const char *want)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, action, "%s", request), r);
+    char got[4096] = "";
+    size_t i, used = 0;
+    json_t *item;
+    json_array_foreach(json_object_get(r, list), i, item) {
+        const char *v = json_string_value(json_object_get(item, member));
+        used += (size_t)snprintf(got + used, sizeof got - used, "%s%s",
+                                 i ? "," : "", v ? v : "(absent)");
+        if (used >= sizeof got)
+            break;
+    }
+    json_decref(r);
+    assert_string_equal(got, want);
+}
+
 #endif

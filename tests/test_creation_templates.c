@@ -47,18 +47,7 @@ static void create_template(ecrmock *m, const char *prefix, const char *applied_
 /* The prefixes Describe lists, as "a,b,c". */
 static void assert_templates(ecrmock *m, const char *want)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{}"), r);
-    char got[4096] = "";
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(r, "repositoryCreationTemplates"), i, t) {
-        if (i)
-            strcat(got, ",");
-        strcat(got, s(t, "prefix"));
-    }
-    json_decref(r);
-    assert_string_equal(got, want);
+    assert_listed(m, "DescribeRepositoryCreationTemplates", "{}", "repositoryCreationTemplates", "prefix", want);
 }
 
 static void test_create_repository_creation_template_defaults(void **state)

@@ -45,18 +45,7 @@ static void create_rule(ecrmock *m, const char *prefix, const char *url, const c
 /* The rules Describe lists now, as one string "prefix,prefix,...". */
 static void assert_rules(ecrmock *m, const char *want)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribePullThroughCacheRules", "{}"), r);
-    char got[4096] = "";
-    size_t i;
-    json_t *rule;
-    json_array_foreach(json_object_get(r, "pullThroughCacheRules"), i, rule) {
-        if (i)
-            strcat(got, ",");
-        strcat(got, s(rule, "ecrRepositoryPrefix"));
-    }
-    json_decref(r);
-    assert_string_equal(got, want);
+    assert_listed(m, "DescribePullThroughCacheRules", "{}", "pullThroughCacheRules", "ecrRepositoryPrefix", want);
 }
 
 static void test_create_pull_through_cache_rule_public_upstream(void **state)
