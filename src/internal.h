@@ -47,6 +47,14 @@ typedef struct em_buf {
 int em_buf_reserve(em_buf *b, size_t extra);             /* 0, or -1: no memory */
 int em_buf_append(em_buf *b, const void *p, size_t n);   /* 0, or -1: no memory, b unchanged */
 void em_buf_release(em_buf *b);
+/* The length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
+ * jansson's rules (no overlong forms, no surrogates, nothing above U+10FFFF). */
+size_t em_utf8_seq(const unsigned char *p, const unsigned char *end);
+/* json_parse.c: a request body as json_loadb(text, len, 0) would read it
+ * (new reference), or NULL: with *oom set when an allocation failed, else
+ * when the fast path does not take the text (then ask json_loadb, whose
+ * answer is the one). */
+json_t *em_json_parse(const char *text, size_t len, bool *oom);
 
 /* ---- crypto and encodings (libcrypto) ------------------------------------ */
 #define EM_SHA256_HEX 64

@@ -136,7 +136,12 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
 {
     memset(mf, 0, sizeof *mf);
     json_error_t jerr;
-    mf->doc = json_loadb(bytes, len, 0, &jerr);
+    bool oom = false;
+    mf->doc = em_json_parse(bytes, len, &oom);
+    if (oom)
+        return em_fail_nomem(c);
+    if (!mf->doc)
+        mf->doc = json_loadb(bytes, len, 0, &jerr);
     if (!json_is_object(mf->doc))
         return manifest_error(c, "Invalid JSON syntax");
     mf->layers = json_array();

@@ -20,7 +20,10 @@
 /* The manifest's artifactType, else what PutImage learnt (the config's media type). */
 static json_t *referrer_json(ecrmock *m, em_image *img)
 {
-    json_t *doc = json_loadb(img->manifest, img->manifest_len, 0, NULL);
+    bool oom = false;
+    json_t *doc = em_json_parse(img->manifest, img->manifest_len, &oom);
+    if (!doc && !oom)
+        doc = json_loadb(img->manifest, img->manifest_len, 0, NULL);
     if (!doc)
         return NULL; /* stored manifests parse: only memory can fail here */
     const char *type = em_str(doc, "artifactType");

@@ -134,6 +134,34 @@ void em_buf_release(em_buf *b)
     b->len = b->cap = 0;
 }
 
+/* The length of the valid UTF-8 sequence at p (its lead byte >= 0x80), or 0
+ * (the rules of jansson's utf8_check_full: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+size_t em_utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 /* ---- digests and encodings ------------------------------------------------- */
 
 void em_hex(const unsigned char *p, size_t n, char *out)

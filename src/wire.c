@@ -27,34 +27,6 @@ static inline bool plain(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* The length of the valid UTF-8 sequence at p (its lead byte >= 0x80), or 0
- * (the rules of jansson's utf8_check_full: no overlong forms, no
- * surrogates, nothing above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static int dump_string(em_buf *b, const char *str, size_t len)
 {
     const unsigned char *p = (const unsigned char *)str, *end = p + len, *run;
@@ -71,7 +43,7 @@ static int dump_string(em_buf *b, const char *str, size_t len)
         if (p == end)
             break;
         if (*p >= 0x80) {
-            size_t n = utf8_seq(p, end);
+            size_t n = em_utf8_seq(p, end);
             if (!n || em_buf_append(b, p, n) < 0)
                 return -1;
             p += n;
@@ -223,8 +195,11 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
         json_error_t jerr;
         /* Any JSON value: a top-level string or number is valid JSON, and
          * the validator words its type mismatch like any other. */
-        req = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
-        if (!req && json_error_code(&jerr) == json_error_out_of_memory) {
+        bool oom = false;
+        req = em_json_parse(body, body_len, &oom); /* json_parse.c: jansson's tree, sooner */
+        if (!req && !oom)
+            req = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
+        if (!req && (oom || json_error_code(&jerr) == json_error_out_of_memory)) {
             resp = json_pack("{s:s, s:s}", "__type", "ServerException", "message",
                              "ecrmock ran out of memory while handling the request");
             status = 500;
