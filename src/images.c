@@ -16,7 +16,13 @@
 
 json_t *em_image_id_json(const char *digest, const char *tag)
 {
-    return json_pack("{s:s, s:s*}", "imageDigest", digest, "imageTag", tag);
+    json_t *id = json_object();
+    if (!id || em_set(id, "imageDigest", json_string(digest)) < 0 ||
+        (tag && em_set(id, "imageTag", json_string(tag)) < 0)) {
+        json_decref(id);
+        return NULL;
+    }
+    return id;
 }
 
 static int image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag)
@@ -106,11 +112,28 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
     return img;
 }
 
+static json_t *image_json(em_repo *repo, em_image *img, const char *tag)
+{
+    json_t *o = json_object();
+    if (!o || em_set(o, "registryId", json_string(repo->registry->id)) < 0 ||
+        em_set(o, "repositoryName", json_string(repo->name)) < 0 ||
+        em_set(o, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
+        em_set(o, "imageManifest", em_manifest_string(img->manifest, img->manifest_len)) < 0 ||
+        em_set(o, "imageManifestMediaType", json_string(img->media_type)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *put_image_output(em_repo *repo, em_image *img, const char *tag)
 {
-    return json_pack("{s:{s:s, s:s, s:o, s:s, s:s}}", "image", "registryId", repo->registry->id, "repositoryName",
-                     repo->name, "imageId", em_image_id_json(img->digest, tag), "imageManifest", img->manifest,
-                     "imageManifestMediaType", img->media_type);
+    json_t *out = json_object();
+    if (!out || em_set(out, "image", image_json(repo, img, tag)) < 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
 }
 
 /* Remembers the media type of each layer the manifest lists (what
@@ -340,13 +363,6 @@ static bool accepted(json_t *types, const char *mt)
     return false;
 }
 
-static json_t *image_json(em_repo *repo, em_image *img, const char *tag)
-{
-    return json_pack("{s:s, s:s, s:o, s:s, s:s}", "registryId", repo->registry->id, "repositoryName", repo->name,
-                     "imageId", em_image_id_json(img->digest, tag), "imageManifest", img->manifest,
-                     "imageManifestMediaType", img->media_type);
-}
-
 int em_BatchGetImage(em_call *c)
 {
     em_repo *repo = em_repo_lookup(c);
@@ -574,10 +590,12 @@ int em_ListImages(em_call *c)
 
 static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
 {
-    json_t *d = json_pack("{s:s, s:s, s:s}", "registryId", repo->registry->id, "repositoryName", repo->name,
-                          "imageDigest", img->digest);
+    json_t *d = json_object();
     if (!d)
         return NULL;
+    if (em_set(d, "registryId", json_string(repo->registry->id)) < 0 ||
+        em_set(d, "repositoryName", json_string(repo->name)) < 0 || em_set(d, "imageDigest", json_string(img->digest)) < 0)
+        goto fail;
     if (img->n_tags) {
         json_t *tags = em_image_tags_json(img);
         if (em_set(d, "imageTags", tags) < 0)

@@ -281,6 +281,7 @@ struct ecrmock {
     void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
     void *match_data;
     unsigned char key[32];     /* signs page tokens and download URLs */
+    void *mac_states[3];       /* EVP_MD_CTX *: the key's HMAC inner and outer states, and a work one (em_mac) */
 
     em_fault *faults;          /* rules, in the order they were added */
     long fault_ids;
@@ -309,6 +310,9 @@ struct ecrmock {
 
 /* The instance lock (recursive: a hook may call back into the instance). */
 void em_lock(ecrmock *m);
+/* HMAC-SHA256 under the instance key (page tokens, download URLs), under
+ * the lock.  0, or -1: no memory (out undefined). */
+int em_mac(ecrmock *m, const void *p, size_t n, unsigned char out[32]);
 void em_unlock(ecrmock *m);
 
 /* ---- deterministic ids (seeded) ------------------------------------------ */
@@ -362,8 +366,12 @@ int64_t em_int(json_t *o, const char *key, int64_t dflt);
 
 /* ---- output helpers --------------------------------------------------------- */
 json_t *em_time(int64_t ms);   /* epoch seconds as a JSON number (new reference) */
-/* json_object_set_new that reports failure: 0, or -1 (value released). */
+/* json_object_set_new that reports failure: 0, or -1 (value released).
+ * key is a member name from the code (ASCII): it is not UTF-8 checked. */
 int em_set(json_t *o, const char *key, json_t *v);
+/* The text of a stored manifest as a JSON string (new reference): not
+ * UTF-8 checked again, as every stored manifest came from a JSON string. */
+json_t *em_manifest_string(const char *text, size_t len);
 
 /* ---- store (store.c) ----------------------------------------------------- */
 em_registry *em_registry_get(ecrmock *m, const char *id);

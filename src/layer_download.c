@@ -26,13 +26,15 @@ static void amz_date(int64_t ms, char *out, size_t cap)
     strftime(out, cap, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-static void url_signature(ecrmock *m, const char *path, const char *date, char *hex)
+static int url_signature(ecrmock *m, const char *path, const char *date, char *hex)
 {
     char buf[2048];
     int n = snprintf(buf, sizeof buf, "%s\n%s\n%d", path, date, URL_LIFETIME_S);
     unsigned char mac[32];
-    em_hmac_sha256(m->key, sizeof m->key, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1), mac);
+    if (em_mac(m, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1), mac) < 0)
+        return -1;
     em_hex(mac, 32, hex);
+    return 0;
 }
 
 static char *layer_url(ecrmock *m, em_repo *repo, const char *digest)
@@ -40,7 +42,8 @@ static char *layer_url(ecrmock *m, em_repo *repo, const char *digest)
     char date[32], sig[65], path[1024];
     amz_date(m->clock_ms, date, sizeof date);
     snprintf(path, sizeof path, "/%s/%s/%s", repo->registry->id, repo->name, digest);
-    url_signature(m, path, date, sig);
+    if (url_signature(m, path, date, sig) < 0)
+        return NULL;
     char *host = m->http_base_url ? em_strdup(m->http_base_url)
                                   : em_sprintf("https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com",
                                                m->region, m->region);
@@ -156,7 +159,8 @@ static int fetch_locked(ecrmock *m, const char *path_query, const char *region, 
     if (!q || !query_param(q + 1, "X-Amz-Date", date, sizeof date) ||
         !query_param(q + 1, "X-Amz-Signature", sig, sizeof sig))
         return 403;
-    url_signature(m, p, date, want);
+    if (url_signature(m, p, date, want) < 0)
+        return -1;
     int64_t signed_at = parse_amz_date(date);
     if (strcmp(sig, want) != 0 || signed_at < 0)
         return 403;

@@ -249,9 +249,13 @@ int em_BatchCheckLayerAvailability(em_call *c)
         else if (!(l = em_layer_get(repo, digest)))
             item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "MissingLayerDigest",
                              "failureReason", "Could not find layer");
-        else
-            item = json_pack("{s:s, s:s, s:I}", "layerDigest", digest, "layerAvailability", "AVAILABLE", "layerSize",
-                             (json_int_t)l->blob->len);
+        else if ((item = json_object()) &&
+                 (em_set(item, "layerDigest", json_string(digest)) < 0 ||
+                  em_set(item, "layerAvailability", json_string("AVAILABLE")) < 0 ||
+                  em_set(item, "layerSize", json_integer((json_int_t)l->blob->len)) < 0)) {
+            json_decref(item);
+            item = NULL;
+        }
         if (item && l && l->media_type && em_set(item, "mediaType", json_string(l->media_type)) < 0)
             return em_fail_nomem(c);
         if (json_array_append_new(l ? layers : failures, item) < 0)

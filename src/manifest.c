@@ -50,8 +50,12 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
     }
     if (non_distributable(mt))
         return 0;
-    json_t *item = json_pack("{s:s, s:s?}", "digest", digest, "mediaType", mt);
-    if (!item || json_array_append_new(mf->layers, item) < 0)
+    json_t *item = json_object();
+    if (!item || em_set(item, "digest", json_string(digest)) < 0 || (mt && em_set(item, "mediaType", json_string(mt)) < 0)) {
+        json_decref(item);
+        return em_fail_nomem(c);
+    }
+    if (json_array_append_new(mf->layers, item) < 0) /* item released */
         return em_fail_nomem(c);
     return 0;
 }

@@ -15,7 +15,7 @@
 
 #define MAC_LEN 16
 
-static void mac(ecrmock *m, const char *scope, const unsigned char *payload, size_t n, unsigned char *out)
+static int mac(ecrmock *m, const char *scope, const unsigned char *payload, size_t n, unsigned char *out)
 {
     /* HMAC(key, payload || 0 || scope): the scope is not in the token, so a
      * token only verifies against the listing it was made for. */
@@ -25,8 +25,10 @@ static void mac(ecrmock *m, const char *scope, const unsigned char *payload, siz
     memcpy(tmp, payload, n);
     tmp[n] = 0;
     memcpy(tmp + n + 1, scope, slen);
-    em_hmac_sha256(m->key, sizeof m->key, tmp, n + 1 + slen, full);
+    if (em_mac(m, tmp, n + 1 + slen, full) < 0)
+        return -1;
     memcpy(out, full, MAC_LEN);
+    return 0;
 }
 
 json_t *em_page_token(ecrmock *m, const char *scope, const em_page_pos *pos)
@@ -36,7 +38,8 @@ json_t *em_page_token(ecrmock *m, const char *scope, const em_page_pos *pos)
     for (int i = 0; i < 8; i++)
         raw[i] = (unsigned char)(pos->seq >> (8 * i));
     memcpy(raw + 8, pos->tag, tlen);
-    mac(m, scope, raw, 8 + tlen, raw + 8 + tlen);
+    if (mac(m, scope, raw, 8 + tlen, raw + 8 + tlen) < 0)
+        return NULL;
     char *s = em_base64(raw, 8 + tlen + MAC_LEN, NULL);
     if (!s)
         return NULL;
@@ -55,7 +58,10 @@ int em_page_parse(em_call *c, const char *scope, const char *token, em_page_pos 
     bool ok = r == 0 && n >= 8 + MAC_LEN && n <= 8 + EM_TAG_BYTES - 1 + MAC_LEN;
     if (ok) {
         unsigned char want[MAC_LEN];
-        mac(c->m, scope, raw, n - MAC_LEN, want);
+        if (mac(c->m, scope, raw, n - MAC_LEN, want) < 0) {
+            em_free(raw);
+            return em_fail_nomem(c);
+        }
         ok = memcmp(want, raw + n - MAC_LEN, MAC_LEN) == 0;
     }
     if (ok) {

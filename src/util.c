@@ -394,5 +394,10 @@ json_t *em_time(int64_t ms)
 
 int em_set(json_t *o, const char *key, json_t *v)
 {
-    return v && json_object_set_new(o, key, v) == 0 ? 0 : -1;
+    return v && json_object_set_new_nocheck(o, key, v) == 0 ? 0 : -1;
+}
+
+json_t *em_manifest_string(const char *text, size_t len)
+{
+    return json_stringn_nocheck(text, len);
 }

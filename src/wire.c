@@ -21,51 +21,73 @@
  */
 #define DUMP_MAX_DEPTH 2048
 
-/* Whether a byte is copied as it is (not an escape, not non-ASCII). */
-static inline bool plain(unsigned char c)
-{
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
+/* Bytes that are not copied as they are: escapes and the leads of UTF-8
+ * sequences (checked before they are copied). */
+#define ROW(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+static const unsigned char special[256] = {
+    ROW(1), ROW(1),                                 /* 0x00-0x1f: control characters */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x22: '"' */
+    ROW(0), ROW(0),
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x5c: '\\' */
+    ROW(0), ROW(0),
+    ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), /* 0x80-0xff: UTF-8 */
+};
+#undef ROW
 
 static int dump_string(em_buf *b, const char *str, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)str, *end = p + len, *run;
-    /* the common case, no escapes: one reservation, one copy */
+    const unsigned char *p = (const unsigned char *)str, *end = p + len;
+    /* Room for the text as it is and both quotes: plain runs and UTF-8
+     * sequences take as many bytes as they read, so only an escape needs
+     * more (reserved when one comes).  Invariant: the room left is at least
+     * what is left to read, plus one for the closing quote. */
     if (em_buf_reserve(b, len + 2) < 0)
         return -1;
-    b->data[b->len++] = '"';
+    unsigned char *o = b->data + b->len;
+    *o++ = '"';
     while (p < end) {
-        run = p;
-        while (p < end && plain(*p))
+        const unsigned char *run = p;
+        while (p < end && !special[*p])
             p++;
-        if (em_buf_append(b, run, (size_t)(p - run)) < 0)
-            return -1;
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
         if (p == end)
             break;
         if (*p >= 0x80) {
             size_t n = em_utf8_seq(p, end);
-            if (!n || em_buf_append(b, p, n) < 0)
+            if (!n)
                 return -1;
+            memcpy(o, p, n);
+            o += n;
             p += n;
             continue;
         }
-        char esc[8];
-        size_t n = 2;
-        switch (*p) {
-        case '\\': memcpy(esc, "\\\\", 2); break;
-        case '"': memcpy(esc, "\\\"", 2); break;
-        case '\b': memcpy(esc, "\\b", 2); break;
-        case '\f': memcpy(esc, "\\f", 2); break;
-        case '\n': memcpy(esc, "\\n", 2); break;
-        case '\r': memcpy(esc, "\\r", 2); break;
-        case '\t': memcpy(esc, "\\t", 2); break;
-        default: n = (size_t)snprintf(esc, sizeof esc, "\\u%04X", (unsigned)*p); break;
-        }
-        if (em_buf_append(b, esc, n) < 0)
+        b->len = (size_t)(o - b->data);
+        if (em_buf_reserve(b, (size_t)(end - p) + 6 + 1) < 0)
             return -1;
+        o = b->data + b->len;
+        *o++ = '\\';
+        switch (*p) {
+        case '\\': *o++ = '\\'; break;
+        case '"': *o++ = '"'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            /* jansson's \u00XX, upper-case hex */
+            memcpy(o, "u00", 3);
+            o[3] = "0123456789ABCDEF"[*p >> 4];
+            o[4] = "0123456789ABCDEF"[*p & 15];
+            o += 5;
+            break;
+        }
         p++;
     }
-    return em_buf_append(b, "\"", 1);
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return 0;
 }
 
 static int dump_value(em_buf *b, json_t *v, int depth)
