@@ -225,8 +225,10 @@ void ecrmock_free(ecrmock *m)
     em_scanning_reset(m);
     em_free(m->principal);
     mac_free(m);
-    for (int i = 0; i < EM_PATTERN_COUNT; i++)
+    for (int i = 0; i < EM_PATTERN_COUNT; i++) {
         pcre2_code_free(m->patterns[i]);
+        em_free(m->pattern_memo[i]);
+    }
     pcre2_match_data_free(m->match_data);
     em_free(m->http_access_key);
     em_free(m->http_secret_key);

@@ -280,6 +280,7 @@ struct ecrmock {
     em_blob *blobs;            /* hash by digest */
     void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
     void *match_data;
+    void *pattern_memo[EM_PATTERN_COUNT]; /* the last text each pattern accepted (validate.c) */
     unsigned char key[32];     /* signs page tokens and download URLs */
     void *mac_states[3];       /* EVP_MD_CTX *: the key's HMAC inner and outer states, and a work one (em_mac) */
 

@@ -93,15 +93,21 @@ static const char *string(parser *ps, size_t *len)
         *len = (size_t)(p - start);
         return (const char *)start;
     }
+    /* Unescaped, the text is never longer than what is left of the body:
+     * room for that once, then runs are copied without asking again. */
     ps->scratch.len = 0;
+    if (em_buf_reserve(&ps->scratch, (size_t)(end - start) + 1) < 0) {
+        ps->oom = true;
+        return NULL;
+    }
     if (append(ps, start, (size_t)(p - start)) < 0)
         return NULL;
     while (p < end && *p != '"') {
         const unsigned char *run = p;
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
-        if (append(ps, run, (size_t)(p - run)) < 0)
-            return NULL;
+        memcpy(ps->scratch.data + ps->scratch.len, run, (size_t)(p - run));
+        ps->scratch.len += (size_t)(p - run);
         if (p == end || *p == '"')
             break;
         if (*p >= 0x80) {

@@ -102,9 +102,21 @@ static size_t utf8_chars(const char *s, size_t n)
     return count;
 }
 
+/* The last text a pattern accepted: a client names the same repository, the
+ * same registry, call after call, and comparing is cheaper than matching. */
+typedef struct memo {
+    size_t len;
+    char text[];
+} memo;
+
+#define MEMO_MAX 256
+
 static int pattern_match(walk *w, int idx, const char *s, size_t n)
 {
     ecrmock *m = w->c->m;
+    memo *last = m->pattern_memo[idx];
+    if (last && last->len == n && memcmp(last->text, s, n) == 0)
+        return 1;
     if (!m->patterns[idx]) {
         int err;
         PCRE2_SIZE off;
@@ -120,8 +132,16 @@ static int pattern_match(walk *w, int idx, const char *s, size_t n)
             return -1;
     }
     int r = pcre2_match(m->patterns[idx], (PCRE2_SPTR)s, n, 0, 0, m->match_data, NULL);
-    if (r >= 0)
+    if (r >= 0) {
+        memo *next = n <= MEMO_MAX ? em_malloc(sizeof *next + n) : NULL;
+        if (next) { /* without memory, no memo: the answer stands */
+            next->len = n;
+            memcpy(next->text, s, n);
+            em_free(m->pattern_memo[idx]);
+            m->pattern_memo[idx] = next;
+        }
         return 1;
+    }
     return r == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
@@ -158,7 +178,10 @@ static int check_string(walk *w, const em_shape *s, json_t *v)
 {
     const char *str = json_string_value(v);
     size_t n = json_string_length(v);
-    if (s->flags & (EM_HAS_MIN | EM_HAS_MAX)) {
+    /* a text of n bytes holds n/4 to n characters: count them only when
+     * that range straddles a bound */
+    bool count = ((s->flags & EM_HAS_MIN) && (int64_t)(n / 4) < s->min) || ((s->flags & EM_HAS_MAX) && (int64_t)n > s->max);
+    if (count) {
         size_t chars = utf8_chars(str, n);
         if ((s->flags & EM_HAS_MIN) && (int64_t)chars < s->min)
             return param(w, "must have length greater than or equal to %lld", NULL, (long long)s->min);

@@ -41,7 +41,10 @@ static int dump_string(em_buf *b, const char *str, size_t len)
      * sequences take as many bytes as they read, so only an escape needs
      * more (reserved when one comes).  Invariant: the room left is at least
      * what is left to read, plus one for the closing quote. */
-    if (em_buf_reserve(b, len + 2) < 0)
+    /* a short text gets room for the worst case (every byte a \u00XX)
+     * at once, and no escape has to ask for more */
+    bool roomy = len <= 4096;
+    if (em_buf_reserve(b, roomy ? 6 * len + 2 : len + 2) < 0)
         return -1;
     unsigned char *o = b->data + b->len;
     *o++ = '"';
@@ -62,10 +65,12 @@ static int dump_string(em_buf *b, const char *str, size_t len)
             p += n;
             continue;
         }
-        b->len = (size_t)(o - b->data);
-        if (em_buf_reserve(b, (size_t)(end - p) + 6 + 1) < 0)
-            return -1;
-        o = b->data + b->len;
+        if (!roomy) {
+            b->len = (size_t)(o - b->data);
+            if (em_buf_reserve(b, (size_t)(end - p) + 6 + 1) < 0)
+                return -1;
+            o = b->data + b->len;
+        }
         *o++ = '\\';
         switch (*p) {
         case '\\': *o++ = '\\'; break;
