@@ -133,8 +133,10 @@ static int pattern_match(walk *w, int idx, const char *s, size_t n)
     }
     int r = pcre2_match(m->patterns[idx], (PCRE2_SPTR)s, n, 0, 0, m->match_data, NULL);
     if (r >= 0) {
-        memo *next = n <= MEMO_MAX ? em_malloc(sizeof *next + n) : NULL;
-        if (next) { /* without memory, no memo: the answer stands */
+        if (n <= MEMO_MAX) {
+            memo *next = em_malloc(sizeof *next + n);
+            if (!next)
+                return -1; /* out of memory, as for any allocation of the call */
             next->len = n;
             memcpy(next->text, s, n);
             em_free(m->pattern_memo[idx]);
