@@ -15,6 +15,7 @@
  * members the request gives, check, swap".
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "actions.h"
@@ -179,6 +180,48 @@ static json_t *template_json(const em_template *t)
         o = NULL;
     }
     return o;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *em_templates_json(const em_registry *reg)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && reg->templates && i < reg->templates->n; i++) {
+        /* Members sorted by name: the template's own order depends on the
+         * calls that made it, and a snapshot must not. */
+        json_t *t = template_json(reg->templates->v[i]), *sorted = t ? json_object() : NULL;
+        const char **keys = t ? em_calloc(json_object_size(t) + 1, sizeof *keys) : NULL;
+        size_t n = 0;
+        const char *key;
+        json_t *v;
+        json_object_foreach(t, key, v) {
+            if (keys)
+                keys[n++] = key;
+        }
+        if (keys)
+            qsort(keys, n, sizeof *keys, cmp_keys);
+        for (size_t k = 0; keys && sorted && k < n; k++) {
+            if (json_object_set(sorted, keys[k], json_object_get(t, keys[k])) < 0) {
+                json_decref(sorted);
+                sorted = NULL;
+            }
+        }
+        if (!keys) {
+            json_decref(sorted);
+            sorted = NULL;
+        }
+        em_free(keys);
+        json_decref(t);
+        if (json_array_append_new(list, sorted) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list;
 }
 
 static int template_output(em_call *c, const em_template *t)

@@ -177,6 +177,18 @@ static int act(loader *ld, const char *action, json_t *req, json_t *src, json_t 
     return -1;
 }
 
+/* Runs an action at virtual time `ms` (the time the action stamps on what it
+ * makes: createdAt, updatedAt, lastArchivedAt...), then puts the scratch
+ * clock back. */
+static int act_at(loader *ld, int64_t ms, const char *action, json_t *req, json_t *src, json_t **out)
+{
+    int64_t saved = ld->s->clock_ms;
+    ld->s->clock_ms = ms;
+    int rc = act(ld, action, req, src, out);
+    ld->s->clock_ms = saved;
+    return rc;
+}
+
 /* ---- layers ---------------------------------------------------------------------- */
 
 /* Deterministic bytes for {"size": n, "seed": s}: SHA-256 in counter mode. */
@@ -284,6 +296,40 @@ static int add_layer(loader *ld, em_repo *repo, json_t *spec, char *digest_out)
 
 static int load_image(loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out);
 
+/* The profiles an image was signed with at push: ECR records them from the
+ * registry's signing configuration of that moment, so the image is pushed
+ * under a configuration of one rule per profile (every repository), put
+ * before the push (`profiles`) and deleted after it (NULL).  The registry's
+ * own configuration is set after every image is in. */
+static int signing_for_push(loader *ld, em_repo *repo, json_t *profiles)
+{
+    size_t n = push_key(ld, "signingProfileArns");
+    json_t *req = NULL;
+    if (profiles) {
+        json_t *rules = json_array();
+        req = rules ? json_pack("{s:{s:o}}", "signingConfiguration", "rules", rules) : NULL;
+        for (size_t i = 0; req && i < json_array_size(profiles); i++) {
+            if (json_array_append_new(rules, json_pack("{s:O}", "signingProfileArn", json_array_get(profiles, i))) < 0) {
+                json_decref(req);
+                req = NULL;
+            }
+        }
+    } else {
+        req = json_object();
+    }
+    em_view view;
+    int rc;
+    if (em_view_enter(ld->s, repo->registry->id, NULL, &view) == 0) {
+        rc = act(ld, profiles ? "PutSigningConfiguration" : "DeleteSigningConfiguration", req, NULL, NULL);
+        em_view_leave(ld->s, &view);
+    } else {
+        json_decref(req);
+        rc = refuse(ld, "out of memory");
+    }
+    pop(ld, n);
+    return rc;
+}
+
 /* Puts a manifest text with its tags, then sets the times. */
 static int put_manifest(loader *ld, em_repo *repo, json_t *img, const char *text, const char *media_type,
                         char *digest_out)
@@ -293,8 +339,17 @@ static int put_manifest(loader *ld, em_repo *repo, json_t *img, const char *text
     json_t *req = json_pack("{s:s, s:s, s:s, s:s*, s:s*}", "registryId", repo->registry->id, "repositoryName",
                             repo->name, "imageManifest", text, "imageManifestMediaType", media_type, "imageTag", first);
     json_t *out = NULL;
+    json_t *profiles = json_object_get(img, "signingProfileArns");
+    if (json_array_size(profiles) && signing_for_push(ld, repo, profiles) < 0) {
+        json_decref(req);
+        return -1;
+    }
     if (act(ld, "PutImage", req, NULL, &out) < 0)
         return -1;
+    if (json_array_size(profiles) && signing_for_push(ld, repo, NULL) < 0) {
+        json_decref(out);
+        return -1;
+    }
     snprintf(digest_out, ECRMOCK_DIGEST_SIZE, "%s",
              json_string_value(json_object_get(json_object_get(json_object_get(out, "image"), "imageId"), "imageDigest")));
     json_decref(out);
@@ -447,7 +502,8 @@ static int load_image(loader *ld, em_repo *repo, json_t *img, bool child, char *
 {
     static const char *const allowed[] = {"manifest", "mediaType", "digest", "tags", "pushedAt",
                                           "lastRecordedPullTime", "format", "layers", "config", "platform",
-                                          "manifests", NULL};
+                                          "manifests", "signingProfileArns", "imageStatus", "lastArchivedAt",
+                                          "lastActivatedAt", NULL};
     if (!json_is_object(img))
         return refuse(ld, "an image must be an object");
     if (only_members(ld, img, allowed) < 0 || want_type(ld, img, "mediaType", JSON_STRING, "a string") < 0 ||
@@ -457,8 +513,12 @@ static int load_image(loader *ld, em_repo *repo, json_t *img, bool child, char *
         want_type(ld, img, "layers", JSON_ARRAY, "a list of layers") < 0 ||
         want_type(ld, img, "config", JSON_OBJECT, "an object") < 0 ||
         want_type(ld, img, "platform", JSON_OBJECT, "an object") < 0 ||
-        want_type(ld, img, "manifests", JSON_ARRAY, "a list of images") < 0)
+        want_type(ld, img, "manifests", JSON_ARRAY, "a list of images") < 0 ||
+        want_type(ld, img, "signingProfileArns", JSON_ARRAY, "a list of signing profile ARNs") < 0)
         return -1;
+    if (child && (json_object_get(img, "imageStatus") || json_object_get(img, "lastArchivedAt") ||
+                  json_object_get(img, "lastActivatedAt")))
+        return refuse(ld, "the images of a multi-arch image move with it: give the list its storage state");
     json_t *tags = json_object_get(img, "tags");
     for (size_t i = 0; i < json_array_size(tags); i++) {
         if (!json_is_string(json_array_get(tags, i))) {
@@ -500,6 +560,140 @@ static int load_image(loader *ld, em_repo *repo, json_t *img, bool child, char *
         return refuse(ld, "out of memory");
     int rc = put_manifest(ld, repo, img, text, em_str(img, "mediaType"), digest_out);
     em_free(text);
+    return rc;
+}
+
+/* ---- storage classes -------------------------------------------------------------------- */
+
+/* One UpdateImageStorageClass (or re-push) the storage state of an image
+ * needs, at its time. */
+typedef struct storage_step {
+    int64_t at;
+    size_t image, order;
+    enum { STEP_ARCHIVE, STEP_RESTORE, STEP_REPUSH } kind;
+} storage_step;
+
+static void add_step(storage_step *steps, size_t *n, int64_t at, size_t image, int kind)
+{
+    steps[*n] = (storage_step){at, image, *n, kind};
+    ++*n;
+}
+
+static int step_cmp(const void *a, const void *b)
+{
+    const storage_step *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* What an image's storage members ask for: imageStatus (default ACTIVE),
+ * lastArchivedAt and lastActivatedAt (0: absent).  0: none given; 1: read;
+ * -1: refused. */
+static int storage_target(loader *ld, json_t *img, const char **status, int64_t *archived, int64_t *activated)
+{
+    json_t *st = json_object_get(img, "imageStatus");
+    *status = "ACTIVE";
+    *archived = *activated = 0;
+    if (!st && !json_object_get(img, "lastArchivedAt") && !json_object_get(img, "lastActivatedAt"))
+        return 0;
+    if (st) {
+        *status = json_string_value(st);
+        if (!*status || (strcmp(*status, "ACTIVE") != 0 && strcmp(*status, "ARCHIVED") != 0 &&
+                         strcmp(*status, "ACTIVATING") != 0)) {
+            size_t n = push_key(ld, "imageStatus");
+            refuse(ld, "must be \"ACTIVE\", \"ARCHIVED\" or \"ACTIVATING\"");
+            pop(ld, n);
+            return -1;
+        }
+    }
+    if (parse_time(ld, img, "lastArchivedAt", archived) < 0 || parse_time(ld, img, "lastActivatedAt", activated) < 0)
+        return -1;
+    if (strcmp(*status, "ARCHIVED") == 0 && !*archived)
+        *archived = ld->s->clock_ms;
+    return 1;
+}
+
+/*
+ * The images' storage classes, through UpdateImageStorageClass, as a client
+ * would have moved them, every call at the time the state says:
+ *   - lastActivatedAt V: the latest restore was asked for at V - 20 minutes,
+ *     after an archive (at lastArchivedAt when the image is not archived
+ *     now and that came first); when lastArchivedAt falls inside those 20
+ *     minutes, the image was pushed again at V (which restores at once);
+ *   - ARCHIVED: archived at lastArchivedAt (default: the clock).
+ * The calls of every image run in time order.  An image a manifest list
+ * references moves with the list (ECR refuses to move it alone): it makes
+ * no call of its own.  Last, each image's state must be the one asked for:
+ * a state no calls reach is refused.
+ */
+static int load_storage(loader *ld, em_repo *repo, json_t *images, char (*digests)[ECRMOCK_DIGEST_SIZE])
+{
+    size_t n = json_array_size(images), n_steps = 0;
+    storage_step *steps = n ? em_calloc(3 * n, sizeof *steps) : NULL;
+    if (n && !steps)
+        return refuse(ld, "out of memory");
+    int rc = 0;
+    size_t p = push_key(ld, "images");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *status;
+        int64_t a, v;
+        size_t k = push_index(ld, i);
+        int got = storage_target(ld, json_array_get(images, i), &status, &a, &v);
+        pop(ld, k);
+        if (got < 0)
+            rc = -1;
+        em_image *img = em_image_get(repo, digests[i]);
+        if (got <= 0 || !img || img->parents)
+            continue;
+        bool archived_now = strcmp(status, "ARCHIVED") == 0;
+        if (v) {
+            int64_t asked = v - EM_RESTORE_MS;
+            if (!archived_now && a && a > asked && a <= v) {
+                add_step(steps, &n_steps, a, i, STEP_ARCHIVE);
+                add_step(steps, &n_steps, v, i, STEP_REPUSH);
+            } else {
+                add_step(steps, &n_steps, !archived_now && a ? a : asked, i, STEP_ARCHIVE);
+                add_step(steps, &n_steps, asked, i, STEP_RESTORE);
+            }
+        }
+        if (archived_now || (a && !v))
+            add_step(steps, &n_steps, a, i, STEP_ARCHIVE);
+    }
+    if (n_steps)
+        qsort(steps, n_steps, sizeof *steps, step_cmp);
+    for (size_t s = 0; rc == 0 && s < n_steps; s++) {
+        em_image *img = em_image_get(repo, digests[steps[s].image]);
+        json_t *req = steps[s].kind == STEP_REPUSH
+                          ? json_pack("{s:s, s:s, s:s%, s:s}", "registryId", repo->registry->id, "repositoryName",
+                                      repo->name, "imageManifest", img->manifest, img->manifest_len,
+                                      "imageManifestMediaType", img->media_type)
+                          : json_pack("{s:s, s:s, s:{s:s}, s:s}", "registryId", repo->registry->id, "repositoryName",
+                                      repo->name, "imageId", "imageDigest", img->digest, "targetStorageClass",
+                                      steps[s].kind == STEP_ARCHIVE ? "ARCHIVE" : "STANDARD");
+        size_t k = push_index(ld, steps[s].image);
+        rc = act_at(ld, steps[s].at, steps[s].kind == STEP_REPUSH ? "PutImage" : "UpdateImageStorageClass", req, NULL,
+                    NULL);
+        pop(ld, k);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *status;
+        int64_t a, v;
+        if (storage_target(ld, json_array_get(images, i), &status, &a, &v) <= 0)
+            continue;
+        em_image *img = em_image_get(repo, digests[i]);
+        const char *got = img ? em_image_status(ld->s, img) : "no image";
+        if (!img || strcmp(got, status) != 0 || img->archived_at_ms != a || img->activated_at_ms != v) {
+            size_t k = push_index(ld, i);
+            rc = refuse(ld, "imageStatus %s, lastArchivedAt and lastActivatedAt: no UpdateImageStorageClass calls "
+                            "reach this state (they give %s)",
+                        status, got);
+            pop(ld, k);
+        }
+    }
+    if (rc == 0)
+        pop(ld, p);
+    em_free(steps);
     return rc;
 }
 
@@ -576,11 +770,138 @@ static int load_repository(loader *ld, const char *registry_id, json_t *r)
     }
     pop(ld, n);
     json_t *images = json_object_get(r, "images");
+    size_t n_images = json_array_size(images);
+    char(*digests)[ECRMOCK_DIGEST_SIZE] = n_images ? em_calloc(n_images, sizeof *digests) : NULL;
+    if (n_images && !digests)
+        return refuse(ld, "out of memory");
     n = push_key(ld, "images");
-    for (size_t i = 0; i < json_array_size(images); i++) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_images; i++) {
         size_t k = push_index(ld, i);
-        char digest[ECRMOCK_DIGEST_SIZE];
-        if (load_image(ld, repo, json_array_get(images, i), false, digest) < 0)
+        rc = load_image(ld, repo, json_array_get(images, i), false, digests[i]);
+        if (rc == 0)
+            pop(ld, k);
+    }
+    if (rc == 0) {
+        pop(ld, n);
+        rc = load_storage(ld, repo, images, digests);
+    }
+    em_free(digests);
+    return rc;
+}
+
+/* createdAt and updatedAt of a rule or template (default: the clock, and
+ * createdAt); an update cannot come before the creation. */
+static int parse_created_updated(loader *ld, json_t *o, int64_t *created, int64_t *updated)
+{
+    *created = ld->s->clock_ms;
+    if (parse_time(ld, o, "createdAt", created) < 0)
+        return -1;
+    *updated = *created;
+    if (parse_time(ld, o, "updatedAt", updated) < 0)
+        return -1;
+    if (*updated < *created) {
+        size_t n = push_key(ld, "updatedAt");
+        refuse(ld, "must not be before createdAt");
+        pop(ld, n);
+        return -1;
+    }
+    return 0;
+}
+
+/* The request for a Create action: the fixture object without its times. */
+static json_t *without_times(json_t *o)
+{
+    json_t *req = json_deep_copy(o);
+    if (req) {
+        json_object_del(req, "createdAt");
+        json_object_del(req, "updatedAt");
+    }
+    return req;
+}
+
+/* A pull-through cache rule, as DescribePullThroughCacheRules shows it:
+ * CreatePullThroughCacheRule at createdAt, and, when updatedAt is later,
+ * UpdatePullThroughCacheRule with the same credentials at updatedAt (ECR
+ * updates only credentials, so a rule without any is never updated). */
+static int load_ptc_rule(loader *ld, json_t *rule)
+{
+    static const char *const allowed[] = {"ecrRepositoryPrefix", "upstreamRegistryUrl", "upstreamRegistry",
+                                          "credentialArn", "customRoleArn", "upstreamRepositoryPrefix",
+                                          "createdAt", "updatedAt", NULL};
+    int64_t created, updated;
+    if (!json_is_object(rule))
+        return refuse(ld, "a pull through cache rule must be an object");
+    if (only_members(ld, rule, allowed) < 0 || parse_created_updated(ld, rule, &created, &updated) < 0 ||
+        act_at(ld, created, "CreatePullThroughCacheRule", without_times(rule), rule, NULL) < 0)
+        return -1;
+    if (updated == created)
+        return 0;
+    size_t n = push_key(ld, "updatedAt");
+    int rc = act_at(ld, updated, "UpdatePullThroughCacheRule",
+                    json_pack("{s:O, s:O*, s:O*}", "ecrRepositoryPrefix", json_object_get(rule, "ecrRepositoryPrefix"),
+                              "credentialArn", json_object_get(rule, "credentialArn"), "customRoleArn",
+                              json_object_get(rule, "customRoleArn")),
+                    NULL, NULL);
+    pop(ld, n);
+    return rc;
+}
+
+/* A repository creation template, as DescribeRepositoryCreationTemplates
+ * shows it (policies may also be objects): CreateRepositoryCreationTemplate
+ * at createdAt, and an UpdateRepositoryCreationTemplate that changes
+ * nothing at updatedAt when that is later. */
+static int load_template(loader *ld, json_t *t)
+{
+    static const char *const allowed[] = {"prefix", "description", "encryptionConfiguration", "resourceTags",
+                                          "imageTagMutability", "imageTagMutabilityExclusionFilters",
+                                          "repositoryPolicy", "lifecyclePolicy", "appliedFor", "customRoleArn",
+                                          "createdAt", "updatedAt", NULL};
+    static const char *const policies[] = {"repositoryPolicy", "lifecyclePolicy"};
+    int64_t created, updated;
+    if (!json_is_object(t))
+        return refuse(ld, "a repository creation template must be an object");
+    if (only_members(ld, t, allowed) < 0 || parse_created_updated(ld, t, &created, &updated) < 0)
+        return -1;
+    json_t *req = without_times(t);
+    for (size_t i = 0; req && i < sizeof policies / sizeof policies[0]; i++) {
+        json_t *v = json_object_get(req, policies[i]);
+        char *text = json_is_object(v) ? dump_compact(v) : NULL;
+        if (json_is_object(v) && (!text || em_set(req, policies[i], json_string(text)) < 0)) {
+            json_decref(req);
+            req = NULL;
+        }
+        em_free(text);
+    }
+    if (act_at(ld, created, "CreateRepositoryCreationTemplate", req, t, NULL) < 0)
+        return -1;
+    if (updated == created)
+        return 0;
+    size_t n = push_key(ld, "updatedAt");
+    int rc = act_at(ld, updated, "UpdateRepositoryCreationTemplate",
+                    json_pack("{s:O}", "prefix", json_object_get(t, "prefix")), NULL, NULL);
+    pop(ld, n);
+    return rc;
+}
+
+/* A pull time update exclusion: the principal's ARN. */
+static int load_exclusion(loader *ld, json_t *arn)
+{
+    return act(ld, "RegisterPullTimeUpdateExclusion", json_pack("{s:O}", "principalArn", arn), NULL, NULL);
+}
+
+/* Each item of the list `member` of `o` (absent: none) through `one`. */
+static int load_list(loader *ld, json_t *o, const char *member, const char *noun, int (*one)(loader *, json_t *))
+{
+    json_t *list = json_object_get(o, member);
+    if (!list)
+        return 0;
+    size_t n = push_key(ld, member);
+    if (!json_is_array(list))
+        return refuse(ld, "must be %s", noun);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        size_t k = push_index(ld, i);
+        if (one(ld, json_array_get(list, i)) < 0)
             return -1;
         pop(ld, k);
     }
@@ -588,17 +909,43 @@ static int load_repository(loader *ld, const char *registry_id, json_t *r)
     return 0;
 }
 
-/* A registry's policy, replication and scanning configuration: set through
- * their actions as the registry's own account (they take no registryId). */
-static int load_registry_settings(loader *ld, json_t *reg)
+/* {"BLOB_MOUNTING": "ENABLED", ...}: PutAccountSetting for each, in order. */
+static int load_account_settings(loader *ld, json_t *reg)
+{
+    json_t *settings = json_object_get(reg, "accountSettings");
+    if (!settings)
+        return 0;
+    size_t n = push_key(ld, "accountSettings");
+    if (!json_is_object(settings))
+        return refuse(ld, "must be an object of setting names and values");
+    const char *name;
+    json_t *value;
+    json_object_foreach(settings, name, value) {
+        size_t k = push_key(ld, name);
+        if (!json_is_string(value))
+            return refuse(ld, "must be a string");
+        if (act(ld, "PutAccountSetting", json_pack("{s:s, s:O}", "name", name, "value", value), NULL, NULL) < 0)
+            return -1;
+        pop(ld, k);
+    }
+    pop(ld, n);
+    return 0;
+}
+
+/* A registry's settings, set through their actions as the registry's own
+ * account (they take no registryId): its policy, replication and scanning
+ * configurations, account settings, signing configuration, pull time
+ * update exclusions, pull-through cache rules and repository creation
+ * templates. */
+static int load_registry_settings_here(loader *ld, json_t *reg)
 {
     static const struct {
         const char *member, *action, *request_member;
         bool text; /* the request member is a policy text */
     } settings[] = {{"policy", "PutRegistryPolicy", "policyText", true},
                     {"replicationConfiguration", "PutReplicationConfiguration", "replicationConfiguration", false},
-                    {"scanningConfiguration", "PutRegistryScanningConfiguration", NULL, false}};
-    const char *id = em_str(reg, "id");
+                    {"scanningConfiguration", "PutRegistryScanningConfiguration", NULL, false},
+                    {"signingConfiguration", "PutSigningConfiguration", "signingConfiguration", false}};
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         json_t *v = json_object_get(reg, settings[i].member);
         if (!v)
@@ -609,39 +956,43 @@ static int load_registry_settings(loader *ld, json_t *reg)
             char *text = json_is_string(v) ? em_strdup(json_string_value(v)) : json_is_object(v) ? dump_compact(v) : NULL;
             req = text ? json_pack("{s:s}", settings[i].request_member, text) : NULL;
             em_free(text);
-            if (!req) {
-                pop(ld, n);
+            if (!req)
                 return refuse(ld, "must be the policy's text, or the policy as an object");
-            }
         } else if (!json_is_object(v)) {
-            refuse(ld, "must be an object");
-            pop(ld, n);
-            return -1;
+            return refuse(ld, "must be an object");
         } else {
             /* the scanning configuration's members are the request's own */
             req = settings[i].request_member ? json_pack("{s:O}", settings[i].request_member, v) : json_deep_copy(v);
         }
-        em_view view;
-        int rc = em_view_enter(ld->s, id, NULL, &view);
-        if (rc == 0) {
-            rc = act(ld, settings[i].action, req, NULL, NULL);
-            em_view_leave(ld->s, &view);
-        } else {
-            json_decref(req);
-            refuse(ld, "out of memory");
-        }
-        pop(ld, n);
-        if (rc < 0)
+        if (act(ld, settings[i].action, req, NULL, NULL) < 0)
             return -1;
+        pop(ld, n);
     }
+    if (load_account_settings(ld, reg) < 0 ||
+        load_list(ld, reg, "pullTimeUpdateExclusions", "a list of principal ARNs", load_exclusion) < 0 ||
+        load_list(ld, reg, "pullThroughCacheRules", "a list of pull through cache rules", load_ptc_rule) < 0 ||
+        load_list(ld, reg, "repositoryCreationTemplates", "a list of repository creation templates", load_template) < 0)
+        return -1;
     return 0;
+}
+
+static int load_registry_settings(loader *ld, json_t *reg)
+{
+    em_view view;
+    if (em_view_enter(ld->s, em_str(reg, "id"), NULL, &view) < 0)
+        return refuse(ld, "out of memory");
+    int rc = load_registry_settings_here(ld, reg);
+    em_view_leave(ld->s, &view);
+    return rc;
 }
 
 static int load(loader *ld, json_t *fx)
 {
     static const char *const allowed[] = {"$schema", "description", "clock", "faults", "registries", NULL};
     static const char *const reg_allowed[] = {"id", "repositories", "policy", "replicationConfiguration",
-                                              "scanningConfiguration", NULL};
+                                              "scanningConfiguration", "accountSettings", "signingConfiguration",
+                                              "pullTimeUpdateExclusions", "pullThroughCacheRules",
+                                              "repositoryCreationTemplates", NULL};
     snprintf(ld->path, sizeof ld->path, "$");
     if (!json_is_object(fx))
         return refuse(ld, "a fixture must be a JSON object");
@@ -805,7 +1156,34 @@ int ecrmock_fixture_load_file(ecrmock *m, const char *path, char **err)
 
 /* ---- snapshots -------------------------------------------------------------------------- */
 
-static json_t *snapshot_repo(em_repo *repo)
+/* Sets o[key] to `v` (a new reference) when it is a non-empty array or
+ * object; drops it otherwise.  -1 only when `v` is NULL (no memory). */
+static int set_if_any(json_t *o, const char *key, json_t *v)
+{
+    if (!v)
+        return -1;
+    if ((json_is_array(v) && json_array_size(v) == 0) || (json_is_object(v) && json_object_size(v) == 0)) {
+        json_decref(v);
+        return 0;
+    }
+    return em_set(o, key, v);
+}
+
+/* An image's storage class, when it ever left the standard one: imageStatus,
+ * lastArchivedAt, and lastActivatedAt (when its latest restore completed,
+ * or, ACTIVATING, will complete).  0, or -1: no memory. */
+static int snapshot_storage(ecrmock *m, const em_image *img, json_t *item)
+{
+    if (!img->archived && !img->archived_at_ms && !img->activated_at_ms)
+        return 0;
+    if (em_set(item, "imageStatus", json_string(em_image_status(m, img))) < 0 ||
+        (img->archived_at_ms && em_set(item, "lastArchivedAt", em_time(img->archived_at_ms)) < 0) ||
+        (img->activated_at_ms && em_set(item, "lastActivatedAt", em_time(img->activated_at_ms)) < 0))
+        return -1;
+    return 0;
+}
+
+static json_t *snapshot_repo(ecrmock *m, em_repo *repo)
 {
     json_t *r = em_repo_json(NULL, repo);
     if (!r)
@@ -846,7 +1224,9 @@ static json_t *snapshot_repo(em_repo *repo)
                                         img->manifest_len, "mediaType", img->media_type, "tags", tags, "pushedAt",
                                         em_time(img->pushed_at_ms))
                             : NULL;
-        if (item && img->pulled_at_ms && em_set(item, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) {
+        if (item && ((img->pulled_at_ms && em_set(item, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
+                     (img->signing && set_if_any(item, "signingProfileArns", json_deep_copy(img->signing)) < 0) ||
+                     snapshot_storage(m, img, item) < 0)) {
             json_decref(item);
             item = NULL;
         }
@@ -859,6 +1239,49 @@ fail:
     return NULL;
 }
 
+/* The principals of the registry's pull time update exclusions, in
+ * registration order (a new reference; NULL: no memory). */
+static json_t *exclusions_json(const em_registry *r)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < r->n_exclusions; i++) {
+        if (json_array_append_new(list, json_string(r->exclusions[i].principal)) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list;
+}
+
+/* One registry in the fixture format (a new reference; NULL: no memory).
+ * The scanning configuration is the instance's, shown on the caller's
+ * registry of the instance's own region (`with_scan`). */
+static json_t *snapshot_registry(ecrmock *m, em_registry *r, bool with_scan)
+{
+    json_t *repos = json_array();
+    json_t *reg = repos ? json_pack("{s:s, s:o}", "id", r->id, "repositories", repos) : NULL;
+    if (!reg)
+        return NULL;
+    for (size_t i = 0; i < r->order.n; i++) {
+        em_repo *repo = r->order.v[i].item;
+        if (repo && json_array_append_new(repos, snapshot_repo(m, repo)) < 0)
+            goto fail;
+    }
+    if ((r->policy && em_set(reg, "policy", json_string(r->policy)) < 0) ||
+        (r->replication && em_set(reg, "replicationConfiguration", json_deep_copy(r->replication)) < 0) ||
+        (with_scan && m->scan_config && em_set(reg, "scanningConfiguration", json_deep_copy(m->scan_config)) < 0) ||
+        (r->account_settings && set_if_any(reg, "accountSettings", json_deep_copy(r->account_settings)) < 0) ||
+        (r->signing_config && em_set(reg, "signingConfiguration", json_deep_copy(r->signing_config)) < 0) ||
+        (r->n_exclusions && em_set(reg, "pullTimeUpdateExclusions", exclusions_json(r)) < 0) ||
+        (r->ptc && set_if_any(reg, "pullThroughCacheRules", em_ptc_rules_json(r)) < 0) ||
+        (r->templates && set_if_any(reg, "repositoryCreationTemplates", em_templates_json(r)) < 0))
+        goto fail;
+    return reg;
+fail:
+    json_decref(reg); /* and repos, which it holds */
+    return NULL;
+}
+
 json_t *ecrmock_snapshot(ecrmock *m)
 {
     if (!m)
@@ -868,25 +1291,7 @@ json_t *ecrmock_snapshot(ecrmock *m)
     json_t *snap = regs ? json_pack("{s:o, s:o}", "clock", em_time(m->clock_ms), "registries", regs) : NULL;
     em_registry *r, *tmp;
     HASH_ITER(hh, m->registries, r, tmp) {
-        if (!snap)
-            break;
-        json_t *repos = json_array();
-        json_t *reg = repos ? json_pack("{s:s, s:o}", "id", r->id, "repositories", repos) : NULL;
-        if (reg && ((r->policy && em_set(reg, "policy", json_string(r->policy)) < 0) ||
-                    (r->replication && em_set(reg, "replicationConfiguration", json_deep_copy(r->replication)) < 0) ||
-                    (strcmp(r->id, m->account) == 0 && m->scan_config &&
-                     em_set(reg, "scanningConfiguration", json_deep_copy(m->scan_config)) < 0))) {
-            json_decref(reg); /* and repos, which it holds */
-            reg = NULL;
-        }
-        for (size_t i = 0; reg && i < r->order.n; i++) {
-            em_repo *repo = r->order.v[i].item;
-            if (repo && json_array_append_new(repos, snapshot_repo(repo)) < 0) {
-                json_decref(reg);
-                reg = NULL;
-            }
-        }
-        if (json_array_append_new(regs, reg) < 0) {
+        if (snap && json_array_append_new(regs, snapshot_registry(m, r, strcmp(r->id, m->account) == 0)) < 0) {
             json_decref(snap);
             snap = NULL;
         }

@@ -565,11 +565,20 @@ int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters)
 
 /* ---- pull-through cache rules and creation templates ------------------------ */
 void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */
+/* The registry's pull-through cache rules as DescribePullThroughCacheRules
+ * shows them, without registryId, in creation order (snapshots): a new
+ * reference, an empty array when there are none; NULL: no memory. */
+json_t *em_ptc_rules_json(const em_registry *r);
 void em_secrets_free(ecrmock *m);
 /* An IAM role ARN (arn:<partition>:iam::<account>:role/<name>) in the
  * account `registry_id`; 0, or -1 with InvalidParameterException set. */
 int em_role_arn_check(em_call *c, const char *arn, const char *registry_id);
 void em_templates_free(em_registry *r);   /* creation_templates.c */
+/* The registry's repository creation templates as
+ * DescribeRepositoryCreationTemplates shows them, in creation order
+ * (snapshots): a new reference, an empty array when there are none; NULL:
+ * no memory. */
+json_t *em_templates_json(const em_registry *r);
 /*
  * Gives `repo`, a repository ECR is creating on the user's behalf in
  * `registry_id` under the name `repo_name` for the use `applied_for`
@@ -593,6 +602,9 @@ int em_template_apply(em_call *c, const char *registry_id, const char *repo_name
 em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
 
 /* ---- storage classes (storage_class.c) -------------------------------------- */
+/* How long a restore from the archive takes, virtual time (ECR: "restore the
+ * image within 20 minutes"). */
+#define EM_RESTORE_MS (20 * 60 * 1000)
 /* "ACTIVE", "ARCHIVED" or "ACTIVATING" on the instance's clock. */
 const char *em_image_status(ecrmock *m, const em_image *img);
 /* Whether the image can be pulled (ACTIVE). */

@@ -441,6 +441,21 @@ static json_t *rule_json(const em_ptc_rule *r, const char *registry_id)
     return o;
 }
 
+json_t *em_ptc_rules_json(const em_registry *reg)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && reg->ptc && i < reg->ptc->n; i++) {
+        json_t *o = rule_json(reg->ptc->v[i], reg->id);
+        if (o)
+            json_object_del(o, "registryId");
+        if (json_array_append_new(list, o) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list;
+}
+
 static int describe_named(em_call *c, json_t *prefixes, json_t *list)
 {
     const char *reg_id = em_registry_id(c);

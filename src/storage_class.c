@@ -4,7 +4,7 @@
  *
  * An image is in the standard storage class (ACTIVE) or the archival one
  * (ARCHIVED).  Archiving is immediate.  Restoring takes time, as in ECR
- * ("typically up to 20 minutes"): the image is ACTIVATING for RESTORE_MS of
+ * ("typically up to 20 minutes"): the image is ACTIVATING for EM_RESTORE_MS of
  * virtual time, then ACTIVE, and lastActivatedAt is when the restore
  * completed.  Nothing runs in the background: the status is computed from
  * the clock whenever it is read.  Archived and restoring images cannot be
@@ -23,8 +23,6 @@
 #include <string.h>
 
 #include "actions.h"
-
-#define RESTORE_MS (20 * 60 * 1000) /* ECR: "restore the image within 20 minutes" */
 
 const char *em_image_status(ecrmock *m, const em_image *img)
 {
@@ -83,7 +81,7 @@ static void restore(ecrmock *m, em_image *img)
     if (!img->archived)
         return;
     img->archived = false;
-    img->activated_at_ms = m->clock_ms + RESTORE_MS;
+    img->activated_at_ms = m->clock_ms + EM_RESTORE_MS;
 }
 
 int em_UpdateImageStorageClass(em_call *c)

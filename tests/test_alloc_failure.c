@@ -422,27 +422,32 @@ static void test_alloc_failure_new_and_fixture(void **state)
         }
         ecrmock_free(m);
     }
+    /* registry-settings.json: the registry settings' loaders (rules,
+     * templates, signing, storage classes) under failing allocations too. */
+    static const char *const files[] = {"fixtures/multi-arch.json", "fixtures/registry-settings.json"};
     ecrmock *m = ecrmock_new(NULL);
-    for (long n = 1;; n++) {
-        json_t *before = ecrmock_snapshot(m);
-        char *err = NULL;
-        allocations = 0;
-        fail_at = n;
-        int rc = ecrmock_fixture_load_file(m, "fixtures/multi-arch.json", &err);
-        bool injected = allocations >= n;
-        fail_at = -1;
-        free(err);
-        if (!injected) {
-            assert_int_equal(rc, 0);
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m);
+            char *err = NULL;
+            allocations = 0;
+            fail_at = n;
+            int rc = ecrmock_fixture_load_file(m, files[f], &err);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            free(err);
+            if (!injected) {
+                assert_int_equal(rc, 0);
+                json_decref(before);
+                break;
+            }
+            if (rc != 0) {
+                json_t *after = ecrmock_snapshot(m);
+                assert_true(json_equal(before, after));
+                json_decref(after);
+            }
             json_decref(before);
-            break;
         }
-        if (rc != 0) {
-            json_t *after = ecrmock_snapshot(m);
-            assert_true(json_equal(before, after));
-            json_decref(after);
-        }
-        json_decref(before);
     }
     ecrmock_free(m);
 }

@@ -207,14 +207,59 @@ static void test_fixture_immutable_tags(void **state)
     json_decref(r);
 }
 
+/* The settings fixture: each setting reads back through its own action. */
+static void test_fixture_registry_settings(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/registry-settings.json");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "GetAccountSetting", "{\"name\": \"BLOB_MOUNTING\"}"), r);
+    assert_string_equal(json_string_value(json_object_get(r, "value")), "ENABLED");
+    json_decref(r);
+    assert_listed(m, "DescribePullThroughCacheRules", "{}", "pullThroughCacheRules", "ecrRepositoryPrefix",
+                  "ecr-public,docker-hub");
+    assert_ok(call(m, &r, "DescribePullThroughCacheRules", "{\"ecrRepositoryPrefixes\": [\"docker-hub\"]}"), r);
+    json_t *rule = json_array_get(json_object_get(r, "pullThroughCacheRules"), 0);
+    assert_string_equal(json_string_value(json_object_get(rule, "upstreamRegistry")), "docker-hub");
+    assert_true(json_real_value(json_object_get(rule, "createdAt")) == 1711929600.0);
+    assert_true(json_real_value(json_object_get(rule, "updatedAt")) == 1713139200.0);
+    json_decref(r);
+    assert_ok(call(m, &r, "ListPullTimeUpdateExclusions", "{}"), r);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "pullTimeUpdateExclusions"), 0)),
+                        "arn:aws:iam::123456789012:role/ci-scanner");
+    json_decref(r);
+    assert_ok(call(m, &r, "GetSigningConfiguration", "{}"), r);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r, "signingConfiguration"), "rules")), 1);
+    json_decref(r);
+    /* 1.0 was signed at push; its signing completed long before the clock. */
+    assert_ok(call(m, &r, "DescribeImageSigningStatus",
+                   "{\"repositoryName\": \"apps/api\", \"imageId\": {\"imageTag\": \"1.0\"}}"), r);
+    json_t *statuses = json_object_get(r, "signingStatuses");
+    assert_int_equal(json_array_size(statuses), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(statuses, 0), "status")), "COMPLETE");
+    json_decref(r);
+    assert_ok(call(m, &r, "DescribeImages",
+                   "{\"repositoryName\": \"apps/api\", \"imageIds\": [{\"imageTag\": \"0.9\"}]}"), r);
+    json_t *d = json_array_get(json_object_get(r, "imageDetails"), 0);
+    assert_string_equal(json_string_value(json_object_get(d, "imageStatus")), "ARCHIVED");
+    assert_true(json_real_value(json_object_get(d, "lastArchivedAt")) == 1713571200.0);
+    json_decref(r);
+    /* The template applies to a pull-through cache repository. */
+    json_t *repo = NULL;
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/library/nginx", "PULL_THROUGH_CACHE", &repo),
+                     ECRMOCK_ERR_OK);
+    assert_string_equal(json_string_value(json_object_get(repo, "imageTagMutability")), "IMMUTABLE");
+    json_decref(repo);
+}
+
 /* A snapshot loads into a fresh instance as the same state, and dumps again
  * byte for byte. */
 static void test_snapshot_round_trip(void **state)
 {
     static const char *const files[] = {"fixtures/team-registry.json", "fixtures/multi-arch.json",
-                                        "fixtures/immutable-tags.json"};
+                                        "fixtures/immutable-tags.json", "fixtures/registry-settings.json"};
     (void)state;
-    for (size_t f = 0; f < 3; f++) {
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         ecrmock *a = ecrmock_new(NULL), *b = ecrmock_new(NULL);
         load_ok(a, files[f]);
         /* Some life after the load: a pull, a moved tag, a deletion, a layer. */
@@ -451,6 +496,368 @@ static void test_snapshot_settings_round_trip(void **state)
     ecrmock_free(b);
 }
 
+/* Loads a's snapshot into a fresh instance and asserts that its snapshot is
+ * the same text; returns the new instance (ecrmock_free() it). */
+static ecrmock *reload(ecrmock *a)
+{
+    json_t *snap = ecrmock_snapshot(a);
+    assert_non_null(snap);
+    ecrmock *b = ecrmock_new(NULL);
+    assert_non_null(b);
+    char *err = NULL;
+    if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
+        fail_msg("snapshot refused: %s", err);
+    json_t *again = ecrmock_snapshot(b);
+    char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    json_decref(snap);
+    json_decref(again);
+    return b;
+}
+
+/* The same successful call on two instances gets the same answer. */
+static void assert_same_answer(ecrmock *a, ecrmock *b, const char *action, const char *request)
+{
+    json_t *ra = NULL, *rb = NULL;
+    assert_ok(call(a, &ra, action, "%s", request), ra);
+    assert_ok(call(b, &rb, action, "%s", request), rb);
+    if (!json_equal(ra, rb)) {
+        char *x = json_dumps(ra, JSON_COMPACT), *y = json_dumps(rb, JSON_COMPACT);
+        fail_msg("%s differs after the round trip:\nbefore %s\nafter  %s", action, x, y);
+    }
+    json_decref(ra);
+    json_decref(rb);
+}
+
+/* A member of the snapshot's first registry (borrowed from `snap`). */
+static json_t *first_registry_member(json_t *snap, const char *member)
+{
+    return json_object_get(json_array_get(json_object_get(snap, "registries"), 0), member);
+}
+
+static void test_snapshot_pull_through_cache_rules(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
+                   "{\"ecrRepositoryPrefix\": \"ecr-public\", \"upstreamRegistryUrl\": \"public.ecr.aws\"}"), r);
+    json_decref(r);
+    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
+                   "{\"ecrRepositoryPrefix\": \"hub/\", \"upstreamRegistryUrl\": \"registry-1.docker.io\", "
+                   "\"credentialArn\": \"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-a\"}"),
+              r);
+    json_decref(r);
+    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
+                   "{\"ecrRepositoryPrefix\": \"other\", \"upstreamRegistryUrl\": "
+                   "\"210987654321.dkr.ecr.eu-west-1.amazonaws.com\", \"upstreamRepositoryPrefix\": \"base\", "
+                   "\"customRoleArn\": \"arn:aws:iam::123456789012:role/pull\"}"),
+              r);
+    json_decref(r);
+    ecrmock_clock_advance(m, 60000);
+    assert_ok(call(m, &r, "UpdatePullThroughCacheRule",
+                   "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": "
+                   "\"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-b\"}"),
+              r);
+    json_decref(r);
+
+    json_t *snap = ecrmock_snapshot(m);
+    assert_int_equal(json_array_size(first_registry_member(snap, "pullThroughCacheRules")), 3);
+    json_decref(snap);
+    ecrmock *b = reload(m);
+    assert_same_answer(m, b, "DescribePullThroughCacheRules", "{}");
+    assert_listed(b, "DescribePullThroughCacheRules", "{}", "pullThroughCacheRules", "ecrRepositoryPrefix",
+                  "ecr-public,hub,other");
+    assert_ok(call(b, &r, "DescribePullThroughCacheRules", "{\"ecrRepositoryPrefixes\": [\"hub\"]}"), r);
+    json_t *hub = json_array_get(json_object_get(r, "pullThroughCacheRules"), 0);
+    assert_true(json_real_value(json_object_get(hub, "createdAt")) == 1704067200.0);
+    assert_true(json_real_value(json_object_get(hub, "updatedAt")) == 1704067260.0);
+    assert_string_equal(json_string_value(json_object_get(hub, "credentialArn")),
+                        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-b");
+    json_decref(r);
+    /* The loaded rules are live: a duplicate is refused. */
+    assert_error(call(b, &r, "CreatePullThroughCacheRule",
+                      "{\"ecrRepositoryPrefix\": \"other/\", \"upstreamRegistryUrl\": \"quay.io\"}"),
+                 r, 400, "PullThroughCacheRuleAlreadyExistsException");
+    ecrmock_free(b);
+}
+
+static void test_snapshot_creation_templates(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate",
+                   "{\"prefix\": \"prod\", \"description\": \"production\", \"appliedFor\": [\"REPLICATION\", "
+                   "\"PULL_THROUGH_CACHE\"], \"imageTagMutability\": \"IMMUTABLE_WITH_EXCLUSION\", "
+                   "\"imageTagMutabilityExclusionFilters\": [{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}], "
+                   "\"encryptionConfiguration\": {\"encryptionType\": \"KMS\", \"kmsKey\": \"arn:aws:kms:us-east-1:123456789012:key/k\"}, "
+                   "\"resourceTags\": [{\"Key\": \"team\", \"Value\": \"ops\"}], "
+                   "\"repositoryPolicy\": \"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
+                   "\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":\\\"ecr:BatchGetImage\\\"}]}\", "
+                   "\"customRoleArn\": \"arn:aws:iam::123456789012:role/templates\"}"),
+              r);
+    json_decref(r);
+    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"]}"),
+              r);
+    json_decref(r);
+    ecrmock_clock_advance(m, 5000);
+    assert_ok(call(m, &r, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"description\": \"default\"}"), r);
+    json_decref(r);
+
+    ecrmock *b = reload(m);
+    assert_same_answer(m, b, "DescribeRepositoryCreationTemplates", "{}");
+    assert_listed(b, "DescribeRepositoryCreationTemplates", "{}", "repositoryCreationTemplates", "prefix", "prod,ROOT");
+    assert_ok(call(b, &r, "DescribeRepositoryCreationTemplates", "{\"prefixes\": [\"ROOT\"]}"), r);
+    json_t *root = json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0);
+    assert_string_equal(json_string_value(json_object_get(root, "description")), "default");
+    assert_true(json_real_value(json_object_get(root, "createdAt")) == 1704067200.0);
+    assert_true(json_real_value(json_object_get(root, "updatedAt")) == 1704067205.0);
+    json_decref(r);
+    /* The loaded template applies. */
+    json_t *repo = NULL;
+    assert_int_equal(ecrmock_create_repository_for(b, NULL, "prod/api", "REPLICATION", &repo), ECRMOCK_ERR_OK);
+    assert_string_equal(json_string_value(json_object_get(repo, "imageTagMutability")), "IMMUTABLE_WITH_EXCLUSION");
+    json_decref(repo);
+    ecrmock_free(b);
+}
+
+static void test_snapshot_account_signing_exclusions(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}"), r);
+    json_decref(r);
+    assert_ok(call(m, &r, "RegisterPullTimeUpdateExclusion", "{\"principalArn\": \"arn:aws:iam::123456789012:role/ci\"}"), r);
+    json_decref(r);
+    assert_ok(call(m, &r, "RegisterPullTimeUpdateExclusion",
+                   "{\"principalArn\": \"arn:aws:iam::123456789012:user/scanner\"}"), r);
+    json_decref(r);
+    /* web/a is signed with two profiles at push; the configuration then
+     * changes to one that does not match web/b, pushed after it. */
+    assert_ok(call(m, &r, "PutSigningConfiguration",
+                   "{\"signingConfiguration\": {\"rules\": [{\"signingProfileArn\": "
+                   "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/first\"}, {\"signingProfileArn\": "
+                   "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/second\", \"repositoryFilters\": "
+                   "[{\"filter\": \"web/*\", \"filterType\": \"WILDCARD_MATCH\"}]}]}}"),
+              r);
+    json_decref(r);
+    create_repo(m, "web/a");
+    create_repo(m, "web/b");
+    char *ma = make_manifest(m, "web/a", 1, 1), *mb = make_manifest(m, "web/b", 1, 2);
+    char *da = put_image(m, "web/a", ma, "v1");
+    assert_ok(call(m, &r, "PutSigningConfiguration",
+                   "{\"signingConfiguration\": {\"rules\": [{\"signingProfileArn\": "
+                   "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/third\", \"repositoryFilters\": "
+                   "[{\"filter\": \"api*\", \"filterType\": \"WILDCARD_MATCH\"}]}]}}"),
+              r);
+    json_decref(r);
+    char *db = put_image(m, "web/b", mb, "v1");
+
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *settings = first_registry_member(snap, "accountSettings");
+    assert_string_equal(json_string_value(json_object_get(settings, "BLOB_MOUNTING")), "ENABLED");
+    assert_int_equal(json_array_size(first_registry_member(snap, "pullTimeUpdateExclusions")), 2);
+    json_decref(snap);
+    ecrmock *b = reload(m);
+    assert_same_answer(m, b, "GetAccountSetting", "{\"name\": \"BLOB_MOUNTING\"}");
+    assert_same_answer(m, b, "GetAccountSetting", "{\"name\": \"REGISTRY_POLICY_SCOPE\"}");
+    assert_same_answer(m, b, "GetSigningConfiguration", "{}");
+    assert_same_answer(m, b, "ListPullTimeUpdateExclusions", "{}");
+    char req[512];
+    snprintf(req, sizeof req, "{\"repositoryName\": \"web/a\", \"imageId\": {\"imageDigest\": \"%s\"}}", da);
+    assert_same_answer(m, b, "DescribeImageSigningStatus", req);
+    assert_ok(call(b, &r, "DescribeImageSigningStatus", "%s", req), r);
+    assert_int_equal(json_array_size(json_object_get(r, "signingStatuses")), 2);
+    json_decref(r);
+    snprintf(req, sizeof req, "{\"repositoryName\": \"web/b\", \"imageId\": {\"imageDigest\": \"%s\"}}", db);
+    assert_same_answer(m, b, "DescribeImageSigningStatus", req);
+    assert_ok(call(b, &r, "ListPullTimeUpdateExclusions", "{}"), r);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "pullTimeUpdateExclusions"), 1)),
+                        "arn:aws:iam::123456789012:user/scanner");
+    json_decref(r);
+    free(ma);
+    free(mb);
+    free(da);
+    free(db);
+    ecrmock_free(b);
+}
+
+static void storage_call(ecrmock *m, const char *repo, const char *digest, const char *target)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "UpdateImageStorageClass",
+                   "{\"repositoryName\": \"%s\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"%s\"}",
+                   repo, digest, target),
+              r);
+    json_decref(r);
+}
+
+static void test_snapshot_storage_class(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/multi-arch.json");
+    create_repo(m, "web");
+    char *mf[4], *d[4];
+    for (int i = 0; i < 4; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "v%d", i);
+        mf[i] = make_manifest(m, "web", 1, 10 + i);
+        d[i] = put_image(m, "web", mf[i], tag);
+    }
+    /* v0 archived; v1 archived and restored; v2 archived, restored, archived
+     * again; v3 archived and pushed again; v4... the OCI index of tools/cli
+     * archived with its images. */
+    storage_call(m, "web", d[0], "ARCHIVE");
+    storage_call(m, "web", d[1], "ARCHIVE");
+    storage_call(m, "web", d[2], "ARCHIVE");
+    storage_call(m, "web", d[3], "ARCHIVE");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "UpdateImageStorageClass",
+                   "{\"repositoryName\": \"tools/cli\", \"imageId\": {\"imageTag\": \"2.0\"}, \"targetStorageClass\": "
+                   "\"ARCHIVE\"}"),
+              r);
+    json_decref(r);
+    ecrmock_clock_advance(m, 1000);
+    storage_call(m, "web", d[1], "STANDARD");
+    storage_call(m, "web", d[2], "STANDARD");
+    ecrmock_clock_advance(m, 60000);
+    json_t *req = json_pack("{s:s, s:s}", "repositoryName", "web", "imageManifest", mf[3]);
+    assert_ok(ecrmock_call(m, "PutImage", req, &r), r); /* the re-push restores v3 at once */
+    json_decref(req);
+    json_decref(r);
+    ecrmock_clock_advance(m, 20 * 60 * 1000);
+    storage_call(m, "web", d[2], "ARCHIVE");
+    storage_call(m, "web", d[1], "ARCHIVE");
+    ecrmock_clock_advance(m, 1000);
+    storage_call(m, "web", d[1], "STANDARD"); /* v1 is ACTIVATING now */
+
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *img = json_array_get(json_object_get(json_array_get(first_registry_member(snap, "repositories"), 1), "images"), 1);
+    assert_string_equal(json_string_value(json_object_get(img, "imageStatus")), "ACTIVATING");
+    json_decref(snap);
+    ecrmock *b = reload(m);
+    const char *any = "{\"repositoryName\": \"web\", \"filter\": {\"imageStatus\": \"ANY\"}}";
+    const char *cli = "{\"repositoryName\": \"tools/cli\", \"filter\": {\"imageStatus\": \"ANY\"}}";
+    assert_same_answer(m, b, "DescribeImages", any);
+    assert_same_answer(m, b, "DescribeImages", cli);
+    assert_listed(b, "DescribeImages", any, "imageDetails", "imageStatus", "ARCHIVED,ACTIVATING,ARCHIVED,ACTIVE");
+    assert_ok(call(b, &r, "DescribeImages", "{\"repositoryName\": \"tools/cli\", \"filter\": {\"imageStatus\": \"ARCHIVED\"}}"), r);
+    assert_int_equal(json_array_size(json_object_get(r, "imageDetails")), 3); /* the index and its two images */
+    json_decref(r);
+    /* Restores complete on the clock, the same in both. */
+    ecrmock_clock_advance(m, 20 * 60 * 1000);
+    ecrmock_clock_advance(b, 20 * 60 * 1000);
+    assert_same_answer(m, b, "DescribeImages", any);
+    assert_listed(b, "DescribeImages", any, "imageDetails", "imageStatus", "ARCHIVED,ACTIVE,ARCHIVED,ACTIVE");
+    for (int i = 0; i < 4; i++) {
+        free(mf[i]);
+        free(d[i]);
+    }
+    ecrmock_free(b);
+}
+
+/* Refuses `text` with the message `want`, and leaves the state as it was. */
+static void assert_refused_unchanged(ecrmock *m, const char *text, const char *want)
+{
+    json_t *before = ecrmock_snapshot(m);
+    char *a = json_dumps(before, JSON_COMPACT);
+    assert_refused(m, text, want);
+    json_t *after = ecrmock_snapshot(m);
+    char *b = json_dumps(after, JSON_COMPACT);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(before);
+    json_decref(after);
+}
+
+static void test_fixture_refuses_bad_settings(void **state)
+{
+    ecrmock *m = *state;
+    /* Some state of each kind, which every refusal below must leave. */
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(
+            m,
+            "{\"registries\": [{\"accountSettings\": {\"BLOB_MOUNTING\": \"ENABLED\"},"
+            " \"pullTimeUpdateExclusions\": [\"arn:aws:iam::123456789012:role/ci\"],"
+            " \"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": \"qq\", \"upstreamRegistryUrl\": \"quay.io\"}],"
+            " \"repositoryCreationTemplates\": [{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"]}],"
+            " \"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"text\": \"a\"}],"
+            "   \"imageStatus\": \"ARCHIVED\", \"lastArchivedAt\": 1704067100}]}]}]}",
+            "base.json", &err) != 0)
+        fail_msg("refused: %s", err);
+    assert_listed(m, "DescribeImages", "{\"repositoryName\": \"web\", \"filter\": {\"imageStatus\": \"ANY\"}}",
+                  "imageDetails", "imageStatus", "ARCHIVED");
+
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": \"hub\", "
+                             "\"upstreamRegistryUrl\": \"example.com\"}]}]}",
+                             "x.json: $.registries[0].pullThroughCacheRules[0]: UnsupportedUpstreamRegistryException: "
+                             "The upstream registry URL example.com is invalid. Specify a valid upstream registry URL and "
+                             "try again");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": \"qq\", "
+                             "\"upstreamRegistryUrl\": \"quay.io\", \"createdAt\": 100, \"updatedAt\": 200}]}]}",
+                             "x.json: $.registries[0].pullThroughCacheRules[0].updatedAt: InvalidParameterException: "
+                             "Invalid parameter at 'credentialArn' failed to satisfy constraint: 'Either credentialArn or "
+                             "customRoleArn must be specified'");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": \"qq\", "
+                             "\"upstreamRegistryUrl\": \"quay.io\", \"createdAt\": 200, \"updatedAt\": 100}]}]}",
+                             "x.json: $.registries[0].pullThroughCacheRules[0].updatedAt: must not be before createdAt");
+    assert_refused_unchanged(m, "{\"registries\": [{\"pullThroughCacheRules\": [{\"prefix\": \"qq\"}]}]}",
+                             "x.json: $.registries[0].pullThroughCacheRules[0].prefix: unknown member");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"repositoryCreationTemplates\": [{\"prefix\": \"prod\", "
+                             "\"appliedFor\": [\"CREATE_ON_PUSH\"]}, {\"prefix\": \"prod/\", \"appliedFor\": [\"REPLICATION\"]}]}]}",
+                             "x.json: $.registries[0].repositoryCreationTemplates[1]: TemplateAlreadyExistsException: The "
+                             "repository creation template with the prefix 'prod/' already exists in the registry with id "
+                             "'123456789012'");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"repositoryCreationTemplates\": [{\"prefix\": \"app\", "
+                             "\"appliedFor\": [\"REPLICATION\"], \"lifecyclePolicy\": {\"rules\": []}}]}]}",
+                             "x.json: $.registries[0].repositoryCreationTemplates[0]: InvalidParameterException: "
+                             "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy "
+                             "validation failure: array is too short: must have at least 1 elements but instance has 0 "
+                             "elements'");
+    assert_refused_unchanged(m, "{\"registries\": [{\"accountSettings\": {\"BLOB_MOUNTING\": \"SOMETIMES\"}}]}",
+                             "x.json: $.registries[0].accountSettings.BLOB_MOUNTING: InvalidParameterException: Invalid "
+                             "parameter at 'value' failed to satisfy constraint: 'Account setting value for BLOB_MOUNTING "
+                             "must be one of [ENABLED, DISABLED]'");
+    assert_refused_unchanged(m, "{\"registries\": [{\"accountSettings\": {\"BLOB_MOUNTING\": true}}]}",
+                             "x.json: $.registries[0].accountSettings.BLOB_MOUNTING: must be a string");
+    assert_refused_unchanged(m, "{\"registries\": [{\"pullTimeUpdateExclusions\": [\"ci\"]}]}",
+                             "x.json: $.registries[0].pullTimeUpdateExclusions[0]: InvalidParameterException: Invalid "
+                             "parameter at 'principalArn' failed to satisfy constraint: 'must satisfy regular expression "
+                             "'^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\\w+=,.@-]+(/[\\w+=,.@-]+)*$''");
+    assert_refused_unchanged(m, "{\"registries\": [{\"signingConfiguration\": []}]}",
+                             "x.json: $.registries[0].signingConfiguration: must be an object");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
+                             "\"signingProfileArns\": [\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/x\"]}]}]}]}",
+                             "x.json: $.registries[0].repositories[0].images[0].signingProfileArns: "
+                             "InvalidParameterException: Invalid parameter at "
+                             "'signingConfiguration.rules.1.member.signingProfileArn' failed to satisfy constraint: "
+                             "'must satisfy regular expression "
+                             "'^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\\/signing-profiles\\/[a-zA-Z0-9_]{2,}$''");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
+                             "\"imageStatus\": \"FROZEN\"}]}]}]}",
+                             "x.json: $.registries[0].repositories[0].images[0].imageStatus: must be \"ACTIVE\", "
+                             "\"ARCHIVED\" or \"ACTIVATING\"");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
+                             "\"imageStatus\": \"ACTIVE\", \"lastArchivedAt\": 1000}]}]}]}",
+                             "x.json: $.registries[0].repositories[0].images[0]: imageStatus ACTIVE, lastArchivedAt and "
+                             "lastActivatedAt: no UpdateImageStorageClass calls reach this state (they give ARCHIVED)");
+    assert_refused_unchanged(m,
+                             "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"manifests\": "
+                             "[{\"layers\": [], \"imageStatus\": \"ARCHIVED\"}]}]}]}]}",
+                             "x.json: $.registries[0].repositories[0].images[0].manifests[0]: the images of a multi-arch "
+                             "image move with it: give the list its storage state");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -459,6 +866,7 @@ int main(void)
         T(test_fixture_layer_bytes),
         T(test_fixture_multi_arch),
         T(test_fixture_immutable_tags),
+        T(test_fixture_registry_settings),
         T(test_snapshot_round_trip),
         T(test_snapshot_contents),
         T(test_fixture_refused_leaves_state),
@@ -466,6 +874,11 @@ int main(void)
         T(test_fixture_load_sources),
         T(test_fixture_faults_and_inline_manifest),
         T(test_snapshot_settings_round_trip),
+        T(test_snapshot_pull_through_cache_rules),
+        T(test_snapshot_creation_templates),
+        T(test_snapshot_account_signing_exclusions),
+        T(test_snapshot_storage_class),
+        T(test_fixture_refuses_bad_settings),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
