@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -50,11 +51,34 @@ void em_buf_release(em_buf *b);
 /* The length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
  * jansson's rules (no overlong forms, no surrogates, nothing above U+10FFFF). */
 size_t em_utf8_seq(const unsigned char *p, const unsigned char *end);
+/* The first byte from p on that a JSON string cannot hold as it is (a
+ * control character, '"', '\\') or that starts a UTF-8 sequence (>= 0x80),
+ * or end.  Eight bytes a step while none of them is one. */
+static inline const unsigned char *em_plain_run(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+        /* a byte below 0x20, a zero byte of q or s, or a high bit */
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
 /* json_parse.c: a request body as json_loadb(text, len, 0) would read it
  * (new reference), or NULL: with *oom set when an allocation failed, else
  * when the fast path does not take the text (then ask json_loadb, whose
  * answer is the one). */
 json_t *em_json_parse(const char *text, size_t len, bool *oom);
+/* wire.c: doc (an object or array) as the wire level writes it, jansson's
+ * compact bytes; *out malloc'd (free it).  0, or -1: no memory, or a string
+ * that is not UTF-8. */
+int em_wire_dump(json_t *doc, char **out, size_t *out_len);
 
 /* ---- crypto and encodings (libcrypto) ------------------------------------ */
 #define EM_SHA256_HEX 64

@@ -86,8 +86,7 @@ static const char *string(parser *ps, size_t *len)
 {
     const unsigned char *start = ps->p, *p = ps->p, *end = ps->end;
     /* the common case: plain ASCII up to the closing quote */
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
+    p = em_plain_run(p, end);
     if (p < end && *p == '"') {
         ps->p = p + 1;
         *len = (size_t)(p - start);
@@ -104,8 +103,7 @@ static const char *string(parser *ps, size_t *len)
         return NULL;
     while (p < end && *p != '"') {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p = em_plain_run(p, end);
         memcpy(ps->scratch.data + ps->scratch.len, run, (size_t)(p - run));
         ps->scratch.len += (size_t)(p - run);
         if (p == end || *p == '"')

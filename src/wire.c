@@ -21,19 +21,6 @@
  */
 #define DUMP_MAX_DEPTH 2048
 
-/* Bytes that are not copied as they are: escapes and the leads of UTF-8
- * sequences (checked before they are copied). */
-#define ROW(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
-static const unsigned char special[256] = {
-    ROW(1), ROW(1),                                 /* 0x00-0x1f: control characters */
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x22: '"' */
-    ROW(0), ROW(0),
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x5c: '\\' */
-    ROW(0), ROW(0),
-    ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), ROW(1), /* 0x80-0xff: UTF-8 */
-};
-#undef ROW
-
 static int dump_string(em_buf *b, const char *str, size_t len)
 {
     const unsigned char *p = (const unsigned char *)str, *end = p + len;
@@ -50,8 +37,7 @@ static int dump_string(em_buf *b, const char *str, size_t len)
     *o++ = '"';
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && !special[*p])
-            p++;
+        p = em_plain_run(p, end);
         memcpy(o, run, (size_t)(p - run));
         o += p - run;
         if (p == end)
@@ -95,48 +81,68 @@ static int dump_string(em_buf *b, const char *str, size_t len)
     return 0;
 }
 
+/* em_buf_append, with the room check inline: the encoder appends a byte of
+ * punctuation at a time. */
+static inline int put(em_buf *b, const char *p, size_t n)
+{
+    if (b->cap - b->len < n && em_buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+/* An integer as "%" JSON_INTEGER_FORMAT writes it. */
+static int put_integer(em_buf *b, json_int_t v)
+{
+    char text[24], *e = text + sizeof text, *s = e;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--s = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--s = '-';
+    return put(b, s, (size_t)(e - s));
+}
+
 static int dump_value(em_buf *b, json_t *v, int depth)
 {
     if (depth > DUMP_MAX_DEPTH)
         return -1;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        if (em_buf_append(b, "{", 1) < 0)
+        if (put(b, "{", 1) < 0)
             return -1;
         for (void *it = json_object_iter(v), *first = it; it; it = json_object_iter_next(v, it)) {
-            if ((it != first && em_buf_append(b, ",", 1) < 0) ||
+            if ((it != first && put(b, ",", 1) < 0) ||
                 dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) < 0 ||
-                em_buf_append(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1) < 0)
+                put(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1) < 0)
                 return -1;
         }
-        return em_buf_append(b, "}", 1);
+        return put(b, "}", 1);
     }
     case JSON_ARRAY: {
         size_t i;
         json_t *item;
-        if (em_buf_append(b, "[", 1) < 0)
+        if (put(b, "[", 1) < 0)
             return -1;
         json_array_foreach(v, i, item) {
-            if ((i && em_buf_append(b, ",", 1) < 0) || dump_value(b, item, depth + 1) < 0)
+            if ((i && put(b, ",", 1) < 0) || dump_value(b, item, depth + 1) < 0)
                 return -1;
         }
-        return em_buf_append(b, "]", 1);
+        return put(b, "]", 1);
     }
     case JSON_STRING: return dump_string(b, json_string_value(v), json_string_length(v));
-    case JSON_INTEGER: {
-        char text[32];
-        int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return em_buf_append(b, text, (size_t)n);
-    }
+    case JSON_INTEGER: return put_integer(b, json_integer_value(v));
     case JSON_REAL: {
         /* jansson's own formatting (%.15g, ".0" added, exponent trimmed) */
         char text[128];
         size_t n = json_dumpb(v, text, sizeof text, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
-        return n && n <= sizeof text ? em_buf_append(b, text, n) : -1;
+        return n && n <= sizeof text ? put(b, text, n) : -1;
     }
-    case JSON_TRUE: return em_buf_append(b, "true", 4);
-    case JSON_FALSE: return em_buf_append(b, "false", 5);
-    case JSON_NULL: return em_buf_append(b, "null", 4);
+    case JSON_TRUE: return put(b, "true", 4);
+    case JSON_FALSE: return put(b, "false", 5);
+    case JSON_NULL: return put(b, "null", 4);
     }
     return -1;
 }
@@ -144,7 +150,7 @@ static int dump_value(em_buf *b, json_t *v, int depth)
 /* Serialises a response the way the service does (see above).  The body is
  * malloc'd by ecrmock (not by jansson, whose allocator a program may have
  * replaced), so that free() is always right. */
-static int dump(json_t *doc, char **out, size_t *out_len)
+int em_wire_dump(json_t *doc, char **out, size_t *out_len)
 {
     em_buf b = {0};
     if (!json_is_object(doc) && !json_is_array(doc))
@@ -248,7 +254,7 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
         status = em_dispatch(m, action, NULL, &resp, &fx);
     }
     json_decref(req);
-    if (status < 0 || !resp || dump(resp, response, response_len) < 0) {
+    if (status < 0 || !resp || em_wire_dump(resp, response, response_len) < 0) {
         json_decref(resp);
         return -1;
     }
