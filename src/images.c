@@ -17,8 +17,8 @@
 json_t *em_image_id_json(const char *digest, const char *tag)
 {
     json_t *id = json_object();
-    if (!id || em_set(id, "imageDigest", json_string(digest)) < 0 ||
-        (tag && em_set(id, "imageTag", json_string(tag)) < 0)) {
+    if (!id || em_set(id, "imageDigest", em_jstr(digest)) < 0 ||
+        (tag && em_set(id, "imageTag", em_jstr(tag)) < 0)) {
         json_decref(id);
         return NULL;
     }
@@ -115,11 +115,11 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
 static json_t *image_json(em_repo *repo, em_image *img, const char *tag)
 {
     json_t *o = json_object();
-    if (!o || em_set(o, "registryId", json_string(repo->registry->id)) < 0 ||
-        em_set(o, "repositoryName", json_string(repo->name)) < 0 ||
+    if (!o || em_set(o, "registryId", em_jstr(repo->registry->id)) < 0 ||
+        em_set(o, "repositoryName", em_jstr(repo->name)) < 0 ||
         em_set(o, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
         em_set(o, "imageManifest", em_manifest_string(img->manifest, img->manifest_len)) < 0 ||
-        em_set(o, "imageManifestMediaType", json_string(img->media_type)) < 0) {
+        em_set(o, "imageManifestMediaType", em_jstr(img->media_type)) < 0) {
         json_decref(o);
         return NULL;
     }
@@ -593,8 +593,8 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
     json_t *d = json_object();
     if (!d)
         return NULL;
-    if (em_set(d, "registryId", json_string(repo->registry->id)) < 0 ||
-        em_set(d, "repositoryName", json_string(repo->name)) < 0 || em_set(d, "imageDigest", json_string(img->digest)) < 0)
+    if (em_set(d, "registryId", em_jstr(repo->registry->id)) < 0 ||
+        em_set(d, "repositoryName", em_jstr(repo->name)) < 0 || em_set(d, "imageDigest", em_jstr(img->digest)) < 0)
         goto fail;
     if (img->n_tags) {
         json_t *tags = em_image_tags_json(img);
@@ -603,11 +603,11 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
     }
     if (em_set(d, "imageSizeInBytes", json_integer(img->size)) < 0 ||
         em_set(d, "imagePushedAt", em_time(img->pushed_at_ms)) < 0 ||
-        em_set(d, "imageManifestMediaType", json_string(img->media_type)) < 0 ||
-        (img->artifact_media_type && em_set(d, "artifactMediaType", json_string(img->artifact_media_type)) < 0) ||
+        em_set(d, "imageManifestMediaType", em_jstr(img->media_type)) < 0 ||
+        (img->artifact_media_type && em_set(d, "artifactMediaType", em_jstr(img->artifact_media_type)) < 0) ||
         (img->pulled_at_ms && em_set(d, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
-        (img->subject && em_set(d, "subjectManifestDigest", json_string(img->subject)) < 0) ||
-        em_set(d, "imageStatus", json_string(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0 ||
+        (img->subject && em_set(d, "subjectManifestDigest", em_jstr(img->subject)) < 0) ||
+        em_set(d, "imageStatus", em_jstr(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0 ||
         em_scan_detail(m, img, d) < 0) /* scanning.c: imageScanStatus and its summary */
         goto fail;
     return d;

@@ -78,9 +78,9 @@ int em_GetDownloadUrlForLayer(em_call *c)
     char *url = layer_url(c->m, repo, digest);
     if (!url)
         return em_fail_nomem(c);
-    int rc = em_set(c->out, "downloadUrl", json_string(url));
+    int rc = em_set(c->out, "downloadUrl", em_jstr(url));
     em_free(url);
-    if (rc < 0 || em_set(c->out, "layerDigest", json_string(digest)) < 0)
+    if (rc < 0 || em_set(c->out, "layerDigest", em_jstr(digest)) < 0)
         return em_fail_nomem(c);
     return 0;
 }

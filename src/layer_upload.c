@@ -45,7 +45,7 @@ int em_InitiateLayerUpload(em_call *c)
     em_uuid(c->m, u->id);
     u->touched_ms = c->m->clock_ms;
     uint64_t part = c->m->opts.min_part_size > ECR_PART_SIZE ? c->m->opts.min_part_size : ECR_PART_SIZE;
-    if (em_set(c->out, "uploadId", json_string(u->id)) < 0 || em_set(c->out, "partSize", json_integer((json_int_t)part)) < 0 ||
+    if (em_set(c->out, "uploadId", em_jstr(u->id)) < 0 || em_set(c->out, "partSize", json_integer((json_int_t)part)) < 0 ||
         em_upload_insert(repo, u) < 0) {
         EVP_MD_CTX_free(u->sha);
         em_free(u);
@@ -59,9 +59,9 @@ static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt
     em_fail(c, ECRMOCK_ERR_INVALID_LAYER_PART, fmt, a, b);
     json_t *doc = c->errdoc;
     if (doc) {
-        json_object_set_new(doc, "registryId", json_string(repo->registry->id));
-        json_object_set_new(doc, "repositoryName", json_string(repo->name));
-        json_object_set_new(doc, "uploadId", json_string(u->id));
+        json_object_set_new(doc, "registryId", em_jstr(repo->registry->id));
+        json_object_set_new(doc, "repositoryName", em_jstr(repo->name));
+        json_object_set_new(doc, "uploadId", em_jstr(u->id));
         json_object_set_new(doc, "lastValidByteReceived", json_integer((json_int_t)u->bytes.len - 1));
     }
     return -1;
@@ -250,13 +250,13 @@ int em_BatchCheckLayerAvailability(em_call *c)
             item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "MissingLayerDigest",
                              "failureReason", "Could not find layer");
         else if ((item = json_object()) &&
-                 (em_set(item, "layerDigest", json_string(digest)) < 0 ||
-                  em_set(item, "layerAvailability", json_string("AVAILABLE")) < 0 ||
+                 (em_set(item, "layerDigest", em_jstr(digest)) < 0 ||
+                  em_set(item, "layerAvailability", em_jstr("AVAILABLE")) < 0 ||
                   em_set(item, "layerSize", json_integer((json_int_t)l->blob->len)) < 0)) {
             json_decref(item);
             item = NULL;
         }
-        if (item && l && l->media_type && em_set(item, "mediaType", json_string(l->media_type)) < 0)
+        if (item && l && l->media_type && em_set(item, "mediaType", em_jstr(l->media_type)) < 0)
             return em_fail_nomem(c);
         if (json_array_append_new(l ? layers : failures, item) < 0)
             return em_fail_nomem(c);

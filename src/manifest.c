@@ -51,7 +51,7 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
     if (non_distributable(mt))
         return 0;
     json_t *item = json_object();
-    if (!item || em_set(item, "digest", json_string(digest)) < 0 || (mt && em_set(item, "mediaType", json_string(mt)) < 0)) {
+    if (!item || em_set(item, "digest", em_jstr(digest)) < 0 || (mt && em_set(item, "mediaType", em_jstr(mt)) < 0)) {
         json_decref(item);
         return em_fail_nomem(c);
     }
@@ -101,7 +101,7 @@ static int parse_list(em_call *c, em_manifest *mf)
         const char *digest = json_is_object(d) ? em_str(d, "digest") : NULL;
         if (!em_digest_ok(digest))
             return manifest_error(c, "Invalid manifest descriptor: it needs a digest like sha256:<hex>");
-        if (json_array_append_new(mf->children, json_string(digest)) < 0)
+        if (json_array_append_new(mf->children, em_jstr(digest)) < 0)
             return em_fail_nomem(c);
     }
     json_t *subject = json_object_get(mf->doc, "subject");

@@ -38,7 +38,7 @@ json_t *em_repo_json(ecrmock *m, em_repo *repo)
         em_set(o, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", repo->scan_on_push)) < 0 ||
         em_set(o, "encryptionConfiguration", json_pack("{s:s}", "encryptionType", repo->encryption_type)) < 0 ||
         (repo->kms_key &&
-         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", json_string(repo->kms_key)) < 0)) {
+         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", em_jstr(repo->kms_key)) < 0)) {
         json_decref(o);
         return NULL;
     }

@@ -183,7 +183,7 @@ json_t *em_image_tags_json(const em_image *img)
 {
     json_t *tags = json_array();
     for (size_t k = 0; tags && k < img->n_tags; k++)
-        if (json_array_append_new(tags, json_string(img->tags[k]->name)) < 0) {
+        if (json_array_append_new(tags, em_jstr(img->tags[k]->name)) < 0) {
             json_decref(tags);
             return NULL;
         }

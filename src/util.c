@@ -397,6 +397,23 @@ int em_set(json_t *o, const char *key, json_t *v)
     return v && json_object_set_new_nocheck(o, key, v) == 0 ? 0 : -1;
 }
 
+json_t *em_jstr(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    uint64_t high = 0;
+    for (; end - p >= 8; p += 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        high |= x;
+    }
+    for (; p < end; p++)
+        high |= *p;
+    return high & 0x8080808080808080u ? json_stringn(s, n) : json_stringn_nocheck(s, n);
+}
+
 json_t *em_manifest_string(const char *text, size_t len)
 {
     return json_stringn_nocheck(text, len);
