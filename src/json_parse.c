@@ -30,8 +30,9 @@
 
 typedef struct parser {
     const unsigned char *p, *end;
-    em_buf scratch; /* a string's text after unescaping */
-    bool oom;       /* an allocation failed (not "not taken") */
+    unsigned char small[1024]; /* a short string's text after unescaping */
+    em_buf scratch;            /* a longer one's */
+    bool oom;                  /* an allocation failed (not "not taken") */
 } parser;
 
 /* v, or NULL with ps->oom set when the allocation that made it failed */
@@ -40,15 +41,6 @@ static json_t *made(parser *ps, json_t *v)
     if (!v)
         ps->oom = true;
     return v;
-}
-
-static int append(parser *ps, const void *p, size_t n)
-{
-    if (em_buf_append(&ps->scratch, p, n) < 0) {
-        ps->oom = true;
-        return -1;
-    }
-    return 0;
 }
 
 static json_t *value(parser *ps, int depth);
@@ -80,11 +72,13 @@ static int hex4(const unsigned char *p, unsigned *out)
 }
 
 /* The string at ps->p (just past its opening quote): its text, in place when
- * it has no escapes, else unescaped into ps->scratch.  NULL when the fast
- * path does not take it. */
-static const char *string(parser *ps, size_t *len)
+ * it has no escapes, else unescaped into ps->small or ps->scratch (*copied
+ * set: the text lives until the next string).  NULL when the fast path does
+ * not take it. */
+static const char *string(parser *ps, size_t *len, bool *copied)
 {
     const unsigned char *start = ps->p, *p = ps->p, *end = ps->end;
+    *copied = false;
     /* the common case: plain ASCII up to the closing quote */
     p = em_plain_run(p, end);
     if (p < end && *p == '"') {
@@ -93,76 +87,74 @@ static const char *string(parser *ps, size_t *len)
         return (const char *)start;
     }
     /* Unescaped, the text is never longer than what is left of the body:
-     * room for that once, then runs are copied without asking again. */
-    ps->scratch.len = 0;
-    if (em_buf_reserve(&ps->scratch, (size_t)(end - start) + 1) < 0) {
-        ps->oom = true;
-        return NULL;
+     * room for that once (on the stack when it is small), then every byte
+     * is written without asking again. */
+    size_t room = (size_t)(end - start) + 1;
+    unsigned char *buf = ps->small;
+    if (room > sizeof ps->small) {
+        if (em_buf_reserve(&ps->scratch, room) < 0) {
+            ps->oom = true;
+            return NULL;
+        }
+        buf = ps->scratch.data;
     }
-    if (append(ps, start, (size_t)(p - start)) < 0)
-        return NULL;
+    unsigned char *o = buf;
+    memcpy(o, start, (size_t)(p - start));
+    o += p - start;
     while (p < end && *p != '"') {
         const unsigned char *run = p;
         p = em_plain_run(p, end);
-        memcpy(ps->scratch.data + ps->scratch.len, run, (size_t)(p - run));
-        ps->scratch.len += (size_t)(p - run);
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
         if (p == end || *p == '"')
             break;
         if (*p >= 0x80) {
             size_t n = em_utf8_seq(p, end);
-            if (!n || append(ps, p, n) < 0)
+            if (!n)
                 return NULL;
+            memcpy(o, p, n);
+            o += n;
             p += n;
             continue;
         }
         if (*p < 0x20 || end - p < 2)
             return NULL; /* a control character: jansson's error */
-        char c;
         switch (p[1]) {
-        case '"': c = '"'; break;
-        case '\\': c = '\\'; break;
-        case '/': c = '/'; break;
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/': *o++ = '/'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
         case 'u': {
             unsigned cp;
             if (end - p < 6 || hex4(p + 2, &cp) < 0 || cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
                 return NULL; /* \u0000 and surrogates: jansson's rules */
-            unsigned char u[3];
-            size_t n;
             if (cp < 0x80) {
-                u[0] = (unsigned char)cp;
-                n = 1;
+                *o++ = (unsigned char)cp;
             } else if (cp < 0x800) {
-                u[0] = (unsigned char)(0xc0 | cp >> 6);
-                u[1] = (unsigned char)(0x80 | (cp & 0x3f));
-                n = 2;
+                *o++ = (unsigned char)(0xc0 | cp >> 6);
+                *o++ = (unsigned char)(0x80 | (cp & 0x3f));
             } else {
-                u[0] = (unsigned char)(0xe0 | cp >> 12);
-                u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-                u[2] = (unsigned char)(0x80 | (cp & 0x3f));
-                n = 3;
+                *o++ = (unsigned char)(0xe0 | cp >> 12);
+                *o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+                *o++ = (unsigned char)(0x80 | (cp & 0x3f));
             }
-            if (append(ps, u, n) < 0)
-                return NULL;
             p += 6;
             continue;
         }
         default: return NULL;
         }
-        if (append(ps, &c, 1) < 0)
-            return NULL;
         p += 2;
     }
     if (p == end)
         return NULL;
     ps->p = p + 1;
-    *len = ps->scratch.len;
-    /* never NULL for an empty text: the buffer holds the prefix at least */
-    return ps->scratch.data ? (const char *)ps->scratch.data : "";
+    *len = (size_t)(o - buf);
+    *copied = true;
+    return (const char *)buf;
 }
 
 static json_t *number(parser *ps)
@@ -208,14 +200,15 @@ static json_t *object(parser *ps, int depth)
             goto fail;
         ps->p++;
         size_t klen;
-        const char *key = string(ps, &klen);
+        bool copied;
+        const char *key = string(ps, &klen, &copied);
         if (!key)
             goto fail;
-        /* the key outlives the next string only in the scratch buffer's
-         * absence: copy it out when it lives there */
-        char small[128], *kcopy = NULL;
-        if (key == (const char *)ps->scratch.data) {
-            kcopy = klen < sizeof small ? small : em_malloc(klen + 1);
+        /* a key unescaped into the parser's buffers is copied out before the
+         * value's strings reuse them */
+        char kbuf[128], *kcopy = NULL;
+        if (copied) {
+            kcopy = klen < sizeof kbuf ? kbuf : em_malloc(klen + 1);
             if (!kcopy) {
                 ps->oom = true;
                 goto fail;
@@ -233,7 +226,7 @@ static json_t *object(parser *ps, int depth)
         int rc = v ? json_object_setn_new_nocheck(obj, key, klen, v) : -1;
         if (v && rc < 0)
             ps->oom = true;
-        if (kcopy && kcopy != small)
+        if (kcopy && kcopy != kbuf)
             em_free(kcopy);
         if (rc < 0)
             goto fail;
@@ -300,7 +293,8 @@ static json_t *value(parser *ps, int depth)
     case '"': {
         ps->p++;
         size_t len;
-        const char *s = string(ps, &len);
+        bool copied;
+        const char *s = string(ps, &len, &copied);
         return s ? made(ps, json_stringn_nocheck(s, len)) : NULL;
     }
     case 't': return literal(ps, "true", 4) ? json_true() : NULL;
@@ -312,7 +306,11 @@ static json_t *value(parser *ps, int depth)
 
 json_t *em_json_parse(const char *text, size_t len, bool *oom)
 {
-    parser ps = {(const unsigned char *)text, (const unsigned char *)text + len, {0}, false};
+    parser ps;
+    ps.p = (const unsigned char *)text;
+    ps.end = ps.p + len;
+    ps.scratch = (em_buf){0};
+    ps.oom = false;
     skip_ws(&ps);
     /* an object or an array at the top, as json_loadb takes without
      * JSON_DECODE_ANY; any other top-level value is jansson's to read */

@@ -80,6 +80,19 @@ static void test_escapes_and_utf8(void **state)
     snprintf(text, sizeof text, "{\"%s\\n\":\"v\\n\"}", key);
     snprintf(want, sizeof want, "{\"%s\\n\":\"v\\n\"}", key);
     taken(text, strlen(text), want);
+    /* an escaped text longer than the parser's on-stack buffer */
+    char *big = malloc(6100), *bigwant = malloc(6100);
+    strcpy(big, "{\"m\":\"");
+    strcpy(bigwant, big);
+    for (int i = 0; i < 1500; i++) {
+        strcat(big, "a\\\"");
+        strcat(bigwant, "a\\\"");
+    }
+    strcat(big, "\"}");
+    strcat(bigwant, "\"}");
+    taken(big, strlen(big), bigwant);
+    free(big);
+    free(bigwant);
     /* a manifest as PutImage gets it: quotes escaped in a string */
     TAKEN("{\"imageManifest\":\"{\\\"schemaVersion\\\":2}\"}", "{\"imageManifest\":\"{\\\"schemaVersion\\\":2}\"}");
 }
