@@ -251,6 +251,25 @@ static int check_struct(walk *w, const em_shape *s, json_t *v, size_t plen)
     return 0;
 }
 
+/* Writes ".<index>.member" at w->path + plen, cut to the buffer as
+ * snprintf would cut it; returns the path's new length.  (Not snprintf: this
+ * runs for every item of every list, on every call.) */
+static size_t path_index(walk *w, size_t plen, size_t index)
+{
+    char tail[40], *e = tail + 24, *p = e; /* 20 digits and the dot before e, ".member" after */
+    do
+        *--p = (char)('0' + index % 10);
+    while (index /= 10);
+    *--p = '.';
+    memcpy(e, ".member", 7);
+    size_t t = (size_t)(e + 7 - p), room = plen < PATH_MAX_LEN - 1 ? PATH_MAX_LEN - 1 - plen : 0;
+    if (t > room)
+        t = room;
+    memcpy(w->path + plen, p, t);
+    w->path[plen + t] = '\0';
+    return plen + t;
+}
+
 static int check_list(walk *w, const em_shape *s, json_t *v, size_t plen)
 {
     size_t count = json_array_size(v);
@@ -262,9 +281,7 @@ static int check_list(walk *w, const em_shape *s, json_t *v, size_t plen)
     }
     for (size_t i = 0; i < count; i++) {
         json_t *item = json_array_get(v, i);
-        size_t n = plen + (size_t)snprintf(w->path + plen, PATH_MAX_LEN - plen, ".%zu.member", i + 1);
-        if (n >= PATH_MAX_LEN)
-            n = PATH_MAX_LEN - 1;
+        size_t n = path_index(w, plen, i + 1);
         if (json_is_null(item)) {
             if (w->constraints)
                 return em_fail_param(w->c, w->path, "Member must not be null");
