@@ -91,6 +91,18 @@ static const char *err_message(json_t *resp)
             fail_msg("expected 200, got %d: %s: %s", st_, err_type(resp), err_message(resp)); \
     } while (0)
 
+/* Asserts a call failed with status 400, error `type` and exactly the message
+ * `msg`, then releases *resp and sets it to NULL. */
+static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg) __attribute__((unused));
+static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
+{
+    assert_string_equal(err_type(*resp), type);
+    assert_string_equal(err_message(*resp), msg);
+    assert_int_equal(status, 400);
+    json_decref(*resp);
+    *resp = NULL;
+}
+
 static void create_repo(ecrmock *m, const char *name) __attribute__((unused));
 static void create_repo(ecrmock *m, const char *name)
 {

@@ -64,11 +64,9 @@ static void test_account_setting_unknown_name(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "GetAccountSetting", "{\"name\": \"SCAN_ON_PUSH\"}");
-    assert_string_equal(err_message(r), BAD_NAME);
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException", BAD_NAME);
     st = call(m, &r, "PutAccountSetting", "{\"name\": \"blob_mounting\", \"value\": \"ENABLED\"}");
-    assert_string_equal(err_message(r), BAD_NAME);
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException", BAD_NAME);
     /* The model's bounds come first. */
     assert_error(call(m, &r, "GetAccountSetting", "{\"name\": \"\"}"), r, 400, "InvalidParameterException");
     assert_error(call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\"}"), r, 400,
@@ -82,19 +80,19 @@ static void test_put_account_setting_invalid_value_changes_nothing(void **state)
     assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}"), r);
     json_decref(r);
     int st = call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"enabled\"}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'value' failed to satisfy constraint: 'Account setting "
-                                        "value for BLOB_MOUNTING must be one of [ENABLED, DISABLED]'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'value' failed to satisfy constraint: 'Account setting "
+                    "value for BLOB_MOUNTING must be one of [ENABLED, DISABLED]'");
     assert_setting(m, "BLOB_MOUNTING", "ENABLED");
     /* Retired values. */
     st = call(m, &r, "PutAccountSetting", "{\"name\": \"BASIC_SCAN_TYPE_VERSION\", \"value\": \"CLAIR\"}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'value' failed to satisfy constraint: 'Account setting "
-                                        "value for BASIC_SCAN_TYPE_VERSION must be one of [AWS_NATIVE]'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'value' failed to satisfy constraint: 'Account setting "
+                    "value for BASIC_SCAN_TYPE_VERSION must be one of [AWS_NATIVE]'");
     st = call(m, &r, "PutAccountSetting", "{\"name\": \"REGISTRY_POLICY_SCOPE\", \"value\": \"V1\"}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'value' failed to satisfy constraint: 'Account setting "
-                                        "value for REGISTRY_POLICY_SCOPE must be one of [V2]'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'value' failed to satisfy constraint: 'Account setting "
+                    "value for REGISTRY_POLICY_SCOPE must be one of [V2]'");
     assert_setting(m, "REGISTRY_POLICY_SCOPE", "V2");
     /* A value fit for another setting. */
     assert_error(call(m, &r, "PutAccountSetting", "{\"name\": \"REGISTRY_POLICY_SCOPE\", \"value\": \"ENABLED\"}"), r,

@@ -355,9 +355,9 @@ static void test_batch_get_image_too_many_ids(void **state)
     json_t *req = json_pack("{s:s, s:o}", "repositoryName", "app", "imageIds", ids);
     json_t *r = NULL;
     int st = ecrmock_call(m, "BatchGetImage", req, &r);
-    assert_string_equal(err_message(r), "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must "
-                                        "have length less than or equal to 100'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must "
+                    "have length less than or equal to 100'");
     /* 100 is fine. */
     json_array_remove(json_object_get(req, "imageIds"), 0);
     assert_ok(ecrmock_call(m, "BatchGetImage", req, &r), r);
@@ -373,9 +373,8 @@ static void test_batch_get_image_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "BatchGetImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
 }
 
 /* ======================================================================== */
@@ -629,9 +628,8 @@ static void test_batch_delete_image_repository_not_found(void **state)
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
     assert_repo_unchanged(m, "app", before);
     free(d);
 }
@@ -910,9 +908,8 @@ static void assert_bad_token(ecrmock *m, const char *action, const char *repo, c
     json_t *r = NULL;
     int st = ecrmock_call(m, action, req, &r);
     json_decref(req);
-    assert_string_equal(err_message(r),
-                        "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
 }
 
 static void bad_tokens(ecrmock *m, const char *action)
@@ -978,13 +975,13 @@ static void max_results_bounds(ecrmock *m, const char *action)
     free(new_image(m, "app", 1, "v1", NULL));
     json_t *r = NULL;
     int st = call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 0}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
-                                        "have value greater than or equal to 1'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
+                    "have value greater than or equal to 1'");
     st = call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1001}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
-                                        "have value less than or equal to 1000'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
+                    "have value less than or equal to 1000'");
     assert_ok(call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1000}"), r);
     json_decref(r);
     assert_ok(call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1}"), r);
@@ -1035,9 +1032,8 @@ static void test_list_images_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "ListImages", "{\"repositoryName\": \"nope\"}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
 }
 
 /* ---- DescribeImages ----------------------------------------------------------------- */
@@ -1101,9 +1097,9 @@ static void test_describe_images_image_not_found(void **state)
     char *d = new_image(m, "app", 1, "v1", NULL);
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"latest\"}]}");
-    assert_string_equal(err_message(r), "The image with imageId {imageDigest:'null', imageTag:'latest'} does not exist "
-                                        "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_fail_msg(st, &r, "ImageNotFoundException",
+                    "The image with imageId {imageDigest:'null', imageTag:'latest'} does not exist "
+                    "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
     /* One missing image fails the whole call, even beside one that exists. */
     char absent[ECRMOCK_DIGEST_SIZE];
     sha256_of("no such manifest", 16, absent);
@@ -1114,8 +1110,7 @@ static void test_describe_images_image_not_found(void **state)
              "The image with imageId {imageDigest:'%s', imageTag:'null'} does not exist within the repository with "
              "name 'app' in the registry with id '" ACCOUNT "'",
              absent);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_fail_msg(st, &r, "ImageNotFoundException", msg);
     free(d);
 }
 
@@ -1151,17 +1146,17 @@ static void test_describe_images_ids_with_paging_parameters(void **state)
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages",
                   "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"c\"}], \"maxResults\": 10}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults "
-                                        "cannot be specified with imageIds'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults "
+                    "cannot be specified with imageIds'");
     json_t *p = page(m, "DescribeImages", "app", NULL, 1, NULL);
     st = call(m, &r, "DescribeImages",
               "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"c\"}], \"nextToken\": \"%s\"}",
               STR(p, "nextToken"));
     json_decref(p);
-    assert_string_equal(err_message(r), "Invalid parameter at 'nextToken' failed to satisfy constraint: 'nextToken "
-                                        "cannot be specified with imageIds'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'nextToken' failed to satisfy constraint: 'nextToken "
+                    "cannot be specified with imageIds'");
     fixture_free(&f);
 }
 
@@ -1248,14 +1243,12 @@ static void test_describe_images_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"nope\"}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
     create_repo(m, "app");
     st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"registryId\": \"210987654321\"}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'app' does not exist in the registry with id '210987654321'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'app' does not exist in the registry with id '210987654321'");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_mock, teardown_mock)

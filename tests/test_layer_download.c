@@ -91,10 +91,7 @@ static void test_get_download_url_for_layer_layers_not_found(void **state)
              "The layer with digest '%s' does not exist within the repository with name '" REPO
              "' in the registry with id '" ACCOUNT "'",
              digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayersNotFoundException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayersNotFoundException", want);
     /* A layer of another repository is not this repository's. */
     image_with_layer(m, "other", 1, elsewhere);
     st = get_url(m, &r, REPO, elsewhere);
@@ -114,10 +111,7 @@ static void test_get_download_url_for_layer_inaccessible(void **state)
              "The layer with digest '%s' is not associated with an image in the repository with name '" REPO
              "' in the registry with id '" ACCOUNT "'",
              digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerInaccessibleException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerInaccessibleException", want);
 }
 
 static void test_get_download_url_for_layer_fetch_returns_bytes(void **state)
@@ -245,11 +239,8 @@ static void test_get_download_url_for_layer_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = get_url(m, &r, "missing", EMPTY_DIGEST);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "RepositoryNotFoundException");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'missing' does not exist in the registry with id '" ACCOUNT "'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'missing' does not exist in the registry with id '" ACCOUNT "'");
 }
 
 static void test_get_download_url_for_layer_invalid_digest(void **state)
@@ -260,11 +251,9 @@ static void test_get_download_url_for_layer_invalid_digest(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *r = NULL;
         int st = get_url(m, &r, REPO, bad[i]);
-        assert_int_equal(st, 400);
-        assert_string_equal(err_type(r), "InvalidParameterException");
-        assert_string_equal(err_message(r), "Invalid parameter at 'layerDigest' failed to satisfy constraint: "
-                                            "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
-        json_decref(r);
+        assert_fail_msg(st, &r, "InvalidParameterException",
+                        "Invalid parameter at 'layerDigest' failed to satisfy constraint: "
+                        "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
     }
 }
 

@@ -144,10 +144,7 @@ static void assert_upload_not_found(int st, json_t *r, const char *repo, const c
              "The upload with id '%s' does not exist in the repository with name '%s' in registry with id '" ACCOUNT
              "'",
              id, repo);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "UploadNotFoundException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "UploadNotFoundException", want);
 }
 
 static void assert_repo_not_found(int st, json_t *r, const char *repo)
@@ -155,10 +152,7 @@ static void assert_repo_not_found(int st, json_t *r, const char *repo)
     char want[512];
     snprintf(want, sizeof want, "The repository with name '%s' does not exist in the registry with id '" ACCOUNT "'",
              repo);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "RepositoryNotFoundException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "RepositoryNotFoundException", want);
 }
 
 static bool is_lower_uuid(const char *s)
@@ -219,11 +213,8 @@ static void test_initiate_layer_upload_repository_not_found(void **state)
     assert_repo_not_found(st, r, "missing");
 
     st = call(m, &r, "InitiateLayerUpload", "{\"registryId\": \"210987654321\", \"repositoryName\": \"missing\"}");
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "RepositoryNotFoundException");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'missing' does not exist in the registry with id '210987654321'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'missing' does not exist in the registry with id '210987654321'");
 }
 
 static void test_initiate_layer_upload_ids_deterministic(void **state)
@@ -483,10 +474,7 @@ static void test_upload_layer_part_limit_exceeded(void **state)
              "The upload with id '%s' in the repository with name '" REPO "' in registry with id '" ACCOUNT
              "' has exceeded the maximum allowed number of layer parts which is '3'",
              id);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LimitExceededException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LimitExceededException", want);
     /* The three parts stand: the upload completes with exactly them. */
     sha256_digest(data, 3072, digest);
     complete_ok(m, REPO, id, digest);
@@ -525,11 +513,9 @@ static void test_upload_layer_part_blob_too_large(void **state)
 
     json_t *r = NULL;
     int st = upload_part(m, &r, REPO, id, 0, MAX_PART, data, MAX_PART + 1);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "InvalidParameterException");
-    assert_string_equal(err_message(r), "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: "
-                                        "'must have length less than or equal to 20971520'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: "
+                    "'must have length less than or equal to 20971520'");
 
     /* The largest part the model allows is accepted and stored exactly. */
     char digest[ECRMOCK_DIGEST_SIZE];
@@ -573,10 +559,7 @@ static void test_complete_layer_upload_empty_upload(void **state)
              "The upload with id '%s' in the repository with name '" REPO "' in registry with id '" ACCOUNT
              "' cannot be completed because it does not have any parts",
              id);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "EmptyUploadException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "EmptyUploadException", want);
     /* The upload stays open. */
     part_ok(m, REPO, id, 0, "abcd", 4);
 }
@@ -594,10 +577,8 @@ static void test_complete_layer_upload_part_too_small(void **state)
     sha256_digest(data, sizeof data, digest);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerPartTooSmallException");
-    assert_string_equal(err_message(r), "All layer parts except the last part should be at least 1024 bytes");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerPartTooSmallException",
+                    "All layer parts except the last part should be at least 1024 bytes");
     assert_layer_absent(m, REPO, digest);
 }
 
@@ -615,10 +596,8 @@ static void test_complete_layer_upload_part_too_small_default_minimum(void **sta
     sha256_digest("firstsecond", 11, digest);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerPartTooSmallException");
-    assert_string_equal(err_message(r), "All layer parts except the last part should be at least 5MB");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerPartTooSmallException",
+                    "All layer parts except the last part should be at least 5MB");
     assert_layer_absent(m, REPO, digest);
     ecrmock_free(m);
 }
@@ -657,10 +636,8 @@ static void test_complete_layer_upload_digest_mismatch(void **state)
     part_ok(m, REPO, id, 0, "payload", 7);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, wrong);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "InvalidLayerException");
-    assert_string_equal(err_message(r), "None of the provided layer digests match the calculated layer digest");
-    json_decref(r);
+    assert_fail_msg(st, &r, "InvalidLayerException",
+                    "None of the provided layer digests match the calculated layer digest");
     assert_layer_absent(m, REPO, digest);
     assert_layer_absent(m, REPO, wrong);
     /* The upload survives; one matching digest among several completes it. */
@@ -691,10 +668,7 @@ static void test_complete_layer_upload_layer_already_exists(void **state)
              "The layer with digest '%s' already exists in the repository with name '" REPO
              "' in registry with id '" ACCOUNT "'",
              digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerAlreadyExistsException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerAlreadyExistsException", want);
     assert_layer_bytes(m, REPO, digest, "same bytes", 10);
 }
 
@@ -868,11 +842,9 @@ static void test_batch_check_layer_availability_too_many_digests(void **state)
     json_decref(r);
     json_array_append_new(list, json_string(digest));
     int st = check_layers(m, &r, REPO, list);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "InvalidParameterException");
-    assert_string_equal(err_message(r), "Invalid parameter at 'layerDigests' failed to satisfy constraint: "
-                                        "'Member must have length less than or equal to 100'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'layerDigests' failed to satisfy constraint: "
+                    "'Member must have length less than or equal to 100'");
 }
 
 static void test_batch_check_layer_availability_repository_not_found(void **state)

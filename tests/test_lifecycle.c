@@ -70,15 +70,6 @@ static void put_policy(ecrmock *m, const char *repo, const char *text)
     json_decref(r);
 }
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* Pushes a distinct image at virtual time `at_ms` with an optional tag;
  * returns its digest (malloc'd). */
 static char *push_at(ecrmock *m, const char *repo, int64_t at_ms, int salt, const char *tag)

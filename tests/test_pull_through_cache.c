@@ -16,15 +16,6 @@
     "The pull through cache rule with Amazon ECR repository prefix '" prefix "' does not exist in the " \
     "registry with id '123456789012'"
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 static const char *s(json_t *o, const char *key)
 {
     const char *v = json_string_value(json_object_get(o, key));

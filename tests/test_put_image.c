@@ -247,8 +247,7 @@ static void test_put_image_digest_does_not_match(void **state)
     char msg[512];
     snprintf(msg, sizeof msg,
              "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", wrong, real);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageDigestDoesNotMatchException");
+    assert_fail_msg(st, &r, "ImageDigestDoesNotMatchException", msg);
     assert_repo_unchanged(m, "app", before);
     free(mf);
 }
@@ -306,9 +305,8 @@ static void test_put_image_without_any_media_type_is_invalid_json(void **state)
         json_t *before = repo_view(m, "app");
         json_t *r = NULL;
         int st = put(m, &r, "app", mf, "v1", NULL, NULL);
-        assert_string_equal(err_message(r),
-                            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
-        assert_error(st, r, 400, "InvalidParameterException");
+        assert_fail_msg(st, &r, "InvalidParameterException",
+                        "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
         assert_repo_unchanged(m, "app", before);
         free(mf);
     }
@@ -324,9 +322,8 @@ static void test_put_image_not_json_is_invalid_json(void **state)
         json_t *before = repo_view(m, "app");
         json_t *r = NULL;
         int st = put(m, &r, "app", bad[i], "v1", MT_DOCKER_V2, NULL);
-        assert_string_equal(err_message(r),
-                            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
-        assert_error(st, r, 400, "InvalidParameterException");
+        assert_fail_msg(st, &r, "InvalidParameterException",
+                        "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
         assert_repo_unchanged(m, "app", before);
     }
 }
@@ -404,8 +401,7 @@ static void test_put_image_list_with_missing_child(void **state)
                  "The manifest list references images that do not exist in the repository with name 'app' in the "
                  "registry with id '" ACCOUNT "': [%s]",
                  absent);
-        assert_string_equal(err_message(r), msg);
-        assert_error(st, r, 400, "ReferencedImagesNotFoundException");
+        assert_fail_msg(st, &r, "ReferencedImagesNotFoundException", msg);
         assert_repo_unchanged(m, "app", before);
         free(list);
     }
@@ -488,8 +484,7 @@ static void test_put_image_missing_layer(void **state)
              "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
              "with id '" ACCOUNT "' do not exist",
              l2);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "LayersNotFoundException");
+    assert_fail_msg(st, &r, "LayersNotFoundException", msg);
     assert_repo_unchanged(m, "app", before);
 }
 
@@ -514,8 +509,7 @@ static void test_put_image_missing_config(void **state)
              "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
              "with id '" ACCOUNT "' do not exist",
              cfg);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "LayersNotFoundException");
+    assert_fail_msg(st, &r, "LayersNotFoundException", msg);
     assert_repo_unchanged(m, "app", before);
 }
 
@@ -545,9 +539,9 @@ static void test_put_image_layer_limit(void **state)
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "big", NULL, NULL);
-    assert_string_equal(err_message(r), "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
-                                        "number of layers per image exceeded'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
+                    "number of layers per image exceeded'");
     assert_repo_unchanged(m, "app", before);
     free(mf);
 
@@ -573,8 +567,7 @@ static void test_put_image_same_manifest_same_tag(void **state)
              "Image with digest '%s' and tag 'v1' already exists in the repository with name 'app' in registry with "
              "id '" ACCOUNT "'",
              d);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageAlreadyExistsException");
+    assert_fail_msg(st, &r, "ImageAlreadyExistsException", msg);
     assert_repo_unchanged(m, "app", before);
     free(mf), free(d);
 }
@@ -594,8 +587,7 @@ static void test_put_image_same_manifest_no_tag(void **state)
              "Image with digest '%s' and tag 'null' already exists in the repository with name 'app' in registry "
              "with id '" ACCOUNT "'",
              d);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageAlreadyExistsException");
+    assert_fail_msg(st, &r, "ImageAlreadyExistsException", msg);
     assert_repo_unchanged(m, "app", before);
     free(mf), free(d);
 }
@@ -661,8 +653,7 @@ static void assert_tag_refused(ecrmock *m, const char *repo, const char *mf, con
              "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
              "repository is immutable.",
              tag, repo);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageTagAlreadyExistsException");
+    assert_fail_msg(st, &r, "ImageTagAlreadyExistsException", msg);
     assert_repo_unchanged(m, repo, before);
 }
 
@@ -776,9 +767,9 @@ static void test_put_image_limit_exceeded(void **state)
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", m3, "three", NULL, NULL);
-    assert_string_equal(err_message(r), "The repository with name 'app' in registry with id '" ACCOUNT
-                                        "' already has the maximum allowed number of images which is '2'");
-    assert_error(st, r, 400, "LimitExceededException");
+    assert_fail_msg(st, &r, "LimitExceededException",
+                    "The repository with name 'app' in registry with id '" ACCOUNT
+                    "' already has the maximum allowed number of images which is '2'");
     assert_repo_unchanged(m, "app", before);
     /* Tagging an image already there adds no image. */
     free(put_image(m, "app", m2, "two"));
@@ -796,15 +787,13 @@ static void test_put_image_repository_not_found(void **state)
     char *mf = make_manifest(m, "app", 1, 1);
     json_t *r = NULL;
     int st = put(m, &r, "nope", mf, "v1", NULL, NULL);
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
     json_t *req = json_pack("{s:s, s:s, s:s}", "registryId", "210987654321", "repositoryName", "app", "imageManifest", mf);
     st = ecrmock_call(m, "PutImage", req, &r);
     json_decref(req);
-    assert_string_equal(err_message(r),
-                        "The repository with name 'app' does not exist in the registry with id '210987654321'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'app' does not exist in the registry with id '210987654321'");
     json_t *l = repo_view(m, "app");
     assert_int_equal(json_array_size(json_object_get(json_object_get(l, "list"), "imageIds")), 0);
     json_decref(l);

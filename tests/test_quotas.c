@@ -39,10 +39,7 @@ static void test_quota_layer_size(void **state)
     json_decref(r);
     int st = call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 6, "
                                             "\"partLastByte\": 10, \"layerPartBlob\": \"Z2hpams=\"}", id); /* 5 bytes */
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LimitExceededException");
-    assert_string_equal(err_message(r), "The layer exceeds the maximum layer size of 10 bytes");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LimitExceededException", "The layer exceeds the maximum layer size of 10 bytes");
     assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 6, "
                                              "\"partLastByte\": 9, \"layerPartBlob\": \"Z2hpag==\"}", id), r); /* 4 bytes */
     json_decref(r);
@@ -89,12 +86,10 @@ static void test_quota_tags_per_image(void **state)
     json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "c");
     json_t *r = NULL;
     int st = ecrmock_call(m, "PutImage", req, &r);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LimitExceededException");
-    assert_string_equal(err_message(r), "Adding tag 'c' to an image in the repository with name 'web' in registry with "
-                                        "id '123456789012' exceeds the maximum allowed number of tags per image which "
-                                        "is '2'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LimitExceededException",
+                    "Adding tag 'c' to an image in the repository with name 'web' in registry with "
+                    "id '123456789012' exceeds the maximum allowed number of tags per image which "
+                    "is '2'");
     json_decref(req);
     assert_ecrmock_image_absent(m, "web", "c");
     assert_ecrmock_tag(m, "web", "b", digest);
@@ -118,10 +113,7 @@ static void test_quota_resource_tags(void **state)
     json_decref(r);
     int st = call(m, &r, "CreateRepository", "{\"repositoryName\": \"three\", \"tags\": [{\"Key\": \"a\", \"Value\": \"1\"}, "
                                              "{\"Key\": \"b\", \"Value\": \"2\"}, {\"Key\": \"c\", \"Value\": \"3\"}]}");
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "TooManyTagsException");
-    assert_string_equal(err_message(r), "A resource can have at most 2 tags; the request gives 3");
-    json_decref(r);
+    assert_fail_msg(st, &r, "TooManyTagsException", "A resource can have at most 2 tags; the request gives 3");
     st = call(m, &r, "TagResource", "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/two\", "
                                     "\"tags\": [{\"Key\": \"c\", \"Value\": \"3\"}]}");
     assert_int_equal(st, 400);

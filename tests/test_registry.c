@@ -20,15 +20,6 @@ static const char POLICY_A[] =
 static const char POLICY_B[] =
     "{\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"ecr:ReplicateImage\"}}";
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* A registry action as `account` (NULL: the instance's) in `region` (NULL: its own). */
 static int reg_call(ecrmock *m, const char *account, const char *region, const char *action, const char *text,
                     json_t **r)

@@ -20,15 +20,6 @@
     "\"arn:aws:iam::" ACCOUNT ":root\"},\"Action\":[\"ecr:CreateRepository\",\"ecr:ReplicateImage\"]," \
     "\"Resource\":\"*\"}]}"
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* The instance's registry gets `conf` (JSON text) as its replication configuration. */
 static void configure(ecrmock *m, const char *conf)
 {

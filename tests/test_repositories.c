@@ -24,16 +24,6 @@ static void assert_time_equal(json_t *v, int64_t ms)
         fail_msg("timestamp %.3f, want %.3f", json_real_value(v), want);
 }
 
-/* Asserts a call failed with a 400 of `type` whose message is exactly `msg`. */
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 static json_t *create_req(ecrmock *m, json_t *req)
 {
     json_t *r = NULL;

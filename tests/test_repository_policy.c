@@ -21,15 +21,6 @@ static const char POLICY_A[] =
 static const char POLICY_B[] =
     "{\"Version\":\"2008-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"ecr:*\"}}";
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 static int policy_call(ecrmock *m, const char *action, const char *repo, const char *text, json_t **r)
 {
     json_t *req = json_pack("{s:s, s:s*}", "repositoryName", repo, "policyText", text);

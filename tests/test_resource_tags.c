@@ -16,15 +16,6 @@
 
 /* ---- helpers --------------------------------------------------------------------- */
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* TagResource with `tags` (stolen). */
 static int tag(ecrmock *m, const char *arn, json_t *tags, json_t **r)
 {

@@ -22,15 +22,6 @@ static const char *str(json_t *o, const char *key)
     return s ? s : "";
 }
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* Creates `repo` and pushes one image (tagged `tag`, may be NULL); returns
  * its digest (malloc'd). */
 static char *push_image(ecrmock *m, const char *repo, const char *tag, int salt)

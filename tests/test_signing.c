@@ -86,8 +86,7 @@ static void test_signing_configuration_round_trip(void **state)
     assert_true(json_equal(json_object_get(r, "signingConfiguration"), json_object_get(want, "signingConfiguration")));
     json_decref(r);
     int st = call(m, &r, "GetSigningConfiguration", "{}");
-    assert_string_equal(err_message(r), NO_CONFIG);
-    assert_error(st, r, 400, "SigningConfigurationNotFoundException");
+    assert_fail_msg(st, &r, "SigningConfigurationNotFoundException", NO_CONFIG);
     json_decref(want);
 }
 
@@ -96,11 +95,9 @@ static void test_signing_configuration_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "GetSigningConfiguration", "{}");
-    assert_string_equal(err_message(r), NO_CONFIG);
-    assert_error(st, r, 400, "SigningConfigurationNotFoundException");
+    assert_fail_msg(st, &r, "SigningConfigurationNotFoundException", NO_CONFIG);
     st = call(m, &r, "DeleteSigningConfiguration", "{}");
-    assert_string_equal(err_message(r), NO_CONFIG);
-    assert_error(st, r, 400, "SigningConfigurationNotFoundException");
+    assert_fail_msg(st, &r, "SigningConfigurationNotFoundException", NO_CONFIG);
 }
 
 static void test_put_signing_configuration_invalid_changes_nothing(void **state)
@@ -209,14 +206,13 @@ static void test_describe_image_signing_status_errors(void **state)
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImageSigningStatus",
                   "{\"repositoryName\": \"ghost\", \"imageId\": {\"imageTag\": \"v1\"}}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
     create_repo(m, "app");
     st = call(m, &r, "DescribeImageSigningStatus", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
-    assert_string_equal(err_message(r), "The image with imageId {imageDigest:'null', imageTag:'v1'} does not exist "
-                                        "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_fail_msg(st, &r, "ImageNotFoundException",
+                    "The image with imageId {imageDigest:'null', imageTag:'v1'} does not exist "
+                    "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
     assert_error(call(m, &r, "DescribeImageSigningStatus", "{\"repositoryName\": \"app\"}"), r, 400,
                  "InvalidParameterException");
 }

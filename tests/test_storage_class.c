@@ -299,8 +299,7 @@ static void test_update_image_storage_class_image_of_a_list_refused(void **state
              "The image with digest '%s' is referenced by the manifest list with digest '%s' in the repository with "
              "name 'app' in the registry with id '" ACCOUNT "': transition the manifest list instead",
              kid, list);
-    assert_string_equal(err_message(r), want);
-    assert_error(st, r, 400, "ImageStorageClassUpdateNotSupportedException");
+    assert_fail_msg(st, &r, "ImageStorageClassUpdateNotSupportedException", want);
     assert_status(m, "app", kid, "ACTIVE");
     free(kid);
     free(list);
@@ -320,8 +319,7 @@ static void test_update_image_storage_class_archive_while_restoring_refused(void
              "The image with digest '%s' in the repository with name 'app' in the registry with id '" ACCOUNT
              "' cannot be archived while it is being restored",
              a);
-    assert_string_equal(err_message(r), want);
-    assert_error(st, r, 400, "ImageStorageClassUpdateNotSupportedException");
+    assert_fail_msg(st, &r, "ImageStorageClassUpdateNotSupportedException", want);
     assert_status(m, "app", a, "ACTIVATING");
     free(a);
 }
@@ -333,9 +331,9 @@ static void test_update_image_storage_class_image_not_found(void **state)
     char *a = new_image(m, "app", 1, "v1");
     json_t *r = NULL;
     int st = update(m, &r, "app", NULL, "nope", "ARCHIVE");
-    assert_string_equal(err_message(r), "The image with imageId {imageDigest:'null', imageTag:'nope'} does not exist "
-                                        "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_fail_msg(st, &r, "ImageNotFoundException",
+                    "The image with imageId {imageDigest:'null', imageTag:'nope'} does not exist "
+                    "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
     /* A tag that names another image than the digest. */
     char *b = new_image(m, "app", 2, "v2");
     assert_error(update(m, &r, "app", a, "v2", "ARCHIVE"), r, 400, "ImageNotFoundException");
@@ -351,9 +349,8 @@ static void test_update_image_storage_class_repository_not_found(void **state)
     json_t *r = NULL;
     int st = update(m, &r, "ghost", "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL,
                     "ARCHIVE");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_fail_msg(st, &r, "RepositoryNotFoundException",
+                    "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
 }
 
 static void test_update_image_storage_class_invalid_target(void **state)
@@ -397,8 +394,7 @@ static void test_start_image_scan_archived_image_refused(void **state)
              "The image with digest '%s' in the repository with name 'app' in the registry with id '" ACCOUNT
              "' is archived and cannot be scanned",
              a);
-    assert_string_equal(err_message(r), want);
-    assert_error(st, r, 400, "ImageArchivedException");
+    assert_fail_msg(st, &r, "ImageArchivedException", want);
     /* No scan was recorded. */
     assert_error(call(m, &r, "DescribeImageScanFindings", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": "
                                                            "\"v1\"}}"),

@@ -16,15 +16,6 @@
 
 /* ---- helpers --------------------------------------------------------------------- */
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* PutImageTagMutability on `repo` (filters: JSON text, or NULL); returns the
  * status, the response in *r. */
 static int set_mutability(ecrmock *m, json_t **r, const char *repo, const char *mutability, const char *filters)
