@@ -15,8 +15,23 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "ecrmock.h"
+
+/* Writes "sha256:<hex>" of the bytes into `out`, computed here independently
+ * of the library; asserts OpenSSL made a 32-byte digest. */
+static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE]) __attribute__((unused));
+static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    assert_int_equal(EVP_Digest(p, n, md, &md_len, EVP_sha256(), NULL), 1);
+    assert_int_equal(md_len, 32);
+    memcpy(out, "sha256:", 7);
+    for (unsigned int i = 0; i < md_len; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
 
 /* cmocka setup/teardown: *state is a fresh instance with default options,
  * except a 1 KiB minimum part size so that multi-part tests stay small. */

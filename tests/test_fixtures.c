@@ -3,20 +3,9 @@
  * describe, with true digests and sizes; bad fixtures are refused whole with
  * exact messages; snapshots round-trip byte for byte.
  */
-#include <openssl/evp.h>
-
 #include "helpers.h"
 
 #include "ecrmock_cmocka.h"
-
-static void sha256_hex(const void *p, size_t n, char *out)
-{
-    unsigned char md[32];
-    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
-    strcpy(out, "sha256:");
-    for (int i = 0; i < 32; i++)
-        sprintf(out + 7 + 2 * i, "%02x", md[i]);
-}
 
 static void load_ok(ecrmock *m, const char *path)
 {
@@ -96,7 +85,7 @@ static void test_fixture_team_registry(void **state)
     for (size_t i = 0; i < json_array_size(details); i++) {
         const char *digest = json_string_value(json_object_get(json_array_get(details, i), "imageDigest"));
         char *manifest = manifest_of(m, "team/web", digest), want[ECRMOCK_DIGEST_SIZE];
-        sha256_hex(manifest, strlen(manifest), want);
+        sha256_digest(manifest, strlen(manifest), want);
         assert_string_equal(digest, want);
         free(manifest);
     }
@@ -125,7 +114,7 @@ static void test_fixture_layer_bytes(void **state)
     ecrmock *m = *state;
     load_ok(m, "fixtures/team-registry.json");
     char digest[ECRMOCK_DIGEST_SIZE];
-    sha256_hex("worker binary v1", 16, digest);
+    sha256_digest("worker binary v1", 16, digest);
     void *bytes = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "team/worker", digest, &bytes, &len), ECRMOCK_ERR_OK);
@@ -430,8 +419,8 @@ static void test_fixture_faults_and_inline_manifest(void **state)
         "\"size\": 3, \"digest\": \"${cfg}\"}, \"layers\": [{\"mediaType\": \"application/vnd.oci.image.layer.v1.tar\", "
         "\"size\": 5, \"digest\": \"${layer}\"}]}}]}]}]}";
     char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE], fixture[2048];
-    sha256_hex("cfg", 3, cfg);
-    sha256_hex("layer", 5, layer);
+    sha256_digest("cfg", 3, cfg);
+    sha256_digest("layer", 5, layer);
     /* fill the placeholders */
     const char *p = strstr(text, "${cfg}"), *q = strstr(text, "${layer}");
     snprintf(fixture, sizeof fixture, "%.*s%s%.*s%s%s", (int)(p - text), text, cfg, (int)(q - p - 6), p + 6, layer, q + 8);

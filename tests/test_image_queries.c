@@ -7,8 +7,6 @@
 
 #include <stdbool.h>
 
-#include <openssl/evp.h>
-
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
@@ -23,16 +21,6 @@ static const char *const REASON_INVALID_DIGEST =
 static const char *const REASON_TAG_MISMATCH = "Invalid request parameters: given tag does not map to the given digest";
 static const char *const REASON_NOT_FOUND = "Requested image not found";
 
-static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &len, EVP_sha256(), NULL), 1);
-    strcpy(out, "sha256:");
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Puts a fresh image (`salt` makes it distinct) with an optional tag, checks
  * its digest independently and returns it (malloc'd); *mf_out, when not
  * NULL, receives the manifest (malloc'd). */
@@ -40,7 +28,7 @@ static char *new_image(ecrmock *m, const char *repo, int salt, const char *tag, 
 {
     char *mf = make_manifest(m, repo, 1, salt);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     char *d = put_image(m, repo, mf, tag);
     assert_string_equal(d, want);
     if (mf_out)
@@ -257,7 +245,7 @@ static void test_batch_get_image_failures(void **state)
     create_repo(m, "app");
     char *d = new_image(m, "app", 1, "v1", NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of("no such manifest", 16, absent);
+    sha256_digest("no such manifest", 16, absent);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage",
                    "{\"repositoryName\": \"app\", \"imageIds\": [{}, {\"imageDigest\": \"sha256:xyz\"}, "
@@ -496,7 +484,7 @@ static void test_batch_delete_image_failures(void **state)
     char *d1 = new_image(m, "app", 1, "v1", NULL);
     char *d2 = new_image(m, "app", 2, "v2", NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of("no such manifest", 16, absent);
+    sha256_digest("no such manifest", 16, absent);
     json_t *before = repo_view(m, "app");
     json_t *r = delete_ids(m, "app",
                            "[{}, {\"imageDigest\": \"sha256:not-hex\"}, {\"imageTag\": \"nope\"}, "
@@ -1056,7 +1044,7 @@ static void test_describe_images_every_field(void **state)
              "\"digest\":\"%s\"}]}",
              MT_DOCKER_V2, MT_DOCKER_CONFIG, strlen(config), cfg, l1, l2);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     char *d = put_image(m, "app", mf, "v1");
     ecrmock_clock_advance(m, 5000);
     free(put_image(m, "app", mf, "latest"));
@@ -1102,7 +1090,7 @@ static void test_describe_images_image_not_found(void **state)
                     "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
     /* One missing image fails the whole call, even beside one that exists. */
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of("no such manifest", 16, absent);
+    sha256_digest("no such manifest", 16, absent);
     st = call(m, &r, "DescribeImages",
               "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}, {\"imageDigest\": \"%s\"}]}", absent);
     char msg[512];

@@ -8,17 +8,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include <openssl/evp.h>
-
-static void sha256_digest(const void *p, size_t n, char *out)
-{
-    unsigned char md[32];
-    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
-    memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 static json_t *repository_of(json_t *resp)
 {
     return json_object_get(resp, "repository");

@@ -6,24 +6,10 @@
  */
 #include "helpers.h"
 
-#include <openssl/evp.h>
-
 #define ACCOUNT "123456789012"
 #define REPO "layers/app"
 #define HOST "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/"
 #define EMPTY_DIGEST "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/* "sha256:<hex>" of bytes, computed here independently of the library. */
-static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[32];
-    unsigned int md_len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &md_len, EVP_sha256(), NULL), 1);
-    assert_int_equal(md_len, 32);
-    memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
 
 static int get_url(ecrmock *m, json_t **resp, const char *repo, const char *digest)
 {

@@ -17,18 +17,6 @@
 
 /* ---- local helpers ---------------------------------------------------------- */
 
-/* "sha256:<hex>" of bytes, computed here independently of the library. */
-static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[32];
-    unsigned int md_len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &md_len, EVP_sha256(), NULL), 1);
-    assert_int_equal(md_len, 32);
-    memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Fills buf with bytes that depend on `seed` (so that layers differ). */
 static void fill(unsigned char *buf, size_t n, uint32_t seed)
 {

@@ -6,8 +6,6 @@
  */
 #include "helpers.h"
 
-#include <openssl/evp.h>
-
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_V1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
@@ -19,24 +17,12 @@
 #define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar+gzip"
 #define ACCOUNT "123456789012"
 
-/* "sha256:<hex>" of bytes, computed here, not by the library. */
-static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &len, EVP_sha256(), NULL), 1);
-    assert_int_equal(len, 32);
-    strcpy(out, "sha256:");
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Pushes a text blob; writes its digest; returns its length. */
 static int blob(ecrmock *m, const char *repo, const char *text, char digest[ECRMOCK_DIGEST_SIZE])
 {
     push_layer(m, repo, text, strlen(text), digest);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(text, strlen(text), want);
+    sha256_digest(text, strlen(text), want);
     assert_string_equal(digest, want);
     return (int)strlen(text);
 }
@@ -186,7 +172,7 @@ static void test_put_image_digest_is_sha256_of_exact_bytes(void **state)
              "\"config\"   : {\"mediaType\": \"%s\", \"size\": %d, \"digest\": \"%s\"}   }\n",
              MT_DOCKER_V2, layer, ln, MT_DOCKER_LAYER, MT_DOCKER_CONFIG, cn, cfg);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(manifest, strlen(manifest), want);
+    sha256_digest(manifest, strlen(manifest), want);
 
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", manifest, "v1", NULL, NULL), r);
@@ -211,7 +197,7 @@ static void test_put_image_digest_is_sha256_of_exact_bytes(void **state)
     char other[1100];
     snprintf(other, sizeof other, "%s ", manifest);
     char want2[ECRMOCK_DIGEST_SIZE];
-    sha256_of(other, strlen(other), want2);
+    sha256_digest(other, strlen(other), want2);
     assert_string_not_equal(want, want2);
     assert_ok(put(m, &r, "app", other, NULL, NULL, NULL), r);
     assert_string_equal(resp_digest(r), want2);
@@ -225,7 +211,7 @@ static void test_put_image_given_matching_digest_succeeds(void **state)
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 1, 1);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "v1", NULL, want), r);
     assert_string_equal(resp_digest(r), want);
@@ -239,8 +225,8 @@ static void test_put_image_digest_does_not_match(void **state)
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 1, 1);
     char real[ECRMOCK_DIGEST_SIZE], wrong[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), real);
-    sha256_of("something else", 14, wrong);
+    sha256_digest(mf, strlen(mf), real);
+    sha256_digest("something else", 14, wrong);
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "v1", NULL, wrong);
@@ -259,7 +245,7 @@ static void test_put_image_oci_manifest_with_media_type(void **state)
     int64_t size = 0;
     char *mf = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 2, 7, &size);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "oci", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
@@ -282,7 +268,7 @@ static void test_put_image_oci_manifest_media_type_from_request(void **state)
     char *mf = image_manifest(m, "app", NULL, MT_OCI_CONFIG, MT_OCI_LAYER, 1, 8, NULL);
     assert_null(strstr(mf, "\"mediaType\":\"" MT_OCI_MANIFEST));
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "v1", MT_OCI_MANIFEST, NULL), r);
     assert_string_equal(resp_digest(r), want);
@@ -341,7 +327,7 @@ static void test_put_image_docker_manifest_list(void **state)
     char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
     char *list = list_manifest(MT_DOCKER_LIST, MT_DOCKER_V2, 2, d);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(list, strlen(list), want);
+    sha256_digest(list, strlen(list), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", list, "multi", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
@@ -367,7 +353,7 @@ static void test_put_image_oci_index(void **state)
     char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
     char *index = list_manifest(MT_OCI_INDEX, MT_OCI_MANIFEST, 2, d);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(index, strlen(index), want);
+    sha256_digest(index, strlen(index), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", index, "multi", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
@@ -389,7 +375,7 @@ static void test_put_image_list_with_missing_child(void **state)
     /* A manifest whose blobs are in the repository but that was never put. */
     char *m2 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 1, 2, NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of(m2, strlen(m2), absent);
+    sha256_digest(m2, strlen(m2), absent);
     for (int k = 0; k < 2; k++) {
         char *d[2] = {present, absent};
         char *list = list_manifest(types[k][0], types[k][1], 2, d);
@@ -426,7 +412,7 @@ static void test_put_image_schema1(void **state)
              "\"signature\": \"c2ln\", \"protected\": \"cHJvdA\"}]\n}",
              b, a, b);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "old", MT_DOCKER_V1_SIGNED, NULL), r);
     assert_string_equal(resp_digest(r), want);
@@ -442,7 +428,7 @@ static void test_put_image_schema1(void **state)
      * schemaVersion and fsLayers (the only format without a mediaType). */
     char mf2[2100];
     snprintf(mf2, sizeof mf2, "%s\n", mf);
-    sha256_of(mf2, strlen(mf2), want);
+    sha256_digest(mf2, strlen(mf2), want);
     assert_ok(put(m, &r, "app", mf2, "old2", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
@@ -450,7 +436,7 @@ static void test_put_image_schema1(void **state)
 
     /* Its blobs must be in the repository too. */
     char c[ECRMOCK_DIGEST_SIZE];
-    sha256_of("never pushed", 12, c);
+    sha256_digest("never pushed", 12, c);
     snprintf(mf, sizeof mf, "{\"schemaVersion\": 1, \"name\": \"app\", \"fsLayers\": [{\"blobSum\": \"%s\"}]}", c);
     json_t *before = repo_view(m, "app");
     int st = put(m, &r, "app", mf, "old3", MT_DOCKER_V1_SIGNED, NULL);
@@ -494,7 +480,7 @@ static void test_put_image_missing_config(void **state)
     create_repo(m, "app");
     char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE];
     const char *config = "{\"os\":\"linux\"}";
-    sha256_of(config, strlen(config), cfg); /* never pushed */
+    sha256_digest(config, strlen(config), cfg); /* never pushed */
     int n1 = blob(m, "app", "layer present", l1);
     char mf[1024];
     snprintf(mf, sizeof mf,

@@ -39,12 +39,9 @@ static void upload_blob(ecrmock *m, const char *text, char *digest)
     snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
     json_decref(r);
     size_t n = strlen(text);
-    unsigned char b64[256], md[32];
+    unsigned char b64[256];
     EVP_EncodeBlock(b64, (const unsigned char *)text, (int)n);
-    EVP_Digest(text, n, md, NULL, EVP_sha256(), NULL);
-    strcpy(digest, "sha256:");
-    for (int i = 0; i < 32; i++)
-        sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+    sha256_digest(text, n, digest);
     json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:s}", "repositoryName", "web", "uploadId", upload, "partFirstByte", 0,
                             "partLastByte", (int)n - 1, "layerPartBlob", (const char *)b64);
     assert_ok(ecrmock_call(m, "UploadLayerPart", req, &r), r);

@@ -6,24 +6,12 @@
  */
 #include "helpers.h"
 
-#include <openssl/evp.h>
-
 #define ACCOUNT "123456789012"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_EMPTY "application/vnd.oci.empty.v1+json"
 #define SIG_TYPE "application/vnd.cncf.notary.signature"
 #define SBOM_TYPE "application/spdx+json"
 #define STR(o, k) json_string_value(json_object_get((o), (k)))
-
-static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
-    strcpy(out, "sha256:");
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
 
 /* Pushes an OCI artifact manifest referring to `subject`; `type` goes in
  * artifactType (NULL: left out, the config's media type `config_mt` counts).
@@ -109,7 +97,7 @@ static void test_list_image_referrers_describes_each_artifact(void **state)
 
     json_t *a = json_array_get(refs, 0);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(sig_text, strlen(sig_text), want);
+    sha256_digest(sig_text, strlen(sig_text), want);
     assert_string_equal(STR(a, "digest"), want);
     assert_string_equal(STR(a, "digest"), sig);
     assert_string_equal(STR(a, "mediaType"), MT_OCI_MANIFEST);

@@ -5,8 +5,6 @@
  */
 #include <stdbool.h>
 
-#include <openssl/evp.h>
-
 #include "helpers.h"
 
 /* The model's RepositoryName pattern, as ECR quotes it in its message. */
@@ -953,12 +951,8 @@ static void test_delete_repository_not_empty(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(ids, 0), "imageDigest")), digest);
     json_decref(r);
     const char *layer = "layer 0 of image 1";
-    unsigned char md[32];
-    char hex[65], want_digest[ECRMOCK_DIGEST_SIZE];
-    EVP_Digest(layer, strlen(layer), md, NULL, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    snprintf(want_digest, sizeof want_digest, "sha256:%s", hex);
+    char want_digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(layer, strlen(layer), want_digest);
     void *bytes = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "busy", want_digest, &bytes, &len), ECRMOCK_ERR_OK);

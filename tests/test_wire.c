@@ -563,15 +563,6 @@ static void b64(const void *p, size_t n, char *out)
     EVP_EncodeBlock((unsigned char *)out, p, (int)n);
 }
 
-static void sha256_digest(const void *p, size_t n, char *out)
-{
-    unsigned char md[32];
-    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
-    strcpy(out, "sha256:");
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Uploads `len` bytes in parts of `part` bytes through the raw calls;
  * writes the digest. */
 static void raw_upload(ecrmock *m, transcript *t, const unsigned char *bytes, size_t len, size_t part,
