@@ -175,6 +175,18 @@ static char *put_image(ecrmock *m, const char *repo, const char *manifest, const
     return digest;
 }
 
+/* Pushes a fresh image (make_manifest with `n_layers` layers; `salt` makes it
+ * distinct) with an optional tag; asserts PutImage succeeded; returns the
+ * digest (malloc'd). */
+static char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const char *tag) __attribute__((unused));
+static char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const char *tag)
+{
+    char *mf = make_manifest(m, repo, n_layers, salt);
+    char *d = put_image(m, repo, mf, tag);
+    free(mf);
+    return d;
+}
+
 /* What ListImages and DescribeImages show of a repository (a new reference),
  * to compare before and after a call that must change nothing. */
 static json_t *repo_view(ecrmock *m, const char *repo) __attribute__((unused));

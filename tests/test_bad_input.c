@@ -131,9 +131,7 @@ static void test_bad_input_table(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "web");
-    char *manifest = make_manifest(m, "web", 1, 1);
-    free(put_image(m, "web", manifest, "v1"));
-    free(manifest);
+    free(push_new_image(m, "web", 1, 1, "v1"));
     json_t *r = NULL;
     assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];

@@ -274,13 +274,11 @@ static void test_reset_empties_and_rewinds(void **state)
     assert_non_null(fresh);
 
     create_repo(m, "before");
-    char *manifest = make_manifest(m, "before", 2, 1);
-    char *digest = put_image(m, "before", manifest, "v1");
+    char *digest = push_new_image(m, "before", 2, 1, "v1");
     char *stale = new_upload_id(m, "before");
     char layer_digest[ECRMOCK_DIGEST_SIZE];
     push_layer(m, "before", "shared bytes", 12, layer_digest);
     ecrmock_clock_advance(m, 3600 * 1000);
-    free(manifest);
     free(digest);
 
     ecrmock_reset(m);

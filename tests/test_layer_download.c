@@ -56,9 +56,7 @@ static void image_with_layer(ecrmock *m, const char *repo, int salt, char *layer
     char text[64];
     int n = snprintf(text, sizeof text, "layer 0 of image %d", salt);
     sha256_digest(text, (size_t)n, layer_digest);
-    char *manifest = make_manifest(m, repo, 1, salt);
-    free(put_image(m, repo, manifest, "v1"));
-    free(manifest);
+    free(push_new_image(m, repo, 1, salt, "v1"));
 }
 
 /* ---- GetDownloadUrlForLayer ----------------------------------------------------- */

@@ -75,10 +75,7 @@ static void put_policy(ecrmock *m, const char *repo, const char *text)
 static char *push_at(ecrmock *m, const char *repo, int64_t at_ms, int salt, const char *tag)
 {
     ecrmock_clock_set(m, at_ms);
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
+    return push_new_image(m, repo, 1, salt, tag);
 }
 
 /* Adds a tag to an existing image by putting its manifest again. */

@@ -191,9 +191,7 @@ static void test_excluded_principal_pull_not_recorded(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *mf = make_manifest(m, "app", 1, 1);
-    char *d = put_image(m, "app", mf, "v1");
-    free(mf);
+    char *d = push_new_image(m, "app", 1, 1, "v1");
     register_ok(m, CI);
 
     /* No principal set: recorded. */
@@ -241,9 +239,7 @@ static void test_reset_forgets_exclusions_and_principal(void **state)
     /* The principal is gone too: a pull is recorded even once CI is excluded again. */
     register_ok(m, CI);
     create_repo(m, "app");
-    char *mf = make_manifest(m, "app", 1, 1);
-    char *d = put_image(m, "app", mf, "v1");
-    free(mf);
+    char *d = push_new_image(m, "app", 1, 1, "v1");
     pull(m);
     assert_true(pull_time(m, d) > 0);
     free(d);

@@ -50,14 +50,6 @@ static char *push_artifact(ecrmock *m, const char *repo, const char *subject, co
     return d;
 }
 
-static char *subject_image(ecrmock *m, const char *repo, int salt, const char *tag)
-{
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
-}
-
 static int list(ecrmock *m, json_t **r, const char *repo, const char *subject, const char *extra)
 {
     return call(m, r, "ListImageReferrers", "{\"repositoryName\": \"%s\", \"subjectId\": {\"imageDigest\": \"%s\"}%s%s}",
@@ -80,9 +72,7 @@ static void test_list_image_referrers_describes_each_artifact(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *mf = make_manifest(m, "app", 1, 1);
-    char *subject = put_image(m, "app", mf, "v1");
-    free(mf);
+    char *subject = push_new_image(m, "app", 1, 1, "v1");
     char *sig_text = artifact(m, "app", subject, SIG_TYPE, MT_OCI_EMPTY, 1, "2024-01-01T00:00:00Z");
     char *sig = put_image(m, "app", sig_text, NULL);
     /* No artifactType: the config's media type stands for it. */
@@ -131,8 +121,8 @@ static void test_list_image_referrers_only_that_subject_and_repository(void **st
     ecrmock *m = *state;
     create_repo(m, "app");
     create_repo(m, "other");
-    char *s1 = subject_image(m, "app", 1, "one");
-    char *s2 = subject_image(m, "app", 2, "two");
+    char *s1 = push_new_image(m, "app", 1, 1, "one");
+    char *s2 = push_new_image(m, "app", 1, 2, "two");
     char *r1 = push_artifact(m, "app", s1, SIG_TYPE, 10, NULL);
     char *r2 = push_artifact(m, "app", s2, SIG_TYPE, 11, NULL);
     /* In another repository, about the same subject digest. */
@@ -163,7 +153,7 @@ static void test_list_image_referrers_artifact_type_filter(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *s = subject_image(m, "app", 1, "v1");
+    char *s = push_new_image(m, "app", 1, 1, "v1");
     char *sig = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
     char *sbom = push_artifact(m, "app", s, SBOM_TYPE, 2, NULL);
     char *att = push_artifact(m, "app", s, "application/vnd.in-toto+json", 3, NULL);
@@ -193,7 +183,7 @@ static void test_list_image_referrers_status_filter(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *s = subject_image(m, "app", 1, "v1");
+    char *s = push_new_image(m, "app", 1, 1, "v1");
     char *a = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
     char *b = push_artifact(m, "app", s, SIG_TYPE, 2, NULL);
     json_t *r = NULL;
@@ -227,7 +217,7 @@ static void test_list_image_referrers_paging(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *s = subject_image(m, "app", 1, "v1");
+    char *s = push_new_image(m, "app", 1, 1, "v1");
     char *refs[25];
     for (int i = 0; i < 25; i++)
         refs[i] = push_artifact(m, "app", s, SIG_TYPE, 100 + i, NULL);

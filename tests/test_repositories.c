@@ -851,9 +851,7 @@ static void test_describe_repositories_token_from_other_listing(void **state)
     create_repo(m, "imgs");
     create_repo(m, "more");
     for (int i = 0; i < 3; i++) {
-        char *mf = make_manifest(m, "imgs", 1, i);
-        free(put_image(m, "imgs", mf, NULL));
-        free(mf);
+        free(push_new_image(m, "imgs", 1, i, NULL));
     }
     json_t *r = NULL;
     assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"imgs\", \"maxResults\": 1}"), r);

@@ -22,16 +22,6 @@ static const char *str(json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* Creates `repo` and pushes one image (tagged `tag`, may be NULL); returns
- * its digest (malloc'd). */
-static char *push_image(ecrmock *m, const char *repo, const char *tag, int salt)
-{
-    char *mf = make_manifest(m, repo, 2, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
-}
-
 static int start_scan(ecrmock *m, json_t **r, const char *repo, const char *id)
 {
     return call(m, r, "StartImageScan", "{\"repositoryName\": \"%s\", \"imageId\": %s}", repo, id);
@@ -306,7 +296,7 @@ static void test_start_image_scan_then_complete_on_the_clock(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     char want[512];
@@ -342,7 +332,7 @@ static void test_start_image_scan_once_per_24_hours(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -366,8 +356,8 @@ static void test_start_image_scan_image_not_found(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
-    free(push_image(m, "app", "v2", 2));
+    char *d = push_new_image(m, "app", 2, 1, "v1");
+    free(push_new_image(m, "app", 2, 2, "v2"));
     json_t *r = NULL;
     assert_fail_msg(start_scan(m, &r, "app", "{\"imageTag\": \"v9\"}"), &r, "ImageNotFoundException",
                     "The image with imageId {imageDigest:'null', imageTag:'v9'} does not exist within the repository "
@@ -396,7 +386,7 @@ static void test_start_image_scan_manifest_list_unsupported(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", NULL, 1);
+    char *d = push_new_image(m, "app", 2, 1, NULL);
     json_t *list = json_pack("{s:i, s:s, s:[{s:s, s:i, s:s, s:{s:s, s:s}}]}", "schemaVersion", 2, "mediaType",
                              MT_DOCKER_LIST, "manifests", "mediaType", MT_DOCKER_V2, "size", 500, "digest", d,
                              "platform", "architecture", "amd64", "os", "linux");
@@ -417,7 +407,7 @@ static void test_describe_image_scan_findings_errors(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *r = NULL;
     assert_fail_msg(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), &r, "ScanNotFoundException",
                     "Image scan does not exist for the image with '{imageDigest:'null', imageTag:'v1'}' in the "
@@ -449,7 +439,7 @@ static void test_findings_counted_from_what_was_set(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     set_findings(m, "app", d, FINDINGS_A);
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
@@ -475,8 +465,8 @@ static void test_findings_paging(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
-    char *d2 = push_image(m, "app", "v2", 2);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d2 = push_new_image(m, "app", 2, 2, "v2");
     set_findings(m, "app", d, FINDINGS_A);
     ecrmock_scan_duration_set(m, 0);
     json_t *r = NULL;
@@ -540,8 +530,8 @@ static void test_scan_on_push_by_repository_flag(void **state)
               r);
     json_decref(r);
     create_repo(m, "plain");
-    char *d = push_image(m, "scanned", "v1", 1);
-    char *p = push_image(m, "plain", "v1", 2);
+    char *d = push_new_image(m, "scanned", 2, 1, "v1");
+    char *p = push_new_image(m, "plain", 2, 2, "v1");
     assert_scan_status(m, "scanned", "v1", "IN_PROGRESS");
     assert_error(findings(m, &r, "plain", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     /* The scan on push counts towards the daily quota. */
@@ -554,7 +544,7 @@ static void test_scan_on_push_by_repository_flag(void **state)
               r);
     json_decref(r);
     assert_error(findings(m, &r, "plain", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
-    free(push_image(m, "plain", "v2", 3));
+    free(push_new_image(m, "plain", 2, 3, "v2"));
     assert_scan_status(m, "plain", "v2", "IN_PROGRESS");
     free(d);
     free(p);
@@ -566,18 +556,18 @@ static void test_scan_on_push_by_registry_rule(void **state)
     create_repo(m, "web-app");
     create_repo(m, "api");
     put_rule(m, "BASIC", "SCAN_ON_PUSH", "web-*");
-    free(push_image(m, "web-app", "v1", 1));
-    free(push_image(m, "api", "v1", 2));
+    free(push_new_image(m, "web-app", 2, 1, "v1"));
+    free(push_new_image(m, "api", 2, 2, "v1"));
     assert_scan_status(m, "web-app", "v1", "IN_PROGRESS");
     json_t *r = NULL;
     assert_error(findings(m, &r, "api", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     /* A MANUAL rule scans nothing on push. */
     put_rule(m, "BASIC", "MANUAL", "*");
-    free(push_image(m, "web-app", "v2", 3));
+    free(push_new_image(m, "web-app", 2, 3, "v2"));
     assert_error(findings(m, &r, "web-app", "{\"imageTag\": \"v2\"}"), r, 400, "ScanNotFoundException");
     /* Continuous scanning scans what is pushed too. */
     put_rule(m, "ENHANCED", "CONTINUOUS_SCAN", "*");
-    free(push_image(m, "api", "v3", 4));
+    free(push_new_image(m, "api", 2, 4, "v3"));
     assert_scan_status(m, "api", "v3", "IN_PROGRESS");
 }
 
@@ -608,7 +598,7 @@ static void test_describe_images_shows_scan(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *det = image_detail(m, "app", "v1");
     assert_null(json_object_get(det, "imageScanStatus"));
     assert_null(json_object_get(det, "imageScanFindingsSummary"));
@@ -663,7 +653,7 @@ static void test_image_scan_complete_waiter(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    free(push_image(m, "app", "v1", 1));
+    free(push_new_image(m, "app", 2, 1, "v1"));
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -671,13 +661,13 @@ static void test_image_scan_complete_waiter(void **state)
     assert_int_equal(wait_scan_complete(m, "app", "v1"), 2);
     /* A 12 s scan: polls at 0, 5, 10 and 15 s. */
     assert_int_equal(ecrmock_scan_duration_set(m, 12000), ECRMOCK_ERR_OK);
-    free(push_image(m, "app", "v2", 2));
+    free(push_new_image(m, "app", 2, 2, "v2"));
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v2\"}"), r);
     json_decref(r);
     assert_int_equal(wait_scan_complete(m, "app", "v2"), 4);
     /* A scan longer than the waiter's 300 s: it gives up. */
     assert_int_equal(ecrmock_scan_duration_set(m, 400000), ECRMOCK_ERR_OK);
-    free(push_image(m, "app", "v3", 3));
+    free(push_new_image(m, "app", 2, 3, "v3"));
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v3\"}"), r);
     json_decref(r);
     assert_int_equal(wait_scan_complete(m, "app", "v3"), -1);
@@ -692,7 +682,7 @@ static void test_scan_duration_set_and_reset(void **state)
     assert_int_equal(ecrmock_scan_duration_set(NULL, 0), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_int_equal(ecrmock_scan_duration_set(m, 0), ECRMOCK_ERR_OK);
     create_repo(m, "app");
-    free(push_image(m, "app", "v1", 1));
+    free(push_new_image(m, "app", 2, 1, "v1"));
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -704,7 +694,7 @@ static void test_scan_duration_set_and_reset(void **state)
     assert_ok(call(m, &r, "GetRegistryScanningConfiguration", "{}"), r);
     assert_json(json_object_get(r, "scanningConfiguration"), "{\"scanType\": \"BASIC\", \"rules\": []}");
     json_decref(r);
-    free(push_image(m, "app", "v1", 1));
+    free(push_new_image(m, "app", 2, 1, "v1"));
     assert_error(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -716,7 +706,7 @@ static void test_scan_findings_set_errors(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     set_findings(m, "app", d, "[{\"name\": \"CVE-1\", \"severity\": \"LOW\"}]");
     static const char *const bad[] = {
         "{\"severity\": \"LOW\"}",                                   /* not an array */
@@ -808,7 +798,7 @@ static void test_scanning_out_of_memory_changes_nothing(void **state)
     assert_non_null(m);
     create_repo(m, "app");
     create_repo(m, "web-app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     set_findings(m, "app", d, FINDINGS_A);
     static const char *const steps[][2] = {
         {"PutImageScanningConfiguration", "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"},

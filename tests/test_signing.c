@@ -32,14 +32,6 @@ static void put_config(ecrmock *m, const char *text)
     json_decref(r);
 }
 
-static char *push(ecrmock *m, const char *repo, int salt, const char *tag)
-{
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
-}
-
 /* "profile=status,..." of an image, by digest. */
 static void statuses(ecrmock *m, const char *repo, const char *digest, char *out, size_t cap)
 {
@@ -134,10 +126,10 @@ static void test_describe_image_signing_status_per_matching_rule(void **state)
     create_repo(m, "team/prod-api");
     create_repo(m, "tools-release");
     create_repo(m, "misc");
-    char *web = push(m, "team/web", 1, "v1");
-    char *api = push(m, "team/prod-api", 2, NULL);
-    char *rel = push(m, "tools-release", 3, NULL);
-    char *misc = push(m, "misc", 4, NULL);
+    char *web = push_new_image(m, "team/web", 1, 1, "v1");
+    char *api = push_new_image(m, "team/prod-api", 1, 2, NULL);
+    char *rel = push_new_image(m, "tools-release", 1, 3, NULL);
+    char *misc = push_new_image(m, "misc", 1, 4, NULL);
 
     char out[512];
     statuses(m, "team/web", web, out, sizeof out);
@@ -180,13 +172,13 @@ static void test_describe_image_signing_status_from_the_push(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "team/web");
-    char *before = push(m, "team/web", 1, NULL);
+    char *before = push_new_image(m, "team/web", 1, 1, NULL);
     put_config(m, CONFIG);
-    char *during = push(m, "team/web", 2, NULL);
+    char *during = push_new_image(m, "team/web", 1, 2, NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "DeleteSigningConfiguration", "{}"), r);
     json_decref(r);
-    char *after = push(m, "team/web", 3, NULL);
+    char *after = push_new_image(m, "team/web", 1, 3, NULL);
 
     char out[256];
     statuses(m, "team/web", before, out, sizeof out);

@@ -13,14 +13,6 @@
 #define RESTORE_MS (20 * 60 * 1000)
 #define STR(o, k) json_string_value(json_object_get((o), (k)))
 
-static char *new_image(ecrmock *m, const char *repo, int salt, const char *tag)
-{
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
-}
-
 static char *put_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
 {
     json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_DOCKER_LIST, "manifests");
@@ -104,8 +96,8 @@ static void test_update_image_storage_class_archive(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
-    char *b = new_image(m, "app", 2, "v2");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
+    char *b = push_new_image(m, "app", 1, 2, "v2");
     ecrmock_clock_advance(m, 5000);
     int64_t at = ecrmock_clock_now(m);
 
@@ -152,7 +144,7 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     ecrmock_clock_advance(m, 3600 * 1000);
     int64_t asked = ecrmock_clock_now(m);
@@ -189,7 +181,7 @@ static void test_update_image_storage_class_archived_image_cannot_be_pulled(void
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
@@ -222,7 +214,7 @@ static void test_update_image_storage_class_archive_is_idempotent(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, NULL);
+    char *a = push_new_image(m, "app", 1, 1, NULL);
     int64_t first = ecrmock_clock_now(m);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     ecrmock_clock_advance(m, 60000);
@@ -260,8 +252,8 @@ static void test_update_image_storage_class_manifest_list_moves_its_images(void 
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *kids[2] = {new_image(m, "app", 1, NULL), new_image(m, "app", 2, NULL)};
-    char *other = new_image(m, "app", 3, NULL);
+    char *kids[2] = {push_new_image(m, "app", 1, 1, NULL), push_new_image(m, "app", 1, 2, NULL)};
+    char *other = push_new_image(m, "app", 1, 3, NULL);
     char *list = put_list(m, "app", 2, kids, "multi");
     /* A second list that stays active keeps its image active. */
     char *keep = put_list(m, "app", 1, &kids[1], "keep");
@@ -290,7 +282,7 @@ static void test_update_image_storage_class_image_of_a_list_refused(void **state
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *kid = new_image(m, "app", 1, NULL);
+    char *kid = push_new_image(m, "app", 1, 1, NULL);
     char *list = put_list(m, "app", 1, &kid, "multi");
     json_t *r = NULL;
     int st = update(m, &r, "app", kid, NULL, "ARCHIVE");
@@ -309,7 +301,7 @@ static void test_update_image_storage_class_archive_while_restoring_refused(void
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, NULL);
+    char *a = push_new_image(m, "app", 1, 1, NULL);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
     json_t *r = NULL;
@@ -328,14 +320,14 @@ static void test_update_image_storage_class_image_not_found(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     json_t *r = NULL;
     int st = update(m, &r, "app", NULL, "nope", "ARCHIVE");
     assert_fail_msg(st, &r, "ImageNotFoundException",
                     "The image with imageId {imageDigest:'null', imageTag:'nope'} does not exist "
                     "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
     /* A tag that names another image than the digest. */
-    char *b = new_image(m, "app", 2, "v2");
+    char *b = push_new_image(m, "app", 1, 2, "v2");
     assert_error(update(m, &r, "app", a, "v2", "ARCHIVE"), r, 400, "ImageNotFoundException");
     assert_status(m, "app", a, "ACTIVE");
     assert_status(m, "app", b, "ACTIVE");
@@ -357,7 +349,7 @@ static void test_update_image_storage_class_invalid_target(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, NULL);
+    char *a = push_new_image(m, "app", 1, 1, NULL);
     json_t *r = NULL;
     assert_error(update(m, &r, "app", a, NULL, "GLACIER"), r, 400, "InvalidParameterException");
     assert_status(m, "app", a, "ACTIVE");
@@ -368,7 +360,7 @@ static void test_update_image_storage_class_archived_image_can_be_deleted(void *
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),
@@ -385,7 +377,7 @@ static void test_start_image_scan_archived_image_refused(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     json_t *r = NULL;
     int st = call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");

@@ -245,9 +245,7 @@ static char *snapshot(ecrmock *m)
 static void run_case(ecrmock *m, const vcase *vc)
 {
     create_repo(m, "repo");
-    char *manifest = make_manifest(m, "repo", 1, 1);
-    char *digest = put_image(m, "repo", manifest, "v1");
-    free(manifest);
+    char *digest = push_new_image(m, "repo", 1, 1, "v1");
     char *before = snapshot(m);
 
     char *text = expand(vc->request);
