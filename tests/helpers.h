@@ -71,6 +71,18 @@ static int call(ecrmock *m, json_t **out, const char *action, const char *fmt, .
     return status;
 }
 
+/* A string member of a JSON object; NULL when absent or not a string. */
+#define STR(o, k) json_string_value(json_object_get((o), (k)))
+
+/* A string member of a JSON object; "(absent)" when absent or not a string,
+ * so that assert_string_equal shows what was missing. */
+static const char *jstr(json_t *o, const char *key) __attribute__((unused));
+static const char *jstr(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "(absent)";
+}
+
 /* The __type of an error document, "" when there is none. */
 static const char *err_type(json_t *resp) __attribute__((unused));
 static const char *err_type(json_t *resp)
@@ -184,6 +196,26 @@ static char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt
     char *mf = make_manifest(m, repo, n_layers, salt);
     char *d = put_image(m, repo, mf, tag);
     free(mf);
+    return d;
+}
+
+/* Puts a Docker manifest list over `n` images of the repository (amd64, then
+ * arm64) with an optional tag; asserts success; returns its digest (malloc'd). */
+static char *put_manifest_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
+    __attribute__((unused));
+static char *put_manifest_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
+{
+    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
+                           "application/vnd.docker.distribution.manifest.list.v2+json", "manifests");
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(json_object_get(mf, "manifests"),
+                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType",
+                                        "application/vnd.docker.distribution.manifest.v2+json", "size", 400, "digest",
+                                        children[i], "platform", "architecture", i ? "arm64" : "amd64", "os", "linux"));
+    char *text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    char *d = put_image(m, repo, text, tag);
+    free(text);
     return d;
 }
 

@@ -5,7 +5,6 @@
  */
 #include "helpers.h"
 
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 #define BAD_NAME                                                                                              \
     "Invalid parameter at 'name' failed to satisfy constraint: 'Account setting name must be one of "        \
     "[BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE, BLOB_MOUNTING]'"

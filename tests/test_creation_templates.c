@@ -20,12 +20,6 @@
     "\"{\\\"rules\\\":[{\\\"rulePriority\\\":1,\\\"selection\\\":{\\\"tagStatus\\\":\\\"any\\\",\\\"countType\\\":"     \
     "\\\"imageCountMoreThan\\\",\\\"countNumber\\\":5},\\\"action\\\":{\\\"type\\\":\\\"expire\\\"}}]}\""
 
-static const char *s(json_t *o, const char *key)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-    return v ? v : "(absent)";
-}
-
 static void create_template(ecrmock *m, const char *prefix, const char *applied_for, const char *extra)
 {
     json_t *r = NULL;
@@ -49,11 +43,11 @@ static void test_create_repository_creation_template_defaults(void **state)
                    "{\"prefix\": \"prod/\", \"appliedFor\": [\"PULL_THROUGH_CACHE\", \"REPLICATION\", "
                    "\"PULL_THROUGH_CACHE\"]}"),
               r);
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     json_t *t = json_object_get(r, "repositoryCreationTemplate");
-    assert_string_equal(s(t, "prefix"), "prod");
-    assert_string_equal(s(t, "imageTagMutability"), "MUTABLE");
-    assert_string_equal(s(json_object_get(t, "encryptionConfiguration"), "encryptionType"), "AES256");
+    assert_string_equal(jstr(t, "prefix"), "prod");
+    assert_string_equal(jstr(t, "imageTagMutability"), "MUTABLE");
+    assert_string_equal(jstr(json_object_get(t, "encryptionConfiguration"), "encryptionType"), "AES256");
     assert_int_equal(json_array_size(json_object_get(t, "resourceTags")), 0);
     json_t *uses = json_object_get(t, "appliedFor");
     assert_int_equal(json_array_size(uses), 2); /* each use once */
@@ -81,16 +75,16 @@ static void test_create_repository_creation_template_all_settings(void **state)
     json_decref(req);
     assert_ok(st, r);
     json_t *t = json_object_get(r, "repositoryCreationTemplate");
-    assert_string_equal(s(t, "prefix"), "ROOT");
-    assert_string_equal(s(t, "description"), "everything");
-    assert_string_equal(s(json_object_get(t, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
-    assert_string_equal(s(json_array_get(json_object_get(t, "resourceTags"), 0), "Value"), "web");
-    assert_string_equal(s(t, "imageTagMutability"), "IMMUTABLE_WITH_EXCLUSION");
-    assert_string_equal(s(json_array_get(json_object_get(t, "imageTagMutabilityExclusionFilters"), 0), "filter"),
+    assert_string_equal(jstr(t, "prefix"), "ROOT");
+    assert_string_equal(jstr(t, "description"), "everything");
+    assert_string_equal(jstr(json_object_get(t, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
+    assert_string_equal(jstr(json_array_get(json_object_get(t, "resourceTags"), 0), "Value"), "web");
+    assert_string_equal(jstr(t, "imageTagMutability"), "IMMUTABLE_WITH_EXCLUSION");
+    assert_string_equal(jstr(json_array_get(json_object_get(t, "imageTagMutabilityExclusionFilters"), 0), "filter"),
                         "latest");
-    assert_string_equal(s(t, "repositoryPolicy"), POLICY);
-    assert_string_equal(s(t, "lifecyclePolicy"), LIFECYCLE);
-    assert_string_equal(s(t, "customRoleArn"), ROLE);
+    assert_string_equal(jstr(t, "repositoryPolicy"), POLICY);
+    assert_string_equal(jstr(t, "lifecyclePolicy"), LIFECYCLE);
+    assert_string_equal(jstr(t, "customRoleArn"), ROLE);
     json_decref(r);
 }
 
@@ -186,13 +180,13 @@ static void test_describe_repository_creation_templates_prefixes_and_paging(void
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"prefixes\": [\"p3/\", \"nope\", \"p1\"]}"), r);
     json_t *list = json_object_get(r, "repositoryCreationTemplates");
     assert_int_equal(json_array_size(list), 2);
-    assert_string_equal(s(json_array_get(list, 0), "prefix"), "p1");
-    assert_string_equal(s(json_array_get(list, 1), "prefix"), "p3");
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(json_array_get(list, 0), "prefix"), "p1");
+    assert_string_equal(jstr(json_array_get(list, 1), "prefix"), "p3");
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     json_decref(r);
     /* Pages of 2 over p0..p4, p2 deleted after the first page. */
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"maxResults\": 2}"), r);
-    char *token = strdup(s(r, "nextToken"));
+    char *token = strdup(jstr(r, "nextToken"));
     assert_int_equal(json_array_size(json_object_get(r, "repositoryCreationTemplates")), 2);
     json_decref(r);
     assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"p2\"}"), r);
@@ -200,8 +194,8 @@ static void test_describe_repository_creation_templates_prefixes_and_paging(void
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"maxResults\": 2, \"nextToken\": \"%s\"}", token), r);
     list = json_object_get(r, "repositoryCreationTemplates");
     assert_int_equal(json_array_size(list), 2);
-    assert_string_equal(s(json_array_get(list, 0), "prefix"), "p3");
-    assert_string_equal(s(json_array_get(list, 1), "prefix"), "p4");
+    assert_string_equal(jstr(json_array_get(list, 0), "prefix"), "p3");
+    assert_string_equal(jstr(json_array_get(list, 1), "prefix"), "p4");
     assert_null(json_object_get(r, "nextToken"));
     json_decref(r);
     /* A token belongs to its listing: not to one with prefixes. */
@@ -213,18 +207,18 @@ static void test_describe_repository_creation_templates_prefixes_and_paging(void
     /* Paging within prefixes. */
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"prefixes\": [\"p4\", \"p0\"], \"maxResults\": 1}"),
               r);
-    assert_string_equal(s(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p0");
-    token = strdup(s(r, "nextToken"));
+    assert_string_equal(jstr(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p0");
+    token = strdup(jstr(r, "nextToken"));
     json_decref(r);
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates",
                    "{\"prefixes\": [\"p4\", \"p0\"], \"maxResults\": 1, \"nextToken\": \"%s\"}", token),
               r);
-    assert_string_equal(s(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p4");
+    assert_string_equal(jstr(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p4");
     json_decref(r);
     free(token);
     /* Another registry has none. */
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"registryId\": \"" OTHER "\"}"), r);
-    assert_string_equal(s(r, "registryId"), OTHER);
+    assert_string_equal(jstr(r, "registryId"), OTHER);
     assert_int_equal(json_array_size(json_object_get(r, "repositoryCreationTemplates")), 0);
     json_decref(r);
 }
@@ -242,9 +236,9 @@ static void test_update_repository_creation_template(void **state)
                    "{\"prefix\": \"web/\", \"imageTagMutability\": \"IMMUTABLE\", \"appliedFor\": [\"CREATE_ON_PUSH\"]}"),
               r);
     json_t *t = json_object_get(r, "repositoryCreationTemplate");
-    assert_string_equal(s(t, "prefix"), "web");
-    assert_string_equal(s(t, "description"), "one");
-    assert_string_equal(s(t, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(t, "prefix"), "web");
+    assert_string_equal(jstr(t, "description"), "one");
+    assert_string_equal(jstr(t, "imageTagMutability"), "IMMUTABLE");
     assert_null(json_object_get(t, "imageTagMutabilityExclusionFilters"));
     assert_string_equal(json_string_value(json_array_get(json_object_get(t, "appliedFor"), 0)), "CREATE_ON_PUSH");
     assert_true(json_real_value(json_object_get(t, "createdAt")) == 1704067200.0);
@@ -276,8 +270,8 @@ static void test_delete_repository_creation_template(void **state)
     create_template(m, "api", "\"REPLICATION\"", NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"web/\"}"), r);
-    assert_string_equal(s(r, "registryId"), "123456789012");
-    assert_string_equal(s(json_object_get(r, "repositoryCreationTemplate"), "description"), "d");
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(json_object_get(r, "repositoryCreationTemplate"), "description"), "d");
     json_decref(r);
     assert_templates(m, "api");
     assert_fail_msg(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"web\"}"), &r,
@@ -327,11 +321,11 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     json_t *repo = NULL;
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/library/nginx", "PULL_THROUGH_CACHE", &repo),
                      ECRMOCK_ERR_OK);
-    assert_string_equal(s(repo, "repositoryName"), "docker-hub/library/nginx");
-    assert_string_equal(s(repo, "imageTagMutability"), "MUTABLE_WITH_EXCLUSION");
-    assert_string_equal(s(json_array_get(json_object_get(repo, "imageTagMutabilityExclusionFilters"), 0), "filter"),
+    assert_string_equal(jstr(repo, "repositoryName"), "docker-hub/library/nginx");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE_WITH_EXCLUSION");
+    assert_string_equal(jstr(json_array_get(json_object_get(repo, "imageTagMutabilityExclusionFilters"), 0), "filter"),
                         "v*");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
     json_decref(repo);
     assert_string_equal(lifecycle_of(m, "docker-hub/library/nginx"), LIFECYCLE);
 
@@ -339,29 +333,29 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/other", "PULL_THROUGH_CACHE", NULL),
                      ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hub/other");
-    assert_string_equal(s(repo, "imageTagMutability"), "MUTABLE");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "KMS");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
+    assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "KMS");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
     json_decref(repo);
     assert_null(lifecycle_of(m, "docker-hub/other"));
 
     /* "docker-hubx/a" does not start with "docker-hub/": ROOT applies. */
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hubx/a", "PULL_THROUGH_CACHE", NULL), ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hubx/a");
-    assert_string_equal(s(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
     json_decref(repo);
     /* No template for that use: ECR's defaults. */
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/x", "CREATE_ON_PUSH", NULL), ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hub/x");
-    assert_string_equal(s(repo, "imageTagMutability"), "MUTABLE");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
     json_decref(repo);
     /* A template's settings are read when the repository is made, not later. */
     json_t *r = NULL;
     assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"ROOT\"}"), r);
     json_decref(r);
     repo = describe_repo(m, "docker-hubx/a");
-    assert_string_equal(s(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
     json_decref(repo);
 }
 
@@ -378,7 +372,7 @@ static void test_create_repository_for_policy_and_tags(void **state)
     json_decref(r);
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "mirror/app", "REPLICATION", NULL), ECRMOCK_ERR_OK);
     assert_ok(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"mirror/app\"}"), r);
-    assert_string_equal(s(r, "policyText"),
+    assert_string_equal(jstr(r, "policyText"),
                         "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"ecr:*\"}}");
     json_decref(r);
     /* The tags are the repository's own: ListTagsForResource shows them. */
@@ -386,7 +380,7 @@ static void test_create_repository_for_policy_and_tags(void **state)
                    "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/mirror/app\"}"),
               r);
     assert_int_equal(json_array_size(json_object_get(r, "tags")), 1);
-    assert_string_equal(s(json_array_get(json_object_get(r, "tags"), 0), "Key"), "k");
+    assert_string_equal(jstr(json_array_get(json_object_get(r, "tags"), 0), "Key"), "k");
     json_decref(r);
     /* A repository the user creates gets no template. */
     create_repo(m, "mirror/mine");
@@ -416,8 +410,8 @@ static void test_create_repository_for_refusals(void **state)
               r);
     json_decref(r);
     assert_int_equal(ecrmock_create_repository_for(m, OTHER, "app", "REPLICATION", &out), ECRMOCK_ERR_OK);
-    assert_string_equal(s(out, "registryId"), OTHER);
-    assert_string_equal(s(out, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(out, "registryId"), OTHER);
+    assert_string_equal(jstr(out, "imageTagMutability"), "IMMUTABLE");
     json_decref(out);
     /* Nothing journaled: ECR's own creations are no calls of the user's. */
     assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 1);

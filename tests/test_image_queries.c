@@ -13,7 +13,6 @@
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define ACCOUNT "123456789012"
 
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 
 static const char *const REASON_MISSING = "Invalid request parameters: both tag and digest cannot be null";
 static const char *const REASON_INVALID_DIGEST =
@@ -41,22 +40,6 @@ static char *new_image(ecrmock *m, const char *repo, int salt, const char *tag, 
 static void add_tag(ecrmock *m, const char *repo, const char *mf, const char *tag)
 {
     free(put_image(m, repo, mf, tag));
-}
-
-/* A Docker manifest list over images of the repository; returns its digest. */
-static char *put_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
-{
-    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_DOCKER_LIST, "manifests");
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(json_object_get(mf, "manifests"),
-                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", MT_DOCKER_V2, "size", 400,
-                                        "digest", children[i], "platform", "architecture", i ? "arm64" : "amd64", "os",
-                                        "linux"));
-    char *text = json_dumps(mf, JSON_COMPACT);
-    json_decref(mf);
-    char *d = put_image(m, repo, text, tag);
-    free(text);
-    return d;
 }
 
 /* "digest|tag" ("-" for none) of an imageId. */
@@ -523,7 +506,7 @@ static void test_batch_delete_image_referenced_by_manifest_list(void **state)
     char *c1 = new_image(m, "app", 1, "amd64", &mf);
     char *c2 = new_image(m, "app", 2, NULL, NULL);
     char *children[] = {c1, c2};
-    char *list = put_list(m, "app", 2, children, "multi");
+    char *list = put_manifest_list(m, "app", 2, children, "multi");
     json_t *before = repo_view(m, "app");
     json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageTag\": \"amd64\"}, {\"imageDigest\": \"%s\"}]",
                            c1, c2);

@@ -17,7 +17,6 @@
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 #define NO_POLICY(name)                                                                                  \
     "Lifecycle policy does not exist for the repository with name '" name "' in the registry with id " \
     "'" ACCOUNT "'"

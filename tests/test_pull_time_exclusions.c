@@ -7,7 +7,6 @@
 #include "helpers.h"
 
 #define ACCOUNT "123456789012"
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 #define CI "arn:aws:iam::123456789012:role/ci"
 #define SCANNER "arn:aws:iam::123456789012:user/scanner"
 

@@ -148,7 +148,6 @@ static void create_repo_mutability(ecrmock *m, const char *name, const char *mut
 }
 
 
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 
 static const char *resp_digest(json_t *r)
 {

@@ -11,7 +11,6 @@
 #define MT_OCI_EMPTY "application/vnd.oci.empty.v1+json"
 #define SIG_TYPE "application/vnd.cncf.notary.signature"
 #define SBOM_TYPE "application/spdx+json"
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 
 /* Pushes an OCI artifact manifest referring to `subject`; `type` goes in
  * artifactType (NULL: left out, the config's media type `config_mt` counts).

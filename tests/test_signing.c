@@ -8,7 +8,6 @@
 #include "helpers.h"
 
 #define ACCOUNT "123456789012"
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 #define PROFILE_A "arn:aws:signer:us-east-1:123456789012:/signing-profiles/team_a"
 #define PROFILE_B "arn:aws:signer:us-east-1:123456789012:/signing-profiles/prod_signer"
 #define NO_CONFIG "Signing configuration does not exist in the registry with id '" ACCOUNT "'"

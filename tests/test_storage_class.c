@@ -11,22 +11,6 @@
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define RESTORE_MS (20 * 60 * 1000)
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
-
-static char *put_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
-{
-    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_DOCKER_LIST, "manifests");
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(json_object_get(mf, "manifests"),
-                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", MT_DOCKER_V2, "size", 400,
-                                        "digest", children[i], "platform", "architecture", i ? "arm64" : "amd64", "os",
-                                        "linux"));
-    char *text = json_dumps(mf, JSON_COMPACT);
-    json_decref(mf);
-    char *d = put_image(m, repo, text, tag);
-    free(text);
-    return d;
-}
 
 static int update(ecrmock *m, json_t **r, const char *repo, const char *digest, const char *tag, const char *target)
 {
@@ -254,9 +238,9 @@ static void test_update_image_storage_class_manifest_list_moves_its_images(void 
     create_repo(m, "app");
     char *kids[2] = {push_new_image(m, "app", 1, 1, NULL), push_new_image(m, "app", 1, 2, NULL)};
     char *other = push_new_image(m, "app", 1, 3, NULL);
-    char *list = put_list(m, "app", 2, kids, "multi");
+    char *list = put_manifest_list(m, "app", 2, kids, "multi");
     /* A second list that stays active keeps its image active. */
-    char *keep = put_list(m, "app", 1, &kids[1], "keep");
+    char *keep = put_manifest_list(m, "app", 1, &kids[1], "keep");
 
     update_ok(m, "app", list, "ARCHIVE", "ARCHIVED");
     assert_status(m, "app", list, "ARCHIVED");
@@ -283,7 +267,7 @@ static void test_update_image_storage_class_image_of_a_list_refused(void **state
     ecrmock *m = *state;
     create_repo(m, "app");
     char *kid = push_new_image(m, "app", 1, 1, NULL);
-    char *list = put_list(m, "app", 1, &kid, "multi");
+    char *list = put_manifest_list(m, "app", 1, &kid, "multi");
     json_t *r = NULL;
     int st = update(m, &r, "app", kid, NULL, "ARCHIVE");
     char want[512];
