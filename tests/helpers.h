@@ -243,6 +243,60 @@ static void assert_repo_unchanged(ecrmock *m, const char *repo, json_t *before)
     json_decref(before);
 }
 
+/* Fails when the instance's snapshot is not, to the letter, the snapshot
+ * `before` (borrowed): `what` (named in the failure) changed the state. */
+static void assert_state_is(ecrmock *m, json_t *before, const char *what) __attribute__((unused));
+static void assert_state_is(ecrmock *m, json_t *before, const char *what)
+{
+    json_t *now = ecrmock_snapshot(m);
+    assert_non_null(now);
+    char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+    assert_non_null(a);
+    assert_non_null(b);
+    if (strcmp(a, b) != 0)
+        fail_msg("%s changed the state:\nbefore %.2000s\nafter  %.2000s", what, a, b);
+    free(a);
+    free(b);
+    json_decref(now);
+}
+
+/* The answer of a call that must succeed (a new reference). */
+static json_t *answer_of(ecrmock *m, const char *action, const char *request) __attribute__((unused));
+static json_t *answer_of(ecrmock *m, const char *action, const char *request)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, action, "%s", request), r);
+    return r;
+}
+
+/* Fails when `action` with `request` no longer succeeds with exactly the
+ * answer `before` (from answer_of; released here). */
+static void assert_answer_unchanged(ecrmock *m, const char *action, const char *request, json_t *before)
+    __attribute__((unused));
+static void assert_answer_unchanged(ecrmock *m, const char *action, const char *request, json_t *before)
+{
+    json_t *now = answer_of(m, action, request);
+    if (!json_equal(before, now)) {
+        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+        fail_msg("%s answers differently:\nbefore %s\nafter  %s", action, a, b);
+    }
+    json_decref(now);
+    json_decref(before);
+}
+
+/* The same successful call on two instances gets the same answer (json_equal). */
+static void assert_same_answer(ecrmock *a, ecrmock *b, const char *action, const char *request) __attribute__((unused));
+static void assert_same_answer(ecrmock *a, ecrmock *b, const char *action, const char *request)
+{
+    json_t *ra = answer_of(a, action, request), *rb = answer_of(b, action, request);
+    if (!json_equal(ra, rb)) {
+        char *x = json_dumps(ra, JSON_COMPACT), *y = json_dumps(rb, JSON_COMPACT);
+        fail_msg("%s differs between the instances:\n%s\n%s", action, x, y);
+    }
+    json_decref(ra);
+    json_decref(rb);
+}
+
 /* Calls `action` with `request` and asserts that the `member` of each item
  * of its `list`, joined with ",", is `want` (e.g. "a,b,c"). */
 static void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,

@@ -245,8 +245,7 @@ static void test_update_repository_creation_template(void **state)
     assert_true(json_real_value(json_object_get(t, "updatedAt")) == 1704067230.0);
     json_decref(r);
 
-    json_t *before = NULL, *after = NULL;
-    assert_ok(call(m, &before, "DescribeRepositoryCreationTemplates", "{}"), before);
+    json_t *before = answer_of(m, "DescribeRepositoryCreationTemplates", "{}");
     assert_fail_msg(call(m, &r, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"nope\", \"description\": \"x\"}"),
                     &r, "TemplateNotFoundException",
                     "The repository creation template with the prefix 'nope' does not exist in the registry with id "
@@ -257,10 +256,7 @@ static void test_update_repository_creation_template(void **state)
     assert_error(call(m, &r, "UpdateRepositoryCreationTemplate",
                       "{\"prefix\": \"web\", \"description\": \"two\", \"lifecyclePolicy\": \"[1]\"}"),
                  r, 400, "InvalidParameterException");
-    assert_ok(call(m, &after, "DescribeRepositoryCreationTemplates", "{}"), after);
-    assert_true(json_equal(before, after));
-    json_decref(before);
-    json_decref(after);
+    assert_answer_unchanged(m, "DescribeRepositoryCreationTemplates", "{}", before);
 }
 
 static void test_delete_repository_creation_template(void **state)

@@ -241,6 +241,27 @@ static void test_fixture_registry_settings(void **state)
     json_decref(repo);
 }
 
+/* Loads a's snapshot into a fresh instance and asserts that its snapshot is
+ * the same text; returns the new instance (ecrmock_free() it). */
+static ecrmock *reload(ecrmock *a)
+{
+    json_t *snap = ecrmock_snapshot(a);
+    assert_non_null(snap);
+    ecrmock *b = ecrmock_new(NULL);
+    assert_non_null(b);
+    char *err = NULL;
+    if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
+        fail_msg("snapshot refused: %s", err);
+    json_t *again = ecrmock_snapshot(b);
+    char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    json_decref(snap);
+    json_decref(again);
+    return b;
+}
+
 /* A snapshot loads into a fresh instance as the same state, and dumps again
  * byte for byte. */
 static void test_snapshot_round_trip(void **state)
@@ -249,7 +270,7 @@ static void test_snapshot_round_trip(void **state)
                                         "fixtures/immutable-tags.json", "fixtures/registry-settings.json"};
     (void)state;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        ecrmock *a = ecrmock_new(NULL), *b = ecrmock_new(NULL);
+        ecrmock *a = ecrmock_new(NULL);
         load_ok(a, files[f]);
         /* Some life after the load: a pull, a moved tag, a deletion, a layer. */
         json_t *r = NULL;
@@ -258,18 +279,8 @@ static void test_snapshot_round_trip(void **state)
         json_decref(r);
         create_repo(a, "later/repo");
         push_layer(a, "later/repo", "orphan layer", 12, NULL);
-        json_t *snap = ecrmock_snapshot(a);
-        char *err = NULL;
-        if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
-            fail_msg("snapshot of %s refused: %s", files[f], err);
-        json_t *again = ecrmock_snapshot(b);
-        char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
-        assert_string_equal(t1, t2);
+        ecrmock *b = reload(a);
         assert_int_equal(ecrmock_clock_now(b), ecrmock_clock_now(a));
-        free(t1);
-        free(t2);
-        json_decref(snap);
-        json_decref(again);
         ecrmock_free(a);
         ecrmock_free(b);
     }
@@ -312,11 +323,9 @@ static void test_fixture_refused_leaves_state(void **state)
                            "{\"name\": \"fine\", \"images\": [{\"tags\": [\"a\"], \"layers\": [{\"text\": \"x\"}]}]},"
                            "{\"name\": \"Bad\"}]}]}");
     free(err);
-    json_t *after = ecrmock_snapshot(m);
-    assert_true(json_equal(before, after));
+    assert_state_is(m, before, "the refused fixture");
     assert_int_equal(ecrmock_clock_now(m), clock);
     json_decref(before);
-    json_decref(after);
 }
 
 static void test_fixture_refusal_messages(void **state)
@@ -469,55 +478,14 @@ static void test_snapshot_settings_round_trip(void **state)
     assert_non_null(json_object_get(reg, "replicationConfiguration"));
     assert_non_null(json_object_get(reg, "scanningConfiguration"));
     assert_non_null(json_object_get(json_array_get(json_object_get(reg, "repositories"), 0), "lifecyclePolicy"));
-    ecrmock *b = ecrmock_new(NULL);
-    char *err = NULL;
-    if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
-        fail_msg("refused: %s", err);
-    json_t *again = ecrmock_snapshot(b);
-    assert_true(json_equal(snap, again));
+    json_decref(snap);
+    ecrmock *b = reload(m);
     assert_ok(call(b, &r, "GetLifecyclePolicy", "{\"repositoryName\": \"web\"}"), r);
     json_decref(r);
     assert_ok(call(b, &r, "DescribeRegistry", "{}"), r);
     assert_int_equal(json_array_size(json_object_get(json_object_get(r, "replicationConfiguration"), "rules")), 1);
     json_decref(r);
-    json_decref(snap);
-    json_decref(again);
     ecrmock_free(b);
-}
-
-/* Loads a's snapshot into a fresh instance and asserts that its snapshot is
- * the same text; returns the new instance (ecrmock_free() it). */
-static ecrmock *reload(ecrmock *a)
-{
-    json_t *snap = ecrmock_snapshot(a);
-    assert_non_null(snap);
-    ecrmock *b = ecrmock_new(NULL);
-    assert_non_null(b);
-    char *err = NULL;
-    if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
-        fail_msg("snapshot refused: %s", err);
-    json_t *again = ecrmock_snapshot(b);
-    char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
-    assert_string_equal(t1, t2);
-    free(t1);
-    free(t2);
-    json_decref(snap);
-    json_decref(again);
-    return b;
-}
-
-/* The same successful call on two instances gets the same answer. */
-static void assert_same_answer(ecrmock *a, ecrmock *b, const char *action, const char *request)
-{
-    json_t *ra = NULL, *rb = NULL;
-    assert_ok(call(a, &ra, action, "%s", request), ra);
-    assert_ok(call(b, &rb, action, "%s", request), rb);
-    if (!json_equal(ra, rb)) {
-        char *x = json_dumps(ra, JSON_COMPACT), *y = json_dumps(rb, JSON_COMPACT);
-        fail_msg("%s differs after the round trip:\nbefore %s\nafter  %s", action, x, y);
-    }
-    json_decref(ra);
-    json_decref(rb);
 }
 
 /* A member of the snapshot's first registry (borrowed from `snap`). */
@@ -750,15 +718,9 @@ static void test_snapshot_storage_class(void **state)
 static void assert_refused_unchanged(ecrmock *m, const char *text, const char *want)
 {
     json_t *before = ecrmock_snapshot(m);
-    char *a = json_dumps(before, JSON_COMPACT);
     assert_refused(m, text, want);
-    json_t *after = ecrmock_snapshot(m);
-    char *b = json_dumps(after, JSON_COMPACT);
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    assert_state_is(m, before, "the refused fixture");
     json_decref(before);
-    json_decref(after);
 }
 
 static void test_fixture_refuses_bad_settings(void **state)

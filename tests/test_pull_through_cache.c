@@ -397,8 +397,7 @@ static void test_update_pull_through_cache_rule_failures_change_nothing(void **s
     ecrmock *m = *state;
     create_rule(m, "hub", "registry-1.docker.io", SECRET);
     create_rule(m, "quay", "quay.io", NULL);
-    json_t *before = NULL, *after = NULL, *r = NULL;
-    assert_ok(call(m, &before, "DescribePullThroughCacheRules", "{}"), before);
+    json_t *before = answer_of(m, "DescribePullThroughCacheRules", "{}"), *r = NULL;
     ecrmock_clock_advance(m, 1000);
     assert_fail_msg(call(m, &r, "UpdatePullThroughCacheRule",
                          "{\"ecrRepositoryPrefix\": \"nope\", \"credentialArn\": \"" SECRET "\"}"),
@@ -429,10 +428,7 @@ static void test_update_pull_through_cache_rule_failures_change_nothing(void **s
     assert_error(call(m, &r, "UpdatePullThroughCacheRule",
                       "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": \"" SECRET2 "\"}"),
                  r, 400, "UnableToDecryptSecretValueException");
-    assert_ok(call(m, &after, "DescribePullThroughCacheRules", "{}"), after);
-    assert_true(json_equal(before, after));
-    json_decref(before);
-    json_decref(after);
+    assert_answer_unchanged(m, "DescribePullThroughCacheRules", "{}", before);
 }
 
 static void test_update_pull_through_cache_rule_role(void **state)
