@@ -297,6 +297,27 @@ static void assert_same_answer(ecrmock *a, ecrmock *b, const char *action, const
     json_decref(rb);
 }
 
+/* PutImage of `manifest` with `tag` into an immutable `repo`: asserts 400
+ * ImageTagAlreadyExistsException with ECR's exact text, and that the
+ * repository's images and tags did not change. */
+static void assert_tag_refused(ecrmock *m, const char *repo, const char *manifest, const char *tag)
+    __attribute__((unused));
+static void assert_tag_refused(ecrmock *m, const char *repo, const char *manifest, const char *tag)
+{
+    json_t *before = repo_view(m, repo);
+    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "imageManifest", manifest, "imageTag", tag);
+    json_t *r = NULL;
+    int st = ecrmock_call(m, "PutImage", req, &r);
+    json_decref(req);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
+             "repository is immutable.",
+             tag, repo);
+    assert_fail_msg(st, &r, "ImageTagAlreadyExistsException", msg);
+    assert_repo_unchanged(m, repo, before);
+}
+
 /* Calls `action` with `request` and asserts that the `member` of each item
  * of its `list`, joined with ",", is `want` (e.g. "a,b,c"). */
 static void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,

@@ -628,20 +628,6 @@ static void test_put_image_mutable_tag_moves(void **state)
     free(m1), free(m2), free(d1), free(d2);
 }
 
-static void assert_tag_refused(ecrmock *m, const char *repo, const char *mf, const char *tag)
-{
-    json_t *before = repo_view(m, repo);
-    json_t *r = NULL;
-    int st = put(m, &r, repo, mf, tag, NULL, NULL);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
-             "repository is immutable.",
-             tag, repo);
-    assert_fail_msg(st, &r, "ImageTagAlreadyExistsException", msg);
-    assert_repo_unchanged(m, repo, before);
-}
-
 static void test_put_image_immutable_refuses_existing_tag(void **state)
 {
     ecrmock *m = *state;

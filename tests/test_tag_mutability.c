@@ -62,22 +62,6 @@ static void assert_setting(ecrmock *m, const char *repo, const char *mutability,
     json_decref(d);
 }
 
-/* PutImage of `manifest` with `tag`; asserts ImageTagAlreadyExistsException
- * with ECR's text. */
-static void assert_tag_refused(ecrmock *m, const char *repo, const char *manifest, const char *tag)
-{
-    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "imageManifest", manifest, "imageTag", tag);
-    json_t *r = NULL;
-    int st = ecrmock_call(m, "PutImage", req, &r);
-    json_decref(req);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
-             "repository is immutable.",
-             tag, repo);
-    assert_fail_msg(st, &r, "ImageTagAlreadyExistsException", msg);
-}
-
 /* ---- the output and the stored setting --------------------------------------------------- */
 
 static void test_put_image_tag_mutability_output(void **state)
