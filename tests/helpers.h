@@ -130,6 +130,18 @@ static void assert_fail_msg(int status, json_t **resp, const char *type, const c
     *resp = NULL;
 }
 
+/* Asserts a call failed with 400 RepositoryNotFoundException and ECR's exact
+ * text for `repo` in `registry`, then releases *resp and sets it to NULL. */
+static void assert_repo_not_found(int status, json_t **resp, const char *repo, const char *registry)
+    __attribute__((unused));
+static void assert_repo_not_found(int status, json_t **resp, const char *repo, const char *registry)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "The repository with name '%s' does not exist in the registry with id '%s'", repo,
+             registry);
+    assert_fail_msg(status, resp, "RepositoryNotFoundException", msg);
+}
+
 static void create_repo(ecrmock *m, const char *name) __attribute__((unused));
 static void create_repo(ecrmock *m, const char *name)
 {

@@ -344,8 +344,7 @@ static void test_batch_get_image_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "BatchGetImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
 }
 
 /* ======================================================================== */
@@ -599,8 +598,7 @@ static void test_batch_delete_image_repository_not_found(void **state)
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     assert_repo_unchanged(m, "app", before);
     free(d);
 }
@@ -1003,8 +1001,7 @@ static void test_list_images_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "ListImages", "{\"repositoryName\": \"nope\"}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
 }
 
 /* ---- DescribeImages ----------------------------------------------------------------- */
@@ -1214,12 +1211,10 @@ static void test_describe_images_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"nope\"}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     create_repo(m, "app");
     st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"registryId\": \"210987654321\"}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'app' does not exist in the registry with id '210987654321'");
+    assert_repo_not_found(st, &r, "app", "210987654321");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_mock, teardown_mock)

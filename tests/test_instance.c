@@ -133,8 +133,7 @@ static void test_new_options_take_effect(void **state)
 
     /* The caller's registry is the default one: an omitted registryId. */
     int st = call(m, &r, "ListImages", "{\"repositoryName\":\"ghost\"}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'ghost' does not exist in the registry with id '210987654321'");
+    assert_repo_not_found(st, &r, "ghost", "210987654321");
 
     assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
     json_t *auth = json_array_get(json_object_get(r, "authorizationData"), 0);

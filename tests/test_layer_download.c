@@ -223,8 +223,7 @@ static void test_get_download_url_for_layer_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = get_url(m, &r, "missing", EMPTY_DIGEST);
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'missing' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 static void test_get_download_url_for_layer_invalid_digest(void **state)

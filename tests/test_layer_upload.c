@@ -135,14 +135,6 @@ static void assert_upload_not_found(int st, json_t *r, const char *repo, const c
     assert_fail_msg(st, &r, "UploadNotFoundException", want);
 }
 
-static void assert_repo_not_found(int st, json_t *r, const char *repo)
-{
-    char want[512];
-    snprintf(want, sizeof want, "The repository with name '%s' does not exist in the registry with id '" ACCOUNT "'",
-             repo);
-    assert_fail_msg(st, &r, "RepositoryNotFoundException", want);
-}
-
 static bool is_lower_uuid(const char *s)
 {
     if (strlen(s) != 36)
@@ -198,11 +190,10 @@ static void test_initiate_layer_upload_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"missing\"}");
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 
     st = call(m, &r, "InitiateLayerUpload", "{\"registryId\": \"210987654321\", \"repositoryName\": \"missing\"}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'missing' does not exist in the registry with id '210987654321'");
+    assert_repo_not_found(st, &r, "missing", "210987654321");
 }
 
 static void test_initiate_layer_upload_ids_deterministic(void **state)
@@ -529,7 +520,7 @@ static void test_upload_layer_part_repository_not_found(void **state)
     initiate(m, REPO, id);
     json_t *r = NULL;
     int st = upload_part(m, &r, "missing", id, 0, 3, "abcd", 4);
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 /* ---- CompleteLayerUpload ------------------------------------------------------- */
@@ -679,7 +670,7 @@ static void test_complete_layer_upload_repository_not_found(void **state)
     part_ok(m, REPO, id, 0, "abcd", 4);
     json_t *r = NULL;
     int st = complete(m, &r, "missing", id, "sha256:88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589");
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 static void test_complete_layer_upload_response_fields(void **state)
@@ -841,7 +832,7 @@ static void test_batch_check_layer_availability_repository_not_found(void **stat
     json_t *r = NULL;
     int st = check_layers(m, &r, "missing",
                           json_pack("[s]", "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)

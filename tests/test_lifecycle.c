@@ -200,9 +200,7 @@ static void test_lifecycle_repository_not_found(void **state)
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
         json_t *r = NULL;
         bool with_text = strcmp(actions[i], "PutLifecyclePolicy") == 0;
-        assert_fail_msg(lc_call(m, actions[i], "nope", with_text ? text : NULL, &r), &r,
-                        "RepositoryNotFoundException",
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+        assert_repo_not_found(lc_call(m, actions[i], "nope", with_text ? text : NULL, &r), &r, "nope", ACCOUNT);
     }
 }
 
@@ -224,9 +222,9 @@ static void test_lifecycle_policy_per_registry_and_gone_with_repository(void **s
     /* The caller's own "app" has none. */
     assert_fail_msg(lc_call(m, "GetLifecyclePolicy", "app", NULL, &r), &r, "LifecyclePolicyNotFoundException",
                     NO_POLICY("app"));
-    assert_fail_msg(call(m, &r, "GetLifecyclePolicy", "{\"registryId\": \"210987654321\", \"repositoryName\": \"x1\"}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'x1' does not exist in the registry with id '210987654321'");
+    assert_repo_not_found(
+        call(m, &r, "GetLifecyclePolicy", "{\"registryId\": \"210987654321\", \"repositoryName\": \"x1\"}"), &r,
+        "x1", "210987654321");
 
     /* A repository deleted and created again starts without a policy. */
     put_policy(m, "app", text);

@@ -758,13 +758,11 @@ static void test_put_image_repository_not_found(void **state)
     char *mf = make_manifest(m, "app", 1, 1);
     json_t *r = NULL;
     int st = put(m, &r, "nope", mf, "v1", NULL, NULL);
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     json_t *req = json_pack("{s:s, s:s, s:s}", "registryId", "210987654321", "repositoryName", "app", "imageManifest", mf);
     st = ecrmock_call(m, "PutImage", req, &r);
     json_decref(req);
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'app' does not exist in the registry with id '210987654321'");
+    assert_repo_not_found(st, &r, "app", "210987654321");
     json_t *l = repo_view(m, "app");
     assert_int_equal(json_array_size(json_object_get(json_object_get(l, "list"), "imageIds")), 0);
     json_decref(l);

@@ -283,8 +283,7 @@ static void test_list_image_referrers_errors(void **state)
     json_t *r = NULL;
     const char *d = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
     int st = list(m, &r, "ghost", d, NULL);
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "ghost", ACCOUNT);
     create_repo(m, "app");
     st = list(m, &r, "app", "latest", NULL);
     assert_fail_msg(st, &r, "InvalidParameterException",

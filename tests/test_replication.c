@@ -576,14 +576,12 @@ static void test_describe_image_replication_status_errors(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"repositoryName\": \"nope\", \"imageId\": {\"imageTag\": \"v1\"}}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '123456789012'");
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"nope\", \"imageId\": {}}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" OTHER "'");
+    assert_repo_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                               "{\"repositoryName\": \"nope\", \"imageId\": {\"imageTag\": \"v1\"}}"),
+                          &r, "nope", "123456789012");
+    assert_repo_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                               "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"nope\", \"imageId\": {}}"),
+                          &r, "nope", OTHER);
     char *digest = push(m, "app", "v1", 20, NULL);
     assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
                          "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v2\"}}"),

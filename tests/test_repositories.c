@@ -575,13 +575,11 @@ static void test_describe_repositories_missing_name(void **state)
     ecrmock *m = *state;
     create_repo(m, "alpha");
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"alpha\", \"nope\"]}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '123456789012'");
-    assert_fail_msg(call(m, &r, "DescribeRepositories",
-                         "{\"repositoryNames\": [\"alpha\"], \"registryId\": \"" OTHER_REGISTRY "\"}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'alpha' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"alpha\", \"nope\"]}"),
+                          &r, "nope", "123456789012");
+    assert_repo_not_found(call(m, &r, "DescribeRepositories",
+                               "{\"repositoryNames\": [\"alpha\"], \"registryId\": \"" OTHER_REGISTRY "\"}"),
+                          &r, "alpha", OTHER_REGISTRY);
 }
 
 static void test_describe_repositories_invalid_names(void **state)
@@ -908,9 +906,8 @@ static void test_delete_repository_returns_repository(void **state)
     json_decref(r);
     json_decref(created);
     assert_false(repo_exists(m, NULL, "gone"));
-    assert_fail_msg(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"gone\"}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'gone' does not exist in the registry with id '123456789012'");
+    assert_repo_not_found(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"gone\"}"),
+                          &r, "gone", "123456789012");
 }
 
 static void test_delete_repository_not_found(void **state)
@@ -918,13 +915,10 @@ static void test_delete_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "here");
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"nope\"}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '123456789012'");
-    assert_fail_msg(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"here\", \"registryId\": \"%s\"}",
-                         OTHER_REGISTRY),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'here' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"nope\"}"),
+                          &r, "nope", "123456789012");
+    assert_repo_not_found(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"here\", \"registryId\": \"%s\"}",
+                               OTHER_REGISTRY), &r, "here", OTHER_REGISTRY);
     assert_true(repo_exists(m, NULL, "here"));
 }
 
@@ -997,8 +991,7 @@ static void test_delete_repository_force(void **state)
     /* ... and nothing once the repository is gone. */
     assert_int_equal(ecrmock_fetch_url(m, url, &bytes, &len), 404);
     assert_null(bytes);
-    assert_fail_msg(call(m, &r, "ListImages", "{\"repositoryName\": \"busy\"}"), &r, "RepositoryNotFoundException",
-                    "The repository with name 'busy' does not exist in the registry with id '123456789012'");
+    assert_repo_not_found(call(m, &r, "ListImages", "{\"repositoryName\": \"busy\"}"), &r, "busy", "123456789012");
 
     /* A new repository of the same name starts empty: no image, no layer. */
     create_repo(m, "busy");

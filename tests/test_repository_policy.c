@@ -230,17 +230,14 @@ static void test_repository_policy_repository_not_found(void **state)
     static const char *const actions[] = {"SetRepositoryPolicy", "GetRepositoryPolicy", "DeleteRepositoryPolicy"};
     for (int i = 0; i < 3; i++) {
         json_t *r = NULL;
-        assert_fail_msg(policy_call(m, actions[i], "nope", POLICY_A, &r), &r, "RepositoryNotFoundException",
-                        "The repository with name 'nope' does not exist in the registry with id '123456789012'");
+        assert_repo_not_found(policy_call(m, actions[i], "nope", POLICY_A, &r), &r, "nope", "123456789012");
     }
     /* A repository of that name in the caller's registry is not one in another. */
     create_repo(m, "app");
     set_policy(m, "app", POLICY_A);
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
-                         OTHER_REGISTRY),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'app' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
+                               OTHER_REGISTRY), &r, "app", OTHER_REGISTRY);
 }
 
 static void test_repository_policy_other_registry(void **state)
@@ -262,9 +259,8 @@ static void test_repository_policy_other_registry(void **state)
               r);
     assert_policy_output(r, OTHER_REGISTRY, "app", POLICY_B);
     json_decref(r);
-    assert_fail_msg(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\"}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'app' does not exist in the registry with id '123456789012'");
+    assert_repo_not_found(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\"}"),
+                          &r, "app", "123456789012");
     assert_ok(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
                    OTHER_REGISTRY),
               r);

@@ -299,9 +299,8 @@ static void test_tags_deleted_with_repository(void **state)
     json_t *r = NULL;
     assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"web\"}"), r);
     json_decref(r);
-    assert_fail_msg(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")),
+                          &r, "web", ACCOUNT);
     create_repo(m, "web");
     assert_tags(m, ARN("web"), "");
 }
@@ -396,9 +395,8 @@ static void test_create_repository_shares_tag_rules(void **state)
     int st = ecrmock_call(m, "CreateRepository", req, &r);
     json_decref(req);
     assert_fail_msg(st, &r, "TooManyTagsException", "A resource can have at most 50 tags; the request gives 51");
-    assert_fail_msg(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")),
+                          &r, "web", ACCOUNT);
 }
 
 static void test_tag_resource_too_many_tags_after_merge(void **state)

@@ -131,8 +131,7 @@ static void test_put_image_scanning_configuration_repository_not_found(void **st
     json_t *r = NULL;
     int st = call(m, &r, "PutImageScanningConfiguration",
                   "{\"repositoryName\": \"nope\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     /* Required member: the dispatcher's validation. */
     st = call(m, &r, "PutImageScanningConfiguration", "{\"repositoryName\": \"nope\"}");
     assert_error(st, r, 400, "InvalidParameterException");
@@ -377,8 +376,7 @@ static void test_start_image_scan_image_not_found(void **state)
                     "Invalid parameter at 'imageId' failed to satisfy constraint: 'both tag and digest cannot be null'");
     /* Nothing was scanned. */
     assert_error(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
-    assert_fail_msg(start_scan(m, &r, "nope", "{\"imageTag\": \"v1\"}"), &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(start_scan(m, &r, "nope", "{\"imageTag\": \"v1\"}"), &r, "nope", ACCOUNT);
     free(d);
 }
 
@@ -422,8 +420,7 @@ static void test_describe_image_scan_findings_errors(void **state)
     assert_fail_msg(findings(m, &r, "app", "{\"imageTag\": \"v2\"}"), &r, "ImageNotFoundException",
                     "The image with imageId {imageDigest:'null', imageTag:'v2'} does not exist within the repository "
                     "with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_fail_msg(findings(m, &r, "web", "{\"imageTag\": \"v1\"}"), &r, "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(findings(m, &r, "web", "{\"imageTag\": \"v1\"}"), &r, "web", ACCOUNT);
     free(d);
 }
 

@@ -197,8 +197,7 @@ static void test_describe_image_signing_status_errors(void **state)
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImageSigningStatus",
                   "{\"repositoryName\": \"ghost\", \"imageId\": {\"imageTag\": \"v1\"}}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "ghost", ACCOUNT);
     create_repo(m, "app");
     st = call(m, &r, "DescribeImageSigningStatus", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
     assert_fail_msg(st, &r, "ImageNotFoundException",

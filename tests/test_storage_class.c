@@ -325,8 +325,7 @@ static void test_update_image_storage_class_repository_not_found(void **state)
     json_t *r = NULL;
     int st = update(m, &r, "ghost", "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL,
                     "ARCHIVE");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "ghost", ACCOUNT);
 }
 
 static void test_update_image_storage_class_invalid_target(void **state)

@@ -131,13 +131,12 @@ static void test_put_image_tag_mutability_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     json_t *r = NULL;
-    assert_fail_msg(set_mutability(m, &r, "missing", "IMMUTABLE", NULL), &r, "RepositoryNotFoundException",
-                    "The repository with name 'missing' does not exist in the registry with id '" ACCOUNT "'");
-    assert_fail_msg(call(m, &r, "PutImageTagMutability",
-                         "{\"registryId\": \"%s\", \"repositoryName\": \"web\", \"imageTagMutability\": \"IMMUTABLE\"}",
-                         OTHER_REGISTRY),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(set_mutability(m, &r, "missing", "IMMUTABLE", NULL), &r, "missing", ACCOUNT);
+    assert_repo_not_found(call(m, &r, "PutImageTagMutability",
+                               "{\"registryId\": \"%s\", \"repositoryName\": \"web\", "
+                               "\"imageTagMutability\": \"IMMUTABLE\"}",
+                               OTHER_REGISTRY),
+                          &r, "web", OTHER_REGISTRY);
     assert_setting(m, "web", "MUTABLE", NULL);
 }
 
