@@ -330,6 +330,21 @@ static void assert_tag_refused(ecrmock *m, const char *repo, const char *manifes
     assert_repo_unchanged(m, repo, before);
 }
 
+/* Writes the `member` of each item of the array `list`, joined with ","
+ * ("(absent)" for an item without it), into out (cap bytes); asserts it fits. */
+static void join_member(json_t *list, const char *member, char *out, size_t cap) __attribute__((unused));
+static void join_member(json_t *list, const char *member, char *out, size_t cap)
+{
+    size_t i, used = 0;
+    json_t *item;
+    out[0] = '\0';
+    json_array_foreach(list, i, item) {
+        const char *v = json_string_value(json_object_get(item, member));
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", v ? v : "(absent)");
+        assert_true(used < cap);
+    }
+}
+
 /* Calls `action` with `request` and asserts that the `member` of each item
  * of its `list`, joined with ",", is `want` (e.g. "a,b,c"). */
 static void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,
@@ -339,16 +354,8 @@ static void assert_listed(ecrmock *m, const char *action, const char *request, c
 {
     json_t *r = NULL;
     assert_ok(call(m, &r, action, "%s", request), r);
-    char got[4096] = "";
-    size_t i, used = 0;
-    json_t *item;
-    json_array_foreach(json_object_get(r, list), i, item) {
-        const char *v = json_string_value(json_object_get(item, member));
-        used += (size_t)snprintf(got + used, sizeof got - used, "%s%s",
-                                 i ? "," : "", v ? v : "(absent)");
-        if (used >= sizeof got)
-            break;
-    }
+    char got[4096];
+    join_member(json_object_get(r, list), member, got, sizeof got);
     json_decref(r);
     assert_string_equal(got, want);
 }

@@ -58,13 +58,7 @@ static int list(ecrmock *m, json_t **r, const char *repo, const char *subject, c
 /* The referrer digests of a successful listing, comma-joined. */
 static void digests(json_t *r, char *out, size_t cap)
 {
-    out[0] = '\0';
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(r, "referrers"), i, it) {
-        strncat(out, i ? "," : "", cap - strlen(out) - 1);
-        strncat(out, STR(it, "digest"), cap - strlen(out) - 1);
-    }
+    join_member(json_object_get(r, "referrers"), "digest", out, cap);
 }
 
 static void test_list_image_referrers_describes_each_artifact(void **state)

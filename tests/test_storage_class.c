@@ -65,14 +65,8 @@ static void listed(ecrmock *m, const char *action, const char *repo, const char 
         assert_ok(call(m, &r, action, "{\"repositoryName\": \"%s\", \"filter\": %s}", repo, filter), r);
     else
         assert_ok(call(m, &r, action, "{\"repositoryName\": \"%s\"}", repo), r);
-    json_t *items = json_object_get(r, strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails");
-    out[0] = '\0';
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it) {
-        strncat(out, i ? "," : "", cap - strlen(out) - 1);
-        strncat(out, STR(it, "imageDigest"), cap - strlen(out) - 1);
-    }
+    join_member(json_object_get(r, strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails"), "imageDigest", out,
+                cap);
     json_decref(r);
 }
 
