@@ -142,6 +142,13 @@ static void assert_repo_not_found(int status, json_t **resp, const char *repo, c
     assert_fail_msg(status, resp, "RepositoryNotFoundException", msg);
 }
 
+/* A resource tag list with one Key/Value pair (a new reference). */
+static json_t *one_tag(const char *key, const char *value) __attribute__((unused));
+static json_t *one_tag(const char *key, const char *value)
+{
+    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
+}
+
 static void create_repo(ecrmock *m, const char *name) __attribute__((unused));
 static void create_repo(ecrmock *m, const char *name)
 {
@@ -229,6 +236,22 @@ static char *put_manifest_list(ecrmock *m, const char *repo, size_t n, char *con
     char *d = put_image(m, repo, text, tag);
     free(text);
     return d;
+}
+
+/* The number of repositories DescribeRepositories lists in a registry (NULL:
+ * the caller's), in one page: asserts success and no nextToken. */
+static size_t repo_count(ecrmock *m, const char *registry) __attribute__((unused));
+static size_t repo_count(ecrmock *m, const char *registry)
+{
+    json_t *req = json_pack("{s:i, s:s*}", "maxResults", 1000, "registryId", registry);
+    json_t *r = NULL;
+    int st = ecrmock_call(m, "DescribeRepositories", req, &r);
+    json_decref(req);
+    assert_ok(st, r);
+    assert_null(json_object_get(r, "nextToken"));
+    size_t n = json_array_size(json_object_get(r, "repositories"));
+    json_decref(r);
+    return n;
 }
 
 /* What ListImages and DescribeImages show of a repository (a new reference),

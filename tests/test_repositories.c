@@ -45,20 +45,6 @@ static bool repo_exists(ecrmock *m, const char *registry, const char *name)
     return found;
 }
 
-/* Number of repositories in a registry (NULL: the caller's). */
-static size_t repo_count(ecrmock *m, const char *registry)
-{
-    json_t *req = json_pack("{s:i, s:s*}", "maxResults", 1000, "registryId", registry);
-    json_t *r = NULL;
-    int st = ecrmock_call(m, "DescribeRepositories", req, &r);
-    json_decref(req);
-    assert_ok(st, r);
-    assert_null(json_object_get(r, "nextToken"));
-    size_t n = json_array_size(json_object_get(r, "repositories"));
-    json_decref(r);
-    return n;
-}
-
 static void create_named(ecrmock *m, const char *fmt, int i)
 {
     char name[64];
@@ -442,11 +428,6 @@ static int create_with_tags(ecrmock *m, const char *name, json_t *tags, json_t *
     int st = ecrmock_call(m, "CreateRepository", req, r);
     json_decref(req);
     return st;
-}
-
-static json_t *one_tag(const char *key, const char *value)
-{
-    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
 }
 
 static void test_create_repository_invalid_tags(void **state)

@@ -44,11 +44,6 @@ static int untag(ecrmock *m, const char *arn, json_t *keys, json_t **r)
     return st;
 }
 
-static json_t *one_tag(const char *key, const char *value)
-{
-    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
-}
-
 /* The repository's tags as "k=v,k=v", in the order ListTagsForResource gives. */
 static void assert_tags(ecrmock *m, const char *arn, const char *want)
 {
