@@ -209,7 +209,8 @@ static char *put_image(ecrmock *m, const char *repo, const char *manifest, const
 /* Pushes a fresh image (make_manifest with `n_layers` layers; `salt` makes it
  * distinct) with an optional tag; asserts PutImage succeeded; returns the
  * digest (malloc'd). */
-static char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const char *tag) __attribute__((unused));
+static char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const char *tag)
+    __attribute__((unused));
 static char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const char *tag)
 {
     char *mf = make_manifest(m, repo, n_layers, salt);
@@ -252,6 +253,33 @@ static size_t repo_count(ecrmock *m, const char *registry)
     size_t n = json_array_size(json_object_get(r, "repositories"));
     json_decref(r);
     return n;
+}
+
+/* The repository as DescribeRepositories shows it (a new reference). */
+static json_t *describe_repo(ecrmock *m, const char *name) __attribute__((unused));
+static json_t *describe_repo(ecrmock *m, const char *name)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"%s\"]}", name), r);
+    json_t *repo = json_incref(json_array_get(json_object_get(r, "repositories"), 0));
+    json_decref(r);
+    return repo;
+}
+
+/* The image detail DescribeImages gives for `digest` (by id: any status);
+ * asserts success and exactly one detail (a new reference). */
+static json_t *describe_image(ecrmock *m, const char *repo, const char *digest) __attribute__((unused));
+static json_t *describe_image(ecrmock *m, const char *repo, const char *digest)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                   repo, digest),
+              r);
+    json_t *details = json_object_get(r, "imageDetails");
+    assert_int_equal(json_array_size(details), 1);
+    json_t *d = json_incref(json_array_get(details, 0));
+    json_decref(r);
+    return d;
 }
 
 /* What ListImages and DescribeImages show of a repository (a new reference),

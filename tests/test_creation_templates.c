@@ -279,15 +279,6 @@ static void test_delete_repository_creation_template(void **state)
 
 /* ---- what a template does ------------------------------------------------------------------ */
 
-static json_t *describe_repo(ecrmock *m, const char *name)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"%s\"]}", name), r);
-    json_t *repo = json_incref(json_array_get(json_object_get(r, "repositories"), 0));
-    json_decref(r);
-    return repo;
-}
-
 /* The repository's lifecycle policy text as GetLifecyclePolicy shows it; NULL when it has none. */
 static const char *lifecycle_of(ecrmock *m, const char *name)
 {

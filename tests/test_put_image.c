@@ -80,20 +80,6 @@ static char *list_manifest(const char *mt, const char *child_mt, size_t n, char 
     return out;
 }
 
-/* The image details of the image `digest` (a new reference). */
-static json_t *describe(ecrmock *m, const char *repo, const char *digest)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
-                   repo, digest),
-              r);
-    json_t *details = json_object_get(r, "imageDetails");
-    assert_int_equal(json_array_size(details), 1);
-    json_t *d = json_incref(json_array_get(details, 0));
-    json_decref(r);
-    return d;
-}
-
 /* ListImages as a sorted "digest|tag" set, joined by spaces. */
 static void list_entries(ecrmock *m, const char *repo, char *out, size_t cap)
 {
@@ -118,7 +104,7 @@ static void list_entries(ecrmock *m, const char *repo, char *out, size_t cap)
 
 static void assert_tags(ecrmock *m, const char *repo, const char *digest, const char *want_csv)
 {
-    json_t *d = describe(m, repo, digest);
+    json_t *d = describe_image(m, repo, digest);
     json_t *tags = json_object_get(d, "imageTags");
     char got[512] = "";
     size_t i;
@@ -251,7 +237,7 @@ static void test_put_image_oci_manifest_with_media_type(void **state)
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
     json_decref(r);
-    json_t *d = describe(m, "app", want);
+    json_t *d = describe_image(m, "app", want);
     assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
     assert_string_equal(STR(d, "artifactMediaType"), MT_OCI_CONFIG);
     assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), size);
@@ -274,7 +260,7 @@ static void test_put_image_oci_manifest_media_type_from_request(void **state)
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
     json_decref(r);
-    json_t *d = describe(m, "app", want);
+    json_t *d = describe_image(m, "app", want);
     assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
     json_decref(d);
     free(mf);
@@ -333,7 +319,7 @@ static void test_put_image_docker_manifest_list(void **state)
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_LIST);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), list);
     json_decref(r);
-    json_t *det = describe(m, "app", want);
+    json_t *det = describe_image(m, "app", want);
     /* The size of a list is the largest of its manifests' sizes. */
     assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s2);
     assert_string_equal(STR(det, "imageManifestMediaType"), MT_DOCKER_LIST);
@@ -358,7 +344,7 @@ static void test_put_image_oci_index(void **state)
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_INDEX);
     json_decref(r);
-    json_t *det = describe(m, "app", want);
+    json_t *det = describe_image(m, "app", want);
     assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s1);
     json_decref(det);
     free(m1), free(m2), free(d[0]), free(d[1]), free(index);
@@ -418,7 +404,7 @@ static void test_put_image_schema1(void **state)
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
     json_decref(r);
-    json_t *d = describe(m, "app", want);
+    json_t *d = describe_image(m, "app", want);
     assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), an + bn);
     assert_null(json_object_get(d, "artifactMediaType"));
     json_decref(d);
@@ -595,7 +581,7 @@ static void test_put_image_new_tag_on_existing_manifest(void **state)
     assert_string_equal(got, want);
     assert_tags(m, "app", d, "latest,v1");
     /* Still one image, pushed when it was first put. */
-    json_t *det = describe(m, "app", d);
+    json_t *det = describe_image(m, "app", d);
     assert_true(json_number_value(json_object_get(det, "imagePushedAt")) ==
                 (double)(ECRMOCK_DEFAULT_CLOCK_MS / 1000));
     json_decref(det);
@@ -711,7 +697,7 @@ static void test_put_image_size_is_sum_of_layers(void **state)
              "\"digest\":\"%s\"}]}",
              MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, n1, l1, MT_DOCKER_LAYER, n2, l2);
     char *d = put_image(m, "app", mf, "v1");
-    json_t *det = describe(m, "app", d);
+    json_t *det = describe_image(m, "app", d);
     assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), n1 + n2);
     assert_int_equal(n1 + n2, 17 + 29);
     json_decref(det);

@@ -30,22 +30,9 @@ static void update_ok(ecrmock *m, const char *repo, const char *digest, const ch
     json_decref(r);
 }
 
-/* The detail DescribeImages gives for `digest` (by id: any status). */
-static json_t *detail(ecrmock *m, const char *repo, const char *digest)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
-                   repo, digest),
-              r);
-    json_t *d = json_incref(json_array_get(json_object_get(r, "imageDetails"), 0));
-    json_decref(r);
-    assert_non_null(d);
-    return d;
-}
-
 static void assert_status(ecrmock *m, const char *repo, const char *digest, const char *status)
 {
-    json_t *d = detail(m, repo, digest);
+    json_t *d = describe_image(m, repo, digest);
     assert_string_equal(STR(d, "imageStatus"), status);
     json_decref(d);
 }
@@ -89,12 +76,12 @@ static void test_update_image_storage_class_archive(void **state)
     assert_string_equal(STR(r, "imageStatus"), "ARCHIVED");
     json_decref(r);
 
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ARCHIVED");
     assert_true(seconds(d, "lastArchivedAt") == (double)at / 1000.0);
     assert_null(json_object_get(d, "lastActivatedAt"));
     json_decref(d);
-    d = detail(m, "app", b);
+    d = describe_image(m, "app", b);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVE");
     assert_null(json_object_get(d, "lastArchivedAt"));
     json_decref(d);
@@ -137,13 +124,13 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
 
     ecrmock_clock_advance(m, RESTORE_MS - 1);
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVATING");
     assert_null(json_object_get(d, "lastActivatedAt"));
     json_decref(d);
 
     ecrmock_clock_advance(m, 1);
-    d = detail(m, "app", a);
+    d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVE");
     assert_true(seconds(d, "lastActivatedAt") == (double)(asked + RESTORE_MS) / 1000.0);
     assert_true(seconds(d, "lastArchivedAt") == (double)(asked - 3600 * 1000) / 1000.0);
@@ -170,7 +157,7 @@ static void test_update_image_storage_class_archived_image_cannot_be_pulled(void
     assert_string_equal(STR(f, "failureReason"),
                         "Requested image is archived and must be restored before it can be pulled");
     json_decref(r);
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_null(json_object_get(d, "lastRecordedPullTime"));
     json_decref(d);
 
@@ -197,7 +184,7 @@ static void test_update_image_storage_class_archive_is_idempotent(void **state)
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     ecrmock_clock_advance(m, 60000);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_true(seconds(d, "lastArchivedAt") == (double)first / 1000.0);
     json_decref(d);
     free(a);
@@ -213,7 +200,7 @@ static void test_update_image_storage_class_repush_restores_at_once(void **state
     ecrmock_clock_advance(m, 1000);
     /* The same manifest and tag: no ImageAlreadyExistsException, the image is back. */
     free(put_image(m, "app", mf, "v1"));
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVE");
     assert_true(seconds(d, "lastActivatedAt") == (double)ecrmock_clock_now(m) / 1000.0);
     json_decref(d);

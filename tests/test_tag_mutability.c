@@ -36,19 +36,9 @@ static void set_mutability_ok(ecrmock *m, const char *repo, const char *mutabili
     json_decref(r);
 }
 
-/* The repository as DescribeRepositories shows it (new reference). */
-static json_t *describe(ecrmock *m, const char *repo)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"%s\"]}", repo), r);
-    json_t *o = json_incref(json_array_get(json_object_get(r, "repositories"), 0));
-    json_decref(r);
-    return o;
-}
-
 static void assert_setting(ecrmock *m, const char *repo, const char *mutability, const char *filters)
 {
-    json_t *d = describe(m, repo);
+    json_t *d = describe_repo(m, repo);
     assert_string_equal(json_string_value(json_object_get(d, "imageTagMutability")), mutability);
     json_t *got = json_object_get(d, "imageTagMutabilityExclusionFilters");
     if (!filters) {
