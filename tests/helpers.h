@@ -157,6 +157,20 @@ static void create_repo(ecrmock *m, const char *name)
     json_decref(r);
 }
 
+/* Starts a layer upload in `repo`; asserts success and a 36-character
+ * uploadId, which it copies into id (at least 37 bytes). */
+static void initiate_upload(ecrmock *m, const char *repo, char *id) __attribute__((unused));
+static void initiate_upload(ecrmock *m, const char *repo, char *id)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"%s\"}", repo), r);
+    const char *s = json_string_value(json_object_get(r, "uploadId"));
+    assert_non_null(s);
+    assert_int_equal(strlen(s), 36);
+    memcpy(id, s, 37);
+    json_decref(r);
+}
+
 /* Pushes `len` bytes as a layer through the wire flow (one part); writes the
  * digest into digest_out. */
 static void push_layer(ecrmock *m, const char *repo, const void *bytes, size_t len, char *digest_out)

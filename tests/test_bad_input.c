@@ -133,10 +133,8 @@ static void test_bad_input_table(void **state)
     create_repo(m, "web");
     free(push_new_image(m, "web", 1, 1, "v1"));
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     json_t *before = ecrmock_snapshot(m);
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -171,11 +169,8 @@ static void test_bad_input_limits_are_exact(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "web");
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     size_t bytes = 20971520, chars = 4 * ((bytes + 2) / 3);
     char *b = malloc(chars + 256);
     int k = sprintf(b, "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": %zu, "

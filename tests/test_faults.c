@@ -36,10 +36,8 @@ static void test_fault_nth_call_throttled(void **state)
     create_repo(m, "web");
     long id = add_json(m, "{\"action\": \"UploadLayerPart\", \"nth\": 3, \"count\": 1}");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     int statuses[4];
     for (int i = 0; i < 4; i++) {
         /* each part is 3 bytes "abc" = YWJj; a throttled part is not received, so it is resent */
@@ -137,10 +135,8 @@ static void test_fault_latency_expires_upload(void **state)
     (void)state;
     create_repo(m, "web");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     int64_t before = ecrmock_clock_now(m);
     add_json(m, "{\"action\": \"UploadLayerPart\", \"effect\": \"latency\", \"latencyMs\": 61000, \"count\": 1}");
     assert_error(call(m, &r, "UploadLayerPart",

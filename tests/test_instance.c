@@ -22,11 +22,9 @@ static const char *str_at(json_t *o, const char *key)
 /* The upload id of a fresh InitiateLayerUpload in `repo` (malloc'd). */
 static char *new_upload_id(ecrmock *m, const char *repo)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\":\"%s\"}", repo), r);
-    char *id = strdup(str_at(r, "uploadId"));
-    json_decref(r);
-    return id;
+    char id[37];
+    initiate_upload(m, repo, id);
+    return strdup(id);
 }
 
 /* ---- defaults and options ---------------------------------------------------- */

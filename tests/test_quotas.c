@@ -29,10 +29,8 @@ static void test_quota_layer_size(void **state)
     (void)state;
     ecrmock *m = with(small_layer);
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char id[64];
-    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", id);
     /* 6 bytes, then 4 more: exactly 10 */
     assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
                                              "\"partLastByte\": 5, \"layerPartBlob\": \"YWJjZGVm\"}", id), r);

@@ -34,10 +34,8 @@ static void assert_replays(json_t *sc)
 static void upload_blob(ecrmock *m, const char *text, char *digest)
 {
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     size_t n = strlen(text);
     unsigned char b64[256];
     EVP_EncodeBlock(b64, (const unsigned char *)text, (int)n);
@@ -64,10 +62,8 @@ static void test_record_push_replays_with_captures(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     create_repo(m, "web");
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     /* "config" and "layer!" */
     assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
                                              "\"partLastByte\": 5, \"layerPartBlob\": \"Y29uZmln\"}", upload), r);
@@ -140,10 +136,8 @@ static void test_record_errors_clock_and_faults_replay(void **state)
     create_repo(m, "web");
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
                  "RepositoryAlreadyExistsException");
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     ecrmock_clock_advance(m, 25 * 3600 * 1000);
     assert_error(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
                                                 "\"partLastByte\": 1, \"layerPartBlob\": \"YWI=\"}", upload), r, 400,
