@@ -149,6 +149,22 @@ static json_t *one_tag(const char *key, const char *value)
     return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
 }
 
+/* Asserts a call failed with 400 ImageNotFoundException and ECR's exact text
+ * for the imageId (`digest`, `tag`; NULL shows as 'null') in `repo` of
+ * `registry`, then releases *resp and sets it to NULL. */
+static void assert_image_not_found(int status, json_t **resp, const char *digest, const char *tag, const char *repo,
+                                   const char *registry) __attribute__((unused));
+static void assert_image_not_found(int status, json_t **resp, const char *digest, const char *tag, const char *repo,
+                                   const char *registry)
+{
+    char msg[768];
+    snprintf(msg, sizeof msg,
+             "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with "
+             "name '%s' in the registry with id '%s'",
+             digest ? digest : "null", tag ? tag : "null", repo, registry);
+    assert_fail_msg(status, resp, "ImageNotFoundException", msg);
+}
+
 static void create_repo(ecrmock *m, const char *name) __attribute__((unused));
 static void create_repo(ecrmock *m, const char *name)
 {

@@ -1065,20 +1065,13 @@ static void test_describe_images_image_not_found(void **state)
     char *d = new_image(m, "app", 1, "v1", NULL);
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"latest\"}]}");
-    assert_fail_msg(st, &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'latest'} does not exist "
-                    "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
+    assert_image_not_found(st, &r, NULL, "latest", "app", ACCOUNT);
     /* One missing image fails the whole call, even beside one that exists. */
     char absent[ECRMOCK_DIGEST_SIZE];
     sha256_digest("no such manifest", 16, absent);
     st = call(m, &r, "DescribeImages",
               "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}, {\"imageDigest\": \"%s\"}]}", absent);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "The image with imageId {imageDigest:'%s', imageTag:'null'} does not exist within the repository with "
-             "name 'app' in the registry with id '" ACCOUNT "'",
-             absent);
-    assert_fail_msg(st, &r, "ImageNotFoundException", msg);
+    assert_image_not_found(st, &r, absent, NULL, "app", ACCOUNT);
     free(d);
 }
 

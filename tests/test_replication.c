@@ -583,18 +583,14 @@ static void test_describe_image_replication_status_errors(void **state)
                                "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"nope\", \"imageId\": {}}"),
                           &r, "nope", OTHER);
     char *digest = push(m, "app", "v1", 20, NULL);
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v2\"}}"),
-                    &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'v2'} does not exist within the repository "
-                    "with name 'app' in the registry with id '123456789012'");
+    assert_image_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                                "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v2\"}}"),
+                           &r, NULL, "v2", "app", "123456789012");
     const char *missing = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}}", missing),
-                    &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'sha256:0000000000000000000000000000000000000000000000000000"
-                    "000000000000', imageTag:'null'} does not exist within the repository with name 'app' in the "
-                    "registry with id '123456789012'");
+    assert_image_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                                "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}}", missing),
+                           &r, "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL, "app",
+                           "123456789012");
     /* A tag that names another image than the digest. */
     char *other = push(m, "app", "v2", 21, NULL);
     assert_int_equal(call(m, &r, "DescribeImageReplicationStatus",
@@ -603,10 +599,8 @@ static void test_describe_image_replication_status_errors(void **state)
                      400);
     assert_string_equal(err_type(r), "ImageNotFoundException");
     json_decref(r);
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus", "{\"repositoryName\": \"app\", \"imageId\": {}}"),
-                    &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'null'} does not exist within the "
-                    "repository with name 'app' in the registry with id '123456789012'");
+    assert_image_not_found(call(m, &r, "DescribeImageReplicationStatus", "{\"repositoryName\": \"app\", \"imageId\": {}}"),
+                           &r, NULL, NULL, "app", "123456789012");
     /* In the right region only. */
     json_t *req = json_pack("{s:s, s:{s:s}}", "repositoryName", "app", "imageId", "imageTag", "v1");
     assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "DescribeImageReplicationStatus", req, &r), 400);

@@ -358,17 +358,11 @@ static void test_start_image_scan_image_not_found(void **state)
     char *d = push_new_image(m, "app", 2, 1, "v1");
     free(push_new_image(m, "app", 2, 2, "v2"));
     json_t *r = NULL;
-    assert_fail_msg(start_scan(m, &r, "app", "{\"imageTag\": \"v9\"}"), &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'v9'} does not exist within the repository "
-                    "with name 'app' in the registry with id '" ACCOUNT "'");
-    char id[256], msg[512];
+    assert_image_not_found(start_scan(m, &r, "app", "{\"imageTag\": \"v9\"}"), &r, NULL, "v9", "app", ACCOUNT);
+    char id[256];
     const char *other = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
     snprintf(id, sizeof id, "{\"imageDigest\": \"%s\"}", other);
-    snprintf(msg, sizeof msg,
-             "The image with imageId {imageDigest:'%s', imageTag:'null'} does not exist within the repository with "
-             "name 'app' in the registry with id '" ACCOUNT "'",
-             other);
-    assert_fail_msg(start_scan(m, &r, "app", id), &r, "ImageNotFoundException", msg);
+    assert_image_not_found(start_scan(m, &r, "app", id), &r, other, NULL, "app", ACCOUNT);
     /* A tag of another image than the digest's. */
     snprintf(id, sizeof id, "{\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}", d);
     assert_error(start_scan(m, &r, "app", id), r, 400, "ImageNotFoundException");
@@ -417,9 +411,7 @@ static void test_describe_image_scan_findings_errors(void **state)
              "with name 'app' in the registry with id '" ACCOUNT "'",
              d);
     assert_fail_msg(findings(m, &r, "app", id), &r, "ScanNotFoundException", msg);
-    assert_fail_msg(findings(m, &r, "app", "{\"imageTag\": \"v2\"}"), &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'v2'} does not exist within the repository "
-                    "with name 'app' in the registry with id '" ACCOUNT "'");
+    assert_image_not_found(findings(m, &r, "app", "{\"imageTag\": \"v2\"}"), &r, NULL, "v2", "app", ACCOUNT);
     assert_repo_not_found(findings(m, &r, "web", "{\"imageTag\": \"v1\"}"), &r, "web", ACCOUNT);
     free(d);
 }

@@ -200,9 +200,7 @@ static void test_describe_image_signing_status_errors(void **state)
     assert_repo_not_found(st, &r, "ghost", ACCOUNT);
     create_repo(m, "app");
     st = call(m, &r, "DescribeImageSigningStatus", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
-    assert_fail_msg(st, &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'v1'} does not exist "
-                    "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
+    assert_image_not_found(st, &r, NULL, "v1", "app", ACCOUNT);
     assert_error(call(m, &r, "DescribeImageSigningStatus", "{\"repositoryName\": \"app\"}"), r, 400,
                  "InvalidParameterException");
 }

@@ -288,9 +288,7 @@ static void test_update_image_storage_class_image_not_found(void **state)
     char *a = push_new_image(m, "app", 1, 1, "v1");
     json_t *r = NULL;
     int st = update(m, &r, "app", NULL, "nope", "ARCHIVE");
-    assert_fail_msg(st, &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'nope'} does not exist "
-                    "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
+    assert_image_not_found(st, &r, NULL, "nope", "app", ACCOUNT);
     /* A tag that names another image than the digest. */
     char *b = push_new_image(m, "app", 1, 2, "v2");
     assert_error(update(m, &r, "app", a, "v2", "ARCHIVE"), r, 400, "ImageNotFoundException");
