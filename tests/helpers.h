@@ -51,23 +51,32 @@ static int teardown_mock(void **state)
     return 0;
 }
 
-/* Calls `action` with a request written as JSON text (printf-style); returns
- * the status and stores the response (a new reference) in *out. */
-static int call(ecrmock *m, json_t **out, const char *action, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5), unused));
-static int call(ecrmock *m, json_t **out, const char *action, const char *fmt, ...)
+/* call() with a va_list. */
+static int vcall(ecrmock *m, json_t **out, const char *action, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0), unused));
+static int vcall(ecrmock *m, json_t **out, const char *action, const char *fmt, va_list ap)
 {
     char text[65536];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
     json_error_t err;
     json_t *req = json_loads(text, 0, &err);
     if (!req)
         fail_msg("test request is not JSON: %s: %s", err.text, text);
     int status = ecrmock_call(m, action, req, out);
     json_decref(req);
+    return status;
+}
+
+/* Calls `action` with a request written as JSON text (printf-style); returns
+ * the status and stores the response (a new reference) in *out. */
+static int call(ecrmock *m, json_t **out, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5), unused));
+static int call(ecrmock *m, json_t **out, const char *action, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int status = vcall(m, out, action, fmt, ap);
+    va_end(ap);
     return status;
 }
 
@@ -165,12 +174,24 @@ static void assert_image_not_found(int status, json_t **resp, const char *digest
     assert_fail_msg(status, resp, "ImageNotFoundException", msg);
 }
 
+/* Calls `action` like call(), asserts it succeeded (status 200) and drops the
+ * response. */
+static void call_ok(ecrmock *m, const char *action, const char *fmt, ...) __attribute__((format(printf, 3, 4), unused));
+static void call_ok(ecrmock *m, const char *action, const char *fmt, ...)
+{
+    json_t *r = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int status = vcall(m, &r, action, fmt, ap);
+    va_end(ap);
+    assert_ok(status, r);
+    json_decref(r);
+}
+
 static void create_repo(ecrmock *m, const char *name) __attribute__((unused));
 static void create_repo(ecrmock *m, const char *name)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"%s\"}", name), r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"%s\"}", name);
 }
 
 /* Starts a layer upload in `repo`; asserts success and a 36-character

@@ -38,19 +38,15 @@ static void test_put_account_setting_round_trip(void **state)
     json_decref(r);
     assert_setting(m, "BLOB_MOUNTING", "ENABLED");
     assert_setting(m, "BASIC_SCAN_TYPE_VERSION", "AWS_NATIVE");
-    assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"DISABLED\"}"), r);
-    json_decref(r);
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"DISABLED\"}");
     assert_setting(m, "BLOB_MOUNTING", "DISABLED");
-    assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"REGISTRY_POLICY_SCOPE\", \"value\": \"V2\"}"), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"BASIC_SCAN_TYPE_VERSION\", \"value\": \"AWS_NATIVE\"}"), r);
-    json_decref(r);
+    call_ok(m, "PutAccountSetting", "{\"name\": \"REGISTRY_POLICY_SCOPE\", \"value\": \"V2\"}");
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BASIC_SCAN_TYPE_VERSION\", \"value\": \"AWS_NATIVE\"}");
     assert_setting(m, "REGISTRY_POLICY_SCOPE", "V2");
 
     /* Another instance has its own account. */
     ecrmock *other = ecrmock_new(NULL);
-    assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}"), r);
-    json_decref(r);
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
     assert_setting(other, "BLOB_MOUNTING", "DISABLED");
     ecrmock_free(other);
 
@@ -76,8 +72,7 @@ static void test_put_account_setting_invalid_value_changes_nothing(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}"), r);
-    json_decref(r);
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
     int st = call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"enabled\"}");
     assert_fail_msg(st, &r, "InvalidParameterException",
                     "Invalid parameter at 'value' failed to satisfy constraint: 'Account setting "

@@ -132,7 +132,6 @@ static void test_bad_input_table(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     free(push_new_image(m, "web", 1, 1, "v1"));
-    json_t *r = NULL;
     char upload[64];
     initiate_upload(m, "web", upload);
     json_t *before = ecrmock_snapshot(m);
@@ -156,12 +155,10 @@ static void test_bad_input_table(void **state)
     }
     json_decref(before);
     /* The open upload took no byte: its first part still starts at 0. */
-    assert_ok(call(m, &r, "UploadLayerPart",
-                   "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": 2, "
-                   "\"layerPartBlob\": \"YWJj\"}",
-                   upload),
-              r);
-    json_decref(r);
+    call_ok(m, "UploadLayerPart",
+            "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": 2, "
+            "\"layerPartBlob\": \"YWJj\"}",
+            upload);
 }
 
 /* The 20 MiB part limit is on the decoded bytes: exactly 20 MiB passes validation. */

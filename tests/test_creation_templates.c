@@ -22,11 +22,8 @@
 
 static void create_template(ecrmock *m, const char *prefix, const char *applied_for, const char *extra)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate", "{\"prefix\": \"%s\", \"appliedFor\": [%s]%s%s}", prefix,
-                   applied_for, extra ? ", " : "", extra ? extra : ""),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepositoryCreationTemplate", "{\"prefix\": \"%s\", \"appliedFor\": [%s]%s%s}", prefix,
+            applied_for, extra ? ", " : "", extra ? extra : "");
 }
 
 /* The prefixes Describe lists, as "a,b,c". */
@@ -162,8 +159,7 @@ static void test_create_repository_creation_template_already_exists_and_quota(vo
                     &r, "LimitExceededException",
                     "The registry with id '123456789012' already has the maximum allowed number of repository "
                     "creation templates which is '50'");
-    assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"t10\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"t10\"}");
     create_template(m, "more", "\"CREATE_ON_PUSH\"", NULL);
 }
 
@@ -189,8 +185,7 @@ static void test_describe_repository_creation_templates_prefixes_and_paging(void
     char *token = strdup(jstr(r, "nextToken"));
     assert_int_equal(json_array_size(json_object_get(r, "repositoryCreationTemplates")), 2);
     json_decref(r);
-    assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"p2\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"p2\"}");
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"maxResults\": 2, \"nextToken\": \"%s\"}", token), r);
     list = json_object_get(r, "repositoryCreationTemplates");
     assert_int_equal(json_array_size(list), 2);
@@ -338,9 +333,7 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
     json_decref(repo);
     /* A template's settings are read when the repository is made, not later. */
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"ROOT\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"ROOT\"}");
     repo = describe_repo(m, "docker-hubx/a");
     assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
     json_decref(repo);
@@ -350,13 +343,11 @@ static void test_create_repository_for_policy_and_tags(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate",
-                   "{\"prefix\": \"mirror\", \"appliedFor\": [\"REPLICATION\"], \"repositoryPolicy\": %s, "
-                   "\"resourceTags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}",
-                   "\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":"
-                   "\\\"ecr:*\\\"}}\""),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepositoryCreationTemplate",
+            "{\"prefix\": \"mirror\", \"appliedFor\": [\"REPLICATION\"], \"repositoryPolicy\": %s, "
+            "\"resourceTags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}",
+            "\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":"
+            "\\\"ecr:*\\\"}}\"");
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "mirror/app", "REPLICATION", NULL), ECRMOCK_ERR_OK);
     assert_ok(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"mirror/app\"}"), r);
     assert_string_equal(jstr(r, "policyText"),
@@ -390,12 +381,9 @@ static void test_create_repository_for_refusals(void **state)
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", NULL),
                      ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS);
     /* In another registry, with that registry's templates. */
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate",
-                   "{\"registryId\": \"" OTHER "\", \"prefix\": \"ROOT\", \"appliedFor\": [\"REPLICATION\"], "
-                   "\"imageTagMutability\": \"IMMUTABLE\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepositoryCreationTemplate",
+            "{\"registryId\": \"" OTHER "\", \"prefix\": \"ROOT\", \"appliedFor\": [\"REPLICATION\"], "
+            "\"imageTagMutability\": \"IMMUTABLE\"}");
     assert_int_equal(ecrmock_create_repository_for(m, OTHER, "app", "REPLICATION", &out), ECRMOCK_ERR_OK);
     assert_string_equal(jstr(out, "registryId"), OTHER);
     assert_string_equal(jstr(out, "imageTagMutability"), "IMMUTABLE");

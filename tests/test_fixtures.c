@@ -292,12 +292,9 @@ static void test_snapshot_contents(void **state)
     create_repo(m, "web");
     char *manifest = make_manifest(m, "web", 1, 5);
     char *digest = put_image(m, "web", manifest, "v1");
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "SetRepositoryPolicy",
-                   "{\"repositoryName\": \"web\", \"policyText\": \"{\\\"Statement\\\": {\\\"Effect\\\": \\\"Deny\\\", "
-                   "\\\"Principal\\\": \\\"*\\\", \\\"Action\\\": \\\"ecr:*\\\"}}\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "SetRepositoryPolicy",
+            "{\"repositoryName\": \"web\", \"policyText\": \"{\\\"Statement\\\": {\\\"Effect\\\": \\\"Deny\\\", "
+            "\\\"Principal\\\": \\\"*\\\", \\\"Action\\\": \\\"ecr:*\\\"}}\"}");
     json_t *snap = ecrmock_snapshot(m);
     json_t *repo = json_array_get(json_object_get(json_array_get(json_object_get(snap, "registries"), 0), "repositories"), 0);
     assert_string_equal(json_string_value(json_object_get(repo, "name")), "web");
@@ -437,8 +434,7 @@ static void test_fixture_faults_and_inline_manifest(void **state)
     if (ecrmock_fixture_load_string(m, fixture, "inline", &err) != 0)
         fail_msg("refused: %s", err);
     json_t *r = NULL;
-    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
-    json_decref(r);
+    call_ok(m, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
     assert_error(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),
                  r, 400, "ThrottlingException");
     json_t *details = describe(m, "123456789012", "web");
@@ -455,23 +451,16 @@ static void test_snapshot_settings_round_trip(void **state)
     const char *lifecycle = "{\\\"rules\\\":[{\\\"rulePriority\\\":1,\\\"selection\\\":{\\\"tagStatus\\\":\\\"untagged\\\","
                             "\\\"countType\\\":\\\"sinceImagePushed\\\",\\\"countUnit\\\":\\\"days\\\",\\\"countNumber\\\":14},"
                             "\\\"action\\\":{\\\"type\\\":\\\"expire\\\"}}]}";
-    assert_ok(call(m, &r, "PutLifecyclePolicy", "{\"repositoryName\": \"web\", \"lifecyclePolicyText\": \"%s\"}", lifecycle), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "PutRegistryPolicy",
-                   "{\"policyText\": \"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
-                   "{\\\"AWS\\\":\\\"arn:aws:iam::210987654321:root\\\"},\\\"Action\\\":\\\"ecr:ReplicateImage\\\"}}\"}"),
-              r);
-    json_decref(r);
-    assert_ok(call(m, &r, "PutReplicationConfiguration",
-                   "{\"replicationConfiguration\": {\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", "
-                   "\"registryId\": \"123456789012\"}]}]}}"),
-              r);
-    json_decref(r);
-    assert_ok(call(m, &r, "PutRegistryScanningConfiguration",
-                   "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
-                   "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}]}]}"),
-              r);
-    json_decref(r);
+    call_ok(m, "PutLifecyclePolicy", "{\"repositoryName\": \"web\", \"lifecyclePolicyText\": \"%s\"}", lifecycle);
+    call_ok(m, "PutRegistryPolicy",
+            "{\"policyText\": \"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
+            "{\\\"AWS\\\":\\\"arn:aws:iam::210987654321:root\\\"},\\\"Action\\\":\\\"ecr:ReplicateImage\\\"}}\"}");
+    call_ok(m, "PutReplicationConfiguration",
+            "{\"replicationConfiguration\": {\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", "
+            "\"registryId\": \"123456789012\"}]}]}}");
+    call_ok(m, "PutRegistryScanningConfiguration",
+            "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
+            "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}]}]}");
     json_t *snap = ecrmock_snapshot(m);
     json_t *reg = json_array_get(json_object_get(snap, "registries"), 0);
     assert_non_null(json_object_get(reg, "policy"));
@@ -480,8 +469,7 @@ static void test_snapshot_settings_round_trip(void **state)
     assert_non_null(json_object_get(json_array_get(json_object_get(reg, "repositories"), 0), "lifecyclePolicy"));
     json_decref(snap);
     ecrmock *b = reload(m);
-    assert_ok(call(b, &r, "GetLifecyclePolicy", "{\"repositoryName\": \"web\"}"), r);
-    json_decref(r);
+    call_ok(b, "GetLifecyclePolicy", "{\"repositoryName\": \"web\"}");
     assert_ok(call(b, &r, "DescribeRegistry", "{}"), r);
     assert_int_equal(json_array_size(json_object_get(json_object_get(r, "replicationConfiguration"), "rules")), 1);
     json_decref(r);
@@ -498,26 +486,19 @@ static void test_snapshot_pull_through_cache_rules(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"ecr-public\", \"upstreamRegistryUrl\": \"public.ecr.aws\"}"), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"hub/\", \"upstreamRegistryUrl\": \"registry-1.docker.io\", "
-                   "\"credentialArn\": \"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-a\"}"),
-              r);
-    json_decref(r);
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"other\", \"upstreamRegistryUrl\": "
-                   "\"210987654321.dkr.ecr.eu-west-1.amazonaws.com\", \"upstreamRepositoryPrefix\": \"base\", "
-                   "\"customRoleArn\": \"arn:aws:iam::123456789012:role/pull\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"ecr-public\", \"upstreamRegistryUrl\": \"public.ecr.aws\"}");
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"hub/\", \"upstreamRegistryUrl\": \"registry-1.docker.io\", "
+            "\"credentialArn\": \"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-a\"}");
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"other\", \"upstreamRegistryUrl\": "
+            "\"210987654321.dkr.ecr.eu-west-1.amazonaws.com\", \"upstreamRepositoryPrefix\": \"base\", "
+            "\"customRoleArn\": \"arn:aws:iam::123456789012:role/pull\"}");
     ecrmock_clock_advance(m, 60000);
-    assert_ok(call(m, &r, "UpdatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": "
-                   "\"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-b\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "UpdatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": "
+            "\"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-b\"}");
 
     json_t *snap = ecrmock_snapshot(m);
     assert_int_equal(json_array_size(first_registry_member(snap, "pullThroughCacheRules")), 3);
@@ -544,23 +525,18 @@ static void test_snapshot_creation_templates(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate",
-                   "{\"prefix\": \"prod\", \"description\": \"production\", \"appliedFor\": [\"REPLICATION\", "
-                   "\"PULL_THROUGH_CACHE\"], \"imageTagMutability\": \"IMMUTABLE_WITH_EXCLUSION\", "
-                   "\"imageTagMutabilityExclusionFilters\": [{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}], "
-                   "\"encryptionConfiguration\": {\"encryptionType\": \"KMS\", \"kmsKey\": \"arn:aws:kms:us-east-1:123456789012:key/k\"}, "
-                   "\"resourceTags\": [{\"Key\": \"team\", \"Value\": \"ops\"}], "
-                   "\"repositoryPolicy\": \"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
-                   "\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":\\\"ecr:BatchGetImage\\\"}]}\", "
-                   "\"customRoleArn\": \"arn:aws:iam::123456789012:role/templates\"}"),
-              r);
-    json_decref(r);
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"]}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepositoryCreationTemplate",
+            "{\"prefix\": \"prod\", \"description\": \"production\", \"appliedFor\": [\"REPLICATION\", "
+            "\"PULL_THROUGH_CACHE\"], \"imageTagMutability\": \"IMMUTABLE_WITH_EXCLUSION\", "
+            "\"imageTagMutabilityExclusionFilters\": [{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}], "
+            "\"encryptionConfiguration\": {\"encryptionType\": \"KMS\", \"kmsKey\": \"arn:aws:kms:us-east-1:123456789012:key/k\"}, "
+            "\"resourceTags\": [{\"Key\": \"team\", \"Value\": \"ops\"}], "
+            "\"repositoryPolicy\": \"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
+            "\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":\\\"ecr:BatchGetImage\\\"}]}\", "
+            "\"customRoleArn\": \"arn:aws:iam::123456789012:role/templates\"}");
+    call_ok(m, "CreateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"]}");
     ecrmock_clock_advance(m, 5000);
-    assert_ok(call(m, &r, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"description\": \"default\"}"), r);
-    json_decref(r);
+    call_ok(m, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"description\": \"default\"}");
 
     ecrmock *b = reload(m);
     assert_same_answer(m, b, "DescribeRepositoryCreationTemplates", "{}");
@@ -583,32 +559,25 @@ static void test_snapshot_account_signing_exclusions(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}"), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "RegisterPullTimeUpdateExclusion", "{\"principalArn\": \"arn:aws:iam::123456789012:role/ci\"}"), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "RegisterPullTimeUpdateExclusion",
-                   "{\"principalArn\": \"arn:aws:iam::123456789012:user/scanner\"}"), r);
-    json_decref(r);
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
+    call_ok(m, "RegisterPullTimeUpdateExclusion", "{\"principalArn\": \"arn:aws:iam::123456789012:role/ci\"}");
+    call_ok(m, "RegisterPullTimeUpdateExclusion",
+            "{\"principalArn\": \"arn:aws:iam::123456789012:user/scanner\"}");
     /* web/a is signed with two profiles at push; the configuration then
      * changes to one that does not match web/b, pushed after it. */
-    assert_ok(call(m, &r, "PutSigningConfiguration",
-                   "{\"signingConfiguration\": {\"rules\": [{\"signingProfileArn\": "
-                   "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/first\"}, {\"signingProfileArn\": "
-                   "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/second\", \"repositoryFilters\": "
-                   "[{\"filter\": \"web/*\", \"filterType\": \"WILDCARD_MATCH\"}]}]}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "PutSigningConfiguration",
+            "{\"signingConfiguration\": {\"rules\": [{\"signingProfileArn\": "
+            "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/first\"}, {\"signingProfileArn\": "
+            "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/second\", \"repositoryFilters\": "
+            "[{\"filter\": \"web/*\", \"filterType\": \"WILDCARD_MATCH\"}]}]}}");
     create_repo(m, "web/a");
     create_repo(m, "web/b");
     char *ma = make_manifest(m, "web/a", 1, 1), *mb = make_manifest(m, "web/b", 1, 2);
     char *da = put_image(m, "web/a", ma, "v1");
-    assert_ok(call(m, &r, "PutSigningConfiguration",
-                   "{\"signingConfiguration\": {\"rules\": [{\"signingProfileArn\": "
-                   "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/third\", \"repositoryFilters\": "
-                   "[{\"filter\": \"api*\", \"filterType\": \"WILDCARD_MATCH\"}]}]}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "PutSigningConfiguration",
+            "{\"signingConfiguration\": {\"rules\": [{\"signingProfileArn\": "
+            "\"arn:aws:signer:us-east-1:123456789012:/signing-profiles/third\", \"repositoryFilters\": "
+            "[{\"filter\": \"api*\", \"filterType\": \"WILDCARD_MATCH\"}]}]}}");
     char *db = put_image(m, "web/b", mb, "v1");
 
     json_t *snap = ecrmock_snapshot(m);
@@ -642,12 +611,9 @@ static void test_snapshot_account_signing_exclusions(void **state)
 
 static void storage_call(ecrmock *m, const char *repo, const char *digest, const char *target)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "UpdateImageStorageClass",
-                   "{\"repositoryName\": \"%s\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"%s\"}",
-                   repo, digest, target),
-              r);
-    json_decref(r);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"%s\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"%s\"}",
+            repo, digest, target);
 }
 
 static void test_snapshot_storage_class(void **state)
@@ -670,11 +636,9 @@ static void test_snapshot_storage_class(void **state)
     storage_call(m, "web", d[2], "ARCHIVE");
     storage_call(m, "web", d[3], "ARCHIVE");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "UpdateImageStorageClass",
-                   "{\"repositoryName\": \"tools/cli\", \"imageId\": {\"imageTag\": \"2.0\"}, \"targetStorageClass\": "
-                   "\"ARCHIVE\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"tools/cli\", \"imageId\": {\"imageTag\": \"2.0\"}, \"targetStorageClass\": "
+            "\"ARCHIVE\"}");
     ecrmock_clock_advance(m, 1000);
     storage_call(m, "web", d[1], "STANDARD");
     storage_call(m, "web", d[2], "STANDARD");

@@ -109,11 +109,9 @@ static void test_create_pull_through_cache_rule_unsupported_upstream(void **stat
                          "\"upstreamRegistry\": \"k8s\"}"),
                     &r, "UnsupportedUpstreamRegistryException",
                     "The upstream registry URL quay.io is invalid. Specify a valid upstream registry URL and try again");
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"x1\", \"upstreamRegistryUrl\": \"quay.io\", "
-                   "\"upstreamRegistry\": \"quay\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"x1\", \"upstreamRegistryUrl\": \"quay.io\", "
+            "\"upstreamRegistry\": \"quay\"}");
     assert_rules(m, "x1");
 }
 
@@ -185,11 +183,9 @@ static void test_create_pull_through_cache_rule_ecr_upstream_roles(void **state)
                     &r, "InvalidParameterException",
                     "Invalid parameter at 'upstreamRepositoryPrefix' failed to satisfy constraint: "
                     "'upstreamRepositoryPrefix can only be specified when ecrRepositoryPrefix is not ROOT'");
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"ROOT\", \"upstreamRegistryUrl\": "
-                   "\"123456789012.dkr.ecr.us-west-2.amazonaws.com\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"ROOT\", \"upstreamRegistryUrl\": "
+            "\"123456789012.dkr.ecr.us-west-2.amazonaws.com\"}");
     assert_rules(m, "prod,ROOT");
 }
 
@@ -238,17 +234,12 @@ static void test_create_pull_through_cache_rule_quota(void **state)
                     "The registry with id '123456789012' already has the maximum allowed number of pull through cache "
                     "rules which is '50'");
     /* Per registry; and a deleted rule makes room. */
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"registryId\": \"" OTHER "\", \"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": "
-                   "\"quay.io\"}"),
-              r);
-    json_decref(r);
-    assert_ok(call(m, &r, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"rule07\"}"), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": \"quay.io\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"registryId\": \"" OTHER "\", \"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": "
+            "\"quay.io\"}");
+    call_ok(m, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"rule07\"}");
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": \"quay.io\"}");
 }
 
 static void test_create_pull_through_cache_rule_secret_states(void **state)
@@ -352,8 +343,7 @@ static void test_describe_pull_through_cache_rules_paging(void **state)
         json_decref(r);
         /* A rule deleted between pages is simply not listed. */
         if (++pages == 1) {
-            assert_ok(call(m, &r, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"r4\"}"), r);
-            json_decref(r);
+            call_ok(m, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"r4\"}");
         }
     } while (token);
     assert_string_equal(seen, "r0 r1 r2 r3 r5 r6 ");
@@ -435,11 +425,9 @@ static void test_update_pull_through_cache_rule_role(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"prod\", \"upstreamRegistryUrl\": "
-                   "\"" OTHER ".dkr.ecr.us-west-2.amazonaws.com\", \"customRoleArn\": \"" ROLE "\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"prod\", \"upstreamRegistryUrl\": "
+            "\"" OTHER ".dkr.ecr.us-west-2.amazonaws.com\", \"customRoleArn\": \"" ROLE "\"}");
     assert_ok(call(m, &r, "UpdatePullThroughCacheRule",
                    "{\"ecrRepositoryPrefix\": \"prod\", \"customRoleArn\": \"arn:aws:iam::123456789012:role/other\"}"),
               r);

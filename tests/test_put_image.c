@@ -119,18 +119,14 @@ static void assert_tags(ecrmock *m, const char *repo, const char *digest, const 
 
 static void create_repo_mutability(ecrmock *m, const char *name, const char *mutability, const char *filters)
 {
-    json_t *r = NULL;
     if (filters)
-        assert_ok(call(m, &r, "CreateRepository",
-                       "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\", "
-                       "\"imageTagMutabilityExclusionFilters\": %s}",
-                       name, mutability, filters),
-                  r);
+        call_ok(m, "CreateRepository",
+                "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\", "
+                "\"imageTagMutabilityExclusionFilters\": %s}",
+                name, mutability, filters);
     else
-        assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\"}", name,
-                       mutability),
-                  r);
-    json_decref(r);
+        call_ok(m, "CreateRepository", "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\"}", name,
+                mutability);
 }
 
 

@@ -45,9 +45,8 @@ static void upload_blob(ecrmock *m, const char *text, char *digest)
     assert_ok(ecrmock_call(m, "UploadLayerPart", req, &r), r);
     json_decref(r);
     json_decref(req);
-    assert_ok(call(m, &r, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", "
-                                                 "\"layerDigests\": [\"%s\"]}", upload, digest), r);
-    json_decref(r);
+    call_ok(m, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", "
+                                      "\"layerDigests\": [\"%s\"]}", upload, digest);
 }
 
 static json_t *step(json_t *sc, size_t i)
@@ -65,9 +64,8 @@ static void test_record_push_replays_with_captures(void **state)
     char upload[64];
     initiate_upload(m, "web", upload);
     /* "config" and "layer!" */
-    assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
-                                             "\"partLastByte\": 5, \"layerPartBlob\": \"Y29uZmln\"}", upload), r);
-    json_decref(r);
+    call_ok(m, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                                  "\"partLastByte\": 5, \"layerPartBlob\": \"Y29uZmln\"}", upload);
     char digest[ECRMOCK_DIGEST_SIZE];
     assert_ok(call(m, &r, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"layerDigests\": "
                                                  "[\"sha256:b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910\"]}", upload), r);
@@ -83,10 +81,8 @@ static void test_record_push_replays_with_captures(void **state)
              "\"size\":6,\"digest\":\"%s\"}]}",
              digest, layer);
     char *image = put_image(m, "web", manifest, "v1");
-    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", image), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"web\"}"), r);
-    json_decref(r);
+    call_ok(m, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", image);
+    call_ok(m, "DescribeImages", "{\"repositoryName\": \"web\"}");
 
     json_t *sc = ecrmock_scenario_record(m, NULL);
     assert_non_null(sc);
@@ -160,11 +156,9 @@ static void test_record_errors_clock_and_faults_replay(void **state)
     json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "v1");
     assert_error(ecrmock_call(m, "PutImage", req, &r), r, 500, "ServerException");
     json_decref(req);
-    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"web\"}"), r);
-    json_decref(r);
+    call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
     ecrmock_clock_advance(m, 1500);
-    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
-    json_decref(r);
+    call_ok(m, "GetAuthorizationToken", "{}");
 
     json_t *sc = ecrmock_scenario_record(m, NULL);
     assert_non_null(sc);
@@ -220,9 +214,7 @@ static void test_record_with_fixture_clock(void **state)
     ecrmock *m = ecrmock_new(NULL);
     assert_int_equal(ecrmock_fixture_load_file(m, path, NULL), 0);
     ecrmock_clock_advance(m, 60000);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"api\"}"), r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"api\"}");
     json_t *sc = ecrmock_scenario_record(m, path);
     assert_int_equal(json_integer_value(json_object_get(step(sc, 0), "advanceClockMs")), 60000);
     assert_replays(sc);

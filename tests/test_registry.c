@@ -220,8 +220,7 @@ static void test_describe_registry_shows_replication(void **state)
     const char *conf = "{\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", \"registryId\": \"" ACCOUNT
                        "\"}], \"repositoryFilters\": [{\"filter\": \"prod\", \"filterType\": \"PREFIX_MATCH\"}]}]}";
     json_t *r = NULL;
-    assert_ok(call(m, &r, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf), r);
-    json_decref(r);
+    call_ok(m, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf);
     assert_ok(call(m, &r, "DescribeRegistry", "{}"), r);
     json_t *want = json_loads(conf, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(r, "registryId")), ACCOUNT);

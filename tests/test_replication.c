@@ -23,9 +23,7 @@
 /* The instance's registry gets `conf` (JSON text) as its replication configuration. */
 static void configure(ecrmock *m, const char *conf)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf), r);
-    json_decref(r);
+    call_ok(m, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf);
 }
 
 /* `account` in `region` lets the instance's account replicate into it with `policy`. */
@@ -233,8 +231,7 @@ static void test_put_replication_configuration_limits(void **state)
     assert_int_equal(json_array_size(json_object_get(json_object_get(r, "replicationConfiguration"), "rules")), 0);
     json_decref(r);
     text = rule_with(25);
-    assert_ok(call(m, &r, "PutReplicationConfiguration", "%s", text), r);
-    json_decref(r);
+    call_ok(m, "PutReplicationConfiguration", "%s", text);
     free(text);
 
     /* At most 10 rules, and filters of type PREFIX_MATCH (the model, checked before). */
@@ -440,8 +437,7 @@ static void test_replication_cross_account_permission(void **state)
     json_decref(st);
     /* ... and is once the repository is there (ECR's actions are case-insensitive). */
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"app\"}"), r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"app\"}");
     char *mf = NULL;
     char *d3 = push(m, "app", "v3", 13, &mf);
     st = statuses(m, "app", d3);

@@ -54,9 +54,7 @@ static void create_named(ecrmock *m, const char *fmt, int i)
 
 static void delete_repo(ecrmock *m, const char *name)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"%s\"}", name), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"%s\"}", name);
 }
 
 /* One page of DescribeRepositories; appends the names to `seen`; returns the
@@ -248,10 +246,8 @@ static void test_create_repository_already_exists(void **state)
     assert_int_equal(repo_count(m, NULL), 1);
 
     /* In another registry the text names that registry. */
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
-                   OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
+            OTHER_REGISTRY);
     assert_fail_msg(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
                          OTHER_REGISTRY),
                     &r, "RepositoryAlreadyExistsException",
@@ -511,10 +507,8 @@ static void test_create_repository_limit_exceeded(void **state)
 
     /* The quota is per registry. */
     for (int i = 0; i < 2; i++) {
-        assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"o%d\", \"registryId\": \"%s\"}", i,
-                       OTHER_REGISTRY),
-                  r);
-        json_decref(r);
+        call_ok(m, "CreateRepository", "{\"repositoryName\": \"o%d\", \"registryId\": \"%s\"}", i,
+                OTHER_REGISTRY);
     }
     assert_fail_msg(call(m, &r, "CreateRepository", "{\"repositoryName\": \"o2\", \"registryId\": \"%s\"}",
                          OTHER_REGISTRY),
@@ -788,10 +782,8 @@ static void test_describe_repositories_token_from_other_registry(void **state)
     json_t *r = NULL;
     for (int i = 0; i < 3; i++) {
         create_named(m, "mine%d", i);
-        assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"theirs%d\", \"registryId\": \"%s\"}", i,
-                       OTHER_REGISTRY),
-                  r);
-        json_decref(r);
+        call_ok(m, "CreateRepository", "{\"repositoryName\": \"theirs%d\", \"registryId\": \"%s\"}", i,
+                OTHER_REGISTRY);
     }
     assert_ok(call(m, &r, "DescribeRepositories", "{\"maxResults\": 1, \"registryId\": \"%s\"}", OTHER_REGISTRY), r);
     char *token = strdup(json_string_value(json_object_get(r, "nextToken")));
@@ -812,10 +804,8 @@ static void test_describe_repositories_token_from_other_registry(void **state)
     o.seed = 42;
     ecrmock *other = ecrmock_new(&o);
     assert_non_null(other);
-    assert_ok(call(other, &r, "CreateRepository", "{\"repositoryName\": \"theirs0\", \"registryId\": \"%s\"}",
-                   OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(other, "CreateRepository", "{\"repositoryName\": \"theirs0\", \"registryId\": \"%s\"}",
+            OTHER_REGISTRY);
     assert_fail_msg(call(other, &r, "DescribeRepositories", "{\"nextToken\": \"%s\", \"registryId\": \"%s\"}", token,
                          OTHER_REGISTRY),
                     &r, "InvalidParameterException", TOKEN_ERROR);
@@ -999,9 +989,7 @@ static void test_delete_repository_with_only_layers(void **state)
     create_repo(m, "layers");
     char digest[ECRMOCK_DIGEST_SIZE];
     push_layer(m, "layers", "abc", 3, digest);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"layers\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"layers\"}");
     void *bytes = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "layers", digest, &bytes, &len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
@@ -1012,9 +1000,7 @@ static void test_delete_repository_other_registry(void **state)
     ecrmock *m = *state;
     create_repo(m, "same");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"same\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"same\", \"registryId\": \"%s\"}", OTHER_REGISTRY);
     assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"same\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
               r);
     assert_string_equal(json_string_value(json_object_get(json_object_get(r, "repository"), "registryId")),

@@ -97,12 +97,9 @@ static void test_list_tags_for_resource_empty(void **state)
 static void test_list_tags_for_resource_from_create_repository(void **state)
 {
     ecrmock *m = *state;
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"web\", \"tags\": [{\"Key\": \"team\", \"Value\": \"core\"}, "
-                   "{\"Key\": \"env\", \"Value\": \"\"}]}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"web\", \"tags\": [{\"Key\": \"team\", \"Value\": \"core\"}, "
+            "{\"Key\": \"env\", \"Value\": \"\"}]}");
     /* The order given, an empty value kept. */
     assert_tags(m, ARN("web"), "team=core,env=");
 }
@@ -156,10 +153,7 @@ static void test_tag_resource_repositories_are_independent(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     create_repo(m, "web/api");
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY);
     tag_ok(m, ARN("web"), one_tag("who", "web"));
     tag_ok(m, ARN("web/api"), one_tag("who", "api"));
     tag_ok(m, "arn:aws:ecr:us-east-1:" OTHER_REGISTRY ":repository/web", one_tag("who", "other"));
@@ -254,10 +248,8 @@ static void test_tag_actions_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"elsewhere\", \"registryId\": \"%s\"}",
-                   OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"elsewhere\", \"registryId\": \"%s\"}",
+            OTHER_REGISTRY);
     struct {
         const char *arn, *msg;
     } cases[] = {
@@ -292,8 +284,7 @@ static void test_tags_deleted_with_repository(void **state)
     create_repo(m, "web");
     tag_ok(m, ARN("web"), one_tag("team", "core"));
     json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"web\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"web\"}");
     assert_repo_not_found(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")),
                           &r, "web", ACCOUNT);
     create_repo(m, "web");

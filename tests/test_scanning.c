@@ -203,8 +203,7 @@ static void test_registry_scanning_basic_refuses_continuous_scan(void **state)
     json_t *r = NULL;
     const char *before = "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", "
                          "\"repositoryFilters\": [{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}]}]}";
-    assert_ok(call(m, &r, "PutRegistryScanningConfiguration", "%s", before), r);
-    json_decref(r);
+    call_ok(m, "PutRegistryScanningConfiguration", "%s", before);
     int st = call(m, &r, "PutRegistryScanningConfiguration",
                   "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"CONTINUOUS_SCAN\", "
                   "\"repositoryFilters\": [{\"filter\": \"*\", \"filterType\": \"WILDCARD\"}]}]}");
@@ -220,13 +219,10 @@ static void test_registry_scanning_basic_refuses_continuous_scan(void **state)
 /* Sets one rule of `freq` with `filter` (ENHANCED, so every frequency goes). */
 static void put_rule(ecrmock *m, const char *type, const char *freq, const char *filter)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutRegistryScanningConfiguration",
-                   "{\"scanType\": \"%s\", \"rules\": [{\"scanFrequency\": \"%s\", \"repositoryFilters\": "
-                   "[{\"filter\": \"%s\", \"filterType\": \"WILDCARD\"}]}]}",
-                   type, freq, filter),
-              r);
-    json_decref(r);
+    call_ok(m, "PutRegistryScanningConfiguration",
+            "{\"scanType\": \"%s\", \"rules\": [{\"scanFrequency\": \"%s\", \"repositoryFilters\": "
+            "[{\"filter\": \"%s\", \"filterType\": \"WILDCARD\"}]}]}",
+            type, freq, filter);
 }
 
 /* The user guide's table: repository names across, filters down. */
@@ -269,15 +265,12 @@ static void test_registry_rules_continuous_wins_over_scan_on_push(void **state)
     ecrmock *m = *state;
     create_repo(m, "prod-web");
     create_repo(m, "dev-web");
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutRegistryScanningConfiguration",
-                   "{\"scanType\": \"ENHANCED\", \"rules\": ["
-                   "{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
-                   "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}, {\"filter\": \"zzz\", \"filterType\": \"WILDCARD\"}]},"
-                   "{\"scanFrequency\": \"CONTINUOUS_SCAN\", \"repositoryFilters\": "
-                   "[{\"filter\": \"prod-*\", \"filterType\": \"WILDCARD\"}]}]}"),
-              r);
-    json_decref(r);
+    call_ok(m, "PutRegistryScanningConfiguration",
+            "{\"scanType\": \"ENHANCED\", \"rules\": ["
+            "{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
+            "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}, {\"filter\": \"zzz\", \"filterType\": \"WILDCARD\"}]},"
+            "{\"scanFrequency\": \"CONTINUOUS_SCAN\", \"repositoryFilters\": "
+            "[{\"filter\": \"prod-*\", \"filterType\": \"WILDCARD\"}]}]}");
     json_t *c = repo_scan_config(m, "prod-web");
     assert_string_equal(str(c, "scanFrequency"), "CONTINUOUS_SCAN");
     assert_json(json_object_get(c, "appliedScanFilters"), "[{\"filter\": \"prod-*\", \"filterType\": \"WILDCARD\"}]");
@@ -514,10 +507,8 @@ static void test_scan_on_push_by_repository_flag(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"scanned\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"scanned\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
     create_repo(m, "plain");
     char *d = push_new_image(m, "scanned", 2, 1, "v1");
     char *p = push_new_image(m, "plain", 2, 2, "v1");
@@ -528,10 +519,8 @@ static void test_scan_on_push_by_repository_flag(void **state)
     ecrmock_clock_advance(m, 5000);
     assert_scan_status(m, "scanned", "v1", "COMPLETE");
     /* Turned on later by PutImageScanningConfiguration: only new pushes. */
-    assert_ok(call(m, &r, "PutImageScanningConfiguration",
-                   "{\"repositoryName\": \"plain\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "PutImageScanningConfiguration",
+            "{\"repositoryName\": \"plain\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
     assert_error(findings(m, &r, "plain", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     free(push_new_image(m, "plain", 2, 3, "v2"));
     assert_scan_status(m, "plain", "v2", "IN_PROGRESS");
@@ -563,11 +552,8 @@ static void test_scan_on_push_by_registry_rule(void **state)
 static void test_scan_on_push_only_for_new_images(void **state)
 {
     ecrmock *m = *state;
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
     char *mf = make_manifest(m, "app", 1, 1);
     free(put_image(m, "app", mf, "v1"));
     ecrmock_clock_advance(m, 60000);

@@ -26,9 +26,7 @@ static const char CONFIG[] =
 
 static void put_config(ecrmock *m, const char *text)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutSigningConfiguration", "%s", text), r);
-    json_decref(r);
+    call_ok(m, "PutSigningConfiguration", "%s", text);
 }
 
 /* "profile=status,..." of an image, by digest. */
@@ -174,9 +172,7 @@ static void test_describe_image_signing_status_from_the_push(void **state)
     char *before = push_new_image(m, "team/web", 1, 1, NULL);
     put_config(m, CONFIG);
     char *during = push_new_image(m, "team/web", 1, 2, NULL);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteSigningConfiguration", "{}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteSigningConfiguration", "{}");
     char *after = push_new_image(m, "team/web", 1, 3, NULL);
 
     char out[256];

@@ -96,9 +96,7 @@ static void test_put_image_tag_mutability_other_registry(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY);
     assert_ok(call(m, &r, "PutImageTagMutability",
                    "{\"registryId\": \"%s\", \"repositoryName\": \"web\", \"imageTagMutability\": \"IMMUTABLE\"}",
                    OTHER_REGISTRY),
@@ -135,12 +133,10 @@ static void test_put_image_tag_mutability_filter_rules(void **state)
     ecrmock *m = *state;
     const char *filters = "[{\"filterType\": \"WILDCARD\", \"filter\": \"rel-*\"}]";
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"web\", \"imageTagMutability\": \"MUTABLE_WITH_EXCLUSION\", "
-                   "\"imageTagMutabilityExclusionFilters\": %s}",
-                   filters),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"web\", \"imageTagMutability\": \"MUTABLE_WITH_EXCLUSION\", "
+            "\"imageTagMutabilityExclusionFilters\": %s}",
+            filters);
 
     /* The *_WITH_EXCLUSION settings need filters ... */
     assert_fail_msg(set_mutability(m, &r, "web", "IMMUTABLE_WITH_EXCLUSION", NULL), &r, "InvalidParameterException",
