@@ -33,6 +33,23 @@ static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE]
         snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
 }
 
+/* Writes the path of the build folder's tool `name` into out (cap bytes),
+ * from the test binary's argv[0]: build/tests/test_x -> build/<name>, and
+ * "../<name>" when argv[0] names no folder above the binary's. */
+static void build_tool_path(char *out, size_t cap, const char *argv0, const char *name) __attribute__((unused));
+static void build_tool_path(char *out, size_t cap, const char *argv0, const char *name)
+{
+    snprintf(out, cap, "%s", argv0);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = '\0';
+    slash = strrchr(out, '/');
+    if (slash)
+        snprintf(slash + 1, cap - (size_t)(slash + 1 - out), "%s", name);
+    else
+        snprintf(out, cap, "../%s", name);
+}
+
 /* cmocka setup/teardown: *state is a fresh instance with default options,
  * except a 1 KiB minimum part size so that multi-part tests stay small. */
 static int setup_mock(void **state) __attribute__((unused));

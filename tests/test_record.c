@@ -263,15 +263,7 @@ static void test_record_cli(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    snprintf(tool_path, sizeof tool_path, "%s", argv[0]);
-    char *slash = strrchr(tool_path, '/');
-    if (slash)
-        *slash = '\0';
-    slash = strrchr(tool_path, '/');
-    if (slash)
-        strcpy(slash + 1, "ecrmock-run");
-    else
-        strcpy(tool_path, "../ecrmock-run");
+    build_tool_path(tool_path, sizeof tool_path, argv[0], "ecrmock-run");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),
