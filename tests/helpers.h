@@ -1,6 +1,7 @@
 /*
  * Shared helpers for ecrmock's cmocka tests: a fresh instance per test, calls
- * written as JSON text, and the push steps most tests need.
+ * written as JSON text, the push steps most tests need, and the checks many
+ * files make (an error's exact type and text, a listing, state unchanged).
  */
 #ifndef ECRMOCK_TEST_HELPERS_H
 #define ECRMOCK_TEST_HELPERS_H
@@ -166,13 +167,6 @@ static void assert_repo_not_found(int status, json_t **resp, const char *repo, c
     snprintf(msg, sizeof msg, "The repository with name '%s' does not exist in the registry with id '%s'", repo,
              registry);
     assert_fail_msg(status, resp, "RepositoryNotFoundException", msg);
-}
-
-/* A resource tag list with one Key/Value pair (a new reference). */
-static json_t *one_tag(const char *key, const char *value) __attribute__((unused));
-static json_t *one_tag(const char *key, const char *value)
-{
-    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
 }
 
 /* Asserts a call failed with 400 ImageNotFoundException and ECR's exact text
@@ -348,6 +342,13 @@ static json_t *describe_image(ecrmock *m, const char *repo, const char *digest)
     json_t *d = json_incref(json_array_get(details, 0));
     json_decref(r);
     return d;
+}
+
+/* A resource tag list with one Key/Value pair (a new reference). */
+static json_t *one_tag(const char *key, const char *value) __attribute__((unused));
+static json_t *one_tag(const char *key, const char *value)
+{
+    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
 }
 
 /* What ListImages and DescribeImages show of a repository (a new reference),
