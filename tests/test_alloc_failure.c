@@ -362,9 +362,7 @@ static void test_alloc_failure_newer_actions(void **state)
     (void)state;
     ecrmock *m = ecrmock_new(NULL);
     create_repo(m, "team/web");
-    char *manifest = make_manifest(m, "team/web", 1, 1);
-    char *image = put_image(m, "team/web", manifest, "v1");
-    free(manifest);
+    char *image = push_new_image(m, "team/web", 1, 1, "v1");
     for (int i = 0;; i++) {
         const char *action = NULL;
         json_t *req = newer_request(i, image, &action);

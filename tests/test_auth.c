@@ -142,14 +142,14 @@ static void test_get_authorization_token_too_many_registry_ids(void **state)
     strcat(ids, "]}");
     json_t *r = NULL;
     int st = call(m, &r, "GetAuthorizationToken", "%s", ids);
-    assert_string_equal(err_message(r), "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member "
-                                        "must have length less than or equal to 10'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member "
+                    "must have length less than or equal to 10'");
 
     st = call(m, &r, "GetAuthorizationToken", "{\"registryIds\": []}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member "
-                                        "must have length greater than or equal to 1'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member "
+                    "must have length greater than or equal to 1'");
 }
 
 static void test_get_authorization_token_bad_registry_id(void **state)
@@ -159,10 +159,10 @@ static void test_get_authorization_token_bad_registry_id(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *r = NULL;
         int st = call(m, &r, "GetAuthorizationToken", "{\"registryIds\": [\"123456789012\", \"%s\"]}", bad[i]);
-        assert_string_equal(err_message(r), "Invalid parameter at 'registryIds' failed to satisfy constraint: "
-                                            "'Member must satisfy constraint: [Member must satisfy regular "
-                                            "expression pattern: [0-9]{12}]'");
-        assert_error(st, r, 400, "InvalidParameterException");
+        assert_fail_msg(st, &r, "InvalidParameterException",
+                        "Invalid parameter at 'registryIds' failed to satisfy constraint: "
+                        "'Member must satisfy constraint: [Member must satisfy regular "
+                        "expression pattern: [0-9]{12}]'");
     }
 }
 

@@ -131,14 +131,9 @@ static void test_bad_input_table(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "web");
-    char *manifest = make_manifest(m, "web", 1, 1);
-    free(put_image(m, "web", manifest, "v1"));
-    free(manifest);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
+    free(push_new_image(m, "web", 1, 1, "v1"));
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     json_t *before = ecrmock_snapshot(m);
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -154,19 +149,16 @@ static void test_bad_input_table(void **state)
             fail_msg("row '%s': expected %d %s, got %d %s", rows[i].name, rows[i].status, rows[i].error, status, out);
         json_decref(doc);
         free(out);
-        json_t *after = ecrmock_snapshot(m);
-        if (!json_equal(before, after))
-            fail_msg("row '%s' changed the state", rows[i].name);
-        json_decref(after);
+        char what[128];
+        snprintf(what, sizeof what, "row '%s'", rows[i].name);
+        assert_state_is(m, before, what);
     }
     json_decref(before);
     /* The open upload took no byte: its first part still starts at 0. */
-    assert_ok(call(m, &r, "UploadLayerPart",
-                   "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": 2, "
-                   "\"layerPartBlob\": \"YWJj\"}",
-                   upload),
-              r);
-    json_decref(r);
+    call_ok(m, "UploadLayerPart",
+            "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": 2, "
+            "\"layerPartBlob\": \"YWJj\"}",
+            upload);
 }
 
 /* The 20 MiB part limit is on the decoded bytes: exactly 20 MiB passes validation. */
@@ -174,11 +166,8 @@ static void test_bad_input_limits_are_exact(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "web");
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     size_t bytes = 20971520, chars = 4 * ((bytes + 2) / 3);
     char *b = malloc(chars + 256);
     int k = sprintf(b, "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": %zu, "

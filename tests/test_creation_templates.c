@@ -20,28 +20,10 @@
     "\"{\\\"rules\\\":[{\\\"rulePriority\\\":1,\\\"selection\\\":{\\\"tagStatus\\\":\\\"any\\\",\\\"countType\\\":"     \
     "\\\"imageCountMoreThan\\\",\\\"countNumber\\\":5},\\\"action\\\":{\\\"type\\\":\\\"expire\\\"}}]}\""
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
-static const char *s(json_t *o, const char *key)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-    return v ? v : "(absent)";
-}
-
 static void create_template(ecrmock *m, const char *prefix, const char *applied_for, const char *extra)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate", "{\"prefix\": \"%s\", \"appliedFor\": [%s]%s%s}", prefix,
-                   applied_for, extra ? ", " : "", extra ? extra : ""),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepositoryCreationTemplate", "{\"prefix\": \"%s\", \"appliedFor\": [%s]%s%s}", prefix,
+            applied_for, extra ? ", " : "", extra ? extra : "");
 }
 
 /* The prefixes Describe lists, as "a,b,c". */
@@ -58,11 +40,11 @@ static void test_create_repository_creation_template_defaults(void **state)
                    "{\"prefix\": \"prod/\", \"appliedFor\": [\"PULL_THROUGH_CACHE\", \"REPLICATION\", "
                    "\"PULL_THROUGH_CACHE\"]}"),
               r);
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     json_t *t = json_object_get(r, "repositoryCreationTemplate");
-    assert_string_equal(s(t, "prefix"), "prod");
-    assert_string_equal(s(t, "imageTagMutability"), "MUTABLE");
-    assert_string_equal(s(json_object_get(t, "encryptionConfiguration"), "encryptionType"), "AES256");
+    assert_string_equal(jstr(t, "prefix"), "prod");
+    assert_string_equal(jstr(t, "imageTagMutability"), "MUTABLE");
+    assert_string_equal(jstr(json_object_get(t, "encryptionConfiguration"), "encryptionType"), "AES256");
     assert_int_equal(json_array_size(json_object_get(t, "resourceTags")), 0);
     json_t *uses = json_object_get(t, "appliedFor");
     assert_int_equal(json_array_size(uses), 2); /* each use once */
@@ -90,16 +72,16 @@ static void test_create_repository_creation_template_all_settings(void **state)
     json_decref(req);
     assert_ok(st, r);
     json_t *t = json_object_get(r, "repositoryCreationTemplate");
-    assert_string_equal(s(t, "prefix"), "ROOT");
-    assert_string_equal(s(t, "description"), "everything");
-    assert_string_equal(s(json_object_get(t, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
-    assert_string_equal(s(json_array_get(json_object_get(t, "resourceTags"), 0), "Value"), "web");
-    assert_string_equal(s(t, "imageTagMutability"), "IMMUTABLE_WITH_EXCLUSION");
-    assert_string_equal(s(json_array_get(json_object_get(t, "imageTagMutabilityExclusionFilters"), 0), "filter"),
+    assert_string_equal(jstr(t, "prefix"), "ROOT");
+    assert_string_equal(jstr(t, "description"), "everything");
+    assert_string_equal(jstr(json_object_get(t, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
+    assert_string_equal(jstr(json_array_get(json_object_get(t, "resourceTags"), 0), "Value"), "web");
+    assert_string_equal(jstr(t, "imageTagMutability"), "IMMUTABLE_WITH_EXCLUSION");
+    assert_string_equal(jstr(json_array_get(json_object_get(t, "imageTagMutabilityExclusionFilters"), 0), "filter"),
                         "latest");
-    assert_string_equal(s(t, "repositoryPolicy"), POLICY);
-    assert_string_equal(s(t, "lifecyclePolicy"), LIFECYCLE);
-    assert_string_equal(s(t, "customRoleArn"), ROLE);
+    assert_string_equal(jstr(t, "repositoryPolicy"), POLICY);
+    assert_string_equal(jstr(t, "lifecyclePolicy"), LIFECYCLE);
+    assert_string_equal(jstr(t, "customRoleArn"), ROLE);
     json_decref(r);
 }
 
@@ -177,8 +159,7 @@ static void test_create_repository_creation_template_already_exists_and_quota(vo
                     &r, "LimitExceededException",
                     "The registry with id '123456789012' already has the maximum allowed number of repository "
                     "creation templates which is '50'");
-    assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"t10\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"t10\"}");
     create_template(m, "more", "\"CREATE_ON_PUSH\"", NULL);
 }
 
@@ -195,22 +176,21 @@ static void test_describe_repository_creation_templates_prefixes_and_paging(void
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"prefixes\": [\"p3/\", \"nope\", \"p1\"]}"), r);
     json_t *list = json_object_get(r, "repositoryCreationTemplates");
     assert_int_equal(json_array_size(list), 2);
-    assert_string_equal(s(json_array_get(list, 0), "prefix"), "p1");
-    assert_string_equal(s(json_array_get(list, 1), "prefix"), "p3");
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(json_array_get(list, 0), "prefix"), "p1");
+    assert_string_equal(jstr(json_array_get(list, 1), "prefix"), "p3");
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     json_decref(r);
     /* Pages of 2 over p0..p4, p2 deleted after the first page. */
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"maxResults\": 2}"), r);
-    char *token = strdup(s(r, "nextToken"));
+    char *token = strdup(jstr(r, "nextToken"));
     assert_int_equal(json_array_size(json_object_get(r, "repositoryCreationTemplates")), 2);
     json_decref(r);
-    assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"p2\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"p2\"}");
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"maxResults\": 2, \"nextToken\": \"%s\"}", token), r);
     list = json_object_get(r, "repositoryCreationTemplates");
     assert_int_equal(json_array_size(list), 2);
-    assert_string_equal(s(json_array_get(list, 0), "prefix"), "p3");
-    assert_string_equal(s(json_array_get(list, 1), "prefix"), "p4");
+    assert_string_equal(jstr(json_array_get(list, 0), "prefix"), "p3");
+    assert_string_equal(jstr(json_array_get(list, 1), "prefix"), "p4");
     assert_null(json_object_get(r, "nextToken"));
     json_decref(r);
     /* A token belongs to its listing: not to one with prefixes. */
@@ -222,18 +202,18 @@ static void test_describe_repository_creation_templates_prefixes_and_paging(void
     /* Paging within prefixes. */
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"prefixes\": [\"p4\", \"p0\"], \"maxResults\": 1}"),
               r);
-    assert_string_equal(s(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p0");
-    token = strdup(s(r, "nextToken"));
+    assert_string_equal(jstr(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p0");
+    token = strdup(jstr(r, "nextToken"));
     json_decref(r);
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates",
                    "{\"prefixes\": [\"p4\", \"p0\"], \"maxResults\": 1, \"nextToken\": \"%s\"}", token),
               r);
-    assert_string_equal(s(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p4");
+    assert_string_equal(jstr(json_array_get(json_object_get(r, "repositoryCreationTemplates"), 0), "prefix"), "p4");
     json_decref(r);
     free(token);
     /* Another registry has none. */
     assert_ok(call(m, &r, "DescribeRepositoryCreationTemplates", "{\"registryId\": \"" OTHER "\"}"), r);
-    assert_string_equal(s(r, "registryId"), OTHER);
+    assert_string_equal(jstr(r, "registryId"), OTHER);
     assert_int_equal(json_array_size(json_object_get(r, "repositoryCreationTemplates")), 0);
     json_decref(r);
 }
@@ -251,17 +231,16 @@ static void test_update_repository_creation_template(void **state)
                    "{\"prefix\": \"web/\", \"imageTagMutability\": \"IMMUTABLE\", \"appliedFor\": [\"CREATE_ON_PUSH\"]}"),
               r);
     json_t *t = json_object_get(r, "repositoryCreationTemplate");
-    assert_string_equal(s(t, "prefix"), "web");
-    assert_string_equal(s(t, "description"), "one");
-    assert_string_equal(s(t, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(t, "prefix"), "web");
+    assert_string_equal(jstr(t, "description"), "one");
+    assert_string_equal(jstr(t, "imageTagMutability"), "IMMUTABLE");
     assert_null(json_object_get(t, "imageTagMutabilityExclusionFilters"));
     assert_string_equal(json_string_value(json_array_get(json_object_get(t, "appliedFor"), 0)), "CREATE_ON_PUSH");
     assert_true(json_real_value(json_object_get(t, "createdAt")) == 1704067200.0);
     assert_true(json_real_value(json_object_get(t, "updatedAt")) == 1704067230.0);
     json_decref(r);
 
-    json_t *before = NULL, *after = NULL;
-    assert_ok(call(m, &before, "DescribeRepositoryCreationTemplates", "{}"), before);
+    json_t *before = answer_of(m, "DescribeRepositoryCreationTemplates", "{}");
     assert_fail_msg(call(m, &r, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"nope\", \"description\": \"x\"}"),
                     &r, "TemplateNotFoundException",
                     "The repository creation template with the prefix 'nope' does not exist in the registry with id "
@@ -272,10 +251,7 @@ static void test_update_repository_creation_template(void **state)
     assert_error(call(m, &r, "UpdateRepositoryCreationTemplate",
                       "{\"prefix\": \"web\", \"description\": \"two\", \"lifecyclePolicy\": \"[1]\"}"),
                  r, 400, "InvalidParameterException");
-    assert_ok(call(m, &after, "DescribeRepositoryCreationTemplates", "{}"), after);
-    assert_true(json_equal(before, after));
-    json_decref(before);
-    json_decref(after);
+    assert_answer_unchanged(m, "DescribeRepositoryCreationTemplates", "{}", before);
 }
 
 static void test_delete_repository_creation_template(void **state)
@@ -285,8 +261,8 @@ static void test_delete_repository_creation_template(void **state)
     create_template(m, "api", "\"REPLICATION\"", NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"web/\"}"), r);
-    assert_string_equal(s(r, "registryId"), "123456789012");
-    assert_string_equal(s(json_object_get(r, "repositoryCreationTemplate"), "description"), "d");
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(json_object_get(r, "repositoryCreationTemplate"), "description"), "d");
     json_decref(r);
     assert_templates(m, "api");
     assert_fail_msg(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"web\"}"), &r,
@@ -297,15 +273,6 @@ static void test_delete_repository_creation_template(void **state)
 }
 
 /* ---- what a template does ------------------------------------------------------------------ */
-
-static json_t *describe_repo(ecrmock *m, const char *name)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"%s\"]}", name), r);
-    json_t *repo = json_incref(json_array_get(json_object_get(r, "repositories"), 0));
-    json_decref(r);
-    return repo;
-}
 
 /* The repository's lifecycle policy text as GetLifecyclePolicy shows it; NULL when it has none. */
 static const char *lifecycle_of(ecrmock *m, const char *name)
@@ -336,11 +303,11 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     json_t *repo = NULL;
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/library/nginx", "PULL_THROUGH_CACHE", &repo),
                      ECRMOCK_ERR_OK);
-    assert_string_equal(s(repo, "repositoryName"), "docker-hub/library/nginx");
-    assert_string_equal(s(repo, "imageTagMutability"), "MUTABLE_WITH_EXCLUSION");
-    assert_string_equal(s(json_array_get(json_object_get(repo, "imageTagMutabilityExclusionFilters"), 0), "filter"),
+    assert_string_equal(jstr(repo, "repositoryName"), "docker-hub/library/nginx");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE_WITH_EXCLUSION");
+    assert_string_equal(jstr(json_array_get(json_object_get(repo, "imageTagMutabilityExclusionFilters"), 0), "filter"),
                         "v*");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
     json_decref(repo);
     assert_string_equal(lifecycle_of(m, "docker-hub/library/nginx"), LIFECYCLE);
 
@@ -348,29 +315,27 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/other", "PULL_THROUGH_CACHE", NULL),
                      ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hub/other");
-    assert_string_equal(s(repo, "imageTagMutability"), "MUTABLE");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "KMS");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
+    assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "KMS");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "kmsKey"), KMS_KEY);
     json_decref(repo);
     assert_null(lifecycle_of(m, "docker-hub/other"));
 
     /* "docker-hubx/a" does not start with "docker-hub/": ROOT applies. */
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hubx/a", "PULL_THROUGH_CACHE", NULL), ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hubx/a");
-    assert_string_equal(s(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
     json_decref(repo);
     /* No template for that use: ECR's defaults. */
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/x", "CREATE_ON_PUSH", NULL), ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hub/x");
-    assert_string_equal(s(repo, "imageTagMutability"), "MUTABLE");
-    assert_string_equal(s(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
     json_decref(repo);
     /* A template's settings are read when the repository is made, not later. */
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"ROOT\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepositoryCreationTemplate", "{\"prefix\": \"ROOT\"}");
     repo = describe_repo(m, "docker-hubx/a");
-    assert_string_equal(s(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
     json_decref(repo);
 }
 
@@ -378,16 +343,14 @@ static void test_create_repository_for_policy_and_tags(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate",
-                   "{\"prefix\": \"mirror\", \"appliedFor\": [\"REPLICATION\"], \"repositoryPolicy\": %s, "
-                   "\"resourceTags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}",
-                   "\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":"
-                   "\\\"ecr:*\\\"}}\""),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepositoryCreationTemplate",
+            "{\"prefix\": \"mirror\", \"appliedFor\": [\"REPLICATION\"], \"repositoryPolicy\": %s, "
+            "\"resourceTags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}",
+            "\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":"
+            "\\\"ecr:*\\\"}}\"");
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "mirror/app", "REPLICATION", NULL), ECRMOCK_ERR_OK);
     assert_ok(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"mirror/app\"}"), r);
-    assert_string_equal(s(r, "policyText"),
+    assert_string_equal(jstr(r, "policyText"),
                         "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"ecr:*\"}}");
     json_decref(r);
     /* The tags are the repository's own: ListTagsForResource shows them. */
@@ -395,7 +358,7 @@ static void test_create_repository_for_policy_and_tags(void **state)
                    "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/mirror/app\"}"),
               r);
     assert_int_equal(json_array_size(json_object_get(r, "tags")), 1);
-    assert_string_equal(s(json_array_get(json_object_get(r, "tags"), 0), "Key"), "k");
+    assert_string_equal(jstr(json_array_get(json_object_get(r, "tags"), 0), "Key"), "k");
     json_decref(r);
     /* A repository the user creates gets no template. */
     create_repo(m, "mirror/mine");
@@ -418,15 +381,12 @@ static void test_create_repository_for_refusals(void **state)
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", NULL),
                      ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS);
     /* In another registry, with that registry's templates. */
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepositoryCreationTemplate",
-                   "{\"registryId\": \"" OTHER "\", \"prefix\": \"ROOT\", \"appliedFor\": [\"REPLICATION\"], "
-                   "\"imageTagMutability\": \"IMMUTABLE\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepositoryCreationTemplate",
+            "{\"registryId\": \"" OTHER "\", \"prefix\": \"ROOT\", \"appliedFor\": [\"REPLICATION\"], "
+            "\"imageTagMutability\": \"IMMUTABLE\"}");
     assert_int_equal(ecrmock_create_repository_for(m, OTHER, "app", "REPLICATION", &out), ECRMOCK_ERR_OK);
-    assert_string_equal(s(out, "registryId"), OTHER);
-    assert_string_equal(s(out, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(out, "registryId"), OTHER);
+    assert_string_equal(jstr(out, "imageTagMutability"), "IMMUTABLE");
     json_decref(out);
     /* Nothing journaled: ECR's own creations are no calls of the user's. */
     assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 1);

@@ -7,31 +7,18 @@
 
 #include <stdbool.h>
 
-#include <openssl/evp.h>
-
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define ACCOUNT "123456789012"
 
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 
 static const char *const REASON_MISSING = "Invalid request parameters: both tag and digest cannot be null";
 static const char *const REASON_INVALID_DIGEST =
     "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'";
 static const char *const REASON_TAG_MISMATCH = "Invalid request parameters: given tag does not map to the given digest";
 static const char *const REASON_NOT_FOUND = "Requested image not found";
-
-static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &len, EVP_sha256(), NULL), 1);
-    strcpy(out, "sha256:");
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
 
 /* Puts a fresh image (`salt` makes it distinct) with an optional tag, checks
  * its digest independently and returns it (malloc'd); *mf_out, when not
@@ -40,7 +27,7 @@ static char *new_image(ecrmock *m, const char *repo, int salt, const char *tag, 
 {
     char *mf = make_manifest(m, repo, 1, salt);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     char *d = put_image(m, repo, mf, tag);
     assert_string_equal(d, want);
     if (mf_out)
@@ -53,22 +40,6 @@ static char *new_image(ecrmock *m, const char *repo, int salt, const char *tag, 
 static void add_tag(ecrmock *m, const char *repo, const char *mf, const char *tag)
 {
     free(put_image(m, repo, mf, tag));
-}
-
-/* A Docker manifest list over images of the repository; returns its digest. */
-static char *put_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
-{
-    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_DOCKER_LIST, "manifests");
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(json_object_get(mf, "manifests"),
-                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", MT_DOCKER_V2, "size", 400,
-                                        "digest", children[i], "platform", "architecture", i ? "arm64" : "amd64", "os",
-                                        "linux"));
-    char *text = json_dumps(mf, JSON_COMPACT);
-    json_decref(mf);
-    char *d = put_image(m, repo, text, tag);
-    free(text);
-    return d;
 }
 
 /* "digest|tag" ("-" for none) of an imageId. */
@@ -257,7 +228,7 @@ static void test_batch_get_image_failures(void **state)
     create_repo(m, "app");
     char *d = new_image(m, "app", 1, "v1", NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of("no such manifest", 16, absent);
+    sha256_digest("no such manifest", 16, absent);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage",
                    "{\"repositoryName\": \"app\", \"imageIds\": [{}, {\"imageDigest\": \"sha256:xyz\"}, "
@@ -320,9 +291,7 @@ static void test_batch_get_image_records_pull_time(void **state)
     json_decref(det);
 
     ecrmock_clock_set(m, INT64_C(1717171717250));
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
-    json_decref(r);
+    call_ok(m, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
     det = describe(m, "app", d);
     assert_true(json_number_value(json_object_get(det, "lastRecordedPullTime")) == 1717171717.25);
     /* imagePushedAt does not move */
@@ -334,10 +303,8 @@ static void test_batch_get_image_records_pull_time(void **state)
 
     /* A later pull, by digest, moves it. */
     ecrmock_clock_advance(m, 3000);
-    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
-                   d),
-              r);
-    json_decref(r);
+    call_ok(m, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+            d);
     det = describe(m, "app", d);
     assert_true(json_number_value(json_object_get(det, "lastRecordedPullTime")) == 1717171720.25);
     json_decref(det);
@@ -355,9 +322,9 @@ static void test_batch_get_image_too_many_ids(void **state)
     json_t *req = json_pack("{s:s, s:o}", "repositoryName", "app", "imageIds", ids);
     json_t *r = NULL;
     int st = ecrmock_call(m, "BatchGetImage", req, &r);
-    assert_string_equal(err_message(r), "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must "
-                                        "have length less than or equal to 100'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must "
+                    "have length less than or equal to 100'");
     /* 100 is fine. */
     json_array_remove(json_object_get(req, "imageIds"), 0);
     assert_ok(ecrmock_call(m, "BatchGetImage", req, &r), r);
@@ -373,9 +340,7 @@ static void test_batch_get_image_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "BatchGetImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
 }
 
 /* ======================================================================== */
@@ -497,7 +462,7 @@ static void test_batch_delete_image_failures(void **state)
     char *d1 = new_image(m, "app", 1, "v1", NULL);
     char *d2 = new_image(m, "app", 2, "v2", NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of("no such manifest", 16, absent);
+    sha256_digest("no such manifest", 16, absent);
     json_t *before = repo_view(m, "app");
     json_t *r = delete_ids(m, "app",
                            "[{}, {\"imageDigest\": \"sha256:not-hex\"}, {\"imageTag\": \"nope\"}, "
@@ -536,7 +501,7 @@ static void test_batch_delete_image_referenced_by_manifest_list(void **state)
     char *c1 = new_image(m, "app", 1, "amd64", &mf);
     char *c2 = new_image(m, "app", 2, NULL, NULL);
     char *children[] = {c1, c2};
-    char *list = put_list(m, "app", 2, children, "multi");
+    char *list = put_manifest_list(m, "app", 2, children, "multi");
     json_t *before = repo_view(m, "app");
     json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageTag\": \"amd64\"}, {\"imageDigest\": \"%s\"}]",
                            c1, c2);
@@ -629,9 +594,7 @@ static void test_batch_delete_image_repository_not_found(void **state)
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     assert_repo_unchanged(m, "app", before);
     free(d);
 }
@@ -910,9 +873,8 @@ static void assert_bad_token(ecrmock *m, const char *action, const char *repo, c
     json_t *r = NULL;
     int st = ecrmock_call(m, action, req, &r);
     json_decref(req);
-    assert_string_equal(err_message(r),
-                        "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
 }
 
 static void bad_tokens(ecrmock *m, const char *action)
@@ -978,15 +940,14 @@ static void max_results_bounds(ecrmock *m, const char *action)
     free(new_image(m, "app", 1, "v1", NULL));
     json_t *r = NULL;
     int st = call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 0}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
-                                        "have value greater than or equal to 1'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
+                    "have value greater than or equal to 1'");
     st = call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1001}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
-                                        "have value less than or equal to 1000'");
-    assert_error(st, r, 400, "InvalidParameterException");
-    assert_ok(call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1000}"), r);
-    json_decref(r);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must "
+                    "have value less than or equal to 1000'");
+    call_ok(m, action, "{\"repositoryName\": \"app\", \"maxResults\": 1000}");
     assert_ok(call(m, &r, action, "{\"repositoryName\": \"app\", \"maxResults\": 1}"), r);
     assert_null(json_object_get(r, "nextToken")); /* nothing more */
     json_decref(r);
@@ -1035,9 +996,7 @@ static void test_list_images_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "ListImages", "{\"repositoryName\": \"nope\"}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
 }
 
 /* ---- DescribeImages ----------------------------------------------------------------- */
@@ -1060,7 +1019,7 @@ static void test_describe_images_every_field(void **state)
              "\"digest\":\"%s\"}]}",
              MT_DOCKER_V2, MT_DOCKER_CONFIG, strlen(config), cfg, l1, l2);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     char *d = put_image(m, "app", mf, "v1");
     ecrmock_clock_advance(m, 5000);
     free(put_image(m, "app", mf, "latest"));
@@ -1101,21 +1060,13 @@ static void test_describe_images_image_not_found(void **state)
     char *d = new_image(m, "app", 1, "v1", NULL);
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"latest\"}]}");
-    assert_string_equal(err_message(r), "The image with imageId {imageDigest:'null', imageTag:'latest'} does not exist "
-                                        "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_image_not_found(st, &r, NULL, "latest", "app", ACCOUNT);
     /* One missing image fails the whole call, even beside one that exists. */
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of("no such manifest", 16, absent);
+    sha256_digest("no such manifest", 16, absent);
     st = call(m, &r, "DescribeImages",
               "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}, {\"imageDigest\": \"%s\"}]}", absent);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "The image with imageId {imageDigest:'%s', imageTag:'null'} does not exist within the repository with "
-             "name 'app' in the registry with id '" ACCOUNT "'",
-             absent);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_image_not_found(st, &r, absent, NULL, "app", ACCOUNT);
     free(d);
 }
 
@@ -1151,17 +1102,17 @@ static void test_describe_images_ids_with_paging_parameters(void **state)
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages",
                   "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"c\"}], \"maxResults\": 10}");
-    assert_string_equal(err_message(r), "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults "
-                                        "cannot be specified with imageIds'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults "
+                    "cannot be specified with imageIds'");
     json_t *p = page(m, "DescribeImages", "app", NULL, 1, NULL);
     st = call(m, &r, "DescribeImages",
               "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"c\"}], \"nextToken\": \"%s\"}",
               STR(p, "nextToken"));
     json_decref(p);
-    assert_string_equal(err_message(r), "Invalid parameter at 'nextToken' failed to satisfy constraint: 'nextToken "
-                                        "cannot be specified with imageIds'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'nextToken' failed to satisfy constraint: 'nextToken "
+                    "cannot be specified with imageIds'");
     fixture_free(&f);
 }
 
@@ -1248,14 +1199,10 @@ static void test_describe_images_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"nope\"}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     create_repo(m, "app");
     st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"registryId\": \"210987654321\"}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'app' does not exist in the registry with id '210987654321'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "app", "210987654321");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_mock, teardown_mock)

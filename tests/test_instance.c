@@ -8,17 +8,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include <openssl/evp.h>
-
-static void sha256_digest(const void *p, size_t n, char *out)
-{
-    unsigned char md[32];
-    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
-    memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 static json_t *repository_of(json_t *resp)
 {
     return json_object_get(resp, "repository");
@@ -33,20 +22,9 @@ static const char *str_at(json_t *o, const char *key)
 /* The upload id of a fresh InitiateLayerUpload in `repo` (malloc'd). */
 static char *new_upload_id(ecrmock *m, const char *repo)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\":\"%s\"}", repo), r);
-    char *id = strdup(str_at(r, "uploadId"));
-    json_decref(r);
-    return id;
-}
-
-static size_t repo_count(ecrmock *m)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeRepositories", "{}"), r);
-    size_t n = json_array_size(json_object_get(r, "repositories"));
-    json_decref(r);
-    return n;
+    char id[37];
+    initiate_upload(m, repo, id);
+    return strdup(id);
 }
 
 /* ---- defaults and options ---------------------------------------------------- */
@@ -75,24 +53,20 @@ static void test_new_null_options_defaults(void **state)
 
     /* ECR's 5 MiB minimum part size: a 1 KiB first part of two is too small. */
     char *id = new_upload_id(m, "defaults");
-    assert_ok(call(m, &r, "UploadLayerPart",
-                   "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"partFirstByte\":0,\"partLastByte\":2,"
-                   "\"layerPartBlob\":\"YWJj\"}",
-                   id),
-              r);
-    json_decref(r);
-    assert_ok(call(m, &r, "UploadLayerPart",
-                   "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"partFirstByte\":3,\"partLastByte\":5,"
-                   "\"layerPartBlob\":\"ZGVm\"}",
-                   id),
-              r);
-    json_decref(r);
+    call_ok(m, "UploadLayerPart",
+            "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"partFirstByte\":0,\"partLastByte\":2,"
+            "\"layerPartBlob\":\"YWJj\"}",
+            id);
+    call_ok(m, "UploadLayerPart",
+            "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"partFirstByte\":3,\"partLastByte\":5,"
+            "\"layerPartBlob\":\"ZGVm\"}",
+            id);
     char digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest("abcdef", 6, digest);
     int st = call(m, &r, "CompleteLayerUpload",
                   "{\"repositoryName\":\"defaults\",\"uploadId\":\"%s\",\"layerDigests\":[\"%s\"]}", id, digest);
-    assert_string_equal(err_message(r), "All layer parts except the last part should be at least 5MB");
-    assert_error(st, r, 400, "LayerPartTooSmallException");
+    assert_fail_msg(st, &r, "LayerPartTooSmallException",
+                    "All layer parts except the last part should be at least 5MB");
     free(id);
     ecrmock_free(m);
 }
@@ -144,9 +118,7 @@ static void test_new_options_take_effect(void **state)
 
     /* The caller's registry is the default one: an omitted registryId. */
     int st = call(m, &r, "ListImages", "{\"repositoryName\":\"ghost\"}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'ghost' does not exist in the registry with id '210987654321'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "ghost", "210987654321");
 
     assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
     json_t *auth = json_array_get(json_object_get(r, "authorizationData"), 0);
@@ -162,10 +134,8 @@ static void test_new_options_take_effect(void **state)
     /* The same calls as m so far: a token draws from the generator too. */
     create_repo(m7, "opts");
     create_repo(m0, "opts");
-    assert_ok(call(m7, &r, "GetAuthorizationToken", "{}"), r);
-    json_decref(r);
-    assert_ok(call(m0, &r, "GetAuthorizationToken", "{}"), r);
-    json_decref(r);
+    call_ok(m7, "GetAuthorizationToken", "{}");
+    call_ok(m0, "GetAuthorizationToken", "{}");
     char *id = new_upload_id(m, "opts"), *id7 = new_upload_id(m7, "opts"), *id0 = new_upload_id(m0, "opts");
     assert_string_equal(id, id7);
     assert_string_not_equal(id, id0);
@@ -286,19 +256,17 @@ static void test_reset_empties_and_rewinds(void **state)
     assert_non_null(fresh);
 
     create_repo(m, "before");
-    char *manifest = make_manifest(m, "before", 2, 1);
-    char *digest = put_image(m, "before", manifest, "v1");
+    char *digest = push_new_image(m, "before", 2, 1, "v1");
     char *stale = new_upload_id(m, "before");
     char layer_digest[ECRMOCK_DIGEST_SIZE];
     push_layer(m, "before", "shared bytes", 12, layer_digest);
     ecrmock_clock_advance(m, 3600 * 1000);
-    free(manifest);
     free(digest);
 
     ecrmock_reset(m);
 
     /* Empty. */
-    assert_int_equal(repo_count(m), 0);
+    assert_int_equal(repo_count(m, NULL), 0);
     void *bytes = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len),
@@ -324,12 +292,7 @@ static void test_reset_empties_and_rewinds(void **state)
     assert_int_equal(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len),
                      ECRMOCK_ERR_LAYERS_NOT_FOUND);
     /* Same repository output as the fresh instance (same seq, same clock). */
-    json_t *a = NULL, *b = NULL;
-    assert_ok(call(m, &a, "DescribeRepositories", "{}"), a);
-    assert_ok(call(fresh, &b, "DescribeRepositories", "{}"), b);
-    assert_true(json_equal(a, b));
-    json_decref(a);
-    json_decref(b);
+    assert_same_answer(m, fresh, "DescribeRepositories", "{}");
     ecrmock_free(fresh);
     ecrmock_free(m);
 }
@@ -396,7 +359,7 @@ static void test_call_null_arguments(void **state)
     assert_int_equal(ecrmock_call(m, "CreateRepository", req, NULL), -1);
     json_decref(keep);
     json_decref(req);
-    assert_int_equal(repo_count(m), 0);
+    assert_int_equal(repo_count(m, NULL), 0);
 }
 
 static void test_call_null_request_is_empty_object(void **state)
@@ -410,9 +373,8 @@ static void test_call_null_request_is_empty_object(void **state)
     json_decref(r);
 
     assert_int_equal(ecrmock_call(m, "CreateRepository", NULL, &r), 400);
-    assert_string_equal(err_message(r),
-                        "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'Member must not be null'");
-    assert_error(400, r, 400, "InvalidParameterException");
+    assert_fail_msg(400, &r, "InvalidParameterException",
+                    "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'Member must not be null'");
     /* json null is {} as well. */
     json_t *null = json_null();
     assert_int_equal(ecrmock_call(m, "DescribeRepositories", null, &r), 200);
@@ -440,8 +402,7 @@ static void test_call_request_borrowed(void **state)
     assert_int_equal(req->refcount, 1);
     /* Changing it afterwards changes nothing stored. */
     json_object_set_new(req, "repositoryName", json_string("changed"));
-    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\":[\"borrowed\"]}"), r);
-    json_decref(r);
+    call_ok(m, "DescribeRepositories", "{\"repositoryNames\":[\"borrowed\"]}");
     json_decref(req);
     free(before);
     free(after);
@@ -459,8 +420,8 @@ static void test_instances_independent(void **state)
     push_layer(a, "only-a", "layer of a", 10, digest);
     ecrmock_clock_advance(a, 60000);
 
-    assert_int_equal(repo_count(a), 1);
-    assert_int_equal(repo_count(b), 0);
+    assert_int_equal(repo_count(a, NULL), 1);
+    assert_int_equal(repo_count(b, NULL), 0);
     assert_true(ecrmock_clock_now(b) == ECRMOCK_DEFAULT_CLOCK_MS);
     void *bytes = NULL;
     size_t len = 0;
@@ -624,7 +585,7 @@ static void test_threads_share_one_instance(void **state)
         if (workers[i].failures)
             fail_msg("thread %d: %d failures, first: %s", i, workers[i].failures, workers[i].first_failure);
 
-    assert_int_equal(repo_count(m), N_THREADS);
+    assert_int_equal(repo_count(m, NULL), N_THREADS);
     for (int i = 0; i < N_THREADS; i++) {
         worker *w = &workers[i];
         json_t *by_digest = list_all(m, w->repo);

@@ -6,24 +6,10 @@
  */
 #include "helpers.h"
 
-#include <openssl/evp.h>
-
 #define ACCOUNT "123456789012"
 #define REPO "layers/app"
 #define HOST "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/"
 #define EMPTY_DIGEST "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/* "sha256:<hex>" of bytes, computed here independently of the library. */
-static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[32];
-    unsigned int md_len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &md_len, EVP_sha256(), NULL), 1);
-    assert_int_equal(md_len, 32);
-    memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
 
 static int get_url(ecrmock *m, json_t **resp, const char *repo, const char *digest)
 {
@@ -70,9 +56,7 @@ static void image_with_layer(ecrmock *m, const char *repo, int salt, char *layer
     char text[64];
     int n = snprintf(text, sizeof text, "layer 0 of image %d", salt);
     sha256_digest(text, (size_t)n, layer_digest);
-    char *manifest = make_manifest(m, repo, 1, salt);
-    free(put_image(m, repo, manifest, "v1"));
-    free(manifest);
+    free(push_new_image(m, repo, 1, salt, "v1"));
 }
 
 /* ---- GetDownloadUrlForLayer ----------------------------------------------------- */
@@ -91,10 +75,7 @@ static void test_get_download_url_for_layer_layers_not_found(void **state)
              "The layer with digest '%s' does not exist within the repository with name '" REPO
              "' in the registry with id '" ACCOUNT "'",
              digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayersNotFoundException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayersNotFoundException", want);
     /* A layer of another repository is not this repository's. */
     image_with_layer(m, "other", 1, elsewhere);
     st = get_url(m, &r, REPO, elsewhere);
@@ -114,10 +95,7 @@ static void test_get_download_url_for_layer_inaccessible(void **state)
              "The layer with digest '%s' is not associated with an image in the repository with name '" REPO
              "' in the registry with id '" ACCOUNT "'",
              digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerInaccessibleException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerInaccessibleException", want);
 }
 
 static void test_get_download_url_for_layer_fetch_returns_bytes(void **state)
@@ -231,8 +209,7 @@ static void test_get_download_url_for_layer_gone_after_delete(void **state)
     /* With no image left, no new URL is handed out for the layer. */
     int st = get_url(m, &r, REPO, layer);
     assert_error(st, r, 400, "LayerInaccessibleException");
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"" REPO "\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"" REPO "\"}");
     assert_fetch(m, url, 404, NULL, 0);
     /* A repository of the same name made again does not bring it back. */
     create_repo(m, REPO);
@@ -245,11 +222,7 @@ static void test_get_download_url_for_layer_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = get_url(m, &r, "missing", EMPTY_DIGEST);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "RepositoryNotFoundException");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'missing' does not exist in the registry with id '" ACCOUNT "'");
-    json_decref(r);
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 static void test_get_download_url_for_layer_invalid_digest(void **state)
@@ -260,11 +233,9 @@ static void test_get_download_url_for_layer_invalid_digest(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *r = NULL;
         int st = get_url(m, &r, REPO, bad[i]);
-        assert_int_equal(st, 400);
-        assert_string_equal(err_type(r), "InvalidParameterException");
-        assert_string_equal(err_message(r), "Invalid parameter at 'layerDigest' failed to satisfy constraint: "
-                                            "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
-        json_decref(r);
+        assert_fail_msg(st, &r, "InvalidParameterException",
+                        "Invalid parameter at 'layerDigest' failed to satisfy constraint: "
+                        "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
     }
 }
 
@@ -411,16 +382,12 @@ static void test_layers_shared_between_repositories(void **state)
     push_layer(m, "first", bytes, len, d1);
     /* The second copy arrives through the upload flow. */
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"second\"}"), r);
     char id[37];
-    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
-    assert_ok(call(m, &r, "UploadLayerPart",
-                   "{\"repositoryName\": \"second\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
-                   "\"partLastByte\": %zu, \"layerPartBlob\": \"c2hhcmVkIGxheWVyIGJ5dGVz\"}",
-                   id, len - 1),
-              r);
-    json_decref(r);
+    initiate_upload(m, "second", id);
+    call_ok(m, "UploadLayerPart",
+            "{\"repositoryName\": \"second\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+            "\"partLastByte\": %zu, \"layerPartBlob\": \"c2hhcmVkIGxheWVyIGJ5dGVz\"}",
+            id, len - 1);
     assert_ok(call(m, &r, "CompleteLayerUpload",
                    "{\"repositoryName\": \"second\", \"uploadId\": \"%s\", \"layerDigests\": [\"%s\"]}", id, want),
               r);
@@ -429,8 +396,7 @@ static void test_layers_shared_between_repositories(void **state)
     assert_string_equal(d1, want);
     assert_string_equal(d2, want);
 
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"first\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"first\"}");
     void *got = NULL;
     size_t got_len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "first", want, &got, &got_len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
@@ -453,9 +419,7 @@ static void test_layers_shared_download_survives_delete(void **state)
     assert_string_equal(l1, l2);
     char *url1 = url_for(m, "first", l1), *url2 = url_for(m, "second", l2);
     assert_string_not_equal(url1, url2);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"first\", \"force\": true}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"first\", \"force\": true}");
     assert_fetch(m, url1, 404, NULL, 0);
     assert_fetch(m, url2, 200, "layer 0 of image 9", 18);
     void *got = NULL;

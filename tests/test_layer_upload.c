@@ -17,18 +17,6 @@
 
 /* ---- local helpers ---------------------------------------------------------- */
 
-/* "sha256:<hex>" of bytes, computed here independently of the library. */
-static void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[32];
-    unsigned int md_len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &md_len, EVP_sha256(), NULL), 1);
-    assert_int_equal(md_len, 32);
-    memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Fills buf with bytes that depend on `seed` (so that layers differ). */
 static void fill(unsigned char *buf, size_t n, uint32_t seed)
 {
@@ -45,18 +33,6 @@ static char *b64(const void *p, size_t n)
     assert_non_null(out);
     EVP_EncodeBlock((unsigned char *)out, p, (int)n);
     return out;
-}
-
-/* Opens an upload in `repo` and copies its id into id[37]. */
-static void initiate(ecrmock *m, const char *repo, char *id)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"%s\"}", repo), r);
-    const char *s = json_string_value(json_object_get(r, "uploadId"));
-    assert_non_null(s);
-    assert_int_equal(strlen(s), 36);
-    memcpy(id, s, 37);
-    json_decref(r);
 }
 
 /* UploadLayerPart with `len` bytes (base64-encoded here); returns the status. */
@@ -144,21 +120,7 @@ static void assert_upload_not_found(int st, json_t *r, const char *repo, const c
              "The upload with id '%s' does not exist in the repository with name '%s' in registry with id '" ACCOUNT
              "'",
              id, repo);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "UploadNotFoundException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
-}
-
-static void assert_repo_not_found(int st, json_t *r, const char *repo)
-{
-    char want[512];
-    snprintf(want, sizeof want, "The repository with name '%s' does not exist in the registry with id '" ACCOUNT "'",
-             repo);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "RepositoryNotFoundException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "UploadNotFoundException", want);
 }
 
 static bool is_lower_uuid(const char *s)
@@ -216,14 +178,10 @@ static void test_initiate_layer_upload_repository_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"missing\"}");
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 
     st = call(m, &r, "InitiateLayerUpload", "{\"registryId\": \"210987654321\", \"repositoryName\": \"missing\"}");
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "RepositoryNotFoundException");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'missing' does not exist in the registry with id '210987654321'");
-    json_decref(r);
+    assert_repo_not_found(st, &r, "missing", "210987654321");
 }
 
 static void test_initiate_layer_upload_ids_deterministic(void **state)
@@ -234,11 +192,11 @@ static void test_initiate_layer_upload_ids_deterministic(void **state)
     create_repo(b, REPO);
     create_repo(c, REPO);
     char a1[37], a2[37], b1[37], b2[37], c1[37], r1[37];
-    initiate(a, REPO, a1);
-    initiate(a, REPO, a2);
-    initiate(b, REPO, b1);
-    initiate(b, REPO, b2);
-    initiate(c, REPO, c1);
+    initiate_upload(a, REPO, a1);
+    initiate_upload(a, REPO, a2);
+    initiate_upload(b, REPO, b1);
+    initiate_upload(b, REPO, b2);
+    initiate_upload(c, REPO, c1);
     assert_string_equal(a1, b1);
     assert_string_equal(a2, b2);
     assert_string_not_equal(a1, a2);
@@ -246,7 +204,7 @@ static void test_initiate_layer_upload_ids_deterministic(void **state)
     /* A reset puts the generator back where ecrmock_new() left it. */
     ecrmock_reset(a);
     create_repo(a, REPO);
-    initiate(a, REPO, r1);
+    initiate_upload(a, REPO, r1);
     assert_string_equal(r1, b1);
     ecrmock_free(a);
     ecrmock_free(b);
@@ -264,7 +222,7 @@ static void test_upload_layer_part_multi_part_round_trip(void **state)
     fill(data, N, 1);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest(data, N, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, data, 1024);
     part_ok(m, REPO, id, 1024, data + 1024, 1500);
     part_ok(m, REPO, id, 2524, data + 2524, 100);
@@ -281,7 +239,7 @@ static void test_upload_layer_part_gap(void **state)
     fill(data, sizeof data, 2);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest(data, sizeof data, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, data, 1024);
     json_t *r = NULL;
     int st = upload_part(m, &r, REPO, id, 1025, 2047, data + 1025, 1023);
@@ -300,7 +258,7 @@ static void test_upload_layer_part_overlap(void **state)
     fill(data, sizeof data, 3);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest(data, sizeof data, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, data, 1024);
     json_t *r = NULL;
     int st = upload_part(m, &r, REPO, id, 1000, 2047, data + 1000, 1048);
@@ -321,7 +279,7 @@ static void test_upload_layer_part_first_part_not_at_zero(void **state)
     fill(data, sizeof data, 4);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest(data, sizeof data, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     json_t *r = NULL;
     int st = upload_part(m, &r, REPO, id, 5, 104, data, 100);
     assert_invalid_part(st, r, REPO, id, "First byte of the layer part is 5 instead of 0", -1);
@@ -338,7 +296,7 @@ static void test_upload_layer_part_last_before_first(void **state)
     fill(data, sizeof data, 5);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest(data, sizeof data, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, data, 1024);
     json_t *r = NULL;
     int st = upload_part(m, &r, REPO, id, 1024, 1000, data + 1024, 100);
@@ -356,7 +314,7 @@ static void test_upload_layer_part_range_length_differs_from_blob(void **state)
     fill(data, sizeof data, 6);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest(data, sizeof data, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     json_t *r = NULL;
     /* A range of 10 bytes carrying 5. */
     int st = upload_part(m, &r, REPO, id, 0, 9, data, 5);
@@ -388,7 +346,7 @@ static void test_upload_layer_part_upload_of_other_repository(void **state)
     create_repo(m, REPO);
     create_repo(m, "other");
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     json_t *r = NULL;
     int st = upload_part(m, &r, "other", id, 0, 3, "abcd", 4);
     assert_upload_not_found(st, r, "other", id);
@@ -408,7 +366,7 @@ static void test_upload_layer_part_after_complete(void **state)
     create_repo(m, REPO);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest("abcd", 4, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "abcd", 4);
     complete_ok(m, REPO, id, digest);
     json_t *r = NULL;
@@ -432,9 +390,9 @@ static void test_upload_layer_part_expired_upload(void **state)
     unsigned char data[2048];
     fill(data, sizeof data, 7);
     sha256_digest(data, sizeof data, digest);
-    initiate(m, REPO, idle);
-    initiate(m, REPO, busy);
-    initiate(m, REPO, edge);
+    initiate_upload(m, REPO, idle);
+    initiate_upload(m, REPO, busy);
+    initiate_upload(m, REPO, edge);
     ecrmock_clock_advance(m, 40000);
     part_ok(m, REPO, busy, 0, data, 1024); /* touched: its hour starts again */
     ecrmock_clock_advance(m, 20000);
@@ -472,7 +430,7 @@ static void test_upload_layer_part_limit_exceeded(void **state)
     unsigned char data[4096];
     fill(data, sizeof data, 8);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, data, 1024);
     part_ok(m, REPO, id, 1024, data + 1024, 1024);
     part_ok(m, REPO, id, 2048, data + 2048, 1024);
@@ -483,10 +441,7 @@ static void test_upload_layer_part_limit_exceeded(void **state)
              "The upload with id '%s' in the repository with name '" REPO "' in registry with id '" ACCOUNT
              "' has exceeded the maximum allowed number of layer parts which is '3'",
              id);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LimitExceededException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LimitExceededException", want);
     /* The three parts stand: the upload completes with exactly them. */
     sha256_digest(data, 3072, digest);
     complete_ok(m, REPO, id, digest);
@@ -499,7 +454,7 @@ static void test_upload_layer_part_blob_not_base64(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     char id[37];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     json_t *r = NULL;
     int st = call(m, &r, "UploadLayerPart",
                   "{\"repositoryName\": \"" REPO "\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
@@ -518,18 +473,16 @@ static void test_upload_layer_part_blob_too_large(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     char id[37];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     unsigned char *data = malloc(MAX_PART + 1);
     assert_non_null(data);
     fill(data, MAX_PART + 1, 9);
 
     json_t *r = NULL;
     int st = upload_part(m, &r, REPO, id, 0, MAX_PART, data, MAX_PART + 1);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "InvalidParameterException");
-    assert_string_equal(err_message(r), "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: "
-                                        "'must have length less than or equal to 20971520'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: "
+                    "'must have length less than or equal to 20971520'");
 
     /* The largest part the model allows is accepted and stored exactly. */
     char digest[ECRMOCK_DIGEST_SIZE];
@@ -552,10 +505,10 @@ static void test_upload_layer_part_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     char id[37];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     json_t *r = NULL;
     int st = upload_part(m, &r, "missing", id, 0, 3, "abcd", 4);
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 /* ---- CompleteLayerUpload ------------------------------------------------------- */
@@ -565,7 +518,7 @@ static void test_complete_layer_upload_empty_upload(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     char id[37];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     char want[512];
@@ -573,10 +526,7 @@ static void test_complete_layer_upload_empty_upload(void **state)
              "The upload with id '%s' in the repository with name '" REPO "' in registry with id '" ACCOUNT
              "' cannot be completed because it does not have any parts",
              id);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "EmptyUploadException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "EmptyUploadException", want);
     /* The upload stays open. */
     part_ok(m, REPO, id, 0, "abcd", 4);
 }
@@ -588,16 +538,14 @@ static void test_complete_layer_upload_part_too_small(void **state)
     unsigned char data[2048];
     fill(data, sizeof data, 10);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, data, 1023); /* one byte under the 1,024 minimum */
     part_ok(m, REPO, id, 1023, data + 1023, 1025);
     sha256_digest(data, sizeof data, digest);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerPartTooSmallException");
-    assert_string_equal(err_message(r), "All layer parts except the last part should be at least 1024 bytes");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerPartTooSmallException",
+                    "All layer parts except the last part should be at least 1024 bytes");
     assert_layer_absent(m, REPO, digest);
 }
 
@@ -609,16 +557,14 @@ static void test_complete_layer_upload_part_too_small_default_minimum(void **sta
     assert_non_null(m);
     create_repo(m, REPO);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "first", 5);
     part_ok(m, REPO, id, 5, "second", 6);
     sha256_digest("firstsecond", 11, digest);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerPartTooSmallException");
-    assert_string_equal(err_message(r), "All layer parts except the last part should be at least 5MB");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerPartTooSmallException",
+                    "All layer parts except the last part should be at least 5MB");
     assert_layer_absent(m, REPO, digest);
     ecrmock_free(m);
 }
@@ -631,7 +577,7 @@ static void test_complete_layer_upload_small_last_part(void **state)
     fill(data, sizeof data, 11);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     /* Parts of exactly the minimum, then a 1-byte last part. */
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, data, 1024);
     part_ok(m, REPO, id, 1024, data + 1024, 1024);
     part_ok(m, REPO, id, 2048, data + 2048, 1);
@@ -639,7 +585,7 @@ static void test_complete_layer_upload_small_last_part(void **state)
     complete_ok(m, REPO, id, digest);
     assert_layer_bytes(m, REPO, digest, data, sizeof data);
     /* A single small part is the last part. */
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "tiny", 4);
     sha256_digest("tiny", 4, digest);
     complete_ok(m, REPO, id, digest);
@@ -653,14 +599,12 @@ static void test_complete_layer_upload_digest_mismatch(void **state)
     char id[37], digest[ECRMOCK_DIGEST_SIZE], wrong[ECRMOCK_DIGEST_SIZE];
     sha256_digest("payload", 7, digest);
     sha256_digest("payloaD", 7, wrong);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "payload", 7);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, wrong);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "InvalidLayerException");
-    assert_string_equal(err_message(r), "None of the provided layer digests match the calculated layer digest");
-    json_decref(r);
+    assert_fail_msg(st, &r, "InvalidLayerException",
+                    "None of the provided layer digests match the calculated layer digest");
     assert_layer_absent(m, REPO, digest);
     assert_layer_absent(m, REPO, wrong);
     /* The upload survives; one matching digest among several completes it. */
@@ -679,10 +623,10 @@ static void test_complete_layer_upload_layer_already_exists(void **state)
     create_repo(m, REPO);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest("same bytes", 10, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "same bytes", 10);
     complete_ok(m, REPO, id, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "same bytes", 10);
     json_t *r = NULL;
     int st = complete(m, &r, REPO, id, digest);
@@ -691,10 +635,7 @@ static void test_complete_layer_upload_layer_already_exists(void **state)
              "The layer with digest '%s' already exists in the repository with name '" REPO
              "' in registry with id '" ACCOUNT "'",
              digest);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LayerAlreadyExistsException");
-    assert_string_equal(err_message(r), want);
-    json_decref(r);
+    assert_fail_msg(st, &r, "LayerAlreadyExistsException", want);
     assert_layer_bytes(m, REPO, digest, "same bytes", 10);
 }
 
@@ -713,11 +654,11 @@ static void test_complete_layer_upload_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     char id[37];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "abcd", 4);
     json_t *r = NULL;
     int st = complete(m, &r, "missing", id, "sha256:88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589");
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 static void test_complete_layer_upload_response_fields(void **state)
@@ -726,7 +667,7 @@ static void test_complete_layer_upload_response_fields(void **state)
     create_repo(m, REPO);
     char id[37], digest[ECRMOCK_DIGEST_SIZE];
     sha256_digest("hello layer", 11, digest);
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "hello layer", 11);
     json_t *r = NULL;
     assert_ok(call(m, &r, "CompleteLayerUpload",
@@ -766,7 +707,7 @@ static void test_batch_check_layer_availability_present_layers(void **state)
     assert_string_equal(d1, want1);
     /* The second layer through the upload flow. */
     char id[37];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, big, sizeof big);
     sha256_digest(big, sizeof big, d2);
     complete_ok(m, REPO, id, d2);
@@ -833,7 +774,7 @@ static void test_batch_check_layer_availability_missing_and_invalid(void **state
     push_layer(m, "other", "elsewhere", 9, elsewhere); /* layers belong to one repository */
     /* An upload that was never completed is no layer. */
     char id[37];
-    initiate(m, REPO, id);
+    initiate_upload(m, REPO, id);
     part_ok(m, REPO, id, 0, "pending", 7);
     sha256_digest("pending", 7, pending);
 
@@ -868,11 +809,9 @@ static void test_batch_check_layer_availability_too_many_digests(void **state)
     json_decref(r);
     json_array_append_new(list, json_string(digest));
     int st = check_layers(m, &r, REPO, list);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "InvalidParameterException");
-    assert_string_equal(err_message(r), "Invalid parameter at 'layerDigests' failed to satisfy constraint: "
-                                        "'Member must have length less than or equal to 100'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'layerDigests' failed to satisfy constraint: "
+                    "'Member must have length less than or equal to 100'");
 }
 
 static void test_batch_check_layer_availability_repository_not_found(void **state)
@@ -881,7 +820,7 @@ static void test_batch_check_layer_availability_repository_not_found(void **stat
     json_t *r = NULL;
     int st = check_layers(m, &r, "missing",
                           json_pack("[s]", "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    assert_repo_not_found(st, r, "missing");
+    assert_repo_not_found(st, &r, "missing", ACCOUNT);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)

@@ -17,7 +17,6 @@
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 #define NO_POLICY(name)                                                                                  \
     "Lifecycle policy does not exist for the repository with name '" name "' in the registry with id " \
     "'" ACCOUNT "'"
@@ -70,24 +69,12 @@ static void put_policy(ecrmock *m, const char *repo, const char *text)
     json_decref(r);
 }
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* Pushes a distinct image at virtual time `at_ms` with an optional tag;
  * returns its digest (malloc'd). */
 static char *push_at(ecrmock *m, const char *repo, int64_t at_ms, int salt, const char *tag)
 {
     ecrmock_clock_set(m, at_ms);
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
+    return push_new_image(m, repo, 1, salt, tag);
 }
 
 /* Adds a tag to an existing image by putting its manifest again. */
@@ -213,9 +200,7 @@ static void test_lifecycle_repository_not_found(void **state)
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
         json_t *r = NULL;
         bool with_text = strcmp(actions[i], "PutLifecyclePolicy") == 0;
-        assert_fail_msg(lc_call(m, actions[i], "nope", with_text ? text : NULL, &r), &r,
-                        "RepositoryNotFoundException",
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+        assert_repo_not_found(lc_call(m, actions[i], "nope", with_text ? text : NULL, &r), &r, "nope", ACCOUNT);
     }
 }
 
@@ -223,8 +208,7 @@ static void test_lifecycle_policy_per_registry_and_gone_with_repository(void **s
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"registryId\": \"210987654321\", \"repositoryName\": \"app\"}"), r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"registryId\": \"210987654321\", \"repositoryName\": \"app\"}");
     create_repo(m, "app");
     char text[1024];
     snprintf(text, sizeof text, "{\"rules\": [%s]}", rule(1, "any", NULL, NULL, "imageCountMoreThan", 10));
@@ -237,14 +221,13 @@ static void test_lifecycle_policy_per_registry_and_gone_with_repository(void **s
     /* The caller's own "app" has none. */
     assert_fail_msg(lc_call(m, "GetLifecyclePolicy", "app", NULL, &r), &r, "LifecyclePolicyNotFoundException",
                     NO_POLICY("app"));
-    assert_fail_msg(call(m, &r, "GetLifecyclePolicy", "{\"registryId\": \"210987654321\", \"repositoryName\": \"x1\"}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'x1' does not exist in the registry with id '210987654321'");
+    assert_repo_not_found(
+        call(m, &r, "GetLifecyclePolicy", "{\"registryId\": \"210987654321\", \"repositoryName\": \"x1\"}"), &r,
+        "x1", "210987654321");
 
     /* A repository deleted and created again starts without a policy. */
     put_policy(m, "app", text);
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"app\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"app\"}");
     create_repo(m, "app");
     assert_fail_msg(lc_call(m, "GetLifecyclePolicy", "app", NULL, &r), &r, "LifecyclePolicyNotFoundException",
                     NO_POLICY("app"));

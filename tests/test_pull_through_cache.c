@@ -16,21 +16,6 @@
     "The pull through cache rule with Amazon ECR repository prefix '" prefix "' does not exist in the " \
     "registry with id '123456789012'"
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
-static const char *s(json_t *o, const char *key)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-    return v ? v : "(absent)";
-}
-
 static void create_rule(ecrmock *m, const char *prefix, const char *url, const char *cred)
 {
     json_t *req = json_pack("{s:s, s:s, s:s*}", "ecrRepositoryPrefix", prefix, "upstreamRegistryUrl", url,
@@ -55,10 +40,10 @@ static void test_create_pull_through_cache_rule_public_upstream(void **state)
     assert_ok(call(m, &r, "CreatePullThroughCacheRule",
                    "{\"ecrRepositoryPrefix\": \"ecr-public\", \"upstreamRegistryUrl\": \"public.ecr.aws\"}"),
               r);
-    assert_string_equal(s(r, "ecrRepositoryPrefix"), "ecr-public");
-    assert_string_equal(s(r, "upstreamRegistryUrl"), "public.ecr.aws");
-    assert_string_equal(s(r, "upstreamRegistry"), "ecr-public"); /* computed from the URL */
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(r, "ecrRepositoryPrefix"), "ecr-public");
+    assert_string_equal(jstr(r, "upstreamRegistryUrl"), "public.ecr.aws");
+    assert_string_equal(jstr(r, "upstreamRegistry"), "ecr-public"); /* computed from the URL */
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     assert_true(json_is_real(json_object_get(r, "createdAt")));
     assert_true(json_real_value(json_object_get(r, "createdAt")) == 1704067200.0);
     assert_null(json_object_get(r, "credentialArn"));
@@ -94,10 +79,11 @@ static void test_create_pull_through_cache_rule_recognises_every_upstream(void *
         int st = ecrmock_call(m, "CreatePullThroughCacheRule", req, &r);
         json_decref(req);
         assert_ok(st, r);
-        assert_string_equal(s(r, "upstreamRegistry"), cases[i].upstream);
-        assert_string_equal(s(r, "credentialArn"), cases[i].secret ? SECRET : "(absent)");
+        assert_string_equal(jstr(r, "upstreamRegistry"), cases[i].upstream);
+        assert_string_equal(jstr(r, "credentialArn"), cases[i].secret ? SECRET : "(absent)");
         /* An ECR upstream's repository prefix is ROOT unless given. */
-        assert_string_equal(s(r, "upstreamRepositoryPrefix"), strcmp(cases[i].upstream, "ecr") ? "(absent)" : "ROOT");
+        assert_string_equal(jstr(r, "upstreamRepositoryPrefix"),
+                            strcmp(cases[i].upstream, "ecr") ? "(absent)" : "ROOT");
         json_decref(r);
     }
     assert_rules(m, "p0,p1,p2,p3,p4,p5,p6,p7,p8");
@@ -123,11 +109,9 @@ static void test_create_pull_through_cache_rule_unsupported_upstream(void **stat
                          "\"upstreamRegistry\": \"k8s\"}"),
                     &r, "UnsupportedUpstreamRegistryException",
                     "The upstream registry URL quay.io is invalid. Specify a valid upstream registry URL and try again");
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"x1\", \"upstreamRegistryUrl\": \"quay.io\", "
-                   "\"upstreamRegistry\": \"quay\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"x1\", \"upstreamRegistryUrl\": \"quay.io\", "
+            "\"upstreamRegistry\": \"quay\"}");
     assert_rules(m, "x1");
 }
 
@@ -188,9 +172,9 @@ static void test_create_pull_through_cache_rule_ecr_upstream_roles(void **state)
                    "\"" OTHER ".dkr.ecr.us-west-2.amazonaws.com\", \"customRoleArn\": \"" ROLE "\", "
                    "\"upstreamRepositoryPrefix\": \"team-a\"}"),
               r);
-    assert_string_equal(s(r, "customRoleArn"), ROLE);
-    assert_string_equal(s(r, "upstreamRepositoryPrefix"), "team-a");
-    assert_string_equal(s(r, "upstreamRegistry"), "ecr");
+    assert_string_equal(jstr(r, "customRoleArn"), ROLE);
+    assert_string_equal(jstr(r, "upstreamRepositoryPrefix"), "team-a");
+    assert_string_equal(jstr(r, "upstreamRegistry"), "ecr");
     json_decref(r);
     /* ROOT takes no upstream prefix but ROOT. */
     assert_fail_msg(call(m, &r, "CreatePullThroughCacheRule",
@@ -199,11 +183,9 @@ static void test_create_pull_through_cache_rule_ecr_upstream_roles(void **state)
                     &r, "InvalidParameterException",
                     "Invalid parameter at 'upstreamRepositoryPrefix' failed to satisfy constraint: "
                     "'upstreamRepositoryPrefix can only be specified when ecrRepositoryPrefix is not ROOT'");
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"ROOT\", \"upstreamRegistryUrl\": "
-                   "\"123456789012.dkr.ecr.us-west-2.amazonaws.com\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"ROOT\", \"upstreamRegistryUrl\": "
+            "\"123456789012.dkr.ecr.us-west-2.amazonaws.com\"}");
     assert_rules(m, "prod,ROOT");
 }
 
@@ -229,10 +211,10 @@ static void test_create_pull_through_cache_rule_already_exists(void **state)
                    "{\"registryId\": \"" OTHER "\", \"ecrRepositoryPrefix\": \"quay\", \"upstreamRegistryUrl\": "
                    "\"public.ecr.aws\"}"),
               r);
-    assert_string_equal(s(r, "registryId"), OTHER);
+    assert_string_equal(jstr(r, "registryId"), OTHER);
     json_decref(r);
     assert_ok(call(m, &r, "DescribePullThroughCacheRules", "{}"), r);
-    assert_string_equal(s(json_array_get(json_object_get(r, "pullThroughCacheRules"), 0), "upstreamRegistryUrl"),
+    assert_string_equal(jstr(json_array_get(json_object_get(r, "pullThroughCacheRules"), 0), "upstreamRegistryUrl"),
                         "quay.io");
     json_decref(r);
 }
@@ -252,17 +234,12 @@ static void test_create_pull_through_cache_rule_quota(void **state)
                     "The registry with id '123456789012' already has the maximum allowed number of pull through cache "
                     "rules which is '50'");
     /* Per registry; and a deleted rule makes room. */
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"registryId\": \"" OTHER "\", \"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": "
-                   "\"quay.io\"}"),
-              r);
-    json_decref(r);
-    assert_ok(call(m, &r, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"rule07\"}"), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": \"quay.io\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"registryId\": \"" OTHER "\", \"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": "
+            "\"quay.io\"}");
+    call_ok(m, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"rule07\"}");
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"one-more\", \"upstreamRegistryUrl\": \"quay.io\"}");
 }
 
 static void test_create_pull_through_cache_rule_secret_states(void **state)
@@ -312,12 +289,12 @@ static void test_describe_pull_through_cache_rules_fields_and_prefixes(void **st
     json_t *list = json_object_get(r, "pullThroughCacheRules");
     assert_int_equal(json_array_size(list), 2); /* each rule once, in the order asked */
     json_t *k8s = json_array_get(list, 0), *hub = json_array_get(list, 1);
-    assert_string_equal(s(k8s, "ecrRepositoryPrefix"), "k8s");
-    assert_string_equal(s(hub, "ecrRepositoryPrefix"), "hub");
-    assert_string_equal(s(hub, "upstreamRegistry"), "docker-hub");
-    assert_string_equal(s(hub, "upstreamRegistryUrl"), "registry-1.docker.io");
-    assert_string_equal(s(hub, "credentialArn"), SECRET);
-    assert_string_equal(s(hub, "registryId"), "123456789012");
+    assert_string_equal(jstr(k8s, "ecrRepositoryPrefix"), "k8s");
+    assert_string_equal(jstr(hub, "ecrRepositoryPrefix"), "hub");
+    assert_string_equal(jstr(hub, "upstreamRegistry"), "docker-hub");
+    assert_string_equal(jstr(hub, "upstreamRegistryUrl"), "registry-1.docker.io");
+    assert_string_equal(jstr(hub, "credentialArn"), SECRET);
+    assert_string_equal(jstr(hub, "registryId"), "123456789012");
     assert_true(json_real_value(json_object_get(hub, "createdAt")) == 1704067200.0);
     assert_true(json_real_value(json_object_get(hub, "updatedAt")) == 1704067200.0);
     assert_true(json_real_value(json_object_get(k8s, "createdAt")) == 1704067205.0);
@@ -358,23 +335,22 @@ static void test_describe_pull_through_cache_rules_paging(void **state)
         size_t i;
         json_t *rule;
         json_array_foreach(json_object_get(r, "pullThroughCacheRules"), i, rule) {
-            strcat(seen, s(rule, "ecrRepositoryPrefix"));
+            strcat(seen, jstr(rule, "ecrRepositoryPrefix"));
             strcat(seen, " ");
         }
         if (json_object_get(r, "nextToken"))
-            token = strdup(s(r, "nextToken"));
+            token = strdup(jstr(r, "nextToken"));
         json_decref(r);
         /* A rule deleted between pages is simply not listed. */
         if (++pages == 1) {
-            assert_ok(call(m, &r, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"r4\"}"), r);
-            json_decref(r);
+            call_ok(m, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"r4\"}");
         }
     } while (token);
     assert_string_equal(seen, "r0 r1 r2 r3 r5 r6 ");
     assert_int_equal(pages, 2);
     /* A token belongs to its registry. */
     assert_ok(call(m, &r, "DescribePullThroughCacheRules", "{\"maxResults\": 1}"), r);
-    token = strdup(s(r, "nextToken"));
+    token = strdup(jstr(r, "nextToken"));
     json_decref(r);
     assert_fail_msg(call(m, &r, "DescribePullThroughCacheRules", "{\"registryId\": \"" OTHER "\", \"nextToken\": \"%s\"}",
                          token),
@@ -392,15 +368,15 @@ static void test_update_pull_through_cache_rule(void **state)
     assert_ok(call(m, &r, "UpdatePullThroughCacheRule",
                    "{\"ecrRepositoryPrefix\": \"hub/\", \"credentialArn\": \"" SECRET2 "\"}"),
               r);
-    assert_string_equal(s(r, "ecrRepositoryPrefix"), "hub");
-    assert_string_equal(s(r, "credentialArn"), SECRET2);
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(r, "ecrRepositoryPrefix"), "hub");
+    assert_string_equal(jstr(r, "credentialArn"), SECRET2);
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     assert_true(json_real_value(json_object_get(r, "updatedAt")) == 1704067260.0);
     assert_null(json_object_get(r, "upstreamRegistryUrl"));
     json_decref(r);
     assert_ok(call(m, &r, "DescribePullThroughCacheRules", "{}"), r);
     json_t *rule = json_array_get(json_object_get(r, "pullThroughCacheRules"), 0);
-    assert_string_equal(s(rule, "credentialArn"), SECRET2);
+    assert_string_equal(jstr(rule, "credentialArn"), SECRET2);
     assert_true(json_real_value(json_object_get(rule, "createdAt")) == 1704067200.0);
     assert_true(json_real_value(json_object_get(rule, "updatedAt")) == 1704067260.0);
     json_decref(r);
@@ -411,8 +387,7 @@ static void test_update_pull_through_cache_rule_failures_change_nothing(void **s
     ecrmock *m = *state;
     create_rule(m, "hub", "registry-1.docker.io", SECRET);
     create_rule(m, "quay", "quay.io", NULL);
-    json_t *before = NULL, *after = NULL, *r = NULL;
-    assert_ok(call(m, &before, "DescribePullThroughCacheRules", "{}"), before);
+    json_t *before = answer_of(m, "DescribePullThroughCacheRules", "{}"), *r = NULL;
     ecrmock_clock_advance(m, 1000);
     assert_fail_msg(call(m, &r, "UpdatePullThroughCacheRule",
                          "{\"ecrRepositoryPrefix\": \"nope\", \"credentialArn\": \"" SECRET "\"}"),
@@ -443,26 +418,21 @@ static void test_update_pull_through_cache_rule_failures_change_nothing(void **s
     assert_error(call(m, &r, "UpdatePullThroughCacheRule",
                       "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": \"" SECRET2 "\"}"),
                  r, 400, "UnableToDecryptSecretValueException");
-    assert_ok(call(m, &after, "DescribePullThroughCacheRules", "{}"), after);
-    assert_true(json_equal(before, after));
-    json_decref(before);
-    json_decref(after);
+    assert_answer_unchanged(m, "DescribePullThroughCacheRules", "{}", before);
 }
 
 static void test_update_pull_through_cache_rule_role(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreatePullThroughCacheRule",
-                   "{\"ecrRepositoryPrefix\": \"prod\", \"upstreamRegistryUrl\": "
-                   "\"" OTHER ".dkr.ecr.us-west-2.amazonaws.com\", \"customRoleArn\": \"" ROLE "\"}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"prod\", \"upstreamRegistryUrl\": "
+            "\"" OTHER ".dkr.ecr.us-west-2.amazonaws.com\", \"customRoleArn\": \"" ROLE "\"}");
     assert_ok(call(m, &r, "UpdatePullThroughCacheRule",
                    "{\"ecrRepositoryPrefix\": \"prod\", \"customRoleArn\": \"arn:aws:iam::123456789012:role/other\"}"),
               r);
-    assert_string_equal(s(r, "customRoleArn"), "arn:aws:iam::123456789012:role/other");
-    assert_string_equal(s(r, "upstreamRepositoryPrefix"), "ROOT");
+    assert_string_equal(jstr(r, "customRoleArn"), "arn:aws:iam::123456789012:role/other");
+    assert_string_equal(jstr(r, "upstreamRepositoryPrefix"), "ROOT");
     json_decref(r);
     assert_fail_msg(call(m, &r, "UpdatePullThroughCacheRule",
                          "{\"ecrRepositoryPrefix\": \"prod\", \"credentialArn\": \"" SECRET "\"}"),
@@ -478,10 +448,10 @@ static void test_delete_pull_through_cache_rule(void **state)
     create_rule(m, "quay", "quay.io", NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "DeletePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"hub/\"}"), r);
-    assert_string_equal(s(r, "ecrRepositoryPrefix"), "hub");
-    assert_string_equal(s(r, "upstreamRegistryUrl"), "registry-1.docker.io");
-    assert_string_equal(s(r, "credentialArn"), SECRET);
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(r, "ecrRepositoryPrefix"), "hub");
+    assert_string_equal(jstr(r, "upstreamRegistryUrl"), "registry-1.docker.io");
+    assert_string_equal(jstr(r, "credentialArn"), SECRET);
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     assert_true(json_real_value(json_object_get(r, "createdAt")) == 1704067200.0);
     json_decref(r);
     assert_rules(m, "quay");
@@ -507,10 +477,10 @@ static void test_validate_pull_through_cache_rule(void **state)
     assert_ok(call(m, &r, "ValidatePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"hub\"}"), r);
     assert_true(json_is_true(json_object_get(r, "isValid")));
     assert_null(json_object_get(r, "failure"));
-    assert_string_equal(s(r, "ecrRepositoryPrefix"), "hub");
-    assert_string_equal(s(r, "upstreamRegistryUrl"), "registry-1.docker.io");
-    assert_string_equal(s(r, "credentialArn"), SECRET);
-    assert_string_equal(s(r, "registryId"), "123456789012");
+    assert_string_equal(jstr(r, "ecrRepositoryPrefix"), "hub");
+    assert_string_equal(jstr(r, "upstreamRegistryUrl"), "registry-1.docker.io");
+    assert_string_equal(jstr(r, "credentialArn"), SECRET);
+    assert_string_equal(jstr(r, "registryId"), "123456789012");
     json_decref(r);
     /* The secret's state is read at each call. */
     static const struct {
@@ -528,7 +498,7 @@ static void test_validate_pull_through_cache_rule(void **state)
         ecrmock_secret_set(m, SECRET, cases[i].st);
         assert_ok(call(m, &r, "ValidatePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"hub\"}"), r);
         assert_true(json_is_false(json_object_get(r, "isValid")));
-        assert_string_equal(s(r, "failure"), cases[i].failure);
+        assert_string_equal(jstr(r, "failure"), cases[i].failure);
         json_decref(r);
     }
     ecrmock_secret_set(m, SECRET, ECRMOCK_SECRET_VALID);

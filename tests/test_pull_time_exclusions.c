@@ -7,7 +7,6 @@
 #include "helpers.h"
 
 #define ACCOUNT "123456789012"
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 #define CI "arn:aws:iam::123456789012:role/ci"
 #define SCANNER "arn:aws:iam::123456789012:user/scanner"
 
@@ -61,9 +60,9 @@ static void test_register_pull_time_update_exclusion_already_exists(void **state
     register_ok(m, CI);
     json_t *r = NULL;
     int st = reg(m, &r, "RegisterPullTimeUpdateExclusion", CI);
-    assert_string_equal(err_message(r), "The principal '" CI "' is already excluded from pull time updates in the "
-                                        "registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ExclusionAlreadyExistsException");
+    assert_fail_msg(st, &r, "ExclusionAlreadyExistsException",
+                    "The principal '" CI "' is already excluded from pull time updates in the "
+                    "registry with id '" ACCOUNT "'");
     char out[256];
     listed(m, out, sizeof out);
     assert_string_equal(out, CI);
@@ -79,9 +78,9 @@ static void test_register_pull_time_update_exclusion_limit(void **state)
     }
     json_t *r = NULL;
     int st = reg(m, &r, "RegisterPullTimeUpdateExclusion", CI);
-    assert_string_equal(err_message(r), "The registry with id '" ACCOUNT "' already has the maximum allowed number of "
-                                        "pull time update exclusions which is '100'");
-    assert_error(st, r, 400, "LimitExceededException");
+    assert_fail_msg(st, &r, "LimitExceededException",
+                    "The registry with id '" ACCOUNT "' already has the maximum allowed number of "
+                    "pull time update exclusions which is '100'");
     /* One out, one in. */
     assert_ok(reg(m, &r, "DeregisterPullTimeUpdateExclusion", "arn:aws:iam::123456789012:role/r050"), r);
     json_decref(r);
@@ -115,9 +114,9 @@ static void test_deregister_pull_time_update_exclusion(void **state)
     listed(m, out, sizeof out);
     assert_string_equal(out, SCANNER);
     int st = reg(m, &r, "DeregisterPullTimeUpdateExclusion", CI);
-    assert_string_equal(err_message(r), "The principal '" CI "' is not excluded from pull time updates in the "
-                                        "registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ExclusionNotFoundException");
+    assert_fail_msg(st, &r, "ExclusionNotFoundException",
+                    "The principal '" CI "' is not excluded from pull time updates in the "
+                    "registry with id '" ACCOUNT "'");
     listed(m, out, sizeof out);
     assert_string_equal(out, SCANNER);
 }
@@ -160,9 +159,8 @@ static void test_list_pull_time_update_exclusions_paging(void **state)
     assert_int_equal(seen, 12);
     assert_int_equal(pages, 3);
     int st = call(m, &r, "ListPullTimeUpdateExclusions", "{\"nextToken\": \"bm90IGEgdG9rZW4=\"}");
-    assert_string_equal(err_message(r),
-                        "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
     assert_error(call(m, &r, "ListPullTimeUpdateExclusions", "{\"maxResults\": 1001}"), r, 400,
                  "InvalidParameterException");
 }
@@ -192,9 +190,7 @@ static void test_excluded_principal_pull_not_recorded(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *mf = make_manifest(m, "app", 1, 1);
-    char *d = put_image(m, "app", mf, "v1");
-    free(mf);
+    char *d = push_new_image(m, "app", 1, 1, "v1");
     register_ok(m, CI);
 
     /* No principal set: recorded. */
@@ -242,9 +238,7 @@ static void test_reset_forgets_exclusions_and_principal(void **state)
     /* The principal is gone too: a pull is recorded even once CI is excluded again. */
     register_ok(m, CI);
     create_repo(m, "app");
-    char *mf = make_manifest(m, "app", 1, 1);
-    char *d = put_image(m, "app", mf, "v1");
-    free(mf);
+    char *d = push_new_image(m, "app", 1, 1, "v1");
     pull(m);
     assert_true(pull_time(m, d) > 0);
     free(d);

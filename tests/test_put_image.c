@@ -6,8 +6,6 @@
  */
 #include "helpers.h"
 
-#include <openssl/evp.h>
-
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_V1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
@@ -19,24 +17,12 @@
 #define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar+gzip"
 #define ACCOUNT "123456789012"
 
-/* "sha256:<hex>" of bytes, computed here, not by the library. */
-static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    assert_int_equal(EVP_Digest(p, n, md, &len, EVP_sha256(), NULL), 1);
-    assert_int_equal(len, 32);
-    strcpy(out, "sha256:");
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Pushes a text blob; writes its digest; returns its length. */
 static int blob(ecrmock *m, const char *repo, const char *text, char digest[ECRMOCK_DIGEST_SIZE])
 {
     push_layer(m, repo, text, strlen(text), digest);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(text, strlen(text), want);
+    sha256_digest(text, strlen(text), want);
     assert_string_equal(digest, want);
     return (int)strlen(text);
 }
@@ -94,20 +80,6 @@ static char *list_manifest(const char *mt, const char *child_mt, size_t n, char 
     return out;
 }
 
-/* The image details of the image `digest` (a new reference). */
-static json_t *describe(ecrmock *m, const char *repo, const char *digest)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
-                   repo, digest),
-              r);
-    json_t *details = json_object_get(r, "imageDetails");
-    assert_int_equal(json_array_size(details), 1);
-    json_t *d = json_incref(json_array_get(details, 0));
-    json_decref(r);
-    return d;
-}
-
 /* ListImages as a sorted "digest|tag" set, joined by spaces. */
 static void list_entries(ecrmock *m, const char *repo, char *out, size_t cap)
 {
@@ -132,7 +104,7 @@ static void list_entries(ecrmock *m, const char *repo, char *out, size_t cap)
 
 static void assert_tags(ecrmock *m, const char *repo, const char *digest, const char *want_csv)
 {
-    json_t *d = describe(m, repo, digest);
+    json_t *d = describe_image(m, repo, digest);
     json_t *tags = json_object_get(d, "imageTags");
     char got[512] = "";
     size_t i;
@@ -147,22 +119,17 @@ static void assert_tags(ecrmock *m, const char *repo, const char *digest, const 
 
 static void create_repo_mutability(ecrmock *m, const char *name, const char *mutability, const char *filters)
 {
-    json_t *r = NULL;
     if (filters)
-        assert_ok(call(m, &r, "CreateRepository",
-                       "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\", "
-                       "\"imageTagMutabilityExclusionFilters\": %s}",
-                       name, mutability, filters),
-                  r);
+        call_ok(m, "CreateRepository",
+                "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\", "
+                "\"imageTagMutabilityExclusionFilters\": %s}",
+                name, mutability, filters);
     else
-        assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\"}", name,
-                       mutability),
-                  r);
-    json_decref(r);
+        call_ok(m, "CreateRepository", "{\"repositoryName\": \"%s\", \"imageTagMutability\": \"%s\"}", name,
+                mutability);
 }
 
 
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 
 static const char *resp_digest(json_t *r)
 {
@@ -186,7 +153,7 @@ static void test_put_image_digest_is_sha256_of_exact_bytes(void **state)
              "\"config\"   : {\"mediaType\": \"%s\", \"size\": %d, \"digest\": \"%s\"}   }\n",
              MT_DOCKER_V2, layer, ln, MT_DOCKER_LAYER, MT_DOCKER_CONFIG, cn, cfg);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(manifest, strlen(manifest), want);
+    sha256_digest(manifest, strlen(manifest), want);
 
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", manifest, "v1", NULL, NULL), r);
@@ -211,7 +178,7 @@ static void test_put_image_digest_is_sha256_of_exact_bytes(void **state)
     char other[1100];
     snprintf(other, sizeof other, "%s ", manifest);
     char want2[ECRMOCK_DIGEST_SIZE];
-    sha256_of(other, strlen(other), want2);
+    sha256_digest(other, strlen(other), want2);
     assert_string_not_equal(want, want2);
     assert_ok(put(m, &r, "app", other, NULL, NULL, NULL), r);
     assert_string_equal(resp_digest(r), want2);
@@ -225,7 +192,7 @@ static void test_put_image_given_matching_digest_succeeds(void **state)
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 1, 1);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "v1", NULL, want), r);
     assert_string_equal(resp_digest(r), want);
@@ -239,16 +206,15 @@ static void test_put_image_digest_does_not_match(void **state)
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 1, 1);
     char real[ECRMOCK_DIGEST_SIZE], wrong[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), real);
-    sha256_of("something else", 14, wrong);
+    sha256_digest(mf, strlen(mf), real);
+    sha256_digest("something else", 14, wrong);
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "v1", NULL, wrong);
     char msg[512];
     snprintf(msg, sizeof msg,
              "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", wrong, real);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageDigestDoesNotMatchException");
+    assert_fail_msg(st, &r, "ImageDigestDoesNotMatchException", msg);
     assert_repo_unchanged(m, "app", before);
     free(mf);
 }
@@ -260,14 +226,14 @@ static void test_put_image_oci_manifest_with_media_type(void **state)
     int64_t size = 0;
     char *mf = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 2, 7, &size);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "oci", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
     json_decref(r);
-    json_t *d = describe(m, "app", want);
+    json_t *d = describe_image(m, "app", want);
     assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
     assert_string_equal(STR(d, "artifactMediaType"), MT_OCI_CONFIG);
     assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), size);
@@ -283,14 +249,14 @@ static void test_put_image_oci_manifest_media_type_from_request(void **state)
     char *mf = image_manifest(m, "app", NULL, MT_OCI_CONFIG, MT_OCI_LAYER, 1, 8, NULL);
     assert_null(strstr(mf, "\"mediaType\":\"" MT_OCI_MANIFEST));
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "v1", MT_OCI_MANIFEST, NULL), r);
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
     json_decref(r);
-    json_t *d = describe(m, "app", want);
+    json_t *d = describe_image(m, "app", want);
     assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
     json_decref(d);
     free(mf);
@@ -306,9 +272,8 @@ static void test_put_image_without_any_media_type_is_invalid_json(void **state)
         json_t *before = repo_view(m, "app");
         json_t *r = NULL;
         int st = put(m, &r, "app", mf, "v1", NULL, NULL);
-        assert_string_equal(err_message(r),
-                            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
-        assert_error(st, r, 400, "InvalidParameterException");
+        assert_fail_msg(st, &r, "InvalidParameterException",
+                        "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
         assert_repo_unchanged(m, "app", before);
         free(mf);
     }
@@ -324,9 +289,8 @@ static void test_put_image_not_json_is_invalid_json(void **state)
         json_t *before = repo_view(m, "app");
         json_t *r = NULL;
         int st = put(m, &r, "app", bad[i], "v1", MT_DOCKER_V2, NULL);
-        assert_string_equal(err_message(r),
-                            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
-        assert_error(st, r, 400, "InvalidParameterException");
+        assert_fail_msg(st, &r, "InvalidParameterException",
+                        "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
         assert_repo_unchanged(m, "app", before);
     }
 }
@@ -344,14 +308,14 @@ static void test_put_image_docker_manifest_list(void **state)
     char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
     char *list = list_manifest(MT_DOCKER_LIST, MT_DOCKER_V2, 2, d);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(list, strlen(list), want);
+    sha256_digest(list, strlen(list), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", list, "multi", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_LIST);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), list);
     json_decref(r);
-    json_t *det = describe(m, "app", want);
+    json_t *det = describe_image(m, "app", want);
     /* The size of a list is the largest of its manifests' sizes. */
     assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s2);
     assert_string_equal(STR(det, "imageManifestMediaType"), MT_DOCKER_LIST);
@@ -370,13 +334,13 @@ static void test_put_image_oci_index(void **state)
     char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
     char *index = list_manifest(MT_OCI_INDEX, MT_OCI_MANIFEST, 2, d);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(index, strlen(index), want);
+    sha256_digest(index, strlen(index), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", index, "multi", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_INDEX);
     json_decref(r);
-    json_t *det = describe(m, "app", want);
+    json_t *det = describe_image(m, "app", want);
     assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s1);
     json_decref(det);
     free(m1), free(m2), free(d[0]), free(d[1]), free(index);
@@ -392,7 +356,7 @@ static void test_put_image_list_with_missing_child(void **state)
     /* A manifest whose blobs are in the repository but that was never put. */
     char *m2 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 1, 2, NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
-    sha256_of(m2, strlen(m2), absent);
+    sha256_digest(m2, strlen(m2), absent);
     for (int k = 0; k < 2; k++) {
         char *d[2] = {present, absent};
         char *list = list_manifest(types[k][0], types[k][1], 2, d);
@@ -404,8 +368,7 @@ static void test_put_image_list_with_missing_child(void **state)
                  "The manifest list references images that do not exist in the repository with name 'app' in the "
                  "registry with id '" ACCOUNT "': [%s]",
                  absent);
-        assert_string_equal(err_message(r), msg);
-        assert_error(st, r, 400, "ReferencedImagesNotFoundException");
+        assert_fail_msg(st, &r, "ReferencedImagesNotFoundException", msg);
         assert_repo_unchanged(m, "app", before);
         free(list);
     }
@@ -430,14 +393,14 @@ static void test_put_image_schema1(void **state)
              "\"signature\": \"c2ln\", \"protected\": \"cHJvdA\"}]\n}",
              b, a, b);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(mf, strlen(mf), want);
+    sha256_digest(mf, strlen(mf), want);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "old", MT_DOCKER_V1_SIGNED, NULL), r);
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
     json_decref(r);
-    json_t *d = describe(m, "app", want);
+    json_t *d = describe_image(m, "app", want);
     assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), an + bn);
     assert_null(json_object_get(d, "artifactMediaType"));
     json_decref(d);
@@ -446,7 +409,7 @@ static void test_put_image_schema1(void **state)
      * schemaVersion and fsLayers (the only format without a mediaType). */
     char mf2[2100];
     snprintf(mf2, sizeof mf2, "%s\n", mf);
-    sha256_of(mf2, strlen(mf2), want);
+    sha256_digest(mf2, strlen(mf2), want);
     assert_ok(put(m, &r, "app", mf2, "old2", NULL, NULL), r);
     assert_string_equal(resp_digest(r), want);
     assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
@@ -454,7 +417,7 @@ static void test_put_image_schema1(void **state)
 
     /* Its blobs must be in the repository too. */
     char c[ECRMOCK_DIGEST_SIZE];
-    sha256_of("never pushed", 12, c);
+    sha256_digest("never pushed", 12, c);
     snprintf(mf, sizeof mf, "{\"schemaVersion\": 1, \"name\": \"app\", \"fsLayers\": [{\"blobSum\": \"%s\"}]}", c);
     json_t *before = repo_view(m, "app");
     int st = put(m, &r, "app", mf, "old3", MT_DOCKER_V1_SIGNED, NULL);
@@ -488,8 +451,7 @@ static void test_put_image_missing_layer(void **state)
              "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
              "with id '" ACCOUNT "' do not exist",
              l2);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "LayersNotFoundException");
+    assert_fail_msg(st, &r, "LayersNotFoundException", msg);
     assert_repo_unchanged(m, "app", before);
 }
 
@@ -499,7 +461,7 @@ static void test_put_image_missing_config(void **state)
     create_repo(m, "app");
     char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE];
     const char *config = "{\"os\":\"linux\"}";
-    sha256_of(config, strlen(config), cfg); /* never pushed */
+    sha256_digest(config, strlen(config), cfg); /* never pushed */
     int n1 = blob(m, "app", "layer present", l1);
     char mf[1024];
     snprintf(mf, sizeof mf,
@@ -514,8 +476,7 @@ static void test_put_image_missing_config(void **state)
              "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
              "with id '" ACCOUNT "' do not exist",
              cfg);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "LayersNotFoundException");
+    assert_fail_msg(st, &r, "LayersNotFoundException", msg);
     assert_repo_unchanged(m, "app", before);
 }
 
@@ -545,9 +506,9 @@ static void test_put_image_layer_limit(void **state)
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", mf, "big", NULL, NULL);
-    assert_string_equal(err_message(r), "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
-                                        "number of layers per image exceeded'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
+                    "number of layers per image exceeded'");
     assert_repo_unchanged(m, "app", before);
     free(mf);
 
@@ -573,8 +534,7 @@ static void test_put_image_same_manifest_same_tag(void **state)
              "Image with digest '%s' and tag 'v1' already exists in the repository with name 'app' in registry with "
              "id '" ACCOUNT "'",
              d);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageAlreadyExistsException");
+    assert_fail_msg(st, &r, "ImageAlreadyExistsException", msg);
     assert_repo_unchanged(m, "app", before);
     free(mf), free(d);
 }
@@ -594,8 +554,7 @@ static void test_put_image_same_manifest_no_tag(void **state)
              "Image with digest '%s' and tag 'null' already exists in the repository with name 'app' in registry "
              "with id '" ACCOUNT "'",
              d);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageAlreadyExistsException");
+    assert_fail_msg(st, &r, "ImageAlreadyExistsException", msg);
     assert_repo_unchanged(m, "app", before);
     free(mf), free(d);
 }
@@ -618,7 +577,7 @@ static void test_put_image_new_tag_on_existing_manifest(void **state)
     assert_string_equal(got, want);
     assert_tags(m, "app", d, "latest,v1");
     /* Still one image, pushed when it was first put. */
-    json_t *det = describe(m, "app", d);
+    json_t *det = describe_image(m, "app", d);
     assert_true(json_number_value(json_object_get(det, "imagePushedAt")) ==
                 (double)(ECRMOCK_DEFAULT_CLOCK_MS / 1000));
     json_decref(det);
@@ -649,21 +608,6 @@ static void test_put_image_mutable_tag_moves(void **state)
     assert_tags(m, "app", d2, "latest");
     assert_tags(m, "app", d1, "stable");
     free(m1), free(m2), free(d1), free(d2);
-}
-
-static void assert_tag_refused(ecrmock *m, const char *repo, const char *mf, const char *tag)
-{
-    json_t *before = repo_view(m, repo);
-    json_t *r = NULL;
-    int st = put(m, &r, repo, mf, tag, NULL, NULL);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
-             "repository is immutable.",
-             tag, repo);
-    assert_string_equal(err_message(r), msg);
-    assert_error(st, r, 400, "ImageTagAlreadyExistsException");
-    assert_repo_unchanged(m, repo, before);
 }
 
 static void test_put_image_immutable_refuses_existing_tag(void **state)
@@ -749,7 +693,7 @@ static void test_put_image_size_is_sum_of_layers(void **state)
              "\"digest\":\"%s\"}]}",
              MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, n1, l1, MT_DOCKER_LAYER, n2, l2);
     char *d = put_image(m, "app", mf, "v1");
-    json_t *det = describe(m, "app", d);
+    json_t *det = describe_image(m, "app", d);
     assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), n1 + n2);
     assert_int_equal(n1 + n2, 17 + 29);
     json_decref(det);
@@ -776,9 +720,9 @@ static void test_put_image_limit_exceeded(void **state)
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = put(m, &r, "app", m3, "three", NULL, NULL);
-    assert_string_equal(err_message(r), "The repository with name 'app' in registry with id '" ACCOUNT
-                                        "' already has the maximum allowed number of images which is '2'");
-    assert_error(st, r, 400, "LimitExceededException");
+    assert_fail_msg(st, &r, "LimitExceededException",
+                    "The repository with name 'app' in registry with id '" ACCOUNT
+                    "' already has the maximum allowed number of images which is '2'");
     assert_repo_unchanged(m, "app", before);
     /* Tagging an image already there adds no image. */
     free(put_image(m, "app", m2, "two"));
@@ -796,15 +740,11 @@ static void test_put_image_repository_not_found(void **state)
     char *mf = make_manifest(m, "app", 1, 1);
     json_t *r = NULL;
     int st = put(m, &r, "nope", mf, "v1", NULL, NULL);
-    assert_string_equal(err_message(r),
-                        "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     json_t *req = json_pack("{s:s, s:s, s:s}", "registryId", "210987654321", "repositoryName", "app", "imageManifest", mf);
     st = ecrmock_call(m, "PutImage", req, &r);
     json_decref(req);
-    assert_string_equal(err_message(r),
-                        "The repository with name 'app' does not exist in the registry with id '210987654321'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "app", "210987654321");
     json_t *l = repo_view(m, "app");
     assert_int_equal(json_array_size(json_object_get(json_object_get(l, "list"), "imageIds")), 0);
     json_decref(l);

@@ -29,20 +29,14 @@ static void test_quota_layer_size(void **state)
     (void)state;
     ecrmock *m = with(small_layer);
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char id[64];
-    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", id);
     /* 6 bytes, then 4 more: exactly 10 */
-    assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
-                                             "\"partLastByte\": 5, \"layerPartBlob\": \"YWJjZGVm\"}", id), r);
-    json_decref(r);
+    call_ok(m, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                                  "\"partLastByte\": 5, \"layerPartBlob\": \"YWJjZGVm\"}", id);
     int st = call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 6, "
                                             "\"partLastByte\": 10, \"layerPartBlob\": \"Z2hpams=\"}", id); /* 5 bytes */
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LimitExceededException");
-    assert_string_equal(err_message(r), "The layer exceeds the maximum layer size of 10 bytes");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LimitExceededException", "The layer exceeds the maximum layer size of 10 bytes");
     assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 6, "
                                              "\"partLastByte\": 9, \"layerPartBlob\": \"Z2hpag==\"}", id), r); /* 4 bytes */
     json_decref(r);
@@ -89,12 +83,10 @@ static void test_quota_tags_per_image(void **state)
     json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "c");
     json_t *r = NULL;
     int st = ecrmock_call(m, "PutImage", req, &r);
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "LimitExceededException");
-    assert_string_equal(err_message(r), "Adding tag 'c' to an image in the repository with name 'web' in registry with "
-                                        "id '123456789012' exceeds the maximum allowed number of tags per image which "
-                                        "is '2'");
-    json_decref(r);
+    assert_fail_msg(st, &r, "LimitExceededException",
+                    "Adding tag 'c' to an image in the repository with name 'web' in registry with "
+                    "id '123456789012' exceeds the maximum allowed number of tags per image which "
+                    "is '2'");
     json_decref(req);
     assert_ecrmock_image_absent(m, "web", "c");
     assert_ecrmock_tag(m, "web", "b", digest);
@@ -113,24 +105,19 @@ static void test_quota_resource_tags(void **state)
     (void)state;
     ecrmock *m = with(few_resource_tags);
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"two\", \"tags\": [{\"Key\": \"a\", \"Value\": \"1\"}, "
-                                              "{\"Key\": \"b\", \"Value\": \"2\"}]}"), r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"two\", \"tags\": [{\"Key\": \"a\", \"Value\": \"1\"}, "
+                                   "{\"Key\": \"b\", \"Value\": \"2\"}]}");
     int st = call(m, &r, "CreateRepository", "{\"repositoryName\": \"three\", \"tags\": [{\"Key\": \"a\", \"Value\": \"1\"}, "
                                              "{\"Key\": \"b\", \"Value\": \"2\"}, {\"Key\": \"c\", \"Value\": \"3\"}]}");
-    assert_int_equal(st, 400);
-    assert_string_equal(err_type(r), "TooManyTagsException");
-    assert_string_equal(err_message(r), "A resource can have at most 2 tags; the request gives 3");
-    json_decref(r);
+    assert_fail_msg(st, &r, "TooManyTagsException", "A resource can have at most 2 tags; the request gives 3");
     st = call(m, &r, "TagResource", "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/two\", "
                                     "\"tags\": [{\"Key\": \"c\", \"Value\": \"3\"}]}");
     assert_int_equal(st, 400);
     assert_string_equal(err_message(r), "A resource can have at most 2 tags; with these the resource would have 3");
     json_decref(r);
     /* replacing a value is not one more tag */
-    assert_ok(call(m, &r, "TagResource", "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/two\", "
-                                         "\"tags\": [{\"Key\": \"a\", \"Value\": \"changed\"}]}"), r);
-    json_decref(r);
+    call_ok(m, "TagResource", "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/two\", "
+                              "\"tags\": [{\"Key\": \"a\", \"Value\": \"changed\"}]}");
     ecrmock_free(m);
 }
 

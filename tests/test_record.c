@@ -34,25 +34,19 @@ static void assert_replays(json_t *sc)
 static void upload_blob(ecrmock *m, const char *text, char *digest)
 {
     json_t *r = NULL;
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     size_t n = strlen(text);
-    unsigned char b64[256], md[32];
+    unsigned char b64[256];
     EVP_EncodeBlock(b64, (const unsigned char *)text, (int)n);
-    EVP_Digest(text, n, md, NULL, EVP_sha256(), NULL);
-    strcpy(digest, "sha256:");
-    for (int i = 0; i < 32; i++)
-        sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+    sha256_digest(text, n, digest);
     json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:s}", "repositoryName", "web", "uploadId", upload, "partFirstByte", 0,
                             "partLastByte", (int)n - 1, "layerPartBlob", (const char *)b64);
     assert_ok(ecrmock_call(m, "UploadLayerPart", req, &r), r);
     json_decref(r);
     json_decref(req);
-    assert_ok(call(m, &r, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", "
-                                                 "\"layerDigests\": [\"%s\"]}", upload, digest), r);
-    json_decref(r);
+    call_ok(m, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", "
+                                      "\"layerDigests\": [\"%s\"]}", upload, digest);
 }
 
 static json_t *step(json_t *sc, size_t i)
@@ -67,14 +61,11 @@ static void test_record_push_replays_with_captures(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     create_repo(m, "web");
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     /* "config" and "layer!" */
-    assert_ok(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
-                                             "\"partLastByte\": 5, \"layerPartBlob\": \"Y29uZmln\"}", upload), r);
-    json_decref(r);
+    call_ok(m, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                                  "\"partLastByte\": 5, \"layerPartBlob\": \"Y29uZmln\"}", upload);
     char digest[ECRMOCK_DIGEST_SIZE];
     assert_ok(call(m, &r, "CompleteLayerUpload", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"layerDigests\": "
                                                  "[\"sha256:b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910\"]}", upload), r);
@@ -90,10 +81,8 @@ static void test_record_push_replays_with_captures(void **state)
              "\"size\":6,\"digest\":\"%s\"}]}",
              digest, layer);
     char *image = put_image(m, "web", manifest, "v1");
-    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", image), r);
-    json_decref(r);
-    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"web\"}"), r);
-    json_decref(r);
+    call_ok(m, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", image);
+    call_ok(m, "DescribeImages", "{\"repositoryName\": \"web\"}");
 
     json_t *sc = ecrmock_scenario_record(m, NULL);
     assert_non_null(sc);
@@ -143,10 +132,8 @@ static void test_record_errors_clock_and_faults_replay(void **state)
     create_repo(m, "web");
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
                  "RepositoryAlreadyExistsException");
-    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), r);
     char upload[64];
-    snprintf(upload, sizeof upload, "%s", json_string_value(json_object_get(r, "uploadId")));
-    json_decref(r);
+    initiate_upload(m, "web", upload);
     ecrmock_clock_advance(m, 25 * 3600 * 1000);
     assert_error(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
                                                 "\"partLastByte\": 1, \"layerPartBlob\": \"YWI=\"}", upload), r, 400,
@@ -169,11 +156,9 @@ static void test_record_errors_clock_and_faults_replay(void **state)
     json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "v1");
     assert_error(ecrmock_call(m, "PutImage", req, &r), r, 500, "ServerException");
     json_decref(req);
-    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"web\"}"), r);
-    json_decref(r);
+    call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
     ecrmock_clock_advance(m, 1500);
-    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
-    json_decref(r);
+    call_ok(m, "GetAuthorizationToken", "{}");
 
     json_t *sc = ecrmock_scenario_record(m, NULL);
     assert_non_null(sc);
@@ -229,9 +214,7 @@ static void test_record_with_fixture_clock(void **state)
     ecrmock *m = ecrmock_new(NULL);
     assert_int_equal(ecrmock_fixture_load_file(m, path, NULL), 0);
     ecrmock_clock_advance(m, 60000);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"api\"}"), r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"api\"}");
     json_t *sc = ecrmock_scenario_record(m, path);
     assert_int_equal(json_integer_value(json_object_get(step(sc, 0), "advanceClockMs")), 60000);
     assert_replays(sc);
@@ -280,15 +263,7 @@ static void test_record_cli(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    snprintf(tool_path, sizeof tool_path, "%s", argv[0]);
-    char *slash = strrchr(tool_path, '/');
-    if (slash)
-        *slash = '\0';
-    slash = strrchr(tool_path, '/');
-    if (slash)
-        strcpy(slash + 1, "ecrmock-run");
-    else
-        strcpy(tool_path, "../ecrmock-run");
+    build_tool_path(tool_path, sizeof tool_path, argv[0], "ecrmock-run");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),

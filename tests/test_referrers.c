@@ -6,24 +6,11 @@
  */
 #include "helpers.h"
 
-#include <openssl/evp.h>
-
 #define ACCOUNT "123456789012"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_EMPTY "application/vnd.oci.empty.v1+json"
 #define SIG_TYPE "application/vnd.cncf.notary.signature"
 #define SBOM_TYPE "application/spdx+json"
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
-
-static void sha256_of(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
-    strcpy(out, "sha256:");
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
 
 /* Pushes an OCI artifact manifest referring to `subject`; `type` goes in
  * artifactType (NULL: left out, the config's media type `config_mt` counts).
@@ -62,14 +49,6 @@ static char *push_artifact(ecrmock *m, const char *repo, const char *subject, co
     return d;
 }
 
-static char *subject_image(ecrmock *m, const char *repo, int salt, const char *tag)
-{
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
-}
-
 static int list(ecrmock *m, json_t **r, const char *repo, const char *subject, const char *extra)
 {
     return call(m, r, "ListImageReferrers", "{\"repositoryName\": \"%s\", \"subjectId\": {\"imageDigest\": \"%s\"}%s%s}",
@@ -79,22 +58,14 @@ static int list(ecrmock *m, json_t **r, const char *repo, const char *subject, c
 /* The referrer digests of a successful listing, comma-joined. */
 static void digests(json_t *r, char *out, size_t cap)
 {
-    out[0] = '\0';
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(r, "referrers"), i, it) {
-        strncat(out, i ? "," : "", cap - strlen(out) - 1);
-        strncat(out, STR(it, "digest"), cap - strlen(out) - 1);
-    }
+    join_member(json_object_get(r, "referrers"), "digest", out, cap);
 }
 
 static void test_list_image_referrers_describes_each_artifact(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *mf = make_manifest(m, "app", 1, 1);
-    char *subject = put_image(m, "app", mf, "v1");
-    free(mf);
+    char *subject = push_new_image(m, "app", 1, 1, "v1");
     char *sig_text = artifact(m, "app", subject, SIG_TYPE, MT_OCI_EMPTY, 1, "2024-01-01T00:00:00Z");
     char *sig = put_image(m, "app", sig_text, NULL);
     /* No artifactType: the config's media type stands for it. */
@@ -109,7 +80,7 @@ static void test_list_image_referrers_describes_each_artifact(void **state)
 
     json_t *a = json_array_get(refs, 0);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_of(sig_text, strlen(sig_text), want);
+    sha256_digest(sig_text, strlen(sig_text), want);
     assert_string_equal(STR(a, "digest"), want);
     assert_string_equal(STR(a, "digest"), sig);
     assert_string_equal(STR(a, "mediaType"), MT_OCI_MANIFEST);
@@ -143,8 +114,8 @@ static void test_list_image_referrers_only_that_subject_and_repository(void **st
     ecrmock *m = *state;
     create_repo(m, "app");
     create_repo(m, "other");
-    char *s1 = subject_image(m, "app", 1, "one");
-    char *s2 = subject_image(m, "app", 2, "two");
+    char *s1 = push_new_image(m, "app", 1, 1, "one");
+    char *s2 = push_new_image(m, "app", 1, 2, "two");
     char *r1 = push_artifact(m, "app", s1, SIG_TYPE, 10, NULL);
     char *r2 = push_artifact(m, "app", s2, SIG_TYPE, 11, NULL);
     /* In another repository, about the same subject digest. */
@@ -175,7 +146,7 @@ static void test_list_image_referrers_artifact_type_filter(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *s = subject_image(m, "app", 1, "v1");
+    char *s = push_new_image(m, "app", 1, 1, "v1");
     char *sig = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
     char *sbom = push_artifact(m, "app", s, SBOM_TYPE, 2, NULL);
     char *att = push_artifact(m, "app", s, "application/vnd.in-toto+json", 3, NULL);
@@ -205,16 +176,14 @@ static void test_list_image_referrers_status_filter(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *s = subject_image(m, "app", 1, "v1");
+    char *s = push_new_image(m, "app", 1, 1, "v1");
     char *a = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
     char *b = push_artifact(m, "app", s, SIG_TYPE, 2, NULL);
     json_t *r = NULL;
-    assert_ok(call(m, &r, "UpdateImageStorageClass",
-                   "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": "
-                   "\"ARCHIVE\"}",
-                   a),
-              r);
-    json_decref(r);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": "
+            "\"ARCHIVE\"}",
+            a);
     char out[512], want[512];
     assert_ok(list(m, &r, "app", s, NULL), r); /* ACTIVE by default */
     digests(r, out, sizeof out);
@@ -239,7 +208,7 @@ static void test_list_image_referrers_paging(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *s = subject_image(m, "app", 1, "v1");
+    char *s = push_new_image(m, "app", 1, 1, "v1");
     char *refs[25];
     for (int i = 0; i < 25; i++)
         refs[i] = push_artifact(m, "app", s, SIG_TYPE, 100 + i, NULL);
@@ -275,11 +244,8 @@ static void test_list_image_referrers_paging(void **state)
             token = strdup(STR(r, "nextToken"));
         json_decref(r);
         if (page_no++ == 0) {
-            json_t *d = NULL;
-            assert_ok(call(m, &d, "BatchDeleteImage",
-                           "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", refs[10]),
-                      d);
-            json_decref(d);
+            call_ok(m, "BatchDeleteImage",
+                    "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", refs[10]);
         }
     } while (token);
     assert_int_equal(seen, 25);
@@ -292,9 +258,8 @@ static void test_list_image_referrers_paging(void **state)
              STR(r, "nextToken"));
     json_decref(r);
     int st = list(m, &r, "app", s, extra);
-    assert_string_equal(err_message(r),
-                        "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
     assert_error(list(m, &r, "app", s, "\"maxResults\": 51"), r, 400, "InvalidParameterException");
     for (int i = 0; i < 25; i++)
         free(refs[i]);
@@ -307,14 +272,12 @@ static void test_list_image_referrers_errors(void **state)
     json_t *r = NULL;
     const char *d = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
     int st = list(m, &r, "ghost", d, NULL);
-    assert_string_equal(err_message(r),
-                        "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "ghost", ACCOUNT);
     create_repo(m, "app");
     st = list(m, &r, "app", "latest", NULL);
-    assert_string_equal(err_message(r), "Invalid parameter at 'subjectId.imageDigest' failed to satisfy constraint: "
-                                        "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
-    assert_error(st, r, 400, "InvalidParameterException");
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'subjectId.imageDigest' failed to satisfy constraint: "
+                    "'must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''");
     assert_error(call(m, &r, "ListImageReferrers", "{\"repositoryName\": \"app\"}"), r, 400,
                  "InvalidParameterException");
 }

@@ -20,15 +20,6 @@ static const char POLICY_A[] =
 static const char POLICY_B[] =
     "{\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"ecr:ReplicateImage\"}}";
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* A registry action as `account` (NULL: the instance's) in `region` (NULL: its own). */
 static int reg_call(ecrmock *m, const char *account, const char *region, const char *action, const char *text,
                     json_t **r)
@@ -229,8 +220,7 @@ static void test_describe_registry_shows_replication(void **state)
     const char *conf = "{\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", \"registryId\": \"" ACCOUNT
                        "\"}], \"repositoryFilters\": [{\"filter\": \"prod\", \"filterType\": \"PREFIX_MATCH\"}]}]}";
     json_t *r = NULL;
-    assert_ok(call(m, &r, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf), r);
-    json_decref(r);
+    call_ok(m, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf);
     assert_ok(call(m, &r, "DescribeRegistry", "{}"), r);
     json_t *want = json_loads(conf, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(r, "registryId")), ACCOUNT);

@@ -20,21 +20,10 @@
     "\"arn:aws:iam::" ACCOUNT ":root\"},\"Action\":[\"ecr:CreateRepository\",\"ecr:ReplicateImage\"]," \
     "\"Resource\":\"*\"}]}"
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* The instance's registry gets `conf` (JSON text) as its replication configuration. */
 static void configure(ecrmock *m, const char *conf)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf), r);
-    json_decref(r);
+    call_ok(m, "PutReplicationConfiguration", "{\"replicationConfiguration\": %s}", conf);
 }
 
 /* `account` in `region` lets the instance's account replicate into it with `policy`. */
@@ -242,8 +231,7 @@ static void test_put_replication_configuration_limits(void **state)
     assert_int_equal(json_array_size(json_object_get(json_object_get(r, "replicationConfiguration"), "rules")), 0);
     json_decref(r);
     text = rule_with(25);
-    assert_ok(call(m, &r, "PutReplicationConfiguration", "%s", text), r);
-    json_decref(r);
+    call_ok(m, "PutReplicationConfiguration", "%s", text);
     free(text);
 
     /* At most 10 rules, and filters of type PREFIX_MATCH (the model, checked before). */
@@ -449,8 +437,7 @@ static void test_replication_cross_account_permission(void **state)
     json_decref(st);
     /* ... and is once the repository is there (ECR's actions are case-insensitive). */
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"app\"}"), r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"app\"}");
     char *mf = NULL;
     char *d3 = push(m, "app", "v3", 13, &mf);
     st = statuses(m, "app", d3);
@@ -585,27 +572,21 @@ static void test_describe_image_replication_status_errors(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"repositoryName\": \"nope\", \"imageId\": {\"imageTag\": \"v1\"}}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '123456789012'");
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"nope\", \"imageId\": {}}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" OTHER "'");
+    assert_repo_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                               "{\"repositoryName\": \"nope\", \"imageId\": {\"imageTag\": \"v1\"}}"),
+                          &r, "nope", "123456789012");
+    assert_repo_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                               "{\"registryId\": \"" OTHER "\", \"repositoryName\": \"nope\", \"imageId\": {}}"),
+                          &r, "nope", OTHER);
     char *digest = push(m, "app", "v1", 20, NULL);
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v2\"}}"),
-                    &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'v2'} does not exist within the repository "
-                    "with name 'app' in the registry with id '123456789012'");
+    assert_image_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                                "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v2\"}}"),
+                           &r, NULL, "v2", "app", "123456789012");
     const char *missing = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus",
-                         "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}}", missing),
-                    &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'sha256:0000000000000000000000000000000000000000000000000000"
-                    "000000000000', imageTag:'null'} does not exist within the repository with name 'app' in the "
-                    "registry with id '123456789012'");
+    assert_image_not_found(call(m, &r, "DescribeImageReplicationStatus",
+                                "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}}", missing),
+                           &r, "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL, "app",
+                           "123456789012");
     /* A tag that names another image than the digest. */
     char *other = push(m, "app", "v2", 21, NULL);
     assert_int_equal(call(m, &r, "DescribeImageReplicationStatus",
@@ -614,10 +595,8 @@ static void test_describe_image_replication_status_errors(void **state)
                      400);
     assert_string_equal(err_type(r), "ImageNotFoundException");
     json_decref(r);
-    assert_fail_msg(call(m, &r, "DescribeImageReplicationStatus", "{\"repositoryName\": \"app\", \"imageId\": {}}"),
-                    &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'null'} does not exist within the "
-                    "repository with name 'app' in the registry with id '123456789012'");
+    assert_image_not_found(call(m, &r, "DescribeImageReplicationStatus", "{\"repositoryName\": \"app\", \"imageId\": {}}"),
+                           &r, NULL, NULL, "app", "123456789012");
     /* In the right region only. */
     json_t *req = json_pack("{s:s, s:{s:s}}", "repositoryName", "app", "imageId", "imageTag", "v1");
     assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "DescribeImageReplicationStatus", req, &r), 400);

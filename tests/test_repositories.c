@@ -5,8 +5,6 @@
  */
 #include <stdbool.h>
 
-#include <openssl/evp.h>
-
 #include "helpers.h"
 
 /* The model's RepositoryName pattern, as ECR quotes it in its message. */
@@ -22,16 +20,6 @@ static void assert_time_equal(json_t *v, int64_t ms)
     double want = (double)ms / 1000.0;
     if (json_real_value(v) != want)
         fail_msg("timestamp %.3f, want %.3f", json_real_value(v), want);
-}
-
-/* Asserts a call failed with a 400 of `type` whose message is exactly `msg`. */
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
 }
 
 static json_t *create_req(ecrmock *m, json_t *req)
@@ -57,20 +45,6 @@ static bool repo_exists(ecrmock *m, const char *registry, const char *name)
     return found;
 }
 
-/* Number of repositories in a registry (NULL: the caller's). */
-static size_t repo_count(ecrmock *m, const char *registry)
-{
-    json_t *req = json_pack("{s:i, s:s*}", "maxResults", 1000, "registryId", registry);
-    json_t *r = NULL;
-    int st = ecrmock_call(m, "DescribeRepositories", req, &r);
-    json_decref(req);
-    assert_ok(st, r);
-    assert_null(json_object_get(r, "nextToken"));
-    size_t n = json_array_size(json_object_get(r, "repositories"));
-    json_decref(r);
-    return n;
-}
-
 static void create_named(ecrmock *m, const char *fmt, int i)
 {
     char name[64];
@@ -80,9 +54,7 @@ static void create_named(ecrmock *m, const char *fmt, int i)
 
 static void delete_repo(ecrmock *m, const char *name)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"%s\"}", name), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"%s\"}", name);
 }
 
 /* One page of DescribeRepositories; appends the names to `seen`; returns the
@@ -274,10 +246,8 @@ static void test_create_repository_already_exists(void **state)
     assert_int_equal(repo_count(m, NULL), 1);
 
     /* In another registry the text names that registry. */
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
-                   OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
+            OTHER_REGISTRY);
     assert_fail_msg(call(m, &r, "CreateRepository", "{\"repositoryName\": \"dup\", \"registryId\": \"%s\"}",
                          OTHER_REGISTRY),
                     &r, "RepositoryAlreadyExistsException",
@@ -456,11 +426,6 @@ static int create_with_tags(ecrmock *m, const char *name, json_t *tags, json_t *
     return st;
 }
 
-static json_t *one_tag(const char *key, const char *value)
-{
-    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
-}
-
 static void test_create_repository_invalid_tags(void **state)
 {
     ecrmock *m = *state;
@@ -542,10 +507,8 @@ static void test_create_repository_limit_exceeded(void **state)
 
     /* The quota is per registry. */
     for (int i = 0; i < 2; i++) {
-        assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"o%d\", \"registryId\": \"%s\"}", i,
-                       OTHER_REGISTRY),
-                  r);
-        json_decref(r);
+        call_ok(m, "CreateRepository", "{\"repositoryName\": \"o%d\", \"registryId\": \"%s\"}", i,
+                OTHER_REGISTRY);
     }
     assert_fail_msg(call(m, &r, "CreateRepository", "{\"repositoryName\": \"o2\", \"registryId\": \"%s\"}",
                          OTHER_REGISTRY),
@@ -587,13 +550,11 @@ static void test_describe_repositories_missing_name(void **state)
     ecrmock *m = *state;
     create_repo(m, "alpha");
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"alpha\", \"nope\"]}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '123456789012'");
-    assert_fail_msg(call(m, &r, "DescribeRepositories",
-                         "{\"repositoryNames\": [\"alpha\"], \"registryId\": \"" OTHER_REGISTRY "\"}"),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'alpha' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"alpha\", \"nope\"]}"),
+                          &r, "nope", "123456789012");
+    assert_repo_not_found(call(m, &r, "DescribeRepositories",
+                               "{\"repositoryNames\": [\"alpha\"], \"registryId\": \"" OTHER_REGISTRY "\"}"),
+                          &r, "alpha", OTHER_REGISTRY);
 }
 
 static void test_describe_repositories_invalid_names(void **state)
@@ -821,10 +782,8 @@ static void test_describe_repositories_token_from_other_registry(void **state)
     json_t *r = NULL;
     for (int i = 0; i < 3; i++) {
         create_named(m, "mine%d", i);
-        assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"theirs%d\", \"registryId\": \"%s\"}", i,
-                       OTHER_REGISTRY),
-                  r);
-        json_decref(r);
+        call_ok(m, "CreateRepository", "{\"repositoryName\": \"theirs%d\", \"registryId\": \"%s\"}", i,
+                OTHER_REGISTRY);
     }
     assert_ok(call(m, &r, "DescribeRepositories", "{\"maxResults\": 1, \"registryId\": \"%s\"}", OTHER_REGISTRY), r);
     char *token = strdup(json_string_value(json_object_get(r, "nextToken")));
@@ -845,10 +804,8 @@ static void test_describe_repositories_token_from_other_registry(void **state)
     o.seed = 42;
     ecrmock *other = ecrmock_new(&o);
     assert_non_null(other);
-    assert_ok(call(other, &r, "CreateRepository", "{\"repositoryName\": \"theirs0\", \"registryId\": \"%s\"}",
-                   OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(other, "CreateRepository", "{\"repositoryName\": \"theirs0\", \"registryId\": \"%s\"}",
+            OTHER_REGISTRY);
     assert_fail_msg(call(other, &r, "DescribeRepositories", "{\"nextToken\": \"%s\", \"registryId\": \"%s\"}", token,
                          OTHER_REGISTRY),
                     &r, "InvalidParameterException", TOKEN_ERROR);
@@ -863,9 +820,7 @@ static void test_describe_repositories_token_from_other_listing(void **state)
     create_repo(m, "imgs");
     create_repo(m, "more");
     for (int i = 0; i < 3; i++) {
-        char *mf = make_manifest(m, "imgs", 1, i);
-        free(put_image(m, "imgs", mf, NULL));
-        free(mf);
+        free(push_new_image(m, "imgs", 1, i, NULL));
     }
     json_t *r = NULL;
     assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"imgs\", \"maxResults\": 1}"), r);
@@ -922,9 +877,8 @@ static void test_delete_repository_returns_repository(void **state)
     json_decref(r);
     json_decref(created);
     assert_false(repo_exists(m, NULL, "gone"));
-    assert_fail_msg(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"gone\"}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'gone' does not exist in the registry with id '123456789012'");
+    assert_repo_not_found(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"gone\"}"),
+                          &r, "gone", "123456789012");
 }
 
 static void test_delete_repository_not_found(void **state)
@@ -932,13 +886,10 @@ static void test_delete_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "here");
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"nope\"}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '123456789012'");
-    assert_fail_msg(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"here\", \"registryId\": \"%s\"}",
-                         OTHER_REGISTRY),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'here' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"nope\"}"),
+                          &r, "nope", "123456789012");
+    assert_repo_not_found(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"here\", \"registryId\": \"%s\"}",
+                               OTHER_REGISTRY), &r, "here", OTHER_REGISTRY);
     assert_true(repo_exists(m, NULL, "here"));
 }
 
@@ -963,12 +914,8 @@ static void test_delete_repository_not_empty(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(ids, 0), "imageDigest")), digest);
     json_decref(r);
     const char *layer = "layer 0 of image 1";
-    unsigned char md[32];
-    char hex[65], want_digest[ECRMOCK_DIGEST_SIZE];
-    EVP_Digest(layer, strlen(layer), md, NULL, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    snprintf(want_digest, sizeof want_digest, "sha256:%s", hex);
+    char want_digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(layer, strlen(layer), want_digest);
     void *bytes = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "busy", want_digest, &bytes, &len), ECRMOCK_ERR_OK);
@@ -1015,8 +962,7 @@ static void test_delete_repository_force(void **state)
     /* ... and nothing once the repository is gone. */
     assert_int_equal(ecrmock_fetch_url(m, url, &bytes, &len), 404);
     assert_null(bytes);
-    assert_fail_msg(call(m, &r, "ListImages", "{\"repositoryName\": \"busy\"}"), &r, "RepositoryNotFoundException",
-                    "The repository with name 'busy' does not exist in the registry with id '123456789012'");
+    assert_repo_not_found(call(m, &r, "ListImages", "{\"repositoryName\": \"busy\"}"), &r, "busy", "123456789012");
 
     /* A new repository of the same name starts empty: no image, no layer. */
     create_repo(m, "busy");
@@ -1043,9 +989,7 @@ static void test_delete_repository_with_only_layers(void **state)
     create_repo(m, "layers");
     char digest[ECRMOCK_DIGEST_SIZE];
     push_layer(m, "layers", "abc", 3, digest);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"layers\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"layers\"}");
     void *bytes = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_get_layer(m, NULL, "layers", digest, &bytes, &len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
@@ -1056,9 +1000,7 @@ static void test_delete_repository_other_registry(void **state)
     ecrmock *m = *state;
     create_repo(m, "same");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"same\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"same\", \"registryId\": \"%s\"}", OTHER_REGISTRY);
     assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"same\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
               r);
     assert_string_equal(json_string_value(json_object_get(json_object_get(r, "repository"), "registryId")),

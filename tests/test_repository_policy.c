@@ -21,15 +21,6 @@ static const char POLICY_A[] =
 static const char POLICY_B[] =
     "{\"Version\":\"2008-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"ecr:*\"}}";
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 static int policy_call(ecrmock *m, const char *action, const char *repo, const char *text, json_t **r)
 {
     json_t *req = json_pack("{s:s, s:s*}", "repositoryName", repo, "policyText", text);
@@ -239,26 +230,21 @@ static void test_repository_policy_repository_not_found(void **state)
     static const char *const actions[] = {"SetRepositoryPolicy", "GetRepositoryPolicy", "DeleteRepositoryPolicy"};
     for (int i = 0; i < 3; i++) {
         json_t *r = NULL;
-        assert_fail_msg(policy_call(m, actions[i], "nope", POLICY_A, &r), &r, "RepositoryNotFoundException",
-                        "The repository with name 'nope' does not exist in the registry with id '123456789012'");
+        assert_repo_not_found(policy_call(m, actions[i], "nope", POLICY_A, &r), &r, "nope", "123456789012");
     }
     /* A repository of that name in the caller's registry is not one in another. */
     create_repo(m, "app");
     set_policy(m, "app", POLICY_A);
     json_t *r = NULL;
-    assert_fail_msg(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
-                         OTHER_REGISTRY),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'app' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
+                               OTHER_REGISTRY), &r, "app", OTHER_REGISTRY);
 }
 
 static void test_repository_policy_other_registry(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}", OTHER_REGISTRY);
     json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "app", "registryId", OTHER_REGISTRY, "policyText",
                             POLICY_B);
     int st = ecrmock_call(m, "SetRepositoryPolicy", req, &r);
@@ -271,9 +257,8 @@ static void test_repository_policy_other_registry(void **state)
               r);
     assert_policy_output(r, OTHER_REGISTRY, "app", POLICY_B);
     json_decref(r);
-    assert_fail_msg(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\"}"), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'app' does not exist in the registry with id '123456789012'");
+    assert_repo_not_found(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\"}"),
+                          &r, "app", "123456789012");
     assert_ok(call(m, &r, "DeleteRepositoryPolicy", "{\"repositoryName\": \"app\", \"registryId\": \"%s\"}",
                    OTHER_REGISTRY),
               r);
@@ -293,9 +278,7 @@ static void test_repository_policy_gone_with_repository(void **state)
     ecrmock *m = *state;
     create_repo(m, "app");
     set_policy(m, "app", POLICY_A);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"app\"}"), r);
-    json_decref(r);
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"app\"}");
     create_repo(m, "app");
     assert_stored(m, "app", NULL);
 }

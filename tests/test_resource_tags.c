@@ -16,15 +16,6 @@
 
 /* ---- helpers --------------------------------------------------------------------- */
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* TagResource with `tags` (stolen). */
 static int tag(ecrmock *m, const char *arn, json_t *tags, json_t **r)
 {
@@ -51,11 +42,6 @@ static int untag(ecrmock *m, const char *arn, json_t *keys, json_t **r)
     int st = ecrmock_call(m, "UntagResource", req, r);
     json_decref(req);
     return st;
-}
-
-static json_t *one_tag(const char *key, const char *value)
-{
-    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
 }
 
 /* The repository's tags as "k=v,k=v", in the order ListTagsForResource gives. */
@@ -111,12 +97,9 @@ static void test_list_tags_for_resource_empty(void **state)
 static void test_list_tags_for_resource_from_create_repository(void **state)
 {
     ecrmock *m = *state;
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"web\", \"tags\": [{\"Key\": \"team\", \"Value\": \"core\"}, "
-                   "{\"Key\": \"env\", \"Value\": \"\"}]}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"web\", \"tags\": [{\"Key\": \"team\", \"Value\": \"core\"}, "
+            "{\"Key\": \"env\", \"Value\": \"\"}]}");
     /* The order given, an empty value kept. */
     assert_tags(m, ARN("web"), "team=core,env=");
 }
@@ -170,10 +153,7 @@ static void test_tag_resource_repositories_are_independent(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     create_repo(m, "web/api");
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY);
     tag_ok(m, ARN("web"), one_tag("who", "web"));
     tag_ok(m, ARN("web/api"), one_tag("who", "api"));
     tag_ok(m, "arn:aws:ecr:us-east-1:" OTHER_REGISTRY ":repository/web", one_tag("who", "other"));
@@ -268,10 +248,8 @@ static void test_tag_actions_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"elsewhere\", \"registryId\": \"%s\"}",
-                   OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"elsewhere\", \"registryId\": \"%s\"}",
+            OTHER_REGISTRY);
     struct {
         const char *arn, *msg;
     } cases[] = {
@@ -306,11 +284,9 @@ static void test_tags_deleted_with_repository(void **state)
     create_repo(m, "web");
     tag_ok(m, ARN("web"), one_tag("team", "core"));
     json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"web\"}"), r);
-    json_decref(r);
-    assert_fail_msg(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" ACCOUNT "'");
+    call_ok(m, "DeleteRepository", "{\"repositoryName\": \"web\"}");
+    assert_repo_not_found(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")),
+                          &r, "web", ACCOUNT);
     create_repo(m, "web");
     assert_tags(m, ARN("web"), "");
 }
@@ -405,9 +381,8 @@ static void test_create_repository_shares_tag_rules(void **state)
     int st = ecrmock_call(m, "CreateRepository", req, &r);
     json_decref(req);
     assert_fail_msg(st, &r, "TooManyTagsException", "A resource can have at most 50 tags; the request gives 51");
-    assert_fail_msg(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")), &r,
-                    "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(call(m, &r, "ListTagsForResource", "{\"resourceArn\": \"%s\"}", ARN("web")),
+                          &r, "web", ACCOUNT);
 }
 
 static void test_tag_resource_too_many_tags_after_merge(void **state)

@@ -22,25 +22,6 @@ static const char *str(json_t *o, const char *key)
     return s ? s : "";
 }
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
-/* Creates `repo` and pushes one image (tagged `tag`, may be NULL); returns
- * its digest (malloc'd). */
-static char *push_image(ecrmock *m, const char *repo, const char *tag, int salt)
-{
-    char *mf = make_manifest(m, repo, 2, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
-}
-
 static int start_scan(ecrmock *m, json_t **r, const char *repo, const char *id)
 {
     return call(m, r, "StartImageScan", "{\"repositoryName\": \"%s\", \"imageId\": %s}", repo, id);
@@ -150,8 +131,7 @@ static void test_put_image_scanning_configuration_repository_not_found(void **st
     json_t *r = NULL;
     int st = call(m, &r, "PutImageScanningConfiguration",
                   "{\"repositoryName\": \"nope\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
-    assert_fail_msg(st, &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
     /* Required member: the dispatcher's validation. */
     st = call(m, &r, "PutImageScanningConfiguration", "{\"repositoryName\": \"nope\"}");
     assert_error(st, r, 400, "InvalidParameterException");
@@ -223,8 +203,7 @@ static void test_registry_scanning_basic_refuses_continuous_scan(void **state)
     json_t *r = NULL;
     const char *before = "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", "
                          "\"repositoryFilters\": [{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}]}]}";
-    assert_ok(call(m, &r, "PutRegistryScanningConfiguration", "%s", before), r);
-    json_decref(r);
+    call_ok(m, "PutRegistryScanningConfiguration", "%s", before);
     int st = call(m, &r, "PutRegistryScanningConfiguration",
                   "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"CONTINUOUS_SCAN\", "
                   "\"repositoryFilters\": [{\"filter\": \"*\", \"filterType\": \"WILDCARD\"}]}]}");
@@ -240,13 +219,10 @@ static void test_registry_scanning_basic_refuses_continuous_scan(void **state)
 /* Sets one rule of `freq` with `filter` (ENHANCED, so every frequency goes). */
 static void put_rule(ecrmock *m, const char *type, const char *freq, const char *filter)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutRegistryScanningConfiguration",
-                   "{\"scanType\": \"%s\", \"rules\": [{\"scanFrequency\": \"%s\", \"repositoryFilters\": "
-                   "[{\"filter\": \"%s\", \"filterType\": \"WILDCARD\"}]}]}",
-                   type, freq, filter),
-              r);
-    json_decref(r);
+    call_ok(m, "PutRegistryScanningConfiguration",
+            "{\"scanType\": \"%s\", \"rules\": [{\"scanFrequency\": \"%s\", \"repositoryFilters\": "
+            "[{\"filter\": \"%s\", \"filterType\": \"WILDCARD\"}]}]}",
+            type, freq, filter);
 }
 
 /* The user guide's table: repository names across, filters down. */
@@ -289,15 +265,12 @@ static void test_registry_rules_continuous_wins_over_scan_on_push(void **state)
     ecrmock *m = *state;
     create_repo(m, "prod-web");
     create_repo(m, "dev-web");
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutRegistryScanningConfiguration",
-                   "{\"scanType\": \"ENHANCED\", \"rules\": ["
-                   "{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
-                   "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}, {\"filter\": \"zzz\", \"filterType\": \"WILDCARD\"}]},"
-                   "{\"scanFrequency\": \"CONTINUOUS_SCAN\", \"repositoryFilters\": "
-                   "[{\"filter\": \"prod-*\", \"filterType\": \"WILDCARD\"}]}]}"),
-              r);
-    json_decref(r);
+    call_ok(m, "PutRegistryScanningConfiguration",
+            "{\"scanType\": \"ENHANCED\", \"rules\": ["
+            "{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
+            "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}, {\"filter\": \"zzz\", \"filterType\": \"WILDCARD\"}]},"
+            "{\"scanFrequency\": \"CONTINUOUS_SCAN\", \"repositoryFilters\": "
+            "[{\"filter\": \"prod-*\", \"filterType\": \"WILDCARD\"}]}]}");
     json_t *c = repo_scan_config(m, "prod-web");
     assert_string_equal(str(c, "scanFrequency"), "CONTINUOUS_SCAN");
     assert_json(json_object_get(c, "appliedScanFilters"), "[{\"filter\": \"prod-*\", \"filterType\": \"WILDCARD\"}]");
@@ -315,7 +288,7 @@ static void test_start_image_scan_then_complete_on_the_clock(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     char want[512];
@@ -351,7 +324,7 @@ static void test_start_image_scan_once_per_24_hours(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -375,20 +348,14 @@ static void test_start_image_scan_image_not_found(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
-    free(push_image(m, "app", "v2", 2));
+    char *d = push_new_image(m, "app", 2, 1, "v1");
+    free(push_new_image(m, "app", 2, 2, "v2"));
     json_t *r = NULL;
-    assert_fail_msg(start_scan(m, &r, "app", "{\"imageTag\": \"v9\"}"), &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'v9'} does not exist within the repository "
-                    "with name 'app' in the registry with id '" ACCOUNT "'");
-    char id[256], msg[512];
+    assert_image_not_found(start_scan(m, &r, "app", "{\"imageTag\": \"v9\"}"), &r, NULL, "v9", "app", ACCOUNT);
+    char id[256];
     const char *other = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
     snprintf(id, sizeof id, "{\"imageDigest\": \"%s\"}", other);
-    snprintf(msg, sizeof msg,
-             "The image with imageId {imageDigest:'%s', imageTag:'null'} does not exist within the repository with "
-             "name 'app' in the registry with id '" ACCOUNT "'",
-             other);
-    assert_fail_msg(start_scan(m, &r, "app", id), &r, "ImageNotFoundException", msg);
+    assert_image_not_found(start_scan(m, &r, "app", id), &r, other, NULL, "app", ACCOUNT);
     /* A tag of another image than the digest's. */
     snprintf(id, sizeof id, "{\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}", d);
     assert_error(start_scan(m, &r, "app", id), r, 400, "ImageNotFoundException");
@@ -396,8 +363,7 @@ static void test_start_image_scan_image_not_found(void **state)
                     "Invalid parameter at 'imageId' failed to satisfy constraint: 'both tag and digest cannot be null'");
     /* Nothing was scanned. */
     assert_error(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
-    assert_fail_msg(start_scan(m, &r, "nope", "{\"imageTag\": \"v1\"}"), &r, "RepositoryNotFoundException",
-                    "The repository with name 'nope' does not exist in the registry with id '" ACCOUNT "'");
+    assert_repo_not_found(start_scan(m, &r, "nope", "{\"imageTag\": \"v1\"}"), &r, "nope", ACCOUNT);
     free(d);
 }
 
@@ -405,7 +371,7 @@ static void test_start_image_scan_manifest_list_unsupported(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", NULL, 1);
+    char *d = push_new_image(m, "app", 2, 1, NULL);
     json_t *list = json_pack("{s:i, s:s, s:[{s:s, s:i, s:s, s:{s:s, s:s}}]}", "schemaVersion", 2, "mediaType",
                              MT_DOCKER_LIST, "manifests", "mediaType", MT_DOCKER_V2, "size", 500, "digest", d,
                              "platform", "architecture", "amd64", "os", "linux");
@@ -426,7 +392,7 @@ static void test_describe_image_scan_findings_errors(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *r = NULL;
     assert_fail_msg(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), &r, "ScanNotFoundException",
                     "Image scan does not exist for the image with '{imageDigest:'null', imageTag:'v1'}' in the "
@@ -438,11 +404,8 @@ static void test_describe_image_scan_findings_errors(void **state)
              "with name 'app' in the registry with id '" ACCOUNT "'",
              d);
     assert_fail_msg(findings(m, &r, "app", id), &r, "ScanNotFoundException", msg);
-    assert_fail_msg(findings(m, &r, "app", "{\"imageTag\": \"v2\"}"), &r, "ImageNotFoundException",
-                    "The image with imageId {imageDigest:'null', imageTag:'v2'} does not exist within the repository "
-                    "with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_fail_msg(findings(m, &r, "web", "{\"imageTag\": \"v1\"}"), &r, "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" ACCOUNT "'");
+    assert_image_not_found(findings(m, &r, "app", "{\"imageTag\": \"v2\"}"), &r, NULL, "v2", "app", ACCOUNT);
+    assert_repo_not_found(findings(m, &r, "web", "{\"imageTag\": \"v1\"}"), &r, "web", ACCOUNT);
     free(d);
 }
 
@@ -458,7 +421,7 @@ static void test_findings_counted_from_what_was_set(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     set_findings(m, "app", d, FINDINGS_A);
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
@@ -484,8 +447,8 @@ static void test_findings_paging(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
-    char *d2 = push_image(m, "app", "v2", 2);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d2 = push_new_image(m, "app", 2, 2, "v2");
     set_findings(m, "app", d, FINDINGS_A);
     ecrmock_scan_duration_set(m, 0);
     json_t *r = NULL;
@@ -544,13 +507,11 @@ static void test_scan_on_push_by_repository_flag(void **state)
 {
     ecrmock *m = *state;
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"scanned\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"scanned\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
     create_repo(m, "plain");
-    char *d = push_image(m, "scanned", "v1", 1);
-    char *p = push_image(m, "plain", "v1", 2);
+    char *d = push_new_image(m, "scanned", 2, 1, "v1");
+    char *p = push_new_image(m, "plain", 2, 2, "v1");
     assert_scan_status(m, "scanned", "v1", "IN_PROGRESS");
     assert_error(findings(m, &r, "plain", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     /* The scan on push counts towards the daily quota. */
@@ -558,12 +519,10 @@ static void test_scan_on_push_by_repository_flag(void **state)
     ecrmock_clock_advance(m, 5000);
     assert_scan_status(m, "scanned", "v1", "COMPLETE");
     /* Turned on later by PutImageScanningConfiguration: only new pushes. */
-    assert_ok(call(m, &r, "PutImageScanningConfiguration",
-                   "{\"repositoryName\": \"plain\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "PutImageScanningConfiguration",
+            "{\"repositoryName\": \"plain\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
     assert_error(findings(m, &r, "plain", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
-    free(push_image(m, "plain", "v2", 3));
+    free(push_new_image(m, "plain", 2, 3, "v2"));
     assert_scan_status(m, "plain", "v2", "IN_PROGRESS");
     free(d);
     free(p);
@@ -575,29 +534,26 @@ static void test_scan_on_push_by_registry_rule(void **state)
     create_repo(m, "web-app");
     create_repo(m, "api");
     put_rule(m, "BASIC", "SCAN_ON_PUSH", "web-*");
-    free(push_image(m, "web-app", "v1", 1));
-    free(push_image(m, "api", "v1", 2));
+    free(push_new_image(m, "web-app", 2, 1, "v1"));
+    free(push_new_image(m, "api", 2, 2, "v1"));
     assert_scan_status(m, "web-app", "v1", "IN_PROGRESS");
     json_t *r = NULL;
     assert_error(findings(m, &r, "api", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     /* A MANUAL rule scans nothing on push. */
     put_rule(m, "BASIC", "MANUAL", "*");
-    free(push_image(m, "web-app", "v2", 3));
+    free(push_new_image(m, "web-app", 2, 3, "v2"));
     assert_error(findings(m, &r, "web-app", "{\"imageTag\": \"v2\"}"), r, 400, "ScanNotFoundException");
     /* Continuous scanning scans what is pushed too. */
     put_rule(m, "ENHANCED", "CONTINUOUS_SCAN", "*");
-    free(push_image(m, "api", "v3", 4));
+    free(push_new_image(m, "api", 2, 4, "v3"));
     assert_scan_status(m, "api", "v3", "IN_PROGRESS");
 }
 
 static void test_scan_on_push_only_for_new_images(void **state)
 {
     ecrmock *m = *state;
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
     char *mf = make_manifest(m, "app", 1, 1);
     free(put_image(m, "app", mf, "v1"));
     ecrmock_clock_advance(m, 60000);
@@ -617,7 +573,7 @@ static void test_describe_images_shows_scan(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     json_t *det = image_detail(m, "app", "v1");
     assert_null(json_object_get(det, "imageScanStatus"));
     assert_null(json_object_get(det, "imageScanFindingsSummary"));
@@ -672,7 +628,7 @@ static void test_image_scan_complete_waiter(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    free(push_image(m, "app", "v1", 1));
+    free(push_new_image(m, "app", 2, 1, "v1"));
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -680,13 +636,13 @@ static void test_image_scan_complete_waiter(void **state)
     assert_int_equal(wait_scan_complete(m, "app", "v1"), 2);
     /* A 12 s scan: polls at 0, 5, 10 and 15 s. */
     assert_int_equal(ecrmock_scan_duration_set(m, 12000), ECRMOCK_ERR_OK);
-    free(push_image(m, "app", "v2", 2));
+    free(push_new_image(m, "app", 2, 2, "v2"));
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v2\"}"), r);
     json_decref(r);
     assert_int_equal(wait_scan_complete(m, "app", "v2"), 4);
     /* A scan longer than the waiter's 300 s: it gives up. */
     assert_int_equal(ecrmock_scan_duration_set(m, 400000), ECRMOCK_ERR_OK);
-    free(push_image(m, "app", "v3", 3));
+    free(push_new_image(m, "app", 2, 3, "v3"));
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v3\"}"), r);
     json_decref(r);
     assert_int_equal(wait_scan_complete(m, "app", "v3"), -1);
@@ -701,7 +657,7 @@ static void test_scan_duration_set_and_reset(void **state)
     assert_int_equal(ecrmock_scan_duration_set(NULL, 0), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_int_equal(ecrmock_scan_duration_set(m, 0), ECRMOCK_ERR_OK);
     create_repo(m, "app");
-    free(push_image(m, "app", "v1", 1));
+    free(push_new_image(m, "app", 2, 1, "v1"));
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -713,7 +669,7 @@ static void test_scan_duration_set_and_reset(void **state)
     assert_ok(call(m, &r, "GetRegistryScanningConfiguration", "{}"), r);
     assert_json(json_object_get(r, "scanningConfiguration"), "{\"scanType\": \"BASIC\", \"rules\": []}");
     json_decref(r);
-    free(push_image(m, "app", "v1", 1));
+    free(push_new_image(m, "app", 2, 1, "v1"));
     assert_error(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_decref(r);
@@ -725,7 +681,7 @@ static void test_scan_findings_set_errors(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     set_findings(m, "app", d, "[{\"name\": \"CVE-1\", \"severity\": \"LOW\"}]");
     static const char *const bad[] = {
         "{\"severity\": \"LOW\"}",                                   /* not an array */
@@ -817,7 +773,7 @@ static void test_scanning_out_of_memory_changes_nothing(void **state)
     assert_non_null(m);
     create_repo(m, "app");
     create_repo(m, "web-app");
-    char *d = push_image(m, "app", "v1", 1);
+    char *d = push_new_image(m, "app", 2, 1, "v1");
     set_findings(m, "app", d, FINDINGS_A);
     static const char *const steps[][2] = {
         {"PutImageScanningConfiguration", "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}"},

@@ -545,16 +545,7 @@ static void test_ecrmock_run_exit_statuses(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    /* build/tests/test_scenario -> build/ecrmock-run */
-    snprintf(tool_path, sizeof tool_path, "%s", argv[0]);
-    char *slash = strrchr(tool_path, '/');
-    if (slash)
-        *slash = '\0';
-    slash = strrchr(tool_path, '/');
-    if (slash)
-        strcpy(slash + 1, "ecrmock-run");
-    else
-        strcpy(tool_path, "../ecrmock-run");
+    build_tool_path(tool_path, sizeof tool_path, argv[0], "ecrmock-run");
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_scenario_captures_of_each_kind, setup_mock, teardown_mock),

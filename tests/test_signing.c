@@ -8,7 +8,6 @@
 #include "helpers.h"
 
 #define ACCOUNT "123456789012"
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
 #define PROFILE_A "arn:aws:signer:us-east-1:123456789012:/signing-profiles/team_a"
 #define PROFILE_B "arn:aws:signer:us-east-1:123456789012:/signing-profiles/prod_signer"
 #define NO_CONFIG "Signing configuration does not exist in the registry with id '" ACCOUNT "'"
@@ -27,17 +26,7 @@ static const char CONFIG[] =
 
 static void put_config(ecrmock *m, const char *text)
 {
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "PutSigningConfiguration", "%s", text), r);
-    json_decref(r);
-}
-
-static char *push(ecrmock *m, const char *repo, int salt, const char *tag)
-{
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
+    call_ok(m, "PutSigningConfiguration", "%s", text);
 }
 
 /* "profile=status,..." of an image, by digest. */
@@ -86,8 +75,7 @@ static void test_signing_configuration_round_trip(void **state)
     assert_true(json_equal(json_object_get(r, "signingConfiguration"), json_object_get(want, "signingConfiguration")));
     json_decref(r);
     int st = call(m, &r, "GetSigningConfiguration", "{}");
-    assert_string_equal(err_message(r), NO_CONFIG);
-    assert_error(st, r, 400, "SigningConfigurationNotFoundException");
+    assert_fail_msg(st, &r, "SigningConfigurationNotFoundException", NO_CONFIG);
     json_decref(want);
 }
 
@@ -96,11 +84,9 @@ static void test_signing_configuration_not_found(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     int st = call(m, &r, "GetSigningConfiguration", "{}");
-    assert_string_equal(err_message(r), NO_CONFIG);
-    assert_error(st, r, 400, "SigningConfigurationNotFoundException");
+    assert_fail_msg(st, &r, "SigningConfigurationNotFoundException", NO_CONFIG);
     st = call(m, &r, "DeleteSigningConfiguration", "{}");
-    assert_string_equal(err_message(r), NO_CONFIG);
-    assert_error(st, r, 400, "SigningConfigurationNotFoundException");
+    assert_fail_msg(st, &r, "SigningConfigurationNotFoundException", NO_CONFIG);
 }
 
 static void test_put_signing_configuration_invalid_changes_nothing(void **state)
@@ -137,10 +123,10 @@ static void test_describe_image_signing_status_per_matching_rule(void **state)
     create_repo(m, "team/prod-api");
     create_repo(m, "tools-release");
     create_repo(m, "misc");
-    char *web = push(m, "team/web", 1, "v1");
-    char *api = push(m, "team/prod-api", 2, NULL);
-    char *rel = push(m, "tools-release", 3, NULL);
-    char *misc = push(m, "misc", 4, NULL);
+    char *web = push_new_image(m, "team/web", 1, 1, "v1");
+    char *api = push_new_image(m, "team/prod-api", 1, 2, NULL);
+    char *rel = push_new_image(m, "tools-release", 1, 3, NULL);
+    char *misc = push_new_image(m, "misc", 1, 4, NULL);
 
     char out[512];
     statuses(m, "team/web", web, out, sizeof out);
@@ -183,13 +169,11 @@ static void test_describe_image_signing_status_from_the_push(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "team/web");
-    char *before = push(m, "team/web", 1, NULL);
+    char *before = push_new_image(m, "team/web", 1, 1, NULL);
     put_config(m, CONFIG);
-    char *during = push(m, "team/web", 2, NULL);
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DeleteSigningConfiguration", "{}"), r);
-    json_decref(r);
-    char *after = push(m, "team/web", 3, NULL);
+    char *during = push_new_image(m, "team/web", 1, 2, NULL);
+    call_ok(m, "DeleteSigningConfiguration", "{}");
+    char *after = push_new_image(m, "team/web", 1, 3, NULL);
 
     char out[256];
     statuses(m, "team/web", before, out, sizeof out);
@@ -209,14 +193,10 @@ static void test_describe_image_signing_status_errors(void **state)
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImageSigningStatus",
                   "{\"repositoryName\": \"ghost\", \"imageId\": {\"imageTag\": \"v1\"}}");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "ghost", ACCOUNT);
     create_repo(m, "app");
     st = call(m, &r, "DescribeImageSigningStatus", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
-    assert_string_equal(err_message(r), "The image with imageId {imageDigest:'null', imageTag:'v1'} does not exist "
-                                        "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_image_not_found(st, &r, NULL, "v1", "app", ACCOUNT);
     assert_error(call(m, &r, "DescribeImageSigningStatus", "{\"repositoryName\": \"app\"}"), r, 400,
                  "InvalidParameterException");
 }

@@ -11,30 +11,6 @@
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define RESTORE_MS (20 * 60 * 1000)
-#define STR(o, k) json_string_value(json_object_get((o), (k)))
-
-static char *new_image(ecrmock *m, const char *repo, int salt, const char *tag)
-{
-    char *mf = make_manifest(m, repo, 1, salt);
-    char *d = put_image(m, repo, mf, tag);
-    free(mf);
-    return d;
-}
-
-static char *put_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
-{
-    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_DOCKER_LIST, "manifests");
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(json_object_get(mf, "manifests"),
-                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", MT_DOCKER_V2, "size", 400,
-                                        "digest", children[i], "platform", "architecture", i ? "arm64" : "amd64", "os",
-                                        "linux"));
-    char *text = json_dumps(mf, JSON_COMPACT);
-    json_decref(mf);
-    char *d = put_image(m, repo, text, tag);
-    free(text);
-    return d;
-}
 
 static int update(ecrmock *m, json_t **r, const char *repo, const char *digest, const char *tag, const char *target)
 {
@@ -54,22 +30,9 @@ static void update_ok(ecrmock *m, const char *repo, const char *digest, const ch
     json_decref(r);
 }
 
-/* The detail DescribeImages gives for `digest` (by id: any status). */
-static json_t *detail(ecrmock *m, const char *repo, const char *digest)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
-                   repo, digest),
-              r);
-    json_t *d = json_incref(json_array_get(json_object_get(r, "imageDetails"), 0));
-    json_decref(r);
-    assert_non_null(d);
-    return d;
-}
-
 static void assert_status(ecrmock *m, const char *repo, const char *digest, const char *status)
 {
-    json_t *d = detail(m, repo, digest);
+    json_t *d = describe_image(m, repo, digest);
     assert_string_equal(STR(d, "imageStatus"), status);
     json_decref(d);
 }
@@ -89,14 +52,8 @@ static void listed(ecrmock *m, const char *action, const char *repo, const char 
         assert_ok(call(m, &r, action, "{\"repositoryName\": \"%s\", \"filter\": %s}", repo, filter), r);
     else
         assert_ok(call(m, &r, action, "{\"repositoryName\": \"%s\"}", repo), r);
-    json_t *items = json_object_get(r, strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails");
-    out[0] = '\0';
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it) {
-        strncat(out, i ? "," : "", cap - strlen(out) - 1);
-        strncat(out, STR(it, "imageDigest"), cap - strlen(out) - 1);
-    }
+    join_member(json_object_get(r, strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails"), "imageDigest", out,
+                cap);
     json_decref(r);
 }
 
@@ -104,8 +61,8 @@ static void test_update_image_storage_class_archive(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
-    char *b = new_image(m, "app", 2, "v2");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
+    char *b = push_new_image(m, "app", 1, 2, "v2");
     ecrmock_clock_advance(m, 5000);
     int64_t at = ecrmock_clock_now(m);
 
@@ -119,12 +76,12 @@ static void test_update_image_storage_class_archive(void **state)
     assert_string_equal(STR(r, "imageStatus"), "ARCHIVED");
     json_decref(r);
 
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ARCHIVED");
     assert_true(seconds(d, "lastArchivedAt") == (double)at / 1000.0);
     assert_null(json_object_get(d, "lastActivatedAt"));
     json_decref(d);
-    d = detail(m, "app", b);
+    d = describe_image(m, "app", b);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVE");
     assert_null(json_object_get(d, "lastArchivedAt"));
     json_decref(d);
@@ -152,7 +109,7 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     ecrmock_clock_advance(m, 3600 * 1000);
     int64_t asked = ecrmock_clock_now(m);
@@ -167,13 +124,13 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
 
     ecrmock_clock_advance(m, RESTORE_MS - 1);
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVATING");
     assert_null(json_object_get(d, "lastActivatedAt"));
     json_decref(d);
 
     ecrmock_clock_advance(m, 1);
-    d = detail(m, "app", a);
+    d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVE");
     assert_true(seconds(d, "lastActivatedAt") == (double)(asked + RESTORE_MS) / 1000.0);
     assert_true(seconds(d, "lastArchivedAt") == (double)(asked - 3600 * 1000) / 1000.0);
@@ -189,7 +146,7 @@ static void test_update_image_storage_class_archived_image_cannot_be_pulled(void
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
@@ -200,7 +157,7 @@ static void test_update_image_storage_class_archived_image_cannot_be_pulled(void
     assert_string_equal(STR(f, "failureReason"),
                         "Requested image is archived and must be restored before it can be pulled");
     json_decref(r);
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_null(json_object_get(d, "lastRecordedPullTime"));
     json_decref(d);
 
@@ -222,12 +179,12 @@ static void test_update_image_storage_class_archive_is_idempotent(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, NULL);
+    char *a = push_new_image(m, "app", 1, 1, NULL);
     int64_t first = ecrmock_clock_now(m);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     ecrmock_clock_advance(m, 60000);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_true(seconds(d, "lastArchivedAt") == (double)first / 1000.0);
     json_decref(d);
     free(a);
@@ -243,7 +200,7 @@ static void test_update_image_storage_class_repush_restores_at_once(void **state
     ecrmock_clock_advance(m, 1000);
     /* The same manifest and tag: no ImageAlreadyExistsException, the image is back. */
     free(put_image(m, "app", mf, "v1"));
-    json_t *d = detail(m, "app", a);
+    json_t *d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVE");
     assert_true(seconds(d, "lastActivatedAt") == (double)ecrmock_clock_now(m) / 1000.0);
     json_decref(d);
@@ -260,11 +217,11 @@ static void test_update_image_storage_class_manifest_list_moves_its_images(void 
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *kids[2] = {new_image(m, "app", 1, NULL), new_image(m, "app", 2, NULL)};
-    char *other = new_image(m, "app", 3, NULL);
-    char *list = put_list(m, "app", 2, kids, "multi");
+    char *kids[2] = {push_new_image(m, "app", 1, 1, NULL), push_new_image(m, "app", 1, 2, NULL)};
+    char *other = push_new_image(m, "app", 1, 3, NULL);
+    char *list = put_manifest_list(m, "app", 2, kids, "multi");
     /* A second list that stays active keeps its image active. */
-    char *keep = put_list(m, "app", 1, &kids[1], "keep");
+    char *keep = put_manifest_list(m, "app", 1, &kids[1], "keep");
 
     update_ok(m, "app", list, "ARCHIVE", "ARCHIVED");
     assert_status(m, "app", list, "ARCHIVED");
@@ -290,8 +247,8 @@ static void test_update_image_storage_class_image_of_a_list_refused(void **state
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *kid = new_image(m, "app", 1, NULL);
-    char *list = put_list(m, "app", 1, &kid, "multi");
+    char *kid = push_new_image(m, "app", 1, 1, NULL);
+    char *list = put_manifest_list(m, "app", 1, &kid, "multi");
     json_t *r = NULL;
     int st = update(m, &r, "app", kid, NULL, "ARCHIVE");
     char want[512];
@@ -299,8 +256,7 @@ static void test_update_image_storage_class_image_of_a_list_refused(void **state
              "The image with digest '%s' is referenced by the manifest list with digest '%s' in the repository with "
              "name 'app' in the registry with id '" ACCOUNT "': transition the manifest list instead",
              kid, list);
-    assert_string_equal(err_message(r), want);
-    assert_error(st, r, 400, "ImageStorageClassUpdateNotSupportedException");
+    assert_fail_msg(st, &r, "ImageStorageClassUpdateNotSupportedException", want);
     assert_status(m, "app", kid, "ACTIVE");
     free(kid);
     free(list);
@@ -310,7 +266,7 @@ static void test_update_image_storage_class_archive_while_restoring_refused(void
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, NULL);
+    char *a = push_new_image(m, "app", 1, 1, NULL);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
     json_t *r = NULL;
@@ -320,8 +276,7 @@ static void test_update_image_storage_class_archive_while_restoring_refused(void
              "The image with digest '%s' in the repository with name 'app' in the registry with id '" ACCOUNT
              "' cannot be archived while it is being restored",
              a);
-    assert_string_equal(err_message(r), want);
-    assert_error(st, r, 400, "ImageStorageClassUpdateNotSupportedException");
+    assert_fail_msg(st, &r, "ImageStorageClassUpdateNotSupportedException", want);
     assert_status(m, "app", a, "ACTIVATING");
     free(a);
 }
@@ -330,14 +285,12 @@ static void test_update_image_storage_class_image_not_found(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     json_t *r = NULL;
     int st = update(m, &r, "app", NULL, "nope", "ARCHIVE");
-    assert_string_equal(err_message(r), "The image with imageId {imageDigest:'null', imageTag:'nope'} does not exist "
-                                        "within the repository with name 'app' in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "ImageNotFoundException");
+    assert_image_not_found(st, &r, NULL, "nope", "app", ACCOUNT);
     /* A tag that names another image than the digest. */
-    char *b = new_image(m, "app", 2, "v2");
+    char *b = push_new_image(m, "app", 1, 2, "v2");
     assert_error(update(m, &r, "app", a, "v2", "ARCHIVE"), r, 400, "ImageNotFoundException");
     assert_status(m, "app", a, "ACTIVE");
     assert_status(m, "app", b, "ACTIVE");
@@ -351,16 +304,14 @@ static void test_update_image_storage_class_repository_not_found(void **state)
     json_t *r = NULL;
     int st = update(m, &r, "ghost", "sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL,
                     "ARCHIVE");
-    assert_string_equal(err_message(r),
-                        "The repository with name 'ghost' does not exist in the registry with id '" ACCOUNT "'");
-    assert_error(st, r, 400, "RepositoryNotFoundException");
+    assert_repo_not_found(st, &r, "ghost", ACCOUNT);
 }
 
 static void test_update_image_storage_class_invalid_target(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, NULL);
+    char *a = push_new_image(m, "app", 1, 1, NULL);
     json_t *r = NULL;
     assert_error(update(m, &r, "app", a, NULL, "GLACIER"), r, 400, "InvalidParameterException");
     assert_status(m, "app", a, "ACTIVE");
@@ -371,7 +322,7 @@ static void test_update_image_storage_class_archived_image_can_be_deleted(void *
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),
@@ -388,7 +339,7 @@ static void test_start_image_scan_archived_image_refused(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char *a = new_image(m, "app", 1, "v1");
+    char *a = push_new_image(m, "app", 1, 1, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     json_t *r = NULL;
     int st = call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
@@ -397,8 +348,7 @@ static void test_start_image_scan_archived_image_refused(void **state)
              "The image with digest '%s' in the repository with name 'app' in the registry with id '" ACCOUNT
              "' is archived and cannot be scanned",
              a);
-    assert_string_equal(err_message(r), want);
-    assert_error(st, r, 400, "ImageArchivedException");
+    assert_fail_msg(st, &r, "ImageArchivedException", want);
     /* No scan was recorded. */
     assert_error(call(m, &r, "DescribeImageScanFindings", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": "
                                                            "\"v1\"}}"),
@@ -408,8 +358,7 @@ static void test_start_image_scan_archived_image_refused(void **state)
     assert_error(call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}"),
                  r, 400, "ImageArchivedException");
     ecrmock_clock_advance(m, RESTORE_MS);
-    assert_ok(call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}"), r);
-    json_decref(r);
+    call_ok(m, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
     free(a);
 }
 

@@ -8,8 +8,6 @@
  */
 #include <pthread.h>
 
-#include <openssl/evp.h>
-
 #include "helpers.h"
 
 #include "ecrmock_cmocka.h"
@@ -66,11 +64,7 @@ static void *work(void *arg)
                                            "partFirstByte", 0, "partLastByte", n - 1, "layerPartBlob", b64),
                                  &st));
             char digest[ECRMOCK_DIGEST_SIZE];
-            unsigned char md[32];
-            EVP_Digest(text, (size_t)n, md, NULL, EVP_sha256(), NULL);
-            strcpy(digest, "sha256:");
-            for (int k = 0; k < 32; k++)
-                sprintf(digest + 7 + 2 * k, "%02x", md[k]);
+            sha256_digest(text, (size_t)n, digest);
             json_t *cr = req_call(m, "CompleteLayerUpload",
                                   json_pack("{s:s, s:s, s:[s]}", "repositoryName", repo, "uploadId", id, "layerDigests",
                                             digest),

@@ -16,15 +16,6 @@
 
 /* ---- helpers --------------------------------------------------------------------- */
 
-static void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
-{
-    assert_string_equal(err_type(*resp), type);
-    assert_string_equal(err_message(*resp), msg);
-    assert_int_equal(status, 400);
-    json_decref(*resp);
-    *resp = NULL;
-}
-
 /* PutImageTagMutability on `repo` (filters: JSON text, or NULL); returns the
  * status, the response in *r. */
 static int set_mutability(ecrmock *m, json_t **r, const char *repo, const char *mutability, const char *filters)
@@ -45,19 +36,9 @@ static void set_mutability_ok(ecrmock *m, const char *repo, const char *mutabili
     json_decref(r);
 }
 
-/* The repository as DescribeRepositories shows it (new reference). */
-static json_t *describe(ecrmock *m, const char *repo)
-{
-    json_t *r = NULL;
-    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"%s\"]}", repo), r);
-    json_t *o = json_incref(json_array_get(json_object_get(r, "repositories"), 0));
-    json_decref(r);
-    return o;
-}
-
 static void assert_setting(ecrmock *m, const char *repo, const char *mutability, const char *filters)
 {
-    json_t *d = describe(m, repo);
+    json_t *d = describe_repo(m, repo);
     assert_string_equal(json_string_value(json_object_get(d, "imageTagMutability")), mutability);
     json_t *got = json_object_get(d, "imageTagMutabilityExclusionFilters");
     if (!filters) {
@@ -69,22 +50,6 @@ static void assert_setting(ecrmock *m, const char *repo, const char *mutability,
         json_decref(want);
     }
     json_decref(d);
-}
-
-/* PutImage of `manifest` with `tag`; asserts ImageTagAlreadyExistsException
- * with ECR's text. */
-static void assert_tag_refused(ecrmock *m, const char *repo, const char *manifest, const char *tag)
-{
-    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "imageManifest", manifest, "imageTag", tag);
-    json_t *r = NULL;
-    int st = ecrmock_call(m, "PutImage", req, &r);
-    json_decref(req);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
-             "repository is immutable.",
-             tag, repo);
-    assert_fail_msg(st, &r, "ImageTagAlreadyExistsException", msg);
 }
 
 /* ---- the output and the stored setting --------------------------------------------------- */
@@ -131,9 +96,7 @@ static void test_put_image_tag_mutability_other_registry(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"web\", \"registryId\": \"%s\"}", OTHER_REGISTRY);
     assert_ok(call(m, &r, "PutImageTagMutability",
                    "{\"registryId\": \"%s\", \"repositoryName\": \"web\", \"imageTagMutability\": \"IMMUTABLE\"}",
                    OTHER_REGISTRY),
@@ -156,13 +119,12 @@ static void test_put_image_tag_mutability_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     json_t *r = NULL;
-    assert_fail_msg(set_mutability(m, &r, "missing", "IMMUTABLE", NULL), &r, "RepositoryNotFoundException",
-                    "The repository with name 'missing' does not exist in the registry with id '" ACCOUNT "'");
-    assert_fail_msg(call(m, &r, "PutImageTagMutability",
-                         "{\"registryId\": \"%s\", \"repositoryName\": \"web\", \"imageTagMutability\": \"IMMUTABLE\"}",
-                         OTHER_REGISTRY),
-                    &r, "RepositoryNotFoundException",
-                    "The repository with name 'web' does not exist in the registry with id '" OTHER_REGISTRY "'");
+    assert_repo_not_found(set_mutability(m, &r, "missing", "IMMUTABLE", NULL), &r, "missing", ACCOUNT);
+    assert_repo_not_found(call(m, &r, "PutImageTagMutability",
+                               "{\"registryId\": \"%s\", \"repositoryName\": \"web\", "
+                               "\"imageTagMutability\": \"IMMUTABLE\"}",
+                               OTHER_REGISTRY),
+                          &r, "web", OTHER_REGISTRY);
     assert_setting(m, "web", "MUTABLE", NULL);
 }
 
@@ -171,12 +133,10 @@ static void test_put_image_tag_mutability_filter_rules(void **state)
     ecrmock *m = *state;
     const char *filters = "[{\"filterType\": \"WILDCARD\", \"filter\": \"rel-*\"}]";
     json_t *r = NULL;
-    assert_ok(call(m, &r, "CreateRepository",
-                   "{\"repositoryName\": \"web\", \"imageTagMutability\": \"MUTABLE_WITH_EXCLUSION\", "
-                   "\"imageTagMutabilityExclusionFilters\": %s}",
-                   filters),
-              r);
-    json_decref(r);
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"web\", \"imageTagMutability\": \"MUTABLE_WITH_EXCLUSION\", "
+            "\"imageTagMutabilityExclusionFilters\": %s}",
+            filters);
 
     /* The *_WITH_EXCLUSION settings need filters ... */
     assert_fail_msg(set_mutability(m, &r, "web", "IMMUTABLE_WITH_EXCLUSION", NULL), &r, "InvalidParameterException",

@@ -10,8 +10,6 @@
  */
 #include "helpers.h"
 
-#include <openssl/evp.h>
-
 typedef struct vcase {
     const char *action;
     const char *request;
@@ -247,9 +245,7 @@ static char *snapshot(ecrmock *m)
 static void run_case(ecrmock *m, const vcase *vc)
 {
     create_repo(m, "repo");
-    char *manifest = make_manifest(m, "repo", 1, 1);
-    char *digest = put_image(m, "repo", manifest, "v1");
-    free(manifest);
+    char *digest = push_new_image(m, "repo", 1, 1, "v1");
     char *before = snapshot(m);
 
     char *text = expand(vc->request);
@@ -322,11 +318,8 @@ static void test_put_image_manifest_at_limit_accepted(void **state)
     big[limit] = '\0';
     free(manifest);
 
-    unsigned char md[32];
-    char want[ECRMOCK_DIGEST_SIZE] = "sha256:";
-    EVP_Digest(big, limit, md, NULL, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(want + 7 + 2 * i, 3, "%02x", md[i]);
+    char want[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(big, limit, want);
 
     char *digest = put_image(m, "repo", big, "big");
     assert_string_equal(digest, want);
