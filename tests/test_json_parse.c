@@ -153,31 +153,35 @@ static void test_leaves_the_rest_to_jansson(void **state)
     taken(deep + 40, 120, want);
 }
 
+/* The wire level's status and exact body for a raw request body. */
+static void raw_answer(ecrmock *m, const char *action, const char *body, int status, const char *want)
+{
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, action, body, strlen(body), &out, &len), status);
+    assert_string_equal(out, want);
+    free(out);
+}
+
 /* Around the fast path, the wire level answers as before: jansson's error
  * positions for what is not JSON, the value for what the fast path leaves. */
 static void test_wire_answers_around_it(void **state)
 {
     ecrmock *m = *state;
-    char *out = NULL;
-    size_t len = 0;
-    const char *bad = "{\"repositoryName\":\"web\",}";
-    assert_int_equal(ecrmock_call_raw(m, "CreateRepository", bad, strlen(bad), &out, &len), 400);
-    assert_string_equal(out, "{\"__type\":\"SerializationException\",\"Message\":\"The request body is not valid JSON "
-                             "(at character 25)\"}");
-    free(out);
-    const char *huge = "{\"repositoryName\":\"web\",\"maxResults\":92233720368547758070}";
-    assert_int_equal(ecrmock_call_raw(m, "DescribeImages", huge, strlen(huge), &out, &len), 400);
-    assert_string_equal(out, "{\"__type\":\"SerializationException\",\"Message\":\"Numeric value out of range of long "
-                             "(at character 57)\"}");
-    free(out);
+    raw_answer(m, "CreateRepository", "{\"repositoryName\":\"web\",}", 400,
+               "{\"__type\":\"SerializationException\",\"Message\":\"The request body is not valid JSON "
+               "(at character 25)\"}");
+    raw_answer(m, "DescribeImages", "{\"repositoryName\":\"web\",\"maxResults\":92233720368547758070}", 400,
+               "{\"__type\":\"SerializationException\",\"Message\":\"Numeric value out of range of long "
+               "(at character 57)\"}");
     /* read by jansson (a real), then checked against the model as ever */
-    const char *real = "{\"repositoryName\":\"web\",\"maxResults\":1.5}";
-    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", real, strlen(real), &out, &len), 400);
-    assert_string_equal(out, "{\"__type\":\"SerializationException\",\"Message\":\"NUMBER_VALUE can not be converted "
-                             "to an Integer\"}");
-    free(out);
+    raw_answer(m, "DescribeRepositories", "{\"repositoryName\":\"web\",\"maxResults\":1.5}", 400,
+               "{\"__type\":\"SerializationException\",\"Message\":\"NUMBER_VALUE can not be converted to an "
+               "Integer\"}");
     /* taken by the fast path, escapes and all */
     const char *esc = "{\"repositoryName\":\"te\\u0061m/w\\/eb\"}";
+    char *out = NULL;
+    size_t len = 0;
     assert_int_equal(ecrmock_call_raw(m, "CreateRepository", esc, strlen(esc), &out, &len), 200);
     assert_non_null(strstr(out, "\"repositoryName\":\"team/w/eb\""));
     free(out);
