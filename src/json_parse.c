@@ -16,11 +16,12 @@
  * value) it returns NULL and the caller parses the body with json_loadb,
  * whose result and error text are then the answer.  When an allocation
  * fails it says so (*oom), so that the caller answers "out of memory" as it
- * would for jansson, and does not parse the body a second time.  What it does take, it
- * builds exactly as json_loadb does: the same values and types, members in
- * the same order, a repeated key's last value in its first place
- * (json_object_set's rule).  tests/fuzz/fuzz_json.c checks that on every
- * input it accepts, and tests/test_json_parse.c pins the edges.
+ * would for jansson, and does not parse the body a second time.
+ *
+ * What it does take, it builds exactly as json_loadb does: the same values
+ * and types, members in the same order, a repeated key's last value in its
+ * first place (json_object_set's rule).  tests/fuzz/fuzz_json.c checks that
+ * on every input it accepts, and tests/test_json_parse.c pins the edges.
  */
 #include <string.h>
 
