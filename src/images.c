@@ -244,7 +244,10 @@ int em_PutImage(em_call *c)
                 repo->name, reg, (unsigned long long)c->m->opts.max_images);
         goto out;
     }
-    if (existing && existing->n_tags >= c->m->opts.max_tags_per_image) {
+    /* Only a tag the image does not have yet counts (a re-push of an archived
+     * image may bring none, or its own). */
+    bool adds_tag = tag && !(held && held->image == existing);
+    if (existing && adds_tag && existing->n_tags >= c->m->opts.max_tags_per_image) {
         em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
                 "Adding tag '%s' to an image in the repository with name '%s' in registry with id '%s' exceeds the "
                 "maximum allowed number of tags per image which is '%llu'",

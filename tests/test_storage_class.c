@@ -213,6 +213,40 @@ static void test_update_image_storage_class_repush_restores_at_once(void **state
     free(a);
 }
 
+/* A re-push that adds no tag counts against no tag quota: an archived image
+ * at the tags-per-image limit comes back with its own tag, or with none. */
+static void test_update_image_storage_class_repush_at_tag_limit(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1;
+    o.max_tags_per_image = 1;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    create_repo(m, "app");
+    char *mf = make_manifest(m, "app", 1, 7);
+    char *a = put_image(m, "app", mf, "v1");
+    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    free(put_image(m, "app", mf, "v1"));
+    assert_status(m, "app", a, "ACTIVE");
+    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    free(put_image(m, "app", mf, NULL));
+    assert_status(m, "app", a, "ACTIVE");
+    /* A new tag on it is still over the limit. */
+    json_t *r = NULL;
+    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "app", "imageManifest", mf, "imageTag", "v2");
+    assert_error(ecrmock_call(m, "PutImage", req, &r), r, 400, "LimitExceededException");
+    json_decref(req);
+    json_t *d = describe_image(m, "app", a);
+    json_t *tags = json_object_get(d, "imageTags");
+    assert_int_equal(json_array_size(tags), 1);
+    assert_string_equal(json_string_value(json_array_get(tags, 0)), "v1");
+    json_decref(d);
+    free(mf);
+    free(a);
+    ecrmock_free(m);
+}
+
 static void test_update_image_storage_class_manifest_list_moves_its_images(void **state)
 {
     ecrmock *m = *state;
@@ -371,6 +405,7 @@ int main(void)
         T(test_update_image_storage_class_archived_image_cannot_be_pulled),
         T(test_update_image_storage_class_archive_is_idempotent),
         T(test_update_image_storage_class_repush_restores_at_once),
+        T(test_update_image_storage_class_repush_at_tag_limit),
         T(test_update_image_storage_class_manifest_list_moves_its_images),
         T(test_update_image_storage_class_image_of_a_list_refused),
         T(test_update_image_storage_class_archive_while_restoring_refused),
