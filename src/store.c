@@ -233,9 +233,9 @@ void em_image_free(em_image *img)
     em_free(img);
 }
 
-static void tag_unlink(em_repo *repo, em_tag *t)
+/* Takes t out of img's sorted tag list (when it is there). */
+static void image_drop_tag(em_image *img, em_tag *t)
 {
-    em_image *img = t->image;
     size_t i = 0;
     while (i < img->n_tags && img->tags[i] != t)
         i++;
@@ -243,6 +243,11 @@ static void tag_unlink(em_repo *repo, em_tag *t)
         memmove(img->tags + i, img->tags + i + 1, (img->n_tags - i - 1) * sizeof *img->tags);
         img->n_tags--;
     }
+}
+
+static void tag_unlink(em_repo *repo, em_tag *t)
+{
+    image_drop_tag(t->image, t);
     HASH_DEL(repo->tag_index, t);
     em_free(t->name);
     em_free(t);
@@ -297,12 +302,7 @@ int em_tag_set(em_repo *repo, em_image *img, const char *name)
         if (!tags)
             return -1;
         img->tags = tags;
-        em_image *old = t->image;
-        size_t i = 0;
-        while (old->tags[i] != t)
-            i++;
-        memmove(old->tags + i, old->tags + i + 1, (old->n_tags - i - 1) * sizeof *old->tags);
-        old->n_tags--;
+        image_drop_tag(t->image, t);
         t->image = img;
         image_add_tag(img, t); /* cannot fail: room was made above */
         return 0;
@@ -320,11 +320,7 @@ int em_tag_set(em_repo *repo, em_image *img, const char *name)
     int oom = 0;
     HASH_ADD_KEYPTR(hh, repo->tag_index, t->name, strlen(t->name), t);
     if (oom) {
-        size_t i = 0;
-        while (img->tags[i] != t)
-            i++;
-        memmove(img->tags + i, img->tags + i + 1, (img->n_tags - i - 1) * sizeof *img->tags);
-        img->n_tags--;
+        image_drop_tag(img, t);
         em_free(t->name);
         em_free(t);
         return -1;
