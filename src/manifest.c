@@ -60,6 +60,18 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
     return 0;
 }
 
+/* The OCI 1.1 subject, when the manifest names one (images and indexes alike). */
+static int parse_subject(em_call *c, em_manifest *mf)
+{
+    json_t *subject = json_object_get(mf->doc, "subject");
+    if (!subject)
+        return 0;
+    if (!json_is_object(subject) || !em_digest_ok(em_str(subject, "digest")))
+        return manifest_error(c, "Invalid subject descriptor: it needs a digest like sha256:<hex>");
+    mf->subject = em_str(subject, "digest");
+    return 0;
+}
+
 static int parse_image(em_call *c, em_manifest *mf)
 {
     json_t *config = json_object_get(mf->doc, "config");
@@ -78,12 +90,8 @@ static int parse_image(em_call *c, em_manifest *mf)
         if (add_blob(c, mf, l, "layer") < 0)
             return -1;
     }
-    json_t *subject = json_object_get(mf->doc, "subject");
-    if (subject) {
-        if (!json_is_object(subject) || !em_digest_ok(em_str(subject, "digest")))
-            return manifest_error(c, "Invalid subject descriptor: it needs a digest like sha256:<hex>");
-        mf->subject = em_str(subject, "digest");
-    }
+    if (parse_subject(c, mf) < 0)
+        return -1;
     const char *artifact = em_str(mf->doc, "artifactType");
     if (artifact)
         mf->config_media_type = artifact;
@@ -104,12 +112,8 @@ static int parse_list(em_call *c, em_manifest *mf)
         if (json_array_append_new(mf->children, em_jstr(digest)) < 0)
             return em_fail_nomem(c);
     }
-    json_t *subject = json_object_get(mf->doc, "subject");
-    if (subject) {
-        if (!json_is_object(subject) || !em_digest_ok(em_str(subject, "digest")))
-            return manifest_error(c, "Invalid subject descriptor: it needs a digest like sha256:<hex>");
-        mf->subject = em_str(subject, "digest");
-    }
+    if (parse_subject(c, mf) < 0)
+        return -1;
     mf->is_list = true;
     return 0;
 }
