@@ -336,11 +336,16 @@ static id_result resolve_id(em_repo *repo, json_t *id, em_image **img_out, em_ta
     return ID_FOUND;
 }
 
-static json_t *failure_json(json_t *id, id_result r)
+/* An ImageFailure for the request's id (its digest and tag as given). */
+static json_t *failure_with(json_t *id, const char *code, const char *reason)
 {
     json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_str(id, "imageDigest"), "imageTag", em_str(id, "imageTag"));
-    return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", id_failures[r].code, "failureReason",
-                     id_failures[r].reason);
+    return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", code, "failureReason", reason);
+}
+
+static json_t *failure_json(json_t *id, id_result r)
+{
+    return failure_with(id, id_failures[r].code, id_failures[r].reason);
 }
 
 em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id)
@@ -482,10 +487,7 @@ int em_BatchDeleteImage(em_call *c)
             referencing_lists(repo, img, lists, sizeof lists);
             char reason[1200];
             snprintf(reason, sizeof reason, "Requested image referenced by manifest list: [%s]", lists);
-            json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_str(id, "imageDigest"), "imageTag",
-                                     em_str(id, "imageTag"));
-            err = json_array_append_new(failures, json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode",
-                                                            "ImageReferencedByManifestList", "failureReason", reason));
+            err = json_array_append_new(failures, failure_with(id, "ImageReferencedByManifestList", reason));
         } else if (r != ID_FOUND) {
             err = json_array_append_new(failures, failure_json(id, r));
         } else if (t) {
