@@ -59,7 +59,7 @@ static bool held_by_active_list(ecrmock *m, em_repo *repo, em_image *img, em_ima
 {
     for (size_t i = 0; img->parents && i < repo->order.n; i++) {
         em_image *p = repo->order.v[i].item;
-        if (!p || p == except || p->archived || !em_image_active(m, p))
+        if (!p || p == except || !em_image_active(m, p))
             continue;
         for (size_t k = 0; k < p->n_children; k++)
             if (strcmp(p->children[k], img->digest) == 0)
