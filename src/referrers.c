@@ -53,21 +53,16 @@ static json_t *referrer_json(ecrmock *m, em_image *img)
     return r;
 }
 
-/* 1 when the referrer has one of `types` (or there are none), 0 when not, -1: no memory. */
-static int type_wanted(ecrmock *m, json_t *types, em_image *img)
+/* Whether a referrer (referrer_json's answer) has one of `types`, or there are none. */
+static bool type_wanted(json_t *types, json_t *ref)
 {
     if (json_array_size(types) == 0)
-        return 1;
-    json_t *ref = referrer_json(m, img);
-    if (!ref)
-        return -1;
+        return true;
     const char *type = em_str(ref, "artifactType");
-    int ok = 0;
     size_t i;
     json_t *t;
-    json_array_foreach(types, i, t) ok = ok || (type && strcmp(json_string_value(t), type) == 0);
-    json_decref(ref);
-    return ok;
+    json_array_foreach(types, i, t) if (type && strcmp(json_string_value(t), type) == 0) return true;
+    return false;
 }
 
 int em_ListImageReferrers(em_call *c)
@@ -112,20 +107,24 @@ int em_ListImageReferrers(em_call *c)
             continue;
         if (strcmp(status, "ANY") != 0 && strcmp(status, em_image_status(c->m, img)) != 0)
             continue;
-        int wanted = type_wanted(c->m, types, img);
-        if (wanted < 0) {
+        /* Built once: the type filter reads it, the page takes it. */
+        json_t *ref = referrer_json(c->m, img);
+        if (!ref) {
             rc = em_fail_nomem(c);
             goto out;
         }
-        if (!wanted)
+        if (!type_wanted(types, ref)) {
+            json_decref(ref);
             continue;
+        }
         if (json_array_size(list) == max) {
+            json_decref(ref);
             em_page_pos next = {.seq = img->seq};
             if (em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0)
                 rc = em_fail_nomem(c);
             goto out;
         }
-        if (json_array_append_new(list, referrer_json(c->m, img)) < 0) {
+        if (json_array_append_new(list, ref) < 0) {
             rc = em_fail_nomem(c);
             goto out;
         }
