@@ -627,13 +627,16 @@ static void test_put_image_immutable_refuses_existing_tag(void **state)
     free(m1), free(m2), free(d1), free(d2);
 }
 
+/* The exclusion filters of the two *_WITH_EXCLUSION tests: "latest" exactly, and dev-*. */
+#define LATEST_AND_DEV_FILTERS                                                                                         \
+    "[{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}, {\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]"
+
 /* IMMUTABLE_WITH_EXCLUSION: tags matching a filter stay mutable. */
 static void test_put_image_immutable_with_exclusion(void **state)
 {
     ecrmock *m = *state;
     create_repo_mutability(m, "app", "IMMUTABLE_WITH_EXCLUSION",
-                           "[{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}, "
-                           "{\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]");
+                           LATEST_AND_DEV_FILTERS);
     char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
     char *d1 = put_image(m, "app", m1, "latest");
     free(put_image(m, "app", m1, "dev-1"));
@@ -653,8 +656,7 @@ static void test_put_image_mutable_with_exclusion(void **state)
 {
     ecrmock *m = *state;
     create_repo_mutability(m, "app", "MUTABLE_WITH_EXCLUSION",
-                           "[{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}, "
-                           "{\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]");
+                           LATEST_AND_DEV_FILTERS);
     char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
     char *d1 = put_image(m, "app", m1, "latest");
     free(put_image(m, "app", m1, "dev-1"));
