@@ -277,8 +277,15 @@ int em_PutImage(em_call *c)
         learn_layer_types(repo, &mf);
         em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
     }
-    if (revive)
+    if (revive) {
+        /* A list's images went to the archive with it: they come back with it. */
+        for (size_t k = 0; k < img->n_children; k++) {
+            em_image *child = em_image_get(repo, img->children[k]);
+            if (child && !em_image_active(c->m, child))
+                em_image_reactivate(c->m, child);
+        }
         em_image_reactivate(c->m, img);
+    }
     json_decref(c->out);
     c->out = out;
     em_replicate(c->m, repo, img, tag); /* replication.c: copies to the registry's destinations */

@@ -277,6 +277,26 @@ static void test_update_image_storage_class_manifest_list_moves_its_images(void 
     free(keep);
 }
 
+/* Re-pushing an archived list brings its images back with it, at once. */
+static void test_update_image_storage_class_repush_list_restores_its_images(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *kids[2] = {push_new_image(m, "app", 1, 1, NULL), push_new_image(m, "app", 1, 2, NULL)};
+    char *list = put_manifest_list(m, "app", 2, kids, "multi");
+    update_ok(m, "app", list, "ARCHIVE", "ARCHIVED");
+    assert_status(m, "app", kids[0], "ARCHIVED");
+    char *again = put_manifest_list(m, "app", 2, kids, "multi");
+    assert_string_equal(again, list);
+    assert_status(m, "app", list, "ACTIVE");
+    assert_status(m, "app", kids[0], "ACTIVE");
+    assert_status(m, "app", kids[1], "ACTIVE");
+    free(kids[0]);
+    free(kids[1]);
+    free(list);
+    free(again);
+}
+
 static void test_update_image_storage_class_image_of_a_list_refused(void **state)
 {
     ecrmock *m = *state;
@@ -407,6 +427,7 @@ int main(void)
         T(test_update_image_storage_class_repush_restores_at_once),
         T(test_update_image_storage_class_repush_at_tag_limit),
         T(test_update_image_storage_class_manifest_list_moves_its_images),
+        T(test_update_image_storage_class_repush_list_restores_its_images),
         T(test_update_image_storage_class_image_of_a_list_refused),
         T(test_update_image_storage_class_archive_while_restoring_refused),
         T(test_update_image_storage_class_image_not_found),
