@@ -402,17 +402,9 @@ static json_t *result_json(const lc_hit *h)
     json_t *o = json_pack("{s:s, s:o, s:{s:s}, s:I, s:s}", "imageDigest", h->img->digest, "imagePushedAt",
                           em_time(h->img->pushed_at_ms), "action", "type", "EXPIRE", "appliedRulePriority",
                           (json_int_t)h->priority, "storageClass", "STANDARD");
-    if (o && h->img->n_tags) {
-        json_t *tags = json_array();
-        for (size_t k = 0; tags && k < h->img->n_tags; k++)
-            if (json_array_append_new(tags, json_string(h->img->tags[k]->name)) < 0) {
-                json_decref(tags);
-                tags = NULL;
-            }
-        if (em_set(o, "imageTags", tags) < 0) {
-            json_decref(o);
-            o = NULL;
-        }
+    if (o && h->img->n_tags && em_set(o, "imageTags", em_image_tags_json(h->img)) < 0) {
+        json_decref(o);
+        o = NULL;
     }
     return o;
 }
