@@ -661,6 +661,21 @@ static void preview_fixture(ecrmock *m, char **d)
     put_policy(m, "app", text);
 }
 
+/* Starts a preview of app's policy; asserts it started. */
+static void start_preview(ecrmock *m)
+{
+    json_t *r = NULL;
+    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
+    json_decref(r);
+}
+
+/* Frees the digests preview_fixture returned. */
+static void free_fixture(char **d)
+{
+    for (int i = 0; i < 6; i++)
+        free(d[i]);
+}
+
 static void test_lifecycle_preview_flow(void **state)
 {
     ecrmock *m = *state;
@@ -708,8 +723,7 @@ static void test_lifecycle_preview_flow(void **state)
     json_decref(r);
     /* A preview expires nothing. */
     assert_int_equal(image_count(m, "app"), 6);
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    free_fixture(d);
 }
 
 static void test_lifecycle_preview_with_given_text_and_no_policy(void **state)
@@ -762,8 +776,7 @@ static void test_lifecycle_preview_paging_and_filters(void **state)
     char *d[6];
     preview_fixture(m, d);
     json_t *r = NULL;
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     ecrmock_clock_advance(m, 5000);
 
     /* Pages of 3: 3, then 1. */
@@ -827,14 +840,12 @@ static void test_lifecycle_preview_paging_and_filters(void **state)
     assert_ok(preview_get(m, &r, "\"maxResults\": 1"), r);
     snprintf(token, sizeof token, "%s", STR(r, "nextToken"));
     json_decref(r);
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     ecrmock_clock_advance(m, 1);
     snprintf(extra, sizeof extra, "\"nextToken\": \"%s\"", token);
     assert_error(preview_get(m, &r, extra), r, 400, "InvalidParameterException");
     assert_error(preview_get(m, &r, "\"nextToken\": \"garbage\""), r, 400, "InvalidParameterException");
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    free_fixture(d);
 }
 
 /* The LifecyclePolicyPreviewComplete waiter (waiters-2.json): poll every 5
@@ -846,8 +857,7 @@ static void test_lifecycle_preview_waiter(void **state)
     char *d[6];
     preview_fixture(m, d);
     json_t *r = NULL;
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     int attempts = 0;
     const char *status = NULL;
     do {
@@ -860,10 +870,8 @@ static void test_lifecycle_preview_waiter(void **state)
     assert_string_equal(status, "COMPLETE");
     assert_int_equal(attempts, 2);
     /* Once complete, another preview may start. */
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    start_preview(m);
+    free_fixture(d);
 }
 
 /* The preview shows what applying the policy does. */
@@ -873,8 +881,7 @@ static void test_lifecycle_preview_matches_apply(void **state)
     char *d[6];
     preview_fixture(m, d);
     json_t *r = NULL;
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     ecrmock_clock_advance(m, 1);
     assert_ok(preview_get(m, &r, NULL), r);
     json_t *x = apply(m, "app");
@@ -883,8 +890,7 @@ static void test_lifecycle_preview_matches_apply(void **state)
     json_decref(r);
     assert_int_equal(image_count(m, "app"), 2);
     assert_true(has_image(m, "app", d[4]) && has_image(m, "app", d[5]));
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    free_fixture(d);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
