@@ -426,17 +426,12 @@ int em_DescribeImageReplicationStatus(em_call *c)
     if (!repo)
         return -1;
     json_t *id = json_object_get(c->req, "imageId");
-    const char *digest = em_str(id, "imageDigest"), *tag = em_str(id, "imageTag");
-    em_tag *t = tag ? em_tag_get(repo, tag) : NULL;
-    em_image *img = digest ? em_image_get(repo, digest) : t ? t->image : NULL;
-    if (!img || (tag && (!t || t->image != img)))
-        return em_fail(c, ECRMOCK_ERR_IMAGE_NOT_FOUND,
-                       "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the "
-                       "repository with name '%s' in the registry with id '%s'",
-                       digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
+    em_image *img = em_image_lookup(c, repo, id);
+    if (!img)
+        return -1;
     json_t *statuses = img->replication ? json_deep_copy(img->replication) : json_array();
     if (em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
-        em_set(c->out, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
+        em_set(c->out, "imageId", em_image_id_json(img->digest, em_str(id, "imageTag"))) < 0 ||
         em_set(c->out, "replicationStatuses", statuses) < 0)
         return em_fail_nomem(c);
     return 0;
