@@ -18,7 +18,9 @@
  * tie) and expires the rest; sinceImagePushed expires those pushed more than
  * countNumber days before the virtual clock's now.  An image referenced by
  * a manifest list or index of the repository is never selected: ECR does
- * not expire it while the list that needs it is there.
+ * not expire it while the list that needs it is there.  Rules are per
+ * storage class and only "standard" is accepted, so an archived image
+ * (storage_class.c) is never selected either.
  *
  * Previews are evaluated when they start, against the images of that
  * moment.  ECR runs them in the background: here a preview is IN_PROGRESS
@@ -363,7 +365,8 @@ static int evaluate(em_repo *repo, const lc_policy *p, int64_t now, lc_hit **hit
     size_t n_open = 0, n_out = 0;
     for (size_t i = 0; i < repo->order.n; i++) {
         em_image *img = repo->order.v[i].item;
-        if (img && img->parents == 0)
+        /* The rules are standard-storage ones: an archived image is out of their reach. */
+        if (img && img->parents == 0 && !img->archived)
             open[n_open++] = img;
     }
     for (size_t r = 0; r < p->n; r++) {

@@ -423,6 +423,31 @@ static void test_lifecycle_count_keeps_most_recently_pushed(void **state)
     free(d0), free(d1), free(d2), free(d3), free(d4);
 }
 
+/* The policy's rules are standard-storage rules: an archived image is not
+ * selected, counted or expired by them. */
+static void test_lifecycle_archived_images_left_alone(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d0 = push_at(m, "app", T0 + 0 * DAY_MS, 1, NULL);
+    char *d1 = push_at(m, "app", T0 + 1 * DAY_MS, 2, NULL);
+    char *d2 = push_at(m, "app", T0 + 2 * DAY_MS, 3, NULL);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"ARCHIVE\"}",
+            d2);
+    char text[1024];
+    snprintf(text, sizeof text, "{\"rules\": [%s]}", rule(1, "untagged", NULL, NULL, "imageCountMoreThan", 1));
+    put_policy(m, "app", text);
+    json_t *x = apply(m, "app");
+    /* Of the standard images d1 is kept and d0 expires; archived d2 stays. */
+    assert_int_equal(json_array_size(x), 1);
+    assert_result(x, 0, d0, 1);
+    json_decref(x);
+    assert_int_equal(image_count(m, "app"), 2);
+    assert_true(has_image(m, "app", d1) && has_image(m, "app", d2));
+    free(d0), free(d1), free(d2);
+}
+
 static void test_lifecycle_since_pushed_follows_the_clock(void **state)
 {
     ecrmock *m = *state;
@@ -908,6 +933,7 @@ int main(void)
         T(test_put_lifecycle_policy_length_limits),
         T(test_put_lifecycle_policy_accepted_forms),
         T(test_lifecycle_count_keeps_most_recently_pushed),
+        T(test_lifecycle_archived_images_left_alone),
         T(test_lifecycle_since_pushed_follows_the_clock),
         T(test_lifecycle_rules_by_priority_and_exclusive),
         T(test_lifecycle_tag_lists_need_every_entry),
