@@ -18,7 +18,9 @@
  * tie) and expires the rest; sinceImagePushed expires those pushed more than
  * countNumber days before the virtual clock's now.  An image referenced by
  * a manifest list or index of the repository is never selected: ECR does
- * not expire it while the list that needs it is there.
+ * not expire it while the list that needs it is there.  Rules are per
+ * storage class and only "standard" is accepted, so an archived image
+ * (storage_class.c) is never selected either.
  *
  * Previews are evaluated when they start, against the images of that
  * moment.  ECR runs them in the background: here a preview is IN_PROGRESS
@@ -363,7 +365,8 @@ static int evaluate(em_repo *repo, const lc_policy *p, int64_t now, lc_hit **hit
     size_t n_open = 0, n_out = 0;
     for (size_t i = 0; i < repo->order.n; i++) {
         em_image *img = repo->order.v[i].item;
-        if (img && img->parents == 0)
+        /* The rules are standard-storage ones: an archived image is out of their reach. */
+        if (img && img->parents == 0 && !img->archived)
             open[n_open++] = img;
     }
     for (size_t r = 0; r < p->n; r++) {
@@ -402,17 +405,9 @@ static json_t *result_json(const lc_hit *h)
     json_t *o = json_pack("{s:s, s:o, s:{s:s}, s:I, s:s}", "imageDigest", h->img->digest, "imagePushedAt",
                           em_time(h->img->pushed_at_ms), "action", "type", "EXPIRE", "appliedRulePriority",
                           (json_int_t)h->priority, "storageClass", "STANDARD");
-    if (o && h->img->n_tags) {
-        json_t *tags = json_array();
-        for (size_t k = 0; tags && k < h->img->n_tags; k++)
-            if (json_array_append_new(tags, json_string(h->img->tags[k]->name)) < 0) {
-                json_decref(tags);
-                tags = NULL;
-            }
-        if (em_set(o, "imageTags", tags) < 0) {
-            json_decref(o);
-            o = NULL;
-        }
+    if (o && h->img->n_tags && em_set(o, "imageTags", em_image_tags_json(h->img)) < 0) {
+        json_decref(o);
+        o = NULL;
     }
     return o;
 }

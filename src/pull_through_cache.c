@@ -244,18 +244,21 @@ void em_ptc_rules_free(em_registry *reg)
     reg->ptc = NULL;
 }
 
-/* The key of a prefix: without its trailing "/", which ECR always implies. */
-static char *prefix_key(const char *prefix)
+/* The length of a prefix's key: without its trailing "/", which ECR always implies. */
+static size_t key_len(const char *prefix)
 {
     size_t n = strlen(prefix);
-    return em_strndup(prefix, n > 1 && prefix[n - 1] == '/' ? n - 1 : n);
+    return n > 1 && prefix[n - 1] == '/' ? n - 1 : n;
+}
+
+static char *prefix_key(const char *prefix)
+{
+    return em_strndup(prefix, key_len(prefix));
 }
 
 static size_t find_rule(struct em_ptc_rules *rules, const char *prefix)
 {
-    size_t n = strlen(prefix);
-    if (n > 1 && prefix[n - 1] == '/')
-        n--;
+    size_t n = key_len(prefix);
     for (size_t i = 0; rules && i < rules->n; i++)
         if (strlen(rules->v[i]->prefix) == n && strncmp(rules->v[i]->prefix, prefix, n) == 0)
             return i;

@@ -15,7 +15,8 @@
  * stores to each of its destinations.  The copy is made at once, through
  * the destination's own CreateRepository and PutImage, so the destination's
  * rules apply there (tag immutability, quotas): a repository missing there
- * is created with the default settings, the layers are added (the bytes are
+ * is created with the settings of the destination's REPLICATION creation
+ * template (the default ones when none applies), the layers are added (the bytes are
  * stored once per instance), a list's manifests go first.  Another account
  * must allow it in its registry policy (ecr:ReplicateImage, and
  * ecr:CreateRepository when the repository has to be created).  Copies are
@@ -293,6 +294,23 @@ static const char *put_copy(ecrmock *m, em_repo *src, em_image *img, const char 
     return err;
 }
 
+/* Gives the repository replication just created in registry `dest` of the
+ * current view the settings of the destination's REPLICATION creation
+ * template, as ECR does; NULL, or the error's name (then the repository is
+ * gone again). */
+static const char *apply_template(ecrmock *m, const char *dest, const char *name)
+{
+    em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    em_registry *reg = em_registry_get(m, dest);
+    em_repo *repo = em_repo_get(reg, name);
+    if (em_template_apply(&c, dest, name, "REPLICATION", repo) >= 0)
+        return NULL;
+    json_decref(c.errdoc);
+    em_repo_remove(m, repo);
+    em_registry_drop_if_empty(m, reg);
+    return ecrmock_error_name(c.err);
+}
+
 /* Replicates to one destination; NULL, or the failure code. */
 static const char *copy_to(ecrmock *m, em_repo *src, em_image *img, const char *tag, const char *region,
                            const char *dest)
@@ -311,8 +329,11 @@ static const char *copy_to(ecrmock *m, em_repo *src, em_image *img, const char *
             (!exists && !policy_allows(policy, source, "ecr:CreateRepository")))
             err = "AccessDeniedException";
     }
-    if (!err && !exists)
+    if (!err && !exists) {
         err = run(m, em_CreateRepository, json_pack("{s:s, s:s}", "registryId", dest, "repositoryName", src->name));
+        if (!err)
+            err = apply_template(m, dest, src->name);
+    }
     if (!err)
         err = put_copy(m, src, img, tag, dest);
     em_view_leave(m, &v);
@@ -405,17 +426,12 @@ int em_DescribeImageReplicationStatus(em_call *c)
     if (!repo)
         return -1;
     json_t *id = json_object_get(c->req, "imageId");
-    const char *digest = em_str(id, "imageDigest"), *tag = em_str(id, "imageTag");
-    em_tag *t = tag ? em_tag_get(repo, tag) : NULL;
-    em_image *img = digest ? em_image_get(repo, digest) : t ? t->image : NULL;
-    if (!img || (tag && (!t || t->image != img)))
-        return em_fail(c, ECRMOCK_ERR_IMAGE_NOT_FOUND,
-                       "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the "
-                       "repository with name '%s' in the registry with id '%s'",
-                       digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
+    em_image *img = em_image_lookup(c, repo, id);
+    if (!img)
+        return -1;
     json_t *statuses = img->replication ? json_deep_copy(img->replication) : json_array();
     if (em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
-        em_set(c->out, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
+        em_set(c->out, "imageId", em_image_id_json(img->digest, em_str(id, "imageTag"))) < 0 ||
         em_set(c->out, "replicationStatuses", statuses) < 0)
         return em_fail_nomem(c);
     return 0;

@@ -316,21 +316,11 @@ int em_PutRegistryScanningConfiguration(em_call *c)
 static em_image *image_lookup(em_call *c, em_repo *repo)
 {
     json_t *id = json_object_get(c->req, "imageId");
-    const char *digest = em_str(id, "imageDigest"), *tag = em_str(id, "imageTag");
-    if (!digest && !tag) {
+    if (!em_str(id, "imageDigest") && !em_str(id, "imageTag")) {
         em_fail_param(c, "imageId", "both tag and digest cannot be null");
         return NULL;
     }
-    em_tag *t = tag ? em_tag_get(repo, tag) : NULL;
-    em_image *img = digest ? em_image_get(repo, digest) : t ? t->image : NULL;
-    if (!img || (tag && (!t || t->image != img))) {
-        em_fail(c, ECRMOCK_ERR_IMAGE_NOT_FOUND,
-                "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with "
-                "name '%s' in the registry with id '%s'",
-                digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
-        return NULL;
-    }
-    return img;
+    return em_image_lookup(c, repo, id);
 }
 
 /* registryId, repositoryName and imageId (the digest, and the tag asked for). */

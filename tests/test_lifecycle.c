@@ -423,6 +423,31 @@ static void test_lifecycle_count_keeps_most_recently_pushed(void **state)
     free(d0), free(d1), free(d2), free(d3), free(d4);
 }
 
+/* The policy's rules are standard-storage rules: an archived image is not
+ * selected, counted or expired by them. */
+static void test_lifecycle_archived_images_left_alone(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *d0 = push_at(m, "app", T0 + 0 * DAY_MS, 1, NULL);
+    char *d1 = push_at(m, "app", T0 + 1 * DAY_MS, 2, NULL);
+    char *d2 = push_at(m, "app", T0 + 2 * DAY_MS, 3, NULL);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"ARCHIVE\"}",
+            d2);
+    char text[1024];
+    snprintf(text, sizeof text, "{\"rules\": [%s]}", rule(1, "untagged", NULL, NULL, "imageCountMoreThan", 1));
+    put_policy(m, "app", text);
+    json_t *x = apply(m, "app");
+    /* Of the standard images d1 is kept and d0 expires; archived d2 stays. */
+    assert_int_equal(json_array_size(x), 1);
+    assert_result(x, 0, d0, 1);
+    json_decref(x);
+    assert_int_equal(image_count(m, "app"), 2);
+    assert_true(has_image(m, "app", d1) && has_image(m, "app", d2));
+    free(d0), free(d1), free(d2);
+}
+
 static void test_lifecycle_since_pushed_follows_the_clock(void **state)
 {
     ecrmock *m = *state;
@@ -661,6 +686,21 @@ static void preview_fixture(ecrmock *m, char **d)
     put_policy(m, "app", text);
 }
 
+/* Starts a preview of app's policy; asserts it started. */
+static void start_preview(ecrmock *m)
+{
+    json_t *r = NULL;
+    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
+    json_decref(r);
+}
+
+/* Frees the digests preview_fixture returned. */
+static void free_fixture(char **d)
+{
+    for (int i = 0; i < 6; i++)
+        free(d[i]);
+}
+
 static void test_lifecycle_preview_flow(void **state)
 {
     ecrmock *m = *state;
@@ -708,8 +748,7 @@ static void test_lifecycle_preview_flow(void **state)
     json_decref(r);
     /* A preview expires nothing. */
     assert_int_equal(image_count(m, "app"), 6);
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    free_fixture(d);
 }
 
 static void test_lifecycle_preview_with_given_text_and_no_policy(void **state)
@@ -762,8 +801,7 @@ static void test_lifecycle_preview_paging_and_filters(void **state)
     char *d[6];
     preview_fixture(m, d);
     json_t *r = NULL;
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     ecrmock_clock_advance(m, 5000);
 
     /* Pages of 3: 3, then 1. */
@@ -827,14 +865,12 @@ static void test_lifecycle_preview_paging_and_filters(void **state)
     assert_ok(preview_get(m, &r, "\"maxResults\": 1"), r);
     snprintf(token, sizeof token, "%s", STR(r, "nextToken"));
     json_decref(r);
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     ecrmock_clock_advance(m, 1);
     snprintf(extra, sizeof extra, "\"nextToken\": \"%s\"", token);
     assert_error(preview_get(m, &r, extra), r, 400, "InvalidParameterException");
     assert_error(preview_get(m, &r, "\"nextToken\": \"garbage\""), r, 400, "InvalidParameterException");
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    free_fixture(d);
 }
 
 /* The LifecyclePolicyPreviewComplete waiter (waiters-2.json): poll every 5
@@ -846,8 +882,7 @@ static void test_lifecycle_preview_waiter(void **state)
     char *d[6];
     preview_fixture(m, d);
     json_t *r = NULL;
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     int attempts = 0;
     const char *status = NULL;
     do {
@@ -860,10 +895,8 @@ static void test_lifecycle_preview_waiter(void **state)
     assert_string_equal(status, "COMPLETE");
     assert_int_equal(attempts, 2);
     /* Once complete, another preview may start. */
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    start_preview(m);
+    free_fixture(d);
 }
 
 /* The preview shows what applying the policy does. */
@@ -873,8 +906,7 @@ static void test_lifecycle_preview_matches_apply(void **state)
     char *d[6];
     preview_fixture(m, d);
     json_t *r = NULL;
-    assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", NULL, &r), r);
-    json_decref(r);
+    start_preview(m);
     ecrmock_clock_advance(m, 1);
     assert_ok(preview_get(m, &r, NULL), r);
     json_t *x = apply(m, "app");
@@ -883,8 +915,7 @@ static void test_lifecycle_preview_matches_apply(void **state)
     json_decref(r);
     assert_int_equal(image_count(m, "app"), 2);
     assert_true(has_image(m, "app", d[4]) && has_image(m, "app", d[5]));
-    for (int i = 0; i < 6; i++)
-        free(d[i]);
+    free_fixture(d);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -902,6 +933,7 @@ int main(void)
         T(test_put_lifecycle_policy_length_limits),
         T(test_put_lifecycle_policy_accepted_forms),
         T(test_lifecycle_count_keeps_most_recently_pushed),
+        T(test_lifecycle_archived_images_left_alone),
         T(test_lifecycle_since_pushed_follows_the_clock),
         T(test_lifecycle_rules_by_priority_and_exclusive),
         T(test_lifecycle_tag_lists_need_every_entry),

@@ -297,6 +297,46 @@ static void test_replication_cross_region(void **state)
     free(digest);
 }
 
+/* A repository replication creates gets the destination's REPLICATION
+ * creation template; one that already exists keeps its settings. */
+static void test_replication_applies_destination_template(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    json_t *req = json_pack("{s:s, s:[s], s:s, s:[{s:s, s:s}]}", "prefix", "team", "appliedFor", "REPLICATION",
+                            "imageTagMutability", "IMMUTABLE", "resourceTags", "Key", "made-by", "Value", "template");
+    assert_ok(ecrmock_call_as(m, NULL, "eu-west-1", "CreateRepositoryCreationTemplate", req, &r), r);
+    json_decref(req);
+    json_decref(r);
+    req = json_pack("{s:s}", "repositoryName", "team/api");
+    assert_ok(ecrmock_call_as(m, NULL, "eu-west-1", "CreateRepository", req, &r), r);
+    json_decref(req);
+    json_decref(r);
+    configure(m, "{\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", \"registryId\": \"" ACCOUNT "\"}]}]}");
+    char *web = push(m, "team/web", "v1", 1, NULL);
+    char *api = push(m, "team/api", "v1", 2, NULL);
+
+    req = json_pack("{s:[s, s]}", "repositoryNames", "team/web", "team/api");
+    assert_ok(ecrmock_call_as(m, NULL, "eu-west-1", "DescribeRepositories", req, &r), r);
+    json_decref(req);
+    json_t *repos = json_object_get(r, "repositories");
+    assert_string_equal(jstr(json_array_get(repos, 0), "repositoryName"), "team/web");
+    assert_string_equal(jstr(json_array_get(repos, 0), "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(json_array_get(repos, 1), "repositoryName"), "team/api");
+    assert_string_equal(jstr(json_array_get(repos, 1), "imageTagMutability"), "MUTABLE");
+    json_decref(r);
+    req = json_pack("{s:s}", "resourceArn", "arn:aws:ecr:eu-west-1:" ACCOUNT ":repository/team/web");
+    assert_ok(ecrmock_call_as(m, NULL, "eu-west-1", "ListTagsForResource", req, &r), r);
+    json_decref(req);
+    json_t *tags = json_object_get(r, "tags");
+    assert_int_equal(json_array_size(tags), 1);
+    assert_string_equal(jstr(json_array_get(tags, 0), "Key"), "made-by");
+    assert_string_equal(jstr(json_array_get(tags, 0), "Value"), "template");
+    json_decref(r);
+    free(web);
+    free(api);
+}
+
 static void test_replication_cross_account(void **state)
 {
     ecrmock *m = *state;
@@ -616,6 +656,7 @@ int main(void)
         T(test_put_replication_configuration_self_destination),
         T(test_put_replication_configuration_limits),
         T(test_replication_cross_region),
+        T(test_replication_applies_destination_template),
         T(test_replication_cross_account),
         T(test_replication_many_destinations),
         T(test_replication_repository_filters),
