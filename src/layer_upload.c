@@ -226,6 +226,11 @@ static bool digest_well_formed(const char *d)
     return true;
 }
 
+static json_t *layer_failure(const char *digest, const char *code, const char *reason)
+{
+    return json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", code, "failureReason", reason);
+}
+
 int em_BatchCheckLayerAvailability(em_call *c)
 {
     em_repo *repo = em_repo_lookup(c);
@@ -241,23 +246,19 @@ int em_BatchCheckLayerAvailability(em_call *c)
         json_t *item;
         em_layer *l = NULL;
         if (!*digest)
-            item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "MissingLayerDigest",
-                             "failureReason", "Missing layer digest");
+            item = layer_failure(digest, "MissingLayerDigest", "Missing layer digest");
         else if (!digest_well_formed(digest))
-            item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "InvalidLayerDigest",
-                             "failureReason", "Invalid layer digest");
+            item = layer_failure(digest, "InvalidLayerDigest", "Invalid layer digest");
         else if (!(l = em_layer_get(repo, digest)))
-            item = json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", "MissingLayerDigest",
-                             "failureReason", "Could not find layer");
+            item = layer_failure(digest, "MissingLayerDigest", "Could not find layer");
         else if ((item = json_object()) &&
                  (em_set(item, "layerDigest", em_jstr(digest)) < 0 ||
                   em_set(item, "layerAvailability", em_jstr("AVAILABLE")) < 0 ||
-                  em_set(item, "layerSize", json_integer((json_int_t)l->blob->len)) < 0)) {
+                  em_set(item, "layerSize", json_integer((json_int_t)l->blob->len)) < 0 ||
+                  (l->media_type && em_set(item, "mediaType", em_jstr(l->media_type)) < 0))) {
             json_decref(item);
             item = NULL;
         }
-        if (item && l && l->media_type && em_set(item, "mediaType", em_jstr(l->media_type)) < 0)
-            return em_fail_nomem(c);
         if (json_array_append_new(l ? layers : failures, item) < 0)
             return em_fail_nomem(c);
     }

@@ -182,10 +182,12 @@ int em_UntagResource(em_call *c)
     }
     /* Keys the repository does not have are no error. */
     json_t *kept = json_array();
+    if (!kept)
+        return em_fail_nomem(c);
     json_array_foreach(repo->tags, i, t) {
         bool drop = false;
         json_array_foreach(keys, j, k) drop = drop || strcmp(em_str(t, "Key"), json_string_value(k)) == 0;
-        if (!kept || (!drop && json_array_append(kept, t) < 0)) {
+        if (!drop && json_array_append(kept, t) < 0) {
             json_decref(kept);
             return em_fail_nomem(c);
         }

@@ -59,6 +59,15 @@ static void image_with_layer(ecrmock *m, const char *repo, int salt, char *layer
     free(push_new_image(m, repo, 1, salt, "v1"));
 }
 
+/* Creates REPO with image_with_layer(salt), writes the layer's digest and
+ * returns a download URL for it (malloc'd). */
+static char *new_layer_url(ecrmock *m, int salt, char *layer_digest)
+{
+    create_repo(m, REPO);
+    image_with_layer(m, REPO, salt, layer_digest);
+    return url_for(m, REPO, layer_digest);
+}
+
 /* ---- GetDownloadUrlForLayer ----------------------------------------------------- */
 
 static void test_get_download_url_for_layer_layers_not_found(void **state)
@@ -101,10 +110,8 @@ static void test_get_download_url_for_layer_inaccessible(void **state)
 static void test_get_download_url_for_layer_fetch_returns_bytes(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
     char layer[ECRMOCK_DIGEST_SIZE];
-    image_with_layer(m, REPO, 3, layer);
-    char *url = url_for(m, REPO, layer);
+    char *url = new_layer_url(m, 3, layer);
     assert_true(strncmp(url, HOST, strlen(HOST)) == 0);
     assert_non_null(strstr(url, "X-Amz-Algorithm=AWS4-HMAC-SHA256&"));
     assert_non_null(strstr(url, "&X-Amz-Expires=3600&"));
@@ -127,10 +134,8 @@ static void test_get_download_url_for_layer_fetch_returns_bytes(void **state)
 static void test_get_download_url_for_layer_url_expires(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
     char layer[ECRMOCK_DIGEST_SIZE];
-    image_with_layer(m, REPO, 4, layer);
-    char *url = url_for(m, REPO, layer);
+    char *url = new_layer_url(m, 4, layer);
     ecrmock_clock_advance(m, 3600 * 1000);
     assert_fetch(m, url, 200, "layer 0 of image 4", 18);
     ecrmock_clock_advance(m, 1000);
@@ -146,10 +151,8 @@ static void test_get_download_url_for_layer_url_expires(void **state)
 static void test_get_download_url_for_layer_tampered_signature(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
     char layer[ECRMOCK_DIGEST_SIZE];
-    image_with_layer(m, REPO, 5, layer);
-    char *url = url_for(m, REPO, layer);
+    char *url = new_layer_url(m, 5, layer);
     char *sig = strstr(url, "X-Amz-Signature=");
     assert_non_null(sig);
     char *last = url + strlen(url) - 1;
@@ -177,10 +180,8 @@ static void test_get_download_url_for_layer_tampered_signature(void **state)
 static void test_get_download_url_for_layer_other_host(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
     char layer[ECRMOCK_DIGEST_SIZE];
-    image_with_layer(m, REPO, 6, layer);
-    char *url = url_for(m, REPO, layer);
+    char *url = new_layer_url(m, 6, layer);
     const char *path = url + strlen(HOST) - 1;
     char other[2048];
     snprintf(other, sizeof other, "https://prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com%s", path);
@@ -196,10 +197,8 @@ static void test_get_download_url_for_layer_other_host(void **state)
 static void test_get_download_url_for_layer_gone_after_delete(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
     char layer[ECRMOCK_DIGEST_SIZE];
-    image_with_layer(m, REPO, 8, layer);
-    char *url = url_for(m, REPO, layer);
+    char *url = new_layer_url(m, 8, layer);
     assert_fetch(m, url, 200, "layer 0 of image 8", 18);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"" REPO "\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),

@@ -231,23 +231,36 @@ static void test_upload_layer_part_multi_part_round_trip(void **state)
     assert_layer_bytes(m, REPO, digest, data, N);
 }
 
+/* An upload of `n` bytes (fill() with `seed`): the first `sent` of them go in
+ * as one part, then UploadLayerPart of `len` bytes from offset `off` as the
+ * range first..last is refused with `message` and lastValidByteReceived
+ * `last_valid`; the rest still goes in as one part, and the completed layer
+ * holds exactly the bytes, nothing of the refused part. */
+static void assert_part_refused_then_upload_completes(ecrmock *m, size_t n, uint32_t seed, size_t sent,
+                                                      long long first, long long last, size_t off, size_t len,
+                                                      const char *message, long long last_valid)
+{
+    unsigned char data[2048];
+    assert_true(n <= sizeof data && sent <= n && off + len <= n);
+    fill(data, n, seed);
+    char id[37], digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(data, n, digest);
+    create_repo(m, REPO);
+    initiate_upload(m, REPO, id);
+    if (sent)
+        part_ok(m, REPO, id, 0, data, sent);
+    json_t *r = NULL;
+    int st = upload_part(m, &r, REPO, id, first, last, data + off, len);
+    assert_invalid_part(st, r, REPO, id, message, last_valid);
+    part_ok(m, REPO, id, (long long)sent, data + sent, n - sent);
+    complete_ok(m, REPO, id, digest);
+    assert_layer_bytes(m, REPO, digest, data, n);
+}
+
 static void test_upload_layer_part_gap(void **state)
 {
-    ecrmock *m = *state;
-    create_repo(m, REPO);
-    unsigned char data[2048];
-    fill(data, sizeof data, 2);
-    char id[37], digest[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(data, sizeof data, digest);
-    initiate_upload(m, REPO, id);
-    part_ok(m, REPO, id, 0, data, 1024);
-    json_t *r = NULL;
-    int st = upload_part(m, &r, REPO, id, 1025, 2047, data + 1025, 1023);
-    assert_invalid_part(st, r, REPO, id, "First byte of the layer part is 1025 instead of 1024", 1023);
-    /* The upload still takes the right part, and holds nothing of the refused one. */
-    part_ok(m, REPO, id, 1024, data + 1024, 1024);
-    complete_ok(m, REPO, id, digest);
-    assert_layer_bytes(m, REPO, digest, data, sizeof data);
+    assert_part_refused_then_upload_completes(*state, 2048, 2, 1024, 1025, 2047, 1025, 1023,
+                                              "First byte of the layer part is 1025 instead of 1024", 1023);
 }
 
 static void test_upload_layer_part_overlap(void **state)
@@ -273,37 +286,14 @@ static void test_upload_layer_part_overlap(void **state)
 
 static void test_upload_layer_part_first_part_not_at_zero(void **state)
 {
-    ecrmock *m = *state;
-    create_repo(m, REPO);
-    unsigned char data[100];
-    fill(data, sizeof data, 4);
-    char id[37], digest[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(data, sizeof data, digest);
-    initiate_upload(m, REPO, id);
-    json_t *r = NULL;
-    int st = upload_part(m, &r, REPO, id, 5, 104, data, 100);
-    assert_invalid_part(st, r, REPO, id, "First byte of the layer part is 5 instead of 0", -1);
-    part_ok(m, REPO, id, 0, data, 100);
-    complete_ok(m, REPO, id, digest);
-    assert_layer_bytes(m, REPO, digest, data, sizeof data);
+    assert_part_refused_then_upload_completes(*state, 100, 4, 0, 5, 104, 0, 100,
+                                              "First byte of the layer part is 5 instead of 0", -1);
 }
 
 static void test_upload_layer_part_last_before_first(void **state)
 {
-    ecrmock *m = *state;
-    create_repo(m, REPO);
-    unsigned char data[1124];
-    fill(data, sizeof data, 5);
-    char id[37], digest[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(data, sizeof data, digest);
-    initiate_upload(m, REPO, id);
-    part_ok(m, REPO, id, 0, data, 1024);
-    json_t *r = NULL;
-    int st = upload_part(m, &r, REPO, id, 1024, 1000, data + 1024, 100);
-    assert_invalid_part(st, r, REPO, id, "Last byte of the layer part is 1000, before its first byte 1024", 1023);
-    part_ok(m, REPO, id, 1024, data + 1024, 100);
-    complete_ok(m, REPO, id, digest);
-    assert_layer_bytes(m, REPO, digest, data, sizeof data);
+    assert_part_refused_then_upload_completes(*state, 1124, 5, 1024, 1024, 1000, 1024, 100,
+                                              "Last byte of the layer part is 1000, before its first byte 1024", 1023);
 }
 
 static void test_upload_layer_part_range_length_differs_from_blob(void **state)

@@ -515,6 +515,13 @@ static void test_tag_actions_alloc_failure(void **state)
     json_decref(req);
     assert_tags(m, ARN("web"), "b=20,d=4");
 
+    /* A repository with no tags: the kept list is the only allocation. */
+    create_repo(m, "bare");
+    req = json_pack("{s:s, s:[s]}", "resourceArn", ARN("bare"), "tagKeys", "a");
+    json_decref(alloc_fail_call(m, "UntagResource", req));
+    json_decref(req);
+    assert_tags(m, ARN("bare"), "");
+
     req = json_pack("{s:s}", "resourceArn", ARN("web"));
     json_t *r = alloc_fail_call(m, "ListTagsForResource", req);
     json_decref(req);
