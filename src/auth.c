@@ -31,7 +31,7 @@ static json_t *authorization(em_call *c, const char *registry)
     char *userpass = password ? em_sprintf("AWS:%s", password) : NULL;
     char *token = userpass ? em_base64(userpass, strlen(userpass), NULL) : NULL;
     char *endpoint = em_sprintf("https://%s.dkr.ecr.%s.%s", registry, m->region,
-                                strncmp(m->region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com");
+                                em_dns_suffix(m->region));
     json_t *out = token && endpoint ? json_pack("{s:s, s:o, s:s}", "authorizationToken", token, "expiresAt",
                                                 em_time(expires), "proxyEndpoint", endpoint)
                                     : NULL;

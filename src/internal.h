@@ -401,6 +401,10 @@ json_t *em_manifest_string(const char *text, size_t len);
  * jansson's character-by-character UTF-8 check when s is ASCII, which is
  * what names, tags, digests and ids are: the check was a tenth of a call. */
 json_t *em_jstr(const char *s);
+/* Whether id is an AWS account id (a registry id): exactly 12 digits. */
+bool em_account_id_ok(const char *id);
+/* The DNS suffix of a region's endpoints: amazonaws.com.cn in China, else amazonaws.com. */
+const char *em_dns_suffix(const char *region);
 
 /* ---- store (store.c) ----------------------------------------------------- */
 em_registry *em_registry_get(ecrmock *m, const char *id);

@@ -650,19 +650,11 @@ int em_GetLifecyclePolicyPreview(em_call *c)
 
 /* ---- the test control -------------------------------------------------------------------- */
 
-static bool registry_id_ok(const char *id)
-{
-    if (!id)
-        return true;
-    size_t n = strspn(id, "0123456789");
-    return n == 12 && id[n] == '\0';
-}
-
 ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository, json_t **expired)
 {
     if (expired)
         *expired = NULL;
-    if (!m || !repository || !*repository || !registry_id_ok(registry_id))
+    if (!m || !repository || !*repository || (registry_id && !em_account_id_ok(registry_id)))
         return ECRMOCK_ERR_INVALID_PARAMETER;
     em_lock(m);
     em_repo *repo = em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);

@@ -119,12 +119,6 @@ void em_regions_free(ecrmock *m)
     m->registries = current;
 }
 
-static bool account_ok(const char *s)
-{
-    size_t n = strspn(s, "0123456789");
-    return n == 12 && s[n] == '\0';
-}
-
 static bool region_name_ok(const char *s)
 {
     size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
@@ -137,7 +131,7 @@ int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, cons
     if (!response)
         return -1;
     *response = NULL;
-    if (!m || !action || (account_id && !account_ok(account_id)) || (region && !region_name_ok(region)))
+    if (!m || !action || (account_id && !em_account_id_ok(account_id)) || (region && !region_name_ok(region)))
         return -1;
     em_lock(m);
     em_view v;

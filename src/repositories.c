@@ -18,11 +18,6 @@ const char *em_partition(const char *region)
     return "aws";
 }
 
-static const char *dns_suffix(const char *region)
-{
-    return strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
-}
-
 json_t *em_repo_json(ecrmock *m, em_repo *repo)
 {
     (void)m;
@@ -92,7 +87,7 @@ int em_CreateRepository(em_call *c)
     repo->registry = reg;
     repo->name = em_strdup(name);
     repo->arn = em_sprintf("arn:%s:ecr:%s:%s:repository/%s", em_partition(m->region), m->region, reg_id, name);
-    repo->uri = em_sprintf("%s.dkr.ecr.%s.%s/%s", reg_id, m->region, dns_suffix(m->region), name);
+    repo->uri = em_sprintf("%s.dkr.ecr.%s.%s/%s", reg_id, m->region, em_dns_suffix(m->region), name);
     repo->created_ms = m->clock_ms;
     repo->tag_mutability = em_strdup(mutability);
     repo->mutability_filters = filters ? json_deep_copy(filters) : NULL;

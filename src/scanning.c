@@ -468,7 +468,7 @@ ecrmock_error ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, con
 {
     if (!m || !repository || !*repository || !digest)
         return ECRMOCK_ERR_INVALID_PARAMETER;
-    if (registry_id && (strlen(registry_id) != 12 || strspn(registry_id, "0123456789") != 12))
+    if (registry_id && !em_account_id_ok(registry_id))
         return ECRMOCK_ERR_INVALID_PARAMETER;
     if (findings && !json_is_array(findings))
         return ECRMOCK_ERR_INVALID_PARAMETER;

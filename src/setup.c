@@ -12,12 +12,7 @@ static bool names_ok(const char *registry_id, const char *repository)
 {
     if (!repository || !*repository)
         return false;
-    if (!registry_id)
-        return true;
-    size_t n = 0;
-    while (registry_id[n] >= '0' && registry_id[n] <= '9')
-        n++;
-    return n == 12 && registry_id[n] == '\0';
+    return !registry_id || em_account_id_ok(registry_id);
 }
 
 

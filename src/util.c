@@ -414,6 +414,17 @@ json_t *em_jstr(const char *s)
     return high & 0x8080808080808080u ? json_stringn(s, n) : json_stringn_nocheck(s, n);
 }
 
+bool em_account_id_ok(const char *id)
+{
+    size_t n = id ? strspn(id, "0123456789") : 0;
+    return n == 12 && id[n] == '\0';
+}
+
+const char *em_dns_suffix(const char *region)
+{
+    return strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
+}
+
 json_t *em_manifest_string(const char *text, size_t len)
 {
     return json_stringn_nocheck(text, len);
