@@ -432,17 +432,10 @@ int em_BatchGetImage(em_call *c)
 /* The lists/indexes of the repository that reference `img`, "d1, d2". */
 static void referencing_lists(em_repo *repo, em_image *img, char *out, size_t cap)
 {
-    size_t used = 0;
+    size_t used = 0, pos = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < repo->order.n && used < cap; i++) {
-        em_image *p = repo->order.v[i].item;
-        for (size_t k = 0; p && k < p->n_children; k++) {
-            if (strcmp(p->children[k], img->digest) == 0) {
-                used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", p->digest);
-                break;
-            }
-        }
-    }
+    for (em_image *p; used < cap && (p = em_next_parent(repo, img, &pos));)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", p->digest);
 }
 
 typedef struct planned {

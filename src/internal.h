@@ -434,6 +434,9 @@ em_layer *em_layer_get(em_repo *repo, const char *digest);
 em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned char **data, size_t len);
 
 em_image *em_image_get(em_repo *repo, const char *digest);
+/* The next manifest list or index of repo, in push order from *pos on, that
+ * references img (borrowed), or NULL; *pos moves past it (start at 0). */
+em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos);
 em_tag *em_tag_get(em_repo *repo, const char *name);
 int em_image_insert(ecrmock *m, em_repo *repo, em_image *img);
 /* Removes an image, its tags and its layer references; frees it. */

@@ -94,21 +94,14 @@ int em_UpdateImageStorageClass(em_call *c)
     if (!img)
         return -1;
     bool to_archive = strcmp(em_str(c->req, "targetStorageClass"), "ARCHIVE") == 0;
-    if (img->parents) {
-        /* Any list still referencing it, archived or not, moves it instead. */
-        for (size_t i = 0; i < repo->order.n; i++) {
-            em_image *p = repo->order.v[i].item;
-            for (size_t k = 0; p && k < p->n_children; k++) {
-                if (strcmp(p->children[k], img->digest) != 0)
-                    continue;
-                return em_fail(c, ECRMOCK_ERR_IMAGE_STORAGE_CLASS_UPDATE_NOT_SUPPORTED,
-                               "The image with digest '%s' is referenced by the manifest list with digest '%s' in "
-                               "the repository with name '%s' in the registry with id '%s': transition the manifest "
-                               "list instead",
-                               img->digest, p->digest, repo->name, repo->registry->id);
-            }
-        }
-    }
+    /* Any list still referencing it, archived or not, moves it instead. */
+    size_t pos = 0;
+    em_image *p = em_next_parent(repo, img, &pos);
+    if (p)
+        return em_fail(c, ECRMOCK_ERR_IMAGE_STORAGE_CLASS_UPDATE_NOT_SUPPORTED,
+                       "The image with digest '%s' is referenced by the manifest list with digest '%s' in the "
+                       "repository with name '%s' in the registry with id '%s': transition the manifest list instead",
+                       img->digest, p->digest, repo->name, repo->registry->id);
     if (to_archive && !img->archived && !em_image_active(c->m, img))
         return em_fail(c, ECRMOCK_ERR_IMAGE_STORAGE_CLASS_UPDATE_NOT_SUPPORTED,
                        "The image with digest '%s' in the repository with name '%s' in the registry with id '%s' "

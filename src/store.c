@@ -165,6 +165,19 @@ static void layer_free(ecrmock *m, em_layer *l)
 
 /* ---- images and tags ---------------------------------------------------------- */
 
+em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos)
+{
+    if (!img->parents)
+        return NULL;
+    while (*pos < repo->order.n) {
+        em_image *p = repo->order.v[(*pos)++].item;
+        for (size_t k = 0; p && k < p->n_children; k++)
+            if (strcmp(p->children[k], img->digest) == 0)
+                return p;
+    }
+    return NULL;
+}
+
 em_image *em_image_get(em_repo *repo, const char *digest)
 {
     em_image *img = NULL;
