@@ -121,7 +121,6 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
     m->opts = d;
 }
 
-/* The state ecrmock_new() starts from; ecrmock_reset() comes back to it. */
 static void mac_free(ecrmock *m)
 {
     for (int i = 0; i < 3; i++) {
@@ -162,6 +161,7 @@ int em_mac(ecrmock *m, const void *p, size_t n, unsigned char out[32])
                : -1;
 }
 
+/* The state ecrmock_new() starts from; ecrmock_reset() comes back to it. */
 static void start_state(ecrmock *m)
 {
     m->clock_ms = m->opts.clock_start_ms;
@@ -212,18 +212,25 @@ static void blobs_free(ecrmock *m)
     }
 }
 
-void ecrmock_free(ecrmock *m)
+/* Frees what the calls made: what ecrmock_reset() empties. */
+static void state_free(ecrmock *m)
 {
-    if (!m)
-        return;
     em_registries_free(m);
     em_regions_free(m);
     blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
     em_secrets_free(m);
-    em_scanning_reset(m);
     em_free(m->principal);
+    m->principal = NULL;
+}
+
+void ecrmock_free(ecrmock *m)
+{
+    if (!m)
+        return;
+    state_free(m);
+    em_scanning_reset(m);
     mac_free(m);
     for (int i = 0; i < EM_PATTERN_COUNT; i++) {
         pcre2_code_free(m->patterns[i]);
@@ -242,14 +249,7 @@ void ecrmock_reset(ecrmock *m)
     if (!m)
         return;
     em_lock(m);
-    em_registries_free(m);
-    em_regions_free(m);
-    blobs_free(m);
-    em_faults_free(m);
-    em_journal_free(m);
-    em_secrets_free(m);
-    em_free(m->principal);
-    m->principal = NULL;
+    state_free(m);
     start_state(m);
     em_unlock(m);
 }

@@ -74,7 +74,7 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
-static long add_rule(ecrmock *m, const ecrmock_fault *r, char **err)
+long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
 {
     if (err)
         *err = NULL;
@@ -129,11 +129,6 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, char **err)
     *tail = f;
     em_unlock(m);
     return f->id;
-}
-
-long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char **err)
-{
-    return add_rule(m, rule, err);
 }
 
 static const char *const effect_names[] = {"error",    "apply-then-error", "latency",   "truncate",
@@ -198,12 +193,9 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
                     f.effect = (ecrmock_fault_effect)i;
                     ok = true;
                 }
-            if (!ok) {
-                snprintf(why, sizeof why,
-                         "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", "
-                         "\"truncate\", \"malform\", \"connect-refused\", \"timeout\", \"recv-error\"");
-                return refuse(err, why);
-            }
+            if (!ok)
+                return refuse(err, "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", "
+                                   "\"truncate\", \"malform\", \"connect-refused\", \"timeout\", \"recv-error\"");
         } else {
             snprintf(why, sizeof why, "fault rule: unknown member '%.64s'", key);
             return refuse(err, why);
@@ -213,7 +205,7 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             return refuse(err, why);
         }
     }
-    return add_rule(m, &f, err);
+    return ecrmock_fault_add(m, &f, err);
 }
 
 int ecrmock_fault_remove(ecrmock *m, long id)
@@ -244,27 +236,31 @@ void ecrmock_fault_clear(ecrmock *m)
     em_unlock(m);
 }
 
+/* Rule `id`, or NULL (the instance locked). */
+static em_fault *find_rule(ecrmock *m, long id)
+{
+    em_fault *f = m->faults;
+    while (f && f->id != id)
+        f = f->next;
+    return f;
+}
+
 unsigned long ecrmock_fault_fired(ecrmock *m, long id)
 {
     if (!m)
         return 0;
     em_lock(m);
-    unsigned long n = 0;
-    for (em_fault *f = m->faults; f; f = f->next)
-        if (f->id == id)
-            n = f->fired;
+    em_fault *f = find_rule(m, id);
+    unsigned long n = f ? f->fired : 0;
     em_unlock(m);
     return n;
 }
 
-/* The effect of rule `id`, or -1 when no rule has that id. */
 int em_fault_effect(ecrmock *m, long id)
 {
     em_lock(m);
-    int effect = -1;
-    for (em_fault *f = m->faults; f; f = f->next)
-        if (f->id == id)
-            effect = (int)f->effect;
+    em_fault *f = find_rule(m, id);
+    int effect = f ? (int)f->effect : -1;
     em_unlock(m);
     return effect;
 }

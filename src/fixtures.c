@@ -1099,6 +1099,7 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char *
     em_lock(m);
     s->clock_ms = m->clock_ms;
     s->seq = m->seq; /* new items sort after any page token the instance handed out */
+    s->fault_ids = m->fault_ids; /* and the fixture's rules never take an id handed out before */
     em_unlock(m);
     loader ld = {.s = s, .source = source};
     int rc = load(&ld, fixture);

@@ -48,8 +48,10 @@ void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, 
     if (!m->journal) {
         size_t cap = m->opts.journal_limit < 64 ? m->opts.journal_limit : 64;
         m->journal = em_calloc(cap, sizeof *m->journal);
-        if (!m->journal)
-            return; /* the journal is a test aid: a record lost to memory is counted */
+        if (!m->journal) {
+            m->journal_dropped++; /* the journal is a test aid: a record lost to memory is counted */
+            return;
+        }
         m->journal_cap = cap;
     } else if (m->journal_len == m->journal_cap && m->journal_cap < m->opts.journal_limit) {
         size_t cap = m->journal_cap * 2 < m->opts.journal_limit ? m->journal_cap * 2 : m->opts.journal_limit;

@@ -154,6 +154,19 @@ static void test_example_transport_faults_wrap(void **state)
     assert_int_equal(ecrmock_fault_fired(m, always), 3); /* MAX_ATTEMPTS */
 }
 
+/* A malform rule on `action` whose body is `size` - 1 bytes of `fill`
+ * (written into buf[size], which ends in a NUL). */
+static void malform_with(ecrmock *m, const char *action, char *buf, size_t size, char fill)
+{
+    memset(buf, fill, size - 1);
+    buf[size - 1] = '\0';
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = action;
+    f.effect = ECRMOCK_FAULT_MALFORM;
+    f.body = buf;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+}
+
 /* An answer bigger than the example's fixed buffer: its write callback
  * takes less than it is given and libcurl (here the interposer) ends the
  * transfer with CURLE_WRITE_ERROR; the example fails. */
@@ -161,12 +174,7 @@ static void test_example_short_write_wrap(void **state)
 {
     ecrmock *m = *state;
     static char big[40000];
-    memset(big, 'x', sizeof big - 1);
-    ecrmock_fault f = ECRMOCK_FAULT_INIT;
-    f.action = "GetAuthorizationToken";
-    f.effect = ECRMOCK_FAULT_MALFORM;
-    f.body = big;
-    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    malform_with(m, "GetAuthorizationToken", big, sizeof big, 'x');
     assert_int_equal(run_example(), 1);
     assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 0);
 }
@@ -373,12 +381,7 @@ static void test_chunks_and_short_write(void **state)
 {
     ecrmock *m = *state;
     static char big[40001];
-    memset(big, 'y', sizeof big - 1);
-    ecrmock_fault f = ECRMOCK_FAULT_INIT;
-    f.action = "DescribeRepositories";
-    f.effect = ECRMOCK_FAULT_MALFORM;
-    f.body = big;
-    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    malform_with(m, "DescribeRepositories", big, sizeof big, 'y');
 
     CURL *c = curl_easy_init();
     static sink body;

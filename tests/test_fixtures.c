@@ -442,6 +442,25 @@ static void test_fixture_faults_and_inline_manifest(void **state)
     json_decref(details);
 }
 
+/* A fixture's fault rules take fresh ids: an id handed out before the load
+ * names no rule after it (the load replaced that rule), rather than one of
+ * the fixture's. */
+static void test_fixture_fault_ids_not_reused(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "ListImages";
+    long old = ecrmock_fault_add(m, &f, NULL);
+    assert_true(old > 0);
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(m, "{\"faults\": [{\"action\": \"DescribeRepositories\"}]}", "inline", &err) != 0)
+        fail_msg("refused: %s", err);
+    assert_int_equal(ecrmock_fault_remove(m, old), -1);
+    json_t *r = NULL;
+    assert_error(call(m, &r, "DescribeRepositories", "{}"), r, 400, "ThrottlingException");
+    assert_int_equal(ecrmock_fault_fired(m, old), 0);
+}
+
 /* Policies and registry settings are part of the state: they round-trip. */
 static void test_snapshot_settings_round_trip(void **state)
 {
@@ -788,6 +807,7 @@ int main(void)
         T(test_fixture_refusal_messages),
         T(test_fixture_load_sources),
         T(test_fixture_faults_and_inline_manifest),
+        T(test_fixture_fault_ids_not_reused),
         T(test_snapshot_settings_round_trip),
         T(test_snapshot_pull_through_cache_rules),
         T(test_snapshot_creation_templates),

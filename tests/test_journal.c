@@ -2,6 +2,7 @@
  * The call journal, the call counters and the cmocka assertions of
  * include/ecrmock_cmocka.h (their failure messages included).
  */
+#include <stdbool.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -227,6 +228,49 @@ static void test_cmocka_helpers_say_what_they_found(void **state)
     assert_non_null(strstr(out, "no image 'v1' in repository 'web'; it holds: nothing"));
 }
 
+/* The Nth allocation of ecrmock's fails (-1: none); counted from 1. */
+static long fail_at = -1, allocations;
+
+static void *failing_malloc(size_t n)
+{
+    return ++allocations == fail_at ? NULL : malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n)
+{
+    return ++allocations == fail_at ? NULL : realloc(p, n);
+}
+
+/* A call whose journal record is lost to memory counts as dropped, whichever
+ * allocation it was (the journal's first ring included): entries held and
+ * dropped add up to the calls made. */
+static void test_journal_record_lost_to_memory_is_counted(void **state)
+{
+    (void)state;
+    bool lost = false;
+    for (long n = 1;; n++) {
+        ecrmock *m = ecrmock_new(NULL);
+        assert_non_null(m);
+        json_t *req = json_object(), *resp = NULL;
+        allocations = 0;
+        fail_at = n;
+        ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, NULL);
+        int status = ecrmock_call(m, "DescribeRepositories", req, &resp);
+        ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+        fail_at = -1;
+        if (status == 200 && ecrmock_journal_length(m) == 0) {
+            lost = true;
+            assert_int_equal(ecrmock_journal_dropped(m), 1);
+        }
+        json_decref(req);
+        json_decref(resp);
+        ecrmock_free(m);
+        if (allocations < n)
+            break; /* the call made fewer allocations: every one has been failed */
+    }
+    assert_true(lost);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -236,6 +280,7 @@ int main(void)
         T(test_journal_switch_and_counters),
         T(test_journal_limit_drops_oldest),
         T(test_journal_marks_fault),
+        T(test_journal_record_lost_to_memory_is_counted),
         T(test_cmocka_helpers_pass),
         T(test_cmocka_helpers_say_what_they_found),
     };

@@ -79,20 +79,14 @@ static void read_options(json_t *o, ecrmock_options *opts)
         opts->account_id = json_string_value(v);
     if (json_is_string(v = json_object_get(o, "region")))
         opts->region = json_string_value(v);
-    const char *const ints[] = {"seed",         "minPartSize",     "uploadLifetimeMs", "clockStartMs",
-                                "maxRepositories", "maxImages", "maxLayerParts"};
-    for (int i = 0; i < 7; i++) {
-        json_int_t n = json_integer_value(json_object_get(o, ints[i]));
-        switch (i) {
-        case 0: opts->seed = (uint64_t)n; break;
-        case 1: opts->min_part_size = (uint64_t)n; break;
-        case 2: opts->upload_lifetime_ms = n; break;
-        case 3: opts->clock_start_ms = n; break;
-        case 4: opts->max_repositories = (uint64_t)n; break;
-        case 5: opts->max_images = (uint64_t)n; break;
-        default: opts->max_layer_parts = (uint64_t)n; break;
-        }
-    }
+    /* json_integer_value() is 0 (the default) for a member that is absent or not an integer */
+    opts->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
+    opts->min_part_size = (uint64_t)json_integer_value(json_object_get(o, "minPartSize"));
+    opts->upload_lifetime_ms = json_integer_value(json_object_get(o, "uploadLifetimeMs"));
+    opts->clock_start_ms = json_integer_value(json_object_get(o, "clockStartMs"));
+    opts->max_repositories = (uint64_t)json_integer_value(json_object_get(o, "maxRepositories"));
+    opts->max_images = (uint64_t)json_integer_value(json_object_get(o, "maxImages"));
+    opts->max_layer_parts = (uint64_t)json_integer_value(json_object_get(o, "maxLayerParts"));
 }
 
 /* The scenario's fixture path as seen from here (malloc'd). */
