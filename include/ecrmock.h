@@ -198,9 +198,11 @@ ECRMOCK_API ecrmock *ecrmock_new(const ecrmock_options *opts);
  * No other call on `m` may be running or follow. */
 ECRMOCK_API void ecrmock_free(ecrmock *m);
 
-/* Empties the instance (registries, uploads, fault rules, the journal and the
- * call counters) and puts the clock and the id generator back to where
- * ecrmock_new() left them; the options and the hooks are kept. */
+/* Empties the instance (registries of every region, layers, uploads, fault
+ * rules, the journal and the call counters, the principal, the Secrets
+ * Manager secrets and the scanning state) and puts the clock and the id
+ * generator back to where ecrmock_new() left them; the options, the hooks
+ * and the HTTP level's credentials and base URL are kept. */
 ECRMOCK_API void ecrmock_reset(ecrmock *m);
 
 /* ------------------------------------------------------------------------ */
@@ -708,7 +710,8 @@ ECRMOCK_API void ecrmock_journal_enable(ecrmock *m, int on);
 ECRMOCK_API void ecrmock_journal_clear(ecrmock *m);
 /* Entries held now. */
 ECRMOCK_API size_t ecrmock_journal_length(ecrmock *m);
-/* Entries dropped since the last clear because the journal was full. */
+/* Entries dropped since the last clear: because the journal was full, or
+ * because there was no memory to record them. */
 ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
 /*
  * Entry `index` (0 = oldest held; -1 = the newest, -2 the one before...), as

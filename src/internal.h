@@ -457,15 +457,14 @@ void em_upload_remove(em_repo *repo, em_upload *u);
 
 /* seq vectors */
 int em_seqvec_push(em_seqvec *v, uint64_t seq, void *item, size_t *slot);
-void em_seqvec_drop(em_seqvec *v, size_t slot);
 size_t em_seqvec_lower_bound(const em_seqvec *v, uint64_t seq); /* first slot with seq >= */
 void em_seqvec_release(em_seqvec *v);
 
 /* ---- lifecycle policies (lifecycle.c) ----------------------------------------- */
-/* Frees a repository's lifecycle policy and preview (em_repo_free). */
 /* Whether `text` is a lifecycle policy ECR accepts (lifecycle.c): 0, or -1
  * with InvalidParameterException set in ECR's words. */
 int em_lifecycle_policy_check(em_call *c, const char *text);
+/* Frees a repository's lifecycle policy and preview (em_repo_free). */
 void em_lifecycle_free(em_repo *repo);
 /* ---- regions and replication (replication.c) ------------------------------- */
 /* The instance serves one (account, region) view at a time: m->account,
