@@ -556,6 +556,10 @@ int em_layer_fetch(ecrmock *m, const char *path_query, const char *region, em_fe
 bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *region);
 
 /* ---- SigV4 (sigv4.c) --------------------------------------------------------- */
+/* Epoch seconds as SigV4's X-Amz-Date (YYYYMMDDTHHMMSSZ, UTC), and back:
+ * -1 for anything but exactly that form.  Also the download URLs' date. */
+void em_amz_date(int64_t s, char out[17]);
+int64_t em_amz_date_parse(const char *s);
 /* One request as SigV4 sees it. */
 typedef struct em_sigv4_input {
     const char *method;

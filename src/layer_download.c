@@ -8,7 +8,6 @@
  * the HTTP level) can serve it, and refuse it once the virtual clock has
  * passed its expiry, as S3 does.
  */
-#define _GNU_SOURCE /* timegm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +16,6 @@
 #include "actions.h"
 
 #define URL_LIFETIME_S 3600
-
-static void amz_date(int64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y%m%dT%H%M%SZ", &tm);
-}
 
 static int url_signature(ecrmock *m, const char *path, const char *date, char *hex)
 {
@@ -40,7 +31,7 @@ static int url_signature(ecrmock *m, const char *path, const char *date, char *h
 static char *layer_url(ecrmock *m, em_repo *repo, const char *digest)
 {
     char date[32], sig[65], path[1024];
-    amz_date(m->clock_ms, date, sizeof date);
+    em_amz_date(m->clock_ms / 1000, date);
     snprintf(path, sizeof path, "/%s/%s/%s", repo->registry->id, repo->name, digest);
     if (url_signature(m, path, date, sig) < 0)
         return NULL;
@@ -103,17 +94,6 @@ static bool query_param(const char *query, const char *name, char *out, size_t c
     return false;
 }
 
-static int64_t parse_amz_date(const char *s)
-{
-    struct tm tm = {0};
-    if (strlen(s) != 16 || sscanf(s, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                                  &tm.tm_min, &tm.tm_sec) != 6)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
 bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *region)
 {
     /* S3's bucket host names the region the URL was handed out in; a
@@ -161,7 +141,7 @@ static int fetch_locked(ecrmock *m, const char *path_query, const char *region, 
         return 403;
     if (url_signature(m, p, date, want) < 0)
         return -1;
-    int64_t signed_at = parse_amz_date(date);
+    int64_t signed_at = em_amz_date_parse(date);
     if (strcmp(sig, want) != 0 || signed_at < 0)
         return 403;
     if (m->clock_ms / 1000 > signed_at + URL_LIFETIME_S) {

@@ -261,7 +261,7 @@ static int refuse(const char **type, char **message, const char *t, char *text)
     return -1;
 }
 
-static void amz_date(int64_t s, char *out)
+void em_amz_date(int64_t s, char out[17])
 {
     time_t t = (time_t)s;
     struct tm tm;
@@ -269,7 +269,7 @@ static void amz_date(int64_t s, char *out)
     strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-static int64_t parse_amz_date(const char *s)
+int64_t em_amz_date_parse(const char *s)
 {
     struct tm tm = {0};
     char z = 0;
@@ -350,17 +350,17 @@ static bool signed_has(const char *list, const char *name)
 
 static int check_date(ecrmock *m, const char *date, const char **type, char **message)
 {
-    int64_t t = parse_amz_date(date), now = m->clock_ms / 1000;
+    int64_t t = em_amz_date_parse(date), now = m->clock_ms / 1000;
     char a[17], b[17];
     if (t < now - SKEW_S) {
-        amz_date(now - SKEW_S, a);
-        amz_date(now, b);
+        em_amz_date(now - SKEW_S, a);
+        em_amz_date(now, b);
         return refuse(type, message, "InvalidSignatureException",
                       em_sprintf("Signature expired: %s is now earlier than %s (%s - 5 min.)", date, a, b));
     }
     if (t > now + SKEW_S) {
-        amz_date(now + SKEW_S, a);
-        amz_date(now, b);
+        em_amz_date(now + SKEW_S, a);
+        em_amz_date(now, b);
         return refuse(type, message, "InvalidSignatureException",
                       em_sprintf("Signature not yet current: %s is still later than %s (%s + 5 min.)", date, a, b));
     }
@@ -459,7 +459,7 @@ int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, cha
     }
     int rc = -1;
     char *canonical = NULL, *sts = NULL, sig[EM_SHA256_HEX + 1];
-    if (parse_amz_date(date) < 0) {
+    if (em_amz_date_parse(date) < 0) {
         refuse(type, message, "IncompleteSignatureException",
                em_sprintf("Date must be in ISO-8601 'basic format'. Got '%s'. See "
                           "http://en.wikipedia.org/wiki/ISO_8601",
