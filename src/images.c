@@ -269,7 +269,7 @@ int em_PutImage(em_call *c)
     if (!out || (tag && em_tag_set(repo, img, tag) < 0)) {
         json_decref(out);
         if (!existing)
-            em_image_remove(c->m, repo, img);
+            em_image_remove(repo, img);
         rc = em_fail_nomem(c);
         goto out;
     }
@@ -522,7 +522,7 @@ int em_BatchDeleteImage(em_call *c)
         for (size_t j = 0; j < k; j++)
             again = again || (!plan[j].tag && plan[j].img == plan[k].img);
         if (!again)
-            em_image_remove(c->m, repo, plan[k].img);
+            em_image_remove(repo, plan[k].img);
     }
     em_free(plan);
     return 0;

@@ -440,7 +440,7 @@ em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos);
 em_tag *em_tag_get(em_repo *repo, const char *name);
 int em_image_insert(ecrmock *m, em_repo *repo, em_image *img);
 /* Removes an image, its tags and its layer references; frees it. */
-void em_image_remove(ecrmock *m, em_repo *repo, em_image *img);
+void em_image_remove(em_repo *repo, em_image *img);
 void em_image_free(em_image *img);
 /* Puts tag `name` on img (moving it from another image if need be: an image
  * left with no tag stays, untagged).  -1: no memory, nothing changed. */

@@ -675,7 +675,7 @@ ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const
     } else {
         /* Everything that can fail is done: expire. */
         for (size_t i = 0; i < n_hits; i++)
-            em_image_remove(m, repo, hits[i].img);
+            em_image_remove(repo, hits[i].img);
         repo->lifecycle_evaluated_ms = m->clock_ms;
     }
     em_unlock(m);

@@ -93,7 +93,7 @@ int em_ListPullTimeUpdateExclusions(em_call *c)
         return em_fail_nomem(c);
     for (size_t i = 0; r && i < r->n_exclusions; i++) {
         em_exclusion *e = &r->exclusions[i];
-        if (token && e->seq < pos.seq)
+        if (e->seq < pos.seq) /* pos is 0 without a token */
             continue;
         if (json_array_size(list) == max) {
             em_page_pos next = {.seq = e->seq};

@@ -271,7 +271,7 @@ void em_tag_remove(em_repo *repo, em_tag *t)
     tag_unlink(repo, t);
 }
 
-void em_image_remove(ecrmock *m, em_repo *repo, em_image *img)
+void em_image_remove(em_repo *repo, em_image *img)
 {
     while (img->n_tags)
         tag_unlink(repo, img->tags[0]);
@@ -282,7 +282,6 @@ void em_image_remove(ecrmock *m, em_repo *repo, em_image *img)
         if (child && child->parents)
             child->parents--;
     }
-    (void)m;
     HASH_DEL(repo->images, img);
     drop_slot(&repo->order, img->slot, set_image_slot);
     em_image_free(img);
