@@ -451,10 +451,12 @@ ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
  * runs it on its own schedule: the images the policy selects are expired
  * (deleted, with their tags), and GetLifecyclePolicy's lastEvaluatedAt
  * becomes the clock's now.  The evaluation is the one
- * StartLifecyclePolicyPreview shows: rules in rulePriority order; an image
- * selected by a rule is out of reach of later ones; imageCountMoreThan keeps
- * the countNumber most recently pushed images it selects, sinceImagePushed
- * expires those pushed more than countNumber days before now; images
+ * StartLifecyclePolicyPreview shows: rules in rulePriority order; each
+ * rule identifies every image its selection fits, those a higher priority
+ * rule identified included; imageCountMoreThan keeps the countNumber most
+ * recently pushed of them, sinceImagePushed marks those pushed more than
+ * countNumber days before now; a rule expires only the images it marks that
+ * no higher priority rule identified (one rule or none per image); images
  * referenced by a manifest list are never expired.
  *
  * `registry_id` may be NULL for the caller's account.  When `expired` is

@@ -9,14 +9,20 @@
  * found in enum ...", ...), then against the rules between rules (unique
  * priorities, one rule for untagged images, the `any` rule last).
  *
- * Evaluation is real.  Rules run in rulePriority order, lowest first.  A
- * rule selects the images not yet selected by an earlier rule whose tags
- * fit its tagStatus (and, for tagged, whose tags cover every prefix or
- * pattern of its list); every image it selects is then out of reach of
- * later rules, whether it expires or not.  imageCountMoreThan keeps the
- * countNumber most recently pushed of them (imagePushedAt, push order for a
- * tie) and expires the rest; sinceImagePushed expires those pushed more than
- * countNumber days before the virtual clock's now.  An image referenced by
+ * Evaluation is real, as the user guide's "Lifecycle policy evaluation
+ * rules" state it.  Rules run in rulePriority order, lowest first.  A rule
+ * identifies every image whose tags fit its tagStatus (and, for tagged,
+ * whose tags cover every prefix or pattern of its list), including images
+ * a higher priority rule identified: "rules can never mark images that are
+ * marked by higher priority rules, but can still identify them as if they
+ * haven't been expired".  imageCountMoreThan keeps the countNumber most
+ * recently pushed of the images it identifies (imagePushedAt, push order
+ * for a tie) and marks the rest; sinceImagePushed marks those pushed more
+ * than countNumber days before the virtual clock's now.  Of its marks, a
+ * rule expires only the images no higher priority rule identified ("an
+ * image that matches the tagging requirements of a rule cannot be expired
+ * by a rule with a lower priority"), so an image is expired by one rule or
+ * none.  An image referenced by
  * a manifest list or index of the repository is never selected: ECR does
  * not expire it while the list that needs it is there.  Rules are per
  * storage class and only "standard" is accepted, so an archived image
@@ -347,52 +353,60 @@ static int newest_first(const void *a, const void *b)
 
 /* Runs the policy over the repository's images at `now`.  *hits receives an
  * em_malloc'd array of the images to expire (rule by rule, oldest first
- * within a rule).  0, or -1 when out of memory. */
+ * within a rule).  0, or -1 when out of memory.
+ *
+ * As ECR's evaluator: every rule identifies all the images its selection
+ * fits, those identified by higher priority rules included, and counts them
+ * all; it then marks only those of its choice that no higher priority rule
+ * identified.  So an image is acted on by one rule or none, and a rule's
+ * imageCountMoreThan still counts what earlier rules identified. */
 static int evaluate(em_repo *repo, const lc_policy *p, int64_t now, lc_hit **hits, size_t *n_hits)
 {
     size_t n = repo->order.live;
     *hits = NULL;
     *n_hits = 0;
-    em_image **open = em_calloc(n ? n : 1, sizeof *open);  /* not yet selected by a rule */
-    em_image **picked = em_calloc(n ? n : 1, sizeof *picked);
+    em_image **cand = em_calloc(n ? n : 1, sizeof *cand);   /* the images a rule may identify */
+    bool *seen = em_calloc(n ? n : 1, sizeof *seen);        /* cand[i] identified by an earlier rule */
+    size_t *picked = em_calloc(n ? n : 1, sizeof *picked);  /* indexes into cand */
     lc_hit *out = em_calloc(n ? n : 1, sizeof *out);
-    if (!open || !picked || !out) {
-        em_free(open);
+    if (!cand || !seen || !picked || !out) {
+        em_free(cand);
+        em_free(seen);
         em_free(picked);
         em_free(out);
         return -1;
     }
-    size_t n_open = 0, n_out = 0;
+    size_t n_cand = 0, n_out = 0;
     for (size_t i = 0; i < repo->order.n; i++) {
         em_image *img = repo->order.v[i].item;
         /* The rules are standard-storage ones: an archived image is out of their reach. */
         if (img && img->parents == 0 && !img->archived)
-            open[n_open++] = img;
+            cand[n_cand++] = img;
     }
+    /* Most recently pushed first, once: each rule's picks keep this order. */
+    qsort(cand, n_cand, sizeof *cand, newest_first);
     for (size_t r = 0; r < p->n; r++) {
         const lc_rule *rule = &p->rules[r];
-        size_t n_picked = 0, kept = 0;
-        for (size_t i = 0; i < n_open; i++) {
-            if (rule_selects(rule, open[i]))
-                picked[n_picked++] = open[i];
-            else
-                open[kept++] = open[i];
-        }
-        n_open = kept;
-        qsort(picked, n_picked, sizeof *picked, newest_first);
-        /* Expired ones, oldest first: the tail of the newest-first list, reversed. */
-        for (size_t i = n_picked; i-- > 0;) {
-            em_image *img = picked[i];
-            bool expire;
+        size_t n_picked = 0;
+        for (size_t i = 0; i < n_cand; i++)
+            if (rule_selects(rule, cand[i]))
+                picked[n_picked++] = i;
+        /* Marked ones, oldest first: the tail of the newest-first list, reversed. */
+        for (size_t k = n_picked; k-- > 0;) {
+            em_image *img = cand[picked[k]];
+            bool mark;
             if (rule->by_count)
-                expire = (int64_t)i >= rule->count;
+                mark = (int64_t)k >= rule->count;
             else
-                expire = rule->count <= INT64_MAX / DAY_MS && now - img->pushed_at_ms > rule->count * DAY_MS;
-            if (expire)
+                mark = rule->count <= INT64_MAX / DAY_MS && now - img->pushed_at_ms > rule->count * DAY_MS;
+            if (mark && !seen[picked[k]])
                 out[n_out++] = (lc_hit){img, rule->priority};
         }
+        for (size_t k = 0; k < n_picked; k++)
+            seen[picked[k]] = true;
     }
-    em_free(open);
+    em_free(cand);
+    em_free(seen);
     em_free(picked);
     *hits = out;
     *n_hits = n_out;

@@ -499,26 +499,26 @@ static void test_lifecycle_rules_by_priority_and_exclusive(void **state)
     char *dev3 = push_at(m, "app", T0 + 6 * DAY_MS, 6, "dev-3");
     char *prod3 = push_at(m, "app", T0 + 7 * DAY_MS, 7, "prod-3");
     /* Listed out of priority order: priority 2 (prod, keep 1) runs first;
-     * priority 9 (any, keep 2) then sees only the images rule 2 did not
-     * select, the prod ones it kept included out of its count. */
+     * priority 9 (any, keep 2) then counts all seven images, the prod ones
+     * included, but may expire only those rule 2 did not identify. */
     char text[2048];
     snprintf(text, sizeof text, "{\"rules\": [%s, %s]}", rule(9, "any", NULL, NULL, "imageCountMoreThan", 2),
              rule(2, "tagged", "tagPrefixList", "[\"prod\"]", "imageCountMoreThan", 1));
     put_policy(m, "app", text);
     json_t *x = apply(m, "app");
-    assert_int_equal(json_array_size(x), 4);
+    assert_int_equal(json_array_size(x), 5);
     assert_result(x, 0, prod1, 2);
     assert_result(x, 1, prod2, 2);
     assert_result(x, 2, dev1, 9);
     assert_result(x, 3, dev2, 9);
+    assert_result(x, 4, untag, 9);
     json_decref(x);
-    /* Left: prod-3 (kept by rule 2), then the newest two of the rest: dev-3
-     * and the untagged one (had prod-3 counted in rule 9, the untagged one
-     * would have gone). */
+    /* Left: the two newest of all, prod-3 (kept by rule 2, counted by rule 9)
+     * and dev-3.  Had rule 9 not counted prod-3, the untagged one would
+     * have stayed too. */
     assert_true(has_image(m, "app", prod3));
     assert_true(has_image(m, "app", dev3));
-    assert_true(has_image(m, "app", untag));
-    assert_int_equal(image_count(m, "app"), 3);
+    assert_int_equal(image_count(m, "app"), 2);
     free(prod1), free(prod2), free(prod3), free(dev1), free(dev2), free(dev3), free(untag);
 }
 
@@ -918,6 +918,236 @@ static void test_lifecycle_preview_matches_apply(void **state)
     free_fixture(d);
 }
 
+/* ---- the user guide's worked examples ------------------------------------------------------------
+ *
+ * Each test is one example of the user guide's "Examples of lifecycle
+ * policies" page: its repository (images named A, B, ... pushed the given
+ * number of days before the evaluation; listed in push order, so of two
+ * images pushed the same day the later one is the more recent), its policy,
+ * and the outcome the page states, checked through a preview and through
+ * ecrmock_lifecycle_apply.  Where the page gives only a policy, the test
+ * builds a repository that tells the policy's rules apart. */
+
+typedef struct ex_image {
+    const char *name;
+    const char *tags; /* space-separated; "" for an untagged image */
+    int days_ago;
+    int pulled_days_ago;   /* 0: never pulled */
+    int archived_days_ago; /* 0: never archived */
+} ex_image;
+
+#define EX_NOW (T0 + 1000 * DAY_MS)
+#define EX_MAX 8
+
+/* "A:1 C:2T": each acted-on image by name, sorted, with the priority of
+ * the rule that took it, T for a transition to the archive. */
+static void ex_outcome(json_t *results, const ex_image *imgs, char **dig, size_t n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t k = 0; k < n; k++) {
+        size_t i;
+        json_t *res;
+        json_array_foreach(results, i, res) {
+            if (strcmp(STR(res, "imageDigest"), dig[k]) != 0)
+                continue;
+            json_t *action = json_object_get(res, "action");
+            bool transition = strcmp(STR(action, "type"), "TRANSITION") == 0;
+            if (transition)
+                assert_string_equal(STR(action, "targetStorageClass"), "ARCHIVE");
+            else
+                assert_null(json_object_get(action, "targetStorageClass"));
+            size_t used = strlen(out);
+            snprintf(out + used, cap - used, "%s%s:%lld%s", used ? " " : "", imgs[k].name,
+                     (long long)json_integer_value(json_object_get(res, "appliedRulePriority")), transition ? "T" : "");
+        }
+    }
+}
+
+static void worked_example(ecrmock *m, const ex_image *imgs, size_t n, const char *policy, const char *expected)
+{
+    assert_true(n <= EX_MAX);
+    create_repo(m, "app");
+    char *dig[EX_MAX];
+    for (size_t k = 0; k < n; k++) {
+        char tags[128];
+        snprintf(tags, sizeof tags, "%s", imgs[k].tags);
+        char *first = strtok(tags, " ");
+        dig[k] = push_at(m, "app", EX_NOW - imgs[k].days_ago * DAY_MS, (int)k + 1, first);
+        for (char *t = first ? strtok(NULL, " ") : NULL; t; t = strtok(NULL, " "))
+            add_tag(m, "app", dig[k], t);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (imgs[k].pulled_days_ago) {
+            ecrmock_clock_set(m, EX_NOW - imgs[k].pulled_days_ago * DAY_MS);
+            call_ok(m, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                    dig[k]);
+        }
+        if (imgs[k].archived_days_ago) {
+            ecrmock_clock_set(m, EX_NOW - imgs[k].archived_days_ago * DAY_MS);
+            call_ok(m, "UpdateImageStorageClass",
+                    "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, "
+                    "\"targetStorageClass\": \"ARCHIVE\"}",
+                    dig[k]);
+        }
+    }
+    put_policy(m, "app", padded(policy));
+
+    /* The preview, evaluated at EX_NOW, read once the clock has moved on. */
+    ecrmock_clock_set(m, EX_NOW);
+    start_preview(m);
+    ecrmock_clock_advance(m, 1);
+    json_t *r = NULL;
+    assert_ok(preview_get(m, &r, NULL), r);
+    char got[256];
+    ex_outcome(json_object_get(r, "previewResults"), imgs, dig, n, got, sizeof got);
+    assert_string_equal(got, expected);
+    json_decref(r);
+
+    /* Applied at EX_NOW: the same images, gone or archived. */
+    ecrmock_clock_set(m, EX_NOW);
+    json_t *x = apply(m, "app");
+    ex_outcome(x, imgs, dig, n, got, sizeof got);
+    assert_string_equal(got, expected);
+    json_t *all = ecrmock_images(m, NULL, "app");
+    for (size_t k = 0; k < n; k++) {
+        char key[8];
+        snprintf(key, sizeof key, "%s:", imgs[k].name);
+        const char *hit = strstr(expected, key);
+        bool expired = hit && (hit == expected || hit[-1] == ' ') && hit[strcspn(hit, " ") - 1] != 'T';
+        bool archived = hit && (hit == expected || hit[-1] == ' ') && !expired;
+        if (expired != !has_image(m, "app", dig[k]))
+            fail_msg("image %s: expected %s", imgs[k].name, expired ? "expired" : "kept");
+        size_t i;
+        json_t *img;
+        json_array_foreach(all, i, img) if (strcmp(STR(img, "imageDigest"), dig[k]) == 0 && archived)
+            assert_string_equal(STR(img, "imageStatus"), "ARCHIVED");
+    }
+    json_decref(all);
+    json_decref(x);
+    for (size_t k = 0; k < n; k++)
+        free(dig[k]);
+}
+
+/* "Filtering on image age": prod* images older than 14 days expire. */
+static void test_lifecycle_example_image_age(void **state)
+{
+    const ex_image repo[] = {
+        {"A", "prod-1", 20, 0, 0}, {"B", "dev-1", 20, 0, 0}, {"C", "prod-2", 14, 0, 0}, {"D", "", 30, 0, 0}};
+    worked_example(*state, repo, 4,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Expire images older than 14 days\", "
+                   "\"selection\": {\"tagStatus\": \"tagged\", \"tagPatternList\": [\"prod*\"], \"countType\": "
+                   "\"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": 14}, \"action\": {\"type\": "
+                   "\"expire\"}}]}",
+                   "A:1");
+}
+
+/* "Filtering on image count": one untagged image kept, the others expire. */
+static void test_lifecycle_example_image_count(void **state)
+{
+    const ex_image repo[] = {
+        {"A", "", 5, 0, 0}, {"B", "v1", 4, 0, 0}, {"C", "", 3, 0, 0}, {"D", "", 2, 0, 0}};
+    worked_example(*state, repo, 4,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Keep only one untagged image, expire all "
+                   "others\", \"selection\": {\"tagStatus\": \"untagged\", \"countType\": \"imageCountMoreThan\", "
+                   "\"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}]}",
+                   "A:1 C:1");
+}
+
+static const ex_image MULTI_RULES_REPO[] = {
+    {"A", "beta-1 prod-1", 10, 0, 0}, {"B", "beta-2 prod-2", 9, 0, 0}, {"C", "beta-3", 8, 0, 0}};
+
+static char *count_rule(char *buf, size_t cap, int prio, const char *pattern)
+{
+    snprintf(buf, cap,
+             "{\"rulePriority\": %d, \"description\": \"Rule %d\", \"selection\": {\"tagStatus\": \"tagged\", "
+             "\"tagPatternList\": [\"%s\"], \"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, "
+             "\"action\": {\"type\": \"expire\"}}",
+             prio, prio, pattern);
+    return buf;
+}
+
+/* "Filtering on multiple rules", example A: rule 1 (prod*) marks A; rule 2
+ * (beta*) would mark A and B, but both match rule 1's tags.  A expires. */
+static void test_lifecycle_example_multiple_rules_a(void **state)
+{
+    char r1[512], r2[512], text[1200];
+    snprintf(text, sizeof text, "{\"rules\": [%s, %s]}", count_rule(r1, sizeof r1, 1, "prod*"),
+             count_rule(r2, sizeof r2, 2, "beta*"));
+    worked_example(*state, MULTI_RULES_REPO, 3, text, "A:1");
+}
+
+/* Example B, the priorities swapped: rule 1 (beta*) marks A and B; rule 2
+ * (prod*) sees only images rule 1 identified.  A and B expire. */
+static void test_lifecycle_example_multiple_rules_b(void **state)
+{
+    char r1[512], r2[512], text[1200];
+    snprintf(text, sizeof text, "{\"rules\": [%s, %s]}", count_rule(r1, sizeof r1, 1, "beta*"),
+             count_rule(r2, sizeof r2, 2, "prod*"));
+    worked_example(*state, MULTI_RULES_REPO, 3, text, "A:1 B:1");
+}
+
+/* "Filtering on multiple tags in a single rule", example A: only C and F
+ * carry both an alpha* and a beta* tag; C is older than 5 days. */
+static void test_lifecycle_example_multiple_tags_a(void **state)
+{
+    const ex_image repo[] = {{"A", "alpha-1", 12, 0, 0}, {"B", "beta-1", 11, 0, 0},
+                             {"C", "alpha-2 beta-2", 10, 0, 0}, {"D", "alpha-3", 4, 0, 0},
+                             {"E", "beta-3", 3, 0, 0}, {"F", "alpha-4 beta-4", 2, 0, 0}};
+    worked_example(*state, repo, 6,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Rule 1\", \"selection\": {\"tagStatus\": "
+                   "\"tagged\", \"tagPatternList\": [\"alpha*\", \"beta*\"], \"countType\": \"sinceImagePushed\", "
+                   "\"countNumber\": 5, \"countUnit\": \"days\"}, \"action\": {\"type\": \"expire\"}}]}",
+                   "C:1");
+}
+
+/* Example B: tags are not exclusive; all three match, the newest stays. */
+static void test_lifecycle_example_multiple_tags_b(void **state)
+{
+    const ex_image repo[] = {
+        {"A", "alpha-1 beta-1 gamma-1", 10, 0, 0}, {"B", "alpha-2 beta-2", 9, 0, 0},
+        {"C", "alpha-3 beta-3 gamma-2", 8, 0, 0}};
+    worked_example(*state, repo, 3,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Rule 1\", \"selection\": {\"tagStatus\": "
+                   "\"tagged\", \"tagPatternList\": [\"alpha*\", \"beta*\"], \"countType\": \"imageCountMoreThan\", "
+                   "\"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}]}",
+                   "A:1 B:1");
+}
+
+/* "Filtering on all images", example A: one any rule keeps the newest. */
+static void test_lifecycle_example_all_images_a(void **state)
+{
+    const ex_image repo[] = {
+        {"A", "alpha-1", 4, 0, 0}, {"B", "beta-1", 3, 0, 0}, {"C", "", 2, 0, 0}, {"D", "alpha-2", 1, 0, 0}};
+    worked_example(*state, repo, 4,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Rule 1\", \"selection\": {\"tagStatus\": "
+                   "\"any\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": {\"type\": "
+                   "\"expire\"}}]}",
+                   "A:1 B:1 C:1");
+}
+
+/* Example B, all the rule types: rule 1 (alpha*, keep 1) marks A; rule 2
+ * (untagged, older than 1 day) marks B (E is exactly one day old); rule 3
+ * (any, keep 1) counts all five, keeps E, the newest, and of the rest may
+ * mark only D, which no higher rule identified.  A, B and D expire.  (The
+ * page's "git hash" tag holds a blank, which no image tag may: githash.) */
+static void test_lifecycle_example_all_images_b(void **state)
+{
+    const ex_image repo[] = {{"A", "alpha-1 beta-1", 4, 0, 0},
+                             {"B", "", 3, 0, 0},
+                             {"C", "alpha-2", 2, 0, 0},
+                             {"D", "githash", 1, 0, 0},
+                             {"E", "", 1, 0, 0}};
+    worked_example(*state, repo, 5,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Rule 1\", \"selection\": {\"tagStatus\": "
+                   "\"tagged\", \"tagPatternList\": [\"alpha*\"], \"countType\": \"imageCountMoreThan\", "
+                   "\"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}, {\"rulePriority\": 2, \"description\": "
+                   "\"Rule 2\", \"selection\": {\"tagStatus\": \"untagged\", \"countType\": \"sinceImagePushed\", "
+                   "\"countUnit\": \"days\", \"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}, "
+                   "{\"rulePriority\": 3, \"description\": \"Rule 3\", \"selection\": {\"tagStatus\": \"any\", "
+                   "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}]}",
+                   "A:1 B:2 D:3");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
@@ -946,6 +1176,14 @@ int main(void)
         T(test_lifecycle_preview_paging_and_filters),
         T(test_lifecycle_preview_waiter),
         T(test_lifecycle_preview_matches_apply),
+        T(test_lifecycle_example_image_age),
+        T(test_lifecycle_example_image_count),
+        T(test_lifecycle_example_multiple_rules_a),
+        T(test_lifecycle_example_multiple_rules_b),
+        T(test_lifecycle_example_multiple_tags_a),
+        T(test_lifecycle_example_multiple_tags_b),
+        T(test_lifecycle_example_all_images_a),
+        T(test_lifecycle_example_all_images_b),
     };
     return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
 }
