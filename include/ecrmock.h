@@ -448,30 +448,38 @@ ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
 
 /*
  * Runs the repository's lifecycle policy now, on the virtual clock, as ECR
- * runs it on its own schedule: the images the policy selects are expired
- * (deleted, with their tags), and GetLifecyclePolicy's lastEvaluatedAt
- * becomes the clock's now.  The evaluation is the one
+ * runs it on its own schedule: the images an expire rule selects are
+ * deleted (with their tags), those a transition rule selects are moved to
+ * the archive storage class (lastArchivedAt now; a manifest list with the
+ * images it references, as UpdateImageStorageClass moves it), and
+ * GetLifecyclePolicy's lastEvaluatedAt becomes the clock's now.  The evaluation is the one
  * StartLifecyclePolicyPreview shows: rules in rulePriority order; each
  * rule identifies every image its selection fits, those a higher priority
  * rule identified included; imageCountMoreThan keeps the countNumber most
  * recently pushed of them, sinceImagePushed marks those pushed more than
  * countNumber days before now; a rule expires only the images it marks that
  * no higher priority rule identified (one rule or none per image); images
- * referenced by a manifest list are never expired.
+ * referenced by a manifest list are never expired or archived on their own;
+ * a rule sees only the images of its storageClass; sinceImagePulled and
+ * sinceImageTransitioned count from lastRecordedPullTime (or the restore,
+ * or the push) and lastArchivedAt.
  *
  * `registry_id` may be NULL for the caller's account.  When `expired` is
- * not NULL, *expired receives a new reference to an array of the expired
- * images, in the preview's order (rule by rule, oldest first):
+ * not NULL, *expired receives a new reference to an array of the images
+ * acted on, expired and archived, in the preview's order (rule by rule,
+ * oldest first), as GetLifecyclePolicyPreview shows them:
  *   {"imageDigest": "sha256:...", "imageTags": ["v1"], "imagePushedAt": 1704067200.0,
  *    "action": {"type": "EXPIRE"}, "appliedRulePriority": 1, "storageClass": "STANDARD"}
- * ("imageTags" absent for an untagged image), or NULL when the call fails.
+ * ("imageTags" absent for an untagged image; "action" {"type": "TRANSITION",
+ * "targetStorageClass": "ARCHIVE"} for an archived one; "storageClass" the
+ * class the image was in), or NULL when the call fails.
  * Nothing is journaled or counted.
  * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND (the repository has none),
  * ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL, an empty repository
  * name, a registry_id that is not 12 digits, or a stored policy the
  * evaluation refuses: only a repository creation template can store one) or
- * ECRMOCK_ERR_SERVER (out of memory); on failure nothing was expired.
+ * ECRMOCK_ERR_SERVER (out of memory); on failure nothing was expired or archived.
  */
 ECRMOCK_API ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository,
                                                   json_t **expired);

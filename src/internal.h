@@ -649,6 +649,10 @@ const char *em_image_status(ecrmock *m, const em_image *img);
 bool em_image_active(ecrmock *m, const em_image *img);
 /* A re-push of an archived image: it is ACTIVE again at once. */
 void em_image_reactivate(ecrmock *m, em_image *img);
+/* Moves an image to the archive now (lastArchivedAt the clock's now), with
+ * the images it lists that no other standard list of `repo` references.
+ * Cannot fail; the caller has checked the move is allowed. */
+void em_image_archive(ecrmock *m, em_repo *repo, em_image *img);
 /* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
 int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
 

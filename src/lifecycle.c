@@ -21,13 +21,24 @@
  * than countNumber days before the virtual clock's now.  Of its marks, a
  * rule expires only the images no higher priority rule identified ("an
  * image that matches the tagging requirements of a rule cannot be expired
- * by a rule with a lower priority"), so an image is expired by one rule or
- * none.  An image referenced by
- * a manifest list or index of the repository is never selected: ECR does
- * not expire it while the list that needs it is there.  Rules are per
- * storage class and only "standard" is accepted, so an archived image
- * (storage_class.c) is never selected either.
+ * by a rule with a lower priority"), so an image is expired or archived by
+ * one rule or none.  An image referenced by a manifest list or index of
+ * the repository is never selected: ECR does not expire or archive it
+ * while the list that needs it is there (a list archived takes it along).
  *
+ * Storage classes (storage_class.c).  A rule selects the images of its
+ * selection.storageClass only: "standard" (the default; restoring images
+ * included) or "archive".  Its action expires them, or, for "transition",
+ * moves them to the archive (an image still being restored is left until
+ * the restore completes).  The count types: imageCountMoreThan (newest
+ * first by push, or by restore for an image restored from the archive);
+ * sinceImagePushed; sinceImagePulled, from lastRecordedPullTime, or from
+ * the restore for an image not pulled since one, or from the push for an
+ * image never pulled (transition only); sinceImageTransitioned, from
+ * lastArchivedAt (archive class, expire only, 90 days at least).  The user
+ * guide says which combinations are allowed but not ECR's sentences for the
+ * others: those below are ecrmock's.  The untagged and any rules are
+ * counted per storage class. *
  * Previews are evaluated when they start, against the images of that
  * moment.  ECR runs them in the background: here a preview is IN_PROGRESS
  * until the virtual clock moves (ecrmock_clock_advance/set, a latency
@@ -46,14 +57,18 @@
 /* ---- the policy document ---------------------------------------------------- */
 
 typedef enum { TS_TAGGED, TS_UNTAGGED, TS_ANY } tag_status;
+/* countType; the order of COUNT_TYPES. */
+typedef enum { CT_COUNT, CT_PUSHED, CT_PULLED, CT_TRANSITIONED } count_type;
 
 typedef struct lc_rule {
     int64_t priority;
     tag_status status;
     json_t *prefixes; /* borrowed from the document; NULL when absent */
     json_t *patterns; /* borrowed from the document; NULL when absent */
-    bool by_count;    /* imageCountMoreThan; otherwise sinceImagePushed */
+    count_type type;
     int64_t count;
+    bool archive;     /* selection.storageClass "archive": selects archived images */
+    bool transition;  /* action "transition" to the archive; otherwise "expire" */
 } lc_rule;
 
 typedef struct lc_policy {
@@ -202,12 +217,20 @@ static const char *const SELECTION_REQUIRED[] = {"countNumber", "countType", "ta
 static const char *const SELECTION_ALLOWED[] = {"countNumber", "countType", "countUnit", "storageClass",
                                                 "tagPatternList", "tagPrefixList", "tagStatus", NULL};
 static const char *const ACTION_REQUIRED[] = {"type", NULL};
+static const char *const ACTION_ALLOWED[] = {"targetStorageClass", "type", NULL};
 static const char *const TOP_REQUIRED[] = {"rules", NULL};
 
 static const char *const TAG_STATUS[] = {"tagged", "untagged", "any", NULL};
-static const char *const ACTION_TYPES[] = {"expire", NULL};
+static const char *const ACTION_TYPES[] = {"expire", "transition", NULL};
+static const char *const COUNT_TYPES[] = {"imageCountMoreThan", "sinceImagePushed", "sinceImagePulled",
+                                          "sinceImageTransitioned", NULL};
 static const char *const COUNT_UNITS[] = {"days", NULL};
-static const char *const STORAGE_CLASSES[] = {"standard", NULL};
+static const char *const STORAGE_CLASSES[] = {"standard", "archive", NULL};
+static const char *const TARGET_STORAGE_CLASSES[] = {"archive", NULL};
+
+/* ECR keeps an archived image at least this long: a rule may not expire
+ * one sooner (user guide, "Examples of lifecycle policies"). */
+#define MIN_ARCHIVE_DAYS 90
 
 static int check_rule(em_call *c, json_t *r, lc_rule *out)
 {
@@ -228,16 +251,20 @@ static int check_rule(em_call *c, json_t *r, lc_rule *out)
     /* The schema's selection is one of two shapes, a count and an age: a
      * countType of neither, or a countUnit on the wrong one, fits none. */
     json_t *type = json_object_get(sel, "countType"), *unit = json_object_get(sel, "countUnit");
-    const char *t = json_string_value(type);
-    out->by_count = t && strcmp(t, "imageCountMoreThan") == 0;
-    bool by_age = t && strcmp(t, "sinceImagePushed") == 0;
-    if ((!out->by_count && !by_age) || (out->by_count && unit) || (by_age && !unit))
+    int ct = -1;
+    for (int i = 0; json_is_string(type) && COUNT_TYPES[i]; i++)
+        if (strcmp(COUNT_TYPES[i], json_string_value(type)) == 0)
+            ct = i;
+    if (ct < 0 || (ct == CT_COUNT) != !unit)
         return invalid(c, "instance failed to match exactly one schema (matched 0 out of 2)");
+    out->type = (count_type)ct;
     if (unit && check_enum(c, unit, COUNT_UNITS, "[\"days\"]") < 0)
         return -1;
     json_t *storage = json_object_get(sel, "storageClass");
-    if (storage && check_enum(c, storage, STORAGE_CLASSES, "[\"standard\"]") < 0)
+    int sc = storage ? check_enum(c, storage, STORAGE_CLASSES, "[\"archive\", \"standard\"]") : 0;
+    if (sc < 0)
         return -1;
+    out->archive = sc == 1;
     if (check_min1(c, json_object_get(sel, "countNumber"), &out->count) < 0)
         return -1;
     out->prefixes = json_object_get(sel, "tagPrefixList");
@@ -246,9 +273,19 @@ static int check_rule(em_call *c, json_t *r, lc_rule *out)
         (out->patterns && check_tag_list(c, out->patterns, true) < 0))
         return -1;
 
+    /* The action is one of two shapes too: {"type": "expire"}, and
+     * {"type": "transition", "targetStorageClass": "archive"}. */
     json_t *action = json_object_get(r, "action");
-    if (check_members(c, action, ACTION_REQUIRED, ACTION_REQUIRED) < 0 ||
-        check_enum(c, json_object_get(action, "type"), ACTION_TYPES, "[\"expire\"]") < 0)
+    if (check_members(c, action, ACTION_REQUIRED, ACTION_ALLOWED) < 0)
+        return -1;
+    int at = check_enum(c, json_object_get(action, "type"), ACTION_TYPES, "[\"expire\", \"transition\"]");
+    if (at < 0)
+        return -1;
+    out->transition = at == 1;
+    json_t *target = json_object_get(action, "targetStorageClass");
+    if (out->transition != (target != NULL))
+        return invalid(c, "instance failed to match exactly one schema (matched 0 out of 2)");
+    if (target && check_enum(c, target, TARGET_STORAGE_CLASSES, "[\"archive\"]") < 0)
         return -1;
 
     /* What the schema cannot say. */
@@ -258,6 +295,22 @@ static int check_rule(em_call *c, json_t *r, lc_rule *out)
         return invalid(c, "Only one of tagPrefixList and tagPatternList can be specified in a rule.");
     if (out->status != TS_TAGGED && (out->prefixes || out->patterns))
         return invalid(c, "tagPrefixList and tagPatternList can only be specified when tagStatus=TAGGED.");
+    /* The storage classes, count types and actions that go together (the
+     * user guide's "Lifecycle policy properties"; ECR's sentences for these
+     * are not public: these are ecrmock's, in the style of the above). */
+    if (out->type == CT_TRANSITIONED && !out->archive)
+        return invalid(c, "Must specify storageClass=ARCHIVE when countType=SINCE_IMAGE_TRANSITIONED.");
+    if (out->type != CT_TRANSITIONED && out->archive)
+        return invalid(c, "storageClass=ARCHIVE can only be specified when countType=SINCE_IMAGE_TRANSITIONED.");
+    if (out->type == CT_PULLED && !out->transition)
+        return invalid(c, "countType=SINCE_IMAGE_PULLED can only be used with action type=TRANSITION.");
+    if (out->type == CT_TRANSITIONED && out->transition)
+        return invalid(c, "countType=SINCE_IMAGE_TRANSITIONED can only be used with action type=EXPIRE.");
+    if (out->type == CT_TRANSITIONED && out->count < MIN_ARCHIVE_DAYS)
+        return invalid(c,
+                       "countNumber must be at least %d when countType=SINCE_IMAGE_TRANSITIONED: archived images "
+                       "have a minimum storage duration of %d days (found: %lld).",
+                       MIN_ARCHIVE_DAYS, MIN_ARCHIVE_DAYS, (long long)out->count);
     return 0;
 }
 
@@ -292,15 +345,20 @@ static int policy_parse(em_call *c, const char *text, lc_policy *p)
         rc = check_rule(c, json_array_get(rules, i), &p->rules[i]);
     if (rc == 0) {
         qsort(p->rules, p->n, sizeof *p->rules, rule_cmp);
-        size_t untagged = 0;
+        /* Untagged and any rules count per storage class: the rules of the
+         * standard class and those of the archive class are two sets. */
+        size_t untagged[2] = {0, 0};
+        bool any_seen[2] = {false, false};
         for (size_t i = 0; rc == 0 && i < p->n; i++) {
-            if (i > 0 && p->rules[i].priority == p->rules[i - 1].priority)
+            const lc_rule *r = &p->rules[i];
+            if (i > 0 && r->priority == p->rules[i - 1].priority)
                 rc = invalid(c, "Lifecycle policy rules must have unique rulePriority values: %lld is used twice.",
-                             (long long)p->rules[i].priority);
-            else if (p->rules[i].status == TS_UNTAGGED && ++untagged > 1)
+                             (long long)r->priority);
+            else if (r->status == TS_UNTAGGED && ++untagged[r->archive] > 1)
                 rc = invalid(c, "Only one rule can select Untagged images per storage class.");
-            else if (p->rules[i].status == TS_ANY && i + 1 < p->n)
+            else if (any_seen[r->archive])
                 rc = invalid(c, "Rule for tagStatus=ANY must have the lowest priority per storage class");
+            any_seen[r->archive] = any_seen[r->archive] || r->status == TS_ANY;
         }
     }
     if (rc < 0)
@@ -321,8 +379,11 @@ static bool some_tag_fits(em_image *img, const char *want, bool pattern)
     return false;
 }
 
+/* Whether the rule identifies the image: its storage class, then its tags. */
 static bool rule_selects(const lc_rule *r, em_image *img)
 {
+    if (r->archive != img->archived)
+        return false;
     if (r->status == TS_ANY)
         return true;
     if (r->status == TS_UNTAGGED)
@@ -340,26 +401,69 @@ static bool rule_selects(const lc_rule *r, em_image *img)
 typedef struct lc_hit {
     em_image *img;
     int64_t priority;
+    bool transition; /* to the archive; otherwise expired */
 } lc_hit;
 
-/* Most recently pushed first; push order breaks a tie. */
+/* The time an image's place in its storage class's order comes from: for an
+ * archived image when it was archived, for the others when they were
+ * pushed, or restored when they were ("If an image was archived and then
+ * restored at any point in the past, the image's last_activated_at is used
+ * instead of pushed_at_time"). */
+static int64_t order_time(const em_image *img)
+{
+    if (img->archived)
+        return img->archived_at_ms;
+    return img->activated_at_ms ? img->activated_at_ms : img->pushed_at_ms;
+}
+
+/* Most recent first; push order breaks a tie. */
 static int newest_first(const void *a, const void *b)
 {
     const em_image *x = *(em_image *const *)a, *y = *(em_image *const *)b;
-    if (x->pushed_at_ms != y->pushed_at_ms)
-        return x->pushed_at_ms > y->pushed_at_ms ? -1 : 1;
+    int64_t tx = order_time(x), ty = order_time(y);
+    if (tx != ty)
+        return tx > ty ? -1 : 1;
     return (x->seq < y->seq) - (x->seq > y->seq);
 }
 
+/* The time an age rule counts from.  sinceImagePulled: the last recorded
+ * pull; for an image restored and not pulled since, the restore; for one
+ * never pulled, the push.  sinceImageTransitioned: the move to the archive. */
+static int64_t age_from(const lc_rule *r, const em_image *img)
+{
+    switch (r->type) {
+    case CT_PULLED:
+        if (img->activated_at_ms && img->pulled_at_ms < img->activated_at_ms)
+            return img->activated_at_ms;
+        return img->pulled_at_ms ? img->pulled_at_ms : img->pushed_at_ms;
+    case CT_TRANSITIONED:
+        return img->archived_at_ms;
+    default:
+        return img->pushed_at_ms;
+    }
+}
+
+/* Whether more than `days` (>= 1) days separate `from` and `now`, for any
+ * int64 values: the difference is taken in uint64, where it is exact. */
+static bool older_than(int64_t now, int64_t from, int64_t days)
+{
+    if (from >= now)
+        return false;
+    uint64_t age = (uint64_t)now - (uint64_t)from;
+    return (uint64_t)days <= UINT64_MAX / (uint64_t)DAY_MS && age > (uint64_t)days * (uint64_t)DAY_MS;
+}
+
 /* Runs the policy over the repository's images at `now`.  *hits receives an
- * em_malloc'd array of the images to expire (rule by rule, oldest first
- * within a rule).  0, or -1 when out of memory.
+ * em_malloc'd array of the images to expire or archive (rule by rule,
+ * oldest first within a rule).  0, or -1 when out of memory.
  *
  * As ECR's evaluator: every rule identifies all the images its selection
  * fits, those identified by higher priority rules included, and counts them
  * all; it then marks only those of its choice that no higher priority rule
  * identified.  So an image is acted on by one rule or none, and a rule's
- * imageCountMoreThan still counts what earlier rules identified. */
+ * imageCountMoreThan still counts what earlier rules identified.  A rule
+ * selects images of its storage class only: one archived by a transition
+ * rule of this run is not expired by an archive rule of the same run. */
 static int evaluate(em_repo *repo, const lc_policy *p, int64_t now, lc_hit **hits, size_t *n_hits)
 {
     size_t n = repo->order.live;
@@ -379,11 +483,11 @@ static int evaluate(em_repo *repo, const lc_policy *p, int64_t now, lc_hit **hit
     size_t n_cand = 0, n_out = 0;
     for (size_t i = 0; i < repo->order.n; i++) {
         em_image *img = repo->order.v[i].item;
-        /* The rules are standard-storage ones: an archived image is out of their reach. */
-        if (img && img->parents == 0 && !img->archived)
+        /* An image a list references moves and goes with the list only. */
+        if (img && img->parents == 0)
             cand[n_cand++] = img;
     }
-    /* Most recently pushed first, once: each rule's picks keep this order. */
+    /* Most recent first, once: each rule's picks keep this order. */
     qsort(cand, n_cand, sizeof *cand, newest_first);
     for (size_t r = 0; r < p->n; r++) {
         const lc_rule *rule = &p->rules[r];
@@ -394,13 +498,13 @@ static int evaluate(em_repo *repo, const lc_policy *p, int64_t now, lc_hit **hit
         /* Marked ones, oldest first: the tail of the newest-first list, reversed. */
         for (size_t k = n_picked; k-- > 0;) {
             em_image *img = cand[picked[k]];
-            bool mark;
-            if (rule->by_count)
-                mark = (int64_t)k >= rule->count;
-            else
-                mark = rule->count <= INT64_MAX / DAY_MS && now - img->pushed_at_ms > rule->count * DAY_MS;
+            bool mark = rule->type == CT_COUNT ? (int64_t)k >= rule->count
+                                               : older_than(now, age_from(rule, img), rule->count);
+            /* A restore under way cannot be archived (storage_class.c). */
+            if (rule->transition && img->activated_at_ms > now)
+                mark = false;
             if (mark && !seen[picked[k]])
-                out[n_out++] = (lc_hit){img, rule->priority};
+                out[n_out++] = (lc_hit){img, rule->priority, rule->transition};
         }
         for (size_t k = 0; k < n_picked; k++)
             seen[picked[k]] = true;
@@ -413,12 +517,15 @@ static int evaluate(em_repo *repo, const lc_policy *p, int64_t now, lc_hit **hit
     return 0;
 }
 
-/* A LifecyclePolicyPreviewResult for one expiring image (new reference). */
+/* A LifecyclePolicyPreviewResult for one image (new reference): storageClass
+ * is the class the image is in, action what the rule does to it. */
 static json_t *result_json(const lc_hit *h)
 {
-    json_t *o = json_pack("{s:s, s:o, s:{s:s}, s:I, s:s}", "imageDigest", h->img->digest, "imagePushedAt",
-                          em_time(h->img->pushed_at_ms), "action", "type", "EXPIRE", "appliedRulePriority",
-                          (json_int_t)h->priority, "storageClass", "STANDARD");
+    json_t *action = h->transition ? json_pack("{s:s, s:s}", "type", "TRANSITION", "targetStorageClass", "ARCHIVE")
+                                   : json_pack("{s:s}", "type", "EXPIRE");
+    json_t *o = json_pack("{s:s, s:o, s:o, s:I, s:s}", "imageDigest", h->img->digest, "imagePushedAt",
+                          em_time(h->img->pushed_at_ms), "action", action, "appliedRulePriority",
+                          (json_int_t)h->priority, "storageClass", h->img->archived ? "ARCHIVE" : "STANDARD");
     if (o && h->img->n_tags && em_set(o, "imageTags", em_image_tags_json(h->img)) < 0) {
         json_decref(o);
         o = NULL;
@@ -657,7 +764,21 @@ int em_GetLifecyclePolicyPreview(em_call *c)
         if (json_array_append(results, res) < 0)
             return em_fail_nomem(c);
     }
-    if (em_set(c->out, "summary", json_pack("{s:I}", "expiringImageTotalCount", (json_int_t)total)) < 0)
+    /* The summary counts the whole preview, filters aside; the transitions'
+     * count only when there is one. */
+    json_int_t expiring = 0, archiving = 0;
+    for (size_t i = 0; i < total; i++) {
+        json_t *action = json_object_get(json_array_get(pv->results, i), "action");
+        if (strcmp(em_str(action, "type"), "TRANSITION") == 0)
+            archiving++;
+        else
+            expiring++;
+    }
+    json_t *summary = json_pack("{s:I}", "expiringImageTotalCount", expiring);
+    if (em_set(c->out, "summary", summary) < 0 ||
+        (archiving && em_set(summary, "transitioningImageTotalCounts",
+                             json_pack("[{s:s, s:I}]", "targetStorageClass", "ARCHIVE", "imageTotalCount",
+                                       archiving)) < 0))
         return em_fail_nomem(c);
     return 0;
 }
@@ -687,9 +808,14 @@ ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const
                (expired && !(list = results_json(hits, n_hits)))) {
         rc = c.err == ECRMOCK_ERR_INVALID_PARAMETER ? ECRMOCK_ERR_INVALID_PARAMETER : ECRMOCK_ERR_SERVER;
     } else {
-        /* Everything that can fail is done: expire. */
+        /* Everything that can fail is done: expire, then archive (a list
+         * archived takes along the images no list left standard needs). */
         for (size_t i = 0; i < n_hits; i++)
-            em_image_remove(repo, hits[i].img);
+            if (!hits[i].transition)
+                em_image_remove(repo, hits[i].img);
+        for (size_t i = 0; i < n_hits; i++)
+            if (hits[i].transition)
+                em_image_archive(m, repo, hits[i].img);
         repo->lifecycle_evaluated_ms = m->clock_ms;
     }
     em_unlock(m);

@@ -76,6 +76,16 @@ static void archive(ecrmock *m, em_image *img)
     img->archived_at_ms = m->clock_ms;
 }
 
+void em_image_archive(ecrmock *m, em_repo *repo, em_image *img)
+{
+    for (size_t k = 0; k < img->n_children; k++) {
+        em_image *child = em_image_get(repo, img->children[k]);
+        if (child && !held_by_active_list(m, repo, child, img))
+            archive(m, child);
+    }
+    archive(m, img);
+}
+
 static void restore(ecrmock *m, em_image *img)
 {
     if (!img->archived)
@@ -117,12 +127,7 @@ int em_UpdateImageStorageClass(em_call *c)
         em_set(c->out, "imageStatus", json_string(after)) < 0)
         return em_fail_nomem(c);
     if (to_archive) {
-        for (size_t k = 0; k < img->n_children; k++) {
-            em_image *child = em_image_get(repo, img->children[k]);
-            if (child && !held_by_active_list(c->m, repo, child, img))
-                archive(c->m, child);
-        }
-        archive(c->m, img);
+        em_image_archive(c->m, repo, img);
     } else {
         for (size_t k = 0; k < img->n_children; k++) {
             em_image *child = em_image_get(repo, img->children[k]);

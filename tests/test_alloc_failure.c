@@ -450,6 +450,99 @@ static void test_alloc_failure_new_and_fixture(void **state)
     ecrmock_free(m);
 }
 
+/* A lifecycle policy that archives and expires: its preview's start and
+ * read, and ecrmock_lifecycle_apply, fail cleanly at every allocation. */
+static void test_alloc_failure_lifecycle_transitions(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    create_repo(m, "team/web");
+    int64_t t0 = ecrmock_clock_now(m);
+    char *a = push_new_image(m, "team/web", 1, 1, "v1");
+    char *b = push_new_image(m, "team/web", 1, 2, NULL);
+    char *c = push_new_image(m, "team/web", 1, 3, "v3");
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"team/web\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": "
+            "\"ARCHIVE\"}",
+            c);
+    call_ok(m, "PutLifecyclePolicy",
+            "{\"repositoryName\": \"team/web\", \"lifecyclePolicyText\": \"{\\\"rules\\\": [{\\\"rulePriority\\\": 1, "
+            "\\\"selection\\\": {\\\"tagStatus\\\": \\\"tagged\\\", \\\"tagPrefixList\\\": [\\\"v\\\"], \\\"countType\\\": "
+            "\\\"sinceImagePulled\\\", \\\"countUnit\\\": \\\"days\\\", \\\"countNumber\\\": 1}, \\\"action\\\": "
+            "{\\\"type\\\": \\\"transition\\\", \\\"targetStorageClass\\\": \\\"archive\\\"}}, {\\\"rulePriority\\\": 2, "
+            "\\\"selection\\\": {\\\"tagStatus\\\": \\\"any\\\", \\\"countType\\\": \\\"imageCountMoreThan\\\", "
+            "\\\"countNumber\\\": 1}, \\\"action\\\": {\\\"type\\\": \\\"expire\\\"}}, {\\\"rulePriority\\\": 3, "
+            "\\\"selection\\\": {\\\"tagStatus\\\": \\\"any\\\", \\\"storageClass\\\": \\\"archive\\\", \\\"countType\\\": "
+            "\\\"sinceImageTransitioned\\\", \\\"countUnit\\\": \\\"days\\\", \\\"countNumber\\\": 90}, \\\"action\\\": "
+            "{\\\"type\\\": \\\"expire\\\"}}]}\"}");
+    ecrmock_clock_set(m, t0 + 100 * 86400000LL);
+    const char *const actions[] = {"StartLifecyclePolicyPreview", "GetLifecyclePolicyPreview"};
+    json_t *req = json_pack("{s:s}", "repositoryName", "team/web");
+    for (int i = 0; i < 2; i++) {
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m);
+            json_t *resp = NULL;
+            allocations = 0;
+            fail_at = n;
+            int status = ecrmock_call(m, actions[i], req, &resp);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            json_t *after = ecrmock_snapshot(m);
+            bool same = json_equal(before, after);
+            json_decref(before);
+            json_decref(after);
+            if (!injected || status == 200) {
+                if (status != 200)
+                    fail_msg("%s: %d %s: %s", actions[i], status, err_type(resp), err_message(resp));
+                if (i == 1)
+                    assert_int_equal(json_array_size(json_object_get(resp, "previewResults")), 2);
+                json_decref(resp);
+                break;
+            }
+            if (status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0))
+                fail_msg("%s, allocation %ld failed: answered %d", actions[i], n, status);
+            json_decref(resp);
+            if (!same)
+                fail_msg("%s, allocation %ld failed: the state changed", actions[i], n);
+        }
+        ecrmock_clock_advance(m, 1); /* the preview completes */
+    }
+    json_decref(req);
+    for (long n = 1;; n++) {
+        json_t *before = ecrmock_snapshot(m);
+        json_t *done = NULL;
+        allocations = 0;
+        fail_at = n;
+        ecrmock_error rc = ecrmock_lifecycle_apply(m, NULL, "team/web", &done);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        json_t *after = ecrmock_snapshot(m);
+        bool same = json_equal(before, after);
+        json_decref(before);
+        json_decref(after);
+        if (rc == ECRMOCK_ERR_OK) {
+            assert_true(n > 2); /* the loop really failed allocations of the run */
+            /* a archived (rule 1); b kept by rule 2 (the newer of a and b); c expired (rule 3). */
+            assert_int_equal(json_array_size(done), 2);
+            json_decref(done);
+            break;
+        }
+        assert_true(injected);
+        assert_int_equal(rc, ECRMOCK_ERR_SERVER);
+        assert_null(done);
+        if (!same)
+            fail_msg("ecrmock_lifecycle_apply, allocation %ld failed: the state changed", n);
+    }
+    json_t *d = describe_image(m, "team/web", a);
+    assert_string_equal(STR(d, "imageStatus"), "ARCHIVED");
+    json_decref(d);
+    json_t *left = ecrmock_images(m, NULL, "team/web");
+    assert_int_equal(json_array_size(left), 2);
+    json_decref(left);
+    free(a), free(b), free(c);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -459,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_wire_level),
         cmocka_unit_test(test_alloc_failure_new_and_fixture),
         cmocka_unit_test(test_alloc_failure_newer_actions),
+        cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }

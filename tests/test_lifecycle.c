@@ -243,6 +243,15 @@ typedef struct bad_policy {
 #define SEL_OK "\"selection\": {\"tagStatus\": \"untagged\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 1}"
 #define ACT_OK "\"action\": {\"type\": \"expire\"}"
 
+/* A rule of the archive storage class's own kind, with `sel_extra` in its
+ * selection and `action` as its action. */
+#define ARCHIVE_RULE(prio, sel_extra, action)                                                            \
+    "{\"rulePriority\": " #prio ", \"selection\": {\"tagStatus\": \"any\", " sel_extra "\"countUnit\": \"days\", " \
+    "\"countNumber\": 90}, \"action\": " action "}"
+#define TO_ARCHIVE "{\"type\": \"transition\", \"targetStorageClass\": \"archive\"}"
+#define EXPIRE "{\"type\": \"expire\"}"
+#define ONE_OF_TWO INVALID("instance failed to match exactly one schema (matched 0 out of 2)")
+
 static const bad_policy BAD[] = {
     {"not json at all", INVALID("Could not map policyString into LifecyclePolicy.")},
     {"[{\"rulePriority\": 1}]", INVALID("Could not map policyString into LifecyclePolicy.")},
@@ -283,7 +292,7 @@ static const bad_policy BAD[] = {
      "\"imageCountMoreThan\", \"countNumber\": -1}, " ACT_OK "}]}",
      INVALID("numeric instance is lower than the required minimum (minimum: 1, found: -1)")},
     {"{\"rules\": [{\"rulePriority\": 1, " SEL_OK ", \"action\": {\"type\": \"keep\"}}]}",
-     INVALID("instance value (keep) not found in enum :(possible values: [\"expire\"])")},
+     INVALID("instance value (keep) not found in enum :(possible values: [\"expire\", \"transition\"])")},
     {"{\"rules\": [{\"rulePriority\": 1, " SEL_OK ", \"action\": {}}]}",
      INVALID("object has missing required properties ([\"type\"])")},
     {"{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"tagged\", \"countType\": "
@@ -309,6 +318,60 @@ static const bad_policy BAD[] = {
      INVALID("Only one rule can select Untagged images per storage class.")},
     {"{\"rules\": [{\"rulePriority\": 2, " SEL_OK ", " ACT_OK "}, {\"rulePriority\": 1, \"selection\": "
      "{\"tagStatus\": \"any\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, " ACT_OK "}]}",
+     INVALID("Rule for tagStatus=ANY must have the lowest priority per storage class")},
+    /* Storage classes, the newer count types and the transition action. */
+    {"{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", \"storageClass\": \"glacier\", "
+     "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, " ACT_OK "}]}",
+     INVALID("instance value (glacier) not found in enum :(possible values: [\"archive\", \"standard\"])")},
+    {"{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", \"countType\": "
+     "\"sinceImagePulled\", \"countNumber\": 1}, \"action\": " TO_ARCHIVE "}]}",
+     ONE_OF_TWO},
+    {"{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", \"countType\": "
+     "\"imageCountMoreThan\", \"countUnit\": \"days\", \"countNumber\": 1}, \"action\": " TO_ARCHIVE "}]}",
+     ONE_OF_TWO},
+    {"{\"rules\": [{\"rulePriority\": 1, " SEL_OK ", \"action\": {\"type\": \"transition\"}}]}", ONE_OF_TWO},
+    {"{\"rules\": [{\"rulePriority\": 1, " SEL_OK ", \"action\": {\"type\": \"expire\", \"targetStorageClass\": "
+     "\"archive\"}}]}",
+     ONE_OF_TWO},
+    /* What a template filling targetStorageClass with null sends
+     * (cloudposse/terraform-aws-ecr#158 quotes ECR's answer). */
+    {"{\"rules\": [{\"rulePriority\": 1, " SEL_OK ", \"action\": {\"type\": \"expire\", \"targetStorageClass\": "
+     "null}}]}",
+     ONE_OF_TWO},
+    {"{\"rules\": [{\"rulePriority\": 1, " SEL_OK ", \"action\": {\"type\": \"transition\", \"targetStorageClass\": "
+     "\"standard\"}}]}",
+     INVALID("instance value (standard) not found in enum :(possible values: [\"archive\"])")},
+    {"{\"rules\": [{\"rulePriority\": 1, " SEL_OK ", \"action\": {\"type\": \"expire\", \"after\": 1}}]}",
+     INVALID("object instance has properties which are not allowed by the schema: ([\"after\"])")},
+    {"{\"rules\": [" ARCHIVE_RULE(1, "\"countType\": \"sinceImageTransitioned\", ", EXPIRE) "]}",
+     INVALID("Must specify storageClass=ARCHIVE when countType=SINCE_IMAGE_TRANSITIONED.")},
+    {"{\"rules\": [" ARCHIVE_RULE(1, "\"storageClass\": \"standard\", \"countType\": \"sinceImageTransitioned\", ",
+                                  EXPIRE) "]}",
+     INVALID("Must specify storageClass=ARCHIVE when countType=SINCE_IMAGE_TRANSITIONED.")},
+    {"{\"rules\": [" ARCHIVE_RULE(1, "\"storageClass\": \"archive\", \"countType\": \"sinceImagePushed\", ",
+                                  EXPIRE) "]}",
+     INVALID("storageClass=ARCHIVE can only be specified when countType=SINCE_IMAGE_TRANSITIONED.")},
+    {"{\"rules\": [" ARCHIVE_RULE(1, "\"countType\": \"sinceImagePulled\", ", EXPIRE) "]}",
+     INVALID("countType=SINCE_IMAGE_PULLED can only be used with action type=TRANSITION.")},
+    {"{\"rules\": [" ARCHIVE_RULE(1, "\"storageClass\": \"archive\", \"countType\": \"sinceImageTransitioned\", ",
+                                  TO_ARCHIVE) "]}",
+     INVALID("countType=SINCE_IMAGE_TRANSITIONED can only be used with action type=EXPIRE.")},
+    {"{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"storageClass\": \"archive\", "
+     "\"countType\": \"sinceImageTransitioned\", \"countUnit\": \"days\", \"countNumber\": 89}, \"action\": " EXPIRE "}]}",
+     INVALID("countNumber must be at least 90 when countType=SINCE_IMAGE_TRANSITIONED: archived images have a minimum "
+             "storage duration of 90 days (found: 89).")},
+    /* Per storage class: two untagged rules of the archive class; a
+     * standard rule after the standard any rule, an archive rule between. */
+    {"{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", \"storageClass\": "
+     "\"archive\", \"countType\": \"sinceImageTransitioned\", \"countUnit\": \"days\", \"countNumber\": 90}, "
+     "\"action\": " EXPIRE "}, {\"rulePriority\": 2, \"selection\": {\"tagStatus\": \"untagged\", "
+     "\"storageClass\": \"archive\", \"countType\": \"sinceImageTransitioned\", \"countUnit\": \"days\", "
+     "\"countNumber\": 100}, \"action\": " EXPIRE "}]}",
+     INVALID("Only one rule can select Untagged images per storage class.")},
+    {"{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
+     "\"imageCountMoreThan\", \"countNumber\": 5}, \"action\": " EXPIRE "}, " ARCHIVE_RULE(
+         2, "\"storageClass\": \"archive\", \"countType\": \"sinceImageTransitioned\", ",
+         EXPIRE) ", {\"rulePriority\": 3, " SEL_OK ", " ACT_OK "}]}",
      INVALID("Rule for tagStatus=ANY must have the lowest priority per storage class")},
 };
 
@@ -386,6 +449,22 @@ static void test_put_lifecycle_policy_accepted_forms(void **state)
     put_policy(m, "app", padded("{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", "
                                 "\"storageClass\": \"standard\", \"countType\": \"imageCountMoreThan\", "
                                 "\"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}]}"));
+    /* One untagged rule and one any rule per storage class: a standard
+     * untagged transition, a standard any, then an archive untagged and an
+     * archive any rule (90 days, the least sinceImageTransitioned allows);
+     * transition with imageCountMoreThan and sinceImagePushed too. */
+    put_policy(m, "app",
+               "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", \"countType\": "
+               "\"sinceImagePulled\", \"countUnit\": \"days\", \"countNumber\": 1}, \"action\": " TO_ARCHIVE "}, "
+               "{\"rulePriority\": 2, \"selection\": {\"tagStatus\": \"tagged\", \"tagPrefixList\": [\"v\"], "
+               "\"storageClass\": \"standard\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 3}, "
+               "\"action\": " TO_ARCHIVE "}, {\"rulePriority\": 3, \"selection\": {\"tagStatus\": \"any\", "
+               "\"countType\": \"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": 9}, \"action\": " TO_ARCHIVE
+               "}, {\"rulePriority\": 4, \"selection\": {\"tagStatus\": \"untagged\", \"storageClass\": \"archive\", "
+               "\"countType\": \"sinceImageTransitioned\", \"countUnit\": \"days\", \"countNumber\": 90}, "
+               "\"action\": " EXPIRE "}, " ARCHIVE_RULE(5, "\"storageClass\": \"archive\", \"countType\": "
+                                                      "\"sinceImageTransitioned\", ",
+                                                      EXPIRE) "]}");
 }
 
 /* ---- evaluation (ecrmock_lifecycle_apply) ---------------------------------------------------- */
@@ -744,6 +823,10 @@ static void test_lifecycle_preview_flow(void **state)
     assert_true(json_real_value(json_object_get(json_array_get(res, 2), "imagePushedAt")) ==
                 (double)(T0 + 3 * DAY_MS) / 1000);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "summary"), "expiringImageTotalCount")), 4);
+    /* No transition: no transitioning counts. */
+    assert_null(json_object_get(json_object_get(r, "summary"), "transitioningImageTotalCounts"));
+    assert_string_equal(STR(json_array_get(res, 0), "storageClass"), "STANDARD");
+    assert_null(json_object_get(json_object_get(json_array_get(res, 0), "action"), "targetStorageClass"));
     assert_null(json_object_get(r, "nextToken"));
     json_decref(r);
     /* A preview expires nothing. */
@@ -934,6 +1017,7 @@ typedef struct ex_image {
     int days_ago;
     int pulled_days_ago;   /* 0: never pulled */
     int archived_days_ago; /* 0: never archived */
+    int restored_days_ago; /* 0: not restored after the archiving */
 } ex_image;
 
 #define EX_NOW (T0 + 1000 * DAY_MS)
@@ -989,6 +1073,13 @@ static void worked_example(ecrmock *m, const ex_image *imgs, size_t n, const cha
                     "\"targetStorageClass\": \"ARCHIVE\"}",
                     dig[k]);
         }
+        if (imgs[k].restored_days_ago) {
+            ecrmock_clock_set(m, EX_NOW - imgs[k].restored_days_ago * DAY_MS);
+            call_ok(m, "UpdateImageStorageClass",
+                    "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, "
+                    "\"targetStorageClass\": \"STANDARD\"}",
+                    dig[k]);
+        }
     }
     put_policy(m, "app", padded(policy));
 
@@ -1008,21 +1099,26 @@ static void worked_example(ecrmock *m, const ex_image *imgs, size_t n, const cha
     json_t *x = apply(m, "app");
     ex_outcome(x, imgs, dig, n, got, sizeof got);
     assert_string_equal(got, expected);
-    json_t *all = ecrmock_images(m, NULL, "app");
     for (size_t k = 0; k < n; k++) {
         char key[8];
         snprintf(key, sizeof key, "%s:", imgs[k].name);
         const char *hit = strstr(expected, key);
-        bool expired = hit && (hit == expected || hit[-1] == ' ') && hit[strcspn(hit, " ") - 1] != 'T';
-        bool archived = hit && (hit == expected || hit[-1] == ' ') && !expired;
+        if (hit && hit != expected && hit[-1] != ' ')
+            hit = NULL;
+        bool archived_now = hit && hit[strcspn(hit, " ") - 1] == 'T';
+        bool expired = hit && !archived_now;
         if (expired != !has_image(m, "app", dig[k]))
             fail_msg("image %s: expected %s", imgs[k].name, expired ? "expired" : "kept");
-        size_t i;
-        json_t *img;
-        json_array_foreach(all, i, img) if (strcmp(STR(img, "imageDigest"), dig[k]) == 0 && archived)
-            assert_string_equal(STR(img, "imageStatus"), "ARCHIVED");
+        if (expired)
+            continue;
+        /* Archived by the run: now, with its lastArchivedAt; the others as they were. */
+        json_t *d = describe_image(m, "app", dig[k]);
+        bool in_archive = archived_now || (imgs[k].archived_days_ago && !imgs[k].restored_days_ago);
+        assert_string_equal(STR(d, "imageStatus"), in_archive ? "ARCHIVED" : "ACTIVE");
+        if (archived_now)
+            assert_true(json_real_value(json_object_get(d, "lastArchivedAt")) == (double)EX_NOW / 1000);
+        json_decref(d);
     }
-    json_decref(all);
     json_decref(x);
     for (size_t k = 0; k < n; k++)
         free(dig[k]);
@@ -1148,6 +1244,288 @@ static void test_lifecycle_example_all_images_b(void **state)
                    "A:1 B:2 D:3");
 }
 
+#define ARCHIVE_NOT_PULLED_90                                                                                   \
+    "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Archive images not pulled in 90 days\", "            \
+    "\"selection\": {\"tagStatus\": \"any\", \"countType\": \"sinceImagePulled\", \"countUnit\": \"days\", "      \
+    "\"countNumber\": 90}, \"action\": {\"type\": \"transition\", \"targetStorageClass\": \"archive\"}}]}"
+
+/* "Filtering on last pulled time": images not pulled in 90 days go to the
+ * archive.  A was pulled 91 days ago, B 10 days ago (pushed long before),
+ * C never (pushed 100 days ago: the push counts), D never (pushed 30 days
+ * ago), E is archived already (a standard rule does not see it). */
+static void test_lifecycle_example_last_pulled_time(void **state)
+{
+    const ex_image repo[] = {{"A", "v1", 200, 91, 0, 0},
+                             {"B", "v2", 200, 10, 0, 0},
+                             {"C", "", 100, 0, 0, 0},
+                             {"D", "v3", 30, 0, 0, 0},
+                             {"E", "v4", 300, 0, 200, 0}};
+    worked_example(*state, repo, 5, ARCHIVE_NOT_PULLED_90, "A:1T C:1T");
+}
+
+/* "Filtering on archive transition time": archived images expire 365 days
+ * after they were archived, whenever they were pushed.  A was archived 400
+ * days ago, B 365 (not more), C 366; D is standard and very old. */
+static void test_lifecycle_example_archive_transition_time(void **state)
+{
+    const ex_image repo[] = {{"A", "v1", 500, 0, 400, 0},
+                             {"B", "v2", 900, 0, 365, 0},
+                             {"C", "", 367, 0, 366, 0},
+                             {"D", "v3", 900, 0, 0, 0}};
+    worked_example(*state, repo, 4,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Expire images archived for more than 365 "
+                   "days\", \"selection\": {\"tagStatus\": \"any\", \"storageClass\": \"archive\", \"countType\": "
+                   "\"sinceImageTransitioned\", \"countUnit\": \"days\", \"countNumber\": 365}, \"action\": "
+                   "{\"type\": \"expire\"}}]}",
+                   "A:1 C:1");
+}
+
+/* "Archive examples": prod* images older than 30 days go to the archive. */
+static void test_lifecycle_example_archive_older_than(void **state)
+{
+    const ex_image repo[] = {{"A", "prod-1", 31, 0, 0, 0},
+                             {"B", "prod-2", 30, 0, 0, 0},
+                             {"C", "dev-1", 60, 0, 0, 0},
+                             {"D", "production", 45, 1, 0, 0}};
+    worked_example(*state, repo, 4,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Archive production images older than 30 "
+                   "days\", \"selection\": {\"tagStatus\": \"tagged\", \"tagPatternList\": [\"prod*\"], "
+                   "\"countType\": \"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": 30}, \"action\": "
+                   "{\"type\": \"transition\", \"targetStorageClass\": \"archive\"}}]}",
+                   "A:1T D:1T");
+}
+
+/* "Archiving images not pulled in a specified number of days", the same
+ * policy over restored images: one restored 100 days ago and not pulled
+ * since counts from its restore (A); one pulled after its restore counts
+ * from that
+ * pull (B: 10 days); one restored 20 days ago and never pulled is not
+ * due (C), though it was pushed 400 days ago. */
+static void test_lifecycle_example_archive_not_pulled(void **state)
+{
+    const ex_image repo[] = {{"A", "v1", 400, 0, 300, 100},
+                             {"B", "v2", 400, 10, 300, 200},
+                             {"C", "v3", 400, 0, 300, 20}};
+    worked_example(*state, repo, 3, ARCHIVE_NOT_PULLED_90, "A:1T");
+}
+
+/* "Combining archive and expire rules": rule 1 archives images pushed
+ * more than 30 days ago, rule 2 expires those archived more than 365 days
+ * ago.  An image archived by this run is not expired by it. */
+static void test_lifecycle_example_archive_and_expire(void **state)
+{
+    const ex_image repo[] = {{"A", "v1", 1000, 0, 400, 0},
+                             {"B", "v2", 1000, 0, 100, 0},
+                             {"C", "", 31, 0, 0, 0},
+                             {"D", "v3", 29, 0, 0, 0}};
+    worked_example(*state, repo, 4,
+                   "{\"rules\": [{\"rulePriority\": 1, \"description\": \"Archive images older than 30 days\", "
+                   "\"selection\": {\"tagStatus\": \"any\", \"countType\": \"sinceImagePushed\", \"countUnit\": "
+                   "\"days\", \"countNumber\": 30}, \"action\": {\"type\": \"transition\", \"targetStorageClass\": "
+                   "\"archive\"}}, {\"rulePriority\": 2, \"description\": \"Expire images archived for more than "
+                   "365 days\", \"selection\": {\"tagStatus\": \"any\", \"storageClass\": \"archive\", "
+                   "\"countType\": \"sinceImageTransitioned\", \"countUnit\": \"days\", \"countNumber\": 365}, "
+                   "\"action\": {\"type\": \"expire\"}}]}",
+                   "A:2 C:1T");
+}
+
+/* ---- the archive storage class -------------------------------------------------------------------- */
+
+/* A preview of a policy that archives and expires: each result's action and
+ * storage class, and a summary that counts expirations and transitions
+ * apart, whatever the page or filter. */
+static void test_lifecycle_preview_transitions(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *a = push_at(m, "app", T0, 1, "a");
+    char *b = push_at(m, "app", T0, 2, NULL);
+    char *c = push_at(m, "app", T0 + 95 * DAY_MS, 3, "c");
+    char *d = push_at(m, "app", T0, 4, NULL);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"ARCHIVE\"}",
+            b);
+    put_policy(m, "app",
+               "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
+               "\"sinceImagePulled\", \"countUnit\": \"days\", \"countNumber\": 10}, \"action\": {\"type\": "
+               "\"transition\", \"targetStorageClass\": \"archive\"}}, {\"rulePriority\": 2, \"selection\": "
+               "{\"tagStatus\": \"any\", \"storageClass\": \"archive\", \"countType\": \"sinceImageTransitioned\", "
+               "\"countUnit\": \"days\", \"countNumber\": 90}, \"action\": {\"type\": \"expire\"}}]}");
+    ecrmock_clock_set(m, T0 + 100 * DAY_MS);
+    start_preview(m);
+    ecrmock_clock_advance(m, 1);
+    json_t *r = NULL;
+    assert_ok(preview_get(m, &r, "\"maxResults\": 1"), r);
+    json_t *res = json_object_get(r, "previewResults");
+    assert_int_equal(json_array_size(res), 1);
+    json_t *first = json_array_get(res, 0);
+    /* Rule 1 first, oldest first (a before d: same time, pushed first). */
+    assert_string_equal(STR(first, "imageDigest"), a);
+    assert_string_equal(STR(json_object_get(first, "action"), "type"), "TRANSITION");
+    assert_string_equal(STR(json_object_get(first, "action"), "targetStorageClass"), "ARCHIVE");
+    assert_string_equal(STR(first, "storageClass"), "STANDARD");
+    json_t *sum = json_object_get(r, "summary");
+    assert_int_equal(json_integer_value(json_object_get(sum, "expiringImageTotalCount")), 1);
+    json_t *counts = json_object_get(sum, "transitioningImageTotalCounts");
+    assert_int_equal(json_array_size(counts), 1);
+    assert_string_equal(STR(json_array_get(counts, 0), "targetStorageClass"), "ARCHIVE");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(counts, 0), "imageTotalCount")), 2);
+    json_decref(r);
+
+    assert_ok(preview_get(m, &r, "\"filter\": {\"tagStatus\": \"UNTAGGED\"}"), r);
+    res = json_object_get(r, "previewResults");
+    assert_int_equal(json_array_size(res), 2);
+    assert_string_equal(STR(json_array_get(res, 0), "imageDigest"), d);
+    assert_string_equal(STR(json_array_get(res, 1), "imageDigest"), b);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 1), "appliedRulePriority")), 2);
+    assert_string_equal(STR(json_object_get(json_array_get(res, 1), "action"), "type"), "EXPIRE");
+    assert_string_equal(STR(json_array_get(res, 1), "storageClass"), "ARCHIVE");
+    sum = json_object_get(r, "summary");
+    assert_int_equal(json_integer_value(json_object_get(sum, "expiringImageTotalCount")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(json_object_get(sum, "transitioningImageTotalCounts"), 0),
+                                           "imageTotalCount")),
+        2);
+    json_decref(r);
+
+    /* The preview archived nothing; applying does what it showed. */
+    json_t *dd = describe_image(m, "app", a);
+    assert_string_equal(STR(dd, "imageStatus"), "ACTIVE");
+    json_decref(dd);
+    ecrmock_clock_set(m, T0 + 100 * DAY_MS);
+    json_t *x = apply(m, "app");
+    assert_int_equal(json_array_size(x), 3);
+    json_decref(x);
+    assert_false(has_image(m, "app", b));
+    dd = describe_image(m, "app", a);
+    assert_string_equal(STR(dd, "imageStatus"), "ARCHIVED");
+    json_decref(dd);
+    dd = describe_image(m, "app", c);
+    assert_string_equal(STR(dd, "imageStatus"), "ACTIVE");
+    json_decref(dd);
+    free(a), free(b), free(c), free(d);
+}
+
+/* A manifest list a transition rule archives takes its images along, as
+ * UpdateImageStorageClass does; they are not results of their own. */
+static void test_lifecycle_transition_archives_a_list_with_its_images(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *c1 = push_at(m, "app", T0, 1, NULL);
+    char *c2 = push_at(m, "app", T0, 2, NULL);
+    json_t *mf = json_pack("{s:i, s:s, s:[{s:s, s:i, s:s, s:{s:s, s:s}}, {s:s, s:i, s:s, s:{s:s, s:s}}]}",
+                           "schemaVersion", 2, "mediaType", MT_DOCKER_LIST, "manifests", "mediaType", MT_DOCKER_V2,
+                           "size", 400, "digest", c1, "platform", "architecture", "amd64", "os", "linux", "mediaType",
+                           MT_DOCKER_V2, "size", 400, "digest", c2, "platform", "architecture", "arm64", "os",
+                           "linux");
+    char *text_mf = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    char *list = put_image(m, "app", text_mf, "multi");
+    free(text_mf);
+    put_policy(m, "app",
+               "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
+               "\"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": 1}, \"action\": {\"type\": "
+               "\"transition\", \"targetStorageClass\": \"archive\"}}]}");
+    ecrmock_clock_set(m, T0 + 3 * DAY_MS);
+    json_t *x = apply(m, "app");
+    assert_int_equal(json_array_size(x), 1);
+    assert_string_equal(STR(json_array_get(x, 0), "imageDigest"), list);
+    json_decref(x);
+    const char *all[] = {list, c1, c2};
+    for (int i = 0; i < 3; i++) {
+        json_t *d = describe_image(m, "app", all[i]);
+        assert_string_equal(STR(d, "imageStatus"), "ARCHIVED");
+        assert_true(json_real_value(json_object_get(d, "lastArchivedAt")) == (double)(T0 + 3 * DAY_MS) / 1000);
+        json_decref(d);
+    }
+    /* Archived, they are out of the standard rule's reach. */
+    x = apply(m, "app");
+    assert_int_equal(json_array_size(x), 0);
+    json_decref(x);
+    free(c1), free(c2), free(list);
+}
+
+/* An image being restored cannot be archived: a transition rule leaves it
+ * until the restore completes.  Restored, an image's place in the standard
+ * order is its restore: imageCountMoreThan keeps it over an image pushed
+ * after it but before the restore. */
+static void test_lifecycle_restored_images(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *old = push_at(m, "app", T0, 1, "old");
+    char *mid = push_at(m, "app", T0 + 3 * DAY_MS, 2, "mid");
+    ecrmock_clock_set(m, T0 + 1 * DAY_MS);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"ARCHIVE\"}",
+            old);
+    ecrmock_clock_set(m, T0 + 5 * DAY_MS);
+    call_ok(m, "UpdateImageStorageClass",
+            "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"STANDARD\"}",
+            old);
+    put_policy(m, "app",
+               "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
+               "\"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": 1}, \"action\": {\"type\": "
+               "\"transition\", \"targetStorageClass\": \"archive\"}}]}");
+    /* ACTIVATING: only mid goes to the archive. */
+    json_t *x = apply(m, "app");
+    assert_int_equal(json_array_size(x), 1);
+    assert_string_equal(STR(json_array_get(x, 0), "imageDigest"), mid);
+    json_decref(x);
+    /* mid restored now (day 5), old archived again and restored at day 7:
+     * old, pushed first, is the most recently restored. */
+#define update "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"%s\"}"
+    call_ok(m, "UpdateImageStorageClass", update, mid, "STANDARD");
+    ecrmock_clock_set(m, T0 + 6 * DAY_MS);
+    call_ok(m, "UpdateImageStorageClass", update, old, "ARCHIVE");
+    ecrmock_clock_set(m, T0 + 7 * DAY_MS);
+    call_ok(m, "UpdateImageStorageClass", update, old, "STANDARD");
+    put_policy(m, "app",
+               "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
+               "\"imageCountMoreThan\", \"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}]}");
+    ecrmock_clock_set(m, T0 + 10 * DAY_MS);
+    x = apply(m, "app");
+    assert_int_equal(json_array_size(x), 1);
+    assert_string_equal(STR(json_array_get(x, 0), "imageDigest"), mid);
+    json_decref(x);
+    assert_true(has_image(m, "app", old));
+#undef update
+    free(old), free(mid);
+}
+
+/* Ages at the ends of int64: the clock at INT64_MAX and countNumbers whose
+ * days do not fit in milliseconds. */
+static void test_lifecycle_age_at_int64_edges(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *a = push_at(m, "app", T0, 1, "a");
+    int64_t days = (INT64_MAX - T0) / DAY_MS; /* a's age at INT64_MAX is a little more */
+    const struct {
+        long long count;
+        size_t expired;
+    } cases[] = {{INT64_MAX, 0}, {INT64_MAX / DAY_MS + 1, 0}, {days + 1, 0}, {days, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
+                 "\"sinceImagePulled\", \"countUnit\": \"days\", \"countNumber\": %lld}, \"action\": {\"type\": "
+                 "\"transition\", \"targetStorageClass\": \"archive\"}}]}",
+                 cases[i].count);
+        put_policy(m, "app", text);
+        ecrmock_clock_set(m, INT64_MAX);
+        json_t *x = apply(m, "app");
+        if (json_array_size(x) != cases[i].expired)
+            fail_msg("countNumber %lld: %zu results", cases[i].count, json_array_size(x));
+        json_decref(x);
+    }
+    json_t *d = describe_image(m, "app", a);
+    assert_string_equal(STR(d, "imageStatus"), "ARCHIVED");
+    json_decref(d);
+    free(a);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
@@ -1184,6 +1562,15 @@ int main(void)
         T(test_lifecycle_example_multiple_tags_b),
         T(test_lifecycle_example_all_images_a),
         T(test_lifecycle_example_all_images_b),
+        T(test_lifecycle_example_last_pulled_time),
+        T(test_lifecycle_example_archive_transition_time),
+        T(test_lifecycle_example_archive_older_than),
+        T(test_lifecycle_example_archive_not_pulled),
+        T(test_lifecycle_example_archive_and_expire),
+        T(test_lifecycle_preview_transitions),
+        T(test_lifecycle_transition_archives_a_list_with_its_images),
+        T(test_lifecycle_restored_images),
+        T(test_lifecycle_age_at_int64_edges),
     };
     return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
 }
