@@ -7,7 +7,8 @@
  * JSON schema (ECR answers with its JSON-schema validator's sentences:
  * "object has missing required properties ([...])", "instance value (x) not
  * found in enum ...", ...), then against the rules between rules (unique
- * priorities, one rule for untagged images, the `any` rule last).
+ * priorities, one rule for untagged images and the `any` rule last per
+ * storage class).
  *
  * Evaluation is real, as the user guide's "Lifecycle policy evaluation
  * rules" state it.  Rules run in rulePriority order, lowest first.  A rule
@@ -38,7 +39,8 @@
  * lastArchivedAt (archive class, expire only, 90 days at least).  The user
  * guide says which combinations are allowed but not ECR's sentences for the
  * others: those below are ecrmock's.  The untagged and any rules are
- * counted per storage class. *
+ * counted per storage class.
+ *
  * Previews are evaluated when they start, against the images of that
  * moment.  ECR runs them in the background: here a preview is IN_PROGRESS
  * until the virtual clock moves (ecrmock_clock_advance/set, a latency

@@ -450,6 +450,16 @@ static void test_alloc_failure_new_and_fixture(void **state)
     ecrmock_free(m);
 }
 
+/* Whether the instance's state is `before` (a snapshot, released). */
+static bool unchanged_since(ecrmock *m, json_t *before)
+{
+    json_t *after = ecrmock_snapshot(m);
+    bool same = json_equal(before, after);
+    json_decref(before);
+    json_decref(after);
+    return same;
+}
+
 /* A lifecycle policy that archives and expires: its preview's start and
  * read, and ecrmock_lifecycle_apply, fail cleanly at every allocation. */
 static void test_alloc_failure_lifecycle_transitions(void **state)
@@ -487,10 +497,7 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
             int status = ecrmock_call(m, actions[i], req, &resp);
             bool injected = allocations >= n;
             fail_at = -1;
-            json_t *after = ecrmock_snapshot(m);
-            bool same = json_equal(before, after);
-            json_decref(before);
-            json_decref(after);
+            bool same = unchanged_since(m, before);
             if (!injected || status == 200) {
                 if (status != 200)
                     fail_msg("%s: %d %s: %s", actions[i], status, err_type(resp), err_message(resp));
@@ -516,10 +523,7 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
         ecrmock_error rc = ecrmock_lifecycle_apply(m, NULL, "team/web", &done);
         bool injected = allocations >= n;
         fail_at = -1;
-        json_t *after = ecrmock_snapshot(m);
-        bool same = json_equal(before, after);
-        json_decref(before);
-        json_decref(after);
+        bool same = unchanged_since(m, before);
         if (rc == ECRMOCK_ERR_OK) {
             assert_true(n > 2); /* the loop really failed allocations of the run */
             /* a archived (rule 1); b kept by rule 2 (the newer of a and b); c expired (rule 3). */

@@ -1298,9 +1298,8 @@ static void test_lifecycle_example_archive_older_than(void **state)
 /* "Archiving images not pulled in a specified number of days", the same
  * policy over restored images: one restored 100 days ago and not pulled
  * since counts from its restore (A); one pulled after its restore counts
- * from that
- * pull (B: 10 days); one restored 20 days ago and never pulled is not
- * due (C), though it was pushed 400 days ago. */
+ * from that pull (B: 10 days); one restored 20 days ago and never pulled
+ * is not due (C), though it was pushed 400 days ago. */
 static void test_lifecycle_example_archive_not_pulled(void **state)
 {
     const ex_image repo[] = {{"A", "v1", 400, 0, 300, 100},
