@@ -660,10 +660,12 @@ ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char *
  */
 ECRMOCK_API long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err);
 
-/* Removes one rule; 0, or -1 when no rule has that id. */
+/* Removes one rule; 0, or -1 when no rule has that id.  A call the rule has
+ * already decided (on another thread, or the call whose hook removes it)
+ * still ends as the rule said: error, message, status and body included. */
 ECRMOCK_API int ecrmock_fault_remove(ecrmock *m, long id);
 
-/* Removes every rule. */
+/* Removes every rule (calls they already decided end as they said). */
 ECRMOCK_API void ecrmock_fault_clear(ecrmock *m);
 
 /* How many times rule `id` has fired (0 for an unknown id). */

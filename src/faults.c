@@ -8,7 +8,12 @@
  * rules add up; of the other rules, the first to fire decides the call.
  * Probabilities are drawn from a stream of the seeded generator kept apart
  * from the one that makes ids, so adding a rule never changes an upload id.
+ *
+ * A rule is counted: the instance's list holds one reference, and the call
+ * it decides holds another until it is done with the rule's error, message
+ * and body, so that a hook or another thread may remove the rule meanwhile.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,12 +33,14 @@ struct em_fault {
     int64_t latency_ms;
     size_t truncate_at;
     unsigned long seen, fired;
+    atomic_uint refs; /* the list's, and each deciding call's (no lock needed) */
     em_fault *next;
 };
 
+/* Drops a reference; the last one frees the rule. */
 static void fault_free(em_fault *f)
 {
-    if (!f)
+    if (!f || atomic_fetch_sub(&f->refs, 1) > 1)
         return;
     em_free(f->action);
     em_free(f->repository);
@@ -100,6 +107,7 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
     em_fault *f = em_calloc(1, sizeof *f);
     if (!f)
         return refuse(err, "fault rule: out of memory");
+    atomic_init(&f->refs, 1);
     bool oom = false;
     f->action = r->action && strcmp(r->action, "*") != 0 ? dup_or_null(r->action, &oom) : NULL;
     f->repository = dup_or_null(r->repository, &oom);
@@ -345,6 +353,7 @@ void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_deci
                 d->rule_id = f->id;
             continue;
         }
+        atomic_fetch_add(&f->refs, 1); /* the call's, dropped by em_fault_decision_release() */
         d->rule = f;
         d->rule_id = f->id;
         d->effect = f->effect;
@@ -354,4 +363,10 @@ void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_deci
         d->truncate_at = f->truncate_at;
         d->body = f->body;
     }
+}
+
+void em_fault_decision_release(em_fault_decision *d)
+{
+    fault_free(d->rule);
+    memset(d, 0, sizeof *d);
 }

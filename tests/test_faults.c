@@ -478,6 +478,80 @@ static void test_hooks_see_and_inject(void **state)
     assert_int_equal(log.before, 3); /* describe_count's call passed the hook too; none since */
 }
 
+/* ---- a call owns what its rule decided (issue 13, item 2) ------------------------ */
+
+static void clear_rules_after(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)action;
+    (void)request;
+    (void)status;
+    (void)response;
+    ecrmock_fault_clear(user);
+}
+
+/* An after-hook that removes every rule before the wire level has damaged
+ * the body: the call still sends what its malform or truncate rule said. */
+static void test_fault_rule_cleared_by_after_hook(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_hooks_set(m, NULL, clear_rules_after, m);
+    long id = add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"body\": \"<not json/>\"}");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_string_equal(out, "<not json/>");
+    assert_int_equal(len, 11);
+    free(out);
+    assert_int_equal(ecrmock_fault_remove(m, id), -1); /* the hook did remove it */
+
+    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 5}");
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_int_equal(len, 5);
+    assert_string_equal(out, "{\"rep");
+    free(out);
+    /* No rule is left: the next call is whole. */
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_string_equal(out, "{\"repositories\":[]}");
+    free(out);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+}
+
+typedef struct remover {
+    ecrmock *m;
+    long id;
+} remover;
+
+static void remove_rule_before(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    remover *r = user;
+    (void)action;
+    (void)request;
+    (void)inject;
+    ecrmock_fault_remove(r->m, r->id);
+}
+
+/* A before-hook that removes the apply-then-error rule deciding its call:
+ * the action runs and the caller gets that rule's error, message and status. */
+static void test_fault_rule_removed_by_before_hook(void **state)
+{
+    ecrmock *m = *state;
+    remover rm = {.m = m};
+    ecrmock_hooks_set(m, remove_rule_before, NULL, &rm);
+    rm.id = add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+                        "\"error\": \"ServiceUnavailableException\", \"message\": \"the answer was lost\"}");
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 503);
+    assert_string_equal(err_type(r), "ServiceUnavailableException");
+    assert_string_equal(err_message(r), "the answer was lost");
+    json_decref(r);
+    assert_int_equal(ecrmock_fault_remove(m, rm.id), -1);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(describe_count(m), 1); /* it was applied */
+    json_t *e = ecrmock_journal_entry(m, 0);
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 503);
+    json_decref(e);
+}
+
 /* ---- concurrency ------------------------------------------------------------------- */
 
 typedef struct worker {
@@ -536,6 +610,73 @@ static void test_fault_and_journal_under_threads(void **state)
     }
 }
 
+/* One thread calls the wire level through malform rules while another adds
+ * and removes them: each damaged answer is whole, one rule's body (under
+ * ThreadSanitizer and AddressSanitizer: no access to a freed rule). */
+typedef struct churn {
+    ecrmock *m;
+    long first; /* the rule there before the threads start */
+    int rounds;
+    int damaged, whole, wrong;
+} churn;
+
+/* Adds a rule, then removes the one before it (every tenth time: clears
+ * them all), so that a rule is there most of the time and the one a call
+ * meets is soon removed; one rule is left at the end. */
+static void *churn_rules(void *arg)
+{
+    churn *c = arg;
+    long previous = c->first;
+    for (int i = 0; i < c->rounds; i++) {
+        char rule[128];
+        snprintf(rule, sizeof rule, "{\"action\": \"ListImages\", \"effect\": \"malform\", \"body\": \"<page n=%d/>\"}", i);
+        if (i % 10 == 5)
+            ecrmock_fault_clear(c->m);
+        long id = add_json(c->m, rule);
+        if (previous)
+            ecrmock_fault_remove(c->m, previous);
+        previous = id;
+    }
+    return NULL;
+}
+
+static void *call_through_rules(void *arg)
+{
+    churn *c = arg;
+    const char *body = "{\"repositoryName\": \"web\"}";
+    for (int i = 0; i < c->rounds; i++) {
+        char *out = NULL;
+        size_t len = 0;
+        int st = ecrmock_call_raw(c->m, "ListImages", body, strlen(body), &out, &len);
+        int n = -1, used = 0;
+        if (st == 200 && out && strcmp(out, "{\"imageIds\":[]}") == 0)
+            c->whole++;
+        else if (st == 200 && out && sscanf(out, "<page n=%d/>%n", &n, &used) == 1 && n >= 0 &&
+                 (size_t)used == len && len == strlen(out))
+            c->damaged++;
+        else
+            c->wrong++;
+        free(out);
+    }
+    return NULL;
+}
+
+static void test_fault_rules_churn_while_calls_run(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    churn c = {.m = m, .rounds = 3000};
+    c.first = add_json(m, "{\"action\": \"ListImages\", \"effect\": \"malform\", \"body\": \"<page n=0/>\"}");
+    pthread_t caller, changer;
+    pthread_create(&caller, NULL, call_through_rules, &c);
+    pthread_create(&changer, NULL, churn_rules, &c);
+    pthread_join(caller, NULL);
+    pthread_join(changer, NULL);
+    assert_int_equal(c.wrong, 0);
+    assert_int_equal(c.whole + c.damaged, 3000);
+    assert_true(c.damaged > 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -560,6 +701,9 @@ int main(void)
         T(test_fault_c_struct),
         T(test_hooks_see_and_inject),
         T(test_fault_and_journal_under_threads),
+        T(test_fault_rule_cleared_by_after_hook),
+        T(test_fault_rule_removed_by_before_hook),
+        T(test_fault_rules_churn_while_calls_run),
     };
 #undef T
     return cmocka_run_group_tests_name("faults", tests, NULL, NULL);
