@@ -81,12 +81,50 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
-long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
+static const char *const effect_names[] = {"error",    "apply-then-error", "latency",   "truncate",
+                                           "malform",  "connect-refused",  "timeout",   "recv-error"};
+#define N_EFFECTS (sizeof effect_names / sizeof effect_names[0])
+
+const char *em_fault_effect_name(ecrmock_fault_effect effect)
 {
-    if (err)
-        *err = NULL;
-    if (!m || !r)
-        return refuse(err, "ecrmock_fault_add: the instance and the rule must not be NULL");
+    return (unsigned)effect < N_EFFECTS ? effect_names[effect] : NULL;
+}
+
+/* The members that only some effects use, as bits; their C and JSON names
+ * and the effects they are for, by bit number. */
+enum { M_ERROR = 1, M_MESSAGE = 2, M_STATUS = 4, M_LATENCY = 8, M_TRUNCATE = 16, M_BODY = 32 };
+static const struct {
+    const char *c, *json, *used_by;
+} members[] = {
+    {"error", "error", "error, apply-then-error, connect-refused, timeout and recv-error rules"},
+    {"message", "message", "error, apply-then-error, connect-refused, timeout and recv-error rules"},
+    {"status", "status", "every effect but latency"},
+    {"latency_ms", "latencyMs", "latency rules"},
+    {"truncate_at", "truncateAt", "truncate rules"},
+    {"body", "body", "malform rules"},
+};
+
+/* Which of those members an effect gives a meaning to. */
+static unsigned effect_members(ecrmock_fault_effect effect)
+{
+    switch (effect) {
+    case ECRMOCK_FAULT_LATENCY:
+        return M_LATENCY;
+    case ECRMOCK_FAULT_TRUNCATE:
+        return M_TRUNCATE | M_STATUS; /* the status sent with the cut body */
+    case ECRMOCK_FAULT_MALFORM:
+        return M_BODY | M_STATUS; /* the status sent with the other body */
+    default:
+        return M_ERROR | M_MESSAGE | M_STATUS;
+    }
+}
+
+/* Checks and adds rule `r`.  `json`: the rule came as JSON, so messages name
+ * its members as JSON does; `given`: the M_ bits of the members it sets. */
+static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned given, char **err)
+{
+#define NAME(bit) (json ? members[bit].json : members[bit].c)
+    char why[256];
     if (r->version < 1 || r->version > ECRMOCK_FAULT_VERSION)
         return refuse(err, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
     if (r->action && strcmp(r->action, "*") != 0 && !em_action_find(r->action))
@@ -95,14 +133,25 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
         return refuse(err, "fault rule: request_match must be a JSON object");
     if (!(r->probability >= 0.0 && r->probability <= 1.0))
         return refuse(err, "fault rule: probability must be between 0 and 1");
-    if ((unsigned)r->effect > ECRMOCK_FAULT_RECV_ERROR)
+    if ((unsigned)r->effect >= N_EFFECTS)
         return refuse(err, "fault rule: effect is not an ecrmock_fault_effect");
-    if (r->effect == ECRMOCK_FAULT_LATENCY && r->latency_ms <= 0)
-        return refuse(err, "fault rule: a latency rule needs latency_ms > 0");
+    unsigned stray = given & ~effect_members(r->effect);
+    for (unsigned bit = 0; stray; bit++) {
+        if (stray & 1u << bit) {
+            snprintf(why, sizeof why, "fault rule: %s has no effect with the effect \"%s\" (it is for %s)", NAME(bit),
+                     effect_names[r->effect], members[bit].used_by);
+            return refuse(err, why);
+        }
+    }
+    if (r->effect == ECRMOCK_FAULT_LATENCY && r->latency_ms <= 0) {
+        snprintf(why, sizeof why, "fault rule: a latency rule needs %s > 0", NAME(3));
+        return refuse(err, why);
+    }
     if (r->error && !*r->error)
         return refuse(err, "fault rule: error must be an error name such as \"ThrottlingException\"");
     if (r->status && (r->status < 400 || r->status > 599))
         return refuse(err, "fault rule: status must be an HTTP error status, 400 to 599");
+#undef NAME
 
     em_fault *f = em_calloc(1, sizeof *f);
     if (!f)
@@ -111,8 +160,10 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
     bool oom = false;
     f->action = r->action && strcmp(r->action, "*") != 0 ? dup_or_null(r->action, &oom) : NULL;
     f->repository = dup_or_null(r->repository, &oom);
-    bool transport = r->effect >= ECRMOCK_FAULT_CONNECT_REFUSED;
-    f->error = dup_or_null(r->error ? r->error : transport ? "ServerException" : "ThrottlingException", &oom);
+    if (effect_members(r->effect) & M_ERROR) {
+        bool transport = EM_FAULT_IS_TRANSPORT(r->effect);
+        f->error = dup_or_null(r->error ? r->error : transport ? "ServerException" : "ThrottlingException", &oom);
+    }
     f->message = dup_or_null(r->message, &oom);
     f->body = dup_or_null(r->body, &oom);
     if (r->request_match && !(f->match = json_deep_copy(r->request_match)))
@@ -139,13 +190,18 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
     return f->id;
 }
 
-static const char *const effect_names[] = {"error",    "apply-then-error", "latency",   "truncate",
-                                           "malform",  "connect-refused",  "timeout",   "recv-error"};
-#define N_EFFECTS (sizeof effect_names / sizeof effect_names[0])
-
-const char *em_fault_effect_name(ecrmock_fault_effect effect)
+long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
 {
-    return (unsigned)effect < N_EFFECTS ? effect_names[effect] : NULL;
+    if (err)
+        *err = NULL;
+    if (!m || !r)
+        return refuse(err, "ecrmock_fault_add: the instance and the rule must not be NULL");
+    if (r->version < 1 || r->version > ECRMOCK_FAULT_VERSION)
+        return add_rule(m, r, false, 0, err); /* refused; the other fields may not be there */
+    /* The C struct cannot tell a member left out from one set to 0 or NULL. */
+    unsigned given = (r->error ? M_ERROR : 0) | (r->message ? M_MESSAGE : 0) | (r->status ? M_STATUS : 0) |
+                     (r->latency_ms ? M_LATENCY : 0) | (r->truncate_at ? M_TRUNCATE : 0) | (r->body ? M_BODY : 0);
+    return add_rule(m, r, false, given, err);
 }
 
 long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
@@ -154,7 +210,10 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
         *err = NULL;
     if (!json_is_object(rule))
         return refuse(err, "fault rule: must be a JSON object");
+    if (!m)
+        return refuse(err, "ecrmock_fault_add_json: the instance must not be NULL");
     ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    unsigned given = 0;
     const char *key;
     json_t *v;
     char why[256];
@@ -169,11 +228,11 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             else if (key[0] == 'r')
                 f.repository = s;
             else if (key[0] == 'e')
-                f.error = s;
+                f.error = s, given |= M_ERROR;
             else if (key[0] == 'm')
-                f.message = s;
+                f.message = s, given |= M_MESSAGE;
             else
-                f.body = s;
+                f.body = s, given |= M_BODY;
         } else if (strcmp(key, "request") == 0) {
             ok = json_is_object(v);
             f.request_match = v;
@@ -181,16 +240,20 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
                    strcmp(key, "latencyMs") == 0 || strcmp(key, "truncateAt") == 0) {
             ok = json_is_integer(v) && json_integer_value(v) >= 0;
             json_int_t n = json_integer_value(v);
-            if (strcmp(key, "nth") == 0)
+            if (strcmp(key, "nth") == 0) {
                 f.nth = (unsigned long)n;
-            else if (strcmp(key, "count") == 0)
+            } else if (strcmp(key, "count") == 0) {
                 f.count = (unsigned long)n;
-            else if (strcmp(key, "status") == 0)
-                f.status = n > 999 ? 1000 : (int)n;
-            else if (strcmp(key, "latencyMs") == 0)
+            } else if (strcmp(key, "status") == 0) {
+                f.status = n > 999 ? 1000 : (int)n; /* 1000: refused as any other non-error status */
+                given |= M_STATUS;
+            } else if (strcmp(key, "latencyMs") == 0) {
                 f.latency_ms = n;
-            else
+                given |= M_LATENCY;
+            } else {
                 f.truncate_at = (size_t)n;
+                given |= M_TRUNCATE;
+            }
         } else if (strcmp(key, "probability") == 0) {
             ok = json_is_number(v);
             f.probability = json_number_value(v);
@@ -213,7 +276,7 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             return refuse(err, why);
         }
     }
-    return ecrmock_fault_add(m, &f, err);
+    return add_rule(m, &f, true, given, err);
 }
 
 int ecrmock_fault_remove(ecrmock *m, long id)
@@ -359,7 +422,8 @@ void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_deci
         d->effect = f->effect;
         d->error = f->error;
         d->message = f->message;
-        d->status = f->status ? f->status : em_error_status(f->error);
+        /* truncate and malform (no error): 0 unless set, the action's own status */
+        d->status = f->status ? f->status : f->error ? em_error_status(f->error) : 0;
         d->truncate_at = f->truncate_at;
         d->body = f->body;
     }

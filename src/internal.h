@@ -261,7 +261,7 @@ typedef struct em_fault_decision {
     long rule_id;             /* the deciding rule's id, else the first latency rule's, else 0 */
     ecrmock_fault_effect effect;
     const char *error, *message, *body;
-    int status;
+    int status;               /* truncate, malform: 0 (the action's status) unless the rule sets it */
     size_t truncate_at;
 } em_fault_decision;
 

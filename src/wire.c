@@ -271,6 +271,8 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
         *response = NULL;
         *response_len = 0;
         status = -1;
+    } else if (fx.rule && fx.status) {
+        status = fx.status; /* the damaged body's own status */
     }
     em_fault_decision_release(&fx); /* the rule may have been removed meanwhile: it lived until here */
     return status;

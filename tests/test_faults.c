@@ -319,7 +319,7 @@ static void test_fault_refused_rules(void **state)
         {"{\"effect\": \"explode\"}",
          "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\", "
          "\"connect-refused\", \"timeout\", \"recv-error\""},
-        {"{\"effect\": \"latency\"}", "fault rule: a latency rule needs latency_ms > 0"},
+        {"{\"effect\": \"latency\"}", "fault rule: a latency rule needs latencyMs > 0"},
         {"{\"nth\": \"3\"}", "fault rule: member 'nth' has the wrong type"},
         {"{\"status\": 200}", "fault rule: status must be an HTTP error status, 400 to 599"},
         {"{\"when\": 1}", "fault rule: unknown member 'when'"},
@@ -420,6 +420,115 @@ static void test_fault_c_struct(void **state)
     assert_string_equal(err_message(r), "boom");
     json_decref(r);
     assert_int_equal(ecrmock_fault_fired(m, id), 1);
+}
+
+/* ---- every member has its effect (issue 14, item 7) ---------------------------------- */
+
+static ecrmock_http_response http_post(ecrmock *m, const char *action, const char *body)
+{
+    char target[128];
+    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
+    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = 2;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response resp;
+    assert_true(ecrmock_http_handle(m, &req, &resp) > 0);
+    return resp;
+}
+
+/* A malform or truncate rule's status is the status the damaged body is
+ * sent with, at the wire and HTTP levels; without one, the action's own. */
+static void test_fault_malform_and_truncate_status(void **state)
+{
+    ecrmock *m = *state;
+    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"status\": 502, \"count\": 2}");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 502);
+    assert_string_equal(out, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+    free(out);
+    ecrmock_http_response resp = http_post(m, "DescribeRepositories", "{}");
+    assert_int_equal(resp.status, 502);
+    assert_string_equal(resp.body, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+    ecrmock_http_response_release(&resp);
+
+    add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"truncate\", \"truncateAt\": 3, \"status\": 503, "
+                "\"count\": 1}");
+    const char *body = "{\"repositoryName\":\"web\"}";
+    assert_int_equal(ecrmock_call_raw(m, "CreateRepository", body, strlen(body), &out, &len), 503);
+    assert_int_equal(len, 3);
+    assert_string_equal(out, "{\"r");
+    free(out);
+    assert_int_equal(describe_count(m), 1); /* the action ran */
+
+    /* No status: the action's, here its own error's 400. */
+    add_json(m, "{\"action\": \"DeleteRepository\", \"effect\": \"malform\", \"body\": \"oops\", \"count\": 1}");
+    body = "{\"repositoryName\":\"nope\"}";
+    assert_int_equal(ecrmock_call_raw(m, "DeleteRepository", body, strlen(body), &out, &len), 400);
+    assert_string_equal(out, "oops");
+    free(out);
+}
+
+/* A member the rule's effect does not use is refused, naming it (the JSON
+ * name for a JSON rule, the field's for the C struct), never ignored. */
+static void test_fault_members_without_effect_refused(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        const char *rule, *why;
+    } bad[] = {
+        {"{\"effect\": \"latency\", \"latencyMs\": 5, \"error\": \"ServerException\"}",
+         "fault rule: error has no effect with the effect \"latency\" (it is for error, apply-then-error, "
+         "connect-refused, timeout and recv-error rules)"},
+        {"{\"effect\": \"latency\", \"latencyMs\": 5, \"status\": 503}",
+         "fault rule: status has no effect with the effect \"latency\" (it is for every effect but latency)"},
+        {"{\"effect\": \"malform\", \"message\": \"boom\"}",
+         "fault rule: message has no effect with the effect \"malform\" (it is for error, apply-then-error, "
+         "connect-refused, timeout and recv-error rules)"},
+        {"{\"effect\": \"malform\", \"truncateAt\": 0}",
+         "fault rule: truncateAt has no effect with the effect \"malform\" (it is for truncate rules)"},
+        {"{\"effect\": \"truncate\", \"body\": \"x\"}",
+         "fault rule: body has no effect with the effect \"truncate\" (it is for malform rules)"},
+        {"{\"effect\": \"truncate\", \"error\": \"ServerException\"}",
+         "fault rule: error has no effect with the effect \"truncate\" (it is for error, apply-then-error, "
+         "connect-refused, timeout and recv-error rules)"},
+        {"{\"latencyMs\": 1000}", "fault rule: latencyMs has no effect with the effect \"error\" (it is for latency rules)"},
+        {"{\"effect\": \"timeout\", \"body\": \"x\"}",
+         "fault rule: body has no effect with the effect \"timeout\" (it is for malform rules)"},
+        {"{\"effect\": \"apply-then-error\", \"truncateAt\": 4}",
+         "fault rule: truncateAt has no effect with the effect \"apply-then-error\" (it is for truncate rules)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *rule = json_loads(bad[i].rule, 0, NULL);
+        char *err = NULL;
+        assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
+        assert_non_null(err);
+        assert_string_equal(err, bad[i].why);
+        free(err);
+        json_decref(rule);
+    }
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.effect = ECRMOCK_FAULT_MALFORM;
+    f.latency_ms = 10;
+    char *err = NULL;
+    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
+    assert_string_equal(err, "fault rule: latency_ms has no effect with the effect \"malform\" (it is for latency rules)");
+    free(err);
+    f = (ecrmock_fault)ECRMOCK_FAULT_INIT;
+    f.truncate_at = 10; /* an error rule */
+    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
+    assert_string_equal(err, "fault rule: truncate_at has no effect with the effect \"error\" (it is for truncate rules)");
+    free(err);
+    /* What each effect does use is accepted. */
+    add_json(m, "{\"effect\": \"recv-error\", \"error\": \"ServerException\", \"message\": \"m\", \"status\": 502}");
+    add_json(m, "{\"effect\": \"truncate\", \"truncateAt\": 1, \"status\": 500}");
+    add_json(m, "{\"effect\": \"malform\", \"body\": \"x\", \"status\": 502}");
+    add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 1}");
 }
 
 /* ---- hooks ---------------------------------------------------------------- */
@@ -699,6 +808,8 @@ int main(void)
         T(test_fault_refused_rules),
         T(test_fault_transport_effects),
         T(test_fault_c_struct),
+        T(test_fault_malform_and_truncate_status),
+        T(test_fault_members_without_effect_refused),
         T(test_hooks_see_and_inject),
         T(test_fault_and_journal_under_threads),
         T(test_fault_rule_cleared_by_after_hook),
