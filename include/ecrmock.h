@@ -576,7 +576,8 @@ typedef enum ecrmock_fault_effect {
     ECRMOCK_FAULT_APPLY_THEN_ERROR = 1,
     /* Advance the virtual clock by latency_ms, then run the action (so that
      * uploads, URLs and tokens can expire mid-flow).  Latency rules add up:
-     * several may fire on one call, with one other rule. */
+     * several may fire on one call, with one other rule.  The clock stops at
+     * INT64_MAX rather than pass it. */
     ECRMOCK_FAULT_LATENCY = 2,
     /* The action runs; at the wire (and HTTP) level the response body is cut
      * after truncate_at bytes, sent with `status` when set (else the action's
@@ -608,6 +609,9 @@ typedef enum ecrmock_fault_effect {
 #define ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER "x-ecrmock-transport-fault"
 
 #define ECRMOCK_FAULT_VERSION 1
+
+/* The longest latency a rule may add to a call: 100 years of 365 days. */
+#define ECRMOCK_FAULT_MAX_LATENCY_MS INT64_C(3153600000000)
 
 /*
  * A fault rule.  Initialise with ECRMOCK_FAULT_INIT; fields are only ever
@@ -642,7 +646,7 @@ typedef struct ecrmock_fault {
                                     error's status (400, 500 ServerException, 503
                                     ServiceUnavailableException); TRUNCATE, MALFORM:
                                     the action's own status */
-    int64_t latency_ms;          /* ECRMOCK_FAULT_LATENCY */
+    int64_t latency_ms;          /* ECRMOCK_FAULT_LATENCY: 1 to ECRMOCK_FAULT_MAX_LATENCY_MS */
     size_t truncate_at;          /* ECRMOCK_FAULT_TRUNCATE: bytes kept */
     const char *body;            /* ECRMOCK_FAULT_MALFORM: the body sent instead */
 } ecrmock_fault;
@@ -665,9 +669,9 @@ ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char *
  *              | "connect-refused" | "timeout" | "recv-error",
  *    "error": "ThrottlingException", "message": "...", "status": 400,
  *    "latencyMs": 90000, "truncateAt": 10, "body": "..."}
- * Every member is optional; unknown members, members of the wrong type and
- * members the effect does not use are refused, with a message that names the
- * member.  Same return and `err` as ecrmock_fault_add().
+ * Every member is optional; unknown members, members of the wrong type,
+ * negative integers and members the effect does not use are refused, with a
+ * message that names the member.  Same return and `err` as ecrmock_fault_add().
  */
 ECRMOCK_API long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err);
 

@@ -143,8 +143,10 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
             return refuse(err, why);
         }
     }
-    if (r->effect == ECRMOCK_FAULT_LATENCY && r->latency_ms <= 0) {
-        snprintf(why, sizeof why, "fault rule: a latency rule needs %s > 0", NAME(3));
+    /* Bounded so that the clock's moves stay far from int64's end. */
+    if (r->effect == ECRMOCK_FAULT_LATENCY && (r->latency_ms < 1 || r->latency_ms > ECRMOCK_FAULT_MAX_LATENCY_MS)) {
+        snprintf(why, sizeof why, "fault rule: a latency rule needs %s from 1 to %lld (100 years)", NAME(3),
+                 (long long)ECRMOCK_FAULT_MAX_LATENCY_MS);
         return refuse(err, why);
     }
     if (r->error && !*r->error)
@@ -238,8 +240,12 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             f.request_match = v;
         } else if (strcmp(key, "nth") == 0 || strcmp(key, "count") == 0 || strcmp(key, "status") == 0 ||
                    strcmp(key, "latencyMs") == 0 || strcmp(key, "truncateAt") == 0) {
-            ok = json_is_integer(v) && json_integer_value(v) >= 0;
+            ok = json_is_integer(v);
             json_int_t n = json_integer_value(v);
+            if (ok && n < 0) {
+                snprintf(why, sizeof why, "fault rule: %s must not be negative", key);
+                return refuse(err, why);
+            }
             if (strcmp(key, "nth") == 0) {
                 f.nth = (unsigned long)n;
             } else if (strcmp(key, "count") == 0) {
@@ -411,7 +417,8 @@ void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_deci
             continue;
         f->fired++;
         if (f->effect == ECRMOCK_FAULT_LATENCY) {
-            m->clock_ms += f->latency_ms;
+            /* latency_ms is at most ECRMOCK_FAULT_MAX_LATENCY_MS; the clock stops at int64's end */
+            m->clock_ms = m->clock_ms > INT64_MAX - f->latency_ms ? INT64_MAX : m->clock_ms + f->latency_ms;
             if (!d->rule_id)
                 d->rule_id = f->id;
             continue;

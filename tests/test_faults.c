@@ -2,6 +2,7 @@
  * Fault rules and hooks: each rule kind, each effect, determinism, isolation
  * between instances, and safety under concurrent calls.
  */
+#include <limits.h>
 #include <pthread.h>
 
 #include "helpers.h"
@@ -319,7 +320,7 @@ static void test_fault_refused_rules(void **state)
         {"{\"effect\": \"explode\"}",
          "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\", "
          "\"connect-refused\", \"timeout\", \"recv-error\""},
-        {"{\"effect\": \"latency\"}", "fault rule: a latency rule needs latencyMs > 0"},
+        {"{\"effect\": \"latency\"}", "fault rule: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)"},
         {"{\"nth\": \"3\"}", "fault rule: member 'nth' has the wrong type"},
         {"{\"status\": 200}", "fault rule: status must be an HTTP error status, 400 to 599"},
         {"{\"when\": 1}", "fault rule: unknown member 'when'"},
@@ -422,7 +423,7 @@ static void test_fault_c_struct(void **state)
     assert_int_equal(ecrmock_fault_fired(m, id), 1);
 }
 
-/* ---- every member has its effect (issue 14, item 7) ---------------------------------- */
+/* ---- every member has its effect; int64 edges (issue 14 item 7, issue 13 item 6) ---- */
 
 static ecrmock_http_response http_post(ecrmock *m, const char *action, const char *body)
 {
@@ -529,6 +530,116 @@ static void test_fault_members_without_effect_refused(void **state)
     add_json(m, "{\"effect\": \"truncate\", \"truncateAt\": 1, \"status\": 500}");
     add_json(m, "{\"effect\": \"malform\", \"body\": \"x\", \"status\": 502}");
     add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 1}");
+}
+
+/* Integer members at int64's edges: refused with the member's name, or
+ * meaning what they say; never undefined behaviour (UBSan in make asan). */
+static void test_fault_integer_edges(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        const char *rule, *why;
+    } bad[] = {
+        {"{\"effect\": \"latency\", \"latencyMs\": 9223372036854775807}",
+         "fault rule: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)"},
+        {"{\"effect\": \"latency\", \"latencyMs\": 3153600000001}",
+         "fault rule: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)"},
+        {"{\"effect\": \"latency\", \"latencyMs\": -9223372036854775808}", "fault rule: latencyMs must not be negative"},
+        {"{\"nth\": -1}", "fault rule: nth must not be negative"},
+        {"{\"count\": -9223372036854775808}", "fault rule: count must not be negative"},
+        {"{\"status\": 9223372036854775807}", "fault rule: status must be an HTTP error status, 400 to 599"},
+        {"{\"status\": 4294967696}", "fault rule: status must be an HTTP error status, 400 to 599"}, /* 400 + 2^32 */
+        {"{\"status\": -9223372036854775808}", "fault rule: status must not be negative"},
+        {"{\"effect\": \"truncate\", \"truncateAt\": -1}", "fault rule: truncateAt must not be negative"},
+        {"{\"probability\": 9223372036854775807}", "fault rule: probability must be between 0 and 1"},
+        {"{\"probability\": -1e300}", "fault rule: probability must be between 0 and 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *rule = json_loads(bad[i].rule, 0, NULL);
+        assert_non_null(rule);
+        char *err = NULL;
+        assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
+        assert_non_null(err);
+        assert_string_equal(err, bad[i].why);
+        free(err);
+        json_decref(rule);
+    }
+    /* The C struct: the same bound, named as the field is. */
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.effect = ECRMOCK_FAULT_LATENCY;
+    char *err = NULL;
+    const int64_t wrong[] = {INT64_MAX, INT64_MIN, -1, ECRMOCK_FAULT_MAX_LATENCY_MS + 1};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        f.latency_ms = wrong[i];
+        assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
+        assert_string_equal(err, "fault rule: a latency rule needs latency_ms from 1 to 3153600000000 (100 years)");
+        free(err);
+    }
+    f.latency_ms = 0;
+    f.effect = ECRMOCK_FAULT_ERROR;
+    f.status = INT_MIN;
+    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
+    assert_string_equal(err, "fault rule: status must be an HTTP error status, 400 to 599");
+    free(err);
+
+    /* Accepted at the edge, and meaning it: nth never reached; count and
+     * truncateAt without bound. */
+    long never = add_json(m, "{\"action\": \"ListImages\", \"nth\": 9223372036854775807}");
+    long always = add_json(m, "{\"action\": \"DescribeRegistry\", \"count\": 9223372036854775807}");
+    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 9223372036854775807}");
+    create_repo(m, "web");
+    call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
+    assert_int_equal(ecrmock_fault_fired(m, never), 0);
+    json_t *r = NULL;
+    for (int i = 0; i < 3; i++)
+        assert_error(call(m, &r, "DescribeRegistry", "{}"), r, 400, "ThrottlingException");
+    assert_int_equal(ecrmock_fault_fired(m, always), 3);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_int_equal(len, strlen(out));
+    json_t *whole = json_loads(out, 0, NULL);
+    assert_non_null(whole); /* nothing cut */
+    json_decref(whole);
+    free(out);
+}
+
+/* The longest latency, on a clock near int64's end: the clock stops at
+ * INT64_MAX (it used to overflow, undefined behaviour). */
+static void test_fault_latency_at_clock_end(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "DescribeRegistry";
+    f.effect = ECRMOCK_FAULT_LATENCY;
+    f.latency_ms = ECRMOCK_FAULT_MAX_LATENCY_MS;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"latency\", \"latencyMs\": 1}");
+    ecrmock_clock_set(m, INT64_MAX - ECRMOCK_FAULT_MAX_LATENCY_MS - 10);
+    call_ok(m, "DescribeRegistry", "{}");
+    assert_int_equal(ecrmock_clock_now(m), INT64_MAX - 9);
+    call_ok(m, "DescribeRegistry", "{}");
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+    call_ok(m, "DescribeRegistry", "{}");
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+}
+
+/* A fixture's rule: the message names the rule's path and the member. */
+static void test_fault_fixture_rule_names_member(void **state)
+{
+    ecrmock *m = *state;
+    char *err = NULL;
+    assert_int_equal(ecrmock_fixture_load_string(
+                         m, "{\"faults\": [{}, {\"effect\": \"latency\", \"latencyMs\": 9223372036854775807}]}", "x.json",
+                         &err),
+                     -1);
+    assert_string_equal(err, "x.json: $.faults[1]: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)");
+    free(err);
+    assert_int_equal(ecrmock_fixture_load_string(m, "{\"faults\": [{\"effect\": \"malform\", \"status\": 200}]}",
+                                                 "x.json", &err),
+                     -1);
+    assert_string_equal(err, "x.json: $.faults[0]: status must be an HTTP error status, 400 to 599");
+    free(err);
 }
 
 /* ---- hooks ---------------------------------------------------------------- */
@@ -810,6 +921,9 @@ int main(void)
         T(test_fault_c_struct),
         T(test_fault_malform_and_truncate_status),
         T(test_fault_members_without_effect_refused),
+        T(test_fault_integer_edges),
+        T(test_fault_latency_at_clock_end),
+        T(test_fault_fixture_rule_names_member),
         T(test_hooks_see_and_inject),
         T(test_fault_and_journal_under_threads),
         T(test_fault_rule_cleared_by_after_hook),
