@@ -623,7 +623,9 @@ typedef enum ecrmock_fault_effect {
  *
  * error, message, status, latency_ms, truncate_at and body each mean
  * something only for some effects (below); a rule that sets one its effect
- * does not use is refused, so that no member is silently ignored.
+ * does not use is refused, so that no member is silently ignored.  error and
+ * message must be UTF-8 (they go into a JSON error document); body may hold
+ * any bytes but NUL.
  */
 typedef struct ecrmock_fault {
     unsigned int version;        /* ECRMOCK_FAULT_VERSION */

@@ -119,6 +119,19 @@ static unsigned effect_members(ecrmock_fault_effect effect)
     }
 }
 
+/* Whether s is UTF-8 (an error document's strings must be). */
+static bool is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 /* Checks and adds rule `r`.  `json`: the rule came as JSON, so messages name
  * its members as JSON does; `given`: the M_ bits of the members it sets. */
 static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned given, char **err)
@@ -151,6 +164,10 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
     }
     if (r->error && !*r->error)
         return refuse(err, "fault rule: error must be an error name such as \"ThrottlingException\"");
+    /* They go into the error document (body, sent as bytes, may be anything). */
+    if ((r->error && !is_utf8(r->error)) || (r->message && !is_utf8(r->message)))
+        return refuse(err, r->error && !is_utf8(r->error) ? "fault rule: error must be UTF-8"
+                                                          : "fault rule: message must be UTF-8");
     if (r->status && (r->status < 400 || r->status > 599))
         return refuse(err, "fault rule: status must be an HTTP error status, 400 to 599");
 #undef NAME
@@ -225,6 +242,10 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             strcmp(key, "message") == 0 || strcmp(key, "body") == 0) {
             ok = json_is_string(v);
             const char *s = json_string_value(v);
+            if (ok && strlen(s) != json_string_length(v)) {
+                snprintf(why, sizeof why, "fault rule: %s must not hold a NUL character (\\u0000)", key);
+                return refuse(err, why);
+            }
             if (key[0] == 'a')
                 f.action = s;
             else if (key[0] == 'r')

@@ -532,6 +532,50 @@ static void test_fault_members_without_effect_refused(void **state)
     add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 1}");
 }
 
+/* Strings: error and message go into an error document, so they must be
+ * UTF-8 (a rule with "\xff" made every call it decided fail with -1); a
+ * JSON string with a NUL would be cut there. */
+static void test_fault_strings_checked(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.error = "Bad\xff";
+    char *err = NULL;
+    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
+    assert_string_equal(err, "fault rule: error must be UTF-8");
+    free(err);
+    f.error = NULL;
+    f.message = "overlong \xc0\x80";
+    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
+    assert_string_equal(err, "fault rule: message must be UTF-8");
+    free(err);
+    json_t *rule = json_pack("{s:s, s:s%}", "effect", "malform", "body", "a\0b", (size_t)3);
+    assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
+    assert_string_equal(err, "fault rule: body must not hold a NUL character (\\u0000)");
+    free(err);
+    json_decref(rule);
+    call_ok(m, "DescribeRegistry", "{}"); /* no rule was added */
+    /* UTF-8 is fine, and so is any byte in a malform body. */
+    f.message = "r\xc3\xa9" "essayez";
+    f.action = "DescribeRegistry";
+    f.count = 1;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "DescribeRegistry", "{}"), 400);
+    assert_string_equal(err_message(r), "r\xc3\xa9" "essayez");
+    json_decref(r);
+    f = (ecrmock_fault)ECRMOCK_FAULT_INIT;
+    f.effect = ECRMOCK_FAULT_MALFORM;
+    f.body = "\xff\xfe";
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", NULL, 0, &out, &len), 200);
+    assert_int_equal(len, 2);
+    assert_memory_equal(out, "\xff\xfe", 2);
+    free(out);
+}
+
 /* Integer members at int64's edges: refused with the member's name, or
  * meaning what they say; never undefined behaviour (UBSan in make asan). */
 static void test_fault_integer_edges(void **state)
@@ -921,6 +965,7 @@ int main(void)
         T(test_fault_c_struct),
         T(test_fault_malform_and_truncate_status),
         T(test_fault_members_without_effect_refused),
+        T(test_fault_strings_checked),
         T(test_fault_integer_edges),
         T(test_fault_latency_at_clock_end),
         T(test_fault_fixture_rule_names_member),
