@@ -816,6 +816,50 @@ static void test_fault_rule_removed_by_before_hook(void **state)
     json_decref(e);
 }
 
+static void load_fixture_before(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)action;
+    (void)request;
+    (void)inject;
+    char *err = NULL;
+    assert_int_equal(ecrmock_fixture_load_string(user, "{}", "empty.json", &err), 0);
+}
+
+static void reset_after(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)action;
+    (void)request;
+    (void)status;
+    (void)response;
+    ecrmock_reset(user);
+}
+
+/* A hook that replaces the rules wholesale (a fixture load: its rules are
+ * freed with the scratch instance, outside the lock) or empties the
+ * instance (ecrmock_reset) mid-call: the call still ends as its rule said. */
+static void test_fault_rules_replaced_by_hook(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_hooks_set(m, load_fixture_before, NULL, m);
+    long id = add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+                          "\"error\": \"ServerException\", \"message\": \"swapped out\"}");
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 500);
+    assert_string_equal(err_message(r), "swapped out");
+    json_decref(r);
+    assert_int_equal(ecrmock_fault_remove(m, id), -1); /* the load replaced it */
+    ecrmock_hooks_set(m, NULL, reset_after, m);
+    add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<reset/>\", \"status\": 502}");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", NULL, 0, &out, &len), 502);
+    assert_string_equal(out, "<reset/>");
+    free(out);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", NULL, 0, &out, &len), 200);
+    free(out);
+}
+
 /* ---- concurrency ------------------------------------------------------------------- */
 
 typedef struct worker {
@@ -973,6 +1017,7 @@ int main(void)
         T(test_fault_and_journal_under_threads),
         T(test_fault_rule_cleared_by_after_hook),
         T(test_fault_rule_removed_by_before_hook),
+        T(test_fault_rules_replaced_by_hook),
         T(test_fault_rules_churn_while_calls_run),
     };
 #undef T
