@@ -308,12 +308,40 @@ static void test_fault_before_validation(void **state)
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"A\"}"), r, 400, "ThrottlingException");
 }
 
+/* A JSON rule and the sentence it is refused with. */
+typedef struct refusal {
+    const char *rule, *why;
+} refusal;
+
+/* Asserts each rule is refused with its sentence (and nothing added). */
+static void assert_rules_refused(ecrmock *m, const refusal *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *rule = json_loads(bad[i].rule, JSON_DECODE_ANY, NULL);
+        assert_non_null(rule);
+        char *err = NULL;
+        assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
+        assert_non_null(err);
+        assert_string_equal(err, bad[i].why);
+        free(err);
+        json_decref(rule);
+    }
+}
+
+/* Asserts the C struct rule is refused with `why`. */
+static void assert_struct_refused(ecrmock *m, const ecrmock_fault *f, const char *why)
+{
+    char *err = NULL;
+    assert_int_equal(ecrmock_fault_add(m, f, &err), -1);
+    assert_non_null(err);
+    assert_string_equal(err, why);
+    free(err);
+}
+
 static void test_fault_refused_rules(void **state)
 {
     ecrmock *m = *state;
-    static const struct {
-        const char *rule, *why;
-    } bad[] = {
+    static const refusal bad[] = {
         {"[]", "fault rule: must be a JSON object"},
         {"{\"action\": \"PushImage\"}", "fault rule: action is not an ECR action ecrmock serves (or \"*\" for any)"},
         {"{\"probability\": 1.5}", "fault rule: probability must be between 0 and 1"},
@@ -327,22 +355,29 @@ static void test_fault_refused_rules(void **state)
         {"{\"error\": \"\"}", "fault rule: error must be an error name such as \"ThrottlingException\""},
         {"{\"request\": 5}", "fault rule: member 'request' has the wrong type"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        json_t *rule = json_loads(bad[i].rule, JSON_DECODE_ANY, NULL);
-        char *err = NULL;
-        assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
-        assert_non_null(err);
-        assert_string_equal(err, bad[i].why);
-        free(err);
-        json_decref(rule);
-    }
+    assert_rules_refused(m, bad, sizeof bad / sizeof bad[0]);
     ecrmock_fault c = ECRMOCK_FAULT_INIT;
     c.version = 99;
-    char *err = NULL;
-    assert_int_equal(ecrmock_fault_add(m, &c, &err), -1);
-    assert_string_equal(err, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
-    free(err);
+    assert_struct_refused(m, &c, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
     assert_int_equal(ecrmock_fault_add(m, NULL, NULL), -1);
+}
+
+/* A POST of `body` to `action` at the HTTP level (unsigned). */
+static ecrmock_http_response http_post(ecrmock *m, const char *action, const char *body)
+{
+    char target[128];
+    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
+    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = 2;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response resp;
+    assert_true(ecrmock_http_handle(m, &req, &resp) > 0);
+    return resp;
 }
 
 /* Transport effects at the levels without a transport: connect-refused and
@@ -376,26 +411,18 @@ static void test_fault_transport_effects(void **state)
     }
 
     /* The HTTP level: the same 500, and the header. */
-    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"},
-                               {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"}};
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = 2;
-    req.body = "{}";
-    req.body_len = 2;
     ecrmock_fault f = ECRMOCK_FAULT_INIT;
     f.action = "DescribeRepositories";
     f.effect = ECRMOCK_FAULT_TIMEOUT;
     f.count = 1;
     assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
-    ecrmock_http_response resp;
-    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 500);
+    ecrmock_http_response resp = http_post(m, "DescribeRepositories", "{}");
+    assert_int_equal(resp.status, 500);
     assert_string_equal(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER), "timeout");
     assert_non_null(strstr(resp.body, "ServerException"));
     ecrmock_http_response_release(&resp);
-    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 200);
+    resp = http_post(m, "DescribeRepositories", "{}");
+    assert_int_equal(resp.status, 200);
     assert_null(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER));
     ecrmock_http_response_release(&resp);
 }
@@ -424,23 +451,6 @@ static void test_fault_c_struct(void **state)
 }
 
 /* ---- every member has its effect; int64 edges (issue 14 item 7, issue 13 item 6) ---- */
-
-static ecrmock_http_response http_post(ecrmock *m, const char *action, const char *body)
-{
-    char target[128];
-    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
-    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = 2;
-    req.body = body;
-    req.body_len = strlen(body);
-    ecrmock_http_response resp;
-    assert_true(ecrmock_http_handle(m, &req, &resp) > 0);
-    return resp;
-}
 
 /* A malform or truncate rule's status is the status the damaged body is
  * sent with, at the wire and HTTP levels; without one, the action's own. */
@@ -480,9 +490,7 @@ static void test_fault_malform_and_truncate_status(void **state)
 static void test_fault_members_without_effect_refused(void **state)
 {
     ecrmock *m = *state;
-    static const struct {
-        const char *rule, *why;
-    } bad[] = {
+    static const refusal bad[] = {
         {"{\"effect\": \"latency\", \"latencyMs\": 5, \"error\": \"ServerException\"}",
          "fault rule: error has no effect with the effect \"latency\" (it is for error, apply-then-error, "
          "connect-refused, timeout and recv-error rules)"},
@@ -504,27 +512,14 @@ static void test_fault_members_without_effect_refused(void **state)
         {"{\"effect\": \"apply-then-error\", \"truncateAt\": 4}",
          "fault rule: truncateAt has no effect with the effect \"apply-then-error\" (it is for truncate rules)"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        json_t *rule = json_loads(bad[i].rule, 0, NULL);
-        char *err = NULL;
-        assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
-        assert_non_null(err);
-        assert_string_equal(err, bad[i].why);
-        free(err);
-        json_decref(rule);
-    }
+    assert_rules_refused(m, bad, sizeof bad / sizeof bad[0]);
     ecrmock_fault f = ECRMOCK_FAULT_INIT;
     f.effect = ECRMOCK_FAULT_MALFORM;
     f.latency_ms = 10;
-    char *err = NULL;
-    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
-    assert_string_equal(err, "fault rule: latency_ms has no effect with the effect \"malform\" (it is for latency rules)");
-    free(err);
+    assert_struct_refused(m, &f, "fault rule: latency_ms has no effect with the effect \"malform\" (it is for latency rules)");
     f = (ecrmock_fault)ECRMOCK_FAULT_INIT;
     f.truncate_at = 10; /* an error rule */
-    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
-    assert_string_equal(err, "fault rule: truncate_at has no effect with the effect \"error\" (it is for truncate rules)");
-    free(err);
+    assert_struct_refused(m, &f, "fault rule: truncate_at has no effect with the effect \"error\" (it is for truncate rules)");
     /* What each effect does use is accepted. */
     add_json(m, "{\"effect\": \"recv-error\", \"error\": \"ServerException\", \"message\": \"m\", \"status\": 502}");
     add_json(m, "{\"effect\": \"truncate\", \"truncateAt\": 1, \"status\": 500}");
@@ -540,15 +535,11 @@ static void test_fault_strings_checked(void **state)
     ecrmock *m = *state;
     ecrmock_fault f = ECRMOCK_FAULT_INIT;
     f.error = "Bad\xff";
-    char *err = NULL;
-    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
-    assert_string_equal(err, "fault rule: error must be UTF-8");
-    free(err);
+    assert_struct_refused(m, &f, "fault rule: error must be UTF-8");
     f.error = NULL;
     f.message = "overlong \xc0\x80";
-    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
-    assert_string_equal(err, "fault rule: message must be UTF-8");
-    free(err);
+    assert_struct_refused(m, &f, "fault rule: message must be UTF-8");
+    char *err = NULL;
     json_t *rule = json_pack("{s:s, s:s%}", "effect", "malform", "body", "a\0b", (size_t)3);
     assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
     assert_string_equal(err, "fault rule: body must not hold a NUL character (\\u0000)");
@@ -581,9 +572,7 @@ static void test_fault_strings_checked(void **state)
 static void test_fault_integer_edges(void **state)
 {
     ecrmock *m = *state;
-    static const struct {
-        const char *rule, *why;
-    } bad[] = {
+    static const refusal bad[] = {
         {"{\"effect\": \"latency\", \"latencyMs\": 9223372036854775807}",
          "fault rule: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)"},
         {"{\"effect\": \"latency\", \"latencyMs\": 3153600000001}",
@@ -598,33 +587,19 @@ static void test_fault_integer_edges(void **state)
         {"{\"probability\": 9223372036854775807}", "fault rule: probability must be between 0 and 1"},
         {"{\"probability\": -1e300}", "fault rule: probability must be between 0 and 1"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        json_t *rule = json_loads(bad[i].rule, 0, NULL);
-        assert_non_null(rule);
-        char *err = NULL;
-        assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
-        assert_non_null(err);
-        assert_string_equal(err, bad[i].why);
-        free(err);
-        json_decref(rule);
-    }
+    assert_rules_refused(m, bad, sizeof bad / sizeof bad[0]);
     /* The C struct: the same bound, named as the field is. */
     ecrmock_fault f = ECRMOCK_FAULT_INIT;
     f.effect = ECRMOCK_FAULT_LATENCY;
-    char *err = NULL;
     const int64_t wrong[] = {INT64_MAX, INT64_MIN, -1, ECRMOCK_FAULT_MAX_LATENCY_MS + 1};
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
         f.latency_ms = wrong[i];
-        assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
-        assert_string_equal(err, "fault rule: a latency rule needs latency_ms from 1 to 3153600000000 (100 years)");
-        free(err);
+        assert_struct_refused(m, &f, "fault rule: a latency rule needs latency_ms from 1 to 3153600000000 (100 years)");
     }
     f.latency_ms = 0;
     f.effect = ECRMOCK_FAULT_ERROR;
     f.status = INT_MIN;
-    assert_int_equal(ecrmock_fault_add(m, &f, &err), -1);
-    assert_string_equal(err, "fault rule: status must be an HTTP error status, 400 to 599");
-    free(err);
+    assert_struct_refused(m, &f, "fault rule: status must be an HTTP error status, 400 to 599");
 
     /* Accepted at the edge, and meaning it: nth never reached; count and
      * truncateAt without bound. */
