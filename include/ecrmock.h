@@ -586,14 +586,17 @@ typedef enum ecrmock_fault_effect {
     ECRMOCK_FAULT_APPLY_THEN_ERROR = 1,
     /* Advance the virtual clock by latency_ms, then run the action (so that
      * uploads, URLs and tokens can expire mid-flow).  Latency rules add up:
-     * several may fire on one call, with one other rule. */
+     * several may fire on one call, with one other rule.  The clock stops at
+     * INT64_MAX rather than pass it. */
     ECRMOCK_FAULT_LATENCY = 2,
     /* The action runs; at the wire (and HTTP) level the response body is cut
-     * after truncate_at bytes.  The JSON level is unaffected. */
+     * after truncate_at bytes, sent with `status` when set (else the action's
+     * own status).  The JSON level is unaffected. */
     ECRMOCK_FAULT_TRUNCATE = 3,
     /* The action runs; at the wire (and HTTP) level the response body is
      * replaced by `body` (default: an HTML error page, which no JSON parser
-     * accepts).  The JSON level is unaffected. */
+     * accepts), sent with `status` when set (else the action's own status,
+     * 200 when it succeeded).  The JSON level is unaffected. */
     ECRMOCK_FAULT_MALFORM = 4,
     /* Transport faults, for the libcurl level (include/ecrmock_curl.h), where
      * curl_easy_perform() returns CURLE_COULDNT_CONNECT,
@@ -617,6 +620,9 @@ typedef enum ecrmock_fault_effect {
 
 #define ECRMOCK_FAULT_VERSION 1
 
+/* The longest latency a rule may add to a call: 100 years of 365 days. */
+#define ECRMOCK_FAULT_MAX_LATENCY_MS INT64_C(3153600000000)
+
 /*
  * A fault rule.  Initialise with ECRMOCK_FAULT_INIT; fields are only ever
  * appended.  A call matches when its action, repository and request all
@@ -624,6 +630,12 @@ typedef enum ecrmock_fault_effect {
  * it (count 0: every one from the nth on), each time only with `probability`
  * when that is above 0, drawn from the instance's seeded generator (a stream
  * of its own, so rules never change the ids the fake generates).
+ *
+ * error, message, status, latency_ms, truncate_at and body each mean
+ * something only for some effects (below); a rule that sets one its effect
+ * does not use is refused, so that no member is silently ignored.  error and
+ * message must be UTF-8 (they go into a JSON error document); body may hold
+ * any bytes but NUL.
  */
 typedef struct ecrmock_fault {
     unsigned int version;        /* ECRMOCK_FAULT_VERSION */
@@ -636,13 +648,17 @@ typedef struct ecrmock_fault {
     unsigned long count;         /* how many calls fire; 0: all from the nth on */
     double probability;          /* 0: always; otherwise 0 < p <= 1 */
     ecrmock_fault_effect effect;
-    const char *error;           /* error __type: "ThrottlingException" by default
+    const char *error;           /* ERROR, APPLY_THEN_ERROR and the transport effects:
+                                    error __type, "ThrottlingException" by default
                                     ("ServerException" for the transport effects);
                                     any name is allowed (e.g. "AccessDeniedException") */
-    const char *message;         /* NULL: ECR's text for that error ("Rate exceeded", ...) */
-    int status;                  /* 0: the error's status (400, 500 ServerException,
-                                    503 ServiceUnavailableException) */
-    int64_t latency_ms;          /* ECRMOCK_FAULT_LATENCY */
+    const char *message;         /* the same effects; NULL: ECR's text for that error
+                                    ("Rate exceeded", ...) */
+    int status;                  /* every effect but LATENCY: 400 to 599, or 0: the
+                                    error's status (400, 500 ServerException, 503
+                                    ServiceUnavailableException); TRUNCATE, MALFORM:
+                                    the action's own status */
+    int64_t latency_ms;          /* ECRMOCK_FAULT_LATENCY: 1 to ECRMOCK_FAULT_MAX_LATENCY_MS */
     size_t truncate_at;          /* ECRMOCK_FAULT_TRUNCATE: bytes kept */
     const char *body;            /* ECRMOCK_FAULT_MALFORM: the body sent instead */
 } ecrmock_fault;
@@ -665,15 +681,18 @@ ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char *
  *              | "connect-refused" | "timeout" | "recv-error",
  *    "error": "ThrottlingException", "message": "...", "status": 400,
  *    "latencyMs": 90000, "truncateAt": 10, "body": "..."}
- * Every member is optional; unknown members are refused.  Same return and
- * `err` as ecrmock_fault_add().
+ * Every member is optional; unknown members, members of the wrong type,
+ * negative integers and members the effect does not use are refused, with a
+ * message that names the member.  Same return and `err` as ecrmock_fault_add().
  */
 ECRMOCK_API long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err);
 
-/* Removes one rule; 0, or -1 when no rule has that id. */
+/* Removes one rule; 0, or -1 when no rule has that id.  A call the rule has
+ * already decided (on another thread, or the call whose hook removes it)
+ * still ends as the rule said: error, message, status and body included. */
 ECRMOCK_API int ecrmock_fault_remove(ecrmock *m, long id);
 
-/* Removes every rule. */
+/* Removes every rule (calls they already decided end as they said). */
 ECRMOCK_API void ecrmock_fault_clear(ecrmock *m);
 
 /* How many times rule `id` has fired (0 for an unknown id). */

@@ -208,7 +208,9 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     json_decref(owned);
     if (wire && d.rule &&
         (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM || EM_FAULT_IS_TRANSPORT(d.effect)))
-        *wire = d;
+        *wire = d; /* the caller's now, rule reference and all */
+    else
+        em_fault_decision_release(&d);
     *response = resp;
     return resp ? status : -1;
 }

@@ -8,7 +8,12 @@
  * rules add up; of the other rules, the first to fire decides the call.
  * Probabilities are drawn from a stream of the seeded generator kept apart
  * from the one that makes ids, so adding a rule never changes an upload id.
+ *
+ * A rule is counted: the instance's list holds one reference, and the call
+ * it decides holds another until it is done with the rule's error, message
+ * and body, so that a hook or another thread may remove the rule meanwhile.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,12 +33,14 @@ struct em_fault {
     int64_t latency_ms;
     size_t truncate_at;
     unsigned long seen, fired;
+    atomic_uint refs; /* the list's, and each deciding call's (no lock needed) */
     em_fault *next;
 };
 
+/* Drops a reference; the last one frees the rule. */
 static void fault_free(em_fault *f)
 {
-    if (!f)
+    if (!f || atomic_fetch_sub(&f->refs, 1) > 1)
         return;
     em_free(f->action);
     em_free(f->repository);
@@ -74,12 +81,63 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
-long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
+static const char *const effect_names[] = {"error",    "apply-then-error", "latency",   "truncate",
+                                           "malform",  "connect-refused",  "timeout",   "recv-error"};
+#define N_EFFECTS (sizeof effect_names / sizeof effect_names[0])
+
+const char *em_fault_effect_name(ecrmock_fault_effect effect)
 {
-    if (err)
-        *err = NULL;
-    if (!m || !r)
-        return refuse(err, "ecrmock_fault_add: the instance and the rule must not be NULL");
+    return (unsigned)effect < N_EFFECTS ? effect_names[effect] : NULL;
+}
+
+/* The members that only some effects use, as bits; their C and JSON names
+ * and the effects they are for, by bit number. */
+enum { M_ERROR = 1, M_MESSAGE = 2, M_STATUS = 4, M_LATENCY = 8, M_TRUNCATE = 16, M_BODY = 32 };
+static const struct {
+    const char *c, *json, *used_by;
+} members[] = {
+    {"error", "error", "error, apply-then-error, connect-refused, timeout and recv-error rules"},
+    {"message", "message", "error, apply-then-error, connect-refused, timeout and recv-error rules"},
+    {"status", "status", "every effect but latency"},
+    {"latency_ms", "latencyMs", "latency rules"},
+    {"truncate_at", "truncateAt", "truncate rules"},
+    {"body", "body", "malform rules"},
+};
+
+/* Which of those members an effect gives a meaning to. */
+static unsigned effect_members(ecrmock_fault_effect effect)
+{
+    switch (effect) {
+    case ECRMOCK_FAULT_LATENCY:
+        return M_LATENCY;
+    case ECRMOCK_FAULT_TRUNCATE:
+        return M_TRUNCATE | M_STATUS; /* the status sent with the cut body */
+    case ECRMOCK_FAULT_MALFORM:
+        return M_BODY | M_STATUS; /* the status sent with the other body */
+    default:
+        return M_ERROR | M_MESSAGE | M_STATUS;
+    }
+}
+
+/* Whether s is UTF-8 (an error document's strings must be). */
+static bool is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+/* Checks and adds rule `r`.  `json`: the rule came as JSON, so messages name
+ * its members as JSON does; `given`: the M_ bits of the members it sets. */
+static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned given, char **err)
+{
+#define NAME(bit) (json ? members[bit].json : members[bit].c)
+    char why[256];
     if (r->version < 1 || r->version > ECRMOCK_FAULT_VERSION)
         return refuse(err, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
     if (r->action && strcmp(r->action, "*") != 0 && !em_action_find(r->action))
@@ -88,23 +146,43 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
         return refuse(err, "fault rule: request_match must be a JSON object");
     if (!(r->probability >= 0.0 && r->probability <= 1.0))
         return refuse(err, "fault rule: probability must be between 0 and 1");
-    if ((unsigned)r->effect > ECRMOCK_FAULT_RECV_ERROR)
+    if ((unsigned)r->effect >= N_EFFECTS)
         return refuse(err, "fault rule: effect is not an ecrmock_fault_effect");
-    if (r->effect == ECRMOCK_FAULT_LATENCY && r->latency_ms <= 0)
-        return refuse(err, "fault rule: a latency rule needs latency_ms > 0");
+    unsigned stray = given & ~effect_members(r->effect);
+    for (unsigned bit = 0; stray; bit++) {
+        if (stray & 1u << bit) {
+            snprintf(why, sizeof why, "fault rule: %s has no effect with the effect \"%s\" (it is for %s)", NAME(bit),
+                     effect_names[r->effect], members[bit].used_by);
+            return refuse(err, why);
+        }
+    }
+    /* Bounded so that the clock's moves stay far from int64's end. */
+    if (r->effect == ECRMOCK_FAULT_LATENCY && (r->latency_ms < 1 || r->latency_ms > ECRMOCK_FAULT_MAX_LATENCY_MS)) {
+        snprintf(why, sizeof why, "fault rule: a latency rule needs %s from 1 to %lld (100 years)", NAME(3),
+                 (long long)ECRMOCK_FAULT_MAX_LATENCY_MS);
+        return refuse(err, why);
+    }
     if (r->error && !*r->error)
         return refuse(err, "fault rule: error must be an error name such as \"ThrottlingException\"");
+    /* They go into the error document (body, sent as bytes, may be anything). */
+    if ((r->error && !is_utf8(r->error)) || (r->message && !is_utf8(r->message)))
+        return refuse(err, r->error && !is_utf8(r->error) ? "fault rule: error must be UTF-8"
+                                                          : "fault rule: message must be UTF-8");
     if (r->status && (r->status < 400 || r->status > 599))
         return refuse(err, "fault rule: status must be an HTTP error status, 400 to 599");
+#undef NAME
 
     em_fault *f = em_calloc(1, sizeof *f);
     if (!f)
         return refuse(err, "fault rule: out of memory");
+    atomic_init(&f->refs, 1);
     bool oom = false;
     f->action = r->action && strcmp(r->action, "*") != 0 ? dup_or_null(r->action, &oom) : NULL;
     f->repository = dup_or_null(r->repository, &oom);
-    bool transport = r->effect >= ECRMOCK_FAULT_CONNECT_REFUSED;
-    f->error = dup_or_null(r->error ? r->error : transport ? "ServerException" : "ThrottlingException", &oom);
+    if (effect_members(r->effect) & M_ERROR) {
+        bool transport = EM_FAULT_IS_TRANSPORT(r->effect);
+        f->error = dup_or_null(r->error ? r->error : transport ? "ServerException" : "ThrottlingException", &oom);
+    }
     f->message = dup_or_null(r->message, &oom);
     f->body = dup_or_null(r->body, &oom);
     if (r->request_match && !(f->match = json_deep_copy(r->request_match)))
@@ -131,13 +209,18 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
     return f->id;
 }
 
-static const char *const effect_names[] = {"error",    "apply-then-error", "latency",   "truncate",
-                                           "malform",  "connect-refused",  "timeout",   "recv-error"};
-#define N_EFFECTS (sizeof effect_names / sizeof effect_names[0])
-
-const char *em_fault_effect_name(ecrmock_fault_effect effect)
+long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
 {
-    return (unsigned)effect < N_EFFECTS ? effect_names[effect] : NULL;
+    if (err)
+        *err = NULL;
+    if (!m || !r)
+        return refuse(err, "ecrmock_fault_add: the instance and the rule must not be NULL");
+    if (r->version < 1 || r->version > ECRMOCK_FAULT_VERSION)
+        return add_rule(m, r, false, 0, err); /* refused; the other fields may not be there */
+    /* The C struct cannot tell a member left out from one set to 0 or NULL. */
+    unsigned given = (r->error ? M_ERROR : 0) | (r->message ? M_MESSAGE : 0) | (r->status ? M_STATUS : 0) |
+                     (r->latency_ms ? M_LATENCY : 0) | (r->truncate_at ? M_TRUNCATE : 0) | (r->body ? M_BODY : 0);
+    return add_rule(m, r, false, given, err);
 }
 
 long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
@@ -146,7 +229,10 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
         *err = NULL;
     if (!json_is_object(rule))
         return refuse(err, "fault rule: must be a JSON object");
+    if (!m)
+        return refuse(err, "ecrmock_fault_add_json: the instance must not be NULL");
     ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    unsigned given = 0;
     const char *key;
     json_t *v;
     char why[256];
@@ -156,33 +242,45 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             strcmp(key, "message") == 0 || strcmp(key, "body") == 0) {
             ok = json_is_string(v);
             const char *s = json_string_value(v);
+            if (ok && strlen(s) != json_string_length(v)) {
+                snprintf(why, sizeof why, "fault rule: %s must not hold a NUL character (\\u0000)", key);
+                return refuse(err, why);
+            }
             if (key[0] == 'a')
                 f.action = s;
             else if (key[0] == 'r')
                 f.repository = s;
             else if (key[0] == 'e')
-                f.error = s;
+                f.error = s, given |= M_ERROR;
             else if (key[0] == 'm')
-                f.message = s;
+                f.message = s, given |= M_MESSAGE;
             else
-                f.body = s;
+                f.body = s, given |= M_BODY;
         } else if (strcmp(key, "request") == 0) {
             ok = json_is_object(v);
             f.request_match = v;
         } else if (strcmp(key, "nth") == 0 || strcmp(key, "count") == 0 || strcmp(key, "status") == 0 ||
                    strcmp(key, "latencyMs") == 0 || strcmp(key, "truncateAt") == 0) {
-            ok = json_is_integer(v) && json_integer_value(v) >= 0;
+            ok = json_is_integer(v);
             json_int_t n = json_integer_value(v);
-            if (strcmp(key, "nth") == 0)
+            if (ok && n < 0) {
+                snprintf(why, sizeof why, "fault rule: %s must not be negative", key);
+                return refuse(err, why);
+            }
+            if (strcmp(key, "nth") == 0) {
                 f.nth = (unsigned long)n;
-            else if (strcmp(key, "count") == 0)
+            } else if (strcmp(key, "count") == 0) {
                 f.count = (unsigned long)n;
-            else if (strcmp(key, "status") == 0)
-                f.status = n > 999 ? 1000 : (int)n;
-            else if (strcmp(key, "latencyMs") == 0)
+            } else if (strcmp(key, "status") == 0) {
+                f.status = n > 999 ? 1000 : (int)n; /* 1000: refused as any other non-error status */
+                given |= M_STATUS;
+            } else if (strcmp(key, "latencyMs") == 0) {
                 f.latency_ms = n;
-            else
+                given |= M_LATENCY;
+            } else {
                 f.truncate_at = (size_t)n;
+                given |= M_TRUNCATE;
+            }
         } else if (strcmp(key, "probability") == 0) {
             ok = json_is_number(v);
             f.probability = json_number_value(v);
@@ -205,7 +303,7 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
             return refuse(err, why);
         }
     }
-    return ecrmock_fault_add(m, &f, err);
+    return add_rule(m, &f, true, given, err);
 }
 
 int ecrmock_fault_remove(ecrmock *m, long id)
@@ -340,18 +438,27 @@ void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_deci
             continue;
         f->fired++;
         if (f->effect == ECRMOCK_FAULT_LATENCY) {
-            m->clock_ms += f->latency_ms;
+            /* latency_ms is at most ECRMOCK_FAULT_MAX_LATENCY_MS; the clock stops at int64's end */
+            m->clock_ms = m->clock_ms > INT64_MAX - f->latency_ms ? INT64_MAX : m->clock_ms + f->latency_ms;
             if (!d->rule_id)
                 d->rule_id = f->id;
             continue;
         }
+        atomic_fetch_add(&f->refs, 1); /* the call's, dropped by em_fault_decision_release() */
         d->rule = f;
         d->rule_id = f->id;
         d->effect = f->effect;
         d->error = f->error;
         d->message = f->message;
-        d->status = f->status ? f->status : em_error_status(f->error);
+        /* truncate and malform (no error): 0 unless set, the action's own status */
+        d->status = f->status ? f->status : f->error ? em_error_status(f->error) : 0;
         d->truncate_at = f->truncate_at;
         d->body = f->body;
     }
+}
+
+void em_fault_decision_release(em_fault_decision *d)
+{
+    fault_free(d->rule);
+    memset(d, 0, sizeof *d);
 }

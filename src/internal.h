@@ -252,18 +252,24 @@ struct em_registry {
 typedef struct em_fault em_fault;
 typedef struct em_journal_entry em_journal_entry;
 
-/* What the fault rules decided for one call. */
+/* What the fault rules decided for one call.  The call owns it: `rule` is a
+ * counted reference, so error, message and body (which point into the rule)
+ * stay valid until em_fault_decision_release(), even when a hook or another
+ * thread removes the rule meanwhile. */
 typedef struct em_fault_decision {
-    em_fault *rule;           /* the deciding rule, or NULL (latency rules only decide time) */
+    em_fault *rule;           /* the deciding rule (a reference), or NULL (latency rules only decide time) */
     long rule_id;             /* the deciding rule's id, else the first latency rule's, else 0 */
     ecrmock_fault_effect effect;
     const char *error, *message, *body;
-    int status;
+    int status;               /* truncate, malform: 0 (the action's status) unless the rule sets it */
     size_t truncate_at;
 } em_fault_decision;
 
-/* Offers a call to the rules (advancing the clock for latency rules). */
+/* Offers a call to the rules (advancing the clock for latency rules); the
+ * instance locked.  Release *d with em_fault_decision_release(). */
 void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d);
+/* Drops the decision's reference to its rule and clears it; locked or not. */
+void em_fault_decision_release(em_fault_decision *d);
 void em_faults_free(ecrmock *m);
 /* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
  * that id (the scenario recorder asks what fired on a journaled call). */
@@ -381,7 +387,8 @@ int em_validate(em_call *c, int shape, json_t *req);
 /* Runs one action on a JSON request with the instance locked; returns the
  * HTTP status and a new reference in *response (never NULL unless out of
  * memory, then -1).  When `wire` is not NULL it receives what a fault rule
- * does to the bytes of the response (effect TRUNCATE or MALFORM). */
+ * does to the bytes of the response (effect TRUNCATE or MALFORM) or to the
+ * transport; the caller then owns it: em_fault_decision_release() it. */
 int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire);
 
 /* ---- request accessors (after validation, types are right) --------------- */

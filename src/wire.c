@@ -259,6 +259,7 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
     json_decref(req);
     if (status < 0 || !resp || em_wire_dump(resp, response, response_len) < 0) {
         json_decref(resp);
+        em_fault_decision_release(&fx);
         return -1;
     }
     json_decref(resp);
@@ -269,7 +270,10 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
         em_free(*response);
         *response = NULL;
         *response_len = 0;
-        return -1;
+        status = -1;
+    } else if (fx.rule && fx.status) {
+        status = fx.status; /* the damaged body's own status */
     }
+    em_fault_decision_release(&fx); /* the rule may have been removed meanwhile: it lived until here */
     return status;
 }

@@ -2,6 +2,7 @@
  * Fault rules and hooks: each rule kind, each effect, determinism, isolation
  * between instances, and safety under concurrent calls.
  */
+#include <limits.h>
 #include <pthread.h>
 
 #include "helpers.h"
@@ -307,27 +308,17 @@ static void test_fault_before_validation(void **state)
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"A\"}"), r, 400, "ThrottlingException");
 }
 
-static void test_fault_refused_rules(void **state)
+/* A JSON rule and the sentence it is refused with. */
+typedef struct refusal {
+    const char *rule, *why;
+} refusal;
+
+/* Asserts each rule is refused with its sentence (and nothing added). */
+static void assert_rules_refused(ecrmock *m, const refusal *bad, size_t n)
 {
-    ecrmock *m = *state;
-    static const struct {
-        const char *rule, *why;
-    } bad[] = {
-        {"[]", "fault rule: must be a JSON object"},
-        {"{\"action\": \"PushImage\"}", "fault rule: action is not an ECR action ecrmock serves (or \"*\" for any)"},
-        {"{\"probability\": 1.5}", "fault rule: probability must be between 0 and 1"},
-        {"{\"effect\": \"explode\"}",
-         "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\", "
-         "\"connect-refused\", \"timeout\", \"recv-error\""},
-        {"{\"effect\": \"latency\"}", "fault rule: a latency rule needs latency_ms > 0"},
-        {"{\"nth\": \"3\"}", "fault rule: member 'nth' has the wrong type"},
-        {"{\"status\": 200}", "fault rule: status must be an HTTP error status, 400 to 599"},
-        {"{\"when\": 1}", "fault rule: unknown member 'when'"},
-        {"{\"error\": \"\"}", "fault rule: error must be an error name such as \"ThrottlingException\""},
-        {"{\"request\": 5}", "fault rule: member 'request' has the wrong type"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         json_t *rule = json_loads(bad[i].rule, JSON_DECODE_ANY, NULL);
+        assert_non_null(rule);
         char *err = NULL;
         assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
         assert_non_null(err);
@@ -335,13 +326,58 @@ static void test_fault_refused_rules(void **state)
         free(err);
         json_decref(rule);
     }
+}
+
+/* Asserts the C struct rule is refused with `why`. */
+static void assert_struct_refused(ecrmock *m, const ecrmock_fault *f, const char *why)
+{
+    char *err = NULL;
+    assert_int_equal(ecrmock_fault_add(m, f, &err), -1);
+    assert_non_null(err);
+    assert_string_equal(err, why);
+    free(err);
+}
+
+static void test_fault_refused_rules(void **state)
+{
+    ecrmock *m = *state;
+    static const refusal bad[] = {
+        {"[]", "fault rule: must be a JSON object"},
+        {"{\"action\": \"PushImage\"}", "fault rule: action is not an ECR action ecrmock serves (or \"*\" for any)"},
+        {"{\"probability\": 1.5}", "fault rule: probability must be between 0 and 1"},
+        {"{\"effect\": \"explode\"}",
+         "fault rule: effect must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\", "
+         "\"connect-refused\", \"timeout\", \"recv-error\""},
+        {"{\"effect\": \"latency\"}", "fault rule: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)"},
+        {"{\"nth\": \"3\"}", "fault rule: member 'nth' has the wrong type"},
+        {"{\"status\": 200}", "fault rule: status must be an HTTP error status, 400 to 599"},
+        {"{\"when\": 1}", "fault rule: unknown member 'when'"},
+        {"{\"error\": \"\"}", "fault rule: error must be an error name such as \"ThrottlingException\""},
+        {"{\"request\": 5}", "fault rule: member 'request' has the wrong type"},
+    };
+    assert_rules_refused(m, bad, sizeof bad / sizeof bad[0]);
     ecrmock_fault c = ECRMOCK_FAULT_INIT;
     c.version = 99;
-    char *err = NULL;
-    assert_int_equal(ecrmock_fault_add(m, &c, &err), -1);
-    assert_string_equal(err, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
-    free(err);
+    assert_struct_refused(m, &c, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
     assert_int_equal(ecrmock_fault_add(m, NULL, NULL), -1);
+}
+
+/* A POST of `body` to `action` at the HTTP level (unsigned). */
+static ecrmock_http_response http_post(ecrmock *m, const char *action, const char *body)
+{
+    char target[128];
+    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
+    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = 2;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response resp;
+    assert_true(ecrmock_http_handle(m, &req, &resp) > 0);
+    return resp;
 }
 
 /* Transport effects at the levels without a transport: connect-refused and
@@ -375,26 +411,18 @@ static void test_fault_transport_effects(void **state)
     }
 
     /* The HTTP level: the same 500, and the header. */
-    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"},
-                               {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"}};
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = 2;
-    req.body = "{}";
-    req.body_len = 2;
     ecrmock_fault f = ECRMOCK_FAULT_INIT;
     f.action = "DescribeRepositories";
     f.effect = ECRMOCK_FAULT_TIMEOUT;
     f.count = 1;
     assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
-    ecrmock_http_response resp;
-    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 500);
+    ecrmock_http_response resp = http_post(m, "DescribeRepositories", "{}");
+    assert_int_equal(resp.status, 500);
     assert_string_equal(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER), "timeout");
     assert_non_null(strstr(resp.body, "ServerException"));
     ecrmock_http_response_release(&resp);
-    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 200);
+    resp = http_post(m, "DescribeRepositories", "{}");
+    assert_int_equal(resp.status, 200);
     assert_null(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER));
     ecrmock_http_response_release(&resp);
 }
@@ -420,6 +448,217 @@ static void test_fault_c_struct(void **state)
     assert_string_equal(err_message(r), "boom");
     json_decref(r);
     assert_int_equal(ecrmock_fault_fired(m, id), 1);
+}
+
+/* ---- every member has its effect; int64 edges (issue 14 item 7, issue 13 item 6) ---- */
+
+/* A malform or truncate rule's status is the status the damaged body is
+ * sent with, at the wire and HTTP levels; without one, the action's own. */
+static void test_fault_malform_and_truncate_status(void **state)
+{
+    ecrmock *m = *state;
+    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"status\": 502, \"count\": 2}");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 502);
+    assert_string_equal(out, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+    free(out);
+    ecrmock_http_response resp = http_post(m, "DescribeRepositories", "{}");
+    assert_int_equal(resp.status, 502);
+    assert_string_equal(resp.body, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+    ecrmock_http_response_release(&resp);
+
+    add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"truncate\", \"truncateAt\": 3, \"status\": 503, "
+                "\"count\": 1}");
+    const char *body = "{\"repositoryName\":\"web\"}";
+    assert_int_equal(ecrmock_call_raw(m, "CreateRepository", body, strlen(body), &out, &len), 503);
+    assert_int_equal(len, 3);
+    assert_string_equal(out, "{\"r");
+    free(out);
+    assert_int_equal(describe_count(m), 1); /* the action ran */
+
+    /* No status: the action's, here its own error's 400. */
+    add_json(m, "{\"action\": \"DeleteRepository\", \"effect\": \"malform\", \"body\": \"oops\", \"count\": 1}");
+    body = "{\"repositoryName\":\"nope\"}";
+    assert_int_equal(ecrmock_call_raw(m, "DeleteRepository", body, strlen(body), &out, &len), 400);
+    assert_string_equal(out, "oops");
+    free(out);
+}
+
+/* A member the rule's effect does not use is refused, naming it (the JSON
+ * name for a JSON rule, the field's for the C struct), never ignored. */
+static void test_fault_members_without_effect_refused(void **state)
+{
+    ecrmock *m = *state;
+    static const refusal bad[] = {
+        {"{\"effect\": \"latency\", \"latencyMs\": 5, \"error\": \"ServerException\"}",
+         "fault rule: error has no effect with the effect \"latency\" (it is for error, apply-then-error, "
+         "connect-refused, timeout and recv-error rules)"},
+        {"{\"effect\": \"latency\", \"latencyMs\": 5, \"status\": 503}",
+         "fault rule: status has no effect with the effect \"latency\" (it is for every effect but latency)"},
+        {"{\"effect\": \"malform\", \"message\": \"boom\"}",
+         "fault rule: message has no effect with the effect \"malform\" (it is for error, apply-then-error, "
+         "connect-refused, timeout and recv-error rules)"},
+        {"{\"effect\": \"malform\", \"truncateAt\": 0}",
+         "fault rule: truncateAt has no effect with the effect \"malform\" (it is for truncate rules)"},
+        {"{\"effect\": \"truncate\", \"body\": \"x\"}",
+         "fault rule: body has no effect with the effect \"truncate\" (it is for malform rules)"},
+        {"{\"effect\": \"truncate\", \"error\": \"ServerException\"}",
+         "fault rule: error has no effect with the effect \"truncate\" (it is for error, apply-then-error, "
+         "connect-refused, timeout and recv-error rules)"},
+        {"{\"latencyMs\": 1000}", "fault rule: latencyMs has no effect with the effect \"error\" (it is for latency rules)"},
+        {"{\"effect\": \"timeout\", \"body\": \"x\"}",
+         "fault rule: body has no effect with the effect \"timeout\" (it is for malform rules)"},
+        {"{\"effect\": \"apply-then-error\", \"truncateAt\": 4}",
+         "fault rule: truncateAt has no effect with the effect \"apply-then-error\" (it is for truncate rules)"},
+    };
+    assert_rules_refused(m, bad, sizeof bad / sizeof bad[0]);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.effect = ECRMOCK_FAULT_MALFORM;
+    f.latency_ms = 10;
+    assert_struct_refused(m, &f, "fault rule: latency_ms has no effect with the effect \"malform\" (it is for latency rules)");
+    f = (ecrmock_fault)ECRMOCK_FAULT_INIT;
+    f.truncate_at = 10; /* an error rule */
+    assert_struct_refused(m, &f, "fault rule: truncate_at has no effect with the effect \"error\" (it is for truncate rules)");
+    /* What each effect does use is accepted. */
+    add_json(m, "{\"effect\": \"recv-error\", \"error\": \"ServerException\", \"message\": \"m\", \"status\": 502}");
+    add_json(m, "{\"effect\": \"truncate\", \"truncateAt\": 1, \"status\": 500}");
+    add_json(m, "{\"effect\": \"malform\", \"body\": \"x\", \"status\": 502}");
+    add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 1}");
+}
+
+/* Strings: error and message go into an error document, so they must be
+ * UTF-8 (a rule with "\xff" made every call it decided fail with -1); a
+ * JSON string with a NUL would be cut there. */
+static void test_fault_strings_checked(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.error = "Bad\xff";
+    assert_struct_refused(m, &f, "fault rule: error must be UTF-8");
+    f.error = NULL;
+    f.message = "overlong \xc0\x80";
+    assert_struct_refused(m, &f, "fault rule: message must be UTF-8");
+    char *err = NULL;
+    json_t *rule = json_pack("{s:s, s:s%}", "effect", "malform", "body", "a\0b", (size_t)3);
+    assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
+    assert_string_equal(err, "fault rule: body must not hold a NUL character (\\u0000)");
+    free(err);
+    json_decref(rule);
+    call_ok(m, "DescribeRegistry", "{}"); /* no rule was added */
+    /* UTF-8 is fine, and so is any byte in a malform body. */
+    f.message = "r\xc3\xa9" "essayez";
+    f.action = "DescribeRegistry";
+    f.count = 1;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "DescribeRegistry", "{}"), 400);
+    assert_string_equal(err_message(r), "r\xc3\xa9" "essayez");
+    json_decref(r);
+    f = (ecrmock_fault)ECRMOCK_FAULT_INIT;
+    f.effect = ECRMOCK_FAULT_MALFORM;
+    f.body = "\xff\xfe";
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", NULL, 0, &out, &len), 200);
+    assert_int_equal(len, 2);
+    assert_memory_equal(out, "\xff\xfe", 2);
+    free(out);
+}
+
+/* Integer members at int64's edges: refused with the member's name, or
+ * meaning what they say; never undefined behaviour (UBSan in make asan). */
+static void test_fault_integer_edges(void **state)
+{
+    ecrmock *m = *state;
+    static const refusal bad[] = {
+        {"{\"effect\": \"latency\", \"latencyMs\": 9223372036854775807}",
+         "fault rule: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)"},
+        {"{\"effect\": \"latency\", \"latencyMs\": 3153600000001}",
+         "fault rule: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)"},
+        {"{\"effect\": \"latency\", \"latencyMs\": -9223372036854775808}", "fault rule: latencyMs must not be negative"},
+        {"{\"nth\": -1}", "fault rule: nth must not be negative"},
+        {"{\"count\": -9223372036854775808}", "fault rule: count must not be negative"},
+        {"{\"status\": 9223372036854775807}", "fault rule: status must be an HTTP error status, 400 to 599"},
+        {"{\"status\": 4294967696}", "fault rule: status must be an HTTP error status, 400 to 599"}, /* 400 + 2^32 */
+        {"{\"status\": -9223372036854775808}", "fault rule: status must not be negative"},
+        {"{\"effect\": \"truncate\", \"truncateAt\": -1}", "fault rule: truncateAt must not be negative"},
+        {"{\"probability\": 9223372036854775807}", "fault rule: probability must be between 0 and 1"},
+        {"{\"probability\": -1e300}", "fault rule: probability must be between 0 and 1"},
+    };
+    assert_rules_refused(m, bad, sizeof bad / sizeof bad[0]);
+    /* The C struct: the same bound, named as the field is. */
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.effect = ECRMOCK_FAULT_LATENCY;
+    const int64_t wrong[] = {INT64_MAX, INT64_MIN, -1, ECRMOCK_FAULT_MAX_LATENCY_MS + 1};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        f.latency_ms = wrong[i];
+        assert_struct_refused(m, &f, "fault rule: a latency rule needs latency_ms from 1 to 3153600000000 (100 years)");
+    }
+    f.latency_ms = 0;
+    f.effect = ECRMOCK_FAULT_ERROR;
+    f.status = INT_MIN;
+    assert_struct_refused(m, &f, "fault rule: status must be an HTTP error status, 400 to 599");
+
+    /* Accepted at the edge, and meaning it: nth never reached; count and
+     * truncateAt without bound. */
+    long never = add_json(m, "{\"action\": \"ListImages\", \"nth\": 9223372036854775807}");
+    long always = add_json(m, "{\"action\": \"DescribeRegistry\", \"count\": 9223372036854775807}");
+    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 9223372036854775807}");
+    create_repo(m, "web");
+    call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
+    assert_int_equal(ecrmock_fault_fired(m, never), 0);
+    json_t *r = NULL;
+    for (int i = 0; i < 3; i++)
+        assert_error(call(m, &r, "DescribeRegistry", "{}"), r, 400, "ThrottlingException");
+    assert_int_equal(ecrmock_fault_fired(m, always), 3);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_int_equal(len, strlen(out));
+    json_t *whole = json_loads(out, 0, NULL);
+    assert_non_null(whole); /* nothing cut */
+    json_decref(whole);
+    free(out);
+}
+
+/* The longest latency, on a clock near int64's end: the clock stops at
+ * INT64_MAX (it used to overflow, undefined behaviour). */
+static void test_fault_latency_at_clock_end(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "DescribeRegistry";
+    f.effect = ECRMOCK_FAULT_LATENCY;
+    f.latency_ms = ECRMOCK_FAULT_MAX_LATENCY_MS;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"latency\", \"latencyMs\": 1}");
+    ecrmock_clock_set(m, INT64_MAX - ECRMOCK_FAULT_MAX_LATENCY_MS - 10);
+    call_ok(m, "DescribeRegistry", "{}");
+    assert_int_equal(ecrmock_clock_now(m), INT64_MAX - 9);
+    call_ok(m, "DescribeRegistry", "{}");
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+    call_ok(m, "DescribeRegistry", "{}");
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+}
+
+/* A fixture's rule: the message names the rule's path and the member. */
+static void test_fault_fixture_rule_names_member(void **state)
+{
+    ecrmock *m = *state;
+    char *err = NULL;
+    assert_int_equal(ecrmock_fixture_load_string(
+                         m, "{\"faults\": [{}, {\"effect\": \"latency\", \"latencyMs\": 9223372036854775807}]}", "x.json",
+                         &err),
+                     -1);
+    assert_string_equal(err, "x.json: $.faults[1]: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)");
+    free(err);
+    assert_int_equal(ecrmock_fixture_load_string(m, "{\"faults\": [{\"effect\": \"malform\", \"status\": 200}]}",
+                                                 "x.json", &err),
+                     -1);
+    assert_string_equal(err, "x.json: $.faults[0]: status must be an HTTP error status, 400 to 599");
+    free(err);
 }
 
 /* ---- hooks ---------------------------------------------------------------- */
@@ -476,6 +715,124 @@ static void test_hooks_see_and_inject(void **state)
     ecrmock_hooks_set(m, NULL, NULL, NULL);
     call_ok(m, "CreateRepository", "{\"repositoryName\": \"forbidden\"}");
     assert_int_equal(log.before, 3); /* describe_count's call passed the hook too; none since */
+}
+
+/* ---- a call owns what its rule decided (issue 13, item 2) ------------------------ */
+
+static void clear_rules_after(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)action;
+    (void)request;
+    (void)status;
+    (void)response;
+    ecrmock_fault_clear(user);
+}
+
+/* An after-hook that removes every rule before the wire level has damaged
+ * the body: the call still sends what its malform or truncate rule said. */
+static void test_fault_rule_cleared_by_after_hook(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_hooks_set(m, NULL, clear_rules_after, m);
+    long id = add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"body\": \"<not json/>\"}");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_string_equal(out, "<not json/>");
+    assert_int_equal(len, 11);
+    free(out);
+    assert_int_equal(ecrmock_fault_remove(m, id), -1); /* the hook did remove it */
+
+    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 5}");
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_int_equal(len, 5);
+    assert_string_equal(out, "{\"rep");
+    free(out);
+    /* No rule is left: the next call is whole. */
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
+    assert_string_equal(out, "{\"repositories\":[]}");
+    free(out);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+}
+
+typedef struct remover {
+    ecrmock *m;
+    long id;
+} remover;
+
+static void remove_rule_before(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    remover *r = user;
+    (void)action;
+    (void)request;
+    (void)inject;
+    ecrmock_fault_remove(r->m, r->id);
+}
+
+/* A before-hook that removes the apply-then-error rule deciding its call:
+ * the action runs and the caller gets that rule's error, message and status. */
+static void test_fault_rule_removed_by_before_hook(void **state)
+{
+    ecrmock *m = *state;
+    remover rm = {.m = m};
+    ecrmock_hooks_set(m, remove_rule_before, NULL, &rm);
+    rm.id = add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+                        "\"error\": \"ServiceUnavailableException\", \"message\": \"the answer was lost\"}");
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 503);
+    assert_string_equal(err_type(r), "ServiceUnavailableException");
+    assert_string_equal(err_message(r), "the answer was lost");
+    json_decref(r);
+    assert_int_equal(ecrmock_fault_remove(m, rm.id), -1);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(describe_count(m), 1); /* it was applied */
+    json_t *e = ecrmock_journal_entry(m, 0);
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 503);
+    json_decref(e);
+}
+
+static void load_fixture_before(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)action;
+    (void)request;
+    (void)inject;
+    char *err = NULL;
+    assert_int_equal(ecrmock_fixture_load_string(user, "{}", "empty.json", &err), 0);
+}
+
+static void reset_after(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)action;
+    (void)request;
+    (void)status;
+    (void)response;
+    ecrmock_reset(user);
+}
+
+/* A hook that replaces the rules wholesale (a fixture load: its rules are
+ * freed with the scratch instance, outside the lock) or empties the
+ * instance (ecrmock_reset) mid-call: the call still ends as its rule said. */
+static void test_fault_rules_replaced_by_hook(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_hooks_set(m, load_fixture_before, NULL, m);
+    long id = add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+                          "\"error\": \"ServerException\", \"message\": \"swapped out\"}");
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 500);
+    assert_string_equal(err_message(r), "swapped out");
+    json_decref(r);
+    assert_int_equal(ecrmock_fault_remove(m, id), -1); /* the load replaced it */
+    ecrmock_hooks_set(m, NULL, reset_after, m);
+    add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<reset/>\", \"status\": 502}");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", NULL, 0, &out, &len), 502);
+    assert_string_equal(out, "<reset/>");
+    free(out);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", NULL, 0, &out, &len), 200);
+    free(out);
 }
 
 /* ---- concurrency ------------------------------------------------------------------- */
@@ -536,6 +893,73 @@ static void test_fault_and_journal_under_threads(void **state)
     }
 }
 
+/* One thread calls the wire level through malform rules while another adds
+ * and removes them: each damaged answer is whole, one rule's body (under
+ * ThreadSanitizer and AddressSanitizer: no access to a freed rule). */
+typedef struct churn {
+    ecrmock *m;
+    long first; /* the rule there before the threads start */
+    int rounds;
+    int damaged, whole, wrong;
+} churn;
+
+/* Adds a rule, then removes the one before it (every tenth time: clears
+ * them all), so that a rule is there most of the time and the one a call
+ * meets is soon removed; one rule is left at the end. */
+static void *churn_rules(void *arg)
+{
+    churn *c = arg;
+    long previous = c->first;
+    for (int i = 0; i < c->rounds; i++) {
+        char rule[128];
+        snprintf(rule, sizeof rule, "{\"action\": \"ListImages\", \"effect\": \"malform\", \"body\": \"<page n=%d/>\"}", i);
+        if (i % 10 == 5)
+            ecrmock_fault_clear(c->m);
+        long id = add_json(c->m, rule);
+        if (previous)
+            ecrmock_fault_remove(c->m, previous);
+        previous = id;
+    }
+    return NULL;
+}
+
+static void *call_through_rules(void *arg)
+{
+    churn *c = arg;
+    const char *body = "{\"repositoryName\": \"web\"}";
+    for (int i = 0; i < c->rounds; i++) {
+        char *out = NULL;
+        size_t len = 0;
+        int st = ecrmock_call_raw(c->m, "ListImages", body, strlen(body), &out, &len);
+        int n = -1, used = 0;
+        if (st == 200 && out && strcmp(out, "{\"imageIds\":[]}") == 0)
+            c->whole++;
+        else if (st == 200 && out && sscanf(out, "<page n=%d/>%n", &n, &used) == 1 && n >= 0 &&
+                 (size_t)used == len && len == strlen(out))
+            c->damaged++;
+        else
+            c->wrong++;
+        free(out);
+    }
+    return NULL;
+}
+
+static void test_fault_rules_churn_while_calls_run(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    churn c = {.m = m, .rounds = 3000};
+    c.first = add_json(m, "{\"action\": \"ListImages\", \"effect\": \"malform\", \"body\": \"<page n=0/>\"}");
+    pthread_t caller, changer;
+    pthread_create(&caller, NULL, call_through_rules, &c);
+    pthread_create(&changer, NULL, churn_rules, &c);
+    pthread_join(caller, NULL);
+    pthread_join(changer, NULL);
+    assert_int_equal(c.wrong, 0);
+    assert_int_equal(c.whole + c.damaged, 3000);
+    assert_true(c.damaged > 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -558,8 +982,18 @@ int main(void)
         T(test_fault_refused_rules),
         T(test_fault_transport_effects),
         T(test_fault_c_struct),
+        T(test_fault_malform_and_truncate_status),
+        T(test_fault_members_without_effect_refused),
+        T(test_fault_strings_checked),
+        T(test_fault_integer_edges),
+        T(test_fault_latency_at_clock_end),
+        T(test_fault_fixture_rule_names_member),
         T(test_hooks_see_and_inject),
         T(test_fault_and_journal_under_threads),
+        T(test_fault_rule_cleared_by_after_hook),
+        T(test_fault_rule_removed_by_before_hook),
+        T(test_fault_rules_replaced_by_hook),
+        T(test_fault_rules_churn_while_calls_run),
     };
 #undef T
     return cmocka_run_group_tests_name("faults", tests, NULL, NULL);
