@@ -230,7 +230,8 @@ ECRMOCK_API int ecrmock_call(ecrmock *m, const char *action, json_t *request, js
  * receives a new malloc'd, NUL-terminated body (release with free()) and
  * `*response_len` its length without the NUL.  Same return value as
  * ecrmock_call(); -1 when an argument is NULL or memory ran out before a
- * body could be made.
+ * body could be made.  Timestamps, like every real, are written as ECR's
+ * Java front end writes a double: "createdAt":1.7040672E9 (see README.md).
  */
 ECRMOCK_API int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len,
                      char **response, size_t *response_len);
