@@ -168,15 +168,21 @@ typedef struct ecrmock_options {
     uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
     uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
     uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
+    uint64_t token_length;        /* GetAuthorizationToken's authorizationToken,
+                                     characters: ECRMOCK_DEFAULT_TOKEN_LENGTH;
+                                     512 to 65,536, rounded up to a length
+                                     the token's base64 allows (at most 11
+                                     more) */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"
 #define ECRMOCK_DEFAULT_CLOCK_MS INT64_C(1704067200000) /* 2024-01-01T00:00:00Z */
 #define ECRMOCK_DEFAULT_MIN_PART_SIZE UINT64_C(5242880)
 #define ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS INT64_C(86400000) /* 24 hours */
+#define ECRMOCK_DEFAULT_TOKEN_LENGTH 2368 /* a token ECR gave an IAM user (README.md) */
 
 /*
  * Checks options without creating anything.  Returns NULL when `opts` (or

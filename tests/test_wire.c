@@ -507,6 +507,26 @@ static void test_call_raw_timestamps_every_action_javas_form(void **state)
     free(digest);
 }
 
+/* GetAuthorizationToken's body, byte for byte where ECR's is fixed: a token
+ * of ECR's 2,368 characters (README.md), standard base64 starting as every
+ * ECR token does ("AWS:" and base64 of {"payload":), too long for a
+ * 2,048-byte buffer as ECR's are; expiresAt in Java's form. */
+static void test_call_raw_authorization_token_form(void **state)
+{
+    ecrmock *m = *state;
+    char *out;
+    assert_int_equal(raw(m, TARGET("GetAuthorizationToken"), "{}", &out), 200);
+    static const char head[] = "{\"authorizationData\":[{\"authorizationToken\":\"";
+    assert_true(strncmp(out, head, strlen(head)) == 0);
+    const char *token = out + strlen(head);
+    assert_true(strncmp(token, "QVdTOmV5SndZWGxzYjJGa0lq", 24) == 0);
+    size_t n = strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+    assert_int_equal(n, 2368);
+    assert_string_equal(token + n, "\",\"expiresAt\":1.7041104E9,"
+                                   "\"proxyEndpoint\":\"https://123456789012.dkr.ecr.us-east-1.amazonaws.com\"}]}");
+    free(out);
+}
+
 /* ---- the response buffer and arguments ------------------------------------- */
 
 static void test_call_raw_response_malloced_and_terminated(void **state)
@@ -863,6 +883,7 @@ int main(void)
         T(test_call_raw_timestamps_in_javas_form),
         T(test_call_raw_timestamp_read_as_integer_breaks),
         T(test_call_raw_timestamps_every_action_javas_form),
+        T(test_call_raw_authorization_token_form),
         T(test_call_raw_response_malloced_and_terminated),
         T(test_call_raw_null_arguments),
         T(test_call_raw_bytes_are_janssons),
