@@ -301,7 +301,9 @@ static long download(const char *url)
 static int run(void)
 {
     static char body[8192], manifest[2048], escaped[4096], text[4096];
-    char token[2048], config_digest[72], layer_digest[72], image_digest[80], want_digest[72], hexd[65], url[2048];
+    /* ECR's tokens are about 2,400 characters, over 4,000 with role session
+     * credentials: 2,048 bytes is too few (ecrmock's are ECR's size) */
+    char token[8192], config_digest[72], layer_digest[72], image_digest[80], want_digest[72], hexd[65], url[2048];
 
     /* Who we are: the registry's login token. */
     if (ecr_ok("GetAuthorizationToken", "{}") < 0 || json_string(resp_buf, "authorizationToken", token, sizeof token) < 0)

@@ -168,15 +168,21 @@ typedef struct ecrmock_options {
     uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
     uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
     uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
+    uint64_t token_length;        /* GetAuthorizationToken's authorizationToken,
+                                     characters: ECRMOCK_DEFAULT_TOKEN_LENGTH;
+                                     512 to 65,536, rounded up to a length
+                                     the token's base64 allows (at most 11
+                                     more) */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"
 #define ECRMOCK_DEFAULT_CLOCK_MS INT64_C(1704067200000) /* 2024-01-01T00:00:00Z */
 #define ECRMOCK_DEFAULT_MIN_PART_SIZE UINT64_C(5242880)
 #define ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS INT64_C(86400000) /* 24 hours */
+#define ECRMOCK_DEFAULT_TOKEN_LENGTH 2368 /* a token ECR gave an IAM user (README.md) */
 
 /*
  * Checks options without creating anything.  Returns NULL when `opts` (or
@@ -230,7 +236,8 @@ ECRMOCK_API int ecrmock_call(ecrmock *m, const char *action, json_t *request, js
  * receives a new malloc'd, NUL-terminated body (release with free()) and
  * `*response_len` its length without the NUL.  Same return value as
  * ecrmock_call(); -1 when an argument is NULL or memory ran out before a
- * body could be made.
+ * body could be made.  Timestamps, like every real, are written as ECR's
+ * Java front end writes a double: "createdAt":1.7040672E9 (see README.md).
  */
 ECRMOCK_API int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len,
                      char **response, size_t *response_len);

@@ -5,7 +5,11 @@
  * (what `aws ecr get-login-password` prints) is itself base64 of a JSON
  * envelope {"payload", "datakey", "version": "2", "type": "DATA_KEY",
  * "expiration"}.  ecrmock fills payload and datakey from the seeded
- * generator, so the same seed gives the same token.
+ * generator, so the same seed gives the same token.  The payload is as long
+ * as makes the token ECR's size: ecrmock_options.token_length characters,
+ * 2,368 by default (a token ECR gave an IAM user, in
+ * github.com/aws/aws-sdk-js-v3/issues/6580), or the next length the layers
+ * of base64 allow, at most 11 more.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,54 @@
 #include "actions.h"
 
 #define TOKEN_LIFETIME_MS (12 * 3600 * INT64_C(1000))
+
+/* The token's length for a payload of n bytes, when the envelope is `rest`
+ * characters without the payload: base64 of the envelope, then of "AWS:"
+ * and that password. */
+static size_t token_chars(size_t rest, size_t n)
+{
+    size_t envelope = rest + 4 * ((n + 2) / 3);
+    size_t password = 4 * ((envelope + 2) / 3);
+    return 4 * ((4 + password + 2) / 3);
+}
+
+/* The fewest payload bytes that make a token of at least `want` characters.
+ * A byte is about (4/3)^3 characters of token: start a little below. */
+static size_t payload_size(size_t rest, uint64_t want)
+{
+    size_t below = 3 * rest / 4 + 16, n = (size_t)(want * 27 / 64);
+    n = n > below ? n - below : 0;
+    while (n > 0 && token_chars(rest, n - 1) >= want)
+        n--;
+    while (token_chars(rest, n) < want)
+        n++;
+    return n;
+}
+
+/* The payload, base64: as many bytes as the token's length needs, expanded
+ * from the 64 drawn bytes `key` (HMAC-SHA-256 of a block counter), so that a
+ * token takes three draws of the generator whatever its size.  `env` is the
+ * envelope with an empty payload. */
+static char *payload_text(ecrmock *m, json_t *env, const unsigned char key[64])
+{
+    char *bare = json_dumps(env, JSON_COMPACT);
+    if (!bare)
+        return NULL;
+    size_t n = payload_size(strlen(bare), m->opts.token_length);
+    em_json_free(bare);
+    unsigned char *bytes = em_malloc(n + 32);
+    if (!bytes)
+        return NULL;
+    for (size_t at = 0, block = 0; at < n; at += 32, block++) {
+        unsigned char counter[8];
+        for (int i = 0; i < 8; i++)
+            counter[i] = (unsigned char)(block >> (8 * i));
+        em_hmac_sha256(key, 64, counter, sizeof counter, bytes + at);
+    }
+    char *text = em_base64(bytes, n, NULL);
+    em_free(bytes);
+    return text;
+}
 
 static json_t *authorization(em_call *c, const char *registry)
 {
@@ -22,11 +74,13 @@ static json_t *authorization(em_call *c, const char *registry)
     em_random(m, payload + 32);
     em_random(m, datakey);
     int64_t expires = m->clock_ms + TOKEN_LIFETIME_MS;
-    char *p64 = em_base64(payload, sizeof payload, NULL);
     char *d64 = em_base64(datakey, sizeof datakey, NULL);
-    json_t *env = json_pack("{s:s?, s:s?, s:s, s:s, s:I}", "payload", p64, "datakey", d64, "version", "2", "type",
+    json_t *env = json_pack("{s:s, s:s?, s:s, s:s, s:I}", "payload", "", "datakey", d64, "version", "2", "type",
                             "DATA_KEY", "expiration", (json_int_t)(expires / 1000));
-    char *env_text = p64 && d64 && env ? json_dumps(env, JSON_COMPACT) : NULL;
+    char *p64 = d64 && env ? payload_text(m, env, payload) : NULL;
+    char *env_text = p64 && json_object_set_new(env, "payload", json_string(p64)) == 0
+                         ? json_dumps(env, JSON_COMPACT)
+                         : NULL;
     char *password = env_text ? em_base64(env_text, strlen(env_text), NULL) : NULL;
     char *userpass = password ? em_sprintf("AWS:%s", password) : NULL;
     char *token = userpass ? em_base64(userpass, strlen(userpass), NULL) : NULL;

@@ -83,6 +83,8 @@ const char *ecrmock_options_check(const ecrmock_options *o)
         return "ecrmock_options.upload_lifetime_ms must not be negative (0 means the default)";
     if (o->clock_start_ms < 0)
         return "ecrmock_options.clock_start_ms must not be negative (0 means the default)";
+    if (o->token_length && (o->token_length < 512 || o->token_length > 65536))
+        return "ecrmock_options.token_length must be 512 to 65536 characters (0 means ECR's 2368)";
     return NULL;
 }
 
@@ -118,6 +120,8 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
         d.max_tags_per_image = 1000;
     if (!d.max_resource_tags)
         d.max_resource_tags = 50;
+    if (!d.token_length)
+        d.token_length = ECRMOCK_DEFAULT_TOKEN_LENGTH;
     m->opts = d;
 }
 

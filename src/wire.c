@@ -1,6 +1,8 @@
 /*
  * The wire level: AWS JSON 1.1 bodies in and out, exactly as ECR sends them.
  */
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +10,12 @@
 #include "internal.h"
 
 /*
- * The response serialiser.  Its bytes are exactly those of jansson's
+ * The response serialiser.  Its bytes are those of jansson's
  * json_dump_callback(doc, ..., JSON_COMPACT | JSON_REAL_PRECISION(15)):
  * members in the order they were set, no spaces, '"', '\\' and control
  * characters escaped as jansson escapes them ("\n", "\u001F"), '/' and
- * non-ASCII characters as they are, and reals formatted by jansson itself.
+ * non-ASCII characters as they are; but reals (timestamps, scores) are written as
+ * ECR's Java front end writes them (java_double below), not as jansson does.
  * It is ecrmock's own because jansson's encoder spends most of its time on
  * things a response never needs: a cycle check that formats each object's
  * address with snprintf and puts it in a hash table, and a code-point
@@ -92,6 +95,151 @@ static inline int put(em_buf *b, const char *p, size_t n)
     return 0;
 }
 
+/*
+ * Reals as ECR writes them.  ECR's front end is Java, whose JSON writer
+ * prints a double with Double.toString: the fewest significant digits that
+ * read back as the same double (of two such, the one closer to it: JDK 19's
+ * definition; older JDKs sometimes printed one digit more), written plainly
+ * with at least one digit after the point when 10^-3 <= |v| < 10^7 ("7.5",
+ * "100.0", "0.001"), and otherwise as d.ddd, 'E' and the exponent with no
+ * '+' ("1.0E-4", "1.7976931348623157E308").  Epoch seconds are about
+ * 1.7 * 10^9, so every timestamp has an exponent: 1688712875 s is
+ * "1.688712875E9", 1704067200.123 s "1.704067200123E9".  Nothing here
+ * depends on the locale: digits are read off printf's output, and a
+ * candidate is tried as "<digits>e<exponent>", which has no decimal point.
+ */
+#define REAL_TEXT_MAX 32
+
+/* The double nearest d.ddd * 10^e, digits[0..n) being d.ddd's digits. */
+static double decimal_value(const char *digits, int n, int e)
+{
+    char text[48];
+    snprintf(text, sizeof text, "%.*se%d", n, digits, e - n + 1);
+    return strtod(text, NULL);
+}
+
+/* The nearest n-digit decimal to v > 0 (printf rounds exactly), or when that
+ * one does not read back as v, its neighbour on the other side of v (the
+ * interval of decimals that round to v is lopsided at a power of two).
+ * Writes its digits and decimal exponent (v ~ d.ddd * 10^e); false if
+ * neither reads back. */
+static bool nearest_digits(double v, int n, char digits[18], int *e)
+{
+    char text[48];
+    snprintf(text, sizeof text, "%.*e", n - 1, v);
+    int k = 0;
+    const char *p = text;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[k++] = *p;
+    *e = atoi(p + 1);
+    double nearest = decimal_value(digits, n, *e);
+    if (nearest == v)
+        return true;
+    bool up = nearest < v;
+    int i = n - 1;
+    if (up) {
+        while (i >= 0 && digits[i] == '9')
+            digits[i--] = '0';
+        if (i < 0)
+            return false; /* 10^(e+1): one digit, tried before */
+        digits[i]++;
+    } else {
+        while (i >= 0 && digits[i] == '0')
+            digits[i--] = '9';
+        if (i < 0 || (i == 0 && digits[0] == '1'))
+            return false; /* 9.99..: fewer digits, tried before */
+        digits[i]--;
+    }
+    return decimal_value(digits, n, *e) == v;
+}
+
+/* The shortest digits of v > 0, finite, as Double.toString chooses them. */
+static int shortest_digits(double v, char digits[18], int *e)
+{
+    /* A whole number of milliseconds below 2^43 s (every timestamp): one
+     * double is less than 10^-3 wide there, so no other decimal with at most
+     * three decimals reads back as v, and the digits are the milliseconds'. */
+    if (v < 0x1p43) {
+        int64_t ms = (int64_t)(v * 1000.0 + 0.5);
+        if (ms > 0 && (double)ms / 1000.0 == v) {
+            char text[24];
+            int n = snprintf(text, sizeof text, "%" PRId64, ms);
+            memcpy(digits, text, (size_t)n);
+            *e = n - 1 - 3;
+            while (n > 1 && digits[n - 1] == '0')
+                n--;
+            return n;
+        }
+    }
+    int n = 1;
+    while (n <= 17 && !nearest_digits(v, n, digits, e))
+        n++;
+    if (n > 17)
+        return -1; /* cannot happen: 17 digits always read back */
+    /* When one digit is enough, Java takes the closest decimal of one or two
+     * digits (4.9E-324, not 5.0E-324): two digits' nearest (or, at a power
+     * of two, its neighbour), which a one-digit answer proves exists. */
+    if (n == 1) {
+        if (nearest_digits(v, 2, digits, e))
+            n = 2;
+        else
+            nearest_digits(v, 1, digits, e);
+    }
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    return n;
+}
+
+/* Writes v as Double.toString does into out[REAL_TEXT_MAX]; returns the
+ * length. */
+static size_t java_double(double v, char *out)
+{
+    char *o = out, digits[18];
+    if (signbit(v)) {
+        *o++ = '-';
+        v = -v;
+    }
+    if (v == 0) {
+        memcpy(o, "0.0", 3);
+        return (size_t)(o + 3 - out);
+    }
+    int e, n = shortest_digits(v, digits, &e);
+    if (n < 1)
+        return 0;
+    if (e >= -3 && e < 7) {
+        if (e < 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = -1; i > e; i--)
+                *o++ = '0';
+            memcpy(o, digits, (size_t)n);
+            o += n;
+        } else {
+            for (int i = 0; i <= e; i++)
+                *o++ = i < n ? digits[i] : '0';
+            *o++ = '.';
+            if (n > e + 1) {
+                memcpy(o, digits + e + 1, (size_t)(n - e - 1));
+                o += n - e - 1;
+            } else {
+                *o++ = '0';
+            }
+        }
+    } else {
+        *o++ = digits[0];
+        *o++ = '.';
+        if (n > 1) {
+            memcpy(o, digits + 1, (size_t)(n - 1));
+            o += n - 1;
+        } else {
+            *o++ = '0';
+        }
+        o += snprintf(o, 8, "E%d", e);
+    }
+    return (size_t)(o - out);
+}
+
 /* An integer as "%" JSON_INTEGER_FORMAT writes it. */
 static int put_integer(em_buf *b, json_int_t v)
 {
@@ -135,10 +283,9 @@ static int dump_value(em_buf *b, json_t *v, int depth)
     case JSON_STRING: return dump_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: return put_integer(b, json_integer_value(v));
     case JSON_REAL: {
-        /* jansson's own formatting (%.15g, ".0" added, exponent trimmed) */
-        char text[128];
-        size_t n = json_dumpb(v, text, sizeof text, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
-        return n && n <= sizeof text ? put(b, text, n) : -1;
+        char text[REAL_TEXT_MAX];
+        size_t n = java_double(json_real_value(v), text);
+        return n ? put(b, text, n) : -1;
     }
     case JSON_TRUE: return put(b, "true", 4);
     case JSON_FALSE: return put(b, "false", 5);

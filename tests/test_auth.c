@@ -1,8 +1,8 @@
 /*
  * GetAuthorizationToken: the token's layers (base64 of "AWS:" and a password
  * that is itself base64 of ECR's JSON envelope), its 12-hour life on the
- * virtual clock, the proxy endpoint, registryIds, and the seed making it
- * reproducible.
+ * virtual clock, the proxy endpoint, registryIds, the seed making it
+ * reproducible, and its size: ECR's by default, or token_length.
  */
 #include <openssl/evp.h>
 
@@ -174,13 +174,19 @@ static char *token_of(ecrmock *m)
     return t;
 }
 
-static ecrmock *with_seed(uint64_t seed)
+static ecrmock *with_token_length(uint64_t length, uint64_t seed)
 {
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.token_length = length;
     o.seed = seed;
     ecrmock *m = ecrmock_new(&o);
     assert_non_null(m);
     return m;
+}
+
+static ecrmock *with_seed(uint64_t seed)
+{
+    return with_token_length(0, seed);
 }
 
 static void test_get_authorization_token_seeded(void **state)
@@ -250,6 +256,122 @@ static void test_get_authorization_token_region_option(void **state)
     }
 }
 
+/* The token of `r`'s first entry, and its password's length. */
+static size_t token_len(json_t *r, size_t *password_len)
+{
+    const char *token = json_string_value(json_object_get(entry(r, 0), "authorizationToken"));
+    assert_non_null(token);
+    size_t n = 0;
+    char *userpass = unbase64(token, &n);
+    *password_len = n - 4;
+    free(userpass);
+    return strlen(token);
+}
+
+/* ECR's size by default: a 2,368-character token (one ECR gave an IAM user,
+ * github.com/aws/aws-sdk-js-v3/issues/6580), whose password (what
+ * `aws ecr get-login-password` prints) is 1,772; ecrmock's were 392 and 292,
+ * which let a client with a 2,048-byte buffer pass. */
+static void test_get_authorization_token_ecr_size(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = get_token(m, "{}");
+    json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS,
+                            "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+    size_t password = 0;
+    assert_int_equal(token_len(r, &password), 2368);
+    assert_int_equal(password, 1772);
+    json_decref(r);
+
+    /* An expiration of another number of digits: the payload makes up for it. */
+    static const int64_t clocks[] = {0, INT64_C(1), INT64_C(99999999999999), INT64_C(253402300799999)};
+    for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
+        ecrmock_clock_set(m, clocks[i]);
+        r = get_token(m, "{}");
+        json_decref(check_entry(entry(r, 0), clocks[i], "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+        size_t len = token_len(r, &password);
+        assert_true(len >= 2368 && len <= 2368 + 11);
+        json_decref(r);
+    }
+}
+
+/* token_length: the token has that many characters, or the next length its
+ * base64 layers allow (at most 11 more); every size decodes the same way. */
+static void test_get_authorization_token_length_option(void **state)
+{
+    (void)state;
+    /* 4,256: a 3,188-character password, as ECR gives for role session
+     * credentials (github.com/aws/aws-cli/issues/5636) */
+    static const uint64_t exact[] = {512, 2368, 4256, 65536};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+        ecrmock *m = with_token_length(exact[i], 0);
+        json_t *r = get_token(m, "{}");
+        json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS,
+                                "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+        size_t password = 0;
+        assert_int_equal(token_len(r, &password), exact[i]);
+        json_decref(r);
+        ecrmock_free(m);
+    }
+    size_t hit = 0;
+    for (uint64_t want = 512; want <= 5000; want += 13) {
+        ecrmock *m = with_token_length(want, want);
+        json_t *r = get_token(m, "{}");
+        json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS,
+                                "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+        size_t password = 0, len = token_len(r, &password);
+        if (len < want || len > want + 11)
+            fail_msg("token_length %llu gave %zu characters", (unsigned long long)want, len);
+        hit += len == want;
+        json_decref(r);
+        ecrmock_free(m);
+    }
+    assert_true(hit > 0);
+}
+
+/* The size does not change what the seed gives next: a token takes the
+ * same draws of the generator whatever its length. */
+static void test_get_authorization_token_length_keeps_other_ids(void **state)
+{
+    (void)state;
+    ecrmock *a = with_token_length(0, 5), *b = with_token_length(8000, 5);
+    char *ta = token_of(a), *tb = token_of(b);
+    assert_int_equal(strlen(ta), 2368);
+    assert_int_equal(strlen(tb), 8000);
+    json_t *ra = NULL, *rb = NULL;
+    create_repo(a, "ids");
+    create_repo(b, "ids");
+    assert_ok(call(a, &ra, "InitiateLayerUpload", "{\"repositoryName\": \"ids\"}"), ra);
+    assert_ok(call(b, &rb, "InitiateLayerUpload", "{\"repositoryName\": \"ids\"}"), rb);
+    assert_string_equal(jstr(ra, "uploadId"), jstr(rb, "uploadId"));
+    json_decref(ra);
+    json_decref(rb);
+    free(ta);
+    free(tb);
+    ecrmock_free(a);
+    ecrmock_free(b);
+}
+
+static void test_get_authorization_token_length_out_of_range(void **state)
+{
+    (void)state;
+    static const char msg[] = "ecrmock_options.token_length must be 512 to 65536 characters (0 means ECR's 2368)";
+    static const uint64_t bad[] = {1, 392, 511, 65537, UINT64_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        o.token_length = bad[i];
+        assert_non_null(ecrmock_options_check(&o));
+        assert_string_equal(ecrmock_options_check(&o), msg);
+        assert_null(ecrmock_new(&o));
+    }
+    static const uint64_t good[] = {0, 512, 65536};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        o.token_length = good[i];
+        assert_null(ecrmock_options_check(&o));
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
@@ -262,6 +384,10 @@ int main(void)
         T(test_get_authorization_token_seeded),
         T(test_get_authorization_token_follows_clock),
         T(test_get_authorization_token_region_option),
+        T(test_get_authorization_token_ecr_size),
+        T(test_get_authorization_token_length_option),
+        T(test_get_authorization_token_length_keeps_other_ids),
+        T(test_get_authorization_token_length_out_of_range),
     };
     return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }

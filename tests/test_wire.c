@@ -2,8 +2,9 @@
  * The wire level: ecrmock_call_raw() with X-Amz-Target and AWS JSON 1.1
  * bodies, bytes in and bytes out: target resolution, framework errors
  * (UnknownOperationException, SerializationException with its capital-M
- * "Message"), type mismatches, timestamps as JSON numbers, the response
- * buffer's contract and determinism under a seed.
+ * "Message"), type mismatches, timestamps as JSON numbers in the form ECR's
+ * Java front end writes them ("1.688712875E9"), the token's size, the
+ * response buffer's contract and determinism under a seed.
  */
 #include "helpers.h"
 
@@ -352,7 +353,7 @@ static void test_call_raw_timestamps_are_epoch_seconds_numbers(void **state)
     /* Milliseconds on the clock: the fraction is kept. */
     ecrmock_clock_set(m, INT64_C(1704067200123));
     assert_int_equal(raw(m, TARGET("CreateRepository"), "{\"repositoryName\":\"ts\"}", &out), 200);
-    assert_non_null(strstr(out, "\"createdAt\":1704067200.123"));
+    assert_non_null(strstr(out, "\"createdAt\":1.704067200123E9,"));
     assert_null(strstr(out, "\"createdAt\":\""));
     json_t *doc = parse(out);
     json_t *at = json_object_get(json_object_get(doc, "repository"), "createdAt");
@@ -374,7 +375,7 @@ static void test_call_raw_timestamps_are_epoch_seconds_numbers(void **state)
     /* expiresAt: 12 hours after the clock, as a number with its fraction. */
     ecrmock_clock_set(m, INT64_C(1704067200456));
     assert_int_equal(raw(m, TARGET("GetAuthorizationToken"), "{}", &out), 200);
-    assert_non_null(strstr(out, "\"expiresAt\":1704110400.456")); /* + 43200 s */
+    assert_non_null(strstr(out, "\"expiresAt\":1.704110400456E9,")); /* + 43200 s */
     free(out);
 
     /* imagePushedAt through DescribeImages. */
@@ -382,10 +383,148 @@ static void test_call_raw_timestamps_are_epoch_seconds_numbers(void **state)
     char *manifest = make_manifest(m, "ts", 1, 1);
     char *digest = put_image(m, "ts", manifest, "v1");
     assert_int_equal(raw(m, TARGET("DescribeImages"), "{\"repositoryName\":\"ts\"}", &out), 200);
-    assert_non_null(strstr(out, "\"imagePushedAt\":1704067201.789"));
+    assert_non_null(strstr(out, "\"imagePushedAt\":1.704067201789E9,"));
     free(out);
     free(manifest);
     free(digest);
+}
+
+/* The text of `key`'s number in a response body: what follows "key": up
+ * to the next ',' or '}' (a static buffer). */
+static const char *number_text(const char *body, const char *key)
+{
+    static char text[64];
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *p = strstr(body, pattern);
+    if (!p)
+        fail_msg("no %s in %s", pattern, body);
+    p += strlen(pattern);
+    size_t n = strcspn(p, ",}");
+    assert_true(n > 0 && n < sizeof text);
+    memcpy(text, p, n);
+    text[n] = '\0';
+    return text;
+}
+
+/* createdAt of a repository created with the clock at `ms`, as written. */
+static const char *created_at(ecrmock *m, int64_t ms, const char *name, char *out, size_t cap)
+{
+    char body[128], *resp;
+    ecrmock_clock_set(m, ms);
+    snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", name);
+    assert_int_equal(raw(m, TARGET("CreateRepository"), body, &resp), 200);
+    snprintf(out, cap, "%s", number_text(resp, "createdAt"));
+    free(resp);
+    return out;
+}
+
+/* ECR writes epoch seconds as Java's Double.toString writes a double
+ * (github.com/amzn/smoke-aws/pull/140: "imagePushedAt":1.688712875E9): the
+ * fewest digits that read back, an exponent from 10^7 on (so for every date
+ * since 1970-04-26), plain below.  Every path to the clock's value, exactly. */
+static void test_call_raw_timestamps_in_javas_form(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } cases[] = {
+        {INT64_C(1688712875000), "1.688712875E9"},      /* ECR's own example */
+        {INT64_C(1704067200000), "1.7040672E9"},        /* whole seconds, trailing zeros gone */
+        {INT64_C(1704067200500), "1.7040672005E9"},     /* .5 */
+        {INT64_C(1704067200123), "1.704067200123E9"},   /* milliseconds */
+        {INT64_C(1704067200100), "1.7040672001E9"},     /* .100 is .1 */
+        {INT64_C(1704067200001), "1.704067200001E9"},   /* .001 */
+        {INT64_C(2000000000000), "2.0E9"},              /* one digit: ".0" added */
+        {INT64_C(10000000000), "1.0E7"},                /* 10^7 s: the first with an exponent */
+        {INT64_C(9999999999), "9999999.999"},           /* the last plain one */
+        {INT64_C(1234567), "1234.567"},
+        {INT64_C(1000), "1.0"},
+        {INT64_C(1), "0.001"},                          /* 10^-3: still plain */
+        {0, "0.0"},
+        {INT64_C(-1), "-0.001"},
+        {INT64_C(-1688712875000), "-1.688712875E9"},
+        {INT64_C(253402300799999), "2.53402300799999E11"}, /* 9999-12-31T23:59:59.999Z */
+        {INT64_MAX, "9.223372036854776E15"},            /* past 2^53 ms: the double's digits */
+        {INT64_MIN, "-9.223372036854776E15"},
+    };
+    char text[64], name[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(name, sizeof name, "ts-%zu", i);
+        assert_string_equal(created_at(m, cases[i].ms, name, text, sizeof text), cases[i].text);
+        /* still a JSON number, of the clock's value */
+        char *end;
+        assert_true(strtod(text, &end) == (double)cases[i].ms / 1000.0 && *end == '\0');
+    }
+}
+
+/* What a C client that reads a timestamp as an integer sees: strtoll and
+ * %ld stop at the '.', and get 1 for a date in 2024.  (With the old
+ * "1704067200.0" they got the right second, and such a client passed here
+ * and broke against ECR.) */
+static void test_call_raw_timestamp_read_as_integer_breaks(void **state)
+{
+    ecrmock *m = *state;
+    char text[64];
+    created_at(m, INT64_C(1704067200000), "naive", text, sizeof text);
+    char *end;
+    long long secs = strtoll(text, &end, 10);
+    assert_int_equal(secs, 1);
+    assert_int_equal(*end, '.');
+    long scanned = 0;
+    assert_int_equal(sscanf(text, "%ld", &scanned), 1);
+    assert_int_equal(scanned, 1);
+    /* what reads it right: a double */
+    assert_true(strtod(text, &end) == 1704067200.0 && *end == '\0');
+}
+
+/* Every path that writes a timestamp goes through the same writer: one of
+ * each kind of response, with the clock on a millisecond. */
+static void test_call_raw_timestamps_every_action_javas_form(void **state)
+{
+    ecrmock *m = *state;
+    char *out, text[64];
+    created_at(m, INT64_C(1704067200250), "every", text, sizeof text);
+    assert_string_equal(text, "1.70406720025E9");
+    char *manifest = make_manifest(m, "every", 1, 1);
+    char *digest = put_image(m, "every", manifest, "v1");
+    assert_int_equal(raw(m, TARGET("DescribeRepositories"), "{}", &out), 200);
+    assert_string_equal(number_text(out, "createdAt"), "1.70406720025E9");
+    free(out);
+    assert_int_equal(raw(m, TARGET("DescribeImages"), "{\"repositoryName\":\"every\"}", &out), 200);
+    assert_string_equal(number_text(out, "imagePushedAt"), "1.70406720025E9");
+    free(out);
+    assert_int_equal(raw(m, TARGET("GetAuthorizationToken"), "{}", &out), 200);
+    assert_string_equal(number_text(out, "expiresAt"), "1.70411040025E9");
+    free(out);
+    assert_int_equal(raw(m, TARGET("CreateRepositoryCreationTemplate"),
+                         "{\"prefix\":\"every\",\"appliedFor\":[\"REPLICATION\"]}", &out), 200);
+    assert_string_equal(number_text(out, "createdAt"), "1.70406720025E9");
+    assert_string_equal(number_text(out, "updatedAt"), "1.70406720025E9");
+    free(out);
+    free(manifest);
+    free(digest);
+}
+
+/* GetAuthorizationToken's body, byte for byte where ECR's is fixed: a token
+ * of ECR's 2,368 characters (README.md), standard base64 starting as every
+ * ECR token does ("AWS:" and base64 of {"payload":), too long for a
+ * 2,048-byte buffer as ECR's are; expiresAt in Java's form. */
+static void test_call_raw_authorization_token_form(void **state)
+{
+    ecrmock *m = *state;
+    char *out;
+    assert_int_equal(raw(m, TARGET("GetAuthorizationToken"), "{}", &out), 200);
+    static const char head[] = "{\"authorizationData\":[{\"authorizationToken\":\"";
+    assert_true(strncmp(out, head, strlen(head)) == 0);
+    const char *token = out + strlen(head);
+    assert_true(strncmp(token, "QVdTOmV5SndZWGxzYjJGa0lq", 24) == 0);
+    size_t n = strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+    assert_int_equal(n, 2368);
+    assert_string_equal(token + n, "\",\"expiresAt\":1.7041104E9,"
+                                   "\"proxyEndpoint\":\"https://123456789012.dkr.ecr.us-east-1.amazonaws.com\"}]}");
+    free(out);
 }
 
 /* ---- the response buffer and arguments ------------------------------------- */
@@ -413,6 +552,18 @@ static void test_call_raw_response_malloced_and_terminated(void **state)
     free(out);
 }
 
+/* Awkward reals, and how Java's Double.toString (JDK 19 and later) writes
+ * them: the fewest digits that read back, the closer of one or two digits
+ * when one is enough (4.9E-324), plain from 10^-3 to below 10^7.  JDK 17
+ * writes 1.0E23 as 9.999999999999999E22 and 9.9E-323 as 1.0E-322: ecrmock
+ * writes the shortest. */
+static const double probe_reals[] = {0.1, 1688712875.0, 1688712875.123, 1e17, 1e-5, -2.5e-300, 123456789012345678.0,
+                                     0.1 + 0.2, 1e7, 9999999.0, 0.001, 9.99e-4, -0.0, 4.9e-324,
+                                     1.7976931348623157e308, 1e23, 1e-322, 7.5, 100.0};
+#define PROBE_REALS_TEXT                                                                                     \
+    "0.1,1.688712875E9,1.688712875123E9,1.0E17,1.0E-5,-2.5E-300,1.2345678901234568E17,0.30000000000000004,"  \
+    "1.0E7,9999999.0,0.001,9.99E-4,-0.0,4.9E-324,1.7976931348623157E308,1.0E23,9.9E-323,7.5,100.0"
+
 /* The after-hook grafts awkward values onto the response, and keeps a copy
  * of what was serialised, for the byte comparison below. */
 static void graft_hook(void *user, const char *action, json_t *request, int status, json_t *response)
@@ -426,8 +577,10 @@ static void graft_hook(void *user, const char *action, json_t *request, int stat
                               "long", "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz");
     json_object_set_new(probe, "ints", json_pack("[I, I, I, i]", (json_int_t)INT64_MIN, (json_int_t)INT64_MAX,
                                                  (json_int_t)-1, 0));
-    json_object_set_new(probe, "reals", json_pack("[f, f, f, f, f, f, f]", 0.1, 1688712875.0, 1688712875.123, 1e17,
-                                                  1e-5, -2.5e-300, 123456789012345678.0));
+    json_t *reals = json_array();
+    for (size_t i = 0; i < sizeof probe_reals / sizeof probe_reals[0]; i++)
+        json_array_append_new(reals, json_real(probe_reals[i]));
+    json_object_set_new(probe, "reals", reals);
     json_object_set_new(probe, "nested", json_pack("{s:[], s:{}, s:[{}, [], [n, b, b]], s:n}", "a", "b", "c",
                                                    1, 0, "d"));
     assert_int_equal(json_object_size(probe), 11);
@@ -435,8 +588,27 @@ static void graft_hook(void *user, const char *action, json_t *request, int stat
     *(json_t **)user = json_deep_copy(response);
 }
 
+/* `text` with what follows the first `after` up to the next `upto` character
+ * replaced by `with` (malloc'd). */
+static char *splice(const char *text, const char *after, char upto, const char *with)
+{
+    const char *a = strstr(text, after);
+    assert_non_null(a);
+    a += strlen(after);
+    const char *b = strchr(a, upto);
+    assert_non_null(b);
+    size_t head = (size_t)(a - text), mid = strlen(with), tail = strlen(b);
+    char *out = malloc(head + mid + tail + 1);
+    assert_non_null(out);
+    memcpy(out, text, head);
+    memcpy(out + head, with, mid);
+    memcpy(out + head + mid, b, tail + 1);
+    return out;
+}
+
 /* The wire level's serialiser writes exactly what jansson's compact encoder
- * with 15 digits of real precision writes. */
+ * with 15 digits of real precision writes, but reals as ECR does: the
+ * repository's createdAt and the probe's reals in Java's form. */
 static void test_call_raw_bytes_are_janssons(void **state)
 {
     ecrmock *m = *state;
@@ -445,17 +617,24 @@ static void test_call_raw_bytes_are_janssons(void **state)
     char *out = NULL;
     assert_int_equal(raw(m, TARGET("CreateRepository"), "{\"repositoryName\":\"bytes\"}", &out), 200);
     assert_non_null(seen);
-    char *expect = json_dumps(seen, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    char *janssons = json_dumps(seen, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    assert_non_null(strstr(janssons, "\"createdAt\":1704067200.0,"));
+    char *step1 = splice(janssons, "\"createdAt\":", ',', "1.7040672E9");
+    char *expect = splice(step1, "\"reals\":[", ']', PROBE_REALS_TEXT);
     assert_string_equal(out, expect);
     free(out);
+    free(janssons);
+    free(step1);
     free(expect);
     json_decref(seen);
     seen = NULL;
     /* an error document too */
     assert_int_equal(raw(m, TARGET("DescribeRepositories"), "{\"repositoryNames\":[\"nope\"]}", &out), 400);
-    expect = json_dumps(seen, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    janssons = json_dumps(seen, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    expect = splice(janssons, "\"reals\":[", ']', PROBE_REALS_TEXT);
     assert_string_equal(out, expect);
     free(out);
+    free(janssons);
     free(expect);
     json_decref(seen);
     ecrmock_hooks_set(m, NULL, NULL, NULL);
@@ -701,6 +880,10 @@ int main(void)
         T(test_call_raw_object_where_string_expected),
         T(test_call_raw_number_where_string_expected),
         T(test_call_raw_timestamps_are_epoch_seconds_numbers),
+        T(test_call_raw_timestamps_in_javas_form),
+        T(test_call_raw_timestamp_read_as_integer_breaks),
+        T(test_call_raw_timestamps_every_action_javas_form),
+        T(test_call_raw_authorization_token_form),
         T(test_call_raw_response_malloced_and_terminated),
         T(test_call_raw_null_arguments),
         T(test_call_raw_bytes_are_janssons),
