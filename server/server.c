@@ -18,7 +18,6 @@
 #include "ecrmock_server.h"
 
 #define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
-#define MAX_REQ_HEADERS 128
 
 struct ecrmock_server {
     ecrmock *m;
@@ -33,8 +32,10 @@ typedef struct pending {
 } pending;
 
 typedef struct collect {
-    ecrmock_http_header h[MAX_REQ_HEADERS];
-    size_t n;
+    ecrmock_http_header *h; /* every header, however many (microhttpd's memory limit bounds them) */
+    size_t n, cap;
+    const char *content_length; /* the first Content-Length, and whether another one differs */
+    int conflicting_length;
     char *query; /* rebuilt from the arguments, percent-encoded */
     size_t qlen, qcap;
     int oom;
@@ -44,11 +45,26 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char 
 {
     (void)kind;
     collect *c = cls;
-    if (c->n < MAX_REQ_HEADERS) {
-        c->h[c->n].name = key;
-        c->h[c->n].value = value ? value : "";
-        c->n++;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        ecrmock_http_header *h = realloc(c->h, cap * sizeof *h);
+        if (!h) {
+            c->oom = 1;
+            return MHD_NO;
+        }
+        c->h = h;
+        c->cap = cap;
     }
+    value = value ? value : "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (c->content_length && strcmp(c->content_length, value) != 0)
+            c->conflicting_length = 1;
+        if (!c->content_length)
+            c->content_length = value;
+    }
+    c->h[c->n].name = key;
+    c->h[c->n].value = value;
+    c->n++;
     return MHD_YES;
 }
 
@@ -96,10 +112,27 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
     return MHD_YES;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, int status, const ecrmock_http_response *r)
+/* A HEAD response's body is never read: microhttpd sends its headers only. */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r ? r->body_len : 0, r ? r->body : (void *)"",
-                                                                MHD_RESPMEM_MUST_COPY);
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, const ecrmock_http_response *r, int head)
+{
+    /* microhttpd writes Content-Length from the response's size: for HEAD,
+     * the size of what a GET would send, as ecrmock_http_handle() says. */
+    const char *cl = head && r ? ecrmock_http_response_header(r, "Content-Length") : NULL;
+    char *end = NULL;
+    unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+    struct MHD_Response *resp =
+        cl && *cl >= '0' && *cl <= '9' && !*end
+            ? MHD_create_response_from_callback((uint64_t)n, 4096, no_body, NULL, NULL)
+            : MHD_create_response_from_buffer(r ? r->body_len : 0, r ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
     for (size_t i = 0; r && i < r->n_headers; i++)
@@ -118,6 +151,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     ecrmock_server *s = cls;
     pending *p = *con_cls;
     if (!p) {
+        /* Two Content-Length headers that differ: which one framed the
+         * body?  Refused before any of it is read (RFC 9112, 6.3). */
+        collect c = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
+        free(c.h);
+        if (c.conflicting_length)
+            return reply(conn, 400, NULL, 0);
         p = calloc(1, sizeof *p);
         if (!p)
             return MHD_NO;
@@ -146,7 +186,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (p->too_big)
-        return reply(conn, 413, NULL);
+        return reply(conn, 413, NULL, 0);
 
     collect c = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
@@ -155,8 +195,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!c.oom && asprintf(&target, "%s%s%s", url, c.qlen ? "?" : "", c.qlen ? c.query : "") < 0)
         target = NULL;
     free(c.query);
-    if (!target)
+    if (!target) {
+        free(c.h);
         return MHD_NO;
+    }
+    int head = strcmp(method, "HEAD") == 0;
 
     ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
     req.method = method;
@@ -168,14 +211,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     ecrmock_http_response r;
     int status = ecrmock_http_handle(s->m, &req, &r);
     free(target);
+    free(c.h);
     enum MHD_Result rc;
     if (status < 0) {
         ecrmock_http_response fail = {0};
         fail.body = "ecrmock: out of memory";
         fail.body_len = strlen(fail.body);
-        rc = reply(conn, 500, &fail);
+        rc = reply(conn, 500, &fail, 0);
     } else {
-        rc = reply(conn, status, &r);
+        rc = reply(conn, status, &r, head);
     }
     ecrmock_http_response_release(&r);
     return rc;
@@ -194,25 +238,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port, ecrmock_server **out)
+int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out)
 {
     if (out)
         *out = NULL;
-    if (!m || !out || port < 0 || port > 65535)
+    if (!m || !o || !out || o->version < 1 || o->version > ECRMOCK_SERVER_OPTIONS_VERSION || o->port < 0 ||
+        o->port > 65535)
         return -1;
-    if (!address)
-        address = "127.0.0.1";
+    const char *address = o->address ? o->address : "127.0.0.1";
     struct sockaddr_in v4 = {0};
     struct sockaddr_in6 v6 = {0};
     struct sockaddr *sa;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    /* epoll (or poll where there is none): no FD_SETSIZE ceiling on connections. */
+    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
     if (inet_pton(AF_INET, address, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
-        v4.sin_port = htons((uint16_t)port);
+        v4.sin_port = htons((uint16_t)o->port);
         sa = (struct sockaddr *)&v4;
     } else if (inet_pton(AF_INET6, address, &v6.sin6_addr) == 1) {
         v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons((uint16_t)port);
+        v6.sin6_port = htons((uint16_t)o->port);
         sa = (struct sockaddr *)&v6;
         flags |= MHD_USE_IPv6;
     } else {
@@ -222,17 +267,27 @@ int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_p
     if (!s)
         return -1;
     s->m = m;
-    s->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    unsigned int limit = o->max_connections ? o->max_connections : ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS;
+    s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
     if (!s->daemon) {
         free(s);
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (bound_port)
-        *bound_port = info ? (int)info->port : port;
+        *bound_port = info ? (int)info->port : o->port;
     *out = s;
     return 0;
+}
+
+int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port, ecrmock_server **out)
+{
+    ecrmock_server_options o = ECRMOCK_SERVER_OPTIONS_INIT;
+    o.address = address;
+    o.port = port;
+    return ecrmock_server_start_with(m, &o, bound_port, out);
 }
 
 void ecrmock_server_stop(ecrmock_server *s)

@@ -5,6 +5,7 @@
  *   ecrmock-server [--address 127.0.0.1] [--port 0] [--fixture FILE] [--seed N]
  *                  [--account 123456789012] [--region us-east-1]
  *                  [--access-key ID --secret-key KEY] [--s3-urls] [--clock real|MS]
+ *                  [--timeout S] [--max-connections N]
  *
  * Prints the bound port on its own line on stdout as soon as it listens,
  * then serves until SIGINT or SIGTERM.  With --access-key/--secret-key,
@@ -15,6 +16,10 @@
  * clock (set once a second), since a real client signs with the real time
  * (SigV4 allows 5 minutes) and expects uploads and URLs to expire in real
  * time; --clock MS pins it at MS milliseconds since the epoch instead.
+ *
+ * Connections: a connection that sends nothing for --timeout seconds (30 by
+ * default, 0: never) is closed; --max-connections (4096 by default) are held
+ * at once, as far as the file descriptor limit (ulimit -n) allows.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,13 +38,14 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ecrmock-server [--address ADDR] [--port N] [--fixture FILE] [--seed N]\n"
                "                      [--account ID] [--region REGION] [--access-key ID --secret-key KEY]\n"
-               "                      [--s3-urls] [--clock real|MS]\n");
+               "                      [--s3-urls] [--clock real|MS] [--timeout S] [--max-connections N]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL;
     int port = 0, s3_urls = 0, real_clock = 1;
+    ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -74,6 +80,11 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--clock") == 0) {
             real_clock = 0;
             o.clock_start_ms = strtoll(v, &end, 10);
+        } else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--max-connections") == 0) {
+            unsigned long n = strtoul(v, &end, 10);
+            if (*v == '-' || n > 86400 * 365)
+                errno = ERANGE;
+            *(a[2] == 't' ? &so.timeout_s : &so.max_connections) = (unsigned int)n;
         } else if (strcmp(a, "--access-key") == 0)
             access = v;
         else if (strcmp(a, "--secret-key") == 0)
@@ -130,7 +141,9 @@ int main(int argc, char **argv)
 
     ecrmock_server *s = NULL;
     int bound = 0;
-    if (ecrmock_server_start(m, address, port, &bound, &s) != 0) {
+    so.address = address;
+    so.port = port;
+    if (ecrmock_server_start_with(m, &so, &bound, &s) != 0) {
         fprintf(stderr, "ecrmock-server: cannot listen on %s port %d\n", address, port);
         ecrmock_free(m);
         return 1;
