@@ -330,16 +330,45 @@ ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response
  *   IncompleteSignatureException         a malformed header (missing
  *                                        Credential, SignedHeaders, Signature or
  *                                        X-Amz-Date; host not signed; ...)
- *   UnrecognizedClientException          an access key id other than this one
+ *   UnrecognizedClientException          an access key id other than this one,
+ *                                        or a session token refused (see
+ *                                        ecrmock_http_session_token_set())
  *   InvalidSignatureException            a wrong credential scope, "Signature
  *                                        expired: ..." / "Signature not yet
  *                                        current: ...", or a signature that
  *                                        does not match, with the canonical
  *                                        request and string to sign expected
- * Download URLs are presigned and need no Authorization header.
+ * A header that is not UTF-8 is quoted back in the message with each bad
+ * byte as U+FFFD.  X-Amz-Date must be a real date and time (years 0001 to
+ * 9999).  Download URLs are presigned and need no Authorization header.
  * Returns 0, or -1 when only one string is given, `m` is NULL or memory ran out.
  */
 ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key);
+
+/*
+ * The session token of temporary credentials (copied; NULL: none, the
+ * default; kept by ecrmock_reset()).  With SigV4 checks on, a request's
+ * X-Amz-Security-Token header must then be this token; without one set, a
+ * temporary access key id (one that starts "ASIA") needs some token and a
+ * long-term one (any other) must send none.  Otherwise AWS's answer, 400
+ * UnrecognizedClientException "The security token included in the request
+ * is invalid.".  The token may be signed or not, as AWS allows (strict
+ * checks want it signed).  Returns 0, or -1 when `m` is NULL or memory ran out.
+ */
+ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_token);
+
+/*
+ * Strict signed headers (non-zero) or AWS's rule (0, the default; kept by
+ * ecrmock_reset()).  AWS's rule wants only host and x-amz-date signed: a
+ * signer that leaves X-Amz-Target unsigned passes, against ECR as here,
+ * and a captured request replayed with another target would run it.  Strict
+ * checks also want every x-amz-* header the request carries (X-Amz-Target,
+ * X-Amz-Security-Token, ...) and Content-Type signed, as the AWS SDKs sign
+ * them; one left out is 400 IncompleteSignatureException "'X-Amz-Target'
+ * must be a 'SignedHeader' in the AWS Authorization." (the name as sent).
+ * Returns 0, or -1 when `m` is NULL.
+ */
+ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict);
 
 /*
  * Makes GetDownloadUrlForLayer hand out URLs on `base_url` (e.g.

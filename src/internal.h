@@ -331,6 +331,8 @@ struct ecrmock {
     char *http_access_key;     /* SigV4 checks are on when set */
     char *http_secret_key;
     char *http_base_url;       /* download URLs on this base instead of S3's host */
+    char *http_session_token;  /* SigV4: the X-Amz-Security-Token requests must carry */
+    bool http_sigv4_strict;    /* SigV4: every x-amz-* header and content-type signed */
 };
 
 /* The instance lock (recursive: a hook may call back into the instance). */
@@ -557,9 +559,10 @@ bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char 
 
 /* ---- SigV4 (sigv4.c) --------------------------------------------------------- */
 /* Epoch seconds as SigV4's X-Amz-Date (YYYYMMDDTHHMMSSZ, UTC), and back:
- * -1 for anything but exactly that form.  Also the download URLs' date. */
+ * false for anything but exactly that form with a real date and time (years
+ * 0001 to 9999, before 1970 too).  Also the download URLs' date. */
 void em_amz_date(int64_t s, char out[17]);
-int64_t em_amz_date_parse(const char *s);
+bool em_amz_date_parse(const char *s, int64_t *out);
 /* One request as SigV4 sees it. */
 typedef struct em_sigv4_input {
     const char *method;
@@ -570,9 +573,10 @@ typedef struct em_sigv4_input {
     const void *body;
     size_t body_len;
 } em_sigv4_input;
-/* Checks the request's Authorization header against `access_key`/`secret`,
- * service "ecr" in m's region, X-Amz-Date within 5 minutes of the virtual
- * clock.  Returns 0 when it verifies; otherwise -1 with *type (a static AWS
+/* Checks the request's Authorization header against `access_key`/`secret`
+ * (and the session token when one is set), service "ecr" in m's region,
+ * X-Amz-Date within 5 minutes of the virtual clock, the signed headers
+ * m->http_sigv4_strict asks for.  Returns 0 when it verifies; otherwise -1 with *type (a static AWS
  * error name) and *message (new em_malloc'd text, NULL when out of memory). */
 int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, char **message);
 /* The SigV4 pieces for a request signed with `signed_headers` (";"-joined,

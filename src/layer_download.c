@@ -141,8 +141,8 @@ static int fetch_locked(ecrmock *m, const char *path_query, const char *region, 
         return 403;
     if (url_signature(m, p, date, want) < 0)
         return -1;
-    int64_t signed_at = em_amz_date_parse(date);
-    if (strcmp(sig, want) != 0 || signed_at < 0)
+    int64_t signed_at;
+    if (strcmp(sig, want) != 0 || !em_amz_date_parse(date, &signed_at))
         return 403;
     if (m->clock_ms / 1000 > signed_at + URL_LIFETIME_S) {
         out->refusal = EM_FETCH_EXPIRED;

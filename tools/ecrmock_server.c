@@ -6,10 +6,13 @@
  *                  [--account 123456789012] [--region us-east-1]
  *                  [--access-key ID --secret-key KEY] [--s3-urls] [--clock real|MS]
  *                  [--timeout S] [--max-connections N]
+ *                  [--session-token TOKEN] [--sigv4-strict]
  *
  * Prints the bound port on its own line on stdout as soon as it listens,
  * then serves until SIGINT or SIGTERM.  With --access-key/--secret-key,
- * every API request must be SigV4-signed with them.  Download URLs point
+ * every API request must be SigV4-signed with them (--session-token: the
+ * X-Amz-Security-Token of temporary credentials; --sigv4-strict: every
+ * x-amz-* header and Content-Type signed, see ecrmock_http_sigv4_strict_set).  Download URLs point
  * at the server itself (http://ADDRESS:PORT/...) unless --s3-urls.
  *
  * The clock: by default the instance's virtual clock follows the wall
@@ -38,13 +41,14 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ecrmock-server [--address ADDR] [--port N] [--fixture FILE] [--seed N]\n"
                "                      [--account ID] [--region REGION] [--access-key ID --secret-key KEY]\n"
-               "                      [--s3-urls] [--clock real|MS] [--timeout S] [--max-connections N]\n");
+               "                      [--s3-urls] [--clock real|MS] [--timeout S] [--max-connections N]\n"
+               "                      [--session-token TOKEN] [--sigv4-strict]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL;
-    int port = 0, s3_urls = 0, real_clock = 1;
+    const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL, *token = NULL;
+    int port = 0, s3_urls = 0, real_clock = 1, strict = 0;
     ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
@@ -55,6 +59,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--s3-urls") == 0) {
             s3_urls = 1;
+            continue;
+        }
+        if (strcmp(a, "--sigv4-strict") == 0) {
+            strict = 1;
             continue;
         }
         if (!v) {
@@ -85,7 +93,9 @@ int main(int argc, char **argv)
             if (*v == '-' || n > 86400 * 365)
                 errno = ERANGE;
             *(a[2] == 't' ? &so.timeout_s : &so.max_connections) = (unsigned int)n;
-        } else if (strcmp(a, "--access-key") == 0)
+        } else if (strcmp(a, "--session-token") == 0)
+            token = v;
+        else if (strcmp(a, "--access-key") == 0)
             access = v;
         else if (strcmp(a, "--secret-key") == 0)
             secret = v;
@@ -102,6 +112,10 @@ int main(int argc, char **argv)
     }
     if (!access != !secret) {
         fprintf(stderr, "ecrmock-server: --access-key and --secret-key go together\n");
+        return 2;
+    }
+    if ((token || strict) && !access) {
+        fprintf(stderr, "ecrmock-server: --session-token and --sigv4-strict need --access-key and --secret-key\n");
         return 2;
     }
     const char *why = ecrmock_options_check(&o);
@@ -126,7 +140,8 @@ int main(int argc, char **argv)
         ecrmock_free(m);
         return 1;
     }
-    if (access && ecrmock_http_credentials_set(m, access, secret) != 0) {
+    if (access && (ecrmock_http_credentials_set(m, access, secret) != 0 ||
+                   ecrmock_http_session_token_set(m, token) != 0 || ecrmock_http_sigv4_strict_set(m, strict) != 0)) {
         fprintf(stderr, "ecrmock-server: out of memory\n");
         ecrmock_free(m);
         return 1;
