@@ -294,14 +294,19 @@ typedef struct ecrmock_http_response {
  *    (ecrmock_http_credentials_set()), the request's SigV4 signature is
  *    checked first: see there.
  *  - GET (or HEAD) of a URL GetDownloadUrlForLayer handed out, path-only
- *    (its Host header naming the bucket host; not checked) or absolute: the
+ *    (its Host header naming the host) or absolute: the
  *    layer's bytes, 200 with Content-Type application/octet-stream; a Range
  *    header "bytes=a-b", "bytes=a-" or "bytes=-n" gives 206 with
  *    Content-Range, or 416 (S3's InvalidRange) when it is past the end; 403
  *    with S3's XML error (AccessDenied "Request has expired") once the URL
  *    has expired on the virtual clock, SignatureDoesNotMatch when it was
- *    tampered with; 404 NoSuchKey for a URL this instance never issued or
- *    whose layer is gone.  Downloads are not journaled (S3 is not ECR).
+ *    changed: as S3's presigned URLs, the signature covers the host it was
+ *    issued for (compared case-insensitively, without :80 or :443; a
+ *    path-only request without Host fails it), the path and every query
+ *    parameter; 404 NoSuchKey for a URL this instance never issued or
+ *    whose layer is gone from the region it was issued in.  A download
+ *    changes nothing (no region is made) and is not journaled (S3 is not
+ *    ECR).  HEAD carries the Content-Length of the GET, with no body.
  *
  * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
  * an argument is NULL, req->version is unknown, a required field is NULL, or
@@ -448,7 +453,8 @@ ECRMOCK_API ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id,
  * Fetches a URL that GetDownloadUrlForLayer handed out, as an HTTP GET of
  * it would.  Returns the HTTP status: 200 with `*bytes_out` a new malloc'd
  * copy of the layer (free() it) and `*len_out` its length; 403 once the URL
- * has expired on the virtual clock or its signature is wrong; 404 for a URL
+ * has expired on the virtual clock or was changed (its host, path or any
+ * query parameter: see ecrmock_http_handle()); 404 for a URL
  * this instance never issued or whose layer is gone; -1 for NULL arguments
  * or no memory.
  */

@@ -225,11 +225,11 @@ static int parse_range(const char *h, size_t len, size_t *first, size_t *last)
     return 1;
 }
 
-static int download(ecrmock *m, const ecrmock_http_request *req, const char *path_query, const char *region,
+static int download(ecrmock *m, const ecrmock_http_request *req, const char *host, const char *path_query,
                     bool head, ecrmock_http_response *r)
 {
     em_fetch f;
-    int status = em_layer_fetch(m, path_query, region, &f);
+    int status = em_layer_fetch(m, host, path_query, &f);
     if (status < 0)
         return -1;
     if (f.refusal == EM_FETCH_EXPIRED) {
@@ -445,12 +445,13 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     int status;
     bool get = strcmp(req->method, "GET") == 0, head = strcmp(req->method, "HEAD") == 0;
     if ((get || head) && strcmp(path, "/") != 0) {
-        const char *rest = pq;
-        char region[64] = "";
+        /* The host the URL was asked of: an absolute target's, or the Host header's. */
+        const char *rest = pq, *host = em_header(req->headers, req->n_headers, "Host");
+        char authority[256];
         em_lock(m);
-        bool ours = !absolute || em_download_url_split(m, req->target, &rest, region);
+        bool ours = !absolute || em_download_url_split(m, req->target, &rest, authority);
         em_unlock(m);
-        status = ours ? download(m, req, rest, region, head, resp)
+        status = ours ? download(m, req, absolute ? authority : host, rest, head, resp)
                       : s3_error(m, resp, 404, "NoSuchKey", "The specified key does not exist.", NULL);
     } else if (strcmp(req->method, "POST") != 0) {
         status = respond_text(resp, 404, NULL, UNKNOWN_OPERATION_PAGE);

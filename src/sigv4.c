@@ -158,6 +158,11 @@ out:
     return rc;
 }
 
+int em_sigv4_canonical_query(em_buf *b, const char *query)
+{
+    return canonical_query(b, query);
+}
+
 /* A header value as SigV4 canonicalises it: trimmed, runs of spaces folded. */
 static int put_trimmed(em_buf *b, const char *v)
 {
