@@ -298,7 +298,9 @@ static void test_get_download_url_for_layer_get_makes_no_region(void **state)
     json_decref(before);
     json_decref(after);
     json_t *r = NULL;
-    assert_int_equal(ecrmock_call_as(m, NULL, "ap-south-2", "DescribeRepositories", json_object(), &r), 200);
+    json_t *empty = json_object();
+    assert_int_equal(ecrmock_call_as(m, NULL, "ap-south-2", "DescribeRepositories", empty, &r), 200);
+    json_decref(empty);
     assert_int_equal(json_array_size(json_object_get(r, "repositories")), 0);
     json_decref(r);
     free(url);

@@ -534,7 +534,9 @@ static void test_sigv4_strict_signed_headers(void **state)
     assert_string_equal(err_message(r), "'x-amz-user-agent' must be a 'SignedHeader' in the AWS Authorization.");
     json_decref(r);
     assert_int_equal(ecrmock_call_count(m, "DeleteRepository"), 1);
-    assert_non_null(ecrmock_images(m, NULL, "web"));
+    json_t *images = ecrmock_images(m, NULL, "web");
+    assert_non_null(images);
+    json_decref(images);
     /* what an SDK signs passes */
     assert_int_equal(send_signed(m, AKID, "DeleteRepository", extra, 2,
                                  "content-type;host;x-amz-date;x-amz-target;x-amz-user-agent",
