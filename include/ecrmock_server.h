@@ -33,6 +33,7 @@ ECRMOCK_API int ecrmock_server_start(ecrmock *m, const char *address, int port, 
 #define ECRMOCK_SERVER_OPTIONS_VERSION 1
 #define ECRMOCK_SERVER_DEFAULT_TIMEOUT_S 30
 #define ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS 4096
+#define ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S 60
 
 /*
  * How the server listens.  Initialise with ECRMOCK_SERVER_OPTIONS_INIT;
@@ -49,11 +50,16 @@ typedef struct ecrmock_server_options {
                                      seconds, between requests or in the middle of
                                      one, is closed; 0: never (not advised) */
     unsigned int max_connections; /* 0: ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS */
+    unsigned int request_timeout_s; /* a request (headers and body) must arrive whole
+                                     within this many seconds of the connection's
+                                     start or of the previous response, however
+                                     it trickles in (slowloris), or the connection
+                                     is closed; 0: no deadline */
 } ecrmock_server_options;
 
 #define ECRMOCK_SERVER_OPTIONS_INIT                                                                          \
     {ECRMOCK_SERVER_OPTIONS_VERSION, NULL, 0, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S,                               \
-     ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS}
+     ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S}
 
 /*
  * ecrmock_server_start() with every option: `o` is borrowed (and its

@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +21,98 @@
 
 #define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
 
+/* A connection, for the request deadline: when its current request began
+ * (the connection's start, or the end of its previous request). */
+typedef struct tracked {
+    int fd;
+    struct timespec since;
+    int cut;
+    struct tracked *prev, *next;
+} tracked;
+
 struct ecrmock_server {
     ecrmock *m;
     struct MHD_Daemon *daemon;
+    /* The request deadline's watchdog (request_timeout_s > 0). */
+    unsigned int request_timeout_s;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t watchdog;
+    int watching, stopping;
+    tracked *conns;
 };
+
+static struct timespec now_mono(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t;
+}
+
+/* microhttpd's idle timeout closes a connection that sends nothing; one
+ * that trickles a byte now and then (slowloris) is cut here, when its
+ * request has not arrived whole within request_timeout_s.  Connections are
+ * tracked from microhttpd's notifications: it tells of a connection's close
+ * before it closes the socket, and both sides hold the lock, so the
+ * watchdog never shuts down a descriptor that was reused. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    ecrmock_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        tracked *t = info ? calloc(1, sizeof *t) : NULL;
+        *socket_context = t;
+        if (!t)
+            return; /* not tracked: the idle timeout still holds */
+        t->fd = info->connect_fd;
+        t->since = now_mono();
+        pthread_mutex_lock(&s->lock);
+        t->next = s->conns;
+        if (s->conns)
+            s->conns->prev = t;
+        s->conns = t;
+        pthread_mutex_unlock(&s->lock);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        tracked *t = *socket_context;
+        pthread_mutex_lock(&s->lock);
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            s->conns = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        pthread_mutex_unlock(&s->lock);
+        free(t);
+        *socket_context = NULL;
+    }
+}
+
+static void *watchdog(void *cls)
+{
+    ecrmock_server *s = cls;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->wake, &s->lock, &until);
+        struct timespec now = now_mono();
+        for (tracked *t = s->conns; t && !s->stopping; t = t->next) {
+            double age = (double)(now.tv_sec - t->since.tv_sec) + (double)(now.tv_nsec - t->since.tv_nsec) / 1e9;
+            if (!t->cut && age > (double)s->request_timeout_s) {
+                shutdown(t->fd, SHUT_RDWR); /* microhttpd reads the end and closes it */
+                t->cut = 1;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
 
 /* What arrives of one request across the handler's calls. */
 typedef struct pending {
@@ -227,9 +317,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
 {
-    (void)cls;
-    (void)conn;
+    ecrmock_server *s = cls;
     (void)t;
+    /* The next request on this connection has its own deadline. */
+    const union MHD_ConnectionInfo *info =
+        s->watching ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    if (info && info->socket_context) {
+        pthread_mutex_lock(&s->lock);
+        ((tracked *)info->socket_context)->since = now_mono();
+        pthread_mutex_unlock(&s->lock);
+    }
     pending *p = *con_cls;
     if (p) {
         free(p->body);
@@ -267,12 +364,20 @@ int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *
     if (!s)
         return -1;
     s->m = m;
+    s->request_timeout_s = o->request_timeout_s;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (s->request_timeout_s && pthread_create(&s->watchdog, NULL, watchdog, s) == 0)
+        s->watching = 1;
     unsigned int limit = o->max_connections ? o->max_connections : ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS;
-    s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+    if (!s->request_timeout_s || s->watching)
+        s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+                                     o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
+                                     MHD_OPTION_NOTIFY_CONNECTION, s->watching ? on_connection : NULL, s,
+                                     MHD_OPTION_END);
     if (!s->daemon) {
-        free(s);
+        ecrmock_server_stop(s);
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -294,6 +399,16 @@ void ecrmock_server_stop(ecrmock_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->daemon);
+    if (s->watching) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->watchdog, NULL);
+    }
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon); /* the remaining connections' notifications untrack them */
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -30,7 +30,7 @@ typedef struct fixture {
     int port;
 } fixture;
 
-static int start(void **state, unsigned int timeout_s)
+static int start(void **state, unsigned int timeout_s, unsigned int request_timeout_s)
 {
     fixture *f = calloc(1, sizeof *f);
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
@@ -38,6 +38,7 @@ static int start(void **state, unsigned int timeout_s)
     f->m = ecrmock_new(&o);
     ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
     so.timeout_s = timeout_s;
+    so.request_timeout_s = request_timeout_s;
     if (!f->m || ecrmock_server_start_with(f->m, &so, &f->port, &f->s) != 0)
         return -1;
     char base[64];
@@ -49,12 +50,17 @@ static int start(void **state, unsigned int timeout_s)
 
 static int setup(void **state)
 {
-    return start(state, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S);
+    return start(state, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S);
 }
 
 static int setup_short_timeout(void **state)
 {
-    return start(state, 1);
+    return start(state, 1, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S);
+}
+
+static int setup_short_deadline(void **state)
+{
+    return start(state, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S, 2);
 }
 
 static int teardown(void **state)
@@ -310,6 +316,46 @@ static void test_server_idle_connections_are_closed(void **state)
     free(r);
 }
 
+static void test_server_slowloris_is_cut(void **state)
+{
+    fixture *f = *state; /* idle timeout 30 s, request deadline 2 s */
+    int fd = dial(f->port);
+    assert_true(fd >= 0);
+    const char *req = "POST / HTTP/1.1\r\nHost: x\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    double t0 = now_s(), closed_at = 0;
+    /* a byte every 200 ms: never idle, never done */
+    for (size_t i = 0; now_s() - t0 < 10.0; i = (i + 1) % strlen(req)) {
+        char c;
+        ssize_t k = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+            send(fd, req + i, 1, MSG_NOSIGNAL) < 0) {
+            closed_at = now_s() - t0;
+            break;
+        }
+        struct timespec pause = {0, 200000000};
+        nanosleep(&pause, NULL);
+    }
+    close(fd);
+    assert_true(closed_at >= 1.5 && closed_at < 5.0);
+    /* a keep-alive connection with requests in good time is not cut */
+    create_repo(f->m, REPO);
+    fd = dial(f->port);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 3; i++) {
+        const char *one = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " TARGET_PREFIX "DescribeRepositories\r\n"
+                          "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}";
+        send_all(fd, one, strlen(one));
+        char buf[4096];
+        ssize_t k = recv(fd, buf, sizeof buf - 1, 0);
+        assert_true(k > 0);
+        buf[k] = '\0';
+        assert_int_equal(status_of(buf), 200);
+        struct timespec pause = {1, 200000000}; /* 3.6 s in all: past the deadline of a single one */
+        nanosleep(&pause, NULL);
+    }
+    close(fd);
+}
+
 static void test_server_options_checked(void **state)
 {
     fixture *f = *state;
@@ -341,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_conflicting_content_length_is_400, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_more_connections_than_select_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_idle_connections_are_closed, setup_short_timeout, teardown),
+        cmocka_unit_test_setup_teardown(test_server_slowloris_is_cut, setup_short_deadline, teardown),
         cmocka_unit_test_setup_teardown(test_server_options_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

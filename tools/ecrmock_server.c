@@ -5,7 +5,7 @@
  *   ecrmock-server [--address 127.0.0.1] [--port 0] [--fixture FILE] [--seed N]
  *                  [--account 123456789012] [--region us-east-1]
  *                  [--access-key ID --secret-key KEY] [--s3-urls] [--clock real|MS]
- *                  [--timeout S] [--max-connections N]
+ *                  [--timeout S] [--request-timeout S] [--max-connections N]
  *                  [--session-token TOKEN] [--sigv4-strict]
  *
  * Prints the bound port on its own line on stdout as soon as it listens,
@@ -21,8 +21,10 @@
  * time; --clock MS pins it at MS milliseconds since the epoch instead.
  *
  * Connections: a connection that sends nothing for --timeout seconds (30 by
- * default, 0: never) is closed; --max-connections (4096 by default) are held
- * at once, as far as the file descriptor limit (ulimit -n) allows.
+ * default, 0: never) is closed, and so is one whose request has not arrived
+ * whole --request-timeout seconds (60 by default, 0: no deadline) after the
+ * connection or the previous response; --max-connections (4096 by default)
+ * are held at once, as far as the file descriptor limit (ulimit -n) allows.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,7 +43,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ecrmock-server [--address ADDR] [--port N] [--fixture FILE] [--seed N]\n"
                "                      [--account ID] [--region REGION] [--access-key ID --secret-key KEY]\n"
-               "                      [--s3-urls] [--clock real|MS] [--timeout S] [--max-connections N]\n"
+               "                      [--s3-urls] [--clock real|MS] [--timeout S] [--request-timeout S]\n"
+               "                      [--max-connections N]\n"
                "                      [--session-token TOKEN] [--sigv4-strict]\n");
 }
 
@@ -88,11 +91,13 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--clock") == 0) {
             real_clock = 0;
             o.clock_start_ms = strtoll(v, &end, 10);
-        } else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--max-connections") == 0) {
+        } else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--request-timeout") == 0 ||
+                   strcmp(a, "--max-connections") == 0) {
             unsigned long n = strtoul(v, &end, 10);
             if (*v == '-' || n > 86400 * 365)
                 errno = ERANGE;
-            *(a[2] == 't' ? &so.timeout_s : &so.max_connections) = (unsigned int)n;
+            *(a[2] == 't' ? &so.timeout_s : a[2] == 'r' ? &so.request_timeout_s : &so.max_connections) =
+                (unsigned int)n;
         } else if (strcmp(a, "--session-token") == 0)
             token = v;
         else if (strcmp(a, "--access-key") == 0)
