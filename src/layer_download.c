@@ -68,7 +68,7 @@ static char *layer_url(ecrmock *m, em_repo *repo, const char *digest)
     char *url = NULL;
     if (base && query) {
         const char *h = strstr(base, "//") + 2;
-        if (authority(h, strlen(h), host) && url_signature(m, host, path, query, sig) == 0)
+        if (authority(h, strcspn(h, "/"), host) && url_signature(m, host, path, query, sig) == 0)
             url = em_sprintf("%s%s?%s&" SIGNATURE_PARAM "=%s", base, path, query, sig);
     }
     em_free(base);
@@ -172,7 +172,7 @@ bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char 
     if (strncmp(url, m->http_base_url, n) != 0 || url[n] != '/')
         return false;
     const char *h = strstr(m->http_base_url, "//") + 2;
-    if (!authority(h, strlen(h), host))
+    if (!authority(h, strcspn(h, "/"), host))
         return false;
     *rest = url + n;
     return true;

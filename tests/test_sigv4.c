@@ -82,6 +82,25 @@ static void sign(signed_req *s, const char *body, const char *date, const char *
              akid, date, scope_region, scope_service, s->sig);
 }
 
+/* POST / with these headers and body; *out: the answer's JSON document. */
+static int post(ecrmock *m, const ecrmock_http_header *h, size_t n, const char *body, json_t **out)
+{
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response r;
+    int st = ecrmock_http_handle(m, &req, &r);
+    assert_int_equal(st, r.status);
+    *out = json_loadb(r.body, r.body_len, 0, NULL);
+    assert_non_null(*out);
+    ecrmock_http_response_release(&r);
+    return st;
+}
+
 /* Sends BODY (or `body`) with the given Authorization (NULL: none) and date. */
 static int send_req(ecrmock *m, const char *auth, const char *date, const char *body, json_t **out)
 {
@@ -92,20 +111,7 @@ static int send_req(ecrmock *m, const char *auth, const char *date, const char *
         {"X-Amz-Target", TARGET},
         {"Authorization", auth},
     };
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = auth ? 5 : 4;
-    req.body = body;
-    req.body_len = strlen(body);
-    ecrmock_http_response r;
-    int st = ecrmock_http_handle(m, &req, &r);
-    assert_int_equal(st, r.status);
-    *out = json_loadb(r.body, r.body_len, 0, NULL);
-    assert_non_null(*out);
-    ecrmock_http_response_release(&r);
-    return st;
+    return post(m, h, auth ? 5 : 4, body, out);
 }
 
 static void assert_refused(ecrmock *m, const char *auth, const char *date, const char *body, const char *type,
@@ -430,20 +436,7 @@ static int send_signed(ecrmock *m, const char *akid, const char *target, const e
     snprintf(auth, sizeof auth, "AWS4-HMAC-SHA256 Credential=%s/20240101/us-east-1/ecr/aws4_request, "
                                 "SignedHeaders=%s, Signature=%s", akid, signed_list, sig);
     h[n++] = (ecrmock_http_header){"Authorization", auth};
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = n;
-    req.body = body;
-    req.body_len = strlen(body);
-    ecrmock_http_response r;
-    int st = ecrmock_http_handle(m, &req, &r);
-    assert_int_equal(st, r.status);
-    *out = json_loadb(r.body, r.body_len, 0, NULL);
-    assert_non_null(*out);
-    ecrmock_http_response_release(&r);
-    return st;
+    return post(m, h, n, body, out);
 }
 
 static void test_sigv4_non_utf8_answered_400(void **state)
