@@ -110,6 +110,12 @@ $(BUILD)/tests/test_curl: tests/test_curl.c tests/*.h $(BUILD)/obj/curl/curl_cli
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests -DECRMOCK_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/obj/curl/curl_client_main.o \
 	    -o $@ $(CURL_WRAP) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
 
+# The loopback server's test: libecrmock_server and libmicrohttpd too.
+$(BUILD)/tests/test_server: tests/test_server.c tests/*.h $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a | $(BUILD)/tests
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
+	    $(LDFLAGS) $(LIBS) $(MHD_LIBS) $(TEST_LIBS)
+
 # build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
 $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
@@ -206,7 +212,7 @@ $(BUILD)/fuzz-corpus/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/libecrmock.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
 # The tests that run threads, built with ThreadSanitizer; any report fails.
-TSAN_TESTS := test_stress test_instance test_faults
+TSAN_TESTS := test_stress test_instance test_faults test_server
 tsan:
 	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build/tsan/tests/%)

@@ -87,6 +87,9 @@ __attribute__((constructor)) static void preload_start(void)
         if (ecrmock_http_credentials_set(instance, akid, colon + 1) != 0)
             die("ECRMOCK_CURL_CREDENTIALS", NULL);
     }
+    const char *token = getenv("ECRMOCK_CURL_SESSION_TOKEN"); /* temporary credentials' token */
+    if (token && *token && ecrmock_http_session_token_set(instance, token) != 0)
+        die("ECRMOCK_CURL_SESSION_TOKEN", NULL);
     ecrmock_curl_attach(instance);
 }
 

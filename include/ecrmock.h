@@ -301,14 +301,19 @@ typedef struct ecrmock_http_response {
  *    (ecrmock_http_credentials_set()), the request's SigV4 signature is
  *    checked first: see there.
  *  - GET (or HEAD) of a URL GetDownloadUrlForLayer handed out, path-only
- *    (its Host header naming the bucket host; not checked) or absolute: the
+ *    (its Host header naming the host) or absolute: the
  *    layer's bytes, 200 with Content-Type application/octet-stream; a Range
  *    header "bytes=a-b", "bytes=a-" or "bytes=-n" gives 206 with
  *    Content-Range, or 416 (S3's InvalidRange) when it is past the end; 403
  *    with S3's XML error (AccessDenied "Request has expired") once the URL
  *    has expired on the virtual clock, SignatureDoesNotMatch when it was
- *    tampered with; 404 NoSuchKey for a URL this instance never issued or
- *    whose layer is gone.  Downloads are not journaled (S3 is not ECR).
+ *    changed: as S3's presigned URLs, the signature covers the host it was
+ *    issued for (compared case-insensitively, without :80 or :443; a
+ *    path-only request without Host fails it), the path and every query
+ *    parameter; 404 NoSuchKey for a URL this instance never issued or
+ *    whose layer is gone from the region it was issued in.  A download
+ *    changes nothing (no region is made) and is not journaled (S3 is not
+ *    ECR).  HEAD carries the Content-Length of the GET, with no body.
  *
  * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
  * an argument is NULL, req->version is unknown, a required field is NULL, or
@@ -337,16 +342,45 @@ ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response
  *   IncompleteSignatureException         a malformed header (missing
  *                                        Credential, SignedHeaders, Signature or
  *                                        X-Amz-Date; host not signed; ...)
- *   UnrecognizedClientException          an access key id other than this one
+ *   UnrecognizedClientException          an access key id other than this one,
+ *                                        or a session token refused (see
+ *                                        ecrmock_http_session_token_set())
  *   InvalidSignatureException            a wrong credential scope, "Signature
  *                                        expired: ..." / "Signature not yet
  *                                        current: ...", or a signature that
  *                                        does not match, with the canonical
  *                                        request and string to sign expected
- * Download URLs are presigned and need no Authorization header.
+ * A header that is not UTF-8 is quoted back in the message with each bad
+ * byte as U+FFFD.  X-Amz-Date must be a real date and time (years 0001 to
+ * 9999).  Download URLs are presigned and need no Authorization header.
  * Returns 0, or -1 when only one string is given, `m` is NULL or memory ran out.
  */
 ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key);
+
+/*
+ * The session token of temporary credentials (copied; NULL: none, the
+ * default; kept by ecrmock_reset()).  With SigV4 checks on, a request's
+ * X-Amz-Security-Token header must then be this token; without one set, a
+ * temporary access key id (one that starts "ASIA") needs some token and a
+ * long-term one (any other) must send none.  Otherwise AWS's answer, 400
+ * UnrecognizedClientException "The security token included in the request
+ * is invalid.".  The token may be signed or not, as AWS allows (strict
+ * checks want it signed).  Returns 0, or -1 when `m` is NULL or memory ran out.
+ */
+ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_token);
+
+/*
+ * Strict signed headers (non-zero) or AWS's rule (0, the default; kept by
+ * ecrmock_reset()).  AWS's rule wants only host and x-amz-date signed: a
+ * signer that leaves X-Amz-Target unsigned passes, against ECR as here,
+ * and a captured request replayed with another target would run it.  Strict
+ * checks also want every x-amz-* header the request carries (X-Amz-Target,
+ * X-Amz-Security-Token, ...) and Content-Type signed, as the AWS SDKs sign
+ * them; one left out is 400 IncompleteSignatureException "'X-Amz-Target'
+ * must be a 'SignedHeader' in the AWS Authorization." (the name as sent).
+ * Returns 0, or -1 when `m` is NULL.
+ */
+ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict);
 
 /*
  * Makes GetDownloadUrlForLayer hand out URLs on `base_url` (e.g.
@@ -426,7 +460,8 @@ ECRMOCK_API ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id,
  * Fetches a URL that GetDownloadUrlForLayer handed out, as an HTTP GET of
  * it would.  Returns the HTTP status: 200 with `*bytes_out` a new malloc'd
  * copy of the layer (free() it) and `*len_out` its length; 403 once the URL
- * has expired on the virtual clock or its signature is wrong; 404 for a URL
+ * has expired on the virtual clock or was changed (its host, path or any
+ * query parameter: see ecrmock_http_handle()); 404 for a URL
  * this instance never issued or whose layer is gone; -1 for NULL arguments
  * or no memory.
  */

@@ -22,6 +22,8 @@
  *      ECRMOCK_CURL_FIXTURE      a fixture file to load (registries, clock,
  *                                fault rules: see fixtures/README.md)
  *      ECRMOCK_CURL_CREDENTIALS  "ACCESS_KEY_ID:SECRET" turns SigV4 checks on
+ *      ECRMOCK_CURL_SESSION_TOKEN  with them, the X-Amz-Security-Token of
+ *                                temporary credentials (ecrmock_http_session_token_set)
  *      ECRMOCK_CURL_SNAPSHOT     at exit, the instance's state is written
  *                                there (ecrmock_snapshot(), JSON)
  *      ECRMOCK_CURL_JOURNAL      at exit, the call journal is written there

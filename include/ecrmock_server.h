@@ -30,6 +30,46 @@ typedef struct ecrmock_server ecrmock_server;
 ECRMOCK_API int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port,
                                      ecrmock_server **out);
 
+#define ECRMOCK_SERVER_OPTIONS_VERSION 1
+#define ECRMOCK_SERVER_DEFAULT_TIMEOUT_S 30
+#define ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS 4096
+#define ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S 60
+
+/*
+ * How the server listens.  Initialise with ECRMOCK_SERVER_OPTIONS_INIT;
+ * fields are only ever appended.  The server polls with epoll (poll where
+ * there is none), so it is not bound by select()'s FD_SETSIZE: it holds
+ * max_connections connections, as far as the process's file descriptor
+ * limit (RLIMIT_NOFILE) allows; a connection past them is closed at once.
+ */
+typedef struct ecrmock_server_options {
+    unsigned int version;         /* ECRMOCK_SERVER_OPTIONS_VERSION */
+    const char *address;          /* an IPv4 or IPv6 literal; NULL: "127.0.0.1" */
+    int port;                     /* 0: an ephemeral port */
+    unsigned int timeout_s;       /* a connection that sends nothing for this many
+                                     seconds, between requests or in the middle of
+                                     one, is closed; 0: never (not advised) */
+    unsigned int max_connections; /* 0: ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS */
+    unsigned int request_timeout_s; /* a request (headers and body) must arrive whole
+                                     within this many seconds of the connection's
+                                     start or of the previous response, however
+                                     it trickles in (slowloris), or the connection
+                                     is closed; 0: no deadline */
+} ecrmock_server_options;
+
+#define ECRMOCK_SERVER_OPTIONS_INIT                                                                          \
+    {ECRMOCK_SERVER_OPTIONS_VERSION, NULL, 0, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S,                               \
+     ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S}
+
+/*
+ * ecrmock_server_start() with every option: `o` is borrowed (and its
+ * address copied).  ecrmock_server_start(m, a, p, b, out) is this with
+ * ECRMOCK_SERVER_OPTIONS_INIT, address a and port p.  Returns 0, or -1 as
+ * ecrmock_server_start() does and for a NULL `o` or an unknown o->version.
+ */
+ECRMOCK_API int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port,
+                                          ecrmock_server **out);
+
 /* Stops the server (waiting for the request in progress) and releases it.
  * NULL is a harmless no-op. */
 ECRMOCK_API void ecrmock_server_stop(ecrmock_server *s);

@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +20,99 @@
 #include "ecrmock_server.h"
 
 #define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
-#define MAX_REQ_HEADERS 128
+
+/* A connection, for the request deadline: when its current request began
+ * (the connection's start, or the end of its previous request). */
+typedef struct tracked {
+    int fd;
+    struct timespec since;
+    int cut;
+    struct tracked *prev, *next;
+} tracked;
 
 struct ecrmock_server {
     ecrmock *m;
     struct MHD_Daemon *daemon;
+    /* The request deadline's watchdog (request_timeout_s > 0). */
+    unsigned int request_timeout_s;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t watchdog;
+    int watching, stopping;
+    tracked *conns;
 };
+
+static struct timespec now_mono(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t;
+}
+
+/* microhttpd's idle timeout closes a connection that sends nothing; one
+ * that trickles a byte now and then (slowloris) is cut here, when its
+ * request has not arrived whole within request_timeout_s.  Connections are
+ * tracked from microhttpd's notifications: it tells of a connection's close
+ * before it closes the socket, and both sides hold the lock, so the
+ * watchdog never shuts down a descriptor that was reused. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    ecrmock_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        tracked *t = info ? calloc(1, sizeof *t) : NULL;
+        *socket_context = t;
+        if (!t)
+            return; /* not tracked: the idle timeout still holds */
+        t->fd = info->connect_fd;
+        t->since = now_mono();
+        pthread_mutex_lock(&s->lock);
+        t->next = s->conns;
+        if (s->conns)
+            s->conns->prev = t;
+        s->conns = t;
+        pthread_mutex_unlock(&s->lock);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        tracked *t = *socket_context;
+        pthread_mutex_lock(&s->lock);
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            s->conns = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        pthread_mutex_unlock(&s->lock);
+        free(t);
+        *socket_context = NULL;
+    }
+}
+
+static void *watchdog(void *cls)
+{
+    ecrmock_server *s = cls;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->wake, &s->lock, &until);
+        struct timespec now = now_mono();
+        for (tracked *t = s->conns; t && !s->stopping; t = t->next) {
+            double age = (double)(now.tv_sec - t->since.tv_sec) + (double)(now.tv_nsec - t->since.tv_nsec) / 1e9;
+            if (!t->cut && age > (double)s->request_timeout_s) {
+                shutdown(t->fd, SHUT_RDWR); /* microhttpd reads the end and closes it */
+                t->cut = 1;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
 
 /* What arrives of one request across the handler's calls. */
 typedef struct pending {
@@ -33,8 +122,10 @@ typedef struct pending {
 } pending;
 
 typedef struct collect {
-    ecrmock_http_header h[MAX_REQ_HEADERS];
-    size_t n;
+    ecrmock_http_header *h; /* every header, however many (microhttpd's memory limit bounds them) */
+    size_t n, cap;
+    const char *content_length; /* the first Content-Length, and whether another one differs */
+    int conflicting_length;
     char *query; /* rebuilt from the arguments, percent-encoded */
     size_t qlen, qcap;
     int oom;
@@ -44,11 +135,26 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char 
 {
     (void)kind;
     collect *c = cls;
-    if (c->n < MAX_REQ_HEADERS) {
-        c->h[c->n].name = key;
-        c->h[c->n].value = value ? value : "";
-        c->n++;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        ecrmock_http_header *h = realloc(c->h, cap * sizeof *h);
+        if (!h) {
+            c->oom = 1;
+            return MHD_NO;
+        }
+        c->h = h;
+        c->cap = cap;
     }
+    value = value ? value : "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (c->content_length && strcmp(c->content_length, value) != 0)
+            c->conflicting_length = 1;
+        if (!c->content_length)
+            c->content_length = value;
+    }
+    c->h[c->n].name = key;
+    c->h[c->n].value = value;
+    c->n++;
     return MHD_YES;
 }
 
@@ -96,10 +202,27 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
     return MHD_YES;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, int status, const ecrmock_http_response *r)
+/* A HEAD response's body is never read: microhttpd sends its headers only. */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r ? r->body_len : 0, r ? r->body : (void *)"",
-                                                                MHD_RESPMEM_MUST_COPY);
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, const ecrmock_http_response *r, int head)
+{
+    /* microhttpd writes Content-Length from the response's size: for HEAD,
+     * the size of what a GET would send, as ecrmock_http_handle() says. */
+    const char *cl = head && r ? ecrmock_http_response_header(r, "Content-Length") : NULL;
+    char *end = NULL;
+    unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+    struct MHD_Response *resp =
+        cl && *cl >= '0' && *cl <= '9' && !*end
+            ? MHD_create_response_from_callback((uint64_t)n, 4096, no_body, NULL, NULL)
+            : MHD_create_response_from_buffer(r ? r->body_len : 0, r ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
     for (size_t i = 0; r && i < r->n_headers; i++)
@@ -118,6 +241,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     ecrmock_server *s = cls;
     pending *p = *con_cls;
     if (!p) {
+        /* Two Content-Length headers that differ: which one framed the
+         * body?  Refused before any of it is read (RFC 9112, 6.3). */
+        collect c = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
+        free(c.h);
+        if (c.conflicting_length)
+            return reply(conn, 400, NULL, 0);
         p = calloc(1, sizeof *p);
         if (!p)
             return MHD_NO;
@@ -146,7 +276,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (p->too_big)
-        return reply(conn, 413, NULL);
+        return reply(conn, 413, NULL, 0);
 
     collect c = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
@@ -155,8 +285,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!c.oom && asprintf(&target, "%s%s%s", url, c.qlen ? "?" : "", c.qlen ? c.query : "") < 0)
         target = NULL;
     free(c.query);
-    if (!target)
+    if (!target) {
+        free(c.h);
         return MHD_NO;
+    }
+    int head = strcmp(method, "HEAD") == 0;
 
     ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
     req.method = method;
@@ -168,14 +301,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     ecrmock_http_response r;
     int status = ecrmock_http_handle(s->m, &req, &r);
     free(target);
+    free(c.h);
     enum MHD_Result rc;
     if (status < 0) {
         ecrmock_http_response fail = {0};
         fail.body = "ecrmock: out of memory";
         fail.body_len = strlen(fail.body);
-        rc = reply(conn, 500, &fail);
+        rc = reply(conn, 500, &fail, 0);
     } else {
-        rc = reply(conn, status, &r);
+        rc = reply(conn, status, &r, head);
     }
     ecrmock_http_response_release(&r);
     return rc;
@@ -183,9 +317,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
 {
-    (void)cls;
-    (void)conn;
+    ecrmock_server *s = cls;
     (void)t;
+    /* The next request on this connection has its own deadline. */
+    const union MHD_ConnectionInfo *info =
+        s->watching ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    if (info && info->socket_context) {
+        pthread_mutex_lock(&s->lock);
+        ((tracked *)info->socket_context)->since = now_mono();
+        pthread_mutex_unlock(&s->lock);
+    }
     pending *p = *con_cls;
     if (p) {
         free(p->body);
@@ -194,25 +335,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port, ecrmock_server **out)
+int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out)
 {
     if (out)
         *out = NULL;
-    if (!m || !out || port < 0 || port > 65535)
+    if (!m || !o || !out || o->version < 1 || o->version > ECRMOCK_SERVER_OPTIONS_VERSION || o->port < 0 ||
+        o->port > 65535)
         return -1;
-    if (!address)
-        address = "127.0.0.1";
+    const char *address = o->address ? o->address : "127.0.0.1";
     struct sockaddr_in v4 = {0};
     struct sockaddr_in6 v6 = {0};
     struct sockaddr *sa;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    /* epoll (or poll where there is none): no FD_SETSIZE ceiling on connections. */
+    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
     if (inet_pton(AF_INET, address, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
-        v4.sin_port = htons((uint16_t)port);
+        v4.sin_port = htons((uint16_t)o->port);
         sa = (struct sockaddr *)&v4;
     } else if (inet_pton(AF_INET6, address, &v6.sin6_addr) == 1) {
         v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons((uint16_t)port);
+        v6.sin6_port = htons((uint16_t)o->port);
         sa = (struct sockaddr *)&v6;
         flags |= MHD_USE_IPv6;
     } else {
@@ -222,23 +364,51 @@ int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_p
     if (!s)
         return -1;
     s->m = m;
-    s->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    s->request_timeout_s = o->request_timeout_s;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (s->request_timeout_s && pthread_create(&s->watchdog, NULL, watchdog, s) == 0)
+        s->watching = 1;
+    unsigned int limit = o->max_connections ? o->max_connections : ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS;
+    if (!s->request_timeout_s || s->watching)
+        s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+                                     o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
+                                     MHD_OPTION_NOTIFY_CONNECTION, s->watching ? on_connection : NULL, s,
+                                     MHD_OPTION_END);
     if (!s->daemon) {
-        free(s);
+        ecrmock_server_stop(s);
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (bound_port)
-        *bound_port = info ? (int)info->port : port;
+        *bound_port = info ? (int)info->port : o->port;
     *out = s;
     return 0;
+}
+
+int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port, ecrmock_server **out)
+{
+    ecrmock_server_options o = ECRMOCK_SERVER_OPTIONS_INIT;
+    o.address = address;
+    o.port = port;
+    return ecrmock_server_start_with(m, &o, bound_port, out);
 }
 
 void ecrmock_server_stop(ecrmock_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->daemon);
+    if (s->watching) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->watchdog, NULL);
+    }
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon); /* the remaining connections' notifications untrack them */
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -244,6 +244,7 @@ void ecrmock_free(ecrmock *m)
     em_free(m->http_access_key);
     em_free(m->http_secret_key);
     em_free(m->http_base_url);
+    em_free(m->http_session_token);
     pthread_mutex_destroy(&m->lock);
     em_free(m);
 }

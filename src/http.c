@@ -102,6 +102,30 @@ int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const ch
     return 0;
 }
 
+int ecrmock_http_session_token_set(ecrmock *m, const char *session_token)
+{
+    if (!m)
+        return -1;
+    char *t = session_token ? em_strdup(session_token) : NULL;
+    if (session_token && !t)
+        return -1;
+    em_lock(m);
+    em_free(m->http_session_token);
+    m->http_session_token = t;
+    em_unlock(m);
+    return 0;
+}
+
+int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict)
+{
+    if (!m)
+        return -1;
+    em_lock(m);
+    m->http_sigv4_strict = strict != 0;
+    em_unlock(m);
+    return 0;
+}
+
 int ecrmock_http_base_url_set(ecrmock *m, const char *base_url)
 {
     if (!m)
@@ -201,11 +225,11 @@ static int parse_range(const char *h, size_t len, size_t *first, size_t *last)
     return 1;
 }
 
-static int download(ecrmock *m, const ecrmock_http_request *req, const char *path_query, const char *region,
+static int download(ecrmock *m, const ecrmock_http_request *req, const char *host, const char *path_query,
                     bool head, ecrmock_http_response *r)
 {
     em_fetch f;
-    int status = em_layer_fetch(m, path_query, region, &f);
+    int status = em_layer_fetch(m, host, path_query, &f);
     if (status < 0)
         return -1;
     if (f.refusal == EM_FETCH_EXPIRED) {
@@ -295,9 +319,33 @@ static int append(const char *p, size_t n, void *data)
     return em_buf_append(data, p, n);
 }
 
+/* `s` with every byte that does not start valid UTF-8 replaced by U+FFFD,
+ * so that a JSON string can hold it: what arrived in a header, and is
+ * quoted back in an error, need not be UTF-8.  New em_malloc'd, or NULL. */
+static char *utf8_clean(const char *s)
+{
+    em_buf b = {0};
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
+        if (em_buf_append(&b, n ? (const void *)p : "\xEF\xBF\xBD", n ? n : 3) < 0) {
+            em_buf_release(&b);
+            return NULL;
+        }
+        p += n ? n : 1;
+    }
+    if (em_buf_append(&b, "", 1) < 0) {
+        em_buf_release(&b);
+        return NULL;
+    }
+    return (char *)b.data;
+}
+
 static int api_error(ecrmock_http_response *r, const char *type, const char *ct, const char *message)
 {
-    json_t *doc = json_pack("{s:s, s:s}", "__type", type, "message", message);
+    char *clean = utf8_clean(message);
+    json_t *doc = clean ? json_pack("{s:s, s:s}", "__type", type, "message", clean) : NULL;
+    em_free(clean);
     em_buf b = {0};
     if (!doc || json_dump_callback(doc, append, &b, JSON_COMPACT) != 0 || em_buf_append(&b, "", 1) < 0) {
         json_decref(doc);
@@ -397,12 +445,13 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     int status;
     bool get = strcmp(req->method, "GET") == 0, head = strcmp(req->method, "HEAD") == 0;
     if ((get || head) && strcmp(path, "/") != 0) {
-        const char *rest = pq;
-        char region[64] = "";
+        /* The host the URL was asked of: an absolute target's, or the Host header's. */
+        const char *rest = pq, *host = em_header(req->headers, req->n_headers, "Host");
+        char authority[256];
         em_lock(m);
-        bool ours = !absolute || em_download_url_split(m, req->target, &rest, region);
+        bool ours = !absolute || em_download_url_split(m, req->target, &rest, authority);
         em_unlock(m);
-        status = ours ? download(m, req, rest, region, head, resp)
+        status = ours ? download(m, req, absolute ? authority : host, rest, head, resp)
                       : s3_error(m, resp, 404, "NoSuchKey", "The specified key does not exist.", NULL);
     } else if (strcmp(req->method, "POST") != 0) {
         status = respond_text(resp, 404, NULL, UNKNOWN_OPERATION_PAGE);

@@ -337,6 +337,8 @@ struct ecrmock {
     char *http_access_key;     /* SigV4 checks are on when set */
     char *http_secret_key;
     char *http_base_url;       /* download URLs on this base instead of S3's host */
+    char *http_session_token;  /* SigV4: the X-Amz-Security-Token requests must carry */
+    bool http_sigv4_strict;    /* SigV4: every x-amz-* header and content-type signed */
 };
 
 /* The instance lock (recursive: a hook may call back into the instance). */
@@ -488,6 +490,9 @@ typedef struct em_view {
 int em_view_enter(ecrmock *m, const char *account, const char *region, em_view *saved);
 void em_view_leave(ecrmock *m, const em_view *saved);
 void em_regions_free(ecrmock *m);
+/* Whether the instance has region `name` (its own, or one a view made):
+ * asks without making one. */
+bool em_region_exists(ecrmock *m, const char *name);
 /* Copies an image PutImage just stored (with `tag`, may be NULL) to the
  * destinations of its registry's replication rules, recording each outcome
  * on the image.  Never fails the push. */
@@ -552,21 +557,24 @@ typedef struct em_fetch {
     size_t len;
 } em_fetch;
 /* Serves `path_query` (a download URL's path and query, from the '/' after
- * its host) with the instance locked: returns 200, 403 or 404 with *out
- * filled, or -1 (no memory). */
-int em_layer_fetch(ecrmock *m, const char *path_query, const char *region, em_fetch *out);
+ * its host) as requested of `host` (the authority the request named: the
+ * URL's, or its Host header; NULL: none) with the instance locked: returns
+ * 200, 403 or 404 with *out filled, or -1 (no memory).  The URL's signature
+ * covers the host, the path and every query parameter; the region served is
+ * the one its (signed) credential scope names, and a region the instance
+ * does not have is a 404: a GET never makes one. */
+int em_layer_fetch(ecrmock *m, const char *host, const char *path_query, em_fetch *out);
 /* Whether `url` starts with the host part of this instance's download URLs
  * (S3's bucket host of any region, or the HTTP base URL when one is set);
- * *rest receives the path and query after it, region[64] the S3 host's
- * region ("" for the base URL: the caller's).  The region (NULL or "": the
- * caller's) is em_layer_fetch's. */
-bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *region);
+ * *rest receives the path and query after it, host[256] its authority. */
+bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *host);
 
 /* ---- SigV4 (sigv4.c) --------------------------------------------------------- */
 /* Epoch seconds as SigV4's X-Amz-Date (YYYYMMDDTHHMMSSZ, UTC), and back:
- * -1 for anything but exactly that form.  Also the download URLs' date. */
+ * false for anything but exactly that form with a real date and time (years
+ * 0001 to 9999, before 1970 too).  Also the download URLs' date. */
 void em_amz_date(int64_t s, char out[17]);
-int64_t em_amz_date_parse(const char *s);
+bool em_amz_date_parse(const char *s, int64_t *out);
 /* One request as SigV4 sees it. */
 typedef struct em_sigv4_input {
     const char *method;
@@ -577,9 +585,10 @@ typedef struct em_sigv4_input {
     const void *body;
     size_t body_len;
 } em_sigv4_input;
-/* Checks the request's Authorization header against `access_key`/`secret`,
- * service "ecr" in m's region, X-Amz-Date within 5 minutes of the virtual
- * clock.  Returns 0 when it verifies; otherwise -1 with *type (a static AWS
+/* Checks the request's Authorization header against `access_key`/`secret`
+ * (and the session token when one is set), service "ecr" in m's region,
+ * X-Amz-Date within 5 minutes of the virtual clock, the signed headers
+ * m->http_sigv4_strict asks for.  Returns 0 when it verifies; otherwise -1 with *type (a static AWS
  * error name) and *message (new em_malloc'd text, NULL when out of memory). */
 int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, char **message);
 /* The SigV4 pieces for a request signed with `signed_headers` (";"-joined,
@@ -588,6 +597,9 @@ int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, cha
 int em_sigv4_sign(const em_sigv4_input *in, const char *signed_headers, const char *amz_date,
                   const char *region, const char *service, const char *secret, char **canonical,
                   char **string_to_sign, char *sig);
+/* Appends SigV4's canonical form of a query string (each name and value
+ * decoded, encoded again with the unreserved set, sorted) to b.  -1: no memory. */
+int em_sigv4_canonical_query(em_buf *b, const char *query);
 /* The value of header `name` (case-insensitive), or NULL. */
 const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
 

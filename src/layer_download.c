@@ -16,36 +16,63 @@
 #include "actions.h"
 
 #define URL_LIFETIME_S 3600
+#define SIGNATURE_PARAM "X-Amz-Signature"
 
-static int url_signature(ecrmock *m, const char *path, const char *date, char *hex)
+/* A URL's authority as signed and compared: lower case, without the
+ * scheme's default port (":80", ":443"), into out[256]; false when longer. */
+static bool authority(const char *h, size_t n, char *out)
 {
-    char buf[2048];
-    int n = snprintf(buf, sizeof buf, "%s\n%s\n%d", path, date, URL_LIFETIME_S);
+    if (n >= 256)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
+    out[n] = '\0';
+    size_t len = n;
+    if (len > 3 && strcmp(out + len - 3, ":80") == 0)
+        out[len - 3] = '\0';
+    else if (len > 4 && strcmp(out + len - 4, ":443") == 0)
+        out[len - 4] = '\0';
+    return true;
+}
+
+/* The signature of a download URL, as S3's presigned URLs have it: over its
+ * host, its path and every query parameter but X-Amz-Signature itself, in
+ * SigV4's canonical form.  `query` holds no signature; hex[65].  -1: no
+ * memory. */
+static int url_signature(ecrmock *m, const char *host, const char *path, const char *query, char *hex)
+{
+    em_buf b = {0};
     unsigned char mac[32];
-    if (em_mac(m, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1), mac) < 0)
-        return -1;
-    em_hex(mac, 32, hex);
-    return 0;
+    int rc = -1;
+    if (em_buf_append(&b, host, strlen(host)) == 0 && em_buf_append(&b, "\n", 1) == 0 &&
+        em_buf_append(&b, path, strlen(path)) == 0 && em_buf_append(&b, "\n", 1) == 0 &&
+        em_sigv4_canonical_query(&b, query) == 0 && em_mac(m, b.data, b.len, mac) == 0) {
+        em_hex(mac, 32, hex);
+        rc = 0;
+    }
+    em_buf_release(&b);
+    return rc;
 }
 
 static char *layer_url(ecrmock *m, em_repo *repo, const char *digest)
 {
-    char date[32], sig[65], path[1024];
+    char date[32], sig[65], path[1024], host[256];
     em_amz_date(m->clock_ms / 1000, date);
     snprintf(path, sizeof path, "/%s/%s/%s", repo->registry->id, repo->name, digest);
-    if (url_signature(m, path, date, sig) < 0)
-        return NULL;
-    char *host = m->http_base_url ? em_strdup(m->http_base_url)
+    char *base = m->http_base_url ? em_strdup(m->http_base_url)
                                   : em_sprintf("https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com",
                                                m->region, m->region);
-    if (!host)
-        return NULL;
-    char *url = em_sprintf("%s%s"
-                           "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=%s&X-Amz-SignedHeaders=host"
-                           "&X-Amz-Expires=%d&X-Amz-Credential=ASIAECRMOCKEXAMPLE%%2F%.8s%%2F%s%%2Fs3%%2Faws4_request"
-                           "&X-Amz-Signature=%s",
-                           host, path, date, URL_LIFETIME_S, date, m->region, sig);
-    em_free(host);
+    char *query = em_sprintf("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=%s&X-Amz-SignedHeaders=host"
+                             "&X-Amz-Expires=%d&X-Amz-Credential=ASIAECRMOCKEXAMPLE%%2F%.8s%%2F%s%%2Fs3%%2Faws4_request",
+                             date, URL_LIFETIME_S, date, m->region);
+    char *url = NULL;
+    if (base && query) {
+        const char *h = strstr(base, "//") + 2;
+        if (authority(h, strcspn(h, "/"), host) && url_signature(m, host, path, query, sig) == 0)
+            url = em_sprintf("%s%s?%s&" SIGNATURE_PARAM "=%s", base, path, query, sig);
+    }
+    em_free(base);
+    em_free(query);
     return url;
 }
 
@@ -76,7 +103,7 @@ int em_GetDownloadUrlForLayer(em_call *c)
     return 0;
 }
 
-/* The value of query parameter `name` in `query`, copied into out. */
+/* The value of query parameter `name` in `query` (as sent), copied into out. */
 static bool query_param(const char *query, const char *name, char *out, size_t cap)
 {
     size_t n = strlen(name);
@@ -94,55 +121,117 @@ static bool query_param(const char *query, const char *name, char *out, size_t c
     return false;
 }
 
-bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *region)
+/* `query` without its X-Amz-Signature parameter, new em_malloc'd (NULL: no
+ * memory); *signatures counts them. */
+static char *unsigned_query(const char *query, int *signatures)
+{
+    em_buf b = {0};
+    size_t n = strlen(SIGNATURE_PARAM);
+    *signatures = 0;
+    for (const char *p = query; *p;) {
+        size_t len = strcspn(p, "&");
+        if (len > n && strncmp(p, SIGNATURE_PARAM, n) == 0 && p[n] == '=') {
+            ++*signatures;
+        } else if (len && ((b.len && em_buf_append(&b, "&", 1) < 0) || em_buf_append(&b, p, len) < 0)) {
+            em_buf_release(&b);
+            return NULL;
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    if (em_buf_append(&b, "", 1) < 0) {
+        em_buf_release(&b);
+        return NULL;
+    }
+    return (char *)b.data;
+}
+
+bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *host)
 {
     /* S3's bucket host names the region the URL was handed out in; a
-     * presigned URL works from anywhere, so any region's host is ours. */
+     * presigned URL works from anywhere, so any region's host is ours (its
+     * signature says whether it is the one the URL was issued for). */
     const char *prefix = "https://prod-", *mid = "-starport-layer-bucket.s3.";
-    region[0] = '\0';
     if (strncmp(url, prefix, strlen(prefix)) == 0) {
         const char *rs = url + strlen(prefix), *re = strstr(rs, mid);
         if (re && (size_t)(re - rs) < 64) {
-            char host[256];
-            snprintf(region, 64, "%.*s", (int)(re - rs), rs);
-            int n = snprintf(host, sizeof host, "https://prod-%s-starport-layer-bucket.s3.%s.amazonaws.com/", region,
-                             region);
-            if (n > 0 && (size_t)n < sizeof host && strncmp(url, host, (size_t)n) == 0) {
+            char want[256];
+            int n = snprintf(want, sizeof want, "https://prod-%.*s-starport-layer-bucket.s3.%.*s.amazonaws.com/",
+                             (int)(re - rs), rs, (int)(re - rs), rs);
+            if (n > 0 && (size_t)n < sizeof want && strncmp(url, want, (size_t)n) == 0 &&
+                authority(url + 8, (size_t)n - 9, host)) {
                 *rest = url + n - 1;
                 return true;
             }
         }
-        region[0] = '\0';
     }
     if (!m->http_base_url)
         return false;
     size_t n = strlen(m->http_base_url);
     if (strncmp(url, m->http_base_url, n) != 0 || url[n] != '/')
         return false;
+    const char *h = strstr(m->http_base_url, "//") + 2;
+    if (!authority(h, strcspn(h, "/"), host))
+        return false;
     *rest = url + n;
+    return true;
+}
+
+/* The region of a download URL's credential scope
+ * (<key>/<date>/<region>/s3/aws4_request, its slashes encoded or not), into
+ * region[64]; false when it has none. */
+static bool credential_region(const char *query, char *region)
+{
+    char cred[512], plain[512];
+    if (!query_param(query, "X-Amz-Credential", cred, sizeof cred))
+        return false;
+    size_t n = 0;
+    for (const char *p = cred; *p; p++) { /* only the slashes need decoding */
+        if (p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) {
+            plain[n++] = '/';
+            p += 2;
+        } else {
+            plain[n++] = *p;
+        }
+    }
+    plain[n] = '\0';
+    const char *r = strchr(plain, '/');
+    r = r ? strchr(r + 1, '/') : NULL;
+    const char *e = r ? strchr(r + 1, '/') : NULL;
+    if (!e || e == r + 1 || e - r - 1 >= 64)
+        return false;
+    snprintf(region, 64, "%.*s", (int)(e - r - 1), r + 1);
     return true;
 }
 
 /* The shared core of ecrmock_fetch_url() and the HTTP level's GET.  The
  * caller holds the lock. */
-static int fetch_locked(ecrmock *m, const char *path_query, const char *region, em_fetch *out)
+static int fetch_locked(ecrmock *m, const char *host, const char *path_query, em_fetch *out)
 {
     const char *q = strchr(path_query, '?');
     size_t plen = q ? (size_t)(q - path_query) : strlen(path_query);
-    char p[1024], date[32], sig[80], want[65];
+    char p[1024], date[32], sig[80], want[65], h[256], region[64];
     out->refusal = EM_FETCH_NOT_FOUND;
     if (path_query[0] != '/' || plen >= sizeof p)
         return 404;
     memcpy(p, path_query, plen);
     p[plen] = '\0';
     out->refusal = EM_FETCH_BAD_SIGNATURE;
-    if (!q || !query_param(q + 1, "X-Amz-Date", date, sizeof date) ||
-        !query_param(q + 1, "X-Amz-Signature", sig, sizeof sig))
+    if (!q || !host || !authority(host, strlen(host), h) || !query_param(q + 1, "X-Amz-Date", date, sizeof date) ||
+        !query_param(q + 1, SIGNATURE_PARAM, sig, sizeof sig))
         return 403;
-    if (url_signature(m, p, date, want) < 0)
+    int signatures = 0;
+    char *rest = unsigned_query(q + 1, &signatures);
+    if (!rest)
         return -1;
-    int64_t signed_at = em_amz_date_parse(date);
-    if (strcmp(sig, want) != 0 || signed_at < 0)
+    int rc = url_signature(m, h, p, rest, want);
+    em_free(rest);
+    if (rc < 0)
+        return -1;
+    int64_t signed_at;
+    if (signatures != 1 || strcmp(sig, want) != 0 || !em_amz_date_parse(date, &signed_at) ||
+        !credential_region(q + 1, region))
         return 403;
     if (m->clock_ms / 1000 > signed_at + URL_LIFETIME_S) {
         out->refusal = EM_FETCH_EXPIRED;
@@ -152,12 +241,12 @@ static int fetch_locked(ecrmock *m, const char *path_query, const char *region, 
     /* /<registry>/<repository name, may hold '/'>/<algorithm>:<hex> */
     char *reg = p + 1, *slash = strchr(reg, '/'), *last = strrchr(p, '/');
     out->refusal = EM_FETCH_NOT_FOUND;
-    if (!slash || last == slash)
+    if (!slash || last == slash || !em_region_exists(m, region))
         return 404;
     *slash = '\0';
     *last = '\0';
     em_view v;
-    if (em_view_enter(m, NULL, region && *region ? region : NULL, &v) < 0)
+    if (em_view_enter(m, NULL, region, &v) < 0)
         return -1;
     em_repo *repo = em_repo_get(em_registry_get(m, reg), slash + 1);
     em_layer *l = repo ? em_layer_get(repo, last + 1) : NULL;
@@ -176,11 +265,11 @@ static int fetch_locked(ecrmock *m, const char *path_query, const char *region, 
     return 200;
 }
 
-int em_layer_fetch(ecrmock *m, const char *path_query, const char *region, em_fetch *out)
+int em_layer_fetch(ecrmock *m, const char *host, const char *path_query, em_fetch *out)
 {
     memset(out, 0, sizeof *out);
     em_lock(m);
-    int status = fetch_locked(m, path_query, region, out);
+    int status = fetch_locked(m, host, path_query, out);
     em_unlock(m);
     return status;
 }
@@ -192,14 +281,14 @@ int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len
     *bytes_out = NULL;
     *len_out = 0;
     const char *rest;
-    char region[64];
+    char host[256];
     em_lock(m); /* the base URL is read under the lock, like the rest */
-    bool ours = em_download_url_split(m, url, &rest, region);
+    bool ours = em_download_url_split(m, url, &rest, host);
     em_unlock(m);
     if (!ours)
         return 404;
     em_fetch f;
-    int status = em_layer_fetch(m, rest, region, &f);
+    int status = em_layer_fetch(m, host, rest, &f);
     if (status == 200) {
         *bytes_out = f.bytes;
         *len_out = f.len;

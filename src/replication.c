@@ -67,6 +67,11 @@ static em_region *region_ensure(ecrmock *m, const char *name)
     return r;
 }
 
+bool em_region_exists(ecrmock *m, const char *name)
+{
+    return strcmp(name, m->region) == 0 || region_get(m, name) != NULL;
+}
+
 int em_view_enter(ecrmock *m, const char *account, const char *region, em_view *saved)
 {
     snprintf(saved->region, sizeof saved->region, "%s", m->region);

@@ -158,6 +158,11 @@ out:
     return rc;
 }
 
+int em_sigv4_canonical_query(em_buf *b, const char *query)
+{
+    return canonical_query(b, query);
+}
+
 /* A header value as SigV4 canonicalises it: trimmed, runs of spaces folded. */
 static int put_trimmed(em_buf *b, const char *v)
 {
@@ -269,19 +274,42 @@ void em_amz_date(int64_t s, char out[17])
     strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-int64_t em_amz_date_parse(const char *s)
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil): no time_t, no mktime, any year. */
+static int64_t days_from_civil(int64_t y, int mo, int d)
 {
-    struct tm tm = {0};
-    char z = 0;
-    if (strlen(s) != 16 || s[8] != 'T' || sscanf(s, "%4d%2d%2dT%2d%2d%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                                                &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z')
-        return -1;
-    for (int i = 0; i < 16; i++)
-        if (i != 8 && i != 15 && !isdigit((unsigned char)s[i]))
-            return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
+    y -= mo <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool em_amz_date_parse(const char *s, int64_t *out)
+{
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int f[6], at = 0;
+    static const int width[6] = {4, 2, 2, 2, 2, 2};
+    if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+        return false;
+    for (int i = 0; i < 6; i++) {
+        f[i] = 0;
+        if (i == 3)
+            at++; /* the 'T' */
+        for (int k = 0; k < width[i]; k++, at++) {
+            if (s[at] < '0' || s[at] > '9')
+                return false;
+            f[i] = f[i] * 10 + (s[at] - '0');
+        }
+    }
+    int y = f[0], mo = f[1], d = f[2];
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || f[3] > 23 ||
+        f[4] > 59 || f[5] > 59)
+        return false;
+    *out = days_from_civil(y, mo, d) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
+    return true;
 }
 
 /* A copy of the value of `key=` among the comma-separated parts, or NULL. */
@@ -350,7 +378,8 @@ static bool signed_has(const char *list, const char *name)
 
 static int check_date(ecrmock *m, const char *date, const char **type, char **message)
 {
-    int64_t t = em_amz_date_parse(date), now = m->clock_ms / 1000;
+    int64_t t = 0, now = m->clock_ms / 1000;
+    em_amz_date_parse(date, &t); /* checked before */
     char a[17], b[17];
     if (t < now - SKEW_S) {
         em_amz_date(now - SKEW_S, a);
@@ -367,8 +396,20 @@ static int check_date(ecrmock *m, const char *date, const char **type, char **me
     return 0;
 }
 
+/* The session token (X-Amz-Security-Token, `sent`): the instance's when it
+ * has one; otherwise any with a temporary access key (ASIA...), none with a
+ * long-term one.  AWS refuses a temporary key without its token, a token
+ * that is not the key's, and a token sent with a long-term key alike. */
+static bool token_ok(const ecrmock *m, const char *sent)
+{
+    if (m->http_session_token)
+        return sent && strcmp(sent, m->http_session_token) == 0;
+    return strncmp(m->http_access_key, "ASIA", 4) == 0 ? sent != NULL : sent == NULL;
+}
+
 /* Credential=<key>/<YYYYMMDD>/<region>/<service>/aws4_request */
-static int check_scope(ecrmock *m, const char *cred, const char *date, const char **type, char **message)
+static int check_scope(ecrmock *m, const char *cred, const char *date, const char *token, const char **type,
+                       char **message)
 {
     char *parts[5] = {0};
     char *copy = em_strdup(cred);
@@ -393,7 +434,7 @@ static int check_scope(ecrmock *m, const char *cred, const char *date, const cha
                     em_sprintf("Credential must have exactly 5 slash-delimited elements, e.g. "
                                "keyid/date/region/service/term, got '%s'",
                                cred));
-    } else if (strcmp(parts[0], m->http_access_key) != 0) {
+    } else if (strcmp(parts[0], m->http_access_key) != 0 || !token_ok(m, token)) {
         rc = refuse(type, message, "UnrecognizedClientException",
                     em_strdup("The security token included in the request is invalid."));
     } else if (check_date(m, date, type, message) < 0) {
@@ -416,6 +457,29 @@ static int check_scope(ecrmock *m, const char *cred, const char *date, const cha
     }
     em_free(copy);
     return rc;
+}
+
+/* The strict check: every x-amz-* header the request carries, and its
+ * Content-Type, among the signed headers (what the AWS SDKs sign). */
+static int check_all_signed(const em_sigv4_input *in, const char *signed_headers, const char **type, char **message)
+{
+    for (size_t i = 0; i < in->n_headers; i++) {
+        const char *name = in->headers[i].name;
+        if (!name || !in->headers[i].value ||
+            (strncasecmp(name, "x-amz-", 6) != 0 && strcasecmp(name, "content-type") != 0))
+            continue;
+        char lower[256];
+        size_t n = strlen(name);
+        if (n < sizeof lower) {
+            for (size_t k = 0; k <= n; k++)
+                lower[k] = (char)tolower((unsigned char)name[k]);
+            if (signed_has(signed_headers, lower))
+                continue;
+        }
+        return refuse(type, message, "IncompleteSignatureException",
+                      em_sprintf("'%s' must be a 'SignedHeader' in the AWS Authorization.", name));
+    }
+    return 0;
 }
 
 /* The IncompleteSignatureException sentence for missing parts. */
@@ -459,7 +523,8 @@ int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, cha
     }
     int rc = -1;
     char *canonical = NULL, *sts = NULL, sig[EM_SHA256_HEX + 1];
-    if (em_amz_date_parse(date) < 0) {
+    int64_t when;
+    if (!em_amz_date_parse(date, &when)) {
         refuse(type, message, "IncompleteSignatureException",
                em_sprintf("Date must be in ISO-8601 'basic format'. Got '%s'. See "
                           "http://en.wikipedia.org/wiki/ISO_8601",
@@ -476,7 +541,10 @@ int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, cha
                em_strdup("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."));
         goto out;
     }
-    if (check_scope(m, a.credential, date, type, message) < 0)
+    if (m->http_sigv4_strict && check_all_signed(in, a.signed_headers, type, message) < 0)
+        goto out;
+    if (check_scope(m, a.credential, date, em_header(in->headers, in->n_headers, "X-Amz-Security-Token"), type,
+                    message) < 0)
         goto out;
     if (em_sigv4_sign(in, a.signed_headers, date, m->region, SERVICE, m->http_secret_key, &canonical, &sts, sig) <
         0) {

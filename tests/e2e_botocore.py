@@ -6,8 +6,11 @@ with botocore's ECR client (real signatures, verified by the server), pushes
 an image (repository, a layer in two parts, a config, the manifest), pulls it
 back (BatchGetImage, DescribeImages), follows GetDownloadUrlForLayer's URL
 over HTTP and checks the exact bytes, then deletes everything.  It also checks
-that a wrong secret is refused with InvalidSignatureException.  Exits non-zero
-on any failure.
+that a wrong secret is refused with InvalidSignatureException, that HEAD of
+the URL carries the layer's Content-Length, and, against a second server with
+temporary credentials and strict signed headers, that botocore's session
+token passes and a missing or wrong one is refused as AWS refuses it.  Exits
+non-zero on any failure.
 
 Usage: tests/e2e_botocore.py path/to/ecrmock-server
 """
@@ -38,14 +41,19 @@ def check(cond, msg):
         fail(msg)
 
 
-def client(port, secret=SECRET_KEY):
+TEMP_ACCESS_KEY = "ASIAECRMOCKE2ETEST01"
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjEAAaCXVzLWVhc3QtMSJHMEUCIQ+ecrmock/e2e=="
+
+
+def client(port, secret=SECRET_KEY, access_key=ACCESS_KEY, token=None):
     session = botocore.session.get_session()
     return session.create_client(
         "ecr",
         region_name=REGION,
         endpoint_url="http://127.0.0.1:%d" % port,
-        aws_access_key_id=ACCESS_KEY,
+        aws_access_key_id=access_key,
         aws_secret_access_key=secret,
+        aws_session_token=token,
         config=Config(retries={"max_attempts": 1}),
     )
 
@@ -115,6 +123,11 @@ def run(port):
         check(resp.status == 206 and resp.read() == layer[5:15]
               and resp.headers["Content-Range"] == "bytes 5-14/%d" % len(layer), "ranged GET")
 
+    # HEAD: S3's headers of the GET, its Content-Length included, no body.
+    with urllib.request.urlopen(urllib.request.Request(url, method="HEAD")) as resp:
+        check(resp.status == 200 and resp.headers["Content-Length"] == str(len(layer)) and resp.read() == b"",
+              "HEAD: %d Content-Length %s" % (resp.status, resp.headers["Content-Length"]))
+
     # A client signing with the wrong secret is told what was expected.
     try:
         client(port, secret="not-the-secret").describe_repositories()
@@ -140,29 +153,62 @@ def run(port):
         check(e.code == 404, "GET after delete: %d" % e.code)
 
 
+def start(*flags):
+    server = subprocess.Popen([sys.argv[1], "--port", "0", "--timeout", "10", "--secret-key", SECRET_KEY] + list(flags),
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    line = server.stdout.readline()
+    if not line.strip().isdigit():
+        server.kill()
+        fail("the server did not print its port: %r" % line)
+    return server, int(line)
+
+
+def stop(server):
+    server.terminate()
+    try:
+        rc = server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        fail("the server did not stop on SIGTERM")
+    if rc != 0:
+        fail("the server exited with %d" % rc)
+
+
+def run_temporary(port):
+    """Temporary credentials, strict signed headers: botocore signs all it must."""
+    ecr = client(port, access_key=TEMP_ACCESS_KEY, token=SESSION_TOKEN)
+    r = ecr.create_repository(repositoryName="e2e/temporary")
+    check(r["repository"]["repositoryName"] == "e2e/temporary", "CreateRepository with a session token %r" % r)
+    for token, why in ((None, "no session token"), (SESSION_TOKEN + "x", "another session token")):
+        try:
+            client(port, access_key=TEMP_ACCESS_KEY, token=token).describe_repositories()
+            fail("%s was accepted" % why)
+        except ClientError as e:
+            err = e.response["Error"]
+            check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+                  and err["Code"] == "UnrecognizedClientException"
+                  and err["Message"] == "The security token included in the request is invalid.",
+                  "%s: %r" % (why, e.response))
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
         return 2
-    server = subprocess.Popen([sys.argv[1], "--port", "0", "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    # No proxy for loopback, whatever the environment says.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1"
+    server, port = start("--access-key", ACCESS_KEY)
     try:
-        line = server.stdout.readline()
-        if not line.strip().isdigit():
-            fail("the server did not print its port: %r" % line)
-        # No proxy for loopback, whatever the environment says.
-        os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1"
-        run(int(line))
+        run(port)
     finally:
-        server.terminate()
-        try:
-            rc = server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            fail("the server did not stop on SIGTERM")
-    if rc != 0:
-        fail("the server exited with %d" % rc)
-    print("e2e_botocore: botocore pushed, pulled, downloaded and deleted through ecrmock-server (SigV4 checked)")
+        stop(server)
+    server, port = start("--access-key", TEMP_ACCESS_KEY, "--session-token", SESSION_TOKEN, "--sigv4-strict")
+    try:
+        run_temporary(port)
+    finally:
+        stop(server)
+    print("e2e_botocore: botocore pushed, pulled, downloaded and deleted through ecrmock-server (SigV4 checked; "
+          "session token and strict signed headers too)")
     return 0
 
 

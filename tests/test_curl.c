@@ -765,6 +765,24 @@ static void test_example_wrong_secret_preload(void **state)
     child_release(&ch);
 }
 
+/* ECRMOCK_CURL_SESSION_TOKEN: the example signs with long-term credentials
+ * and sends no X-Amz-Security-Token, so a preloaded instance that expects
+ * one refuses it as AWS does. */
+static void test_example_session_token_preload(void **state)
+{
+    (void)state;
+    static child ch;
+    setenv("ECRMOCK_CURL_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLE", 1); /* the child inherits it */
+    run_preloaded("{\"clock\": %CLOCK%}", SECRET, &ch);
+    unsetenv("ECRMOCK_CURL_SESSION_TOKEN");
+    assert_int_equal(ch.status, 1);
+    assert_non_null(strstr(ch.out, "curl_client: GetAuthorizationToken: HTTP 400: "
+                                   "{\"__type\":\"UnrecognizedClientException\",\"message\":\"The security token "
+                                   "included in the request is invalid.\"}"));
+    assert_int_equal(json_array_size(ch.journal), 0);
+    child_release(&ch);
+}
+
 /* Fault rules reach the preloaded process through its fixture. */
 static void test_example_transport_fault_preload(void **state)
 {
@@ -800,6 +818,7 @@ int main(void)
         T(test_pass_through),
         cmocka_unit_test(test_example_flows_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
+        cmocka_unit_test(test_example_session_token_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -387,6 +387,24 @@ static void test_http_get_tampered_or_unknown(void **state)
     assert_int_equal(get(m, &r, other, NULL), 403);
     ecrmock_http_response_release(&r);
     free(other);
+    /* path-only: the Host header is the host the URL was signed for */
+    ecrmock_http_header eu[] = {{"Host", "prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.target = path_of(url);
+    req.headers = eu;
+    req.n_headers = 1;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 403);
+    assert_non_null(strstr(r.body, "<Code>SignatureDoesNotMatch</Code>"));
+    ecrmock_http_response_release(&r);
+    req.n_headers = 0; /* no host at all */
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 403);
+    ecrmock_http_response_release(&r);
+    ecrmock_http_header upper[] = {{"Host", "PROD-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com:443"}};
+    req.headers = upper; /* host names are case-insensitive, :443 is https's own port */
+    req.n_headers = 1;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+    ecrmock_http_response_release(&r);
     /* a URL on another host */
     assert_int_equal(get(m, &r, "https://example.com/123456789012/web/x?X-Amz-Signature=1", NULL), 404);
     assert_non_null(strstr(r.body, "<Code>NoSuchKey</Code><Message>The specified key does not exist.</Message>"));

@@ -6,6 +6,8 @@
  */
 #include "helpers.h"
 
+#include "internal.h" /* em_region_exists: that a GET makes no region */
+
 #define ACCOUNT "123456789012"
 #define REPO "layers/app"
 #define HOST "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/"
@@ -184,13 +186,123 @@ static void test_get_download_url_for_layer_other_host(void **state)
     char *url = new_layer_url(m, 6, layer);
     const char *path = url + strlen(HOST) - 1;
     char other[2048];
+    /* another region's bucket: not the host the URL was signed for */
     snprintf(other, sizeof other, "https://prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com%s", path);
-    assert_fetch(m, other, 404, NULL, 0);
+    assert_fetch(m, other, 403, NULL, 0);
     snprintf(other, sizeof other, "https://example.com%s", path);
     assert_fetch(m, other, 404, NULL, 0);
     snprintf(other, sizeof other, "http://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com%s", path);
     assert_fetch(m, other, 404, NULL, 0);
     assert_fetch(m, url, 200, "layer 0 of image 6", 18);
+    free(url);
+}
+
+/* url with the first `from` replaced by `to` (malloc'd). */
+static char *replaced(const char *url, const char *from, const char *to)
+{
+    const char *at = strstr(url, from);
+    assert_non_null(at);
+    size_t n = strlen(url) - strlen(from) + strlen(to) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%.*s%s%s", (int)(at - url), url, to, at + strlen(from));
+    return out;
+}
+
+static void test_get_download_url_for_layer_every_parameter_signed(void **state)
+{
+    ecrmock *m = *state;
+    char layer[ECRMOCK_DIGEST_SIZE];
+    char *url = new_layer_url(m, 9, layer);
+    static const char *const changes[][2] = {
+        {"X-Amz-Expires=3600", "X-Amz-Expires=360000"},
+        {"X-Amz-Credential=ASIAECRMOCKEXAMPLE", "X-Amz-Credential=ASIAECRMOCKEXAMPLF"},
+        {"%2Fus-east-1%2F", "%2Feu-west-1%2F"},
+        {"X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Algorithm=AWS4-HMAC-SHA512"},
+        {"X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=host%3Brange"},
+        {"X-Amz-Date=", "x-id=GetObject&X-Amz-Date="},          /* a parameter added */
+        {"&X-Amz-Expires=3600", ""},                            /* one taken away */
+        {"X-Amz-Signature=", "X-Amz-Signature=0&X-Amz-Signature="}, /* two signatures */
+    };
+    for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+        char *bad = replaced(url, changes[i][0], changes[i][1]);
+        assert_fetch(m, bad, 403, NULL, 0);
+        free(bad);
+    }
+    /* the same parameters in another order, or encoded otherwise, are the same URL */
+    char *same = replaced(url, "X-Amz-Credential=ASIAECRMOCKEXAMPLE%2F", "X-Amz-Credential=ASIAECRMOCKEXAMPLE%2f");
+    assert_fetch(m, same, 200, "layer 0 of image 9", 18);
+    free(same);
+    assert_fetch(m, url, 200, "layer 0 of image 9", 18);
+    free(url);
+}
+
+#define US_BUCKET "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
+#define EU_BUCKET "prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com"
+
+static void test_get_download_url_for_layer_host_of_issue(void **state)
+{
+    ecrmock *m = *state;
+    /* the image in us-east-1, replicated to eu-west-1 */
+    call_ok(m, "PutReplicationConfiguration",
+            "{\"replicationConfiguration\":{\"rules\":[{\"destinations\":[{\"region\":\"eu-west-1\","
+            "\"registryId\":\"" ACCOUNT "\"}]}]}}");
+    char layer[ECRMOCK_DIGEST_SIZE];
+    char *home = new_layer_url(m, 10, layer);
+    json_t *req = json_pack("{s:s, s:s}", "repositoryName", REPO, "layerDigest", layer), *r = NULL;
+    assert_ok(ecrmock_call_as(m, NULL, "eu-west-1", "GetDownloadUrlForLayer", req, &r), r);
+    json_decref(req);
+    char *eu = strdup(json_string_value(json_object_get(r, "downloadUrl")));
+    json_decref(r);
+    assert_true(strncmp(eu, "https://" EU_BUCKET "/", strlen("https://" EU_BUCKET "/")) == 0);
+    assert_fetch(m, eu, 200, "layer 0 of image 10", 19);
+    /* gone where it was issued: not served from another region's bucket */
+    req = json_pack("{s:s, s:b}", "repositoryName", REPO, "force", 1);
+    assert_ok(ecrmock_call_as(m, NULL, "eu-west-1", "DeleteRepository", req, &r), r);
+    json_decref(req);
+    json_decref(r);
+    assert_fetch(m, eu, 404, NULL, 0);
+    char *moved = replaced(eu, EU_BUCKET, US_BUCKET);
+    assert_fetch(m, moved, 403, NULL, 0);
+    free(moved);
+    assert_fetch(m, home, 200, "layer 0 of image 10", 19);
+    free(home);
+    free(eu);
+}
+
+static void test_get_download_url_for_layer_get_makes_no_region(void **state)
+{
+    ecrmock *m = *state;
+    char layer[ECRMOCK_DIGEST_SIZE];
+    char *url = new_layer_url(m, 11, layer);
+    json_t *before = ecrmock_snapshot(m);
+    static const char *const regions[] = {"ap-south-2", "zz-nowhere-9", "a", "x%2Fy", "..", ""};
+    enum { N = sizeof regions / sizeof regions[0] };
+    int status[N];
+    for (size_t i = 0; i < N; i++) {
+        char host[256];
+        snprintf(host, sizeof host, "prod-%s-starport-layer-bucket.s3.%s.amazonaws.com", regions[i], regions[i]);
+        char *other = replaced(url, US_BUCKET, host);
+        void *got = NULL;
+        size_t len = 0;
+        status[i] = ecrmock_fetch_url(m, other, &got, &len);
+        free(got);
+        free(other);
+    }
+    for (size_t i = 0; i < N; i++) /* the instance never heard of them */
+        assert_false(em_region_exists(m, regions[i]));
+    for (size_t i = 0; i < N; i++) /* 403: signed for another host; 404: not a bucket host form */
+        assert_true(status[i] == 403 || status[i] == 404);
+    /* nothing was made: no region, and the state is as it was */
+    json_t *after = ecrmock_snapshot(m);
+    assert_true(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+    json_t *r = NULL;
+    json_t *empty = json_object();
+    assert_int_equal(ecrmock_call_as(m, NULL, "ap-south-2", "DescribeRepositories", empty, &r), 200);
+    json_decref(empty);
+    assert_int_equal(json_array_size(json_object_get(r, "repositories")), 0);
+    json_decref(r);
     free(url);
 }
 
@@ -442,6 +554,9 @@ int main(void)
         T(test_get_download_url_for_layer_url_expires),
         T(test_get_download_url_for_layer_tampered_signature),
         T(test_get_download_url_for_layer_other_host),
+        T(test_get_download_url_for_layer_every_parameter_signed),
+        T(test_get_download_url_for_layer_host_of_issue),
+        T(test_get_download_url_for_layer_get_makes_no_region),
         T(test_get_download_url_for_layer_gone_after_delete),
         T(test_get_download_url_for_layer_repository_not_found),
         T(test_get_download_url_for_layer_invalid_digest),

@@ -82,6 +82,25 @@ static void sign(signed_req *s, const char *body, const char *date, const char *
              akid, date, scope_region, scope_service, s->sig);
 }
 
+/* POST / with these headers and body; *out: the answer's JSON document. */
+static int post(ecrmock *m, const ecrmock_http_header *h, size_t n, const char *body, json_t **out)
+{
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response r;
+    int st = ecrmock_http_handle(m, &req, &r);
+    assert_int_equal(st, r.status);
+    *out = json_loadb(r.body, r.body_len, 0, NULL);
+    assert_non_null(*out);
+    ecrmock_http_response_release(&r);
+    return st;
+}
+
 /* Sends BODY (or `body`) with the given Authorization (NULL: none) and date. */
 static int send_req(ecrmock *m, const char *auth, const char *date, const char *body, json_t **out)
 {
@@ -92,20 +111,7 @@ static int send_req(ecrmock *m, const char *auth, const char *date, const char *
         {"X-Amz-Target", TARGET},
         {"Authorization", auth},
     };
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = auth ? 5 : 4;
-    req.body = body;
-    req.body_len = strlen(body);
-    ecrmock_http_response r;
-    int st = ecrmock_http_handle(m, &req, &r);
-    assert_int_equal(st, r.status);
-    *out = json_loadb(r.body, r.body_len, 0, NULL);
-    assert_non_null(*out);
-    ecrmock_http_response_release(&r);
-    return st;
+    return post(m, h, auth ? 5 : 4, body, out);
 }
 
 static void assert_refused(ecrmock *m, const char *auth, const char *date, const char *body, const char *type,
@@ -403,6 +409,197 @@ static void test_sigv4_unknown_target_answered_before_auth(void **state)
     ecrmock_http_response_release(&r);
 }
 
+/* ---- what arrives need not be well formed ---------------------------------------------- */
+
+/* A request signed by the library's signer (checked against the published
+ * vectors above) over `signed_list`, with `extra` headers after the usual
+ * four; `target` is the action. */
+static int send_signed(ecrmock *m, const char *akid, const char *target, const ecrmock_http_header *extra,
+                       size_t n_extra, const char *signed_list, const char *body, json_t **out)
+{
+    char full_target[128], auth[1024];
+    snprintf(full_target, sizeof full_target, "AmazonEC2ContainerRegistry_V20150921.%s", target);
+    ecrmock_http_header h[12] = {
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"Host", HOST},
+        {"X-Amz-Date", DATE},
+        {"X-Amz-Target", full_target},
+    };
+    size_t n = 4;
+    for (size_t i = 0; i < n_extra; i++)
+        h[n++] = extra[i];
+    em_sigv4_input in = {"POST", "/", "", h, n, body, strlen(body)};
+    char *canonical = NULL, *sts = NULL, sig[65];
+    assert_int_equal(em_sigv4_sign(&in, signed_list, DATE, "us-east-1", "ecr", SECRET, &canonical, &sts, sig), 0);
+    free(canonical);
+    free(sts);
+    snprintf(auth, sizeof auth, "AWS4-HMAC-SHA256 Credential=%s/20240101/us-east-1/ecr/aws4_request, "
+                                "SignedHeaders=%s, Signature=%s", akid, signed_list, sig);
+    h[n++] = (ecrmock_http_header){"Authorization", auth};
+    return post(m, h, n, body, out);
+}
+
+static void test_sigv4_non_utf8_answered_400(void **state)
+{
+    ecrmock *m = *state;
+    /* in the credential: an unknown key, quoted back with U+FFFD */
+    const char *a = "AWS4-HMAC-SHA256 Credential=AKID\xff/20240101/us-east-1/ecr, SignedHeaders=host;x-amz-date, "
+                    "Signature=00";
+    assert_refused(m, a, DATE, BODY, "IncompleteSignatureException",
+                   "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '"
+                   "AKID\xef\xbf\xbd/20240101/us-east-1/ecr'");
+    /* in the scope */
+    a = "AWS4-HMAC-SHA256 Credential=" AKID "/20240101/us-\xc3\x28" "ast-1/ecr/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=00";
+    assert_refused(m, a, DATE, BODY, "InvalidSignatureException",
+                   "Credential should be scoped to a valid region, not 'us-\xef\xbf\xbd(ast-1'.");
+    /* in the Authorization header's algorithm and in X-Amz-Date */
+    assert_refused(m, "AWS4-HMAC-SHA256\xe2\x82 Credential=x", DATE, BODY, "IncompleteSignatureException",
+                   "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA256\xef\xbf\xbd\xef\xbf\xbd'.");
+    a = "AWS4-HMAC-SHA256 Credential=" AKID "/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-date, "
+        "Signature=00";
+    assert_refused(m, a, "20240101T00000\xf0Z", BODY, "IncompleteSignatureException",
+                   "Date must be in ISO-8601 'basic format'. Got '20240101T00000\xef\xbf\xbdZ'. See "
+                   "http://en.wikipedia.org/wiki/ISO_8601");
+}
+
+static void test_sigv4_date_must_be_a_real_one(void **state)
+{
+    ecrmock *m = *state;
+    const char *a = "AWS4-HMAC-SHA256 Credential=" AKID "/20231301/us-east-1/ecr/aws4_request, "
+                    "SignedHeaders=host;x-amz-date, Signature=00";
+    const char *bad[] = {"20231301T000000Z", "20230001T000000Z", "20230229T000000Z", "20240230T000000Z",
+                         "20240431T000000Z", "20240101T240000Z", "20240101T006000Z", "20240101T000060Z",
+                         "00000101T000000Z", "+2024101T000000Z", "2024 101T000000Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char want[256];
+        snprintf(want, sizeof want,
+                 "Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", bad[i]);
+        assert_refused(m, a, bad[i], BODY, "IncompleteSignatureException", want);
+    }
+    /* a real date, long before 1970: well formed, and expired */
+    a = "AWS4-HMAC-SHA256 Credential=" AKID "/19650101/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-date, "
+        "Signature=00";
+    assert_refused(m, a, "19650101T000000Z", BODY, "InvalidSignatureException",
+                   "Signature expired: 19650101T000000Z is now earlier than 20231231T235500Z (20240101T000000Z - 5 "
+                   "min.)");
+    /* 29 February of a leap year, the last second of a day: well formed */
+    int64_t t = 0;
+    assert_true(em_amz_date_parse("20240229T235959Z", &t));
+    assert_int_equal(t, 1709251199);
+    assert_true(em_amz_date_parse("19691231T235959Z", &t));
+    assert_int_equal(t, -1);
+    assert_true(em_amz_date_parse("20000229T000000Z", &t));
+    assert_int_equal(t, 951782400);
+    assert_false(em_amz_date_parse("21000229T000000Z", &t));
+}
+
+static void test_sigv4_strict_signed_headers(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    create_repo(m, "web");
+    /* AWS's rule, the default: X-Amz-Target may go unsigned, so a captured
+     * DescribeRepositories replayed as DeleteRepository runs */
+    assert_int_equal(send_signed(m, AKID, "DeleteRepository", NULL, 0, "host;x-amz-date",
+                                 "{\"repositoryName\":\"web\"}", &r),
+                     200);
+    json_decref(r);
+    assert_int_equal(ecrmock_call_count(m, "DeleteRepository"), 1);
+    create_repo(m, "web");
+    /* strict: refused, nothing ran */
+    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 1), 0);
+    assert_int_equal(send_signed(m, AKID, "DeleteRepository", NULL, 0, "content-type;host;x-amz-date",
+                                 "{\"repositoryName\":\"web\"}", &r),
+                     400);
+    assert_string_equal(err_type(r), "IncompleteSignatureException");
+    assert_string_equal(err_message(r), "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.");
+    json_decref(r);
+    assert_int_equal(send_signed(m, AKID, "DeleteRepository", NULL, 0, "host;x-amz-date;x-amz-target",
+                                 "{\"repositoryName\":\"web\"}", &r),
+                     400);
+    assert_string_equal(err_message(r), "'Content-Type' must be a 'SignedHeader' in the AWS Authorization.");
+    json_decref(r);
+    ecrmock_http_header extra[] = {{"x-amz-user-agent", "aws-sdk-js/3"}, {"User-Agent", "not signed, fine"}};
+    assert_int_equal(send_signed(m, AKID, "DeleteRepository", extra, 2, "content-type;host;x-amz-date;x-amz-target",
+                                 "{\"repositoryName\":\"web\"}", &r),
+                     400);
+    assert_string_equal(err_message(r), "'x-amz-user-agent' must be a 'SignedHeader' in the AWS Authorization.");
+    json_decref(r);
+    assert_int_equal(ecrmock_call_count(m, "DeleteRepository"), 1);
+    json_t *images = ecrmock_images(m, NULL, "web");
+    assert_non_null(images);
+    json_decref(images);
+    /* what an SDK signs passes */
+    assert_int_equal(send_signed(m, AKID, "DeleteRepository", extra, 2,
+                                 "content-type;host;x-amz-date;x-amz-target;x-amz-user-agent",
+                                 "{\"repositoryName\":\"web\"}", &r),
+                     200);
+    json_decref(r);
+    assert_null(ecrmock_images(m, NULL, "web"));
+    /* kept by reset, off again with 0 */
+    ecrmock_reset(m);
+    assert_int_equal(send_signed(m, AKID, "DescribeRepositories", NULL, 0, "host;x-amz-date", "{}", &r), 400);
+    json_decref(r);
+    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 0), 0);
+    assert_int_equal(send_signed(m, AKID, "DescribeRepositories", NULL, 0, "host;x-amz-date", "{}", &r), 200);
+    json_decref(r);
+    assert_int_equal(ecrmock_http_sigv4_strict_set(NULL, 1), -1);
+}
+
+/* ---- temporary credentials ----------------------------------------------------------- */
+
+#define TOKEN_REFUSED "The security token included in the request is invalid."
+
+static void assert_token_answer(ecrmock *m, const char *akid, const char *token, const char *signed_list,
+                                int want_status)
+{
+    ecrmock_http_header extra[] = {{"X-Amz-Security-Token", token}};
+    json_t *r = NULL;
+    unsigned long before = ecrmock_call_count(m, NULL);
+    int st = send_signed(m, akid, "DescribeRepositories", extra, token ? 1 : 0, signed_list, "{}", &r);
+    assert_int_equal(st, want_status);
+    if (want_status == 400) {
+        assert_string_equal(err_type(r), "UnrecognizedClientException");
+        assert_string_equal(err_message(r), TOKEN_REFUSED);
+        assert_int_equal(ecrmock_call_count(m, NULL), before);
+    }
+    json_decref(r);
+}
+
+static void test_sigv4_session_token(void **state)
+{
+    ecrmock *m = *state;
+    const char *with = "content-type;host;x-amz-date;x-amz-security-token;x-amz-target";
+    const char *without = "content-type;host;x-amz-date;x-amz-target";
+    /* long-term key: no token */
+    assert_token_answer(m, AKID, NULL, without, 200);
+    assert_token_answer(m, AKID, "IQoJb3JpZ2luX2VjEXAMPLE", with, 400);
+    /* a temporary key, no token set here: it needs one, any */
+    assert_int_equal(ecrmock_http_credentials_set(m, "ASIAEXAMPLE", SECRET), 0);
+    assert_token_answer(m, "ASIAEXAMPLE", NULL, without, 400);
+    assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLE", with, 200);
+    /* the token set: this one, signed or not (strict: signed) */
+    assert_int_equal(ecrmock_http_session_token_set(m, "IQoJb3JpZ2luX2VjEXAMPLE"), 0);
+    assert_token_answer(m, "ASIAEXAMPLE", NULL, without, 400);
+    assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjOTHER", with, 400);
+    assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLE", with, 200);
+    assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLE", without, 200);
+    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 1), 0);
+    ecrmock_http_header extra[] = {{"X-Amz-Security-Token", "IQoJb3JpZ2luX2VjEXAMPLE"}};
+    json_t *r = NULL;
+    assert_int_equal(send_signed(m, "ASIAEXAMPLE", "DescribeRepositories", extra, 1, without, "{}", &r), 400);
+    assert_string_equal(err_message(r), "'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.");
+    json_decref(r);
+    assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLE", with, 200);
+    /* kept by reset; NULL: none again */
+    ecrmock_reset(m);
+    assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjOTHER", with, 400);
+    assert_int_equal(ecrmock_http_session_token_set(m, NULL), 0);
+    assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjOTHER", with, 200);
+    assert_int_equal(ecrmock_http_session_token_set(NULL, "x"), -1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_signed, teardown_mock)
 
 int main(void)
@@ -427,6 +624,10 @@ int main(void)
         T(test_sigv4_wrong_scope),
         T(test_sigv4_clock_skew),
         T(test_sigv4_unknown_target_answered_before_auth),
+        T(test_sigv4_non_utf8_answered_400),
+        T(test_sigv4_date_must_be_a_real_one),
+        T(test_sigv4_strict_signed_headers),
+        T(test_sigv4_session_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,16 +5,26 @@
  *   ecrmock-server [--address 127.0.0.1] [--port 0] [--fixture FILE] [--seed N]
  *                  [--account 123456789012] [--region us-east-1]
  *                  [--access-key ID --secret-key KEY] [--s3-urls] [--clock real|MS]
+ *                  [--timeout S] [--request-timeout S] [--max-connections N]
+ *                  [--session-token TOKEN] [--sigv4-strict]
  *
  * Prints the bound port on its own line on stdout as soon as it listens,
  * then serves until SIGINT or SIGTERM.  With --access-key/--secret-key,
- * every API request must be SigV4-signed with them.  Download URLs point
+ * every API request must be SigV4-signed with them (--session-token: the
+ * X-Amz-Security-Token of temporary credentials; --sigv4-strict: every
+ * x-amz-* header and Content-Type signed, see ecrmock_http_sigv4_strict_set).  Download URLs point
  * at the server itself (http://ADDRESS:PORT/...) unless --s3-urls.
  *
  * The clock: by default the instance's virtual clock follows the wall
  * clock (set once a second), since a real client signs with the real time
  * (SigV4 allows 5 minutes) and expects uploads and URLs to expire in real
  * time; --clock MS pins it at MS milliseconds since the epoch instead.
+ *
+ * Connections: a connection that sends nothing for --timeout seconds (30 by
+ * default, 0: never) is closed, and so is one whose request has not arrived
+ * whole --request-timeout seconds (60 by default, 0: no deadline) after the
+ * connection or the previous response; --max-connections (4096 by default)
+ * are held at once, as far as the file descriptor limit (ulimit -n) allows.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,13 +43,16 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ecrmock-server [--address ADDR] [--port N] [--fixture FILE] [--seed N]\n"
                "                      [--account ID] [--region REGION] [--access-key ID --secret-key KEY]\n"
-               "                      [--s3-urls] [--clock real|MS]\n");
+               "                      [--s3-urls] [--clock real|MS] [--timeout S] [--request-timeout S]\n"
+               "                      [--max-connections N]\n"
+               "                      [--session-token TOKEN] [--sigv4-strict]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL;
-    int port = 0, s3_urls = 0, real_clock = 1;
+    const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL, *token = NULL;
+    int port = 0, s3_urls = 0, real_clock = 1, strict = 0;
+    ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -49,6 +62,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--s3-urls") == 0) {
             s3_urls = 1;
+            continue;
+        }
+        if (strcmp(a, "--sigv4-strict") == 0) {
+            strict = 1;
             continue;
         }
         if (!v) {
@@ -74,7 +91,16 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--clock") == 0) {
             real_clock = 0;
             o.clock_start_ms = strtoll(v, &end, 10);
-        } else if (strcmp(a, "--access-key") == 0)
+        } else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--request-timeout") == 0 ||
+                   strcmp(a, "--max-connections") == 0) {
+            unsigned long n = strtoul(v, &end, 10);
+            if (*v == '-' || n > 86400 * 365)
+                errno = ERANGE;
+            *(a[2] == 't' ? &so.timeout_s : a[2] == 'r' ? &so.request_timeout_s : &so.max_connections) =
+                (unsigned int)n;
+        } else if (strcmp(a, "--session-token") == 0)
+            token = v;
+        else if (strcmp(a, "--access-key") == 0)
             access = v;
         else if (strcmp(a, "--secret-key") == 0)
             secret = v;
@@ -91,6 +117,10 @@ int main(int argc, char **argv)
     }
     if (!access != !secret) {
         fprintf(stderr, "ecrmock-server: --access-key and --secret-key go together\n");
+        return 2;
+    }
+    if ((token || strict) && !access) {
+        fprintf(stderr, "ecrmock-server: --session-token and --sigv4-strict need --access-key and --secret-key\n");
         return 2;
     }
     const char *why = ecrmock_options_check(&o);
@@ -115,7 +145,8 @@ int main(int argc, char **argv)
         ecrmock_free(m);
         return 1;
     }
-    if (access && ecrmock_http_credentials_set(m, access, secret) != 0) {
+    if (access && (ecrmock_http_credentials_set(m, access, secret) != 0 ||
+                   ecrmock_http_session_token_set(m, token) != 0 || ecrmock_http_sigv4_strict_set(m, strict) != 0)) {
         fprintf(stderr, "ecrmock-server: out of memory\n");
         ecrmock_free(m);
         return 1;
@@ -130,7 +161,9 @@ int main(int argc, char **argv)
 
     ecrmock_server *s = NULL;
     int bound = 0;
-    if (ecrmock_server_start(m, address, port, &bound, &s) != 0) {
+    so.address = address;
+    so.port = port;
+    if (ecrmock_server_start_with(m, &so, &bound, &s) != 0) {
         fprintf(stderr, "ecrmock-server: cannot listen on %s port %d\n", address, port);
         ecrmock_free(m);
         return 1;

@@ -1,0 +1,394 @@
+/*
+ * The loopback server (libecrmock_server): what a client sees over a real
+ * socket that ecrmock_http_handle() alone cannot show: HEAD's
+ * Content-Length, every request header kept, conflicting framing refused,
+ * connections past select()'s limit served, idle ones closed.  Loopback
+ * only (127.0.0.1), every socket with a receive timeout.
+ */
+#define _GNU_SOURCE
+#include "helpers.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ecrmock_server.h"
+
+#define REPO "web"
+#define TARGET_PREFIX "AmazonEC2ContainerRegistry_V20150921."
+
+typedef struct fixture {
+    ecrmock *m;
+    ecrmock_server *s;
+    int port;
+} fixture;
+
+static int start(void **state, unsigned int timeout_s, unsigned int request_timeout_s)
+{
+    fixture *f = calloc(1, sizeof *f);
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1024;
+    f->m = ecrmock_new(&o);
+    ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
+    so.timeout_s = timeout_s;
+    so.request_timeout_s = request_timeout_s;
+    if (!f->m || ecrmock_server_start_with(f->m, &so, &f->port, &f->s) != 0)
+        return -1;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", f->port);
+    ecrmock_http_base_url_set(f->m, base);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return start(state, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S);
+}
+
+static int setup_short_timeout(void **state)
+{
+    return start(state, 1, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S);
+}
+
+static int setup_short_deadline(void **state)
+{
+    return start(state, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S, 2);
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    ecrmock_server_stop(f->s);
+    ecrmock_free(f->m);
+    free(f);
+    return 0;
+}
+
+/* A connected loopback socket with a 10 s receive timeout, or -1. */
+static int dial(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        assert_true(k > 0);
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/* Everything the server sends until it closes (the requests say
+ * Connection: close), NUL-terminated; malloc'd. */
+static char *read_all(int fd)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 1024 > cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t k = recv(fd, buf + len, cap - len - 1, 0);
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Sends the raw request text, returns the raw response (malloc'd). */
+static char *roundtrip(int port, const char *request, size_t len)
+{
+    int fd = dial(port);
+    assert_true(fd >= 0);
+    send_all(fd, request, len);
+    char *r = read_all(fd);
+    close(fd);
+    return r;
+}
+
+static int status_of(const char *response)
+{
+    int st = 0;
+    return sscanf(response, "HTTP/1.1 %d", &st) == 1 ? st : 0;
+}
+
+/* The value of a response header (case-insensitive name), copied into out. */
+static bool header_of(const char *response, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(response, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
+        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
+            const char *v = p + 3 + n;
+            while (*v == ' ')
+                v++;
+            snprintf(out, cap, "%.*s", (int)strcspn(v, "\r"), v);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* An image whose first layer is "layer 0 of image 1" (18 bytes): the path
+ * and query of its download URL (malloc'd). */
+static char *download_path(ecrmock *m)
+{
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 1);
+    free(put_image(m, REPO, mf, "v1"));
+    json_t *doc = json_loads(mf, 0, NULL);
+    free(mf);
+    const char *digest =
+        json_string_value(json_object_get(json_array_get(json_object_get(doc, "layers"), 0), "digest"));
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "GetDownloadUrlForLayer", "{\"repositoryName\":\"" REPO "\",\"layerDigest\":\"%s\"}",
+                   digest),
+              r);
+    json_decref(doc);
+    const char *url = json_string_value(json_object_get(r, "downloadUrl"));
+    char *path = strdup(strchr(strstr(url, "//") + 2, '/'));
+    json_decref(r);
+    return path;
+}
+
+/* ---- the tests ------------------------------------------------------------------- */
+
+static void test_server_head_has_the_object_size(void **state)
+{
+    fixture *f = *state;
+    char *path = download_path(f->m);
+    char req[2048], v[64];
+    for (int head = 0; head < 2; head++) {
+        int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+                         head ? "HEAD" : "GET", path, f->port);
+        char *r = roundtrip(f->port, req, (size_t)n);
+        assert_int_equal(status_of(r), 200);
+        assert_true(header_of(r, "Content-Length", v, sizeof v));
+        assert_string_equal(v, "18");
+        assert_true(header_of(r, "Accept-Ranges", v, sizeof v));
+        assert_string_equal(v, "bytes");
+        const char *body = strstr(r, "\r\n\r\n") + 4;
+        assert_string_equal(body, head ? "" : "layer 0 of image 1");
+        free(r);
+    }
+    /* a ranged HEAD: the range's length */
+    int n = snprintf(req, sizeof req,
+                     "HEAD %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nRange: bytes=0-4\r\nConnection: close\r\n\r\n", path,
+                     f->port);
+    char *r = roundtrip(f->port, req, (size_t)n);
+    assert_int_equal(status_of(r), 206);
+    assert_true(header_of(r, "Content-Length", v, sizeof v));
+    assert_string_equal(v, "5");
+    free(r);
+    free(path);
+}
+
+/* A POST of DescribeRepositories with `pad` headers before X-Amz-Target. */
+static char *post_after_headers(int port, int pad)
+{
+    size_t cap = 64 + (size_t)pad * 32 + 512, len = 0;
+    char *req = malloc(cap);
+    len += (size_t)snprintf(req + len, cap - len, "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", port);
+    for (int i = 0; i < pad; i++)
+        len += (size_t)snprintf(req + len, cap - len, "X-Pad-%d: %d\r\n", i, i);
+    len += (size_t)snprintf(req + len, cap - len,
+                            "X-Amz-Target: " TARGET_PREFIX "DescribeRepositories\r\n"
+                            "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n"
+                            "Connection: close\r\n\r\n{}");
+    char *r = roundtrip(port, req, len);
+    free(req);
+    return r;
+}
+
+static void test_server_keeps_every_header(void **state)
+{
+    fixture *f = *state;
+    create_repo(f->m, REPO);
+    for (int pad = 100; pad <= 300; pad += 100) { /* 128 used to be the most kept */
+        char *r = post_after_headers(f->port, pad);
+        assert_int_equal(status_of(r), 200);
+        assert_non_null(strstr(r, "\"repositoryName\":\"" REPO "\""));
+        free(r);
+    }
+}
+
+static void test_server_conflicting_content_length_is_400(void **state)
+{
+    fixture *f = *state;
+    const char *req = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " TARGET_PREFIX "CreateRepository\r\n"
+                      "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\nContent-Length: 26\r\n"
+                      "Connection: close\r\n\r\n{\"repositoryName\":\"evil\"}";
+    char *r = roundtrip(f->port, req, strlen(req));
+    assert_int_equal(status_of(r), 400);
+    free(r);
+    json_t *out = NULL;
+    assert_error(call(f->m, &out, "DescribeRepositories", "{\"repositoryNames\":[\"evil\"]}"), out, 400,
+                 "RepositoryNotFoundException");
+    assert_int_equal(ecrmock_call_count(f->m, "CreateRepository"), 0);
+    /* the same length twice frames the body one way: accepted (RFC 9112, 6.3) */
+    req = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " TARGET_PREFIX "CreateRepository\r\n"
+          "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 25\r\nContent-Length: 25\r\n"
+          "Connection: close\r\n\r\n{\"repositoryName\":\"good\"}";
+    r = roundtrip(f->port, req, strlen(req));
+    assert_int_equal(status_of(r), 200);
+    free(r);
+}
+
+static void test_server_more_connections_than_select_holds(void **state)
+{
+    fixture *f = *state;
+    enum { IDLE = 1100 }; /* select() stops at FD_SETSIZE (1024) */
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 2 * IDLE + 64)
+        skip();
+    struct rlimit want = rl;
+    if (want.rlim_cur != RLIM_INFINITY && want.rlim_cur < 2 * IDLE + 64)
+        want.rlim_cur = 2 * IDLE + 64;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &want), 0);
+    int *fds = malloc(IDLE * sizeof *fds);
+    for (int i = 0; i < IDLE; i++) {
+        fds[i] = dial(f->port);
+        assert_true(fds[i] >= 0);
+    }
+    create_repo(f->m, REPO);
+    char *r = post_after_headers(f->port, 0);
+    assert_int_equal(status_of(r), 200);
+    assert_non_null(strstr(r, "\"repositoryName\":\"" REPO "\""));
+    free(r);
+    for (int i = 0; i < IDLE; i++)
+        close(fds[i]);
+    free(fds);
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_server_idle_connections_are_closed(void **state)
+{
+    fixture *f = *state; /* timeout_s = 1 */
+    /* idle from the start, and idle in the middle of its headers */
+    const char *sent[] = {"", "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Tar"};
+    for (int i = 0; i < 2; i++) {
+        int fd = dial(f->port);
+        assert_true(fd >= 0);
+        send_all(fd, sent[i], strlen(sent[i]));
+        double t0 = now_s();
+        char *r = read_all(fd); /* returns when the server closes */
+        double waited = now_s() - t0;
+        assert_string_equal(r, "");
+        assert_true(waited >= 0.5 && waited < 5.0);
+        free(r);
+        close(fd);
+    }
+    /* a client that keeps talking is served */
+    create_repo(f->m, REPO);
+    char *r = post_after_headers(f->port, 0);
+    assert_int_equal(status_of(r), 200);
+    free(r);
+}
+
+static void test_server_slowloris_is_cut(void **state)
+{
+    fixture *f = *state; /* idle timeout 30 s, request deadline 2 s */
+    int fd = dial(f->port);
+    assert_true(fd >= 0);
+    const char *req = "POST / HTTP/1.1\r\nHost: x\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    double t0 = now_s(), closed_at = 0;
+    /* a byte every 200 ms: never idle, never done */
+    for (size_t i = 0; now_s() - t0 < 10.0; i = (i + 1) % strlen(req)) {
+        char c;
+        ssize_t k = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+            send(fd, req + i, 1, MSG_NOSIGNAL) < 0) {
+            closed_at = now_s() - t0;
+            break;
+        }
+        struct timespec pause = {0, 200000000};
+        nanosleep(&pause, NULL);
+    }
+    close(fd);
+    assert_true(closed_at >= 1.5 && closed_at < 5.0);
+    /* a keep-alive connection with requests in good time is not cut */
+    create_repo(f->m, REPO);
+    fd = dial(f->port);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 3; i++) {
+        const char *one = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " TARGET_PREFIX "DescribeRepositories\r\n"
+                          "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}";
+        send_all(fd, one, strlen(one));
+        char buf[4096];
+        ssize_t k = recv(fd, buf, sizeof buf - 1, 0);
+        assert_true(k > 0);
+        buf[k] = '\0';
+        assert_int_equal(status_of(buf), 200);
+        struct timespec pause = {1, 200000000}; /* 3.6 s in all: past the deadline of a single one */
+        nanosleep(&pause, NULL);
+    }
+    close(fd);
+}
+
+static void test_server_options_checked(void **state)
+{
+    fixture *f = *state;
+    ecrmock_server *s = NULL;
+    ecrmock_server_options o = ECRMOCK_SERVER_OPTIONS_INIT;
+    assert_int_equal(ecrmock_server_start_with(f->m, NULL, NULL, &s), -1);
+    assert_int_equal(ecrmock_server_start_with(NULL, &o, NULL, &s), -1);
+    o.version = 99;
+    assert_int_equal(ecrmock_server_start_with(f->m, &o, NULL, &s), -1);
+    assert_null(s);
+    o.version = ECRMOCK_SERVER_OPTIONS_VERSION;
+    o.port = 70000;
+    assert_int_equal(ecrmock_server_start_with(f->m, &o, NULL, &s), -1);
+    o.port = 0;
+    o.address = "not an address";
+    assert_int_equal(ecrmock_server_start_with(f->m, &o, NULL, &s), -1);
+    o.address = NULL;
+    int port = 0;
+    assert_int_equal(ecrmock_server_start_with(f->m, &o, &port, &s), 0);
+    assert_true(port > 0 && port != f->port);
+    ecrmock_server_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_server_head_has_the_object_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_keeps_every_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_conflicting_content_length_is_400, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_more_connections_than_select_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_idle_connections_are_closed, setup_short_timeout, teardown),
+        cmocka_unit_test_setup_teardown(test_server_slowloris_is_cut, setup_short_deadline, teardown),
+        cmocka_unit_test_setup_teardown(test_server_options_checked, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
