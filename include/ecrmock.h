@@ -719,10 +719,13 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  *   {"seq": 7, "action": "PutImage", "request": {...}, "status": 400,
  *    "error": "ImageAlreadyExistsException", "response": {...}, "time": 1704067200.0}
  * ("error" is absent on success; "fault" names the rule id that fired, if
- * any).  NULL when there is no such entry.
+ * any).  NULL when there is no such entry.  The entry is independent of
+ * the journal: its objects are copies, which the caller may change, keep
+ * or release on any thread while other threads use the instance.
  */
 ECRMOCK_API json_t *ecrmock_journal_entry(ecrmock *m, long index);
-/* The whole journal as a JSON array of entries (new reference). */
+/* The whole journal as a JSON array of entries (new reference), each as
+ * independent of the journal as ecrmock_journal_entry()'s. */
 ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m);
 /* Calls of `action` made so far (NULL: of every action), journal on or off,
  * since ecrmock_new() or ecrmock_reset(). */

@@ -3,7 +3,8 @@
  *
  * The journal is a ring of the last `journal_limit` calls; each entry holds
  * its own copies of the request and the response, so what a caller does
- * with its objects afterwards cannot change the record.
+ * with its objects afterwards cannot change the record, and hands out
+ * copies again, so that an entry held is the holder's alone.
  */
 #include <string.h>
 
@@ -85,15 +86,19 @@ void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, 
     }
 }
 
+/* Entry e as the caller gets it (new reference): its request and response
+ * are copies, so that the caller may change them, or drop them on another
+ * thread, without touching the journal's (jansson's reference counts are
+ * not a lock). */
 static json_t *entry_json(const em_journal_entry *e)
 {
-    json_t *o = json_pack("{s:I, s:s, s:O, s:i}", "seq", (json_int_t)e->seq, "action", e->action, "request",
-                          e->request, "status", e->status);
+    json_t *o = json_pack("{s:I, s:s, s:o, s:i}", "seq", (json_int_t)e->seq, "action", e->action, "request",
+                          json_deep_copy(e->request), "status", e->status);
     if (!o)
         return NULL;
     const char *type = json_string_value(json_object_get(e->response, "__type"));
     if ((e->status != 200 && type && em_set(o, "error", json_string(type)) < 0) ||
-        em_set(o, "response", json_incref(e->response)) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
+        em_set(o, "response", json_deep_copy(e->response)) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
         (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0)) {
         json_decref(o);
         return NULL;

@@ -74,6 +74,26 @@ static void test_journal_keeps_copies(void **state)
     json_decref(r);
 }
 
+/* An entry handed out is the caller's: changing it changes neither the
+ * journal nor the next entry handed out. */
+static void test_journal_entry_is_independent(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    json_t *e = ecrmock_journal_entry(m, 0), *all = ecrmock_journal_json(m);
+    json_object_set_new(json_object_get(e, "request"), "repositoryName", json_string("mine"));
+    json_object_set_new(json_object_get(e, "response"), "repository", json_null());
+    json_object_set_new(json_object_get(json_array_get(all, 0), "request"), "extra", json_true());
+    json_decref(e);
+    json_decref(all);
+    e = ecrmock_journal_entry(m, 0);
+    json_t *req = json_object_get(e, "request");
+    assert_string_equal(json_string_value(json_object_get(req, "repositoryName")), "web");
+    assert_null(json_object_get(req, "extra"));
+    assert_true(json_is_object(json_object_get(json_object_get(e, "response"), "repository")));
+    json_decref(e);
+}
+
 static void test_journal_switch_and_counters(void **state)
 {
     ecrmock *m = *state;
@@ -277,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_journal_records_every_call),
         T(test_journal_keeps_copies),
+        T(test_journal_entry_is_independent),
         T(test_journal_switch_and_counters),
         T(test_journal_limit_drops_oldest),
         T(test_journal_marks_fault),
