@@ -701,7 +701,9 @@ ECRMOCK_API void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmo
  * action, request, status, error code, response and the virtual time.  The
  * journal keeps the last `journal_limit` entries (option; 10,000 by
  * default) and counts those it dropped.  Counters of calls per action are
- * kept even when the journal is off.
+ * kept even when the journal is off.  Whatever came in, the journal stays
+ * JSON: an action name (an X-Amz-Target) is recorded as sent, except that
+ * each byte of it that starts no UTF-8 sequence reads as U+FFFD.
  */
 
 /* Turns recording on (the default) or off; entries already held stay. */

@@ -37,6 +37,32 @@ void em_journal_free(ecrmock *m)
     m->journal_dropped = 0;
 }
 
+/* A copy of s that is UTF-8 (em_malloc'd; NULL: no memory): each byte that
+ * starts no valid sequence becomes U+FFFD, so that a name or a header any
+ * client can send never makes the journal unreadable as JSON. */
+static char *utf8_copy(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    em_buf b = {0};
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p < 0x80)
+            p++;
+        size_t n = p < end ? em_utf8_seq(p, end) : 0;
+        if (em_buf_append(&b, run, (size_t)(p - run)) < 0 || (p < end && n && em_buf_append(&b, p, n) < 0) ||
+            (p < end && !n && em_buf_append(&b, "\xef\xbf\xbd", 3) < 0)) {
+            em_buf_release(&b);
+            return NULL;
+        }
+        p += p < end ? (n ? n : 1) : 0;
+    }
+    if (em_buf_append(&b, "", 1) < 0) {
+        em_buf_release(&b);
+        return NULL;
+    }
+    return (char *)b.data;
+}
+
 void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp, long fault)
 {
     int idx = -1;
@@ -67,7 +93,7 @@ void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, 
         }
     }
     em_journal_entry e = {.seq = ++m->journal_seq, .status = status, .fault = fault, .at_ms = m->clock_ms};
-    e.action = em_strdup(action);
+    e.action = utf8_copy(action);
     e.request = req ? json_deep_copy(req) : json_object();
     e.response = resp ? json_deep_copy(resp) : json_null();
     if (!e.action || !e.request || !e.response) {

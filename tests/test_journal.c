@@ -94,6 +94,52 @@ static void test_journal_entry_is_independent(void **state)
     json_decref(e);
 }
 
+/* An X-Amz-Target that is not UTF-8, which any client of the server can
+ * send, leaves the journal readable: each byte of it that starts no UTF-8
+ * sequence reads as U+FFFD. */
+static void test_journal_readable_after_non_utf8_target(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "Describe\xffRepos\xc3", "{}", 2, &out, &len), 400);
+    assert_string_equal(out, "{\"__type\":\"UnknownOperationException\"}");
+    free(out);
+    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"},
+                               {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.List\xe2\x82Images"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = 2;
+    req.body = "{}";
+    req.body_len = 2;
+    ecrmock_http_response resp;
+    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 400);
+    ecrmock_http_response_release(&resp);
+
+    json_t *all = ecrmock_journal_json(m);
+    assert_non_null(all);
+    assert_int_equal(json_array_size(all), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 1), "action")),
+                        "Describe\xef\xbf\xbdRepos\xef\xbf\xbd");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 2), "action")),
+                        "List\xef\xbf\xbd\xef\xbf\xbdImages");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 2), "error")),
+                        "UnknownOperationException");
+    json_decref(all);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_non_null(e);
+    json_decref(e);
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    assert_int_equal(json_array_size(json_object_get(sc, "steps")), 3);
+    json_decref(sc);
+    /* the counters: an unknown action is counted once, under no action */
+    assert_ecrmock_call_count(m, NULL, 3);
+}
+
 static void test_journal_switch_and_counters(void **state)
 {
     ecrmock *m = *state;
@@ -298,6 +344,7 @@ int main(void)
         T(test_journal_records_every_call),
         T(test_journal_keeps_copies),
         T(test_journal_entry_is_independent),
+        T(test_journal_readable_after_non_utf8_target),
         T(test_journal_switch_and_counters),
         T(test_journal_limit_drops_oldest),
         T(test_journal_marks_fault),

@@ -200,6 +200,23 @@ static void test_record_escapes_dollar_brace(void **state)
     json_decref(sc);
 }
 
+/* A call whose action name is not UTF-8 is recorded (U+FFFD for each bad
+ * byte) and replays: the same UnknownOperationException. */
+static void test_record_non_utf8_action_replays(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "\xffListImages", "{}", 2, &out, &len), 400);
+    free(out);
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    assert_string_equal(json_string_value(json_object_get(step(sc, 1), "action")), "\xef\xbf\xbdListImages");
+    assert_replays(sc);
+    json_decref(sc);
+}
+
 /* A fixture's clock is where the replay starts: the recording's first step
  * moves the clock from there. */
 static void test_record_with_fixture_clock(void **state)
@@ -268,6 +285,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_escapes_dollar_brace, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_non_utf8_action_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_with_fixture_clock),
         cmocka_unit_test(test_record_cli),
     };
