@@ -285,7 +285,8 @@ typedef struct ecrmock_http_response {
  *    action table, the journal, fault rules (TRUNCATE and MALFORM damage
  *    the HTTP body too) and hooks all apply.  The answer has Content-Type
  *    (the request's JSON type; application/x-amz-json-1.1 by default),
- *    x-amzn-RequestId (a UUID from the seeded generator) and Content-Length.
+ *    x-amzn-RequestId (a UUID from a seeded stream of its own, so that HTTP
+ *    answers never move the ids the actions hand out) and Content-Length.
  *    No X-Amz-Target, or one that is not ECR's: 400
  *    {"__type":"UnknownOperationException"}.  A body without a JSON
  *    Content-Type (application/x-amz-json-1.1, -1.0 or application/json), or
@@ -825,7 +826,9 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
  * as advanceClockMs.  String values of at least 16 characters that a
  * response returned and a later request sends (upload ids, image digests,
  * page tokens; not what a request sent first) become captures and ${...}
- * references, so the scenario replays on a fresh instance.  A call answered by an error or apply-then-error fault rule gets
+ * references (the step that handed one out expects "${*}" there), so the
+ * scenario replays on a fresh instance, whatever level the calls came
+ * through.  A call answered by an error or apply-then-error fault rule gets
  * a one-shot rule giving the same answer.  `fixture` (borrowed; may be
  * NULL) is stored as the scenario's "fixture" path; when the file can be
  * read from the current directory, the clock it sets is where the first

@@ -170,6 +170,7 @@ static void start_state(ecrmock *m)
     m->seq = 0;
     m->fault_ids = 0;
     m->fault_draws = 0;
+    m->request_draws = 0;
     m->journal_on = true;
     m->journal_seq = 0;
     memset(m->calls, 0, sizeof m->calls);

@@ -133,12 +133,12 @@ static void iso_time(int64_t s, char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* S3's request id: 16 upper-case hex digits from the seeded generator. */
+/* S3's request id: 16 upper-case hex digits from the request id stream. */
 static void s3_request_id(ecrmock *m, char *out)
 {
     unsigned char r[32];
     em_lock(m);
-    em_random(m, r);
+    em_request_random(m, r);
     em_unlock(m);
     em_hex(r, 8, out);
     for (char *p = out; *p; p++)
@@ -375,9 +375,11 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
         return -1;
 
     char id[37];
+    unsigned char r[32];
     em_lock(m);
-    em_uuid(m, id);
+    em_request_random(m, r);
     em_unlock(m);
+    em_uuid_of(r, id);
     if (add_header(resp, "x-amzn-RequestId", id) < 0)
         goto nomem;
 

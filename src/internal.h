@@ -311,6 +311,7 @@ struct ecrmock {
     em_fault *faults;          /* rules, in the order they were added */
     long fault_ids;
     uint64_t fault_draws;      /* the probability stream's position */
+    uint64_t request_draws;    /* the request id stream's position (em_request_random) */
     ecrmock_before_hook before;
     ecrmock_after_hook after;
     void *hook_user;
@@ -345,6 +346,13 @@ void em_unlock(ecrmock *m);
 void em_random(ecrmock *m, unsigned char out[32]);
 /* A lower-case UUID (version 4 layout) and a NUL in out[37]. */
 void em_uuid(ecrmock *m, char *out);
+/* 32 fresh bytes of the request id stream (x-amzn-RequestId, S3's
+ * x-amz-request-id): SHA-256 of a label, the seed and a counter of its own,
+ * so that answering over HTTP never moves the ids the actions hand out, and
+ * a run at any level gives the same upload ids. */
+void em_request_random(ecrmock *m, unsigned char out[32]);
+/* The UUID (version 4 layout) of 32 random bytes, and a NUL, in out[37]. */
+void em_uuid_of(unsigned char r[32], char *out);
 
 /* ---- one call ------------------------------------------------------------ */
 typedef struct em_call {

@@ -56,11 +56,16 @@ nomem:
 }
 
 /* A copy of v for the scenario (new reference): strings that a response
- * handed out become "${name}", others are escaped. */
-static json_t *rewrite(recorder *rc, json_t *v)
+ * handed out become "${name}", others are escaped.  Those that this step
+ * hands out (`fresh`: the step's capture, name -> path; may be NULL) become
+ * "${*}": the step captures them, and pins no value that another seed, or
+ * another order of draws, would give differently. */
+static json_t *rewrite(recorder *rc, json_t *v, json_t *fresh)
 {
     if (json_is_string(v)) {
         json_t *name = keyable(v) ? json_object_get(rc->captured, json_string_value(v)) : NULL;
+        if (name && json_object_get(fresh, json_string_value(name)))
+            return json_string("${*}");
         if (name)
             return json_sprintf("${%s}", json_string_value(name));
         return memchr(json_string_value(v), '$', json_string_length(v)) ? escape(v) : json_incref(v);
@@ -70,7 +75,7 @@ static json_t *rewrite(recorder *rc, json_t *v)
         const char *key;
         json_t *item;
         json_object_foreach(v, key, item) {
-            if (!o || json_object_set_new(o, key, rewrite(rc, item)) < 0) {
+            if (!o || json_object_set_new(o, key, rewrite(rc, item, fresh)) < 0) {
                 json_decref(o);
                 return NULL;
             }
@@ -82,7 +87,7 @@ static json_t *rewrite(recorder *rc, json_t *v)
         size_t i;
         json_t *item;
         json_array_foreach(v, i, item) {
-            if (!a || json_array_append_new(a, rewrite(rc, item)) < 0) {
+            if (!a || json_array_append_new(a, rewrite(rc, item, fresh)) < 0) {
                 json_decref(a);
                 return NULL;
             }
@@ -287,17 +292,17 @@ static json_t *record_step(recorder *rc, ecrmock *m, json_t *entry, size_t k, in
     json_t *resp = json_object_get(entry, "response");
     int status = (int)json_integer_value(json_object_get(entry, "status"));
     if (em_set(step, "action", json_incref(json_object_get(entry, "action"))) < 0 ||
-        em_set(step, "request", rewrite(rc, json_object_get(entry, "request"))) < 0)
+        em_set(step, "request", rewrite(rc, json_object_get(entry, "request"), NULL)) < 0)
+        goto fail;
+    capture = json_object();
+    if (!capture || em_buf_append(&path, "$", 2) < 0 || find_captures(rc, resp, k, &path, NULL, capture) < 0)
         goto fail;
     expect = json_pack("{s:i}", "status", status);
     json_t *error = json_object_get(entry, "error");
     if (!expect || (error && json_object_set(expect, "error", error) < 0) ||
-        em_set(expect, "response", rewrite(rc, resp)) < 0)
+        em_set(expect, "response", rewrite(rc, resp, capture)) < 0)
         goto fail;
     if (json_object_set(step, "expect", expect) < 0)
-        goto fail;
-    capture = json_object();
-    if (!capture || em_buf_append(&path, "$", 2) < 0 || find_captures(rc, resp, k, &path, NULL, capture) < 0)
         goto fail;
     if (json_object_size(capture) && json_object_set(step, "capture", capture) < 0)
         goto fail;

@@ -111,6 +111,35 @@ static void test_example_flows_wrap(void **state)
     assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
 }
 
+/* A push recorded at the libcurl level replays with ecrmock-run, at the JSON
+ * level: the x-amzn-RequestId of each HTTP answer draws from a stream of its
+ * own, so the upload ids are the ones a JSON-level run hands out. */
+static void test_example_recording_replays_wrap(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    assert_int_equal(run_example(), 0);
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    char path[] = "/tmp/ecrmock-curl-rec-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(json_dump_file(sc, path, JSON_INDENT(1)), 0);
+    json_decref(sc);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/ecrmock-run %s 2>&1", ECRMOCK_BUILD_DIR, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char out[65536];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    unlink(path);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the recording does not replay:\n%s", out);
+}
+
 /* A signer with the wrong secret: ECR's 400, and the client gives up before
  * anything reaches an action. */
 static void test_example_wrong_secret_wrap(void **state)
@@ -787,6 +816,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_attached, teardown_attached)
     const struct CMUnitTest tests[] = {
         T(test_example_flows_wrap),
+        T(test_example_recording_replays_wrap),
         T(test_example_wrong_secret_wrap),
         T(test_example_transport_faults_wrap),
         T(test_example_short_write_wrap),
