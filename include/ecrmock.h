@@ -606,7 +606,7 @@ typedef enum ecrmock_fault_effect {
  * fault (see ECRMOCK_FAULT_CONNECT_REFUSED). */
 #define ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER "x-ecrmock-transport-fault"
 
-#define ECRMOCK_FAULT_VERSION 1
+#define ECRMOCK_FAULT_VERSION 2
 
 /*
  * A fault rule.  Initialise with ECRMOCK_FAULT_INIT; fields are only ever
@@ -636,9 +636,20 @@ typedef struct ecrmock_fault {
     int64_t latency_ms;          /* ECRMOCK_FAULT_LATENCY */
     size_t truncate_at;          /* ECRMOCK_FAULT_TRUNCATE: bytes kept */
     const char *body;            /* ECRMOCK_FAULT_MALFORM: the body sent instead */
+    /* Version 2: */
+    json_t *headers_match;       /* borrowed, copied: an object of HTTP request
+                                    headers the call must carry, by name (any
+                                    case): "value" (exactly, repeated headers'
+                                    values joined by ", "), true (present) or
+                                    false (absent), compared with the headers as
+                                    the journal shows them; only calls that came
+                                    over HTTP (ecrmock_http_handle(), the
+                                    server, the libcurl level) match.  NULL:
+                                    any call */
 } ecrmock_fault;
 
-#define ECRMOCK_FAULT_INIT {ECRMOCK_FAULT_VERSION, NULL, NULL, NULL, 0, 0, 0.0, ECRMOCK_FAULT_ERROR, NULL, NULL, 0, 0, 0, NULL}
+#define ECRMOCK_FAULT_INIT                                                                                        \
+    {ECRMOCK_FAULT_VERSION, NULL, NULL, NULL, 0, 0, 0.0, ECRMOCK_FAULT_ERROR, NULL, NULL, 0, 0, 0, NULL, NULL}
 
 /*
  * Adds a rule; `rule` is borrowed (everything copied).  Returns the rule's
@@ -651,6 +662,7 @@ ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char *
 /*
  * The same rule as a JSON object (borrowed), for fixtures and scenarios:
  *   {"action": "UploadLayerPart", "repository": "web", "request": {...},
+ *    "headers": {"x-amz-security-token": false, "user-agent": "my-agent/1.0"},
  *    "nth": 3, "count": 1, "probability": 0.5,
  *    "effect": "error" | "apply-then-error" | "latency" | "truncate" | "malform"
  *              | "connect-refused" | "timeout" | "recv-error",
@@ -699,10 +711,16 @@ ECRMOCK_API void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmo
 
 /*
  * Every call (ecrmock_call and ecrmock_call_raw alike) is recorded in order:
- * action, request, status, error code, response and the virtual time.  The
- * journal keeps the last `journal_limit` entries (option; 10,000 by
- * default) and counts those it dropped.  Counters of calls per action are
- * kept even when the journal is off.  Whatever came in, the journal stays
+ * action, request, status, error code, response and the virtual time,
+ * whether the action ran, the fault rule that fired and its effect, and, for
+ * a call that came over HTTP, the request's headers.  The journal keeps the
+ * last `journal_limit` entries (option; 10,000 by default) and counts those
+ * it dropped.  Counters are kept even when the journal is off, by this
+ * rule: a call of an action is a request that reached ECR (every journaled
+ * call but those a connect-refused or timeout fault stopped on the way);
+ * a run of an action is a call whose action ran (it passed the fault rules,
+ * validation and the before-hook: what it changes, it changed, even when an
+ * apply-then-error or recv-error rule then lost its answer).  Whatever came in, the journal stays
  * JSON: an action name (an X-Amz-Target) is recorded as sent, except that
  * each byte of it that starts no UTF-8 sequence reads as U+FFFD.
  */
@@ -720,9 +738,21 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  * Entry `index` (0 = oldest held; -1 = the newest, -2 the one before...), as
  * a new reference:
  *   {"seq": 7, "action": "PutImage", "request": {...}, "status": 400,
- *    "error": "ImageAlreadyExistsException", "response": {...}, "time": 1704067200.0}
- * ("error" is absent on success; "fault" names the rule id that fired, if
- * any).  NULL when there is no such entry.  The entry is independent of
+ *    "error": "ImageAlreadyExistsException", "response": {...}, "time": 1704067200.0,
+ *    "ran": true, "fault": 2, "effect": "apply-then-error",
+ *    "headers": {"content-type": "application/x-amz-json-1.1", "user-agent": "...",
+ *                "authorization": "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=<elided>"}}
+ * "error" is absent on success.  "ran": whether the action ran (false when
+ * an error, connect-refused or timeout rule answered, the request was
+ * refused before the action, or a before-hook answered).  "fault" names the
+ * rule id that fired, if any (the deciding rule, else the first latency
+ * rule), and "effect" its effect ("error", "apply-then-error", "latency",
+ * "truncate", "malform", "connect-refused", "timeout", "recv-error").
+ * "headers", only for a call that came over HTTP (ecrmock_http_handle(),
+ * the server, the libcurl level): each header by its lower-case name, the
+ * values of a repeated one joined by ", ", the Signature of Authorization
+ * elided, any byte that starts no UTF-8 sequence as U+FFFD.  NULL when there
+ * is no such entry.  The entry is independent of
  * the journal: its objects are copies, which the caller may change, keep
  * or release on any thread while other threads use the instance.
  */
@@ -730,9 +760,15 @@ ECRMOCK_API json_t *ecrmock_journal_entry(ecrmock *m, long index);
 /* The whole journal as a JSON array of entries (new reference), each as
  * independent of the journal as ecrmock_journal_entry()'s. */
 ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m);
-/* Calls of `action` made so far (NULL: of every action), journal on or off,
- * since ecrmock_new() or ecrmock_reset(). */
+/* Calls of `action` made so far (NULL: of every action, unknown ones
+ * included), journal on or off, since ecrmock_new() or ecrmock_reset():
+ * requests that reached ECR, whatever it answered (a connect-refused or
+ * timeout fault stops a request before, and is not counted). */
 ECRMOCK_API unsigned long ecrmock_call_count(ecrmock *m, const char *action);
+/* Of those calls, the ones whose action ran (see above), so that "exactly
+ * one CompleteLayerUpload ran" is ecrmock_run_count(m, "CompleteLayerUpload")
+ * == 1 however many a retry loop sent, throttled or refused. */
+ECRMOCK_API unsigned long ecrmock_run_count(ecrmock *m, const char *action);
 
 /* ------------------------------------------------------------------------ */
 /* Allocation (process-wide; for tests of out-of-memory paths)               */

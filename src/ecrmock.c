@@ -174,6 +174,7 @@ static void start_state(ecrmock *m)
     m->journal_on = true;
     m->journal_seq = 0;
     memset(m->calls, 0, sizeof m->calls);
+    memset(m->runs, 0, sizeof m->runs);
     em_scanning_reset(m);
     unsigned char in[24] = "ecrmock key";
     for (int i = 0; i < 8; i++)

@@ -347,7 +347,7 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
     char *body = NULL;
     size_t len = 0;
     ecrmock_fault_effect transport;
-    int status = em_call_raw(m, target, req->body, req->body_len, &body, &len, &transport);
+    int status = em_call_raw(m, target, req->body, req->body_len, &body, &len, req, &transport);
     if (status < 0)
         return -1;
     /* A transport fault rule: the error document, and the header that tells

@@ -262,28 +262,48 @@ typedef struct em_fault_decision {
     size_t truncate_at;
 } em_fault_decision;
 
-/* Offers a call to the rules (advancing the clock for latency rules). */
-void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d);
+/* Offers a call to the rules (advancing the clock for latency rules).
+ * `headers`: the HTTP request's headers as em_headers_json() gives them, or
+ * NULL for a call that came without HTTP (rules matching on a header never
+ * fire on it). */
+void em_faults_decide(ecrmock *m, const char *action, json_t *req, json_t *headers, em_fault_decision *d);
 void em_faults_free(ecrmock *m);
-/* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
- * that id (the scenario recorder asks what fired on a journaled call). */
-int em_fault_effect(ecrmock *m, long id);
 /* The JSON name of an effect ("connect-refused"), or NULL. */
 const char *em_fault_effect_name(ecrmock_fault_effect effect);
 /* Whether a decided effect stands for a transport failure (connect refused,
  * timeout, receive error). */
 #define EM_FAULT_IS_TRANSPORT(e) ((e) >= ECRMOCK_FAULT_CONNECT_REFUSED)
 /* ecrmock_call_raw(), also saying (when `transport` is not NULL) which
- * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none. */
+ * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none;
+ * `http` (borrowed; may be NULL) is the HTTP request the call came in, whose
+ * headers the journal keeps and fault rules may match on. */
 int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
-                size_t *response_len, ecrmock_fault_effect *transport);
+                size_t *response_len, const ecrmock_http_request *http, ecrmock_fault_effect *transport);
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
 json_t *em_injected_error(const char *error, const char *message);
 
-/* Counts the call and, when the journal is on, records it (copies). */
-void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp, long fault);
+/* What happened to a call, besides its request and answer. */
+typedef struct em_journal_note {
+    long fault;      /* the deciding rule's id (em_fault_decision.rule_id), or 0 */
+    int effect;      /* its effect (ECRMOCK_FAULT_LATENCY when only latency
+                        rules fired), or -1: no rule fired */
+    bool ran;        /* the action's handler ran */
+    json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL */
+} em_journal_note;
+
+/* Counts the call (a call: it reached ECR; a run: its handler ran) and,
+ * when the journal is on, records it (copies).  `note` may be NULL: no
+ * rule fired, the action did not run, no HTTP. */
+void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp,
+                       const em_journal_note *note);
+/* The headers of an HTTP request as the journal shows them and fault rules
+ * match them (new reference; NULL: no memory): {"lower-case name": "value"},
+ * the values of a repeated name joined by ", " in the order sent, each byte
+ * of a name or value that starts no UTF-8 sequence as U+FFFD, and the
+ * Signature of an Authorization header as "<elided>". */
+json_t *em_headers_json(const ecrmock_http_request *http);
 void em_journal_free(ecrmock *m);
 
 #define EM_MAX_ACTIONS 64 /* room in the call counters; the model has 58 operations */
@@ -321,6 +341,7 @@ struct ecrmock {
     size_t journal_cap, journal_head, journal_len, journal_dropped;
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
+    unsigned long runs[EM_MAX_ACTIONS];      /* per action: calls whose handler ran */
     struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
     char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
 
@@ -391,6 +412,10 @@ int em_validate(em_call *c, int shape, json_t *req);
  * memory, then -1).  When `wire` is not NULL it receives what a fault rule
  * does to the bytes of the response (effect TRUNCATE or MALFORM). */
 int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire);
+/* em_dispatch() of a call that came in HTTP request `http` (borrowed; may
+ * be NULL): its headers go in the journal and before the fault rules. */
+int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire,
+                     const ecrmock_http_request *http);
 
 /* ---- request accessors (after validation, types are right) --------------- */
 const char *em_str(json_t *o, const char *key);            /* NULL when absent */

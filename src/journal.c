@@ -14,8 +14,11 @@ struct em_journal_entry {
     uint64_t seq;
     char *action;
     json_t *request, *response;
+    json_t *headers; /* the HTTP request's (em_headers_json), or NULL */
     int status;
     long fault;
+    int effect;      /* the effect that fired, or -1 */
+    bool ran;
     int64_t at_ms;
 };
 
@@ -24,6 +27,7 @@ static void entry_release(em_journal_entry *e)
     em_free(e->action);
     json_decref(e->request);
     json_decref(e->response);
+    json_decref(e->headers);
     memset(e, 0, sizeof *e);
 }
 
@@ -63,13 +67,57 @@ static char *utf8_copy(const char *s)
     return (char *)b.data;
 }
 
-void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp, long fault)
+/* v (em_malloc'd, taken) with the value of its "Signature=" (up to the next
+ * ',' or the end) replaced by "<elided>"; NULL: no memory. */
+static char *elide_signature(char *v)
 {
+    char *sig = strstr(v, "Signature=");
+    if (!sig)
+        return v;
+    sig += strlen("Signature=");
+    char *e = em_sprintf("%.*s<elided>%s", (int)(sig - v), v, sig + strcspn(sig, ","));
+    em_free(v);
+    return e;
+}
+
+json_t *em_headers_json(const ecrmock_http_request *http)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < http->n_headers; i++) {
+        char *name = utf8_copy(http->headers[i].name), *value = utf8_copy(http->headers[i].value);
+        for (char *p = name; p && *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        if (value && name && strcmp(name, "authorization") == 0)
+            value = elide_signature(value);
+        const char *before = name ? json_string_value(json_object_get(o, name)) : NULL;
+        char *joined = before && value ? em_sprintf("%s, %s", before, value) : NULL;
+        if (!name || !value || (before && !joined) || em_set(o, name, json_string(joined ? joined : value)) < 0) {
+            json_decref(o);
+            o = NULL;
+        }
+        em_free(name);
+        em_free(value);
+        em_free(joined);
+    }
+    return o;
+}
+
+void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp,
+                       const em_journal_note *note)
+{
+    static const em_journal_note nothing = {.effect = -1};
+    if (!note)
+        note = &nothing;
     int idx = -1;
     const em_action *a = em_action_find(action);
     if (a)
         idx = (int)(a - em_actions);
-    m->calls[idx < 0 ? EM_MAX_ACTIONS : idx]++;
+    /* A refused connection or a timeout never reached ECR: not a call. */
+    if (note->effect != ECRMOCK_FAULT_CONNECT_REFUSED && note->effect != ECRMOCK_FAULT_TIMEOUT)
+        m->calls[idx < 0 ? EM_MAX_ACTIONS : idx]++;
+    if (note->ran && idx >= 0)
+        m->runs[idx]++;
     if (!m->journal_on || m->opts.journal_limit == 0)
         return;
     if (!m->journal) {
@@ -92,11 +140,13 @@ void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, 
             m->journal_head = 0;
         }
     }
-    em_journal_entry e = {.seq = ++m->journal_seq, .status = status, .fault = fault, .at_ms = m->clock_ms};
+    em_journal_entry e = {.seq = ++m->journal_seq, .status = status, .fault = note->fault, .effect = note->effect,
+                          .ran = note->ran, .at_ms = m->clock_ms};
     e.action = utf8_copy(action);
     e.request = req ? json_deep_copy(req) : json_object();
     e.response = resp ? json_deep_copy(resp) : json_null();
-    if (!e.action || !e.request || !e.response) {
+    e.headers = note->headers ? json_deep_copy(note->headers) : NULL;
+    if (!e.action || !e.request || !e.response || (note->headers && !e.headers)) {
         entry_release(&e);
         m->journal_dropped++;
         return;
@@ -125,7 +175,9 @@ static json_t *entry_json(const em_journal_entry *e)
     const char *type = json_string_value(json_object_get(e->response, "__type"));
     if ((e->status != 200 && type && em_set(o, "error", json_string(type)) < 0) ||
         em_set(o, "response", json_deep_copy(e->response)) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
-        (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0)) {
+        em_set(o, "ran", json_boolean(e->ran)) < 0 || (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0) ||
+        (e->effect >= 0 && em_set(o, "effect", json_string(em_fault_effect_name(e->effect))) < 0) ||
+        (e->headers && em_set(o, "headers", json_deep_copy(e->headers)) < 0)) {
         json_decref(o);
         return NULL;
     }
@@ -214,6 +266,24 @@ unsigned long ecrmock_call_count(ecrmock *m, const char *action)
         const em_action *a = em_action_find(action);
         if (a)
             n = m->calls[a - em_actions];
+    }
+    em_unlock(m);
+    return n;
+}
+
+unsigned long ecrmock_run_count(ecrmock *m, const char *action)
+{
+    if (!m)
+        return 0;
+    em_lock(m);
+    unsigned long n = 0;
+    if (!action) {
+        for (size_t i = 0; i < EM_MAX_ACTIONS; i++)
+            n += m->runs[i];
+    } else {
+        const em_action *a = em_action_find(action);
+        if (a)
+            n = m->runs[a - em_actions];
     }
     em_unlock(m);
     return n;

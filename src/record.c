@@ -205,27 +205,27 @@ static int find_captures(recorder *rc, json_t *v, size_t k, em_buf *path, const 
 
 /* A one-shot rule answering what an error or apply-then-error rule answered
  * on this call; NULL (and *none) when no such rule decided it. */
-static json_t *fault_rule(ecrmock *m, json_t *entry, bool *none)
+static json_t *fault_rule(json_t *entry, bool *none)
 {
     static const char *const effects[] = {"error", "apply-then-error"};
-    json_int_t id = json_integer_value(json_object_get(entry, "fault"));
     int status = (int)json_integer_value(json_object_get(entry, "status"));
     json_t *resp = json_object_get(entry, "response");
     const char *type = json_string_value(json_object_get(resp, "__type"));
     *none = true;
-    if (!id || status == 200 || !type)
+    if (status == 200 || !type)
         return NULL;
-    /* A removed rule is taken for an error rule: the journal keeps its id only. */
-    int effect = em_fault_effect(m, (long)id);
-    if (effect < 0)
-        effect = ECRMOCK_FAULT_ERROR;
-    /* Transport faults answer at the JSON level as an error rule (refused,
+    /* The effect the journal saw fire (the rule may be gone since).
+     * Transport faults answer at the JSON level as an error rule (refused,
      * timed out: the action did not run) or an apply-then-error rule does. */
-    if (effect == ECRMOCK_FAULT_CONNECT_REFUSED || effect == ECRMOCK_FAULT_TIMEOUT)
+    const char *name = json_string_value(json_object_get(entry, "effect"));
+    int effect;
+    if (!name)
+        return NULL;
+    if (strcmp(name, "error") == 0 || strcmp(name, "connect-refused") == 0 || strcmp(name, "timeout") == 0)
         effect = ECRMOCK_FAULT_ERROR;
-    else if (effect == ECRMOCK_FAULT_RECV_ERROR)
+    else if (strcmp(name, "apply-then-error") == 0 || strcmp(name, "recv-error") == 0)
         effect = ECRMOCK_FAULT_APPLY_THEN_ERROR;
-    if (effect != ECRMOCK_FAULT_ERROR && effect != ECRMOCK_FAULT_APPLY_THEN_ERROR)
+    else
         return NULL; /* latency: the clock move is recorded; truncate, malform: the JSON is whole */
     *none = false;
     json_t *rule = json_pack("{s:O, s:i, s:i, s:s, s:s, s:i}", "action", json_object_get(entry, "action"), "nth", 1,
@@ -275,7 +275,7 @@ static int64_t entry_ms(json_t *entry)
 }
 
 /* Step k of the recording (new reference). */
-static json_t *record_step(recorder *rc, ecrmock *m, json_t *entry, size_t k, int64_t *clock)
+static json_t *record_step(recorder *rc, json_t *entry, size_t k, int64_t *clock)
 {
     json_t *step = json_object(), *expect = NULL, *capture = NULL;
     em_buf path = {0};
@@ -286,7 +286,7 @@ static json_t *record_step(recorder *rc, ecrmock *m, json_t *entry, size_t k, in
         goto fail;
     *clock = at;
     bool none;
-    json_t *rule = fault_rule(m, entry, &none);
+    json_t *rule = fault_rule(entry, &none);
     if (!none && (!rule || em_set(step, "faults", json_pack("[o]", rule)) < 0))
         goto fail;
     json_t *resp = json_object_get(entry, "response");
@@ -341,7 +341,7 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture)
     if (clock < 0)
         clock = (int64_t)json_integer_value(json_object_get(options, "clockStartMs"));
     json_array_foreach(journal, k, entry) {
-        if (json_array_append_new(steps, record_step(&rc, m, entry, k, &clock)) < 0) {
+        if (json_array_append_new(steps, record_step(&rc, entry, k, &clock)) < 0) {
             json_decref(options);
             goto fail;
         }

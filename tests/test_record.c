@@ -184,6 +184,27 @@ static void test_record_errors_clock_and_faults_replay(void **state)
     json_decref(sc);
 }
 
+/* A rule removed before the recording is replayed with the effect the
+ * journal saw: an apply-then-error CreateRepository still creates. */
+static void test_record_removed_rule_keeps_its_effect(void **state)
+{
+    ecrmock *m = *state;
+    json_t *rule = json_pack("{s:s, s:s, s:s, s:i}", "action", "CreateRepository", "effect", "apply-then-error", "error",
+                             "ServerException", "count", 1);
+    long id = ecrmock_fault_add_json(m, rule, NULL);
+    json_decref(rule);
+    json_t *r = NULL;
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 500, "ServerException");
+    assert_int_equal(ecrmock_fault_remove(m, id), 0);
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
+                 "RepositoryAlreadyExistsException");
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *f = json_array_get(json_object_get(step(sc, 0), "faults"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "effect")), "apply-then-error");
+    assert_replays(sc);
+    json_decref(sc);
+}
+
 /* A request string holding "${" is sent as it is on replay. */
 static void test_record_escapes_dollar_brace(void **state)
 {
@@ -289,6 +310,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_removed_rule_keeps_its_effect, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_escapes_dollar_brace, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_non_utf8_action_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_with_fixture_clock),
