@@ -253,38 +253,29 @@ json_t *ecrmock_journal_json(ecrmock *m)
     return list;
 }
 
-unsigned long ecrmock_call_count(ecrmock *m, const char *action)
+/* counters[action], or (action NULL) the sum of the first n, read under the lock. */
+static unsigned long count(ecrmock *m, const char *action, const unsigned long *counters, size_t n)
 {
-    if (!m)
-        return 0;
+    unsigned long sum = 0;
     em_lock(m);
-    unsigned long n = 0;
     if (!action) {
-        for (size_t i = 0; i <= EM_MAX_ACTIONS; i++)
-            n += m->calls[i];
+        for (size_t i = 0; i < n; i++)
+            sum += counters[i];
     } else {
         const em_action *a = em_action_find(action);
         if (a)
-            n = m->calls[a - em_actions];
+            sum = counters[a - em_actions];
     }
     em_unlock(m);
-    return n;
+    return sum;
+}
+
+unsigned long ecrmock_call_count(ecrmock *m, const char *action)
+{
+    return m ? count(m, action, m->calls, EM_MAX_ACTIONS + 1) : 0;
 }
 
 unsigned long ecrmock_run_count(ecrmock *m, const char *action)
 {
-    if (!m)
-        return 0;
-    em_lock(m);
-    unsigned long n = 0;
-    if (!action) {
-        for (size_t i = 0; i < EM_MAX_ACTIONS; i++)
-            n += m->runs[i];
-    } else {
-        const em_action *a = em_action_find(action);
-        if (a)
-            n = m->runs[a - em_actions];
-    }
-    em_unlock(m);
-    return n;
+    return m ? count(m, action, m->runs, EM_MAX_ACTIONS) : 0;
 }
