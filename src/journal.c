@@ -80,8 +80,27 @@ static char *elide_signature(char *v)
     return e;
 }
 
+/* The values of a repeated header joined by ", " (new reference). */
+static json_t *joined(json_t *values)
+{
+    em_buf b = {0};
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v) {
+        if ((i && em_buf_append(&b, ", ", 2) < 0) || em_buf_append(&b, json_string_value(v), json_string_length(v)) < 0) {
+            em_buf_release(&b);
+            return NULL;
+        }
+    }
+    json_t *r = json_stringn_nocheck(b.len ? (const char *)b.data : "", b.len); /* UTF-8 pieces */
+    em_buf_release(&b);
+    return r;
+}
+
 json_t *em_headers_json(const ecrmock_http_request *http)
 {
+    /* name -> [values, in the order sent], then each list as one string:
+     * linear however often a name repeats */
     json_t *o = json_object();
     for (size_t i = 0; o && i < http->n_headers; i++) {
         char *name = utf8_copy(http->headers[i].name), *value = utf8_copy(http->headers[i].value);
@@ -90,15 +109,24 @@ json_t *em_headers_json(const ecrmock_http_request *http)
                 *p = (char)(*p - 'A' + 'a');
         if (value && name && strcmp(name, "authorization") == 0)
             value = elide_signature(value);
-        const char *before = name ? json_string_value(json_object_get(o, name)) : NULL;
-        char *joined = before && value ? em_sprintf("%s, %s", before, value) : NULL;
-        if (!name || !value || (before && !joined) || em_set(o, name, json_string(joined ? joined : value)) < 0) {
+        json_t *values = name ? json_object_get(o, name) : NULL;
+        if (!values && name && em_set(o, name, values = json_array()) < 0)
+            values = NULL;
+        if (!value || !values || json_array_append_new(values, json_string(value)) < 0) {
             json_decref(o);
             o = NULL;
         }
         em_free(name);
         em_free(value);
-        em_free(joined);
+    }
+    const char *key;
+    json_t *values;
+    json_object_foreach(o, key, values) {
+        json_t *one = json_array_size(values) == 1 ? json_incref(json_array_get(values, 0)) : joined(values);
+        if (!one || json_object_set_new_nocheck(o, key, one) < 0) {
+            json_decref(o);
+            return NULL;
+        }
     }
     return o;
 }

@@ -559,6 +559,46 @@ static void test_journal_record_lost_to_memory_is_counted(void **state)
     assert_true(lost);
 }
 
+/* The same over HTTP, headers and all, for every allocation of the call and
+ * of a second one, with a fault rule on a header and a hostile header: no
+ * crash, no leak (make asan, make valgrind), and each call either answered
+ * (journaled, or counted as dropped) or refused as out of memory. */
+static void test_journal_http_headers_out_of_memory(void **state)
+{
+    (void)state;
+    for (long n = 1;; n++) {
+        ecrmock *m = ecrmock_new(NULL);
+        assert_non_null(m);
+        add_rule(m, "{\"action\": \"ListImages\", \"headers\": {\"user-agent\": \"x\"}}");
+        allocations = 0;
+        fail_at = n;
+        ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, NULL);
+        int st1 = http_post(m, "DescribeRepositories", "{}", "User-Agent", "x", "Authorization",
+                            "AWS4-HMAC-SHA256 Signature=ab, SignedHeaders=host", "X-Bad", "\xff\xfe", NULL);
+        int st2 = http_post(m, "ListImages", "{\"repositoryName\": \"web\"}", "User-Agent", "x", NULL);
+        ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+        fail_at = -1;
+        assert_true(st1 == 200 || st1 == 500 || st1 == -1);
+        assert_true(st2 == 400 || st2 == 500 || st2 == -1);
+        assert_true(ecrmock_journal_length(m) + ecrmock_journal_dropped(m) <= ecrmock_call_count(m, NULL));
+        if (st1 == 200) {
+            assert_int_equal(ecrmock_call_count(m, "DescribeRepositories"), 1);
+            json_t *e = ecrmock_journal_entry(m, 0);
+            const char *action = json_string_value(json_object_get(e, "action"));
+            if (action && strcmp(action, "DescribeRepositories") == 0) { /* not dropped */
+                json_t *h = json_object_get(e, "headers");
+                assert_string_equal(json_string_value(json_object_get(h, "authorization")),
+                                    "AWS4-HMAC-SHA256 Signature=<elided>, SignedHeaders=host");
+                assert_string_equal(json_string_value(json_object_get(h, "x-bad")), "\xef\xbf\xbd\xef\xbf\xbd");
+            }
+            json_decref(e);
+        }
+        ecrmock_free(m);
+        if (allocations < n)
+            break;
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -574,6 +614,7 @@ int main(void)
         T(test_journal_keeps_http_headers),
         T(test_fault_rule_matches_header),
         T(test_journal_record_lost_to_memory_is_counted),
+        T(test_journal_http_headers_out_of_memory),
         T(test_cmocka_helpers_pass),
         T(test_cmocka_helpers_say_what_they_found),
     };
