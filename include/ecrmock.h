@@ -742,7 +742,8 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  *    "ran": true, "fault": 2, "effect": "apply-then-error",
  *    "headers": {"content-type": "application/x-amz-json-1.1", "user-agent": "...",
  *                "authorization": "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=<elided>"}}
- * "error" is absent on success.  "ran": whether the action ran (false when
+ * "error" is absent on success; "request" is null when the body was not
+ * JSON (the wire and HTTP levels).  "ran": whether the action ran (false when
  * an error, connect-refused or timeout rule answered, the request was
  * refused before the action, or a before-hook answered).  "fault" names the
  * rule id that fired, if any (the deciding rule, else the first latency
@@ -864,8 +865,8 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
  * page tokens; not what a request sent first) become captures and ${...}
  * references (the step that handed one out expects "${*}" there), so the
  * scenario replays on a fresh instance, whatever level the calls came
- * through.  A call answered by an error or apply-then-error fault rule gets
- * a one-shot rule giving the same answer.  `fixture` (borrowed; may be
+ * through.  A call answered by an error or apply-then-error fault rule, or
+ * whose body was not JSON, gets a one-shot rule giving the same answer.  `fixture` (borrowed; may be
  * NULL) is stored as the scenario's "fixture" path; when the file can be
  * read from the current directory, the clock it sets is where the first
  * step's advanceClockMs starts from.  The instance's options (account,

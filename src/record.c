@@ -203,8 +203,16 @@ static int find_captures(recorder *rc, json_t *v, size_t k, em_buf *path, const 
     return 0;
 }
 
+/* The message of an error document ("Message" in framework errors), or NULL. */
+static json_t *error_message(json_t *resp)
+{
+    json_t *msg = json_object_get(resp, "message");
+    return json_is_string(msg) ? msg : json_object_get(resp, "Message");
+}
+
 /* A one-shot rule answering what an error or apply-then-error rule answered
- * on this call; NULL (and *none) when no such rule decided it. */
+ * on this call, or what was answered to a body that was not JSON (which a
+ * scenario cannot send); NULL (and *none) when neither happened. */
 static json_t *fault_rule(json_t *entry, bool *none)
 {
     static const char *const effects[] = {"error", "apply-then-error"};
@@ -218,6 +226,8 @@ static json_t *fault_rule(json_t *entry, bool *none)
      * Transport faults answer at the JSON level as an error rule (refused,
      * timed out: the action did not run) or an apply-then-error rule does. */
     const char *name = json_string_value(json_object_get(entry, "effect"));
+    if (json_is_null(json_object_get(entry, "request")))
+        name = "error"; /* the body was not JSON: the action never ran */
     int effect;
     if (!name)
         return NULL;
@@ -230,7 +240,7 @@ static json_t *fault_rule(json_t *entry, bool *none)
     *none = false;
     json_t *rule = json_pack("{s:O, s:i, s:i, s:s, s:s, s:i}", "action", json_object_get(entry, "action"), "nth", 1,
                              "count", 1, "effect", effects[effect], "error", type, "status", status);
-    json_t *msg = json_object_get(resp, "message");
+    json_t *msg = error_message(resp);
     if (rule && json_is_string(msg) && json_object_set(rule, "message", msg) < 0) {
         json_decref(rule);
         return NULL;
@@ -291,16 +301,20 @@ static json_t *record_step(recorder *rc, json_t *entry, size_t k, int64_t *clock
         goto fail;
     json_t *resp = json_object_get(entry, "response");
     int status = (int)json_integer_value(json_object_get(entry, "status"));
+    /* A body that was not JSON (request null): the rule above answers an
+     * empty request as it was answered; its type and message are expected. */
+    bool not_json = json_is_null(json_object_get(entry, "request"));
     if (em_set(step, "action", json_incref(json_object_get(entry, "action"))) < 0 ||
-        em_set(step, "request", rewrite(rc, json_object_get(entry, "request"), NULL)) < 0)
+        em_set(step, "request", not_json ? json_object() : rewrite(rc, json_object_get(entry, "request"), NULL)) < 0)
         goto fail;
     capture = json_object();
     if (!capture || em_buf_append(&path, "$", 2) < 0 || find_captures(rc, resp, k, &path, NULL, capture) < 0)
         goto fail;
     expect = json_pack("{s:i}", "status", status);
-    json_t *error = json_object_get(entry, "error");
+    json_t *error = json_object_get(entry, "error"), *msg = error_message(resp);
     if (!expect || (error && json_object_set(expect, "error", error) < 0) ||
-        em_set(expect, "response", rewrite(rc, resp, capture)) < 0)
+        (not_json && json_is_string(msg) && json_object_set(expect, "message", msg) < 0) ||
+        (!not_json && em_set(expect, "response", rewrite(rc, resp, capture)) < 0))
         goto fail;
     if (json_object_set(step, "expect", expect) < 0)
         goto fail;

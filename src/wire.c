@@ -253,7 +253,7 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
                 resp = NULL; /* no memory */
             } else {
                 em_lock(m);
-                em_journal_record(m, action, NULL, status, resp, &note);
+                em_journal_record(m, action, json_null(), status, resp, &note); /* no JSON request */
                 em_unlock(m);
             }
             json_decref(note.headers);

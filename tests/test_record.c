@@ -243,6 +243,32 @@ static void test_record_non_utf8_action_replays(void **state)
     json_decref(sc);
 }
 
+/* A body that was not JSON (the wire and HTTP levels) is journaled with a
+ * null request; its step answers the same through a one-shot rule, so the
+ * recording replays. */
+static void test_record_body_not_json_replays(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", "{oops", 5, &out, &len), 400);
+    free(out);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_true(json_is_false(json_object_get(e, "ran")));
+    json_decref(e);
+    call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    json_t *f = json_array_get(json_object_get(step(sc, 1), "faults"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "error")), "SerializationException");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 1), "expect"), "message")),
+                        "The request body is not valid JSON (at character 5)");
+    assert_replays(sc);
+    json_decref(sc);
+}
+
 /* A fixture's clock is where the replay starts: the recording's first step
  * moves the clock from there. */
 static void test_record_with_fixture_clock(void **state)
@@ -313,6 +339,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_record_removed_rule_keeps_its_effect, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_escapes_dollar_brace, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_non_utf8_action_replays, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_body_not_json_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_with_fixture_clock),
         cmocka_unit_test(test_record_cli),
     };
