@@ -292,7 +292,8 @@ typedef struct ecrmock_http_response {
  *    action table, the journal, fault rules (TRUNCATE and MALFORM damage
  *    the HTTP body too) and hooks all apply.  The answer has Content-Type
  *    (the request's JSON type; application/x-amz-json-1.1 by default),
- *    x-amzn-RequestId (a UUID from the seeded generator) and Content-Length.
+ *    x-amzn-RequestId (a UUID from a seeded stream of its own, so that HTTP
+ *    answers never move the ids the actions hand out) and Content-Length.
  *    No X-Amz-Target, or one that is not ECR's: 400
  *    {"__type":"UnknownOperationException"}.  A body without a JSON
  *    Content-Type (application/x-amz-json-1.1, -1.0 or application/json), or
@@ -660,7 +661,7 @@ typedef enum ecrmock_fault_effect {
  * fault (see ECRMOCK_FAULT_CONNECT_REFUSED). */
 #define ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER "x-ecrmock-transport-fault"
 
-#define ECRMOCK_FAULT_VERSION 1
+#define ECRMOCK_FAULT_VERSION 2
 
 /* The longest latency a rule may add to a call: 100 years of 365 days. */
 #define ECRMOCK_FAULT_MAX_LATENCY_MS INT64_C(3153600000000)
@@ -703,9 +704,20 @@ typedef struct ecrmock_fault {
     int64_t latency_ms;          /* ECRMOCK_FAULT_LATENCY: 1 to ECRMOCK_FAULT_MAX_LATENCY_MS */
     size_t truncate_at;          /* ECRMOCK_FAULT_TRUNCATE: bytes kept */
     const char *body;            /* ECRMOCK_FAULT_MALFORM: the body sent instead */
+    /* Version 2: */
+    json_t *headers_match;       /* borrowed, copied: an object of HTTP request
+                                    headers the call must carry, by name (any
+                                    case): "value" (exactly, repeated headers'
+                                    values joined by ", "), true (present) or
+                                    false (absent), compared with the headers as
+                                    the journal shows them; only calls that came
+                                    over HTTP (ecrmock_http_handle(), the
+                                    server, the libcurl level) match.  NULL:
+                                    any call */
 } ecrmock_fault;
 
-#define ECRMOCK_FAULT_INIT {ECRMOCK_FAULT_VERSION, NULL, NULL, NULL, 0, 0, 0.0, ECRMOCK_FAULT_ERROR, NULL, NULL, 0, 0, 0, NULL}
+#define ECRMOCK_FAULT_INIT                                                                                        \
+    {ECRMOCK_FAULT_VERSION, NULL, NULL, NULL, 0, 0, 0.0, ECRMOCK_FAULT_ERROR, NULL, NULL, 0, 0, 0, NULL, NULL}
 
 /*
  * Adds a rule; `rule` is borrowed (everything copied).  Returns the rule's
@@ -718,6 +730,7 @@ ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char *
 /*
  * The same rule as a JSON object (borrowed), for fixtures and scenarios:
  *   {"action": "UploadLayerPart", "repository": "web", "request": {...},
+ *    "headers": {"x-amz-security-token": false, "user-agent": "my-agent/1.0"},
  *    "nth": 3, "count": 1, "probability": 0.5,
  *    "effect": "error" | "apply-then-error" | "latency" | "truncate" | "malform"
  *              | "connect-refused" | "timeout" | "recv-error",
@@ -769,10 +782,18 @@ ECRMOCK_API void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmo
 
 /*
  * Every call (ecrmock_call and ecrmock_call_raw alike) is recorded in order:
- * action, request, status, error code, response and the virtual time.  The
- * journal keeps the last `journal_limit` entries (option; 10,000 by
- * default) and counts those it dropped.  Counters of calls per action are
- * kept even when the journal is off.
+ * action, request, status, error code, response and the virtual time,
+ * whether the action ran, the fault rule that fired and its effect, and, for
+ * a call that came over HTTP, the request's headers.  The journal keeps the
+ * last `journal_limit` entries (option; 10,000 by default) and counts those
+ * it dropped.  Counters are kept even when the journal is off, by this
+ * rule: a call of an action is a request that reached ECR (every journaled
+ * call but those a connect-refused or timeout fault stopped on the way);
+ * a run of an action is a call whose action ran (it passed the fault rules,
+ * validation and the before-hook: what it changes, it changed, even when an
+ * apply-then-error or recv-error rule then lost its answer).  Whatever came in, the journal stays
+ * JSON: an action name (an X-Amz-Target) is recorded as sent, except that
+ * each byte of it that starts no UTF-8 sequence reads as U+FFFD.
  */
 
 /* Turns recording on (the default) or off; entries already held stay. */
@@ -788,16 +809,38 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  * Entry `index` (0 = oldest held; -1 = the newest, -2 the one before...), as
  * a new reference:
  *   {"seq": 7, "action": "PutImage", "request": {...}, "status": 400,
- *    "error": "ImageAlreadyExistsException", "response": {...}, "time": 1704067200.0}
- * ("error" is absent on success; "fault" names the rule id that fired, if
- * any).  NULL when there is no such entry.
+ *    "error": "ImageAlreadyExistsException", "response": {...}, "time": 1704067200.0,
+ *    "ran": true, "fault": 2, "effect": "apply-then-error",
+ *    "headers": {"content-type": "application/x-amz-json-1.1", "user-agent": "...",
+ *                "authorization": "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=<elided>"}}
+ * "error" is absent on success; "request" is null when the body was not
+ * JSON (the wire and HTTP levels).  "ran": whether the action ran (false when
+ * an error, connect-refused or timeout rule answered, the request was
+ * refused before the action, or a before-hook answered).  "fault" names the
+ * rule id that fired, if any (the deciding rule, else the first latency
+ * rule), and "effect" its effect ("error", "apply-then-error", "latency",
+ * "truncate", "malform", "connect-refused", "timeout", "recv-error").
+ * "headers", only for a call that came over HTTP (ecrmock_http_handle(),
+ * the server, the libcurl level): each header by its lower-case name, the
+ * values of a repeated one joined by ", ", the Signature of Authorization
+ * elided, any byte that starts no UTF-8 sequence as U+FFFD.  NULL when there
+ * is no such entry.  The entry is independent of
+ * the journal: its objects are copies, which the caller may change, keep
+ * or release on any thread while other threads use the instance.
  */
 ECRMOCK_API json_t *ecrmock_journal_entry(ecrmock *m, long index);
-/* The whole journal as a JSON array of entries (new reference). */
+/* The whole journal as a JSON array of entries (new reference), each as
+ * independent of the journal as ecrmock_journal_entry()'s. */
 ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m);
-/* Calls of `action` made so far (NULL: of every action), journal on or off,
- * since ecrmock_new() or ecrmock_reset(). */
+/* Calls of `action` made so far (NULL: of every action, unknown ones
+ * included), journal on or off, since ecrmock_new() or ecrmock_reset():
+ * requests that reached ECR, whatever it answered (a connect-refused or
+ * timeout fault stops a request before, and is not counted). */
 ECRMOCK_API unsigned long ecrmock_call_count(ecrmock *m, const char *action);
+/* Of those calls, the ones whose action ran (see above), so that "exactly
+ * one CompleteLayerUpload ran" is ecrmock_run_count(m, "CompleteLayerUpload")
+ * == 1 however many a retry loop sent, throttled or refused. */
+ECRMOCK_API unsigned long ecrmock_run_count(ecrmock *m, const char *action);
 
 /* ------------------------------------------------------------------------ */
 /* Allocation (process-wide; for tests of out-of-memory paths)               */
@@ -891,8 +934,10 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
  * as advanceClockMs.  String values of at least 16 characters that a
  * response returned and a later request sends (upload ids, image digests,
  * page tokens; not what a request sent first) become captures and ${...}
- * references, so the scenario replays on a fresh instance.  A call answered by an error or apply-then-error fault rule gets
- * a one-shot rule giving the same answer.  `fixture` (borrowed; may be
+ * references (the step that handed one out expects "${*}" there), so the
+ * scenario replays on a fresh instance, whatever level the calls came
+ * through.  A call answered by an error or apply-then-error fault rule, or
+ * whose body was not JSON, gets a one-shot rule giving the same answer.  `fixture` (borrowed; may be
  * NULL) is stored as the scenario's "fixture" path; when the file can be
  * read from the current directory, the clock it sets is where the first
  * step's advanceClockMs starts from.  The instance's options (account,

@@ -5,6 +5,8 @@
  *
  *   assert_ecrmock_call_count(m, "UploadLayerPart", 3);
  *     -> expected 3 call(s) of UploadLayerPart, found 2
+ *   assert_ecrmock_run_count(m, "CompleteLayerUpload", 1);
+ *     -> expected 1 run(s) of CompleteLayerUpload, found 2 (of 3 call(s))
  *   assert_ecrmock_last_error(m, "ThrottlingException");
  *     -> expected the last call to fail with ThrottlingException; it was
  *        PutImage, answered 200
@@ -25,6 +27,7 @@
 #include "ecrmock.h"
 
 #define assert_ecrmock_call_count(m, action, n) ecrmock_cmocka_call_count((m), (action), (n), __FILE__, __LINE__)
+#define assert_ecrmock_run_count(m, action, n) ecrmock_cmocka_run_count((m), (action), (n), __FILE__, __LINE__)
 #define assert_ecrmock_last_error(m, error) ecrmock_cmocka_last_error((m), (error), __FILE__, __LINE__)
 #define assert_ecrmock_last_ok(m) ecrmock_cmocka_last_error((m), NULL, __FILE__, __LINE__)
 #define assert_ecrmock_image_exists(m, repo, ref) \
@@ -39,6 +42,17 @@ static inline void ecrmock_cmocka_call_count(ecrmock *m, const char *action, uns
     unsigned long got = ecrmock_call_count(m, action);
     if (got != want) {
         print_error("expected %lu call(s) of %s, found %lu\n", want, action ? action : "any action", got);
+        _fail(file, line);
+    }
+}
+
+static inline void ecrmock_cmocka_run_count(ecrmock *m, const char *action, unsigned long want, const char *file,
+                                            int line)
+{
+    unsigned long got = ecrmock_run_count(m, action);
+    if (got != want) {
+        print_error("expected %lu run(s) of %s, found %lu (of %lu call(s))\n", want, action ? action : "any action", got,
+                    ecrmock_call_count(m, action));
         _fail(file, line);
     }
 }

@@ -149,14 +149,23 @@ static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *r
 
 int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire)
 {
+    return em_dispatch_http(m, action, req, response, wire, NULL);
+}
+
+int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire,
+                     const ecrmock_http_request *http)
+{
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
-    json_t *owned = NULL;
+    json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
     if (!req || json_is_null(req))
         req = owned = json_object();
     else if (has_null_member(req))
         req = owned = drop_null_members(req);
-    if (!req)
+    if (!req || (http && !headers)) {
+        json_decref(owned);
+        json_decref(headers);
         return (*response = NULL), -1;
+    }
     if (wire)
         memset(wire, 0, sizeof *wire);
 
@@ -164,6 +173,7 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     const em_action *a = em_action_find(action);
     int status = 200;
     em_fault_decision d = {0};
+    bool ran = false;
     c.req = req;
     if (!a) {
         /* The framework's answer: a bare __type, no message. */
@@ -171,7 +181,7 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
         status = 400;
     } else {
         /* Faults act at the front door, before validation, as throttling does. */
-        em_faults_decide(m, a->name, req, &d);
+        em_faults_decide(m, a->name, req, headers, &d);
         /* A refused connection or a timeout never reaches the action. */
         if (d.rule && (d.effect == ECRMOCK_FAULT_ERROR || d.effect == ECRMOCK_FAULT_CONNECT_REFUSED ||
                        d.effect == ECRMOCK_FAULT_TIMEOUT)) {
@@ -181,6 +191,7 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
             status = ecrmock_error_status(c.err);
         } else if (!run_before_hook(m, &c, a->name, req, &status)) {
             c.out = json_object();
+            ran = c.out != NULL;
             if ((c.out ? a->handler(&c) : em_fail_nomem(&c)) < 0) {
                 status = ecrmock_error_status(c.err);
             } else if (d.rule && (d.effect == ECRMOCK_FAULT_APPLY_THEN_ERROR || d.effect == ECRMOCK_FAULT_RECV_ERROR)) {
@@ -198,7 +209,11 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
         resp = c.errdoc;
         c.errdoc = NULL;
     }
-    em_journal_record(m, a ? a->name : action, req, resp ? status : 500, resp, d.rule_id);
+    em_journal_note note = {.fault = d.rule_id,
+                            .effect = d.rule ? (int)d.effect : d.rule_id ? ECRMOCK_FAULT_LATENCY : -1,
+                            .ran = ran,
+                            .headers = headers};
+    em_journal_record(m, a ? a->name : action, req, resp ? status : 500, resp, &note);
     if (m->after && resp)
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
     em_unlock(m);
@@ -206,6 +221,7 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     json_decref(c.out);
     json_decref(c.errdoc);
     json_decref(owned);
+    json_decref(headers);
     if (wire && d.rule &&
         (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM || EM_FAULT_IS_TRANSPORT(d.effect)))
         *wire = d; /* the caller's now, rule reference and all */

@@ -174,9 +174,11 @@ static void start_state(ecrmock *m)
     m->seq = 0;
     m->fault_ids = 0;
     m->fault_draws = 0;
+    m->request_draws = 0;
     m->journal_on = true;
     m->journal_seq = 0;
     memset(m->calls, 0, sizeof m->calls);
+    memset(m->runs, 0, sizeof m->runs);
     em_scanning_reset(m);
     unsigned char in[24] = "ecrmock key";
     for (int i = 0; i < 8; i++)

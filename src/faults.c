@@ -25,6 +25,7 @@ struct em_fault {
     long id;
     char *action, *repository;
     json_t *match;
+    json_t *headers; /* {"lower-case name": "value" | true | false}, or NULL */
     unsigned long nth, count;
     double probability;
     ecrmock_fault_effect effect;
@@ -45,6 +46,7 @@ static void fault_free(em_fault *f)
     em_free(f->action);
     em_free(f->repository);
     json_decref(f->match);
+    json_decref(f->headers);
     em_free(f->error);
     em_free(f->message);
     em_free(f->body);
@@ -79,6 +81,54 @@ static char *dup_or_null(const char *s, bool *oom)
     if (!d)
         *oom = true;
     return d;
+}
+
+/* 0 when `h` is a headers_match ({name: "value" | true | false}), else -1
+ * with *err saying why. */
+static int headers_check(json_t *h, char **err)
+{
+    char why[256];
+    const char *key;
+    json_t *v;
+    if (!json_is_object(h))
+        return refuse(err, "fault rule: headers_match must be a JSON object");
+    json_object_foreach(h, key, v) {
+        bool token = *key != '\0';
+        for (const char *p = key; *p; p++)
+            token = token && *p > ' ' && *p < 0x7f && *p != ':';
+        if (!token) {
+            snprintf(why, sizeof why, "fault rule: headers_match: '%.64s' is not an HTTP header name", key);
+            return refuse(err, why);
+        }
+        if (!json_is_string(v) && !json_is_boolean(v)) {
+            snprintf(why, sizeof why,
+                     "fault rule: headers_match: '%.64s' must be a string (the value), true (present) or false (absent)",
+                     key);
+            return refuse(err, why);
+        }
+    }
+    return 0;
+}
+
+/* A copy of a checked headers_match with lower-case names (new reference). */
+static json_t *headers_lower(json_t *h)
+{
+    json_t *o = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(h, key, v) {
+        char *name = em_strdup(key);
+        for (char *p = name; p && *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        if (!o || !name || json_object_set(o, name, v) < 0) {
+            em_free(name);
+            json_decref(o);
+            return NULL;
+        }
+        em_free(name);
+    }
+    return o;
 }
 
 static const char *const effect_names[] = {"error",    "apply-then-error", "latency",   "truncate",
@@ -144,6 +194,9 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
         return refuse(err, "fault rule: action is not an ECR action ecrmock serves (or \"*\" for any)");
     if (r->request_match && !json_is_object(r->request_match))
         return refuse(err, "fault rule: request_match must be a JSON object");
+    json_t *headers = r->version >= 2 ? r->headers_match : NULL;
+    if (headers && headers_check(headers, err) < 0)
+        return -1;
     if (!(r->probability >= 0.0 && r->probability <= 1.0))
         return refuse(err, "fault rule: probability must be between 0 and 1");
     if ((unsigned)r->effect >= N_EFFECTS)
@@ -186,6 +239,8 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
     f->message = dup_or_null(r->message, &oom);
     f->body = dup_or_null(r->body, &oom);
     if (r->request_match && !(f->match = json_deep_copy(r->request_match)))
+        oom = true;
+    if (headers && !(f->headers = headers_lower(headers)))
         oom = true;
     if (oom) {
         fault_free(f);
@@ -259,6 +314,9 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
         } else if (strcmp(key, "request") == 0) {
             ok = json_is_object(v);
             f.request_match = v;
+        } else if (strcmp(key, "headers") == 0) {
+            ok = json_is_object(v);
+            f.headers_match = v;
         } else if (strcmp(key, "nth") == 0 || strcmp(key, "count") == 0 || strcmp(key, "status") == 0 ||
                    strcmp(key, "latencyMs") == 0 || strcmp(key, "truncateAt") == 0) {
             ok = json_is_integer(v);
@@ -354,15 +412,6 @@ unsigned long ecrmock_fault_fired(ecrmock *m, long id)
     return n;
 }
 
-int em_fault_effect(ecrmock *m, long id)
-{
-    em_lock(m);
-    em_fault *f = find_rule(m, id);
-    int effect = f ? (int)f->effect : -1;
-    em_unlock(m);
-    return effect;
-}
-
 /* ---- deciding a call ---------------------------------------------------------------- */
 
 /* Whether every member of `want` equals the one in `have` (objects: subset). */
@@ -418,7 +467,24 @@ json_t *em_injected_error(const char *error, const char *message)
     return json_pack("{s:s, s:s}", "__type", error, "message", message ? message : default_message(error));
 }
 
-void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d)
+/* Whether the call's headers (em_headers_json(); NULL: no HTTP) satisfy a
+ * rule's headers: each named one equal to its string, present (true) or
+ * absent (false). */
+static bool headers_match(json_t *want, json_t *have)
+{
+    if (!have)
+        return false;
+    const char *key;
+    json_t *v;
+    json_object_foreach(want, key, v) {
+        json_t *h = json_object_get(have, key);
+        if (json_is_string(v) ? !json_equal(v, h) : json_is_true(v) != (h != NULL))
+            return false;
+    }
+    return true;
+}
+
+void em_faults_decide(ecrmock *m, const char *action, json_t *req, json_t *headers, em_fault_decision *d)
 {
     memset(d, 0, sizeof *d);
     const char *repo = json_is_object(req) ? em_str(req, "repositoryName") : NULL;
@@ -428,6 +494,8 @@ void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_deci
         if (f->repository && (!repo || strcmp(f->repository, repo) != 0))
             continue;
         if (f->match && !subset(f->match, req))
+            continue;
+        if (f->headers && !headers_match(f->headers, headers))
             continue;
         f->seen++;
         if (f->seen < f->nth || (f->count && f->fired >= f->count))

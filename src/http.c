@@ -157,12 +157,12 @@ static void iso_time(int64_t s, char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* S3's request id: 16 upper-case hex digits from the seeded generator. */
+/* S3's request id: 16 upper-case hex digits from the request id stream. */
 static void s3_request_id(ecrmock *m, char *out)
 {
     unsigned char r[32];
     em_lock(m);
-    em_random(m, r);
+    em_request_random(m, r);
     em_unlock(m);
     em_hex(r, 8, out);
     for (char *p = out; *p; p++)
@@ -395,7 +395,7 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
     char *body = NULL;
     size_t len = 0;
     ecrmock_fault_effect transport;
-    int status = em_call_raw(m, target, req->body, req->body_len, &body, &len, &transport);
+    int status = em_call_raw(m, target, req->body, req->body_len, &body, &len, req, &transport);
     if (status < 0)
         return -1;
     /* A transport fault rule: the error document, and the header that tells
@@ -423,9 +423,11 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
         return -1;
 
     char id[37];
+    unsigned char r[32];
     em_lock(m);
-    em_uuid(m, id);
+    em_request_random(m, r);
     em_unlock(m);
+    em_uuid_of(r, id);
     if (add_header(resp, "x-amzn-RequestId", id) < 0)
         goto nomem;
 

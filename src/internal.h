@@ -266,30 +266,49 @@ typedef struct em_fault_decision {
 } em_fault_decision;
 
 /* Offers a call to the rules (advancing the clock for latency rules); the
- * instance locked.  Release *d with em_fault_decision_release(). */
-void em_faults_decide(ecrmock *m, const char *action, json_t *req, em_fault_decision *d);
+ * instance locked.  `headers`: the HTTP request's headers as em_headers_json()
+ * gives them, or NULL for a call that came without HTTP (rules matching on a
+ * header never fire on it).  Release *d with em_fault_decision_release(). */
+void em_faults_decide(ecrmock *m, const char *action, json_t *req, json_t *headers, em_fault_decision *d);
 /* Drops the decision's reference to its rule and clears it; locked or not. */
 void em_fault_decision_release(em_fault_decision *d);
 void em_faults_free(ecrmock *m);
-/* The effect of rule `id` (an ecrmock_fault_effect), or -1 when no rule has
- * that id (the scenario recorder asks what fired on a journaled call). */
-int em_fault_effect(ecrmock *m, long id);
 /* The JSON name of an effect ("connect-refused"), or NULL. */
 const char *em_fault_effect_name(ecrmock_fault_effect effect);
 /* Whether a decided effect stands for a transport failure (connect refused,
  * timeout, receive error). */
 #define EM_FAULT_IS_TRANSPORT(e) ((e) >= ECRMOCK_FAULT_CONNECT_REFUSED)
 /* ecrmock_call_raw(), also saying (when `transport` is not NULL) which
- * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none. */
+ * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none;
+ * `http` (borrowed; may be NULL) is the HTTP request the call came in, whose
+ * headers the journal keeps and fault rules may match on. */
 int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
-                size_t *response_len, ecrmock_fault_effect *transport);
+                size_t *response_len, const ecrmock_http_request *http, ecrmock_fault_effect *transport);
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
 json_t *em_injected_error(const char *error, const char *message);
 
-/* Counts the call and, when the journal is on, records it (copies). */
-void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp, long fault);
+/* What happened to a call, besides its request and answer. */
+typedef struct em_journal_note {
+    long fault;      /* the deciding rule's id (em_fault_decision.rule_id), or 0 */
+    int effect;      /* its effect (ECRMOCK_FAULT_LATENCY when only latency
+                        rules fired), or -1: no rule fired */
+    bool ran;        /* the action's handler ran */
+    json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL */
+} em_journal_note;
+
+/* Counts the call (a call: it reached ECR; a run: its handler ran) and,
+ * when the journal is on, records it (copies).  `note` may be NULL: no
+ * rule fired, the action did not run, no HTTP. */
+void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp,
+                       const em_journal_note *note);
+/* The headers of an HTTP request as the journal shows them and fault rules
+ * match them (new reference; NULL: no memory): {"lower-case name": "value"},
+ * the values of a repeated name joined by ", " in the order sent, each byte
+ * of a name or value that starts no UTF-8 sequence as U+FFFD, and the
+ * Signature of an Authorization header as "<elided>". */
+json_t *em_headers_json(const ecrmock_http_request *http);
 void em_journal_free(ecrmock *m);
 
 #define EM_MAX_ACTIONS 64 /* room in the call counters; the model has 58 operations */
@@ -317,6 +336,7 @@ struct ecrmock {
     em_fault *faults;          /* rules, in the order they were added */
     long fault_ids;
     uint64_t fault_draws;      /* the probability stream's position */
+    uint64_t request_draws;    /* the request id stream's position (em_request_random) */
     ecrmock_before_hook before;
     ecrmock_after_hook after;
     void *hook_user;
@@ -326,6 +346,7 @@ struct ecrmock {
     size_t journal_cap, journal_head, journal_len, journal_dropped;
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
+    unsigned long runs[EM_MAX_ACTIONS];      /* per action: calls whose handler ran */
     struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
     char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
 
@@ -353,6 +374,13 @@ void em_unlock(ecrmock *m);
 void em_random(ecrmock *m, unsigned char out[32]);
 /* A lower-case UUID (version 4 layout) and a NUL in out[37]. */
 void em_uuid(ecrmock *m, char *out);
+/* 32 fresh bytes of the request id stream (x-amzn-RequestId, S3's
+ * x-amz-request-id): SHA-256 of a label, the seed and a counter of its own,
+ * so that answering over HTTP never moves the ids the actions hand out, and
+ * a run at any level gives the same upload ids. */
+void em_request_random(ecrmock *m, unsigned char out[32]);
+/* The UUID (version 4 layout) of 32 random bytes, and a NUL, in out[37]. */
+void em_uuid_of(unsigned char r[32], char *out);
 
 /* ---- one call ------------------------------------------------------------ */
 typedef struct em_call {
@@ -392,6 +420,10 @@ int em_validate(em_call *c, int shape, json_t *req);
  * does to the bytes of the response (effect TRUNCATE or MALFORM) or to the
  * transport; the caller then owns it: em_fault_decision_release() it. */
 int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire);
+/* em_dispatch() of a call that came in HTTP request `http` (borrowed; may
+ * be NULL): its headers go in the journal and before the fault rules. */
+int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire,
+                     const ecrmock_http_request *http);
 
 /* ---- request accessors (after validation, types are right) --------------- */
 const char *em_str(json_t *o, const char *key);            /* NULL when absent */

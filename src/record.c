@@ -56,11 +56,16 @@ nomem:
 }
 
 /* A copy of v for the scenario (new reference): strings that a response
- * handed out become "${name}", others are escaped. */
-static json_t *rewrite(recorder *rc, json_t *v)
+ * handed out become "${name}", others are escaped.  Those that this step
+ * hands out (`fresh`: the step's capture, name -> path; may be NULL) become
+ * "${*}": the step captures them, and pins no value that another seed, or
+ * another order of draws, would give differently. */
+static json_t *rewrite(recorder *rc, json_t *v, json_t *fresh)
 {
     if (json_is_string(v)) {
         json_t *name = keyable(v) ? json_object_get(rc->captured, json_string_value(v)) : NULL;
+        if (name && json_object_get(fresh, json_string_value(name)))
+            return json_string("${*}");
         if (name)
             return json_sprintf("${%s}", json_string_value(name));
         return memchr(json_string_value(v), '$', json_string_length(v)) ? escape(v) : json_incref(v);
@@ -70,7 +75,7 @@ static json_t *rewrite(recorder *rc, json_t *v)
         const char *key;
         json_t *item;
         json_object_foreach(v, key, item) {
-            if (!o || json_object_set_new(o, key, rewrite(rc, item)) < 0) {
+            if (!o || json_object_set_new(o, key, rewrite(rc, item, fresh)) < 0) {
                 json_decref(o);
                 return NULL;
             }
@@ -82,7 +87,7 @@ static json_t *rewrite(recorder *rc, json_t *v)
         size_t i;
         json_t *item;
         json_array_foreach(v, i, item) {
-            if (!a || json_array_append_new(a, rewrite(rc, item)) < 0) {
+            if (!a || json_array_append_new(a, rewrite(rc, item, fresh)) < 0) {
                 json_decref(a);
                 return NULL;
             }
@@ -198,34 +203,44 @@ static int find_captures(recorder *rc, json_t *v, size_t k, em_buf *path, const 
     return 0;
 }
 
+/* The message of an error document ("Message" in framework errors), or NULL. */
+static json_t *error_message(json_t *resp)
+{
+    json_t *msg = json_object_get(resp, "message");
+    return json_is_string(msg) ? msg : json_object_get(resp, "Message");
+}
+
 /* A one-shot rule answering what an error or apply-then-error rule answered
- * on this call; NULL (and *none) when no such rule decided it. */
-static json_t *fault_rule(ecrmock *m, json_t *entry, bool *none)
+ * on this call, or what was answered to a body that was not JSON (which a
+ * scenario cannot send); NULL (and *none) when neither happened. */
+static json_t *fault_rule(json_t *entry, bool *none)
 {
     static const char *const effects[] = {"error", "apply-then-error"};
-    json_int_t id = json_integer_value(json_object_get(entry, "fault"));
     int status = (int)json_integer_value(json_object_get(entry, "status"));
     json_t *resp = json_object_get(entry, "response");
     const char *type = json_string_value(json_object_get(resp, "__type"));
     *none = true;
-    if (!id || status == 200 || !type)
+    if (status == 200 || !type)
         return NULL;
-    /* A removed rule is taken for an error rule: the journal keeps its id only. */
-    int effect = em_fault_effect(m, (long)id);
-    if (effect < 0)
-        effect = ECRMOCK_FAULT_ERROR;
-    /* Transport faults answer at the JSON level as an error rule (refused,
+    /* The effect the journal saw fire (the rule may be gone since).
+     * Transport faults answer at the JSON level as an error rule (refused,
      * timed out: the action did not run) or an apply-then-error rule does. */
-    if (effect == ECRMOCK_FAULT_CONNECT_REFUSED || effect == ECRMOCK_FAULT_TIMEOUT)
+    const char *name = json_string_value(json_object_get(entry, "effect"));
+    if (json_is_null(json_object_get(entry, "request")))
+        name = "error"; /* the body was not JSON: the action never ran */
+    int effect;
+    if (!name)
+        return NULL;
+    if (strcmp(name, "error") == 0 || strcmp(name, "connect-refused") == 0 || strcmp(name, "timeout") == 0)
         effect = ECRMOCK_FAULT_ERROR;
-    else if (effect == ECRMOCK_FAULT_RECV_ERROR)
+    else if (strcmp(name, "apply-then-error") == 0 || strcmp(name, "recv-error") == 0)
         effect = ECRMOCK_FAULT_APPLY_THEN_ERROR;
-    if (effect != ECRMOCK_FAULT_ERROR && effect != ECRMOCK_FAULT_APPLY_THEN_ERROR)
+    else
         return NULL; /* latency: the clock move is recorded; truncate, malform: the JSON is whole */
     *none = false;
     json_t *rule = json_pack("{s:O, s:i, s:i, s:s, s:s, s:i}", "action", json_object_get(entry, "action"), "nth", 1,
                              "count", 1, "effect", effects[effect], "error", type, "status", status);
-    json_t *msg = json_object_get(resp, "message");
+    json_t *msg = error_message(resp);
     if (rule && json_is_string(msg) && json_object_set(rule, "message", msg) < 0) {
         json_decref(rule);
         return NULL;
@@ -270,7 +285,7 @@ static int64_t entry_ms(json_t *entry)
 }
 
 /* Step k of the recording (new reference). */
-static json_t *record_step(recorder *rc, ecrmock *m, json_t *entry, size_t k, int64_t *clock)
+static json_t *record_step(recorder *rc, json_t *entry, size_t k, int64_t *clock)
 {
     json_t *step = json_object(), *expect = NULL, *capture = NULL;
     em_buf path = {0};
@@ -281,23 +296,27 @@ static json_t *record_step(recorder *rc, ecrmock *m, json_t *entry, size_t k, in
         goto fail;
     *clock = at;
     bool none;
-    json_t *rule = fault_rule(m, entry, &none);
+    json_t *rule = fault_rule(entry, &none);
     if (!none && (!rule || em_set(step, "faults", json_pack("[o]", rule)) < 0))
         goto fail;
     json_t *resp = json_object_get(entry, "response");
     int status = (int)json_integer_value(json_object_get(entry, "status"));
+    /* A body that was not JSON (request null): the rule above answers an
+     * empty request as it was answered; its type and message are expected. */
+    bool not_json = json_is_null(json_object_get(entry, "request"));
     if (em_set(step, "action", json_incref(json_object_get(entry, "action"))) < 0 ||
-        em_set(step, "request", rewrite(rc, json_object_get(entry, "request"))) < 0)
-        goto fail;
-    expect = json_pack("{s:i}", "status", status);
-    json_t *error = json_object_get(entry, "error");
-    if (!expect || (error && json_object_set(expect, "error", error) < 0) ||
-        em_set(expect, "response", rewrite(rc, resp)) < 0)
-        goto fail;
-    if (json_object_set(step, "expect", expect) < 0)
+        em_set(step, "request", not_json ? json_object() : rewrite(rc, json_object_get(entry, "request"), NULL)) < 0)
         goto fail;
     capture = json_object();
     if (!capture || em_buf_append(&path, "$", 2) < 0 || find_captures(rc, resp, k, &path, NULL, capture) < 0)
+        goto fail;
+    expect = json_pack("{s:i}", "status", status);
+    json_t *error = json_object_get(entry, "error"), *msg = error_message(resp);
+    if (!expect || (error && json_object_set(expect, "error", error) < 0) ||
+        (not_json && json_is_string(msg) && json_object_set(expect, "message", msg) < 0) ||
+        (!not_json && em_set(expect, "response", rewrite(rc, resp, capture)) < 0))
+        goto fail;
+    if (json_object_set(step, "expect", expect) < 0)
         goto fail;
     if (json_object_size(capture) && json_object_set(step, "capture", capture) < 0)
         goto fail;
@@ -336,7 +355,7 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture)
     if (clock < 0)
         clock = (int64_t)json_integer_value(json_object_get(options, "clockStartMs"));
     json_array_foreach(journal, k, entry) {
-        if (json_array_append_new(steps, record_step(&rc, m, entry, k, &clock)) < 0) {
+        if (json_array_append_new(steps, record_step(&rc, entry, k, &clock)) < 0) {
             json_decref(options);
             goto fail;
         }

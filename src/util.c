@@ -354,10 +354,26 @@ void em_random(ecrmock *m, unsigned char out[32])
     EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
 }
 
+void em_request_random(ecrmock *m, unsigned char out[32])
+{
+    unsigned char in[32] = "ecrmock requests";
+    uint64_t s = m->seed, c = m->request_draws++;
+    for (int i = 0; i < 8; i++) {
+        in[16 + i] = (unsigned char)(s >> (8 * i));
+        in[24 + i] = (unsigned char)(c >> (8 * i));
+    }
+    EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
+}
+
 void em_uuid(ecrmock *m, char *out)
 {
     unsigned char r[32];
     em_random(m, r);
+    em_uuid_of(r, out);
+}
+
+void em_uuid_of(unsigned char r[32], char *out)
+{
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
     char hex[33];

@@ -345,11 +345,11 @@ static int apply_wire_fault(const em_fault_decision *fx, char **body, size_t *le
 int ecrmock_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
                      size_t *response_len)
 {
-    return em_call_raw(m, target, body, body_len, response, response_len, NULL);
+    return em_call_raw(m, target, body, body_len, response, response_len, NULL, NULL);
 }
 
 int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
-                size_t *response_len, ecrmock_fault_effect *transport)
+                size_t *response_len, const ecrmock_http_request *http, ecrmock_fault_effect *transport)
 {
     if (transport)
         *transport = ECRMOCK_FAULT_ERROR;
@@ -373,7 +373,7 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
     int status;
     em_fault_decision fx = {0};
     if (!em_action_find(action)) {
-        status = em_dispatch(m, action, NULL, &resp, NULL); /* journaled like any call */
+        status = em_dispatch_http(m, action, NULL, &resp, NULL, http); /* journaled like any call */
     } else if (body && body_len) {
         json_error_t jerr;
         /* Any JSON value: a top-level string or number is valid JSON, and
@@ -394,14 +394,21 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
                 snprintf(msg, sizeof msg, "The request body is not valid JSON (at character %d)", jerr.position);
             resp = framework_error("SerializationException", msg);
             status = 400;
-            em_lock(m);
-            em_journal_record(m, action, NULL, status, resp, 0);
-            em_unlock(m);
+            em_journal_note note = {.effect = -1, .headers = http ? em_headers_json(http) : NULL};
+            if (http && !note.headers) {
+                json_decref(resp);
+                resp = NULL; /* no memory */
+            } else {
+                em_lock(m);
+                em_journal_record(m, action, json_null(), status, resp, &note); /* no JSON request */
+                em_unlock(m);
+            }
+            json_decref(note.headers);
         } else {
-            status = em_dispatch(m, action, req, &resp, &fx);
+            status = em_dispatch_http(m, action, req, &resp, &fx, http);
         }
     } else {
-        status = em_dispatch(m, action, NULL, &resp, &fx);
+        status = em_dispatch_http(m, action, NULL, &resp, &fx, http);
     }
     json_decref(req);
     if (status < 0 || !resp || em_wire_dump(resp, response, response_len) < 0) {

@@ -111,6 +111,67 @@ static void test_example_flows_wrap(void **state)
     assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
 }
 
+/* A push recorded at the libcurl level replays with ecrmock-run, at the JSON
+ * level: the x-amzn-RequestId of each HTTP answer draws from a stream of its
+ * own, so the upload ids are the ones a JSON-level run hands out. */
+static void test_example_recording_replays_wrap(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    assert_int_equal(run_example(), 0);
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    char path[] = "/tmp/ecrmock-curl-rec-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(json_dump_file(sc, path, JSON_INDENT(1)), 0);
+    json_decref(sc);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/ecrmock-run %s 2>&1", ECRMOCK_BUILD_DIR, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char out[65536];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    unlink(path);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the recording does not replay:\n%s", out);
+}
+
+/* The journal keeps what the client sent at the libcurl level: its
+ * User-Agent, Content-Type and signature headers (the signature elided). */
+static void test_example_headers_journaled_wrap(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    assert_int_equal(run_example(), 0);
+    json_t *e = ecrmock_journal_entry(m, 0);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "GetAuthorizationToken");
+    json_t *h = json_object_get(e, "headers");
+    assert_string_equal(json_string_value(json_object_get(h, "user-agent")), "curl_client/1.0");
+    assert_string_equal(json_string_value(json_object_get(h, "content-type")), "application/x-amz-json-1.1");
+    assert_string_equal(json_string_value(json_object_get(h, "host")), "api.ecr.us-east-1.amazonaws.com");
+    assert_string_equal(json_string_value(json_object_get(h, "x-amz-target")),
+                        "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken");
+    const char *auth = json_string_value(json_object_get(h, "authorization"));
+    assert_non_null(auth);
+    assert_non_null(strstr(auth, "Credential=" AKID "/"));
+    assert_non_null(strstr(auth, "Signature=<elided>"));
+    assert_non_null(json_object_get(h, "x-amz-date"));
+    json_decref(e);
+    /* a rule on a header: this client's User-Agent meets a 503 once, and
+     * its retry loop gets through */
+    json_t *rule = json_pack("{s:s, s:{s:s}, s:s, s:i}", "action", "PutImage", "headers", "User-Agent",
+                             "curl_client/1.0", "error", "ServiceUnavailableException", "count", 1);
+    long id = ecrmock_fault_add_json(m, rule, NULL);
+    json_decref(rule);
+    assert_true(id > 0);
+    assert_int_equal(run_example(), 0);
+    assert_int_equal(ecrmock_fault_fired(m, id), 1);
+}
+
 /* A signer with the wrong secret: ECR's 400, and the client gives up before
  * anything reaches an action. */
 static void test_example_wrong_secret_wrap(void **state)
@@ -142,8 +203,30 @@ static void test_example_transport_faults_wrap(void **state)
     assert_int_equal(run_example(), 0);
     assert_int_equal(ecrmock_fault_fired(m, refused), 1);
     assert_int_equal(ecrmock_fault_fired(m, lost), 1);
-    assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
+    /* the refused PutImage never reached ECR: one call, one run; both
+     * BatchGetImage calls ran, the first one's answer was lost */
+    assert_int_equal(ecrmock_call_count(m, "PutImage"), 1);
+    assert_int_equal(ecrmock_run_count(m, "PutImage"), 1);
     assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 2);
+    assert_int_equal(ecrmock_run_count(m, "BatchGetImage"), 2);
+    json_t *journal = ecrmock_journal_json(m);
+    size_t i, refusals = 0, losses = 0;
+    json_t *e;
+    json_array_foreach(journal, i, e) {
+        const char *effect = json_string_value(json_object_get(e, "effect"));
+        if (effect && strcmp(effect, "connect-refused") == 0) {
+            refusals++;
+            assert_string_equal(json_string_value(json_object_get(e, "action")), "PutImage");
+            assert_true(json_is_false(json_object_get(e, "ran")));
+        } else if (effect && strcmp(effect, "recv-error") == 0) {
+            losses++;
+            assert_string_equal(json_string_value(json_object_get(e, "action")), "BatchGetImage");
+            assert_true(json_is_true(json_object_get(e, "ran")));
+        }
+    }
+    json_decref(journal);
+    assert_int_equal(refusals, 1);
+    assert_int_equal(losses, 1);
 
     ecrmock_fault_clear(m);
     f.action = "GetAuthorizationToken";
@@ -805,6 +888,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_attached, teardown_attached)
     const struct CMUnitTest tests[] = {
         T(test_example_flows_wrap),
+        T(test_example_recording_replays_wrap),
+        T(test_example_headers_journaled_wrap),
         T(test_example_wrong_secret_wrap),
         T(test_example_transport_faults_wrap),
         T(test_example_short_write_wrap),

@@ -74,6 +74,72 @@ static void test_journal_keeps_copies(void **state)
     json_decref(r);
 }
 
+/* An entry handed out is the caller's: changing it changes neither the
+ * journal nor the next entry handed out. */
+static void test_journal_entry_is_independent(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    json_t *e = ecrmock_journal_entry(m, 0), *all = ecrmock_journal_json(m);
+    json_object_set_new(json_object_get(e, "request"), "repositoryName", json_string("mine"));
+    json_object_set_new(json_object_get(e, "response"), "repository", json_null());
+    json_object_set_new(json_object_get(json_array_get(all, 0), "request"), "extra", json_true());
+    json_decref(e);
+    json_decref(all);
+    e = ecrmock_journal_entry(m, 0);
+    json_t *req = json_object_get(e, "request");
+    assert_string_equal(json_string_value(json_object_get(req, "repositoryName")), "web");
+    assert_null(json_object_get(req, "extra"));
+    assert_true(json_is_object(json_object_get(json_object_get(e, "response"), "repository")));
+    json_decref(e);
+}
+
+/* An X-Amz-Target that is not UTF-8, which any client of the server can
+ * send, leaves the journal readable: each byte of it that starts no UTF-8
+ * sequence reads as U+FFFD. */
+static void test_journal_readable_after_non_utf8_target(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "Describe\xffRepos\xc3", "{}", 2, &out, &len), 400);
+    assert_string_equal(out, "{\"__type\":\"UnknownOperationException\"}");
+    free(out);
+    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"},
+                               {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.List\xe2\x82Images"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = 2;
+    req.body = "{}";
+    req.body_len = 2;
+    ecrmock_http_response resp;
+    assert_int_equal(ecrmock_http_handle(m, &req, &resp), 400);
+    ecrmock_http_response_release(&resp);
+
+    json_t *all = ecrmock_journal_json(m);
+    assert_non_null(all);
+    assert_int_equal(json_array_size(all), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 1), "action")),
+                        "Describe\xef\xbf\xbdRepos\xef\xbf\xbd");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 2), "action")),
+                        "List\xef\xbf\xbd\xef\xbf\xbdImages");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 2), "error")),
+                        "UnknownOperationException");
+    json_decref(all);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_non_null(e);
+    json_decref(e);
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    assert_int_equal(json_array_size(json_object_get(sc, "steps")), 3);
+    json_decref(sc);
+    /* the counters: an unknown action is counted once, under no action */
+    assert_ecrmock_call_count(m, NULL, 3);
+}
+
 static void test_journal_switch_and_counters(void **state)
 {
     ecrmock *m = *state;
@@ -136,6 +202,221 @@ static void test_journal_marks_fault(void **state)
     json_t *e = ecrmock_journal_entry(m, -1);
     assert_int_equal(json_integer_value(json_object_get(e, "fault")), id);
     json_decref(e);
+}
+
+/* Adds a rule given as JSON text; its id. */
+static long add_rule(ecrmock *m, const char *text)
+{
+    json_t *rule = json_loads(text, 0, NULL);
+    assert_non_null(rule);
+    char *err = NULL;
+    long id = ecrmock_fault_add_json(m, rule, &err);
+    json_decref(rule);
+    if (id < 0)
+        fail_msg("rule refused: %s", err ? err : "(no reason)");
+    return id;
+}
+
+/* Entry `i`'s "ran" (1/0, or -1 when absent) and "effect" (NULL: none). */
+static int entry_ran(ecrmock *m, long i, char *effect, size_t cap)
+{
+    json_t *e = ecrmock_journal_entry(m, i);
+    assert_non_null(e);
+    json_t *ran = json_object_get(e, "ran");
+    const char *eff = json_string_value(json_object_get(e, "effect"));
+    snprintf(effect, cap, "%s", eff ? eff : "");
+    int r = json_is_boolean(ran) ? json_is_true(ran) : -1;
+    json_decref(e);
+    return r;
+}
+
+/* Each entry says whether the action ran and which effect fired; a refused
+ * connection or a timeout is no call of the action (it never reached ECR),
+ * an error rule's call is a call that did not run, and "exactly one ran" is
+ * one assertion. */
+static void test_journal_says_what_ran(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    char eff[32];
+    assert_true(add_rule(m, "{\"action\": \"CreateRepository\", \"effect\": \"connect-refused\", \"count\": 1}") > 0);
+    assert_true(add_rule(m, "{\"action\": \"CreateRepository\", \"effect\": \"timeout\", \"count\": 1}") > 0);
+    assert_true(add_rule(m, "{\"action\": \"CreateRepository\", \"count\": 1}") > 0); /* throttled */
+    long lost = add_rule(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+                            "\"error\": \"ServerException\", \"count\": 1}");
+    /* the client's retry loop: refused, timed out, throttled, applied but lost */
+    for (int i = 0; i < 4; i++) {
+        int st = call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}");
+        assert_int_equal(st, i == 2 ? 400 : 500);
+        json_decref(r);
+    }
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
+                 "RepositoryAlreadyExistsException");
+    assert_int_equal(entry_ran(m, 0, eff, sizeof eff), 0);
+    assert_string_equal(eff, "connect-refused");
+    assert_int_equal(entry_ran(m, 1, eff, sizeof eff), 0);
+    assert_string_equal(eff, "timeout");
+    assert_int_equal(entry_ran(m, 2, eff, sizeof eff), 0);
+    assert_string_equal(eff, "error");
+    assert_int_equal(entry_ran(m, 3, eff, sizeof eff), 1);
+    assert_string_equal(eff, "apply-then-error");
+    json_t *e = ecrmock_journal_entry(m, 3);
+    assert_int_equal(json_integer_value(json_object_get(e, "fault")), lost);
+    json_decref(e);
+    assert_int_equal(entry_ran(m, 4, eff, sizeof eff), 1); /* it ran, and refused: the repository exists */
+    assert_string_equal(eff, "");
+    /* five journaled, three reached ECR, two ran */
+    assert_int_equal(ecrmock_journal_length(m), 5);
+    assert_ecrmock_call_count(m, "CreateRepository", 3);
+    assert_ecrmock_run_count(m, "CreateRepository", 2);
+
+    /* refused before the action: validation, an unknown action, a before-hook */
+    assert_error(call(m, &r, "ListImages", "{}"), r, 400, "InvalidParameterException");
+    assert_int_equal(entry_ran(m, -1, eff, sizeof eff), 0);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "NoSuchAction", "{}", 2, &out, &len), 400);
+    free(out);
+    assert_int_equal(entry_ran(m, -1, eff, sizeof eff), 0);
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", "{oops", 5, &out, &len), 400);
+    free(out);
+    assert_int_equal(entry_ran(m, -1, eff, sizeof eff), 0);
+    /* latency: the action runs late */
+    assert_true(add_rule(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"latency\", \"latencyMs\": 5}") > 0);
+    call_ok(m, "DescribeRepositories", "{}");
+    assert_int_equal(entry_ran(m, -1, eff, sizeof eff), 1);
+    assert_string_equal(eff, "latency");
+    assert_ecrmock_call_count(m, "ListImages", 2);
+    assert_ecrmock_run_count(m, "ListImages", 0);
+    assert_ecrmock_call_count(m, NULL, 7);
+    assert_ecrmock_run_count(m, NULL, 3);
+}
+
+/* POSTs `body` to action through ecrmock_http_handle() with the headers
+ * given (name, value, ..., NULL) after Content-Type and X-Amz-Target; the status. */
+static int http_post(ecrmock *m, const char *action, const char *body, ...)
+{
+    ecrmock_http_header h[16];
+    char target[128];
+    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
+    h[0] = (ecrmock_http_header){"Content-Type", "application/x-amz-json-1.1"};
+    h[1] = (ecrmock_http_header){"X-Amz-Target", target};
+    size_t n = 2;
+    va_list ap;
+    va_start(ap, body);
+    for (const char *name; n < 16 && (name = va_arg(ap, const char *));) {
+        h[n].name = name;
+        h[n].value = va_arg(ap, const char *);
+        n++;
+    }
+    va_end(ap);
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response resp;
+    int st = ecrmock_http_handle(m, &req, &resp);
+    ecrmock_http_response_release(&resp);
+    return st;
+}
+
+/* A call that came over HTTP keeps its headers: lower-case names, repeated
+ * ones joined, the signature elided, bytes that are not UTF-8 as U+FFFD;
+ * a JSON-level call has none. */
+static void test_journal_keeps_http_headers(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(http_post(m, "CreateRepository", "{\"repositoryName\": \"web\"}", "User-Agent", "my-agent/1.0",
+                               "X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLE", "Accept", "text/plain", "accept",
+                               "*/*", "Authorization",
+                               "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/ecr/aws4_request, "
+                               "SignedHeaders=host;x-amz-date, Signature=0123456789abcdef",
+                               "X-Odd", "caf\xe9", NULL),
+                     200);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *h = json_object_get(e, "headers");
+    assert_true(json_is_object(h));
+    assert_string_equal(json_string_value(json_object_get(h, "content-type")), "application/x-amz-json-1.1");
+    assert_string_equal(json_string_value(json_object_get(h, "x-amz-target")),
+                        "AmazonEC2ContainerRegistry_V20150921.CreateRepository");
+    assert_string_equal(json_string_value(json_object_get(h, "user-agent")), "my-agent/1.0");
+    assert_string_equal(json_string_value(json_object_get(h, "x-amz-security-token")), "FwoGZXIvYXdzEXAMPLE");
+    assert_string_equal(json_string_value(json_object_get(h, "accept")), "text/plain, */*");
+    assert_string_equal(json_string_value(json_object_get(h, "authorization")),
+                        "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/ecr/aws4_request, "
+                        "SignedHeaders=host;x-amz-date, Signature=<elided>");
+    assert_string_equal(json_string_value(json_object_get(h, "x-odd")), "caf\xef\xbf\xbd");
+    assert_int_equal(json_object_size(h), 7);
+    json_decref(e);
+    /* a body that is not JSON, and an unknown action: headers kept too */
+    assert_int_equal(http_post(m, "ListImages", "{oops", "User-Agent", "a", NULL), 400);
+    assert_int_equal(http_post(m, "NoSuchAction", "{}", "User-Agent", "b", NULL), 400);
+    json_t *all = ecrmock_journal_json(m);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(all, 1), "headers"), "user-agent")),
+                        "a");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(all, 2), "headers"), "user-agent")),
+                        "b");
+    json_decref(all);
+    call_ok(m, "DescribeRepositories", "{}");
+    e = ecrmock_journal_entry(m, -1);
+    assert_null(json_object_get(e, "headers"));
+    json_decref(e);
+    /* the recording is a JSON-level scenario: the headers stay out of it */
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    char *text = json_dumps(sc, JSON_COMPACT);
+    assert_null(strstr(text, "my-agent"));
+    free(text);
+    json_decref(sc);
+}
+
+/* Fault rules match on headers: a value, present (true), absent (false);
+ * only calls that came over HTTP match. */
+static void test_fault_rule_matches_header(void **state)
+{
+    ecrmock *m = *state;
+    long no_token = add_rule(m, "{\"action\": \"CreateRepository\", \"headers\": {\"X-Amz-Security-Token\": false}, "
+                                "\"error\": \"UnrecognizedClientException\", \"status\": 403}");
+    long agent = add_rule(m, "{\"headers\": {\"user-agent\": \"old-agent/0.1\", \"accept\": true}, "
+                             "\"error\": \"ServerException\"}");
+    assert_int_equal(http_post(m, "CreateRepository", "{\"repositoryName\": \"aa\"}", NULL), 403);
+    assert_int_equal(http_post(m, "CreateRepository", "{\"repositoryName\": \"aa\"}", "x-amz-security-token", "T", NULL),
+                     200);
+    assert_int_equal(ecrmock_fault_fired(m, no_token), 1);
+    /* the JSON level has no headers: neither rule fires */
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"bb\"}");
+    assert_int_equal(ecrmock_fault_fired(m, no_token), 1);
+    /* the value exactly (names in any case), and present */
+    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "User-Agent", "old-agent/0.1", NULL), 200);
+    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "User-Agent", "old-agent/0.2", "Accept", "*/*", NULL), 200);
+    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "USER-AGENT", "old-agent/0.1", "Accept", "*/*", NULL), 500);
+    assert_int_equal(ecrmock_fault_fired(m, agent), 1);
+    /* what a rule may say */
+    static const struct {
+        const char *rule, *why;
+    } bad[] = {
+        {"{\"headers\": [\"user-agent\"]}", "fault rule: member 'headers' has the wrong type"},
+        {"{\"headers\": {\"user-agent\": 1}}",
+         "fault rule: headers_match: 'user-agent' must be a string (the value), true (present) or false (absent)"},
+        {"{\"headers\": {\"user agent\": true}}", "fault rule: headers_match: 'user agent' is not an HTTP header name"},
+        {"{\"headers\": {\"\": true}}", "fault rule: headers_match: '' is not an HTTP header name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *rule = json_loads(bad[i].rule, 0, NULL);
+        char *err = NULL;
+        assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
+        assert_string_equal(err, bad[i].why);
+        free(err);
+        json_decref(rule);
+    }
+    /* a version 1 rule has no headers_match: whatever that memory holds is not read */
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.version = 1;
+    f.headers_match = (json_t *)(uintptr_t)1;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
 }
 
 static void test_cmocka_helpers_pass(void **state)
@@ -206,6 +487,11 @@ static void fail_count(ecrmock *m)
     assert_ecrmock_call_count(m, "UploadLayerPart", 3);
 }
 
+static void fail_run_count(ecrmock *m)
+{
+    assert_ecrmock_run_count(m, "CreateRepository", 2);
+}
+
 static void fail_last_error(ecrmock *m)
 {
     assert_ecrmock_last_error(m, "ThrottlingException");
@@ -221,6 +507,8 @@ static void test_cmocka_helpers_say_what_they_found(void **state)
     (void)state;
     const char *out = failure_output(fail_count);
     assert_non_null(strstr(out, "expected 3 call(s) of UploadLayerPart, found 0"));
+    out = failure_output(fail_run_count);
+    assert_non_null(strstr(out, "expected 2 run(s) of CreateRepository, found 1 (of 1 call(s))"));
     out = failure_output(fail_last_error);
     assert_non_null(strstr(out, "expected the last call to fail with ThrottlingException; it was CreateRepository, "
                                 "answered 200"));
@@ -271,16 +559,62 @@ static void test_journal_record_lost_to_memory_is_counted(void **state)
     assert_true(lost);
 }
 
+/* The same over HTTP, headers and all, for every allocation of the call and
+ * of a second one, with a fault rule on a header and a hostile header: no
+ * crash, no leak (make asan, make valgrind), and each call either answered
+ * (journaled, or counted as dropped) or refused as out of memory. */
+static void test_journal_http_headers_out_of_memory(void **state)
+{
+    (void)state;
+    for (long n = 1;; n++) {
+        ecrmock *m = ecrmock_new(NULL);
+        assert_non_null(m);
+        add_rule(m, "{\"action\": \"ListImages\", \"headers\": {\"user-agent\": \"x\"}}");
+        allocations = 0;
+        fail_at = n;
+        ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, NULL);
+        int st1 = http_post(m, "DescribeRepositories", "{}", "User-Agent", "x", "Authorization",
+                            "AWS4-HMAC-SHA256 Signature=ab, SignedHeaders=host", "X-Bad", "\xff\xfe", NULL);
+        int st2 = http_post(m, "ListImages", "{\"repositoryName\": \"web\"}", "User-Agent", "x", NULL);
+        ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+        fail_at = -1;
+        assert_true(st1 == 200 || st1 == 500 || st1 == -1);
+        assert_true(st2 == 400 || st2 == 500 || st2 == -1);
+        assert_true(ecrmock_journal_length(m) + ecrmock_journal_dropped(m) <= ecrmock_call_count(m, NULL));
+        if (st1 == 200) {
+            assert_int_equal(ecrmock_call_count(m, "DescribeRepositories"), 1);
+            json_t *e = ecrmock_journal_entry(m, 0);
+            const char *action = json_string_value(json_object_get(e, "action"));
+            if (action && strcmp(action, "DescribeRepositories") == 0) { /* not dropped */
+                json_t *h = json_object_get(e, "headers");
+                assert_string_equal(json_string_value(json_object_get(h, "authorization")),
+                                    "AWS4-HMAC-SHA256 Signature=<elided>, SignedHeaders=host");
+                assert_string_equal(json_string_value(json_object_get(h, "x-bad")), "\xef\xbf\xbd\xef\xbf\xbd");
+            }
+            json_decref(e);
+        }
+        ecrmock_free(m);
+        if (allocations < n)
+            break;
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
     const struct CMUnitTest tests[] = {
         T(test_journal_records_every_call),
         T(test_journal_keeps_copies),
+        T(test_journal_entry_is_independent),
+        T(test_journal_readable_after_non_utf8_target),
         T(test_journal_switch_and_counters),
         T(test_journal_limit_drops_oldest),
         T(test_journal_marks_fault),
+        T(test_journal_says_what_ran),
+        T(test_journal_keeps_http_headers),
+        T(test_fault_rule_matches_header),
         T(test_journal_record_lost_to_memory_is_counted),
+        T(test_journal_http_headers_out_of_memory),
         T(test_cmocka_helpers_pass),
         T(test_cmocka_helpers_say_what_they_found),
     };

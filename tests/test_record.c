@@ -102,6 +102,11 @@ static void test_record_push_replays_with_captures(void **state)
                         "${uploadId}");
     assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 3), "request"), "uploadId")),
                         "${uploadId}");
+    /* the step that hands it out captures it and pins no value ("${*}"): a
+     * recording made at another level or order of draws still replays */
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(json_object_get(step(sc, 1), "expect"), "response"), "uploadId")),
+        "${*}");
     /* the layer digest was the client's to begin with: sent as it is */
     assert_null(json_object_get(step(sc, 3), "capture"));
     /* PutImage hands out the image digest: BatchGetImage sends it back */
@@ -179,6 +184,27 @@ static void test_record_errors_clock_and_faults_replay(void **state)
     json_decref(sc);
 }
 
+/* A rule removed before the recording is replayed with the effect the
+ * journal saw: an apply-then-error CreateRepository still creates. */
+static void test_record_removed_rule_keeps_its_effect(void **state)
+{
+    ecrmock *m = *state;
+    json_t *rule = json_pack("{s:s, s:s, s:s, s:i}", "action", "CreateRepository", "effect", "apply-then-error", "error",
+                             "ServerException", "count", 1);
+    long id = ecrmock_fault_add_json(m, rule, NULL);
+    json_decref(rule);
+    json_t *r = NULL;
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 500, "ServerException");
+    assert_int_equal(ecrmock_fault_remove(m, id), 0);
+    assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
+                 "RepositoryAlreadyExistsException");
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *f = json_array_get(json_object_get(step(sc, 0), "faults"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "effect")), "apply-then-error");
+    assert_replays(sc);
+    json_decref(sc);
+}
+
 /* A request string holding "${" is sent as it is on replay. */
 static void test_record_escapes_dollar_brace(void **state)
 {
@@ -196,6 +222,49 @@ static void test_record_escapes_dollar_brace(void **state)
     json_object_del(sc, "fixture");
     const char *sent = json_string_value(json_object_get(json_object_get(step(sc, 1), "request"), "policyText"));
     assert_non_null(strstr(sent, "\"Sid\":\"$${aws:username}\""));
+    assert_replays(sc);
+    json_decref(sc);
+}
+
+/* A call whose action name is not UTF-8 is recorded (U+FFFD for each bad
+ * byte) and replays: the same UnknownOperationException. */
+static void test_record_non_utf8_action_replays(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "\xffListImages", "{}", 2, &out, &len), 400);
+    free(out);
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    assert_string_equal(json_string_value(json_object_get(step(sc, 1), "action")), "\xef\xbf\xbdListImages");
+    assert_replays(sc);
+    json_decref(sc);
+}
+
+/* A body that was not JSON (the wire and HTTP levels) is journaled with a
+ * null request; its step answers the same through a one-shot rule, so the
+ * recording replays. */
+static void test_record_body_not_json_replays(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", "{oops", 5, &out, &len), 400);
+    free(out);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_true(json_is_false(json_object_get(e, "ran")));
+    json_decref(e);
+    call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
+    json_t *sc = ecrmock_scenario_record(m, NULL);
+    assert_non_null(sc);
+    json_t *f = json_array_get(json_object_get(step(sc, 1), "faults"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "error")), "SerializationException");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 1), "expect"), "message")),
+                        "The request body is not valid JSON (at character 5)");
     assert_replays(sc);
     json_decref(sc);
 }
@@ -267,7 +336,10 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_removed_rule_keeps_its_effect, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_escapes_dollar_brace, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_non_utf8_action_replays, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_record_body_not_json_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_with_fixture_clock),
         cmocka_unit_test(test_record_cli),
     };
