@@ -39,7 +39,8 @@ typedef struct handle {
     void *writedata, *headerdata;
     char *errorbuffer;
     FILE *stderr_stream;
-    long unsupported; /* the first option set that the fake cannot honour */
+    char *referer;
+    unsigned char refused[128]; /* the OPT_REFUSED options set, by number */
     /* The last perform's results, when it was intercepted. */
     bool intercepted;
     long response_code;
@@ -182,6 +183,7 @@ static void handle_free(handle *e)
     free(e->customrequest);
     free(e->range);
     free(e->useragent);
+    free(e->referer);
     free(e->copypostfields);
     free(e);
 }
@@ -270,6 +272,7 @@ CURL *ecm_easy_duphandle(CURL *h)
         e->customrequest = dup_or_null(src->customrequest, &oom);
         e->range = dup_or_null(src->range, &oom);
         e->useragent = dup_or_null(src->useragent, &oom);
+        e->referer = dup_or_null(src->referer, &oom);
         e->copypostfields = NULL;
         if (src->copypostfields) {
             size_t n = src->postfieldsize >= 0 ? (size_t)src->postfieldsize : strlen(src->copypostfields);
@@ -296,8 +299,17 @@ CURL *ecm_easy_duphandle(CURL *h)
     return d;
 }
 
-/* How the fake treats an option. */
-enum { OPT_UNSUPPORTED, OPT_NOTED, OPT_HARMLESS };
+/*
+ * How the fake treats an option: NOTED options build the request and take
+ * the answer (the side table keeps them); REFUSED ones change what libcurl
+ * would send in a way the fake does not reproduce (credentials, cookies,
+ * another body or target, a resumed range, ...), so an intercepted perform
+ * with one of them set to anything but its default fails with
+ * CURLE_UNKNOWN_OPTION; every other option libcurl knows is HARMLESS here:
+ * transport, TLS, proxy, DNS, timeouts, callbacks the fake never needs to
+ * call, other protocols' options.
+ */
+enum { OPT_HARMLESS, OPT_NOTED, OPT_REFUSED };
 
 static int classify(CURLoption opt)
 {
@@ -306,32 +318,54 @@ static int classify(CURLoption opt)
     case CURLOPT_POSTFIELDSIZE: case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_COPYPOSTFIELDS:
     case CURLOPT_HTTPGET: case CURLOPT_READFUNCTION: case CURLOPT_READDATA: case CURLOPT_UPLOAD:
     case CURLOPT_PUT: case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE: case CURLOPT_CUSTOMREQUEST:
-    case CURLOPT_NOBODY: case CURLOPT_RANGE: case CURLOPT_USERAGENT: case CURLOPT_WRITEFUNCTION:
-    case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA: case CURLOPT_HEADER:
-    case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE: case CURLOPT_STDERR:
+    case CURLOPT_NOBODY: case CURLOPT_RANGE: case CURLOPT_USERAGENT: case CURLOPT_REFERER:
+    case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA:
+    case CURLOPT_HEADER: case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE:
+    case CURLOPT_STDERR:
         return OPT_NOTED;
-    case CURLOPT_PRIVATE: case CURLOPT_TIMEOUT: case CURLOPT_TIMEOUT_MS: case CURLOPT_CONNECTTIMEOUT:
-    case CURLOPT_CONNECTTIMEOUT_MS: case CURLOPT_NOSIGNAL: case CURLOPT_NOPROGRESS:
-    case CURLOPT_PROGRESSFUNCTION: case CURLOPT_PROGRESSDATA: case CURLOPT_XFERINFOFUNCTION:
-    case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_SSL_VERIFYPEER:
-    case CURLOPT_SSL_VERIFYHOST: case CURLOPT_CAINFO: case CURLOPT_CAPATH: case CURLOPT_SSLVERSION:
-    case CURLOPT_FOLLOWLOCATION: case CURLOPT_MAXREDIRS: case CURLOPT_TCP_KEEPALIVE: case CURLOPT_TCP_KEEPIDLE:
-    case CURLOPT_TCP_KEEPINTVL: case CURLOPT_TCP_NODELAY: case CURLOPT_HTTP_VERSION:
-    case CURLOPT_ACCEPT_ENCODING: case CURLOPT_LOW_SPEED_LIMIT: case CURLOPT_LOW_SPEED_TIME:
-    case CURLOPT_PROXY: case CURLOPT_NOPROXY: case CURLOPT_DNS_CACHE_TIMEOUT: case CURLOPT_BUFFERSIZE:
-    case CURLOPT_UPLOAD_BUFFERSIZE: case CURLOPT_IPRESOLVE: case CURLOPT_FORBID_REUSE:
-    case CURLOPT_FRESH_CONNECT: case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA: case CURLOPT_RESOLVE:
-    case CURLOPT_SSLCERT: case CURLOPT_SSLKEY: case CURLOPT_SSLCERTTYPE: case CURLOPT_SSLKEYTYPE:
-    case CURLOPT_KEYPASSWD: case CURLOPT_PROTOCOLS: case CURLOPT_REDIR_PROTOCOLS:
-    case CURLOPT_PROTOCOLS_STR: case CURLOPT_REDIR_PROTOCOLS_STR: case CURLOPT_EXPECT_100_TIMEOUT_MS:
-    case CURLOPT_MAXFILESIZE: case CURLOPT_MAXFILESIZE_LARGE: case CURLOPT_TRANSFER_ENCODING:
-    case CURLOPT_HTTP_TRANSFER_DECODING: case CURLOPT_HTTP_CONTENT_DECODING: case CURLOPT_POSTREDIR:
-    case CURLOPT_AUTOREFERER: case CURLOPT_PIPEWAIT: case CURLOPT_SSL_OPTIONS: case CURLOPT_CA_CACHE_TIMEOUT:
-    case CURLOPT_SSL_CTX_FUNCTION: case CURLOPT_SSL_CTX_DATA: case CURLOPT_SHARE:
-        return OPT_HARMLESS;
+    case CURLOPT_USERPWD: case CURLOPT_USERNAME: case CURLOPT_PASSWORD: case CURLOPT_AWS_SIGV4:
+    case CURLOPT_XOAUTH2_BEARER: case CURLOPT_NETRC: case CURLOPT_COOKIE: case CURLOPT_COOKIEFILE:
+    case CURLOPT_COOKIELIST: case CURLOPT_HTTPPOST: case CURLOPT_MIMEPOST: case CURLOPT_RESUME_FROM:
+    case CURLOPT_RESUME_FROM_LARGE: case CURLOPT_TIMECONDITION: case CURLOPT_CURLU: case CURLOPT_REQUEST_TARGET:
+    case CURLOPT_PORT: case CURLOPT_CRLF: case CURLOPT_TRAILERFUNCTION: case CURLOPT_HAPROXYPROTOCOL:
+    case CURLOPT_CONNECT_ONLY:
+        return OPT_REFUSED;
     default:
-        return OPT_UNSUPPORTED;
+        return OPT_HARMLESS;
     }
+}
+
+/* The refused options set on a handle, one bit per option number. */
+#define OPT_NUMBER(opt) ((unsigned)(opt) % 10000u)
+
+static void refused_mark(handle *e, CURLoption opt, bool set)
+{
+    unsigned n = OPT_NUMBER(opt);
+    if (n >= 8 * sizeof e->refused)
+        n = 8 * sizeof e->refused - 1; /* a later libcurl's option: still refused */
+    if (set)
+        e->refused[n / 8] |= (unsigned char)(1u << (n % 8));
+    else
+        e->refused[n / 8] &= (unsigned char)~(1u << (n % 8));
+}
+
+/* The name of the first refused option set on the handle ("CURLOPT_X"), or NULL. */
+static bool refused_first(const handle *e, char *name, size_t cap)
+{
+    for (unsigned n = 0; n < 8 * sizeof e->refused; n++) {
+        if (!(e->refused[n / 8] & (1u << (n % 8))))
+            continue;
+        const struct curl_easyoption *o = NULL;
+        while ((o = curl_easy_option_next(o)))
+            if (OPT_NUMBER(o->id) == n && !(o->flags & CURLOT_FLAG_ALIAS))
+                break;
+        if (o)
+            snprintf(name, cap, "CURLOPT_%s", o->name);
+        else
+            snprintf(name, cap, "option number %u", n);
+        return true;
+    }
+    return false;
 }
 
 CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
@@ -434,9 +468,10 @@ CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
     case CURLOPT_VERBOSE: e->verbose = l != 0; break;
     case CURLOPT_ERRORBUFFER: e->errorbuffer = p; break;
     case CURLOPT_STDERR: e->stderr_stream = p; break;
-    default:
-        if (!e->unsupported)
-            e->unsupported = (long)opt;
+    case CURLOPT_REFERER: slot = &e->referer; break;
+    default: /* OPT_REFUSED: its default value (NULL, 0) sends nothing else */
+        refused_mark(e, opt, opt < CURLOPTTYPE_OBJECTPOINT ? l != 0 : opt < CURLOPTTYPE_OFF_T ? p != NULL
+                             : opt < CURLOPTTYPE_BLOB ? o != 0 : p != NULL);
         break;
     }
     if (slot) {
@@ -652,8 +687,9 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     res->effective_url = strdup(h->url);
     if (!res->effective_url)
         return CURLE_OUT_OF_MEMORY;
-    if (h->unsupported) {
-        say(t, "ecrmock_curl: option %ld is not supported on requests to ECR (see ecrmock_curl.h)", h->unsupported);
+    char refused[96];
+    if (refused_first(h, refused, sizeof refused)) {
+        say(t, "ecrmock_curl: %s is not supported on requests to ECR (see ecrmock_curl.h)", refused);
         return CURLE_UNKNOWN_OPTION;
     }
     char *body;
@@ -672,6 +708,8 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     hdr_set(list, &n, "Host", 4, t->host_header, false);
     if (h->useragent)
         hdr_set(list, &n, "User-Agent", 10, h->useragent, false);
+    if (h->referer)
+        hdr_set(list, &n, "Referer", 7, h->referer, false);
     hdr_set(list, &n, "Accept", 6, "*/*", false);
     if (h->range) {
         snprintf(range, sizeof range, "bytes=%s", h->range);

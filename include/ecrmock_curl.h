@@ -43,14 +43,24 @@
  *             CUSTOMREQUEST, NOBODY, RANGE, USERAGENT, WRITEFUNCTION/WRITEDATA,
  *             HEADERFUNCTION/HEADERDATA, HEADER, FAILONERROR, ERRORBUFFER,
  *             VERBOSE (one line per intercepted request on stderr or
- *             CURLOPT_STDERR), PRIVATE; accepted and without effect:
- *             timeouts, TLS, proxy, DNS, redirect, keep-alive, progress and
- *             debug callbacks, HTTP_VERSION, ACCEPT_ENCODING (the fake sends
- *             identity) and the like.  Any other option set on the handle
- *             makes an intercepted perform fail with CURLE_UNKNOWN_OPTION
- *             (the fake cannot honour it; a pass-through perform is not
- *             affected): the option is still handed to the real libcurl
- *             when set, and curl_easy_setopt returns libcurl's own answer.
+ *             CURLOPT_STDERR), REFERER, PRIVATE.  Refused (an intercepted
+ *             perform fails with CURLE_UNKNOWN_OPTION and "ecrmock_curl:
+ *             CURLOPT_<NAME> is not supported on requests to ECR" in the
+ *             error buffer) while set to anything but their default (NULL,
+ *             0): the options that change what libcurl sends in a way the
+ *             fake does not reproduce, USERPWD, USERNAME, PASSWORD,
+ *             AWS_SIGV4, XOAUTH2_BEARER, NETRC, COOKIE, COOKIEFILE,
+ *             COOKIELIST, HTTPPOST, MIMEPOST, RESUME_FROM(_LARGE),
+ *             TIMECONDITION, CURLU, REQUEST_TARGET, PORT, CRLF,
+ *             TRAILERFUNCTION, HAPROXYPROTOCOL, CONNECT_ONLY; the option is
+ *             still handed to the real libcurl when set, curl_easy_setopt
+ *             returns libcurl's own answer, and a pass-through perform is
+ *             not affected.  Every other option libcurl knows is accepted
+ *             and changes nothing: timeouts, TLS and proxy TLS, proxy, DNS,
+ *             redirect, keep-alive, HTTP_VERSION, ACCEPT_ENCODING (the fake
+ *             sends identity), other protocols' options, and callbacks the
+ *             fake never calls (progress, debug, socket, SSL context,
+ *             prereq, resolver start, seek, ...).
  *   perform   libcurl's defaults are applied as libcurl does: Host (from the
  *             URL), Accept: * / *, Content-Type
  *             application/x-www-form-urlencoded for POSTFIELDS, Content-Length.
@@ -75,8 +85,8 @@
  *             and anything else are the real libcurl's answer.
  * Not intercepted: the multi and share interfaces (curl_multi_perform goes
  * to the network), curl_easy_send/recv, curl_easy_pause, redirects (a 3xx
- * is returned as is), cookies, HTTP authentication options (CURLOPT_USERPWD,
- * CURLOPT_AWS_SIGV4: CURLE_UNKNOWN_OPTION).  curl_slist_* and curl_global_*
+ * is returned as is), cookies and HTTP authentication (refused, above).
+ * curl_slist_* and curl_global_*
  * are libcurl's own, never wrapped.
  *
  * Global state: libcurl's API carries no context, so the attached instance

@@ -11,6 +11,7 @@
  * answered by the instance, and the pass-through tests use file:// URLs.
  */
 #define _GNU_SOURCE /* setenv, mkstemp, realpath */
+#include <stdbool.h>
 #include "helpers.h"
 
 #include <fcntl.h>
@@ -638,6 +639,141 @@ static void test_pass_through(void **state)
     unlink(path);
 }
 
+/* ---- every option libcurl knows ------------------------------------------------------------- */
+
+/* The options the interposer builds the request from (tested above, each
+ * with the value it needs). */
+static bool option_honoured(CURLoption id)
+{
+    static const CURLoption honoured[] = {
+        CURLOPT_URL, CURLOPT_HTTPHEADER, CURLOPT_POST, CURLOPT_POSTFIELDS, CURLOPT_POSTFIELDSIZE,
+        CURLOPT_POSTFIELDSIZE_LARGE, CURLOPT_COPYPOSTFIELDS, CURLOPT_HTTPGET, CURLOPT_READFUNCTION,
+        CURLOPT_READDATA, CURLOPT_UPLOAD, CURLOPTTYPE_LONG + 54 /* PUT */, CURLOPT_INFILESIZE, CURLOPT_INFILESIZE_LARGE,
+        CURLOPT_CUSTOMREQUEST, CURLOPT_NOBODY, CURLOPT_RANGE, CURLOPT_USERAGENT, CURLOPT_REFERER,
+        CURLOPT_WRITEFUNCTION, CURLOPT_WRITEDATA, CURLOPT_HEADERFUNCTION, CURLOPT_HEADERDATA, CURLOPT_HEADER,
+        CURLOPT_FAILONERROR, CURLOPT_ERRORBUFFER, CURLOPT_VERBOSE, CURLOPT_STDERR,
+    };
+    for (size_t i = 0; i < sizeof honoured / sizeof honoured[0]; i++)
+        if (honoured[i] == id)
+            return true;
+    return false;
+}
+
+static int never_called(void)
+{
+    fail_msg("a callback the fake must not call was called");
+    return 0;
+}
+
+/*
+ * The whole option list of the libcurl this test runs with: each option,
+ * set alone on a handle that makes one DescribeRepositories call, either
+ * changes nothing (the call is answered 200) or is one of the options that
+ * change what libcurl sends in a way the fake does not reproduce, which
+ * fail with CURLE_UNKNOWN_OPTION and the option's name; set back to its
+ * default, the call goes through again.  The proxy and TLS options an edge
+ * agent sets for a proxy are among the first.
+ */
+static void test_every_option(void **state)
+{
+    ecrmock *m = *state;
+    static const char *const refused_expected[] = {
+        "AWS_SIGV4",      "CONNECT_ONLY", "COOKIE", "COOKIEFILE", "COOKIELIST", "CRLF",          "CURLU",
+        "HAPROXYPROTOCOL", "HTTPPOST",    "MIMEPOST", "NETRC",    "PASSWORD",   "PORT",          "REQUEST_TARGET",
+        "RESUME_FROM",    "RESUME_FROM_LARGE", "TIMECONDITION", "TRAILERFUNCTION", "USERNAME", "USERPWD",
+        "XOAUTH2_BEARER",
+    };
+    bool refused_seen[sizeof refused_expected / sizeof refused_expected[0]] = {false};
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    struct curl_slist *list = curl_slist_append(NULL, "X-Ecrmock-Test: 1");
+    static char object[64];
+    struct curl_blob blob = {object, 1, CURL_BLOB_COPY};
+    size_t walked = 0, accepted = 0, calls = 0;
+    const struct curl_easyoption *o = NULL;
+    while ((o = curl_easy_option_next(o))) {
+        if ((o->flags & CURLOT_FLAG_ALIAS) || option_honoured(o->id))
+            continue;
+        walked++;
+        CURL *c = curl_easy_init(), *other = NULL;
+        CURLSH *share = NULL;
+        curl_mime *mime = NULL;
+        CURLU *u = NULL;
+        sink out = {0};
+        char err[CURL_ERROR_SIZE] = "";
+        curl_easy_setopt(c, CURLOPT_URL, API);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+        CURLcode rc;
+        switch (o->type) {
+        case CURLOT_LONG: case CURLOT_VALUES: rc = curl_easy_setopt(c, o->id, 1L); break;
+        case CURLOT_OFF_T: rc = curl_easy_setopt(c, o->id, (curl_off_t)1); break;
+        case CURLOT_STRING: rc = curl_easy_setopt(c, o->id, "/nonexistent/ecrmock-test"); break;
+        case CURLOT_SLIST: rc = curl_easy_setopt(c, o->id, list); break;
+        case CURLOT_BLOB: rc = curl_easy_setopt(c, o->id, &blob); break;
+        case CURLOT_FUNCTION: rc = curl_easy_setopt(c, o->id, never_called); break;
+        default: /* objects: the real one where libcurl looks into it */
+            if (o->id == CURLOPT_SHARE)
+                rc = curl_easy_setopt(c, o->id, share = curl_share_init());
+            else if (o->id == CURLOPT_MIMEPOST)
+                rc = curl_easy_setopt(c, o->id, mime = curl_mime_init(c));
+            else if (o->id == CURLOPT_CURLU)
+                rc = (u = curl_url()) && curl_url_set(u, CURLUPART_URL, API, 0) == CURLUE_OK
+                         ? curl_easy_setopt(c, o->id, u) : CURLE_OUT_OF_MEMORY;
+            else if (o->id == CURLOPT_STREAM_DEPENDS || o->id == CURLOPT_STREAM_DEPENDS_E)
+                rc = curl_easy_setopt(c, o->id, other = curl_easy_init());
+            else
+                rc = curl_easy_setopt(c, o->id, (void *)object);
+            break;
+        }
+        if (rc == CURLE_OK) { /* (libcurl's own refusal of the value comes back as it is) */
+            accepted++;
+            rc = curl_easy_perform(c);
+            long code = 0;
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+            size_t k = 0, nref = sizeof refused_expected / sizeof refused_expected[0];
+            while (k < nref && strcmp(refused_expected[k], o->name) != 0)
+                k++;
+            if (k < nref) {
+                char want[128];
+                snprintf(want, sizeof want, "ecrmock_curl: CURLOPT_%s is not supported on requests to ECR "
+                         "(see ecrmock_curl.h)", o->name);
+                if (rc != CURLE_UNKNOWN_OPTION || strcmp(err, want) != 0)
+                    fail_msg("CURLOPT_%s: expected CURLE_UNKNOWN_OPTION, got %d (%s)", o->name, rc, err);
+                refused_seen[k] = true;
+                /* Back to its default: nothing else is sent, the call goes through. */
+                if (o->type == CURLOT_LONG || o->type == CURLOT_VALUES)
+                    curl_easy_setopt(c, o->id, 0L);
+                else if (o->type == CURLOT_OFF_T)
+                    curl_easy_setopt(c, o->id, (curl_off_t)0);
+                else
+                    curl_easy_setopt(c, o->id, NULL);
+                rc = curl_easy_perform(c);
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+            }
+            if (rc != CURLE_OK || code != 200)
+                fail_msg("CURLOPT_%s: expected an answer 200, got %d (%s), HTTP %ld", o->name, rc, err, code);
+            calls++;
+            assert_int_equal(ecrmock_journal_length(m), calls);
+        }
+        curl_easy_cleanup(c);
+        curl_easy_cleanup(other);
+        curl_share_cleanup(share);
+        curl_mime_free(mime);
+        curl_url_cleanup(u);
+    }
+    for (size_t k = 0; k < sizeof refused_expected / sizeof refused_expected[0]; k++)
+        if (!refused_seen[k])
+            fail_msg("CURLOPT_%s was not refused", refused_expected[k]);
+    /* The list is libcurl's (316 names on Debian 12's 7.88.1, aliases included). */
+    assert_true(walked > 200);
+    assert_true(accepted > walked - 20);
+    curl_slist_free_all(list);
+    curl_slist_free_all(h);
+}
+
 /* ---- the example, LD_PRELOAD -------------------------------------------------------- */
 
 typedef struct child {
@@ -798,6 +934,7 @@ int main(void)
         T(test_download_url),
         T(test_which_hosts),
         T(test_pass_through),
+        T(test_every_option),
         cmocka_unit_test(test_example_flows_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
