@@ -81,7 +81,7 @@ $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(B
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 # The libcurl level: the interposer's core and its two modes (--wrap, LD_PRELOAD).
-$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
+$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h src/internal.h include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
 

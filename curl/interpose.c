@@ -20,6 +20,7 @@
 
 #include "ecrmock_curl.h"
 #include "interpose.h"
+#include "internal.h" /* em_ecr_host */
 
 enum method { M_GET, M_POST, M_PUT, M_HEAD };
 
@@ -81,49 +82,11 @@ ecrmock *ecrmock_curl_attached(void)
 
 /* ---- which hosts are ECR's --------------------------------------------------------- */
 
-/* A region name as one DNS label: letters, digits and dashes. */
-static bool region_label(const char *s, size_t n)
-{
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
-/* Whether `host` (lower case) is `prefix` <region> `suffix`, for one of the
- * suffixes; the region in *region_end. */
-static bool host_form(const char *host, const char *prefix, const char *const *suffixes)
-{
-    size_t pl = strlen(prefix), hl = strlen(host);
-    if (strncmp(host, prefix, pl) != 0)
-        return false;
-    for (const char *const *s = suffixes; *s; s++) {
-        size_t sl = strlen(*s);
-        if (hl > pl + sl && strcmp(host + hl - sl, *s) == 0 && region_label(host + pl, hl - pl - sl))
-            return true;
-    }
-    return false;
-}
-
+/* One of ECR's API hosts or the layer bucket's (src/hosts.c). */
 static bool ecr_host(const char *host)
 {
-    static const char *const aws[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
-    static const char *const dual[] = {".api.aws", NULL};
-    static const char *const api_prefixes[] = {"api.ecr.", "ecr.", "ecr-fips.", "api.ecr-fips.", NULL};
-    for (const char *const *p = api_prefixes; *p; p++)
-        if (host_form(host, *p, aws))
-            return true;
-    if (host_form(host, "ecr.", dual) || host_form(host, "ecr-fips.", dual))
-        return true;
-    /* The layer bucket: prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com */
-    const char *mid = strstr(host, "-starport-layer-bucket.s3.");
-    if (strncmp(host, "prod-", 5) == 0 && mid && region_label(host + 5, (size_t)(mid - host - 5))) {
-        const char *rest = mid + strlen("-starport-layer-bucket.s3.");
-        return host_form(rest - 0, "", aws) || strcmp(rest, "amazonaws.com") == 0;
-    }
-    return false;
+    char region[EM_REGION_SIZE];
+    return em_ecr_host(host, strlen(host), region) != EM_HOST_OTHER;
 }
 
 /* The URL's lower-case host and its Host header value (host[:port] when the

@@ -14,7 +14,9 @@
  * checked out, 1 on any failure (the reason on stderr), 2 without
  * credentials.
  *
- * Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.  Usage:
+ * Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the region:
+ * AWS_REGION (us-east-1 by default), whose endpoint
+ * https://api.ecr.<region>.amazonaws.com/ it calls.  Usage:
  *   curl_client [repository]          (default: edge-agent)
  *
  * tests/test_curl.c runs it against ecrmock through libecrmock_curl, linked
@@ -29,9 +31,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#define ENDPOINT "https://api.ecr.us-east-1.amazonaws.com/"
-#define HOST "api.ecr.us-east-1.amazonaws.com"
-#define REGION "us-east-1"
+/* The endpoint of the region: AWS_REGION, as the AWS tools read it. */
+static const char *REGION = "us-east-1";
+static char HOST[128], ENDPOINT[160];
 #define SERVICE "ecr"
 #define TARGET_PREFIX "AmazonEC2ContainerRegistry_V20150921."
 #define MAX_ATTEMPTS 3
@@ -301,12 +303,19 @@ static long download(const char *url)
 static int run(void)
 {
     static char body[8192], manifest[2048], escaped[4096], text[4096];
-    char token[2048], config_digest[72], layer_digest[72], image_digest[80], want_digest[72], hexd[65], url[2048];
+    char token[8192], config_digest[72], layer_digest[72], image_digest[80], want_digest[72], hexd[65], url[2048];
 
     /* Who we are: the registry's login token. */
-    if (ecr_ok("GetAuthorizationToken", "{}") < 0 || json_string(resp_buf, "authorizationToken", token, sizeof token) < 0)
+    char proxy[256], region_part[160];
+    if (ecr_ok("GetAuthorizationToken", "{}") < 0 || json_string(resp_buf, "authorizationToken", token, sizeof token) < 0 ||
+        json_string(resp_buf, "proxyEndpoint", proxy, sizeof proxy) < 0)
         return -1;
-    printf("GetAuthorizationToken: a token of %zu characters\n", strlen(token));
+    snprintf(region_part, sizeof region_part, ".dkr.ecr.%s.", REGION);
+    if (!strstr(proxy, region_part)) {
+        fprintf(stderr, "curl_client: GetAuthorizationToken: the registry %s is not in %s\n", proxy, REGION);
+        return -1;
+    }
+    printf("GetAuthorizationToken: a token of %zu characters for %s\n", strlen(token), proxy);
 
     snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", repo);
     long status = ecr_call("CreateRepository", body);
@@ -386,6 +395,10 @@ int main(int argc, char **argv)
         return 2;
     }
     repo = argc > 1 ? argv[1] : "edge-agent";
+    if (getenv("AWS_REGION") && *getenv("AWS_REGION"))
+        REGION = getenv("AWS_REGION");
+    snprintf(HOST, sizeof HOST, "api.ecr.%s.amazonaws.com", REGION);
+    snprintf(ENDPOINT, sizeof ENDPOINT, "https://%s/", HOST);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     curl = curl_easy_init();

@@ -31,11 +31,16 @@
  *    itself replaces that instance.
  *
  * What is intercepted and how (a request is intercepted when an instance is
- * attached and its URL's host is one of the ECR API hosts,
+ * attached and its URL's host, in any case and with or without the root's
+ * trailing dot, is one of the ECR API hosts the AWS SDKs use,
  * api.ecr.<region>.amazonaws.com, ecr.<region>.amazonaws.com,
- * ecr.<region>.api.aws, ecr-fips.<region>.amazonaws.com,
- * api.ecr-fips.<region>.amazonaws.com (and .amazonaws.com.cn), or the S3
- * layer bucket host prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com):
+ * ecr-fips.<region>.amazonaws.com, api.ecr-fips.<region>.amazonaws.com
+ * (and .amazonaws.com.cn), dual-stack ecr.<region>.api.aws and
+ * ecr-fips.<region>.api.aws (ecr.<region>.api.amazonwebservices.com.cn in
+ * China), or the S3 layer bucket host
+ * prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com; an API
+ * request acts in the region its host names, as ecrmock_call_as() does,
+ * and is signed for that region):
  *   options   CURLOPT_URL, HTTPHEADER (including "Name:" that removes a
  *             header libcurl would add and "Name;" for an empty one), POST,
  *             POSTFIELDS, POSTFIELDSIZE(_LARGE), COPYPOSTFIELDS, HTTPGET,

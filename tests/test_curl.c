@@ -546,6 +546,12 @@ static void test_which_hosts(void **state)
         {"https://ecr-fips.us-gov-west-1.amazonaws.com/", 1},
         {"https://api.ecr-fips.us-east-1.amazonaws.com/", 1},
         {"https://api.ecr.cn-north-1.amazonaws.com.cn/", 1},
+        {"https://ecr.cn-north-1.api.amazonwebservices.com.cn/", 1},
+        {"https://ecr-fips.us-east-1.api.aws/", 1},
+        {"https://api.ecr.us-east-1.amazonaws.com./", 1}, /* the root's dot: the same host */
+        {"https://api.ecr.us-east-1.amazonaws.com../", 0},
+        {"https://api.ecr..amazonaws.com/", 0},
+        {"https://api.ecr.US_EAST.amazonaws.com/", 0},
         {"http://api.ecr.us-east-1.amazonaws.com:8443/", 1},
         {"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x/y", 1},
         {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/", 0}, /* the registry, not the API */
@@ -560,6 +566,92 @@ static void test_which_hosts(void **state)
         if (ecrmock_curl_intercepts(cases[i].url) != cases[i].yes)
             fail_msg("%s: expected %d", cases[i].url, cases[i].yes);
     assert_int_equal(ecrmock_curl_intercepts(NULL), 0);
+}
+
+/* One unsigned call to `url`; the answer's body in *out, the status returned. */
+static long call_at(const char *url, const char *target_header, const char *body, sink *out)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = api_headers(target_header);
+    memset(out, 0, sizeof *out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    long code = -1;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    return code;
+}
+
+/* Each ECR API host form acts in the region it names, as ecrmock_call_as()
+ * does: the registry GetAuthorizationToken names is that region's, and a
+ * repository created there is there and not in the instance's own region. */
+static void test_region_from_host(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        const char *url, *region;
+    } cases[] = {
+        {"https://api.ecr.eu-west-1.amazonaws.com/", "eu-west-1"},
+        {"https://ecr.ap-southeast-2.amazonaws.com/", "ap-southeast-2"},
+        {"https://ecr-fips.us-gov-west-1.amazonaws.com/", "us-gov-west-1"},
+        {"https://api.ecr-fips.us-east-2.amazonaws.com/", "us-east-2"},
+        {"https://ecr.us-west-2.api.aws/", "us-west-2"},                       /* dual-stack */
+        {"https://ecr-fips.us-gov-east-1.api.aws/", "us-gov-east-1"},          /* FIPS and dual-stack */
+        {"https://api.ecr.cn-north-1.amazonaws.com.cn/", "cn-north-1"},
+        {"https://ecr.cn-northwest-1.api.amazonwebservices.com.cn/", "cn-northwest-1"},
+        {"https://API.ECR.EU-CENTRAL-1.AMAZONAWS.COM:443/", "eu-central-1"},
+        {"https://api.ecr.eu-north-1.amazonaws.com./", "eu-north-1"},          /* the root's dot */
+        {"https://api.ecr.us-east-1.amazonaws.com/", "us-east-1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        static sink out;
+        char want[128], name[32], body[64];
+        assert_int_equal(call_at(cases[i].url, TARGET("GetAuthorizationToken"), "{}", &out), 200);
+        snprintf(want, sizeof want, "\"proxyEndpoint\":\"https://123456789012.dkr.ecr.%s.amazonaws.com",
+                 cases[i].region);
+        if (!strstr(out.data, want))
+            fail_msg("%s: %s", cases[i].url, out.data);
+        snprintf(name, sizeof name, "repo-%zu", i);
+        snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", name);
+        assert_int_equal(call_at(cases[i].url, TARGET("CreateRepository"), body, &out), 200);
+        snprintf(want, sizeof want, ":ecr:%s:123456789012:repository/%s\"", cases[i].region, name);
+        if (!strstr(out.data, want))
+            fail_msg("%s: %s", cases[i].url, out.data);
+        /* There, and only there. */
+        json_t *req = json_pack("{s:[s]}", "repositoryNames", name), *resp = NULL;
+        assert_int_equal(ecrmock_call_as(m, NULL, cases[i].region, "DescribeRepositories", req, &resp), 200);
+        json_decref(resp);
+        int elsewhere = ecrmock_call_as(m, NULL, strcmp(cases[i].region, "us-east-1") == 0 ? "eu-west-3"
+                                                                                          : "us-east-1",
+                                        "DescribeRepositories", req, &resp);
+        assert_int_equal(elsewhere, 400);
+        json_decref(resp);
+        json_decref(req);
+    }
+}
+
+/* A client that signs for eu-west-1 and calls eu-west-1's endpoint is
+ * answered (the scope is that region's), and its pushes land there. */
+static void test_region_signature(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    setenv("AWS_REGION", "eu-west-1", 1);
+    int rc = run_example();
+    unsetenv("AWS_REGION");
+    assert_int_equal(rc, 0);
+    json_t *req = json_pack("{s:s}", "repositoryName", "edge-agent"), *resp = NULL;
+    assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "DescribeImages", req, &resp), 200);
+    assert_int_equal(json_array_size(json_object_get(resp, "imageDetails")), 1);
+    json_decref(resp);
+    assert_int_equal(ecrmock_call(m, "DescribeImages", req, &resp), 400); /* not in us-east-1 */
+    json_decref(resp);
+    json_decref(req);
 }
 
 /* Everything else goes to the real libcurl, on the same handle: a file://
@@ -933,6 +1025,8 @@ int main(void)
         T(test_transport_faults),
         T(test_download_url),
         T(test_which_hosts),
+        T(test_region_from_host),
+        T(test_region_signature),
         T(test_pass_through),
         T(test_every_option),
         cmocka_unit_test(test_example_flows_preload),

@@ -429,6 +429,51 @@ static void test_http_base_url(void **state)
     free(url);
 }
 
+/* An API request acts in the region of the ECR endpoint it was sent to
+ * (the host of an absolute target, else the Host header), as
+ * ecrmock_call_as() does; any other host (a loopback server's) is the
+ * instance's own region. */
+static void test_http_region_from_host(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        const char *host, *target, *region;
+    } cases[] = {
+        {"api.ecr.eu-west-1.amazonaws.com", "/", "eu-west-1"},
+        {"ECR-FIPS.US-EAST-2.API.AWS.", "/", "us-east-2"},
+        {"127.0.0.1:8080", "/", "us-east-1"},
+        {"localhost", "https://ecr.ap-south-1.amazonaws.com/", "ap-south-1"},
+        {"api.ecr.eu-west-1.amazonaws.com", "http://127.0.0.1:8080/", "us-east-1"},
+        {NULL, "/", "us-east-1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[64], want[128];
+        snprintf(body, sizeof body, "{\"repositoryName\":\"r%zu\"}", i);
+        ecrmock_http_header h[3] = {{"Content-Type", "application/x-amz-json-1.1"},
+                                    {"X-Amz-Target", PREFIX "CreateRepository"},
+                                    {"Host", cases[i].host}};
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "POST";
+        req.target = cases[i].target;
+        req.headers = h;
+        req.n_headers = cases[i].host ? 3 : 2;
+        req.body = body;
+        req.body_len = strlen(body);
+        ecrmock_http_response r;
+        assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+        snprintf(want, sizeof want, "arn:aws:ecr:%s:123456789012:repository/r%zu\"", cases[i].region, i);
+        if (!strstr(r.body, want))
+            fail_msg("%s %s: %s", cases[i].host, cases[i].target, r.body);
+        ecrmock_http_response_release(&r);
+    }
+    /* The instance's own view is back after each: the default region holds
+     * only the requests that named no other. */
+    json_t *resp = NULL;
+    assert_int_equal(ecrmock_call(m, "DescribeRepositories", NULL, &resp), 200);
+    assert_int_equal(json_array_size(json_object_get(resp, "repositories")), 3);
+    json_decref(resp);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
@@ -447,6 +492,7 @@ int main(void)
         T(test_http_get_expired_is_403),
         T(test_http_get_tampered_or_unknown),
         T(test_http_base_url),
+        T(test_http_region_from_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
