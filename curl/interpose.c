@@ -51,6 +51,7 @@ typedef struct handle {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static ecrmock *attached;
+static bool strict_mode; /* ecrmock_curl_strict_set() */
 static handle *handles;
 
 /* ---- attaching ------------------------------------------------------------------ */
@@ -69,6 +70,13 @@ void ecrmock_curl_detach(void)
 {
     pthread_mutex_lock(&lock);
     attached = NULL;
+    pthread_mutex_unlock(&lock);
+}
+
+void ecrmock_curl_strict_set(int on)
+{
+    pthread_mutex_lock(&lock);
+    strict_mode = on != 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -760,23 +768,54 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     return rc;
 }
 
+/* Why a request is not intercepted, for strict mode (the lock held). */
+static void not_ours(const ecrmock *m, const handle *e, bool parsed, const char *host, char *why, size_t cap)
+{
+    if (!e || !e->url)
+        snprintf(why, cap, "no URL is set");
+    else if (!parsed)
+        snprintf(why, cap, "%.120s is not an http(s) URL", e->url);
+    else if (!ecr_host(host))
+        snprintf(why, cap, "%.120s is not an ECR host", host);
+    else if (!m)
+        snprintf(why, cap, "no ecrmock instance is attached");
+    else
+        snprintf(why, cap, "%.120s is not answered by the instance", host);
+}
+
 CURLcode ecm_easy_perform(CURL *curl)
 {
     const ecm_real *real = ecm_real_functions();
     transfer t;
+    memset(&t, 0, sizeof t);
+    char why[200] = "";
     pthread_mutex_lock(&lock);
     ecrmock *m = attached;
     handle *e = find_locked(curl, false);
-    bool ours = m && e && e->url && url_host(e->url, t.host, sizeof t.host, t.host_header, sizeof t.host_header) &&
-                ecr_host(t.host);
+    bool parsed = e && e->url && url_host(e->url, t.host, sizeof t.host, t.host_header, sizeof t.host_header);
+    bool ours = m && parsed && ecr_host(t.host);
+    bool refuse = !ours && strict_mode;
     if (e)
         results_clear(e);
-    if (ours)
+    if (e && (ours || refuse))
         t.h = *e; /* strings stay owned by the entry: the program may not change
                      the handle while it performs, as with libcurl */
+    if (refuse) {
+        not_ours(m, e, parsed, t.host, why, sizeof why);
+        if (e) { /* getinfo answers for this perform, not libcurl's last */
+            e->intercepted = true;
+            e->effective_url = e->url ? strdup(e->url) : NULL;
+        }
+    }
     pthread_mutex_unlock(&lock);
     if (!curl)
         return CURLE_BAD_FUNCTION_ARGUMENT;
+    if (refuse) {
+        if (t.h.errorbuffer)
+            t.h.errorbuffer[0] = '\0';
+        say(&t, "ecrmock_curl strict mode: %s; nothing was sent", why);
+        return CURLE_COULDNT_RESOLVE_HOST;
+    }
     if (!ours)
         return real->perform(curl);
 

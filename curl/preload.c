@@ -87,6 +87,9 @@ __attribute__((constructor)) static void preload_start(void)
         if (ecrmock_http_credentials_set(instance, akid, colon + 1) != 0)
             die("ECRMOCK_CURL_CREDENTIALS", NULL);
     }
+    const char *strict = getenv("ECRMOCK_CURL_STRICT");
+    if (strict && *strict && strcmp(strict, "0") != 0)
+        ecrmock_curl_strict_set(1);
     ecrmock_curl_attach(instance);
 }
 

@@ -26,6 +26,7 @@
  *                                there (ecrmock_snapshot(), JSON)
  *      ECRMOCK_CURL_JOURNAL      at exit, the call journal is written there
  *                                (a JSON array of ecrmock_journal entries)
+ *      ECRMOCK_CURL_STRICT       "1": strict mode (ecrmock_curl_strict_set)
  *    A fixture that fails to load stops the process at load time (exit 70),
  *    with the reason on stderr.  A program that calls ecrmock_curl_attach()
  *    itself replaces that instance.
@@ -122,6 +123,20 @@ ECRMOCK_API void ecrmock_curl_detach(void);
 
 /* The attached instance (borrowed), or NULL. */
 ECRMOCK_API ecrmock *ecrmock_curl_attached(void);
+
+/*
+ * Strict mode (off by default): while on, a curl_easy_perform that is not
+ * intercepted (no instance attached, a host that is not ECR's, another
+ * scheme, the loopback download URLs of ecrmock_http_base_url_set) is not
+ * handed to the real libcurl: it fails with CURLE_COULDNT_RESOLVE_HOST and
+ * "ecrmock_curl strict mode: <why>; nothing was sent" in the error buffer
+ * (and on stderr with VERBOSE); curl_easy_getinfo answers response code 0.
+ * For tests that must never reach the network (CI with credentials in the
+ * environment, code whose endpoint comes from configuration).  The multi
+ * interface is not covered.  Process-wide, like the attachment; the
+ * preload object turns it on with ECRMOCK_CURL_STRICT=1.
+ */
+ECRMOCK_API void ecrmock_curl_strict_set(int on);
 
 /*
  * Whether a request to `url` would be answered by an instance (an http or

@@ -50,6 +50,7 @@ static int setup_attached(void **state)
 
 static int teardown_attached(void **state)
 {
+    ecrmock_curl_strict_set(0);
     ecrmock_curl_detach();
     ecrmock_free(*state);
     return 0;
@@ -731,6 +732,81 @@ static void test_pass_through(void **state)
     unlink(path);
 }
 
+/* Strict mode: nothing that is not intercepted reaches the real libcurl.
+ * A file:// URL stands for the network (the pass-through test reads it). */
+static void test_strict_mode(void **state)
+{
+    ecrmock *m = *state;
+    char path[] = "/tmp/ecrmock-curl-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not ECR\n", 8), 8);
+    close(fd);
+    char url[128];
+    snprintf(url, sizeof url, "file://%s", path);
+
+    ecrmock_curl_strict_set(1);
+    static const struct {
+        const char *url, *why;
+    } refused[] = {
+        {NULL, "ecrmock_curl strict mode: file:///tmp/ecrmock-curl-"}, /* the file */
+        {"https://api.ecr.us-east-1.amazonaws.com.evil.example/",
+         "ecrmock_curl strict mode: api.ecr.us-east-1.amazonaws.com.evil.example is not an ECR host; nothing was sent"},
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/",
+         "ecrmock_curl strict mode: 123456789012.dkr.ecr.us-east-1.amazonaws.com is not an ECR host; nothing was sent"},
+        {"api.ecr.us-east-1.amazonaws.com/", /* no scheme: libcurl would guess http:// */
+         "ecrmock_curl strict mode: api.ecr.us-east-1.amazonaws.com/ is not an http(s) URL; nothing was sent"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        CURL *c = curl_easy_init();
+        sink out = {0};
+        char err[CURL_ERROR_SIZE] = "stale";
+        curl_easy_setopt(c, CURLOPT_URL, refused[i].url ? refused[i].url : url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+        assert_int_equal(curl_easy_perform(c), CURLE_COULDNT_RESOLVE_HOST);
+        if (strncmp(err, refused[i].why, strlen(refused[i].why)) != 0)
+            fail_msg("%s: %s", refused[i].url, err);
+        assert_int_equal(out.calls, 0);
+        long code = -1;
+        assert_int_equal(curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code), CURLE_OK);
+        assert_int_equal(code, 0);
+        curl_easy_cleanup(c);
+    }
+    /* ECR's hosts are answered as before, the root's trailing dot too. */
+    static sink out;
+    assert_int_equal(call_at("https://api.ecr.us-east-1.amazonaws.com./", TARGET("DescribeRepositories"), "{}", &out),
+                     200);
+    assert_int_equal(ecrmock_journal_length(m), 1);
+    /* Detached, even they are refused. */
+    ecrmock_curl_detach();
+    CURL *c = curl_easy_init();
+    char err[CURL_ERROR_SIZE];
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    assert_int_equal(curl_easy_perform(c), CURLE_COULDNT_RESOLVE_HOST);
+    assert_string_equal(err, "ecrmock_curl strict mode: no ecrmock instance is attached; nothing was sent");
+    /* No URL at all. */
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    assert_int_equal(curl_easy_perform(c), CURLE_COULDNT_RESOLVE_HOST);
+    assert_string_equal(err, "ecrmock_curl strict mode: no URL is set; nothing was sent");
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+
+    /* Off again: the file is read by the real libcurl. */
+    ecrmock_curl_strict_set(0);
+    curl_easy_reset(c);
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "not ECR\n");
+    curl_easy_cleanup(c);
+    unlink(path);
+}
+
 /* ---- every option libcurl knows ------------------------------------------------------------- */
 
 /* The options the interposer builds the request from (tested above, each
@@ -960,6 +1036,66 @@ static size_t journal_count(json_t *journal, const char *action)
     return n;
 }
 
+/* Runs argv (a program linked with libcurl: the curl tool) with the
+ * preload object and the NULL-terminated NAME=VALUE list `env`; its stdout
+ * and stderr into out (cap bytes).  Returns the exit status, or -1. */
+static int run_cli(char *const argv[], const char *const env[], char *out, size_t cap)
+{
+    char so[PATH_MAX], output[] = "/tmp/ecrmock-cli-XXXXXX";
+    assert_non_null(realpath(ECRMOCK_BUILD_DIR "/libecrmock_curl_preload.so", so));
+    int fd = mkstemp(output);
+    assert_true(fd >= 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(99);
+        setenv("LD_PRELOAD", so, 1);
+        for (size_t i = 0; env[i]; i++)
+            putenv((char *)env[i]);
+#ifdef __SANITIZE_ADDRESS__
+        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
+#endif
+        execvp(argv[0], argv);
+        _exit(98);
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    ssize_t n = pread(fd, out, cap - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(output);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+/* The curl tool is there (Debian's curl package), or the test is skipped. */
+static bool have_curl_tool(void)
+{
+    return access("/usr/bin/curl", X_OK) == 0;
+}
+
+/* Strict mode in a preloaded program: the curl tool, asked for a file, is
+ * refused (its exit status 6 is CURLE_COULDNT_RESOLVE_HOST); ECR's host is
+ * answered. */
+static void test_strict_mode_preload(void **state)
+{
+    (void)state;
+    if (!have_curl_tool())
+        skip();
+    char out[8192];
+    const char *const strict[] = {"ECRMOCK_CURL_STRICT=1", NULL};
+    char *file[] = {"/usr/bin/curl", "-sS", "file:///etc/hostname", NULL};
+    assert_int_equal(run_cli(file, strict, out, sizeof out), 6);
+    assert_string_equal(out, "curl: (6) ecrmock_curl strict mode: file:///etc/hostname is not an http(s) URL; "
+                             "nothing was sent\n");
+    char *ecr[] = {"/usr/bin/curl", "-sS", "-H", TARGET("DescribeRepositories"), "-H",
+                   "Content-Type: application/x-amz-json-1.1", "-d", "{}", API, NULL};
+    assert_int_equal(run_cli(ecr, strict, out, sizeof out), 0);
+    assert_string_equal(out, "{\"repositories\":[]}");
+}
+
 static void test_example_flows_preload(void **state)
 {
     (void)state;
@@ -1029,9 +1165,11 @@ int main(void)
         T(test_region_signature),
         T(test_pass_through),
         T(test_every_option),
+        T(test_strict_mode),
         cmocka_unit_test(test_example_flows_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
+        cmocka_unit_test(test_strict_mode_preload),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
