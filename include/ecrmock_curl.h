@@ -27,8 +27,22 @@
  *      ECRMOCK_CURL_JOURNAL      at exit, the call journal is written there
  *                                (a JSON array of ecrmock_journal entries)
  *      ECRMOCK_CURL_STRICT       "1": strict mode (ecrmock_curl_strict_set)
- *    A fixture that fails to load stops the process at load time (exit 70),
- *    with the reason on stderr.  A program that calls ecrmock_curl_attach()
+ *      ECRMOCK_CURL_<OPTION>     each ecrmock_options field: ACCOUNT,
+ *                                REGION, CLOCK_START_MS, SEED,
+ *                                MIN_PART_SIZE, UPLOAD_LIFETIME_MS,
+ *                                MAX_REPOSITORIES, MAX_IMAGES,
+ *                                MAX_LAYER_PARTS, JOURNAL_LIMIT,
+ *                                MAX_LAYER_BYTES, MAX_LAYERS_PER_IMAGE,
+ *                                MAX_TAGS_PER_IMAGE, MAX_RESOURCE_TAGS
+ *                                (decimal integers; 0 or unset: the default)
+ *    The fixture may also carry the options as an "options" member, with
+ *    the scenario format's names (accountId, region, clockStartMs, seed,
+ *    minPartSize, uploadLifetimeMs, maxRepositories, maxImages,
+ *    maxLayerParts, journalLimit, maxLayerBytes, maxLayersPerImage,
+ *    maxTagsPerImage, maxResourceTags); an environment variable wins over
+ *    it.  A fixture that fails to load, or an option that is not valid,
+ *    stops the process at load time (exit 70), with one line on stderr
+ *    naming the variable, or the fixture and the JSON path.  A program that calls ecrmock_curl_attach()
  *    itself replaces that instance.
  *
  * What is intercepted and how (a request is intercepted when an instance is

@@ -1096,6 +1096,183 @@ static void test_strict_mode_preload(void **state)
     assert_string_equal(out, "{\"repositories\":[]}");
 }
 
+/* What an in-process instance made with `opts` answers to `host` for the
+ * NUL-separated (action, body) pairs, bodies back to back: what the curl
+ * tool prints for the same calls. */
+static void answers_of(const ecrmock_options *opts, const char *host, const char *const *calls, char *out, size_t cap)
+{
+    ecrmock *m = ecrmock_new(opts);
+    assert_non_null(m);
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; calls[i]; i += 2) {
+        char target[128];
+        snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", calls[i]);
+        ecrmock_http_header h[3] = {{"Host", host}, {"Content-Type", "application/x-amz-json-1.1"},
+                                    {"X-Amz-Target", target}};
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "POST";
+        req.target = "/";
+        req.headers = h;
+        req.n_headers = 3;
+        req.body = calls[i + 1];
+        req.body_len = strlen(calls[i + 1]);
+        ecrmock_http_response r;
+        assert_true(ecrmock_http_handle(m, &req, &r) > 0);
+        assert_true(len + r.body_len < cap);
+        memcpy(out + len, r.body, r.body_len + 1);
+        len += r.body_len;
+        ecrmock_http_response_release(&r);
+    }
+    ecrmock_free(m);
+}
+
+/* The curl tool's arguments for the same calls, each after --next. */
+static void curl_args(const char *url, const char *const *calls, char **argv, char targets[][128])
+{
+    size_t n = 0;
+    argv[n++] = "/usr/bin/curl";
+    argv[n++] = "-sS";
+    for (size_t i = 0; calls[i]; i += 2) {
+        if (i)
+            argv[n++] = "--next";
+        snprintf(targets[i / 2], 128, TARGET("%s"), calls[i]);
+        argv[n++] = "-H";
+        argv[n++] = targets[i / 2];
+        argv[n++] = "-H";
+        argv[n++] = "Content-Type: application/x-amz-json-1.1";
+        argv[n++] = "-d";
+        argv[n++] = (char *)calls[i + 1];
+        argv[n++] = (char *)url;
+    }
+    argv[n] = NULL;
+}
+
+/* Every ecrmock_options field can be set for the preload object: from the
+ * environment, and from the fixture's "options" member (the environment
+ * wins).  The preloaded curl tool is answered byte for byte as an instance
+ * made in-process with the same options answers. */
+static void test_preload_options(void **state)
+{
+    (void)state;
+    if (!have_curl_tool())
+        skip();
+    static const char *const calls[] = {"GetAuthorizationToken", "{}",
+                                        "CreateRepository", "{\"repositoryName\":\"web\"}",
+                                        "CreateRepository", "{\"repositoryName\":\"api\"}", NULL};
+    char *argv[32], targets[3][128];
+    static char out[16384], want[16384];
+    curl_args("https://ecr.eu-west-2.api.aws/", calls, argv, targets);
+
+    /* The environment. */
+    char journal[] = "/tmp/ecrmock-journal-XXXXXX", journal_env[64];
+    close(mkstemp(journal));
+    snprintf(journal_env, sizeof journal_env, "ECRMOCK_CURL_JOURNAL=%s", journal);
+    const char *const env[] = {"ECRMOCK_CURL_ACCOUNT=111122223333", "ECRMOCK_CURL_REGION=eu-west-2",
+                               "ECRMOCK_CURL_SEED=18446744073709551615", "ECRMOCK_CURL_CLOCK_START_MS=1000000000000",
+                               "ECRMOCK_CURL_MAX_REPOSITORIES=1", "ECRMOCK_CURL_JOURNAL_LIMIT=2", journal_env,
+                               NULL};
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.account_id = "111122223333";
+    o.region = "eu-west-2";
+    o.seed = UINT64_MAX;
+    o.clock_start_ms = INT64_C(1000000000000);
+    o.max_repositories = 1;
+    assert_int_equal(run_cli(argv, env, out, sizeof out), 0);
+    answers_of(&o, "ecr.eu-west-2.api.aws", calls, want, sizeof want);
+    assert_string_equal(out, want);
+    assert_non_null(strstr(out, "\"proxyEndpoint\":\"https://111122223333.dkr.ecr.eu-west-2.amazonaws.com\""));
+    assert_non_null(strstr(out, "\"expiresAt\":1000043200"));
+    assert_non_null(strstr(out, "LimitExceededException"));
+    json_t *j = json_load_file(journal, 0, NULL);
+    assert_int_equal(json_array_size(j), 2); /* journal_limit */
+    json_decref(j);
+    unlink(journal);
+
+    /* The fixture's "options", every field named; the environment's account over it. */
+    char fixture[] = "/tmp/ecrmock-fixture-XXXXXX", fixture_env[64];
+    int fd = mkstemp(fixture);
+    static const char text[] =
+        "{\"options\": {\"accountId\": \"210987654321\", \"region\": \"eu-west-2\", \"clockStartMs\": 1100000000000, "
+        "\"seed\": 42, \"minPartSize\": 1024, \"uploadLifetimeMs\": 60000, \"maxRepositories\": 1, "
+        "\"maxImages\": 5, \"maxLayerParts\": 7, \"journalLimit\": 3, \"maxLayerBytes\": 1048576, "
+        "\"maxLayersPerImage\": 4, \"maxTagsPerImage\": 3, \"maxResourceTags\": 2}}";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    snprintf(fixture_env, sizeof fixture_env, "ECRMOCK_CURL_FIXTURE=%s", fixture);
+    const char *const env2[] = {fixture_env, "ECRMOCK_CURL_ACCOUNT=111122223333", NULL};
+    assert_int_equal(run_cli(argv, env2, out, sizeof out), 0);
+    o.account_id = "111122223333";
+    o.clock_start_ms = INT64_C(1100000000000);
+    o.seed = 42;
+    o.min_part_size = 1024;
+    o.upload_lifetime_ms = 60000;
+    o.max_images = 5;
+    o.max_layer_parts = 7;
+    o.journal_limit = 3;
+    o.max_layer_bytes = 1048576;
+    o.max_layers_per_image = 4;
+    o.max_tags_per_image = 3;
+    o.max_resource_tags = 2;
+    answers_of(&o, "ecr.eu-west-2.api.aws", calls, want, sizeof want);
+    assert_string_equal(out, want);
+    assert_non_null(strstr(out, "\"expiresAt\":1100043200"));
+    unlink(fixture);
+}
+
+/* What the preload object says when it cannot start: one line naming the
+ * variable, or the fixture and the JSON path, and exit status 70. */
+static void test_preload_refusals(void **state)
+{
+    (void)state;
+    if (!have_curl_tool())
+        skip();
+    char out[4096];
+    char *argv[] = {"/usr/bin/curl", "-sS", "file:///etc/hostname", NULL};
+    static const struct {
+        const char *env, *fixture, *said;
+    } cases[] = {
+        {"ECRMOCK_CURL_FIXTURE=/nonexistent/missing.json", NULL,
+         "ecrmock_curl_preload: /nonexistent/missing.json: cannot be read: No such file or directory\n"},
+        {"ECRMOCK_CURL_SEED=12x", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_SEED=12x: must be an integer of at least 0 (0: the default)\n"},
+        {"ECRMOCK_CURL_MIN_PART_SIZE=-1", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_MIN_PART_SIZE=-1: must be an integer of at least 0 (0: the default)\n"},
+        {"ECRMOCK_CURL_SEED=18446744073709551616", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_SEED=18446744073709551616: must be an integer of at least 0 (0: the "
+         "default)\n"},
+        {"ECRMOCK_CURL_ACCOUNT=12345", NULL, "ecrmock_curl_preload: ECRMOCK_CURL_ACCOUNT=12345: ecrmock_options."},
+        {NULL, "{\"options\": {\"minPartSize\": \"1024\"}}", ": $.options.minPartSize: must be an integer of at least 0"},
+        {NULL, "{\"options\": {\"partSize\": 1}}", ": $.options.partSize: not an option (accountId, "},
+        {NULL, "{\"options\": {\"region\": \"EU\"}}", ": $.options.region: ecrmock_options.region must be"},
+        {NULL, "{\"options\": [], \"clock\": 1}", ": $.options: must be an object\n"},
+        {NULL, "{\"registries\": 1}", ": $.registries: "}, /* the fixture's own checks, its path once */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char fixture[] = "/tmp/ecrmock-fixture-XXXXXX", fixture_env[64];
+        const char *env[] = {cases[i].env, NULL};
+        if (cases[i].fixture) {
+            int fd = mkstemp(fixture);
+            assert_int_equal(write(fd, cases[i].fixture, strlen(cases[i].fixture)), (ssize_t)strlen(cases[i].fixture));
+            close(fd);
+            snprintf(fixture_env, sizeof fixture_env, "ECRMOCK_CURL_FIXTURE=%s", fixture);
+            env[0] = fixture_env;
+        }
+        assert_int_equal(run_cli(argv, env, out, sizeof out), 70);
+        if (cases[i].fixture) {
+            char want[256];
+            snprintf(want, sizeof want, "ecrmock_curl_preload: %s%s", fixture, cases[i].said);
+            if (strncmp(out, want, strlen(want)) != 0 || strstr(out + 1, fixture + 5) != strstr(out, fixture + 5))
+                fail_msg("%s: %s", cases[i].fixture, out);
+            unlink(fixture);
+        } else if (strncmp(out, cases[i].said, strlen(cases[i].said)) != 0) {
+            fail_msg("%s: %s", cases[i].env, out);
+        }
+        assert_non_null(strchr(out, '\n'));
+        assert_null(strchr(out, '\n') + 1 == out + strlen(out) ? NULL : "more than one line");
+    }
+}
+
 static void test_example_flows_preload(void **state)
 {
     (void)state;
@@ -1170,6 +1347,8 @@ int main(void)
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
         cmocka_unit_test(test_strict_mode_preload),
+        cmocka_unit_test(test_preload_options),
+        cmocka_unit_test(test_preload_refusals),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
