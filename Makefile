@@ -32,7 +32,8 @@ MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 CURL_WRAP = -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_perform,--wrap=curl_easy_getinfo \
-            -Wl,--wrap=curl_easy_cleanup,--wrap=curl_easy_reset,--wrap=curl_easy_duphandle
+            -Wl,--wrap=curl_easy_cleanup,--wrap=curl_easy_reset,--wrap=curl_easy_duphandle \
+            -Wl,--wrap=nanosleep,--wrap=usleep,--wrap=sleep
 
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
 

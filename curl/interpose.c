@@ -10,8 +10,10 @@
  * process-wide (libcurl's API has no context to hang them on): one mutex
  * guards them, and is never held while a callback of the program runs.
  */
-#define _GNU_SOURCE /* strcasecmp, strncasecmp */
+#define _GNU_SOURCE /* strcasecmp, strncasecmp, clock_nanosleep */
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,8 @@ typedef struct handle {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static ecrmock *attached;
 static bool strict_mode; /* ecrmock_curl_strict_set() */
+static bool virtual_sleep; /* ecrmock_curl_virtual_sleep_set() */
+static long sleep_carry_ns; /* what virtual sleeps owe the clock below a millisecond */
 static handle *handles;
 
 /* ---- attaching ------------------------------------------------------------------ */
@@ -78,6 +82,50 @@ void ecrmock_curl_strict_set(int on)
     pthread_mutex_lock(&lock);
     strict_mode = on != 0;
     pthread_mutex_unlock(&lock);
+}
+
+void ecrmock_curl_virtual_sleep_set(int on)
+{
+    pthread_mutex_lock(&lock);
+    virtual_sleep = on != 0;
+    sleep_carry_ns = 0;
+    pthread_mutex_unlock(&lock);
+}
+
+int ecm_sleep(const struct timespec *req, struct timespec *rem)
+{
+    bool valid = req && req->tv_sec >= 0 && req->tv_nsec >= 0 && req->tv_nsec < 1000000000L;
+    pthread_mutex_lock(&lock);
+    ecrmock *m = valid && virtual_sleep ? attached : NULL;
+    int64_t ms = 0;
+    if (m) {
+        /* Whole milliseconds to the clock, the rest carried to the next sleep;
+         * a sleep longer than the clock can count stops at its end. */
+        long ns = sleep_carry_ns + req->tv_nsec % 1000000L;
+        int64_t max_s = (INT64_MAX - 2000) / 1000;
+        ms = ((int64_t)req->tv_sec > max_s ? max_s : (int64_t)req->tv_sec) * 1000 + req->tv_nsec / 1000000L +
+             ns / 1000000L;
+        sleep_carry_ns = ns % 1000000L;
+    }
+    pthread_mutex_unlock(&lock);
+    if (m) {
+        int64_t now = ecrmock_clock_now(m);
+        if (now > 0 && ms > INT64_MAX - now)
+            ms = INT64_MAX - now; /* the clock stops at its end */
+        if (ms > 0)
+            ecrmock_clock_advance(m, ms);
+        return 0;
+    }
+    if (!req) {
+        errno = EFAULT;
+        return -1;
+    }
+    int rc = clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
 }
 
 ecrmock *ecrmock_curl_attached(void)

@@ -63,6 +63,13 @@ const ecm_real *ecm_real_functions(void)
 
 ECM_ENTRY_POINTS()
 
+/* The process's sleeps: virtual while ECRMOCK_CURL_VIRTUAL_SLEEP=1. */
+ECRMOCK_API int nanosleep(const struct timespec *req, struct timespec *rem);
+ECRMOCK_API int usleep(useconds_t usec);
+ECRMOCK_API unsigned int sleep(unsigned int seconds);
+
+ECM_SLEEP_ENTRY_POINTS()
+
 /* ---- the instance of the preloaded process ------------------------------------------- */
 
 static ecrmock *instance;
@@ -257,6 +264,9 @@ __attribute__((constructor)) static void preload_start(void)
     const char *strict = getenv("ECRMOCK_CURL_STRICT");
     if (strict && *strict && strcmp(strict, "0") != 0)
         ecrmock_curl_strict_set(1);
+    const char *virtual_sleep = getenv("ECRMOCK_CURL_VIRTUAL_SLEEP");
+    if (virtual_sleep && *virtual_sleep && strcmp(virtual_sleep, "0") != 0)
+        ecrmock_curl_virtual_sleep_set(1);
     ecrmock_curl_attach(instance);
 }
 

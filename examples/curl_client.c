@@ -10,7 +10,7 @@
  * (BatchCheckLayerAvailability, then InitiateLayerUpload, UploadLayerPart,
  * CompleteLayerUpload for a layer not there yet), PutImage, BatchGetImage, and
  * downloads the layer from the URL GetDownloadUrlForLayer hands out.  A
- * transport error or a 5xx is retried twice.  It exits 0 when everything
+ * transport error or a 5xx is retried twice, after 1 s and then 2 s.  It exits 0 when everything
  * checked out, 1 on any failure (the reason on stderr), 2 without
  * credentials.
  *
@@ -37,6 +37,7 @@ static char HOST[128], ENDPOINT[160];
 #define SERVICE "ecr"
 #define TARGET_PREFIX "AmazonEC2ContainerRegistry_V20150921."
 #define MAX_ATTEMPTS 3
+#define BACKOFF_MS 1000L /* before the second attempt; doubled before each next one */
 
 /* ---- the response buffer -------------------------------------------------- */
 
@@ -214,8 +215,11 @@ static long ecr_call(const char *action, const char *body)
         curl_slist_free_all(h);
         if (!retryable(rc, status) || attempt == MAX_ATTEMPTS)
             break;
-        fprintf(stderr, "curl_client: %s: attempt %d failed (%s), retrying\n", action, attempt,
-                rc != CURLE_OK ? curl_easy_strerror(rc) : "server error");
+        long wait_ms = BACKOFF_MS << (attempt - 1);
+        fprintf(stderr, "curl_client: %s: attempt %d failed (%s), retrying in %ld ms\n", action, attempt,
+                rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", wait_ms);
+        struct timespec wait = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+        nanosleep(&wait, NULL);
     }
     if (rc != CURLE_OK) {
         fprintf(stderr, "curl_client: %s: curl: %s\n", action, errbuf[0] ? errbuf : curl_easy_strerror(rc));

@@ -27,6 +27,8 @@
  *      ECRMOCK_CURL_JOURNAL      at exit, the call journal is written there
  *                                (a JSON array of ecrmock_journal entries)
  *      ECRMOCK_CURL_STRICT       "1": strict mode (ecrmock_curl_strict_set)
+ *      ECRMOCK_CURL_VIRTUAL_SLEEP "1": sleeps advance the virtual clock
+ *                                (ecrmock_curl_virtual_sleep_set)
  *      ECRMOCK_CURL_<OPTION>     each ecrmock_options field: ACCOUNT,
  *                                REGION, CLOCK_START_MS, SEED,
  *                                MIN_PART_SIZE, UPLOAD_LIFETIME_MS,
@@ -151,6 +153,21 @@ ECRMOCK_API ecrmock *ecrmock_curl_attached(void);
  * preload object turns it on with ECRMOCK_CURL_STRICT=1.
  */
 ECRMOCK_API void ecrmock_curl_strict_set(int on);
+
+/*
+ * Virtual sleeping (off by default): while on and an instance is attached,
+ * the program's nanosleep(), usleep() and sleep() advance the attached
+ * instance's virtual clock by the time asked (sub-millisecond rests carried
+ * over) and return 0 at once, so a retry loop's backoff moves the clock that
+ * expiries (upload ids, tokens, download URLs) and signature dates are read
+ * from, at no cost in real time.  Otherwise they sleep for real.  With
+ * --wrap, link the program with -Wl,--wrap=nanosleep,--wrap=usleep,--wrap=sleep
+ * too (only the calls from the objects of that link are seen); the preload
+ * object takes every such call of the process and turns this on with
+ * ECRMOCK_CURL_VIRTUAL_SLEEP=1.  clock_nanosleep(), select() and poll()
+ * timeouts are not seen.  Process-wide, like the attachment.
+ */
+ECRMOCK_API void ecrmock_curl_virtual_sleep_set(int on);
 
 /*
  * Whether a request to `url` would be answered by an instance (an http or

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include "helpers.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/wait.h>
@@ -51,6 +52,7 @@ static int setup_attached(void **state)
 static int teardown_attached(void **state)
 {
     ecrmock_curl_strict_set(0);
+    ecrmock_curl_virtual_sleep_set(0);
     ecrmock_curl_detach();
     ecrmock_free(*state);
     return 0;
@@ -141,7 +143,10 @@ static void test_example_transport_faults_wrap(void **state)
     f.action = "BatchGetImage";
     f.effect = ECRMOCK_FAULT_RECV_ERROR;
     long lost = ecrmock_fault_add(m, &f, NULL);
+    ecrmock_curl_virtual_sleep_set(1); /* the backoffs move the clock, not the test's time */
+    int64_t start = ecrmock_clock_now(m);
     assert_int_equal(run_example(), 0);
+    assert_int_equal(ecrmock_clock_now(m) - start, 2000); /* one 1 s backoff for each fault */
     assert_int_equal(ecrmock_fault_fired(m, refused), 1);
     assert_int_equal(ecrmock_fault_fired(m, lost), 1);
     assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
@@ -152,8 +157,52 @@ static void test_example_transport_faults_wrap(void **state)
     f.effect = ECRMOCK_FAULT_TIMEOUT;
     f.count = 0;
     long always = ecrmock_fault_add(m, &f, NULL);
+    start = ecrmock_clock_now(m);
     assert_int_equal(run_example(), 1);
     assert_int_equal(ecrmock_fault_fired(m, always), 3); /* MAX_ATTEMPTS */
+    assert_int_equal(ecrmock_clock_now(m) - start, 1000 + 2000);
+}
+
+/* Staged with virtual sleeping: the upload id expires while the client backs
+ * off.  Two 500s on UploadLayerPart make the example wait 1 s, then 2 s; with
+ * uploads that live 2.5 s unused, the third attempt finds the upload gone,
+ * as ECR would answer it. */
+static void test_example_upload_expires_while_backing_off(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.upload_lifetime_ms = 2500;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+    ecrmock_curl_virtual_sleep_set(1);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "UploadLayerPart";
+    f.error = "ServerException";
+    f.status = 500;
+    f.count = 2;
+    long rule = ecrmock_fault_add(m, &f, NULL);
+    assert_true(rule > 0);
+    assert_int_equal(run_example(), 1);
+    assert_int_equal(ecrmock_fault_fired(m, rule), 2);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "UploadLayerPart");
+    assert_string_equal(json_string_value(json_object_get(e, "error")), "UploadNotFoundException");
+    json_decref(e);
+    assert_int_equal(ecrmock_clock_now(m) - ECRMOCK_DEFAULT_CLOCK_MS, 3000);
+
+    /* The same with uploads that outlive the backoff: the push goes through. */
+    ecrmock_curl_detach();
+    ecrmock_free(m);
+    o.upload_lifetime_ms = 3001;
+    m = ecrmock_new(&o);
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+    rule = ecrmock_fault_add(m, &f, NULL);
+    assert_int_equal(run_example(), 0);
+    assert_int_equal(ecrmock_fault_fired(m, rule), 2);
+    assert_pushed(m);
+    ecrmock_curl_detach();
+    ecrmock_free(m);
 }
 
 /* A malform rule on `action` whose body is `size` - 1 bytes of `fill`
@@ -807,6 +856,62 @@ static void test_strict_mode(void **state)
     unlink(path);
 }
 
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Virtual sleeping: this test is linked with --wrap=nanosleep,usleep,sleep. */
+static void test_virtual_sleep(void **state)
+{
+    ecrmock *m = *state;
+    int64_t start = ecrmock_clock_now(m);
+    /* Off: a real sleep, the clock stands still. */
+    double t0 = seconds_now();
+    assert_int_equal(usleep(20000), 0);
+    assert_true(seconds_now() - t0 >= 0.019);
+    assert_int_equal(ecrmock_clock_now(m), start);
+
+    ecrmock_curl_virtual_sleep_set(1);
+    t0 = seconds_now();
+    assert_int_equal(sleep(3600), 0u);
+    assert_int_equal(usleep(1500000), 0);
+    struct timespec ts = {2, 250000000L}, rem = {7, 7};
+    assert_int_equal(nanosleep(&ts, &rem), 0);
+    /* Sub-millisecond sleeps add up: 4 x 250 us is 1 ms. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(usleep(250), 0);
+    assert_true(seconds_now() - t0 < 0.5);
+    assert_int_equal(ecrmock_clock_now(m) - start, 3600000 + 1500 + 2250 + 1);
+    /* An invalid request is nanosleep's EINVAL, the clock untouched. */
+    struct timespec bad = {1, 1000000000L};
+    errno = 0;
+    assert_int_equal(nanosleep(&bad, NULL), -1);
+    assert_int_equal(errno, EINVAL);
+    /* The longest sleep stops at the end of the clock's range. */
+    struct timespec forever = {(time_t)INT64_MAX, 999999999L};
+    assert_int_equal(nanosleep(&forever, NULL), 0);
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+    assert_int_equal(sleep(1), 0u);
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+    ecrmock_clock_set(m, start);
+
+    /* Detached: real again. */
+    ecrmock_curl_detach();
+    t0 = seconds_now();
+    assert_int_equal(usleep(20000), 0);
+    assert_true(seconds_now() - t0 >= 0.019);
+    assert_int_equal(ecrmock_clock_now(m), start);
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+    ecrmock_curl_virtual_sleep_set(0);
+    t0 = seconds_now();
+    assert_int_equal(usleep(20000), 0);
+    assert_true(seconds_now() - t0 >= 0.019);
+    assert_int_equal(ecrmock_clock_now(m), start);
+}
+
 /* ---- every option libcurl knows ------------------------------------------------------------- */
 
 /* The options the interposer builds the request from (tested above, each
@@ -992,6 +1097,7 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
         setenv("ECRMOCK_CURL_CREDENTIALS", AKID ":" SECRET, 1);
         setenv("ECRMOCK_CURL_SNAPSHOT", snapshot, 1);
         setenv("ECRMOCK_CURL_JOURNAL", journal, 1);
+        setenv("ECRMOCK_CURL_VIRTUAL_SLEEP", "1", 1); /* the retries' backoffs: virtual time */
         setenv("AWS_ACCESS_KEY_ID", AKID, 1);
         setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
 #ifdef __SANITIZE_ADDRESS__
@@ -1320,6 +1426,11 @@ static void test_example_transport_fault_preload(void **state)
     assert_non_null(strstr(ch.out, "curl_client: GetAuthorizationToken: curl: Failed to connect to "
                                    "api.ecr.us-east-1.amazonaws.com port 443 after 0 ms: Couldn't connect to server"));
     assert_int_equal(journal_count(ch.journal, "GetAuthorizationToken"), 3);
+    /* The backoffs (1 s, 2 s) moved the child's virtual clock between its attempts. */
+    double t1 = json_number_value(json_object_get(json_array_get(ch.journal, 0), "time"));
+    double t2 = json_number_value(json_object_get(json_array_get(ch.journal, 1), "time"));
+    double t3 = json_number_value(json_object_get(json_array_get(ch.journal, 2), "time"));
+    assert_true(t2 - t1 == 1.0 && t3 - t2 == 2.0);
     child_release(&ch);
 }
 
@@ -1330,6 +1441,7 @@ int main(void)
         T(test_example_flows_wrap),
         T(test_example_wrong_secret_wrap),
         T(test_example_transport_faults_wrap),
+        T(test_example_upload_expires_while_backing_off),
         T(test_example_short_write_wrap),
         T(test_headers_getinfo_private),
         T(test_default_content_type),
@@ -1343,6 +1455,7 @@ int main(void)
         T(test_pass_through),
         T(test_every_option),
         T(test_strict_mode),
+        T(test_virtual_sleep),
         cmocka_unit_test(test_example_flows_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
