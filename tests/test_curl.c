@@ -704,18 +704,24 @@ static void test_region_signature(void **state)
     json_decref(req);
 }
 
+/* A file holding "not ECR\n" at `path` (a mkstemp template), its file:// URL
+ * in url: what the real libcurl reads without any network. */
+static void not_ecr_file(char *path, char *url, size_t cap)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not ECR\n", 8), 8);
+    close(fd);
+    snprintf(url, cap, "file://%s", path);
+}
+
 /* Everything else goes to the real libcurl, on the same handle: a file://
  * URL is read from disk (no network), the instance never hears of it. */
 static void test_pass_through(void **state)
 {
     ecrmock *m = *state;
-    char path[] = "/tmp/ecrmock-curl-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "not ECR\n", 8), 8);
-    close(fd);
-    char url[128];
-    snprintf(url, sizeof url, "file://%s", path);
+    char path[] = "/tmp/ecrmock-curl-XXXXXX", url[128];
+    not_ecr_file(path, url, sizeof url);
 
     CURL *c = curl_easy_init();
     sink out = {0};
@@ -786,13 +792,8 @@ static void test_pass_through(void **state)
 static void test_strict_mode(void **state)
 {
     ecrmock *m = *state;
-    char path[] = "/tmp/ecrmock-curl-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "not ECR\n", 8), 8);
-    close(fd);
-    char url[128];
-    snprintf(url, sizeof url, "file://%s", path);
+    char path[] = "/tmp/ecrmock-curl-XXXXXX", url[128];
+    not_ecr_file(path, url, sizeof url);
 
     ecrmock_curl_strict_set(1);
     static const struct {
