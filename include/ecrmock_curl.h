@@ -111,9 +111,10 @@
  * curl_slist_* and curl_global_*
  * are libcurl's own, never wrapped.
  *
- * Global state: libcurl's API carries no context, so the attached instance
- * and the per-handle table (options as set, results for curl_easy_getinfo,
- * keyed by the CURL pointer) are process-wide, guarded by one mutex.  This
+ * Global state: libcurl's API carries no context, so the attached instance,
+ * the strict and virtual-sleep switches and the per-handle table (options
+ * as set, results for curl_easy_getinfo, keyed by the CURL pointer) are
+ * process-wide, guarded by one mutex.  This
  * is the one place in ecrmock with global state.  The mutex is never held
  * while a callback of the program runs.
  */
