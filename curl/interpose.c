@@ -9,6 +9,9 @@
  * builds its ecrmock_http_request.  The attached instance and that table are
  * process-wide (libcurl's API has no context to hang them on): one mutex
  * guards them, and is never held while a callback of the program runs.
+ * So are the two switches: strict mode (a request not intercepted fails
+ * instead of reaching the real libcurl) and virtual sleeping (the sleep
+ * entry points advance the attached instance's clock).
  */
 #define _GNU_SOURCE /* strcasecmp, strncasecmp, clock_nanosleep */
 #include <errno.h>
@@ -90,42 +93,6 @@ void ecrmock_curl_virtual_sleep_set(int on)
     virtual_sleep = on != 0;
     sleep_carry_ns = 0;
     pthread_mutex_unlock(&lock);
-}
-
-int ecm_sleep(const struct timespec *req, struct timespec *rem)
-{
-    bool valid = req && req->tv_sec >= 0 && req->tv_nsec >= 0 && req->tv_nsec < 1000000000L;
-    pthread_mutex_lock(&lock);
-    ecrmock *m = valid && virtual_sleep ? attached : NULL;
-    int64_t ms = 0;
-    if (m) {
-        /* Whole milliseconds to the clock, the rest carried to the next sleep;
-         * a sleep longer than the clock can count stops at its end. */
-        long ns = sleep_carry_ns + req->tv_nsec % 1000000L;
-        int64_t max_s = (INT64_MAX - 2000) / 1000;
-        ms = ((int64_t)req->tv_sec > max_s ? max_s : (int64_t)req->tv_sec) * 1000 + req->tv_nsec / 1000000L +
-             ns / 1000000L;
-        sleep_carry_ns = ns % 1000000L;
-    }
-    pthread_mutex_unlock(&lock);
-    if (m) {
-        int64_t now = ecrmock_clock_now(m);
-        if (now > 0 && ms > INT64_MAX - now)
-            ms = INT64_MAX - now; /* the clock stops at its end */
-        if (ms > 0)
-            ecrmock_clock_advance(m, ms);
-        return 0;
-    }
-    if (!req) {
-        errno = EFAULT;
-        return -1;
-    }
-    int rc = clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem);
-    if (rc != 0) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
 }
 
 ecrmock *ecrmock_curl_attached(void)
@@ -361,14 +328,15 @@ static void refused_mark(handle *e, CURLoption opt, bool set)
 {
     unsigned n = OPT_NUMBER(opt);
     if (n >= 8 * sizeof e->refused)
-        n = 8 * sizeof e->refused - 1; /* a later libcurl's option: still refused */
+        n = 8 * sizeof e->refused - 1; /* (none of them is numbered that high) */
     if (set)
         e->refused[n / 8] |= (unsigned char)(1u << (n % 8));
     else
         e->refused[n / 8] &= (unsigned char)~(1u << (n % 8));
 }
 
-/* The name of the first refused option set on the handle ("CURLOPT_X"), or NULL. */
+/* Whether a refused option is set on the handle; the first one's name
+ * ("CURLOPT_X") into name. */
 static bool refused_first(const handle *e, char *name, size_t cap)
 {
     for (unsigned n = 0; n < 8 * sizeof e->refused; n++) {
@@ -887,6 +855,44 @@ CURLcode ecm_easy_perform(CURL *curl)
     free(res.effective_url);
     free(res.content_type);
     return rc;
+}
+
+/* ---- virtual sleeping ------------------------------------------------------------------- */
+
+int ecm_sleep(const struct timespec *req, struct timespec *rem)
+{
+    bool valid = req && req->tv_sec >= 0 && req->tv_nsec >= 0 && req->tv_nsec < 1000000000L;
+    pthread_mutex_lock(&lock);
+    ecrmock *m = valid && virtual_sleep ? attached : NULL;
+    int64_t ms = 0;
+    if (m) {
+        /* Whole milliseconds to the clock, the rest carried to the next sleep;
+         * a sleep longer than the clock can count stops at its end. */
+        long ns = sleep_carry_ns + req->tv_nsec % 1000000L;
+        int64_t max_s = (INT64_MAX - 2000) / 1000;
+        ms = ((int64_t)req->tv_sec > max_s ? max_s : (int64_t)req->tv_sec) * 1000 + req->tv_nsec / 1000000L +
+             ns / 1000000L;
+        sleep_carry_ns = ns % 1000000L;
+    }
+    pthread_mutex_unlock(&lock);
+    if (m) {
+        int64_t now = ecrmock_clock_now(m);
+        if (now > 0 && ms > INT64_MAX - now)
+            ms = INT64_MAX - now; /* the clock stops at its end */
+        if (ms > 0)
+            ecrmock_clock_advance(m, ms);
+        return 0;
+    }
+    if (!req) {
+        errno = EFAULT;
+        return -1;
+    }
+    int rc = clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- getinfo ---------------------------------------------------------------------------- */
