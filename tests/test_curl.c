@@ -913,6 +913,42 @@ static void test_virtual_sleep(void **state)
     assert_int_equal(ecrmock_clock_now(m), start);
 }
 
+/* CURLOPT_REFERER is sent as libcurl sends it: a client that signs its
+ * Referer header sees it in the canonical request the signature check
+ * expected (the signature itself is wrong on purpose). */
+static void test_referer_is_sent(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    char date[32], date_h[64], auth[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(date_h, sizeof date_h, "X-Amz-Date: %s", date);
+    snprintf(auth, sizeof auth,
+             "Authorization: AWS4-HMAC-SHA256 Credential=" AKID "/%.8s/us-east-1/ecr/aws4_request, "
+             "SignedHeaders=host;referer;x-amz-date, Signature=%064d",
+             date, 0);
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    h = curl_slist_append(h, date_h);
+    h = curl_slist_append(h, auth);
+    CURL *c = curl_easy_init();
+    sink out = {0};
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(c, CURLOPT_REFERER, "https://example.com/from");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_non_null(strstr(out.data, "InvalidSignatureException"));
+    if (!strstr(out.data, "\\nreferer:https://example.com/from\\n"))
+        fail_msg("%s", out.data);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+}
+
 /* ---- every option libcurl knows ------------------------------------------------------------- */
 
 /* The options the interposer builds the request from (tested above, each
@@ -1457,6 +1493,7 @@ int main(void)
         T(test_every_option),
         T(test_strict_mode),
         T(test_virtual_sleep),
+        T(test_referer_is_sent),
         cmocka_unit_test(test_example_flows_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
