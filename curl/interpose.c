@@ -113,16 +113,19 @@ static bool ecr_host(const char *host)
 }
 
 /* The URL's lower-case host and its Host header value (host[:port] when the
- * port is not the scheme's), or false for a URL that is not http(s). */
-static bool url_host(const char *url, char *host, size_t cap, char *host_header, size_t hcap)
+ * port is not the scheme's), or false for a URL that is not http(s).  A URL
+ * without a scheme is http://, as libcurl guesses it.  `full` (may be NULL)
+ * receives the URL as libcurl sends it (malloc'd; NULL when out of memory). */
+static bool url_host(const char *url, char *host, size_t cap, char *host_header, size_t hcap, char **full)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *h = NULL, *port = NULL;
+    char *scheme = NULL, *h = NULL, *port = NULL, *whole = NULL;
     bool ok = false;
-    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
-        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strlen(h) < cap) {
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strlen(h) < cap &&
+        (!full || curl_url_get(u, CURLUPART_URL, &whole, 0) == CURLUE_OK)) {
         size_t i = 0;
         for (; h[i]; i++)
             host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
@@ -132,11 +135,14 @@ static bool url_host(const char *url, char *host, size_t cap, char *host_header,
             snprintf(host_header, hcap, "%s:%s", h, port);
         else
             snprintf(host_header, hcap, "%s", h);
+        if (full)
+            *full = strdup(whole);
         ok = true;
     }
     curl_free(scheme);
     curl_free(h);
     curl_free(port);
+    curl_free(whole);
     curl_url_cleanup(u);
     return ok;
 }
@@ -144,7 +150,7 @@ static bool url_host(const char *url, char *host, size_t cap, char *host_header,
 int ecrmock_curl_intercepts(const char *url)
 {
     char host[256], hh[300];
-    return url && url_host(url, host, sizeof host, hh, sizeof hh) && ecr_host(host);
+    return url && url_host(url, host, sizeof host, hh, sizeof hh, NULL) && ecr_host(host);
 }
 
 /* ---- the side table ------------------------------------------------------------------ */
@@ -475,6 +481,7 @@ CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
 typedef struct transfer {
     handle h;
     char host[256], host_header[300];
+    char *url; /* the URL as libcurl would send it (malloc'd) */
 } transfer;
 
 static void say(const transfer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -671,7 +678,7 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     const handle *h = &t->h;
     if (h->errorbuffer)
         h->errorbuffer[0] = '\0';
-    res->effective_url = strdup(h->url);
+    res->effective_url = strdup(t->url);
     if (!res->effective_url)
         return CURLE_OUT_OF_MEMORY;
     char refused[96];
@@ -731,7 +738,7 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
 
     ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
     req.method = h->customrequest ? h->customrequest : method_name(h->method);
-    req.target = h->url;
+    req.target = t->url;
     req.headers = hv;
     req.n_headers = nh;
     req.body = body;
@@ -745,12 +752,12 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     }
     if (h->verbose)
         fprintf(h->stderr_stream ? h->stderr_stream : stderr, "* ecrmock_curl: %s %s answered by ecrmock: %d\n",
-                req.method, h->url, status);
+                req.method, t->url, status);
 
     const char *fault = ecrmock_http_response_header(&r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER);
     if (fault) {
         const char *port = strchr(t->host_header, ':');
-        unsigned p = port ? (unsigned)atoi(port + 1) : strncmp(h->url, "https", 5) == 0 ? 443 : 80;
+        unsigned p = port ? (unsigned)atoi(port + 1) : strncmp(t->url, "https", 5) == 0 ? 443 : 80;
         if (strcmp(fault, "connect-refused") == 0) {
             say(t, "Failed to connect to %s port %u after 0 ms: Couldn't connect to server", t->host, p);
             rc = CURLE_COULDNT_CONNECT;
@@ -808,7 +815,7 @@ CURLcode ecm_easy_perform(CURL *curl)
     pthread_mutex_lock(&lock);
     ecrmock *m = attached;
     handle *e = find_locked(curl, false);
-    bool parsed = e && e->url && url_host(e->url, t.host, sizeof t.host, t.host_header, sizeof t.host_header);
+    bool parsed = e && e->url && url_host(e->url, t.host, sizeof t.host, t.host_header, sizeof t.host_header, &t.url);
     bool ours = m && parsed && ecr_host(t.host);
     bool refuse = !ours && strict_mode;
     if (e)
@@ -824,8 +831,14 @@ CURLcode ecm_easy_perform(CURL *curl)
         }
     }
     pthread_mutex_unlock(&lock);
+    if (!ours) {
+        free(t.url);
+        t.url = NULL;
+    }
     if (!curl)
         return CURLE_BAD_FUNCTION_ARGUMENT;
+    if (ours && !t.url)
+        return CURLE_OUT_OF_MEMORY; /* never the network instead */
     if (refuse) {
         if (t.h.errorbuffer)
             t.h.errorbuffer[0] = '\0';
@@ -838,6 +851,7 @@ CURLcode ecm_easy_perform(CURL *curl)
     handle res;
     handle_defaults(&res, curl);
     CURLcode rc = intercept(m, &t, &res);
+    free(t.url);
     pthread_mutex_lock(&lock);
     if ((e = find_locked(curl, false))) {
         e->intercepted = true;

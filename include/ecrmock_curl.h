@@ -57,7 +57,9 @@
  * China), or the S3 layer bucket host
  * prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com; an API
  * request acts in the region its host names, as ecrmock_call_as() does,
- * and is signed for that region):
+ * and is signed for that region; a URL without a scheme is http://, as
+ * libcurl guesses it, and the request target is the URL as libcurl would
+ * send it):
  *   options   CURLOPT_URL, HTTPHEADER (including "Name:" that removes a
  *             header libcurl would add and "Name;" for an empty one), POST,
  *             POSTFIELDS, POSTFIELDSIZE(_LARGE), COPYPOSTFIELDS, HTTPGET,

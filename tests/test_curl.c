@@ -599,6 +599,7 @@ static void test_which_hosts(void **state)
         {"https://ecr.cn-north-1.api.amazonwebservices.com.cn/", 1},
         {"https://ecr-fips.us-east-1.api.aws/", 1},
         {"https://api.ecr.us-east-1.amazonaws.com./", 1}, /* the root's dot: the same host */
+        {"api.ecr.us-east-1.amazonaws.com/", 1}, /* no scheme: libcurl guesses http:// */
         {"https://api.ecr.us-east-1.amazonaws.com../", 0},
         {"https://api.ecr..amazonaws.com/", 0},
         {"https://api.ecr.US_EAST.amazonaws.com/", 0},
@@ -804,8 +805,10 @@ static void test_strict_mode(void **state)
          "ecrmock_curl strict mode: api.ecr.us-east-1.amazonaws.com.evil.example is not an ECR host; nothing was sent"},
         {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/",
          "ecrmock_curl strict mode: 123456789012.dkr.ecr.us-east-1.amazonaws.com is not an ECR host; nothing was sent"},
-        {"api.ecr.us-east-1.amazonaws.com/", /* no scheme: libcurl would guess http:// */
-         "ecrmock_curl strict mode: api.ecr.us-east-1.amazonaws.com/ is not an http(s) URL; nothing was sent"},
+        {"example.com/", /* no scheme: libcurl guesses http:// */
+         "ecrmock_curl strict mode: example.com is not an ECR host; nothing was sent"},
+        {"ftp://api.ecr.us-east-1.amazonaws.com/",
+         "ecrmock_curl strict mode: ftp://api.ecr.us-east-1.amazonaws.com/ is not an http(s) URL; nothing was sent"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         CURL *c = curl_easy_init();
@@ -828,7 +831,8 @@ static void test_strict_mode(void **state)
     static sink out;
     assert_int_equal(call_at("https://api.ecr.us-east-1.amazonaws.com./", TARGET("DescribeRepositories"), "{}", &out),
                      200);
-    assert_int_equal(ecrmock_journal_length(m), 1);
+    assert_int_equal(call_at("api.ecr.us-east-1.amazonaws.com", TARGET("DescribeRepositories"), "{}", &out), 200);
+    assert_int_equal(ecrmock_journal_length(m), 2);
     /* Detached, even they are refused. */
     ecrmock_curl_detach();
     CURL *c = curl_easy_init();
