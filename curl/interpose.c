@@ -46,6 +46,7 @@ typedef struct handle {
     char *errorbuffer;
     FILE *stderr_stream;
     char *referer;
+    CURLU *curlu; /* borrowed, as libcurl does: its URL wins over CURLOPT_URL */
     unsigned char refused[128]; /* the OPT_REFUSED options set, by number */
     /* The last perform's results, when it was intercepted. */
     bool intercepted;
@@ -313,12 +314,12 @@ static int classify(CURLoption opt)
     case CURLOPT_NOBODY: case CURLOPT_RANGE: case CURLOPT_USERAGENT: case CURLOPT_REFERER:
     case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA:
     case CURLOPT_HEADER: case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE:
-    case CURLOPT_STDERR:
+    case CURLOPT_STDERR: case CURLOPT_CURLU:
         return OPT_NOTED;
     case CURLOPT_USERPWD: case CURLOPT_USERNAME: case CURLOPT_PASSWORD: case CURLOPT_AWS_SIGV4:
     case CURLOPT_XOAUTH2_BEARER: case CURLOPT_NETRC: case CURLOPT_COOKIE: case CURLOPT_COOKIEFILE:
     case CURLOPT_COOKIELIST: case CURLOPT_HTTPPOST: case CURLOPT_MIMEPOST: case CURLOPT_RESUME_FROM:
-    case CURLOPT_RESUME_FROM_LARGE: case CURLOPT_TIMECONDITION: case CURLOPT_CURLU: case CURLOPT_REQUEST_TARGET:
+    case CURLOPT_RESUME_FROM_LARGE: case CURLOPT_TIMECONDITION: case CURLOPT_REQUEST_TARGET:
     case CURLOPT_PORT: case CURLOPT_CRLF: case CURLOPT_TRAILERFUNCTION: case CURLOPT_HAPROXYPROTOCOL:
     case CURLOPT_CONNECT_ONLY:
         return OPT_REFUSED;
@@ -462,6 +463,7 @@ CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
     case CURLOPT_ERRORBUFFER: e->errorbuffer = p; break;
     case CURLOPT_STDERR: e->stderr_stream = p; break;
     case CURLOPT_REFERER: slot = &e->referer; break;
+    case CURLOPT_CURLU: e->curlu = p; break;
     default: /* OPT_REFUSED: its default value (NULL, 0) sends nothing else */
         refused_mark(e, opt, opt < CURLOPTTYPE_OBJECTPOINT ? l != 0 : opt < CURLOPTTYPE_OFF_T ? p != NULL
                              : opt < CURLOPTTYPE_BLOB ? o != 0 : p != NULL);
@@ -791,19 +793,31 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     return rc;
 }
 
-/* Why a request is not intercepted, for strict mode (the lock held). */
-static void not_ours(const ecrmock *m, const handle *e, bool parsed, const char *host, char *why, size_t cap)
+/* The URL the handle would fetch: CURLOPT_CURLU's over CURLOPT_URL, as in
+ * libcurl (malloc'd), or NULL (none, or out of memory). */
+static char *handle_url(const handle *e)
 {
-    if (!e || !e->url)
+    if (e && e->curlu) {
+        char *u = NULL, *d = NULL;
+        if (curl_url_get(e->curlu, CURLUPART_URL, &u, 0) == CURLUE_OK)
+            d = strdup(u);
+        curl_free(u);
+        return d;
+    }
+    return e && e->url ? strdup(e->url) : NULL;
+}
+
+/* Why a request is not intercepted, for strict mode. */
+static void not_ours(const ecrmock *m, const char *url, bool parsed, const char *host, char *why, size_t cap)
+{
+    if (!url)
         snprintf(why, cap, "no URL is set");
     else if (!parsed)
-        snprintf(why, cap, "%.120s is not an http(s) URL", e->url);
+        snprintf(why, cap, "%.120s is not an http(s) URL", url);
     else if (!ecr_host(host))
         snprintf(why, cap, "%.120s is not an ECR host", host);
     else if (!m)
         snprintf(why, cap, "no ecrmock instance is attached");
-    else
-        snprintf(why, cap, "%.120s is not answered by the instance", host);
 }
 
 CURLcode ecm_easy_perform(CURL *curl)
@@ -815,7 +829,8 @@ CURLcode ecm_easy_perform(CURL *curl)
     pthread_mutex_lock(&lock);
     ecrmock *m = attached;
     handle *e = find_locked(curl, false);
-    bool parsed = e && e->url && url_host(e->url, t.host, sizeof t.host, t.host_header, sizeof t.host_header, &t.url);
+    char *url = handle_url(e);
+    bool parsed = url && url_host(url, t.host, sizeof t.host, t.host_header, sizeof t.host_header, &t.url);
     bool ours = m && parsed && ecr_host(t.host);
     bool refuse = !ours && strict_mode;
     if (e)
@@ -824,12 +839,14 @@ CURLcode ecm_easy_perform(CURL *curl)
         t.h = *e; /* strings stay owned by the entry: the program may not change
                      the handle while it performs, as with libcurl */
     if (refuse) {
-        not_ours(m, e, parsed, t.host, why, sizeof why);
+        not_ours(m, url, parsed, t.host, why, sizeof why);
         if (e) { /* getinfo answers for this perform, not libcurl's last */
             e->intercepted = true;
-            e->effective_url = e->url ? strdup(e->url) : NULL;
+            e->effective_url = url;
+            url = NULL;
         }
     }
+    free(url);
     pthread_mutex_unlock(&lock);
     if (!ours) {
         free(t.url);

@@ -67,7 +67,8 @@
  *             CUSTOMREQUEST, NOBODY, RANGE, USERAGENT, WRITEFUNCTION/WRITEDATA,
  *             HEADERFUNCTION/HEADERDATA, HEADER, FAILONERROR, ERRORBUFFER,
  *             VERBOSE (one line per intercepted request on stderr or
- *             CURLOPT_STDERR), REFERER, PRIVATE.  Refused (an intercepted
+ *             CURLOPT_STDERR), REFERER, CURLU (its URL over CURLOPT_URL,
+ *             as in libcurl), PRIVATE.  Refused (an intercepted
  *             perform fails with CURLE_UNKNOWN_OPTION and "ecrmock_curl:
  *             CURLOPT_<NAME> is not supported on requests to ECR" in the
  *             error buffer) while set to anything but their default (NULL,
@@ -75,7 +76,7 @@
  *             fake does not reproduce, USERPWD, USERNAME, PASSWORD,
  *             AWS_SIGV4, XOAUTH2_BEARER, NETRC, COOKIE, COOKIEFILE,
  *             COOKIELIST, HTTPPOST, MIMEPOST, RESUME_FROM(_LARGE),
- *             TIMECONDITION, CURLU, REQUEST_TARGET, PORT, CRLF,
+ *             TIMECONDITION, REQUEST_TARGET, PORT, CRLF,
  *             TRAILERFUNCTION, HAPROXYPROTOCOL, CONNECT_ONLY; the option is
  *             still handed to the real libcurl when set, curl_easy_setopt
  *             returns libcurl's own answer, and a pass-through perform is

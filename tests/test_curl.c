@@ -788,6 +788,45 @@ static void test_pass_through(void **state)
     unlink(path);
 }
 
+/* CURLOPT_CURLU's URL wins over CURLOPT_URL, as in libcurl: an ECR URL
+ * given that way is intercepted, and a file given that way is read. */
+static void test_curlu(void **state)
+{
+    ecrmock *m = *state;
+    char path[] = "/tmp/ecrmock-curl-XXXXXX", url[128];
+    not_ecr_file(path, url, sizeof url);
+    CURLU *u = curl_url();
+    assert_int_equal(curl_url_set(u, CURLUPART_URL, "https://api.ecr.eu-west-1.amazonaws.com/", 0), CURLUE_OK);
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    CURL *c = curl_easy_init();
+    sink out = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CURLU, u);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "{\"repositories\":[]}");
+    assert_int_equal(ecrmock_journal_length(m), 1);
+    char *eff = NULL;
+    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
+    assert_string_equal(eff, "https://api.ecr.eu-west-1.amazonaws.com/");
+
+    /* The other way round: the file, by the real libcurl. */
+    assert_int_equal(curl_url_set(u, CURLUPART_URL, url, 0), CURLUE_OK);
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "not ECR\n");
+    assert_int_equal(ecrmock_journal_length(m), 1);
+    curl_easy_cleanup(c);
+    curl_url_cleanup(u);
+    curl_slist_free_all(h);
+    unlink(path);
+}
+
 /* Strict mode: nothing that is not intercepted reaches the real libcurl.
  * A file:// URL stands for the network (the pass-through test reads it). */
 static void test_strict_mode(void **state)
@@ -965,7 +1004,7 @@ static bool option_honoured(CURLoption id)
         CURLOPT_READDATA, CURLOPT_UPLOAD, CURLOPTTYPE_LONG + 54 /* PUT */, CURLOPT_INFILESIZE, CURLOPT_INFILESIZE_LARGE,
         CURLOPT_CUSTOMREQUEST, CURLOPT_NOBODY, CURLOPT_RANGE, CURLOPT_USERAGENT, CURLOPT_REFERER,
         CURLOPT_WRITEFUNCTION, CURLOPT_WRITEDATA, CURLOPT_HEADERFUNCTION, CURLOPT_HEADERDATA, CURLOPT_HEADER,
-        CURLOPT_FAILONERROR, CURLOPT_ERRORBUFFER, CURLOPT_VERBOSE, CURLOPT_STDERR,
+        CURLOPT_FAILONERROR, CURLOPT_ERRORBUFFER, CURLOPT_VERBOSE, CURLOPT_STDERR, CURLOPT_CURLU,
     };
     for (size_t i = 0; i < sizeof honoured / sizeof honoured[0]; i++)
         if (honoured[i] == id)
@@ -992,7 +1031,7 @@ static void test_every_option(void **state)
 {
     ecrmock *m = *state;
     static const char *const refused_expected[] = {
-        "AWS_SIGV4",      "CONNECT_ONLY", "COOKIE", "COOKIEFILE", "COOKIELIST", "CRLF",          "CURLU",
+        "AWS_SIGV4",      "CONNECT_ONLY", "COOKIE", "COOKIEFILE", "COOKIELIST", "CRLF",
         "HAPROXYPROTOCOL", "HTTPPOST",    "MIMEPOST", "NETRC",    "PASSWORD",   "PORT",          "REQUEST_TARGET",
         "RESUME_FROM",    "RESUME_FROM_LARGE", "TIMECONDITION", "TRAILERFUNCTION", "USERNAME", "USERPWD",
         "XOAUTH2_BEARER",
@@ -1011,7 +1050,6 @@ static void test_every_option(void **state)
         CURL *c = curl_easy_init(), *other = NULL;
         CURLSH *share = NULL;
         curl_mime *mime = NULL;
-        CURLU *u = NULL;
         sink out = {0};
         char err[CURL_ERROR_SIZE] = "";
         curl_easy_setopt(c, CURLOPT_URL, API);
@@ -1033,9 +1071,6 @@ static void test_every_option(void **state)
                 rc = curl_easy_setopt(c, o->id, share = curl_share_init());
             else if (o->id == CURLOPT_MIMEPOST)
                 rc = curl_easy_setopt(c, o->id, mime = curl_mime_init(c));
-            else if (o->id == CURLOPT_CURLU)
-                rc = (u = curl_url()) && curl_url_set(u, CURLUPART_URL, API, 0) == CURLUE_OK
-                         ? curl_easy_setopt(c, o->id, u) : CURLE_OUT_OF_MEMORY;
             else if (o->id == CURLOPT_STREAM_DEPENDS || o->id == CURLOPT_STREAM_DEPENDS_E)
                 rc = curl_easy_setopt(c, o->id, other = curl_easy_init());
             else
@@ -1076,7 +1111,6 @@ static void test_every_option(void **state)
         curl_easy_cleanup(other);
         curl_share_cleanup(share);
         curl_mime_free(mime);
-        curl_url_cleanup(u);
     }
     for (size_t k = 0; k < sizeof refused_expected / sizeof refused_expected[0]; k++)
         if (!refused_seen[k])
@@ -1495,6 +1529,7 @@ int main(void)
         T(test_region_signature),
         T(test_pass_through),
         T(test_every_option),
+        T(test_curlu),
         T(test_strict_mode),
         T(test_virtual_sleep),
         T(test_referer_is_sent),
