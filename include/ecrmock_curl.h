@@ -169,7 +169,9 @@ ECRMOCK_API void ecrmock_curl_strict_set(int on);
  * too (only the calls from the objects of that link are seen); the preload
  * object takes every such call of the process and turns this on with
  * ECRMOCK_CURL_VIRTUAL_SLEEP=1.  clock_nanosleep(), select() and poll()
- * timeouts are not seen.  Process-wide, like the attachment.
+ * timeouts are not seen.  Process-wide, like the attachment: every thread's
+ * sleeps count (a thread that polls with usleep() then spins, running the
+ * clock forward).
  */
 ECRMOCK_API void ecrmock_curl_virtual_sleep_set(int on);
 
