@@ -143,7 +143,7 @@ static bool parse_integer(const char *text, enum opt_kind kind, uint64_t *out)
 }
 
 /* Where each option was set: an environment variable, or the fixture's member. */
-static char option_from[N_OPTION_ROWS][128];
+typedef char option_origin[N_OPTION_ROWS][128];
 
 static void option_store(ecrmock_options *o, const struct option_row *r, const char *string, uint64_t n)
 {
@@ -162,7 +162,7 @@ static const char *kind_range(enum opt_kind kind)
 }
 
 /* The fixture's "options" member into *o (strings borrowed from it). */
-static void options_from_fixture(ecrmock_options *o, json_t *options, const char *path)
+static void options_from_fixture(ecrmock_options *o, option_origin from, json_t *options, const char *path)
 {
     if (!json_is_object(options))
         dief("%s: $.options: must be an object", path);
@@ -182,20 +182,20 @@ static void options_from_fixture(ecrmock_options *o, json_t *options, const char
             if (!json_is_string(v))
                 dief("%s: $.options.%s: must be a string", path, key);
             option_store(o, r, json_string_value(v), 0);
-            snprintf(option_from[r - option_rows], sizeof option_from[0], "%s: $.options.%s", path, key);
+            snprintf(from[r - option_rows], sizeof from[0], "%s: $.options.%s", path, key);
         } else {
             /* As a scenario's options: a seed may be negative (its 64 bits). */
             bool any_sign = r->kind == O_INT64 || strcmp(r->json, "seed") == 0;
             if (!json_is_integer(v) || (!any_sign && json_integer_value(v) < 0))
                 dief("%s: $.options.%s: must be %s", path, key, any_sign ? "an integer" : kind_range(r->kind));
             option_store(o, r, NULL, (uint64_t)json_integer_value(v));
-            snprintf(option_from[r - option_rows], sizeof option_from[0], "%s: $.options.%s", path, key);
+            snprintf(from[r - option_rows], sizeof from[0], "%s: $.options.%s", path, key);
         }
     }
 }
 
 /* The environment's options into *o. */
-static void options_from_environment(ecrmock_options *o)
+static void options_from_environment(ecrmock_options *o, option_origin from)
 {
     for (size_t i = 0; i < N_OPTION_ROWS; i++) {
         const struct option_row *r = &option_rows[i];
@@ -206,7 +206,7 @@ static void options_from_environment(ecrmock_options *o)
         if (r->kind != O_STRING && !parse_integer(text, r->kind, &n))
             dief("%s=%s: must be %s", r->env, text, kind_range(r->kind));
         option_store(o, r, text, n);
-        snprintf(option_from[i], sizeof option_from[0], "%s=%.64s", r->env, text);
+        snprintf(from[i], sizeof from[0], "%s=%.64s", r->env, text);
     }
 }
 
@@ -227,18 +227,19 @@ static json_t *fixture_read(const char *path)
 __attribute__((constructor)) static void preload_start(void)
 {
     ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
+    option_origin from = {{0}};
     const char *fixture = getenv("ECRMOCK_CURL_FIXTURE");
     json_t *fx = fixture && *fixture ? fixture_read(fixture) : NULL;
     json_t *fx_options = json_object_get(fx, "options");
     if (fx_options)
-        options_from_fixture(&opts, fx_options, fixture);
-    options_from_environment(&opts);
+        options_from_fixture(&opts, from, fx_options, fixture);
+    options_from_environment(&opts, from);
     const char *why = ecrmock_options_check(&opts);
     for (size_t i = 0; why && i < N_OPTION_ROWS; i++) {
         char field[64];
         snprintf(field, sizeof field, "ecrmock_options.%s ", option_rows[i].field);
-        if (strstr(why, field) && option_from[i][0])
-            dief("%s: %s", option_from[i], why);
+        if (strstr(why, field) && from[i][0])
+            dief("%s: %s", from[i], why);
     }
     if (why)
         die("the options", why);
