@@ -32,7 +32,8 @@ MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 CURL_WRAP = -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_perform,--wrap=curl_easy_getinfo \
-            -Wl,--wrap=curl_easy_cleanup,--wrap=curl_easy_reset,--wrap=curl_easy_duphandle
+            -Wl,--wrap=curl_easy_cleanup,--wrap=curl_easy_reset,--wrap=curl_easy_duphandle \
+            -Wl,--wrap=nanosleep,--wrap=usleep,--wrap=sleep
 
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
 
@@ -81,7 +82,7 @@ $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(B
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 # The libcurl level: the interposer's core and its two modes (--wrap, LD_PRELOAD).
-$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
+$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h src/internal.h include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
 
@@ -212,7 +213,7 @@ $(BUILD)/fuzz-corpus/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/libecrmock.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
 # The tests that run threads, built with ThreadSanitizer; any report fails.
-TSAN_TESTS := test_stress test_instance test_faults test_server
+TSAN_TESTS := test_stress test_instance test_faults test_server test_http
 tsan:
 	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build/tsan/tests/%)

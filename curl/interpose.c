@@ -9,9 +9,14 @@
  * builds its ecrmock_http_request.  The attached instance and that table are
  * process-wide (libcurl's API has no context to hang them on): one mutex
  * guards them, and is never held while a callback of the program runs.
+ * So are the two switches: strict mode (a request not intercepted fails
+ * instead of reaching the real libcurl) and virtual sleeping (the sleep
+ * entry points advance the attached instance's clock).
  */
-#define _GNU_SOURCE /* strcasecmp, strncasecmp */
+#define _GNU_SOURCE /* strcasecmp, strncasecmp, clock_nanosleep */
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 
 #include "ecrmock_curl.h"
 #include "interpose.h"
+#include "internal.h" /* em_ecr_host */
 
 enum method { M_GET, M_POST, M_PUT, M_HEAD };
 
@@ -39,7 +45,9 @@ typedef struct handle {
     void *writedata, *headerdata;
     char *errorbuffer;
     FILE *stderr_stream;
-    long unsupported; /* the first option set that the fake cannot honour */
+    char *referer;
+    CURLU *curlu; /* borrowed, as libcurl does: its URL wins over CURLOPT_URL */
+    unsigned char refused[128]; /* the OPT_REFUSED options set, by number */
     /* The last perform's results, when it was intercepted. */
     bool intercepted;
     long response_code;
@@ -49,6 +57,9 @@ typedef struct handle {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static ecrmock *attached;
+static bool strict_mode; /* ecrmock_curl_strict_set() */
+static bool virtual_sleep; /* ecrmock_curl_virtual_sleep_set() */
+static long sleep_carry_ns; /* what virtual sleeps owe the clock below a millisecond */
 static handle *handles;
 
 /* ---- attaching ------------------------------------------------------------------ */
@@ -70,6 +81,21 @@ void ecrmock_curl_detach(void)
     pthread_mutex_unlock(&lock);
 }
 
+void ecrmock_curl_strict_set(int on)
+{
+    pthread_mutex_lock(&lock);
+    strict_mode = on != 0;
+    pthread_mutex_unlock(&lock);
+}
+
+void ecrmock_curl_virtual_sleep_set(int on)
+{
+    pthread_mutex_lock(&lock);
+    virtual_sleep = on != 0;
+    sleep_carry_ns = 0;
+    pthread_mutex_unlock(&lock);
+}
+
 ecrmock *ecrmock_curl_attached(void)
 {
     pthread_mutex_lock(&lock);
@@ -80,62 +106,27 @@ ecrmock *ecrmock_curl_attached(void)
 
 /* ---- which hosts are ECR's --------------------------------------------------------- */
 
-/* A region name as one DNS label: letters, digits and dashes. */
-static bool region_label(const char *s, size_t n)
-{
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
-/* Whether `host` (lower case) is `prefix` <region> `suffix`, for one of the
- * suffixes; the region in *region_end. */
-static bool host_form(const char *host, const char *prefix, const char *const *suffixes)
-{
-    size_t pl = strlen(prefix), hl = strlen(host);
-    if (strncmp(host, prefix, pl) != 0)
-        return false;
-    for (const char *const *s = suffixes; *s; s++) {
-        size_t sl = strlen(*s);
-        if (hl > pl + sl && strcmp(host + hl - sl, *s) == 0 && region_label(host + pl, hl - pl - sl))
-            return true;
-    }
-    return false;
-}
-
+/* One of ECR's API hosts or the layer bucket's (src/hosts.c). */
 static bool ecr_host(const char *host)
 {
-    static const char *const aws[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
-    static const char *const dual[] = {".api.aws", NULL};
-    static const char *const api_prefixes[] = {"api.ecr.", "ecr.", "ecr-fips.", "api.ecr-fips.", NULL};
-    for (const char *const *p = api_prefixes; *p; p++)
-        if (host_form(host, *p, aws))
-            return true;
-    if (host_form(host, "ecr.", dual) || host_form(host, "ecr-fips.", dual))
-        return true;
-    /* The layer bucket: prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com */
-    const char *mid = strstr(host, "-starport-layer-bucket.s3.");
-    if (strncmp(host, "prod-", 5) == 0 && mid && region_label(host + 5, (size_t)(mid - host - 5))) {
-        const char *rest = mid + strlen("-starport-layer-bucket.s3.");
-        return host_form(rest - 0, "", aws) || strcmp(rest, "amazonaws.com") == 0;
-    }
-    return false;
+    char region[EM_REGION_SIZE];
+    return em_ecr_host(host, strlen(host), region) != EM_HOST_OTHER;
 }
 
 /* The URL's lower-case host and its Host header value (host[:port] when the
- * port is not the scheme's), or false for a URL that is not http(s). */
-static bool url_host(const char *url, char *host, size_t cap, char *host_header, size_t hcap)
+ * port is not the scheme's), or false for a URL that is not http(s).  A URL
+ * without a scheme is http://, as libcurl guesses it.  `full` (may be NULL)
+ * receives the URL as libcurl sends it (malloc'd; NULL when out of memory). */
+static bool url_host(const char *url, char *host, size_t cap, char *host_header, size_t hcap, char **full)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *h = NULL, *port = NULL;
+    char *scheme = NULL, *h = NULL, *port = NULL, *whole = NULL;
     bool ok = false;
-    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
-        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strlen(h) < cap) {
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strlen(h) < cap &&
+        (!full || curl_url_get(u, CURLUPART_URL, &whole, 0) == CURLUE_OK)) {
         size_t i = 0;
         for (; h[i]; i++)
             host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
@@ -145,11 +136,14 @@ static bool url_host(const char *url, char *host, size_t cap, char *host_header,
             snprintf(host_header, hcap, "%s:%s", h, port);
         else
             snprintf(host_header, hcap, "%s", h);
+        if (full)
+            *full = strdup(whole);
         ok = true;
     }
     curl_free(scheme);
     curl_free(h);
     curl_free(port);
+    curl_free(whole);
     curl_url_cleanup(u);
     return ok;
 }
@@ -157,7 +151,7 @@ static bool url_host(const char *url, char *host, size_t cap, char *host_header,
 int ecrmock_curl_intercepts(const char *url)
 {
     char host[256], hh[300];
-    return url && url_host(url, host, sizeof host, hh, sizeof hh) && ecr_host(host);
+    return url && url_host(url, host, sizeof host, hh, sizeof hh, NULL) && ecr_host(host);
 }
 
 /* ---- the side table ------------------------------------------------------------------ */
@@ -182,6 +176,7 @@ static void handle_free(handle *e)
     free(e->customrequest);
     free(e->range);
     free(e->useragent);
+    free(e->referer);
     free(e->copypostfields);
     free(e);
 }
@@ -270,6 +265,7 @@ CURL *ecm_easy_duphandle(CURL *h)
         e->customrequest = dup_or_null(src->customrequest, &oom);
         e->range = dup_or_null(src->range, &oom);
         e->useragent = dup_or_null(src->useragent, &oom);
+        e->referer = dup_or_null(src->referer, &oom);
         e->copypostfields = NULL;
         if (src->copypostfields) {
             size_t n = src->postfieldsize >= 0 ? (size_t)src->postfieldsize : strlen(src->copypostfields);
@@ -296,8 +292,17 @@ CURL *ecm_easy_duphandle(CURL *h)
     return d;
 }
 
-/* How the fake treats an option. */
-enum { OPT_UNSUPPORTED, OPT_NOTED, OPT_HARMLESS };
+/*
+ * How the fake treats an option: NOTED options build the request and take
+ * the answer (the side table keeps them); REFUSED ones change what libcurl
+ * would send in a way the fake does not reproduce (credentials, cookies,
+ * another body or target, a resumed range, ...), so an intercepted perform
+ * with one of them set to anything but its default fails with
+ * CURLE_UNKNOWN_OPTION; every other option libcurl knows is HARMLESS here:
+ * transport, TLS, proxy, DNS, timeouts, callbacks the fake never needs to
+ * call, other protocols' options.
+ */
+enum { OPT_HARMLESS, OPT_NOTED, OPT_REFUSED };
 
 static int classify(CURLoption opt)
 {
@@ -306,32 +311,55 @@ static int classify(CURLoption opt)
     case CURLOPT_POSTFIELDSIZE: case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_COPYPOSTFIELDS:
     case CURLOPT_HTTPGET: case CURLOPT_READFUNCTION: case CURLOPT_READDATA: case CURLOPT_UPLOAD:
     case CURLOPT_PUT: case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE: case CURLOPT_CUSTOMREQUEST:
-    case CURLOPT_NOBODY: case CURLOPT_RANGE: case CURLOPT_USERAGENT: case CURLOPT_WRITEFUNCTION:
-    case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA: case CURLOPT_HEADER:
-    case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE: case CURLOPT_STDERR:
+    case CURLOPT_NOBODY: case CURLOPT_RANGE: case CURLOPT_USERAGENT: case CURLOPT_REFERER:
+    case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA:
+    case CURLOPT_HEADER: case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE:
+    case CURLOPT_STDERR: case CURLOPT_CURLU:
         return OPT_NOTED;
-    case CURLOPT_PRIVATE: case CURLOPT_TIMEOUT: case CURLOPT_TIMEOUT_MS: case CURLOPT_CONNECTTIMEOUT:
-    case CURLOPT_CONNECTTIMEOUT_MS: case CURLOPT_NOSIGNAL: case CURLOPT_NOPROGRESS:
-    case CURLOPT_PROGRESSFUNCTION: case CURLOPT_PROGRESSDATA: case CURLOPT_XFERINFOFUNCTION:
-    case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_SSL_VERIFYPEER:
-    case CURLOPT_SSL_VERIFYHOST: case CURLOPT_CAINFO: case CURLOPT_CAPATH: case CURLOPT_SSLVERSION:
-    case CURLOPT_FOLLOWLOCATION: case CURLOPT_MAXREDIRS: case CURLOPT_TCP_KEEPALIVE: case CURLOPT_TCP_KEEPIDLE:
-    case CURLOPT_TCP_KEEPINTVL: case CURLOPT_TCP_NODELAY: case CURLOPT_HTTP_VERSION:
-    case CURLOPT_ACCEPT_ENCODING: case CURLOPT_LOW_SPEED_LIMIT: case CURLOPT_LOW_SPEED_TIME:
-    case CURLOPT_PROXY: case CURLOPT_NOPROXY: case CURLOPT_DNS_CACHE_TIMEOUT: case CURLOPT_BUFFERSIZE:
-    case CURLOPT_UPLOAD_BUFFERSIZE: case CURLOPT_IPRESOLVE: case CURLOPT_FORBID_REUSE:
-    case CURLOPT_FRESH_CONNECT: case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA: case CURLOPT_RESOLVE:
-    case CURLOPT_SSLCERT: case CURLOPT_SSLKEY: case CURLOPT_SSLCERTTYPE: case CURLOPT_SSLKEYTYPE:
-    case CURLOPT_KEYPASSWD: case CURLOPT_PROTOCOLS: case CURLOPT_REDIR_PROTOCOLS:
-    case CURLOPT_PROTOCOLS_STR: case CURLOPT_REDIR_PROTOCOLS_STR: case CURLOPT_EXPECT_100_TIMEOUT_MS:
-    case CURLOPT_MAXFILESIZE: case CURLOPT_MAXFILESIZE_LARGE: case CURLOPT_TRANSFER_ENCODING:
-    case CURLOPT_HTTP_TRANSFER_DECODING: case CURLOPT_HTTP_CONTENT_DECODING: case CURLOPT_POSTREDIR:
-    case CURLOPT_AUTOREFERER: case CURLOPT_PIPEWAIT: case CURLOPT_SSL_OPTIONS: case CURLOPT_CA_CACHE_TIMEOUT:
-    case CURLOPT_SSL_CTX_FUNCTION: case CURLOPT_SSL_CTX_DATA: case CURLOPT_SHARE:
-        return OPT_HARMLESS;
+    case CURLOPT_USERPWD: case CURLOPT_USERNAME: case CURLOPT_PASSWORD: case CURLOPT_AWS_SIGV4:
+    case CURLOPT_XOAUTH2_BEARER: case CURLOPT_NETRC: case CURLOPT_COOKIE: case CURLOPT_COOKIEFILE:
+    case CURLOPT_COOKIELIST: case CURLOPT_HTTPPOST: case CURLOPT_MIMEPOST: case CURLOPT_RESUME_FROM:
+    case CURLOPT_RESUME_FROM_LARGE: case CURLOPT_TIMECONDITION: case CURLOPT_REQUEST_TARGET:
+    case CURLOPT_PORT: case CURLOPT_CRLF: case CURLOPT_TRAILERFUNCTION: case CURLOPT_HAPROXYPROTOCOL:
+    case CURLOPT_CONNECT_ONLY:
+        return OPT_REFUSED;
     default:
-        return OPT_UNSUPPORTED;
+        return OPT_HARMLESS;
     }
+}
+
+/* The refused options set on a handle, one bit per option number. */
+#define OPT_NUMBER(opt) ((unsigned)(opt) % 10000u)
+
+static void refused_mark(handle *e, CURLoption opt, bool set)
+{
+    unsigned n = OPT_NUMBER(opt);
+    if (n >= 8 * sizeof e->refused)
+        n = 8 * sizeof e->refused - 1; /* (none of them is numbered that high) */
+    if (set)
+        e->refused[n / 8] |= (unsigned char)(1u << (n % 8));
+    else
+        e->refused[n / 8] &= (unsigned char)~(1u << (n % 8));
+}
+
+/* Whether a refused option is set on the handle; the first one's name
+ * ("CURLOPT_X") into name. */
+static bool refused_first(const handle *e, char *name, size_t cap)
+{
+    for (unsigned n = 0; n < 8 * sizeof e->refused; n++) {
+        if (!(e->refused[n / 8] & (1u << (n % 8))))
+            continue;
+        const struct curl_easyoption *o = NULL;
+        while ((o = curl_easy_option_next(o)))
+            if (OPT_NUMBER(o->id) == n && !(o->flags & CURLOT_FLAG_ALIAS))
+                break;
+        if (o)
+            snprintf(name, cap, "CURLOPT_%s", o->name);
+        else
+            snprintf(name, cap, "option number %u", n);
+        return true;
+    }
+    return false;
 }
 
 CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
@@ -434,9 +462,11 @@ CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
     case CURLOPT_VERBOSE: e->verbose = l != 0; break;
     case CURLOPT_ERRORBUFFER: e->errorbuffer = p; break;
     case CURLOPT_STDERR: e->stderr_stream = p; break;
-    default:
-        if (!e->unsupported)
-            e->unsupported = (long)opt;
+    case CURLOPT_REFERER: slot = &e->referer; break;
+    case CURLOPT_CURLU: e->curlu = p; break;
+    default: /* OPT_REFUSED: its default value (NULL, 0) sends nothing else */
+        refused_mark(e, opt, opt < CURLOPTTYPE_OBJECTPOINT ? l != 0 : opt < CURLOPTTYPE_OFF_T ? p != NULL
+                             : opt < CURLOPTTYPE_BLOB ? o != 0 : p != NULL);
         break;
     }
     if (slot) {
@@ -453,6 +483,7 @@ CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
 typedef struct transfer {
     handle h;
     char host[256], host_header[300];
+    char *url; /* the URL as libcurl would send it (malloc'd) */
 } transfer;
 
 static void say(const transfer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -649,11 +680,12 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     const handle *h = &t->h;
     if (h->errorbuffer)
         h->errorbuffer[0] = '\0';
-    res->effective_url = strdup(h->url);
+    res->effective_url = strdup(t->url);
     if (!res->effective_url)
         return CURLE_OUT_OF_MEMORY;
-    if (h->unsupported) {
-        say(t, "ecrmock_curl: option %ld is not supported on requests to ECR (see ecrmock_curl.h)", h->unsupported);
+    char refused[96];
+    if (refused_first(h, refused, sizeof refused)) {
+        say(t, "ecrmock_curl: %s is not supported on requests to ECR (see ecrmock_curl.h)", refused);
         return CURLE_UNKNOWN_OPTION;
     }
     char *body;
@@ -672,6 +704,8 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     hdr_set(list, &n, "Host", 4, t->host_header, false);
     if (h->useragent)
         hdr_set(list, &n, "User-Agent", 10, h->useragent, false);
+    if (h->referer)
+        hdr_set(list, &n, "Referer", 7, h->referer, false);
     hdr_set(list, &n, "Accept", 6, "*/*", false);
     if (h->range) {
         snprintf(range, sizeof range, "bytes=%s", h->range);
@@ -706,7 +740,7 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
 
     ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
     req.method = h->customrequest ? h->customrequest : method_name(h->method);
-    req.target = h->url;
+    req.target = t->url;
     req.headers = hv;
     req.n_headers = nh;
     req.body = body;
@@ -720,12 +754,12 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     }
     if (h->verbose)
         fprintf(h->stderr_stream ? h->stderr_stream : stderr, "* ecrmock_curl: %s %s answered by ecrmock: %d\n",
-                req.method, h->url, status);
+                req.method, t->url, status);
 
     const char *fault = ecrmock_http_response_header(&r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER);
     if (fault) {
         const char *port = strchr(t->host_header, ':');
-        unsigned p = port ? (unsigned)atoi(port + 1) : strncmp(h->url, "https", 5) == 0 ? 443 : 80;
+        unsigned p = port ? (unsigned)atoi(port + 1) : strncmp(t->url, "https", 5) == 0 ? 443 : 80;
         if (strcmp(fault, "connect-refused") == 0) {
             say(t, "Failed to connect to %s port %u after 0 ms: Couldn't connect to server", t->host, p);
             rc = CURLE_COULDNT_CONNECT;
@@ -759,29 +793,82 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     return rc;
 }
 
+/* The URL the handle would fetch: CURLOPT_CURLU's over CURLOPT_URL, as in
+ * libcurl (malloc'd), or NULL (none, or out of memory). */
+static char *handle_url(const handle *e)
+{
+    if (e && e->curlu) {
+        char *u = NULL, *d = NULL;
+        if (curl_url_get(e->curlu, CURLUPART_URL, &u, 0) == CURLUE_OK)
+            d = strdup(u);
+        curl_free(u);
+        return d;
+    }
+    return e && e->url ? strdup(e->url) : NULL;
+}
+
+/* Why a request is not intercepted, for strict mode. */
+static void not_ours(const ecrmock *m, const char *url, bool parsed, const char *host, char *why, size_t cap)
+{
+    if (!url)
+        snprintf(why, cap, "no URL is set");
+    else if (!parsed)
+        snprintf(why, cap, "%.120s is not an http(s) URL", url);
+    else if (!ecr_host(host))
+        snprintf(why, cap, "%.120s is not an ECR host", host);
+    else if (!m)
+        snprintf(why, cap, "no ecrmock instance is attached");
+}
+
 CURLcode ecm_easy_perform(CURL *curl)
 {
     const ecm_real *real = ecm_real_functions();
     transfer t;
+    memset(&t, 0, sizeof t);
+    char why[200] = "";
     pthread_mutex_lock(&lock);
     ecrmock *m = attached;
     handle *e = find_locked(curl, false);
-    bool ours = m && e && e->url && url_host(e->url, t.host, sizeof t.host, t.host_header, sizeof t.host_header) &&
-                ecr_host(t.host);
+    char *url = handle_url(e);
+    bool parsed = url && url_host(url, t.host, sizeof t.host, t.host_header, sizeof t.host_header, &t.url);
+    bool ours = m && parsed && ecr_host(t.host);
+    bool refuse = !ours && strict_mode;
     if (e)
         results_clear(e);
-    if (ours)
+    if (e && (ours || refuse))
         t.h = *e; /* strings stay owned by the entry: the program may not change
                      the handle while it performs, as with libcurl */
+    if (refuse) {
+        not_ours(m, url, parsed, t.host, why, sizeof why);
+        if (e) { /* getinfo answers for this perform, not libcurl's last */
+            e->intercepted = true;
+            e->effective_url = url;
+            url = NULL;
+        }
+    }
+    free(url);
     pthread_mutex_unlock(&lock);
+    if (!ours) {
+        free(t.url);
+        t.url = NULL;
+    }
     if (!curl)
         return CURLE_BAD_FUNCTION_ARGUMENT;
+    if (ours && !t.url)
+        return CURLE_OUT_OF_MEMORY; /* never the network instead */
+    if (refuse) {
+        if (t.h.errorbuffer)
+            t.h.errorbuffer[0] = '\0';
+        say(&t, "ecrmock_curl strict mode: %s; nothing was sent", why);
+        return CURLE_COULDNT_RESOLVE_HOST;
+    }
     if (!ours)
         return real->perform(curl);
 
     handle res;
     handle_defaults(&res, curl);
     CURLcode rc = intercept(m, &t, &res);
+    free(t.url);
     pthread_mutex_lock(&lock);
     if ((e = find_locked(curl, false))) {
         e->intercepted = true;
@@ -799,6 +886,44 @@ CURLcode ecm_easy_perform(CURL *curl)
     free(res.effective_url);
     free(res.content_type);
     return rc;
+}
+
+/* ---- virtual sleeping ------------------------------------------------------------------- */
+
+int ecm_sleep(const struct timespec *req, struct timespec *rem)
+{
+    bool valid = req && req->tv_sec >= 0 && req->tv_nsec >= 0 && req->tv_nsec < 1000000000L;
+    pthread_mutex_lock(&lock);
+    ecrmock *m = valid && virtual_sleep ? attached : NULL;
+    int64_t ms = 0;
+    if (m) {
+        /* Whole milliseconds to the clock, the rest carried to the next sleep;
+         * a sleep longer than the clock can count stops at its end. */
+        long ns = sleep_carry_ns + req->tv_nsec % 1000000L;
+        int64_t max_s = (INT64_MAX - 2000) / 1000;
+        ms = ((int64_t)req->tv_sec > max_s ? max_s : (int64_t)req->tv_sec) * 1000 + req->tv_nsec / 1000000L +
+             ns / 1000000L;
+        sleep_carry_ns = ns % 1000000L;
+    }
+    pthread_mutex_unlock(&lock);
+    if (m) {
+        int64_t now = ecrmock_clock_now(m);
+        if (now > 0 && ms > INT64_MAX - now)
+            ms = INT64_MAX - now; /* the clock stops at its end */
+        if (ms > 0)
+            ecrmock_clock_advance(m, ms);
+        return 0;
+    }
+    if (!req) {
+        errno = EFAULT;
+        return -1;
+    }
+    int rc = clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- getinfo ---------------------------------------------------------------------------- */

@@ -10,6 +10,8 @@
 #define CURL_DISABLE_DEPRECATION /* the interposer handles the old names too */
 #include <curl/curl.h>
 #include <stdarg.h>
+#include <time.h>
+#include <unistd.h> /* useconds_t */
 
 /* The real libcurl functions. */
 typedef struct ecm_real {
@@ -76,6 +78,38 @@ CURL *ecm_easy_duphandle(CURL *h);
     CURL *P##curl_easy_duphandle(CURL *h)                                      \
     {                                                                          \
         return ecm_easy_duphandle(h);                                          \
+    }
+
+
+/*
+ * Virtual sleeping (ecrmock_curl_virtual_sleep_set): a sleep of `req`
+ * advances the attached instance's clock and returns 0 at once while it is
+ * on and an instance is attached; otherwise it sleeps for real, as
+ * nanosleep() does (CLOCK_MONOTONIC; -1 and errno on EINTR or EINVAL).
+ */
+int ecm_sleep(const struct timespec *req, struct timespec *rem);
+
+/*
+ * The sleep entry points, for the --wrap build (ECM_SLEEP_ENTRY_POINTS(__wrap_):
+ * the program links with -Wl,--wrap=nanosleep,--wrap=usleep,--wrap=sleep)
+ * and the LD_PRELOAD build (ECM_SLEEP_ENTRY_POINTS(): the process's own).
+ */
+#define ECM_SLEEP_ENTRY_POINTS(P)                                              \
+    int P##nanosleep(const struct timespec *req, struct timespec *rem)         \
+    {                                                                          \
+        return ecm_sleep(req, rem);                                            \
+    }                                                                          \
+    int P##usleep(useconds_t usec)                                             \
+    {                                                                          \
+        struct timespec t = {(time_t)(usec / 1000000), (long)(usec % 1000000) * 1000}; \
+        return ecm_sleep(&t, NULL);                                            \
+    }                                                                          \
+    unsigned int P##sleep(unsigned int seconds)                                \
+    {                                                                          \
+        struct timespec t = {(time_t)seconds, 0}, rem = {0, 0};                \
+        if (ecm_sleep(&t, &rem) == 0)                                          \
+            return 0;                                                          \
+        return (unsigned int)rem.tv_sec + (rem.tv_nsec > 0);                   \
     }
 
 #endif

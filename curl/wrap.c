@@ -36,3 +36,11 @@ const ecm_real *ecm_real_functions(void)
 }
 
 ECM_ENTRY_POINTS(__wrap_)
+
+/* Only used when the program links with -Wl,--wrap=nanosleep,--wrap=usleep,
+ * --wrap=sleep (virtual sleeping); no __real_ sleep is needed. */
+ECRMOCK_API int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
+ECRMOCK_API int __wrap_usleep(useconds_t usec);
+ECRMOCK_API unsigned int __wrap_sleep(unsigned int seconds);
+
+ECM_SLEEP_ENTRY_POINTS(__wrap_)

@@ -10,11 +10,13 @@
  * (BatchCheckLayerAvailability, then InitiateLayerUpload, UploadLayerPart,
  * CompleteLayerUpload for a layer not there yet), PutImage, BatchGetImage, and
  * downloads the layer from the URL GetDownloadUrlForLayer hands out.  A
- * transport error or a 5xx is retried twice.  It exits 0 when everything
+ * transport error or a 5xx is retried twice, after 1 s and then 2 s.  It exits 0 when everything
  * checked out, 1 on any failure (the reason on stderr), 2 without
  * credentials.
  *
- * Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.  Usage:
+ * Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the region:
+ * AWS_REGION (us-east-1 by default), whose endpoint
+ * https://api.ecr.<region>.amazonaws.com/ it calls.  Usage:
  *   curl_client [repository]          (default: edge-agent)
  *
  * tests/test_curl.c runs it against ecrmock through libecrmock_curl, linked
@@ -29,12 +31,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#define ENDPOINT "https://api.ecr.us-east-1.amazonaws.com/"
-#define HOST "api.ecr.us-east-1.amazonaws.com"
-#define REGION "us-east-1"
+/* The endpoint of the region: AWS_REGION, as the AWS tools read it. */
+static const char *REGION = "us-east-1";
+static char HOST[128], ENDPOINT[160];
 #define SERVICE "ecr"
 #define TARGET_PREFIX "AmazonEC2ContainerRegistry_V20150921."
 #define MAX_ATTEMPTS 3
+#define BACKOFF_MS 1000L /* before the second attempt; doubled before each next one */
 
 /* ---- the response buffer -------------------------------------------------- */
 
@@ -212,8 +215,11 @@ static long ecr_call(const char *action, const char *body)
         curl_slist_free_all(h);
         if (!retryable(rc, status) || attempt == MAX_ATTEMPTS)
             break;
-        fprintf(stderr, "curl_client: %s: attempt %d failed (%s), retrying\n", action, attempt,
-                rc != CURLE_OK ? curl_easy_strerror(rc) : "server error");
+        long wait_ms = BACKOFF_MS << (attempt - 1);
+        fprintf(stderr, "curl_client: %s: attempt %d failed (%s), retrying in %ld ms\n", action, attempt,
+                rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", wait_ms);
+        struct timespec wait = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+        nanosleep(&wait, NULL);
     }
     if (rc != CURLE_OK) {
         fprintf(stderr, "curl_client: %s: curl: %s\n", action, errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -306,9 +312,16 @@ static int run(void)
     char token[8192], config_digest[72], layer_digest[72], image_digest[80], want_digest[72], hexd[65], url[2048];
 
     /* Who we are: the registry's login token. */
-    if (ecr_ok("GetAuthorizationToken", "{}") < 0 || json_string(resp_buf, "authorizationToken", token, sizeof token) < 0)
+    char proxy[256], region_part[160];
+    if (ecr_ok("GetAuthorizationToken", "{}") < 0 || json_string(resp_buf, "authorizationToken", token, sizeof token) < 0 ||
+        json_string(resp_buf, "proxyEndpoint", proxy, sizeof proxy) < 0)
         return -1;
-    printf("GetAuthorizationToken: a token of %zu characters\n", strlen(token));
+    snprintf(region_part, sizeof region_part, ".dkr.ecr.%s.", REGION);
+    if (!strstr(proxy, region_part)) {
+        fprintf(stderr, "curl_client: GetAuthorizationToken: the registry %s is not in %s\n", proxy, REGION);
+        return -1;
+    }
+    printf("GetAuthorizationToken: a token of %zu characters for %s\n", strlen(token), proxy);
 
     snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", repo);
     long status = ecr_call("CreateRepository", body);
@@ -388,6 +401,10 @@ int main(int argc, char **argv)
         return 2;
     }
     repo = argc > 1 ? argv[1] : "edge-agent";
+    if (getenv("AWS_REGION") && *getenv("AWS_REGION"))
+        REGION = getenv("AWS_REGION");
+    snprintf(HOST, sizeof HOST, "api.ecr.%s.amazonaws.com", REGION);
+    snprintf(ENDPOINT, sizeof ENDPOINT, "https://%s/", HOST);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     curl = curl_easy_init();

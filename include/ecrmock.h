@@ -298,7 +298,13 @@ typedef struct ecrmock_http_response {
  *    {"__type":"UnknownOperationException"}.  A body without a JSON
  *    Content-Type (application/x-amz-json-1.1, -1.0 or application/json), or
  *    any method but POST on "/": 404 "<UnknownOperationException/>\n", as
- *    AWS's JSON front end answers.  With credentials set
+ *    AWS's JSON front end answers.  A request sent to one of ECR's API
+ *    endpoints (the host of an absolute target, else the Host header:
+ *    api.ecr.<region>.amazonaws.com and the other forms listed in
+ *    ecrmock_curl.h, any case, a port or the root's trailing dot allowed)
+ *    acts in the region that host names, as ecrmock_call_as() does, and
+ *    its signature is checked against that region; any other host (a
+ *    loopback server's) is the instance's region.  With credentials set
  *    (ecrmock_http_credentials_set()), the request's SigV4 signature is
  *    checked first: see there.
  *  - GET (or HEAD) of a URL GetDownloadUrlForLayer handed out, path-only
@@ -334,7 +340,8 @@ ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response
  * Strings are copied; kept by ecrmock_reset().  When on, every API request
  * to ecrmock_http_handle() must carry an Authorization header signed, AWS
  * Signature Version 4, with that secret for that access key id, credential
- * scope <YYYYMMDD>/<the instance's region>/ecr/aws4_request, host and
+ * scope <YYYYMMDD>/<the instance's region, or the region of the ECR
+ * endpoint called: see ecrmock_http_handle()>/ecr/aws4_request, host and
  * x-amz-date among the signed headers, the SHA-256 of the body as payload
  * hash, and an X-Amz-Date within 5 minutes of the virtual clock.  The
  * answers are AWS's (all status 400, never journaled: the call never reaches

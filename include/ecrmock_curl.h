@@ -28,16 +28,41 @@
  *                                there (ecrmock_snapshot(), JSON)
  *      ECRMOCK_CURL_JOURNAL      at exit, the call journal is written there
  *                                (a JSON array of ecrmock_journal entries)
- *    A fixture that fails to load stops the process at load time (exit 70),
- *    with the reason on stderr.  A program that calls ecrmock_curl_attach()
+ *      ECRMOCK_CURL_STRICT       "1": strict mode (ecrmock_curl_strict_set)
+ *      ECRMOCK_CURL_VIRTUAL_SLEEP "1": sleeps advance the virtual clock
+ *                                (ecrmock_curl_virtual_sleep_set)
+ *      ECRMOCK_CURL_<OPTION>     each ecrmock_options field: ACCOUNT,
+ *                                REGION, CLOCK_START_MS, SEED,
+ *                                MIN_PART_SIZE, UPLOAD_LIFETIME_MS,
+ *                                MAX_REPOSITORIES, MAX_IMAGES,
+ *                                MAX_LAYER_PARTS, JOURNAL_LIMIT,
+ *                                MAX_LAYER_BYTES, MAX_LAYERS_PER_IMAGE,
+ *                                MAX_TAGS_PER_IMAGE, MAX_RESOURCE_TAGS,
+ *                                TOKEN_LENGTH
+ *                                (decimal integers; 0 or unset: the default)
+ *    The fixture may also carry the options as an "options" member, with
+ *    the scenario format's names (accountId, region, clockStartMs, seed,
+ *    minPartSize, uploadLifetimeMs, maxRepositories, maxImages,
+ *    maxLayerParts, journalLimit, maxLayerBytes, maxLayersPerImage,
+ *    maxTagsPerImage, maxResourceTags, tokenLength); an environment variable wins over
+ *    it.  A fixture that fails to load, or an option that is not valid,
+ *    stops the process at load time (exit 70), with one line on stderr
+ *    naming the variable, or the fixture and the JSON path.  A program that calls ecrmock_curl_attach()
  *    itself replaces that instance.
  *
  * What is intercepted and how (a request is intercepted when an instance is
- * attached and its URL's host is one of the ECR API hosts,
+ * attached and its URL's host, in any case and with or without the root's
+ * trailing dot, is one of the ECR API hosts the AWS SDKs use,
  * api.ecr.<region>.amazonaws.com, ecr.<region>.amazonaws.com,
- * ecr.<region>.api.aws, ecr-fips.<region>.amazonaws.com,
- * api.ecr-fips.<region>.amazonaws.com (and .amazonaws.com.cn), or the S3
- * layer bucket host prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com):
+ * ecr-fips.<region>.amazonaws.com, api.ecr-fips.<region>.amazonaws.com
+ * (and .amazonaws.com.cn), dual-stack ecr.<region>.api.aws and
+ * ecr-fips.<region>.api.aws (ecr.<region>.api.amazonwebservices.com.cn in
+ * China), or the S3 layer bucket host
+ * prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com; an API
+ * request acts in the region its host names, as ecrmock_call_as() does,
+ * and is signed for that region; a URL without a scheme is http://, as
+ * libcurl guesses it, and the request target is the URL as libcurl would
+ * send it):
  *   options   CURLOPT_URL, HTTPHEADER (including "Name:" that removes a
  *             header libcurl would add and "Name;" for an empty one), POST,
  *             POSTFIELDS, POSTFIELDSIZE(_LARGE), COPYPOSTFIELDS, HTTPGET,
@@ -45,14 +70,25 @@
  *             CUSTOMREQUEST, NOBODY, RANGE, USERAGENT, WRITEFUNCTION/WRITEDATA,
  *             HEADERFUNCTION/HEADERDATA, HEADER, FAILONERROR, ERRORBUFFER,
  *             VERBOSE (one line per intercepted request on stderr or
- *             CURLOPT_STDERR), PRIVATE; accepted and without effect:
- *             timeouts, TLS, proxy, DNS, redirect, keep-alive, progress and
- *             debug callbacks, HTTP_VERSION, ACCEPT_ENCODING (the fake sends
- *             identity) and the like.  Any other option set on the handle
- *             makes an intercepted perform fail with CURLE_UNKNOWN_OPTION
- *             (the fake cannot honour it; a pass-through perform is not
- *             affected): the option is still handed to the real libcurl
- *             when set, and curl_easy_setopt returns libcurl's own answer.
+ *             CURLOPT_STDERR), REFERER, CURLU (its URL over CURLOPT_URL,
+ *             as in libcurl), PRIVATE.  Refused (an intercepted
+ *             perform fails with CURLE_UNKNOWN_OPTION and "ecrmock_curl:
+ *             CURLOPT_<NAME> is not supported on requests to ECR" in the
+ *             error buffer) while set to anything but their default (NULL,
+ *             0): the options that change what libcurl sends in a way the
+ *             fake does not reproduce, USERPWD, USERNAME, PASSWORD,
+ *             AWS_SIGV4, XOAUTH2_BEARER, NETRC, COOKIE, COOKIEFILE,
+ *             COOKIELIST, HTTPPOST, MIMEPOST, RESUME_FROM(_LARGE),
+ *             TIMECONDITION, REQUEST_TARGET, PORT, CRLF,
+ *             TRAILERFUNCTION, HAPROXYPROTOCOL, CONNECT_ONLY; the option is
+ *             still handed to the real libcurl when set, curl_easy_setopt
+ *             returns libcurl's own answer, and a pass-through perform is
+ *             not affected.  Every other option libcurl knows is accepted
+ *             and changes nothing: timeouts, TLS and proxy TLS, proxy, DNS,
+ *             redirect, keep-alive, HTTP_VERSION, ACCEPT_ENCODING (the fake
+ *             sends identity), other protocols' options, and callbacks the
+ *             fake never calls (progress, debug, socket, SSL context,
+ *             prereq, resolver start, seek, ...).
  *   perform   libcurl's defaults are applied as libcurl does: Host (from the
  *             URL), Accept: * / *, Content-Type
  *             application/x-www-form-urlencoded for POSTFIELDS, Content-Length.
@@ -77,13 +113,14 @@
  *             and anything else are the real libcurl's answer.
  * Not intercepted: the multi and share interfaces (curl_multi_perform goes
  * to the network), curl_easy_send/recv, curl_easy_pause, redirects (a 3xx
- * is returned as is), cookies, HTTP authentication options (CURLOPT_USERPWD,
- * CURLOPT_AWS_SIGV4: CURLE_UNKNOWN_OPTION).  curl_slist_* and curl_global_*
+ * is returned as is), cookies and HTTP authentication (refused, above).
+ * curl_slist_* and curl_global_*
  * are libcurl's own, never wrapped.
  *
- * Global state: libcurl's API carries no context, so the attached instance
- * and the per-handle table (options as set, results for curl_easy_getinfo,
- * keyed by the CURL pointer) are process-wide, guarded by one mutex.  This
+ * Global state: libcurl's API carries no context, so the attached instance,
+ * the strict and virtual-sleep switches and the per-handle table (options
+ * as set, results for curl_easy_getinfo, keyed by the CURL pointer) are
+ * process-wide, guarded by one mutex.  This
  * is the one place in ecrmock with global state.  The mutex is never held
  * while a callback of the program runs.
  */
@@ -109,6 +146,37 @@ ECRMOCK_API void ecrmock_curl_detach(void);
 
 /* The attached instance (borrowed), or NULL. */
 ECRMOCK_API ecrmock *ecrmock_curl_attached(void);
+
+/*
+ * Strict mode (off by default): while on, a curl_easy_perform that is not
+ * intercepted (no instance attached, a host that is not ECR's, another
+ * scheme, the loopback download URLs of ecrmock_http_base_url_set) is not
+ * handed to the real libcurl: it fails with CURLE_COULDNT_RESOLVE_HOST and
+ * "ecrmock_curl strict mode: <why>; nothing was sent" in the error buffer
+ * (and on stderr with VERBOSE); curl_easy_getinfo answers response code 0.
+ * For tests that must never reach the network (CI with credentials in the
+ * environment, code whose endpoint comes from configuration).  The multi
+ * interface is not covered.  Process-wide, like the attachment; the
+ * preload object turns it on with ECRMOCK_CURL_STRICT=1.
+ */
+ECRMOCK_API void ecrmock_curl_strict_set(int on);
+
+/*
+ * Virtual sleeping (off by default): while on and an instance is attached,
+ * the program's nanosleep(), usleep() and sleep() advance the attached
+ * instance's virtual clock by the time asked (sub-millisecond rests carried
+ * over) and return 0 at once, so a retry loop's backoff moves the clock that
+ * expiries (upload ids, tokens, download URLs) and signature dates are read
+ * from, at no cost in real time.  Otherwise they sleep for real.  With
+ * --wrap, link the program with -Wl,--wrap=nanosleep,--wrap=usleep,--wrap=sleep
+ * too (only the calls from the objects of that link are seen); the preload
+ * object takes every such call of the process and turns this on with
+ * ECRMOCK_CURL_VIRTUAL_SLEEP=1.  clock_nanosleep(), select() and poll()
+ * timeouts are not seen.  Process-wide, like the attachment: every thread's
+ * sleeps count (a thread that polls with usleep() then spins, running the
+ * clock forward).
+ */
+ECRMOCK_API void ecrmock_curl_virtual_sleep_set(int on);
 
 /*
  * Whether a request to `url` would be answered by an instance (an http or

@@ -408,6 +408,46 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
     return respond(r, status, ct, body, len);
 }
 
+/* The region of the ECR API endpoint the request was sent to (the host of
+ * an absolute target, else the Host header), or false for another host. */
+static bool endpoint_region(const ecrmock_http_request *req, char region[EM_REGION_SIZE])
+{
+    const char *host = NULL;
+    size_t len = 0;
+    const char *scheme_end = strstr(req->target, "://");
+    if (scheme_end && (strncmp(req->target, "http://", 7) == 0 || strncmp(req->target, "https://", 8) == 0)) {
+        host = scheme_end + 3;
+        len = strcspn(host, "/?#");
+    } else if ((host = em_header(req->headers, req->n_headers, "Host"))) {
+        len = strlen(host);
+    }
+    return host && em_ecr_host(host, len, region) == EM_HOST_API;
+}
+
+/* api() in the region of the endpoint called, as ecrmock_call_as() does:
+ * the region's view is entered for the signature check and the call, the
+ * instance's lock held throughout (no other caller sees the view). */
+static int api_at_endpoint(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
+                           ecrmock_http_response *r)
+{
+    char region[EM_REGION_SIZE];
+    if (!endpoint_region(req, region))
+        return api(m, req, path, query, r);
+    em_lock(m);
+    em_view v;
+    int status = -1;
+    if (strcmp(region, m->region) == 0) {
+        em_unlock(m); /* the instance's own region: nothing to enter */
+        return api(m, req, path, query, r);
+    }
+    if (em_view_enter(m, NULL, region, &v) == 0) {
+        status = api(m, req, path, query, r);
+        em_view_leave(m, &v);
+    }
+    em_unlock(m);
+    return status;
+}
+
 /* ---- the front door ------------------------------------------------------------------ */
 
 int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_http_response *resp)
@@ -458,7 +498,7 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     } else if (strcmp(req->method, "POST") != 0) {
         status = respond_text(resp, 404, NULL, UNKNOWN_OPERATION_PAGE);
     } else {
-        status = api(m, req, path, query, resp);
+        status = api_at_endpoint(m, req, path, query, resp);
     }
     em_free(path);
     if (status < 0)

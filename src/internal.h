@@ -525,6 +525,13 @@ void em_regions_free(ecrmock *m);
 /* Whether the instance has region `name` (its own, or one a view made):
  * asks without making one. */
 bool em_region_exists(ecrmock *m, const char *name);
+/* ---- ECR's host names (hosts.c) --------------------------------------------- */
+#define EM_REGION_SIZE 64
+typedef enum { EM_HOST_OTHER, EM_HOST_API, EM_HOST_BUCKET } em_host_kind;
+/* What the host host[0..len) (any case, an optional ":port" and trailing
+ * dot) is: one of ECR's API endpoints, the S3 host of its layer download
+ * URLs, or another; the region it names into `region` ("" for another). */
+em_host_kind em_ecr_host(const char *host, size_t len, char region[EM_REGION_SIZE]);
 /* Copies an image PutImage just stored (with `tag`, may be NULL) to the
  * destinations of its registry's replication rules, recording each outcome
  * on the image.  Never fails the push. */

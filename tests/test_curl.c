@@ -11,8 +11,10 @@
  * answered by the instance, and the pass-through tests use file:// URLs.
  */
 #define _GNU_SOURCE /* setenv, mkstemp, realpath */
+#include <stdbool.h>
 #include "helpers.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/wait.h>
@@ -49,6 +51,8 @@ static int setup_attached(void **state)
 
 static int teardown_attached(void **state)
 {
+    ecrmock_curl_strict_set(0);
+    ecrmock_curl_virtual_sleep_set(0);
     ecrmock_curl_detach();
     ecrmock_free(*state);
     return 0;
@@ -200,7 +204,10 @@ static void test_example_transport_faults_wrap(void **state)
     f.action = "BatchGetImage";
     f.effect = ECRMOCK_FAULT_RECV_ERROR;
     long lost = ecrmock_fault_add(m, &f, NULL);
+    ecrmock_curl_virtual_sleep_set(1); /* the backoffs move the clock, not the test's time */
+    int64_t start = ecrmock_clock_now(m);
     assert_int_equal(run_example(), 0);
+    assert_int_equal(ecrmock_clock_now(m) - start, 2000); /* one 1 s backoff for each fault */
     assert_int_equal(ecrmock_fault_fired(m, refused), 1);
     assert_int_equal(ecrmock_fault_fired(m, lost), 1);
     /* the refused PutImage never reached ECR: one call, one run; both
@@ -233,8 +240,52 @@ static void test_example_transport_faults_wrap(void **state)
     f.effect = ECRMOCK_FAULT_TIMEOUT;
     f.count = 0;
     long always = ecrmock_fault_add(m, &f, NULL);
+    start = ecrmock_clock_now(m);
     assert_int_equal(run_example(), 1);
     assert_int_equal(ecrmock_fault_fired(m, always), 3); /* MAX_ATTEMPTS */
+    assert_int_equal(ecrmock_clock_now(m) - start, 1000 + 2000);
+}
+
+/* Staged with virtual sleeping: the upload id expires while the client backs
+ * off.  Two 500s on UploadLayerPart make the example wait 1 s, then 2 s; with
+ * uploads that live 2.5 s unused, the third attempt finds the upload gone,
+ * as ECR would answer it. */
+static void test_example_upload_expires_while_backing_off(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.upload_lifetime_ms = 2500;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+    ecrmock_curl_virtual_sleep_set(1);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "UploadLayerPart";
+    f.error = "ServerException";
+    f.status = 500;
+    f.count = 2;
+    long rule = ecrmock_fault_add(m, &f, NULL);
+    assert_true(rule > 0);
+    assert_int_equal(run_example(), 1);
+    assert_int_equal(ecrmock_fault_fired(m, rule), 2);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "UploadLayerPart");
+    assert_string_equal(json_string_value(json_object_get(e, "error")), "UploadNotFoundException");
+    json_decref(e);
+    assert_int_equal(ecrmock_clock_now(m) - ECRMOCK_DEFAULT_CLOCK_MS, 3000);
+
+    /* The same with uploads that outlive the backoff: the push goes through. */
+    ecrmock_curl_detach();
+    ecrmock_free(m);
+    o.upload_lifetime_ms = 3001;
+    m = ecrmock_new(&o);
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+    rule = ecrmock_fault_add(m, &f, NULL);
+    assert_int_equal(run_example(), 0);
+    assert_int_equal(ecrmock_fault_fired(m, rule), 2);
+    assert_pushed(m);
+    ecrmock_curl_detach();
+    ecrmock_free(m);
 }
 
 /* A malform rule on `action` whose body is `size` - 1 bytes of `fill`
@@ -628,6 +679,13 @@ static void test_which_hosts(void **state)
         {"https://ecr-fips.us-gov-west-1.amazonaws.com/", 1},
         {"https://api.ecr-fips.us-east-1.amazonaws.com/", 1},
         {"https://api.ecr.cn-north-1.amazonaws.com.cn/", 1},
+        {"https://ecr.cn-north-1.api.amazonwebservices.com.cn/", 1},
+        {"https://ecr-fips.us-east-1.api.aws/", 1},
+        {"https://api.ecr.us-east-1.amazonaws.com./", 1}, /* the root's dot: the same host */
+        {"api.ecr.us-east-1.amazonaws.com/", 1}, /* no scheme: libcurl guesses http:// */
+        {"https://api.ecr.us-east-1.amazonaws.com../", 0},
+        {"https://api.ecr..amazonaws.com/", 0},
+        {"https://api.ecr.US_EAST.amazonaws.com/", 0},
         {"http://api.ecr.us-east-1.amazonaws.com:8443/", 1},
         {"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x/y", 1},
         {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/", 0}, /* the registry, not the API */
@@ -644,18 +702,110 @@ static void test_which_hosts(void **state)
     assert_int_equal(ecrmock_curl_intercepts(NULL), 0);
 }
 
+/* One unsigned call to `url`; the answer's body in *out, the status returned. */
+static long call_at(const char *url, const char *target_header, const char *body, sink *out)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = api_headers(target_header);
+    memset(out, 0, sizeof *out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    long code = -1;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    return code;
+}
+
+/* Each ECR API host form acts in the region it names, as ecrmock_call_as()
+ * does: the registry GetAuthorizationToken names is that region's, and a
+ * repository created there is there and not in the instance's own region. */
+static void test_region_from_host(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        const char *url, *region;
+    } cases[] = {
+        {"https://api.ecr.eu-west-1.amazonaws.com/", "eu-west-1"},
+        {"https://ecr.ap-southeast-2.amazonaws.com/", "ap-southeast-2"},
+        {"https://ecr-fips.us-gov-west-1.amazonaws.com/", "us-gov-west-1"},
+        {"https://api.ecr-fips.us-east-2.amazonaws.com/", "us-east-2"},
+        {"https://ecr.us-west-2.api.aws/", "us-west-2"},                       /* dual-stack */
+        {"https://ecr-fips.us-gov-east-1.api.aws/", "us-gov-east-1"},          /* FIPS and dual-stack */
+        {"https://api.ecr.cn-north-1.amazonaws.com.cn/", "cn-north-1"},
+        {"https://ecr.cn-northwest-1.api.amazonwebservices.com.cn/", "cn-northwest-1"},
+        {"https://API.ECR.EU-CENTRAL-1.AMAZONAWS.COM:443/", "eu-central-1"},
+        {"https://api.ecr.eu-north-1.amazonaws.com./", "eu-north-1"},          /* the root's dot */
+        {"https://api.ecr.us-east-1.amazonaws.com/", "us-east-1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        static sink out;
+        char want[128], name[32], body[64];
+        assert_int_equal(call_at(cases[i].url, TARGET("GetAuthorizationToken"), "{}", &out), 200);
+        snprintf(want, sizeof want, "\"proxyEndpoint\":\"https://123456789012.dkr.ecr.%s.amazonaws.com",
+                 cases[i].region);
+        if (!strstr(out.data, want))
+            fail_msg("%s: %s", cases[i].url, out.data);
+        snprintf(name, sizeof name, "repo-%zu", i);
+        snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", name);
+        assert_int_equal(call_at(cases[i].url, TARGET("CreateRepository"), body, &out), 200);
+        snprintf(want, sizeof want, ":ecr:%s:123456789012:repository/%s\"", cases[i].region, name);
+        if (!strstr(out.data, want))
+            fail_msg("%s: %s", cases[i].url, out.data);
+        /* There, and only there. */
+        json_t *req = json_pack("{s:[s]}", "repositoryNames", name), *resp = NULL;
+        assert_int_equal(ecrmock_call_as(m, NULL, cases[i].region, "DescribeRepositories", req, &resp), 200);
+        json_decref(resp);
+        int elsewhere = ecrmock_call_as(m, NULL, strcmp(cases[i].region, "us-east-1") == 0 ? "eu-west-3"
+                                                                                          : "us-east-1",
+                                        "DescribeRepositories", req, &resp);
+        assert_int_equal(elsewhere, 400);
+        json_decref(resp);
+        json_decref(req);
+    }
+}
+
+/* A client that signs for eu-west-1 and calls eu-west-1's endpoint is
+ * answered (the scope is that region's), and its pushes land there. */
+static void test_region_signature(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    setenv("AWS_REGION", "eu-west-1", 1);
+    int rc = run_example();
+    unsetenv("AWS_REGION");
+    assert_int_equal(rc, 0);
+    json_t *req = json_pack("{s:s}", "repositoryName", "edge-agent"), *resp = NULL;
+    assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "DescribeImages", req, &resp), 200);
+    assert_int_equal(json_array_size(json_object_get(resp, "imageDetails")), 1);
+    json_decref(resp);
+    assert_int_equal(ecrmock_call(m, "DescribeImages", req, &resp), 400); /* not in us-east-1 */
+    json_decref(resp);
+    json_decref(req);
+}
+
+/* A file holding "not ECR\n" at `path` (a mkstemp template), its file:// URL
+ * in url: what the real libcurl reads without any network. */
+static void not_ecr_file(char *path, char *url, size_t cap)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not ECR\n", 8), 8);
+    close(fd);
+    snprintf(url, cap, "file://%s", path);
+}
+
 /* Everything else goes to the real libcurl, on the same handle: a file://
  * URL is read from disk (no network), the instance never hears of it. */
 static void test_pass_through(void **state)
 {
     ecrmock *m = *state;
-    char path[] = "/tmp/ecrmock-curl-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "not ECR\n", 8), 8);
-    close(fd);
-    char url[128];
-    snprintf(url, sizeof url, "file://%s", path);
+    char path[] = "/tmp/ecrmock-curl-XXXXXX", url[128];
+    not_ecr_file(path, url, sizeof url);
 
     CURL *c = curl_easy_init();
     sink out = {0};
@@ -721,6 +871,340 @@ static void test_pass_through(void **state)
     unlink(path);
 }
 
+/* CURLOPT_CURLU's URL wins over CURLOPT_URL, as in libcurl: an ECR URL
+ * given that way is intercepted, and a file given that way is read. */
+static void test_curlu(void **state)
+{
+    ecrmock *m = *state;
+    char path[] = "/tmp/ecrmock-curl-XXXXXX", url[128];
+    not_ecr_file(path, url, sizeof url);
+    CURLU *u = curl_url();
+    assert_int_equal(curl_url_set(u, CURLUPART_URL, "https://api.ecr.eu-west-1.amazonaws.com/", 0), CURLUE_OK);
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    CURL *c = curl_easy_init();
+    sink out = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CURLU, u);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "{\"repositories\":[]}");
+    assert_int_equal(ecrmock_journal_length(m), 1);
+    char *eff = NULL;
+    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
+    assert_string_equal(eff, "https://api.ecr.eu-west-1.amazonaws.com/");
+
+    /* The other way round: the file, by the real libcurl. */
+    assert_int_equal(curl_url_set(u, CURLUPART_URL, url, 0), CURLUE_OK);
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "not ECR\n");
+    assert_int_equal(ecrmock_journal_length(m), 1);
+    curl_easy_cleanup(c);
+    curl_url_cleanup(u);
+    curl_slist_free_all(h);
+    unlink(path);
+}
+
+/* Strict mode: nothing that is not intercepted reaches the real libcurl.
+ * A file:// URL stands for the network (the pass-through test reads it). */
+static void test_strict_mode(void **state)
+{
+    ecrmock *m = *state;
+    char path[] = "/tmp/ecrmock-curl-XXXXXX", url[128];
+    not_ecr_file(path, url, sizeof url);
+
+    ecrmock_curl_strict_set(1);
+    static const struct {
+        const char *url, *why;
+    } refused[] = {
+        {NULL, "ecrmock_curl strict mode: file:///tmp/ecrmock-curl-"}, /* the file */
+        {"https://api.ecr.us-east-1.amazonaws.com.evil.example/",
+         "ecrmock_curl strict mode: api.ecr.us-east-1.amazonaws.com.evil.example is not an ECR host; nothing was sent"},
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/",
+         "ecrmock_curl strict mode: 123456789012.dkr.ecr.us-east-1.amazonaws.com is not an ECR host; nothing was sent"},
+        {"example.com/", /* no scheme: libcurl guesses http:// */
+         "ecrmock_curl strict mode: example.com is not an ECR host; nothing was sent"},
+        {"ftp://api.ecr.us-east-1.amazonaws.com/",
+         "ecrmock_curl strict mode: ftp://api.ecr.us-east-1.amazonaws.com/ is not an http(s) URL; nothing was sent"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        CURL *c = curl_easy_init();
+        sink out = {0};
+        char err[CURL_ERROR_SIZE] = "stale";
+        curl_easy_setopt(c, CURLOPT_URL, refused[i].url ? refused[i].url : url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+        assert_int_equal(curl_easy_perform(c), CURLE_COULDNT_RESOLVE_HOST);
+        if (strncmp(err, refused[i].why, strlen(refused[i].why)) != 0)
+            fail_msg("%s: %s", refused[i].url, err);
+        assert_int_equal(out.calls, 0);
+        long code = -1;
+        assert_int_equal(curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code), CURLE_OK);
+        assert_int_equal(code, 0);
+        curl_easy_cleanup(c);
+    }
+    /* ECR's hosts are answered as before, the root's trailing dot too. */
+    static sink out;
+    assert_int_equal(call_at("https://api.ecr.us-east-1.amazonaws.com./", TARGET("DescribeRepositories"), "{}", &out),
+                     200);
+    assert_int_equal(call_at("api.ecr.us-east-1.amazonaws.com", TARGET("DescribeRepositories"), "{}", &out), 200);
+    assert_int_equal(ecrmock_journal_length(m), 2);
+    /* Detached, even they are refused. */
+    ecrmock_curl_detach();
+    CURL *c = curl_easy_init();
+    char err[CURL_ERROR_SIZE];
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    assert_int_equal(curl_easy_perform(c), CURLE_COULDNT_RESOLVE_HOST);
+    assert_string_equal(err, "ecrmock_curl strict mode: no ecrmock instance is attached; nothing was sent");
+    /* No URL at all. */
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    assert_int_equal(curl_easy_perform(c), CURLE_COULDNT_RESOLVE_HOST);
+    assert_string_equal(err, "ecrmock_curl strict mode: no URL is set; nothing was sent");
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+
+    /* Off again: the file is read by the real libcurl. */
+    ecrmock_curl_strict_set(0);
+    curl_easy_reset(c);
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_string_equal(out.data, "not ECR\n");
+    curl_easy_cleanup(c);
+    unlink(path);
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Virtual sleeping: this test is linked with --wrap=nanosleep,usleep,sleep. */
+static void test_virtual_sleep(void **state)
+{
+    ecrmock *m = *state;
+    int64_t start = ecrmock_clock_now(m);
+    /* Off: a real sleep, the clock stands still. */
+    double t0 = seconds_now();
+    assert_int_equal(usleep(20000), 0);
+    assert_true(seconds_now() - t0 >= 0.019);
+    assert_int_equal(ecrmock_clock_now(m), start);
+
+    ecrmock_curl_virtual_sleep_set(1);
+    t0 = seconds_now();
+    assert_int_equal(sleep(3600), 0u);
+    assert_int_equal(usleep(1500000), 0);
+    struct timespec ts = {2, 250000000L}, rem = {7, 7};
+    assert_int_equal(nanosleep(&ts, &rem), 0);
+    /* Sub-millisecond sleeps add up: 4 x 250 us is 1 ms. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(usleep(250), 0);
+    assert_true(seconds_now() - t0 < 0.5);
+    assert_int_equal(ecrmock_clock_now(m) - start, 3600000 + 1500 + 2250 + 1);
+    /* An invalid request is nanosleep's EINVAL, the clock untouched. */
+    struct timespec bad = {1, 1000000000L};
+    errno = 0;
+    assert_int_equal(nanosleep(&bad, NULL), -1);
+    assert_int_equal(errno, EINVAL);
+    /* The longest sleep stops at the end of the clock's range. */
+    struct timespec forever = {(time_t)INT64_MAX, 999999999L};
+    assert_int_equal(nanosleep(&forever, NULL), 0);
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+    assert_int_equal(sleep(1), 0u);
+    assert_true(ecrmock_clock_now(m) == INT64_MAX);
+    ecrmock_clock_set(m, start);
+
+    /* Detached: real again. */
+    ecrmock_curl_detach();
+    t0 = seconds_now();
+    assert_int_equal(usleep(20000), 0);
+    assert_true(seconds_now() - t0 >= 0.019);
+    assert_int_equal(ecrmock_clock_now(m), start);
+    assert_int_equal(ecrmock_curl_attach(m), 0);
+    ecrmock_curl_virtual_sleep_set(0);
+    t0 = seconds_now();
+    assert_int_equal(usleep(20000), 0);
+    assert_true(seconds_now() - t0 >= 0.019);
+    assert_int_equal(ecrmock_clock_now(m), start);
+}
+
+/* CURLOPT_REFERER is sent as libcurl sends it: a client that signs its
+ * Referer header sees it in the canonical request the signature check
+ * expected (the signature itself is wrong on purpose). */
+static void test_referer_is_sent(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    char date[32], date_h[64], auth[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(date_h, sizeof date_h, "X-Amz-Date: %s", date);
+    snprintf(auth, sizeof auth,
+             "Authorization: AWS4-HMAC-SHA256 Credential=" AKID "/%.8s/us-east-1/ecr/aws4_request, "
+             "SignedHeaders=host;referer;x-amz-date, Signature=%064d",
+             date, 0);
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    h = curl_slist_append(h, date_h);
+    h = curl_slist_append(h, auth);
+    CURL *c = curl_easy_init();
+    sink out = {0};
+    curl_easy_setopt(c, CURLOPT_URL, API);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+    curl_easy_setopt(c, CURLOPT_REFERER, "https://example.com/from");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    assert_non_null(strstr(out.data, "InvalidSignatureException"));
+    if (!strstr(out.data, "\\nreferer:https://example.com/from\\n"))
+        fail_msg("%s", out.data);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+}
+
+/* ---- every option libcurl knows ------------------------------------------------------------- */
+
+/* The options the interposer builds the request from (tested above, each
+ * with the value it needs). */
+static bool option_honoured(CURLoption id)
+{
+    static const CURLoption honoured[] = {
+        CURLOPT_URL, CURLOPT_HTTPHEADER, CURLOPT_POST, CURLOPT_POSTFIELDS, CURLOPT_POSTFIELDSIZE,
+        CURLOPT_POSTFIELDSIZE_LARGE, CURLOPT_COPYPOSTFIELDS, CURLOPT_HTTPGET, CURLOPT_READFUNCTION,
+        CURLOPT_READDATA, CURLOPT_UPLOAD, CURLOPTTYPE_LONG + 54 /* PUT */, CURLOPT_INFILESIZE, CURLOPT_INFILESIZE_LARGE,
+        CURLOPT_CUSTOMREQUEST, CURLOPT_NOBODY, CURLOPT_RANGE, CURLOPT_USERAGENT, CURLOPT_REFERER,
+        CURLOPT_WRITEFUNCTION, CURLOPT_WRITEDATA, CURLOPT_HEADERFUNCTION, CURLOPT_HEADERDATA, CURLOPT_HEADER,
+        CURLOPT_FAILONERROR, CURLOPT_ERRORBUFFER, CURLOPT_VERBOSE, CURLOPT_STDERR, CURLOPT_CURLU,
+    };
+    for (size_t i = 0; i < sizeof honoured / sizeof honoured[0]; i++)
+        if (honoured[i] == id)
+            return true;
+    return false;
+}
+
+static int never_called(void)
+{
+    fail_msg("a callback the fake must not call was called");
+    return 0;
+}
+
+/*
+ * The whole option list of the libcurl this test runs with: each option,
+ * set alone on a handle that makes one DescribeRepositories call, either
+ * changes nothing (the call is answered 200) or is one of the options that
+ * change what libcurl sends in a way the fake does not reproduce, which
+ * fail with CURLE_UNKNOWN_OPTION and the option's name; set back to its
+ * default, the call goes through again.  The proxy and TLS options an edge
+ * agent sets for a proxy are among the first.
+ */
+static void test_every_option(void **state)
+{
+    ecrmock *m = *state;
+    static const char *const refused_expected[] = {
+        "AWS_SIGV4",      "CONNECT_ONLY", "COOKIE", "COOKIEFILE", "COOKIELIST", "CRLF",
+        "HAPROXYPROTOCOL", "HTTPPOST",    "MIMEPOST", "NETRC",    "PASSWORD",   "PORT",          "REQUEST_TARGET",
+        "RESUME_FROM",    "RESUME_FROM_LARGE", "TIMECONDITION", "TRAILERFUNCTION", "USERNAME", "USERPWD",
+        "XOAUTH2_BEARER",
+    };
+    bool refused_seen[sizeof refused_expected / sizeof refused_expected[0]] = {false};
+    struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
+    struct curl_slist *list = curl_slist_append(NULL, "X-Ecrmock-Test: 1");
+    static char object[64];
+    struct curl_blob blob = {object, 1, CURL_BLOB_COPY};
+    size_t walked = 0, accepted = 0, calls = 0;
+    const struct curl_easyoption *o = NULL;
+    while ((o = curl_easy_option_next(o))) {
+        if ((o->flags & CURLOT_FLAG_ALIAS) || option_honoured(o->id))
+            continue;
+        walked++;
+        CURL *c = curl_easy_init(), *other = NULL;
+        CURLSH *share = NULL;
+        curl_mime *mime = NULL;
+        sink out = {0};
+        char err[CURL_ERROR_SIZE] = "";
+        curl_easy_setopt(c, CURLOPT_URL, API);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+        CURLcode rc;
+        switch (o->type) {
+        case CURLOT_LONG: case CURLOT_VALUES: rc = curl_easy_setopt(c, o->id, 1L); break;
+        case CURLOT_OFF_T: rc = curl_easy_setopt(c, o->id, (curl_off_t)1); break;
+        case CURLOT_STRING: rc = curl_easy_setopt(c, o->id, "/nonexistent/ecrmock-test"); break;
+        case CURLOT_SLIST: rc = curl_easy_setopt(c, o->id, list); break;
+        case CURLOT_BLOB: rc = curl_easy_setopt(c, o->id, &blob); break;
+        case CURLOT_FUNCTION: rc = curl_easy_setopt(c, o->id, never_called); break;
+        default: /* objects: the real one where libcurl looks into it */
+            if (o->id == CURLOPT_SHARE)
+                rc = curl_easy_setopt(c, o->id, share = curl_share_init());
+            else if (o->id == CURLOPT_MIMEPOST)
+                rc = curl_easy_setopt(c, o->id, mime = curl_mime_init(c));
+            else if (o->id == CURLOPT_STREAM_DEPENDS || o->id == CURLOPT_STREAM_DEPENDS_E)
+                rc = curl_easy_setopt(c, o->id, other = curl_easy_init());
+            else
+                rc = curl_easy_setopt(c, o->id, (void *)object);
+            break;
+        }
+        if (rc == CURLE_OK) { /* (libcurl's own refusal of the value comes back as it is) */
+            accepted++;
+            rc = curl_easy_perform(c);
+            long code = 0;
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+            size_t k = 0, nref = sizeof refused_expected / sizeof refused_expected[0];
+            while (k < nref && strcmp(refused_expected[k], o->name) != 0)
+                k++;
+            if (k < nref) {
+                char want[128];
+                snprintf(want, sizeof want, "ecrmock_curl: CURLOPT_%s is not supported on requests to ECR "
+                         "(see ecrmock_curl.h)", o->name);
+                if (rc != CURLE_UNKNOWN_OPTION || strcmp(err, want) != 0)
+                    fail_msg("CURLOPT_%s: expected CURLE_UNKNOWN_OPTION, got %d (%s)", o->name, rc, err);
+                refused_seen[k] = true;
+                /* Back to its default: nothing else is sent, the call goes through. */
+                if (o->type == CURLOT_LONG || o->type == CURLOT_VALUES)
+                    curl_easy_setopt(c, o->id, 0L);
+                else if (o->type == CURLOT_OFF_T)
+                    curl_easy_setopt(c, o->id, (curl_off_t)0);
+                else
+                    curl_easy_setopt(c, o->id, NULL);
+                rc = curl_easy_perform(c);
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+            }
+            if (rc != CURLE_OK || code != 200)
+                fail_msg("CURLOPT_%s: expected an answer 200, got %d (%s), HTTP %ld", o->name, rc, err, code);
+            calls++;
+            assert_int_equal(ecrmock_journal_length(m), calls);
+        }
+        curl_easy_cleanup(c);
+        curl_easy_cleanup(other);
+        curl_share_cleanup(share);
+        curl_mime_free(mime);
+    }
+    for (size_t k = 0; k < sizeof refused_expected / sizeof refused_expected[0]; k++)
+        if (!refused_seen[k])
+            fail_msg("CURLOPT_%s was not refused", refused_expected[k]);
+    /* The list is libcurl's (316 names on Debian 12's 7.88.1, aliases included). */
+    assert_true(walked > 200);
+    assert_true(accepted > walked - 20);
+    curl_slist_free_all(list);
+    curl_slist_free_all(h);
+}
+
 /* ---- the example, LD_PRELOAD -------------------------------------------------------- */
 
 typedef struct child {
@@ -771,6 +1255,7 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
         setenv("ECRMOCK_CURL_CREDENTIALS", AKID ":" SECRET, 1);
         setenv("ECRMOCK_CURL_SNAPSHOT", snapshot, 1);
         setenv("ECRMOCK_CURL_JOURNAL", journal, 1);
+        setenv("ECRMOCK_CURL_VIRTUAL_SLEEP", "1", 1); /* the retries' backoffs: virtual time */
         setenv("AWS_ACCESS_KEY_ID", AKID, 1);
         setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
 #ifdef __SANITIZE_ADDRESS__
@@ -813,6 +1298,257 @@ static size_t journal_count(json_t *journal, const char *action)
             n++;
     }
     return n;
+}
+
+/* Runs argv (a program linked with libcurl: the curl tool) with the
+ * preload object and the NULL-terminated NAME=VALUE list `env`; its stdout
+ * and stderr into out (cap bytes).  Returns the exit status, or -1. */
+static int run_cli(char *const argv[], const char *const env[], char *out, size_t cap)
+{
+    char so[PATH_MAX], output[] = "/tmp/ecrmock-cli-XXXXXX";
+    assert_non_null(realpath(ECRMOCK_BUILD_DIR "/libecrmock_curl_preload.so", so));
+    int fd = mkstemp(output);
+    assert_true(fd >= 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(99);
+        setenv("LD_PRELOAD", so, 1);
+        for (size_t i = 0; env[i]; i++)
+            putenv((char *)env[i]);
+#ifdef __SANITIZE_ADDRESS__
+        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
+#endif
+        execvp(argv[0], argv);
+        _exit(98);
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    ssize_t n = pread(fd, out, cap - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(output);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+/* The curl tool is there (Debian's curl package), or the test is skipped. */
+static bool have_curl_tool(void)
+{
+    return access("/usr/bin/curl", X_OK) == 0;
+}
+
+/* Strict mode in a preloaded program: the curl tool, asked for a file, is
+ * refused (its exit status 6 is CURLE_COULDNT_RESOLVE_HOST); ECR's host is
+ * answered. */
+static void test_strict_mode_preload(void **state)
+{
+    (void)state;
+    if (!have_curl_tool())
+        skip();
+    char out[8192];
+    const char *const strict[] = {"ECRMOCK_CURL_STRICT=1", NULL};
+    char *file[] = {"/usr/bin/curl", "-sS", "file:///etc/hostname", NULL};
+    assert_int_equal(run_cli(file, strict, out, sizeof out), 6);
+    assert_string_equal(out, "curl: (6) ecrmock_curl strict mode: file:///etc/hostname is not an http(s) URL; "
+                             "nothing was sent\n");
+    char *ecr[] = {"/usr/bin/curl", "-sS", "-H", TARGET("DescribeRepositories"), "-H",
+                   "Content-Type: application/x-amz-json-1.1", "-d", "{}", API, NULL};
+    assert_int_equal(run_cli(ecr, strict, out, sizeof out), 0);
+    assert_string_equal(out, "{\"repositories\":[]}");
+}
+
+/* What an in-process instance made with `opts` answers to `host` for the
+ * NUL-separated (action, body) pairs, bodies back to back: what the curl
+ * tool prints for the same calls. */
+static void answers_of(const ecrmock_options *opts, const char *host, const char *const *calls, char *out, size_t cap)
+{
+    ecrmock *m = ecrmock_new(opts);
+    assert_non_null(m);
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; calls[i]; i += 2) {
+        char target[128];
+        snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", calls[i]);
+        ecrmock_http_header h[3] = {{"Host", host}, {"Content-Type", "application/x-amz-json-1.1"},
+                                    {"X-Amz-Target", target}};
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "POST";
+        req.target = "/";
+        req.headers = h;
+        req.n_headers = 3;
+        req.body = calls[i + 1];
+        req.body_len = strlen(calls[i + 1]);
+        ecrmock_http_response r;
+        assert_true(ecrmock_http_handle(m, &req, &r) > 0);
+        assert_true(len + r.body_len < cap);
+        memcpy(out + len, r.body, r.body_len + 1);
+        len += r.body_len;
+        ecrmock_http_response_release(&r);
+    }
+    ecrmock_free(m);
+}
+
+/* The curl tool's arguments for the same calls, each after --next. */
+static void curl_args(const char *url, const char *const *calls, char **argv, char targets[][128])
+{
+    size_t n = 0;
+    argv[n++] = "/usr/bin/curl";
+    argv[n++] = "-sS";
+    for (size_t i = 0; calls[i]; i += 2) {
+        if (i)
+            argv[n++] = "--next";
+        snprintf(targets[i / 2], 128, TARGET("%s"), calls[i]);
+        argv[n++] = "-H";
+        argv[n++] = targets[i / 2];
+        argv[n++] = "-H";
+        argv[n++] = "Content-Type: application/x-amz-json-1.1";
+        argv[n++] = "-d";
+        argv[n++] = (char *)calls[i + 1];
+        argv[n++] = (char *)url;
+    }
+    argv[n] = NULL;
+}
+
+/* The expiresAt of the GetAuthorizationToken answer at the start of `out`
+ * (whatever form the number is written in), or -1. */
+static double expires_at(const char *out)
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(out, JSON_DISABLE_EOF_CHECK, &jerr);
+    double v = doc ? json_number_value(json_object_get(json_array_get(json_object_get(doc, "authorizationData"), 0),
+                                                       "expiresAt"))
+                   : -1;
+    json_decref(doc);
+    return v;
+}
+
+/* Every ecrmock_options field can be set for the preload object: from the
+ * environment, and from the fixture's "options" member (the environment
+ * wins).  The preloaded curl tool is answered byte for byte as an instance
+ * made in-process with the same options answers. */
+static void test_preload_options(void **state)
+{
+    (void)state;
+    if (!have_curl_tool())
+        skip();
+    static const char *const calls[] = {"GetAuthorizationToken", "{}",
+                                        "CreateRepository", "{\"repositoryName\":\"web\"}",
+                                        "CreateRepository", "{\"repositoryName\":\"api\"}", NULL};
+    char *argv[32], targets[3][128];
+    static char out[16384], want[16384];
+    curl_args("https://ecr.eu-west-2.api.aws/", calls, argv, targets);
+
+    /* The environment. */
+    char journal[] = "/tmp/ecrmock-journal-XXXXXX", journal_env[64];
+    close(mkstemp(journal));
+    snprintf(journal_env, sizeof journal_env, "ECRMOCK_CURL_JOURNAL=%s", journal);
+    const char *const env[] = {"ECRMOCK_CURL_ACCOUNT=111122223333", "ECRMOCK_CURL_REGION=eu-west-2",
+                               "ECRMOCK_CURL_SEED=18446744073709551615", "ECRMOCK_CURL_CLOCK_START_MS=1000000000000",
+                               "ECRMOCK_CURL_MAX_REPOSITORIES=1", "ECRMOCK_CURL_JOURNAL_LIMIT=2", journal_env,
+                               NULL};
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.account_id = "111122223333";
+    o.region = "eu-west-2";
+    o.seed = UINT64_MAX;
+    o.clock_start_ms = INT64_C(1000000000000);
+    o.max_repositories = 1;
+    assert_int_equal(run_cli(argv, env, out, sizeof out), 0);
+    answers_of(&o, "ecr.eu-west-2.api.aws", calls, want, sizeof want);
+    assert_string_equal(out, want);
+    assert_non_null(strstr(out, "\"proxyEndpoint\":\"https://111122223333.dkr.ecr.eu-west-2.amazonaws.com\""));
+    assert_true(expires_at(out) == 1000043200.0); /* the clock start, and 12 hours */
+    assert_non_null(strstr(out, "LimitExceededException"));
+    json_t *j = json_load_file(journal, 0, NULL);
+    assert_int_equal(json_array_size(j), 2); /* journal_limit */
+    json_decref(j);
+    unlink(journal);
+
+    /* The fixture's "options", every field named; the environment's account over it. */
+    char fixture[] = "/tmp/ecrmock-fixture-XXXXXX", fixture_env[64];
+    int fd = mkstemp(fixture);
+    static const char text[] =
+        "{\"options\": {\"accountId\": \"210987654321\", \"region\": \"eu-west-2\", \"clockStartMs\": 1100000000000, "
+        "\"seed\": 42, \"minPartSize\": 1024, \"uploadLifetimeMs\": 60000, \"maxRepositories\": 1, "
+        "\"maxImages\": 5, \"maxLayerParts\": 7, \"journalLimit\": 3, \"maxLayerBytes\": 1048576, "
+        "\"maxLayersPerImage\": 4, \"maxTagsPerImage\": 3, \"maxResourceTags\": 2, \"tokenLength\": 1000}}";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    snprintf(fixture_env, sizeof fixture_env, "ECRMOCK_CURL_FIXTURE=%s", fixture);
+    const char *const env2[] = {fixture_env, "ECRMOCK_CURL_ACCOUNT=111122223333", NULL};
+    assert_int_equal(run_cli(argv, env2, out, sizeof out), 0);
+    o.account_id = "111122223333";
+    o.clock_start_ms = INT64_C(1100000000000);
+    o.seed = 42;
+    o.min_part_size = 1024;
+    o.upload_lifetime_ms = 60000;
+    o.max_images = 5;
+    o.max_layer_parts = 7;
+    o.journal_limit = 3;
+    o.max_layer_bytes = 1048576;
+    o.max_layers_per_image = 4;
+    o.max_tags_per_image = 3;
+    o.max_resource_tags = 2;
+    o.token_length = 1000;
+    answers_of(&o, "ecr.eu-west-2.api.aws", calls, want, sizeof want);
+    assert_string_equal(out, want);
+    assert_true(expires_at(out) == 1100043200.0);
+    unlink(fixture);
+}
+
+/* What the preload object says when it cannot start: one line naming the
+ * variable, or the fixture and the JSON path, and exit status 70. */
+static void test_preload_refusals(void **state)
+{
+    (void)state;
+    if (!have_curl_tool())
+        skip();
+    char out[4096];
+    char *argv[] = {"/usr/bin/curl", "-sS", "file:///etc/hostname", NULL};
+    static const struct {
+        const char *env, *fixture, *said;
+    } cases[] = {
+        {"ECRMOCK_CURL_FIXTURE=/nonexistent/missing.json", NULL,
+         "ecrmock_curl_preload: /nonexistent/missing.json: cannot be read: No such file or directory\n"},
+        {"ECRMOCK_CURL_SEED=12x", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_SEED=12x: must be an integer of at least 0 (0: the default)\n"},
+        {"ECRMOCK_CURL_MIN_PART_SIZE=-1", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_MIN_PART_SIZE=-1: must be an integer of at least 0 (0: the default)\n"},
+        {"ECRMOCK_CURL_SEED=18446744073709551616", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_SEED=18446744073709551616: must be an integer of at least 0 (0: the "
+         "default)\n"},
+        {"ECRMOCK_CURL_ACCOUNT=12345", NULL, "ecrmock_curl_preload: ECRMOCK_CURL_ACCOUNT=12345: ecrmock_options."},
+        {NULL, "{\"options\": {\"minPartSize\": \"1024\"}}", ": $.options.minPartSize: must be an integer of at least 0"},
+        {NULL, "{\"options\": {\"partSize\": 1}}", ": $.options.partSize: not an option (accountId, "},
+        {NULL, "{\"options\": {\"region\": \"EU\"}}", ": $.options.region: ecrmock_options.region must be"},
+        {NULL, "{\"options\": [], \"clock\": 1}", ": $.options: must be an object\n"},
+        {NULL, "{\"registries\": 1}", ": $.registries: "}, /* the fixture's own checks, its path once */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char fixture[] = "/tmp/ecrmock-fixture-XXXXXX", fixture_env[64];
+        const char *env[] = {cases[i].env, NULL};
+        if (cases[i].fixture) {
+            int fd = mkstemp(fixture);
+            assert_int_equal(write(fd, cases[i].fixture, strlen(cases[i].fixture)), (ssize_t)strlen(cases[i].fixture));
+            close(fd);
+            snprintf(fixture_env, sizeof fixture_env, "ECRMOCK_CURL_FIXTURE=%s", fixture);
+            env[0] = fixture_env;
+        }
+        assert_int_equal(run_cli(argv, env, out, sizeof out), 70);
+        if (cases[i].fixture) {
+            char want[256];
+            snprintf(want, sizeof want, "ecrmock_curl_preload: %s%s", fixture, cases[i].said);
+            if (strncmp(out, want, strlen(want)) != 0 || strstr(out + 1, fixture + 5) != strstr(out, fixture + 5))
+                fail_msg("%s: %s", cases[i].fixture, out);
+            unlink(fixture);
+        } else if (strncmp(out, cases[i].said, strlen(cases[i].said)) != 0) {
+            fail_msg("%s: %s", cases[i].env, out);
+        }
+        assert_non_null(strchr(out, '\n'));
+        assert_null(strchr(out, '\n') + 1 == out + strlen(out) ? NULL : "more than one line");
+    }
 }
 
 static void test_example_flows_preload(void **state)
@@ -880,6 +1616,11 @@ static void test_example_transport_fault_preload(void **state)
     assert_non_null(strstr(ch.out, "curl_client: GetAuthorizationToken: curl: Failed to connect to "
                                    "api.ecr.us-east-1.amazonaws.com port 443 after 0 ms: Couldn't connect to server"));
     assert_int_equal(journal_count(ch.journal, "GetAuthorizationToken"), 3);
+    /* The backoffs (1 s, 2 s) moved the child's virtual clock between its attempts. */
+    double t1 = json_number_value(json_object_get(json_array_get(ch.journal, 0), "time"));
+    double t2 = json_number_value(json_object_get(json_array_get(ch.journal, 1), "time"));
+    double t3 = json_number_value(json_object_get(json_array_get(ch.journal, 2), "time"));
+    assert_true(t2 - t1 == 1.0 && t3 - t2 == 2.0);
     child_release(&ch);
 }
 
@@ -892,6 +1633,7 @@ int main(void)
         T(test_example_headers_journaled_wrap),
         T(test_example_wrong_secret_wrap),
         T(test_example_transport_faults_wrap),
+        T(test_example_upload_expires_while_backing_off),
         T(test_example_short_write_wrap),
         T(test_headers_getinfo_private),
         T(test_default_content_type),
@@ -900,11 +1642,21 @@ int main(void)
         T(test_transport_faults),
         T(test_download_url),
         T(test_which_hosts),
+        T(test_region_from_host),
+        T(test_region_signature),
         T(test_pass_through),
+        T(test_every_option),
+        T(test_curlu),
+        T(test_strict_mode),
+        T(test_virtual_sleep),
+        T(test_referer_is_sent),
         cmocka_unit_test(test_example_flows_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_session_token_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
+        cmocka_unit_test(test_strict_mode_preload),
+        cmocka_unit_test(test_preload_options),
+        cmocka_unit_test(test_preload_refusals),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,8 @@
  */
 #include "helpers.h"
 
+#include <pthread.h>
+
 #define REPO "web"
 #define BUCKET "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
 #define PREFIX "AmazonEC2ContainerRegistry_V20150921."
@@ -447,6 +449,110 @@ static void test_http_base_url(void **state)
     free(url);
 }
 
+/* An API request acts in the region of the ECR endpoint it was sent to
+ * (the host of an absolute target, else the Host header), as
+ * ecrmock_call_as() does; any other host (a loopback server's) is the
+ * instance's own region. */
+static void test_http_region_from_host(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        const char *host, *target, *region;
+    } cases[] = {
+        {"api.ecr.eu-west-1.amazonaws.com", "/", "eu-west-1"},
+        {"ECR-FIPS.US-EAST-2.API.AWS.", "/", "us-east-2"},
+        {"127.0.0.1:8080", "/", "us-east-1"},
+        {"localhost", "https://ecr.ap-south-1.amazonaws.com/", "ap-south-1"},
+        {"api.ecr.eu-west-1.amazonaws.com", "http://127.0.0.1:8080/", "us-east-1"},
+        {NULL, "/", "us-east-1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[64], want[128];
+        snprintf(body, sizeof body, "{\"repositoryName\":\"r%zu\"}", i);
+        ecrmock_http_header h[3] = {{"Content-Type", "application/x-amz-json-1.1"},
+                                    {"X-Amz-Target", PREFIX "CreateRepository"},
+                                    {"Host", cases[i].host}};
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "POST";
+        req.target = cases[i].target;
+        req.headers = h;
+        req.n_headers = cases[i].host ? 3 : 2;
+        req.body = body;
+        req.body_len = strlen(body);
+        ecrmock_http_response r;
+        assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+        snprintf(want, sizeof want, "arn:aws:ecr:%s:123456789012:repository/r%zu\"", cases[i].region, i);
+        if (!strstr(r.body, want))
+            fail_msg("%s %s: %s", cases[i].host, cases[i].target, r.body);
+        ecrmock_http_response_release(&r);
+    }
+    /* The instance's own view is back after each: the default region holds
+     * only the requests that named no other. */
+    json_t *resp = NULL;
+    assert_int_equal(ecrmock_call(m, "DescribeRepositories", NULL, &resp), 200);
+    assert_int_equal(json_array_size(json_object_get(resp, "repositories")), 3);
+    json_decref(resp);
+}
+
+typedef struct region_caller {
+    ecrmock *m;
+    const char *host, *prefix;
+    int failures;
+} region_caller;
+
+static void *create_many(void *arg)
+{
+    region_caller *rc = arg;
+    for (int i = 0; i < 200; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"repositoryName\":\"%s-%d\"}", rc->prefix, i);
+        ecrmock_http_header h[3] = {{"Content-Type", "application/x-amz-json-1.1"},
+                                    {"X-Amz-Target", PREFIX "CreateRepository"},
+                                    {"Host", rc->host}};
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "POST";
+        req.target = "/";
+        req.headers = h;
+        req.n_headers = 3;
+        req.body = body;
+        req.body_len = strlen(body);
+        ecrmock_http_response r;
+        if (ecrmock_http_handle(rc->m, &req, &r) != 200)
+            rc->failures++;
+        ecrmock_http_response_release(&r);
+    }
+    return NULL;
+}
+
+/* Two threads, one calling eu-west-1's endpoint and one a loopback host (the
+ * instance's region): each request lands in its own region, never in the
+ * other's view. */
+static void test_http_region_from_host_threads(void **state)
+{
+    ecrmock *m = *state;
+    region_caller a = {m, "api.ecr.eu-west-1.amazonaws.com", "eu", 0}, b = {m, "127.0.0.1:8080", "us", 0};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, create_many, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, create_many, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.failures + b.failures, 0);
+    json_t *req = json_pack("{s:i}", "maxResults", 1000), *resp = NULL;
+    assert_int_equal(ecrmock_call(m, "DescribeRepositories", req, &resp), 200);
+    char *text = json_dumps(resp, JSON_COMPACT);
+    assert_int_equal(json_array_size(json_object_get(resp, "repositories")), 200);
+    assert_null(strstr(text, "\"eu-"));
+    free(text);
+    json_decref(resp);
+    assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "DescribeRepositories", req, &resp), 200);
+    text = json_dumps(resp, JSON_COMPACT);
+    assert_int_equal(json_array_size(json_object_get(resp, "repositories")), 200);
+    assert_null(strstr(text, "\"us-"));
+    free(text);
+    json_decref(resp);
+    json_decref(req);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 int main(void)
@@ -465,6 +571,8 @@ int main(void)
         T(test_http_get_expired_is_403),
         T(test_http_get_tampered_or_unknown),
         T(test_http_base_url),
+        T(test_http_region_from_host),
+        T(test_http_region_from_host_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
