@@ -470,6 +470,110 @@ static void test_scenario_file_errors(void **state)
     unlink(path);
 }
 
+/* ---- bounded expansion -------------------------------------------------------------- */
+
+/* "{"steps": [{"action": "DescribeRepositories", "request": {"maxResults": "<${len: n times>abcdefghij<} n
+ * times>"}}]}" (malloc'd). */
+static char *nested_len_scenario(size_t n)
+{
+    const char *head = "{\"steps\": [{\"action\": \"DescribeRepositories\", \"request\": {\"maxResults\": \"";
+    const char *tail = "\"}}]}";
+    char *text = malloc(strlen(head) + n * 7 + 10 + strlen(tail) + 1);
+    char *p = text + sprintf(text, "%s", head);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "${len:");
+    p += sprintf(p, "abcdefghij");
+    for (size_t i = 0; i < n; i++)
+        *p++ = '}';
+    sprintf(p, "%s", tail);
+    return text;
+}
+
+/* Functions nest 8 deep; a ninth level, or 100,000 of them (a 700 KB
+ * string that used to recurse once a level, overflowing the stack, and
+ * rescan the rest of the string at each), is refused with the path while
+ * the scenario is checked, and so is it by ecrmock-run. */
+static void test_scenario_nesting_depth_is_bounded(void **state)
+{
+    ecrmock *m = *state;
+    char *text = nested_len_scenario(8);
+    run_ok(m, text); /* 10, then 2, then 1 ... */
+    free(text);
+    json_t *req = sent_request(m, -1);
+    assert_true(json_is_integer(json_object_get(req, "maxResults")));
+    assert_int_equal(json_integer_value(json_object_get(req, "maxResults")), 1);
+    json_decref(req);
+
+    const char *msg = "scenario: $.steps[0].request.maxResults: functions (base64:, sha256:, len:) nest more than 8 deep";
+    text = nested_len_scenario(9);
+    assert_refused(text, msg);
+    free(text);
+    text = nested_len_scenario(100000);
+    assert_refused(text, msg);
+
+    char path[] = "/tmp/ecrmock-deep-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, text);
+    free(text);
+    char cmd[2048], out[4096] = "";
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tool_path, path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s: $.steps[0].request.maxResults: functions (base64:, sha256:, len:) nest more than 8 deep\n", path);
+    assert_string_equal(out, want);
+    unlink(path);
+}
+
+/* A scenario whose request names `depth` nested ${base64:} around `n` bytes
+ * of 'a' (malloc'd), expecting a 400. */
+static char *nested_base64_scenario(int depth, size_t n)
+{
+    const char *head = "{\"steps\": [{\"action\": \"ListImages\", \"request\": {\"repositoryName\": \"";
+    const char *tail = "\"}, \"expect\": {\"status\": 400}}]}";
+    char *text = malloc(strlen(head) + (size_t)depth * 10 + n + strlen(tail) + 1);
+    char *p = text + sprintf(text, "%s", head);
+    for (int i = 0; i < depth; i++)
+        p += sprintf(p, "${base64:");
+    memset(p, 'a', n);
+    p += n;
+    for (int i = 0; i < depth; i++)
+        *p++ = '}';
+    sprintf(p, "%s", tail);
+    return text;
+}
+
+/* What one request's ${...} produce is at most 64 MiB, intermediate
+ * results included: nested ${base64:} grows by 4/3 a level, and used to be
+ * computed whatever it asked for while the scenario was only checked. */
+static void test_scenario_expansion_budget(void **state)
+{
+    (void)state;
+    /* 8 MiB: 10.7, 14.2 and 19 MiB (44 MiB): within the budget */
+    char *text = nested_base64_scenario(3, (size_t)8 << 20);
+    ecrmock *m = ecrmock_new(NULL);
+    run_ok(m, text);
+    json_t *req = sent_request(m, -1);
+    assert_int_equal(json_string_length(json_object_get(req, "repositoryName")), 19884112);
+    json_decref(req);
+    ecrmock_free(m);
+    free(text);
+    /* a fourth level, 25.3 MiB more, is over it */
+    text = nested_base64_scenario(4, (size_t)8 << 20);
+    assert_refused(text, "scenario: $.steps[0].request.repositoryName: its ${...} would produce more than 64 MiB of "
+                         "text (ecrmock's limit for one request or expect, nested functions' intermediate results "
+                         "included)");
+    free(text);
+}
+
 /* ---- the command-line tool ---------------------------------------------------------------- */
 
 static int run_tool(const char *args)
@@ -563,6 +667,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_scenario_invalid_refused_with_path),
         cmocka_unit_test(test_scenario_unknown_variable),
         cmocka_unit_test(test_scenario_file_errors),
+        cmocka_unit_test_setup_teardown(test_scenario_nesting_depth_is_bounded, setup_mock, teardown_mock),
+        cmocka_unit_test(test_scenario_expansion_budget),
         cmocka_unit_test(test_ecrmock_run_exit_statuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
