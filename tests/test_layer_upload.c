@@ -320,6 +320,42 @@ static void test_upload_layer_part_range_length_differs_from_blob(void **state)
     assert_layer_bytes(m, REPO, digest, data, sizeof data);
 }
 
+/* partFirstByte and partLastByte at the ends of their range (0 to INT64_MAX,
+ * a Long of minimum 0): ECR's InvalidLayerPartException with the sizes as
+ * they are (the range 0..INT64_MAX holds 2^63 bytes), never a wrapped
+ * negative count; below 0, the validation error.  The upload is untouched. */
+static void test_upload_layer_part_int64_edges(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    unsigned char data[1029];
+    fill(data, sizeof data, 9);
+    char id[37], digest[ECRMOCK_DIGEST_SIZE];
+    initiate_upload(m, REPO, id);
+    json_t *r = NULL;
+    int st = upload_part(m, &r, REPO, id, 0, INT64_MAX, data, 5);
+    assert_invalid_part(st, r, REPO, id,
+                        "The layer part's byte range holds 9223372036854775808 bytes but its blob has 5", -1);
+    st = upload_part(m, &r, REPO, id, INT64_MAX, INT64_MAX, data, 1);
+    assert_invalid_part(st, r, REPO, id, "First byte of the layer part is 9223372036854775807 instead of 0", -1);
+    part_ok(m, REPO, id, 0, data, 1024);
+    st = upload_part(m, &r, REPO, id, 1024, INT64_MAX, data + 1024, 5);
+    assert_invalid_part(st, r, REPO, id,
+                        "The layer part's byte range holds 9223372036854774784 bytes but its blob has 5", 1023);
+    st = upload_part(m, &r, REPO, id, INT64_MIN, 1028, data + 1024, 5);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'partFirstByte' failed to satisfy constraint: 'Member must have value greater "
+                    "than or equal to 0'");
+    st = upload_part(m, &r, REPO, id, 1024, INT64_MIN, data + 1024, 5);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'partLastByte' failed to satisfy constraint: 'Member must have value greater "
+                    "than or equal to 0'");
+    part_ok(m, REPO, id, 1024, data + 1024, 5);
+    sha256_digest(data, sizeof data, digest);
+    complete_ok(m, REPO, id, digest);
+    assert_layer_bytes(m, REPO, digest, data, sizeof data);
+}
+
 static void test_upload_layer_part_unknown_upload_id(void **state)
 {
     ecrmock *m = *state;
@@ -827,6 +863,7 @@ int main(void)
         T(test_upload_layer_part_first_part_not_at_zero),
         T(test_upload_layer_part_last_before_first),
         T(test_upload_layer_part_range_length_differs_from_blob),
+        T(test_upload_layer_part_int64_edges),
         T(test_upload_layer_part_unknown_upload_id),
         T(test_upload_layer_part_upload_of_other_repository),
         T(test_upload_layer_part_after_complete),
