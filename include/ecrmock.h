@@ -153,7 +153,8 @@ typedef struct ecrmock_options {
     unsigned int version;         /* ECRMOCK_OPTIONS_VERSION */
     const char *account_id;       /* the caller's registry: "123456789012" */
     const char *region;           /* "us-east-1" */
-    int64_t clock_start_ms;       /* virtual clock start, ms since the epoch:
+    int64_t clock_start_ms;       /* virtual clock start, ms since the epoch,
+                                     at most ECRMOCK_CLOCK_MAX_MS:
                                      ECRMOCK_DEFAULT_CLOCK_MS (2024-01-01) */
     uint64_t seed;                /* drives every generated id and token: 0 */
     uint64_t min_part_size;       /* smallest non-final layer part, bytes:
@@ -380,12 +381,20 @@ ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url);
 ECRMOCK_API int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, const char *action,
                                 json_t *request, json_t **response);
 
+/* The virtual clock's latest time, 9999-12-31T23:59:59.999Z in ms since the
+ * epoch (the last a four-digit year, as X-Amz-Date and ECR's dates write it,
+ * can say).  The clock is always from 0 (1970-01-01) to this. */
+#define ECRMOCK_CLOCK_MAX_MS INT64_C(253402300799999)
+
 /* The virtual clock, in milliseconds since the epoch.  It never moves on its
  * own: every timestamp and every expiry (uploads, download URLs, tokens) is
- * read from it. */
+ * read from it.  ecrmock_clock_set() puts it at `ms`; ecrmock_clock_advance()
+ * moves it by `ms` (back when negative).  Both return 0, or -1 leaving the
+ * clock as it was when `m` is NULL or the time would be outside
+ * 0..ECRMOCK_CLOCK_MAX_MS. */
 ECRMOCK_API int64_t ecrmock_clock_now(ecrmock *m);
-ECRMOCK_API void ecrmock_clock_set(ecrmock *m, int64_t ms);
-ECRMOCK_API void ecrmock_clock_advance(ecrmock *m, int64_t ms);
+ECRMOCK_API int ecrmock_clock_set(ecrmock *m, int64_t ms);
+ECRMOCK_API int ecrmock_clock_advance(ecrmock *m, int64_t ms);
 
 /* The longest digest string, "sha256:" and 64 hex digits, with its NUL. */
 #define ECRMOCK_DIGEST_SIZE 72
@@ -537,7 +546,8 @@ ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *
  * Sets how long scans started from now on stay IN_PROGRESS, in milliseconds
  * of virtual time (0: a scan is COMPLETE at once); ecrmock_reset() restores
  * ECRMOCK_DEFAULT_SCAN_DURATION_MS.  Returns ECRMOCK_ERR_OK, or
- * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative.
+ * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative or
+ * more than ECRMOCK_CLOCK_MAX_MS.
  */
 ECRMOCK_API ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms);
 

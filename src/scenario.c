@@ -468,6 +468,10 @@ static int check_options(checker *ck, json_t *o, ecrmock_options *opts)
             return invalid(ck->err, ck->source, path, "must be an integer%s",
                            strcmp(key, "seed") == 0 ? "" : " of at least 0 (0: the default)");
         json_int_t n = json_integer_value(v);
+        if (strcmp(key, "clockStartMs") == 0 && n > ECRMOCK_CLOCK_MAX_MS)
+            return invalid(ck->err, ck->source, path,
+                           "must be at most 253402300799999 (9999-12-31T23:59:59.999Z, the virtual clock's "
+                           "latest time)");
         if (strcmp(key, "seed") == 0)
             opts->seed = (uint64_t)n;
         else if (strcmp(key, "minPartSize") == 0)
@@ -563,8 +567,11 @@ static int check_step(checker *ck, json_t *step, size_t i, json_t *vars)
         return invalid(ck->err, ck->source, path, "must be a string");
     v = json_object_get(step, "advanceClockMs");
     snprintf(path, sizeof path, "%s.advanceClockMs", sp);
-    if (v && !json_is_integer(v))
-        return invalid(ck->err, ck->source, path, "must be an integer (milliseconds)");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < -ECRMOCK_CLOCK_MAX_MS ||
+              json_integer_value(v) > ECRMOCK_CLOCK_MAX_MS))
+        return invalid(ck->err, ck->source, path,
+                       "must be an integer (milliseconds) from -253402300799999 to 253402300799999, the "
+                       "virtual clock's range");
     v = json_object_get(step, "faults");
     if (v) {
         snprintf(path, sizeof path, "%s.faults", sp);
@@ -863,8 +870,14 @@ static char *run_step(runner *rn, json_t *step, size_t i)
     em_buf path = {0};
     bool nomem = false;
 
-    if (v)
-        ecrmock_clock_advance(rn->m, (int64_t)json_integer_value(v));
+    if (v && ecrmock_clock_advance(rn->m, (int64_t)json_integer_value(v)) < 0) {
+        reason = em_sprintf("advanceClockMs: %lld ms from %lld would take the clock outside 0 to "
+                            "253402300799999 (9999-12-31T23:59:59.999Z); the clock did not move",
+                            (long long)json_integer_value(v), (long long)ecrmock_clock_now(rn->m));
+        if (!reason)
+            goto nomem;
+        goto done;
+    }
     size_t k;
     json_t *rule;
     json_array_foreach(json_object_get(step, "faults"), k, rule) {

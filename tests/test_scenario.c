@@ -401,6 +401,50 @@ static void assert_refused(const char *text, const char *message)
     ecrmock_free(m);
 }
 
+/* advanceClockMs and clockStartMs at int64's edges (which used to overflow
+ * the clock): beyond the clock's range the scenario is refused with the
+ * member's path; a move that a valid scenario makes take the clock out of
+ * it (from where the clock happens to be) fails its step, the clock
+ * unmoved and the call not made, and the steps after it run. */
+static void test_scenario_clock_edges(void **state)
+{
+    (void)state;
+    static const char *const advances[] = {"9223372036854775807", "-9223372036854775808", "253402300800000"};
+    for (int i = 0; i < 3; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"steps\": [{\"action\": \"ListImages\"}, {\"action\": \"ListImages\", \"advanceClockMs\": %s}]}",
+                 advances[i]);
+        assert_refused(text, "scenario: $.steps[1].advanceClockMs: must be an integer (milliseconds) from "
+                             "-253402300799999 to 253402300799999, the virtual clock's range");
+    }
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"advanceClockMs\": 1e300}]}",
+                   "scenario: $.steps[0].advanceClockMs: must be an integer (milliseconds) from "
+                   "-253402300799999 to 253402300799999, the virtual clock's range");
+    assert_refused("{\"options\": {\"clockStartMs\": 9223372036854775807}, \"steps\": [{\"action\": \"ListImages\"}]}",
+                   "scenario: $.options.clockStartMs: must be at most 253402300799999 (9999-12-31T23:59:59.999Z, the "
+                   "virtual clock's latest time)");
+
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.clock_start_ms = ECRMOCK_CLOCK_MAX_MS - 1000;
+    ecrmock *m = ecrmock_new(&o);
+    char *report = NULL;
+    assert_int_equal(run_text(m, "{\"steps\": ["
+                                 "{\"action\": \"CreateRepository\", \"advanceClockMs\": 1001, \"request\": {\"repositoryName\": \"aa\"}},"
+                                 "{\"action\": \"CreateRepository\", \"advanceClockMs\": 1000, \"request\": {\"repositoryName\": \"bb\"}},"
+                                 "{\"action\": \"DescribeRepositories\", \"advanceClockMs\": -253402300799999}]}",
+                              &report, NULL),
+                     1);
+    assert_line(report, "FAIL 1 CreateRepository: advanceClockMs: 1001 ms from 253402300798999 would take the clock "
+                        "outside 0 to 253402300799999 (9999-12-31T23:59:59.999Z); the clock did not move");
+    assert_line(report, "ok 2 CreateRepository");
+    assert_line(report, "ok 3 DescribeRepositories");
+    free(report);
+    assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 1);
+    assert_true(ecrmock_clock_now(m) == 0);
+    ecrmock_free(m);
+}
+
 static void test_scenario_invalid_refused_with_path(void **state)
 {
     (void)state;
@@ -662,6 +706,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_scenario_missing_capture_fails_the_step, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_scenario_advance_clock, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_scenario_faults_in_steps, setup_mock, teardown_mock),
+        cmocka_unit_test(test_scenario_clock_edges),
         cmocka_unit_test(test_scenario_options_on_a_fresh_instance),
         cmocka_unit_test(test_scenario_fixture_by_path_and_inline),
         cmocka_unit_test(test_scenario_invalid_refused_with_path),
