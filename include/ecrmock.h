@@ -158,7 +158,9 @@ typedef struct ecrmock_options {
                                      ECRMOCK_DEFAULT_CLOCK_MS (2024-01-01) */
     uint64_t seed;                /* drives every generated id and token: 0 */
     uint64_t min_part_size;       /* smallest non-final layer part, bytes:
-                                     ECR's 5 MiB (5242880) */
+                                     ECR's 5 MiB (5242880).  InitiateLayerUpload's
+                                     partSize is twice it (ECR: 10485760), at
+                                     most 20,971,520 unless it is larger */
     int64_t upload_lifetime_ms;   /* an upload id unused this long is gone:
                                      ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS */
     uint64_t max_repositories;    /* repositories per registry: 10,000 */

@@ -15,8 +15,8 @@
 
 #include "actions.h"
 
-/* The partSize ECR answers InitiateLayerUpload with (the CLI's example). */
-#define ECR_PART_SIZE 10485760
+/* The most bytes one layerPartBlob holds (the model's LayerPartBlob). */
+#define MAX_PART_BLOB UINT64_C(20971520)
 /* Base64 text decoded and hashed a piece at a time (a multiple of 4). */
 #define UPLOAD_CHUNK ((size_t)64 * 1024)
 
@@ -26,6 +26,22 @@ static int upload_not_found(em_call *c, em_repo *repo, const char *id)
                    "The upload with id '%s' does not exist in the repository with name '%s' in registry with id "
                    "'%s'",
                    id, repo->name, repo->registry->id);
+}
+
+/*
+ * InitiateLayerUpload's partSize, "the size, in bytes, that Amazon ECR
+ * expects future layer part uploads to be" (API reference): ECR answers
+ * 10485760 with its 5 MiB minimum part (the quota page: parts of 5 to
+ * 10 MiB), so twice min_part_size, at most the largest blob a part can carry
+ * (20,971,520 bytes) unless min_part_size itself is larger.  A client that
+ * sends parts of partSize then goes multi-part as soon as a layer is larger.
+ */
+static int64_t part_size(uint64_t min)
+{
+    uint64_t part = min <= MAX_PART_BLOB / 2 ? 2 * min : MAX_PART_BLOB;
+    if (part < min)
+        part = min;
+    return part > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)part;
 }
 
 int em_InitiateLayerUpload(em_call *c)
@@ -44,8 +60,8 @@ int em_InitiateLayerUpload(em_call *c)
     }
     em_uuid(c->m, u->id);
     u->touched_ms = c->m->clock_ms;
-    uint64_t part = c->m->opts.min_part_size > ECR_PART_SIZE ? c->m->opts.min_part_size : ECR_PART_SIZE;
-    if (em_set(c->out, "uploadId", em_jstr(u->id)) < 0 || em_set(c->out, "partSize", json_integer((json_int_t)part)) < 0 ||
+    json_int_t part = part_size(c->m->opts.min_part_size);
+    if (em_set(c->out, "uploadId", em_jstr(u->id)) < 0 || em_set(c->out, "partSize", json_integer(part)) < 0 ||
         em_upload_insert(repo, u) < 0) {
         EVP_MD_CTX_free(u->sha);
         em_free(u);

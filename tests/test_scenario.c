@@ -120,17 +120,17 @@ static void test_scenario_whole_reference_keeps_the_type(void **state)
               "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
               " \"capture\": {\"size\": \"$.partSize\", \"upload\": \"$.uploadId\"}},"
               "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${upload}\","
-              " \"partFirstByte\": 0, \"partLastByte\": 3, \"layerPartBlob\": \"${base64:${size}}\"},"
+              " \"partFirstByte\": 0, \"partLastByte\": 2, \"layerPartBlob\": \"${base64:${size}}\"},"
               " \"expect\": {\"status\": 400, \"error\": \"InvalidLayerPartException\","
               "  \"response\": {\"lastValidByteReceived\": -1}}},"
               "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${upload}\","
               " \"partFirstByte\": 0, \"partLastByte\": \"${len:${size}x}\", \"layerPartBlob\": \"${base64:${size}xy}\"}}"
               "]}");
     json_t *req = sent_request(m, -1);
-    /* "10485760x" is 9 bytes, sent as an integer: bytes 0..9 of "10485760xy" */
+    /* "2048x" is 5 bytes, sent as an integer: bytes 0..5 of "2048xy" */
     assert_true(json_is_integer(json_object_get(req, "partLastByte")));
-    assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 9);
-    assert_string_equal(json_string_value(json_object_get(req, "layerPartBlob")), "MTA0ODU3NjB4eQ==");
+    assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 5);
+    assert_string_equal(json_string_value(json_object_get(req, "layerPartBlob")), "MjA0OHh5");
     json_decref(req);
 }
 
@@ -214,7 +214,7 @@ static void test_scenario_numbers_compare_numerically(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     run_ok(m, "{\"steps\": [{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
-              " \"expect\": {\"response\": {\"partSize\": 10485760.0}}, \"capture\": {\"u\": \"$.uploadId\"}},"
+              " \"expect\": {\"response\": {\"partSize\": 2048.0}}, \"capture\": {\"u\": \"$.uploadId\"}},"
               "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
               " \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"},"
               " \"expect\": {\"response\": {\"lastByteReceived\": 1.0}}}]}");
