@@ -124,7 +124,8 @@ static json_t *path_get(json_t *root, const char *path)
  * brace, so a string costs at most that many passes over it, and the
  * recursion is that deep at most), and what functions and variables produce
  * for one request or one expect, intermediate results included, is at most
- * EXPAND_BUDGET bytes (nested ${base64:} grows by 4/3 a level).
+ * EXPAND_BUDGET bytes (nested ${base64:} grows by 4/3 a level; a whole-string
+ * reference costs its value's JSON text, whatever its type).
  */
 #define EXPAND_MAX_DEPTH 8
 #define EXPAND_BUDGET ((size_t)64 * 1024 * 1024)
@@ -276,7 +277,10 @@ static int expand_token(expander *x, const char *t, size_t n, em_buf *buf, json_
         return -1;
     }
     if (whole) {
-        if (json_is_string(v) && spend(x, json_string_length(v), why) < 0)
+        /* a copy costs what its text would: json_dumpb with no buffer
+         * measures it without writing */
+        size_t size = json_is_string(v) ? json_string_length(v) : json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (spend(x, size, why) < 0)
             return -1;
         *whole = json_deep_copy(v);
         return *whole ? 0 : ((*why = em_strdup("out of memory")), -1);

@@ -618,6 +618,46 @@ static void test_scenario_expansion_budget(void **state)
     free(text);
 }
 
+/* The budget counts what whole-string references copy, too: 40 copies of a
+ * captured 2 MiB image object in one request fail the step at the copy
+ * that passes 64 MiB, before any call (they used to be built, whatever
+ * their number). */
+static void test_scenario_expansion_budget_counts_copies(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *text = make_manifest(m, "web", 1, 1);
+    json_t *mf = json_loads(text, 0, NULL);
+    free(text);
+    size_t big = (size_t)2 << 20;
+    char *filler = malloc(big + 1);
+    memset(filler, 'a', big);
+    filler[big] = '\0';
+    json_object_set_new(mf, "annotations", json_pack("{s:s}", "filler", filler));
+    free(filler);
+    text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    free(put_image(m, "web", text, "v1"));
+    free(text);
+
+    char scenario[2048];
+    char *p = scenario + sprintf(scenario, "{\"steps\": [{\"action\": \"BatchGetImage\", \"request\": {\"repositoryName\": "
+                                           "\"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}, \"capture\": {\"img\": "
+                                           "\"$.images[0]\"}},"
+                                           "{\"action\": \"BatchGetImage\", \"request\": {\"repositoryName\": \"web\", "
+                                           "\"imageIds\": [");
+    for (int i = 0; i < 40; i++)
+        p += sprintf(p, "%s\"${img}\"", i ? ", " : "");
+    sprintf(p, "]}}]}");
+    char *report = NULL;
+    assert_int_equal(run_text(m, scenario, &report, NULL), 1);
+    assert_line(report, "FAIL 2 BatchGetImage: $.steps[1].request.imageIds[31]: its ${...} would produce more than 64 "
+                        "MiB of text (ecrmock's limit for one request or expect, nested functions' intermediate "
+                        "results included)");
+    free(report);
+    assert_ecrmock_call_count(m, "BatchGetImage", 1);
+}
+
 /* ---- the command-line tool ---------------------------------------------------------------- */
 
 static int run_tool(const char *args)
@@ -714,6 +754,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_scenario_file_errors),
         cmocka_unit_test_setup_teardown(test_scenario_nesting_depth_is_bounded, setup_mock, teardown_mock),
         cmocka_unit_test(test_scenario_expansion_budget),
+        cmocka_unit_test_setup_teardown(test_scenario_expansion_budget_counts_copies, setup_mock, teardown_mock),
         cmocka_unit_test(test_ecrmock_run_exit_statuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
