@@ -187,7 +187,8 @@ check-schemas:
 
 # libFuzzer: the library and the targets built with clang and ASan + UBSan;
 # seeds from tests/fuzz/make_corpus (the suite's flows over the shipped
-# fixtures) and the committed corpora; a crash is saved in build/fuzz and must
+# fixtures) and the committed corpora, and tests/fuzz/<target>.dict when there
+# is one (int64 edges, exponents); a crash is saved in build/fuzz and must
 # become a file of tests/fuzz/corpus/<target>/ (a regression `make test` replays).
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -200,7 +201,8 @@ fuzz: all $(BUILD)/fuzz-corpus/make_corpus
 	        build/fuzz/libecrmock.a $(LIBS); \
 	    mkdir -p build/fuzz/work/$$f build/fuzz/seeds/$${f#fuzz_}; \
 	    echo "== $$f for $(FUZZ_SECONDS) s"; \
-	    ./build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 \
+	    dict=tests/fuzz/$${f#fuzz_}.dict; [ -f $$dict ] && dict=-dict=$$dict || dict=; \
+	    ./build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 $$dict \
 	        -artifact_prefix=build/fuzz/$$f- build/fuzz/work/$$f tests/fuzz/corpus/$${f#fuzz_} \
 	        build/fuzz/seeds/$${f#fuzz_} > build/fuzz/$$f.log 2>&1 \
 	        || { tail -n 40 build/fuzz/$$f.log; exit 1; }; \

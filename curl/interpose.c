@@ -900,7 +900,7 @@ int ecm_sleep(const struct timespec *req, struct timespec *rem)
         /* Whole milliseconds to the clock, the rest carried to the next sleep;
          * a sleep longer than the clock can count stops at its end. */
         long ns = sleep_carry_ns + req->tv_nsec % 1000000L;
-        int64_t max_s = (INT64_MAX - 2000) / 1000;
+        int64_t max_s = ECRMOCK_CLOCK_MAX_MS / 1000;
         ms = ((int64_t)req->tv_sec > max_s ? max_s : (int64_t)req->tv_sec) * 1000 + req->tv_nsec / 1000000L +
              ns / 1000000L;
         sleep_carry_ns = ns % 1000000L;
@@ -908,8 +908,8 @@ int ecm_sleep(const struct timespec *req, struct timespec *rem)
     pthread_mutex_unlock(&lock);
     if (m) {
         int64_t now = ecrmock_clock_now(m);
-        if (now > 0 && ms > INT64_MAX - now)
-            ms = INT64_MAX - now; /* the clock stops at its end */
+        if (ms > ECRMOCK_CLOCK_MAX_MS - now)
+            ms = ECRMOCK_CLOCK_MAX_MS - now; /* the clock stops at its end */
         if (ms > 0)
             ecrmock_clock_advance(m, ms);
         return 0;

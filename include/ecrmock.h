@@ -153,11 +153,14 @@ typedef struct ecrmock_options {
     unsigned int version;         /* ECRMOCK_OPTIONS_VERSION */
     const char *account_id;       /* the caller's registry: "123456789012" */
     const char *region;           /* "us-east-1" */
-    int64_t clock_start_ms;       /* virtual clock start, ms since the epoch:
+    int64_t clock_start_ms;       /* virtual clock start, ms since the epoch,
+                                     at most ECRMOCK_CLOCK_MAX_MS:
                                      ECRMOCK_DEFAULT_CLOCK_MS (2024-01-01) */
     uint64_t seed;                /* drives every generated id and token: 0 */
     uint64_t min_part_size;       /* smallest non-final layer part, bytes:
-                                     ECR's 5 MiB (5242880) */
+                                     ECR's 5 MiB (5242880).  InitiateLayerUpload's
+                                     partSize is twice it (ECR: 10485760), at
+                                     most 20,971,520 unless it is larger */
     int64_t upload_lifetime_ms;   /* an upload id unused this long is gone:
                                      ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS */
     uint64_t max_repositories;    /* repositories per registry: 10,000 */
@@ -429,12 +432,20 @@ ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url);
 ECRMOCK_API int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, const char *action,
                                 json_t *request, json_t **response);
 
+/* The virtual clock's latest time, 9999-12-31T23:59:59.999Z in ms since the
+ * epoch (the last a four-digit year, as X-Amz-Date and ECR's dates write it,
+ * can say).  The clock is always from 0 (1970-01-01) to this. */
+#define ECRMOCK_CLOCK_MAX_MS INT64_C(253402300799999)
+
 /* The virtual clock, in milliseconds since the epoch.  It never moves on its
  * own: every timestamp and every expiry (uploads, download URLs, tokens) is
- * read from it. */
+ * read from it.  ecrmock_clock_set() puts it at `ms`; ecrmock_clock_advance()
+ * moves it by `ms` (back when negative).  Both return 0, or -1 leaving the
+ * clock as it was when `m` is NULL or the time would be outside
+ * 0..ECRMOCK_CLOCK_MAX_MS. */
 ECRMOCK_API int64_t ecrmock_clock_now(ecrmock *m);
-ECRMOCK_API void ecrmock_clock_set(ecrmock *m, int64_t ms);
-ECRMOCK_API void ecrmock_clock_advance(ecrmock *m, int64_t ms);
+ECRMOCK_API int ecrmock_clock_set(ecrmock *m, int64_t ms);
+ECRMOCK_API int ecrmock_clock_advance(ecrmock *m, int64_t ms);
 
 /* The longest digest string, "sha256:" and 64 hex digits, with its NUL. */
 #define ECRMOCK_DIGEST_SIZE 72
@@ -597,7 +608,8 @@ ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *
  * Sets how long scans started from now on stay IN_PROGRESS, in milliseconds
  * of virtual time (0: a scan is COMPLETE at once); ecrmock_reset() restores
  * ECRMOCK_DEFAULT_SCAN_DURATION_MS.  Returns ECRMOCK_ERR_OK, or
- * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative.
+ * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative or
+ * more than ECRMOCK_CLOCK_MAX_MS.
  */
 ECRMOCK_API ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms);
 
@@ -637,7 +649,7 @@ typedef enum ecrmock_fault_effect {
     /* Advance the virtual clock by latency_ms, then run the action (so that
      * uploads, URLs and tokens can expire mid-flow).  Latency rules add up:
      * several may fire on one call, with one other rule.  The clock stops at
-     * INT64_MAX rather than pass it. */
+     * ECRMOCK_CLOCK_MAX_MS rather than pass it. */
     ECRMOCK_FAULT_LATENCY = 2,
     /* The action runs; at the wire (and HTTP) level the response body is cut
      * after truncate_at bytes, sent with `status` when set (else the action's

@@ -73,7 +73,9 @@ static json_t *authorization(em_call *c, const char *registry)
     em_random(m, payload);
     em_random(m, payload + 32);
     em_random(m, datakey);
-    int64_t expires = m->clock_ms + TOKEN_LIFETIME_MS;
+    /* The clock is at most ECRMOCK_CLOCK_MAX_MS; the sum is guarded anyway,
+     * for a clock a fixture set. */
+    int64_t expires = m->clock_ms <= INT64_MAX - TOKEN_LIFETIME_MS ? m->clock_ms + TOKEN_LIFETIME_MS : INT64_MAX;
     char *d64 = em_base64(datakey, sizeof datakey, NULL);
     json_t *env = json_pack("{s:s, s:s?, s:s, s:s, s:I}", "payload", "", "datakey", d64, "version", "2", "type",
                             "DATA_KEY", "expiration", (json_int_t)(expires / 1000));

@@ -85,6 +85,9 @@ const char *ecrmock_options_check(const ecrmock_options *o)
         return "ecrmock_options.clock_start_ms must not be negative (0 means the default)";
     if (o->token_length && (o->token_length < 512 || o->token_length > 65536))
         return "ecrmock_options.token_length must be 512 to 65536 characters (0 means ECR's 2368)";
+    if (o->clock_start_ms > ECRMOCK_CLOCK_MAX_MS)
+        return "ecrmock_options.clock_start_ms must be at most ECRMOCK_CLOCK_MAX_MS (253402300799999, "
+               "9999-12-31T23:59:59.999Z)";
     return NULL;
 }
 
@@ -294,20 +297,34 @@ int64_t ecrmock_clock_now(ecrmock *m)
     return now;
 }
 
-void ecrmock_clock_set(ecrmock *m, int64_t ms)
+int em_clock_move(ecrmock *m, int64_t ms)
 {
-    if (!m)
-        return;
+    int64_t now = m->clock_ms;
+    /* compared before it is added: the sum must not overflow */
+    if (ms >= 0 ? now > INT64_MAX - ms : now < INT64_MIN - ms)
+        return -1;
+    if (now + ms < 0 || now + ms > ECRMOCK_CLOCK_MAX_MS)
+        return -1;
+    m->clock_ms = now + ms;
+    return 0;
+}
+
+int ecrmock_clock_set(ecrmock *m, int64_t ms)
+{
+    if (!m || ms < 0 || ms > ECRMOCK_CLOCK_MAX_MS)
+        return -1;
     em_lock(m);
     m->clock_ms = ms;
     em_unlock(m);
+    return 0;
 }
 
-void ecrmock_clock_advance(ecrmock *m, int64_t ms)
+int ecrmock_clock_advance(ecrmock *m, int64_t ms)
 {
     if (!m)
-        return;
+        return -1;
     em_lock(m);
-    m->clock_ms += ms;
+    int rc = em_clock_move(m, ms);
     em_unlock(m);
+    return rc;
 }

@@ -506,8 +506,9 @@ void em_faults_decide(ecrmock *m, const char *action, json_t *req, json_t *heade
             continue;
         f->fired++;
         if (f->effect == ECRMOCK_FAULT_LATENCY) {
-            /* latency_ms is at most ECRMOCK_FAULT_MAX_LATENCY_MS; the clock stops at int64's end */
-            m->clock_ms = m->clock_ms > INT64_MAX - f->latency_ms ? INT64_MAX : m->clock_ms + f->latency_ms;
+            /* latency_ms is at most ECRMOCK_FAULT_MAX_LATENCY_MS; the clock stops at its end */
+            m->clock_ms = m->clock_ms > ECRMOCK_CLOCK_MAX_MS - f->latency_ms ? ECRMOCK_CLOCK_MAX_MS
+                                                                              : m->clock_ms + f->latency_ms;
             if (!d->rule_id)
                 d->rule_id = f->id;
             continue;

@@ -444,6 +444,9 @@ json_t *em_manifest_string(const char *text, size_t len);
 json_t *em_jstr(const char *s);
 /* Whether id is an AWS account id (a registry id): exactly 12 digits. */
 bool em_account_id_ok(const char *id);
+/* Moves m's clock by ms (the caller holds the lock): 0, or -1 leaving it
+ * as it was when the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
+int em_clock_move(ecrmock *m, int64_t ms);
 /* The DNS suffix of a region's endpoints: amazonaws.com.cn in China, else amazonaws.com. */
 const char *em_dns_suffix(const char *region);
 

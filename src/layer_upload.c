@@ -15,8 +15,8 @@
 
 #include "actions.h"
 
-/* The partSize ECR answers InitiateLayerUpload with (the CLI's example). */
-#define ECR_PART_SIZE 10485760
+/* The most bytes one layerPartBlob holds (the model's LayerPartBlob). */
+#define MAX_PART_BLOB UINT64_C(20971520)
 /* Base64 text decoded and hashed a piece at a time (a multiple of 4). */
 #define UPLOAD_CHUNK ((size_t)64 * 1024)
 
@@ -26,6 +26,22 @@ static int upload_not_found(em_call *c, em_repo *repo, const char *id)
                    "The upload with id '%s' does not exist in the repository with name '%s' in registry with id "
                    "'%s'",
                    id, repo->name, repo->registry->id);
+}
+
+/*
+ * InitiateLayerUpload's partSize, "the size, in bytes, that Amazon ECR
+ * expects future layer part uploads to be" (API reference): ECR answers
+ * 10485760 with its 5 MiB minimum part (the quota page: parts of 5 to
+ * 10 MiB), so twice min_part_size, at most the largest blob a part can carry
+ * (20,971,520 bytes) unless min_part_size itself is larger.  A client that
+ * sends parts of partSize then goes multi-part as soon as a layer is larger.
+ */
+static int64_t part_size(uint64_t min)
+{
+    uint64_t part = min <= MAX_PART_BLOB / 2 ? 2 * min : MAX_PART_BLOB;
+    if (part < min)
+        part = min;
+    return part > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)part;
 }
 
 int em_InitiateLayerUpload(em_call *c)
@@ -44,8 +60,8 @@ int em_InitiateLayerUpload(em_call *c)
     }
     em_uuid(c->m, u->id);
     u->touched_ms = c->m->clock_ms;
-    uint64_t part = c->m->opts.min_part_size > ECR_PART_SIZE ? c->m->opts.min_part_size : ECR_PART_SIZE;
-    if (em_set(c->out, "uploadId", em_jstr(u->id)) < 0 || em_set(c->out, "partSize", json_integer((json_int_t)part)) < 0 ||
+    json_int_t part = part_size(c->m->opts.min_part_size);
+    if (em_set(c->out, "uploadId", em_jstr(u->id)) < 0 || em_set(c->out, "partSize", json_integer(part)) < 0 ||
         em_upload_insert(repo, u) < 0) {
         EVP_MD_CTX_free(u->sha);
         em_free(u);
@@ -54,7 +70,8 @@ int em_InitiateLayerUpload(em_call *c)
     return 0;
 }
 
-static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt, long long a, long long b)
+static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt, unsigned long long a,
+                        unsigned long long b)
 {
     em_fail(c, ECRMOCK_ERR_INVALID_LAYER_PART, fmt, a, b);
     json_t *doc = c->errdoc;
@@ -77,23 +94,26 @@ int em_UploadLayerPart(em_call *c)
     if (!u)
         return upload_not_found(c, repo, id);
 
+    /* The validator has checked both are from 0 to INT64_MAX (PartSize's
+     * minimum is 0), so the range's size, up to 2^63, is computed unsigned. */
     int64_t first = em_int(c->req, "partFirstByte", 0);
     int64_t last = em_int(c->req, "partLastByte", 0);
     json_t *blob = json_object_get(c->req, "layerPartBlob");
     if (first != (int64_t)u->bytes.len)
-        return invalid_part(c, repo, u, "First byte of the layer part is %lld instead of %lld", (long long)first,
-                            (long long)u->bytes.len);
+        return invalid_part(c, repo, u, "First byte of the layer part is %llu instead of %llu",
+                            (unsigned long long)first, (unsigned long long)u->bytes.len);
     if (last < first)
-        return invalid_part(c, repo, u, "Last byte of the layer part is %lld, before its first byte %lld",
-                            (long long)last, (long long)first);
+        return invalid_part(c, repo, u, "Last byte of the layer part is %llu, before its first byte %llu",
+                            (unsigned long long)last, (unsigned long long)first);
     /* The validator has checked the blob is base64: its length is known
      * without decoding it. */
     const char *text = json_string_value(blob);
     size_t tlen = json_string_length(blob);
     size_t n = em_base64_valid_len(text, tlen);
-    if ((uint64_t)(last - first) + 1 != n)
-        return invalid_part(c, repo, u, "The layer part's byte range holds %lld bytes but its blob has %lld",
-                            (long long)(last - first + 1), (long long)n);
+    uint64_t span = (uint64_t)last - (uint64_t)first + 1;
+    if (span != n)
+        return invalid_part(c, repo, u, "The layer part's byte range holds %llu bytes but its blob has %llu",
+                            (unsigned long long)span, (unsigned long long)n);
     if (u->parts >= c->m->opts.max_layer_parts)
         return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
                        "The upload with id '%s' in the repository with name '%s' in registry with id '%s' has "

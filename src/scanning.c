@@ -413,8 +413,8 @@ int em_DescribeImageScanFindings(em_call *c)
 
 ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms)
 {
-    if (!m || ms < 0)
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+    if (!m || ms < 0 || ms > ECRMOCK_CLOCK_MAX_MS)
+        return ECRMOCK_ERR_INVALID_PARAMETER; /* so that the clock plus it cannot overflow */
     em_lock(m);
     m->scan_duration_ms = ms;
     em_unlock(m);

@@ -115,14 +115,27 @@ static json_t *path_get(json_t *root, const char *path)
  * Expansion of the ${...} in strings.  `vars` maps names to values: the
  * captured ones when running, and the names captured by earlier steps (with
  * null values) when checking a scenario, so that the same code finds
- * syntax errors and unknown names.  `known_names` decides which check
+ * syntax errors and unknown names.  `checking` decides which check
  * applies to a missing name: checking says "unknown variable", running says
  * "has no value" (its capture failed).
+ *
+ * The work is bounded whatever the text: functions nest at most
+ * EXPAND_MAX_DEPTH deep (each level scans its argument once for its closing
+ * brace, so a string costs at most that many passes over it, and the
+ * recursion is that deep at most), and what functions and variables produce
+ * for one request or one expect, intermediate results included, is at most
+ * EXPAND_BUDGET bytes (nested ${base64:} grows by 4/3 a level; a whole-string
+ * reference costs its value's JSON text, whatever its type).
  */
+#define EXPAND_MAX_DEPTH 8
+#define EXPAND_BUDGET ((size_t)64 * 1024 * 1024)
+
 typedef struct expander {
     json_t *vars;
     bool checking;
     bool wildcard_ok; /* "${*}" is allowed (expect.response) */
+    int depth;        /* functions open around the text being expanded */
+    size_t spent;     /* bytes functions and variables produced so far */
 } expander;
 
 static bool is_var_name(const char *s, size_t n)
@@ -140,7 +153,7 @@ static bool is_var_name(const char *s, size_t n)
  * Returns its index, or n when there is none. */
 static size_t token_end(const char *s, size_t n, size_t i)
 {
-    int depth = 0;
+    size_t depth = 0;
     for (size_t j = i + 2; j < n; j++) {
         if (s[j] == '{')
             depth++;
@@ -150,19 +163,69 @@ static size_t token_end(const char *s, size_t n, size_t i)
     return n;
 }
 
-static int expand_text(const expander *x, const char *s, size_t n, em_buf *buf, char **why);
+/* Takes `n` bytes of the budget for what is about to be produced: 0, or -1
+ * with *why set when they do not fit. */
+static int spend(expander *x, size_t n, char **why)
+{
+    if (n > EXPAND_BUDGET - x->spent) {
+        *why = em_sprintf("its ${...} would produce more than %zu MiB of text (ecrmock's limit for one "
+                          "request or expect, nested functions' intermediate results included)",
+                          EXPAND_BUDGET / (1024 * 1024));
+        return -1;
+    }
+    x->spent += n;
+    return 0;
+}
+
+static int append(em_buf *buf, const void *data, size_t n, char **why)
+{
+    if (em_buf_append(buf, data, n) < 0) {
+        *why = em_strdup("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int expand_text(expander *x, const char *s, size_t n, em_buf *buf, char **why);
 
 /* Appends a value's text: a string's characters, anything else as JSON. */
-static int append_value_text(em_buf *buf, json_t *v, char **why)
+static int append_value_text(expander *x, em_buf *buf, json_t *v, char **why)
 {
     if (json_is_string(v))
-        return em_buf_append(buf, json_string_value(v), json_string_length(v)) < 0 ? ((*why = em_strdup("out of memory")), -1) : 0;
+        return spend(x, json_string_length(v), why) < 0 ? -1
+                                                        : append(buf, json_string_value(v), json_string_length(v), why);
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    int rc = text ? em_buf_append(buf, text, strlen(text)) : -1;
+    int rc = !text ? ((*why = em_strdup("out of memory")), -1)
+                   : spend(x, strlen(text), why) < 0 ? -1 : append(buf, text, strlen(text), why);
     em_json_free(text);
-    if (rc < 0)
-        *why = em_strdup("out of memory");
     return rc;
+}
+
+/* A function's result from its expanded argument, appended to buf (or, for
+ * ${len:} as a whole string, an integer in *whole). */
+static int apply_function(expander *x, int f, em_buf *arg, em_buf *buf, json_t **whole, char **why)
+{
+    if (f == 0) {
+        size_t len = arg->len / 3 * 4 + (arg->len % 3 ? 4 : 0);
+        if (spend(x, len, why) < 0)
+            return -1;
+        char *b64 = em_base64(arg->data, arg->len, &len);
+        int rc = b64 ? append(buf, b64, len, why) : ((*why = em_strdup("out of memory")), -1);
+        em_free(b64);
+        return rc;
+    }
+    if (f == 1) {
+        char digest[ECRMOCK_DIGEST_SIZE];
+        em_sha256_digest(arg->data, arg->len, digest);
+        return spend(x, strlen(digest), why) < 0 ? -1 : append(buf, digest, strlen(digest), why);
+    }
+    if (whole) {
+        *whole = json_integer((json_int_t)arg->len);
+        return *whole ? 0 : ((*why = em_strdup("out of memory")), -1);
+    }
+    char num[32];
+    int k = snprintf(num, sizeof num, "%zu", arg->len);
+    return spend(x, (size_t)k, why) < 0 ? -1 : append(buf, num, (size_t)k, why);
 }
 
 /*
@@ -171,39 +234,24 @@ static int append_value_text(em_buf *buf, json_t *v, char **why)
  * receive a new reference to a JSON value (a variable's, or ${len:}'s
  * integer).
  */
-static int expand_token(const expander *x, const char *t, size_t n, em_buf *buf, json_t **whole, char **why)
+static int expand_token(expander *x, const char *t, size_t n, em_buf *buf, json_t **whole, char **why)
 {
     static const char *const funcs[] = {"base64", "sha256", "len"};
     for (int f = 0; f < 3; f++) {
         size_t fl = strlen(funcs[f]);
         if (n <= fl || memcmp(t, funcs[f], fl) != 0 || t[fl] != ':')
             continue;
-        em_buf arg = {0};
-        if (expand_text(x, t + fl + 1, n - fl - 1, &arg, why) < 0) {
-            em_buf_release(&arg);
+        if (x->depth >= EXPAND_MAX_DEPTH) {
+            *why = em_sprintf("functions (base64:, sha256:, len:) nest more than %d deep", EXPAND_MAX_DEPTH);
             return -1;
         }
-        int rc = 0;
-        if (f == 0) {
-            size_t len = 0;
-            char *b64 = em_base64(arg.data, arg.len, &len);
-            rc = b64 ? em_buf_append(buf, b64, len) : -1;
-            em_free(b64);
-        } else if (f == 1) {
-            char digest[ECRMOCK_DIGEST_SIZE];
-            em_sha256_digest(arg.data, arg.len, digest);
-            rc = em_buf_append(buf, digest, strlen(digest));
-        } else if (whole) {
-            *whole = json_integer((json_int_t)arg.len);
-            rc = *whole ? 0 : -1;
-        } else {
-            char num[32];
-            int k = snprintf(num, sizeof num, "%zu", arg.len);
-            rc = em_buf_append(buf, num, (size_t)k);
-        }
+        em_buf arg = {0};
+        x->depth++;
+        int rc = expand_text(x, t + fl + 1, n - fl - 1, &arg, why);
+        x->depth--;
+        if (rc == 0)
+            rc = apply_function(x, f, &arg, buf, whole, why);
         em_buf_release(&arg);
-        if (rc < 0)
-            *why = em_strdup("out of memory");
         return rc;
     }
     if (n == 1 && t[0] == '*') {
@@ -229,13 +277,18 @@ static int expand_token(const expander *x, const char *t, size_t n, em_buf *buf,
         return -1;
     }
     if (whole) {
+        /* a copy costs what its text would: json_dumpb with no buffer
+         * measures it without writing */
+        size_t size = json_is_string(v) ? json_string_length(v) : json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (spend(x, size, why) < 0)
+            return -1;
         *whole = json_deep_copy(v);
         return *whole ? 0 : ((*why = em_strdup("out of memory")), -1);
     }
-    return append_value_text(buf, v, why);
+    return append_value_text(x, buf, v, why);
 }
 
-static int expand_text(const expander *x, const char *s, size_t n, em_buf *buf, char **why)
+static int expand_text(expander *x, const char *s, size_t n, em_buf *buf, char **why)
 {
     size_t i = 0, lit = 0;
     while (i < n) {
@@ -245,8 +298,8 @@ static int expand_text(const expander *x, const char *s, size_t n, em_buf *buf, 
         }
         if (i + 2 < n && s[i + 1] == '$' && s[i + 2] == '{') {
             /* "$${" is a literal "${" */
-            if (em_buf_append(buf, s + lit, i - lit) < 0 || em_buf_append(buf, "${", 2) < 0)
-                goto nomem;
+            if (append(buf, s + lit, i - lit, why) < 0 || append(buf, "${", 2, why) < 0)
+                return -1;
             i += 3;
             lit = i;
             continue;
@@ -260,22 +313,17 @@ static int expand_text(const expander *x, const char *s, size_t n, em_buf *buf, 
             *why = em_strdup("'${' without its closing '}'");
             return -1;
         }
-        if (em_buf_append(buf, s + lit, i - lit) < 0)
-            goto nomem;
+        if (append(buf, s + lit, i - lit, why) < 0)
+            return -1;
         if (expand_token(x, s + i + 2, end - i - 2, buf, NULL, why) < 0)
             return -1;
         i = lit = end + 1;
     }
-    if (em_buf_append(buf, s + lit, n - lit) < 0)
-        goto nomem;
-    return 0;
-nomem:
-    *why = em_strdup("out of memory");
-    return -1;
+    return append(buf, s + lit, n - lit, why);
 }
 
 /* A string's expansion as a new reference. */
-static json_t *expand_string(const expander *x, json_t *str, char **why)
+static json_t *expand_string(expander *x, json_t *str, char **why)
 {
     const char *s = json_string_value(str);
     size_t n = json_string_length(str);
@@ -312,7 +360,7 @@ static json_t *expand_string(const expander *x, json_t *str, char **why)
  * with *why set and `path` (an em_buf holding a NUL-terminated JSON path)
  * naming the string at fault.
  */
-static json_t *expand(const expander *x, json_t *v, em_buf *path, char **why)
+static json_t *expand(expander *x, json_t *v, em_buf *path, char **why)
 {
     if (json_is_string(v))
         return expand_string(x, v, why);
@@ -424,6 +472,10 @@ static int check_options(checker *ck, json_t *o, ecrmock_options *opts)
             return invalid(ck->err, ck->source, path, "must be an integer%s",
                            strcmp(key, "seed") == 0 ? "" : " of at least 0 (0: the default)");
         json_int_t n = json_integer_value(v);
+        if (strcmp(key, "clockStartMs") == 0 && n > ECRMOCK_CLOCK_MAX_MS)
+            return invalid(ck->err, ck->source, path,
+                           "must be at most 253402300799999 (9999-12-31T23:59:59.999Z, the virtual clock's "
+                           "latest time)");
         if (strcmp(key, "seed") == 0)
             opts->seed = (uint64_t)n;
         else if (strcmp(key, "minPartSize") == 0)
@@ -519,8 +571,11 @@ static int check_step(checker *ck, json_t *step, size_t i, json_t *vars)
         return invalid(ck->err, ck->source, path, "must be a string");
     v = json_object_get(step, "advanceClockMs");
     snprintf(path, sizeof path, "%s.advanceClockMs", sp);
-    if (v && !json_is_integer(v))
-        return invalid(ck->err, ck->source, path, "must be an integer (milliseconds)");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < -ECRMOCK_CLOCK_MAX_MS ||
+              json_integer_value(v) > ECRMOCK_CLOCK_MAX_MS))
+        return invalid(ck->err, ck->source, path,
+                       "must be an integer (milliseconds) from -253402300799999 to 253402300799999, the "
+                       "virtual clock's range");
     v = json_object_get(step, "faults");
     if (v) {
         snprintf(path, sizeof path, "%s.faults", sp);
@@ -819,8 +874,14 @@ static char *run_step(runner *rn, json_t *step, size_t i)
     em_buf path = {0};
     bool nomem = false;
 
-    if (v)
-        ecrmock_clock_advance(rn->m, (int64_t)json_integer_value(v));
+    if (v && ecrmock_clock_advance(rn->m, (int64_t)json_integer_value(v)) < 0) {
+        reason = em_sprintf("advanceClockMs: %lld ms from %lld would take the clock outside 0 to "
+                            "253402300799999 (9999-12-31T23:59:59.999Z); the clock did not move",
+                            (long long)json_integer_value(v), (long long)ecrmock_clock_now(rn->m));
+        if (!reason)
+            goto nomem;
+        goto done;
+    }
     size_t k;
     json_t *rule;
     json_array_foreach(json_object_get(step, "faults"), k, rule) {
@@ -847,6 +908,7 @@ static char *run_step(runner *rn, json_t *step, size_t i)
     raw = json_object_get(step, "expect");
     if (raw) {
         x.wildcard_ok = true;
+        x.spent = 0;
         snprintf(root, sizeof root, "$.steps[%zu].expect", i);
         if (path_start(&path, root) < 0)
             goto nomem;

@@ -236,6 +236,25 @@ static void test_get_authorization_token_follows_clock(void **state)
     json_decref(r);
 }
 
+/* At the clock's last millisecond the token expires 12 hours later, and a
+ * clock near INT64_MAX (whose expiry overflowed) cannot be set. */
+static void test_get_authorization_token_at_the_end_of_time(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_clock_set(m, INT64_MAX - 1000), -1);
+    assert_int_equal(ecrmock_clock_advance(m, INT64_MAX - ECRMOCK_DEFAULT_CLOCK_MS), -1);
+    json_t *r = get_token(m, "{}");
+    json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+    json_decref(r);
+    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS), 0);
+    r = get_token(m, "{}");
+    json_t *env = check_entry(entry(r, 0), ECRMOCK_CLOCK_MAX_MS, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
+    assert_true(json_real_value(json_object_get(entry(r, 0), "expiresAt")) == 253402344000.0 - 0.001);
+    assert_int_equal(json_integer_value(json_object_get(env, "expiration")), INT64_C(253402343999));
+    json_decref(env);
+    json_decref(r);
+}
+
 static void test_get_authorization_token_region_option(void **state)
 {
     (void)state;
@@ -383,6 +402,7 @@ int main(void)
         T(test_get_authorization_token_bad_registry_id),
         T(test_get_authorization_token_seeded),
         T(test_get_authorization_token_follows_clock),
+        T(test_get_authorization_token_at_the_end_of_time),
         T(test_get_authorization_token_region_option),
         T(test_get_authorization_token_ecr_size),
         T(test_get_authorization_token_length_option),

@@ -163,6 +163,8 @@ static void expect_refused(const ecrmock_options *o, const char *message)
 #define MSG_REGION "ecrmock_options.region must be 1 to 63 characters of a-z, 0-9 and '-', like \"us-east-1\""
 #define MSG_LIFETIME "ecrmock_options.upload_lifetime_ms must not be negative (0 means the default)"
 #define MSG_CLOCK "ecrmock_options.clock_start_ms must not be negative (0 means the default)"
+#define MSG_CLOCK_MAX                                                                                              \
+    "ecrmock_options.clock_start_ms must be at most ECRMOCK_CLOCK_MAX_MS (253402300799999, 9999-12-31T23:59:59.999Z)"
 
 static void test_options_check_accepts_defaults(void **state)
 {
@@ -229,6 +231,18 @@ static void test_options_check_negative_lifetime_and_clock(void **state)
     o.upload_lifetime_ms = 0;
     o.clock_start_ms = -1;
     expect_refused(&o, MSG_CLOCK);
+    o.clock_start_ms = INT64_MIN;
+    expect_refused(&o, MSG_CLOCK);
+    /* past 9999-12-31T23:59:59.999Z: refused; at it, accepted */
+    o.clock_start_ms = ECRMOCK_CLOCK_MAX_MS + 1;
+    expect_refused(&o, MSG_CLOCK_MAX);
+    o.clock_start_ms = INT64_MAX;
+    expect_refused(&o, MSG_CLOCK_MAX);
+    o.clock_start_ms = ECRMOCK_CLOCK_MAX_MS;
+    assert_null(ecrmock_options_check(&o));
+    ecrmock *m = ecrmock_new(&o);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
+    ecrmock_free(m);
 }
 
 static void test_free_null_is_noop(void **state)
@@ -237,8 +251,8 @@ static void test_free_null_is_noop(void **state)
     ecrmock_free(NULL);
     ecrmock_reset(NULL);
     assert_true(ecrmock_clock_now(NULL) == 0);
-    ecrmock_clock_set(NULL, 5);
-    ecrmock_clock_advance(NULL, 5);
+    assert_int_equal(ecrmock_clock_set(NULL, 5), -1);
+    assert_int_equal(ecrmock_clock_advance(NULL, 5), -1);
 }
 
 /* ---- reset ---------------------------------------------------------------------- */
@@ -312,6 +326,43 @@ static void test_reset_rewinds_to_configured_clock(void **state)
 }
 
 /* ---- the clock -------------------------------------------------------------------- */
+
+/* The clock stays within 0..ECRMOCK_CLOCK_MAX_MS: a set or a move that would
+ * take it out (INT64_MAX and INT64_MIN included, which used to overflow) is
+ * refused with -1 and leaves it where it was. */
+static void test_clock_range(void **state)
+{
+    ecrmock *m = *state;
+    int64_t start = ECRMOCK_DEFAULT_CLOCK_MS;
+    static const int64_t bad_sets[] = {-1, INT64_MIN, ECRMOCK_CLOCK_MAX_MS + 1, INT64_MAX};
+    for (size_t i = 0; i < sizeof bad_sets / sizeof bad_sets[0]; i++) {
+        assert_int_equal(ecrmock_clock_set(m, bad_sets[i]), -1);
+        assert_true(ecrmock_clock_now(m) == start);
+    }
+    static const int64_t bad_moves[] = {INT64_MAX, INT64_MIN, INT64_MIN + 1, -ECRMOCK_DEFAULT_CLOCK_MS - 1,
+                                        ECRMOCK_CLOCK_MAX_MS - ECRMOCK_DEFAULT_CLOCK_MS + 1};
+    for (size_t i = 0; i < sizeof bad_moves / sizeof bad_moves[0]; i++) {
+        assert_int_equal(ecrmock_clock_advance(m, bad_moves[i]), -1);
+        assert_true(ecrmock_clock_now(m) == start);
+    }
+    /* the ends themselves */
+    assert_int_equal(ecrmock_clock_advance(m, ECRMOCK_CLOCK_MAX_MS - ECRMOCK_DEFAULT_CLOCK_MS), 0);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
+    assert_int_equal(ecrmock_clock_advance(m, 1), -1);
+    assert_int_equal(ecrmock_clock_advance(m, INT64_MAX), -1);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
+    assert_int_equal(ecrmock_clock_advance(m, -ECRMOCK_CLOCK_MAX_MS), 0);
+    assert_true(ecrmock_clock_now(m) == 0);
+    assert_int_equal(ecrmock_clock_advance(m, -1), -1);
+    assert_true(ecrmock_clock_now(m) == 0);
+    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS), 0);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
+    /* a call at the last millisecond stamps it */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\":\"late\"}"), r);
+    assert_true(json_number_value(json_object_get(repository_of(r), "createdAt")) == 253402300799.999);
+    json_decref(r);
+}
 
 static void test_clock_set_advance_now(void **state)
 {
@@ -673,6 +724,7 @@ int main(void)
         T(test_free_null_is_noop),
         T(test_reset_empties_and_rewinds),
         T(test_reset_rewinds_to_configured_clock),
+        T(test_clock_range),
         T(test_clock_set_advance_now),
         T(test_call_null_arguments),
         T(test_call_null_request_is_empty_object),

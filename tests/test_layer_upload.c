@@ -162,7 +162,7 @@ static void test_initiate_layer_upload_returns_uuid_and_part_size(void **state)
         fail_msg("uploadId '%s' is not a lower-case UUID", id);
     json_t *ps = json_object_get(r, "partSize");
     assert_true(json_is_integer(ps));
-    assert_int_equal(json_integer_value(ps), 10485760);
+    assert_int_equal(json_integer_value(ps), 2048); /* twice the 1 KiB minimum of setup_mock */
     assert_int_equal(json_object_size(r), 2);
     json_decref(r);
 
@@ -171,6 +171,60 @@ static void test_initiate_layer_upload_returns_uuid_and_part_size(void **state)
               r);
     assert_true(is_lower_uuid(json_string_value(json_object_get(r, "uploadId"))));
     json_decref(r);
+}
+
+static int64_t part_size_for(uint64_t min_part_size)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = min_part_size;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    create_repo(m, REPO);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"" REPO "\"}"), r);
+    int64_t size = json_integer_value(json_object_get(r, "partSize"));
+    json_decref(r);
+    ecrmock_free(m);
+    return size;
+}
+
+/* partSize follows min_part_size: twice it, as ECR's 10485760 is twice its
+ * 5 MiB minimum, at most the largest blob (20,971,520 bytes) unless the
+ * minimum is larger; it used to be 10485760 whatever the minimum, so that
+ * a client honouring it never went multi-part in a test. */
+static void test_initiate_layer_upload_part_size_follows_min_part_size(void **state)
+{
+    (void)state;
+    assert_int_equal(part_size_for(0), 10485760); /* ECR's */
+    assert_int_equal(part_size_for(5242880), 10485760);
+    assert_int_equal(part_size_for(1), 2);
+    assert_int_equal(part_size_for(1024), 2048);
+    assert_int_equal(part_size_for(10485760), 20971520);
+    assert_int_equal(part_size_for(15 << 20), 20971520);
+    assert_int_equal(part_size_for(20971521), 20971521);
+    assert_true(part_size_for(UINT64_C(1) << 62) == INT64_C(1) << 62);
+    assert_true(part_size_for(UINT64_MAX) == INT64_MAX);
+
+    /* A client that sends parts of partSize: 5000 bytes go as 2048 + 2048 + 904 */
+    ecrmock *m = new_mock(0);
+    create_repo(m, REPO);
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"" REPO "\"}"), r);
+    size_t part = (size_t)json_integer_value(json_object_get(r, "partSize"));
+    char id[37];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    unsigned char data[5000];
+    fill(data, sizeof data, 11);
+    int parts = 0;
+    for (size_t at = 0; at < sizeof data; at += part, parts++)
+        part_ok(m, REPO, id, (long long)at, data + at, sizeof data - at < part ? sizeof data - at : part);
+    assert_int_equal(parts, 3);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(data, sizeof data, digest);
+    complete_ok(m, REPO, id, digest);
+    assert_layer_bytes(m, REPO, digest, data, sizeof data);
+    ecrmock_free(m);
 }
 
 static void test_initiate_layer_upload_repository_not_found(void **state)
@@ -316,6 +370,42 @@ static void test_upload_layer_part_range_length_differs_from_blob(void **state)
     st = upload_part(m, &r, REPO, id, 0, 0, data, 0);
     assert_invalid_part(st, r, REPO, id, "The layer part's byte range holds 1 bytes but its blob has 0", -1);
     part_ok(m, REPO, id, 0, data, 10);
+    complete_ok(m, REPO, id, digest);
+    assert_layer_bytes(m, REPO, digest, data, sizeof data);
+}
+
+/* partFirstByte and partLastByte at the ends of their range (0 to INT64_MAX,
+ * a Long of minimum 0): ECR's InvalidLayerPartException with the sizes as
+ * they are (the range 0..INT64_MAX holds 2^63 bytes), never a wrapped
+ * negative count; below 0, the validation error.  The upload is untouched. */
+static void test_upload_layer_part_int64_edges(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    unsigned char data[1029];
+    fill(data, sizeof data, 9);
+    char id[37], digest[ECRMOCK_DIGEST_SIZE];
+    initiate_upload(m, REPO, id);
+    json_t *r = NULL;
+    int st = upload_part(m, &r, REPO, id, 0, INT64_MAX, data, 5);
+    assert_invalid_part(st, r, REPO, id,
+                        "The layer part's byte range holds 9223372036854775808 bytes but its blob has 5", -1);
+    st = upload_part(m, &r, REPO, id, INT64_MAX, INT64_MAX, data, 1);
+    assert_invalid_part(st, r, REPO, id, "First byte of the layer part is 9223372036854775807 instead of 0", -1);
+    part_ok(m, REPO, id, 0, data, 1024);
+    st = upload_part(m, &r, REPO, id, 1024, INT64_MAX, data + 1024, 5);
+    assert_invalid_part(st, r, REPO, id,
+                        "The layer part's byte range holds 9223372036854774784 bytes but its blob has 5", 1023);
+    st = upload_part(m, &r, REPO, id, INT64_MIN, 1028, data + 1024, 5);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'partFirstByte' failed to satisfy constraint: 'Member must have value greater "
+                    "than or equal to 0'");
+    st = upload_part(m, &r, REPO, id, 1024, INT64_MIN, data + 1024, 5);
+    assert_fail_msg(st, &r, "InvalidParameterException",
+                    "Invalid parameter at 'partLastByte' failed to satisfy constraint: 'Member must have value greater "
+                    "than or equal to 0'");
+    part_ok(m, REPO, id, 1024, data + 1024, 5);
+    sha256_digest(data, sizeof data, digest);
     complete_ok(m, REPO, id, digest);
     assert_layer_bytes(m, REPO, digest, data, sizeof data);
 }
@@ -819,6 +909,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_initiate_layer_upload_returns_uuid_and_part_size),
+        T(test_initiate_layer_upload_part_size_follows_min_part_size),
         T(test_initiate_layer_upload_repository_not_found),
         T(test_initiate_layer_upload_ids_deterministic),
         T(test_upload_layer_part_multi_part_round_trip),
@@ -827,6 +918,7 @@ int main(void)
         T(test_upload_layer_part_first_part_not_at_zero),
         T(test_upload_layer_part_last_before_first),
         T(test_upload_layer_part_range_length_differs_from_blob),
+        T(test_upload_layer_part_int64_edges),
         T(test_upload_layer_part_unknown_upload_id),
         T(test_upload_layer_part_upload_of_other_repository),
         T(test_upload_layer_part_after_complete),

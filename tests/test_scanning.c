@@ -655,6 +655,10 @@ static void test_scan_duration_set_and_reset(void **state)
     ecrmock *m = *state;
     assert_int_equal(ecrmock_scan_duration_set(m, -1), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_int_equal(ecrmock_scan_duration_set(NULL, 0), ECRMOCK_ERR_INVALID_PARAMETER);
+    /* the clock plus the duration must not overflow */
+    assert_int_equal(ecrmock_scan_duration_set(m, INT64_MAX), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS + 1), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS), ECRMOCK_ERR_OK);
     assert_int_equal(ecrmock_scan_duration_set(m, 0), ECRMOCK_ERR_OK);
     create_repo(m, "app");
     free(push_new_image(m, "app", 2, 1, "v1"));

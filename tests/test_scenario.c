@@ -120,17 +120,17 @@ static void test_scenario_whole_reference_keeps_the_type(void **state)
               "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
               " \"capture\": {\"size\": \"$.partSize\", \"upload\": \"$.uploadId\"}},"
               "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${upload}\","
-              " \"partFirstByte\": 0, \"partLastByte\": 3, \"layerPartBlob\": \"${base64:${size}}\"},"
+              " \"partFirstByte\": 0, \"partLastByte\": 2, \"layerPartBlob\": \"${base64:${size}}\"},"
               " \"expect\": {\"status\": 400, \"error\": \"InvalidLayerPartException\","
               "  \"response\": {\"lastValidByteReceived\": -1}}},"
               "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${upload}\","
               " \"partFirstByte\": 0, \"partLastByte\": \"${len:${size}x}\", \"layerPartBlob\": \"${base64:${size}xy}\"}}"
               "]}");
     json_t *req = sent_request(m, -1);
-    /* "10485760x" is 9 bytes, sent as an integer: bytes 0..9 of "10485760xy" */
+    /* "2048x" is 5 bytes, sent as an integer: bytes 0..5 of "2048xy" */
     assert_true(json_is_integer(json_object_get(req, "partLastByte")));
-    assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 9);
-    assert_string_equal(json_string_value(json_object_get(req, "layerPartBlob")), "MTA0ODU3NjB4eQ==");
+    assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 5);
+    assert_string_equal(json_string_value(json_object_get(req, "layerPartBlob")), "MjA0OHh5");
     json_decref(req);
 }
 
@@ -214,7 +214,7 @@ static void test_scenario_numbers_compare_numerically(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     run_ok(m, "{\"steps\": [{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"},"
-              " \"expect\": {\"response\": {\"partSize\": 10485760.0}}, \"capture\": {\"u\": \"$.uploadId\"}},"
+              " \"expect\": {\"response\": {\"partSize\": 2048.0}}, \"capture\": {\"u\": \"$.uploadId\"}},"
               "{\"action\": \"UploadLayerPart\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
               " \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"},"
               " \"expect\": {\"response\": {\"lastByteReceived\": 1.0}}}]}");
@@ -401,6 +401,50 @@ static void assert_refused(const char *text, const char *message)
     ecrmock_free(m);
 }
 
+/* advanceClockMs and clockStartMs at int64's edges (which used to overflow
+ * the clock): beyond the clock's range the scenario is refused with the
+ * member's path; a move that a valid scenario makes take the clock out of
+ * it (from where the clock happens to be) fails its step, the clock
+ * unmoved and the call not made, and the steps after it run. */
+static void test_scenario_clock_edges(void **state)
+{
+    (void)state;
+    static const char *const advances[] = {"9223372036854775807", "-9223372036854775808", "253402300800000"};
+    for (int i = 0; i < 3; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"steps\": [{\"action\": \"ListImages\"}, {\"action\": \"ListImages\", \"advanceClockMs\": %s}]}",
+                 advances[i]);
+        assert_refused(text, "scenario: $.steps[1].advanceClockMs: must be an integer (milliseconds) from "
+                             "-253402300799999 to 253402300799999, the virtual clock's range");
+    }
+    assert_refused("{\"steps\": [{\"action\": \"ListImages\", \"advanceClockMs\": 1e300}]}",
+                   "scenario: $.steps[0].advanceClockMs: must be an integer (milliseconds) from "
+                   "-253402300799999 to 253402300799999, the virtual clock's range");
+    assert_refused("{\"options\": {\"clockStartMs\": 9223372036854775807}, \"steps\": [{\"action\": \"ListImages\"}]}",
+                   "scenario: $.options.clockStartMs: must be at most 253402300799999 (9999-12-31T23:59:59.999Z, the "
+                   "virtual clock's latest time)");
+
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.clock_start_ms = ECRMOCK_CLOCK_MAX_MS - 1000;
+    ecrmock *m = ecrmock_new(&o);
+    char *report = NULL;
+    assert_int_equal(run_text(m, "{\"steps\": ["
+                                 "{\"action\": \"CreateRepository\", \"advanceClockMs\": 1001, \"request\": {\"repositoryName\": \"aa\"}},"
+                                 "{\"action\": \"CreateRepository\", \"advanceClockMs\": 1000, \"request\": {\"repositoryName\": \"bb\"}},"
+                                 "{\"action\": \"DescribeRepositories\", \"advanceClockMs\": -253402300799999}]}",
+                              &report, NULL),
+                     1);
+    assert_line(report, "FAIL 1 CreateRepository: advanceClockMs: 1001 ms from 253402300798999 would take the clock "
+                        "outside 0 to 253402300799999 (9999-12-31T23:59:59.999Z); the clock did not move");
+    assert_line(report, "ok 2 CreateRepository");
+    assert_line(report, "ok 3 DescribeRepositories");
+    free(report);
+    assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 1);
+    assert_true(ecrmock_clock_now(m) == 0);
+    ecrmock_free(m);
+}
+
 static void test_scenario_invalid_refused_with_path(void **state)
 {
     (void)state;
@@ -468,6 +512,150 @@ static void test_scenario_file_errors(void **state)
     assert_string_equal(err, want);
     free(err);
     unlink(path);
+}
+
+/* ---- bounded expansion -------------------------------------------------------------- */
+
+/* "{"steps": [{"action": "DescribeRepositories", "request": {"maxResults": "<${len: n times>abcdefghij<} n
+ * times>"}}]}" (malloc'd). */
+static char *nested_len_scenario(size_t n)
+{
+    const char *head = "{\"steps\": [{\"action\": \"DescribeRepositories\", \"request\": {\"maxResults\": \"";
+    const char *tail = "\"}}]}";
+    char *text = malloc(strlen(head) + n * 7 + 10 + strlen(tail) + 1);
+    char *p = text + sprintf(text, "%s", head);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "${len:");
+    p += sprintf(p, "abcdefghij");
+    for (size_t i = 0; i < n; i++)
+        *p++ = '}';
+    sprintf(p, "%s", tail);
+    return text;
+}
+
+/* Functions nest 8 deep; a ninth level, or 100,000 of them (a 700 KB
+ * string that used to recurse once a level, overflowing the stack, and
+ * rescan the rest of the string at each), is refused with the path while
+ * the scenario is checked, and so is it by ecrmock-run. */
+static void test_scenario_nesting_depth_is_bounded(void **state)
+{
+    ecrmock *m = *state;
+    char *text = nested_len_scenario(8);
+    run_ok(m, text); /* 10, then 2, then 1 ... */
+    free(text);
+    json_t *req = sent_request(m, -1);
+    assert_true(json_is_integer(json_object_get(req, "maxResults")));
+    assert_int_equal(json_integer_value(json_object_get(req, "maxResults")), 1);
+    json_decref(req);
+
+    const char *msg = "scenario: $.steps[0].request.maxResults: functions (base64:, sha256:, len:) nest more than 8 deep";
+    text = nested_len_scenario(9);
+    assert_refused(text, msg);
+    free(text);
+    text = nested_len_scenario(100000);
+    assert_refused(text, msg);
+
+    char path[] = "/tmp/ecrmock-deep-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, text);
+    free(text);
+    char cmd[2048], out[4096] = "";
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tool_path, path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s: $.steps[0].request.maxResults: functions (base64:, sha256:, len:) nest more than 8 deep\n", path);
+    assert_string_equal(out, want);
+    unlink(path);
+}
+
+/* A scenario whose request names `depth` nested ${base64:} around `n` bytes
+ * of 'a' (malloc'd), expecting a 400. */
+static char *nested_base64_scenario(int depth, size_t n)
+{
+    const char *head = "{\"steps\": [{\"action\": \"ListImages\", \"request\": {\"repositoryName\": \"";
+    const char *tail = "\"}, \"expect\": {\"status\": 400}}]}";
+    char *text = malloc(strlen(head) + (size_t)depth * 10 + n + strlen(tail) + 1);
+    char *p = text + sprintf(text, "%s", head);
+    for (int i = 0; i < depth; i++)
+        p += sprintf(p, "${base64:");
+    memset(p, 'a', n);
+    p += n;
+    for (int i = 0; i < depth; i++)
+        *p++ = '}';
+    sprintf(p, "%s", tail);
+    return text;
+}
+
+/* What one request's ${...} produce is at most 64 MiB, intermediate
+ * results included: nested ${base64:} grows by 4/3 a level, and used to be
+ * computed whatever it asked for while the scenario was only checked. */
+static void test_scenario_expansion_budget(void **state)
+{
+    (void)state;
+    /* 8 MiB: 10.7, 14.2 and 19 MiB (44 MiB): within the budget */
+    char *text = nested_base64_scenario(3, (size_t)8 << 20);
+    ecrmock *m = ecrmock_new(NULL);
+    run_ok(m, text);
+    json_t *req = sent_request(m, -1);
+    assert_int_equal(json_string_length(json_object_get(req, "repositoryName")), 19884112);
+    json_decref(req);
+    ecrmock_free(m);
+    free(text);
+    /* a fourth level, 25.3 MiB more, is over it */
+    text = nested_base64_scenario(4, (size_t)8 << 20);
+    assert_refused(text, "scenario: $.steps[0].request.repositoryName: its ${...} would produce more than 64 MiB of "
+                         "text (ecrmock's limit for one request or expect, nested functions' intermediate results "
+                         "included)");
+    free(text);
+}
+
+/* The budget counts what whole-string references copy, too: 40 copies of a
+ * captured 2 MiB image object in one request fail the step at the copy
+ * that passes 64 MiB, before any call (they used to be built, whatever
+ * their number). */
+static void test_scenario_expansion_budget_counts_copies(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *text = make_manifest(m, "web", 1, 1);
+    json_t *mf = json_loads(text, 0, NULL);
+    free(text);
+    size_t big = (size_t)2 << 20;
+    char *filler = malloc(big + 1);
+    memset(filler, 'a', big);
+    filler[big] = '\0';
+    json_object_set_new(mf, "annotations", json_pack("{s:s}", "filler", filler));
+    free(filler);
+    text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    free(put_image(m, "web", text, "v1"));
+    free(text);
+
+    char scenario[2048];
+    char *p = scenario + sprintf(scenario, "{\"steps\": [{\"action\": \"BatchGetImage\", \"request\": {\"repositoryName\": "
+                                           "\"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}, \"capture\": {\"img\": "
+                                           "\"$.images[0]\"}},"
+                                           "{\"action\": \"BatchGetImage\", \"request\": {\"repositoryName\": \"web\", "
+                                           "\"imageIds\": [");
+    for (int i = 0; i < 40; i++)
+        p += sprintf(p, "%s\"${img}\"", i ? ", " : "");
+    sprintf(p, "]}}]}");
+    char *report = NULL;
+    assert_int_equal(run_text(m, scenario, &report, NULL), 1);
+    assert_line(report, "FAIL 2 BatchGetImage: $.steps[1].request.imageIds[31]: its ${...} would produce more than 64 "
+                        "MiB of text (ecrmock's limit for one request or expect, nested functions' intermediate "
+                        "results included)");
+    free(report);
+    assert_ecrmock_call_count(m, "BatchGetImage", 1);
 }
 
 /* ---- the command-line tool ---------------------------------------------------------------- */
@@ -558,11 +746,15 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_scenario_missing_capture_fails_the_step, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_scenario_advance_clock, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_scenario_faults_in_steps, setup_mock, teardown_mock),
+        cmocka_unit_test(test_scenario_clock_edges),
         cmocka_unit_test(test_scenario_options_on_a_fresh_instance),
         cmocka_unit_test(test_scenario_fixture_by_path_and_inline),
         cmocka_unit_test(test_scenario_invalid_refused_with_path),
         cmocka_unit_test(test_scenario_unknown_variable),
         cmocka_unit_test(test_scenario_file_errors),
+        cmocka_unit_test_setup_teardown(test_scenario_nesting_depth_is_bounded, setup_mock, teardown_mock),
+        cmocka_unit_test(test_scenario_expansion_budget),
+        cmocka_unit_test_setup_teardown(test_scenario_expansion_budget_counts_copies, setup_mock, teardown_mock),
         cmocka_unit_test(test_ecrmock_run_exit_statuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

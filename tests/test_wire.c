@@ -422,7 +422,7 @@ static const char *created_at(ecrmock *m, int64_t ms, const char *name, char *ou
 /* ECR writes epoch seconds as Java's Double.toString writes a double
  * (github.com/amzn/smoke-aws/pull/140: "imagePushedAt":1.688712875E9): the
  * fewest digits that read back, an exponent from 10^7 on (so for every date
- * since 1970-04-26), plain below.  Every path to the clock's value, exactly. */
+ * since 1970-04-26), plain below.  Every clock value's form, exactly. */
 static void test_call_raw_timestamps_in_javas_form(void **state)
 {
     ecrmock *m = *state;
@@ -443,12 +443,10 @@ static void test_call_raw_timestamps_in_javas_form(void **state)
         {INT64_C(1000), "1.0"},
         {INT64_C(1), "0.001"},                          /* 10^-3: still plain */
         {0, "0.0"},
-        {INT64_C(-1), "-0.001"},
-        {INT64_C(-1688712875000), "-1.688712875E9"},
-        {INT64_C(253402300799999), "2.53402300799999E11"}, /* 9999-12-31T23:59:59.999Z */
-        {INT64_MAX, "9.223372036854776E15"},            /* past 2^53 ms: the double's digits */
-        {INT64_MIN, "-9.223372036854776E15"},
+        {INT64_C(253402300799999), "2.53402300799999E11"}, /* ECRMOCK_CLOCK_MAX_MS, the clock's end */
     };
+    /* (The clock stays in 0..ECRMOCK_CLOCK_MAX_MS: negative times and int64's
+     * ends never reach the wire; fuzz_json checks the encoder's other reals.) */
     char text[64], name[32];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(name, sizeof name, "ts-%zu", i);

@@ -3,6 +3,8 @@
  * either refused as a scenario (-1 and a message naming the JSON path) or
  * run on a fresh instance, answering a count of failed steps.  Inputs that
  * name a fixture file are skipped: the runner would read the file system.
+ * scenario.dict and the corpus (clock-*.json, exponent.json) bring int64
+ * edges, exponents and nested ${...} to it.
  */
 #include <stdint.h>
 #include <stdlib.h>

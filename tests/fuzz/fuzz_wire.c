@@ -4,7 +4,11 @@
  * not exist), the rest is the request body.  Each input runs on a fresh
  * instance holding a repository with an image, a layer and an upload, so
  * that the handlers get past their lookups.  Whatever the input, the answer
- * must be a JSON document with a status ECR uses.
+ * must be a JSON document with a status ECR uses.  The clock starts a day
+ * before its end (ECRMOCK_CLOCK_MAX_MS), so that expiries computed from it
+ * (tokens, download URLs, scans, uploads) run at the edge; wire.dict and
+ * the corpus's int64-* seeds bring int64 edges and exponents to the members
+ * that carry numbers (partFirstByte, partLastByte, maxResults).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@ static ecrmock *fresh(void)
 {
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     o.min_part_size = 16;
+    o.clock_start_ms = ECRMOCK_CLOCK_MAX_MS - 86400000;
     ecrmock *m = ecrmock_new(&o);
     json_t *r = NULL;
     json_t *req = json_pack("{s:s}", "repositoryName", "web");
