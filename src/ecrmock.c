@@ -91,11 +91,15 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
     ecrmock_options d = ECRMOCK_OPTIONS_INIT;
     if (o)
         memcpy(&d, o, sizeof d); /* only version 1 exists so far */
-    snprintf(m->account, sizeof m->account, "%s", d.account_id ? d.account_id : ECRMOCK_DEFAULT_ACCOUNT);
-    snprintf(m->region, sizeof m->region, "%s", d.region ? d.region : ECRMOCK_DEFAULT_REGION);
+    snprintf(m->home_account, sizeof m->home_account, "%s", d.account_id ? d.account_id : ECRMOCK_DEFAULT_ACCOUNT);
+    snprintf(m->home_region, sizeof m->home_region, "%s", d.region ? d.region : ECRMOCK_DEFAULT_REGION);
+    memcpy(m->account, m->home_account, sizeof m->account);
+    memcpy(m->region, m->home_region, sizeof m->region);
     d.version = ECRMOCK_OPTIONS_VERSION;
-    d.account_id = m->account;
-    d.region = m->region;
+    /* Not the view's account and region, which ecrmock_call_as() switches:
+     * the options stay what they were, whoever reads them. */
+    d.account_id = m->home_account;
+    d.region = m->home_region;
     if (!d.clock_start_ms)
         d.clock_start_ms = ECRMOCK_DEFAULT_CLOCK_MS;
     if (!d.min_part_size)

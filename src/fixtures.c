@@ -986,22 +986,15 @@ static int load_registry_settings(loader *ld, json_t *reg)
     return rc;
 }
 
-static int load(loader *ld, json_t *fx)
+/* The repositories of the registries `regs` (the path is at them) of the
+ * current region: each registry is made in the fixture's order, then its
+ * repositories.  `home`: the instance's own region. */
+static int load_registries(loader *ld, json_t *regs, bool home)
 {
-    static const char *const allowed[] = {"$schema", "description", "clock", "faults", "registries", NULL};
     static const char *const reg_allowed[] = {"id", "repositories", "policy", "replicationConfiguration",
                                               "scanningConfiguration", "accountSettings", "signingConfiguration",
                                               "pullTimeUpdateExclusions", "pullThroughCacheRules",
                                               "repositoryCreationTemplates", NULL};
-    snprintf(ld->path, sizeof ld->path, "$");
-    if (!json_is_object(fx))
-        return refuse(ld, "a fixture must be a JSON object");
-    if (only_members(ld, fx, allowed) < 0 || want_type(ld, fx, "registries", JSON_ARRAY, "a list of registries") < 0 ||
-        want_type(ld, fx, "faults", JSON_ARRAY, "a list of fault rules") < 0 ||
-        parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
-        return -1;
-    json_t *regs = json_object_get(fx, "registries");
-    size_t n = push_key(ld, "registries");
     for (size_t i = 0; i < json_array_size(regs); i++) {
         size_t k = push_index(ld, i);
         json_t *reg = json_array_get(regs, i);
@@ -1010,18 +1003,23 @@ static int load(loader *ld, json_t *fx)
         if (only_members(ld, reg, reg_allowed) < 0 || want_type(ld, reg, "id", JSON_STRING, "a string") < 0 ||
             want_type(ld, reg, "repositories", JSON_ARRAY, "a list of repositories") < 0)
             return -1;
-        const char *id = em_str(reg, "id");
-        if (id) {
-            size_t j = 0;
-            while (id[j] >= '0' && id[j] <= '9')
-                j++;
-            if (j != 12 || id[j]) {
-                size_t p = push_key(ld, "id");
-                refuse(ld, "must be a registry id of 12 digits");
-                pop(ld, p);
-                return -1;
-            }
+        if (!home && json_object_get(reg, "scanningConfiguration")) {
+            size_t p = push_key(ld, "scanningConfiguration");
+            refuse(ld, "the scanning configuration is the instance's own: give it in $.registries");
+            pop(ld, p);
+            return -1;
         }
+        const char *id = em_str(reg, "id");
+        if (id && !em_account_id_ok(id)) {
+            size_t p = push_key(ld, "id");
+            refuse(ld, "must be a registry id of 12 digits");
+            pop(ld, p);
+            return -1;
+        }
+        /* In the fixture's order (a registry of settings only, too), so
+         * that a snapshot lists them as its fixture did. */
+        if (!em_registry_ensure(ld->s, id ? id : ld->s->account))
+            return refuse(ld, "out of memory");
         json_t *repos = json_object_get(reg, "repositories");
         size_t r = push_key(ld, "repositories");
         for (size_t j = 0; j < json_array_size(repos); j++) {
@@ -1033,19 +1031,108 @@ static int load(loader *ld, json_t *fx)
         pop(ld, r);
         pop(ld, k);
     }
-    pop(ld, n);
-    /* Registry settings last, once every image is in: a replication rule
-     * must not copy the fixture's images (a snapshot holds the copies). */
-    n = push_key(ld, "registries");
+    return 0;
+}
+
+/* The settings of the registries `regs` of the current region. */
+static int load_settings(loader *ld, json_t *regs, bool home)
+{
+    (void)home;
     for (size_t i = 0; i < json_array_size(regs); i++) {
         size_t k = push_index(ld, i);
         if (load_registry_settings(ld, json_array_get(regs, i)) < 0)
             return -1;
         pop(ld, k);
     }
+    /* A registry the fixture names but gives nothing stays unmade. */
+    em_registry *r, *tmp;
+    HASH_ITER(hh, ld->s->registries, r, tmp) em_registry_drop_if_empty(ld->s, r);
+    return 0;
+}
+
+static bool region_name_ok(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+    return n > 0 && n < 64 && s[n] == '\0';
+}
+
+/* Checks the fixture's "regions": a list of {"name", "registries"}, each a
+ * region ecrmock_call_as() can name, given once, not the instance's own. */
+static int check_regions(loader *ld, json_t *regions)
+{
+    static const char *const allowed[] = {"name", "registries", NULL};
+    size_t n = push_key(ld, "regions");
+    if (regions && !json_is_array(regions))
+        return refuse(ld, "must be a list of regions");
+    for (size_t i = 0; i < json_array_size(regions); i++) {
+        size_t k = push_index(ld, i);
+        json_t *rg = json_array_get(regions, i);
+        if (!json_is_object(rg))
+            return refuse(ld, "a region must be an object: {\"name\": \"eu-west-1\", \"registries\": [...]}");
+        if (only_members(ld, rg, allowed) < 0 ||
+            want_type(ld, rg, "registries", JSON_ARRAY, "a list of registries") < 0)
+            return -1;
+        const char *name = em_str(rg, "name");
+        size_t p = push_key(ld, "name");
+        if (!name || !region_name_ok(name))
+            return refuse(ld, "must be a region name of 1 to 63 characters of a-z, 0-9 and '-', like \"eu-west-1\"");
+        if (strcmp(name, ld->s->region) == 0)
+            return refuse(ld, "is the instance's own region: give its registries in $.registries");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(name, em_str(json_array_get(regions, j), "name")) == 0)
+                return refuse(ld, "%s is given twice", name);
+        pop(ld, p);
+        pop(ld, k);
+    }
     pop(ld, n);
+    return 0;
+}
+
+/* Runs `pass` over the registries of the instance's own region ("registries"),
+ * then over those of each region of "regions", in that region's view. */
+static int each_region(loader *ld, json_t *fx, int (*pass)(loader *, json_t *, bool))
+{
+    size_t n = push_key(ld, "registries");
+    if (pass(ld, json_object_get(fx, "registries"), true) < 0)
+        return -1;
+    pop(ld, n);
+    json_t *regions = json_object_get(fx, "regions");
+    n = push_key(ld, "regions");
+    for (size_t i = 0; i < json_array_size(regions); i++) {
+        size_t k = push_index(ld, i);
+        json_t *rg = json_array_get(regions, i);
+        em_view view;
+        if (em_view_enter(ld->s, NULL, em_str(rg, "name"), &view) < 0)
+            return refuse(ld, "out of memory");
+        size_t q = push_key(ld, "registries");
+        int rc = pass(ld, json_object_get(rg, "registries"), false);
+        em_view_leave(ld->s, &view);
+        if (rc < 0)
+            return -1;
+        pop(ld, q);
+        pop(ld, k);
+    }
+    pop(ld, n);
+    return 0;
+}
+
+static int load(loader *ld, json_t *fx)
+{
+    static const char *const allowed[] = {"$schema", "description", "clock", "faults", "registries", "regions", NULL};
+    snprintf(ld->path, sizeof ld->path, "$");
+    if (!json_is_object(fx))
+        return refuse(ld, "a fixture must be a JSON object");
+    if (only_members(ld, fx, allowed) < 0 || want_type(ld, fx, "registries", JSON_ARRAY, "a list of registries") < 0 ||
+        want_type(ld, fx, "faults", JSON_ARRAY, "a list of fault rules") < 0 ||
+        check_regions(ld, json_object_get(fx, "regions")) < 0 || parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
+        return -1;
+    /* Registry settings last, once every image of every region is in: a
+     * replication rule must not copy the fixture's images (a snapshot holds
+     * the copies). */
+    if (each_region(ld, fx, load_registries) < 0 || each_region(ld, fx, load_settings) < 0)
+        return -1;
     json_t *faults = json_object_get(fx, "faults");
-    n = push_key(ld, "faults");
+    size_t n = push_key(ld, "faults");
     for (size_t i = 0; i < json_array_size(faults); i++) {
         size_t k = push_index(ld, i);
         char *why = NULL;
@@ -1063,9 +1150,14 @@ static int load(loader *ld, json_t *fx)
 }
 
 /* Moves the scratch instance's state into m, and m's old state into the
- * scratch instance (to be freed with it). */
-static void swap_state(ecrmock *m, ecrmock *s)
+ * scratch instance (to be freed with it): the registries of every region
+ * and the layer store they share, whatever view m is in (a hook inside
+ * ecrmock_call_as may load a fixture).  -1 when out of memory, with nothing
+ * changed. */
+static int swap_state(ecrmock *m, ecrmock *s)
 {
+    if (em_view_mirror(s, m) < 0)
+        return -1;
 #define SWAP(field)                  \
     do {                             \
         __typeof__(m->field) t_ = m->field; \
@@ -1073,6 +1165,7 @@ static void swap_state(ecrmock *m, ecrmock *s)
         s->field = t_;               \
     } while (0)
     SWAP(registries);
+    SWAP(regions);
     SWAP(blobs);
     SWAP(faults);
     SWAP(fault_ids);
@@ -1081,6 +1174,7 @@ static void swap_state(ecrmock *m, ecrmock *s)
     m->clock_ms = s->clock_ms;
     if (s->seq > m->seq)
         m->seq = s->seq;
+    return 0;
 }
 
 int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char **err)
@@ -1089,6 +1183,9 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char *
         *err = NULL;
     if (!m)
         return -1;
+    /* m->opts never changes: its account and region are the instance's own,
+     * not those of a view ecrmock_call_as() has open on another thread or
+     * around a hook calling this. */
     ecrmock *s = ecrmock_new(&m->opts);
     if (!s) {
         if (err)
@@ -1105,8 +1202,10 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char *
     int rc = load(&ld, fixture);
     if (rc == 0) {
         em_lock(m);
-        swap_state(m, s);
+        rc = swap_state(m, s);
         em_unlock(m);
+        if (rc < 0 && !ld.err)
+            ld.err = em_strdup("out of memory");
     }
     if (err)
         *err = ld.err;
@@ -1283,19 +1382,54 @@ fail:
     return NULL;
 }
 
+/* The registries of one region, from `head` on (a new reference; NULL: no
+ * memory).  `home`: the instance's own region. */
+static json_t *snapshot_registries(ecrmock *m, em_registry *head, bool home)
+{
+    json_t *regs = json_array();
+    em_registry *r, *tmp;
+    HASH_ITER(hh, head, r, tmp) {
+        if (regs && json_array_append_new(regs, snapshot_registry(m, r, home && strcmp(r->id, m->opts.account_id) == 0)) < 0) {
+            json_decref(regs);
+            regs = NULL;
+        }
+    }
+    return regs;
+}
+
+/* The regions other than the instance's own that hold a registry, by name:
+ * [{"name", "registries"}] (a new reference; NULL: no memory). */
+static json_t *snapshot_regions(ecrmock *m)
+{
+    const char **names;
+    size_t n;
+    json_t *regions = em_region_names(m, &names, &n) == 0 ? json_array() : NULL;
+    for (size_t i = 0; regions && i < n; i++) {
+        if (strcmp(names[i], m->opts.region) == 0)
+            continue;
+        json_t *regs = snapshot_registries(m, em_region_registries(m, names[i]), false);
+        if (json_array_append_new(regions, regs ? json_pack("{s:s, s:o}", "name", names[i], "registries", regs) : NULL) < 0) {
+            json_decref(regions);
+            regions = NULL;
+        }
+    }
+    em_free(names);
+    return regions;
+}
+
 json_t *ecrmock_snapshot(ecrmock *m)
 {
     if (!m)
         return NULL;
     em_lock(m);
-    json_t *regs = json_array();
-    json_t *snap = regs ? json_pack("{s:o, s:o}", "clock", em_time(m->clock_ms), "registries", regs) : NULL;
-    em_registry *r, *tmp;
-    HASH_ITER(hh, m->registries, r, tmp) {
-        if (snap && json_array_append_new(regs, snapshot_registry(m, r, strcmp(r->id, m->account) == 0)) < 0) {
-            json_decref(snap);
-            snap = NULL;
-        }
+    /* The instance's own region first, whatever view a hook runs in. */
+    json_t *snap = json_object();
+    if (snap && (em_set(snap, "clock", em_time(m->clock_ms)) < 0 ||
+                 em_set(snap, "registries",
+                        snapshot_registries(m, em_region_registries(m, m->opts.region), true)) < 0 ||
+                 set_if_any(snap, "regions", snapshot_regions(m)) < 0)) {
+        json_decref(snap);
+        snap = NULL;
     }
     em_unlock(m);
     return snap;

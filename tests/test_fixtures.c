@@ -792,6 +792,230 @@ static void test_fixture_refuses_bad_settings(void **state)
                              "image move with it: give the list its storage state");
 }
 
+/* ---- other regions (issue 13, items 1 and 3) ------------------------------------------ */
+
+#define OTHER_ACCOUNT "210987654321"
+
+/* `action` with `req` (JSON text) as `account` in `region` (NULL: the instance's); the answer. */
+static json_t *call_as_ok(ecrmock *m, const char *account, const char *region, const char *action, const char *req)
+{
+    json_t *q = json_loads(req, 0, NULL), *r = NULL;
+    assert_non_null(q);
+    assert_ok(ecrmock_call_as(m, account, region, action, q, &r), r);
+    json_decref(q);
+    return r;
+}
+
+/* The names of the repositories of `account` (NULL: the instance's) in `region`, ","-joined (malloc'd). */
+static char *repo_names(ecrmock *m, const char *account, const char *region)
+{
+    json_t *r = call_as_ok(m, account, region, "DescribeRepositories", "{}");
+    char names[1024] = "";
+    size_t i;
+    json_t *repo;
+    json_array_foreach(json_object_get(r, "repositories"), i, repo) {
+        size_t n = strlen(names);
+        snprintf(names + n, sizeof names - n, "%s%s", n ? "," : "", json_string_value(json_object_get(repo, "repositoryName")));
+    }
+    json_decref(r);
+    return strdup(names);
+}
+
+static void assert_repo_names(ecrmock *m, const char *account, const char *region, const char *want)
+{
+    char *got = repo_names(m, account, region);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* A repository with a layer made in another region through ecrmock_call_as():
+ * a load replaces every region's state, and the layer's bytes, which the
+ * load freed, are read by nobody (under ASan or valgrind: no use after free,
+ * in the reads below and in ecrmock_free). */
+static void test_fixture_load_replaces_other_regions(void **state)
+{
+    ecrmock *m = *state;
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "CreateRepository", "{\"repositoryName\": \"far\"}"));
+    json_t *r = call_as_ok(m, NULL, "eu-west-1", "InitiateLayerUpload", "{\"repositoryName\": \"far\"}");
+    char req[256];
+    snprintf(req, sizeof req, "{\"repositoryName\": \"far\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+             "\"partLastByte\": 4, \"layerPartBlob\": \"ZmFyIGw=\"}", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "UploadLayerPart", req));
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("far l", 5, digest);
+    snprintf(req, sizeof req, "{\"repositoryName\": \"far\", \"uploadId\": \"%s\", \"layerDigests\": [\"%s\"]}",
+             json_string_value(json_object_get(r, "uploadId")), digest);
+    json_decref(r);
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "CompleteLayerUpload", req));
+
+    load_ok(m, "fixtures/multi-arch.json");
+    assert_repo_names(m, NULL, NULL, "tools/cli");
+    assert_repo_names(m, NULL, "eu-west-1", "");
+    snprintf(req, sizeof req, "{\"repositoryName\": \"far\", \"layerDigests\": [\"%s\"]}", digest);
+    json_t *q = json_loads(req, 0, NULL);
+    assert_error(ecrmock_call_as(m, NULL, "eu-west-1", "BatchCheckLayerAvailability", q, &r), r, 400,
+                 "RepositoryNotFoundException");
+    json_decref(q);
+    json_decref(r);
+    /* What the load left holds together: a snapshot of it reloads the same. */
+    ecrmock_free(reload(m));
+}
+
+#define ALLOW_REPLICATION_FROM_HOME \
+    "{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":" \
+    "\\\"arn:aws:iam::123456789012:root\\\"},\\\"Action\\\":[\\\"ecr:CreateRepository\\\",\\\"ecr:ReplicateImage\\\"]," \
+    "\\\"Resource\\\":\\\"*\\\"}]}"
+
+/* Replication copies an image to another region of the instance's account and
+ * to another account there: a snapshot holds those regions ("regions"), a
+ * load brings them back byte for byte, and a load of another fixture
+ * replaces them. */
+static void test_snapshot_regions_through_replication(void **state)
+{
+    ecrmock *m = *state;
+    json_decref(call_as_ok(m, OTHER_ACCOUNT, "eu-west-1", "PutRegistryPolicy",
+                           "{\"policyText\": \"" ALLOW_REPLICATION_FROM_HOME "\"}"));
+    call_ok(m, "PutReplicationConfiguration",
+            "{\"replicationConfiguration\": {\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", "
+            "\"registryId\": \"123456789012\"}, {\"region\": \"eu-west-1\", \"registryId\": \"" OTHER_ACCOUNT "\"}]}]}}");
+    create_repo(m, "app");
+    char *digest = push_new_image(m, "app", 2, 1, "v1");
+    assert_repo_names(m, NULL, "eu-west-1", "app");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "app");
+
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *regions = json_object_get(snap, "regions");
+    assert_int_equal(json_array_size(regions), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(regions, 0), "name")), "eu-west-1");
+    json_t *regs = json_object_get(json_array_get(regions, 0), "registries");
+    assert_int_equal(json_array_size(regs), 2);
+    json_t *copy = json_array_get(json_object_get(json_array_get(json_object_get(json_array_get(regs, 0), "repositories"), 0),
+                                  "images"), 0);
+    assert_string_equal(json_string_value(json_object_get(copy, "digest")), digest);
+    json_decref(snap);
+
+    ecrmock *b = reload(m);
+    assert_repo_names(b, NULL, "eu-west-1", "app");
+    assert_repo_names(b, OTHER_ACCOUNT, "eu-west-1", "app");
+    json_t *r = call_as_ok(b, OTHER_ACCOUNT, "eu-west-1", "BatchGetImage",
+                           "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(r, "images"), 0),
+                                                                          "imageId"), "imageDigest")), digest);
+    json_decref(r);
+    /* The rule came back too: the next push replicates. */
+    free(push_new_image(b, "app", 1, 2, "v2"));
+    r = call_as_ok(b, NULL, "eu-west-1", "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v2\"}]}");
+    json_decref(r);
+    ecrmock_free(b);
+
+    /* A load replaces them: the copies, their layers and the other account's registry there. */
+    load_ok(m, "fixtures/immutable-tags.json");
+    assert_repo_names(m, NULL, "eu-west-1", "");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "");
+    assert_null(json_object_get(snap = ecrmock_snapshot(m), "regions"));
+    json_decref(snap);
+    free(digest);
+}
+
+/* A fixture's regions: each region's registries load there; the instance's
+ * own region, a name ecrmock_call_as() refuses, a region given twice and a
+ * scanning configuration (the instance's own registry's) are refused. */
+static void test_fixture_regions(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/team-registry.json");
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(m,
+                                    "{\"registries\": [{\"repositories\": [{\"name\": \"home\"}]}], \"regions\": ["
+                                    "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"far\", "
+                                    "\"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"size\": 10, \"seed\": 3}]}]}]},"
+                                    " {\"id\": \"" OTHER_ACCOUNT "\", \"repositories\": [{\"name\": \"theirs\"}]}]},"
+                                    "{\"name\": \"ap-south-1\"}]}",
+                                    "x.json", &err) != 0)
+        fail_msg("%s", err);
+    assert_repo_names(m, NULL, NULL, "home");
+    assert_repo_names(m, NULL, "eu-west-1", "far");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "theirs");
+    assert_repo_names(m, NULL, "ap-south-1", "");
+    ecrmock_free(reload(m));
+
+    json_t *before = ecrmock_snapshot(m);
+    assert_refused(m, "{\"regions\": [{\"name\": \"us-east-1\"}]}",
+                   "x.json: $.regions[0].name: is the instance's own region: give its registries in $.registries");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\"}, {\"name\": \"eu-west-1\"}]}",
+                   "x.json: $.regions[1].name: eu-west-1 is given twice");
+    assert_refused(m, "{\"regions\": [{\"name\": \"EU\"}]}",
+                   "x.json: $.regions[0].name: must be a region name of 1 to 63 characters of a-z, 0-9 and '-', "
+                   "like \"eu-west-1\"");
+    assert_refused(m, "{\"regions\": [{\"registries\": []}]}",
+                   "x.json: $.regions[0].name: must be a region name of 1 to 63 characters of a-z, 0-9 and '-', "
+                   "like \"eu-west-1\"");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"repositories\": []}]}",
+                   "x.json: $.regions[0].repositories: unknown member");
+    assert_refused(m, "{\"regions\": {}}", "x.json: $.regions: must be a list of regions");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"registries\": [{\"scanningConfiguration\": {}}]}]}",
+                   "x.json: $.regions[0].registries[0].scanningConfiguration: the scanning configuration is the "
+                   "instance's own: give it in $.registries");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"Bad\"}]}]}]}",
+                   "x.json: $.regions[0].registries[0].repositories[0].name: InvalidParameterException: Invalid "
+                   "parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression "
+                   "'[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*''");
+    assert_state_is(m, before, "the refused fixtures");
+    json_decref(before);
+}
+
+/* A hook inside ecrmock_call_as() loads a fixture: it is built for the
+ * instance's own account and region, and lands there, not in the view the
+ * hook runs in; the fixture's other regions land in theirs. */
+typedef struct hook_load {
+    ecrmock *m;
+    const char *fixture;
+} hook_load;
+
+static void load_in_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    hook_load *h = user;
+    if (strcmp(action, "DescribeRepositories") != 0)
+        return;
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(h->m, h->fixture, "hook.json", &err) != 0)
+        fail_msg("%s", err);
+}
+
+static void test_fixture_load_inside_call_as(void **state)
+{
+    ecrmock *m = *state;
+    /* As another account of the instance's region. */
+    hook_load h = {m, "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}]}"};
+    ecrmock_hooks_set(m, load_in_hook, NULL, &h);
+    json_decref(call_as_ok(m, OTHER_ACCOUNT, NULL, "DescribeRepositories", "{}"));
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, OTHER_ACCOUNT, NULL, "");
+
+    /* In another region: the action runs after the hook, in the view it was called in. */
+    h.fixture = "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]}]}";
+    ecrmock_hooks_set(m, load_in_hook, NULL, &h);
+    json_t *r = call_as_ok(m, NULL, "eu-west-1", "DescribeRepositories", "{}");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "repositories"), 0),
+                                                          "repositoryName")), "there");
+    json_decref(r);
+    json_decref(call_as_ok(m, OTHER_ACCOUNT, "ap-south-1", "DescribeRepositories", "{}"));
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, NULL, "eu-west-1", "there");
+    assert_repo_names(m, OTHER_ACCOUNT, "ap-south-1", "");
+    assert_repo_names(m, OTHER_ACCOUNT, NULL, "");
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *reg = json_array_get(json_object_get(snap, "registries"), 0);
+    assert_string_equal(json_string_value(json_object_get(reg, "id")), "123456789012");
+    assert_int_equal(json_array_size(json_object_get(snap, "registries")), 1);
+    json_decref(snap);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -814,6 +1038,10 @@ int main(void)
         T(test_snapshot_account_signing_exclusions),
         T(test_snapshot_storage_class),
         T(test_fixture_refuses_bad_settings),
+        T(test_fixture_load_replaces_other_regions),
+        T(test_snapshot_regions_through_replication),
+        T(test_fixture_regions),
+        T(test_fixture_load_inside_call_as),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
