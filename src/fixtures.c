@@ -9,11 +9,9 @@
  * naming the source, the JSON path and the rule, and the instance is left
  * as it was.  fixtures/README.md documents the format.
  */
-#define _GNU_SOURCE /* timegm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -103,40 +101,80 @@ static int want_type(loader *ld, json_t *o, const char *key, json_type type, con
     return -1;
 }
 
-/* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z". */
+/* The times a fixture may give: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z,
+ * epoch seconds (a millisecond count far from int64's edges). */
+#define MAX_TIME_S INT64_C(253402300799)
+
+/* Reads `n` digits at *p into *out; false when they are not all digits. */
+static bool digits(const char **p, int n, int *out)
+{
+    *out = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return false;
+        *out = *out * 10 + (**p - '0');
+    }
+    return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fff]Z" as epoch milliseconds, or -1: not that form,
+ * a field out of its range (month 1-12, the month's days, 23:59:59), or a
+ * year before 1970.  Digits of a fraction past the third are dropped. */
+static int64_t parse_utc(const char *s)
+{
+    int y, mo, d, h, mi, sec, frac = 0;
+    const char *p = s;
+    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' || !digits(&p, 2, &d) ||
+        *p++ != 'T' || !digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) || *p++ != ':' ||
+        !digits(&p, 2, &sec))
+        return -1;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 3)
+                frac = frac * 10 + (*p - '0');
+        if (n == 0)
+            return -1;
+        for (; n < 3; n++)
+            frac *= 10;
+    }
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (strcmp(p, "Z") != 0 || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) ||
+        h > 23 || mi > 59 || sec > 59)
+        return -1;
+    /* Days from 1970-01-01 to the date (the proleptic Gregorian calendar). */
+    int64_t yy = y - (mo <= 2), era = yy / 400, yoe = yy - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return ((days * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
+}
+
+/* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z", from
+ * 1970 to the end of 9999 (any other number, 1e300 say, is refused: its
+ * milliseconds would not fit an int64). */
 static int parse_time(loader *ld, json_t *o, const char *key, int64_t *ms)
 {
     json_t *v = json_object_get(o, key);
     if (!v)
         return 0;
+    int64_t t = -1;
     if (json_is_number(v)) {
-        double x = json_number_value(v) * 1000.0;
-        *ms = (int64_t)(x < 0 ? x - 0.5 : x + 0.5); /* the nearest millisecond */
+        double x = json_number_value(v);
+        if (x >= 0 && x < (double)MAX_TIME_S + 1)
+            t = (int64_t)(x * 1000.0 + 0.5); /* the nearest millisecond */
+        if (t > MAX_TIME_S * 1000 + 999)
+            t = MAX_TIME_S * 1000 + 999;
+    } else if (json_is_string(v)) {
+        t = parse_utc(json_string_value(v));
+    }
+    if (t >= 0) {
+        *ms = t;
         return 0;
     }
-    struct tm tm = {0};
-    int frac = 0, used = 0;
-    const char *s = json_string_value(v);
-    if (s && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                    &tm.tm_sec, &used) == 6) {
-        const char *p = s + used;
-        if (*p == '.') {
-            int digits = 0;
-            for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-                if (digits < 3)
-                    frac = frac * 10 + (*p - '0');
-            while (digits++ < 3)
-                frac *= 10;
-        }
-        if (strcmp(p, "Z") == 0) {
-            tm.tm_year -= 1900;
-            tm.tm_mon -= 1;
-            *ms = (int64_t)timegm(&tm) * 1000 + frac;
-            return 0;
-        }
-    }
     size_t n = push_key(ld, key);
-    refuse(ld, "must be epoch seconds or a UTC time like \"2024-01-01T00:00:00Z\"");
+    refuse(ld, "must be a time from 1970 to 9999: epoch seconds (0 to %lld) or UTC like \"2024-01-01T00:00:00Z\"",
+           (long long)MAX_TIME_S);
     pop(ld, n);
     return -1;
 }

@@ -7,6 +7,8 @@
 
 #include "ecrmock_cmocka.h"
 
+#define TIME_RULE "must be a time from 1970 to 9999: epoch seconds (0 to 253402300799) or UTC like \"2024-01-01T00:00:00Z\""
+
 static void load_ok(ecrmock *m, const char *path)
 {
     char *err = NULL;
@@ -21,6 +23,13 @@ static char *refusal(ecrmock *m, const char *text)
     assert_int_equal(ecrmock_fixture_load_string(m, text, "x.json", &err), -1);
     assert_non_null(err);
     return err;
+}
+
+static void load_ok_text(ecrmock *m, const char *text)
+{
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(m, text, "x.json", &err) != 0)
+        fail_msg("refused: %s", err ? err : "(no message)");
 }
 
 static void assert_refused(ecrmock *m, const char *text, const char *want)
@@ -336,7 +345,7 @@ static void test_fixture_refusal_messages(void **state)
     assert_refused(m, "{\"registry\": []}", "x.json: $.registry: unknown member");
     assert_refused(m, "{\"registries\": {}}", "x.json: $.registries: must be a list of registries");
     assert_refused(m, "{\"clock\": \"yesterday\"}",
-                   "x.json: $.clock: must be epoch seconds or a UTC time like \"2024-01-01T00:00:00Z\"");
+                   "x.json: $.clock: " TIME_RULE);
     assert_refused(m, "{\"registries\": [{\"id\": \"1234\"}]}", "x.json: $.registries[0].id: must be a registry id of 12 digits");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{}]}]}",
                    "x.json: $.registries[0].repositories[0].name: is required: the repository's name");
@@ -384,8 +393,7 @@ static void test_fixture_refusal_messages(void **state)
                    "are untagged: tag the list");
     assert_refused(m, "{\"faults\": [{\"probability\": 2}]}", "x.json: $.faults[0]: probability must be between 0 and 1");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], \"pushedAt\": true}]}]}]}",
-                   "x.json: $.registries[0].repositories[0].images[0].pushedAt: must be epoch seconds or a UTC time like "
-                   "\"2024-01-01T00:00:00Z\"");
+                   "x.json: $.registries[0].repositories[0].images[0].pushedAt: " TIME_RULE);
 }
 
 static void test_fixture_load_sources(void **state)
@@ -792,6 +800,69 @@ static void test_fixture_refuses_bad_settings(void **state)
                              "image move with it: give the list its storage state");
 }
 
+/* ---- numbers at their edges (issue 13, item 6) ------------------------------------------ */
+
+/* Times far out (1e300 seconds made 1e303 milliseconds, cast to int64: undefined
+ * behaviour), at int64's edges, before 1970, or with fields out of range are
+ * refused with their path; the last millisecond of 9999 loads. */
+static void test_fixture_time_edges(void **state)
+{
+    ecrmock *m = *state;
+    static const char *const bad[] = {"1e300", "-1e300", "9223372036854775807", "-9223372036854775808",
+                                      "9223372036854775.807", "253402300800", "-1", "-0.001",
+                                      "\"2024-13-01T00:00:00Z\"", "\"2023-02-29T00:00:00Z\"", "\"2024-04-31T00:00:00Z\"",
+                                      "\"2024-01-01T24:00:00Z\"", "\"2024-01-01T00:60:00Z\"", "\"2024-01-01T00:00:60Z\"",
+                                      "\"1969-12-31T23:59:59Z\"", "\"+024-01-01T00:00:00Z\"", "\"2024-01-01T00:00:00.Z\"",
+                                      "\"2024-1-01T00:00:00Z\"", "\"2024-01-01T00:00:00\"", "\"2024-01-01T00:00:00Zx\"",
+                                      "null", "[]"};
+    json_t *before = ecrmock_snapshot(m);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"clock\": %s}", bad[i]);
+        assert_refused(m, text, "x.json: $.clock: " TIME_RULE);
+        snprintf(text, sizeof text,
+                 "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
+                 "\"lastRecordedPullTime\": %s}]}]}]}",
+                 bad[i]);
+        assert_refused(m, text, "x.json: $.registries[0].repositories[0].images[0].lastRecordedPullTime: " TIME_RULE);
+        snprintf(text, sizeof text,
+                 "{\"registries\": [{\"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": \"qq\", "
+                 "\"upstreamRegistryUrl\": \"public.ecr.aws\", \"updatedAt\": %s}]}]}",
+                 bad[i]);
+        assert_refused(m, text, "x.json: $.registries[0].pullThroughCacheRules[0].updatedAt: " TIME_RULE);
+    }
+    assert_state_is(m, before, "the refused fixtures");
+    json_decref(before);
+
+    static const struct {
+        const char *time;
+        int64_t ms;
+    } good[] = {{"0", 0},
+                {"253402300799.999", INT64_C(253402300799999)},
+                {"253402300799.9999", INT64_C(253402300799999)},
+                {"1e-300", 0},
+                {"1.7e9", INT64_C(1700000000000)},
+                {"\"9999-12-31T23:59:59.999Z\"", INT64_C(253402300799999)},
+                {"\"2024-02-29T12:00:00.5Z\"", INT64_C(1709208000500)},
+                {"\"2000-03-01T00:00:00.123456Z\"", INT64_C(951868800123)},
+                {"\"1970-01-01T00:00:00Z\"", 0}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[128], *err = NULL;
+        snprintf(text, sizeof text, "{\"clock\": %s}", good[i].time);
+        if (ecrmock_fixture_load_string(m, text, "x.json", &err) != 0)
+            fail_msg("%s: %s", good[i].time, err);
+        if (ecrmock_clock_now(m) != good[i].ms)
+            fail_msg("%s: clock %lld, want %lld", good[i].time, (long long)ecrmock_clock_now(m), (long long)good[i].ms);
+    }
+    /* The latest time every member takes: an image restored then, a rule updated then. */
+    load_ok_text(m, "{\"clock\": \"9999-12-31T23:59:59.999Z\", \"registries\": [{\"repositories\": [{\"name\": \"web\", "
+                    "\"createdAt\": 253402300799.999, \"images\": [{\"tags\": [\"a\"], \"layers\": [], "
+                    "\"pushedAt\": 0, \"lastRecordedPullTime\": 253402300799.999, \"lastArchivedAt\": 1, "
+                    "\"lastActivatedAt\": 253402300799.999}]}], \"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": "
+                    "\"qq\", \"upstreamRegistryUrl\": \"public.ecr.aws\", \"createdAt\": 0, \"updatedAt\": 0}]}]}");
+    ecrmock_free(reload(m));
+}
+
 /* ---- other regions (issue 13, items 1 and 3) ------------------------------------------ */
 
 #define OTHER_ACCOUNT "210987654321"
@@ -1042,6 +1113,7 @@ int main(void)
         T(test_snapshot_regions_through_replication),
         T(test_fixture_regions),
         T(test_fixture_load_inside_call_as),
+        T(test_fixture_time_edges),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
