@@ -142,7 +142,7 @@ ECRMOCK_API ecrmock_error ecrmock_error_from_name(const char *name);
 
 typedef struct ecrmock ecrmock;
 
-#define ECRMOCK_OPTIONS_VERSION 1
+#define ECRMOCK_OPTIONS_VERSION 2 /* 2 added max_synth_bytes */
 
 /*
  * Options for ecrmock_new().  Initialise with ECRMOCK_OPTIONS_INIT, then set
@@ -168,9 +168,13 @@ typedef struct ecrmock_options {
     uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
     uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
     uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
+    /* Version 2: */
+    uint64_t max_synth_bytes;     /* the bytes one fixture load may synthesise
+                                     ({"size", "seed"} layers, each pair
+                                     counted once): 4 GiB */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"

@@ -1087,6 +1087,129 @@ static void test_fixture_load_inside_call_as(void **state)
     json_decref(snap);
 }
 
+/* ---- synthesised layers (issue 14, item 13) ---------------------------------------------- */
+
+/* A fixture of `n_images` images in one repository, image i with the layers
+ * {"size": sizes[j], "seed": seeds[j]} for j < n_layers (malloc'd text). */
+static char *synth_fixture(int n_images, int n_layers, const long long *sizes, const long long *seeds)
+{
+    size_t cap = 256 + (size_t)n_images * (64 + 64 * (size_t)n_layers), len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, "{\"registries\": [{\"repositories\": [{\"name\": \"big\", \"images\": [");
+    for (int i = 0; i < n_images; i++) {
+        len += (size_t)snprintf(text + len, cap - len, "%s{\"tags\": [\"v%d\"], \"layers\": [", i ? ", " : "", i);
+        for (int j = 0; j < n_layers; j++)
+            len += (size_t)snprintf(text + len, cap - len, "%s{\"size\": %lld, \"seed\": %lld}", j ? ", " : "",
+                                    sizes[j], seeds[j]);
+        len += (size_t)snprintf(text + len, cap - len, "], \"config\": {\"n\": %d}}", i);
+    }
+    snprintf(text + len, cap - len, "]}]}]}");
+    return text;
+}
+
+static ecrmock *with_synth_budget(unsigned int version, uint64_t budget)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.version = version;
+    o.max_synth_bytes = budget;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    return m;
+}
+
+/* Forty images referencing one {"size", "seed"} layer make its bytes once:
+ * a budget of exactly one layer's bytes is enough (the issue's fixture made
+ * them forty times, 633 s for 1 GiB layers); one byte less is refused at
+ * the first reference, and a second pair at its own, with the path. */
+static void test_fixture_synth_once_per_load(void **state)
+{
+    (void)state;
+    const long long size = 1 << 20, sizes[] = {1 << 20, 1 << 20}, seeds[] = {1, 2};
+    char *one = synth_fixture(40, 1, sizes, seeds), *two = synth_fixture(40, 2, sizes, seeds);
+
+    ecrmock *m = with_synth_budget(ECRMOCK_OPTIONS_VERSION, (uint64_t)size);
+    load_ok_text(m, one);
+    json_t *d = describe(m, "123456789012", "big");
+    assert_int_equal(json_array_size(d), 40);
+    for (size_t i = 0; i < 40; i++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(d, i), "imageSizeInBytes")), size);
+    json_decref(d);
+    assert_refused(m, two,
+                   "x.json: $.registries[0].repositories[0].images[0].layers[1].size: synthesising 1048576 more bytes "
+                   "would take this load past its budget of 1048576 synthesised bytes (ecrmock_options.max_synth_bytes; "
+                   "1048576 made so far)");
+    ecrmock_free(m);
+
+    m = with_synth_budget(ECRMOCK_OPTIONS_VERSION, (uint64_t)size - 1);
+    assert_refused(m, one,
+                   "x.json: $.registries[0].repositories[0].images[0].layers[0].size: synthesising 1048576 more bytes "
+                   "would take this load past its budget of 1048575 synthesised bytes (ecrmock_options.max_synth_bytes; "
+                   "0 made so far)");
+    json_t *snap = ecrmock_snapshot(m);
+    assert_int_equal(json_array_size(json_object_get(snap, "registries")), 0); /* refused whole */
+    json_decref(snap);
+    ecrmock_free(m);
+
+    /* The budget is per load: the same fixture loads again. */
+    m = with_synth_budget(ECRMOCK_OPTIONS_VERSION, (uint64_t)size * 2);
+    load_ok_text(m, two);
+    load_ok_text(m, two);
+    ecrmock_free(m);
+
+    /* A version 1 caller's options end before max_synth_bytes: the default (4 GiB) applies. */
+    m = with_synth_budget(1, 1);
+    load_ok_text(m, two);
+    ecrmock_free(m);
+    free(one);
+    free(two);
+}
+
+/* The bytes are the splitmix64 sequence from the seed, little-endian (the
+ * README's definition), whole numbers and a tail; a repeated reference is
+ * the same layer, its "digest" checked; another size is another layer. */
+static void test_fixture_synth_bytes(void **state)
+{
+    ecrmock *m = *state;
+    static const unsigned char seed0[10] = {0xaf, 0xcd, 0x1d, 0x7b, 0x39, 0xa8, 0x20, 0xe2, 0xf4, 0x65};
+    static const unsigned char seed_max[11] = {0x20, 0x2c, 0x65, 0x1b, 0x77, 0x71, 0xd9, 0xe4, 0xc9, 0x82, 0xf6};
+    char d0[ECRMOCK_DIGEST_SIZE], dmax[ECRMOCK_DIGEST_SIZE], text[1024];
+    sha256_digest(seed0, sizeof seed0, d0);
+    sha256_digest(seed_max, sizeof seed_max, dmax);
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": ["
+             "{\"size\": 10, \"seed\": 0}, {\"size\": 10, \"seed\": 0, \"digest\": \"%s\"},"
+             "{\"size\": 11, \"seed\": -1, \"digest\": \"%s\"}, {\"size\": 8, \"seed\": 0}, {\"size\": 0, \"seed\": 5}]}]}]}",
+             d0, dmax);
+    load_ok_text(m, text);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d0, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(bytes, seed0, 10);
+    free(bytes);
+    char d8[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(seed0, 8, d8);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d8, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 8);
+    free(bytes);
+    json_t *snap = ecrmock_snapshot(m);
+    assert_int_equal(json_array_size(json_object_get(
+                         json_array_get(json_object_get(json_array_get(json_object_get(snap, "registries"), 0), "repositories"), 0),
+                         "layers")),
+                     4);
+    json_decref(snap);
+    /* A wrong digest on the second reference is refused there. */
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": ["
+             "{\"size\": 10, \"seed\": 0}, {\"size\": 10, \"seed\": 0, \"digest\": \"%s\"}]}]}]}",
+             dmax);
+    char want[512];
+    snprintf(want, sizeof want,
+             "x.json: $.registries[0].repositories[0].layers[1].digest: does not match the layer's bytes, whose digest "
+             "is %s", d0);
+    assert_refused(m, text, want);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1114,6 +1237,8 @@ int main(void)
         T(test_fixture_regions),
         T(test_fixture_load_inside_call_as),
         T(test_fixture_time_edges),
+        T(test_fixture_synth_once_per_load),
+        T(test_fixture_synth_bytes),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
