@@ -57,17 +57,6 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-static bool region_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= 64)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
 const char *ecrmock_options_check(const ecrmock_options *o)
 {
     if (!o)
@@ -77,7 +66,7 @@ const char *ecrmock_options_check(const ecrmock_options *o)
                "with ECRMOCK_OPTIONS_INIT";
     if (o->account_id && !all_digits(o->account_id, 12))
         return "ecrmock_options.account_id must be 12 digits, like \"123456789012\"";
-    if (o->region && !region_ok(o->region))
+    if (o->region && !em_region_name_ok(o->region))
         return "ecrmock_options.region must be 1 to 63 characters of a-z, 0-9 and '-', like "
                "\"us-east-1\"";
     if (o->upload_lifetime_ms < 0)

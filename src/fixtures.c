@@ -1155,12 +1155,6 @@ static int load_settings(loader *ld, json_t *regs, bool home)
     return 0;
 }
 
-static bool region_name_ok(const char *s)
-{
-    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
-    return n > 0 && n < 64 && s[n] == '\0';
-}
-
 /* Checks the fixture's "regions": a list of {"name", "registries"}, each a
  * region ecrmock_call_as() can name, given once, not the instance's own. */
 static int check_regions(loader *ld, json_t *regions)
@@ -1179,7 +1173,7 @@ static int check_regions(loader *ld, json_t *regions)
             return -1;
         const char *name = em_str(rg, "name");
         size_t p = push_key(ld, "name");
-        if (!name || !region_name_ok(name))
+        if (!name || !em_region_name_ok(name))
             return refuse(ld, "must be a region name of 1 to 63 characters of a-z, 0-9 and '-', like \"eu-west-1\"");
         if (strcmp(name, ld->s->region) == 0)
             return refuse(ld, "is the instance's own region: give its registries in $.registries");

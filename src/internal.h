@@ -483,6 +483,8 @@ typedef struct em_view {
 int em_view_enter(ecrmock *m, const char *account, const char *region, em_view *saved);
 void em_view_leave(ecrmock *m, const em_view *saved);
 void em_regions_free(ecrmock *m);
+/* Whether `s` is a region name ecrmock takes: 1 to 63 of a-z, 0-9 and '-'. */
+bool em_region_name_ok(const char *s);
 /* The registries of region `name` (borrowed), whatever the current view. */
 em_registry *em_region_registries(ecrmock *m, const char *name);
 /* The regions that hold a registry, the current view's among them, sorted

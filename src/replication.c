@@ -163,7 +163,7 @@ int em_view_mirror(ecrmock *s, const ecrmock *m)
     return 0;
 }
 
-static bool region_name_ok(const char *s)
+bool em_region_name_ok(const char *s)
 {
     size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
     return n > 0 && n < 64 && s[n] == '\0';
@@ -175,7 +175,7 @@ int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, cons
     if (!response)
         return -1;
     *response = NULL;
-    if (!m || !action || (account_id && !em_account_id_ok(account_id)) || (region && !region_name_ok(region)))
+    if (!m || !action || (account_id && !em_account_id_ok(account_id)) || (region && !em_region_name_ok(region)))
         return -1;
     em_lock(m);
     em_view v;

@@ -1041,6 +1041,7 @@ static void test_fixture_regions(void **state)
 typedef struct hook_load {
     ecrmock *m;
     const char *fixture;
+    char *snapshot; /* nested_hook: the snapshot taken right after the load (malloc'd) */
 } hook_load;
 
 static void load_in_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
@@ -1085,6 +1086,55 @@ static void test_fixture_load_inside_call_as(void **state)
     assert_string_equal(json_string_value(json_object_get(reg, "id")), "123456789012");
     assert_int_equal(json_array_size(json_object_get(snap, "registries")), 1);
     json_decref(snap);
+}
+
+/* Two views deep (a hook inside ecrmock_call_as() calls it again, whose hook
+ * loads): the load lands in the instance's own region and the fixture's
+ * regions, each view closes onto its region's new state, and a snapshot
+ * taken inside the views is the one taken after them. */
+static void nested_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    hook_load *h = user;
+    if (strcmp(action, "DescribeRegistry") == 0) {
+        json_t *r = NULL;
+        ecrmock_call_as(h->m, OTHER_ACCOUNT, "ap-south-1", "DescribeRepositories", NULL, &r);
+        json_decref(r);
+        return;
+    }
+    load_in_hook(user, action, request, inject);
+    if (strcmp(action, "DescribeRepositories") == 0) {
+        json_t *snap = ecrmock_snapshot(h->m);
+        h->snapshot = json_dumps(snap, JSON_COMPACT);
+        json_decref(snap);
+    }
+}
+
+static void test_fixture_load_two_views_deep(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/team-registry.json");
+    json_decref(call_as_ok(m, NULL, "ap-south-1", "CreateRepository", "{\"repositoryName\": \"old\"}"));
+    hook_load h = {m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                   "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]},"
+                   "{\"name\": \"ap-south-1\", \"registries\": [{\"id\": \"" OTHER_ACCOUNT "\", \"repositories\": "
+                   "[{\"name\": \"theirs\"}]}]}]}",
+                   NULL};
+    ecrmock_hooks_set(m, nested_hook, NULL, &h);
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "DescribeRegistry", "{}"));
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_non_null(h.snapshot);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, NULL, "eu-west-1", "there");
+    assert_repo_names(m, OTHER_ACCOUNT, "ap-south-1", "theirs");
+    assert_repo_names(m, NULL, "ap-south-1", "");
+    json_t *snap = ecrmock_snapshot(m);
+    char *after = json_dumps(snap, JSON_COMPACT);
+    assert_string_equal(h.snapshot, after);
+    free(after);
+    free(h.snapshot);
+    json_decref(snap);
+    ecrmock_free(reload(m));
 }
 
 /* ---- synthesised layers (issue 14, item 13) ---------------------------------------------- */
@@ -1236,6 +1286,7 @@ int main(void)
         T(test_snapshot_regions_through_replication),
         T(test_fixture_regions),
         T(test_fixture_load_inside_call_as),
+        T(test_fixture_load_two_views_deep),
         T(test_fixture_time_edges),
         T(test_fixture_synth_once_per_load),
         T(test_fixture_synth_bytes),
