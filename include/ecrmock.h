@@ -780,12 +780,12 @@ ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const 
  * registry (the instance's own region's, and in "regions" the other
  * regions'), repository (settings, resource tags, policy), layer (bytes as
  * base64) and image (manifest text verbatim, tags, push and pull times,
- * signing profiles, storage class), and the clock.  Loading it into a fresh
+ * replication statuses, signing profiles, storage class), and the clock.  Loading it into a fresh
  * instance gives the same state, and dumping that gives the same JSON.
  * Registry policies, replication, scanning and signing configurations,
  * account settings, pull time update exclusions, pull-through cache rules
  * and repository creation templates are part of it; what is not (in-flight
- * uploads, fault rules, replication statuses, scan results, ...) is listed in
+ * uploads, fault rules, scan results, ...) is listed in
  * fixtures/README.md.  NULL when memory ran out.
  */
 ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);

@@ -82,6 +82,21 @@ static void pop(loader *ld, size_t n)
     ld->path[n] = '\0';
 }
 
+/* Refuses the member `key` of the current object; returns -1. */
+static int refuse_at(loader *ld, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse_at(loader *ld, const char *key, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = push_key(ld, key);
+    refuse(ld, "%s", msg);
+    pop(ld, n);
+    return -1;
+}
+
 /* Refuses members other than `allowed` (NULL-terminated). */
 static int only_members(loader *ld, json_t *o, const char *const *allowed)
 {
@@ -183,11 +198,9 @@ static int parse_time(loader *ld, json_t *o, const char *key, int64_t *ms)
         *ms = t;
         return 0;
     }
-    size_t n = push_key(ld, key);
-    refuse(ld, "must be a time from 1970 to 9999: epoch seconds (0 to %lld) or UTC like \"2024-01-01T00:00:00Z\"",
-           (long long)MAX_TIME_S);
-    pop(ld, n);
-    return -1;
+    return refuse_at(ld, key,
+                     "must be a time from 1970 to 9999: epoch seconds (0 to %lld) or UTC like \"2024-01-01T00:00:00Z\"",
+                     (long long)MAX_TIME_S);
 }
 
 /* ---- calls on the scratch instance ---------------------------------------------- */
@@ -262,14 +275,6 @@ static void synth_fill(uint64_t seed, unsigned char *p, size_t n)
     }
 }
 
-/* Refuses the member `key` of the current object with `fmt`. */
-#define REFUSE_AT(ld, key, ...)              \
-    do {                                     \
-        size_t at_ = push_key((ld), (key));  \
-        refuse((ld), __VA_ARGS__);           \
-        pop((ld), at_);                      \
-    } while (0)
-
 /* {"size", "seed"}: the layer's digest in `digest`, its bytes in *bytes
  * (em_malloc'd; NULL when empty, or when this load made them already: the
  * blob store has them then).  Each (size, seed) is made once per load, and
@@ -278,8 +283,7 @@ static int synth_layer(loader *ld, json_t *spec, unsigned char **bytes, size_t *
 {
     json_int_t n = json_integer_value(json_object_get(spec, "size"));
     if (n < 0 || n > MAX_SYNTH_BYTES) {
-        REFUSE_AT(ld, "size", "must be 0 to %lld bytes", (long long)MAX_SYNTH_BYTES);
-        return -1;
+        return refuse_at(ld, "size", "must be 0 to %lld bytes", (long long)MAX_SYNTH_BYTES);
     }
     synth_key key = {(uint64_t)n, (uint64_t)json_integer_value(json_object_get(spec, "seed"))};
     *len = (size_t)n;
@@ -291,11 +295,10 @@ static int synth_layer(loader *ld, json_t *spec, unsigned char **bytes, size_t *
     }
     uint64_t budget = ld->s->opts.max_synth_bytes;
     if (!made && key.size > budget - ld->synth_bytes) {
-        REFUSE_AT(ld, "size",
+        return refuse_at(ld, "size",
                   "synthesising %llu more bytes would take this load past its budget of %llu synthesised bytes "
                   "(ecrmock_options.max_synth_bytes; %llu made so far)",
                   (unsigned long long)key.size, (unsigned long long)budget, (unsigned long long)ld->synth_bytes);
-        return -1;
     }
     *bytes = n ? em_malloc(*len) : NULL;
     if (n && !*bytes)
@@ -360,8 +363,7 @@ static int layer_bytes(loader *ld, json_t *spec, unsigned char **bytes, size_t *
     } else if (b64) {
         int r = em_unbase64(json_string_value(b64), json_string_length(b64), bytes, len);
         if (r == -1) {
-            REFUSE_AT(ld, "base64", "is not standard padded base64");
-            return -1;
+            return refuse_at(ld, "base64", "is not standard padded base64");
         }
         if (r < 0)
             return refuse(ld, "out of memory");
@@ -374,8 +376,7 @@ static int layer_bytes(loader *ld, json_t *spec, unsigned char **bytes, size_t *
     if (want && strcmp(want, digest) != 0) {
         em_free(*bytes);
         *bytes = NULL;
-        REFUSE_AT(ld, "digest", "does not match the layer's bytes, whose digest is %s", digest);
-        return -1;
+        return refuse_at(ld, "digest", "does not match the layer's bytes, whose digest is %s", digest);
     }
     return 0;
 }
@@ -435,6 +436,59 @@ static int signing_for_push(loader *ld, em_repo *repo, json_t *profiles)
     return rc;
 }
 
+/* An image's replicationStatuses, as DescribeImageReplicationStatus shows
+ * them ({"region", "registryId", "status", "failureCode"}): what its
+ * replication rules did when it was pushed (the rules themselves are set
+ * after every image, so a load copies nothing).  Stored as given, each in
+ * that member order.  0, or -1 refused. */
+static int load_replication_statuses(loader *ld, json_t *img, em_image *stored)
+{
+    static const char *const allowed[] = {"region", "registryId", "status", "failureCode", NULL};
+    json_t *list = json_object_get(img, "replicationStatuses");
+    if (!list)
+        return 0;
+    size_t n = push_key(ld, "replicationStatuses");
+    if (!json_is_array(list))
+        return refuse(ld, "must be a list of replication statuses");
+    json_t *copy = json_array();
+    if (!copy)
+        return refuse(ld, "out of memory");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        size_t k = push_index(ld, i);
+        json_t *st = json_array_get(list, i);
+        const char *region = em_str(st, "region"), *id = em_str(st, "registryId"), *status = em_str(st, "status");
+        json_t *code = json_object_get(st, "failureCode");
+        int rc = 0;
+        if (!json_is_object(st))
+            rc = refuse(ld, "a replication status must be an object");
+        else if (only_members(ld, st, allowed) < 0)
+            rc = -1;
+        else if (!region || !em_region_name_ok(region))
+            rc = refuse_at(ld, "region", "must be a region name, like \"eu-west-1\"");
+        else if (!id || !em_account_id_ok(id))
+            rc = refuse_at(ld, "registryId", "must be a registry id of 12 digits");
+        else if (!status || (strcmp(status, "COMPLETE") != 0 && strcmp(status, "FAILED") != 0 &&
+                             strcmp(status, "IN_PROGRESS") != 0))
+            rc = refuse_at(ld, "status", "must be \"COMPLETE\", \"FAILED\" or \"IN_PROGRESS\"");
+        else if (code && !json_is_string(code))
+            rc = refuse_at(ld, "failureCode", "must be a string");
+        else if (json_array_append_new(copy, json_pack("{s:s, s:s, s:s, s:O*}", "region", region, "registryId", id,
+                                                       "status", status, "failureCode", code)) < 0)
+            rc = refuse(ld, "out of memory");
+        if (rc < 0) {
+            json_decref(copy);
+            return -1;
+        }
+        pop(ld, k);
+    }
+    pop(ld, n);
+    json_decref(stored->replication);
+    stored->replication = json_array_size(copy) ? copy : NULL;
+    if (!stored->replication)
+        json_decref(copy);
+    return 0;
+}
+
 /* Puts a manifest text with its tags, then sets the times. */
 static int put_manifest(loader *ld, em_repo *repo, json_t *img, const char *text, const char *media_type,
                         char *digest_out)
@@ -472,7 +526,8 @@ static int put_manifest(loader *ld, em_repo *repo, json_t *img, const char *text
     }
     em_image *stored = em_image_get(repo, digest_out);
     if (parse_time(ld, img, "pushedAt", &stored->pushed_at_ms) < 0 ||
-        parse_time(ld, img, "lastRecordedPullTime", &stored->pulled_at_ms) < 0)
+        parse_time(ld, img, "lastRecordedPullTime", &stored->pulled_at_ms) < 0 ||
+        load_replication_statuses(ld, img, stored) < 0)
         return -1;
     const char *want = em_str(img, "digest");
     if (want && strcmp(want, digest_out) != 0) {
@@ -608,7 +663,7 @@ static int load_image(loader *ld, em_repo *repo, json_t *img, bool child, char *
     static const char *const allowed[] = {"manifest", "mediaType", "digest", "tags", "pushedAt",
                                           "lastRecordedPullTime", "format", "layers", "config", "platform",
                                           "manifests", "signingProfileArns", "imageStatus", "lastArchivedAt",
-                                          "lastActivatedAt", NULL};
+                                          "lastActivatedAt", "replicationStatuses", NULL};
     if (!json_is_object(img))
         return refuse(ld, "an image must be an object");
     if (only_members(ld, img, allowed) < 0 || want_type(ld, img, "mediaType", JSON_STRING, "a string") < 0 ||
@@ -1108,19 +1163,12 @@ static int load_registries(loader *ld, json_t *regs, bool home)
         if (only_members(ld, reg, reg_allowed) < 0 || want_type(ld, reg, "id", JSON_STRING, "a string") < 0 ||
             want_type(ld, reg, "repositories", JSON_ARRAY, "a list of repositories") < 0)
             return -1;
-        if (!home && json_object_get(reg, "scanningConfiguration")) {
-            size_t p = push_key(ld, "scanningConfiguration");
-            refuse(ld, "the scanning configuration is the instance's own: give it in $.registries");
-            pop(ld, p);
-            return -1;
-        }
+        if (!home && json_object_get(reg, "scanningConfiguration"))
+            return refuse_at(ld, "scanningConfiguration",
+                             "the scanning configuration is the instance's own: give it in $.registries");
         const char *id = em_str(reg, "id");
-        if (id && !em_account_id_ok(id)) {
-            size_t p = push_key(ld, "id");
-            refuse(ld, "must be a registry id of 12 digits");
-            pop(ld, p);
-            return -1;
-        }
+        if (id && !em_account_id_ok(id))
+            return refuse_at(ld, "id", "must be a registry id of 12 digits");
         /* In the fixture's order (a registry of settings only, too), so
          * that a snapshot lists them as its fixture did. */
         if (!em_registry_ensure(ld->s, id ? id : ld->s->account))
@@ -1426,6 +1474,7 @@ static json_t *snapshot_repo(ecrmock *m, em_repo *repo)
                             : NULL;
         if (item && ((img->pulled_at_ms && em_set(item, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
                      (img->signing && set_if_any(item, "signingProfileArns", json_deep_copy(img->signing)) < 0) ||
+                     (img->replication && set_if_any(item, "replicationStatuses", json_deep_copy(img->replication)) < 0) ||
                      snapshot_storage(m, img, item) < 0)) {
             json_decref(item);
             item = NULL;

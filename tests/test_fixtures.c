@@ -944,6 +944,7 @@ static void test_fixture_load_replaces_other_regions(void **state)
 static void test_snapshot_regions_through_replication(void **state)
 {
     ecrmock *m = *state;
+    char req_text[256];
     json_decref(call_as_ok(m, OTHER_ACCOUNT, "eu-west-1", "PutRegistryPolicy",
                            "{\"policyText\": \"" ALLOW_REPLICATION_FROM_HOME "\"}"));
     call_ok(m, "PutReplicationConfiguration",
@@ -973,6 +974,20 @@ static void test_snapshot_regions_through_replication(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(r, "images"), 0),
                                                                           "imageId"), "imageDigest")), digest);
     json_decref(r);
+    /* And what replication recorded on the source image. */
+    r = NULL;
+    snprintf(req_text, sizeof req_text, "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}}", digest);
+    json_t *statuses[2] = {NULL, NULL};
+    ecrmock *both[2] = {m, b};
+    for (int k = 0; k < 2; k++) {
+        json_t *q = json_loads(req_text, 0, NULL);
+        assert_ok(ecrmock_call(both[k], "DescribeImageReplicationStatus", q, &statuses[k]), statuses[k]);
+        json_decref(q);
+    }
+    assert_int_equal(json_array_size(json_object_get(statuses[1], "replicationStatuses")), 2);
+    assert_true(json_equal(statuses[0], statuses[1]));
+    json_decref(statuses[0]);
+    json_decref(statuses[1]);
     /* The rule came back too: the next push replicates. */
     free(push_new_image(b, "app", 1, 2, "v2"));
     r = call_as_ok(b, NULL, "eu-west-1", "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v2\"}]}");
@@ -1031,8 +1046,47 @@ static void test_fixture_regions(void **state)
                    "x.json: $.regions[0].registries[0].repositories[0].name: InvalidParameterException: Invalid "
                    "parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression "
                    "'[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*''");
+    static const struct {
+        const char *status, *want;
+    } bad_statuses[] = {
+        {"7", "$.registries[0].repositories[0].images[0].replicationStatuses: must be a list of replication statuses"},
+        {"[7]", "$.registries[0].repositories[0].images[0].replicationStatuses[0]: a replication status must be an object"},
+        {"[{\"region\": \"EU\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].region: must be a region name, like \"eu-west-1\""},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"1\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].registryId: must be a registry id of 12 digits"},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"DONE\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].status: must be \"COMPLETE\", \"FAILED\" or "
+         "\"IN_PROGRESS\""},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"FAILED\", \"failureCode\": 1}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].failureCode: must be a string"},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"FAILED\", \"why\": \"x\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].why: unknown member"},
+    };
+    for (size_t i = 0; i < sizeof bad_statuses / sizeof bad_statuses[0]; i++) {
+        char text[512], want[512];
+        snprintf(text, sizeof text,
+                 "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
+                 "\"replicationStatuses\": %s}]}]}]}",
+                 bad_statuses[i].status);
+        snprintf(want, sizeof want, "x.json: %s", bad_statuses[i].want);
+        assert_refused(m, text, want);
+    }
     assert_state_is(m, before, "the refused fixtures");
     json_decref(before);
+
+    /* A status as given, failure code and all, in DescribeImageReplicationStatus's member order. */
+    load_ok_text(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [\"a\"], "
+                    "\"layers\": [], \"replicationStatuses\": [{\"status\": \"FAILED\", \"failureCode\": "
+                    "\"AccessDeniedException\", \"registryId\": \"210987654321\", \"region\": \"eu-west-1\"}]}]}]}]}");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImageReplicationStatus", "{\"repositoryName\": \"web\", \"imageId\": {\"imageTag\": \"a\"}}"), r);
+    char *got = json_dumps(json_object_get(r, "replicationStatuses"), JSON_COMPACT);
+    assert_string_equal(got, "[{\"region\":\"eu-west-1\",\"registryId\":\"210987654321\",\"status\":\"FAILED\","
+                             "\"failureCode\":\"AccessDeniedException\"}]");
+    free(got);
+    json_decref(r);
+    ecrmock_free(reload(m));
 }
 
 /* A hook inside ecrmock_call_as() loads a fixture: it is built for the
