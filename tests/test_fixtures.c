@@ -276,7 +276,8 @@ static ecrmock *reload(ecrmock *a)
 static void test_snapshot_round_trip(void **state)
 {
     static const char *const files[] = {"fixtures/team-registry.json", "fixtures/multi-arch.json",
-                                        "fixtures/immutable-tags.json", "fixtures/registry-settings.json"};
+                                        "fixtures/immutable-tags.json", "fixtures/registry-settings.json",
+                                        "fixtures/replicated.json"};
     (void)state;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         ecrmock *a = ecrmock_new(NULL);
@@ -1191,6 +1192,42 @@ static void test_fixture_load_two_views_deep(void **state)
     ecrmock_free(reload(m));
 }
 
+/* replicated.json: the copies are the source's image in the other region
+ * and account, its statuses say so, and the rule replicates the next push. */
+static void test_fixture_replicated(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/replicated.json");
+    json_t *src = describe(m, "123456789012", "apps/api");
+    const char *digest = json_string_value(json_object_get(json_array_get(src, 0), "imageDigest"));
+    static const char *const owners[] = {"123456789012", OTHER_ACCOUNT};
+    for (int i = 0; i < 2; i++) {
+        char req[128];
+        snprintf(req, sizeof req, "{\"registryId\": \"%s\", \"repositoryName\": \"apps/api\"}", owners[i]);
+        json_t *r = call_as_ok(m, NULL, "eu-west-1", "DescribeImages", req);
+        json_t *copy = json_array_get(json_object_get(r, "imageDetails"), 0);
+        assert_string_equal(json_string_value(json_object_get(copy, "imageDigest")), digest);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(copy, "imageTags"), 0)), "1.0");
+        json_decref(r);
+    }
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImageReplicationStatus",
+                   "{\"repositoryName\": \"apps/api\", \"imageId\": {\"imageTag\": \"1.0\"}}"), r);
+    json_t *st = json_object_get(r, "replicationStatuses");
+    assert_int_equal(json_array_size(st), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(st, 1), "registryId")), OTHER_ACCOUNT);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(st, 1), "status")), "COMPLETE");
+    json_decref(r);
+    json_decref(src);
+    char *v2 = push_new_image(m, "apps/api", 1, 9, "2.0");
+    r = call_as_ok(m, OTHER_ACCOUNT, "eu-west-1", "BatchGetImage",
+                   "{\"repositoryName\": \"apps/api\", \"imageIds\": [{\"imageTag\": \"2.0\"}]}");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(r, "images"), 0),
+                                                                          "imageId"), "imageDigest")), v2);
+    json_decref(r);
+    free(v2);
+}
+
 /* ---- synthesised layers (issue 14, item 13) ---------------------------------------------- */
 
 /* A fixture of `n_images` images in one repository, image i with the layers
@@ -1341,6 +1378,7 @@ int main(void)
         T(test_fixture_regions),
         T(test_fixture_load_inside_call_as),
         T(test_fixture_load_two_views_deep),
+        T(test_fixture_replicated),
         T(test_fixture_time_edges),
         T(test_fixture_synth_once_per_load),
         T(test_fixture_synth_bytes),
