@@ -1349,6 +1349,24 @@ static void test_fixture_synth_bytes(void **state)
              "x.json: $.registries[0].repositories[0].layers[1].digest: does not match the layer's bytes, whose digest "
              "is %s", d0);
     assert_refused(m, text, want);
+
+    /* Sizes and seeds at int64's edges and as exponents. */
+    static const struct {
+        const char *layer, *want;
+    } bad[] = {
+        {"{\"size\": 9223372036854775807, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
+        {"{\"size\": -9223372036854775808, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
+        {"{\"size\": 1073741825, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
+        {"{\"size\": 1e3, \"seed\": 1}", "layers[0].size: must be an integer"},
+        {"{\"size\": 1e300, \"seed\": 1}", "layers[0].size: must be an integer"},
+        {"{\"size\": 10, \"seed\": 1e0}", "layers[0].seed: must be an integer"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": [%s]}]}]}",
+                 bad[i].layer);
+        snprintf(want, sizeof want, "x.json: $.registries[0].repositories[0].%s", bad[i].want);
+        assert_refused(m, text, want);
+    }
 }
 
 int main(void)

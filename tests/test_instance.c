@@ -711,6 +711,11 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
             strcmp(str_at(repo, "repositoryArn"), "arn:aws:ecr:us-east-1:123456789012:repository/mine") != 0)
             wrong++;
         json_decref(r);
+        json_t *snap = ecrmock_snapshot(m);
+        if (strcmp(str_at(json_array_get(json_object_get(snap, "registries"), 0), "id"), "123456789012") != 0 ||
+            json_object_get(snap, "regions"))
+            wrong++;
+        json_decref(snap);
     }
     pthread_mutex_lock(&v.lock);
     v.stop = 1;
