@@ -142,7 +142,7 @@ ECRMOCK_API ecrmock_error ecrmock_error_from_name(const char *name);
 
 typedef struct ecrmock ecrmock;
 
-#define ECRMOCK_OPTIONS_VERSION 2 /* 2 added max_synth_bytes */
+#define ECRMOCK_OPTIONS_VERSION 1
 
 /*
  * Options for ecrmock_new().  Initialise with ECRMOCK_OPTIONS_INIT, then set
@@ -168,7 +168,6 @@ typedef struct ecrmock_options {
     uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
     uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
     uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
-    /* Version 2: */
     uint64_t max_synth_bytes;     /* the bytes one fixture load may synthesise
                                      ({"size", "seed"} layers, each pair
                                      counted once): 4 GiB */

@@ -1,7 +1,6 @@
 /*
  * The instance: options, life cycle, the virtual clock and the error list.
  */
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,8 +78,8 @@ const char *ecrmock_options_check(const ecrmock_options *o)
 static void apply_defaults(ecrmock *m, const ecrmock_options *o)
 {
     ecrmock_options d = ECRMOCK_OPTIONS_INIT;
-    if (o) /* a version 1 caller's options end before max_synth_bytes */
-        memcpy(&d, o, o->version == 1 ? offsetof(ecrmock_options, max_synth_bytes) : sizeof d);
+    if (o)
+        memcpy(&d, o, sizeof d); /* only version 1 exists so far */
     snprintf(m->home_account, sizeof m->home_account, "%s", d.account_id ? d.account_id : ECRMOCK_DEFAULT_ACCOUNT);
     snprintf(m->home_region, sizeof m->home_region, "%s", d.region ? d.region : ECRMOCK_DEFAULT_REGION);
     memcpy(m->account, m->home_account, sizeof m->account);

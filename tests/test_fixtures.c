@@ -1248,10 +1248,9 @@ static char *synth_fixture(int n_images, int n_layers, const long long *sizes, c
     return text;
 }
 
-static ecrmock *with_synth_budget(unsigned int version, uint64_t budget)
+static ecrmock *with_synth_budget(uint64_t budget)
 {
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
-    o.version = version;
     o.max_synth_bytes = budget;
     ecrmock *m = ecrmock_new(&o);
     assert_non_null(m);
@@ -1268,7 +1267,7 @@ static void test_fixture_synth_once_per_load(void **state)
     const long long size = 1 << 20, sizes[] = {1 << 20, 1 << 20}, seeds[] = {1, 2};
     char *one = synth_fixture(40, 1, sizes, seeds), *two = synth_fixture(40, 2, sizes, seeds);
 
-    ecrmock *m = with_synth_budget(ECRMOCK_OPTIONS_VERSION, (uint64_t)size);
+    ecrmock *m = with_synth_budget((uint64_t)size);
     load_ok_text(m, one);
     json_t *d = describe(m, "123456789012", "big");
     assert_int_equal(json_array_size(d), 40);
@@ -1281,7 +1280,7 @@ static void test_fixture_synth_once_per_load(void **state)
                    "1048576 made so far)");
     ecrmock_free(m);
 
-    m = with_synth_budget(ECRMOCK_OPTIONS_VERSION, (uint64_t)size - 1);
+    m = with_synth_budget((uint64_t)size - 1);
     assert_refused(m, one,
                    "x.json: $.registries[0].repositories[0].images[0].layers[0].size: synthesising 1048576 more bytes "
                    "would take this load past its budget of 1048575 synthesised bytes (ecrmock_options.max_synth_bytes; "
@@ -1292,13 +1291,13 @@ static void test_fixture_synth_once_per_load(void **state)
     ecrmock_free(m);
 
     /* The budget is per load: the same fixture loads again. */
-    m = with_synth_budget(ECRMOCK_OPTIONS_VERSION, (uint64_t)size * 2);
+    m = with_synth_budget((uint64_t)size * 2);
     load_ok_text(m, two);
     load_ok_text(m, two);
     ecrmock_free(m);
 
-    /* A version 1 caller's options end before max_synth_bytes: the default (4 GiB) applies. */
-    m = with_synth_budget(1, 1);
+    /* 0 is the default, 4 GiB. */
+    m = with_synth_budget(0);
     load_ok_text(m, two);
     ecrmock_free(m);
     free(one);
