@@ -120,6 +120,7 @@ static const struct option_row {
     ROW(max_tags_per_image, "ECRMOCK_CURL_MAX_TAGS_PER_IMAGE", "maxTagsPerImage", O_UINT64),
     ROW(max_resource_tags, "ECRMOCK_CURL_MAX_RESOURCE_TAGS", "maxResourceTags", O_UINT64),
     ROW(token_length, "ECRMOCK_CURL_TOKEN_LENGTH", "tokenLength", O_UINT64),
+    ROW(max_synth_bytes, "ECRMOCK_CURL_MAX_SYNTH_BYTES", "maxSynthBytes", O_UINT64),
 };
 #define N_OPTION_ROWS (sizeof option_rows / sizeof option_rows[0])
 
@@ -177,7 +178,7 @@ static void options_from_fixture(ecrmock_options *o, option_origin from, json_t 
         if (!r)
             dief("%s: $.options.%s: not an option (accountId, region, clockStartMs, seed, minPartSize, "
                 "uploadLifetimeMs, maxRepositories, maxImages, maxLayerParts, journalLimit, maxLayerBytes, "
-                "maxLayersPerImage, maxTagsPerImage, maxResourceTags, tokenLength)",
+                "maxLayersPerImage, maxTagsPerImage, maxResourceTags, tokenLength, maxSynthBytes)",
                 path, key);
         if (r->kind == O_STRING) {
             if (!json_is_string(v))

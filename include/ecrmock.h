@@ -176,9 +176,12 @@ typedef struct ecrmock_options {
                                      512 to 65,536, rounded up to a length
                                      the token's base64 allows (at most 11
                                      more) */
+    uint64_t max_synth_bytes;     /* the bytes one fixture load may synthesise
+                                     ({"size", "seed"} layers, each pair
+                                     counted once): 4 GiB */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"
@@ -887,10 +890,11 @@ ECRMOCK_API void ecrmock_set_alloc_funcs(ecrmock_malloc_fn malloc_fn, ecrmock_re
 /* ------------------------------------------------------------------------ */
 
 /*
- * Replaces the instance's state (registries and their settings, rules and
- * templates, repositories, layers, images, policies, the clock, fault rules)
- * with a fixture's.  `fixture` is
- * borrowed; `source` names it in error messages (a file name; may be NULL).
+ * Replaces the instance's state (the registries of every region and their
+ * settings, rules and templates, repositories, layers, images, policies,
+ * the clock, fault rules) with a fixture's, built for the instance's own
+ * account and region (never those of a view ecrmock_call_as() has open).
+ * `fixture` is borrowed; `source` names it in error messages (a file name; may be NULL).
  * Returns 0, or -1 with nothing changed when the fixture is refused; then,
  * when `err` is not NULL, *err receives a new malloc'd message naming the
  * source, the JSON path and the rule broken (free() it):
@@ -905,14 +909,15 @@ ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const 
 
 /*
  * The instance's state in the fixture format (a new reference): every
- * registry, repository (settings, resource tags, policy), layer (bytes as
+ * registry (the instance's own region's, and in "regions" the other
+ * regions'), repository (settings, resource tags, policy), layer (bytes as
  * base64) and image (manifest text verbatim, tags, push and pull times,
- * signing profiles, storage class), and the clock.  Loading it into a fresh
+ * replication statuses, signing profiles, storage class), and the clock.  Loading it into a fresh
  * instance gives the same state, and dumping that gives the same JSON.
  * Registry policies, replication, scanning and signing configurations,
  * account settings, pull time update exclusions, pull-through cache rules
  * and repository creation templates are part of it; what is not (in-flight
- * uploads, fault rules, other regions, scan results, ...) is listed in
+ * uploads, fault rules, scan results, ...) is listed in
  * fixtures/README.md.  NULL when memory ran out.
  */
 ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);

@@ -56,17 +56,6 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-static bool region_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= 64)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
 const char *ecrmock_options_check(const ecrmock_options *o)
 {
     if (!o)
@@ -76,7 +65,7 @@ const char *ecrmock_options_check(const ecrmock_options *o)
                "with ECRMOCK_OPTIONS_INIT";
     if (o->account_id && !all_digits(o->account_id, 12))
         return "ecrmock_options.account_id must be 12 digits, like \"123456789012\"";
-    if (o->region && !region_ok(o->region))
+    if (o->region && !em_region_name_ok(o->region))
         return "ecrmock_options.region must be 1 to 63 characters of a-z, 0-9 and '-', like "
                "\"us-east-1\"";
     if (o->upload_lifetime_ms < 0)
@@ -96,11 +85,15 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
     ecrmock_options d = ECRMOCK_OPTIONS_INIT;
     if (o)
         memcpy(&d, o, sizeof d); /* only version 1 exists so far */
-    snprintf(m->account, sizeof m->account, "%s", d.account_id ? d.account_id : ECRMOCK_DEFAULT_ACCOUNT);
-    snprintf(m->region, sizeof m->region, "%s", d.region ? d.region : ECRMOCK_DEFAULT_REGION);
+    snprintf(m->home_account, sizeof m->home_account, "%s", d.account_id ? d.account_id : ECRMOCK_DEFAULT_ACCOUNT);
+    snprintf(m->home_region, sizeof m->home_region, "%s", d.region ? d.region : ECRMOCK_DEFAULT_REGION);
+    memcpy(m->account, m->home_account, sizeof m->account);
+    memcpy(m->region, m->home_region, sizeof m->region);
     d.version = ECRMOCK_OPTIONS_VERSION;
-    d.account_id = m->account;
-    d.region = m->region;
+    /* Not the view's account and region, which ecrmock_call_as() switches:
+     * the options stay what they were, whoever reads them. */
+    d.account_id = m->home_account;
+    d.region = m->home_region;
     if (!d.clock_start_ms)
         d.clock_start_ms = ECRMOCK_DEFAULT_CLOCK_MS;
     if (!d.min_part_size)
@@ -125,6 +118,8 @@ static void apply_defaults(ecrmock *m, const ecrmock_options *o)
         d.max_resource_tags = 50;
     if (!d.token_length)
         d.token_length = ECRMOCK_DEFAULT_TOKEN_LENGTH;
+    if (!d.max_synth_bytes)
+        d.max_synth_bytes = (uint64_t)4 << 30;
     m->opts = d;
 }
 

@@ -316,8 +316,10 @@ void em_journal_free(ecrmock *m);
 /* ---- the instance ------------------------------------------------------- */
 struct ecrmock {
     pthread_mutex_t lock;
-    ecrmock_options opts;      /* strings point into the copies below */
-    char account[13];
+    ecrmock_options opts;      /* strings point into home_account and home_region */
+    char home_account[13];     /* the instance's own account and region: never change */
+    char home_region[64];
+    char account[13];          /* the current view's (ecrmock_call_as switches them) */
     char region[64];
     int64_t clock_ms;
     uint64_t seed;
@@ -535,6 +537,19 @@ typedef enum { EM_HOST_OTHER, EM_HOST_API, EM_HOST_BUCKET } em_host_kind;
  * dot) is: one of ECR's API endpoints, the S3 host of its layer download
  * URLs, or another; the region it names into `region` ("" for another). */
 em_host_kind em_ecr_host(const char *host, size_t len, char region[EM_REGION_SIZE]);
+/* Whether `s` is a region name ecrmock takes: 1 to 63 of a-z, 0-9 and '-'. */
+bool em_region_name_ok(const char *s);
+/* The registries of region `name` (borrowed), whatever the current view. */
+em_registry *em_region_registries(ecrmock *m, const char *name);
+/* The regions that hold a registry, the current view's among them, sorted
+ * by name: *names, a new em_malloc'd array of *n names borrowed from m
+ * (valid until a view is entered).  0, or -1: no memory. */
+int em_region_names(ecrmock *m, const char ***names, size_t *n);
+/* Makes the current view of `s` (an instance about to swap its registries
+ * and regions with m's) m's region, and gives `s` an entry for each region
+ * m has, so that the views open in m (a hook inside ecrmock_call_as) find
+ * theirs after the swap.  0, or -1: no memory (s's registries unchanged). */
+int em_view_mirror(ecrmock *s, const ecrmock *m);
 /* Copies an image PutImage just stored (with `tag`, may be NULL) to the
  * destinations of its registry's replication rules, recording each outcome
  * on the image.  Never fails the push. */

@@ -26,6 +26,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "actions.h"
@@ -124,7 +125,50 @@ void em_regions_free(ecrmock *m)
     m->registries = current;
 }
 
-static bool region_name_ok(const char *s)
+em_registry *em_region_registries(ecrmock *m, const char *name)
+{
+    if (strcmp(name, m->region) == 0)
+        return m->registries;
+    em_region *r = region_get(m, name);
+    return r ? r->registries : NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int em_region_names(ecrmock *m, const char ***names, size_t *n)
+{
+    *n = 0;
+    *names = em_malloc((HASH_COUNT(m->regions) + 1) * sizeof **names);
+    if (!*names)
+        return -1;
+    if (m->registries)
+        (*names)[(*n)++] = m->region;
+    em_region *r, *tmp;
+    HASH_ITER(hh, m->regions, r, tmp) {
+        if (r->registries && strcmp(r->name, m->region) != 0)
+            (*names)[(*n)++] = r->name;
+    }
+    qsort(*names, *n, sizeof **names, name_cmp);
+    return 0;
+}
+
+int em_view_mirror(ecrmock *s, const ecrmock *m)
+{
+    em_view ignored;
+    if (em_view_enter(s, NULL, m->region, &ignored) < 0)
+        return -1;
+    const em_region *r, *tmp;
+    HASH_ITER(hh, m->regions, r, tmp) {
+        if (!region_ensure(s, r->name))
+            return -1;
+    }
+    return 0;
+}
+
+bool em_region_name_ok(const char *s)
 {
     size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
     return n > 0 && n < 64 && s[n] == '\0';
@@ -136,7 +180,7 @@ int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, cons
     if (!response)
         return -1;
     *response = NULL;
-    if (!m || !action || (account_id && !em_account_id_ok(account_id)) || (region && !region_name_ok(region)))
+    if (!m || !action || (account_id && !em_account_id_ok(account_id)) || (region && !em_region_name_ok(region)))
         return -1;
     em_lock(m);
     em_view v;

@@ -421,8 +421,11 @@ static void test_alloc_failure_new_and_fixture(void **state)
         ecrmock_free(m);
     }
     /* registry-settings.json: the registry settings' loaders (rules,
-     * templates, signing, storage classes) under failing allocations too. */
-    static const char *const files[] = {"fixtures/multi-arch.json", "fixtures/registry-settings.json"};
+     * templates, signing, storage classes) under failing allocations too;
+     * replicated.json: other regions and replication statuses, then a load
+     * over an instance that holds other regions. */
+    static const char *const files[] = {"fixtures/multi-arch.json", "fixtures/registry-settings.json",
+                                        "fixtures/replicated.json", "fixtures/multi-arch.json"};
     ecrmock *m = ecrmock_new(NULL);
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         for (long n = 1;; n++) {

@@ -7,6 +7,8 @@
 
 #include "ecrmock_cmocka.h"
 
+#define TIME_RULE "must be a time from 1970 to 9999: epoch seconds (0 to 253402300799) or UTC like \"2024-01-01T00:00:00Z\""
+
 static void load_ok(ecrmock *m, const char *path)
 {
     char *err = NULL;
@@ -21,6 +23,13 @@ static char *refusal(ecrmock *m, const char *text)
     assert_int_equal(ecrmock_fixture_load_string(m, text, "x.json", &err), -1);
     assert_non_null(err);
     return err;
+}
+
+static void load_ok_text(ecrmock *m, const char *text)
+{
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(m, text, "x.json", &err) != 0)
+        fail_msg("refused: %s", err ? err : "(no message)");
 }
 
 static void assert_refused(ecrmock *m, const char *text, const char *want)
@@ -267,7 +276,8 @@ static ecrmock *reload(ecrmock *a)
 static void test_snapshot_round_trip(void **state)
 {
     static const char *const files[] = {"fixtures/team-registry.json", "fixtures/multi-arch.json",
-                                        "fixtures/immutable-tags.json", "fixtures/registry-settings.json"};
+                                        "fixtures/immutable-tags.json", "fixtures/registry-settings.json",
+                                        "fixtures/replicated.json"};
     (void)state;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         ecrmock *a = ecrmock_new(NULL);
@@ -336,7 +346,7 @@ static void test_fixture_refusal_messages(void **state)
     assert_refused(m, "{\"registry\": []}", "x.json: $.registry: unknown member");
     assert_refused(m, "{\"registries\": {}}", "x.json: $.registries: must be a list of registries");
     assert_refused(m, "{\"clock\": \"yesterday\"}",
-                   "x.json: $.clock: must be epoch seconds or a UTC time like \"2024-01-01T00:00:00Z\"");
+                   "x.json: $.clock: " TIME_RULE);
     assert_refused(m, "{\"registries\": [{\"id\": \"1234\"}]}", "x.json: $.registries[0].id: must be a registry id of 12 digits");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{}]}]}",
                    "x.json: $.registries[0].repositories[0].name: is required: the repository's name");
@@ -384,8 +394,7 @@ static void test_fixture_refusal_messages(void **state)
                    "are untagged: tag the list");
     assert_refused(m, "{\"faults\": [{\"probability\": 2}]}", "x.json: $.faults[0]: probability must be between 0 and 1");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], \"pushedAt\": true}]}]}]}",
-                   "x.json: $.registries[0].repositories[0].images[0].pushedAt: must be epoch seconds or a UTC time like "
-                   "\"2024-01-01T00:00:00Z\"");
+                   "x.json: $.registries[0].repositories[0].images[0].pushedAt: " TIME_RULE);
 }
 
 static void test_fixture_load_sources(void **state)
@@ -792,6 +801,573 @@ static void test_fixture_refuses_bad_settings(void **state)
                              "image move with it: give the list its storage state");
 }
 
+/* ---- numbers at their edges (issue 13, item 6) ------------------------------------------ */
+
+/* Times far out (1e300 seconds made 1e303 milliseconds, cast to int64: undefined
+ * behaviour), at int64's edges, before 1970, or with fields out of range are
+ * refused with their path; the last millisecond of 9999 loads. */
+static void test_fixture_time_edges(void **state)
+{
+    ecrmock *m = *state;
+    static const char *const bad[] = {"1e300", "-1e300", "9223372036854775807", "-9223372036854775808",
+                                      "9223372036854775.807", "253402300800", "-1", "-0.001",
+                                      "\"2024-13-01T00:00:00Z\"", "\"2023-02-29T00:00:00Z\"", "\"2024-04-31T00:00:00Z\"",
+                                      "\"2024-01-01T24:00:00Z\"", "\"2024-01-01T00:60:00Z\"", "\"2024-01-01T00:00:60Z\"",
+                                      "\"1969-12-31T23:59:59Z\"", "\"+024-01-01T00:00:00Z\"", "\"2024-01-01T00:00:00.Z\"",
+                                      "\"2024-1-01T00:00:00Z\"", "\"2024-01-01T00:00:00\"", "\"2024-01-01T00:00:00Zx\"",
+                                      "null", "[]"};
+    json_t *before = ecrmock_snapshot(m);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"clock\": %s}", bad[i]);
+        assert_refused(m, text, "x.json: $.clock: " TIME_RULE);
+        snprintf(text, sizeof text,
+                 "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
+                 "\"lastRecordedPullTime\": %s}]}]}]}",
+                 bad[i]);
+        assert_refused(m, text, "x.json: $.registries[0].repositories[0].images[0].lastRecordedPullTime: " TIME_RULE);
+        snprintf(text, sizeof text,
+                 "{\"registries\": [{\"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": \"qq\", "
+                 "\"upstreamRegistryUrl\": \"public.ecr.aws\", \"updatedAt\": %s}]}]}",
+                 bad[i]);
+        assert_refused(m, text, "x.json: $.registries[0].pullThroughCacheRules[0].updatedAt: " TIME_RULE);
+    }
+    assert_state_is(m, before, "the refused fixtures");
+    json_decref(before);
+
+    static const struct {
+        const char *time;
+        int64_t ms;
+    } good[] = {{"0", 0},
+                {"253402300799.999", INT64_C(253402300799999)},
+                {"253402300799.9999", INT64_C(253402300799999)},
+                {"1e-300", 0},
+                {"1.7e9", INT64_C(1700000000000)},
+                {"\"9999-12-31T23:59:59.999Z\"", INT64_C(253402300799999)},
+                {"\"2024-02-29T12:00:00.5Z\"", INT64_C(1709208000500)},
+                {"\"2000-03-01T00:00:00.123456Z\"", INT64_C(951868800123)},
+                {"\"1970-01-01T00:00:00Z\"", 0}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[128], *err = NULL;
+        snprintf(text, sizeof text, "{\"clock\": %s}", good[i].time);
+        if (ecrmock_fixture_load_string(m, text, "x.json", &err) != 0)
+            fail_msg("%s: %s", good[i].time, err);
+        if (ecrmock_clock_now(m) != good[i].ms)
+            fail_msg("%s: clock %lld, want %lld", good[i].time, (long long)ecrmock_clock_now(m), (long long)good[i].ms);
+    }
+    /* The latest time every member takes: an image restored then, a rule updated then. */
+    load_ok_text(m, "{\"clock\": \"9999-12-31T23:59:59.999Z\", \"registries\": [{\"repositories\": [{\"name\": \"web\", "
+                    "\"createdAt\": 253402300799.999, \"images\": [{\"tags\": [\"a\"], \"layers\": [], "
+                    "\"pushedAt\": 0, \"lastRecordedPullTime\": 253402300799.999, \"lastArchivedAt\": 1, "
+                    "\"lastActivatedAt\": 253402300799.999}]}], \"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": "
+                    "\"qq\", \"upstreamRegistryUrl\": \"public.ecr.aws\", \"createdAt\": 0, \"updatedAt\": 0}]}]}");
+    ecrmock_free(reload(m));
+}
+
+/* ---- other regions (issue 13, items 1 and 3) ------------------------------------------ */
+
+#define OTHER_ACCOUNT "210987654321"
+
+/* `action` with `req` (JSON text) as `account` in `region` (NULL: the instance's); the answer. */
+static json_t *call_as_ok(ecrmock *m, const char *account, const char *region, const char *action, const char *req)
+{
+    json_t *q = json_loads(req, 0, NULL), *r = NULL;
+    assert_non_null(q);
+    assert_ok(ecrmock_call_as(m, account, region, action, q, &r), r);
+    json_decref(q);
+    return r;
+}
+
+/* The names of the repositories of `account` (NULL: the instance's) in `region`, ","-joined (malloc'd). */
+static char *repo_names(ecrmock *m, const char *account, const char *region)
+{
+    json_t *r = call_as_ok(m, account, region, "DescribeRepositories", "{}");
+    char names[1024] = "";
+    size_t i;
+    json_t *repo;
+    json_array_foreach(json_object_get(r, "repositories"), i, repo) {
+        size_t n = strlen(names);
+        snprintf(names + n, sizeof names - n, "%s%s", n ? "," : "", json_string_value(json_object_get(repo, "repositoryName")));
+    }
+    json_decref(r);
+    return strdup(names);
+}
+
+static void assert_repo_names(ecrmock *m, const char *account, const char *region, const char *want)
+{
+    char *got = repo_names(m, account, region);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* A repository with a layer made in another region through ecrmock_call_as():
+ * a load replaces every region's state, and the layer's bytes, which the
+ * load freed, are read by nobody (under ASan or valgrind: no use after free,
+ * in the reads below and in ecrmock_free). */
+static void test_fixture_load_replaces_other_regions(void **state)
+{
+    ecrmock *m = *state;
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "CreateRepository", "{\"repositoryName\": \"far\"}"));
+    json_t *r = call_as_ok(m, NULL, "eu-west-1", "InitiateLayerUpload", "{\"repositoryName\": \"far\"}");
+    char req[256];
+    snprintf(req, sizeof req, "{\"repositoryName\": \"far\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+             "\"partLastByte\": 4, \"layerPartBlob\": \"ZmFyIGw=\"}", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "UploadLayerPart", req));
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("far l", 5, digest);
+    snprintf(req, sizeof req, "{\"repositoryName\": \"far\", \"uploadId\": \"%s\", \"layerDigests\": [\"%s\"]}",
+             json_string_value(json_object_get(r, "uploadId")), digest);
+    json_decref(r);
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "CompleteLayerUpload", req));
+
+    load_ok(m, "fixtures/multi-arch.json");
+    assert_repo_names(m, NULL, NULL, "tools/cli");
+    assert_repo_names(m, NULL, "eu-west-1", "");
+    snprintf(req, sizeof req, "{\"repositoryName\": \"far\", \"layerDigests\": [\"%s\"]}", digest);
+    json_t *q = json_loads(req, 0, NULL);
+    assert_error(ecrmock_call_as(m, NULL, "eu-west-1", "BatchCheckLayerAvailability", q, &r), r, 400,
+                 "RepositoryNotFoundException");
+    json_decref(q);
+    json_decref(r);
+    /* What the load left holds together: a snapshot of it reloads the same. */
+    ecrmock_free(reload(m));
+}
+
+#define ALLOW_REPLICATION_FROM_HOME \
+    "{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":" \
+    "\\\"arn:aws:iam::123456789012:root\\\"},\\\"Action\\\":[\\\"ecr:CreateRepository\\\",\\\"ecr:ReplicateImage\\\"]," \
+    "\\\"Resource\\\":\\\"*\\\"}]}"
+
+/* Replication copies an image to another region of the instance's account and
+ * to another account there: a snapshot holds those regions ("regions"), a
+ * load brings them back byte for byte, and a load of another fixture
+ * replaces them. */
+static void test_snapshot_regions_through_replication(void **state)
+{
+    ecrmock *m = *state;
+    char req_text[256];
+    json_decref(call_as_ok(m, OTHER_ACCOUNT, "eu-west-1", "PutRegistryPolicy",
+                           "{\"policyText\": \"" ALLOW_REPLICATION_FROM_HOME "\"}"));
+    call_ok(m, "PutReplicationConfiguration",
+            "{\"replicationConfiguration\": {\"rules\": [{\"destinations\": [{\"region\": \"eu-west-1\", "
+            "\"registryId\": \"123456789012\"}, {\"region\": \"eu-west-1\", \"registryId\": \"" OTHER_ACCOUNT "\"}]}]}}");
+    create_repo(m, "app");
+    char *digest = push_new_image(m, "app", 2, 1, "v1");
+    assert_repo_names(m, NULL, "eu-west-1", "app");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "app");
+
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *regions = json_object_get(snap, "regions");
+    assert_int_equal(json_array_size(regions), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(regions, 0), "name")), "eu-west-1");
+    json_t *regs = json_object_get(json_array_get(regions, 0), "registries");
+    assert_int_equal(json_array_size(regs), 2);
+    json_t *copy = json_array_get(json_object_get(json_array_get(json_object_get(json_array_get(regs, 0), "repositories"), 0),
+                                  "images"), 0);
+    assert_string_equal(json_string_value(json_object_get(copy, "digest")), digest);
+    json_decref(snap);
+
+    ecrmock *b = reload(m);
+    assert_repo_names(b, NULL, "eu-west-1", "app");
+    assert_repo_names(b, OTHER_ACCOUNT, "eu-west-1", "app");
+    json_t *r = call_as_ok(b, OTHER_ACCOUNT, "eu-west-1", "BatchGetImage",
+                           "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(r, "images"), 0),
+                                                                          "imageId"), "imageDigest")), digest);
+    json_decref(r);
+    /* And what replication recorded on the source image. */
+    r = NULL;
+    snprintf(req_text, sizeof req_text, "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}}", digest);
+    json_t *statuses[2] = {NULL, NULL};
+    ecrmock *both[2] = {m, b};
+    for (int k = 0; k < 2; k++) {
+        json_t *q = json_loads(req_text, 0, NULL);
+        assert_ok(ecrmock_call(both[k], "DescribeImageReplicationStatus", q, &statuses[k]), statuses[k]);
+        json_decref(q);
+    }
+    assert_int_equal(json_array_size(json_object_get(statuses[1], "replicationStatuses")), 2);
+    assert_true(json_equal(statuses[0], statuses[1]));
+    json_decref(statuses[0]);
+    json_decref(statuses[1]);
+    /* The rule came back too: the next push replicates. */
+    free(push_new_image(b, "app", 1, 2, "v2"));
+    r = call_as_ok(b, NULL, "eu-west-1", "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v2\"}]}");
+    json_decref(r);
+    ecrmock_free(b);
+
+    /* A load replaces them: the copies, their layers and the other account's registry there. */
+    load_ok(m, "fixtures/immutable-tags.json");
+    assert_repo_names(m, NULL, "eu-west-1", "");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "");
+    assert_null(json_object_get(snap = ecrmock_snapshot(m), "regions"));
+    json_decref(snap);
+    free(digest);
+}
+
+/* A fixture's regions: each region's registries load there; the instance's
+ * own region, a name ecrmock_call_as() refuses, a region given twice and a
+ * scanning configuration (the instance's own registry's) are refused. */
+static void test_fixture_regions(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/team-registry.json");
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(m,
+                                    "{\"registries\": [{\"repositories\": [{\"name\": \"home\"}]}], \"regions\": ["
+                                    "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"far\", "
+                                    "\"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"size\": 10, \"seed\": 3}]}]}]},"
+                                    " {\"id\": \"" OTHER_ACCOUNT "\", \"repositories\": [{\"name\": \"theirs\"}]}]},"
+                                    "{\"name\": \"ap-south-1\"}]}",
+                                    "x.json", &err) != 0)
+        fail_msg("%s", err);
+    assert_repo_names(m, NULL, NULL, "home");
+    assert_repo_names(m, NULL, "eu-west-1", "far");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "theirs");
+    assert_repo_names(m, NULL, "ap-south-1", "");
+    ecrmock_free(reload(m));
+
+    json_t *before = ecrmock_snapshot(m);
+    assert_refused(m, "{\"regions\": [{\"name\": \"us-east-1\"}]}",
+                   "x.json: $.regions[0].name: is the instance's own region: give its registries in $.registries");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\"}, {\"name\": \"eu-west-1\"}]}",
+                   "x.json: $.regions[1].name: eu-west-1 is given twice");
+    assert_refused(m, "{\"regions\": [{\"name\": \"EU\"}]}",
+                   "x.json: $.regions[0].name: must be a region name of 1 to 63 characters of a-z, 0-9 and '-', "
+                   "like \"eu-west-1\"");
+    assert_refused(m, "{\"regions\": [{\"registries\": []}]}",
+                   "x.json: $.regions[0].name: must be a region name of 1 to 63 characters of a-z, 0-9 and '-', "
+                   "like \"eu-west-1\"");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"repositories\": []}]}",
+                   "x.json: $.regions[0].repositories: unknown member");
+    assert_refused(m, "{\"regions\": {}}", "x.json: $.regions: must be a list of regions");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"registries\": [{\"scanningConfiguration\": {}}]}]}",
+                   "x.json: $.regions[0].registries[0].scanningConfiguration: the scanning configuration is the "
+                   "instance's own: give it in $.registries");
+    assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"Bad\"}]}]}]}",
+                   "x.json: $.regions[0].registries[0].repositories[0].name: InvalidParameterException: Invalid "
+                   "parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression "
+                   "'[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*''");
+    static const struct {
+        const char *status, *want;
+    } bad_statuses[] = {
+        {"7", "$.registries[0].repositories[0].images[0].replicationStatuses: must be a list of replication statuses"},
+        {"[7]", "$.registries[0].repositories[0].images[0].replicationStatuses[0]: a replication status must be an object"},
+        {"[{\"region\": \"EU\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].region: must be a region name, like \"eu-west-1\""},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"1\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].registryId: must be a registry id of 12 digits"},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"DONE\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].status: must be \"COMPLETE\", \"FAILED\" or "
+         "\"IN_PROGRESS\""},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"FAILED\", \"failureCode\": 1}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].failureCode: must be a string"},
+        {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"FAILED\", \"why\": \"x\"}]",
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].why: unknown member"},
+    };
+    for (size_t i = 0; i < sizeof bad_statuses / sizeof bad_statuses[0]; i++) {
+        char text[512], want[512];
+        snprintf(text, sizeof text,
+                 "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
+                 "\"replicationStatuses\": %s}]}]}]}",
+                 bad_statuses[i].status);
+        snprintf(want, sizeof want, "x.json: %s", bad_statuses[i].want);
+        assert_refused(m, text, want);
+    }
+    assert_state_is(m, before, "the refused fixtures");
+    json_decref(before);
+
+    /* A status as given, failure code and all, in DescribeImageReplicationStatus's member order. */
+    load_ok_text(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [\"a\"], "
+                    "\"layers\": [], \"replicationStatuses\": [{\"status\": \"FAILED\", \"failureCode\": "
+                    "\"AccessDeniedException\", \"registryId\": \"210987654321\", \"region\": \"eu-west-1\"}]}]}]}]}");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImageReplicationStatus", "{\"repositoryName\": \"web\", \"imageId\": {\"imageTag\": \"a\"}}"), r);
+    char *got = json_dumps(json_object_get(r, "replicationStatuses"), JSON_COMPACT);
+    assert_string_equal(got, "[{\"region\":\"eu-west-1\",\"registryId\":\"210987654321\",\"status\":\"FAILED\","
+                             "\"failureCode\":\"AccessDeniedException\"}]");
+    free(got);
+    json_decref(r);
+    ecrmock_free(reload(m));
+}
+
+/* A hook inside ecrmock_call_as() loads a fixture: it is built for the
+ * instance's own account and region, and lands there, not in the view the
+ * hook runs in; the fixture's other regions land in theirs. */
+typedef struct hook_load {
+    ecrmock *m;
+    const char *fixture;
+    char *snapshot; /* nested_hook: the snapshot taken right after the load (malloc'd) */
+} hook_load;
+
+static void load_in_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    hook_load *h = user;
+    if (strcmp(action, "DescribeRepositories") != 0)
+        return;
+    char *err = NULL;
+    if (ecrmock_fixture_load_string(h->m, h->fixture, "hook.json", &err) != 0)
+        fail_msg("%s", err);
+}
+
+static void test_fixture_load_inside_call_as(void **state)
+{
+    ecrmock *m = *state;
+    /* As another account of the instance's region. */
+    hook_load h = {m, "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}]}"};
+    ecrmock_hooks_set(m, load_in_hook, NULL, &h);
+    json_decref(call_as_ok(m, OTHER_ACCOUNT, NULL, "DescribeRepositories", "{}"));
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, OTHER_ACCOUNT, NULL, "");
+
+    /* In another region: the action runs after the hook, in the view it was called in. */
+    h.fixture = "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]}]}";
+    ecrmock_hooks_set(m, load_in_hook, NULL, &h);
+    json_t *r = call_as_ok(m, NULL, "eu-west-1", "DescribeRepositories", "{}");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "repositories"), 0),
+                                                          "repositoryName")), "there");
+    json_decref(r);
+    json_decref(call_as_ok(m, OTHER_ACCOUNT, "ap-south-1", "DescribeRepositories", "{}"));
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, NULL, "eu-west-1", "there");
+    assert_repo_names(m, OTHER_ACCOUNT, "ap-south-1", "");
+    assert_repo_names(m, OTHER_ACCOUNT, NULL, "");
+    json_t *snap = ecrmock_snapshot(m);
+    json_t *reg = json_array_get(json_object_get(snap, "registries"), 0);
+    assert_string_equal(json_string_value(json_object_get(reg, "id")), "123456789012");
+    assert_int_equal(json_array_size(json_object_get(snap, "registries")), 1);
+    json_decref(snap);
+}
+
+/* Two views deep (a hook inside ecrmock_call_as() calls it again, whose hook
+ * loads): the load lands in the instance's own region and the fixture's
+ * regions, each view closes onto its region's new state, and a snapshot
+ * taken inside the views is the one taken after them. */
+static void nested_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    hook_load *h = user;
+    if (strcmp(action, "DescribeRegistry") == 0) {
+        json_t *r = NULL;
+        ecrmock_call_as(h->m, OTHER_ACCOUNT, "ap-south-1", "DescribeRepositories", NULL, &r);
+        json_decref(r);
+        return;
+    }
+    load_in_hook(user, action, request, inject);
+    if (strcmp(action, "DescribeRepositories") == 0) {
+        json_t *snap = ecrmock_snapshot(h->m);
+        h->snapshot = json_dumps(snap, JSON_COMPACT);
+        json_decref(snap);
+    }
+}
+
+static void test_fixture_load_two_views_deep(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/team-registry.json");
+    json_decref(call_as_ok(m, NULL, "ap-south-1", "CreateRepository", "{\"repositoryName\": \"old\"}"));
+    hook_load h = {m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                   "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]},"
+                   "{\"name\": \"ap-south-1\", \"registries\": [{\"id\": \"" OTHER_ACCOUNT "\", \"repositories\": "
+                   "[{\"name\": \"theirs\"}]}]}]}",
+                   NULL};
+    ecrmock_hooks_set(m, nested_hook, NULL, &h);
+    json_decref(call_as_ok(m, NULL, "eu-west-1", "DescribeRegistry", "{}"));
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_non_null(h.snapshot);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, NULL, "eu-west-1", "there");
+    assert_repo_names(m, OTHER_ACCOUNT, "ap-south-1", "theirs");
+    assert_repo_names(m, NULL, "ap-south-1", "");
+    json_t *snap = ecrmock_snapshot(m);
+    char *after = json_dumps(snap, JSON_COMPACT);
+    assert_string_equal(h.snapshot, after);
+    free(after);
+    free(h.snapshot);
+    json_decref(snap);
+    ecrmock_free(reload(m));
+}
+
+/* replicated.json: the copies are the source's image in the other region
+ * and account, its statuses say so, and the rule replicates the next push. */
+static void test_fixture_replicated(void **state)
+{
+    ecrmock *m = *state;
+    load_ok(m, "fixtures/replicated.json");
+    json_t *src = describe(m, "123456789012", "apps/api");
+    const char *digest = json_string_value(json_object_get(json_array_get(src, 0), "imageDigest"));
+    static const char *const owners[] = {"123456789012", OTHER_ACCOUNT};
+    for (int i = 0; i < 2; i++) {
+        char req[128];
+        snprintf(req, sizeof req, "{\"registryId\": \"%s\", \"repositoryName\": \"apps/api\"}", owners[i]);
+        json_t *r = call_as_ok(m, NULL, "eu-west-1", "DescribeImages", req);
+        json_t *copy = json_array_get(json_object_get(r, "imageDetails"), 0);
+        assert_string_equal(json_string_value(json_object_get(copy, "imageDigest")), digest);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(copy, "imageTags"), 0)), "1.0");
+        json_decref(r);
+    }
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImageReplicationStatus",
+                   "{\"repositoryName\": \"apps/api\", \"imageId\": {\"imageTag\": \"1.0\"}}"), r);
+    json_t *st = json_object_get(r, "replicationStatuses");
+    assert_int_equal(json_array_size(st), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(st, 1), "registryId")), OTHER_ACCOUNT);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(st, 1), "status")), "COMPLETE");
+    json_decref(r);
+    json_decref(src);
+    char *v2 = push_new_image(m, "apps/api", 1, 9, "2.0");
+    r = call_as_ok(m, OTHER_ACCOUNT, "eu-west-1", "BatchGetImage",
+                   "{\"repositoryName\": \"apps/api\", \"imageIds\": [{\"imageTag\": \"2.0\"}]}");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(r, "images"), 0),
+                                                                          "imageId"), "imageDigest")), v2);
+    json_decref(r);
+    free(v2);
+}
+
+/* ---- synthesised layers (issue 14, item 13) ---------------------------------------------- */
+
+/* A fixture of `n_images` images in one repository, image i with the layers
+ * {"size": sizes[j], "seed": seeds[j]} for j < n_layers (malloc'd text). */
+static char *synth_fixture(int n_images, int n_layers, const long long *sizes, const long long *seeds)
+{
+    size_t cap = 256 + (size_t)n_images * (64 + 64 * (size_t)n_layers), len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, "{\"registries\": [{\"repositories\": [{\"name\": \"big\", \"images\": [");
+    for (int i = 0; i < n_images; i++) {
+        len += (size_t)snprintf(text + len, cap - len, "%s{\"tags\": [\"v%d\"], \"layers\": [", i ? ", " : "", i);
+        for (int j = 0; j < n_layers; j++)
+            len += (size_t)snprintf(text + len, cap - len, "%s{\"size\": %lld, \"seed\": %lld}", j ? ", " : "",
+                                    sizes[j], seeds[j]);
+        len += (size_t)snprintf(text + len, cap - len, "], \"config\": {\"n\": %d}}", i);
+    }
+    snprintf(text + len, cap - len, "]}]}]}");
+    return text;
+}
+
+static ecrmock *with_synth_budget(uint64_t budget)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.max_synth_bytes = budget;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    return m;
+}
+
+/* Forty images referencing one {"size", "seed"} layer make its bytes once:
+ * a budget of exactly one layer's bytes is enough (the issue's fixture made
+ * them forty times, 633 s for 1 GiB layers); one byte less is refused at
+ * the first reference, and a second pair at its own, with the path. */
+static void test_fixture_synth_once_per_load(void **state)
+{
+    (void)state;
+    const long long size = 1 << 20, sizes[] = {1 << 20, 1 << 20}, seeds[] = {1, 2};
+    char *one = synth_fixture(40, 1, sizes, seeds), *two = synth_fixture(40, 2, sizes, seeds);
+
+    ecrmock *m = with_synth_budget((uint64_t)size);
+    load_ok_text(m, one);
+    json_t *d = describe(m, "123456789012", "big");
+    assert_int_equal(json_array_size(d), 40);
+    for (size_t i = 0; i < 40; i++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(d, i), "imageSizeInBytes")), size);
+    json_decref(d);
+    assert_refused(m, two,
+                   "x.json: $.registries[0].repositories[0].images[0].layers[1].size: synthesising 1048576 more bytes "
+                   "would take this load past its budget of 1048576 synthesised bytes (ecrmock_options.max_synth_bytes; "
+                   "1048576 made so far)");
+    ecrmock_free(m);
+
+    m = with_synth_budget((uint64_t)size - 1);
+    assert_refused(m, one,
+                   "x.json: $.registries[0].repositories[0].images[0].layers[0].size: synthesising 1048576 more bytes "
+                   "would take this load past its budget of 1048575 synthesised bytes (ecrmock_options.max_synth_bytes; "
+                   "0 made so far)");
+    json_t *snap = ecrmock_snapshot(m);
+    assert_int_equal(json_array_size(json_object_get(snap, "registries")), 0); /* refused whole */
+    json_decref(snap);
+    ecrmock_free(m);
+
+    /* The budget is per load: the same fixture loads again. */
+    m = with_synth_budget((uint64_t)size * 2);
+    load_ok_text(m, two);
+    load_ok_text(m, two);
+    ecrmock_free(m);
+
+    /* 0 is the default, 4 GiB. */
+    m = with_synth_budget(0);
+    load_ok_text(m, two);
+    ecrmock_free(m);
+    free(one);
+    free(two);
+}
+
+/* The bytes are the splitmix64 sequence from the seed, little-endian (the
+ * README's definition), whole numbers and a tail; a repeated reference is
+ * the same layer, its "digest" checked; another size is another layer. */
+static void test_fixture_synth_bytes(void **state)
+{
+    ecrmock *m = *state;
+    static const unsigned char seed0[10] = {0xaf, 0xcd, 0x1d, 0x7b, 0x39, 0xa8, 0x20, 0xe2, 0xf4, 0x65};
+    static const unsigned char seed_max[11] = {0x20, 0x2c, 0x65, 0x1b, 0x77, 0x71, 0xd9, 0xe4, 0xc9, 0x82, 0xf6};
+    char d0[ECRMOCK_DIGEST_SIZE], dmax[ECRMOCK_DIGEST_SIZE], text[1024];
+    sha256_digest(seed0, sizeof seed0, d0);
+    sha256_digest(seed_max, sizeof seed_max, dmax);
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": ["
+             "{\"size\": 10, \"seed\": 0}, {\"size\": 10, \"seed\": 0, \"digest\": \"%s\"},"
+             "{\"size\": 11, \"seed\": -1, \"digest\": \"%s\"}, {\"size\": 8, \"seed\": 0}, {\"size\": 0, \"seed\": 5}]}]}]}",
+             d0, dmax);
+    load_ok_text(m, text);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d0, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(bytes, seed0, 10);
+    free(bytes);
+    char d8[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(seed0, 8, d8);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d8, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 8);
+    free(bytes);
+    json_t *snap = ecrmock_snapshot(m);
+    assert_int_equal(json_array_size(json_object_get(
+                         json_array_get(json_object_get(json_array_get(json_object_get(snap, "registries"), 0), "repositories"), 0),
+                         "layers")),
+                     4);
+    json_decref(snap);
+    /* A wrong digest on the second reference is refused there. */
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": ["
+             "{\"size\": 10, \"seed\": 0}, {\"size\": 10, \"seed\": 0, \"digest\": \"%s\"}]}]}]}",
+             dmax);
+    char want[512];
+    snprintf(want, sizeof want,
+             "x.json: $.registries[0].repositories[0].layers[1].digest: does not match the layer's bytes, whose digest "
+             "is %s", d0);
+    assert_refused(m, text, want);
+
+    /* Sizes and seeds at int64's edges and as exponents. */
+    static const struct {
+        const char *layer, *want;
+    } bad[] = {
+        {"{\"size\": 9223372036854775807, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
+        {"{\"size\": -9223372036854775808, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
+        {"{\"size\": 1073741825, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
+        {"{\"size\": 1e3, \"seed\": 1}", "layers[0].size: must be an integer"},
+        {"{\"size\": 1e300, \"seed\": 1}", "layers[0].size: must be an integer"},
+        {"{\"size\": 10, \"seed\": 1e0}", "layers[0].seed: must be an integer"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": [%s]}]}]}",
+                 bad[i].layer);
+        snprintf(want, sizeof want, "x.json: $.registries[0].repositories[0].%s", bad[i].want);
+        assert_refused(m, text, want);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -814,6 +1390,15 @@ int main(void)
         T(test_snapshot_account_signing_exclusions),
         T(test_snapshot_storage_class),
         T(test_fixture_refuses_bad_settings),
+        T(test_fixture_load_replaces_other_regions),
+        T(test_snapshot_regions_through_replication),
+        T(test_fixture_regions),
+        T(test_fixture_load_inside_call_as),
+        T(test_fixture_load_two_views_deep),
+        T(test_fixture_replicated),
+        T(test_fixture_time_edges),
+        T(test_fixture_synth_once_per_load),
+        T(test_fixture_synth_bytes),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);

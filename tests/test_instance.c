@@ -709,6 +709,80 @@ static void test_threads_share_one_instance(void **state)
     }
 }
 
+/* ---- a fixture load while another thread switches views --------------------- */
+
+typedef struct view_switcher {
+    ecrmock *m;
+    volatile int stop; /* set by the loading thread; read under no lock: a test flag */
+    pthread_mutex_t lock;
+    unsigned long calls;
+} view_switcher;
+
+static void *switch_views(void *arg)
+{
+    view_switcher *v = arg;
+    for (unsigned long i = 0;; i++) {
+        pthread_mutex_lock(&v->lock);
+        int stop = v->stop;
+        pthread_mutex_unlock(&v->lock);
+        if (stop)
+            break;
+        json_t *r = NULL;
+        ecrmock_call_as(v->m, "210987654321", i % 2 ? "eu-west-1" : NULL, "DescribeRepositories", NULL, &r);
+        json_decref(r);
+        v->calls = i + 1;
+    }
+    return NULL;
+}
+
+/* ecrmock_call_as() on one thread switches the instance's view while another
+ * loads fixtures: every load lands in the instance's own account and region
+ * (issue 13: 873 of 2,000 loads went to the other account's registry). */
+static void test_fixture_load_while_call_as_switches_views(void **state)
+{
+    ecrmock *m = *state;
+    view_switcher v = {.m = m};
+    pthread_mutex_init(&v.lock, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, switch_views, &v), 0);
+    int wrong = 0, loads = 2000;
+    for (int i = 0; i < loads; i++) {
+        char *err = NULL;
+        if (ecrmock_fixture_load_string(m, "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}]}", "x.json",
+                                        &err) != 0) {
+            free(err);
+            wrong++;
+            continue;
+        }
+        json_t *r = NULL;
+        ecrmock_call(m, "DescribeRepositories", NULL, &r);
+        json_t *repo = json_array_get(json_object_get(r, "repositories"), 0);
+        if (json_array_size(json_object_get(r, "repositories")) != 1 ||
+            strcmp(str_at(repo, "registryId"), "123456789012") != 0 ||
+            strcmp(str_at(repo, "repositoryArn"), "arn:aws:ecr:us-east-1:123456789012:repository/mine") != 0)
+            wrong++;
+        json_decref(r);
+        json_t *snap = ecrmock_snapshot(m);
+        if (strcmp(str_at(json_array_get(json_object_get(snap, "registries"), 0), "id"), "123456789012") != 0 ||
+            json_object_get(snap, "regions"))
+            wrong++;
+        json_decref(snap);
+    }
+    pthread_mutex_lock(&v.lock);
+    v.stop = 1;
+    pthread_mutex_unlock(&v.lock);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    pthread_mutex_destroy(&v.lock);
+    if (wrong)
+        fail_msg("%d of %d loads did not land in the instance's own registry (%lu calls on the other thread)", wrong,
+                 loads, v.calls);
+    /* Nor anywhere else. */
+    json_t *r = NULL;
+    assert_int_equal(ecrmock_call_as(m, "210987654321", "eu-west-1", "DescribeRepositories", NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r, "repositories")), 0);
+    json_decref(r);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -731,6 +805,7 @@ int main(void)
         T(test_call_request_borrowed),
         T(test_instances_independent),
         T(test_threads_share_one_instance),
+        T(test_fixture_load_while_call_as_switches_views),
     };
 #undef T
     return cmocka_run_group_tests_name("instance", tests, NULL, NULL);
