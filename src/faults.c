@@ -169,19 +169,6 @@ static unsigned effect_members(ecrmock_fault_effect effect)
     }
 }
 
-/* Whether s is UTF-8 (an error document's strings must be). */
-static bool is_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-    while (p < end) {
-        size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
-        if (!n)
-            return false;
-        p += n;
-    }
-    return true;
-}
-
 /* Checks and adds rule `r`.  `json`: the rule came as JSON, so messages name
  * its members as JSON does; `given`: the M_ bits of the members it sets. */
 static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned given, char **err)
@@ -218,8 +205,8 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
     if (r->error && !*r->error)
         return refuse(err, "fault rule: error must be an error name such as \"ThrottlingException\"");
     /* They go into the error document (body, sent as bytes, may be anything). */
-    if ((r->error && !is_utf8(r->error)) || (r->message && !is_utf8(r->message)))
-        return refuse(err, r->error && !is_utf8(r->error) ? "fault rule: error must be UTF-8"
+    if ((r->error && !em_utf8_ok(r->error)) || (r->message && !em_utf8_ok(r->message)))
+        return refuse(err, r->error && !em_utf8_ok(r->error) ? "fault rule: error must be UTF-8"
                                                           : "fault rule: message must be UTF-8");
     if (r->status && (r->status < 400 || r->status > 599))
         return refuse(err, "fault rule: status must be an HTTP error status, 400 to 599");
@@ -464,7 +451,16 @@ int em_error_status(const char *error)
 
 json_t *em_injected_error(const char *error, const char *message)
 {
-    return json_pack("{s:s, s:s}", "__type", error, "message", message ? message : default_message(error));
+    if (!message)
+        message = default_message(error);
+    if (em_utf8_ok(error) && em_utf8_ok(message))
+        return json_pack("{s:s, s:s}", "__type", error, "message", message);
+    /* A hook's strings need not be UTF-8; the error document's must. */
+    char *e = em_utf8_copy(error), *msg = em_utf8_copy(message);
+    json_t *doc = e && msg ? json_pack("{s:s, s:s}", "__type", e, "message", msg) : NULL;
+    em_free(e);
+    em_free(msg);
+    return doc;
 }
 
 /* Whether the call's headers (em_headers_json(); NULL: no HTTP) satisfy a

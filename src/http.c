@@ -319,31 +319,9 @@ static int append(const char *p, size_t n, void *data)
     return em_buf_append(data, p, n);
 }
 
-/* `s` with every byte that does not start valid UTF-8 replaced by U+FFFD,
- * so that a JSON string can hold it: what arrived in a header, and is
- * quoted back in an error, need not be UTF-8.  New em_malloc'd, or NULL. */
-static char *utf8_clean(const char *s)
-{
-    em_buf b = {0};
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-    while (p < end) {
-        size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
-        if (em_buf_append(&b, n ? (const void *)p : "\xEF\xBF\xBD", n ? n : 3) < 0) {
-            em_buf_release(&b);
-            return NULL;
-        }
-        p += n ? n : 1;
-    }
-    if (em_buf_append(&b, "", 1) < 0) {
-        em_buf_release(&b);
-        return NULL;
-    }
-    return (char *)b.data;
-}
-
 static int api_error(ecrmock_http_response *r, const char *type, const char *ct, const char *message)
 {
-    char *clean = utf8_clean(message);
+    char *clean = em_utf8_copy(message);
     json_t *doc = clean ? json_pack("{s:s, s:s}", "__type", type, "message", clean) : NULL;
     em_free(clean);
     em_buf b = {0};

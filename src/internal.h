@@ -51,6 +51,12 @@ void em_buf_release(em_buf *b);
 /* The length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
  * jansson's rules (no overlong forms, no surrogates, nothing above U+10FFFF). */
 size_t em_utf8_seq(const unsigned char *p, const unsigned char *end);
+/* Whether the C string s is UTF-8 as a JSON string must be. */
+bool em_utf8_ok(const char *s);
+/* A copy of s that is UTF-8: each byte that starts no valid sequence becomes
+ * U+FFFD, so that what a client sent (a header, an action name) can be held
+ * and quoted in JSON.  New em_malloc'd, or NULL: no memory. */
+char *em_utf8_copy(const char *s);
 /* The first byte from p on that a JSON string cannot hold as it is (a
  * control character, '"', '\\') or that starts a UTF-8 sequence (>= 0x80),
  * or end.  Eight bytes a step while none of them is one. */

@@ -41,32 +41,6 @@ void em_journal_free(ecrmock *m)
     m->journal_dropped = 0;
 }
 
-/* A copy of s that is UTF-8 (em_malloc'd; NULL: no memory): each byte that
- * starts no valid sequence becomes U+FFFD, so that a name or a header any
- * client can send never makes the journal unreadable as JSON. */
-static char *utf8_copy(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-    em_buf b = {0};
-    while (p < end) {
-        const unsigned char *run = p;
-        while (p < end && *p < 0x80)
-            p++;
-        size_t n = p < end ? em_utf8_seq(p, end) : 0;
-        if (em_buf_append(&b, run, (size_t)(p - run)) < 0 || (p < end && n && em_buf_append(&b, p, n) < 0) ||
-            (p < end && !n && em_buf_append(&b, "\xef\xbf\xbd", 3) < 0)) {
-            em_buf_release(&b);
-            return NULL;
-        }
-        p += p < end ? (n ? n : 1) : 0;
-    }
-    if (em_buf_append(&b, "", 1) < 0) {
-        em_buf_release(&b);
-        return NULL;
-    }
-    return (char *)b.data;
-}
-
 /* v (em_malloc'd, taken) with the value of its "Signature=" (up to the next
  * ',' or the end) replaced by "<elided>"; NULL: no memory. */
 static char *elide_signature(char *v)
@@ -103,7 +77,7 @@ json_t *em_headers_json(const ecrmock_http_request *http)
      * linear however often a name repeats */
     json_t *o = json_object();
     for (size_t i = 0; o && i < http->n_headers; i++) {
-        char *name = utf8_copy(http->headers[i].name), *value = utf8_copy(http->headers[i].value);
+        char *name = em_utf8_copy(http->headers[i].name), *value = em_utf8_copy(http->headers[i].value);
         for (char *p = name; p && *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
@@ -170,7 +144,7 @@ void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, 
     }
     em_journal_entry e = {.seq = ++m->journal_seq, .status = status, .fault = note->fault, .effect = note->effect,
                           .ran = note->ran, .at_ms = m->clock_ms};
-    e.action = utf8_copy(action);
+    e.action = em_utf8_copy(action);
     e.request = req ? json_deep_copy(req) : json_object();
     e.response = resp ? json_deep_copy(resp) : json_null();
     e.headers = note->headers ? json_deep_copy(note->headers) : NULL;

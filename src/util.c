@@ -162,6 +162,41 @@ size_t em_utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+bool em_utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+char *em_utf8_copy(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    em_buf b = {0};
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p < 0x80)
+            p++;
+        size_t n = p < end ? em_utf8_seq(p, end) : 0;
+        if (em_buf_append(&b, run, (size_t)(p - run)) < 0 || (p < end && n && em_buf_append(&b, p, n) < 0) ||
+            (p < end && !n && em_buf_append(&b, "\xef\xbf\xbd", 3) < 0)) {
+            em_buf_release(&b);
+            return NULL;
+        }
+        p += p < end ? (n ? n : 1) : 0;
+    }
+    if (em_buf_append(&b, "", 1) < 0) {
+        em_buf_release(&b);
+        return NULL;
+    }
+    return (char *)b.data;
+}
+
 /* ---- digests and encodings ------------------------------------------------- */
 
 void em_hex(const unsigned char *p, size_t n, char *out)

@@ -718,6 +718,36 @@ static void test_hooks_see_and_inject(void **state)
     assert_int_equal(log.before, 3); /* describe_count's call passed the hook too; none since */
 }
 
+/* A before-hook whose error name and message are not UTF-8 (a hook's
+ * strings come from anywhere): the call is answered, each bad byte as
+ * U+FFFD, at the JSON and the wire level (it used to return -1). */
+static void latin1_before(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)user;
+    (void)action;
+    (void)request;
+    inject->error = "Caf\xe9" "Exception";
+    inject->message = "na\xefve \xff";
+    inject->status = 400;
+}
+
+static void test_hook_injects_non_utf8(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_hooks_set(m, latin1_before, NULL, NULL);
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "DescribeRegistry", "{}"), 400);
+    assert_string_equal(err_type(r), "Caf\xef\xbf\xbd" "Exception");
+    assert_string_equal(err_message(r), "na\xef\xbf\xbdve \xef\xbf\xbd");
+    json_decref(r);
+    char *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(ecrmock_call_raw(m, ECRMOCK_TARGET_PREFIX "DescribeRegistry", "{}", 2, &out, &out_len), 400);
+    assert_non_null(strstr(out, "\"__type\":\"Caf\xef\xbf\xbd" "Exception\""));
+    free(out);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+}
+
 /* ---- a call owns what its rule decided (issue 13, item 2) ------------------------ */
 
 static void clear_rules_after(void *user, const char *action, json_t *request, int status, json_t *response)
@@ -990,6 +1020,7 @@ int main(void)
         T(test_fault_latency_at_clock_end),
         T(test_fault_fixture_rule_names_member),
         T(test_hooks_see_and_inject),
+        T(test_hook_injects_non_utf8),
         T(test_fault_and_journal_under_threads),
         T(test_fault_rule_cleared_by_after_hook),
         T(test_fault_rule_removed_by_before_hook),
