@@ -804,7 +804,9 @@ ECRMOCK_API void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmo
 
 /*
  * Every call (ecrmock_call and ecrmock_call_raw alike) is recorded in order:
- * action, request, status, error code, response and the virtual time,
+ * action, request, status (the one the caller got: at the wire level, a
+ * malform or truncate rule's status when it sets one), error code, response
+ * and the virtual time,
  * whether the action ran, the fault rule that fired and its effect, and, for
  * a call that came over HTTP, the request's headers.  The journal keeps the
  * last `journal_limit` entries (option; 10,000 by default) and counts those

@@ -213,7 +213,12 @@ int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **respo
                             .effect = d.rule ? (int)d.effect : d.rule_id ? ECRMOCK_FAULT_LATENCY : -1,
                             .ran = ran,
                             .headers = headers};
-    em_journal_record(m, a ? a->name : action, req, resp ? status : 500, resp, &note);
+    /* The status the caller gets: at the wire level a damaged body goes out
+     * with its rule's status, when the rule sets one. */
+    int journaled = resp ? status : 500;
+    if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM) && d.status)
+        journaled = d.status;
+    em_journal_record(m, a ? a->name : action, req, journaled, resp, &note);
     if (m->after && resp)
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
     em_unlock(m);

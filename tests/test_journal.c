@@ -292,6 +292,28 @@ static void test_journal_says_what_ran(void **state)
     assert_ecrmock_run_count(m, NULL, 3);
 }
 
+/* The status an entry holds is the one the caller got: a malform rule's
+ * status at the wire level (where the body is damaged), the action's at the
+ * JSON level (where it is not). */
+static void test_journal_status_of_damaged_body(void **state)
+{
+    ecrmock *m = *state;
+    assert_true(add_rule(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<html/>\", "
+                            "\"status\": 502}") > 0);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, ECRMOCK_TARGET_PREFIX "DescribeRegistry", "{}", 2, &out, &len), 502);
+    assert_memory_equal(out, "<html/>", len);
+    free(out);
+    json_t *e = ecrmock_journal_entry(m, -1);
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 502);
+    json_decref(e);
+    call_ok(m, "DescribeRegistry", "{}");
+    e = ecrmock_journal_entry(m, -1);
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 200);
+    json_decref(e);
+}
+
 /* POSTs `body` to action through ecrmock_http_handle() with the headers
  * given (name, value, ..., NULL) after Content-Type and X-Amz-Target; the status. */
 static int http_post(ecrmock *m, const char *action, const char *body, ...)
@@ -611,6 +633,7 @@ int main(void)
         T(test_journal_limit_drops_oldest),
         T(test_journal_marks_fault),
         T(test_journal_says_what_ran),
+        T(test_journal_status_of_damaged_body),
         T(test_journal_keeps_http_headers),
         T(test_fault_rule_matches_header),
         T(test_journal_record_lost_to_memory_is_counted),
