@@ -38,6 +38,8 @@ CURL_WRAP = -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_p
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
 
 SRC     := $(sort $(wildcard src/*.c))
+# Every public header: <ecrmock.h> includes those of include/ecrmock/ at its end.
+PUBLIC_HDRS := $(wildcard include/*.h include/ecrmock/*.h include/ecrmock/sys/*.h)
 OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
 TESTS   := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
@@ -57,7 +59,7 @@ all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUI
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/obj/%.o: src/%.c src/*.h include/ecrmock.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c src/*.h $(PUBLIC_HDRS) | $(BUILD)/obj
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -69,7 +71,7 @@ $(BUILD)/libecrmock.so: $(OBJ)
 	@echo "  CC $@"
 	$(Q)$(CC) -shared -Wl,-soname,libecrmock.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/obj/server/%.o: server/%.c include/ecrmock.h include/ecrmock_server.h | $(BUILD)/obj/server
+$(BUILD)/obj/server/%.o: server/%.c $(PUBLIC_HDRS) | $(BUILD)/obj/server
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
 
@@ -82,7 +84,7 @@ $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(B
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 # The libcurl level: the interposer's core and its two modes (--wrap, LD_PRELOAD).
-$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h src/internal.h include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
+$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h src/internal.h $(PUBLIC_HDRS) | $(BUILD)/obj/curl
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
 
@@ -231,9 +233,12 @@ check-exports: $(BUILD)/libecrmock.so
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include/ecrmock/sys
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/ecrmock.h include/ecrmock_cmocka.h include/ecrmock_server.h include/ecrmock_curl.h \
 	    $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(wildcard include/ecrmock/*.h) $(DESTDIR)$(PREFIX)/include/ecrmock/
+	install -m 644 $(wildcard include/ecrmock/sys/*.h) $(DESTDIR)$(PREFIX)/include/ecrmock/sys/
 	install -m 644 $(BUILD)/libecrmock.a $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock_curl.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libecrmock_curl_preload.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/ecrmock-server $(DESTDIR)$(PREFIX)/bin/

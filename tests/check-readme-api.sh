@@ -3,7 +3,7 @@
 # in a grouped form such as `ecrmock_clock_now/set/advance`.
 cd "$(dirname "$0")/.." || exit 1
 missing=0
-for f in $(grep -ho 'ECRMOCK_API [^(]*(' include/*.h | grep -o 'ecrmock_[a-z0-9_]*' | sort -u); do
+for f in $(grep -ho 'ECRMOCK_API [^(]*(' include/*.h include/ecrmock/*.h include/ecrmock/sys/*.h | grep -o 'ecrmock_[a-z0-9_]*' | sort -u); do
     grep -q "$f" README.md && continue
     found=0
     prefix=ecrmock

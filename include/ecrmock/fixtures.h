@@ -1,0 +1,118 @@
+/*
+ * ecrmock/fixtures.h: state and flows as data, for tests that keep them in
+ * files: fixtures (load a registry's state), snapshots (dump it), contract
+ * scenarios (run steps and check their answers) and the recorder (the
+ * journal as a scenario).  fixtures/README.md documents both formats, and
+ * fixtures/fixture.schema.json and fixtures/scenario.schema.json are their
+ * JSON Schemas.
+ *
+ * Included by <ecrmock.h>; it may also be included on its own.  Ownership and
+ * threads as <ecrmock.h> says.
+ */
+#ifndef ECRMOCK_FIXTURES_H
+#define ECRMOCK_FIXTURES_H
+
+#include <stdio.h> /* FILE, for the scenario runner's report */
+
+#include <jansson.h>
+
+/* The everyday contract: the instance, errors, ECRMOCK_API.  It includes this
+ * header back at its end, where this guard stops the loop. */
+#include "../ecrmock.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Fixtures and snapshots (fixtures/README.md documents the format)          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Replaces the instance's state (the registries of every region and their
+ * settings, rules and templates, repositories, layers, images, policies,
+ * the clock, fault rules) with a fixture's, built for the instance's own
+ * account and region (never those of a view ecrmock_call_as() has open).
+ * `fixture` is borrowed; `source` names it in error messages (a file name; may be NULL).
+ * Returns 0, or -1 with nothing changed when the fixture is refused; then,
+ * when `err` is not NULL, *err receives a new malloc'd message naming the
+ * source, the JSON path and the rule broken (free() it):
+ *   fixtures/x.json: $.registries[0].repositories[2].name: Invalid parameter
+ *   at 'repositoryName' failed to satisfy constraint: 'must satisfy regular
+ *   expression ...'
+ */
+ECRMOCK_API int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char **err);
+/* The same from a file (its name is the source) or from JSON text. */
+ECRMOCK_API int ecrmock_fixture_load_file(ecrmock *m, const char *path, char **err);
+ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, char **err);
+
+/*
+ * The instance's state in the fixture format (a new reference): every
+ * registry (the instance's own region's, and in "regions" the other
+ * regions'), repository (settings, resource tags, policy), layer (bytes as
+ * base64) and image (manifest text verbatim, tags, push and pull times,
+ * replication statuses, signing profiles, storage class), and the clock.  Loading it into a fresh
+ * instance gives the same state, and dumping that gives the same JSON.
+ * Registry policies, replication, scanning and signing configurations,
+ * account settings, pull time update exclusions, pull-through cache rules
+ * and repository creation templates are part of it; what is not (in-flight
+ * uploads, fault rules, scan results, ...) is listed in
+ * fixtures/README.md.  NULL when memory ran out.
+ */
+ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);
+
+/* ------------------------------------------------------------------------ */
+/* Contract scenarios (fixtures/README.md, "Scenarios", documents the format) */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Runs a scenario: a JSON object whose steps each make one call (through
+ * ecrmock_call()) and check its answer.  `scenario` is borrowed.  `m` is the
+ * instance to run on (the scenario's fixture, when it has one, is loaded
+ * into it; its options are checked but not used; fault rules the steps add
+ * stay), or NULL for a fresh instance made from the scenario's options and
+ * freed before returning.  `base_dir` is where a relative fixture path
+ * starts (NULL: the current directory).  `out`, when not NULL, receives a
+ * line per step ("ok 1 CreateRepository", "FAIL 3 PutImage \"push v1\": at
+ * $.image.imageId.imageTag: expected \"v1\", got \"v2\"") and a summary line.
+ * Steps after a failed one still run.
+ * Returns the number of failed steps (0: all passed), or -1 when the
+ * scenario itself is invalid (nothing is run then), its fixture is refused
+ * or memory ran out before a step could run; then, when `err` is not NULL,
+ * *err receives a new malloc'd message naming the source ("scenario" here),
+ * the JSON path and the problem (free() it):
+ *   scenario: $.steps[2].action: must be a non-empty string
+ * On success *err is set to NULL.
+ */
+ECRMOCK_API int ecrmock_scenario_run(ecrmock *m, json_t *scenario, const char *base_dir, FILE *out, char **err);
+
+/* The same from a file: its name is the source in messages and its
+ * directory the base of a relative fixture path. */
+ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, char **err);
+
+/*
+ * The journal as a scenario (a new reference; NULL when memory ran out or m
+ * is NULL): one step per journaled call with its request and an expect of
+ * its status, error and whole response, and the clock moves between calls
+ * as advanceClockMs.  String values of at least 16 characters that a
+ * response returned and a later request sends (upload ids, image digests,
+ * page tokens; not what a request sent first) become captures and ${...}
+ * references (the step that handed one out expects "${*}" there), so the
+ * scenario replays on a fresh instance, whatever level the calls came
+ * through.  A call answered by an error or apply-then-error fault rule, or
+ * whose body was not JSON, gets a one-shot rule giving the same answer.  `fixture` (borrowed; may be
+ * NULL) is stored as the scenario's "fixture" path; when the file can be
+ * read from the current directory, the clock it sets is where the first
+ * step's advanceClockMs starts from.  The instance's options (account,
+ * region, seed, clock start, part size, limits) go in "options".
+ * Replays faithfully when the journal holds every call since ecrmock_new()
+ * (or since the fixture was loaded) and nothing changed the instance
+ * outside calls, except the clock.
+ */
+ECRMOCK_API json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ECRMOCK_FIXTURES_H */

@@ -1,0 +1,196 @@
+/*
+ * ecrmock/http.h: the HTTP level, for code that talks HTTP to ECR rather than
+ * calling ecrmock_call(): whole requests in (the API's POST, the GET of a
+ * layer download URL), whole responses out, SigV4 checks on demand, and the
+ * download URLs' base.  include/ecrmock_server.h (a loopback server) and
+ * include/ecrmock_curl.h (libcurl's easy interface) are built on it.
+ *
+ * Included by <ecrmock.h>; it may also be included on its own.  Ownership and
+ * threads as <ecrmock.h> says.
+ */
+#ifndef ECRMOCK_HTTP_H
+#define ECRMOCK_HTTP_H
+
+#include <stddef.h>
+
+/* The everyday contract: the instance, errors, ECRMOCK_API.  It includes this
+ * header back at its end, where this guard stops the loop. */
+#include "../ecrmock.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* The HTTP level                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A header: name (compared case-insensitively) and value. */
+typedef struct ecrmock_http_header {
+    const char *name;
+    const char *value;
+} ecrmock_http_header;
+
+#define ECRMOCK_HTTP_REQUEST_VERSION 1
+
+/*
+ * An HTTP request, as a client would send it.  Initialise with
+ * ECRMOCK_HTTP_REQUEST_INIT; fields are only ever appended.
+ */
+typedef struct ecrmock_http_request {
+    unsigned int version;               /* ECRMOCK_HTTP_REQUEST_VERSION */
+    const char *method;                 /* "POST", "GET", ... */
+    const char *target;                 /* the request target as sent: a path with
+                                           its query ("/", "/123.../web/sha256:..?X-Amz-...")
+                                           or an absolute URL ("https://host/path?query") */
+    const ecrmock_http_header *headers; /* n_headers entries; repeated names allowed */
+    size_t n_headers;
+    const void *body;                   /* may be NULL when body_len is 0 */
+    size_t body_len;
+} ecrmock_http_request;
+
+#define ECRMOCK_HTTP_REQUEST_INIT {ECRMOCK_HTTP_REQUEST_VERSION, NULL, NULL, NULL, 0, NULL, 0}
+
+/* An HTTP response: everything in it belongs to the response (release it
+ * with ecrmock_http_response_release()). */
+typedef struct ecrmock_http_response {
+    int status;
+    ecrmock_http_header *headers;       /* names and values malloc'd */
+    size_t n_headers;
+    char *body;                         /* malloc'd, NUL-terminated (the NUL not counted) */
+    size_t body_len;
+} ecrmock_http_response;
+
+/*
+ * Answers one HTTP request the way ECR (and, for layer downloads, S3) does.
+ *
+ *  - POST / with X-Amz-Target: the wire level (ecrmock_call_raw), so the
+ *    action table, the journal, fault rules (TRUNCATE and MALFORM damage
+ *    the HTTP body too) and hooks all apply.  The answer has Content-Type
+ *    (the request's JSON type; application/x-amz-json-1.1 by default),
+ *    x-amzn-RequestId (a UUID from a seeded stream of its own, so that HTTP
+ *    answers never move the ids the actions hand out) and Content-Length.
+ *    No X-Amz-Target, or one that is not ECR's: 400
+ *    {"__type":"UnknownOperationException"}.  A body without a JSON
+ *    Content-Type (application/x-amz-json-1.1, -1.0 or application/json), or
+ *    any method but POST on "/": 404 "<UnknownOperationException/>\n", as
+ *    AWS's JSON front end answers.  A request sent to one of ECR's API
+ *    endpoints (the host of an absolute target, else the Host header:
+ *    api.ecr.<region>.amazonaws.com and the other forms listed in
+ *    ecrmock_curl.h, any case, a port or the root's trailing dot allowed)
+ *    acts in the region that host names, as ecrmock_call_as() does, and
+ *    its signature is checked against that region; any other host (a
+ *    loopback server's) is the instance's region.  With credentials set
+ *    (ecrmock_http_credentials_set()), the request's SigV4 signature is
+ *    checked first: see there.
+ *  - GET (or HEAD) of a URL GetDownloadUrlForLayer handed out, path-only
+ *    (its Host header naming the host) or absolute: the
+ *    layer's bytes, 200 with Content-Type application/octet-stream; a Range
+ *    header "bytes=a-b", "bytes=a-" or "bytes=-n" gives 206 with
+ *    Content-Range, or 416 (S3's InvalidRange) when it is past the end; 403
+ *    with S3's XML error (AccessDenied "Request has expired") once the URL
+ *    has expired on the virtual clock, SignatureDoesNotMatch when it was
+ *    changed: as S3's presigned URLs, the signature covers the host it was
+ *    issued for (compared case-insensitively, without :80 or :443; a
+ *    path-only request without Host fails it), the path and every query
+ *    parameter; 404 NoSuchKey for a URL this instance never issued or
+ *    whose layer is gone from the region it was issued in.  A download
+ *    changes nothing (no region is made) and is not journaled (S3 is not
+ *    ECR).  HEAD carries the Content-Length of the GET, with no body.
+ *
+ * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
+ * an argument is NULL, req->version is unknown, a required field is NULL, or
+ * memory ran out (then *resp is empty).  `*resp` is always initialised.
+ */
+ECRMOCK_API int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_http_response *resp);
+
+/* Releases what a response holds and empties it.  NULL is a no-op. */
+ECRMOCK_API void ecrmock_http_response_release(ecrmock_http_response *resp);
+
+/* The value of a response header (case-insensitive name), borrowed from
+ * `resp`, or NULL. */
+ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response *resp, const char *name);
+
+/*
+ * Turns SigV4 checks on (both strings set) or off (both NULL; the default).
+ * Strings are copied; kept by ecrmock_reset().  When on, every API request
+ * to ecrmock_http_handle() must carry an Authorization header signed, AWS
+ * Signature Version 4, with that secret for that access key id, credential
+ * scope <YYYYMMDD>/<the instance's region, or the region of the ECR
+ * endpoint called: see ecrmock_http_handle()>/ecr/aws4_request, host and
+ * x-amz-date among the signed headers, the SHA-256 of the body as payload
+ * hash, and an X-Amz-Date within 5 minutes of the virtual clock.  The
+ * answers are AWS's (all status 400, never journaled: the call never reaches
+ * ECR):
+ *   MissingAuthenticationTokenException  no Authorization header, or not AWS4-
+ *   IncompleteSignatureException         a malformed header (missing
+ *                                        Credential, SignedHeaders, Signature or
+ *                                        X-Amz-Date; host not signed; ...)
+ *   UnrecognizedClientException          an access key id other than this one,
+ *                                        or a session token refused (see
+ *                                        ecrmock_http_session_token_set())
+ *   InvalidSignatureException            a wrong credential scope, "Signature
+ *                                        expired: ..." / "Signature not yet
+ *                                        current: ...", or a signature that
+ *                                        does not match, with the canonical
+ *                                        request and string to sign expected
+ * A header that is not UTF-8 is quoted back in the message with each bad
+ * byte as U+FFFD.  X-Amz-Date must be a real date and time (years 0001 to
+ * 9999).  Download URLs are presigned and need no Authorization header.
+ * Returns 0, or -1 when only one string is given, `m` is NULL or memory ran out.
+ */
+ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key);
+
+/*
+ * The session token of temporary credentials (copied; NULL: none, the
+ * default; kept by ecrmock_reset()).  With SigV4 checks on, a request's
+ * X-Amz-Security-Token header must then be this token; without one set, a
+ * temporary access key id (one that starts "ASIA") needs some token and a
+ * long-term one (any other) must send none.  Otherwise AWS's answer, 400
+ * UnrecognizedClientException "The security token included in the request
+ * is invalid.".  The token may be signed or not, as AWS allows (strict
+ * checks want it signed).  Returns 0, or -1 when `m` is NULL or memory ran out.
+ */
+ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_token);
+
+/*
+ * Strict signed headers (non-zero) or AWS's rule (0, the default; kept by
+ * ecrmock_reset()).  AWS's rule wants only host and x-amz-date signed: a
+ * signer that leaves X-Amz-Target unsigned passes, against ECR as here,
+ * and a captured request replayed with another target would run it.  Strict
+ * checks also want every x-amz-* header the request carries (X-Amz-Target,
+ * X-Amz-Security-Token, ...) and Content-Type signed, as the AWS SDKs sign
+ * them; one left out is 400 IncompleteSignatureException "'X-Amz-Target'
+ * must be a 'SignedHeader' in the AWS Authorization." (the name as sent).
+ * Returns 0, or -1 when `m` is NULL.
+ */
+ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict);
+
+/*
+ * Makes GetDownloadUrlForLayer hand out URLs on `base_url` (e.g.
+ * "http://127.0.0.1:8080", no trailing slash) instead of S3's bucket host,
+ * so that a client that follows the URL reaches the fake: what a loopback
+ * server needs (ecrmock-server sets it to its own address).  The path and
+ * presigned query stay the same; ecrmock_fetch_url() and
+ * ecrmock_http_handle() accept both forms.  NULL goes back to S3's host.
+ * Copied; kept by ecrmock_reset().  Returns 0, or -1 when `m` is NULL, the
+ * URL does not start with http:// or https:// or memory ran out.
+ */
+ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url);
+
+/*
+ * Fetches a URL that GetDownloadUrlForLayer handed out, as an HTTP GET of
+ * it would.  Returns the HTTP status: 200 with `*bytes_out` a new malloc'd
+ * copy of the layer (free() it) and `*len_out` its length; 403 once the URL
+ * has expired on the virtual clock or was changed (its host, path or any
+ * query parameter: see ecrmock_http_handle()); 404 for a URL
+ * this instance never issued or whose layer is gone; -1 for NULL arguments
+ * or no memory.
+ */
+ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ECRMOCK_HTTP_H */
