@@ -50,7 +50,7 @@ FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-schemas install model clean
+.PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-headers check-schemas install model clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run \
@@ -162,6 +162,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	for e in $(EXAMPLE_BINS); do \
 	    $(RUNNER) ./$$e >/dev/null 2>&1 || { echo "example $$e failed"; fail=1; }; \
 	done; \
+	$(MAKE) -s check-headers || fail=1; \
 	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
 	sh tests/check-readme-api.sh || fail=1; \
@@ -230,6 +231,22 @@ bench: all
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/check-exports.sh $<
+
+# Each header of <ecrmock.h>'s tree compiles alone, first in a file or after
+# <ecrmock.h>, as C (pedantic) and as C++ (when a C++ compiler is there).
+CHECKED_HDRS := $(patsubst include/%,%,$(filter include/ecrmock.h include/ecrmock/%,$(PUBLIC_HDRS)))
+check-headers:
+	@fail=0; jc="$$(pkg-config --cflags jansson 2>/dev/null)"; \
+	for h in $(CHECKED_HDRS); do for pre in '' '#include <ecrmock.h>'; do \
+	    printf '%s\n#include <%s>\n' "$$pre" $$h | $(CC) $(WARN) -Wpedantic -Iinclude $$jc -fsyntax-only -x c - \
+	        || { echo "check-headers: <$$h> after '$$pre' fails as C"; fail=1; }; \
+	    if command -v $(CXX) >/dev/null 2>&1; then \
+	        printf '%s\n#include <%s>\n' "$$pre" $$h | $(CXX) -Wall -Wextra -Werror -Iinclude $$jc -fsyntax-only -x c++ - \
+	            || { echo "check-headers: <$$h> after '$$pre' fails as C++"; fail=1; }; \
+	    fi; \
+	done; done; \
+	[ $$fail = 0 ] && echo "check-headers: $(words $(CHECKED_HDRS)) public headers compile on their own, as C and C++"; \
+	exit $$fail
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
