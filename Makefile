@@ -41,6 +41,9 @@ SRC     := $(sort $(wildcard src/*.c))
 OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
 TESTS   := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
+# The tests' shared helpers, compiled once into a static library every test links.
+TEST_HELPERS := tests/helpers.c tests/alloc_fail.c
+TEST_HELPER_LIB := $(BUILD)/test-helpers/libtesthelpers.a
 # examples/curl_client.c is a libcurl program without ecrmock: its own rules, run by tests/test_curl.c.
 EXAMPLES := $(filter-out examples/curl_client.c,$(sort $(wildcard examples/*.c)))
 EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
@@ -106,24 +109,33 @@ $(BUILD)/obj/curl/curl_client_main.o: examples/curl_client.c | $(BUILD)/obj/curl
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Dmain=curl_client_main -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/tests/test_curl: tests/test_curl.c tests/*.h $(BUILD)/obj/curl/curl_client_main.o $(BUILD)/libecrmock_curl.a \
-    $(BUILD)/libecrmock.a $(BUILD)/libecrmock_curl_preload.so $(BUILD)/examples/curl_client | $(BUILD)/tests
+    $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(BUILD)/libecrmock_curl_preload.so $(BUILD)/examples/curl_client | $(BUILD)/tests
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests -DECRMOCK_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/obj/curl/curl_client_main.o \
-	    -o $@ $(CURL_WRAP) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
+	    -o $@ $(CURL_WRAP) $(TEST_HELPER_LIB) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
 
 # The loopback server's test: libecrmock_server and libmicrohttpd too.
-$(BUILD)/tests/test_server: tests/test_server.c tests/*.h $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a | $(BUILD)/tests
+$(BUILD)/tests/test_server: tests/test_server.c tests/*.h $(TEST_HELPER_LIB) $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
+    | $(BUILD)/tests
 	@echo "  CC $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
+	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Itests $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
 	    $(LDFLAGS) $(LIBS) $(MHD_LIBS) $(TEST_LIBS)
 
 # build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
 $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
 
-$(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
+$(BUILD)/test-helpers/%.o: tests/%.c tests/*.h include/ecrmock.h | $(BUILD)/test-helpers
 	@echo "  CC $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
+
+$(TEST_HELPER_LIB): $(TEST_HELPERS:tests/%.c=$(BUILD)/test-helpers/%.o)
+	@echo "  AR $@"
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/%.c tests/*.h $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a | $(BUILD)/tests
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
 
 # The allocation-failure test keeps jansson's decoder and encoder out of its failures (see the test).
 $(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=json_loads,--wrap=json_load_file \
@@ -142,7 +154,8 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrm
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
 
-$(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/obj/curl $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
+$(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/obj/curl $(BUILD)/tests $(BUILD)/test-helpers $(BUILD)/examples \
+    $(BUILD)/fuzz-replay:
 	mkdir -p $@
 
 demo: all $(BUILD)/examples/push_pull
