@@ -8,7 +8,7 @@
  *
  * The calls given must not parse or print JSON inside ecrmock (jansson
  * 2.14's decoder and encoder misbehave when an allocation fails; see
- * tests/test_alloc_failure.c, which wraps them): the tag actions do neither.
+ * tests/unit/test_alloc_failure.c, which wraps them): the tag actions do neither.
  * Call alloc_fail_install() in main().  Defined once in alloc_fail.c: it
  * hooks the allocators at run time (ecrmock_set_alloc_funcs,
  * json_set_alloc_funcs), no per-binary link wrapping, so one object serves
