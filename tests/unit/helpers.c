@@ -186,6 +186,12 @@ char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const
     return d;
 }
 
+char *new_repo_with_image(ecrmock *m, const char *repo, int n_layers, const char *tag)
+{
+    create_repo(m, repo);
+    return push_new_image(m, repo, n_layers, 1, tag);
+}
+
 char *put_manifest_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
 {
     json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",

@@ -117,6 +117,11 @@ char *put_image(ecrmock *m, const char *repo, const char *manifest, const char *
  * digest (malloc'd). */
 char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const char *tag);
 
+/* Creates the repository `repo` and pushes one fresh image into it
+ * (push_new_image with `n_layers` layers, salt 1) with an optional tag;
+ * returns its digest (malloc'd). */
+char *new_repo_with_image(ecrmock *m, const char *repo, int n_layers, const char *tag);
+
 /* Puts a Docker manifest list over `n` images of the repository (amd64, then
  * arm64) with an optional tag; asserts success; returns its digest (malloc'd). */
 char *put_manifest_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag);

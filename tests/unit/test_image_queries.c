@@ -42,6 +42,14 @@ static void add_tag(ecrmock *m, const char *repo, const char *mf, const char *ta
     free(put_image(m, repo, mf, tag));
 }
 
+/* A new repository "app" with one image tagged v1; returns its digest
+ * (malloc'd). */
+static char *image_v1(ecrmock *m)
+{
+    create_repo(m, "app");
+    return new_image(m, "app", 1, "v1", NULL);
+}
+
 /* A new repository "app" with one image tagged v1 and latest; returns its
  * digest and its manifest in *mf (both malloc'd). */
 static char *image_v1_latest(ecrmock *m, char **mf)
@@ -228,8 +236,7 @@ static void test_batch_get_image_by_digest_one_entry_per_tag(void **state)
 static void test_batch_get_image_by_digest_and_tag(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d1 = new_image(m, "app", 1, "v1", NULL);
+    char *d1 = image_v1(m);
     char *d2 = new_image(m, "app", 2, "v2", NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage",
@@ -251,8 +258,7 @@ static void test_batch_get_image_by_digest_and_tag(void **state)
 static void test_batch_get_image_failures(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     char absent[ECRMOCK_DIGEST_SIZE];
     sha256_digest("no such manifest", 16, absent);
     json_t *r = NULL;
@@ -280,8 +286,7 @@ static void test_batch_get_image_failures(void **state)
 static void test_batch_get_image_accepted_media_types(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage",
                    "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}], "
@@ -309,8 +314,7 @@ static void test_batch_get_image_accepted_media_types(void **state)
 static void test_batch_get_image_records_pull_time(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     char *other = new_image(m, "app", 2, "v2", NULL);
     json_t *det = describe(m, "app", d);
     assert_null(json_object_get(det, "lastRecordedPullTime"));
@@ -340,8 +344,7 @@ static void test_batch_get_image_records_pull_time(void **state)
 static void test_batch_get_image_too_many_ids(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *ids = json_array();
     for (int i = 0; i < 101; i++)
         json_array_append_new(ids, json_pack("{s:s}", "imageTag", "v1"));
@@ -459,8 +462,7 @@ static void test_batch_delete_image_by_digest_removes_all_tags(void **state)
 static void test_batch_delete_image_failures(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d1 = new_image(m, "app", 1, "v1", NULL);
+    char *d1 = image_v1(m);
     char *d2 = new_image(m, "app", 2, "v2", NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
     sha256_digest("no such manifest", 16, absent);
@@ -570,8 +572,7 @@ static void test_batch_delete_image_same_image_twice(void **state)
 static void test_batch_delete_image_repository_not_found(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
@@ -1048,8 +1049,7 @@ static void test_describe_images_every_field(void **state)
 static void test_describe_images_image_not_found(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"latest\"}]}");
     assert_image_not_found(st, &r, NULL, "latest", "app", ACCOUNT);

@@ -589,17 +589,27 @@ static void test_put_image_immutable_refuses_existing_tag(void **state)
 #define LATEST_AND_DEV_FILTERS                                                                                         \
     "[{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}, {\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]"
 
+/* A repository "app" of `mutability` with LATEST_AND_DEV_FILTERS and two
+ * manifests (*m1, *m2, malloc'd); *m1 put with the tags latest, dev-1, v1 and
+ * `fourth`, each a new tag; returns its digest (malloc'd). */
+static char *exclusion_repo(ecrmock *m, const char *mutability, const char *fourth, char **m1, char **m2)
+{
+    create_repo_mutability(m, "app", mutability, LATEST_AND_DEV_FILTERS);
+    *m1 = make_manifest(m, "app", 1, 1);
+    *m2 = make_manifest(m, "app", 1, 2);
+    char *d1 = put_image(m, "app", *m1, "latest");
+    free(put_image(m, "app", *m1, "dev-1"));
+    free(put_image(m, "app", *m1, "v1"));
+    free(put_image(m, "app", *m1, fourth));
+    return d1;
+}
+
 /* IMMUTABLE_WITH_EXCLUSION: tags matching a filter stay mutable. */
 static void test_put_image_immutable_with_exclusion(void **state)
 {
     ecrmock *m = *state;
-    create_repo_mutability(m, "app", "IMMUTABLE_WITH_EXCLUSION",
-                           LATEST_AND_DEV_FILTERS);
-    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
-    char *d1 = put_image(m, "app", m1, "latest");
-    free(put_image(m, "app", m1, "dev-1"));
-    free(put_image(m, "app", m1, "v1"));
-    free(put_image(m, "app", m1, "latest-1"));
+    char *m1, *m2;
+    char *d1 = exclusion_repo(m, "IMMUTABLE_WITH_EXCLUSION", "latest-1", &m1, &m2);
     char *d2 = put_image(m, "app", m2, "latest");
     free(put_image(m, "app", m2, "dev-1"));
     assert_tag_refused(m, "app", m2, "v1");
@@ -613,13 +623,8 @@ static void test_put_image_immutable_with_exclusion(void **state)
 static void test_put_image_mutable_with_exclusion(void **state)
 {
     ecrmock *m = *state;
-    create_repo_mutability(m, "app", "MUTABLE_WITH_EXCLUSION",
-                           LATEST_AND_DEV_FILTERS);
-    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
-    char *d1 = put_image(m, "app", m1, "latest");
-    free(put_image(m, "app", m1, "dev-1"));
-    free(put_image(m, "app", m1, "v1"));
-    free(put_image(m, "app", m1, "xdev-1"));
+    char *m1, *m2;
+    char *d1 = exclusion_repo(m, "MUTABLE_WITH_EXCLUSION", "xdev-1", &m1, &m2);
     assert_tag_refused(m, "app", m2, "latest");
     assert_tag_refused(m, "app", m2, "dev-1");
     assert_tag_refused(m, "app", m1, "dev-1");
