@@ -41,9 +41,14 @@ SRC     := $(sort $(wildcard src/*.c))
 # Every public header: <ecrmock.h> includes those of include/ecrmock/ at its end.
 PUBLIC_HDRS := $(wildcard include/*.h include/ecrmock/*.h include/ecrmock/sys/*.h)
 OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
-TESTS   := $(sort $(wildcard tests/test_*.c))
-TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
-# examples/curl_client.c is a libcurl program without ecrmock: its own rules, run by tests/test_curl.c.
+# tests/unit: the cmocka tests, one binary per area; tests/checks: shell checks of the built
+# libraries and README; tests/e2e: end-to-end scripts; tests/fuzz: libFuzzer targets, corpora.
+TESTS   := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS := $(TESTS:tests/unit/%.c=$(BUILD)/tests/%)
+# The tests' shared helpers, compiled once into a static library every test links.
+TEST_HELPERS := tests/unit/helpers.c tests/unit/alloc_fail.c
+TEST_HELPER_LIB := $(BUILD)/test-helpers/libtesthelpers.a
+# examples/curl_client.c is a libcurl program without ecrmock: its own rules, run by tests/unit/test_curl.c.
 EXAMPLES := $(filter-out examples/curl_client.c,$(sort $(wildcard examples/*.c)))
 EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
 FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
@@ -107,25 +112,35 @@ $(BUILD)/obj/curl/curl_client_main.o: examples/curl_client.c | $(BUILD)/obj/curl
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Dmain=curl_client_main -Wno-missing-prototypes -c $< -o $@
 
-$(BUILD)/tests/test_curl: tests/test_curl.c tests/*.h $(BUILD)/obj/curl/curl_client_main.o $(BUILD)/libecrmock_curl.a \
-    $(BUILD)/libecrmock.a $(BUILD)/libecrmock_curl_preload.so $(BUILD)/examples/curl_client | $(BUILD)/tests
+$(BUILD)/tests/test_curl: tests/unit/test_curl.c tests/unit/*.h $(BUILD)/obj/curl/curl_client_main.o $(BUILD)/libecrmock_curl.a \
+    $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(BUILD)/libecrmock_curl_preload.so $(BUILD)/examples/curl_client | $(BUILD)/tests
 	@echo "  CC $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests -DECRMOCK_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/obj/curl/curl_client_main.o \
-	    -o $@ $(CURL_WRAP) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests/unit -DECRMOCK_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/obj/curl/curl_client_main.o \
+	    -o $@ $(CURL_WRAP) $(TEST_HELPER_LIB) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
 
 # The loopback server's test: libecrmock_server and libmicrohttpd too.
-$(BUILD)/tests/test_server: tests/test_server.c tests/*.h $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a | $(BUILD)/tests
+$(BUILD)/tests/test_server: tests/unit/test_server.c tests/unit/*.h $(TEST_HELPER_LIB) $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
+    | $(BUILD)/tests
 	@echo "  CC $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
+	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Itests/unit $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
 	    $(LDFLAGS) $(LIBS) $(MHD_LIBS) $(TEST_LIBS)
 
 # build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
 $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
 
-$(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libecrmock.a | $(BUILD)/tests
+$(BUILD)/test-helpers/%.o: tests/unit/%.c tests/unit/*.h $(wildcard include/*.h include/*/*.h include/*/*/*.h) \
+    | $(BUILD)/test-helpers
 	@echo "  CC $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(TEST_HELPER_LIB): $(TEST_HELPERS:tests/unit/%.c=$(BUILD)/test-helpers/%.o)
+	@echo "  AR $@"
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a | $(BUILD)/tests
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
 
 # The allocation-failure test keeps jansson's decoder and encoder out of its failures (see the test).
 $(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=json_loads,--wrap=json_load_file \
@@ -144,7 +159,8 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libecrm
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $< tests/fuzz/replay_main.c -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
 
-$(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/obj/curl $(BUILD)/tests $(BUILD)/examples $(BUILD)/fuzz-replay:
+$(BUILD) $(BUILD)/obj $(BUILD)/obj/server $(BUILD)/obj/curl $(BUILD)/tests $(BUILD)/test-helpers $(BUILD)/examples \
+    $(BUILD)/fuzz-replay:
 	mkdir -p $@
 
 demo: all $(BUILD)/examples/push_pull
@@ -164,11 +180,11 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	done; \
 	$(MAKE) -s check-headers || fail=1; \
 	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
-	sh tests/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
-	sh tests/check-readme-api.sh || fail=1; \
-	sh tests/check-core-deps.sh $(BUILD) || fail=1; \
+	sh tests/checks/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
+	sh tests/checks/check-readme-api.sh || fail=1; \
+	sh tests/checks/check-core-deps.sh $(BUILD) || fail=1; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
-	    $(E2E_PYTHON) tests/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
+	    $(E2E_PYTHON) tests/e2e/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
 	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
 	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
 	exit $$fail
@@ -230,7 +246,7 @@ bench: all
 	./$(BUILD)/bench $(BENCH)
 
 check-exports: $(BUILD)/libecrmock.so
-	sh tests/check-exports.sh $<
+	sh tests/checks/check-exports.sh $<
 
 # Each header of <ecrmock.h>'s tree compiles alone, first in a file or after
 # <ecrmock.h>, as C (pedantic) and as C++ (when a C++ compiler is there).

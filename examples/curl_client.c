@@ -19,7 +19,7 @@
  * https://api.ecr.<region>.amazonaws.com/ it calls.  Usage:
  *   curl_client [repository]          (default: edge-agent)
  *
- * tests/test_curl.c runs it against ecrmock through libecrmock_curl, linked
+ * tests/unit/test_curl.c runs it against ecrmock through libecrmock_curl, linked
  * with --wrap and as an LD_PRELOAD object: see README, "The libcurl level".
  */
 #include <stdio.h>

@@ -4,7 +4,7 @@
 The fake validates every request against the model, as ECR does at its front door.
 Rather than parse 236 KB of JSON in every ecrmock_new(), the shapes, members and
 constraints are turned into static const tables once, here, and the result is
-committed.  `make model` runs this again; tests/test_model.c checks that the
+committed.  `make model` runs this again; tests/unit/test_model.c checks that the
 generated operation list matches the action table.
 
 Usage: tools/gen_model.py [path/to/service-2.json] > src/model_gen.c

@@ -1,20 +1,10 @@
 /*
- * An out-of-memory loop for one call at the JSON level: the call is run with
- * its 1st, 2nd, ... allocation failing (ecrmock's own and jansson's) until a
- * run needs no more.  Every run that met a failure must answer 500
- * ServerException (or -1 when not even the error document could be made)
- * and leave the state as it was, or succeed when the failed allocation was
- * one the call could do without (the journal's record).
- *
- * The calls given must not parse or print JSON inside ecrmock (jansson
- * 2.14's decoder and encoder misbehave when an allocation fails; see
- * tests/test_alloc_failure.c, which wraps them): the tag actions do neither.
- * Include after helpers.h; call alloc_fail_install() in main().
+ * The out-of-memory loop of alloc_fail.h, compiled once.
  */
-#ifndef ECRMOCK_TEST_ALLOC_FAIL_H
-#define ECRMOCK_TEST_ALLOC_FAIL_H
-
 #include <stdbool.h>
+
+#include "helpers.h"
+#include "alloc_fail.h"
 
 static long af_fail_at = -1; /* the allocation that fails; -1: none */
 static long af_allocations;
@@ -39,18 +29,13 @@ static void af_free(void *p)
     free(p);
 }
 
-/* Before any instance exists. */
-static void alloc_fail_install(void) __attribute__((unused));
-static void alloc_fail_install(void)
+void alloc_fail_install(void)
 {
     ecrmock_set_alloc_funcs(af_malloc, af_realloc, af_free);
     json_set_alloc_funcs(af_malloc, af_free);
 }
 
-/* Runs the loop; returns the response of the run that succeeded (a new
- * reference).  `req` is borrowed. */
-static json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req) __attribute__((unused));
-static json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req)
+json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req)
 {
     long failures = 0;
     for (long n = 1;; n++) {
@@ -85,4 +70,3 @@ static json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req)
     }
 }
 
-#endif

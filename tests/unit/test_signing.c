@@ -29,23 +29,26 @@ static void put_config(ecrmock *m, const char *text)
     call_ok(m, "PutSigningConfiguration", "%s", text);
 }
 
-/* "profile=status,..." of an image, by digest. */
-static void statuses(ecrmock *m, const char *repo, const char *digest, char *out, size_t cap)
+/* Asserts that the signing statuses of an image, by digest, are `want`:
+ * "profile=status,..." (no failure code on any). */
+static void assert_statuses(ecrmock *m, const char *repo, const char *digest, const char *want)
 {
     json_t *r = NULL;
     assert_ok(call(m, &r, "DescribeImageSigningStatus",
                    "{\"repositoryName\": \"%s\", \"imageId\": {\"imageDigest\": \"%s\"}}", repo, digest),
               r);
+    char out[512];
     out[0] = '\0';
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(r, "signingStatuses"), i, s) {
         const char *arn = STR(s, "signingProfileArn");
-        snprintf(out + strlen(out), cap - strlen(out), "%s%s=%s", i ? "," : "", strrchr(arn, '/') + 1,
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s=%s", i ? "," : "", strrchr(arn, '/') + 1,
                  STR(s, "status"));
         assert_null(json_object_get(s, "failureCode"));
     }
     json_decref(r);
+    assert_string_equal(out, want);
 }
 
 static void test_signing_configuration_round_trip(void **state)
@@ -128,22 +131,15 @@ static void test_describe_image_signing_status_per_matching_rule(void **state)
     char *rel = push_new_image(m, "tools-release", 1, 3, NULL);
     char *misc = push_new_image(m, "misc", 1, 4, NULL);
 
-    char out[512];
-    statuses(m, "team/web", web, out, sizeof out);
-    assert_string_equal(out, "team_a=IN_PROGRESS");
-    statuses(m, "team/prod-api", api, out, sizeof out);
-    assert_string_equal(out, "team_a=IN_PROGRESS,prod_signer=IN_PROGRESS");
-    statuses(m, "tools-release", rel, out, sizeof out);
-    assert_string_equal(out, "team_a=IN_PROGRESS");
-    statuses(m, "misc", misc, out, sizeof out);
-    assert_string_equal(out, "");
+    assert_statuses(m, "team/web", web, "team_a=IN_PROGRESS");
+    assert_statuses(m, "team/prod-api", api, "team_a=IN_PROGRESS,prod_signer=IN_PROGRESS");
+    assert_statuses(m, "tools-release", rel, "team_a=IN_PROGRESS");
+    assert_statuses(m, "misc", misc, "");
 
     ecrmock_clock_advance(m, SIGNING_MS - 1);
-    statuses(m, "team/web", web, out, sizeof out);
-    assert_string_equal(out, "team_a=IN_PROGRESS");
+    assert_statuses(m, "team/web", web, "team_a=IN_PROGRESS");
     ecrmock_clock_advance(m, 1);
-    statuses(m, "team/prod-api", api, out, sizeof out);
-    assert_string_equal(out, "team_a=COMPLETE,prod_signer=COMPLETE");
+    assert_statuses(m, "team/prod-api", api, "team_a=COMPLETE,prod_signer=COMPLETE");
 
     /* The whole answer, by tag. */
     json_t *r = NULL;
@@ -168,20 +164,15 @@ static void test_describe_image_signing_status_per_matching_rule(void **state)
 static void test_describe_image_signing_status_from_the_push(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "team/web");
-    char *before = push_new_image(m, "team/web", 1, 1, NULL);
+    char *before = new_repo_with_image(m, "team/web", 1, NULL);
     put_config(m, CONFIG);
     char *during = push_new_image(m, "team/web", 1, 2, NULL);
     call_ok(m, "DeleteSigningConfiguration", "{}");
     char *after = push_new_image(m, "team/web", 1, 3, NULL);
 
-    char out[256];
-    statuses(m, "team/web", before, out, sizeof out);
-    assert_string_equal(out, "");
-    statuses(m, "team/web", during, out, sizeof out); /* deleting the configuration keeps its signatures */
-    assert_string_equal(out, "team_a=IN_PROGRESS");
-    statuses(m, "team/web", after, out, sizeof out);
-    assert_string_equal(out, "");
+    assert_statuses(m, "team/web", before, "");
+    assert_statuses(m, "team/web", during, "team_a=IN_PROGRESS"); /* deleting the configuration keeps its signatures */
+    assert_statuses(m, "team/web", after, "");
     free(before);
     free(during);
     free(after);

@@ -27,6 +27,14 @@ static int start_scan(ecrmock *m, json_t **r, const char *repo, const char *id)
     return call(m, r, "StartImageScan", "{\"repositoryName\": \"%s\", \"imageId\": %s}", repo, id);
 }
 
+/* StartImageScan of `id` (a JSON imageId) must succeed. */
+static void start_scan_ok(ecrmock *m, const char *repo, const char *id)
+{
+    json_t *r = NULL;
+    assert_ok(start_scan(m, &r, repo, id), r);
+    json_decref(r);
+}
+
 static int findings(ecrmock *m, json_t **r, const char *repo, const char *id)
 {
     return call(m, r, "DescribeImageScanFindings", "{\"repositoryName\": \"%s\", \"imageId\": %s}", repo, id);
@@ -287,8 +295,7 @@ static void test_registry_rules_continuous_wins_over_scan_on_push(void **state)
 static void test_start_image_scan_then_complete_on_the_clock(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     json_t *r = NULL;
     assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     char want[512];
@@ -323,11 +330,9 @@ static void test_start_image_scan_then_complete_on_the_clock(void **state)
 static void test_start_image_scan_once_per_24_hours(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     json_t *r = NULL;
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     ecrmock_clock_advance(m, 86400000 - 1);
     char id[128];
     snprintf(id, sizeof id, "{\"imageDigest\": \"%s\"}", d);
@@ -338,8 +343,7 @@ static void test_start_image_scan_once_per_24_hours(void **state)
                                                 "imageScanCompletedAt")) == START_S + 5);
     json_decref(det);
     ecrmock_clock_advance(m, 1);
-    assert_ok(start_scan(m, &r, "app", id), r);
-    json_decref(r);
+    start_scan_ok(m, "app", id);
     assert_scan_status(m, "app", "v1", "IN_PROGRESS");
     free(d);
 }
@@ -347,8 +351,7 @@ static void test_start_image_scan_once_per_24_hours(void **state)
 static void test_start_image_scan_image_not_found(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     free(push_new_image(m, "app", 2, 2, "v2"));
     json_t *r = NULL;
     assert_image_not_found(start_scan(m, &r, "app", "{\"imageTag\": \"v9\"}"), &r, NULL, "v9", "app", ACCOUNT);
@@ -370,8 +373,7 @@ static void test_start_image_scan_image_not_found(void **state)
 static void test_start_image_scan_manifest_list_unsupported(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, NULL);
+    char *d = new_repo_with_image(m, "app", 2, NULL);
     json_t *list = json_pack("{s:i, s:s, s:[{s:s, s:i, s:s, s:{s:s, s:s}}]}", "schemaVersion", 2, "mediaType",
                              MT_DOCKER_LIST, "manifests", "mediaType", MT_DOCKER_V2, "size", 500, "digest", d,
                              "platform", "architecture", "amd64", "os", "linux");
@@ -391,8 +393,7 @@ static void test_start_image_scan_manifest_list_unsupported(void **state)
 static void test_describe_image_scan_findings_errors(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     json_t *r = NULL;
     assert_fail_msg(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), &r, "ScanNotFoundException",
                     "Image scan does not exist for the image with '{imageDigest:'null', imageTag:'v1'}' in the "
@@ -420,12 +421,10 @@ static const char FINDINGS_A[] =
 static void test_findings_counted_from_what_was_set(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     set_findings(m, "app", d, FINDINGS_A);
     json_t *r = NULL;
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS);
     assert_ok(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_t *f = json_object_get(r, "imageScanFindings");
@@ -446,16 +445,13 @@ static void test_findings_counted_from_what_was_set(void **state)
 static void test_findings_paging(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     char *d2 = push_new_image(m, "app", 2, 2, "v2");
     set_findings(m, "app", d, FINDINGS_A);
     ecrmock_scan_duration_set(m, 0);
     json_t *r = NULL;
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v2\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
+    start_scan_ok(m, "app", "{\"imageTag\": \"v2\"}");
     json_t *all = json_loads(FINDINGS_A, 0, NULL), *seen = json_array();
     char token[1024] = "";
     int pages = 0;
@@ -572,8 +568,7 @@ static void test_scan_on_push_only_for_new_images(void **state)
 static void test_describe_images_shows_scan(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     json_t *det = image_detail(m, "app", "v1");
     assert_null(json_object_get(det, "imageScanStatus"));
     assert_null(json_object_get(det, "imageScanFindingsSummary"));
@@ -582,8 +577,7 @@ static void test_describe_images_shows_scan(void **state)
                               "\"severity\": \"UNDEFINED\"}, {\"name\": \"CVE-3\", \"severity\": \"CRITICAL\"}]");
     json_t *r = NULL;
     ecrmock_clock_advance(m, 1000);
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     det = image_detail(m, "app", "v1");
     assert_json(json_object_get(det, "imageScanStatus"), "{\"status\": \"IN_PROGRESS\"}");
     assert_null(json_object_get(det, "imageScanFindingsSummary"));
@@ -627,24 +621,19 @@ static int wait_scan_complete(ecrmock *m, const char *repo, const char *tag)
 static void test_image_scan_complete_waiter(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    free(push_new_image(m, "app", 2, 1, "v1"));
-    json_t *r = NULL;
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
+    free(new_repo_with_image(m, "app", 2, "v1"));
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     /* 5 s: the second poll sees it complete. */
     assert_int_equal(wait_scan_complete(m, "app", "v1"), 2);
     /* A 12 s scan: polls at 0, 5, 10 and 15 s. */
     assert_int_equal(ecrmock_scan_duration_set(m, 12000), ECRMOCK_ERR_OK);
     free(push_new_image(m, "app", 2, 2, "v2"));
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v2\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v2\"}");
     assert_int_equal(wait_scan_complete(m, "app", "v2"), 4);
     /* A scan longer than the waiter's 300 s: it gives up. */
     assert_int_equal(ecrmock_scan_duration_set(m, 400000), ECRMOCK_ERR_OK);
     free(push_new_image(m, "app", 2, 3, "v3"));
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v3\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v3\"}");
     assert_int_equal(wait_scan_complete(m, "app", "v3"), -1);
 }
 
@@ -660,11 +649,9 @@ static void test_scan_duration_set_and_reset(void **state)
     assert_int_equal(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS + 1), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_int_equal(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS), ECRMOCK_ERR_OK);
     assert_int_equal(ecrmock_scan_duration_set(m, 0), ECRMOCK_ERR_OK);
-    create_repo(m, "app");
-    free(push_new_image(m, "app", 2, 1, "v1"));
+    free(new_repo_with_image(m, "app", 2, "v1"));
     json_t *r = NULL;
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     assert_scan_status(m, "app", "v1", "COMPLETE");
     /* reset: the default duration and no registry configuration. */
     put_rule(m, "BASIC", "SCAN_ON_PUSH", "*");
@@ -675,8 +662,7 @@ static void test_scan_duration_set_and_reset(void **state)
     json_decref(r);
     free(push_new_image(m, "app", 2, 1, "v1"));
     assert_error(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS - 1);
     assert_scan_status(m, "app", "v1", "IN_PROGRESS");
 }
@@ -684,8 +670,7 @@ static void test_scan_duration_set_and_reset(void **state)
 static void test_scan_findings_set_errors(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = push_new_image(m, "app", 2, 1, "v1");
+    char *d = new_repo_with_image(m, "app", 2, "v1");
     set_findings(m, "app", d, "[{\"name\": \"CVE-1\", \"severity\": \"LOW\"}]");
     static const char *const bad[] = {
         "{\"severity\": \"LOW\"}",                                   /* not an array */
@@ -714,8 +699,7 @@ static void test_scan_findings_set_errors(void **state)
     /* None of those changed the findings. */
     ecrmock_scan_duration_set(m, 0);
     json_t *r = NULL;
-    assert_ok(start_scan(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
-    json_decref(r);
+    start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     assert_ok(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     assert_json(json_object_get(json_object_get(r, "imageScanFindings"), "findings"),
                 "[{\"name\": \"CVE-1\", \"severity\": \"LOW\"}]");

@@ -16,6 +16,7 @@
 #define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 #define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar+gzip"
 #define ACCOUNT "123456789012"
+#define INVALID_JSON_SYNTAX "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'"
 
 /* Pushes a text blob; writes its digest; returns its length. */
 static int blob(ecrmock *m, const char *repo, const char *text, char digest[ECRMOCK_DIGEST_SIZE])
@@ -136,6 +137,66 @@ static const char *resp_digest(json_t *r)
     return STR(json_object_get(json_object_get(r, "image"), "imageId"), "imageDigest");
 }
 
+/* PutImage of `manifest` (`tag`, `mt` the request's imageManifestMediaType,
+ * NULL: absent) must succeed and answer the sha256 of its exact bytes (written
+ * into want), the manifest echoed to the byte and the media type `want_mt`,
+ * which DescribeImages shows too.  Returns the image's detail (a new
+ * reference). */
+static json_t *put_accepted(ecrmock *m, const char *repo, const char *manifest, const char *tag, const char *mt,
+                            const char *want_mt, char want[ECRMOCK_DIGEST_SIZE])
+{
+    sha256_digest(manifest, strlen(manifest), want);
+    json_t *r = NULL;
+    assert_ok(put(m, &r, repo, manifest, tag, mt, NULL), r);
+    assert_string_equal(resp_digest(r), want);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), want_mt);
+    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), manifest);
+    json_decref(r);
+    json_t *d = describe_image(m, repo, want);
+    assert_string_equal(STR(d, "imageManifestMediaType"), want_mt);
+    return d;
+}
+
+/* PutImage of `manifest` (`tag`, `mt`, `digest`: NULL, absent) must fail with
+ * 400 `type` and exactly `msg`, and leave the repository as it was. */
+static void put_refused(ecrmock *m, const char *repo, const char *manifest, const char *tag, const char *mt,
+                        const char *digest, const char *type, const char *msg)
+{
+    json_t *before = repo_view(m, repo);
+    json_t *r = NULL;
+    int st = put(m, &r, repo, manifest, tag, mt, digest);
+    assert_fail_msg(st, &r, type, msg);
+    assert_repo_unchanged(m, repo, before);
+}
+
+/* PutImage of `manifest` with `tag` into "app" must be refused because the
+ * blob `missing` is not in the repository (ECR's exact text). */
+static void put_refused_layers_missing(ecrmock *m, const char *manifest, const char *tag, const char *missing)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
+             "with id '" ACCOUNT "' do not exist",
+             missing);
+    put_refused(m, "app", manifest, tag, NULL, NULL, "LayersNotFoundException", msg);
+}
+
+/* A Docker v2 manifest written out by hand (compact, in this key order) over
+ * the config `cfg` (`cn` bytes) and `n` layers. */
+static void v2_manifest_text(char *out, size_t cap, const char *cfg, int cn, int n, char (*layers)[ECRMOCK_DIGEST_SIZE],
+                             const int *sizes)
+{
+    int used = snprintf(out, cap,
+                        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+                        "\"digest\":\"%s\"},\"layers\":[",
+                        MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg);
+    for (int i = 0; i < n; i++)
+        used += snprintf(out + used, cap - (size_t)used, "%s{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}",
+                         i ? "," : "", MT_DOCKER_LAYER, sizes[i], layers[i]);
+    snprintf(out + used, cap - (size_t)used, "]}");
+    assert_true((size_t)used + 2 < cap);
+}
+
 /* ---- the digest, the echo, the media type ---------------------------------------------- */
 
 static void test_put_image_digest_is_sha256_of_exact_bytes(void **state)
@@ -208,14 +269,10 @@ static void test_put_image_digest_does_not_match(void **state)
     char real[ECRMOCK_DIGEST_SIZE], wrong[ECRMOCK_DIGEST_SIZE];
     sha256_digest(mf, strlen(mf), real);
     sha256_digest("something else", 14, wrong);
-    json_t *before = repo_view(m, "app");
-    json_t *r = NULL;
-    int st = put(m, &r, "app", mf, "v1", NULL, wrong);
     char msg[512];
     snprintf(msg, sizeof msg,
              "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", wrong, real);
-    assert_fail_msg(st, &r, "ImageDigestDoesNotMatchException", msg);
-    assert_repo_unchanged(m, "app", before);
+    put_refused(m, "app", mf, "v1", NULL, wrong, "ImageDigestDoesNotMatchException", msg);
     free(mf);
 }
 
@@ -226,15 +283,7 @@ static void test_put_image_oci_manifest_with_media_type(void **state)
     int64_t size = 0;
     char *mf = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 2, 7, &size);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(mf, strlen(mf), want);
-    json_t *r = NULL;
-    assert_ok(put(m, &r, "app", mf, "oci", NULL, NULL), r);
-    assert_string_equal(resp_digest(r), want);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
-    json_decref(r);
-    json_t *d = describe_image(m, "app", want);
-    assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
+    json_t *d = put_accepted(m, "app", mf, "oci", NULL, MT_OCI_MANIFEST, want);
     assert_string_equal(STR(d, "artifactMediaType"), MT_OCI_CONFIG);
     assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), size);
     json_decref(d);
@@ -249,16 +298,7 @@ static void test_put_image_oci_manifest_media_type_from_request(void **state)
     char *mf = image_manifest(m, "app", NULL, MT_OCI_CONFIG, MT_OCI_LAYER, 1, 8, NULL);
     assert_null(strstr(mf, "\"mediaType\":\"" MT_OCI_MANIFEST));
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(mf, strlen(mf), want);
-    json_t *r = NULL;
-    assert_ok(put(m, &r, "app", mf, "v1", MT_OCI_MANIFEST, NULL), r);
-    assert_string_equal(resp_digest(r), want);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_MANIFEST);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
-    json_decref(r);
-    json_t *d = describe_image(m, "app", want);
-    assert_string_equal(STR(d, "imageManifestMediaType"), MT_OCI_MANIFEST);
-    json_decref(d);
+    json_decref(put_accepted(m, "app", mf, "v1", MT_OCI_MANIFEST, MT_OCI_MANIFEST, want));
     free(mf);
 }
 
@@ -269,12 +309,7 @@ static void test_put_image_without_any_media_type_is_invalid_json(void **state)
     const char *kinds[][2] = {{MT_OCI_CONFIG, MT_OCI_LAYER}, {MT_DOCKER_CONFIG, MT_DOCKER_LAYER}};
     for (int k = 0; k < 2; k++) {
         char *mf = image_manifest(m, "app", NULL, kinds[k][0], kinds[k][1], 1, 9 + k, NULL);
-        json_t *before = repo_view(m, "app");
-        json_t *r = NULL;
-        int st = put(m, &r, "app", mf, "v1", NULL, NULL);
-        assert_fail_msg(st, &r, "InvalidParameterException",
-                        "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
-        assert_repo_unchanged(m, "app", before);
+        put_refused(m, "app", mf, "v1", NULL, NULL, "InvalidParameterException", INVALID_JSON_SYNTAX);
         free(mf);
     }
 }
@@ -285,65 +320,41 @@ static void test_put_image_not_json_is_invalid_json(void **state)
     create_repo(m, "app");
     const char *bad[] = {"not json at all", "{\"schemaVersion\": 2, \"mediaType\": \"" MT_DOCKER_V2 "\",",
                          "[1, 2, 3]", "\"a string\""};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        json_t *before = repo_view(m, "app");
-        json_t *r = NULL;
-        int st = put(m, &r, "app", bad[i], "v1", MT_DOCKER_V2, NULL);
-        assert_fail_msg(st, &r, "InvalidParameterException",
-                        "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
-        assert_repo_unchanged(m, "app", before);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        put_refused(m, "app", bad[i], "v1", MT_DOCKER_V2, NULL, "InvalidParameterException", INVALID_JSON_SYNTAX);
 }
 
 /* ---- manifest lists and image indexes ---------------------------------------------- */
 
-static void test_put_image_docker_manifest_list(void **state)
+/* A list of type `list_mt` over two images (`mt`, `config_mt`, `layer_mt`;
+ * n1 and n2 layers, of different total sizes) is accepted like any manifest,
+ * and its size is the largest of its manifests' sizes. */
+static void assert_list_accepted(ecrmock *m, const char *list_mt, const char *mt, const char *config_mt,
+                                 const char *layer_mt, int n1, int n2)
 {
-    ecrmock *m = *state;
     create_repo(m, "app");
     int64_t s1 = 0, s2 = 0;
-    char *m1 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 1, 1, &s1);
-    char *m2 = image_manifest(m, "app", MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 3, 2, &s2);
-    assert_true(s2 > s1);
+    char *m1 = image_manifest(m, "app", mt, config_mt, layer_mt, n1, 1, &s1);
+    char *m2 = image_manifest(m, "app", mt, config_mt, layer_mt, n2, 2, &s2);
+    assert_true(n1 > n2 ? s1 > s2 : s2 > s1); /* more layers, more bytes */
     char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
-    char *list = list_manifest(MT_DOCKER_LIST, MT_DOCKER_V2, 2, d);
+    char *list = list_manifest(list_mt, mt, 2, d);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(list, strlen(list), want);
-    json_t *r = NULL;
-    assert_ok(put(m, &r, "app", list, "multi", NULL, NULL), r);
-    assert_string_equal(resp_digest(r), want);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_LIST);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), list);
-    json_decref(r);
-    json_t *det = describe_image(m, "app", want);
-    /* The size of a list is the largest of its manifests' sizes. */
-    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s2);
-    assert_string_equal(STR(det, "imageManifestMediaType"), MT_DOCKER_LIST);
+    json_t *det = put_accepted(m, "app", list, "multi", NULL, list_mt, want);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s1 > s2 ? s1 : s2);
     json_decref(det);
     free(m1), free(m2), free(d[0]), free(d[1]), free(list);
 }
 
+/* The second image is the larger here, the first in the OCI index. */
+static void test_put_image_docker_manifest_list(void **state)
+{
+    assert_list_accepted(*state, MT_DOCKER_LIST, MT_DOCKER_V2, MT_DOCKER_CONFIG, MT_DOCKER_LAYER, 1, 3);
+}
+
 static void test_put_image_oci_index(void **state)
 {
-    ecrmock *m = *state;
-    create_repo(m, "app");
-    int64_t s1 = 0, s2 = 0;
-    char *m1 = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 4, 1, &s1);
-    char *m2 = image_manifest(m, "app", MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 2, 2, &s2);
-    assert_true(s1 > s2);
-    char *d[2] = {put_image(m, "app", m1, NULL), put_image(m, "app", m2, NULL)};
-    char *index = list_manifest(MT_OCI_INDEX, MT_OCI_MANIFEST, 2, d);
-    char want[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(index, strlen(index), want);
-    json_t *r = NULL;
-    assert_ok(put(m, &r, "app", index, "multi", NULL, NULL), r);
-    assert_string_equal(resp_digest(r), want);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_OCI_INDEX);
-    json_decref(r);
-    json_t *det = describe_image(m, "app", want);
-    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), s1);
-    json_decref(det);
-    free(m1), free(m2), free(d[0]), free(d[1]), free(index);
+    assert_list_accepted(*state, MT_OCI_INDEX, MT_OCI_MANIFEST, MT_OCI_CONFIG, MT_OCI_LAYER, 4, 2);
 }
 
 static void test_put_image_list_with_missing_child(void **state)
@@ -360,16 +371,12 @@ static void test_put_image_list_with_missing_child(void **state)
     for (int k = 0; k < 2; k++) {
         char *d[2] = {present, absent};
         char *list = list_manifest(types[k][0], types[k][1], 2, d);
-        json_t *before = repo_view(m, "app");
-        json_t *r = NULL;
-        int st = put(m, &r, "app", list, "multi", NULL, NULL);
         char msg[512];
         snprintf(msg, sizeof msg,
                  "The manifest list references images that do not exist in the repository with name 'app' in the "
                  "registry with id '" ACCOUNT "': [%s]",
                  absent);
-        assert_fail_msg(st, &r, "ReferencedImagesNotFoundException", msg);
-        assert_repo_unchanged(m, "app", before);
+        put_refused(m, "app", list, "multi", NULL, NULL, "ReferencedImagesNotFoundException", msg);
         free(list);
     }
     free(m1), free(m2), free(present);
@@ -393,14 +400,7 @@ static void test_put_image_schema1(void **state)
              "\"signature\": \"c2ln\", \"protected\": \"cHJvdA\"}]\n}",
              b, a, b);
     char want[ECRMOCK_DIGEST_SIZE];
-    sha256_digest(mf, strlen(mf), want);
-    json_t *r = NULL;
-    assert_ok(put(m, &r, "app", mf, "old", MT_DOCKER_V1_SIGNED, NULL), r);
-    assert_string_equal(resp_digest(r), want);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifest"), mf);
-    json_decref(r);
-    json_t *d = describe_image(m, "app", want);
+    json_t *d = put_accepted(m, "app", mf, "old", MT_DOCKER_V1_SIGNED, MT_DOCKER_V1_SIGNED, want);
     assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), an + bn);
     assert_null(json_object_get(d, "artifactMediaType"));
     json_decref(d);
@@ -409,17 +409,14 @@ static void test_put_image_schema1(void **state)
      * schemaVersion and fsLayers (the only format without a mediaType). */
     char mf2[2100];
     snprintf(mf2, sizeof mf2, "%s\n", mf);
-    sha256_digest(mf2, strlen(mf2), want);
-    assert_ok(put(m, &r, "app", mf2, "old2", NULL, NULL), r);
-    assert_string_equal(resp_digest(r), want);
-    assert_string_equal(STR(json_object_get(r, "image"), "imageManifestMediaType"), MT_DOCKER_V1_SIGNED);
-    json_decref(r);
+    json_decref(put_accepted(m, "app", mf2, "old2", NULL, MT_DOCKER_V1_SIGNED, want));
 
     /* Its blobs must be in the repository too. */
     char c[ECRMOCK_DIGEST_SIZE];
     sha256_digest("never pushed", 12, c);
     snprintf(mf, sizeof mf, "{\"schemaVersion\": 1, \"name\": \"app\", \"fsLayers\": [{\"blobSum\": \"%s\"}]}", c);
     json_t *before = repo_view(m, "app");
+    json_t *r = NULL;
     int st = put(m, &r, "app", mf, "old3", MT_DOCKER_V1_SIGNED, NULL);
     assert_error(st, r, 400, "LayersNotFoundException");
     assert_repo_unchanged(m, "app", before);
@@ -432,52 +429,28 @@ static void test_put_image_missing_layer(void **state)
     ecrmock *m = *state;
     create_repo(m, "app");
     create_repo(m, "other");
-    char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE], l2[ECRMOCK_DIGEST_SIZE];
+    char cfg[ECRMOCK_DIGEST_SIZE], l[2][ECRMOCK_DIGEST_SIZE];
     int cn = blob(m, "app", "{\"os\":\"linux\"}", cfg);
-    int n1 = blob(m, "app", "layer present", l1);
+    int n[2];
+    n[0] = blob(m, "app", "layer present", l[0]);
     /* A layer of another repository does not count. */
-    int n2 = blob(m, "other", "layer only in other", l2);
+    n[1] = blob(m, "other", "layer only in other", l[1]);
     char mf[1024];
-    snprintf(mf, sizeof mf,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
-             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},{\"mediaType\":\"%s\",\"size\":%d,"
-             "\"digest\":\"%s\"}]}",
-             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, n1, l1, MT_DOCKER_LAYER, n2, l2);
-    json_t *before = repo_view(m, "app");
-    json_t *r = NULL;
-    int st = put(m, &r, "app", mf, "v1", NULL, NULL);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
-             "with id '" ACCOUNT "' do not exist",
-             l2);
-    assert_fail_msg(st, &r, "LayersNotFoundException", msg);
-    assert_repo_unchanged(m, "app", before);
+    v2_manifest_text(mf, sizeof mf, cfg, cn, 2, l, n);
+    put_refused_layers_missing(m, mf, "v1", l[1]);
 }
 
 static void test_put_image_missing_config(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE];
+    char cfg[ECRMOCK_DIGEST_SIZE], l[1][ECRMOCK_DIGEST_SIZE];
     const char *config = "{\"os\":\"linux\"}";
     sha256_digest(config, strlen(config), cfg); /* never pushed */
-    int n1 = blob(m, "app", "layer present", l1);
+    int n[1] = {blob(m, "app", "layer present", l[0])};
     char mf[1024];
-    snprintf(mf, sizeof mf,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"},"
-             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}]}",
-             MT_DOCKER_V2, MT_DOCKER_CONFIG, strlen(config), cfg, MT_DOCKER_LAYER, n1, l1);
-    json_t *before = repo_view(m, "app");
-    json_t *r = NULL;
-    int st = put(m, &r, "app", mf, "v1", NULL, NULL);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "Layers with digests '[%s]' required for pushing image into repository with name 'app' in the registry "
-             "with id '" ACCOUNT "' do not exist",
-             cfg);
-    assert_fail_msg(st, &r, "LayersNotFoundException", msg);
-    assert_repo_unchanged(m, "app", before);
+    v2_manifest_text(mf, sizeof mf, cfg, (int)strlen(config), 1, l, n);
+    put_refused_layers_missing(m, mf, "v1", cfg);
 }
 
 static char *many_layers_manifest(ecrmock *m, const char *repo, int n)
@@ -503,16 +476,13 @@ static void test_put_image_layer_limit(void **state)
     ecrmock *m = *state;
     create_repo(m, "app");
     char *mf = many_layers_manifest(m, "app", 128);
-    json_t *before = repo_view(m, "app");
-    json_t *r = NULL;
-    int st = put(m, &r, "app", mf, "big", NULL, NULL);
-    assert_fail_msg(st, &r, "InvalidParameterException",
-                    "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
-                    "number of layers per image exceeded'");
-    assert_repo_unchanged(m, "app", before);
+    put_refused(m, "app", mf, "big", NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
+                "number of layers per image exceeded'");
     free(mf);
 
     mf = many_layers_manifest(m, "app", 127);
+    json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "big", NULL, NULL), r);
     json_decref(r);
     free(mf);
@@ -520,43 +490,31 @@ static void test_put_image_layer_limit(void **state)
 
 /* ---- tags ---------------------------------------------------------------------- */
 
-static void test_put_image_same_manifest_same_tag(void **state)
+/* An image put with tag v1, then the same manifest again with `tag` (NULL:
+ * none): refused with ECR's text, the repository unchanged. */
+static void assert_put_again_refused(ecrmock *m, const char *tag)
 {
-    ecrmock *m = *state;
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 1, 1);
     char *d = put_image(m, "app", mf, "v1");
-    json_t *before = repo_view(m, "app");
-    json_t *r = NULL;
-    int st = put(m, &r, "app", mf, "v1", NULL, NULL);
     char msg[512];
     snprintf(msg, sizeof msg,
-             "Image with digest '%s' and tag 'v1' already exists in the repository with name 'app' in registry with "
+             "Image with digest '%s' and tag '%s' already exists in the repository with name 'app' in registry with "
              "id '" ACCOUNT "'",
-             d);
-    assert_fail_msg(st, &r, "ImageAlreadyExistsException", msg);
-    assert_repo_unchanged(m, "app", before);
+             d, tag ? tag : "null");
+    put_refused(m, "app", mf, tag, NULL, NULL, "ImageAlreadyExistsException", msg);
     free(mf), free(d);
+}
+
+static void test_put_image_same_manifest_same_tag(void **state)
+{
+    assert_put_again_refused(*state, "v1");
 }
 
 /* The same manifest again without a tag: nothing to add. */
 static void test_put_image_same_manifest_no_tag(void **state)
 {
-    ecrmock *m = *state;
-    create_repo(m, "app");
-    char *mf = make_manifest(m, "app", 1, 1);
-    char *d = put_image(m, "app", mf, "v1");
-    json_t *before = repo_view(m, "app");
-    json_t *r = NULL;
-    int st = put(m, &r, "app", mf, NULL, NULL, NULL);
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "Image with digest '%s' and tag 'null' already exists in the repository with name 'app' in registry "
-             "with id '" ACCOUNT "'",
-             d);
-    assert_fail_msg(st, &r, "ImageAlreadyExistsException", msg);
-    assert_repo_unchanged(m, "app", before);
-    free(mf), free(d);
+    assert_put_again_refused(*state, NULL);
 }
 
 static void test_put_image_new_tag_on_existing_manifest(void **state)
@@ -631,17 +589,27 @@ static void test_put_image_immutable_refuses_existing_tag(void **state)
 #define LATEST_AND_DEV_FILTERS                                                                                         \
     "[{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}, {\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]"
 
+/* A repository "app" of `mutability` with LATEST_AND_DEV_FILTERS and two
+ * manifests (*m1, *m2, malloc'd); *m1 put with the tags latest, dev-1, v1 and
+ * `fourth`, each a new tag; returns its digest (malloc'd). */
+static char *exclusion_repo(ecrmock *m, const char *mutability, const char *fourth, char **m1, char **m2)
+{
+    create_repo_mutability(m, "app", mutability, LATEST_AND_DEV_FILTERS);
+    *m1 = make_manifest(m, "app", 1, 1);
+    *m2 = make_manifest(m, "app", 1, 2);
+    char *d1 = put_image(m, "app", *m1, "latest");
+    free(put_image(m, "app", *m1, "dev-1"));
+    free(put_image(m, "app", *m1, "v1"));
+    free(put_image(m, "app", *m1, fourth));
+    return d1;
+}
+
 /* IMMUTABLE_WITH_EXCLUSION: tags matching a filter stay mutable. */
 static void test_put_image_immutable_with_exclusion(void **state)
 {
     ecrmock *m = *state;
-    create_repo_mutability(m, "app", "IMMUTABLE_WITH_EXCLUSION",
-                           LATEST_AND_DEV_FILTERS);
-    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
-    char *d1 = put_image(m, "app", m1, "latest");
-    free(put_image(m, "app", m1, "dev-1"));
-    free(put_image(m, "app", m1, "v1"));
-    free(put_image(m, "app", m1, "latest-1"));
+    char *m1, *m2;
+    char *d1 = exclusion_repo(m, "IMMUTABLE_WITH_EXCLUSION", "latest-1", &m1, &m2);
     char *d2 = put_image(m, "app", m2, "latest");
     free(put_image(m, "app", m2, "dev-1"));
     assert_tag_refused(m, "app", m2, "v1");
@@ -655,13 +623,8 @@ static void test_put_image_immutable_with_exclusion(void **state)
 static void test_put_image_mutable_with_exclusion(void **state)
 {
     ecrmock *m = *state;
-    create_repo_mutability(m, "app", "MUTABLE_WITH_EXCLUSION",
-                           LATEST_AND_DEV_FILTERS);
-    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
-    char *d1 = put_image(m, "app", m1, "latest");
-    free(put_image(m, "app", m1, "dev-1"));
-    free(put_image(m, "app", m1, "v1"));
-    free(put_image(m, "app", m1, "xdev-1"));
+    char *m1, *m2;
+    char *d1 = exclusion_repo(m, "MUTABLE_WITH_EXCLUSION", "xdev-1", &m1, &m2);
     assert_tag_refused(m, "app", m2, "latest");
     assert_tag_refused(m, "app", m2, "dev-1");
     assert_tag_refused(m, "app", m1, "dev-1");
@@ -678,7 +641,7 @@ static void test_put_image_size_is_sum_of_layers(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE], l2[ECRMOCK_DIGEST_SIZE];
+    char cfg[ECRMOCK_DIGEST_SIZE], l[2][ECRMOCK_DIGEST_SIZE];
     /* A config much bigger than the layers: it must not count. */
     char config[2048];
     memset(config, ' ', sizeof config - 3);
@@ -686,18 +649,15 @@ static void test_put_image_size_is_sum_of_layers(void **state)
     config[sizeof config - 3] = '}';
     config[sizeof config - 2] = '\0';
     int cn = blob(m, "app", config, cfg);
-    int n1 = blob(m, "app", "first layer bytes", l1);
-    int n2 = blob(m, "app", "second layer, a little longer", l2);
+    int n[2];
+    n[0] = blob(m, "app", "first layer bytes", l[0]);
+    n[1] = blob(m, "app", "second layer, a little longer", l[1]);
     char mf[1024];
-    snprintf(mf, sizeof mf,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
-             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},{\"mediaType\":\"%s\",\"size\":%d,"
-             "\"digest\":\"%s\"}]}",
-             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, n1, l1, MT_DOCKER_LAYER, n2, l2);
+    v2_manifest_text(mf, sizeof mf, cfg, cn, 2, l, n);
     char *d = put_image(m, "app", mf, "v1");
     json_t *det = describe_image(m, "app", d);
-    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), n1 + n2);
-    assert_int_equal(n1 + n2, 17 + 29);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), n[0] + n[1]);
+    assert_int_equal(n[0] + n[1], 17 + 29);
     json_decref(det);
     free(d);
 }
@@ -719,13 +679,9 @@ static void test_put_image_limit_exceeded(void **state)
     char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2), *m3 = make_manifest(m, "app", 1, 3);
     char *d1 = put_image(m, "app", m1, "one");
     char *d2 = put_image(m, "app", m2, NULL);
-    json_t *before = repo_view(m, "app");
-    json_t *r = NULL;
-    int st = put(m, &r, "app", m3, "three", NULL, NULL);
-    assert_fail_msg(st, &r, "LimitExceededException",
-                    "The repository with name 'app' in registry with id '" ACCOUNT
-                    "' already has the maximum allowed number of images which is '2'");
-    assert_repo_unchanged(m, "app", before);
+    put_refused(m, "app", m3, "three", NULL, NULL, "LimitExceededException",
+                "The repository with name 'app' in registry with id '" ACCOUNT
+                "' already has the maximum allowed number of images which is '2'");
     /* Tagging an image already there adds no image. */
     free(put_image(m, "app", m2, "two"));
     /* The quota is per repository. */

@@ -44,24 +44,32 @@ static double seconds(json_t *o, const char *key)
     return json_number_value(v);
 }
 
-/* The digests a listing returns with `filter` (a JSON text or NULL), comma-joined. */
-static void listed(ecrmock *m, const char *action, const char *repo, const char *filter, char *out, size_t cap)
+/* Asserts that `action` (ListImages or DescribeImages) of "app" with `filter`
+ * (a JSON text or NULL) lists exactly the digests `want`, comma-joined. */
+static void assert_digests(ecrmock *m, const char *action, const char *filter, const char *want)
 {
-    json_t *r = NULL;
+    char request[512];
     if (filter)
-        assert_ok(call(m, &r, action, "{\"repositoryName\": \"%s\", \"filter\": %s}", repo, filter), r);
+        snprintf(request, sizeof request, "{\"repositoryName\": \"app\", \"filter\": %s}", filter);
     else
-        assert_ok(call(m, &r, action, "{\"repositoryName\": \"%s\"}", repo), r);
-    join_member(json_object_get(r, strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails"), "imageDigest", out,
-                cap);
-    json_decref(r);
+        snprintf(request, sizeof request, "{\"repositoryName\": \"app\"}");
+    assert_listed(m, action, request, strcmp(action, "ListImages") == 0 ? "imageIds" : "imageDetails", "imageDigest",
+                  want);
+}
+
+/* A new repository "app" with one fresh image (tagged `tag`, NULL: none),
+ * archived; returns its digest (malloc'd). */
+static char *archived_image(ecrmock *m, const char *tag)
+{
+    char *a = new_repo_with_image(m, "app", 1, tag);
+    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    return a;
 }
 
 static void test_update_image_storage_class_archive(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, "v1");
+    char *a = new_repo_with_image(m, "app", 1, "v1");
     char *b = push_new_image(m, "app", 1, 2, "v2");
     ecrmock_clock_advance(m, 5000);
     int64_t at = ecrmock_clock_now(m);
@@ -87,20 +95,14 @@ static void test_update_image_storage_class_archive(void **state)
     json_decref(d);
 
     /* Listings: ACTIVE by default, the filter picks the others. */
-    char out[1024], want[1024];
-    listed(m, "ListImages", "app", NULL, out, sizeof out);
-    assert_string_equal(out, b);
-    listed(m, "DescribeImages", "app", NULL, out, sizeof out);
-    assert_string_equal(out, b);
-    listed(m, "ListImages", "app", "{\"imageStatus\": \"ARCHIVED\"}", out, sizeof out);
-    assert_string_equal(out, a);
-    listed(m, "DescribeImages", "app", "{\"imageStatus\": \"ARCHIVED\", \"tagStatus\": \"TAGGED\"}", out, sizeof out);
-    assert_string_equal(out, a);
-    listed(m, "DescribeImages", "app", "{\"imageStatus\": \"ACTIVATING\"}", out, sizeof out);
-    assert_string_equal(out, "");
+    char want[1024];
+    assert_digests(m, "ListImages", NULL, b);
+    assert_digests(m, "DescribeImages", NULL, b);
+    assert_digests(m, "ListImages", "{\"imageStatus\": \"ARCHIVED\"}", a);
+    assert_digests(m, "DescribeImages", "{\"imageStatus\": \"ARCHIVED\", \"tagStatus\": \"TAGGED\"}", a);
+    assert_digests(m, "DescribeImages", "{\"imageStatus\": \"ACTIVATING\"}", "");
     snprintf(want, sizeof want, "%s,%s", a, b);
-    listed(m, "ListImages", "app", "{\"imageStatus\": \"ANY\"}", out, sizeof out);
-    assert_string_equal(out, want);
+    assert_digests(m, "ListImages", "{\"imageStatus\": \"ANY\"}", want);
     free(a);
     free(b);
 }
@@ -108,18 +110,13 @@ static void test_update_image_storage_class_archive(void **state)
 static void test_update_image_storage_class_restore_goes_through_activating(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, "v1");
-    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    char *a = archived_image(m, "v1");
     ecrmock_clock_advance(m, 3600 * 1000);
     int64_t asked = ecrmock_clock_now(m);
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
 
-    char out[256];
-    listed(m, "DescribeImages", "app", "{\"imageStatus\": \"ACTIVATING\"}", out, sizeof out);
-    assert_string_equal(out, a);
-    listed(m, "ListImages", "app", NULL, out, sizeof out);
-    assert_string_equal(out, "");
+    assert_digests(m, "DescribeImages", "{\"imageStatus\": \"ACTIVATING\"}", a);
+    assert_digests(m, "ListImages", NULL, "");
     /* Asking again while it restores changes nothing. */
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
 
@@ -135,8 +132,7 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
     assert_true(seconds(d, "lastActivatedAt") == (double)(asked + RESTORE_MS) / 1000.0);
     assert_true(seconds(d, "lastArchivedAt") == (double)(asked - 3600 * 1000) / 1000.0);
     json_decref(d);
-    listed(m, "ListImages", "app", NULL, out, sizeof out);
-    assert_string_equal(out, a);
+    assert_digests(m, "ListImages", NULL, a);
     /* STANDARD on an ACTIVE image: nothing to do. */
     update_ok(m, "app", a, "STANDARD", "ACTIVE");
     free(a);
@@ -145,9 +141,7 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
 static void test_update_image_storage_class_archived_image_cannot_be_pulled(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, "v1");
-    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    char *a = archived_image(m, "v1");
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
     assert_int_equal(json_array_size(json_object_get(r, "images")), 0);
@@ -178,8 +172,7 @@ static void test_update_image_storage_class_archived_image_cannot_be_pulled(void
 static void test_update_image_storage_class_archive_is_idempotent(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, NULL);
+    char *a = new_repo_with_image(m, "app", 1, NULL);
     int64_t first = ecrmock_clock_now(m);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     ecrmock_clock_advance(m, 60000);
@@ -300,8 +293,7 @@ static void test_update_image_storage_class_repush_list_restores_its_images(void
 static void test_update_image_storage_class_image_of_a_list_refused(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *kid = push_new_image(m, "app", 1, 1, NULL);
+    char *kid = new_repo_with_image(m, "app", 1, NULL);
     char *list = put_manifest_list(m, "app", 1, &kid, "multi");
     json_t *r = NULL;
     int st = update(m, &r, "app", kid, NULL, "ARCHIVE");
@@ -319,9 +311,7 @@ static void test_update_image_storage_class_image_of_a_list_refused(void **state
 static void test_update_image_storage_class_archive_while_restoring_refused(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, NULL);
-    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    char *a = archived_image(m, NULL);
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
     json_t *r = NULL;
     int st = update(m, &r, "app", a, NULL, "ARCHIVE");
@@ -338,8 +328,7 @@ static void test_update_image_storage_class_archive_while_restoring_refused(void
 static void test_update_image_storage_class_image_not_found(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, "v1");
+    char *a = new_repo_with_image(m, "app", 1, "v1");
     json_t *r = NULL;
     int st = update(m, &r, "app", NULL, "nope", "ARCHIVE");
     assert_image_not_found(st, &r, NULL, "nope", "app", ACCOUNT);
@@ -364,8 +353,7 @@ static void test_update_image_storage_class_repository_not_found(void **state)
 static void test_update_image_storage_class_invalid_target(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, NULL);
+    char *a = new_repo_with_image(m, "app", 1, NULL);
     json_t *r = NULL;
     assert_error(update(m, &r, "app", a, NULL, "GLACIER"), r, 400, "InvalidParameterException");
     assert_status(m, "app", a, "ACTIVE");
@@ -375,26 +363,20 @@ static void test_update_image_storage_class_invalid_target(void **state)
 static void test_update_image_storage_class_archived_image_can_be_deleted(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, "v1");
-    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    char *a = archived_image(m, "v1");
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),
               r);
     assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 1);
     json_decref(r);
-    char out[256];
-    listed(m, "ListImages", "app", "{\"imageStatus\": \"ANY\"}", out, sizeof out);
-    assert_string_equal(out, "");
+    assert_digests(m, "ListImages", "{\"imageStatus\": \"ANY\"}", "");
     free(a);
 }
 
 static void test_start_image_scan_archived_image_refused(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *a = push_new_image(m, "app", 1, 1, "v1");
-    update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
+    char *a = archived_image(m, "v1");
     json_t *r = NULL;
     int st = call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
     char want[512];

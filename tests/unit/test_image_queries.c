@@ -42,6 +42,24 @@ static void add_tag(ecrmock *m, const char *repo, const char *mf, const char *ta
     free(put_image(m, repo, mf, tag));
 }
 
+/* A new repository "app" with one image tagged v1; returns its digest
+ * (malloc'd). */
+static char *image_v1(ecrmock *m)
+{
+    create_repo(m, "app");
+    return new_image(m, "app", 1, "v1", NULL);
+}
+
+/* A new repository "app" with one image tagged v1 and latest; returns its
+ * digest and its manifest in *mf (both malloc'd). */
+static char *image_v1_latest(ecrmock *m, char **mf)
+{
+    create_repo(m, "app");
+    char *d = new_image(m, "app", 1, "v1", mf);
+    add_tag(m, "app", *mf, "latest");
+    return d;
+}
+
 /* "digest|tag" ("-" for none) of an imageId. */
 static void id_text(json_t *id, char *out, size_t cap)
 {
@@ -52,6 +70,19 @@ static void id_text(json_t *id, char *out, size_t cap)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts the `n` malloc'd strings of `items` and joins them with spaces into
+ * out (cap bytes); frees them and the array. */
+static void sorted_join(char **items, size_t n, char *out, size_t cap)
+{
+    qsort(items, n, sizeof *items, cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", items[i]);
+        free(items[i]);
+    }
+    free(items);
 }
 
 /* Sorted "digest|tag" entries of an array of imageIds (or of objects with an
@@ -66,13 +97,7 @@ static void ids_text(json_t *arr, char *out, size_t cap)
         items[i] = malloc(400);
         id_text(id, items[i], 400);
     }
-    qsort(items, n, sizeof *items, cmp_str);
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", items[i]);
-        free(items[i]);
-    }
-    free(items);
+    sorted_join(items, n, out, cap);
 }
 
 static void entry(char *out, size_t cap, const char *digest, const char *tag)
@@ -80,30 +105,47 @@ static void entry(char *out, size_t cap, const char *digest, const char *tag)
     snprintf(out, cap, "%s|%s", digest, tag ? tag : "-");
 }
 
-/* Builds the expected sorted set text from (digest, tag) pairs. */
-static void want_text(char *out, size_t cap, size_t n, const char *const *pairs)
+/* Builds the expected sorted set text from `n` (digest, tag) pairs of `ap`. */
+static void want_text(char *out, size_t cap, size_t n, va_list ap)
 {
     char **items = calloc(n ? n : 1, sizeof *items);
     for (size_t i = 0; i < n; i++) {
+        const char *digest = va_arg(ap, const char *);
+        const char *tag = va_arg(ap, const char *);
         items[i] = malloc(400);
-        entry(items[i], 400, pairs[2 * i], pairs[2 * i + 1]);
+        entry(items[i], 400, digest, tag);
     }
-    qsort(items, n, sizeof *items, cmp_str);
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", items[i]);
-        free(items[i]);
-    }
-    free(items);
+    sorted_join(items, n, out, cap);
 }
 
-static void list_all(ecrmock *m, const char *repo, char *out, size_t cap)
+/* Asserts that the imageIds of `arr` (as ids_text reads them) are exactly the
+ * `n` (digest, tag) pairs that follow (tag NULL: none), in any order. */
+static void assert_ids(json_t *arr, size_t n, ...)
+{
+    char got[4096], want[4096];
+    ids_text(arr, got, sizeof got);
+    va_list ap;
+    va_start(ap, n);
+    want_text(want, sizeof want, n, ap);
+    va_end(ap);
+    assert_string_equal(got, want);
+}
+
+/* Asserts that ListImages of `repo` lists, in one page, exactly the `n`
+ * (digest, tag) pairs that follow (tag NULL: none), in any order. */
+static void assert_images_listed(ecrmock *m, const char *repo, size_t n, ...)
 {
     json_t *r = NULL;
     assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"%s\"}", repo), r);
     assert_null(json_object_get(r, "nextToken"));
-    ids_text(json_object_get(r, "imageIds"), out, cap);
+    char got[4096], want[4096];
+    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
     json_decref(r);
+    va_list ap;
+    va_start(ap, n);
+    want_text(want, sizeof want, n, ap);
+    va_end(ap);
+    assert_string_equal(got, want);
 }
 
 /* The image details of `digest`, or NULL when DescribeImages says ImageNotFoundException. */
@@ -146,10 +188,8 @@ static void assert_failure(json_t *f, const char *digest, const char *tag, const
 static void test_batch_get_image_by_tag(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     char *mf;
-    char *d = new_image(m, "app", 1, "v1", &mf);
-    add_tag(m, "app", mf, "latest");
+    char *d = image_v1_latest(m, &mf);
     char *other = new_image(m, "app", 2, "v2", NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
@@ -171,21 +211,15 @@ static void test_batch_get_image_by_tag(void **state)
 static void test_batch_get_image_by_digest_one_entry_per_tag(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     char *mf;
-    char *d = new_image(m, "app", 1, "v1", &mf);
-    add_tag(m, "app", mf, "latest");
+    char *d = image_v1_latest(m, &mf);
     char *untagged = new_image(m, "app", 2, NULL, NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage",
                    "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\"}]}",
                    d, untagged),
               r);
-    char got[2048], want[2048];
-    ids_text(json_object_get(r, "images"), got, sizeof got);
-    const char *pairs[] = {d, "latest", d, "v1", untagged, NULL};
-    want_text(want, sizeof want, 3, pairs);
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "images"), 3, d, "latest", d, "v1", untagged, NULL);
     size_t i;
     json_t *img;
     json_array_foreach(json_object_get(r, "images"), i, img) {
@@ -202,8 +236,7 @@ static void test_batch_get_image_by_digest_one_entry_per_tag(void **state)
 static void test_batch_get_image_by_digest_and_tag(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d1 = new_image(m, "app", 1, "v1", NULL);
+    char *d1 = image_v1(m);
     char *d2 = new_image(m, "app", 2, "v2", NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage",
@@ -225,8 +258,7 @@ static void test_batch_get_image_by_digest_and_tag(void **state)
 static void test_batch_get_image_failures(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     char absent[ECRMOCK_DIGEST_SIZE];
     sha256_digest("no such manifest", 16, absent);
     json_t *r = NULL;
@@ -254,8 +286,7 @@ static void test_batch_get_image_failures(void **state)
 static void test_batch_get_image_accepted_media_types(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *r = NULL;
     assert_ok(call(m, &r, "BatchGetImage",
                    "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}], "
@@ -283,8 +314,7 @@ static void test_batch_get_image_accepted_media_types(void **state)
 static void test_batch_get_image_records_pull_time(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     char *other = new_image(m, "app", 2, "v2", NULL);
     json_t *det = describe(m, "app", d);
     assert_null(json_object_get(det, "lastRecordedPullTime"));
@@ -314,8 +344,7 @@ static void test_batch_get_image_records_pull_time(void **state)
 static void test_batch_get_image_too_many_ids(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *ids = json_array();
     for (int i = 0; i < 101; i++)
         json_array_append_new(ids, json_pack("{s:s}", "imageTag", "v1"));
@@ -367,32 +396,20 @@ static json_t *delete_ids(ecrmock *m, const char *repo, const char *ids_fmt, ...
 static void test_batch_delete_image_by_tag_keeps_other_tags(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     char *mf;
-    char *d = new_image(m, "app", 1, "v1", &mf);
-    add_tag(m, "app", mf, "latest");
+    char *d = image_v1_latest(m, &mf);
     char *other = new_image(m, "app", 2, "v2", NULL);
     json_t *r = delete_ids(m, "app", "[{\"imageTag\": \"v1\"}]");
-    char got[2048], want[2048];
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    entry(want, sizeof want, d, "v1");
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 1, d, "v1");
     assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
     json_decref(r);
-    list_all(m, "app", got, sizeof got);
-    const char *pairs[] = {d, "latest", other, "v2"};
-    want_text(want, sizeof want, 2, pairs);
-    assert_string_equal(got, want);
+    assert_images_listed(m, "app", 2, d, "latest", other, "v2");
 
     /* Removing the last tag deletes the image. */
     r = delete_ids(m, "app", "[{\"imageTag\": \"latest\"}]");
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    entry(want, sizeof want, d, "latest");
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 1, d, "latest");
     json_decref(r);
-    list_all(m, "app", got, sizeof got);
-    entry(want, sizeof want, other, "v2");
-    assert_string_equal(got, want);
+    assert_images_listed(m, "app", 1, other, "v2");
     assert_null(describe(m, "app", d));
     /* And the manifest can be put again, as a new image. */
     add_tag(m, "app", mf, "again");
@@ -402,20 +419,13 @@ static void test_batch_delete_image_by_tag_keeps_other_tags(void **state)
 static void test_batch_delete_image_all_tags_in_one_call(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     char *mf;
-    char *d = new_image(m, "app", 1, "v1", &mf);
-    add_tag(m, "app", mf, "latest");
+    char *d = image_v1_latest(m, &mf);
     json_t *r = delete_ids(m, "app", "[{\"imageTag\": \"v1\"}, {\"imageTag\": \"latest\"}]");
-    char got[2048], want[2048];
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    const char *pairs[] = {d, "latest", d, "v1"};
-    want_text(want, sizeof want, 2, pairs);
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 2, d, "latest", d, "v1");
     json_decref(r);
     /* The last tag went: so did the image. */
-    list_all(m, "app", got, sizeof got);
-    assert_string_equal(got, "");
+    assert_images_listed(m, "app", 0);
     assert_null(describe(m, "app", d));
     free(mf), free(d);
 }
@@ -431,11 +441,7 @@ static void test_batch_delete_image_by_digest_removes_all_tags(void **state)
     char *untagged = new_image(m, "app", 2, NULL, NULL);
     char *kept = new_image(m, "app", 3, "kept", NULL);
     json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\"}]", d, untagged);
-    char got[2048], want[2048];
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    const char *pairs[] = {d, "a", d, "b", d, "c", untagged, NULL};
-    want_text(want, sizeof want, 4, pairs);
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 4, d, "a", d, "b", d, "c", untagged, NULL);
     /* the untagged image's entry has no imageTag at all */
     size_t i;
     json_t *id;
@@ -443,9 +449,7 @@ static void test_batch_delete_image_by_digest_removes_all_tags(void **state)
         assert_null(json_object_get(id, "imageTag"));
     assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
     json_decref(r);
-    list_all(m, "app", got, sizeof got);
-    entry(want, sizeof want, kept, "kept");
-    assert_string_equal(got, want);
+    assert_images_listed(m, "app", 1, kept, "kept");
     /* The tags are free again. */
     json_t *g = NULL;
     assert_ok(call(m, &g, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"b\"}]}"), g);
@@ -458,8 +462,7 @@ static void test_batch_delete_image_by_digest_removes_all_tags(void **state)
 static void test_batch_delete_image_failures(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d1 = new_image(m, "app", 1, "v1", NULL);
+    char *d1 = image_v1(m);
     char *d2 = new_image(m, "app", 2, "v2", NULL);
     char absent[ECRMOCK_DIGEST_SIZE];
     sha256_digest("no such manifest", 16, absent);
@@ -481,15 +484,10 @@ static void test_batch_delete_image_failures(void **state)
 
     /* Failures and successes mix in one call. */
     r = delete_ids(m, "app", "[{\"imageTag\": \"nope\"}, {\"imageDigest\": \"%s\", \"imageTag\": \"v2\"}]", d2);
-    char got[1024], want[1024];
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    entry(want, sizeof want, d2, "v2");
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 1, d2, "v2");
     assert_int_equal(json_array_size(json_object_get(r, "failures")), 1);
     json_decref(r);
-    list_all(m, "app", got, sizeof got);
-    entry(want, sizeof want, d1, "v1");
-    assert_string_equal(got, want);
+    assert_images_listed(m, "app", 1, d1, "v1");
     free(d1), free(d2);
 }
 
@@ -530,9 +528,7 @@ static void test_batch_delete_image_referenced_by_manifest_list(void **state)
     assert_int_equal(json_array_size(json_object_get(r, "imageIds")), 2);
     assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
     json_decref(r);
-    char got[256];
-    list_all(m, "app", got, sizeof got);
-    assert_string_equal(got, "");
+    assert_images_listed(m, "app", 0);
     free(mf), free(c1), free(c2), free(list);
 }
 
@@ -546,15 +542,10 @@ static void test_batch_delete_image_same_image_twice(void **state)
     /* The digest twice, and its tag: deleted once, listed once. */
     json_t *r = delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageDigest\": \"%s\"}, {\"imageTag\": \"v1\"}]",
                            d, d);
-    char got[2048], want[2048];
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    entry(want, sizeof want, d, "v1");
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 1, d, "v1");
     assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
     json_decref(r);
-    list_all(m, "app", got, sizeof got);
-    entry(want, sizeof want, kept, "kept");
-    assert_string_equal(got, want);
+    assert_images_listed(m, "app", 1, kept, "kept");
 
     /* A tag twice: removed once. */
     free(d);
@@ -562,14 +553,9 @@ static void test_batch_delete_image_same_image_twice(void **state)
     d = new_image(m, "app", 3, "a", &mf);
     add_tag(m, "app", mf, "b");
     r = delete_ids(m, "app", "[{\"imageTag\": \"a\"}, {\"imageTag\": \"a\"}]");
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    entry(want, sizeof want, d, "a");
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 1, d, "a");
     json_decref(r);
-    list_all(m, "app", got, sizeof got);
-    const char *pairs[] = {d, "b", kept, "kept"};
-    want_text(want, sizeof want, 2, pairs);
-    assert_string_equal(got, want);
+    assert_images_listed(m, "app", 2, d, "b", kept, "kept");
     free(mf);
 
     /* A tag, then the digest: the whole image goes, each tag listed once. */
@@ -577,10 +563,7 @@ static void test_batch_delete_image_same_image_twice(void **state)
     d = new_image(m, "app", 4, "x", &mf);
     add_tag(m, "app", mf, "y");
     r = delete_ids(m, "app", "[{\"imageTag\": \"x\"}, {\"imageDigest\": \"%s\"}, {\"imageTag\": \"y\"}]", d);
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    const char *pairs2[] = {d, "x", d, "y"};
-    want_text(want, sizeof want, 2, pairs2);
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 2, d, "x", d, "y");
     json_decref(r);
     assert_null(describe(m, "app", d));
     free(mf), free(d), free(kept);
@@ -589,8 +572,7 @@ static void test_batch_delete_image_same_image_twice(void **state)
 static void test_batch_delete_image_repository_not_found(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *before = repo_view(m, "app");
     json_t *r = NULL;
     int st = call(m, &r, "BatchDeleteImage", "{\"repositoryName\": \"nope\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
@@ -689,13 +671,43 @@ static size_t walk(ecrmock *m, const char *action, const char *repo, const char 
     return pages;
 }
 
-/* Four images: A tagged a1,a2,a3; B untagged; C tagged c; D untagged. */
+/* Walks ListImages of "app" with `filter` (JSON text or NULL), `max` a page
+ * (0: the default); asserts it took `pages` pages and listed exactly the `n`
+ * (digest, tag) pairs that follow (tag NULL: none). */
+static void assert_walk_lists(ecrmock *m, const char *filter, int max, size_t pages, size_t n, ...)
+{
+    char got[4096], want[4096];
+    assert_int_equal(walk(m, "ListImages", "app", filter, max, got, sizeof got), pages);
+    va_list ap;
+    va_start(ap, n);
+    want_text(want, sizeof want, n, ap);
+    va_end(ap);
+    assert_string_equal(got, want);
+}
+
+/* Follows `token` (taken over) to the end of the listing, `max` a page,
+ * adding each page's entries to *seen (n so far); returns the new count. */
+static size_t walk_rest(ecrmock *m, const char *action, int max, char *token, char ***seen, size_t n)
+{
+    while (token) {
+        json_t *r = page(m, action, "app", NULL, max, token);
+        free(token);
+        n = page_entries(r, seen, n);
+        token = STR(r, "nextToken") ? strdup(STR(r, "nextToken")) : NULL;
+        json_decref(r);
+    }
+    return n;
+}
+
+/* Four images in a new repository "app": A tagged a1,a2,a3; B untagged; C
+ * tagged c; D untagged. */
 typedef struct fixture {
     char *a, *b, *c, *d;
 } fixture;
 
 static void fixture_make(ecrmock *m, fixture *f)
 {
+    create_repo(m, "app");
     char *mf;
     f->a = new_image(m, "app", 1, "a2", &mf);
     add_tag(m, "app", mf, "a3");
@@ -714,16 +726,11 @@ static void fixture_free(fixture *f)
 static void test_list_images_one_entry_per_tag(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
     json_t *r = page(m, "ListImages", "app", NULL, 0, NULL);
     assert_null(json_object_get(r, "nextToken"));
-    char got[4096], want[4096];
-    ids_text(json_object_get(r, "imageIds"), got, sizeof got);
-    const char *pairs[] = {f.a, "a1", f.a, "a2", f.a, "a3", f.b, NULL, f.c, "c", f.d, NULL};
-    want_text(want, sizeof want, 6, pairs);
-    assert_string_equal(got, want);
+    assert_ids(json_object_get(r, "imageIds"), 6, f.a, "a1", f.a, "a2", f.a, "a3", f.b, NULL, f.c, "c", f.d, NULL);
     size_t i;
     json_t *id;
     json_array_foreach(json_object_get(r, "imageIds"), i, id) {
@@ -745,33 +752,20 @@ static void test_list_images_one_entry_per_tag(void **state)
 static void test_list_images_filter_tag_status(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
-    char got[4096], want[4096];
-    walk(m, "ListImages", "app", "{\"tagStatus\": \"TAGGED\"}", 0, got, sizeof got);
-    const char *tagged[] = {f.a, "a1", f.a, "a2", f.a, "a3", f.c, "c"};
-    want_text(want, sizeof want, 4, tagged);
-    assert_string_equal(got, want);
-    walk(m, "ListImages", "app", "{\"tagStatus\": \"UNTAGGED\"}", 0, got, sizeof got);
-    const char *untagged[] = {f.b, NULL, f.d, NULL};
-    want_text(want, sizeof want, 2, untagged);
-    assert_string_equal(got, want);
-    walk(m, "ListImages", "app", "{\"tagStatus\": \"ANY\"}", 0, got, sizeof got);
-    const char *any[] = {f.a, "a1", f.a, "a2", f.a, "a3", f.b, NULL, f.c, "c", f.d, NULL};
-    want_text(want, sizeof want, 6, any);
-    assert_string_equal(got, want);
+    assert_walk_lists(m, "{\"tagStatus\": \"TAGGED\"}", 0, 1, 4, f.a, "a1", f.a, "a2", f.a, "a3", f.c, "c");
+    assert_walk_lists(m, "{\"tagStatus\": \"UNTAGGED\"}", 0, 1, 2, f.b, NULL, f.d, NULL);
+    assert_walk_lists(m, "{\"tagStatus\": \"ANY\"}", 0, 1, 6, f.a, "a1", f.a, "a2", f.a, "a3", f.b, NULL, f.c, "c",
+                      f.d, NULL);
     /* A filter and paging together. */
-    assert_int_equal(walk(m, "ListImages", "app", "{\"tagStatus\": \"TAGGED\"}", 1, got, sizeof got), 4);
-    want_text(want, sizeof want, 4, tagged);
-    assert_string_equal(got, want);
+    assert_walk_lists(m, "{\"tagStatus\": \"TAGGED\"}", 1, 4, 4, f.a, "a1", f.a, "a2", f.a, "a3", f.c, "c");
     fixture_free(&f);
 }
 
 static void test_list_images_paging_visits_every_entry_once(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
     char all[4096], got[4096];
@@ -791,7 +785,6 @@ static void test_list_images_paging_visits_every_entry_once(void **state)
 static void test_list_images_paging_survives_changes(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
     char *mf;
@@ -830,13 +823,7 @@ static void test_list_images_paging_survives_changes(void **state)
     names_next = strdup(STR(json_array_get(json_object_get(r, "imageIds"), 0), "imageDigest"));
     json_decref(r);
     json_decref(delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}, {\"imageTag\": \"e1\"}]", names_next));
-    while (token) {
-        r = page(m, "ListImages", "app", NULL, 2, token);
-        free(token);
-        n_seen = page_entries(r, &seen, n_seen);
-        token = STR(r, "nextToken") ? strdup(STR(r, "nextToken")) : NULL;
-        json_decref(r);
-    }
+    n_seen = walk_rest(m, "ListImages", 2, token, &seen, n_seen);
     /* The final state. */
     char **final = NULL;
     r = page(m, "ListImages", "app", NULL, 0, NULL);
@@ -879,7 +866,6 @@ static void assert_bad_token(ecrmock *m, const char *action, const char *repo, c
 
 static void bad_tokens(ecrmock *m, const char *action)
 {
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
     json_t *r = page(m, action, "app", NULL, 1, NULL);
@@ -909,7 +895,6 @@ static void test_list_images_bad_token(void **state)
 /* A token belongs to its listing: action, repository and filter. */
 static void token_scopes(ecrmock *m, const char *action, const char *other_action)
 {
-    create_repo(m, "app");
     create_repo(m, "other");
     fixture f;
     fixture_make(m, &f);
@@ -991,12 +976,20 @@ static void test_list_images_default_page_100(void **state)
     default_page(*state, "ListImages");
 }
 
+/* No such repository, in the caller's registry or another one. */
+static void listing_repository_not_found(ecrmock *m, const char *action)
+{
+    json_t *r = NULL;
+    int st = call(m, &r, action, "{\"repositoryName\": \"nope\"}");
+    assert_repo_not_found(st, &r, "nope", ACCOUNT);
+    create_repo(m, "app");
+    st = call(m, &r, action, "{\"repositoryName\": \"app\", \"registryId\": \"210987654321\"}");
+    assert_repo_not_found(st, &r, "app", "210987654321");
+}
+
 static void test_list_images_repository_not_found(void **state)
 {
-    ecrmock *m = *state;
-    json_t *r = NULL;
-    int st = call(m, &r, "ListImages", "{\"repositoryName\": \"nope\"}");
-    assert_repo_not_found(st, &r, "nope", ACCOUNT);
+    listing_repository_not_found(*state, "ListImages");
 }
 
 /* ---- DescribeImages ----------------------------------------------------------------- */
@@ -1056,8 +1049,7 @@ static void test_describe_images_every_field(void **state)
 static void test_describe_images_image_not_found(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *d = new_image(m, "app", 1, "v1", NULL);
+    char *d = image_v1(m);
     json_t *r = NULL;
     int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"latest\"}]}");
     assert_image_not_found(st, &r, NULL, "latest", "app", ACCOUNT);
@@ -1073,7 +1065,6 @@ static void test_describe_images_image_not_found(void **state)
 static void test_describe_images_by_ids(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
     json_t *r = NULL;
@@ -1096,7 +1087,6 @@ static void test_describe_images_by_ids(void **state)
 static void test_describe_images_ids_with_paging_parameters(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
     json_t *r = NULL;
@@ -1119,11 +1109,9 @@ static void test_describe_images_ids_with_paging_parameters(void **state)
 static void test_describe_images_paging_one_detail_per_image(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
     fixture f;
     fixture_make(m, &f);
     char got[4096], want[4096];
-    snprintf(want, sizeof want, "%s %s %s %s", f.a, f.b, f.c, f.d);
     /* sort the digests like walk() does */
     char *ds[] = {f.a, f.b, f.c, f.d};
     qsort(ds, 4, sizeof *ds, cmp_str);
@@ -1157,14 +1145,7 @@ static void test_describe_images_paging_one_detail_per_image(void **state)
     json_decref(delete_ids(m, "app", "[{\"imageDigest\": \"%s\"}]", f.b));
     char *e = new_image(m, "app", 5, "e", NULL);
     char **seen = NULL;
-    size_t n = 0;
-    while (token) {
-        r = page(m, "DescribeImages", "app", NULL, 1, token);
-        free(token);
-        n = page_entries(r, &seen, n);
-        token = STR(r, "nextToken") ? strdup(STR(r, "nextToken")) : NULL;
-        json_decref(r);
-    }
+    size_t n = walk_rest(m, "DescribeImages", 1, token, &seen, 0);
     assert_int_equal(n, 3);
     assert_string_equal(seen[0], f.c);
     assert_string_equal(seen[1], f.d);
@@ -1196,13 +1177,7 @@ static void test_describe_images_default_page_100(void **state)
 
 static void test_describe_images_repository_not_found(void **state)
 {
-    ecrmock *m = *state;
-    json_t *r = NULL;
-    int st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"nope\"}");
-    assert_repo_not_found(st, &r, "nope", ACCOUNT);
-    create_repo(m, "app");
-    st = call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\", \"registryId\": \"210987654321\"}");
-    assert_repo_not_found(st, &r, "app", "210987654321");
+    listing_repository_not_found(*state, "DescribeImages");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_mock, teardown_mock)

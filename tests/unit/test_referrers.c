@@ -49,23 +49,34 @@ static char *push_artifact(ecrmock *m, const char *repo, const char *subject, co
     return d;
 }
 
-static int list(ecrmock *m, json_t **r, const char *repo, const char *subject, const char *extra)
+/* The ListImageReferrers request for `subject` in `repo`, with the members
+ * `extra` (JSON text, NULL: none). */
+static void list_request(char *out, size_t cap, const char *repo, const char *subject, const char *extra)
 {
-    return call(m, r, "ListImageReferrers", "{\"repositoryName\": \"%s\", \"subjectId\": {\"imageDigest\": \"%s\"}%s%s}",
-                repo, subject, extra ? ", " : "", extra ? extra : "");
+    snprintf(out, cap, "{\"repositoryName\": \"%s\", \"subjectId\": {\"imageDigest\": \"%s\"}%s%s}", repo, subject,
+             extra ? ", " : "", extra ? extra : "");
 }
 
-/* The referrer digests of a successful listing, comma-joined. */
-static void digests(json_t *r, char *out, size_t cap)
+static int list(ecrmock *m, json_t **r, const char *repo, const char *subject, const char *extra)
 {
-    join_member(json_object_get(r, "referrers"), "digest", out, cap);
+    char request[1024];
+    list_request(request, sizeof request, repo, subject, extra);
+    return call(m, r, "ListImageReferrers", "%s", request);
+}
+
+/* Asserts that the listing (as list() asks it) succeeds with exactly the
+ * referrers `want`: their digests, comma-joined, in order. */
+static void assert_referrers(ecrmock *m, const char *repo, const char *subject, const char *extra, const char *want)
+{
+    char request[1024];
+    list_request(request, sizeof request, repo, subject, extra);
+    assert_listed(m, "ListImageReferrers", request, "referrers", "digest", want);
 }
 
 static void test_list_image_referrers_describes_each_artifact(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *subject = push_new_image(m, "app", 1, 1, "v1");
+    char *subject = new_repo_with_image(m, "app", 1, "v1");
     char *sig_text = artifact(m, "app", subject, SIG_TYPE, MT_OCI_EMPTY, 1, "2024-01-01T00:00:00Z");
     char *sig = put_image(m, "app", sig_text, NULL);
     /* No artifactType: the config's media type stands for it. */
@@ -120,21 +131,10 @@ static void test_list_image_referrers_only_that_subject_and_repository(void **st
     char *r2 = push_artifact(m, "app", s2, SIG_TYPE, 11, NULL);
     /* In another repository, about the same subject digest. */
     char *r3 = push_artifact(m, "other", s1, SIG_TYPE, 12, NULL);
-    json_t *r = NULL;
-    char out[512];
-    assert_ok(list(m, &r, "app", s1, NULL), r);
-    digests(r, out, sizeof out);
-    assert_string_equal(out, r1);
-    json_decref(r);
-    assert_ok(list(m, &r, "other", s1, NULL), r);
-    digests(r, out, sizeof out);
-    assert_string_equal(out, r3);
-    json_decref(r);
+    assert_referrers(m, "app", s1, NULL, r1);
+    assert_referrers(m, "other", s1, NULL, r3);
     /* A subject the repository does not hold still has its referrers. */
-    assert_ok(list(m, &r, "other", s2, NULL), r);
-    digests(r, out, sizeof out);
-    assert_string_equal(out, "");
-    json_decref(r);
+    assert_referrers(m, "other", s2, NULL, "");
     free(s1);
     free(s2);
     free(r1);
@@ -145,27 +145,16 @@ static void test_list_image_referrers_only_that_subject_and_repository(void **st
 static void test_list_image_referrers_artifact_type_filter(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *s = push_new_image(m, "app", 1, 1, "v1");
+    char *s = new_repo_with_image(m, "app", 1, "v1");
     char *sig = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
     char *sbom = push_artifact(m, "app", s, SBOM_TYPE, 2, NULL);
     char *att = push_artifact(m, "app", s, "application/vnd.in-toto+json", 3, NULL);
-    json_t *r = NULL;
-    char out[512], want[512];
-    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactTypes\": [\"" SBOM_TYPE "\"]}"), r);
-    digests(r, out, sizeof out);
-    assert_string_equal(out, sbom);
-    json_decref(r);
-    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactTypes\": [\"application/vnd.in-toto+json\", \"" SIG_TYPE "\"]}"),
-              r);
-    digests(r, out, sizeof out);
+    char want[512];
+    assert_referrers(m, "app", s, "\"filter\": {\"artifactTypes\": [\"" SBOM_TYPE "\"]}", sbom);
     snprintf(want, sizeof want, "%s,%s", sig, att);
-    assert_string_equal(out, want);
-    json_decref(r);
-    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactTypes\": [\"text/plain\"]}"), r);
-    digests(r, out, sizeof out);
-    assert_string_equal(out, "");
-    json_decref(r);
+    assert_referrers(m, "app", s,
+                     "\"filter\": {\"artifactTypes\": [\"application/vnd.in-toto+json\", \"" SIG_TYPE "\"]}", want);
+    assert_referrers(m, "app", s, "\"filter\": {\"artifactTypes\": [\"text/plain\"]}", "");
     free(s);
     free(sig);
     free(sbom);
@@ -175,8 +164,7 @@ static void test_list_image_referrers_artifact_type_filter(void **state)
 static void test_list_image_referrers_status_filter(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *s = push_new_image(m, "app", 1, 1, "v1");
+    char *s = new_repo_with_image(m, "app", 1, "v1");
     char *a = push_artifact(m, "app", s, SIG_TYPE, 1, NULL);
     char *b = push_artifact(m, "app", s, SIG_TYPE, 2, NULL);
     json_t *r = NULL;
@@ -184,21 +172,16 @@ static void test_list_image_referrers_status_filter(void **state)
             "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": "
             "\"ARCHIVE\"}",
             a);
-    char out[512], want[512];
-    assert_ok(list(m, &r, "app", s, NULL), r); /* ACTIVE by default */
-    digests(r, out, sizeof out);
-    assert_string_equal(out, b);
-    json_decref(r);
+    char want[512];
+    assert_referrers(m, "app", s, NULL, b); /* ACTIVE by default */
     assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactStatus\": \"ARCHIVED\"}"), r);
-    digests(r, out, sizeof out);
-    assert_string_equal(out, a);
-    assert_string_equal(STR(json_array_get(json_object_get(r, "referrers"), 0), "artifactStatus"), "ARCHIVED");
+    json_t *refs = json_object_get(r, "referrers");
+    assert_int_equal(json_array_size(refs), 1);
+    assert_string_equal(STR(json_array_get(refs, 0), "digest"), a);
+    assert_string_equal(STR(json_array_get(refs, 0), "artifactStatus"), "ARCHIVED");
     json_decref(r);
-    assert_ok(list(m, &r, "app", s, "\"filter\": {\"artifactStatus\": \"ANY\"}"), r);
-    digests(r, out, sizeof out);
     snprintf(want, sizeof want, "%s,%s", a, b);
-    assert_string_equal(out, want);
-    json_decref(r);
+    assert_referrers(m, "app", s, "\"filter\": {\"artifactStatus\": \"ANY\"}", want);
     free(s);
     free(a);
     free(b);
@@ -207,8 +190,7 @@ static void test_list_image_referrers_status_filter(void **state)
 static void test_list_image_referrers_paging(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, "app");
-    char *s = push_new_image(m, "app", 1, 1, "v1");
+    char *s = new_repo_with_image(m, "app", 1, "v1");
     char *refs[25];
     for (int i = 0; i < 25; i++)
         refs[i] = push_artifact(m, "app", s, SIG_TYPE, 100 + i, NULL);

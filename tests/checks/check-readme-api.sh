@@ -1,7 +1,7 @@
 #!/bin/sh
 # Fails when a public function of the headers is not in README.md, by name or
 # in a grouped form such as `ecrmock_clock_now/set/advance`.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 missing=0
 for f in $(grep -ho 'ECRMOCK_API [^(]*(' include/*.h include/ecrmock/*.h include/ecrmock/sys/*.h | grep -o 'ecrmock_[a-z0-9_]*' | sort -u); do
     grep -q "$f" README.md && continue

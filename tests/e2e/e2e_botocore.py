@@ -12,7 +12,7 @@ temporary credentials and strict signed headers, that botocore's session
 token passes and a missing or wrong one is refused as AWS refuses it.  Exits
 non-zero on any failure.
 
-Usage: tests/e2e_botocore.py path/to/ecrmock-server
+Usage: tests/e2e/e2e_botocore.py path/to/ecrmock-server
 """
 import hashlib
 import json

@@ -1,0 +1,350 @@
+/*
+ * The shared helpers of ecrmock's cmocka tests, compiled once; each is
+ * described where helpers.h declares it.
+ */
+#include "helpers.h"
+
+void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    assert_int_equal(EVP_Digest(p, n, md, &md_len, EVP_sha256(), NULL), 1);
+    assert_int_equal(md_len, 32);
+    memcpy(out, "sha256:", 7);
+    for (unsigned int i = 0; i < md_len; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+void build_tool_path(char *out, size_t cap, const char *argv0, const char *name)
+{
+    snprintf(out, cap, "%s", argv0);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = '\0';
+    slash = strrchr(out, '/');
+    if (slash)
+        snprintf(slash + 1, cap - (size_t)(slash + 1 - out), "%s", name);
+    else
+        snprintf(out, cap, "../%s", name);
+}
+
+int setup_mock(void **state)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1024;
+    *state = ecrmock_new(&o);
+    return *state ? 0 : -1;
+}
+
+int teardown_mock(void **state)
+{
+    ecrmock_free(*state);
+    return 0;
+}
+
+int vcall(ecrmock *m, json_t **out, const char *action, const char *fmt, va_list ap)
+{
+    char text[65536];
+    vsnprintf(text, sizeof text, fmt, ap);
+    json_error_t err;
+    json_t *req = json_loads(text, 0, &err);
+    if (!req)
+        fail_msg("test request is not JSON: %s: %s", err.text, text);
+    int status = ecrmock_call(m, action, req, out);
+    json_decref(req);
+    return status;
+}
+
+int call(ecrmock *m, json_t **out, const char *action, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int status = vcall(m, out, action, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+const char *jstr(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "(absent)";
+}
+
+const char *err_type(json_t *resp)
+{
+    const char *t = json_string_value(json_object_get(resp, "__type"));
+    return t ? t : "";
+}
+
+const char *err_message(json_t *resp)
+{
+    const char *t = json_string_value(json_object_get(resp, "message"));
+    if (!t)
+        t = json_string_value(json_object_get(resp, "Message"));
+    return t ? t : "";
+}
+
+void assert_fail_msg(int status, json_t **resp, const char *type, const char *msg)
+{
+    assert_string_equal(err_type(*resp), type);
+    assert_string_equal(err_message(*resp), msg);
+    assert_int_equal(status, 400);
+    json_decref(*resp);
+    *resp = NULL;
+}
+
+void assert_repo_not_found(int status, json_t **resp, const char *repo, const char *registry)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "The repository with name '%s' does not exist in the registry with id '%s'", repo,
+             registry);
+    assert_fail_msg(status, resp, "RepositoryNotFoundException", msg);
+}
+
+void assert_image_not_found(int status, json_t **resp, const char *digest, const char *tag, const char *repo,
+                            const char *registry)
+{
+    char msg[768];
+    snprintf(msg, sizeof msg,
+             "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with "
+             "name '%s' in the registry with id '%s'",
+             digest ? digest : "null", tag ? tag : "null", repo, registry);
+    assert_fail_msg(status, resp, "ImageNotFoundException", msg);
+}
+
+void call_ok(ecrmock *m, const char *action, const char *fmt, ...)
+{
+    json_t *r = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int status = vcall(m, &r, action, fmt, ap);
+    va_end(ap);
+    assert_ok(status, r);
+    json_decref(r);
+}
+
+void create_repo(ecrmock *m, const char *name)
+{
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"%s\"}", name);
+}
+
+void initiate_upload(ecrmock *m, const char *repo, char *id)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"%s\"}", repo), r);
+    const char *s = json_string_value(json_object_get(r, "uploadId"));
+    assert_non_null(s);
+    assert_int_equal(strlen(s), 36);
+    memcpy(id, s, 37);
+    json_decref(r);
+}
+
+void push_layer(ecrmock *m, const char *repo, const void *bytes, size_t len, char *digest_out)
+{
+    assert_int_equal(ecrmock_put_layer(m, NULL, repo, bytes, len, digest_out), ECRMOCK_ERR_OK);
+}
+
+char *make_manifest(ecrmock *m, const char *repo, int n_layers, int salt)
+{
+    char config[128], digest[ECRMOCK_DIGEST_SIZE];
+    int n = snprintf(config, sizeof config, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"salt\":%d}", salt);
+    push_layer(m, repo, config, (size_t)n, digest);
+    json_t *mf = json_pack("{s:i, s:s, s:{s:s, s:i, s:s}, s:[]}", "schemaVersion", 2, "mediaType",
+                           "application/vnd.docker.distribution.manifest.v2+json", "config", "mediaType",
+                           "application/vnd.docker.container.image.v1+json", "size", n, "digest", digest, "layers");
+    for (int i = 0; i < n_layers; i++) {
+        char layer[64];
+        int ln = snprintf(layer, sizeof layer, "layer %d of image %d", i, salt);
+        push_layer(m, repo, layer, (size_t)ln, digest);
+        json_array_append_new(json_object_get(mf, "layers"),
+                              json_pack("{s:s, s:i, s:s}", "mediaType",
+                                        "application/vnd.docker.image.rootfs.diff.tar.gzip", "size", ln, "digest",
+                                        digest));
+    }
+    char *text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    return text;
+}
+
+char *put_image(ecrmock *m, const char *repo, const char *manifest, const char *tag)
+{
+    json_t *req = json_pack("{s:s, s:s, s:s*}", "repositoryName", repo, "imageManifest", manifest, "imageTag", tag);
+    json_t *r = NULL;
+    int st = ecrmock_call(m, "PutImage", req, &r);
+    json_decref(req);
+    assert_ok(st, r);
+    char *digest = strdup(json_string_value(json_object_get(json_object_get(json_object_get(r, "image"), "imageId"), "imageDigest")));
+    json_decref(r);
+    return digest;
+}
+
+char *push_new_image(ecrmock *m, const char *repo, int n_layers, int salt, const char *tag)
+{
+    char *mf = make_manifest(m, repo, n_layers, salt);
+    char *d = put_image(m, repo, mf, tag);
+    free(mf);
+    return d;
+}
+
+char *new_repo_with_image(ecrmock *m, const char *repo, int n_layers, const char *tag)
+{
+    create_repo(m, repo);
+    return push_new_image(m, repo, n_layers, 1, tag);
+}
+
+char *put_manifest_list(ecrmock *m, const char *repo, size_t n, char *const *children, const char *tag)
+{
+    json_t *mf = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
+                           "application/vnd.docker.distribution.manifest.list.v2+json", "manifests");
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(json_object_get(mf, "manifests"),
+                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType",
+                                        "application/vnd.docker.distribution.manifest.v2+json", "size", 400, "digest",
+                                        children[i], "platform", "architecture", i ? "arm64" : "amd64", "os", "linux"));
+    char *text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    char *d = put_image(m, repo, text, tag);
+    free(text);
+    return d;
+}
+
+size_t repo_count(ecrmock *m, const char *registry)
+{
+    json_t *req = json_pack("{s:i, s:s*}", "maxResults", 1000, "registryId", registry);
+    json_t *r = NULL;
+    int st = ecrmock_call(m, "DescribeRepositories", req, &r);
+    json_decref(req);
+    assert_ok(st, r);
+    assert_null(json_object_get(r, "nextToken"));
+    size_t n = json_array_size(json_object_get(r, "repositories"));
+    json_decref(r);
+    return n;
+}
+
+json_t *describe_repo(ecrmock *m, const char *name)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"%s\"]}", name), r);
+    json_t *repo = json_incref(json_array_get(json_object_get(r, "repositories"), 0));
+    json_decref(r);
+    return repo;
+}
+
+json_t *describe_image(ecrmock *m, const char *repo, const char *digest)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
+                   repo, digest),
+              r);
+    json_t *details = json_object_get(r, "imageDetails");
+    assert_int_equal(json_array_size(details), 1);
+    json_t *d = json_incref(json_array_get(details, 0));
+    json_decref(r);
+    return d;
+}
+
+json_t *one_tag(const char *key, const char *value)
+{
+    return json_pack("[{s:s, s:s}]", "Key", key, "Value", value);
+}
+
+json_t *repo_view(ecrmock *m, const char *repo)
+{
+    json_t *l = NULL, *d = NULL;
+    assert_ok(call(m, &l, "ListImages", "{\"repositoryName\": \"%s\"}", repo), l);
+    assert_ok(call(m, &d, "DescribeImages", "{\"repositoryName\": \"%s\"}", repo), d);
+    return json_pack("{s:o, s:o}", "list", l, "describe", d);
+}
+
+void assert_repo_unchanged(ecrmock *m, const char *repo, json_t *before)
+{
+    json_t *now = repo_view(m, repo);
+    if (!json_equal(before, now)) {
+        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+        fail_msg("the repository changed:\nbefore %s\nafter  %s", a, b);
+    }
+    json_decref(now);
+    json_decref(before);
+}
+
+void assert_state_is(ecrmock *m, json_t *before, const char *what)
+{
+    json_t *now = ecrmock_snapshot(m);
+    assert_non_null(now);
+    char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+    assert_non_null(a);
+    assert_non_null(b);
+    if (strcmp(a, b) != 0)
+        fail_msg("%s changed the state:\nbefore %.2000s\nafter  %.2000s", what, a, b);
+    free(a);
+    free(b);
+    json_decref(now);
+}
+
+json_t *answer_of(ecrmock *m, const char *action, const char *request)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, action, "%s", request), r);
+    return r;
+}
+
+void assert_answer_unchanged(ecrmock *m, const char *action, const char *request, json_t *before)
+{
+    json_t *now = answer_of(m, action, request);
+    if (!json_equal(before, now)) {
+        char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
+        fail_msg("%s answers differently:\nbefore %s\nafter  %s", action, a, b);
+    }
+    json_decref(now);
+    json_decref(before);
+}
+
+void assert_same_answer(ecrmock *a, ecrmock *b, const char *action, const char *request)
+{
+    json_t *ra = answer_of(a, action, request), *rb = answer_of(b, action, request);
+    if (!json_equal(ra, rb)) {
+        char *x = json_dumps(ra, JSON_COMPACT), *y = json_dumps(rb, JSON_COMPACT);
+        fail_msg("%s differs between the instances:\n%s\n%s", action, x, y);
+    }
+    json_decref(ra);
+    json_decref(rb);
+}
+
+void assert_tag_refused(ecrmock *m, const char *repo, const char *manifest, const char *tag)
+{
+    json_t *before = repo_view(m, repo);
+    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", repo, "imageManifest", manifest, "imageTag", tag);
+    json_t *r = NULL;
+    int st = ecrmock_call(m, "PutImage", req, &r);
+    json_decref(req);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
+             "repository is immutable.",
+             tag, repo);
+    assert_fail_msg(st, &r, "ImageTagAlreadyExistsException", msg);
+    assert_repo_unchanged(m, repo, before);
+}
+
+void join_member(json_t *list, const char *member, char *out, size_t cap)
+{
+    size_t i, used = 0;
+    json_t *item;
+    out[0] = '\0';
+    json_array_foreach(list, i, item) {
+        const char *v = json_string_value(json_object_get(item, member));
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", v ? v : "(absent)");
+        assert_true(used < cap);
+    }
+}
+
+void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,
+                   const char *want)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, action, "%s", request), r);
+    char got[4096];
+    join_member(json_object_get(r, list), member, got, sizeof got);
+    json_decref(r);
+    assert_string_equal(got, want);
+}
