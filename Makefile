@@ -129,7 +129,7 @@ $(BUILD)/tests/test_server: tests/unit/test_server.c tests/unit/*.h $(TEST_HELPE
 $(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
 
-$(BUILD)/test-helpers/%.o: tests/unit/%.c tests/unit/*.h $(wildcard include/*.h include/*/*.h include/*/*/*.h) \
+$(BUILD)/test-helpers/%.o: tests/unit/%.c tests/unit/*.h $(PUBLIC_HDRS) \
     | $(BUILD)/test-helpers
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
