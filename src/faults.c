@@ -432,37 +432,6 @@ static double draw(ecrmock *m)
     return (double)(r >> 11) / 9007199254740992.0; /* 53 bits */
 }
 
-static const char *default_message(const char *error)
-{
-    if (strcmp(error, "ThrottlingException") == 0)
-        return "Rate exceeded";
-    if (strcmp(error, "ServerException") == 0)
-        return "We encountered an internal error. Please try again.";
-    if (strcmp(error, "ServiceUnavailableException") == 0)
-        return "Service Unavailable";
-    return "The request failed: injected by an ecrmock fault rule";
-}
-
-int em_error_status(const char *error)
-{
-    ecrmock_error code = ecrmock_error_from_name(error);
-    return code == ECRMOCK_ERR__COUNT ? 400 : ecrmock_error_status(code);
-}
-
-json_t *em_injected_error(const char *error, const char *message)
-{
-    if (!message)
-        message = default_message(error);
-    if (em_utf8_ok(error) && em_utf8_ok(message))
-        return json_pack("{s:s, s:s}", "__type", error, "message", message);
-    /* A hook's strings need not be UTF-8; the error document's must. */
-    char *e = em_utf8_copy(error), *msg = em_utf8_copy(message);
-    json_t *doc = e && msg ? json_pack("{s:s, s:s}", "__type", e, "message", msg) : NULL;
-    em_free(e);
-    em_free(msg);
-    return doc;
-}
-
 /* Whether the call's headers (em_headers_json(); NULL: no HTTP) satisfy a
  * rule's headers: each named one equal to its string, present (true) or
  * absent (false). */

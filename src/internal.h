@@ -376,6 +376,11 @@ void em_lock(ecrmock *m);
  * the lock.  0, or -1: no memory (out undefined). */
 int em_mac(ecrmock *m, const void *p, size_t n, unsigned char out[32]);
 void em_unlock(ecrmock *m);
+/* The key's MAC states dropped (a new key, or the instance freed). */
+void em_mac_free(ecrmock *m);
+/* m->opts and the home account and region from the caller's options (NULL:
+ * the defaults) with every 0 replaced by its default. */
+void em_options_apply(ecrmock *m, const ecrmock_options *o);
 
 /* ---- deterministic ids (seeded) ------------------------------------------ */
 /* 32 fresh bytes: SHA-256 of the seed and a counter. */
@@ -473,6 +478,7 @@ int em_repo_insert(em_registry *r, em_repo *repo);
 void em_repo_remove(ecrmock *m, em_repo *repo); /* unlinks and frees */
 void em_repo_free(ecrmock *m, em_repo *repo);
 void em_registries_free(ecrmock *m);
+void em_blobs_free(ecrmock *m);
 
 em_blob *em_blob_get(ecrmock *m, const char *digest);
 void em_blob_unref(ecrmock *m, em_blob *b);

@@ -528,3 +528,13 @@ void em_registries_free(ecrmock *m)
         em_free(r);
     }
 }
+
+void em_blobs_free(ecrmock *m)
+{
+    em_blob *b, *tmp;
+    HASH_ITER(hh, m->blobs, b, tmp) {
+        HASH_DEL(m->blobs, b);
+        em_free(b->data);
+        em_free(b);
+    }
+}

@@ -1,6 +1,6 @@
 /*
  * Small mechanisms every area uses: allocation, byte buffers, SHA-256,
- * base64 and HMAC (all from libcrypto), and the seeded id generator.
+ * base64 and HMAC (all from libcrypto).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -369,42 +369,6 @@ bool em_wildcard_match(const char *pat, const char *s, bool iam)
     while (*pat == '*')
         pat++;
     return *pat == '\0';
-}
-
-/* ---- seeded ids ----------------------------------------------------------------- */
-
-/*
- * Every id the fake makes (upload ids, tokens, passwords) comes from
- * SHA-256(seed || counter): the same seed and the same calls give the same
- * ids, run after run, and instances never share a sequence.
- */
-void em_random(ecrmock *m, unsigned char out[32])
-{
-    unsigned char in[16];
-    uint64_t s = m->seed, c = m->draws++;
-    for (int i = 0; i < 8; i++) {
-        in[i] = (unsigned char)(s >> (8 * i));
-        in[8 + i] = (unsigned char)(c >> (8 * i));
-    }
-    EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
-}
-
-void em_request_random(ecrmock *m, unsigned char out[32])
-{
-    unsigned char in[32] = "ecrmock requests";
-    uint64_t s = m->seed, c = m->request_draws++;
-    for (int i = 0; i < 8; i++) {
-        in[16 + i] = (unsigned char)(s >> (8 * i));
-        in[24 + i] = (unsigned char)(c >> (8 * i));
-    }
-    EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
-}
-
-void em_uuid(ecrmock *m, char *out)
-{
-    unsigned char r[32];
-    em_random(m, r);
-    em_uuid_of(r, out);
 }
 
 void em_uuid_of(unsigned char r[32], char *out)
