@@ -61,9 +61,10 @@ $(BUILD)/obj/%.o: src/%.c src/*.h include/ecrmock.h | $(BUILD)/obj
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Made afresh: an object of a file that moved must not stay in the archive.
 $(BUILD)/libecrmock.a: $(OBJ)
 	@echo "  AR $@"
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libecrmock.so: $(OBJ)
 	@echo "  CC $@"

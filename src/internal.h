@@ -88,6 +88,8 @@ int em_wire_dump(json_t *doc, char **out, size_t *out_len);
 
 /* ---- crypto and encodings (libcrypto) ------------------------------------ */
 #define EM_SHA256_HEX 64
+/* A day of the virtual clock, in milliseconds. */
+#define EM_DAY_MS INT64_C(86400000)
 /* Writes "sha256:<64 hex>" and a NUL into out[ECRMOCK_DIGEST_SIZE]. */
 void em_sha256_digest(const void *p, size_t n, char *out);
 void em_hex(const unsigned char *p, size_t n, char *out); /* 2n chars and a NUL */
@@ -669,6 +671,9 @@ int em_sigv4_sign(const em_sigv4_input *in, const char *signed_headers, const ch
 /* Appends SigV4's canonical form of a query string (each name and value
  * decoded, encoded again with the unreserved set, sorted) to b.  -1: no memory. */
 int em_sigv4_canonical_query(em_buf *b, const char *query);
+/* Appends s[0..n) to b percent-encoded as AWS signs it (the unreserved set
+ * kept; '/' kept too when keep_slash).  -1: no memory. */
+int em_uri_encode(em_buf *b, const char *s, size_t n, bool keep_slash);
 /* The value of header `name` (case-insensitive), or NULL. */
 const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
 

@@ -53,7 +53,6 @@
 
 #include "actions.h"
 
-#define DAY_MS INT64_C(86400000)
 #define MAX_WILDCARDS 4
 
 /* ---- the policy document ---------------------------------------------------- */
@@ -452,7 +451,7 @@ static bool older_than(int64_t now, int64_t from, int64_t days)
     if (from >= now)
         return false;
     uint64_t age = (uint64_t)now - (uint64_t)from;
-    return (uint64_t)days <= UINT64_MAX / (uint64_t)DAY_MS && age > (uint64_t)days * (uint64_t)DAY_MS;
+    return (uint64_t)days <= UINT64_MAX / (uint64_t)EM_DAY_MS && age > (uint64_t)days * (uint64_t)EM_DAY_MS;
 }
 
 /* Runs the policy over the repository's images at `now`.  *hits receives an

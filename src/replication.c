@@ -168,12 +168,6 @@ int em_view_mirror(ecrmock *s, const ecrmock *m)
     return 0;
 }
 
-bool em_region_name_ok(const char *s)
-{
-    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
-    return n > 0 && n < 64 && s[n] == '\0';
-}
-
 int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, const char *action, json_t *request,
                     json_t **response)
 {

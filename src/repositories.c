@@ -7,17 +7,6 @@
 
 #include "actions.h"
 
-/* The partition and DNS suffix of a region: aws / amazonaws.com, and the
- * China and GovCloud partitions. */
-const char *em_partition(const char *region)
-{
-    if (strncmp(region, "cn-", 3) == 0)
-        return "aws-cn";
-    if (strncmp(region, "us-gov-", 7) == 0)
-        return "aws-us-gov";
-    return "aws";
-}
-
 json_t *em_repo_json(ecrmock *m, em_repo *repo)
 {
     (void)m;

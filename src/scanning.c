@@ -26,7 +26,6 @@
 
 #include "actions.h"
 
-#define DAY_MS INT64_C(86400000)
 #define MAX_ATTRIBUTES 50
 
 static const char *const severities[] = {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL", "UNDEFINED"};
@@ -350,7 +349,7 @@ int em_StartImageScan(em_call *c)
                        "The image with digest '%s' in the repository with name '%s' in the registry with id '%s' is "
                        "archived and cannot be scanned",
                        img->digest, repo->name, repo->registry->id);
-    if (img->scanned && c->m->clock_ms - img->scan_started_ms < DAY_MS)
+    if (img->scanned && c->m->clock_ms - img->scan_started_ms < EM_DAY_MS)
         return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED, "The scan quota per image has been exceeded. Wait and try again.");
     if (answer_head(c, repo, img) < 0 ||
         em_set(c->out, "imageScanStatus", json_pack("{s:s}", "status", "IN_PROGRESS")) < 0)

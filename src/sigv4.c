@@ -41,128 +41,6 @@ static void sha256_hex(const void *p, size_t n, char *hex)
     em_hex(md, 32, hex);
 }
 
-static bool unreserved(unsigned char c)
-{
-    return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-static int put_encoded(em_buf *b, const char *s, size_t n, bool keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (unreserved(c) || (keep_slash && c == '/')) {
-            if (em_buf_append(b, &c, 1) < 0)
-                return -1;
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            if (em_buf_append(b, e, 3) < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decodes s[0..n) into a new em_malloc'd string ('+' stays '+'). */
-static char *decode(const char *s, size_t n)
-{
-    char *out = em_malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
-            *o++ = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-typedef struct qparam {
-    char *key, *value; /* encoded canonically */
-} qparam;
-
-static int qparam_cmp(const void *a, const void *b)
-{
-    const qparam *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : strcmp(x->value, y->value);
-}
-
-/* The canonical query string: each name and value decoded, encoded again
- * with the unreserved set, sorted by name then value. */
-static int canonical_query(em_buf *b, const char *q)
-{
-    size_t count = 0, cap = 0;
-    qparam *v = NULL;
-    int rc = -1;
-    for (const char *p = q; p && *p;) {
-        size_t len = strcspn(p, "&");
-        if (len) {
-            const char *eq = memchr(p, '=', len);
-            size_t klen = eq ? (size_t)(eq - p) : len;
-            char *k = decode(p, klen), *val = eq ? decode(eq + 1, len - klen - 1) : em_strdup("");
-            em_buf kb = {0}, vb = {0};
-            bool ok = k && val && put_encoded(&kb, k, strlen(k), false) == 0 && em_buf_append(&kb, "", 1) == 0 &&
-                      put_encoded(&vb, val, strlen(val), false) == 0 && em_buf_append(&vb, "", 1) == 0;
-            em_free(k);
-            em_free(val);
-            if (ok && count == cap) {
-                qparam *nv = em_realloc(v, (cap ? cap * 2 : 8) * sizeof *v);
-                if (nv) {
-                    v = nv;
-                    cap = cap ? cap * 2 : 8;
-                } else {
-                    ok = false;
-                }
-            }
-            if (!ok) {
-                em_buf_release(&kb);
-                em_buf_release(&vb);
-                goto out;
-            }
-            v[count].key = (char *)kb.data;
-            v[count].value = (char *)vb.data;
-            count++;
-        }
-        p += len;
-        if (*p == '&')
-            p++;
-    }
-    if (count)
-        qsort(v, count, sizeof *v, qparam_cmp);
-    for (size_t i = 0; i < count; i++) {
-        if ((i && em_buf_append(b, "&", 1) < 0) || em_buf_append(b, v[i].key, strlen(v[i].key)) < 0 ||
-            em_buf_append(b, "=", 1) < 0 || em_buf_append(b, v[i].value, strlen(v[i].value)) < 0)
-            goto out;
-    }
-    rc = 0;
-out:
-    for (size_t i = 0; i < count; i++) {
-        em_free(v[i].key);
-        em_free(v[i].value);
-    }
-    em_free(v);
-    return rc;
-}
-
-int em_sigv4_canonical_query(em_buf *b, const char *query)
-{
-    return canonical_query(b, query);
-}
-
 /* A header value as SigV4 canonicalises it: trimmed, runs of spaces folded. */
 static int put_trimmed(em_buf *b, const char *v)
 {
@@ -224,8 +102,8 @@ int em_sigv4_sign(const em_sigv4_input *in, const char *signed_headers, const ch
     sha256_hex(in->body ? in->body : "", in->body ? in->body_len : 0, payload);
     const char *path = in->path && *in->path ? in->path : "/";
     if (em_buf_append(&cr, in->method, strlen(in->method)) < 0 || em_buf_append(&cr, "\n", 1) < 0 ||
-        put_encoded(&cr, path, strlen(path), true) < 0 || em_buf_append(&cr, "\n", 1) < 0 ||
-        canonical_query(&cr, in->query) < 0 || em_buf_append(&cr, "\n", 1) < 0 ||
+        em_uri_encode(&cr, path, strlen(path), true) < 0 || em_buf_append(&cr, "\n", 1) < 0 ||
+        em_sigv4_canonical_query(&cr, in->query) < 0 || em_buf_append(&cr, "\n", 1) < 0 ||
         canonical_headers(&cr, in, signed_headers) < 0 || em_buf_append(&cr, "\n", 1) < 0 ||
         em_buf_append(&cr, signed_headers, strlen(signed_headers)) < 0 || em_buf_append(&cr, "\n", 1) < 0 ||
         em_buf_append(&cr, payload, EM_SHA256_HEX) < 0 || em_buf_append(&cr, "", 1) < 0) {
@@ -264,52 +142,6 @@ static int refuse(const char **type, char **message, const char *t, char *text)
     *type = t;
     *message = text;
     return -1;
-}
-
-void em_amz_date(int64_t s, char out[17])
-{
-    time_t t = (time_t)s;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
-}
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil): no time_t, no mktime, any year. */
-static int64_t days_from_civil(int64_t y, int mo, int d)
-{
-    y -= mo <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-bool em_amz_date_parse(const char *s, int64_t *out)
-{
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int f[6], at = 0;
-    static const int width[6] = {4, 2, 2, 2, 2, 2};
-    if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
-        return false;
-    for (int i = 0; i < 6; i++) {
-        f[i] = 0;
-        if (i == 3)
-            at++; /* the 'T' */
-        for (int k = 0; k < width[i]; k++, at++) {
-            if (s[at] < '0' || s[at] > '9')
-                return false;
-            f[i] = f[i] * 10 + (s[at] - '0');
-        }
-    }
-    int y = f[0], mo = f[1], d = f[2];
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || f[3] > 23 ||
-        f[4] > 59 || f[5] > 59)
-        return false;
-    *out = days_from_civil(y, mo, d) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
-    return true;
 }
 
 /* A copy of the value of `key=` among the comma-separated parts, or NULL. */
