@@ -13,26 +13,6 @@
 
 #include "actions.h"
 
-
-json_t *em_image_id_json(const char *digest, const char *tag)
-{
-    json_t *id = json_object();
-    if (!id || em_set(id, "imageDigest", em_jstr(digest)) < 0 ||
-        (tag && em_set(id, "imageTag", em_jstr(tag)) < 0)) {
-        json_decref(id);
-        return NULL;
-    }
-    return id;
-}
-
-static int image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag)
-{
-    return em_fail(c, ECRMOCK_ERR_IMAGE_NOT_FOUND,
-                   "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository "
-                   "with name '%s' in the registry with id '%s'",
-                   digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
-}
-
 /* Whether tag `tag`, once set, may not move to another image. */
 static bool tag_immutable(em_repo *repo, const char *tag)
 {
@@ -296,52 +276,18 @@ out:
     return rc;
 }
 
-/* ---- resolving image ids (BatchGetImage, BatchDeleteImage) ------------------------ */
-
-typedef enum {
-    ID_FOUND,
-    ID_MISSING_DIGEST_AND_TAG,
-    ID_INVALID_DIGEST,
-    ID_TAG_DOES_NOT_MATCH,
-    ID_NOT_FOUND,
-    ID_ARCHIVED
-} id_result;
-
 static const struct {
     const char *code, *reason;
 } id_failures[] = {
-    [ID_MISSING_DIGEST_AND_TAG] = {"MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null"},
-    [ID_INVALID_DIGEST] = {"InvalidImageDigest",
+    [EM_ID_MISSING_DIGEST_AND_TAG] = {"MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null"},
+    [EM_ID_INVALID_DIGEST] = {"InvalidImageDigest",
                            "Invalid request parameters: image digest should satisfy the regex "
                            "'[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"},
-    [ID_TAG_DOES_NOT_MATCH] = {"ImageTagDoesNotMatchDigest",
+    [EM_ID_TAG_DOES_NOT_MATCH] = {"ImageTagDoesNotMatchDigest",
                                "Invalid request parameters: given tag does not map to the given digest"},
-    [ID_NOT_FOUND] = {"ImageNotFound", "Requested image not found"},
-    [ID_ARCHIVED] = {"ImageInaccessible", "Requested image is archived and must be restored before it can be pulled"},
+    [EM_ID_NOT_FOUND] = {"ImageNotFound", "Requested image not found"},
+    [EM_ID_ARCHIVED] = {"ImageInaccessible", "Requested image is archived and must be restored before it can be pulled"},
 };
-
-
-static id_result resolve_id(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)
-{
-    const char *digest = em_str(id, "imageDigest"), *tag = em_str(id, "imageTag");
-    *img_out = NULL;
-    *tag_out = NULL;
-    if (!digest && !tag)
-        return ID_MISSING_DIGEST_AND_TAG;
-    if (digest && !em_digest_ok(digest))
-        return ID_INVALID_DIGEST;
-    em_tag *t = tag ? em_tag_get(repo, tag) : NULL;
-    if (tag && !t)
-        return ID_NOT_FOUND;
-    em_image *img = digest ? em_image_get(repo, digest) : t->image;
-    if (t && digest && t->image != img)
-        return img ? ID_TAG_DOES_NOT_MATCH : ID_NOT_FOUND;
-    if (!img)
-        return ID_NOT_FOUND;
-    *img_out = img;
-    *tag_out = t;
-    return ID_FOUND;
-}
 
 /* An ImageFailure for the request's id (its digest and tag as given). */
 static json_t *failure_with(json_t *id, const char *code, const char *reason)
@@ -350,20 +296,9 @@ static json_t *failure_with(json_t *id, const char *code, const char *reason)
     return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", code, "failureReason", reason);
 }
 
-static json_t *failure_json(json_t *id, id_result r)
+static json_t *failure_json(json_t *id, em_id_result r)
 {
     return failure_with(id, id_failures[r].code, id_failures[r].reason);
-}
-
-em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id)
-{
-    em_image *img;
-    em_tag *t;
-    if (resolve_id(repo, id, &img, &t) != ID_FOUND) {
-        image_not_found(c, repo, em_str(id, "imageDigest"), em_str(id, "imageTag"));
-        return NULL;
-    }
-    return img;
 }
 
 /* ---- BatchGetImage ---------------------------------------------------------------- */
@@ -398,13 +333,13 @@ int em_BatchGetImage(em_call *c)
     json_array_foreach(ids, i, id) {
         em_image *img;
         em_tag *t;
-        id_result r = resolve_id(repo, id, &img, &t);
-        if (r == ID_FOUND && !accepted(types, img->media_type))
-            r = ID_NOT_FOUND; /* ecrmock converts no manifest from one format to another */
-        if (r == ID_FOUND && !em_image_active(c->m, img))
-            r = ID_ARCHIVED; /* archived, or still being restored: no pull */
+        em_id_result r = em_image_resolve(repo, id, &img, &t);
+        if (r == EM_ID_FOUND && !accepted(types, img->media_type))
+            r = EM_ID_NOT_FOUND; /* ecrmock converts no manifest from one format to another */
+        if (r == EM_ID_FOUND && !em_image_active(c->m, img))
+            r = EM_ID_ARCHIVED; /* archived, or still being restored: no pull */
         int err = 0;
-        if (r != ID_FOUND) {
+        if (r != EM_ID_FOUND) {
             err = json_array_append_new(failures, failure_json(id, r));
         } else if (t || img->n_tags == 0) {
             err = json_array_append_new(images, image_json(repo, img, t ? t->name : NULL));
@@ -417,7 +352,7 @@ int em_BatchGetImage(em_call *c)
             em_free(pulled);
             return em_fail_nomem(c);
         }
-        if (r == ID_FOUND)
+        if (r == EM_ID_FOUND)
             pulled[n_pulled++] = img;
     }
     /* An excluded principal's pulls are not recorded (pull_time_exclusions.c). */
@@ -462,14 +397,14 @@ int em_BatchDeleteImage(em_call *c)
     json_array_foreach(ids, i, id) {
         em_image *img;
         em_tag *t;
-        id_result r = resolve_id(repo, id, &img, &t);
+        em_id_result r = em_image_resolve(repo, id, &img, &t);
         int err = 0;
         /* What earlier ids of this call already do to the image: a name
          * given twice is deleted once and listed once, and the tags removed
          * one by one count towards its last tag. */
         bool gone = false, tag_done = false;
         size_t removed = 0;
-        for (size_t k = 0; r == ID_FOUND && k < n_plan; k++) {
+        for (size_t k = 0; r == EM_ID_FOUND && k < n_plan; k++) {
             if (plan[k].img != img)
                 continue;
             if (!plan[k].tag) {
@@ -481,14 +416,14 @@ int em_BatchDeleteImage(em_call *c)
         }
         if (gone || tag_done)
             continue;
-        bool whole = r == ID_FOUND && (!t || img->n_tags - removed == 1);
-        if (r == ID_FOUND && whole && img->parents) {
+        bool whole = r == EM_ID_FOUND && (!t || img->n_tags - removed == 1);
+        if (r == EM_ID_FOUND && whole && img->parents) {
             char lists[1024];
             referencing_lists(repo, img, lists, sizeof lists);
             char reason[1200];
             snprintf(reason, sizeof reason, "Requested image referenced by manifest list: [%s]", lists);
             err = json_array_append_new(failures, failure_with(id, "ImageReferencedByManifestList", reason));
-        } else if (r != ID_FOUND) {
+        } else if (r != EM_ID_FOUND) {
             err = json_array_append_new(failures, failure_json(id, r));
         } else if (t) {
             err = json_array_append_new(deleted, em_image_id_json(img->digest, t->name));
@@ -632,8 +567,8 @@ static int describe_ids(em_call *c, em_repo *repo, json_t *ids, json_t *details)
     json_array_foreach(ids, i, id) {
         em_image *img;
         em_tag *t;
-        if (resolve_id(repo, id, &img, &t) != ID_FOUND) {
-            rc = image_not_found(c, repo, em_str(id, "imageDigest"), em_str(id, "imageTag"));
+        if (em_image_resolve(repo, id, &img, &t) != EM_ID_FOUND) {
+            rc = em_image_not_found(c, repo, em_str(id, "imageDigest"), em_str(id, "imageTag"));
             break;
         }
         bool dup = false;

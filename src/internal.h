@@ -477,6 +477,22 @@ em_repo *em_repo_get(em_registry *r, const char *name);
  * RepositoryNotFoundException and returns NULL. */
 em_repo *em_repo_lookup(em_call *c);
 int em_repo_insert(em_registry *r, em_repo *repo);
+/* A new repository's settings (NULL members: ECR's defaults). */
+typedef struct em_repo_settings {
+    const char *tag_mutability;  /* NULL: "MUTABLE" */
+    json_t *mutability_filters;  /* borrowed (copied); NULL: none */
+    bool scan_on_push;
+    const char *encryption_type; /* NULL: "AES256" */
+    const char *kms_key;         /* NULL: none */
+    json_t *tags;                /* borrowed (copied); NULL: [] */
+} em_repo_settings;
+/* Creates repository `name` in registry reg_id of the current view with
+ * `set` (NULL: ECR's defaults) and links it in; when c->out is set, its
+ * "repository" member is the new repository's JSON (CreateRepository's
+ * answer).  Returns the repository (borrowed: the registry owns it), or NULL
+ * with c's error set (RepositoryAlreadyExists, LimitExceeded, no memory) and
+ * nothing changed. */
+em_repo *em_repo_create(em_call *c, const char *reg_id, const char *name, const em_repo_settings *set);
 void em_repo_remove(ecrmock *m, em_repo *repo); /* unlinks and frees */
 void em_repo_free(ecrmock *m, em_repo *repo);
 void em_registries_free(ecrmock *m);
@@ -731,8 +747,23 @@ int em_template_apply(em_call *c, const char *registry_id, const char *repo_name
 /* The image an ImageIdentifier names; on a miss (or an id naming none) sets
  * ImageNotFoundException with ECR's text and returns NULL. */
 em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
+/* What an ImageIdentifier names in repo (BatchGetImage, BatchDeleteImage). */
+typedef enum {
+    EM_ID_FOUND,
+    EM_ID_MISSING_DIGEST_AND_TAG,
+    EM_ID_INVALID_DIGEST,
+    EM_ID_TAG_DOES_NOT_MATCH,
+    EM_ID_NOT_FOUND,
+    EM_ID_ARCHIVED
+} em_id_result;
+/* Resolves an ImageIdentifier: EM_ID_FOUND with *img_out and *tag_out (NULL
+ * when the id named no tag), or why not (both NULL). */
+em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out);
+/* Sets ImageNotFoundException with ECR's text for digest/tag ("null" when
+ * NULL) in repo; returns -1. */
+int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag);
 
-/* ---- storage classes (storage_class.c) -------------------------------------- */
+/* ---- storage classes (archive.c) -------------------------------------- */
 /* How long a restore from the archive takes, virtual time (ECR: "restore the
  * image within 20 minutes"). */
 #define EM_RESTORE_MS (20 * 60 * 1000)
@@ -746,6 +777,9 @@ void em_image_reactivate(ecrmock *m, em_image *img);
  * the images it lists that no other standard list of `repo` references.
  * Cannot fail; the caller has checked the move is allowed. */
 void em_image_archive(ecrmock *m, em_repo *repo, em_image *img);
+/* Starts the restore of an archived image (ACTIVATING for EM_RESTORE_MS);
+ * nothing when it is not archived. */
+void em_image_restore(ecrmock *m, em_image *img);
 /* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
 int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
 

@@ -1,39 +1,15 @@
 /*
- * CreateRepository, DescribeRepositories, DeleteRepository, and the
- * repository's JSON as every action shows it.
+ * CreateRepository, DescribeRepositories, DeleteRepository.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "actions.h"
 
-json_t *em_repo_json(ecrmock *m, em_repo *repo)
-{
-    (void)m;
-    /* Each member is owned by the object as soon as it is made: one release
-     * on any failure frees them all. */
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "repositoryArn", repo->arn, "registryId",
-                          repo->registry->id, "repositoryName", repo->name, "repositoryUri", repo->uri,
-                          "createdAt", em_time(repo->created_ms), "imageTagMutability", repo->tag_mutability);
-    if (!o)
-        return NULL;
-    if ((repo->mutability_filters &&
-         em_set(o, "imageTagMutabilityExclusionFilters", json_deep_copy(repo->mutability_filters)) < 0) ||
-        em_set(o, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", repo->scan_on_push)) < 0 ||
-        em_set(o, "encryptionConfiguration", json_pack("{s:s}", "encryptionType", repo->encryption_type)) < 0 ||
-        (repo->kms_key &&
-         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", em_jstr(repo->kms_key)) < 0)) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 /* ---- CreateRepository -------------------------------------------------------------- */
 
 int em_CreateRepository(em_call *c)
 {
-    ecrmock *m = c->m;
     const char *reg_id = em_registry_id(c);
     const char *name = em_str(c->req, "repositoryName");
     const char *mutability = em_str(c->req, "imageTagMutability");
@@ -55,46 +31,15 @@ int em_CreateRepository(em_call *c)
     if (tags && em_resource_tags_check(c, tags, NULL) < 0)
         return -1;
 
-    em_registry *reg = em_registry_get(m, reg_id);
-    if (em_repo_get(reg, name))
-        return em_fail(c, ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
-                       "The repository with name '%s' already exists in the registry with id '%s'", name, reg_id);
-    if (reg && HASH_COUNT(reg->repos) >= m->opts.max_repositories)
-        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                       "The registry with id '%s' already has the maximum allowed number of repositories which is "
-                       "'%llu'",
-                       reg_id, (unsigned long long)m->opts.max_repositories);
-
-    bool fresh = !reg;
-    reg = em_registry_ensure(m, reg_id);
-    em_repo *repo = reg ? em_calloc(1, sizeof *repo) : NULL;
-    if (!repo) {
-        if (fresh)
-            em_registry_drop_if_empty(m, reg);
-        return em_fail_nomem(c);
-    }
-    repo->registry = reg;
-    repo->name = em_strdup(name);
-    repo->arn = em_sprintf("arn:%s:ecr:%s:%s:repository/%s", em_partition(m->region), m->region, reg_id, name);
-    repo->uri = em_sprintf("%s.dkr.ecr.%s.%s/%s", reg_id, m->region, em_dns_suffix(m->region), name);
-    repo->created_ms = m->clock_ms;
-    repo->tag_mutability = em_strdup(mutability);
-    repo->mutability_filters = filters ? json_deep_copy(filters) : NULL;
-    repo->scan_on_push = em_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false);
-    repo->encryption_type = em_strdup(enc_type);
-    repo->kms_key = kms_key ? em_strdup(kms_key) : NULL;
-    repo->tags = tags ? json_deep_copy(tags) : json_array();
-    repo->seq = ++m->seq;
-    /* The answer is made before the repository is linked in: once it is, nothing can fail. */
-    if (!repo->name || !repo->arn || !repo->uri || !repo->tag_mutability || (filters && !repo->mutability_filters) ||
-        !repo->encryption_type || (kms_key && !repo->kms_key) || !repo->tags ||
-        em_set(c->out, "repository", em_repo_json(m, repo)) < 0 || em_repo_insert(reg, repo) < 0) {
-        em_repo_free(m, repo);
-        if (fresh)
-            em_registry_drop_if_empty(m, reg);
-        return em_fail_nomem(c);
-    }
-    return 0;
+    em_repo_settings set = {
+        .tag_mutability = mutability,
+        .mutability_filters = filters,
+        .scan_on_push = em_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false),
+        .encryption_type = enc_type,
+        .kms_key = kms_key,
+        .tags = tags,
+    };
+    return em_repo_create(c, reg_id, name, &set) ? 0 : -1;
 }
 
 /* ---- DescribeRepositories ------------------------------------------------------------ */

@@ -1,0 +1,51 @@
+/*
+ * ECR's JSON of stored objects: a repository, an imageId, an image's tags.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+json_t *em_repo_json(ecrmock *m, em_repo *repo)
+{
+    (void)m;
+    /* Each member is owned by the object as soon as it is made: one release
+     * on any failure frees them all. */
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "repositoryArn", repo->arn, "registryId",
+                          repo->registry->id, "repositoryName", repo->name, "repositoryUri", repo->uri,
+                          "createdAt", em_time(repo->created_ms), "imageTagMutability", repo->tag_mutability);
+    if (!o)
+        return NULL;
+    if ((repo->mutability_filters &&
+         em_set(o, "imageTagMutabilityExclusionFilters", json_deep_copy(repo->mutability_filters)) < 0) ||
+        em_set(o, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", repo->scan_on_push)) < 0 ||
+        em_set(o, "encryptionConfiguration", json_pack("{s:s}", "encryptionType", repo->encryption_type)) < 0 ||
+        (repo->kms_key &&
+         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", em_jstr(repo->kms_key)) < 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *em_image_id_json(const char *digest, const char *tag)
+{
+    json_t *id = json_object();
+    if (!id || em_set(id, "imageDigest", em_jstr(digest)) < 0 ||
+        (tag && em_set(id, "imageTag", em_jstr(tag)) < 0)) {
+        json_decref(id);
+        return NULL;
+    }
+    return id;
+}
+
+json_t *em_image_tags_json(const em_image *img)
+{
+    json_t *tags = json_array();
+    for (size_t k = 0; tags && k < img->n_tags; k++)
+        if (json_array_append_new(tags, em_jstr(img->tags[k]->name)) < 0) {
+            json_decref(tags);
+            return NULL;
+        }
+    return tags;
+}
