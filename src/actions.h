@@ -1,6 +1,6 @@
 /*
  * The actions ecrmock serves: one list, sorted by name, that declares the
- * handlers and builds the dispatch table (dispatch.c).  Each handler lives
+ * handlers and builds the action table (actions.c).  Each handler lives
  * in the source file of its area of ECR:
  *   repositories.c       CreateRepository, DescribeRepositories, DeleteRepository
  *   layer_upload.c       InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload,

@@ -1,31 +1,15 @@
 /*
- * The action table and the JSON level: find the action, validate the
- * request against the model, run the handler with the instance locked, and
- * turn its outcome into ECR's output or error document.
+ * The JSON level: validate the request against the model, run the handler
+ * with the instance locked, and turn its outcome into ECR's output or error
+ * document.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actions.h"
-
-/* Sorted by name (tests/test_model.c checks it, and that each is in the model). */
-#define EM_ACTION_ROW(name) {#name, em_##name, EM_SHAPE_##name##Request},
-const em_action em_actions[] = {EM_ACTION_LIST(EM_ACTION_ROW)};
 #undef EM_ACTION_ROW
-const size_t em_action_count = sizeof em_actions / sizeof em_actions[0];
 
-static int action_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const em_action *)elem)->name);
-}
-
-const em_action *em_action_find(const char *name)
-{
-    return bsearch(name, em_actions, em_action_count, sizeof em_actions[0], action_cmp);
-}
-
-/* ---- dispatch ------------------------------------------------------------------ */
 
 /* A JSON null member is an absent member (AWS JSON 1.1): handlers read
  * members with json_object_get() and must never meet a null. */
@@ -98,11 +82,11 @@ static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *r
 
 int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire)
 {
-    return em_dispatch_http(m, action, req, response, wire, NULL);
+    return em_dispatch_http(m, em_action_find(action), action, req, response, wire, NULL);
 }
 
-int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire,
-                     const ecrmock_http_request *http)
+int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http)
 {
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
     json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
@@ -119,7 +103,6 @@ int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **respo
         memset(wire, 0, sizeof *wire);
 
     em_lock(m);
-    const em_action *a = em_action_find(action);
     int status = 200;
     em_fault_decision d = {0};
     bool ran = false;
@@ -130,7 +113,7 @@ int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **respo
         status = 400;
     } else {
         /* Faults act at the front door, before validation, as throttling does. */
-        em_faults_decide(m, a->name, req, headers, &d);
+        em_faults_decide(m, a, req, headers, &d);
         /* A refused connection or a timeout never reaches the action. */
         if (d.rule && (d.effect == ECRMOCK_FAULT_ERROR || d.effect == ECRMOCK_FAULT_CONNECT_REFUSED ||
                        d.effect == ECRMOCK_FAULT_TIMEOUT)) {
@@ -167,7 +150,7 @@ int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **respo
     int journaled = resp ? status : 500;
     if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM) && d.status)
         journaled = d.status;
-    em_journal_record(m, a ? a->name : action, req, journaled, resp, &note);
+    em_journal_record(m, a, action, req, journaled, resp, &note);
     if (m->after && resp)
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
     em_unlock(m);

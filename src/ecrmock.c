@@ -10,6 +10,14 @@
 
 #include "internal.h"
 
+/* Each area's instance-wide state back to its start (freed). */
+static void areas_reset(ecrmock *m)
+{
+    for (const em_area *a = m->areas; a->name; a++)
+        if (a->reset)
+            a->reset(m);
+}
+
 /* The state ecrmock_new() starts from; ecrmock_reset() comes back to it. */
 static void start_state(ecrmock *m)
 {
@@ -24,7 +32,7 @@ static void start_state(ecrmock *m)
     m->journal_seq = 0;
     memset(m->calls, 0, sizeof m->calls);
     memset(m->runs, 0, sizeof m->runs);
-    em_scanning_reset(m);
+    areas_reset(m);
     unsigned char in[24] = "ecrmock key";
     for (int i = 0; i < 8; i++)
         in[16 + i] = (unsigned char)(m->seed >> (8 * i));
@@ -48,6 +56,7 @@ ecrmock *ecrmock_new(const ecrmock_options *opts)
         em_free(m);
         return NULL;
     }
+    m->areas = em_areas;
     em_options_apply(m, opts);
     start_state(m);
     return m;
@@ -61,7 +70,6 @@ static void state_free(ecrmock *m)
     em_blobs_free(m);
     em_faults_free(m);
     em_journal_free(m);
-    em_secrets_free(m);
     em_free(m->principal);
     m->principal = NULL;
 }
@@ -71,7 +79,7 @@ void ecrmock_free(ecrmock *m)
     if (!m)
         return;
     state_free(m);
-    em_scanning_reset(m);
+    areas_reset(m);
     em_mac_free(m);
     for (int i = 0; i < EM_PATTERN_COUNT; i++) {
         pcre2_code_free(m->patterns[i]);

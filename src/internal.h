@@ -277,7 +277,8 @@ typedef struct em_fault_decision {
  * instance locked.  `headers`: the HTTP request's headers as em_headers_json()
  * gives them, or NULL for a call that came without HTTP (rules matching on a
  * header never fire on it).  Release *d with em_fault_decision_release(). */
-void em_faults_decide(ecrmock *m, const char *action, json_t *req, json_t *headers, em_fault_decision *d);
+typedef struct em_action em_action;
+void em_faults_decide(ecrmock *m, const em_action *a, json_t *req, json_t *headers, em_fault_decision *d);
 /* Drops the decision's reference to its rule and clears it; locked or not. */
 void em_fault_decision_release(em_fault_decision *d);
 void em_faults_free(ecrmock *m);
@@ -307,9 +308,10 @@ typedef struct em_journal_note {
 } em_journal_note;
 
 /* Counts the call (a call: it reached ECR; a run: its handler ran) and,
- * when the journal is on, records it (copies).  `note` may be NULL: no
- * rule fired, the action did not run, no HTTP. */
-void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp,
+ * when the journal is on, records it (copies).  `a`: the action, or NULL
+ * for a name that is none (then `action` is the name the caller sent).
+ * `note` may be NULL: no rule fired, the action did not run, no HTTP. */
+void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
                        const em_journal_note *note);
 /* The headers of an HTTP request as the journal shows them and fault rules
  * match them (new reference; NULL: no memory): {"lower-case name": "value"},
@@ -323,6 +325,7 @@ void em_journal_free(ecrmock *m);
 
 /* ---- the instance ------------------------------------------------------- */
 struct ecrmock {
+    const struct em_area *areas; /* em_areas: the hooks the store and ecrmock.c call */
     pthread_mutex_t lock;
     ecrmock_options opts;      /* strings point into home_account and home_region */
     char home_account[13];     /* the instance's own account and region: never change */
@@ -426,6 +429,18 @@ extern const em_action em_actions[];
 extern const size_t em_action_count;
 const em_action *em_action_find(const char *name);
 
+/* What an area of ECR frees or resets when the instance, a registry or a
+ * repository goes: the store and ecrmock.c call these through m->areas
+ * (actions.c's em_areas[], ended by a row without a name), never an area
+ * by name.  Any hook may be NULL. */
+typedef struct em_area {
+    const char *name;
+    void (*reset)(ecrmock *m);              /* ecrmock_new, _reset, _free: the area's instance-wide state */
+    void (*registry_free)(em_registry *r);  /* a registry being freed: the area's data in it */
+    void (*repo_free)(em_repo *repo);       /* a repository being freed: the area's data in it */
+} em_area;
+extern const em_area em_areas[];
+
 /* Validates `req` against the model's shape; 0 or -1 with c's error set. */
 int em_validate(em_call *c, int shape, json_t *req);
 
@@ -435,10 +450,12 @@ int em_validate(em_call *c, int shape, json_t *req);
  * does to the bytes of the response (effect TRUNCATE or MALFORM) or to the
  * transport; the caller then owns it: em_fault_decision_release() it. */
 int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire);
-/* em_dispatch() of a call that came in HTTP request `http` (borrowed; may
- * be NULL): its headers go in the journal and before the fault rules. */
-int em_dispatch_http(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire,
-                     const ecrmock_http_request *http);
+/* em_dispatch() of action `a` (em_action_find(action), looked up once by
+ * the caller; NULL: UnknownOperationException) for a call that came in HTTP
+ * request `http` (borrowed; may be NULL): its headers go in the journal and
+ * before the fault rules. */
+int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http);
 
 /* ---- request accessors (after validation, types are right) --------------- */
 const char *em_str(json_t *o, const char *key);            /* NULL when absent */

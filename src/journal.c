@@ -105,16 +105,17 @@ json_t *em_headers_json(const ecrmock_http_request *http)
     return o;
 }
 
-void em_journal_record(ecrmock *m, const char *action, json_t *req, int status, json_t *resp,
+void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
                        const em_journal_note *note)
 {
     static const em_journal_note nothing = {.effect = -1};
     if (!note)
         note = &nothing;
     int idx = -1;
-    const em_action *a = em_action_find(action);
-    if (a)
+    if (a) {
         idx = (int)(a - em_actions);
+        action = a->name;
+    }
     /* A refused connection or a timeout never reached ECR: not a call. */
     if (note->effect != ECRMOCK_FAULT_CONNECT_REFUSED && note->effect != ECRMOCK_FAULT_TIMEOUT)
         m->calls[idx < 0 ? EM_MAX_ACTIONS : idx]++;

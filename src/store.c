@@ -457,7 +457,9 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     em_free(repo->kms_key);
     json_decref(repo->tags);
     em_free(repo->policy);
-    em_lifecycle_free(repo);
+    for (const em_area *a = m->areas; a && a->name; a++)
+        if (a->repo_free)
+            a->repo_free(repo);
     em_free(repo);
 }
 
@@ -491,8 +493,9 @@ void em_registries_free(ecrmock *m)
             em_repo_free(m, repo);
         }
         em_seqvec_release(&r->order);
-        em_ptc_rules_free(r);
-        em_templates_free(r);
+        for (const em_area *a = m->areas; a && a->name; a++)
+            if (a->registry_free)
+                a->registry_free(r);
         em_free(r->policy);
         json_decref(r->replication);
         em_registry_settings_free(r);

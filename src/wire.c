@@ -372,8 +372,9 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
     json_t *req = NULL, *resp = NULL;
     int status;
     em_fault_decision fx = {0};
-    if (!em_action_find(action)) {
-        status = em_dispatch_http(m, action, NULL, &resp, NULL, http); /* journaled like any call */
+    const em_action *a = em_action_find(action);
+    if (!a) {
+        status = em_dispatch_http(m, NULL, action, NULL, &resp, NULL, http); /* journaled like any call */
     } else if (body && body_len) {
         json_error_t jerr;
         /* Any JSON value: a top-level string or number is valid JSON, and
@@ -400,15 +401,15 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
                 resp = NULL; /* no memory */
             } else {
                 em_lock(m);
-                em_journal_record(m, action, json_null(), status, resp, &note); /* no JSON request */
+                em_journal_record(m, a, action, json_null(), status, resp, &note); /* no JSON request */
                 em_unlock(m);
             }
             json_decref(note.headers);
         } else {
-            status = em_dispatch_http(m, action, req, &resp, &fx, http);
+            status = em_dispatch_http(m, a, action, req, &resp, &fx, http);
         }
     } else {
-        status = em_dispatch_http(m, action, NULL, &resp, &fx, http);
+        status = em_dispatch_http(m, a, action, NULL, &resp, &fx, http);
     }
     json_decref(req);
     if (status < 0 || !resp || em_wire_dump(resp, response, response_len) < 0) {
