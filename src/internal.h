@@ -553,9 +553,35 @@ int em_seqvec_push(em_seqvec *v, uint64_t seq, void *item, size_t *slot);
 size_t em_seqvec_lower_bound(const em_seqvec *v, uint64_t seq); /* first slot with seq >= */
 void em_seqvec_release(em_seqvec *v);
 
-/* ---- lifecycle policies (lifecycle.c) ----------------------------------------- */
-/* Whether `text` is a lifecycle policy ECR accepts (lifecycle.c): 0, or -1
- * with InvalidParameterException set in ECR's words. */
+/* ---- lifecycle policies (lifecycle_policy.c) ------------------------------- */
+/* A lifecycle policy, parsed: its rules (tagStatus, countType, ...). */
+typedef enum { EM_LC_TS_TAGGED, EM_LC_TS_UNTAGGED, EM_LC_TS_ANY } em_lc_tag_status;
+
+/* countType; the order of COUNT_TYPES. */
+typedef enum { EM_LC_CT_COUNT, EM_LC_CT_PUSHED, EM_LC_CT_PULLED, EM_LC_CT_TRANSITIONED } em_lc_count_type;
+
+typedef struct em_lc_rule {
+    int64_t priority;
+    em_lc_tag_status status;
+    json_t *prefixes; /* borrowed from the document; NULL when absent */
+    json_t *patterns; /* borrowed from the document; NULL when absent */
+    em_lc_count_type type;
+    int64_t count;
+    bool archive;     /* selection.storageClass "archive": selects archived images */
+    bool transition;  /* action "transition" to the archive; otherwise "expire" */
+} em_lc_rule;
+
+typedef struct em_lc_policy {
+    json_t *doc;
+    em_lc_rule *rules; /* sorted by priority */
+    size_t n;
+} em_lc_policy;
+/* Parses and checks `text`; 0 and *p filled (release it), or -1 with the
+ * call's error set and *p empty. */
+int em_lc_policy_parse(em_call *c, const char *text, em_lc_policy *p);
+void em_lc_policy_release(em_lc_policy *p);
+/* Whether `text` is a lifecycle policy ECR accepts: 0, or -1 with
+ * InvalidParameterException set in ECR's words. */
 int em_lifecycle_policy_check(em_call *c, const char *text);
 /* Frees a repository's lifecycle policy and preview (em_repo_free). */
 void em_lifecycle_free(em_repo *repo);
@@ -716,13 +742,22 @@ json_t *em_repo_json(ecrmock *m, em_repo *repo);
 json_t *em_image_id_json(const char *digest, const char *tag);
 /* The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov" (repositories.c). */
 const char *em_partition(const char *region);
-/* ECR's rules for resource tags (resource_tags.c): keys of 1 to 128
+/* ---- rules several areas apply (checks.c) ---------------------------------- */
+#define EM_LOWER_ALNUM "abcdefghijklmnopqrstuvwxyz0123456789"
+/* Whether s[0..n) is n > 0 bytes, each of `set`. */
+bool em_all_of(const char *s, size_t n, const char *set);
+/* A resource tag's key: 1 to 128 characters, not "aws:..."; 0, or -1 with
+ * InvalidTagParameterException set. */
+int em_tag_key_check(em_call *c, const char *k);
+/* The tag of `tags` (a TagList) with key `k` (borrowed), or NULL. */
+json_t *em_tag_find(json_t *tags, const char *k);
+/* ECR's rules for resource tags: keys of 1 to 128
  * characters not starting with "aws:", values of at most 256, no key twice,
  * at most 50 tags once the request's `tags` are merged into `current` (the
  * resource's tags, NULL for a new resource).  `tags` is a validated TagList.
  * 0, or -1 with InvalidTagParameterException or TooManyTagsException set. */
 int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
-/* ECR's rules for imageTagMutabilityExclusionFilters (tag_mutability.c): given
+/* ECR's rules for imageTagMutabilityExclusionFilters: given
  * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
  * -1 with InvalidParameterException set. */
 int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
@@ -779,6 +814,19 @@ em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_
 /* Sets ImageNotFoundException with ECR's text for digest/tag ("null" when
  * NULL) in repo; returns -1. */
 int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag);
+
+/* ECR's Image (registryId, repositoryName, imageId with `tag`, the manifest
+ * and its media type); new reference, NULL: no memory. */
+json_t *em_image_json(em_repo *repo, em_image *img, const char *tag);
+/* Stores manifest bytes[0..len) as an image of `repo`, tagged `tag` (may be
+ * NULL), with every check PutImage makes after validation: the manifest and
+ * its media type, `given` (the digest the caller claims, or NULL), layers
+ * and referenced images present, tag immutability, limits.  A re-push of an
+ * archived image restores it.  When c->out is set it becomes PutImage's
+ * answer.  Returns the image (borrowed), or NULL with c's error set and
+ * nothing changed.  Replicates nothing (em_replicate is the caller's). */
+em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len, const char *media_type,
+                        const char *given, const char *tag);
 
 /* ---- storage classes (archive.c) -------------------------------------- */
 /* How long a restore from the archive takes, virtual time (ECR: "restore the

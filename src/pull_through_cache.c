@@ -144,15 +144,6 @@ static int check_secret(em_call *c, const char *arn)
     return text && code != ECRMOCK_ERR_OK ? em_fail(c, code, "%s", text) : 0;
 }
 
-/* ---- upstream registries ----------------------------------------------------------- */
-
-static bool all_of(const char *s, size_t n, const char *set)
-{
-    return n > 0 && strspn(s, set) >= n;
-}
-
-#define LOWER_ALNUM "abcdefghijklmnopqrstuvwxyz0123456789"
-
 /* The upstream registry a URL names (a static string), or NULL when ECR
  * does not support it.  For ECR, the upstream's account goes to
  * ecr_account[13]. */
@@ -175,13 +166,13 @@ static const char *upstream_of(const char *url, char *ecr_account)
     /* <registry>.azurecr.io: Azure's registry names are 5 to 50 letters and digits. */
     size_t n = strlen(url);
     if (n > 11 && strcmp(url + n - 11, ".azurecr.io") == 0 && n - 11 >= 5 && n - 11 <= 50 &&
-        all_of(url, n - 11, LOWER_ALNUM))
+        em_all_of(url, n - 11, EM_LOWER_ALNUM))
         return "azure-container-registry";
     /* <account>.dkr.ecr.<region>.amazonaws.com (.com.cn in China) */
-    if (n > 12 + 9 && all_of(url, 12, "0123456789") && strncmp(url + 12, ".dkr.ecr.", 9) == 0) {
+    if (n > 12 + 9 && em_all_of(url, 12, "0123456789") && strncmp(url + 12, ".dkr.ecr.", 9) == 0) {
         const char *region = url + 21;
         const char *dot = strchr(region, '.');
-        if (dot && all_of(region, (size_t)(dot - region), LOWER_ALNUM "-") &&
+        if (dot && em_all_of(region, (size_t)(dot - region), EM_LOWER_ALNUM "-") &&
             (strcmp(dot, ".amazonaws.com") == 0 || strcmp(dot, ".amazonaws.com.cn") == 0)) {
             memcpy(ecr_account, url, 12);
             ecr_account[12] = '\0';
@@ -199,23 +190,6 @@ static bool needs_secret(const char *upstream)
         if (strcmp(upstream, with_secret[i]) == 0)
             return true;
     return false;
-}
-
-/* An IAM role ARN, arn:<partition>:iam::<account>:role/<path and name>, in
- * the registry's own account (the API reference: "This role must be in the
- * same account as the registry that you are configuring"). */
-int em_role_arn_check(em_call *c, const char *arn, const char *registry_id)
-{
-    const char *p = strncmp(arn, "arn:aws", 7) == 0 ? arn + 7 : NULL;
-    if (p)
-        p += strspn(p, LOWER_ALNUM "-");
-    if (!p || strncmp(p, ":iam::", 6) != 0 || !all_of(p + 6, 12, "0123456789") || strncmp(p + 18, ":role/", 6) != 0 ||
-        !p[24])
-        return em_fail_param(c, "customRoleArn", "Invalid ARN");
-    if (strncmp(p + 6, registry_id, 12) != 0)
-        return em_fail_param(c, "customRoleArn", "The role must be in the same account as the registry '%s'",
-                             registry_id);
-    return 0;
 }
 
 /* ---- the rules -------------------------------------------------------------------- */

@@ -28,25 +28,6 @@
  * states 1..25; the model allows 100). */
 #define MAX_DESTINATIONS_PER_RULE 25
 
-int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, const char *action, json_t *request,
-                    json_t **response)
-{
-    if (!response)
-        return -1;
-    *response = NULL;
-    if (!m || !action || (account_id && !em_account_id_ok(account_id)) || (region && !em_region_name_ok(region)))
-        return -1;
-    em_lock(m);
-    em_view v;
-    int status = -1;
-    if (em_view_enter(m, account_id, region, &v) == 0) {
-        status = em_dispatch(m, action, request, response, NULL);
-        em_view_leave(m, &v);
-    }
-    em_unlock(m);
-    return status;
-}
-
 /* ---- PutReplicationConfiguration ------------------------------------------------ */
 
 int em_PutReplicationConfiguration(em_call *c)
@@ -146,20 +127,6 @@ static bool policy_allows(const char *policy, const char *account, const char *a
 
 /* ---- the copy -------------------------------------------------------------------- */
 
-/* Runs a handler on a request made here (not journaled, no faults, no
- * hooks); NULL on success, else the error's name. */
-static const char *run(ecrmock *m, em_handler h, json_t *req)
-{
-    if (!req)
-        return ecrmock_error_name(ECRMOCK_ERR_SERVER);
-    em_call c = {.m = m, .req = req, .out = json_object(), .err = ECRMOCK_ERR_OK};
-    int rc = c.out ? h(&c) : em_fail_nomem(&c);
-    json_decref(c.out);
-    json_decref(c.errdoc);
-    json_decref(req);
-    return rc < 0 ? ecrmock_error_name(c.err) : NULL;
-}
-
 /* Creates repository `name` with ECR's defaults in registry `dest` of the
  * current view; NULL, or the error's name. */
 static const char *create_repo(ecrmock *m, const char *dest, const char *name)
@@ -192,10 +159,12 @@ static const char *put_copy(ecrmock *m, em_repo *src, em_image *img, const char 
         if (!em_layer_add(m, drepo, b->digest, &none, b->len))
             return ecrmock_error_name(ECRMOCK_ERR_SERVER);
     }
-    const char *err = run(m, em_PutImage,
-                          json_pack("{s:s, s:s, s:s%, s:s, s:s*}", "registryId", dest, "repositoryName", src->name,
-                                    "imageManifest", img->manifest, img->manifest_len, "imageManifestMediaType",
-                                    img->media_type, "imageTag", tag));
+    em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    const char *err = NULL;
+    if (!em_image_push(&c, drepo, img->manifest, img->manifest_len, img->media_type, NULL, tag)) {
+        json_decref(c.errdoc);
+        err = ecrmock_error_name(c.err);
+    }
     /* Already there (a second rule, a re-push): the destination has it. */
     if (err && strcmp(err, ecrmock_error_name(ECRMOCK_ERR_IMAGE_ALREADY_EXISTS)) == 0)
         err = NULL;

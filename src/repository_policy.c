@@ -11,41 +11,6 @@
 
 #include "actions.h"
 
-static bool statement_ok(json_t *st)
-{
-    if (!json_is_object(st))
-        return false;
-    const char *effect = em_str(st, "Effect");
-    if (!effect || (strcmp(effect, "Allow") != 0 && strcmp(effect, "Deny") != 0))
-        return false;
-    if (!json_object_get(st, "Principal") && !json_object_get(st, "NotPrincipal"))
-        return false;
-    json_t *action = json_object_get(st, "Action");
-    if (!action)
-        action = json_object_get(st, "NotAction");
-    return json_is_string(action) || (json_is_array(action) && json_array_size(action) > 0);
-}
-
-bool em_policy_ok(const char *text)
-{
-    json_t *doc = json_loads(text, 0, NULL);
-    bool ok = json_is_object(doc);
-    const char *version = ok ? em_str(doc, "Version") : NULL;
-    if (ok && json_object_get(doc, "Version"))
-        ok = version && (strcmp(version, "2012-10-17") == 0 || strcmp(version, "2008-10-17") == 0);
-    json_t *st = ok ? json_object_get(doc, "Statement") : NULL;
-    if (json_is_array(st)) {
-        ok = json_array_size(st) > 0;
-        size_t i;
-        json_t *s;
-        json_array_foreach(st, i, s) ok = ok && statement_ok(s);
-    } else {
-        ok = ok && statement_ok(st);
-    }
-    json_decref(doc);
-    return ok;
-}
-
 static int policy_not_found(em_call *c, em_repo *repo)
 {
     return em_fail(c, ECRMOCK_ERR_REPOSITORY_POLICY_NOT_FOUND,

@@ -15,68 +15,6 @@
 
 #include "actions.h"
 
-#define MAX_KEY_CHARS 128
-#define MAX_VALUE_CHARS 256
-
-static size_t utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-static int check_key(em_call *c, const char *k)
-{
-    size_t klen = utf8_len(k);
-    if (klen < 1 || klen > MAX_KEY_CHARS)
-        return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' must be between 1 and 128 characters long",
-                       k);
-    if (strncasecmp(k, "aws:", 4) == 0)
-        return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                       "Tag key '%s' is reserved: keys prefixed with 'aws:' are for AWS use", k);
-    return 0;
-}
-
-/* The tag of `tags` with key `k`, or NULL. */
-static json_t *find_tag(json_t *tags, const char *k)
-{
-    size_t i;
-    json_t *t;
-    json_array_foreach(tags, i, t) {
-        if (strcmp(em_str(t, "Key"), k) == 0)
-            return t;
-    }
-    return NULL;
-}
-
-int em_resource_tags_check(em_call *c, json_t *tags, json_t *current)
-{
-    size_t n = json_array_size(tags), after = json_array_size(current);
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(tags, i);
-        const char *k = em_str(t, "Key"), *v = em_str(t, "Value");
-        if (check_key(c, k) < 0)
-            return -1;
-        if (utf8_len(v) > MAX_VALUE_CHARS)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "The value of tag '%s' must be at most 256 characters long", k);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(k, em_str(json_array_get(tags, j), "Key")) == 0)
-                return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' is given more than once", k);
-        after += !find_tag(current, k);
-    }
-    uint64_t max = c->m->opts.max_resource_tags;
-    if (after > max && !current)
-        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS, "A resource can have at most %llu tags; the request gives %zu",
-                       (unsigned long long)max, after);
-    if (after > max)
-        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS,
-                       "A resource can have at most %llu tags; with these the resource would have %zu",
-                       (unsigned long long)max, after);
-    return 0;
-}
-
 /* ---- the resource: a repository's ARN ------------------------------------------- */
 
 /* Length of the ARN field that starts at s (up to the next ':'), or -1 when
@@ -148,13 +86,13 @@ int em_TagResource(em_call *c)
     if (!merged)
         return em_fail_nomem(c);
     json_array_foreach(repo->tags, i, t) {
-        json_t *given = find_tag(tags, em_str(t, "Key"));
+        json_t *given = em_tag_find(tags, em_str(t, "Key"));
         json_t *item = given ? tag_new(em_str(t, "Key"), em_str(given, "Value")) : json_incref(t);
         if (json_array_append_new(merged, item) < 0)
             goto nomem;
     }
     json_array_foreach(tags, i, t) {
-        if (!find_tag(repo->tags, em_str(t, "Key")) &&
+        if (!em_tag_find(repo->tags, em_str(t, "Key")) &&
             json_array_append_new(merged, tag_new(em_str(t, "Key"), em_str(t, "Value"))) < 0)
             goto nomem;
     }
@@ -177,7 +115,7 @@ int em_UntagResource(em_call *c)
     size_t i, j;
     json_t *k, *t;
     json_array_foreach(keys, i, k) {
-        if (check_key(c, json_string_value(k)) < 0)
+        if (em_tag_key_check(c, json_string_value(k)) < 0)
             return -1;
     }
     /* Keys the repository does not have are no error. */

@@ -11,23 +11,6 @@
 
 #include "actions.h"
 
-static bool with_exclusion(const char *mutability)
-{
-    return strstr(mutability, "_WITH_EXCLUSION") != NULL;
-}
-
-int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters)
-{
-    if (with_exclusion(mutability) && !filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters", "must be provided when imageTagMutability is %s",
-                             mutability);
-    if (!with_exclusion(mutability) && filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
-                             "can only be provided when imageTagMutability is IMMUTABLE_WITH_EXCLUSION or "
-                             "MUTABLE_WITH_EXCLUSION");
-    return 0;
-}
-
 int em_PutImageTagMutability(em_call *c)
 {
     const char *mutability = em_str(c->req, "imageTagMutability");

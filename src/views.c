@@ -49,3 +49,17 @@ json_t *em_image_tags_json(const em_image *img)
         }
     return tags;
 }
+
+json_t *em_image_json(em_repo *repo, em_image *img, const char *tag)
+{
+    json_t *o = json_object();
+    if (!o || em_set(o, "registryId", em_jstr(repo->registry->id)) < 0 ||
+        em_set(o, "repositoryName", em_jstr(repo->name)) < 0 ||
+        em_set(o, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
+        em_set(o, "imageManifest", em_manifest_string(img->manifest, img->manifest_len)) < 0 ||
+        em_set(o, "imageManifestMediaType", em_jstr(img->media_type)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

@@ -1,10 +1,12 @@
 /*
- * Test-setup helpers: seed a repository's layers without the wire, and read
- * them back.
+ * Test controls that act on an instance from outside the API: seed a
+ * repository's layers without the wire and read them back, call as another
+ * account or region (ecrmock_call_as), create a repository as a creation
+ * template would (ecrmock_create_repository_for).
  */
 #include <string.h>
 
-#include "internal.h"
+#include "actions.h"
 
 /* What the model allows: a RegistryId is 12 digits; a repository name is
  * not empty (the store finds no other). */
@@ -98,4 +100,74 @@ json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *reposito
     }
     em_unlock(m);
     return list;
+}
+
+int ecrmock_call_as(ecrmock *m, const char *account_id, const char *region, const char *action, json_t *request,
+                    json_t **response)
+{
+    if (!response)
+        return -1;
+    *response = NULL;
+    if (!m || !action || (account_id && !em_account_id_ok(account_id)) || (region && !em_region_name_ok(region)))
+        return -1;
+    em_lock(m);
+    em_view v;
+    int status = -1;
+    if (em_view_enter(m, account_id, region, &v) == 0) {
+        status = em_dispatch(m, action, request, response, NULL);
+        em_view_leave(m, &v);
+    }
+    em_unlock(m);
+    return status;
+}
+
+/* ---- the test control ------------------------------------------------------------------- */
+
+static bool known_use(const char *use)
+{
+    return strcmp(use, "PULL_THROUGH_CACHE") == 0 || strcmp(use, "REPLICATION") == 0 ||
+           strcmp(use, "CREATE_ON_PUSH") == 0;
+}
+
+ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
+                                            const char *applied_for, json_t **repository_out)
+{
+    if (repository_out)
+        *repository_out = NULL;
+    if (!m || !repository || !applied_for || !known_use(applied_for))
+        return ECRMOCK_ERR_INVALID_PARAMETER;
+    json_t *req = json_pack("{s:s, s:s*}", "repositoryName", repository, "registryId", registry_id);
+    if (!req)
+        return ECRMOCK_ERR_SERVER;
+    em_call c = {.m = m, .req = req, .err = ECRMOCK_ERR_OK};
+    em_lock(m);
+    /* CreateRepository's own checks and defaults, then the template's settings. */
+    if (em_validate(&c, EM_SHAPE_CreateRepositoryRequest, req) == 0) {
+        bool fresh = !em_registry_get(m, em_registry_id(&c));
+        c.out = json_object();
+        if (!c.out || em_CreateRepository(&c) < 0) {
+            if (!c.out)
+                em_fail_nomem(&c);
+        } else {
+            const char *reg_id = em_registry_id(&c);
+            em_repo *repo = em_repo_get(em_registry_get(m, reg_id), repository);
+            json_t *shown = NULL;
+            if (em_template_apply(&c, reg_id, repository, applied_for, repo) < 0 ||
+                (repository_out && !(shown = em_repo_json(m, repo)))) {
+                em_registry *reg = repo->registry;
+                em_repo_remove(m, repo);
+                if (fresh)
+                    em_registry_drop_if_empty(m, reg);
+                if (c.err == ECRMOCK_ERR_OK)
+                    em_fail_nomem(&c);
+            } else if (repository_out) {
+                *repository_out = shown;
+            }
+        }
+    }
+    em_unlock(m);
+    json_decref(c.out);
+    json_decref(c.errdoc);
+    json_decref(req);
+    return c.err;
 }
