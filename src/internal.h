@@ -698,6 +698,17 @@ int em_layer_fetch(ecrmock *m, const char *host, const char *path_query, em_fetc
  * (S3's bucket host of any region, or the HTTP base URL when one is set);
  * *rest receives the path and query after it, host[256] its authority. */
 bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char *host);
+/* A download URL of layer `digest` of repository registry_id/repository in
+ * the current view's region, signed under the instance key now (new
+ * em_malloc'd string; NULL: no memory). */
+char *em_download_url(ecrmock *m, const char *registry_id, const char *repository, const char *digest);
+/* Reads a download URL's path and query as requested of `host` (NULL:
+ * none): EM_FETCH_OK with path[1024] its path and region[64] the region its
+ * signed credential scope names; EM_FETCH_NOT_FOUND (no path),
+ * EM_FETCH_BAD_SIGNATURE (a parameter missing, a signature that does not
+ * match), EM_FETCH_EXPIRED (*expires_s: when, epoch seconds); -1: no memory. */
+int em_download_url_check(ecrmock *m, const char *host, const char *path_query, char path[1024], char region[64],
+                          int64_t *expires_s);
 
 /* ---- SigV4 (sigv4.c) --------------------------------------------------------- */
 /* Epoch seconds as SigV4's X-Amz-Date (YYYYMMDDTHHMMSSZ, UTC), and back:
@@ -735,6 +746,26 @@ int em_sigv4_canonical_query(em_buf *b, const char *query);
 int em_uri_encode(em_buf *b, const char *s, size_t n, bool keep_slash);
 /* The value of header `name` (case-insensitive), or NULL. */
 const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
+
+/* ---- HTTP messages (http_message.c) and the S3 side (s3.c) ----------------- */
+#define EM_HTTP_MAX_HEADERS 8 /* headers of a response */
+/* Adds a header (copies); -1: no memory or no room. */
+int em_http_add_header(ecrmock_http_response *r, const char *name, const char *value);
+/* Takes `body` (em_malloc'd, NUL-terminated; NULL: no memory) into the
+ * response, with its Content-Type (NULL: none) and Content-Length; returns
+ * `status`, or -1 (no memory). */
+int em_http_respond(ecrmock_http_response *r, int status, const char *type, char *body, size_t len);
+/* em_http_respond() of a copy of `text`. */
+int em_http_respond_text(ecrmock_http_response *r, int status, const char *type, const char *text);
+/* S3's XML error document (`extra`: more elements, or NULL) with its
+ * x-amz-request-id; returns `status`, or -1 (no memory). */
+int em_s3_error(ecrmock *m, ecrmock_http_response *r, int status, const char *code, const char *message,
+                const char *extra);
+/* The GET (HEAD: `head`) of a download URL's path and query as asked of
+ * `host`, answered as S3 answers it (bytes, a Range, S3's errors); returns
+ * the status, or -1 (no memory). */
+int em_s3_download(ecrmock *m, const ecrmock_http_request *req, const char *host, const char *path_query,
+                   bool head, ecrmock_http_response *r);
 
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */

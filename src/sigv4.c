@@ -26,14 +26,6 @@
 #define SKEW_S 300 /* X-Amz-Date may be this far from the clock, either way */
 #define SERVICE "ecr"
 
-const char *em_header(const ecrmock_http_header *h, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (h[i].name && h[i].value && strcasecmp(h[i].name, name) == 0)
-            return h[i].value;
-    return NULL;
-}
-
 static void sha256_hex(const void *p, size_t n, char *hex)
 {
     unsigned char md[32];
