@@ -9,7 +9,7 @@
 #   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
 #   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make bench     the benchmarks: a table, and bench/results.json
-#   make model     regenerate src/model_gen.c from ../shared/ecr-model/service-2.json
+#   make model     regenerate src/core/model_gen.c from ../shared/ecr-model/service-2.json
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -37,8 +37,9 @@ CURL_WRAP = -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_p
 
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
 
-SRC     := $(sort $(wildcard src/*.c))
+SRC     := $(sort $(wildcard src/*.c src/*/*.c))
 OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+HDRS    := $(wildcard src/*.h src/*/*.h)
 TESTS   := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TESTS:tests/%.c=$(BUILD)/tests/%)
 # examples/curl_client.c is a libcurl program without ecrmock: its own rules, run by tests/test_curl.c.
@@ -57,7 +58,8 @@ all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUI
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/obj/%.o: src/%.c src/*.h include/ecrmock.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HDRS) include/ecrmock.h | $(BUILD)/obj
+	@mkdir -p $(@D)
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -83,7 +85,7 @@ $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(B
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 # The libcurl level: the interposer's core and its two modes (--wrap, LD_PRELOAD).
-$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h src/internal.h include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
+$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h $(HDRS) include/ecrmock.h include/ecrmock_curl.h | $(BUILD)/obj/curl
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
 
@@ -243,7 +245,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ecrmock.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ecrmock.pc
 
 model:
-	python3 tools/gen_model.py $(MODEL) src/model_ids.h > src/model_gen.c
+	python3 tools/gen_model.py $(MODEL) src/core/model_ids.h > src/core/model_gen.c
 
 clean:
 	rm -rf build

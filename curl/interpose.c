@@ -106,7 +106,7 @@ ecrmock *ecrmock_curl_attached(void)
 
 /* ---- which hosts are ECR's --------------------------------------------------------- */
 
-/* One of ECR's API hosts or the layer bucket's (src/hosts.c). */
+/* One of ECR's API hosts or the layer bucket's (src/fronts/hosts.c). */
 static bool ecr_host(const char *host)
 {
     char region[EM_REGION_SIZE];

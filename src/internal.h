@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "ecrmock.h"
-#include "model.h"
+#include "core/model.h"
 
 /* uthash, with ecrmock's allocator and without its exit() on no memory: an
  * add that cannot allocate sets `oom` (a local of the caller) instead. */

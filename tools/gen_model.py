@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate src/model_gen.c from ECR's service model (service-2.json).
+"""Generate src/core/model_gen.c from ECR's service model (service-2.json).
 
 The fake validates every request against the model, as ECR does at its front door.
 Rather than parse 236 KB of JSON in every ecrmock_new(), the shapes, members and
@@ -7,7 +7,7 @@ constraints are turned into static const tables once, here, and the result is
 committed.  `make model` runs this again; tests/test_model.c checks that the
 generated operation list matches the action table.
 
-Usage: tools/gen_model.py [path/to/service-2.json] > src/model_gen.c
+Usage: tools/gen_model.py [path/to/service-2.json [src/core/model_ids.h]] > src/core/model_gen.c
 """
 import hashlib
 import json

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/actions.h"
 
 static ecrmock *fresh(void)
 {

@@ -27,7 +27,7 @@
  * the repository is never selected: ECR does not expire or archive it
  * while the list that needs it is there (a list archived takes it along).
  *
- * Storage classes (storage_class.c).  A rule selects the images of its
+ * Storage classes (store/archive.c).  A rule selects the images of its
  * selection.storageClass only: "standard" (the default; restoring images
  * included) or "archive".  Its action expires them, or, for "transition",
  * moves them to the archive (an image still being restored is left until
@@ -187,7 +187,7 @@ static int evaluate(em_repo *repo, const em_lc_policy *p, int64_t now, lc_hit **
             em_image *img = cand[picked[k]];
             bool mark = rule->type == EM_LC_CT_COUNT ? (int64_t)k >= rule->count
                                                : older_than(now, age_from(rule, img), rule->count);
-            /* A restore under way cannot be archived (storage_class.c). */
+            /* A restore under way cannot be archived (store/archive.c). */
             if (rule->transition && img->activated_at_ms > now)
                 mark = false;
             if (mark && !seen[picked[k]])

@@ -3,7 +3,7 @@
  * setting, shared with CreateRepository.
  *
  * The setting is repo->tag_mutability and repo->mutability_filters; PutImage
- * reads them when a tag would move (images.c): MUTABLE moves it, IMMUTABLE
+ * reads them when a tag would move (image_push.c): MUTABLE moves it, IMMUTABLE
  * refuses, IMMUTABLE_WITH_EXCLUSION moves only tags a filter matches and
  * MUTABLE_WITH_EXCLUSION refuses only those.
  */

@@ -7,7 +7,7 @@
  *                        BatchCheckLayerAvailability
  *   layer_download.c     GetDownloadUrlForLayer
  *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
- *   auth.c               GetAuthorizationToken
+ *   auth_token.c         GetAuthorizationToken
  *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
  *   resource_tags.c      TagResource, UntagResource, ListTagsForResource
  *   tag_mutability.c     PutImageTagMutability
@@ -26,7 +26,7 @@
  *   referrers.c          ListImageReferrers
  *   storage_class.c      UpdateImageStorageClass
  *   account_settings.c   GetAccountSetting, PutAccountSetting
- *   signing.c            PutSigningConfiguration, GetSigningConfiguration,
+ *   image_signing.c      PutSigningConfiguration, GetSigningConfiguration,
  *                        DeleteSigningConfiguration, DescribeImageSigningStatus
  *   pull_time_exclusions.c  RegisterPullTimeUpdateExclusion,
  *                        DeregisterPullTimeUpdateExclusion, ListPullTimeUpdateExclusions

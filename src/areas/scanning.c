@@ -344,7 +344,7 @@ int em_StartImageScan(em_call *c)
     if (img->n_children || em_media_type_is_list(img->media_type))
         return em_fail(c, ECRMOCK_ERR_UNSUPPORTED_IMAGE_TYPE, "An artifact with media type '%s' cannot be scanned.",
                        img->media_type);
-    if (!em_image_active(c->m, img)) /* storage_class.c: archived, or still being restored */
+    if (!em_image_active(c->m, img)) /* store/archive.c: archived, or still being restored */
         return em_fail(c, ECRMOCK_ERR_IMAGE_ARCHIVED,
                        "The image with digest '%s' in the repository with name '%s' in the registry with id '%s' is "
                        "archived and cannot be scanned",

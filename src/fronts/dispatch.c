@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/actions.h"
 #undef EM_ACTION_ROW
 
 
