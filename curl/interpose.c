@@ -25,7 +25,7 @@
 
 #include "ecrmock_curl.h"
 #include "interpose.h"
-#include "internal.h" /* em_ecr_host */
+#include "fronts/fronts.h" /* em_ecr_host */
 
 enum method { M_GET, M_POST, M_PUT, M_HEAD };
 

@@ -8,7 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "internal.h"
+#include "testing/testing.h"
 
 /* Each area's instance-wide state back to its start (freed). */
 static void areas_reset(ecrmock *m)

@@ -6,7 +6,7 @@
  * them.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "base/base.h"
 
 /* The fast path's tree for text, serialised by jansson (keys in order, 1
  * and 1.0 told apart); NULL when it did not take the text. */

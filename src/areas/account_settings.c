@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 static const struct {
     const char *name;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* Sorted by name (tests/test_model.c checks it, and that each is in the model). */
 #define EM_ACTION_ROW(name) {#name, em_##name, EM_SHAPE_##name##Request},

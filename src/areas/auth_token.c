@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 #define TOKEN_LIFETIME_MS (12 * 3600 * INT64_C(1000))
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* ---- upstream registries ----------------------------------------------------------- */
 

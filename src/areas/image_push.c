@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* Whether tag `tag`, once set, may not move to another image. */
 static bool tag_immutable(em_repo *repo, const char *tag)

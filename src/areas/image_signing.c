@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 #define SIGNING_MS 10000 /* inferred: a signing job takes a few seconds */
 

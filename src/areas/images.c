@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* ---- PutImage ----------------------------------------------------------------- */
 

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 int em_GetDownloadUrlForLayer(em_call *c)
 {

@@ -13,7 +13,7 @@
 
 #include <openssl/evp.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* The most bytes one layerPartBlob holds (the model's LayerPartBlob). */
 #define MAX_PART_BLOB UINT64_C(20971520)

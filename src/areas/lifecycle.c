@@ -51,7 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* ---- evaluation ------------------------------------------------------------------ */
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 #define MAX_WILDCARDS 4
 

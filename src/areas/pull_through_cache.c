@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 #define MAX_RULES 50
 

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 #define MAX_EXCLUSIONS 100
 #define DEFAULT_PAGE 100

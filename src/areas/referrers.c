@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 #define DEFAULT_PAGE 20
 

@@ -8,7 +8,7 @@
  * what allows another account's replication into this registry
  * (replication.c reads it).
  */
-#include "actions.h"
+#include "areas/areas.h"
 
 static int registry_policy_output(em_call *c, const char *text)
 {

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* Destinations per rule: the API reference's limit (CloudFormation's schema
  * states 1..25; the model allows 100). */

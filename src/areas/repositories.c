@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* ---- CreateRepository -------------------------------------------------------------- */
 

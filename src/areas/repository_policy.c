@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 static int policy_not_found(em_call *c, em_repo *repo)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 /* ---- the resource: a repository's ARN ------------------------------------------- */
 

@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 #define MAX_ATTRIBUTES 50
 

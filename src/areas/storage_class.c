@@ -22,7 +22,7 @@
  */
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 int em_UpdateImageStorageClass(em_call *c)
 {

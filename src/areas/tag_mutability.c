@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 int em_PutImageTagMutability(em_call *c)
 {

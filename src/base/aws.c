@@ -5,8 +5,9 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-#include "internal.h"
+#include "base/base.h"
 
 /* The model's digest pattern, [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+ (whole string). */
 bool em_digest_ok(const char *d)

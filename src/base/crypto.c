@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "internal.h"
+#include "base/base.h"
 
 /* ---- digests and encodings ------------------------------------------------- */
 

@@ -25,7 +25,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "base/base.h"
 
 #define FAST_MAX_DEPTH 64
 

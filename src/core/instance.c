@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 const char *ecrmock_version(void)
 {

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 #define MAC_LEN 16
 

@@ -17,7 +17,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 #define PATH_MAX_LEN 512
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "areas/actions.h"
+#include "fronts/fronts.h"
 #undef EM_ACTION_ROW
 
 

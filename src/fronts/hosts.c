@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 /* A region as one DNS label, as ecrmock_call_as() takes it: 1 to 63 of
  * a-z, 0-9 and '-'. */

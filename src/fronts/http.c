@@ -22,7 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 #define UNKNOWN_OPERATION_PAGE "<UnknownOperationException/>\n"
 

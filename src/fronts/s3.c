@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 /* The shared core of ecrmock_fetch_url() and the HTTP level's GET.  The
  * caller holds the lock. */

@@ -21,7 +21,7 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 #define SKEW_S 300 /* X-Amz-Date may be this far from the clock, either way */
 #define SERVICE "ecr"

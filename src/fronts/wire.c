@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 /*
  * The response serialiser.  Its bytes are those of jansson's

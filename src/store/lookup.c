@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "store/store.h"
 
 const char *em_registry_id(em_call *c)
 {

@@ -13,7 +13,7 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "store/store.h"
 
 /* ---- seq vectors ------------------------------------------------------------ */
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "store/store.h"
 
 json_t *em_repo_json(ecrmock *m, em_repo *repo)
 {

@@ -19,7 +19,7 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "testing/testing.h"
 
 struct em_fault {
     long id;

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "testing/testing.h"
 
 struct em_journal_entry {
     uint64_t seq;

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "areas/actions.h"
+#include "tooling.h"
 
 /* What the model allows: a RegistryId is 12 digits; a repository name is
  * not empty (the store finds no other). */

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "tooling.h"
 
 /* Shorter strings ("MUTABLE", "v1", repository names) are not captured:
  * they are what the client chose, not what ECR handed out. */

@@ -5,7 +5,7 @@
 #ifndef ECRMOCK_TOOLING_H
 #define ECRMOCK_TOOLING_H
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 #pragma GCC visibility push(hidden)
 

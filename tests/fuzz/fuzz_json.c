@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 static char *dumped(json_t *doc)
 {
