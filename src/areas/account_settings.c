@@ -45,18 +45,18 @@ static int setting_output(em_call *c, const char *name, const char *value)
 
 int em_GetAccountSetting(em_call *c)
 {
-    const char *name = em_str(c->req, "name");
+    const char *name = em_get_str(c->req, "name");
     int i = find_setting(c, name);
     if (i < 0)
         return -1;
     em_registry *r = em_registry_get(c->m, c->m->account);
-    const char *value = r ? em_str(r->account_settings, name) : NULL;
+    const char *value = r ? em_get_str(r->account_settings, name) : NULL;
     return setting_output(c, name, value ? value : settings[i].dflt);
 }
 
 int em_PutAccountSetting(em_call *c)
 {
-    const char *name = em_str(c->req, "name"), *value = em_str(c->req, "value");
+    const char *name = em_get_str(c->req, "name"), *value = em_get_str(c->req, "value");
     int i = find_setting(c, name);
     if (i < 0)
         return -1;

@@ -38,7 +38,7 @@ static bool statement_ok(json_t *st)
 {
     if (!json_is_object(st))
         return false;
-    const char *effect = em_str(st, "Effect");
+    const char *effect = em_get_str(st, "Effect");
     if (!effect || (strcmp(effect, "Allow") != 0 && strcmp(effect, "Deny") != 0))
         return false;
     if (!json_object_get(st, "Principal") && !json_object_get(st, "NotPrincipal"))
@@ -53,7 +53,7 @@ bool em_policy_ok(const char *text)
 {
     json_t *doc = json_loads(text, 0, NULL);
     bool ok = json_is_object(doc);
-    const char *version = ok ? em_str(doc, "Version") : NULL;
+    const char *version = ok ? em_get_str(doc, "Version") : NULL;
     if (ok && json_object_get(doc, "Version"))
         ok = version && (strcmp(version, "2012-10-17") == 0 || strcmp(version, "2008-10-17") == 0);
     json_t *st = ok ? json_object_get(doc, "Statement") : NULL;
@@ -99,7 +99,7 @@ json_t *em_tag_find(json_t *tags, const char *k)
     size_t i;
     json_t *t;
     json_array_foreach(tags, i, t) {
-        if (strcmp(em_str(t, "Key"), k) == 0)
+        if (strcmp(em_get_str(t, "Key"), k) == 0)
             return t;
     }
     return NULL;
@@ -110,14 +110,14 @@ int em_resource_tags_check(em_call *c, json_t *tags, json_t *current)
     size_t n = json_array_size(tags), after = json_array_size(current);
     for (size_t i = 0; i < n; i++) {
         json_t *t = json_array_get(tags, i);
-        const char *k = em_str(t, "Key"), *v = em_str(t, "Value");
+        const char *k = em_get_str(t, "Key"), *v = em_get_str(t, "Value");
         if (em_tag_key_check(c, k) < 0)
             return -1;
         if (utf8_len(v) > MAX_VALUE_CHARS)
             return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
                            "The value of tag '%s' must be at most 256 characters long", k);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(k, em_str(json_array_get(tags, j), "Key")) == 0)
+            if (strcmp(k, em_get_str(json_array_get(tags, j), "Key")) == 0)
                 return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' is given more than once", k);
         after += !em_tag_find(current, k);
     }

@@ -79,7 +79,7 @@ static struct em_templates *templates_of(em_call *c)
 
 static em_template *template_lookup(em_call *c, size_t *index)
 {
-    const char *prefix = em_str(c->req, "prefix");
+    const char *prefix = em_get_str(c->req, "prefix");
     struct em_templates *ts = templates_of(c);
     size_t i = find_template(ts, prefix);
     if (i == (size_t)-1) {
@@ -100,31 +100,31 @@ static em_template *template_lookup(em_call *c, size_t *index)
  * (the model lets them be empty) and are removed from `doc`. */
 static int check_template(em_call *c, json_t *doc)
 {
-    if (em_tag_mutability_check(c, em_str(doc, "imageTagMutability"),
+    if (em_tag_mutability_check(c, em_get_str(doc, "imageTagMutability"),
                                 json_object_get(doc, "imageTagMutabilityExclusionFilters")) < 0)
         return -1;
     json_t *enc = json_object_get(doc, "encryptionConfiguration");
-    const char *kms_key = em_str(enc, "kmsKey");
+    const char *kms_key = em_get_str(enc, "kmsKey");
     if (kms_key && !*kms_key)
         json_object_del(enc, "kmsKey");
-    else if (kms_key && strcmp(em_str(enc, "encryptionType"), "AES256") == 0)
+    else if (kms_key && strcmp(em_get_str(enc, "encryptionType"), "AES256") == 0)
         return em_fail_param(c, "encryptionConfiguration.kmsKey",
                              "can only be provided when encryptionType is KMS or KMS_DSSE");
     if (em_resource_tags_check(c, json_object_get(doc, "resourceTags"), NULL) < 0)
         return -1;
-    const char *policy = em_str(doc, "repositoryPolicy");
+    const char *policy = em_get_str(doc, "repositoryPolicy");
     if (policy && !*policy)
         json_object_del(doc, "repositoryPolicy");
     else if (policy && !em_policy_ok(policy))
         return em_fail_param(c, "PolicyText", "Invalid repository policy provided");
-    const char *lifecycle = em_str(doc, "lifecyclePolicy");
+    const char *lifecycle = em_get_str(doc, "lifecyclePolicy");
     if (lifecycle && !*lifecycle)
         json_object_del(doc, "lifecyclePolicy");
     else if (lifecycle && em_lifecycle_policy_check(c, lifecycle) < 0)
         return -1;
     if (json_array_size(json_object_get(doc, "appliedFor")) == 0)
         return em_fail_param(c, "appliedFor", "Member must have length greater than or equal to 1");
-    const char *role = em_str(doc, "customRoleArn");
+    const char *role = em_get_str(doc, "customRoleArn");
     if (role && em_role_arn_check(c, role, em_registry_id(c)) < 0)
         return -1;
     return 0;
@@ -238,7 +238,7 @@ int em_CreateRepositoryCreationTemplate(em_call *c)
 {
     ecrmock *m = c->m;
     const char *reg_id = em_registry_id(c);
-    const char *prefix = em_str(c->req, "prefix");
+    const char *prefix = em_get_str(c->req, "prefix");
     json_t *doc = json_pack("{s:s, s:{s:s}, s:[]}", "imageTagMutability", "MUTABLE", "encryptionConfiguration",
                             "encryptionType", "AES256", "resourceTags");
     if (!doc || merge_request(doc, c->req) < 0) {
@@ -324,8 +324,8 @@ int em_DescribeRepositoryCreationTemplates(em_call *c)
 {
     const char *reg_id = em_registry_id(c);
     json_t *prefixes = json_object_get(c->req, "prefixes");
-    const char *token = em_str(c->req, "nextToken");
-    int64_t max = em_int(c->req, "maxResults", 100);
+    const char *token = em_get_str(c->req, "nextToken");
+    int64_t max = em_get_int(c->req, "maxResults", 100);
     if (em_set(c->out, "registryId", json_string(reg_id)) < 0 ||
         em_set(c->out, "repositoryCreationTemplates", json_array()) < 0)
         return em_fail_nomem(c);
@@ -444,12 +444,12 @@ int em_template_apply(em_call *c, const char *registry_id, const char *repo_name
         return 0;
     json_t *doc = t->doc, *enc = json_object_get(doc, "encryptionConfiguration");
     json_t *filters = json_object_get(doc, "imageTagMutabilityExclusionFilters");
-    const char *kms_key = em_str(enc, "kmsKey"), *policy = em_str(doc, "repositoryPolicy");
-    const char *lifecycle = em_str(doc, "lifecyclePolicy");
+    const char *kms_key = em_get_str(enc, "kmsKey"), *policy = em_get_str(doc, "repositoryPolicy");
+    const char *lifecycle = em_get_str(doc, "lifecyclePolicy");
     /* Copies first: a failure leaves the repository as it was. */
-    char *mutability = em_strdup(em_str(doc, "imageTagMutability"));
+    char *mutability = em_strdup(em_get_str(doc, "imageTagMutability"));
     json_t *filters_copy = filters ? json_deep_copy(filters) : NULL;
-    char *enc_type = em_strdup(em_str(enc, "encryptionType"));
+    char *enc_type = em_strdup(em_get_str(enc, "encryptionType"));
     char *kms_copy = em_strdup(kms_key), *policy_copy = em_strdup(policy), *lifecycle_copy = em_strdup(lifecycle);
     json_t *tags = json_deep_copy(json_object_get(doc, "resourceTags"));
     if (!mutability || (filters && !filters_copy) || !enc_type || (kms_key && !kms_copy) || (policy && !policy_copy) ||

@@ -24,7 +24,8 @@ static bool tag_immutable(em_repo *repo, const char *tag)
     bool excluded = false;
     size_t i;
     json_t *f;
-    json_array_foreach(repo->mutability_filters, i, f) excluded = excluded || em_wildcard_match(em_str(f, "filter"), tag, false);
+    json_array_foreach(repo->mutability_filters, i, f) excluded =
+        excluded || em_wildcard_match(em_get_str(f, "filter"), tag, false);
     /* IMMUTABLE_WITH_EXCLUSION: the filters name mutable tags; MUTABLE_WITH_EXCLUSION: immutable ones. */
     return strcmp(mut, "IMMUTABLE_WITH_EXCLUSION") == 0 ? !excluded : excluded;
 }
@@ -69,7 +70,7 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
      * stored; a list's size is the largest of its manifests'. */
     for (size_t i = 0; i < nl; i++) {
         json_t *desc = json_array_get(mf->layers, i);
-        em_layer *l = em_layer_get(repo, em_str(desc, "digest"));
+        em_layer *l = em_layer_get(repo, em_get_str(desc, "digest"));
         bool dup = false;
         for (size_t j = 0; j < img->n_layers; j++)
             dup = dup || img->layers[j] == l;
@@ -108,8 +109,8 @@ static void learn_layer_types(em_repo *repo, em_manifest *mf)
     size_t i;
     json_t *desc;
     json_array_foreach(mf->layers, i, desc) {
-        const char *mt = em_str(desc, "mediaType");
-        em_layer *l = em_layer_get(repo, em_str(desc, "digest"));
+        const char *mt = em_get_str(desc, "mediaType");
+        em_layer *l = em_layer_get(repo, em_get_str(desc, "digest"));
         if (!mt || !l || (l->media_type && strcmp(l->media_type, mt) == 0))
             continue;
         char *copy = em_strdup(mt);
@@ -148,7 +149,7 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
     size_t i;
     json_t *v;
     json_array_foreach(mf.layers, i, v) {
-        if (!em_layer_get(repo, em_str(v, "digest")) && json_array_append(missing, json_object_get(v, "digest")) < 0) {
+        if (!em_layer_get(repo, em_get_str(v, "digest")) && json_array_append(missing, json_object_get(v, "digest")) < 0) {
             rc = em_fail_nomem(c);
             goto out;
         }

@@ -29,7 +29,7 @@ static bool rule_matches(json_t *rule, const char *repo)
     size_t i;
     json_t *f;
     json_array_foreach(filters, i, f) {
-        if (em_wildcard_match(em_str(f, "filter"), repo, false))
+        if (em_wildcard_match(em_get_str(f, "filter"), repo, false))
             return true;
     }
     return false;
@@ -123,7 +123,7 @@ int em_DescribeImageSigningStatus(em_call *c)
         return -1;
     if (em_set(c->out, "registryId", json_string(repo->registry->id)) < 0 ||
         em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
-        em_set(c->out, "imageId", em_image_id_json(img->digest, em_str(id, "imageTag"))) < 0 ||
+        em_set(c->out, "imageId", em_image_id_json(img->digest, em_get_str(id, "imageTag"))) < 0 ||
         em_set(c->out, "signingStatuses", json_array()) < 0)
         return em_fail_nomem(c);
     json_t *statuses = json_object_get(c->out, "signingStatuses");

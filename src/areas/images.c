@@ -16,9 +16,9 @@ int em_PutImage(em_call *c)
     if (!repo)
         return -1;
     json_t *jm = json_object_get(c->req, "imageManifest");
-    const char *tag = em_str(c->req, "imageTag");
+    const char *tag = em_get_str(c->req, "imageTag");
     em_image *img = em_image_push(c, repo, json_string_value(jm), json_string_length(jm),
-                                  em_str(c->req, "imageManifestMediaType"), em_str(c->req, "imageDigest"), tag);
+                                  em_get_str(c->req, "imageManifestMediaType"), em_get_str(c->req, "imageDigest"), tag);
     if (!img)
         return -1;
     em_replicate(c->m, repo, img, tag); /* replication.c: copies to the registry's destinations */
@@ -41,7 +41,8 @@ static const struct {
 /* An ImageFailure for the request's id (its digest and tag as given). */
 static json_t *failure_with(json_t *id, const char *code, const char *reason)
 {
-    json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_str(id, "imageDigest"), "imageTag", em_str(id, "imageTag"));
+    json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_get_str(id, "imageDigest"), "imageTag",
+                             em_get_str(id, "imageTag"));
     return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", code, "failureReason", reason);
 }
 
@@ -216,8 +217,8 @@ int em_BatchDeleteImage(em_call *c)
 
 static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
 {
-    const char *ts = em_str(filter, "tagStatus");
-    const char *is = em_str(filter, "imageStatus");
+    const char *ts = em_get_str(filter, "tagStatus");
+    const char *is = em_get_str(filter, "imageStatus");
     if (!is)
         is = "ACTIVE"; /* the default: archived and restoring images are left out */
     if (strcmp(is, "ANY") != 0 && strcmp(is, em_image_status(m, img)) != 0)
@@ -230,7 +231,7 @@ static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
 static void list_scope(em_call *c, em_repo *repo, const char *action, char *out, size_t cap)
 {
     json_t *filter = json_object_get(c->req, "filter");
-    const char *ts = em_str(filter, "tagStatus"), *is = em_str(filter, "imageStatus");
+    const char *ts = em_get_str(filter, "tagStatus"), *is = em_get_str(filter, "imageStatus");
     snprintf(out, cap, "%s|%s|%s|%s|%s", action, repo->registry->id, repo->name, ts ? ts : "ANY", is ? is : "ACTIVE");
 }
 
@@ -240,8 +241,8 @@ int em_ListImages(em_call *c)
     if (!repo)
         return -1;
     json_t *filter = json_object_get(c->req, "filter");
-    const char *token = em_str(c->req, "nextToken");
-    size_t max = (size_t)em_int(c->req, "maxResults", 100);
+    const char *token = em_get_str(c->req, "nextToken");
+    size_t max = (size_t)em_get_int(c->req, "maxResults", 100);
     char scope[600];
     list_scope(c, repo, "ListImages", scope, sizeof scope);
     em_page_pos pos = {0};
@@ -282,8 +283,9 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
     json_t *d = json_object();
     if (!d)
         return NULL;
-    if (em_set(d, "registryId", em_jstr(repo->registry->id)) < 0 ||
-        em_set(d, "repositoryName", em_jstr(repo->name)) < 0 || em_set(d, "imageDigest", em_jstr(img->digest)) < 0)
+    if (em_set(d, "registryId", em_json_string(repo->registry->id)) < 0 ||
+        em_set(d, "repositoryName", em_json_string(repo->name)) < 0 ||
+        em_set(d, "imageDigest", em_json_string(img->digest)) < 0)
         goto fail;
     if (img->n_tags) {
         json_t *tags = em_image_tags_json(img);
@@ -292,11 +294,11 @@ static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
     }
     if (em_set(d, "imageSizeInBytes", json_integer(img->size)) < 0 ||
         em_set(d, "imagePushedAt", em_time(img->pushed_at_ms)) < 0 ||
-        em_set(d, "imageManifestMediaType", em_jstr(img->media_type)) < 0 ||
-        (img->artifact_media_type && em_set(d, "artifactMediaType", em_jstr(img->artifact_media_type)) < 0) ||
+        em_set(d, "imageManifestMediaType", em_json_string(img->media_type)) < 0 ||
+        (img->artifact_media_type && em_set(d, "artifactMediaType", em_json_string(img->artifact_media_type)) < 0) ||
         (img->pulled_at_ms && em_set(d, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
-        (img->subject && em_set(d, "subjectManifestDigest", em_jstr(img->subject)) < 0) ||
-        em_set(d, "imageStatus", em_jstr(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0 ||
+        (img->subject && em_set(d, "subjectManifestDigest", em_json_string(img->subject)) < 0) ||
+        em_set(d, "imageStatus", em_json_string(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0 ||
         em_scan_detail(m, img, d) < 0) /* scanning.c: imageScanStatus and its summary */
         goto fail;
     return d;
@@ -317,7 +319,7 @@ static int describe_ids(em_call *c, em_repo *repo, json_t *ids, json_t *details)
         em_image *img;
         em_tag *t;
         if (em_image_resolve(repo, id, &img, &t) != EM_ID_FOUND) {
-            rc = em_image_not_found(c, repo, em_str(id, "imageDigest"), em_str(id, "imageTag"));
+            rc = em_image_not_found(c, repo, em_get_str(id, "imageDigest"), em_get_str(id, "imageTag"));
             break;
         }
         bool dup = false;
@@ -339,7 +341,7 @@ int em_DescribeImages(em_call *c)
         return -1;
     json_t *ids = json_object_get(c->req, "imageIds");
     json_t *filter = json_object_get(c->req, "filter");
-    const char *token = em_str(c->req, "nextToken");
+    const char *token = em_get_str(c->req, "nextToken");
     json_t *details = json_array();
     if (em_set(c->out, "imageDetails", details) < 0)
         return em_fail_nomem(c);
@@ -349,7 +351,7 @@ int em_DescribeImages(em_call *c)
                                  token ? "nextToken" : "maxResults");
         return describe_ids(c, repo, ids, details);
     }
-    size_t max = (size_t)em_int(c->req, "maxResults", 100);
+    size_t max = (size_t)em_get_int(c->req, "maxResults", 100);
     char scope[600];
     list_scope(c, repo, "DescribeImages", scope, sizeof scope);
     em_page_pos pos = {0};

@@ -11,7 +11,7 @@ int em_GetDownloadUrlForLayer(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    const char *digest = em_str(c->req, "layerDigest");
+    const char *digest = em_get_str(c->req, "layerDigest");
     em_layer *l = em_layer_get(repo, digest);
     if (!l)
         return em_fail(c, ECRMOCK_ERR_LAYERS_NOT_FOUND,
@@ -26,9 +26,9 @@ int em_GetDownloadUrlForLayer(em_call *c)
     char *url = em_download_url(c->m, repo->registry->id, repo->name, digest);
     if (!url)
         return em_fail_nomem(c);
-    int rc = em_set(c->out, "downloadUrl", em_jstr(url));
+    int rc = em_set(c->out, "downloadUrl", em_json_string(url));
     em_free(url);
-    if (rc < 0 || em_set(c->out, "layerDigest", em_jstr(digest)) < 0)
+    if (rc < 0 || em_set(c->out, "layerDigest", em_json_string(digest)) < 0)
         return em_fail_nomem(c);
     return 0;
 }

@@ -61,7 +61,7 @@ int em_InitiateLayerUpload(em_call *c)
     em_uuid(c->m, u->id);
     u->touched_ms = c->m->clock_ms;
     json_int_t part = part_size(c->m->opts.min_part_size);
-    if (em_set(c->out, "uploadId", em_jstr(u->id)) < 0 || em_set(c->out, "partSize", json_integer(part)) < 0 ||
+    if (em_set(c->out, "uploadId", em_json_string(u->id)) < 0 || em_set(c->out, "partSize", json_integer(part)) < 0 ||
         em_upload_insert(repo, u) < 0) {
         EVP_MD_CTX_free(u->sha);
         em_free(u);
@@ -76,9 +76,9 @@ static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt
     em_fail(c, ECRMOCK_ERR_INVALID_LAYER_PART, fmt, a, b);
     json_t *doc = c->errdoc;
     if (doc) {
-        json_object_set_new(doc, "registryId", em_jstr(repo->registry->id));
-        json_object_set_new(doc, "repositoryName", em_jstr(repo->name));
-        json_object_set_new(doc, "uploadId", em_jstr(u->id));
+        json_object_set_new(doc, "registryId", em_json_string(repo->registry->id));
+        json_object_set_new(doc, "repositoryName", em_json_string(repo->name));
+        json_object_set_new(doc, "uploadId", em_json_string(u->id));
         json_object_set_new(doc, "lastValidByteReceived", json_integer((json_int_t)u->bytes.len - 1));
     }
     return -1;
@@ -89,15 +89,15 @@ int em_UploadLayerPart(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    const char *id = em_str(c->req, "uploadId");
+    const char *id = em_get_str(c->req, "uploadId");
     em_upload *u = em_upload_get(c->m, repo, id);
     if (!u)
         return upload_not_found(c, repo, id);
 
     /* The validator has checked both are from 0 to INT64_MAX (PartSize's
      * minimum is 0), so the range's size, up to 2^63, is computed unsigned. */
-    int64_t first = em_int(c->req, "partFirstByte", 0);
-    int64_t last = em_int(c->req, "partLastByte", 0);
+    int64_t first = em_get_int(c->req, "partFirstByte", 0);
+    int64_t last = em_get_int(c->req, "partLastByte", 0);
     json_t *blob = json_object_get(c->req, "layerPartBlob");
     if (first != (int64_t)u->bytes.len)
         return invalid_part(c, repo, u, "First byte of the layer part is %llu instead of %llu",
@@ -182,7 +182,7 @@ int em_CompleteLayerUpload(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    const char *id = em_str(c->req, "uploadId");
+    const char *id = em_get_str(c->req, "uploadId");
     em_upload *u = em_upload_get(c->m, repo, id);
     if (!u)
         return upload_not_found(c, repo, id);
@@ -272,10 +272,10 @@ int em_BatchCheckLayerAvailability(em_call *c)
         else if (!(l = em_layer_get(repo, digest)))
             item = layer_failure(digest, "MissingLayerDigest", "Could not find layer");
         else if ((item = json_object()) &&
-                 (em_set(item, "layerDigest", em_jstr(digest)) < 0 ||
-                  em_set(item, "layerAvailability", em_jstr("AVAILABLE")) < 0 ||
+                 (em_set(item, "layerDigest", em_json_string(digest)) < 0 ||
+                  em_set(item, "layerAvailability", em_json_string("AVAILABLE")) < 0 ||
                   em_set(item, "layerSize", json_integer((json_int_t)l->blob->len)) < 0 ||
-                  (l->media_type && em_set(item, "mediaType", em_jstr(l->media_type)) < 0))) {
+                  (l->media_type && em_set(item, "mediaType", em_json_string(l->media_type)) < 0))) {
             json_decref(item);
             item = NULL;
         }

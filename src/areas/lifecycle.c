@@ -290,7 +290,7 @@ int em_PutLifecyclePolicy(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    const char *text = em_str(c->req, "lifecyclePolicyText");
+    const char *text = em_get_str(c->req, "lifecyclePolicyText");
     if (em_lifecycle_policy_check(c, text) < 0)
         return -1;
     char *copy = em_strdup(text);
@@ -334,7 +334,7 @@ int em_StartLifecyclePolicyPreview(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    const char *text = em_str(c->req, "lifecyclePolicyText");
+    const char *text = em_get_str(c->req, "lifecyclePolicyText");
     if (!text)
         text = repo->lifecycle_policy;
     if (!text)
@@ -375,10 +375,10 @@ static bool result_named(json_t *res, json_t *ids)
     size_t i, k;
     json_t *id, *tag;
     json_array_foreach(ids, i, id) {
-        const char *d = em_str(id, "imageDigest"), *t = em_str(id, "imageTag");
+        const char *d = em_get_str(id, "imageDigest"), *t = em_get_str(id, "imageTag");
         if (!d && !t)
             continue;
-        if (d && strcmp(d, em_str(res, "imageDigest")) != 0)
+        if (d && strcmp(d, em_get_str(res, "imageDigest")) != 0)
             continue;
         bool tag_ok = !t;
         json_array_foreach(json_object_get(res, "imageTags"), k, tag) tag_ok = tag_ok || strcmp(json_string_value(tag), t) == 0;
@@ -408,11 +408,11 @@ int em_GetLifecyclePolicyPreview(em_call *c)
                        "with id '%s'",
                        repo->name, repo->registry->id);
     json_t *ids = json_object_get(c->req, "imageIds");
-    const char *token = em_str(c->req, "nextToken");
+    const char *token = em_get_str(c->req, "nextToken");
     if (ids && (token || json_object_get(c->req, "maxResults")))
         return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with imageIds",
                              token ? "nextToken" : "maxResults");
-    const char *ts = em_str(json_object_get(c->req, "filter"), "tagStatus");
+    const char *ts = em_get_str(json_object_get(c->req, "filter"), "tagStatus");
     char scope[600];
     snprintf(scope, sizeof scope, "GetLifecyclePolicyPreview|%s|%s|%s|%llu", repo->registry->id, repo->name,
              ts ? ts : "ANY", (unsigned long long)pv->serial);
@@ -428,7 +428,7 @@ int em_GetLifecyclePolicyPreview(em_call *c)
     json_t *results = json_object_get(c->out, "previewResults");
     if (running)
         return 0; /* nothing to show until it completes */
-    size_t total = json_array_size(pv->results), max = (size_t)em_int(c->req, "maxResults", 100);
+    size_t total = json_array_size(pv->results), max = (size_t)em_get_int(c->req, "maxResults", 100);
     for (size_t i = (size_t)pos.seq; i < total; i++) {
         json_t *res = json_array_get(pv->results, i);
         if (!result_wanted(res, ts) || (ids && !result_named(res, ids)))
@@ -447,7 +447,7 @@ int em_GetLifecyclePolicyPreview(em_call *c)
     json_int_t expiring = 0, archiving = 0;
     for (size_t i = 0; i < total; i++) {
         json_t *action = json_object_get(json_array_get(pv->results, i), "action");
-        if (strcmp(em_str(action, "type"), "TRANSITION") == 0)
+        if (strcmp(em_get_str(action, "type"), "TRANSITION") == 0)
             archiving++;
         else
             expiring++;

@@ -40,8 +40,8 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
 {
     if (!json_is_object(desc))
         return manifest_error(c, "Invalid JSON syntax");
-    const char *digest = em_str(desc, "digest");
-    const char *mt = em_str(desc, "mediaType");
+    const char *digest = em_get_str(desc, "digest");
+    const char *mt = em_get_str(desc, "mediaType");
     json_t *size = json_object_get(desc, "size");
     if (!em_digest_ok(digest) || (size && (!json_is_integer(size) || json_integer_value(size) < 0))) {
         char rule[128];
@@ -51,7 +51,8 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
     if (non_distributable(mt))
         return 0;
     json_t *item = json_object();
-    if (!item || em_set(item, "digest", em_jstr(digest)) < 0 || (mt && em_set(item, "mediaType", em_jstr(mt)) < 0)) {
+    if (!item || em_set(item, "digest", em_json_string(digest)) < 0 ||
+        (mt && em_set(item, "mediaType", em_json_string(mt)) < 0)) {
         json_decref(item);
         return em_fail_nomem(c);
     }
@@ -66,9 +67,9 @@ static int parse_subject(em_call *c, em_manifest *mf)
     json_t *subject = json_object_get(mf->doc, "subject");
     if (!subject)
         return 0;
-    if (!json_is_object(subject) || !em_digest_ok(em_str(subject, "digest")))
+    if (!json_is_object(subject) || !em_digest_ok(em_get_str(subject, "digest")))
         return manifest_error(c, "Invalid subject descriptor: it needs a digest like sha256:<hex>");
-    mf->subject = em_str(subject, "digest");
+    mf->subject = em_get_str(subject, "digest");
     return 0;
 }
 
@@ -82,8 +83,8 @@ static int parse_image(em_call *c, em_manifest *mf)
         return manifest_error(c, "Limit on number of layers per image exceeded");
     if (add_blob(c, mf, config, "config") < 0)
         return -1;
-    mf->config_digest = em_str(config, "digest");
-    mf->config_media_type = em_str(config, "mediaType");
+    mf->config_digest = em_get_str(config, "digest");
+    mf->config_media_type = em_get_str(config, "mediaType");
     size_t i;
     json_t *l;
     json_array_foreach(layers, i, l) {
@@ -92,7 +93,7 @@ static int parse_image(em_call *c, em_manifest *mf)
     }
     if (parse_subject(c, mf) < 0)
         return -1;
-    const char *artifact = em_str(mf->doc, "artifactType");
+    const char *artifact = em_get_str(mf->doc, "artifactType");
     if (artifact)
         mf->config_media_type = artifact;
     return 0;
@@ -106,10 +107,10 @@ static int parse_list(em_call *c, em_manifest *mf)
     size_t i;
     json_t *d;
     json_array_foreach(manifests, i, d) {
-        const char *digest = json_is_object(d) ? em_str(d, "digest") : NULL;
+        const char *digest = json_is_object(d) ? em_get_str(d, "digest") : NULL;
         if (!em_digest_ok(digest))
             return manifest_error(c, "Invalid manifest descriptor: it needs a digest like sha256:<hex>");
-        if (json_array_append_new(mf->children, em_jstr(digest)) < 0)
+        if (json_array_append_new(mf->children, em_json_string(digest)) < 0)
             return em_fail_nomem(c);
     }
     if (parse_subject(c, mf) < 0)
@@ -126,14 +127,14 @@ static int parse_schema1(em_call *c, em_manifest *mf)
     size_t i;
     json_t *l;
     json_array_foreach(fs, i, l) {
-        const char *digest = json_is_object(l) ? em_str(l, "blobSum") : NULL;
+        const char *digest = json_is_object(l) ? em_get_str(l, "blobSum") : NULL;
         if (!em_digest_ok(digest))
             return manifest_error(c, "Invalid fsLayers entry: it needs a blobSum like sha256:<hex>");
         /* schema 1 repeats empty layers: list each blob once */
         bool seen = false;
         size_t j;
         json_t *prev;
-        json_array_foreach(mf->layers, j, prev) seen = seen || strcmp(em_str(prev, "digest"), digest) == 0;
+        json_array_foreach(mf->layers, j, prev) seen = seen || strcmp(em_get_str(prev, "digest"), digest) == 0;
         if (!seen && json_array_append_new(mf->layers, json_pack("{s:s}", "digest", digest)) < 0)
             return em_fail_nomem(c);
     }
@@ -157,7 +158,7 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
     if (!mf->layers || !mf->children)
         return em_fail_nomem(c);
 
-    const char *doc_mt = em_str(mf->doc, "mediaType");
+    const char *doc_mt = em_get_str(mf->doc, "mediaType");
     json_t *schema = json_object_get(mf->doc, "schemaVersion");
     if (!doc_mt && !req_media_type) {
         /* Schema 1 manifests carry no mediaType: recognise them by their version. */

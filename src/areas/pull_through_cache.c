@@ -243,7 +243,7 @@ static size_t find_rule(struct em_ptc_rules *rules, const char *prefix)
 static em_ptc_rule *rule_lookup(em_call *c, size_t *index)
 {
     const char *reg_id = em_registry_id(c);
-    const char *prefix = em_str(c->req, "ecrRepositoryPrefix");
+    const char *prefix = em_get_str(c->req, "ecrRepositoryPrefix");
     em_registry *reg = em_registry_get(c->m, reg_id);
     size_t i = find_rule(reg ? reg->ptc : NULL, prefix);
     if (i == (size_t)-1) {
@@ -331,12 +331,12 @@ int em_CreatePullThroughCacheRule(em_call *c)
 {
     ecrmock *m = c->m;
     const char *reg_id = em_registry_id(c);
-    const char *prefix = em_str(c->req, "ecrRepositoryPrefix");
-    const char *url = em_str(c->req, "upstreamRegistryUrl");
-    const char *named = em_str(c->req, "upstreamRegistry");
-    const char *cred = em_str(c->req, "credentialArn");
-    const char *role = em_str(c->req, "customRoleArn");
-    const char *up_prefix = em_str(c->req, "upstreamRepositoryPrefix");
+    const char *prefix = em_get_str(c->req, "ecrRepositoryPrefix");
+    const char *url = em_get_str(c->req, "upstreamRegistryUrl");
+    const char *named = em_get_str(c->req, "upstreamRegistry");
+    const char *cred = em_get_str(c->req, "credentialArn");
+    const char *role = em_get_str(c->req, "customRoleArn");
+    const char *up_prefix = em_get_str(c->req, "upstreamRepositoryPrefix");
     char ecr_account[13] = "";
 
     /* The user guide: the upstream prefix "can be set only when the Amazon
@@ -462,8 +462,8 @@ static int describe_named(em_call *c, json_t *prefixes, json_t *list)
 int em_DescribePullThroughCacheRules(em_call *c)
 {
     json_t *prefixes = json_object_get(c->req, "ecrRepositoryPrefixes");
-    const char *token = em_str(c->req, "nextToken");
-    int64_t max = em_int(c->req, "maxResults", 100);
+    const char *token = em_get_str(c->req, "nextToken");
+    int64_t max = em_get_int(c->req, "maxResults", 100);
     json_t *list = json_array();
     if (!list || em_set(c->out, "pullThroughCacheRules", list) < 0)
         return em_fail_nomem(c);
@@ -501,8 +501,8 @@ int em_DescribePullThroughCacheRules(em_call *c)
 int em_UpdatePullThroughCacheRule(em_call *c)
 {
     const char *reg_id = em_registry_id(c);
-    const char *cred = em_str(c->req, "credentialArn");
-    const char *role = em_str(c->req, "customRoleArn");
+    const char *cred = em_get_str(c->req, "credentialArn");
+    const char *role = em_get_str(c->req, "customRoleArn");
     em_ptc_rule *r = rule_lookup(c, NULL);
     if (!r)
         return -1;

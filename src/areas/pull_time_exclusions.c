@@ -34,7 +34,7 @@ bool em_pull_time_excluded(ecrmock *m, em_registry *r)
 
 int em_RegisterPullTimeUpdateExclusion(em_call *c)
 {
-    const char *arn = em_str(c->req, "principalArn");
+    const char *arn = em_get_str(c->req, "principalArn");
     em_registry *r = em_registry_get(c->m, c->m->account);
     if (find(r, arn))
         return em_fail(c, ECRMOCK_ERR_EXCLUSION_ALREADY_EXISTS,
@@ -62,7 +62,7 @@ int em_RegisterPullTimeUpdateExclusion(em_call *c)
 
 int em_DeregisterPullTimeUpdateExclusion(em_call *c)
 {
-    const char *arn = em_str(c->req, "principalArn");
+    const char *arn = em_get_str(c->req, "principalArn");
     em_registry *r = em_registry_get(c->m, c->m->account);
     em_exclusion *e = find(r, arn);
     if (!e)
@@ -81,8 +81,8 @@ int em_DeregisterPullTimeUpdateExclusion(em_call *c)
 int em_ListPullTimeUpdateExclusions(em_call *c)
 {
     em_registry *r = em_registry_get(c->m, c->m->account);
-    const char *token = em_str(c->req, "nextToken");
-    size_t max = (size_t)em_int(c->req, "maxResults", DEFAULT_PAGE);
+    const char *token = em_get_str(c->req, "nextToken");
+    size_t max = (size_t)em_get_int(c->req, "maxResults", DEFAULT_PAGE);
     char scope[64];
     snprintf(scope, sizeof scope, "ListPullTimeUpdateExclusions|%s", c->m->account);
     em_page_pos pos = {0};

@@ -26,7 +26,7 @@ static json_t *referrer_json(ecrmock *m, em_image *img)
         doc = json_loadb(img->manifest, img->manifest_len, 0, NULL);
     if (!doc)
         return NULL; /* stored manifests parse: only memory can fail here */
-    const char *type = em_str(doc, "artifactType");
+    const char *type = em_get_str(doc, "artifactType");
     if (!type)
         type = img->artifact_media_type;
     json_t *annotations = json_object_get(doc, "annotations");
@@ -58,7 +58,7 @@ static bool type_wanted(json_t *types, json_t *ref)
 {
     if (json_array_size(types) == 0)
         return true;
-    const char *type = em_str(ref, "artifactType");
+    const char *type = em_get_str(ref, "artifactType");
     size_t i;
     json_t *t;
     json_array_foreach(types, i, t) if (type && strcmp(json_string_value(t), type) == 0) return true;
@@ -70,17 +70,17 @@ int em_ListImageReferrers(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    const char *subject = em_str(json_object_get(c->req, "subjectId"), "imageDigest");
+    const char *subject = em_get_str(json_object_get(c->req, "subjectId"), "imageDigest");
     if (!em_digest_ok(subject))
         return em_fail_param(c, "subjectId.imageDigest", "must satisfy regular expression '%s'",
                              "[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+");
     json_t *filter = json_object_get(c->req, "filter");
     json_t *types = json_object_get(filter, "artifactTypes");
-    const char *status = em_str(filter, "artifactStatus");
+    const char *status = em_get_str(filter, "artifactStatus");
     if (!status)
         status = "ACTIVE"; /* the default: archived and restoring artifacts are left out */
-    const char *token = em_str(c->req, "nextToken");
-    size_t max = (size_t)em_int(c->req, "maxResults", DEFAULT_PAGE);
+    const char *token = em_get_str(c->req, "nextToken");
+    size_t max = (size_t)em_get_int(c->req, "maxResults", DEFAULT_PAGE);
 
     /* The token belongs to this subject, status and set of types. */
     char *types_text = types ? json_dumps(types, JSON_COMPACT) : NULL;

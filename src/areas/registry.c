@@ -44,7 +44,7 @@ int em_DescribeRegistry(em_call *c)
 
 int em_PutRegistryPolicy(em_call *c)
 {
-    const char *text = em_str(c->req, "policyText");
+    const char *text = em_get_str(c->req, "policyText");
     if (!em_policy_ok(text))
         return em_fail_param(c, "PolicyText", "Invalid registry policy provided");
     char *copy = em_strdup(text);

@@ -47,8 +47,8 @@ int em_PutReplicationConfiguration(em_call *c)
                                          MAX_DESTINATIONS_PER_RULE);
         }
         json_array_foreach(dests, k, dest) {
-            if (strcmp(em_str(dest, "region"), c->m->region) == 0 &&
-                strcmp(em_str(dest, "registryId"), c->m->account) == 0)
+            if (strcmp(em_get_str(dest, "region"), c->m->region) == 0 &&
+                strcmp(em_get_str(dest, "registryId"), c->m->account) == 0)
                 return em_fail_param(c, "replicationConfiguration",
                                      "Replication destination cannot be the same as the source registry");
         }
@@ -116,7 +116,7 @@ static bool policy_allows(const char *policy, const char *account, const char *a
         json_t *st = json_is_array(sts) ? json_array_get(sts, i) : sts;
         if (!statement_covers(st, account, action))
             continue;
-        if (strcmp(em_str(st, "Effect"), "Deny") == 0)
+        if (strcmp(em_get_str(st, "Effect"), "Deny") == 0)
             deny = true;
         else
             allow = true;
@@ -231,7 +231,7 @@ static void record(em_image *img, const char *region, const char *dest, const ch
     size_t i;
     json_t *old;
     json_array_foreach(img->replication, i, old) {
-        if (strcmp(em_str(old, "region"), region) == 0 && strcmp(em_str(old, "registryId"), dest) == 0) {
+        if (strcmp(em_get_str(old, "region"), region) == 0 && strcmp(em_get_str(old, "registryId"), dest) == 0) {
             json_array_set_new(img->replication, i, st);
             return;
         }
@@ -247,7 +247,7 @@ static bool rule_matches(json_t *rule, const char *name)
     size_t i;
     json_t *f;
     json_array_foreach(filters, i, f) {
-        const char *prefix = em_str(f, "filter");
+        const char *prefix = em_get_str(f, "filter");
         if (strncmp(name, prefix, strlen(prefix)) == 0)
             return true;
     }
@@ -266,7 +266,7 @@ static bool seen_before(json_t *rules, size_t ri, size_t di, const char *region,
         size_t n = i == ri ? di : json_array_size(dests);
         for (size_t k = 0; k < n; k++) {
             json_t *d = json_array_get(dests, k);
-            if (strcmp(em_str(d, "region"), region) == 0 && strcmp(em_str(d, "registryId"), dest) == 0)
+            if (strcmp(em_get_str(d, "region"), region) == 0 && strcmp(em_get_str(d, "registryId"), dest) == 0)
                 return true;
         }
     }
@@ -285,7 +285,7 @@ void em_replicate(ecrmock *m, em_repo *repo, em_image *img, const char *tag)
         if (!rule_matches(rule, repo->name))
             continue;
         json_array_foreach(json_object_get(rule, "destinations"), k, d) {
-            const char *region = em_str(d, "region"), *dest = em_str(d, "registryId");
+            const char *region = em_get_str(d, "region"), *dest = em_get_str(d, "registryId");
             if (seen_before(rules, i, k, region, dest, repo->name) ||
                 (strcmp(region, m->region) == 0 && strcmp(dest, repo->registry->id) == 0))
                 continue;
@@ -308,7 +308,7 @@ int em_DescribeImageReplicationStatus(em_call *c)
         return -1;
     json_t *statuses = img->replication ? json_deep_copy(img->replication) : json_array();
     if (em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
-        em_set(c->out, "imageId", em_image_id_json(img->digest, em_str(id, "imageTag"))) < 0 ||
+        em_set(c->out, "imageId", em_image_id_json(img->digest, em_get_str(id, "imageTag"))) < 0 ||
         em_set(c->out, "replicationStatuses", statuses) < 0)
         return em_fail_nomem(c);
     return 0;

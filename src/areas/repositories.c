@@ -11,13 +11,13 @@
 int em_CreateRepository(em_call *c)
 {
     const char *reg_id = em_registry_id(c);
-    const char *name = em_str(c->req, "repositoryName");
-    const char *mutability = em_str(c->req, "imageTagMutability");
+    const char *name = em_get_str(c->req, "repositoryName");
+    const char *mutability = em_get_str(c->req, "imageTagMutability");
     json_t *filters = json_object_get(c->req, "imageTagMutabilityExclusionFilters");
     json_t *enc = json_object_get(c->req, "encryptionConfiguration");
     json_t *tags = json_object_get(c->req, "tags");
-    const char *enc_type = enc ? em_str(enc, "encryptionType") : "AES256";
-    const char *kms_key = enc ? em_str(enc, "kmsKey") : NULL;
+    const char *enc_type = enc ? em_get_str(enc, "encryptionType") : "AES256";
+    const char *kms_key = enc ? em_get_str(enc, "kmsKey") : NULL;
 
     if (json_is_null(filters))
         filters = NULL;
@@ -34,7 +34,7 @@ int em_CreateRepository(em_call *c)
     em_repo_settings set = {
         .tag_mutability = mutability,
         .mutability_filters = filters,
-        .scan_on_push = em_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false),
+        .scan_on_push = em_get_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false),
         .encryption_type = enc_type,
         .kms_key = kms_key,
         .tags = tags,
@@ -70,8 +70,8 @@ static int describe_named(em_call *c, json_t *names, json_t *list)
 int em_DescribeRepositories(em_call *c)
 {
     json_t *names = json_object_get(c->req, "repositoryNames");
-    const char *token = em_str(c->req, "nextToken");
-    int64_t max = em_int(c->req, "maxResults", 100);
+    const char *token = em_get_str(c->req, "nextToken");
+    int64_t max = em_get_int(c->req, "maxResults", 100);
     json_t *list = json_array();
     if (!list || em_set(c->out, "repositories", list) < 0)
         return em_fail_nomem(c);
@@ -113,7 +113,7 @@ int em_DeleteRepository(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    if (em_repo_image_count(repo) && !em_bool(c->req, "force", false))
+    if (em_repo_image_count(repo) && !em_get_bool(c->req, "force", false))
         return em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_EMPTY,
                        "The repository with name '%s' in registry with id '%s' cannot be deleted because it "
                        "still contains images",

@@ -32,7 +32,7 @@ int em_SetRepositoryPolicy(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    const char *text = em_str(c->req, "policyText");
+    const char *text = em_get_str(c->req, "policyText");
     if (!em_policy_ok(text))
         return em_fail_param(c, "PolicyText", "Invalid repository policy provided");
     char *copy = em_strdup(text);

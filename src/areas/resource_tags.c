@@ -36,7 +36,7 @@ static bool field_is(const char *s, long len, const char *want)
  * does not exist is RepositoryNotFoundException.  NULL with the error set. */
 static em_repo *arn_repo(em_call *c)
 {
-    const char *arn = em_str(c->req, "resourceArn");
+    const char *arn = em_get_str(c->req, "resourceArn");
     const char *want[4] = {"arn", em_partition(c->m->region), "ecr", c->m->region};
     const char *p = arn;
     for (int i = 0; i < 4; i++) {
@@ -86,14 +86,14 @@ int em_TagResource(em_call *c)
     if (!merged)
         return em_fail_nomem(c);
     json_array_foreach(repo->tags, i, t) {
-        json_t *given = em_tag_find(tags, em_str(t, "Key"));
-        json_t *item = given ? tag_new(em_str(t, "Key"), em_str(given, "Value")) : json_incref(t);
+        json_t *given = em_tag_find(tags, em_get_str(t, "Key"));
+        json_t *item = given ? tag_new(em_get_str(t, "Key"), em_get_str(given, "Value")) : json_incref(t);
         if (json_array_append_new(merged, item) < 0)
             goto nomem;
     }
     json_array_foreach(tags, i, t) {
-        if (!em_tag_find(repo->tags, em_str(t, "Key")) &&
-            json_array_append_new(merged, tag_new(em_str(t, "Key"), em_str(t, "Value"))) < 0)
+        if (!em_tag_find(repo->tags, em_get_str(t, "Key")) &&
+            json_array_append_new(merged, tag_new(em_get_str(t, "Key"), em_get_str(t, "Value"))) < 0)
             goto nomem;
     }
     json_decref(repo->tags);
@@ -124,7 +124,7 @@ int em_UntagResource(em_call *c)
         return em_fail_nomem(c);
     json_array_foreach(repo->tags, i, t) {
         bool drop = false;
-        json_array_foreach(keys, j, k) drop = drop || strcmp(em_str(t, "Key"), json_string_value(k)) == 0;
+        json_array_foreach(keys, j, k) drop = drop || strcmp(em_get_str(t, "Key"), json_string_value(k)) == 0;
         if (!drop && json_array_append(kept, t) < 0) {
             json_decref(kept);
             return em_fail_nomem(c);

@@ -56,7 +56,7 @@ static bool rule_matches(json_t *rule, const char *name)
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(rule, "repositoryFilters"), i, f) {
-        if (filter_matches(em_str(f, "filter"), name))
+        if (filter_matches(em_get_str(f, "filter"), name))
             return true;
     }
     return false;
@@ -74,7 +74,7 @@ static effective repo_effective(ecrmock *m, em_repo *repo)
     json_array_foreach(json_object_get(m->scan_config, "rules"), i, rule) {
         if (!rule_matches(rule, repo->name))
             continue;
-        const char *freq = em_str(rule, "scanFrequency");
+        const char *freq = em_get_str(rule, "scanFrequency");
         if (!e.rule || strcmp(freq, "CONTINUOUS_SCAN") == 0) {
             e.rule = rule;
             e.frequency = freq;
@@ -126,7 +126,7 @@ static json_t *severity_counts(em_image *img)
     size_t i;
     json_t *f;
     json_array_foreach(img->scan_findings, i, f) {
-        const char *sev = em_str(f, "severity");
+        const char *sev = em_get_str(f, "severity");
         for (size_t k = 0; k < N_SEVERITIES; k++)
             if (strcmp(sev, severities[k]) == 0)
                 counts[k]++;
@@ -173,7 +173,7 @@ int em_PutImageScanningConfiguration(em_call *c)
     em_repo *repo = em_repo_lookup(c);
     if (!repo)
         return -1;
-    bool on = em_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false);
+    bool on = em_get_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false);
     if (em_set(c->out, "registryId", json_string(repo->registry->id)) < 0 ||
         em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
         em_set(c->out, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", on)) < 0)
@@ -189,7 +189,7 @@ static json_t *applied_filters(effective *e, const char *name)
     size_t i;
     json_t *f;
     json_array_foreach(e->rule ? json_object_get(e->rule, "repositoryFilters") : NULL, i, f) {
-        if (out && filter_matches(em_str(f, "filter"), name) && json_array_append(out, f) < 0) {
+        if (out && filter_matches(em_get_str(f, "filter"), name) && json_array_append(out, f) < 0) {
             json_decref(out);
             out = NULL;
         }
@@ -258,14 +258,14 @@ static json_t *rule_copy(json_t *r)
     size_t k;
     json_t *f;
     json_array_foreach(json_object_get(r, "repositoryFilters"), k, f) {
-        json_t *copy = json_pack("{s:s, s:s}", "filter", em_str(f, "filter"), "filterType", em_str(f, "filterType"));
+        json_t *copy = json_pack("{s:s, s:s}", "filter", em_get_str(f, "filter"), "filterType", em_get_str(f, "filterType"));
         if (!filters || json_array_append_new(filters, copy) < 0) {
             json_decref(copy);
             json_decref(filters);
             return NULL;
         }
     }
-    return filters ? json_pack("{s:s, s:o}", "scanFrequency", em_str(r, "scanFrequency"), "repositoryFilters", filters)
+    return filters ? json_pack("{s:s, s:o}", "scanFrequency", em_get_str(r, "scanFrequency"), "repositoryFilters", filters)
                    : NULL;
 }
 
@@ -286,7 +286,7 @@ static json_t *rules_copy(json_t *rules)
 
 int em_PutRegistryScanningConfiguration(em_call *c)
 {
-    const char *type = em_str(c->req, "scanType");
+    const char *type = em_get_str(c->req, "scanType");
     if (!type)
         type = "BASIC";
     json_t *rules = json_object_get(c->req, "rules");
@@ -295,7 +295,7 @@ int em_PutRegistryScanningConfiguration(em_call *c)
     /* BASIC scanning scans on push or manually; continuous scanning is
      * ENHANCED's (Amazon Inspector's). */
     json_array_foreach(rules, i, r) {
-        if (strcmp(type, "BASIC") == 0 && strcmp(em_str(r, "scanFrequency"), "CONTINUOUS_SCAN") == 0)
+        if (strcmp(type, "BASIC") == 0 && strcmp(em_get_str(r, "scanFrequency"), "CONTINUOUS_SCAN") == 0)
             return em_fail_param(c, "scanFrequency", "CONTINUOUS_SCAN is not supported for the BASIC scan type");
     }
     json_t *config = json_pack("{s:s, s:o}", "scanType", type, "rules", rules_copy(rules));
@@ -315,7 +315,7 @@ int em_PutRegistryScanningConfiguration(em_call *c)
 static em_image *image_lookup(em_call *c, em_repo *repo)
 {
     json_t *id = json_object_get(c->req, "imageId");
-    if (!em_str(id, "imageDigest") && !em_str(id, "imageTag")) {
+    if (!em_get_str(id, "imageDigest") && !em_get_str(id, "imageTag")) {
         em_fail_param(c, "imageId", "both tag and digest cannot be null");
         return NULL;
     }
@@ -325,7 +325,7 @@ static em_image *image_lookup(em_call *c, em_repo *repo)
 /* registryId, repositoryName and imageId (the digest, and the tag asked for). */
 static int answer_head(em_call *c, em_repo *repo, em_image *img)
 {
-    const char *tag = em_str(json_object_get(c->req, "imageId"), "imageTag");
+    const char *tag = em_get_str(json_object_get(c->req, "imageId"), "imageTag");
     if (em_set(c->out, "registryId", json_string(repo->registry->id)) < 0 ||
         em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
         em_set(c->out, "imageId", em_image_id_json(img->digest, tag)) < 0)
@@ -368,7 +368,7 @@ int em_DescribeImageScanFindings(em_call *c)
         return -1;
     json_t *id = json_object_get(c->req, "imageId");
     if (!img->scanned) {
-        const char *digest = em_str(id, "imageDigest"), *tag = em_str(id, "imageTag");
+        const char *digest = em_get_str(id, "imageDigest"), *tag = em_get_str(id, "imageTag");
         return em_fail(c, ECRMOCK_ERR_SCAN_NOT_FOUND,
                        "Image scan does not exist for the image with '{imageDigest:'%s', imageTag:'%s'}' in the "
                        "repository with name '%s' in the registry with id '%s'",
@@ -378,7 +378,7 @@ int em_DescribeImageScanFindings(em_call *c)
     char scope[700];
     snprintf(scope, sizeof scope, "DescribeImageScanFindings|%s|%s|%s|%lld", repo->registry->id, repo->name,
              img->digest, (long long)img->scan_started_ms);
-    const char *token = em_str(c->req, "nextToken");
+    const char *token = em_get_str(c->req, "nextToken");
     em_page_pos pos = {0};
     if (token && em_page_parse(c, scope, token, &pos) < 0)
         return -1;
@@ -396,7 +396,7 @@ int em_DescribeImageScanFindings(em_call *c)
     }
     if (em_set(c->out, "imageScanFindings", summary) < 0)
         return em_fail_nomem(c);
-    size_t max = (size_t)em_int(c->req, "maxResults", 100), n = json_array_size(img->scan_findings);
+    size_t max = (size_t)em_get_int(c->req, "maxResults", 100), n = json_array_size(img->scan_findings);
     for (size_t i = (size_t)pos.seq; i < n; i++) {
         if (json_array_size(findings) == max) {
             em_page_pos next = {.seq = i};
@@ -438,7 +438,7 @@ static bool finding_ok(json_t *f)
             strcmp(key, "severity") != 0 && strcmp(key, "attributes") != 0)
             return false;
     }
-    const char *sev = em_str(f, "severity");
+    const char *sev = em_get_str(f, "severity");
     bool known = false;
     for (size_t k = 0; sev && k < N_SEVERITIES; k++)
         known = known || strcmp(sev, severities[k]) == 0;

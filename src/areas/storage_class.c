@@ -33,7 +33,7 @@ int em_UpdateImageStorageClass(em_call *c)
     em_image *img = em_image_lookup(c, repo, id);
     if (!img)
         return -1;
-    bool to_archive = strcmp(em_str(c->req, "targetStorageClass"), "ARCHIVE") == 0;
+    bool to_archive = strcmp(em_get_str(c->req, "targetStorageClass"), "ARCHIVE") == 0;
     /* Any list still referencing it, archived or not, moves it instead. */
     size_t pos = 0;
     em_image *p = em_next_parent(repo, img, &pos);
@@ -49,7 +49,7 @@ int em_UpdateImageStorageClass(em_call *c)
                        img->digest, repo->name, repo->registry->id);
 
     /* The answer first (it may run out of memory), then the move, which cannot fail. */
-    const char *tag = em_str(id, "imageTag");
+    const char *tag = em_get_str(id, "imageTag");
     const char *after = to_archive ? "ARCHIVED" : img->archived ? "ACTIVATING" : em_image_status(c->m, img);
     if (em_set(c->out, "registryId", json_string(repo->registry->id)) < 0 ||
         em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||

@@ -13,7 +13,7 @@
 
 int em_PutImageTagMutability(em_call *c)
 {
-    const char *mutability = em_str(c->req, "imageTagMutability");
+    const char *mutability = em_get_str(c->req, "imageTagMutability");
     json_t *filters = json_object_get(c->req, "imageTagMutabilityExclusionFilters");
     if (em_tag_mutability_check(c, mutability, filters) < 0)
         return -1;

@@ -115,9 +115,9 @@ void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
 void em_uuid_of(unsigned char r[32], char *out);
 
 /* ---- request accessors (after validation, types are right) --------------- */
-const char *em_str(json_t *o, const char *key);            /* NULL when absent */
-bool em_bool(json_t *o, const char *key, bool dflt);
-int64_t em_int(json_t *o, const char *key, int64_t dflt);
+const char *em_get_str(json_t *o, const char *key);            /* NULL when absent */
+bool em_get_bool(json_t *o, const char *key, bool dflt);
+int64_t em_get_int(json_t *o, const char *key, int64_t dflt);
 
 /* ---- output helpers --------------------------------------------------------- */
 json_t *em_time(int64_t ms);   /* epoch seconds as a JSON number (new reference) */
@@ -130,7 +130,7 @@ json_t *em_manifest_string(const char *text, size_t len);
 /* json_string(s) (new reference; NULL for NULL or no memory), without
  * jansson's character-by-character UTF-8 check when s is ASCII, which is
  * what names, tags, digests and ids are: the check was a tenth of a call. */
-json_t *em_jstr(const char *s);
+json_t *em_json_string(const char *s);
 /* Whether id is an AWS account id (a registry id): exactly 12 digits. */
 bool em_account_id_ok(const char *id);
 /* The DNS suffix of a region's endpoints: amazonaws.com.cn in China, else amazonaws.com. */

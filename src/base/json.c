@@ -8,19 +8,19 @@
 
 /* ---- JSON helpers ------------------------------------------------------------- */
 
-const char *em_str(json_t *o, const char *key)
+const char *em_get_str(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-bool em_bool(json_t *o, const char *key, bool dflt)
+bool em_get_bool(json_t *o, const char *key, bool dflt)
 {
     json_t *v = json_object_get(o, key);
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-int64_t em_int(json_t *o, const char *key, int64_t dflt)
+int64_t em_get_int(json_t *o, const char *key, int64_t dflt)
 {
     json_t *v = json_object_get(o, key);
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
@@ -38,7 +38,7 @@ int em_set(json_t *o, const char *key, json_t *v)
     return v && json_object_set_new_nocheck(o, key, v) == 0 ? 0 : -1;
 }
 
-json_t *em_jstr(const char *s)
+json_t *em_json_string(const char *s)
 {
     if (!s)
         return NULL;

@@ -43,7 +43,7 @@ json_t *em_page_token(ecrmock *m, const char *scope, const em_page_pos *pos)
     char *s = em_base64(raw, 8 + tlen + MAC_LEN, NULL);
     if (!s)
         return NULL;
-    json_t *tok = em_jstr(s);
+    json_t *tok = em_json_string(s);
     em_free(s);
     return tok;
 }

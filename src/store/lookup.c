@@ -9,14 +9,14 @@
 
 const char *em_registry_id(em_call *c)
 {
-    const char *id = em_str(c->req, "registryId");
+    const char *id = em_get_str(c->req, "registryId");
     return id ? id : c->m->account;
 }
 
 em_repo *em_repo_lookup(em_call *c)
 {
     const char *reg = em_registry_id(c);
-    const char *name = em_str(c->req, "repositoryName");
+    const char *name = em_get_str(c->req, "repositoryName");
     em_repo *repo = em_repo_get(em_registry_get(c->m, reg), name);
     if (!repo)
         em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
@@ -34,7 +34,7 @@ int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char
 
 em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)
 {
-    const char *digest = em_str(id, "imageDigest"), *tag = em_str(id, "imageTag");
+    const char *digest = em_get_str(id, "imageDigest"), *tag = em_get_str(id, "imageTag");
     *img_out = NULL;
     *tag_out = NULL;
     if (!digest && !tag)
@@ -59,7 +59,7 @@ em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id)
     em_image *img;
     em_tag *t;
     if (em_image_resolve(repo, id, &img, &t) != EM_ID_FOUND) {
-        em_image_not_found(c, repo, em_str(id, "imageDigest"), em_str(id, "imageTag"));
+        em_image_not_found(c, repo, em_get_str(id, "imageDigest"), em_get_str(id, "imageTag"));
         return NULL;
     }
     return img;

@@ -21,7 +21,7 @@ json_t *em_repo_json(ecrmock *m, em_repo *repo)
         em_set(o, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", repo->scan_on_push)) < 0 ||
         em_set(o, "encryptionConfiguration", json_pack("{s:s}", "encryptionType", repo->encryption_type)) < 0 ||
         (repo->kms_key &&
-         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", em_jstr(repo->kms_key)) < 0)) {
+         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", em_json_string(repo->kms_key)) < 0)) {
         json_decref(o);
         return NULL;
     }
@@ -31,8 +31,8 @@ json_t *em_repo_json(ecrmock *m, em_repo *repo)
 json_t *em_image_id_json(const char *digest, const char *tag)
 {
     json_t *id = json_object();
-    if (!id || em_set(id, "imageDigest", em_jstr(digest)) < 0 ||
-        (tag && em_set(id, "imageTag", em_jstr(tag)) < 0)) {
+    if (!id || em_set(id, "imageDigest", em_json_string(digest)) < 0 ||
+        (tag && em_set(id, "imageTag", em_json_string(tag)) < 0)) {
         json_decref(id);
         return NULL;
     }
@@ -43,7 +43,7 @@ json_t *em_image_tags_json(const em_image *img)
 {
     json_t *tags = json_array();
     for (size_t k = 0; tags && k < img->n_tags; k++)
-        if (json_array_append_new(tags, em_jstr(img->tags[k]->name)) < 0) {
+        if (json_array_append_new(tags, em_json_string(img->tags[k]->name)) < 0) {
             json_decref(tags);
             return NULL;
         }
@@ -53,11 +53,11 @@ json_t *em_image_tags_json(const em_image *img)
 json_t *em_image_json(em_repo *repo, em_image *img, const char *tag)
 {
     json_t *o = json_object();
-    if (!o || em_set(o, "registryId", em_jstr(repo->registry->id)) < 0 ||
-        em_set(o, "repositoryName", em_jstr(repo->name)) < 0 ||
+    if (!o || em_set(o, "registryId", em_json_string(repo->registry->id)) < 0 ||
+        em_set(o, "repositoryName", em_json_string(repo->name)) < 0 ||
         em_set(o, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
         em_set(o, "imageManifest", em_manifest_string(img->manifest, img->manifest_len)) < 0 ||
-        em_set(o, "imageManifestMediaType", em_jstr(img->media_type)) < 0) {
+        em_set(o, "imageManifestMediaType", em_json_string(img->media_type)) < 0) {
         json_decref(o);
         return NULL;
     }

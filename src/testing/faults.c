@@ -452,7 +452,7 @@ static bool headers_match(json_t *want, json_t *have)
 void em_faults_decide(ecrmock *m, const em_action *a, json_t *req, json_t *headers, em_fault_decision *d)
 {
     memset(d, 0, sizeof *d);
-    const char *repo = json_is_object(req) ? em_str(req, "repositoryName") : NULL;
+    const char *repo = json_is_object(req) ? em_get_str(req, "repositoryName") : NULL;
     for (em_fault *f = m->faults; f; f = f->next) {
         if (f->action && strcmp(f->action, a->name) != 0)
             continue;

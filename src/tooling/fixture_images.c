@@ -149,7 +149,7 @@ static int layer_bytes(em_loader *ld, json_t *spec, unsigned char **bytes, size_
     }
     if (!size)
         em_sha256_digest(*bytes ? (const void *)*bytes : "", *len, digest);
-    const char *want = em_str(spec, "digest");
+    const char *want = em_get_str(spec, "digest");
     if (want && strcmp(want, digest) != 0) {
         em_free(*bytes);
         *bytes = NULL;
@@ -169,7 +169,7 @@ int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out
     em_free(bytes);
     if (!l)
         return em_fx_refuse(ld, "out of memory");
-    const char *mt = em_str(spec, "mediaType");
+    const char *mt = em_get_str(spec, "mediaType");
     if (mt && !l->media_type && !(l->media_type = em_strdup(mt)))
         return em_fx_refuse(ld, "out of memory");
     return 0;
@@ -232,7 +232,7 @@ int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored
     for (size_t i = 0; i < json_array_size(list); i++) {
         size_t k = em_fx_push_index(ld, i);
         json_t *st = json_array_get(list, i);
-        const char *region = em_str(st, "region"), *id = em_str(st, "registryId"), *status = em_str(st, "status");
+        const char *region = em_get_str(st, "region"), *id = em_get_str(st, "registryId"), *status = em_get_str(st, "status");
         json_t *code = json_object_get(st, "failureCode");
         int rc = 0;
         if (!json_is_object(st))
@@ -305,7 +305,7 @@ static int put_manifest(em_loader *ld, em_repo *repo, json_t *img, const char *t
         em_fx_parse_time(ld, img, "lastRecordedPullTime", &stored->pulled_at_ms) < 0 ||
         em_fx_load_replication_statuses(ld, img, stored) < 0)
         return -1;
-    const char *want = em_str(img, "digest");
+    const char *want = em_get_str(img, "digest");
     if (want && strcmp(want, digest_out) != 0) {
         size_t n = em_fx_push_key(ld, "digest");
         em_fx_refuse(ld, "does not match the manifest's bytes, whose digest is %s", digest_out);
@@ -349,7 +349,7 @@ static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
             goto out;
         }
         em_layer *l = em_layer_get(repo, digest);
-        const char *mt = em_str(spec, "mediaType");
+        const char *mt = em_get_str(spec, "mediaType");
         json_array_append_new(descs, json_pack("{s:s, s:I, s:s}", "mediaType",
                                                mt ? mt : oci ? MT_OCI_LAYER : MT_DOCKER_LAYER, "size",
                                                (json_int_t)l->blob->len, "digest", digest));
@@ -361,10 +361,10 @@ static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
         json_incref(config);
     else
         config = json_pack("{s:s, s:s, s:{s:s, s:O}}", "architecture",
-                           platform ? em_str(platform, "architecture") ? em_str(platform, "architecture") : "amd64"
+                           platform ? em_get_str(platform, "architecture") ? em_get_str(platform, "architecture") : "amd64"
                                     : "amd64",
-                           "os", platform && em_str(platform, "os") ? em_str(platform, "os") : "linux", "rootfs", "type",
-                           "layers", "diff_ids", diff_ids);
+                           "os", platform && em_get_str(platform, "os") ? em_get_str(platform, "os") : "linux",
+                           "rootfs", "type", "layers", "diff_ids", diff_ids);
     text = config ? em_fx_dump_compact(config) : NULL;
     if (!text) {
         em_fx_refuse(ld, "out of memory");
@@ -472,7 +472,7 @@ int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char
     json_t *layers = json_object_get(img, "layers"), *children = json_object_get(img, "manifests");
     if ((manifest != NULL) + (layers != NULL) + (children != NULL) != 1)
         return em_fx_refuse(ld, "an image needs exactly one of \"manifest\", \"layers\" or \"manifests\"");
-    const char *format = em_str(img, "format");
+    const char *format = em_get_str(img, "format");
     if (format && strcmp(format, "docker") != 0 && strcmp(format, "oci") != 0) {
         size_t n = em_fx_push_key(ld, "format");
         em_fx_refuse(ld, "must be \"docker\" or \"oci\"");
@@ -494,7 +494,7 @@ int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char
                                            : em_fx_dump_compact(manifest);
     if (!text)
         return em_fx_refuse(ld, "out of memory");
-    int rc = put_manifest(ld, repo, img, text, em_str(img, "mediaType"), digest_out);
+    int rc = put_manifest(ld, repo, img, text, em_get_str(img, "mediaType"), digest_out);
     em_free(text);
     return rc;
 }

@@ -431,7 +431,7 @@ static int load_registry_settings_here(em_loader *ld, json_t *reg)
 static int load_registry_settings(em_loader *ld, json_t *reg)
 {
     em_view view;
-    if (em_view_enter(ld->s, em_str(reg, "id"), NULL, &view) < 0)
+    if (em_view_enter(ld->s, em_get_str(reg, "id"), NULL, &view) < 0)
         return em_fx_refuse(ld, "out of memory");
     int rc = load_registry_settings_here(ld, reg);
     em_view_leave(ld->s, &view);
@@ -458,7 +458,7 @@ static int load_registries(em_loader *ld, json_t *regs, bool home)
         if (!home && json_object_get(reg, "scanningConfiguration"))
             return em_fx_refuse_at(ld, "scanningConfiguration",
                              "the scanning configuration is the instance's own: give it in $.registries");
-        const char *id = em_str(reg, "id");
+        const char *id = em_get_str(reg, "id");
         if (id && !em_account_id_ok(id))
             return em_fx_refuse_at(ld, "id", "must be a registry id of 12 digits");
         /* In the fixture's order (a registry of settings only, too), so
@@ -511,14 +511,14 @@ static int check_regions(em_loader *ld, json_t *regions)
         if (em_fx_only_members(ld, rg, allowed) < 0 ||
             em_fx_want_type(ld, rg, "registries", JSON_ARRAY, "a list of registries") < 0)
             return -1;
-        const char *name = em_str(rg, "name");
+        const char *name = em_get_str(rg, "name");
         size_t p = em_fx_push_key(ld, "name");
         if (!name || !em_region_name_ok(name))
             return em_fx_refuse(ld, "must be a region name of 1 to 63 characters of a-z, 0-9 and '-', like \"eu-west-1\"");
         if (strcmp(name, ld->s->region) == 0)
             return em_fx_refuse(ld, "is the instance's own region: give its registries in $.registries");
         for (size_t j = 0; j < i; j++)
-            if (strcmp(name, em_str(json_array_get(regions, j), "name")) == 0)
+            if (strcmp(name, em_get_str(json_array_get(regions, j), "name")) == 0)
                 return em_fx_refuse(ld, "%s is given twice", name);
         em_fx_pop(ld, p);
         em_fx_pop(ld, k);
@@ -541,7 +541,7 @@ static int each_region(em_loader *ld, json_t *fx, int (*pass)(em_loader *, json_
         size_t k = em_fx_push_index(ld, i);
         json_t *rg = json_array_get(regions, i);
         em_view view;
-        if (em_view_enter(ld->s, NULL, em_str(rg, "name"), &view) < 0)
+        if (em_view_enter(ld->s, NULL, em_get_str(rg, "name"), &view) < 0)
             return em_fx_refuse(ld, "out of memory");
         size_t q = em_fx_push_key(ld, "registries");
         int rc = pass(ld, json_object_get(rg, "registries"), false);
