@@ -1,8 +1,8 @@
 #!/bin/sh
-# The layers of src/ run down only (ARCHITECTURE: base, core, store, areas,
+# The layers of src/ run down only (README.md, "Layout": base, core, store, areas,
 # testing, then src/ecrmock.c, fronts, tooling).  Fails when
 #   - a file of src/<L>/ includes "<M>/..." for a folder M above L, or
-#     src/ecrmock.c includes tooling/;
+#     src/ecrmock.c includes fronts/ or tooling/;
 #   - (given the build directory) an object of src/<L>/ uses a symbol that
 #     only an object of a folder above L defines: a call that runs up even
 #     though no include says so.
