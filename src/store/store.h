@@ -1,6 +1,7 @@
 /*
  * store: the registry's data and the ways to reach it: registries,
- * repositories, images, tags, layers, blobs and uploads (store.c); request
+ * repositories, images, tags, layers, blobs and uploads (store.c); a new
+ * repository with ECR's checks and defaults (repo_create.c); request
  * names to objects with ECR's not-found errors (lookup.c); ECR's JSON of
  * stored objects (views.c); image storage classes on the clock (archive.c);
  * other regions and views (regions.c); the area hooks the store calls when
