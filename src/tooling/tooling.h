@@ -1,6 +1,9 @@
 /*
- * What the test tooling shares inside itself: the fixture loader's state
- * and helpers (fixtures.c, fixture_check.c, fixture_images.c).
+ * tooling: what drives an instance from outside, for tests: fixtures
+ * (fixtures.c, fixture_check.c, fixture_images.c), snapshots (snapshot.c),
+ * scenarios (scenario.c and scenario_*.c), the recorder (record.c), test
+ * controls (controls.c).  This header holds what those files share: the
+ * fixture loader's state and helpers, the scenario checker and expander.
  */
 #ifndef ECRMOCK_TOOLING_H
 #define ECRMOCK_TOOLING_H
