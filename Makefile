@@ -9,7 +9,7 @@
 #   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
 #   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make bench     the benchmarks: a table, and bench/results.json
-#   make model     regenerate src/model_gen.c from ../shared/ecr-model/service-2.json
+#   make model     regenerate src/core/model_gen.c from ../shared/ecr-model/service-2.json
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -37,10 +37,11 @@ CURL_WRAP = -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_p
 
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
 
-SRC     := $(sort $(wildcard src/*.c))
+SRC     := $(sort $(wildcard src/*.c src/*/*.c))
 # Every public header: <ecrmock.h> includes those of include/ecrmock/ at its end.
 PUBLIC_HDRS := $(wildcard include/*.h include/ecrmock/*.h include/ecrmock/sys/*.h)
 OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+HDRS    := $(wildcard src/*.h src/*/*.h)
 # tests/unit: the cmocka tests, one binary per area; tests/checks: shell checks of the built
 # libraries and README; tests/e2e: end-to-end scripts; tests/fuzz: libFuzzer targets, corpora.
 TESTS   := $(sort $(wildcard tests/unit/test_*.c))
@@ -64,13 +65,15 @@ all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUI
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/obj/%.o: src/%.c src/*.h $(PUBLIC_HDRS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HDRS) $(PUBLIC_HDRS) | $(BUILD)/obj
+	@mkdir -p $(@D)
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Made afresh: an object of a file that moved must not stay in the archive.
 $(BUILD)/libecrmock.a: $(OBJ)
 	@echo "  AR $@"
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libecrmock.so: $(OBJ)
 	@echo "  CC $@"
@@ -89,7 +92,7 @@ $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(B
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 # The libcurl level: the interposer's core and its two modes (--wrap, LD_PRELOAD).
-$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h src/internal.h $(PUBLIC_HDRS) | $(BUILD)/obj/curl
+$(BUILD)/obj/curl/%.o: curl/%.c curl/interpose.h $(HDRS) $(PUBLIC_HDRS) | $(BUILD)/obj/curl
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
 
@@ -183,6 +186,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	sh tests/checks/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
 	sh tests/checks/check-readme-api.sh || fail=1; \
 	sh tests/checks/check-core-deps.sh $(BUILD) || fail=1; \
+	sh tests/checks/check-layers.sh $(BUILD) || fail=1; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
 	    $(E2E_PYTHON) tests/e2e/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
 	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
@@ -280,7 +284,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ecrmock.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ecrmock.pc
 
 model:
-	python3 tools/gen_model.py $(MODEL) src/model_ids.h > src/model_gen.c
+	python3 tools/gen_model.py $(MODEL) src/core/model_ids.h > src/core/model_gen.c
 
 clean:
 	rm -rf build

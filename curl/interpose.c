@@ -25,7 +25,7 @@
 
 #include "ecrmock_curl.h"
 #include "interpose.h"
-#include "internal.h" /* em_ecr_host */
+#include "fronts/fronts.h" /* em_ecr_host */
 
 enum method { M_GET, M_POST, M_PUT, M_HEAD };
 
@@ -106,7 +106,7 @@ ecrmock *ecrmock_curl_attached(void)
 
 /* ---- which hosts are ECR's --------------------------------------------------------- */
 
-/* One of ECR's API hosts or the layer bucket's (src/hosts.c). */
+/* One of ECR's API hosts or the layer bucket's (src/fronts/hosts.c). */
 static bool ecr_host(const char *host)
 {
     char region[EM_REGION_SIZE];
@@ -223,21 +223,21 @@ static void forget(CURL *curl)
 
 /* ---- the interposed functions ----------------------------------------------------------- */
 
-CURL *ecm_easy_init(void)
+CURL *em_curl_easy_init(void)
 {
-    return ecm_real_functions()->init();
+    return em_curl_real_functions()->init();
 }
 
-void ecm_easy_cleanup(CURL *h)
+void em_curl_easy_cleanup(CURL *h)
 {
     forget(h);
-    ecm_real_functions()->cleanup(h);
+    em_curl_real_functions()->cleanup(h);
 }
 
-void ecm_easy_reset(CURL *h)
+void em_curl_easy_reset(CURL *h)
 {
     forget(h);
-    ecm_real_functions()->reset(h);
+    em_curl_real_functions()->reset(h);
 }
 
 static char *dup_or_null(const char *s, bool *oom)
@@ -250,9 +250,9 @@ static char *dup_or_null(const char *s, bool *oom)
     return d;
 }
 
-CURL *ecm_easy_duphandle(CURL *h)
+CURL *em_curl_easy_duphandle(CURL *h)
 {
-    CURL *d = ecm_real_functions()->duphandle(h);
+    CURL *d = em_curl_real_functions()->duphandle(h);
     if (!d)
         return NULL;
     pthread_mutex_lock(&lock);
@@ -286,7 +286,7 @@ CURL *ecm_easy_duphandle(CURL *h)
     }
     pthread_mutex_unlock(&lock);
     if (oom) { /* a duplicate that would not behave like the original */
-        ecm_easy_cleanup(d);
+        em_curl_easy_cleanup(d);
         return NULL;
     }
     return d;
@@ -362,9 +362,9 @@ static bool refused_first(const handle *e, char *name, size_t cap)
     return false;
 }
 
-CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap)
+CURLcode em_curl_easy_setopt(CURL *h, CURLoption opt, va_list ap)
 {
-    const ecm_real *real = ecm_real_functions();
+    const em_curl_real *real = em_curl_real_functions();
     /* The argument's type follows the option's number range, as in libcurl. */
     long l = 0;
     void *p = NULL;
@@ -820,9 +820,9 @@ static void not_ours(const ecrmock *m, const char *url, bool parsed, const char 
         snprintf(why, cap, "no ecrmock instance is attached");
 }
 
-CURLcode ecm_easy_perform(CURL *curl)
+CURLcode em_curl_easy_perform(CURL *curl)
 {
-    const ecm_real *real = ecm_real_functions();
+    const em_curl_real *real = em_curl_real_functions();
     transfer t;
     memset(&t, 0, sizeof t);
     char why[200] = "";
@@ -890,7 +890,7 @@ CURLcode ecm_easy_perform(CURL *curl)
 
 /* ---- virtual sleeping ------------------------------------------------------------------- */
 
-int ecm_sleep(const struct timespec *req, struct timespec *rem)
+int em_curl_sleep(const struct timespec *req, struct timespec *rem)
 {
     bool valid = req && req->tv_sec >= 0 && req->tv_nsec >= 0 && req->tv_nsec < 1000000000L;
     pthread_mutex_lock(&lock);
@@ -928,7 +928,7 @@ int ecm_sleep(const struct timespec *req, struct timespec *rem)
 
 /* ---- getinfo ---------------------------------------------------------------------------- */
 
-CURLcode ecm_easy_getinfo(CURL *curl, CURLINFO info, va_list ap)
+CURLcode em_curl_easy_getinfo(CURL *curl, CURLINFO info, va_list ap)
 {
     void *out = va_arg(ap, void *);
     pthread_mutex_lock(&lock);
@@ -961,5 +961,5 @@ CURLcode ecm_easy_getinfo(CURL *curl, CURLINFO info, va_list ap)
         }
     }
     pthread_mutex_unlock(&lock);
-    return done ? CURLE_OK : ecm_real_functions()->getinfo(curl, info, out);
+    return done ? CURLE_OK : em_curl_real_functions()->getinfo(curl, info, out);
 }

@@ -14,7 +14,7 @@
 #include <unistd.h> /* useconds_t */
 
 /* The real libcurl functions. */
-typedef struct ecm_real {
+typedef struct em_curl_real {
     CURL *(*init)(void);
     CURLcode (*setopt)(CURL *, CURLoption, ...);
     CURLcode (*perform)(CURL *);
@@ -22,19 +22,19 @@ typedef struct ecm_real {
     void (*cleanup)(CURL *);
     void (*reset)(CURL *);
     CURL *(*duphandle)(CURL *);
-} ecm_real;
+} em_curl_real;
 
 /* Provided by the mode: the real functions (never NULL members). */
-const ecm_real *ecm_real_functions(void);
+const em_curl_real *em_curl_real_functions(void);
 
 /* The interposed functions, which the mode's entry points call. */
-CURL *ecm_easy_init(void);
-CURLcode ecm_easy_setopt(CURL *h, CURLoption opt, va_list ap);
-CURLcode ecm_easy_perform(CURL *h);
-CURLcode ecm_easy_getinfo(CURL *h, CURLINFO info, va_list ap);
-void ecm_easy_cleanup(CURL *h);
-void ecm_easy_reset(CURL *h);
-CURL *ecm_easy_duphandle(CURL *h);
+CURL *em_curl_easy_init(void);
+CURLcode em_curl_easy_setopt(CURL *h, CURLoption opt, va_list ap);
+CURLcode em_curl_easy_perform(CURL *h);
+CURLcode em_curl_easy_getinfo(CURL *h, CURLINFO info, va_list ap);
+void em_curl_easy_cleanup(CURL *h);
+void em_curl_easy_reset(CURL *h);
+CURL *em_curl_easy_duphandle(CURL *h);
 
 
 /*
@@ -45,39 +45,39 @@ CURL *ecm_easy_duphandle(CURL *h);
 #define ECM_ENTRY_POINTS(P)                                                    \
     CURL *P##curl_easy_init(void)                                              \
     {                                                                          \
-        return ecm_easy_init();                                                \
+        return em_curl_easy_init();                                                \
     }                                                                          \
     CURLcode P##curl_easy_setopt(CURL *h, CURLoption opt, ...)                 \
     {                                                                          \
         va_list ap;                                                            \
         va_start(ap, opt);                                                     \
-        CURLcode rc = ecm_easy_setopt(h, opt, ap);                             \
+        CURLcode rc = em_curl_easy_setopt(h, opt, ap);                             \
         va_end(ap);                                                            \
         return rc;                                                             \
     }                                                                          \
     CURLcode P##curl_easy_perform(CURL *h)                                     \
     {                                                                          \
-        return ecm_easy_perform(h);                                            \
+        return em_curl_easy_perform(h);                                            \
     }                                                                          \
     CURLcode P##curl_easy_getinfo(CURL *h, CURLINFO info, ...)                 \
     {                                                                          \
         va_list ap;                                                            \
         va_start(ap, info);                                                    \
-        CURLcode rc = ecm_easy_getinfo(h, info, ap);                           \
+        CURLcode rc = em_curl_easy_getinfo(h, info, ap);                           \
         va_end(ap);                                                            \
         return rc;                                                             \
     }                                                                          \
     void P##curl_easy_cleanup(CURL *h)                                         \
     {                                                                          \
-        ecm_easy_cleanup(h);                                                   \
+        em_curl_easy_cleanup(h);                                                   \
     }                                                                          \
     void P##curl_easy_reset(CURL *h)                                           \
     {                                                                          \
-        ecm_easy_reset(h);                                                     \
+        em_curl_easy_reset(h);                                                     \
     }                                                                          \
     CURL *P##curl_easy_duphandle(CURL *h)                                      \
     {                                                                          \
-        return ecm_easy_duphandle(h);                                          \
+        return em_curl_easy_duphandle(h);                                          \
     }
 
 
@@ -87,7 +87,7 @@ CURL *ecm_easy_duphandle(CURL *h);
  * on and an instance is attached; otherwise it sleeps for real, as
  * nanosleep() does (CLOCK_MONOTONIC; -1 and errno on EINTR or EINVAL).
  */
-int ecm_sleep(const struct timespec *req, struct timespec *rem);
+int em_curl_sleep(const struct timespec *req, struct timespec *rem);
 
 /*
  * The sleep entry points, for the --wrap build (ECM_SLEEP_ENTRY_POINTS(__wrap_):
@@ -97,17 +97,17 @@ int ecm_sleep(const struct timespec *req, struct timespec *rem);
 #define ECM_SLEEP_ENTRY_POINTS(P)                                              \
     int P##nanosleep(const struct timespec *req, struct timespec *rem)         \
     {                                                                          \
-        return ecm_sleep(req, rem);                                            \
+        return em_curl_sleep(req, rem);                                            \
     }                                                                          \
     int P##usleep(useconds_t usec)                                             \
     {                                                                          \
         struct timespec t = {(time_t)(usec / 1000000), (long)(usec % 1000000) * 1000}; \
-        return ecm_sleep(&t, NULL);                                            \
+        return em_curl_sleep(&t, NULL);                                            \
     }                                                                          \
     unsigned int P##sleep(unsigned int seconds)                                \
     {                                                                          \
         struct timespec t = {(time_t)seconds, 0}, rem = {0, 0};                \
-        if (ecm_sleep(&t, &rem) == 0)                                          \
+        if (em_curl_sleep(&t, &rem) == 0)                                          \
             return 0;                                                          \
         return (unsigned int)rem.tv_sec + (rem.tv_nsec > 0);                   \
     }

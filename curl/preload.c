@@ -30,7 +30,7 @@ ECRMOCK_API void curl_easy_cleanup(CURL *h);
 ECRMOCK_API void curl_easy_reset(CURL *h);
 ECRMOCK_API CURL *curl_easy_duphandle(CURL *h);
 
-static ecm_real real;
+static em_curl_real real;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* dlsym's void * to a function pointer, the way POSIX allows. */
@@ -55,7 +55,7 @@ static void resolve(void)
     FIND(duphandle, "curl_easy_duphandle");
 }
 
-const ecm_real *ecm_real_functions(void)
+const em_curl_real *em_curl_real_functions(void)
 {
     pthread_once(&once, resolve);
     return &real;

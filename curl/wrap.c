@@ -25,12 +25,12 @@ ECRMOCK_API void __wrap_curl_easy_cleanup(CURL *h);
 ECRMOCK_API void __wrap_curl_easy_reset(CURL *h);
 ECRMOCK_API CURL *__wrap_curl_easy_duphandle(CURL *h);
 
-static const ecm_real real = {
+static const em_curl_real real = {
     __real_curl_easy_init,    __real_curl_easy_setopt, __real_curl_easy_perform,  __real_curl_easy_getinfo,
     __real_curl_easy_cleanup, __real_curl_easy_reset,  __real_curl_easy_duphandle,
 };
 
-const ecm_real *ecm_real_functions(void)
+const em_curl_real *em_curl_real_functions(void)
 {
     return &real;
 }

@@ -1,11 +1,11 @@
 /*
- * Fuzz target: the request parser's fast path (src/json_parse.c) and the
+ * Fuzz target: the request parser's fast path (src/base/json_parse.c) and the
  * wire level's encoder against jansson.  Whatever em_json_parse takes,
  * json_loadb must take too and build the same tree: the same values of the same types, members in the same
  * order (compared through jansson's own compact serialisation, which keeps
  * insertion order and tells 1 from 1.0).  What it does not take is jansson's
  * to answer, so a NULL is always allowed.  And whatever jansson reads, the
- * wire level's encoder (src/wire.c) must write as json_dumps writes it,
+ * wire level's encoder (src/fronts/wire.c) must write as json_dumps writes it,
  * byte for byte, except reals: those it writes as ECR does (Java's
  * Double.toString, "1.688712875E9" where jansson writes "1688712875.0"), so
  * each real must have that form, at most 17 digits and no digit too many,
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fronts/fronts.h"
 
 static char *dumped(json_t *doc)
 {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 static ecrmock *fresh(void)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "actions.h"
+#include "areas/areas.h"
 
 static void write_file(const char *dir, const char *name, const void *p, size_t n)
 {

@@ -1,12 +1,12 @@
 /*
- * The request parser's fast path (src/json_parse.c): what it takes it builds
+ * The request parser's fast path (src/base/json_parse.c): what it takes it builds
  * exactly as json_loadb does; everything else it leaves to jansson (NULL,
  * not out of memory).  tests/fuzz/fuzz_json.c checks the first half on
  * arbitrary input; these pin the edges, and the wire level's answers around
  * them.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "base/base.h"
 
 /* The fast path's tree for text, serialised by jansson (keys in order, 1
  * and 1.0 told apart); NULL when it did not take the text. */

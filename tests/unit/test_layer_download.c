@@ -6,7 +6,7 @@
  */
 #include "helpers.h"
 
-#include "internal.h" /* em_region_exists: that a GET makes no region */
+#include "fronts/fronts.h" /* em_region_exists: that a GET makes no region */
 
 #define ACCOUNT "123456789012"
 #define REPO "layers/app"

@@ -6,7 +6,7 @@
  */
 #include "helpers.h"
 
-#include "actions.h"
+#include "areas/areas.h"
 
 static void test_actions_sorted_unique_and_in_model(void **state)
 {

@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "internal.h" /* em_sigv4_sign, for the published vectors */
+#include "fronts/fronts.h" /* em_sigv4_sign, for the published vectors */
 
 #define AKID "AKIDEXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -1,0 +1,36 @@
+/*
+ * The action table (name, handler, input shape), sorted by name, and the
+ * area table: what each area of ECR frees or resets when the instance, a
+ * registry or a repository goes (the store and ecrmock.c call these hooks,
+ * never an area by name).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "areas/areas.h"
+
+/* Sorted by name (tests/unit/test_model.c checks it, and that each is in the model). */
+#define EM_ACTION_ROW(name) {#name, em_##name, EM_SHAPE_##name##Request},
+
+const em_action em_actions[] = {EM_ACTION_LIST(EM_ACTION_ROW)};
+
+const size_t em_action_count = sizeof em_actions / sizeof em_actions[0];
+
+static int action_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const em_action *)elem)->name);
+}
+
+const em_action *em_action_find(const char *name)
+{
+    return bsearch(name, em_actions, em_action_count, sizeof em_actions[0], action_cmp);
+}
+
+/* Ended by a row without a name. */
+const em_area em_areas[] = {
+    {"creation_templates", .registry_free = em_templates_free},
+    {"lifecycle", .repo_free = em_lifecycle_free},
+    {"pull_through_cache", .registry_free = em_ptc_rules_free, .reset = em_secrets_free},
+    {"scanning", .reset = em_scanning_reset},
+    {0},
+};

@@ -1,0 +1,265 @@
+/*
+ * areas: one file per area of ECR (its handlers, listed below), the
+ * shared area modules (checks.c, manifest.c, lifecycle_policy.c,
+ * image_push.c) and the action and area tables (actions.c).  An area calls
+ * base, core, the store and the shared modules, never another area's
+ * handlers.
+ *
+ * The actions ecrmock serves: one list, sorted by name, that declares the
+ * handlers and builds the action table (actions.c).  Each handler lives
+ * in the source file of its area of ECR:
+ *   repositories.c       CreateRepository, DescribeRepositories, DeleteRepository
+ *   layer_upload.c       InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload,
+ *                        BatchCheckLayerAvailability
+ *   layer_download.c     GetDownloadUrlForLayer
+ *   images.c             PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
+ *   auth_token.c         GetAuthorizationToken
+ *   repository_policy.c  SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy
+ *   resource_tags.c      TagResource, UntagResource, ListTagsForResource
+ *   tag_mutability.c     PutImageTagMutability
+ *   pull_through_cache.c CreatePullThroughCacheRule, DescribePullThroughCacheRules,
+ *                        UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
+ *                        ValidatePullThroughCacheRule
+ *   creation_templates.c CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
+ *                        UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
+ *   registry.c           DescribeRegistry, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy
+ *   replication.c        PutReplicationConfiguration, DescribeImageReplicationStatus
+ *   scanning.c           PutImageScanningConfiguration, BatchGetRepositoryScanningConfiguration,
+ *                        GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
+ *                        StartImageScan, DescribeImageScanFindings
+ *   lifecycle.c          PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
+ *                        StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
+ *   referrers.c          ListImageReferrers
+ *   storage_class.c      UpdateImageStorageClass
+ *   account_settings.c   GetAccountSetting, PutAccountSetting
+ *   image_signing.c      PutSigningConfiguration, GetSigningConfiguration,
+ *                        DeleteSigningConfiguration, DescribeImageSigningStatus
+ *   pull_time_exclusions.c  RegisterPullTimeUpdateExclusion,
+ *                        DeregisterPullTimeUpdateExclusion, ListPullTimeUpdateExclusions
+ */
+#ifndef EM_AREAS_H
+#define EM_AREAS_H
+
+#include "store/store.h"
+
+#define EM_ACTION_LIST(X)                      \
+    X(BatchCheckLayerAvailability)             \
+    X(BatchDeleteImage)                        \
+    X(BatchGetImage)                           \
+    X(BatchGetRepositoryScanningConfiguration) \
+    X(CompleteLayerUpload)                     \
+    X(CreatePullThroughCacheRule)              \
+    X(CreateRepository)                        \
+    X(CreateRepositoryCreationTemplate)        \
+    X(DeleteLifecyclePolicy)                   \
+    X(DeletePullThroughCacheRule)              \
+    X(DeleteRegistryPolicy)                    \
+    X(DeleteRepository)                        \
+    X(DeleteRepositoryCreationTemplate)        \
+    X(DeleteRepositoryPolicy)                  \
+    X(DeleteSigningConfiguration)              \
+    X(DeregisterPullTimeUpdateExclusion)       \
+    X(DescribeImageReplicationStatus)          \
+    X(DescribeImageScanFindings)               \
+    X(DescribeImageSigningStatus)              \
+    X(DescribeImages)                          \
+    X(DescribePullThroughCacheRules)           \
+    X(DescribeRegistry)                        \
+    X(DescribeRepositories)                    \
+    X(DescribeRepositoryCreationTemplates)     \
+    X(GetAccountSetting)                       \
+    X(GetAuthorizationToken)                   \
+    X(GetDownloadUrlForLayer)                  \
+    X(GetLifecyclePolicy)                      \
+    X(GetLifecyclePolicyPreview)               \
+    X(GetRegistryPolicy)                       \
+    X(GetRegistryScanningConfiguration)        \
+    X(GetRepositoryPolicy)                     \
+    X(GetSigningConfiguration)                 \
+    X(InitiateLayerUpload)                     \
+    X(ListImageReferrers)                      \
+    X(ListImages)                              \
+    X(ListPullTimeUpdateExclusions)            \
+    X(ListTagsForResource)                     \
+    X(PutAccountSetting)                       \
+    X(PutImage)                                \
+    X(PutImageScanningConfiguration)           \
+    X(PutImageTagMutability)                   \
+    X(PutLifecyclePolicy)                      \
+    X(PutRegistryPolicy)                       \
+    X(PutRegistryScanningConfiguration)        \
+    X(PutReplicationConfiguration)             \
+    X(PutSigningConfiguration)                 \
+    X(RegisterPullTimeUpdateExclusion)         \
+    X(SetRepositoryPolicy)                     \
+    X(StartImageScan)                          \
+    X(StartLifecyclePolicyPreview)             \
+    X(TagResource)                             \
+    X(UntagResource)                           \
+    X(UpdateImageStorageClass)                 \
+    X(UpdatePullThroughCacheRule)              \
+    X(UpdateRepositoryCreationTemplate)        \
+    X(UploadLayerPart)                         \
+    X(ValidatePullThroughCacheRule)
+
+#pragma GCC visibility push(hidden)
+
+typedef int (*em_handler)(em_call *c);
+
+typedef struct em_action {
+    const char *name;
+    em_handler handler;
+    int input_shape;
+} em_action;
+
+extern const em_action em_actions[];
+extern const size_t em_action_count;
+const em_action *em_action_find(const char *name);
+extern const em_area em_areas[];
+
+/* ---- lifecycle policies (lifecycle_policy.c) ------------------------------- */
+/* A lifecycle policy, parsed: its rules (tagStatus, countType, ...). */
+typedef enum { EM_LC_TS_TAGGED, EM_LC_TS_UNTAGGED, EM_LC_TS_ANY } em_lc_tag_status;
+
+/* countType; the order of COUNT_TYPES. */
+typedef enum { EM_LC_CT_COUNT, EM_LC_CT_PUSHED, EM_LC_CT_PULLED, EM_LC_CT_TRANSITIONED } em_lc_count_type;
+
+typedef struct em_lc_rule {
+    int64_t priority;
+    em_lc_tag_status status;
+    json_t *prefixes; /* borrowed from the document; NULL when absent */
+    json_t *patterns; /* borrowed from the document; NULL when absent */
+    em_lc_count_type type;
+    int64_t count;
+    bool archive;     /* selection.storageClass "archive": selects archived images */
+    bool transition;  /* action "transition" to the archive; otherwise "expire" */
+} em_lc_rule;
+
+typedef struct em_lc_policy {
+    json_t *doc;
+    em_lc_rule *rules; /* sorted by priority */
+    size_t n;
+} em_lc_policy;
+/* Parses and checks `text`; 0 and *p filled (release it), or -1 with the
+ * call's error set and *p empty. */
+int em_lc_policy_parse(em_call *c, const char *text, em_lc_policy *p);
+void em_lc_policy_release(em_lc_policy *p);
+/* Whether `text` is a lifecycle policy ECR accepts: 0, or -1 with
+ * InvalidParameterException set in ECR's words. */
+int em_lifecycle_policy_check(em_call *c, const char *text);
+/* Frees a repository's lifecycle policy and preview (em_repo_free). */
+void em_lifecycle_free(em_repo *repo);
+/* Copies an image PutImage just stored (with `tag`, may be NULL) to the
+ * destinations of its registry's replication rules, recording each outcome
+ * on the image.  Never fails the push. */
+void em_replicate(ecrmock *m, em_repo *repo, em_image *img, const char *tag);
+
+/* ---- policies (repository_policy.c) ---------------------------------------- */
+/* Whether `text` is an IAM policy document ECR accepts as a resource policy. */
+bool em_policy_ok(const char *text);
+
+/* ---- manifests (manifest.c) ------------------------------------------------ */
+typedef struct em_manifest {
+    json_t *doc;
+    const char *media_type;          /* borrowed from doc or the request */
+    const char *config_digest;       /* may be NULL */
+    const char *config_media_type;   /* may be NULL */
+    const char *subject;             /* may be NULL */
+    json_t *layers;                  /* array of {digest, mediaType, size} (new reference) */
+    json_t *children;                /* array of digests for lists/indexes (new reference) */
+    bool is_list;
+} em_manifest;
+/* Parses manifest bytes; on a problem sets InvalidParameterException
+ * (ECR's texts) and returns -1. */
+int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req_media_type,
+                      em_manifest *out);
+void em_manifest_release(em_manifest *mf);
+bool em_media_type_is_list(const char *mt);
+
+/* ---- image scanning (scanning.c) ----------------------------------------------- */
+/* Puts the scanning state back to ecrmock_new()'s: no registry scanning
+ * configuration, the default scan duration. */
+void em_scanning_reset(ecrmock *m);
+/* PutImage's hook for a newly stored image: starts a scan when the
+ * repository scans on push (its own flag or a registry rule).  Cannot fail. */
+void em_scan_on_push(ecrmock *m, em_repo *repo, em_image *img);
+/* DescribeImages' hook: adds imageScanStatus and imageScanFindingsSummary to
+ * an image detail when the image was scanned.  0, or -1 when out of memory. */
+int em_scan_detail(ecrmock *m, em_image *img, json_t *detail);
+/* ---- rules several areas apply (checks.c) ---------------------------------- */
+#define EM_LOWER_ALNUM "abcdefghijklmnopqrstuvwxyz0123456789"
+/* Whether s[0..n) is n > 0 bytes, each of `set`. */
+bool em_all_of(const char *s, size_t n, const char *set);
+/* A resource tag's key: 1 to 128 characters, not "aws:..."; 0, or -1 with
+ * InvalidTagParameterException set. */
+int em_tag_key_check(em_call *c, const char *k);
+/* The tag of `tags` (a TagList) with key `k` (borrowed), or NULL. */
+json_t *em_tag_find(json_t *tags, const char *k);
+/* ECR's rules for resource tags: keys of 1 to 128
+ * characters not starting with "aws:", values of at most 256, no key twice,
+ * at most 50 tags once the request's `tags` are merged into `current` (the
+ * resource's tags, NULL for a new resource).  `tags` is a validated TagList.
+ * 0, or -1 with InvalidTagParameterException or TooManyTagsException set. */
+int em_resource_tags_check(em_call *c, json_t *tags, json_t *current);
+/* ECR's rules for imageTagMutabilityExclusionFilters: given
+ * exactly when `mutability` is one of the *_WITH_EXCLUSION settings.  0, or
+ * -1 with InvalidParameterException set. */
+int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters);
+
+/* ---- pull-through cache rules and creation templates ------------------------ */
+void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */
+/* The registry's pull-through cache rules as DescribePullThroughCacheRules
+ * shows them, without registryId, in creation order (snapshots): a new
+ * reference, an empty array when there are none; NULL: no memory. */
+json_t *em_ptc_rules_json(const em_registry *r);
+void em_secrets_free(ecrmock *m);
+/* An IAM role ARN (arn:<partition>:iam::<account>:role/<name>) in the
+ * account `registry_id`; 0, or -1 with InvalidParameterException set. */
+int em_role_arn_check(em_call *c, const char *arn, const char *registry_id);
+void em_templates_free(em_registry *r);   /* creation_templates.c */
+/* The registry's repository creation templates as
+ * DescribeRepositoryCreationTemplates shows them, in creation order
+ * (snapshots): a new reference, an empty array when there are none; NULL:
+ * no memory. */
+json_t *em_templates_json(const em_registry *r);
+/*
+ * Gives `repo`, a repository ECR is creating on the user's behalf in
+ * `registry_id` under the name `repo_name` for the use `applied_for`
+ * ("PULL_THROUGH_CACHE", "REPLICATION" or "CREATE_ON_PUSH"), the settings of
+ * the repository creation template that applies, as ECR does: among the
+ * registry's templates whose appliedFor holds that use, the one with the
+ * longest prefix p such that repo_name starts with p + "/", else the ROOT
+ * template.  The settings replace repo's tag mutability and exclusion
+ * filters, encryption type and KMS key, resource tags, repository policy and
+ * lifecycle policy; what the template leaves out gets ECR's defaults
+ * (MUTABLE, AES256, no tags, no policies).  Call it before the repository is
+ * shown to anyone (it may already be linked into its registry).
+ * Returns 1 when a template applied, 0 when none did (repo unchanged), -1 when
+ * memory ran out (c's error set, repo unchanged).
+ */
+int em_template_apply(em_call *c, const char *registry_id, const char *repo_name, const char *applied_for,
+                      em_repo *repo);
+/* Stores manifest bytes[0..len) as an image of `repo`, tagged `tag` (may be
+ * NULL), with every check PutImage makes after validation: the manifest and
+ * its media type, `given` (the digest the caller claims, or NULL), layers
+ * and referenced images present, tag immutability, limits.  A re-push of an
+ * archived image restores it.  When c->out is set it becomes PutImage's
+ * answer.  Returns the image (borrowed), or NULL with c's error set and
+ * nothing changed.  Replicates nothing (em_replicate is the caller's). */
+em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len, const char *media_type,
+                        const char *given, const char *tag);
+
+/* ---- signing and pull time exclusions (image_signing.c, pull_time_exclusions.c) */
+/* Records on a newly pushed image the signing profiles its repository
+ * matches now: 0, or -1 (no memory, image unchanged). */
+int em_signing_on_push(em_repo *repo, em_image *img);
+/* Whether the caller's principal is excluded from pull time updates in `r`. */
+bool em_pull_time_excluded(ecrmock *m, em_registry *r);
+
+#define EM_DECLARE_HANDLER(name) int em_##name(em_call *c);
+EM_ACTION_LIST(EM_DECLARE_HANDLER)
+#undef EM_DECLARE_HANDLER
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * Storing a pushed manifest as an image (em_image_push): what PutImage does
+ * once it has its repository, shared with replication's copies.
+ *
+ * An image is its manifest bytes; its digest is the SHA-256 of exactly those
+ * bytes, its size is computed from the layers it references, and tags are
+ * unique in a repository: in a MUTABLE one a tag put on another image moves
+ * there (the old image stays, untagged if it had no other tag), in an
+ * IMMUTABLE one it is refused.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "areas/areas.h"
+
+/* Whether tag `tag`, once set, may not move to another image. */
+static bool tag_immutable(em_repo *repo, const char *tag)
+{
+    const char *mut = repo->tag_mutability;
+    if (strcmp(mut, "MUTABLE") == 0)
+        return false;
+    if (strcmp(mut, "IMMUTABLE") == 0)
+        return true;
+    bool excluded = false;
+    size_t i;
+    json_t *f;
+    json_array_foreach(repo->mutability_filters, i, f) excluded =
+        excluded || em_wildcard_match(em_get_str(f, "filter"), tag, false);
+    /* IMMUTABLE_WITH_EXCLUSION: the filters name mutable tags; MUTABLE_WITH_EXCLUSION: immutable ones. */
+    return strcmp(mut, "IMMUTABLE_WITH_EXCLUSION") == 0 ? !excluded : excluded;
+}
+
+/* Appends "d1, d2" of the digests in `list` that are missing to `out`. */
+static void join_missing(json_t *missing, char *out, size_t cap)
+{
+    size_t used = 0;
+    size_t i;
+    json_t *d;
+    out[0] = '\0';
+    json_array_foreach(missing, i, d) {
+        if (used >= cap)
+            break;
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", json_string_value(d));
+    }
+}
+
+/* Builds the new image from a parsed manifest; NULL when out of memory. */
+static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const char *bytes, size_t len,
+                           em_manifest *mf)
+{
+    em_image *img = em_calloc(1, sizeof *img);
+    if (!img)
+        return NULL;
+    snprintf(img->digest, sizeof img->digest, "%s", digest);
+    img->manifest = em_strndup(bytes, len);
+    img->manifest_len = len;
+    img->media_type = em_strdup(mf->media_type);
+    img->artifact_media_type = mf->config_media_type ? em_strdup(mf->config_media_type) : NULL;
+    img->subject = mf->subject ? em_strdup(mf->subject) : NULL;
+    img->pushed_at_ms = c->m->clock_ms;
+    size_t nl = json_array_size(mf->layers), nc = json_array_size(mf->children);
+    img->layers = nl ? em_calloc(nl, sizeof *img->layers) : NULL;
+    img->children = nc ? em_calloc(nc, sizeof *img->children) : NULL;
+    if (!img->manifest || !img->media_type || (mf->config_media_type && !img->artifact_media_type) ||
+        (mf->subject && !img->subject) || (nl && !img->layers) || (nc && !img->children)) {
+        em_image_free(img);
+        return NULL;
+    }
+    /* Distinct layers; the size is the sum of the layers (not the config), as
+     * stored; a list's size is the largest of its manifests'. */
+    for (size_t i = 0; i < nl; i++) {
+        json_t *desc = json_array_get(mf->layers, i);
+        em_layer *l = em_layer_get(repo, em_get_str(desc, "digest"));
+        bool dup = false;
+        for (size_t j = 0; j < img->n_layers; j++)
+            dup = dup || img->layers[j] == l;
+        bool is_config = mf->config_digest && i == 0;
+        if (!is_config)
+            img->size += (int64_t)l->blob->len;
+        if (!dup)
+            img->layers[img->n_layers++] = l;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        const char *child = json_string_value(json_array_get(mf->children, i));
+        snprintf(img->children[i], ECRMOCK_DIGEST_SIZE, "%s", child);
+        img->n_children++;
+        em_image *ci = em_image_get(repo, child);
+        if (ci && ci->size > img->size)
+            img->size = ci->size;
+    }
+    return img;
+}
+
+static json_t *put_image_output(em_repo *repo, em_image *img, const char *tag)
+{
+    json_t *out = json_object();
+    if (!out || em_set(out, "image", em_image_json(repo, img, tag)) < 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Remembers the media type of each layer the manifest lists (what
+ * BatchCheckLayerAvailability reports).  Best effort: a layer whose type
+ * cannot be stored for want of memory simply stays without one. */
+static void learn_layer_types(em_repo *repo, em_manifest *mf)
+{
+    size_t i;
+    json_t *desc;
+    json_array_foreach(mf->layers, i, desc) {
+        const char *mt = em_get_str(desc, "mediaType");
+        em_layer *l = em_layer_get(repo, em_get_str(desc, "digest"));
+        if (!mt || !l || (l->media_type && strcmp(l->media_type, mt) == 0))
+            continue;
+        char *copy = em_strdup(mt);
+        if (copy) {
+            em_free(l->media_type);
+            l->media_type = copy;
+        }
+    }
+}
+
+em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len, const char *media_type,
+                        const char *given, const char *tag)
+{
+    const char *reg = repo->registry->id;
+    em_image *img = NULL;
+
+    em_manifest mf;
+    if (em_manifest_parse(c, bytes, len, media_type, &mf) < 0) {
+        em_manifest_release(&mf);
+        return NULL;
+    }
+    char digest[ECRMOCK_DIGEST_SIZE];
+    em_sha256_digest(bytes, len, digest);
+    int rc = -1;
+    json_t *missing = json_array();
+    if (!missing) {
+        rc = em_fail_nomem(c);
+        goto out;
+    }
+    if (given && strcmp(given, digest) != 0) {
+        em_fail(c, ECRMOCK_ERR_IMAGE_DIGEST_DOES_NOT_MATCH,
+                "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", given,
+                digest);
+        goto out;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(mf.layers, i, v) {
+        if (!em_layer_get(repo, em_get_str(v, "digest")) && json_array_append(missing, json_object_get(v, "digest")) < 0) {
+            rc = em_fail_nomem(c);
+            goto out;
+        }
+    }
+    char list[2048];
+    if (json_array_size(missing)) {
+        join_missing(missing, list, sizeof list);
+        em_fail(c, ECRMOCK_ERR_LAYERS_NOT_FOUND,
+                "Layers with digests '[%s]' required for pushing image into repository with name '%s' in the "
+                "registry with id '%s' do not exist",
+                list, repo->name, reg);
+        goto out;
+    }
+    json_array_foreach(mf.children, i, v) {
+        if (!em_image_get(repo, json_string_value(v)) && json_array_append(missing, v) < 0) {
+            rc = em_fail_nomem(c);
+            goto out;
+        }
+    }
+    if (json_array_size(missing)) {
+        join_missing(missing, list, sizeof list);
+        em_fail(c, ECRMOCK_ERR_REFERENCED_IMAGES_NOT_FOUND,
+                "The manifest list references images that do not exist in the repository with name '%s' in the "
+                "registry with id '%s': [%s]",
+                repo->name, reg, list);
+        goto out;
+    }
+
+    em_image *existing = em_image_get(repo, digest);
+    em_tag *held = tag ? em_tag_get(repo, tag) : NULL;
+    if (held && tag_immutable(repo, tag)) {
+        em_fail(c, ECRMOCK_ERR_IMAGE_TAG_ALREADY_EXISTS,
+                "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
+                "repository is immutable.",
+                tag, repo->name);
+        goto out;
+    }
+    /* Pushing an archived (or restoring) image again restores it at once. */
+    bool revive = existing && !em_image_active(c->m, existing);
+    if (existing && !revive && (!tag || (held && held->image == existing))) {
+        em_fail(c, ECRMOCK_ERR_IMAGE_ALREADY_EXISTS,
+                "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry "
+                "with id '%s'",
+                digest, tag ? tag : "null", repo->name, reg);
+        goto out;
+    }
+    if (!existing && em_repo_image_count(repo) >= c->m->opts.max_images) {
+        em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
+                "The repository with name '%s' in registry with id '%s' already has the maximum allowed number of "
+                "images which is '%llu'",
+                repo->name, reg, (unsigned long long)c->m->opts.max_images);
+        goto out;
+    }
+    /* Only a tag the image does not have yet counts (a re-push of an archived
+     * image may bring none, or its own). */
+    bool adds_tag = tag && !(held && held->image == existing);
+    if (existing && adds_tag && existing->n_tags >= c->m->opts.max_tags_per_image) {
+        em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
+                "Adding tag '%s' to an image in the repository with name '%s' in registry with id '%s' exceeds the "
+                "maximum allowed number of tags per image which is '%llu'",
+                tag, repo->name, reg, (unsigned long long)c->m->opts.max_tags_per_image);
+        goto out;
+    }
+
+    /* Everything is checked: now change the state, all or nothing. */
+    img = existing;
+    if (!img) {
+        img = image_new(c, repo, digest, bytes, len, &mf);
+        if (!img || em_signing_on_push(repo, img) < 0 || em_image_insert(c->m, repo, img) < 0) {
+            em_image_free(img);
+            img = NULL;
+            rc = em_fail_nomem(c);
+            goto out;
+        }
+    }
+    /* The answer is made before the tag moves: once it has, nothing can fail. */
+    json_t *out = c->out ? put_image_output(repo, img, tag) : NULL;
+    if ((c->out && !out) || (tag && em_tag_set(repo, img, tag) < 0)) {
+        json_decref(out);
+        if (!existing)
+            em_image_remove(repo, img);
+        img = NULL;
+        rc = em_fail_nomem(c);
+        goto out;
+    }
+    if (!existing) {
+        learn_layer_types(repo, &mf);
+        em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
+    }
+    if (revive) {
+        /* A list's images went to the archive with it: they come back with it. */
+        for (size_t k = 0; k < img->n_children; k++) {
+            em_image *child = em_image_get(repo, img->children[k]);
+            if (child && !em_image_active(c->m, child))
+                em_image_reactivate(c->m, child);
+        }
+        em_image_reactivate(c->m, img);
+    }
+    if (out) {
+        json_decref(c->out);
+        c->out = out;
+    }
+    rc = 0;
+out:
+    json_decref(missing);
+    em_manifest_release(&mf);
+    return rc < 0 ? NULL : img;
+}

@@ -1,0 +1,373 @@
+/*
+ * Images: PutImage, BatchGetImage, BatchDeleteImage, ListImages and
+ * DescribeImages.  Storing a pushed image is image_push.c's; deleting an
+ * image's last tag deletes it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "areas/areas.h"
+
+/* ---- PutImage ----------------------------------------------------------------- */
+
+int em_PutImage(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *jm = json_object_get(c->req, "imageManifest");
+    const char *tag = em_get_str(c->req, "imageTag");
+    em_image *img = em_image_push(c, repo, json_string_value(jm), json_string_length(jm),
+                                  em_get_str(c->req, "imageManifestMediaType"), em_get_str(c->req, "imageDigest"), tag);
+    if (!img)
+        return -1;
+    em_replicate(c->m, repo, img, tag); /* replication.c: copies to the registry's destinations */
+    return 0;
+}
+
+static const struct {
+    const char *code, *reason;
+} id_failures[] = {
+    [EM_ID_MISSING_DIGEST_AND_TAG] = {"MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null"},
+    [EM_ID_INVALID_DIGEST] = {"InvalidImageDigest",
+                           "Invalid request parameters: image digest should satisfy the regex "
+                           "'[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"},
+    [EM_ID_TAG_DOES_NOT_MATCH] = {"ImageTagDoesNotMatchDigest",
+                               "Invalid request parameters: given tag does not map to the given digest"},
+    [EM_ID_NOT_FOUND] = {"ImageNotFound", "Requested image not found"},
+    [EM_ID_ARCHIVED] = {"ImageInaccessible", "Requested image is archived and must be restored before it can be pulled"},
+};
+
+/* An ImageFailure for the request's id (its digest and tag as given). */
+static json_t *failure_with(json_t *id, const char *code, const char *reason)
+{
+    json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_get_str(id, "imageDigest"), "imageTag",
+                             em_get_str(id, "imageTag"));
+    return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", code, "failureReason", reason);
+}
+
+static json_t *failure_json(json_t *id, em_id_result r)
+{
+    return failure_with(id, id_failures[r].code, id_failures[r].reason);
+}
+
+/* ---- BatchGetImage ---------------------------------------------------------------- */
+
+static bool accepted(json_t *types, const char *mt)
+{
+    if (!types)
+        return true;
+    size_t i;
+    json_t *t;
+    json_array_foreach(types, i, t) if (strcmp(json_string_value(t), mt) == 0) return true;
+    return false;
+}
+
+int em_BatchGetImage(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *types = json_object_get(c->req, "acceptedMediaTypes");
+    if (em_set(c->out, "images", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
+        return em_fail_nomem(c);
+    json_t *images = json_object_get(c->out, "images"), *failures = json_object_get(c->out, "failures");
+    json_t *ids = json_object_get(c->req, "imageIds");
+    /* First the answer, then the pull times: a call that runs out of memory
+     * records no pull. */
+    em_image **pulled = em_calloc(json_array_size(ids), sizeof *pulled);
+    if (!pulled)
+        return em_fail_nomem(c);
+    size_t n_pulled = 0, i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        em_image *img;
+        em_tag *t;
+        em_id_result r = em_image_resolve(repo, id, &img, &t);
+        if (r == EM_ID_FOUND && !accepted(types, img->media_type))
+            r = EM_ID_NOT_FOUND; /* ecrmock converts no manifest from one format to another */
+        if (r == EM_ID_FOUND && !em_image_active(c->m, img))
+            r = EM_ID_ARCHIVED; /* archived, or still being restored: no pull */
+        int err = 0;
+        if (r != EM_ID_FOUND) {
+            err = json_array_append_new(failures, failure_json(id, r));
+        } else if (t || img->n_tags == 0) {
+            err = json_array_append_new(images, em_image_json(repo, img, t ? t->name : NULL));
+        } else {
+            /* By digest alone: one entry per tag the image has. */
+            for (size_t k = 0; k < img->n_tags && !err; k++)
+                err = json_array_append_new(images, em_image_json(repo, img, img->tags[k]->name));
+        }
+        if (err) {
+            em_free(pulled);
+            return em_fail_nomem(c);
+        }
+        if (r == EM_ID_FOUND)
+            pulled[n_pulled++] = img;
+    }
+    /* An excluded principal's pulls are not recorded (pull_time_exclusions.c). */
+    for (size_t k = 0; k < n_pulled && !em_pull_time_excluded(c->m, repo->registry); k++)
+        pulled[k]->pulled_at_ms = c->m->clock_ms;
+    em_free(pulled);
+    return 0;
+}
+
+/* ---- BatchDeleteImage -------------------------------------------------------------- */
+
+/* The lists/indexes of the repository that reference `img`, "d1, d2". */
+static void referencing_lists(em_repo *repo, em_image *img, char *out, size_t cap)
+{
+    size_t used = 0, pos = 0;
+    out[0] = '\0';
+    for (em_image *p; used < cap && (p = em_next_parent(repo, img, &pos));)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", p->digest);
+}
+
+typedef struct planned {
+    em_image *img;
+    em_tag *tag; /* NULL: the whole image */
+} planned;
+
+int em_BatchDeleteImage(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    if (em_set(c->out, "imageIds", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
+        return em_fail_nomem(c);
+    json_t *deleted = json_object_get(c->out, "imageIds"), *failures = json_object_get(c->out, "failures");
+    json_t *ids = json_object_get(c->req, "imageIds");
+    planned *plan = em_calloc(json_array_size(ids), sizeof *plan);
+    if (!plan)
+        return em_fail_nomem(c);
+    size_t n_plan = 0, i;
+    json_t *id;
+    /* Plan against the state before the call, and write the answer; only then
+     * delete, which cannot fail. */
+    json_array_foreach(ids, i, id) {
+        em_image *img;
+        em_tag *t;
+        em_id_result r = em_image_resolve(repo, id, &img, &t);
+        int err = 0;
+        /* What earlier ids of this call already do to the image: a name
+         * given twice is deleted once and listed once, and the tags removed
+         * one by one count towards its last tag. */
+        bool gone = false, tag_done = false;
+        size_t removed = 0;
+        for (size_t k = 0; r == EM_ID_FOUND && k < n_plan; k++) {
+            if (plan[k].img != img)
+                continue;
+            if (!plan[k].tag) {
+                gone = true;
+            } else {
+                removed++;
+                tag_done = tag_done || plan[k].tag == t;
+            }
+        }
+        if (gone || tag_done)
+            continue;
+        bool whole = r == EM_ID_FOUND && (!t || img->n_tags - removed == 1);
+        if (r == EM_ID_FOUND && whole && img->parents) {
+            char lists[1024];
+            referencing_lists(repo, img, lists, sizeof lists);
+            char reason[1200];
+            snprintf(reason, sizeof reason, "Requested image referenced by manifest list: [%s]", lists);
+            err = json_array_append_new(failures, failure_with(id, "ImageReferencedByManifestList", reason));
+        } else if (r != EM_ID_FOUND) {
+            err = json_array_append_new(failures, failure_json(id, r));
+        } else if (t) {
+            err = json_array_append_new(deleted, em_image_id_json(img->digest, t->name));
+            plan[n_plan++] = (planned){img, whole ? NULL : t};
+        } else {
+            /* By digest: every tag not listed already by an earlier id. */
+            for (size_t k = 0; k < img->n_tags && !err; k++) {
+                bool listed = false;
+                for (size_t j = 0; j < n_plan; j++)
+                    listed = listed || plan[j].tag == img->tags[k];
+                if (!listed)
+                    err = json_array_append_new(deleted, em_image_id_json(img->digest, img->tags[k]->name));
+            }
+            if (!err && img->n_tags == 0)
+                err = json_array_append_new(deleted, em_image_id_json(img->digest, NULL));
+            plan[n_plan++] = (planned){img, NULL};
+        }
+        if (err) {
+            em_free(plan);
+            return em_fail_nomem(c);
+        }
+    }
+    /* Tag removals first (their images stay), then whole images. */
+    for (size_t k = 0; k < n_plan; k++)
+        if (plan[k].tag)
+            em_tag_remove(repo, plan[k].tag);
+    for (size_t k = 0; k < n_plan; k++) {
+        if (plan[k].tag)
+            continue;
+        bool again = false;
+        for (size_t j = 0; j < k; j++)
+            again = again || (!plan[j].tag && plan[j].img == plan[k].img);
+        if (!again)
+            em_image_remove(repo, plan[k].img);
+    }
+    em_free(plan);
+    return 0;
+}
+
+/* ---- ListImages and DescribeImages ----------------------------------------------------- */
+
+static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
+{
+    const char *ts = em_get_str(filter, "tagStatus");
+    const char *is = em_get_str(filter, "imageStatus");
+    if (!is)
+        is = "ACTIVE"; /* the default: archived and restoring images are left out */
+    if (strcmp(is, "ANY") != 0 && strcmp(is, em_image_status(m, img)) != 0)
+        return false;
+    if (!ts || strcmp(ts, "ANY") == 0)
+        return true;
+    return strcmp(ts, "TAGGED") == 0 ? img->n_tags > 0 : img->n_tags == 0;
+}
+
+static void list_scope(em_call *c, em_repo *repo, const char *action, char *out, size_t cap)
+{
+    json_t *filter = json_object_get(c->req, "filter");
+    const char *ts = em_get_str(filter, "tagStatus"), *is = em_get_str(filter, "imageStatus");
+    snprintf(out, cap, "%s|%s|%s|%s|%s", action, repo->registry->id, repo->name, ts ? ts : "ANY", is ? is : "ACTIVE");
+}
+
+int em_ListImages(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *filter = json_object_get(c->req, "filter");
+    const char *token = em_get_str(c->req, "nextToken");
+    size_t max = (size_t)em_get_int(c->req, "maxResults", 100);
+    char scope[600];
+    list_scope(c, repo, "ListImages", scope, sizeof scope);
+    em_page_pos pos = {0};
+    if (token && em_page_parse(c, scope, token, &pos) < 0)
+        return -1;
+    json_t *ids = json_array();
+    if (em_set(c->out, "imageIds", ids) < 0)
+        return em_fail_nomem(c);
+    size_t i = token ? em_seqvec_lower_bound(&repo->order, pos.seq) : 0;
+    for (; i < repo->order.n; i++) {
+        em_image *img = repo->order.v[i].item;
+        if (!img || !status_wanted(c->m, filter, img))
+            continue;
+        /* Resuming inside this image: skip the tags listed already. */
+        size_t k = 0;
+        if (token && img->seq == pos.seq && pos.tag[0])
+            while (k < img->n_tags && strcmp(img->tags[k]->name, pos.tag) < 0)
+                k++;
+        if (img->n_tags == 0 || k < img->n_tags) {
+            do {
+                const char *tag = img->n_tags ? img->tags[k]->name : NULL;
+                if (json_array_size(ids) == max) {
+                    em_page_pos next = {.seq = img->seq};
+                    if (tag)
+                        snprintf(next.tag, sizeof next.tag, "%s", tag);
+                    return em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0 ? em_fail_nomem(c) : 0;
+                }
+                if (json_array_append_new(ids, em_image_id_json(img->digest, tag)) < 0)
+                    return em_fail_nomem(c);
+            } while (++k < img->n_tags);
+        }
+    }
+    return 0;
+}
+
+static json_t *detail_json(ecrmock *m, em_repo *repo, em_image *img)
+{
+    json_t *d = json_object();
+    if (!d)
+        return NULL;
+    if (em_set(d, "registryId", em_json_string(repo->registry->id)) < 0 ||
+        em_set(d, "repositoryName", em_json_string(repo->name)) < 0 ||
+        em_set(d, "imageDigest", em_json_string(img->digest)) < 0)
+        goto fail;
+    if (img->n_tags) {
+        json_t *tags = em_image_tags_json(img);
+        if (em_set(d, "imageTags", tags) < 0)
+            goto fail;
+    }
+    if (em_set(d, "imageSizeInBytes", json_integer(img->size)) < 0 ||
+        em_set(d, "imagePushedAt", em_time(img->pushed_at_ms)) < 0 ||
+        em_set(d, "imageManifestMediaType", em_json_string(img->media_type)) < 0 ||
+        (img->artifact_media_type && em_set(d, "artifactMediaType", em_json_string(img->artifact_media_type)) < 0) ||
+        (img->pulled_at_ms && em_set(d, "lastRecordedPullTime", em_time(img->pulled_at_ms)) < 0) ||
+        (img->subject && em_set(d, "subjectManifestDigest", em_json_string(img->subject)) < 0) ||
+        em_set(d, "imageStatus", em_json_string(em_image_status(m, img))) < 0 || em_image_storage_json(m, img, d) < 0 ||
+        em_scan_detail(m, img, d) < 0) /* scanning.c: imageScanStatus and its summary */
+        goto fail;
+    return d;
+fail:
+    json_decref(d);
+    return NULL;
+}
+
+static int describe_ids(em_call *c, em_repo *repo, json_t *ids, json_t *details)
+{
+    size_t n = json_array_size(ids), i;
+    em_image **found = em_calloc(n, sizeof *found);
+    if (!found)
+        return em_fail_nomem(c);
+    json_t *id;
+    int rc = 0;
+    json_array_foreach(ids, i, id) {
+        em_image *img;
+        em_tag *t;
+        if (em_image_resolve(repo, id, &img, &t) != EM_ID_FOUND) {
+            rc = em_image_not_found(c, repo, em_get_str(id, "imageDigest"), em_get_str(id, "imageTag"));
+            break;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < i; k++)
+            dup = dup || found[k] == img;
+        found[i] = dup ? NULL : img;
+    }
+    for (i = 0; rc == 0 && i < n; i++)
+        if (found[i] && json_array_append_new(details, detail_json(c->m, repo, found[i])) < 0)
+            rc = em_fail_nomem(c);
+    em_free(found);
+    return rc;
+}
+
+int em_DescribeImages(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    json_t *ids = json_object_get(c->req, "imageIds");
+    json_t *filter = json_object_get(c->req, "filter");
+    const char *token = em_get_str(c->req, "nextToken");
+    json_t *details = json_array();
+    if (em_set(c->out, "imageDetails", details) < 0)
+        return em_fail_nomem(c);
+    if (ids) {
+        if (token || json_object_get(c->req, "maxResults"))
+            return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with imageIds",
+                                 token ? "nextToken" : "maxResults");
+        return describe_ids(c, repo, ids, details);
+    }
+    size_t max = (size_t)em_get_int(c->req, "maxResults", 100);
+    char scope[600];
+    list_scope(c, repo, "DescribeImages", scope, sizeof scope);
+    em_page_pos pos = {0};
+    if (token && em_page_parse(c, scope, token, &pos) < 0)
+        return -1;
+    size_t i = token ? em_seqvec_lower_bound(&repo->order, pos.seq) : 0;
+    for (; i < repo->order.n; i++) {
+        em_image *img = repo->order.v[i].item;
+        if (!img || !status_wanted(c->m, filter, img))
+            continue;
+        if (json_array_size(details) == max) {
+            em_page_pos next = {.seq = img->seq};
+            return em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0 ? em_fail_nomem(c) : 0;
+        }
+        if (json_array_append_new(details, detail_json(c->m, repo, img)) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}

@@ -1,0 +1,286 @@
+/*
+ * Layer uploads as ECR runs them: InitiateLayerUpload opens an upload,
+ * UploadLayerPart appends contiguous inclusive byte ranges from 0,
+ * CompleteLayerUpload checks the bytes against the digest and adds the layer
+ * to the repository.  BatchCheckLayerAvailability says which layers a
+ * repository has.
+ *
+ * The SHA-256 of an upload is computed part by part as the bytes arrive, so
+ * completing even a large layer costs no second pass over it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "areas/areas.h"
+
+/* The most bytes one layerPartBlob holds (the model's LayerPartBlob). */
+#define MAX_PART_BLOB UINT64_C(20971520)
+/* Base64 text decoded and hashed a piece at a time (a multiple of 4). */
+#define UPLOAD_CHUNK ((size_t)64 * 1024)
+
+static int upload_not_found(em_call *c, em_repo *repo, const char *id)
+{
+    return em_fail(c, ECRMOCK_ERR_UPLOAD_NOT_FOUND,
+                   "The upload with id '%s' does not exist in the repository with name '%s' in registry with id "
+                   "'%s'",
+                   id, repo->name, repo->registry->id);
+}
+
+/*
+ * InitiateLayerUpload's partSize, "the size, in bytes, that Amazon ECR
+ * expects future layer part uploads to be" (API reference): ECR answers
+ * 10485760 with its 5 MiB minimum part (the quota page: parts of 5 to
+ * 10 MiB), so twice min_part_size, at most the largest blob a part can carry
+ * (20,971,520 bytes) unless min_part_size itself is larger.  A client that
+ * sends parts of partSize then goes multi-part as soon as a layer is larger.
+ */
+static int64_t part_size(uint64_t min)
+{
+    uint64_t part = min <= MAX_PART_BLOB / 2 ? 2 * min : MAX_PART_BLOB;
+    if (part < min)
+        part = min;
+    return part > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)part;
+}
+
+int em_InitiateLayerUpload(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    em_upload *u = em_calloc(1, sizeof *u);
+    if (!u)
+        return em_fail_nomem(c);
+    u->sha = EVP_MD_CTX_new();
+    if (!u->sha || !EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(u->sha);
+        em_free(u);
+        return em_fail_nomem(c);
+    }
+    em_uuid(c->m, u->id);
+    u->touched_ms = c->m->clock_ms;
+    json_int_t part = part_size(c->m->opts.min_part_size);
+    if (em_set(c->out, "uploadId", em_json_string(u->id)) < 0 || em_set(c->out, "partSize", json_integer(part)) < 0 ||
+        em_upload_insert(repo, u) < 0) {
+        EVP_MD_CTX_free(u->sha);
+        em_free(u);
+        return em_fail_nomem(c);
+    }
+    return 0;
+}
+
+static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt, unsigned long long a,
+                        unsigned long long b)
+{
+    em_fail(c, ECRMOCK_ERR_INVALID_LAYER_PART, fmt, a, b);
+    json_t *doc = c->errdoc;
+    if (doc) {
+        json_object_set_new(doc, "registryId", em_json_string(repo->registry->id));
+        json_object_set_new(doc, "repositoryName", em_json_string(repo->name));
+        json_object_set_new(doc, "uploadId", em_json_string(u->id));
+        json_object_set_new(doc, "lastValidByteReceived", json_integer((json_int_t)u->bytes.len - 1));
+    }
+    return -1;
+}
+
+int em_UploadLayerPart(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    const char *id = em_get_str(c->req, "uploadId");
+    em_upload *u = em_upload_get(c->m, repo, id);
+    if (!u)
+        return upload_not_found(c, repo, id);
+
+    /* The validator has checked both are from 0 to INT64_MAX (PartSize's
+     * minimum is 0), so the range's size, up to 2^63, is computed unsigned. */
+    int64_t first = em_get_int(c->req, "partFirstByte", 0);
+    int64_t last = em_get_int(c->req, "partLastByte", 0);
+    json_t *blob = json_object_get(c->req, "layerPartBlob");
+    if (first != (int64_t)u->bytes.len)
+        return invalid_part(c, repo, u, "First byte of the layer part is %llu instead of %llu",
+                            (unsigned long long)first, (unsigned long long)u->bytes.len);
+    if (last < first)
+        return invalid_part(c, repo, u, "Last byte of the layer part is %llu, before its first byte %llu",
+                            (unsigned long long)last, (unsigned long long)first);
+    /* The validator has checked the blob is base64: its length is known
+     * without decoding it. */
+    const char *text = json_string_value(blob);
+    size_t tlen = json_string_length(blob);
+    size_t n = em_base64_valid_len(text, tlen);
+    uint64_t span = (uint64_t)last - (uint64_t)first + 1;
+    if (span != n)
+        return invalid_part(c, repo, u, "The layer part's byte range holds %llu bytes but its blob has %llu",
+                            (unsigned long long)span, (unsigned long long)n);
+    if (u->parts >= c->m->opts.max_layer_parts)
+        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
+                       "The upload with id '%s' in the repository with name '%s' in registry with id '%s' has "
+                       "exceeded the maximum allowed number of layer parts which is '%llu'",
+                       u->id, repo->name, repo->registry->id, (unsigned long long)c->m->opts.max_layer_parts);
+    if ((uint64_t)u->bytes.len + n > c->m->opts.max_layer_bytes)
+        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED, "The layer exceeds the maximum layer size of %llu bytes",
+                       (unsigned long long)c->m->opts.max_layer_bytes);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "registryId", repo->registry->id, "repositoryName",
+                            repo->name, "uploadId", u->id, "lastByteReceived", (json_int_t)last);
+    /* The bytes are decoded straight into the upload's buffer, past its
+     * length, a cache-sized chunk at a time, and each chunk is hashed while
+     * it is still in the cache: one pass over the text, none over a copy.
+     * The running hash is a copy until every chunk is in, so that a failure
+     * leaves the upload as it was. */
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    if (!out || !sha || !EVP_MD_CTX_copy_ex(sha, u->sha) || em_buf_reserve(&u->bytes, tlen / 4 * 3) < 0) {
+        json_decref(out);
+        EVP_MD_CTX_free(sha);
+        return em_fail_nomem(c);
+    }
+    unsigned char *dst = u->bytes.data + u->bytes.len;
+    size_t done = 0, w = 0;
+    while (done < tlen) {
+        size_t chunk = tlen - done < UPLOAD_CHUNK ? tlen - done : UPLOAD_CHUNK;
+        size_t got = em_base64_decode_valid(text + done, chunk, dst + w);
+        if (got == SIZE_MAX) {
+            json_decref(out);
+            EVP_MD_CTX_free(sha);
+            return em_fail(c, ECRMOCK_ERR_SERIALIZATION, "Base64 encoded value is not valid");
+        }
+        EVP_DigestUpdate(sha, dst + w, got);
+        w += got;
+        done += chunk;
+    }
+    EVP_MD_CTX_free(u->sha);
+    u->sha = sha;
+    u->bytes.len += n;
+    if (u->parts > 0 && u->last_part_len < c->m->opts.min_part_size)
+        u->small_part = true; /* the previous part was not the last after all */
+    u->parts++;
+    u->last_part_len = n;
+    u->touched_ms = c->m->clock_ms;
+    json_decref(c->out);
+    c->out = out;
+    return 0;
+}
+
+/* The digest of what an upload holds, without closing its running hash. */
+static int upload_digest(em_upload *u, char *out)
+{
+    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+    unsigned char md[32];
+    if (!copy || !EVP_MD_CTX_copy_ex(copy, u->sha) || !EVP_DigestFinal_ex(copy, md, NULL)) {
+        EVP_MD_CTX_free(copy);
+        return -1;
+    }
+    EVP_MD_CTX_free(copy);
+    memcpy(out, "sha256:", 7);
+    em_hex(md, 32, out + 7);
+    return 0;
+}
+
+int em_CompleteLayerUpload(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    const char *id = em_get_str(c->req, "uploadId");
+    em_upload *u = em_upload_get(c->m, repo, id);
+    if (!u)
+        return upload_not_found(c, repo, id);
+    if (u->bytes.len == 0)
+        return em_fail(c, ECRMOCK_ERR_EMPTY_UPLOAD,
+                       "The upload with id '%s' in the repository with name '%s' in registry with id '%s' cannot be "
+                       "completed because it does not have any parts",
+                       id, repo->name, repo->registry->id);
+    if (u->small_part) {
+        uint64_t min = c->m->opts.min_part_size;
+        if (min % (1024 * 1024) == 0)
+            return em_fail(c, ECRMOCK_ERR_LAYER_PART_TOO_SMALL,
+                           "All layer parts except the last part should be at least %lluMB",
+                           (unsigned long long)(min / (1024 * 1024)));
+        return em_fail(c, ECRMOCK_ERR_LAYER_PART_TOO_SMALL,
+                       "All layer parts except the last part should be at least %llu bytes", (unsigned long long)min);
+    }
+    char digest[ECRMOCK_DIGEST_SIZE];
+    if (upload_digest(u, digest) < 0)
+        return em_fail_nomem(c);
+    json_t *digests = json_object_get(c->req, "layerDigests");
+    bool match = false;
+    size_t i;
+    json_t *d;
+    json_array_foreach(digests, i, d) match = match || strcmp(json_string_value(d), digest) == 0;
+    if (!match)
+        return em_fail(c, ECRMOCK_ERR_INVALID_LAYER,
+                       "None of the provided layer digests match the calculated layer digest");
+    if (em_layer_get(repo, digest))
+        return em_fail(c, ECRMOCK_ERR_LAYER_ALREADY_EXISTS,
+                       "The layer with digest '%s' already exists in the repository with name '%s' in registry with "
+                       "id '%s'",
+                       digest, repo->name, repo->registry->id);
+
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "registryId", repo->registry->id, "repositoryName",
+                            repo->name, "uploadId", u->id, "layerDigest", digest);
+    if (!out)
+        return em_fail_nomem(c);
+    unsigned char *data = u->bytes.data;
+    if (!em_layer_add(c->m, repo, digest, &data, u->bytes.len)) {
+        json_decref(out);
+        return em_fail_nomem(c);
+    }
+    if (!data) /* the blob store took the bytes */
+        u->bytes.data = NULL;
+    em_upload_remove(repo, u);
+    json_decref(c->out);
+    c->out = out;
+    return 0;
+}
+
+/* ---- BatchCheckLayerAvailability ------------------------------------------------ */
+
+static bool digest_well_formed(const char *d)
+{
+    if (strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
+        return false;
+    for (const char *p = d + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+static json_t *layer_failure(const char *digest, const char *code, const char *reason)
+{
+    return json_pack("{s:s, s:s, s:s}", "layerDigest", digest, "failureCode", code, "failureReason", reason);
+}
+
+int em_BatchCheckLayerAvailability(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    if (em_set(c->out, "layers", json_array()) < 0 || em_set(c->out, "failures", json_array()) < 0)
+        return em_fail_nomem(c);
+    json_t *layers = json_object_get(c->out, "layers"), *failures = json_object_get(c->out, "failures");
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(c->req, "layerDigests"), i, d) {
+        const char *digest = json_string_value(d);
+        json_t *item;
+        em_layer *l = NULL;
+        if (!*digest)
+            item = layer_failure(digest, "MissingLayerDigest", "Missing layer digest");
+        else if (!digest_well_formed(digest))
+            item = layer_failure(digest, "InvalidLayerDigest", "Invalid layer digest");
+        else if (!(l = em_layer_get(repo, digest)))
+            item = layer_failure(digest, "MissingLayerDigest", "Could not find layer");
+        else if ((item = json_object()) &&
+                 (em_set(item, "layerDigest", em_json_string(digest)) < 0 ||
+                  em_set(item, "layerAvailability", em_json_string("AVAILABLE")) < 0 ||
+                  em_set(item, "layerSize", json_integer((json_int_t)l->blob->len)) < 0 ||
+                  (l->media_type && em_set(item, "mediaType", em_json_string(l->media_type)) < 0))) {
+            json_decref(item);
+            item = NULL;
+        }
+        if (json_array_append_new(l ? layers : failures, item) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}

@@ -1,0 +1,125 @@
+/*
+ * CreateRepository, DescribeRepositories, DeleteRepository.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "areas/areas.h"
+
+/* ---- CreateRepository -------------------------------------------------------------- */
+
+int em_CreateRepository(em_call *c)
+{
+    const char *reg_id = em_registry_id(c);
+    const char *name = em_get_str(c->req, "repositoryName");
+    const char *mutability = em_get_str(c->req, "imageTagMutability");
+    json_t *filters = json_object_get(c->req, "imageTagMutabilityExclusionFilters");
+    json_t *enc = json_object_get(c->req, "encryptionConfiguration");
+    json_t *tags = json_object_get(c->req, "tags");
+    const char *enc_type = enc ? em_get_str(enc, "encryptionType") : "AES256";
+    const char *kms_key = enc ? em_get_str(enc, "kmsKey") : NULL;
+
+    if (json_is_null(filters))
+        filters = NULL;
+    if (!mutability)
+        mutability = "MUTABLE";
+    if (em_tag_mutability_check(c, mutability, filters) < 0)
+        return -1;
+    if (kms_key && strcmp(enc_type, "AES256") == 0)
+        return em_fail_param(c, "encryptionConfiguration.kmsKey",
+                             "can only be provided when encryptionType is KMS or KMS_DSSE");
+    if (tags && em_resource_tags_check(c, tags, NULL) < 0)
+        return -1;
+
+    em_repo_settings set = {
+        .tag_mutability = mutability,
+        .mutability_filters = filters,
+        .scan_on_push = em_get_bool(json_object_get(c->req, "imageScanningConfiguration"), "scanOnPush", false),
+        .encryption_type = enc_type,
+        .kms_key = kms_key,
+        .tags = tags,
+    };
+    return em_repo_create(c, reg_id, name, &set) ? 0 : -1;
+}
+
+/* ---- DescribeRepositories ------------------------------------------------------------ */
+
+static int describe_named(em_call *c, json_t *names, json_t *list)
+{
+    const char *reg_id = em_registry_id(c);
+    em_registry *reg = em_registry_get(c->m, reg_id);
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v) {
+        const char *name = json_string_value(v);
+        if (!em_repo_get(reg, name))
+            return em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+                           "The repository with name '%s' does not exist in the registry with id '%s'", name,
+                           reg_id);
+    }
+    json_array_foreach(names, i, v) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(json_string_value(json_array_get(names, j)), json_string_value(v)) == 0;
+        if (!seen && json_array_append_new(list, em_repo_json(c->m, em_repo_get(reg, json_string_value(v)))) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}
+
+int em_DescribeRepositories(em_call *c)
+{
+    json_t *names = json_object_get(c->req, "repositoryNames");
+    const char *token = em_get_str(c->req, "nextToken");
+    int64_t max = em_get_int(c->req, "maxResults", 100);
+    json_t *list = json_array();
+    if (!list || em_set(c->out, "repositories", list) < 0)
+        return em_fail_nomem(c);
+    if (names && !json_is_null(names)) {
+        if (token || json_object_get(c->req, "maxResults"))
+            return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with repositoryNames",
+                                 token ? "nextToken" : "maxResults");
+        return describe_named(c, names, list);
+    }
+
+    const char *reg_id = em_registry_id(c);
+    char scope[64];
+    snprintf(scope, sizeof scope, "DescribeRepositories|%s", reg_id);
+    em_page_pos pos = {0};
+    if (token && em_page_parse(c, scope, token, &pos) < 0)
+        return -1;
+    em_registry *reg = em_registry_get(c->m, reg_id);
+    if (!reg)
+        return 0;
+    size_t i = token ? em_seqvec_lower_bound(&reg->order, pos.seq) : 0;
+    for (; i < reg->order.n; i++) {
+        em_repo *repo = reg->order.v[i].item;
+        if (!repo)
+            continue;
+        if ((int64_t)json_array_size(list) == max) {
+            em_page_pos next = {.seq = repo->seq};
+            return em_set(c->out, "nextToken", em_page_token(c->m, scope, &next)) < 0 ? em_fail_nomem(c) : 0;
+        }
+        if (json_array_append_new(list, em_repo_json(c->m, repo)) < 0)
+            return em_fail_nomem(c);
+    }
+    return 0;
+}
+
+/* ---- DeleteRepository -------------------------------------------------------------------- */
+
+int em_DeleteRepository(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    if (em_repo_image_count(repo) && !em_get_bool(c->req, "force", false))
+        return em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_EMPTY,
+                       "The repository with name '%s' in registry with id '%s' cannot be deleted because it "
+                       "still contains images",
+                       repo->name, repo->registry->id);
+    if (em_set(c->out, "repository", em_repo_json(c->m, repo)) < 0)
+        return em_fail_nomem(c);
+    em_repo_remove(c->m, repo);
+    return 0;
+}

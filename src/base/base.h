@@ -1,0 +1,158 @@
+/*
+ * base: C mechanisms that know no instance: allocation, byte buffers and
+ * UTF-8, JSON helpers, hashes and encodings, AWS's formats, URI encoding,
+ * the request parser's fast path.  Every layer above includes this header.
+ *
+ * Names here and in every folder header carry the em_ prefix and are
+ * hidden from the shared library (the visibility pragma below and
+ * tests/checks/check-exports.sh); everything else in a .c file is static.
+ */
+#ifndef EM_BASE_H
+#define EM_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ecrmock.h"
+
+/* uthash, with ecrmock's allocator and without its exit() on no memory: an
+ * add that cannot allocate sets `oom` (a local of the caller) instead. */
+#define uthash_malloc(sz) em_malloc(sz)
+#define uthash_free(ptr, sz) em_free(ptr)
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(elt) (oom = 1)
+#include <uthash.h>
+
+#pragma GCC visibility push(hidden)
+
+/* ---- allocation: one indirection, so a test can fail the Nth allocation -- */
+void *em_malloc(size_t n);
+void *em_calloc(size_t count, size_t n);
+void *em_realloc(void *p, size_t n);
+void em_free(void *p);
+/* Frees what jansson allocated (json_dumps' text), with jansson's free. */
+void em_json_free(void *p);
+char *em_strdup(const char *s);
+char *em_strndup(const char *s, size_t n);
+char *em_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- growable byte buffer ----------------------------------------------- */
+typedef struct em_buf {
+    unsigned char *data;
+    size_t len, cap;
+} em_buf;
+int em_buf_reserve(em_buf *b, size_t extra);             /* 0, or -1: no memory */
+int em_buf_append(em_buf *b, const void *p, size_t n);   /* 0, or -1: no memory, b unchanged */
+void em_buf_release(em_buf *b);
+/* The length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
+ * jansson's rules (no overlong forms, no surrogates, nothing above U+10FFFF). */
+size_t em_utf8_seq(const unsigned char *p, const unsigned char *end);
+/* Whether the C string s is UTF-8 as a JSON string must be. */
+bool em_utf8_ok(const char *s);
+/* A copy of s that is UTF-8: each byte that starts no valid sequence becomes
+ * U+FFFD, so that what a client sent (a header, an action name) can be held
+ * and quoted in JSON.  New em_malloc'd, or NULL: no memory. */
+char *em_utf8_copy(const char *s);
+/* The first byte from p on that a JSON string cannot hold as it is (a
+ * control character, '"', '\\') or that starts a UTF-8 sequence (>= 0x80),
+ * or end.  Eight bytes a step while none of them is one. */
+static inline const unsigned char *em_plain_run(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+        /* a byte below 0x20, a zero byte of q or s, or a high bit */
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+/* json_parse.c: a request body as json_loadb(text, len, 0) would read it
+ * (new reference), or NULL: with *oom set when an allocation failed, else
+ * when the fast path does not take the text (then ask json_loadb, whose
+ * answer is the one). */
+json_t *em_json_parse(const char *text, size_t len, bool *oom);
+
+/* ---- crypto and encodings (libcrypto) ------------------------------------ */
+#define EM_SHA256_HEX 64
+/* A day of the virtual clock, in milliseconds. */
+#define EM_DAY_MS INT64_C(86400000)
+/* Writes "sha256:<64 hex>" and a NUL into out[ECRMOCK_DIGEST_SIZE]. */
+void em_sha256_digest(const void *p, size_t n, char *out);
+void em_hex(const unsigned char *p, size_t n, char *out); /* 2n chars and a NUL */
+/* Standard padded base64.  Returns a new em_malloc'd NUL-terminated string,
+ * or NULL (no memory). */
+char *em_base64(const void *p, size_t n, size_t *out_len);
+/* Decodes standard padded base64; returns 0 and a new em_malloc'd buffer
+ * (NULL for empty), -1 for text that is not base64, -2 for no memory. */
+int em_unbase64(const char *s, size_t n, unsigned char **out, size_t *out_len);
+/* The length standard padded base64 text decodes to, or SIZE_MAX when it is
+ * not such text. */
+size_t em_base64_decoded_len(const char *s, size_t n);
+/* The same for text already known to be base64 (it reads only the end). */
+size_t em_base64_valid_len(const char *s, size_t n);
+/* Decodes text em_base64_decoded_len accepted into out, which has room for
+ * n / 4 * 3 bytes; returns the decoded length (SIZE_MAX: not base64). */
+size_t em_base64_decode_valid(const char *s, size_t n, unsigned char *out);
+/* ECR's wildcard filters: '*' matches any run; with `iam`, also '?' for one
+ * character, case ignored (IAM action names). */
+bool em_wildcard_match(const char *pat, const char *s, bool iam);
+/* Whether `d` matches the model's digest pattern, algorithm ':' hex. */
+bool em_digest_ok(const char *d);
+void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
+                    unsigned char out[32]);
+/* The UUID (version 4 layout) of 32 random bytes, and a NUL, in out[37]. */
+void em_uuid_of(unsigned char r[32], char *out);
+
+/* ---- request accessors (after validation, types are right) --------------- */
+const char *em_get_str(json_t *o, const char *key);            /* NULL when absent */
+bool em_get_bool(json_t *o, const char *key, bool dflt);
+int64_t em_get_int(json_t *o, const char *key, int64_t dflt);
+
+/* ---- output helpers --------------------------------------------------------- */
+json_t *em_time(int64_t ms);   /* epoch seconds as a JSON number (new reference) */
+/* json_object_set_new that reports failure: 0, or -1 (value released).
+ * key is a member name from the code (ASCII): it is not UTF-8 checked. */
+int em_set(json_t *o, const char *key, json_t *v);
+/* The text of a stored manifest as a JSON string (new reference): not
+ * UTF-8 checked again, as every stored manifest came from a JSON string. */
+json_t *em_manifest_string(const char *text, size_t len);
+/* json_string(s) (new reference; NULL for NULL or no memory), without
+ * jansson's character-by-character UTF-8 check when s is ASCII, which is
+ * what names, tags, digests and ids are: the check was a tenth of a call. */
+json_t *em_json_string(const char *s);
+/* Whether id is an AWS account id (a registry id): exactly 12 digits. */
+bool em_account_id_ok(const char *id);
+/* The DNS suffix of a region's endpoints: amazonaws.com.cn in China, else amazonaws.com. */
+const char *em_dns_suffix(const char *region);
+/* Whether `s` is a region name ecrmock takes: 1 to 63 of a-z, 0-9 and '-'. */
+bool em_region_name_ok(const char *s);
+
+/* ---- AWS formats (aws.c) and URI encoding (uri.c) ------------------------- */
+/* Epoch seconds as SigV4's X-Amz-Date (YYYYMMDDTHHMMSSZ, UTC), and back:
+ * false for anything but exactly that form with a real date and time (years
+ * 0001 to 9999, before 1970 too).  Also the download URLs' date. */
+void em_amz_date(int64_t s, char out[17]);
+bool em_amz_date_parse(const char *s, int64_t *out);
+/* Appends SigV4's canonical form of a query string (each name and value
+ * decoded, encoded again with the unreserved set, sorted) to b.  -1: no memory. */
+int em_sigv4_canonical_query(em_buf *b, const char *query);
+/* Appends s[0..n) to b percent-encoded as AWS signs it (the unreserved set
+ * kept; '/' kept too when keep_slash).  -1: no memory. */
+int em_uri_encode(em_buf *b, const char *s, size_t n, bool keep_slash);
+/* The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov". */
+const char *em_partition(const char *region);
+
+#pragma GCC visibility pop
+
+#endif

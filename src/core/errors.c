@@ -1,0 +1,68 @@
+/*
+ * ECR's errors: the table behind ecrmock_error_name/status/from_name, and
+ * the error documents of errors named by a fault rule or a hook.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+
+/* ---- errors ------------------------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    int status;
+} errors[] = {
+#define ECRMOCK__ERROR_ROW(e, name, status) {name, status},
+    ECRMOCK_ERROR_LIST(ECRMOCK__ERROR_ROW)
+#undef ECRMOCK__ERROR_ROW
+};
+
+const char *ecrmock_error_name(ecrmock_error code)
+{
+    return (unsigned)code < ECRMOCK_ERR__COUNT ? errors[code].name : NULL;
+}
+
+int ecrmock_error_status(ecrmock_error code)
+{
+    return (unsigned)code < ECRMOCK_ERR__COUNT ? errors[code].status : 0;
+}
+
+ecrmock_error ecrmock_error_from_name(const char *name)
+{
+    for (int i = 0; name && i < ECRMOCK_ERR__COUNT; i++)
+        if (strcmp(errors[i].name, name) == 0)
+            return (ecrmock_error)i;
+    return ECRMOCK_ERR__COUNT;
+}
+
+static const char *default_message(const char *error)
+{
+    if (strcmp(error, "ThrottlingException") == 0)
+        return "Rate exceeded";
+    if (strcmp(error, "ServerException") == 0)
+        return "We encountered an internal error. Please try again.";
+    if (strcmp(error, "ServiceUnavailableException") == 0)
+        return "Service Unavailable";
+    return "The request failed: injected by an ecrmock fault rule";
+}
+
+int em_error_status(const char *error)
+{
+    ecrmock_error code = ecrmock_error_from_name(error);
+    return code == ECRMOCK_ERR__COUNT ? 400 : ecrmock_error_status(code);
+}
+
+json_t *em_injected_error(const char *error, const char *message)
+{
+    if (!message)
+        message = default_message(error);
+    if (em_utf8_ok(error) && em_utf8_ok(message))
+        return json_pack("{s:s, s:s}", "__type", error, "message", message);
+    /* A hook's strings need not be UTF-8; the error document's must. */
+    char *e = em_utf8_copy(error), *msg = em_utf8_copy(message);
+    json_t *doc = e && msg ? json_pack("{s:s, s:s}", "__type", e, "message", msg) : NULL;
+    em_free(e);
+    em_free(msg);
+    return doc;
+}

@@ -1,0 +1,368 @@
+/*
+ * Request validation, driven by the service model's tables (model_gen.c).
+ *
+ * ECR's front end works in two steps, and so does this file: first the body
+ * is deserialised against the input shape (a member of the wrong JSON type
+ * is a SerializationException, wherever it is), then the constraints are
+ * checked (required members, lengths, ranges, patterns, enums), each
+ * violation an InvalidParameterException worded as ECR words it:
+ *   Invalid parameter at 'repositoryName' failed to satisfy constraint:
+ *   'must satisfy regular expression '<regex>''
+ * Members the model does not know are ignored, as AWS JSON 1.1 services do;
+ * a JSON null is an absent member.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "core/core.h"
+
+#define PATH_MAX_LEN 512
+
+typedef struct walk {
+    em_call *c;
+    bool constraints; /* false: the type pass; true: the constraint pass */
+    bool in_list;     /* checking a scalar member of a list */
+    char path[PATH_MAX_LEN];
+} walk;
+
+static int check(walk *w, int shape, json_t *v, size_t plen);
+
+/* What Coral's deserialiser says of a JSON value found where another kind of
+ * value was expected. */
+static const char *found_text(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "Start of structure or map found where not expected.";
+    case JSON_ARRAY: return "Start of list found where not expected";
+    case JSON_STRING: return "STRING_VALUE can not be converted to %s";
+    case JSON_INTEGER:
+    case JSON_REAL: return "NUMBER_VALUE can not be converted to %s";
+    case JSON_TRUE:
+    case JSON_FALSE: return "BOOLEAN_VALUE can not be converted to %s";
+    default: return "Unexpected value";
+    }
+}
+
+static const char *type_noun(em_type t)
+{
+    switch (t) {
+    case EM_T_STRING: return "a String";
+    case EM_T_INTEGER: return "an Integer";
+    case EM_T_LONG: return "a Long";
+    case EM_T_BOOLEAN: return "a Boolean";
+    case EM_T_TIMESTAMP: return "a Timestamp";
+    case EM_T_BLOB: return "a Blob";
+    case EM_T_DOUBLE: return "a Double";
+    case EM_T_STRUCT: return "a Structure";
+    case EM_T_LIST: return "a List";
+    case EM_T_MAP: return "a Map";
+    default: return "the expected type";
+    }
+}
+
+static int type_error(walk *w, const em_shape *s, json_t *v)
+{
+    const char *fmt = found_text(v);
+    char msg[160];
+    if (strstr(fmt, "%s"))
+        snprintf(msg, sizeof msg, fmt, type_noun(s->type));
+    else
+        snprintf(msg, sizeof msg, "%s", fmt);
+    return em_fail(w->c, ECRMOCK_ERR_SERIALIZATION, "%s", msg);
+}
+
+static bool type_ok(const em_shape *s, json_t *v)
+{
+    switch (s->type) {
+    case EM_T_STRUCT:
+    case EM_T_MAP: return json_is_object(v);
+    case EM_T_LIST: return json_is_array(v);
+    case EM_T_STRING: return json_is_string(v);
+    case EM_T_INTEGER:
+        return json_is_integer(v) && json_integer_value(v) >= INT32_MIN && json_integer_value(v) <= INT32_MAX;
+    case EM_T_LONG: return json_is_integer(v);
+    case EM_T_BOOLEAN: return json_is_boolean(v);
+    case EM_T_TIMESTAMP:
+    case EM_T_DOUBLE: return json_is_number(v);
+    case EM_T_BLOB: return json_is_string(v);
+    }
+    return false;
+}
+
+/* Number of characters (code points) in a UTF-8 string. */
+static size_t utf8_chars(const char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            count++;
+    return count;
+}
+
+/* The last text a pattern accepted: a client names the same repository, the
+ * same registry, call after call, and comparing is cheaper than matching. */
+typedef struct memo {
+    size_t len;
+    char text[];
+} memo;
+
+#define MEMO_MAX 256
+
+static int pattern_match(walk *w, int idx, const char *s, size_t n)
+{
+    ecrmock *m = w->c->m;
+    memo *last = m->pattern_memo[idx];
+    if (last && last->len == n && memcmp(last->text, s, n) == 0)
+        return 1;
+    if (!m->patterns[idx]) {
+        int err;
+        PCRE2_SIZE off;
+        m->patterns[idx] = pcre2_compile((PCRE2_SPTR)em_patterns[idx], PCRE2_ZERO_TERMINATED,
+                                         PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOLLAR_ENDONLY, &err,
+                                         &off, NULL);
+        if (!m->patterns[idx])
+            return -1;
+    }
+    if (!m->match_data) {
+        m->match_data = pcre2_match_data_create(4, NULL);
+        if (!m->match_data)
+            return -1;
+    }
+    int r = pcre2_match(m->patterns[idx], (PCRE2_SPTR)s, n, 0, 0, m->match_data, NULL);
+    if (r >= 0) {
+        if (n <= MEMO_MAX) {
+            memo *next = em_malloc(sizeof *next + n);
+            if (!next)
+                return -1; /* out of memory, as for any allocation of the call */
+            next->len = n;
+            memcpy(next->text, s, n);
+            em_free(m->pattern_memo[idx]);
+            m->pattern_memo[idx] = next;
+        }
+        return 1;
+    }
+    return r == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+/*
+ * A scalar inside a list is reported at the list, its rule wrapped and in
+ * Coral's own words, as ECR does:
+ *   Invalid parameter at 'registryIds' failed to satisfy constraint:
+ *   'Member must satisfy constraint: [Member must satisfy regular expression
+ *   pattern: [0-9]{12}]'
+ */
+static int param(walk *w, const char *fmt, const char *a, long long b)
+{
+    char rule[1024];
+    if (a)
+        snprintf(rule, sizeof rule, fmt, a);
+    else
+        snprintf(rule, sizeof rule, fmt, b);
+    if (!w->in_list)
+        return em_fail_param(w->c, w->path, "%s", rule);
+    const char *inner = rule;
+    char coral[1100];
+    if (strncmp(rule, "must satisfy regular expression '", 33) == 0) {
+        snprintf(coral, sizeof coral, "Member must satisfy regular expression pattern: %.*s", (int)strlen(rule) - 34,
+                 rule + 33);
+        inner = coral;
+    } else if (strncmp(rule, "must ", 5) == 0) {
+        snprintf(coral, sizeof coral, "Member %s", rule);
+        inner = coral;
+    }
+    return em_fail_param(w->c, w->path, "Member must satisfy constraint: [%s]", inner);
+}
+
+static int check_string(walk *w, const em_shape *s, json_t *v)
+{
+    const char *str = json_string_value(v);
+    size_t n = json_string_length(v);
+    /* a text of n bytes holds n/4 to n characters: count them only when
+     * that range straddles a bound */
+    bool count = ((s->flags & EM_HAS_MIN) && (int64_t)(n / 4) < s->min) || ((s->flags & EM_HAS_MAX) && (int64_t)n > s->max);
+    if (count) {
+        size_t chars = utf8_chars(str, n);
+        if ((s->flags & EM_HAS_MIN) && (int64_t)chars < s->min)
+            return param(w, "must have length greater than or equal to %lld", NULL, (long long)s->min);
+        if ((s->flags & EM_HAS_MAX) && (int64_t)chars > s->max)
+            return param(w, "must have length less than or equal to %lld", NULL, (long long)s->max);
+    }
+    if (s->pattern >= 0) {
+        int r = pattern_match(w, s->pattern, str, n);
+        if (r < 0)
+            return em_fail_nomem(w->c);
+        if (r == 0)
+            return param(w, "must satisfy regular expression '%s'", em_patterns[s->pattern], 0);
+    }
+    if (s->n_enums) {
+        for (int i = 0; i < s->n_enums; i++)
+            if (strlen(s->enums[i]) == n && memcmp(s->enums[i], str, n) == 0)
+                return 0;
+        char set[1024] = "";
+        size_t used = 0;
+        for (int i = 0; i < s->n_enums && used < sizeof set; i++)
+            used += (size_t)snprintf(set + used, sizeof set - used, "%s%s", i ? ", " : "", s->enums[i]);
+        return param(w, "Member must satisfy enum value set: [%s]", set, 0);
+    }
+    return 0;
+}
+
+static int check_number(walk *w, const em_shape *s, json_t *v)
+{
+    if (s->type != EM_T_INTEGER && s->type != EM_T_LONG)
+        return 0;
+    json_int_t n = json_integer_value(v);
+    if ((s->flags & EM_HAS_MIN) && n < s->min)
+        return param(w, "Member must have value greater than or equal to %lld", NULL, (long long)s->min);
+    if ((s->flags & EM_HAS_MAX) && n > s->max)
+        return param(w, "Member must have value less than or equal to %lld", NULL, (long long)s->max);
+    return 0;
+}
+
+static int check_struct(walk *w, const em_shape *s, json_t *v, size_t plen)
+{
+    for (int i = 0; i < s->n_members; i++) {
+        const em_member *mem = &s->members[i];
+        json_t *mv = json_object_get(v, mem->name);
+        /* path.name, cut to the buffer (no snprintf: this runs for every
+         * member the model lists, on every call) */
+        size_t n = plen;
+        if (plen && n < PATH_MAX_LEN - 1)
+            w->path[n++] = '.';
+        size_t name_len = strlen(mem->name);
+        if (name_len > PATH_MAX_LEN - 1 - n)
+            name_len = PATH_MAX_LEN - 1 - n;
+        memcpy(w->path + n, mem->name, name_len);
+        n += name_len;
+        w->path[n] = '\0';
+        if (!mv || json_is_null(mv)) {
+            if (mem->required && w->constraints)
+                return em_fail_param(w->c, w->path, "Member must not be null");
+            continue;
+        }
+        if (check(w, mem->shape, mv, n) < 0)
+            return -1;
+        w->path[plen] = '\0';
+    }
+    w->path[plen] = '\0';
+    return 0;
+}
+
+/* Writes ".<index>.member" at w->path + plen, cut to the buffer as
+ * snprintf would cut it; returns the path's new length.  (Not snprintf: this
+ * runs for every item of every list, on every call.) */
+static size_t path_index(walk *w, size_t plen, size_t index)
+{
+    char tail[40], *e = tail + 24, *p = e; /* 20 digits and the dot before e, ".member" after */
+    do
+        *--p = (char)('0' + index % 10);
+    while (index /= 10);
+    *--p = '.';
+    memcpy(e, ".member", 7);
+    size_t t = (size_t)(e + 7 - p), room = plen < PATH_MAX_LEN - 1 ? PATH_MAX_LEN - 1 - plen : 0;
+    if (t > room)
+        t = room;
+    memcpy(w->path + plen, p, t);
+    w->path[plen + t] = '\0';
+    return plen + t;
+}
+
+static int check_list(walk *w, const em_shape *s, json_t *v, size_t plen)
+{
+    size_t count = json_array_size(v);
+    if (w->constraints) {
+        if ((s->flags & EM_HAS_MIN) && (int64_t)count < s->min)
+            return param(w, "Member must have length greater than or equal to %lld", NULL, (long long)s->min);
+        if ((s->flags & EM_HAS_MAX) && (int64_t)count > s->max)
+            return param(w, "Member must have length less than or equal to %lld", NULL, (long long)s->max);
+    }
+    for (size_t i = 0; i < count; i++) {
+        json_t *item = json_array_get(v, i);
+        size_t n = path_index(w, plen, i + 1);
+        if (json_is_null(item)) {
+            if (w->constraints)
+                return em_fail_param(w->c, w->path, "Member must not be null");
+            continue;
+        }
+        em_type t = em_shapes[s->member].type;
+        if (t != EM_T_STRUCT && t != EM_T_LIST && t != EM_T_MAP) {
+            w->path[plen] = '\0';
+            n = plen;
+            w->in_list = true;
+        }
+        int r = check(w, s->member, item, n);
+        w->in_list = false;
+        if (r < 0)
+            return -1;
+        w->path[plen] = '\0';
+    }
+    return 0;
+}
+
+static int check_map(walk *w, const em_shape *s, json_t *v, size_t plen)
+{
+    const char *key;
+    json_t *item;
+    size_t count = json_object_size(v);
+    if (w->constraints) {
+        if ((s->flags & EM_HAS_MIN) && (int64_t)count < s->min)
+            return param(w, "Member must have length greater than or equal to %lld", NULL, (long long)s->min);
+        if ((s->flags & EM_HAS_MAX) && (int64_t)count > s->max)
+            return param(w, "Member must have length less than or equal to %lld", NULL, (long long)s->max);
+    }
+    json_object_foreach(v, key, item) {
+        size_t n = plen + (size_t)snprintf(w->path + plen, PATH_MAX_LEN - plen, ".%s", key);
+        if (n >= PATH_MAX_LEN)
+            n = PATH_MAX_LEN - 1;
+        if (json_is_null(item))
+            continue;
+        if (check(w, s->member, item, n) < 0)
+            return -1;
+        w->path[plen] = '\0';
+    }
+    return 0;
+}
+
+static int check(walk *w, int shape, json_t *v, size_t plen)
+{
+    const em_shape *s = &em_shapes[shape];
+    if (!w->constraints && !type_ok(s, v))
+        return type_error(w, s, v);
+    switch (s->type) {
+    case EM_T_STRUCT: return check_struct(w, s, v, plen);
+    case EM_T_LIST: return check_list(w, s, v, plen);
+    case EM_T_MAP: return check_map(w, s, v, plen);
+    case EM_T_STRING: return w->constraints ? check_string(w, s, v) : 0;
+    case EM_T_BLOB: {
+        const char *text = json_string_value(v);
+        size_t len = json_string_length(v);
+        if (!w->constraints)
+            return em_base64_decoded_len(text, len) == SIZE_MAX
+                       ? em_fail(w->c, ECRMOCK_ERR_SERIALIZATION, "Base64 encoded value is not valid")
+                       : 0;
+        /* the type pass has read every character: only the length is left */
+        size_t n = em_base64_valid_len(text, len);
+        if ((s->flags & EM_HAS_MIN) && (int64_t)n < s->min)
+            return param(w, "must have length greater than or equal to %lld", NULL, (long long)s->min);
+        if ((s->flags & EM_HAS_MAX) && (int64_t)n > s->max)
+            return param(w, "must have length less than or equal to %lld", NULL, (long long)s->max);
+        return 0;
+    }
+    default: return w->constraints ? check_number(w, s, v) : 0;
+    }
+}
+
+int em_validate(em_call *c, int shape, json_t *req)
+{
+    walk w = {.c = c, .constraints = false};
+    if (!json_is_object(req))
+        return type_error(&w, &em_shapes[shape], req);
+    if (check(&w, shape, req, 0) < 0)
+        return -1;
+    w.constraints = true;
+    w.path[0] = '\0';
+    return check(&w, shape, req, 0);
+}

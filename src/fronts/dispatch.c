@@ -1,0 +1,179 @@
+/*
+ * The JSON level: validate the request against the model, run the handler
+ * with the instance locked, and turn its outcome into ECR's output or error
+ * document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fronts/fronts.h"
+#undef EM_ACTION_ROW
+
+
+/* A JSON null member is an absent member (AWS JSON 1.1): handlers read
+ * members with json_object_get() and must never meet a null. */
+static bool has_null_member(json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, item) {
+            if (json_is_null(item) || has_null_member(item))
+                return true;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item) {
+            if (has_null_member(item))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A copy of `v` without its null members, sharing the scalars (new
+ * reference; NULL: no memory).  Null items of a list stay: the validator
+ * refuses them. */
+static json_t *drop_null_members(json_t *v)
+{
+    const char *key;
+    json_t *item, *copy = NULL;
+    size_t i;
+    if (json_is_object(v)) {
+        copy = json_object();
+        json_object_foreach(v, key, item) {
+            if (!copy || json_is_null(item))
+                continue;
+            if (json_object_set_new(copy, key, drop_null_members(item)) < 0) {
+                json_decref(copy);
+                copy = NULL;
+            }
+        }
+        return copy;
+    }
+    if (json_is_array(v)) {
+        copy = json_array();
+        json_array_foreach(v, i, item) {
+            if (copy && json_array_append_new(copy, drop_null_members(item)) < 0) {
+                json_decref(copy);
+                copy = NULL;
+            }
+        }
+        return copy;
+    }
+    return json_incref(v);
+}
+
+/* Runs the before-hook; 1 when it injected an error (then c->errdoc is set). */
+static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *req, int *status)
+{
+    if (!m->before)
+        return 0;
+    ecrmock_injection inj = {0};
+    m->before(m->hook_user, action, req, &inj);
+    if (!inj.error)
+        return 0;
+    json_decref(c->errdoc);
+    c->errdoc = em_injected_error(inj.error, inj.message);
+    *status = inj.status ? inj.status : em_error_status(inj.error);
+    return 1;
+}
+
+int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire)
+{
+    return em_dispatch_http(m, em_action_find(action), action, req, response, wire, NULL);
+}
+
+int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http)
+{
+    em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
+    if (!req || json_is_null(req))
+        req = owned = json_object();
+    else if (has_null_member(req))
+        req = owned = drop_null_members(req);
+    if (!req || (http && !headers)) {
+        json_decref(owned);
+        json_decref(headers);
+        return (*response = NULL), -1;
+    }
+    if (wire)
+        memset(wire, 0, sizeof *wire);
+
+    em_lock(m);
+    int status = 200;
+    em_fault_decision d = {0};
+    bool ran = false;
+    c.req = req;
+    if (!a) {
+        /* The framework's answer: a bare __type, no message. */
+        c.errdoc = json_pack("{s:s}", "__type", "UnknownOperationException");
+        status = 400;
+    } else {
+        /* Faults act at the front door, before validation, as throttling does. */
+        em_faults_decide(m, a, req, headers, &d);
+        /* A refused connection or a timeout never reaches the action. */
+        if (d.rule && (d.effect == ECRMOCK_FAULT_ERROR || d.effect == ECRMOCK_FAULT_CONNECT_REFUSED ||
+                       d.effect == ECRMOCK_FAULT_TIMEOUT)) {
+            c.errdoc = em_injected_error(d.error, d.message);
+            status = d.status;
+        } else if (em_validate(&c, a->input_shape, req) < 0) {
+            status = ecrmock_error_status(c.err);
+        } else if (!run_before_hook(m, &c, a->name, req, &status)) {
+            c.out = json_object();
+            ran = c.out != NULL;
+            if ((c.out ? a->handler(&c) : em_fail_nomem(&c)) < 0) {
+                status = ecrmock_error_status(c.err);
+            } else if (d.rule && (d.effect == ECRMOCK_FAULT_APPLY_THEN_ERROR || d.effect == ECRMOCK_FAULT_RECV_ERROR)) {
+                /* It happened; the caller just never hears so. */
+                c.errdoc = em_injected_error(d.error, d.message);
+                status = d.status;
+            }
+        }
+    }
+    json_t *resp;
+    if (status == 200) {
+        resp = c.out;
+        c.out = NULL;
+    } else {
+        resp = c.errdoc;
+        c.errdoc = NULL;
+    }
+    em_journal_note note = {.fault = d.rule_id,
+                            .effect = d.rule ? (int)d.effect : d.rule_id ? ECRMOCK_FAULT_LATENCY : -1,
+                            .ran = ran,
+                            .headers = headers};
+    /* The status the caller gets: at the wire level a damaged body goes out
+     * with its rule's status, when the rule sets one. */
+    int journaled = resp ? status : 500;
+    if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM) && d.status)
+        journaled = d.status;
+    em_journal_record(m, a, action, req, journaled, resp, &note);
+    if (m->after && resp)
+        m->after(m->hook_user, a ? a->name : action, req, status, resp);
+    em_unlock(m);
+
+    json_decref(c.out);
+    json_decref(c.errdoc);
+    json_decref(owned);
+    json_decref(headers);
+    if (wire && d.rule &&
+        (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM || EM_FAULT_IS_TRANSPORT(d.effect)))
+        *wire = d; /* the caller's now, rule reference and all */
+    else
+        em_fault_decision_release(&d);
+    *response = resp;
+    return resp ? status : -1;
+}
+
+int ecrmock_call(ecrmock *m, const char *action, json_t *request, json_t **response)
+{
+    if (!response)
+        return -1;
+    *response = NULL;
+    if (!m || !action)
+        return -1;
+    return em_dispatch(m, action, request, response, NULL);
+}

@@ -1,0 +1,104 @@
+/*
+ * fronts: the ways in.  The JSON level (dispatch.c), the wire (wire.c),
+ * HTTP (http.c, http_message.c), SigV4 (sigv4.c), the S3 download side
+ * (s3.c) and ECR's host names (hosts.c).
+ */
+#ifndef EM_FRONTS_H
+#define EM_FRONTS_H
+
+#include "testing/testing.h"
+
+#pragma GCC visibility push(hidden)
+
+/* wire.c: doc (an object or array) as the wire level writes it, jansson's
+ * compact bytes; *out malloc'd (free it).  0, or -1: no memory, or a string
+ * that is not UTF-8. */
+int em_wire_dump(json_t *doc, char **out, size_t *out_len);
+/* ecrmock_call_raw(), also saying (when `transport` is not NULL) which
+ * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none;
+ * `http` (borrowed; may be NULL) is the HTTP request the call came in, whose
+ * headers the journal keeps and fault rules may match on. */
+int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_len, char **response,
+                size_t *response_len, const ecrmock_http_request *http, ecrmock_fault_effect *transport);
+
+/* Runs one action on a JSON request with the instance locked; returns the
+ * HTTP status and a new reference in *response (never NULL unless out of
+ * memory, then -1).  When `wire` is not NULL it receives what a fault rule
+ * does to the bytes of the response (effect TRUNCATE or MALFORM) or to the
+ * transport; the caller then owns it: em_fault_decision_release() it. */
+int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, em_fault_decision *wire);
+/* em_dispatch() of action `a` (em_action_find(action), looked up once by
+ * the caller; NULL: UnknownOperationException) for a call that came in HTTP
+ * request `http` (borrowed; may be NULL): its headers go in the journal and
+ * before the fault rules. */
+int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http);
+/* ---- ECR's host names (hosts.c) --------------------------------------------- */
+#define EM_REGION_SIZE 64
+typedef enum { EM_HOST_OTHER, EM_HOST_API, EM_HOST_BUCKET } em_host_kind;
+/* What the host host[0..len) (any case, an optional ":port" and trailing
+ * dot) is: one of ECR's API endpoints, the S3 host of its layer download
+ * URLs, or another; the region it names into `region` ("" for another). */
+em_host_kind em_ecr_host(const char *host, size_t len, char region[EM_REGION_SIZE]);
+typedef struct em_fetch {
+    em_fetch_refusal refusal;
+    int64_t expires_s;       /* EM_FETCH_EXPIRED: when the URL expired, epoch seconds */
+    unsigned char *bytes;    /* 200: a new em_malloc'd copy (NULL when empty) */
+    size_t len;
+} em_fetch;
+/* Serves `path_query` (a download URL's path and query, from the '/' after
+ * its host) as requested of `host` (the authority the request named: the
+ * URL's, or its Host header; NULL: none) with the instance locked: returns
+ * 200, 403 or 404 with *out filled, or -1 (no memory).  The URL's signature
+ * covers the host, the path and every query parameter; the region served is
+ * the one its (signed) credential scope names, and a region the instance
+ * does not have is a 404: a GET never makes one. */
+int em_layer_fetch(ecrmock *m, const char *host, const char *path_query, em_fetch *out);
+/* One request as SigV4 sees it. */
+typedef struct em_sigv4_input {
+    const char *method;
+    const char *path;        /* as sent (still percent-encoded), without the query */
+    const char *query;       /* after '?', or "" */
+    const ecrmock_http_header *headers;
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+} em_sigv4_input;
+/* Checks the request's Authorization header against `access_key`/`secret`
+ * (and the session token when one is set), service "ecr" in m's region,
+ * X-Amz-Date within 5 minutes of the virtual clock, the signed headers
+ * m->http_sigv4_strict asks for.  Returns 0 when it verifies; otherwise -1 with *type (a static AWS
+ * error name) and *message (new em_malloc'd text, NULL when out of memory). */
+int em_sigv4_verify(ecrmock *m, const em_sigv4_input *in, const char **type, char **message);
+/* The SigV4 pieces for a request signed with `signed_headers` (";"-joined,
+ * lower case): new em_malloc'd canonical request and string to sign, and
+ * the hex signature in sig[65].  -1 when out of memory. */
+int em_sigv4_sign(const em_sigv4_input *in, const char *signed_headers, const char *amz_date,
+                  const char *region, const char *service, const char *secret, char **canonical,
+                  char **string_to_sign, char *sig);
+/* The value of header `name` (case-insensitive), or NULL. */
+const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
+
+/* ---- HTTP messages (http_message.c) and the S3 side (s3.c) ----------------- */
+#define EM_HTTP_MAX_HEADERS 8 /* headers of a response */
+/* Adds a header (copies); -1: no memory or no room. */
+int em_http_add_header(ecrmock_http_response *r, const char *name, const char *value);
+/* Takes `body` (em_malloc'd, NUL-terminated; NULL: no memory) into the
+ * response, with its Content-Type (NULL: none) and Content-Length; returns
+ * `status`, or -1 (no memory). */
+int em_http_respond(ecrmock_http_response *r, int status, const char *type, char *body, size_t len);
+/* em_http_respond() of a copy of `text`. */
+int em_http_respond_text(ecrmock_http_response *r, int status, const char *type, const char *text);
+/* S3's XML error document (`extra`: more elements, or NULL) with its
+ * x-amz-request-id; returns `status`, or -1 (no memory). */
+int em_s3_error(ecrmock *m, ecrmock_http_response *r, int status, const char *code, const char *message,
+                const char *extra);
+/* The GET (HEAD: `head`) of a download URL's path and query as asked of
+ * `host`, answered as S3 answers it (bytes, a Range, S3's errors); returns
+ * the status, or -1 (no memory). */
+int em_s3_download(ecrmock *m, const ecrmock_http_request *req, const char *host, const char *path_query,
+                   bool head, ecrmock_http_response *r);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * The HTTP level: whole HTTP requests in, whole responses out.
+ *
+ * Two things arrive over HTTP.  The API: POST / with X-Amz-Target and an AWS
+ * JSON 1.1 body, checked the way AWS's JSON front end checks it (method,
+ * content type, target, then the SigV4 signature when credentials are set),
+ * then handed to the wire level, ecrmock_call_raw(), which does the rest.
+ * And the GET of a presigned layer URL, answered as S3 answers it (bytes,
+ * ranges, and S3's XML errors), by the same code as ecrmock_fetch_url().
+ *
+ * Framework answers follow what AWS's JSON services send (dynalite's tests,
+ * checked against DynamoDB, record them): any method but POST, or a body
+ * whose Content-Type is not a JSON one, is 404 "<UnknownOperationException/>";
+ * no target or an unknown one is 400 {"__type":"UnknownOperationException"},
+ * before any signature check.
+ */
+#define _GNU_SOURCE /* strcasecmp, strncasecmp */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fronts/fronts.h"
+
+#define UNKNOWN_OPERATION_PAGE "<UnknownOperationException/>\n"
+
+/* ---- settings ---------------------------------------------------------------------- */
+
+int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key)
+{
+    if (!m || !access_key_id != !secret_key)
+        return -1;
+    char *a = access_key_id ? em_strdup(access_key_id) : NULL;
+    char *s = secret_key ? em_strdup(secret_key) : NULL;
+    if (access_key_id && (!a || !s)) {
+        em_free(a);
+        em_free(s);
+        return -1;
+    }
+    em_lock(m);
+    em_free(m->http_access_key);
+    em_free(m->http_secret_key);
+    m->http_access_key = a;
+    m->http_secret_key = s;
+    em_unlock(m);
+    return 0;
+}
+
+int ecrmock_http_session_token_set(ecrmock *m, const char *session_token)
+{
+    if (!m)
+        return -1;
+    char *t = session_token ? em_strdup(session_token) : NULL;
+    if (session_token && !t)
+        return -1;
+    em_lock(m);
+    em_free(m->http_session_token);
+    m->http_session_token = t;
+    em_unlock(m);
+    return 0;
+}
+
+int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict)
+{
+    if (!m)
+        return -1;
+    em_lock(m);
+    m->http_sigv4_strict = strict != 0;
+    em_unlock(m);
+    return 0;
+}
+
+int ecrmock_http_base_url_set(ecrmock *m, const char *base_url)
+{
+    if (!m)
+        return -1;
+    char *copy = NULL;
+    if (base_url) {
+        if (strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0)
+            return -1;
+        size_t n = strlen(base_url);
+        while (n > 8 && base_url[n - 1] == '/')
+            n--;
+        if (!(copy = em_strndup(base_url, n)))
+            return -1;
+    }
+    em_lock(m);
+    em_free(m->http_base_url);
+    m->http_base_url = copy;
+    em_unlock(m);
+    return 0;
+}
+
+/* ---- the API (ECR's side) ------------------------------------------------------------------- */
+
+/* The request's JSON content type (parameters dropped) in out, or false. */
+static bool json_content_type(const char *h, char *out, size_t cap)
+{
+    if (!h)
+        return false;
+    while (*h == ' ')
+        h++;
+    size_t n = strcspn(h, "; ");
+    static const char *const types[] = {"application/x-amz-json-1.1", "application/x-amz-json-1.0",
+                                        "application/json"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (strlen(types[i]) == n && strncasecmp(h, types[i], n) == 0) {
+            snprintf(out, cap, "%s", types[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int append(const char *p, size_t n, void *data)
+{
+    return em_buf_append(data, p, n);
+}
+
+static int api_error(ecrmock_http_response *r, const char *type, const char *ct, const char *message)
+{
+    char *clean = em_utf8_copy(message);
+    json_t *doc = clean ? json_pack("{s:s, s:s}", "__type", type, "message", clean) : NULL;
+    em_free(clean);
+    em_buf b = {0};
+    if (!doc || json_dump_callback(doc, append, &b, JSON_COMPACT) != 0 || em_buf_append(&b, "", 1) < 0) {
+        json_decref(doc);
+        em_buf_release(&b);
+        return -1;
+    }
+    json_decref(doc);
+    return em_http_respond(r, 400, ct, (char *)b.data, b.len - 1);
+}
+
+static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
+               ecrmock_http_response *r)
+{
+    char ct[64];
+    bool json = json_content_type(em_header(req->headers, req->n_headers, "Content-Type"), ct, sizeof ct);
+    if (req->body_len && !json)
+        return em_http_respond_text(r, 404, NULL, UNKNOWN_OPERATION_PAGE);
+    if (!json)
+        snprintf(ct, sizeof ct, "application/x-amz-json-1.1");
+
+    const char *target = em_header(req->headers, req->n_headers, "X-Amz-Target");
+    size_t plen = strlen(ECRMOCK_TARGET_PREFIX);
+    /* The wire level also takes a bare action name; HTTP does not. */
+    bool ours = target && strncmp(target, ECRMOCK_TARGET_PREFIX, plen) == 0;
+    if (!ours)
+        target = target && strchr(target, '.') ? target : "";
+    bool known = ours && em_action_find(target + plen);
+
+    em_lock(m);
+    bool check = known && m->http_secret_key;
+    em_unlock(m);
+    if (check) {
+        const char *type;
+        char *message;
+        em_sigv4_input in = {req->method, path, query, req->headers, req->n_headers, req->body, req->body_len};
+        em_lock(m); /* the credentials and the clock, read as one */
+        int rc = em_sigv4_verify(m, &in, &type, &message);
+        em_unlock(m);
+        if (rc < 0) {
+            if (!message)
+                return -1;
+            int st = api_error(r, type, ct, message);
+            em_free(message);
+            return st;
+        }
+    }
+    char *body = NULL;
+    size_t len = 0;
+    ecrmock_fault_effect transport;
+    int status = em_call_raw(m, target, req->body, req->body_len, &body, &len, req, &transport);
+    if (status < 0)
+        return -1;
+    /* A transport fault rule: the error document, and the header that tells
+     * the libcurl interposer which CURLcode to return instead. */
+    if (EM_FAULT_IS_TRANSPORT(transport) &&
+        em_http_add_header(r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER, em_fault_effect_name(transport)) < 0) {
+        em_free(body);
+        return -1;
+    }
+    return em_http_respond(r, status, ct, body, len);
+}
+
+/* The region of the ECR API endpoint the request was sent to (the host of
+ * an absolute target, else the Host header), or false for another host. */
+static bool endpoint_region(const ecrmock_http_request *req, char region[EM_REGION_SIZE])
+{
+    const char *host = NULL;
+    size_t len = 0;
+    const char *scheme_end = strstr(req->target, "://");
+    if (scheme_end && (strncmp(req->target, "http://", 7) == 0 || strncmp(req->target, "https://", 8) == 0)) {
+        host = scheme_end + 3;
+        len = strcspn(host, "/?#");
+    } else if ((host = em_header(req->headers, req->n_headers, "Host"))) {
+        len = strlen(host);
+    }
+    return host && em_ecr_host(host, len, region) == EM_HOST_API;
+}
+
+/* api() in the region of the endpoint called, as ecrmock_call_as() does:
+ * the region's view is entered for the signature check and the call, the
+ * instance's lock held throughout (no other caller sees the view). */
+static int api_at_endpoint(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
+                           ecrmock_http_response *r)
+{
+    char region[EM_REGION_SIZE];
+    if (!endpoint_region(req, region))
+        return api(m, req, path, query, r);
+    em_lock(m);
+    em_view v;
+    int status = -1;
+    if (strcmp(region, m->region) == 0) {
+        em_unlock(m); /* the instance's own region: nothing to enter */
+        return api(m, req, path, query, r);
+    }
+    if (em_view_enter(m, NULL, region, &v) == 0) {
+        status = api(m, req, path, query, r);
+        em_view_leave(m, &v);
+    }
+    em_unlock(m);
+    return status;
+}
+
+/* ---- the front door ------------------------------------------------------------------ */
+
+int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_http_response *resp)
+{
+    if (!resp)
+        return -1;
+    memset(resp, 0, sizeof *resp);
+    if (!m || !req || req->version < 1 || req->version > ECRMOCK_HTTP_REQUEST_VERSION || !req->method ||
+        !req->target || (req->n_headers && !req->headers) || (req->body_len && !req->body))
+        return -1;
+    resp->headers = em_calloc(EM_HTTP_MAX_HEADERS, sizeof *resp->headers);
+    if (!resp->headers)
+        return -1;
+
+    char id[37];
+    unsigned char r[32];
+    em_lock(m);
+    em_request_random(m, r);
+    em_unlock(m);
+    em_uuid_of(r, id);
+    if (em_http_add_header(resp, "x-amzn-RequestId", id) < 0)
+        goto nomem;
+
+    /* An absolute URL: what follows its host is the path and query. */
+    const char *pq = req->target;
+    bool absolute = strncmp(pq, "http://", 7) == 0 || strncmp(pq, "https://", 8) == 0;
+    if (absolute) {
+        const char *slash = strchr(strstr(pq, "//") + 2, '/');
+        pq = slash ? slash : "/";
+    }
+    const char *q = strchr(pq, '?');
+    char *path = q ? em_strndup(pq, (size_t)(q - pq)) : em_strdup(pq);
+    if (!path)
+        goto nomem;
+    const char *query = q ? q + 1 : "";
+
+    int status;
+    bool get = strcmp(req->method, "GET") == 0, head = strcmp(req->method, "HEAD") == 0;
+    if ((get || head) && strcmp(path, "/") != 0) {
+        /* The host the URL was asked of: an absolute target's, or the Host header's. */
+        const char *rest = pq, *host = em_header(req->headers, req->n_headers, "Host");
+        char authority[256];
+        em_lock(m);
+        bool ours = !absolute || em_download_url_split(m, req->target, &rest, authority);
+        em_unlock(m);
+        status = ours ? em_s3_download(m, req, absolute ? authority : host, rest, head, resp)
+                      : em_s3_error(m, resp, 404, "NoSuchKey", "The specified key does not exist.", NULL);
+    } else if (strcmp(req->method, "POST") != 0) {
+        status = em_http_respond_text(resp, 404, NULL, UNKNOWN_OPERATION_PAGE);
+    } else {
+        status = api_at_endpoint(m, req, path, query, resp);
+    }
+    em_free(path);
+    if (status < 0)
+        goto nomem;
+    return status;
+nomem:
+    ecrmock_http_response_release(resp);
+    return -1;
+}

@@ -1,0 +1,515 @@
+/*
+ * The registry's data: registries, repositories, the content-addressed blob
+ * store, each repository's layers, images, tags and uploads.
+ *
+ * Every structure is reached through a uthash table (constant-time lookups
+ * by name, digest, tag and upload id).  Listings go through an em_seqvec: an
+ * array of (seq, item) in creation order where a removed item leaves a hole
+ * (item NULL) until holes outnumber live items and the array is compacted.
+ * Seqs only grow, so a page token that names a seq finds its place again by
+ * binary search even after the item it named is gone.
+ */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "store/store.h"
+
+/* ---- seq vectors ------------------------------------------------------------ */
+
+int em_seqvec_push(em_seqvec *v, uint64_t seq, void *item, size_t *slot)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        em_seqslot *p = em_realloc(v->v, cap * sizeof *p);
+        if (!p)
+            return -1;
+        v->v = p;
+        v->cap = cap;
+    }
+    v->v[v->n].seq = seq;
+    v->v[v->n].item = item;
+    *slot = v->n++;
+    v->live++;
+    return 0;
+}
+
+/* Compaction moves items: each kind keeps its slot right through this. */
+typedef void (*slot_setter)(void *item, size_t slot);
+
+static void seqvec_compact(em_seqvec *v, slot_setter set)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (!v->v[i].item)
+            continue;
+        v->v[w] = v->v[i];
+        set(v->v[w].item, w);
+        w++;
+    }
+    v->n = w;
+}
+
+static void drop_slot(em_seqvec *v, size_t slot, slot_setter set)
+{
+    v->v[slot].item = NULL;
+    v->live--;
+    if (v->live == 0)
+        v->n = 0;
+    else if (v->n >= 64 && v->live < v->n / 2)
+        seqvec_compact(v, set);
+}
+
+size_t em_seqvec_lower_bound(const em_seqvec *v, uint64_t seq)
+{
+    size_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->v[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void em_seqvec_release(em_seqvec *v)
+{
+    em_free(v->v);
+    memset(v, 0, sizeof *v);
+}
+
+static void set_image_slot(void *item, size_t slot)
+{
+    ((em_image *)item)->slot = slot;
+}
+
+static void set_repo_slot(void *item, size_t slot)
+{
+    ((em_repo *)item)->slot = slot;
+}
+
+/* ---- blobs ------------------------------------------------------------------ */
+
+em_blob *em_blob_get(ecrmock *m, const char *digest)
+{
+    em_blob *b = NULL;
+    HASH_FIND_STR(m->blobs, digest, b);
+    return b;
+}
+
+void em_blob_unref(ecrmock *m, em_blob *b)
+{
+    if (--b->refs > 0)
+        return;
+    HASH_DEL(m->blobs, b);
+    em_free(b->data);
+    em_free(b);
+}
+
+/* ---- layers ------------------------------------------------------------------- */
+
+em_layer *em_layer_get(em_repo *repo, const char *digest)
+{
+    em_layer *l = NULL;
+    HASH_FIND_STR(repo->layers, digest, l);
+    return l;
+}
+
+em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned char **data, size_t len)
+{
+    em_layer *l = em_layer_get(repo, digest);
+    if (l)
+        return l;
+    int oom = 0;
+    em_blob *b = em_blob_get(m, digest), *fresh = NULL;
+    if (!b) {
+        b = fresh = em_calloc(1, sizeof *b);
+        if (!b)
+            return NULL;
+        snprintf(b->digest, sizeof b->digest, "%s", digest);
+        HASH_ADD_STR(m->blobs, digest, b);
+        if (oom) {
+            em_free(b);
+            return NULL;
+        }
+    }
+    l = em_calloc(1, sizeof *l);
+    if (l) {
+        l->blob = b;
+        HASH_ADD_KEYPTR(hh, repo->layers, b->digest, strlen(b->digest), l);
+    }
+    if (!l || oom) {
+        em_free(l);
+        if (fresh) {
+            HASH_DEL(m->blobs, fresh);
+            em_free(fresh);
+        }
+        return NULL;
+    }
+    if (fresh) {
+        fresh->data = *data;
+        fresh->len = len;
+        *data = NULL;
+    }
+    b->refs++;
+    return l;
+}
+
+static void layer_free(ecrmock *m, em_layer *l)
+{
+    em_blob_unref(m, l->blob);
+    em_free(l->media_type);
+    em_free(l);
+}
+
+/* ---- images and tags ---------------------------------------------------------- */
+
+em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos)
+{
+    if (!img->parents)
+        return NULL;
+    while (*pos < repo->order.n) {
+        em_image *p = repo->order.v[(*pos)++].item;
+        for (size_t k = 0; p && k < p->n_children; k++)
+            if (strcmp(p->children[k], img->digest) == 0)
+                return p;
+    }
+    return NULL;
+}
+
+em_image *em_image_get(em_repo *repo, const char *digest)
+{
+    em_image *img = NULL;
+    HASH_FIND_STR(repo->images, digest, img);
+    return img;
+}
+
+em_tag *em_tag_get(em_repo *repo, const char *name)
+{
+    em_tag *t = NULL;
+    HASH_FIND_STR(repo->tag_index, name, t);
+    return t;
+}
+
+size_t em_repo_image_count(em_repo *repo)
+{
+    return HASH_COUNT(repo->images);
+}
+
+int em_image_insert(ecrmock *m, em_repo *repo, em_image *img)
+{
+    int oom = 0;
+    HASH_ADD_STR(repo->images, digest, img);
+    if (oom)
+        return -1;
+    img->seq = ++m->seq;
+    if (em_seqvec_push(&repo->order, img->seq, img, &img->slot) < 0) {
+        HASH_DEL(repo->images, img);
+        return -1;
+    }
+    for (size_t i = 0; i < img->n_layers; i++)
+        img->layers[i]->image_refs++;
+    for (size_t i = 0; i < img->n_children; i++) {
+        em_image *child = em_image_get(repo, img->children[i]);
+        if (child)
+            child->parents++;
+    }
+    return 0;
+}
+
+void em_image_free(em_image *img)
+{
+    if (!img)
+        return;
+    em_free(img->manifest);
+    em_free(img->media_type);
+    em_free(img->artifact_media_type);
+    em_free(img->subject);
+    em_free(img->tags);
+    em_free(img->layers);
+    em_free(img->children);
+    json_decref(img->replication);
+    json_decref(img->scan_findings);
+    json_decref(img->signing);
+    em_free(img);
+}
+
+/* Takes t out of img's sorted tag list (when it is there). */
+static void image_drop_tag(em_image *img, em_tag *t)
+{
+    size_t i = 0;
+    while (i < img->n_tags && img->tags[i] != t)
+        i++;
+    if (i < img->n_tags) {
+        memmove(img->tags + i, img->tags + i + 1, (img->n_tags - i - 1) * sizeof *img->tags);
+        img->n_tags--;
+    }
+}
+
+static void tag_unlink(em_repo *repo, em_tag *t)
+{
+    image_drop_tag(t->image, t);
+    HASH_DEL(repo->tag_index, t);
+    em_free(t->name);
+    em_free(t);
+}
+
+void em_tag_remove(em_repo *repo, em_tag *t)
+{
+    tag_unlink(repo, t);
+}
+
+void em_image_remove(em_repo *repo, em_image *img)
+{
+    while (img->n_tags)
+        tag_unlink(repo, img->tags[0]);
+    for (size_t i = 0; i < img->n_layers; i++)
+        img->layers[i]->image_refs--;
+    for (size_t i = 0; i < img->n_children; i++) {
+        em_image *child = em_image_get(repo, img->children[i]);
+        if (child && child->parents)
+            child->parents--;
+    }
+    HASH_DEL(repo->images, img);
+    drop_slot(&repo->order, img->slot, set_image_slot);
+    em_image_free(img);
+}
+
+/* Inserts t into img's tag list, kept sorted by name. */
+static int image_add_tag(em_image *img, em_tag *t)
+{
+    em_tag **tags = em_realloc(img->tags, (img->n_tags + 1) * sizeof *tags);
+    if (!tags)
+        return -1;
+    img->tags = tags;
+    size_t i = 0;
+    while (i < img->n_tags && strcmp(tags[i]->name, t->name) < 0)
+        i++;
+    memmove(tags + i + 1, tags + i, (img->n_tags - i) * sizeof *tags);
+    tags[i] = t;
+    img->n_tags++;
+    return 0;
+}
+
+int em_tag_set(em_repo *repo, em_image *img, const char *name)
+{
+    em_tag *t = em_tag_get(repo, name);
+    if (t && t->image == img)
+        return 0;
+    if (t) {
+        /* Make room on the new image first, so that a failure changes nothing. */
+        em_tag **tags = em_realloc(img->tags, (img->n_tags + 1) * sizeof *tags);
+        if (!tags)
+            return -1;
+        img->tags = tags;
+        image_drop_tag(t->image, t);
+        t->image = img;
+        image_add_tag(img, t); /* cannot fail: room was made above */
+        return 0;
+    }
+    t = em_calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    t->name = em_strdup(name);
+    t->image = img;
+    if (!t->name || image_add_tag(img, t) < 0) {
+        em_free(t->name);
+        em_free(t);
+        return -1;
+    }
+    int oom = 0;
+    HASH_ADD_KEYPTR(hh, repo->tag_index, t->name, strlen(t->name), t);
+    if (oom) {
+        image_drop_tag(img, t);
+        em_free(t->name);
+        em_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- uploads ----------------------------------------------------------------------- */
+
+static void upload_free(em_upload *u)
+{
+    em_buf_release(&u->bytes);
+    EVP_MD_CTX_free(u->sha);
+    em_free(u);
+}
+
+em_upload *em_upload_get(ecrmock *m, em_repo *repo, const char *id)
+{
+    em_upload *u = NULL;
+    HASH_FIND_STR(repo->uploads, id, u);
+    if (u && m->clock_ms - u->touched_ms > m->opts.upload_lifetime_ms) {
+        em_upload_remove(repo, u);
+        u = NULL;
+    }
+    return u;
+}
+
+int em_upload_insert(em_repo *repo, em_upload *u)
+{
+    int oom = 0;
+    HASH_ADD_STR(repo->uploads, id, u);
+    return oom ? -1 : 0;
+}
+
+void em_upload_remove(em_repo *repo, em_upload *u)
+{
+    HASH_DEL(repo->uploads, u);
+    upload_free(u);
+}
+
+/* ---- repositories and registries ---------------------------------------------------- */
+
+em_registry *em_registry_get(ecrmock *m, const char *id)
+{
+    em_registry *r = NULL;
+    HASH_FIND_STR(m->registries, id, r);
+    return r;
+}
+
+em_registry *em_registry_ensure(ecrmock *m, const char *id)
+{
+    em_registry *r = em_registry_get(m, id);
+    if (r)
+        return r;
+    r = em_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    snprintf(r->id, sizeof r->id, "%s", id);
+    int oom = 0;
+    HASH_ADD_STR(m->registries, id, r);
+    if (oom) {
+        em_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
+{
+    if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->policy || r->replication ||
+        r->account_settings || r->signing_config || r->n_exclusions)
+        return;
+    HASH_DEL(m->registries, r);
+    em_seqvec_release(&r->order);
+    em_registry_settings_free(r);
+    em_free(r);
+}
+
+em_repo *em_repo_get(em_registry *r, const char *name)
+{
+    em_repo *repo = NULL;
+    if (r)
+        HASH_FIND_STR(r->repos, name, repo);
+    return repo;
+}
+
+int em_repo_insert(em_registry *r, em_repo *repo)
+{
+    int oom = 0;
+    HASH_ADD_KEYPTR(hh, r->repos, repo->name, strlen(repo->name), repo);
+    if (oom)
+        return -1;
+    if (em_seqvec_push(&r->order, repo->seq, repo, &repo->slot) < 0) {
+        HASH_DEL(r->repos, repo);
+        return -1;
+    }
+    repo->registry = r;
+    return 0;
+}
+
+void em_repo_free(ecrmock *m, em_repo *repo)
+{
+    if (!repo)
+        return;
+    em_image *img, *itmp;
+    HASH_ITER(hh, repo->images, img, itmp) {
+        HASH_DEL(repo->images, img);
+        em_image_free(img);
+    }
+    em_tag *t, *ttmp;
+    HASH_ITER(hh, repo->tag_index, t, ttmp) {
+        HASH_DEL(repo->tag_index, t);
+        em_free(t->name);
+        em_free(t);
+    }
+    em_layer *l, *ltmp;
+    HASH_ITER(hh, repo->layers, l, ltmp) {
+        HASH_DEL(repo->layers, l);
+        layer_free(m, l);
+    }
+    em_upload *u, *utmp;
+    HASH_ITER(hh, repo->uploads, u, utmp) {
+        HASH_DEL(repo->uploads, u);
+        upload_free(u);
+    }
+    em_seqvec_release(&repo->order);
+    em_free(repo->name);
+    em_free(repo->arn);
+    em_free(repo->uri);
+    em_free(repo->tag_mutability);
+    json_decref(repo->mutability_filters);
+    em_free(repo->encryption_type);
+    em_free(repo->kms_key);
+    json_decref(repo->tags);
+    em_free(repo->policy);
+    for (const em_area *a = m->areas; a && a->name; a++)
+        if (a->repo_free)
+            a->repo_free(repo);
+    em_free(repo);
+}
+
+void em_repo_remove(ecrmock *m, em_repo *repo)
+{
+    em_registry *r = repo->registry;
+    HASH_DEL(r->repos, repo);
+    drop_slot(&r->order, repo->slot, set_repo_slot);
+    em_repo_free(m, repo);
+}
+
+void em_registry_settings_free(em_registry *r)
+{
+    json_decref(r->account_settings);
+    json_decref(r->signing_config);
+    for (size_t i = 0; i < r->n_exclusions; i++)
+        em_free(r->exclusions[i].principal);
+    em_free(r->exclusions);
+    r->account_settings = r->signing_config = NULL;
+    r->exclusions = NULL;
+    r->n_exclusions = 0;
+}
+
+void em_registries_free(ecrmock *m)
+{
+    em_registry *r, *rtmp;
+    HASH_ITER(hh, m->registries, r, rtmp) {
+        em_repo *repo, *tmp;
+        HASH_ITER(hh, r->repos, repo, tmp) {
+            HASH_DEL(r->repos, repo);
+            em_repo_free(m, repo);
+        }
+        em_seqvec_release(&r->order);
+        for (const em_area *a = m->areas; a && a->name; a++)
+            if (a->registry_free)
+                a->registry_free(r);
+        em_free(r->policy);
+        json_decref(r->replication);
+        em_registry_settings_free(r);
+        HASH_DEL(m->registries, r);
+        em_free(r);
+    }
+}
+
+void em_blobs_free(ecrmock *m)
+{
+    em_blob *b, *tmp;
+    HASH_ITER(hh, m->blobs, b, tmp) {
+        HASH_DEL(m->blobs, b);
+        em_free(b->data);
+        em_free(b);
+    }
+}

@@ -1,0 +1,320 @@
+/*
+ * store: the registry's data and the ways to reach it: registries,
+ * repositories, images, tags, layers, blobs and uploads (store.c); a new
+ * repository with ECR's checks and defaults (repo_create.c); request
+ * names to objects with ECR's not-found errors (lookup.c); ECR's JSON of
+ * stored objects (views.c); image storage classes on the clock (archive.c);
+ * other regions and views (regions.c); the area hooks the store calls when
+ * it frees (em_area).
+ */
+#ifndef EM_STORE_H
+#define EM_STORE_H
+
+#include "core/core.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- the registry's data ---------------------------------------------------
+ * A registry (an account) holds repositories; a repository holds its layer
+ * set, its images and tags, its uploads and its policy.  Layer bytes live
+ * once per instance in a content-addressed blob store (em_blob), shared by
+ * every repository that has the layer.  Lookups by name, digest, tag and
+ * upload id are hash lookups; listings walk an em_seqvec, which keeps items
+ * in creation order so that a page token can resume in O(log n).
+ */
+typedef struct em_seqslot {
+    uint64_t seq;
+    void *item; /* NULL once removed */
+} em_seqslot;
+
+typedef struct em_seqvec {
+    em_seqslot *v;
+    size_t n, cap, live;
+} em_seqvec;
+
+typedef struct em_blob em_blob;
+typedef struct em_layer em_layer;
+typedef struct em_image em_image;
+typedef struct em_tag em_tag;
+typedef struct em_upload em_upload;
+typedef struct em_repo em_repo;
+typedef struct em_registry em_registry;
+typedef struct em_lc_preview em_lc_preview;
+typedef struct em_region em_region;
+
+struct em_blob {
+    char digest[ECRMOCK_DIGEST_SIZE];
+    unsigned char *data;
+    size_t len;
+    size_t refs; /* repositories holding it */
+    UT_hash_handle hh;
+};
+
+struct em_layer {
+    em_blob *blob;
+    char *media_type;    /* learnt from a manifest that lists it; may be NULL */
+    size_t image_refs;   /* images of the repository that reference it */
+    UT_hash_handle hh;
+};
+
+struct em_tag {
+    char *name;
+    em_image *image;
+    UT_hash_handle hh;
+};
+
+struct em_image {
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *manifest;
+    size_t manifest_len;
+    char *media_type;          /* imageManifestMediaType */
+    char *artifact_media_type; /* the config's mediaType, when there is one */
+    char *subject;             /* subject digest, when there is one */
+    int64_t pushed_at_ms;
+    int64_t pulled_at_ms;      /* 0: never pulled */
+    int64_t size;
+    uint64_t seq;
+    size_t slot;
+    em_tag **tags;             /* sorted by name */
+    size_t n_tags;
+    em_layer **layers;         /* distinct layers referenced (config included) */
+    size_t n_layers;
+    char (*children)[ECRMOCK_DIGEST_SIZE]; /* a list's/index's manifests */
+    size_t n_children;
+    size_t parents;            /* lists/indexes in the repository that reference it */
+    json_t *replication;       /* replication statuses (replication.c), or NULL */
+    bool scanned;              /* a basic scan was started (scanning.c) */
+    int64_t scan_started_ms;   /* the last scan's start and completion, virtual clock */
+    int64_t scan_done_ms;
+    json_t *scan_findings;     /* ecrmock_scan_findings_set(): array, or NULL for none */
+    bool archived;             /* in the archival storage class (archive.c) */
+    int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
+    int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
+    json_t *signing;           /* signing profile ARNs matched at push (image_signing.c), or NULL */
+    UT_hash_handle hh;
+};
+
+struct em_upload {
+    char id[37];
+    em_buf bytes;
+    void *sha; /* EVP_MD_CTX *, updated part by part */
+    uint64_t parts;
+    uint64_t last_part_len;
+    bool small_part; /* a part other than the latest was under the minimum */
+    int64_t touched_ms;
+    UT_hash_handle hh;
+};
+
+typedef struct em_policy {
+    char *text;
+} em_policy;
+
+struct em_repo {
+    char *name;
+    em_registry *registry;
+    char *arn, *uri;
+    int64_t created_ms;
+    char *tag_mutability;          /* "MUTABLE" / "IMMUTABLE" / ... */
+    json_t *mutability_filters;    /* array, or NULL */
+    bool scan_on_push;
+    char *encryption_type;         /* "AES256" / "KMS" / "KMS_DSSE" */
+    char *kms_key;                 /* may be NULL */
+    json_t *tags;                  /* resource tags: array of {Key, Value} */
+    char *policy;                  /* repository policy text, or NULL */
+    char *lifecycle_policy;        /* lifecycle policy text, or NULL (lifecycle.c) */
+    int64_t lifecycle_evaluated_ms; /* when that policy last ran; 0: never */
+    struct em_lc_preview *lifecycle_preview; /* the latest preview, or NULL */
+    uint64_t seq;
+    size_t slot;
+    em_layer *layers;   /* hash by digest */
+    em_image *images;   /* hash by digest */
+    em_tag *tag_index;  /* hash by name */
+    em_upload *uploads; /* hash by id */
+    em_seqvec order;    /* images in push order */
+    UT_hash_handle hh;
+};
+
+typedef struct em_exclusion {
+    char *principal;    /* an IAM principal ARN */
+    int64_t created_ms;
+    uint64_t seq;
+} em_exclusion;
+
+struct em_registry {
+    char id[13];
+    em_repo *repos;     /* hash by name */
+    em_seqvec order;    /* repositories in creation order */
+    struct em_ptc_rules *ptc;       /* pull-through cache rules (pull_through_cache.c), or NULL */
+    struct em_templates *templates; /* repository creation templates (creation_templates.c), or NULL */
+    char *policy;       /* registry policy text (registry.c), or NULL */
+    json_t *replication; /* replication configuration (replication.c), or NULL */
+    json_t *account_settings;   /* {name: value} set by PutAccountSetting, or NULL */
+    json_t *signing_config;     /* PutSigningConfiguration's signingConfiguration, or NULL */
+    em_exclusion *exclusions;   /* pull time update exclusions, in registration order */
+    size_t n_exclusions;
+    UT_hash_handle hh;
+};
+
+/* What an area of ECR frees or resets when the instance, a registry or a
+ * repository goes: the store and ecrmock.c call these through m->areas
+ * (actions.c's em_areas[], ended by a row without a name), never an area
+ * by name.  Any hook may be NULL. */
+typedef struct em_area {
+    const char *name;
+    void (*reset)(ecrmock *m);              /* ecrmock_new, _reset, _free: the area's instance-wide state */
+    void (*registry_free)(em_registry *r);  /* a registry being freed: the area's data in it */
+    void (*repo_free)(em_repo *repo);       /* a repository being freed: the area's data in it */
+} em_area;
+
+/* ---- store (store.c) ----------------------------------------------------- */
+em_registry *em_registry_get(ecrmock *m, const char *id);
+em_registry *em_registry_ensure(ecrmock *m, const char *id); /* NULL: no memory */
+/* Forgets a registry that holds no repository (undoing an em_registry_ensure). */
+void em_registry_drop_if_empty(ecrmock *m, em_registry *r);
+/* The registry id a request names, or the caller's account. */
+const char *em_registry_id(em_call *c);
+em_repo *em_repo_get(em_registry *r, const char *name);
+/* Looks up the request's repositoryName in its registry; on a miss sets
+ * RepositoryNotFoundException and returns NULL. */
+em_repo *em_repo_lookup(em_call *c);
+int em_repo_insert(em_registry *r, em_repo *repo);
+/* A new repository's settings (NULL members: ECR's defaults). */
+typedef struct em_repo_settings {
+    const char *tag_mutability;  /* NULL: "MUTABLE" */
+    json_t *mutability_filters;  /* borrowed (copied); NULL: none */
+    bool scan_on_push;
+    const char *encryption_type; /* NULL: "AES256" */
+    const char *kms_key;         /* NULL: none */
+    json_t *tags;                /* borrowed (copied); NULL: [] */
+} em_repo_settings;
+/* Creates repository `name` in registry reg_id of the current view with
+ * `set` (NULL: ECR's defaults) and links it in; when c->out is set, its
+ * "repository" member is the new repository's JSON (CreateRepository's
+ * answer).  Returns the repository (borrowed: the registry owns it), or NULL
+ * with c's error set (RepositoryAlreadyExists, LimitExceeded, no memory) and
+ * nothing changed. */
+em_repo *em_repo_create(em_call *c, const char *reg_id, const char *name, const em_repo_settings *set);
+void em_repo_remove(ecrmock *m, em_repo *repo); /* unlinks and frees */
+void em_repo_free(ecrmock *m, em_repo *repo);
+void em_registries_free(ecrmock *m);
+void em_blobs_free(ecrmock *m);
+
+em_blob *em_blob_get(ecrmock *m, const char *digest);
+void em_blob_unref(ecrmock *m, em_blob *b);
+
+em_layer *em_layer_get(em_repo *repo, const char *digest);
+/* Adds the layer `digest` to the repository, its bytes `*data` (em_malloc'd,
+ * `len` long) going to the blob store when the store does not have them yet:
+ * then *data is taken and set to NULL; otherwise it is left to the caller.
+ * Returns the layer (an existing one unchanged), or NULL when out of memory,
+ * with nothing changed. */
+em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned char **data, size_t len);
+
+em_image *em_image_get(em_repo *repo, const char *digest);
+/* The next manifest list or index of repo, in push order from *pos on, that
+ * references img (borrowed), or NULL; *pos moves past it (start at 0). */
+em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos);
+em_tag *em_tag_get(em_repo *repo, const char *name);
+int em_image_insert(ecrmock *m, em_repo *repo, em_image *img);
+/* Removes an image, its tags and its layer references; frees it. */
+void em_image_remove(em_repo *repo, em_image *img);
+void em_image_free(em_image *img);
+/* Puts tag `name` on img (moving it from another image if need be: an image
+ * left with no tag stays, untagged).  -1: no memory, nothing changed. */
+int em_tag_set(em_repo *repo, em_image *img, const char *name);
+/* Removes one tag from its image; the image stays. */
+void em_tag_remove(em_repo *repo, em_tag *t);
+size_t em_repo_image_count(em_repo *repo);
+/* The image's tags, sorted, as a JSON array (new reference; NULL: no memory). */
+json_t *em_image_tags_json(const em_image *img);
+
+em_upload *em_upload_get(ecrmock *m, em_repo *repo, const char *id); /* drops expired ones */
+int em_upload_insert(em_repo *repo, em_upload *u);
+void em_upload_remove(em_repo *repo, em_upload *u);
+
+/* seq vectors */
+int em_seqvec_push(em_seqvec *v, uint64_t seq, void *item, size_t *slot);
+size_t em_seqvec_lower_bound(const em_seqvec *v, uint64_t seq); /* first slot with seq >= */
+void em_seqvec_release(em_seqvec *v);
+/* ---- regions and views (regions.c) ----------------------------------------- */
+/* The instance serves one (account, region) view at a time: m->account,
+ * m->region and m->registries.  The registries of the other regions wait in
+ * m->regions; entering a view swaps them in (constant time). */
+typedef struct em_view {
+    char region[64];
+    char account[13];
+    bool moved;
+} em_view;
+/* Makes `account` (NULL: unchanged) in `region` (NULL: unchanged) the
+ * current view, saving the old one in *saved; -1 when out of memory, with
+ * nothing changed. */
+int em_view_enter(ecrmock *m, const char *account, const char *region, em_view *saved);
+void em_view_leave(ecrmock *m, const em_view *saved);
+void em_regions_free(ecrmock *m);
+/* Whether the instance has region `name` (its own, or one a view made):
+ * asks without making one. */
+bool em_region_exists(ecrmock *m, const char *name);
+/* The registries of region `name` (borrowed), whatever the current view. */
+em_registry *em_region_registries(ecrmock *m, const char *name);
+/* The regions that hold a registry, the current view's among them, sorted
+ * by name: *names, a new em_malloc'd array of *n names borrowed from m
+ * (valid until a view is entered).  0, or -1: no memory. */
+int em_region_names(ecrmock *m, const char ***names, size_t *n);
+/* Makes the current view of `s` (an instance about to swap its registries
+ * and regions with m's) m's region, and gives `s` an entry for each region
+ * m has, so that the views open in m (a hook inside ecrmock_call_as) find
+ * theirs after the swap.  0, or -1: no memory (s's registries unchanged). */
+int em_view_mirror(ecrmock *s, const ecrmock *m);
+
+/* ---- shared action helpers ------------------------------------------------- */
+/* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
+json_t *em_repo_json(ecrmock *m, em_repo *repo);
+json_t *em_image_id_json(const char *digest, const char *tag);
+
+/* The image an ImageIdentifier names; on a miss (or an id naming none) sets
+ * ImageNotFoundException with ECR's text and returns NULL. */
+em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
+/* What an ImageIdentifier names in repo (BatchGetImage, BatchDeleteImage). */
+typedef enum {
+    EM_ID_FOUND,
+    EM_ID_MISSING_DIGEST_AND_TAG,
+    EM_ID_INVALID_DIGEST,
+    EM_ID_TAG_DOES_NOT_MATCH,
+    EM_ID_NOT_FOUND,
+    EM_ID_ARCHIVED
+} em_id_result;
+/* Resolves an ImageIdentifier: EM_ID_FOUND with *img_out and *tag_out (NULL
+ * when the id named no tag), or why not (both NULL). */
+em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out);
+/* Sets ImageNotFoundException with ECR's text for digest/tag ("null" when
+ * NULL) in repo; returns -1. */
+int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag);
+
+/* ECR's Image (registryId, repositoryName, imageId with `tag`, the manifest
+ * and its media type); new reference, NULL: no memory. */
+json_t *em_image_json(em_repo *repo, em_image *img, const char *tag);
+
+/* ---- storage classes (archive.c) -------------------------------------- */
+/* How long a restore from the archive takes, virtual time (ECR: "restore the
+ * image within 20 minutes"). */
+#define EM_RESTORE_MS (20 * 60 * 1000)
+/* "ACTIVE", "ARCHIVED" or "ACTIVATING" on the instance's clock. */
+const char *em_image_status(ecrmock *m, const em_image *img);
+/* Whether the image can be pulled (ACTIVE). */
+bool em_image_active(ecrmock *m, const em_image *img);
+/* A re-push of an archived image: it is ACTIVE again at once. */
+void em_image_reactivate(ecrmock *m, em_image *img);
+/* Moves an image to the archive now (lastArchivedAt the clock's now), with
+ * the images it lists that no other standard list of `repo` references.
+ * Cannot fail; the caller has checked the move is allowed. */
+void em_image_archive(ecrmock *m, em_repo *repo, em_image *img);
+/* Starts the restore of an archived image (ACTIVATING for EM_RESTORE_MS);
+ * nothing when it is not archived. */
+void em_image_restore(ecrmock *m, em_image *img);
+/* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
+int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
+void em_registry_settings_free(em_registry *r);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * ECR's JSON of stored objects: a repository, an imageId, an image's tags.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store.h"
+
+json_t *em_repo_json(ecrmock *m, em_repo *repo)
+{
+    (void)m;
+    /* Each member is owned by the object as soon as it is made: one release
+     * on any failure frees them all. */
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "repositoryArn", repo->arn, "registryId",
+                          repo->registry->id, "repositoryName", repo->name, "repositoryUri", repo->uri,
+                          "createdAt", em_time(repo->created_ms), "imageTagMutability", repo->tag_mutability);
+    if (!o)
+        return NULL;
+    if ((repo->mutability_filters &&
+         em_set(o, "imageTagMutabilityExclusionFilters", json_deep_copy(repo->mutability_filters)) < 0) ||
+        em_set(o, "imageScanningConfiguration", json_pack("{s:b}", "scanOnPush", repo->scan_on_push)) < 0 ||
+        em_set(o, "encryptionConfiguration", json_pack("{s:s}", "encryptionType", repo->encryption_type)) < 0 ||
+        (repo->kms_key &&
+         em_set(json_object_get(o, "encryptionConfiguration"), "kmsKey", em_json_string(repo->kms_key)) < 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *em_image_id_json(const char *digest, const char *tag)
+{
+    json_t *id = json_object();
+    if (!id || em_set(id, "imageDigest", em_json_string(digest)) < 0 ||
+        (tag && em_set(id, "imageTag", em_json_string(tag)) < 0)) {
+        json_decref(id);
+        return NULL;
+    }
+    return id;
+}
+
+json_t *em_image_tags_json(const em_image *img)
+{
+    json_t *tags = json_array();
+    for (size_t k = 0; tags && k < img->n_tags; k++)
+        if (json_array_append_new(tags, em_json_string(img->tags[k]->name)) < 0) {
+            json_decref(tags);
+            return NULL;
+        }
+    return tags;
+}
+
+json_t *em_image_json(em_repo *repo, em_image *img, const char *tag)
+{
+    json_t *o = json_object();
+    if (!o || em_set(o, "registryId", em_json_string(repo->registry->id)) < 0 ||
+        em_set(o, "repositoryName", em_json_string(repo->name)) < 0 ||
+        em_set(o, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
+        em_set(o, "imageManifest", em_manifest_string(img->manifest, img->manifest_len)) < 0 ||
+        em_set(o, "imageManifestMediaType", em_json_string(img->media_type)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

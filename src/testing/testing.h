@@ -1,0 +1,68 @@
+/*
+ * testing: what the call path consults for tests: fault rules (faults.c)
+ * and the journal with its call counts (journal.c).
+ */
+#ifndef EM_TESTING_H
+#define EM_TESTING_H
+
+#include "areas/areas.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- faults and the journal (faults.c, journal.c) -------------------------- */
+typedef struct em_fault em_fault;
+typedef struct em_journal_entry em_journal_entry;
+
+/* What the fault rules decided for one call.  The call owns it: `rule` is a
+ * counted reference, so error, message and body (which point into the rule)
+ * stay valid until em_fault_decision_release(), even when a hook or another
+ * thread removes the rule meanwhile. */
+typedef struct em_fault_decision {
+    em_fault *rule;           /* the deciding rule (a reference), or NULL (latency rules only decide time) */
+    long rule_id;             /* the deciding rule's id, else the first latency rule's, else 0 */
+    ecrmock_fault_effect effect;
+    const char *error, *message, *body;
+    int status;               /* truncate, malform: 0 (the action's status) unless the rule sets it */
+    size_t truncate_at;
+} em_fault_decision;
+
+/* Offers a call to the rules (advancing the clock for latency rules); the
+ * instance locked.  `headers`: the HTTP request's headers as em_headers_json()
+ * gives them, or NULL for a call that came without HTTP (rules matching on a
+ * header never fire on it).  Release *d with em_fault_decision_release(). */
+void em_faults_decide(ecrmock *m, const em_action *a, json_t *req, json_t *headers, em_fault_decision *d);
+/* Drops the decision's reference to its rule and clears it; locked or not. */
+void em_fault_decision_release(em_fault_decision *d);
+void em_faults_free(ecrmock *m);
+/* The JSON name of an effect ("connect-refused"), or NULL. */
+const char *em_fault_effect_name(ecrmock_fault_effect effect);
+/* Whether a decided effect stands for a transport failure (connect refused,
+ * timeout, receive error). */
+#define EM_FAULT_IS_TRANSPORT(e) ((e) >= ECRMOCK_FAULT_CONNECT_REFUSED)
+
+/* What happened to a call, besides its request and answer. */
+typedef struct em_journal_note {
+    long fault;      /* the deciding rule's id (em_fault_decision.rule_id), or 0 */
+    int effect;      /* its effect (ECRMOCK_FAULT_LATENCY when only latency
+                        rules fired), or -1: no rule fired */
+    bool ran;        /* the action's handler ran */
+    json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL */
+} em_journal_note;
+
+/* Counts the call (a call: it reached ECR; a run: its handler ran) and,
+ * when the journal is on, records it (copies).  `a`: the action, or NULL
+ * for a name that is none (then `action` is the name the caller sent).
+ * `note` may be NULL: no rule fired, the action did not run, no HTTP. */
+void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
+                       const em_journal_note *note);
+/* The headers of an HTTP request as the journal shows them and fault rules
+ * match them (new reference; NULL: no memory): {"lower-case name": "value"},
+ * the values of a repeated name joined by ", " in the order sent, each byte
+ * of a name or value that starts no UTF-8 sequence as U+FFFD, and the
+ * Signature of an Authorization header as "<elided>". */
+json_t *em_headers_json(const ecrmock_http_request *http);
+void em_journal_free(ecrmock *m);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * Reading a fixture: the loader's errors with the JSON path of the bad
+ * member, member and type checks, times, and the calls a load makes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tooling.h"
+
+/* ---- errors and paths ---------------------------------------------------------- */
+
+
+int em_fx_refuse(em_loader *ld, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!ld->err)
+        ld->err = em_sprintf("%s: %s: %s", ld->source ? ld->source : "fixture", ld->path, msg);
+    return -1;
+}
+
+/* Appends ".name" or "[i]" to the path; returns the old length to restore. */
+size_t em_fx_push_key(em_loader *ld, const char *key)
+{
+    size_t n = strlen(ld->path);
+    snprintf(ld->path + n, sizeof ld->path - n, ".%s", key);
+    return n;
+}
+
+size_t em_fx_push_index(em_loader *ld, size_t i)
+{
+    size_t n = strlen(ld->path);
+    snprintf(ld->path + n, sizeof ld->path - n, "[%zu]", i);
+    return n;
+}
+
+void em_fx_pop(em_loader *ld, size_t n)
+{
+    ld->path[n] = '\0';
+}
+
+/* Refuses the member `key` of the current object; returns -1. */
+
+int em_fx_refuse_at(em_loader *ld, const char *key, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = em_fx_push_key(ld, key);
+    em_fx_refuse(ld, "%s", msg);
+    em_fx_pop(ld, n);
+    return -1;
+}
+
+/* Refuses members other than `allowed` (NULL-terminated). */
+int em_fx_only_members(em_loader *ld, json_t *o, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            size_t n = em_fx_push_key(ld, key);
+            em_fx_refuse(ld, "unknown member");
+            em_fx_pop(ld, n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int em_fx_want_type(em_loader *ld, json_t *o, const char *key, json_type type, const char *noun)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v)))
+        return 0;
+    size_t n = em_fx_push_key(ld, key);
+    em_fx_refuse(ld, "must be %s", noun);
+    em_fx_pop(ld, n);
+    return -1;
+}
+
+/* The times a fixture may give: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z,
+ * epoch seconds (a millisecond count far from int64's edges). */
+#define MAX_TIME_S INT64_C(253402300799)
+
+/* Reads `n` digits at *p into *out; false when they are not all digits. */
+static bool digits(const char **p, int n, int *out)
+{
+    *out = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return false;
+        *out = *out * 10 + (**p - '0');
+    }
+    return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fff]Z" as epoch milliseconds, or -1: not that form,
+ * a field out of its range (month 1-12, the month's days, 23:59:59), or a
+ * year before 1970.  Digits of a fraction past the third are dropped. */
+static int64_t parse_utc(const char *s)
+{
+    int y, mo, d, h, mi, sec, frac = 0;
+    const char *p = s;
+    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' || !digits(&p, 2, &d) ||
+        *p++ != 'T' || !digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) || *p++ != ':' ||
+        !digits(&p, 2, &sec))
+        return -1;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 3)
+                frac = frac * 10 + (*p - '0');
+        if (n == 0)
+            return -1;
+        for (; n < 3; n++)
+            frac *= 10;
+    }
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (strcmp(p, "Z") != 0 || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) ||
+        h > 23 || mi > 59 || sec > 59)
+        return -1;
+    /* Days from 1970-01-01 to the date (the proleptic Gregorian calendar). */
+    int64_t yy = y - (mo <= 2), era = yy / 400, yoe = yy - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return ((days * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
+}
+
+/* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z", from
+ * 1970 to the end of 9999 (any other number, 1e300 say, is refused: its
+ * milliseconds would not fit an int64). */
+int em_fx_parse_time(em_loader *ld, json_t *o, const char *key, int64_t *ms)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    int64_t t = -1;
+    if (json_is_number(v)) {
+        double x = json_number_value(v);
+        if (x >= 0 && x < (double)MAX_TIME_S + 1)
+            t = (int64_t)(x * 1000.0 + 0.5); /* the nearest millisecond */
+        if (t > MAX_TIME_S * 1000 + 999)
+            t = MAX_TIME_S * 1000 + 999;
+    } else if (json_is_string(v)) {
+        t = parse_utc(json_string_value(v));
+    }
+    if (t >= 0) {
+        *ms = t;
+        return 0;
+    }
+    return em_fx_refuse_at(ld, key,
+                     "must be a time from 1970 to 9999: epoch seconds (0 to %lld) or UTC like \"2024-01-01T00:00:00Z\"",
+                     (long long)MAX_TIME_S);
+}
+
+/* ---- calls on the scratch instance ---------------------------------------------- */
+
+/* Runs an action on the scratch instance; on an error, refuses with ECR's
+ * message at the caller's path, or at the member of `src` (the fixture
+ * object the request was made from; may be NULL) that the error names. */
+int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_t **out)
+{
+    json_t *resp = NULL;
+    int status = req ? em_dispatch(ld->s, action, req, &resp, NULL) : -1;
+    json_decref(req);
+    if (status == 200) {
+        if (out)
+            *out = resp;
+        else
+            json_decref(resp);
+        return 0;
+    }
+    if (status < 0)
+        return em_fx_refuse(ld, "out of memory");
+    const char *msg = json_string_value(json_object_get(resp, "message"));
+    if (!msg)
+        msg = json_string_value(json_object_get(resp, "Message"));
+    size_t n = strlen(ld->path);
+    char member[64];
+    if (src && msg && sscanf(msg, "Invalid parameter at '%63[^'.]", member) == 1) {
+        /* Point at the fixture member the request member came from. */
+        const char *key = strcmp(member, "repositoryName") == 0 ? "name" : member;
+        if (json_object_get(src, key))
+            em_fx_push_key(ld, key);
+    }
+    em_fx_refuse(ld, "%s: %s", json_string_value(json_object_get(resp, "__type")), msg ? msg : "");
+    em_fx_pop(ld, n);
+    json_decref(resp);
+    return -1;
+}
+
+/* Runs an action at virtual time `ms` (the time the action stamps on what it
+ * makes: createdAt, updatedAt, lastArchivedAt...), then puts the scratch
+ * clock back. */
+int em_fx_act_at(em_loader *ld, int64_t ms, const char *action, json_t *req, json_t *src, json_t **out)
+{
+    int64_t saved = ld->s->clock_ms;
+    ld->s->clock_ms = ms;
+    int rc = em_fx_act(ld, action, req, src, out);
+    ld->s->clock_ms = saved;
+    return rc;
+}

@@ -1,0 +1,500 @@
+/*
+ * A fixture's images: synthesised layers (each (size, seed) once per load),
+ * configs, manifests and indexes, pushed through PutImage, and their
+ * replication statuses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tooling.h"
+
+#define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
+
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+
+#define MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar+gzip"
+
+/* The largest layer a fixture may synthesise: 1 GiB. */
+#define MAX_SYNTH_BYTES ((json_int_t)1 << 30)
+
+/* ---- layers ---------------------------------------------------------------------- */
+
+/* Deterministic bytes for {"size": n, "seed": s}: the splitmix64 sequence
+ * from s, each number little-endian (bytes 8k to 8k+7 are its (k+1)th).
+ * Faster than SHA-256 over the same bytes (about 0.8 s per GiB against 1.4
+ * here), so that making a layer costs less than its digest. */
+static void synth_fill(uint64_t seed, unsigned char *p, size_t n)
+{
+    uint64_t x = seed;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t z = (x += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        z ^= z >> 31;
+        if (n - i >= 8) {
+            for (int b = 0; b < 8; b++)
+                p[i + b] = (unsigned char)(z >> (8 * b));
+        } else {
+            for (size_t b = 0; b < n - i; b++)
+                p[i + b] = (unsigned char)(z >> (8 * b));
+        }
+    }
+}
+
+/* {"size", "seed"}: the layer's digest in `digest`, its bytes in *bytes
+ * (em_malloc'd; NULL when empty, or when this load made them already: the
+ * blob store has them then).  Each (size, seed) is made once per load, and
+ * what is made counts against the instance's max_synth_bytes. */
+static int synth_layer(em_loader *ld, json_t *spec, unsigned char **bytes, size_t *len, char *digest)
+{
+    json_int_t n = json_integer_value(json_object_get(spec, "size"));
+    if (n < 0 || n > MAX_SYNTH_BYTES) {
+        return em_fx_refuse_at(ld, "size", "must be 0 to %lld bytes", (long long)MAX_SYNTH_BYTES);
+    }
+    em_synth_key key = {(uint64_t)n, (uint64_t)json_integer_value(json_object_get(spec, "seed"))};
+    *len = (size_t)n;
+    em_synth_made *made = NULL;
+    HASH_FIND(hh, ld->made, &key, sizeof key, made);
+    if (made && em_blob_get(ld->s, made->digest)) {
+        memcpy(digest, made->digest, ECRMOCK_DIGEST_SIZE);
+        return 0;
+    }
+    uint64_t budget = ld->s->opts.max_synth_bytes;
+    if (!made && key.size > budget - ld->synth_bytes) {
+        return em_fx_refuse_at(ld, "size",
+                  "synthesising %llu more bytes would take this load past its budget of %llu synthesised bytes "
+                  "(ecrmock_options.max_synth_bytes; %llu made so far)",
+                  (unsigned long long)key.size, (unsigned long long)budget, (unsigned long long)ld->synth_bytes);
+    }
+    *bytes = n ? em_malloc(*len) : NULL;
+    if (n && !*bytes)
+        return em_fx_refuse(ld, "out of memory");
+    synth_fill(key.seed, *bytes, *len);
+    em_sha256_digest(*bytes ? (const void *)*bytes : "", *len, digest);
+    if (!made) {
+        int oom = 0;
+        made = em_calloc(1, sizeof *made);
+        if (made) {
+            made->key = key;
+            memcpy(made->digest, digest, ECRMOCK_DIGEST_SIZE);
+            HASH_ADD(hh, ld->made, key, sizeof key, made);
+        }
+        if (!made || oom) {
+            em_free(made);
+            em_free(*bytes);
+            *bytes = NULL;
+            return em_fx_refuse(ld, "out of memory");
+        }
+        ld->synth_bytes += key.size;
+    }
+    return 0;
+}
+
+void em_fx_synth_forget(em_loader *ld)
+{
+    em_synth_made *made, *tmp;
+    HASH_ITER(hh, ld->made, made, tmp) {
+        HASH_DEL(ld->made, made);
+        em_free(made);
+    }
+}
+
+/* Reads a layer spec: {"text"}, {"base64"} or {"size", "seed"}; an optional
+ * "digest" must be the bytes' digest.  Fills `digest` and *len, and *bytes
+ * (em_malloc'd, or NULL: empty, or bytes this load synthesised already). */
+static int layer_bytes(em_loader *ld, json_t *spec, unsigned char **bytes, size_t *len, char *digest)
+{
+    static const char *const allowed[] = {"text", "base64", "size", "seed", "digest", "mediaType", NULL};
+    *bytes = NULL;
+    *len = 0;
+    if (!json_is_object(spec))
+        return em_fx_refuse(ld, "a layer must be an object with \"text\", \"base64\" or \"size\" and \"seed\"");
+    if (em_fx_only_members(ld, spec, allowed) < 0 || em_fx_want_type(ld, spec, "text", JSON_STRING, "a string") < 0 ||
+        em_fx_want_type(ld, spec, "base64", JSON_STRING, "a string") < 0 ||
+        em_fx_want_type(ld, spec, "size", JSON_INTEGER, "an integer") < 0 ||
+        em_fx_want_type(ld, spec, "seed", JSON_INTEGER, "an integer") < 0 ||
+        em_fx_want_type(ld, spec, "digest", JSON_STRING, "a string") < 0 ||
+        em_fx_want_type(ld, spec, "mediaType", JSON_STRING, "a string") < 0)
+        return -1;
+    json_t *text = json_object_get(spec, "text"), *b64 = json_object_get(spec, "base64");
+    json_t *size = json_object_get(spec, "size");
+    if ((text != NULL) + (b64 != NULL) + (size != NULL) != 1)
+        return em_fx_refuse(ld, "a layer needs exactly one of \"text\", \"base64\" or \"size\" (with \"seed\")");
+    if (text) {
+        *len = json_string_length(text);
+        *bytes = em_malloc(*len);
+        if (!*bytes)
+            return em_fx_refuse(ld, "out of memory");
+        memcpy(*bytes, json_string_value(text), *len);
+    } else if (b64) {
+        int r = em_unbase64(json_string_value(b64), json_string_length(b64), bytes, len);
+        if (r == -1) {
+            return em_fx_refuse_at(ld, "base64", "is not standard padded base64");
+        }
+        if (r < 0)
+            return em_fx_refuse(ld, "out of memory");
+    } else if (synth_layer(ld, spec, bytes, len, digest) < 0) {
+        return -1;
+    }
+    if (!size)
+        em_sha256_digest(*bytes ? (const void *)*bytes : "", *len, digest);
+    const char *want = em_get_str(spec, "digest");
+    if (want && strcmp(want, digest) != 0) {
+        em_free(*bytes);
+        *bytes = NULL;
+        return em_fx_refuse_at(ld, "digest", "does not match the layer's bytes, whose digest is %s", digest);
+    }
+    return 0;
+}
+
+/* Adds a layer to the repository; writes its digest into digest_out. */
+int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out)
+{
+    unsigned char *bytes;
+    size_t len;
+    if (layer_bytes(ld, spec, &bytes, &len, digest_out) < 0)
+        return -1;
+    em_layer *l = em_layer_add(ld->s, repo, digest_out, &bytes, len);
+    em_free(bytes);
+    if (!l)
+        return em_fx_refuse(ld, "out of memory");
+    const char *mt = em_get_str(spec, "mediaType");
+    if (mt && !l->media_type && !(l->media_type = em_strdup(mt)))
+        return em_fx_refuse(ld, "out of memory");
+    return 0;
+}
+
+/* ---- images ------------------------------------------------------------------------ */
+
+
+/* The profiles an image was signed with at push: ECR records them from the
+ * registry's signing configuration of that moment, so the image is pushed
+ * under a configuration of one rule per profile (every repository), put
+ * before the push (`profiles`) and deleted after it (NULL).  The registry's
+ * own configuration is set after every image is in. */
+static int signing_for_push(em_loader *ld, em_repo *repo, json_t *profiles)
+{
+    size_t n = em_fx_push_key(ld, "signingProfileArns");
+    json_t *req = NULL;
+    if (profiles) {
+        json_t *rules = json_array();
+        req = rules ? json_pack("{s:{s:o}}", "signingConfiguration", "rules", rules) : NULL;
+        for (size_t i = 0; req && i < json_array_size(profiles); i++) {
+            if (json_array_append_new(rules, json_pack("{s:O}", "signingProfileArn", json_array_get(profiles, i))) < 0) {
+                json_decref(req);
+                req = NULL;
+            }
+        }
+    } else {
+        req = json_object();
+    }
+    em_view view;
+    int rc;
+    if (em_view_enter(ld->s, repo->registry->id, NULL, &view) == 0) {
+        rc = em_fx_act(ld, profiles ? "PutSigningConfiguration" : "DeleteSigningConfiguration", req, NULL, NULL);
+        em_view_leave(ld->s, &view);
+    } else {
+        json_decref(req);
+        rc = em_fx_refuse(ld, "out of memory");
+    }
+    em_fx_pop(ld, n);
+    return rc;
+}
+
+/* An image's replicationStatuses, as DescribeImageReplicationStatus shows
+ * them ({"region", "registryId", "status", "failureCode"}): what its
+ * replication rules did when it was pushed (the rules themselves are set
+ * after every image, so a load copies nothing).  Stored as given, each in
+ * that member order.  0, or -1 refused. */
+int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored)
+{
+    static const char *const allowed[] = {"region", "registryId", "status", "failureCode", NULL};
+    json_t *list = json_object_get(img, "replicationStatuses");
+    if (!list)
+        return 0;
+    size_t n = em_fx_push_key(ld, "replicationStatuses");
+    if (!json_is_array(list))
+        return em_fx_refuse(ld, "must be a list of replication statuses");
+    json_t *copy = json_array();
+    if (!copy)
+        return em_fx_refuse(ld, "out of memory");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        json_t *st = json_array_get(list, i);
+        const char *region = em_get_str(st, "region"), *id = em_get_str(st, "registryId"), *status = em_get_str(st, "status");
+        json_t *code = json_object_get(st, "failureCode");
+        int rc = 0;
+        if (!json_is_object(st))
+            rc = em_fx_refuse(ld, "a replication status must be an object");
+        else if (em_fx_only_members(ld, st, allowed) < 0)
+            rc = -1;
+        else if (!region || !em_region_name_ok(region))
+            rc = em_fx_refuse_at(ld, "region", "must be a region name, like \"eu-west-1\"");
+        else if (!id || !em_account_id_ok(id))
+            rc = em_fx_refuse_at(ld, "registryId", "must be a registry id of 12 digits");
+        else if (!status || (strcmp(status, "COMPLETE") != 0 && strcmp(status, "FAILED") != 0 &&
+                             strcmp(status, "IN_PROGRESS") != 0))
+            rc = em_fx_refuse_at(ld, "status", "must be \"COMPLETE\", \"FAILED\" or \"IN_PROGRESS\"");
+        else if (code && !json_is_string(code))
+            rc = em_fx_refuse_at(ld, "failureCode", "must be a string");
+        else if (json_array_append_new(copy, json_pack("{s:s, s:s, s:s, s:O*}", "region", region, "registryId", id,
+                                                       "status", status, "failureCode", code)) < 0)
+            rc = em_fx_refuse(ld, "out of memory");
+        if (rc < 0) {
+            json_decref(copy);
+            return -1;
+        }
+        em_fx_pop(ld, k);
+    }
+    em_fx_pop(ld, n);
+    json_decref(stored->replication);
+    stored->replication = json_array_size(copy) ? copy : NULL;
+    if (!stored->replication)
+        json_decref(copy);
+    return 0;
+}
+
+/* Puts a manifest text with its tags, then sets the times. */
+static int put_manifest(em_loader *ld, em_repo *repo, json_t *img, const char *text, const char *media_type,
+                        char *digest_out)
+{
+    json_t *tags = json_object_get(img, "tags");
+    const char *first = json_string_value(json_array_get(tags, 0));
+    json_t *req = json_pack("{s:s, s:s, s:s, s:s*, s:s*}", "registryId", repo->registry->id, "repositoryName",
+                            repo->name, "imageManifest", text, "imageManifestMediaType", media_type, "imageTag", first);
+    json_t *out = NULL;
+    json_t *profiles = json_object_get(img, "signingProfileArns");
+    if (json_array_size(profiles) && signing_for_push(ld, repo, profiles) < 0) {
+        json_decref(req);
+        return -1;
+    }
+    if (em_fx_act(ld, "PutImage", req, NULL, &out) < 0)
+        return -1;
+    if (json_array_size(profiles) && signing_for_push(ld, repo, NULL) < 0) {
+        json_decref(out);
+        return -1;
+    }
+    snprintf(digest_out, ECRMOCK_DIGEST_SIZE, "%s",
+             json_string_value(json_object_get(json_object_get(json_object_get(out, "image"), "imageId"), "imageDigest")));
+    json_decref(out);
+    for (size_t i = 1; i < json_array_size(tags); i++) {
+        size_t n = em_fx_push_key(ld, "tags");
+        size_t k = em_fx_push_index(ld, i);
+        req = json_pack("{s:s, s:s, s:s, s:s*, s:O}", "registryId", repo->registry->id, "repositoryName", repo->name,
+                        "imageManifest", text, "imageManifestMediaType", media_type, "imageTag",
+                        json_array_get(tags, i));
+        int rc = em_fx_act(ld, "PutImage", req, NULL, NULL);
+        em_fx_pop(ld, k);
+        em_fx_pop(ld, n);
+        if (rc < 0)
+            return -1;
+    }
+    em_image *stored = em_image_get(repo, digest_out);
+    if (em_fx_parse_time(ld, img, "pushedAt", &stored->pushed_at_ms) < 0 ||
+        em_fx_parse_time(ld, img, "lastRecordedPullTime", &stored->pulled_at_ms) < 0 ||
+        em_fx_load_replication_statuses(ld, img, stored) < 0)
+        return -1;
+    const char *want = em_get_str(img, "digest");
+    if (want && strcmp(want, digest_out) != 0) {
+        size_t n = em_fx_push_key(ld, "digest");
+        em_fx_refuse(ld, "does not match the manifest's bytes, whose digest is %s", digest_out);
+        em_fx_pop(ld, n);
+        return -1;
+    }
+    return 0;
+}
+
+char *em_fx_dump_compact(json_t *doc)
+{
+    char *s = json_dumps(doc, JSON_COMPACT);
+    char *copy = s ? em_strdup(s) : NULL;
+    em_json_free(s);
+    return copy;
+}
+
+/* A compact image: layers (and a config) synthesised, then a manifest. */
+static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char *digest_out)
+{
+    json_t *layers = json_object_get(img, "layers");
+    json_t *platform = json_object_get(img, "platform");
+    json_t *descs = json_array();
+    json_t *diff_ids = descs ? json_array() : NULL;
+    int rc = -1;
+    char *text = NULL;
+    json_t *config = NULL, *manifest = NULL;
+    if (!descs || !diff_ids) {
+        em_fx_refuse(ld, "out of memory");
+        goto out;
+    }
+    size_t n = em_fx_push_key(ld, "layers");
+    for (size_t i = 0; i < json_array_size(layers); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        json_t *spec = json_array_get(layers, i);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        int r = em_fx_add_layer(ld, repo, spec, digest);
+        em_fx_pop(ld, k);
+        if (r < 0) {
+            em_fx_pop(ld, n);
+            goto out;
+        }
+        em_layer *l = em_layer_get(repo, digest);
+        const char *mt = em_get_str(spec, "mediaType");
+        json_array_append_new(descs, json_pack("{s:s, s:I, s:s}", "mediaType",
+                                               mt ? mt : oci ? MT_OCI_LAYER : MT_DOCKER_LAYER, "size",
+                                               (json_int_t)l->blob->len, "digest", digest));
+        json_array_append_new(diff_ids, json_string(digest));
+    }
+    em_fx_pop(ld, n);
+    config = json_object_get(img, "config");
+    if (config)
+        json_incref(config);
+    else
+        config = json_pack("{s:s, s:s, s:{s:s, s:O}}", "architecture",
+                           platform ? em_get_str(platform, "architecture") ? em_get_str(platform, "architecture") : "amd64"
+                                    : "amd64",
+                           "os", platform && em_get_str(platform, "os") ? em_get_str(platform, "os") : "linux",
+                           "rootfs", "type", "layers", "diff_ids", diff_ids);
+    text = config ? em_fx_dump_compact(config) : NULL;
+    if (!text) {
+        em_fx_refuse(ld, "out of memory");
+        goto out;
+    }
+    char config_digest[ECRMOCK_DIGEST_SIZE];
+    json_t *spec = json_pack("{s:s}", "text", text);
+    int r = spec ? em_fx_add_layer(ld, repo, spec, config_digest) : em_fx_refuse(ld, "out of memory");
+    json_decref(spec);
+    if (r < 0)
+        goto out;
+    manifest = json_pack("{s:i, s:s, s:{s:s, s:I, s:s}, s:O}", "schemaVersion", 2, "mediaType",
+                         oci ? MT_OCI_MANIFEST : MT_DOCKER_V2, "config", "mediaType",
+                         oci ? MT_OCI_CONFIG : MT_DOCKER_CONFIG, "size", (json_int_t)strlen(text), "digest",
+                         config_digest, "layers", descs);
+    em_free(text);
+    text = manifest ? em_fx_dump_compact(manifest) : NULL;
+    if (!text) {
+        em_fx_refuse(ld, "out of memory");
+        goto out;
+    }
+    rc = put_manifest(ld, repo, img, text, NULL, digest_out);
+out:
+    em_free(text);
+    json_decref(config);
+    json_decref(manifest);
+    json_decref(descs);
+    json_decref(diff_ids);
+    return rc;
+}
+
+/* A multi-arch image: each platform's image, untagged, then the list/index. */
+static int synth_index(em_loader *ld, em_repo *repo, json_t *img, bool oci, char *digest_out)
+{
+    json_t *children = json_object_get(img, "manifests");
+    json_t *descs = json_array();
+    if (!descs)
+        return em_fx_refuse(ld, "out of memory");
+    size_t n = em_fx_push_key(ld, "manifests");
+    for (size_t i = 0; i < json_array_size(children); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        json_t *child = json_array_get(children, i);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        if (em_fx_load_image(ld, repo, child, true, digest) < 0) {
+            json_decref(descs);
+            return -1;
+        }
+        em_fx_pop(ld, k);
+        em_image *ci = em_image_get(repo, digest);
+        json_t *d = json_pack("{s:s, s:I, s:s}", "mediaType", ci->media_type, "size", (json_int_t)ci->manifest_len,
+                              "digest", digest);
+        json_t *platform = json_object_get(child, "platform");
+        if (json_array_append_new(descs, d) < 0 || (platform && json_object_set(d, "platform", platform) < 0)) {
+            json_decref(descs);
+            return em_fx_refuse(ld, "out of memory");
+        }
+    }
+    em_fx_pop(ld, n);
+    json_t *list = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", oci ? MT_OCI_INDEX : MT_DOCKER_LIST,
+                             "manifests", descs);
+    char *text = list ? em_fx_dump_compact(list) : NULL;
+    json_decref(list);
+    if (!text)
+        return em_fx_refuse(ld, "out of memory");
+    int rc = put_manifest(ld, repo, img, text, NULL, digest_out);
+    em_free(text);
+    return rc;
+}
+
+int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out)
+{
+    static const char *const allowed[] = {"manifest", "mediaType", "digest", "tags", "pushedAt",
+                                          "lastRecordedPullTime", "format", "layers", "config", "platform",
+                                          "manifests", "signingProfileArns", "imageStatus", "lastArchivedAt",
+                                          "lastActivatedAt", "replicationStatuses", NULL};
+    if (!json_is_object(img))
+        return em_fx_refuse(ld, "an image must be an object");
+    if (em_fx_only_members(ld, img, allowed) < 0 || em_fx_want_type(ld, img, "mediaType", JSON_STRING, "a string") < 0 ||
+        em_fx_want_type(ld, img, "digest", JSON_STRING, "a string") < 0 ||
+        em_fx_want_type(ld, img, "tags", JSON_ARRAY, "a list of tags") < 0 ||
+        em_fx_want_type(ld, img, "format", JSON_STRING, "\"docker\" or \"oci\"") < 0 ||
+        em_fx_want_type(ld, img, "layers", JSON_ARRAY, "a list of layers") < 0 ||
+        em_fx_want_type(ld, img, "config", JSON_OBJECT, "an object") < 0 ||
+        em_fx_want_type(ld, img, "platform", JSON_OBJECT, "an object") < 0 ||
+        em_fx_want_type(ld, img, "manifests", JSON_ARRAY, "a list of images") < 0 ||
+        em_fx_want_type(ld, img, "signingProfileArns", JSON_ARRAY, "a list of signing profile ARNs") < 0)
+        return -1;
+    if (child && (json_object_get(img, "imageStatus") || json_object_get(img, "lastArchivedAt") ||
+                  json_object_get(img, "lastActivatedAt")))
+        return em_fx_refuse(ld, "the images of a multi-arch image move with it: give the list its storage state");
+    json_t *tags = json_object_get(img, "tags");
+    for (size_t i = 0; i < json_array_size(tags); i++) {
+        if (!json_is_string(json_array_get(tags, i))) {
+            size_t n = em_fx_push_key(ld, "tags");
+            size_t k = em_fx_push_index(ld, i);
+            em_fx_refuse(ld, "must be a string");
+            em_fx_pop(ld, k);
+            em_fx_pop(ld, n);
+            return -1;
+        }
+    }
+    if (child && json_array_size(tags))
+        return em_fx_refuse(ld, "the images of a multi-arch image are untagged: tag the list");
+    json_t *manifest = json_object_get(img, "manifest");
+    json_t *layers = json_object_get(img, "layers"), *children = json_object_get(img, "manifests");
+    if ((manifest != NULL) + (layers != NULL) + (children != NULL) != 1)
+        return em_fx_refuse(ld, "an image needs exactly one of \"manifest\", \"layers\" or \"manifests\"");
+    const char *format = em_get_str(img, "format");
+    if (format && strcmp(format, "docker") != 0 && strcmp(format, "oci") != 0) {
+        size_t n = em_fx_push_key(ld, "format");
+        em_fx_refuse(ld, "must be \"docker\" or \"oci\"");
+        em_fx_pop(ld, n);
+        return -1;
+    }
+    bool oci = format && strcmp(format, "oci") == 0;
+    if (layers)
+        return synth_image(ld, repo, img, oci, digest_out);
+    if (children)
+        return synth_index(ld, repo, img, oci, digest_out);
+    if (!json_is_string(manifest) && !json_is_object(manifest)) {
+        size_t n = em_fx_push_key(ld, "manifest");
+        em_fx_refuse(ld, "must be the manifest's text, or the manifest as an object");
+        em_fx_pop(ld, n);
+        return -1;
+    }
+    char *text = json_is_string(manifest) ? em_strndup(json_string_value(manifest), json_string_length(manifest))
+                                           : em_fx_dump_compact(manifest);
+    if (!text)
+        return em_fx_refuse(ld, "out of memory");
+    int rc = put_manifest(ld, repo, img, text, em_get_str(img, "mediaType"), digest_out);
+    em_free(text);
+    return rc;
+}

@@ -1,0 +1,695 @@
+/*
+ * Fixtures: a registry described as JSON, loaded in one call (the instance's
+ * state dumped in the same format: snapshot.c).
+ *
+ * A fixture is built in a scratch instance with the same options, through
+ * the same actions a client would call (CreateRepository, SetRepositoryPolicy,
+ * PutImage), so it passes ECR's own rules; only then is the scratch state
+ * swapped in.  A fixture that breaks a rule is refused whole, its error
+ * naming the source, the JSON path and the rule, and the instance is left
+ * as it was.  fixtures/README.md documents the format.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tooling.h"
+
+/* ---- storage classes -------------------------------------------------------------------- */
+
+/* One UpdateImageStorageClass (or re-push) the storage state of an image
+ * needs, at its time. */
+typedef struct storage_step {
+    int64_t at;
+    size_t image, order;
+    enum { STEP_ARCHIVE, STEP_RESTORE, STEP_REPUSH } kind;
+} storage_step;
+
+static void add_step(storage_step *steps, size_t *n, int64_t at, size_t image, int kind)
+{
+    steps[*n] = (storage_step){at, image, *n, kind};
+    ++*n;
+}
+
+static int step_cmp(const void *a, const void *b)
+{
+    const storage_step *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* What an image's storage members ask for: imageStatus (default ACTIVE),
+ * lastArchivedAt and lastActivatedAt (0: absent).  0: none given; 1: read;
+ * -1: refused. */
+static int storage_target(em_loader *ld, json_t *img, const char **status, int64_t *archived, int64_t *activated)
+{
+    json_t *st = json_object_get(img, "imageStatus");
+    *status = "ACTIVE";
+    *archived = *activated = 0;
+    if (!st && !json_object_get(img, "lastArchivedAt") && !json_object_get(img, "lastActivatedAt"))
+        return 0;
+    if (st) {
+        *status = json_string_value(st);
+        if (!*status || (strcmp(*status, "ACTIVE") != 0 && strcmp(*status, "ARCHIVED") != 0 &&
+                         strcmp(*status, "ACTIVATING") != 0)) {
+            size_t n = em_fx_push_key(ld, "imageStatus");
+            em_fx_refuse(ld, "must be \"ACTIVE\", \"ARCHIVED\" or \"ACTIVATING\"");
+            em_fx_pop(ld, n);
+            return -1;
+        }
+    }
+    if (em_fx_parse_time(ld, img, "lastArchivedAt", archived) < 0 || em_fx_parse_time(ld, img, "lastActivatedAt", activated) < 0)
+        return -1;
+    if (strcmp(*status, "ARCHIVED") == 0 && !*archived)
+        *archived = ld->s->clock_ms;
+    return 1;
+}
+
+/*
+ * The images' storage classes, through UpdateImageStorageClass, as a client
+ * would have moved them, every call at the time the state says:
+ *   - lastActivatedAt V: the latest restore was asked for at V - 20 minutes,
+ *     after an archive (at lastArchivedAt when the image is not archived
+ *     now and that came first); when lastArchivedAt falls inside those 20
+ *     minutes, the image was pushed again at V (which restores at once);
+ *   - ARCHIVED: archived at lastArchivedAt (default: the clock).
+ * The calls of every image run in time order.  An image a manifest list
+ * references moves with the list (ECR refuses to move it alone): it makes
+ * no call of its own.  Last, each image's state must be the one asked for:
+ * a state no calls reach is refused.
+ */
+static int load_storage(em_loader *ld, em_repo *repo, json_t *images, char (*digests)[ECRMOCK_DIGEST_SIZE])
+{
+    size_t n = json_array_size(images), n_steps = 0;
+    storage_step *steps = n ? em_calloc(3 * n, sizeof *steps) : NULL;
+    if (n && !steps)
+        return em_fx_refuse(ld, "out of memory");
+    int rc = 0;
+    size_t p = em_fx_push_key(ld, "images");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *status;
+        int64_t a, v;
+        size_t k = em_fx_push_index(ld, i);
+        int got = storage_target(ld, json_array_get(images, i), &status, &a, &v);
+        em_fx_pop(ld, k);
+        if (got < 0)
+            rc = -1;
+        em_image *img = em_image_get(repo, digests[i]);
+        if (got <= 0 || !img || img->parents)
+            continue;
+        bool archived_now = strcmp(status, "ARCHIVED") == 0;
+        if (v) {
+            int64_t asked = v - EM_RESTORE_MS;
+            if (!archived_now && a && a > asked && a <= v) {
+                add_step(steps, &n_steps, a, i, STEP_ARCHIVE);
+                add_step(steps, &n_steps, v, i, STEP_REPUSH);
+            } else {
+                add_step(steps, &n_steps, !archived_now && a ? a : asked, i, STEP_ARCHIVE);
+                add_step(steps, &n_steps, asked, i, STEP_RESTORE);
+            }
+        }
+        if (archived_now || (a && !v))
+            add_step(steps, &n_steps, a, i, STEP_ARCHIVE);
+    }
+    if (n_steps)
+        qsort(steps, n_steps, sizeof *steps, step_cmp);
+    for (size_t s = 0; rc == 0 && s < n_steps; s++) {
+        em_image *img = em_image_get(repo, digests[steps[s].image]);
+        json_t *req = steps[s].kind == STEP_REPUSH
+                          ? json_pack("{s:s, s:s, s:s%, s:s}", "registryId", repo->registry->id, "repositoryName",
+                                      repo->name, "imageManifest", img->manifest, img->manifest_len,
+                                      "imageManifestMediaType", img->media_type)
+                          : json_pack("{s:s, s:s, s:{s:s}, s:s}", "registryId", repo->registry->id, "repositoryName",
+                                      repo->name, "imageId", "imageDigest", img->digest, "targetStorageClass",
+                                      steps[s].kind == STEP_ARCHIVE ? "ARCHIVE" : "STANDARD");
+        size_t k = em_fx_push_index(ld, steps[s].image);
+        rc = em_fx_act_at(ld, steps[s].at, steps[s].kind == STEP_REPUSH ? "PutImage" : "UpdateImageStorageClass", req, NULL,
+                    NULL);
+        em_fx_pop(ld, k);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *status;
+        int64_t a, v;
+        if (storage_target(ld, json_array_get(images, i), &status, &a, &v) <= 0)
+            continue;
+        em_image *img = em_image_get(repo, digests[i]);
+        const char *got = img ? em_image_status(ld->s, img) : "no image";
+        if (!img || strcmp(got, status) != 0 || img->archived_at_ms != a || img->activated_at_ms != v) {
+            size_t k = em_fx_push_index(ld, i);
+            rc = em_fx_refuse(ld, "imageStatus %s, lastArchivedAt and lastActivatedAt: no UpdateImageStorageClass calls "
+                            "reach this state (they give %s)",
+                        status, got);
+            em_fx_pop(ld, k);
+        }
+    }
+    if (rc == 0)
+        em_fx_pop(ld, p);
+    em_free(steps);
+    return rc;
+}
+
+/* ---- repositories and registries ------------------------------------------------------ */
+
+static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
+{
+    static const char *const allowed[] = {"name", "createdAt", "imageTagMutability",
+                                          "imageTagMutabilityExclusionFilters", "imageScanningConfiguration",
+                                          "encryptionConfiguration", "tags", "policy", "lifecyclePolicy", "layers",
+                                          "images", NULL};
+    if (!json_is_object(r))
+        return em_fx_refuse(ld, "a repository must be an object");
+    if (em_fx_only_members(ld, r, allowed) < 0)
+        return -1;
+    if (!json_is_string(json_object_get(r, "name"))) {
+        size_t n = em_fx_push_key(ld, "name");
+        em_fx_refuse(ld, "is required: the repository's name");
+        em_fx_pop(ld, n);
+        return -1;
+    }
+    if (em_fx_want_type(ld, r, "layers", JSON_ARRAY, "a list of layers") < 0 ||
+        em_fx_want_type(ld, r, "images", JSON_ARRAY, "a list of images") < 0)
+        return -1;
+    json_t *req = json_pack("{s:s, s:O}", "registryId", registry_id, "repositoryName", json_object_get(r, "name"));
+    static const char *const settings[] = {"imageTagMutability", "imageTagMutabilityExclusionFilters",
+                                           "imageScanningConfiguration", "encryptionConfiguration", "tags"};
+    for (size_t i = 0; req && i < sizeof settings / sizeof settings[0]; i++) {
+        json_t *v = json_object_get(r, settings[i]);
+        if (v && json_object_set(req, settings[i], v) < 0) {
+            json_decref(req);
+            req = NULL;
+        }
+    }
+    int64_t created = ld->s->clock_ms;
+    if (em_fx_parse_time(ld, r, "createdAt", &created) < 0) {
+        json_decref(req);
+        return -1;
+    }
+    if (em_fx_act(ld, "CreateRepository", req, r, NULL) < 0)
+        return -1;
+    em_repo *repo = em_repo_get(em_registry_get(ld->s, registry_id), json_string_value(json_object_get(r, "name")));
+    repo->created_ms = created;
+
+    static const struct {
+        const char *member, *action, *request_member;
+    } policies[] = {{"policy", "SetRepositoryPolicy", "policyText"},
+                    {"lifecyclePolicy", "PutLifecyclePolicy", "lifecyclePolicyText"}};
+    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+        json_t *policy = json_object_get(r, policies[i].member);
+        if (!policy)
+            continue;
+        size_t n = em_fx_push_key(ld, policies[i].member);
+        char *text = json_is_string(policy) ? em_strdup(json_string_value(policy))
+                                            : json_is_object(policy) ? em_fx_dump_compact(policy) : NULL;
+        int rc = text ? em_fx_act(ld, policies[i].action,
+                            json_pack("{s:s, s:s, s:s}", "registryId", registry_id, "repositoryName", repo->name,
+                                      policies[i].request_member, text),
+                            NULL, NULL)
+                      : em_fx_refuse(ld, "must be the policy's text, or the policy as an object");
+        em_free(text);
+        em_fx_pop(ld, n);
+        if (rc < 0)
+            return -1;
+    }
+    json_t *layers = json_object_get(r, "layers");
+    size_t n = em_fx_push_key(ld, "layers");
+    for (size_t i = 0; i < json_array_size(layers); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        if (em_fx_add_layer(ld, repo, json_array_get(layers, i), digest) < 0)
+            return -1;
+        em_fx_pop(ld, k);
+    }
+    em_fx_pop(ld, n);
+    json_t *images = json_object_get(r, "images");
+    size_t n_images = json_array_size(images);
+    char(*digests)[ECRMOCK_DIGEST_SIZE] = n_images ? em_calloc(n_images, sizeof *digests) : NULL;
+    if (n_images && !digests)
+        return em_fx_refuse(ld, "out of memory");
+    n = em_fx_push_key(ld, "images");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_images; i++) {
+        size_t k = em_fx_push_index(ld, i);
+        rc = em_fx_load_image(ld, repo, json_array_get(images, i), false, digests[i]);
+        if (rc == 0)
+            em_fx_pop(ld, k);
+    }
+    if (rc == 0) {
+        em_fx_pop(ld, n);
+        rc = load_storage(ld, repo, images, digests);
+    }
+    em_free(digests);
+    return rc;
+}
+
+/* createdAt and updatedAt of a rule or template (default: the clock, and
+ * createdAt); an update cannot come before the creation. */
+static int parse_created_updated(em_loader *ld, json_t *o, int64_t *created, int64_t *updated)
+{
+    *created = ld->s->clock_ms;
+    if (em_fx_parse_time(ld, o, "createdAt", created) < 0)
+        return -1;
+    *updated = *created;
+    if (em_fx_parse_time(ld, o, "updatedAt", updated) < 0)
+        return -1;
+    if (*updated < *created) {
+        size_t n = em_fx_push_key(ld, "updatedAt");
+        em_fx_refuse(ld, "must not be before createdAt");
+        em_fx_pop(ld, n);
+        return -1;
+    }
+    return 0;
+}
+
+/* The request for a Create action: the fixture object without its times. */
+static json_t *without_times(json_t *o)
+{
+    json_t *req = json_deep_copy(o);
+    if (req) {
+        json_object_del(req, "createdAt");
+        json_object_del(req, "updatedAt");
+    }
+    return req;
+}
+
+/* A pull-through cache rule, as DescribePullThroughCacheRules shows it:
+ * CreatePullThroughCacheRule at createdAt, and, when updatedAt is later,
+ * UpdatePullThroughCacheRule with the same credentials at updatedAt (ECR
+ * updates only credentials, so a rule without any is never updated). */
+static int load_ptc_rule(em_loader *ld, json_t *rule)
+{
+    static const char *const allowed[] = {"ecrRepositoryPrefix", "upstreamRegistryUrl", "upstreamRegistry",
+                                          "credentialArn", "customRoleArn", "upstreamRepositoryPrefix",
+                                          "createdAt", "updatedAt", NULL};
+    int64_t created, updated;
+    if (!json_is_object(rule))
+        return em_fx_refuse(ld, "a pull through cache rule must be an object");
+    if (em_fx_only_members(ld, rule, allowed) < 0 || parse_created_updated(ld, rule, &created, &updated) < 0 ||
+        em_fx_act_at(ld, created, "CreatePullThroughCacheRule", without_times(rule), rule, NULL) < 0)
+        return -1;
+    if (updated == created)
+        return 0;
+    size_t n = em_fx_push_key(ld, "updatedAt");
+    int rc = em_fx_act_at(ld, updated, "UpdatePullThroughCacheRule",
+                    json_pack("{s:O, s:O*, s:O*}", "ecrRepositoryPrefix", json_object_get(rule, "ecrRepositoryPrefix"),
+                              "credentialArn", json_object_get(rule, "credentialArn"), "customRoleArn",
+                              json_object_get(rule, "customRoleArn")),
+                    NULL, NULL);
+    em_fx_pop(ld, n);
+    return rc;
+}
+
+/* A repository creation template, as DescribeRepositoryCreationTemplates
+ * shows it (policies may also be objects): CreateRepositoryCreationTemplate
+ * at createdAt, and an UpdateRepositoryCreationTemplate that changes
+ * nothing at updatedAt when that is later. */
+static int load_template(em_loader *ld, json_t *t)
+{
+    static const char *const allowed[] = {"prefix", "description", "encryptionConfiguration", "resourceTags",
+                                          "imageTagMutability", "imageTagMutabilityExclusionFilters",
+                                          "repositoryPolicy", "lifecyclePolicy", "appliedFor", "customRoleArn",
+                                          "createdAt", "updatedAt", NULL};
+    static const char *const policies[] = {"repositoryPolicy", "lifecyclePolicy"};
+    int64_t created, updated;
+    if (!json_is_object(t))
+        return em_fx_refuse(ld, "a repository creation template must be an object");
+    if (em_fx_only_members(ld, t, allowed) < 0 || parse_created_updated(ld, t, &created, &updated) < 0)
+        return -1;
+    json_t *req = without_times(t);
+    for (size_t i = 0; req && i < sizeof policies / sizeof policies[0]; i++) {
+        json_t *v = json_object_get(req, policies[i]);
+        char *text = json_is_object(v) ? em_fx_dump_compact(v) : NULL;
+        if (json_is_object(v) && (!text || em_set(req, policies[i], json_string(text)) < 0)) {
+            json_decref(req);
+            req = NULL;
+        }
+        em_free(text);
+    }
+    if (em_fx_act_at(ld, created, "CreateRepositoryCreationTemplate", req, t, NULL) < 0)
+        return -1;
+    if (updated == created)
+        return 0;
+    size_t n = em_fx_push_key(ld, "updatedAt");
+    int rc = em_fx_act_at(ld, updated, "UpdateRepositoryCreationTemplate",
+                    json_pack("{s:O}", "prefix", json_object_get(t, "prefix")), NULL, NULL);
+    em_fx_pop(ld, n);
+    return rc;
+}
+
+/* A pull time update exclusion: the principal's ARN. */
+static int load_exclusion(em_loader *ld, json_t *arn)
+{
+    return em_fx_act(ld, "RegisterPullTimeUpdateExclusion", json_pack("{s:O}", "principalArn", arn), NULL, NULL);
+}
+
+/* Each item of the list `member` of `o` (absent: none) through `one`. */
+static int load_list(em_loader *ld, json_t *o, const char *member, const char *noun, int (*one)(em_loader *, json_t *))
+{
+    json_t *list = json_object_get(o, member);
+    if (!list)
+        return 0;
+    size_t n = em_fx_push_key(ld, member);
+    if (!json_is_array(list))
+        return em_fx_refuse(ld, "must be %s", noun);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        if (one(ld, json_array_get(list, i)) < 0)
+            return -1;
+        em_fx_pop(ld, k);
+    }
+    em_fx_pop(ld, n);
+    return 0;
+}
+
+/* {"BLOB_MOUNTING": "ENABLED", ...}: PutAccountSetting for each, in order. */
+static int load_account_settings(em_loader *ld, json_t *reg)
+{
+    json_t *settings = json_object_get(reg, "accountSettings");
+    if (!settings)
+        return 0;
+    size_t n = em_fx_push_key(ld, "accountSettings");
+    if (!json_is_object(settings))
+        return em_fx_refuse(ld, "must be an object of setting names and values");
+    const char *name;
+    json_t *value;
+    json_object_foreach(settings, name, value) {
+        size_t k = em_fx_push_key(ld, name);
+        if (!json_is_string(value))
+            return em_fx_refuse(ld, "must be a string");
+        if (em_fx_act(ld, "PutAccountSetting", json_pack("{s:s, s:O}", "name", name, "value", value), NULL, NULL) < 0)
+            return -1;
+        em_fx_pop(ld, k);
+    }
+    em_fx_pop(ld, n);
+    return 0;
+}
+
+/* A registry's settings, set through their actions as the registry's own
+ * account (they take no registryId): its policy, replication and scanning
+ * configurations, account settings, signing configuration, pull time
+ * update exclusions, pull-through cache rules and repository creation
+ * templates. */
+static int load_registry_settings_here(em_loader *ld, json_t *reg)
+{
+    static const struct {
+        const char *member, *action, *request_member;
+        bool text; /* the request member is a policy text */
+    } settings[] = {{"policy", "PutRegistryPolicy", "policyText", true},
+                    {"replicationConfiguration", "PutReplicationConfiguration", "replicationConfiguration", false},
+                    {"scanningConfiguration", "PutRegistryScanningConfiguration", NULL, false},
+                    {"signingConfiguration", "PutSigningConfiguration", "signingConfiguration", false}};
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        json_t *v = json_object_get(reg, settings[i].member);
+        if (!v)
+            continue;
+        size_t n = em_fx_push_key(ld, settings[i].member);
+        json_t *req = NULL;
+        if (settings[i].text) {
+            char *text = json_is_string(v) ? em_strdup(json_string_value(v)) : json_is_object(v) ? em_fx_dump_compact(v) : NULL;
+            req = text ? json_pack("{s:s}", settings[i].request_member, text) : NULL;
+            em_free(text);
+            if (!req)
+                return em_fx_refuse(ld, "must be the policy's text, or the policy as an object");
+        } else if (!json_is_object(v)) {
+            return em_fx_refuse(ld, "must be an object");
+        } else {
+            /* the scanning configuration's members are the request's own */
+            req = settings[i].request_member ? json_pack("{s:O}", settings[i].request_member, v) : json_deep_copy(v);
+        }
+        if (em_fx_act(ld, settings[i].action, req, NULL, NULL) < 0)
+            return -1;
+        em_fx_pop(ld, n);
+    }
+    if (load_account_settings(ld, reg) < 0 ||
+        load_list(ld, reg, "pullTimeUpdateExclusions", "a list of principal ARNs", load_exclusion) < 0 ||
+        load_list(ld, reg, "pullThroughCacheRules", "a list of pull through cache rules", load_ptc_rule) < 0 ||
+        load_list(ld, reg, "repositoryCreationTemplates", "a list of repository creation templates", load_template) < 0)
+        return -1;
+    return 0;
+}
+
+static int load_registry_settings(em_loader *ld, json_t *reg)
+{
+    em_view view;
+    if (em_view_enter(ld->s, em_get_str(reg, "id"), NULL, &view) < 0)
+        return em_fx_refuse(ld, "out of memory");
+    int rc = load_registry_settings_here(ld, reg);
+    em_view_leave(ld->s, &view);
+    return rc;
+}
+
+/* The repositories of the registries `regs` (the path is at them) of the
+ * current region: each registry is made in the fixture's order, then its
+ * repositories.  `home`: the instance's own region. */
+static int load_registries(em_loader *ld, json_t *regs, bool home)
+{
+    static const char *const reg_allowed[] = {"id", "repositories", "policy", "replicationConfiguration",
+                                              "scanningConfiguration", "accountSettings", "signingConfiguration",
+                                              "pullTimeUpdateExclusions", "pullThroughCacheRules",
+                                              "repositoryCreationTemplates", NULL};
+    for (size_t i = 0; i < json_array_size(regs); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        json_t *reg = json_array_get(regs, i);
+        if (!json_is_object(reg))
+            return em_fx_refuse(ld, "a registry must be an object");
+        if (em_fx_only_members(ld, reg, reg_allowed) < 0 || em_fx_want_type(ld, reg, "id", JSON_STRING, "a string") < 0 ||
+            em_fx_want_type(ld, reg, "repositories", JSON_ARRAY, "a list of repositories") < 0)
+            return -1;
+        if (!home && json_object_get(reg, "scanningConfiguration"))
+            return em_fx_refuse_at(ld, "scanningConfiguration",
+                             "the scanning configuration is the instance's own: give it in $.registries");
+        const char *id = em_get_str(reg, "id");
+        if (id && !em_account_id_ok(id))
+            return em_fx_refuse_at(ld, "id", "must be a registry id of 12 digits");
+        /* In the fixture's order (a registry of settings only, too), so
+         * that a snapshot lists them as its fixture did. */
+        if (!em_registry_ensure(ld->s, id ? id : ld->s->account))
+            return em_fx_refuse(ld, "out of memory");
+        json_t *repos = json_object_get(reg, "repositories");
+        size_t r = em_fx_push_key(ld, "repositories");
+        for (size_t j = 0; j < json_array_size(repos); j++) {
+            size_t q = em_fx_push_index(ld, j);
+            if (load_repository(ld, id ? id : ld->s->account, json_array_get(repos, j)) < 0)
+                return -1;
+            em_fx_pop(ld, q);
+        }
+        em_fx_pop(ld, r);
+        em_fx_pop(ld, k);
+    }
+    return 0;
+}
+
+/* The settings of the registries `regs` of the current region. */
+static int load_settings(em_loader *ld, json_t *regs, bool home)
+{
+    (void)home;
+    for (size_t i = 0; i < json_array_size(regs); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        if (load_registry_settings(ld, json_array_get(regs, i)) < 0)
+            return -1;
+        em_fx_pop(ld, k);
+    }
+    /* A registry the fixture names but gives nothing stays unmade. */
+    em_registry *r, *tmp;
+    HASH_ITER(hh, ld->s->registries, r, tmp) em_registry_drop_if_empty(ld->s, r);
+    return 0;
+}
+
+/* Checks the fixture's "regions": a list of {"name", "registries"}, each a
+ * region ecrmock_call_as() can name, given once, not the instance's own. */
+static int check_regions(em_loader *ld, json_t *regions)
+{
+    static const char *const allowed[] = {"name", "registries", NULL};
+    size_t n = em_fx_push_key(ld, "regions");
+    if (regions && !json_is_array(regions))
+        return em_fx_refuse(ld, "must be a list of regions");
+    for (size_t i = 0; i < json_array_size(regions); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        json_t *rg = json_array_get(regions, i);
+        if (!json_is_object(rg))
+            return em_fx_refuse(ld, "a region must be an object: {\"name\": \"eu-west-1\", \"registries\": [...]}");
+        if (em_fx_only_members(ld, rg, allowed) < 0 ||
+            em_fx_want_type(ld, rg, "registries", JSON_ARRAY, "a list of registries") < 0)
+            return -1;
+        const char *name = em_get_str(rg, "name");
+        size_t p = em_fx_push_key(ld, "name");
+        if (!name || !em_region_name_ok(name))
+            return em_fx_refuse(ld, "must be a region name of 1 to 63 characters of a-z, 0-9 and '-', like \"eu-west-1\"");
+        if (strcmp(name, ld->s->region) == 0)
+            return em_fx_refuse(ld, "is the instance's own region: give its registries in $.registries");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(name, em_get_str(json_array_get(regions, j), "name")) == 0)
+                return em_fx_refuse(ld, "%s is given twice", name);
+        em_fx_pop(ld, p);
+        em_fx_pop(ld, k);
+    }
+    em_fx_pop(ld, n);
+    return 0;
+}
+
+/* Runs `pass` over the registries of the instance's own region ("registries"),
+ * then over those of each region of "regions", in that region's view. */
+static int each_region(em_loader *ld, json_t *fx, int (*pass)(em_loader *, json_t *, bool))
+{
+    size_t n = em_fx_push_key(ld, "registries");
+    if (pass(ld, json_object_get(fx, "registries"), true) < 0)
+        return -1;
+    em_fx_pop(ld, n);
+    json_t *regions = json_object_get(fx, "regions");
+    n = em_fx_push_key(ld, "regions");
+    for (size_t i = 0; i < json_array_size(regions); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        json_t *rg = json_array_get(regions, i);
+        em_view view;
+        if (em_view_enter(ld->s, NULL, em_get_str(rg, "name"), &view) < 0)
+            return em_fx_refuse(ld, "out of memory");
+        size_t q = em_fx_push_key(ld, "registries");
+        int rc = pass(ld, json_object_get(rg, "registries"), false);
+        em_view_leave(ld->s, &view);
+        if (rc < 0)
+            return -1;
+        em_fx_pop(ld, q);
+        em_fx_pop(ld, k);
+    }
+    em_fx_pop(ld, n);
+    return 0;
+}
+
+static int load(em_loader *ld, json_t *fx)
+{
+    static const char *const allowed[] = {"$schema", "description", "clock", "faults", "registries", "regions", NULL};
+    snprintf(ld->path, sizeof ld->path, "$");
+    if (!json_is_object(fx))
+        return em_fx_refuse(ld, "a fixture must be a JSON object");
+    if (em_fx_only_members(ld, fx, allowed) < 0 || em_fx_want_type(ld, fx, "registries", JSON_ARRAY, "a list of registries") < 0 ||
+        em_fx_want_type(ld, fx, "faults", JSON_ARRAY, "a list of fault rules") < 0 ||
+        check_regions(ld, json_object_get(fx, "regions")) < 0 || em_fx_parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
+        return -1;
+    /* Registry settings last, once every image of every region is in: a
+     * replication rule must not copy the fixture's images (a snapshot holds
+     * the copies). */
+    if (each_region(ld, fx, load_registries) < 0 || each_region(ld, fx, load_settings) < 0)
+        return -1;
+    json_t *faults = json_object_get(fx, "faults");
+    size_t n = em_fx_push_key(ld, "faults");
+    for (size_t i = 0; i < json_array_size(faults); i++) {
+        size_t k = em_fx_push_index(ld, i);
+        char *why = NULL;
+        if (ecrmock_fault_add_json(ld->s, json_array_get(faults, i), &why) < 0) {
+            /* "fault rule: probability must be ..." -> the rule part only */
+            const char *text = why && strncmp(why, "fault rule: ", 12) == 0 ? why + 12 : why;
+            em_fx_refuse(ld, "%s", text ? text : "out of memory");
+            em_free(why);
+            return -1;
+        }
+        em_fx_pop(ld, k);
+    }
+    em_fx_pop(ld, n);
+    return 0;
+}
+
+/* Moves the scratch instance's state into m, and m's old state into the
+ * scratch instance (to be freed with it): the registries of every region
+ * and the layer store they share, whatever view m is in (a hook inside
+ * ecrmock_call_as may load a fixture).  -1 when out of memory, with nothing
+ * changed. */
+static int swap_state(ecrmock *m, ecrmock *s)
+{
+    if (em_view_mirror(s, m) < 0)
+        return -1;
+#define SWAP(field)                  \
+    do {                             \
+        __typeof__(m->field) t_ = m->field; \
+        m->field = s->field;         \
+        s->field = t_;               \
+    } while (0)
+    SWAP(registries);
+    SWAP(regions);
+    SWAP(blobs);
+    SWAP(faults);
+    SWAP(fault_ids);
+    SWAP(scan_config);
+#undef SWAP
+    m->clock_ms = s->clock_ms;
+    if (s->seq > m->seq)
+        m->seq = s->seq;
+    return 0;
+}
+
+int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!m)
+        return -1;
+    /* m->opts never changes: its account and region are the instance's own,
+     * not those of a view ecrmock_call_as() has open on another thread or
+     * around a hook calling this. */
+    ecrmock *s = ecrmock_new(&m->opts);
+    if (!s) {
+        if (err)
+            *err = em_strdup("out of memory");
+        return -1;
+    }
+    s->journal_on = false;
+    em_lock(m);
+    s->clock_ms = m->clock_ms;
+    s->seq = m->seq; /* new items sort after any page token the instance handed out */
+    s->fault_ids = m->fault_ids; /* and the fixture's rules never take an id handed out before */
+    em_unlock(m);
+    em_loader ld = {.s = s, .source = source};
+    int rc = load(&ld, fixture);
+    if (rc == 0) {
+        em_lock(m);
+        rc = swap_state(m, s);
+        em_unlock(m);
+        if (rc < 0 && !ld.err)
+            ld.err = em_strdup("out of memory");
+    }
+    em_fx_synth_forget(&ld);
+    if (err)
+        *err = ld.err;
+    else
+        em_free(ld.err);
+    ecrmock_free(s);
+    return rc;
+}
+
+int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!text)
+        return -1;
+    json_error_t jerr;
+    json_t *fx = json_loads(text, 0, &jerr);
+    if (!fx) {
+        if (err)
+            *err = em_sprintf("%s: line %d, column %d: not valid JSON: %s", source ? source : "fixture", jerr.line,
+                              jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = ecrmock_fixture_load(m, fx, source, err);
+    json_decref(fx);
+    return rc;
+}
+
+int ecrmock_fixture_load_file(ecrmock *m, const char *path, char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!path)
+        return -1;
+    json_error_t jerr;
+    json_t *fx = json_load_file(path, 0, &jerr);
+    if (!fx) {
+        if (err)
+            *err = jerr.line < 1 ? em_sprintf("%s: cannot be read: %s", path, jerr.text)
+                                 : em_sprintf("%s: line %d, column %d: not valid JSON: %s", path, jerr.line,
+                                              jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = ecrmock_fixture_load(m, fx, path, err);
+    json_decref(fx);
+    return rc;
+}

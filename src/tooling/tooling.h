@@ -1,0 +1,120 @@
+/*
+ * tooling: what drives an instance from outside, for tests: fixtures
+ * (fixtures.c, fixture_check.c, fixture_images.c), snapshots (snapshot.c),
+ * scenarios (scenario.c and scenario_*.c), the recorder (record.c), test
+ * controls (controls.c).  This header holds what those files share: the
+ * fixture loader's state and helpers, the scenario checker and expander.
+ */
+#ifndef EM_TOOLING_H
+#define EM_TOOLING_H
+
+#include "fronts/fronts.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- the fixture loader (fixture_check.c, fixture_images.c) ---------------- */
+/* A layer synthesised in this load: {"size", "seed"} and its digest. */
+typedef struct em_synth_key {
+    uint64_t size, seed;
+} em_synth_key;
+
+typedef struct em_synth_made {
+    em_synth_key key;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    UT_hash_handle hh;
+} em_synth_made;
+
+typedef struct em_loader {
+    ecrmock *s;          /* the scratch instance being built */
+    const char *source;
+    char path[512];
+    char *err;
+    em_synth_made *made;    /* each (size, seed) once per load, by key */
+    uint64_t synth_bytes; /* what they came to: at most opts.max_synth_bytes */
+} em_loader;
+
+/* Refuses the fixture: ld->err (the first refusal only) names the source
+ * and the JSON path; returns -1. */
+int em_fx_refuse(em_loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends ".name" or "[i]" to the path; returns the old length to restore. */
+size_t em_fx_push_key(em_loader *ld, const char *key);
+size_t em_fx_push_index(em_loader *ld, size_t i);
+void em_fx_pop(em_loader *ld, size_t n);
+/* Refuses the member `key` of the current object; returns -1. */
+int em_fx_refuse_at(em_loader *ld, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Refuses members other than `allowed` (NULL-terminated). */
+int em_fx_only_members(em_loader *ld, json_t *o, const char *const *allowed);
+int em_fx_want_type(em_loader *ld, json_t *o, const char *key, json_type type, const char *noun);
+/* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z", from
+ * 1970 to the end of 9999 (any other number, 1e300 say, is refused: its
+ * milliseconds would not fit an int64). */
+int em_fx_parse_time(em_loader *ld, json_t *o, const char *key, int64_t *ms);
+/* Runs an action on the scratch instance; on an error, refuses with ECR's
+ * message at the caller's path, or at the member of `src` (the fixture
+ * object the request was made from; may be NULL) that the error names. */
+int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_t **out);
+/* Runs an action at virtual time `ms` (the time the action stamps on what it
+ * makes: createdAt, updatedAt, lastArchivedAt...), then puts the scratch
+ * clock back. */
+int em_fx_act_at(em_loader *ld, int64_t ms, const char *action, json_t *req, json_t *src, json_t **out);
+void em_fx_synth_forget(em_loader *ld);
+/* An image's replicationStatuses, as DescribeImageReplicationStatus shows
+ * them ({"region", "registryId", "status", "failureCode"}): what its
+ * replication rules did when it was pushed (the rules themselves are set
+ * after every image, so a load copies nothing).  Stored as given, each in
+ * that member order.  0, or -1 refused. */
+int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored);
+/* Adds a layer to the repository; writes its digest into digest_out. */
+int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out);
+/* A document as compact JSON (new em_malloc'd string; NULL: no memory). */
+char *em_fx_dump_compact(json_t *doc);
+int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out);
+
+/* ---- scenarios (scenario_path.c, scenario_expand.c, scenario_check.c, scenario_match.c) */
+typedef struct em_sc_expander {
+    json_t *vars;
+    bool checking;
+    bool wildcard_ok; /* "${*}" is allowed (expect.response) */
+    int depth;        /* functions open around the text being expanded */
+    size_t spent;     /* bytes functions and variables produced so far */
+} em_sc_expander;
+
+typedef struct em_sc_checker {
+    const char *source;
+    char **err;
+    ecrmock *scratch; /* fault rules are tried on it */
+} em_sc_checker;
+
+/* *err = "<source>: <path>: <why>" (when err is not NULL); returns -1. */
+int em_sc_invalid(char **err, const char *source, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A JSON value as compact text for a message, cut after 160 bytes (a new
+ * em_malloc'd string, or NULL when out of memory). */
+char *em_sc_describe(json_t *v);
+/* 0 when `path` is well formed, else -1 with a reason in why. */
+int em_sc_path_check(const char *path, const char **why);
+/* The value at a checked path (borrowed), or NULL. */
+json_t *em_sc_path_get(json_t *root, const char *path);
+/* Starts a path buffer at `root` ("$.steps[2].request"). 0, or -1. */
+int em_sc_path_start(em_buf *path, const char *root);
+/*
+ * A deep copy of v with every string expanded (a new reference), or NULL
+ * with *why set and `path` (an em_buf holding a NUL-terminated JSON path)
+ * naming the string at fault.
+ */
+json_t *em_sc_expand(em_sc_expander *x, json_t *v, em_buf *path, char **why);
+/* Whether s[0..n) is a variable's name. */
+bool em_sc_is_var_name(const char *s, size_t n);
+/* Checks the whole scenario; fills opts from its options. */
+int em_sc_check(em_sc_checker *ck, json_t *sc, ecrmock_options *opts);
+/* "at <path>: expected <want>, got <have>" (malloc'd; NULL if out of memory). */
+char *em_sc_mismatch(const char *path, json_t *want, json_t *have, const char *what);
+/*
+ * Compares `have` with the subset `want`; NULL when it matches, else a new
+ * em_malloc'd reason.  *nomem is set when memory ran out.
+ */
+char *em_sc_match(json_t *want, json_t *have, em_buf *path, bool *nomem);
+
+#pragma GCC visibility pop
+
+#endif
