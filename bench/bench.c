@@ -89,8 +89,8 @@ static void flow_setup(ecrmock *m, char *cfg, char *layer)
     size_t len;
     raw(m, "CreateRepository", "{\"repositoryName\":\"bench/app\"}", &out, &len);
     free(out);
-    ecrmock_put_layer(m, NULL, "bench/app", "{\"os\":\"linux\"}", 14, cfg);
-    ecrmock_put_layer(m, NULL, "bench/app", "layer bytes", 11, layer);
+    ecrmock_put_layer(m, NULL, "bench/app", "{\"os\":\"linux\"}", 14, cfg, NULL);
+    ecrmock_put_layer(m, NULL, "bench/app", "layer bytes", 11, layer, NULL);
 }
 
 /* The request bodies of the flow for images offset .. offset + images - 1,
@@ -402,7 +402,7 @@ static void bench_layer(void)
             snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", name);
             raw(m, "CreateRepository", body, &out, &len);
             free(out);
-            ecrmock_put_layer(m, NULL, name, bytes, total, NULL);
+            ecrmock_put_layer(m, NULL, name, bytes, total, NULL, NULL);
         }
         struct mallinfo2 after = mallinfo2();
         dedup.v[r] = (double)(after.uordblks - before.uordblks + (after.hblkhd - before.hblkhd)) / (1 << 20);

@@ -911,7 +911,7 @@ int em_curl_sleep(const struct timespec *req, struct timespec *rem)
         if (ms > ECRMOCK_CLOCK_MAX_MS - now)
             ms = ECRMOCK_CLOCK_MAX_MS - now; /* the clock stops at its end */
         if (ms > 0)
-            ecrmock_clock_advance(m, ms);
+            ecrmock_clock_advance(m, ms, NULL);
         return 0;
     }
     if (!req) {

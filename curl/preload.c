@@ -248,10 +248,10 @@ __attribute__((constructor)) static void preload_start(void)
     if (!(instance = ecrmock_new(&opts)))
         die("ecrmock_new", NULL);
     if (fx) {
-        char *err = NULL;
+        ecrmock_err err;
         json_object_del(fx, "options"); /* the instance's, not its state's */
         if (ecrmock_fixture_load(instance, fx, fixture, &err) != 0)
-            dief("%s", err ? err : "out of memory");
+            dief("%s%s%s", err.path, err.path[0] ? ": " : "", err.text);
         json_decref(fx);
     }
     const char *cred = getenv("ECRMOCK_CURL_CREDENTIALS");
@@ -261,11 +261,11 @@ __attribute__((constructor)) static void preload_start(void)
             die("ECRMOCK_CURL_CREDENTIALS", "must be ACCESS_KEY_ID:SECRET");
         char akid[256];
         snprintf(akid, sizeof akid, "%.*s", (int)(colon - cred), cred);
-        if (ecrmock_http_credentials_set(instance, akid, colon + 1) != 0)
+        if (ecrmock_http_credentials_set(instance, akid, colon + 1, NULL) != 0)
             die("ECRMOCK_CURL_CREDENTIALS", NULL);
     }
     const char *token = getenv("ECRMOCK_CURL_SESSION_TOKEN"); /* temporary credentials' token */
-    if (token && *token && ecrmock_http_session_token_set(instance, token) != 0)
+    if (token && *token && ecrmock_http_session_token_set(instance, token, NULL) != 0)
         die("ECRMOCK_CURL_SESSION_TOKEN", NULL);
     const char *strict = getenv("ECRMOCK_CURL_STRICT");
     if (strict && *strict && strcmp(strict, "0") != 0)
@@ -289,9 +289,9 @@ __attribute__((destructor)) static void preload_end(void)
     if (!instance)
         return;
     if (getenv("ECRMOCK_CURL_SNAPSHOT"))
-        write_json("ECRMOCK_CURL_SNAPSHOT", ecrmock_snapshot(instance));
+        write_json("ECRMOCK_CURL_SNAPSHOT", ecrmock_snapshot(instance, NULL));
     if (getenv("ECRMOCK_CURL_JOURNAL"))
-        write_json("ECRMOCK_CURL_JOURNAL", ecrmock_journal_json(instance));
+        write_json("ECRMOCK_CURL_JOURNAL", ecrmock_journal_json(instance, NULL));
     if (ecrmock_curl_attached() == instance)
         ecrmock_curl_detach();
     ecrmock_free(instance);

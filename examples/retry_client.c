@@ -56,7 +56,7 @@ static int ecr_call(client *c, const char *action, json_t *req, json_t **out)
         printf("  %s: %d %s, retrying in %lld ms\n", action, status, type ? type : "", (long long)backoff_ms);
         json_decref(*out);
         *out = NULL;
-        ecrmock_clock_advance(c->m, backoff_ms); /* sleep(backoff) */
+        ecrmock_clock_advance(c->m, backoff_ms, NULL); /* sleep(backoff) */
         backoff_ms *= 2;
         c->retries++;
     }
@@ -122,11 +122,11 @@ static void sha256(const void *p, size_t n, char *out)
 static long rule(ecrmock *m, const char *text)
 {
     json_t *j = json_loads(text, 0, NULL);
-    char *err = NULL;
+    ecrmock_err err;
     long id = ecrmock_fault_add_json(m, j, &err);
     json_decref(j);
     if (id < 0) {
-        fprintf(stderr, "retry_client: rule refused: %s\n", err);
+        fprintf(stderr, "retry_client: rule refused: %s\n", err.text);
         exit(1);
     }
     return id;
@@ -176,7 +176,7 @@ int main(void)
     free(text);
 
     /* What the fake saw: every call, in order. */
-    json_t *journal = ecrmock_journal_json(m);
+    json_t *journal = ecrmock_journal_json(m, NULL);
     size_t i;
     json_t *e;
     printf("journal:\n");
@@ -189,7 +189,7 @@ int main(void)
 
     void *bytes = NULL;
     size_t n = 0;
-    int same = ecrmock_get_layer(m, NULL, "edge/agent", layer_digest, &bytes, &n) == ECRMOCK_ERR_OK &&
+    int same = ecrmock_get_layer(m, NULL, "edge/agent", layer_digest, &bytes, &n, NULL) == ECRMOCK_ERR_OK &&
                n == sizeof layer && memcmp(bytes, layer, n) == 0;
     free(bytes);
     int ok = st == 200 && same && c.retries == 4 && ecrmock_call_count(m, "UploadLayerPart") == 9;

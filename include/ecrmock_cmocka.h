@@ -59,7 +59,7 @@ static inline void ecrmock_cmocka_run_count(ecrmock *m, const char *action, unsi
 
 static inline void ecrmock_cmocka_last_error(ecrmock *m, const char *want, const char *file, int line)
 {
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     if (!e) {
         print_error("expected a call %s, but the journal holds none (is it enabled?)\n",
                     want ? "that failed" : "that succeeded");
@@ -84,9 +84,10 @@ static inline void ecrmock_cmocka_last_error(ecrmock *m, const char *want, const
 static inline void ecrmock_cmocka_image(ecrmock *m, const char *repo, const char *ref, const char *digest, int want,
                                         const char *file, int line)
 {
-    json_t *images = ecrmock_images(m, NULL, repo);
+    ecrmock_err err;
+    json_t *images = ecrmock_images(m, NULL, repo, &err);
     if (!images) {
-        print_error("no repository '%s'\n", repo);
+        print_error("%s\n", err.text);
         _fail(file, line);
         return;
     }

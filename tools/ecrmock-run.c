@@ -116,6 +116,15 @@ static char *fixture_from(const char *here, const char *out_path)
     return rel ? rel : strdup(here);
 }
 
+/* A refused scenario, as "path: text". */
+static void print_err(const ecrmock_err *err)
+{
+    if (err->path[0])
+        fprintf(stderr, "%s: %s\n", err->path, err->text);
+    else
+        fprintf(stderr, "ecrmock-run: %s\n", err->text);
+}
+
 /* Runs `path` on an instance of its own and writes the recording to out_path. */
 static int run_and_record(const char *path, const char *out_path, FILE *out)
 {
@@ -124,12 +133,14 @@ static int run_and_record(const char *path, const char *out_path, FILE *out)
     ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
     read_options(json_object_get(sc, "options"), &opts);
     ecrmock *m = sc ? ecrmock_new(&opts) : NULL;
-    char *err = NULL;
+    ecrmock_err err;
     /* Without an instance the runner itself says what is wrong. */
     int rc = ecrmock_scenario_run_file(m, path, out, &err);
     if (rc < 0 || !m) {
-        fprintf(stderr, "%s\n", err ? err : "ecrmock-run: out of memory");
-        free(err);
+        if (rc < 0)
+            print_err(&err);
+        else
+            fprintf(stderr, "ecrmock-run: out of memory\n");
         ecrmock_free(m);
         json_decref(sc);
         return 2;
@@ -141,7 +152,7 @@ static int run_and_record(const char *path, const char *out_path, FILE *out)
         where = fixture_here(path, json_string_value(fixture));
         fixture_path = where ? fixture_from(where, out_path) : NULL;
     }
-    json_t *rec = ecrmock_scenario_record(m, where);
+    json_t *rec = ecrmock_scenario_record(m, where, NULL);
     int status = rc > 0 ? 1 : 0;
     if (rec && fixture_path)
         json_object_set_new(rec, "fixture", json_string(fixture_path));
@@ -226,11 +237,10 @@ int main(int argc, char **argv)
         if (record) {
             rc = run_and_record(argv[i], record, out);
         } else {
-            char *err = NULL;
+            ecrmock_err err;
             rc = ecrmock_scenario_run_file(NULL, argv[i], out, &err);
             if (rc < 0)
-                fprintf(stderr, "%s\n", err ? err : "ecrmock-run: out of memory");
-            free(err);
+                print_err(&err);
             rc = rc < 0 ? 2 : rc > 0 ? 1 : 0;
         }
         fclose(out);

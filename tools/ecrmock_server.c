@@ -138,15 +138,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "ecrmock-server: out of memory\n");
         return 1;
     }
-    char *err = NULL;
+    ecrmock_err err;
     if (fixture && ecrmock_fixture_load_file(m, fixture, &err) != 0) {
-        fprintf(stderr, "ecrmock-server: %s\n", err ? err : "cannot load the fixture");
-        free(err);
+        fprintf(stderr, "ecrmock-server: %s%s%s\n", err.path, err.path[0] ? ": " : "", err.text);
         ecrmock_free(m);
         return 1;
     }
-    if (access && (ecrmock_http_credentials_set(m, access, secret) != 0 ||
-                   ecrmock_http_session_token_set(m, token) != 0 || ecrmock_http_sigv4_strict_set(m, strict) != 0)) {
+    if (access && (ecrmock_http_credentials_set(m, access, secret, NULL) != 0 ||
+                   ecrmock_http_session_token_set(m, token, NULL) != 0 ||
+                   ecrmock_http_sigv4_strict_set(m, strict, NULL) != 0)) {
         fprintf(stderr, "ecrmock-server: out of memory\n");
         ecrmock_free(m);
         return 1;
@@ -171,7 +171,7 @@ int main(int argc, char **argv)
     if (!s3_urls) {
         char base[128];
         snprintf(base, sizeof base, strchr(address, ':') ? "http://[%s]:%d" : "http://%s:%d", address, bound);
-        ecrmock_http_base_url_set(m, base);
+        ecrmock_http_base_url_set(m, base, NULL);
     }
     printf("%d\n", bound);
     fflush(stdout);
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
         if (real_clock) {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
-            ecrmock_clock_set(m, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+            ecrmock_clock_set(m, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, NULL);
         }
         struct timespec tick = {1, 0};
         if (sigtimedwait(&set, NULL, &tick) >= 0)

@@ -34,17 +34,19 @@ extern "C" {
  * the clock, fault rules) with a fixture's, built for the instance's own
  * account and region (never those of a view ecrmock_call_as() has open).
  * `fixture` is borrowed; `source` names it in error messages (a file name; may be NULL).
- * Returns 0, or -1 with nothing changed when the fixture is refused; then,
- * when `err` is not NULL, *err receives a new malloc'd message naming the
- * source, the JSON path and the rule broken (free() it):
- *   fixtures/x.json: $.registries[0].repositories[2].name: Invalid parameter
- *   at 'repositoryName' failed to satisfy constraint: 'must satisfy regular
- *   expression ...'
+ * Returns 0, or -1 with nothing changed when the fixture is refused; then
+ * `*err` (the ecrmock_err convention of <ecrmock.h>) has the code
+ * ECRMOCK_ERR_INVALID_PARAMETER (ECRMOCK_ERR_SERVER: out of memory), the
+ * path the source and the JSON path, and the text the rule broken:
+ *   path "fixtures/x.json: $.registries[0].repositories[2].name",
+ *   text "Invalid parameter at 'repositoryName' failed to satisfy
+ *   constraint: 'must satisfy regular expression ...'"
  */
-ECRMOCK_API int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char **err);
-/* The same from a file (its name is the source) or from JSON text. */
-ECRMOCK_API int ecrmock_fixture_load_file(ecrmock *m, const char *path, char **err);
-ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, char **err);
+ECRMOCK_API int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, ecrmock_err *err);
+/* The same from a file (its name is the source) or from JSON text; JSON
+ * that does not parse has the path "<source>: line L, column C". */
+ECRMOCK_API int ecrmock_fixture_load_file(ecrmock *m, const char *path, ecrmock_err *err);
+ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, ecrmock_err *err);
 
 /*
  * The instance's state in the fixture format (a new reference): every
@@ -57,9 +59,10 @@ ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const 
  * account settings, pull time update exclusions, pull-through cache rules
  * and repository creation templates are part of it; what is not (in-flight
  * uploads, fault rules, scan results, ...) is listed in
- * fixtures/README.md.  NULL when memory ran out.
+ * fixtures/README.md.  NULL with `*err` filled when m is NULL
+ * (ECRMOCK_ERR_INVALID_PARAMETER) or memory ran out (ECRMOCK_ERR_SERVER).
  */
-ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);
+ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m, ecrmock_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* Contract scenarios (fixtures/README.md, "Scenarios", documents the format) */
@@ -78,21 +81,23 @@ ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m);
  * Steps after a failed one still run.
  * Returns the number of failed steps (0: all passed), or -1 when the
  * scenario itself is invalid (nothing is run then), its fixture is refused
- * or memory ran out before a step could run; then, when `err` is not NULL,
- * *err receives a new malloc'd message naming the source ("scenario" here),
- * the JSON path and the problem (free() it):
- *   scenario: $.steps[2].action: must be a non-empty string
- * On success *err is set to NULL.
+ * or memory ran out before a step could run; then `*err` is filled: code
+ * ECRMOCK_ERR_INVALID_PARAMETER (ECRMOCK_ERR_SERVER: out of memory), path
+ * the source ("scenario" here) and the JSON path, text the problem:
+ *   path "scenario: $.steps[2].action", text "must be a non-empty string"
+ * (a refused fixture: path "scenario: $.fixture", text the fixture's own
+ * "path: text").  Failed steps are not an error: err->code stays OK.
  */
-ECRMOCK_API int ecrmock_scenario_run(ecrmock *m, json_t *scenario, const char *base_dir, FILE *out, char **err);
+ECRMOCK_API int ecrmock_scenario_run(ecrmock *m, json_t *scenario, const char *base_dir, FILE *out,
+                                     ecrmock_err *err);
 
 /* The same from a file: its name is the source in messages and its
  * directory the base of a relative fixture path. */
-ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, char **err);
+ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, ecrmock_err *err);
 
 /*
- * The journal as a scenario (a new reference; NULL when memory ran out or m
- * is NULL): one step per journaled call with its request and an expect of
+ * The journal as a scenario (a new reference; NULL with `*err` filled when
+ * memory ran out or m is NULL): one step per journaled call with its request and an expect of
  * its status, error and whole response, and the clock moves between calls
  * as advanceClockMs.  String values of at least 16 characters that a
  * response returned and a later request sends (upload ids, image digests,
@@ -109,7 +114,7 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
  * (or since the fixture was loaded) and nothing changed the instance
  * outside calls, except the clock.
  */
-ECRMOCK_API json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture);
+ECRMOCK_API json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *err);
 
 #ifdef __cplusplus
 }

@@ -137,9 +137,12 @@ ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response
  * A header that is not UTF-8 is quoted back in the message with each bad
  * byte as U+FFFD.  X-Amz-Date must be a real date and time (years 0001 to
  * 9999).  Download URLs are presigned and need no Authorization header.
- * Returns 0, or -1 when only one string is given, `m` is NULL or memory ran out.
+ * Returns 0, or -1 with `*err` filled (the ecrmock_err convention of
+ * <ecrmock.h>) when only one string is given or `m` is NULL
+ * (ECRMOCK_ERR_INVALID_PARAMETER) or memory ran out (ECRMOCK_ERR_SERVER).
  */
-ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key);
+ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key,
+                                             ecrmock_err *err);
 
 /*
  * The session token of temporary credentials (copied; NULL: none, the
@@ -149,9 +152,10 @@ ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_
  * long-term one (any other) must send none.  Otherwise AWS's answer, 400
  * UnrecognizedClientException "The security token included in the request
  * is invalid.".  The token may be signed or not, as AWS allows (strict
- * checks want it signed).  Returns 0, or -1 when `m` is NULL or memory ran out.
+ * checks want it signed).  Returns 0, or -1 with `*err` filled when `m` is
+ * NULL (ECRMOCK_ERR_INVALID_PARAMETER) or memory ran out (ECRMOCK_ERR_SERVER).
  */
-ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_token);
+ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_token, ecrmock_err *err);
 
 /*
  * Strict signed headers (non-zero) or AWS's rule (0, the default; kept by
@@ -162,9 +166,10 @@ ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_t
  * X-Amz-Security-Token, ...) and Content-Type signed, as the AWS SDKs sign
  * them; one left out is 400 IncompleteSignatureException "'X-Amz-Target'
  * must be a 'SignedHeader' in the AWS Authorization." (the name as sent).
- * Returns 0, or -1 when `m` is NULL.
+ * Returns 0, or -1 with `*err` filled (ECRMOCK_ERR_INVALID_PARAMETER) when
+ * `m` is NULL.
  */
-ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict);
+ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict, ecrmock_err *err);
 
 /*
  * Makes GetDownloadUrlForLayer hand out URLs on `base_url` (e.g.
@@ -173,10 +178,11 @@ ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict);
  * server needs (ecrmock-server sets it to its own address).  The path and
  * presigned query stay the same; ecrmock_fetch_url() and
  * ecrmock_http_handle() accept both forms.  NULL goes back to S3's host.
- * Copied; kept by ecrmock_reset().  Returns 0, or -1 when `m` is NULL, the
- * URL does not start with http:// or https:// or memory ran out.
+ * Copied; kept by ecrmock_reset().  Returns 0, or -1 with `*err` filled when
+ * `m` is NULL or the URL does not start with http:// or https://
+ * (ECRMOCK_ERR_INVALID_PARAMETER), or memory ran out (ECRMOCK_ERR_SERVER).
  */
-ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url);
+ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrmock_err *err);
 
 /*
  * Fetches a URL that GetDownloadUrlForLayer handed out, as an HTTP GET of

@@ -61,11 +61,11 @@ ECRMOCK_API int ecrmock_call_as(ecrmock *m, const char *account_id, const char *
  * own: every timestamp and every expiry (uploads, download URLs, tokens) is
  * read from it.  ecrmock_clock_set() puts it at `ms`; ecrmock_clock_advance()
  * moves it by `ms` (back when negative).  Both return 0, or -1 leaving the
- * clock as it was when `m` is NULL or the time would be outside
- * 0..ECRMOCK_CLOCK_MAX_MS. */
+ * clock as it was, with `*err` filled (ECRMOCK_ERR_INVALID_PARAMETER), when
+ * `m` is NULL or the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
 ECRMOCK_API int64_t ecrmock_clock_now(ecrmock *m);
-ECRMOCK_API int ecrmock_clock_set(ecrmock *m, int64_t ms);
-ECRMOCK_API int ecrmock_clock_advance(ecrmock *m, int64_t ms);
+ECRMOCK_API int ecrmock_clock_set(ecrmock *m, int64_t ms, ecrmock_err *err);
+ECRMOCK_API int ecrmock_clock_advance(ecrmock *m, int64_t ms, ecrmock_err *err);
 
 /*
  * Puts `len` bytes as a layer (blob) into a repository, as a completed
@@ -73,32 +73,35 @@ ECRMOCK_API int ecrmock_clock_advance(ecrmock *m, int64_t ms);
  * caller's account.  `bytes` is borrowed (copied).  On success writes
  * "sha256:<hex>" into `digest_out` (ECRMOCK_DIGEST_SIZE bytes) when it is
  * not NULL.  A layer already present is not an error here.
- * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * Returns 0, or -1 with `*err` filled (the ecrmock_err convention of
+ * <ecrmock.h>): ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL, an empty repository
  * name, a registry_id that is not 12 digits, bytes NULL with len > 0) or
  * ECRMOCK_ERR_SERVER (out of memory).
  */
-ECRMOCK_API ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository,
-                                const void *bytes, size_t len, char *digest_out);
+ECRMOCK_API int ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository, const void *bytes,
+                                  size_t len, char *digest_out, ecrmock_err *err);
 
 /*
  * Reads a layer's bytes back.  `*bytes_out` receives a new malloc'd copy
  * (release with free(); NULL for an empty layer) and `*len_out` its length.
- * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * Returns 0, or -1 with `*err` filled: ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_LAYERS_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL
  * argument, names as for ecrmock_put_layer(), a digest not of the form
  * "algorithm:hex") or ECRMOCK_ERR_SERVER (out of memory).
  */
-ECRMOCK_API ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repository,
-                                const char *digest, void **bytes_out, size_t *len_out);
+ECRMOCK_API int ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repository, const char *digest,
+                                  void **bytes_out, size_t *len_out, ecrmock_err *err);
 
 /*
  * The images of a repository, for assertions, without a call (nothing is
  * journaled or counted): a new reference to an array, in push order, of
  *   {"imageDigest": "sha256:...", "imageTags": ["v1", ...]}
- * (tags sorted), or NULL when the repository does not exist.
+ * (tags sorted), or NULL with `*err` filled: ECRMOCK_ERR_REPOSITORY_NOT_FOUND
+ * (no such repository), ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL,
+ * a registry_id that is not 12 digits) or ECRMOCK_ERR_SERVER (out of memory).
  */
-ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository);
+ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository, ecrmock_err *err);
 
 /*
  * Names the IAM principal the following calls come from, e.g.
@@ -109,9 +112,11 @@ ECRMOCK_API json_t *ecrmock_images(ecrmock *m, const char *registry_id, const ch
  * (RegisterPullTimeUpdateExclusion).  NULL (the default, and after
  * ecrmock_reset()) means no principal: every pull is recorded.
  * `principal_arn` is borrowed (copied); it is not checked.
- * Returns 0, or -1 when m is NULL or out of memory (nothing changed).
+ * Returns 0, or -1 with `*err` filled when m is NULL
+ * (ECRMOCK_ERR_INVALID_PARAMETER) or out of memory (ECRMOCK_ERR_SERVER);
+ * nothing changed then.
  */
-ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
+ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn, ecrmock_err *err);
 
 /*
  * Runs the repository's lifecycle policy now, on the virtual clock, as ECR
@@ -141,15 +146,15 @@ ECRMOCK_API int ecrmock_principal_set(ecrmock *m, const char *principal_arn);
  * "targetStorageClass": "ARCHIVE"} for an archived one; "storageClass" the
  * class the image was in), or NULL when the call fails.
  * Nothing is journaled or counted.
- * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * Returns 0, or -1 with `*err` filled: ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND (the repository has none),
  * ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL, an empty repository
  * name, a registry_id that is not 12 digits, or a stored policy the
  * evaluation refuses: only a repository creation template can store one) or
  * ECRMOCK_ERR_SERVER (out of memory); on failure nothing was expired or archived.
  */
-ECRMOCK_API ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository,
-                                                  json_t **expired);
+ECRMOCK_API int ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository,
+                                        json_t **expired, ecrmock_err *err);
 
 /*
  * Secrets Manager, as pull-through cache rules see it.  ecrmock has no
@@ -173,10 +178,12 @@ typedef enum ecrmock_secret_state {
  * Sets the state of the secret `credential_arn` (borrowed, copied) for every
  * registry of the instance; ECRMOCK_SECRET_VALID puts it back to the default.
  * A rule already holding the ARN sees the new state from its next call.
- * ecrmock_reset() forgets every state.  Returns 0, or -1 when an argument is
- * NULL, `state` is not one of the above, or memory ran out.
+ * ecrmock_reset() forgets every state.  Returns 0, or -1 with `*err` filled
+ * when an argument is NULL or `state` is not one of the above
+ * (ECRMOCK_ERR_INVALID_PARAMETER), or memory ran out (ECRMOCK_ERR_SERVER).
  */
-ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_state state);
+ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_state state,
+                                   ecrmock_err *err);
 
 /*
  * Creates a repository the way ECR does on the user's behalf for one of the
@@ -190,14 +197,15 @@ ECRMOCK_API int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmo
  * `registry_id` may be NULL for the caller's account.  When `repository_out`
  * is not NULL it receives a new reference to the repository as
  * DescribeRepositories shows it (NULL on failure).
- * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
+ * Returns 0, or -1 with `*err` filled (its text ECR's error name and
+ * message): ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
  * ECRMOCK_ERR_LIMIT_EXCEEDED (the registry is full),
  * ECRMOCK_ERR_INVALID_PARAMETER (m, repository or applied_for NULL, a name
  * or registry id the model refuses, an unknown use) or ECRMOCK_ERR_SERVER
  * (out of memory); on failure nothing changed.
  */
-ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
-                                                        const char *applied_for, json_t **repository_out);
+ECRMOCK_API int ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
+                                              const char *applied_for, json_t **repository_out, ecrmock_err *err);
 
 /*
  * Image scanning.  A basic scan (StartImageScan, or scan on push) stays
@@ -213,11 +221,11 @@ ECRMOCK_API ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *
 /*
  * Sets how long scans started from now on stay IN_PROGRESS, in milliseconds
  * of virtual time (0: a scan is COMPLETE at once); ecrmock_reset() restores
- * ECRMOCK_DEFAULT_SCAN_DURATION_MS.  Returns ECRMOCK_ERR_OK, or
- * ECRMOCK_ERR_INVALID_PARAMETER when `m` is NULL or `ms` is negative or
+ * ECRMOCK_DEFAULT_SCAN_DURATION_MS.  Returns 0, or -1 with `*err` filled
+ * (ECRMOCK_ERR_INVALID_PARAMETER) when `m` is NULL or `ms` is negative or
  * more than ECRMOCK_CLOCK_MAX_MS.
  */
-ECRMOCK_API ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms);
+ECRMOCK_API int ecrmock_scan_duration_set(ecrmock *m, int64_t ms, ecrmock_err *err);
 
 /*
  * Sets the findings the scans of image `digest` report (as its vulnerability
@@ -231,14 +239,14 @@ ECRMOCK_API ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms);
  * DescribeImageScanFindings pages over them in this order and counts them by
  * severity for findingSeverityCounts.  `registry_id` may be NULL for the
  * caller's account.  The image must exist; it need not have been scanned yet.
- * Returns ECRMOCK_ERR_OK, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * Returns 0, or -1 with `*err` filled: ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_IMAGE_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL `m`,
  * `repository` or `digest`, a registry_id that is not 12 digits, findings
  * not of that shape: nothing is changed) or ECRMOCK_ERR_SERVER (out of
  * memory).
  */
-ECRMOCK_API ecrmock_error ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *repository,
-                                                    const char *digest, json_t *findings);
+ECRMOCK_API int ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *repository,
+                                          const char *digest, json_t *findings, ecrmock_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* Fault injection: deterministic failure paths                              */
@@ -346,11 +354,11 @@ typedef struct ecrmock_fault {
 
 /*
  * Adds a rule; `rule` is borrowed (everything copied).  Returns the rule's
- * id (> 0), or -1 when the rule is invalid or memory ran out; then, when
- * `err` is not NULL, *err receives a new malloc'd sentence saying what is
- * wrong (free() it).
+ * id (> 0), or -1 with `*err` filled when the rule is invalid
+ * (ECRMOCK_ERR_INVALID_PARAMETER, the text saying what is wrong) or memory
+ * ran out (ECRMOCK_ERR_SERVER).
  */
-ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char **err);
+ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, ecrmock_err *err);
 
 /*
  * The same rule as a JSON object (borrowed), for fixtures and scenarios:
@@ -363,14 +371,16 @@ ECRMOCK_API long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *rule, char *
  *    "latencyMs": 90000, "truncateAt": 10, "body": "..."}
  * Every member is optional; unknown members, members of the wrong type,
  * negative integers and members the effect does not use are refused, with a
- * message that names the member.  Same return and `err` as ecrmock_fault_add().
+ * message that names the member.  Same return and `err` as
+ * ecrmock_fault_add().
  */
-ECRMOCK_API long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err);
+ECRMOCK_API long ecrmock_fault_add_json(ecrmock *m, json_t *rule, ecrmock_err *err);
 
-/* Removes one rule; 0, or -1 when no rule has that id.  A call the rule has
+/* Removes one rule; 0, or -1 with `*err` filled
+ * (ECRMOCK_ERR_INVALID_PARAMETER) when no rule has that id.  A call the rule has
  * already decided (on another thread, or the call whose hook removes it)
  * still ends as the rule said: error, message, status and body included. */
-ECRMOCK_API int ecrmock_fault_remove(ecrmock *m, long id);
+ECRMOCK_API int ecrmock_fault_remove(ecrmock *m, long id, ecrmock_err *err);
 
 /* Removes every rule (calls they already decided end as they said). */
 ECRMOCK_API void ecrmock_fault_clear(ecrmock *m);
@@ -450,15 +460,17 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  * "headers", only for a call that came over HTTP (ecrmock_http_handle(),
  * the server, the libcurl level): each header by its lower-case name, the
  * values of a repeated one joined by ", ", the Signature of Authorization
- * elided, any byte that starts no UTF-8 sequence as U+FFFD.  NULL when there
- * is no such entry.  The entry is independent of
+ * elided, any byte that starts no UTF-8 sequence as U+FFFD.  NULL with
+ * `*err` filled when there is no such entry (ECRMOCK_ERR_INVALID_PARAMETER)
+ * or memory ran out (ECRMOCK_ERR_SERVER).  The entry is independent of
  * the journal: its objects are copies, which the caller may change, keep
  * or release on any thread while other threads use the instance.
  */
-ECRMOCK_API json_t *ecrmock_journal_entry(ecrmock *m, long index);
+ECRMOCK_API json_t *ecrmock_journal_entry(ecrmock *m, long index, ecrmock_err *err);
 /* The whole journal as a JSON array of entries (new reference), each as
- * independent of the journal as ecrmock_journal_entry()'s. */
-ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m);
+ * independent of the journal as ecrmock_journal_entry()'s; NULL with `*err`
+ * filled when m is NULL or memory ran out. */
+ECRMOCK_API json_t *ecrmock_journal_json(ecrmock *m, ecrmock_err *err);
 /* Calls of `action` made so far (NULL: of every action, unknown ones
  * included), journal on or off, since ecrmock_new() or ecrmock_reset():
  * requests that reached ECR, whatever it answered (a connect-refused or

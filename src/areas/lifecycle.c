@@ -463,12 +463,16 @@ int em_GetLifecyclePolicyPreview(em_call *c)
 
 /* ---- the test control -------------------------------------------------------------------- */
 
-ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository, json_t **expired)
+int ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *repository, json_t **expired,
+                            ecrmock_err *err)
 {
+    em_err_clear(err);
     if (expired)
         *expired = NULL;
-    if (!m || !repository || !*repository || (registry_id && !em_account_id_ok(registry_id)))
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+    if (!m || !repository || !*repository)
+        return em_err_arg(err, "m and repository (not empty) must be given");
+    if (registry_id && !em_account_id_ok(registry_id))
+        return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
     em_lock(m);
     em_repo *repo = em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);
     ecrmock_error rc = ECRMOCK_ERR_OK;
@@ -497,10 +501,18 @@ ecrmock_error ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const
         repo->lifecycle_evaluated_ms = m->clock_ms;
     }
     em_unlock(m);
+    if (rc == ECRMOCK_ERR_REPOSITORY_NOT_FOUND)
+        em_err_no_repo(err, m, registry_id, repository);
+    else if (rc == ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND)
+        em_err_set(err, rc, NULL, "the repository '%.256s' has no lifecycle policy", repository);
+    else if (rc == ECRMOCK_ERR_INVALID_PARAMETER)
+        em_err_from_call(err, &c);
+    else if (rc != ECRMOCK_ERR_OK)
+        em_err_nomem(err);
     json_decref(c.errdoc);
     em_lc_policy_release(&p);
     em_free(hits);
     if (expired)
         *expired = list;
-    return rc;
+    return rc == ECRMOCK_ERR_OK ? 0 : -1;
 }

@@ -72,10 +72,14 @@ static ecrmock_secret_state secret_state(ecrmock *m, const char *arn)
     return s ? s->state : ECRMOCK_SECRET_VALID;
 }
 
-int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_state state)
+int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_state state, ecrmock_err *err)
 {
-    if (!m || !credential_arn || (unsigned)state > ECRMOCK_SECRET_REJECTED)
-        return -1;
+    em_err_clear(err);
+    if (!m || !credential_arn)
+        return em_err_arg(err, "m and credential_arn must not be NULL");
+    if ((unsigned)state > ECRMOCK_SECRET_REJECTED)
+        return em_err_arg(err, "secret state %d is not an ecrmock_secret_state (0 to %d)", (int)state,
+                          ECRMOCK_SECRET_REJECTED);
     int rc = 0, oom = 0;
     em_lock(m);
     struct em_secret *s = NULL;
@@ -102,7 +106,7 @@ int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_st
         }
     }
     em_unlock(m);
-    return rc;
+    return rc < 0 ? em_err_nomem(err) : 0;
 }
 
 /* What ECR says of a secret it cannot use: the model's texts for the three

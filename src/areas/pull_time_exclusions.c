@@ -105,13 +105,14 @@ int em_ListPullTimeUpdateExclusions(em_call *c)
     return 0;
 }
 
-int ecrmock_principal_set(ecrmock *m, const char *principal_arn)
+int ecrmock_principal_set(ecrmock *m, const char *principal_arn, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!m)
-        return -1;
+        return em_err_arg(err, "no instance (m is NULL)");
     char *copy = NULL;
     if (principal_arn && !(copy = em_strdup(principal_arn)))
-        return -1;
+        return em_err_nomem(err);
     em_lock(m);
     em_free(m->principal);
     m->principal = copy;

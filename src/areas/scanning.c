@@ -21,6 +21,7 @@
  * repositories are scanned").  When rules of both frequencies match, ECR
  * enforces the continuous one.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -410,14 +411,17 @@ int em_DescribeImageScanFindings(em_call *c)
 
 /* ---- test controls ------------------------------------------------------------------- */
 
-ecrmock_error ecrmock_scan_duration_set(ecrmock *m, int64_t ms)
+int ecrmock_scan_duration_set(ecrmock *m, int64_t ms, ecrmock_err *err)
 {
-    if (!m || ms < 0 || ms > ECRMOCK_CLOCK_MAX_MS)
-        return ECRMOCK_ERR_INVALID_PARAMETER; /* so that the clock plus it cannot overflow */
+    em_err_clear(err);
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    if (ms < 0 || ms > ECRMOCK_CLOCK_MAX_MS) /* so that the clock plus it cannot overflow */
+        return em_err_arg(err, "scan duration %" PRId64 " ms is outside 0..%" PRId64, ms, ECRMOCK_CLOCK_MAX_MS);
     em_lock(m);
     m->scan_duration_ms = ms;
     em_unlock(m);
-    return ECRMOCK_ERR_OK;
+    return 0;
 }
 
 static bool optional_string(json_t *o, const char *key)
@@ -462,24 +466,31 @@ static bool finding_ok(json_t *f)
     return true;
 }
 
-ecrmock_error ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *repository,
-                                        const char *digest, json_t *findings)
+int ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *repository, const char *digest,
+                              json_t *findings, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!m || !repository || !*repository || !digest)
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+        return em_err_arg(err, "m, repository (not empty) and digest must be given");
     if (registry_id && !em_account_id_ok(registry_id))
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+        return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
     if (findings && !json_is_array(findings))
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, "findings: $", "must be an array of findings");
     size_t i;
     json_t *f;
     json_array_foreach(findings, i, f) {
-        if (!finding_ok(f))
-            return ECRMOCK_ERR_INVALID_PARAMETER;
+        if (!finding_ok(f)) {
+            char where[48];
+            snprintf(where, sizeof where, "$[%zu]", i);
+            return em_err_at(err, ECRMOCK_ERR_INVALID_PARAMETER, "findings", where,
+                             "must be an ImageScanFinding: a severity of INFORMATIONAL, LOW, MEDIUM, HIGH, "
+                             "CRITICAL or UNDEFINED; name, description and uri strings; at most %d attributes "
+                             "{key, value}; no other member", MAX_ATTRIBUTES);
+        }
     }
     json_t *copy = json_array_size(findings) ? json_deep_copy(findings) : NULL;
     if (json_array_size(findings) && !copy)
-        return ECRMOCK_ERR_SERVER;
+        return em_err_nomem(err);
     ecrmock_error rc = ECRMOCK_ERR_OK;
     em_lock(m);
     em_repo *repo = em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);
@@ -495,5 +506,9 @@ ecrmock_error ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, con
     }
     em_unlock(m);
     json_decref(copy);
-    return rc;
+    if (rc == ECRMOCK_ERR_REPOSITORY_NOT_FOUND)
+        return em_err_no_repo(err, m, registry_id, repository);
+    if (rc == ECRMOCK_ERR_IMAGE_NOT_FOUND)
+        return em_err_set(err, rc, NULL, "no image '%.100s' in the repository '%.256s'", digest, repository);
+    return 0;
 }

@@ -126,6 +126,26 @@ int em_validate(em_call *c, int shape, json_t *req);
  * as it was when the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
 int em_clock_move(ecrmock *m, int64_t ms);
 
+/* ---- the test controls' errors (err.c) ------------------------------------ */
+/* Each fills `err` when it is not NULL.  em_err_clear: code OK, path and
+ * text "" (returns 0).  em_err_set: `code`, `path` (NULL: "") and the
+ * printf-style text, cut to fit (returns -1).  em_err_at: the same with the
+ * path "<source>: <json path>".  em_err_arg: a bad argument
+ * (ECRMOCK_ERR_INVALID_PARAMETER, no path).  em_err_nomem: ECRMOCK_ERR_SERVER, "out of
+ * memory".  em_err_from_call: a failed call's error, its text
+ * "<ErrorName>: <ECR's message>". */
+int em_err_clear(ecrmock_err *err);
+int em_err_set(ecrmock_err *err, ecrmock_error code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int em_err_at(ecrmock_err *err, ecrmock_error code, const char *source, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int em_err_arg(ecrmock_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int em_err_nomem(ecrmock_err *err);
+int em_err_from_call(ecrmock_err *err, const em_call *c);
+/* ECRMOCK_ERR_REPOSITORY_NOT_FOUND for a control's (registry_id: NULL for
+ * m's account, repository) */
+int em_err_no_repo(ecrmock_err *err, const ecrmock *m, const char *registry_id, const char *repository);
+
 /* ---- page tokens (paging.c) ---------------------------------------------- */
 #define EM_TAG_BYTES 1201 /* 300 characters of up to 4 UTF-8 bytes, and a NUL */
 typedef struct em_page_pos {

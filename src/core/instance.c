@@ -2,6 +2,7 @@
  * The instance's plumbing: version, options, the lock, the virtual clock,
  * the key's MAC and the seeded id generator.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -178,24 +179,33 @@ int em_clock_move(ecrmock *m, int64_t ms)
     return 0;
 }
 
-int ecrmock_clock_set(ecrmock *m, int64_t ms)
+int ecrmock_clock_set(ecrmock *m, int64_t ms, ecrmock_err *err)
 {
-    if (!m || ms < 0 || ms > ECRMOCK_CLOCK_MAX_MS)
-        return -1;
+    em_err_clear(err);
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    if (ms < 0 || ms > ECRMOCK_CLOCK_MAX_MS)
+        return em_err_arg(err, "time %" PRId64 " ms is outside 0..%" PRId64 " (1970 to the end of 9999)", ms,
+                          ECRMOCK_CLOCK_MAX_MS);
     em_lock(m);
     m->clock_ms = ms;
     em_unlock(m);
     return 0;
 }
 
-int ecrmock_clock_advance(ecrmock *m, int64_t ms)
+int ecrmock_clock_advance(ecrmock *m, int64_t ms, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!m)
-        return -1;
+        return em_err_arg(err, "no instance (m is NULL)");
     em_lock(m);
+    int64_t now = m->clock_ms;
     int rc = em_clock_move(m, ms);
     em_unlock(m);
-    return rc;
+    if (rc < 0)
+        return em_err_arg(err, "moving the clock from %" PRId64 " ms by %" PRId64 " ms leaves 0..%" PRId64
+                               " (1970 to the end of 9999)", now, ms, ECRMOCK_CLOCK_MAX_MS);
+    return 0;
 }
 
 /* ---- seeded ids ----------------------------------------------------------------- */

@@ -28,16 +28,19 @@
 
 /* ---- settings ---------------------------------------------------------------------- */
 
-int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key)
+int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key, ecrmock_err *err)
 {
-    if (!m || !access_key_id != !secret_key)
-        return -1;
+    em_err_clear(err);
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    if (!access_key_id != !secret_key)
+        return em_err_arg(err, "give both the access key id and the secret key, or neither");
     char *a = access_key_id ? em_strdup(access_key_id) : NULL;
     char *s = secret_key ? em_strdup(secret_key) : NULL;
     if (access_key_id && (!a || !s)) {
         em_free(a);
         em_free(s);
-        return -1;
+        return em_err_nomem(err);
     }
     em_lock(m);
     em_free(m->http_access_key);
@@ -48,13 +51,14 @@ int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const ch
     return 0;
 }
 
-int ecrmock_http_session_token_set(ecrmock *m, const char *session_token)
+int ecrmock_http_session_token_set(ecrmock *m, const char *session_token, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!m)
-        return -1;
+        return em_err_arg(err, "no instance (m is NULL)");
     char *t = session_token ? em_strdup(session_token) : NULL;
     if (session_token && !t)
-        return -1;
+        return em_err_nomem(err);
     em_lock(m);
     em_free(m->http_session_token);
     m->http_session_token = t;
@@ -62,29 +66,31 @@ int ecrmock_http_session_token_set(ecrmock *m, const char *session_token)
     return 0;
 }
 
-int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict)
+int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!m)
-        return -1;
+        return em_err_arg(err, "no instance (m is NULL)");
     em_lock(m);
     m->http_sigv4_strict = strict != 0;
     em_unlock(m);
     return 0;
 }
 
-int ecrmock_http_base_url_set(ecrmock *m, const char *base_url)
+int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!m)
-        return -1;
+        return em_err_arg(err, "no instance (m is NULL)");
     char *copy = NULL;
     if (base_url) {
         if (strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0)
-            return -1;
+            return em_err_arg(err, "base URL '%.200s' does not start with http:// or https://", base_url);
         size_t n = strlen(base_url);
         while (n > 8 && base_url[n - 1] == '/')
             n--;
         if (!(copy = em_strndup(base_url, n)))
-            return -1;
+            return em_err_nomem(err);
     }
     em_lock(m);
     em_free(m->http_base_url);

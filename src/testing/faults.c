@@ -66,11 +66,10 @@ void em_faults_free(ecrmock *m)
 
 /* ---- adding rules -------------------------------------------------------------- */
 
-static long refuse(char **err, const char *why)
+static long refuse(ecrmock_err *err, const char *why)
 {
-    if (err)
-        *err = em_strdup(why);
-    return -1;
+    return em_err_set(err, strstr(why, "out of memory") ? ECRMOCK_ERR_SERVER : ECRMOCK_ERR_INVALID_PARAMETER, NULL,
+                      "%s", why);
 }
 
 static char *dup_or_null(const char *s, bool *oom)
@@ -85,7 +84,7 @@ static char *dup_or_null(const char *s, bool *oom)
 
 /* 0 when `h` is a headers_match ({name: "value" | true | false}), else -1
  * with *err saying why. */
-static int headers_check(json_t *h, char **err)
+static int headers_check(json_t *h, ecrmock_err *err)
 {
     char why[256];
     const char *key;
@@ -171,7 +170,7 @@ static unsigned effect_members(ecrmock_fault_effect effect)
 
 /* Checks and adds rule `r`.  `json`: the rule came as JSON, so messages name
  * its members as JSON does; `given`: the M_ bits of the members it sets. */
-static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned given, char **err)
+static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned given, ecrmock_err *err)
 {
 #define NAME(bit) (json ? members[bit].json : members[bit].c)
     char why[256];
@@ -251,10 +250,9 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
     return f->id;
 }
 
-long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
+long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, ecrmock_err *err)
 {
-    if (err)
-        *err = NULL;
+    em_err_clear(err);
     if (!m || !r)
         return refuse(err, "ecrmock_fault_add: the instance and the rule must not be NULL");
     if (r->version < 1 || r->version > ECRMOCK_FAULT_VERSION)
@@ -265,10 +263,9 @@ long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, char **err)
     return add_rule(m, r, false, given, err);
 }
 
-long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
+long ecrmock_fault_add_json(ecrmock *m, json_t *rule, ecrmock_err *err)
 {
-    if (err)
-        *err = NULL;
+    em_err_clear(err);
     if (!json_is_object(rule))
         return refuse(err, "fault rule: must be a JSON object");
     if (!m)
@@ -351,10 +348,11 @@ long ecrmock_fault_add_json(ecrmock *m, json_t *rule, char **err)
     return add_rule(m, &f, true, given, err);
 }
 
-int ecrmock_fault_remove(ecrmock *m, long id)
+int ecrmock_fault_remove(ecrmock *m, long id, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!m)
-        return -1;
+        return em_err_arg(err, "no instance (m is NULL)");
     em_lock(m);
     int rc = -1;
     for (em_fault **p = &m->faults; *p; p = &(*p)->next) {
@@ -367,7 +365,7 @@ int ecrmock_fault_remove(ecrmock *m, long id)
         }
     }
     em_unlock(m);
-    return rc;
+    return rc == 0 ? 0 : em_err_arg(err, "no fault rule has the id %ld", id);
 }
 
 void ecrmock_fault_clear(ecrmock *m)

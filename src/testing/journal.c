@@ -225,25 +225,35 @@ size_t ecrmock_journal_dropped(ecrmock *m)
     return n;
 }
 
-json_t *ecrmock_journal_entry(ecrmock *m, long index)
+json_t *ecrmock_journal_entry(ecrmock *m, long index, ecrmock_err *err)
 {
-    if (!m)
+    em_err_clear(err);
+    if (!m) {
+        em_err_arg(err, "no instance (m is NULL)");
         return NULL;
+    }
     em_lock(m);
     json_t *o = NULL;
     long len = (long)m->journal_len;
-    if (index < 0)
-        index += len;
-    if (index >= 0 && index < len)
-        o = entry_json(&m->journal[(m->journal_head + (size_t)index) % m->journal_cap]);
+    long at = index < 0 ? index + len : index;
+    bool held = at >= 0 && at < len;
+    if (held)
+        o = entry_json(&m->journal[(m->journal_head + (size_t)at) % m->journal_cap]);
     em_unlock(m);
+    if (!held)
+        em_err_arg(err, "no journal entry %ld: the journal holds %ld", index, len);
+    else if (!o)
+        em_err_nomem(err);
     return o;
 }
 
-json_t *ecrmock_journal_json(ecrmock *m)
+json_t *ecrmock_journal_json(ecrmock *m, ecrmock_err *err)
 {
-    if (!m)
+    em_err_clear(err);
+    if (!m) {
+        em_err_arg(err, "no instance (m is NULL)");
         return NULL;
+    }
     json_t *list = json_array();
     em_lock(m);
     for (size_t i = 0; list && i < m->journal_len; i++) {
@@ -253,6 +263,8 @@ json_t *ecrmock_journal_json(ecrmock *m)
         }
     }
     em_unlock(m);
+    if (!list)
+        em_err_nomem(err);
     return list;
 }
 

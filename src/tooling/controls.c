@@ -23,16 +23,30 @@ static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repos
     return em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);
 }
 
-ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository, const void *bytes,
-                                size_t len, char *digest_out)
+/* The refusal of a control's arguments (names as names_ok() wants them). */
+static int bad_names(ecrmock_err *err, const char *registry_id, const char *repository)
 {
-    if (!m || !names_ok(registry_id, repository) || (!bytes && len))
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+    if (!repository || !*repository)
+        return em_err_arg(err, "the repository name must be a non-empty string");
+    return em_err_arg(err, "registry id '%.32s' is not 12 digits",
+                      registry_id);
+}
+
+int ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository, const void *bytes, size_t len,
+                      char *digest_out, ecrmock_err *err)
+{
+    em_err_clear(err);
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    if (!names_ok(registry_id, repository))
+        return bad_names(err, registry_id, repository);
+    if (!bytes && len)
+        return em_err_arg(err, "bytes is NULL but len is %zu", len);
     char digest[ECRMOCK_DIGEST_SIZE];
     em_sha256_digest(bytes ? bytes : "", len, digest);
     unsigned char *data = em_malloc(len);
     if (!data)
-        return ECRMOCK_ERR_SERVER;
+        return em_err_nomem(err);
     if (len)
         memcpy(data, bytes, len);
     ecrmock_error rc = ECRMOCK_ERR_OK;
@@ -44,20 +58,29 @@ ecrmock_error ecrmock_put_layer(ecrmock *m, const char *registry_id, const char 
         rc = ECRMOCK_ERR_SERVER;
     em_unlock(m);
     em_free(data); /* NULL when the blob store took it */
-    if (rc == ECRMOCK_ERR_OK && digest_out)
+    if (rc == ECRMOCK_ERR_REPOSITORY_NOT_FOUND)
+        return em_err_no_repo(err, m, registry_id, repository);
+    if (rc != ECRMOCK_ERR_OK)
+        return em_err_nomem(err);
+    if (digest_out)
         memcpy(digest_out, digest, sizeof digest);
-    return rc;
+    return 0;
 }
 
-ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repository, const char *digest,
-                                void **bytes_out, size_t *len_out)
+int ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repository, const char *digest,
+                      void **bytes_out, size_t *len_out, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (!bytes_out || !len_out)
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+        return em_err_arg(err, "bytes_out and len_out must not be NULL");
     *bytes_out = NULL;
     *len_out = 0;
-    if (!m || !names_ok(registry_id, repository) || !digest || !em_digest_ok(digest))
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    if (!names_ok(registry_id, repository))
+        return bad_names(err, registry_id, repository);
+    if (!digest || !em_digest_ok(digest))
+        return em_err_arg(err, "digest '%.100s' is not of the form \"algorithm:hex\"", digest ? digest : "(null)");
     ecrmock_error rc = ECRMOCK_ERR_OK;
     em_lock(m);
     em_repo *repo = find_repo(m, registry_id, repository);
@@ -77,13 +100,25 @@ ecrmock_error ecrmock_get_layer(ecrmock *m, const char *registry_id, const char 
         }
     }
     em_unlock(m);
-    return rc;
+    if (rc == ECRMOCK_ERR_REPOSITORY_NOT_FOUND)
+        return em_err_no_repo(err, m, registry_id, repository);
+    if (rc == ECRMOCK_ERR_LAYERS_NOT_FOUND)
+        return em_err_set(err, rc, NULL, "no layer '%.100s' in the repository '%.256s'", digest, repository);
+    return rc == ECRMOCK_ERR_OK ? 0 : em_err_nomem(err);
 }
 
-json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository)
+json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *repository, ecrmock_err *err)
 {
-    if (!m || !repository)
+    em_err_clear(err);
+    if (!m) {
+        em_err_arg(err, "no instance (m is NULL)");
         return NULL;
+    }
+    if (!names_ok(registry_id, repository)) {
+        bad_names(err, registry_id, repository);
+        return NULL;
+    }
+    bool nomem = false;
     em_lock(m);
     em_repo *repo = find_repo(m, registry_id, repository);
     json_t *list = repo ? json_array() : NULL;
@@ -96,9 +131,15 @@ json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *reposito
         if (json_array_append_new(list, item) < 0) {
             json_decref(list);
             list = NULL;
+            nomem = true;
         }
     }
+    nomem = nomem || (repo && !list);
     em_unlock(m);
+    if (nomem)
+        em_err_nomem(err);
+    else if (!repo)
+        em_err_no_repo(err, m, registry_id, repository);
     return list;
 }
 
@@ -129,16 +170,20 @@ static bool known_use(const char *use)
            strcmp(use, "CREATE_ON_PUSH") == 0;
 }
 
-ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
-                                            const char *applied_for, json_t **repository_out)
+int ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const char *repository,
+                                  const char *applied_for, json_t **repository_out, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (repository_out)
         *repository_out = NULL;
-    if (!m || !repository || !applied_for || !known_use(applied_for))
-        return ECRMOCK_ERR_INVALID_PARAMETER;
+    if (!m || !repository)
+        return em_err_arg(err, "m and repository must not be NULL");
+    if (!applied_for || !known_use(applied_for))
+        return em_err_arg(err, "applied_for '%.64s' is none of PULL_THROUGH_CACHE, REPLICATION, CREATE_ON_PUSH",
+                          applied_for ? applied_for : "(null)");
     json_t *req = json_pack("{s:s, s:s*}", "repositoryName", repository, "registryId", registry_id);
     if (!req)
-        return ECRMOCK_ERR_SERVER;
+        return em_err_nomem(err);
     em_call c = {.m = m, .req = req, .err = ECRMOCK_ERR_OK};
     em_lock(m);
     /* CreateRepository's own checks and defaults, then the template's settings. */
@@ -166,8 +211,9 @@ ecrmock_error ecrmock_create_repository_for(ecrmock *m, const char *registry_id,
         }
     }
     em_unlock(m);
+    int rc = c.err == ECRMOCK_ERR_OK ? 0 : em_err_from_call(err, &c);
     json_decref(c.out);
     json_decref(c.errdoc);
     json_decref(req);
-    return c.err;
+    return rc;
 }

@@ -19,8 +19,9 @@ int em_fx_refuse(em_loader *ld, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (!ld->err)
-        ld->err = em_sprintf("%s: %s: %s", ld->source ? ld->source : "fixture", ld->path, msg);
+    if (ld->err.code == ECRMOCK_ERR_OK)
+        em_err_at(&ld->err, strcmp(msg, "out of memory") == 0 ? ECRMOCK_ERR_SERVER : ECRMOCK_ERR_INVALID_PARAMETER,
+                  ld->source ? ld->source : "fixture", ld->path, "%s", msg);
     return -1;
 }
 
@@ -195,7 +196,12 @@ int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_
         if (json_object_get(src, key))
             em_fx_push_key(ld, key);
     }
-    em_fx_refuse(ld, "%s: %s", json_string_value(json_object_get(resp, "__type")), msg ? msg : "");
+    const char *type = json_string_value(json_object_get(resp, "__type"));
+    bool first = ld->err.code == ECRMOCK_ERR_OK;
+    em_fx_refuse(ld, "%s: %s", type, msg ? msg : "");
+    ecrmock_error code = ecrmock_error_from_name(type);
+    if (first && ecrmock_error_name(code)) /* the ECR error the load met */
+        ld->err.code = code;
     em_fx_pop(ld, n);
     json_decref(resp);
     return -1;

@@ -205,7 +205,9 @@ static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
                             json_pack("{s:s, s:s, s:s}", "registryId", registry_id, "repositoryName", repo->name,
                                       policies[i].request_member, text),
                             NULL, NULL)
-                      : em_fx_refuse(ld, "must be the policy's text, or the policy as an object");
+                      : em_fx_refuse(ld, json_is_string(policy) || json_is_object(policy)
+                                             ? "out of memory"
+                                             : "must be the policy's text, or the policy as an object");
         em_free(text);
         em_fx_pop(ld, n);
         if (rc < 0)
@@ -409,7 +411,9 @@ static int load_registry_settings_here(em_loader *ld, json_t *reg)
             req = text ? json_pack("{s:s}", settings[i].request_member, text) : NULL;
             em_free(text);
             if (!req)
-                return em_fx_refuse(ld, "must be the policy's text, or the policy as an object");
+                return em_fx_refuse(ld, json_is_string(v) || json_is_object(v)
+                                            ? "out of memory"
+                                            : "must be the policy's text, or the policy as an object");
         } else if (!json_is_object(v)) {
             return em_fx_refuse(ld, "must be an object");
         } else {
@@ -574,13 +578,11 @@ static int load(em_loader *ld, json_t *fx)
     size_t n = em_fx_push_key(ld, "faults");
     for (size_t i = 0; i < json_array_size(faults); i++) {
         size_t k = em_fx_push_index(ld, i);
-        char *why = NULL;
+        ecrmock_err why;
         if (ecrmock_fault_add_json(ld->s, json_array_get(faults, i), &why) < 0) {
             /* "fault rule: probability must be ..." -> the rule part only */
-            const char *text = why && strncmp(why, "fault rule: ", 12) == 0 ? why + 12 : why;
-            em_fx_refuse(ld, "%s", text ? text : "out of memory");
-            em_free(why);
-            return -1;
+            const char *text = strncmp(why.text, "fault rule: ", 12) == 0 ? why.text + 12 : why.text;
+            return em_fx_refuse(ld, "%s", text);
         }
         em_fx_pop(ld, k);
     }
@@ -616,21 +618,17 @@ static int swap_state(ecrmock *m, ecrmock *s)
     return 0;
 }
 
-int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char **err)
+int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, ecrmock_err *err)
 {
-    if (err)
-        *err = NULL;
+    em_err_clear(err);
     if (!m)
-        return -1;
+        return em_err_arg(err, "no instance (m is NULL)");
     /* m->opts never changes: its account and region are the instance's own,
      * not those of a view ecrmock_call_as() has open on another thread or
      * around a hook calling this. */
     ecrmock *s = ecrmock_new(&m->opts);
-    if (!s) {
-        if (err)
-            *err = em_strdup("out of memory");
-        return -1;
-    }
+    if (!s)
+        return em_err_nomem(err);
     s->journal_on = false;
     em_lock(m);
     s->clock_ms = m->clock_ms;
@@ -643,52 +641,49 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, char *
         em_lock(m);
         rc = swap_state(m, s);
         em_unlock(m);
-        if (rc < 0 && !ld.err)
-            ld.err = em_strdup("out of memory");
+        if (rc < 0 && ld.err.code == ECRMOCK_ERR_OK)
+            em_err_nomem(&ld.err);
     }
     em_fx_synth_forget(&ld);
-    if (err)
+    if (err && rc < 0)
         *err = ld.err;
-    else
-        em_free(ld.err);
     ecrmock_free(s);
     return rc;
 }
 
-int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, char **err)
+/* JSON text that does not parse: the path "<source>: line L, column C". */
+static int not_json(ecrmock_err *err, const char *source, const json_error_t *jerr)
 {
-    if (err)
-        *err = NULL;
+    char where[64];
+    snprintf(where, sizeof where, "line %d, column %d", jerr->line, jerr->column);
+    return em_err_at(err, ECRMOCK_ERR_INVALID_PARAMETER, source, where, "not valid JSON: %s", jerr->text);
+}
+
+int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, ecrmock_err *err)
+{
+    em_err_clear(err);
     if (!text)
-        return -1;
+        return em_err_arg(err, "no fixture text (text is NULL)");
     json_error_t jerr;
     json_t *fx = json_loads(text, 0, &jerr);
-    if (!fx) {
-        if (err)
-            *err = em_sprintf("%s: line %d, column %d: not valid JSON: %s", source ? source : "fixture", jerr.line,
-                              jerr.column, jerr.text);
-        return -1;
-    }
+    if (!fx)
+        return not_json(err, source ? source : "fixture", &jerr);
     int rc = ecrmock_fixture_load(m, fx, source, err);
     json_decref(fx);
     return rc;
 }
 
-int ecrmock_fixture_load_file(ecrmock *m, const char *path, char **err)
+int ecrmock_fixture_load_file(ecrmock *m, const char *path, ecrmock_err *err)
 {
-    if (err)
-        *err = NULL;
+    em_err_clear(err);
     if (!path)
-        return -1;
+        return em_err_arg(err, "no file name (path is NULL)");
     json_error_t jerr;
     json_t *fx = json_load_file(path, 0, &jerr);
-    if (!fx) {
-        if (err)
-            *err = jerr.line < 1 ? em_sprintf("%s: cannot be read: %s", path, jerr.text)
-                                 : em_sprintf("%s: line %d, column %d: not valid JSON: %s", path, jerr.line,
-                                              jerr.column, jerr.text);
-        return -1;
-    }
+    if (!fx && jerr.line < 1)
+        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", jerr.text);
+    if (!fx)
+        return not_json(err, path, &jerr);
     int rc = ecrmock_fixture_load(m, fx, path, err);
     json_decref(fx);
     return rc;

@@ -332,12 +332,15 @@ fail:
     return NULL;
 }
 
-json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture)
+json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *err)
 {
-    if (!m)
+    em_err_clear(err);
+    if (!m) {
+        em_err_arg(err, "no instance (m is NULL)");
         return NULL;
+    }
     recorder rc = {json_object(), json_object(), json_object()};
-    json_t *journal = ecrmock_journal_json(m);
+    json_t *journal = ecrmock_journal_json(m, NULL);
     json_t *sc = NULL, *steps = json_array();
     size_t dropped = ecrmock_journal_dropped(m);
     if (!rc.captured || !rc.names || !rc.first || !journal || !steps)
@@ -376,5 +379,7 @@ fail:
     json_decref(rc.captured);
     json_decref(rc.names);
     json_decref(rc.first);
+    if (!sc)
+        em_err_nomem(err);
     return sc;
 }

@@ -118,7 +118,7 @@ static char *run_step(runner *rn, json_t *step, size_t i)
     em_buf path = {0};
     bool nomem = false;
 
-    if (v && ecrmock_clock_advance(rn->m, (int64_t)json_integer_value(v)) < 0) {
+    if (v && ecrmock_clock_advance(rn->m, (int64_t)json_integer_value(v), NULL) < 0) {
         reason = em_sprintf("advanceClockMs: %lld ms from %lld would take the clock outside 0 to "
                             "253402300799999 (9999-12-31T23:59:59.999Z); the clock did not move",
                             (long long)json_integer_value(v), (long long)ecrmock_clock_now(rn->m));
@@ -129,10 +129,11 @@ static char *run_step(runner *rn, json_t *step, size_t i)
     size_t k;
     json_t *rule;
     json_array_foreach(json_object_get(step, "faults"), k, rule) {
-        char *e = NULL;
+        ecrmock_err e;
         if (ecrmock_fault_add_json(rn->m, rule, &e) < 0) {
-            reason = em_sprintf("faults[%zu]: %s", k, e ? e : "out of memory");
-            em_free(e);
+            reason = em_sprintf("faults[%zu]: %s", k, e.text);
+            if (!reason)
+                goto nomem;
             goto done;
         }
     }
@@ -204,9 +205,9 @@ static void print_label(FILE *out, json_t *step)
         fprintf(out, " \"%s\"", name);
 }
 
-static int load_fixture(ecrmock *m, json_t *fixture, const char *base_dir, const char *source, char **err)
+static int load_fixture(ecrmock *m, json_t *fixture, const char *base_dir, const char *source, ecrmock_err *err)
 {
-    char *e = NULL;
+    ecrmock_err e;
     int rc;
     if (json_is_string(fixture)) {
         const char *p = json_string_value(fixture);
@@ -218,16 +219,19 @@ static int load_fixture(ecrmock *m, json_t *fixture, const char *base_dir, const
     } else {
         rc = ecrmock_fixture_load(m, fixture, source, &e);
     }
-    if (rc < 0)
-        em_sc_invalid(err, source, "$.fixture", "%s", e ? e : "out of memory");
-    em_free(e);
+    if (rc < 0) {
+        /* the fixture's own "path: text" as the text, at the scenario's $.fixture */
+        int code = e.code;
+        em_sc_invalid(err, source, "$.fixture", "%s%s%s", e.path, e.path[0] ? ": " : "", e.text);
+        if (err)
+            err->code = code;
+    }
     return rc < 0 ? -1 : 0;
 }
 
-static int run_scenario(ecrmock *m, json_t *sc, const char *base_dir, const char *source, FILE *out, char **err)
+static int run_scenario(ecrmock *m, json_t *sc, const char *base_dir, const char *source, FILE *out,
+                        ecrmock_err *err)
 {
-    if (err)
-        *err = NULL;
     ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
     em_sc_checker ck = {.source = source, .err = err};
     int rc = em_sc_check(&ck, sc, &opts);
@@ -279,15 +283,15 @@ static int run_scenario(ecrmock *m, json_t *sc, const char *base_dir, const char
     return failed;
 }
 
-int ecrmock_scenario_run(ecrmock *m, json_t *scenario, const char *base_dir, FILE *out, char **err)
+int ecrmock_scenario_run(ecrmock *m, json_t *scenario, const char *base_dir, FILE *out, ecrmock_err *err)
 {
+    em_err_clear(err);
     return run_scenario(m, scenario, base_dir, "scenario", out, err);
 }
 
-int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, char **err)
+int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, ecrmock_err *err)
 {
-    if (err)
-        *err = NULL;
+    em_err_clear(err);
     if (!path)
         return em_sc_invalid(err, "scenario", "$", "no file name given");
     FILE *f = fopen(path, "rb");

@@ -166,15 +166,13 @@ static int check_step(em_sc_checker *ck, json_t *step, size_t i, json_t *vars)
         json_array_foreach(v, k, rule) {
             if (!ck->scratch && !(ck->scratch = ecrmock_new(NULL)))
                 return em_sc_invalid(ck->err, ck->source, path, "out of memory");
-            char *why = NULL;
+            ecrmock_err why;
             long id = ecrmock_fault_add_json(ck->scratch, rule, &why);
             if (id < 0) {
                 snprintf(path, sizeof path, "%s.faults[%zu]", sp, k);
-                em_sc_invalid(ck->err, ck->source, path, "%s", why ? why : "out of memory");
-                em_free(why);
-                return -1;
+                return em_sc_invalid(ck->err, ck->source, path, "%s", why.text);
             }
-            ecrmock_fault_remove(ck->scratch, id);
+            ecrmock_fault_remove(ck->scratch, id, NULL);
         }
     }
     v = json_object_get(step, "request");

@@ -11,18 +11,19 @@
 
 /* ---- messages ------------------------------------------------------------------ */
 
-/* *err = "<source>: <path>: <why>" (when err is not NULL); returns -1. */
-int em_sc_invalid(char **err, const char *source, const char *path, const char *fmt, ...)
+/* Fills *err (when err is not NULL): path "<source>: <path>", text <why>;
+ * returns -1. */
+int em_sc_invalid(ecrmock_err *err, const char *source, const char *path, const char *fmt, ...)
 {
     if (!err)
         return -1;
-    char why[1024];
+    char why[sizeof err->text];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    *err = em_sprintf("%s: %s: %s", source, path, why);
-    return -1;
+    return em_err_at(err, strcmp(why, "out of memory") == 0 ? ECRMOCK_ERR_SERVER : ECRMOCK_ERR_INVALID_PARAMETER,
+                     source, path, "%s", why);
 }
 
 /* A JSON value as compact text for a message, cut after 160 bytes (a new

@@ -172,10 +172,13 @@ static json_t *snapshot_regions(ecrmock *m)
     return regions;
 }
 
-json_t *ecrmock_snapshot(ecrmock *m)
+json_t *ecrmock_snapshot(ecrmock *m, ecrmock_err *err)
 {
-    if (!m)
+    em_err_clear(err);
+    if (!m) {
+        em_err_arg(err, "no instance (m is NULL)");
         return NULL;
+    }
     em_lock(m);
     /* The instance's own region first, whatever view a hook runs in. */
     json_t *snap = json_object();
@@ -187,5 +190,7 @@ json_t *ecrmock_snapshot(ecrmock *m)
         snap = NULL;
     }
     em_unlock(m);
+    if (!snap)
+        em_err_nomem(err);
     return snap;
 }

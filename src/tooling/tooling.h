@@ -28,13 +28,13 @@ typedef struct em_loader {
     ecrmock *s;          /* the scratch instance being built */
     const char *source;
     char path[512];
-    char *err;
+    ecrmock_err err;        /* the first refusal (code OK: none yet) */
     em_synth_made *made;    /* each (size, seed) once per load, by key */
     uint64_t synth_bytes; /* what they came to: at most opts.max_synth_bytes */
 } em_loader;
 
-/* Refuses the fixture: ld->err (the first refusal only) names the source
- * and the JSON path; returns -1. */
+/* Refuses the fixture: ld->err (the first refusal only) has the path
+ * "<source>: <JSON path>" and the text; returns -1. */
 int em_fx_refuse(em_loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends ".name" or "[i]" to the path; returns the old length to restore. */
 size_t em_fx_push_key(em_loader *ld, const char *key);
@@ -81,12 +81,14 @@ typedef struct em_sc_expander {
 
 typedef struct em_sc_checker {
     const char *source;
-    char **err;
+    ecrmock_err *err;
     ecrmock *scratch; /* fault rules are tried on it */
 } em_sc_checker;
 
-/* *err = "<source>: <path>: <why>" (when err is not NULL); returns -1. */
-int em_sc_invalid(char **err, const char *source, const char *path, const char *fmt, ...)
+/* Fills *err (when err is not NULL): code ECRMOCK_ERR_INVALID_PARAMETER
+ * (ECRMOCK_ERR_SERVER for "out of memory"), path "<source>: <path>", text
+ * <why>; returns -1. */
+int em_sc_invalid(ecrmock_err *err, const char *source, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A JSON value as compact text for a message, cut after 160 bytes (a new
  * em_malloc'd string, or NULL when out of memory). */

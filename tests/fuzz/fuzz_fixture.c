@@ -24,13 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     ecrmock *m = ecrmock_new(&o);
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_string(m, text, "fuzz.json", &err) == 0) {
-        json_t *snap = ecrmock_snapshot(m);
+        json_t *snap = ecrmock_snapshot(m, NULL);
         ecrmock *again = ecrmock_new(&o);
         if (ecrmock_fixture_load(again, snap, "snapshot", NULL) != 0)
             abort();
-        json_t *snap2 = ecrmock_snapshot(again);
+        json_t *snap2 = ecrmock_snapshot(again, NULL);
         char *a = json_dumps(snap, JSON_COMPACT), *b = json_dumps(snap2, JSON_COMPACT);
         if (!a || !b || strcmp(a, b) != 0)
             abort();
@@ -40,14 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(snap2);
         ecrmock_free(again);
     } else {
-        if (!err || strncmp(err, "fuzz.json: ", 11) != 0)
+        if (strncmp(err.path, "fuzz.json: ", 11) != 0 || !err.text[0])
             abort();
-        json_t *snap = ecrmock_snapshot(m);
+        json_t *snap = ecrmock_snapshot(m, NULL);
         if (json_array_size(json_object_get(snap, "registries")) != 0)
             abort(); /* refused whole */
         json_decref(snap);
     }
-    free(err);
     free(text);
     ecrmock_free(m);
     return 0;

@@ -54,9 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ecrmock_call(m, "CreateRepository", req, &r);
     json_decref(req);
     json_decref(r);
-    ecrmock_put_layer(m, NULL, "web", "bytes", 5, NULL);
+    ecrmock_put_layer(m, NULL, "web", "bytes", 5, NULL, NULL);
     if (size % 2)
-        ecrmock_http_credentials_set(m, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        ecrmock_http_credentials_set(m, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL);
     ecrmock_http_request hr = ECRMOCK_HTTP_REQUEST_INIT;
     hr.method = method;
     hr.target = target;

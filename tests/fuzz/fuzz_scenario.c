@@ -22,11 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(scenario);
         return 0;
     }
-    char *err = NULL;
+    ecrmock_err err;
     int failed = ecrmock_scenario_run(NULL, scenario, "/nonexistent", NULL, &err);
-    if (failed < -1 || (failed == -1 && (!err || !strstr(err, "$"))))
+    if (failed < -1 || (failed == -1 && (!strstr(err.path, "$") || !err.text[0])) ||
+        (failed >= 0 && (err.code != ECRMOCK_ERR_OK || err.text[0])))
         abort();
-    free(err);
     json_decref(scenario);
     return 0;
 }

@@ -29,8 +29,8 @@ static ecrmock *fresh(void)
     json_decref(req);
     json_decref(r);
     char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
-    ecrmock_put_layer(m, NULL, "web", "{}", 2, cfg);
-    ecrmock_put_layer(m, NULL, "web", "layer", 5, layer);
+    ecrmock_put_layer(m, NULL, "web", "{}", 2, cfg, NULL);
+    ecrmock_put_layer(m, NULL, "web", "layer", 5, layer, NULL);
     char manifest[1024];
     snprintf(manifest, sizeof manifest,
              "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","

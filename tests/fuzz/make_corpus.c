@@ -28,7 +28,7 @@ static void write_file(const char *dir, const char *name, const void *p, size_t 
 /* Every journal entry as a wire seed. */
 static void dump_journal(ecrmock *m, const char *dir, int *counter)
 {
-    json_t *j = ecrmock_journal_json(m);
+    json_t *j = ecrmock_journal_json(m, NULL);
     size_t i;
     json_t *e;
     json_array_foreach(j, i, e) {
@@ -72,12 +72,12 @@ int main(int argc, char **argv)
     int counter = 0;
     for (int i = 2; i < argc; i++) {
         ecrmock *m = ecrmock_new(NULL);
-        char *err = NULL;
+        ecrmock_err err;
         if (ecrmock_fixture_load_file(m, argv[i], &err) != 0) {
-            fprintf(stderr, "%s\n", err);
+            fprintf(stderr, "%s: %s\n", err.path, err.text);
             return 1;
         }
-        json_t *snap = ecrmock_snapshot(m);
+        json_t *snap = ecrmock_snapshot(m, NULL);
         char *text = json_dumps(snap, JSON_COMPACT);
         char name[64];
         snprintf(name, sizeof name, "snapshot-%d.json", i);
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
                                       "\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":\\\"ecr:*\\\"}}\"}");
         run(m, "GetRepositoryPolicy", "{\"repositoryName\": \"new/repo\"}");
         run(m, "DeleteRepositoryPolicy", "{\"repositoryName\": \"new/repo\"}");
-        json_t *snapr = ecrmock_snapshot(m);
+        json_t *snapr = ecrmock_snapshot(m, NULL);
         json_t *repo = json_array_get(json_object_get(json_array_get(json_object_get(snapr, "registries"), 0), "repositories"), 0);
         const char *name0 = json_string_value(json_object_get(repo, "name"));
         images = json_object_get(repo, "images");

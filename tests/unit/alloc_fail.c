@@ -39,7 +39,7 @@ json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req)
 {
     long failures = 0;
     for (long n = 1;; n++) {
-        json_t *before = ecrmock_snapshot(m);
+        json_t *before = ecrmock_snapshot(m, NULL);
         assert_non_null(before);
         json_t *resp = NULL;
         af_allocations = 0;
@@ -59,7 +59,7 @@ json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req)
             fail_msg("%s, allocation %ld failed: answered %d %s: %s", action, n, status, err_type(resp),
                      err_message(resp));
         json_decref(resp);
-        json_t *after = ecrmock_snapshot(m);
+        json_t *after = ecrmock_snapshot(m, NULL);
         if (!json_equal(before, after)) {
             char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(after, JSON_COMPACT);
             fail_msg("%s, allocation %ld failed: the state changed\nbefore: %.2000s\nafter:  %.2000s", action, n, a,

@@ -141,7 +141,7 @@ void initiate_upload(ecrmock *m, const char *repo, char *id)
 
 void push_layer(ecrmock *m, const char *repo, const void *bytes, size_t len, char *digest_out)
 {
-    assert_int_equal(ecrmock_put_layer(m, NULL, repo, bytes, len, digest_out), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_put_layer(m, NULL, repo, bytes, len, digest_out, NULL), ECRMOCK_ERR_OK);
 }
 
 char *make_manifest(ecrmock *m, const char *repo, int n_layers, int salt)
@@ -269,7 +269,7 @@ void assert_repo_unchanged(ecrmock *m, const char *repo, json_t *before)
 
 void assert_state_is(ecrmock *m, json_t *before, const char *what)
 {
-    json_t *now = ecrmock_snapshot(m);
+    json_t *now = ecrmock_snapshot(m, NULL);
     assert_non_null(now);
     char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(now, JSON_COMPACT);
     assert_non_null(a);
@@ -347,4 +347,20 @@ void assert_listed(ecrmock *m, const char *action, const char *request, const ch
     join_member(json_object_get(r, list), member, got, sizeof got);
     json_decref(r);
     assert_string_equal(got, want);
+}
+
+ecrmock_err test_err;
+
+int err_code_checked(long rc, const ecrmock_err *err)
+{
+    if (rc < 0) {
+        assert_int_equal(rc, -1);
+        assert_int_not_equal(err->code, ECRMOCK_ERR_OK);
+        assert_true(err->text[0] != '\0');
+    } else {
+        assert_int_equal(err->code, ECRMOCK_ERR_OK);
+        assert_string_equal(err->path, "");
+        assert_string_equal(err->text, "");
+    }
+    return (int)err->code;
 }

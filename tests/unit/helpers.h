@@ -175,4 +175,14 @@ void join_member(json_t *list, const char *member, char *out, size_t cap);
 void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,
                    const char *want);
 
+/* A test control's outcome by the ecrmock_err convention:
+ *   assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "x", "a", 1, NULL, &test_err)),
+ *                    ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+ * yields test_err.code after asserting that the control kept the convention:
+ * -1 with a code other than OK and a text, or >= 0 with code OK, path and
+ * text "".  test_err is the test's own (one thread). */
+extern ecrmock_err test_err;
+int err_code_checked(long rc, const ecrmock_err *err);
+#define ERR_CODE(call) err_code_checked((call), &test_err)
+
 #endif

@@ -196,13 +196,13 @@ static void run_flow(bool wire)
     flow f = {0};
     /* The config blob goes in through the setup helper, the layer through the wire. */
     const char *config = "{\"os\":\"linux\"}";
-    assert_int_equal(ecrmock_put_layer(m, NULL, "team/web", config, strlen(config), NULL),
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "team/web", config, strlen(config), NULL, &test_err)),
                      ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
     long failures = 0;
     for (int i = 0;; i++) {
         const char *action = NULL;
         if (i == 1) {
-            assert_int_equal(ecrmock_put_layer(m, NULL, "team/web", config, strlen(config), f.config), ECRMOCK_ERR_OK);
+            assert_int_equal(ecrmock_put_layer(m, NULL, "team/web", config, strlen(config), f.config, NULL), ECRMOCK_ERR_OK);
             strcpy(f.layer, "sha256:b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"); /* "hello world" */
             snprintf(f.manifest, sizeof f.manifest,
                      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
@@ -215,7 +215,7 @@ static void run_flow(bool wire)
         if (!req)
             break;
         for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m);
+            json_t *before = ecrmock_snapshot(m, NULL);
             json_t *resp = NULL;
             allocations = 0;
             fail_at = n;
@@ -244,7 +244,7 @@ static void run_flow(bool wire)
                 break;
             }
             json_decref(resp);
-            json_t *after = ecrmock_snapshot(m);
+            json_t *after = ecrmock_snapshot(m, NULL);
             if (!json_equal(before, after)) {
                 char *a = json_dumps(before, JSON_COMPACT), *b = json_dumps(after, JSON_COMPACT);
                 fail_msg("step %d %s, allocation %ld failed: the state changed\nbefore: %.2000s\nafter:  %.2000s", i,
@@ -256,7 +256,7 @@ static void run_flow(bool wire)
         json_decref(req);
     }
     assert_true(failures > 100); /* the loop really injected failures */
-    assert_null(ecrmock_images(m, NULL, "team/web"));
+    assert_null(ecrmock_images(m, NULL, "team/web", NULL));
     ecrmock_free(m);
 }
 
@@ -369,7 +369,7 @@ static void test_alloc_failure_newer_actions(void **state)
         if (!req)
             break;
         for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m);
+            json_t *before = ecrmock_snapshot(m, NULL);
             json_t *resp = NULL;
             allocations = 0;
             fail_at = n;
@@ -387,7 +387,7 @@ static void test_alloc_failure_newer_actions(void **state)
                 fail_msg("step %d %s, allocation %ld failed: answered %d %s: %s", i, action, n, status, err_type(resp),
                          err_message(resp));
             json_decref(resp);
-            json_t *after = ecrmock_snapshot(m);
+            json_t *after = ecrmock_snapshot(m, NULL);
             if (!json_equal(before, after))
                 fail_msg("step %d %s, allocation %ld failed: the state changed", i, action, n);
             json_decref(before);
@@ -395,9 +395,9 @@ static void test_alloc_failure_newer_actions(void **state)
         }
         json_decref(req);
         if (i == 10)
-            ecrmock_clock_advance(m, 60000); /* the scan completes */
+            ecrmock_clock_advance(m, 60000, NULL); /* the scan completes */
         if (i == 2)
-            ecrmock_clock_advance(m, 1000); /* the preview completes */
+            ecrmock_clock_advance(m, 1000, NULL); /* the preview completes */
     }
     free(image);
     ecrmock_free(m);
@@ -429,21 +429,24 @@ static void test_alloc_failure_new_and_fixture(void **state)
     ecrmock *m = ecrmock_new(NULL);
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m);
-            char *err = NULL;
+            json_t *before = ecrmock_snapshot(m, NULL);
+            ecrmock_err err;
             allocations = 0;
             fail_at = n;
             int rc = ecrmock_fixture_load_file(m, files[f], &err);
             bool injected = allocations >= n;
             fail_at = -1;
-            free(err);
             if (!injected) {
                 assert_int_equal(rc, 0);
                 json_decref(before);
                 break;
             }
             if (rc != 0) {
-                json_t *after = ecrmock_snapshot(m);
+                /* out of memory says so, never that the fixture is wrong */
+                if (err.code != ECRMOCK_ERR_SERVER)
+                    fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
+                assert_non_null(strstr(err.text, "out of memory"));
+                json_t *after = ecrmock_snapshot(m, NULL);
                 assert_true(json_equal(before, after));
                 json_decref(after);
             }
@@ -456,7 +459,7 @@ static void test_alloc_failure_new_and_fixture(void **state)
 /* Whether the instance's state is `before` (a snapshot, released). */
 static bool unchanged_since(ecrmock *m, json_t *before)
 {
-    json_t *after = ecrmock_snapshot(m);
+    json_t *after = ecrmock_snapshot(m, NULL);
     bool same = json_equal(before, after);
     json_decref(before);
     json_decref(after);
@@ -488,12 +491,12 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
             "\\\"selection\\\": {\\\"tagStatus\\\": \\\"any\\\", \\\"storageClass\\\": \\\"archive\\\", \\\"countType\\\": "
             "\\\"sinceImageTransitioned\\\", \\\"countUnit\\\": \\\"days\\\", \\\"countNumber\\\": 90}, \\\"action\\\": "
             "{\\\"type\\\": \\\"expire\\\"}}]}\"}");
-    ecrmock_clock_set(m, t0 + 100 * 86400000LL);
+    ecrmock_clock_set(m, t0 + 100 * 86400000LL, NULL);
     const char *const actions[] = {"StartLifecyclePolicyPreview", "GetLifecyclePolicyPreview"};
     json_t *req = json_pack("{s:s}", "repositoryName", "team/web");
     for (int i = 0; i < 2; i++) {
         for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m);
+            json_t *before = ecrmock_snapshot(m, NULL);
             json_t *resp = NULL;
             allocations = 0;
             fail_at = n;
@@ -515,15 +518,15 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
             if (!same)
                 fail_msg("%s, allocation %ld failed: the state changed", actions[i], n);
         }
-        ecrmock_clock_advance(m, 1); /* the preview completes */
+        ecrmock_clock_advance(m, 1, NULL); /* the preview completes */
     }
     json_decref(req);
     for (long n = 1;; n++) {
-        json_t *before = ecrmock_snapshot(m);
+        json_t *before = ecrmock_snapshot(m, NULL);
         json_t *done = NULL;
         allocations = 0;
         fail_at = n;
-        ecrmock_error rc = ecrmock_lifecycle_apply(m, NULL, "team/web", &done);
+        ecrmock_error rc = ERR_CODE(ecrmock_lifecycle_apply(m, NULL, "team/web", &done, &test_err));
         bool injected = allocations >= n;
         fail_at = -1;
         bool same = unchanged_since(m, before);
@@ -543,7 +546,7 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
     json_t *d = describe_image(m, "team/web", a);
     assert_string_equal(STR(d, "imageStatus"), "ARCHIVED");
     json_decref(d);
-    json_t *left = ecrmock_images(m, NULL, "team/web");
+    json_t *left = ecrmock_images(m, NULL, "team/web", NULL);
     assert_int_equal(json_array_size(left), 2);
     json_decref(left);
     free(a), free(b), free(c);

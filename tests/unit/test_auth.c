@@ -218,7 +218,7 @@ static void test_get_authorization_token_seeded(void **state)
 static void test_get_authorization_token_follows_clock(void **state)
 {
     ecrmock *m = *state;
-    ecrmock_clock_advance(m, INT64_C(3600) * 1000);
+    ecrmock_clock_advance(m, INT64_C(3600) * 1000, NULL);
     json_t *r = get_token(m, "{}");
     json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS + 3600 * 1000,
                             "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
@@ -227,7 +227,7 @@ static void test_get_authorization_token_follows_clock(void **state)
     /* expiresAt carries milliseconds ("seconds and milliseconds", says the API
      * reference); the envelope's expiration is whole seconds. */
     int64_t now = INT64_C(1750000000123);
-    ecrmock_clock_set(m, now);
+    ecrmock_clock_set(m, now, NULL);
     r = get_token(m, "{}");
     json_t *env = check_entry(entry(r, 0), now, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
     assert_true(json_real_value(json_object_get(entry(r, 0), "expiresAt")) == 1750043200.123);
@@ -241,12 +241,12 @@ static void test_get_authorization_token_follows_clock(void **state)
 static void test_get_authorization_token_at_the_end_of_time(void **state)
 {
     ecrmock *m = *state;
-    assert_int_equal(ecrmock_clock_set(m, INT64_MAX - 1000), -1);
-    assert_int_equal(ecrmock_clock_advance(m, INT64_MAX - ECRMOCK_DEFAULT_CLOCK_MS), -1);
+    assert_int_equal(ecrmock_clock_set(m, INT64_MAX - 1000, NULL), -1);
+    assert_int_equal(ecrmock_clock_advance(m, INT64_MAX - ECRMOCK_DEFAULT_CLOCK_MS, NULL), -1);
     json_t *r = get_token(m, "{}");
     json_decref(check_entry(entry(r, 0), ECRMOCK_DEFAULT_CLOCK_MS, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
     json_decref(r);
-    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS), 0);
+    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS, NULL), 0);
     r = get_token(m, "{}");
     json_t *env = check_entry(entry(r, 0), ECRMOCK_CLOCK_MAX_MS, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
     assert_true(json_real_value(json_object_get(entry(r, 0), "expiresAt")) == 253402344000.0 - 0.001);
@@ -305,7 +305,7 @@ static void test_get_authorization_token_ecr_size(void **state)
     /* An expiration of another number of digits: the payload makes up for it. */
     static const int64_t clocks[] = {0, INT64_C(1), INT64_C(99999999999999), INT64_C(253402300799999)};
     for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
-        ecrmock_clock_set(m, clocks[i]);
+        ecrmock_clock_set(m, clocks[i], NULL);
         r = get_token(m, "{}");
         json_decref(check_entry(entry(r, 0), clocks[i], "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"));
         size_t len = token_len(r, &password);

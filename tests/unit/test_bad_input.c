@@ -134,7 +134,7 @@ static void test_bad_input_table(void **state)
     free(push_new_image(m, "web", 1, 1, "v1"));
     char upload[64];
     initiate_upload(m, "web", upload);
-    json_t *before = ecrmock_snapshot(m);
+    json_t *before = ecrmock_snapshot(m, NULL);
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         size_t len;

@@ -224,7 +224,7 @@ static void test_update_repository_creation_template(void **state)
     create_template(m, "web", "\"REPLICATION\"",
                     "\"description\": \"one\", \"imageTagMutability\": \"IMMUTABLE_WITH_EXCLUSION\", "
                     "\"imageTagMutabilityExclusionFilters\": [{\"filterType\": \"WILDCARD\", \"filter\": \"dev-*\"}]");
-    ecrmock_clock_advance(m, 30000);
+    ecrmock_clock_advance(m, 30000, NULL);
     json_t *r = NULL;
     /* Members not given stay; mutability and its filters are one setting. */
     assert_ok(call(m, &r, "UpdateRepositoryCreationTemplate",
@@ -301,7 +301,7 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     create_template(m, "docker-hub/library/nginx", "\"REPLICATION\"", "\"imageTagMutability\": \"IMMUTABLE\"");
 
     json_t *repo = NULL;
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/library/nginx", "PULL_THROUGH_CACHE", &repo),
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/library/nginx", "PULL_THROUGH_CACHE", &repo, NULL),
                      ECRMOCK_ERR_OK);
     assert_string_equal(jstr(repo, "repositoryName"), "docker-hub/library/nginx");
     assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE_WITH_EXCLUSION");
@@ -312,7 +312,7 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     assert_string_equal(lifecycle_of(m, "docker-hub/library/nginx"), LIFECYCLE);
 
     /* docker-hub/other: the docker-hub template (KMS, tags), not ROOT's. */
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/other", "PULL_THROUGH_CACHE", NULL),
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/other", "PULL_THROUGH_CACHE", NULL, NULL),
                      ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hub/other");
     assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE");
@@ -322,12 +322,12 @@ static void test_create_repository_for_applies_longest_matching_prefix(void **st
     assert_null(lifecycle_of(m, "docker-hub/other"));
 
     /* "docker-hubx/a" does not start with "docker-hub/": ROOT applies. */
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hubx/a", "PULL_THROUGH_CACHE", NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hubx/a", "PULL_THROUGH_CACHE", NULL, NULL), ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hubx/a");
     assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
     json_decref(repo);
     /* No template for that use: ECR's defaults. */
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/x", "CREATE_ON_PUSH", NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/x", "CREATE_ON_PUSH", NULL, NULL), ECRMOCK_ERR_OK);
     repo = describe_repo(m, "docker-hub/x");
     assert_string_equal(jstr(repo, "imageTagMutability"), "MUTABLE");
     assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
@@ -348,7 +348,7 @@ static void test_create_repository_for_policy_and_tags(void **state)
             "\"resourceTags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}",
             "\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":"
             "\\\"ecr:*\\\"}}\"");
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "mirror/app", "REPLICATION", NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "mirror/app", "REPLICATION", NULL, NULL), ECRMOCK_ERR_OK);
     assert_ok(call(m, &r, "GetRepositoryPolicy", "{\"repositoryName\": \"mirror/app\"}"), r);
     assert_string_equal(jstr(r, "policyText"),
                         "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"ecr:*\"}}");
@@ -370,21 +370,21 @@ static void test_create_repository_for_refusals(void **state)
 {
     ecrmock *m = *state;
     json_t *out = (json_t *)1;
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "app", "PULL", &out), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, "app", "PULL", &out, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_null(out);
-    assert_int_equal(ecrmock_create_repository_for(NULL, NULL, "app", "REPLICATION", NULL), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, NULL, "REPLICATION", NULL), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "Bad Name", "REPLICATION", NULL),
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(NULL, NULL, "app", "REPLICATION", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, NULL, "REPLICATION", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, "Bad Name", "REPLICATION", NULL, &test_err)),
                      ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_create_repository_for(m, "12", "app", "REPLICATION", NULL), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, "12", "app", "REPLICATION", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     create_repo(m, "app");
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", NULL),
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", NULL, &test_err)),
                      ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS);
     /* In another registry, with that registry's templates. */
     call_ok(m, "CreateRepositoryCreationTemplate",
             "{\"registryId\": \"" OTHER "\", \"prefix\": \"ROOT\", \"appliedFor\": [\"REPLICATION\"], "
             "\"imageTagMutability\": \"IMMUTABLE\"}");
-    assert_int_equal(ecrmock_create_repository_for(m, OTHER, "app", "REPLICATION", &out), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_create_repository_for(m, OTHER, "app", "REPLICATION", &out, NULL), ECRMOCK_ERR_OK);
     assert_string_equal(jstr(out, "registryId"), OTHER);
     assert_string_equal(jstr(out, "imageTagMutability"), "IMMUTABLE");
     json_decref(out);

@@ -62,8 +62,8 @@ static int teardown_attached(void **state)
  * with time(NULL), as such code does). */
 static void check_signatures(ecrmock *m)
 {
-    assert_int_equal(ecrmock_http_credentials_set(m, AKID, SECRET), 0);
-    ecrmock_clock_set(m, (int64_t)time(NULL) * 1000);
+    assert_int_equal(ecrmock_http_credentials_set(m, AKID, SECRET, NULL), 0);
+    ecrmock_clock_set(m, (int64_t)time(NULL) * 1000, NULL);
 }
 
 /* Runs the example in this process; its progress lines (stdout) are
@@ -86,7 +86,7 @@ static int run_example(void)
 /* The image edge-agent:v1 is in the instance, with the example's layers. */
 static void assert_pushed(ecrmock *m)
 {
-    json_t *images = ecrmock_images(m, NULL, "edge-agent");
+    json_t *images = ecrmock_images(m, NULL, "edge-agent", NULL);
     assert_non_null(images);
     char *text = json_dumps(images, JSON_COMPACT);
     assert_non_null(strstr(text, "\"v1\""));
@@ -123,7 +123,7 @@ static void test_example_recording_replays_wrap(void **state)
     ecrmock *m = *state;
     check_signatures(m);
     assert_int_equal(run_example(), 0);
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     assert_non_null(sc);
     char path[] = "/tmp/ecrmock-curl-rec-XXXXXX";
     int fd = mkstemp(path);
@@ -151,7 +151,7 @@ static void test_example_headers_journaled_wrap(void **state)
     ecrmock *m = *state;
     check_signatures(m);
     assert_int_equal(run_example(), 0);
-    json_t *e = ecrmock_journal_entry(m, 0);
+    json_t *e = ecrmock_journal_entry(m, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(e, "action")), "GetAuthorizationToken");
     json_t *h = json_object_get(e, "headers");
     assert_string_equal(json_string_value(json_object_get(h, "user-agent")), "curl_client/1.0");
@@ -216,7 +216,7 @@ static void test_example_transport_faults_wrap(void **state)
     assert_int_equal(ecrmock_run_count(m, "PutImage"), 1);
     assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 2);
     assert_int_equal(ecrmock_run_count(m, "BatchGetImage"), 2);
-    json_t *journal = ecrmock_journal_json(m);
+    json_t *journal = ecrmock_journal_json(m, NULL);
     size_t i, refusals = 0, losses = 0;
     json_t *e;
     json_array_foreach(journal, i, e) {
@@ -268,7 +268,7 @@ static void test_example_upload_expires_while_backing_off(void **state)
     assert_true(rule > 0);
     assert_int_equal(run_example(), 1);
     assert_int_equal(ecrmock_fault_fired(m, rule), 2);
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     assert_string_equal(json_string_value(json_object_get(e, "action")), "UploadLayerPart");
     assert_string_equal(json_string_value(json_object_get(e, "error")), "UploadNotFoundException");
     json_decref(e);
@@ -620,7 +620,7 @@ static void test_download_url(void **state)
     free(manifest);
     void *bytes = NULL;
     size_t size = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, "web", digest, &bytes, &size), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "web", digest, &bytes, &size, NULL), ECRMOCK_ERR_OK);
     assert_true(size > 6);
     json_t *r = NULL;
     assert_ok(call(m, &r, "GetDownloadUrlForLayer", "{\"repositoryName\": \"web\", \"layerDigest\": \"%s\"}", digest),
@@ -1023,7 +1023,7 @@ static void test_virtual_sleep(void **state)
     assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
     assert_int_equal(sleep(1), 0u);
     assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
-    ecrmock_clock_set(m, start);
+    ecrmock_clock_set(m, start, NULL);
 
     /* Detached: real again. */
     ecrmock_curl_detach();

@@ -13,11 +13,11 @@ static long add_json(ecrmock *m, const char *text)
 {
     json_t *rule = json_loads(text, 0, NULL);
     assert_non_null(rule);
-    char *err = NULL;
+    ecrmock_err err;
     long id = ecrmock_fault_add_json(m, rule, &err);
     json_decref(rule);
     if (id < 0)
-        fail_msg("rule refused: %s", err ? err : "(no reason)");
+        fail_msg("rule refused: %s", err.text);
     return id;
 }
 
@@ -108,7 +108,7 @@ static void test_fault_apply_then_error_really_applied(void **state)
     assert_ecrmock_image_exists(m, "web", "v1");
     assert_ecrmock_last_error(m, "ServerException");
     /* The client retries: ECR now says the image exists. */
-    ecrmock_fault_remove(m, id);
+    ecrmock_fault_remove(m, id, NULL);
     assert_error(ecrmock_call(m, "PutImage", req, &r), r, 400, "ImageAlreadyExistsException");
     json_decref(req);
     free(manifest);
@@ -240,7 +240,7 @@ static char *journal_of_run(uint64_t seed)
         call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}");
         json_decref(r);
     }
-    json_t *j = ecrmock_journal_json(m);
+    json_t *j = ecrmock_journal_json(m, NULL);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     ecrmock_free(m);
@@ -289,8 +289,8 @@ static void test_fault_remove_and_clear(void **state)
     long a = add_json(m, "{\"action\": \"CreateRepository\"}");
     long b = add_json(m, "{\"action\": \"DescribeRepositories\"}");
     assert_true(a > 0 && b > a);
-    assert_int_equal(ecrmock_fault_remove(m, a), 0);
-    assert_int_equal(ecrmock_fault_remove(m, a), -1);
+    assert_int_equal(ecrmock_fault_remove(m, a, NULL), 0);
+    assert_int_equal(ecrmock_fault_remove(m, a, NULL), -1);
     create_repo(m, "web");
     json_t *r = NULL;
     assert_error(call(m, &r, "DescribeRepositories", "{}"), r, 400, "ThrottlingException");
@@ -319,11 +319,11 @@ static void assert_rules_refused(ecrmock *m, const refusal *bad, size_t n)
     for (size_t i = 0; i < n; i++) {
         json_t *rule = json_loads(bad[i].rule, JSON_DECODE_ANY, NULL);
         assert_non_null(rule);
-        char *err = NULL;
+        ecrmock_err err;
         assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
-        assert_non_null(err);
-        assert_string_equal(err, bad[i].why);
-        free(err);
+        assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+        assert_string_equal(err.path, "");
+        assert_string_equal(err.text, bad[i].why);
         json_decref(rule);
     }
 }
@@ -331,11 +331,10 @@ static void assert_rules_refused(ecrmock *m, const refusal *bad, size_t n)
 /* Asserts the C struct rule is refused with `why`. */
 static void assert_struct_refused(ecrmock *m, const ecrmock_fault *f, const char *why)
 {
-    char *err = NULL;
+    ecrmock_err err;
     assert_int_equal(ecrmock_fault_add(m, f, &err), -1);
-    assert_non_null(err);
-    assert_string_equal(err, why);
-    free(err);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.text, why);
 }
 
 static void test_fault_refused_rules(void **state)
@@ -539,11 +538,10 @@ static void test_fault_strings_checked(void **state)
     f.error = NULL;
     f.message = "overlong \xc0\x80";
     assert_struct_refused(m, &f, "fault rule: message must be UTF-8");
-    char *err = NULL;
+    ecrmock_err err;
     json_t *rule = json_pack("{s:s, s:s%}", "effect", "malform", "body", "a\0b", (size_t)3);
     assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
-    assert_string_equal(err, "fault rule: body must not hold a NUL character (\\u0000)");
-    free(err);
+    assert_string_equal(err.text, "fault rule: body must not hold a NUL character (\\u0000)");
     json_decref(rule);
     call_ok(m, "DescribeRegistry", "{}"); /* no rule was added */
     /* UTF-8 is fine, and so is any byte in a malform body. */
@@ -635,7 +633,7 @@ static void test_fault_latency_at_clock_end(void **state)
     f.latency_ms = ECRMOCK_FAULT_MAX_LATENCY_MS;
     assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
     add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"latency\", \"latencyMs\": 1}");
-    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS - ECRMOCK_FAULT_MAX_LATENCY_MS - 10), 0);
+    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS - ECRMOCK_FAULT_MAX_LATENCY_MS - 10, NULL), 0);
     call_ok(m, "DescribeRegistry", "{}");
     assert_int_equal(ecrmock_clock_now(m), ECRMOCK_CLOCK_MAX_MS - 9);
     call_ok(m, "DescribeRegistry", "{}");
@@ -648,18 +646,19 @@ static void test_fault_latency_at_clock_end(void **state)
 static void test_fault_fixture_rule_names_member(void **state)
 {
     ecrmock *m = *state;
-    char *err = NULL;
+    ecrmock_err err;
     assert_int_equal(ecrmock_fixture_load_string(
                          m, "{\"faults\": [{}, {\"effect\": \"latency\", \"latencyMs\": 9223372036854775807}]}", "x.json",
                          &err),
                      -1);
-    assert_string_equal(err, "x.json: $.faults[1]: a latency rule needs latencyMs from 1 to 3153600000000 (100 years)");
-    free(err);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.path, "x.json: $.faults[1]");
+    assert_string_equal(err.text, "a latency rule needs latencyMs from 1 to 3153600000000 (100 years)");
     assert_int_equal(ecrmock_fixture_load_string(m, "{\"faults\": [{\"effect\": \"malform\", \"status\": 200}]}",
                                                  "x.json", &err),
                      -1);
-    assert_string_equal(err, "x.json: $.faults[0]: status must be an HTTP error status, 400 to 599");
-    free(err);
+    assert_string_equal(err.path, "x.json: $.faults[0]");
+    assert_string_equal(err.text, "status must be an HTTP error status, 400 to 599");
 }
 
 /* ---- hooks ---------------------------------------------------------------- */
@@ -683,7 +682,7 @@ static void before_hook(void *user, const char *action, json_t *request, ecrmock
         inject->status = 403;
     }
     /* A hook may look at the instance: the lock is recursive. */
-    json_decref(ecrmock_images(log->m, NULL, "web"));
+    json_decref(ecrmock_images(log->m, NULL, "web", NULL));
 }
 
 static void after_hook(void *user, const char *action, json_t *request, int status, json_t *response)
@@ -772,7 +771,7 @@ static void test_fault_rule_cleared_by_after_hook(void **state)
     assert_string_equal(out, "<not json/>");
     assert_int_equal(len, 11);
     free(out);
-    assert_int_equal(ecrmock_fault_remove(m, id), -1); /* the hook did remove it */
+    assert_int_equal(ecrmock_fault_remove(m, id, NULL), -1); /* the hook did remove it */
 
     add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 5}");
     assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
@@ -797,7 +796,7 @@ static void remove_rule_before(void *user, const char *action, json_t *request, 
     (void)action;
     (void)request;
     (void)inject;
-    ecrmock_fault_remove(r->m, r->id);
+    ecrmock_fault_remove(r->m, r->id, NULL);
 }
 
 /* A before-hook that removes the apply-then-error rule deciding its call:
@@ -814,10 +813,10 @@ static void test_fault_rule_removed_by_before_hook(void **state)
     assert_string_equal(err_type(r), "ServiceUnavailableException");
     assert_string_equal(err_message(r), "the answer was lost");
     json_decref(r);
-    assert_int_equal(ecrmock_fault_remove(m, rm.id), -1);
+    assert_int_equal(ecrmock_fault_remove(m, rm.id, NULL), -1);
     ecrmock_hooks_set(m, NULL, NULL, NULL);
     assert_int_equal(describe_count(m), 1); /* it was applied */
-    json_t *e = ecrmock_journal_entry(m, 0);
+    json_t *e = ecrmock_journal_entry(m, 0, NULL);
     assert_int_equal(json_integer_value(json_object_get(e, "status")), 503);
     json_decref(e);
 }
@@ -827,7 +826,7 @@ static void load_fixture_before(void *user, const char *action, json_t *request,
     (void)action;
     (void)request;
     (void)inject;
-    char *err = NULL;
+    ecrmock_err err;
     assert_int_equal(ecrmock_fixture_load_string(user, "{}", "empty.json", &err), 0);
 }
 
@@ -853,7 +852,7 @@ static void test_fault_rules_replaced_by_hook(void **state)
     assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 500);
     assert_string_equal(err_message(r), "swapped out");
     json_decref(r);
-    assert_int_equal(ecrmock_fault_remove(m, id), -1); /* the load replaced it */
+    assert_int_equal(ecrmock_fault_remove(m, id, NULL), -1); /* the load replaced it */
     ecrmock_hooks_set(m, NULL, reset_after, m);
     add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<reset/>\", \"status\": 502}");
     char *out = NULL;
@@ -918,7 +917,7 @@ static void test_fault_and_journal_under_threads(void **state)
     json_decref(r);
     /* The journal's seqs are 1..800 in order. */
     for (long i = 0; i < 800; i++) {
-        json_t *e = ecrmock_journal_entry(m, i);
+        json_t *e = ecrmock_journal_entry(m, i, NULL);
         assert_int_equal(json_integer_value(json_object_get(e, "seq")), i + 1);
         json_decref(e);
     }
@@ -948,7 +947,7 @@ static void *churn_rules(void *arg)
             ecrmock_fault_clear(c->m);
         long id = add_json(c->m, rule);
         if (previous)
-            ecrmock_fault_remove(c->m, previous);
+            ecrmock_fault_remove(c->m, previous, NULL);
         previous = id;
     }
     return NULL;

@@ -11,25 +11,36 @@
 
 static void load_ok(ecrmock *m, const char *path)
 {
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_file(m, path, &err) != 0)
-        fail_msg("%s refused: %s", path, err ? err : "(no message)");
+        fail_msg("%s refused: %s: %s", path, err.path, err.text);
 }
 
-/* The refusal message of a fixture given as text. */
+/* The refusal of a fixture given as text, as "path: text" (malloc'd): the
+ * code is InvalidParameter, or the ECR error a call of the load met (named
+ * at the start of the text), the path names the source "x.json". */
 static char *refusal(ecrmock *m, const char *text)
 {
-    char *err = NULL;
+    ecrmock_err err;
     assert_int_equal(ecrmock_fixture_load_string(m, text, "x.json", &err), -1);
-    assert_non_null(err);
-    return err;
+    const char *name = ecrmock_error_name(err.code);
+    assert_non_null(name);
+    if (err.code != ECRMOCK_ERR_INVALID_PARAMETER)
+        assert_true(strncmp(err.text, name, strlen(name)) == 0 && err.text[strlen(name)] == ':');
+    assert_true(strncmp(err.path, "x.json: ", 8) == 0);
+    assert_true(err.text[0] != '\0');
+    size_t n = strlen(err.path) + 2 + strlen(err.text) + 1;
+    char *both = malloc(n);
+    assert_non_null(both);
+    snprintf(both, n, "%s: %s", err.path, err.text);
+    return both;
 }
 
 static void load_ok_text(ecrmock *m, const char *text)
 {
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_string(m, text, "x.json", &err) != 0)
-        fail_msg("refused: %s", err ? err : "(no message)");
+        fail_msg("refused: %s: %s", err.path, err.text);
 }
 
 static void assert_refused(ecrmock *m, const char *text, const char *want)
@@ -126,7 +137,7 @@ static void test_fixture_layer_bytes(void **state)
     sha256_digest("worker binary v1", 16, digest);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, "team/worker", digest, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "team/worker", digest, &bytes, &len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(len, 16);
     assert_memory_equal(bytes, "worker binary v1", 16);
     free(bytes);
@@ -244,7 +255,7 @@ static void test_fixture_registry_settings(void **state)
     json_decref(r);
     /* The template applies to a pull-through cache repository. */
     json_t *repo = NULL;
-    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/library/nginx", "PULL_THROUGH_CACHE", &repo),
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "docker-hub/library/nginx", "PULL_THROUGH_CACHE", &repo, NULL),
                      ECRMOCK_ERR_OK);
     assert_string_equal(json_string_value(json_object_get(repo, "imageTagMutability")), "IMMUTABLE");
     json_decref(repo);
@@ -254,14 +265,14 @@ static void test_fixture_registry_settings(void **state)
  * the same text; returns the new instance (ecrmock_free() it). */
 static ecrmock *reload(ecrmock *a)
 {
-    json_t *snap = ecrmock_snapshot(a);
+    json_t *snap = ecrmock_snapshot(a, NULL);
     assert_non_null(snap);
     ecrmock *b = ecrmock_new(NULL);
     assert_non_null(b);
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
-        fail_msg("snapshot refused: %s", err);
-    json_t *again = ecrmock_snapshot(b);
+        fail_msg("snapshot refused: %s: %s", err.path, err.text);
+    json_t *again = ecrmock_snapshot(b, NULL);
     char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
     assert_string_equal(t1, t2);
     free(t1);
@@ -284,7 +295,7 @@ static void test_snapshot_round_trip(void **state)
         load_ok(a, files[f]);
         /* Some life after the load: a pull, a moved tag, a deletion, a layer. */
         json_t *r = NULL;
-        ecrmock_clock_advance(a, 1234);
+        ecrmock_clock_advance(a, 1234, NULL);
         call(a, &r, "BatchGetImage", "{\"repositoryName\": \"team/web\", \"imageIds\": [{\"imageTag\": \"1.0.0\"}]}");
         json_decref(r);
         create_repo(a, "later/repo");
@@ -305,7 +316,7 @@ static void test_snapshot_contents(void **state)
     call_ok(m, "SetRepositoryPolicy",
             "{\"repositoryName\": \"web\", \"policyText\": \"{\\\"Statement\\\": {\\\"Effect\\\": \\\"Deny\\\", "
             "\\\"Principal\\\": \\\"*\\\", \\\"Action\\\": \\\"ecr:*\\\"}}\"}");
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     json_t *repo = json_array_get(json_object_get(json_array_get(json_object_get(snap, "registries"), 0), "repositories"), 0);
     assert_string_equal(json_string_value(json_object_get(repo, "name")), "web");
     assert_string_equal(json_string_value(json_object_get(repo, "policy")),
@@ -325,7 +336,7 @@ static void test_fixture_refused_leaves_state(void **state)
     ecrmock *m = *state;
     load_ok(m, "fixtures/multi-arch.json");
     int64_t clock = ecrmock_clock_now(m);
-    json_t *before = ecrmock_snapshot(m);
+    json_t *before = ecrmock_snapshot(m, NULL);
     char *err = refusal(m, "{\"clock\": 5, \"registries\": [{\"repositories\": ["
                            "{\"name\": \"fine\", \"images\": [{\"tags\": [\"a\"], \"layers\": [{\"text\": \"x\"}]}]},"
                            "{\"name\": \"Bad\"}]}]}");
@@ -400,25 +411,29 @@ static void test_fixture_refusal_messages(void **state)
 static void test_fixture_load_sources(void **state)
 {
     ecrmock *m = *state;
-    char *err = NULL;
+    ecrmock_err err;
     assert_int_equal(ecrmock_fixture_load_file(m, "fixtures/no-such-file.json", &err), -1);
-    assert_non_null(strstr(err, "fixtures/no-such-file.json: cannot be read: "));
-    free(err);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.path, "fixtures/no-such-file.json");
+    assert_non_null(strstr(err.text, "cannot be read: "));
     assert_int_equal(ecrmock_fixture_load_string(m, "{\"registries\": [", "inline", &err), -1);
-    assert_non_null(strstr(err, "inline: line 1, column "));
-    assert_non_null(strstr(err, "not valid JSON"));
-    free(err);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_true(strncmp(err.path, "inline: line 1, column ", 23) == 0);
+    assert_non_null(strstr(err.text, "not valid JSON"));
     json_t *fx = json_pack("{s:[{s:[{s:s}]}]}", "registries", "repositories", "name", "from-json");
     assert_int_equal(ecrmock_fixture_load(m, fx, NULL, &err), 0);
-    assert_null(err);
+    assert_int_equal(err.code, ECRMOCK_ERR_OK);
+    assert_string_equal(err.path, "");
+    assert_string_equal(err.text, "");
     json_decref(fx);
     assert_ecrmock_image_absent(m, "from-json", "v1");
     assert_int_equal(ecrmock_fixture_load(m, NULL, NULL, &err), -1);
-    assert_string_equal(err, "fixture: $: a fixture must be a JSON object");
-    free(err);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.path, "fixture: $");
+    assert_string_equal(err.text, "a fixture must be a JSON object");
     /* A load replaces the state: from-json is gone after another fixture. */
     load_ok(m, "fixtures/multi-arch.json");
-    assert_null(ecrmock_images(m, NULL, "from-json"));
+    assert_null(ecrmock_images(m, NULL, "from-json", NULL));
 }
 
 /* A fixture can carry fault rules and an inline manifest. */
@@ -439,9 +454,9 @@ static void test_fixture_faults_and_inline_manifest(void **state)
     /* fill the placeholders */
     const char *p = strstr(text, "${cfg}"), *q = strstr(text, "${layer}");
     snprintf(fixture, sizeof fixture, "%.*s%s%.*s%s%s", (int)(p - text), text, cfg, (int)(q - p - 6), p + 6, layer, q + 8);
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_string(m, fixture, "inline", &err) != 0)
-        fail_msg("refused: %s", err);
+        fail_msg("refused: %s: %s", err.path, err.text);
     json_t *r = NULL;
     call_ok(m, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
     assert_error(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"),
@@ -461,10 +476,10 @@ static void test_fixture_fault_ids_not_reused(void **state)
     f.action = "ListImages";
     long old = ecrmock_fault_add(m, &f, NULL);
     assert_true(old > 0);
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_string(m, "{\"faults\": [{\"action\": \"DescribeRepositories\"}]}", "inline", &err) != 0)
-        fail_msg("refused: %s", err);
-    assert_int_equal(ecrmock_fault_remove(m, old), -1);
+        fail_msg("refused: %s: %s", err.path, err.text);
+    assert_int_equal(ecrmock_fault_remove(m, old, NULL), -1);
     json_t *r = NULL;
     assert_error(call(m, &r, "DescribeRepositories", "{}"), r, 400, "ThrottlingException");
     assert_int_equal(ecrmock_fault_fired(m, old), 0);
@@ -489,7 +504,7 @@ static void test_snapshot_settings_round_trip(void **state)
     call_ok(m, "PutRegistryScanningConfiguration",
             "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", \"repositoryFilters\": "
             "[{\"filter\": \"web\", \"filterType\": \"WILDCARD\"}]}]}");
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     json_t *reg = json_array_get(json_object_get(snap, "registries"), 0);
     assert_non_null(json_object_get(reg, "policy"));
     assert_non_null(json_object_get(reg, "replicationConfiguration"));
@@ -523,12 +538,12 @@ static void test_snapshot_pull_through_cache_rules(void **state)
             "{\"ecrRepositoryPrefix\": \"other\", \"upstreamRegistryUrl\": "
             "\"210987654321.dkr.ecr.eu-west-1.amazonaws.com\", \"upstreamRepositoryPrefix\": \"base\", "
             "\"customRoleArn\": \"arn:aws:iam::123456789012:role/pull\"}");
-    ecrmock_clock_advance(m, 60000);
+    ecrmock_clock_advance(m, 60000, NULL);
     call_ok(m, "UpdatePullThroughCacheRule",
             "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": "
             "\"arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-b\"}");
 
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     assert_int_equal(json_array_size(first_registry_member(snap, "pullThroughCacheRules")), 3);
     json_decref(snap);
     ecrmock *b = reload(m);
@@ -563,7 +578,7 @@ static void test_snapshot_creation_templates(void **state)
             "\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":\\\"ecr:BatchGetImage\\\"}]}\", "
             "\"customRoleArn\": \"arn:aws:iam::123456789012:role/templates\"}");
     call_ok(m, "CreateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"]}");
-    ecrmock_clock_advance(m, 5000);
+    ecrmock_clock_advance(m, 5000, NULL);
     call_ok(m, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"description\": \"default\"}");
 
     ecrmock *b = reload(m);
@@ -577,7 +592,7 @@ static void test_snapshot_creation_templates(void **state)
     json_decref(r);
     /* The loaded template applies. */
     json_t *repo = NULL;
-    assert_int_equal(ecrmock_create_repository_for(b, NULL, "prod/api", "REPLICATION", &repo), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_create_repository_for(b, NULL, "prod/api", "REPLICATION", &repo, NULL), ECRMOCK_ERR_OK);
     assert_string_equal(json_string_value(json_object_get(repo, "imageTagMutability")), "IMMUTABLE_WITH_EXCLUSION");
     json_decref(repo);
     ecrmock_free(b);
@@ -608,7 +623,7 @@ static void test_snapshot_account_signing_exclusions(void **state)
             "[{\"filter\": \"api*\", \"filterType\": \"WILDCARD_MATCH\"}]}]}}");
     char *db = put_image(m, "web/b", mb, "v1");
 
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     json_t *settings = first_registry_member(snap, "accountSettings");
     assert_string_equal(json_string_value(json_object_get(settings, "BLOB_MOUNTING")), "ENABLED");
     assert_int_equal(json_array_size(first_registry_member(snap, "pullTimeUpdateExclusions")), 2);
@@ -667,21 +682,21 @@ static void test_snapshot_storage_class(void **state)
     call_ok(m, "UpdateImageStorageClass",
             "{\"repositoryName\": \"tools/cli\", \"imageId\": {\"imageTag\": \"2.0\"}, \"targetStorageClass\": "
             "\"ARCHIVE\"}");
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     storage_call(m, "web", d[1], "STANDARD");
     storage_call(m, "web", d[2], "STANDARD");
-    ecrmock_clock_advance(m, 60000);
+    ecrmock_clock_advance(m, 60000, NULL);
     json_t *req = json_pack("{s:s, s:s}", "repositoryName", "web", "imageManifest", mf[3]);
     assert_ok(ecrmock_call(m, "PutImage", req, &r), r); /* the re-push restores v3 at once */
     json_decref(req);
     json_decref(r);
-    ecrmock_clock_advance(m, 20 * 60 * 1000);
+    ecrmock_clock_advance(m, 20 * 60 * 1000, NULL);
     storage_call(m, "web", d[2], "ARCHIVE");
     storage_call(m, "web", d[1], "ARCHIVE");
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     storage_call(m, "web", d[1], "STANDARD"); /* v1 is ACTIVATING now */
 
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     json_t *img = json_array_get(json_object_get(json_array_get(first_registry_member(snap, "repositories"), 1), "images"), 1);
     assert_string_equal(json_string_value(json_object_get(img, "imageStatus")), "ACTIVATING");
     json_decref(snap);
@@ -695,8 +710,8 @@ static void test_snapshot_storage_class(void **state)
     assert_int_equal(json_array_size(json_object_get(r, "imageDetails")), 3); /* the index and its two images */
     json_decref(r);
     /* Restores complete on the clock, the same in both. */
-    ecrmock_clock_advance(m, 20 * 60 * 1000);
-    ecrmock_clock_advance(b, 20 * 60 * 1000);
+    ecrmock_clock_advance(m, 20 * 60 * 1000, NULL);
+    ecrmock_clock_advance(b, 20 * 60 * 1000, NULL);
     assert_same_answer(m, b, "DescribeImages", any);
     assert_listed(b, "DescribeImages", any, "imageDetails", "imageStatus", "ARCHIVED,ACTIVE,ARCHIVED,ACTIVE");
     for (int i = 0; i < 4; i++) {
@@ -709,7 +724,7 @@ static void test_snapshot_storage_class(void **state)
 /* Refuses `text` with the message `want`, and leaves the state as it was. */
 static void assert_refused_unchanged(ecrmock *m, const char *text, const char *want)
 {
-    json_t *before = ecrmock_snapshot(m);
+    json_t *before = ecrmock_snapshot(m, NULL);
     assert_refused(m, text, want);
     assert_state_is(m, before, "the refused fixture");
     json_decref(before);
@@ -719,7 +734,7 @@ static void test_fixture_refuses_bad_settings(void **state)
 {
     ecrmock *m = *state;
     /* Some state of each kind, which every refusal below must leave. */
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_string(
             m,
             "{\"registries\": [{\"accountSettings\": {\"BLOB_MOUNTING\": \"ENABLED\"},"
@@ -729,7 +744,7 @@ static void test_fixture_refuses_bad_settings(void **state)
             " \"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"text\": \"a\"}],"
             "   \"imageStatus\": \"ARCHIVED\", \"lastArchivedAt\": 1704067100}]}]}]}",
             "base.json", &err) != 0)
-        fail_msg("refused: %s", err);
+        fail_msg("refused: %s: %s", err.path, err.text);
     assert_listed(m, "DescribeImages", "{\"repositoryName\": \"web\", \"filter\": {\"imageStatus\": \"ANY\"}}",
                   "imageDetails", "imageStatus", "ARCHIVED");
 
@@ -816,7 +831,7 @@ static void test_fixture_time_edges(void **state)
                                       "\"1969-12-31T23:59:59Z\"", "\"+024-01-01T00:00:00Z\"", "\"2024-01-01T00:00:00.Z\"",
                                       "\"2024-1-01T00:00:00Z\"", "\"2024-01-01T00:00:00\"", "\"2024-01-01T00:00:00Zx\"",
                                       "null", "[]"};
-    json_t *before = ecrmock_snapshot(m);
+    json_t *before = ecrmock_snapshot(m, NULL);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256];
         snprintf(text, sizeof text, "{\"clock\": %s}", bad[i]);
@@ -848,10 +863,11 @@ static void test_fixture_time_edges(void **state)
                 {"\"2000-03-01T00:00:00.123456Z\"", INT64_C(951868800123)},
                 {"\"1970-01-01T00:00:00Z\"", 0}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        char text[128], *err = NULL;
+        char text[128];
+        ecrmock_err err;
         snprintf(text, sizeof text, "{\"clock\": %s}", good[i].time);
         if (ecrmock_fixture_load_string(m, text, "x.json", &err) != 0)
-            fail_msg("%s: %s", good[i].time, err);
+            fail_msg("%s: %s: %s", good[i].time, err.path, err.text);
         if (ecrmock_clock_now(m) != good[i].ms)
             fail_msg("%s: clock %lld, want %lld", good[i].time, (long long)ecrmock_clock_now(m), (long long)good[i].ms);
     }
@@ -956,7 +972,7 @@ static void test_snapshot_regions_through_replication(void **state)
     assert_repo_names(m, NULL, "eu-west-1", "app");
     assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "app");
 
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     json_t *regions = json_object_get(snap, "regions");
     assert_int_equal(json_array_size(regions), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(regions, 0), "name")), "eu-west-1");
@@ -999,7 +1015,7 @@ static void test_snapshot_regions_through_replication(void **state)
     load_ok(m, "fixtures/immutable-tags.json");
     assert_repo_names(m, NULL, "eu-west-1", "");
     assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "");
-    assert_null(json_object_get(snap = ecrmock_snapshot(m), "regions"));
+    assert_null(json_object_get(snap = ecrmock_snapshot(m, NULL), "regions"));
     json_decref(snap);
     free(digest);
 }
@@ -1011,7 +1027,7 @@ static void test_fixture_regions(void **state)
 {
     ecrmock *m = *state;
     load_ok(m, "fixtures/team-registry.json");
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_string(m,
                                     "{\"registries\": [{\"repositories\": [{\"name\": \"home\"}]}], \"regions\": ["
                                     "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"far\", "
@@ -1019,14 +1035,14 @@ static void test_fixture_regions(void **state)
                                     " {\"id\": \"" OTHER_ACCOUNT "\", \"repositories\": [{\"name\": \"theirs\"}]}]},"
                                     "{\"name\": \"ap-south-1\"}]}",
                                     "x.json", &err) != 0)
-        fail_msg("%s", err);
+        fail_msg("%s: %s", err.path, err.text);
     assert_repo_names(m, NULL, NULL, "home");
     assert_repo_names(m, NULL, "eu-west-1", "far");
     assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "theirs");
     assert_repo_names(m, NULL, "ap-south-1", "");
     ecrmock_free(reload(m));
 
-    json_t *before = ecrmock_snapshot(m);
+    json_t *before = ecrmock_snapshot(m, NULL);
     assert_refused(m, "{\"regions\": [{\"name\": \"us-east-1\"}]}",
                    "x.json: $.regions[0].name: is the instance's own region: give its registries in $.registries");
     assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\"}, {\"name\": \"eu-west-1\"}]}",
@@ -1106,9 +1122,9 @@ static void load_in_hook(void *user, const char *action, json_t *request, ecrmoc
     hook_load *h = user;
     if (strcmp(action, "DescribeRepositories") != 0)
         return;
-    char *err = NULL;
+    ecrmock_err err;
     if (ecrmock_fixture_load_string(h->m, h->fixture, "hook.json", &err) != 0)
-        fail_msg("%s", err);
+        fail_msg("%s: %s", err.path, err.text);
 }
 
 static void test_fixture_load_inside_call_as(void **state)
@@ -1136,7 +1152,7 @@ static void test_fixture_load_inside_call_as(void **state)
     assert_repo_names(m, NULL, "eu-west-1", "there");
     assert_repo_names(m, OTHER_ACCOUNT, "ap-south-1", "");
     assert_repo_names(m, OTHER_ACCOUNT, NULL, "");
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     json_t *reg = json_array_get(json_object_get(snap, "registries"), 0);
     assert_string_equal(json_string_value(json_object_get(reg, "id")), "123456789012");
     assert_int_equal(json_array_size(json_object_get(snap, "registries")), 1);
@@ -1158,7 +1174,7 @@ static void nested_hook(void *user, const char *action, json_t *request, ecrmock
     }
     load_in_hook(user, action, request, inject);
     if (strcmp(action, "DescribeRepositories") == 0) {
-        json_t *snap = ecrmock_snapshot(h->m);
+        json_t *snap = ecrmock_snapshot(h->m, NULL);
         h->snapshot = json_dumps(snap, JSON_COMPACT);
         json_decref(snap);
     }
@@ -1183,7 +1199,7 @@ static void test_fixture_load_two_views_deep(void **state)
     assert_repo_names(m, NULL, "eu-west-1", "there");
     assert_repo_names(m, OTHER_ACCOUNT, "ap-south-1", "theirs");
     assert_repo_names(m, NULL, "ap-south-1", "");
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     char *after = json_dumps(snap, JSON_COMPACT);
     assert_string_equal(h.snapshot, after);
     free(after);
@@ -1285,7 +1301,7 @@ static void test_fixture_synth_once_per_load(void **state)
                    "x.json: $.registries[0].repositories[0].images[0].layers[0].size: synthesising 1048576 more bytes "
                    "would take this load past its budget of 1048575 synthesised bytes (ecrmock_options.max_synth_bytes; "
                    "0 made so far)");
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     assert_int_equal(json_array_size(json_object_get(snap, "registries")), 0); /* refused whole */
     json_decref(snap);
     ecrmock_free(m);
@@ -1323,16 +1339,16 @@ static void test_fixture_synth_bytes(void **state)
     load_ok_text(m, text);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d0, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d0, &bytes, &len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(len, 10);
     assert_memory_equal(bytes, seed0, 10);
     free(bytes);
     char d8[ECRMOCK_DIGEST_SIZE];
     sha256_digest(seed0, 8, d8);
-    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d8, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", d8, &bytes, &len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(len, 8);
     free(bytes);
-    json_t *snap = ecrmock_snapshot(m);
+    json_t *snap = ecrmock_snapshot(m, NULL);
     assert_int_equal(json_array_size(json_object_get(
                          json_array_get(json_object_get(json_array_get(json_object_get(snap, "registries"), 0), "repositories"), 0),
                          "layers")),

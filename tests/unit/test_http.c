@@ -92,10 +92,10 @@ static void test_http_post_runs_the_action(void **state)
     ecrmock_http_response_release(&r);
     assert_null(r.body);
 
-    json_t *imgs = ecrmock_images(m, NULL, REPO);
+    json_t *imgs = ecrmock_images(m, NULL, REPO, NULL);
     assert_non_null(imgs); /* the repository exists */
     json_decref(imgs);
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     assert_string_equal(json_string_value(json_object_get(e, "action")), "CreateRepository");
     json_decref(e);
 }
@@ -194,13 +194,13 @@ static void test_http_missing_or_foreign_target(void **state)
         assert_header(&r, "Content-Type", "application/x-amz-json-1.1");
         ecrmock_http_response_release(&r);
     }
-    assert_null(ecrmock_images(m, NULL, REPO));
+    assert_null(ecrmock_images(m, NULL, REPO, NULL));
 }
 
 static void test_http_wire_faults_damage_the_body(void **state)
 {
     ecrmock *m = *state;
-    char *err = NULL;
+    ecrmock_err err;
     json_t *rule = json_pack("{s:s, s:s, s:i}", "action", "DescribeRepositories", "effect", "truncate", "truncateAt",
                              10);
     assert_true(ecrmock_fault_add_json(m, rule, &err) > 0);
@@ -238,8 +238,8 @@ static void test_http_bad_arguments(void **state)
     req.method = NULL;
     assert_int_equal(ecrmock_http_handle(m, &req, &r), -1);
     ecrmock_http_response_release(NULL);
-    assert_int_equal(ecrmock_http_base_url_set(m, "ftp://x"), -1);
-    assert_int_equal(ecrmock_http_base_url_set(NULL, NULL), -1);
+    assert_int_equal(ecrmock_http_base_url_set(m, "ftp://x", NULL), -1);
+    assert_int_equal(ecrmock_http_base_url_set(NULL, NULL, NULL), -1);
 }
 
 /* ---- layer downloads ------------------------------------------------------------------ */
@@ -353,10 +353,10 @@ static void test_http_get_expired_is_403(void **state)
     char digest[ECRMOCK_DIGEST_SIZE];
     char *url = download_url(m, digest);
     ecrmock_http_response r;
-    ecrmock_clock_advance(m, 3600 * 1000); /* exactly the lifetime: still good */
+    ecrmock_clock_advance(m, 3600 * 1000, NULL); /* exactly the lifetime: still good */
     assert_int_equal(get(m, &r, path_of(url), NULL), 200);
     ecrmock_http_response_release(&r);
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     assert_int_equal(get(m, &r, path_of(url), NULL), 403);
     assert_header(&r, "Content-Type", "application/xml");
     assert_true(strncmp(r.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
@@ -422,7 +422,7 @@ static void test_http_get_tampered_or_unknown(void **state)
 static void test_http_base_url(void **state)
 {
     ecrmock *m = *state;
-    assert_int_equal(ecrmock_http_base_url_set(m, "http://127.0.0.1:8080/"), 0);
+    assert_int_equal(ecrmock_http_base_url_set(m, "http://127.0.0.1:8080/", NULL), 0);
     char digest[ECRMOCK_DIGEST_SIZE];
     char *url = download_url(m, digest);
     char want[256];
@@ -442,7 +442,7 @@ static void test_http_base_url(void **state)
     url = download_url(m, digest);
     assert_true(strncmp(url, "http://127.0.0.1:8080/", 22) == 0);
     free(url);
-    assert_int_equal(ecrmock_http_base_url_set(m, NULL), 0);
+    assert_int_equal(ecrmock_http_base_url_set(m, NULL, NULL), 0);
     ecrmock_reset(m);
     url = download_url(m, digest);
     assert_true(strncmp(url, "https://" BUCKET "/", strlen("https://" BUCKET "/")) == 0);

@@ -320,7 +320,7 @@ static void test_batch_get_image_records_pull_time(void **state)
     assert_null(json_object_get(det, "lastRecordedPullTime"));
     json_decref(det);
 
-    ecrmock_clock_set(m, INT64_C(1717171717250));
+    ecrmock_clock_set(m, INT64_C(1717171717250), NULL);
     call_ok(m, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}");
     det = describe(m, "app", d);
     assert_true(json_number_value(json_object_get(det, "lastRecordedPullTime")) == 1717171717.25);
@@ -332,7 +332,7 @@ static void test_batch_get_image_records_pull_time(void **state)
     json_decref(det);
 
     /* A later pull, by digest, moves it. */
-    ecrmock_clock_advance(m, 3000);
+    ecrmock_clock_advance(m, 3000, NULL);
     call_ok(m, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
             d);
     det = describe(m, "app", d);
@@ -998,7 +998,7 @@ static void test_describe_images_every_field(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "app");
-    ecrmock_clock_set(m, INT64_C(1717171717123));
+    ecrmock_clock_set(m, INT64_C(1717171717123), NULL);
     /* Config of 40 bytes, layers of 11 and 23: the size is 34. */
     char cfg[ECRMOCK_DIGEST_SIZE], l1[ECRMOCK_DIGEST_SIZE], l2[ECRMOCK_DIGEST_SIZE];
     const char *config = "{\"architecture\":\"arm64\",\"os\":\"linux\"}   ";
@@ -1014,7 +1014,7 @@ static void test_describe_images_every_field(void **state)
     char want[ECRMOCK_DIGEST_SIZE];
     sha256_digest(mf, strlen(mf), want);
     char *d = put_image(m, "app", mf, "v1");
-    ecrmock_clock_advance(m, 5000);
+    ecrmock_clock_advance(m, 5000, NULL);
     free(put_image(m, "app", mf, "latest"));
     assert_string_equal(d, want);
     char *untagged = new_image(m, "app", 9, NULL, NULL);

@@ -251,8 +251,8 @@ static void test_free_null_is_noop(void **state)
     ecrmock_free(NULL);
     ecrmock_reset(NULL);
     assert_true(ecrmock_clock_now(NULL) == 0);
-    assert_int_equal(ecrmock_clock_set(NULL, 5), -1);
-    assert_int_equal(ecrmock_clock_advance(NULL, 5), -1);
+    assert_int_equal(ecrmock_clock_set(NULL, 5, NULL), -1);
+    assert_int_equal(ecrmock_clock_advance(NULL, 5, NULL), -1);
 }
 
 /* ---- reset ---------------------------------------------------------------------- */
@@ -274,7 +274,7 @@ static void test_reset_empties_and_rewinds(void **state)
     char *stale = new_upload_id(m, "before");
     char layer_digest[ECRMOCK_DIGEST_SIZE];
     push_layer(m, "before", "shared bytes", 12, layer_digest);
-    ecrmock_clock_advance(m, 3600 * 1000);
+    ecrmock_clock_advance(m, 3600 * 1000, NULL);
     free(digest);
 
     ecrmock_reset(m);
@@ -283,7 +283,7 @@ static void test_reset_empties_and_rewinds(void **state)
     assert_int_equal(repo_count(m, NULL), 0);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len),
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len, &test_err)),
                      ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
     /* The clock is back at the start. */
     assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS);
@@ -303,7 +303,7 @@ static void test_reset_empties_and_rewinds(void **state)
                         "111122223333");
     json_decref(r);
     /* The blob store is empty too: the layer is gone from a new repository. */
-    assert_int_equal(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len),
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "before", layer_digest, &bytes, &len, &test_err)),
                      ECRMOCK_ERR_LAYERS_NOT_FOUND);
     /* Same repository output as the fresh instance (same seq, same clock). */
     assert_same_answer(m, fresh, "DescribeRepositories", "{}");
@@ -319,7 +319,7 @@ static void test_reset_rewinds_to_configured_clock(void **state)
     o.clock_start_ms = INT64_C(1500000000000);
     ecrmock *m = ecrmock_new(&o);
     assert_non_null(m);
-    ecrmock_clock_set(m, INT64_C(1800000000000));
+    ecrmock_clock_set(m, INT64_C(1800000000000), NULL);
     ecrmock_reset(m);
     assert_true(ecrmock_clock_now(m) == INT64_C(1500000000000));
     ecrmock_free(m);
@@ -336,26 +336,26 @@ static void test_clock_range(void **state)
     int64_t start = ECRMOCK_DEFAULT_CLOCK_MS;
     static const int64_t bad_sets[] = {-1, INT64_MIN, ECRMOCK_CLOCK_MAX_MS + 1, INT64_MAX};
     for (size_t i = 0; i < sizeof bad_sets / sizeof bad_sets[0]; i++) {
-        assert_int_equal(ecrmock_clock_set(m, bad_sets[i]), -1);
+        assert_int_equal(ecrmock_clock_set(m, bad_sets[i], NULL), -1);
         assert_true(ecrmock_clock_now(m) == start);
     }
     static const int64_t bad_moves[] = {INT64_MAX, INT64_MIN, INT64_MIN + 1, -ECRMOCK_DEFAULT_CLOCK_MS - 1,
                                         ECRMOCK_CLOCK_MAX_MS - ECRMOCK_DEFAULT_CLOCK_MS + 1};
     for (size_t i = 0; i < sizeof bad_moves / sizeof bad_moves[0]; i++) {
-        assert_int_equal(ecrmock_clock_advance(m, bad_moves[i]), -1);
+        assert_int_equal(ecrmock_clock_advance(m, bad_moves[i], NULL), -1);
         assert_true(ecrmock_clock_now(m) == start);
     }
     /* the ends themselves */
-    assert_int_equal(ecrmock_clock_advance(m, ECRMOCK_CLOCK_MAX_MS - ECRMOCK_DEFAULT_CLOCK_MS), 0);
+    assert_int_equal(ecrmock_clock_advance(m, ECRMOCK_CLOCK_MAX_MS - ECRMOCK_DEFAULT_CLOCK_MS, NULL), 0);
     assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
-    assert_int_equal(ecrmock_clock_advance(m, 1), -1);
-    assert_int_equal(ecrmock_clock_advance(m, INT64_MAX), -1);
+    assert_int_equal(ecrmock_clock_advance(m, 1, NULL), -1);
+    assert_int_equal(ecrmock_clock_advance(m, INT64_MAX, NULL), -1);
     assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
-    assert_int_equal(ecrmock_clock_advance(m, -ECRMOCK_CLOCK_MAX_MS), 0);
+    assert_int_equal(ecrmock_clock_advance(m, -ECRMOCK_CLOCK_MAX_MS, NULL), 0);
     assert_true(ecrmock_clock_now(m) == 0);
-    assert_int_equal(ecrmock_clock_advance(m, -1), -1);
+    assert_int_equal(ecrmock_clock_advance(m, -1, NULL), -1);
     assert_true(ecrmock_clock_now(m) == 0);
-    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS), 0);
+    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS, NULL), 0);
     assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
     /* a call at the last millisecond stamps it */
     json_t *r = NULL;
@@ -371,11 +371,11 @@ static void test_clock_set_advance_now(void **state)
     /* It does not move on its own. */
     create_repo(m, "tick");
     assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS);
-    ecrmock_clock_advance(m, 1500);
+    ecrmock_clock_advance(m, 1500, NULL);
     assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS + 1500);
-    ecrmock_clock_advance(m, -500);
+    ecrmock_clock_advance(m, -500, NULL);
     assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS + 1000);
-    ecrmock_clock_set(m, INT64_C(1719792000000));
+    ecrmock_clock_set(m, INT64_C(1719792000000), NULL);
     assert_true(ecrmock_clock_now(m) == INT64_C(1719792000000));
 
     /* Calls read it. */
@@ -469,20 +469,20 @@ static void test_instances_independent(void **state)
     create_repo(a, "only-a");
     char digest[ECRMOCK_DIGEST_SIZE];
     push_layer(a, "only-a", "layer of a", 10, digest);
-    ecrmock_clock_advance(a, 60000);
+    ecrmock_clock_advance(a, 60000, NULL);
 
     assert_int_equal(repo_count(a, NULL), 1);
     assert_int_equal(repo_count(b, NULL), 0);
     assert_true(ecrmock_clock_now(b) == ECRMOCK_DEFAULT_CLOCK_MS);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(ecrmock_get_layer(b, NULL, "only-a", digest, &bytes, &len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(b, NULL, "only-a", digest, &bytes, &len, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
     /* The same name is free in b, and b's layer store does not have a's blob. */
     create_repo(b, "only-a");
-    assert_int_equal(ecrmock_get_layer(b, NULL, "only-a", digest, &bytes, &len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(b, NULL, "only-a", digest, &bytes, &len, &test_err)), ECRMOCK_ERR_LAYERS_NOT_FOUND);
     /* Freeing one leaves the other whole. */
     ecrmock_free(b);
-    assert_int_equal(ecrmock_get_layer(a, NULL, "only-a", digest, &bytes, &len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(a, NULL, "only-a", digest, &bytes, &len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(len, 10);
     assert_memory_equal(bytes, "layer of a", 10);
     free(bytes);
@@ -526,15 +526,15 @@ static void *worker_run(void *arg)
 
     /* The same bytes in every repository: one blob, shared. */
     static const char shared[] = "a base layer every thread pushes";
-    if (ecrmock_put_layer(m, NULL, w->repo, shared, sizeof shared - 1, w->shared_digest) != ECRMOCK_ERR_OK)
+    if (ecrmock_put_layer(m, NULL, w->repo, shared, sizeof shared - 1, w->shared_digest, NULL) != ECRMOCK_ERR_OK)
         worker_fail(w, "put shared layer", 0, NULL);
 
     for (int j = 0; j < N_IMAGES; j++) {
         char config[128], layer[128], config_digest[ECRMOCK_DIGEST_SIZE], layer_digest[ECRMOCK_DIGEST_SIZE];
         int cn = snprintf(config, sizeof config, "{\"os\":\"linux\",\"thread\":%d,\"image\":%d}", w->index, j);
         int ln = snprintf(layer, sizeof layer, "layer bytes of thread %d image %d", w->index, j);
-        if (ecrmock_put_layer(m, NULL, w->repo, config, (size_t)cn, config_digest) != ECRMOCK_ERR_OK ||
-            ecrmock_put_layer(m, NULL, w->repo, layer, (size_t)ln, layer_digest) != ECRMOCK_ERR_OK)
+        if (ecrmock_put_layer(m, NULL, w->repo, config, (size_t)cn, config_digest, NULL) != ECRMOCK_ERR_OK ||
+            ecrmock_put_layer(m, NULL, w->repo, layer, (size_t)ln, layer_digest, NULL) != ECRMOCK_ERR_OK)
             worker_fail(w, "put layer", 0, NULL);
         char manifest[1024];
         int mn = snprintf(manifest, sizeof manifest,
@@ -702,7 +702,7 @@ static void test_threads_share_one_instance(void **state)
         assert_string_equal(w->shared_digest, workers[0].shared_digest);
         void *bytes = NULL;
         size_t len = 0;
-        assert_int_equal(ecrmock_get_layer(m, NULL, w->repo, w->shared_digest, &bytes, &len), ECRMOCK_ERR_OK);
+        assert_int_equal(ecrmock_get_layer(m, NULL, w->repo, w->shared_digest, &bytes, &len, NULL), ECRMOCK_ERR_OK);
         assert_int_equal(len, strlen("a base layer every thread pushes"));
         assert_memory_equal(bytes, "a base layer every thread pushes", len);
         free(bytes);
@@ -747,10 +747,9 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
     assert_int_equal(pthread_create(&t, NULL, switch_views, &v), 0);
     int wrong = 0, loads = 2000;
     for (int i = 0; i < loads; i++) {
-        char *err = NULL;
+        ecrmock_err err;
         if (ecrmock_fixture_load_string(m, "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}]}", "x.json",
                                         &err) != 0) {
-            free(err);
             wrong++;
             continue;
         }
@@ -762,7 +761,7 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
             strcmp(str_at(repo, "repositoryArn"), "arn:aws:ecr:us-east-1:123456789012:repository/mine") != 0)
             wrong++;
         json_decref(r);
-        json_t *snap = ecrmock_snapshot(m);
+        json_t *snap = ecrmock_snapshot(m, NULL);
         if (strcmp(str_at(json_array_get(json_object_get(snap, "registries"), 0), "id"), "123456789012") != 0 ||
             json_object_get(snap, "regions"))
             wrong++;

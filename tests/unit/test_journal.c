@@ -27,7 +27,7 @@ static void test_journal_records_every_call(void **state)
     free(out);
     assert_int_equal(ecrmock_journal_length(m), 5);
 
-    json_t *e = ecrmock_journal_entry(m, 0);
+    json_t *e = ecrmock_journal_entry(m, 0, NULL);
     assert_int_equal(json_integer_value(json_object_get(e, "seq")), 1);
     assert_string_equal(json_string_value(json_object_get(e, "action")), "CreateRepository");
     assert_string_equal(json_string_value(json_object_get(json_object_get(e, "request"), "repositoryName")), "web");
@@ -39,20 +39,20 @@ static void test_journal_records_every_call(void **state)
     assert_true(json_number_value(json_object_get(e, "time")) == ECRMOCK_DEFAULT_CLOCK_MS / 1000.0);
     json_decref(e);
 
-    e = ecrmock_journal_entry(m, 1);
+    e = ecrmock_journal_entry(m, 1, NULL);
     assert_string_equal(json_string_value(json_object_get(e, "error")), "RepositoryAlreadyExistsException");
     assert_int_equal(json_integer_value(json_object_get(e, "status")), 400);
     json_decref(e);
-    e = ecrmock_journal_entry(m, -2);
+    e = ecrmock_journal_entry(m, -2, NULL);
     assert_string_equal(json_string_value(json_object_get(e, "action")), "NoSuchAction");
     assert_string_equal(json_string_value(json_object_get(e, "error")), "UnknownOperationException");
     json_decref(e);
-    e = ecrmock_journal_entry(m, -1);
+    e = ecrmock_journal_entry(m, -1, NULL);
     assert_string_equal(json_string_value(json_object_get(e, "action")), "ListImages");
     assert_string_equal(json_string_value(json_object_get(e, "error")), "SerializationException");
     json_decref(e);
-    assert_null(ecrmock_journal_entry(m, 5));
-    assert_null(ecrmock_journal_entry(m, -6));
+    assert_null(ecrmock_journal_entry(m, 5, NULL));
+    assert_null(ecrmock_journal_entry(m, -6, NULL));
     assert_ecrmock_last_error(m, "SerializationException");
 }
 
@@ -64,7 +64,7 @@ static void test_journal_keeps_copies(void **state)
     assert_ok(ecrmock_call(m, "CreateRepository", req, &r), r);
     json_object_set_new(req, "repositoryName", json_string("changed"));
     json_object_set_new(json_object_get(r, "repository"), "repositoryName", json_string("changed"));
-    json_t *e = ecrmock_journal_entry(m, 0);
+    json_t *e = ecrmock_journal_entry(m, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(json_object_get(e, "request"), "repositoryName")), "web");
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(json_object_get(e, "response"), "repository"), "repositoryName")),
@@ -80,13 +80,13 @@ static void test_journal_entry_is_independent(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "web");
-    json_t *e = ecrmock_journal_entry(m, 0), *all = ecrmock_journal_json(m);
+    json_t *e = ecrmock_journal_entry(m, 0, NULL), *all = ecrmock_journal_json(m, NULL);
     json_object_set_new(json_object_get(e, "request"), "repositoryName", json_string("mine"));
     json_object_set_new(json_object_get(e, "response"), "repository", json_null());
     json_object_set_new(json_object_get(json_array_get(all, 0), "request"), "extra", json_true());
     json_decref(e);
     json_decref(all);
-    e = ecrmock_journal_entry(m, 0);
+    e = ecrmock_journal_entry(m, 0, NULL);
     json_t *req = json_object_get(e, "request");
     assert_string_equal(json_string_value(json_object_get(req, "repositoryName")), "web");
     assert_null(json_object_get(req, "extra"));
@@ -119,7 +119,7 @@ static void test_journal_readable_after_non_utf8_target(void **state)
     assert_int_equal(ecrmock_http_handle(m, &req, &resp), 400);
     ecrmock_http_response_release(&resp);
 
-    json_t *all = ecrmock_journal_json(m);
+    json_t *all = ecrmock_journal_json(m, NULL);
     assert_non_null(all);
     assert_int_equal(json_array_size(all), 3);
     assert_string_equal(json_string_value(json_object_get(json_array_get(all, 1), "action")),
@@ -129,10 +129,10 @@ static void test_journal_readable_after_non_utf8_target(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(all, 2), "error")),
                         "UnknownOperationException");
     json_decref(all);
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     assert_non_null(e);
     json_decref(e);
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     assert_non_null(sc);
     assert_int_equal(json_array_size(json_object_get(sc, "steps")), 3);
     json_decref(sc);
@@ -158,7 +158,7 @@ static void test_journal_switch_and_counters(void **state)
     ecrmock_journal_clear(m);
     assert_int_equal(ecrmock_journal_length(m), 0);
     assert_ecrmock_call_count(m, "CreateRepository", 3);
-    json_t *all = ecrmock_journal_json(m);
+    json_t *all = ecrmock_journal_json(m, NULL);
     assert_int_equal(json_array_size(all), 0);
     json_decref(all);
     ecrmock_reset(m);
@@ -178,7 +178,7 @@ static void test_journal_limit_drops_oldest(void **state)
     }
     assert_int_equal(ecrmock_journal_length(m), 3);
     assert_int_equal(ecrmock_journal_dropped(m), 2);
-    json_t *all = ecrmock_journal_json(m);
+    json_t *all = ecrmock_journal_json(m, NULL);
     assert_int_equal(json_array_size(all), 3);
     for (size_t i = 0; i < 3; i++) {
         json_t *e = json_array_get(all, i);
@@ -199,7 +199,7 @@ static void test_journal_marks_fault(void **state)
     long id = ecrmock_fault_add(m, &f, NULL);
     json_t *r = NULL;
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400, "ThrottlingException");
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     assert_int_equal(json_integer_value(json_object_get(e, "fault")), id);
     json_decref(e);
 }
@@ -209,18 +209,18 @@ static long add_rule(ecrmock *m, const char *text)
 {
     json_t *rule = json_loads(text, 0, NULL);
     assert_non_null(rule);
-    char *err = NULL;
+    ecrmock_err err;
     long id = ecrmock_fault_add_json(m, rule, &err);
     json_decref(rule);
     if (id < 0)
-        fail_msg("rule refused: %s", err ? err : "(no reason)");
+        fail_msg("rule refused: %s", err.text);
     return id;
 }
 
 /* Entry `i`'s "ran" (1/0, or -1 when absent) and "effect" (NULL: none). */
 static int entry_ran(ecrmock *m, long i, char *effect, size_t cap)
 {
-    json_t *e = ecrmock_journal_entry(m, i);
+    json_t *e = ecrmock_journal_entry(m, i, NULL);
     assert_non_null(e);
     json_t *ran = json_object_get(e, "ran");
     const char *eff = json_string_value(json_object_get(e, "effect"));
@@ -260,7 +260,7 @@ static void test_journal_says_what_ran(void **state)
     assert_string_equal(eff, "error");
     assert_int_equal(entry_ran(m, 3, eff, sizeof eff), 1);
     assert_string_equal(eff, "apply-then-error");
-    json_t *e = ecrmock_journal_entry(m, 3);
+    json_t *e = ecrmock_journal_entry(m, 3, NULL);
     assert_int_equal(json_integer_value(json_object_get(e, "fault")), lost);
     json_decref(e);
     assert_int_equal(entry_ran(m, 4, eff, sizeof eff), 1); /* it ran, and refused: the repository exists */
@@ -305,11 +305,11 @@ static void test_journal_status_of_damaged_body(void **state)
     assert_int_equal(ecrmock_call_raw(m, ECRMOCK_TARGET_PREFIX "DescribeRegistry", "{}", 2, &out, &len), 502);
     assert_memory_equal(out, "<html/>", len);
     free(out);
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     assert_int_equal(json_integer_value(json_object_get(e, "status")), 502);
     json_decref(e);
     call_ok(m, "DescribeRegistry", "{}");
-    e = ecrmock_journal_entry(m, -1);
+    e = ecrmock_journal_entry(m, -1, NULL);
     assert_int_equal(json_integer_value(json_object_get(e, "status")), 200);
     json_decref(e);
 }
@@ -358,7 +358,7 @@ static void test_journal_keeps_http_headers(void **state)
                                "SignedHeaders=host;x-amz-date, Signature=0123456789abcdef",
                                "X-Odd", "caf\xe9", NULL),
                      200);
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     json_t *h = json_object_get(e, "headers");
     assert_true(json_is_object(h));
     assert_string_equal(json_string_value(json_object_get(h, "content-type")), "application/x-amz-json-1.1");
@@ -376,18 +376,18 @@ static void test_journal_keeps_http_headers(void **state)
     /* a body that is not JSON, and an unknown action: headers kept too */
     assert_int_equal(http_post(m, "ListImages", "{oops", "User-Agent", "a", NULL), 400);
     assert_int_equal(http_post(m, "NoSuchAction", "{}", "User-Agent", "b", NULL), 400);
-    json_t *all = ecrmock_journal_json(m);
+    json_t *all = ecrmock_journal_json(m, NULL);
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(all, 1), "headers"), "user-agent")),
                         "a");
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(all, 2), "headers"), "user-agent")),
                         "b");
     json_decref(all);
     call_ok(m, "DescribeRepositories", "{}");
-    e = ecrmock_journal_entry(m, -1);
+    e = ecrmock_journal_entry(m, -1, NULL);
     assert_null(json_object_get(e, "headers"));
     json_decref(e);
     /* the recording is a JSON-level scenario: the headers stay out of it */
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     assert_non_null(sc);
     char *text = json_dumps(sc, JSON_COMPACT);
     assert_null(strstr(text, "my-agent"));
@@ -428,10 +428,9 @@ static void test_fault_rule_matches_header(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *rule = json_loads(bad[i].rule, 0, NULL);
-        char *err = NULL;
+        ecrmock_err err;
         assert_int_equal(ecrmock_fault_add_json(m, rule, &err), -1);
-        assert_string_equal(err, bad[i].why);
-        free(err);
+        assert_string_equal(err.text, bad[i].why);
         json_decref(rule);
     }
     /* a version 1 rule has no headers_match: whatever that memory holds is not read */
@@ -605,7 +604,7 @@ static void test_journal_http_headers_out_of_memory(void **state)
         assert_true(ecrmock_journal_length(m) + ecrmock_journal_dropped(m) <= ecrmock_call_count(m, NULL));
         if (st1 == 200) {
             assert_int_equal(ecrmock_call_count(m, "DescribeRepositories"), 1);
-            json_t *e = ecrmock_journal_entry(m, 0);
+            json_t *e = ecrmock_journal_entry(m, 0, NULL);
             const char *action = json_string_value(json_object_get(e, "action"));
             if (action && strcmp(action, "DescribeRepositories") == 0) { /* not dropped */
                 json_t *h = json_object_get(e, "headers");

@@ -138,9 +138,9 @@ static void test_get_download_url_for_layer_url_expires(void **state)
     ecrmock *m = *state;
     char layer[ECRMOCK_DIGEST_SIZE];
     char *url = new_layer_url(m, 4, layer);
-    ecrmock_clock_advance(m, 3600 * 1000);
+    ecrmock_clock_advance(m, 3600 * 1000, NULL);
     assert_fetch(m, url, 200, "layer 0 of image 4", 18);
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     assert_fetch(m, url, 403, NULL, 0);
     /* A new URL, signed now, works again. */
     char *fresh = url_for(m, REPO, layer);
@@ -274,7 +274,7 @@ static void test_get_download_url_for_layer_get_makes_no_region(void **state)
     ecrmock *m = *state;
     char layer[ECRMOCK_DIGEST_SIZE];
     char *url = new_layer_url(m, 11, layer);
-    json_t *before = ecrmock_snapshot(m);
+    json_t *before = ecrmock_snapshot(m, NULL);
     static const char *const regions[] = {"ap-south-2", "zz-nowhere-9", "a", "x%2Fy", "..", ""};
     enum { N = sizeof regions / sizeof regions[0] };
     int status[N];
@@ -293,7 +293,7 @@ static void test_get_download_url_for_layer_get_makes_no_region(void **state)
     for (size_t i = 0; i < N; i++) /* 403: signed for another host; 404: not a bucket host form */
         assert_true(status[i] == 403 || status[i] == 404);
     /* nothing was made: no region, and the state is as it was */
-    json_t *after = ecrmock_snapshot(m);
+    json_t *after = ecrmock_snapshot(m, NULL);
     assert_true(json_equal(before, after));
     json_decref(before);
     json_decref(after);
@@ -361,17 +361,17 @@ static void test_put_layer_computes_digest(void **state)
     char digest[ECRMOCK_DIGEST_SIZE], want[ECRMOCK_DIGEST_SIZE];
     memset(digest, 'x', sizeof digest);
     sha256_digest(bytes, len, want);
-    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, bytes, len, digest), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, bytes, len, digest, NULL), ECRMOCK_ERR_OK);
     assert_string_equal(digest, want);
     void *got = NULL;
     size_t got_len = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, want, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, want, &got, &got_len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(got_len, len);
     assert_memory_equal(got, bytes, len);
     free(got);
     /* The caller's account named explicitly; a layer present again is no error. */
-    assert_int_equal(ecrmock_put_layer(m, ACCOUNT, REPO, bytes, len, NULL), ECRMOCK_ERR_OK);
-    assert_int_equal(ecrmock_get_layer(m, ACCOUNT, REPO, want, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_put_layer(m, ACCOUNT, REPO, bytes, len, NULL, NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, ACCOUNT, REPO, want, &got, &got_len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(got_len, len);
     assert_memory_equal(got, bytes, len);
     free(got);
@@ -382,19 +382,19 @@ static void test_put_layer_invalid_arguments(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     char digest[ECRMOCK_DIGEST_SIZE];
-    assert_int_equal(ecrmock_put_layer(NULL, NULL, REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_put_layer(m, NULL, NULL, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, NULL, 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_put_layer(m, NULL, "", "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_put_layer(m, "", REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_put_layer(m, "12345678901", REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_put_layer(m, "12345678901x", REPO, "a", 1, digest), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(NULL, NULL, REPO, "a", 1, digest, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, NULL, "a", 1, digest, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, REPO, NULL, 1, digest, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "", "a", 1, digest, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, "", REPO, "a", 1, digest, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, "12345678901", REPO, "a", 1, digest, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, "12345678901x", REPO, "a", 1, digest, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     /* None of them stored anything. */
     char want[ECRMOCK_DIGEST_SIZE];
     sha256_digest("a", 1, want);
     void *got = NULL;
     size_t got_len = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, want, &got, &got_len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, want, &got, &got_len, &test_err)), ECRMOCK_ERR_LAYERS_NOT_FOUND);
 }
 
 static void test_put_layer_repository_not_found(void **state)
@@ -402,10 +402,10 @@ static void test_put_layer_repository_not_found(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     char digest[ECRMOCK_DIGEST_SIZE] = "untouched";
-    assert_int_equal(ecrmock_put_layer(m, NULL, "missing", "a", 1, digest), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "missing", "a", 1, digest, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
     assert_string_equal(digest, "untouched");
     /* The same name in another registry is another repository. */
-    assert_int_equal(ecrmock_put_layer(m, "210987654321", REPO, "a", 1, digest), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, "210987654321", REPO, "a", 1, digest, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
 }
 
 static void test_get_layer_invalid_arguments(void **state)
@@ -416,18 +416,18 @@ static void test_get_layer_invalid_arguments(void **state)
     push_layer(m, REPO, "abc", 3, digest);
     void *got = NULL;
     size_t got_len = 0;
-    assert_int_equal(ecrmock_get_layer(NULL, NULL, REPO, digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, NULL, NULL, digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, NULL, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, digest, NULL, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, digest, &got, NULL), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, NULL, "", digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, "", REPO, digest, &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, "", &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(NULL, NULL, REPO, digest, &got, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, NULL, digest, &got, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, NULL, &got, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, digest, NULL, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, digest, &got, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "", digest, &got, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, "", REPO, digest, &got, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, "", &got, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     const char *bad[] = {"not-a-digest", "sha256:", ":abc", "sha256:xyz", "sha256:abc/def"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(ecrmock_get_layer(m, NULL, REPO, bad[i], &got, &got_len), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_get_layer(m, "1234567890123", REPO, digest, &got, &got_len),
+        assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, bad[i], &got, &got_len, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, "1234567890123", REPO, digest, &got, &got_len, &test_err)),
                      ECRMOCK_ERR_INVALID_PARAMETER);
     assert_null(got);
     assert_int_equal(got_len, 0);
@@ -443,15 +443,15 @@ static void test_get_layer_not_found(void **state)
     sha256_digest("absent", 6, absent);
     void *got = (void *)1;
     size_t got_len = 7;
-    assert_int_equal(ecrmock_get_layer(m, NULL, "missing", digest, &got, &got_len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "missing", digest, &got, &got_len, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
     assert_null(got);
     assert_int_equal(got_len, 0);
     got = (void *)1;
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, absent, &got, &got_len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, absent, &got, &got_len, &test_err)), ECRMOCK_ERR_LAYERS_NOT_FOUND);
     assert_null(got);
     /* The layer of "other" is not in REPO. */
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, digest, &got, &got_len), ECRMOCK_ERR_LAYERS_NOT_FOUND);
-    assert_int_equal(ecrmock_get_layer(m, "210987654321", "other", digest, &got, &got_len),
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, REPO, digest, &got, &got_len, &test_err)), ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, "210987654321", "other", digest, &got, &got_len, &test_err)),
                      ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
 }
 
@@ -462,11 +462,11 @@ static void test_put_layer_empty_layer(void **state)
     char digest[ECRMOCK_DIGEST_SIZE], want[ECRMOCK_DIGEST_SIZE];
     sha256_digest("", 0, want);
     assert_string_equal(want, EMPTY_DIGEST);
-    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, NULL, 0, digest), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_put_layer(m, NULL, REPO, NULL, 0, digest, NULL), ECRMOCK_ERR_OK);
     assert_string_equal(digest, EMPTY_DIGEST);
     void *got = (void *)1;
     size_t got_len = 7;
-    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, EMPTY_DIGEST, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, NULL, REPO, EMPTY_DIGEST, &got, &got_len, NULL), ECRMOCK_ERR_OK);
     assert_null(got);
     assert_int_equal(got_len, 0);
     json_t *r = NULL;
@@ -510,8 +510,8 @@ static void test_layers_shared_between_repositories(void **state)
     call_ok(m, "DeleteRepository", "{\"repositoryName\": \"first\"}");
     void *got = NULL;
     size_t got_len = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, "first", want, &got, &got_len), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
-    assert_int_equal(ecrmock_get_layer(m, NULL, "second", want, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "first", want, &got, &got_len, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "second", want, &got, &got_len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(got_len, len);
     assert_memory_equal(got, bytes, len);
     free(got);
@@ -535,7 +535,7 @@ static void test_layers_shared_download_survives_delete(void **state)
     assert_fetch(m, url2, 200, "layer 0 of image 9", 18);
     void *got = NULL;
     size_t got_len = 0;
-    assert_int_equal(ecrmock_get_layer(m, NULL, "second", l2, &got, &got_len), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "second", l2, &got, &got_len, NULL), ECRMOCK_ERR_OK);
     assert_int_equal(got_len, 18);
     assert_memory_equal(got, "layer 0 of image 9", 18);
     free(got);

@@ -73,7 +73,7 @@ static void put_policy(ecrmock *m, const char *repo, const char *text)
  * returns its digest (malloc'd). */
 static char *push_at(ecrmock *m, const char *repo, int64_t at_ms, int salt, const char *tag)
 {
-    ecrmock_clock_set(m, at_ms);
+    ecrmock_clock_set(m, at_ms, NULL);
     return push_new_image(m, repo, 1, salt, tag);
 }
 
@@ -92,7 +92,7 @@ static void add_tag(ecrmock *m, const char *repo, const char *digest, const char
 /* Whether the repository still holds the image. */
 static bool has_image(ecrmock *m, const char *repo, const char *digest)
 {
-    json_t *list = ecrmock_images(m, NULL, repo);
+    json_t *list = ecrmock_images(m, NULL, repo, NULL);
     size_t i;
     json_t *img;
     bool found = false;
@@ -103,7 +103,7 @@ static bool has_image(ecrmock *m, const char *repo, const char *digest)
 
 static size_t image_count(ecrmock *m, const char *repo)
 {
-    json_t *list = ecrmock_images(m, NULL, repo);
+    json_t *list = ecrmock_images(m, NULL, repo, NULL);
     size_t n = json_array_size(list);
     json_decref(list);
     return n;
@@ -122,7 +122,7 @@ static void assert_result(json_t *list, size_t i, const char *digest, int prio)
 static json_t *apply(ecrmock *m, const char *repo)
 {
     json_t *expired = NULL;
-    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, repo, &expired), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, repo, &expired, NULL), ECRMOCK_ERR_OK);
     assert_non_null(expired);
     return expired;
 }
@@ -482,7 +482,7 @@ static void test_lifecycle_count_keeps_most_recently_pushed(void **state)
     char text[1024];
     snprintf(text, sizeof text, "{\"rules\": [%s]}", rule(1, "untagged", NULL, NULL, "imageCountMoreThan", 2));
     put_policy(m, "app", text);
-    ecrmock_clock_set(m, T0 + 10 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 10 * DAY_MS, NULL);
     json_t *x = apply(m, "app");
     /* Kept: the two most recently pushed (days 4 and 3); expired oldest first. */
     assert_int_equal(json_array_size(x), 3);
@@ -539,25 +539,25 @@ static void test_lifecycle_since_pushed_follows_the_clock(void **state)
     put_policy(m, "app", text);
 
     /* Day 11: a is 11 days old, b exactly 6 (not more than 6): only a goes. */
-    ecrmock_clock_set(m, T0 + 11 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 11 * DAY_MS, NULL);
     json_t *x = apply(m, "app");
     assert_int_equal(json_array_size(x), 1);
     assert_result(x, 0, a, 1);
     assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(x, 0), "imageTags"), 0)), "a");
     json_decref(x);
     /* One millisecond later b is more than 6 days old. */
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     x = apply(m, "app");
     assert_int_equal(json_array_size(x), 1);
     assert_result(x, 0, b, 1);
     json_decref(x);
     assert_true(has_image(m, "app", c));
     /* Four more days: c (pushed day 10) is still only 5 days old. */
-    ecrmock_clock_set(m, T0 + 15 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 15 * DAY_MS, NULL);
     x = apply(m, "app");
     assert_int_equal(json_array_size(x), 0);
     json_decref(x);
-    ecrmock_clock_set(m, T0 + 17 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 17 * DAY_MS, NULL);
     x = apply(m, "app");
     assert_int_equal(json_array_size(x), 1);
     assert_result(x, 0, c, 1);
@@ -615,7 +615,7 @@ static void test_lifecycle_tag_lists_need_every_entry(void **state)
     snprintf(text, sizeof text, "{\"rules\": [%s]}",
              rule(1, "tagged", "tagPatternList", "[\"rel*\", \"*-stable\"]", "sinceImagePushed", 1));
     put_policy(m, "app", text);
-    ecrmock_clock_set(m, T0 + 30 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 30 * DAY_MS, NULL);
     json_t *x = apply(m, "app");
     assert_int_equal(json_array_size(x), 2);
     assert_result(x, 0, both, 1);
@@ -636,7 +636,7 @@ static void test_lifecycle_tag_lists_need_every_entry(void **state)
              rule(1, "tagged", "tagPrefixList", "[\"v1\", \"lat\"]", "sinceImagePushed", 1),
              rule(2, "tagged", "tagPrefixList", "[\"v*\"]", "sinceImagePushed", 1));
     put_policy(m, "app", text);
-    ecrmock_clock_set(m, T0 + 60 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 60 * DAY_MS, NULL);
     x = apply(m, "app");
     assert_int_equal(json_array_size(x), 1);
     assert_result(x, 0, v1, 1);
@@ -679,13 +679,13 @@ static void test_lifecycle_manifest_list_children_kept(void **state)
                            "linux");
     char *text_mf = json_dumps(mf, JSON_COMPACT);
     json_decref(mf);
-    ecrmock_clock_set(m, T0 + DAY_MS);
+    ecrmock_clock_set(m, T0 + DAY_MS, NULL);
     char *list = put_image(m, "app", text_mf, "multi");
     free(text_mf);
     char text[1024];
     snprintf(text, sizeof text, "{\"rules\": [%s]}", rule(1, "untagged", NULL, NULL, "sinceImagePushed", 1));
     put_policy(m, "app", text);
-    ecrmock_clock_set(m, T0 + 10 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 10 * DAY_MS, NULL);
     json_t *x = apply(m, "app");
     /* The list's platform images are untagged and old, but the list needs them. */
     assert_int_equal(json_array_size(x), 1);
@@ -702,8 +702,8 @@ static void test_lifecycle_apply_sets_last_evaluated_at(void **state)
     char text[1024];
     snprintf(text, sizeof text, "{\"rules\": [%s]}", rule(1, "any", NULL, NULL, "imageCountMoreThan", 5));
     put_policy(m, "app", text);
-    ecrmock_clock_set(m, T0 + 12345000);
-    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, "app", NULL), ECRMOCK_ERR_OK);
+    ecrmock_clock_set(m, T0 + 12345000, NULL);
+    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, "app", NULL, NULL), ECRMOCK_ERR_OK);
     json_t *r = NULL;
     assert_ok(lc_call(m, "GetLifecyclePolicy", "app", NULL, &r), r);
     assert_true(json_real_value(json_object_get(r, "lastEvaluatedAt")) == (double)(T0 + 12345000) / 1000);
@@ -722,18 +722,18 @@ static void test_lifecycle_apply_errors(void **state)
 {
     ecrmock *m = *state;
     json_t *x = (json_t *)1;
-    assert_int_equal(ecrmock_lifecycle_apply(NULL, NULL, "app", &x), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(NULL, NULL, "app", &x, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_null(x);
-    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, NULL, NULL), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, "", NULL), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_lifecycle_apply(m, "12345", "app", NULL), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, "app", &x), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, NULL, NULL, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, NULL, "", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, "12345", "app", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, NULL, "app", &x, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
     assert_null(x);
     create_repo(m, "app");
     char *d = push_at(m, "app", T0, 1, NULL);
-    assert_int_equal(ecrmock_lifecycle_apply(m, ACCOUNT, "app", &x), ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, ACCOUNT, "app", &x, &test_err)), ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND);
     assert_null(x);
-    assert_int_equal(ecrmock_lifecycle_apply(m, "210987654321", "app", NULL), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, "210987654321", "app", NULL, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
     assert_true(has_image(m, "app", d));
     free(d);
 }
@@ -809,7 +809,7 @@ static void test_lifecycle_preview_flow(void **state)
                     "The previous lifecycle policy preview request has not completed for the repository with name "
                     "'app' in the registry with id '" ACCOUNT "'. Please try again later.");
 
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     assert_ok(preview_get(m, &r, NULL), r);
     assert_string_equal(STR(r, "status"), "COMPLETE");
     json_t *res = json_object_get(r, "previewResults");
@@ -868,7 +868,7 @@ static void test_lifecycle_preview_with_given_text_and_no_policy(void **state)
     /* A new preview now sees c. */
     assert_ok(lc_call(m, "StartLifecyclePolicyPreview", "app", text, &r), r);
     json_decref(r);
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     assert_ok(preview_get(m, &r, NULL), r);
     res = json_object_get(r, "previewResults");
     assert_int_equal(json_array_size(res), 2);
@@ -885,7 +885,7 @@ static void test_lifecycle_preview_paging_and_filters(void **state)
     preview_fixture(m, d);
     json_t *r = NULL;
     start_preview(m);
-    ecrmock_clock_advance(m, 5000);
+    ecrmock_clock_advance(m, 5000, NULL);
 
     /* Pages of 3: 3, then 1. */
     assert_ok(preview_get(m, &r, "\"maxResults\": 3"), r);
@@ -949,7 +949,7 @@ static void test_lifecycle_preview_paging_and_filters(void **state)
     snprintf(token, sizeof token, "%s", STR(r, "nextToken"));
     json_decref(r);
     start_preview(m);
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     snprintf(extra, sizeof extra, "\"nextToken\": \"%s\"", token);
     assert_error(preview_get(m, &r, extra), r, 400, "InvalidParameterException");
     assert_error(preview_get(m, &r, "\"nextToken\": \"garbage\""), r, 400, "InvalidParameterException");
@@ -970,7 +970,7 @@ static void test_lifecycle_preview_waiter(void **state)
     const char *status = NULL;
     do {
         if (attempts)
-            ecrmock_clock_advance(m, 5000);
+            ecrmock_clock_advance(m, 5000, NULL);
         assert_ok(preview_get(m, &r, NULL), r);
         status = strcmp(STR(r, "status"), "COMPLETE") == 0 ? "COMPLETE" : "waiting";
         json_decref(r);
@@ -990,7 +990,7 @@ static void test_lifecycle_preview_matches_apply(void **state)
     preview_fixture(m, d);
     json_t *r = NULL;
     start_preview(m);
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     assert_ok(preview_get(m, &r, NULL), r);
     json_t *x = apply(m, "app");
     assert_true(json_equal(json_object_get(r, "previewResults"), x));
@@ -1062,19 +1062,19 @@ static void worked_example(ecrmock *m, const ex_image *imgs, size_t n, const cha
     }
     for (size_t k = 0; k < n; k++) {
         if (imgs[k].pulled_days_ago) {
-            ecrmock_clock_set(m, EX_NOW - imgs[k].pulled_days_ago * DAY_MS);
+            ecrmock_clock_set(m, EX_NOW - imgs[k].pulled_days_ago * DAY_MS, NULL);
             call_ok(m, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}",
                     dig[k]);
         }
         if (imgs[k].archived_days_ago) {
-            ecrmock_clock_set(m, EX_NOW - imgs[k].archived_days_ago * DAY_MS);
+            ecrmock_clock_set(m, EX_NOW - imgs[k].archived_days_ago * DAY_MS, NULL);
             call_ok(m, "UpdateImageStorageClass",
                     "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, "
                     "\"targetStorageClass\": \"ARCHIVE\"}",
                     dig[k]);
         }
         if (imgs[k].restored_days_ago) {
-            ecrmock_clock_set(m, EX_NOW - imgs[k].restored_days_ago * DAY_MS);
+            ecrmock_clock_set(m, EX_NOW - imgs[k].restored_days_ago * DAY_MS, NULL);
             call_ok(m, "UpdateImageStorageClass",
                     "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, "
                     "\"targetStorageClass\": \"STANDARD\"}",
@@ -1084,9 +1084,9 @@ static void worked_example(ecrmock *m, const ex_image *imgs, size_t n, const cha
     put_policy(m, "app", padded(policy));
 
     /* The preview, evaluated at EX_NOW, read once the clock has moved on. */
-    ecrmock_clock_set(m, EX_NOW);
+    ecrmock_clock_set(m, EX_NOW, NULL);
     start_preview(m);
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     json_t *r = NULL;
     assert_ok(preview_get(m, &r, NULL), r);
     char got[256];
@@ -1095,7 +1095,7 @@ static void worked_example(ecrmock *m, const ex_image *imgs, size_t n, const cha
     json_decref(r);
 
     /* Applied at EX_NOW: the same images, gone or archived. */
-    ecrmock_clock_set(m, EX_NOW);
+    ecrmock_clock_set(m, EX_NOW, NULL);
     json_t *x = apply(m, "app");
     ex_outcome(x, imgs, dig, n, got, sizeof got);
     assert_string_equal(got, expected);
@@ -1350,9 +1350,9 @@ static void test_lifecycle_preview_transitions(void **state)
                "\"transition\", \"targetStorageClass\": \"archive\"}}, {\"rulePriority\": 2, \"selection\": "
                "{\"tagStatus\": \"any\", \"storageClass\": \"archive\", \"countType\": \"sinceImageTransitioned\", "
                "\"countUnit\": \"days\", \"countNumber\": 90}, \"action\": {\"type\": \"expire\"}}]}");
-    ecrmock_clock_set(m, T0 + 100 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 100 * DAY_MS, NULL);
     start_preview(m);
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     json_t *r = NULL;
     assert_ok(preview_get(m, &r, "\"maxResults\": 1"), r);
     json_t *res = json_object_get(r, "previewResults");
@@ -1391,7 +1391,7 @@ static void test_lifecycle_preview_transitions(void **state)
     json_t *dd = describe_image(m, "app", a);
     assert_string_equal(STR(dd, "imageStatus"), "ACTIVE");
     json_decref(dd);
-    ecrmock_clock_set(m, T0 + 100 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 100 * DAY_MS, NULL);
     json_t *x = apply(m, "app");
     assert_int_equal(json_array_size(x), 3);
     json_decref(x);
@@ -1426,7 +1426,7 @@ static void test_lifecycle_transition_archives_a_list_with_its_images(void **sta
                "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
                "\"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": 1}, \"action\": {\"type\": "
                "\"transition\", \"targetStorageClass\": \"archive\"}}]}");
-    ecrmock_clock_set(m, T0 + 3 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 3 * DAY_MS, NULL);
     json_t *x = apply(m, "app");
     assert_int_equal(json_array_size(x), 1);
     assert_string_equal(STR(json_array_get(x, 0), "imageDigest"), list);
@@ -1455,11 +1455,11 @@ static void test_lifecycle_restored_images(void **state)
     create_repo(m, "app");
     char *old = push_at(m, "app", T0, 1, "old");
     char *mid = push_at(m, "app", T0 + 3 * DAY_MS, 2, "mid");
-    ecrmock_clock_set(m, T0 + 1 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 1 * DAY_MS, NULL);
     call_ok(m, "UpdateImageStorageClass",
             "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"ARCHIVE\"}",
             old);
-    ecrmock_clock_set(m, T0 + 5 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 5 * DAY_MS, NULL);
     call_ok(m, "UpdateImageStorageClass",
             "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"STANDARD\"}",
             old);
@@ -1476,14 +1476,14 @@ static void test_lifecycle_restored_images(void **state)
      * old, pushed first, is the most recently restored. */
 #define update "{\"repositoryName\": \"app\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"%s\"}"
     call_ok(m, "UpdateImageStorageClass", update, mid, "STANDARD");
-    ecrmock_clock_set(m, T0 + 6 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 6 * DAY_MS, NULL);
     call_ok(m, "UpdateImageStorageClass", update, old, "ARCHIVE");
-    ecrmock_clock_set(m, T0 + 7 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 7 * DAY_MS, NULL);
     call_ok(m, "UpdateImageStorageClass", update, old, "STANDARD");
     put_policy(m, "app",
                "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
                "\"imageCountMoreThan\", \"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}]}");
-    ecrmock_clock_set(m, T0 + 10 * DAY_MS);
+    ecrmock_clock_set(m, T0 + 10 * DAY_MS, NULL);
     x = apply(m, "app");
     assert_int_equal(json_array_size(x), 1);
     assert_string_equal(STR(json_array_get(x, 0), "imageDigest"), mid);
@@ -1513,7 +1513,7 @@ static void test_lifecycle_age_at_int64_edges(void **state)
                  "\"transition\", \"targetStorageClass\": \"archive\"}}]}",
                  cases[i].count);
         put_policy(m, "app", text);
-        assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS), 0);
+        assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS, NULL), 0);
         json_t *x = apply(m, "app");
         if (json_array_size(x) != cases[i].expired)
             fail_msg("countNumber %lld: %zu results", cases[i].count, json_array_size(x));

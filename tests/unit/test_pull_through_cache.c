@@ -259,7 +259,7 @@ static void test_create_pull_through_cache_rule_secret_states(void **state)
     };
     json_t *r = NULL;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_int_equal(ecrmock_secret_set(m, SECRET, cases[i].st), 0);
+        assert_int_equal(ecrmock_secret_set(m, SECRET, cases[i].st, NULL), 0);
         assert_fail_msg(call(m, &r, "CreatePullThroughCacheRule",
                              "{\"ecrRepositoryPrefix\": \"hub\", \"upstreamRegistryUrl\": \"registry-1.docker.io\", "
                              "\"credentialArn\": \"" SECRET "\"}"),
@@ -270,17 +270,17 @@ static void test_create_pull_through_cache_rule_secret_states(void **state)
         json_decref(r);
     }
     /* Rejected credentials are only found by Validate. */
-    assert_int_equal(ecrmock_secret_set(m, SECRET, ECRMOCK_SECRET_REJECTED), 0);
+    assert_int_equal(ecrmock_secret_set(m, SECRET, ECRMOCK_SECRET_REJECTED, NULL), 0);
     create_rule(m, "hub", "registry-1.docker.io", SECRET);
-    assert_int_equal(ecrmock_secret_set(m, NULL, ECRMOCK_SECRET_VALID), -1);
-    assert_int_equal(ecrmock_secret_set(m, SECRET, (ecrmock_secret_state)9), -1);
+    assert_int_equal(ecrmock_secret_set(m, NULL, ECRMOCK_SECRET_VALID, NULL), -1);
+    assert_int_equal(ecrmock_secret_set(m, SECRET, (ecrmock_secret_state)9, NULL), -1);
 }
 
 static void test_describe_pull_through_cache_rules_fields_and_prefixes(void **state)
 {
     ecrmock *m = *state;
     create_rule(m, "hub", "registry-1.docker.io", SECRET);
-    ecrmock_clock_advance(m, 5000);
+    ecrmock_clock_advance(m, 5000, NULL);
     create_rule(m, "k8s/", "registry.k8s.io", NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "DescribePullThroughCacheRules",
@@ -363,7 +363,7 @@ static void test_update_pull_through_cache_rule(void **state)
 {
     ecrmock *m = *state;
     create_rule(m, "hub", "registry-1.docker.io", SECRET);
-    ecrmock_clock_advance(m, 60000);
+    ecrmock_clock_advance(m, 60000, NULL);
     json_t *r = NULL;
     assert_ok(call(m, &r, "UpdatePullThroughCacheRule",
                    "{\"ecrRepositoryPrefix\": \"hub/\", \"credentialArn\": \"" SECRET2 "\"}"),
@@ -388,7 +388,7 @@ static void test_update_pull_through_cache_rule_failures_change_nothing(void **s
     create_rule(m, "hub", "registry-1.docker.io", SECRET);
     create_rule(m, "quay", "quay.io", NULL);
     json_t *before = answer_of(m, "DescribePullThroughCacheRules", "{}"), *r = NULL;
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     assert_fail_msg(call(m, &r, "UpdatePullThroughCacheRule",
                          "{\"ecrRepositoryPrefix\": \"nope\", \"credentialArn\": \"" SECRET "\"}"),
                     &r, "PullThroughCacheRuleNotFoundException", NOT_FOUND("nope"));
@@ -406,15 +406,15 @@ static void test_update_pull_through_cache_rule_failures_change_nothing(void **s
                     &r, "InvalidParameterException",
                     "Invalid parameter at 'customRoleArn' failed to satisfy constraint: 'customRoleArn can only be "
                     "specified when upstreamRegistry is ecr'");
-    ecrmock_secret_set(m, SECRET2, ECRMOCK_SECRET_NOT_FOUND);
+    ecrmock_secret_set(m, SECRET2, ECRMOCK_SECRET_NOT_FOUND, NULL);
     assert_error(call(m, &r, "UpdatePullThroughCacheRule",
                       "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": \"" SECRET2 "\"}"),
                  r, 400, "SecretNotFoundException");
-    ecrmock_secret_set(m, SECRET2, ECRMOCK_SECRET_NO_ACCESS);
+    ecrmock_secret_set(m, SECRET2, ECRMOCK_SECRET_NO_ACCESS, NULL);
     assert_error(call(m, &r, "UpdatePullThroughCacheRule",
                       "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": \"" SECRET2 "\"}"),
                  r, 400, "UnableToAccessSecretException");
-    ecrmock_secret_set(m, SECRET2, ECRMOCK_SECRET_UNDECRYPTABLE);
+    ecrmock_secret_set(m, SECRET2, ECRMOCK_SECRET_UNDECRYPTABLE, NULL);
     assert_error(call(m, &r, "UpdatePullThroughCacheRule",
                       "{\"ecrRepositoryPrefix\": \"hub\", \"credentialArn\": \"" SECRET2 "\"}"),
                  r, 400, "UnableToDecryptSecretValueException");
@@ -495,13 +495,13 @@ static void test_validate_pull_through_cache_rule(void **state)
          "The secret is unable to be accessed. Verify the resource permissions for the secret and try again."},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ecrmock_secret_set(m, SECRET, cases[i].st);
+        ecrmock_secret_set(m, SECRET, cases[i].st, NULL);
         assert_ok(call(m, &r, "ValidatePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"hub\"}"), r);
         assert_true(json_is_false(json_object_get(r, "isValid")));
         assert_string_equal(jstr(r, "failure"), cases[i].failure);
         json_decref(r);
     }
-    ecrmock_secret_set(m, SECRET, ECRMOCK_SECRET_VALID);
+    ecrmock_secret_set(m, SECRET, ECRMOCK_SECRET_VALID, NULL);
     assert_ok(call(m, &r, "ValidatePullThroughCacheRule", "{\"ecrRepositoryPrefix\": \"hub\"}"), r);
     assert_true(json_is_true(json_object_get(r, "isValid")));
     json_decref(r);
@@ -517,7 +517,7 @@ static void test_validate_pull_through_cache_rule(void **state)
 static void test_pull_through_cache_rules_and_secrets_reset(void **state)
 {
     ecrmock *m = *state;
-    ecrmock_secret_set(m, SECRET, ECRMOCK_SECRET_NOT_FOUND);
+    ecrmock_secret_set(m, SECRET, ECRMOCK_SECRET_NOT_FOUND, NULL);
     create_rule(m, "quay", "quay.io", NULL);
     ecrmock_reset(m);
     assert_rules(m, "");

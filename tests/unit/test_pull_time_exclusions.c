@@ -42,7 +42,7 @@ static void test_register_pull_time_update_exclusion(void **state)
     char out[1024];
     listed(m, out, sizeof out);
     assert_string_equal(out, "");
-    ecrmock_clock_advance(m, 1500);
+    ecrmock_clock_advance(m, 1500, NULL);
     json_t *r = NULL;
     assert_ok(reg(m, &r, "RegisterPullTimeUpdateExclusion", SCANNER), r);
     assert_int_equal(json_object_size(r), 2);
@@ -194,35 +194,35 @@ static void test_excluded_principal_pull_not_recorded(void **state)
     register_ok(m, CI);
 
     /* No principal set: recorded. */
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     pull(m);
     double first = (double)ecrmock_clock_now(m) / 1000.0;
     assert_true(pull_time(m, d) == first);
 
     /* The excluded principal: not recorded. */
-    assert_int_equal(ecrmock_principal_set(m, CI), 0);
-    ecrmock_clock_advance(m, 1000);
+    assert_int_equal(ecrmock_principal_set(m, CI, NULL), 0);
+    ecrmock_clock_advance(m, 1000, NULL);
     pull(m);
     assert_true(pull_time(m, d) == first);
 
     /* Another principal: recorded. */
-    assert_int_equal(ecrmock_principal_set(m, SCANNER), 0);
-    ecrmock_clock_advance(m, 1000);
+    assert_int_equal(ecrmock_principal_set(m, SCANNER, NULL), 0);
+    ecrmock_clock_advance(m, 1000, NULL);
     pull(m);
     double third = (double)ecrmock_clock_now(m) / 1000.0;
     assert_true(pull_time(m, d) == third);
 
     /* Deregistered: recorded again. */
-    assert_int_equal(ecrmock_principal_set(m, CI), 0);
+    assert_int_equal(ecrmock_principal_set(m, CI, NULL), 0);
     json_t *r = NULL;
     assert_ok(reg(m, &r, "DeregisterPullTimeUpdateExclusion", CI), r);
     json_decref(r);
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     pull(m);
     assert_true(pull_time(m, d) == (double)ecrmock_clock_now(m) / 1000.0);
 
-    assert_int_equal(ecrmock_principal_set(m, NULL), 0);
-    assert_int_equal(ecrmock_principal_set(NULL, CI), -1);
+    assert_int_equal(ecrmock_principal_set(m, NULL, NULL), 0);
+    assert_int_equal(ecrmock_principal_set(NULL, CI, NULL), -1);
     free(d);
 }
 
@@ -230,7 +230,7 @@ static void test_reset_forgets_exclusions_and_principal(void **state)
 {
     ecrmock *m = *state;
     register_ok(m, CI);
-    assert_int_equal(ecrmock_principal_set(m, CI), 0);
+    assert_int_equal(ecrmock_principal_set(m, CI, NULL), 0);
     ecrmock_reset(m);
     char out[64];
     listed(m, out, sizeof out);

@@ -523,7 +523,7 @@ static void test_put_image_new_tag_on_existing_manifest(void **state)
     create_repo(m, "app");
     char *mf = make_manifest(m, "app", 2, 1);
     char *d = put_image(m, "app", mf, "v1");
-    ecrmock_clock_advance(m, 60000);
+    ecrmock_clock_advance(m, 60000, NULL);
     json_t *r = NULL;
     assert_ok(put(m, &r, "app", mf, "latest", NULL, NULL), r);
     assert_string_equal(resp_digest(r), d);

@@ -15,7 +15,8 @@ static char tool_path[512];
 /* Replays `sc` on a fresh instance; asserts no step failed. */
 static void assert_replays(json_t *sc)
 {
-    char *report = NULL, *err = NULL;
+    char *report = NULL;
+    ecrmock_err err;
     size_t len = 0;
     FILE *out = open_memstream(&report, &len);
     assert_non_null(out);
@@ -23,10 +24,9 @@ static void assert_replays(json_t *sc)
     fclose(out);
     if (rc != 0) {
         char *text = json_dumps(sc, JSON_INDENT(1));
-        fail_msg("replay: %d %s\n%s\n%s", rc, err ? err : "", report, text);
+        fail_msg("replay: %d %s: %s\n%s\n%s", rc, err.path, err.text, report, text);
     }
     free(report);
-    free(err);
 }
 
 /* Uploads `text` in one part through the calls (journaled, so replayable);
@@ -84,7 +84,7 @@ static void test_record_push_replays_with_captures(void **state)
     call_ok(m, "BatchGetImage", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", image);
     call_ok(m, "DescribeImages", "{\"repositoryName\": \"web\"}");
 
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     assert_non_null(sc);
     assert_null(json_object_get(sc, "fixture"));
     json_t *opts = json_object_get(sc, "options");
@@ -139,7 +139,7 @@ static void test_record_errors_clock_and_faults_replay(void **state)
                  "RepositoryAlreadyExistsException");
     char upload[64];
     initiate_upload(m, "web", upload);
-    ecrmock_clock_advance(m, 25 * 3600 * 1000);
+    ecrmock_clock_advance(m, 25 * 3600 * 1000, NULL);
     assert_error(call(m, &r, "UploadLayerPart", "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
                                                 "\"partLastByte\": 1, \"layerPartBlob\": \"YWI=\"}", upload), r, 400,
                  "UploadNotFoundException");
@@ -162,10 +162,10 @@ static void test_record_errors_clock_and_faults_replay(void **state)
     assert_error(ecrmock_call(m, "PutImage", req, &r), r, 500, "ServerException");
     json_decref(req);
     call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
-    ecrmock_clock_advance(m, 1500);
+    ecrmock_clock_advance(m, 1500, NULL);
     call_ok(m, "GetAuthorizationToken", "{}");
 
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     assert_non_null(sc);
     /* the clock moves are there */
     assert_int_equal(json_integer_value(json_object_get(step(sc, 3), "advanceClockMs")), 25 * 3600 * 1000);
@@ -195,10 +195,10 @@ static void test_record_removed_rule_keeps_its_effect(void **state)
     json_decref(rule);
     json_t *r = NULL;
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 500, "ServerException");
-    assert_int_equal(ecrmock_fault_remove(m, id), 0);
+    assert_int_equal(ecrmock_fault_remove(m, id, NULL), 0);
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400,
                  "RepositoryAlreadyExistsException");
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     json_t *f = json_array_get(json_object_get(step(sc, 0), "faults"), 0);
     assert_string_equal(json_string_value(json_object_get(f, "effect")), "apply-then-error");
     assert_replays(sc);
@@ -217,7 +217,7 @@ static void test_record_escapes_dollar_brace(void **state)
     assert_ok(ecrmock_call(m, "SetRepositoryPolicy", req, &r), r);
     json_decref(r);
     json_decref(req);
-    json_t *sc = ecrmock_scenario_record(m, "fixtures/none.json");
+    json_t *sc = ecrmock_scenario_record(m, "fixtures/none.json", NULL);
     assert_string_equal(json_string_value(json_object_get(sc, "fixture")), "fixtures/none.json");
     json_object_del(sc, "fixture");
     const char *sent = json_string_value(json_object_get(json_object_get(step(sc, 1), "request"), "policyText"));
@@ -236,7 +236,7 @@ static void test_record_non_utf8_action_replays(void **state)
     size_t len = 0;
     assert_int_equal(ecrmock_call_raw(m, "\xffListImages", "{}", 2, &out, &len), 400);
     free(out);
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     assert_non_null(sc);
     assert_string_equal(json_string_value(json_object_get(step(sc, 1), "action")), "\xef\xbf\xbdListImages");
     assert_replays(sc);
@@ -254,12 +254,12 @@ static void test_record_body_not_json_replays(void **state)
     size_t len = 0;
     assert_int_equal(ecrmock_call_raw(m, "ListImages", "{oops", 5, &out, &len), 400);
     free(out);
-    json_t *e = ecrmock_journal_entry(m, -1);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
     assert_true(json_is_null(json_object_get(e, "request")));
     assert_true(json_is_false(json_object_get(e, "ran")));
     json_decref(e);
     call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
-    json_t *sc = ecrmock_scenario_record(m, NULL);
+    json_t *sc = ecrmock_scenario_record(m, NULL, NULL);
     assert_non_null(sc);
     json_t *f = json_array_get(json_object_get(step(sc, 1), "faults"), 0);
     assert_string_equal(json_string_value(json_object_get(f, "error")), "SerializationException");
@@ -282,9 +282,9 @@ static void test_record_with_fixture_clock(void **state)
     close(fd);
     ecrmock *m = ecrmock_new(NULL);
     assert_int_equal(ecrmock_fixture_load_file(m, path, NULL), 0);
-    ecrmock_clock_advance(m, 60000);
+    ecrmock_clock_advance(m, 60000, NULL);
     call_ok(m, "CreateRepository", "{\"repositoryName\": \"api\"}");
-    json_t *sc = ecrmock_scenario_record(m, path);
+    json_t *sc = ecrmock_scenario_record(m, path, NULL);
     assert_int_equal(json_integer_value(json_object_get(step(sc, 0), "advanceClockMs")), 60000);
     assert_replays(sc);
     json_decref(sc);
@@ -316,7 +316,7 @@ static void test_record_cli(void **state)
     int st = system(cmd);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
-    char *err = NULL;
+    ecrmock_err err;
     assert_int_equal(ecrmock_scenario_run_file(NULL, rec, NULL, &err), 0);
     json_t *sc = json_load_file(rec, 0, NULL);
     assert_non_null(sc);

@@ -95,7 +95,7 @@ static void assert_copy(ecrmock *m, const char *region, const char *registry, co
         size_t got_len = 0, want_len = 0;
         assert_int_equal(ecrmock_fetch_url(m, url, &got, &got_len), 200);
         json_decref(r);
-        assert_int_equal(ecrmock_get_layer(m, NULL, repo, d, &want, &want_len), ECRMOCK_ERR_OK);
+        assert_int_equal(ecrmock_get_layer(m, NULL, repo, d, &want, &want_len, NULL), ECRMOCK_ERR_OK);
         assert_int_equal(got_len, want_len);
         assert_memory_equal(got, want, want_len);
         free(got);

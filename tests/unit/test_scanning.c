@@ -97,7 +97,7 @@ static void set_findings(ecrmock *m, const char *repo, const char *digest, const
 {
     json_t *f = json_loads(text, 0, NULL);
     assert_non_null(f);
-    assert_int_equal(ecrmock_scan_findings_set(m, NULL, repo, digest, f), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_scan_findings_set(m, NULL, repo, digest, f, NULL), ECRMOCK_ERR_OK);
     json_decref(f);
 }
 
@@ -310,9 +310,9 @@ static void test_start_image_scan_then_complete_on_the_clock(void **state)
     assert_string_equal(str(json_object_get(r, "imageScanStatus"), "status"), "IN_PROGRESS");
     assert_null(json_object_get(r, "imageScanFindings"));
     json_decref(r);
-    ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS - 1);
+    ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS - 1, NULL);
     assert_scan_status(m, "app", "v1", "IN_PROGRESS");
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     char id[128];
     snprintf(id, sizeof id, "{\"imageDigest\": \"%s\"}", d);
     assert_ok(findings(m, &r, "app", id), r);
@@ -333,7 +333,7 @@ static void test_start_image_scan_once_per_24_hours(void **state)
     char *d = new_repo_with_image(m, "app", 2, "v1");
     json_t *r = NULL;
     start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
-    ecrmock_clock_advance(m, 86400000 - 1);
+    ecrmock_clock_advance(m, 86400000 - 1, NULL);
     char id[128];
     snprintf(id, sizeof id, "{\"imageDigest\": \"%s\"}", d);
     assert_fail_msg(start_scan(m, &r, "app", id), &r, "LimitExceededException", QUOTA_TEXT);
@@ -342,7 +342,7 @@ static void test_start_image_scan_once_per_24_hours(void **state)
     assert_true(json_real_value(json_object_get(json_object_get(det, "imageScanFindingsSummary"),
                                                 "imageScanCompletedAt")) == START_S + 5);
     json_decref(det);
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     start_scan_ok(m, "app", id);
     assert_scan_status(m, "app", "v1", "IN_PROGRESS");
     free(d);
@@ -425,7 +425,7 @@ static void test_findings_counted_from_what_was_set(void **state)
     set_findings(m, "app", d, FINDINGS_A);
     json_t *r = NULL;
     start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
-    ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS);
+    ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS, NULL);
     assert_ok(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     json_t *f = json_object_get(r, "imageScanFindings");
     assert_json(json_object_get(f, "findingSeverityCounts"), "{\"HIGH\": 3, \"LOW\": 1, \"CRITICAL\": 1}");
@@ -448,7 +448,7 @@ static void test_findings_paging(void **state)
     char *d = new_repo_with_image(m, "app", 2, "v1");
     char *d2 = push_new_image(m, "app", 2, 2, "v2");
     set_findings(m, "app", d, FINDINGS_A);
-    ecrmock_scan_duration_set(m, 0);
+    ecrmock_scan_duration_set(m, 0, NULL);
     json_t *r = NULL;
     start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     start_scan_ok(m, "app", "{\"imageTag\": \"v2\"}");
@@ -512,7 +512,7 @@ static void test_scan_on_push_by_repository_flag(void **state)
     assert_error(findings(m, &r, "plain", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     /* The scan on push counts towards the daily quota. */
     assert_fail_msg(start_scan(m, &r, "scanned", "{\"imageTag\": \"v1\"}"), &r, "LimitExceededException", QUOTA_TEXT);
-    ecrmock_clock_advance(m, 5000);
+    ecrmock_clock_advance(m, 5000, NULL);
     assert_scan_status(m, "scanned", "v1", "COMPLETE");
     /* Turned on later by PutImageScanningConfiguration: only new pushes. */
     call_ok(m, "PutImageScanningConfiguration",
@@ -552,7 +552,7 @@ static void test_scan_on_push_only_for_new_images(void **state)
             "{\"repositoryName\": \"app\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
     char *mf = make_manifest(m, "app", 1, 1);
     free(put_image(m, "app", mf, "v1"));
-    ecrmock_clock_advance(m, 60000);
+    ecrmock_clock_advance(m, 60000, NULL);
     /* The same manifest under another tag is no new image: no new scan. */
     free(put_image(m, "app", mf, "v2"));
     json_t *det = image_detail(m, "app", "v2");
@@ -576,13 +576,13 @@ static void test_describe_images_shows_scan(void **state)
     set_findings(m, "app", d, "[{\"name\": \"CVE-1\", \"severity\": \"CRITICAL\"}, {\"name\": \"CVE-2\", "
                               "\"severity\": \"UNDEFINED\"}, {\"name\": \"CVE-3\", \"severity\": \"CRITICAL\"}]");
     json_t *r = NULL;
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     det = image_detail(m, "app", "v1");
     assert_json(json_object_get(det, "imageScanStatus"), "{\"status\": \"IN_PROGRESS\"}");
     assert_null(json_object_get(det, "imageScanFindingsSummary"));
     json_decref(det);
-    ecrmock_clock_advance(m, 7000);
+    ecrmock_clock_advance(m, 7000, NULL);
     /* The listing form shows it too. */
     assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"app\"}"), r);
     det = json_array_get(json_object_get(r, "imageDetails"), 0);
@@ -613,7 +613,7 @@ static int wait_scan_complete(ecrmock *m, const char *repo, const char *tag)
             return attempt;
         if (failed)
             return -1;
-        ecrmock_clock_advance(m, 5000); /* the waiter's delay, in virtual time */
+        ecrmock_clock_advance(m, 5000, NULL); /* the waiter's delay, in virtual time */
     }
     return -1;
 }
@@ -626,12 +626,12 @@ static void test_image_scan_complete_waiter(void **state)
     /* 5 s: the second poll sees it complete. */
     assert_int_equal(wait_scan_complete(m, "app", "v1"), 2);
     /* A 12 s scan: polls at 0, 5, 10 and 15 s. */
-    assert_int_equal(ecrmock_scan_duration_set(m, 12000), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_scan_duration_set(m, 12000, NULL), ECRMOCK_ERR_OK);
     free(push_new_image(m, "app", 2, 2, "v2"));
     start_scan_ok(m, "app", "{\"imageTag\": \"v2\"}");
     assert_int_equal(wait_scan_complete(m, "app", "v2"), 4);
     /* A scan longer than the waiter's 300 s: it gives up. */
-    assert_int_equal(ecrmock_scan_duration_set(m, 400000), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_scan_duration_set(m, 400000, NULL), ECRMOCK_ERR_OK);
     free(push_new_image(m, "app", 2, 3, "v3"));
     start_scan_ok(m, "app", "{\"imageTag\": \"v3\"}");
     assert_int_equal(wait_scan_complete(m, "app", "v3"), -1);
@@ -642,13 +642,13 @@ static void test_image_scan_complete_waiter(void **state)
 static void test_scan_duration_set_and_reset(void **state)
 {
     ecrmock *m = *state;
-    assert_int_equal(ecrmock_scan_duration_set(m, -1), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_scan_duration_set(NULL, 0), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_scan_duration_set(m, -1, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_scan_duration_set(NULL, 0, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     /* the clock plus the duration must not overflow */
-    assert_int_equal(ecrmock_scan_duration_set(m, INT64_MAX), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS + 1), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS), ECRMOCK_ERR_OK);
-    assert_int_equal(ecrmock_scan_duration_set(m, 0), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_scan_duration_set(m, INT64_MAX, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS + 1, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ecrmock_scan_duration_set(m, ECRMOCK_CLOCK_MAX_MS, NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_scan_duration_set(m, 0, NULL), ECRMOCK_ERR_OK);
     free(new_repo_with_image(m, "app", 2, "v1"));
     json_t *r = NULL;
     start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
@@ -663,7 +663,7 @@ static void test_scan_duration_set_and_reset(void **state)
     free(push_new_image(m, "app", 2, 1, "v1"));
     assert_error(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r, 400, "ScanNotFoundException");
     start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
-    ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS - 1);
+    ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS - 1, NULL);
     assert_scan_status(m, "app", "v1", "IN_PROGRESS");
 }
 
@@ -684,20 +684,20 @@ static void test_scan_findings_set_errors(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *f = json_loads(bad[i], 0, NULL);
         assert_non_null(f);
-        assert_int_equal(ecrmock_scan_findings_set(m, NULL, "app", d, f), ECRMOCK_ERR_INVALID_PARAMETER);
+        assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "app", d, f, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
         json_decref(f);
     }
     json_t *none = json_array();
-    assert_int_equal(ecrmock_scan_findings_set(m, NULL, "web", d, none), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
-    assert_int_equal(ecrmock_scan_findings_set(m, NULL, "app",
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "web", d, none, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "app",
                                                "sha256:1111111111111111111111111111111111111111111111111111111111111111",
-                                               none),
+                                               none, &test_err)),
                      ECRMOCK_ERR_IMAGE_NOT_FOUND);
-    assert_int_equal(ecrmock_scan_findings_set(m, "12345", "app", d, none), ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_int_equal(ecrmock_scan_findings_set(m, NULL, NULL, d, none), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, "12345", "app", d, none, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, NULL, d, none, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     json_decref(none);
     /* None of those changed the findings. */
-    ecrmock_scan_duration_set(m, 0);
+    ecrmock_scan_duration_set(m, 0, NULL);
     json_t *r = NULL;
     start_scan_ok(m, "app", "{\"imageTag\": \"v1\"}");
     assert_ok(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
@@ -705,7 +705,7 @@ static void test_scan_findings_set_errors(void **state)
                 "[{\"name\": \"CVE-1\", \"severity\": \"LOW\"}]");
     json_decref(r);
     /* NULL clears them. */
-    assert_int_equal(ecrmock_scan_findings_set(m, ACCOUNT, "app", d, NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_scan_findings_set(m, ACCOUNT, "app", d, NULL, NULL), ECRMOCK_ERR_OK);
     assert_ok(findings(m, &r, "app", "{\"imageTag\": \"v1\"}"), r);
     assert_json(json_object_get(r, "imageScanFindings"),
                 "{\"imageScanCompletedAt\": 1704067200.0, \"vulnerabilitySourceUpdatedAt\": 1704067200.0, "
@@ -776,7 +776,7 @@ static void test_scanning_out_of_memory_changes_nothing(void **state)
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         if (i == 5)
-            ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS);
+            ecrmock_clock_advance(m, ECRMOCK_DEFAULT_SCAN_DURATION_MS, NULL);
         json_t *req = json_loads(steps[i][1], 0, NULL);
         assert_non_null(req);
         bool done = false;

@@ -16,9 +16,28 @@
 /* The ecrmock-run next to this test binary's directory (build/tests/..). */
 static char tool_path[512];
 
+/* A refusal as "path: text" (malloc'd), after checking the convention:
+ * -1 with InvalidParameter, a path and a text; else code OK and "". */
+static char *err_string(int rc, const ecrmock_err *e)
+{
+    if (rc >= 0) {
+        assert_int_equal(e->code, ECRMOCK_ERR_OK);
+        assert_string_equal(e->path, "");
+        assert_string_equal(e->text, "");
+        return NULL;
+    }
+    assert_int_equal(e->code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_true(e->path[0] != '\0' && e->text[0] != '\0');
+    size_t n = strlen(e->path) + 2 + strlen(e->text) + 1;
+    char *both = malloc(n);
+    assert_non_null(both);
+    snprintf(both, n, "%s: %s", e->path, e->text);
+    return both;
+}
+
 /* Runs a scenario written as JSON text on m (NULL: a fresh instance);
  * returns the runner's result, the report in *report (malloc'd) and the
- * error in *err (malloc'd or NULL). */
+ * error in *err (err_string's: malloc'd or NULL). */
 static int run_text(ecrmock *m, const char *text, char **report, char **err)
 {
     json_error_t jerr;
@@ -29,7 +48,7 @@ static int run_text(ecrmock *m, const char *text, char **report, char **err)
     char *buf = NULL;
     FILE *out = open_memstream(&buf, &len);
     assert_non_null(out);
-    char *e = NULL;
+    ecrmock_err e;
     int rc = ecrmock_scenario_run(m, sc, NULL, out, &e);
     fclose(out);
     json_decref(sc);
@@ -37,10 +56,11 @@ static int run_text(ecrmock *m, const char *text, char **report, char **err)
         *report = buf;
     else
         free(buf);
+    char *both = err_string(rc, &e);
     if (err)
-        *err = e;
+        *err = both;
     else
-        free(e);
+        free(both);
     return rc;
 }
 
@@ -58,7 +78,7 @@ static void run_ok(ecrmock *m, const char *text)
 /* The request of journal entry `index` (new reference). */
 static json_t *sent_request(ecrmock *m, long index)
 {
-    json_t *e = ecrmock_journal_entry(m, index);
+    json_t *e = ecrmock_journal_entry(m, index, NULL);
     assert_non_null(e);
     json_t *req = json_incref(json_object_get(e, "request"));
     json_decref(e);
@@ -103,7 +123,7 @@ static void test_scenario_captures_of_each_kind(void **state)
               " \"expect\": {\"response\": {\"uploadId\": \"${upload}\", \"repositoryName\": \"${name}\"}}}"
               "]}");
     json_t *req = sent_request(m, -1);
-    json_t *init = ecrmock_journal_entry(m, -2);
+    json_t *init = ecrmock_journal_entry(m, -2, NULL);
     assert_string_equal(json_string_value(json_object_get(req, "uploadId")),
                         json_string_value(json_object_get(json_object_get(init, "response"), "uploadId")));
     assert_string_equal(json_string_value(json_object_get(req, "repositoryName")), "web");
@@ -358,8 +378,9 @@ static void test_scenario_fixture_by_path_and_inline(void **state)
     char text[2048];
     snprintf(text, sizeof text, "{\"fixture\": \"../reg.json\", %s}", steps);
     write_file(scenario, text);
-    char *err = NULL;
-    int rc = ecrmock_scenario_run_file(NULL, scenario, NULL, &err);
+    ecrmock_err e;
+    int rc = ecrmock_scenario_run_file(NULL, scenario, NULL, &e);
+    char *err = err_string(rc, &e);
     if (rc != 0)
         fail_msg("%d: %s", rc, err ? err : "");
     assert_null(err);
@@ -371,7 +392,8 @@ static void test_scenario_fixture_by_path_and_inline(void **state)
     /* a fixture that does not load: the scenario is refused */
     snprintf(text, sizeof text, "{\"fixture\": \"no-such.json\", %s}", steps);
     write_file(scenario, text);
-    assert_int_equal(ecrmock_scenario_run_file(NULL, scenario, NULL, &err), -1);
+    assert_int_equal(ecrmock_scenario_run_file(NULL, scenario, NULL, &e), -1);
+    err = err_string(-1, &e);
     char want[8400];
     snprintf(want, sizeof want, "%s: $.fixture: ", scenario);
     assert_non_null(err);
@@ -497,20 +519,21 @@ static void test_scenario_unknown_variable(void **state)
 static void test_scenario_file_errors(void **state)
 {
     (void)state;
-    char *err = NULL;
-    assert_int_equal(ecrmock_scenario_run_file(NULL, "/nonexistent/s.json", NULL, &err), -1);
-    assert_string_equal(err, "/nonexistent/s.json: $: cannot open the file: No such file or directory");
-    free(err);
+    ecrmock_err e;
+    assert_int_equal(ecrmock_scenario_run_file(NULL, "/nonexistent/s.json", NULL, &e), -1);
+    assert_int_equal(e.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(e.path, "/nonexistent/s.json: $");
+    assert_string_equal(e.text, "cannot open the file: No such file or directory");
     char path[] = "/tmp/ecrmock-bad-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     write_file(path, "{\"steps\": [\n  {\"action\": }\n]}");
-    assert_int_equal(ecrmock_scenario_run_file(NULL, path, NULL, &err), -1);
+    assert_int_equal(ecrmock_scenario_run_file(NULL, path, NULL, &e), -1);
     char want[256];
-    snprintf(want, sizeof want, "%s: $: not valid JSON (line 2, column 14)", path);
-    assert_string_equal(err, want);
-    free(err);
+    snprintf(want, sizeof want, "%s: $", path);
+    assert_string_equal(e.path, want);
+    assert_string_equal(e.text, "not valid JSON (line 2, column 14)");
     unlink(path);
 }
 

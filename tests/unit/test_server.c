@@ -43,7 +43,7 @@ static int start(void **state, unsigned int timeout_s, unsigned int request_time
         return -1;
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", f->port);
-    ecrmock_http_base_url_set(f->m, base);
+    ecrmock_http_base_url_set(f->m, base, NULL);
     *state = f;
     return 0;
 }

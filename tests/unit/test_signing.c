@@ -136,9 +136,9 @@ static void test_describe_image_signing_status_per_matching_rule(void **state)
     assert_statuses(m, "tools-release", rel, "team_a=IN_PROGRESS");
     assert_statuses(m, "misc", misc, "");
 
-    ecrmock_clock_advance(m, SIGNING_MS - 1);
+    ecrmock_clock_advance(m, SIGNING_MS - 1, NULL);
     assert_statuses(m, "team/web", web, "team_a=IN_PROGRESS");
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     assert_statuses(m, "team/prod-api", api, "team_a=COMPLETE,prod_signer=COMPLETE");
 
     /* The whole answer, by tag. */

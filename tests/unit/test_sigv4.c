@@ -24,7 +24,7 @@
 static int setup_signed(void **state)
 {
     *state = ecrmock_new(NULL);
-    if (!*state || ecrmock_http_credentials_set(*state, AKID, SECRET) != 0)
+    if (!*state || ecrmock_http_credentials_set(*state, AKID, SECRET, NULL) != 0)
         return -1;
     return 0;
 }
@@ -125,7 +125,7 @@ static void assert_refused(ecrmock *m, const char *auth, const char *date, const
         assert_string_equal(err_message(r), message);
     json_decref(r);
     /* nothing reached ECR */
-    assert_null(ecrmock_images(m, NULL, "signed"));
+    assert_null(ecrmock_images(m, NULL, "signed", NULL));
     assert_int_equal(ecrmock_call_count(m, NULL), 0);
 }
 
@@ -204,7 +204,7 @@ static void test_sigv4_header_values_trimmed_and_folded(void **state)
 static void test_sigv4_date_within_five_minutes_accepted(void **state)
 {
     ecrmock *m = *state;
-    ecrmock_clock_advance(m, 300000); /* 5 minutes after DATE: still good */
+    ecrmock_clock_advance(m, 300000, NULL); /* 5 minutes after DATE: still good */
     signed_req s;
     sign(&s, BODY, DATE, AKID, SECRET, "us-east-1", "ecr");
     json_t *r = NULL;
@@ -220,14 +220,14 @@ static void test_sigv4_off_by_default(void **state)
     assert_int_equal(send_req(m, NULL, DATE, BODY, &r), 200);
     json_decref(r);
     /* and off again with NULLs */
-    assert_int_equal(ecrmock_http_credentials_set(m, AKID, SECRET), 0);
+    assert_int_equal(ecrmock_http_credentials_set(m, AKID, SECRET, NULL), 0);
     assert_int_equal(send_req(m, NULL, DATE, "{\"repositoryName\":\"x2\"}", &r), 400);
     json_decref(r);
-    assert_int_equal(ecrmock_http_credentials_set(m, NULL, NULL), 0);
+    assert_int_equal(ecrmock_http_credentials_set(m, NULL, NULL, NULL), 0);
     assert_int_equal(send_req(m, NULL, DATE, "{\"repositoryName\":\"x2\"}", &r), 200);
     json_decref(r);
-    assert_int_equal(ecrmock_http_credentials_set(m, AKID, NULL), -1);
-    assert_int_equal(ecrmock_http_credentials_set(NULL, AKID, SECRET), -1);
+    assert_int_equal(ecrmock_http_credentials_set(m, AKID, NULL, NULL), -1);
+    assert_int_equal(ecrmock_http_credentials_set(NULL, AKID, SECRET, NULL), -1);
     ecrmock_free(m);
 }
 
@@ -383,11 +383,11 @@ static void test_sigv4_clock_skew(void **state)
     ecrmock *m = *state;
     signed_req s;
     sign(&s, BODY, DATE, AKID, SECRET, "us-east-1", "ecr");
-    ecrmock_clock_advance(m, 301000); /* 00:05:01 */
+    ecrmock_clock_advance(m, 301000, NULL); /* 00:05:01 */
     assert_refused(m, s.auth, DATE, BODY, "InvalidSignatureException",
                    "Signature expired: 20240101T000000Z is now earlier than 20240101T000001Z (20240101T000501Z - 5 "
                    "min.)");
-    ecrmock_clock_set(m, ECRMOCK_DEFAULT_CLOCK_MS - 301000); /* 23:54:59 the day before */
+    ecrmock_clock_set(m, ECRMOCK_DEFAULT_CLOCK_MS - 301000, NULL); /* 23:54:59 the day before */
     assert_refused(m, s.auth, DATE, BODY, "InvalidSignatureException",
                    "Signature not yet current: 20240101T000000Z is still later than 20231231T235959Z "
                    "(20231231T235459Z + 5 min.)");
@@ -508,7 +508,7 @@ static void test_sigv4_strict_signed_headers(void **state)
     assert_int_equal(ecrmock_call_count(m, "DeleteRepository"), 1);
     create_repo(m, "web");
     /* strict: refused, nothing ran */
-    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 1), 0);
+    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 1, NULL), 0);
     assert_int_equal(send_signed(m, AKID, "DeleteRepository", NULL, 0, "content-type;host;x-amz-date",
                                  "{\"repositoryName\":\"web\"}", &r),
                      400);
@@ -527,7 +527,7 @@ static void test_sigv4_strict_signed_headers(void **state)
     assert_string_equal(err_message(r), "'x-amz-user-agent' must be a 'SignedHeader' in the AWS Authorization.");
     json_decref(r);
     assert_int_equal(ecrmock_call_count(m, "DeleteRepository"), 1);
-    json_t *images = ecrmock_images(m, NULL, "web");
+    json_t *images = ecrmock_images(m, NULL, "web", NULL);
     assert_non_null(images);
     json_decref(images);
     /* what an SDK signs passes */
@@ -536,15 +536,15 @@ static void test_sigv4_strict_signed_headers(void **state)
                                  "{\"repositoryName\":\"web\"}", &r),
                      200);
     json_decref(r);
-    assert_null(ecrmock_images(m, NULL, "web"));
+    assert_null(ecrmock_images(m, NULL, "web", NULL));
     /* kept by reset, off again with 0 */
     ecrmock_reset(m);
     assert_int_equal(send_signed(m, AKID, "DescribeRepositories", NULL, 0, "host;x-amz-date", "{}", &r), 400);
     json_decref(r);
-    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 0), 0);
+    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 0, NULL), 0);
     assert_int_equal(send_signed(m, AKID, "DescribeRepositories", NULL, 0, "host;x-amz-date", "{}", &r), 200);
     json_decref(r);
-    assert_int_equal(ecrmock_http_sigv4_strict_set(NULL, 1), -1);
+    assert_int_equal(ecrmock_http_sigv4_strict_set(NULL, 1, NULL), -1);
 }
 
 /* ---- temporary credentials ----------------------------------------------------------- */
@@ -576,16 +576,16 @@ static void test_sigv4_session_token(void **state)
     assert_token_answer(m, AKID, NULL, without, 200);
     assert_token_answer(m, AKID, "IQoJb3JpZ2luX2VjEXAMPLE", with, 400);
     /* a temporary key, no token set here: it needs one, any */
-    assert_int_equal(ecrmock_http_credentials_set(m, "ASIAEXAMPLE", SECRET), 0);
+    assert_int_equal(ecrmock_http_credentials_set(m, "ASIAEXAMPLE", SECRET, NULL), 0);
     assert_token_answer(m, "ASIAEXAMPLE", NULL, without, 400);
     assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLE", with, 200);
     /* the token set: this one, signed or not (strict: signed) */
-    assert_int_equal(ecrmock_http_session_token_set(m, "IQoJb3JpZ2luX2VjEXAMPLE"), 0);
+    assert_int_equal(ecrmock_http_session_token_set(m, "IQoJb3JpZ2luX2VjEXAMPLE", NULL), 0);
     assert_token_answer(m, "ASIAEXAMPLE", NULL, without, 400);
     assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjOTHER", with, 400);
     assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLE", with, 200);
     assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLE", without, 200);
-    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 1), 0);
+    assert_int_equal(ecrmock_http_sigv4_strict_set(m, 1, NULL), 0);
     ecrmock_http_header extra[] = {{"X-Amz-Security-Token", "IQoJb3JpZ2luX2VjEXAMPLE"}};
     json_t *r = NULL;
     assert_int_equal(send_signed(m, "ASIAEXAMPLE", "DescribeRepositories", extra, 1, without, "{}", &r), 400);
@@ -595,9 +595,9 @@ static void test_sigv4_session_token(void **state)
     /* kept by reset; NULL: none again */
     ecrmock_reset(m);
     assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjOTHER", with, 400);
-    assert_int_equal(ecrmock_http_session_token_set(m, NULL), 0);
+    assert_int_equal(ecrmock_http_session_token_set(m, NULL, NULL), 0);
     assert_token_answer(m, "ASIAEXAMPLE", "IQoJb3JpZ2luX2VjOTHER", with, 200);
-    assert_int_equal(ecrmock_http_session_token_set(NULL, "x"), -1);
+    assert_int_equal(ecrmock_http_session_token_set(NULL, "x", NULL), -1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_signed, teardown_mock)

@@ -71,7 +71,7 @@ static void test_update_image_storage_class_archive(void **state)
     ecrmock *m = *state;
     char *a = new_repo_with_image(m, "app", 1, "v1");
     char *b = push_new_image(m, "app", 1, 2, "v2");
-    ecrmock_clock_advance(m, 5000);
+    ecrmock_clock_advance(m, 5000, NULL);
     int64_t at = ecrmock_clock_now(m);
 
     json_t *r = NULL;
@@ -111,7 +111,7 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
 {
     ecrmock *m = *state;
     char *a = archived_image(m, "v1");
-    ecrmock_clock_advance(m, 3600 * 1000);
+    ecrmock_clock_advance(m, 3600 * 1000, NULL);
     int64_t asked = ecrmock_clock_now(m);
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
 
@@ -120,13 +120,13 @@ static void test_update_image_storage_class_restore_goes_through_activating(void
     /* Asking again while it restores changes nothing. */
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
 
-    ecrmock_clock_advance(m, RESTORE_MS - 1);
+    ecrmock_clock_advance(m, RESTORE_MS - 1, NULL);
     json_t *d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVATING");
     assert_null(json_object_get(d, "lastActivatedAt"));
     json_decref(d);
 
-    ecrmock_clock_advance(m, 1);
+    ecrmock_clock_advance(m, 1, NULL);
     d = describe_image(m, "app", a);
     assert_string_equal(STR(d, "imageStatus"), "ACTIVE");
     assert_true(seconds(d, "lastActivatedAt") == (double)(asked + RESTORE_MS) / 1000.0);
@@ -161,7 +161,7 @@ static void test_update_image_storage_class_archived_image_cannot_be_pulled(void
               r);
     assert_string_equal(STR(json_array_get(json_object_get(r, "failures"), 0), "failureCode"), "ImageInaccessible");
     json_decref(r);
-    ecrmock_clock_advance(m, RESTORE_MS);
+    ecrmock_clock_advance(m, RESTORE_MS, NULL);
     assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
     assert_int_equal(json_array_size(json_object_get(r, "images")), 1);
     assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
@@ -175,7 +175,7 @@ static void test_update_image_storage_class_archive_is_idempotent(void **state)
     char *a = new_repo_with_image(m, "app", 1, NULL);
     int64_t first = ecrmock_clock_now(m);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
-    ecrmock_clock_advance(m, 60000);
+    ecrmock_clock_advance(m, 60000, NULL);
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
     json_t *d = describe_image(m, "app", a);
     assert_true(seconds(d, "lastArchivedAt") == (double)first / 1000.0);
@@ -190,7 +190,7 @@ static void test_update_image_storage_class_repush_restores_at_once(void **state
     char *mf = make_manifest(m, "app", 1, 7);
     char *a = put_image(m, "app", mf, "v1");
     update_ok(m, "app", a, "ARCHIVE", "ARCHIVED");
-    ecrmock_clock_advance(m, 1000);
+    ecrmock_clock_advance(m, 1000, NULL);
     /* The same manifest and tag: no ImageAlreadyExistsException, the image is back. */
     free(put_image(m, "app", mf, "v1"));
     json_t *d = describe_image(m, "app", a);
@@ -260,7 +260,7 @@ static void test_update_image_storage_class_manifest_list_moves_its_images(void 
     update_ok(m, "app", list, "STANDARD", "ACTIVATING");
     assert_status(m, "app", kids[0], "ACTIVATING");
     assert_status(m, "app", kids[1], "ACTIVE");
-    ecrmock_clock_advance(m, RESTORE_MS);
+    ecrmock_clock_advance(m, RESTORE_MS, NULL);
     assert_status(m, "app", list, "ACTIVE");
     assert_status(m, "app", kids[0], "ACTIVE");
     free(kids[0]);
@@ -393,7 +393,7 @@ static void test_start_image_scan_archived_image_refused(void **state)
     update_ok(m, "app", a, "STANDARD", "ACTIVATING");
     assert_error(call(m, &r, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}"),
                  r, 400, "ImageArchivedException");
-    ecrmock_clock_advance(m, RESTORE_MS);
+    ecrmock_clock_advance(m, RESTORE_MS, NULL);
     call_ok(m, "StartImageScan", "{\"repositoryName\": \"app\", \"imageId\": {\"imageTag\": \"v1\"}}");
     free(a);
 }

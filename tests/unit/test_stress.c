@@ -100,7 +100,7 @@ static void *work(void *arg)
 
 static void check_repository(ecrmock *m, const char *repo)
 {
-    json_t *images = ecrmock_images(m, NULL, repo);
+    json_t *images = ecrmock_images(m, NULL, repo, NULL);
     assert_non_null(images);
     size_t i;
     json_t *img;
@@ -128,7 +128,7 @@ static void check_repository(ecrmock *m, const char *repo)
             void *bytes = NULL;
             size_t len = 0;
             assert_int_equal(ecrmock_get_layer(m, NULL, repo, json_string_value(json_object_get(desc, "digest")), &bytes,
-                                               &len),
+                                               &len, NULL),
                              ECRMOCK_ERR_OK);
             free(bytes);
         }
@@ -172,13 +172,13 @@ static void test_stress_one_instance(void **state)
         for (int i = 0; i < w[t].completed_uploads; i++) {
             void *bytes = NULL;
             size_t len = 0;
-            assert_int_equal(ecrmock_get_layer(m, NULL, i % 2 ? "shared" : own, w[t].uploaded[i], &bytes, &len),
+            assert_int_equal(ecrmock_get_layer(m, NULL, i % 2 ? "shared" : own, w[t].uploaded[i], &bytes, &len, NULL),
                              ECRMOCK_ERR_OK);
             free(bytes);
         }
     }
     /* the journal holds every call, numbered without a gap */
-    json_t *j = ecrmock_journal_json(m);
+    json_t *j = ecrmock_journal_json(m, NULL);
     for (size_t i = 0; i < json_array_size(j); i++)
         assert_int_equal(json_integer_value(json_object_get(json_array_get(j, i), "seq")), (json_int_t)i + 1);
     assert_int_equal(json_array_size(j), ecrmock_call_count(m, NULL) - ecrmock_journal_dropped(m));
@@ -207,8 +207,8 @@ static void *journal_reader(void *arg)
 {
     ecrmock *m = arg;
     for (int i = 0; i < JOURNAL_ROUNDS; i++) {
-        json_t *all = i % 2 ? NULL : ecrmock_journal_json(m);
-        json_t *e = all ? json_incref(json_array_get(all, 0)) : ecrmock_journal_entry(m, -1);
+        json_t *all = i % 2 ? NULL : ecrmock_journal_json(m, NULL);
+        json_t *e = all ? json_incref(json_array_get(all, 0)) : ecrmock_journal_entry(m, -1, NULL);
         json_decref(all);
         if (e) {
             json_t *req = json_object_get(e, "request"), *resp = json_object_get(e, "response");
@@ -237,7 +237,7 @@ static void test_stress_journal_entries_are_independent(void **state)
     for (int t = 0; t < JOURNAL_THREADS; t++)
         pthread_join(threads[t], NULL);
     /* what the readers changed is theirs: the journal still holds the calls as made */
-    json_t *all = ecrmock_journal_json(m);
+    json_t *all = ecrmock_journal_json(m, NULL);
     assert_int_equal(json_array_size(all), 4);
     for (size_t i = 0; i < 4; i++) {
         json_t *e = json_array_get(all, i);

@@ -351,7 +351,7 @@ static void test_call_raw_timestamps_are_epoch_seconds_numbers(void **state)
     ecrmock *m = *state;
     char *out;
     /* Milliseconds on the clock: the fraction is kept. */
-    ecrmock_clock_set(m, INT64_C(1704067200123));
+    ecrmock_clock_set(m, INT64_C(1704067200123), NULL);
     assert_int_equal(raw(m, TARGET("CreateRepository"), "{\"repositoryName\":\"ts\"}", &out), 200);
     assert_non_null(strstr(out, "\"createdAt\":1.704067200123E9,"));
     assert_null(strstr(out, "\"createdAt\":\""));
@@ -363,7 +363,7 @@ static void test_call_raw_timestamps_are_epoch_seconds_numbers(void **state)
     free(out);
 
     /* Whole seconds: the number is the epoch second exactly. */
-    ecrmock_clock_set(m, INT64_C(1719792000000)); /* 2024-07-01T00:00:00Z */
+    ecrmock_clock_set(m, INT64_C(1719792000000), NULL); /* 2024-07-01T00:00:00Z */
     assert_int_equal(raw(m, TARGET("CreateRepository"), "{\"repositoryName\":\"ts2\"}", &out), 200);
     doc = parse(out);
     at = json_object_get(json_object_get(doc, "repository"), "createdAt");
@@ -373,13 +373,13 @@ static void test_call_raw_timestamps_are_epoch_seconds_numbers(void **state)
     free(out);
 
     /* expiresAt: 12 hours after the clock, as a number with its fraction. */
-    ecrmock_clock_set(m, INT64_C(1704067200456));
+    ecrmock_clock_set(m, INT64_C(1704067200456), NULL);
     assert_int_equal(raw(m, TARGET("GetAuthorizationToken"), "{}", &out), 200);
     assert_non_null(strstr(out, "\"expiresAt\":1.704110400456E9,")); /* + 43200 s */
     free(out);
 
     /* imagePushedAt through DescribeImages. */
-    ecrmock_clock_set(m, INT64_C(1704067201789));
+    ecrmock_clock_set(m, INT64_C(1704067201789), NULL);
     char *manifest = make_manifest(m, "ts", 1, 1);
     char *digest = put_image(m, "ts", manifest, "v1");
     assert_int_equal(raw(m, TARGET("DescribeImages"), "{\"repositoryName\":\"ts\"}", &out), 200);
@@ -411,7 +411,7 @@ static const char *number_text(const char *body, const char *key)
 static const char *created_at(ecrmock *m, int64_t ms, const char *name, char *out, size_t cap)
 {
     char body[128], *resp;
-    ecrmock_clock_set(m, ms);
+    ecrmock_clock_set(m, ms, NULL);
     snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", name);
     assert_int_equal(raw(m, TARGET("CreateRepository"), body, &resp), 200);
     snprintf(out, cap, "%s", number_text(resp, "createdAt"));
@@ -768,7 +768,7 @@ static void session(uint64_t seed, transcript *t)
     memset(t, 0, sizeof *t);
 
     step(m, t, "CreateRepository", "{\"repositoryName\":\"det/app\"}");
-    ecrmock_clock_advance(m, 1500);
+    ecrmock_clock_advance(m, 1500, NULL);
 
     unsigned char layer[2500];
     for (size_t i = 0; i < sizeof layer; i++)
@@ -777,7 +777,7 @@ static void session(uint64_t seed, transcript *t)
     raw_upload(m, t, layer, sizeof layer, 1024, layer_digest);
     const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
     raw_upload(m, t, (const unsigned char *)config, strlen(config), 1024, config_digest);
-    ecrmock_clock_advance(m, 250);
+    ecrmock_clock_advance(m, 250, NULL);
 
     char manifest[1024];
     snprintf(manifest, sizeof manifest,
