@@ -364,3 +364,11 @@ int err_code_checked(long rc, const ecrmock_err *err)
     }
     return (int)err->code;
 }
+
+ecrmock_err *dirty_err(void)
+{
+    test_err.code = ECRMOCK_ERR_SERVER;
+    snprintf(test_err.path, sizeof test_err.path, "old.json: $.old");
+    snprintf(test_err.text, sizeof test_err.text, "an old failure");
+    return &test_err;
+}

@@ -184,5 +184,8 @@ void assert_listed(ecrmock *m, const char *action, const char *request, const ch
 extern ecrmock_err test_err;
 int err_code_checked(long rc, const ecrmock_err *err);
 #define ERR_CODE(call) err_code_checked((call), &test_err)
+/* &test_err holding an old failure (code, path and text set), for a call
+ * that must clear it on success. */
+ecrmock_err *dirty_err(void);
 
 #endif

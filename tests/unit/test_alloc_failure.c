@@ -553,6 +553,39 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
     ecrmock_free(m);
 }
 
+/* ecrmock_images, out of memory at each allocation: NULL with
+ * ECRMOCK_ERR_SERVER, never RepositoryNotFound (the repository is there). */
+static void test_alloc_failure_images(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    create_repo(m, "web");
+    free(push_new_image(m, "web", 1, 1, "v1"));
+    free(push_new_image(m, "web", 1, 2, "v2"));
+    for (long n = 1;; n++) {
+        allocations = 0;
+        fail_at = n;
+        json_t *list = ecrmock_images(m, NULL, "web", &test_err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected) {
+            assert_int_equal(json_array_size(list), 2);
+            assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
+            json_decref(list);
+            assert_true(n > 3);
+            break;
+        }
+        if (list) { /* jansson may do without an allocation that failed */
+            json_decref(list);
+            continue;
+        }
+        assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_SERVER);
+        assert_string_equal(test_err.text, "out of memory");
+    }
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -563,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_new_and_fixture),
         cmocka_unit_test(test_alloc_failure_newer_actions),
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
+        cmocka_unit_test(test_alloc_failure_images),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }

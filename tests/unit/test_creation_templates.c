@@ -392,6 +392,32 @@ static void test_create_repository_for_refusals(void **state)
     assert_int_equal(ecrmock_call_count(m, "CreateRepository"), 1);
 }
 
+/* The ecrmock_err convention: ECR's refusal as the code and "<error>:
+ * <ECR's message>" as the text; an unknown use names itself; NULL err
+ * accepted; success clears an old failure. */
+static void test_create_repository_for_err(void **state)
+{
+    ecrmock *m = *state;
+    json_t *out = NULL;
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, "app", "PULL", &out, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "applied_for 'PULL' is none of PULL_THROUGH_CACHE, REPLICATION, CREATE_ON_PUSH");
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(NULL, NULL, "app", "REPLICATION", NULL, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "m and repository must not be NULL");
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", &out, dirty_err())),
+                     ECRMOCK_ERR_OK);
+    assert_non_null(out);
+    json_decref(out);
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", &out, &test_err)),
+                     ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS);
+    assert_null(out);
+    assert_string_equal(test_err.text, "RepositoryAlreadyExistsException: The repository with name 'app' already "
+                                       "exists in the registry with id '123456789012'");
+    assert_int_equal(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", NULL, NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +432,7 @@ int main(void)
         T(test_create_repository_for_applies_longest_matching_prefix),
         T(test_create_repository_for_policy_and_tags),
         T(test_create_repository_for_refusals),
+        T(test_create_repository_for_err),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -990,6 +990,45 @@ static void test_fault_rules_churn_while_calls_run(void **state)
     assert_true(c.damaged > 0);
 }
 
+/* Fault rules by the ecrmock_err convention: a refused rule is
+ * InvalidParameter with its sentence, an unknown id to remove names itself,
+ * NULL err is accepted, success (an id) clears an old failure. */
+static void test_fault_controls_err(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.probability = 2;
+    assert_int_equal(ERR_CODE(ecrmock_fault_add(m, &f, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "fault rule: probability must be between 0 and 1");
+    assert_int_equal(ecrmock_fault_add(m, &f, NULL), -1);
+    assert_int_equal(ecrmock_fault_add(NULL, NULL, NULL), -1);
+    f.probability = 0;
+    f.action = "DescribeRegistry";
+    long id = ecrmock_fault_add(m, &f, dirty_err());
+    assert_true(id > 0);
+    assert_int_equal(ERR_CODE(id), ECRMOCK_ERR_OK);
+    json_t *rule = json_pack("{s:s}", "nope", "x");
+    assert_int_equal(ERR_CODE(ecrmock_fault_add_json(m, rule, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "fault rule: unknown member 'nope'");
+    assert_int_equal(ecrmock_fault_add_json(m, rule, NULL), -1);
+    json_decref(rule);
+    rule = json_pack("{s:s}", "action", "DescribeRegistry");
+    long id2 = ecrmock_fault_add_json(m, rule, dirty_err());
+    assert_true(id2 > id);
+    assert_int_equal(ERR_CODE(id2), ECRMOCK_ERR_OK);
+    json_decref(rule);
+    assert_int_equal(ERR_CODE(ecrmock_fault_remove(m, id2 + 1, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    char want[64];
+    snprintf(want, sizeof want, "no fault rule has the id %ld", id2 + 1);
+    assert_string_equal(test_err.text, want);
+    assert_int_equal(ecrmock_fault_remove(m, id2 + 1, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_fault_remove(m, id2, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_fault_remove(m, id, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_fault_remove(NULL, id, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1025,6 +1064,7 @@ int main(void)
         T(test_fault_rule_removed_by_before_hook),
         T(test_fault_rules_replaced_by_hook),
         T(test_fault_rules_churn_while_calls_run),
+        T(test_fault_controls_err),
     };
 #undef T
     return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

@@ -1384,6 +1384,46 @@ static void test_fixture_synth_bytes(void **state)
     }
 }
 
+/* The ecrmock_err convention: the path is the source and the JSON path of
+ * the member at fault, the code the ECR error a call of the load met (or
+ * InvalidParameter for the document itself), NULL err is accepted, success
+ * clears an old failure. */
+static void test_fixture_load_err(void **state)
+{
+    ecrmock *m = *state;
+    const char *dup = "{\"registries\": [{\"repositories\": [{\"name\": \"ab\"}, {\"name\": \"ab\"}]}]}";
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, dup, "team.json", &test_err)),
+                     ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS);
+    assert_string_equal(test_err.path, "team.json: $.registries[0].repositories[1]");
+    assert_string_equal(test_err.text, "RepositoryAlreadyExistsException: The repository with name 'ab' already "
+                                       "exists in the registry with id '123456789012'");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "{\"registries\": [{\"repositories\": [{}]}]}", NULL,
+                                                          &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "fixture: $.registries[0].repositories[0].name");
+    assert_string_equal(test_err.text, "is required: the repository's name");
+    assert_int_equal(ecrmock_fixture_load_string(m, dup, "team.json", NULL), -1);
+    assert_int_equal(ecrmock_fixture_load_string(m, "{", "team.json", NULL), -1);
+    assert_int_equal(ecrmock_fixture_load_file(m, "fixtures/no-such-file.json", NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, NULL, "team.json", &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no fixture text (text is NULL)");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_file(m, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no file name (path is NULL)");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load(NULL, NULL, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "{}", "team.json", dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_file(m, "fixtures/team-registry.json", dirty_err())), ECRMOCK_ERR_OK);
+    /* a path longer than err.path is cut, NUL-terminated */
+    char src[400];
+    memset(src, 's', sizeof src - 1);
+    src[sizeof src - 1] = '\0';
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "[]", src, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(strlen(test_err.path), sizeof test_err.path - 1);
+    assert_string_equal(test_err.text, "a fixture must be a JSON object");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1415,6 +1455,7 @@ int main(void)
         T(test_fixture_time_edges),
         T(test_fixture_synth_once_per_load),
         T(test_fixture_synth_bytes),
+        T(test_fixture_load_err),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);

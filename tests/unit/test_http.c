@@ -555,6 +555,29 @@ static void test_http_region_from_host_threads(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
+/* The HTTP level's setters by the ecrmock_err convention. */
+static void test_http_setters_err(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ERR_CODE(ecrmock_http_credentials_set(m, "AKID", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "give both the access key id and the secret key, or neither");
+    assert_int_equal(ecrmock_http_credentials_set(m, NULL, "secret", NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_http_credentials_set(m, "AKID", "secret", dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_http_credentials_set(m, NULL, NULL, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_http_base_url_set(m, "ftp://127.0.0.1", &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "base URL 'ftp://127.0.0.1' does not start with http:// or https://");
+    assert_int_equal(ecrmock_http_base_url_set(m, "127.0.0.1", NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_http_base_url_set(m, "http://127.0.0.1:8080/", dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_http_session_token_set(NULL, "tok", &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    assert_int_equal(ERR_CODE(ecrmock_http_session_token_set(m, "tok", dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_http_sigv4_strict_set(NULL, 1, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    assert_int_equal(ecrmock_http_sigv4_strict_set(NULL, 1, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_http_sigv4_strict_set(m, 1, dirty_err())), ECRMOCK_ERR_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +596,7 @@ int main(void)
         T(test_http_base_url),
         T(test_http_region_from_host),
         T(test_http_region_from_host_threads),
+        T(test_http_setters_err),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -782,10 +782,143 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
     json_decref(r);
 }
 
+/* ---- the ecrmock_err convention of the generic test controls ---------------------------------------- */
+
+/* The clock: a failure fills code and text (path "": no document), NULL err
+ * is accepted, success clears an err that held an old failure. */
+static void test_err_convention_clock(void **state)
+{
+    ecrmock *m = *state;
+    int64_t now = ecrmock_clock_now(m);
+    assert_int_equal(ERR_CODE(ecrmock_clock_set(m, -1, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "time -1 ms is outside 0..253402300799999 (1970 to the end of 9999)");
+    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS + 1, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_clock_advance(m, INT64_MAX, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "moving the clock from 1704067200000 ms by 9223372036854775807 ms leaves "
+                                       "0..253402300799999 (1970 to the end of 9999)");
+    assert_int_equal(ecrmock_clock_advance(m, INT64_MIN, NULL), -1);
+    assert_int_equal(ecrmock_clock_now(m), now);
+    assert_int_equal(ERR_CODE(ecrmock_clock_set(NULL, 0, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    assert_int_equal(ERR_CODE(ecrmock_clock_advance(NULL, 0, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(ERR_CODE(ecrmock_clock_set(m, 5, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_clock_advance(m, 5, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_clock_now(m), 10);
+}
+
+/* Layers: RepositoryNotFound and LayersNotFound as the control met them, a
+ * bad argument as InvalidParameter, each with a sentence. */
+static void test_err_convention_layers(void **state)
+{
+    ecrmock *m = *state;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "web", "a", 1, digest, &test_err)),
+                     ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no repository 'web' in the registry '123456789012'");
+    assert_int_equal(ecrmock_put_layer(m, NULL, "web", "a", 1, digest, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, "12", "web", "a", 1, digest, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "registry id '12' is not 12 digits");
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "", "a", 1, digest, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "the repository name must be a non-empty string");
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "web", NULL, 3, digest, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "bytes is NULL but len is 3");
+    create_repo(m, "web");
+    assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "web", "abc", 3, digest, dirty_err())), ECRMOCK_ERR_OK);
+
+    void *bytes = (void *)1;
+    size_t len = 7;
+    const char *absent = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "web", absent, &bytes, &len, &test_err)),
+                     ECRMOCK_ERR_LAYERS_NOT_FOUND);
+    assert_null(bytes);
+    assert_int_equal(len, 0);
+    assert_string_equal(test_err.text, "no layer 'sha256:0000000000000000000000000000000000000000000000000000000000000000'"
+                                       " in the repository 'web'");
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "gone", digest, &bytes, &len, &test_err)),
+                     ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_string_equal(test_err.text, "no repository 'gone' in the registry '123456789012'");
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "web", "nope", &bytes, &len, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "digest 'nope' is not of the form \"algorithm:hex\"");
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "web", digest, NULL, &len, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "bytes_out and len_out must not be NULL");
+    assert_int_equal(ecrmock_get_layer(m, NULL, "web", absent, &bytes, &len, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_get_layer(m, NULL, "web", digest, &bytes, &len, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 3);
+    assert_memory_equal(bytes, "abc", 3);
+    free(bytes);
+}
+
+/* ecrmock_images: NULL with RepositoryNotFound for no such repository (an
+ * empty repository reads as [], not as an error). */
+static void test_err_convention_images(void **state)
+{
+    ecrmock *m = *state;
+    assert_null(ecrmock_images(m, NULL, "web", &test_err));
+    assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no repository 'web' in the registry '123456789012'");
+    assert_null(ecrmock_images(m, "210987654321", "web", NULL));
+    assert_null(ecrmock_images(m, NULL, NULL, &test_err));
+    assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "the repository name must be a non-empty string");
+    assert_null(ecrmock_images(NULL, NULL, "web", &test_err));
+    assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    create_repo(m, "web");
+    json_t *list = ecrmock_images(m, NULL, "web", dirty_err());
+    assert_non_null(list);
+    assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+}
+
+/* The journal and the snapshot: an entry that is not there, or no instance. */
+static void test_err_convention_journal_snapshot(void **state)
+{
+    ecrmock *m = *state;
+    assert_null(ecrmock_journal_entry(m, 0, &test_err));
+    assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no journal entry 0: the journal holds 0");
+    call_ok(m, "DescribeRegistry", "{}");
+    assert_null(ecrmock_journal_entry(m, -2, &test_err));
+    assert_string_equal(test_err.text, "no journal entry -2: the journal holds 1");
+    assert_null(ecrmock_journal_entry(m, 1, NULL));
+    json_t *e = ecrmock_journal_entry(m, -1, dirty_err());
+    assert_non_null(e);
+    assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
+    json_decref(e);
+    assert_null(ecrmock_journal_json(NULL, &test_err));
+    assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    json_t *all = ecrmock_journal_json(m, dirty_err());
+    assert_int_equal(json_array_size(all), 1);
+    assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
+    json_decref(all);
+    assert_null(ecrmock_snapshot(NULL, &test_err));
+    assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_null(ecrmock_snapshot(NULL, NULL));
+    json_t *snap = ecrmock_snapshot(m, dirty_err());
+    assert_non_null(snap);
+    assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
+    json_decref(snap);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
     const struct CMUnitTest tests[] = {
+        T(test_err_convention_clock),
+        T(test_err_convention_layers),
+        T(test_err_convention_images),
+        T(test_err_convention_journal_snapshot),
         T(test_new_null_options_defaults),
         T(test_new_options_init_same_as_null),
         T(test_new_options_take_effect),

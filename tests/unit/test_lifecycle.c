@@ -1527,6 +1527,34 @@ static void test_lifecycle_age_at_int64_edges(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
+/* The ecrmock_err convention: each failure's code and sentence (path "": no
+ * document of the caller's was at fault), NULL err accepted, an err that
+ * held an old failure cleared by a success. */
+static void test_lifecycle_apply_err(void **state)
+{
+    ecrmock *m = *state;
+    json_t *x = NULL;
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, NULL, "app", &x, &test_err)), ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no repository 'app' in the registry '123456789012'");
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, "12345", "app", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "registry id '12345' is not 12 digits");
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, NULL, "", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "m and repository (not empty) must be given");
+    create_repo(m, "app");
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, NULL, "app", &x, &test_err)),
+                     ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND);
+    assert_string_equal(test_err.text, "the repository 'app' has no lifecycle policy");
+    assert_null(x);
+    assert_int_equal(ecrmock_lifecycle_apply(m, NULL, "app", &x, NULL), -1);
+    char text[600];
+    snprintf(text, sizeof text, "{\"rules\": [%s]}", rule(1, "any", NULL, NULL, "imageCountMoreThan", 1));
+    put_policy(m, "app", text);
+    assert_int_equal(ERR_CODE(ecrmock_lifecycle_apply(m, NULL, "app", &x, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(json_array_size(x), 0);
+    json_decref(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1570,6 +1598,7 @@ int main(void)
         T(test_lifecycle_transition_archives_a_list_with_its_images),
         T(test_lifecycle_restored_images),
         T(test_lifecycle_age_at_int64_edges),
+        T(test_lifecycle_apply_err),
     };
     return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
 }

@@ -542,6 +542,23 @@ static void test_pull_through_cache_rule_model_validation(void **state)
     assert_rules(m, "");
 }
 
+/* ecrmock_secret_set by the ecrmock_err convention. */
+static void test_secret_set_err(void **state)
+{
+    ecrmock *m = *state;
+    const char *arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub";
+    assert_int_equal(ERR_CODE(ecrmock_secret_set(m, arn, (ecrmock_secret_state)9, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "secret state 9 is not an ecrmock_secret_state (0 to 4)");
+    assert_int_equal(ERR_CODE(ecrmock_secret_set(m, NULL, ECRMOCK_SECRET_VALID, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "m and credential_arn must not be NULL");
+    assert_int_equal(ecrmock_secret_set(NULL, arn, ECRMOCK_SECRET_VALID, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_secret_set(m, arn, ECRMOCK_SECRET_REJECTED, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_secret_set(m, arn, ECRMOCK_SECRET_VALID, dirty_err())), ECRMOCK_ERR_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +580,7 @@ int main(void)
         T(test_validate_pull_through_cache_rule),
         T(test_pull_through_cache_rules_and_secrets_reset),
         T(test_pull_through_cache_rule_model_validation),
+        T(test_secret_set_err),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

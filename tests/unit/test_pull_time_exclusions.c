@@ -244,6 +244,20 @@ static void test_reset_forgets_exclusions_and_principal(void **state)
     free(d);
 }
 
+/* ecrmock_principal_set by the ecrmock_err convention. */
+static void test_principal_set_err(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ERR_CODE(ecrmock_principal_set(NULL, "arn:aws:iam::123456789012:role/ci", &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    assert_int_equal(ecrmock_principal_set(NULL, NULL, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_principal_set(m, "arn:aws:iam::123456789012:role/ci", dirty_err())),
+                     ECRMOCK_ERR_OK);
+    assert_int_equal(ERR_CODE(ecrmock_principal_set(m, NULL, dirty_err())), ECRMOCK_ERR_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +270,7 @@ int main(void)
         T(test_list_pull_time_update_exclusions_paging),
         T(test_excluded_principal_pull_not_recorded),
         T(test_reset_forgets_exclusions_and_principal),
+        T(test_principal_set_err),
 #undef T
     };
     return cmocka_run_group_tests_name("pull_time_exclusions", tests, NULL, NULL);

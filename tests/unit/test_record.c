@@ -329,6 +329,23 @@ static void test_record_cli(void **state)
     rmdir(dir);
 }
 
+/* ecrmock_scenario_record by the ecrmock_err convention. */
+static void test_record_err(void **state)
+{
+    ecrmock *m = *state;
+    assert_null(ecrmock_scenario_record(NULL, NULL, &test_err));
+    assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    assert_null(ecrmock_scenario_record(NULL, NULL, NULL));
+    call_ok(m, "DescribeRegistry", "{}");
+    json_t *sc = ecrmock_scenario_record(m, NULL, dirty_err());
+    assert_non_null(sc);
+    assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
+    assert_int_equal(json_array_size(json_object_get(sc, "steps")), 1);
+    json_decref(sc);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -342,6 +359,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_record_body_not_json_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_with_fixture_clock),
         cmocka_unit_test(test_record_cli),
+        cmocka_unit_test_setup_teardown(test_record_err, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

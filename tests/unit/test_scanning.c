@@ -811,6 +811,46 @@ static void test_scanning_out_of_memory_changes_nothing(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
+/* The ecrmock_err convention: findings of the wrong shape are a document at
+ * fault, with the path "findings: $[i]"; an image that is not there is
+ * ImageNotFound; NULL err accepted; success clears an old failure. */
+static void test_scan_controls_err(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ERR_CODE(ecrmock_scan_duration_set(m, -1, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "scan duration -1 ms is outside 0..253402300799999");
+    assert_int_equal(ecrmock_scan_duration_set(NULL, 0, NULL), -1);
+    assert_int_equal(ERR_CODE(ecrmock_scan_duration_set(m, 0, dirty_err())), ECRMOCK_ERR_OK);
+
+    create_repo(m, "app");
+    char *d = push_new_image(m, "app", 1, 1, "v1");
+    json_t *bad = json_loads("[{\"severity\": \"HIGH\"}, {\"severity\": \"DIRE\"}]", 0, NULL);
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "app", d, bad, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "findings: $[1]");
+    assert_string_equal(test_err.text, "must be an ImageScanFinding: a severity of INFORMATIONAL, LOW, MEDIUM, HIGH, "
+                                       "CRITICAL or UNDEFINED; name, description and uri strings; at most 50 "
+                                       "attributes {key, value}; no other member");
+    assert_int_equal(ecrmock_scan_findings_set(m, NULL, "app", d, bad, NULL), -1);
+    json_decref(bad);
+    json_t *obj = json_object();
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "app", d, obj, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "findings: $");
+    assert_string_equal(test_err.text, "must be an array of findings");
+    json_decref(obj);
+    const char *absent = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "app", absent, NULL, &test_err)),
+                     ECRMOCK_ERR_IMAGE_NOT_FOUND);
+    assert_string_equal(test_err.path, "");
+    assert_string_equal(test_err.text, "no image 'sha256:0000000000000000000000000000000000000000000000000000000000000000'"
+                                       " in the repository 'app'");
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "web", d, NULL, &test_err)),
+                     ECRMOCK_ERR_REPOSITORY_NOT_FOUND);
+    assert_string_equal(test_err.text, "no repository 'web' in the registry '123456789012'");
+    assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, "app", d, NULL, dirty_err())), ECRMOCK_ERR_OK);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +876,7 @@ int main(void)
         T(test_scan_duration_set_and_reset),
         T(test_scan_findings_set_errors),
         cmocka_unit_test(test_scanning_out_of_memory_changes_nothing),
+        T(test_scan_controls_err),
     };
     return cmocka_run_group_tests_name("scanning", tests, NULL, NULL);
 }

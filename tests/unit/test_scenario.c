@@ -753,6 +753,36 @@ static void test_ecrmock_run_exit_statuses(void **state)
     rmdir(dir);
 }
 
+/* The ecrmock_err convention: an invalid scenario has the path "<source>:
+ * <JSON path>", a refused fixture its own "path: text" at $.fixture with the
+ * fixture's code; failed steps are no error (code OK, the count returned);
+ * NULL err is accepted. */
+static void test_scenario_run_err(void **state)
+{
+    (void)state;
+    json_t *sc = json_loads("{\"steps\": [{\"action\": \"\"}]}", 0, NULL);
+    assert_int_equal(ERR_CODE(ecrmock_scenario_run(NULL, sc, NULL, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "scenario: $.steps[0].action");
+    assert_string_equal(test_err.text, "must be a non-empty string, the action's name (\"PutImage\")");
+    assert_int_equal(ecrmock_scenario_run(NULL, sc, NULL, NULL, NULL), -1);
+    json_decref(sc);
+    sc = json_loads("{\"fixture\": {\"registries\": [{\"repositories\": [{}]}]}, "
+                    "\"steps\": [{\"action\": \"DescribeRegistry\"}]}", 0, NULL);
+    assert_int_equal(ERR_CODE(ecrmock_scenario_run(NULL, sc, NULL, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "scenario: $.fixture");
+    assert_string_equal(test_err.text, "scenario: $.registries[0].repositories[0].name: is required: the repository's name");
+    json_decref(sc);
+    sc = json_loads("{\"steps\": [{\"action\": \"DescribeRegistry\", \"expect\": {\"status\": 400}},"
+                    " {\"action\": \"DescribeRegistry\"}]}", 0, NULL);
+    assert_int_equal(ERR_CODE(ecrmock_scenario_run(NULL, sc, NULL, NULL, dirty_err())), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_scenario_run(NULL, sc, NULL, NULL, NULL), 1);
+    json_decref(sc);
+    assert_int_equal(ERR_CODE(ecrmock_scenario_run_file(NULL, NULL, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "scenario: $");
+    assert_string_equal(test_err.text, "no file name given");
+    assert_int_equal(ecrmock_scenario_run_file(NULL, "/nonexistent/s.json", NULL, NULL), -1);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -779,6 +809,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_scenario_expansion_budget),
         cmocka_unit_test_setup_teardown(test_scenario_expansion_budget_counts_copies, setup_mock, teardown_mock),
         cmocka_unit_test(test_ecrmock_run_exit_statuses),
+        cmocka_unit_test(test_scenario_run_err),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
