@@ -147,26 +147,16 @@ ECRMOCK_API int ecrmock_error_status(ecrmock_error code);
 /* The code whose AWS name is `name`; ECRMOCK_ERR__COUNT if none is. */
 ECRMOCK_API ecrmock_error ecrmock_error_from_name(const char *name);
 
-/*
- * What a failed test control says (the controls of <ecrmock/testing.h>,
- * <ecrmock/fixtures.h> and the setters of <ecrmock/http.h>), as jansson's
- * json_error_t: every such control takes `ecrmock_err *err` last and returns
- * an int (0, or the value it yields: a fault rule's id, a count of failed
- * steps) or an object (a new reference), and -1 or NULL on failure, with
- * *err filled when `err` is not NULL; on success err->code is
- * ECRMOCK_ERR_OK and err->text "".  Caller-owned, never allocated: safe on
- * any thread.
- */
+/* What a failed control says (ecrmock.h, beside ecrmock_error).  Caller-owned, filled on
+ * failure when the pointer is not NULL, never allocated: safe on any thread. */
 typedef struct ecrmock_err {
-    ecrmock_error code; /* ECRMOCK_ERR_OK when nothing failed; else the ECR error
-                           the control met (ECRMOCK_ERR_REPOSITORY_NOT_FOUND ...),
-                           ECRMOCK_ERR_INVALID_PARAMETER for a bad argument or a
-                           bad document, ECRMOCK_ERR_SERVER when out of memory */
-    char path[160];     /* where, when a document was at fault: "team.json:
-                           $.registries[0].name" (source, colon, JSON path);
-                           else "" */
-    char text[352];     /* a sentence a person can act on; NUL-terminated, cut
-                           to fit */
+    ecrmock_error code;  /* ECRMOCK_ERR_OK when nothing failed; else the ECR error the control
+                            met (ECRMOCK_ERR_REPOSITORY_NOT_FOUND ...), ECRMOCK_ERR_INVALID_PARAMETER
+                            for a bad argument or a bad document, ECRMOCK_ERR_SERVER when out of
+                            memory */
+    char path[160];      /* where, when a document was at fault: "team.json: $.registries[0].name"
+                            (source, colon, JSON path), else "" */
+    char text[352];      /* a sentence a person can act on; NUL-terminated, cut to fit */
 } ecrmock_err;
 
 /* ------------------------------------------------------------------------ */

@@ -35,7 +35,7 @@ extern "C" {
  * account and region (never those of a view ecrmock_call_as() has open).
  * `fixture` is borrowed; `source` names it in error messages (a file name; may be NULL).
  * Returns 0, or -1 with nothing changed when the fixture is refused; then
- * `*err` (the ecrmock_err convention of <ecrmock.h>) has the code
+ * `*err` (the ecrmock_err convention of <ecrmock/testing.h>) has the code
  * ECRMOCK_ERR_INVALID_PARAMETER (ECRMOCK_ERR_SERVER: out of memory), the
  * path the source and the JSON path, and the text the rule broken:
  *   path "fixtures/x.json: $.registries[0].repositories[2].name",

@@ -138,7 +138,7 @@ ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response
  * byte as U+FFFD.  X-Amz-Date must be a real date and time (years 0001 to
  * 9999).  Download URLs are presigned and need no Authorization header.
  * Returns 0, or -1 with `*err` filled (the ecrmock_err convention of
- * <ecrmock.h>) when only one string is given or `m` is NULL
+ * <ecrmock/testing.h>) when only one string is given or `m` is NULL
  * (ECRMOCK_ERR_INVALID_PARAMETER) or memory ran out (ECRMOCK_ERR_SERVER).
  */
 ECRMOCK_API int ecrmock_http_credentials_set(ecrmock *m, const char *access_key_id, const char *secret_key,

@@ -8,6 +8,16 @@
  *
  * Included by <ecrmock.h>; it may also be included on its own.  Ownership and
  * threads as <ecrmock.h> says.
+ *
+ * The ecrmock_err convention, shared by these controls, those of
+ * <ecrmock/fixtures.h> and the setters of <ecrmock/http.h> (as jansson's
+ * json_error_t): `ecrmock_err *err` (<ecrmock.h>) is the last parameter; a
+ * control returns 0, or the value it yields (a fault rule's id, a count of
+ * failed steps), or an object (a new reference), and -1 or NULL on failure,
+ * with *err filled when `err` is not NULL.  On success err->code is
+ * ECRMOCK_ERR_OK and err->path and err->text "".  The getters
+ * (ecrmock_clock_now, the counts) and the void functions have no err; the
+ * calls (ecrmock_call_as here) answer with the HTTP status.
  */
 #ifndef ECRMOCK_TESTING_H
 #define ECRMOCK_TESTING_H
@@ -74,7 +84,7 @@ ECRMOCK_API int ecrmock_clock_advance(ecrmock *m, int64_t ms, ecrmock_err *err);
  * "sha256:<hex>" into `digest_out` (ECRMOCK_DIGEST_SIZE bytes) when it is
  * not NULL.  A layer already present is not an error here.
  * Returns 0, or -1 with `*err` filled (the ecrmock_err convention of
- * <ecrmock.h>): ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
+ * <ecrmock/testing.h>): ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_INVALID_PARAMETER (m or repository NULL, an empty repository
  * name, a registry_id that is not 12 digits, bytes NULL with len > 0) or
  * ECRMOCK_ERR_SERVER (out of memory).
