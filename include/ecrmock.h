@@ -130,10 +130,11 @@ ECRMOCK_API const char *ecrmock_version(void);
     X(UNSUPPORTED_UPSTREAM_REGISTRY, "UnsupportedUpstreamRegistryException", 400)
 
 typedef enum ecrmock_error {
+    ECRMOCK_ERR_UNKNOWN = -1, /* no error of the list: ecrmock_error_from_name() of
+                                 a name it does not know */
 #define ECRMOCK__ERROR_ENUM(e, name, status) ECRMOCK_ERR_##e,
     ECRMOCK_ERROR_LIST(ECRMOCK__ERROR_ENUM)
 #undef ECRMOCK__ERROR_ENUM
-    ECRMOCK_ERR__COUNT
 } ecrmock_error;
 
 /* The AWS error name ("RepositoryNotFoundException"); "" for ECRMOCK_ERR_OK,
@@ -144,7 +145,8 @@ ECRMOCK_API const char *ecrmock_error_name(ecrmock_error code);
  * errors, 500 for ServerException); 0 for a value outside the list. */
 ECRMOCK_API int ecrmock_error_status(ecrmock_error code);
 
-/* The code whose AWS name is `name`; ECRMOCK_ERR__COUNT if none is. */
+/* The code whose AWS name is `name`; ECRMOCK_ERR_UNKNOWN if none is (or
+ * `name` is NULL).  A later version may know more names. */
 ECRMOCK_API ecrmock_error ecrmock_error_from_name(const char *name);
 
 /* ------------------------------------------------------------------------ */

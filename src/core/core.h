@@ -21,6 +21,11 @@ typedef struct em_blob em_blob;
 typedef struct em_fault em_fault;
 typedef struct em_journal_entry em_journal_entry;
 
+/* How many errors ECRMOCK_ERROR_LIST holds (not public: it grows). */
+#define EM__ERROR_ONE(e, name, status) +1
+enum { EM_ERR_COUNT = 0 ECRMOCK_ERROR_LIST(EM__ERROR_ONE) };
+#undef EM__ERROR_ONE
+
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */

@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include "ecrmock_cmocka.h"
+#include "testing/testing.h" /* em_fault_is_transport */
 
 static long add_json(ecrmock *m, const char *text)
 {
@@ -991,10 +992,22 @@ static void test_fault_rules_churn_while_calls_run(void **state)
     assert_true(c.damaged > 0);
 }
 
+/* The transport effects are the three named, not every value from
+ * CONNECT_REFUSED on: an effect appended later is none unless listed. */
+static void test_fault_transport_effects_by_name(void **state)
+{
+    (void)state;
+    for (int e = ECRMOCK_FAULT_ERROR; e <= ECRMOCK_FAULT_RECV_ERROR + 3; e++) {
+        bool want = e == ECRMOCK_FAULT_CONNECT_REFUSED || e == ECRMOCK_FAULT_TIMEOUT || e == ECRMOCK_FAULT_RECV_ERROR;
+        assert_int_equal(EM_FAULT_IS_TRANSPORT((ecrmock_fault_effect)e), want);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fault_transport_effects_by_name),
         T(test_fault_nth_call_throttled),
         T(test_fault_forever_from_nth),
         T(test_fault_repository_and_request_match),
