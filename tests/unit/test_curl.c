@@ -1519,10 +1519,10 @@ static void test_preload_refusals(void **state)
         {"ECRMOCK_CURL_SEED=18446744073709551616", NULL,
          "ecrmock_curl_preload: ECRMOCK_CURL_SEED=18446744073709551616: must be an integer of at least 0 (0: the "
          "default)\n"},
-        {"ECRMOCK_CURL_ACCOUNT=12345", NULL, "ecrmock_curl_preload: ECRMOCK_CURL_ACCOUNT=12345: ecrmock_options."},
+        {"ECRMOCK_CURL_ACCOUNT=12345", NULL, "ecrmock_curl_preload: ECRMOCK_CURL_ACCOUNT=12345: must be 12 digits, like \"123456789012\"\n"},
         {NULL, "{\"options\": {\"minPartSize\": \"1024\"}}", ": $.options.minPartSize: must be an integer of at least 0"},
         {NULL, "{\"options\": {\"partSize\": 1}}", ": $.options.partSize: not an option (accountId, "},
-        {NULL, "{\"options\": {\"region\": \"EU\"}}", ": $.options.region: ecrmock_options.region must be"},
+        {NULL, "{\"options\": {\"region\": \"EU\"}}", ": $.options.region: must be 1 to 63 characters"},
         {NULL, "{\"options\": [], \"clock\": 1}", ": $.options: must be an object\n"},
         {NULL, "{\"registries\": 1}", ": $.registries: "}, /* the fixture's own checks, its path once */
     };
