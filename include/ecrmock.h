@@ -30,7 +30,8 @@
  *   <ecrmock/sys/alloc.h>  the process-wide allocator hook
  *
  * Ownership follows jansson's words: a "new reference" is yours to release
- * (json_decref() for json_t, free() for malloc'd bytes); a "borrowed
+ * (json_decref() for json_t, ecrmock_buffer_free() for a buffer of bytes,
+ * free() for a malloc'd message); a "borrowed
  * reference" stays owned by ecrmock; arguments are borrowed and never kept
  * (ecrmock copies what it stores).
  *
@@ -294,7 +295,7 @@ ECRMOCK_API int ecrmock_call(ecrmock *m, const char *action, json_t *request, js
  * The wire level.  `target` is the X-Amz-Target header's value
  * ("AmazonEC2ContainerRegistry_V20150921.PutImage") or the bare action name;
  * `body`/`body_len` the request body (NULL or empty means {}).  `*response`
- * receives a new malloc'd, NUL-terminated body (release with free()) and
+ * receives a new NUL-terminated body (release with ecrmock_buffer_free()) and
  * `*response_len` its length without the NUL.  Same return value as
  * ecrmock_call(); -1 when an argument is NULL or memory ran out before a
  * body could be made.  Timestamps, like every real, are written as ECR's
