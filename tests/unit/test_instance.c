@@ -298,37 +298,28 @@ static void test_options_version_1_struct_reads_no_further(void **state)
 static void test_options_every_option_round_trips(void **state)
 {
     (void)state;
-    static const struct {
-        const char *json, *value;
-    } rows[] = {
-        {"accountId", "\"111122223333\""}, {"region", "\"eu-west-2\""},   {"clockStartMs", "1100000000000"},
-        {"seed", "-5"},                    {"minPartSize", "1024"},        {"uploadLifetimeMs", "60000"},
-        {"maxRepositories", "3"},          {"maxImages", "5"},             {"maxLayerParts", "7"},
-        {"journalLimit", "9"},             {"maxLayerBytes", "1048576"},   {"maxLayersPerImage", "4"},
-        {"maxTagsPerImage", "6"},          {"maxResourceTags", "2"},       {"tokenLength", "1000"},
-        {"maxSynthBytes", "4096"},
-    };
     json_t *defaults = ecrmock_options_json(NULL);
     assert_non_null(defaults);
-    assert_int_equal(json_object_size(defaults), sizeof rows / sizeof rows[0]); /* a row for every option */
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    assert_int_equal(json_object_size(defaults), option_case_count); /* a case for every option */
+    for (size_t i = 0; i < option_case_count; i++) {
+        const option_case *row = &option_cases[i];
         char text[160];
-        snprintf(text, sizeof text, "{\"%s\": %s}", rows[i].json, rows[i].value);
-        json_t *in = json_loads(text, 0, NULL), *want = json_loads(rows[i].value, JSON_DECODE_ANY, NULL);
+        snprintf(text, sizeof text, "{\"%s\": %s}", row->json, row->value);
+        json_t *in = json_loads(text, 0, NULL), *want = json_loads(row->value, JSON_DECODE_ANY, NULL);
         assert_non_null(in);
         ecrmock_options o = ECRMOCK_OPTIONS_INIT;
         ecrmock_err e;
         if (ecrmock_options_from_json(in, &o, &e) != 0)
             fail_msg("%s: %s: %s", text, e.path, e.text);
         json_t *got = instance_options(&o);
-        if (!json_equal(json_object_get(got, rows[i].json), want))
-            fail_msg("%s: the instance has %s", text, json_dumps(json_object_get(got, rows[i].json), JSON_ENCODE_ANY));
+        if (!json_equal(json_object_get(got, row->json), want))
+            fail_msg("%s: the instance has %s", text, json_dumps(json_object_get(got, row->json), JSON_ENCODE_ANY));
         /* the others stay their defaults */
-        json_object_set(got, rows[i].json, json_object_get(defaults, rows[i].json));
+        json_object_set(got, row->json, json_object_get(defaults, row->json));
         assert_true(json_equal(got, defaults));
         /* and the recorder's object reads back to the same options */
         ecrmock_options back = ECRMOCK_OPTIONS_INIT;
-        json_object_set(got, rows[i].json, want);
+        json_object_set(got, row->json, want);
         assert_int_equal(ecrmock_options_from_json(got, &back, NULL), 0);
         json_t *again = ecrmock_options_json(&back);
         assert_true(json_equal(again, got));

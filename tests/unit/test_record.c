@@ -329,6 +329,40 @@ static void test_record_cli(void **state)
     rmdir(dir);
 }
 
+/* Every option through ecrmock-run: read from the scenario, the instance
+ * made with it, and written back into the recording's "options". */
+static void test_record_cli_every_option(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ecrmock-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char scenario[128], rec[128], cmd[1024];
+    snprintf(scenario, sizeof scenario, "%s/s.json", dir);
+    snprintf(rec, sizeof rec, "%s/rec.json", dir);
+    for (size_t i = 0; i < option_case_count; i++) {
+        const option_case *c = &option_cases[i];
+        FILE *f = fopen(scenario, "w");
+        assert_non_null(f);
+        fprintf(f, "{\"options\": {\"%s\": %s}, \"steps\": [{\"action\": \"DescribeRepositories\"}]}", c->json,
+                c->value);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "%s -q --record %s %s >/dev/null 2>&1", tool_path, rec, scenario);
+        int st = system(cmd);
+        assert_true(WIFEXITED(st));
+        if (WEXITSTATUS(st) != 0)
+            fail_msg("%s: %s: ecrmock-run exited %d", c->json, c->value, WEXITSTATUS(st));
+        json_t *sc = json_load_file(rec, 0, NULL), *want = json_loads(c->value, JSON_DECODE_ANY, NULL);
+        assert_non_null(sc);
+        if (!json_equal(json_object_get(json_object_get(sc, "options"), c->json), want))
+            fail_msg("%s: %s: the recording has another value", c->json, c->value);
+        json_decref(sc);
+        json_decref(want);
+        unlink(rec);
+    }
+    unlink(scenario);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -342,6 +376,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_record_body_not_json_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_with_fixture_clock),
         cmocka_unit_test(test_record_cli),
+        cmocka_unit_test(test_record_cli_every_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
