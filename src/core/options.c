@@ -108,6 +108,13 @@ const char *em_option_why(const em_option *r, const ecrmock_options *o)
     return NULL;
 }
 
+/* Whether JSON gives the field any integer: the signed ones, and the seed
+ * (any 64 bits, written as the signed integer of the same bits). */
+static bool any_sign(const em_option *r)
+{
+    return r->type == EM_OPT_INT64 || r->offset == offsetof(ecrmock_options, seed);
+}
+
 const em_option *em_option_named(const char *json_name)
 {
     for (size_t i = 0; json_name && i < em_option_count; i++)
@@ -254,11 +261,9 @@ int ecrmock_options_from_json(const json_t *o, ecrmock_options *opts, ecrmock_er
                 return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must be a string");
             set_string(r, &next, json_string_value(v));
         } else {
-            /* A seed may be negative: its 64 bits (as ecrmock_options_json() writes it). */
-            bool any_sign = r->type == EM_OPT_INT64 || r->offset == offsetof(ecrmock_options, seed);
-            if (!json_is_integer(v) || (!any_sign && json_integer_value(v) < 0))
+            if (!json_is_integer(v) || (!any_sign(r) && json_integer_value(v) < 0))
                 return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must be %s",
-                            any_sign ? "an integer" : em_option_kind(r));
+                            any_sign(r) ? "an integer" : em_option_kind(r));
             if (r->type == EM_OPT_SIZE && (uint64_t)json_integer_value(v) > SIZE_MAX)
                 return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must be at most %zu", (size_t)SIZE_MAX);
             set_number(r, &next, (uint64_t)json_integer_value(v));
@@ -286,8 +291,7 @@ json_t *ecrmock_options_json(const ecrmock_options *opts)
             v = json_string(get_string(r, &o));
         } else {
             uint64_t n = get_number(r, &o);
-            bool any_sign = r->type == EM_OPT_INT64 || r->offset == offsetof(ecrmock_options, seed);
-            v = json_integer(!any_sign && n > INT64_MAX ? INT64_MAX : (json_int_t)n);
+            v = json_integer(!any_sign(r) && n > INT64_MAX ? INT64_MAX : (json_int_t)n);
         }
         if (em_set(j, r->json, v) < 0) {
             json_decref(j);
