@@ -30,10 +30,9 @@
  *   <ecrmock/sys/alloc.h>  the process-wide allocator hook
  *
  * Ownership follows jansson's words: a "new reference" is yours to release
- * (json_decref() for json_t, ecrmock_buffer_free() for a buffer of bytes,
- * free() for a malloc'd message); a "borrowed
- * reference" stays owned by ecrmock; arguments are borrowed and never kept
- * (ecrmock copies what it stores).
+ * (json_decref() for json_t, ecrmock_buffer_free() for bytes and messages
+ * the library made); a "borrowed reference" stays owned by ecrmock;
+ * arguments are borrowed and never kept (ecrmock copies what it stores).
  *
  * Threads: every function may be called from several threads on one
  * instance; each call is atomic.  Instances are independent of each other;

@@ -4,6 +4,7 @@
  * independence of instances, and many threads on one instance.
  */
 #include "helpers.h"
+#include "core/core.h" /* the options table */
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -335,6 +336,32 @@ static void test_options_every_option_round_trips(void **state)
         json_decref(want);
     }
     json_decref(defaults);
+}
+
+/* The README's options table is the code's: a row for each option with its
+ * C field, JSON name and variable suffix, and the test cases cover each. */
+static void test_options_table_in_readme(void **state)
+{
+    (void)state;
+    FILE *f = fopen("README.md", "r");
+    assert_non_null(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_int_equal(em_option_count, option_case_count);
+    for (size_t i = 0; i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        char row[160];
+        snprintf(row, sizeof row, "| `%s`%s | `%s` | `%s` |", r->field, r->version > 1 ? " (version 2)" : "",
+                 r->json, r->env);
+        if (!strstr(text, row))
+            fail_msg("README.md has no options row %s", row);
+        assert_string_equal(option_cases[i].json, r->json);
+        char env[64];
+        snprintf(env, sizeof env, "ECRMOCK_CURL_%s", r->env);
+        assert_string_equal(option_cases[i].env, env);
+    }
 }
 
 /* What the JSON reader refuses: the member's path, and *opts unchanged. */
@@ -1076,6 +1103,7 @@ int main(void)
         T(test_options_version_1_struct_reads_no_further),
         T(test_options_every_option_round_trips),
         T(test_options_from_json_refusals),
+        cmocka_unit_test(test_options_table_in_readme),
         cmocka_unit_test(test_buffer_free_uses_the_allocator),
         T(test_free_null_is_noop),
         T(test_reset_empties_and_rewinds),
