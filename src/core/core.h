@@ -21,6 +21,11 @@ typedef struct em_blob em_blob;
 typedef struct em_fault em_fault;
 typedef struct em_journal_entry em_journal_entry;
 
+/* How many errors ECRMOCK_ERROR_LIST holds (not public: it grows). */
+#define EM__ERROR_ONE(e, name, status) +1
+enum { EM_ERR_COUNT = 0 ECRMOCK_ERROR_LIST(EM__ERROR_ONE) };
+#undef EM__ERROR_ONE
+
 /* The HTTP status of an error name: the list's, else 400. */
 int em_error_status(const char *error);
 /* {"__type": error, "message": message or the default text} (new reference). */
@@ -91,6 +96,38 @@ void em_mac_free(ecrmock *m);
 /* m->opts and the home account and region from the caller's options (NULL:
  * the defaults) with every 0 replaced by its default. */
 void em_options_apply(ecrmock *m, const ecrmock_options *o);
+
+/* ---- the options table (options.c) -------------------------------------- */
+typedef enum em_opt_type { EM_OPT_STRING, EM_OPT_INT64, EM_OPT_UINT64, EM_OPT_SIZE } em_opt_type;
+/* One field of ecrmock_options: its C name, its JSON name (scenarios,
+ * recordings, fixtures), the suffix of its environment variable
+ * (ECRMOCK_CURL_<env>), its type, the options version that has it, where it
+ * is, and what 0 means (integers; strings: ECRMOCK_DEFAULT_ACCOUNT/REGION). */
+typedef struct em_option {
+    const char *field, *json, *env;
+    em_opt_type type;
+    unsigned version;
+    size_t offset;
+    uint64_t dflt;
+} em_option;
+extern const em_option em_option_table[];
+extern const size_t em_option_count;
+/* The row of a JSON name, or NULL. */
+const em_option *em_option_named(const char *json_name);
+/* Why the row's field of `o` is refused ("must be ...", static), or NULL. */
+const char *em_option_why(const em_option *r, const ecrmock_options *o);
+/* What the row's field must be: "a string", "an integer", "an integer of at least 0 (0: the default)". */
+const char *em_option_kind(const em_option *r);
+/* Sets the row's field from text (an environment variable's value: decimal
+ * digits, a '-' for the signed ones; a string borrowed).  NULL, or what the
+ * text must be (em_option_kind()), the field unchanged. */
+const char *em_option_set_text(const em_option *r, ecrmock_options *o, const char *text);
+/* The caller's options of any version it may have been built against into a
+ * whole current struct (NULL: ECRMOCK_OPTIONS_INIT; the fields its version
+ * lacks 0).  0, or -1: a version this library does not know. */
+int em_options_read(const ecrmock_options *in, ecrmock_options *out);
+/* Each 0 (or NULL) field of *o replaced by its default. */
+void em_options_defaults(ecrmock_options *o);
 
 /* ---- deterministic ids (seeded) ------------------------------------------ */
 /* 32 fresh bytes: SHA-256 of the seed and a counter. */

@@ -20,20 +20,20 @@ static const struct {
 
 const char *ecrmock_error_name(ecrmock_error code)
 {
-    return (unsigned)code < ECRMOCK_ERR__COUNT ? errors[code].name : NULL;
+    return (unsigned)code < EM_ERR_COUNT ? errors[code].name : NULL;
 }
 
 int ecrmock_error_status(ecrmock_error code)
 {
-    return (unsigned)code < ECRMOCK_ERR__COUNT ? errors[code].status : 0;
+    return (unsigned)code < EM_ERR_COUNT ? errors[code].status : 0;
 }
 
 ecrmock_error ecrmock_error_from_name(const char *name)
 {
-    for (int i = 0; name && i < ECRMOCK_ERR__COUNT; i++)
+    for (int i = 0; name && i < EM_ERR_COUNT; i++)
         if (strcmp(errors[i].name, name) == 0)
             return (ecrmock_error)i;
-    return ECRMOCK_ERR__COUNT;
+    return ECRMOCK_ERR_UNKNOWN;
 }
 
 static const char *default_message(const char *error)
@@ -50,7 +50,7 @@ static const char *default_message(const char *error)
 int em_error_status(const char *error)
 {
     ecrmock_error code = ecrmock_error_from_name(error);
-    return code == ECRMOCK_ERR__COUNT ? 400 : ecrmock_error_status(code);
+    return code == ECRMOCK_ERR_UNKNOWN ? 400 : ecrmock_error_status(code);
 }
 
 json_t *em_injected_error(const char *error, const char *message)
