@@ -20,7 +20,7 @@ void em_lc_policy_release(em_lc_policy *p)
     memset(p, 0, sizeof *p);
 }
 
-#define FAILURE "Lifecycle policy validation failure: "
+
 
 static int invalid(em_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -31,7 +31,7 @@ static int invalid(em_call *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    return em_fail_param(c, "LifecyclePolicyText", FAILURE "%s", why);
+    return em_fail_rule_at(c, "$.lifecyclePolicyText", "LifecyclePolicyText", EM_RULE_LIFECYCLE_POLICY, why);
 }
 
 /* The JSON-schema name of a value's type. */

@@ -26,7 +26,7 @@ bool em_media_type_is_list(const char *mt)
 
 static int manifest_error(em_call *c, const char *rule)
 {
-    return em_fail_param(c, "ImageManifest", "%s", rule);
+    return em_fail_param_at(c, "$.imageManifest", "ImageManifest", "%s", rule);
 }
 
 
@@ -168,9 +168,7 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
             return manifest_error(c, "Invalid JSON syntax");
     }
     if (doc_mt && req_media_type && strcmp(doc_mt, req_media_type) != 0)
-        return em_fail_param(c, "imageManifestMediaType",
-                             "Media type '%s' does not match the mediaType '%s' of the image manifest",
-                             req_media_type, doc_mt);
+        return em_fail_rule(c, "imageManifestMediaType", EM_RULE_MEDIA_TYPE_MISMATCH, req_media_type, doc_mt);
     mf->media_type = doc_mt ? doc_mt : req_media_type;
 
     const char *mt = mf->media_type;
@@ -182,7 +180,8 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
         return parse_image(c, mf);
     if (em_media_type_is_list(mt))
         return parse_list(c, mf);
-    return em_fail_param(c, "imageManifestMediaType", "Unsupported manifest media type '%s'", mt);
+    return em_fail_rule(c, "imageManifestMediaType", EM_RULE_MEDIA_TYPE_UNSUPPORTED, mt);
+
 }
 
 void em_manifest_release(em_manifest *mf)
