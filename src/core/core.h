@@ -390,6 +390,13 @@ void em_member_path(char *out, size_t size, const char *where);
     X(INVALID_REGISTRY_POLICY, (), (), "Invalid registry policy provided") \
     /* ECR-BEHAVIOUR.md (boto/boto3#3295) */ \
     X(INVALID_JSON_SYNTAX, (), (), "Invalid JSON syntax") \
+    /* no public source: our choice (PutImage's manifest, said at 'ImageManifest'; `what`: "config", "layer") */ \
+    X(MANIFEST_BLOB, (, const char *what), (, what), \
+      "Invalid %s descriptor: it needs a digest like sha256:<hex> and a size") \
+    X(MANIFEST_SUBJECT, (), (), "Invalid subject descriptor: it needs a digest like sha256:<hex>") \
+    X(MANIFEST_DESCRIPTOR, (), (), "Invalid manifest descriptor: it needs a digest like sha256:<hex>") \
+    X(MANIFEST_FS_LAYER, (), (), "Invalid fsLayers entry: it needs a blobSum like sha256:<hex>") \
+    X(MANIFEST_LAYER_LIMIT, (), (), "Limit on number of layers per image exceeded") \
     /* no public source: our choice (PutImage's manifest media type) */ \
     X(MEDIA_TYPE_MISMATCH, (, const char *given, const char *in_manifest), (, given, in_manifest), \
       "Media type '%s' does not match the mediaType '%s' of the image manifest") \
@@ -415,8 +422,45 @@ void em_member_path(char *out, size_t size, const char *where);
     X(UPSTREAM_PREFIX_AT_ROOT, (), (), \
       "upstreamRepositoryPrefix can only be specified when ecrRepositoryPrefix is not ROOT") \
     X(CREDENTIAL_OR_ROLE, (), (), "Either credentialArn or customRoleArn must be specified") \
-    /* no public source: our choice, the frame of the lifecycle policy checks (lifecycle_policy.c) */ \
-    X(LIFECYCLE_POLICY, (, const char *why), (, why), "Lifecycle policy validation failure: %s")
+    /* A lifecycle policy's checks (lifecycle_policy.c), said at 'LifecyclePolicyText'.  No source is cited \
+       in the code for these: the JSON-schema validator's words (its types, members, enums, minimums, \
+       one-of shapes), then ECR's own rules */ \
+    X(LC_WRONG_TYPE, (, const char *found, const char *want), (, found, want), \
+      EM__LC "instance type (%s) does not match any allowed primitive type (allowed: [\"%s\"])") \
+    X(LC_MISSING, (, const char *list), (, list), EM__LC "object has missing required properties ([%s])") \
+    X(LC_NOT_ALLOWED, (, const char *list), (, list), \
+      EM__LC "object instance has properties which are not allowed by the schema: ([%s])") \
+    X(LC_ENUM, (, const char *value, const char *values), (, value, values), \
+      EM__LC "instance value (%.200s) not found in enum :(possible values: %s)") \
+    X(LC_MINIMUM, (, long long found), (, found), \
+      EM__LC "numeric instance is lower than the required minimum (minimum: 1, found: %lld)") \
+    X(LC_EMPTY_ARRAY, (), (), EM__LC "array is too short: must have at least 1 elements but instance has 0 elements") \
+    X(LC_ONE_SCHEMA, (), (), EM__LC "instance failed to match exactly one schema (matched 0 out of 2)") \
+    X(LC_NOT_AN_OBJECT, (), (), EM__LC "Could not map policyString into LifecyclePolicy.") \
+    X(LC_WILDCARDS, (, int max, const char *pattern), (, max, pattern), \
+      EM__LC "tagPatternList can have at most %d wildcards (*) per pattern: '%.200s'.") \
+    X(LC_TAGGED_NEEDS_LIST, (), (), EM__LC "Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.") \
+    X(LC_ONE_LIST, (), (), EM__LC "Only one of tagPrefixList and tagPatternList can be specified in a rule.") \
+    X(LC_LIST_ONLY_TAGGED, (), (), EM__LC "tagPrefixList and tagPatternList can only be specified when tagStatus=TAGGED.") \
+    X(LC_PRIORITY_TWICE, (, long long priority), (, priority), \
+      EM__LC "Lifecycle policy rules must have unique rulePriority values: %lld is used twice.") \
+    X(LC_UNTAGGED_TWICE, (), (), EM__LC "Only one rule can select Untagged images per storage class.") \
+    X(LC_ANY_LAST, (), (), EM__LC "Rule for tagStatus=ANY must have the lowest priority per storage class") \
+    /* no public source: our choice, in the style of the above (storage classes, count types and actions that \
+       go together: the user guide's "Lifecycle policy properties") */ \
+    X(LC_TRANSITIONED_NEEDS_ARCHIVE, (), (), \
+      EM__LC "Must specify storageClass=ARCHIVE when countType=SINCE_IMAGE_TRANSITIONED.") \
+    X(LC_ARCHIVE_ONLY_TRANSITIONED, (), (), \
+      EM__LC "storageClass=ARCHIVE can only be specified when countType=SINCE_IMAGE_TRANSITIONED.") \
+    X(LC_PULLED_ONLY_TRANSITION, (), (), \
+      EM__LC "countType=SINCE_IMAGE_PULLED can only be used with action type=TRANSITION.") \
+    X(LC_TRANSITIONED_ONLY_EXPIRE, (), (), \
+      EM__LC "countType=SINCE_IMAGE_TRANSITIONED can only be used with action type=EXPIRE.") \
+    X(LC_ARCHIVE_DAYS, (, int min, long long found), (, min, min, found), \
+      EM__LC "countNumber must be at least %d when countType=SINCE_IMAGE_TRANSITIONED: archived images have a " \
+             "minimum storage duration of %d days (found: %lld).")
+/* The frame of every lifecycle policy rule. */
+#define EM__LC "Lifecycle policy validation failure: "
 
 #define EM__PARAMS(...) __VA_ARGS__
 typedef enum em_msg {
