@@ -51,9 +51,11 @@ int em_fail_nomem(em_call *c)
 
 int em_fail_member(int rc, em_call *c, const char *member)
 {
-    snprintf(c->member, sizeof c->member, "%s", member ? member : "");
+    /* running out of memory is no member's fault */
+    snprintf(c->member, sizeof c->member, "%s", member && c->err != ECRMOCK_ERR_SERVER ? member : "");
     return rc;
 }
+
 
 void em_member_path(char *out, size_t size, const char *where)
 {

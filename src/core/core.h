@@ -131,8 +131,10 @@ int em_fail_param(em_call *c, const char *where, const char *fmt, ...) __attribu
  * for policyText): c->member is `member` (a JSON path), the text says `where`. */
 int em_fail_param_at(em_call *c, const char *member, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Sets c->member to `member` (a JSON path, cut to fit) and returns rc:
- * `return em_fail_member(em_fail_text(...), c, "$.tags")`. */
+/* Sets c->member to `member` (a JSON path, cut to fit; "" when the call ran
+ * out of memory) and returns rc: `return em_fail_member(em_fail_text(...),
+ * c, "$.tags")`. */
+
 int em_fail_member(int rc, em_call *c, const char *member);
 /* ECR's name of a member ("rules.1.member.destinations": Coral's list items
  * count from 1) as a JSON path ("$.rules[0].destinations") in out[size]. */
