@@ -362,6 +362,12 @@ void em_member_path(char *out, size_t size, const char *where);
        ours for the rest (`at`: the character jansson stopped at) */ \
     X(BODY_NUMBER_RANGE, SERIALIZATION, (, int at), (, at), "Numeric value out of range of long (at character %d)") \
     X(BODY_NOT_JSON, SERIALIZATION, (, int at), (, at), "The request body is not valid JSON (at character %d)") \
+    /* An error a fault rule or a hook names without a message (errors.c): AWS's common texts for the first \
+       three (no source cited in the code), our choice for any other name */ \
+    X(INJECTED_THROTTLING, THROTTLING, (), (), "Rate exceeded") \
+    X(INJECTED_SERVER, SERVER, (), (), "We encountered an internal error. Please try again.") \
+    X(INJECTED_SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE, (), (), "Service Unavailable") \
+    X(INJECTED_OTHER, OK, (), (), "The request failed: injected by an ecrmock fault rule") \
     /* ecrmock's own: no memory while handling a call */ \
     X(OUT_OF_MEMORY, SERVER, (), (), "ecrmock ran out of memory while handling the request")
 

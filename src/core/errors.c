@@ -70,13 +70,11 @@ const char *em_rule_format(em_rule id)
 
 static const char *default_message(const char *error)
 {
-    if (strcmp(error, "ThrottlingException") == 0)
-        return "Rate exceeded";
-    if (strcmp(error, "ServerException") == 0)
-        return "We encountered an internal error. Please try again.";
-    if (strcmp(error, "ServiceUnavailableException") == 0)
-        return "Service Unavailable";
-    return "The request failed: injected by an ecrmock fault rule";
+    static const em_msg known[] = {EM_MSG_INJECTED_THROTTLING, EM_MSG_INJECTED_SERVER, EM_MSG_INJECTED_SERVICE_UNAVAILABLE};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(error, ecrmock_error_name(em_message_error(known[i]))) == 0)
+            return em_message_format(known[i]);
+    return em_message_format(EM_MSG_INJECTED_OTHER);
 }
 
 int em_error_status(const char *error)
