@@ -114,8 +114,9 @@ typedef struct em_call {
     json_t *errdoc;       /* set by em_fail() */
     char member[EM_MEMBER_SIZE]; /* the request member the error is about, as a JSON path
                                     ("$.repositoryName", "$.rules[0].destinations"), or "";
-                                    set by em_fail_param() and em_fail_member(), cleared by
-                                    every other em_fail() */
+                                    set by em_fail_param(), validation (validate.c) and
+                                    em_fail_member(), cleared by every other em_fail() */
+
 } em_call;
 
 /* Sets the call's error to `code` with a printf-style message; returns -1
