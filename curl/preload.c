@@ -21,6 +21,7 @@
 
 #include "ecrmock_curl.h"
 #include "interpose.h"
+#include "core/core.h" /* the options table: this object holds the core */
 
 ECRMOCK_API CURL *curl_easy_init(void);
 ECRMOCK_API CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...);
@@ -94,121 +95,36 @@ static void die(const char *what, const char *why)
 }
 
 /*
- * The options of the instance, one row per ecrmock_options field: from the
- * environment (ECRMOCK_CURL_<NAME>), or from the fixture's "options" member
- * (the scenario format's names); the environment wins.
+ * The options of the instance, by the options table (src/core/options.c):
+ * from the environment (ECRMOCK_CURL_<its suffix>), or from the fixture's
+ * "options" member (the scenario format's names); the environment wins.
+ * Each is checked where it is read, so that the message names its source.
  */
-enum opt_kind { O_STRING, O_INT64, O_UINT64, O_SIZE };
-#define ROW(field, env, json, kind) {env, json, #field, kind, offsetof(ecrmock_options, field)}
-static const struct option_row {
-    const char *env, *json, *field; /* field: its name in ecrmock_options */
-    enum opt_kind kind;
-    size_t offset;
-} option_rows[] = {
-    ROW(account_id, "ECRMOCK_CURL_ACCOUNT", "accountId", O_STRING),
-    ROW(region, "ECRMOCK_CURL_REGION", "region", O_STRING),
-    ROW(clock_start_ms, "ECRMOCK_CURL_CLOCK_START_MS", "clockStartMs", O_INT64),
-    ROW(seed, "ECRMOCK_CURL_SEED", "seed", O_UINT64),
-    ROW(min_part_size, "ECRMOCK_CURL_MIN_PART_SIZE", "minPartSize", O_UINT64),
-    ROW(upload_lifetime_ms, "ECRMOCK_CURL_UPLOAD_LIFETIME_MS", "uploadLifetimeMs", O_INT64),
-    ROW(max_repositories, "ECRMOCK_CURL_MAX_REPOSITORIES", "maxRepositories", O_UINT64),
-    ROW(max_images, "ECRMOCK_CURL_MAX_IMAGES", "maxImages", O_UINT64),
-    ROW(max_layer_parts, "ECRMOCK_CURL_MAX_LAYER_PARTS", "maxLayerParts", O_UINT64),
-    ROW(journal_limit, "ECRMOCK_CURL_JOURNAL_LIMIT", "journalLimit", O_SIZE),
-    ROW(max_layer_bytes, "ECRMOCK_CURL_MAX_LAYER_BYTES", "maxLayerBytes", O_UINT64),
-    ROW(max_layers_per_image, "ECRMOCK_CURL_MAX_LAYERS_PER_IMAGE", "maxLayersPerImage", O_UINT64),
-    ROW(max_tags_per_image, "ECRMOCK_CURL_MAX_TAGS_PER_IMAGE", "maxTagsPerImage", O_UINT64),
-    ROW(max_resource_tags, "ECRMOCK_CURL_MAX_RESOURCE_TAGS", "maxResourceTags", O_UINT64),
-    ROW(token_length, "ECRMOCK_CURL_TOKEN_LENGTH", "tokenLength", O_UINT64),
-    ROW(max_synth_bytes, "ECRMOCK_CURL_MAX_SYNTH_BYTES", "maxSynthBytes", O_UINT64),
-};
-#define N_OPTION_ROWS (sizeof option_rows / sizeof option_rows[0])
-
-/* The decimal integer `text` (all of it) in the range of the row's kind;
- * false when it is not one. */
-static bool parse_integer(const char *text, enum opt_kind kind, uint64_t *out)
-{
-    const char *digits = text + (kind == O_INT64 && *text == '-');
-    if (!*digits || strspn(digits, "0123456789") != strlen(digits))
-        return false;
-    errno = 0;
-    if (kind == O_INT64) {
-        long long v = strtoll(text, NULL, 10);
-        *out = (uint64_t)v;
-    } else {
-        unsigned long long v = strtoull(text, NULL, 10);
-        if (kind == O_SIZE && v > SIZE_MAX)
-            return false;
-        *out = (uint64_t)v;
-    }
-    return errno == 0;
-}
-
-/* Where each option was set: an environment variable, or the fixture's member. */
-typedef char option_origin[N_OPTION_ROWS][128];
-
-static void option_store(ecrmock_options *o, const struct option_row *r, const char *string, uint64_t n)
-{
-    char *field = (char *)o + r->offset;
-    switch (r->kind) {
-    case O_STRING: memcpy(field, &string, sizeof string); break;
-    case O_INT64: { int64_t v = (int64_t)n; memcpy(field, &v, sizeof v); break; }
-    case O_UINT64: memcpy(field, &n, sizeof n); break;
-    case O_SIZE: { size_t v = (size_t)n; memcpy(field, &v, sizeof v); break; }
-    }
-}
-
-static const char *kind_range(enum opt_kind kind)
-{
-    return kind == O_INT64 ? "an integer" : "an integer of at least 0 (0: the default)";
-}
 
 /* The fixture's "options" member into *o (strings borrowed from it). */
-static void options_from_fixture(ecrmock_options *o, option_origin from, json_t *options, const char *path)
+static void options_from_fixture(ecrmock_options *o, json_t *options, const char *path)
 {
-    if (!json_is_object(options))
-        dief("%s: $.options: must be an object", path);
-    const char *key;
-    json_t *v;
-    json_object_foreach(options, key, v) {
-        const struct option_row *r = NULL;
-        for (size_t i = 0; i < N_OPTION_ROWS && !r; i++)
-            if (strcmp(option_rows[i].json, key) == 0)
-                r = &option_rows[i];
-        if (!r)
-            dief("%s: $.options.%s: not an option (accountId, region, clockStartMs, seed, minPartSize, "
-                "uploadLifetimeMs, maxRepositories, maxImages, maxLayerParts, journalLimit, maxLayerBytes, "
-                "maxLayersPerImage, maxTagsPerImage, maxResourceTags, tokenLength, maxSynthBytes)",
-                path, key);
-        if (r->kind == O_STRING) {
-            if (!json_is_string(v))
-                dief("%s: $.options.%s: must be a string", path, key);
-            option_store(o, r, json_string_value(v), 0);
-            snprintf(from[r - option_rows], sizeof from[0], "%s: $.options.%s", path, key);
-        } else {
-            /* As a scenario's options: a seed may be negative (its 64 bits). */
-            bool any_sign = r->kind == O_INT64 || strcmp(r->json, "seed") == 0;
-            if (!json_is_integer(v) || (!any_sign && json_integer_value(v) < 0))
-                dief("%s: $.options.%s: must be %s", path, key, any_sign ? "an integer" : kind_range(r->kind));
-            option_store(o, r, NULL, (uint64_t)json_integer_value(v));
-            snprintf(from[r - option_rows], sizeof from[0], "%s: $.options.%s", path, key);
-        }
-    }
+    ecrmock_err e;
+    if (ecrmock_options_from_json(options, o, &e) < 0)
+        dief("%s: %s: %s", path, e.path, e.text);
 }
 
 /* The environment's options into *o. */
-static void options_from_environment(ecrmock_options *o, option_origin from)
+static void options_from_environment(ecrmock_options *o)
 {
-    for (size_t i = 0; i < N_OPTION_ROWS; i++) {
-        const struct option_row *r = &option_rows[i];
-        const char *text = getenv(r->env);
-        uint64_t n = 0;
+    for (size_t i = 0; i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        char name[64];
+        snprintf(name, sizeof name, "ECRMOCK_CURL_%s", r->env);
+        const char *text = getenv(name);
         if (!text || !*text)
             continue;
-        if (r->kind != O_STRING && !parse_integer(text, r->kind, &n))
-            dief("%s=%s: must be %s", r->env, text, kind_range(r->kind));
-        option_store(o, r, text, n);
-        snprintf(from[i], sizeof from[0], "%s=%.64s", r->env, text);
+        const char *kind = em_option_set_text(r, o, text);
+        if (kind)
+            dief("%s=%s: must be %s", name, text, kind);
+        const char *why = em_option_why(r, o);
+        if (why)
+            dief("%s=%s: %s", name, text, why);
     }
 }
 
@@ -229,22 +145,15 @@ static json_t *fixture_read(const char *path)
 __attribute__((constructor)) static void preload_start(void)
 {
     ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
-    option_origin from = {{0}};
     const char *fixture = getenv("ECRMOCK_CURL_FIXTURE");
     json_t *fx = fixture && *fixture ? fixture_read(fixture) : NULL;
     json_t *fx_options = json_object_get(fx, "options");
     if (fx_options)
-        options_from_fixture(&opts, from, fx_options, fixture);
-    options_from_environment(&opts, from);
-    const char *why = ecrmock_options_check(&opts);
-    for (size_t i = 0; why && i < N_OPTION_ROWS; i++) {
-        char field[64];
-        snprintf(field, sizeof field, "ecrmock_options.%s ", option_rows[i].field);
-        if (strstr(why, field) && from[i][0])
-            dief("%s: %s", from[i], why);
-    }
-    if (why)
-        die("the options", why);
+        options_from_fixture(&opts, fx_options, fixture);
+    options_from_environment(&opts);
+    ecrmock_err why;
+    if (ecrmock_options_check(&opts, &why) < 0)
+        die("the options", why.text);
     if (!(instance = ecrmock_new(&opts)))
         die("ecrmock_new", NULL);
     if (fx) {

@@ -35,11 +35,11 @@ static json_t *wire(ecrmock *m, const char *action, json_t *req, int want_status
     free(body);
     if (status != want_status) {
         fprintf(stderr, "push_pull: %s answered %d, expected %d\n", action, status, want_status);
-        free(resp);
+        ecrmock_buffer_free(resp);
         exit(1);
     }
     json_t *doc = json_loadb(resp, resp_len, 0, NULL);
-    free(resp);
+    ecrmock_buffer_free(resp);
     return doc;
 }
 
@@ -141,7 +141,7 @@ int main(void)
     int status = ecrmock_fetch_url(m, json_string_value(json_object_get(r, "downloadUrl")), &bytes, &n);
     printf("    GET downloadUrl: %d, %zu bytes (%s)\n", status, n,
            n == layer_len && memcmp(bytes, layer, n) == 0 ? "the layer's bytes" : "WRONG BYTES");
-    free(bytes);
+    ecrmock_buffer_free(bytes);
     json_decref(r);
 
     /* A repository that holds images is not deleted without force. */

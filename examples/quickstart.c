@@ -31,7 +31,7 @@ int main(void)
     status = ecrmock_call_raw(m, "AmazonEC2ContainerRegistry_V20150921.CreateRepository", body, strlen(body), &out,
                               &out_len);
     printf("%d %s\n", status, out); /* 400 RepositoryAlreadyExistsException */
-    free(out);
+    ecrmock_buffer_free(out);
 
     ecrmock_free(m);
     return status == 400 ? 0 : 1;

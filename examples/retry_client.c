@@ -49,7 +49,7 @@ static int ecr_call(client *c, const char *action, json_t *req, json_t **out)
         size_t len = 0;
         status = ecrmock_call_raw(c->m, target, body, strlen(body), &resp, &len);
         *out = json_loadb(resp, len, 0, NULL);
-        free(resp);
+        ecrmock_buffer_free(resp);
         const char *type = json_string_value(json_object_get(*out, "__type"));
         if (status == 200 || !retryable(status, type))
             break;
@@ -191,7 +191,7 @@ int main(void)
     size_t n = 0;
     int same = ecrmock_get_layer(m, NULL, "edge/agent", layer_digest, &bytes, &n, NULL) == ECRMOCK_ERR_OK &&
                n == sizeof layer && memcmp(bytes, layer, n) == 0;
-    free(bytes);
+    ecrmock_buffer_free(bytes);
     int ok = st == 200 && same && c.retries == 4 && ecrmock_call_count(m, "UploadLayerPart") == 9;
     printf("push %s after %d retries; the layer in ECR is %s\n", st == 200 ? "succeeded" : "FAILED", c.retries,
            same ? "byte for byte the one sent" : "WRONG");

@@ -30,9 +30,9 @@
  *   <ecrmock/sys/alloc.h>  the process-wide allocator hook
  *
  * Ownership follows jansson's words: a "new reference" is yours to release
- * (json_decref() for json_t, free() for malloc'd bytes); a "borrowed
- * reference" stays owned by ecrmock; arguments are borrowed and never kept
- * (ecrmock copies what it stores).
+ * (json_decref() for json_t, ecrmock_buffer_free() for bytes and messages
+ * the library made); a "borrowed reference" stays owned by ecrmock;
+ * arguments are borrowed and never kept (ecrmock copies what it stores).
  *
  * Threads: every function may be called from several threads on one
  * instance; each call is atomic.  Instances are independent of each other;
@@ -130,10 +130,11 @@ ECRMOCK_API const char *ecrmock_version(void);
     X(UNSUPPORTED_UPSTREAM_REGISTRY, "UnsupportedUpstreamRegistryException", 400)
 
 typedef enum ecrmock_error {
+    ECRMOCK_ERR_UNKNOWN = -1, /* no error of the list: ecrmock_error_from_name() of
+                                 a name it does not know */
 #define ECRMOCK__ERROR_ENUM(e, name, status) ECRMOCK_ERR_##e,
     ECRMOCK_ERROR_LIST(ECRMOCK__ERROR_ENUM)
 #undef ECRMOCK__ERROR_ENUM
-    ECRMOCK_ERR__COUNT
 } ecrmock_error;
 
 /* The AWS error name ("RepositoryNotFoundException"); "" for ECRMOCK_ERR_OK,
@@ -144,7 +145,8 @@ ECRMOCK_API const char *ecrmock_error_name(ecrmock_error code);
  * errors, 500 for ServerException); 0 for a value outside the list. */
 ECRMOCK_API int ecrmock_error_status(ecrmock_error code);
 
-/* The code whose AWS name is `name`; ECRMOCK_ERR__COUNT if none is. */
+/* The code whose AWS name is `name`; ECRMOCK_ERR_UNKNOWN if none is (or
+ * `name` is NULL).  A later version may know more names. */
 ECRMOCK_API ecrmock_error ecrmock_error_from_name(const char *name);
 
 /* What a failed control says (ecrmock.h, beside ecrmock_error).  Caller-owned, filled on
@@ -165,7 +167,8 @@ typedef struct ecrmock_err {
 
 typedef struct ecrmock ecrmock;
 
-#define ECRMOCK_OPTIONS_VERSION 1
+/* 2: token_length and max_synth_bytes (version 1 ends at max_resource_tags). */
+#define ECRMOCK_OPTIONS_VERSION 2
 
 /*
  * Options for ecrmock_new().  Initialise with ECRMOCK_OPTIONS_INIT, then set
@@ -194,6 +197,7 @@ typedef struct ecrmock_options {
     uint64_t max_layers_per_image;/* layers in one image manifest: 127 */
     uint64_t max_tags_per_image;  /* tags on one image: 1,000 */
     uint64_t max_resource_tags;   /* resource tags on a repository: 50 */
+    /* Version 2: */
     uint64_t token_length;        /* GetAuthorizationToken's authorizationToken,
                                      characters: ECRMOCK_DEFAULT_TOKEN_LENGTH;
                                      512 to 65,536, rounded up to a length
@@ -214,11 +218,39 @@ typedef struct ecrmock_options {
 #define ECRMOCK_DEFAULT_TOKEN_LENGTH 2368 /* a token ECR gave an IAM user (README.md) */
 
 /*
- * Checks options without creating anything.  Returns NULL when `opts` (or
- * NULL, the defaults) would be accepted by ecrmock_new(), otherwise a static
- * sentence saying which field is wrong and why.
+ * Checks options without creating anything.  Returns 0 when `opts` (or NULL,
+ * the defaults) would be accepted by ecrmock_new(); otherwise -1 with *err
+ * (when `err` is not NULL) saying which field is wrong and why: code
+ * ECRMOCK_ERR_INVALID_PARAMETER, path "", text "ecrmock_options.region must
+ * be ...".  Only the fields of `opts->version` are read (a program built
+ * against version 1 passes a shorter struct; the later fields are their
+ * defaults); a version this library does not know is refused.
  */
-ECRMOCK_API const char *ecrmock_options_check(const ecrmock_options *opts);
+ECRMOCK_API int ecrmock_options_check(const ecrmock_options *opts, ecrmock_err *err);
+
+/*
+ * The options of a JSON object, by the names scenarios, recordings and
+ * fixtures use ({"accountId": "123456789012", "tokenLength": 4096, ...}: the
+ * list is in README.md, "Options").  Each member present sets its field of
+ * `*opts` (which the caller initialised, ECRMOCK_OPTIONS_INIT); members left
+ * out leave theirs.  Strings are borrowed from `o`: keep it while *opts is
+ * used.  Returns 0, or -1 with `*opts` unchanged and *err filled (when not
+ * NULL): path "$.options.<member>" (or "$.options"), text what is wrong; an
+ * unknown member's text lists the known names.  A member the caller's
+ * opts->version lacks is refused too.
+ */
+ECRMOCK_API int ecrmock_options_from_json(const json_t *o, ecrmock_options *opts, ecrmock_err *err);
+
+/*
+ * The options as the JSON object ecrmock_options_from_json() reads: every
+ * member, each 0 or NULL resolved to its default (so the object says what an
+ * instance made from it does, whatever later versions choose as defaults).
+ * A limit above INT64_MAX, which JSON integers cannot hold, is written as
+ * INT64_MAX; the seed, any 64 bits, as the signed integer of the same bits.
+ * `opts` is borrowed; NULL: the defaults.  Returns a new reference, or NULL
+ * when the options are refused by ecrmock_options_check() or memory ran out.
+ */
+ECRMOCK_API json_t *ecrmock_options_json(const ecrmock_options *opts);
 
 /*
  * Creates an instance: an empty ECR whose caller is `opts->account_id` in
@@ -262,7 +294,7 @@ ECRMOCK_API int ecrmock_call(ecrmock *m, const char *action, json_t *request, js
  * The wire level.  `target` is the X-Amz-Target header's value
  * ("AmazonEC2ContainerRegistry_V20150921.PutImage") or the bare action name;
  * `body`/`body_len` the request body (NULL or empty means {}).  `*response`
- * receives a new malloc'd, NUL-terminated body (release with free()) and
+ * receives a new NUL-terminated body (release with ecrmock_buffer_free()) and
  * `*response_len` its length without the NUL.  Same return value as
  * ecrmock_call(); -1 when an argument is NULL or memory ran out before a
  * body could be made.  Timestamps, like every real, are written as ECR's

@@ -42,7 +42,7 @@ static void start_state(ecrmock *m)
 
 ecrmock *ecrmock_new(const ecrmock_options *opts)
 {
-    if (ecrmock_options_check(opts))
+    if (ecrmock_options_check(opts, NULL) < 0)
         return NULL;
     ecrmock *m = em_calloc(1, sizeof *m);
     if (!m)

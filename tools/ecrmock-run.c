@@ -70,25 +70,6 @@ static char *relative_path(const char *target, const char *from)
     return r;
 }
 
-/* Options as the runner reads them (it checks them; here types are trusted
- * only when right). */
-static void read_options(json_t *o, ecrmock_options *opts)
-{
-    json_t *v;
-    if (json_is_string(v = json_object_get(o, "accountId")))
-        opts->account_id = json_string_value(v);
-    if (json_is_string(v = json_object_get(o, "region")))
-        opts->region = json_string_value(v);
-    /* json_integer_value() is 0 (the default) for a member that is absent or not an integer */
-    opts->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
-    opts->min_part_size = (uint64_t)json_integer_value(json_object_get(o, "minPartSize"));
-    opts->upload_lifetime_ms = json_integer_value(json_object_get(o, "uploadLifetimeMs"));
-    opts->clock_start_ms = json_integer_value(json_object_get(o, "clockStartMs"));
-    opts->max_repositories = (uint64_t)json_integer_value(json_object_get(o, "maxRepositories"));
-    opts->max_images = (uint64_t)json_integer_value(json_object_get(o, "maxImages"));
-    opts->max_layer_parts = (uint64_t)json_integer_value(json_object_get(o, "maxLayerParts"));
-}
-
 /* The scenario's fixture path as seen from here (malloc'd). */
 static char *fixture_here(const char *scenario_path, const char *f)
 {
@@ -131,8 +112,9 @@ static int run_and_record(const char *path, const char *out_path, FILE *out)
     json_error_t jerr;
     json_t *sc = json_load_file(path, 0, &jerr);
     ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
-    read_options(json_object_get(sc, "options"), &opts);
-    ecrmock *m = sc ? ecrmock_new(&opts) : NULL;
+    json_t *options = json_object_get(sc, "options");
+    int opts_ok = !options || ecrmock_options_from_json(options, &opts, NULL) == 0;
+    ecrmock *m = sc && opts_ok ? ecrmock_new(&opts) : NULL;
     ecrmock_err err;
     /* Without an instance the runner itself says what is wrong. */
     int rc = ecrmock_scenario_run_file(m, path, out, &err);

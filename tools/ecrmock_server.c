@@ -123,9 +123,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "ecrmock-server: --session-token and --sigv4-strict need --access-key and --secret-key\n");
         return 2;
     }
-    const char *why = ecrmock_options_check(&o);
-    if (why) {
-        fprintf(stderr, "ecrmock-server: %s\n", why);
+    ecrmock_err why;
+    if (ecrmock_options_check(&o, &why) < 0) {
+        fprintf(stderr, "ecrmock-server: %s\n", why.text);
         return 2;
     }
     if (real_clock) {

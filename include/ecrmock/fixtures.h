@@ -108,8 +108,8 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
  * whose body was not JSON, gets a one-shot rule giving the same answer.  `fixture` (borrowed; may be
  * NULL) is stored as the scenario's "fixture" path; when the file can be
  * read from the current directory, the clock it sets is where the first
- * step's advanceClockMs starts from.  The instance's options (account,
- * region, seed, clock start, part size, limits) go in "options".
+ * step's advanceClockMs starts from.  The instance's options (every one,
+ * as ecrmock_options_json() writes them) go in "options".
  * Replays faithfully when the journal holds every call since ecrmock_new()
  * (or since the fixture was loaded) and nothing changed the instance
  * outside calls, except the clock.

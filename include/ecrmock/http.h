@@ -52,12 +52,12 @@ typedef struct ecrmock_http_request {
 #define ECRMOCK_HTTP_REQUEST_INIT {ECRMOCK_HTTP_REQUEST_VERSION, NULL, NULL, NULL, 0, NULL, 0}
 
 /* An HTTP response: everything in it belongs to the response (release it
- * with ecrmock_http_response_release()). */
+ * with ecrmock_http_response_release(), never piece by piece). */
 typedef struct ecrmock_http_response {
     int status;
-    ecrmock_http_header *headers;       /* names and values malloc'd */
+    ecrmock_http_header *headers;       /* names and values the response's */
     size_t n_headers;
-    char *body;                         /* malloc'd, NUL-terminated (the NUL not counted) */
+    char *body;                         /* the response's, NUL-terminated (the NUL not counted) */
     size_t body_len;
 } ecrmock_http_response;
 
@@ -186,8 +186,8 @@ ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrm
 
 /*
  * Fetches a URL that GetDownloadUrlForLayer handed out, as an HTTP GET of
- * it would.  Returns the HTTP status: 200 with `*bytes_out` a new malloc'd
- * copy of the layer (free() it) and `*len_out` its length; 403 once the URL
+ * it would.  Returns the HTTP status: 200 with `*bytes_out` a new copy of
+ * the layer (ecrmock_buffer_free() it) and `*len_out` its length; 403 once the URL
  * has expired on the virtual clock or was changed (its host, path or any
  * query parameter: see ecrmock_http_handle()); 404 for a URL
  * this instance never issued or whose layer is gone; -1 for NULL arguments

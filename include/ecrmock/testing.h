@@ -93,8 +93,9 @@ ECRMOCK_API int ecrmock_put_layer(ecrmock *m, const char *registry_id, const cha
                                   size_t len, char *digest_out, ecrmock_err *err);
 
 /*
- * Reads a layer's bytes back.  `*bytes_out` receives a new malloc'd copy
- * (release with free(); NULL for an empty layer) and `*len_out` its length.
+ * Reads a layer's bytes back.  `*bytes_out` receives a new copy (release
+ * with ecrmock_buffer_free(); NULL for an empty layer) and `*len_out` its
+ * length.
  * Returns 0, or -1 with `*err` filled: ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
  * ECRMOCK_ERR_LAYERS_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL
  * argument, names as for ecrmock_put_layer(), a digest not of the form

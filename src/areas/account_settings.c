@@ -31,9 +31,7 @@ static int find_setting(em_call *c, const char *name)
     for (size_t i = 0; i < N_SETTINGS; i++)
         if (strcmp(settings[i].name, name) == 0)
             return (int)i;
-    em_fail_param(c, "name", "Account setting name must be one of [BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE, "
-                             "BLOB_MOUNTING]");
-    return -1;
+    return em_fail_rule(c, "name", EM_RULE_ACCOUNT_SETTING_NAME);
 }
 
 static int setting_output(em_call *c, const char *name, const char *value)
@@ -63,10 +61,13 @@ int em_PutAccountSetting(em_call *c)
     bool ok = false;
     for (size_t k = 0; k < 3 && settings[i].values[k]; k++)
         ok = ok || strcmp(settings[i].values[k], value) == 0;
-    if (!ok)
-        return em_fail_param(c, "value", "Account setting value for %s must be one of [%s%s%s]", name,
-                             settings[i].values[0], settings[i].values[1] ? ", " : "",
-                             settings[i].values[1] ? settings[i].values[1] : "");
+    if (!ok) {
+        char values[128];
+        snprintf(values, sizeof values, "%s%s%s", settings[i].values[0], settings[i].values[1] ? ", " : "",
+                 settings[i].values[1] ? settings[i].values[1] : "");
+        return em_fail_rule(c, "value", EM_RULE_ACCOUNT_SETTING_VALUE, name, values);
+    }
+
     em_registry *r = em_registry_ensure(c->m, c->m->account);
     if (!r)
         return em_fail_nomem(c);

@@ -27,10 +27,9 @@ int em_role_arn_check(em_call *c, const char *arn, const char *registry_id)
         p += strspn(p, EM_LOWER_ALNUM "-");
     if (!p || strncmp(p, ":iam::", 6) != 0 || !em_all_of(p + 6, 12, "0123456789") || strncmp(p + 18, ":role/", 6) != 0 ||
         !p[24])
-        return em_fail_param(c, "customRoleArn", "Invalid ARN");
+        return em_fail_rule(c, "customRoleArn", EM_RULE_INVALID_ARN);
     if (strncmp(p + 6, registry_id, 12) != 0)
-        return em_fail_param(c, "customRoleArn", "The role must be in the same account as the registry '%s'",
-                             registry_id);
+        return em_fail_rule(c, "customRoleArn", EM_RULE_ROLE_OTHER_ACCOUNT, registry_id);
     return 0;
 }
 
@@ -85,11 +84,9 @@ int em_tag_key_check(em_call *c, const char *k)
 {
     size_t klen = utf8_len(k);
     if (klen < 1 || klen > MAX_KEY_CHARS)
-        return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' must be between 1 and 128 characters long",
-                       k);
+        return em_fail_text(c, EM_MSG_TAG_KEY_LENGTH, k);
     if (strncasecmp(k, "aws:", 4) == 0)
-        return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                       "Tag key '%s' is reserved: keys prefixed with 'aws:' are for AWS use", k);
+        return em_fail_text(c, EM_MSG_TAG_KEY_RESERVED, k);
     return 0;
 }
 
@@ -114,21 +111,17 @@ int em_resource_tags_check(em_call *c, json_t *tags, json_t *current)
         if (em_tag_key_check(c, k) < 0)
             return -1;
         if (utf8_len(v) > MAX_VALUE_CHARS)
-            return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER,
-                           "The value of tag '%s' must be at most 256 characters long", k);
+            return em_fail_text(c, EM_MSG_TAG_VALUE_LENGTH, k);
         for (size_t j = 0; j < i; j++)
             if (strcmp(k, em_get_str(json_array_get(tags, j), "Key")) == 0)
-                return em_fail(c, ECRMOCK_ERR_INVALID_TAG_PARAMETER, "Tag key '%s' is given more than once", k);
+                return em_fail_text(c, EM_MSG_TAG_KEY_TWICE, k);
         after += !em_tag_find(current, k);
     }
     uint64_t max = c->m->opts.max_resource_tags;
     if (after > max && !current)
-        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS, "A resource can have at most %llu tags; the request gives %zu",
-                       (unsigned long long)max, after);
+        return em_fail_text(c, EM_MSG_TOO_MANY_TAGS_GIVEN, (unsigned long long)max, after);
     if (after > max)
-        return em_fail(c, ECRMOCK_ERR_TOO_MANY_TAGS,
-                       "A resource can have at most %llu tags; with these the resource would have %zu",
-                       (unsigned long long)max, after);
+        return em_fail_text(c, EM_MSG_TOO_MANY_TAGS_AFTER, (unsigned long long)max, after);
     return 0;
 }
 
@@ -140,11 +133,9 @@ static bool with_exclusion(const char *mutability)
 int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters)
 {
     if (with_exclusion(mutability) && !filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters", "must be provided when imageTagMutability is %s",
-                             mutability);
+        return em_fail_rule(c, "imageTagMutabilityExclusionFilters", EM_RULE_EXCLUSION_FILTERS_REQUIRED, mutability);
     if (!with_exclusion(mutability) && filters)
-        return em_fail_param(c, "imageTagMutabilityExclusionFilters",
-                             "can only be provided when imageTagMutability is IMMUTABLE_WITH_EXCLUSION or "
-                             "MUTABLE_WITH_EXCLUSION");
+        return em_fail_rule(c, "imageTagMutabilityExclusionFilters", EM_RULE_EXCLUSION_FILTERS_UNWANTED);
+
     return 0;
 }

@@ -83,9 +83,7 @@ static em_template *template_lookup(em_call *c, size_t *index)
     struct em_templates *ts = templates_of(c);
     size_t i = find_template(ts, prefix);
     if (i == (size_t)-1) {
-        em_fail(c, ECRMOCK_ERR_TEMPLATE_NOT_FOUND,
-                "The repository creation template with the prefix '%s' does not exist in the registry with id '%s'",
-                prefix, em_registry_id(c));
+        em_fail_text(c, EM_MSG_TEMPLATE_NOT_FOUND, prefix, em_registry_id(c));
         return NULL;
     }
     if (index)
@@ -108,22 +106,21 @@ static int check_template(em_call *c, json_t *doc)
     if (kms_key && !*kms_key)
         json_object_del(enc, "kmsKey");
     else if (kms_key && strcmp(em_get_str(enc, "encryptionType"), "AES256") == 0)
-        return em_fail_param(c, "encryptionConfiguration.kmsKey",
-                             "can only be provided when encryptionType is KMS or KMS_DSSE");
+        return em_fail_rule(c, "encryptionConfiguration.kmsKey", EM_RULE_KMS_KEY_WITHOUT_KMS);
     if (em_resource_tags_check(c, json_object_get(doc, "resourceTags"), NULL) < 0)
-        return -1;
+        return em_fail_member(-1, c, "$.resourceTags");
     const char *policy = em_get_str(doc, "repositoryPolicy");
     if (policy && !*policy)
         json_object_del(doc, "repositoryPolicy");
     else if (policy && !em_policy_ok(policy))
-        return em_fail_param(c, "PolicyText", "Invalid repository policy provided");
+        return em_fail_rule_at(c, "$.repositoryPolicy", "PolicyText", EM_RULE_INVALID_REPOSITORY_POLICY);
     const char *lifecycle = em_get_str(doc, "lifecyclePolicy");
     if (lifecycle && !*lifecycle)
         json_object_del(doc, "lifecyclePolicy");
     else if (lifecycle && em_lifecycle_policy_check(c, lifecycle) < 0)
-        return -1;
+        return em_fail_member(-1, c, "$.lifecyclePolicy");
     if (json_array_size(json_object_get(doc, "appliedFor")) == 0)
-        return em_fail_param(c, "appliedFor", "Member must have length greater than or equal to 1");
+        return em_fail_rule(c, "appliedFor", EM_RULE_MEMBER_LENGTH_MIN, 1LL);
     const char *role = em_get_str(doc, "customRoleArn");
     if (role && em_role_arn_check(c, role, em_registry_id(c)) < 0)
         return -1;
@@ -252,17 +249,12 @@ int em_CreateRepositoryCreationTemplate(em_call *c)
     struct em_templates *ts = templates_of(c);
     if (find_template(ts, prefix) != (size_t)-1) {
         json_decref(doc);
-        return em_fail(c, ECRMOCK_ERR_TEMPLATE_ALREADY_EXISTS,
-                       "The repository creation template with the prefix '%s' already exists in the registry with "
-                       "id '%s'",
-                       prefix, reg_id);
+        return em_fail_text(c, EM_MSG_TEMPLATE_ALREADY_EXISTS, prefix, reg_id);
     }
     if (ts && ts->n >= MAX_TEMPLATES) {
         json_decref(doc);
-        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                       "The registry with id '%s' already has the maximum allowed number of repository creation "
-                       "templates which is '%d'",
-                       reg_id, MAX_TEMPLATES);
+        return em_fail_text(c, EM_MSG_TEMPLATE_LIMIT, reg_id, MAX_TEMPLATES);
+
     }
 
     em_template *t = em_calloc(1, sizeof *t);

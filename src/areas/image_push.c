@@ -141,9 +141,7 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
         goto out;
     }
     if (given && strcmp(given, digest) != 0) {
-        em_fail(c, ECRMOCK_ERR_IMAGE_DIGEST_DOES_NOT_MATCH,
-                "Provided digest '%s' does not match the digest '%s' calculated for the image manifest", given,
-                digest);
+        em_fail_text(c, EM_MSG_IMAGE_DIGEST_DOES_NOT_MATCH, given, digest);
         goto out;
     }
     size_t i;
@@ -157,10 +155,7 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
     char list[2048];
     if (json_array_size(missing)) {
         join_missing(missing, list, sizeof list);
-        em_fail(c, ECRMOCK_ERR_LAYERS_NOT_FOUND,
-                "Layers with digests '[%s]' required for pushing image into repository with name '%s' in the "
-                "registry with id '%s' do not exist",
-                list, repo->name, reg);
+        em_fail_text(c, EM_MSG_LAYERS_NOT_FOUND_FOR_PUSH, list, repo->name, reg);
         goto out;
     }
     json_array_foreach(mf.children, i, v) {
@@ -171,46 +166,32 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
     }
     if (json_array_size(missing)) {
         join_missing(missing, list, sizeof list);
-        em_fail(c, ECRMOCK_ERR_REFERENCED_IMAGES_NOT_FOUND,
-                "The manifest list references images that do not exist in the repository with name '%s' in the "
-                "registry with id '%s': [%s]",
-                repo->name, reg, list);
+        em_fail_text(c, EM_MSG_REFERENCED_IMAGES_NOT_FOUND, repo->name, reg, list);
         goto out;
     }
 
     em_image *existing = em_image_get(repo, digest);
     em_tag *held = tag ? em_tag_get(repo, tag) : NULL;
     if (held && tag_immutable(repo, tag)) {
-        em_fail(c, ECRMOCK_ERR_IMAGE_TAG_ALREADY_EXISTS,
-                "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
-                "repository is immutable.",
-                tag, repo->name);
+        em_fail_text(c, EM_MSG_IMAGE_TAG_ALREADY_EXISTS, tag, repo->name);
         goto out;
     }
     /* Pushing an archived (or restoring) image again restores it at once. */
     bool revive = existing && !em_image_active(c->m, existing);
     if (existing && !revive && (!tag || (held && held->image == existing))) {
-        em_fail(c, ECRMOCK_ERR_IMAGE_ALREADY_EXISTS,
-                "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry "
-                "with id '%s'",
-                digest, tag ? tag : "null", repo->name, reg);
+        em_fail_text(c, EM_MSG_IMAGE_ALREADY_EXISTS, digest, tag ? tag : "null", repo->name, reg);
         goto out;
     }
     if (!existing && em_repo_image_count(repo) >= c->m->opts.max_images) {
-        em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                "The repository with name '%s' in registry with id '%s' already has the maximum allowed number of "
-                "images which is '%llu'",
-                repo->name, reg, (unsigned long long)c->m->opts.max_images);
+        em_fail_text(c, EM_MSG_IMAGE_LIMIT, repo->name, reg, (unsigned long long)c->m->opts.max_images);
         goto out;
     }
     /* Only a tag the image does not have yet counts (a re-push of an archived
      * image may bring none, or its own). */
     bool adds_tag = tag && !(held && held->image == existing);
     if (existing && adds_tag && existing->n_tags >= c->m->opts.max_tags_per_image) {
-        em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                "Adding tag '%s' to an image in the repository with name '%s' in registry with id '%s' exceeds the "
-                "maximum allowed number of tags per image which is '%llu'",
-                tag, repo->name, reg, (unsigned long long)c->m->opts.max_tags_per_image);
+        em_fail_text(c, EM_MSG_TAGS_PER_IMAGE_LIMIT, tag, repo->name, reg, (unsigned long long)c->m->opts.max_tags_per_image);
+
         goto out;
     }
 

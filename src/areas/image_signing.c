@@ -66,8 +66,8 @@ int em_signing_on_push(em_repo *repo, em_image *img)
 
 static int config_not_found(em_call *c)
 {
-    return em_fail(c, ECRMOCK_ERR_SIGNING_CONFIGURATION_NOT_FOUND,
-                   "Signing configuration does not exist in the registry with id '%s'", c->m->account);
+    return em_fail_text(c, EM_MSG_SIGNING_CONFIGURATION_NOT_FOUND, c->m->account);
+
 }
 
 int em_PutSigningConfiguration(em_call *c)

@@ -347,8 +347,9 @@ int em_DescribeImages(em_call *c)
         return em_fail_nomem(c);
     if (ids) {
         if (token || json_object_get(c->req, "maxResults"))
-            return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with imageIds",
-                                 token ? "nextToken" : "maxResults");
+            return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH,
+                                token ? "nextToken" : "maxResults", "imageIds");
+
         return describe_ids(c, repo, ids, details);
     }
     size_t max = (size_t)em_get_int(c->req, "maxResults", 100);

@@ -14,15 +14,10 @@ int em_GetDownloadUrlForLayer(em_call *c)
     const char *digest = em_get_str(c->req, "layerDigest");
     em_layer *l = em_layer_get(repo, digest);
     if (!l)
-        return em_fail(c, ECRMOCK_ERR_LAYERS_NOT_FOUND,
-                       "The layer with digest '%s' does not exist within the repository with name '%s' in the "
-                       "registry with id '%s'",
-                       digest, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_LAYER_NOT_FOUND, digest, repo->name, repo->registry->id);
     if (l->image_refs == 0)
-        return em_fail(c, ECRMOCK_ERR_LAYER_INACCESSIBLE,
-                       "The layer with digest '%s' is not associated with an image in the repository with name '%s' "
-                       "in the registry with id '%s'",
-                       digest, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_LAYER_INACCESSIBLE, digest, repo->name, repo->registry->id);
+
     char *url = em_download_url(c->m, repo->registry->id, repo->name, digest);
     if (!url)
         return em_fail_nomem(c);

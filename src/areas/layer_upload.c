@@ -22,10 +22,7 @@
 
 static int upload_not_found(em_call *c, em_repo *repo, const char *id)
 {
-    return em_fail(c, ECRMOCK_ERR_UPLOAD_NOT_FOUND,
-                   "The upload with id '%s' does not exist in the repository with name '%s' in registry with id "
-                   "'%s'",
-                   id, repo->name, repo->registry->id);
+    return em_fail_text(c, EM_MSG_UPLOAD_NOT_FOUND, id, repo->name, repo->registry->id);
 }
 
 /*
@@ -70,10 +67,9 @@ int em_InitiateLayerUpload(em_call *c)
     return 0;
 }
 
-static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt, unsigned long long a,
-                        unsigned long long b)
+/* InvalidLayerPartException's members, on the error `rc` (-1) just set. */
+static int invalid_part(int rc, em_call *c, em_repo *repo, em_upload *u)
 {
-    em_fail(c, ECRMOCK_ERR_INVALID_LAYER_PART, fmt, a, b);
     json_t *doc = c->errdoc;
     if (doc) {
         json_object_set_new(doc, "registryId", em_json_string(repo->registry->id));
@@ -81,7 +77,7 @@ static int invalid_part(em_call *c, em_repo *repo, em_upload *u, const char *fmt
         json_object_set_new(doc, "uploadId", em_json_string(u->id));
         json_object_set_new(doc, "lastValidByteReceived", json_integer((json_int_t)u->bytes.len - 1));
     }
-    return -1;
+    return rc;
 }
 
 int em_UploadLayerPart(em_call *c)
@@ -100,11 +96,13 @@ int em_UploadLayerPart(em_call *c)
     int64_t last = em_get_int(c->req, "partLastByte", 0);
     json_t *blob = json_object_get(c->req, "layerPartBlob");
     if (first != (int64_t)u->bytes.len)
-        return invalid_part(c, repo, u, "First byte of the layer part is %llu instead of %llu",
-                            (unsigned long long)first, (unsigned long long)u->bytes.len);
+        return invalid_part(em_fail_text(c, EM_MSG_LAYER_PART_FIRST_BYTE, (unsigned long long)first,
+                                         (unsigned long long)u->bytes.len),
+                            c, repo, u);
     if (last < first)
-        return invalid_part(c, repo, u, "Last byte of the layer part is %llu, before its first byte %llu",
-                            (unsigned long long)last, (unsigned long long)first);
+        return invalid_part(
+            em_fail_text(c, EM_MSG_LAYER_PART_LAST_BYTE, (unsigned long long)last, (unsigned long long)first), c, repo,
+            u);
     /* The validator has checked the blob is base64: its length is known
      * without decoding it. */
     const char *text = json_string_value(blob);
@@ -112,16 +110,13 @@ int em_UploadLayerPart(em_call *c)
     size_t n = em_base64_valid_len(text, tlen);
     uint64_t span = (uint64_t)last - (uint64_t)first + 1;
     if (span != n)
-        return invalid_part(c, repo, u, "The layer part's byte range holds %llu bytes but its blob has %llu",
-                            (unsigned long long)span, (unsigned long long)n);
+        return invalid_part(em_fail_text(c, EM_MSG_LAYER_PART_SIZE, (unsigned long long)span, (unsigned long long)n), c,
+                            repo, u);
     if (u->parts >= c->m->opts.max_layer_parts)
-        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                       "The upload with id '%s' in the repository with name '%s' in registry with id '%s' has "
-                       "exceeded the maximum allowed number of layer parts which is '%llu'",
-                       u->id, repo->name, repo->registry->id, (unsigned long long)c->m->opts.max_layer_parts);
+        return em_fail_text(c, EM_MSG_LAYER_PART_LIMIT, u->id, repo->name, repo->registry->id,
+                            (unsigned long long)c->m->opts.max_layer_parts);
     if ((uint64_t)u->bytes.len + n > c->m->opts.max_layer_bytes)
-        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED, "The layer exceeds the maximum layer size of %llu bytes",
-                       (unsigned long long)c->m->opts.max_layer_bytes);
+        return em_fail_text(c, EM_MSG_LAYER_TOO_LARGE, (unsigned long long)c->m->opts.max_layer_bytes);
     json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "registryId", repo->registry->id, "repositoryName",
                             repo->name, "uploadId", u->id, "lastByteReceived", (json_int_t)last);
     /* The bytes are decoded straight into the upload's buffer, past its
@@ -143,7 +138,7 @@ int em_UploadLayerPart(em_call *c)
         if (got == SIZE_MAX) {
             json_decref(out);
             EVP_MD_CTX_free(sha);
-            return em_fail(c, ECRMOCK_ERR_SERIALIZATION, "Base64 encoded value is not valid");
+            return em_fail_text(c, EM_MSG_BASE64_INVALID);
         }
         EVP_DigestUpdate(sha, dst + w, got);
         w += got;
@@ -187,18 +182,12 @@ int em_CompleteLayerUpload(em_call *c)
     if (!u)
         return upload_not_found(c, repo, id);
     if (u->bytes.len == 0)
-        return em_fail(c, ECRMOCK_ERR_EMPTY_UPLOAD,
-                       "The upload with id '%s' in the repository with name '%s' in registry with id '%s' cannot be "
-                       "completed because it does not have any parts",
-                       id, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_EMPTY_UPLOAD, id, repo->name, repo->registry->id);
     if (u->small_part) {
         uint64_t min = c->m->opts.min_part_size;
         if (min % (1024 * 1024) == 0)
-            return em_fail(c, ECRMOCK_ERR_LAYER_PART_TOO_SMALL,
-                           "All layer parts except the last part should be at least %lluMB",
-                           (unsigned long long)(min / (1024 * 1024)));
-        return em_fail(c, ECRMOCK_ERR_LAYER_PART_TOO_SMALL,
-                       "All layer parts except the last part should be at least %llu bytes", (unsigned long long)min);
+            return em_fail_text(c, EM_MSG_LAYER_PART_TOO_SMALL_MB, (unsigned long long)(min / (1024 * 1024)));
+        return em_fail_text(c, EM_MSG_LAYER_PART_TOO_SMALL_BYTES, (unsigned long long)min);
     }
     char digest[ECRMOCK_DIGEST_SIZE];
     if (upload_digest(u, digest) < 0)
@@ -209,13 +198,10 @@ int em_CompleteLayerUpload(em_call *c)
     json_t *d;
     json_array_foreach(digests, i, d) match = match || strcmp(json_string_value(d), digest) == 0;
     if (!match)
-        return em_fail(c, ECRMOCK_ERR_INVALID_LAYER,
-                       "None of the provided layer digests match the calculated layer digest");
+        return em_fail_text(c, EM_MSG_INVALID_LAYER);
     if (em_layer_get(repo, digest))
-        return em_fail(c, ECRMOCK_ERR_LAYER_ALREADY_EXISTS,
-                       "The layer with digest '%s' already exists in the repository with name '%s' in registry with "
-                       "id '%s'",
-                       digest, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_LAYER_ALREADY_EXISTS, digest, repo->name, repo->registry->id);
+
 
     json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "registryId", repo->registry->id, "repositoryName",
                             repo->name, "uploadId", u->id, "layerDigest", digest);

@@ -267,9 +267,7 @@ static bool preview_running(ecrmock *m, const em_lc_preview *pv)
 
 static int policy_not_found(em_call *c, em_repo *repo)
 {
-    return em_fail(c, ECRMOCK_ERR_LIFECYCLE_POLICY_NOT_FOUND,
-                   "Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'",
-                   repo->name, repo->registry->id);
+    return em_fail_text(c, EM_MSG_LIFECYCLE_POLICY_NOT_FOUND, repo->name, repo->registry->id);
 }
 
 /* registryId, repositoryName, lifecyclePolicyText and, when asked and the
@@ -340,10 +338,7 @@ int em_StartLifecyclePolicyPreview(em_call *c)
     if (!text)
         return policy_not_found(c, repo);
     if (repo->lifecycle_preview && preview_running(c->m, repo->lifecycle_preview))
-        return em_fail(c, ECRMOCK_ERR_LIFECYCLE_POLICY_PREVIEW_IN_PROGRESS,
-                       "The previous lifecycle policy preview request has not completed for the repository with "
-                       "name '%s' in the registry with id '%s'. Please try again later.",
-                       repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_LIFECYCLE_POLICY_PREVIEW_IN_PROGRESS, repo->name, repo->registry->id);
     em_lc_policy p;
     if (em_lc_policy_parse(c, text, &p) < 0)
         return -1;
@@ -403,15 +398,13 @@ int em_GetLifecyclePolicyPreview(em_call *c)
         return -1;
     em_lc_preview *pv = repo->lifecycle_preview;
     if (!pv)
-        return em_fail(c, ECRMOCK_ERR_LIFECYCLE_POLICY_PREVIEW_NOT_FOUND,
-                       "Lifecycle policy preview does not exist for the repository with name '%s' in the registry "
-                       "with id '%s'",
-                       repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_LIFECYCLE_POLICY_PREVIEW_NOT_FOUND, repo->name, repo->registry->id);
     json_t *ids = json_object_get(c->req, "imageIds");
     const char *token = em_get_str(c->req, "nextToken");
     if (ids && (token || json_object_get(c->req, "maxResults")))
-        return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with imageIds",
-                             token ? "nextToken" : "maxResults");
+        return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH, token ? "nextToken" : "maxResults",
+                            "imageIds");
+
     const char *ts = em_get_str(json_object_get(c->req, "filter"), "tagStatus");
     char scope[600];
     snprintf(scope, sizeof scope, "GetLifecyclePolicyPreview|%s|%s|%s|%llu", repo->registry->id, repo->name,

@@ -2,7 +2,6 @@
  * The lifecycle policy language: a policy text parsed and checked as ECR
  * checks it (em_lifecycle_policy_check; lifecycle.c evaluates the result).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +19,11 @@ void em_lc_policy_release(em_lc_policy *p)
     memset(p, 0, sizeof *p);
 }
 
-#define FAILURE "Lifecycle policy validation failure: "
 
-static int invalid(em_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int invalid(em_call *c, const char *fmt, ...)
-{
-    char why[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return em_fail_param(c, "LifecyclePolicyText", FAILURE "%s", why);
-}
+/* Refuses the policy with rule EM_RULE_LC_<id> of core.h's list. */
+#define invalid(c, id, ...) \
+    em_fail_rule_at(c, "$.lifecyclePolicyText", "LifecyclePolicyText", EM_RULE_LC_##id, ##__VA_ARGS__)
 
 /* The JSON-schema name of a value's type. */
 static const char *type_name(json_t *v)
@@ -58,8 +49,7 @@ static const char *type_name(json_t *v)
 
 static int wrong_type(em_call *c, json_t *v, const char *want)
 {
-    return invalid(c, "instance type (%s) does not match any allowed primitive type (allowed: [\"%s\"])", type_name(v),
-                   want);
+    return invalid(c, WRONG_TYPE, type_name(v), want);
 }
 
 /* Checks an object against its required and allowed members (both sorted
@@ -75,7 +65,7 @@ static int check_members(em_call *c, json_t *o, const char *const *required, con
         if (!json_object_get(o, required[i]) && used < sizeof list)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", used ? ", " : "", required[i]);
     if (used)
-        return invalid(c, "object has missing required properties ([%s])", list);
+        return invalid(c, MISSING, list);
 
     /* Unknown members, sorted by name. */
     const char *key;
@@ -98,7 +88,7 @@ static int check_members(em_call *c, json_t *o, const char *const *required, con
     for (size_t i = 0; i < n && used < sizeof list; i++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%.100s\"", i ? ", " : "", unknown[i]);
     if (n)
-        return invalid(c, "object instance has properties which are not allowed by the schema: ([%s])", list);
+        return invalid(c, NOT_ALLOWED, list);
     return 0;
 }
 
@@ -111,7 +101,7 @@ static int check_enum(em_call *c, json_t *v, const char *const *values, const ch
     for (int i = 0; values[i]; i++)
         if (strcmp(values[i], json_string_value(v)) == 0)
             return i;
-    invalid(c, "instance value (%.200s) not found in enum :(possible values: %s)", json_string_value(v), enum_text);
+    invalid(c, ENUM, json_string_value(v), enum_text);
     return -1;
 }
 
@@ -120,8 +110,7 @@ static int check_min1(em_call *c, json_t *v, int64_t *out)
     if (!json_is_integer(v))
         return wrong_type(c, v, "integer");
     if (json_integer_value(v) < 1)
-        return invalid(c, "numeric instance is lower than the required minimum (minimum: 1, found: %lld)",
-                       (long long)json_integer_value(v));
+        return invalid(c, MINIMUM, (long long)json_integer_value(v));
     *out = (int64_t)json_integer_value(v);
     return 0;
 }
@@ -132,7 +121,7 @@ static int check_tag_list(em_call *c, json_t *list, bool patterns)
     if (!json_is_array(list))
         return wrong_type(c, list, "array");
     if (json_array_size(list) == 0)
-        return invalid(c, "array is too short: must have at least 1 elements but instance has 0 elements");
+        return invalid(c, EMPTY_ARRAY);
     size_t i;
     json_t *s;
     json_array_foreach(list, i, s) {
@@ -142,8 +131,7 @@ static int check_tag_list(em_call *c, json_t *list, bool patterns)
         for (const char *p = json_string_value(s); *p; p++)
             stars += *p == '*';
         if (patterns && stars > MAX_WILDCARDS)
-            return invalid(c, "tagPatternList can have at most %d wildcards (*) per pattern: '%.200s'.", MAX_WILDCARDS,
-                           json_string_value(s));
+            return invalid(c, WILDCARDS, MAX_WILDCARDS, json_string_value(s));
     }
     return 0;
 }
@@ -204,7 +192,7 @@ static int check_rule(em_call *c, json_t *r, em_lc_rule *out)
         if (strcmp(COUNT_TYPES[i], json_string_value(type)) == 0)
             ct = i;
     if (ct < 0 || (ct == EM_LC_CT_COUNT) != !unit)
-        return invalid(c, "instance failed to match exactly one schema (matched 0 out of 2)");
+        return invalid(c, ONE_SCHEMA);
     out->type = (em_lc_count_type)ct;
     if (unit && check_enum(c, unit, COUNT_UNITS, "[\"days\"]") < 0)
         return -1;
@@ -232,33 +220,30 @@ static int check_rule(em_call *c, json_t *r, em_lc_rule *out)
     out->transition = at == 1;
     json_t *target = json_object_get(action, "targetStorageClass");
     if (out->transition != (target != NULL))
-        return invalid(c, "instance failed to match exactly one schema (matched 0 out of 2)");
+        return invalid(c, ONE_SCHEMA);
     if (target && check_enum(c, target, TARGET_STORAGE_CLASSES, "[\"archive\"]") < 0)
         return -1;
 
     /* What the schema cannot say. */
     if (out->status == EM_LC_TS_TAGGED && !out->prefixes && !out->patterns)
-        return invalid(c, "Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.");
+        return invalid(c, TAGGED_NEEDS_LIST);
     if (out->prefixes && out->patterns)
-        return invalid(c, "Only one of tagPrefixList and tagPatternList can be specified in a rule.");
+        return invalid(c, ONE_LIST);
     if (out->status != EM_LC_TS_TAGGED && (out->prefixes || out->patterns))
-        return invalid(c, "tagPrefixList and tagPatternList can only be specified when tagStatus=TAGGED.");
+        return invalid(c, LIST_ONLY_TAGGED);
     /* The storage classes, count types and actions that go together (the
      * user guide's "Lifecycle policy properties"; ECR's sentences for these
      * are not public: these are ecrmock's, in the style of the above). */
     if (out->type == EM_LC_CT_TRANSITIONED && !out->archive)
-        return invalid(c, "Must specify storageClass=ARCHIVE when countType=SINCE_IMAGE_TRANSITIONED.");
+        return invalid(c, TRANSITIONED_NEEDS_ARCHIVE);
     if (out->type != EM_LC_CT_TRANSITIONED && out->archive)
-        return invalid(c, "storageClass=ARCHIVE can only be specified when countType=SINCE_IMAGE_TRANSITIONED.");
+        return invalid(c, ARCHIVE_ONLY_TRANSITIONED);
     if (out->type == EM_LC_CT_PULLED && !out->transition)
-        return invalid(c, "countType=SINCE_IMAGE_PULLED can only be used with action type=TRANSITION.");
+        return invalid(c, PULLED_ONLY_TRANSITION);
     if (out->type == EM_LC_CT_TRANSITIONED && out->transition)
-        return invalid(c, "countType=SINCE_IMAGE_TRANSITIONED can only be used with action type=EXPIRE.");
+        return invalid(c, TRANSITIONED_ONLY_EXPIRE);
     if (out->type == EM_LC_CT_TRANSITIONED && out->count < MIN_ARCHIVE_DAYS)
-        return invalid(c,
-                       "countNumber must be at least %d when countType=SINCE_IMAGE_TRANSITIONED: archived images "
-                       "have a minimum storage duration of %d days (found: %lld).",
-                       MIN_ARCHIVE_DAYS, MIN_ARCHIVE_DAYS, (long long)out->count);
+        return invalid(c, ARCHIVE_DAYS, MIN_ARCHIVE_DAYS, (long long)out->count);
     return 0;
 }
 
@@ -279,14 +264,14 @@ int em_lc_policy_parse(em_call *c, const char *text, em_lc_policy *p)
         return em_fail_nomem(c);
     if (!json_is_object(p->doc)) {
         em_lc_policy_release(p);
-        return invalid(c, "Could not map policyString into LifecyclePolicy.");
+        return invalid(c, NOT_AN_OBJECT);
     }
     json_t *rules = json_object_get(p->doc, "rules");
     int rc = check_members(c, p->doc, TOP_REQUIRED, TOP_REQUIRED);
     if (rc == 0 && !json_is_array(rules))
         rc = wrong_type(c, rules, "array");
     if (rc == 0 && json_array_size(rules) == 0)
-        rc = invalid(c, "array is too short: must have at least 1 elements but instance has 0 elements");
+        rc = invalid(c, EMPTY_ARRAY);
     if (rc == 0 && !(p->rules = em_calloc(json_array_size(rules), sizeof *p->rules)))
         rc = em_fail_nomem(c);
     for (size_t i = 0; rc == 0 && i < json_array_size(rules); i++, p->n++)
@@ -300,12 +285,11 @@ int em_lc_policy_parse(em_call *c, const char *text, em_lc_policy *p)
         for (size_t i = 0; rc == 0 && i < p->n; i++) {
             const em_lc_rule *r = &p->rules[i];
             if (i > 0 && r->priority == p->rules[i - 1].priority)
-                rc = invalid(c, "Lifecycle policy rules must have unique rulePriority values: %lld is used twice.",
-                             (long long)r->priority);
+                rc = invalid(c, PRIORITY_TWICE, (long long)r->priority);
             else if (r->status == EM_LC_TS_UNTAGGED && ++untagged[r->archive] > 1)
-                rc = invalid(c, "Only one rule can select Untagged images per storage class.");
+                rc = invalid(c, UNTAGGED_TWICE);
             else if (any_seen[r->archive])
-                rc = invalid(c, "Rule for tagStatus=ANY must have the lowest priority per storage class");
+                rc = invalid(c, ANY_LAST);
             any_seen[r->archive] = any_seen[r->archive] || r->status == EM_LC_TS_ANY;
         }
     }

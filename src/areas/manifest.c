@@ -24,10 +24,8 @@ bool em_media_type_is_list(const char *mt)
     return mt && (strcmp(mt, MT_DOCKER_LIST) == 0 || strcmp(mt, MT_OCI_INDEX) == 0);
 }
 
-static int manifest_error(em_call *c, const char *rule)
-{
-    return em_fail_param(c, "ImageManifest", "%s", rule);
-}
+/* Refuses the manifest with rule EM_RULE_<id> of core.h's list. */
+#define manifest_error(c, id, ...) em_fail_rule_at(c, "$.imageManifest", "ImageManifest", EM_RULE_##id, ##__VA_ARGS__)
 
 
 /* Layers a registry need not hold (Windows base layers and the like). */
@@ -39,14 +37,12 @@ static bool non_distributable(const char *mt)
 static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
 {
     if (!json_is_object(desc))
-        return manifest_error(c, "Invalid JSON syntax");
+        return manifest_error(c, INVALID_JSON_SYNTAX);
     const char *digest = em_get_str(desc, "digest");
     const char *mt = em_get_str(desc, "mediaType");
     json_t *size = json_object_get(desc, "size");
     if (!em_digest_ok(digest) || (size && (!json_is_integer(size) || json_integer_value(size) < 0))) {
-        char rule[128];
-        snprintf(rule, sizeof rule, "Invalid %s descriptor: it needs a digest like sha256:<hex> and a size", what);
-        return manifest_error(c, rule);
+        return manifest_error(c, MANIFEST_BLOB, what);
     }
     if (non_distributable(mt))
         return 0;
@@ -68,7 +64,7 @@ static int parse_subject(em_call *c, em_manifest *mf)
     if (!subject)
         return 0;
     if (!json_is_object(subject) || !em_digest_ok(em_get_str(subject, "digest")))
-        return manifest_error(c, "Invalid subject descriptor: it needs a digest like sha256:<hex>");
+        return manifest_error(c, MANIFEST_SUBJECT);
     mf->subject = em_get_str(subject, "digest");
     return 0;
 }
@@ -78,9 +74,9 @@ static int parse_image(em_call *c, em_manifest *mf)
     json_t *config = json_object_get(mf->doc, "config");
     json_t *layers = json_object_get(mf->doc, "layers");
     if (!json_is_object(config) || !json_is_array(layers))
-        return manifest_error(c, "Invalid JSON syntax");
+        return manifest_error(c, INVALID_JSON_SYNTAX);
     if (json_array_size(layers) > c->m->opts.max_layers_per_image)
-        return manifest_error(c, "Limit on number of layers per image exceeded");
+        return manifest_error(c, MANIFEST_LAYER_LIMIT);
     if (add_blob(c, mf, config, "config") < 0)
         return -1;
     mf->config_digest = em_get_str(config, "digest");
@@ -103,13 +99,13 @@ static int parse_list(em_call *c, em_manifest *mf)
 {
     json_t *manifests = json_object_get(mf->doc, "manifests");
     if (!json_is_array(manifests))
-        return manifest_error(c, "Invalid JSON syntax");
+        return manifest_error(c, INVALID_JSON_SYNTAX);
     size_t i;
     json_t *d;
     json_array_foreach(manifests, i, d) {
         const char *digest = json_is_object(d) ? em_get_str(d, "digest") : NULL;
         if (!em_digest_ok(digest))
-            return manifest_error(c, "Invalid manifest descriptor: it needs a digest like sha256:<hex>");
+            return manifest_error(c, MANIFEST_DESCRIPTOR);
         if (json_array_append_new(mf->children, em_json_string(digest)) < 0)
             return em_fail_nomem(c);
     }
@@ -123,13 +119,13 @@ static int parse_schema1(em_call *c, em_manifest *mf)
 {
     json_t *fs = json_object_get(mf->doc, "fsLayers");
     if (!json_is_array(fs))
-        return manifest_error(c, "Invalid JSON syntax");
+        return manifest_error(c, INVALID_JSON_SYNTAX);
     size_t i;
     json_t *l;
     json_array_foreach(fs, i, l) {
         const char *digest = json_is_object(l) ? em_get_str(l, "blobSum") : NULL;
         if (!em_digest_ok(digest))
-            return manifest_error(c, "Invalid fsLayers entry: it needs a blobSum like sha256:<hex>");
+            return manifest_error(c, MANIFEST_FS_LAYER);
         /* schema 1 repeats empty layers: list each blob once */
         bool seen = false;
         size_t j;
@@ -152,7 +148,7 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
     if (!mf->doc)
         mf->doc = json_loadb(bytes, len, 0, &jerr);
     if (!json_is_object(mf->doc))
-        return manifest_error(c, "Invalid JSON syntax");
+        return manifest_error(c, INVALID_JSON_SYNTAX);
     mf->layers = json_array();
     mf->children = json_array();
     if (!mf->layers || !mf->children)
@@ -165,24 +161,23 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
         if (json_integer_value(schema) == 1 && json_object_get(mf->doc, "fsLayers"))
             doc_mt = MT_DOCKER_V1_SIGNED;
         else
-            return manifest_error(c, "Invalid JSON syntax");
+            return manifest_error(c, INVALID_JSON_SYNTAX);
     }
     if (doc_mt && req_media_type && strcmp(doc_mt, req_media_type) != 0)
-        return em_fail_param(c, "imageManifestMediaType",
-                             "Media type '%s' does not match the mediaType '%s' of the image manifest",
-                             req_media_type, doc_mt);
+        return em_fail_rule(c, "imageManifestMediaType", EM_RULE_MEDIA_TYPE_MISMATCH, req_media_type, doc_mt);
     mf->media_type = doc_mt ? doc_mt : req_media_type;
 
     const char *mt = mf->media_type;
     if (strcmp(mt, MT_DOCKER_V1) == 0 || strcmp(mt, MT_DOCKER_V1_SIGNED) == 0)
         return parse_schema1(c, mf);
     if (!json_is_integer(schema) || json_integer_value(schema) != 2)
-        return manifest_error(c, "Invalid JSON syntax");
+        return manifest_error(c, INVALID_JSON_SYNTAX);
     if (strcmp(mt, MT_DOCKER_V2) == 0 || strcmp(mt, MT_OCI_MANIFEST) == 0)
         return parse_image(c, mf);
     if (em_media_type_is_list(mt))
         return parse_list(c, mf);
-    return em_fail_param(c, "imageManifestMediaType", "Unsupported manifest media type '%s'", mt);
+    return em_fail_rule(c, "imageManifestMediaType", EM_RULE_MEDIA_TYPE_UNSUPPORTED, mt);
+
 }
 
 void em_manifest_release(em_manifest *mf)

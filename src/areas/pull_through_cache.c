@@ -109,32 +109,17 @@ int ecrmock_secret_set(ecrmock *m, const char *credential_arn, ecrmock_secret_st
     return rc < 0 ? em_err_nomem(err) : 0;
 }
 
-/* What ECR says of a secret it cannot use: the model's texts for the three
- * exceptions, and ECR's pull-time text when the upstream refuses the
- * credentials (seen as "The authentication to the upstream registry
- * failed. Verify that the credenti..." in aws/containers-roadmap#2354; the
- * end is inferred). */
-static const char *secret_problem(ecrmock_secret_state st, ecrmock_error *code)
+/* What ECR says of a secret it cannot use (core.h's texts: an error, or,
+ * when the upstream refuses the credentials, the text of
+ * ValidatePullThroughCacheRule's failure); EM_MSG__COUNT: nothing. */
+static em_msg secret_problem(ecrmock_secret_state st)
 {
     switch (st) {
-    case ECRMOCK_SECRET_NOT_FOUND:
-        *code = ECRMOCK_ERR_SECRET_NOT_FOUND;
-        return "The ARN of the secret specified in the pull through cache rule was not found. Update the pull "
-               "through cache rule with a valid secret ARN and try again.";
-    case ECRMOCK_SECRET_NO_ACCESS:
-        *code = ECRMOCK_ERR_UNABLE_TO_ACCESS_SECRET;
-        return "The secret is unable to be accessed. Verify the resource permissions for the secret and try again.";
-    case ECRMOCK_SECRET_UNDECRYPTABLE:
-        *code = ECRMOCK_ERR_UNABLE_TO_DECRYPT_SECRET_VALUE;
-        return "The secret is accessible but is unable to be decrypted. Verify the resource permisisons and try "
-               "again.";
-    case ECRMOCK_SECRET_REJECTED:
-        *code = ECRMOCK_ERR_OK;
-        return "The authentication to the upstream registry failed. Verify that the credentials in the secret are "
-               "valid and try again.";
-    default:
-        *code = ECRMOCK_ERR_OK;
-        return NULL;
+    case ECRMOCK_SECRET_NOT_FOUND: return EM_MSG_SECRET_NOT_FOUND;
+    case ECRMOCK_SECRET_NO_ACCESS: return EM_MSG_UNABLE_TO_ACCESS_SECRET;
+    case ECRMOCK_SECRET_UNDECRYPTABLE: return EM_MSG_UNABLE_TO_DECRYPT_SECRET_VALUE;
+    case ECRMOCK_SECRET_REJECTED: return EM_MSG_UPSTREAM_AUTHENTICATION_FAILED;
+    default: return EM_MSG__COUNT;
     }
 }
 
@@ -143,9 +128,12 @@ static const char *secret_problem(ecrmock_secret_state st, ecrmock_error *code)
  * ValidatePullThroughCacheRule. */
 static int check_secret(em_call *c, const char *arn)
 {
-    ecrmock_error code;
-    const char *text = secret_problem(secret_state(c->m, arn), &code);
-    return text && code != ECRMOCK_ERR_OK ? em_fail(c, code, "%s", text) : 0;
+    em_msg id = secret_problem(secret_state(c->m, arn));
+    ecrmock_error code = em_message_error(id);
+    if (code == ECRMOCK_ERR_OK)
+        return 0;
+    /* the three texts take no argument */
+    return em_fail_member(em_fail(c, code, "%s", em_message_format(id)), c, "$.credentialArn");
 }
 
 /* The upstream registry a URL names (a static string), or NULL when ECR
@@ -251,10 +239,7 @@ static em_ptc_rule *rule_lookup(em_call *c, size_t *index)
     em_registry *reg = em_registry_get(c->m, reg_id);
     size_t i = find_rule(reg ? reg->ptc : NULL, prefix);
     if (i == (size_t)-1) {
-        em_fail(c, ECRMOCK_ERR_PULL_THROUGH_CACHE_RULE_NOT_FOUND,
-                "The pull through cache rule with Amazon ECR repository prefix '%s' does not exist in the registry "
-                "with id '%s'",
-                prefix, reg_id);
+        em_fail_text(c, EM_MSG_PULL_THROUGH_CACHE_RULE_NOT_FOUND, prefix, reg_id);
         return NULL;
     }
     if (index)
@@ -303,9 +288,7 @@ static int rule_members(json_t *o, const em_ptc_rule *r, const char *registry_id
 
 static int unsupported_url(em_call *c, const char *url)
 {
-    /* ECR's text, as seen in goharbor/harbor#20174. */
-    return em_fail(c, ECRMOCK_ERR_UNSUPPORTED_UPSTREAM_REGISTRY,
-                   "The upstream registry URL %s is invalid. Specify a valid upstream registry URL and try again", url);
+    return em_fail_member(em_fail_text(c, EM_MSG_UPSTREAM_URL_INVALID, url), c, "$.upstreamRegistryUrl");
 }
 
 /* The credentials a rule for `upstream` may and must have. */
@@ -313,21 +296,15 @@ static int check_credentials(em_call *c, const char *upstream, const char *cred,
                              const char *ecr_account, const char *registry_id)
 {
     if (needs_secret(upstream) && !cred)
-        /* ECR's text, as seen in aws-controllers-k8s/community#2589. */
-        return em_fail(c, ECRMOCK_ERR_UNSUPPORTED_UPSTREAM_REGISTRY,
-                       "The specified upstream registry requires authentication. Specify a valid Secrets Manager ARN "
-                       "containing the upstream registry credentials.");
+        return em_fail_member(em_fail_text(c, EM_MSG_UPSTREAM_NEEDS_SECRET), c, "$.credentialArn");
     if (!needs_secret(upstream) && cred)
-        return em_fail(c, ECRMOCK_ERR_UNSUPPORTED_UPSTREAM_REGISTRY,
-                       "The specified upstream registry does not support authentication with a Secrets Manager "
-                       "secret. Remove the credentialArn and try again.");
+        return em_fail_member(em_fail_text(c, EM_MSG_UPSTREAM_TAKES_NO_SECRET), c, "$.credentialArn");
     if (role && strcmp(upstream, "ecr") != 0)
-        return em_fail_param(c, "customRoleArn", "customRoleArn can only be specified when upstreamRegistry is ecr");
+        return em_fail_rule(c, "customRoleArn", EM_RULE_ROLE_ONLY_FOR_ECR);
     if (role && em_role_arn_check(c, role, registry_id) < 0)
         return -1;
     if (!role && strcmp(upstream, "ecr") == 0 && strcmp(ecr_account, registry_id) != 0)
-        return em_fail_param(c, "customRoleArn",
-                             "customRoleArn must be specified when the upstream registry belongs to another account");
+        return em_fail_rule(c, "customRoleArn", EM_RULE_ROLE_REQUIRED);
     return 0;
 }
 
@@ -346,8 +323,7 @@ int em_CreatePullThroughCacheRule(em_call *c)
     /* The user guide: the upstream prefix "can be set only when the Amazon
      * ECR repository prefix has a non-ROOT value". */
     if (up_prefix && strcmp(prefix, "ROOT") == 0 && strcmp(up_prefix, "ROOT") != 0)
-        return em_fail_param(c, "upstreamRepositoryPrefix",
-                             "upstreamRepositoryPrefix can only be specified when ecrRepositoryPrefix is not ROOT");
+        return em_fail_rule(c, "upstreamRepositoryPrefix", EM_RULE_UPSTREAM_PREFIX_AT_ROOT);
     const char *upstream = upstream_of(url, ecr_account);
     if (!upstream || (named && strcmp(named, upstream) != 0))
         return unsupported_url(c, url);
@@ -357,15 +333,9 @@ int em_CreatePullThroughCacheRule(em_call *c)
     em_registry *reg = em_registry_get(m, reg_id);
     struct em_ptc_rules *rules = reg ? reg->ptc : NULL;
     if (find_rule(rules, prefix) != (size_t)-1)
-        return em_fail(c, ECRMOCK_ERR_PULL_THROUGH_CACHE_RULE_ALREADY_EXISTS,
-                       "The pull through cache rule with Amazon ECR repository prefix '%s' already exists in the "
-                       "registry with id '%s'",
-                       prefix, reg_id);
+        return em_fail_text(c, EM_MSG_PULL_THROUGH_CACHE_RULE_ALREADY_EXISTS, prefix, reg_id);
     if (rules && rules->n >= MAX_RULES)
-        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                       "The registry with id '%s' already has the maximum allowed number of pull through cache rules "
-                       "which is '%d'",
-                       reg_id, MAX_RULES);
+        return em_fail_text(c, EM_MSG_PULL_THROUGH_CACHE_RULE_LIMIT, reg_id, MAX_RULES);
     if (cred && check_secret(c, cred) < 0)
         return -1;
 
@@ -446,10 +416,7 @@ static int describe_named(em_call *c, json_t *prefixes, json_t *list)
     json_t *v;
     json_array_foreach(prefixes, i, v) {
         if (find_rule(rules, json_string_value(v)) == (size_t)-1)
-            return em_fail(c, ECRMOCK_ERR_PULL_THROUGH_CACHE_RULE_NOT_FOUND,
-                           "The pull through cache rule with Amazon ECR repository prefix '%s' does not exist in the "
-                           "registry with id '%s'",
-                           json_string_value(v), reg_id);
+            return em_fail_text(c, EM_MSG_PULL_THROUGH_CACHE_RULE_NOT_FOUND, json_string_value(v), reg_id);
     }
     /* Each rule once, in the order asked ("team" and "team/" are one rule). */
     json_array_foreach(prefixes, i, v) {
@@ -473,8 +440,8 @@ int em_DescribePullThroughCacheRules(em_call *c)
         return em_fail_nomem(c);
     if (prefixes) {
         if (token || json_object_get(c->req, "maxResults"))
-            return em_fail_param(c, token ? "nextToken" : "maxResults",
-                                 "%s cannot be specified with ecrRepositoryPrefixes", token ? "nextToken" : "maxResults");
+            return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH,
+                                token ? "nextToken" : "maxResults", "ecrRepositoryPrefixes");
         return describe_named(c, prefixes, list);
     }
 
@@ -511,7 +478,7 @@ int em_UpdatePullThroughCacheRule(em_call *c)
     if (!r)
         return -1;
     if (!cred && !role)
-        return em_fail_param(c, "credentialArn", "Either credentialArn or customRoleArn must be specified");
+        return em_fail_rule(c, "credentialArn", EM_RULE_CREDENTIAL_OR_ROLE);
     char ecr_account[13] = "";
     if (strcmp(r->upstream, "ecr") == 0)
         upstream_of(r->url, ecr_account);
@@ -574,8 +541,9 @@ int em_ValidatePullThroughCacheRule(em_call *c)
     em_ptc_rule *r = rule_lookup(c, NULL);
     if (!r)
         return -1;
-    ecrmock_error code;
-    const char *failure = r->credential_arn ? secret_problem(secret_state(c->m, r->credential_arn), &code) : NULL;
+    const char *failure =
+        r->credential_arn ? em_message_format(secret_problem(secret_state(c->m, r->credential_arn))) : NULL;
+
     if (rule_members(c->out, r, em_registry_id(c), "PuA") < 0 || em_set(c->out, "isValid", json_boolean(!failure)) < 0 ||
         (failure && em_set(c->out, "failure", json_string(failure)) < 0))
         return em_fail_nomem(c);

@@ -37,14 +37,9 @@ int em_RegisterPullTimeUpdateExclusion(em_call *c)
     const char *arn = em_get_str(c->req, "principalArn");
     em_registry *r = em_registry_get(c->m, c->m->account);
     if (find(r, arn))
-        return em_fail(c, ECRMOCK_ERR_EXCLUSION_ALREADY_EXISTS,
-                       "The principal '%s' is already excluded from pull time updates in the registry with id '%s'",
-                       arn, c->m->account);
+        return em_fail_text(c, EM_MSG_EXCLUSION_ALREADY_EXISTS, arn, c->m->account);
     if (r && r->n_exclusions >= MAX_EXCLUSIONS)
-        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                       "The registry with id '%s' already has the maximum allowed number of pull time update "
-                       "exclusions which is '%d'",
-                       c->m->account, MAX_EXCLUSIONS);
+        return em_fail_text(c, EM_MSG_EXCLUSION_LIMIT, c->m->account, MAX_EXCLUSIONS);
     r = em_registry_ensure(c->m, c->m->account);
     char *copy = em_strdup(arn);
     em_exclusion *grown = r && copy ? em_realloc(r->exclusions, (r->n_exclusions + 1) * sizeof *grown) : NULL;
@@ -66,9 +61,8 @@ int em_DeregisterPullTimeUpdateExclusion(em_call *c)
     em_registry *r = em_registry_get(c->m, c->m->account);
     em_exclusion *e = find(r, arn);
     if (!e)
-        return em_fail(c, ECRMOCK_ERR_EXCLUSION_NOT_FOUND,
-                       "The principal '%s' is not excluded from pull time updates in the registry with id '%s'", arn,
-                       c->m->account);
+        return em_fail_text(c, EM_MSG_EXCLUSION_NOT_FOUND, arn, c->m->account);
+
     if (em_set(c->out, "principalArn", json_string(arn)) < 0)
         return em_fail_nomem(c);
     size_t i = (size_t)(e - r->exclusions);

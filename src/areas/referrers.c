@@ -72,8 +72,8 @@ int em_ListImageReferrers(em_call *c)
         return -1;
     const char *subject = em_get_str(json_object_get(c->req, "subjectId"), "imageDigest");
     if (!em_digest_ok(subject))
-        return em_fail_param(c, "subjectId.imageDigest", "must satisfy regular expression '%s'",
-                             "[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+");
+        return em_fail_rule(c, "subjectId.imageDigest", EM_RULE_PATTERN, "[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+");
+
     json_t *filter = json_object_get(c->req, "filter");
     json_t *types = json_object_get(filter, "artifactTypes");
     const char *status = em_get_str(filter, "artifactStatus");

@@ -24,8 +24,7 @@ static em_registry *registry_with_policy(em_call *c)
 {
     em_registry *r = em_registry_get(c->m, c->m->account);
     if (!r || !r->policy) {
-        em_fail(c, ECRMOCK_ERR_REGISTRY_POLICY_NOT_FOUND, "Registry policy does not exist in the registry with id '%s'",
-                c->m->account);
+        em_fail_text(c, EM_MSG_REGISTRY_POLICY_NOT_FOUND, c->m->account);
         return NULL;
     }
     return r;
@@ -46,7 +45,8 @@ int em_PutRegistryPolicy(em_call *c)
 {
     const char *text = em_get_str(c->req, "policyText");
     if (!em_policy_ok(text))
-        return em_fail_param(c, "PolicyText", "Invalid registry policy provided");
+        return em_fail_rule_at(c, "$.policyText", "PolicyText", EM_RULE_INVALID_REGISTRY_POLICY);
+
     char *copy = em_strdup(text);
     em_registry *r = copy ? em_registry_ensure(c->m, c->m->account) : NULL;
     if (!r || registry_policy_output(c, text) < 0) {

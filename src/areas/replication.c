@@ -42,15 +42,14 @@ int em_PutReplicationConfiguration(em_call *c)
         if (n < 1 || n > MAX_DESTINATIONS_PER_RULE) {
             char where[96];
             snprintf(where, sizeof where, "replicationConfiguration.rules.%zu.member.destinations", i + 1);
-            return n < 1 ? em_fail_param(c, where, "Member must have length greater than or equal to 1")
-                         : em_fail_param(c, where, "Member must have length less than or equal to %d",
-                                         MAX_DESTINATIONS_PER_RULE);
+            return n < 1 ? em_fail_rule(c, where, EM_RULE_MEMBER_LENGTH_MIN, 1LL)
+                         : em_fail_rule(c, where, EM_RULE_MEMBER_LENGTH_MAX, (long long)MAX_DESTINATIONS_PER_RULE);
         }
         json_array_foreach(dests, k, dest) {
             if (strcmp(em_get_str(dest, "region"), c->m->region) == 0 &&
                 strcmp(em_get_str(dest, "registryId"), c->m->account) == 0)
-                return em_fail_param(c, "replicationConfiguration",
-                                     "Replication destination cannot be the same as the source registry");
+                return em_fail_rule(c, "replicationConfiguration", EM_RULE_REPLICATION_TO_SELF);
+
         }
     }
     json_t *stored = json_deep_copy(conf);

@@ -26,10 +26,10 @@ int em_CreateRepository(em_call *c)
     if (em_tag_mutability_check(c, mutability, filters) < 0)
         return -1;
     if (kms_key && strcmp(enc_type, "AES256") == 0)
-        return em_fail_param(c, "encryptionConfiguration.kmsKey",
-                             "can only be provided when encryptionType is KMS or KMS_DSSE");
+        return em_fail_rule(c, "encryptionConfiguration.kmsKey", EM_RULE_KMS_KEY_WITHOUT_KMS);
     if (tags && em_resource_tags_check(c, tags, NULL) < 0)
-        return -1;
+        return em_fail_member(-1, c, "$.tags");
+
 
     em_repo_settings set = {
         .tag_mutability = mutability,
@@ -53,9 +53,7 @@ static int describe_named(em_call *c, json_t *names, json_t *list)
     json_array_foreach(names, i, v) {
         const char *name = json_string_value(v);
         if (!em_repo_get(reg, name))
-            return em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
-                           "The repository with name '%s' does not exist in the registry with id '%s'", name,
-                           reg_id);
+            return em_fail_text(c, EM_MSG_REPOSITORY_NOT_FOUND, name, reg_id);
     }
     json_array_foreach(names, i, v) {
         bool seen = false;
@@ -77,8 +75,8 @@ int em_DescribeRepositories(em_call *c)
         return em_fail_nomem(c);
     if (names && !json_is_null(names)) {
         if (token || json_object_get(c->req, "maxResults"))
-            return em_fail_param(c, token ? "nextToken" : "maxResults", "%s cannot be specified with repositoryNames",
-                                 token ? "nextToken" : "maxResults");
+            return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH,
+                                token ? "nextToken" : "maxResults", "repositoryNames");
         return describe_named(c, names, list);
     }
 
@@ -114,10 +112,8 @@ int em_DeleteRepository(em_call *c)
     if (!repo)
         return -1;
     if (em_repo_image_count(repo) && !em_get_bool(c->req, "force", false))
-        return em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_EMPTY,
-                       "The repository with name '%s' in registry with id '%s' cannot be deleted because it "
-                       "still contains images",
-                       repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_REPOSITORY_NOT_EMPTY, repo->name, repo->registry->id);
+
     if (em_set(c->out, "repository", em_repo_json(c->m, repo)) < 0)
         return em_fail_nomem(c);
     em_repo_remove(c->m, repo);

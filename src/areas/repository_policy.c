@@ -13,9 +13,7 @@
 
 static int policy_not_found(em_call *c, em_repo *repo)
 {
-    return em_fail(c, ECRMOCK_ERR_REPOSITORY_POLICY_NOT_FOUND,
-                   "Repository policy does not exist for the repository with name '%s' in the registry with id '%s'",
-                   repo->name, repo->registry->id);
+    return em_fail_text(c, EM_MSG_REPOSITORY_POLICY_NOT_FOUND, repo->name, repo->registry->id);
 }
 
 static int policy_output(em_call *c, em_repo *repo, const char *text)
@@ -34,7 +32,8 @@ int em_SetRepositoryPolicy(em_call *c)
         return -1;
     const char *text = em_get_str(c->req, "policyText");
     if (!em_policy_ok(text))
-        return em_fail_param(c, "PolicyText", "Invalid repository policy provided");
+        return em_fail_rule_at(c, "$.policyText", "PolicyText", EM_RULE_INVALID_REPOSITORY_POLICY);
+
     char *copy = em_strdup(text);
     if (!copy || policy_output(c, repo, text) < 0) {
         em_free(copy);

@@ -42,7 +42,7 @@ static em_repo *arn_repo(em_call *c)
     for (int i = 0; i < 4; i++) {
         long len = field_len(p);
         if (!field_is(p, len, want[i]))
-            return em_fail_param(c, "resourceArn", "Invalid ARN"), NULL;
+            return em_fail_rule(c, "resourceArn", EM_RULE_INVALID_ARN), NULL;
         p += len + 1;
     }
     const char *account = p;
@@ -52,7 +52,7 @@ static em_repo *arn_repo(em_call *c)
         digits = account[i] >= '0' && account[i] <= '9';
     const char *resource = account + len + 1;
     if (!digits || strncmp(resource, "repository/", 11) != 0 || !resource[11])
-        return em_fail_param(c, "resourceArn", "Invalid ARN"), NULL;
+        return em_fail_rule(c, "resourceArn", EM_RULE_INVALID_ARN), NULL;
 
     char reg_id[13];
     memcpy(reg_id, account, 12);
@@ -60,8 +60,8 @@ static em_repo *arn_repo(em_call *c)
     const char *name = resource + 11;
     em_repo *repo = em_repo_get(em_registry_get(c->m, reg_id), name);
     if (!repo)
-        em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
-                "The repository with name '%s' does not exist in the registry with id '%s'", name, reg_id);
+        em_fail_text(c, EM_MSG_REPOSITORY_NOT_FOUND, name, reg_id);
+
     return repo;
 }
 

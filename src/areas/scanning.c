@@ -215,8 +215,8 @@ int em_BatchGetRepositoryScanningConfiguration(em_call *c)
         json_t *item;
         if (!repo) {
             char reason[512];
-            snprintf(reason, sizeof reason, "The repository with name '%s' does not exist in the registry with id '%s'",
-                     name, c->m->account);
+            em_format_text(reason, sizeof reason, EM_MSG_REPOSITORY_NOT_FOUND, name, c->m->account);
+
             item = json_pack("{s:s, s:s, s:s}", "repositoryName", name, "failureCode", "REPOSITORY_NOT_FOUND",
                              "failureReason", reason);
             if (json_array_append_new(failures, item) < 0)
@@ -297,7 +297,7 @@ int em_PutRegistryScanningConfiguration(em_call *c)
      * ENHANCED's (Amazon Inspector's). */
     json_array_foreach(rules, i, r) {
         if (strcmp(type, "BASIC") == 0 && strcmp(em_get_str(r, "scanFrequency"), "CONTINUOUS_SCAN") == 0)
-            return em_fail_param(c, "scanFrequency", "CONTINUOUS_SCAN is not supported for the BASIC scan type");
+            return em_fail_rule(c, "scanFrequency", EM_RULE_CONTINUOUS_SCAN_BASIC);
     }
     json_t *config = json_pack("{s:s, s:o}", "scanType", type, "rules", rules_copy(rules));
     json_t *answer = config ? json_deep_copy(config) : NULL;
@@ -317,7 +317,7 @@ static em_image *image_lookup(em_call *c, em_repo *repo)
 {
     json_t *id = json_object_get(c->req, "imageId");
     if (!em_get_str(id, "imageDigest") && !em_get_str(id, "imageTag")) {
-        em_fail_param(c, "imageId", "both tag and digest cannot be null");
+        em_fail_rule(c, "imageId", EM_RULE_IMAGE_ID_EMPTY);
         return NULL;
     }
     return em_image_lookup(c, repo, id);
@@ -343,15 +343,11 @@ int em_StartImageScan(em_call *c)
     if (!img)
         return -1;
     if (img->n_children || em_media_type_is_list(img->media_type))
-        return em_fail(c, ECRMOCK_ERR_UNSUPPORTED_IMAGE_TYPE, "An artifact with media type '%s' cannot be scanned.",
-                       img->media_type);
+        return em_fail_text(c, EM_MSG_UNSUPPORTED_IMAGE_TYPE, img->media_type);
     if (!em_image_active(c->m, img)) /* store/archive.c: archived, or still being restored */
-        return em_fail(c, ECRMOCK_ERR_IMAGE_ARCHIVED,
-                       "The image with digest '%s' in the repository with name '%s' in the registry with id '%s' is "
-                       "archived and cannot be scanned",
-                       img->digest, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_IMAGE_ARCHIVED_SCAN, img->digest, repo->name, repo->registry->id);
     if (img->scanned && c->m->clock_ms - img->scan_started_ms < EM_DAY_MS)
-        return em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED, "The scan quota per image has been exceeded. Wait and try again.");
+        return em_fail_text(c, EM_MSG_SCAN_QUOTA);
     if (answer_head(c, repo, img) < 0 ||
         em_set(c->out, "imageScanStatus", json_pack("{s:s}", "status", "IN_PROGRESS")) < 0)
         return em_fail_nomem(c);
@@ -370,10 +366,8 @@ int em_DescribeImageScanFindings(em_call *c)
     json_t *id = json_object_get(c->req, "imageId");
     if (!img->scanned) {
         const char *digest = em_get_str(id, "imageDigest"), *tag = em_get_str(id, "imageTag");
-        return em_fail(c, ECRMOCK_ERR_SCAN_NOT_FOUND,
-                       "Image scan does not exist for the image with '{imageDigest:'%s', imageTag:'%s'}' in the "
-                       "repository with name '%s' in the registry with id '%s'",
-                       digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_SCAN_NOT_FOUND, digest ? digest : "null", tag ? tag : "null", repo->name,
+                            repo->registry->id);
     }
     /* A token belongs to one scan of one image. */
     char scope[700];

@@ -38,15 +38,10 @@ int em_UpdateImageStorageClass(em_call *c)
     size_t pos = 0;
     em_image *p = em_next_parent(repo, img, &pos);
     if (p)
-        return em_fail(c, ECRMOCK_ERR_IMAGE_STORAGE_CLASS_UPDATE_NOT_SUPPORTED,
-                       "The image with digest '%s' is referenced by the manifest list with digest '%s' in the "
-                       "repository with name '%s' in the registry with id '%s': transition the manifest list instead",
-                       img->digest, p->digest, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_STORAGE_CLASS_LIST_CHILD, img->digest, p->digest, repo->name, repo->registry->id);
     if (to_archive && !img->archived && !em_image_active(c->m, img))
-        return em_fail(c, ECRMOCK_ERR_IMAGE_STORAGE_CLASS_UPDATE_NOT_SUPPORTED,
-                       "The image with digest '%s' in the repository with name '%s' in the registry with id '%s' "
-                       "cannot be archived while it is being restored",
-                       img->digest, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_STORAGE_CLASS_RESTORING, img->digest, repo->name, repo->registry->id);
+
 
     /* The answer first (it may run out of memory), then the move, which cannot fail. */
     const char *tag = em_get_str(id, "imageTag");

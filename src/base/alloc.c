@@ -53,6 +53,12 @@ void em_free(void *p)
     alloc_free(p);
 }
 
+void ecrmock_buffer_free(void *buffer)
+{
+    if (buffer)
+        alloc_free(buffer);
+}
+
 void em_json_free(void *p)
 {
     json_malloc_t m;

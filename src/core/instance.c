@@ -17,80 +17,20 @@ const char *ecrmock_version(void)
 
 /* ---- options ------------------------------------------------------------------ */
 
-static bool all_digits(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-const char *ecrmock_options_check(const ecrmock_options *o)
-{
-    if (!o)
-        return NULL;
-    if (o->version < 1 || o->version > ECRMOCK_OPTIONS_VERSION)
-        return "ecrmock_options.version is not one this library knows: initialise the options "
-               "with ECRMOCK_OPTIONS_INIT";
-    if (o->account_id && !all_digits(o->account_id, 12))
-        return "ecrmock_options.account_id must be 12 digits, like \"123456789012\"";
-    if (o->region && !em_region_name_ok(o->region))
-        return "ecrmock_options.region must be 1 to 63 characters of a-z, 0-9 and '-', like "
-               "\"us-east-1\"";
-    if (o->upload_lifetime_ms < 0)
-        return "ecrmock_options.upload_lifetime_ms must not be negative (0 means the default)";
-    if (o->clock_start_ms < 0)
-        return "ecrmock_options.clock_start_ms must not be negative (0 means the default)";
-    if (o->token_length && (o->token_length < 512 || o->token_length > 65536))
-        return "ecrmock_options.token_length must be 512 to 65536 characters (0 means ECR's 2368)";
-    if (o->clock_start_ms > ECRMOCK_CLOCK_MAX_MS)
-        return "ecrmock_options.clock_start_ms must be at most ECRMOCK_CLOCK_MAX_MS (253402300799999, "
-               "9999-12-31T23:59:59.999Z)";
-    return NULL;
-}
-
 void em_options_apply(ecrmock *m, const ecrmock_options *o)
 {
-    ecrmock_options d = ECRMOCK_OPTIONS_INIT;
-    if (o)
-        memcpy(&d, o, sizeof d); /* only version 1 exists so far */
-    snprintf(m->home_account, sizeof m->home_account, "%s", d.account_id ? d.account_id : ECRMOCK_DEFAULT_ACCOUNT);
-    snprintf(m->home_region, sizeof m->home_region, "%s", d.region ? d.region : ECRMOCK_DEFAULT_REGION);
+    ecrmock_options d;
+    if (em_options_read(o, &d) < 0) /* ecrmock_new() checked it */
+        return;
+    em_options_defaults(&d);
+    snprintf(m->home_account, sizeof m->home_account, "%s", d.account_id);
+    snprintf(m->home_region, sizeof m->home_region, "%s", d.region);
     memcpy(m->account, m->home_account, sizeof m->account);
     memcpy(m->region, m->home_region, sizeof m->region);
-    d.version = ECRMOCK_OPTIONS_VERSION;
     /* Not the view's account and region, which ecrmock_call_as() switches:
      * the options stay what they were, whoever reads them. */
     d.account_id = m->home_account;
     d.region = m->home_region;
-    if (!d.clock_start_ms)
-        d.clock_start_ms = ECRMOCK_DEFAULT_CLOCK_MS;
-    if (!d.min_part_size)
-        d.min_part_size = ECRMOCK_DEFAULT_MIN_PART_SIZE;
-    if (!d.upload_lifetime_ms)
-        d.upload_lifetime_ms = ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS;
-    if (!d.max_repositories)
-        d.max_repositories = 10000;
-    if (!d.max_images)
-        d.max_images = 100000;
-    if (!d.max_layer_parts)
-        d.max_layer_parts = 4200;
-    if (!d.journal_limit)
-        d.journal_limit = 10000;
-    if (!d.max_layer_bytes)
-        d.max_layer_bytes = (uint64_t)52000 * 1024 * 1024;
-    if (!d.max_layers_per_image)
-        d.max_layers_per_image = 127;
-    if (!d.max_tags_per_image)
-        d.max_tags_per_image = 1000;
-    if (!d.max_resource_tags)
-        d.max_resource_tags = 50;
-    if (!d.token_length)
-        d.token_length = ECRMOCK_DEFAULT_TOKEN_LENGTH;
-    if (!d.max_synth_bytes)
-        d.max_synth_bytes = (uint64_t)4 << 30;
     m->opts = d;
 }
 

@@ -74,6 +74,7 @@ int em_page_parse(em_call *c, const char *scope, const char *token, em_page_pos 
     }
     em_free(raw);
     if (!ok)
-        return em_fail_param(c, "NextToken", "Invalid next token provided");
+        return em_fail_rule_at(c, "$.nextToken", "NextToken", EM_RULE_INVALID_NEXT_TOKEN);
+
     return 0;
 }

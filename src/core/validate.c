@@ -25,28 +25,21 @@ typedef struct walk {
     em_call *c;
     bool constraints; /* false: the type pass; true: the constraint pass */
     bool in_list;     /* checking a scalar member of a list */
+    size_t item;      /* then: its index (from 0) */
     char path[PATH_MAX_LEN];
 } walk;
 
 static int check(walk *w, int shape, json_t *v, size_t plen);
 
-/* What Coral's deserialiser says of a JSON value found where another kind of
- * value was expected. */
-static const char *found_text(json_t *v)
+/* The call's member: w->path, as a JSON path; returns rc. */
+static int at_path(int rc, walk *w)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "Start of structure or map found where not expected.";
-    case JSON_ARRAY: return "Start of list found where not expected";
-    case JSON_STRING: return "STRING_VALUE can not be converted to %s";
-    case JSON_INTEGER:
-    case JSON_REAL: return "NUMBER_VALUE can not be converted to %s";
-    case JSON_TRUE:
-    case JSON_FALSE: return "BOOLEAN_VALUE can not be converted to %s";
-    default: return "Unexpected value";
-    }
+    em_member_path(w->c->member, sizeof w->c->member, w->path);
+    return rc;
 }
 
-static const char *type_noun(em_type t)
+static const char *type_noun
+(em_type t)
 {
     switch (t) {
     case EM_T_STRING: return "a String";
@@ -63,16 +56,25 @@ static const char *type_noun(em_type t)
     }
 }
 
+/* What Coral's deserialiser says of a JSON value found where another kind of
+ * value was expected; the call's member is the value's path. */
 static int type_error(walk *w, const em_shape *s, json_t *v)
 {
-    const char *fmt = found_text(v);
-    char msg[160];
-    if (strstr(fmt, "%s"))
-        snprintf(msg, sizeof msg, fmt, type_noun(s->type));
-    else
-        snprintf(msg, sizeof msg, "%s", fmt);
-    return em_fail(w->c, ECRMOCK_ERR_SERIALIZATION, "%s", msg);
+    const char *type = type_noun(s->type);
+    int rc;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: rc = em_fail_text(w->c, EM_MSG_FOUND_STRUCTURE); break;
+    case JSON_ARRAY: rc = em_fail_text(w->c, EM_MSG_FOUND_LIST); break;
+    case JSON_STRING: rc = em_fail_text(w->c, EM_MSG_FOUND_STRING, type); break;
+    case JSON_INTEGER:
+    case JSON_REAL: rc = em_fail_text(w->c, EM_MSG_FOUND_NUMBER, type); break;
+    case JSON_TRUE:
+    case JSON_FALSE: rc = em_fail_text(w->c, EM_MSG_FOUND_BOOLEAN, type); break;
+    default: rc = em_fail_text(w->c, EM_MSG_FOUND_OTHER); break;
+    }
+    return at_path(rc, w);
 }
+
 
 static bool type_ok(const em_shape *s, json_t *v)
 {
@@ -148,32 +150,49 @@ static int pattern_match(walk *w, int idx, const char *s, size_t n)
 }
 
 /*
- * A scalar inside a list is reported at the list, its rule wrapped and in
- * Coral's own words, as ECR does:
+ * Fails with `rule` (a text of EM_RULE_LIST) at w->path.  A scalar inside a
+ * list is reported at the list, its rule wrapped and in Coral's own words
+ * (the caller's `rule` is then the "Member must..." form), as ECR does:
  *   Invalid parameter at 'registryIds' failed to satisfy constraint:
  *   'Member must satisfy constraint: [Member must satisfy regular expression
  *   pattern: [0-9]{12}]'
+ * The call's member is then the item's path ("$.registryIds[2]").
  */
-static int param(walk *w, const char *fmt, const char *a, long long b)
+static int param(walk *w, const char *rule)
 {
-    char rule[1024];
-    if (a)
-        snprintf(rule, sizeof rule, fmt, a);
-    else
-        snprintf(rule, sizeof rule, fmt, b);
     if (!w->in_list)
         return em_fail_param(w->c, w->path, "%s", rule);
-    const char *inner = rule;
-    char coral[1100];
-    if (strncmp(rule, "must satisfy regular expression '", 33) == 0) {
-        snprintf(coral, sizeof coral, "Member must satisfy regular expression pattern: %.*s", (int)strlen(rule) - 34,
-                 rule + 33);
-        inner = coral;
-    } else if (strncmp(rule, "must ", 5) == 0) {
-        snprintf(coral, sizeof coral, "Member %s", rule);
-        inner = coral;
-    }
-    return em_fail_param(w->c, w->path, "Member must satisfy constraint: [%s]", inner);
+    em_fail_rule(w->c, w->path, EM_RULE_MEMBER_CONSTRAINT, rule);
+    size_t n = strlen(w->c->member);
+    snprintf(w->c->member + n, sizeof w->c->member - n, "[%zu]", w->item);
+    return -1;
+}
+
+/* A string's (or a blob's) length rule: the bare form, or Coral's for a
+ * list's item. */
+static int length_param(walk *w, bool min, long long bound)
+{
+    char rule[128];
+    if (min && w->in_list)
+        em_format_text(rule, sizeof rule, EM_RULE_MEMBER_LENGTH_MIN, bound);
+    else if (min)
+        em_format_text(rule, sizeof rule, EM_RULE_LENGTH_MIN, bound);
+    else if (w->in_list)
+        em_format_text(rule, sizeof rule, EM_RULE_MEMBER_LENGTH_MAX, bound);
+    else
+        em_format_text(rule, sizeof rule, EM_RULE_LENGTH_MAX, bound);
+    return param(w, rule);
+}
+
+/* A list's or a map's size rule. */
+static int size_param(walk *w, bool min, long long bound)
+{
+    char rule[128];
+    if (min)
+        em_format_text(rule, sizeof rule, EM_RULE_MEMBER_LENGTH_MIN, bound);
+    else
+        em_format_text(rule, sizeof rule, EM_RULE_MEMBER_LENGTH_MAX, bound);
+    return param(w, rule);
 }
 
 static int check_string(walk *w, const em_shape *s, json_t *v)
@@ -186,16 +205,22 @@ static int check_string(walk *w, const em_shape *s, json_t *v)
     if (count) {
         size_t chars = utf8_chars(str, n);
         if ((s->flags & EM_HAS_MIN) && (int64_t)chars < s->min)
-            return param(w, "must have length greater than or equal to %lld", NULL, (long long)s->min);
+            return length_param(w, true, (long long)s->min);
         if ((s->flags & EM_HAS_MAX) && (int64_t)chars > s->max)
-            return param(w, "must have length less than or equal to %lld", NULL, (long long)s->max);
+            return length_param(w, false, (long long)s->max);
     }
     if (s->pattern >= 0) {
         int r = pattern_match(w, s->pattern, str, n);
         if (r < 0)
             return em_fail_nomem(w->c);
-        if (r == 0)
-            return param(w, "must satisfy regular expression '%s'", em_patterns[s->pattern], 0);
+        if (r == 0) {
+            char rule[1024];
+            if (w->in_list)
+                em_format_text(rule, sizeof rule, EM_RULE_MEMBER_PATTERN, em_patterns[s->pattern]);
+            else
+                em_format_text(rule, sizeof rule, EM_RULE_PATTERN, em_patterns[s->pattern]);
+            return param(w, rule);
+        }
     }
     if (s->n_enums) {
         for (int i = 0; i < s->n_enums; i++)
@@ -205,7 +230,9 @@ static int check_string(walk *w, const em_shape *s, json_t *v)
         size_t used = 0;
         for (int i = 0; i < s->n_enums && used < sizeof set; i++)
             used += (size_t)snprintf(set + used, sizeof set - used, "%s%s", i ? ", " : "", s->enums[i]);
-        return param(w, "Member must satisfy enum value set: [%s]", set, 0);
+        char rule[1100];
+        em_format_text(rule, sizeof rule, EM_RULE_MEMBER_ENUM, set);
+        return param(w, rule);
     }
     return 0;
 }
@@ -215,10 +242,15 @@ static int check_number(walk *w, const em_shape *s, json_t *v)
     if (s->type != EM_T_INTEGER && s->type != EM_T_LONG)
         return 0;
     json_int_t n = json_integer_value(v);
-    if ((s->flags & EM_HAS_MIN) && n < s->min)
-        return param(w, "Member must have value greater than or equal to %lld", NULL, (long long)s->min);
-    if ((s->flags & EM_HAS_MAX) && n > s->max)
-        return param(w, "Member must have value less than or equal to %lld", NULL, (long long)s->max);
+    char rule[128];
+    if ((s->flags & EM_HAS_MIN) && n < s->min) {
+        em_format_text(rule, sizeof rule, EM_RULE_MEMBER_VALUE_MIN, (long long)s->min);
+        return param(w, rule);
+    }
+    if ((s->flags & EM_HAS_MAX) && n > s->max) {
+        em_format_text(rule, sizeof rule, EM_RULE_MEMBER_VALUE_MAX, (long long)s->max);
+        return param(w, rule);
+    }
     return 0;
 }
 
@@ -240,7 +272,7 @@ static int check_struct(walk *w, const em_shape *s, json_t *v, size_t plen)
         w->path[n] = '\0';
         if (!mv || json_is_null(mv)) {
             if (mem->required && w->constraints)
-                return em_fail_param(w->c, w->path, "Member must not be null");
+                return em_fail_rule(w->c, w->path, EM_RULE_MEMBER_NOT_NULL);
             continue;
         }
         if (check(w, mem->shape, mv, n) < 0)
@@ -275,16 +307,16 @@ static int check_list(walk *w, const em_shape *s, json_t *v, size_t plen)
     size_t count = json_array_size(v);
     if (w->constraints) {
         if ((s->flags & EM_HAS_MIN) && (int64_t)count < s->min)
-            return param(w, "Member must have length greater than or equal to %lld", NULL, (long long)s->min);
+            return size_param(w, true, (long long)s->min);
         if ((s->flags & EM_HAS_MAX) && (int64_t)count > s->max)
-            return param(w, "Member must have length less than or equal to %lld", NULL, (long long)s->max);
+            return size_param(w, false, (long long)s->max);
     }
     for (size_t i = 0; i < count; i++) {
         json_t *item = json_array_get(v, i);
         size_t n = path_index(w, plen, i + 1);
         if (json_is_null(item)) {
             if (w->constraints)
-                return em_fail_param(w->c, w->path, "Member must not be null");
+                return em_fail_rule(w->c, w->path, EM_RULE_MEMBER_NOT_NULL);
             continue;
         }
         em_type t = em_shapes[s->member].type;
@@ -292,6 +324,7 @@ static int check_list(walk *w, const em_shape *s, json_t *v, size_t plen)
             w->path[plen] = '\0';
             n = plen;
             w->in_list = true;
+            w->item = i;
         }
         int r = check(w, s->member, item, n);
         w->in_list = false;
@@ -309,9 +342,9 @@ static int check_map(walk *w, const em_shape *s, json_t *v, size_t plen)
     size_t count = json_object_size(v);
     if (w->constraints) {
         if ((s->flags & EM_HAS_MIN) && (int64_t)count < s->min)
-            return param(w, "Member must have length greater than or equal to %lld", NULL, (long long)s->min);
+            return size_param(w, true, (long long)s->min);
         if ((s->flags & EM_HAS_MAX) && (int64_t)count > s->max)
-            return param(w, "Member must have length less than or equal to %lld", NULL, (long long)s->max);
+            return size_param(w, false, (long long)s->max);
     }
     json_object_foreach(v, key, item) {
         size_t n = plen + (size_t)snprintf(w->path + plen, PATH_MAX_LEN - plen, ".%s", key);
@@ -341,15 +374,16 @@ static int check(walk *w, int shape, json_t *v, size_t plen)
         size_t len = json_string_length(v);
         if (!w->constraints)
             return em_base64_decoded_len(text, len) == SIZE_MAX
-                       ? em_fail(w->c, ECRMOCK_ERR_SERIALIZATION, "Base64 encoded value is not valid")
+                       ? at_path(em_fail_text(w->c, EM_MSG_BASE64_INVALID), w)
                        : 0;
         /* the type pass has read every character: only the length is left */
         size_t n = em_base64_valid_len(text, len);
         if ((s->flags & EM_HAS_MIN) && (int64_t)n < s->min)
-            return param(w, "must have length greater than or equal to %lld", NULL, (long long)s->min);
+            return length_param(w, true, (long long)s->min);
         if ((s->flags & EM_HAS_MAX) && (int64_t)n > s->max)
-            return param(w, "must have length less than or equal to %lld", NULL, (long long)s->max);
+            return length_param(w, false, (long long)s->max);
         return 0;
+
     }
     default: return w->constraints ? check_number(w, s, v) : 0;
     }

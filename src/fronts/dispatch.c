@@ -85,10 +85,14 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     return em_dispatch_http(m, em_action_find(action), action, req, response, wire, NULL);
 }
 
-int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
-                     em_fault_decision *wire, const ecrmock_http_request *http)
+/* em_dispatch_http(), and into member[EM_MEMBER_SIZE] (may be NULL) the
+ * request member a failed call names ("" for none). */
+static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                    em_fault_decision *wire, const ecrmock_http_request *http, char *member)
 {
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    if (member)
+        member[0] = '\0';
     json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
     if (!req || json_is_null(req))
         req = owned = json_object();
@@ -155,6 +159,8 @@ int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t 
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
     em_unlock(m);
 
+    if (member && status != 200)
+        memcpy(member, c.member, EM_MEMBER_SIZE);
     json_decref(c.out);
     json_decref(c.errdoc);
     json_decref(owned);
@@ -166,6 +172,17 @@ int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t 
         em_fault_decision_release(&d);
     *response = resp;
     return resp ? status : -1;
+}
+
+int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http)
+{
+    return dispatch(m, a, action, req, response, wire, http, NULL);
+}
+
+int em_dispatch_member(ecrmock *m, const char *action, json_t *req, json_t **response, char member[EM_MEMBER_SIZE])
+{
+    return dispatch(m, em_action_find(action), action, req, response, NULL, NULL, member);
 }
 
 int ecrmock_call(ecrmock *m, const char *action, json_t *request, json_t **response)

@@ -33,6 +33,10 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
  * before the fault rules. */
 int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                      em_fault_decision *wire, const ecrmock_http_request *http);
+/* em_dispatch() that also tells, into member[EM_MEMBER_SIZE], the request
+ * member a failed call is about: a JSON path ("$.repositoryName"), or ""
+ * when the error names none (the fixture loader points at it). */
+int em_dispatch_member(ecrmock *m, const char *action, json_t *req, json_t **response, char member[EM_MEMBER_SIZE]);
 /* ---- ECR's host names (hosts.c) --------------------------------------------- */
 #define EM_REGION_SIZE 64
 typedef enum { EM_HOST_OTHER, EM_HOST_API, EM_HOST_BUCKET } em_host_kind;

@@ -385,14 +385,15 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
             req = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
         if (!req && (oom || json_error_code(&jerr) == json_error_out_of_memory)) {
             resp = json_pack("{s:s, s:s}", "__type", "ServerException", "message",
-                             "ecrmock ran out of memory while handling the request");
+                             em_message_format(EM_MSG_OUT_OF_MEMORY));
             status = 500;
         } else if (!req) {
             char msg[128];
             if (json_error_code(&jerr) == json_error_numeric_overflow)
-                snprintf(msg, sizeof msg, "Numeric value out of range of long (at character %d)", jerr.position);
+                em_format_text(msg, sizeof msg, EM_MSG_BODY_NUMBER_RANGE, jerr.position);
             else
-                snprintf(msg, sizeof msg, "The request body is not valid JSON (at character %d)", jerr.position);
+                em_format_text(msg, sizeof msg, EM_MSG_BODY_NOT_JSON, jerr.position);
+
             resp = framework_error("SerializationException", msg);
             status = 400;
             em_journal_note note = {.effect = -1, .headers = http ? em_headers_json(http) : NULL};

@@ -19,17 +19,15 @@ em_repo *em_repo_lookup(em_call *c)
     const char *name = em_get_str(c->req, "repositoryName");
     em_repo *repo = em_repo_get(em_registry_get(c->m, reg), name);
     if (!repo)
-        em_fail(c, ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
-                "The repository with name '%s' does not exist in the registry with id '%s'", name, reg);
+        em_fail_text(c, EM_MSG_REPOSITORY_NOT_FOUND, name, reg);
     return repo;
 }
 
 int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag)
 {
-    return em_fail(c, ECRMOCK_ERR_IMAGE_NOT_FOUND,
-                   "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository "
-                   "with name '%s' in the registry with id '%s'",
-                   digest ? digest : "null", tag ? tag : "null", repo->name, repo->registry->id);
+    return em_fail_text(c, EM_MSG_IMAGE_NOT_FOUND, digest ? digest : "null", tag ? tag : "null", repo->name,
+                        repo->registry->id);
+
 }
 
 em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)

@@ -17,15 +17,12 @@ em_repo *em_repo_create(em_call *c, const char *reg_id, const char *name, const 
         set = &ecr_defaults;
     em_registry *reg = em_registry_get(m, reg_id);
     if (em_repo_get(reg, name)) {
-        em_fail(c, ECRMOCK_ERR_REPOSITORY_ALREADY_EXISTS,
-                "The repository with name '%s' already exists in the registry with id '%s'", name, reg_id);
+        em_fail_text(c, EM_MSG_REPOSITORY_ALREADY_EXISTS, name, reg_id);
         return NULL;
     }
     if (reg && HASH_COUNT(reg->repos) >= m->opts.max_repositories) {
-        em_fail(c, ECRMOCK_ERR_LIMIT_EXCEEDED,
-                "The registry with id '%s' already has the maximum allowed number of repositories which is "
-                "'%llu'",
-                reg_id, (unsigned long long)m->opts.max_repositories);
+        em_fail_text(c, EM_MSG_REPOSITORY_LIMIT, reg_id, (unsigned long long)m->opts.max_repositories);
+
         return NULL;
     }
 

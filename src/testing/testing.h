@@ -37,8 +37,20 @@ void em_faults_free(ecrmock *m);
 /* The JSON name of an effect ("connect-refused"), or NULL. */
 const char *em_fault_effect_name(ecrmock_fault_effect effect);
 /* Whether a decided effect stands for a transport failure (connect refused,
- * timeout, receive error). */
-#define EM_FAULT_IS_TRANSPORT(e) ((e) >= ECRMOCK_FAULT_CONNECT_REFUSED)
+ * timeout, receive error): by name, never by order, so that an effect
+ * appended to the enum is not one unless it is listed here. */
+static inline bool em_fault_is_transport(ecrmock_fault_effect e)
+{
+    switch (e) {
+    case ECRMOCK_FAULT_CONNECT_REFUSED:
+    case ECRMOCK_FAULT_TIMEOUT:
+    case ECRMOCK_FAULT_RECV_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+#define EM_FAULT_IS_TRANSPORT(e) em_fault_is_transport(e)
 
 /* What happened to a call, besides its request and answer. */
 typedef struct em_journal_note {

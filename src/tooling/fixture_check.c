@@ -168,13 +168,48 @@ int em_fx_parse_time(em_loader *ld, json_t *o, const char *key, int64_t *ms)
 
 /* ---- calls on the scratch instance ---------------------------------------------- */
 
+/* Points ld->path at the member of `src` (the fixture object a request was
+ * made from) that the request's member `member` came from ("$.repositoryName"
+ * is a fixture's "name"; "$.encryptionConfiguration.kmsKey" the same path):
+ * as deep as `src` has it. */
+static void point_at(em_loader *ld, json_t *src, const char *member)
+{
+    if (strncmp(member, "$.", 2) != 0)
+        return;
+    const char *p = member + 1;
+    json_t *v = src;
+    while (*p) {
+        if (*p == '[') {
+            char *end;
+            unsigned long long i = strtoull(p + 1, &end, 10);
+            if (*end != ']' || !json_is_array(v) || i >= json_array_size(v))
+                return;
+            v = json_array_get(v, (size_t)i);
+            em_fx_push_index(ld, (size_t)i);
+            p = end + 1;
+            continue;
+        }
+        p++; /* the dot */
+        size_t len = strcspn(p, ".[");
+        char key[EM_MEMBER_SIZE];
+        snprintf(key, sizeof key, "%.*s", (int)len, p);
+        const char *k = v == src && strcmp(key, "repositoryName") == 0 ? "name" : key;
+        if (!json_is_object(v) || !json_object_get(v, k))
+            return;
+        v = json_object_get(v, k);
+        em_fx_push_key(ld, k);
+        p += len;
+    }
+}
+
 /* Runs an action on the scratch instance; on an error, refuses with ECR's
  * message at the caller's path, or at the member of `src` (the fixture
  * object the request was made from; may be NULL) that the error names. */
 int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_t **out)
 {
     json_t *resp = NULL;
-    int status = req ? em_dispatch(ld->s, action, req, &resp, NULL) : -1;
+    char member[EM_MEMBER_SIZE] = "";
+    int status = req ? em_dispatch_member(ld->s, action, req, &resp, member) : -1;
     json_decref(req);
     if (status == 200) {
         if (out)
@@ -189,13 +224,9 @@ int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_
     if (!msg)
         msg = json_string_value(json_object_get(resp, "Message"));
     size_t n = strlen(ld->path);
-    char member[64];
-    if (src && msg && sscanf(msg, "Invalid parameter at '%63[^'.]", member) == 1) {
-        /* Point at the fixture member the request member came from. */
-        const char *key = strcmp(member, "repositoryName") == 0 ? "name" : member;
-        if (json_object_get(src, key))
-            em_fx_push_key(ld, key);
-    }
+    if (src)
+        point_at(ld, src, member);
+
     const char *type = json_string_value(json_object_get(resp, "__type"));
     bool first = ld->err.code == ECRMOCK_ERR_OK;
     em_fx_refuse(ld, "%s: %s", type, msg ? msg : "");

@@ -251,14 +251,9 @@ static json_t *fault_rule(json_t *entry, bool *none)
 static json_t *options_json(ecrmock *m)
 {
     em_lock(m);
-    ecrmock_options o = m->opts;
-    json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "accountId", m->account, "region",
-                          m->region, "seed", (json_int_t)o.seed, "clockStartMs", (json_int_t)o.clock_start_ms,
-                          "minPartSize", (json_int_t)o.min_part_size, "uploadLifetimeMs",
-                          (json_int_t)o.upload_lifetime_ms, "maxRepositories", (json_int_t)o.max_repositories,
-                          "maxImages", (json_int_t)o.max_images, "maxLayerParts", (json_int_t)o.max_layer_parts);
+    ecrmock_options o = m->opts; /* its strings live as long as m */
     em_unlock(m);
-    return j;
+    return ecrmock_options_json(&o);
 }
 
 /* The clock a replay starts from when it loads `fixture` (a fixture may set

@@ -25,54 +25,13 @@ static int only_members(em_sc_checker *ck, json_t *o, const char *path, const ch
     return 0;
 }
 
+/* The scenario's options, by the options table (core/options.c). */
 static int check_options(em_sc_checker *ck, json_t *o, ecrmock_options *opts)
 {
-    static const char *const members[] = {"accountId",  "region",         "seed",         "minPartSize",
-                                          "uploadLifetimeMs", "clockStartMs", "maxRepositories",
-                                          "maxImages", "maxLayerParts", NULL};
-    if (!json_is_object(o))
-        return em_sc_invalid(ck->err, ck->source, "$.options", "must be an object");
-    if (only_members(ck, o, "$.options", members) < 0)
-        return -1;
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v) {
-        char path[96];
-        snprintf(path, sizeof path, "$.options.%s", key);
-        if (strcmp(key, "accountId") == 0 || strcmp(key, "region") == 0) {
-            if (!json_is_string(v))
-                return em_sc_invalid(ck->err, ck->source, path, "must be a string");
-            if (key[0] == 'a')
-                opts->account_id = json_string_value(v);
-            else
-                opts->region = json_string_value(v);
-            continue;
-        }
-        if (!json_is_integer(v) || (strcmp(key, "seed") != 0 && json_integer_value(v) < 0))
-            return em_sc_invalid(ck->err, ck->source, path, "must be an integer%s",
-                           strcmp(key, "seed") == 0 ? "" : " of at least 0 (0: the default)");
-        json_int_t n = json_integer_value(v);
-        if (strcmp(key, "clockStartMs") == 0 && n > ECRMOCK_CLOCK_MAX_MS)
-            return em_sc_invalid(ck->err, ck->source, path,
-                           "must be at most 253402300799999 (9999-12-31T23:59:59.999Z, the virtual clock's "
-                           "latest time)");
-        if (strcmp(key, "seed") == 0)
-            opts->seed = (uint64_t)n;
-        else if (strcmp(key, "minPartSize") == 0)
-            opts->min_part_size = (uint64_t)n;
-        else if (strcmp(key, "uploadLifetimeMs") == 0)
-            opts->upload_lifetime_ms = n;
-        else if (strcmp(key, "clockStartMs") == 0)
-            opts->clock_start_ms = n;
-        else if (strcmp(key, "maxRepositories") == 0)
-            opts->max_repositories = (uint64_t)n;
-        else if (strcmp(key, "maxImages") == 0)
-            opts->max_images = (uint64_t)n;
-        else
-            opts->max_layer_parts = (uint64_t)n;
-    }
-    const char *why = ecrmock_options_check(opts);
-    return why ? em_sc_invalid(ck->err, ck->source, "$.options", "%s", why) : 0;
+    ecrmock_err e;
+    if (ecrmock_options_from_json(o, opts, &e) < 0 || ecrmock_options_check(opts, &e) < 0)
+        return em_sc_invalid(ck->err, ck->source, e.path[0] ? e.path : "$.options", "%s", e.text);
+    return 0;
 }
 
 /* Checks the ${...} of every string under v against the names in `vars`. */

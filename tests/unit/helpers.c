@@ -349,6 +349,26 @@ void assert_listed(ecrmock *m, const char *action, const char *request, const ch
     assert_string_equal(got, want);
 }
 
+const option_case option_cases[] = {
+    {"accountId", "\"111122223333\"", "ECRMOCK_CURL_ACCOUNT", "1111"},
+    {"region", "\"eu-west-2\"", "ECRMOCK_CURL_REGION", "EU"},
+    {"clockStartMs", "1100000000000", "ECRMOCK_CURL_CLOCK_START_MS", "253402300800000"},
+    {"seed", "-5", "ECRMOCK_CURL_SEED", "-5"},
+    {"minPartSize", "1024", "ECRMOCK_CURL_MIN_PART_SIZE", "1k"},
+    {"uploadLifetimeMs", "60000", "ECRMOCK_CURL_UPLOAD_LIFETIME_MS", "-1"},
+    {"maxRepositories", "3", "ECRMOCK_CURL_MAX_REPOSITORIES", "x"},
+    {"maxImages", "5", "ECRMOCK_CURL_MAX_IMAGES", "-5"},
+    {"maxLayerParts", "7", "ECRMOCK_CURL_MAX_LAYER_PARTS", "7.5"},
+    {"journalLimit", "9", "ECRMOCK_CURL_JOURNAL_LIMIT", "18446744073709551616"},
+    {"maxLayerBytes", "1048576", "ECRMOCK_CURL_MAX_LAYER_BYTES", "1e6"},
+    {"maxLayersPerImage", "4", "ECRMOCK_CURL_MAX_LAYERS_PER_IMAGE", " 4"},
+    {"maxTagsPerImage", "6", "ECRMOCK_CURL_MAX_TAGS_PER_IMAGE", "+6"},
+    {"maxResourceTags", "2", "ECRMOCK_CURL_MAX_RESOURCE_TAGS", "0x2"},
+    {"tokenLength", "1000", "ECRMOCK_CURL_TOKEN_LENGTH", "511"},
+    {"maxSynthBytes", "4096", "ECRMOCK_CURL_MAX_SYNTH_BYTES", "-"},
+};
+const size_t option_case_count = sizeof option_cases / sizeof option_cases[0];
+
 ecrmock_err test_err;
 
 int err_code_checked(long rc, const ecrmock_err *err)

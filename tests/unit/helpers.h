@@ -175,6 +175,16 @@ void join_member(json_t *list, const char *member, char *out, size_t cap);
 void assert_listed(ecrmock *m, const char *action, const char *request, const char *list, const char *member,
                    const char *want);
 
+/* Every option of ecrmock_options, by its JSON name, with a value other than
+ * its default that ecrmock_new() accepts (JSON text), and its environment
+ * variable for the preload object with a value it refuses, for the tests of
+ * each reader of the options table. */
+typedef struct option_case {
+    const char *json, *value, *env, *bad_env_value;
+} option_case;
+extern const option_case option_cases[];
+extern const size_t option_case_count;
+
 /* A test control's outcome by the ecrmock_err convention:
  *   assert_int_equal(ERR_CODE(ecrmock_put_layer(m, NULL, "x", "a", 1, NULL, &test_err)),
  *                    ECRMOCK_ERR_REPOSITORY_NOT_FOUND);

@@ -1498,6 +1498,51 @@ static void test_preload_options(void **state)
     unlink(fixture);
 }
 
+/* Every option of the table through the preload object: each variable is
+ * read (a value it refuses is named back), each accepted; and each as a
+ * member of the fixture's "options". */
+static void test_preload_every_option(void **state)
+{
+    (void)state;
+    if (!have_curl_tool())
+        skip();
+    char out[4096];
+    char *argv[] = {"/usr/bin/curl", "-sS", "file:///etc/hostname", NULL};
+    for (size_t i = 0; i < option_case_count; i++) {
+        const option_case *c = &option_cases[i];
+        char var[128], want[160];
+        snprintf(var, sizeof var, "%s=%s", c->env, c->bad_env_value);
+        const char *env[] = {var, NULL};
+        assert_int_equal(run_cli(argv, env, out, sizeof out), 70);
+        snprintf(want, sizeof want, "ecrmock_curl_preload: %s: must ", var);
+        if (strncmp(out, want, strlen(want)) != 0)
+            fail_msg("%s: %s", var, out);
+        /* the good value, from the environment (a JSON string without its quotes) */
+        json_t *v = json_loads(c->value, JSON_DECODE_ANY, NULL);
+        assert_non_null(v);
+        if (json_is_string(v))
+            snprintf(var, sizeof var, "%s=%s", c->env, json_string_value(v));
+        else if (json_integer_value(v) >= 0)
+            snprintf(var, sizeof var, "%s=%lld", c->env, (long long)json_integer_value(v));
+        else
+            snprintf(var, sizeof var, "%s=%llu", c->env, (unsigned long long)json_integer_value(v));
+        json_decref(v);
+        if (run_cli(argv, env, out, sizeof out) != 0)
+            fail_msg("%s: %s", var, out);
+        /* and from the fixture */
+        char fixture[] = "/tmp/ecrmock-fixture-XXXXXX", fixture_env[64], text[160];
+        int fd = mkstemp(fixture);
+        int n = snprintf(text, sizeof text, "{\"options\": {\"%s\": %s}}", c->json, c->value);
+        assert_int_equal(write(fd, text, (size_t)n), n);
+        close(fd);
+        snprintf(fixture_env, sizeof fixture_env, "ECRMOCK_CURL_FIXTURE=%s", fixture);
+        env[0] = fixture_env;
+        if (run_cli(argv, env, out, sizeof out) != 0)
+            fail_msg("%s: %s", text, out);
+        unlink(fixture);
+    }
+}
+
 /* What the preload object says when it cannot start: one line naming the
  * variable, or the fixture and the JSON path, and exit status 70. */
 static void test_preload_refusals(void **state)
@@ -1519,10 +1564,10 @@ static void test_preload_refusals(void **state)
         {"ECRMOCK_CURL_SEED=18446744073709551616", NULL,
          "ecrmock_curl_preload: ECRMOCK_CURL_SEED=18446744073709551616: must be an integer of at least 0 (0: the "
          "default)\n"},
-        {"ECRMOCK_CURL_ACCOUNT=12345", NULL, "ecrmock_curl_preload: ECRMOCK_CURL_ACCOUNT=12345: ecrmock_options."},
+        {"ECRMOCK_CURL_ACCOUNT=12345", NULL, "ecrmock_curl_preload: ECRMOCK_CURL_ACCOUNT=12345: must be 12 digits, like \"123456789012\"\n"},
         {NULL, "{\"options\": {\"minPartSize\": \"1024\"}}", ": $.options.minPartSize: must be an integer of at least 0"},
         {NULL, "{\"options\": {\"partSize\": 1}}", ": $.options.partSize: not an option (accountId, "},
-        {NULL, "{\"options\": {\"region\": \"EU\"}}", ": $.options.region: ecrmock_options.region must be"},
+        {NULL, "{\"options\": {\"region\": \"EU\"}}", ": $.options.region: must be 1 to 63 characters"},
         {NULL, "{\"options\": [], \"clock\": 1}", ": $.options: must be an object\n"},
         {NULL, "{\"registries\": 1}", ": $.registries: "}, /* the fixture's own checks, its path once */
     };
@@ -1657,6 +1702,7 @@ int main(void)
         cmocka_unit_test(test_strict_mode_preload),
         cmocka_unit_test(test_preload_options),
         cmocka_unit_test(test_preload_refusals),
+        cmocka_unit_test(test_preload_every_option),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include "ecrmock_cmocka.h"
+#include "testing/testing.h" /* em_fault_is_transport */
 
 static long add_json(ecrmock *m, const char *text)
 {
@@ -1029,10 +1030,51 @@ static void test_fault_controls_err(void **state)
     assert_string_equal(test_err.text, "no instance (m is NULL)");
 }
 
+/* A rule built against version 1 ends before headers_match: what follows is
+ * not read (here garbage), and an unknown version is refused with a message. */
+static void test_fault_version_1_struct_reads_no_further(void **state)
+{
+    ecrmock *m = *state;
+    union {
+        ecrmock_fault r;
+        unsigned char bytes[sizeof(ecrmock_fault)];
+    } u;
+    memset(&u, 0xA5, sizeof u);
+    ecrmock_fault v1 = ECRMOCK_FAULT_INIT;
+    v1.version = 1;
+    v1.action = "ListImages";
+    memcpy(&u, &v1, offsetof(ecrmock_fault, headers_match));
+    ecrmock_err err;
+    long id = ecrmock_fault_add(m, &u.r, &err);
+    if (id <= 0)
+        fail_msg("refused: %s", err.text);
+    json_t *req = json_pack("{s:s}", "repositoryName", "web"), *r = NULL;
+    assert_int_equal(ecrmock_call(m, "ListImages", req, &r), 400);
+    assert_string_equal(json_string_value(json_object_get(r, "__type")), "ThrottlingException");
+    json_decref(r);
+    json_decref(req);
+    v1.version = ECRMOCK_FAULT_VERSION + 1;
+    assert_int_equal(ecrmock_fault_add(m, &v1, &err), -1);
+    assert_string_equal(err.text, "fault rule: version is not one this library knows: initialise it with ECRMOCK_FAULT_INIT");
+}
+
+/* The transport effects are the three named, not every value from
+ * CONNECT_REFUSED on: an effect appended later is none unless listed. */
+static void test_fault_transport_effects_by_name(void **state)
+{
+    (void)state;
+    for (int e = ECRMOCK_FAULT_ERROR; e <= ECRMOCK_FAULT_RECV_ERROR + 3; e++) {
+        bool want = e == ECRMOCK_FAULT_CONNECT_REFUSED || e == ECRMOCK_FAULT_TIMEOUT || e == ECRMOCK_FAULT_RECV_ERROR;
+        assert_int_equal(EM_FAULT_IS_TRANSPORT((ecrmock_fault_effect)e), want);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fault_transport_effects_by_name),
+        T(test_fault_version_1_struct_reads_no_further),
         T(test_fault_nth_call_throttled),
         T(test_fault_forever_from_nth),
         T(test_fault_repository_and_request_match),

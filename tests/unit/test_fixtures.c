@@ -368,6 +368,24 @@ static void test_fixture_refusal_messages(void **state)
                    "x.json: $.registries[0].repositories[0].imageTagMutability: InvalidParameterException: Invalid "
                    "parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: "
                    "[MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'");
+    /* The failing call's member, as deep as the fixture has it (not only its first name). */
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"encryptionConfiguration\": "
+                   "{\"encryptionType\": \"AES256\", \"kmsKey\": \"k\"}}]}]}",
+                   "x.json: $.registries[0].repositories[0].encryptionConfiguration.kmsKey: InvalidParameterException: "
+                   "Invalid parameter at 'encryptionConfiguration.kmsKey' failed to satisfy constraint: 'can only be "
+                   "provided when encryptionType is KMS or KMS_DSSE'");
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"encryptionConfiguration\": "
+                   "{\"encryptionType\": \"ROT13\"}}]}]}",
+                   "x.json: $.registries[0].repositories[0].encryptionConfiguration.encryptionType: "
+                   "InvalidParameterException: Invalid parameter at 'encryptionConfiguration.encryptionType' failed to "
+                   "satisfy constraint: 'Member must satisfy enum value set: [AES256, KMS, KMS_DSSE]'");
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"tags\": [{\"Key\": \"aws:x\", "
+                   "\"Value\": \"v\"}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].tags: InvalidTagParameterException: Tag key 'aws:x' is "
+                   "reserved: keys prefixed with 'aws:' are for AWS use");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"policy\": {\"Statement\": []}}]}]}",
                    "x.json: $.registries[0].repositories[0].policy: InvalidParameterException: Invalid parameter at "
                    "'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'");
@@ -751,7 +769,8 @@ static void test_fixture_refuses_bad_settings(void **state)
     assert_refused_unchanged(m,
                              "{\"registries\": [{\"pullThroughCacheRules\": [{\"ecrRepositoryPrefix\": \"hub\", "
                              "\"upstreamRegistryUrl\": \"example.com\"}]}]}",
-                             "x.json: $.registries[0].pullThroughCacheRules[0]: UnsupportedUpstreamRegistryException: "
+                             "x.json: $.registries[0].pullThroughCacheRules[0].upstreamRegistryUrl: "
+                             "UnsupportedUpstreamRegistryException: "
                              "The upstream registry URL example.com is invalid. Specify a valid upstream registry URL and "
                              "try again");
     assert_refused_unchanged(m,
@@ -775,8 +794,8 @@ static void test_fixture_refuses_bad_settings(void **state)
     assert_refused_unchanged(m,
                              "{\"registries\": [{\"repositoryCreationTemplates\": [{\"prefix\": \"app\", "
                              "\"appliedFor\": [\"REPLICATION\"], \"lifecyclePolicy\": {\"rules\": []}}]}]}",
-                             "x.json: $.registries[0].repositoryCreationTemplates[0]: InvalidParameterException: "
-                             "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy "
+                             "x.json: $.registries[0].repositoryCreationTemplates[0].lifecyclePolicy: "
+                             "InvalidParameterException: Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy "
                              "validation failure: array is too short: must have at least 1 elements but instance has 0 "
                              "elements'");
     assert_refused_unchanged(m, "{\"registries\": [{\"accountSettings\": {\"BLOB_MOUNTING\": \"SOMETIMES\"}}]}",

@@ -4,6 +4,7 @@
  * independence of instances, and many threads on one instance.
  */
 #include "helpers.h"
+#include "core/core.h" /* the options table */
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -151,14 +152,27 @@ static void test_new_options_take_effect(void **state)
 
 static void expect_refused(const ecrmock_options *o, const char *message)
 {
-    const char *got = ecrmock_options_check(o);
-    assert_non_null(got);
-    assert_string_equal(got, message);
+    ecrmock_err e;
+    memset(&e, 'x', sizeof e);
+    assert_int_equal(ecrmock_options_check(o, &e), -1);
+    assert_int_equal(e.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(e.path, "");
+    assert_string_equal(e.text, message);
+    assert_int_equal(ecrmock_options_check(o, NULL), -1);
     assert_null(ecrmock_new(o));
 }
 
-#define MSG_VERSION \
-    "ecrmock_options.version is not one this library knows: initialise the options with ECRMOCK_OPTIONS_INIT"
+/* Accepted, and err says nothing failed. */
+static void expect_accepted(const ecrmock_options *o)
+{
+    ecrmock_err e;
+    memset(&e, 'x', sizeof e);
+    assert_int_equal(ecrmock_options_check(o, &e), 0);
+    assert_int_equal(e.code, ECRMOCK_ERR_OK);
+    assert_string_equal(e.path, "");
+    assert_string_equal(e.text, "");
+    assert_int_equal(ecrmock_options_check(o, NULL), 0);
+}
 #define MSG_ACCOUNT "ecrmock_options.account_id must be 12 digits, like \"123456789012\""
 #define MSG_REGION "ecrmock_options.region must be 1 to 63 characters of a-z, 0-9 and '-', like \"us-east-1\""
 #define MSG_LIFETIME "ecrmock_options.upload_lifetime_ms must not be negative (0 means the default)"
@@ -170,13 +184,13 @@ static void test_options_check_accepts_defaults(void **state)
 {
     (void)state;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
-    assert_null(ecrmock_options_check(NULL));
-    assert_null(ecrmock_options_check(&o));
+    expect_accepted(NULL);
+    expect_accepted(&o);
     o.account_id = "000000000000";
     o.region = "ap-southeast-2";
     o.upload_lifetime_ms = 1;
     o.clock_start_ms = 1;
-    assert_null(ecrmock_options_check(&o));
+    expect_accepted(&o);
 }
 
 static void test_options_check_wrong_version(void **state)
@@ -184,9 +198,14 @@ static void test_options_check_wrong_version(void **state)
     (void)state;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     o.version = 0;
-    expect_refused(&o, MSG_VERSION);
+    expect_refused(&o, "ecrmock_options.version is 0, not one this library knows (1 to 2): initialise the "
+                       "options with ECRMOCK_OPTIONS_INIT");
     o.version = ECRMOCK_OPTIONS_VERSION + 1;
-    expect_refused(&o, MSG_VERSION);
+    expect_refused(&o, "ecrmock_options.version is 3, not one this library knows (1 to 2): initialise the "
+                       "options with ECRMOCK_OPTIONS_INIT");
+    o.version = UINT_MAX;
+    expect_refused(&o, "ecrmock_options.version is 4294967295, not one this library knows (1 to 2): initialise "
+                       "the options with ECRMOCK_OPTIONS_INIT");
 }
 
 static void test_options_check_bad_account(void **state)
@@ -219,7 +238,293 @@ static void test_options_check_bad_region(void **state)
     o.region = long_region;
     expect_refused(&o, MSG_REGION);
     long_region[63] = '\0'; /* 63 characters: accepted */
-    assert_null(ecrmock_options_check(&o));
+    expect_accepted(&o);
+}
+
+/* The options of an instance, as the recorder writes them (new reference). */
+static json_t *instance_options(const ecrmock_options *o)
+{
+    ecrmock *m = ecrmock_new(o);
+    assert_non_null(m);
+    json_t *rec = ecrmock_scenario_record(m, NULL, NULL);
+    assert_non_null(rec);
+    json_t *opts = json_incref(json_object_get(rec, "options"));
+    json_decref(rec);
+    ecrmock_free(m);
+    assert_non_null(opts);
+    return opts;
+}
+
+/* A program built against version 1 passes a struct that ends after
+ * max_resource_tags: what follows is not its (here garbage, which the
+ * library must not read), and the later fields are their defaults. */
+static void test_options_version_1_struct_reads_no_further(void **state)
+{
+    (void)state;
+    union {
+        ecrmock_options o;
+        unsigned char bytes[sizeof(ecrmock_options)];
+    } u;
+    memset(&u, 0xA5, sizeof u);
+    ecrmock_options v1 = ECRMOCK_OPTIONS_INIT;
+    v1.version = 1;
+    v1.max_images = 5;
+    memcpy(&u, &v1, offsetof(ecrmock_options, token_length));
+    expect_accepted(&u.o);
+    json_t *got = instance_options(&u.o);
+    assert_int_equal(json_integer_value(json_object_get(got, "maxImages")), 5);
+    assert_int_equal(json_integer_value(json_object_get(got, "tokenLength")), ECRMOCK_DEFAULT_TOKEN_LENGTH);
+    assert_true(json_integer_value(json_object_get(got, "maxSynthBytes")) == (json_int_t)4 << 30);
+    json_decref(got);
+    /* Exactly version 1's bytes on the heap: a read past them is one past the
+     * allocation (valgrind, ASan). */
+    ecrmock_options *heap = malloc(offsetof(ecrmock_options, token_length));
+    assert_non_null(heap);
+    memcpy(heap, &v1, offsetof(ecrmock_options, token_length));
+    expect_accepted(heap);
+    ecrmock_free(ecrmock_new(heap));
+    /* From JSON into a version 1 struct: a version 2 member is refused. */
+    ecrmock_err e;
+    json_t *j = json_pack("{s:i}", "tokenLength", 4096);
+    assert_int_equal(ecrmock_options_from_json(j, heap, &e), -1);
+    assert_string_equal(e.path, "$.options.tokenLength");
+    assert_string_equal(e.text, "ecrmock_options version 1 has no token_length (initialise the options with "
+                                "ECRMOCK_OPTIONS_INIT)");
+    json_decref(j);
+    free(heap);
+}
+
+/* Every option through the JSON reader, an instance and the recorder's
+ * "options" (ecrmock_options_json), and a scenario's "options". */
+static void test_options_every_option_round_trips(void **state)
+{
+    (void)state;
+    json_t *defaults = ecrmock_options_json(NULL);
+    assert_non_null(defaults);
+    assert_int_equal(json_object_size(defaults), option_case_count); /* a case for every option */
+    for (size_t i = 0; i < option_case_count; i++) {
+        const option_case *row = &option_cases[i];
+        char text[160];
+        snprintf(text, sizeof text, "{\"%s\": %s}", row->json, row->value);
+        json_t *in = json_loads(text, 0, NULL), *want = json_loads(row->value, JSON_DECODE_ANY, NULL);
+        assert_non_null(in);
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        ecrmock_err e;
+        if (ecrmock_options_from_json(in, &o, &e) != 0)
+            fail_msg("%s: %s: %s", text, e.path, e.text);
+        json_t *got = instance_options(&o);
+        if (!json_equal(json_object_get(got, row->json), want))
+            fail_msg("%s: the instance has %s", text, json_dumps(json_object_get(got, row->json), JSON_ENCODE_ANY));
+        /* the others stay their defaults */
+        json_object_set(got, row->json, json_object_get(defaults, row->json));
+        assert_true(json_equal(got, defaults));
+        /* and the recorder's object reads back to the same options */
+        ecrmock_options back = ECRMOCK_OPTIONS_INIT;
+        json_object_set(got, row->json, want);
+        assert_int_equal(ecrmock_options_from_json(got, &back, NULL), 0);
+        json_t *again = ecrmock_options_json(&back);
+        assert_true(json_equal(again, got));
+        json_decref(again);
+        json_decref(got);
+        /* a scenario's options */
+        json_t *sc = json_pack("{s:O, s:[{s:s}]}", "options", in, "steps", "action", "DescribeRepositories");
+        ecrmock_err err;
+        if (ecrmock_scenario_run(NULL, sc, NULL, NULL, &err) != 0)
+            fail_msg("%s: %s: %s", text, err.path, err.text);
+        json_decref(sc);
+        json_decref(in);
+        json_decref(want);
+    }
+    json_decref(defaults);
+}
+
+/* The README's options table is the code's: a row for each option with its
+ * C field, JSON name and variable suffix, and the test cases cover each. */
+static void test_options_table_in_readme(void **state)
+{
+    (void)state;
+    FILE *f = fopen("README.md", "r");
+    assert_non_null(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_int_equal(em_option_count, option_case_count);
+    for (size_t i = 0; i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        char row[160];
+        snprintf(row, sizeof row, "| `%s`%s | `%s` | `%s` |", r->field, r->version > 1 ? " (version 2)" : "",
+                 r->json, r->env);
+        if (!strstr(text, row))
+            fail_msg("README.md has no options row %s", row);
+        assert_string_equal(option_cases[i].json, r->json);
+        char env[64];
+        snprintf(env, sizeof env, "ECRMOCK_CURL_%s", r->env);
+        assert_string_equal(option_cases[i].env, env);
+    }
+}
+
+/* What the JSON reader refuses: the member's path, and *opts unchanged. */
+static void test_options_from_json_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *path, *text;
+    } cases[] = {
+        {"{\"partSize\": 1}", "$.options.partSize",
+         "not an option (accountId, region, clockStartMs, seed, minPartSize, uploadLifetimeMs, maxRepositories, "
+         "maxImages, maxLayerParts, journalLimit, maxLayerBytes, maxLayersPerImage, maxTagsPerImage, "
+         "maxResourceTags, tokenLength, maxSynthBytes)"},
+        {"[]", "$.options", "must be an object"},
+        {"{\"region\": 1}", "$.options.region", "must be a string"},
+        {"{\"maxImages\": -1}", "$.options.maxImages", "must be an integer of at least 0 (0: the default)"},
+        {"{\"maxImages\": 1.5}", "$.options.maxImages", "must be an integer of at least 0 (0: the default)"},
+        {"{\"seed\": \"1\"}", "$.options.seed", "must be an integer"},
+        {"{\"uploadLifetimeMs\": -1}", "$.options.uploadLifetimeMs", "must not be negative (0 means the default)"},
+        {"{\"tokenLength\": 511}", "$.options.tokenLength", "must be 512 to 65536 characters (0 means ECR's 2368)"},
+        {"{\"maxImages\": 2, \"accountId\": \"1\"}", "$.options.accountId", "must be 12 digits, like \"123456789012\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *in = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT, before;
+        o.max_images = 9;
+        before = o;
+        ecrmock_err e;
+        assert_int_equal(ecrmock_options_from_json(in, &o, &e), -1);
+        assert_int_equal(e.code, ECRMOCK_ERR_INVALID_PARAMETER);
+        assert_string_equal(e.path, cases[i].path);
+        assert_string_equal(e.text, cases[i].text);
+        assert_memory_equal(&o, &before, sizeof o);
+        json_decref(in);
+    }
+    assert_int_equal(ecrmock_options_from_json(NULL, NULL, NULL), -1);
+    ecrmock_options bad = ECRMOCK_OPTIONS_INIT;
+    bad.version = 9;
+    assert_null(ecrmock_options_json(&bad));
+    bad = (ecrmock_options)ECRMOCK_OPTIONS_INIT;
+    bad.region = "EU";
+    assert_null(ecrmock_options_json(&bad));
+    /* a limit past INT64_MAX is written as INT64_MAX; the seed as its bits */
+    ecrmock_options big = ECRMOCK_OPTIONS_INIT;
+    big.max_images = UINT64_MAX;
+    big.seed = UINT64_MAX;
+    json_t *j = ecrmock_options_json(&big);
+    assert_true(json_integer_value(json_object_get(j, "maxImages")) == INT64_MAX);
+    assert_int_equal(json_integer_value(json_object_get(j, "seed")), -1);
+    json_decref(j);
+}
+
+/* ---- ecrmock_buffer_free ---------------------------------------------------------- */
+
+/* An allocator that marks its blocks: its free refuses (aborts on) a block
+ * it did not make, and counts those it frees. */
+#define COUNTING_MAGIC 0x45434d4bu
+static size_t counting_frees, counting_live;
+
+static void *counting_malloc(size_t n)
+{
+    unsigned char *p = malloc(n + 16);
+    if (!p)
+        return NULL;
+    uint32_t magic = COUNTING_MAGIC;
+    memcpy(p, &magic, sizeof magic);
+    counting_live++;
+    return p + 16;
+}
+
+static unsigned char *counting_block(void *q)
+{
+    unsigned char *p = (unsigned char *)q - 16;
+    uint32_t magic;
+    memcpy(&magic, p, sizeof magic);
+    if (magic != COUNTING_MAGIC)
+        abort(); /* not one of ours: freed with the wrong function */
+    return p;
+}
+
+static void *counting_realloc(void *q, size_t n)
+{
+    if (!q)
+        return counting_malloc(n);
+    unsigned char *p = realloc(counting_block(q), n + 16);
+    return p ? p + 16 : NULL;
+}
+
+static void counting_free(void *q)
+{
+    if (!q)
+        return;
+    unsigned char *p = counting_block(q);
+    memset(p, 0, 4);
+    counting_frees++;
+    counting_live--;
+    free(p);
+}
+
+/* Every buffer the library hands out, freed with ecrmock_buffer_free(),
+ * reaches the allocator in force. */
+static void test_buffer_free_uses_the_allocator(void **state)
+{
+    (void)state;
+    ecrmock_set_alloc_funcs(counting_malloc, counting_realloc, counting_free);
+    counting_frees = counting_live = 0;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+
+    char *out = NULL;
+    size_t out_len = 0;
+    const char *body = "{\"repositoryName\":\"web\"}";
+    assert_int_equal(ecrmock_call_raw(m, "CreateRepository", body, strlen(body), &out, &out_len), 200);
+    size_t before = counting_frees;
+    ecrmock_buffer_free(out);
+    assert_int_equal(counting_frees, before + 1);
+
+    char digest[ECRMOCK_DIGEST_SIZE];
+    assert_int_equal(ecrmock_put_layer(m, NULL, "web", "layer bytes", 11, digest, NULL), ECRMOCK_ERR_OK);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "web", digest, &bytes, &len, NULL), ECRMOCK_ERR_OK);
+    assert_int_equal(len, 11);
+    before = counting_frees;
+    ecrmock_buffer_free(bytes);
+    assert_int_equal(counting_frees, before + 1);
+
+    /* An image over the layer, so that it can be downloaded. */
+    char config[ECRMOCK_DIGEST_SIZE], manifest[1024];
+    assert_int_equal(ecrmock_put_layer(m, NULL, "web", "{}", 2, config, NULL), ECRMOCK_ERR_OK);
+    snprintf(manifest, sizeof manifest,
+             "{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.docker.distribution.manifest.v2+json\", "
+             "\"config\": {\"mediaType\": \"application/vnd.docker.container.image.v1+json\", \"size\": 2, "
+             "\"digest\": \"%s\"}, \"layers\": [{\"mediaType\": "
+             "\"application/vnd.docker.image.rootfs.diff.tar.gzip\", \"size\": 11, \"digest\": \"%s\"}]}",
+             config, digest);
+    json_t *req = json_pack("{s:s, s:s}", "repositoryName", "web", "imageManifest", manifest), *resp = NULL;
+    assert_int_equal(ecrmock_call(m, "PutImage", req, &resp), 200);
+    json_decref(req);
+    json_decref(resp);
+    req = json_pack("{s:s, s:s}", "repositoryName", "web", "layerDigest", digest);
+    assert_int_equal(ecrmock_call(m, "GetDownloadUrlForLayer", req, &resp), 200);
+    bytes = NULL;
+    assert_int_equal(ecrmock_fetch_url(m, json_string_value(json_object_get(resp, "downloadUrl")), &bytes, &len), 200);
+    assert_memory_equal(bytes, "layer bytes", 11);
+    before = counting_frees;
+    ecrmock_buffer_free(bytes);
+    assert_int_equal(counting_frees, before + 1);
+    json_decref(req);
+    json_decref(resp);
+
+    before = counting_frees;
+    ecrmock_buffer_free(NULL);
+    assert_int_equal(counting_frees, before);
+    ecrmock_free(m);
+    assert_int_equal(counting_live, 0); /* every block came back through the allocator's free */
+    ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+
+    /* With no allocator set, free() is right too. */
+    m = ecrmock_new(NULL);
+    assert_int_equal(ecrmock_call_raw(m, "CreateRepository", body, strlen(body), &out, &out_len), 200);
+    free(out);
+    ecrmock_free(m);
 }
 
 static void test_options_check_negative_lifetime_and_clock(void **state)
@@ -239,7 +544,7 @@ static void test_options_check_negative_lifetime_and_clock(void **state)
     o.clock_start_ms = INT64_MAX;
     expect_refused(&o, MSG_CLOCK_MAX);
     o.clock_start_ms = ECRMOCK_CLOCK_MAX_MS;
-    assert_null(ecrmock_options_check(&o));
+    expect_accepted(&o);
     ecrmock *m = ecrmock_new(&o);
     assert_true(ecrmock_clock_now(m) == ECRMOCK_CLOCK_MAX_MS);
     ecrmock_free(m);
@@ -927,6 +1232,11 @@ int main(void)
         T(test_options_check_bad_account),
         T(test_options_check_bad_region),
         T(test_options_check_negative_lifetime_and_clock),
+        T(test_options_version_1_struct_reads_no_further),
+        T(test_options_every_option_round_trips),
+        T(test_options_from_json_refusals),
+        cmocka_unit_test(test_options_table_in_readme),
+        cmocka_unit_test(test_buffer_free_uses_the_allocator),
         T(test_free_null_is_noop),
         T(test_reset_empties_and_rewinds),
         T(test_reset_rewinds_to_configured_clock),

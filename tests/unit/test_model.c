@@ -42,7 +42,7 @@ static void test_model_errors_have_codes(void **state)
                 op = &em_operations[k];
         assert_non_null(op);
         for (int e = 0; e < op->n_errors; e++)
-            if (ecrmock_error_from_name(op->errors[e]) == ECRMOCK_ERR__COUNT)
+            if (ecrmock_error_from_name(op->errors[e]) == ECRMOCK_ERR_UNKNOWN)
                 fail_msg("%s may return %s, which ecrmock_error lacks", op->name, op->errors[e]);
     }
 }
@@ -55,7 +55,7 @@ static void test_every_model_exception_has_a_code(void **state)
         if (!(em_shapes[i].flags & EM_EXCEPTION))
             continue;
         ecrmock_error code = ecrmock_error_from_name(em_shapes[i].name);
-        if (code == ECRMOCK_ERR__COUNT)
+        if (code == ECRMOCK_ERR_UNKNOWN)
             fail_msg("the model's %s is not in ECRMOCK_ERROR_LIST", em_shapes[i].name);
         assert_int_equal(ecrmock_error_status(code), strcmp(em_shapes[i].name, "ServerException") == 0 ? 500 : 400);
     }
@@ -64,7 +64,7 @@ static void test_every_model_exception_has_a_code(void **state)
 static void test_error_list_round_trips(void **state)
 {
     (void)state;
-    for (int e = 0; e < ECRMOCK_ERR__COUNT; e++) {
+    for (int e = 0; e < EM_ERR_COUNT; e++) {
         const char *name = ecrmock_error_name((ecrmock_error)e);
         assert_non_null(name);
         assert_int_equal(ecrmock_error_from_name(name), e);
@@ -73,9 +73,23 @@ static void test_error_list_round_trips(void **state)
     }
     assert_int_equal(ecrmock_error_status(ECRMOCK_ERR_SERVER), 500);
     assert_int_equal(ecrmock_error_status(ECRMOCK_ERR_REPOSITORY_NOT_FOUND), 400);
-    assert_null(ecrmock_error_name(ECRMOCK_ERR__COUNT));
-    assert_int_equal(ecrmock_error_status((ecrmock_error)-1), 0);
-    assert_int_equal(ecrmock_error_from_name("NoSuchException"), ECRMOCK_ERR__COUNT);
+    assert_null(ecrmock_error_name((ecrmock_error)EM_ERR_COUNT));
+    assert_int_equal(ecrmock_error_status((ecrmock_error)EM_ERR_COUNT), 0);
+    assert_null(ecrmock_error_name(ECRMOCK_ERR_UNKNOWN));
+    assert_int_equal(ecrmock_error_status(ECRMOCK_ERR_UNKNOWN), 0);
+}
+
+/* An unknown name is ECRMOCK_ERR_UNKNOWN, -1: a value that stays the same
+ * when the list grows (the count it used to be did not). */
+static void test_error_from_unknown_name(void **state)
+{
+    (void)state;
+    assert_int_equal(ECRMOCK_ERR_UNKNOWN, -1);
+    assert_int_equal(ECRMOCK_ERR_OK, 0);
+    assert_int_equal(ecrmock_error_from_name("NoSuchException"), -1);
+    assert_int_equal(ecrmock_error_from_name(""), ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_error_from_name(NULL), -1);
+    assert_int_equal(ecrmock_error_from_name("repositorynotfoundexception"), -1);
 }
 
 /* The README's list of supported actions is the action table. */
@@ -119,6 +133,7 @@ int main(void)
         cmocka_unit_test(test_model_errors_have_codes),
         cmocka_unit_test(test_every_model_exception_has_a_code),
         cmocka_unit_test(test_error_list_round_trips),
+        cmocka_unit_test(test_error_from_unknown_name),
         cmocka_unit_test(test_readme_lists_the_actions),
         cmocka_unit_test(test_version),
     };

@@ -292,41 +292,88 @@ static void test_record_with_fixture_clock(void **state)
     unlink(path);
 }
 
+/* The files of an ecrmock-run --record run, in a temporary directory of their own. */
+typedef struct cli_files {
+    char dir[32], scenario[128], rec[128];
+} cli_files;
+
+/* Writes `text` as the scenario and runs ecrmock-run --record on it; returns
+ * its exit status.  record_cli_done() removes the files. */
+static int record_cli(cli_files *t, const char *text)
+{
+    if (!t->dir[0]) {
+        strcpy(t->dir, "/tmp/ecrmock-rec-XXXXXX");
+        assert_non_null(mkdtemp(t->dir));
+        snprintf(t->scenario, sizeof t->scenario, "%s/s.json", t->dir);
+        snprintf(t->rec, sizeof t->rec, "%s/rec.json", t->dir);
+    }
+    FILE *f = fopen(t->scenario, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s -q --record %s %s >/dev/null 2>&1", tool_path, t->rec, t->scenario);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void record_cli_done(cli_files *t)
+{
+    unlink(t->scenario);
+    unlink(t->rec);
+    rmdir(t->dir);
+}
+
 /* ecrmock-run --record: the recording of a scenario replays. */
 static void test_record_cli(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/ecrmock-rec-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char scenario[128], rec[128], cmd[1024];
-    snprintf(scenario, sizeof scenario, "%s/s.json", dir);
-    snprintf(rec, sizeof rec, "%s/rec.json", dir);
-    FILE *f = fopen(scenario, "w");
-    assert_non_null(f);
-    fputs("{\"options\": {\"seed\": 3, \"minPartSize\": 2},"
-          "\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}},"
-          "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"}, \"capture\": {\"u\": \"$.uploadId\"}},"
-          "{\"action\": \"UploadLayerPart\", \"advanceClockMs\": 10, \"request\": {\"repositoryName\": \"web\","
-          " \"uploadId\": \"${u}\", \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": \"${base64:ab}\"}},"
-          "{\"action\": \"CompleteLayerUpload\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": \"${u}\","
-          " \"layerDigests\": [\"${sha256:ab}\"]}}]}",
-          f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "%s -q --record %s %s >/dev/null 2>&1", tool_path, rec, scenario);
-    int st = system(cmd);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    cli_files t = {{0}};
+    assert_int_equal(
+        record_cli(&t, "{\"options\": {\"seed\": 3, \"minPartSize\": 2},"
+                       "\"steps\": [{\"action\": \"CreateRepository\", \"request\": {\"repositoryName\": \"web\"}},"
+                       "{\"action\": \"InitiateLayerUpload\", \"request\": {\"repositoryName\": \"web\"}, \"capture\": "
+                       "{\"u\": \"$.uploadId\"}},"
+                       "{\"action\": \"UploadLayerPart\", \"advanceClockMs\": 10, \"request\": {\"repositoryName\": "
+                       "\"web\", \"uploadId\": \"${u}\", \"partFirstByte\": 0, \"partLastByte\": 1, \"layerPartBlob\": "
+                       "\"${base64:ab}\"}},"
+                       "{\"action\": \"CompleteLayerUpload\", \"request\": {\"repositoryName\": \"web\", \"uploadId\": "
+                       "\"${u}\", \"layerDigests\": [\"${sha256:ab}\"]}}]}"),
+        0);
     ecrmock_err err;
-    assert_int_equal(ecrmock_scenario_run_file(NULL, rec, NULL, &err), 0);
-    json_t *sc = json_load_file(rec, 0, NULL);
+    assert_int_equal(ecrmock_scenario_run_file(NULL, t.rec, NULL, &err), 0);
+    json_t *sc = json_load_file(t.rec, 0, NULL);
     assert_non_null(sc);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(sc, "options"), "seed")), 3);
     assert_string_equal(json_string_value(json_object_get(json_object_get(step(sc, 2), "request"), "uploadId")),
                         "${uploadId}");
     json_decref(sc);
-    unlink(scenario);
-    unlink(rec);
-    rmdir(dir);
+    record_cli_done(&t);
+}
+
+/* Every option through ecrmock-run: read from the scenario, the instance
+ * made with it, and written back into the recording's "options". */
+static void test_record_cli_every_option(void **state)
+{
+    (void)state;
+    cli_files t = {{0}};
+    for (size_t i = 0; i < option_case_count; i++) {
+        const option_case *c = &option_cases[i];
+        char text[256];
+        snprintf(text, sizeof text, "{\"options\": {\"%s\": %s}, \"steps\": [{\"action\": \"DescribeRepositories\"}]}",
+                 c->json, c->value);
+        int st = record_cli(&t, text);
+        if (st != 0)
+            fail_msg("%s: ecrmock-run exited %d", text, st);
+        json_t *sc = json_load_file(t.rec, 0, NULL), *want = json_loads(c->value, JSON_DECODE_ANY, NULL);
+        assert_non_null(sc);
+        if (!json_equal(json_object_get(json_object_get(sc, "options"), c->json), want))
+            fail_msg("%s: the recording has another value", text);
+        json_decref(sc);
+        json_decref(want);
+    }
+    record_cli_done(&t);
 }
 
 /* ecrmock_scenario_record by the ecrmock_err convention. */
@@ -359,6 +406,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_record_body_not_json_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_with_fixture_clock),
         cmocka_unit_test(test_record_cli),
+        cmocka_unit_test(test_record_cli_every_option),
         cmocka_unit_test_setup_teardown(test_record_err, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
  * copies of `text` separated by commas, so that boundary cases stay short.
  */
 #include "helpers.h"
+#include "fronts/fronts.h"
 
 typedef struct vcase {
     const char *action;
@@ -409,6 +410,78 @@ static void test_create_repository_null_members_are_absent(void **state)
     json_decref(b);
 }
 
+/* A failed call names the request member it is about, as a JSON path (the
+ * fixture loader points at it); "" when the error names none. */
+static void expect_member(ecrmock *m, const char *action, const char *request, const char *type, const char *member)
+{
+    json_t *req = json_loads(request, 0, NULL), *resp = NULL;
+    assert_non_null(req);
+    char got[EM_MEMBER_SIZE] = "unset";
+    int status = em_dispatch_member(m, action, req, &resp, got);
+    json_decref(req);
+    assert_true(status >= 400);
+    assert_string_equal(json_string_value(json_object_get(resp, "__type")), type);
+    assert_string_equal(got, member);
+    json_decref(resp);
+}
+
+static void test_failing_member(void **state)
+{
+    ecrmock *m = *state;
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\":\"repo\"}"), r);
+    json_decref(r);
+    /* validation: a constraint, a required member, a type, a list's item, a nested list's member */
+    expect_member(m, "CreateRepository", "{\"repositoryName\":\"A\"}", IP, "$.repositoryName");
+    expect_member(m, "CreateRepository", "{}", IP, "$.repositoryName");
+    expect_member(m, "CreateRepository", "{\"repositoryName\":5}", SER, "$.repositoryName");
+    expect_member(m, "CreateRepository", "{\"repositoryName\":\"rr\",\"encryptionConfiguration\":{\"encryptionType\":1}}",
+                  SER, "$.encryptionConfiguration.encryptionType");
+    expect_member(m, "DescribeRepositories", "{\"repositoryNames\":[\"ok\",\"BAD\"]}", IP, "$.repositoryNames[1]");
+    expect_member(m, "PutReplicationConfiguration",
+                  "{\"replicationConfiguration\":{\"rules\":[{\"destinations\":[{\"region\":\"eu-west-1\","
+                  "\"registryId\":\"123456789012\"}]},{\"destinations\":[]}]}}",
+                  IP, "$.replicationConfiguration.rules[1].destinations");
+    /* an area's check: ECR's text names "PolicyText", the member is policyText */
+    expect_member(m, "SetRepositoryPolicy", "{\"repositoryName\":\"repo\",\"policyText\":\"{\"}", IP, "$.policyText");
+    expect_member(m, "CreateRepository",
+                  "{\"repositoryName\":\"kk\",\"encryptionConfiguration\":{\"encryptionType\":\"AES256\",\"kmsKey\":\"x\"}}",
+                  IP, "$.encryptionConfiguration.kmsKey");
+    expect_member(m, "CreateRepository", "{\"repositoryName\":\"tt\",\"tags\":[{\"Key\":\"aws:x\",\"Value\":\"v\"}]}",
+                  "InvalidTagParameterException", "$.tags");
+    /* an error about no member */
+    expect_member(m, "DescribeRepositories", "{\"repositoryNames\":[\"none\"]}", "RepositoryNotFoundException", "");
+}
+
+/* core.h's tables: every text once, each message an error of the list. */
+static void test_error_texts_once(void **state)
+{
+    (void)state;
+    for (int i = 0; i < EM_MSG__COUNT; i++) {
+        assert_non_null(em_message_format((em_msg)i));
+        /* two texts are no error's: a validation's failure, and an injected error's of any name */
+        bool any = i == EM_MSG_UPSTREAM_AUTHENTICATION_FAILED || i == EM_MSG_INJECTED_OTHER;
+        assert_non_null(ecrmock_error_name(em_message_error((em_msg)i)));
+        assert_int_equal(em_message_error((em_msg)i) == ECRMOCK_ERR_OK, any);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(em_message_format((em_msg)i), em_message_format((em_msg)j));
+    }
+    for (int i = 0; i < EM_RULE__COUNT; i++)
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(em_rule_format((em_rule)i), em_rule_format((em_rule)j));
+    assert_null(em_message_format(EM_MSG__COUNT));
+    assert_null(em_rule_format(EM_RULE__COUNT));
+    char path[EM_MEMBER_SIZE];
+    em_member_path(path, sizeof path, "replicationConfiguration.rules.12.member.destinations");
+    assert_string_equal(path, "$.replicationConfiguration.rules[11].destinations");
+    em_member_path(path, sizeof path, "signingConfiguration.rules.1.member");
+    assert_string_equal(path, "$.signingConfiguration.rules[0]");
+    em_member_path(path, sizeof path, "tags.0.member"); /* Coral counts from 1: not an index */
+    assert_string_equal(path, "$.tags.0.member");
+    em_member_path(path, 8, "repositoryName");
+    assert_string_equal(path, "$.repos");
+}
+
 int main(void)
 {
 #define VCASE_ENTRY(name, ...) cmocka_unit_test_setup_teardown(test_##name, setup_mock, teardown_mock),
@@ -417,6 +490,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_image_manifest_at_limit_accepted, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_put_image_tag_length_in_characters, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_create_repository_null_members_are_absent, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_failing_member, setup_mock, teardown_mock),
+        cmocka_unit_test(test_error_texts_once),
     };
 #undef VCASE_ENTRY
     return cmocka_run_group_tests_name("validation", tests, NULL, NULL);

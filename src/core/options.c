@@ -1,0 +1,276 @@
+/*
+ * The options: one table (C field, JSON name, environment suffix, type,
+ * version, default) read by ecrmock_options_check(), ecrmock_new(), the JSON
+ * form (scenarios, recordings, fixtures, ecrmock-run) and the preload
+ * object's environment (ECRMOCK_CURL_<suffix>).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define ROW(f, json, env, type, version, dflt) {#f, json, env, type, version, offsetof(ecrmock_options, f), dflt}
+const em_option em_option_table[] = {
+    ROW(account_id, "accountId", "ACCOUNT", EM_OPT_STRING, 1, 0),
+    ROW(region, "region", "REGION", EM_OPT_STRING, 1, 0),
+    ROW(clock_start_ms, "clockStartMs", "CLOCK_START_MS", EM_OPT_INT64, 1, ECRMOCK_DEFAULT_CLOCK_MS),
+    ROW(seed, "seed", "SEED", EM_OPT_UINT64, 1, 0),
+    ROW(min_part_size, "minPartSize", "MIN_PART_SIZE", EM_OPT_UINT64, 1, ECRMOCK_DEFAULT_MIN_PART_SIZE),
+    ROW(upload_lifetime_ms, "uploadLifetimeMs", "UPLOAD_LIFETIME_MS", EM_OPT_INT64, 1,
+        ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS),
+    ROW(max_repositories, "maxRepositories", "MAX_REPOSITORIES", EM_OPT_UINT64, 1, 10000),
+    ROW(max_images, "maxImages", "MAX_IMAGES", EM_OPT_UINT64, 1, 100000),
+    ROW(max_layer_parts, "maxLayerParts", "MAX_LAYER_PARTS", EM_OPT_UINT64, 1, 4200),
+    ROW(journal_limit, "journalLimit", "JOURNAL_LIMIT", EM_OPT_SIZE, 1, 10000),
+    ROW(max_layer_bytes, "maxLayerBytes", "MAX_LAYER_BYTES", EM_OPT_UINT64, 1, (uint64_t)52000 * 1024 * 1024),
+    ROW(max_layers_per_image, "maxLayersPerImage", "MAX_LAYERS_PER_IMAGE", EM_OPT_UINT64, 1, 127),
+    ROW(max_tags_per_image, "maxTagsPerImage", "MAX_TAGS_PER_IMAGE", EM_OPT_UINT64, 1, 1000),
+    ROW(max_resource_tags, "maxResourceTags", "MAX_RESOURCE_TAGS", EM_OPT_UINT64, 1, 50),
+    ROW(token_length, "tokenLength", "TOKEN_LENGTH", EM_OPT_UINT64, 2, ECRMOCK_DEFAULT_TOKEN_LENGTH),
+    ROW(max_synth_bytes, "maxSynthBytes", "MAX_SYNTH_BYTES", EM_OPT_UINT64, 2, (uint64_t)4 << 30),
+};
+#undef ROW
+const size_t em_option_count = sizeof em_option_table / sizeof em_option_table[0];
+
+/* The bytes of each version of ecrmock_options: what a caller built against
+ * it passes (version 1 ends after max_resource_tags). */
+static const size_t version_size[] = {0, offsetof(ecrmock_options, token_length), sizeof(ecrmock_options)};
+
+_Static_assert(sizeof version_size / sizeof version_size[0] == ECRMOCK_OPTIONS_VERSION + 1,
+               "a size for every version of ecrmock_options");
+
+/* ---- the fields ---------------------------------------------------------------- */
+
+static uint64_t get_number(const em_option *r, const ecrmock_options *o)
+{
+    const char *p = (const char *)o + r->offset;
+    switch (r->type) {
+    case EM_OPT_INT64: { int64_t v; memcpy(&v, p, sizeof v); return (uint64_t)v; }
+    case EM_OPT_SIZE: { size_t v; memcpy(&v, p, sizeof v); return (uint64_t)v; }
+    case EM_OPT_UINT64: { uint64_t v; memcpy(&v, p, sizeof v); return v; }
+    default: return 0;
+    }
+}
+
+static void set_number(const em_option *r, ecrmock_options *o, uint64_t n)
+{
+    char *p = (char *)o + r->offset;
+    switch (r->type) {
+    case EM_OPT_INT64: { int64_t v = (int64_t)n; memcpy(p, &v, sizeof v); break; }
+    case EM_OPT_SIZE: { size_t v = (size_t)n; memcpy(p, &v, sizeof v); break; }
+    case EM_OPT_UINT64: memcpy(p, &n, sizeof n); break;
+    default: break;
+    }
+}
+
+static const char *get_string(const em_option *r, const ecrmock_options *o)
+{
+    const char *s;
+    memcpy(&s, (const char *)o + r->offset, sizeof s);
+    return s;
+}
+
+static void set_string(const em_option *r, ecrmock_options *o, const char *s)
+{
+    memcpy((char *)o + r->offset, &s, sizeof s);
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+const char *em_option_why(const em_option *r, const ecrmock_options *o)
+{
+    if (r->type == EM_OPT_STRING) {
+        const char *s = get_string(r, o);
+        if (!s)
+            return NULL;
+        if (r->offset == offsetof(ecrmock_options, account_id))
+            return all_digits(s, 12) ? NULL : "must be 12 digits, like \"123456789012\"";
+        return em_region_name_ok(s) ? NULL : "must be 1 to 63 characters of a-z, 0-9 and '-', like \"us-east-1\"";
+    }
+    uint64_t n = get_number(r, o);
+    if (r->type == EM_OPT_INT64 && (int64_t)n < 0)
+        return "must not be negative (0 means the default)";
+    if (r->offset == offsetof(ecrmock_options, clock_start_ms) && (int64_t)n > ECRMOCK_CLOCK_MAX_MS)
+        return "must be at most ECRMOCK_CLOCK_MAX_MS (253402300799999, 9999-12-31T23:59:59.999Z)";
+    if (r->offset == offsetof(ecrmock_options, token_length) && n && (n < 512 || n > 65536))
+        return "must be 512 to 65536 characters (0 means ECR's 2368)";
+    return NULL;
+}
+
+/* Whether JSON gives the field any integer: the signed ones, and the seed
+ * (any 64 bits, written as the signed integer of the same bits). */
+static bool any_sign(const em_option *r)
+{
+    return r->type == EM_OPT_INT64 || r->offset == offsetof(ecrmock_options, seed);
+}
+
+const em_option *em_option_named(const char *json_name)
+{
+    for (size_t i = 0; json_name && i < em_option_count; i++)
+        if (strcmp(em_option_table[i].json, json_name) == 0)
+            return &em_option_table[i];
+    return NULL;
+}
+
+const char *em_option_kind(const em_option *r)
+{
+    switch (r->type) {
+    case EM_OPT_STRING: return "a string";
+    case EM_OPT_INT64: return "an integer";
+    default: return "an integer of at least 0 (0: the default)";
+    }
+}
+
+const char *em_option_set_text(const em_option *r, ecrmock_options *o, const char *text)
+{
+    if (r->type == EM_OPT_STRING) {
+        set_string(r, o, text);
+        return NULL;
+    }
+    const char *digits = text + (r->type == EM_OPT_INT64 && *text == '-');
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+        return em_option_kind(r);
+    errno = 0;
+    uint64_t n;
+    if (r->type == EM_OPT_INT64) {
+        n = (uint64_t)strtoll(text, NULL, 10);
+    } else {
+        unsigned long long v = strtoull(text, NULL, 10);
+        if (r->type == EM_OPT_SIZE && v > SIZE_MAX)
+            return em_option_kind(r);
+        n = (uint64_t)v;
+    }
+    if (errno)
+        return em_option_kind(r);
+    set_number(r, o, n);
+    return NULL;
+}
+
+int em_options_read(const ecrmock_options *in, ecrmock_options *out)
+{
+    ecrmock_options d = ECRMOCK_OPTIONS_INIT;
+    if (in) {
+        if (in->version < 1 || in->version > ECRMOCK_OPTIONS_VERSION)
+            return -1;
+        memcpy(&d, in, version_size[in->version]);
+        d.version = ECRMOCK_OPTIONS_VERSION;
+    }
+    *out = d;
+    return 0;
+}
+
+void em_options_defaults(ecrmock_options *o)
+{
+    for (size_t i = 0; i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        if (r->type != EM_OPT_STRING && !get_number(r, o))
+            set_number(r, o, r->dflt);
+    }
+    if (!o->account_id)
+        o->account_id = ECRMOCK_DEFAULT_ACCOUNT;
+    if (!o->region)
+        o->region = ECRMOCK_DEFAULT_REGION;
+}
+
+/* ---- the public functions ---------------------------------------------------------- */
+
+int ecrmock_options_check(const ecrmock_options *opts, ecrmock_err *err)
+{
+    ecrmock_options o;
+    if (em_options_read(opts, &o) < 0)
+        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, "",
+                    "ecrmock_options.version is %u, not one this library knows (1 to %d): initialise the "
+                    "options with ECRMOCK_OPTIONS_INIT",
+                    opts->version, ECRMOCK_OPTIONS_VERSION);
+    for (size_t i = 0; i < em_option_count; i++) {
+        const char *why = em_option_why(&em_option_table[i], &o);
+        if (why)
+            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, "", "ecrmock_options.%s %s", em_option_table[i].field,
+                        why);
+    }
+    em_err_clear(err);
+    return 0;
+}
+
+int ecrmock_options_from_json(const json_t *o, ecrmock_options *opts, ecrmock_err *err)
+{
+    if (!opts)
+        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, "", "ecrmock_options_from_json: opts must not be NULL");
+    if (opts->version < 1 || opts->version > ECRMOCK_OPTIONS_VERSION)
+        return ecrmock_options_check(opts, err);
+    if (!json_is_object(o))
+        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, "$.options", "must be an object");
+    ecrmock_options next = ECRMOCK_OPTIONS_INIT;
+    memcpy(&next, opts, version_size[opts->version]);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)o, key, v) {
+        char path[96];
+        snprintf(path, sizeof path, "$.options.%.64s", key);
+        const em_option *r = em_option_named(key);
+        if (!r) {
+            char names[512] = "";
+            size_t at = 0;
+            for (size_t i = 0; i < em_option_count && at < sizeof names; i++)
+                at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "", em_option_table[i].json);
+            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "not an option (%s)", names);
+        }
+        if (r->version > opts->version)
+            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path,
+                        "ecrmock_options version %u has no %s (initialise the options with ECRMOCK_OPTIONS_INIT)",
+                        opts->version, r->field);
+        if (r->type == EM_OPT_STRING) {
+            if (!json_is_string(v))
+                return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must be a string");
+            set_string(r, &next, json_string_value(v));
+        } else {
+            if (!json_is_integer(v) || (!any_sign(r) && json_integer_value(v) < 0))
+                return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must be %s",
+                            any_sign(r) ? "an integer" : em_option_kind(r));
+            if (r->type == EM_OPT_SIZE && (uint64_t)json_integer_value(v) > SIZE_MAX)
+                return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must be at most %zu", (size_t)SIZE_MAX);
+            set_number(r, &next, (uint64_t)json_integer_value(v));
+        }
+        const char *why = em_option_why(r, &next);
+        if (why)
+            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "%s", why);
+    }
+    memcpy(opts, &next, version_size[opts->version]);
+    em_err_clear(err);
+    return 0;
+}
+
+json_t *ecrmock_options_json(const ecrmock_options *opts)
+{
+    ecrmock_options o;
+    if (ecrmock_options_check(opts, NULL) < 0 || em_options_read(opts, &o) < 0)
+        return NULL;
+    em_options_defaults(&o);
+    json_t *j = json_object();
+    for (size_t i = 0; j && i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        json_t *v;
+        if (r->type == EM_OPT_STRING) {
+            v = json_string(get_string(r, &o));
+        } else {
+            uint64_t n = get_number(r, &o);
+            v = json_integer(!any_sign(r) && n > INT64_MAX ? INT64_MAX : (json_int_t)n);
+        }
+        if (em_set(j, r->json, v) < 0) {
+            json_decref(j);
+            j = NULL;
+        }
+    }
+    return j;
+}
