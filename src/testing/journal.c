@@ -20,6 +20,7 @@ struct em_journal_entry {
     int effect;      /* the effect that fired, or -1 */
     bool ran;
     int64_t at_ms;
+    const char *plane; /* static; NULL: the API */
 };
 
 static void entry_release(em_journal_entry *e)
@@ -149,6 +150,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     e.request = req ? json_deep_copy(req) : json_object();
     e.response = resp ? json_deep_copy(resp) : json_null();
     e.headers = note->headers ? json_deep_copy(note->headers) : NULL;
+    e.plane = note->plane;
     if (!e.action || !e.request || !e.response || (note->headers && !e.headers)) {
         entry_release(&e);
         m->journal_dropped++;
@@ -180,7 +182,8 @@ static json_t *entry_json(const em_journal_entry *e)
         em_set(o, "response", json_deep_copy(e->response)) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
         em_set(o, "ran", json_boolean(e->ran)) < 0 || (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0) ||
         (e->effect >= 0 && em_set(o, "effect", json_string(em_fault_effect_name(e->effect))) < 0) ||
-        (e->headers && em_set(o, "headers", json_deep_copy(e->headers)) < 0)) {
+        (e->headers && em_set(o, "headers", json_deep_copy(e->headers)) < 0) ||
+        (e->plane && em_set(o, "plane", json_string(e->plane)) < 0)) {
         json_decref(o);
         return NULL;
     }

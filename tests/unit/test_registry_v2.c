@@ -1,0 +1,590 @@
+/*
+ * The registry plane (/v2/, src/fronts/registry.c) through
+ * ecrmock_http_handle: ECR's Basic authentication, manifests, blobs,
+ * uploads, listings and errors, on the same store as the API.
+ */
+#include "helpers.h"
+
+#include <openssl/evp.h>
+
+#define REPO "web"
+#define HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+#define BASE "https://" HOST
+#define V2 "application/vnd.docker.distribution.manifest.v2+json"
+#define ERR_TYPE "application/json; charset=utf-8"
+/* sha256 of "Basic <token>" from the default instance's first GetAuthorizationToken on main 31bd50b. */
+#define TOKEN_SHA_MAIN "sha256:0aaeb41a2fc4ad5ce86c17d02a2ee87d37a17a77a9770970dfb54fb4e112505a"
+
+/* The Basic credentials of a fresh GetAuthorizationToken ("Basic <token>"). */
+static char *login(ecrmock *m)
+{
+    json_t *out = NULL;
+    assert_int_equal(call(m, &out, "GetAuthorizationToken", "{}"), 200);
+    const char *token = STR(json_array_get(json_object_get(out, "authorizationData"), 0), "authorizationToken");
+    assert_non_null(token);
+    size_t n = strlen(token) + 7;
+    char *basic = malloc(n);
+    snprintf(basic, n, "Basic %s", token);
+    json_decref(out);
+    return basic;
+}
+
+/* One request to the registry host; `auth` NULL: none; extra header (name, value) or NULL. */
+static int reg(ecrmock *m, ecrmock_http_response *r, const char *auth, const char *method, const char *path,
+               const char *hname, const char *hvalue, const void *body, size_t len)
+{
+    ecrmock_http_header h[3];
+    size_t n = 0;
+    h[n++] = (ecrmock_http_header){"Host", HOST};
+    if (auth)
+        h[n++] = (ecrmock_http_header){"Authorization", auth};
+    if (hname)
+        h[n++] = (ecrmock_http_header){hname, hvalue};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = path;
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = len;
+    int st = ecrmock_http_handle(m, &req, r);
+    assert_int_equal(st, r->status);
+    return st;
+}
+
+static void assert_header(const ecrmock_http_response *r, const char *name, const char *want)
+{
+    const char *v = ecrmock_http_response_header(r, name);
+    if (!want) {
+        assert_null(v);
+        return;
+    }
+    assert_non_null(v);
+    assert_string_equal(v, want);
+}
+
+/* Asserts the registry's error form, then releases r. */
+static void assert_reg_error(ecrmock_http_response *r, int status, const char *code, const char *message)
+{
+    char want[1024];
+    snprintf(want, sizeof want, "{\"errors\": [{\"code\": \"%s\", \"message\": \"%s\"}]}", code, message);
+    json_t *w = json_loads(want, 0, NULL), *got = json_loads(r->body, 0, NULL);
+    assert_non_null(w);
+    if (!got || !json_equal(w, got))
+        fail_msg("status %d body %s, want %d %s", r->status, r->body, status, want);
+    assert_int_equal(r->status, status);
+    assert_header(r, "Content-Type", ERR_TYPE);
+    assert_header(r, "Docker-Distribution-Api-Version", "registry/2.0");
+    json_decref(w);
+    json_decref(got);
+    ecrmock_http_response_release(r);
+}
+
+/* ---- authentication ---------------------------------------------------------------- */
+
+static void test_ping_without_credentials_is_challenged(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, NULL, "GET", "/v2/", NULL, NULL, NULL, 0), 401);
+    assert_header(&r, "WWW-Authenticate",
+                  "Basic realm=\"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/\",service=\"ecr.amazonaws.com\"");
+    assert_header(&r, "Docker-Distribution-Api-Version", "registry/2.0");
+    assert_header(&r, "Sizes", "");
+    assert_string_equal(r.body, "Not Authorized");
+    ecrmock_http_response_release(&r);
+    /* Bearer is not ECR's scheme: the same challenge. */
+    assert_int_equal(reg(m, &r, "Bearer abc", "GET", "/v2/" REPO "/tags/list", NULL, NULL, NULL, 0), 401);
+    ecrmock_http_response_release(&r);
+}
+
+static void test_ping_with_token(void **state)
+{
+    ecrmock *m = *state;
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/", NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, "{}");
+    assert_header(&r, "Docker-Distribution-Api-Version", "registry/2.0");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+static void test_token_invalid_wrong_user_and_region(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    const char *msg = "Your Authorization Token is invalid.";
+    reg(m, &r, "Basic !!!not-base64", "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* base64("AWS:never-issued") */
+    reg(m, &r, "Basic QVdTOm5ldmVyLWlzc3VlZA==", "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* A real password under another user name. */
+    char *auth = login(m);
+    unsigned char plain[4096], other[6000];
+    int plen = EVP_DecodeBlock(plain, (const unsigned char *)auth + 6, (int)strlen(auth + 6));
+    assert_true(plen > 4 && memcmp(plain, "AWS:", 4) == 0);
+    while (plen > 0 && plain[plen - 1] == '\0') /* EVP_DecodeBlock counts the padding */
+        plen--;
+    unsigned char bob[4100];
+    memcpy(bob, "bob", 3);
+    memcpy(bob + 3, plain + 3, (size_t)plen - 3);
+    memcpy(other, "Basic ", 6);
+    EVP_EncodeBlock(other + 6, bob, plen);
+    reg(m, &r, (const char *)other, "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* A token of us-east-1 at eu-west-1's registry host. */
+    ecrmock_http_header h[2] = {{"Host", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}, {"Authorization", auth}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.target = "/v2/";
+    req.headers = h;
+    req.n_headers = 2;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 400);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* Another account's registry host. */
+    h[0].value = "210987654321.dkr.ecr.us-east-1.amazonaws.com";
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 400);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    free(auth);
+}
+
+static void test_token_expires_after_12_hours(void **state)
+{
+    ecrmock *m = *state;
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(ecrmock_clock_advance(m, 12 * 3600 * INT64_C(1000) - 1), 0);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/", NULL, NULL, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(ecrmock_clock_advance(m, 1), 0);
+    reg(m, &r, auth, "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 403, "DENIED", "Your authorization token has expired. Reauthenticate and try again.");
+    free(auth);
+}
+
+/* The token's bytes do not change with the registry plane: same seed, same token. */
+static void test_token_bytes_unchanged(void **state)
+{
+    (void)state;
+    ecrmock *a = ecrmock_new(NULL);
+    char *auth = login(a);
+    char sha[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(auth, strlen(auth), sha);
+    /* Recorded from main 31bd50b (before the registry plane) with the default seed. */
+    assert_string_equal(sha, TOKEN_SHA_MAIN);
+    free(auth);
+    ecrmock_free(a);
+}
+
+/* ---- push and pull ------------------------------------------------------------------- */
+
+/* Pushes a blob through POST, PATCH (chunks of `chunk` bytes) and PUT ?digest=; its digest in out. */
+static void push_blob(ecrmock *m, const char *auth, const char *repo, const char *bytes, size_t len, size_t chunk,
+                      char *out)
+{
+    char path[256], loc[512];
+    sha256_digest(bytes, len, out);
+    ecrmock_http_response r;
+    snprintf(path, sizeof path, "/v2/%s/blobs/uploads/", repo);
+    assert_int_equal(reg(m, &r, auth, "POST", path, NULL, NULL, NULL, 0), 202);
+    const char *l = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(l);
+    snprintf(loc, sizeof loc, "%s", l);
+    assert_header(&r, "Range", "0-0");
+    assert_header(&r, "Docker-Upload-UUID", NULL);
+    ecrmock_http_response_release(&r);
+    const char *p = loc + strlen(BASE);
+    for (size_t at = 0; at < len; at += chunk) {
+        size_t n = len - at < chunk ? len - at : chunk;
+        assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, bytes + at, n), 201);
+        char range[64];
+        snprintf(range, sizeof range, "0-%zu", at + n - 1);
+        assert_header(&r, "Range", range);
+        assert_header(&r, "Location", loc);
+        ecrmock_http_response_release(&r);
+    }
+    char put[600];
+    snprintf(put, sizeof put, "%s?digest=%s", p, out);
+    assert_int_equal(reg(m, &r, auth, "PUT", put, NULL, NULL, NULL, 0), 201);
+    assert_header(&r, "Docker-Content-Digest", out);
+    char want[400];
+    snprintf(want, sizeof want, BASE "/v2/%s/blobs/%s", repo, out);
+    assert_header(&r, "Location", want);
+    ecrmock_http_response_release(&r);
+}
+
+static void test_push_is_seen_by_describe_images(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_journal_enable(m, 1);
+    ecrmock_journal_clear(m);
+    const char config[] = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+    char layer[3000];
+    for (size_t i = 0; i < sizeof layer; i++)
+        layer[i] = (char)(i * 7);
+    char cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, config, strlen(config), 1 << 20, cd);
+    push_blob(m, auth, REPO, layer, sizeof layer, 1024, ld); /* chunks of the 1 KiB minimum part */
+    char mf[1024];
+    int n = snprintf(mf, sizeof mf,
+                     "{\"schemaVersion\":2,\"mediaType\":\"" V2 "\",\"config\":{\"mediaType\":"
+                     "\"application/vnd.docker.container.image.v1+json\",\"size\":%zu,\"digest\":\"%s\"},"
+                     "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%zu,"
+                     "\"digest\":\"%s\"}]}",
+                     strlen(config), cd, sizeof layer, ld);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(mf, (size_t)n, digest);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf, (size_t)n), 201);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    char loc[300];
+    snprintf(loc, sizeof loc, BASE "/v2/" REPO "/manifests/%s", digest);
+    assert_header(&r, "Location", loc);
+    ecrmock_http_response_release(&r);
+
+    json_t *d = describe_image(m, REPO, digest);
+    assert_string_equal(jstr(d, "imageDigest"), digest);
+    assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), (json_int_t)sizeof layer);
+    assert_string_equal(jstr(d, "imageManifestMediaType"), V2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(d, "imageTags"), 0)), "v1");
+    json_decref(d);
+
+    /* Journaled under the actions that authorize each step, on the registry plane. */
+    static const char *const want[] = {"InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload",
+                                       "InitiateLayerUpload", "UploadLayerPart", "UploadLayerPart",
+                                       "UploadLayerPart",     "CompleteLayerUpload", "PutImage"};
+    size_t len = ecrmock_journal_length(m);
+    assert_int_equal(len, sizeof want / sizeof want[0] + 1); /* and DescribeImages */
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *e = ecrmock_journal_entry(m, (long)i);
+        assert_string_equal(jstr(e, "action"), want[i]);
+        assert_string_equal(jstr(e, "plane"), "registry");
+        json_decref(e);
+    }
+    json_t *e = ecrmock_journal_entry(m, (long)len - 1);
+    assert_null(json_object_get(e, "plane"));
+    json_decref(e);
+    assert_int_equal(ecrmock_call_count(m, "PutImage"), 1);
+    free(auth);
+}
+
+static void test_put_image_pulls(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 5);
+    char *digest = put_image(m, REPO, mf, "latest");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/latest", "Accept", V2 ", */*", NULL, 0), 200);
+    assert_string_equal(r.body, mf);
+    assert_header(&r, "Content-Type", V2);
+    assert_header(&r, "Docker-Content-Digest", NULL); /* ECR sends none on a GET */
+    char len[32];
+    snprintf(len, sizeof len, "%zu", strlen(mf));
+    assert_header(&r, "Content-Length", len);
+    ecrmock_http_response_release(&r);
+
+    assert_int_equal(reg(m, &r, auth, "HEAD", "/v2/" REPO "/manifests/latest", NULL, NULL, NULL, 0), 200);
+    assert_int_equal(r.body_len, 0);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    assert_header(&r, "Content-Length", len);
+    assert_header(&r, "Sizes", "");
+    ecrmock_http_response_release(&r);
+
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, mf);
+    ecrmock_http_response_release(&r);
+
+    /* The layer: HEAD answers its size and type, GET redirects to the download URL. */
+    json_t *doc = json_loads(mf, 0, NULL);
+    json_t *l = json_array_get(json_object_get(doc, "layers"), 0);
+    const char *ld = jstr(l, "digest");
+    snprintf(path, sizeof path, "/v2/" REPO "/blobs/%s", ld);
+    assert_int_equal(reg(m, &r, auth, "HEAD", path, NULL, NULL, NULL, 0), 200);
+    snprintf(len, sizeof len, "%lld", (long long)json_integer_value(json_object_get(l, "size")));
+    assert_header(&r, "Content-Length", len);
+    assert_header(&r, "Content-Type", "application/vnd.docker.image.rootfs.diff.tar.gzip");
+    assert_header(&r, "Docker-Content-Digest", ld);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 307);
+    const char *url = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(url);
+    const char *s3 = "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/123456789012/" REPO "/";
+    assert_true(strncmp(url, s3, strlen(s3)) == 0);
+    ecrmock_http_request get = ECRMOCK_HTTP_REQUEST_INIT;
+    get.method = "GET";
+    get.target = url;
+    ecrmock_http_response body;
+    assert_int_equal(ecrmock_http_handle(m, &get, &body), 200);
+    assert_string_equal(body.body, "layer 0 of image 5");
+    ecrmock_http_response_release(&body);
+    ecrmock_http_response_release(&r);
+    json_decref(doc);
+    /* BatchGetImage authorized the pulls, GetDownloadUrlForLayer the blob GET. */
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 3);
+    assert_int_equal(ecrmock_call_count(m, "BatchCheckLayerAvailability"), 1);
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 1);
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+/* A host that is no registry host (a loopback base): the token names the registry. */
+static void test_loopback_base(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    ecrmock_http_header h[2] = {{"Host", "127.0.0.1:5000"}, {"Authorization", auth}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "HEAD";
+    req.target = "/v2/" REPO "/manifests/v1";
+    req.headers = h;
+    req.n_headers = 2;
+    ecrmock_http_response r;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    ecrmock_http_response_release(&r);
+    req.method = "POST";
+    req.target = "/v2/" REPO "/blobs/uploads/";
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 202);
+    const char *loc = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(loc);
+    assert_true(strncmp(loc, "/v2/" REPO "/blobs/uploads/", 22) == 0); /* relative */
+    ecrmock_http_response_release(&r);
+    free(digest);
+    free(auth);
+}
+
+/* ---- uploads ----------------------------------------------------------------------- */
+
+static void test_upload_status_and_cancel(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    char p[300];
+    snprintf(p, sizeof p, "%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE));
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, "hello", 5), 201);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0), 204);
+    assert_header(&r, "Range", "0-4");
+    ecrmock_http_response_release(&r);
+    /* A chunk that does not start where the upload ends: ECR's 416. */
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", "7-9", "abc", 3), 416);
+    assert_reg_error(&r, 416, "BLOB_UPLOAD_INVALID", "First byte of the layer part is 7 instead of 5");
+    /* A digest that is not the bytes'. */
+    char put[400];
+    snprintf(put, sizeof put, "%s?digest=sha256:%064d", p, 0);
+    reg(m, &r, auth, "PUT", put, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "BLOB_UPLOAD_INVALID",
+                     "None of the provided layer digests match the calculated layer digest");
+    assert_int_equal(reg(m, &r, auth, "DELETE", p, NULL, NULL, NULL, 0), 204);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
+    reg(m, &r, auth, "PATCH", p, NULL, NULL, "x", 1);
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "The upload with id '%s' does not exist in the repository with name '" REPO
+             "' in registry with id '123456789012'",
+             strrchr(p, '/') + 1);
+    assert_reg_error(&r, 404, "BLOB_UPLOAD_UNKNOWN", msg);
+    free(auth);
+}
+
+/* A monolithic PUT: the body and the digest in one request. */
+static void test_monolithic_put(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    char put[400], d[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("whole", 5, d);
+    /* the digest percent-encoded, as clients send it */
+    snprintf(put, sizeof put, "%s?digest=sha256%%3A%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE),
+             d + 7);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PUT", put, NULL, NULL, "whole", 5), 201);
+    assert_header(&r, "Docker-Content-Digest", d);
+    ecrmock_http_response_release(&r);
+    char head[200];
+    snprintf(head, sizeof head, "/v2/" REPO "/blobs/%s", d);
+    assert_int_equal(reg(m, &r, auth, "HEAD", head, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Length", "5");
+    assert_header(&r, "Content-Type", "application/octet-stream");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+/* ---- errors -------------------------------------------------------------------------- */
+
+static void test_errors(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    reg(m, &r, auth, "POST", "/v2/nope/blobs/uploads/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "NAME_UNKNOWN",
+                     "The repository with name 'nope' does not exist in the registry with id '123456789012'");
+    reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v2", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    char blob[200];
+    snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/sha256:%064d", 1);
+    reg(m, &r, auth, "HEAD", blob, NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.body_len, 0); /* a HEAD has no body */
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "GET", blob, NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 404);
+    assert_true(strstr(r.body, "\"BLOB_UNKNOWN\"") != NULL);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "DELETE", blob, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 405, "UNSUPPORTED", "The operation is unsupported.");
+    /* A manifest ECR cannot read. */
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v9", "Content-Type", V2, "{not json", 9);
+    assert_int_equal(r.status, 405);
+    assert_true(strstr(r.body, "\"UNSUPPORTED\"") && strstr(r.body, "Invalid parameter at 'ImageManifest'"));
+    ecrmock_http_response_release(&r);
+    /* A media type ECR does not take. */
+    char *mf = make_manifest(m, REPO, 1, 9);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v9", "Content-Type", "text/plain", mf, strlen(mf));
+    assert_int_equal(r.status, 400);
+    assert_true(strstr(r.body, "\"MANIFEST_INVALID\"") != NULL);
+    ecrmock_http_response_release(&r);
+    /* An immutable repository's tag. */
+    call_ok(m, "PutImageTagMutability", "{\"repositoryName\":\"" REPO "\",\"imageTagMutability\":\"IMMUTABLE\"}");
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf, strlen(mf));
+    assert_reg_error(&r, 400, "TAG_INVALID",
+                     "The image tag 'v1' already exists in the '" REPO
+                     "' repository and cannot be overwritten because the repository is immutable.");
+    /* Delete by digest, then it is unknown. */
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "DELETE", path, NULL, NULL, NULL, 0), 202);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "DELETE", path, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+/* A fault rule on the authorizing action answers in the registry's form. */
+static void test_fault_rule_applies(void **state)
+{
+    ecrmock *m = *state;
+    free(new_repo_with_image(m, REPO, 1, "v1"));
+    char *auth = login(m);
+    json_t *rule = json_pack("{s:s, s:s}", "action", "BatchGetImage", "error", "ThrottlingException");
+    assert_true(ecrmock_fault_add_json(m, rule, NULL) > 0);
+    json_decref(rule);
+    ecrmock_http_response r;
+    reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 429, "TOOMANYREQUESTS", "Rate exceeded");
+    free(auth);
+}
+
+/* ---- listings -------------------------------------------------------------------------- */
+
+static void test_tags_list_paged(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    free(push_new_image(m, REPO, 1, 1, "a"));
+    free(push_new_image(m, REPO, 1, 2, "b"));
+    free(push_new_image(m, REPO, 1, 3, "c"));
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?n=2", NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+    json_t *doc = json_loads(r.body, 0, NULL);
+    assert_string_equal(jstr(doc, "name"), REPO);
+    assert_int_equal(json_array_size(json_object_get(doc, "tags")), 2);
+    const char *link = ecrmock_http_response_header(&r, "Link");
+    assert_non_null(link);
+    const char *pre = "<" BASE "/v2/" REPO "/tags/list?last=";
+    assert_true(strncmp(link, pre, strlen(pre)) == 0);
+    assert_true(strcmp(link + strlen(link) - 13, ">; rel=\"next\"") == 0);
+    char next[2048];
+    snprintf(next, sizeof next, "%.*s", (int)(strlen(link) - strlen(pre) - 13), link + strlen(pre));
+    char path[2200];
+    snprintf(path, sizeof path, "/v2/" REPO "/tags/list?last=%s", next);
+    json_t *seen = json_object();
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(doc, "tags"), i, t) json_object_set(seen, json_string_value(t), t);
+    json_decref(doc);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_null(ecrmock_http_response_header(&r, "Link"));
+    doc = json_loads(r.body, 0, NULL);
+    json_array_foreach(json_object_get(doc, "tags"), i, t) json_object_set(seen, json_string_value(t), t);
+    assert_int_equal(json_object_size(seen), 3);
+    json_decref(doc);
+    json_decref(seen);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?n=1001", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 405, "UNSUPPORTED",
+                     "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less "
+                     "than or equal to 1000'");
+    free(auth);
+}
+
+static void test_catalog_paged(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "ab");
+    create_repo(m, "cd/ef");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/_catalog?n=1", NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, "{\"repositories\":[\"ab\"]}");
+    const char *link = ecrmock_http_response_header(&r, "Link");
+    assert_non_null(link);
+    const char *pre = "<" BASE "/v2/_catalog?last=";
+    assert_true(strncmp(link, pre, strlen(pre)) == 0);
+    char path[2200];
+    snprintf(path, sizeof path, "/v2/_catalog?last=%.*s", (int)(strlen(link) - strlen(pre) - 13), link + strlen(pre));
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, "{\"repositories\":[\"cd/ef\"]}");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ping_without_credentials_is_challenged, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_ping_with_token, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_token_invalid_wrong_user_and_region, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_token_expires_after_12_hours, setup_mock, teardown_mock),
+        cmocka_unit_test(test_token_bytes_unchanged),
+        cmocka_unit_test_setup_teardown(test_push_is_seen_by_describe_images, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_put_image_pulls, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_loopback_base, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_upload_status_and_cancel, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_monolithic_put, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_errors, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
