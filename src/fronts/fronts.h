@@ -1,7 +1,7 @@
 /*
  * fronts: the ways in.  The JSON level (dispatch.c), the wire (wire.c),
  * HTTP (http.c, http_message.c), SigV4 (sigv4.c), the S3 download side
- * (s3.c) and ECR's host names (hosts.c).
+ * (s3.c), ECR's host names (hosts.c) and the registry plane (registry.c).
  */
 #ifndef EM_FRONTS_H
 #define EM_FRONTS_H

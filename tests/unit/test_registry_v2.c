@@ -263,6 +263,8 @@ static void test_push_is_seen_by_describe_images(void **state)
         json_t *e = ecrmock_journal_entry(m, (long)i);
         assert_string_equal(jstr(e, "action"), want[i]);
         assert_string_equal(jstr(e, "plane"), "registry");
+        /* The token is no more in the journal than a SigV4 signature is. */
+        assert_string_equal(jstr(json_object_get(e, "headers"), "authorization"), "Basic <elided>");
         json_decref(e);
     }
     json_t *e = ecrmock_journal_entry(m, (long)len - 1);
@@ -568,6 +570,80 @@ static void test_catalog_paged(void **state)
     free(auth);
 }
 
+/* A mount POST: BLOB_MOUNTING is off by default, so ECR opens a new session (202). */
+static void test_mount_opens_a_session(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    create_repo(m, "other");
+    char *auth = login(m);
+    char path[300];
+    snprintf(path, sizeof path, "/v2/other/blobs/uploads/?mount=%s&from=" REPO, digest);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", path, NULL, NULL, NULL, 0), 202);
+    assert_non_null(strstr(ecrmock_http_response_header(&r, "Location"), "/v2/other/blobs/uploads/"));
+    ecrmock_http_response_release(&r);
+    free(digest);
+    free(auth);
+}
+
+/* Push by digest, a digest that is not the bytes', a re-push, bytes that are not UTF-8. */
+static void test_manifest_put_by_digest_and_again(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    char *mf = make_manifest(m, REPO, 1, 4);
+    char digest[ECRMOCK_DIGEST_SIZE], path[300];
+    sha256_digest(mf, strlen(mf), digest);
+    ecrmock_http_response r;
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/sha256:%064d", 7);
+    reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf));
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "Provided digest 'sha256:%064d' does not match the digest '%s' calculated for the image manifest", 7,
+             digest);
+    assert_reg_error(&r, 400, "DIGEST_INVALID", msg);
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf)), 201);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    ecrmock_http_response_release(&r);
+    /* The same bytes again (ImageAlreadyExistsException at the API): the registry says 201. */
+    assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf)), 201);
+    ecrmock_http_response_release(&r);
+    json_t *d = describe_image(m, REPO, digest);
+    assert_string_equal(jstr(d, "imageDigest"), digest);
+    json_decref(d);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/x", "Content-Type", V2, "{\"a\":\"\xff\"}", 10);
+    assert_reg_error(&r, 400, "MANIFEST_INVALID", "The manifest is not UTF-8 text");
+    free(mf);
+    free(auth);
+}
+
+/* A PATCH larger than one UploadLayerPart's blob goes as several parts. */
+static void test_big_patch_is_split_into_parts(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    size_t len = 20971520 + 5;
+    char *big = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        big[i] = (char)(i % 251);
+    ecrmock_journal_clear(m);
+    char d[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, big, len, len, d);
+    assert_int_equal(ecrmock_call_count(m, "UploadLayerPart"), 2);
+    char path[200];
+    snprintf(path, sizeof path, "/v2/" REPO "/blobs/%s", d);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "HEAD", path, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Length", "20971525");
+    ecrmock_http_response_release(&r);
+    free(big);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,6 +661,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_mount_opens_a_session, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
