@@ -56,12 +56,12 @@ static int add(reg *g, const char *name, const char *value)
     return em_http_add_header(g->r, name, value);
 }
 
-/* A body (NULL: none) and its headers; a HEAD keeps only the headers, with
- * the Content-Length the GET would have (`length`). */
-static int respond(reg *g, int status, const char *type, const char *body, size_t len)
+/* A body (NULL: none) and its headers, Content-Length `length`; a HEAD
+ * keeps only the headers. */
+static int respond_sized(reg *g, int status, const char *type, const char *body, size_t len, long long length)
 {
     char n[32];
-    snprintf(n, sizeof n, "%zu", len);
+    snprintf(n, sizeof n, "%lld", length);
     if (add(g, "Docker-Distribution-Api-Version", API_VERSION) < 0 || (type && add(g, "Content-Type", type) < 0) ||
         add(g, "Content-Length", n) < 0)
         return -1;
@@ -69,6 +69,11 @@ static int respond(reg *g, int status, const char *type, const char *body, size_
     g->r->body = em_strndup(g->head || !body ? "" : body, g->head || !body ? 0 : len);
     g->r->body_len = g->head || !body ? 0 : len;
     return g->r->body ? status : -1;
+}
+
+static int respond(reg *g, int status, const char *type, const char *body, size_t len)
+{
+    return respond_sized(g, status, type, body, len, (long long)len);
 }
 
 static int reg_error(reg *g, int status, const char *code, const char *message)
@@ -137,12 +142,30 @@ static int run(reg *g, const char *action, json_t *req, json_t **out)
 {
     *out = NULL;
     if (!req || json_object_set_new(req, "registryId", json_string(g->account)) < 0 ||
-        json_object_set_new(req, "repositoryName", json_string(g->name)) < 0) {
+        (g->name && json_object_set_new(req, "repositoryName", json_string(g->name)) < 0)) {
         json_decref(req);
         return -1;
     }
     int st = em_dispatch_plane(g->m, em_action_find(action), action, req, out, NULL, g->req, "registry");
     json_decref(req);
+    return st;
+}
+
+/* run(), with an error of the action answered in the registry's form: 0
+ * and the output in *out (new reference; the error document when it is
+ * `tolerated`, an error that counts as success), or the status answered
+ * (*out NULL), or -1. */
+static int run_ok(reg *g, const char *action, json_t *req, reg_ctx ctx, const char *tolerated, json_t **out)
+{
+    int st = run(g, action, req, out);
+    if (st < 0)
+        return -1;
+    const char *type = json_string_value(json_object_get(*out, "__type"));
+    if (st == 200 || (tolerated && type && strcmp(type, tolerated) == 0))
+        return 0;
+    st = registry_error(g, st, *out, ctx);
+    json_decref(*out);
+    *out = NULL;
     return st;
 }
 
@@ -212,7 +235,9 @@ static json_t *accepted(const char *accept)
         size_t k = n;
         while (k && accept[k - 1] == ' ')
             k--;
-        if (k && !memchr(accept, '*', k) && json_array_append_new(list, json_stringn(accept, k)) < 0) {
+        /* A type that is not UTF-8 is no type ECR knows: left out. */
+        json_t *type = k && !memchr(accept, '*', k) ? json_stringn(accept, k) : NULL;
+        if (type && json_array_append_new(list, type) < 0) {
             json_decref(list);
             return NULL;
         }
@@ -232,14 +257,9 @@ static int manifest_get(reg *g, const char *ref)
     }
     json_decref(types);
     json_t *out;
-    int st = run(g, "BatchGetImage", req, &out);
-    if (st < 0)
-        return -1;
-    if (st != 200) {
-        st = registry_error(g, st, out, CTX_MANIFEST);
-        json_decref(out);
+    int st = run_ok(g, "BatchGetImage", req, CTX_MANIFEST, NULL, &out);
+    if (st != 0)
         return st;
-    }
     json_t *img = json_array_get(json_object_get(out, "images"), 0);
     if (!img) {
         json_t *f = json_array_get(json_object_get(out, "failures"), 0);
@@ -273,6 +293,10 @@ static int manifest_put(reg *g, const char *ref)
     json_t *text = json_stringn(g->req->body ? g->req->body : "", g->req->body_len);
     if (!text)
         return reg_error(g, 400, "MANIFEST_INVALID", "The manifest is not UTF-8 text");
+    if (type && !em_utf8_ok(type)) {
+        json_decref(text);
+        return reg_error(g, 400, "MANIFEST_INVALID", "The manifest's Content-Type is not UTF-8 text");
+    }
     json_t *req = json_pack("{s:o}", "imageManifest", text);
     if (req && (json_object_set_new(req, strncmp(ref, "sha256:", 7) == 0 ? "imageDigest" : "imageTag",
                                     json_string(ref)) < 0 ||
@@ -281,15 +305,9 @@ static int manifest_put(reg *g, const char *ref)
         req = NULL;
     }
     json_t *out;
-    int st = run(g, "PutImage", req, &out);
-    if (st < 0)
-        return -1;
-    const char *err = json_string_value(json_object_get(out, "__type"));
-    if (st != 200 && !(err && strcmp(err, "ImageAlreadyExistsException") == 0)) {
-        st = registry_error(g, st, out, CTX_MANIFEST);
-        json_decref(out);
+    int st = run_ok(g, "PutImage", req, CTX_MANIFEST, "ImageAlreadyExistsException", &out);
+    if (st != 0)
         return st;
-    }
     json_decref(out);
     char digest[ECRMOCK_DIGEST_SIZE];
     em_sha256_digest(g->req->body ? g->req->body : "", g->req->body_len, digest);
@@ -304,12 +322,10 @@ static int manifest_put(reg *g, const char *ref)
 static int manifest_delete(reg *g, const char *ref)
 {
     json_t *out;
-    int st = run(g, "BatchDeleteImage", json_pack("{s:[o]}", "imageIds", image_id(ref)), &out);
-    if (st < 0)
-        return -1;
-    if (st != 200)
-        st = registry_error(g, st, out, CTX_MANIFEST);
-    else if (json_array_size(json_object_get(out, "imageIds")) == 0)
+    int st = run_ok(g, "BatchDeleteImage", json_pack("{s:[o]}", "imageIds", image_id(ref)), CTX_MANIFEST, NULL, &out);
+    if (st != 0)
+        return st;
+    if (json_array_size(json_object_get(out, "imageIds")) == 0)
         st = reg_error(g, 404, "MANIFEST_UNKNOWN", "Requested image not found");
     else
         st = respond(g, 202, NULL, NULL, 0);
@@ -322,13 +338,12 @@ static int manifest_delete(reg *g, const char *ref)
 static int blob_head(reg *g, const char *digest)
 {
     json_t *out;
-    int st = run(g, "BatchCheckLayerAvailability", json_pack("{s:[s]}", "layerDigests", digest), &out);
-    if (st < 0)
-        return -1;
+    int st = run_ok(g, "BatchCheckLayerAvailability", json_pack("{s:[s]}", "layerDigests", digest), CTX_BLOB, NULL,
+                    &out);
+    if (st != 0)
+        return st;
     json_t *layer = json_array_get(json_object_get(out, "layers"), 0);
-    if (st != 200) {
-        st = registry_error(g, st, out, CTX_BLOB);
-    } else if (!layer) {
+    if (!layer) {
         const char *code = json_string_value(
             json_object_get(json_array_get(json_object_get(out, "failures"), 0), "failureCode"));
         st = code && strcmp(code, "InvalidLayerDigest") == 0
@@ -337,24 +352,9 @@ static int blob_head(reg *g, const char *digest)
     } else {
         const char *type = json_string_value(json_object_get(layer, "mediaType"));
         json_int_t size = json_integer_value(json_object_get(layer, "layerSize"));
-        if (add(g, "Docker-Content-Digest", digest) < 0) {
-            json_decref(out);
-            return -1;
-        }
-        st = respond(g, 200, type ? type : "application/octet-stream", NULL, 0);
-        if (st >= 0) { /* a HEAD: the blob's length, no body */
-            char *n = em_sprintf("%lld", (long long)size);
-            for (size_t i = 0; n && i < g->r->n_headers; i++)
-                if (strcasecmp(g->r->headers[i].name, "Content-Length") == 0) {
-                    em_free((char *)g->r->headers[i].value);
-                    g->r->headers[i].value = n;
-                    n = NULL;
-                }
-            if (n) {
-                em_free(n);
-                st = -1;
-            }
-        }
+        st = add(g, "Docker-Content-Digest", digest) == 0
+                 ? respond_sized(g, 200, type ? type : "application/octet-stream", NULL, 0, (long long)size)
+                 : -1;
     }
     json_decref(out);
     return st;
@@ -363,14 +363,11 @@ static int blob_head(reg *g, const char *digest)
 static int blob_get(reg *g, const char *digest)
 {
     json_t *out;
-    int st = run(g, "GetDownloadUrlForLayer", json_pack("{s:s}", "layerDigest", digest), &out);
-    if (st < 0)
-        return -1;
+    int st = run_ok(g, "GetDownloadUrlForLayer", json_pack("{s:s}", "layerDigest", digest), CTX_BLOB, NULL, &out);
+    if (st != 0)
+        return st;
     const char *url = json_string_value(json_object_get(out, "downloadUrl"));
-    if (st != 200)
-        st = registry_error(g, st, out, CTX_BLOB);
-    else
-        st = add(g, "Location", url) == 0 && add(g, "Docker-Content-Digest", digest) == 0
+    st = add(g, "Location", url) == 0 && add(g, "Docker-Content-Digest", digest) == 0
                  ? respond(g, 307, NULL, NULL, 0)
                  : -1;
     json_decref(out);
@@ -393,13 +390,10 @@ static int upload_headers(reg *g, const char *id, bool range, long long last)
 static int upload_start(reg *g)
 {
     json_t *out;
-    int st = run(g, "InitiateLayerUpload", json_object(), &out);
-    if (st < 0)
-        return -1;
-    if (st != 200)
-        st = registry_error(g, st, out, CTX_UPLOAD);
-    else
-        st = upload_headers(g, json_string_value(json_object_get(out, "uploadId")), true, 0) == 0
+    int st = run_ok(g, "InitiateLayerUpload", json_object(), CTX_UPLOAD, NULL, &out);
+    if (st != 0)
+        return st;
+    st = upload_headers(g, json_string_value(json_object_get(out, "uploadId")), true, 0) == 0
                  ? respond(g, 202, NULL, NULL, 0)
                  : -1;
     json_decref(out);
@@ -442,14 +436,9 @@ static int upload_append(reg *g, const char *id, long long *last)
                           : NULL;
         em_free(b64);
         json_t *out;
-        int st = run(g, "UploadLayerPart", req, &out);
-        if (st < 0)
-            return -1;
-        if (st != 200) {
-            st = registry_error(g, st, out, CTX_UPLOAD);
-            json_decref(out);
+        int st = run_ok(g, "UploadLayerPart", req, CTX_UPLOAD, NULL, &out);
+        if (st != 0)
             return st;
-        }
         *last = (long long)json_integer_value(json_object_get(out, "lastByteReceived"));
         json_decref(out);
         first = *last + 1;
@@ -518,11 +507,9 @@ static int upload_put(reg *g, const char *id, const char *query)
         return st;
     }
     json_t *out;
-    st = run(g, "CompleteLayerUpload", json_pack("{s:s, s:[s]}", "uploadId", id, "layerDigests", digest), &out);
-    const char *err = st > 0 ? json_string_value(json_object_get(out, "__type")) : NULL;
-    if (st > 0 && st != 200 && !(err && strcmp(err, "LayerAlreadyExistsException") == 0)) {
-        st = registry_error(g, st, out, CTX_UPLOAD);
-    } else if (st > 0) {
+    st = run_ok(g, "CompleteLayerUpload", json_pack("{s:s, s:[s]}", "uploadId", id, "layerDigests", digest),
+                CTX_UPLOAD, "LayerAlreadyExistsException", &out);
+    if (st == 0) {
         char *loc = em_sprintf("%s/v2/%s/blobs/%s", g->base, g->name, digest);
         st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
                  ? respond(g, 201, NULL, NULL, 0)
@@ -563,8 +550,9 @@ static int link_next(reg *g, json_t *out, const char *path)
         return 0;
     em_buf b = {0};
     char *head = em_sprintf("<%s%s?last=", g->base, path);
-    int rc = head && em_buf_append(&b, head, strlen(head)) == 0 && em_uri_encode(&b, token, strlen(token), false) == 0 &&
-                     em_buf_append(&b, ">; rel=\"next\"", 14) == 0
+    static const char tail[] = ">; rel=\"next\""; /* with its NUL */
+    int rc = head && em_buf_append(&b, head, strlen(head)) == 0 &&
+                     em_uri_encode(&b, token, strlen(token), false) == 0 && em_buf_append(&b, tail, sizeof tail) == 0
                  ? add(g, "Link", (const char *)b.data)
                  : -1;
     em_free(head);
@@ -572,44 +560,46 @@ static int link_next(reg *g, json_t *out, const char *path)
     return rc;
 }
 
-/* maxResults and nextToken from n and last into req; -1: no memory. */
-static int paging(json_t *req, const char *query)
+/* req (stolen) with maxResults and nextToken from the query's n and last
+ * (new reference; NULL: no memory). */
+static json_t *paged(json_t *req, const char *query)
 {
     char *n = query_param(query, "n"), *last = query_param(query, "last");
-    int rc = 0;
-    if (n)
-        rc |= json_object_set_new(req, "maxResults", json_integer(strtoll(n, NULL, 10)));
-    if (last)
-        rc |= json_object_set_new(req, "nextToken", json_string(last));
+    if (req && ((n && json_object_set_new(req, "maxResults", json_integer(strtoll(n, NULL, 10))) < 0) ||
+                (last && json_object_set_new(req, "nextToken", json_string(last)) < 0))) {
+        json_decref(req);
+        req = NULL;
+    }
     em_free(n);
     em_free(last);
-    return rc;
+    return req;
+}
+
+/* The `key` member of each object of `list` that has one (new reference;
+ * NULL: no memory). */
+static json_t *members(json_t *list, const char *key)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        json_t *v = json_object_get(item, key);
+        if (out && v && json_array_append(out, v) < 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
 }
 
 static int tags_list(reg *g, const char *query)
 {
-    json_t *req = json_pack("{s:{s:s}}", "filter", "tagStatus", "TAGGED");
-    if (req && paging(req, query) < 0) {
-        json_decref(req);
-        req = NULL;
-    }
     json_t *out;
-    int st = run(g, "ListImages", req, &out);
-    if (st < 0)
-        return -1;
-    if (st != 200) {
-        st = registry_error(g, st, out, CTX_LIST);
-        json_decref(out);
+    json_t *req = paged(json_pack("{s:{s:s}}", "filter", "tagStatus", "TAGGED"), query);
+    int st = run_ok(g, "ListImages", req, CTX_LIST, NULL, &out);
+    if (st != 0)
         return st;
-    }
-    json_t *tags = json_array();
-    size_t i;
-    json_t *id;
-    json_array_foreach(json_object_get(out, "imageIds"), i, id) {
-        json_t *tag = json_object_get(id, "imageTag");
-        if (tag && json_array_append(tags, tag) < 0)
-            break;
-    }
+    json_t *tags = members(json_object_get(out, "imageIds"), "imageTag");
     json_t *doc = tags ? json_pack("{s:s, s:o}", "name", g->name, "tags", tags) : NULL;
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     char *path = em_sprintf("/v2/%s/tags/list", g->name);
@@ -625,33 +615,11 @@ static int tags_list(reg *g, const char *query)
 
 static int catalog(reg *g, const char *query)
 {
-    json_t *req = json_object(), *out;
-    if (req && paging(req, query) < 0) {
-        json_decref(req);
-        req = NULL;
-    }
-    if (req && json_object_set_new(req, "registryId", json_string(g->account)) < 0) {
-        json_decref(req);
-        req = NULL;
-    }
-    int st = req ? em_dispatch_plane(g->m, em_action_find("DescribeRepositories"), "DescribeRepositories", req,
-                                     &out, NULL, g->req, "registry")
-                 : -1;
-    json_decref(req);
-    if (st < 0)
-        return -1;
-    if (st != 200) {
-        st = registry_error(g, st, out, CTX_LIST);
-        json_decref(out);
+    json_t *out;
+    int st = run_ok(g, "DescribeRepositories", paged(json_object(), query), CTX_LIST, NULL, &out);
+    if (st != 0)
         return st;
-    }
-    json_t *names = json_array();
-    size_t i;
-    json_t *repo;
-    json_array_foreach(json_object_get(out, "repositories"), i, repo) {
-        if (names && json_array_append(names, json_object_get(repo, "repositoryName")) < 0)
-            break;
-    }
+    json_t *names = members(json_object_get(out, "repositories"), "repositoryName");
     json_t *doc = names ? json_pack("{s:o}", "repositories", names) : NULL;
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     st = text && link_next(g, out, "/v2/_catalog") == 0 ? respond(g, 200, ERROR_TYPE, text, strlen(text)) : -1;
@@ -662,6 +630,13 @@ static int catalog(reg *g, const char *query)
 }
 
 /* ---- routing ------------------------------------------------------------------------- */
+
+/* What ECR serves nothing for (a blob DELETE): the fact sheet's choice, the
+ * specification's 405. */
+static int unsupported(reg *g)
+{
+    return reg_error(g, 405, "UNSUPPORTED", "The operation is unsupported.");
+}
 
 /* The last occurrence of `what` in s, or NULL. */
 static const char *last_of(const char *s, const char *what)
@@ -676,8 +651,11 @@ static int route(reg *g, const char *path, const char *query)
 {
     const char *meth = g->req->method;
     bool get = strcmp(meth, "GET") == 0 || g->head;
+    /* Names, references and page tokens are all UTF-8 text at the API. */
+    if (!em_utf8_ok(path) || !em_utf8_ok(query))
+        return reg_error(g, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
     if (strcmp(path, "/v2/") == 0 || strcmp(path, "/v2") == 0)
-        return get ? respond(g, 200, ERROR_TYPE, "{}", 2) : reg_error(g, 405, "UNSUPPORTED", "The operation is unsupported.");
+        return get ? respond(g, 200, ERROR_TYPE, "{}", 2) : unsupported(g);
     if (strcmp(path, "/v2/_catalog") == 0 && get)
         return catalog(g, query);
     const char *rest = path + 4, *mark;
@@ -700,7 +678,7 @@ static int route(reg *g, const char *path, const char *query)
         break;
     case 1:
         if (*arg == '\0' || strcmp(arg, "/") == 0)
-            return strcmp(meth, "POST") == 0 ? upload_start(g) : reg_error(g, 405, "UNSUPPORTED", "The operation is unsupported.");
+            return strcmp(meth, "POST") == 0 ? upload_start(g) : unsupported(g);
         arg++;
         if (strcmp(meth, "PATCH") == 0)
             return upload_patch(g, arg);
@@ -720,7 +698,7 @@ static int route(reg *g, const char *path, const char *query)
             return tags_list(g, query);
         break;
     }
-    return reg_error(g, 405, "UNSUPPORTED", "The operation is unsupported.");
+    return unsupported(g);
 }
 
 bool em_registry_wants(ecrmock *m, const char *host, size_t host_len, const char *path)

@@ -6,6 +6,7 @@
 #include "helpers.h"
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 
 #define REPO "web"
 #define HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -48,7 +49,7 @@ static int reg(ecrmock *m, ecrmock_http_response *r, const char *auth, const cha
     req.body = body;
     req.body_len = len;
     int st = ecrmock_http_handle(m, &req, r);
-    assert_int_equal(st, r->status);
+    assert_int_equal(st, st < 0 ? -1 : r->status); /* -1: out of memory, an empty response */
     return st;
 }
 
@@ -87,8 +88,7 @@ static void test_ping_without_credentials_is_challenged(void **state)
     ecrmock *m = *state;
     ecrmock_http_response r;
     assert_int_equal(reg(m, &r, NULL, "GET", "/v2/", NULL, NULL, NULL, 0), 401);
-    assert_header(&r, "WWW-Authenticate",
-                  "Basic realm=\"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/\",service=\"ecr.amazonaws.com\"");
+    assert_header(&r, "WWW-Authenticate", "Basic realm=\"" BASE "/\",service=\"ecr.amazonaws.com\"");
     assert_header(&r, "Docker-Distribution-Api-Version", "registry/2.0");
     assert_header(&r, "Sizes", "");
     assert_string_equal(r.body, "Not Authorized");
@@ -644,6 +644,95 @@ static void test_big_patch_is_split_into_parts(void **state)
     free(auth);
 }
 
+/* Bytes that are not UTF-8 in the path, the query, Accept or Content-Type: answers, never -1. */
+static void test_bytes_that_are_not_utf8(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    reg(m, &r, auth, "GET", "/v2/w\xff" "b/manifests/v1", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?last=\xc3", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    /* An Accept type that is not UTF-8 is left out: the others still match. */
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", "a/\xff, " V2, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    char *mf = make_manifest(m, REPO, 1, 8);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v8", "Content-Type", "application/\xfe", mf, strlen(mf));
+    assert_reg_error(&r, 400, "MANIFEST_INVALID", "The manifest's Content-Type is not UTF-8 text");
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+/* ---- out of memory ----------------------------------------------------------------------- */
+
+static long oom_at = -1, oom_count; /* the em allocation that fails (-1: none), and how many so far */
+
+static void *oom_malloc(size_t n)
+{
+    return oom_at >= 0 && ++oom_count == oom_at ? NULL : malloc(n);
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    return oom_at >= 0 && ++oom_count == oom_at ? NULL : realloc(p, n);
+}
+
+/* Every registry request with its 1st, 2nd, ... allocation of ecrmock's own
+ * (jansson's are left alone: see test_alloc_failure.c) failing: an
+ * answer or -1 with an empty response, never a crash or a leak (valgrind
+ * and ASan runs see leaks), and the request then succeeds. */
+static void test_out_of_memory(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    char *mf = make_manifest(m, REPO, 1, 6);
+    char blob[200], put_mf[64];
+    snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/%s", digest); /* a manifest, not a layer: 404 */
+    snprintf(put_mf, sizeof put_mf, "/v2/" REPO "/manifests/v6");
+    struct {
+        const char *method, *path, *body;
+        int want;
+    } reqs[] = {
+        {"GET", "/v2/", NULL, 200},
+        {"GET", "/v2/" REPO "/manifests/v1", NULL, 200},
+        {"HEAD", "/v2/" REPO "/manifests/v1", NULL, 200},
+        {"HEAD", blob, NULL, 404},
+        {"POST", "/v2/" REPO "/blobs/uploads/", NULL, 202},
+        {"PUT", put_mf, mf, 201},
+        {"GET", "/v2/" REPO "/tags/list?n=1", NULL, 200},
+        {"GET", "/v2/_catalog", NULL, 200},
+        {"DELETE", blob, NULL, 405},
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        for (long n = 1;; n++) {
+            ecrmock_http_response r;
+            oom_count = 0;
+            oom_at = n;
+            int st = reg(m, &r, auth, reqs[i].method, reqs[i].path, "Content-Type", V2, reqs[i].body,
+                         reqs[i].body ? strlen(reqs[i].body) : 0);
+            bool met = oom_count >= n;
+            oom_at = -1;
+            if (st < 0) {
+                assert_null(r.headers);
+                assert_null(r.body);
+            }
+            ecrmock_http_response_release(&r);
+            if (!met) {
+                if (st != reqs[i].want)
+                    fail_msg("%s %s: %d, want %d", reqs[i].method, reqs[i].path, st, reqs[i].want);
+                break;
+            }
+        }
+    }
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,6 +753,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mount_opens_a_session, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bytes_that_are_not_utf8, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
     };
+    ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
