@@ -666,6 +666,143 @@ static void test_bytes_that_are_not_utf8(void **state)
     free(auth);
 }
 
+/* ---- the same rules and effects as the API ----------------------------------------------- */
+
+/* IMMUTABLE_WITH_EXCLUSION: an excluded tag moves, any other is TAG_INVALID. */
+static void test_immutable_with_exclusion(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    call_ok(m, "PutImageTagMutability",
+            "{\"repositoryName\": \"" REPO "\", \"imageTagMutability\": \"IMMUTABLE_WITH_EXCLUSION\", "
+            "\"imageTagMutabilityExclusionFilters\": [{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}]}");
+    char *mf1 = make_manifest(m, REPO, 1, 1), *mf2 = make_manifest(m, REPO, 1, 2);
+    free(put_image(m, REPO, mf1, "latest"));
+    free(put_image(m, REPO, mf1, "v1"));
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/latest", "Content-Type", V2, mf2, strlen(mf2)),
+                     201);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf2, strlen(mf2));
+    assert_reg_error(&r, 400, "TAG_INVALID",
+                     "The image tag 'v1' already exists in the '" REPO
+                     "' repository and cannot be overwritten because the repository is immutable.");
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/latest", NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, mf2);
+    ecrmock_http_response_release(&r);
+    free(mf1);
+    free(mf2);
+    free(auth);
+}
+
+/* Scan on push: a /v2/ push starts the same scan a PutImage does. */
+static void test_scan_on_push(void **state)
+{
+    ecrmock *m = *state;
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"" REPO "\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"api\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
+    char *mf = make_manifest(m, REPO, 1, 3), *mf_api = make_manifest(m, "api", 1, 3);
+    assert_string_equal(mf, mf_api);
+    char *d = put_image(m, "api", mf_api, "v1");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf, strlen(mf)), 201);
+    assert_header(&r, "Docker-Content-Digest", d);
+    ecrmock_http_response_release(&r);
+    json_t *a = describe_image(m, REPO, d), *b = describe_image(m, "api", d);
+    json_t *sa = json_object_get(a, "imageScanStatus"), *sb = json_object_get(b, "imageScanStatus");
+    assert_non_null(sa);
+    assert_string_equal(jstr(sa, "status"), "IN_PROGRESS");
+    assert_true(json_equal(sa, sb));
+    json_decref(a);
+    json_decref(b);
+    free(mf);
+    free(mf_api);
+    free(d);
+    free(auth);
+}
+
+/* A multi-arch list pushed through /v2/: the images by digest, then the list by tag. */
+static void test_manifest_list(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    const char *list_type = "application/vnd.docker.distribution.manifest.list.v2+json";
+    json_t *list = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", list_type, "manifests");
+    ecrmock_http_response r;
+    char *children[2];
+    for (int i = 0; i < 2; i++) {
+        char *mf = make_manifest(m, REPO, 1 + i, 10 + i);
+        char d[ECRMOCK_DIGEST_SIZE], path[200];
+        sha256_digest(mf, strlen(mf), d);
+        snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", d);
+        assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf)), 201);
+        ecrmock_http_response_release(&r);
+        json_array_append_new(json_object_get(list, "manifests"),
+                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", V2, "size", (int)strlen(mf),
+                                        "digest", d, "platform", "architecture", i ? "arm64" : "amd64", "os", "linux"));
+        children[i] = strdup(d);
+        free(mf);
+    }
+    char *text = json_dumps(list, JSON_COMPACT);
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/multi", "Content-Type", list_type, text,
+                         strlen(text)),
+                     201);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/multi", "Accept", list_type, NULL, 0), 200);
+    assert_string_equal(r.body, text);
+    assert_header(&r, "Content-Type", list_type);
+    ecrmock_http_response_release(&r);
+    char d[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(text, strlen(text), d);
+    json_t *img = describe_image(m, REPO, d), *big = describe_image(m, REPO, children[1]);
+    assert_string_equal(jstr(img, "imageManifestMediaType"), list_type);
+    /* A list's size is its largest image's. */
+    assert_int_equal(json_integer_value(json_object_get(img, "imageSizeInBytes")),
+                     json_integer_value(json_object_get(big, "imageSizeInBytes")));
+    json_decref(img);
+    json_decref(big);
+    json_decref(list);
+    free(text);
+    free(children[0]);
+    free(children[1]);
+    free(auth);
+}
+
+/* A registry host of another region: its own token, its own repositories. */
+static void test_other_region(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s}", "repositoryName", "west"), *out = NULL;
+    assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "CreateRepository", req, &out), 200);
+    json_decref(out);
+    json_decref(req);
+    req = json_object();
+    assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "GetAuthorizationToken", req, &out), 200);
+    json_decref(req);
+    char auth[4096];
+    snprintf(auth, sizeof auth, "Basic %s",
+             STR(json_array_get(json_object_get(out, "authorizationData"), 0), "authorizationToken"));
+    json_decref(out);
+    ecrmock_http_header h[2] = {{"Host", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}, {"Authorization", auth}};
+    ecrmock_http_request rq = ECRMOCK_HTTP_REQUEST_INIT;
+    rq.method = "GET";
+    rq.target = "/v2/_catalog";
+    rq.headers = h;
+    rq.n_headers = 2;
+    ecrmock_http_response r;
+    assert_int_equal(ecrmock_http_handle(m, &rq, &r), 200);
+    assert_string_equal(r.body, "{\"repositories\":[\"west\"]}");
+    ecrmock_http_response_release(&r);
+    /* The same token at us-east-1's registry: not its registry. */
+    reg(m, &r, auth, "GET", "/v2/_catalog", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", "Your Authorization Token is invalid.");
+}
+
 /* ---- out of memory ----------------------------------------------------------------------- */
 
 static long oom_at = -1, oom_count; /* the em allocation that fails (-1: none), and how many so far */
@@ -754,6 +891,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bytes_that_are_not_utf8, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_immutable_with_exclusion, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scan_on_push, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_manifest_list, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_other_region, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
