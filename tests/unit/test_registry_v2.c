@@ -6,6 +6,7 @@
 #include "helpers.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 #define REPO "web"
@@ -803,6 +804,84 @@ static void test_other_region(void **state)
     assert_reg_error(&r, 400, "DENIED", "Your Authorization Token is invalid.");
 }
 
+/* The 257th token pushes the first out of the instance's memory of them. */
+static void test_token_memory_keeps_the_last_256(void **state)
+{
+    ecrmock *m = *state;
+    char *first = login(m), *second = login(m);
+    for (int i = 0; i < 255; i++)
+        free(login(m));
+    ecrmock_http_response r;
+    reg(m, &r, first, "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", "Your Authorization Token is invalid.");
+    assert_int_equal(reg(m, &r, second, "GET", "/v2/", NULL, NULL, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    free(first);
+    free(second);
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+
+typedef struct pusher {
+    ecrmock *m;
+    const char *auth;
+    int n;
+    char digest[ECRMOCK_DIGEST_SIZE];
+} pusher;
+
+/* One thread's push through /v2/: a layer, a config, a manifest tagged t<n>. */
+static void *push_thread(void *arg)
+{
+    pusher *p = arg;
+    char layer[64], config[64], ld[ECRMOCK_DIGEST_SIZE], cd[ECRMOCK_DIGEST_SIZE], mf[600], tag[64];
+    int ln = snprintf(layer, sizeof layer, "layer of thread %d", p->n);
+    int cn = snprintf(config, sizeof config, "{\"os\":\"linux\",\"thread\":%d}", p->n);
+    push_blob(p->m, p->auth, REPO, layer, (size_t)ln, 1024, ld);
+    push_blob(p->m, p->auth, REPO, config, (size_t)cn, 1024, cd);
+    int n = snprintf(mf, sizeof mf,
+                     "{\"schemaVersion\":2,\"mediaType\":\"" V2 "\",\"config\":{\"mediaType\":"
+                     "\"application/vnd.docker.container.image.v1+json\",\"size\":%d,\"digest\":\"%s\"},"
+                     "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%d,"
+                     "\"digest\":\"%s\"}]}",
+                     cn, cd, ln, ld);
+    snprintf(tag, sizeof tag, "/v2/" REPO "/manifests/t%d", p->n);
+    ecrmock_http_response r;
+    assert_int_equal(reg(p->m, &r, p->auth, "PUT", tag, "Content-Type", V2, mf, (size_t)n), 201);
+    ecrmock_http_response_release(&r);
+    sha256_digest(mf, (size_t)n, p->digest);
+    return NULL;
+}
+
+/* Pushes from several threads at once, the API listing meanwhile: every image arrives whole. */
+static void test_threads_push_at_once(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    enum { N = 4 };
+    pthread_t t[N];
+    pusher p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = (pusher){.m = m, .auth = auth, .n = i};
+        assert_int_equal(pthread_create(&t[i], NULL, push_thread, &p[i]), 0);
+    }
+    for (int i = 0; i < 20; i++) {
+        json_t *out = NULL;
+        assert_int_equal(call(m, &out, "ListImages", "{\"repositoryName\": \"" REPO "\"}"), 200);
+        json_decref(out);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < N; i++) {
+        json_t *d = describe_image(m, REPO, p[i].digest);
+        char tag[16];
+        snprintf(tag, sizeof tag, "t%d", i);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(d, "imageTags"), 0)), tag);
+        json_decref(d);
+    }
+    free(auth);
+}
+
 /* ---- out of memory ----------------------------------------------------------------------- */
 
 static long oom_at = -1, oom_count; /* the em allocation that fails (-1: none), and how many so far */
@@ -895,6 +974,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scan_on_push, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_list, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_other_region, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_token_memory_keeps_the_last_256, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_threads_push_at_once, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
