@@ -146,8 +146,20 @@ static int run(reg *g, const char *action, json_t *req, json_t **out)
         json_decref(req);
         return -1;
     }
-    int st = em_dispatch_plane(g->m, em_action_find(action), action, req, out, NULL, g->req, "registry");
+    em_fault_decision wire = {0}; /* untouched when the dispatch runs out of memory early */
+    int st = em_dispatch_plane(g->m, em_action_find(action), action, req, out, &wire, g->req, "registry");
     json_decref(req);
+    /* A transport fault rule: the header that tells the libcurl level which
+     * CURLcode to return instead, as on the API (http.c).  TRUNCATE and
+     * MALFORM have no registry form: the answer goes out whole. */
+    if (st >= 0 && wire.rule && EM_FAULT_IS_TRANSPORT(wire.effect) &&
+        !ecrmock_http_response_header(g->r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER) &&
+        add(g, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER, em_fault_effect_name(wire.effect)) < 0) {
+        json_decref(*out);
+        *out = NULL;
+        st = -1;
+    }
+    em_fault_decision_release(&wire);
     return st;
 }
 

@@ -500,6 +500,14 @@ static void test_fault_rule_applies(void **state)
     ecrmock_http_response r;
     reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", NULL, NULL, NULL, 0);
     assert_reg_error(&r, 429, "TOOMANYREQUESTS", "Rate exceeded");
+    /* A transport rule: the header the libcurl level turns into its CURLcode. */
+    rule = json_pack("{s:s, s:s}", "action", "InitiateLayerUpload", "effect", "timeout");
+    assert_true(ecrmock_fault_add_json(m, rule, NULL) > 0);
+    json_decref(rule);
+    reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0);
+    assert_header(&r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER, "timeout");
+    assert_true(r.status >= 400);
+    ecrmock_http_response_release(&r);
     free(auth);
 }
 
