@@ -20,6 +20,7 @@
  *   PUT upload?digest=  UploadLayerPart (a body) then CompleteLayerUpload
  *   GET tags/list       ListImages (tagStatus TAGGED)
  *   GET _catalog        DescribeRepositories
+ *   GET referrers/<d>   ListImageReferrers (an OCI image index)
  *
  * Authentication is ECR's: HTTP Basic, user AWS, the password of a token
  * GetAuthorizationToken handed out (em_token_find), for this registry and
@@ -641,6 +642,56 @@ static int catalog(reg *g, const char *query)
     return st;
 }
 
+/* ---- referrers (OCI 1.1) ------------------------------------------------------------ */
+
+#define OCI_INDEX "application/vnd.oci.image.index.v1+json"
+
+/* GET /v2/<name>/referrers/<digest>: ListImageReferrers (its JSON twin; the
+ * IAM action ECR checks is not documented), its page as an OCI image index;
+ * ?artifactType= as the filter (OCI-Filters-Applied), a next page by Link. */
+static int referrers(reg *g, const char *digest, const char *query)
+{
+    char *type = query_param(query, "artifactType");
+    json_t *req = paged(json_pack("{s:{s:s}}", "subjectId", "imageDigest", digest), query);
+    if (req && type && json_object_set_new(req, "filter", json_pack("{s:[s]}", "artifactTypes", type)) < 0) {
+        json_decref(req);
+        req = NULL;
+    }
+    json_t *out;
+    int st = run_ok(g, "ListImageReferrers", req, CTX_BLOB, NULL, &out);
+    if (st != 0) {
+        em_free(type);
+        return st;
+    }
+    json_t *list = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(out, "referrers"), i, r) {
+        json_t *d = json_pack("{s:O, s:O, s:O}", "mediaType", json_object_get(r, "mediaType"), "digest",
+                              json_object_get(r, "digest"), "size", json_object_get(r, "size"));
+        json_t *at = json_object_get(r, "artifactType"), *an = json_object_get(r, "annotations");
+        if (!d || (at && json_object_set(d, "artifactType", at) < 0) ||
+            (an && json_object_set(d, "annotations", an) < 0) || json_array_append_new(list, d) < 0) {
+            json_decref(list);
+            list = NULL;
+            break;
+        }
+    }
+    json_t *doc = list ? json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", OCI_INDEX, "manifests", list)
+                       : NULL;
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *path = em_sprintf("/v2/%s/referrers/%s", g->name, digest);
+    st = text && path && link_next(g, out, path) == 0 && (!type || add(g, "OCI-Filters-Applied", "artifactType") == 0)
+             ? respond(g, 200, OCI_INDEX, text, strlen(text))
+             : -1;
+    em_free(path);
+    em_json_free(text);
+    json_decref(doc);
+    json_decref(out);
+    em_free(type);
+    return st;
+}
+
 /* ---- routing ------------------------------------------------------------------------- */
 
 /* What ECR serves nothing for (a blob DELETE): the fact sheet's choice, the
@@ -671,9 +722,9 @@ static int route(reg *g, const char *path, const char *query)
     if (strcmp(path, "/v2/_catalog") == 0 && get)
         return catalog(g, query);
     const char *rest = path + 4, *mark;
-    const char *kinds[] = {"/manifests/", "/blobs/uploads", "/blobs/", "/tags/list"};
+    const char *kinds[] = {"/manifests/", "/blobs/uploads", "/blobs/", "/tags/list", "/referrers/"};
     int kind = -1;
-    for (int k = 0; k < 4 && kind < 0; k++)
+    for (int k = 0; k < 5 && kind < 0; k++)
         if ((mark = last_of(rest, kinds[k])) && mark > rest)
             kind = k;
     if (kind < 0 || !(g->name = em_strndup(rest, (size_t)(mark - rest))))
@@ -708,6 +759,10 @@ static int route(reg *g, const char *path, const char *query)
     case 3:
         if (get && *arg == '\0')
             return tags_list(g, query);
+        break;
+    case 4:
+        if (get)
+            return referrers(g, arg, query);
         break;
     }
     return unsupported(g);

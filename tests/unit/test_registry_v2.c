@@ -890,6 +890,55 @@ static void test_threads_push_at_once(void **state)
     free(auth);
 }
 
+/* ---- referrers ------------------------------------------------------------------------------ */
+
+/* An SBOM pushed through /v2/ with a subject is in the subject's referrers index. */
+static void test_referrers(void **state)
+{
+    ecrmock *m = *state;
+    char *subject = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    const char *oci = "application/vnd.oci.image.manifest.v1+json";
+    char cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, REPO, "{}", 2, cd);
+    push_layer(m, REPO, "sbom", 4, ld);
+    char mf[1024], md[ECRMOCK_DIGEST_SIZE], path[300];
+    int n = snprintf(mf, sizeof mf,
+                     "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"application/spdx+json\","
+                     "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"size\":2,\"digest\":\"%s\"},"
+                     "\"layers\":[{\"mediaType\":\"application/spdx+json\",\"size\":4,\"digest\":\"%s\"}],"
+                     "\"subject\":{\"mediaType\":\"" V2 "\",\"size\":100,\"digest\":\"%s\"}}",
+                     oci, cd, ld, subject);
+    sha256_digest(mf, (size_t)n, md);
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", md);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", oci, mf, (size_t)n), 201);
+    ecrmock_http_response_release(&r);
+
+    snprintf(path, sizeof path, "/v2/" REPO "/referrers/%s", subject);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Type", "application/vnd.oci.image.index.v1+json");
+    assert_header(&r, "OCI-Filters-Applied", NULL);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":"
+             "[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%d,\"artifactType\":\"application/spdx+json\"}]}",
+             oci, md, n);
+    assert_string_equal(r.body, want);
+    ecrmock_http_response_release(&r);
+
+    char filtered[400];
+    snprintf(filtered, sizeof filtered, "%s?artifactType=application%%2Fvnd.cncf.notary.signature", path);
+    assert_int_equal(reg(m, &r, auth, "GET", filtered, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "OCI-Filters-Applied", "artifactType");
+    assert_string_equal(r.body, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                                "\"manifests\":[]}");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(ecrmock_call_count(m, "ListImageReferrers"), 2);
+    free(subject);
+    free(auth);
+}
+
 /* ---- out of memory ----------------------------------------------------------------------- */
 
 static long oom_at = -1, oom_count; /* the em allocation that fails (-1: none), and how many so far */
@@ -917,6 +966,8 @@ static void test_out_of_memory(void **state)
     char blob[200], put_mf[64];
     snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/%s", digest); /* a manifest, not a layer: 404 */
     snprintf(put_mf, sizeof put_mf, "/v2/" REPO "/manifests/v6");
+    char referrers[200];
+    snprintf(referrers, sizeof referrers, "/v2/" REPO "/referrers/%s", digest);
     struct {
         const char *method, *path, *body;
         int want;
@@ -930,6 +981,7 @@ static void test_out_of_memory(void **state)
         {"GET", "/v2/" REPO "/tags/list?n=1", NULL, 200},
         {"GET", "/v2/_catalog", NULL, 200},
         {"DELETE", blob, NULL, 405},
+        {"GET", referrers, NULL, 200},
     };
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         for (long n = 1;; n++) {
@@ -984,6 +1036,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_region, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_token_memory_keeps_the_last_256, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_threads_push_at_once, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_referrers, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
