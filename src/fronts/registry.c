@@ -15,7 +15,8 @@
  *   DELETE manifest     BatchDeleteImage
  *   HEAD blob           BatchCheckLayerAvailability
  *   GET blob            GetDownloadUrlForLayer (307 to the URL)
- *   POST uploads/       InitiateLayerUpload
+ *   POST uploads/       InitiateLayerUpload (?mount=&from=: GetDownloadUrlForLayer
+ *                       on the source, then a mount when BLOB_MOUNTING allows)
  *   PATCH upload        UploadLayerPart (one per 20 MiB of the body)
  *   PUT upload?digest=  UploadLayerPart (a body) then CompleteLayerUpload
  *   GET tags/list       ListImages (tagStatus TAGGED)
@@ -387,6 +388,41 @@ static int blob_get(reg *g, const char *digest)
     return st;
 }
 
+/* The value of query parameter `name` (percent-decoded), new em_malloc'd,
+ * or NULL. */
+static char *query_param(const char *query, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (strncmp(p, name, nl) != 0 || p[nl] != '=')
+            continue;
+        const char *v = p + nl + 1;
+        size_t n = strcspn(v, "&");
+        char *out = em_malloc(n + 1);
+        if (!out)
+            return NULL;
+        size_t w = 0;
+        for (size_t i = 0; i < n; i++) {
+            char hex[3] = {0};
+            if (v[i] == '%' && i + 2 < n) {
+                hex[0] = v[i + 1];
+                hex[1] = v[i + 2];
+                char *end;
+                long c = strtol(hex, &end, 16);
+                if (end == hex + 2) {
+                    out[w++] = (char)c;
+                    i += 2;
+                    continue;
+                }
+            }
+            out[w++] = v[i] == '+' ? ' ' : v[i];
+        }
+        out[w] = '\0';
+        return out;
+    }
+    return NULL;
+}
+
 /* ---- uploads --------------------------------------------------------------------- */
 
 /* Location (and Range, when `range`) of upload `id`. */
@@ -400,15 +436,78 @@ static int upload_headers(reg *g, const char *id, bool range, long long last)
     return rc;
 }
 
-static int upload_start(reg *g)
+/* Whether the registry's account has BLOB_MOUNTING on (PutAccountSetting). */
+static bool mounting_enabled(reg *g)
 {
+    em_lock(g->m);
+    em_registry *r = em_registry_get(g->m, g->account);
+    const char *v = r ? em_get_str(r->account_settings, "BLOB_MOUNTING") : NULL;
+    bool on = v && strcmp(v, "ENABLED") == 0;
+    em_unlock(g->m);
+    return on;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* POST ?mount=<digest>&from=<repo> (ug:blob-mounting): with BLOB_MOUNTING
+ * on, a layer an image of `from` references, in the same registry and with
+ * the same encryption, joins this repository: 201.  The source is read as
+ * GetDownloadUrlForLayer (the permission ECR asks there), so that call is
+ * journaled; any refusal is no error, only a new session (ECR's 202).
+ * Returns the status answered, 0 for "open a session instead", or -1. */
+static int upload_mount(reg *g, const char *digest, const char *from)
+{
+    if (!mounting_enabled(g))
+        return 0;
+    char *to = g->name;
+    g->name = (char *)from;
     json_t *out;
-    int st = run_ok(g, "InitiateLayerUpload", json_object(), CTX_UPLOAD, NULL, &out);
+    int st = run(g, "GetDownloadUrlForLayer", json_pack("{s:s}", "layerDigest", digest), &out);
+    g->name = to;
+    json_decref(out);
+    if (st != 200)
+        return st < 0 ? -1 : 0;
+    bool mounted = false;
+    em_lock(g->m);
+    em_registry *r = em_registry_get(g->m, g->account);
+    em_repo *src = r ? em_repo_get(r, from) : NULL, *dst = r ? em_repo_get(r, to) : NULL;
+    em_layer *l = src ? em_layer_get(src, digest) : NULL;
+    if (l && dst && same_text(src->encryption_type, dst->encryption_type) && same_text(src->kms_key, dst->kms_key)) {
+        unsigned char *none = NULL; /* the blob store has the bytes */
+        em_layer *added = em_layer_add(g->m, dst, digest, &none, l->blob->len);
+        if (added && !added->media_type && l->media_type)
+            added->media_type = em_strdup(l->media_type); /* best effort, as PutImage learns types */
+        mounted = added != NULL;
+    }
+    em_unlock(g->m);
+    if (!mounted)
+        return 0;
+    char *loc = em_sprintf("%s/v2/%s/blobs/%s", g->base, to, digest);
+    st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
+             ? respond(g, 201, NULL, NULL, 0)
+             : -1;
+    em_free(loc);
+    return st;
+}
+
+static int upload_start(reg *g, const char *query)
+{
+    char *digest = query_param(query, "mount"), *from = query_param(query, "from");
+    int st = digest && from ? upload_mount(g, digest, from) : 0;
+    em_free(digest);
+    em_free(from);
+    if (st != 0)
+        return st;
+    json_t *out;
+    st = run_ok(g, "InitiateLayerUpload", json_object(), CTX_UPLOAD, NULL, &out);
     if (st != 0)
         return st;
     st = upload_headers(g, json_string_value(json_object_get(out, "uploadId")), true, 0) == 0
-                 ? respond(g, 202, NULL, NULL, 0)
-                 : -1;
+             ? respond(g, 202, NULL, NULL, 0)
+             : -1;
     json_decref(out);
     return st;
 }
@@ -471,41 +570,6 @@ static int upload_patch(reg *g, const char *id)
         return reg_error(g, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
     /* ECR answers a chunk 201, not the specification's 202 (the fact sheet, end-5). */
     return upload_headers(g, id, true, last) == 0 ? respond(g, 201, NULL, NULL, 0) : -1;
-}
-
-/* The value of query parameter `name` (percent-decoded), new em_malloc'd,
- * or NULL. */
-static char *query_param(const char *query, const char *name)
-{
-    size_t nl = strlen(name);
-    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, name, nl) != 0 || p[nl] != '=')
-            continue;
-        const char *v = p + nl + 1;
-        size_t n = strcspn(v, "&");
-        char *out = em_malloc(n + 1);
-        if (!out)
-            return NULL;
-        size_t w = 0;
-        for (size_t i = 0; i < n; i++) {
-            char hex[3] = {0};
-            if (v[i] == '%' && i + 2 < n) {
-                hex[0] = v[i + 1];
-                hex[1] = v[i + 2];
-                char *end;
-                long c = strtol(hex, &end, 16);
-                if (end == hex + 2) {
-                    out[w++] = (char)c;
-                    i += 2;
-                    continue;
-                }
-            }
-            out[w++] = v[i] == '+' ? ' ' : v[i];
-        }
-        out[w] = '\0';
-        return out;
-    }
-    return NULL;
 }
 
 static int upload_put(reg *g, const char *id, const char *query)
@@ -741,7 +805,7 @@ static int route(reg *g, const char *path, const char *query)
         break;
     case 1:
         if (*arg == '\0' || strcmp(arg, "/") == 0)
-            return strcmp(meth, "POST") == 0 ? upload_start(g) : unsupported(g);
+            return strcmp(meth, "POST") == 0 ? upload_start(g, query) : unsupported(g);
         arg++;
         if (strcmp(meth, "PATCH") == 0)
             return upload_patch(g, arg);

@@ -579,20 +579,58 @@ static void test_catalog_paged(void **state)
     free(auth);
 }
 
-/* A mount POST: BLOB_MOUNTING is off by default, so ECR opens a new session (202). */
-static void test_mount_opens_a_session(void **state)
+/* POST ?mount=<digest>&from=<repo> in `repo`: its status; `loc` (may be NULL) gets Location. */
+static int mount(ecrmock *m, const char *auth, const char *repo, const char *digest, const char *from, char *loc)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from);
+    ecrmock_http_response r;
+    int st = reg(m, &r, auth, "POST", path, NULL, NULL, NULL, 0);
+    if (loc)
+        snprintf(loc, 300, "%s", ecrmock_http_response_header(&r, "Location"));
+    ecrmock_http_response_release(&r);
+    return st;
+}
+
+/* Mounting: a new session (202) unless BLOB_MOUNTING is on and an image of
+ * `from` references the layer, in the same encryption: then 201. */
+static void test_mount(void **state)
 {
     ecrmock *m = *state;
-    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 1);
+    free(put_image(m, REPO, mf, "v1"));
+    json_t *doc = json_loads(mf, 0, NULL);
+    char layer[ECRMOCK_DIGEST_SIZE], loose[ECRMOCK_DIGEST_SIZE], loc[300];
+    snprintf(layer, sizeof layer, "%s", jstr(json_array_get(json_object_get(doc, "layers"), 0), "digest"));
+    json_decref(doc);
+    push_layer(m, REPO, "no image has me", 15, loose);
     create_repo(m, "other");
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"kms\", \"encryptionConfiguration\": {\"encryptionType\": \"KMS\"}}");
     char *auth = login(m);
-    char path[300];
-    snprintf(path, sizeof path, "/v2/other/blobs/uploads/?mount=%s&from=" REPO, digest);
+    /* BLOB_MOUNTING is DISABLED by default: a session, and the source is not even read. */
+    assert_int_equal(mount(m, auth, "other", layer, REPO, loc), 202);
+    assert_non_null(strstr(loc, "/v2/other/blobs/uploads/"));
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 0);
+
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
+    assert_int_equal(mount(m, auth, "other", loose, REPO, NULL), 202);   /* no image references it */
+    assert_int_equal(mount(m, auth, "kms", layer, REPO, NULL), 202);     /* another encryption */
+    assert_int_equal(mount(m, auth, "other", layer, "nope", NULL), 202); /* no such source */
+    assert_int_equal(mount(m, auth, "other", layer, REPO, loc), 201);
+    char want[300];
+    snprintf(want, sizeof want, BASE "/v2/other/blobs/%s", layer);
+    assert_string_equal(loc, want);
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 4);
+    /* The layer is the other repository's now, type and all. */
+    char head[200];
+    snprintf(head, sizeof head, "/v2/other/blobs/%s", layer);
     ecrmock_http_response r;
-    assert_int_equal(reg(m, &r, auth, "POST", path, NULL, NULL, NULL, 0), 202);
-    assert_non_null(strstr(ecrmock_http_response_header(&r, "Location"), "/v2/other/blobs/uploads/"));
+    assert_int_equal(reg(m, &r, auth, "HEAD", head, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Type", "application/vnd.docker.image.rootfs.diff.tar.gzip");
     ecrmock_http_response_release(&r);
-    free(digest);
+    free(mf);
     free(auth);
 }
 
@@ -966,8 +1004,14 @@ static void test_out_of_memory(void **state)
     char blob[200], put_mf[64];
     snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/%s", digest); /* a manifest, not a layer: 404 */
     snprintf(put_mf, sizeof put_mf, "/v2/" REPO "/manifests/v6");
-    char referrers[200];
+    char referrers[200], mount_path[300];
     snprintf(referrers, sizeof referrers, "/v2/" REPO "/referrers/%s", digest);
+    json_t *doc = json_loads(mf, 0, NULL);
+    create_repo(m, "other");
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
+    snprintf(mount_path, sizeof mount_path, "/v2/other/blobs/uploads/?mount=%s&from=" REPO,
+             jstr(json_object_get(doc, "config"), "digest"));
+    json_decref(doc);
     struct {
         const char *method, *path, *body;
         int want;
@@ -982,6 +1026,7 @@ static void test_out_of_memory(void **state)
         {"GET", "/v2/_catalog", NULL, 200},
         {"DELETE", blob, NULL, 405},
         {"GET", referrers, NULL, 200},
+        {"POST", mount_path, NULL, 201},
     };
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         for (long n = 1;; n++) {
@@ -1026,7 +1071,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
-        cmocka_unit_test_setup_teardown(test_mount_opens_a_session, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_mount, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bytes_that_are_not_utf8, setup_mock, teardown_mock),
