@@ -83,6 +83,10 @@ struct ecrmock {
      * ring of the last EM_MAX_TOKENS (auth_token.c); kept by ecrmock_reset(). */
     struct em_token *tokens;
     size_t n_tokens, tokens_next;
+    /* The plane the calls now running came in on, as the journal names it:
+     * "registry" while registry.c answers a request (it holds the lock
+     * throughout); NULL: the API. */
+    const char *plane;
 };
 
 /* One token GetAuthorizationToken handed out: the SHA-256 of its password,

@@ -88,12 +88,6 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
 int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                      em_fault_decision *wire, const ecrmock_http_request *http)
 {
-    return em_dispatch_plane(m, a, action, req, response, wire, http, NULL);
-}
-
-int em_dispatch_plane(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
-                      em_fault_decision *wire, const ecrmock_http_request *http, const char *plane)
-{
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
     json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
     if (!req || json_is_null(req))
@@ -150,8 +144,7 @@ int em_dispatch_plane(ecrmock *m, const em_action *a, const char *action, json_t
     em_journal_note note = {.fault = d.rule_id,
                             .effect = d.rule ? (int)d.effect : d.rule_id ? ECRMOCK_FAULT_LATENCY : -1,
                             .ran = ran,
-                            .headers = headers,
-                            .plane = plane};
+                            .headers = headers};
     /* The status the caller gets: at the wire level a damaged body goes out
      * with its rule's status, when the rule sets one. */
     int journaled = resp ? status : 500;

@@ -105,11 +105,6 @@ int em_s3_download(ecrmock *m, const ecrmock_http_request *req, const char *host
                    bool head, ecrmock_http_response *r);
 
 /* ---- the registry plane (registry.c) ------------------------------------------ */
-/* dispatch.c: em_dispatch_http() of a call that came in on another plane than the API:
- * `plane` (a static name, e.g. "registry"; NULL: the API) goes in its
- * journal entry. */
-int em_dispatch_plane(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
-                      em_fault_decision *wire, const ecrmock_http_request *http, const char *plane);
 /* Whether a request for `path` asked of `host` (NULL: none) is the
  * registry's: a registry host, or /v2 and below on a host that is none of
  * ECR's (a loopback base). */

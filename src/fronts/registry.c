@@ -3,7 +3,7 @@
  * <account>.dkr.ecr.<region>.amazonaws.com, on the same store as the API.
  *
  * Every request but the /v2/ ping, an upload's status and its cancel runs
- * as the ECR action that authorizes it, through em_dispatch_plane(): the
+ * as the ECR action that authorizes it, through em_dispatch_http(): the
  * same validation and code (a manifest PUT is PutImage, so em_image_push,
  * tag immutability and scan on push), the journal (with "plane":
  * "registry"), the call counters, fault rules and hooks.  The action's
@@ -149,7 +149,7 @@ static int run(reg *g, const char *action, json_t *req, json_t **out)
         return -1;
     }
     em_fault_decision wire = {0}; /* untouched when the dispatch runs out of memory early */
-    int st = em_dispatch_plane(g->m, em_action_find(action), action, req, out, &wire, g->req, "registry");
+    int st = em_dispatch_http(g->m, em_action_find(action), action, req, out, &wire, g->req);
     json_decref(req);
     /* A transport fault rule: the header that tells the libcurl level which
      * CURLcode to return instead, as on the API (http.c).  TRUNCATE and
@@ -867,7 +867,10 @@ int em_registry_handle(ecrmock *m, const ecrmock_http_request *req, const char *
         em_unlock(m);
         return -1;
     }
+    const char *plane = m->plane;
+    m->plane = "registry"; /* the journal's name for the calls made here */
     st = route(&g, path, query);
+    m->plane = plane;
     if (moved)
         em_view_leave(m, &v);
     em_unlock(m);

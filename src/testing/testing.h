@@ -47,7 +47,6 @@ typedef struct em_journal_note {
                         rules fired), or -1: no rule fired */
     bool ran;        /* the action's handler ran */
     json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL */
-    const char *plane; /* a static name ("registry"): the plane the call came in on; NULL: the API */
 } em_journal_note;
 
 /* Counts the call (a call: it reached ECR; a run: its handler ran) and,
