@@ -106,11 +106,13 @@ ecrmock *ecrmock_curl_attached(void)
 
 /* ---- which hosts are ECR's --------------------------------------------------------- */
 
-/* One of ECR's API hosts or the layer bucket's (src/fronts/hosts.c). */
+/* One of ECR's API hosts or the layer bucket's (src/fronts/hosts.c); not
+ * yet the registry hosts (issue 17: the registry plane at this level). */
 static bool ecr_host(const char *host)
 {
     char region[EM_REGION_SIZE];
-    return em_ecr_host(host, strlen(host), region) != EM_HOST_OTHER;
+    em_host_kind k = em_ecr_host(host, strlen(host), region);
+    return k == EM_HOST_API || k == EM_HOST_BUCKET;
 }
 
 /* The URL's lower-case host and its Host header value (host[:port] when the

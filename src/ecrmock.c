@@ -90,6 +90,7 @@ void ecrmock_free(ecrmock *m)
     em_free(m->http_secret_key);
     em_free(m->http_base_url);
     em_free(m->http_session_token);
+    em_free(m->tokens);
     pthread_mutex_destroy(&m->lock);
     em_free(m);
 }

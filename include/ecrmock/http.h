@@ -97,6 +97,15 @@ typedef struct ecrmock_http_response {
  *    whose layer is gone from the region it was issued in.  A download
  *    changes nothing (no region is made) and is not journaled (S3 is not
  *    ECR).  HEAD carries the Content-Length of the GET, with no body.
+ *  - The registry plane, the OCI Distribution API as ECR serves it: any
+ *    request to a registry host (<12 digits>.dkr.ecr[-fips].<region>.
+ *    amazonaws.com[.cn], any case, a port or the root's dot allowed), and
+ *    /v2 and below on a host that is none of ECR's (a loopback base).
+ *    HTTP Basic, user AWS, the password of a GetAuthorizationToken token of
+ *    that registry and region, before its expiry on the virtual clock; each
+ *    request runs as the ECR action that authorizes it (journaled, counted,
+ *    fault rules and hooks apply).  README.md "The registry plane" lists
+ *    the endpoints, the action of each, the answers and the errors.
  *
  * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
  * an argument is NULL, req->version is unknown, a required field is NULL, or

@@ -468,6 +468,9 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  * rule id that fired, if any (the deciding rule, else the first latency
  * rule), and "effect" its effect ("error", "apply-then-error", "latency",
  * "truncate", "malform", "connect-refused", "timeout", "recv-error").
+ * "plane": "registry" for a call the registry plane (/v2/) made for a
+ * request, absent for the API; the Basic credentials of its Authorization
+ * header read "Basic <elided>".
  * "headers", only for a call that came over HTTP (ecrmock_http_handle(),
  * the server, the libcurl level): each header by its lower-case name, the
  * values of a repeated one joined by ", ", the Signature of Authorization

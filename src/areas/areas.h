@@ -260,6 +260,11 @@ bool em_pull_time_excluded(ecrmock *m, em_registry *r);
 EM_ACTION_LIST(EM_DECLARE_HANDLER)
 #undef EM_DECLARE_HANDLER
 
+/* auth_token.c: the token whose password is password[0..len), as
+ * GetAuthorizationToken handed it out (borrowed, until the next one), or
+ * NULL for a password it never gave; the caller holds the lock. */
+const em_token *em_token_find(ecrmock *m, const char *password, size_t len);
+
 #pragma GCC visibility pop
 
 #endif

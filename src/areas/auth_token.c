@@ -11,6 +11,7 @@
  * github.com/aws/aws-sdk-js-v3/issues/6580), or the next length the layers
  * of base64 allow, at most 11 more.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,33 @@ static char *payload_text(ecrmock *m, json_t *env, const unsigned char key[64])
     return text;
 }
 
+/* Remembers a password handed out (its SHA-256, not the text), so that the
+ * registry plane knows its own tokens without changing a byte of them. */
+static int remember(ecrmock *m, const char *password, const char *registry, int64_t expires)
+{
+    if (!m->tokens && !(m->tokens = em_calloc(EM_MAX_TOKENS, sizeof *m->tokens)))
+        return -1;
+    em_token *t = &m->tokens[m->tokens_next];
+    em_sha256_digest(password, strlen(password), t->sha);
+    snprintf(t->registry, sizeof t->registry, "%s", registry);
+    snprintf(t->region, sizeof t->region, "%s", m->region);
+    t->expires_ms = expires;
+    m->tokens_next = (m->tokens_next + 1) % EM_MAX_TOKENS;
+    if (m->n_tokens < EM_MAX_TOKENS)
+        m->n_tokens++;
+    return 0;
+}
+
+const em_token *em_token_find(ecrmock *m, const char *password, size_t len)
+{
+    char sha[ECRMOCK_DIGEST_SIZE];
+    em_sha256_digest(password, len, sha);
+    for (size_t i = 0; i < m->n_tokens; i++)
+        if (strcmp(m->tokens[i].sha, sha) == 0)
+            return &m->tokens[i];
+    return NULL;
+}
+
 static json_t *authorization(em_call *c, const char *registry)
 {
     ecrmock *m = c->m;
@@ -84,6 +112,10 @@ static json_t *authorization(em_call *c, const char *registry)
                          ? json_dumps(env, JSON_COMPACT)
                          : NULL;
     char *password = env_text ? em_base64(env_text, strlen(env_text), NULL) : NULL;
+    if (password && remember(m, password, registry, expires) < 0) {
+        em_free(password);
+        password = NULL;
+    }
     char *userpass = password ? em_sprintf("AWS:%s", password) : NULL;
     char *token = userpass ? em_base64(userpass, strlen(userpass), NULL) : NULL;
     char *endpoint = em_sprintf("https://%s.dkr.ecr.%s.%s", registry, m->region,

@@ -84,7 +84,26 @@ struct ecrmock {
     char *http_base_url;       /* download URLs on this base instead of S3's host */
     char *http_session_token;  /* SigV4: the X-Amz-Security-Token requests must carry */
     bool http_sigv4_strict;    /* SigV4: every x-amz-* header and content-type signed */
+
+    /* The registry plane: the tokens GetAuthorizationToken handed out, a
+     * ring of the last EM_MAX_TOKENS (auth_token.c); kept by ecrmock_reset(). */
+    struct em_token *tokens;
+    size_t n_tokens, tokens_next;
+    /* The plane the calls now running came in on, as the journal names it:
+     * "registry" while registry.c answers a request (it holds the lock
+     * throughout); NULL: the API. */
+    const char *plane;
 };
+
+/* One token GetAuthorizationToken handed out: the SHA-256 of its password,
+ * the registry and region it is good for, and its expiry (virtual clock). */
+#define EM_MAX_TOKENS 256
+typedef struct em_token {
+    char sha[ECRMOCK_DIGEST_SIZE]; /* "sha256:<hex>" */
+    char registry[13];
+    char region[64];
+    int64_t expires_ms;
+} em_token;
 
 /* The instance lock (recursive: a hook may call back into the instance). */
 void em_lock(ecrmock *m);

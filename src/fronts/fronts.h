@@ -1,7 +1,7 @@
 /*
  * fronts: the ways in.  The JSON level (dispatch.c), the wire (wire.c),
  * HTTP (http.c, http_message.c), SigV4 (sigv4.c), the S3 download side
- * (s3.c) and ECR's host names (hosts.c).
+ * (s3.c), ECR's host names (hosts.c) and the registry plane (registry.c).
  */
 #ifndef EM_FRONTS_H
 #define EM_FRONTS_H
@@ -39,11 +39,16 @@ int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t 
 int em_dispatch_member(ecrmock *m, const char *action, json_t *req, json_t **response, char member[EM_MEMBER_SIZE]);
 /* ---- ECR's host names (hosts.c) --------------------------------------------- */
 #define EM_REGION_SIZE 64
-typedef enum { EM_HOST_OTHER, EM_HOST_API, EM_HOST_BUCKET } em_host_kind;
+typedef enum { EM_HOST_OTHER, EM_HOST_API, EM_HOST_BUCKET, EM_HOST_REGISTRY } em_host_kind;
 /* What the host host[0..len) (any case, an optional ":port" and trailing
  * dot) is: one of ECR's API endpoints, the S3 host of its layer download
  * URLs, or another; the region it names into `region` ("" for another). */
 em_host_kind em_ecr_host(const char *host, size_t len, char region[EM_REGION_SIZE]);
+/* Whether host[0..len) (any case, optional ":port" and trailing dot) is a
+ * registry host, <12 digits>.dkr.ecr[-fips].<region>.amazonaws.com(.cn): its
+ * account into `account` and region into `region` (EM_HOST_REGISTRY of
+ * em_ecr_host()). */
+bool em_registry_host(const char *host, size_t len, char account[13], char region[EM_REGION_SIZE]);
 typedef struct em_fetch {
     em_fetch_refusal refusal;
     int64_t expires_s;       /* EM_FETCH_EXPIRED: when the URL expired, epoch seconds */
@@ -84,7 +89,7 @@ int em_sigv4_sign(const em_sigv4_input *in, const char *signed_headers, const ch
 const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
 
 /* ---- HTTP messages (http_message.c) and the S3 side (s3.c) ----------------- */
-#define EM_HTTP_MAX_HEADERS 8 /* headers of a response */
+#define EM_HTTP_MAX_HEADERS 12 /* headers of a response */
 /* Adds a header (copies); -1: no memory or no room. */
 int em_http_add_header(ecrmock_http_response *r, const char *name, const char *value);
 /* Takes `body` (em_malloc'd, NUL-terminated; NULL: no memory) into the
@@ -102,6 +107,16 @@ int em_s3_error(ecrmock *m, ecrmock_http_response *r, int status, const char *co
  * the status, or -1 (no memory). */
 int em_s3_download(ecrmock *m, const ecrmock_http_request *req, const char *host, const char *path_query,
                    bool head, ecrmock_http_response *r);
+
+/* ---- the registry plane (registry.c) ------------------------------------------ */
+/* Whether a request for `path` asked of `host` (NULL: none) is the
+ * registry's: a registry host, or /v2 and below on a host that is none of
+ * ECR's (a loopback base). */
+bool em_registry_wants(ecrmock *m, const char *host, size_t host_len, const char *path);
+/* Answers one /v2/ request (the OCI Distribution API as ECR serves it);
+ * returns the status, or -1 (no memory). */
+int em_registry_handle(ecrmock *m, const ecrmock_http_request *req, const char *host, size_t host_len,
+                       const char *path, const char *query, ecrmock_http_response *r);
 
 #pragma GCC visibility pop
 

@@ -48,8 +48,45 @@ static bool host_form(const char *host, size_t hl, const char *prefix, const cha
     return false;
 }
 
+/* host[0..len) lower case, without a port and the root's trailing dot, into
+ * h[256]; its length, or SIZE_MAX when too long. */
+static size_t host_bare(const char *host, size_t len, char h[256])
+{
+    size_t n = 0;
+    for (; n < len && host[n] != ':'; n++) {
+        if (n + 1 == 256)
+            return SIZE_MAX;
+        h[n] = (char)(host[n] >= 'A' && host[n] <= 'Z' ? host[n] - 'A' + 'a' : host[n]);
+    }
+    if (n > 0 && h[n - 1] == '.')
+        n--;
+    h[n] = '\0';
+    return n;
+}
+
+bool em_registry_host(const char *host, size_t len, char account[13], char region[EM_REGION_SIZE])
+{
+    static const char *const dns[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
+    char h[256];
+    size_t n = host_bare(host, len, h);
+    region[0] = account[0] = '\0';
+    if (n == SIZE_MAX || n < 13 || h[12] != '.')
+        return false;
+    for (int i = 0; i < 12; i++)
+        if (h[i] < '0' || h[i] > '9')
+            return false;
+    if (!host_form(h + 13, n - 13, "dkr.ecr.", dns, region) && !host_form(h + 13, n - 13, "dkr.ecr-fips.", dns, region))
+        return false;
+    memcpy(account, h, 12);
+    account[12] = '\0';
+    return true;
+}
+
 em_host_kind em_ecr_host(const char *host, size_t len, char region[EM_REGION_SIZE])
 {
+    char account[13];
+    if (em_registry_host(host, len, account, region))
+        return EM_HOST_REGISTRY;
     static const char *const dns[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
     static const char *const dual[] = {".api.aws", ".api.amazonwebservices.com.cn", NULL};
     static const char *const api_prefixes[] = {"api.ecr.", "ecr.", "ecr-fips.", "api.ecr-fips.", NULL};

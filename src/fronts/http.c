@@ -270,7 +270,12 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
 
     int status;
     bool get = strcmp(req->method, "GET") == 0, head = strcmp(req->method, "HEAD") == 0;
-    if ((get || head) && strcmp(path, "/") != 0) {
+    /* The host asked: an absolute target's, or the Host header's. */
+    const char *asked = absolute ? strstr(req->target, "//") + 2 : em_header(req->headers, req->n_headers, "Host");
+    size_t asked_len = !asked ? 0 : absolute ? strcspn(asked, "/?#") : strlen(asked);
+    if (em_registry_wants(m, asked, asked_len, path)) {
+        status = em_registry_handle(m, req, asked, asked_len, path, query, resp);
+    } else if ((get || head) && strcmp(path, "/") != 0) {
         /* The host the URL was asked of: an absolute target's, or the Host header's. */
         const char *rest = pq, *host = em_header(req->headers, req->n_headers, "Host");
         char authority[256];

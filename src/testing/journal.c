@@ -6,7 +6,9 @@
  * with its objects afterwards cannot change the record, and hands out
  * copies again, so that an entry held is the holder's alone.
  */
+#define _GNU_SOURCE /* strncasecmp */
 #include <string.h>
+#include <strings.h>
 
 #include "testing/testing.h"
 
@@ -20,6 +22,7 @@ struct em_journal_entry {
     int effect;      /* the effect that fired, or -1 */
     bool ran;
     int64_t at_ms;
+    const char *plane; /* static; NULL: the API */
 };
 
 static void entry_release(em_journal_entry *e)
@@ -45,6 +48,12 @@ void em_journal_free(ecrmock *m)
  * ',' or the end) replaced by "<elided>"; NULL: no memory. */
 static char *elide_signature(char *v)
 {
+    /* The registry plane's Basic credentials: the token, elided too. */
+    if (strncasecmp(v, "Basic ", 6) == 0) {
+        char *e = em_sprintf("%.6s<elided>", v);
+        em_free(v);
+        return e;
+    }
     char *sig = strstr(v, "Signature=");
     if (!sig)
         return v;
@@ -149,6 +158,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     e.request = req ? json_deep_copy(req) : json_object();
     e.response = resp ? json_deep_copy(resp) : json_null();
     e.headers = note->headers ? json_deep_copy(note->headers) : NULL;
+    e.plane = m->plane;
     if (!e.action || !e.request || !e.response || (note->headers && !e.headers)) {
         entry_release(&e);
         m->journal_dropped++;
@@ -180,7 +190,8 @@ static json_t *entry_json(const em_journal_entry *e)
         em_set(o, "response", json_deep_copy(e->response)) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
         em_set(o, "ran", json_boolean(e->ran)) < 0 || (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0) ||
         (e->effect >= 0 && em_set(o, "effect", json_string(em_fault_effect_name(e->effect))) < 0) ||
-        (e->headers && em_set(o, "headers", json_deep_copy(e->headers)) < 0)) {
+        (e->headers && em_set(o, "headers", json_deep_copy(e->headers)) < 0) ||
+        (e->plane && em_set(o, "plane", json_string(e->plane)) < 0)) {
         json_decref(o);
         return NULL;
     }

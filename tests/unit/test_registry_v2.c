@@ -1,0 +1,1101 @@
+/*
+ * The registry plane (/v2/, src/fronts/registry.c) through
+ * ecrmock_http_handle: ECR's Basic authentication, manifests, blobs,
+ * uploads, listings and errors, on the same store as the API.
+ */
+#include "helpers.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#define REPO "web"
+#define HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+#define BASE "https://" HOST
+#define V2 "application/vnd.docker.distribution.manifest.v2+json"
+#define ERR_TYPE "application/json; charset=utf-8"
+/* sha256 of "Basic <token>" from the default instance's first GetAuthorizationToken on main 31bd50b. */
+#define TOKEN_SHA_MAIN "sha256:0aaeb41a2fc4ad5ce86c17d02a2ee87d37a17a77a9770970dfb54fb4e112505a"
+
+/* The test controls whose form changes with the `convention` branch (an
+ * ecrmock_err * last), called in one place each. */
+static json_t *journal_at(ecrmock *m, long i)
+{
+    return ecrmock_journal_entry(m, i);
+}
+
+static int advance(ecrmock *m, int64_t ms)
+{
+    return ecrmock_clock_advance(m, ms);
+}
+
+/* The Basic credentials of a fresh GetAuthorizationToken ("Basic <token>"). */
+static char *login(ecrmock *m)
+{
+    json_t *out = NULL;
+    assert_int_equal(call(m, &out, "GetAuthorizationToken", "{}"), 200);
+    const char *token = STR(json_array_get(json_object_get(out, "authorizationData"), 0), "authorizationToken");
+    assert_non_null(token);
+    size_t n = strlen(token) + 7;
+    char *basic = malloc(n);
+    snprintf(basic, n, "Basic %s", token);
+    json_decref(out);
+    return basic;
+}
+
+/* One request to the registry host; `auth` NULL: none; extra header (name, value) or NULL. */
+static int reg(ecrmock *m, ecrmock_http_response *r, const char *auth, const char *method, const char *path,
+               const char *hname, const char *hvalue, const void *body, size_t len)
+{
+    ecrmock_http_header h[3];
+    size_t n = 0;
+    h[n++] = (ecrmock_http_header){"Host", HOST};
+    if (auth)
+        h[n++] = (ecrmock_http_header){"Authorization", auth};
+    if (hname)
+        h[n++] = (ecrmock_http_header){hname, hvalue};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = path;
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = len;
+    int st = ecrmock_http_handle(m, &req, r);
+    assert_int_equal(st, st < 0 ? -1 : r->status); /* -1: out of memory, an empty response */
+    return st;
+}
+
+static void assert_header(const ecrmock_http_response *r, const char *name, const char *want)
+{
+    const char *v = ecrmock_http_response_header(r, name);
+    if (!want) {
+        assert_null(v);
+        return;
+    }
+    assert_non_null(v);
+    assert_string_equal(v, want);
+}
+
+/* Asserts the registry's error form, then releases r. */
+static void assert_reg_error(ecrmock_http_response *r, int status, const char *code, const char *message)
+{
+    char want[1024];
+    snprintf(want, sizeof want, "{\"errors\": [{\"code\": \"%s\", \"message\": \"%s\"}]}", code, message);
+    json_t *w = json_loads(want, 0, NULL), *got = json_loads(r->body, 0, NULL);
+    assert_non_null(w);
+    if (!got || !json_equal(w, got))
+        fail_msg("status %d body %s, want %d %s", r->status, r->body, status, want);
+    assert_int_equal(r->status, status);
+    assert_header(r, "Content-Type", ERR_TYPE);
+    assert_header(r, "Docker-Distribution-Api-Version", "registry/2.0");
+    json_decref(w);
+    json_decref(got);
+    ecrmock_http_response_release(r);
+}
+
+/* ---- authentication ---------------------------------------------------------------- */
+
+static void test_ping_without_credentials_is_challenged(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, NULL, "GET", "/v2/", NULL, NULL, NULL, 0), 401);
+    assert_header(&r, "WWW-Authenticate", "Basic realm=\"" BASE "/\",service=\"ecr.amazonaws.com\"");
+    assert_header(&r, "Docker-Distribution-Api-Version", "registry/2.0");
+    assert_header(&r, "Sizes", "");
+    assert_string_equal(r.body, "Not Authorized");
+    ecrmock_http_response_release(&r);
+    /* Bearer is not ECR's scheme: the same challenge. */
+    assert_int_equal(reg(m, &r, "Bearer abc", "GET", "/v2/" REPO "/tags/list", NULL, NULL, NULL, 0), 401);
+    ecrmock_http_response_release(&r);
+}
+
+static void test_ping_with_token(void **state)
+{
+    ecrmock *m = *state;
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/", NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, "{}");
+    assert_header(&r, "Docker-Distribution-Api-Version", "registry/2.0");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+static void test_token_invalid_wrong_user_and_region(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_response r;
+    const char *msg = "Your Authorization Token is invalid.";
+    reg(m, &r, "Basic !!!not-base64", "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* base64("AWS:never-issued") */
+    reg(m, &r, "Basic QVdTOm5ldmVyLWlzc3VlZA==", "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* A real password under another user name. */
+    char *auth = login(m);
+    unsigned char plain[4096], other[6000];
+    int plen = EVP_DecodeBlock(plain, (const unsigned char *)auth + 6, (int)strlen(auth + 6));
+    assert_true(plen > 4 && memcmp(plain, "AWS:", 4) == 0);
+    while (plen > 0 && plain[plen - 1] == '\0') /* EVP_DecodeBlock counts the padding */
+        plen--;
+    unsigned char bob[4100];
+    memcpy(bob, "bob", 3);
+    memcpy(bob + 3, plain + 3, (size_t)plen - 3);
+    memcpy(other, "Basic ", 6);
+    EVP_EncodeBlock(other + 6, bob, plen);
+    reg(m, &r, (const char *)other, "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* A token of us-east-1 at eu-west-1's registry host. */
+    ecrmock_http_header h[2] = {{"Host", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}, {"Authorization", auth}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.target = "/v2/";
+    req.headers = h;
+    req.n_headers = 2;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 400);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    /* Another account's registry host. */
+    h[0].value = "210987654321.dkr.ecr.us-east-1.amazonaws.com";
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 400);
+    assert_reg_error(&r, 400, "DENIED", msg);
+    free(auth);
+}
+
+static void test_token_expires_after_12_hours(void **state)
+{
+    ecrmock *m = *state;
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(advance(m, 12 * 3600 * INT64_C(1000) - 1), 0);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/", NULL, NULL, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(advance(m, 1), 0);
+    reg(m, &r, auth, "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 403, "DENIED", "Your authorization token has expired. Reauthenticate and try again.");
+    free(auth);
+}
+
+/* The token's bytes do not change with the registry plane: same seed, same token. */
+static void test_token_bytes_unchanged(void **state)
+{
+    (void)state;
+    ecrmock *a = ecrmock_new(NULL);
+    char *auth = login(a);
+    char sha[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(auth, strlen(auth), sha);
+    /* Recorded from main 31bd50b (before the registry plane) with the default seed. */
+    assert_string_equal(sha, TOKEN_SHA_MAIN);
+    free(auth);
+    ecrmock_free(a);
+}
+
+/* ---- push and pull ------------------------------------------------------------------- */
+
+/* Pushes a blob through POST, PATCH (chunks of `chunk` bytes) and PUT ?digest=; its digest in out. */
+static void push_blob(ecrmock *m, const char *auth, const char *repo, const char *bytes, size_t len, size_t chunk,
+                      char *out)
+{
+    char path[256], loc[512];
+    sha256_digest(bytes, len, out);
+    ecrmock_http_response r;
+    snprintf(path, sizeof path, "/v2/%s/blobs/uploads/", repo);
+    assert_int_equal(reg(m, &r, auth, "POST", path, NULL, NULL, NULL, 0), 202);
+    const char *l = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(l);
+    snprintf(loc, sizeof loc, "%s", l);
+    assert_header(&r, "Range", "0-0");
+    assert_header(&r, "Docker-Upload-UUID", NULL);
+    ecrmock_http_response_release(&r);
+    const char *p = loc + strlen(BASE);
+    for (size_t at = 0; at < len; at += chunk) {
+        size_t n = len - at < chunk ? len - at : chunk;
+        assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, bytes + at, n), 201);
+        char range[64];
+        snprintf(range, sizeof range, "0-%zu", at + n - 1);
+        assert_header(&r, "Range", range);
+        assert_header(&r, "Location", loc);
+        ecrmock_http_response_release(&r);
+    }
+    char put[600];
+    snprintf(put, sizeof put, "%s?digest=%s", p, out);
+    assert_int_equal(reg(m, &r, auth, "PUT", put, NULL, NULL, NULL, 0), 201);
+    assert_header(&r, "Docker-Content-Digest", out);
+    char want[400];
+    snprintf(want, sizeof want, BASE "/v2/%s/blobs/%s", repo, out);
+    assert_header(&r, "Location", want);
+    ecrmock_http_response_release(&r);
+}
+
+static void test_push_is_seen_by_describe_images(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_journal_enable(m, 1);
+    ecrmock_journal_clear(m);
+    const char config[] = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+    char layer[3000];
+    for (size_t i = 0; i < sizeof layer; i++)
+        layer[i] = (char)(i * 7);
+    char cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, config, strlen(config), 1 << 20, cd);
+    push_blob(m, auth, REPO, layer, sizeof layer, 1024, ld); /* chunks of the 1 KiB minimum part */
+    char mf[1024];
+    int n = snprintf(mf, sizeof mf,
+                     "{\"schemaVersion\":2,\"mediaType\":\"" V2 "\",\"config\":{\"mediaType\":"
+                     "\"application/vnd.docker.container.image.v1+json\",\"size\":%zu,\"digest\":\"%s\"},"
+                     "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%zu,"
+                     "\"digest\":\"%s\"}]}",
+                     strlen(config), cd, sizeof layer, ld);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(mf, (size_t)n, digest);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf, (size_t)n), 201);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    char loc[300];
+    snprintf(loc, sizeof loc, BASE "/v2/" REPO "/manifests/%s", digest);
+    assert_header(&r, "Location", loc);
+    ecrmock_http_response_release(&r);
+
+    json_t *d = describe_image(m, REPO, digest);
+    assert_string_equal(jstr(d, "imageDigest"), digest);
+    assert_int_equal(json_integer_value(json_object_get(d, "imageSizeInBytes")), (json_int_t)sizeof layer);
+    assert_string_equal(jstr(d, "imageManifestMediaType"), V2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(d, "imageTags"), 0)), "v1");
+    json_decref(d);
+
+    /* Journaled under the actions that authorize each step, on the registry plane. */
+    static const char *const want[] = {"InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload",
+                                       "InitiateLayerUpload", "UploadLayerPart", "UploadLayerPart",
+                                       "UploadLayerPart",     "CompleteLayerUpload", "PutImage"};
+    size_t len = ecrmock_journal_length(m);
+    assert_int_equal(len, sizeof want / sizeof want[0] + 1); /* and DescribeImages */
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *e = journal_at(m, (long)i);
+        assert_string_equal(jstr(e, "action"), want[i]);
+        assert_string_equal(jstr(e, "plane"), "registry");
+        /* The token is no more in the journal than a SigV4 signature is. */
+        assert_string_equal(jstr(json_object_get(e, "headers"), "authorization"), "Basic <elided>");
+        json_decref(e);
+    }
+    json_t *e = journal_at(m, (long)len - 1);
+    assert_null(json_object_get(e, "plane"));
+    json_decref(e);
+    assert_int_equal(ecrmock_call_count(m, "PutImage"), 1);
+    free(auth);
+}
+
+static void test_put_image_pulls(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 5);
+    char *digest = put_image(m, REPO, mf, "latest");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/latest", "Accept", V2 ", */*", NULL, 0), 200);
+    assert_string_equal(r.body, mf);
+    assert_header(&r, "Content-Type", V2);
+    assert_header(&r, "Docker-Content-Digest", NULL); /* ECR sends none on a GET */
+    char len[32];
+    snprintf(len, sizeof len, "%zu", strlen(mf));
+    assert_header(&r, "Content-Length", len);
+    ecrmock_http_response_release(&r);
+
+    assert_int_equal(reg(m, &r, auth, "HEAD", "/v2/" REPO "/manifests/latest", NULL, NULL, NULL, 0), 200);
+    assert_int_equal(r.body_len, 0);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    assert_header(&r, "Content-Length", len);
+    assert_header(&r, "Sizes", "");
+    ecrmock_http_response_release(&r);
+
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, mf);
+    ecrmock_http_response_release(&r);
+
+    /* The layer: HEAD answers its size and type, GET redirects to the download URL. */
+    json_t *doc = json_loads(mf, 0, NULL);
+    json_t *l = json_array_get(json_object_get(doc, "layers"), 0);
+    const char *ld = jstr(l, "digest");
+    snprintf(path, sizeof path, "/v2/" REPO "/blobs/%s", ld);
+    assert_int_equal(reg(m, &r, auth, "HEAD", path, NULL, NULL, NULL, 0), 200);
+    snprintf(len, sizeof len, "%lld", (long long)json_integer_value(json_object_get(l, "size")));
+    assert_header(&r, "Content-Length", len);
+    assert_header(&r, "Content-Type", "application/vnd.docker.image.rootfs.diff.tar.gzip");
+    assert_header(&r, "Docker-Content-Digest", ld);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 307);
+    const char *url = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(url);
+    const char *s3 = "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/123456789012/" REPO "/";
+    assert_true(strncmp(url, s3, strlen(s3)) == 0);
+    ecrmock_http_request get = ECRMOCK_HTTP_REQUEST_INIT;
+    get.method = "GET";
+    get.target = url;
+    ecrmock_http_response body;
+    assert_int_equal(ecrmock_http_handle(m, &get, &body), 200);
+    assert_string_equal(body.body, "layer 0 of image 5");
+    ecrmock_http_response_release(&body);
+    ecrmock_http_response_release(&r);
+    json_decref(doc);
+    /* BatchGetImage authorized the pulls, GetDownloadUrlForLayer the blob GET. */
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 3);
+    assert_int_equal(ecrmock_call_count(m, "BatchCheckLayerAvailability"), 1);
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 1);
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+/* A host that is no registry host (a loopback base): the token names the registry. */
+static void test_loopback_base(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    ecrmock_http_header h[2] = {{"Host", "127.0.0.1:5000"}, {"Authorization", auth}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "HEAD";
+    req.target = "/v2/" REPO "/manifests/v1";
+    req.headers = h;
+    req.n_headers = 2;
+    ecrmock_http_response r;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    ecrmock_http_response_release(&r);
+    req.method = "POST";
+    req.target = "/v2/" REPO "/blobs/uploads/";
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 202);
+    const char *loc = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(loc);
+    assert_true(strncmp(loc, "/v2/" REPO "/blobs/uploads/", 22) == 0); /* relative */
+    ecrmock_http_response_release(&r);
+    free(digest);
+    free(auth);
+}
+
+/* ---- uploads ----------------------------------------------------------------------- */
+
+static void test_upload_status_and_cancel(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    char p[300];
+    snprintf(p, sizeof p, "%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE));
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, "hello", 5), 201);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0), 204);
+    assert_header(&r, "Range", "0-4");
+    ecrmock_http_response_release(&r);
+    /* A chunk that does not start where the upload ends: ECR's 416. */
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", "7-9", "abc", 3), 416);
+    assert_reg_error(&r, 416, "BLOB_UPLOAD_INVALID", "First byte of the layer part is 7 instead of 5");
+    /* A digest that is not the bytes'. */
+    char put[400];
+    snprintf(put, sizeof put, "%s?digest=sha256:%064d", p, 0);
+    reg(m, &r, auth, "PUT", put, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "BLOB_UPLOAD_INVALID",
+                     "None of the provided layer digests match the calculated layer digest");
+    assert_int_equal(reg(m, &r, auth, "DELETE", p, NULL, NULL, NULL, 0), 204);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
+    reg(m, &r, auth, "PATCH", p, NULL, NULL, "x", 1);
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "The upload with id '%s' does not exist in the repository with name '" REPO
+             "' in registry with id '123456789012'",
+             strrchr(p, '/') + 1);
+    assert_reg_error(&r, 404, "BLOB_UPLOAD_UNKNOWN", msg);
+    free(auth);
+}
+
+/* A monolithic PUT: the body and the digest in one request. */
+static void test_monolithic_put(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    char put[400], d[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("whole", 5, d);
+    /* the digest percent-encoded, as clients send it */
+    snprintf(put, sizeof put, "%s?digest=sha256%%3A%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE),
+             d + 7);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PUT", put, NULL, NULL, "whole", 5), 201);
+    assert_header(&r, "Docker-Content-Digest", d);
+    ecrmock_http_response_release(&r);
+    char head[200];
+    snprintf(head, sizeof head, "/v2/" REPO "/blobs/%s", d);
+    assert_int_equal(reg(m, &r, auth, "HEAD", head, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Length", "5");
+    assert_header(&r, "Content-Type", "application/octet-stream");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+/* ---- errors -------------------------------------------------------------------------- */
+
+static void test_errors(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    reg(m, &r, auth, "POST", "/v2/nope/blobs/uploads/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "NAME_UNKNOWN",
+                     "The repository with name 'nope' does not exist in the registry with id '123456789012'");
+    reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v2", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    char blob[200];
+    snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/sha256:%064d", 1);
+    reg(m, &r, auth, "HEAD", blob, NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.body_len, 0); /* a HEAD has no body */
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "GET", blob, NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 404);
+    assert_true(strstr(r.body, "\"BLOB_UNKNOWN\"") != NULL);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "DELETE", blob, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 405, "UNSUPPORTED", "The operation is unsupported.");
+    /* A manifest ECR cannot read. */
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v9", "Content-Type", V2, "{not json", 9);
+    assert_int_equal(r.status, 405);
+    assert_true(strstr(r.body, "\"UNSUPPORTED\"") && strstr(r.body, "Invalid parameter at 'ImageManifest'"));
+    ecrmock_http_response_release(&r);
+    /* A media type ECR does not take. */
+    char *mf = make_manifest(m, REPO, 1, 9);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v9", "Content-Type", "text/plain", mf, strlen(mf));
+    assert_int_equal(r.status, 400);
+    assert_true(strstr(r.body, "\"MANIFEST_INVALID\"") != NULL);
+    ecrmock_http_response_release(&r);
+    /* An immutable repository's tag. */
+    call_ok(m, "PutImageTagMutability", "{\"repositoryName\":\"" REPO "\",\"imageTagMutability\":\"IMMUTABLE\"}");
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf, strlen(mf));
+    assert_reg_error(&r, 400, "TAG_INVALID",
+                     "The image tag 'v1' already exists in the '" REPO
+                     "' repository and cannot be overwritten because the repository is immutable.");
+    /* Delete by digest, then it is unknown. */
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "DELETE", path, NULL, NULL, NULL, 0), 202);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "DELETE", path, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+/* A fault rule on the authorizing action answers in the registry's form. */
+static void test_fault_rule_applies(void **state)
+{
+    ecrmock *m = *state;
+    free(new_repo_with_image(m, REPO, 1, "v1"));
+    char *auth = login(m);
+    json_t *rule = json_pack("{s:s, s:s}", "action", "BatchGetImage", "error", "ThrottlingException");
+    assert_true(ecrmock_fault_add_json(m, rule, NULL) > 0);
+    json_decref(rule);
+    ecrmock_http_response r;
+    reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 429, "TOOMANYREQUESTS", "Rate exceeded");
+    /* A transport rule: the header the libcurl level turns into its CURLcode. */
+    rule = json_pack("{s:s, s:s}", "action", "InitiateLayerUpload", "effect", "timeout");
+    assert_true(ecrmock_fault_add_json(m, rule, NULL) > 0);
+    json_decref(rule);
+    reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0);
+    assert_header(&r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER, "timeout");
+    assert_true(r.status >= 400);
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+/* ---- listings -------------------------------------------------------------------------- */
+
+static void test_tags_list_paged(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    free(push_new_image(m, REPO, 1, 1, "a"));
+    free(push_new_image(m, REPO, 1, 2, "b"));
+    free(push_new_image(m, REPO, 1, 3, "c"));
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?n=2", NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+    json_t *doc = json_loads(r.body, 0, NULL);
+    assert_string_equal(jstr(doc, "name"), REPO);
+    assert_int_equal(json_array_size(json_object_get(doc, "tags")), 2);
+    const char *link = ecrmock_http_response_header(&r, "Link");
+    assert_non_null(link);
+    const char *pre = "<" BASE "/v2/" REPO "/tags/list?last=";
+    assert_true(strncmp(link, pre, strlen(pre)) == 0);
+    assert_true(strcmp(link + strlen(link) - 13, ">; rel=\"next\"") == 0);
+    char next[2048];
+    snprintf(next, sizeof next, "%.*s", (int)(strlen(link) - strlen(pre) - 13), link + strlen(pre));
+    char path[2200];
+    snprintf(path, sizeof path, "/v2/" REPO "/tags/list?last=%s", next);
+    json_t *seen = json_object();
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(doc, "tags"), i, t) json_object_set(seen, json_string_value(t), t);
+    json_decref(doc);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_null(ecrmock_http_response_header(&r, "Link"));
+    doc = json_loads(r.body, 0, NULL);
+    json_array_foreach(json_object_get(doc, "tags"), i, t) json_object_set(seen, json_string_value(t), t);
+    assert_int_equal(json_object_size(seen), 3);
+    json_decref(doc);
+    json_decref(seen);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?n=1001", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 405, "UNSUPPORTED",
+                     "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less "
+                     "than or equal to 1000'");
+    free(auth);
+}
+
+static void test_catalog_paged(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "ab");
+    create_repo(m, "cd/ef");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/_catalog?n=1", NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, "{\"repositories\":[\"ab\"]}");
+    const char *link = ecrmock_http_response_header(&r, "Link");
+    assert_non_null(link);
+    const char *pre = "<" BASE "/v2/_catalog?last=";
+    assert_true(strncmp(link, pre, strlen(pre)) == 0);
+    char path[2200];
+    snprintf(path, sizeof path, "/v2/_catalog?last=%.*s", (int)(strlen(link) - strlen(pre) - 13), link + strlen(pre));
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, "{\"repositories\":[\"cd/ef\"]}");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+/* POST ?mount=<digest>&from=<repo> in `repo`: its status; `loc` (may be NULL) gets Location. */
+static int mount(ecrmock *m, const char *auth, const char *repo, const char *digest, const char *from, char *loc)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from);
+    ecrmock_http_response r;
+    int st = reg(m, &r, auth, "POST", path, NULL, NULL, NULL, 0);
+    if (loc)
+        snprintf(loc, 300, "%s", ecrmock_http_response_header(&r, "Location"));
+    ecrmock_http_response_release(&r);
+    return st;
+}
+
+/* Mounting: a new session (202) unless BLOB_MOUNTING is on and an image of
+ * `from` references the layer, in the same encryption: then 201. */
+static void test_mount(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 1);
+    free(put_image(m, REPO, mf, "v1"));
+    json_t *doc = json_loads(mf, 0, NULL);
+    char layer[ECRMOCK_DIGEST_SIZE], loose[ECRMOCK_DIGEST_SIZE], loc[300];
+    snprintf(layer, sizeof layer, "%s", jstr(json_array_get(json_object_get(doc, "layers"), 0), "digest"));
+    json_decref(doc);
+    push_layer(m, REPO, "no image has me", 15, loose);
+    create_repo(m, "other");
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"kms\", \"encryptionConfiguration\": {\"encryptionType\": \"KMS\"}}");
+    char *auth = login(m);
+    /* BLOB_MOUNTING is DISABLED by default: a session, and the source is not even read. */
+    assert_int_equal(mount(m, auth, "other", layer, REPO, loc), 202);
+    assert_non_null(strstr(loc, "/v2/other/blobs/uploads/"));
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 0);
+
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
+    assert_int_equal(mount(m, auth, "other", loose, REPO, NULL), 202);   /* no image references it */
+    assert_int_equal(mount(m, auth, "kms", layer, REPO, NULL), 202);     /* another encryption */
+    assert_int_equal(mount(m, auth, "other", layer, "nope", NULL), 202); /* no such source */
+    assert_int_equal(mount(m, auth, "other", layer, REPO, loc), 201);
+    char want[300];
+    snprintf(want, sizeof want, BASE "/v2/other/blobs/%s", layer);
+    assert_string_equal(loc, want);
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 4);
+    /* The layer is the other repository's now, type and all. */
+    char head[200];
+    snprintf(head, sizeof head, "/v2/other/blobs/%s", layer);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "HEAD", head, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Type", "application/vnd.docker.image.rootfs.diff.tar.gzip");
+    ecrmock_http_response_release(&r);
+    free(mf);
+    free(auth);
+}
+
+/* Push by digest, a digest that is not the bytes', a re-push, bytes that are not UTF-8. */
+static void test_manifest_put_by_digest_and_again(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    char *mf = make_manifest(m, REPO, 1, 4);
+    char digest[ECRMOCK_DIGEST_SIZE], path[300];
+    sha256_digest(mf, strlen(mf), digest);
+    ecrmock_http_response r;
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/sha256:%064d", 7);
+    reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf));
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "Provided digest 'sha256:%064d' does not match the digest '%s' calculated for the image manifest", 7,
+             digest);
+    assert_reg_error(&r, 400, "DIGEST_INVALID", msg);
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf)), 201);
+    assert_header(&r, "Docker-Content-Digest", digest);
+    ecrmock_http_response_release(&r);
+    /* The same bytes again (ImageAlreadyExistsException at the API): the registry says 201. */
+    assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf)), 201);
+    ecrmock_http_response_release(&r);
+    json_t *d = describe_image(m, REPO, digest);
+    assert_string_equal(jstr(d, "imageDigest"), digest);
+    json_decref(d);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/x", "Content-Type", V2, "{\"a\":\"\xff\"}", 10);
+    assert_reg_error(&r, 400, "MANIFEST_INVALID", "The manifest is not UTF-8 text");
+    free(mf);
+    free(auth);
+}
+
+/* A PATCH larger than one UploadLayerPart's blob goes as several parts. */
+static void test_big_patch_is_split_into_parts(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    size_t len = 20971520 + 5;
+    char *big = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        big[i] = (char)(i % 251);
+    ecrmock_journal_clear(m);
+    char d[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, big, len, len, d);
+    assert_int_equal(ecrmock_call_count(m, "UploadLayerPart"), 2);
+    char path[200];
+    snprintf(path, sizeof path, "/v2/" REPO "/blobs/%s", d);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "HEAD", path, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Length", "20971525");
+    ecrmock_http_response_release(&r);
+    free(big);
+    free(auth);
+}
+
+/* Bytes that are not UTF-8 in the path, the query, Accept or Content-Type: answers, never -1. */
+static void test_bytes_that_are_not_utf8(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    reg(m, &r, auth, "GET", "/v2/w\xff" "b/manifests/v1", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?last=\xc3", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    /* An Accept type that is not UTF-8 is left out: the others still match. */
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", "a/\xff, " V2, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    char *mf = make_manifest(m, REPO, 1, 8);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v8", "Content-Type", "application/\xfe", mf, strlen(mf));
+    assert_reg_error(&r, 400, "MANIFEST_INVALID", "The manifest's Content-Type is not UTF-8 text");
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+/* ---- the same rules and effects as the API ----------------------------------------------- */
+
+/* IMMUTABLE_WITH_EXCLUSION: an excluded tag moves, any other is TAG_INVALID. */
+static void test_immutable_with_exclusion(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    call_ok(m, "PutImageTagMutability",
+            "{\"repositoryName\": \"" REPO "\", \"imageTagMutability\": \"IMMUTABLE_WITH_EXCLUSION\", "
+            "\"imageTagMutabilityExclusionFilters\": [{\"filterType\": \"WILDCARD\", \"filter\": \"latest\"}]}");
+    char *mf1 = make_manifest(m, REPO, 1, 1), *mf2 = make_manifest(m, REPO, 1, 2);
+    free(put_image(m, REPO, mf1, "latest"));
+    free(put_image(m, REPO, mf1, "v1"));
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/latest", "Content-Type", V2, mf2, strlen(mf2)),
+                     201);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf2, strlen(mf2));
+    assert_reg_error(&r, 400, "TAG_INVALID",
+                     "The image tag 'v1' already exists in the '" REPO
+                     "' repository and cannot be overwritten because the repository is immutable.");
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/latest", NULL, NULL, NULL, 0), 200);
+    assert_string_equal(r.body, mf2);
+    ecrmock_http_response_release(&r);
+    free(mf1);
+    free(mf2);
+    free(auth);
+}
+
+/* Scan on push: a /v2/ push starts the same scan a PutImage does. */
+static void test_scan_on_push(void **state)
+{
+    ecrmock *m = *state;
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"" REPO "\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"api\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}");
+    char *mf = make_manifest(m, REPO, 1, 3), *mf_api = make_manifest(m, "api", 1, 3);
+    assert_string_equal(mf, mf_api);
+    char *d = put_image(m, "api", mf_api, "v1");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", "Content-Type", V2, mf, strlen(mf)), 201);
+    assert_header(&r, "Docker-Content-Digest", d);
+    ecrmock_http_response_release(&r);
+    json_t *a = describe_image(m, REPO, d), *b = describe_image(m, "api", d);
+    json_t *sa = json_object_get(a, "imageScanStatus"), *sb = json_object_get(b, "imageScanStatus");
+    assert_non_null(sa);
+    assert_string_equal(jstr(sa, "status"), "IN_PROGRESS");
+    assert_true(json_equal(sa, sb));
+    json_decref(a);
+    json_decref(b);
+    free(mf);
+    free(mf_api);
+    free(d);
+    free(auth);
+}
+
+/* A multi-arch list pushed through /v2/: the images by digest, then the list by tag. */
+static void test_manifest_list(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    const char *list_type = "application/vnd.docker.distribution.manifest.list.v2+json";
+    json_t *list = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", list_type, "manifests");
+    ecrmock_http_response r;
+    char *children[2];
+    for (int i = 0; i < 2; i++) {
+        char *mf = make_manifest(m, REPO, 1 + i, 10 + i);
+        char d[ECRMOCK_DIGEST_SIZE], path[200];
+        sha256_digest(mf, strlen(mf), d);
+        snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", d);
+        assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", V2, mf, strlen(mf)), 201);
+        ecrmock_http_response_release(&r);
+        json_array_append_new(json_object_get(list, "manifests"),
+                              json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "mediaType", V2, "size", (int)strlen(mf),
+                                        "digest", d, "platform", "architecture", i ? "arm64" : "amd64", "os", "linux"));
+        children[i] = strdup(d);
+        free(mf);
+    }
+    char *text = json_dumps(list, JSON_COMPACT);
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/multi", "Content-Type", list_type, text,
+                         strlen(text)),
+                     201);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/multi", "Accept", list_type, NULL, 0), 200);
+    assert_string_equal(r.body, text);
+    assert_header(&r, "Content-Type", list_type);
+    ecrmock_http_response_release(&r);
+    char d[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(text, strlen(text), d);
+    json_t *img = describe_image(m, REPO, d), *big = describe_image(m, REPO, children[1]);
+    assert_string_equal(jstr(img, "imageManifestMediaType"), list_type);
+    /* A list's size is its largest image's. */
+    assert_int_equal(json_integer_value(json_object_get(img, "imageSizeInBytes")),
+                     json_integer_value(json_object_get(big, "imageSizeInBytes")));
+    json_decref(img);
+    json_decref(big);
+    json_decref(list);
+    free(text);
+    free(children[0]);
+    free(children[1]);
+    free(auth);
+}
+
+/* A registry host of another region: its own token, its own repositories. */
+static void test_other_region(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s}", "repositoryName", "west"), *out = NULL;
+    assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "CreateRepository", req, &out), 200);
+    json_decref(out);
+    json_decref(req);
+    req = json_object();
+    assert_int_equal(ecrmock_call_as(m, NULL, "eu-west-1", "GetAuthorizationToken", req, &out), 200);
+    json_decref(req);
+    char auth[4096];
+    snprintf(auth, sizeof auth, "Basic %s",
+             STR(json_array_get(json_object_get(out, "authorizationData"), 0), "authorizationToken"));
+    json_decref(out);
+    ecrmock_http_header h[2] = {{"Host", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}, {"Authorization", auth}};
+    ecrmock_http_request rq = ECRMOCK_HTTP_REQUEST_INIT;
+    rq.method = "GET";
+    rq.target = "/v2/_catalog";
+    rq.headers = h;
+    rq.n_headers = 2;
+    ecrmock_http_response r;
+    assert_int_equal(ecrmock_http_handle(m, &rq, &r), 200);
+    assert_string_equal(r.body, "{\"repositories\":[\"west\"]}");
+    ecrmock_http_response_release(&r);
+    /* The same token at us-east-1's registry: not its registry. */
+    reg(m, &r, auth, "GET", "/v2/_catalog", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", "Your Authorization Token is invalid.");
+}
+
+/* The 257th token pushes the first out of the instance's memory of them. */
+static void test_token_memory_keeps_the_last_256(void **state)
+{
+    ecrmock *m = *state;
+    char *first = login(m), *second = login(m);
+    for (int i = 0; i < 255; i++)
+        free(login(m));
+    ecrmock_http_response r;
+    reg(m, &r, first, "GET", "/v2/", NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "DENIED", "Your Authorization Token is invalid.");
+    assert_int_equal(reg(m, &r, second, "GET", "/v2/", NULL, NULL, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    free(first);
+    free(second);
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+
+typedef struct pusher {
+    ecrmock *m;
+    const char *auth;
+    int n;
+    char digest[ECRMOCK_DIGEST_SIZE];
+} pusher;
+
+/* One thread's push through /v2/: a layer, a config, a manifest tagged t<n>. */
+static void *push_thread(void *arg)
+{
+    pusher *p = arg;
+    char layer[64], config[64], ld[ECRMOCK_DIGEST_SIZE], cd[ECRMOCK_DIGEST_SIZE], mf[600], tag[64];
+    int ln = snprintf(layer, sizeof layer, "layer of thread %d", p->n);
+    int cn = snprintf(config, sizeof config, "{\"os\":\"linux\",\"thread\":%d}", p->n);
+    push_blob(p->m, p->auth, REPO, layer, (size_t)ln, 1024, ld);
+    push_blob(p->m, p->auth, REPO, config, (size_t)cn, 1024, cd);
+    int n = snprintf(mf, sizeof mf,
+                     "{\"schemaVersion\":2,\"mediaType\":\"" V2 "\",\"config\":{\"mediaType\":"
+                     "\"application/vnd.docker.container.image.v1+json\",\"size\":%d,\"digest\":\"%s\"},"
+                     "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%d,"
+                     "\"digest\":\"%s\"}]}",
+                     cn, cd, ln, ld);
+    snprintf(tag, sizeof tag, "/v2/" REPO "/manifests/t%d", p->n);
+    ecrmock_http_response r;
+    assert_int_equal(reg(p->m, &r, p->auth, "PUT", tag, "Content-Type", V2, mf, (size_t)n), 201);
+    ecrmock_http_response_release(&r);
+    sha256_digest(mf, (size_t)n, p->digest);
+    return NULL;
+}
+
+/* Pushes from several threads at once, the API listing meanwhile: every image arrives whole. */
+static void test_threads_push_at_once(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    enum { N = 4 };
+    pthread_t t[N];
+    pusher p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = (pusher){.m = m, .auth = auth, .n = i};
+        assert_int_equal(pthread_create(&t[i], NULL, push_thread, &p[i]), 0);
+    }
+    for (int i = 0; i < 20; i++) {
+        json_t *out = NULL;
+        assert_int_equal(call(m, &out, "ListImages", "{\"repositoryName\": \"" REPO "\"}"), 200);
+        json_decref(out);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < N; i++) {
+        json_t *d = describe_image(m, REPO, p[i].digest);
+        char tag[16];
+        snprintf(tag, sizeof tag, "t%d", i);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(d, "imageTags"), 0)), tag);
+        json_decref(d);
+    }
+    free(auth);
+}
+
+/* ---- referrers ------------------------------------------------------------------------------ */
+
+/* An SBOM pushed through /v2/ with a subject is in the subject's referrers index. */
+static void test_referrers(void **state)
+{
+    ecrmock *m = *state;
+    char *subject = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    const char *oci = "application/vnd.oci.image.manifest.v1+json";
+    char cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, REPO, "{}", 2, cd);
+    push_layer(m, REPO, "sbom", 4, ld);
+    char mf[1024], md[ECRMOCK_DIGEST_SIZE], path[300];
+    int n = snprintf(mf, sizeof mf,
+                     "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"application/spdx+json\","
+                     "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"size\":2,\"digest\":\"%s\"},"
+                     "\"layers\":[{\"mediaType\":\"application/spdx+json\",\"size\":4,\"digest\":\"%s\"}],"
+                     "\"subject\":{\"mediaType\":\"" V2 "\",\"size\":100,\"digest\":\"%s\"}}",
+                     oci, cd, ld, subject);
+    sha256_digest(mf, (size_t)n, md);
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", md);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PUT", path, "Content-Type", oci, mf, (size_t)n), 201);
+    ecrmock_http_response_release(&r);
+
+    snprintf(path, sizeof path, "/v2/" REPO "/referrers/%s", subject);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Type", "application/vnd.oci.image.index.v1+json");
+    assert_header(&r, "OCI-Filters-Applied", NULL);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":"
+             "[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%d,\"artifactType\":\"application/spdx+json\"}]}",
+             oci, md, n);
+    assert_string_equal(r.body, want);
+    ecrmock_http_response_release(&r);
+
+    char filtered[400];
+    snprintf(filtered, sizeof filtered, "%s?artifactType=application%%2Fvnd.cncf.notary.signature", path);
+    assert_int_equal(reg(m, &r, auth, "GET", filtered, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "OCI-Filters-Applied", "artifactType");
+    assert_string_equal(r.body, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                                "\"manifests\":[]}");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(ecrmock_call_count(m, "ListImageReferrers"), 2);
+    free(subject);
+    free(auth);
+}
+
+/* ---- out of memory ----------------------------------------------------------------------- */
+
+static long oom_at = -1, oom_count; /* the em allocation that fails (-1: none), and how many so far */
+
+static void *oom_malloc(size_t n)
+{
+    return oom_at >= 0 && ++oom_count == oom_at ? NULL : malloc(n);
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    return oom_at >= 0 && ++oom_count == oom_at ? NULL : realloc(p, n);
+}
+
+/* Every registry request with its 1st, 2nd, ... allocation of ecrmock's own
+ * (jansson's are left alone: see test_alloc_failure.c) failing: an
+ * answer or -1 with an empty response, never a crash or a leak (valgrind
+ * and ASan runs see leaks), and the request then succeeds. */
+static void test_out_of_memory(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    char *mf = make_manifest(m, REPO, 1, 6);
+    char blob[200], put_mf[64];
+    snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/%s", digest); /* a manifest, not a layer: 404 */
+    snprintf(put_mf, sizeof put_mf, "/v2/" REPO "/manifests/v6");
+    char referrers[200], mount_path[300];
+    snprintf(referrers, sizeof referrers, "/v2/" REPO "/referrers/%s", digest);
+    json_t *doc = json_loads(mf, 0, NULL);
+    create_repo(m, "other");
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
+    snprintf(mount_path, sizeof mount_path, "/v2/other/blobs/uploads/?mount=%s&from=" REPO,
+             jstr(json_object_get(doc, "config"), "digest"));
+    json_decref(doc);
+    struct {
+        const char *method, *path, *body;
+        int want;
+    } reqs[] = {
+        {"GET", "/v2/", NULL, 200},
+        {"GET", "/v2/" REPO "/manifests/v1", NULL, 200},
+        {"HEAD", "/v2/" REPO "/manifests/v1", NULL, 200},
+        {"HEAD", blob, NULL, 404},
+        {"POST", "/v2/" REPO "/blobs/uploads/", NULL, 202},
+        {"PUT", put_mf, mf, 201},
+        {"GET", "/v2/" REPO "/tags/list?n=1", NULL, 200},
+        {"GET", "/v2/_catalog", NULL, 200},
+        {"DELETE", blob, NULL, 405},
+        {"GET", referrers, NULL, 200},
+        {"POST", mount_path, NULL, 201},
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        for (long n = 1;; n++) {
+            ecrmock_http_response r;
+            oom_count = 0;
+            oom_at = n;
+            int st = reg(m, &r, auth, reqs[i].method, reqs[i].path, "Content-Type", V2, reqs[i].body,
+                         reqs[i].body ? strlen(reqs[i].body) : 0);
+            bool met = oom_count >= n;
+            oom_at = -1;
+            if (st < 0) {
+                assert_null(r.headers);
+                assert_null(r.body);
+            }
+            ecrmock_http_response_release(&r);
+            if (!met) {
+                if (st != reqs[i].want)
+                    fail_msg("%s %s: %d, want %d", reqs[i].method, reqs[i].path, st, reqs[i].want);
+                break;
+            }
+        }
+    }
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ping_without_credentials_is_challenged, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_ping_with_token, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_token_invalid_wrong_user_and_region, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_token_expires_after_12_hours, setup_mock, teardown_mock),
+        cmocka_unit_test(test_token_bytes_unchanged),
+        cmocka_unit_test_setup_teardown(test_push_is_seen_by_describe_images, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_put_image_pulls, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_loopback_base, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_upload_status_and_cancel, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_monolithic_put, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_errors, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_mount, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bytes_that_are_not_utf8, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_immutable_with_exclusion, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scan_on_push, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_manifest_list, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_other_region, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_token_memory_keeps_the_last_256, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_threads_push_at_once, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_referrers, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
+    };
+    ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
