@@ -17,16 +17,14 @@
 /* sha256 of "Basic <token>" from the default instance's first GetAuthorizationToken on main 31bd50b. */
 #define TOKEN_SHA_MAIN "sha256:0aaeb41a2fc4ad5ce86c17d02a2ee87d37a17a77a9770970dfb54fb4e112505a"
 
-/* The test controls whose form changes with the `convention` branch (an
- * ecrmock_err * last), called in one place each. */
 static json_t *journal_at(ecrmock *m, long i)
 {
-    return ecrmock_journal_entry(m, i);
+    return ecrmock_journal_entry(m, i, NULL);
 }
 
 static int advance(ecrmock *m, int64_t ms)
 {
-    return ecrmock_clock_advance(m, ms);
+    return ecrmock_clock_advance(m, ms, NULL);
 }
 
 /* The Basic credentials of a fresh GetAuthorizationToken ("Basic <token>"). */
