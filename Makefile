@@ -187,6 +187,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	sh tests/checks/check-readme-api.sh || fail=1; \
 	sh tests/checks/check-core-deps.sh $(BUILD) || fail=1; \
 	sh tests/checks/check-layers.sh $(BUILD) || fail=1; \
+	if [ "$(BUILD)" = build ]; then sh tests/checks/check-install.sh || fail=1; fi; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
 	    $(E2E_PYTHON) tests/e2e/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
 	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
