@@ -42,12 +42,14 @@ size_t em_fx_push_index(em_loader *ld, size_t i);
 void em_fx_pop(em_loader *ld, size_t n);
 /* Refuses the member `key` of the current object; returns -1. */
 int em_fx_refuse_at(em_loader *ld, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Refuses members other than `allowed` (NULL-terminated). */
-int em_fx_only_members(em_loader *ld, json_t *o, const char *const *allowed);
-int em_fx_want_type(em_loader *ld, json_t *o, const char *key, json_type type, const char *noun);
+/* The fixture `doc` against fixtures/fixture.schema.json (the generated
+ * fixture_schema_gen.c; the path at `doc`): 0, or -1 refused at the first
+ * member the schema does not allow. */
+int em_fx_schema_check(em_loader *ld, json_t *doc);
 /* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z", from
  * 1970 to the end of 9999 (any other number, 1e300 say, is refused: its
- * milliseconds would not fit an int64). */
+ * milliseconds would not fit an int64).  The schema checks the form; this
+ * adds what it cannot say (a real calendar date and time) and converts. */
 int em_fx_parse_time(em_loader *ld, json_t *o, const char *key, int64_t *ms);
 /* Runs an action on the scratch instance; on an error, refuses with ECR's
  * message at the caller's path, or at the member of `src` (the fixture
@@ -68,6 +70,9 @@ int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored
 int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out);
 /* A document as compact JSON (new em_malloc'd string; NULL: no memory). */
 char *em_fx_dump_compact(json_t *doc);
+/* A member given as its text or as an object (a policy, a manifest): the
+ * text, em_malloc'd (NULL: out of memory). */
+char *em_fx_policy_text(json_t *v);
 int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out);
 
 /* ---- scenarios (scenario_path.c, scenario_expand.c, scenario_check.c, scenario_match.c) */
