@@ -746,6 +746,47 @@ static void assert_refused_unchanged(ecrmock *m, const char *text, const char *w
     json_decref(before);
 }
 
+/* The schema's checks (generated: fixture_schema_gen.c) on the strings a C
+ * check misreads: a NUL inside, a final newline ("$" is the very end, as
+ * ECMA-262 has it), characters of more than one byte (lengths count
+ * characters); and a refusal inside a oneOf's alternatives stays quiet. */
+static void test_fixture_schema_strings(void **state)
+{
+    ecrmock *m = *state;
+    /* NULs inside: a json_t (the text loaders refuse them). */
+    static const struct {
+        const char *text, *path, *why;
+    } nul[] = {
+        {"{\"registries\": [{\"id\": \"123456789012\\u0000\"}]}", "x.json: $.registries[0].id", "must match ^[0-9]{12}$"},
+        {"{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"imageTagMutability\": \"MUTABLE\\u0000\"}]}]}",
+         "x.json: $.registries[0].repositories[0].imageTagMutability",
+         "must be one of \"MUTABLE\", \"IMMUTABLE\", \"IMMUTABLE_WITH_EXCLUSION\" or \"MUTABLE_WITH_EXCLUSION\""},
+    };
+    for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
+        json_t *doc = json_loads(nul[i].text, JSON_ALLOW_NUL, NULL);
+        assert_non_null(doc);
+        ecrmock_err err;
+        assert_int_equal(ecrmock_fixture_load(m, doc, "x.json", &err), -1);
+        assert_string_equal(err.path, nul[i].path);
+        assert_string_equal(err.text, nul[i].why);
+        json_decref(doc);
+    }
+    assert_refused_unchanged(m, "{\"registries\": [{\"id\": \"123456789012\\n\"}]}",
+                             "x.json: $.registries[0].id: must match ^[0-9]{12}$");
+    assert_refused_unchanged(m, "{\"registries\": [{\"repositories\": [{\"name\": \"\\u00e9\"}]}]}",
+                             "x.json: $.registries[0].repositories[0].name: must be at least 2 characters long");
+    /* 300 characters of two bytes each: the schema's maxLength holds; ECR's tag rules decide. */
+    char text[2048] = "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], \"tags\": [\"";
+    for (int i = 0; i < 301; i++)
+        strcat(text, "\xc3\xa9");
+    strcat(text, "\"]}]}]}]}");
+    assert_refused_unchanged(m, text,
+                             "x.json: $.registries[0].repositories[0].images[0].tags[0]: must be at most 300 characters long");
+    /* A time inside oneOf: the string alternative fails quietly, the number passes. */
+    load_ok_text(m, "{\"clock\": 253402300799.999}");
+    assert_refused_unchanged(m, "{\"clock\": \"253402300799\"}", "x.json: $.clock: " TIME_RULE);
+}
+
 static void test_fixture_refuses_bad_settings(void **state)
 {
     ecrmock *m = *state;
@@ -1469,6 +1510,7 @@ int main(void)
         T(test_fixture_synth_once_per_load),
         T(test_fixture_synth_bytes),
         T(test_fixture_load_err),
+        T(test_fixture_schema_strings),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
