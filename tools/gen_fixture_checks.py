@@ -9,6 +9,11 @@ digests against bytes, region rules, calendar dates).  The result is
 committed; `make fixture-schema` runs this again and `make test` checks that
 the committed file is up to date.
 
+Two readings differ from Python's jsonschema, on purpose: "integer" is a JSON
+integer literal (jansson's integer: 1.0 and 1e3 are not integers; the loader reads
+json_integer_value), and a pattern's "$" is the very end of the string (ECMA-262,
+as JSON Schema specifies; Python's re also matches before a final newline).
+
 Only the keywords below are implemented; any other keyword in the schema is
 refused here, so the schema can never say more than the C checks do.
 
@@ -117,30 +122,31 @@ class Gen:
                     raise Refused("%s.type: unknown type %s" % (where, t))
             noun = " or ".join(TYPE_NOUN[t] for t in types)
             b("    if (!(%s))" % " || ".join(TYPE_TEST[t] for t in types))
-            b("        return fail(c, %s);" % cstr("must be " + noun))
+            b("        return em_fxs_fail(c, %s);" % cstr("must be " + noun))
         if "enum" in s or "const" in s:
             values = s["enum"] if "enum" in s else [s["const"]]
             if not all(isinstance(x, str) for x in values):
                 raise Refused("%s: only strings are implemented in enum and const" % where)
-            self.enums.append(values)
+            if values not in self.enums:
+                self.enums.append(values)
             msg = ("must be one of " + quoted_list(values)) if "enum" in s else 'must be "%s"' % values[0]
-            b("    if (!one_of(v, enum_%d, %d))" % (len(self.enums) - 1, len(values)))
-            b("        return fail(c, %s);" % cstr(msg))
+            b("    if (!em_fxs_enum(v, enum_%d, %d))" % (self.enums.index(values), len(values)))
+            b("        return em_fxs_fail(c, %s);" % cstr(msg))
         string_checks = []
         if "minLength" in s:
-            string_checks.append(("length(v) < %d" % s["minLength"],
+            string_checks.append(("em_fxs_length(v) < %d" % s["minLength"],
                                   "must be at least %d characters long" % s["minLength"]))
         if "maxLength" in s:
-            string_checks.append(("length(v) > %d" % s["maxLength"],
+            string_checks.append(("em_fxs_length(v) > %d" % s["maxLength"],
                                   "must be at most %d characters long" % s["maxLength"]))
         if "pattern" in s:
             i = self.pattern(s["pattern"])
-            string_checks.append(("!match(c, %d, v)" % i, "must match %s" % s["pattern"]))
+            string_checks.append(("!em_fxs_match(c, %d, v)" % i, "must match %s" % s["pattern"]))
         if string_checks:
             b("    if (json_is_string(v)) {")
             for cond, msg in string_checks:
                 b("        if (%s)" % cond)
-                b("            return fail(c, %s);" % cstr(msg))
+                b("            return em_fxs_fail(c, %s);" % cstr(msg))
             b("    }")
         num_checks = []
         for kw, op, words in (("minimum", "<", "at least"), ("exclusiveMinimum", "<=", "above"),
@@ -148,25 +154,25 @@ class Gen:
             if kw in s:
                 if not is_int(s[kw]) or abs(s[kw]) >= 2 ** 53:
                     raise Refused("%s.%s: only integers below 2^53 are implemented" % (where, kw))
-                num_checks.append(("cmp(v, INT64_C(%d)) %s 0" % (s[kw], op), "must be %s %d" % (words, s[kw])))
+                num_checks.append(("em_fxs_cmp(v, INT64_C(%d)) %s 0" % (s[kw], op), "must be %s %d" % (words, s[kw])))
         if num_checks:
             b("    if (json_is_number(v)) {")
             for cond, msg in num_checks:
                 b("        if (%s)" % cond)
-                b("            return fail(c, %s);" % cstr(msg))
+                b("            return em_fxs_fail(c, %s);" % cstr(msg))
             b("    }")
         if any(k in s for k in ("items", "minItems", "maxItems")):
             b("    if (json_is_array(v)) {")
             if "minItems" in s:
                 b("        if (json_array_size(v) < %d)" % s["minItems"])
-                b("            return fail(c, %s);" % cstr("must have at least %d items" % s["minItems"]))
+                b("            return em_fxs_fail(c, %s);" % cstr("must have at least %d items" % s["minItems"]))
             if "maxItems" in s:
                 b("        if (json_array_size(v) > %d)" % s["maxItems"])
-                b("            return fail(c, %s);" % cstr("must have at most %d items" % s["maxItems"]))
+                b("            return em_fxs_fail(c, %s);" % cstr("must have at most %d items" % s["maxItems"]))
             if "items" in s:
                 sub = self.node(s["items"], where + ".items")
                 b("        for (size_t i = 0; i < json_array_size(v); i++)")
-                b("            if (at_index(c, v, i, %s) < 0)" % sub)
+                b("            if (em_fxs_at_index(c, v, i, %s) < 0)" % sub)
                 b("                return -1;")
             b("    }")
         if any(k in s for k in ("properties", "required", "additionalProperties")):
@@ -186,25 +192,25 @@ class Gen:
                 b("        json_t *m;")
                 b("        json_object_foreach(v, key, m) {")
                 if props:
-                    b("            if (!one_of_key(key, known, %d))" % len(props))
-                    b("                return fail_at(c, key, \"unknown member\");")
+                    b("            if (!em_fxs_named(key, known, %d))" % len(props))
+                    b("                return em_fxs_fail_at(c, key, \"unknown member\");")
                 else:
-                    b("            return fail_at(c, key, \"unknown member\");")
+                    b("            return em_fxs_fail_at(c, key, \"unknown member\");")
                 b("        }")
             for k, sub in subs:
-                b("        if (at_key(c, v, %s, %s) < 0)" % (cstr(k), sub))
+                b("        if (em_fxs_at_key(c, v, %s, %s) < 0)" % (cstr(k), sub))
                 b("            return -1;")
             for k in s.get("required", []):
                 b("        if (!json_object_get(v, %s))" % cstr(k))
-                b("            return fail_at(c, %s, \"is required\");" % cstr(k))
+                b("            return em_fxs_fail_at(c, %s, \"is required\");" % cstr(k))
             if extra_fn:
                 if props:
                     b("        static const char *const named[] = {%s};" % ", ".join(cstr(k) for k in props))
                 b("        const char *key;")
                 b("        json_t *m;")
                 b("        json_object_foreach(v, key, m) {")
-                cond = "!one_of_key(key, named, %d) && " % len(props) if props else ""
-                b("            if (%sat_key(c, v, key, %s) < 0)" % (cond, extra_fn))
+                cond = "!em_fxs_named(key, named, %d) && " % len(props) if props else ""
+                b("            if (%sem_fxs_at_key(c, v, key, %s) < 0)" % (cond, extra_fn))
                 b("                return -1;")
                 b("        }")
             b("    }")
@@ -228,12 +234,12 @@ class Gen:
                 msg2 = msg + " (it matches more than one)"
             if "errorMessage" in s:
                 msg = msg2 = s["errorMessage"]
-            b("    static int (*const alts[])(sc *, json_t *) = {%s};" % ", ".join(fns))
-            b("    int matched = one_of_alts(c, v, alts, %d);" % len(fns))
+            b("    static int (*const alts[])(em_fxs *, json_t *) = {%s};" % ", ".join(fns))
+            b("    int matched = em_fxs_one_of(c, v, alts, %d);" % len(fns))
             b("    if (matched < 0)")
             b("        return -1;")
             b("    if (matched != 1)")
-            b("        return fail(c, matched ? %s : %s);" % (cstr(msg2), cstr(msg)))
+            b("        return em_fxs_fail(c, matched ? %s : %s);" % (cstr(msg2), cstr(msg)))
         b("    return 0;")
         key = "\n".join(body)
         if anon and key in self.bodies:  # the same checks: one function
@@ -244,8 +250,8 @@ class Gen:
         fn = "check_" + name
         if anon:
             self.bodies[key] = fn
-        self.protos.append("static int %s(sc *c, json_t *v);" % fn)
-        text = ["static int %s(sc *c, json_t *v)" % fn, "{"]
+        self.protos.append("static int %s(em_fxs *c, json_t *v);" % fn)
+        text = ["static int %s(em_fxs *c, json_t *v)" % fn, "{"]
         if len(body) == 1:
             text.append("    (void)c;")
             text.append("    (void)v;")
@@ -253,127 +259,6 @@ class Gen:
         text.append("}")
         self.funcs.append("\n".join(text))
         return fn
-
-
-PRELUDE = r'''
-typedef struct sc {
-    em_loader *ld;
-    int quiet;                   /* trying a oneOf's alternatives: refuse nothing */
-    pcre2_code *re[N_PATTERNS];  /* each compiled once per check, when first used */
-    pcre2_match_data *md;
-} sc;
-
-static int fail(sc *c, const char *msg)
-{
-    return c->quiet ? -1 : em_fx_refuse(c->ld, "%s", msg);
-}
-
-static int fail_at(sc *c, const char *key, const char *msg)
-{
-    return c->quiet ? -1 : em_fx_refuse_at(c->ld, key, "%s", msg);
-}
-
-/* The member `key` of v through `check`, the path at it. */
-static int at_key(sc *c, json_t *v, const char *key, int (*check)(sc *, json_t *))
-{
-    json_t *m = json_object_get(v, key);
-    if (!m)
-        return 0;
-    size_t n = em_fx_push_key(c->ld, key);
-    int rc = check(c, m);
-    em_fx_pop(c->ld, n);
-    return rc;
-}
-
-static int at_index(sc *c, json_t *v, size_t i, int (*check)(sc *, json_t *))
-{
-    size_t n = em_fx_push_index(c->ld, i);
-    int rc = check(c, json_array_get(v, i));
-    em_fx_pop(c->ld, n);
-    return rc;
-}
-
-static bool one_of(json_t *v, const char *const *values, size_t n)
-{
-    const char *s = json_string_value(v);
-    for (size_t i = 0; s && i < n; i++)
-        if (strlen(values[i]) == json_string_length(v) && strcmp(values[i], s) == 0)
-            return true;
-    return false;
-}
-
-static bool one_of_key(const char *key, const char *const *keys, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i], key) == 0)
-            return true;
-    return false;
-}
-
-/* A string's length in characters (code points), as JSON Schema counts. */
-static size_t length(json_t *v)
-{
-    const unsigned char *s = (const unsigned char *)json_string_value(v);
-    size_t n = 0, bytes = json_string_length(v);
-    for (size_t i = 0; i < bytes; i++)
-        n += (s[i] & 0xC0) != 0x80;
-    return n;
-}
-
-/* A number against an integer bound: <0, 0, >0. */
-static int cmp(json_t *v, int64_t bound)
-{
-    if (json_is_integer(v)) {
-        json_int_t x = json_integer_value(v);
-        return x < bound ? -1 : x > bound;
-    }
-    double x = json_real_value(v);
-    return x < (double)bound ? -1 : x > (double)bound;
-}
-
-/* Whether the string v matches pattern i (ECMA-262's "$": the very end). */
-static bool match(sc *c, int i, json_t *v)
-{
-    if (!c->re[i]) {
-        int err;
-        PCRE2_SIZE off;
-        c->re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
-                                 &err, &off, NULL);
-        if (!c->re[i]) {
-            em_fx_refuse(c->ld, "out of memory");
-            return false;
-        }
-    }
-    if (!c->md && !(c->md = pcre2_match_data_create(1, NULL))) {
-        em_fx_refuse(c->ld, "out of memory");
-        return false;
-    }
-    return pcre2_match(c->re[i], (PCRE2_SPTR)json_string_value(v), json_string_length(v), 0, 0, c->md, NULL) >= 0;
-}
-
-/* How many of the alternatives v passes, or -1 (out of memory). */
-static int one_of_alts(sc *c, json_t *v, int (*const *alts)(sc *, json_t *), int n)
-{
-    int quiet = c->quiet, matched = 0;
-    c->quiet = 1;
-    for (int i = 0; i < n; i++)
-        matched += alts[i](c, v) == 0;
-    c->quiet = quiet;
-    return c->ld->err.code == ECRMOCK_ERR_OK ? matched : -1;
-}
-'''
-
-EPILOGUE = r'''
-int em_fx_schema_check(em_loader *ld, json_t *doc)
-{
-    sc c = {.ld = ld};
-    int rc = check_root(&c, doc);
-    for (int i = 0; i < N_PATTERNS; i++)
-        pcre2_code_free(c.re[i]);
-    pcre2_match_data_free(c.md);
-    return rc < 0 || ld->err.code != ECRMOCK_ERR_OK ? -1 : 0;
-}
-'''
 
 
 def main():
@@ -395,28 +280,26 @@ def main():
     w(" * (sha256 %s)." % hashlib.sha256(raw).hexdigest())
     w(" * Do not edit: change the schema and run `make fixture-schema`.")
     w(" * The fixture's structure as the schema gives it: types, required and unknown")
-    w(" * members, enums, patterns (PCRE2), lengths, ranges, list sizes, oneOf. */")
-    w("#include <stdbool.h>")
-    w("#include <string.h>")
-    w("#define PCRE2_CODE_UNIT_WIDTH 8")
-    w("#include <pcre2.h>")
-    w("")
+    w(" * members, enums, patterns (PCRE2), lengths, ranges, list sizes, oneOf.")
+    w(" * What they call is src/tooling/fixture_schema.c. */")
     w('#include "tooling.h"')
     w("")
-    w("#define N_PATTERNS %d" % max(len(g.patterns), 1))
-    w("static const char *const patterns[N_PATTERNS] = {")
-    for p in g.patterns:
-        w("    %s," % cstr(p))
+    w("static const char *const patterns[] = {")
+    for p in g.patterns or ["NULL"]:
+        w("    %s," % (cstr(p) if g.patterns else p))
     w("};")
     for i, values in enumerate(g.enums):
         w("static const char *const enum_%d[] = {%s};" % (i, ", ".join(cstr(x) for x in values)))
-    w(PRELUDE.rstrip("\n"))
     w("")
     out.extend(g.protos)
     for f in g.funcs:
         w("")
         w(f)
-    w(EPILOGUE.rstrip("\n"))
+    w("")
+    w("int em_fx_schema_check(em_loader *ld, json_t *doc)")
+    w("{")
+    w("    return em_fxs_run(ld, doc, check_root, patterns, %d);" % len(g.patterns))
+    w("}")
     sys.stdout.write("\n".join(out) + "\n")
 
 

@@ -2,16 +2,11 @@
  * (sha256 5a34e021c4f294f718b4f2de8ea4440a4948ce073f93735da9b42c9da4c18f73).
  * Do not edit: change the schema and run `make fixture-schema`.
  * The fixture's structure as the schema gives it: types, required and unknown
- * members, enums, patterns (PCRE2), lengths, ranges, list sizes, oneOf. */
-#include <stdbool.h>
-#include <string.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
+ * members, enums, patterns (PCRE2), lengths, ranges, list sizes, oneOf.
+ * What they call is src/tooling/fixture_schema.c. */
 #include "tooling.h"
 
-#define N_PATTERNS 4
-static const char *const patterns[N_PATTERNS] = {
+static const char *const patterns[] = {
     "^[a-z0-9-]{1,63}$",
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$",
     "^[0-9]{12}$",
@@ -19,1220 +14,1105 @@ static const char *const patterns[N_PATTERNS] = {
 };
 static const char *const enum_0[] = {"REPLICATION", "PULL_THROUGH_CACHE", "CREATE_ON_PUSH"};
 static const char *const enum_1[] = {"MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"};
-static const char *const enum_2[] = {"MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"};
-static const char *const enum_3[] = {"WILDCARD"};
-static const char *const enum_4[] = {"AES256", "KMS", "KMS_DSSE"};
-static const char *const enum_5[] = {"docker", "oci"};
-static const char *const enum_6[] = {"COMPLETE", "FAILED", "IN_PROGRESS"};
-static const char *const enum_7[] = {"ACTIVE", "ARCHIVED", "ACTIVATING"};
-static const char *const enum_8[] = {"error", "apply-then-error", "latency", "truncate", "malform", "connect-refused", "timeout", "recv-error"};
+static const char *const enum_2[] = {"WILDCARD"};
+static const char *const enum_3[] = {"AES256", "KMS", "KMS_DSSE"};
+static const char *const enum_4[] = {"docker", "oci"};
+static const char *const enum_5[] = {"COMPLETE", "FAILED", "IN_PROGRESS"};
+static const char *const enum_6[] = {"ACTIVE", "ARCHIVED", "ACTIVATING"};
+static const char *const enum_7[] = {"error", "apply-then-error", "latency", "truncate", "malform", "connect-refused", "timeout", "recv-error"};
 
-typedef struct sc {
-    em_loader *ld;
-    int quiet;                   /* trying a oneOf's alternatives: refuse nothing */
-    pcre2_code *re[N_PATTERNS];  /* each compiled once per check, when first used */
-    pcre2_match_data *md;
-} sc;
+static int check_n1(em_fxs *c, json_t *v);
+static int check_n2(em_fxs *c, json_t *v);
+static int check_n3(em_fxs *c, json_t *v);
+static int check_region(em_fxs *c, json_t *v);
+static int check_n4(em_fxs *c, json_t *v);
+static int check_n5(em_fxs *c, json_t *v);
+static int check_time(em_fxs *c, json_t *v);
+static int check_n6(em_fxs *c, json_t *v);
+static int check_n7(em_fxs *c, json_t *v);
+static int check_n8(em_fxs *c, json_t *v);
+static int check_n9(em_fxs *c, json_t *v);
+static int check_n10(em_fxs *c, json_t *v);
+static int check_n11(em_fxs *c, json_t *v);
+static int check_n12(em_fxs *c, json_t *v);
+static int check_n13(em_fxs *c, json_t *v);
+static int check_n14(em_fxs *c, json_t *v);
+static int check_n15(em_fxs *c, json_t *v);
+static int check_n16(em_fxs *c, json_t *v);
+static int check_n17(em_fxs *c, json_t *v);
+static int check_registry(em_fxs *c, json_t *v);
+static int check_n18(em_fxs *c, json_t *v);
+static int check_pullThroughCacheRule(em_fxs *c, json_t *v);
+static int check_n19(em_fxs *c, json_t *v);
+static int check_n20(em_fxs *c, json_t *v);
+static int check_n21(em_fxs *c, json_t *v);
+static int check_n22(em_fxs *c, json_t *v);
+static int check_repositoryCreationTemplate(em_fxs *c, json_t *v);
+static int check_n23(em_fxs *c, json_t *v);
+static int check_n24(em_fxs *c, json_t *v);
+static int check_n25(em_fxs *c, json_t *v);
+static int check_n26(em_fxs *c, json_t *v);
+static int check_n27(em_fxs *c, json_t *v);
+static int check_n28(em_fxs *c, json_t *v);
+static int check_n29(em_fxs *c, json_t *v);
+static int check_n30(em_fxs *c, json_t *v);
+static int check_n31(em_fxs *c, json_t *v);
+static int check_n32(em_fxs *c, json_t *v);
+static int check_n33(em_fxs *c, json_t *v);
+static int check_n34(em_fxs *c, json_t *v);
+static int check_n35(em_fxs *c, json_t *v);
+static int check_n36(em_fxs *c, json_t *v);
+static int check_n37(em_fxs *c, json_t *v);
+static int check_repository(em_fxs *c, json_t *v);
+static int check_n38(em_fxs *c, json_t *v);
+static int check_n39(em_fxs *c, json_t *v);
+static int check_n40(em_fxs *c, json_t *v);
+static int check_n41(em_fxs *c, json_t *v);
+static int check_n42(em_fxs *c, json_t *v);
+static int check_layer(em_fxs *c, json_t *v);
+static int check_n43(em_fxs *c, json_t *v);
+static int check_n44(em_fxs *c, json_t *v);
+static int check_n45(em_fxs *c, json_t *v);
+static int check_n46(em_fxs *c, json_t *v);
+static int check_n47(em_fxs *c, json_t *v);
+static int check_n48(em_fxs *c, json_t *v);
+static int check_n49(em_fxs *c, json_t *v);
+static int check_n50(em_fxs *c, json_t *v);
+static int check_n51(em_fxs *c, json_t *v);
+static int check_n52(em_fxs *c, json_t *v);
+static int check_image(em_fxs *c, json_t *v);
+static int check_n53(em_fxs *c, json_t *v);
+static int check_n54(em_fxs *c, json_t *v);
+static int check_n55(em_fxs *c, json_t *v);
+static int check_n56(em_fxs *c, json_t *v);
+static int check_n57(em_fxs *c, json_t *v);
+static int check_n58(em_fxs *c, json_t *v);
+static int check_n59(em_fxs *c, json_t *v);
+static int check_n60(em_fxs *c, json_t *v);
+static int check_fault(em_fxs *c, json_t *v);
+static int check_n61(em_fxs *c, json_t *v);
+static int check_n62(em_fxs *c, json_t *v);
+static int check_n63(em_fxs *c, json_t *v);
+static int check_n64(em_fxs *c, json_t *v);
+static int check_root(em_fxs *c, json_t *v);
 
-static int fail(sc *c, const char *msg)
-{
-    return c->quiet ? -1 : em_fx_refuse(c->ld, "%s", msg);
-}
-
-static int fail_at(sc *c, const char *key, const char *msg)
-{
-    return c->quiet ? -1 : em_fx_refuse_at(c->ld, key, "%s", msg);
-}
-
-/* The member `key` of v through `check`, the path at it. */
-static int at_key(sc *c, json_t *v, const char *key, int (*check)(sc *, json_t *))
-{
-    json_t *m = json_object_get(v, key);
-    if (!m)
-        return 0;
-    size_t n = em_fx_push_key(c->ld, key);
-    int rc = check(c, m);
-    em_fx_pop(c->ld, n);
-    return rc;
-}
-
-static int at_index(sc *c, json_t *v, size_t i, int (*check)(sc *, json_t *))
-{
-    size_t n = em_fx_push_index(c->ld, i);
-    int rc = check(c, json_array_get(v, i));
-    em_fx_pop(c->ld, n);
-    return rc;
-}
-
-static bool one_of(json_t *v, const char *const *values, size_t n)
-{
-    const char *s = json_string_value(v);
-    for (size_t i = 0; s && i < n; i++)
-        if (strlen(values[i]) == json_string_length(v) && strcmp(values[i], s) == 0)
-            return true;
-    return false;
-}
-
-static bool one_of_key(const char *key, const char *const *keys, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i], key) == 0)
-            return true;
-    return false;
-}
-
-/* A string's length in characters (code points), as JSON Schema counts. */
-static size_t length(json_t *v)
-{
-    const unsigned char *s = (const unsigned char *)json_string_value(v);
-    size_t n = 0, bytes = json_string_length(v);
-    for (size_t i = 0; i < bytes; i++)
-        n += (s[i] & 0xC0) != 0x80;
-    return n;
-}
-
-/* A number against an integer bound: <0, 0, >0. */
-static int cmp(json_t *v, int64_t bound)
-{
-    if (json_is_integer(v)) {
-        json_int_t x = json_integer_value(v);
-        return x < bound ? -1 : x > bound;
-    }
-    double x = json_real_value(v);
-    return x < (double)bound ? -1 : x > (double)bound;
-}
-
-/* Whether the string v matches pattern i (ECMA-262's "$": the very end). */
-static bool match(sc *c, int i, json_t *v)
-{
-    if (!c->re[i]) {
-        int err;
-        PCRE2_SIZE off;
-        c->re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
-                                 &err, &off, NULL);
-        if (!c->re[i]) {
-            em_fx_refuse(c->ld, "out of memory");
-            return false;
-        }
-    }
-    if (!c->md && !(c->md = pcre2_match_data_create(1, NULL))) {
-        em_fx_refuse(c->ld, "out of memory");
-        return false;
-    }
-    return pcre2_match(c->re[i], (PCRE2_SPTR)json_string_value(v), json_string_length(v), 0, 0, c->md, NULL) >= 0;
-}
-
-/* How many of the alternatives v passes, or -1 (out of memory). */
-static int one_of_alts(sc *c, json_t *v, int (*const *alts)(sc *, json_t *), int n)
-{
-    int quiet = c->quiet, matched = 0;
-    c->quiet = 1;
-    for (int i = 0; i < n; i++)
-        matched += alts[i](c, v) == 0;
-    c->quiet = quiet;
-    return c->ld->err.code == ECRMOCK_ERR_OK ? matched : -1;
-}
-
-static int check_n1(sc *c, json_t *v);
-static int check_n2(sc *c, json_t *v);
-static int check_n3(sc *c, json_t *v);
-static int check_region(sc *c, json_t *v);
-static int check_n4(sc *c, json_t *v);
-static int check_n5(sc *c, json_t *v);
-static int check_time(sc *c, json_t *v);
-static int check_n6(sc *c, json_t *v);
-static int check_n7(sc *c, json_t *v);
-static int check_n8(sc *c, json_t *v);
-static int check_n9(sc *c, json_t *v);
-static int check_n10(sc *c, json_t *v);
-static int check_n11(sc *c, json_t *v);
-static int check_n12(sc *c, json_t *v);
-static int check_n13(sc *c, json_t *v);
-static int check_n14(sc *c, json_t *v);
-static int check_n15(sc *c, json_t *v);
-static int check_n16(sc *c, json_t *v);
-static int check_n17(sc *c, json_t *v);
-static int check_registry(sc *c, json_t *v);
-static int check_n18(sc *c, json_t *v);
-static int check_pullThroughCacheRule(sc *c, json_t *v);
-static int check_n19(sc *c, json_t *v);
-static int check_n20(sc *c, json_t *v);
-static int check_n21(sc *c, json_t *v);
-static int check_n22(sc *c, json_t *v);
-static int check_repositoryCreationTemplate(sc *c, json_t *v);
-static int check_n23(sc *c, json_t *v);
-static int check_n24(sc *c, json_t *v);
-static int check_n25(sc *c, json_t *v);
-static int check_n26(sc *c, json_t *v);
-static int check_n27(sc *c, json_t *v);
-static int check_n28(sc *c, json_t *v);
-static int check_n29(sc *c, json_t *v);
-static int check_n30(sc *c, json_t *v);
-static int check_n31(sc *c, json_t *v);
-static int check_n32(sc *c, json_t *v);
-static int check_n33(sc *c, json_t *v);
-static int check_n34(sc *c, json_t *v);
-static int check_n35(sc *c, json_t *v);
-static int check_n36(sc *c, json_t *v);
-static int check_n37(sc *c, json_t *v);
-static int check_n38(sc *c, json_t *v);
-static int check_repository(sc *c, json_t *v);
-static int check_n39(sc *c, json_t *v);
-static int check_n40(sc *c, json_t *v);
-static int check_n41(sc *c, json_t *v);
-static int check_n42(sc *c, json_t *v);
-static int check_n43(sc *c, json_t *v);
-static int check_layer(sc *c, json_t *v);
-static int check_n44(sc *c, json_t *v);
-static int check_n45(sc *c, json_t *v);
-static int check_n46(sc *c, json_t *v);
-static int check_n47(sc *c, json_t *v);
-static int check_n48(sc *c, json_t *v);
-static int check_n49(sc *c, json_t *v);
-static int check_n50(sc *c, json_t *v);
-static int check_n51(sc *c, json_t *v);
-static int check_n52(sc *c, json_t *v);
-static int check_n53(sc *c, json_t *v);
-static int check_image(sc *c, json_t *v);
-static int check_n54(sc *c, json_t *v);
-static int check_n55(sc *c, json_t *v);
-static int check_n56(sc *c, json_t *v);
-static int check_n57(sc *c, json_t *v);
-static int check_n58(sc *c, json_t *v);
-static int check_n59(sc *c, json_t *v);
-static int check_n60(sc *c, json_t *v);
-static int check_n61(sc *c, json_t *v);
-static int check_fault(sc *c, json_t *v);
-static int check_n62(sc *c, json_t *v);
-static int check_n63(sc *c, json_t *v);
-static int check_n64(sc *c, json_t *v);
-static int check_n65(sc *c, json_t *v);
-static int check_root(sc *c, json_t *v);
-
-static int check_n1(sc *c, json_t *v)
+static int check_n1(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     if (json_is_string(v)) {
-        if (!match(c, 0, v))
-            return fail(c, "must match ^[a-z0-9-]{1,63}$");
+        if (!em_fxs_match(c, 0, v))
+            return em_fxs_fail(c, "must match ^[a-z0-9-]{1,63}$");
     }
     return 0;
 }
 
-static int check_n2(sc *c, json_t *v)
+static int check_n2(em_fxs *c, json_t *v)
 {
     if (check_registry(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n3(sc *c, json_t *v)
+static int check_n3(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n2) < 0)
+            if (em_fxs_at_index(c, v, i, check_n2) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_region(sc *c, json_t *v)
+static int check_region(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"name", "registries"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 2))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 2))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "name", check_n1) < 0)
+        if (em_fxs_at_key(c, v, "name", check_n1) < 0)
             return -1;
-        if (at_key(c, v, "registries", check_n3) < 0)
+        if (em_fxs_at_key(c, v, "registries", check_n3) < 0)
             return -1;
         if (!json_object_get(v, "name"))
-            return fail_at(c, "name", "is required");
+            return em_fxs_fail_at(c, "name", "is required");
     }
     return 0;
 }
 
-static int check_n4(sc *c, json_t *v)
+static int check_n4(em_fxs *c, json_t *v)
 {
     if (!(json_is_number(v)))
-        return fail(c, "must be a number");
+        return em_fxs_fail(c, "must be a number");
     if (json_is_number(v)) {
-        if (cmp(v, INT64_C(0)) < 0)
-            return fail(c, "must be at least 0");
-        if (cmp(v, INT64_C(253402300800)) >= 0)
-            return fail(c, "must be below 253402300800");
+        if (em_fxs_cmp(v, INT64_C(0)) < 0)
+            return em_fxs_fail(c, "must be at least 0");
+        if (em_fxs_cmp(v, INT64_C(253402300800)) >= 0)
+            return em_fxs_fail(c, "must be below 253402300800");
     }
     return 0;
 }
 
-static int check_n5(sc *c, json_t *v)
+static int check_n5(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     if (json_is_string(v)) {
-        if (!match(c, 1, v))
-            return fail(c, "must match ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$");
+        if (!em_fxs_match(c, 1, v))
+            return em_fxs_fail(c, "must match ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$");
     }
     return 0;
 }
 
-static int check_time(sc *c, json_t *v)
+static int check_time(em_fxs *c, json_t *v)
 {
-    static int (*const alts[])(sc *, json_t *) = {check_n4, check_n5};
-    int matched = one_of_alts(c, v, alts, 2);
+    static int (*const alts[])(em_fxs *, json_t *) = {check_n4, check_n5};
+    int matched = em_fxs_one_of(c, v, alts, 2);
     if (matched < 0)
         return -1;
     if (matched != 1)
-        return fail(c, matched ? "must be a time from 1970 to 9999: epoch seconds (0 to 253402300799) or UTC like \"2024-01-01T00:00:00Z\"" : "must be a time from 1970 to 9999: epoch seconds (0 to 253402300799) or UTC like \"2024-01-01T00:00:00Z\"");
+        return em_fxs_fail(c, matched ? "must be a time from 1970 to 9999: epoch seconds (0 to 253402300799) or UTC like \"2024-01-01T00:00:00Z\"" : "must be a time from 1970 to 9999: epoch seconds (0 to 253402300799) or UTC like \"2024-01-01T00:00:00Z\"");
     return 0;
 }
 
-static int check_n6(sc *c, json_t *v)
+static int check_n6(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     if (json_is_string(v)) {
-        if (!match(c, 2, v))
-            return fail(c, "must match ^[0-9]{12}$");
+        if (!em_fxs_match(c, 2, v))
+            return em_fxs_fail(c, "must match ^[0-9]{12}$");
     }
     return 0;
 }
 
-static int check_n7(sc *c, json_t *v)
+static int check_n7(em_fxs *c, json_t *v)
 {
     if (check_repository(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n8(sc *c, json_t *v)
+static int check_n8(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n7) < 0)
+            if (em_fxs_at_index(c, v, i, check_n7) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n9(sc *c, json_t *v)
+static int check_n9(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v) || json_is_object(v)))
-        return fail(c, "must be a string or an object");
+        return em_fxs_fail(c, "must be a string or an object");
     return 0;
 }
 
-static int check_n10(sc *c, json_t *v)
+static int check_n10(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     return 0;
 }
 
-static int check_n11(sc *c, json_t *v)
+static int check_n11(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     return 0;
 }
 
-static int check_n12(sc *c, json_t *v)
+static int check_n12(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (at_key(c, v, key, check_n11) < 0)
+            if (em_fxs_at_key(c, v, key, check_n11) < 0)
                 return -1;
         }
     }
     return 0;
 }
 
-static int check_n13(sc *c, json_t *v)
+static int check_n13(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n11) < 0)
+            if (em_fxs_at_index(c, v, i, check_n11) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n14(sc *c, json_t *v)
+static int check_n14(em_fxs *c, json_t *v)
 {
     if (check_pullThroughCacheRule(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n15(sc *c, json_t *v)
+static int check_n15(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n14) < 0)
+            if (em_fxs_at_index(c, v, i, check_n14) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n16(sc *c, json_t *v)
+static int check_n16(em_fxs *c, json_t *v)
 {
     if (check_repositoryCreationTemplate(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n17(sc *c, json_t *v)
+static int check_n17(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n16) < 0)
+            if (em_fxs_at_index(c, v, i, check_n16) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_registry(sc *c, json_t *v)
+static int check_registry(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"id", "repositories", "policy", "replicationConfiguration", "scanningConfiguration", "accountSettings", "signingConfiguration", "pullTimeUpdateExclusions", "pullThroughCacheRules", "repositoryCreationTemplates"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 10))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 10))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "id", check_n6) < 0)
+        if (em_fxs_at_key(c, v, "id", check_n6) < 0)
             return -1;
-        if (at_key(c, v, "repositories", check_n8) < 0)
+        if (em_fxs_at_key(c, v, "repositories", check_n8) < 0)
             return -1;
-        if (at_key(c, v, "policy", check_n9) < 0)
+        if (em_fxs_at_key(c, v, "policy", check_n9) < 0)
             return -1;
-        if (at_key(c, v, "replicationConfiguration", check_n10) < 0)
+        if (em_fxs_at_key(c, v, "replicationConfiguration", check_n10) < 0)
             return -1;
-        if (at_key(c, v, "scanningConfiguration", check_n10) < 0)
+        if (em_fxs_at_key(c, v, "scanningConfiguration", check_n10) < 0)
             return -1;
-        if (at_key(c, v, "accountSettings", check_n12) < 0)
+        if (em_fxs_at_key(c, v, "accountSettings", check_n12) < 0)
             return -1;
-        if (at_key(c, v, "signingConfiguration", check_n10) < 0)
+        if (em_fxs_at_key(c, v, "signingConfiguration", check_n10) < 0)
             return -1;
-        if (at_key(c, v, "pullTimeUpdateExclusions", check_n13) < 0)
+        if (em_fxs_at_key(c, v, "pullTimeUpdateExclusions", check_n13) < 0)
             return -1;
-        if (at_key(c, v, "pullThroughCacheRules", check_n15) < 0)
+        if (em_fxs_at_key(c, v, "pullThroughCacheRules", check_n15) < 0)
             return -1;
-        if (at_key(c, v, "repositoryCreationTemplates", check_n17) < 0)
+        if (em_fxs_at_key(c, v, "repositoryCreationTemplates", check_n17) < 0)
             return -1;
     }
     return 0;
 }
 
-static int check_n18(sc *c, json_t *v)
+static int check_n18(em_fxs *c, json_t *v)
 {
     if (check_time(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_pullThroughCacheRule(sc *c, json_t *v)
+static int check_pullThroughCacheRule(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"ecrRepositoryPrefix", "upstreamRegistryUrl", "upstreamRegistry", "credentialArn", "customRoleArn", "upstreamRepositoryPrefix", "createdAt", "updatedAt"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 8))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 8))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "ecrRepositoryPrefix", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "ecrRepositoryPrefix", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "upstreamRegistryUrl", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "upstreamRegistryUrl", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "upstreamRegistry", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "upstreamRegistry", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "credentialArn", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "credentialArn", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "customRoleArn", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "customRoleArn", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "upstreamRepositoryPrefix", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "upstreamRepositoryPrefix", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "createdAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "createdAt", check_n18) < 0)
             return -1;
-        if (at_key(c, v, "updatedAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "updatedAt", check_n18) < 0)
             return -1;
         if (!json_object_get(v, "ecrRepositoryPrefix"))
-            return fail_at(c, "ecrRepositoryPrefix", "is required");
+            return em_fxs_fail_at(c, "ecrRepositoryPrefix", "is required");
         if (!json_object_get(v, "upstreamRegistryUrl"))
-            return fail_at(c, "upstreamRegistryUrl", "is required");
+            return em_fxs_fail_at(c, "upstreamRegistryUrl", "is required");
     }
     return 0;
 }
 
-static int check_n19(sc *c, json_t *v)
+static int check_n19(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_0, 3))
-        return fail(c, "must be one of \"REPLICATION\", \"PULL_THROUGH_CACHE\" or \"CREATE_ON_PUSH\"");
+    if (!em_fxs_enum(v, enum_0, 3))
+        return em_fxs_fail(c, "must be one of \"REPLICATION\", \"PULL_THROUGH_CACHE\" or \"CREATE_ON_PUSH\"");
     return 0;
 }
 
-static int check_n20(sc *c, json_t *v)
+static int check_n20(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n19) < 0)
+            if (em_fxs_at_index(c, v, i, check_n19) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n21(sc *c, json_t *v)
+static int check_n21(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_1, 4))
-        return fail(c, "must be one of \"MUTABLE\", \"IMMUTABLE\", \"IMMUTABLE_WITH_EXCLUSION\" or \"MUTABLE_WITH_EXCLUSION\"");
+    if (!em_fxs_enum(v, enum_1, 4))
+        return em_fxs_fail(c, "must be one of \"MUTABLE\", \"IMMUTABLE\", \"IMMUTABLE_WITH_EXCLUSION\" or \"MUTABLE_WITH_EXCLUSION\"");
     return 0;
 }
 
-static int check_n22(sc *c, json_t *v)
+static int check_n22(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     return 0;
 }
 
-static int check_repositoryCreationTemplate(sc *c, json_t *v)
+static int check_repositoryCreationTemplate(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"prefix", "description", "appliedFor", "imageTagMutability", "imageTagMutabilityExclusionFilters", "encryptionConfiguration", "resourceTags", "repositoryPolicy", "lifecyclePolicy", "customRoleArn", "createdAt", "updatedAt"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 12))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 12))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "prefix", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "prefix", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "description", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "description", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "appliedFor", check_n20) < 0)
+        if (em_fxs_at_key(c, v, "appliedFor", check_n20) < 0)
             return -1;
-        if (at_key(c, v, "imageTagMutability", check_n21) < 0)
+        if (em_fxs_at_key(c, v, "imageTagMutability", check_n21) < 0)
             return -1;
-        if (at_key(c, v, "imageTagMutabilityExclusionFilters", check_n22) < 0)
+        if (em_fxs_at_key(c, v, "imageTagMutabilityExclusionFilters", check_n22) < 0)
             return -1;
-        if (at_key(c, v, "encryptionConfiguration", check_n10) < 0)
+        if (em_fxs_at_key(c, v, "encryptionConfiguration", check_n10) < 0)
             return -1;
-        if (at_key(c, v, "resourceTags", check_n22) < 0)
+        if (em_fxs_at_key(c, v, "resourceTags", check_n22) < 0)
             return -1;
-        if (at_key(c, v, "repositoryPolicy", check_n9) < 0)
+        if (em_fxs_at_key(c, v, "repositoryPolicy", check_n9) < 0)
             return -1;
-        if (at_key(c, v, "lifecyclePolicy", check_n9) < 0)
+        if (em_fxs_at_key(c, v, "lifecyclePolicy", check_n9) < 0)
             return -1;
-        if (at_key(c, v, "customRoleArn", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "customRoleArn", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "createdAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "createdAt", check_n18) < 0)
             return -1;
-        if (at_key(c, v, "updatedAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "updatedAt", check_n18) < 0)
             return -1;
         if (!json_object_get(v, "prefix"))
-            return fail_at(c, "prefix", "is required");
+            return em_fxs_fail_at(c, "prefix", "is required");
         if (!json_object_get(v, "appliedFor"))
-            return fail_at(c, "appliedFor", "is required");
+            return em_fxs_fail_at(c, "appliedFor", "is required");
     }
     return 0;
 }
 
-static int check_n23(sc *c, json_t *v)
+static int check_n23(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     if (json_is_string(v)) {
-        if (length(v) < 2)
-            return fail(c, "must be at least 2 characters long");
-        if (length(v) > 256)
-            return fail(c, "must be at most 256 characters long");
+        if (em_fxs_length(v) < 2)
+            return em_fxs_fail(c, "must be at least 2 characters long");
+        if (em_fxs_length(v) > 256)
+            return em_fxs_fail(c, "must be at most 256 characters long");
     }
     return 0;
 }
 
-static int check_n24(sc *c, json_t *v)
+static int check_n24(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_2, 4))
-        return fail(c, "must be one of \"MUTABLE\", \"IMMUTABLE\", \"IMMUTABLE_WITH_EXCLUSION\" or \"MUTABLE_WITH_EXCLUSION\"");
+    if (!em_fxs_enum(v, enum_2, 1))
+        return em_fxs_fail(c, "must be \"WILDCARD\"");
     return 0;
 }
 
-static int check_n25(sc *c, json_t *v)
-{
-    if (!one_of(v, enum_3, 1))
-        return fail(c, "must be \"WILDCARD\"");
-    return 0;
-}
-
-static int check_n26(sc *c, json_t *v)
+static int check_n25(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     if (json_is_string(v)) {
-        if (!match(c, 3, v))
-            return fail(c, "must match ^[0-9a-zA-Z._*-]{1,128}$");
+        if (!em_fxs_match(c, 3, v))
+            return em_fxs_fail(c, "must match ^[0-9a-zA-Z._*-]{1,128}$");
     }
     return 0;
 }
 
-static int check_n27(sc *c, json_t *v)
+static int check_n26(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
-        if (at_key(c, v, "filterType", check_n25) < 0)
+        if (em_fxs_at_key(c, v, "filterType", check_n24) < 0)
             return -1;
-        if (at_key(c, v, "filter", check_n26) < 0)
+        if (em_fxs_at_key(c, v, "filter", check_n25) < 0)
             return -1;
         if (!json_object_get(v, "filterType"))
-            return fail_at(c, "filterType", "is required");
+            return em_fxs_fail_at(c, "filterType", "is required");
         if (!json_object_get(v, "filter"))
-            return fail_at(c, "filter", "is required");
+            return em_fxs_fail_at(c, "filter", "is required");
     }
     return 0;
 }
 
-static int check_n28(sc *c, json_t *v)
+static int check_n27(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         if (json_array_size(v) < 1)
-            return fail(c, "must have at least 1 items");
+            return em_fxs_fail(c, "must have at least 1 items");
         if (json_array_size(v) > 5)
-            return fail(c, "must have at most 5 items");
+            return em_fxs_fail(c, "must have at most 5 items");
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n27) < 0)
+            if (em_fxs_at_index(c, v, i, check_n26) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n29(sc *c, json_t *v)
+static int check_n28(em_fxs *c, json_t *v)
 {
     if (!(json_is_boolean(v)))
-        return fail(c, "must be true or false");
+        return em_fxs_fail(c, "must be true or false");
     return 0;
 }
 
-static int check_n30(sc *c, json_t *v)
+static int check_n29(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
-        if (at_key(c, v, "scanOnPush", check_n29) < 0)
+        if (em_fxs_at_key(c, v, "scanOnPush", check_n28) < 0)
             return -1;
     }
     return 0;
 }
 
-static int check_n31(sc *c, json_t *v)
+static int check_n30(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_4, 3))
-        return fail(c, "must be one of \"AES256\", \"KMS\" or \"KMS_DSSE\"");
+    if (!em_fxs_enum(v, enum_3, 3))
+        return em_fxs_fail(c, "must be one of \"AES256\", \"KMS\" or \"KMS_DSSE\"");
     return 0;
 }
 
-static int check_n32(sc *c, json_t *v)
+static int check_n31(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
-        if (at_key(c, v, "encryptionType", check_n31) < 0)
+        if (em_fxs_at_key(c, v, "encryptionType", check_n30) < 0)
             return -1;
-        if (at_key(c, v, "kmsKey", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "kmsKey", check_n11) < 0)
             return -1;
         if (!json_object_get(v, "encryptionType"))
-            return fail_at(c, "encryptionType", "is required");
+            return em_fxs_fail_at(c, "encryptionType", "is required");
     }
     return 0;
 }
 
-static int check_n33(sc *c, json_t *v)
+static int check_n32(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
-        if (at_key(c, v, "Key", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "Key", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "Value", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "Value", check_n11) < 0)
             return -1;
         if (!json_object_get(v, "Key"))
-            return fail_at(c, "Key", "is required");
+            return em_fxs_fail_at(c, "Key", "is required");
         if (!json_object_get(v, "Value"))
-            return fail_at(c, "Value", "is required");
+            return em_fxs_fail_at(c, "Value", "is required");
     }
     return 0;
 }
 
-static int check_n34(sc *c, json_t *v)
+static int check_n33(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         if (json_array_size(v) > 50)
-            return fail(c, "must have at most 50 items");
+            return em_fxs_fail(c, "must have at most 50 items");
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n33) < 0)
+            if (em_fxs_at_index(c, v, i, check_n32) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n35(sc *c, json_t *v)
+static int check_n34(em_fxs *c, json_t *v)
 {
     if (check_layer(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n36(sc *c, json_t *v)
+static int check_n35(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n35) < 0)
+            if (em_fxs_at_index(c, v, i, check_n34) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n37(sc *c, json_t *v)
+static int check_n36(em_fxs *c, json_t *v)
 {
     if (check_image(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n38(sc *c, json_t *v)
+static int check_n37(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n37) < 0)
+            if (em_fxs_at_index(c, v, i, check_n36) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_repository(sc *c, json_t *v)
+static int check_repository(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"name", "createdAt", "imageTagMutability", "imageTagMutabilityExclusionFilters", "imageScanningConfiguration", "encryptionConfiguration", "tags", "policy", "layers", "images", "lifecyclePolicy"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 11))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 11))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "name", check_n23) < 0)
+        if (em_fxs_at_key(c, v, "name", check_n23) < 0)
             return -1;
-        if (at_key(c, v, "createdAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "createdAt", check_n18) < 0)
             return -1;
-        if (at_key(c, v, "imageTagMutability", check_n24) < 0)
+        if (em_fxs_at_key(c, v, "imageTagMutability", check_n21) < 0)
             return -1;
-        if (at_key(c, v, "imageTagMutabilityExclusionFilters", check_n28) < 0)
+        if (em_fxs_at_key(c, v, "imageTagMutabilityExclusionFilters", check_n27) < 0)
             return -1;
-        if (at_key(c, v, "imageScanningConfiguration", check_n30) < 0)
+        if (em_fxs_at_key(c, v, "imageScanningConfiguration", check_n29) < 0)
             return -1;
-        if (at_key(c, v, "encryptionConfiguration", check_n32) < 0)
+        if (em_fxs_at_key(c, v, "encryptionConfiguration", check_n31) < 0)
             return -1;
-        if (at_key(c, v, "tags", check_n34) < 0)
+        if (em_fxs_at_key(c, v, "tags", check_n33) < 0)
             return -1;
-        if (at_key(c, v, "policy", check_n9) < 0)
+        if (em_fxs_at_key(c, v, "policy", check_n9) < 0)
             return -1;
-        if (at_key(c, v, "layers", check_n36) < 0)
+        if (em_fxs_at_key(c, v, "layers", check_n35) < 0)
             return -1;
-        if (at_key(c, v, "images", check_n38) < 0)
+        if (em_fxs_at_key(c, v, "images", check_n37) < 0)
             return -1;
-        if (at_key(c, v, "lifecyclePolicy", check_n9) < 0)
+        if (em_fxs_at_key(c, v, "lifecyclePolicy", check_n9) < 0)
             return -1;
         if (!json_object_get(v, "name"))
-            return fail_at(c, "name", "is required");
+            return em_fxs_fail_at(c, "name", "is required");
     }
     return 0;
 }
 
-static int check_n39(sc *c, json_t *v)
+static int check_n38(em_fxs *c, json_t *v)
 {
     if (!(json_is_integer(v)))
-        return fail(c, "must be an integer");
+        return em_fxs_fail(c, "must be an integer");
     if (json_is_number(v)) {
-        if (cmp(v, INT64_C(0)) < 0)
-            return fail(c, "must be at least 0");
-        if (cmp(v, INT64_C(1073741824)) > 0)
-            return fail(c, "must be at most 1073741824");
+        if (em_fxs_cmp(v, INT64_C(0)) < 0)
+            return em_fxs_fail(c, "must be at least 0");
+        if (em_fxs_cmp(v, INT64_C(1073741824)) > 0)
+            return em_fxs_fail(c, "must be at most 1073741824");
     }
     return 0;
 }
 
-static int check_n40(sc *c, json_t *v)
+static int check_n39(em_fxs *c, json_t *v)
 {
     if (!(json_is_integer(v)))
-        return fail(c, "must be an integer");
+        return em_fxs_fail(c, "must be an integer");
     return 0;
 }
 
-static int check_n41(sc *c, json_t *v)
+static int check_n40(em_fxs *c, json_t *v)
 {
     if (json_is_object(v)) {
         if (!json_object_get(v, "text"))
-            return fail_at(c, "text", "is required");
+            return em_fxs_fail_at(c, "text", "is required");
     }
     return 0;
 }
 
-static int check_n42(sc *c, json_t *v)
+static int check_n41(em_fxs *c, json_t *v)
 {
     if (json_is_object(v)) {
         if (!json_object_get(v, "base64"))
-            return fail_at(c, "base64", "is required");
+            return em_fxs_fail_at(c, "base64", "is required");
     }
     return 0;
 }
 
-static int check_n43(sc *c, json_t *v)
+static int check_n42(em_fxs *c, json_t *v)
 {
     if (json_is_object(v)) {
         if (!json_object_get(v, "size"))
-            return fail_at(c, "size", "is required");
+            return em_fxs_fail_at(c, "size", "is required");
     }
     return 0;
 }
 
-static int check_layer(sc *c, json_t *v)
+static int check_layer(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"text", "base64", "size", "seed", "digest", "mediaType"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 6))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 6))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "text", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "text", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "base64", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "base64", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "size", check_n39) < 0)
+        if (em_fxs_at_key(c, v, "size", check_n38) < 0)
             return -1;
-        if (at_key(c, v, "seed", check_n40) < 0)
+        if (em_fxs_at_key(c, v, "seed", check_n39) < 0)
             return -1;
-        if (at_key(c, v, "digest", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "digest", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "mediaType", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "mediaType", check_n11) < 0)
             return -1;
     }
-    static int (*const alts[])(sc *, json_t *) = {check_n41, check_n42, check_n43};
-    int matched = one_of_alts(c, v, alts, 3);
+    static int (*const alts[])(em_fxs *, json_t *) = {check_n40, check_n41, check_n42};
+    int matched = em_fxs_one_of(c, v, alts, 3);
     if (matched < 0)
         return -1;
     if (matched != 1)
-        return fail(c, matched ? "needs exactly one of \"text\", \"base64\" or \"size\"" : "needs exactly one of \"text\", \"base64\" or \"size\"");
+        return em_fxs_fail(c, matched ? "needs exactly one of \"text\", \"base64\" or \"size\"" : "needs exactly one of \"text\", \"base64\" or \"size\"");
     return 0;
 }
 
-static int check_n44(sc *c, json_t *v)
+static int check_n43(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     if (json_is_string(v)) {
-        if (length(v) < 1)
-            return fail(c, "must be at least 1 characters long");
-        if (length(v) > 300)
-            return fail(c, "must be at most 300 characters long");
+        if (em_fxs_length(v) < 1)
+            return em_fxs_fail(c, "must be at least 1 characters long");
+        if (em_fxs_length(v) > 300)
+            return em_fxs_fail(c, "must be at most 300 characters long");
     }
     return 0;
 }
 
-static int check_n45(sc *c, json_t *v)
+static int check_n44(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n44) < 0)
+            if (em_fxs_at_index(c, v, i, check_n43) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n46(sc *c, json_t *v)
+static int check_n45(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_5, 2))
-        return fail(c, "must be one of \"docker\" or \"oci\"");
+    if (!em_fxs_enum(v, enum_4, 2))
+        return em_fxs_fail(c, "must be one of \"docker\" or \"oci\"");
     return 0;
 }
 
-static int check_n47(sc *c, json_t *v)
+static int check_n46(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_6, 3))
-        return fail(c, "must be one of \"COMPLETE\", \"FAILED\" or \"IN_PROGRESS\"");
+    if (!em_fxs_enum(v, enum_5, 3))
+        return em_fxs_fail(c, "must be one of \"COMPLETE\", \"FAILED\" or \"IN_PROGRESS\"");
     return 0;
 }
 
-static int check_n48(sc *c, json_t *v)
+static int check_n47(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"region", "registryId", "status", "failureCode"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 4))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 4))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "region", check_n1) < 0)
+        if (em_fxs_at_key(c, v, "region", check_n1) < 0)
             return -1;
-        if (at_key(c, v, "registryId", check_n6) < 0)
+        if (em_fxs_at_key(c, v, "registryId", check_n6) < 0)
             return -1;
-        if (at_key(c, v, "status", check_n47) < 0)
+        if (em_fxs_at_key(c, v, "status", check_n46) < 0)
             return -1;
-        if (at_key(c, v, "failureCode", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "failureCode", check_n11) < 0)
             return -1;
         if (!json_object_get(v, "region"))
-            return fail_at(c, "region", "is required");
+            return em_fxs_fail_at(c, "region", "is required");
         if (!json_object_get(v, "registryId"))
-            return fail_at(c, "registryId", "is required");
+            return em_fxs_fail_at(c, "registryId", "is required");
         if (!json_object_get(v, "status"))
-            return fail_at(c, "status", "is required");
+            return em_fxs_fail_at(c, "status", "is required");
     }
     return 0;
 }
 
-static int check_n49(sc *c, json_t *v)
+static int check_n48(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n48) < 0)
+            if (em_fxs_at_index(c, v, i, check_n47) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n50(sc *c, json_t *v)
+static int check_n49(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_7, 3))
-        return fail(c, "must be one of \"ACTIVE\", \"ARCHIVED\" or \"ACTIVATING\"");
+    if (!em_fxs_enum(v, enum_6, 3))
+        return em_fxs_fail(c, "must be one of \"ACTIVE\", \"ARCHIVED\" or \"ACTIVATING\"");
     return 0;
 }
 
-static int check_n51(sc *c, json_t *v)
+static int check_n50(em_fxs *c, json_t *v)
 {
     if (json_is_object(v)) {
         if (!json_object_get(v, "manifest"))
-            return fail_at(c, "manifest", "is required");
+            return em_fxs_fail_at(c, "manifest", "is required");
     }
     return 0;
 }
 
-static int check_n52(sc *c, json_t *v)
+static int check_n51(em_fxs *c, json_t *v)
 {
     if (json_is_object(v)) {
         if (!json_object_get(v, "layers"))
-            return fail_at(c, "layers", "is required");
+            return em_fxs_fail_at(c, "layers", "is required");
     }
     return 0;
 }
 
-static int check_n53(sc *c, json_t *v)
+static int check_n52(em_fxs *c, json_t *v)
 {
     if (json_is_object(v)) {
         if (!json_object_get(v, "manifests"))
-            return fail_at(c, "manifests", "is required");
+            return em_fxs_fail_at(c, "manifests", "is required");
     }
     return 0;
 }
 
-static int check_image(sc *c, json_t *v)
+static int check_image(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"tags", "pushedAt", "lastRecordedPullTime", "digest", "manifest", "mediaType", "format", "layers", "config", "platform", "manifests", "signingProfileArns", "replicationStatuses", "imageStatus", "lastArchivedAt", "lastActivatedAt"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 16))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 16))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "tags", check_n45) < 0)
+        if (em_fxs_at_key(c, v, "tags", check_n44) < 0)
             return -1;
-        if (at_key(c, v, "pushedAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "pushedAt", check_n18) < 0)
             return -1;
-        if (at_key(c, v, "lastRecordedPullTime", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "lastRecordedPullTime", check_n18) < 0)
             return -1;
-        if (at_key(c, v, "digest", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "digest", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "manifest", check_n9) < 0)
+        if (em_fxs_at_key(c, v, "manifest", check_n9) < 0)
             return -1;
-        if (at_key(c, v, "mediaType", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "mediaType", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "format", check_n46) < 0)
+        if (em_fxs_at_key(c, v, "format", check_n45) < 0)
             return -1;
-        if (at_key(c, v, "layers", check_n36) < 0)
+        if (em_fxs_at_key(c, v, "layers", check_n35) < 0)
             return -1;
-        if (at_key(c, v, "config", check_n10) < 0)
+        if (em_fxs_at_key(c, v, "config", check_n10) < 0)
             return -1;
-        if (at_key(c, v, "platform", check_n10) < 0)
+        if (em_fxs_at_key(c, v, "platform", check_n10) < 0)
             return -1;
-        if (at_key(c, v, "manifests", check_n38) < 0)
+        if (em_fxs_at_key(c, v, "manifests", check_n37) < 0)
             return -1;
-        if (at_key(c, v, "signingProfileArns", check_n13) < 0)
+        if (em_fxs_at_key(c, v, "signingProfileArns", check_n13) < 0)
             return -1;
-        if (at_key(c, v, "replicationStatuses", check_n49) < 0)
+        if (em_fxs_at_key(c, v, "replicationStatuses", check_n48) < 0)
             return -1;
-        if (at_key(c, v, "imageStatus", check_n50) < 0)
+        if (em_fxs_at_key(c, v, "imageStatus", check_n49) < 0)
             return -1;
-        if (at_key(c, v, "lastArchivedAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "lastArchivedAt", check_n18) < 0)
             return -1;
-        if (at_key(c, v, "lastActivatedAt", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "lastActivatedAt", check_n18) < 0)
             return -1;
     }
-    static int (*const alts[])(sc *, json_t *) = {check_n51, check_n52, check_n53};
-    int matched = one_of_alts(c, v, alts, 3);
+    static int (*const alts[])(em_fxs *, json_t *) = {check_n50, check_n51, check_n52};
+    int matched = em_fxs_one_of(c, v, alts, 3);
     if (matched < 0)
         return -1;
     if (matched != 1)
-        return fail(c, matched ? "needs exactly one of \"manifest\", \"layers\" or \"manifests\"" : "needs exactly one of \"manifest\", \"layers\" or \"manifests\"");
+        return em_fxs_fail(c, matched ? "needs exactly one of \"manifest\", \"layers\" or \"manifests\"" : "needs exactly one of \"manifest\", \"layers\" or \"manifests\"");
     return 0;
 }
 
-static int check_n54(sc *c, json_t *v)
+static int check_n53(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v) || json_is_boolean(v)))
-        return fail(c, "must be a string or true or false");
+        return em_fxs_fail(c, "must be a string or true or false");
     return 0;
 }
 
-static int check_n55(sc *c, json_t *v)
+static int check_n54(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (at_key(c, v, key, check_n54) < 0)
+            if (em_fxs_at_key(c, v, key, check_n53) < 0)
                 return -1;
         }
     }
     return 0;
 }
 
-static int check_n56(sc *c, json_t *v)
+static int check_n55(em_fxs *c, json_t *v)
 {
     if (!(json_is_integer(v)))
-        return fail(c, "must be an integer");
+        return em_fxs_fail(c, "must be an integer");
     if (json_is_number(v)) {
-        if (cmp(v, INT64_C(0)) < 0)
-            return fail(c, "must be at least 0");
+        if (em_fxs_cmp(v, INT64_C(0)) < 0)
+            return em_fxs_fail(c, "must be at least 0");
     }
     return 0;
 }
 
-static int check_n57(sc *c, json_t *v)
+static int check_n56(em_fxs *c, json_t *v)
 {
     if (!(json_is_number(v)))
-        return fail(c, "must be a number");
+        return em_fxs_fail(c, "must be a number");
     if (json_is_number(v)) {
-        if (cmp(v, INT64_C(0)) < 0)
-            return fail(c, "must be at least 0");
-        if (cmp(v, INT64_C(1)) > 0)
-            return fail(c, "must be at most 1");
+        if (em_fxs_cmp(v, INT64_C(0)) < 0)
+            return em_fxs_fail(c, "must be at least 0");
+        if (em_fxs_cmp(v, INT64_C(1)) > 0)
+            return em_fxs_fail(c, "must be at most 1");
     }
     return 0;
 }
 
-static int check_n58(sc *c, json_t *v)
+static int check_n57(em_fxs *c, json_t *v)
 {
-    if (!one_of(v, enum_8, 8))
-        return fail(c, "must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\", \"connect-refused\", \"timeout\" or \"recv-error\"");
+    if (!em_fxs_enum(v, enum_7, 8))
+        return em_fxs_fail(c, "must be one of \"error\", \"apply-then-error\", \"latency\", \"truncate\", \"malform\", \"connect-refused\", \"timeout\" or \"recv-error\"");
     return 0;
 }
 
-static int check_n59(sc *c, json_t *v)
+static int check_n58(em_fxs *c, json_t *v)
 {
     if (!(json_is_string(v)))
-        return fail(c, "must be a string");
+        return em_fxs_fail(c, "must be a string");
     if (json_is_string(v)) {
-        if (length(v) < 1)
-            return fail(c, "must be at least 1 characters long");
+        if (em_fxs_length(v) < 1)
+            return em_fxs_fail(c, "must be at least 1 characters long");
     }
     return 0;
 }
 
-static int check_n60(sc *c, json_t *v)
+static int check_n59(em_fxs *c, json_t *v)
 {
     if (!(json_is_integer(v)))
-        return fail(c, "must be an integer");
+        return em_fxs_fail(c, "must be an integer");
     if (json_is_number(v)) {
-        if (cmp(v, INT64_C(400)) < 0)
-            return fail(c, "must be at least 400");
-        if (cmp(v, INT64_C(599)) > 0)
-            return fail(c, "must be at most 599");
+        if (em_fxs_cmp(v, INT64_C(400)) < 0)
+            return em_fxs_fail(c, "must be at least 400");
+        if (em_fxs_cmp(v, INT64_C(599)) > 0)
+            return em_fxs_fail(c, "must be at most 599");
     }
     return 0;
 }
 
-static int check_n61(sc *c, json_t *v)
+static int check_n60(em_fxs *c, json_t *v)
 {
     if (!(json_is_integer(v)))
-        return fail(c, "must be an integer");
+        return em_fxs_fail(c, "must be an integer");
     if (json_is_number(v)) {
-        if (cmp(v, INT64_C(1)) < 0)
-            return fail(c, "must be at least 1");
-        if (cmp(v, INT64_C(3153600000000)) > 0)
-            return fail(c, "must be at most 3153600000000");
+        if (em_fxs_cmp(v, INT64_C(1)) < 0)
+            return em_fxs_fail(c, "must be at least 1");
+        if (em_fxs_cmp(v, INT64_C(3153600000000)) > 0)
+            return em_fxs_fail(c, "must be at most 3153600000000");
     }
     return 0;
 }
 
-static int check_fault(sc *c, json_t *v)
+static int check_fault(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"action", "repository", "request", "headers", "nth", "count", "probability", "effect", "error", "message", "status", "latencyMs", "truncateAt", "body"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 14))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 14))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "action", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "action", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "repository", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "repository", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "request", check_n10) < 0)
+        if (em_fxs_at_key(c, v, "request", check_n10) < 0)
             return -1;
-        if (at_key(c, v, "headers", check_n55) < 0)
+        if (em_fxs_at_key(c, v, "headers", check_n54) < 0)
             return -1;
-        if (at_key(c, v, "nth", check_n56) < 0)
+        if (em_fxs_at_key(c, v, "nth", check_n55) < 0)
             return -1;
-        if (at_key(c, v, "count", check_n56) < 0)
+        if (em_fxs_at_key(c, v, "count", check_n55) < 0)
             return -1;
-        if (at_key(c, v, "probability", check_n57) < 0)
+        if (em_fxs_at_key(c, v, "probability", check_n56) < 0)
             return -1;
-        if (at_key(c, v, "effect", check_n58) < 0)
+        if (em_fxs_at_key(c, v, "effect", check_n57) < 0)
             return -1;
-        if (at_key(c, v, "error", check_n59) < 0)
+        if (em_fxs_at_key(c, v, "error", check_n58) < 0)
             return -1;
-        if (at_key(c, v, "message", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "message", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "status", check_n60) < 0)
+        if (em_fxs_at_key(c, v, "status", check_n59) < 0)
             return -1;
-        if (at_key(c, v, "latencyMs", check_n61) < 0)
+        if (em_fxs_at_key(c, v, "latencyMs", check_n60) < 0)
             return -1;
-        if (at_key(c, v, "truncateAt", check_n56) < 0)
+        if (em_fxs_at_key(c, v, "truncateAt", check_n55) < 0)
             return -1;
-        if (at_key(c, v, "body", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "body", check_n11) < 0)
             return -1;
     }
     return 0;
 }
 
-static int check_n62(sc *c, json_t *v)
+static int check_n61(em_fxs *c, json_t *v)
 {
     if (check_fault(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n63(sc *c, json_t *v)
+static int check_n62(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n62) < 0)
+            if (em_fxs_at_index(c, v, i, check_n61) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_n64(sc *c, json_t *v)
+static int check_n63(em_fxs *c, json_t *v)
 {
     if (check_region(c, v) < 0)
         return -1;
     return 0;
 }
 
-static int check_n65(sc *c, json_t *v)
+static int check_n64(em_fxs *c, json_t *v)
 {
     if (!(json_is_array(v)))
-        return fail(c, "must be a list");
+        return em_fxs_fail(c, "must be a list");
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (at_index(c, v, i, check_n64) < 0)
+            if (em_fxs_at_index(c, v, i, check_n63) < 0)
                 return -1;
     }
     return 0;
 }
 
-static int check_root(sc *c, json_t *v)
+static int check_root(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
-        return fail(c, "must be an object");
+        return em_fxs_fail(c, "must be an object");
     if (json_is_object(v)) {
         static const char *const known[] = {"$schema", "description", "clock", "faults", "registries", "regions"};
         const char *key;
         json_t *m;
         json_object_foreach(v, key, m) {
-            if (!one_of_key(key, known, 6))
-                return fail_at(c, key, "unknown member");
+            if (!em_fxs_named(key, known, 6))
+                return em_fxs_fail_at(c, key, "unknown member");
         }
-        if (at_key(c, v, "$schema", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "$schema", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "description", check_n11) < 0)
+        if (em_fxs_at_key(c, v, "description", check_n11) < 0)
             return -1;
-        if (at_key(c, v, "clock", check_n18) < 0)
+        if (em_fxs_at_key(c, v, "clock", check_n18) < 0)
             return -1;
-        if (at_key(c, v, "faults", check_n63) < 0)
+        if (em_fxs_at_key(c, v, "faults", check_n62) < 0)
             return -1;
-        if (at_key(c, v, "registries", check_n3) < 0)
+        if (em_fxs_at_key(c, v, "registries", check_n3) < 0)
             return -1;
-        if (at_key(c, v, "regions", check_n65) < 0)
+        if (em_fxs_at_key(c, v, "regions", check_n64) < 0)
             return -1;
     }
     return 0;
@@ -1240,10 +1120,5 @@ static int check_root(sc *c, json_t *v)
 
 int em_fx_schema_check(em_loader *ld, json_t *doc)
 {
-    sc c = {.ld = ld};
-    int rc = check_root(&c, doc);
-    for (int i = 0; i < N_PATTERNS; i++)
-        pcre2_code_free(c.re[i]);
-    pcre2_match_data_free(c.md);
-    return rc < 0 || ld->err.code != ECRMOCK_ERR_OK ? -1 : 0;
+    return em_fxs_run(ld, doc, check_root, patterns, 4);
 }

@@ -46,6 +46,30 @@ int em_fx_refuse_at(em_loader *ld, const char *key, const char *fmt, ...) __attr
  * fixture_schema_gen.c; the path at `doc`): 0, or -1 refused at the first
  * member the schema does not allow. */
 int em_fx_schema_check(em_loader *ld, json_t *doc);
+
+/* What the generated checks call (fixture_schema.c).  An em_fxs is one
+ * check's state: the loader, the compiled patterns, whether refusals are
+ * quiet (inside a oneOf). */
+typedef struct em_fxs em_fxs;
+/* Runs `root` on doc with the patterns `patterns[0..n)`: 0, or -1 refused. */
+int em_fxs_run(em_loader *ld, json_t *doc, int (*root)(em_fxs *, json_t *), const char *const *patterns, size_t n);
+/* Refuse at the path (or its member `key`), unless quiet; -1. */
+int em_fxs_fail(em_fxs *c, const char *msg);
+int em_fxs_fail_at(em_fxs *c, const char *key, const char *msg);
+/* `check` on v's member `key` (absent: 0) or item i, the path at it. */
+int em_fxs_at_key(em_fxs *c, json_t *v, const char *key, int (*check)(em_fxs *, json_t *));
+int em_fxs_at_index(em_fxs *c, json_t *v, size_t i, int (*check)(em_fxs *, json_t *));
+/* v is a string equal to one of values[0..n); key is one of keys[0..n). */
+bool em_fxs_enum(json_t *v, const char *const *values, size_t n);
+bool em_fxs_named(const char *key, const char *const *keys, size_t n);
+/* A string's length in characters (code points), as JSON Schema counts. */
+size_t em_fxs_length(json_t *v);
+/* A number against an integer bound: <0, 0, >0. */
+int em_fxs_cmp(json_t *v, int64_t bound);
+/* The string v matches pattern i (ECMA-262's "$": the very end). */
+bool em_fxs_match(em_fxs *c, size_t i, json_t *v);
+/* How many of the alternatives v passes, refusing nothing; -1 out of memory. */
+int em_fxs_one_of(em_fxs *c, json_t *v, int (*const *alts)(em_fxs *, json_t *), size_t n);
 /* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z", from
  * 1970 to the end of 9999 (any other number, 1e300 say, is refused: its
  * milliseconds would not fit an int64).  The schema checks the form; this
