@@ -55,6 +55,17 @@ def is_int(x):
     return isinstance(x, int) and not isinstance(x, bool)
 
 
+def guarded(b, test, checks):
+    """Emits the (condition, refusal) checks that apply when `test` holds."""
+    if not checks:
+        return
+    b("    if (%s) {" % test)
+    for cond, msg in checks:
+        b("        if (%s)" % cond)
+        b("            return em_fxs_fail(c, %s);" % cstr(msg))
+    b("    }")
+
+
 class Gen:
     def __init__(self, schema):
         self.schema = schema
@@ -142,12 +153,7 @@ class Gen:
         if "pattern" in s:
             i = self.pattern(s["pattern"])
             string_checks.append(("!em_fxs_match(c, %d, v)" % i, "must match %s" % s["pattern"]))
-        if string_checks:
-            b("    if (json_is_string(v)) {")
-            for cond, msg in string_checks:
-                b("        if (%s)" % cond)
-                b("            return em_fxs_fail(c, %s);" % cstr(msg))
-            b("    }")
+        guarded(b, "json_is_string(v)", string_checks)
         num_checks = []
         for kw, op, words in (("minimum", "<", "at least"), ("exclusiveMinimum", "<=", "above"),
                               ("maximum", ">", "at most"), ("exclusiveMaximum", ">=", "below")):
@@ -155,12 +161,7 @@ class Gen:
                 if not is_int(s[kw]) or abs(s[kw]) >= 2 ** 53:
                     raise Refused("%s.%s: only integers below 2^53 are implemented" % (where, kw))
                 num_checks.append(("em_fxs_cmp(v, INT64_C(%d)) %s 0" % (s[kw], op), "must be %s %d" % (words, s[kw])))
-        if num_checks:
-            b("    if (json_is_number(v)) {")
-            for cond, msg in num_checks:
-                b("        if (%s)" % cond)
-                b("            return em_fxs_fail(c, %s);" % cstr(msg))
-            b("    }")
+        guarded(b, "json_is_number(v)", num_checks)
         if any(k in s for k in ("items", "minItems", "maxItems")):
             b("    if (json_is_array(v)) {")
             if "minItems" in s:
@@ -184,36 +185,16 @@ class Gen:
                 extra_fn = self.node(extra, where + ".additionalProperties")
             elif extra is not True and extra is not False:
                 raise Refused("%s.additionalProperties: must be a boolean or a schema" % where)
-            b("    if (json_is_object(v)) {")
-            if extra is False:
-                if props:
-                    b("        static const char *const known[] = {%s};" % ", ".join(cstr(k) for k in props))
-                b("        const char *key;")
-                b("        json_t *m;")
-                b("        json_object_foreach(v, key, m) {")
-                if props:
-                    b("            if (!em_fxs_named(key, known, %d))" % len(props))
-                    b("                return em_fxs_fail_at(c, key, \"unknown member\");")
-                else:
-                    b("            return em_fxs_fail_at(c, key, \"unknown member\");")
-                b("        }")
-            for k, sub in subs:
-                b("        if (em_fxs_at_key(c, v, %s, %s) < 0)" % (cstr(k), sub))
-                b("            return -1;")
-            for k in s.get("required", []):
-                b("        if (!json_object_get(v, %s))" % cstr(k))
-                b("            return em_fxs_fail_at(c, %s, \"is required\");" % cstr(k))
-            if extra_fn:
-                if props:
-                    b("        static const char *const named[] = {%s};" % ", ".join(cstr(k) for k in props))
-                b("        const char *key;")
-                b("        json_t *m;")
-                b("        json_object_foreach(v, key, m) {")
-                cond = "!em_fxs_named(key, named, %d) && " % len(props) if props else ""
-                b("            if (%sem_fxs_at_key(c, v, key, %s) < 0)" % (cond, extra_fn))
-                b("                return -1;")
-                b("        }")
-            b("    }")
+            req = s.get("required", [])
+            if subs:
+                b("    static const em_fxs_member members[] = {%s};" %
+                  ", ".join("{%s, %s}" % (cstr(k), sub) for k, sub in subs))
+            if req:
+                b("    static const char *const required[] = {%s};" % ", ".join(cstr(k) for k in req))
+            b("    if (em_fxs_object(c, v, %s, %d, %s, %s, %s, %d) < 0)" % (
+                "members" if subs else "NULL", len(subs), "true" if extra is False else "false",
+                extra_fn or "NULL", "required" if req else "NULL", len(req)))
+            b("        return -1;")
         if "errorMessage" in s and "oneOf" not in s:
             raise Refused("%s.errorMessage: implemented only beside oneOf" % where)
         if "$ref" in s:

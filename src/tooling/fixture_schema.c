@@ -71,12 +71,38 @@ bool em_fxs_enum(json_t *v, const char *const *values, size_t n)
     return false;
 }
 
-bool em_fxs_named(const char *key, const char *const *keys, size_t n)
+static bool named(const char *key, const em_fxs_member *members, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i], key) == 0)
+        if (strcmp(members[i].name, key) == 0)
             return true;
     return false;
+}
+
+int em_fxs_object(em_fxs *c, json_t *v, const em_fxs_member *members, size_t n, bool closed,
+                  int (*other)(em_fxs *, json_t *), const char *const *required, size_t n_required)
+{
+    if (!json_is_object(v))
+        return 0;
+    const char *key;
+    json_t *m;
+    if (closed)
+        json_object_foreach(v, key, m) {
+            if (!named(key, members, n))
+                return em_fxs_fail_at(c, key, "unknown member");
+        }
+    for (size_t i = 0; i < n; i++)
+        if (em_fxs_at_key(c, v, members[i].name, members[i].check) < 0)
+            return -1;
+    for (size_t i = 0; i < n_required; i++)
+        if (!json_object_get(v, required[i]))
+            return em_fxs_fail_at(c, required[i], "is required");
+    if (other)
+        json_object_foreach(v, key, m) {
+            if (!named(key, members, n) && em_fxs_at_key(c, v, key, other) < 0)
+                return -1;
+        }
+    return 0;
 }
 
 size_t em_fxs_length(json_t *v)

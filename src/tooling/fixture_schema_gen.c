@@ -130,21 +130,10 @@ static int check_region(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"name", "registries"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 2))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "name", check_n1) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "registries", check_n3) < 0)
-            return -1;
-        if (!json_object_get(v, "name"))
-            return em_fxs_fail_at(c, "name", "is required");
-    }
+    static const em_fxs_member members[] = {{"name", check_n1}, {"registries", check_n3}};
+    static const char *const required[] = {"name"};
+    if (em_fxs_object(c, v, members, 2, true, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
@@ -238,14 +227,8 @@ static int check_n12(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (em_fxs_at_key(c, v, key, check_n11) < 0)
-                return -1;
-        }
-    }
+    if (em_fxs_object(c, v, NULL, 0, false, check_n11, NULL, 0) < 0)
+        return -1;
     return 0;
 }
 
@@ -303,35 +286,9 @@ static int check_registry(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"id", "repositories", "policy", "replicationConfiguration", "scanningConfiguration", "accountSettings", "signingConfiguration", "pullTimeUpdateExclusions", "pullThroughCacheRules", "repositoryCreationTemplates"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 10))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "id", check_n6) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "repositories", check_n8) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "policy", check_n9) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "replicationConfiguration", check_n10) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "scanningConfiguration", check_n10) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "accountSettings", check_n12) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "signingConfiguration", check_n10) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "pullTimeUpdateExclusions", check_n13) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "pullThroughCacheRules", check_n15) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "repositoryCreationTemplates", check_n17) < 0)
-            return -1;
-    }
+    static const em_fxs_member members[] = {{"id", check_n6}, {"repositories", check_n8}, {"policy", check_n9}, {"replicationConfiguration", check_n10}, {"scanningConfiguration", check_n10}, {"accountSettings", check_n12}, {"signingConfiguration", check_n10}, {"pullTimeUpdateExclusions", check_n13}, {"pullThroughCacheRules", check_n15}, {"repositoryCreationTemplates", check_n17}};
+    if (em_fxs_object(c, v, members, 10, true, NULL, NULL, 0) < 0)
+        return -1;
     return 0;
 }
 
@@ -346,35 +303,10 @@ static int check_pullThroughCacheRule(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"ecrRepositoryPrefix", "upstreamRegistryUrl", "upstreamRegistry", "credentialArn", "customRoleArn", "upstreamRepositoryPrefix", "createdAt", "updatedAt"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 8))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "ecrRepositoryPrefix", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "upstreamRegistryUrl", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "upstreamRegistry", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "credentialArn", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "customRoleArn", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "upstreamRepositoryPrefix", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "createdAt", check_n18) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "updatedAt", check_n18) < 0)
-            return -1;
-        if (!json_object_get(v, "ecrRepositoryPrefix"))
-            return em_fxs_fail_at(c, "ecrRepositoryPrefix", "is required");
-        if (!json_object_get(v, "upstreamRegistryUrl"))
-            return em_fxs_fail_at(c, "upstreamRegistryUrl", "is required");
-    }
+    static const em_fxs_member members[] = {{"ecrRepositoryPrefix", check_n11}, {"upstreamRegistryUrl", check_n11}, {"upstreamRegistry", check_n11}, {"credentialArn", check_n11}, {"customRoleArn", check_n11}, {"upstreamRepositoryPrefix", check_n11}, {"createdAt", check_n18}, {"updatedAt", check_n18}};
+    static const char *const required[] = {"ecrRepositoryPrefix", "upstreamRegistryUrl"};
+    if (em_fxs_object(c, v, members, 8, true, NULL, required, 2) < 0)
+        return -1;
     return 0;
 }
 
@@ -415,43 +347,10 @@ static int check_repositoryCreationTemplate(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"prefix", "description", "appliedFor", "imageTagMutability", "imageTagMutabilityExclusionFilters", "encryptionConfiguration", "resourceTags", "repositoryPolicy", "lifecyclePolicy", "customRoleArn", "createdAt", "updatedAt"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 12))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "prefix", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "description", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "appliedFor", check_n20) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "imageTagMutability", check_n21) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "imageTagMutabilityExclusionFilters", check_n22) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "encryptionConfiguration", check_n10) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "resourceTags", check_n22) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "repositoryPolicy", check_n9) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "lifecyclePolicy", check_n9) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "customRoleArn", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "createdAt", check_n18) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "updatedAt", check_n18) < 0)
-            return -1;
-        if (!json_object_get(v, "prefix"))
-            return em_fxs_fail_at(c, "prefix", "is required");
-        if (!json_object_get(v, "appliedFor"))
-            return em_fxs_fail_at(c, "appliedFor", "is required");
-    }
+    static const em_fxs_member members[] = {{"prefix", check_n11}, {"description", check_n11}, {"appliedFor", check_n20}, {"imageTagMutability", check_n21}, {"imageTagMutabilityExclusionFilters", check_n22}, {"encryptionConfiguration", check_n10}, {"resourceTags", check_n22}, {"repositoryPolicy", check_n9}, {"lifecyclePolicy", check_n9}, {"customRoleArn", check_n11}, {"createdAt", check_n18}, {"updatedAt", check_n18}};
+    static const char *const required[] = {"prefix", "appliedFor"};
+    if (em_fxs_object(c, v, members, 12, true, NULL, required, 2) < 0)
+        return -1;
     return 0;
 }
 
@@ -490,16 +389,10 @@ static int check_n26(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        if (em_fxs_at_key(c, v, "filterType", check_n24) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "filter", check_n25) < 0)
-            return -1;
-        if (!json_object_get(v, "filterType"))
-            return em_fxs_fail_at(c, "filterType", "is required");
-        if (!json_object_get(v, "filter"))
-            return em_fxs_fail_at(c, "filter", "is required");
-    }
+    static const em_fxs_member members[] = {{"filterType", check_n24}, {"filter", check_n25}};
+    static const char *const required[] = {"filterType", "filter"};
+    if (em_fxs_object(c, v, members, 2, false, NULL, required, 2) < 0)
+        return -1;
     return 0;
 }
 
@@ -530,10 +423,9 @@ static int check_n29(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        if (em_fxs_at_key(c, v, "scanOnPush", check_n28) < 0)
-            return -1;
-    }
+    static const em_fxs_member members[] = {{"scanOnPush", check_n28}};
+    if (em_fxs_object(c, v, members, 1, false, NULL, NULL, 0) < 0)
+        return -1;
     return 0;
 }
 
@@ -548,14 +440,10 @@ static int check_n31(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        if (em_fxs_at_key(c, v, "encryptionType", check_n30) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "kmsKey", check_n11) < 0)
-            return -1;
-        if (!json_object_get(v, "encryptionType"))
-            return em_fxs_fail_at(c, "encryptionType", "is required");
-    }
+    static const em_fxs_member members[] = {{"encryptionType", check_n30}, {"kmsKey", check_n11}};
+    static const char *const required[] = {"encryptionType"};
+    if (em_fxs_object(c, v, members, 2, false, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
@@ -563,16 +451,10 @@ static int check_n32(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        if (em_fxs_at_key(c, v, "Key", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "Value", check_n11) < 0)
-            return -1;
-        if (!json_object_get(v, "Key"))
-            return em_fxs_fail_at(c, "Key", "is required");
-        if (!json_object_get(v, "Value"))
-            return em_fxs_fail_at(c, "Value", "is required");
-    }
+    static const em_fxs_member members[] = {{"Key", check_n11}, {"Value", check_n11}};
+    static const char *const required[] = {"Key", "Value"};
+    if (em_fxs_object(c, v, members, 2, false, NULL, required, 2) < 0)
+        return -1;
     return 0;
 }
 
@@ -632,39 +514,10 @@ static int check_repository(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"name", "createdAt", "imageTagMutability", "imageTagMutabilityExclusionFilters", "imageScanningConfiguration", "encryptionConfiguration", "tags", "policy", "layers", "images", "lifecyclePolicy"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 11))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "name", check_n23) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "createdAt", check_n18) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "imageTagMutability", check_n21) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "imageTagMutabilityExclusionFilters", check_n27) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "imageScanningConfiguration", check_n29) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "encryptionConfiguration", check_n31) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "tags", check_n33) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "policy", check_n9) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "layers", check_n35) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "images", check_n37) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "lifecyclePolicy", check_n9) < 0)
-            return -1;
-        if (!json_object_get(v, "name"))
-            return em_fxs_fail_at(c, "name", "is required");
-    }
+    static const em_fxs_member members[] = {{"name", check_n23}, {"createdAt", check_n18}, {"imageTagMutability", check_n21}, {"imageTagMutabilityExclusionFilters", check_n27}, {"imageScanningConfiguration", check_n29}, {"encryptionConfiguration", check_n31}, {"tags", check_n33}, {"policy", check_n9}, {"layers", check_n35}, {"images", check_n37}, {"lifecyclePolicy", check_n9}};
+    static const char *const required[] = {"name"};
+    if (em_fxs_object(c, v, members, 11, true, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
@@ -690,28 +543,25 @@ static int check_n39(em_fxs *c, json_t *v)
 
 static int check_n40(em_fxs *c, json_t *v)
 {
-    if (json_is_object(v)) {
-        if (!json_object_get(v, "text"))
-            return em_fxs_fail_at(c, "text", "is required");
-    }
+    static const char *const required[] = {"text"};
+    if (em_fxs_object(c, v, NULL, 0, false, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
 static int check_n41(em_fxs *c, json_t *v)
 {
-    if (json_is_object(v)) {
-        if (!json_object_get(v, "base64"))
-            return em_fxs_fail_at(c, "base64", "is required");
-    }
+    static const char *const required[] = {"base64"};
+    if (em_fxs_object(c, v, NULL, 0, false, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
 static int check_n42(em_fxs *c, json_t *v)
 {
-    if (json_is_object(v)) {
-        if (!json_object_get(v, "size"))
-            return em_fxs_fail_at(c, "size", "is required");
-    }
+    static const char *const required[] = {"size"};
+    if (em_fxs_object(c, v, NULL, 0, false, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
@@ -719,27 +569,9 @@ static int check_layer(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"text", "base64", "size", "seed", "digest", "mediaType"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 6))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "text", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "base64", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "size", check_n38) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "seed", check_n39) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "digest", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "mediaType", check_n11) < 0)
-            return -1;
-    }
+    static const em_fxs_member members[] = {{"text", check_n11}, {"base64", check_n11}, {"size", check_n38}, {"seed", check_n39}, {"digest", check_n11}, {"mediaType", check_n11}};
+    if (em_fxs_object(c, v, members, 6, true, NULL, NULL, 0) < 0)
+        return -1;
     static int (*const alts[])(em_fxs *, json_t *) = {check_n40, check_n41, check_n42};
     int matched = em_fxs_one_of(c, v, alts, 3);
     if (matched < 0)
@@ -792,29 +624,10 @@ static int check_n47(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"region", "registryId", "status", "failureCode"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 4))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "region", check_n1) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "registryId", check_n6) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "status", check_n46) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "failureCode", check_n11) < 0)
-            return -1;
-        if (!json_object_get(v, "region"))
-            return em_fxs_fail_at(c, "region", "is required");
-        if (!json_object_get(v, "registryId"))
-            return em_fxs_fail_at(c, "registryId", "is required");
-        if (!json_object_get(v, "status"))
-            return em_fxs_fail_at(c, "status", "is required");
-    }
+    static const em_fxs_member members[] = {{"region", check_n1}, {"registryId", check_n6}, {"status", check_n46}, {"failureCode", check_n11}};
+    static const char *const required[] = {"region", "registryId", "status"};
+    if (em_fxs_object(c, v, members, 4, true, NULL, required, 3) < 0)
+        return -1;
     return 0;
 }
 
@@ -839,28 +652,25 @@ static int check_n49(em_fxs *c, json_t *v)
 
 static int check_n50(em_fxs *c, json_t *v)
 {
-    if (json_is_object(v)) {
-        if (!json_object_get(v, "manifest"))
-            return em_fxs_fail_at(c, "manifest", "is required");
-    }
+    static const char *const required[] = {"manifest"};
+    if (em_fxs_object(c, v, NULL, 0, false, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
 static int check_n51(em_fxs *c, json_t *v)
 {
-    if (json_is_object(v)) {
-        if (!json_object_get(v, "layers"))
-            return em_fxs_fail_at(c, "layers", "is required");
-    }
+    static const char *const required[] = {"layers"};
+    if (em_fxs_object(c, v, NULL, 0, false, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
 static int check_n52(em_fxs *c, json_t *v)
 {
-    if (json_is_object(v)) {
-        if (!json_object_get(v, "manifests"))
-            return em_fxs_fail_at(c, "manifests", "is required");
-    }
+    static const char *const required[] = {"manifests"};
+    if (em_fxs_object(c, v, NULL, 0, false, NULL, required, 1) < 0)
+        return -1;
     return 0;
 }
 
@@ -868,47 +678,9 @@ static int check_image(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"tags", "pushedAt", "lastRecordedPullTime", "digest", "manifest", "mediaType", "format", "layers", "config", "platform", "manifests", "signingProfileArns", "replicationStatuses", "imageStatus", "lastArchivedAt", "lastActivatedAt"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 16))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "tags", check_n44) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "pushedAt", check_n18) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "lastRecordedPullTime", check_n18) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "digest", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "manifest", check_n9) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "mediaType", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "format", check_n45) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "layers", check_n35) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "config", check_n10) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "platform", check_n10) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "manifests", check_n37) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "signingProfileArns", check_n13) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "replicationStatuses", check_n48) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "imageStatus", check_n49) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "lastArchivedAt", check_n18) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "lastActivatedAt", check_n18) < 0)
-            return -1;
-    }
+    static const em_fxs_member members[] = {{"tags", check_n44}, {"pushedAt", check_n18}, {"lastRecordedPullTime", check_n18}, {"digest", check_n11}, {"manifest", check_n9}, {"mediaType", check_n11}, {"format", check_n45}, {"layers", check_n35}, {"config", check_n10}, {"platform", check_n10}, {"manifests", check_n37}, {"signingProfileArns", check_n13}, {"replicationStatuses", check_n48}, {"imageStatus", check_n49}, {"lastArchivedAt", check_n18}, {"lastActivatedAt", check_n18}};
+    if (em_fxs_object(c, v, members, 16, true, NULL, NULL, 0) < 0)
+        return -1;
     static int (*const alts[])(em_fxs *, json_t *) = {check_n50, check_n51, check_n52};
     int matched = em_fxs_one_of(c, v, alts, 3);
     if (matched < 0)
@@ -929,14 +701,8 @@ static int check_n54(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (em_fxs_at_key(c, v, key, check_n53) < 0)
-                return -1;
-        }
-    }
+    if (em_fxs_object(c, v, NULL, 0, false, check_n53, NULL, 0) < 0)
+        return -1;
     return 0;
 }
 
@@ -1012,43 +778,9 @@ static int check_fault(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"action", "repository", "request", "headers", "nth", "count", "probability", "effect", "error", "message", "status", "latencyMs", "truncateAt", "body"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 14))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "action", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "repository", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "request", check_n10) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "headers", check_n54) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "nth", check_n55) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "count", check_n55) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "probability", check_n56) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "effect", check_n57) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "error", check_n58) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "message", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "status", check_n59) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "latencyMs", check_n60) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "truncateAt", check_n55) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "body", check_n11) < 0)
-            return -1;
-    }
+    static const em_fxs_member members[] = {{"action", check_n11}, {"repository", check_n11}, {"request", check_n10}, {"headers", check_n54}, {"nth", check_n55}, {"count", check_n55}, {"probability", check_n56}, {"effect", check_n57}, {"error", check_n58}, {"message", check_n11}, {"status", check_n59}, {"latencyMs", check_n60}, {"truncateAt", check_n55}, {"body", check_n11}};
+    if (em_fxs_object(c, v, members, 14, true, NULL, NULL, 0) < 0)
+        return -1;
     return 0;
 }
 
@@ -1094,27 +826,9 @@ static int check_root(em_fxs *c, json_t *v)
 {
     if (!(json_is_object(v)))
         return em_fxs_fail(c, "must be an object");
-    if (json_is_object(v)) {
-        static const char *const known[] = {"$schema", "description", "clock", "faults", "registries", "regions"};
-        const char *key;
-        json_t *m;
-        json_object_foreach(v, key, m) {
-            if (!em_fxs_named(key, known, 6))
-                return em_fxs_fail_at(c, key, "unknown member");
-        }
-        if (em_fxs_at_key(c, v, "$schema", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "description", check_n11) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "clock", check_n18) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "faults", check_n62) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "registries", check_n3) < 0)
-            return -1;
-        if (em_fxs_at_key(c, v, "regions", check_n64) < 0)
-            return -1;
-    }
+    static const em_fxs_member members[] = {{"$schema", check_n11}, {"description", check_n11}, {"clock", check_n18}, {"faults", check_n62}, {"registries", check_n3}, {"regions", check_n64}};
+    if (em_fxs_object(c, v, members, 6, true, NULL, NULL, 0) < 0)
+        return -1;
     return 0;
 }
 

@@ -59,9 +59,19 @@ int em_fxs_fail_at(em_fxs *c, const char *key, const char *msg);
 /* `check` on v's member `key` (absent: 0) or item i, the path at it. */
 int em_fxs_at_key(em_fxs *c, json_t *v, const char *key, int (*check)(em_fxs *, json_t *));
 int em_fxs_at_index(em_fxs *c, json_t *v, size_t i, int (*check)(em_fxs *, json_t *));
-/* v is a string equal to one of values[0..n); key is one of keys[0..n). */
+/* v is a string equal to one of values[0..n). */
 bool em_fxs_enum(json_t *v, const char *const *values, size_t n);
-bool em_fxs_named(const char *key, const char *const *keys, size_t n);
+/* A member the schema names ("properties"), and its check. */
+typedef struct em_fxs_member {
+    const char *name;
+    int (*check)(em_fxs *, json_t *);
+} em_fxs_member;
+/* An object v (anything else: 0): members other than members[0..n) refused
+ * when `closed` ("additionalProperties": false), then each named member
+ * through its check, then required[0..n_required) present, then the other
+ * members through `other` (NULL: any is fine). */
+int em_fxs_object(em_fxs *c, json_t *v, const em_fxs_member *members, size_t n, bool closed,
+                  int (*other)(em_fxs *, json_t *), const char *const *required, size_t n_required);
 /* A string's length in characters (code points), as JSON Schema counts. */
 size_t em_fxs_length(json_t *v);
 /* A number against an integer bound: <0, 0, >0. */
