@@ -191,9 +191,9 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-ch
 	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/checks/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
 	sh tests/checks/check-readme-api.sh || fail=1; \
+	sh tests/checks/check-fixture-schema.sh $(BUILD) || fail=1; \
 	sh tests/checks/check-core-deps.sh $(BUILD) || fail=1; \
 	sh tests/checks/check-layers.sh $(BUILD) || fail=1; \
-	sh tests/checks/check-fixture-schema.sh $(BUILD) || fail=1; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
 	    $(E2E_PYTHON) tests/e2e/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
 	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
