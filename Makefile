@@ -10,6 +10,7 @@
 #   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make bench     the benchmarks: a table, and bench/results.json
 #   make model     regenerate src/core/model_gen.c from ../shared/ecr-model/service-2.json
+#   make fixture-schema  regenerate src/tooling/fixture_schema_gen.c from fixtures/fixture.schema.json
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -56,7 +57,7 @@ FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-headers check-schemas install model clean
+.PHONY: all deps demo test asan valgrind tsan fuzz bench check-exports check-headers check-schemas install model fixture-schema clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run \
@@ -141,6 +142,11 @@ $(TEST_HELPER_LIB): $(TEST_HELPERS:tests/unit/%.c=$(BUILD)/test-helpers/%.o)
 	@echo "  AR $@"
 	$(Q)ar rcs $@ $^
 
+# The generated fixture checks alone, for tests/checks/fixture_schema_diff.py.
+$(BUILD)/fixture-schema-check: tests/checks/fixture_schema_check.c $(BUILD)/libecrmock.a
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a | $(BUILD)/tests
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
@@ -171,7 +177,7 @@ demo: all $(BUILD)/examples/push_pull
 
 # Every test binary runs; the target fails if any of them fails.  cmocka
 # prints its summary on stderr: the streams are merged.
-test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
+test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-check
 	@fail=0; for t in $(TEST_BINS); do \
 	    $(RUNNER) ./$$t 2>&1 || fail=1; \
 	done; \
@@ -185,6 +191,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS)
 	$(RUNNER) ./$(BUILD)/ecrmock-run -q fixtures/scenarios/*.json 2>&1 || fail=1; \
 	sh tests/checks/check-exports.sh $(BUILD)/libecrmock.so || fail=1; \
 	sh tests/checks/check-readme-api.sh || fail=1; \
+	sh tests/checks/check-fixture-schema.sh $(BUILD) || fail=1; \
 	sh tests/checks/check-core-deps.sh $(BUILD) || fail=1; \
 	sh tests/checks/check-layers.sh $(BUILD) || fail=1; \
 	if [ "$(BUILD)" = build ]; then sh tests/checks/check-install.sh || fail=1; fi; \
@@ -287,6 +294,10 @@ install: all
 
 model:
 	python3 tools/gen_model.py $(MODEL) src/core/model_ids.h > src/core/model_gen.c
+
+# The fixture loader's structural checks, generated from the fixture schema.
+fixture-schema:
+	python3 tools/gen_fixture_checks.py fixtures/fixture.schema.json > src/tooling/fixture_schema_gen.c
 
 clean:
 	rm -rf build

@@ -1,6 +1,7 @@
 /*
  * Reading a fixture: the loader's errors with the JSON path of the bad
- * member, member and type checks, times, and the calls a load makes.
+ * member, times, and the calls a load makes.  The members and their types
+ * are checked first by fixture_schema_gen.c, generated from the schema.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,36 +57,6 @@ int em_fx_refuse_at(em_loader *ld, const char *key, const char *fmt, ...)
     va_end(ap);
     size_t n = em_fx_push_key(ld, key);
     em_fx_refuse(ld, "%s", msg);
-    em_fx_pop(ld, n);
-    return -1;
-}
-
-/* Refuses members other than `allowed` (NULL-terminated). */
-int em_fx_only_members(em_loader *ld, json_t *o, const char *const *allowed)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a && !ok; a++)
-            ok = strcmp(*a, key) == 0;
-        if (!ok) {
-            size_t n = em_fx_push_key(ld, key);
-            em_fx_refuse(ld, "unknown member");
-            em_fx_pop(ld, n);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int em_fx_want_type(em_loader *ld, json_t *o, const char *key, json_type type, const char *noun)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v)))
-        return 0;
-    size_t n = em_fx_push_key(ld, key);
-    em_fx_refuse(ld, "must be %s", noun);
     em_fx_pop(ld, n);
     return -1;
 }

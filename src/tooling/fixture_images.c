@@ -58,10 +58,7 @@ static void synth_fill(uint64_t seed, unsigned char *p, size_t n)
  * what is made counts against the instance's max_synth_bytes. */
 static int synth_layer(em_loader *ld, json_t *spec, unsigned char **bytes, size_t *len, char *digest)
 {
-    json_int_t n = json_integer_value(json_object_get(spec, "size"));
-    if (n < 0 || n > MAX_SYNTH_BYTES) {
-        return em_fx_refuse_at(ld, "size", "must be 0 to %lld bytes", (long long)MAX_SYNTH_BYTES);
-    }
+    json_int_t n = json_integer_value(json_object_get(spec, "size")); /* 0 to 1 GiB: the schema's */
     em_synth_key key = {(uint64_t)n, (uint64_t)json_integer_value(json_object_get(spec, "seed"))};
     *len = (size_t)n;
     em_synth_made *made = NULL;
@@ -115,22 +112,11 @@ void em_fx_synth_forget(em_loader *ld)
  * (em_malloc'd, or NULL: empty, or bytes this load synthesised already). */
 static int layer_bytes(em_loader *ld, json_t *spec, unsigned char **bytes, size_t *len, char *digest)
 {
-    static const char *const allowed[] = {"text", "base64", "size", "seed", "digest", "mediaType", NULL};
     *bytes = NULL;
     *len = 0;
-    if (!json_is_object(spec))
-        return em_fx_refuse(ld, "a layer must be an object with \"text\", \"base64\" or \"size\" and \"seed\"");
-    if (em_fx_only_members(ld, spec, allowed) < 0 || em_fx_want_type(ld, spec, "text", JSON_STRING, "a string") < 0 ||
-        em_fx_want_type(ld, spec, "base64", JSON_STRING, "a string") < 0 ||
-        em_fx_want_type(ld, spec, "size", JSON_INTEGER, "an integer") < 0 ||
-        em_fx_want_type(ld, spec, "seed", JSON_INTEGER, "an integer") < 0 ||
-        em_fx_want_type(ld, spec, "digest", JSON_STRING, "a string") < 0 ||
-        em_fx_want_type(ld, spec, "mediaType", JSON_STRING, "a string") < 0)
-        return -1;
+    /* exactly one of them, and their types: the schema's */
     json_t *text = json_object_get(spec, "text"), *b64 = json_object_get(spec, "base64");
     json_t *size = json_object_get(spec, "size");
-    if ((text != NULL) + (b64 != NULL) + (size != NULL) != 1)
-        return em_fx_refuse(ld, "a layer needs exactly one of \"text\", \"base64\" or \"size\" (with \"seed\")");
     if (text) {
         *len = json_string_length(text);
         *bytes = em_malloc(*len);
@@ -219,13 +205,10 @@ static int signing_for_push(em_loader *ld, em_repo *repo, json_t *profiles)
  * that member order.  0, or -1 refused. */
 int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored)
 {
-    static const char *const allowed[] = {"region", "registryId", "status", "failureCode", NULL};
     json_t *list = json_object_get(img, "replicationStatuses");
     if (!list)
         return 0;
     size_t n = em_fx_push_key(ld, "replicationStatuses");
-    if (!json_is_array(list))
-        return em_fx_refuse(ld, "must be a list of replication statuses");
     json_t *copy = json_array();
     if (!copy)
         return em_fx_refuse(ld, "out of memory");
@@ -234,21 +217,8 @@ int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored
         json_t *st = json_array_get(list, i);
         const char *region = em_get_str(st, "region"), *id = em_get_str(st, "registryId"), *status = em_get_str(st, "status");
         json_t *code = json_object_get(st, "failureCode");
-        int rc = 0;
-        if (!json_is_object(st))
-            rc = em_fx_refuse(ld, "a replication status must be an object");
-        else if (em_fx_only_members(ld, st, allowed) < 0)
-            rc = -1;
-        else if (!region || !em_region_name_ok(region))
-            rc = em_fx_refuse_at(ld, "region", "must be a region name, like \"eu-west-1\"");
-        else if (!id || !em_account_id_ok(id))
-            rc = em_fx_refuse_at(ld, "registryId", "must be a registry id of 12 digits");
-        else if (!status || (strcmp(status, "COMPLETE") != 0 && strcmp(status, "FAILED") != 0 &&
-                             strcmp(status, "IN_PROGRESS") != 0))
-            rc = em_fx_refuse_at(ld, "status", "must be \"COMPLETE\", \"FAILED\" or \"IN_PROGRESS\"");
-        else if (code && !json_is_string(code))
-            rc = em_fx_refuse_at(ld, "failureCode", "must be a string");
-        else if (json_array_append_new(copy, json_pack("{s:s, s:s, s:s, s:O*}", "region", region, "registryId", id,
+        int rc = 0; /* its members and their values: the schema's */
+        if (json_array_append_new(copy, json_pack("{s:s, s:s, s:s, s:O*}", "region", region, "registryId", id,
                                                        "status", status, "failureCode", code)) < 0)
             rc = em_fx_refuse(ld, "out of memory");
         if (rc < 0) {
@@ -321,6 +291,11 @@ char *em_fx_dump_compact(json_t *doc)
     char *copy = s ? em_strdup(s) : NULL;
     em_json_free(s);
     return copy;
+}
+
+char *em_fx_policy_text(json_t *v)
+{
+    return json_is_string(v) ? em_strndup(json_string_value(v), json_string_length(v)) : em_fx_dump_compact(v);
 }
 
 /* A compact image: layers (and a config) synthesised, then a manifest. */
@@ -436,62 +411,23 @@ static int synth_index(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
 
 int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out)
 {
-    static const char *const allowed[] = {"manifest", "mediaType", "digest", "tags", "pushedAt",
-                                          "lastRecordedPullTime", "format", "layers", "config", "platform",
-                                          "manifests", "signingProfileArns", "imageStatus", "lastArchivedAt",
-                                          "lastActivatedAt", "replicationStatuses", NULL};
-    if (!json_is_object(img))
-        return em_fx_refuse(ld, "an image must be an object");
-    if (em_fx_only_members(ld, img, allowed) < 0 || em_fx_want_type(ld, img, "mediaType", JSON_STRING, "a string") < 0 ||
-        em_fx_want_type(ld, img, "digest", JSON_STRING, "a string") < 0 ||
-        em_fx_want_type(ld, img, "tags", JSON_ARRAY, "a list of tags") < 0 ||
-        em_fx_want_type(ld, img, "format", JSON_STRING, "\"docker\" or \"oci\"") < 0 ||
-        em_fx_want_type(ld, img, "layers", JSON_ARRAY, "a list of layers") < 0 ||
-        em_fx_want_type(ld, img, "config", JSON_OBJECT, "an object") < 0 ||
-        em_fx_want_type(ld, img, "platform", JSON_OBJECT, "an object") < 0 ||
-        em_fx_want_type(ld, img, "manifests", JSON_ARRAY, "a list of images") < 0 ||
-        em_fx_want_type(ld, img, "signingProfileArns", JSON_ARRAY, "a list of signing profile ARNs") < 0)
-        return -1;
+    /* Its members, their types, values and exactly one of "manifest", "layers"
+     * and "manifests": the schema's; what it cannot say, here. */
     if (child && (json_object_get(img, "imageStatus") || json_object_get(img, "lastArchivedAt") ||
                   json_object_get(img, "lastActivatedAt")))
         return em_fx_refuse(ld, "the images of a multi-arch image move with it: give the list its storage state");
     json_t *tags = json_object_get(img, "tags");
-    for (size_t i = 0; i < json_array_size(tags); i++) {
-        if (!json_is_string(json_array_get(tags, i))) {
-            size_t n = em_fx_push_key(ld, "tags");
-            size_t k = em_fx_push_index(ld, i);
-            em_fx_refuse(ld, "must be a string");
-            em_fx_pop(ld, k);
-            em_fx_pop(ld, n);
-            return -1;
-        }
-    }
     if (child && json_array_size(tags))
         return em_fx_refuse(ld, "the images of a multi-arch image are untagged: tag the list");
     json_t *manifest = json_object_get(img, "manifest");
     json_t *layers = json_object_get(img, "layers"), *children = json_object_get(img, "manifests");
-    if ((manifest != NULL) + (layers != NULL) + (children != NULL) != 1)
-        return em_fx_refuse(ld, "an image needs exactly one of \"manifest\", \"layers\" or \"manifests\"");
     const char *format = em_get_str(img, "format");
-    if (format && strcmp(format, "docker") != 0 && strcmp(format, "oci") != 0) {
-        size_t n = em_fx_push_key(ld, "format");
-        em_fx_refuse(ld, "must be \"docker\" or \"oci\"");
-        em_fx_pop(ld, n);
-        return -1;
-    }
     bool oci = format && strcmp(format, "oci") == 0;
     if (layers)
         return synth_image(ld, repo, img, oci, digest_out);
     if (children)
         return synth_index(ld, repo, img, oci, digest_out);
-    if (!json_is_string(manifest) && !json_is_object(manifest)) {
-        size_t n = em_fx_push_key(ld, "manifest");
-        em_fx_refuse(ld, "must be the manifest's text, or the manifest as an object");
-        em_fx_pop(ld, n);
-        return -1;
-    }
-    char *text = json_is_string(manifest) ? em_strndup(json_string_value(manifest), json_string_length(manifest))
-                                           : em_fx_dump_compact(manifest);
+    char *text = em_fx_policy_text(manifest);
     if (!text)
         return em_fx_refuse(ld, "out of memory");
     int rc = put_manifest(ld, repo, img, text, em_get_str(img, "mediaType"), digest_out);

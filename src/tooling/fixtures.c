@@ -49,16 +49,8 @@ static int storage_target(em_loader *ld, json_t *img, const char **status, int64
     *archived = *activated = 0;
     if (!st && !json_object_get(img, "lastArchivedAt") && !json_object_get(img, "lastActivatedAt"))
         return 0;
-    if (st) {
+    if (st) /* one of the schema's */
         *status = json_string_value(st);
-        if (!*status || (strcmp(*status, "ACTIVE") != 0 && strcmp(*status, "ARCHIVED") != 0 &&
-                         strcmp(*status, "ACTIVATING") != 0)) {
-            size_t n = em_fx_push_key(ld, "imageStatus");
-            em_fx_refuse(ld, "must be \"ACTIVE\", \"ARCHIVED\" or \"ACTIVATING\"");
-            em_fx_pop(ld, n);
-            return -1;
-        }
-    }
     if (em_fx_parse_time(ld, img, "lastArchivedAt", archived) < 0 || em_fx_parse_time(ld, img, "lastActivatedAt", activated) < 0)
         return -1;
     if (strcmp(*status, "ARCHIVED") == 0 && !*archived)
@@ -153,23 +145,6 @@ static int load_storage(em_loader *ld, em_repo *repo, json_t *images, char (*dig
 
 static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
 {
-    static const char *const allowed[] = {"name", "createdAt", "imageTagMutability",
-                                          "imageTagMutabilityExclusionFilters", "imageScanningConfiguration",
-                                          "encryptionConfiguration", "tags", "policy", "lifecyclePolicy", "layers",
-                                          "images", NULL};
-    if (!json_is_object(r))
-        return em_fx_refuse(ld, "a repository must be an object");
-    if (em_fx_only_members(ld, r, allowed) < 0)
-        return -1;
-    if (!json_is_string(json_object_get(r, "name"))) {
-        size_t n = em_fx_push_key(ld, "name");
-        em_fx_refuse(ld, "is required: the repository's name");
-        em_fx_pop(ld, n);
-        return -1;
-    }
-    if (em_fx_want_type(ld, r, "layers", JSON_ARRAY, "a list of layers") < 0 ||
-        em_fx_want_type(ld, r, "images", JSON_ARRAY, "a list of images") < 0)
-        return -1;
     json_t *req = json_pack("{s:s, s:O}", "registryId", registry_id, "repositoryName", json_object_get(r, "name"));
     static const char *const settings[] = {"imageTagMutability", "imageTagMutabilityExclusionFilters",
                                            "imageScanningConfiguration", "encryptionConfiguration", "tags"};
@@ -199,15 +174,12 @@ static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
         if (!policy)
             continue;
         size_t n = em_fx_push_key(ld, policies[i].member);
-        char *text = json_is_string(policy) ? em_strdup(json_string_value(policy))
-                                            : json_is_object(policy) ? em_fx_dump_compact(policy) : NULL;
+        char *text = em_fx_policy_text(policy);
         int rc = text ? em_fx_act(ld, policies[i].action,
                             json_pack("{s:s, s:s, s:s}", "registryId", registry_id, "repositoryName", repo->name,
                                       policies[i].request_member, text),
                             NULL, NULL)
-                      : em_fx_refuse(ld, json_is_string(policy) || json_is_object(policy)
-                                             ? "out of memory"
-                                             : "must be the policy's text, or the policy as an object");
+                      : em_fx_refuse(ld, "out of memory");
         em_free(text);
         em_fx_pop(ld, n);
         if (rc < 0)
@@ -280,13 +252,8 @@ static json_t *without_times(json_t *o)
  * updates only credentials, so a rule without any is never updated). */
 static int load_ptc_rule(em_loader *ld, json_t *rule)
 {
-    static const char *const allowed[] = {"ecrRepositoryPrefix", "upstreamRegistryUrl", "upstreamRegistry",
-                                          "credentialArn", "customRoleArn", "upstreamRepositoryPrefix",
-                                          "createdAt", "updatedAt", NULL};
     int64_t created, updated;
-    if (!json_is_object(rule))
-        return em_fx_refuse(ld, "a pull through cache rule must be an object");
-    if (em_fx_only_members(ld, rule, allowed) < 0 || parse_created_updated(ld, rule, &created, &updated) < 0 ||
+    if (parse_created_updated(ld, rule, &created, &updated) < 0 ||
         em_fx_act_at(ld, created, "CreatePullThroughCacheRule", without_times(rule), rule, NULL) < 0)
         return -1;
     if (updated == created)
@@ -307,15 +274,9 @@ static int load_ptc_rule(em_loader *ld, json_t *rule)
  * nothing at updatedAt when that is later. */
 static int load_template(em_loader *ld, json_t *t)
 {
-    static const char *const allowed[] = {"prefix", "description", "encryptionConfiguration", "resourceTags",
-                                          "imageTagMutability", "imageTagMutabilityExclusionFilters",
-                                          "repositoryPolicy", "lifecyclePolicy", "appliedFor", "customRoleArn",
-                                          "createdAt", "updatedAt", NULL};
     static const char *const policies[] = {"repositoryPolicy", "lifecyclePolicy"};
     int64_t created, updated;
-    if (!json_is_object(t))
-        return em_fx_refuse(ld, "a repository creation template must be an object");
-    if (em_fx_only_members(ld, t, allowed) < 0 || parse_created_updated(ld, t, &created, &updated) < 0)
+    if (parse_created_updated(ld, t, &created, &updated) < 0)
         return -1;
     json_t *req = without_times(t);
     for (size_t i = 0; req && i < sizeof policies / sizeof policies[0]; i++) {
@@ -345,14 +306,12 @@ static int load_exclusion(em_loader *ld, json_t *arn)
 }
 
 /* Each item of the list `member` of `o` (absent: none) through `one`. */
-static int load_list(em_loader *ld, json_t *o, const char *member, const char *noun, int (*one)(em_loader *, json_t *))
+static int load_list(em_loader *ld, json_t *o, const char *member, int (*one)(em_loader *, json_t *))
 {
     json_t *list = json_object_get(o, member);
     if (!list)
         return 0;
     size_t n = em_fx_push_key(ld, member);
-    if (!json_is_array(list))
-        return em_fx_refuse(ld, "must be %s", noun);
     for (size_t i = 0; i < json_array_size(list); i++) {
         size_t k = em_fx_push_index(ld, i);
         if (one(ld, json_array_get(list, i)) < 0)
@@ -370,14 +329,10 @@ static int load_account_settings(em_loader *ld, json_t *reg)
     if (!settings)
         return 0;
     size_t n = em_fx_push_key(ld, "accountSettings");
-    if (!json_is_object(settings))
-        return em_fx_refuse(ld, "must be an object of setting names and values");
     const char *name;
     json_t *value;
     json_object_foreach(settings, name, value) {
         size_t k = em_fx_push_key(ld, name);
-        if (!json_is_string(value))
-            return em_fx_refuse(ld, "must be a string");
         if (em_fx_act(ld, "PutAccountSetting", json_pack("{s:s, s:O}", "name", name, "value", value), NULL, NULL) < 0)
             return -1;
         em_fx_pop(ld, k);
@@ -407,15 +362,11 @@ static int load_registry_settings_here(em_loader *ld, json_t *reg)
         size_t n = em_fx_push_key(ld, settings[i].member);
         json_t *req = NULL;
         if (settings[i].text) {
-            char *text = json_is_string(v) ? em_strdup(json_string_value(v)) : json_is_object(v) ? em_fx_dump_compact(v) : NULL;
+            char *text = em_fx_policy_text(v);
             req = text ? json_pack("{s:s}", settings[i].request_member, text) : NULL;
             em_free(text);
             if (!req)
-                return em_fx_refuse(ld, json_is_string(v) || json_is_object(v)
-                                            ? "out of memory"
-                                            : "must be the policy's text, or the policy as an object");
-        } else if (!json_is_object(v)) {
-            return em_fx_refuse(ld, "must be an object");
+                return em_fx_refuse(ld, "out of memory");
         } else {
             /* the scanning configuration's members are the request's own */
             req = settings[i].request_member ? json_pack("{s:O}", settings[i].request_member, v) : json_deep_copy(v);
@@ -425,9 +376,9 @@ static int load_registry_settings_here(em_loader *ld, json_t *reg)
         em_fx_pop(ld, n);
     }
     if (load_account_settings(ld, reg) < 0 ||
-        load_list(ld, reg, "pullTimeUpdateExclusions", "a list of principal ARNs", load_exclusion) < 0 ||
-        load_list(ld, reg, "pullThroughCacheRules", "a list of pull through cache rules", load_ptc_rule) < 0 ||
-        load_list(ld, reg, "repositoryCreationTemplates", "a list of repository creation templates", load_template) < 0)
+        load_list(ld, reg, "pullTimeUpdateExclusions", load_exclusion) < 0 ||
+        load_list(ld, reg, "pullThroughCacheRules", load_ptc_rule) < 0 ||
+        load_list(ld, reg, "repositoryCreationTemplates", load_template) < 0)
         return -1;
     return 0;
 }
@@ -447,24 +398,13 @@ static int load_registry_settings(em_loader *ld, json_t *reg)
  * repositories.  `home`: the instance's own region. */
 static int load_registries(em_loader *ld, json_t *regs, bool home)
 {
-    static const char *const reg_allowed[] = {"id", "repositories", "policy", "replicationConfiguration",
-                                              "scanningConfiguration", "accountSettings", "signingConfiguration",
-                                              "pullTimeUpdateExclusions", "pullThroughCacheRules",
-                                              "repositoryCreationTemplates", NULL};
     for (size_t i = 0; i < json_array_size(regs); i++) {
         size_t k = em_fx_push_index(ld, i);
         json_t *reg = json_array_get(regs, i);
-        if (!json_is_object(reg))
-            return em_fx_refuse(ld, "a registry must be an object");
-        if (em_fx_only_members(ld, reg, reg_allowed) < 0 || em_fx_want_type(ld, reg, "id", JSON_STRING, "a string") < 0 ||
-            em_fx_want_type(ld, reg, "repositories", JSON_ARRAY, "a list of repositories") < 0)
-            return -1;
         if (!home && json_object_get(reg, "scanningConfiguration"))
             return em_fx_refuse_at(ld, "scanningConfiguration",
                              "the scanning configuration is the instance's own: give it in $.registries");
         const char *id = em_get_str(reg, "id");
-        if (id && !em_account_id_ok(id))
-            return em_fx_refuse_at(ld, "id", "must be a registry id of 12 digits");
         /* In the fixture's order (a registry of settings only, too), so
          * that a snapshot lists them as its fixture did. */
         if (!em_registry_ensure(ld->s, id ? id : ld->s->account))
@@ -499,26 +439,15 @@ static int load_settings(em_loader *ld, json_t *regs, bool home)
     return 0;
 }
 
-/* Checks the fixture's "regions": a list of {"name", "registries"}, each a
- * region ecrmock_call_as() can name, given once, not the instance's own. */
+/* Checks the fixture's "regions" (their structure is the schema's): each
+ * given once, not the instance's own. */
 static int check_regions(em_loader *ld, json_t *regions)
 {
-    static const char *const allowed[] = {"name", "registries", NULL};
     size_t n = em_fx_push_key(ld, "regions");
-    if (regions && !json_is_array(regions))
-        return em_fx_refuse(ld, "must be a list of regions");
     for (size_t i = 0; i < json_array_size(regions); i++) {
         size_t k = em_fx_push_index(ld, i);
-        json_t *rg = json_array_get(regions, i);
-        if (!json_is_object(rg))
-            return em_fx_refuse(ld, "a region must be an object: {\"name\": \"eu-west-1\", \"registries\": [...]}");
-        if (em_fx_only_members(ld, rg, allowed) < 0 ||
-            em_fx_want_type(ld, rg, "registries", JSON_ARRAY, "a list of registries") < 0)
-            return -1;
-        const char *name = em_get_str(rg, "name");
+        const char *name = em_get_str(json_array_get(regions, i), "name");
         size_t p = em_fx_push_key(ld, "name");
-        if (!name || !em_region_name_ok(name))
-            return em_fx_refuse(ld, "must be a region name of 1 to 63 characters of a-z, 0-9 and '-', like \"eu-west-1\"");
         if (strcmp(name, ld->s->region) == 0)
             return em_fx_refuse(ld, "is the instance's own region: give its registries in $.registries");
         for (size_t j = 0; j < i; j++)
@@ -561,13 +490,10 @@ static int each_region(em_loader *ld, json_t *fx, int (*pass)(em_loader *, json_
 
 static int load(em_loader *ld, json_t *fx)
 {
-    static const char *const allowed[] = {"$schema", "description", "clock", "faults", "registries", "regions", NULL};
     snprintf(ld->path, sizeof ld->path, "$");
-    if (!json_is_object(fx))
-        return em_fx_refuse(ld, "a fixture must be a JSON object");
-    if (em_fx_only_members(ld, fx, allowed) < 0 || em_fx_want_type(ld, fx, "registries", JSON_ARRAY, "a list of registries") < 0 ||
-        em_fx_want_type(ld, fx, "faults", JSON_ARRAY, "a list of fault rules") < 0 ||
-        check_regions(ld, json_object_get(fx, "regions")) < 0 || em_fx_parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
+    /* The structure first, as fixtures/fixture.schema.json gives it; then
+     * what a schema cannot say. */
+    if (em_fx_schema_check(ld, fx) < 0 || check_regions(ld, json_object_get(fx, "regions")) < 0 || em_fx_parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
         return -1;
     /* Registry settings last, once every image of every region is in: a
      * replication rule must not copy the fixture's images (a snapshot holds

@@ -42,12 +42,48 @@ size_t em_fx_push_index(em_loader *ld, size_t i);
 void em_fx_pop(em_loader *ld, size_t n);
 /* Refuses the member `key` of the current object; returns -1. */
 int em_fx_refuse_at(em_loader *ld, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Refuses members other than `allowed` (NULL-terminated). */
-int em_fx_only_members(em_loader *ld, json_t *o, const char *const *allowed);
-int em_fx_want_type(em_loader *ld, json_t *o, const char *key, json_type type, const char *noun);
+/* The fixture `doc` against fixtures/fixture.schema.json (the generated
+ * fixture_schema_gen.c; the path at `doc`): 0, or -1 refused at the first
+ * member the schema does not allow. */
+int em_fx_schema_check(em_loader *ld, json_t *doc);
+
+/* What the generated checks call (fixture_schema.c).  An em_fxs is one
+ * check's state: the loader, the compiled patterns, whether refusals are
+ * quiet (inside a oneOf). */
+typedef struct em_fxs em_fxs;
+/* Runs `root` on doc with the patterns `patterns[0..n)`: 0, or -1 refused. */
+int em_fxs_run(em_loader *ld, json_t *doc, int (*root)(em_fxs *, json_t *), const char *const *patterns, size_t n);
+/* Refuse at the path (or its member `key`), unless quiet; -1. */
+int em_fxs_fail(em_fxs *c, const char *msg);
+int em_fxs_fail_at(em_fxs *c, const char *key, const char *msg);
+/* `check` on v's member `key` (absent: 0) or item i, the path at it. */
+int em_fxs_at_key(em_fxs *c, json_t *v, const char *key, int (*check)(em_fxs *, json_t *));
+int em_fxs_at_index(em_fxs *c, json_t *v, size_t i, int (*check)(em_fxs *, json_t *));
+/* v is a string equal to one of values[0..n). */
+bool em_fxs_enum(json_t *v, const char *const *values, size_t n);
+/* A member the schema names ("properties"), and its check. */
+typedef struct em_fxs_member {
+    const char *name;
+    int (*check)(em_fxs *, json_t *);
+} em_fxs_member;
+/* An object v (anything else: 0): members other than members[0..n) refused
+ * when `closed` ("additionalProperties": false), then each named member
+ * through its check, then required[0..n_required) present, then the other
+ * members through `other` (NULL: any is fine). */
+int em_fxs_object(em_fxs *c, json_t *v, const em_fxs_member *members, size_t n, bool closed,
+                  int (*other)(em_fxs *, json_t *), const char *const *required, size_t n_required);
+/* A string's length in characters (code points), as JSON Schema counts. */
+size_t em_fxs_length(json_t *v);
+/* A number against an integer bound: <0, 0, >0. */
+int em_fxs_cmp(json_t *v, int64_t bound);
+/* The string v matches pattern i (ECMA-262's "$": the very end). */
+bool em_fxs_match(em_fxs *c, size_t i, json_t *v);
+/* How many of the alternatives v passes, refusing nothing; -1 out of memory. */
+int em_fxs_one_of(em_fxs *c, json_t *v, int (*const *alts)(em_fxs *, json_t *), size_t n);
 /* A time: epoch seconds (a number) or "YYYY-MM-DDTHH:MM:SS[.fff]Z", from
  * 1970 to the end of 9999 (any other number, 1e300 say, is refused: its
- * milliseconds would not fit an int64). */
+ * milliseconds would not fit an int64).  The schema checks the form; this
+ * adds what it cannot say (a real calendar date and time) and converts. */
 int em_fx_parse_time(em_loader *ld, json_t *o, const char *key, int64_t *ms);
 /* Runs an action on the scratch instance; on an error, refuses with ECR's
  * message at the caller's path, or at the member of `src` (the fixture
@@ -68,6 +104,9 @@ int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored
 int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out);
 /* A document as compact JSON (new em_malloc'd string; NULL: no memory). */
 char *em_fx_dump_compact(json_t *doc);
+/* A member given as its text or as an object (a policy, a manifest): the
+ * text, em_malloc'd (NULL: out of memory). */
+char *em_fx_policy_text(json_t *v);
 int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out);
 
 /* ---- scenarios (scenario_path.c, scenario_expand.c, scenario_check.c, scenario_match.c) */

@@ -353,21 +353,20 @@ static void test_fixture_refusal_messages(void **state)
                    "x.json: $.registries[0].repositories[2].name: InvalidParameterException: Invalid parameter at "
                    "'repositoryName' failed to satisfy constraint: 'must satisfy regular expression "
                    "'[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*''");
-    assert_refused(m, "[]", "x.json: $: a fixture must be a JSON object");
+    assert_refused(m, "[]", "x.json: $: must be an object");
     assert_refused(m, "{\"registry\": []}", "x.json: $.registry: unknown member");
-    assert_refused(m, "{\"registries\": {}}", "x.json: $.registries: must be a list of registries");
+    assert_refused(m, "{\"registries\": {}}", "x.json: $.registries: must be a list");
     assert_refused(m, "{\"clock\": \"yesterday\"}",
                    "x.json: $.clock: " TIME_RULE);
-    assert_refused(m, "{\"registries\": [{\"id\": \"1234\"}]}", "x.json: $.registries[0].id: must be a registry id of 12 digits");
+    assert_refused(m, "{\"registries\": [{\"id\": \"1234\"}]}", "x.json: $.registries[0].id: must match ^[0-9]{12}$");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{}]}]}",
-                   "x.json: $.registries[0].repositories[0].name: is required: the repository's name");
+                   "x.json: $.registries[0].repositories[0].name: is required");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"dup\"}, {\"name\": \"dup\"}]}]}",
                    "x.json: $.registries[0].repositories[1]: RepositoryAlreadyExistsException: The repository with "
                    "name 'dup' already exists in the registry with id '123456789012'");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"imageTagMutability\": \"SOMETIMES\"}]}]}",
-                   "x.json: $.registries[0].repositories[0].imageTagMutability: InvalidParameterException: Invalid "
-                   "parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: "
-                   "[MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'");
+                   "x.json: $.registries[0].repositories[0].imageTagMutability: must be one of \"MUTABLE\", "
+                   "\"IMMUTABLE\", \"IMMUTABLE_WITH_EXCLUSION\" or \"MUTABLE_WITH_EXCLUSION\"");
     /* The failing call's member, as deep as the fixture has it (not only its first name). */
     assert_refused(m,
                    "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"encryptionConfiguration\": "
@@ -379,8 +378,7 @@ static void test_fixture_refusal_messages(void **state)
                    "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"encryptionConfiguration\": "
                    "{\"encryptionType\": \"ROT13\"}}]}]}",
                    "x.json: $.registries[0].repositories[0].encryptionConfiguration.encryptionType: "
-                   "InvalidParameterException: Invalid parameter at 'encryptionConfiguration.encryptionType' failed to "
-                   "satisfy constraint: 'Member must satisfy enum value set: [AES256, KMS, KMS_DSSE]'");
+                   "must be one of \"AES256\", \"KMS\" or \"KMS_DSSE\"");
     assert_refused(m,
                    "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"tags\": [{\"Key\": \"aws:x\", "
                    "\"Value\": \"v\"}]}]}]}",
@@ -390,8 +388,8 @@ static void test_fixture_refusal_messages(void **state)
                    "x.json: $.registries[0].repositories[0].policy: InvalidParameterException: Invalid parameter at "
                    "'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"text\": \"a\", \"size\": 3}]}]}]}",
-                   "x.json: $.registries[0].repositories[0].layers[0]: a layer needs exactly one of \"text\", "
-                   "\"base64\" or \"size\" (with \"seed\")");
+                   "x.json: $.registries[0].repositories[0].layers[0]: needs exactly one of \"text\", "
+                   "\"base64\" or \"size\"");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"base64\": \"abc\"}]}]}]}",
                    "x.json: $.registries[0].repositories[0].layers[0].base64: is not standard padded base64");
     assert_refused(m,
@@ -400,7 +398,7 @@ static void test_fixture_refusal_messages(void **state)
                    "x.json: $.registries[0].repositories[0].layers[0].digest: does not match the layer's bytes, whose "
                    "digest is sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [\"a\"]}]}]}]}",
-                   "x.json: $.registries[0].repositories[0].images[0]: an image needs exactly one of \"manifest\", "
+                   "x.json: $.registries[0].repositories[0].images[0]: needs exactly one of \"manifest\", "
                    "\"layers\" or \"manifests\"");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"tags\": [1], \"layers\": []}]}]}]}",
                    "x.json: $.registries[0].repositories[0].images[0].tags[0]: must be a string");
@@ -421,7 +419,7 @@ static void test_fixture_refusal_messages(void **state)
                    "[\"x\"], \"layers\": []}]}]}]}]}",
                    "x.json: $.registries[0].repositories[0].images[0].manifests[0]: the images of a multi-arch image "
                    "are untagged: tag the list");
-    assert_refused(m, "{\"faults\": [{\"probability\": 2}]}", "x.json: $.faults[0]: probability must be between 0 and 1");
+    assert_refused(m, "{\"faults\": [{\"probability\": 2}]}", "x.json: $.faults[0].probability: must be at most 1");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], \"pushedAt\": true}]}]}]}",
                    "x.json: $.registries[0].repositories[0].images[0].pushedAt: " TIME_RULE);
 }
@@ -448,7 +446,7 @@ static void test_fixture_load_sources(void **state)
     assert_int_equal(ecrmock_fixture_load(m, NULL, NULL, &err), -1);
     assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
     assert_string_equal(err.path, "fixture: $");
-    assert_string_equal(err.text, "a fixture must be a JSON object");
+    assert_string_equal(err.text, "must be an object");
     /* A load replaces the state: from-json is gone after another fixture. */
     load_ok(m, "fixtures/multi-arch.json");
     assert_null(ecrmock_images(m, NULL, "from-json", NULL));
@@ -748,6 +746,47 @@ static void assert_refused_unchanged(ecrmock *m, const char *text, const char *w
     json_decref(before);
 }
 
+/* The schema's checks (generated: fixture_schema_gen.c) on the strings a C
+ * check misreads: a NUL inside, a final newline ("$" is the very end, as
+ * ECMA-262 has it), characters of more than one byte (lengths count
+ * characters); and a refusal inside a oneOf's alternatives stays quiet. */
+static void test_fixture_schema_strings(void **state)
+{
+    ecrmock *m = *state;
+    /* NULs inside: a json_t (the text loaders refuse them). */
+    static const struct {
+        const char *text, *path, *why;
+    } nul[] = {
+        {"{\"registries\": [{\"id\": \"123456789012\\u0000\"}]}", "x.json: $.registries[0].id", "must match ^[0-9]{12}$"},
+        {"{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"imageTagMutability\": \"MUTABLE\\u0000\"}]}]}",
+         "x.json: $.registries[0].repositories[0].imageTagMutability",
+         "must be one of \"MUTABLE\", \"IMMUTABLE\", \"IMMUTABLE_WITH_EXCLUSION\" or \"MUTABLE_WITH_EXCLUSION\""},
+    };
+    for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
+        json_t *doc = json_loads(nul[i].text, JSON_ALLOW_NUL, NULL);
+        assert_non_null(doc);
+        ecrmock_err err;
+        assert_int_equal(ecrmock_fixture_load(m, doc, "x.json", &err), -1);
+        assert_string_equal(err.path, nul[i].path);
+        assert_string_equal(err.text, nul[i].why);
+        json_decref(doc);
+    }
+    assert_refused_unchanged(m, "{\"registries\": [{\"id\": \"123456789012\\n\"}]}",
+                             "x.json: $.registries[0].id: must match ^[0-9]{12}$");
+    assert_refused_unchanged(m, "{\"registries\": [{\"repositories\": [{\"name\": \"\\u00e9\"}]}]}",
+                             "x.json: $.registries[0].repositories[0].name: must be at least 2 characters long");
+    /* 300 characters of two bytes each: the schema's maxLength holds; ECR's tag rules decide. */
+    char text[2048] = "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], \"tags\": [\"";
+    for (int i = 0; i < 301; i++)
+        strcat(text, "\xc3\xa9");
+    strcat(text, "\"]}]}]}]}");
+    assert_refused_unchanged(m, text,
+                             "x.json: $.registries[0].repositories[0].images[0].tags[0]: must be at most 300 characters long");
+    /* A time inside oneOf: the string alternative fails quietly, the number passes. */
+    load_ok_text(m, "{\"clock\": 253402300799.999}");
+    assert_refused_unchanged(m, "{\"clock\": \"253402300799\"}", "x.json: $.clock: " TIME_RULE);
+}
+
 static void test_fixture_refuses_bad_settings(void **state)
 {
     ecrmock *m = *state;
@@ -821,7 +860,7 @@ static void test_fixture_refuses_bad_settings(void **state)
     assert_refused_unchanged(m,
                              "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
                              "\"imageStatus\": \"FROZEN\"}]}]}]}",
-                             "x.json: $.registries[0].repositories[0].images[0].imageStatus: must be \"ACTIVE\", "
+                             "x.json: $.registries[0].repositories[0].images[0].imageStatus: must be one of \"ACTIVE\", "
                              "\"ARCHIVED\" or \"ACTIVATING\"");
     assert_refused_unchanged(m,
                              "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [], "
@@ -1066,15 +1105,11 @@ static void test_fixture_regions(void **state)
                    "x.json: $.regions[0].name: is the instance's own region: give its registries in $.registries");
     assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\"}, {\"name\": \"eu-west-1\"}]}",
                    "x.json: $.regions[1].name: eu-west-1 is given twice");
-    assert_refused(m, "{\"regions\": [{\"name\": \"EU\"}]}",
-                   "x.json: $.regions[0].name: must be a region name of 1 to 63 characters of a-z, 0-9 and '-', "
-                   "like \"eu-west-1\"");
-    assert_refused(m, "{\"regions\": [{\"registries\": []}]}",
-                   "x.json: $.regions[0].name: must be a region name of 1 to 63 characters of a-z, 0-9 and '-', "
-                   "like \"eu-west-1\"");
+    assert_refused(m, "{\"regions\": [{\"name\": \"EU\"}]}", "x.json: $.regions[0].name: must match ^[a-z0-9-]{1,63}$");
+    assert_refused(m, "{\"regions\": [{\"registries\": []}]}", "x.json: $.regions[0].name: is required");
     assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"repositories\": []}]}",
                    "x.json: $.regions[0].repositories: unknown member");
-    assert_refused(m, "{\"regions\": {}}", "x.json: $.regions: must be a list of regions");
+    assert_refused(m, "{\"regions\": {}}", "x.json: $.regions: must be a list");
     assert_refused(m, "{\"regions\": [{\"name\": \"eu-west-1\", \"registries\": [{\"scanningConfiguration\": {}}]}]}",
                    "x.json: $.regions[0].registries[0].scanningConfiguration: the scanning configuration is the "
                    "instance's own: give it in $.registries");
@@ -1085,14 +1120,14 @@ static void test_fixture_regions(void **state)
     static const struct {
         const char *status, *want;
     } bad_statuses[] = {
-        {"7", "$.registries[0].repositories[0].images[0].replicationStatuses: must be a list of replication statuses"},
-        {"[7]", "$.registries[0].repositories[0].images[0].replicationStatuses[0]: a replication status must be an object"},
+        {"7", "$.registries[0].repositories[0].images[0].replicationStatuses: must be a list"},
+        {"[7]", "$.registries[0].repositories[0].images[0].replicationStatuses[0]: must be an object"},
         {"[{\"region\": \"EU\"}]",
-         "$.registries[0].repositories[0].images[0].replicationStatuses[0].region: must be a region name, like \"eu-west-1\""},
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].region: must match ^[a-z0-9-]{1,63}$"},
         {"[{\"region\": \"eu-west-1\", \"registryId\": \"1\"}]",
-         "$.registries[0].repositories[0].images[0].replicationStatuses[0].registryId: must be a registry id of 12 digits"},
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].registryId: must match ^[0-9]{12}$"},
         {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"DONE\"}]",
-         "$.registries[0].repositories[0].images[0].replicationStatuses[0].status: must be \"COMPLETE\", \"FAILED\" or "
+         "$.registries[0].repositories[0].images[0].replicationStatuses[0].status: must be one of \"COMPLETE\", \"FAILED\" or "
          "\"IN_PROGRESS\""},
         {"[{\"region\": \"eu-west-1\", \"registryId\": \"123456789012\", \"status\": \"FAILED\", \"failureCode\": 1}]",
          "$.registries[0].repositories[0].images[0].replicationStatuses[0].failureCode: must be a string"},
@@ -1388,9 +1423,9 @@ static void test_fixture_synth_bytes(void **state)
     static const struct {
         const char *layer, *want;
     } bad[] = {
-        {"{\"size\": 9223372036854775807, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
-        {"{\"size\": -9223372036854775808, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
-        {"{\"size\": 1073741825, \"seed\": 1}", "layers[0].size: must be 0 to 1073741824 bytes"},
+        {"{\"size\": 9223372036854775807, \"seed\": 1}", "layers[0].size: must be at most 1073741824"},
+        {"{\"size\": -9223372036854775808, \"seed\": 1}", "layers[0].size: must be at least 0"},
+        {"{\"size\": 1073741825, \"seed\": 1}", "layers[0].size: must be at most 1073741824"},
         {"{\"size\": 1e3, \"seed\": 1}", "layers[0].size: must be an integer"},
         {"{\"size\": 1e300, \"seed\": 1}", "layers[0].size: must be an integer"},
         {"{\"size\": 10, \"seed\": 1e0}", "layers[0].seed: must be an integer"},
@@ -1420,7 +1455,7 @@ static void test_fixture_load_err(void **state)
                                                           &test_err)),
                      ECRMOCK_ERR_INVALID_PARAMETER);
     assert_string_equal(test_err.path, "fixture: $.registries[0].repositories[0].name");
-    assert_string_equal(test_err.text, "is required: the repository's name");
+    assert_string_equal(test_err.text, "is required");
     assert_int_equal(ecrmock_fixture_load_string(m, dup, "team.json", NULL), -1);
     assert_int_equal(ecrmock_fixture_load_string(m, "{", "team.json", NULL), -1);
     assert_int_equal(ecrmock_fixture_load_file(m, "fixtures/no-such-file.json", NULL), -1);
@@ -1440,7 +1475,7 @@ static void test_fixture_load_err(void **state)
     src[sizeof src - 1] = '\0';
     assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "[]", src, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_int_equal(strlen(test_err.path), sizeof test_err.path - 1);
-    assert_string_equal(test_err.text, "a fixture must be a JSON object");
+    assert_string_equal(test_err.text, "must be an object");
 }
 
 int main(void)
@@ -1475,6 +1510,7 @@ int main(void)
         T(test_fixture_synth_once_per_load),
         T(test_fixture_synth_bytes),
         T(test_fixture_load_err),
+        T(test_fixture_schema_strings),
     };
 #undef T
     return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);

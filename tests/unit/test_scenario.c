@@ -770,7 +770,7 @@ static void test_scenario_run_err(void **state)
                     "\"steps\": [{\"action\": \"DescribeRegistry\"}]}", 0, NULL);
     assert_int_equal(ERR_CODE(ecrmock_scenario_run(NULL, sc, NULL, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_string_equal(test_err.path, "scenario: $.fixture");
-    assert_string_equal(test_err.text, "scenario: $.registries[0].repositories[0].name: is required: the repository's name");
+    assert_string_equal(test_err.text, "scenario: $.registries[0].repositories[0].name: is required");
     json_decref(sc);
     sc = json_loads("{\"steps\": [{\"action\": \"DescribeRegistry\", \"expect\": {\"status\": 400}},"
                     " {\"action\": \"DescribeRegistry\"}]}", 0, NULL);

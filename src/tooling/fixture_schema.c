@@ -1,0 +1,154 @@
+/*
+ * What the fixture checks generated from fixtures/fixture.schema.json
+ * (fixture_schema_gen.c, by tools/gen_fixture_checks.py) call: refusals at
+ * the JSON path, the walk into members and items, enums, lengths in
+ * characters, numeric bounds, patterns (PCRE2, each compiled once per
+ * check, when first used) and oneOf.
+ */
+#include <stdlib.h>
+#include <string.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "tooling.h"
+
+struct em_fxs {
+    em_loader *ld;
+    int quiet; /* trying a oneOf's alternatives: refuse nothing */
+    const char *const *patterns;
+    pcre2_code **re;
+    pcre2_match_data *md;
+};
+
+int em_fxs_run(em_loader *ld, json_t *doc, int (*root)(em_fxs *, json_t *), const char *const *patterns, size_t n)
+{
+    em_fxs c = {.ld = ld, .patterns = patterns, .re = em_calloc(n ? n : 1, sizeof *c.re)};
+    if (!c.re)
+        return em_fx_refuse(ld, "out of memory");
+    int rc = root(&c, doc);
+    for (size_t i = 0; i < n; i++)
+        pcre2_code_free(c.re[i]);
+    em_free(c.re);
+    pcre2_match_data_free(c.md);
+    return rc < 0 || ld->err.code != ECRMOCK_ERR_OK ? -1 : 0;
+}
+
+int em_fxs_fail(em_fxs *c, const char *msg)
+{
+    return c->quiet ? -1 : em_fx_refuse(c->ld, "%s", msg);
+}
+
+int em_fxs_fail_at(em_fxs *c, const char *key, const char *msg)
+{
+    return c->quiet ? -1 : em_fx_refuse_at(c->ld, key, "%s", msg);
+}
+
+int em_fxs_at_key(em_fxs *c, json_t *v, const char *key, int (*check)(em_fxs *, json_t *))
+{
+    json_t *m = json_object_get(v, key);
+    if (!m)
+        return 0;
+    size_t n = em_fx_push_key(c->ld, key);
+    int rc = check(c, m);
+    em_fx_pop(c->ld, n);
+    return rc;
+}
+
+int em_fxs_at_index(em_fxs *c, json_t *v, size_t i, int (*check)(em_fxs *, json_t *))
+{
+    size_t n = em_fx_push_index(c->ld, i);
+    int rc = check(c, json_array_get(v, i));
+    em_fx_pop(c->ld, n);
+    return rc;
+}
+
+bool em_fxs_enum(json_t *v, const char *const *values, size_t n)
+{
+    const char *s = json_string_value(v);
+    for (size_t i = 0; s && i < n; i++)
+        if (strlen(values[i]) == json_string_length(v) && strcmp(values[i], s) == 0)
+            return true;
+    return false;
+}
+
+static bool named(const char *key, const em_fxs_member *members, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(members[i].name, key) == 0)
+            return true;
+    return false;
+}
+
+int em_fxs_object(em_fxs *c, json_t *v, const em_fxs_member *members, size_t n, bool closed,
+                  int (*other)(em_fxs *, json_t *), const char *const *required, size_t n_required)
+{
+    if (!json_is_object(v))
+        return 0;
+    const char *key;
+    json_t *m;
+    if (closed)
+        json_object_foreach(v, key, m) {
+            if (!named(key, members, n))
+                return em_fxs_fail_at(c, key, "unknown member");
+        }
+    for (size_t i = 0; i < n; i++)
+        if (em_fxs_at_key(c, v, members[i].name, members[i].check) < 0)
+            return -1;
+    for (size_t i = 0; i < n_required; i++)
+        if (!json_object_get(v, required[i]))
+            return em_fxs_fail_at(c, required[i], "is required");
+    if (other)
+        json_object_foreach(v, key, m) {
+            if (!named(key, members, n) && em_fxs_at_key(c, v, key, other) < 0)
+                return -1;
+        }
+    return 0;
+}
+
+size_t em_fxs_length(json_t *v)
+{
+    const unsigned char *s = (const unsigned char *)json_string_value(v);
+    size_t n = 0, bytes = json_string_length(v);
+    for (size_t i = 0; i < bytes; i++)
+        n += (s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+int em_fxs_cmp(json_t *v, int64_t bound)
+{
+    if (json_is_integer(v)) {
+        json_int_t x = json_integer_value(v);
+        return x < bound ? -1 : x > bound;
+    }
+    double x = json_real_value(v);
+    return x < (double)bound ? -1 : x > (double)bound;
+}
+
+bool em_fxs_match(em_fxs *c, size_t i, json_t *v)
+{
+    if (!c->re[i]) {
+        int err;
+        PCRE2_SIZE off;
+        c->re[i] = pcre2_compile((PCRE2_SPTR)c->patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
+                                 &err, &off, NULL);
+        if (!c->re[i]) {
+            em_fx_refuse(c->ld, "out of memory");
+            return false;
+        }
+    }
+    if (!c->md && !(c->md = pcre2_match_data_create(1, NULL))) {
+        em_fx_refuse(c->ld, "out of memory");
+        return false;
+    }
+    return pcre2_match(c->re[i], (PCRE2_SPTR)json_string_value(v), json_string_length(v), 0, 0, c->md, NULL) >= 0;
+}
+
+int em_fxs_one_of(em_fxs *c, json_t *v, int (*const *alts)(em_fxs *, json_t *), size_t n)
+{
+    int quiet = c->quiet, matched = 0;
+    c->quiet = 1;
+    for (size_t i = 0; i < n; i++)
+        matched += alts[i](c, v) == 0;
+    c->quiet = quiet;
+    return c->ld->err.code == ECRMOCK_ERR_OK ? matched : -1;
+}
