@@ -350,6 +350,40 @@ static void test_put_image_pulls(void **state)
 }
 
 /* A host that is no registry host (a loopback base): the token names the registry. */
+/* Go's net/http (skopeo, podman, crane) sends one Accept line per media type:
+ * every line counts, as one comma-joined line would (skopeo's inspect --raw
+ * of a Docker v2 image, whose first line is the OCI manifest type). */
+static void test_accept_on_several_lines(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 5);
+    char *digest = put_image(m, REPO, mf, "latest");
+    char *auth = login(m);
+    ecrmock_http_header h[] = {{"Host", HOST},
+                               {"Authorization", auth},
+                               {"Accept", "application/vnd.oci.image.manifest.v1+json"},
+                               {"accept", V2},
+                               {"Accept", "application/vnd.oci.image.index.v1+json"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.target = "/v2/" REPO "/manifests/latest";
+    req.headers = h;
+    req.n_headers = sizeof h / sizeof h[0];
+    ecrmock_http_response r;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+    assert_string_equal(r.body, mf);
+    assert_header(&r, "Content-Type", V2);
+    ecrmock_http_response_release(&r);
+    /* The lines name no type the image has: MANIFEST_UNKNOWN as with one line. */
+    h[3].value = "application/vnd.docker.distribution.manifest.list.v2+json";
+    ecrmock_http_handle(m, &req, &r);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    free(auth);
+    free(digest);
+    free(mf);
+}
+
 static void test_loopback_base(void **state)
 {
     ecrmock *m = *state;
@@ -1074,6 +1108,7 @@ int main(void)
         cmocka_unit_test(test_token_bytes_unchanged),
         cmocka_unit_test_setup_teardown(test_push_is_seen_by_describe_images, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_put_image_pulls, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_accept_on_several_lines, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_loopback_base, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_upload_status_and_cancel, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_monolithic_put, setup_mock, teardown_mock),
