@@ -665,6 +665,112 @@ static void test_download_url(void **state)
     curl_easy_cleanup(c);
 }
 
+/* The registry host is intercepted: a manifest by tag with one Accept line
+ * per type (the program's lines all sent), a blob's 307 returned as is
+ * without CURLOPT_FOLLOWLOCATION (its target in CURLINFO_REDIRECT_URL) and
+ * followed with it to the layer bucket, without the registry's
+ * Authorization (libcurl's rule on another host), CURLOPT_MAXREDIRS kept. */
+#define REGISTRY "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+static void test_registry_host_and_redirects(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *manifest = make_manifest(m, "web", 1, 3);
+    free(put_image(m, "web", manifest, "v1"));
+    json_t *mf = json_loads(manifest, 0, NULL), *r = NULL;
+    char digest[80], auth[8300], blob_url[300];
+    snprintf(digest, sizeof digest, "%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(mf, "layers"), 0), "digest")));
+    json_decref(mf);
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    snprintf(auth, sizeof auth, "Authorization: Basic %s",
+             json_string_value(json_object_get(json_array_get(json_object_get(r, "authorizationData"), 0),
+                                               "authorizationToken")));
+    json_decref(r);
+    void *bytes = NULL;
+    size_t size = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "web", digest, &bytes, &size, NULL), ECRMOCK_ERR_OK);
+
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Accept: application/vnd.oci.image.manifest.v1+json");
+    h = curl_slist_append(h, "Accept: application/vnd.docker.distribution.manifest.v2+json");
+    CURL *c = curl_easy_init();
+    static sink out, head;
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_URL, REGISTRY "/v2/web/manifests/v1");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(out.data, manifest);
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 1);
+
+    /* A blob without FOLLOWLOCATION: the 307 itself. */
+    snprintf(blob_url, sizeof blob_url, REGISTRY "/v2/web/blobs/%s", digest);
+    memset(&out, 0, sizeof out);
+    memset(&head, 0, sizeof head);
+    curl_easy_setopt(c, CURLOPT_URL, blob_url);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 307);
+    char *redirect = NULL, *effective = NULL;
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect);
+    assert_non_null(redirect);
+    assert_true(strncmp(redirect, "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/", 72) == 0);
+    char target[2048];
+    snprintf(target, sizeof target, "%s", redirect);
+    long count = -1;
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &count);
+    assert_int_equal(count, 0);
+
+    /* FOLLOWLOCATION: the layer's bytes, both answers' headers, the bucket's URL. */
+    memset(&out, 0, sizeof out);
+    memset(&head, 0, sizeof head);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_int_equal(out.len, size);
+    assert_memory_equal(out.data, bytes, size);
+    assert_true(strncmp(head.data, "HTTP/1.1 307 ", 13) == 0);
+    assert_non_null(strstr(head.data, "\r\n\r\nHTTP/1.1 200 OK\r\n"));
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &count);
+    assert_int_equal(count, 1);
+    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
+    assert_string_equal(effective, target);
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect);
+    assert_null(redirect);
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 2);
+
+    /* MAXREDIRS 0: libcurl's error, after the 307's headers. */
+    char err[CURL_ERROR_SIZE];
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 0L);
+    assert_int_equal(curl_easy_perform(c), CURLE_TOO_MANY_REDIRECTS);
+    assert_string_equal(err, "Maximum (0) redirects followed");
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, -1L);
+
+    /* With UNRESTRICTED_AUTH, the registry's Authorization goes to the
+     * bucket too, which S3 refuses beside a pre-signed query (so the 200
+     * above went without it). */
+    curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 1L);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 400);
+    assert_non_null(strstr(out.data, "<Code>InvalidArgument</Code><Message>Only one auth mechanism allowed;"));
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    free(bytes);
+    free(manifest);
+}
+
 static void test_which_hosts(void **state)
 {
     (void)state;
@@ -688,7 +794,10 @@ static void test_which_hosts(void **state)
         {"https://api.ecr.US_EAST.amazonaws.com/", 0},
         {"http://api.ecr.us-east-1.amazonaws.com:8443/", 1},
         {"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x/y", 1},
-        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/", 0}, /* the registry, not the API */
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/", 1}, /* a registry host (issue 17) */
+        {"https://123456789012.DKR.ecr.eu-west-1.amazonaws.com/v2/x/manifests/v1", 1},
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example/v2/", 0},
+        {"https://dkr.ecr.us-east-1.amazonaws.com/v2/", 0}, /* no account */
         {"https://api.ecr.us-east-1.amazonaws.com.evil.example/", 0},
         {"https://s3.us-east-1.amazonaws.com/", 0},
         {"https://example.com/", 0},
@@ -925,8 +1034,9 @@ static void test_strict_mode(void **state)
         {NULL, "ecrmock_curl strict mode: file:///tmp/ecrmock-curl-"}, /* the file */
         {"https://api.ecr.us-east-1.amazonaws.com.evil.example/",
          "ecrmock_curl strict mode: api.ecr.us-east-1.amazonaws.com.evil.example is not an ECR host; nothing was sent"},
-        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/",
-         "ecrmock_curl strict mode: 123456789012.dkr.ecr.us-east-1.amazonaws.com is not an ECR host; nothing was sent"},
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example/v2/",
+         "ecrmock_curl strict mode: 123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example is not an ECR host; "
+         "nothing was sent"},
         {"example.com/", /* no scheme: libcurl guesses http:// */
          "ecrmock_curl strict mode: example.com is not an ECR host; nothing was sent"},
         {"ftp://api.ecr.us-east-1.amazonaws.com/",
@@ -1686,6 +1796,7 @@ int main(void)
         T(test_chunks_and_short_write),
         T(test_transport_faults),
         T(test_download_url),
+        T(test_registry_host_and_redirects),
         T(test_which_hosts),
         T(test_region_from_host),
         T(test_region_signature),

@@ -338,6 +338,22 @@ static void test_put_image_pulls(void **state)
     assert_int_equal(ecrmock_http_handle(m, &get, &body), 200);
     assert_string_equal(body.body, "layer 0 of image 5");
     ecrmock_http_response_release(&body);
+    /* Followed with the registry's credentials still on: S3 takes one auth
+     * mechanism, the URL's (OPA #6728, oras-java #334 met it on ECR). */
+    ecrmock_http_header both[] = {{"Authorization", auth}};
+    get.headers = both;
+    get.n_headers = 1;
+    assert_int_equal(ecrmock_http_handle(m, &get, &body), 400);
+    char want[9000];
+    snprintf(want, sizeof want,
+             "<Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+             "parameter, Signature query string parameter or the Authorization header should be specified</Message>"
+             "<ArgumentName>Authorization</ArgumentName><ArgumentValue>%s</ArgumentValue><RequestId>",
+             auth);
+    if (!strstr(body.body, want))
+        fail_msg("%s", body.body);
+    assert_string_equal(ecrmock_http_response_header(&body, "Content-Type"), "application/xml");
+    ecrmock_http_response_release(&body);
     ecrmock_http_response_release(&r);
     json_decref(doc);
     /* BatchGetImage authorized the pulls, GetDownloadUrlForLayer the blob GET. */
