@@ -36,6 +36,13 @@
 #define TARGET(a) "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921." a
 
 int curl_client_main(int argc, char **argv); /* examples/curl_client.c */
+int registry_pull_main(int argc, char **argv); /* examples/registry_pull.c */
+
+/* The image examples/registry_pull.c pulls: two layers (one over libcurl's
+ * 16 KiB write size), synthesised by the fixture loader with true digests. */
+#define PULL_FIXTURE                                                                                               \
+    "{\"registries\": [{\"repositories\": [{\"name\": \"edge-agent\", \"images\": [{\"tags\": [\"v1\"], "      \
+    "\"layers\": [{\"size\": 300000, \"seed\": 7}, {\"size\": 5000, \"seed\": 8}]}]}]}]"
 
 /* A fresh instance, attached; the example's credentials in the environment. */
 static int setup_attached(void **state)
@@ -113,6 +120,33 @@ static void test_example_flows_wrap(void **state)
     assert_int_equal(run_example(), 0);
     assert_int_equal(ecrmock_call_count(m, "InitiateLayerUpload"), 2); /* the layers were there */
     assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
+}
+
+/* examples/registry_pull.c, --wrap: logs in, pulls edge-agent:v1 from the
+ * registry host (manifest HEAD and GET, three blobs through their 307s),
+ * every digest checked; each request journaled on the registry plane. */
+static void test_registry_pull_wrap(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    ecrmock_err err;
+    if (ecrmock_fixture_load_string(m, PULL_FIXTURE "}", "pull", &err) != 0)
+        fail_msg("%s: %s", err.path, err.text);
+    ecrmock_journal_enable(m, 1);
+    char *argv[] = {"registry_pull", NULL};
+    fflush(stdout);
+    assert_int_equal(registry_pull_main(1, argv), 0);
+    assert_int_equal(ecrmock_call_count(m, "GetAuthorizationToken"), 1);
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 2); /* the HEAD, the GET */
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 3); /* the config, two layers */
+    json_t *e = ecrmock_journal_entry(m, 1, NULL);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "BatchGetImage");
+    assert_string_equal(json_string_value(json_object_get(e, "plane")), "registry");
+    json_decref(e);
+
+    /* A tag the repository lacks: the registry's error, exit 1. */
+    char *missing[] = {"registry_pull", "edge-agent:v2", NULL};
+    assert_int_equal(registry_pull_main(2, missing), 1);
 }
 
 /* A push recorded at the libcurl level replays with ecrmock-run, at the JSON
@@ -1331,9 +1365,9 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-/* Runs build/examples/curl_client with the preload object and `fixture`
+/* Runs build/examples/<prog> with the preload object and `fixture`
  * (JSON text; "%CLOCK%" replaced by the real time), `secret` as its secret. */
-static void run_preloaded(const char *fixture_text, const char *secret, child *ch)
+static void run_preloaded_program(const char *prog, const char *fixture_text, const char *secret, child *ch)
 {
     char dir[] = "/tmp/ecrmock-preload-XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -1343,7 +1377,9 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
     snprintf(journal, sizeof journal, "%s/journal.json", dir);
     snprintf(output, sizeof output, "%s/output.txt", dir);
     assert_non_null(realpath(ECRMOCK_BUILD_DIR "/libecrmock_curl_preload.so", so));
-    assert_non_null(realpath(ECRMOCK_BUILD_DIR "/examples/curl_client", exe));
+    char rel[PATH_MAX];
+    snprintf(rel, sizeof rel, ECRMOCK_BUILD_DIR "/examples/%s", prog);
+    assert_non_null(realpath(rel, exe));
     const char *mark = strstr(fixture_text, "%CLOCK%");
     if (mark)
         snprintf(fx, sizeof fx, "%.*s%lld%s", (int)(mark - fixture_text), fixture_text, (long long)time(NULL),
@@ -1373,7 +1409,7 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
          * dependency; the preload object is simply listed before it. */
         setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1", 1);
 #endif
-        execl(exe, "curl_client", (char *)NULL);
+        execl(exe, prog, (char *)NULL);
         _exit(98);
     }
     int ws = 0;
@@ -1391,6 +1427,11 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
     unlink(journal);
     unlink(output);
     rmdir(dir);
+}
+
+static void run_preloaded(const char *fixture_text, const char *secret, child *ch)
+{
+    run_preloaded_program("curl_client", fixture_text, secret, ch);
 }
 
 static void child_release(child *ch)
@@ -1726,6 +1767,22 @@ static void test_example_flows_preload(void **state)
     child_release(&ch);
 }
 
+/* The same program as its authors build it, with the preload object: the
+ * image comes from the fixture file. */
+static void test_registry_pull_preload(void **state)
+{
+    (void)state;
+    static child ch;
+    run_preloaded_program("registry_pull", PULL_FIXTURE ", \"clock\": %CLOCK%}", SECRET, &ch);
+    if (ch.status != 0)
+        fail_msg("registry_pull exited %d:\n%s", ch.status, ch.out);
+    assert_non_null(strstr(ch.out, "registry_pull: pulled edge-agent:v1, 3 blobs, "));
+    assert_non_null(strstr(ch.out, "every digest verified"));
+    assert_int_equal(journal_count(ch.journal, "GetAuthorizationToken"), 1);
+    assert_int_equal(journal_count(ch.journal, "GetDownloadUrlForLayer"), 3);
+    child_release(&ch);
+}
+
 static void test_example_wrong_secret_preload(void **state)
 {
     (void)state;
@@ -1790,6 +1847,7 @@ int main(void)
         T(test_example_transport_faults_wrap),
         T(test_example_upload_expires_while_backing_off),
         T(test_example_short_write_wrap),
+        T(test_registry_pull_wrap),
         T(test_headers_getinfo_private),
         T(test_default_content_type),
         T(test_read_callback_and_custom_request),
@@ -1807,6 +1865,7 @@ int main(void)
         T(test_virtual_sleep),
         T(test_referer_is_sent),
         cmocka_unit_test(test_example_flows_preload),
+        cmocka_unit_test(test_registry_pull_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_session_token_preload),
         cmocka_unit_test(test_example_transport_fault_preload),
