@@ -196,7 +196,7 @@ static long registry_get(const char *url, const char *basic, struct curl_slist *
 
 static int pull(const char *repo, const char *tag)
 {
-    char basic[8300], registry[256], url[1024], digest[80], want[80], hexd[65];
+    char basic[8300], registry[256], url[1024], digest[128], want[128], hexd[65];
     if (login(basic, sizeof basic, registry, sizeof registry) < 0)
         return -1;
     printf("logged in to %s\n", registry);
