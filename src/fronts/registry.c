@@ -126,6 +126,10 @@ static int registry_error(reg *g, int status, json_t *doc, reg_ctx ctx)
     if (strcmp(type, "LimitExceededException") == 0 || strcmp(type, "AccessDeniedException") == 0)
         return reg_error(g, 403, "DENIED", msg);
     if (strcmp(type, "InvalidParameterException") == 0 || strcmp(type, "ValidationException") == 0) {
+        /* A name no repository can have ("d", upper case): the spec's
+         * NAME_INVALID (the fact sheet has no ECR answer for it). */
+        if (strstr(msg, "'repositoryName'"))
+            return reg_error(g, 400, "NAME_INVALID", msg);
         /* ECR's answer to a manifest it cannot read (the fact sheet, §3). */
         if (ctx == CTX_LIST || strstr(msg, "'ImageManifest'"))
             return reg_error(g, 405, "UNSUPPORTED", msg);

@@ -505,6 +505,25 @@ static void test_errors(void **state)
                      "The repository with name 'nope' does not exist in the registry with id '123456789012'");
     reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v2", NULL, NULL, NULL, 0);
     assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    /* A name no repository can have (under ECR's 2 characters): the spec's
+     * NAME_INVALID, on a blob, an upload and a manifest alike (skopeo
+     * printed "digest invalid" for it). */
+    static const char *const bad_name[][2] = {
+        {"HEAD", "/v2/d/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000"},
+        {"POST", "/v2/d/blobs/uploads/"},
+        {"GET", "/v2/d/manifests/v1"},
+    };
+    for (size_t i = 0; i < sizeof bad_name / sizeof bad_name[0]; i++) {
+        reg(m, &r, auth, bad_name[i][0], bad_name[i][1], NULL, NULL, NULL, 0);
+        if (strcmp(bad_name[i][0], "HEAD") == 0) {
+            assert_int_equal(r.status, 400);
+            ecrmock_http_response_release(&r);
+            continue;
+        }
+        assert_reg_error(&r, 400, "NAME_INVALID",
+                         "Invalid parameter at 'repositoryName' failed to satisfy constraint: "
+                         "'must have length greater than or equal to 2'");
+    }
     char blob[200];
     snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/sha256:%064d", 1);
     reg(m, &r, auth, "HEAD", blob, NULL, NULL, NULL, 0);
