@@ -34,6 +34,8 @@ typedef struct handle {
     CURL *curl;
     struct handle *next;
     char *url, *customrequest, *range, *useragent, *copypostfields;
+    char *user, *password; /* CURLOPT_USERPWD, or USERNAME and PASSWORD */
+    long httpauth; /* CURLOPT_HTTPAUTH: CURLAUTH_BASIC by default */
     const char *postfields; /* borrowed (or copypostfields) */
     curl_off_t postfieldsize, infilesize;
     enum method method;
@@ -185,6 +187,8 @@ static void handle_free(handle *e)
     free(e->range);
     free(e->useragent);
     free(e->referer);
+    free(e->user);
+    free(e->password);
     free(e->copypostfields);
     free(e);
 }
@@ -196,6 +200,7 @@ static void handle_defaults(handle *e, CURL *curl)
     e->postfieldsize = -1;
     e->infilesize = -1;
     e->content_length = -1;
+    e->httpauth = (long)CURLAUTH_BASIC;
 #if LIBCURL_VERSION_NUM >= 0x080300
     e->maxredirs = 30; /* libcurl's default since 8.3.0 */
 #else
@@ -279,6 +284,8 @@ CURL *em_curl_easy_duphandle(CURL *h)
         e->range = dup_or_null(src->range, &oom);
         e->useragent = dup_or_null(src->useragent, &oom);
         e->referer = dup_or_null(src->referer, &oom);
+        e->user = dup_or_null(src->user, &oom);
+        e->password = dup_or_null(src->password, &oom);
         e->copypostfields = NULL;
         if (src->copypostfields) {
             size_t n = src->postfieldsize >= 0 ? (size_t)src->postfieldsize : strlen(src->copypostfields);
@@ -328,9 +335,10 @@ static int classify(CURLoption opt)
     case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA:
     case CURLOPT_HEADER: case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE:
     case CURLOPT_STDERR: case CURLOPT_CURLU: case CURLOPT_FOLLOWLOCATION: case CURLOPT_MAXREDIRS:
-    case CURLOPT_UNRESTRICTED_AUTH: case CURLOPT_POSTREDIR:
+    case CURLOPT_UNRESTRICTED_AUTH: case CURLOPT_POSTREDIR: case CURLOPT_USERPWD: case CURLOPT_USERNAME:
+    case CURLOPT_PASSWORD: case CURLOPT_HTTPAUTH:
         return OPT_NOTED;
-    case CURLOPT_USERPWD: case CURLOPT_USERNAME: case CURLOPT_PASSWORD: case CURLOPT_AWS_SIGV4:
+    case CURLOPT_AWS_SIGV4:
     case CURLOPT_XOAUTH2_BEARER: case CURLOPT_NETRC: case CURLOPT_COOKIE: case CURLOPT_COOKIEFILE:
     case CURLOPT_COOKIELIST: case CURLOPT_HTTPPOST: case CURLOPT_MIMEPOST: case CURLOPT_RESUME_FROM:
     case CURLOPT_RESUME_FROM_LARGE: case CURLOPT_TIMECONDITION: case CURLOPT_REQUEST_TARGET:
@@ -482,6 +490,21 @@ CURLcode em_curl_easy_setopt(CURL *h, CURLoption opt, va_list ap)
     case CURLOPT_MAXREDIRS: e->maxredirs = l; break;
     case CURLOPT_UNRESTRICTED_AUTH: e->unrestricted_auth = l != 0; break;
     case CURLOPT_POSTREDIR: e->postredir = l; break;
+    case CURLOPT_USERNAME: slot = &e->user; break;
+    case CURLOPT_PASSWORD: slot = &e->password; break;
+    case CURLOPT_HTTPAUTH: e->httpauth = l; break;
+    case CURLOPT_USERPWD: { /* "user:password", split at the first colon as libcurl does */
+        free(e->user);
+        free(e->password);
+        e->user = e->password = NULL;
+        if (p) {
+            const char *colon = strchr(p, ':');
+            e->user = colon ? strndup(p, (size_t)(colon - (const char *)p)) : strdup(p);
+            e->password = colon ? strdup(colon + 1) : NULL;
+            oom = !e->user || (colon && !e->password);
+        }
+        break;
+    }
     default: /* OPT_REFUSED: its default value (NULL, 0) sends nothing else */
         refused_mark(e, opt, opt < CURLOPTTYPE_OBJECTPOINT ? l != 0 : opt < CURLOPTTYPE_OFF_T ? p != NULL
                              : opt < CURLOPTTYPE_BLOB ? o != 0 : p != NULL);
@@ -745,10 +768,24 @@ static char *resolve(const char *base, const char *location)
  * Authorization and Cookie headers stay behind, as libcurl leaves them
  * since 7.58 unless CURLOPT_UNRESTRICTED_AUTH is set.
  */
-static CURLcode hop(ecrmock *m, transfer *t, enum method mth, char *body, size_t body_len, bool cross, handle *res,
-                    ecrmock_http_response *r)
+static CURLcode hop(ecrmock *m, transfer *t, enum method mth, char *body, size_t body_len, bool cross, bool basic,
+                    handle *res, ecrmock_http_response *r)
 {
     const handle *h = &t->h;
+    /* CURLOPT_USERPWD as HTTP Basic (the only scheme the fake offers), not
+     * to another host than the first, as libcurl keeps it. */
+    char *credentials = NULL, *basic_line = NULL;
+    if (basic && h->user && (!cross || h->unrestricted_auth)) {
+        credentials = em_sprintf("%s:%s", h->user, h->password ? h->password : "");
+        char *b64 = credentials ? em_base64(credentials, strlen(credentials), NULL) : NULL;
+        basic_line = b64 ? em_sprintf("Basic %s", b64) : NULL;
+        em_free(b64);
+        if (credentials)
+            memset(credentials, 0, strlen(credentials));
+        em_free(credentials);
+        if (!basic_line)
+            return CURLE_OUT_OF_MEMORY;
+    }
     /* libcurl's own headers, then the program's over them. */
     hdr list[MAX_HDRS];
     int n = 0;
@@ -765,6 +802,8 @@ static CURLcode hop(ecrmock *m, transfer *t, enum method mth, char *body, size_t
         snprintf(range, sizeof range, "bytes=%s", h->range);
         hdr_set(list, &n, "Range", 5, range, false);
     }
+    if (basic_line)
+        hdr_set(list, &n, "Authorization", 13, basic_line, false);
     if (mth == M_POST || mth == M_PUT) {
         if (mth == M_POST && h->postfields)
             hdr_set(list, &n, "Content-Type", 12, "application/x-www-form-urlencoded", false);
@@ -804,6 +843,7 @@ static CURLcode hop(ecrmock *m, transfer *t, enum method mth, char *body, size_t
     req.body = body;
     req.body_len = body_len;
     int status = ecrmock_http_handle(m, &req, r);
+    em_free(basic_line);
     if (status < 0) {
         say(t, "ecrmock_curl: out of memory");
         return CURLE_OUT_OF_MEMORY;
@@ -877,12 +917,26 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
     char first_host[sizeof t->host_header];
     memcpy(first_host, t->host_header, sizeof first_host);
     enum method mth = h->method;
+    /* Basic up front when it is the only scheme allowed (libcurl's default);
+     * with others allowed too, after a 401 that offers it, as libcurl
+     * picks a scheme from the challenge. */
+    bool basic = h->user && h->httpauth == (long)CURLAUTH_BASIC, basic_tried = basic;
     for (;;) {
         ecrmock_http_response r;
-        rc = hop(m, t, mth, body, body_len, strcasecmp(first_host, t->host_header) != 0, res, &r);
+        rc = hop(m, t, mth, body, body_len, strcasecmp(first_host, t->host_header) != 0, basic, res, &r);
         if (rc != CURLE_OK)
             break;
         int status = r.status;
+        const char *challenge = status == 401 ? ecrmock_http_response_header(&r, "WWW-Authenticate") : NULL;
+        if (challenge && !basic_tried && h->user && (h->httpauth & (long)CURLAUTH_BASIC) &&
+            strncasecmp(challenge, "Basic", 5) == 0) {
+            rc = hand_over(t, &r, res, false);
+            ecrmock_http_response_release(&r);
+            if (rc != CURLE_OK)
+                break;
+            basic = basic_tried = true;
+            continue;
+        }
         res->intercepted = true;
         res->response_code = status;
         const char *ct = ecrmock_http_response_header(&r, "Content-Type");

@@ -74,13 +74,18 @@
  *             VERBOSE (one line per intercepted request on stderr or
  *             CURLOPT_STDERR), REFERER, CURLU (its URL over CURLOPT_URL,
  *             as in libcurl), PRIVATE, FOLLOWLOCATION, MAXREDIRS,
- *             UNRESTRICTED_AUTH, POSTREDIR (redirects, below).  Refused (an intercepted
+ *             UNRESTRICTED_AUTH, POSTREDIR (redirects, below), USERPWD,
+ *             USERNAME, PASSWORD, HTTPAUTH (HTTP Basic, the registry's
+ *             scheme: "Authorization: Basic base64(user:password)" up front
+ *             with libcurl's default CURLAUTH_BASIC, after a 401 whose
+ *             WWW-Authenticate offers Basic when the mask allows more,
+ *             never when it leaves Basic out; a program's own
+ *             Authorization line wins).  Refused (an intercepted
  *             perform fails with CURLE_UNKNOWN_OPTION and "ecrmock_curl:
  *             CURLOPT_<NAME> is not supported on requests to ECR" in the
  *             error buffer) while set to anything but their default (NULL,
  *             0): the options that change what libcurl sends in a way the
- *             fake does not reproduce, USERPWD, USERNAME, PASSWORD,
- *             AWS_SIGV4, XOAUTH2_BEARER, NETRC, COOKIE, COOKIEFILE,
+ *             fake does not reproduce, AWS_SIGV4, XOAUTH2_BEARER, NETRC, COOKIE, COOKIEFILE,
  *             COOKIELIST, HTTPPOST, MIMEPOST, RESUME_FROM(_LARGE),
  *             TIMECONDITION, REQUEST_TARGET, PORT, CRLF,
  *             TRAILERFUNCTION, HAPROXYPROTOCOL, CONNECT_ONLY; the option is
@@ -111,8 +116,8 @@
  *             body of the last one only; the method is kept on 307/308,
  *             GET after a 303 (HEAD stays HEAD) or a POST's 301/302
  *             (unless POSTREDIR keeps the POST); the
- *             program's Authorization and Cookie lines are not sent to
- *             another host than the first (unless UNRESTRICTED_AUTH: S3
+ *             program's Authorization and Cookie lines and USERPWD's
+ *             credentials are not sent to another host than the first (unless UNRESTRICTED_AUTH: S3
  *             then refuses ECR's blob redirect with 400 InvalidArgument, as
  *             it does); MAXREDIRS (libcurl's default) gives
  *             CURLE_TOO_MANY_REDIRECTS "Maximum (<n>) redirects followed".
@@ -134,7 +139,8 @@
  *             and anything else are the real libcurl's answer.
  * Not intercepted: the multi and share interfaces (curl_multi_perform goes
  * to the network), curl_easy_send/recv, curl_easy_pause, redirects to
- * other hosts (above), cookies and HTTP authentication (refused, above).
+ * other hosts (above), cookies and HTTP authentication other than Basic
+ * (refused, above).
  * curl_slist_* and curl_global_*
  * are libcurl's own, never wrapped.
  *

@@ -26,6 +26,8 @@
 
 #include "ecrmock_curl.h"
 
+#include <openssl/evp.h>
+
 #ifndef ECRMOCK_BUILD_DIR
 #define ECRMOCK_BUILD_DIR "build"
 #endif
@@ -805,6 +807,100 @@ static void test_registry_host_and_redirects(void **state)
     free(manifest);
 }
 
+/* CURLOPT_USERPWD "AWS:<password>" is HTTP Basic on the registry, as
+ * `curl -u AWS:$(aws ecr get-login-password)` sends it: up front with
+ * libcurl's default CURLAUTH_BASIC, after the 401's Basic challenge with
+ * CURLAUTH_ANY, never with a mask without Basic; USERNAME and PASSWORD
+ * likewise; not sent on to the layer bucket. */
+static void test_registry_userpwd(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *manifest = make_manifest(m, "web", 1, 4);
+    free(put_image(m, "web", manifest, "v1"));
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    const char *token = json_string_value(
+        json_object_get(json_array_get(json_object_get(r, "authorizationData"), 0), "authorizationToken"));
+    unsigned char plain[8192];
+    int plen = EVP_DecodeBlock(plain, (const unsigned char *)token, (int)strlen(token));
+    assert_true(plen > 4);
+    plain[plen] = '\0';
+    char *userpwd = strdup((char *)plain); /* AWS:<password> */
+    json_decref(r);
+    static const struct {
+        long auth; /* 0: libcurl's default */
+        int split; /* USERNAME and PASSWORD instead of USERPWD */
+        long status;
+        const char *first; /* the first status line the header callback gets */
+    } cases[] = {{0, 0, 200, "HTTP/1.1 200 "},
+                 {(long)CURLAUTH_ANY, 0, 200, "HTTP/1.1 401 "},
+                 {0, 1, 200, "HTTP/1.1 200 "},
+                 {(long)CURLAUTH_DIGEST, 0, 401, "HTTP/1.1 401 "}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CURL *c = curl_easy_init();
+        static sink out, head;
+        memset(&out, 0, sizeof out);
+        memset(&head, 0, sizeof head);
+        curl_easy_setopt(c, CURLOPT_URL, REGISTRY "/v2/web/manifests/v1");
+        if (cases[i].split) {
+            char *colon = strchr(userpwd, ':');
+            *colon = '\0';
+            curl_easy_setopt(c, CURLOPT_USERNAME, userpwd);
+            curl_easy_setopt(c, CURLOPT_PASSWORD, colon + 1);
+            *colon = ':';
+        } else {
+            curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+        }
+        if (cases[i].auth)
+            curl_easy_setopt(c, CURLOPT_HTTPAUTH, cases[i].auth);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (code != cases[i].status)
+            fail_msg("case %zu: %ld %s", i, code, out.data);
+        if (code == 200)
+            assert_string_equal(out.data, manifest);
+        /* CURLAUTH_ANY: the 401's headers, then the 200's, as libcurl hands them over. */
+        assert_int_equal(strncmp(head.data, cases[i].first, 13), 0);
+        assert_int_equal(strstr(head.data, "HTTP/1.1 200 ") != NULL, cases[i].status == 200);
+        curl_easy_cleanup(c);
+    }
+
+    /* Followed to the bucket: the credentials stay on the registry (S3
+     * would refuse them beside the pre-signed query). */
+    json_t *mf = json_loads(manifest, 0, NULL);
+    char url[300];
+    snprintf(url, sizeof url, REGISTRY "/v2/web/blobs/%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(mf, "layers"), 0), "digest")));
+    json_decref(mf);
+    CURL *c = curl_easy_init();
+    static sink out;
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(out.data, "layer 0 of image 4");
+    curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 1L);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 400);
+    curl_easy_cleanup(c);
+    free(userpwd);
+    free(manifest);
+}
+
 static void test_which_hosts(void **state)
 {
     (void)state;
@@ -968,7 +1064,7 @@ static void test_pass_through(void **state)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
     /* An option the fake does not take is fine on a pass-through request. */
-    curl_easy_setopt(c, CURLOPT_USERPWD, "user:password");
+    curl_easy_setopt(c, CURLOPT_COOKIE, "a=b");
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     assert_string_equal(out.data, "not ECR\n");
     char *eff = NULL;
@@ -1232,6 +1328,7 @@ static bool option_honoured(CURLoption id)
         CURLOPT_CUSTOMREQUEST, CURLOPT_NOBODY, CURLOPT_RANGE, CURLOPT_USERAGENT, CURLOPT_REFERER,
         CURLOPT_WRITEFUNCTION, CURLOPT_WRITEDATA, CURLOPT_HEADERFUNCTION, CURLOPT_HEADERDATA, CURLOPT_HEADER,
         CURLOPT_FAILONERROR, CURLOPT_ERRORBUFFER, CURLOPT_VERBOSE, CURLOPT_STDERR, CURLOPT_CURLU,
+        CURLOPT_USERPWD, CURLOPT_USERNAME, CURLOPT_PASSWORD, CURLOPT_HTTPAUTH, /* Basic: test_registry_userpwd */
     };
     for (size_t i = 0; i < sizeof honoured / sizeof honoured[0]; i++)
         if (honoured[i] == id)
@@ -1259,9 +1356,8 @@ static void test_every_option(void **state)
     ecrmock *m = *state;
     static const char *const refused_expected[] = {
         "AWS_SIGV4",      "CONNECT_ONLY", "COOKIE", "COOKIEFILE", "COOKIELIST", "CRLF",
-        "HAPROXYPROTOCOL", "HTTPPOST",    "MIMEPOST", "NETRC",    "PASSWORD",   "PORT",          "REQUEST_TARGET",
-        "RESUME_FROM",    "RESUME_FROM_LARGE", "TIMECONDITION", "TRAILERFUNCTION", "USERNAME", "USERPWD",
-        "XOAUTH2_BEARER",
+        "HAPROXYPROTOCOL", "HTTPPOST",    "MIMEPOST", "NETRC",    "PORT",          "REQUEST_TARGET",
+        "RESUME_FROM",    "RESUME_FROM_LARGE", "TIMECONDITION", "TRAILERFUNCTION", "XOAUTH2_BEARER",
     };
     bool refused_seen[sizeof refused_expected / sizeof refused_expected[0]] = {false};
     struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
@@ -1855,6 +1951,7 @@ int main(void)
         T(test_transport_faults),
         T(test_download_url),
         T(test_registry_host_and_redirects),
+        T(test_registry_userpwd),
         T(test_which_hosts),
         T(test_region_from_host),
         T(test_region_signature),
