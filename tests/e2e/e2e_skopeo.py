@@ -14,7 +14,11 @@ off (the server speaks plain HTTP):
   compares every manifest and blob with the original byte for byte;
 - checks each image through DescribeImages (imageDigest the SHA-256 of the
   manifest bytes, imageSizeInBytes the layers' sizes, the tag, the media type);
-- `skopeo list-tags`, then `skopeo delete` of each, and the image gone.
+- `skopeo list-tags`, then `skopeo delete` of each, and the image gone;
+- pulls the images fixtures/multi-arch.json loads into the server (an OCI
+  index and a Docker manifest list whose layers the loader synthesised):
+  `inspect --raw` is BatchGetImage's manifest, `copy --all` to an `oci:`
+  layout holds every manifest and blob under its true digest.
 
 Every failing step prints the command and what skopeo said.  Exits 0 with a
 SKIPPED line when skopeo is not installed (apt-get install skopeo).
@@ -261,6 +265,40 @@ def run(port, work):
     check(r.returncode != 0 and b"manifest unknown" in r.stderr.lower(),
           "inspect after delete: exit %d, %s" % (r.returncode, r.stderr))
 
+    # 4. Images the server's fixture loaded (not pushed by skopeo) pull with it.
+    for tag, media_type in (("2.0", OCI_INDEX), ("1.9", "application/vnd.docker.distribution.manifest.list.v2+json")):
+        got = api(port, "BatchGetImage", {"repositoryName": "tools/cli", "imageIds": [{"imageTag": tag}],
+                                          "acceptedMediaTypes": [media_type]})["images"]
+        check(len(got) == 1, "BatchGetImage tools/cli:%s: %r" % (tag, got))
+        stored = got[0]["imageManifest"].encode()
+        raw = skopeo("inspect", "--raw", *cred, "docker://%s/tools/cli:%s" % (reg, tag))
+        check(raw == stored, "inspect --raw of the fixture's tools/cli:%s is not BatchGetImage's manifest" % tag)
+        check(sha(raw) == got[0]["imageId"]["imageDigest"], "the fixture's tools/cli:%s digest" % tag)
+        if media_type == OCI_INDEX:
+            out = os.path.join(work, "fixture-" + tag)
+            # The loader's layers are not gzip: skopeo would compress them for
+            # an oci: layout (new digests) unless told to keep them as they are.
+            skopeo("copy", "--all", "--preserve-digests", "--dest-oci-accept-uncompressed-layers", *src,
+                   "docker://%s/tools/cli:%s" % (reg, tag), "oci:%s:%s" % (out, tag))
+            blobs = os.path.join(out, "blobs", "sha256")
+            names = os.listdir(blobs)
+            for name in names:
+                check(hashlib.sha256(read(os.path.join(blobs, name))).hexdigest() == name,
+                      "tools/cli:%s copied out: blob %s is not its digest's bytes" % (tag, name))
+            children = json.loads(raw)["manifests"]
+            check(sha(raw)[7:] in names and all(c["digest"][7:] in names for c in children),
+                  "tools/cli:%s copied out: the index or a platform's manifest is missing: %s, want %s and %s" %
+                  (tag, names, sha(raw), [c["digest"] for c in children]))
+        else:
+            # A Docker manifest list has no oci: form without conversion:
+            # copied registry to registry instead, into another repository.
+            api(port, "CreateRepository", {"repositoryName": "skopeo/list"})
+            skopeo("copy", "--all", "--preserve-digests", *src, *dest, "docker://%s/tools/cli:%s" % (reg, tag),
+                   "docker://%s/skopeo/list:%s" % (reg, tag))
+            check(skopeo("inspect", "--raw", *cred, "docker://%s/skopeo/list:%s" % (reg, tag)) == raw,
+                  "the manifest list copied to skopeo/list is not the fixture's bytes")
+            check_described(port, "skopeo/list", tag, raw, media_type, None)
+
 
 def main():
     if len(sys.argv) != 2:
@@ -269,8 +307,9 @@ def main():
     if shutil.which("skopeo") is None:
         print("e2e_skopeo: SKIPPED: skopeo is not installed (apt-get install skopeo)")
         return 0
-    server = subprocess.Popen([sys.argv[1], "--port", "0", "--timeout", "10"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL)
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "multi-arch.json")
+    server = subprocess.Popen([sys.argv[1], "--port", "0", "--timeout", "10", "--fixture", fixture],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = server.stdout.readline()
     if not line.strip().isdigit():
         server.kill()
@@ -289,7 +328,8 @@ def main():
     if rc != 0:
         fail("the server exited with %d" % rc)
     print("e2e_skopeo: skopeo %s copied in an OCI image, a Docker v2 image and a multi-arch index, inspected, "
-          "copied out byte for byte, saw them in DescribeImages and deleted them through ecrmock-server" %
+          "copied out byte for byte, saw them in DescribeImages and deleted them, and pulled a fixture's index and manifest list, "
+          "through ecrmock-server" %
           subprocess.run(["skopeo", "--version"], stdout=subprocess.PIPE).stdout.decode().split()[-1])
     return 0
 
