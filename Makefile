@@ -50,8 +50,9 @@ TEST_BINS := $(TESTS:tests/unit/%.c=$(BUILD)/tests/%)
 # The tests' shared helpers, compiled once into a static library every test links.
 TEST_HELPERS := tests/unit/helpers.c tests/unit/alloc_fail.c
 TEST_HELPER_LIB := $(BUILD)/test-helpers/libtesthelpers.a
-# examples/curl_client.c is a libcurl program without ecrmock: its own rules, run by tests/unit/test_curl.c.
-EXAMPLES := $(filter-out examples/curl_client.c,$(sort $(wildcard examples/*.c)))
+# examples/curl_client.c and registry_pull.c are libcurl programs without ecrmock: their own rules, run by
+# tests/unit/test_curl.c.
+EXAMPLES := $(filter-out examples/curl_client.c examples/registry_pull.c,$(sort $(wildcard examples/*.c)))
 EXAMPLE_BINS := $(EXAMPLES:examples/%.c=$(BUILD)/examples/%)
 FIXTURES := $(filter-out %.schema.json,$(wildcard fixtures/*.json))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
@@ -107,19 +108,30 @@ $(BUILD)/libecrmock_curl_preload.so: $(BUILD)/obj/curl/interpose.o $(BUILD)/obj/
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS) $(CURL_LIBS) -ldl
 
 # The curl example as its authors build it: libcurl and OpenSSL, nothing of ecrmock.
-$(BUILD)/examples/curl_client: examples/curl_client.c | $(BUILD)/examples
+$(BUILD)/examples/curl_client: examples/curl_client.c examples/ecr_sigv4.h | $(BUILD)/examples
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $< -o $@ $(LDFLAGS) $(CURL_LIBS) $(shell pkg-config --libs libcrypto)
 
 # The same source, its main renamed, linked into the --wrap test.
-$(BUILD)/obj/curl/curl_client_main.o: examples/curl_client.c | $(BUILD)/obj/curl
+$(BUILD)/obj/curl/curl_client_main.o: examples/curl_client.c examples/ecr_sigv4.h | $(BUILD)/obj/curl
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Dmain=curl_client_main -Wno-missing-prototypes -c $< -o $@
 
+# The registry example likewise: as its authors build it, and its main renamed for the --wrap test.
+$(BUILD)/examples/registry_pull: examples/registry_pull.c examples/ecr_sigv4.h | $(BUILD)/examples
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $< -o $@ $(LDFLAGS) $(CURL_LIBS) $(shell pkg-config --libs libcrypto)
+
+$(BUILD)/obj/curl/registry_pull_main.o: examples/registry_pull.c examples/ecr_sigv4.h | $(BUILD)/obj/curl
+	@echo "  CC $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Dmain=registry_pull_main -Wno-missing-prototypes -c $< -o $@
+
 $(BUILD)/tests/test_curl: tests/unit/test_curl.c tests/unit/*.h $(BUILD)/obj/curl/curl_client_main.o $(BUILD)/libecrmock_curl.a \
-    $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(BUILD)/libecrmock_curl_preload.so $(BUILD)/examples/curl_client | $(BUILD)/tests
+    $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(BUILD)/libecrmock_curl_preload.so $(BUILD)/examples/curl_client \
+    $(BUILD)/obj/curl/registry_pull_main.o $(BUILD)/examples/registry_pull | $(BUILD)/tests
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests/unit -DECRMOCK_BUILD_DIR='"$(BUILD)"' $< $(BUILD)/obj/curl/curl_client_main.o \
+	    $(BUILD)/obj/curl/registry_pull_main.o \
 	    -o $@ $(CURL_WRAP) $(TEST_HELPER_LIB) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
 
 # The loopback server's test: libecrmock_server and libmicrohttpd too.
@@ -199,6 +211,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-ch
 	    $(E2E_PYTHON) tests/e2e/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
 	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
 	$(E2E_PYTHON) tests/e2e/e2e_registry.py ./$(BUILD)/ecrmock-server || fail=1; \
+	$(E2E_PYTHON) tests/e2e/e2e_skopeo.py ./$(BUILD)/ecrmock-server || fail=1; \
 	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
 	exit $$fail
 

@@ -13,6 +13,10 @@
  *  4. per-call time at 1k, 10k and 100k images (each size in a fresh child
  *     process); paging cost per item; 100 against 10,000 repositories
  *  5. calls/s with 1 and 2 threads, on one instance and on two
+ *  6. a 256 MiB layer pushed through the registry plane (/v2/, through
+ *     ecrmock_http_handle) in one PATCH and in 20 MiB PATCH chunks, as a
+ *     fraction of this machine's SHA-256 speed, and pulled back (the blob
+ *     GET's 307, then the download URL)
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -724,6 +728,168 @@ static void bench_threads(void)
     }
 }
 
+/* ---- 6. the registry plane ------------------------------------------------------------ */
+
+#define REG_HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+/* One registry request; the status (the response left in *r to release). */
+static int reg_request(ecrmock *m, const char *auth, const char *method, const char *target, const char *range,
+                       const void *body, size_t len, ecrmock_http_response *r)
+{
+    ecrmock_http_header h[3] = {{"Host", REG_HOST}, {"Authorization", auth}, {"Content-Range", range}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = target;
+    req.headers = h;
+    req.n_headers = range ? 3 : 2;
+    req.body = body;
+    req.body_len = len;
+    return ecrmock_http_handle(m, &req, r);
+}
+
+/* The path of a Location on the registry host. */
+static const char *reg_path(const char *location)
+{
+    const char *base = "https://" REG_HOST;
+    return location && strncmp(location, base, strlen(base)) == 0 ? location + strlen(base) : location;
+}
+
+/* Pushes `total` bytes as a layer of "big" in PATCH chunks of `chunk`
+ * bytes, then PUT ?digest=; the seconds spent in ecrmock_http_handle. */
+static double reg_push(ecrmock *m, const char *auth, const unsigned char *bytes, size_t total, size_t chunk,
+                       const char *digest)
+{
+    ecrmock_http_response r;
+    char loc[512], target[700], range[64];
+    double t = 0, t0 = now();
+    int st = reg_request(m, auth, "POST", "/v2/big/blobs/uploads/", NULL, NULL, 0, &r);
+    t += now() - t0;
+    if (st != 202) {
+        fprintf(stderr, "bench: registry POST: %d %s\n", st, r.body ? r.body : "");
+        exit(1);
+    }
+    snprintf(loc, sizeof loc, "%s", reg_path(ecrmock_http_response_header(&r, "Location")));
+    ecrmock_http_response_release(&r);
+    for (size_t off = 0; off < total; off += chunk) {
+        size_t n = total - off < chunk ? total - off : chunk;
+        snprintf(range, sizeof range, "%zu-%zu", off, off + n - 1);
+        t0 = now();
+        st = reg_request(m, auth, "PATCH", loc, range, bytes + off, n, &r);
+        t += now() - t0;
+        if (st != 201) {
+            fprintf(stderr, "bench: registry PATCH: %d %s\n", st, r.body ? r.body : "");
+            exit(1);
+        }
+        snprintf(loc, sizeof loc, "%s", reg_path(ecrmock_http_response_header(&r, "Location")));
+        ecrmock_http_response_release(&r);
+    }
+    snprintf(target, sizeof target, "%s?digest=%s", loc, digest);
+    t0 = now();
+    st = reg_request(m, auth, "PUT", target, NULL, NULL, 0, &r);
+    t += now() - t0;
+    if (st != 201) {
+        fprintf(stderr, "bench: registry PUT: %d %s\n", st, r.body ? r.body : "");
+        exit(1);
+    }
+    ecrmock_http_response_release(&r);
+    return t;
+}
+
+static void bench_registry(void)
+{
+    size_t total = (size_t)256 << 20, chunk = (size_t)20 << 20;
+    unsigned char *bytes = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        bytes[i] = (unsigned char)(i * 2654435761u >> 13);
+    figure sha = {"6. SHA-256 of this machine (one core)", "MB/s", NULL, {0}, 1, 0};
+    figure one = {"6. registry push, one PATCH", "MB/s", NULL, {0}, 1, 0};
+    figure one_frac = {"6. one PATCH / SHA-256 speed", "fraction", ">= 0.8", {0}, 1, 0.8};
+    figure chunked = {"6. registry push, 20 MiB PATCH chunks", "MB/s", NULL, {0}, 1, 0};
+    figure chunked_frac = {"6. 20 MiB chunks / SHA-256 speed", "fraction", ">= 0.8", {0}, 1, 0.8};
+    figure pull = {"6. registry pull (GET, 307, download URL)", "MB/s", NULL, {0}, 1, 0};
+    for (int r = 0; r < REPEATS; r++) {
+        unsigned char md[32];
+        double t0 = now();
+        EVP_Digest(bytes, total, md, NULL, EVP_sha256(), NULL);
+        sha.v[r] = (double)total / 1e6 / (now() - t0);
+        char digest[ECRMOCK_DIGEST_SIZE] = "sha256:";
+        for (int i = 0; i < 32; i++)
+            sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+
+        for (int mode = 0; mode < 2; mode++) {
+            ecrmock *m = quiet_instance();
+            char *out = NULL, auth[8300], token[8192];
+            size_t len;
+            raw(m, "CreateRepository", "{\"repositoryName\":\"big\"}", &out, &len);
+            free(out);
+            raw(m, "GetAuthorizationToken", "{}", &out, &len);
+            json_t *doc = json_loadb(out, len, 0, NULL);
+            snprintf(token, sizeof token, "%s",
+                     json_string_value(json_object_get(json_array_get(json_object_get(doc, "authorizationData"), 0),
+                                                       "authorizationToken")));
+            json_decref(doc);
+            free(out);
+            snprintf(auth, sizeof auth, "Basic %s", token);
+            double t = reg_push(m, auth, bytes, total, mode == 0 ? total : chunk, digest);
+            figure *speed = mode == 0 ? &one : &chunked, *frac = mode == 0 ? &one_frac : &chunked_frac;
+            speed->v[r] = (double)total / 1e6 / t;
+            frac->v[r] = speed->v[r] / sha.v[r];
+            if (mode == 1) { /* an image names the layer, then it is pulled back: the 307, the download URL */
+                ecrmock_http_response a, b;
+                char target[300], config_digest[ECRMOCK_DIGEST_SIZE] = "sha256:", manifest[1024];
+                const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+                unsigned char cmd[32];
+                EVP_Digest(config, strlen(config), cmd, NULL, EVP_sha256(), NULL);
+                for (int i = 0; i < 32; i++)
+                    sprintf(config_digest + 7 + 2 * i, "%02x", cmd[i]);
+                reg_push(m, auth, (const unsigned char *)config, strlen(config), strlen(config), config_digest);
+                int mlen = snprintf(manifest, sizeof manifest,
+                                    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                                    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":%zu,"
+                                    "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":"
+                                    "\"application/vnd.oci.image.layer.v1.tar\",\"size\":%zu,\"digest\":\"%s\"}]}",
+                                    strlen(config), config_digest, total, digest);
+                ecrmock_http_header mh[3] = {{"Host", REG_HOST}, {"Authorization", auth},
+                                             {"Content-Type", "application/vnd.oci.image.manifest.v1+json"}};
+                ecrmock_http_request put = ECRMOCK_HTTP_REQUEST_INIT;
+                put.method = "PUT";
+                put.target = "/v2/big/manifests/v1";
+                put.headers = mh;
+                put.n_headers = 3;
+                put.body = manifest;
+                put.body_len = (size_t)mlen;
+                if (ecrmock_http_handle(m, &put, &a) != 201) {
+                    fprintf(stderr, "bench: registry manifest PUT: %d %s\n", a.status, a.body ? a.body : "");
+                    exit(1);
+                }
+                ecrmock_http_response_release(&a);
+                snprintf(target, sizeof target, "/v2/big/blobs/%s", digest);
+                t0 = now();
+                int st = reg_request(m, auth, "GET", target, NULL, NULL, 0, &a);
+                ecrmock_http_request get = ECRMOCK_HTTP_REQUEST_INIT;
+                get.method = "GET";
+                get.target = ecrmock_http_response_header(&a, "Location");
+                int st2 = st == 307 && get.target ? ecrmock_http_handle(m, &get, &b) : -1;
+                pull.v[r] = (double)total / 1e6 / (now() - t0);
+                if (st2 != 200 || b.body_len != total || memcmp(b.body, bytes, total) != 0) {
+                    fprintf(stderr, "bench: registry pull: %d then %d %s\n", st, st2, a.body ? a.body : "");
+                    exit(1);
+                }
+                ecrmock_http_response_release(&b);
+                ecrmock_http_response_release(&a);
+            }
+            ecrmock_free(m);
+        }
+    }
+    report(&sha);
+    report(&one);
+    report(&one_frac);
+    report(&chunked);
+    report(&chunked_frac);
+    report(&pull);
+    free(bytes);
+}
+
 int main(int argc, char **argv)
 {
     results = json_array();
@@ -740,6 +906,8 @@ int main(int argc, char **argv)
         bench_scale();
     if (!only || strchr(only, '5'))
         bench_threads();
+    if (!only || strchr(only, '6'))
+        bench_registry();
     json_dump_file(results, "bench/results.json", JSON_INDENT(2));
     json_decref(results);
     printf("\nwritten: bench/results.json\n");

@@ -34,10 +34,15 @@ typedef struct handle {
     CURL *curl;
     struct handle *next;
     char *url, *customrequest, *range, *useragent, *copypostfields;
+    char *user, *password; /* CURLOPT_USERPWD, or USERNAME and PASSWORD */
+    long httpauth; /* CURLOPT_HTTPAUTH: CURLAUTH_BASIC by default */
     const char *postfields; /* borrowed (or copypostfields) */
     curl_off_t postfieldsize, infilesize;
     enum method method;
     bool header_in_body, failonerror, verbose;
+    bool follow, unrestricted_auth; /* CURLOPT_FOLLOWLOCATION, CURLOPT_UNRESTRICTED_AUTH */
+    long maxredirs; /* CURLOPT_MAXREDIRS: -1 unlimited */
+    long postredir; /* CURLOPT_POSTREDIR: CURL_REDIR_POST_* bits */
     struct curl_slist *headers; /* borrowed, as libcurl does */
     curl_read_callback readfn;
     void *readdata;
@@ -52,6 +57,8 @@ typedef struct handle {
     bool intercepted;
     long response_code;
     char *effective_url, *content_type;
+    char *redirect_url; /* a 3xx's Location, absolute, when it was not followed */
+    long redirect_count;
     curl_off_t size_download, size_upload, content_length, header_size, request_size;
 } handle;
 
@@ -106,13 +113,12 @@ ecrmock *ecrmock_curl_attached(void)
 
 /* ---- which hosts are ECR's --------------------------------------------------------- */
 
-/* One of ECR's API hosts or the layer bucket's (src/fronts/hosts.c); not
- * yet the registry hosts (issue 17: the registry plane at this level). */
+/* One of ECR's API hosts, the layer bucket's or a registry host
+ * <account>.dkr.ecr.<region>.amazonaws.com (src/fronts/hosts.c). */
 static bool ecr_host(const char *host)
 {
     char region[EM_REGION_SIZE];
-    em_host_kind k = em_ecr_host(host, strlen(host), region);
-    return k == EM_HOST_API || k == EM_HOST_BUCKET;
+    return em_ecr_host(host, strlen(host), region) != EM_HOST_OTHER;
 }
 
 /* The URL's lower-case host and its Host header value (host[:port] when the
@@ -162,9 +168,11 @@ static void results_clear(handle *e)
 {
     free(e->effective_url);
     free(e->content_type);
-    e->effective_url = e->content_type = NULL;
+    free(e->redirect_url);
+    e->effective_url = e->content_type = e->redirect_url = NULL;
     e->intercepted = false;
     e->response_code = 0;
+    e->redirect_count = 0;
     e->size_download = e->size_upload = e->header_size = e->request_size = 0;
     e->content_length = -1;
 }
@@ -179,6 +187,8 @@ static void handle_free(handle *e)
     free(e->range);
     free(e->useragent);
     free(e->referer);
+    free(e->user);
+    free(e->password);
     free(e->copypostfields);
     free(e);
 }
@@ -190,6 +200,12 @@ static void handle_defaults(handle *e, CURL *curl)
     e->postfieldsize = -1;
     e->infilesize = -1;
     e->content_length = -1;
+    e->httpauth = (long)CURLAUTH_BASIC;
+#if LIBCURL_VERSION_NUM >= 0x080300
+    e->maxredirs = 30; /* libcurl's default since 8.3.0 */
+#else
+    e->maxredirs = -1;
+#endif
 }
 
 /* The handle's entry (the lock held), or NULL; `create` makes one. */
@@ -268,6 +284,8 @@ CURL *em_curl_easy_duphandle(CURL *h)
         e->range = dup_or_null(src->range, &oom);
         e->useragent = dup_or_null(src->useragent, &oom);
         e->referer = dup_or_null(src->referer, &oom);
+        e->user = dup_or_null(src->user, &oom);
+        e->password = dup_or_null(src->password, &oom);
         e->copypostfields = NULL;
         if (src->copypostfields) {
             size_t n = src->postfieldsize >= 0 ? (size_t)src->postfieldsize : strlen(src->copypostfields);
@@ -279,7 +297,7 @@ CURL *em_curl_easy_duphandle(CURL *h)
             if (src->postfields == src->copypostfields)
                 e->postfields = e->copypostfields;
         }
-        e->effective_url = e->content_type = NULL;
+        e->effective_url = e->content_type = e->redirect_url = NULL;
         results_clear(e); /* libcurl's duplicate has no transfer behind it either */
         e->next = handles;
         handles = e;
@@ -316,9 +334,11 @@ static int classify(CURLoption opt)
     case CURLOPT_NOBODY: case CURLOPT_RANGE: case CURLOPT_USERAGENT: case CURLOPT_REFERER:
     case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA: case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA:
     case CURLOPT_HEADER: case CURLOPT_FAILONERROR: case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE:
-    case CURLOPT_STDERR: case CURLOPT_CURLU:
+    case CURLOPT_STDERR: case CURLOPT_CURLU: case CURLOPT_FOLLOWLOCATION: case CURLOPT_MAXREDIRS:
+    case CURLOPT_UNRESTRICTED_AUTH: case CURLOPT_POSTREDIR: case CURLOPT_USERPWD: case CURLOPT_USERNAME:
+    case CURLOPT_PASSWORD: case CURLOPT_HTTPAUTH:
         return OPT_NOTED;
-    case CURLOPT_USERPWD: case CURLOPT_USERNAME: case CURLOPT_PASSWORD: case CURLOPT_AWS_SIGV4:
+    case CURLOPT_AWS_SIGV4:
     case CURLOPT_XOAUTH2_BEARER: case CURLOPT_NETRC: case CURLOPT_COOKIE: case CURLOPT_COOKIEFILE:
     case CURLOPT_COOKIELIST: case CURLOPT_HTTPPOST: case CURLOPT_MIMEPOST: case CURLOPT_RESUME_FROM:
     case CURLOPT_RESUME_FROM_LARGE: case CURLOPT_TIMECONDITION: case CURLOPT_REQUEST_TARGET:
@@ -466,6 +486,25 @@ CURLcode em_curl_easy_setopt(CURL *h, CURLoption opt, va_list ap)
     case CURLOPT_STDERR: e->stderr_stream = p; break;
     case CURLOPT_REFERER: slot = &e->referer; break;
     case CURLOPT_CURLU: e->curlu = p; break;
+    case CURLOPT_FOLLOWLOCATION: e->follow = l != 0; break;
+    case CURLOPT_MAXREDIRS: e->maxredirs = l; break;
+    case CURLOPT_UNRESTRICTED_AUTH: e->unrestricted_auth = l != 0; break;
+    case CURLOPT_POSTREDIR: e->postredir = l; break;
+    case CURLOPT_USERNAME: slot = &e->user; break;
+    case CURLOPT_PASSWORD: slot = &e->password; break;
+    case CURLOPT_HTTPAUTH: e->httpauth = l; break;
+    case CURLOPT_USERPWD: { /* "user:password", split at the first colon as libcurl does */
+        free(e->user);
+        free(e->password);
+        e->user = e->password = NULL;
+        if (p) {
+            const char *colon = strchr(p, ':');
+            e->user = colon ? strndup(p, (size_t)(colon - (const char *)p)) : strdup(p);
+            e->password = colon ? strdup(colon + 1) : NULL;
+            oom = !e->user || (colon && !e->password);
+        }
+        break;
+    }
     default: /* OPT_REFUSED: its default value (NULL, 0) sends nothing else */
         refused_mark(e, opt, opt < CURLOPTTYPE_OBJECTPOINT ? l != 0 : opt < CURLOPTTYPE_OFF_T ? p != NULL
                              : opt < CURLOPTTYPE_BLOB ? o != 0 : p != NULL);
@@ -588,7 +627,7 @@ static CURLcode request_body(const transfer *t, char **out, size_t *len)
 typedef struct hdr {
     char name[128];
     const char *value;
-    bool removed;
+    bool removed, program; /* program: set by CURLOPT_HTTPHEADER */
 } hdr;
 
 #define MAX_HDRS 64
@@ -614,9 +653,39 @@ static void hdr_set(hdr *list, int *n, const char *name, size_t nlen, const char
             return;
         i = (*n)++;
         memcpy(list[i].name, tmp, nlen + 1);
+        list[i].program = false;
     }
     list[i].value = value;
     list[i].removed = removed;
+}
+
+/* One of the program's headers: it replaces the header of that name libcurl
+ * would add; a second one of the same name is sent too, as libcurl sends
+ * every line of the list (Go-style clients send one Accept line per type). */
+static void hdr_program(hdr *list, int *n, const char *name, size_t nlen, const char *value, bool removed)
+{
+    if (nlen >= sizeof list[0].name)
+        return;
+    int i = 0;
+    for (; i < *n; i++)
+        if (strncasecmp(list[i].name, name, nlen) == 0 && list[i].name[nlen] == '\0')
+            break;
+    if (i < *n && list[i].program) { /* a second line of that name */
+        if (removed || *n == MAX_HDRS)
+            return;
+        i = (*n)++;
+        memcpy(list[i].name, name, nlen);
+        list[i].name[nlen] = '\0';
+    } else if (i == *n) {
+        if (*n == MAX_HDRS)
+            return;
+        (*n)++;
+        memcpy(list[i].name, name, nlen);
+        list[i].name[nlen] = '\0';
+    }
+    list[i].value = value;
+    list[i].removed = removed;
+    list[i].program = true;
 }
 
 static size_t deliver(curl_write_callback fn, void *data, const char *p, size_t n)
@@ -626,8 +695,9 @@ static size_t deliver(curl_write_callback fn, void *data, const char *p, size_t 
     return fwrite(p, 1, n, data ? (FILE *)data : stdout);
 }
 
-/* The response, as libcurl hands it over: header lines, then the body. */
-static CURLcode hand_over(transfer *t, const ecrmock_http_response *r, handle *res)
+/* The response, as libcurl hands it over: header lines, then the body
+ * (not for a HEAD, nor for a redirect libcurl follows). */
+static CURLcode hand_over(transfer *t, const ecrmock_http_response *r, handle *res, bool with_body)
 {
     const handle *h = &t->h;
     bool headers_out = h->headerfn || h->headerdata;
@@ -651,7 +721,7 @@ static CURLcode hand_over(transfer *t, const ecrmock_http_response *r, handle *r
             return CURLE_WRITE_ERROR;
         }
     }
-    if (h->method == M_HEAD)
+    if (!with_body)
         return CURLE_OK;
     for (size_t off = 0; off < r->body_len;) {
         size_t n = r->body_len - off;
@@ -677,6 +747,149 @@ static const char *method_name(enum method m)
     return names[m];
 }
 
+/* `location` resolved against `base` (malloc'd), or NULL. */
+static char *resolve(const char *base, const char *location)
+{
+    CURLU *u = curl_url();
+    char *tmp = NULL, *out = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &tmp, 0) == CURLUE_OK)
+        out = strdup(tmp);
+    curl_free(tmp);
+    curl_url_cleanup(u);
+    return out;
+}
+
+/*
+ * One request of a transfer to t->url (the first, or one a redirect leads
+ * to): the headers libcurl would send, then ecrmock_http_handle into *r.
+ * `cross`: the host is not the first request's, so the program's
+ * Authorization and Cookie headers stay behind, as libcurl leaves them
+ * since 7.58 unless CURLOPT_UNRESTRICTED_AUTH is set.
+ */
+static CURLcode hop(ecrmock *m, transfer *t, enum method mth, char *body, size_t body_len, bool cross, bool basic,
+                    handle *res, ecrmock_http_response *r)
+{
+    const handle *h = &t->h;
+    /* CURLOPT_USERPWD as HTTP Basic (the only scheme the fake offers), not
+     * to another host than the first, as libcurl keeps it. */
+    char *credentials = NULL, *basic_line = NULL;
+    if (basic && h->user && (!cross || h->unrestricted_auth)) {
+        credentials = em_sprintf("%s:%s", h->user, h->password ? h->password : "");
+        char *b64 = credentials ? em_base64(credentials, strlen(credentials), NULL) : NULL;
+        basic_line = b64 ? em_sprintf("Basic %s", b64) : NULL;
+        em_free(b64);
+        if (credentials)
+            memset(credentials, 0, strlen(credentials));
+        em_free(credentials);
+        if (!basic_line)
+            return CURLE_OUT_OF_MEMORY;
+    }
+    /* libcurl's own headers, then the program's over them. */
+    hdr list[MAX_HDRS];
+    int n = 0;
+    char length[32];
+    snprintf(length, sizeof length, "%zu", body_len);
+    char range[300];
+    hdr_set(list, &n, "Host", 4, t->host_header, false);
+    if (h->useragent)
+        hdr_set(list, &n, "User-Agent", 10, h->useragent, false);
+    if (h->referer)
+        hdr_set(list, &n, "Referer", 7, h->referer, false);
+    hdr_set(list, &n, "Accept", 6, "*/*", false);
+    if (h->range) {
+        snprintf(range, sizeof range, "bytes=%s", h->range);
+        hdr_set(list, &n, "Range", 5, range, false);
+    }
+    if (basic_line)
+        hdr_set(list, &n, "Authorization", 13, basic_line, false);
+    if (mth == M_POST || mth == M_PUT) {
+        if (mth == M_POST && h->postfields)
+            hdr_set(list, &n, "Content-Type", 12, "application/x-www-form-urlencoded", false);
+        hdr_set(list, &n, "Content-Length", 14, length, false);
+    }
+    for (struct curl_slist *s = h->headers; s; s = s->next) {
+        const char *d = s->data, *colon = strchr(d, ':'), *semi = strchr(d, ';');
+        size_t nlen = colon && (!semi || colon < semi) ? (size_t)(colon - d) : semi ? (size_t)(semi - d) : 0;
+        if (cross && !h->unrestricted_auth && nlen &&
+            ((nlen == 13 && strncasecmp(d, "Authorization", 13) == 0) || (nlen == 6 && strncasecmp(d, "Cookie", 6) == 0)))
+            continue;
+        if (colon && (!semi || colon < semi)) {
+            const char *v = colon + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            hdr_program(list, &n, d, nlen, v, *v == '\0');
+        } else if (semi && semi[1] == '\0') {
+            hdr_program(list, &n, d, nlen, "", false);
+        }
+    }
+    ecrmock_http_header hv[MAX_HDRS];
+    size_t nh = 0;
+    for (int i = 0; i < n; i++) {
+        if (list[i].removed)
+            continue;
+        hv[nh].name = list[i].name;
+        hv[nh].value = list[i].value;
+        res->request_size += (curl_off_t)(strlen(list[i].name) + strlen(list[i].value) + 4);
+        nh++;
+    }
+
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = h->customrequest ? h->customrequest : method_name(mth);
+    req.target = t->url;
+    req.headers = hv;
+    req.n_headers = nh;
+    req.body = body;
+    req.body_len = body_len;
+    int status = ecrmock_http_handle(m, &req, r);
+    em_free(basic_line);
+    if (status < 0) {
+        say(t, "ecrmock_curl: out of memory");
+        return CURLE_OUT_OF_MEMORY;
+    }
+    if (h->verbose)
+        fprintf(h->stderr_stream ? h->stderr_stream : stderr, "* ecrmock_curl: %s %s answered by ecrmock: %d\n",
+                req.method, t->url, status);
+
+    const char *fault = ecrmock_http_response_header(r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER);
+    if (!fault)
+        return CURLE_OK;
+    CURLcode rc;
+    const char *port = strchr(t->host_header, ':');
+    unsigned p = port ? (unsigned)atoi(port + 1) : strncmp(t->url, "https", 5) == 0 ? 443 : 80;
+    if (strcmp(fault, "connect-refused") == 0) {
+        say(t, "Failed to connect to %s port %u after 0 ms: Couldn't connect to server", t->host, p);
+        rc = CURLE_COULDNT_CONNECT;
+    } else if (strcmp(fault, "timeout") == 0) {
+        say(t, "Operation timed out after 0 milliseconds with 0 bytes received (an ecrmock fault rule)");
+        rc = CURLE_OPERATION_TIMEDOUT;
+    } else {
+        say(t, "Recv failure: Connection reset by peer");
+        rc = CURLE_RECV_ERROR;
+    }
+    ecrmock_http_response_release(r);
+    return rc;
+}
+
+/* t->url, t->host and t->host_header moved to `url` (an ECR host's);
+ * false (said) for a URL the fake does not answer. */
+static bool move_to(transfer *t, const char *url)
+{
+    char host[sizeof t->host], hh[sizeof t->host_header];
+    char *full = NULL;
+    if (!url_host(url, host, sizeof host, hh, sizeof hh, &full) || !full || !ecr_host(host)) {
+        say(t, "ecrmock_curl: a redirect to %.200s, which is not an ECR host, is not followed", url);
+        free(full);
+        return false;
+    }
+    free(t->url);
+    t->url = full;
+    memcpy(t->host, host, sizeof host);
+    memcpy(t->host_header, hh, sizeof hh);
+    return true;
+}
+
 static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
 {
     const handle *h = &t->h;
@@ -697,101 +910,88 @@ static CURLcode intercept(ecrmock *m, transfer *t, handle *res)
         return rc;
     res->size_upload = (curl_off_t)body_len;
 
-    /* libcurl's own headers, then the program's over them. */
-    hdr list[MAX_HDRS];
-    int n = 0;
-    char length[32];
-    snprintf(length, sizeof length, "%zu", body_len);
-    char range[300];
-    hdr_set(list, &n, "Host", 4, t->host_header, false);
-    if (h->useragent)
-        hdr_set(list, &n, "User-Agent", 10, h->useragent, false);
-    if (h->referer)
-        hdr_set(list, &n, "Referer", 7, h->referer, false);
-    hdr_set(list, &n, "Accept", 6, "*/*", false);
-    if (h->range) {
-        snprintf(range, sizeof range, "bytes=%s", h->range);
-        hdr_set(list, &n, "Range", 5, range, false);
-    }
-    if (h->method == M_POST || h->method == M_PUT) {
-        if (h->method == M_POST && h->postfields)
-            hdr_set(list, &n, "Content-Type", 12, "application/x-www-form-urlencoded", false);
-        hdr_set(list, &n, "Content-Length", 14, length, false);
-    }
-    for (struct curl_slist *s = h->headers; s; s = s->next) {
-        const char *d = s->data, *colon = strchr(d, ':'), *semi = strchr(d, ';');
-        if (colon && (!semi || colon < semi)) {
-            const char *v = colon + 1;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            hdr_set(list, &n, d, (size_t)(colon - d), v, *v == '\0');
-        } else if (semi && semi[1] == '\0') {
-            hdr_set(list, &n, d, (size_t)(semi - d), "", false);
-        }
-    }
-    ecrmock_http_header hv[MAX_HDRS];
-    size_t nh = 0;
-    for (int i = 0; i < n; i++) {
-        if (list[i].removed)
+    /* Each answer; a 3xx with a Location leads to the next request when
+     * CURLOPT_FOLLOWLOCATION is set, with libcurl's rules: the method kept
+     * on 307/308, GET after a 303 (but HEAD) or a POST's 301/302, unless
+     * CURLOPT_POSTREDIR keeps the POST. */
+    char first_host[sizeof t->host_header];
+    memcpy(first_host, t->host_header, sizeof first_host);
+    enum method mth = h->method;
+    /* Basic up front when it is the only scheme allowed (libcurl's default);
+     * with others allowed too, after a 401 that offers it, as libcurl
+     * picks a scheme from the challenge. */
+    bool basic = h->user && h->httpauth == (long)CURLAUTH_BASIC, basic_tried = basic;
+    for (;;) {
+        ecrmock_http_response r;
+        rc = hop(m, t, mth, body, body_len, strcasecmp(first_host, t->host_header) != 0, basic, res, &r);
+        if (rc != CURLE_OK)
+            break;
+        int status = r.status;
+        const char *challenge = status == 401 ? ecrmock_http_response_header(&r, "WWW-Authenticate") : NULL;
+        if (challenge && !basic_tried && h->user && (h->httpauth & (long)CURLAUTH_BASIC) &&
+            strncasecmp(challenge, "Basic", 5) == 0) {
+            rc = hand_over(t, &r, res, false);
+            ecrmock_http_response_release(&r);
+            if (rc != CURLE_OK)
+                break;
+            basic = basic_tried = true;
             continue;
-        hv[nh].name = list[i].name;
-        hv[nh].value = list[i].value;
-        res->request_size += (curl_off_t)(strlen(list[i].name) + strlen(list[i].value) + 4);
-        nh++;
-    }
-
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = h->customrequest ? h->customrequest : method_name(h->method);
-    req.target = t->url;
-    req.headers = hv;
-    req.n_headers = nh;
-    req.body = body;
-    req.body_len = body_len;
-    ecrmock_http_response r;
-    int status = ecrmock_http_handle(m, &req, &r);
-    free(body);
-    if (status < 0) {
-        say(t, "ecrmock_curl: out of memory");
-        return CURLE_OUT_OF_MEMORY;
-    }
-    if (h->verbose)
-        fprintf(h->stderr_stream ? h->stderr_stream : stderr, "* ecrmock_curl: %s %s answered by ecrmock: %d\n",
-                req.method, t->url, status);
-
-    const char *fault = ecrmock_http_response_header(&r, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER);
-    if (fault) {
-        const char *port = strchr(t->host_header, ':');
-        unsigned p = port ? (unsigned)atoi(port + 1) : strncmp(t->url, "https", 5) == 0 ? 443 : 80;
-        if (strcmp(fault, "connect-refused") == 0) {
-            say(t, "Failed to connect to %s port %u after 0 ms: Couldn't connect to server", t->host, p);
-            rc = CURLE_COULDNT_CONNECT;
-        } else if (strcmp(fault, "timeout") == 0) {
-            say(t, "Operation timed out after 0 milliseconds with 0 bytes received (an ecrmock fault rule)");
-            rc = CURLE_OPERATION_TIMEDOUT;
-        } else {
-            say(t, "Recv failure: Connection reset by peer");
-            rc = CURLE_RECV_ERROR;
         }
+        res->intercepted = true;
+        res->response_code = status;
+        const char *ct = ecrmock_http_response_header(&r, "Content-Type");
+        const char *cl = ecrmock_http_response_header(&r, "Content-Length");
+        free(res->content_type);
+        res->content_type = NULL;
+        if (ct && !(res->content_type = strdup(ct))) {
+            ecrmock_http_response_release(&r);
+            rc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        res->content_length = cl ? (curl_off_t)strtoll(cl, NULL, 10) : -1;
+        if (h->failonerror && status >= 400) {
+            say(t, "The requested URL returned error: %d", status);
+            ecrmock_http_response_release(&r);
+            rc = CURLE_HTTP_RETURNED_ERROR;
+            break;
+        }
+        const char *location = status == 301 || status == 302 || status == 303 || status == 307 || status == 308
+                                   ? ecrmock_http_response_header(&r, "Location") : NULL;
+        char *next = location ? resolve(t->url, location) : NULL;
+        if (next && h->follow) {
+            if (h->maxredirs >= 0 && res->redirect_count >= h->maxredirs) {
+                say(t, "Maximum (%ld) redirects followed", h->maxredirs);
+                rc = CURLE_TOO_MANY_REDIRECTS;
+            } else {
+                rc = hand_over(t, &r, res, false);
+            }
+            ecrmock_http_response_release(&r);
+            if (rc == CURLE_OK && !move_to(t, next))
+                rc = CURLE_UNSUPPORTED_PROTOCOL;
+            free(next);
+            if (rc != CURLE_OK)
+                break;
+            free(res->effective_url);
+            if (!(res->effective_url = strdup(t->url))) {
+                rc = CURLE_OUT_OF_MEMORY;
+                break;
+            }
+            res->redirect_count++;
+            long keep = status == 301 ? CURL_REDIR_POST_301 : status == 302 ? CURL_REDIR_POST_302
+                      : status == 303 ? CURL_REDIR_POST_303 : 0;
+            bool post_kept = mth == M_POST && (h->postredir & keep);
+            if (!post_kept && ((status == 303 && mth != M_HEAD) || ((status == 301 || status == 302) && mth == M_POST))) {
+                mth = M_GET;
+                body_len = 0;
+            }
+            continue;
+        }
+        res->redirect_url = next; /* CURLINFO_REDIRECT_URL: where it would have gone */
+        rc = hand_over(t, &r, res, mth != M_HEAD);
         ecrmock_http_response_release(&r);
-        return rc;
+        break;
     }
-    res->intercepted = true;
-    res->response_code = status;
-    const char *ct = ecrmock_http_response_header(&r, "Content-Type");
-    const char *cl = ecrmock_http_response_header(&r, "Content-Length");
-    if (ct && !(res->content_type = strdup(ct))) {
-        ecrmock_http_response_release(&r);
-        return CURLE_OUT_OF_MEMORY;
-    }
-    if (cl)
-        res->content_length = (curl_off_t)strtoll(cl, NULL, 10);
-    if (h->failonerror && status >= 400) {
-        say(t, "The requested URL returned error: %d", status);
-        ecrmock_http_response_release(&r);
-        return CURLE_HTTP_RETURNED_ERROR;
-    }
-    rc = hand_over(t, &r, res);
-    ecrmock_http_response_release(&r);
+    free(body);
     return rc;
 }
 
@@ -877,16 +1077,19 @@ CURLcode em_curl_easy_perform(CURL *curl)
         e->response_code = res.response_code;
         e->effective_url = res.effective_url;
         e->content_type = res.content_type;
+        e->redirect_url = res.redirect_url;
+        e->redirect_count = res.redirect_count;
         e->size_download = res.size_download;
         e->size_upload = res.size_upload;
         e->content_length = res.content_length;
         e->header_size = res.header_size;
         e->request_size = res.request_size;
-        res.effective_url = res.content_type = NULL;
+        res.effective_url = res.content_type = res.redirect_url = NULL;
     }
     pthread_mutex_unlock(&lock);
     free(res.effective_url);
     free(res.content_type);
+    free(res.redirect_url);
     return rc;
 }
 
@@ -942,6 +1145,8 @@ CURLcode em_curl_easy_getinfo(CURL *curl, CURLINFO info, va_list ap)
         case CURLINFO_RESPONSE_CODE: *(long *)out = e->response_code; break;
         case CURLINFO_EFFECTIVE_URL: *(char **)out = e->effective_url; break;
         case CURLINFO_CONTENT_TYPE: *(char **)out = e->content_type; break;
+        case CURLINFO_REDIRECT_URL: *(char **)out = e->redirect_url; break;
+        case CURLINFO_REDIRECT_COUNT: *(long *)out = e->redirect_count; break;
         case CURLINFO_SIZE_DOWNLOAD: *(double *)out = (double)e->size_download; break;
         case CURLINFO_SIZE_DOWNLOAD_T: *(curl_off_t *)out = e->size_download; break;
         case CURLINFO_SIZE_UPLOAD: *(double *)out = (double)e->size_upload; break;

@@ -58,7 +58,9 @@
  * (and .amazonaws.com.cn), dual-stack ecr.<region>.api.aws and
  * ecr-fips.<region>.api.aws (ecr.<region>.api.amazonwebservices.com.cn in
  * China), or the S3 layer bucket host
- * prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com; an API
+ * prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com, or a
+ * registry host <account>.dkr.ecr.<region>.amazonaws.com (the registry
+ * plane, /v2/: see README, "The registry plane"); an API
  * request acts in the region its host names, as ecrmock_call_as() does,
  * and is signed for that region; a URL without a scheme is http://, as
  * libcurl guesses it, and the request target is the URL as libcurl would
@@ -71,13 +73,19 @@
  *             HEADERFUNCTION/HEADERDATA, HEADER, FAILONERROR, ERRORBUFFER,
  *             VERBOSE (one line per intercepted request on stderr or
  *             CURLOPT_STDERR), REFERER, CURLU (its URL over CURLOPT_URL,
- *             as in libcurl), PRIVATE.  Refused (an intercepted
+ *             as in libcurl), PRIVATE, FOLLOWLOCATION, MAXREDIRS,
+ *             UNRESTRICTED_AUTH, POSTREDIR (redirects, below), USERPWD,
+ *             USERNAME, PASSWORD, HTTPAUTH (HTTP Basic, the registry's
+ *             scheme: "Authorization: Basic base64(user:password)" up front
+ *             with libcurl's default CURLAUTH_BASIC, after a 401 whose
+ *             WWW-Authenticate offers Basic when the mask allows more,
+ *             never when it leaves Basic out; a program's own
+ *             Authorization line wins).  Refused (an intercepted
  *             perform fails with CURLE_UNKNOWN_OPTION and "ecrmock_curl:
  *             CURLOPT_<NAME> is not supported on requests to ECR" in the
  *             error buffer) while set to anything but their default (NULL,
  *             0): the options that change what libcurl sends in a way the
- *             fake does not reproduce, USERPWD, USERNAME, PASSWORD,
- *             AWS_SIGV4, XOAUTH2_BEARER, NETRC, COOKIE, COOKIEFILE,
+ *             fake does not reproduce, AWS_SIGV4, XOAUTH2_BEARER, NETRC, COOKIE, COOKIEFILE,
  *             COOKIELIST, HTTPPOST, MIMEPOST, RESUME_FROM(_LARGE),
  *             TIMECONDITION, REQUEST_TARGET, PORT, CRLF,
  *             TRAILERFUNCTION, HAPROXYPROTOCOL, CONNECT_ONLY; the option is
@@ -85,7 +93,7 @@
  *             returns libcurl's own answer, and a pass-through perform is
  *             not affected.  Every other option libcurl knows is accepted
  *             and changes nothing: timeouts, TLS and proxy TLS, proxy, DNS,
- *             redirect, keep-alive, HTTP_VERSION, ACCEPT_ENCODING (the fake
+ *             keep-alive, HTTP_VERSION, ACCEPT_ENCODING (the fake
  *             sends identity), other protocols' options, and callbacks the
  *             fake never calls (progress, debug, socket, SSL context,
  *             prereq, resolver start, seek, ...).
@@ -100,7 +108,24 @@
  *             CURLE_WRITE_ERROR; a read callback returning
  *             CURL_READFUNC_ABORT gives CURLE_ABORTED_BY_CALLBACK.  Pausing
  *             (CURL_WRITEFUNC_PAUSE, CURL_READFUNC_PAUSE) is not supported:
- *             CURLE_WRITE_ERROR / CURLE_READ_ERROR.
+ *             CURLE_WRITE_ERROR / CURLE_READ_ERROR.  A header line the
+ *             program sets twice (two Accept lines) is sent twice.
+ *   redirects a 301, 302, 303, 307 or 308 with a Location is followed when
+ *             CURLOPT_FOLLOWLOCATION is set, with libcurl's rules: the
+ *             header lines of each answer go to the header callback, the
+ *             body of the last one only; the method is kept on 307/308,
+ *             GET after a 303 (HEAD stays HEAD) or a POST's 301/302
+ *             (unless POSTREDIR keeps the POST); the
+ *             program's Authorization and Cookie lines and USERPWD's
+ *             credentials are not sent to another host than the first (unless UNRESTRICTED_AUTH: S3
+ *             then refuses ECR's blob redirect with 400 InvalidArgument, as
+ *             it does); MAXREDIRS (libcurl's default) gives
+ *             CURLE_TOO_MANY_REDIRECTS "Maximum (<n>) redirects followed".
+ *             A redirect to a host that is not ECR's is not followed:
+ *             CURLE_UNSUPPORTED_PROTOCOL and "ecrmock_curl: a redirect to
+ *             <url>, which is not an ECR host, is not followed".  Without
+ *             FOLLOWLOCATION the 3xx is the answer and CURLINFO_REDIRECT_URL
+ *             where it leads.
  *   faults    fault rules with the transport effects give
  *             CURLE_COULDNT_CONNECT ("connect-refused"),
  *             CURLE_OPERATION_TIMEDOUT ("timeout") and CURLE_RECV_ERROR
@@ -109,11 +134,13 @@
  *   getinfo   after an intercepted perform: CURLINFO_RESPONSE_CODE,
  *             EFFECTIVE_URL, CONTENT_TYPE, SIZE_DOWNLOAD(_T),
  *             SIZE_UPLOAD(_T), CONTENT_LENGTH_DOWNLOAD(_T), HEADER_SIZE,
- *             REQUEST_SIZE, TOTAL_TIME(_T) and the other times (0); PRIVATE
+ *             REQUEST_SIZE, REDIRECT_COUNT, REDIRECT_URL, TOTAL_TIME(_T)
+ *             and the other times (0); PRIVATE
  *             and anything else are the real libcurl's answer.
  * Not intercepted: the multi and share interfaces (curl_multi_perform goes
- * to the network), curl_easy_send/recv, curl_easy_pause, redirects (a 3xx
- * is returned as is), cookies and HTTP authentication (refused, above).
+ * to the network), curl_easy_send/recv, curl_easy_pause, redirects to
+ * other hosts (above), cookies and HTTP authentication other than Basic
+ * (refused, above).
  * curl_slist_* and curl_global_*
  * are libcurl's own, never wrapped.
  *

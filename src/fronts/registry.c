@@ -126,6 +126,10 @@ static int registry_error(reg *g, int status, json_t *doc, reg_ctx ctx)
     if (strcmp(type, "LimitExceededException") == 0 || strcmp(type, "AccessDeniedException") == 0)
         return reg_error(g, 403, "DENIED", msg);
     if (strcmp(type, "InvalidParameterException") == 0 || strcmp(type, "ValidationException") == 0) {
+        /* A name no repository can have ("d", upper case): the spec's
+         * NAME_INVALID (the fact sheet has no ECR answer for it). */
+        if (strstr(msg, "'repositoryName'"))
+            return reg_error(g, 400, "NAME_INVALID", msg);
         /* ECR's answer to a manifest it cannot read (the fact sheet, §3). */
         if (ctx == CTX_LIST || strstr(msg, "'ImageManifest'"))
             return reg_error(g, 405, "UNSUPPORTED", msg);
@@ -239,11 +243,11 @@ static json_t *image_id(const char *ref)
     return json_pack("{s:s}", strncmp(ref, "sha256:", 7) == 0 ? "imageDigest" : "imageTag", ref);
 }
 
-/* The media types of an Accept header, without parameters and wildcards. */
-static json_t *accepted(const char *accept)
+/* The media types of one Accept header's value, without parameters and
+ * wildcards, appended to list; -1 when memory runs out. */
+static int accepted_one(json_t *list, const char *accept)
 {
-    json_t *list = json_array();
-    while (list && accept && *accept) {
+    while (accept && *accept) {
         accept += strspn(accept, " ,");
         size_t n = strcspn(accept, ",;");
         size_t k = n;
@@ -251,19 +255,33 @@ static json_t *accepted(const char *accept)
             k--;
         /* A type that is not UTF-8 is no type ECR knows: left out. */
         json_t *type = k && !memchr(accept, '*', k) ? json_stringn(accept, k) : NULL;
-        if (type && json_array_append_new(list, type) < 0) {
-            json_decref(list);
-            return NULL;
-        }
+        if (type && json_array_append_new(list, type) < 0)
+            return -1;
         accept += n;
         accept += strcspn(accept, ",");
+    }
+    return 0;
+}
+
+/* The media types of every Accept header of the request: Go's net/http (so
+ * skopeo, podman, crane) sends one Accept line per type, which is the same
+ * list as one comma-joined line (RFC 9110, 5.3). */
+static json_t *accepted(const ecrmock_http_request *req)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < req->n_headers; i++) {
+        const ecrmock_http_header *h = &req->headers[i];
+        if (h->name && h->value && strcasecmp(h->name, "Accept") == 0 && accepted_one(list, h->value) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
     }
     return list;
 }
 
 static int manifest_get(reg *g, const char *ref)
 {
-    json_t *types = accepted(em_header(g->req->headers, g->req->n_headers, "Accept"));
+    json_t *types = accepted(g->req);
     json_t *req = types ? json_pack("{s:[o]}", "imageIds", image_id(ref)) : NULL;
     if (req && json_array_size(types) && json_object_set(req, "acceptedMediaTypes", types) < 0) {
         json_decref(req);

@@ -160,9 +160,46 @@ static int parse_range(const char *h, size_t len, size_t *first, size_t *last)
     return 1;
 }
 
+/* S3's refusal of a pre-signed URL asked with an Authorization header too
+ * (what a client that follows ECR's blob redirect with the registry's
+ * credentials gets): 400 InvalidArgument, the header echoed, XML-escaped. */
+static int two_auth_mechanisms(ecrmock *m, ecrmock_http_response *r, const char *auth)
+{
+    static const char head[] = "<ArgumentName>Authorization</ArgumentName><ArgumentValue>",
+                      tail[] = "</ArgumentValue>";
+    size_t n = strlen(auth);
+    char *extra = em_malloc(sizeof head + 6 * n + sizeof tail);
+    if (!extra)
+        return -1;
+    char *p = extra + sizeof head - 1;
+    memcpy(extra, head, sizeof head - 1);
+    for (const char *a = auth; *a; a++) {
+        const char *e = *a == '<' ? "&lt;" : *a == '>' ? "&gt;" : *a == '&' ? "&amp;" : *a == '"' ? "&quot;" : NULL;
+        if (e) {
+            memcpy(p, e, strlen(e));
+            p += strlen(e);
+        } else {
+            *p++ = *a;
+        }
+    }
+    memcpy(p, tail, sizeof tail);
+    int st = em_s3_error(m, r, 400, "InvalidArgument",
+                         "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query "
+                         "string parameter or the Authorization header should be specified",
+                         extra);
+    em_free(extra);
+    return st;
+}
+
 int em_s3_download(ecrmock *m, const ecrmock_http_request *req, const char *host, const char *path_query,
                    bool head, ecrmock_http_response *r)
 {
+    /* On S3's own host (not a loopback base, whose URLs share the registry's
+     * host, so that a client keeps its credentials on the redirect). */
+    char region[EM_REGION_SIZE];
+    const char *auth = em_header(req->headers, req->n_headers, "Authorization");
+    if (auth && host && em_ecr_host(host, strlen(host), region) == EM_HOST_BUCKET)
+        return two_auth_mechanisms(m, r, auth);
     em_fetch f;
     int status = em_layer_fetch(m, host, path_query, &f);
     if (status < 0)

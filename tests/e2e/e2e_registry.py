@@ -8,8 +8,8 @@ unauthenticated ping and its Basic challenge; GetAuthorizationToken on the
 API; a push (HEAD blob, POST, one PATCH of the whole stream, PUT ?digest=,
 PUT manifest); a pull (GET manifest with skopeo's Accept list, GET blob
 following the 307); tags/list; the image in DescribeImages with the digest
-of the manifest bytes; a manifest DELETE.  Not skopeo itself (issue 17 still
-asks for that test): this checks the server's HTTP framing of the plane
+of the manifest bytes; a manifest DELETE.  Not skopeo itself (e2e_skopeo.py runs
+skopeo where it is installed): this checks the server's HTTP framing of the plane
 (HEAD lengths, PATCH and DELETE bodies, redirects).  Exits non-zero on any
 failure.
 

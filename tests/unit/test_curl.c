@@ -26,6 +26,8 @@
 
 #include "ecrmock_curl.h"
 
+#include <openssl/evp.h>
+
 #ifndef ECRMOCK_BUILD_DIR
 #define ECRMOCK_BUILD_DIR "build"
 #endif
@@ -36,6 +38,13 @@
 #define TARGET(a) "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921." a
 
 int curl_client_main(int argc, char **argv); /* examples/curl_client.c */
+int registry_pull_main(int argc, char **argv); /* examples/registry_pull.c */
+
+/* The image examples/registry_pull.c pulls: two layers (one over libcurl's
+ * 16 KiB write size), synthesised by the fixture loader with true digests. */
+#define PULL_FIXTURE                                                                                               \
+    "{\"registries\": [{\"repositories\": [{\"name\": \"edge-agent\", \"images\": [{\"tags\": [\"v1\"], "      \
+    "\"layers\": [{\"size\": 300000, \"seed\": 7}, {\"size\": 5000, \"seed\": 8}]}]}]}]"
 
 /* A fresh instance, attached; the example's credentials in the environment. */
 static int setup_attached(void **state)
@@ -113,6 +122,33 @@ static void test_example_flows_wrap(void **state)
     assert_int_equal(run_example(), 0);
     assert_int_equal(ecrmock_call_count(m, "InitiateLayerUpload"), 2); /* the layers were there */
     assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
+}
+
+/* examples/registry_pull.c, --wrap: logs in, pulls edge-agent:v1 from the
+ * registry host (manifest HEAD and GET, three blobs through their 307s),
+ * every digest checked; each request journaled on the registry plane. */
+static void test_registry_pull_wrap(void **state)
+{
+    ecrmock *m = *state;
+    check_signatures(m);
+    ecrmock_err err;
+    if (ecrmock_fixture_load_string(m, PULL_FIXTURE "}", "pull", &err) != 0)
+        fail_msg("%s: %s", err.path, err.text);
+    ecrmock_journal_enable(m, 1);
+    char *argv[] = {"registry_pull", NULL};
+    fflush(stdout);
+    assert_int_equal(registry_pull_main(1, argv), 0);
+    assert_int_equal(ecrmock_call_count(m, "GetAuthorizationToken"), 1);
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 2); /* the HEAD, the GET */
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 3); /* the config, two layers */
+    json_t *e = ecrmock_journal_entry(m, 1, NULL);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "BatchGetImage");
+    assert_string_equal(json_string_value(json_object_get(e, "plane")), "registry");
+    json_decref(e);
+
+    /* A tag the repository lacks: the registry's error, exit 1. */
+    char *missing[] = {"registry_pull", "edge-agent:v2", NULL};
+    assert_int_equal(registry_pull_main(2, missing), 1);
 }
 
 /* A push recorded at the libcurl level replays with ecrmock-run, at the JSON
@@ -665,6 +701,206 @@ static void test_download_url(void **state)
     curl_easy_cleanup(c);
 }
 
+/* The registry host is intercepted: a manifest by tag with one Accept line
+ * per type (the program's lines all sent), a blob's 307 returned as is
+ * without CURLOPT_FOLLOWLOCATION (its target in CURLINFO_REDIRECT_URL) and
+ * followed with it to the layer bucket, without the registry's
+ * Authorization (libcurl's rule on another host), CURLOPT_MAXREDIRS kept. */
+#define REGISTRY "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+static void test_registry_host_and_redirects(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *manifest = make_manifest(m, "web", 1, 3);
+    free(put_image(m, "web", manifest, "v1"));
+    json_t *mf = json_loads(manifest, 0, NULL), *r = NULL;
+    char digest[80], auth[8300], blob_url[300];
+    snprintf(digest, sizeof digest, "%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(mf, "layers"), 0), "digest")));
+    json_decref(mf);
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    snprintf(auth, sizeof auth, "Authorization: Basic %s",
+             json_string_value(json_object_get(json_array_get(json_object_get(r, "authorizationData"), 0),
+                                               "authorizationToken")));
+    json_decref(r);
+    void *bytes = NULL;
+    size_t size = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "web", digest, &bytes, &size, NULL), ECRMOCK_ERR_OK);
+
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Accept: application/vnd.oci.image.manifest.v1+json");
+    h = curl_slist_append(h, "Accept: application/vnd.docker.distribution.manifest.v2+json");
+    CURL *c = curl_easy_init();
+    static sink out, head;
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_URL, REGISTRY "/v2/web/manifests/v1");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(out.data, manifest);
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 1);
+
+    /* A blob without FOLLOWLOCATION: the 307 itself. */
+    snprintf(blob_url, sizeof blob_url, REGISTRY "/v2/web/blobs/%s", digest);
+    memset(&out, 0, sizeof out);
+    memset(&head, 0, sizeof head);
+    curl_easy_setopt(c, CURLOPT_URL, blob_url);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 307);
+    char *redirect = NULL, *effective = NULL;
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect);
+    assert_non_null(redirect);
+    assert_true(strncmp(redirect, "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/", 72) == 0);
+    char target[2048];
+    snprintf(target, sizeof target, "%s", redirect);
+    long count = -1;
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &count);
+    assert_int_equal(count, 0);
+
+    /* FOLLOWLOCATION: the layer's bytes, both answers' headers, the bucket's URL. */
+    memset(&out, 0, sizeof out);
+    memset(&head, 0, sizeof head);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_int_equal(out.len, size);
+    assert_memory_equal(out.data, bytes, size);
+    assert_true(strncmp(head.data, "HTTP/1.1 307 ", 13) == 0);
+    assert_non_null(strstr(head.data, "\r\n\r\nHTTP/1.1 200 OK\r\n"));
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &count);
+    assert_int_equal(count, 1);
+    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
+    assert_string_equal(effective, target);
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect);
+    assert_null(redirect);
+    assert_int_equal(ecrmock_call_count(m, "GetDownloadUrlForLayer"), 2);
+
+    /* MAXREDIRS 0: libcurl's error, after the 307's headers. */
+    char err[CURL_ERROR_SIZE];
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 0L);
+    assert_int_equal(curl_easy_perform(c), CURLE_TOO_MANY_REDIRECTS);
+    assert_string_equal(err, "Maximum (0) redirects followed");
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, -1L);
+
+    /* With UNRESTRICTED_AUTH, the registry's Authorization goes to the
+     * bucket too, which S3 refuses beside a pre-signed query (so the 200
+     * above went without it). */
+    curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 1L);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 400);
+    assert_non_null(strstr(out.data, "<Code>InvalidArgument</Code><Message>Only one auth mechanism allowed;"));
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    free(bytes);
+    free(manifest);
+}
+
+/* CURLOPT_USERPWD "AWS:<password>" is HTTP Basic on the registry, as
+ * `curl -u AWS:$(aws ecr get-login-password)` sends it: up front with
+ * libcurl's default CURLAUTH_BASIC, after the 401's Basic challenge with
+ * CURLAUTH_ANY, never with a mask without Basic; USERNAME and PASSWORD
+ * likewise; not sent on to the layer bucket. */
+static void test_registry_userpwd(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *manifest = make_manifest(m, "web", 1, 4);
+    free(put_image(m, "web", manifest, "v1"));
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "GetAuthorizationToken", "{}"), r);
+    const char *token = json_string_value(
+        json_object_get(json_array_get(json_object_get(r, "authorizationData"), 0), "authorizationToken"));
+    unsigned char plain[8192];
+    int plen = EVP_DecodeBlock(plain, (const unsigned char *)token, (int)strlen(token));
+    assert_true(plen > 4);
+    plain[plen] = '\0';
+    char *userpwd = strdup((char *)plain); /* AWS:<password> */
+    json_decref(r);
+    static const struct {
+        long auth; /* 0: libcurl's default */
+        int split; /* USERNAME and PASSWORD instead of USERPWD */
+        long status;
+        const char *first; /* the first status line the header callback gets */
+    } cases[] = {{0, 0, 200, "HTTP/1.1 200 "},
+                 {(long)CURLAUTH_ANY, 0, 200, "HTTP/1.1 401 "},
+                 {0, 1, 200, "HTTP/1.1 200 "},
+                 {(long)CURLAUTH_DIGEST, 0, 401, "HTTP/1.1 401 "}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CURL *c = curl_easy_init();
+        static sink out, head;
+        memset(&out, 0, sizeof out);
+        memset(&head, 0, sizeof head);
+        curl_easy_setopt(c, CURLOPT_URL, REGISTRY "/v2/web/manifests/v1");
+        if (cases[i].split) {
+            char *colon = strchr(userpwd, ':');
+            *colon = '\0';
+            curl_easy_setopt(c, CURLOPT_USERNAME, userpwd);
+            curl_easy_setopt(c, CURLOPT_PASSWORD, colon + 1);
+            *colon = ':';
+        } else {
+            curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+        }
+        if (cases[i].auth)
+            curl_easy_setopt(c, CURLOPT_HTTPAUTH, cases[i].auth);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (code != cases[i].status)
+            fail_msg("case %zu: %ld %s", i, code, out.data);
+        if (code == 200)
+            assert_string_equal(out.data, manifest);
+        /* CURLAUTH_ANY: the 401's headers, then the 200's, as libcurl hands them over. */
+        assert_int_equal(strncmp(head.data, cases[i].first, 13), 0);
+        assert_int_equal(strstr(head.data, "HTTP/1.1 200 ") != NULL, cases[i].status == 200);
+        curl_easy_cleanup(c);
+    }
+
+    /* Followed to the bucket: the credentials stay on the registry (S3
+     * would refuse them beside the pre-signed query). */
+    json_t *mf = json_loads(manifest, 0, NULL);
+    char url[300];
+    snprintf(url, sizeof url, REGISTRY "/v2/web/blobs/%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(mf, "layers"), 0), "digest")));
+    json_decref(mf);
+    CURL *c = curl_easy_init();
+    static sink out;
+    memset(&out, 0, sizeof out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(out.data, "layer 0 of image 4");
+    curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 1L);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 400);
+    curl_easy_cleanup(c);
+    free(userpwd);
+    free(manifest);
+}
+
 static void test_which_hosts(void **state)
 {
     (void)state;
@@ -688,7 +924,10 @@ static void test_which_hosts(void **state)
         {"https://api.ecr.US_EAST.amazonaws.com/", 0},
         {"http://api.ecr.us-east-1.amazonaws.com:8443/", 1},
         {"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x/y", 1},
-        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/", 0}, /* the registry, not the API */
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/", 1}, /* a registry host (issue 17) */
+        {"https://123456789012.DKR.ecr.eu-west-1.amazonaws.com/v2/x/manifests/v1", 1},
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example/v2/", 0},
+        {"https://dkr.ecr.us-east-1.amazonaws.com/v2/", 0}, /* no account */
         {"https://api.ecr.us-east-1.amazonaws.com.evil.example/", 0},
         {"https://s3.us-east-1.amazonaws.com/", 0},
         {"https://example.com/", 0},
@@ -825,7 +1064,7 @@ static void test_pass_through(void **state)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
     /* An option the fake does not take is fine on a pass-through request. */
-    curl_easy_setopt(c, CURLOPT_USERPWD, "user:password");
+    curl_easy_setopt(c, CURLOPT_COOKIE, "a=b");
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     assert_string_equal(out.data, "not ECR\n");
     char *eff = NULL;
@@ -925,8 +1164,9 @@ static void test_strict_mode(void **state)
         {NULL, "ecrmock_curl strict mode: file:///tmp/ecrmock-curl-"}, /* the file */
         {"https://api.ecr.us-east-1.amazonaws.com.evil.example/",
          "ecrmock_curl strict mode: api.ecr.us-east-1.amazonaws.com.evil.example is not an ECR host; nothing was sent"},
-        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/",
-         "ecrmock_curl strict mode: 123456789012.dkr.ecr.us-east-1.amazonaws.com is not an ECR host; nothing was sent"},
+        {"https://123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example/v2/",
+         "ecrmock_curl strict mode: 123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example is not an ECR host; "
+         "nothing was sent"},
         {"example.com/", /* no scheme: libcurl guesses http:// */
          "ecrmock_curl strict mode: example.com is not an ECR host; nothing was sent"},
         {"ftp://api.ecr.us-east-1.amazonaws.com/",
@@ -1088,6 +1328,7 @@ static bool option_honoured(CURLoption id)
         CURLOPT_CUSTOMREQUEST, CURLOPT_NOBODY, CURLOPT_RANGE, CURLOPT_USERAGENT, CURLOPT_REFERER,
         CURLOPT_WRITEFUNCTION, CURLOPT_WRITEDATA, CURLOPT_HEADERFUNCTION, CURLOPT_HEADERDATA, CURLOPT_HEADER,
         CURLOPT_FAILONERROR, CURLOPT_ERRORBUFFER, CURLOPT_VERBOSE, CURLOPT_STDERR, CURLOPT_CURLU,
+        CURLOPT_USERPWD, CURLOPT_USERNAME, CURLOPT_PASSWORD, CURLOPT_HTTPAUTH, /* Basic: test_registry_userpwd */
     };
     for (size_t i = 0; i < sizeof honoured / sizeof honoured[0]; i++)
         if (honoured[i] == id)
@@ -1115,9 +1356,8 @@ static void test_every_option(void **state)
     ecrmock *m = *state;
     static const char *const refused_expected[] = {
         "AWS_SIGV4",      "CONNECT_ONLY", "COOKIE", "COOKIEFILE", "COOKIELIST", "CRLF",
-        "HAPROXYPROTOCOL", "HTTPPOST",    "MIMEPOST", "NETRC",    "PASSWORD",   "PORT",          "REQUEST_TARGET",
-        "RESUME_FROM",    "RESUME_FROM_LARGE", "TIMECONDITION", "TRAILERFUNCTION", "USERNAME", "USERPWD",
-        "XOAUTH2_BEARER",
+        "HAPROXYPROTOCOL", "HTTPPOST",    "MIMEPOST", "NETRC",    "PORT",          "REQUEST_TARGET",
+        "RESUME_FROM",    "RESUME_FROM_LARGE", "TIMECONDITION", "TRAILERFUNCTION", "XOAUTH2_BEARER",
     };
     bool refused_seen[sizeof refused_expected / sizeof refused_expected[0]] = {false};
     struct curl_slist *h = api_headers(TARGET("DescribeRepositories"));
@@ -1221,9 +1461,9 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-/* Runs build/examples/curl_client with the preload object and `fixture`
+/* Runs build/examples/<prog> with the preload object and `fixture`
  * (JSON text; "%CLOCK%" replaced by the real time), `secret` as its secret. */
-static void run_preloaded(const char *fixture_text, const char *secret, child *ch)
+static void run_preloaded_program(const char *prog, const char *fixture_text, const char *secret, child *ch)
 {
     char dir[] = "/tmp/ecrmock-preload-XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -1233,7 +1473,9 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
     snprintf(journal, sizeof journal, "%s/journal.json", dir);
     snprintf(output, sizeof output, "%s/output.txt", dir);
     assert_non_null(realpath(ECRMOCK_BUILD_DIR "/libecrmock_curl_preload.so", so));
-    assert_non_null(realpath(ECRMOCK_BUILD_DIR "/examples/curl_client", exe));
+    char rel[PATH_MAX];
+    snprintf(rel, sizeof rel, ECRMOCK_BUILD_DIR "/examples/%s", prog);
+    assert_non_null(realpath(rel, exe));
     const char *mark = strstr(fixture_text, "%CLOCK%");
     if (mark)
         snprintf(fx, sizeof fx, "%.*s%lld%s", (int)(mark - fixture_text), fixture_text, (long long)time(NULL),
@@ -1263,7 +1505,7 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
          * dependency; the preload object is simply listed before it. */
         setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1", 1);
 #endif
-        execl(exe, "curl_client", (char *)NULL);
+        execl(exe, prog, (char *)NULL);
         _exit(98);
     }
     int ws = 0;
@@ -1281,6 +1523,11 @@ static void run_preloaded(const char *fixture_text, const char *secret, child *c
     unlink(journal);
     unlink(output);
     rmdir(dir);
+}
+
+static void run_preloaded(const char *fixture_text, const char *secret, child *ch)
+{
+    run_preloaded_program("curl_client", fixture_text, secret, ch);
 }
 
 static void child_release(child *ch)
@@ -1616,6 +1863,22 @@ static void test_example_flows_preload(void **state)
     child_release(&ch);
 }
 
+/* The same program as its authors build it, with the preload object: the
+ * image comes from the fixture file. */
+static void test_registry_pull_preload(void **state)
+{
+    (void)state;
+    static child ch;
+    run_preloaded_program("registry_pull", PULL_FIXTURE ", \"clock\": %CLOCK%}", SECRET, &ch);
+    if (ch.status != 0)
+        fail_msg("registry_pull exited %d:\n%s", ch.status, ch.out);
+    assert_non_null(strstr(ch.out, "registry_pull: pulled edge-agent:v1, 3 blobs, "));
+    assert_non_null(strstr(ch.out, "every digest verified"));
+    assert_int_equal(journal_count(ch.journal, "GetAuthorizationToken"), 1);
+    assert_int_equal(journal_count(ch.journal, "GetDownloadUrlForLayer"), 3);
+    child_release(&ch);
+}
+
 static void test_example_wrong_secret_preload(void **state)
 {
     (void)state;
@@ -1680,12 +1943,15 @@ int main(void)
         T(test_example_transport_faults_wrap),
         T(test_example_upload_expires_while_backing_off),
         T(test_example_short_write_wrap),
+        T(test_registry_pull_wrap),
         T(test_headers_getinfo_private),
         T(test_default_content_type),
         T(test_read_callback_and_custom_request),
         T(test_chunks_and_short_write),
         T(test_transport_faults),
         T(test_download_url),
+        T(test_registry_host_and_redirects),
+        T(test_registry_userpwd),
         T(test_which_hosts),
         T(test_region_from_host),
         T(test_region_signature),
@@ -1696,6 +1962,7 @@ int main(void)
         T(test_virtual_sleep),
         T(test_referer_is_sent),
         cmocka_unit_test(test_example_flows_preload),
+        cmocka_unit_test(test_registry_pull_preload),
         cmocka_unit_test(test_example_wrong_secret_preload),
         cmocka_unit_test(test_example_session_token_preload),
         cmocka_unit_test(test_example_transport_fault_preload),

@@ -338,6 +338,22 @@ static void test_put_image_pulls(void **state)
     assert_int_equal(ecrmock_http_handle(m, &get, &body), 200);
     assert_string_equal(body.body, "layer 0 of image 5");
     ecrmock_http_response_release(&body);
+    /* Followed with the registry's credentials still on: S3 takes one auth
+     * mechanism, the URL's (OPA #6728, oras-java #334 met it on ECR). */
+    ecrmock_http_header both[] = {{"Authorization", auth}};
+    get.headers = both;
+    get.n_headers = 1;
+    assert_int_equal(ecrmock_http_handle(m, &get, &body), 400);
+    char want[9000];
+    snprintf(want, sizeof want,
+             "<Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+             "parameter, Signature query string parameter or the Authorization header should be specified</Message>"
+             "<ArgumentName>Authorization</ArgumentName><ArgumentValue>%s</ArgumentValue><RequestId>",
+             auth);
+    if (!strstr(body.body, want))
+        fail_msg("%s", body.body);
+    assert_string_equal(ecrmock_http_response_header(&body, "Content-Type"), "application/xml");
+    ecrmock_http_response_release(&body);
     ecrmock_http_response_release(&r);
     json_decref(doc);
     /* BatchGetImage authorized the pulls, GetDownloadUrlForLayer the blob GET. */
@@ -350,6 +366,40 @@ static void test_put_image_pulls(void **state)
 }
 
 /* A host that is no registry host (a loopback base): the token names the registry. */
+/* Go's net/http (skopeo, podman, crane) sends one Accept line per media type:
+ * every line counts, as one comma-joined line would (skopeo's inspect --raw
+ * of a Docker v2 image, whose first line is the OCI manifest type). */
+static void test_accept_on_several_lines(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 5);
+    char *digest = put_image(m, REPO, mf, "latest");
+    char *auth = login(m);
+    ecrmock_http_header h[] = {{"Host", HOST},
+                               {"Authorization", auth},
+                               {"Accept", "application/vnd.oci.image.manifest.v1+json"},
+                               {"accept", V2},
+                               {"Accept", "application/vnd.oci.image.index.v1+json"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "GET";
+    req.target = "/v2/" REPO "/manifests/latest";
+    req.headers = h;
+    req.n_headers = sizeof h / sizeof h[0];
+    ecrmock_http_response r;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), 200);
+    assert_string_equal(r.body, mf);
+    assert_header(&r, "Content-Type", V2);
+    ecrmock_http_response_release(&r);
+    /* The lines name no type the image has: MANIFEST_UNKNOWN as with one line. */
+    h[3].value = "application/vnd.docker.distribution.manifest.list.v2+json";
+    ecrmock_http_handle(m, &req, &r);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    free(auth);
+    free(digest);
+    free(mf);
+}
+
 static void test_loopback_base(void **state)
 {
     ecrmock *m = *state;
@@ -455,6 +505,25 @@ static void test_errors(void **state)
                      "The repository with name 'nope' does not exist in the registry with id '123456789012'");
     reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v2", NULL, NULL, NULL, 0);
     assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    /* A name no repository can have (under ECR's 2 characters): the spec's
+     * NAME_INVALID, on a blob, an upload and a manifest alike (skopeo
+     * printed "digest invalid" for it). */
+    static const char *const bad_name[][2] = {
+        {"HEAD", "/v2/d/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000"},
+        {"POST", "/v2/d/blobs/uploads/"},
+        {"GET", "/v2/d/manifests/v1"},
+    };
+    for (size_t i = 0; i < sizeof bad_name / sizeof bad_name[0]; i++) {
+        reg(m, &r, auth, bad_name[i][0], bad_name[i][1], NULL, NULL, NULL, 0);
+        if (strcmp(bad_name[i][0], "HEAD") == 0) {
+            assert_int_equal(r.status, 400);
+            ecrmock_http_response_release(&r);
+            continue;
+        }
+        assert_reg_error(&r, 400, "NAME_INVALID",
+                         "Invalid parameter at 'repositoryName' failed to satisfy constraint: "
+                         "'must have length greater than or equal to 2'");
+    }
     char blob[200];
     snprintf(blob, sizeof blob, "/v2/" REPO "/blobs/sha256:%064d", 1);
     reg(m, &r, auth, "HEAD", blob, NULL, NULL, NULL, 0);
@@ -1074,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_token_bytes_unchanged),
         cmocka_unit_test_setup_teardown(test_push_is_seen_by_describe_images, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_put_image_pulls, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_accept_on_several_lines, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_loopback_base, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_upload_status_and_cancel, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_monolithic_put, setup_mock, teardown_mock),
