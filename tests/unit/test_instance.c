@@ -463,6 +463,28 @@ static void counting_free(void *q)
 
 /* Every buffer the library hands out, freed with ecrmock_buffer_free(),
  * reaches the allocator in force. */
+/* Attack: strings with an embedded NUL (\u0000, which a document loaded
+ * with JSON_ALLOW_NUL or built with json_stringn() may hold).  They were
+ * read as C strings, cut at the NUL: "123456789012\u0000junk" became the
+ * account 123456789012 without a word. */
+static void test_options_from_json_refuses_nul(void **state)
+{
+    (void)state;
+    const char *docs[][2] = {{"{\"accountId\": \"123456789012\\u0000junk\"}", "$.options.accountId"},
+                             {"{\"region\": \"us-east-1\\u0000\"}", "$.options.region"}};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        json_t *o = json_loads(docs[i][0], JSON_ALLOW_NUL, NULL);
+        assert_non_null(o);
+        ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
+        assert_int_equal(ERR_CODE(ecrmock_options_from_json(o, &opts, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+        assert_string_equal(test_err.path, docs[i][1]);
+        assert_string_equal(test_err.text, "must not contain NUL (\\u0000)");
+        assert_null(opts.account_id);
+        assert_null(opts.region);
+        json_decref(o);
+    }
+}
+
 static void test_buffer_free_uses_the_allocator(void **state)
 {
     (void)state;
@@ -1235,6 +1257,7 @@ int main(void)
         T(test_options_version_1_struct_reads_no_further),
         T(test_options_every_option_round_trips),
         T(test_options_from_json_refusals),
+        T(test_options_from_json_refuses_nul),
         cmocka_unit_test(test_options_table_in_readme),
         cmocka_unit_test(test_buffer_free_uses_the_allocator),
         T(test_free_null_is_noop),
