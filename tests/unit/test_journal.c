@@ -440,6 +440,26 @@ static void test_fault_rule_matches_header(void **state)
     assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
 }
 
+/* Attack: a header value with an embedded NUL ("old-agent\u0000junk").  It
+ * was compared as a C string, so the rule fired on "old-agent", where every
+ * other string member of a rule refuses a NUL. */
+static void test_fault_rule_header_value_with_nul(void **state)
+{
+    ecrmock *m = *state;
+    const char *want = "fault rule: headers_match: 'user-agent' must not hold a NUL character (\\u0000)";
+    json_t *rule = json_loads("{\"headers\": {\"user-agent\": \"old-agent\\u0000junk\"}}", JSON_ALLOW_NUL, NULL);
+    assert_non_null(rule);
+    assert_int_equal(ERR_CODE(ecrmock_fault_add_json(m, rule, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, want);
+    json_decref(rule);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.headers_match = json_pack("{s:s%}", "user-agent", "old-agent\0junk", (size_t)14);
+    assert_int_equal(ERR_CODE(ecrmock_fault_add(m, &f, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, want);
+    json_decref(f.headers_match);
+    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "User-Agent", "old-agent", NULL), 200);
+}
+
 static void test_cmocka_helpers_pass(void **state)
 {
     ecrmock *m = *state;
@@ -635,6 +655,7 @@ int main(void)
         T(test_journal_status_of_damaged_body),
         T(test_journal_keeps_http_headers),
         T(test_fault_rule_matches_header),
+        T(test_fault_rule_header_value_with_nul),
         T(test_journal_record_lost_to_memory_is_counted),
         T(test_journal_http_headers_out_of_memory),
         T(test_cmocka_helpers_pass),
