@@ -1238,6 +1238,53 @@ static void test_err_convention_journal_snapshot(void **state)
     json_decref(snap);
 }
 
+/* Whether s is UTF-8 (the rules of jansson: it loads it back as a string). */
+static bool is_utf8(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+/* Attack: an ecrmock_err whose buffers must cut.  A 10 KB source name
+ * filled err.path, the JSON path cut off (the part a person needs), and a
+ * cut, or a "%.200s" of a caller's string, could end inside a character:
+ * err.path and err.text were not UTF-8. */
+static void test_err_long_source_keeps_json_path(void **state)
+{
+    ecrmock *m = *state;
+    char *source = malloc(10001);
+    assert_non_null(source);
+    for (size_t i = 0; i + 4 <= 10000; i += 4)
+        memcpy(source + i, "dir/", 4);
+    strcpy(source + 10000 - strlen("/team.json"), "/team.json");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "{\"bogus\": 1}", source, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(strncmp(test_err.path, "...", 3), 0);
+    const char *tail = "/team.json: $.bogus";
+    assert_string_equal(test_err.path + strlen(test_err.path) - strlen(tail), tail);
+    /* a source of two-byte characters: cut between characters */
+    for (size_t i = 0; i + 2 <= 10000; i += 2)
+        memcpy(source + i, "\xc3\xa9", 2);
+    source[10000] = '\0';
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "{\"bogus\": 1}", source, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_true(is_utf8(test_err.path));
+    tail = "\xc3\xa9: $.bogus";
+    assert_string_equal(test_err.path + strlen(test_err.path) - strlen(tail), tail);
+    free(source);
+    /* a text that quotes "%.200s" of a caller's string, cut inside a character */
+    char url[600] = "ftp://x";
+    for (size_t i = strlen(url); i + 2 < sizeof url; i += 2)
+        memcpy(url + i, "\xc3\xa9", 3);
+    assert_int_equal(ERR_CODE(ecrmock_http_base_url_set(m, url, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_true(is_utf8(test_err.text));
+    assert_non_null(strstr(test_err.text, "\xef\xbf\xbd' does not start with http:// or https://"));
+    /* a caller's Latin-1 quoted back: each bad byte as U+FFFD */
+    assert_int_equal(ERR_CODE(ecrmock_http_base_url_set(m, "caf\xe9", &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "base URL 'caf\xef\xbf\xbd' does not start with http:// or https://");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1246,6 +1293,7 @@ int main(void)
         T(test_err_convention_layers),
         T(test_err_convention_images),
         T(test_err_convention_journal_snapshot),
+        T(test_err_long_source_keeps_json_path),
         T(test_new_null_options_defaults),
         T(test_new_options_init_same_as_null),
         T(test_new_options_take_effect),
