@@ -45,7 +45,11 @@ void em_journal_free(ecrmock *m)
  * ',' or the end) replaced by "<elided>"; NULL: no memory. */
 static char *elide_signature(char *v)
 {
+    /* The component named Signature (after a space or a comma), not the
+     * text "Signature=" inside another one ("Credential=Signature=..."). */
     char *sig = strstr(v, "Signature=");
+    while (sig && sig > v && sig[-1] != ' ' && sig[-1] != ',')
+        sig = strstr(sig + 1, "Signature=");
     if (!sig)
         return v;
     sig += strlen("Signature=");
