@@ -580,8 +580,8 @@ static void test_http_setters_err(void **state)
     assert_int_equal(ERR_CODE(ecrmock_http_sigv4_strict_set(m, 1, dirty_err())), ECRMOCK_ERR_OK);
 }
 
-/* Attack: SigV4 checks turned on and off by other threads while requests
- * come in.  Whether checks are on and the credentials they check were read
+/* Attack: SigV4 checks (credentials, session token, strict mode) turned
+ * on and off by other threads while requests come in.  Whether checks are on and the credentials they check were read
  * under two separate locks: a thread that turned them off in between left
  * the check comparing the Credential with a NULL access key (a crash). */
 typedef struct toggler {
@@ -592,8 +592,11 @@ typedef struct toggler {
 static void *toggle_credentials(void *arg)
 {
     toggler *t = arg;
-    while (!atomic_load(t->stop)) {
+    for (unsigned i = 0; !atomic_load(t->stop); i++) {
         ecrmock_http_credentials_set(t->m, "AKIDEXAMPLE", "secret", NULL);
+        /* the session token and strict mode change mid-request too */
+        ecrmock_http_session_token_set(t->m, i % 3 == 0 ? "tok" : NULL, NULL);
+        ecrmock_http_sigv4_strict_set(t->m, i % 5 == 0, NULL);
         ecrmock_http_credentials_set(t->m, NULL, NULL, NULL);
     }
     return NULL;
@@ -633,9 +636,13 @@ static void test_http_credentials_off_mid_request(void **state)
     for (int i = 0; i < 400000 && seconds_now() < end; i++) {
         ecrmock_http_response r;
         int st = ecrmock_http_handle(m, &req, &r);
-        /* Checks on: the signature is wrong; off: the call runs. */
+        /* Checks on: the signature is wrong (or, with a session token or
+         * strict mode on, the token missing or X-Amz-Target unsigned); off:
+         * the call runs. */
         if (st == 400)
-            assert_non_null(strstr(r.body, "\"InvalidSignatureException\""));
+            assert_true(strstr(r.body, "\"InvalidSignatureException\"") ||
+                        strstr(r.body, "\"UnrecognizedClientException\"") ||
+                        strstr(r.body, "\"IncompleteSignatureException\""));
         else
             assert_int_equal(st, 200);
         *(st == 400 ? &checked : &unchecked) += 1;
