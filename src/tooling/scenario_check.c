@@ -199,6 +199,8 @@ int em_sc_check(em_sc_checker *ck, json_t *sc, ecrmock_options *opts)
     if (v && !json_is_object(v) && !(json_is_string(v) && json_string_length(v) > 0))
         return em_sc_invalid(ck->err, ck->source, "$.fixture",
                        "must be a path (relative to the scenario file) or a fixture object");
+    if (json_is_string(v) && has_nul(v))
+        return em_sc_invalid(ck->err, ck->source, "$.fixture", NUL_TEXT);
     v = json_object_get(sc, "options");
     if (v && check_options(ck, v, opts) < 0)
         return -1;

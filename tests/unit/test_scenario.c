@@ -787,7 +787,8 @@ static void test_scenario_run_err(void **state)
  * strings.  "Describe\u0000Registry" ran "Describe" (UnknownOperation
  * about an action the file does not name), a capture path
  * "$.registryId\u0000junk" captured $.registryId and passed, an expected
- * message "a\u0000b" was compared as "a".  Each is refused with its path. */
+ * message "a\u0000b" was compared as "a", a fixture "team.json\u0000junk"
+ * loaded team.json.  Each is refused with its path. */
 static void test_scenario_refuses_nul_in_strings(void **state)
 {
     ecrmock *m = *state;
@@ -801,6 +802,8 @@ static void test_scenario_refuses_nul_in_strings(void **state)
          "scenario: $.steps[0].expect.message"},
         {"{\"steps\": [{\"action\": \"DescribeRegistry\", \"expect\": {\"error\": \"X\\u0000\"}}]}",
          "scenario: $.steps[0].expect.error"},
+        {"{\"fixture\": \"team.json\\u0000junk\", \"steps\": [{\"action\": \"DescribeRegistry\"}]}",
+         "scenario: $.fixture"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *sc = json_loads(cases[i].text, JSON_ALLOW_NUL, NULL);
