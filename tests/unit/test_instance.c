@@ -1109,6 +1109,42 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
     json_decref(r);
 }
 
+/* Attack: a control's "no repository" error while another thread's
+ * ecrmock_call_as() switches the view.  The message's registry (the
+ * caller's account) was read after the control let go of the lock: a data
+ * race that `make tsan` reports every time, and now and then a message
+ * naming the other thread's account, 210987654321. */
+static void test_err_no_repo_while_call_as_switches_views(void **state)
+{
+    ecrmock *m = *state;
+    view_switcher v = {.m = m};
+    pthread_mutex_init(&v.lock, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, switch_views, &v), 0);
+    int wrong = 0, tries = 3000;
+    char last[sizeof test_err.text] = "";
+    for (int i = 0; i < tries; i++) {
+        ecrmock_err err;
+        json_t *images = ecrmock_images(m, NULL, "missing", &err);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        int put = ecrmock_put_layer(m, NULL, "missing", "a", 1, digest, &err);
+        if (images || put != -1 ||
+            strcmp(err.text, "no repository 'missing' in the registry '123456789012'") != 0) {
+            wrong++;
+            snprintf(last, sizeof last, "%s", err.text);
+        }
+        json_decref(images);
+    }
+    pthread_mutex_lock(&v.lock);
+    v.stop = 1;
+    pthread_mutex_unlock(&v.lock);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    pthread_mutex_destroy(&v.lock);
+    if (wrong)
+        fail_msg("%d of %d errors named another registry (%lu calls on the other thread), the last: %s", wrong, tries,
+                 v.calls, last);
+}
+
 /* ---- the ecrmock_err convention of the generic test controls ---------------------------------------- */
 
 /* The clock: a failure fills code and text (path "": no document), NULL err
@@ -1319,6 +1355,7 @@ int main(void)
         T(test_instances_independent),
         T(test_threads_share_one_instance),
         T(test_fixture_load_while_call_as_switches_views),
+        T(test_err_no_repo_while_call_as_switches_views),
     };
 #undef T
     return cmocka_run_group_tests_name("instance", tests, NULL, NULL);
