@@ -157,8 +157,11 @@ typedef struct ecrmock_err {
                             for a bad argument or a bad document, ECRMOCK_ERR_SERVER when out of
                             memory */
     char path[160];      /* where, when a document was at fault: "team.json: $.registries[0].name"
-                            (source, colon, JSON path), else "" */
-    char text[352];      /* a sentence a person can act on; NUL-terminated, cut to fit */
+                            (source, colon, JSON path), else ""; a source too long to fit
+                            keeps its end, after "...", so that the JSON path stays whole */
+    char text[352];      /* a sentence a person can act on; NUL-terminated, cut to fit.
+                            Both are UTF-8, cut between characters (a byte of a caller's
+                            string that starts no UTF-8 sequence reads as U+FFFD) */
 } ecrmock_err;
 
 /* ------------------------------------------------------------------------ */

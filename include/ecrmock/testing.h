@@ -408,7 +408,9 @@ ECRMOCK_API unsigned long ecrmock_fault_fired(ecrmock *m, long id);
 typedef struct ecrmock_injection {
     const char *error;   /* __type; the string must live until the hook returns */
     const char *message; /* NULL: ECR's text for that error */
-    int status;          /* 0: the error's status */
+    int status;          /* 400 to 599, or 0: the error's status.  An empty
+                            error name or another status is answered as 500
+                            ServerException, its message saying so */
 } ecrmock_injection;
 
 /* Called before each action, after validation; `request` is borrowed and

@@ -607,7 +607,7 @@ int em_err_nomem(ecrmock_err *err);
 int em_err_from_call(ecrmock_err *err, const em_call *c);
 /* ECRMOCK_ERR_REPOSITORY_NOT_FOUND for a control's (registry_id: NULL for
  * m's account, repository) */
-int em_err_no_repo(ecrmock_err *err, const ecrmock *m, const char *registry_id, const char *repository);
+int em_err_no_repo(ecrmock_err *err, ecrmock *m, const char *registry_id, const char *repository);
 
 /* ---- page tokens (paging.c) ---------------------------------------------- */
 #define EM_TAG_BYTES 1201 /* 300 characters of up to 4 UTF-8 bytes, and a NUL */

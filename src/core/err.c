@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/core.h"
 
@@ -16,6 +17,44 @@ int em_err_clear(ecrmock_err *err)
     return 0;
 }
 
+/* Drops a UTF-8 sequence that a cut left incomplete at the end of `s`. */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0 || (unsigned char)s[i - 1] < 0xC0)
+        return; /* ASCII, or no lead byte within reach */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (n - (i - 1) < len)
+        s[i - 1] = '\0';
+}
+
+/* `s` (in `cap` bytes) made UTF-8, a sentence a person and a JSON document
+ * can take: each byte that starts no sequence (a caller's Latin-1, a
+ * "%.64s" cut inside a character) as U+FFFD, cut at a whole character when
+ * that makes it longer. */
+static void utf8_fit(char *s, size_t cap)
+{
+    char out[sizeof ((ecrmock_err *)0)->text];
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    size_t o = 0;
+    if (cap > sizeof out)
+        cap = sizeof out;
+    while (p < end) {
+        size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
+        size_t len = n ? n : 3;
+        if (o + len >= cap)
+            break;
+        memcpy(out + o, n ? (const char *)p : "\xef\xbf\xbd", len);
+        o += len;
+        p += n ? n : 1;
+    }
+    out[o] = '\0';
+    memcpy(s, out, o + 1);
+}
+
 static int err_vset(ecrmock_err *err, ecrmock_error code, const char *path, const char *fmt, va_list ap)
 {
     if (!err)
@@ -23,6 +62,10 @@ static int err_vset(ecrmock_err *err, ecrmock_error code, const char *path, cons
     err->code = code;
     snprintf(err->path, sizeof err->path, "%s", path ? path : "");
     vsnprintf(err->text, sizeof err->text, fmt, ap);
+    utf8_trim(err->path);
+    utf8_trim(err->text);
+    utf8_fit(err->path, sizeof err->path);
+    utf8_fit(err->text, sizeof err->text);
     return -1;
 }
 
@@ -38,7 +81,18 @@ int em_err_set(ecrmock_err *err, ecrmock_error code, const char *path, const cha
 int em_err_at(ecrmock_err *err, ecrmock_error code, const char *source, const char *path, const char *fmt, ...)
 {
     char where[sizeof err->path];
-    snprintf(where, sizeof where, "%s: %s", source ? source : "", path ? path : "");
+    const char *src = source ? source : "", *p = path ? path : "";
+    size_t room = sizeof where - 1, plen = strlen(p), slen = strlen(src);
+    if (slen + 2 + plen > room && plen + 2 + 3 < room) {
+        /* A long source would push the JSON path out: keep the path whole
+         * and the source's end (its file name) after "...". */
+        src += slen - (room - plen - 2 - 3);
+        while (((unsigned char)*src & 0xC0) == 0x80)
+            src++; /* not in the middle of a character */
+        snprintf(where, sizeof where, "...%s: %s", src, p);
+    } else {
+        snprintf(where, sizeof where, "%s: %s", src, p);
+    }
     va_list ap;
     va_start(ap, fmt);
     err_vset(err, code, where, fmt, ap);
@@ -60,10 +114,16 @@ int em_err_nomem(ecrmock_err *err)
     return em_err_set(err, ECRMOCK_ERR_SERVER, NULL, "out of memory");
 }
 
-int em_err_no_repo(ecrmock_err *err, const ecrmock *m, const char *registry_id, const char *repository)
+int em_err_no_repo(ecrmock_err *err, ecrmock *m, const char *registry_id, const char *repository)
 {
+    /* Called once the control let go of the lock: the current account is
+     * read under it again (another thread's ecrmock_call_as() changes it). */
+    char account[sizeof m->account];
+    em_lock(m);
+    snprintf(account, sizeof account, "%s", m->account);
+    em_unlock(m);
     return em_err_set(err, ECRMOCK_ERR_REPOSITORY_NOT_FOUND, NULL, "no repository '%.256s' in the registry '%s'",
-                      repository, registry_id ? registry_id : m->account);
+                      repository, registry_id ? registry_id : account);
 }
 
 int em_err_from_call(ecrmock_err *err, const em_call *c)

@@ -233,6 +233,9 @@ int ecrmock_options_from_json(const json_t *o, ecrmock_options *opts, ecrmock_er
         if (r->type == EM_OPT_STRING) {
             if (!json_is_string(v))
                 return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must be a string");
+            /* The C string would end at the NUL: "123456789012\u0000..." is not an account. */
+            if (strlen(json_string_value(v)) != json_string_length(v))
+                return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "must not contain NUL (\\u0000)");
             set_string(r, &next, json_string_value(v));
         } else {
             if (!json_is_integer(v) || (!any_sign(r) && json_integer_value(v) < 0))

@@ -75,8 +75,22 @@ static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *r
     if (!inj.error)
         return 0;
     json_decref(c->errdoc);
-    c->errdoc = em_injected_error(inj.error, inj.message);
-    *status = inj.status ? inj.status : em_error_status(inj.error);
+    if (inj.error[0] && (inj.status == 0 || (inj.status >= 400 && inj.status <= 599))) {
+        c->errdoc = em_injected_error(inj.error, inj.message);
+        *status = inj.status ? inj.status : em_error_status(inj.error);
+        return 1;
+    }
+    /* No error has an empty name or a status outside 400 to 599 (a 200 or a
+     * -1 here answered nothing, and -1 to the caller): the hook's mistake,
+     * answered as ServerException with what to change. */
+    char *why = inj.error[0] ? em_sprintf("ecrmock: a before-hook injected %.128s with status %d; an injected error's "
+                                          "status is 400 to 599, or 0 for that error's own",
+                                          inj.error, inj.status)
+                             : em_sprintf("ecrmock: a before-hook injected an error with an empty name; set "
+                                          "ecrmock_injection.error to an AWS error name, like \"ThrottlingException\"");
+    c->errdoc = em_injected_error("ServerException", why);
+    em_free(why);
+    *status = 500;
     return 1;
 }
 

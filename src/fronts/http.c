@@ -158,23 +158,20 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
         target = target && strchr(target, '.') ? target : "";
     bool known = ours && em_action_find(target + plen);
 
+    const char *type;
+    char *message;
+    em_sigv4_input in = {req->method, path, query, req->headers, req->n_headers, req->body, req->body_len};
+    /* Whether checks are on, the credentials and the clock, read as one:
+     * another thread may turn the checks off in between. */
     em_lock(m);
-    bool check = known && m->http_secret_key;
+    int rc = known && m->http_secret_key ? em_sigv4_verify(m, &in, &type, &message) : 0;
     em_unlock(m);
-    if (check) {
-        const char *type;
-        char *message;
-        em_sigv4_input in = {req->method, path, query, req->headers, req->n_headers, req->body, req->body_len};
-        em_lock(m); /* the credentials and the clock, read as one */
-        int rc = em_sigv4_verify(m, &in, &type, &message);
-        em_unlock(m);
-        if (rc < 0) {
-            if (!message)
-                return -1;
-            int st = api_error(r, type, ct, message);
-            em_free(message);
-            return st;
-        }
+    if (rc < 0) {
+        if (!message)
+            return -1;
+        int st = api_error(r, type, ct, message);
+        em_free(message);
+        return st;
     }
     char *body = NULL;
     size_t len = 0;

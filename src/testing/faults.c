@@ -105,6 +105,12 @@ static int headers_check(json_t *h, ecrmock_err *err)
                      key);
             return refuse(err, why);
         }
+        /* Compared as a C string, "a\u0000b" would match the header "a". */
+        if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v)) {
+            snprintf(why, sizeof why, "fault rule: headers_match: '%.64s' must not hold a NUL character (\\u0000)",
+                     key);
+            return refuse(err, why);
+        }
     }
     return 0;
 }

@@ -44,7 +44,8 @@ void em_journal_free(ecrmock *m)
     m->journal_dropped = 0;
 }
 
-/* v (em_malloc'd, taken) with the value of its "Signature=" (up to the next
+/* v (em_malloc'd, taken) with its credential elided: a Basic token whole, or the value
+ * of its Signature component
  * ',' or the end) replaced by "<elided>"; NULL: no memory. */
 static char *elide_signature(char *v)
 {
@@ -54,7 +55,11 @@ static char *elide_signature(char *v)
         em_free(v);
         return e;
     }
+    /* The component named Signature (after a space or a comma), not the
+     * text "Signature=" inside another one ("Credential=Signature=..."). */
     char *sig = strstr(v, "Signature=");
+    while (sig && sig > v && sig[-1] != ' ' && sig[-1] != ',')
+        sig = strstr(sig + 1, "Signature=");
     if (!sig)
         return v;
     sig += strlen("Signature=");

@@ -181,6 +181,10 @@ int ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const cha
     if (!applied_for || !known_use(applied_for))
         return em_err_arg(err, "applied_for '%.64s' is none of PULL_THROUGH_CACHE, REPLICATION, CREATE_ON_PUSH",
                           applied_for ? applied_for : "(null)");
+    /* json_pack() refuses a string that is not UTF-8, which is no lack of memory. */
+    if (!em_utf8_ok(repository) || (registry_id && !em_utf8_ok(registry_id)))
+        return em_err_arg(err, "the %s '%.256s' is not UTF-8", em_utf8_ok(repository) ? "registry id" : "repository name",
+                          em_utf8_ok(repository) ? registry_id : repository);
     json_t *req = json_pack("{s:s, s:s*}", "repositoryName", repository, "registryId", registry_id);
     if (!req)
         return em_err_nomem(err);

@@ -54,6 +54,14 @@ static int check_strings(em_sc_checker *ck, json_t *v, const char *root, json_t 
     return rc;
 }
 
+/* Whether string `s` holds a NUL (\u0000): compared or called as a C
+ * string, it would end there ("Describe\u0000Registry" ran "Describe"). */
+static bool has_nul(json_t *s)
+{
+    return strlen(json_string_value(s)) != json_string_length(s);
+}
+#define NUL_TEXT "must not contain NUL (\\u0000)"
+
 static int check_expect(em_sc_checker *ck, json_t *e, const char *sp, json_t *vars)
 {
     static const char *const members[] = {"status", "error", "message", "response", NULL};
@@ -72,6 +80,10 @@ static int check_expect(em_sc_checker *ck, json_t *e, const char *sp, json_t *va
         if (t && !json_is_string(t)) {
             snprintf(path, sizeof path, "%s.expect.%s", sp, texts[i]);
             return em_sc_invalid(ck->err, ck->source, path, "must be a string");
+        }
+        if (t && has_nul(t)) {
+            snprintf(path, sizeof path, "%s.expect.%s", sp, texts[i]);
+            return em_sc_invalid(ck->err, ck->source, path, NUL_TEXT);
         }
     }
     /* ${*} is a pattern of expect.response only. */
@@ -104,6 +116,8 @@ static int check_step(em_sc_checker *ck, json_t *step, size_t i, json_t *vars)
     snprintf(path, sizeof path, "%s.action", sp);
     if (!json_is_string(v) || json_string_length(v) == 0)
         return em_sc_invalid(ck->err, ck->source, path, "must be a non-empty string, the action's name (\"PutImage\")");
+    if (has_nul(v))
+        return em_sc_invalid(ck->err, ck->source, path, NUL_TEXT);
     v = json_object_get(step, "name");
     snprintf(path, sizeof path, "%s.name", sp);
     if (v && !json_is_string(v))
@@ -158,6 +172,8 @@ static int check_step(em_sc_checker *ck, json_t *step, size_t i, json_t *vars)
                                "a variable name is a letter or '_' followed by letters, digits and '_'");
             if (!json_is_string(p))
                 return em_sc_invalid(ck->err, ck->source, path, "must be a path string like \"$.image.imageId\"");
+            if (has_nul(p))
+                return em_sc_invalid(ck->err, ck->source, path, NUL_TEXT);
             if (em_sc_path_check(json_string_value(p), &why) < 0)
                 return em_sc_invalid(ck->err, ck->source, path, "bad path \"%.100s\": %s", json_string_value(p), why);
         }
@@ -183,6 +199,8 @@ int em_sc_check(em_sc_checker *ck, json_t *sc, ecrmock_options *opts)
     if (v && !json_is_object(v) && !(json_is_string(v) && json_string_length(v) > 0))
         return em_sc_invalid(ck->err, ck->source, "$.fixture",
                        "must be a path (relative to the scenario file) or a fixture object");
+    if (json_is_string(v) && has_nul(v))
+        return em_sc_invalid(ck->err, ck->source, "$.fixture", NUL_TEXT);
     v = json_object_get(sc, "options");
     if (v && check_options(ck, v, opts) < 0)
         return -1;

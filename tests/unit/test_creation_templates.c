@@ -418,6 +418,23 @@ static void test_create_repository_for_err(void **state)
     assert_int_equal(ecrmock_create_repository_for(m, NULL, "app", "REPLICATION", NULL, NULL), -1);
 }
 
+/* Attack: a repository name or registry id that is not UTF-8.  The
+ * request's json_pack() refused it, which was reported as ECRMOCK_ERR_SERVER
+ * "out of memory". */
+static void test_create_repository_for_not_utf8(void **state)
+{
+    ecrmock *m = *state;
+    json_t *out = NULL;
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, NULL, "caf\xe9", "REPLICATION", &out, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "the repository name 'caf\xef\xbf\xbd' is not UTF-8");
+    assert_null(out);
+    assert_int_equal(ERR_CODE(ecrmock_create_repository_for(m, "12345678901\xff", "app", "REPLICATION", &out, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "the registry id '12345678901\xef\xbf\xbd' is not UTF-8");
+    assert_int_equal(repo_count(m, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +450,7 @@ int main(void)
         T(test_create_repository_for_policy_and_tags),
         T(test_create_repository_for_refusals),
         T(test_create_repository_for_err),
+        T(test_create_repository_for_not_utf8),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -748,6 +748,68 @@ static void test_hook_injects_non_utf8(void **state)
     ecrmock_hooks_set(m, NULL, NULL, NULL);
 }
 
+/* Attack: a before-hook that injects a status no error has (200, -1, 99,
+ * 600, INT_MAX, INT_MIN) or an empty error name.  It used to come back as
+ * -1 with no response (200, an empty name: the error's "status" 200 took
+ * the success path with no output), -1 with a response the caller never
+ * releases (-1), or the bad status itself, on to the HTTP status line. */
+static int bad_status;
+static const char *bad_error;
+
+static void bad_status_before(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)user;
+    (void)action;
+    (void)request;
+    inject->error = bad_error;
+    inject->status = bad_status;
+}
+
+static void test_hook_injects_impossible_status(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_hooks_set(m, bad_status_before, NULL, NULL);
+    const int statuses[] = {200, -1, 99, 399, 600, INT_MAX, INT_MIN};
+    bad_error = "ThrottlingException";
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        bad_status = statuses[i];
+        char want[256];
+        snprintf(want, sizeof want,
+                 "ecrmock: a before-hook injected ThrottlingException with status %d; an injected error's status is "
+                 "400 to 599, or 0 for that error's own",
+                 bad_status);
+        json_t *r = NULL;
+        assert_int_equal(call(m, &r, "DescribeRegistry", "{}"), 500);
+        assert_string_equal(err_type(r), "ServerException");
+        assert_string_equal(err_message(r), want);
+        json_decref(r);
+        char *out = NULL;
+        size_t out_len = 0;
+        assert_int_equal(ecrmock_call_raw(m, ECRMOCK_TARGET_PREFIX "DescribeRegistry", "{}", 2, &out, &out_len), 500);
+        assert_non_null(strstr(out, want));
+        ecrmock_buffer_free(out);
+    }
+    bad_status = 0;
+    bad_error = "";
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "DescribeRegistry", "{}"), 500);
+    assert_string_equal(err_type(r), "ServerException");
+    assert_string_equal(err_message(r), "ecrmock: a before-hook injected an error with an empty name; set "
+                                        "ecrmock_injection.error to an AWS error name, like \"ThrottlingException\"");
+    json_decref(r);
+    /* The edges that are errors still pass as they are. */
+    bad_error = "ThrottlingException";
+    bad_status = 599;
+    assert_int_equal(call(m, &r, "DescribeRegistry", "{}"), 599);
+    assert_string_equal(err_type(r), "ThrottlingException");
+    json_decref(r);
+    bad_status = 400;
+    assert_int_equal(call(m, &r, "DescribeRegistry", "{}"), 400);
+    json_decref(r);
+    assert_int_equal(ecrmock_run_count(m, "DescribeRegistry"), 0);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+}
+
 /* ---- a call owns what its rule decided (issue 13, item 2) ------------------------ */
 
 static void clear_rules_after(void *user, const char *action, json_t *request, int status, json_t *response)
@@ -1101,6 +1163,7 @@ int main(void)
         T(test_fault_fixture_rule_names_member),
         T(test_hooks_see_and_inject),
         T(test_hook_injects_non_utf8),
+        T(test_hook_injects_impossible_status),
         T(test_fault_and_journal_under_threads),
         T(test_fault_rule_cleared_by_after_hook),
         T(test_fault_rule_removed_by_before_hook),

@@ -6,6 +6,8 @@
 #include "helpers.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #define REPO "web"
 #define BUCKET "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
@@ -578,6 +580,80 @@ static void test_http_setters_err(void **state)
     assert_int_equal(ERR_CODE(ecrmock_http_sigv4_strict_set(m, 1, dirty_err())), ECRMOCK_ERR_OK);
 }
 
+/* Attack: SigV4 checks (credentials, session token, strict mode) turned
+ * on and off by other threads while requests come in.  Whether checks are on and the credentials they check were read
+ * under two separate locks: a thread that turned them off in between left
+ * the check comparing the Credential with a NULL access key (a crash). */
+typedef struct toggler {
+    ecrmock *m;
+    atomic_int *stop;
+} toggler;
+
+static void *toggle_credentials(void *arg)
+{
+    toggler *t = arg;
+    for (unsigned i = 0; !atomic_load(t->stop); i++) {
+        ecrmock_http_credentials_set(t->m, "AKIDEXAMPLE", "secret", NULL);
+        /* the session token and strict mode change mid-request too */
+        ecrmock_http_session_token_set(t->m, i % 3 == 0 ? "tok" : NULL, NULL);
+        ecrmock_http_sigv4_strict_set(t->m, i % 5 == 0, NULL);
+        ecrmock_http_credentials_set(t->m, NULL, NULL, NULL);
+    }
+    return NULL;
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_http_credentials_off_mid_request(void **state)
+{
+    ecrmock *m = *state;
+    atomic_int stop = 0;
+    toggler t = {m, &stop};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, toggle_credentials, &t), 0);
+    ecrmock_http_header h[] = {
+        {"Host", "api.ecr.us-east-1.amazonaws.com"},
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"X-Amz-Target", PREFIX "DescribeRepositories"},
+        {"X-Amz-Date", "20240101T000000Z"},
+        {"Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/ecr/aws4_request, "
+                          "SignedHeaders=host;x-amz-date, Signature=00"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = sizeof h / sizeof h[0];
+    req.body = "{}";
+    req.body_len = 2;
+    int checked = 0, unchecked = 0;
+    double end = seconds_now() + 2.0;
+    for (int i = 0; i < 400000 && seconds_now() < end; i++) {
+        ecrmock_http_response r;
+        int st = ecrmock_http_handle(m, &req, &r);
+        /* Checks on: the signature is wrong (or, with a session token or
+         * strict mode on, the token missing or X-Amz-Target unsigned); off:
+         * the call runs. */
+        if (st == 400)
+            assert_true(strstr(r.body, "\"InvalidSignatureException\"") ||
+                        strstr(r.body, "\"UnrecognizedClientException\"") ||
+                        strstr(r.body, "\"IncompleteSignatureException\""));
+        else
+            assert_int_equal(st, 200);
+        *(st == 400 ? &checked : &unchecked) += 1;
+        ecrmock_http_response_release(&r);
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    assert_true(checked + unchecked > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -597,6 +673,7 @@ int main(void)
         T(test_http_region_from_host),
         T(test_http_region_from_host_threads),
         T(test_http_setters_err),
+        T(test_http_credentials_off_mid_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -463,6 +463,28 @@ static void counting_free(void *q)
 
 /* Every buffer the library hands out, freed with ecrmock_buffer_free(),
  * reaches the allocator in force. */
+/* Attack: strings with an embedded NUL (\u0000, which a document loaded
+ * with JSON_ALLOW_NUL or built with json_stringn() may hold).  They were
+ * read as C strings, cut at the NUL: "123456789012\u0000junk" became the
+ * account 123456789012 without a word. */
+static void test_options_from_json_refuses_nul(void **state)
+{
+    (void)state;
+    const char *docs[][2] = {{"{\"accountId\": \"123456789012\\u0000junk\"}", "$.options.accountId"},
+                             {"{\"region\": \"us-east-1\\u0000\"}", "$.options.region"}};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        json_t *o = json_loads(docs[i][0], JSON_ALLOW_NUL, NULL);
+        assert_non_null(o);
+        ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
+        assert_int_equal(ERR_CODE(ecrmock_options_from_json(o, &opts, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+        assert_string_equal(test_err.path, docs[i][1]);
+        assert_string_equal(test_err.text, "must not contain NUL (\\u0000)");
+        assert_null(opts.account_id);
+        assert_null(opts.region);
+        json_decref(o);
+    }
+}
+
 static void test_buffer_free_uses_the_allocator(void **state)
 {
     (void)state;
@@ -1087,6 +1109,42 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
     json_decref(r);
 }
 
+/* Attack: a control's "no repository" error while another thread's
+ * ecrmock_call_as() switches the view.  The message's registry (the
+ * caller's account) was read after the control let go of the lock: a data
+ * race that `make tsan` reports every time, and now and then a message
+ * naming the other thread's account, 210987654321. */
+static void test_err_no_repo_while_call_as_switches_views(void **state)
+{
+    ecrmock *m = *state;
+    view_switcher v = {.m = m};
+    pthread_mutex_init(&v.lock, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, switch_views, &v), 0);
+    int wrong = 0, tries = 3000;
+    char last[sizeof test_err.text] = "";
+    for (int i = 0; i < tries; i++) {
+        ecrmock_err err;
+        json_t *images = ecrmock_images(m, NULL, "missing", &err);
+        char digest[ECRMOCK_DIGEST_SIZE];
+        int put = ecrmock_put_layer(m, NULL, "missing", "a", 1, digest, &err);
+        if (images || put != -1 ||
+            strcmp(err.text, "no repository 'missing' in the registry '123456789012'") != 0) {
+            wrong++;
+            snprintf(last, sizeof last, "%s", err.text);
+        }
+        json_decref(images);
+    }
+    pthread_mutex_lock(&v.lock);
+    v.stop = 1;
+    pthread_mutex_unlock(&v.lock);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    pthread_mutex_destroy(&v.lock);
+    if (wrong)
+        fail_msg("%d of %d errors named another registry (%lu calls on the other thread), the last: %s", wrong, tries,
+                 v.calls, last);
+}
+
 /* ---- the ecrmock_err convention of the generic test controls ---------------------------------------- */
 
 /* The clock: a failure fills code and text (path "": no document), NULL err
@@ -1216,6 +1274,53 @@ static void test_err_convention_journal_snapshot(void **state)
     json_decref(snap);
 }
 
+/* Whether s is UTF-8 (the rules of jansson: it loads it back as a string). */
+static bool is_utf8(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+/* Attack: an ecrmock_err whose buffers must cut.  A 10 KB source name
+ * filled err.path, the JSON path cut off (the part a person needs), and a
+ * cut, or a "%.200s" of a caller's string, could end inside a character:
+ * err.path and err.text were not UTF-8. */
+static void test_err_long_source_keeps_json_path(void **state)
+{
+    ecrmock *m = *state;
+    char *source = malloc(10001);
+    assert_non_null(source);
+    for (size_t i = 0; i + 4 <= 10000; i += 4)
+        memcpy(source + i, "dir/", 4);
+    strcpy(source + 10000 - strlen("/team.json"), "/team.json");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "{\"bogus\": 1}", source, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(strncmp(test_err.path, "...", 3), 0);
+    const char *tail = "/team.json: $.bogus";
+    assert_string_equal(test_err.path + strlen(test_err.path) - strlen(tail), tail);
+    /* a source of two-byte characters: cut between characters */
+    for (size_t i = 0; i + 2 <= 10000; i += 2)
+        memcpy(source + i, "\xc3\xa9", 2);
+    source[10000] = '\0';
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, "{\"bogus\": 1}", source, &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_true(is_utf8(test_err.path));
+    tail = "\xc3\xa9: $.bogus";
+    assert_string_equal(test_err.path + strlen(test_err.path) - strlen(tail), tail);
+    free(source);
+    /* a text that quotes "%.200s" of a caller's string, cut inside a character */
+    char url[600] = "ftp://x";
+    for (size_t i = strlen(url); i + 2 < sizeof url; i += 2)
+        memcpy(url + i, "\xc3\xa9", 3);
+    assert_int_equal(ERR_CODE(ecrmock_http_base_url_set(m, url, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_true(is_utf8(test_err.text));
+    assert_non_null(strstr(test_err.text, "\xef\xbf\xbd' does not start with http:// or https://"));
+    /* a caller's Latin-1 quoted back: each bad byte as U+FFFD */
+    assert_int_equal(ERR_CODE(ecrmock_http_base_url_set(m, "caf\xe9", &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "base URL 'caf\xef\xbf\xbd' does not start with http:// or https://");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1224,6 +1329,7 @@ int main(void)
         T(test_err_convention_layers),
         T(test_err_convention_images),
         T(test_err_convention_journal_snapshot),
+        T(test_err_long_source_keeps_json_path),
         T(test_new_null_options_defaults),
         T(test_new_options_init_same_as_null),
         T(test_new_options_take_effect),
@@ -1235,6 +1341,7 @@ int main(void)
         T(test_options_version_1_struct_reads_no_further),
         T(test_options_every_option_round_trips),
         T(test_options_from_json_refusals),
+        T(test_options_from_json_refuses_nul),
         cmocka_unit_test(test_options_table_in_readme),
         cmocka_unit_test(test_buffer_free_uses_the_allocator),
         T(test_free_null_is_noop),
@@ -1248,6 +1355,7 @@ int main(void)
         T(test_instances_independent),
         T(test_threads_share_one_instance),
         T(test_fixture_load_while_call_as_switches_views),
+        T(test_err_no_repo_while_call_as_switches_views),
     };
 #undef T
     return cmocka_run_group_tests_name("instance", tests, NULL, NULL);

@@ -440,6 +440,45 @@ static void test_fault_rule_matches_header(void **state)
     assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
 }
 
+/* Attack: a header value with an embedded NUL ("old-agent\u0000junk").  It
+ * was compared as a C string, so the rule fired on "old-agent", where every
+ * other string member of a rule refuses a NUL. */
+static void test_fault_rule_header_value_with_nul(void **state)
+{
+    ecrmock *m = *state;
+    const char *want = "fault rule: headers_match: 'user-agent' must not hold a NUL character (\\u0000)";
+    json_t *rule = json_loads("{\"headers\": {\"user-agent\": \"old-agent\\u0000junk\"}}", JSON_ALLOW_NUL, NULL);
+    assert_non_null(rule);
+    assert_int_equal(ERR_CODE(ecrmock_fault_add_json(m, rule, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, want);
+    json_decref(rule);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.headers_match = json_pack("{s:s%}", "user-agent", "old-agent\0junk", (size_t)14);
+    assert_int_equal(ERR_CODE(ecrmock_fault_add(m, &f, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, want);
+    json_decref(f.headers_match);
+    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "User-Agent", "old-agent", NULL), 200);
+}
+
+/* Attack: "Signature=" inside another component of Authorization.  The
+ * journal elided the first "Signature=" it met (here, part of the
+ * Credential) and kept the real signature in full. */
+static void test_journal_elides_the_signature_component(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(http_post(m, "DescribeRegistry", "{}", "Authorization",
+                               "AWS4-HMAC-SHA256 Credential=Signature=AKID/20240101/us-east-1/ecr/aws4_request, "
+                               "SignedHeaders=host;x-amz-date,Signature=0123abcd",
+                               NULL),
+                     200);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "headers"), "authorization")),
+                        "AWS4-HMAC-SHA256 Credential=Signature=AKID/20240101/us-east-1/ecr/aws4_request, "
+                        "SignedHeaders=host;x-amz-date,Signature=<elided>");
+    json_decref(e);
+}
+
 static void test_cmocka_helpers_pass(void **state)
 {
     ecrmock *m = *state;
@@ -635,6 +674,8 @@ int main(void)
         T(test_journal_status_of_damaged_body),
         T(test_journal_keeps_http_headers),
         T(test_fault_rule_matches_header),
+        T(test_fault_rule_header_value_with_nul),
+        T(test_journal_elides_the_signature_component),
         T(test_journal_record_lost_to_memory_is_counted),
         T(test_journal_http_headers_out_of_memory),
         T(test_cmocka_helpers_pass),

@@ -783,6 +783,39 @@ static void test_scenario_run_err(void **state)
     assert_int_equal(ecrmock_scenario_run_file(NULL, "/nonexistent/s.json", NULL, NULL), -1);
 }
 
+/* Attack: strings with an embedded NUL (\u0000) where the runner uses C
+ * strings.  "Describe\u0000Registry" ran "Describe" (UnknownOperation
+ * about an action the file does not name), a capture path
+ * "$.registryId\u0000junk" captured $.registryId and passed, an expected
+ * message "a\u0000b" was compared as "a", a fixture "team.json\u0000junk"
+ * loaded team.json.  Each is refused with its path. */
+static void test_scenario_refuses_nul_in_strings(void **state)
+{
+    ecrmock *m = *state;
+    static const struct {
+        const char *text, *path;
+    } cases[] = {
+        {"{\"steps\": [{\"action\": \"Describe\\u0000Registry\"}]}", "scenario: $.steps[0].action"},
+        {"{\"steps\": [{\"action\": \"DescribeRegistry\", \"capture\": {\"x\": \"$.registryId\\u0000junk\"}}]}",
+         "scenario: $.steps[0].capture.x"},
+        {"{\"steps\": [{\"action\": \"DescribeRegistry\", \"expect\": {\"message\": \"a\\u0000b\"}}]}",
+         "scenario: $.steps[0].expect.message"},
+        {"{\"steps\": [{\"action\": \"DescribeRegistry\", \"expect\": {\"error\": \"X\\u0000\"}}]}",
+         "scenario: $.steps[0].expect.error"},
+        {"{\"fixture\": \"team.json\\u0000junk\", \"steps\": [{\"action\": \"DescribeRegistry\"}]}",
+         "scenario: $.fixture"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *sc = json_loads(cases[i].text, JSON_ALLOW_NUL, NULL);
+        assert_non_null(sc);
+        assert_int_equal(ERR_CODE(ecrmock_scenario_run(m, sc, NULL, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+        assert_string_equal(test_err.path, cases[i].path);
+        assert_string_equal(test_err.text, "must not contain NUL (\\u0000)");
+        json_decref(sc);
+    }
+    assert_int_equal(ecrmock_call_count(m, NULL), 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -810,6 +843,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_scenario_expansion_budget_counts_copies, setup_mock, teardown_mock),
         cmocka_unit_test(test_ecrmock_run_exit_statuses),
         cmocka_unit_test(test_scenario_run_err),
+        cmocka_unit_test_setup_teardown(test_scenario_refuses_nul_in_strings, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
