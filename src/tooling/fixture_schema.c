@@ -20,12 +20,37 @@ struct em_fxs {
     pcre2_match_data *md;
 };
 
+/* No string of the document holds a NUL: a fixture file cannot (its text
+ * is read without JSON_ALLOW_NUL), and a document built in C must not say
+ * what a file could not, nor be cut at the NUL where it is used as a C
+ * string (a tag "v1\u0000x" would be "v1").  Keys are C strings already. */
+static int nul_free(em_fxs *c, json_t *v)
+{
+    if (json_is_string(v))
+        return strlen(json_string_value(v)) == json_string_length(v)
+                   ? 0
+                   : em_fxs_fail(c, "must not contain NUL (\\u0000)");
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (em_fxs_at_index(c, v, i, nul_free) < 0)
+                return -1;
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *m;
+        json_object_foreach(v, key, m) {
+            if (em_fxs_at_key(c, v, key, nul_free) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int em_fxs_run(em_loader *ld, json_t *doc, int (*root)(em_fxs *, json_t *), const char *const *patterns, size_t n)
 {
     em_fxs c = {.ld = ld, .patterns = patterns, .re = em_calloc(n ? n : 1, sizeof *c.re)};
     if (!c.re)
         return em_fx_refuse(ld, "out of memory");
-    int rc = root(&c, doc);
+    int rc = nul_free(&c, doc) < 0 ? -1 : root(&c, doc);
     for (size_t i = 0; i < n; i++)
         pcre2_code_free(c.re[i]);
     em_free(c.re);
