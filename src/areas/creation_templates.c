@@ -471,3 +471,28 @@ int em_template_apply(em_call *c, const char *registry_id, const char *repo_name
     repo->lifecycle_policy = lifecycle_copy;
     return 1;
 }
+
+int em_repo_create_for(em_call *c, const char *applied_for, bool need_template, em_repo **out)
+{
+    *out = NULL;
+    ecrmock *m = c->m;
+    /* CreateRepository's own checks and defaults, then the template's settings. */
+    if (em_validate(c, EM_SHAPE_CreateRepositoryRequest, c->req) < 0)
+        return -1;
+    const char *reg_id = em_registry_id(c), *name = em_get_str(c->req, "repositoryName");
+    if (need_template && !template_for(m, reg_id, name, applied_for))
+        return 0;
+    bool fresh = !em_registry_get(m, reg_id);
+    if (em_CreateRepository(c) < 0)
+        return -1;
+    em_repo *repo = em_repo_get(em_registry_get(m, reg_id), name);
+    if (em_template_apply(c, reg_id, name, applied_for, repo) < 0) {
+        em_registry *reg = repo->registry;
+        em_repo_remove(m, repo);
+        if (fresh)
+            em_registry_drop_if_empty(m, reg);
+        return -1;
+    }
+    *out = repo;
+    return 1;
+}

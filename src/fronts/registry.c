@@ -319,8 +319,40 @@ static int manifest_get(reg *g, const char *ref)
     return st;
 }
 
+/* Create on push (the fact sheet, 3): the first request that names a
+ * missing repository for writing, an upload's POST or a manifest PUT,
+ * creates it when a repository creation template whose appliedFor holds
+ * CREATE_ON_PUSH applies to its name (its prefix, else ROOT), with the
+ * template's settings, as ECR does; without one the action answers
+ * NAME_UNKNOWN.  The creation is no action of its own: it is not journaled,
+ * and stays when the push then fails.  0: go on with the action; else the
+ * status answered (the creation refused: a name no repository can have, the
+ * quota), or -1. */
+static int create_on_push(reg *g, reg_ctx ctx)
+{
+    json_t *req = json_pack("{s:s, s:s}", "repositoryName", g->name, "registryId", g->account);
+    if (!req)
+        return -1;
+    em_call c = {.m = g->m, .req = req, .err = ECRMOCK_ERR_OK};
+    em_repo *repo = NULL;
+    int rc = 0;
+    em_lock(g->m);
+    if (!em_repo_get(em_registry_get(g->m, g->account), g->name))
+        rc = em_repo_create_for(&c, "CREATE_ON_PUSH", true, &repo);
+    em_unlock(g->m);
+    int st = 0;
+    if (rc < 0)
+        st = c.err != ECRMOCK_ERR_SERVER && c.errdoc ? registry_error(g, 400, c.errdoc, ctx) : -1;
+    json_decref(c.errdoc);
+    json_decref(req);
+    return st;
+}
+
 static int manifest_put(reg *g, const char *ref)
 {
+    int created = create_on_push(g, CTX_MANIFEST);
+    if (created != 0)
+        return created;
     const char *type = em_header(g->req->headers, g->req->n_headers, "Content-Type");
     json_t *text = json_stringn(g->req->body ? g->req->body : "", g->req->body_len);
     if (!text)
@@ -513,6 +545,9 @@ static int upload_mount(reg *g, const char *digest, const char *from)
 
 static int upload_start(reg *g, const char *query)
 {
+    int created = create_on_push(g, CTX_UPLOAD);
+    if (created != 0)
+        return created;
     char *digest = query_param(query, "mount"), *from = query_param(query, "from");
     int st = digest && from ? upload_mount(g, digest, from) : 0;
     em_free(digest);

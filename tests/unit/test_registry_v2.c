@@ -1074,6 +1074,77 @@ static void *oom_realloc(void *p, size_t n)
  * (jansson's are left alone: see test_alloc_failure.c) failing: an
  * answer or -1 with an empty response, never a crash or a leak (valgrind
  * and ASan runs see leaks), and the request then succeeds. */
+/* Create on push (the fact sheet, 3): a push to a missing repository is
+ * NAME_UNKNOWN unless a CREATE_ON_PUSH template applies to its prefix or is
+ * ROOT; then the first POST or manifest PUT creates it with the template's settings. */
+static void test_create_on_push_by_template(void **state)
+{
+    ecrmock *m = *state;
+    char *auth = login(m);
+    ecrmock_http_response r;
+    /* No template, then a template for replication only: NAME_UNKNOWN, nothing created. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(reg(m, &r, auth, "POST", "/v2/team/app/blobs/uploads/", NULL, NULL, NULL, 0), 404);
+        assert_reg_error(&r, 404, "NAME_UNKNOWN",
+                         "The repository with name 'team/app' does not exist in the registry with id '123456789012'");
+        assert_int_equal(reg(m, &r, auth, "PUT", "/v2/team/app/manifests/v1", "Content-Type", V2, "{}", 2), 404);
+        assert_reg_error(&r, 404, "NAME_UNKNOWN",
+                         "The repository with name 'team/app' does not exist in the registry with id '123456789012'");
+        call_ok(m, "CreateRepositoryCreationTemplate", "{\"prefix\": \"%s\", \"appliedFor\": [\"REPLICATION\"]}",
+                i == 0 ? "team" : "ROOT");
+    }
+    json_t *out = NULL;
+    assert_int_equal(call(m, &out, "DescribeRepositories", "{}"), 200);
+    assert_int_equal(json_array_size(json_object_get(out, "repositories")), 0);
+    json_decref(out);
+
+    /* A prefix template: the first POST creates the repository, with its settings. */
+    call_ok(m, "UpdateRepositoryCreationTemplate",
+            "{\"prefix\": \"team\", \"appliedFor\": [\"REPLICATION\", \"CREATE_ON_PUSH\"], "
+            "\"imageTagMutability\": \"IMMUTABLE\", \"encryptionConfiguration\": {\"encryptionType\": \"KMS\"}, "
+            "\"resourceTags\": [{\"Key\": \"team\", \"Value\": \"a\"}], \"lifecyclePolicy\": %s}",
+            "\"{\\\"rules\\\":[{\\\"rulePriority\\\":1,\\\"selection\\\":{\\\"tagStatus\\\":\\\"any\\\","
+            "\\\"countType\\\":\\\"imageCountMoreThan\\\",\\\"countNumber\\\":5},\\\"action\\\":{\\\"type\\\":"
+            "\\\"expire\\\"}}]}\"");
+    const char config[] = "{\"os\":\"linux\"}";
+    char cd[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, "team/app", config, strlen(config), 1 << 20, cd);
+    assert_int_equal(call(m, &out, "DescribeRepositories", "{\"repositoryNames\": [\"team/app\"]}"), 200);
+    json_t *repo = json_array_get(json_object_get(out, "repositories"), 0);
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "KMS");
+    json_decref(out);
+    assert_ok(call(m, &out, "ListTagsForResource",
+                   "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/team/app\"}"),
+              out);
+    assert_string_equal(jstr(json_array_get(json_object_get(out, "tags"), 0), "Value"), "a");
+    json_decref(out);
+    assert_ok(call(m, &out, "GetLifecyclePolicy", "{\"repositoryName\": \"team/app\"}"), out);
+    assert_non_null(strstr(jstr(out, "lifecyclePolicyText"), "imageCountMoreThan"));
+    json_decref(out);
+
+    /* ROOT, and a manifest PUT first (a manifest that needs no layer): created with ROOT's settings. */
+    call_ok(m, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"], "
+                                                   "\"imageTagMutability\": \"IMMUTABLE\"}");
+    const char idx[] = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                       "\"manifests\":[]}";
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/solo/manifests/v1", "Content-Type",
+                         "application/vnd.oci.image.index.v1+json", idx, strlen(idx)),
+                     201);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(call(m, &out, "DescribeRepositories", "{\"repositoryNames\": [\"solo\"]}"), 200);
+    repo = json_array_get(json_object_get(out, "repositories"), 0);
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
+    json_decref(out);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(idx, strlen(idx), digest);
+    json_t *d = describe_image(m, "solo", digest);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(d, "imageTags"), 0)), "v1");
+    json_decref(d);
+    free(auth);
+}
+
 static void test_out_of_memory(void **state)
 {
     ecrmock *m = *state;
@@ -1162,6 +1233,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_token_memory_keeps_the_last_256, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_threads_push_at_once, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_referrers, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_create_on_push_by_template, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
