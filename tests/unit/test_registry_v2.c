@@ -1145,6 +1145,53 @@ static void test_create_on_push_by_template(void **state)
     free(auth);
 }
 
+/* A manifest pull through /v2/ records the pull as BatchGetImage does
+ * (DescribeImages' lastRecordedPullTime, the virtual clock's time of the
+ * pull); a refused pull (an Accept that excludes the type, an unknown tag)
+ * records none. */
+static void test_pull_records_last_pull_time(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 9);
+    char *digest = put_image(m, REPO, mf, "v1");
+    char *auth = login(m);
+    json_t *d = describe_image(m, REPO, digest);
+    assert_null(json_object_get(d, "lastRecordedPullTime"));
+    double pushed = json_number_value(json_object_get(d, "imagePushedAt"));
+    json_decref(d);
+    ecrmock_http_response r;
+    assert_int_equal(advance(m, 3600000), 0);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept",
+                         "application/vnd.oci.image.manifest.v1+json", NULL, 0),
+                     404);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v2", NULL, NULL, NULL, 0), 404);
+    ecrmock_http_response_release(&r);
+    d = describe_image(m, REPO, digest);
+    assert_null(json_object_get(d, "lastRecordedPullTime"));
+    json_decref(d);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", V2, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    d = describe_image(m, REPO, digest);
+    assert_true(json_number_value(json_object_get(d, "lastRecordedPullTime")) == pushed + 3600);
+    json_decref(d);
+    /* Each pull, by digest too, moves it on (a day later: a fresh token). */
+    assert_int_equal(advance(m, 90000000), 0);
+    free(auth);
+    auth = login(m);
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    d = describe_image(m, REPO, digest);
+    assert_true(json_number_value(json_object_get(d, "lastRecordedPullTime")) == pushed + 3600 + 90000);
+    json_decref(d);
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
 static void test_out_of_memory(void **state)
 {
     ecrmock *m = *state;
@@ -1234,6 +1281,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads_push_at_once, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_referrers, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_create_on_push_by_template, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_pull_records_last_pull_time, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
