@@ -392,6 +392,7 @@ static void test_accept_on_several_lines(void **state)
     assert_header(&r, "Content-Type", V2);
     ecrmock_http_response_release(&r);
     /* The lines name no type the image has: MANIFEST_UNKNOWN as with one line. */
+    h[2].value = "application/vnd.docker.distribution.manifest.list.v2+json";
     h[3].value = "application/vnd.docker.distribution.manifest.list.v2+json";
     ecrmock_http_handle(m, &req, &r);
     assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
@@ -1163,7 +1164,7 @@ static void test_pull_records_last_pull_time(void **state)
     ecrmock_http_response r;
     assert_int_equal(advance(m, 3600000), 0);
     assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept",
-                         "application/vnd.oci.image.manifest.v1+json", NULL, 0),
+                         "application/vnd.oci.image.index.v1+json", NULL, 0),
                      404);
     ecrmock_http_response_release(&r);
     assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v2", NULL, NULL, NULL, 0), 404);
@@ -1189,6 +1190,118 @@ static void test_pull_records_last_pull_time(void **state)
     json_decref(d);
     free(mf);
     free(digest);
+    free(auth);
+}
+
+#define OCI "application/vnd.oci.image.manifest.v1+json"
+
+/* GET (and HEAD) /v2/<repo>/manifests/<ref> with one Accept type; the response. */
+static int get_as(ecrmock *m, ecrmock_http_response *r, const char *auth, const char *method, const char *ref,
+                  const char *accept)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", ref);
+    return reg(m, r, auth, method, path, "Accept", accept, NULL, 0);
+}
+
+/* Pull by tag converts to the client's Accept, Docker v2 schema 2 to OCI and
+ * back (the fact sheet, 4), as Docker's distribution library writes a
+ * manifest; by digest nothing converts; a manifest with what the other
+ * format has not (annotations, a zstd layer) does not convert. */
+static void test_pull_by_tag_converts(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, REPO, "{\"os\":\"linux\"}", 14, cd);
+    push_layer(m, REPO, "layer bytes", 11, ld);
+    char v2[1024], oci[1024], v2_want[1024], oci_want[1024], text[1024];
+    snprintf(v2, sizeof v2,
+             "{\"schemaVersion\":2,\"mediaType\":\"" V2 "\",\"config\":{\"mediaType\":\"application/vnd.docker."
+             "container.image.v1+json\",\"size\":14,\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"application/vnd."
+             "docker.image.rootfs.diff.tar.gzip\",\"size\":11,\"digest\":\"%s\"}]}",
+             cd, ld);
+    snprintf(oci, sizeof oci,
+             "{\"schemaVersion\":2,\"mediaType\":\"" OCI "\",\"config\":{\"mediaType\":\"application/vnd.oci.image."
+             "config.v1+json\",\"digest\":\"%s\",\"size\":14},\"layers\":[{\"mediaType\":\"application/vnd.oci.image."
+             "layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":11,\"urls\":[\"https://example.com/l\"]}]}",
+             cd, ld);
+    const char *fmt = "{\n   \"schemaVersion\": 2,\n   \"mediaType\": \"%s\",\n   \"config\": {\n"
+                      "      \"mediaType\": \"%s\",\n      \"size\": 14,\n      \"digest\": \"%s\"\n   },\n"
+                      "   \"layers\": [\n      {\n         \"mediaType\": \"%s\",\n         \"size\": 11,\n"
+                      "         \"digest\": \"%s\"%s\n      }\n   ]\n}";
+    snprintf(oci_want, sizeof oci_want, fmt, OCI, "application/vnd.oci.image.config.v1+json", cd,
+             "application/vnd.oci.image.layer.v1.tar+gzip", ld, "");
+    snprintf(v2_want, sizeof v2_want, fmt, V2, "application/vnd.docker.container.image.v1+json", cd,
+             "application/vnd.docker.image.rootfs.diff.tar.gzip", ld,
+             ",\n         \"urls\": [\n            \"https://example.com/l\"\n         ]");
+    char *d_v2 = put_image(m, REPO, v2, "docker");
+    char *d_oci = put_image(m, REPO, oci, "oci");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    char want_digest[ECRMOCK_DIGEST_SIZE], len[32];
+
+    /* Docker v2 schema 2 to OCI, by tag: GET and HEAD. */
+    assert_int_equal(get_as(m, &r, auth, "GET", "docker", OCI), 200);
+    assert_string_equal(r.body, oci_want);
+    assert_header(&r, "Content-Type", OCI);
+    assert_header(&r, "Docker-Content-Digest", NULL);
+    ecrmock_http_response_release(&r);
+    sha256_digest(oci_want, strlen(oci_want), want_digest);
+    snprintf(len, sizeof len, "%zu", strlen(oci_want));
+    assert_int_equal(get_as(m, &r, auth, "HEAD", "docker", OCI), 200);
+    assert_header(&r, "Docker-Content-Digest", want_digest);
+    assert_header(&r, "Content-Length", len);
+    assert_header(&r, "Content-Type", OCI);
+    ecrmock_http_response_release(&r);
+    /* OCI to Docker v2 schema 2 (urls kept). */
+    assert_int_equal(get_as(m, &r, auth, "GET", "oci", V2), 200);
+    assert_string_equal(r.body, v2_want);
+    assert_header(&r, "Content-Type", V2);
+    ecrmock_http_response_release(&r);
+    sha256_digest(v2_want, strlen(v2_want), want_digest);
+    assert_int_equal(get_as(m, &r, auth, "HEAD", "oci", V2), 200);
+    assert_header(&r, "Docker-Content-Digest", want_digest);
+    ecrmock_http_response_release(&r);
+    /* The stored type accepted: the stored bytes. */
+    assert_int_equal(get_as(m, &r, auth, "GET", "oci", OCI ", " V2), 200);
+    assert_string_equal(r.body, oci);
+    ecrmock_http_response_release(&r);
+    /* By digest: no conversion. */
+    assert_int_equal(get_as(m, &r, auth, "GET", d_v2, OCI), 404);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    /* Nothing is stored: the image keeps its one digest and type. */
+    json_t *d = describe_image(m, REPO, d_v2);
+    assert_string_equal(jstr(d, "imageManifestMediaType"), V2);
+    assert_non_null(json_object_get(d, "lastRecordedPullTime")); /* a converted pull is a pull */
+    json_decref(d);
+
+    /* What Docker's format cannot say: annotations, a zstd layer. */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"" OCI "\",\"config\":{\"mediaType\":\"application/vnd.oci.image."
+             "config.v1+json\",\"digest\":\"%s\",\"size\":14},\"layers\":[{\"mediaType\":\"application/vnd.oci.image."
+             "layer.v1.tar+%s\",\"digest\":\"%s\",\"size\":11}]%s}",
+             cd, "zstd", ld, "");
+    char *d_zstd = put_image(m, REPO, text, "zstd");
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"" OCI "\",\"config\":{\"mediaType\":\"application/vnd.oci.image."
+             "config.v1+json\",\"digest\":\"%s\",\"size\":14},\"layers\":[{\"mediaType\":\"application/vnd.oci.image."
+             "layer.v1.tar+%s\",\"digest\":\"%s\",\"size\":11}]%s}",
+             cd, "gzip", ld, ",\"annotations\":{\"a\":\"b\"}");
+    char *d_ann = put_image(m, REPO, text, "annotated");
+    assert_int_equal(get_as(m, &r, auth, "GET", "zstd", V2), 404);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    assert_int_equal(get_as(m, &r, auth, "GET", "annotated", V2), 404);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    d = describe_image(m, REPO, d_ann);
+    assert_null(json_object_get(d, "lastRecordedPullTime"));
+    json_decref(d);
+    /* Each GET and HEAD, converted or refused, is one BatchGetImage. */
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 8);
+    free(d_zstd);
+    free(d_ann);
+    free(d_v2);
+    free(d_oci);
     free(auth);
 }
 
@@ -1282,6 +1395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_referrers, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_create_on_push_by_template, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_pull_records_last_pull_time, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_pull_by_tag_converts, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
