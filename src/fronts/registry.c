@@ -347,8 +347,8 @@ static json_t *convert_descriptor(json_t *d, bool to_docker)
  * MarshalIndent, three spaces; members schemaVersion, mediaType, config,
  * layers): em_malloc'd text and its length in *out_len; NULL when it does
  * not convert (a member or a media type the other format has not) or
- * memory ran out. */
-static char *convert_manifest(const char *text, size_t len, const char *from, size_t *out_len)
+ * memory ran out (then *nomem is set). */
+static char *convert_manifest(const char *text, size_t len, const char *from, size_t *out_len, bool *nomem)
 {
     static const char *const known[] = {"schemaVersion", "mediaType", "config", "layers"};
     bool to_docker = strcmp(from, OCI_MANIFEST) == 0;
@@ -373,6 +373,7 @@ static char *convert_manifest(const char *text, size_t len, const char *from, si
     char *dumped = out ? json_dumps(out, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(out);
     char *copy = dumped ? em_strdup(dumped) : NULL;
+    *nomem = dumped && !copy;
     em_json_free(dumped);
     *out_len = copy ? strlen(copy) : 0;
     return copy;
@@ -394,20 +395,24 @@ static bool listed(json_t *types, const char *mt)
  * digest): when the tagged image converts to a type the client accepts, its
  * converted text (em_malloc'd, *len, *type) and its stored type added to
  * `asked` (BatchGetImage's acceptedMediaTypes), so that the action finds it
- * and records the pull.  NULL: no conversion. */
-static char *conversion(reg *g, const char *ref, json_t *types, json_t *asked, size_t *len, const char **type)
+ * and records the pull.  NULL: no conversion (*nomem set when memory ran
+ * out). */
+static char *conversion(reg *g, const char *ref, json_t *types, json_t *asked, size_t *len, const char **type,
+                        bool *nomem)
 {
     char *conv = NULL;
+    *nomem = false;
     em_lock(g->m);
     em_repo *repo = em_repo_get(em_registry_get(g->m, g->account), g->name);
     em_tag *t = repo ? em_tag_get(repo, ref) : NULL;
     em_image *img = t ? t->image : NULL;
     const char *to = img && img->media_type ? twin(img->media_type, strcmp(img->media_type, OCI_MANIFEST) == 0) : NULL;
     if (to && (strcmp(to, OCI_MANIFEST) == 0 || strcmp(to, DOCKER_V2) == 0) && listed(types, to) &&
-        !listed(types, img->media_type) && (conv = convert_manifest(img->manifest, img->manifest_len, img->media_type, len)) &&
+        !listed(types, img->media_type) && (conv = convert_manifest(img->manifest, img->manifest_len, img->media_type, len, nomem)) &&
         json_array_append_new(asked, json_string(img->media_type)) < 0) {
         em_free(conv);
         conv = NULL;
+        *nomem = true;
     }
     em_unlock(g->m);
     *type = conv ? to : NULL;
@@ -420,9 +425,15 @@ static int manifest_get(reg *g, const char *ref)
     json_t *asked = types ? json_copy(types) : NULL;
     size_t conv_len = 0;
     const char *conv_type = NULL;
+    bool nomem = false;
     char *conv = asked && json_array_size(types) && strncmp(ref, "sha256:", 7) != 0
-                     ? conversion(g, ref, types, asked, &conv_len, &conv_type)
+                     ? conversion(g, ref, types, asked, &conv_len, &conv_type, &nomem)
                      : NULL;
+    if (nomem) {
+        json_decref(types);
+        json_decref(asked);
+        return -1;
+    }
     json_t *req = asked ? json_pack("{s:[o]}", "imageIds", image_id(ref)) : NULL;
     if (req && json_array_size(asked) && json_object_set(req, "acceptedMediaTypes", asked) < 0) {
         json_decref(req);

@@ -1364,6 +1364,50 @@ static void test_out_of_memory(void **state)
     free(auth);
 }
 
+/* Out of memory at each allocation of a pull that converts and of a push
+ * that creates its repository: an empty response (-1), the action's 500 or
+ * the full answer, never MANIFEST_UNKNOWN for a manifest that converts, a
+ * half-made repository or a leak. */
+static void test_out_of_memory_convert_and_create(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    call_ok(m, "CreateRepositoryCreationTemplate",
+            "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"], \"imageTagMutability\": \"IMMUTABLE\"}");
+    for (int k = 0; k < 2; k++) {
+        for (long n = 1;; n++) {
+            ecrmock_http_response r;
+            oom_count = 0;
+            oom_at = n;
+            int st = k == 0 ? reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", OCI, NULL, 0)
+                            : reg(m, &r, auth, "POST", "/v2/fresh/blobs/uploads/", NULL, NULL, NULL, 0);
+            bool met = oom_count >= n;
+            oom_at = -1;
+            if (st < 0) {
+                assert_null(r.headers);
+                assert_null(r.body);
+            } else if (st != 500 || !met) { /* 500: the action's own ServerException */
+                assert_int_equal(st, k == 0 ? 200 : 202);
+                if (k == 0)
+                    assert_header(&r, "Content-Type", OCI);
+            }
+            ecrmock_http_response_release(&r);
+            /* Created whole or not at all. */
+            json_t *out = NULL;
+            int dst = call(m, &out, "DescribeRepositories", "{\"repositoryNames\": [\"fresh\"]}");
+            if (dst == 200)
+                assert_string_equal(jstr(json_array_get(json_object_get(out, "repositories"), 0), "imageTagMutability"),
+                                    "IMMUTABLE");
+            json_decref(out);
+            if (!met)
+                break;
+        }
+    }
+    free(digest);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1397,6 +1441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pull_records_last_pull_time, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_pull_by_tag_converts, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_convert_and_create, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
     return cmocka_run_group_tests(tests, NULL, NULL);
