@@ -1242,11 +1242,20 @@ static void test_pull_by_tag_converts(void **state)
     char want_digest[ECRMOCK_DIGEST_SIZE], len[32];
 
     /* Docker v2 schema 2 to OCI, by tag: GET and HEAD. */
+    ecrmock_journal_enable(m, 1);
+    ecrmock_journal_clear(m);
     assert_int_equal(get_as(m, &r, auth, "GET", "docker", OCI), 200);
     assert_string_equal(r.body, oci_want);
     assert_header(&r, "Content-Type", OCI);
     assert_header(&r, "Docker-Content-Digest", NULL);
     ecrmock_http_response_release(&r);
+    /* The BatchGetImage asked for the client's type and the stored one. */
+    json_t *e = journal_at(m, 0);
+    json_t *asked = json_object_get(json_object_get(e, "request"), "acceptedMediaTypes");
+    assert_int_equal(json_array_size(asked), 2);
+    assert_string_equal(json_string_value(json_array_get(asked, 0)), OCI);
+    assert_string_equal(json_string_value(json_array_get(asked, 1)), V2);
+    json_decref(e);
     sha256_digest(oci_want, strlen(oci_want), want_digest);
     snprintf(len, sizeof len, "%zu", strlen(oci_want));
     assert_int_equal(get_as(m, &r, auth, "HEAD", "docker", OCI), 200);
