@@ -1,9 +1,10 @@
 /*
  * CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
  * UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate, and
- * what a template does: em_template_apply(), and the test control
- * ecrmock_create_repository_for() that creates a repository the way ECR
- * does for a pull through cache, a replication or a create-on-push.
+ * what a template does: em_template_apply(), and em_repo_create_for() that
+ * creates a repository the way ECR does for a pull through cache, a
+ * replication or a create-on-push (the registry plane's push and the test
+ * control ecrmock_create_repository_for() both call it).
  *
  * A registry holds up to 50 templates (an inferred quota: ECR's quota page
  * lists none), keyed by prefix.  ECR reads a prefix with an implied "/" at
