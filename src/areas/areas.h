@@ -239,6 +239,18 @@ json_t *em_templates_json(const em_registry *r);
  */
 int em_template_apply(em_call *c, const char *registry_id, const char *repo_name, const char *applied_for,
                       em_repo *repo);
+/*
+ * Creates the repository c->req names ({"repositoryName", "registryId"}, a
+ * CreateRepository request) as ECR does on the user's behalf for
+ * `applied_for`: CreateRepository's checks and defaults, then the settings of
+ * the template that applies (em_template_apply).  With `need_template`
+ * (CREATE_ON_PUSH), nothing is created unless a template applies.  Call with
+ * the instance locked and c->out NULL (CreateRepository's answer would show
+ * the repository before the template's settings).  Returns 1 and the repository in *out (borrowed, in its
+ * registry), 0 when need_template and no template applies (nothing changed),
+ * or -1 with c's error set (nothing changed).
+ */
+int em_repo_create_for(em_call *c, const char *applied_for, bool need_template, em_repo **out);
 /* Stores manifest bytes[0..len) as an image of `repo`, tagged `tag` (may be
  * NULL), with every check PutImage makes after validation: the manifest and
  * its media type, `given` (the digest the caller claims, or NULL), layers

@@ -1,9 +1,10 @@
 /*
  * CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
  * UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate, and
- * what a template does: em_template_apply(), and the test control
- * ecrmock_create_repository_for() that creates a repository the way ECR
- * does for a pull through cache, a replication or a create-on-push.
+ * what a template does: em_template_apply(), and em_repo_create_for() that
+ * creates a repository the way ECR does for a pull through cache, a
+ * replication or a create-on-push (the registry plane's push and the test
+ * control ecrmock_create_repository_for() both call it).
  *
  * A registry holds up to 50 templates (an inferred quota: ECR's quota page
  * lists none), keyed by prefix.  ECR reads a prefix with an implied "/" at
@@ -469,5 +470,30 @@ int em_template_apply(em_call *c, const char *registry_id, const char *repo_name
     repo->policy = policy_copy;
     em_free(repo->lifecycle_policy);
     repo->lifecycle_policy = lifecycle_copy;
+    return 1;
+}
+
+int em_repo_create_for(em_call *c, const char *applied_for, bool need_template, em_repo **out)
+{
+    *out = NULL;
+    ecrmock *m = c->m;
+    /* CreateRepository's own checks and defaults, then the template's settings. */
+    if (em_validate(c, EM_SHAPE_CreateRepositoryRequest, c->req) < 0)
+        return -1;
+    const char *reg_id = em_registry_id(c), *name = em_get_str(c->req, "repositoryName");
+    if (need_template && !template_for(m, reg_id, name, applied_for))
+        return 0;
+    bool fresh = !em_registry_get(m, reg_id);
+    if (em_CreateRepository(c) < 0)
+        return -1;
+    em_repo *repo = em_repo_get(em_registry_get(m, reg_id), name);
+    if (em_template_apply(c, reg_id, name, applied_for, repo) < 0) {
+        em_registry *reg = repo->registry;
+        em_repo_remove(m, repo);
+        if (fresh)
+            em_registry_drop_if_empty(m, reg);
+        return -1;
+    }
+    *out = repo;
     return 1;
 }

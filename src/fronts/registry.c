@@ -10,7 +10,8 @@
  * answer is then turned into the registry's: its status, headers and
  * {"errors":[{"code","message"}]} (see registry_error()).
  *
- *   GET/HEAD manifest   BatchGetImage (acceptedMediaTypes from Accept)
+ *   GET/HEAD manifest   BatchGetImage (acceptedMediaTypes from Accept; by tag,
+ *                       the stored type too when it converts: conversion())
  *   PUT manifest        PutImage
  *   DELETE manifest     BatchDeleteImage
  *   HEAD blob           BatchCheckLayerAvailability
@@ -279,19 +280,173 @@ static json_t *accepted(const ecrmock_http_request *req)
     return list;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* ---- format conversion on pull by tag ----------------------------------------- */
+
+#define OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
+
+/* The media types with an equivalent in the other format: {OCI, Docker}. */
+static const char *const twins[][2] = {
+    {OCI_MANIFEST, DOCKER_V2},
+    {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"},
+    {"application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip"},
+    {"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+     "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"},
+};
+
+/* The other format's name for `mt` (to_docker: OCI's to Docker's), or NULL. */
+static const char *twin(const char *mt, bool to_docker)
+{
+    for (size_t i = 0; mt && i < sizeof twins / sizeof twins[0]; i++)
+        if (strcmp(mt, twins[i][!to_docker]) == 0)
+            return twins[i][to_docker];
+    return NULL;
+}
+
+/* Whether every member of o is one of the `n` names. */
+static bool only_members(json_t *o, const char *const *names, size_t n)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        size_t i = 0;
+        while (i < n && strcmp(key, names[i]) != 0)
+            i++;
+        if (i == n)
+            return false;
+    }
+    return true;
+}
+
+/* Descriptor d in the other format (mediaType, size, digest, urls, in that
+ * order), a new reference; NULL when it has a member the other format would
+ * lose (annotations, platform) or a media type with no twin. */
+static json_t *convert_descriptor(json_t *d, bool to_docker)
+{
+    static const char *const known[] = {"mediaType", "size", "digest", "urls"};
+    json_t *size = json_object_get(d, "size"), *digest = json_object_get(d, "digest");
+    json_t *urls = json_object_get(d, "urls");
+    const char *mt = twin(em_get_str(d, "mediaType"), to_docker);
+    if (!json_is_object(d) || !only_members(d, known, 4) || !mt || !json_is_integer(size) || !json_is_string(digest))
+        return NULL;
+    json_t *o = json_pack("{s:s, s:O, s:O}", "mediaType", mt, "size", size, "digest", digest);
+    if (o && urls && json_object_set(o, "urls", urls) < 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
+}
+
+/* The image manifest text[0..len) of type `from` (OCI's or Docker's v2)
+ * as the other format's, as Docker's distribution library writes one (Go's
+ * MarshalIndent, three spaces; members schemaVersion, mediaType, config,
+ * layers): em_malloc'd text and its length in *out_len; NULL when it does
+ * not convert (a member or a media type the other format has not) or
+ * memory ran out (then *nomem is set). */
+static char *convert_manifest(const char *text, size_t len, const char *from, size_t *out_len, bool *nomem)
+{
+    static const char *const known[] = {"schemaVersion", "mediaType", "config", "layers"};
+    bool to_docker = strcmp(from, OCI_MANIFEST) == 0;
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    json_t *layers = json_object_get(doc, "layers");
+    json_t *out = NULL;
+    if (json_is_object(doc) && only_members(doc, known, 4) &&
+        json_integer_value(json_object_get(doc, "schemaVersion")) == 2 &&
+        same_text(em_get_str(doc, "mediaType"), from) && json_is_array(layers))
+        out = json_pack("{s:i, s:s, s:o, s:[]}", "schemaVersion", 2, "mediaType", twin(from, to_docker), "config",
+                        convert_descriptor(json_object_get(doc, "config"), to_docker), "layers");
+    json_t *list = json_object_get(out, "layers");
+    size_t i;
+    json_t *l;
+    json_array_foreach(layers, i, l) {
+        if (out && json_array_append_new(list, convert_descriptor(l, to_docker)) < 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    json_decref(doc);
+    char *dumped = out ? json_dumps(out, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(out);
+    char *copy = dumped ? em_strdup(dumped) : NULL;
+    *nomem = dumped && !copy;
+    em_json_free(dumped);
+    *out_len = copy ? strlen(copy) : 0;
+    return copy;
+}
+
+static bool listed(json_t *types, const char *mt)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(types, i, t) {
+        if (strcmp(json_string_value(t), mt) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A pull by tag whose Accept excludes the stored type (the fact sheet, 4:
+ * ECR converts Docker v2 schema 2 to OCI and back on a pull by tag, none by
+ * digest): when the tagged image converts to a type the client accepts, its
+ * converted text (em_malloc'd, *len, *type) and its stored type added to
+ * `asked` (BatchGetImage's acceptedMediaTypes), so that the action finds it
+ * and records the pull.  NULL: no conversion (*nomem set when memory ran
+ * out). */
+static char *conversion(reg *g, const char *ref, json_t *types, json_t *asked, size_t *len, const char **type,
+                        bool *nomem)
+{
+    char *conv = NULL;
+    *nomem = false;
+    em_lock(g->m);
+    em_repo *repo = em_repo_get(em_registry_get(g->m, g->account), g->name);
+    em_tag *t = repo ? em_tag_get(repo, ref) : NULL;
+    em_image *img = t ? t->image : NULL;
+    const char *to = img && img->media_type ? twin(img->media_type, strcmp(img->media_type, OCI_MANIFEST) == 0) : NULL;
+    if (to && (strcmp(to, OCI_MANIFEST) == 0 || strcmp(to, DOCKER_V2) == 0) && listed(types, to) &&
+        !listed(types, img->media_type) && (conv = convert_manifest(img->manifest, img->manifest_len, img->media_type, len, nomem)) &&
+        json_array_append_new(asked, json_string(img->media_type)) < 0) {
+        em_free(conv);
+        conv = NULL;
+        *nomem = true;
+    }
+    em_unlock(g->m);
+    *type = conv ? to : NULL;
+    return conv;
+}
+
 static int manifest_get(reg *g, const char *ref)
 {
     json_t *types = accepted(g->req);
-    json_t *req = types ? json_pack("{s:[o]}", "imageIds", image_id(ref)) : NULL;
-    if (req && json_array_size(types) && json_object_set(req, "acceptedMediaTypes", types) < 0) {
+    json_t *asked = types ? json_copy(types) : NULL;
+    size_t conv_len = 0;
+    const char *conv_type = NULL;
+    bool nomem = false;
+    char *conv = asked && json_array_size(types) && strncmp(ref, "sha256:", 7) != 0
+                     ? conversion(g, ref, types, asked, &conv_len, &conv_type, &nomem)
+                     : NULL;
+    if (nomem) {
+        json_decref(types);
+        json_decref(asked);
+        return -1;
+    }
+    json_t *req = asked ? json_pack("{s:[o]}", "imageIds", image_id(ref)) : NULL;
+    if (req && json_array_size(asked) && json_object_set(req, "acceptedMediaTypes", asked) < 0) {
         json_decref(req);
         req = NULL;
     }
     json_decref(types);
+    json_decref(asked);
     json_t *out;
     int st = run_ok(g, "BatchGetImage", req, CTX_MANIFEST, NULL, &out);
-    if (st != 0)
+    if (st != 0) {
+        em_free(conv);
         return st;
+    }
     json_t *img = json_array_get(json_object_get(out, "images"), 0);
     if (!img) {
         json_t *f = json_array_get(json_object_get(out, "failures"), 0);
@@ -304,23 +459,68 @@ static int manifest_get(reg *g, const char *ref)
         else
             st = reg_error(g, 404, "MANIFEST_UNKNOWN", "Requested image not found");
         json_decref(out);
+        em_free(conv);
         return st;
     }
-    json_t *body = json_object_get(img, "imageManifest");
+    const char *body = json_string_value(json_object_get(img, "imageManifest"));
+    size_t body_len = json_string_length(json_object_get(img, "imageManifest"));
     const char *type = json_string_value(json_object_get(img, "imageManifestMediaType"));
     const char *digest = json_string_value(json_object_get(json_object_get(img, "imageId"), "imageDigest"));
+    char conv_digest[ECRMOCK_DIGEST_SIZE];
+    if (conv && type && strcmp(type, conv_type) != 0) {
+        /* The stored type, asked for the client: the converted text goes out. */
+        em_sha256_digest(conv, conv_len, conv_digest);
+        body = conv;
+        body_len = conv_len;
+        type = conv_type;
+        digest = conv_digest;
+    }
     /* ECR sends the digest on a HEAD, not on a GET (the fact sheet, end-3). */
     if (g->head && ((digest && add(g, "Docker-Content-Digest", digest) < 0) || add(g, "Sizes", "") < 0)) {
         json_decref(out);
+        em_free(conv);
         return -1;
     }
-    st = respond(g, 200, type ? type : "application/json", json_string_value(body), json_string_length(body));
+    st = respond(g, 200, type ? type : "application/json", body, body_len);
     json_decref(out);
+    em_free(conv);
+    return st;
+}
+
+/* Create on push (the fact sheet, 3): the first request that names a
+ * missing repository for writing, an upload's POST or a manifest PUT,
+ * creates it when a repository creation template whose appliedFor holds
+ * CREATE_ON_PUSH applies to its name (its prefix, else ROOT), with the
+ * template's settings, as ECR does; without one the action answers
+ * NAME_UNKNOWN.  The creation is no action of its own: it is not journaled,
+ * and stays when the push then fails.  0: go on with the action; else the
+ * status answered (the creation refused: a name no repository can have, the
+ * quota), or -1. */
+static int create_on_push(reg *g, reg_ctx ctx)
+{
+    json_t *req = json_pack("{s:s, s:s}", "repositoryName", g->name, "registryId", g->account);
+    if (!req)
+        return -1;
+    em_call c = {.m = g->m, .req = req, .err = ECRMOCK_ERR_OK};
+    em_repo *repo = NULL;
+    int rc = 0;
+    em_lock(g->m);
+    if (!em_repo_get(em_registry_get(g->m, g->account), g->name))
+        rc = em_repo_create_for(&c, "CREATE_ON_PUSH", true, &repo);
+    em_unlock(g->m);
+    int st = 0;
+    if (rc < 0)
+        st = c.err != ECRMOCK_ERR_SERVER && c.errdoc ? registry_error(g, 400, c.errdoc, ctx) : -1;
+    json_decref(c.errdoc);
+    json_decref(req);
     return st;
 }
 
 static int manifest_put(reg *g, const char *ref)
 {
+    int created = create_on_push(g, CTX_MANIFEST);
+    if (created != 0)
+        return created;
     const char *type = em_header(g->req->headers, g->req->n_headers, "Content-Type");
     json_t *text = json_stringn(g->req->body ? g->req->body : "", g->req->body_len);
     if (!text)
@@ -465,11 +665,6 @@ static bool mounting_enabled(reg *g)
     return on;
 }
 
-static bool same_text(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 /* POST ?mount=<digest>&from=<repo> (ug:blob-mounting): with BLOB_MOUNTING
  * on, a layer an image of `from` references, in the same registry and with
  * the same encryption, joins this repository: 201.  The source is read as
@@ -513,6 +708,9 @@ static int upload_mount(reg *g, const char *digest, const char *from)
 
 static int upload_start(reg *g, const char *query)
 {
+    int created = create_on_push(g, CTX_UPLOAD);
+    if (created != 0)
+        return created;
     char *digest = query_param(query, "mount"), *from = query_param(query, "from");
     int st = digest && from ? upload_mount(g, digest, from) : 0;
     em_free(digest);

@@ -190,29 +190,13 @@ int ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const cha
         return em_err_nomem(err);
     em_call c = {.m = m, .req = req, .err = ECRMOCK_ERR_OK};
     em_lock(m);
-    /* CreateRepository's own checks and defaults, then the template's settings. */
-    if (em_validate(&c, EM_SHAPE_CreateRepositoryRequest, req) == 0) {
-        bool fresh = !em_registry_get(m, em_registry_id(&c));
-        c.out = json_object();
-        if (!c.out || em_CreateRepository(&c) < 0) {
-            if (!c.out)
-                em_fail_nomem(&c);
-        } else {
-            const char *reg_id = em_registry_id(&c);
-            em_repo *repo = em_repo_get(em_registry_get(m, reg_id), repository);
-            json_t *shown = NULL;
-            if (em_template_apply(&c, reg_id, repository, applied_for, repo) < 0 ||
-                (repository_out && !(shown = em_repo_json(m, repo)))) {
-                em_registry *reg = repo->registry;
-                em_repo_remove(m, repo);
-                if (fresh)
-                    em_registry_drop_if_empty(m, reg);
-                if (c.err == ECRMOCK_ERR_OK)
-                    em_fail_nomem(&c);
-            } else if (repository_out) {
-                *repository_out = shown;
-            }
-        }
+    em_repo *repo = NULL;
+    if (em_repo_create_for(&c, applied_for, false, &repo) > 0 && repository_out &&
+        !(*repository_out = em_repo_json(m, repo))) {
+        em_registry *reg = repo->registry;
+        em_repo_remove(m, repo);
+        em_registry_drop_if_empty(m, reg); /* one that holds nothing is no state */
+        em_fail_nomem(&c);
     }
     em_unlock(m);
     int rc = c.err == ECRMOCK_ERR_OK ? 0 : em_err_from_call(err, &c);

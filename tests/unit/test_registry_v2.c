@@ -392,6 +392,7 @@ static void test_accept_on_several_lines(void **state)
     assert_header(&r, "Content-Type", V2);
     ecrmock_http_response_release(&r);
     /* The lines name no type the image has: MANIFEST_UNKNOWN as with one line. */
+    h[2].value = "application/vnd.docker.distribution.manifest.list.v2+json";
     h[3].value = "application/vnd.docker.distribution.manifest.list.v2+json";
     ecrmock_http_handle(m, &req, &r);
     assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
@@ -1074,6 +1075,245 @@ static void *oom_realloc(void *p, size_t n)
  * (jansson's are left alone: see test_alloc_failure.c) failing: an
  * answer or -1 with an empty response, never a crash or a leak (valgrind
  * and ASan runs see leaks), and the request then succeeds. */
+/* Create on push (the fact sheet, 3): a push to a missing repository is
+ * NAME_UNKNOWN unless a CREATE_ON_PUSH template applies to its prefix or is
+ * ROOT; then the first POST or manifest PUT creates it with the template's settings. */
+static void test_create_on_push_by_template(void **state)
+{
+    ecrmock *m = *state;
+    char *auth = login(m);
+    ecrmock_http_response r;
+    /* No template, then a template for replication only: NAME_UNKNOWN, nothing created. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(reg(m, &r, auth, "POST", "/v2/team/app/blobs/uploads/", NULL, NULL, NULL, 0), 404);
+        assert_reg_error(&r, 404, "NAME_UNKNOWN",
+                         "The repository with name 'team/app' does not exist in the registry with id '123456789012'");
+        assert_int_equal(reg(m, &r, auth, "PUT", "/v2/team/app/manifests/v1", "Content-Type", V2, "{}", 2), 404);
+        assert_reg_error(&r, 404, "NAME_UNKNOWN",
+                         "The repository with name 'team/app' does not exist in the registry with id '123456789012'");
+        call_ok(m, "CreateRepositoryCreationTemplate", "{\"prefix\": \"%s\", \"appliedFor\": [\"REPLICATION\"]}",
+                i == 0 ? "team" : "ROOT");
+    }
+    json_t *out = NULL;
+    assert_int_equal(call(m, &out, "DescribeRepositories", "{}"), 200);
+    assert_int_equal(json_array_size(json_object_get(out, "repositories")), 0);
+    json_decref(out);
+
+    /* A prefix template: the first POST creates the repository, with its settings. */
+    call_ok(m, "UpdateRepositoryCreationTemplate",
+            "{\"prefix\": \"team\", \"appliedFor\": [\"REPLICATION\", \"CREATE_ON_PUSH\"], "
+            "\"imageTagMutability\": \"IMMUTABLE\", \"encryptionConfiguration\": {\"encryptionType\": \"KMS\"}, "
+            "\"resourceTags\": [{\"Key\": \"team\", \"Value\": \"a\"}], \"lifecyclePolicy\": %s}",
+            "\"{\\\"rules\\\":[{\\\"rulePriority\\\":1,\\\"selection\\\":{\\\"tagStatus\\\":\\\"any\\\","
+            "\\\"countType\\\":\\\"imageCountMoreThan\\\",\\\"countNumber\\\":5},\\\"action\\\":{\\\"type\\\":"
+            "\\\"expire\\\"}}]}\"");
+    const char config[] = "{\"os\":\"linux\"}";
+    char cd[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, "team/app", config, strlen(config), 1 << 20, cd);
+    assert_int_equal(call(m, &out, "DescribeRepositories", "{\"repositoryNames\": [\"team/app\"]}"), 200);
+    json_t *repo = json_array_get(json_object_get(out, "repositories"), 0);
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "KMS");
+    json_decref(out);
+    assert_ok(call(m, &out, "ListTagsForResource",
+                   "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/team/app\"}"),
+              out);
+    assert_string_equal(jstr(json_array_get(json_object_get(out, "tags"), 0), "Value"), "a");
+    json_decref(out);
+    assert_ok(call(m, &out, "GetLifecyclePolicy", "{\"repositoryName\": \"team/app\"}"), out);
+    assert_non_null(strstr(jstr(out, "lifecyclePolicyText"), "imageCountMoreThan"));
+    json_decref(out);
+
+    /* ROOT, and a manifest PUT first (a manifest that needs no layer): created with ROOT's settings. */
+    call_ok(m, "UpdateRepositoryCreationTemplate", "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"], "
+                                                   "\"imageTagMutability\": \"IMMUTABLE\"}");
+    const char idx[] = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                       "\"manifests\":[]}";
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/solo/manifests/v1", "Content-Type",
+                         "application/vnd.oci.image.index.v1+json", idx, strlen(idx)),
+                     201);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(call(m, &out, "DescribeRepositories", "{\"repositoryNames\": [\"solo\"]}"), 200);
+    repo = json_array_get(json_object_get(out, "repositories"), 0);
+    assert_string_equal(jstr(repo, "imageTagMutability"), "IMMUTABLE");
+    assert_string_equal(jstr(json_object_get(repo, "encryptionConfiguration"), "encryptionType"), "AES256");
+    json_decref(out);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(idx, strlen(idx), digest);
+    json_t *d = describe_image(m, "solo", digest);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(d, "imageTags"), 0)), "v1");
+    json_decref(d);
+    free(auth);
+}
+
+/* A manifest pull through /v2/ records the pull as BatchGetImage does
+ * (DescribeImages' lastRecordedPullTime, the virtual clock's time of the
+ * pull); a refused pull (an Accept that excludes the type, an unknown tag)
+ * records none. */
+static void test_pull_records_last_pull_time(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *mf = make_manifest(m, REPO, 1, 9);
+    char *digest = put_image(m, REPO, mf, "v1");
+    char *auth = login(m);
+    json_t *d = describe_image(m, REPO, digest);
+    assert_null(json_object_get(d, "lastRecordedPullTime"));
+    double pushed = json_number_value(json_object_get(d, "imagePushedAt"));
+    json_decref(d);
+    ecrmock_http_response r;
+    assert_int_equal(advance(m, 3600000), 0);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept",
+                         "application/vnd.oci.image.index.v1+json", NULL, 0),
+                     404);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v2", NULL, NULL, NULL, 0), 404);
+    ecrmock_http_response_release(&r);
+    d = describe_image(m, REPO, digest);
+    assert_null(json_object_get(d, "lastRecordedPullTime"));
+    json_decref(d);
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", V2, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    d = describe_image(m, REPO, digest);
+    assert_true(json_number_value(json_object_get(d, "lastRecordedPullTime")) == pushed + 3600);
+    json_decref(d);
+    /* Each pull, by digest too, moves it on (a day later: a fresh token). */
+    assert_int_equal(advance(m, 90000000), 0);
+    free(auth);
+    auth = login(m);
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", digest);
+    assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    d = describe_image(m, REPO, digest);
+    assert_true(json_number_value(json_object_get(d, "lastRecordedPullTime")) == pushed + 3600 + 90000);
+    json_decref(d);
+    free(mf);
+    free(digest);
+    free(auth);
+}
+
+#define OCI "application/vnd.oci.image.manifest.v1+json"
+
+/* GET (and HEAD) /v2/<repo>/manifests/<ref> with one Accept type; the response. */
+static int get_as(ecrmock *m, ecrmock_http_response *r, const char *auth, const char *method, const char *ref,
+                  const char *accept)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", ref);
+    return reg(m, r, auth, method, path, "Accept", accept, NULL, 0);
+}
+
+/* Pull by tag converts to the client's Accept, Docker v2 schema 2 to OCI and
+ * back (the fact sheet, 4), as Docker's distribution library writes a
+ * manifest; by digest nothing converts; a manifest with what the other
+ * format has not (annotations, a zstd layer) does not convert. */
+static void test_pull_by_tag_converts(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, REPO, "{\"os\":\"linux\"}", 14, cd);
+    push_layer(m, REPO, "layer bytes", 11, ld);
+    char v2[1024], oci[1024], v2_want[1024], oci_want[1024], text[1024];
+    snprintf(v2, sizeof v2,
+             "{\"schemaVersion\":2,\"mediaType\":\"" V2 "\",\"config\":{\"mediaType\":\"application/vnd.docker."
+             "container.image.v1+json\",\"size\":14,\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"application/vnd."
+             "docker.image.rootfs.diff.tar.gzip\",\"size\":11,\"digest\":\"%s\"}]}",
+             cd, ld);
+    snprintf(oci, sizeof oci,
+             "{\"schemaVersion\":2,\"mediaType\":\"" OCI "\",\"config\":{\"mediaType\":\"application/vnd.oci.image."
+             "config.v1+json\",\"digest\":\"%s\",\"size\":14},\"layers\":[{\"mediaType\":\"application/vnd.oci.image."
+             "layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":11,\"urls\":[\"https://example.com/l\"]}]}",
+             cd, ld);
+    const char *fmt = "{\n   \"schemaVersion\": 2,\n   \"mediaType\": \"%s\",\n   \"config\": {\n"
+                      "      \"mediaType\": \"%s\",\n      \"size\": 14,\n      \"digest\": \"%s\"\n   },\n"
+                      "   \"layers\": [\n      {\n         \"mediaType\": \"%s\",\n         \"size\": 11,\n"
+                      "         \"digest\": \"%s\"%s\n      }\n   ]\n}";
+    snprintf(oci_want, sizeof oci_want, fmt, OCI, "application/vnd.oci.image.config.v1+json", cd,
+             "application/vnd.oci.image.layer.v1.tar+gzip", ld, "");
+    snprintf(v2_want, sizeof v2_want, fmt, V2, "application/vnd.docker.container.image.v1+json", cd,
+             "application/vnd.docker.image.rootfs.diff.tar.gzip", ld,
+             ",\n         \"urls\": [\n            \"https://example.com/l\"\n         ]");
+    char *d_v2 = put_image(m, REPO, v2, "docker");
+    char *d_oci = put_image(m, REPO, oci, "oci");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    char want_digest[ECRMOCK_DIGEST_SIZE], len[32];
+
+    /* Docker v2 schema 2 to OCI, by tag: GET and HEAD. */
+    ecrmock_journal_enable(m, 1);
+    ecrmock_journal_clear(m);
+    assert_int_equal(get_as(m, &r, auth, "GET", "docker", OCI), 200);
+    assert_string_equal(r.body, oci_want);
+    assert_header(&r, "Content-Type", OCI);
+    assert_header(&r, "Docker-Content-Digest", NULL);
+    ecrmock_http_response_release(&r);
+    /* The BatchGetImage asked for the client's type and the stored one. */
+    json_t *e = journal_at(m, 0);
+    json_t *asked = json_object_get(json_object_get(e, "request"), "acceptedMediaTypes");
+    assert_int_equal(json_array_size(asked), 2);
+    assert_string_equal(json_string_value(json_array_get(asked, 0)), OCI);
+    assert_string_equal(json_string_value(json_array_get(asked, 1)), V2);
+    json_decref(e);
+    sha256_digest(oci_want, strlen(oci_want), want_digest);
+    snprintf(len, sizeof len, "%zu", strlen(oci_want));
+    assert_int_equal(get_as(m, &r, auth, "HEAD", "docker", OCI), 200);
+    assert_header(&r, "Docker-Content-Digest", want_digest);
+    assert_header(&r, "Content-Length", len);
+    assert_header(&r, "Content-Type", OCI);
+    ecrmock_http_response_release(&r);
+    /* OCI to Docker v2 schema 2 (urls kept). */
+    assert_int_equal(get_as(m, &r, auth, "GET", "oci", V2), 200);
+    assert_string_equal(r.body, v2_want);
+    assert_header(&r, "Content-Type", V2);
+    ecrmock_http_response_release(&r);
+    sha256_digest(v2_want, strlen(v2_want), want_digest);
+    assert_int_equal(get_as(m, &r, auth, "HEAD", "oci", V2), 200);
+    assert_header(&r, "Docker-Content-Digest", want_digest);
+    ecrmock_http_response_release(&r);
+    /* The stored type accepted: the stored bytes. */
+    assert_int_equal(get_as(m, &r, auth, "GET", "oci", OCI ", " V2), 200);
+    assert_string_equal(r.body, oci);
+    ecrmock_http_response_release(&r);
+    /* By digest: no conversion. */
+    assert_int_equal(get_as(m, &r, auth, "GET", d_v2, OCI), 404);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    /* Nothing is stored: the image keeps its one digest and type. */
+    json_t *d = describe_image(m, REPO, d_v2);
+    assert_string_equal(jstr(d, "imageManifestMediaType"), V2);
+    assert_non_null(json_object_get(d, "lastRecordedPullTime")); /* a converted pull is a pull */
+    json_decref(d);
+
+    /* What Docker's format cannot say: annotations, a zstd layer. */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"" OCI "\",\"config\":{\"mediaType\":\"application/vnd.oci.image."
+             "config.v1+json\",\"digest\":\"%s\",\"size\":14},\"layers\":[{\"mediaType\":\"application/vnd.oci.image."
+             "layer.v1.tar+%s\",\"digest\":\"%s\",\"size\":11}]%s}",
+             cd, "zstd", ld, "");
+    char *d_zstd = put_image(m, REPO, text, "zstd");
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"" OCI "\",\"config\":{\"mediaType\":\"application/vnd.oci.image."
+             "config.v1+json\",\"digest\":\"%s\",\"size\":14},\"layers\":[{\"mediaType\":\"application/vnd.oci.image."
+             "layer.v1.tar+%s\",\"digest\":\"%s\",\"size\":11}]%s}",
+             cd, "gzip", ld, ",\"annotations\":{\"a\":\"b\"}");
+    char *d_ann = put_image(m, REPO, text, "annotated");
+    assert_int_equal(get_as(m, &r, auth, "GET", "zstd", V2), 404);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    assert_int_equal(get_as(m, &r, auth, "GET", "annotated", V2), 404);
+    assert_reg_error(&r, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    d = describe_image(m, REPO, d_ann);
+    assert_null(json_object_get(d, "lastRecordedPullTime"));
+    json_decref(d);
+    /* Each GET and HEAD, converted or refused, is one BatchGetImage. */
+    assert_int_equal(ecrmock_call_count(m, "BatchGetImage"), 8);
+    free(d_zstd);
+    free(d_ann);
+    free(d_v2);
+    free(d_oci);
+    free(auth);
+}
+
 static void test_out_of_memory(void **state)
 {
     ecrmock *m = *state;
@@ -1133,6 +1373,50 @@ static void test_out_of_memory(void **state)
     free(auth);
 }
 
+/* Out of memory at each allocation of a pull that converts and of a push
+ * that creates its repository: an empty response (-1), the action's 500 or
+ * the full answer, never MANIFEST_UNKNOWN for a manifest that converts, a
+ * half-made repository or a leak. */
+static void test_out_of_memory_convert_and_create(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    call_ok(m, "CreateRepositoryCreationTemplate",
+            "{\"prefix\": \"ROOT\", \"appliedFor\": [\"CREATE_ON_PUSH\"], \"imageTagMutability\": \"IMMUTABLE\"}");
+    for (int k = 0; k < 2; k++) {
+        for (long n = 1;; n++) {
+            ecrmock_http_response r;
+            oom_count = 0;
+            oom_at = n;
+            int st = k == 0 ? reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", OCI, NULL, 0)
+                            : reg(m, &r, auth, "POST", "/v2/fresh/blobs/uploads/", NULL, NULL, NULL, 0);
+            bool met = oom_count >= n;
+            oom_at = -1;
+            if (st < 0) {
+                assert_null(r.headers);
+                assert_null(r.body);
+            } else if (st != 500 || !met) { /* 500: the action's own ServerException */
+                assert_int_equal(st, k == 0 ? 200 : 202);
+                if (k == 0)
+                    assert_header(&r, "Content-Type", OCI);
+            }
+            ecrmock_http_response_release(&r);
+            /* Created whole or not at all. */
+            json_t *out = NULL;
+            int dst = call(m, &out, "DescribeRepositories", "{\"repositoryNames\": [\"fresh\"]}");
+            if (dst == 200)
+                assert_string_equal(jstr(json_array_get(json_object_get(out, "repositories"), 0), "imageTagMutability"),
+                                    "IMMUTABLE");
+            json_decref(out);
+            if (!met)
+                break;
+        }
+    }
+    free(digest);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1162,7 +1446,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_token_memory_keeps_the_last_256, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_threads_push_at_once, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_referrers, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_create_on_push_by_template, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_pull_records_last_pull_time, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_pull_by_tag_converts, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_out_of_memory, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_convert_and_create, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
     return cmocka_run_group_tests(tests, NULL, NULL);
