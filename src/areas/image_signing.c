@@ -114,13 +114,11 @@ int em_DeleteSigningConfiguration(em_call *c)
 
 int em_DescribeImageSigningStatus(em_call *c)
 {
-    em_repo *repo = em_repo_lookup(c);
-    if (!repo)
-        return -1;
-    json_t *id = json_object_get(c->req, "imageId");
-    em_image *img = em_image_lookup(c, repo, id);
+    em_repo *repo;
+    em_image *img = em_request_image(c, &repo);
     if (!img)
         return -1;
+    json_t *id = json_object_get(c->req, "imageId");
     if (em_set(c->out, "registryId", json_string(repo->registry->id)) < 0 ||
         em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
         em_set(c->out, "imageId", em_image_id_json(img->digest, em_get_str(id, "imageTag"))) < 0 ||

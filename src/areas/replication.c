@@ -298,13 +298,11 @@ void em_replicate(ecrmock *m, em_repo *repo, em_image *img, const char *tag)
 
 int em_DescribeImageReplicationStatus(em_call *c)
 {
-    em_repo *repo = em_repo_lookup(c);
-    if (!repo)
-        return -1;
-    json_t *id = json_object_get(c->req, "imageId");
-    em_image *img = em_image_lookup(c, repo, id);
+    em_repo *repo;
+    em_image *img = em_request_image(c, &repo);
     if (!img)
         return -1;
+    json_t *id = json_object_get(c->req, "imageId");
     json_t *statuses = img->replication ? json_deep_copy(img->replication) : json_array();
     if (em_set(c->out, "repositoryName", json_string(repo->name)) < 0 ||
         em_set(c->out, "imageId", em_image_id_json(img->digest, em_get_str(id, "imageTag"))) < 0 ||

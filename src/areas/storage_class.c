@@ -26,13 +26,11 @@
 
 int em_UpdateImageStorageClass(em_call *c)
 {
-    em_repo *repo = em_repo_lookup(c);
-    if (!repo)
-        return -1;
-    json_t *id = json_object_get(c->req, "imageId");
-    em_image *img = em_image_lookup(c, repo, id);
+    em_repo *repo;
+    em_image *img = em_request_image(c, &repo);
     if (!img)
         return -1;
+    json_t *id = json_object_get(c->req, "imageId");
     bool to_archive = strcmp(em_get_str(c->req, "targetStorageClass"), "ARCHIVE") == 0;
     /* Any list still referencing it, archived or not, moves it instead. */
     size_t pos = 0;

@@ -52,6 +52,13 @@ em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_
     return EM_ID_FOUND;
 }
 
+em_image *em_request_image(em_call *c, em_repo **repo_out)
+{
+    em_repo *repo = em_repo_lookup(c);
+    *repo_out = repo;
+    return repo ? em_image_lookup(c, repo, json_object_get(c->req, "imageId")) : NULL;
+}
+
 em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id)
 {
     em_image *img;

@@ -274,6 +274,10 @@ json_t *em_image_id_json(const char *digest, const char *tag);
 /* The image an ImageIdentifier names; on a miss (or an id naming none) sets
  * ImageNotFoundException with ECR's text and returns NULL. */
 em_image *em_image_lookup(em_call *c, em_repo *repo, json_t *id);
+/* The image actions' common start: the repository the request names (into
+ * *repo_out, NULL when it does not exist) and, in it, the image its imageId
+ * names; NULL with the call's error set. */
+em_image *em_request_image(em_call *c, em_repo **repo_out);
 /* What an ImageIdentifier names in repo (BatchGetImage, BatchDeleteImage). */
 typedef enum {
     EM_ID_FOUND,
