@@ -80,10 +80,13 @@ int em_err_set(ecrmock_err *err, ecrmock_error code, const char *path, const cha
 
 int em_err_at(ecrmock_err *err, ecrmock_error code, const char *source, const char *path, const char *fmt, ...)
 {
-    char where[sizeof err->path];
+    enum { SHORT_SOURCE = 48 };
+    char where[sizeof err->path], sbuf[SHORT_SOURCE + 4];
     const char *src = source ? source : "", *p = path ? path : "";
     size_t room = sizeof where - 1, plen = strlen(p), slen = strlen(src);
-    if (slen + 2 + plen > room && plen + 2 + 3 < room) {
+    if (slen + 2 + plen <= room) {
+        snprintf(where, sizeof where, "%s: %s", src, p);
+    } else if (slen > SHORT_SOURCE && plen + 2 + 3 + SHORT_SOURCE <= room) {
         /* A long source would push the JSON path out: keep the path whole
          * and the source's end (its file name) after "...". */
         src += slen - (room - plen - 2 - 3);
@@ -91,7 +94,25 @@ int em_err_at(ecrmock_err *err, ecrmock_error code, const char *source, const ch
             src++; /* not in the middle of a character */
         snprintf(where, sizeof where, "...%s: %s", src, p);
     } else {
-        snprintf(where, sizeof where, "%s: %s", src, p);
+        /* The JSON path itself is too long (a member name of a hundred
+         * characters): the source stays whole when it is short (its end
+         * after "..." when not), and the path keeps its start and its end
+         * around "...". */
+        if (slen > SHORT_SOURCE) {
+            const char *t = src + slen - (SHORT_SOURCE - 3);
+            while (((unsigned char)*t & 0xC0) == 0x80)
+                t++;
+            snprintf(sbuf, sizeof sbuf, "...%s", t);
+            src = sbuf;
+            slen = strlen(sbuf);
+        }
+        size_t avail = room - slen - 2 - 3, head = avail / 3;
+        const char *tail = p + plen - (avail - head);
+        while (head > 0 && ((unsigned char)p[head] & 0xC0) == 0x80)
+            head--;
+        while (((unsigned char)*tail & 0xC0) == 0x80)
+            tail++;
+        snprintf(where, sizeof where, "%s: %.*s...%s", src, (int)head, p, tail);
     }
     va_list ap;
     va_start(ap, fmt);

@@ -1309,6 +1309,19 @@ static void test_err_long_source_keeps_json_path(void **state)
     tail = "\xc3\xa9: $.bogus";
     assert_string_equal(test_err.path + strlen(test_err.path) - strlen(tail), tail);
     free(source);
+    /* a JSON path too long itself (a member name of 150 characters, found
+     * by fuzz_fixture): a short source stays whole, the path keeps its start
+     * and its end */
+    char doc[400] = "{\"registries\": [{\"repositories\": [{\"";
+    for (int i = 0; i < 150; i++)
+        strcat(doc, "$");
+    strcat(doc, "\": 1}]}]}");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load_string(m, doc, "team.json", &test_err)),
+                     ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_int_equal(strncmp(test_err.path, "team.json: $.registries[0].repositories[0].$$$", 46), 0);
+    assert_non_null(strstr(test_err.path, "$...$"));
+    assert_string_equal(test_err.path + strlen(test_err.path) - 3, "$$$");
+    assert_true(strlen(test_err.path) < sizeof test_err.path);
     /* a text that quotes "%.200s" of a caller's string, cut inside a character */
     char url[600] = "ftp://x";
     for (size_t i = strlen(url); i + 2 < sizeof url; i += 2)
