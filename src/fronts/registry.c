@@ -758,13 +758,18 @@ static int upload_append(reg *g, const char *id, long long *last)
     size_t left = g->req->body_len;
     while (left) {
         size_t n = left < PART_MAX ? left : PART_MAX;
-        char *b64 = em_base64(p, n, NULL);
-        json_t *req = b64 ? json_pack("{s:s, s:s, s:I, s:I}", "uploadId", id, "layerPartBlob", b64, "partFirstByte",
-                                      (json_int_t)first, "partLastByte", (json_int_t)(first + (long long)n - 1))
-                          : NULL;
-        em_free(b64);
+        /* The part goes in raw, not as base64: its request (and journal
+         * entry) carries its length, layerPartLength, instead of
+         * layerPartBlob (README, "The registry plane"). */
+        json_t *req = json_pack("{s:s, s:I, s:I, s:I}", "uploadId", id, "partFirstByte", (json_int_t)first,
+                                "partLastByte", (json_int_t)(first + (long long)n - 1), "layerPartLength",
+                                (json_int_t)n);
         json_t *out;
+        g->m->raw_part = (const unsigned char *)p;
+        g->m->raw_part_len = n;
         int st = run_ok(g, "UploadLayerPart", req, CTX_UPLOAD, NULL, &out);
+        g->m->raw_part = NULL;
+        g->m->raw_part_len = 0;
         if (st != 0)
             return st;
         *last = (long long)json_integer_value(json_object_get(out, "lastByteReceived"));

@@ -771,6 +771,86 @@ static void test_big_patch_is_split_into_parts(void **state)
     free(auth);
 }
 
+/* A PATCH's bytes go into the upload raw, not through base64: its UploadLayerPart
+ * journals the part's range and layerPartLength, no layerPartBlob. */
+static void test_patch_journals_the_part_length(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_journal_enable(m, 1);
+    ecrmock_journal_clear(m);
+    char d[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, "hello, raw world", 16, 16, d);
+    assert_int_equal(ecrmock_journal_length(m), 3);
+    json_t *e = journal_at(m, 1);
+    assert_string_equal(jstr(e, "action"), "UploadLayerPart");
+    assert_string_equal(jstr(e, "plane"), "registry");
+    json_t *req = json_object_get(e, "request");
+    assert_null(json_object_get(req, "layerPartBlob"));
+    assert_int_equal(json_integer_value(json_object_get(req, "partFirstByte")), 0);
+    assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 15);
+    assert_int_equal(json_integer_value(json_object_get(req, "layerPartLength")), 16);
+    json_decref(e);
+    /* The layer holds the bytes (its digest was checked by the PUT): pull them back. */
+    char path[200];
+    snprintf(path, sizeof path, "/v2/" REPO "/blobs/%s", d);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "HEAD", path, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Length", "16");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+/* A JSON-level UploadLayerPart made by a hook while a PATCH runs appends its own
+ * base64 blob, never the PATCH's raw bytes; and the PATCH still appends its own. */
+typedef struct nested_part {
+    ecrmock *m;
+    const char *upload;
+    int calls;
+} nested_part;
+
+static void nested_part_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    nested_part *np = user;
+    if (strcmp(action, "UploadLayerPart") != 0 || np->calls++)
+        return;
+    json_t *out = NULL, *req = json_pack("{s:s, s:s, s:s, s:i, s:i}", "repositoryName", REPO, "uploadId", np->upload,
+                                         "layerPartBlob", "YWJj", "partFirstByte", 0, "partLastByte", 2);
+    assert_int_equal(ecrmock_call(np->m, "UploadLayerPart", req, &out), 200);
+    json_decref(req);
+    json_decref(out);
+}
+
+static void test_hook_part_during_patch_is_its_own(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    json_t *out = NULL, *req = json_pack("{s:s}", "repositoryName", REPO);
+    assert_int_equal(ecrmock_call(m, "InitiateLayerUpload", req, &out), 200);
+    json_decref(req);
+    char *upload = strdup(jstr(out, "uploadId"));
+    json_decref(out);
+    nested_part np = {.m = m, .upload = upload};
+    ecrmock_hooks_set(m, nested_part_hook, NULL, &np);
+    char d[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, "0123456789", 10, 10, d);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(np.calls, 2); /* the PATCH's and the hook's own */
+    char abc[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("abc", 3, abc);
+    req = json_pack("{s:s, s:s, s:[s]}", "repositoryName", REPO, "uploadId", upload, "layerDigests", abc);
+    assert_int_equal(ecrmock_call(m, "CompleteLayerUpload", req, &out), 200);
+    json_decref(req);
+    assert_string_equal(jstr(out, "layerDigest"), abc);
+    json_decref(out);
+    free(upload);
+    free(auth);
+}
+
 /* Bytes that are not UTF-8 in the path, the query, Accept or Content-Type: answers, never -1. */
 static void test_bytes_that_are_not_utf8(void **state)
 {
@@ -1438,6 +1518,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mount, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_patch_journals_the_part_length, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_hook_part_during_patch_is_its_own, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bytes_that_are_not_utf8, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_immutable_with_exclusion, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_scan_on_push, setup_mock, teardown_mock),
