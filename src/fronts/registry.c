@@ -781,6 +781,26 @@ static int upload_append(reg *g, const char *id, long long *last)
     return 0;
 }
 
+/* The last byte a PATCH's Range names, `last` the true one: ECR's stays at
+ * the first PATCH's for every later one, though it stores each chunk
+ * (containers-roadmap#2831: "it gets stuck at the first chunk boundary and
+ * does not advance for subsequent PATCHes"; the fact sheet, end-5). */
+static long long patch_range(reg *g, const char *id, long long last)
+{
+    em_lock(g->m);
+    em_registry *r = em_registry_get(g->m, g->account);
+    em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
+    em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+    if (u && !u->patched && last >= 0) {
+        u->patched = true;
+        u->patch_range = last;
+    }
+    if (u && u->patched)
+        last = u->patch_range;
+    em_unlock(g->m);
+    return last;
+}
+
 static int upload_patch(reg *g, const char *id)
 {
     long long last;
@@ -789,6 +809,7 @@ static int upload_patch(reg *g, const char *id)
         return st;
     if (!g->req->body_len && upload_length(g, id) < 0)
         return reg_error(g, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
+    last = patch_range(g, id, last);
     /* ECR answers a chunk 201, not the specification's 202 (the fact sheet, end-5). */
     return upload_headers(g, id, true, last) == 0 ? respond(g, 201, NULL, NULL, 0) : -1;
 }
