@@ -688,7 +688,10 @@ static int upload_mount(reg *g, const char *digest, const char *from)
     em_registry *r = em_registry_get(g->m, g->account);
     em_repo *src = r ? em_repo_get(r, from) : NULL, *dst = r ? em_repo_get(r, to) : NULL;
     em_layer *l = src ? em_layer_get(src, digest) : NULL;
-    if (l && dst && same_text(src->encryption_type, dst->encryption_type) && same_text(src->kms_key, dst->kms_key)) {
+    /* "Blob mounting is not supported for images created via pull through
+     * cache" (ug:blob-mounting): nothing mounts from a cache's repository. */
+    if (l && dst && !em_ptc_covers(r, from) && same_text(src->encryption_type, dst->encryption_type) &&
+        same_text(src->kms_key, dst->kms_key)) {
         unsigned char *none = NULL; /* the blob store has the bytes */
         em_layer *added = em_layer_add(g->m, dst, digest, &none, l->blob->len);
         if (added && !added->media_type && l->media_type)

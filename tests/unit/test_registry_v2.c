@@ -745,6 +745,32 @@ static void test_mount(void **state)
     free(auth);
 }
 
+/* "Blob mounting is not supported for images created via pull through cache"
+ * (ug:blob-mounting): a repository under a rule's prefix is no source. */
+static void test_mount_not_from_a_pull_through_cache(void **state)
+{
+    ecrmock *m = *state;
+    const char *repos[] = {"cache/alpine", "cachex/alpine"};
+    char layers[2][ECRMOCK_DIGEST_SIZE];
+    for (int i = 0; i < 2; i++) {
+        create_repo(m, repos[i]);
+        char *mf = make_manifest(m, repos[i], 1 + i, 1);
+        free(put_image(m, repos[i], mf, "v1"));
+        json_t *doc = json_loads(mf, 0, NULL);
+        snprintf(layers[i], sizeof layers[i], "%s", jstr(json_array_get(json_object_get(doc, "layers"), 0), "digest"));
+        json_decref(doc);
+        free(mf);
+    }
+    create_repo(m, "other");
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"cache/\", \"upstreamRegistryUrl\": \"public.ecr.aws\"}");
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
+    char *auth = login(m);
+    assert_int_equal(mount(m, auth, "other", layers[0], "cache/alpine", NULL), 202);
+    assert_int_equal(mount(m, auth, "other", layers[1], "cachex/alpine", NULL), 201); /* not under the prefix */
+    free(auth);
+}
+
 /* Push by digest, a digest that is not the bytes', a re-push, bytes that are not UTF-8. */
 static void test_manifest_put_by_digest_and_again(void **state)
 {
@@ -1548,6 +1574,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_mount, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_mount_not_from_a_pull_through_cache, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_patch_journals_the_part_length, setup_mock, teardown_mock),
