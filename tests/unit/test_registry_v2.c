@@ -429,16 +429,23 @@ static void test_loopback_base(void **state)
 
 /* ---- uploads ----------------------------------------------------------------------- */
 
+/* Creates REPO, logs in (*auth, free it) and starts an upload: its path in p[300]. */
+static void start_upload(ecrmock *m, char **auth, char *p)
+{
+    create_repo(m, REPO);
+    *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, *auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    snprintf(p, 300, "%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE));
+    ecrmock_http_response_release(&r);
+}
+
 static void test_upload_status_and_cancel(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
-    char *auth = login(m);
+    char *auth, p[300];
+    start_upload(m, &auth, p);
     ecrmock_http_response r;
-    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
-    char p[300];
-    snprintf(p, sizeof p, "%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE));
-    ecrmock_http_response_release(&r);
     assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, "hello", 5), 201);
     ecrmock_http_response_release(&r);
     assert_int_equal(reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0), 204);
@@ -472,13 +479,9 @@ static void test_upload_status_and_cancel(void **state)
 static void test_patch_range_stays_at_the_first_chunk(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
-    char *auth = login(m);
+    char *auth, p[300];
+    start_upload(m, &auth, p);
     ecrmock_http_response r;
-    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
-    char p[300];
-    snprintf(p, sizeof p, "%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE));
-    ecrmock_http_response_release(&r);
     /* An empty first PATCH fixes nothing. */
     assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, NULL, 0), 201);
     assert_header(&r, "Range", "0-0");
