@@ -227,7 +227,10 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status, const ecrm
         return MHD_NO;
     for (size_t i = 0; r && i < r->n_headers; i++)
         if (strcasecmp(r->headers[i].name, "Content-Length") != 0) /* microhttpd sets it */
-            MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+            /* microhttpd refuses an empty value (ECR's `Sizes:`): one space
+             * instead, the optional whitespace every client drops, so the
+             * header arrives with its empty value (RFC 9110, 5.5). */
+            MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value[0] ? r->headers[i].value : " ");
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return rc;

@@ -212,6 +212,10 @@ void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */
  * shows them, without registryId, in creation order (snapshots): a new
  * reference, an empty array when there are none; NULL: no memory. */
 json_t *em_ptc_rules_json(const em_registry *r);
+/* Whether repository `name` is a pull-through cache's: under the prefix of
+ * one of the registry's rules ("<prefix>/..."; a ROOT prefix, which names no
+ * repository apart, never counts). */
+bool em_ptc_covers(const em_registry *r, const char *name);
 void em_secrets_free(ecrmock *m);
 /* An IAM role ARN (arn:<partition>:iam::<account>:role/<name>) in the
  * account `registry_id`; 0, or -1 with InvalidParameterException set. */

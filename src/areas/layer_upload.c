@@ -17,7 +17,7 @@
 
 /* The most bytes one layerPartBlob holds (the model's LayerPartBlob). */
 #define MAX_PART_BLOB UINT64_C(20971520)
-/* Base64 text decoded and hashed a piece at a time (a multiple of 4). */
+/* Bytes copied (or base64 text decoded) and hashed a piece at a time (a multiple of 4). */
 #define UPLOAD_CHUNK ((size_t)64 * 1024)
 
 static int upload_not_found(em_call *c, em_repo *repo, const char *id)
@@ -80,61 +80,32 @@ static int invalid_part(int rc, em_call *c, em_repo *repo, em_upload *u)
     return rc;
 }
 
-int em_UploadLayerPart(em_call *c)
+/*
+ * Appends n bytes to upload u as one part and hashes them, from `src`:
+ * `srclen` characters of checked base64 text (the JSON level's
+ * layerPartBlob) when `b64`, else the n raw bytes themselves (the registry
+ * plane's body, em_call.raw_part).  The bytes go straight into the upload's
+ * buffer, past its length, a cache-sized chunk at a time, and each chunk is
+ * hashed while it is still in the cache: one pass over the source, none over
+ * a copy.  The running hash is a copy until every chunk is in, so that a
+ * failure leaves the upload as it was.  `out` (stolen) is the call's output.
+ */
+static int upload_append(em_call *c, em_upload *u, const char *src, size_t srclen, bool b64, size_t n, json_t *out)
 {
-    em_repo *repo = em_repo_lookup(c);
-    if (!repo)
-        return -1;
-    const char *id = em_get_str(c->req, "uploadId");
-    em_upload *u = em_upload_get(c->m, repo, id);
-    if (!u)
-        return upload_not_found(c, repo, id);
-
-    /* The validator has checked both are from 0 to INT64_MAX (PartSize's
-     * minimum is 0), so the range's size, up to 2^63, is computed unsigned. */
-    int64_t first = em_get_int(c->req, "partFirstByte", 0);
-    int64_t last = em_get_int(c->req, "partLastByte", 0);
-    json_t *blob = json_object_get(c->req, "layerPartBlob");
-    if (first != (int64_t)u->bytes.len)
-        return invalid_part(em_fail_text(c, EM_MSG_LAYER_PART_FIRST_BYTE, (unsigned long long)first,
-                                         (unsigned long long)u->bytes.len),
-                            c, repo, u);
-    if (last < first)
-        return invalid_part(
-            em_fail_text(c, EM_MSG_LAYER_PART_LAST_BYTE, (unsigned long long)last, (unsigned long long)first), c, repo,
-            u);
-    /* The validator has checked the blob is base64: its length is known
-     * without decoding it. */
-    const char *text = json_string_value(blob);
-    size_t tlen = json_string_length(blob);
-    size_t n = em_base64_valid_len(text, tlen);
-    uint64_t span = (uint64_t)last - (uint64_t)first + 1;
-    if (span != n)
-        return invalid_part(em_fail_text(c, EM_MSG_LAYER_PART_SIZE, (unsigned long long)span, (unsigned long long)n), c,
-                            repo, u);
-    if (u->parts >= c->m->opts.max_layer_parts)
-        return em_fail_text(c, EM_MSG_LAYER_PART_LIMIT, u->id, repo->name, repo->registry->id,
-                            (unsigned long long)c->m->opts.max_layer_parts);
-    if ((uint64_t)u->bytes.len + n > c->m->opts.max_layer_bytes)
-        return em_fail_text(c, EM_MSG_LAYER_TOO_LARGE, (unsigned long long)c->m->opts.max_layer_bytes);
-    json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "registryId", repo->registry->id, "repositoryName",
-                            repo->name, "uploadId", u->id, "lastByteReceived", (json_int_t)last);
-    /* The bytes are decoded straight into the upload's buffer, past its
-     * length, a cache-sized chunk at a time, and each chunk is hashed while
-     * it is still in the cache: one pass over the text, none over a copy.
-     * The running hash is a copy until every chunk is in, so that a failure
-     * leaves the upload as it was. */
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
-    if (!out || !sha || !EVP_MD_CTX_copy_ex(sha, u->sha) || em_buf_reserve(&u->bytes, tlen / 4 * 3) < 0) {
+    if (!out || !sha || !EVP_MD_CTX_copy_ex(sha, u->sha) || em_buf_reserve(&u->bytes, b64 ? srclen / 4 * 3 : n) < 0) {
         json_decref(out);
         EVP_MD_CTX_free(sha);
         return em_fail_nomem(c);
     }
     unsigned char *dst = u->bytes.data + u->bytes.len;
     size_t done = 0, w = 0;
-    while (done < tlen) {
-        size_t chunk = tlen - done < UPLOAD_CHUNK ? tlen - done : UPLOAD_CHUNK;
-        size_t got = em_base64_decode_valid(text + done, chunk, dst + w);
+    while (done < srclen) {
+        size_t chunk = srclen - done < UPLOAD_CHUNK ? srclen - done : UPLOAD_CHUNK, got = chunk;
+        if (b64)
+            got = em_base64_decode_valid(src + done, chunk, dst + w);
+        else
+            memcpy(dst + w, src + done, chunk);
         if (got == SIZE_MAX) {
             json_decref(out);
             EVP_MD_CTX_free(sha);
@@ -155,6 +126,50 @@ int em_UploadLayerPart(em_call *c)
     json_decref(c->out);
     c->out = out;
     return 0;
+}
+
+int em_UploadLayerPart(em_call *c)
+{
+    em_repo *repo = em_repo_lookup(c);
+    if (!repo)
+        return -1;
+    const char *id = em_get_str(c->req, "uploadId");
+    em_upload *u = em_upload_get(c->m, repo, id);
+    if (!u)
+        return upload_not_found(c, repo, id);
+
+    /* The validator has checked both are from 0 to INT64_MAX (PartSize's
+     * minimum is 0), so the range's size, up to 2^63, is computed unsigned. */
+    int64_t first = em_get_int(c->req, "partFirstByte", 0);
+    int64_t last = em_get_int(c->req, "partLastByte", 0);
+    if (first != (int64_t)u->bytes.len)
+        return invalid_part(em_fail_text(c, EM_MSG_LAYER_PART_FIRST_BYTE, (unsigned long long)first,
+                                         (unsigned long long)u->bytes.len),
+                            c, repo, u);
+    if (last < first)
+        return invalid_part(
+            em_fail_text(c, EM_MSG_LAYER_PART_LAST_BYTE, (unsigned long long)last, (unsigned long long)first), c, repo,
+            u);
+    /* The bytes: the registry plane's raw body, or layerPartBlob, whose
+     * base64 the validator has checked: its length is known without
+     * decoding it. */
+    bool raw = c->raw_part != NULL;
+    json_t *blob = json_object_get(c->req, "layerPartBlob");
+    const char *src = raw ? (const char *)c->raw_part : json_string_value(blob);
+    size_t srclen = raw ? c->raw_part_len : json_string_length(blob);
+    size_t n = raw ? srclen : em_base64_valid_len(src, srclen);
+    uint64_t span = (uint64_t)last - (uint64_t)first + 1;
+    if (span != n)
+        return invalid_part(em_fail_text(c, EM_MSG_LAYER_PART_SIZE, (unsigned long long)span, (unsigned long long)n), c,
+                            repo, u);
+    if (u->parts >= c->m->opts.max_layer_parts)
+        return em_fail_text(c, EM_MSG_LAYER_PART_LIMIT, u->id, repo->name, repo->registry->id,
+                            (unsigned long long)c->m->opts.max_layer_parts);
+    if ((uint64_t)u->bytes.len + n > c->m->opts.max_layer_bytes)
+        return em_fail_text(c, EM_MSG_LAYER_TOO_LARGE, (unsigned long long)c->m->opts.max_layer_bytes);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "registryId", repo->registry->id, "repositoryName",
+                            repo->name, "uploadId", u->id, "lastByteReceived", (json_int_t)last);
+    return upload_append(c, u, src, srclen, !raw, n, out);
 }
 
 /* The digest of what an upload holds, without closing its running hash. */

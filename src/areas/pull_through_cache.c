@@ -231,6 +231,17 @@ static size_t find_rule(struct em_ptc_rules *rules, const char *prefix)
     return (size_t)-1;
 }
 
+bool em_ptc_covers(const em_registry *reg, const char *name)
+{
+    for (size_t i = 0; reg->ptc && i < reg->ptc->n; i++) {
+        const char *p = reg->ptc->v[i]->prefix;
+        size_t n = strlen(p);
+        if (strcmp(p, "ROOT") != 0 && strncmp(name, p, n) == 0 && name[n] == '/')
+            return true;
+    }
+    return false;
+}
+
 /* Looks the request's ecrRepositoryPrefix up; on a miss sets ECR's error. */
 static em_ptc_rule *rule_lookup(em_call *c, size_t *index)
 {

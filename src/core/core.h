@@ -93,6 +93,13 @@ struct ecrmock {
      * "registry" while registry.c answers a request (it holds the lock
      * throughout); NULL: the API. */
     const char *plane;
+    /* The bytes of the registry plane's UploadLayerPart about to run, raw:
+     * its request carries their length (layerPartLength) instead of a
+     * base64 layerPartBlob.  registry.c sets them around the call, holding
+     * the lock; dispatch.c moves them into the em_call it runs (so that a
+     * call a hook makes meanwhile never sees them); NULL otherwise. */
+    const unsigned char *raw_part;
+    size_t raw_part_len;
 };
 
 /* One token GetAuthorizationToken handed out: the SHA-256 of its password,
@@ -168,6 +175,8 @@ typedef struct em_call {
     json_t *out;          /* the output object being built */
     ecrmock_error err;
     json_t *errdoc;       /* set by em_fail() */
+    const unsigned char *raw_part; /* the registry plane's raw part (ecrmock.raw_part), or NULL */
+    size_t raw_part_len;
     char member[EM_MEMBER_SIZE]; /* the request member the error is about, as a JSON path
                                     ("$.repositoryName", "$.rules[0].destinations"), or "";
                                     set by em_fail_param(), validation (validate.c) and

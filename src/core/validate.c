@@ -271,7 +271,9 @@ static int check_struct(walk *w, const em_shape *s, json_t *v, size_t plen)
         n += name_len;
         w->path[n] = '\0';
         if (!mv || json_is_null(mv)) {
-            if (mem->required && w->constraints)
+            /* The blob the registry plane carries raw (em_call.raw_part) is not in the request. */
+            if (mem->required && w->constraints &&
+                !(w->c->raw_part && em_shapes[mem->shape].type == EM_T_BLOB))
                 return em_fail_rule(w->c, w->path, EM_RULE_MEMBER_NOT_NULL);
             continue;
         }

@@ -121,6 +121,10 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
         memset(wire, 0, sizeof *wire);
 
     em_lock(m);
+    c.raw_part = m->raw_part; /* this call's alone, not a hook's call's */
+    c.raw_part_len = m->raw_part_len;
+    m->raw_part = NULL;
+    m->raw_part_len = 0;
     int status = 200;
     em_fault_decision d = {0};
     bool ran = false;

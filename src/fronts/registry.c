@@ -688,7 +688,10 @@ static int upload_mount(reg *g, const char *digest, const char *from)
     em_registry *r = em_registry_get(g->m, g->account);
     em_repo *src = r ? em_repo_get(r, from) : NULL, *dst = r ? em_repo_get(r, to) : NULL;
     em_layer *l = src ? em_layer_get(src, digest) : NULL;
-    if (l && dst && same_text(src->encryption_type, dst->encryption_type) && same_text(src->kms_key, dst->kms_key)) {
+    /* "Blob mounting is not supported for images created via pull through
+     * cache" (ug:blob-mounting): nothing mounts from a cache's repository. */
+    if (l && dst && !em_ptc_covers(r, from) && same_text(src->encryption_type, dst->encryption_type) &&
+        same_text(src->kms_key, dst->kms_key)) {
         unsigned char *none = NULL; /* the blob store has the bytes */
         em_layer *added = em_layer_add(g->m, dst, digest, &none, l->blob->len);
         if (added && !added->media_type && l->media_type)
@@ -758,13 +761,18 @@ static int upload_append(reg *g, const char *id, long long *last)
     size_t left = g->req->body_len;
     while (left) {
         size_t n = left < PART_MAX ? left : PART_MAX;
-        char *b64 = em_base64(p, n, NULL);
-        json_t *req = b64 ? json_pack("{s:s, s:s, s:I, s:I}", "uploadId", id, "layerPartBlob", b64, "partFirstByte",
-                                      (json_int_t)first, "partLastByte", (json_int_t)(first + (long long)n - 1))
-                          : NULL;
-        em_free(b64);
+        /* The part goes in raw, not as base64: its request (and journal
+         * entry) carries its length, layerPartLength, instead of
+         * layerPartBlob (README, "The registry plane"). */
+        json_t *req = json_pack("{s:s, s:I, s:I, s:I}", "uploadId", id, "partFirstByte", (json_int_t)first,
+                                "partLastByte", (json_int_t)(first + (long long)n - 1), "layerPartLength",
+                                (json_int_t)n);
         json_t *out;
+        g->m->raw_part = (const unsigned char *)p;
+        g->m->raw_part_len = n;
         int st = run_ok(g, "UploadLayerPart", req, CTX_UPLOAD, NULL, &out);
+        g->m->raw_part = NULL;
+        g->m->raw_part_len = 0;
         if (st != 0)
             return st;
         *last = (long long)json_integer_value(json_object_get(out, "lastByteReceived"));
@@ -776,6 +784,26 @@ static int upload_append(reg *g, const char *id, long long *last)
     return 0;
 }
 
+/* The last byte a PATCH's Range names, `last` the true one: ECR's stays at
+ * the first PATCH's for every later one, though it stores each chunk
+ * (containers-roadmap#2831: "it gets stuck at the first chunk boundary and
+ * does not advance for subsequent PATCHes"; the fact sheet, end-5). */
+static long long patch_range(reg *g, const char *id, long long last)
+{
+    em_lock(g->m);
+    em_registry *r = em_registry_get(g->m, g->account);
+    em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
+    em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+    if (u && !u->patched && last >= 0) {
+        u->patched = true;
+        u->patch_range = last;
+    }
+    if (u && u->patched)
+        last = u->patch_range;
+    em_unlock(g->m);
+    return last;
+}
+
 static int upload_patch(reg *g, const char *id)
 {
     long long last;
@@ -784,6 +812,7 @@ static int upload_patch(reg *g, const char *id)
         return st;
     if (!g->req->body_len && upload_length(g, id) < 0)
         return reg_error(g, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
+    last = patch_range(g, id, last);
     /* ECR answers a chunk 201, not the specification's 202 (the fact sheet, end-5). */
     return upload_headers(g, id, true, last) == 0 ? respond(g, 201, NULL, NULL, 0) : -1;
 }

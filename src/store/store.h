@@ -101,6 +101,8 @@ struct em_upload {
     uint64_t parts;
     uint64_t last_part_len;
     bool small_part; /* a part other than the latest was under the minimum */
+    bool patched;         /* the registry plane: a PATCH has appended, */
+    int64_t patch_range;  /* and the last byte its Range named, which ECR keeps answering */
     int64_t touched_ms;
     UT_hash_handle hh;
 };

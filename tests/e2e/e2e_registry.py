@@ -103,6 +103,7 @@ def run(port):
     check(status == 401, "unauthenticated ping: %d" % status)
     check(h.get("www-authenticate", "").startswith("Basic realm="), "challenge %r" % h)
     check(body == b"Not Authorized", "challenge body %r" % body)
+    check(h.get("sizes") == "", "ECR's empty Sizes header %r" % h)
 
     token = c.api("GetAuthorizationToken", {})["authorizationData"][0]["authorizationToken"]
     check(base64.b64decode(token).startswith(b"AWS:"), "the token is base64 of AWS:<password>")

@@ -210,8 +210,8 @@ static void push_blob(ecrmock *m, const char *auth, const char *repo, const char
     for (size_t at = 0; at < len; at += chunk) {
         size_t n = len - at < chunk ? len - at : chunk;
         assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, bytes + at, n), 201);
-        char range[64];
-        snprintf(range, sizeof range, "0-%zu", at + n - 1);
+        char range[64]; /* ECR's stays at the first chunk's (containers-roadmap#2831) */
+        snprintf(range, sizeof range, "0-%zu", (chunk < len ? chunk : len) - 1);
         assert_header(&r, "Range", range);
         assert_header(&r, "Location", loc);
         ecrmock_http_response_release(&r);
@@ -429,16 +429,23 @@ static void test_loopback_base(void **state)
 
 /* ---- uploads ----------------------------------------------------------------------- */
 
+/* Creates REPO, logs in (*auth, free it) and starts an upload: its path in p[300]. */
+static void start_upload(ecrmock *m, char **auth, char *p)
+{
+    create_repo(m, REPO);
+    *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, *auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    snprintf(p, 300, "%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE));
+    ecrmock_http_response_release(&r);
+}
+
 static void test_upload_status_and_cancel(void **state)
 {
     ecrmock *m = *state;
-    create_repo(m, REPO);
-    char *auth = login(m);
+    char *auth, p[300];
+    start_upload(m, &auth, p);
     ecrmock_http_response r;
-    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
-    char p[300];
-    snprintf(p, sizeof p, "%s", ecrmock_http_response_header(&r, "Location") + strlen(BASE));
-    ecrmock_http_response_release(&r);
     assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, "hello", 5), 201);
     ecrmock_http_response_release(&r);
     assert_int_equal(reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0), 204);
@@ -464,6 +471,33 @@ static void test_upload_status_and_cancel(void **state)
              "' in registry with id '123456789012'",
              strrchr(p, '/') + 1);
     assert_reg_error(&r, 404, "BLOB_UPLOAD_UNKNOWN", msg);
+    free(auth);
+}
+
+/* ECR's Range stays at the first PATCH's last byte for the later chunks, though it
+ * stores them (containers-roadmap#2831); the upload's status tells the truth. */
+static void test_patch_range_stays_at_the_first_chunk(void **state)
+{
+    ecrmock *m = *state;
+    char *auth, p[300];
+    start_upload(m, &auth, p);
+    ecrmock_http_response r;
+    /* An empty first PATCH fixes nothing. */
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, NULL, 0), 201);
+    assert_header(&r, "Range", "0-0");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", "0-4", "hello", 5), 201);
+    assert_header(&r, "Range", "0-4");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", "5-7", "abc", 3), 201);
+    assert_header(&r, "Range", "0-4");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, NULL, NULL, "xy", 2), 201);
+    assert_header(&r, "Range", "0-4");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0), 204);
+    assert_header(&r, "Range", "0-9");
+    ecrmock_http_response_release(&r);
     free(auth);
 }
 
@@ -714,6 +748,32 @@ static void test_mount(void **state)
     free(auth);
 }
 
+/* "Blob mounting is not supported for images created via pull through cache"
+ * (ug:blob-mounting): a repository under a rule's prefix is no source. */
+static void test_mount_not_from_a_pull_through_cache(void **state)
+{
+    ecrmock *m = *state;
+    const char *repos[] = {"cache/alpine", "cachex/alpine"};
+    char layers[2][ECRMOCK_DIGEST_SIZE];
+    for (int i = 0; i < 2; i++) {
+        create_repo(m, repos[i]);
+        char *mf = make_manifest(m, repos[i], 1 + i, 1);
+        free(put_image(m, repos[i], mf, "v1"));
+        json_t *doc = json_loads(mf, 0, NULL);
+        snprintf(layers[i], sizeof layers[i], "%s", jstr(json_array_get(json_object_get(doc, "layers"), 0), "digest"));
+        json_decref(doc);
+        free(mf);
+    }
+    create_repo(m, "other");
+    call_ok(m, "CreatePullThroughCacheRule",
+            "{\"ecrRepositoryPrefix\": \"cache/\", \"upstreamRegistryUrl\": \"public.ecr.aws\"}");
+    call_ok(m, "PutAccountSetting", "{\"name\": \"BLOB_MOUNTING\", \"value\": \"ENABLED\"}");
+    char *auth = login(m);
+    assert_int_equal(mount(m, auth, "other", layers[0], "cache/alpine", NULL), 202);
+    assert_int_equal(mount(m, auth, "other", layers[1], "cachex/alpine", NULL), 201); /* not under the prefix */
+    free(auth);
+}
+
 /* Push by digest, a digest that is not the bytes', a re-push, bytes that are not UTF-8. */
 static void test_manifest_put_by_digest_and_again(void **state)
 {
@@ -768,6 +828,86 @@ static void test_big_patch_is_split_into_parts(void **state)
     assert_header(&r, "Content-Length", "20971525");
     ecrmock_http_response_release(&r);
     free(big);
+    free(auth);
+}
+
+/* A PATCH's bytes go into the upload raw, not through base64: its UploadLayerPart
+ * journals the part's range and layerPartLength, no layerPartBlob. */
+static void test_patch_journals_the_part_length(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_journal_enable(m, 1);
+    ecrmock_journal_clear(m);
+    char d[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, "hello, raw world", 16, 16, d);
+    assert_int_equal(ecrmock_journal_length(m), 3);
+    json_t *e = journal_at(m, 1);
+    assert_string_equal(jstr(e, "action"), "UploadLayerPart");
+    assert_string_equal(jstr(e, "plane"), "registry");
+    json_t *req = json_object_get(e, "request");
+    assert_null(json_object_get(req, "layerPartBlob"));
+    assert_int_equal(json_integer_value(json_object_get(req, "partFirstByte")), 0);
+    assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 15);
+    assert_int_equal(json_integer_value(json_object_get(req, "layerPartLength")), 16);
+    json_decref(e);
+    /* The layer holds the bytes (its digest was checked by the PUT): pull them back. */
+    char path[200];
+    snprintf(path, sizeof path, "/v2/" REPO "/blobs/%s", d);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "HEAD", path, NULL, NULL, NULL, 0), 200);
+    assert_header(&r, "Content-Length", "16");
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+/* A JSON-level UploadLayerPart made by a hook while a PATCH runs appends its own
+ * base64 blob, never the PATCH's raw bytes; and the PATCH still appends its own. */
+typedef struct nested_part {
+    ecrmock *m;
+    const char *upload;
+    int calls;
+} nested_part;
+
+static void nested_part_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    nested_part *np = user;
+    if (strcmp(action, "UploadLayerPart") != 0 || np->calls++)
+        return;
+    json_t *out = NULL, *req = json_pack("{s:s, s:s, s:s, s:i, s:i}", "repositoryName", REPO, "uploadId", np->upload,
+                                         "layerPartBlob", "YWJj", "partFirstByte", 0, "partLastByte", 2);
+    assert_int_equal(ecrmock_call(np->m, "UploadLayerPart", req, &out), 200);
+    json_decref(req);
+    json_decref(out);
+}
+
+static void test_hook_part_during_patch_is_its_own(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    json_t *out = NULL, *req = json_pack("{s:s}", "repositoryName", REPO);
+    assert_int_equal(ecrmock_call(m, "InitiateLayerUpload", req, &out), 200);
+    json_decref(req);
+    char *upload = strdup(jstr(out, "uploadId"));
+    json_decref(out);
+    nested_part np = {.m = m, .upload = upload};
+    ecrmock_hooks_set(m, nested_part_hook, NULL, &np);
+    char d[ECRMOCK_DIGEST_SIZE];
+    push_blob(m, auth, REPO, "0123456789", 10, 10, d);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(np.calls, 2); /* the PATCH's and the hook's own */
+    char abc[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("abc", 3, abc);
+    req = json_pack("{s:s, s:s, s:[s]}", "repositoryName", REPO, "uploadId", upload, "layerDigests", abc);
+    assert_int_equal(ecrmock_call(m, "CompleteLayerUpload", req, &out), 200);
+    json_decref(req);
+    assert_string_equal(jstr(out, "layerDigest"), abc);
+    json_decref(out);
+    free(upload);
     free(auth);
 }
 
@@ -1430,14 +1570,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_accept_on_several_lines, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_loopback_base, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_upload_status_and_cancel, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_patch_range_stays_at_the_first_chunk, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_monolithic_put, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_errors, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_mount, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_mount_not_from_a_pull_through_cache, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_patch_journals_the_part_length, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_hook_part_during_patch_is_its_own, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bytes_that_are_not_utf8, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_immutable_with_exclusion, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_scan_on_push, setup_mock, teardown_mock),
