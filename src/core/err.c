@@ -135,18 +135,6 @@ int em_err_nomem(ecrmock_err *err)
     return em_err_set(err, ECRMOCK_ERR_SERVER, NULL, "out of memory");
 }
 
-int em_err_no_repo(ecrmock_err *err, ecrmock *m, const char *registry_id, const char *repository)
-{
-    /* Called once the control let go of the lock: the current account is
-     * read under it again (another thread's ecrmock_call_as() changes it). */
-    char account[sizeof m->account];
-    em_lock(m);
-    snprintf(account, sizeof account, "%s", m->account);
-    em_unlock(m);
-    return em_err_set(err, ECRMOCK_ERR_REPOSITORY_NOT_FOUND, NULL, "no repository '%.256s' in the registry '%s'",
-                      repository, registry_id ? registry_id : account);
-}
-
 int em_err_from_call(ecrmock_err *err, const em_call *c)
 {
     if (c->err == ECRMOCK_ERR_SERVER && !c->errdoc)

@@ -183,3 +183,17 @@ void em_uuid(ecrmock *m, char *out)
     em_random(m, r);
     em_uuid_of(r, out);
 }
+
+/* The "no repository" error of a test control (core.h): here, beside the
+ * lock it reads the caller's account under. */
+int em_err_no_repo(ecrmock_err *err, ecrmock *m, const char *registry_id, const char *repository)
+{
+    /* Called once the control let go of the lock: the current account is
+     * read under it again (another thread's ecrmock_call_as() changes it). */
+    char account[sizeof m->account];
+    em_lock(m);
+    snprintf(account, sizeof account, "%s", m->account);
+    em_unlock(m);
+    return em_err_set(err, ECRMOCK_ERR_REPOSITORY_NOT_FOUND, NULL, "no repository '%.256s' in the registry '%s'",
+                      repository, registry_id ? registry_id : account);
+}
