@@ -1811,6 +1811,13 @@ static void test_preload_refusals(void **state)
         {"ECRMOCK_CURL_SEED=18446744073709551616", NULL,
          "ecrmock_curl_preload: ECRMOCK_CURL_SEED=18446744073709551616: must be an integer of at least 0 (0: the "
          "default)\n"},
+        {"ECRMOCK_CURL_CREDENTIALS=AKIDEXAMPLE", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_CREDENTIALS: must be ACCESS_KEY_ID:SECRET\n"},
+        {"ECRMOCK_CURL_CREDENTIALS=:secret", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_CREDENTIALS: must be ACCESS_KEY_ID:SECRET\n"},
+        {"ECRMOCK_CURL_CREDENTIALS=AKIDEXAMPLE:", NULL,
+         "ecrmock_curl_preload: ECRMOCK_CURL_CREDENTIALS: must be ACCESS_KEY_ID:SECRET\n"},
+        {NULL, "{\"clock\": ", ": line 1, column 10: not valid JSON: "},
         {"ECRMOCK_CURL_ACCOUNT=12345", NULL, "ecrmock_curl_preload: ECRMOCK_CURL_ACCOUNT=12345: must be 12 digits, like \"123456789012\"\n"},
         {NULL, "{\"options\": {\"minPartSize\": \"1024\"}}", ": $.options.minPartSize: must be an integer of at least 0"},
         {NULL, "{\"options\": {\"partSize\": 1}}", ": $.options.partSize: not an option (accountId, "},
