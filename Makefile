@@ -206,6 +206,7 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-ch
 	sh tests/checks/check-fixture-schema.sh $(BUILD) || fail=1; \
 	sh tests/checks/check-core-deps.sh $(BUILD) || fail=1; \
 	sh tests/checks/check-layers.sh $(BUILD) || fail=1; \
+	sh tests/checks/check-server-options.sh $(BUILD) || fail=1; \
 	if [ "$(BUILD)" = build ]; then sh tests/checks/check-install.sh || fail=1; fi; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
 	    $(E2E_PYTHON) tests/e2e/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \

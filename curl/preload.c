@@ -166,12 +166,14 @@ __attribute__((constructor)) static void preload_start(void)
     const char *cred = getenv("ECRMOCK_CURL_CREDENTIALS");
     if (cred && *cred) {
         const char *colon = strchr(cred, ':');
-        if (!colon)
-            die("ECRMOCK_CURL_CREDENTIALS", "must be ACCESS_KEY_ID:SECRET");
         char akid[256];
+        /* Neither part empty, and the key id whole (not cut to fit akid). */
+        if (!colon || colon == cred || !colon[1] || (size_t)(colon - cred) >= sizeof akid)
+            die("ECRMOCK_CURL_CREDENTIALS", "must be ACCESS_KEY_ID:SECRET");
         snprintf(akid, sizeof akid, "%.*s", (int)(colon - cred), cred);
-        if (ecrmock_http_credentials_set(instance, akid, colon + 1, NULL) != 0)
-            die("ECRMOCK_CURL_CREDENTIALS", NULL);
+        ecrmock_err err;
+        if (ecrmock_http_credentials_set(instance, akid, colon + 1, &err) != 0)
+            die("ECRMOCK_CURL_CREDENTIALS", err.text);
     }
     const char *token = getenv("ECRMOCK_CURL_SESSION_TOKEN"); /* temporary credentials' token */
     if (token && *token && ecrmock_http_session_token_set(instance, token, NULL) != 0)

@@ -17,7 +17,6 @@ Usage: tests/e2e/e2e_botocore.py path/to/ecrmock-server
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -26,19 +25,11 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from e2e_common import check, fail, start, stop
+
 ACCESS_KEY = "AKIAECRMOCKE2ETEST01"
 SECRET_KEY = "ecrmock/e2e/secret+key/0123456789abcdefgh"
 REGION = "us-east-1"
-
-
-def fail(msg):
-    print("e2e_botocore: FAILED: " + msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 TEMP_ACCESS_KEY = "ASIAECRMOCKE2ETEST01"
@@ -153,27 +144,6 @@ def run(port):
         check(e.code == 404, "GET after delete: %d" % e.code)
 
 
-def start(*flags):
-    server = subprocess.Popen([sys.argv[1], "--port", "0", "--timeout", "10", "--secret-key", SECRET_KEY] + list(flags),
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    line = server.stdout.readline()
-    if not line.strip().isdigit():
-        server.kill()
-        fail("the server did not print its port: %r" % line)
-    return server, int(line)
-
-
-def stop(server):
-    server.terminate()
-    try:
-        rc = server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        fail("the server did not stop on SIGTERM")
-    if rc != 0:
-        fail("the server exited with %d" % rc)
-
-
 def run_temporary(port):
     """Temporary credentials, strict signed headers: botocore signs all it must."""
     ecr = client(port, access_key=TEMP_ACCESS_KEY, token=SESSION_TOKEN)
@@ -197,12 +167,12 @@ def main():
         return 2
     # No proxy for loopback, whatever the environment says.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1"
-    server, port = start("--access-key", ACCESS_KEY)
+    server, port = start("--secret-key", SECRET_KEY, "--access-key", ACCESS_KEY)
     try:
         run(port)
     finally:
         stop(server)
-    server, port = start("--access-key", TEMP_ACCESS_KEY, "--session-token", SESSION_TOKEN, "--sigv4-strict")
+    server, port = start("--secret-key", SECRET_KEY, "--access-key", TEMP_ACCESS_KEY, "--session-token", SESSION_TOKEN, "--sigv4-strict")
     try:
         run_temporary(port)
     finally:

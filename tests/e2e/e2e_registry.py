@@ -20,8 +20,9 @@ import hashlib
 import http.client
 import json
 import os
-import subprocess
 import sys
+
+from e2e_common import check, fail, start, stop
 
 V2 = "application/vnd.docker.distribution.manifest.v2+json"
 SKOPEO_ACCEPT = ", ".join([
@@ -31,16 +32,6 @@ SKOPEO_ACCEPT = ", ".join([
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.index.v1+json",
 ])
-
-
-def fail(msg):
-    print("e2e_registry: FAILED: " + msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 def digest(data):
@@ -161,23 +152,11 @@ def main():
     if len(sys.argv) != 2:
         print(__doc__)
         return 2
-    server = subprocess.Popen([sys.argv[1], "--port", "0", "--timeout", "10"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL)
-    line = server.stdout.readline()
-    if not line.strip().isdigit():
-        server.kill()
-        fail("the server did not print its port: %r" % line)
+    server, port = start()
     try:
-        run(int(line))
+        run(port)
     finally:
-        server.terminate()
-        try:
-            rc = server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            fail("the server did not stop on SIGTERM")
-    if rc != 0:
-        fail("the server exited with %d" % rc)
+        stop(server)
     print("e2e_registry: pushed, pulled, listed and deleted an image through /v2/ on ecrmock-server "
           "(Basic token, skopeo's request order)")
     return 0

@@ -38,6 +38,8 @@ import tarfile
 import tempfile
 import urllib.request
 
+from e2e_common import check, fail, start, stop
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -46,16 +48,6 @@ V2 = "application/vnd.docker.distribution.manifest.v2+json"
 V2_CONFIG = "application/vnd.docker.container.image.v1+json"
 V2_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 STEP_SECONDS = 60
-
-
-def fail(msg):
-    print("e2e_skopeo: FAILED: " + msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 def sha(data):
@@ -308,25 +300,13 @@ def main():
         print("e2e_skopeo: SKIPPED: skopeo is not installed (apt-get install skopeo)")
         return 0
     fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "multi-arch.json")
-    server = subprocess.Popen([sys.argv[1], "--port", "0", "--timeout", "10", "--fixture", fixture],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    line = server.stdout.readline()
-    if not line.strip().isdigit():
-        server.kill()
-        fail("the server did not print its port: %r" % line)
+    server, port = start("--fixture", fixture)
     work = tempfile.mkdtemp(prefix="e2e_skopeo.")
     try:
-        run(int(line), work)
+        run(port, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        server.terminate()
-        try:
-            rc = server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            fail("the server did not stop on SIGTERM")
-    if rc != 0:
-        fail("the server exited with %d" % rc)
+        stop(server)
     print("e2e_skopeo: skopeo %s copied in an OCI image, a Docker v2 image and a multi-arch index, inspected, "
           "copied out byte for byte, saw them in DescribeImages and deleted them, and pulled a fixture's index and manifest list, "
           "through ecrmock-server" %
