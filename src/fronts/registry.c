@@ -615,28 +615,7 @@ static char *query_param(const char *query, const char *name)
         if (strncmp(p, name, nl) != 0 || p[nl] != '=')
             continue;
         const char *v = p + nl + 1;
-        size_t n = strcspn(v, "&");
-        char *out = em_malloc(n + 1);
-        if (!out)
-            return NULL;
-        size_t w = 0;
-        for (size_t i = 0; i < n; i++) {
-            char hex[3] = {0};
-            if (v[i] == '%' && i + 2 < n) {
-                hex[0] = v[i + 1];
-                hex[1] = v[i + 2];
-                char *end;
-                long c = strtol(hex, &end, 16);
-                if (end == hex + 2) {
-                    out[w++] = (char)c;
-                    i += 2;
-                    continue;
-                }
-            }
-            out[w++] = v[i] == '+' ? ' ' : v[i];
-        }
-        out[w] = '\0';
-        return out;
+        return em_uri_decode(v, strcspn(v, "&"), true);
     }
     return NULL;
 }
@@ -1024,7 +1003,12 @@ static int route(reg *g, const char *path, const char *query)
     const char *meth = g->req->method;
     bool get = strcmp(meth, "GET") == 0 || g->head;
     /* Names, references and page tokens are all UTF-8 text at the API. */
-    if (!em_utf8_ok(path) || !em_utf8_ok(query))
+    char *plain = em_uri_decode(query, strlen(query), false); /* its values must be text once decoded too */
+    if (!plain)
+        return -1;
+    bool text = em_utf8_ok(path) && em_utf8_ok(query) && em_utf8_ok(plain);
+    em_free(plain);
+    if (!text)
         return reg_error(g, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
     if (strcmp(path, "/v2/") == 0 || strcmp(path, "/v2") == 0)
         return get ? respond(g, 200, ERROR_TYPE, "{}", 2) : unsupported(g);

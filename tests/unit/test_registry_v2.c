@@ -922,6 +922,11 @@ static void test_bytes_that_are_not_utf8(void **state)
     assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
     reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?last=\xc3", NULL, NULL, NULL, 0);
     assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    /* The same bytes percent-encoded: a query value is text once decoded too. */
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?last=%C3", NULL, NULL, NULL, 0), 400);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/_catalog?last=%ff", NULL, NULL, NULL, 0), 400);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
     /* An Accept type that is not UTF-8 is left out: the others still match. */
     assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", "a/\xff, " V2, NULL, 0), 200);
     ecrmock_http_response_release(&r);
