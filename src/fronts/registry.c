@@ -237,6 +237,18 @@ static int authenticate(reg *g, bool registry_host)
     return 0;
 }
 
+/* 201 for what a push stored: Location <base>/v2/<repo>/<kind>/<digest>
+ * and Docker-Content-Digest. */
+static int pushed(reg *g, const char *repo, const char *kind, const char *digest)
+{
+    char *loc = em_sprintf("%s/v2/%s/%s/%s", g->base, repo, kind, digest);
+    int st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
+                 ? respond(g, 201, NULL, NULL, 0)
+                 : -1;
+    em_free(loc);
+    return st;
+}
+
 /* ---- manifests ------------------------------------------------------------------- */
 
 static json_t *image_id(const char *ref)
@@ -543,12 +555,7 @@ static int manifest_put(reg *g, const char *ref)
     json_decref(out);
     char digest[ECRMOCK_DIGEST_SIZE];
     em_sha256_digest(g->req->body ? g->req->body : "", g->req->body_len, digest);
-    char *loc = em_sprintf("%s/v2/%s/manifests/%s", g->base, g->name, digest);
-    st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
-             ? respond(g, 201, NULL, NULL, 0)
-             : -1;
-    em_free(loc);
-    return st;
+    return pushed(g, g->name, "manifests", digest);
 }
 
 static int manifest_delete(reg *g, const char *ref)
@@ -680,12 +687,7 @@ static int upload_mount(reg *g, const char *digest, const char *from)
     em_unlock(g->m);
     if (!mounted)
         return 0;
-    char *loc = em_sprintf("%s/v2/%s/blobs/%s", g->base, to, digest);
-    st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
-             ? respond(g, 201, NULL, NULL, 0)
-             : -1;
-    em_free(loc);
-    return st;
+    return pushed(g, to, "blobs", digest);
 }
 
 static int upload_start(reg *g, const char *query)
@@ -810,13 +812,8 @@ static int upload_put(reg *g, const char *id, const char *query)
     json_t *out;
     st = run_ok(g, "CompleteLayerUpload", json_pack("{s:s, s:[s]}", "uploadId", id, "layerDigests", digest),
                 CTX_UPLOAD, "LayerAlreadyExistsException", &out);
-    if (st == 0) {
-        char *loc = em_sprintf("%s/v2/%s/blobs/%s", g->base, g->name, digest);
-        st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
-                 ? respond(g, 201, NULL, NULL, 0)
-                 : -1;
-        em_free(loc);
-    }
+    if (st == 0)
+        st = pushed(g, g->name, "blobs", digest);
     json_decref(out);
     em_free(digest);
     return st;
