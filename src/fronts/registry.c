@@ -712,14 +712,22 @@ static int upload_start(reg *g, const char *query)
     return st;
 }
 
+/* Upload `id` of g's repository (its repository in *repo), or NULL; the
+ * caller holds the lock. */
+static em_upload *upload_of(reg *g, const char *id, em_repo **repo)
+{
+    em_registry *r = em_registry_get(g->m, g->account);
+    *repo = r ? em_repo_get(r, g->name) : NULL;
+    return *repo ? em_upload_get(g->m, *repo, id) : NULL;
+}
+
 /* The bytes upload `id` holds so far: its length, or -1 (no such upload). */
 static long long upload_length(reg *g, const char *id)
 {
     long long n = -1;
+    em_repo *repo;
     em_lock(g->m);
-    em_registry *r = em_registry_get(g->m, g->account);
-    em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
-    em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+    em_upload *u = upload_of(g, id, &repo);
     if (u)
         n = (long long)u->bytes.len;
     em_unlock(g->m);
@@ -771,10 +779,9 @@ static int upload_append(reg *g, const char *id, long long *last)
  * does not advance for subsequent PATCHes"; the fact sheet, end-5). */
 static long long patch_range(reg *g, const char *id, long long last)
 {
+    em_repo *repo;
     em_lock(g->m);
-    em_registry *r = em_registry_get(g->m, g->account);
-    em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
-    em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+    em_upload *u = upload_of(g, id, &repo);
     if (u && !u->patched && last >= 0) {
         u->patched = true;
         u->patch_range = last;
@@ -826,10 +833,9 @@ static int upload_state(reg *g, const char *id, bool cancel)
     if (n < 0)
         return reg_error(g, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
     if (cancel) {
+        em_repo *repo;
         em_lock(g->m);
-        em_registry *r = em_registry_get(g->m, g->account);
-        em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
-        em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+        em_upload *u = upload_of(g, id, &repo);
         if (u)
             em_upload_remove(repo, u);
         em_unlock(g->m);
