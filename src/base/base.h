@@ -150,6 +150,10 @@ int em_sigv4_canonical_query(em_buf *b, const char *query);
 /* Appends s[0..n) to b percent-encoded as AWS signs it (the unreserved set
  * kept; '/' kept too when keep_slash).  -1: no memory. */
 int em_uri_encode(em_buf *b, const char *s, size_t n, bool keep_slash);
+/* s[0..n) percent-decoded (an invalid escape kept as sent; '+' as a space
+ * when plus_space, as a query's form encoding has it), new em_malloc'd;
+ * NULL: no memory. */
+char *em_uri_decode(const char *s, size_t n, bool plus_space);
 /* The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov". */
 const char *em_partition(const char *region);
 

@@ -38,8 +38,7 @@ static int hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Percent-decodes s[0..n) into a new em_malloc'd string ('+' stays '+'). */
-static char *decode(const char *s, size_t n)
+char *em_uri_decode(const char *s, size_t n, bool plus_space)
 {
     char *out = em_malloc(n + 1), *o = out;
     if (!out)
@@ -50,7 +49,7 @@ static char *decode(const char *s, size_t n)
             *o++ = (char)(h * 16 + l);
             i += 2;
         } else {
-            *o++ = s[i];
+            *o++ = plus_space && s[i] == '+' ? ' ' : s[i];
         }
     }
     *o = '\0';
@@ -80,7 +79,7 @@ static int canonical_query(em_buf *b, const char *q)
         if (len) {
             const char *eq = memchr(p, '=', len);
             size_t klen = eq ? (size_t)(eq - p) : len;
-            char *k = decode(p, klen), *val = eq ? decode(eq + 1, len - klen - 1) : em_strdup("");
+            char *k = em_uri_decode(p, klen, false), *val = eq ? em_uri_decode(eq + 1, len - klen - 1, false) : em_strdup("");
             em_buf kb = {0}, vb = {0};
             bool ok = k && val && em_uri_encode(&kb, k, strlen(k), false) == 0 && em_buf_append(&kb, "", 1) == 0 &&
                       em_uri_encode(&vb, val, strlen(val), false) == 0 && em_buf_append(&vb, "", 1) == 0;

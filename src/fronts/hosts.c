@@ -18,6 +18,9 @@
 
 #include "fronts/fronts.h"
 
+/* The partitions' DNS suffixes. */
+static const char *const dns[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
+
 /* A region as one DNS label, as ecrmock_call_as() takes it: 1 to 63 of
  * a-z, 0-9 and '-'. */
 static bool region_label(const char *s, size_t n)
@@ -66,7 +69,6 @@ static size_t host_bare(const char *host, size_t len, char h[256])
 
 bool em_registry_host(const char *host, size_t len, char account[13], char region[EM_REGION_SIZE])
 {
-    static const char *const dns[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
     char h[256];
     size_t n = host_bare(host, len, h);
     region[0] = account[0] = '\0';
@@ -87,22 +89,14 @@ em_host_kind em_ecr_host(const char *host, size_t len, char region[EM_REGION_SIZ
     char account[13];
     if (em_registry_host(host, len, account, region))
         return EM_HOST_REGISTRY;
-    static const char *const dns[] = {".amazonaws.com", ".amazonaws.com.cn", NULL};
     static const char *const dual[] = {".api.aws", ".api.amazonwebservices.com.cn", NULL};
     static const char *const api_prefixes[] = {"api.ecr.", "ecr.", "ecr-fips.", "api.ecr-fips.", NULL};
     static const char bucket[] = "-starport-layer-bucket.s3.";
     region[0] = '\0';
-    /* Lower case, without a port and without the root's trailing dot. */
     char h[256];
-    size_t n = 0;
-    for (; n < len && host[n] != ':'; n++) {
-        if (n + 1 == sizeof h)
-            return EM_HOST_OTHER;
-        h[n] = (char)(host[n] >= 'A' && host[n] <= 'Z' ? host[n] - 'A' + 'a' : host[n]);
-    }
-    if (n > 0 && h[n - 1] == '.')
-        n--;
-    h[n] = '\0';
+    size_t n = host_bare(host, len, h);
+    if (n == SIZE_MAX)
+        return EM_HOST_OTHER;
     for (const char *const *p = api_prefixes; *p; p++)
         if (host_form(h, n, *p, dns, region))
             return EM_HOST_API;

@@ -237,6 +237,18 @@ static int authenticate(reg *g, bool registry_host)
     return 0;
 }
 
+/* 201 for what a push stored: Location <base>/v2/<repo>/<kind>/<digest>
+ * and Docker-Content-Digest. */
+static int pushed(reg *g, const char *repo, const char *kind, const char *digest)
+{
+    char *loc = em_sprintf("%s/v2/%s/%s/%s", g->base, repo, kind, digest);
+    int st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
+                 ? respond(g, 201, NULL, NULL, 0)
+                 : -1;
+    em_free(loc);
+    return st;
+}
+
 /* ---- manifests ------------------------------------------------------------------- */
 
 static json_t *image_id(const char *ref)
@@ -543,12 +555,7 @@ static int manifest_put(reg *g, const char *ref)
     json_decref(out);
     char digest[ECRMOCK_DIGEST_SIZE];
     em_sha256_digest(g->req->body ? g->req->body : "", g->req->body_len, digest);
-    char *loc = em_sprintf("%s/v2/%s/manifests/%s", g->base, g->name, digest);
-    st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
-             ? respond(g, 201, NULL, NULL, 0)
-             : -1;
-    em_free(loc);
-    return st;
+    return pushed(g, g->name, "manifests", digest);
 }
 
 static int manifest_delete(reg *g, const char *ref)
@@ -615,28 +622,7 @@ static char *query_param(const char *query, const char *name)
         if (strncmp(p, name, nl) != 0 || p[nl] != '=')
             continue;
         const char *v = p + nl + 1;
-        size_t n = strcspn(v, "&");
-        char *out = em_malloc(n + 1);
-        if (!out)
-            return NULL;
-        size_t w = 0;
-        for (size_t i = 0; i < n; i++) {
-            char hex[3] = {0};
-            if (v[i] == '%' && i + 2 < n) {
-                hex[0] = v[i + 1];
-                hex[1] = v[i + 2];
-                char *end;
-                long c = strtol(hex, &end, 16);
-                if (end == hex + 2) {
-                    out[w++] = (char)c;
-                    i += 2;
-                    continue;
-                }
-            }
-            out[w++] = v[i] == '+' ? ' ' : v[i];
-        }
-        out[w] = '\0';
-        return out;
+        return em_uri_decode(v, strcspn(v, "&"), true);
     }
     return NULL;
 }
@@ -701,12 +687,7 @@ static int upload_mount(reg *g, const char *digest, const char *from)
     em_unlock(g->m);
     if (!mounted)
         return 0;
-    char *loc = em_sprintf("%s/v2/%s/blobs/%s", g->base, to, digest);
-    st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
-             ? respond(g, 201, NULL, NULL, 0)
-             : -1;
-    em_free(loc);
-    return st;
+    return pushed(g, to, "blobs", digest);
 }
 
 static int upload_start(reg *g, const char *query)
@@ -731,14 +712,22 @@ static int upload_start(reg *g, const char *query)
     return st;
 }
 
+/* Upload `id` of g's repository (its repository in *repo), or NULL; the
+ * caller holds the lock. */
+static em_upload *upload_of(reg *g, const char *id, em_repo **repo)
+{
+    em_registry *r = em_registry_get(g->m, g->account);
+    *repo = r ? em_repo_get(r, g->name) : NULL;
+    return *repo ? em_upload_get(g->m, *repo, id) : NULL;
+}
+
 /* The bytes upload `id` holds so far: its length, or -1 (no such upload). */
 static long long upload_length(reg *g, const char *id)
 {
     long long n = -1;
+    em_repo *repo;
     em_lock(g->m);
-    em_registry *r = em_registry_get(g->m, g->account);
-    em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
-    em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+    em_upload *u = upload_of(g, id, &repo);
     if (u)
         n = (long long)u->bytes.len;
     em_unlock(g->m);
@@ -790,10 +779,9 @@ static int upload_append(reg *g, const char *id, long long *last)
  * does not advance for subsequent PATCHes"; the fact sheet, end-5). */
 static long long patch_range(reg *g, const char *id, long long last)
 {
+    em_repo *repo;
     em_lock(g->m);
-    em_registry *r = em_registry_get(g->m, g->account);
-    em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
-    em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+    em_upload *u = upload_of(g, id, &repo);
     if (u && !u->patched && last >= 0) {
         u->patched = true;
         u->patch_range = last;
@@ -831,13 +819,8 @@ static int upload_put(reg *g, const char *id, const char *query)
     json_t *out;
     st = run_ok(g, "CompleteLayerUpload", json_pack("{s:s, s:[s]}", "uploadId", id, "layerDigests", digest),
                 CTX_UPLOAD, "LayerAlreadyExistsException", &out);
-    if (st == 0) {
-        char *loc = em_sprintf("%s/v2/%s/blobs/%s", g->base, g->name, digest);
-        st = loc && add(g, "Location", loc) == 0 && add(g, "Docker-Content-Digest", digest) == 0
-                 ? respond(g, 201, NULL, NULL, 0)
-                 : -1;
-        em_free(loc);
-    }
+    if (st == 0)
+        st = pushed(g, g->name, "blobs", digest);
     json_decref(out);
     em_free(digest);
     return st;
@@ -850,10 +833,9 @@ static int upload_state(reg *g, const char *id, bool cancel)
     if (n < 0)
         return reg_error(g, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
     if (cancel) {
+        em_repo *repo;
         em_lock(g->m);
-        em_registry *r = em_registry_get(g->m, g->account);
-        em_repo *repo = r ? em_repo_get(r, g->name) : NULL;
-        em_upload *u = repo ? em_upload_get(g->m, repo, id) : NULL;
+        em_upload *u = upload_of(g, id, &repo);
         if (u)
             em_upload_remove(repo, u);
         em_unlock(g->m);
@@ -1024,7 +1006,12 @@ static int route(reg *g, const char *path, const char *query)
     const char *meth = g->req->method;
     bool get = strcmp(meth, "GET") == 0 || g->head;
     /* Names, references and page tokens are all UTF-8 text at the API. */
-    if (!em_utf8_ok(path) || !em_utf8_ok(query))
+    char *plain = em_uri_decode(query, strlen(query), false); /* its values must be text once decoded too */
+    if (!plain)
+        return -1;
+    bool text = em_utf8_ok(path) && em_utf8_ok(query) && em_utf8_ok(plain);
+    em_free(plain);
+    if (!text)
         return reg_error(g, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
     if (strcmp(path, "/v2/") == 0 || strcmp(path, "/v2") == 0)
         return get ? respond(g, 200, ERROR_TYPE, "{}", 2) : unsupported(g);

@@ -922,6 +922,11 @@ static void test_bytes_that_are_not_utf8(void **state)
     assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
     reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?last=\xc3", NULL, NULL, NULL, 0);
     assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    /* The same bytes percent-encoded: a query value is text once decoded too. */
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/tags/list?last=%C3", NULL, NULL, NULL, 0), 400);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/_catalog?last=%ff", NULL, NULL, NULL, 0), 400);
+    assert_reg_error(&r, 400, "NAME_INVALID", "The request's path or query is not UTF-8 text");
     /* An Accept type that is not UTF-8 is left out: the others still match. */
     assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", "Accept", "a/\xff, " V2, NULL, 0), 200);
     ecrmock_http_response_release(&r);
@@ -930,6 +935,40 @@ static void test_bytes_that_are_not_utf8(void **state)
     assert_reg_error(&r, 400, "MANIFEST_INVALID", "The manifest's Content-Type is not UTF-8 text");
     free(mf);
     free(digest);
+    free(auth);
+}
+
+/* The registry errors the other tests leave out: a manifest whose layers the
+ * repository lacks, a HEAD of a blob it lacks or of a digest that is no
+ * digest, an upload's PUT without ?digest=. */
+static void test_errors_of_push_and_blob_head(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    create_repo(m, "other");
+    char *auth = login(m);
+    ecrmock_http_response r;
+    char *mf = make_manifest(m, "other", 1, 3); /* its layer is in "other" only */
+    assert_int_equal(reg(m, &r, auth, "PUT", "/v2/" REPO "/manifests/v1", NULL, NULL, mf, strlen(mf)), 400);
+    assert_non_null(strstr(r.body, "\"MANIFEST_BLOB_UNKNOWN\""));
+    assert_non_null(strstr(r.body, "required for pushing image into repository with name '" REPO "'"));
+    ecrmock_http_response_release(&r);
+    char head[200], d[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("absent", 6, d);
+    snprintf(head, sizeof head, "/v2/" REPO "/blobs/%s", d);
+    assert_int_equal(reg(m, &r, auth, "HEAD", head, NULL, NULL, NULL, 0), 404);
+    assert_int_equal(r.body_len, 0);
+    assert_header(&r, "Content-Type", ERR_TYPE);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", head, NULL, NULL, NULL, 0), 404);
+    assert_non_null(strstr(r.body, "\"BLOB_UNKNOWN\""));
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "HEAD", "/v2/" REPO "/blobs/sha256:zz", NULL, NULL, NULL, 0), 400);
+    assert_int_equal(r.body_len, 0);
+    ecrmock_http_response_release(&r);
+    reg(m, &r, auth, "PUT", "/v2/" REPO "/blobs/uploads/any-id", NULL, NULL, "x", 1);
+    assert_reg_error(&r, 400, "DIGEST_INVALID", "The digest parameter is missing");
+    free(mf);
     free(auth);
 }
 
@@ -1576,6 +1615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_errors_of_push_and_blob_head, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_mount, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_mount_not_from_a_pull_through_cache, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
