@@ -220,15 +220,8 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
         learn_layer_types(repo, &mf);
         em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
     }
-    if (revive) {
-        /* A list's images went to the archive with it: they come back with it. */
-        for (size_t k = 0; k < img->n_children; k++) {
-            em_image *child = em_image_get(repo, img->children[k]);
-            if (child && !em_image_active(c->m, child))
-                em_image_reactivate(c->m, child);
-        }
-        em_image_reactivate(c->m, img);
-    }
+    if (revive) /* a list's images went to the archive with it: they come back with it */
+        em_image_reactivate(c->m, repo, img);
     if (out) {
         json_decref(c->out);
         c->out = out;

@@ -346,9 +346,8 @@ int em_DescribeImages(em_call *c)
     if (em_set(c->out, "imageDetails", details) < 0)
         return em_fail_nomem(c);
     if (ids) {
-        if (token || json_object_get(c->req, "maxResults"))
-            return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH,
-                                token ? "nextToken" : "maxResults", "imageIds");
+        if (em_page_refuse(c, "imageIds") < 0)
+            return -1;
 
         return describe_ids(c, repo, ids, details);
     }

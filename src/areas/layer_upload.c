@@ -50,21 +50,19 @@ int em_InitiateLayerUpload(em_call *c)
     if (!u)
         return em_fail_nomem(c);
     u->sha = EVP_MD_CTX_new();
-    if (!u->sha || !EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(u->sha);
-        em_free(u);
-        return em_fail_nomem(c);
-    }
+    if (!u->sha || !EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL))
+        goto nomem;
     em_uuid(c->m, u->id);
     u->touched_ms = c->m->clock_ms;
     json_int_t part = part_size(c->m->opts.min_part_size);
     if (em_set(c->out, "uploadId", em_json_string(u->id)) < 0 || em_set(c->out, "partSize", json_integer(part)) < 0 ||
-        em_upload_insert(repo, u) < 0) {
-        EVP_MD_CTX_free(u->sha);
-        em_free(u);
-        return em_fail_nomem(c);
-    }
+        em_upload_insert(repo, u) < 0)
+        goto nomem;
     return 0;
+nomem:
+    EVP_MD_CTX_free(u->sha);
+    em_free(u);
+    return em_fail_nomem(c);
 }
 
 /* InvalidLayerPartException's members, on the error `rc` (-1) just set. */

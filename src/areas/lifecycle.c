@@ -401,9 +401,8 @@ int em_GetLifecyclePolicyPreview(em_call *c)
         return em_fail_text(c, EM_MSG_LIFECYCLE_POLICY_PREVIEW_NOT_FOUND, repo->name, repo->registry->id);
     json_t *ids = json_object_get(c->req, "imageIds");
     const char *token = em_get_str(c->req, "nextToken");
-    if (ids && (token || json_object_get(c->req, "maxResults")))
-        return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH, token ? "nextToken" : "maxResults",
-                            "imageIds");
+    if (ids && em_page_refuse(c, "imageIds") < 0)
+        return -1;
 
     const char *ts = em_get_str(json_object_get(c->req, "filter"), "tagStatus");
     char scope[600];

@@ -450,9 +450,8 @@ int em_DescribePullThroughCacheRules(em_call *c)
     if (!list || em_set(c->out, "pullThroughCacheRules", list) < 0)
         return em_fail_nomem(c);
     if (prefixes) {
-        if (token || json_object_get(c->req, "maxResults"))
-            return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH,
-                                token ? "nextToken" : "maxResults", "ecrRepositoryPrefixes");
+        if (em_page_refuse(c, "ecrRepositoryPrefixes") < 0)
+            return -1;
         return describe_named(c, prefixes, list);
     }
 

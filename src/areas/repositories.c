@@ -74,9 +74,8 @@ int em_DescribeRepositories(em_call *c)
     if (!list || em_set(c->out, "repositories", list) < 0)
         return em_fail_nomem(c);
     if (names && !json_is_null(names)) {
-        if (token || json_object_get(c->req, "maxResults"))
-            return em_fail_rule(c, token ? "nextToken" : "maxResults", EM_RULE_NOT_WITH,
-                                token ? "nextToken" : "maxResults", "repositoryNames");
+        if (em_page_refuse(c, "repositoryNames") < 0)
+            return -1;
         return describe_named(c, names, list);
     }
 

@@ -49,15 +49,9 @@ int em_UpdateImageStorageClass(em_call *c)
         em_set(c->out, "imageId", em_image_id_json(img->digest, tag)) < 0 ||
         em_set(c->out, "imageStatus", json_string(after)) < 0)
         return em_fail_nomem(c);
-    if (to_archive) {
+    if (to_archive)
         em_image_archive(c->m, repo, img);
-    } else {
-        for (size_t k = 0; k < img->n_children; k++) {
-            em_image *child = em_image_get(repo, img->children[k]);
-            if (child)
-                em_image_restore(c->m, child);
-        }
-        em_image_restore(c->m, img);
-    }
+    else
+        em_image_restore(c->m, repo, img);
     return 0;
 }

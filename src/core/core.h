@@ -629,6 +629,9 @@ typedef struct em_page_pos {
 json_t *em_page_token(ecrmock *m, const char *scope, const em_page_pos *pos);
 /* 0 and pos filled; -1 with InvalidParameterException set. */
 int em_page_parse(em_call *c, const char *scope, const char *token, em_page_pos *pos);
+/* 0 when the request has neither nextToken nor maxResults; else -1 with the
+ * error ECR gives when one comes with the list `with` (e.g. "imageIds"). */
+int em_page_refuse(em_call *c, const char *with);
 /* ---- download URLs (download_url.c) --------------------------------------- */
 /* Why a download URL was refused. */
 typedef enum em_fetch_refusal {

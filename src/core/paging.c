@@ -78,3 +78,11 @@ int em_page_parse(em_call *c, const char *scope, const char *token, em_page_pos 
 
     return 0;
 }
+
+int em_page_refuse(em_call *c, const char *with)
+{
+    const char *what = em_get_str(c->req, "nextToken") ? "nextToken" : "maxResults";
+    if (what[0] == 'm' && !json_object_get(c->req, what))
+        return 0;
+    return em_fail_rule(c, what, EM_RULE_NOT_WITH, what, with);
+}

@@ -19,8 +19,15 @@ bool em_image_active(ecrmock *m, const em_image *img)
     return !img->archived && img->activated_at_ms <= m->clock_ms;
 }
 
-void em_image_reactivate(ecrmock *m, em_image *img)
+void em_image_reactivate(ecrmock *m, em_repo *repo, em_image *img)
 {
+    for (size_t k = 0; k < img->n_children; k++) {
+        em_image *child = em_image_get(repo, img->children[k]);
+        if (child && !em_image_active(m, child)) {
+            child->archived = false;
+            child->activated_at_ms = m->clock_ms;
+        }
+    }
     img->archived = false;
     img->activated_at_ms = m->clock_ms;
 }
@@ -69,10 +76,20 @@ void em_image_archive(ecrmock *m, em_repo *repo, em_image *img)
     archive(m, img);
 }
 
-void em_image_restore(ecrmock *m, em_image *img)
+static void restore(ecrmock *m, em_image *img)
 {
     if (!img->archived)
         return;
     img->archived = false;
     img->activated_at_ms = m->clock_ms + EM_RESTORE_MS;
+}
+
+void em_image_restore(ecrmock *m, em_repo *repo, em_image *img)
+{
+    for (size_t k = 0; k < img->n_children; k++) {
+        em_image *child = em_image_get(repo, img->children[k]);
+        if (child)
+            restore(m, child);
+    }
+    restore(m, img);
 }

@@ -27,7 +27,6 @@ int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char
 {
     return em_fail_text(c, EM_MSG_IMAGE_NOT_FOUND, digest ? digest : "null", tag ? tag : "null", repo->name,
                         repo->registry->id);
-
 }
 
 em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)

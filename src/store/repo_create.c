@@ -22,7 +22,6 @@ em_repo *em_repo_create(em_call *c, const char *reg_id, const char *name, const 
     }
     if (reg && HASH_COUNT(reg->repos) >= m->opts.max_repositories) {
         em_fail_text(c, EM_MSG_REPOSITORY_LIMIT, reg_id, (unsigned long long)m->opts.max_repositories);
-
         return NULL;
     }
 

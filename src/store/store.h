@@ -308,15 +308,16 @@ json_t *em_image_json(em_repo *repo, em_image *img, const char *tag);
 const char *em_image_status(ecrmock *m, const em_image *img);
 /* Whether the image can be pulled (ACTIVE). */
 bool em_image_active(ecrmock *m, const em_image *img);
-/* A re-push of an archived image: it is ACTIVE again at once. */
-void em_image_reactivate(ecrmock *m, em_image *img);
+/* A re-push of an archived image: it is ACTIVE again at once, with the
+ * images it lists that are not. */
+void em_image_reactivate(ecrmock *m, em_repo *repo, em_image *img);
 /* Moves an image to the archive now (lastArchivedAt the clock's now), with
  * the images it lists that no other standard list of `repo` references.
  * Cannot fail; the caller has checked the move is allowed. */
 void em_image_archive(ecrmock *m, em_repo *repo, em_image *img);
-/* Starts the restore of an archived image (ACTIVATING for EM_RESTORE_MS);
- * nothing when it is not archived. */
-void em_image_restore(ecrmock *m, em_image *img);
+/* Starts the restore of an archived image (ACTIVATING for EM_RESTORE_MS),
+ * and of the archived images it lists; nothing for those not archived. */
+void em_image_restore(ecrmock *m, em_repo *repo, em_image *img);
 /* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
 int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
 void em_registry_settings_free(em_registry *r);
