@@ -1025,6 +1025,18 @@ static void test_fault_rules_churn_while_calls_run(void **state)
     assert_true(c.damaged > 0);
 }
 
+/* A refused rule whose sentence quotes the caller's words "out of memory"
+ * (an unknown member of that name) is still InvalidParameter, not the
+ * ServerException of memory running out (the code came from the text). */
+static void test_fault_refusal_quoting_out_of_memory(void **state)
+{
+    ecrmock *m = *state;
+    json_t *rule = json_pack("{s:i}", "out of memory", 1);
+    assert_int_equal(ERR_CODE(ecrmock_fault_add_json(m, rule, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "fault rule: unknown member 'out of memory'");
+    json_decref(rule);
+}
+
 /* Fault rules by the ecrmock_err convention: a refused rule is
  * InvalidParameter with its sentence, an unknown id to remove names itself,
  * NULL err is accepted, success (an id) clears an old failure. */
@@ -1142,6 +1154,7 @@ int main(void)
         T(test_fault_rules_replaced_by_hook),
         T(test_fault_rules_churn_while_calls_run),
         T(test_fault_controls_err),
+        T(test_fault_refusal_quoting_out_of_memory),
     };
 #undef T
     return cmocka_run_group_tests_name("faults", tests, NULL, NULL);
