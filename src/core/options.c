@@ -78,16 +78,6 @@ static void set_string(const em_option *r, ecrmock_options *o, const char *s)
     memcpy((char *)o + r->offset, &s, sizeof s);
 }
 
-static bool all_digits(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 const char *em_option_why(const em_option *r, const ecrmock_options *o)
 {
     if (r->type == EM_OPT_STRING) {
@@ -95,7 +85,7 @@ const char *em_option_why(const em_option *r, const ecrmock_options *o)
         if (!s)
             return NULL;
         if (r->offset == offsetof(ecrmock_options, account_id))
-            return all_digits(s, 12) ? NULL : "must be 12 digits, like \"123456789012\"";
+            return em_account_id_ok(s) ? NULL : "must be 12 digits, like \"123456789012\"";
         return em_region_name_ok(s) ? NULL : "must be 1 to 63 characters of a-z, 0-9 and '-', like \"us-east-1\"";
     }
     uint64_t n = get_number(r, o);

@@ -68,8 +68,12 @@ void em_faults_free(ecrmock *m)
 
 static long refuse(ecrmock_err *err, const char *why)
 {
-    return em_err_set(err, strstr(why, "out of memory") ? ECRMOCK_ERR_SERVER : ECRMOCK_ERR_INVALID_PARAMETER, NULL,
-                      "%s", why);
+    return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "%s", why);
+}
+
+static long refuse_nomem(ecrmock_err *err)
+{
+    return em_err_set(err, ECRMOCK_ERR_SERVER, NULL, "fault rule: out of memory");
 }
 
 static char *dup_or_null(const char *s, bool *oom)
@@ -219,7 +223,7 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
 
     em_fault *f = em_calloc(1, sizeof *f);
     if (!f)
-        return refuse(err, "fault rule: out of memory");
+        return refuse_nomem(err);
     atomic_init(&f->refs, 1);
     bool oom = false;
     f->action = r->action && strcmp(r->action, "*") != 0 ? dup_or_null(r->action, &oom) : NULL;
@@ -236,7 +240,7 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
         oom = true;
     if (oom) {
         fault_free(f);
-        return refuse(err, "fault rule: out of memory");
+        return refuse_nomem(err);
     }
     f->nth = r->nth ? r->nth : 1;
     f->count = r->count;

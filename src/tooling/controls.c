@@ -9,27 +9,19 @@
 #include "tooling.h"
 
 /* What the model allows: a RegistryId is 12 digits; a repository name is
- * not empty (the store finds no other). */
-static bool names_ok(const char *registry_id, const char *repository)
+ * not empty (the store finds no other).  0, or -1 with *err saying which. */
+static int check_names(ecrmock_err *err, const char *registry_id, const char *repository)
 {
     if (!repository || !*repository)
-        return false;
-    return !registry_id || em_account_id_ok(registry_id);
+        return em_err_arg(err, "the repository name must be a non-empty string");
+    if (registry_id && !em_account_id_ok(registry_id))
+        return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
+    return 0;
 }
-
 
 static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repository)
 {
     return em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);
-}
-
-/* The refusal of a control's arguments (names as names_ok() wants them). */
-static int bad_names(ecrmock_err *err, const char *registry_id, const char *repository)
-{
-    if (!repository || !*repository)
-        return em_err_arg(err, "the repository name must be a non-empty string");
-    return em_err_arg(err, "registry id '%.32s' is not 12 digits",
-                      registry_id);
 }
 
 int ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repository, const void *bytes, size_t len,
@@ -38,8 +30,8 @@ int ecrmock_put_layer(ecrmock *m, const char *registry_id, const char *repositor
     em_err_clear(err);
     if (!m)
         return em_err_arg(err, "no instance (m is NULL)");
-    if (!names_ok(registry_id, repository))
-        return bad_names(err, registry_id, repository);
+    if (check_names(err, registry_id, repository) < 0)
+        return -1;
     if (!bytes && len)
         return em_err_arg(err, "bytes is NULL but len is %zu", len);
     char digest[ECRMOCK_DIGEST_SIZE];
@@ -77,8 +69,8 @@ int ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repositor
     *len_out = 0;
     if (!m)
         return em_err_arg(err, "no instance (m is NULL)");
-    if (!names_ok(registry_id, repository))
-        return bad_names(err, registry_id, repository);
+    if (check_names(err, registry_id, repository) < 0)
+        return -1;
     if (!digest || !em_digest_ok(digest))
         return em_err_arg(err, "digest '%.100s' is not of the form \"algorithm:hex\"", digest ? digest : "(null)");
     ecrmock_error rc = ECRMOCK_ERR_OK;
@@ -114,10 +106,8 @@ json_t *ecrmock_images(ecrmock *m, const char *registry_id, const char *reposito
         em_err_arg(err, "no instance (m is NULL)");
         return NULL;
     }
-    if (!names_ok(registry_id, repository)) {
-        bad_names(err, registry_id, repository);
+    if (check_names(err, registry_id, repository) < 0)
         return NULL;
-    }
     bool nomem = false;
     em_lock(m);
     em_repo *repo = find_repo(m, registry_id, repository);

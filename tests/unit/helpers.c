@@ -392,3 +392,46 @@ ecrmock_err *dirty_err(void)
     snprintf(test_err.text, sizeof test_err.text, "an old failure");
     return &test_err;
 }
+
+long add_fault(ecrmock *m, const char *text)
+{
+    json_t *rule = json_loads(text, 0, NULL);
+    assert_non_null(rule);
+    ecrmock_err err;
+    long id = ecrmock_fault_add_json(m, rule, &err);
+    json_decref(rule);
+    if (id < 0)
+        fail_msg("rule refused: %s", err.text);
+    return id;
+}
+
+int http_post(ecrmock *m, ecrmock_http_response *resp, const char *action, const char *body, ...)
+{
+    ecrmock_http_header h[16];
+    char target[128];
+    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
+    h[0] = (ecrmock_http_header){"Content-Type", "application/x-amz-json-1.1"};
+    h[1] = (ecrmock_http_header){"X-Amz-Target", target};
+    size_t n = 2;
+    va_list ap;
+    va_start(ap, body);
+    for (const char *name; (name = va_arg(ap, const char *));) {
+        assert_true(n < 16);
+        h[n].name = name;
+        h[n].value = va_arg(ap, const char *);
+        n++;
+    }
+    va_end(ap);
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response own;
+    int st = ecrmock_http_handle(m, &req, resp ? resp : &own);
+    if (!resp)
+        ecrmock_http_response_release(&own);
+    return st;
+}

@@ -198,4 +198,15 @@ int err_code_checked(long rc, const ecrmock_err *err);
  * that must clear it on success. */
 ecrmock_err *dirty_err(void);
 
+/* Adds the fault rule written as JSON text with ecrmock_fault_add_json();
+ * its id.  Fails the test, showing the error text, when the rule is refused. */
+long add_fault(ecrmock *m, const char *text);
+
+/* POSTs `body` to `action` through ecrmock_http_handle() (unsigned) with
+ * Content-Type and X-Amz-Target, then the headers given as name, value, ...,
+ * NULL (at most 14); ecrmock_http_handle()'s status.  The response goes to
+ * *resp (the caller's to release with ecrmock_http_response_release()), or
+ * is released when resp is NULL. */
+int http_post(ecrmock *m, ecrmock_http_response *resp, const char *action, const char *body, ...);
+
 #endif

@@ -10,18 +10,6 @@
 #include "ecrmock_cmocka.h"
 #include "testing/testing.h" /* em_fault_is_transport */
 
-static long add_json(ecrmock *m, const char *text)
-{
-    json_t *rule = json_loads(text, 0, NULL);
-    assert_non_null(rule);
-    ecrmock_err err;
-    long id = ecrmock_fault_add_json(m, rule, &err);
-    json_decref(rule);
-    if (id < 0)
-        fail_msg("rule refused: %s", err.text);
-    return id;
-}
-
 static int describe_count(ecrmock *m)
 {
     json_t *r = NULL;
@@ -36,7 +24,7 @@ static void test_fault_nth_call_throttled(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, "web");
-    long id = add_json(m, "{\"action\": \"UploadLayerPart\", \"nth\": 3, \"count\": 1}");
+    long id = add_fault(m, "{\"action\": \"UploadLayerPart\", \"nth\": 3, \"count\": 1}");
     json_t *r = NULL;
     char upload[64];
     initiate_upload(m, "web", upload);
@@ -65,7 +53,7 @@ static void test_fault_nth_call_throttled(void **state)
 static void test_fault_forever_from_nth(void **state)
 {
     ecrmock *m = *state;
-    add_json(m, "{\"action\": \"CreateRepository\", \"nth\": 2, \"error\": \"ServiceUnavailableException\"}");
+    add_fault(m, "{\"action\": \"CreateRepository\", \"nth\": 2, \"error\": \"ServiceUnavailableException\"}");
     json_t *r = NULL;
     call_ok(m, "CreateRepository", "{\"repositoryName\": \"a1\"}");
     for (int i = 2; i < 6; i++) {
@@ -82,8 +70,8 @@ static void test_fault_repository_and_request_match(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     create_repo(m, "api");
-    add_json(m, "{\"action\": \"*\", \"repository\": \"web\", \"error\": \"ServerException\"}");
-    add_json(m, "{\"action\": \"ListImages\", \"request\": {\"filter\": {\"tagStatus\": \"UNTAGGED\"}}, "
+    add_fault(m, "{\"action\": \"*\", \"repository\": \"web\", \"error\": \"ServerException\"}");
+    add_fault(m, "{\"action\": \"ListImages\", \"request\": {\"filter\": {\"tagStatus\": \"UNTAGGED\"}}, "
                 "\"error\": \"AccessDeniedException\", \"message\": \"no\", \"status\": 403}");
     json_t *r = NULL;
     assert_error(call(m, &r, "ListImages", "{\"repositoryName\": \"web\"}"), r, 500, "ServerException");
@@ -102,7 +90,7 @@ static void test_fault_apply_then_error_really_applied(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     char *manifest = make_manifest(m, "web", 1, 1);
-    long id = add_json(m, "{\"action\": \"PutImage\", \"effect\": \"apply-then-error\", \"error\": \"ServerException\"}");
+    long id = add_fault(m, "{\"action\": \"PutImage\", \"effect\": \"apply-then-error\", \"error\": \"ServerException\"}");
     json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "v1");
     json_t *r = NULL;
     assert_error(ecrmock_call(m, "PutImage", req, &r), r, 500, "ServerException");
@@ -119,7 +107,7 @@ static void test_fault_apply_then_error_really_applied(void **state)
 static void test_fault_apply_then_error_on_failing_call(void **state)
 {
     ecrmock *m = *state;
-    add_json(m, "{\"action\": \"DeleteRepository\", \"effect\": \"apply-then-error\"}");
+    add_fault(m, "{\"action\": \"DeleteRepository\", \"effect\": \"apply-then-error\"}");
     json_t *r = NULL;
     assert_error(call(m, &r, "DeleteRepository", "{\"repositoryName\": \"nope\"}"), r, 400,
                  "RepositoryNotFoundException");
@@ -137,7 +125,7 @@ static void test_fault_latency_expires_upload(void **state)
     char upload[64];
     initiate_upload(m, "web", upload);
     int64_t before = ecrmock_clock_now(m);
-    add_json(m, "{\"action\": \"UploadLayerPart\", \"effect\": \"latency\", \"latencyMs\": 61000, \"count\": 1}");
+    add_fault(m, "{\"action\": \"UploadLayerPart\", \"effect\": \"latency\", \"latencyMs\": 61000, \"count\": 1}");
     assert_error(call(m, &r, "UploadLayerPart",
                       "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
                       "\"partLastByte\": 2, \"layerPartBlob\": \"YWJj\"}",
@@ -152,9 +140,9 @@ static void test_fault_latency_combines_with_error(void **state)
 {
     ecrmock *m = *state;
     int64_t before = ecrmock_clock_now(m);
-    add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 500}");
-    add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 250}");
-    add_json(m, "{\"action\": \"GetAuthorizationToken\"}");
+    add_fault(m, "{\"effect\": \"latency\", \"latencyMs\": 500}");
+    add_fault(m, "{\"effect\": \"latency\", \"latencyMs\": 250}");
+    add_fault(m, "{\"action\": \"GetAuthorizationToken\"}");
     json_t *r = NULL;
     assert_error(call(m, &r, "GetAuthorizationToken", "{}"), r, 400, "ThrottlingException");
     assert_int_equal(ecrmock_clock_now(m), before + 750);
@@ -164,8 +152,8 @@ static void test_fault_latency_combines_with_error(void **state)
 static void test_fault_truncate_and_malform(void **state)
 {
     ecrmock *m = *state;
-    add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"truncate\", \"truncateAt\": 10, \"count\": 1}");
-    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"count\": 1}");
+    add_fault(m, "{\"action\": \"CreateRepository\", \"effect\": \"truncate\", \"truncateAt\": 10, \"count\": 1}");
+    add_fault(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"count\": 1}");
     char *out = NULL;
     size_t len = 0;
     const char *body = "{\"repositoryName\":\"web\"}";
@@ -175,7 +163,7 @@ static void test_fault_truncate_and_malform(void **state)
     free(out);
     assert_int_equal(describe_count(m), 1); /* applied; the JSON level sees no truncation */
     /* The malform rule fired on that JSON-level call; add one for the wire. */
-    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"body\": \"{\\\"repos\"}");
+    add_fault(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"body\": \"{\\\"repos\"}");
     assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
     assert_string_equal(out, "{\"repos");
     assert_int_equal(len, 7);
@@ -185,7 +173,7 @@ static void test_fault_truncate_and_malform(void **state)
 static void test_fault_malform_default_body(void **state)
 {
     ecrmock *m = *state;
-    add_json(m, "{\"effect\": \"malform\"}");
+    add_fault(m, "{\"effect\": \"malform\"}");
     char *out = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_call_raw(m, "GetAuthorizationToken", NULL, 0, &out, &len), 200);
@@ -200,7 +188,7 @@ static char *probabilistic_pattern(uint64_t seed)
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     o.seed = seed;
     ecrmock *m = ecrmock_new(&o);
-    add_json(m, "{\"action\": \"GetAuthorizationToken\", \"probability\": 0.5}");
+    add_fault(m, "{\"action\": \"GetAuthorizationToken\", \"probability\": 0.5}");
     char *pattern = calloc(65, 1);
     for (int i = 0; i < 64; i++) {
         json_t *r = NULL;
@@ -232,8 +220,8 @@ static char *journal_of_run(uint64_t seed)
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     o.seed = seed;
     ecrmock *m = ecrmock_new(&o);
-    add_json(m, "{\"action\": \"InitiateLayerUpload\", \"probability\": 0.3}");
-    add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 1234, \"probability\": 0.5}");
+    add_fault(m, "{\"action\": \"InitiateLayerUpload\", \"probability\": 0.3}");
+    add_fault(m, "{\"effect\": \"latency\", \"latencyMs\": 1234, \"probability\": 0.5}");
     json_t *r = NULL;
     call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}");
     json_decref(r);
@@ -264,7 +252,7 @@ static void test_fault_rules_do_not_shift_ids(void **state)
 {
     (void)state;
     ecrmock *a = ecrmock_new(NULL), *b = ecrmock_new(NULL);
-    add_json(b, "{\"action\": \"CreateRepository\", \"probability\": 0.0001}");
+    add_fault(b, "{\"action\": \"CreateRepository\", \"probability\": 0.0001}");
     create_repo(a, "web");
     create_repo(b, "web");
     assert_same_answer(a, b, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}");
@@ -277,7 +265,7 @@ static void test_fault_isolated_between_instances(void **state)
 {
     ecrmock *m = *state;
     ecrmock *other = ecrmock_new(NULL);
-    add_json(m, "{}"); /* every call of every action on m */
+    add_fault(m, "{}"); /* every call of every action on m */
     json_t *r = NULL;
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), r, 400, "ThrottlingException");
     call_ok(other, "CreateRepository", "{\"repositoryName\": \"web\"}");
@@ -287,8 +275,8 @@ static void test_fault_isolated_between_instances(void **state)
 static void test_fault_remove_and_clear(void **state)
 {
     ecrmock *m = *state;
-    long a = add_json(m, "{\"action\": \"CreateRepository\"}");
-    long b = add_json(m, "{\"action\": \"DescribeRepositories\"}");
+    long a = add_fault(m, "{\"action\": \"CreateRepository\"}");
+    long b = add_fault(m, "{\"action\": \"DescribeRepositories\"}");
     assert_true(a > 0 && b > a);
     assert_int_equal(ecrmock_fault_remove(m, a, NULL), 0);
     assert_int_equal(ecrmock_fault_remove(m, a, NULL), -1);
@@ -304,7 +292,7 @@ static void test_fault_remove_and_clear(void **state)
 static void test_fault_before_validation(void **state)
 {
     ecrmock *m = *state;
-    add_json(m, "{\"action\": \"CreateRepository\"}");
+    add_fault(m, "{\"action\": \"CreateRepository\"}");
     json_t *r = NULL;
     assert_error(call(m, &r, "CreateRepository", "{\"repositoryName\": \"A\"}"), r, 400, "ThrottlingException");
 }
@@ -362,24 +350,6 @@ static void test_fault_refused_rules(void **state)
     assert_int_equal(ecrmock_fault_add(m, NULL, NULL), -1);
 }
 
-/* A POST of `body` to `action` at the HTTP level (unsigned). */
-static ecrmock_http_response http_post(ecrmock *m, const char *action, const char *body)
-{
-    char target[128];
-    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
-    ecrmock_http_header h[] = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = 2;
-    req.body = body;
-    req.body_len = strlen(body);
-    ecrmock_http_response resp;
-    assert_true(ecrmock_http_handle(m, &req, &resp) > 0);
-    return resp;
-}
-
 /* Transport effects at the levels without a transport: connect-refused and
  * timeout answer ServerException and the action does not run; recv-error
  * runs it and loses the answer.  The HTTP level names the effect in a header
@@ -416,12 +386,13 @@ static void test_fault_transport_effects(void **state)
     f.effect = ECRMOCK_FAULT_TIMEOUT;
     f.count = 1;
     assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
-    ecrmock_http_response resp = http_post(m, "DescribeRepositories", "{}");
+    ecrmock_http_response resp;
+    assert_true(http_post(m, &resp, "DescribeRepositories", "{}", NULL) > 0);
     assert_int_equal(resp.status, 500);
     assert_string_equal(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER), "timeout");
     assert_non_null(strstr(resp.body, "ServerException"));
     ecrmock_http_response_release(&resp);
-    resp = http_post(m, "DescribeRepositories", "{}");
+    assert_true(http_post(m, &resp, "DescribeRepositories", "{}", NULL) > 0);
     assert_int_equal(resp.status, 200);
     assert_null(ecrmock_http_response_header(&resp, ECRMOCK_HTTP_TRANSPORT_FAULT_HEADER));
     ecrmock_http_response_release(&resp);
@@ -457,18 +428,19 @@ static void test_fault_c_struct(void **state)
 static void test_fault_malform_and_truncate_status(void **state)
 {
     ecrmock *m = *state;
-    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"status\": 502, \"count\": 2}");
+    add_fault(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"status\": 502, \"count\": 2}");
     char *out = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 502);
     assert_string_equal(out, "<html><body><h1>502 Bad Gateway</h1></body></html>");
     free(out);
-    ecrmock_http_response resp = http_post(m, "DescribeRepositories", "{}");
+    ecrmock_http_response resp;
+    assert_true(http_post(m, &resp, "DescribeRepositories", "{}", NULL) > 0);
     assert_int_equal(resp.status, 502);
     assert_string_equal(resp.body, "<html><body><h1>502 Bad Gateway</h1></body></html>");
     ecrmock_http_response_release(&resp);
 
-    add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"truncate\", \"truncateAt\": 3, \"status\": 503, "
+    add_fault(m, "{\"action\": \"CreateRepository\", \"effect\": \"truncate\", \"truncateAt\": 3, \"status\": 503, "
                 "\"count\": 1}");
     const char *body = "{\"repositoryName\":\"web\"}";
     assert_int_equal(ecrmock_call_raw(m, "CreateRepository", body, strlen(body), &out, &len), 503);
@@ -478,7 +450,7 @@ static void test_fault_malform_and_truncate_status(void **state)
     assert_int_equal(describe_count(m), 1); /* the action ran */
 
     /* No status: the action's, here its own error's 400. */
-    add_json(m, "{\"action\": \"DeleteRepository\", \"effect\": \"malform\", \"body\": \"oops\", \"count\": 1}");
+    add_fault(m, "{\"action\": \"DeleteRepository\", \"effect\": \"malform\", \"body\": \"oops\", \"count\": 1}");
     body = "{\"repositoryName\":\"nope\"}";
     assert_int_equal(ecrmock_call_raw(m, "DeleteRepository", body, strlen(body), &out, &len), 400);
     assert_string_equal(out, "oops");
@@ -521,10 +493,10 @@ static void test_fault_members_without_effect_refused(void **state)
     f.truncate_at = 10; /* an error rule */
     assert_struct_refused(m, &f, "fault rule: truncate_at has no effect with the effect \"error\" (it is for truncate rules)");
     /* What each effect does use is accepted. */
-    add_json(m, "{\"effect\": \"recv-error\", \"error\": \"ServerException\", \"message\": \"m\", \"status\": 502}");
-    add_json(m, "{\"effect\": \"truncate\", \"truncateAt\": 1, \"status\": 500}");
-    add_json(m, "{\"effect\": \"malform\", \"body\": \"x\", \"status\": 502}");
-    add_json(m, "{\"effect\": \"latency\", \"latencyMs\": 1}");
+    add_fault(m, "{\"effect\": \"recv-error\", \"error\": \"ServerException\", \"message\": \"m\", \"status\": 502}");
+    add_fault(m, "{\"effect\": \"truncate\", \"truncateAt\": 1, \"status\": 500}");
+    add_fault(m, "{\"effect\": \"malform\", \"body\": \"x\", \"status\": 502}");
+    add_fault(m, "{\"effect\": \"latency\", \"latencyMs\": 1}");
 }
 
 /* Strings: error and message go into an error document, so they must be
@@ -602,9 +574,9 @@ static void test_fault_integer_edges(void **state)
 
     /* Accepted at the edge, and meaning it: nth never reached; count and
      * truncateAt without bound. */
-    long never = add_json(m, "{\"action\": \"ListImages\", \"nth\": 9223372036854775807}");
-    long always = add_json(m, "{\"action\": \"DescribeRegistry\", \"count\": 9223372036854775807}");
-    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 9223372036854775807}");
+    long never = add_fault(m, "{\"action\": \"ListImages\", \"nth\": 9223372036854775807}");
+    long always = add_fault(m, "{\"action\": \"DescribeRegistry\", \"count\": 9223372036854775807}");
+    add_fault(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 9223372036854775807}");
     create_repo(m, "web");
     call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
     assert_int_equal(ecrmock_fault_fired(m, never), 0);
@@ -633,7 +605,7 @@ static void test_fault_latency_at_clock_end(void **state)
     f.effect = ECRMOCK_FAULT_LATENCY;
     f.latency_ms = ECRMOCK_FAULT_MAX_LATENCY_MS;
     assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
-    add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"latency\", \"latencyMs\": 1}");
+    add_fault(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"latency\", \"latencyMs\": 1}");
     assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS - ECRMOCK_FAULT_MAX_LATENCY_MS - 10, NULL), 0);
     call_ok(m, "DescribeRegistry", "{}");
     assert_int_equal(ecrmock_clock_now(m), ECRMOCK_CLOCK_MAX_MS - 9);
@@ -827,7 +799,7 @@ static void test_fault_rule_cleared_by_after_hook(void **state)
 {
     ecrmock *m = *state;
     ecrmock_hooks_set(m, NULL, clear_rules_after, m);
-    long id = add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"body\": \"<not json/>\"}");
+    long id = add_fault(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"malform\", \"body\": \"<not json/>\"}");
     char *out = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
@@ -836,7 +808,7 @@ static void test_fault_rule_cleared_by_after_hook(void **state)
     free(out);
     assert_int_equal(ecrmock_fault_remove(m, id, NULL), -1); /* the hook did remove it */
 
-    add_json(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 5}");
+    add_fault(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"truncate\", \"truncateAt\": 5}");
     assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &len), 200);
     assert_int_equal(len, 5);
     assert_string_equal(out, "{\"rep");
@@ -869,7 +841,7 @@ static void test_fault_rule_removed_by_before_hook(void **state)
     ecrmock *m = *state;
     remover rm = {.m = m};
     ecrmock_hooks_set(m, remove_rule_before, NULL, &rm);
-    rm.id = add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+    rm.id = add_fault(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
                         "\"error\": \"ServiceUnavailableException\", \"message\": \"the answer was lost\"}");
     json_t *r = NULL;
     assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 503);
@@ -909,7 +881,7 @@ static void test_fault_rules_replaced_by_hook(void **state)
 {
     ecrmock *m = *state;
     ecrmock_hooks_set(m, load_fixture_before, NULL, m);
-    long id = add_json(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+    long id = add_fault(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
                           "\"error\": \"ServerException\", \"message\": \"swapped out\"}");
     json_t *r = NULL;
     assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 500);
@@ -917,7 +889,7 @@ static void test_fault_rules_replaced_by_hook(void **state)
     json_decref(r);
     assert_int_equal(ecrmock_fault_remove(m, id, NULL), -1); /* the load replaced it */
     ecrmock_hooks_set(m, NULL, reset_after, m);
-    add_json(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<reset/>\", \"status\": 502}");
+    add_fault(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<reset/>\", \"status\": 502}");
     char *out = NULL;
     size_t len = 0;
     assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", NULL, 0, &out, &len), 502);
@@ -957,7 +929,7 @@ static void *worker_main(void *arg)
 static void test_fault_and_journal_under_threads(void **state)
 {
     ecrmock *m = *state;
-    add_json(m, "{\"action\": \"CreateRepository\", \"nth\": 100, \"count\": 50}");
+    add_fault(m, "{\"action\": \"CreateRepository\", \"nth\": 100, \"count\": 50}");
     pthread_t t[4];
     worker w[4];
     for (int i = 0; i < 4; i++) {
@@ -1008,7 +980,7 @@ static void *churn_rules(void *arg)
         snprintf(rule, sizeof rule, "{\"action\": \"ListImages\", \"effect\": \"malform\", \"body\": \"<page n=%d/>\"}", i);
         if (i % 10 == 5)
             ecrmock_fault_clear(c->m);
-        long id = add_json(c->m, rule);
+        long id = add_fault(c->m, rule);
         if (previous)
             ecrmock_fault_remove(c->m, previous, NULL);
         previous = id;
@@ -1042,7 +1014,7 @@ static void test_fault_rules_churn_while_calls_run(void **state)
     ecrmock *m = *state;
     create_repo(m, "web");
     churn c = {.m = m, .rounds = 3000};
-    c.first = add_json(m, "{\"action\": \"ListImages\", \"effect\": \"malform\", \"body\": \"<page n=0/>\"}");
+    c.first = add_fault(m, "{\"action\": \"ListImages\", \"effect\": \"malform\", \"body\": \"<page n=0/>\"}");
     pthread_t caller, changer;
     pthread_create(&caller, NULL, call_through_rules, &c);
     pthread_create(&changer, NULL, churn_rules, &c);
@@ -1051,6 +1023,18 @@ static void test_fault_rules_churn_while_calls_run(void **state)
     assert_int_equal(c.wrong, 0);
     assert_int_equal(c.whole + c.damaged, 3000);
     assert_true(c.damaged > 0);
+}
+
+/* A refused rule whose sentence quotes the caller's words "out of memory"
+ * (an unknown member of that name) is still InvalidParameter, not the
+ * ServerException of memory running out (the code came from the text). */
+static void test_fault_refusal_quoting_out_of_memory(void **state)
+{
+    ecrmock *m = *state;
+    json_t *rule = json_pack("{s:i}", "out of memory", 1);
+    assert_int_equal(ERR_CODE(ecrmock_fault_add_json(m, rule, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "fault rule: unknown member 'out of memory'");
+    json_decref(rule);
 }
 
 /* Fault rules by the ecrmock_err convention: a refused rule is
@@ -1170,6 +1154,7 @@ int main(void)
         T(test_fault_rules_replaced_by_hook),
         T(test_fault_rules_churn_while_calls_run),
         T(test_fault_controls_err),
+        T(test_fault_refusal_quoting_out_of_memory),
     };
 #undef T
     return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

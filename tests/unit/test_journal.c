@@ -204,19 +204,6 @@ static void test_journal_marks_fault(void **state)
     json_decref(e);
 }
 
-/* Adds a rule given as JSON text; its id. */
-static long add_rule(ecrmock *m, const char *text)
-{
-    json_t *rule = json_loads(text, 0, NULL);
-    assert_non_null(rule);
-    ecrmock_err err;
-    long id = ecrmock_fault_add_json(m, rule, &err);
-    json_decref(rule);
-    if (id < 0)
-        fail_msg("rule refused: %s", err.text);
-    return id;
-}
-
 /* Entry `i`'s "ran" (1/0, or -1 when absent) and "effect" (NULL: none). */
 static int entry_ran(ecrmock *m, long i, char *effect, size_t cap)
 {
@@ -239,10 +226,10 @@ static void test_journal_says_what_ran(void **state)
     ecrmock *m = *state;
     json_t *r = NULL;
     char eff[32];
-    assert_true(add_rule(m, "{\"action\": \"CreateRepository\", \"effect\": \"connect-refused\", \"count\": 1}") > 0);
-    assert_true(add_rule(m, "{\"action\": \"CreateRepository\", \"effect\": \"timeout\", \"count\": 1}") > 0);
-    assert_true(add_rule(m, "{\"action\": \"CreateRepository\", \"count\": 1}") > 0); /* throttled */
-    long lost = add_rule(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
+    assert_true(add_fault(m, "{\"action\": \"CreateRepository\", \"effect\": \"connect-refused\", \"count\": 1}") > 0);
+    assert_true(add_fault(m, "{\"action\": \"CreateRepository\", \"effect\": \"timeout\", \"count\": 1}") > 0);
+    assert_true(add_fault(m, "{\"action\": \"CreateRepository\", \"count\": 1}") > 0); /* throttled */
+    long lost = add_fault(m, "{\"action\": \"CreateRepository\", \"effect\": \"apply-then-error\", "
                             "\"error\": \"ServerException\", \"count\": 1}");
     /* the client's retry loop: refused, timed out, throttled, applied but lost */
     for (int i = 0; i < 4; i++) {
@@ -282,7 +269,7 @@ static void test_journal_says_what_ran(void **state)
     free(out);
     assert_int_equal(entry_ran(m, -1, eff, sizeof eff), 0);
     /* latency: the action runs late */
-    assert_true(add_rule(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"latency\", \"latencyMs\": 5}") > 0);
+    assert_true(add_fault(m, "{\"action\": \"DescribeRepositories\", \"effect\": \"latency\", \"latencyMs\": 5}") > 0);
     call_ok(m, "DescribeRepositories", "{}");
     assert_int_equal(entry_ran(m, -1, eff, sizeof eff), 1);
     assert_string_equal(eff, "latency");
@@ -298,7 +285,7 @@ static void test_journal_says_what_ran(void **state)
 static void test_journal_status_of_damaged_body(void **state)
 {
     ecrmock *m = *state;
-    assert_true(add_rule(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<html/>\", "
+    assert_true(add_fault(m, "{\"action\": \"DescribeRegistry\", \"effect\": \"malform\", \"body\": \"<html/>\", "
                             "\"status\": 502}") > 0);
     char *out = NULL;
     size_t len = 0;
@@ -314,44 +301,13 @@ static void test_journal_status_of_damaged_body(void **state)
     json_decref(e);
 }
 
-/* POSTs `body` to action through ecrmock_http_handle() with the headers
- * given (name, value, ..., NULL) after Content-Type and X-Amz-Target; the status. */
-static int http_post(ecrmock *m, const char *action, const char *body, ...)
-{
-    ecrmock_http_header h[16];
-    char target[128];
-    snprintf(target, sizeof target, "AmazonEC2ContainerRegistry_V20150921.%s", action);
-    h[0] = (ecrmock_http_header){"Content-Type", "application/x-amz-json-1.1"};
-    h[1] = (ecrmock_http_header){"X-Amz-Target", target};
-    size_t n = 2;
-    va_list ap;
-    va_start(ap, body);
-    for (const char *name; n < 16 && (name = va_arg(ap, const char *));) {
-        h[n].name = name;
-        h[n].value = va_arg(ap, const char *);
-        n++;
-    }
-    va_end(ap);
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = n;
-    req.body = body;
-    req.body_len = strlen(body);
-    ecrmock_http_response resp;
-    int st = ecrmock_http_handle(m, &req, &resp);
-    ecrmock_http_response_release(&resp);
-    return st;
-}
-
 /* A call that came over HTTP keeps its headers: lower-case names, repeated
  * ones joined, the signature elided, bytes that are not UTF-8 as U+FFFD;
  * a JSON-level call has none. */
 static void test_journal_keeps_http_headers(void **state)
 {
     ecrmock *m = *state;
-    assert_int_equal(http_post(m, "CreateRepository", "{\"repositoryName\": \"web\"}", "User-Agent", "my-agent/1.0",
+    assert_int_equal(http_post(m, NULL, "CreateRepository", "{\"repositoryName\": \"web\"}", "User-Agent", "my-agent/1.0",
                                "X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLE", "Accept", "text/plain", "accept",
                                "*/*", "Authorization",
                                "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/ecr/aws4_request, "
@@ -374,8 +330,8 @@ static void test_journal_keeps_http_headers(void **state)
     assert_int_equal(json_object_size(h), 7);
     json_decref(e);
     /* a body that is not JSON, and an unknown action: headers kept too */
-    assert_int_equal(http_post(m, "ListImages", "{oops", "User-Agent", "a", NULL), 400);
-    assert_int_equal(http_post(m, "NoSuchAction", "{}", "User-Agent", "b", NULL), 400);
+    assert_int_equal(http_post(m, NULL, "ListImages", "{oops", "User-Agent", "a", NULL), 400);
+    assert_int_equal(http_post(m, NULL, "NoSuchAction", "{}", "User-Agent", "b", NULL), 400);
     json_t *all = ecrmock_journal_json(m, NULL);
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(all, 1), "headers"), "user-agent")),
                         "a");
@@ -400,21 +356,21 @@ static void test_journal_keeps_http_headers(void **state)
 static void test_fault_rule_matches_header(void **state)
 {
     ecrmock *m = *state;
-    long no_token = add_rule(m, "{\"action\": \"CreateRepository\", \"headers\": {\"X-Amz-Security-Token\": false}, "
+    long no_token = add_fault(m, "{\"action\": \"CreateRepository\", \"headers\": {\"X-Amz-Security-Token\": false}, "
                                 "\"error\": \"UnrecognizedClientException\", \"status\": 403}");
-    long agent = add_rule(m, "{\"headers\": {\"user-agent\": \"old-agent/0.1\", \"accept\": true}, "
+    long agent = add_fault(m, "{\"headers\": {\"user-agent\": \"old-agent/0.1\", \"accept\": true}, "
                              "\"error\": \"ServerException\"}");
-    assert_int_equal(http_post(m, "CreateRepository", "{\"repositoryName\": \"aa\"}", NULL), 403);
-    assert_int_equal(http_post(m, "CreateRepository", "{\"repositoryName\": \"aa\"}", "x-amz-security-token", "T", NULL),
+    assert_int_equal(http_post(m, NULL, "CreateRepository", "{\"repositoryName\": \"aa\"}", NULL), 403);
+    assert_int_equal(http_post(m, NULL, "CreateRepository", "{\"repositoryName\": \"aa\"}", "x-amz-security-token", "T", NULL),
                      200);
     assert_int_equal(ecrmock_fault_fired(m, no_token), 1);
     /* the JSON level has no headers: neither rule fires */
     call_ok(m, "CreateRepository", "{\"repositoryName\": \"bb\"}");
     assert_int_equal(ecrmock_fault_fired(m, no_token), 1);
     /* the value exactly (names in any case), and present */
-    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "User-Agent", "old-agent/0.1", NULL), 200);
-    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "User-Agent", "old-agent/0.2", "Accept", "*/*", NULL), 200);
-    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "USER-AGENT", "old-agent/0.1", "Accept", "*/*", NULL), 500);
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "User-Agent", "old-agent/0.1", NULL), 200);
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "User-Agent", "old-agent/0.2", "Accept", "*/*", NULL), 200);
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "USER-AGENT", "old-agent/0.1", "Accept", "*/*", NULL), 500);
     assert_int_equal(ecrmock_fault_fired(m, agent), 1);
     /* what a rule may say */
     static const struct {
@@ -457,7 +413,7 @@ static void test_fault_rule_header_value_with_nul(void **state)
     assert_int_equal(ERR_CODE(ecrmock_fault_add(m, &f, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     assert_string_equal(test_err.text, want);
     json_decref(f.headers_match);
-    assert_int_equal(http_post(m, "DescribeRepositories", "{}", "User-Agent", "old-agent", NULL), 200);
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "User-Agent", "old-agent", NULL), 200);
 }
 
 /* Attack: "Signature=" inside another component of Authorization.  The
@@ -466,7 +422,7 @@ static void test_fault_rule_header_value_with_nul(void **state)
 static void test_journal_elides_the_signature_component(void **state)
 {
     ecrmock *m = *state;
-    assert_int_equal(http_post(m, "DescribeRegistry", "{}", "Authorization",
+    assert_int_equal(http_post(m, NULL, "DescribeRegistry", "{}", "Authorization",
                                "AWS4-HMAC-SHA256 Credential=Signature=AKID/20240101/us-east-1/ecr/aws4_request, "
                                "SignedHeaders=host;x-amz-date,Signature=0123abcd",
                                NULL),
@@ -629,13 +585,13 @@ static void test_journal_http_headers_out_of_memory(void **state)
     for (long n = 1;; n++) {
         ecrmock *m = ecrmock_new(NULL);
         assert_non_null(m);
-        add_rule(m, "{\"action\": \"ListImages\", \"headers\": {\"user-agent\": \"x\"}}");
+        add_fault(m, "{\"action\": \"ListImages\", \"headers\": {\"user-agent\": \"x\"}}");
         allocations = 0;
         fail_at = n;
         ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, NULL);
-        int st1 = http_post(m, "DescribeRepositories", "{}", "User-Agent", "x", "Authorization",
+        int st1 = http_post(m, NULL, "DescribeRepositories", "{}", "User-Agent", "x", "Authorization",
                             "AWS4-HMAC-SHA256 Signature=ab, SignedHeaders=host", "X-Bad", "\xff\xfe", NULL);
-        int st2 = http_post(m, "ListImages", "{\"repositoryName\": \"web\"}", "User-Agent", "x", NULL);
+        int st2 = http_post(m, NULL, "ListImages", "{\"repositoryName\": \"web\"}", "User-Agent", "x", NULL);
         ecrmock_set_alloc_funcs(NULL, NULL, NULL);
         fail_at = -1;
         assert_true(st1 == 200 || st1 == 500 || st1 == -1);
