@@ -143,6 +143,36 @@ static int registry_error(reg *g, int status, json_t *doc, reg_ctx ctx)
     return reg_error(g, status >= 400 ? status : 500, "UNKNOWN", msg);
 }
 
+/*
+ * The answer to a reference the action could not use, from its output's
+ * first failure (BatchGetImage's and BatchDeleteImage's ImageFailure,
+ * BatchCheckLayerAvailability's LayerFailure): one mapping for a manifest's
+ * GET, HEAD and DELETE and a blob's HEAD, as GET blob's errors map through
+ * registry_error() to the same codes.  The codes are the specification's
+ * for these endpoints (docker/distribution docs/spec/api.md, kept by OCI's
+ * distribution-spec: 400 TAG_INVALID or DIGEST_INVALID for a reference that
+ * is none, 404 MANIFEST_UNKNOWN or BLOB_UNKNOWN for one that names nothing);
+ * ECR's text for a missing image (the fact sheet, end-9), the failure's
+ * reason otherwise.  A HEAD sends the status and headers alone (respond()).
+ */
+static int lookup_failed(reg *g, json_t *out, reg_ctx ctx)
+{
+    json_t *f = json_array_get(json_object_get(out, "failures"), 0);
+    const char *code = json_string_value(json_object_get(f, "failureCode"));
+    const char *reason = json_string_value(json_object_get(f, "failureReason"));
+    if (!code)
+        code = "";
+    if (!reason)
+        reason = code;
+    if (strcmp(code, "InvalidImageTag") == 0)
+        return reg_error(g, 400, "TAG_INVALID", reason);
+    if (strcmp(code, "InvalidImageDigest") == 0 || strcmp(code, "InvalidLayerDigest") == 0)
+        return reg_error(g, 400, "DIGEST_INVALID", reason);
+    if (ctx == CTX_BLOB)
+        return reg_error(g, 404, "BLOB_UNKNOWN", *reason ? reason : "Could not find layer");
+    return reg_error(g, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+}
+
 /* Runs ECR action `action` on `req` (stolen) as the registry plane; the
  * status, and its output or error document in *out (new reference). */
 static int run(reg *g, const char *action, json_t *req, json_t **out)
@@ -461,15 +491,7 @@ static int manifest_get(reg *g, const char *ref)
     }
     json_t *img = json_array_get(json_object_get(out, "images"), 0);
     if (!img) {
-        json_t *f = json_array_get(json_object_get(out, "failures"), 0);
-        const char *code = json_string_value(json_object_get(f, "failureCode"));
-        const char *reason = json_string_value(json_object_get(f, "failureReason"));
-        if (code && strcmp(code, "InvalidImageTag") == 0)
-            st = reg_error(g, 400, "TAG_INVALID", reason ? reason : code);
-        else if (code && strcmp(code, "InvalidImageDigest") == 0)
-            st = reg_error(g, 400, "DIGEST_INVALID", reason ? reason : code);
-        else
-            st = reg_error(g, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+        st = lookup_failed(g, out, CTX_MANIFEST);
         json_decref(out);
         em_free(conv);
         return st;
@@ -565,7 +587,7 @@ static int manifest_delete(reg *g, const char *ref)
     if (st != 0)
         return st;
     if (json_array_size(json_object_get(out, "imageIds")) == 0)
-        st = reg_error(g, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+        st = lookup_failed(g, out, CTX_MANIFEST);
     else
         st = respond(g, 202, NULL, NULL, 0);
     json_decref(out);
@@ -583,11 +605,7 @@ static int blob_head(reg *g, const char *digest)
         return st;
     json_t *layer = json_array_get(json_object_get(out, "layers"), 0);
     if (!layer) {
-        const char *code = json_string_value(
-            json_object_get(json_array_get(json_object_get(out, "failures"), 0), "failureCode"));
-        st = code && strcmp(code, "InvalidLayerDigest") == 0
-                 ? reg_error(g, 400, "DIGEST_INVALID", "Invalid layer digest")
-                 : reg_error(g, 404, "BLOB_UNKNOWN", "Could not find layer");
+        st = lookup_failed(g, out, CTX_BLOB);
     } else {
         const char *type = json_string_value(json_object_get(layer, "mediaType"));
         json_int_t size = json_integer_value(json_object_get(layer, "layerSize"));

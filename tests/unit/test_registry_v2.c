@@ -602,6 +602,89 @@ static void test_errors(void **state)
     free(auth);
 }
 
+/* The code of a registry error body (a HEAD: none, and no body). */
+static void assert_lookup(ecrmock *m, const char *auth, const char *method, const char *path, int status,
+                          const char *code, char *message, size_t cap)
+{
+    ecrmock_http_response r;
+    if (reg(m, &r, auth, method, path, NULL, NULL, NULL, 0) != status)
+        fail_msg("%s %.80s: status %d body %s, want %d %s", method, path, r.status, r.body, status, code);
+    assert_header(&r, "Content-Type", ERR_TYPE);
+    if (strcmp(method, "HEAD") == 0) {
+        assert_int_equal(r.body_len, 0);
+    } else {
+        json_t *doc = json_loads(r.body, 0, NULL), *e = json_array_get(json_object_get(doc, "errors"), 0);
+        assert_non_null(e);
+        assert_string_equal(jstr(e, "code"), code);
+        if (message && !*message)
+            snprintf(message, cap, "%s", jstr(e, "message"));
+        else if (message)
+            assert_string_equal(jstr(e, "message"), message); /* the same as the first method's */
+        json_decref(doc);
+    }
+    ecrmock_http_response_release(&r);
+}
+
+/* One mapping of a lookup's failure for a manifest's GET, HEAD and DELETE and
+ * a blob's HEAD and GET: a reference that is none is 400 TAG_INVALID or
+ * DIGEST_INVALID, one that names nothing 404 MANIFEST_UNKNOWN or
+ * BLOB_UNKNOWN, each method with the same code and text (a HEAD no body). */
+static void test_lookup_failures_agree(void **state)
+{
+    ecrmock *m = *state;
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
+    char *auth = login(m);
+    char long_tag[302];
+    memset(long_tag, 't', 301); /* ECR's tags are 1 to 300 characters */
+    long_tag[301] = '\0';
+    char unknown[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("no such manifest", 16, unknown);
+    const struct {
+        const char *ref;
+        int status;
+        const char *code;
+    } manifests[] = {
+        {long_tag, 400, "TAG_INVALID"},
+        {"sha256:xyz", 400, "DIGEST_INVALID"},
+        {"sha256:", 400, "DIGEST_INVALID"},
+        {"v9", 404, "MANIFEST_UNKNOWN"},
+        {unknown, 404, "MANIFEST_UNKNOWN"},
+    };
+    static const char *const manifest_methods[] = {"GET", "HEAD", "DELETE"};
+    for (size_t i = 0; i < sizeof manifests / sizeof manifests[0]; i++) {
+        char path[512], message[512] = "";
+        snprintf(path, sizeof path, "/v2/" REPO "/manifests/%s", manifests[i].ref);
+        for (size_t k = 0; k < 3; k++)
+            assert_lookup(m, auth, manifest_methods[k], path, manifests[i].status, manifests[i].code, message,
+                          sizeof message);
+        if (manifests[i].status == 404)
+            assert_string_equal(message, "Requested image not found");
+    }
+    char absent[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("no such layer", 13, absent);
+    const struct {
+        const char *digest;
+        int status;
+        const char *code;
+    } blobs[] = {
+        {"sha256:zz", 400, "DIGEST_INVALID"},
+        {"sha256:", 400, "DIGEST_INVALID"},
+        {absent, 404, "BLOB_UNKNOWN"},
+    };
+    for (size_t i = 0; i < sizeof blobs / sizeof blobs[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "/v2/" REPO "/blobs/%s", blobs[i].digest);
+        assert_lookup(m, auth, "HEAD", path, blobs[i].status, blobs[i].code, NULL, 0);
+        assert_lookup(m, auth, "GET", path, blobs[i].status, blobs[i].code, NULL, 0);
+    }
+    /* Nothing was deleted on the way: the image still pulls. */
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "GET", "/v2/" REPO "/manifests/v1", NULL, NULL, NULL, 0), 200);
+    ecrmock_http_response_release(&r);
+    free(digest);
+    free(auth);
+}
+
 /* A fault rule on the authorizing action answers in the registry's form. */
 static void test_fault_rule_applies(void **state)
 {
@@ -1612,6 +1695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_patch_range_stays_at_the_first_chunk, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_monolithic_put, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_errors, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_lookup_failures_agree, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
