@@ -154,6 +154,15 @@ int em_uri_encode(em_buf *b, const char *s, size_t n, bool keep_slash);
  * when plus_space, as a query's form encoding has it), new em_malloc'd;
  * NULL: no memory. */
 char *em_uri_decode(const char *s, size_t n, bool plus_space);
+/* Query parameter `name` of `query` (the text after '?'; NULL: none), the
+ * one walker of a query's parameters: the '&'-separated pieces, an empty
+ * one ("a&&b") skipped, each split at its first '=' (none: an empty value;
+ * "=x": the empty name), name and value percent-decoded as em_uri_decode()
+ * does, the first piece whose decoded name is `name` counting.  1: found,
+ * its decoded value in *value (new em_malloc'd, NUL-terminated) and its
+ * length in *len (a decoded %00 counts; len may be NULL); 0: absent, -1:
+ * no memory (*value NULL both times). */
+int em_query_param(const char *query, const char *name, bool plus_space, char **value, size_t *len);
 /* The ARN partition of a region: "aws", "aws-cn" or "aws-us-gov". */
 const char *em_partition(const char *region);
 

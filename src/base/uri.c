@@ -38,7 +38,9 @@ static int hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-char *em_uri_decode(const char *s, size_t n, bool plus_space)
+/* s[0..n) percent-decoded into a new em_malloc'd string, its length (a
+ * decoded %00 included) in *len; NULL: no memory. */
+static char *decode(const char *s, size_t n, bool plus_space, size_t *len)
 {
     char *out = em_malloc(n + 1), *o = out;
     if (!out)
@@ -53,7 +55,42 @@ char *em_uri_decode(const char *s, size_t n, bool plus_space)
         }
     }
     *o = '\0';
+    *len = (size_t)(o - out);
     return out;
+}
+
+char *em_uri_decode(const char *s, size_t n, bool plus_space)
+{
+    size_t len;
+    return decode(s, n, plus_space, &len);
+}
+
+int em_query_param(const char *query, const char *name, bool plus_space, char **value, size_t *len)
+{
+    size_t name_len = strlen(name), vlen = 0;
+    *value = NULL;
+    for (const char *p = query; p && *p;) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t klen = eq ? (size_t)(eq - p) : n, dlen;
+        char *key = n ? decode(p, klen, plus_space, &dlen) : NULL;
+        if (n && !key)
+            return -1;
+        bool match = key && dlen == name_len && memcmp(key, name, name_len) == 0;
+        em_free(key);
+        if (match) {
+            *value = eq ? decode(eq + 1, n - klen - 1, plus_space, &vlen) : em_strdup("");
+            if (!*value)
+                return -1;
+            if (len)
+                *len = vlen;
+            return 1;
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return 0;
 }
 
 typedef struct qparam {

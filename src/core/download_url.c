@@ -78,22 +78,19 @@ char *em_download_url(ecrmock *m, const char *registry_id, const char *repositor
     return url;
 }
 
-/* The value of query parameter `name` in `query` (as sent), copied into out. */
-static bool query_param(const char *query, const char *name, char *out, size_t cap)
+/* The value of query parameter `name` in `query`, percent-decoded, copied
+ * into out[cap]: 1; 0 when absent, longer, or holding a NUL; -1: no memory. */
+static int query_param(const char *query, const char *name, char *out, size_t cap)
 {
-    size_t n = strlen(name);
-    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, name, n) == 0 && p[n] == '=') {
-            const char *v = p + n + 1;
-            size_t len = strcspn(v, "&");
-            if (len >= cap)
-                return false;
-            memcpy(out, v, len);
-            out[len] = '\0';
-            return true;
-        }
-    }
-    return false;
+    char *v;
+    size_t len;
+    int rc = em_query_param(query, name, false, &v, &len);
+    if (rc > 0 && (len >= cap || memchr(v, '\0', len)))
+        rc = 0;
+    if (rc > 0)
+        memcpy(out, v, len + 1);
+    em_free(v);
+    return rc;
 }
 
 /* `query` without its X-Amz-Signature parameter, new em_malloc'd (NULL: no
@@ -155,29 +152,20 @@ bool em_download_url_split(ecrmock *m, const char *url, const char **rest, char 
 
 /* The region of a download URL's credential scope
  * (<key>/<date>/<region>/s3/aws4_request, its slashes encoded or not), into
- * region[64]; false when it has none. */
-static bool credential_region(const char *query, char *region)
+ * region[64]: 1; 0 when it has none; -1: no memory. */
+static int credential_region(const char *query, char *region)
 {
-    char cred[512], plain[512];
-    if (!query_param(query, "X-Amz-Credential", cred, sizeof cred))
-        return false;
-    size_t n = 0;
-    for (const char *p = cred; *p; p++) { /* only the slashes need decoding */
-        if (p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) {
-            plain[n++] = '/';
-            p += 2;
-        } else {
-            plain[n++] = *p;
-        }
-    }
-    plain[n] = '\0';
+    char plain[512];
+    int rc = query_param(query, "X-Amz-Credential", plain, sizeof plain);
+    if (rc <= 0)
+        return rc;
     const char *r = strchr(plain, '/');
     r = r ? strchr(r + 1, '/') : NULL;
     const char *e = r ? strchr(r + 1, '/') : NULL;
     if (!e || e == r + 1 || e - r - 1 >= 64)
-        return false;
+        return 0;
     snprintf(region, 64, "%.*s", (int)(e - r - 1), r + 1);
-    return true;
+    return 1;
 }
 
 int em_download_url_check(ecrmock *m, const char *host, const char *path_query, char path[1024], char region[64],
@@ -190,8 +178,13 @@ int em_download_url_check(ecrmock *m, const char *host, const char *path_query, 
         return EM_FETCH_NOT_FOUND;
     memcpy(path, path_query, plen);
     path[plen] = '\0';
-    if (!q || !host || !authority(host, strlen(host), h) || !query_param(q + 1, "X-Amz-Date", date, sizeof date) ||
-        !query_param(q + 1, SIGNATURE_PARAM, sig, sizeof sig))
+    if (!q || !host || !authority(host, strlen(host), h))
+        return EM_FETCH_BAD_SIGNATURE;
+    int got_date = query_param(q + 1, "X-Amz-Date", date, sizeof date);
+    int got_sig = got_date > 0 ? query_param(q + 1, SIGNATURE_PARAM, sig, sizeof sig) : 0;
+    if (got_date < 0 || got_sig < 0)
+        return -1;
+    if (!got_sig)
         return EM_FETCH_BAD_SIGNATURE;
     int signatures = 0;
     char *rest = unsigned_query(q + 1, &signatures);
@@ -202,9 +195,11 @@ int em_download_url_check(ecrmock *m, const char *host, const char *path_query, 
     if (rc < 0)
         return -1;
     int64_t signed_at;
-    if (signatures != 1 || strcmp(sig, want) != 0 || !em_amz_date_parse(date, &signed_at) ||
-        !credential_region(q + 1, region))
+    if (signatures != 1 || strcmp(sig, want) != 0 || !em_amz_date_parse(date, &signed_at))
         return EM_FETCH_BAD_SIGNATURE;
+    int got_region = credential_region(q + 1, region);
+    if (got_region <= 0)
+        return got_region < 0 ? -1 : EM_FETCH_BAD_SIGNATURE;
     if (m->clock_ms / 1000 > signed_at + URL_LIFETIME_S) {
         *expires_s = signed_at + URL_LIFETIME_S;
         return EM_FETCH_EXPIRED;

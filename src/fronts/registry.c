@@ -631,18 +631,11 @@ static int blob_get(reg *g, const char *digest)
     return st;
 }
 
-/* The value of query parameter `name` (percent-decoded), new em_malloc'd,
- * or NULL. */
-static char *query_param(const char *query, const char *name)
+/* Query parameter `name`, decoded as a form's ('+' a space): 1 and its
+ * value in *value (new em_malloc'd), 0 absent, -1 no memory (em_query_param()). */
+static int query_param(const char *query, const char *name, char **value)
 {
-    size_t nl = strlen(name);
-    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, name, nl) != 0 || p[nl] != '=')
-            continue;
-        const char *v = p + nl + 1;
-        return em_uri_decode(v, strcspn(v, "&"), true);
-    }
-    return NULL;
+    return em_query_param(query, name, true, value, NULL);
 }
 
 /* ---- uploads --------------------------------------------------------------------- */
@@ -713,8 +706,10 @@ static int upload_start(reg *g, const char *query)
     int created = create_on_push(g, CTX_UPLOAD);
     if (created != 0)
         return created;
-    char *digest = query_param(query, "mount"), *from = query_param(query, "from");
-    int st = digest && from ? upload_mount(g, digest, from) : 0;
+    char *digest = NULL, *from = NULL;
+    int st = query_param(query, "mount", &digest) < 0 || query_param(query, "from", &from) < 0 ? -1 : 0;
+    if (st == 0 && digest && from)
+        st = upload_mount(g, digest, from);
     em_free(digest);
     em_free(from);
     if (st != 0)
@@ -825,9 +820,13 @@ static int upload_patch(reg *g, const char *id)
 
 static int upload_put(reg *g, const char *id, const char *query)
 {
-    char *digest = query_param(query, "digest");
-    if (!digest)
+    char *digest;
+    if (query_param(query, "digest", &digest) < 0)
+        return -1;
+    if (!digest || !*digest) {
+        em_free(digest);
         return reg_error(g, 400, "DIGEST_INVALID", "The digest parameter is missing");
+    }
     long long last;
     int st = upload_append(g, id, &last);
     if (st != 0) {
@@ -886,9 +885,10 @@ static int link_next(reg *g, json_t *out, const char *path)
  * (new reference; NULL: no memory). */
 static json_t *paged(json_t *req, const char *query)
 {
-    char *n = query_param(query, "n"), *last = query_param(query, "last");
-    if (req && ((n && json_object_set_new(req, "maxResults", json_integer(strtoll(n, NULL, 10))) < 0) ||
-                (last && json_object_set_new(req, "nextToken", json_string(last)) < 0))) {
+    char *n = NULL, *last = NULL;
+    if (query_param(query, "n", &n) < 0 || query_param(query, "last", &last) < 0 ||
+        (req && ((n && json_object_set_new(req, "maxResults", json_integer(strtoll(n, NULL, 10))) < 0) ||
+                 (last && json_object_set_new(req, "nextToken", json_string(last)) < 0)))) {
         json_decref(req);
         req = NULL;
     }
@@ -960,7 +960,9 @@ static int catalog(reg *g, const char *query)
  * ?artifactType= as the filter (OCI-Filters-Applied), a next page by Link. */
 static int referrers(reg *g, const char *digest, const char *query)
 {
-    char *type = query_param(query, "artifactType");
+    char *type;
+    if (query_param(query, "artifactType", &type) < 0)
+        return -1;
     json_t *req = paged(json_pack("{s:{s:s}}", "subjectId", "imageDigest", digest), query);
     if (req && type && json_object_set_new(req, "filter", json_pack("{s:[s]}", "artifactTypes", type)) < 0) {
         json_decref(req);

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "base/base.h" /* em_query_param: the one query walker */
+
 #define REPO "web"
 #define HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 #define BASE "https://" HOST
@@ -90,6 +92,54 @@ static void assert_reg_error(ecrmock_http_response *r, int status, const char *c
     json_decref(w);
     json_decref(got);
     ecrmock_http_response_release(r);
+}
+
+/* ---- the query walker (src/base/uri.c) ---------------------------------------------- */
+
+/* em_query_param's answer for `name` in `query`: "<absent>", or the value. */
+static void assert_param(const char *query, const char *name, bool plus, const char *want, size_t want_len)
+{
+    char *v = (char *)1;
+    size_t len = 12345;
+    int rc = em_query_param(query, name, plus, &v, &len);
+    if (!want) {
+        assert_int_equal(rc, 0);
+        assert_null(v);
+        return;
+    }
+    assert_int_equal(rc, 1);
+    assert_non_null(v);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(v, want, want_len);
+    assert_int_equal(v[len], '\0');
+    em_free(v);
+}
+
+static void test_query_walker_edges(void **state)
+{
+    (void)state;
+    assert_param(NULL, "a", true, NULL, 0);
+    assert_param("", "a", true, NULL, 0);
+    assert_param("&", "", true, NULL, 0); /* an empty piece is no parameter */
+    assert_param("a&&b=2", "b", true, "2", 1);
+    assert_param("a&&b=2", "a", true, "", 0); /* no '=': the empty value */
+    assert_param("=x", "", true, "x", 1);     /* the empty name */
+    assert_param("=x", "x", true, NULL, 0);
+    assert_param("ab=1", "a", true, NULL, 0); /* a whole name, not a prefix */
+    assert_param("a=1&a=2", "a", true, "1", 1); /* the first counts */
+    assert_param("a=b=c", "a", true, "b=c", 3); /* split at the first '=' */
+    assert_param("%6E=5", "n", true, "5", 1); /* the name is decoded too */
+    assert_param("last=a%2Bb+c", "last", true, "a+b c", 5);
+    assert_param("last=a%2Bb+c", "last", false, "a+b+c", 5);
+    /* Escapes that are none stay as sent: "%", "%4", "%zz", "%g1". */
+    assert_param("v=%&w=%4&x=%zz&y=%g1", "v", true, "%", 1);
+    assert_param("v=%&w=%4&x=%zz&y=%g1", "w", true, "%4", 2);
+    assert_param("v=%&w=%4&x=%zz&y=%g1", "x", true, "%zz", 3);
+    assert_param("v=%&w=%4&x=%zz&y=%g1", "y", true, "%g1", 3);
+    assert_param("v=%4a%4A", "v", true, "JJ", 2);
+    /* A decoded NUL is in the value and its length. */
+    assert_param("v=a%00b", "v", true, "a\0b", 3);
+    assert_param("v=%ff", "v", true, "\xff", 1);
 }
 
 /* ---- authentication ---------------------------------------------------------------- */
@@ -1682,6 +1732,7 @@ static void test_out_of_memory_convert_and_create(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_query_walker_edges),
         cmocka_unit_test_setup_teardown(test_ping_without_credentials_is_challenged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_ping_with_token, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_token_invalid_wrong_user_and_region, setup_mock, teardown_mock),
