@@ -747,6 +747,48 @@ static long long upload_length(reg *g, const char *id)
     return n;
 }
 
+/* Whether s[0..len) is a decimal integer int64_t holds, an optional '-'
+ * and one or more digits, nothing else; its value in *v. */
+static bool decimal(const char *s, size_t len, int64_t *v)
+{
+    bool neg = len && s[0] == '-';
+    size_t i = neg;
+    uint64_t n = 0, max = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (i == len)
+        return false;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || n > (max - (uint64_t)(s[i] - '0')) / 10)
+            return false;
+        n = n * 10 + (uint64_t)(s[i] - '0');
+    }
+    *v = neg ? (n == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)n) : (int64_t)n;
+    return true;
+}
+
+/* The bytes a chunk's Content-Range names: "<first>-<last>", the
+ * specification's form (a "bytes=" or "bytes " before it tolerated), both
+ * offsets int64_t holds, first <= last; false for anything else. */
+static bool content_range(const char *v, int64_t *first, int64_t *last)
+{
+    if (strncmp(v, "bytes=", 6) == 0 || strncmp(v, "bytes ", 6) == 0)
+        v += 6;
+    const char *dash = strchr(v, '-');
+    return dash && dash > v && decimal(v, (size_t)(dash - v), first) && decimal(dash + 1, strlen(dash + 1), last) &&
+           *first >= 0 && *last >= *first;
+}
+
+/* A chunk's Content-Range refused: the specification's 416 (for "Invalid
+ * Content-Range header format" as for a chunk out of order) with the
+ * upload's Location and true Range, the code ECR gives its 416,
+ * BLOB_UPLOAD_INVALID; an unknown upload is 404 BLOB_UPLOAD_UNKNOWN. */
+static int range_refused(reg *g, const char *id, const char *message)
+{
+    long long n = upload_length(g, id);
+    if (n < 0)
+        return reg_error(g, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
+    return upload_headers(g, id, true, n - 1) == 0 ? reg_error(g, 416, "BLOB_UPLOAD_INVALID", message) : -1;
+}
+
 /* Appends the request body to upload `id` as UploadLayerPart calls of at
  * most PART_MAX bytes each: 0 with the last byte in *last, or the status of
  * the error answered (or -1). */
@@ -754,8 +796,20 @@ static int upload_append(reg *g, const char *id, long long *last)
 {
     long long first = upload_length(g, id);
     const char *range = em_header(g->req->headers, g->req->n_headers, "Content-Range");
-    if (range) /* the client's claim: ECR checks it (416) */
-        first = strtoll(range + strspn(range, "bytes= "), NULL, 10);
+    if (range) { /* the client's claim: its first byte is checked by the action (416) */
+        int64_t from, to;
+        if (!content_range(range, &from, &to))
+            return range_refused(g, id, "The Content-Range header is not <first byte>-<last byte>, two offsets "
+                                        "from 0 to 9223372036854775807, the first not past the last");
+        if ((uint64_t)(to - from) + 1 != g->req->body_len) {
+            char *why = em_sprintf("The Content-Range header names %llu bytes but the body has %zu",
+                                   (unsigned long long)(to - from) + 1, g->req->body_len);
+            int st = why ? range_refused(g, id, why) : -1;
+            em_free(why);
+            return st;
+        }
+        first = from;
+    }
     if (first < 0)
         first = 0;
     *last = first - 1;
@@ -881,20 +935,32 @@ static int link_next(reg *g, json_t *out, const char *path)
     return rc;
 }
 
-/* req (stolen) with maxResults and nextToken from the query's n and last
- * (new reference; NULL: no memory). */
-static json_t *paged(json_t *req, const char *query)
+/* Sets req's maxResults and nextToken from the query's n and last: 0, the
+ * status answered, or -1 (req NULL: no memory before).  An integer n that
+ * maxResults (a 32-bit integer in the model) holds is maxResults whatever
+ * its value, so that the action's constraint answers (ECR's n over 1000 is
+ * the maxResults text as UNSUPPORTED: the fact sheet, end-8); any other n
+ * ("", "abc", "5x", past 32 bits) is distribution's 400
+ * PAGINATION_NUMBER_INVALID ("invalid number of results requested"): ECR's
+ * answer is not known. */
+static int paged(reg *g, json_t *req, const char *query)
 {
     char *n = NULL, *last = NULL;
-    if (query_param(query, "n", &n) < 0 || query_param(query, "last", &last) < 0 ||
-        (req && ((n && json_object_set_new(req, "maxResults", json_integer(strtoll(n, NULL, 10))) < 0) ||
-                 (last && json_object_set_new(req, "nextToken", json_string(last)) < 0)))) {
-        json_decref(req);
-        req = NULL;
-    }
+    size_t n_len = 0, last_len = 0;
+    int64_t count = 0;
+    int st = 0;
+    if (!req || em_query_param(query, "n", true, &n, &n_len) < 0 ||
+        em_query_param(query, "last", true, &last, &last_len) < 0)
+        st = -1;
+    else if (n && (!decimal(n, n_len, &count) || count < INT32_MIN || count > INT32_MAX))
+        st = reg_error(g, 400, "PAGINATION_NUMBER_INVALID",
+                       "invalid number of results requested: n is not an integer from -2147483648 to 2147483647");
+    else if ((n && json_object_set_new(req, "maxResults", json_integer((json_int_t)count)) < 0) ||
+             (last && json_object_set_new(req, "nextToken", json_stringn(last, last_len)) < 0))
+        st = -1;
     em_free(n);
     em_free(last);
-    return req;
+    return st;
 }
 
 /* The `key` member of each object of `list` that has one (new reference;
@@ -917,8 +983,13 @@ static json_t *members(json_t *list, const char *key)
 static int tags_list(reg *g, const char *query)
 {
     json_t *out;
-    json_t *req = paged(json_pack("{s:{s:s}}", "filter", "tagStatus", "TAGGED"), query);
-    int st = run_ok(g, "ListImages", req, CTX_LIST, NULL, &out);
+    json_t *req = json_pack("{s:{s:s}}", "filter", "tagStatus", "TAGGED");
+    int st = paged(g, req, query);
+    if (st != 0) {
+        json_decref(req);
+        return st;
+    }
+    st = run_ok(g, "ListImages", req, CTX_LIST, NULL, &out);
     if (st != 0)
         return st;
     json_t *tags = members(json_object_get(out, "imageIds"), "imageTag");
@@ -938,7 +1009,13 @@ static int tags_list(reg *g, const char *query)
 static int catalog(reg *g, const char *query)
 {
     json_t *out;
-    int st = run_ok(g, "DescribeRepositories", paged(json_object(), query), CTX_LIST, NULL, &out);
+    json_t *req = json_object();
+    int st = paged(g, req, query);
+    if (st != 0) {
+        json_decref(req);
+        return st;
+    }
+    st = run_ok(g, "DescribeRepositories", req, CTX_LIST, NULL, &out);
     if (st != 0)
         return st;
     json_t *names = members(json_object_get(out, "repositories"), "repositoryName");
@@ -963,13 +1040,17 @@ static int referrers(reg *g, const char *digest, const char *query)
     char *type;
     if (query_param(query, "artifactType", &type) < 0)
         return -1;
-    json_t *req = paged(json_pack("{s:{s:s}}", "subjectId", "imageDigest", digest), query);
-    if (req && type && json_object_set_new(req, "filter", json_pack("{s:[s]}", "artifactTypes", type)) < 0) {
+    json_t *req = json_pack("{s:{s:s}}", "subjectId", "imageDigest", digest);
+    int st = paged(g, req, query);
+    if (st == 0 && type && json_object_set_new(req, "filter", json_pack("{s:[s]}", "artifactTypes", type)) < 0)
+        st = -1;
+    if (st != 0) {
         json_decref(req);
-        req = NULL;
+        em_free(type);
+        return st;
     }
     json_t *out;
-    int st = run_ok(g, "ListImageReferrers", req, CTX_BLOB, NULL, &out);
+    st = run_ok(g, "ListImageReferrers", req, CTX_BLOB, NULL, &out);
     if (st != 0) {
         em_free(type);
         return st;

@@ -735,6 +735,122 @@ static void test_lookup_failures_agree(void **state)
     free(auth);
 }
 
+/* A chunk's Content-Range is read strictly: anything but <first>-<last>,
+ * two offsets int64_t holds with first <= last, naming as many bytes as
+ * the body has, is the specification's 416 BLOB_UPLOAD_INVALID with the
+ * upload's Location and true Range, the upload unchanged (it was read as
+ * 0, or as its leading digits, before). */
+static void test_content_range_strict(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    char loc[512];
+    snprintf(loc, sizeof loc, "%s", ecrmock_http_response_header(&r, "Location"));
+    ecrmock_http_response_release(&r);
+    const char *p = loc + strlen(BASE);
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", "0-4", "hello", 5), 201);
+    ecrmock_http_response_release(&r);
+    const char *form = "The Content-Range header is not <first byte>-<last byte>, two offsets from 0 to "
+                       "9223372036854775807, the first not past the last";
+    static const char *const bad[] = {
+        "bytes=abc", "abc-def", "5-2", "-5-7", "5--7", "5-", "-7", "-", "", "5-7x", " 5-7", "5 -7", "5-7/*",
+        "+5-7", "0x5-7", "bytes=", "bytes=-1-1",
+        "9223372036854775808-9223372036854775810",   /* past int64 */
+        "5-9223372036854775808",                     /* the last past int64 */
+        "99999999999999999999-99999999999999999999", /* far past */
+        "-9223372036854775808-7",                    /* int64's least: negative */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", bad[i], "abc", 3), 416);
+        assert_header(&r, "Location", loc);
+        assert_header(&r, "Range", "0-4");
+        assert_reg_error(&r, 416, "BLOB_UPLOAD_INVALID", form);
+    }
+    /* Well formed, but not the body's size. */
+    reg(m, &r, auth, "PATCH", p, "Content-Range", "5-9", "abc", 3);
+    assert_header(&r, "Range", "0-4");
+    assert_reg_error(&r, 416, "BLOB_UPLOAD_INVALID", "The Content-Range header names 5 bytes but the body has 3");
+    reg(m, &r, auth, "PATCH", p, "Content-Range", "0-9223372036854775807", "abc", 3);
+    assert_reg_error(&r, 416, "BLOB_UPLOAD_INVALID",
+                     "The Content-Range header names 9223372036854775808 bytes but the body has 3");
+    /* int64's greatest offset is an offset: the action says where the part must start. */
+    reg(m, &r, auth, "PATCH", p, "Content-Range", "9223372036854775807-9223372036854775807", "a", 1);
+    assert_reg_error(&r, 416, "BLOB_UPLOAD_INVALID", "First byte of the layer part is 9223372036854775807 instead of 5");
+    /* None of it was stored; the RFC's "bytes=" before the range is tolerated. */
+    assert_int_equal(reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0), 204);
+    assert_header(&r, "Range", "0-4");
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", "bytes=5-7", "abc", 3), 201);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(reg(m, &r, auth, "GET", p, NULL, NULL, NULL, 0), 204);
+    assert_header(&r, "Range", "0-7");
+    ecrmock_http_response_release(&r);
+    /* A PUT's Content-Range is read the same way. */
+    char d[ECRMOCK_DIGEST_SIZE], put[700];
+    sha256_digest("helloabcxyz", 11, d);
+    snprintf(put, sizeof put, "%s?digest=%s", p, d);
+    reg(m, &r, auth, "PUT", put, "Content-Range", "8-abc", "xyz", 3);
+    assert_reg_error(&r, 416, "BLOB_UPLOAD_INVALID", form);
+    /* An upload that does not exist is unknown before its range is read. */
+    reg(m, &r, auth, "PATCH", "/v2/" REPO "/blobs/uploads/no-such-upload", "Content-Range", "abc", "abc", 3);
+    assert_reg_error(&r, 404, "BLOB_UPLOAD_UNKNOWN", "Requested upload not found");
+    free(auth);
+}
+
+/* tags/list's and _catalog's n is read strictly: an integer the API's
+ * maxResults (32 bits) holds is maxResults, whose constraint answers as
+ * ECR's does (405 UNSUPPORTED); anything else, int64's edges too, is
+ * distribution's 400 PAGINATION_NUMBER_INVALID (it was read as 0, or its
+ * leading digits, or answered a SerializationException). */
+static void test_page_size_strict(void **state)
+{
+    ecrmock *m = *state;
+    free(new_repo_with_image(m, REPO, 1, "v1"));
+    char *auth = login(m);
+    ecrmock_http_response r;
+    static const char *const paths[] = {"/v2/" REPO "/tags/list", "/v2/_catalog"};
+    static const char *const not_integers[] = {
+        "abc", "", "99999999999999999999", "9223372036854775808", "-9223372036854775809", "9223372036854775807",
+        "-9223372036854775808", "2147483648", "-2147483649", "5x", "+5", " 5", "5%20", "0x10", "1e3", "-", "5%00",
+        "%2D", "--1",
+    };
+    const char *over = "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value "
+                       "less than or equal to 1000'";
+    const char *under = "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value "
+                        "greater than or equal to 1'";
+    const struct {
+        const char *n, *message;
+    } integers[] = {
+        {"2147483647", over}, {"1001", over}, {"0", under}, {"-1", under},
+        {"-2147483648", under}, {"%2D1", under}, /* "-1" sent encoded */
+    };
+    for (size_t k = 0; k < 2; k++) {
+        char path[200];
+        for (size_t i = 0; i < sizeof not_integers / sizeof not_integers[0]; i++) {
+            snprintf(path, sizeof path, "%s?n=%s", paths[k], not_integers[i]);
+            reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0);
+            assert_reg_error(&r, 400, "PAGINATION_NUMBER_INVALID",
+                             "invalid number of results requested: n is not an integer from -2147483648 to "
+                             "2147483647");
+        }
+        for (size_t i = 0; i < sizeof integers / sizeof integers[0]; i++) {
+            snprintf(path, sizeof path, "%s?n=%s", paths[k], integers[i].n);
+            reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0);
+            assert_reg_error(&r, 405, "UNSUPPORTED", integers[i].message);
+        }
+        snprintf(path, sizeof path, "%s?n=1000&n=abc", paths[k]); /* the first n counts */
+        assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+        ecrmock_http_response_release(&r);
+        snprintf(path, sizeof path, "%s?n=1", paths[k]);
+        assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
+        ecrmock_http_response_release(&r);
+    }
+    free(auth);
+}
+
 /* A fault rule on the authorizing action answers in the registry's form. */
 static void test_fault_rule_applies(void **state)
 {
@@ -1747,6 +1863,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_monolithic_put, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_errors, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_lookup_failures_agree, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_content_range_strict, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_page_size_strict, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_fault_rule_applies, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_tags_list_paged, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_catalog_paged, setup_mock, teardown_mock),
