@@ -89,17 +89,6 @@ struct ecrmock {
      * ring of the last EM_MAX_TOKENS (auth_token.c); kept by ecrmock_reset(). */
     struct em_token *tokens;
     size_t n_tokens, tokens_next;
-    /* The plane the calls now running came in on, as the journal names it:
-     * "registry" while registry.c answers a request (it holds the lock
-     * throughout); NULL: the API. */
-    const char *plane;
-    /* The bytes of the registry plane's UploadLayerPart about to run, raw:
-     * its request carries their length (layerPartLength) instead of a
-     * base64 layerPartBlob.  registry.c sets them around the call, holding
-     * the lock; dispatch.c moves them into the em_call it runs (so that a
-     * call a hook makes meanwhile never sees them); NULL otherwise. */
-    const unsigned char *raw_part;
-    size_t raw_part_len;
 };
 
 /* One token GetAuthorizationToken handed out: the SHA-256 of its password,
@@ -175,7 +164,10 @@ typedef struct em_call {
     json_t *out;          /* the output object being built */
     ecrmock_error err;
     json_t *errdoc;       /* set by em_fail() */
-    const unsigned char *raw_part; /* the registry plane's raw part (ecrmock.raw_part), or NULL */
+    /* The registry plane's UploadLayerPart bytes, raw, or NULL: its request
+     * carries their length (layerPartLength) instead of a base64
+     * layerPartBlob.  The call's own (em_via, fronts.h), not the instance's. */
+    const unsigned char *raw_part;
     size_t raw_part_len;
     char member[EM_MEMBER_SIZE]; /* the request member the error is about, as a JSON path
                                     ("$.repositoryName", "$.rules[0].destinations"), or "";

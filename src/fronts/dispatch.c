@@ -102,9 +102,14 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
 /* em_dispatch_http(), and into member[EM_MEMBER_SIZE] (may be NULL) the
  * request member a failed call names ("" for none). */
 static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
-                    em_fault_decision *wire, const ecrmock_http_request *http, char *member)
+                    em_fault_decision *wire, const em_via *via, char *member)
 {
-    em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    static const em_via none = {0};
+    if (!via)
+        via = &none;
+    const ecrmock_http_request *http = via->http;
+    /* The raw part is this call's alone: a call a hook makes meanwhile has its own via. */
+    em_call c = {.m = m, .err = ECRMOCK_ERR_OK, .raw_part = via->raw_part, .raw_part_len = via->raw_part_len};
     if (member)
         member[0] = '\0';
     json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
@@ -121,10 +126,6 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
         memset(wire, 0, sizeof *wire);
 
     em_lock(m);
-    c.raw_part = m->raw_part; /* this call's alone, not a hook's call's */
-    c.raw_part_len = m->raw_part_len;
-    m->raw_part = NULL;
-    m->raw_part_len = 0;
     int status = 200;
     em_fault_decision d = {0};
     bool ran = false;
@@ -166,7 +167,8 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     em_journal_note note = {.fault = d.rule_id,
                             .effect = d.rule ? (int)d.effect : d.rule_id ? ECRMOCK_FAULT_LATENCY : -1,
                             .ran = ran,
-                            .headers = headers};
+                            .headers = headers,
+                            .plane = via->plane};
     /* The status the caller gets: at the wire level a damaged body goes out
      * with its rule's status, when the rule sets one. */
     int journaled = resp ? status : 500;
@@ -195,7 +197,14 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
 int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                      em_fault_decision *wire, const ecrmock_http_request *http)
 {
-    return dispatch(m, a, action, req, response, wire, http, NULL);
+    em_via via = {.http = http};
+    return dispatch(m, a, action, req, response, wire, &via, NULL);
+}
+
+int em_dispatch_via(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                    em_fault_decision *wire, const em_via *via)
+{
+    return dispatch(m, a, action, req, response, wire, via, NULL);
 }
 
 int em_dispatch_member(ecrmock *m, const char *action, json_t *req, json_t **response, char member[EM_MEMBER_SIZE])

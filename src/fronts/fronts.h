@@ -33,6 +33,18 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
  * before the fault rules. */
 int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                      em_fault_decision *wire, const ecrmock_http_request *http);
+/* What one call carries besides its request, from the front it came in on;
+ * all borrowed, for the call alone (a call a hook makes meanwhile has its
+ * own), never kept on the instance. */
+typedef struct em_via {
+    const ecrmock_http_request *http; /* the HTTP request, or NULL */
+    const char *plane;                /* the journal's "plane" (static): "registry"; NULL: the API */
+    const unsigned char *raw_part;    /* UploadLayerPart's bytes, raw (em_call.raw_part), or NULL */
+    size_t raw_part_len;
+} em_via;
+/* em_dispatch_http() of a call that came in by `via` (may be NULL: none). */
+int em_dispatch_via(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                    em_fault_decision *wire, const em_via *via);
 /* em_dispatch() that also tells, into member[EM_MEMBER_SIZE], the request
  * member a failed call is about: a JSON path ("$.repositoryName"), or ""
  * when the error names none (the fixture loader points at it). */

@@ -173,9 +173,11 @@ static int lookup_failed(reg *g, json_t *out, reg_ctx ctx)
     return reg_error(g, 404, "MANIFEST_UNKNOWN", "Requested image not found");
 }
 
-/* Runs ECR action `action` on `req` (stolen) as the registry plane; the
- * status, and its output or error document in *out (new reference). */
-static int run(reg *g, const char *action, json_t *req, json_t **out)
+/* Runs ECR action `action` on `req` (stolen) as the registry plane, with
+ * part[0..part_len) its raw layer part (UploadLayerPart; NULL: none),
+ * carried on the call (em_via); the status, and its output or error
+ * document in *out (new reference). */
+static int run_via(reg *g, const char *action, json_t *req, const void *part, size_t part_len, json_t **out)
 {
     *out = NULL;
     if (!req || json_object_set_new(req, "registryId", json_string(g->account)) < 0 ||
@@ -184,7 +186,8 @@ static int run(reg *g, const char *action, json_t *req, json_t **out)
         return -1;
     }
     em_fault_decision wire = {0}; /* untouched when the dispatch runs out of memory early */
-    int st = em_dispatch_http(g->m, em_action_find(action), action, req, out, &wire, g->req);
+    em_via via = {.http = g->req, .plane = "registry", .raw_part = part, .raw_part_len = part_len};
+    int st = em_dispatch_via(g->m, em_action_find(action), action, req, out, &wire, &via);
     json_decref(req);
     /* A transport fault rule: the header that tells the libcurl level which
      * CURLcode to return instead, as on the API (http.c).  TRUNCATE and
@@ -200,13 +203,17 @@ static int run(reg *g, const char *action, json_t *req, json_t **out)
     return st;
 }
 
-/* run(), with an error of the action answered in the registry's form: 0
- * and the output in *out (new reference; the error document when it is
- * `tolerated`, an error that counts as success), or the status answered
- * (*out NULL), or -1. */
-static int run_ok(reg *g, const char *action, json_t *req, reg_ctx ctx, const char *tolerated, json_t **out)
+static int run(reg *g, const char *action, json_t *req, json_t **out)
 {
-    int st = run(g, action, req, out);
+    return run_via(g, action, req, NULL, 0, out);
+}
+
+/* The action's status `st` and *out (run()'s), with an error answered in
+ * the registry's form: 0 and the output in *out (new reference; the error
+ * document when it is `tolerated`, an error that counts as success), or
+ * the status answered (*out NULL), or -1. */
+static int checked(reg *g, int st, reg_ctx ctx, const char *tolerated, json_t **out)
+{
     if (st < 0)
         return -1;
     const char *type = json_string_value(json_object_get(*out, "__type"));
@@ -216,6 +223,12 @@ static int run_ok(reg *g, const char *action, json_t *req, reg_ctx ctx, const ch
     json_decref(*out);
     *out = NULL;
     return st;
+}
+
+/* run() then checked(). */
+static int run_ok(reg *g, const char *action, json_t *req, reg_ctx ctx, const char *tolerated, json_t **out)
+{
+    return checked(g, run(g, action, req, out), ctx, tolerated, out);
 }
 
 /* ---- authentication ------------------------------------------------------------- */
@@ -824,11 +837,7 @@ static int upload_append(reg *g, const char *id, long long *last)
                                 "partLastByte", (json_int_t)(first + (long long)n - 1), "layerPartLength",
                                 (json_int_t)n);
         json_t *out;
-        g->m->raw_part = (const unsigned char *)p;
-        g->m->raw_part_len = n;
-        int st = run_ok(g, "UploadLayerPart", req, CTX_UPLOAD, NULL, &out);
-        g->m->raw_part = NULL;
-        g->m->raw_part_len = 0;
+        int st = checked(g, run_via(g, "UploadLayerPart", req, p, n, &out), CTX_UPLOAD, NULL, &out);
         if (st != 0)
             return st;
         *last = (long long)json_integer_value(json_object_get(out, "lastByteReceived"));
@@ -1200,10 +1209,7 @@ int em_registry_handle(ecrmock *m, const ecrmock_http_request *req, const char *
         em_unlock(m);
         return -1;
     }
-    const char *plane = m->plane;
-    m->plane = "registry"; /* the journal's name for the calls made here */
     st = route(&g, path, query);
-    m->plane = plane;
     if (moved)
         em_view_leave(m, &v);
     em_unlock(m);

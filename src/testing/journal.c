@@ -163,7 +163,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     e.request = req ? json_deep_copy(req) : json_object();
     e.response = resp ? json_deep_copy(resp) : json_null();
     e.headers = note->headers ? json_deep_copy(note->headers) : NULL;
-    e.plane = m->plane;
+    e.plane = note->plane;
     if (!e.action || !e.request || !e.response || (note->headers && !e.headers)) {
         entry_release(&e);
         m->journal_dropped++;

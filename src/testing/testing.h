@@ -59,6 +59,7 @@ typedef struct em_journal_note {
                         rules fired), or -1: no rule fired */
     bool ran;        /* the action's handler ran */
     json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL */
+    const char *plane; /* static: the plane the call came in on ("registry"), or NULL: the API */
 } em_journal_note;
 
 /* Counts the call (a call: it reached ECR; a run: its handler ran) and,

@@ -1160,6 +1160,138 @@ static void test_hook_part_during_patch_is_its_own(void **state)
     free(auth);
 }
 
+/* A new upload's path (relative to BASE). */
+static void open_upload(ecrmock *m, const char *auth, char *path, size_t cap)
+{
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    const char *loc = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(loc);
+    snprintf(path, cap, "%s", loc + strlen(BASE));
+    ecrmock_http_response_release(&r);
+}
+
+/* Completes upload `path` as the layer of bytes[0..len): its digest must be theirs. */
+static void complete_upload(ecrmock *m, const char *auth, const char *path, const void *bytes, size_t len)
+{
+    char d[ECRMOCK_DIGEST_SIZE], put[700];
+    sha256_digest(bytes, len, d);
+    snprintf(put, sizeof put, "%s?digest=%s", path, d);
+    ecrmock_http_response r;
+    if (reg(m, &r, auth, "PUT", put, NULL, NULL, NULL, 0) != 201)
+        fail_msg("PUT %s: %d %s", put, r.status, r.body);
+    assert_header(&r, "Docker-Content-Digest", d);
+    ecrmock_http_response_release(&r);
+}
+
+typedef struct nested_patch {
+    ecrmock *m;
+    const char *auth;
+    char path[600]; /* the other upload */
+    int calls;
+} nested_patch;
+
+/* The first UploadLayerPart's before-hook: another /v2/ PATCH, into another upload, through
+ * ecrmock_http_handle, and a JSON-level call. */
+static void nested_patch_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    nested_patch *np = user;
+    if (strcmp(action, "UploadLayerPart") != 0 || np->calls++)
+        return;
+    ecrmock_http_response r;
+    assert_int_equal(reg(np->m, &r, np->auth, "PATCH", np->path, NULL, NULL, "the hook's bytes", 16), 201);
+    ecrmock_http_response_release(&r);
+    json_t *out = NULL;
+    assert_int_equal(call(np->m, &out, "DescribeRepositories", "{}"), 200);
+    json_decref(out);
+}
+
+/* The raw part travels on the call, not on the instance: a hook that PATCHes
+ * another upload while a PATCH runs leaves each upload its own bytes, and a
+ * JSON-level call the hook makes is journaled as the API's, not the registry
+ * plane's (the plane was the instance's while a /v2/ request ran). */
+static void test_hook_patch_during_patch(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    char outer[600];
+    nested_patch np = {.m = m, .auth = auth};
+    open_upload(m, auth, outer, sizeof outer);
+    open_upload(m, auth, np.path, sizeof np.path);
+    ecrmock_journal_enable(m, 1);
+    ecrmock_journal_clear(m);
+    ecrmock_hooks_set(m, nested_patch_hook, NULL, &np);
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "PATCH", outer, NULL, NULL, "the outer PATCH's", 17), 201);
+    ecrmock_http_response_release(&r);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(np.calls, 2);
+    /* Journal: the hook's PATCH, its DescribeRepositories, then the outer PATCH. */
+    assert_int_equal(ecrmock_journal_length(m), 3);
+    static const char *const want[][2] = {
+        {"UploadLayerPart", "registry"}, {"DescribeRepositories", NULL}, {"UploadLayerPart", "registry"}};
+    for (long i = 0; i < 3; i++) {
+        json_t *e = journal_at(m, i);
+        assert_string_equal(jstr(e, "action"), want[i][0]);
+        if (want[i][1])
+            assert_string_equal(jstr(e, "plane"), want[i][1]);
+        else
+            assert_null(json_object_get(e, "plane"));
+        json_decref(e);
+    }
+    complete_upload(m, auth, outer, "the outer PATCH's", 17);
+    complete_upload(m, auth, np.path, "the hook's bytes", 16);
+    free(auth);
+}
+
+typedef struct chunker {
+    ecrmock *m;
+    const char *auth;
+    char path[600];
+    unsigned char bytes[16 * 1024];
+} chunker;
+
+/* PATCHes its upload in 16 chunks of 1 KiB, then completes it. */
+static void *chunk_thread(void *arg)
+{
+    chunker *c = arg;
+    for (size_t at = 0; at < sizeof c->bytes; at += 1024) {
+        ecrmock_http_response r;
+        char range[64];
+        snprintf(range, sizeof range, "%zu-%zu", at, at + 1023);
+        assert_int_equal(reg(c->m, &r, c->auth, "PATCH", c->path, "Content-Range", range, c->bytes + at, 1024), 201);
+        ecrmock_http_response_release(&r);
+    }
+    complete_upload(c->m, c->auth, c->path, c->bytes, sizeof c->bytes);
+    return NULL;
+}
+
+/* Two threads PATCH chunks into two uploads at once: each holds its own bytes. */
+static void test_threads_patch_two_uploads(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char *auth = login(m);
+    static chunker c[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        c[i].m = m;
+        c[i].auth = auth;
+        for (size_t k = 0; k < sizeof c[i].bytes; k++)
+            c[i].bytes[k] = (unsigned char)(i ? k * 7 + 3 : k ^ 0x5a);
+        open_upload(m, auth, c[i].path, sizeof c[i].path);
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, chunk_thread, &c[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(ecrmock_call_count(m, "UploadLayerPart"), 32);
+    free(auth);
+}
+
 /* Bytes that are not UTF-8 in the path, the query, Accept or Content-Type: answers, never -1. */
 static void test_bytes_that_are_not_utf8(void **state)
 {
@@ -1875,6 +2007,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_patch_journals_the_part_length, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_hook_part_during_patch_is_its_own, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_hook_patch_during_patch, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_threads_patch_two_uploads, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bytes_that_are_not_utf8, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_immutable_with_exclusion, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_scan_on_push, setup_mock, teardown_mock),
