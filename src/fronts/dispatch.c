@@ -168,7 +168,9 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
                             .effect = d.rule ? (int)d.effect : d.rule_id ? ECRMOCK_FAULT_LATENCY : -1,
                             .ran = ran,
                             .headers = headers,
-                            .plane = via->plane};
+                            .plane = via->plane,
+                            .raw_part = c.raw_part,
+                            .raw_part_len = c.raw_part_len};
     /* The status the caller gets: at the wire level a damaged body goes out
      * with its rule's status, when the rule sets one. */
     int journaled = resp ? status : 500;

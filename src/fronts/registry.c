@@ -830,9 +830,11 @@ static int upload_append(reg *g, const char *id, long long *last)
     size_t left = g->req->body_len;
     while (left) {
         size_t n = left < PART_MAX ? left : PART_MAX;
-        /* The part goes in raw, not as base64: its request (and journal
-         * entry) carries its length, layerPartLength, instead of
-         * layerPartBlob (README, "The registry plane"). */
+        /* The part goes in raw, not as base64, on the call (em_via): its
+         * request carries its length, layerPartLength, instead of
+         * layerPartBlob; the journal entry has the bytes as layerPartBlob
+         * (journal.c), so that a recording replays them (README, "The
+         * registry plane"). */
         json_t *req = json_pack("{s:s, s:I, s:I, s:I}", "uploadId", id, "partFirstByte", (json_int_t)first,
                                 "partLastByte", (json_int_t)(first + (long long)n - 1), "layerPartLength",
                                 (json_int_t)n);

@@ -119,6 +119,22 @@ json_t *em_headers_json(const ecrmock_http_request *http)
     return o;
 }
 
+/* A registry-plane UploadLayerPart's request (copied, in the entry):
+ * layerPartLength becomes the part's bytes as the JSON level sends them,
+ * base64 layerPartBlob, so that the entry is the call a recording replays.
+ * -1: no memory. */
+static int registry_part(json_t *req, const unsigned char *part, size_t len)
+{
+    size_t n;
+    char *b64 = em_base64(part, len, &n);
+    json_t *blob = b64 ? json_stringn_nocheck(b64, n) : NULL;
+    em_free(b64);
+    if (!blob || json_object_set_new_nocheck(req, "layerPartBlob", blob) < 0)
+        return -1;
+    json_object_del(req, "layerPartLength");
+    return 0;
+}
+
 void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
                        const em_journal_note *note)
 {
@@ -164,7 +180,8 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     e.response = resp ? json_deep_copy(resp) : json_null();
     e.headers = note->headers ? json_deep_copy(note->headers) : NULL;
     e.plane = note->plane;
-    if (!e.action || !e.request || !e.response || (note->headers && !e.headers)) {
+    if (!e.action || !e.request || !e.response || (note->headers && !e.headers) ||
+        (note->raw_part && registry_part(e.request, note->raw_part, note->raw_part_len) < 0)) {
         entry_release(&e);
         m->journal_dropped++;
         return;

@@ -60,6 +60,8 @@ typedef struct em_journal_note {
     bool ran;        /* the action's handler ran */
     json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL */
     const char *plane; /* static: the plane the call came in on ("registry"), or NULL: the API */
+    const unsigned char *raw_part; /* borrowed: the registry plane's raw UploadLayerPart bytes, or NULL */
+    size_t raw_part_len;
 } em_journal_note;
 
 /* Counts the call (a call: it reached ECR; a run: its handler ran) and,

@@ -1080,26 +1080,49 @@ static void test_big_patch_is_split_into_parts(void **state)
     free(auth);
 }
 
+typedef struct part_seen {
+    json_t *request; /* the first UploadLayerPart's, as the hook saw it */
+} part_seen;
+
+static void part_seen_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)inject;
+    part_seen *ps = user;
+    if (strcmp(action, "UploadLayerPart") == 0 && !ps->request)
+        ps->request = json_deep_copy(request);
+}
+
 /* A PATCH's bytes go into the upload raw, not through base64: its UploadLayerPart
- * journals the part's range and layerPartLength, no layerPartBlob. */
-static void test_patch_journals_the_part_length(void **state)
+ * request (as a hook sees it) carries the part's range and layerPartLength, no
+ * layerPartBlob; the journal holds the part as the JSON level sends it, base64
+ * layerPartBlob, no layerPartLength, so that a recording replays it. */
+static void test_patch_journals_the_part(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, REPO);
     char *auth = login(m);
     ecrmock_journal_enable(m, 1);
     ecrmock_journal_clear(m);
+    part_seen ps = {0};
+    ecrmock_hooks_set(m, part_seen_hook, NULL, &ps);
     char d[ECRMOCK_DIGEST_SIZE];
     push_blob(m, auth, REPO, "hello, raw world", 16, 16, d);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_non_null(ps.request);
+    assert_null(json_object_get(ps.request, "layerPartBlob"));
+    assert_int_equal(json_integer_value(json_object_get(ps.request, "partFirstByte")), 0);
+    assert_int_equal(json_integer_value(json_object_get(ps.request, "partLastByte")), 15);
+    assert_int_equal(json_integer_value(json_object_get(ps.request, "layerPartLength")), 16);
+    json_decref(ps.request);
     assert_int_equal(ecrmock_journal_length(m), 3);
     json_t *e = journal_at(m, 1);
     assert_string_equal(jstr(e, "action"), "UploadLayerPart");
     assert_string_equal(jstr(e, "plane"), "registry");
     json_t *req = json_object_get(e, "request");
-    assert_null(json_object_get(req, "layerPartBlob"));
+    assert_string_equal(jstr(req, "layerPartBlob"), "aGVsbG8sIHJhdyB3b3JsZA=="); /* base64("hello, raw world") */
+    assert_null(json_object_get(req, "layerPartLength"));
     assert_int_equal(json_integer_value(json_object_get(req, "partFirstByte")), 0);
     assert_int_equal(json_integer_value(json_object_get(req, "partLastByte")), 15);
-    assert_int_equal(json_integer_value(json_object_get(req, "layerPartLength")), 16);
     json_decref(e);
     /* The layer holds the bytes (its digest was checked by the PUT): pull them back. */
     char path[200];
@@ -2005,7 +2028,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mount_not_from_a_pull_through_cache, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_manifest_put_by_digest_and_again, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_big_patch_is_split_into_parts, setup_mock, teardown_mock),
-        cmocka_unit_test_setup_teardown(test_patch_journals_the_part_length, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_patch_journals_the_part, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_hook_part_during_patch_is_its_own, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_hook_patch_during_patch, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_threads_patch_two_uploads, setup_mock, teardown_mock),
