@@ -836,7 +836,7 @@ static int upload_append(reg *g, const char *id, long long *last)
          * (journal.c), so that a recording replays them (README, "The
          * registry plane"). */
         json_t *req = json_pack("{s:s, s:I, s:I, s:I}", "uploadId", id, "partFirstByte", (json_int_t)first,
-                                "partLastByte", (json_int_t)(first + (long long)n - 1), "layerPartLength",
+                                "partLastByte", (json_int_t)(first + ((long long)n - 1)), "layerPartLength",
                                 (json_int_t)n);
         json_t *out;
         int st = checked(g, run_via(g, "UploadLayerPart", req, p, n, &out), CTX_UPLOAD, NULL, &out);
@@ -844,9 +844,10 @@ static int upload_append(reg *g, const char *id, long long *last)
             return st;
         *last = (long long)json_integer_value(json_object_get(out, "lastByteReceived"));
         json_decref(out);
-        first = *last + 1;
         p += n;
         left -= n;
+        if (left) /* then *last is before the range's end: no overflow */
+            first = *last + 1;
     }
     return 0;
 }
