@@ -397,16 +397,17 @@ static void test_record_err(void **state)
 
 #define REG_HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
-/* One /v2/ request on the registry host; the status (r released). */
-static int v2(ecrmock *m, const char *auth, const char *method, const char *path, const char *range,
-              const void *body, size_t len, char *location, size_t cap)
+/* One /v2/ request on the registry host, with header `name` (NULL: none);
+ * the status, its Location's path into location[cap] (may be NULL). */
+static int v2(ecrmock *m, const char *auth, const char *method, const char *path, const char *name,
+              const char *value, const void *body, size_t len, char *location, size_t cap)
 {
-    ecrmock_http_header h[3] = {{"Host", REG_HOST}, {"Authorization", auth}, {"Content-Range", range}};
+    ecrmock_http_header h[3] = {{"Host", REG_HOST}, {"Authorization", auth}, {name, value}};
     ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
     req.method = method;
     req.target = path;
     req.headers = h;
-    req.n_headers = range ? 3 : 2;
+    req.n_headers = name ? 3 : 2;
     req.body = body;
     req.body_len = len;
     ecrmock_http_response r;
@@ -426,17 +427,17 @@ static void v2_blob(ecrmock *m, const char *auth, const unsigned char *bytes, si
 {
     char upload[512], put[700];
     sha256_digest(bytes, len, d);
-    assert_int_equal(v2(m, auth, "POST", "/v2/web/blobs/uploads/", NULL, NULL, 0, upload, sizeof upload), 202);
+    assert_int_equal(v2(m, auth, "POST", "/v2/web/blobs/uploads/", NULL, NULL, NULL, 0, upload, sizeof upload), 202);
     size_t at = 0;
     while (at + in_put < len) {
         size_t n = len - in_put - at < chunk ? len - in_put - at : chunk;
         char range[64];
         snprintf(range, sizeof range, "%zu-%zu", at, at + n - 1);
-        assert_int_equal(v2(m, auth, "PATCH", upload, range, bytes + at, n, NULL, 0), 201);
+        assert_int_equal(v2(m, auth, "PATCH", upload, "Content-Range", range, bytes + at, n, NULL, 0), 201);
         at += n;
     }
     snprintf(put, sizeof put, "%s?digest=%s", upload, d);
-    assert_int_equal(v2(m, auth, "PUT", put, NULL, bytes + at, len - at, NULL, 0), 201);
+    assert_int_equal(v2(m, auth, "PUT", put, NULL, NULL, bytes + at, len - at, NULL, 0), 201);
 }
 
 /* The images of "web" as DescribeImages gives them, without the pull and
@@ -488,18 +489,9 @@ static void test_record_v2_push_replays(void **state)
                      "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar."
                      "gzip\",\"size\":%zu,\"digest\":\"%s\"}]}",
                      strlen(config), cd, sizeof layer, ld);
-    ecrmock_http_header h[3] = {{"Host", REG_HOST}, {"Authorization", auth},
-                                {"Content-Type", "application/vnd.docker.distribution.manifest.v2+json"}};
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "PUT";
-    req.target = "/v2/web/manifests/v1";
-    req.headers = h;
-    req.n_headers = 3;
-    req.body = mf;
-    req.body_len = (size_t)n;
-    ecrmock_http_response r;
-    assert_int_equal(ecrmock_http_handle(m, &req, &r), 201);
-    ecrmock_http_response_release(&r);
+    assert_int_equal(v2(m, auth, "PUT", "/v2/web/manifests/v1", "Content-Type",
+                        "application/vnd.docker.distribution.manifest.v2+json", mf, (size_t)n, NULL, 0),
+                     201);
     json_t *want = web_images(m);
     assert_int_equal(json_array_size(want), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(want, 0), "imageSizeInBytes")),

@@ -276,6 +276,30 @@ static void push_blob(ecrmock *m, const char *auth, const char *repo, const char
     ecrmock_http_response_release(&r);
 }
 
+/* A new upload's path (relative to BASE). */
+static void open_upload(ecrmock *m, const char *auth, char *path, size_t cap)
+{
+    ecrmock_http_response r;
+    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
+    const char *loc = ecrmock_http_response_header(&r, "Location");
+    assert_non_null(loc);
+    snprintf(path, cap, "%s", loc + strlen(BASE));
+    ecrmock_http_response_release(&r);
+}
+
+/* Completes upload `path` as the layer of bytes[0..len): its digest must be theirs. */
+static void complete_upload(ecrmock *m, const char *auth, const char *path, const void *bytes, size_t len)
+{
+    char d[ECRMOCK_DIGEST_SIZE], put[700];
+    sha256_digest(bytes, len, d);
+    snprintf(put, sizeof put, "%s?digest=%s", path, d);
+    ecrmock_http_response r;
+    if (reg(m, &r, auth, "PUT", put, NULL, NULL, NULL, 0) != 201)
+        fail_msg("PUT %s: %d %s", put, r.status, r.body);
+    assert_header(&r, "Docker-Content-Digest", d);
+    ecrmock_http_response_release(&r);
+}
+
 static void test_push_is_seen_by_describe_images(void **state)
 {
     ecrmock *m = *state;
@@ -746,11 +770,9 @@ static void test_content_range_strict(void **state)
     create_repo(m, REPO);
     char *auth = login(m);
     ecrmock_http_response r;
-    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
-    char loc[512];
-    snprintf(loc, sizeof loc, "%s", ecrmock_http_response_header(&r, "Location"));
-    ecrmock_http_response_release(&r);
-    const char *p = loc + strlen(BASE);
+    char p[512], loc[600];
+    open_upload(m, auth, p, sizeof p);
+    snprintf(loc, sizeof loc, BASE "%s", p);
     assert_int_equal(reg(m, &r, auth, "PATCH", p, "Content-Range", "0-4", "hello", 5), 201);
     ecrmock_http_response_release(&r);
     const char *form = "The Content-Range header is not <first byte>-<last byte>, two offsets from 0 to "
@@ -1181,30 +1203,6 @@ static void test_hook_part_during_patch_is_its_own(void **state)
     json_decref(out);
     free(upload);
     free(auth);
-}
-
-/* A new upload's path (relative to BASE). */
-static void open_upload(ecrmock *m, const char *auth, char *path, size_t cap)
-{
-    ecrmock_http_response r;
-    assert_int_equal(reg(m, &r, auth, "POST", "/v2/" REPO "/blobs/uploads/", NULL, NULL, NULL, 0), 202);
-    const char *loc = ecrmock_http_response_header(&r, "Location");
-    assert_non_null(loc);
-    snprintf(path, cap, "%s", loc + strlen(BASE));
-    ecrmock_http_response_release(&r);
-}
-
-/* Completes upload `path` as the layer of bytes[0..len): its digest must be theirs. */
-static void complete_upload(ecrmock *m, const char *auth, const char *path, const void *bytes, size_t len)
-{
-    char d[ECRMOCK_DIGEST_SIZE], put[700];
-    sha256_digest(bytes, len, d);
-    snprintf(put, sizeof put, "%s?digest=%s", path, d);
-    ecrmock_http_response r;
-    if (reg(m, &r, auth, "PUT", put, NULL, NULL, NULL, 0) != 201)
-        fail_msg("PUT %s: %d %s", put, r.status, r.body);
-    assert_header(&r, "Docker-Content-Digest", d);
-    ecrmock_http_response_release(&r);
 }
 
 typedef struct nested_patch {
