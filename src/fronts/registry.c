@@ -131,8 +131,10 @@ static int registry_error(reg *g, int status, json_t *doc, reg_ctx ctx)
          * NAME_INVALID (the fact sheet has no ECR answer for it). */
         if (strstr(msg, "'repositoryName'"))
             return reg_error(g, 400, "NAME_INVALID", msg);
-        /* ECR's answer to a manifest it cannot read (the fact sheet, §3). */
-        if (ctx == CTX_LIST || strstr(msg, "'ImageManifest'"))
+        /* ECR's answer to a manifest it cannot read (the fact sheet, §3),
+         * and to a page's n or last (end-8), referrers' too. */
+        if (ctx == CTX_LIST || strstr(msg, "'ImageManifest'") || strstr(msg, "'maxResults'") ||
+            strstr(msg, "'NextToken'"))
             return reg_error(g, 405, "UNSUPPORTED", msg);
         if (ctx == CTX_MANIFEST)
             return reg_error(g, 400, strstr(msg, "imageTag") ? "TAG_INVALID" : "MANIFEST_INVALID", msg);

@@ -830,7 +830,7 @@ static void test_content_range_strict(void **state)
 static void test_page_size_strict(void **state)
 {
     ecrmock *m = *state;
-    free(new_repo_with_image(m, REPO, 1, "v1"));
+    char *digest = new_repo_with_image(m, REPO, 1, "v1");
     char *auth = login(m);
     ecrmock_http_response r;
     static const char *const paths[] = {"/v2/" REPO "/tags/list", "/v2/_catalog"};
@@ -870,6 +870,23 @@ static void test_page_size_strict(void **state)
         assert_int_equal(reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0), 200);
         ecrmock_http_response_release(&r);
     }
+    /* referrers/<digest> reads its n the same way (ListImageReferrers: 1 to 50), and
+     * answers a refused n or last as the lists do (it said DIGEST_INVALID). */
+    char path[300];
+    snprintf(path, sizeof path, "/v2/" REPO "/referrers/%s?n=abc", digest);
+    reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 400, "PAGINATION_NUMBER_INVALID",
+                     "invalid number of results requested: n is not an integer from -2147483648 to 2147483647");
+    snprintf(path, sizeof path, "/v2/" REPO "/referrers/%s?n=51", digest);
+    reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 405, "UNSUPPORTED",
+                     "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less "
+                     "than or equal to 50'");
+    snprintf(path, sizeof path, "/v2/" REPO "/referrers/%s?last=not-a-token", digest);
+    reg(m, &r, auth, "GET", path, NULL, NULL, NULL, 0);
+    assert_reg_error(&r, 405, "UNSUPPORTED",
+                     "Invalid parameter at 'NextToken' failed to satisfy constraint: 'Invalid next token provided'");
+    free(digest);
     free(auth);
 }
 
