@@ -3,7 +3,8 @@
  * a background thread, for code that cannot swap its transport.  A separate
  * library (libecrmock_server, built on libmicrohttpd): the core libecrmock
  * does not depend on it.  Link with -lecrmock_server -lecrmock and
- * $(pkg-config --libs libmicrohttpd).
+ * $(pkg-config --libs libmicrohttpd), or $(pkg-config --cflags --libs
+ * ecrmock-server).
  */
 #ifndef ECRMOCK_SERVER_H
 #define ECRMOCK_SERVER_H

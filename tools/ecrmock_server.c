@@ -277,7 +277,7 @@ static int parse(int argc, char **argv, config *c)
         const em_option *r = f ? NULL : option_flag(a);
         if (!f && !r) {
             fprintf(stderr, "ecrmock-server: %s %s (--help lists the flags)\n",
-                    strncmp(a, "--", 2) == 0 ? "unknown flag" : "unexpected argument", a);
+                    a[0] == '-' ? "unknown flag" : "unexpected argument", a);
             return 2;
         }
         if (f && !f->arg) {
@@ -285,7 +285,8 @@ static int parse(int argc, char **argv, config *c)
             continue;
         }
         if (i + 1 == argc) {
-            fprintf(stderr, "ecrmock-server: %s wants a value (%s)\n", a, f ? f->arg : r->type == EM_OPT_STRING ? "S" : "N");
+            fprintf(stderr, "ecrmock-server: %s wants a value (%s)\n", a,
+                    f ? f->arg : r->type == EM_OPT_STRING ? "S" : "N");
             return 2;
         }
         const char *v = argv[++i];

@@ -61,6 +61,7 @@ done
 refused 2 "ecrmock-server: unknown flag --bogus (--help lists the flags)" --bogus x
 refused 2 "ecrmock-server: unknown flag --bogus (--help lists the flags)" --port 0 --bogus
 refused 2 "ecrmock-server: unexpected argument 5000 (--help lists the flags)" 5000
+refused 2 "ecrmock-server: unknown flag -p (--help lists the flags)" -p 5000
 refused 2 "ecrmock-server: --port wants a value (N)" --port
 refused 2 "ecrmock-server: --timeout '-1': must be a number of 0 to 31536000" --timeout -1
 refused 2 "ecrmock-server: --request-timeout '31536001': must be a number of 0 to 31536000" --request-timeout 31536001
