@@ -455,6 +455,23 @@ static void test_server_listen_says_why(void **state)
     expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
                    "cannot listen on 192.0.2.1:0: the address is not one of this machine's (127.0.0.1, ::1 or an "
                    "interface's address)");
+    /* No descriptor left: the process's limit, not the caller's options. */
+    struct rlimit was;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+    int lowest = dup(0); /* every descriptor below it is open */
+    assert_true(lowest >= 0);
+    close(lowest);
+    struct rlimit none = {(rlim_t)lowest, was.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &none), 0);
+    o.address = NULL;
+    o.port = 0;
+    s = (ecrmock_server *)&s;
+    int rc = ecrmock_server_listen(f->m, &o, NULL, &s, &err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+    assert_int_equal(rc, -1);
+    assert_null(s);
+    assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+    assert_string_equal(err.text, "cannot listen on 127.0.0.1:0: no file descriptor left (ulimit -n)");
     /* Success clears what an earlier failure said. */
     o.address = NULL;
     err.code = ECRMOCK_ERR_SERVER;
