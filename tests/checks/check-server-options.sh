@@ -45,7 +45,8 @@ served() { # ARGS...
 # checked by the table (a value that is no number or no account is refused
 # with the flag's name, not as an unknown flag).
 json_names=$(sed -n 's/^ *ROW([a-z_0-9]*, "\([A-Za-z0-9]*\)".*/\1/p' src/core/options.c)
-[ "$(echo "$json_names" | wc -w)" -ge 16 ] || { echo "check-server-options: cannot read the options table"; fail=1; }
+[ "$(echo "$json_names" | wc -w)" = "$(grep -c '^ *ROW(' src/core/options.c)" ] && [ -n "$json_names" ] ||
+    { echo "check-server-options: cannot read every row of the options table (src/core/options.c)"; fail=1; }
 help=$("$server" --help)
 for j in $json_names; do
     f=--$(echo "$j" | sed 's/[A-Z]/-\L&/g')
