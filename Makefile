@@ -5,7 +5,7 @@
 #   make asan      the tests under AddressSanitizer + UBSan
 #   make valgrind  the tests under valgrind memcheck
 #   make tsan      the concurrent tests under ThreadSanitizer
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local [DESTDIR=/tmp/stage]  the libraries, headers, pkg-config files, programs
 #   make check-schemas  the shipped fixtures and scenarios against their JSON Schemas
 #   make fuzz      the libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make bench     the benchmarks: a table, and bench/results.json
@@ -37,6 +37,9 @@ CURL_WRAP = -Wl,--wrap=curl_easy_init,--wrap=curl_easy_setopt,--wrap=curl_easy_p
             -Wl,--wrap=nanosleep,--wrap=usleep,--wrap=sleep
 
 VERSION := $(shell sed -n 's/^\#define ECRMOCK_VERSION_STRING "\(.*\)"/\1/p' include/ecrmock.h)
+# The pkg-config files: ecrmock (the library), ecrmock-curl (the libcurl level with its --wrap
+# flags), ecrmock-server (the loopback server).
+PC_FILES := ecrmock.pc ecrmock-curl.pc ecrmock-server.pc
 
 SRC     := $(sort $(wildcard src/*.c src/*/*.c))
 # Every public header: <ecrmock.h> includes those of include/ecrmock/ at its end.
@@ -62,7 +65,8 @@ REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/libecrmock.a $(BUILD)/libecrmock.so $(BUILD)/ecrmock.pc $(BUILD)/ecrmock-run \
-     $(BUILD)/libecrmock_server.a $(BUILD)/ecrmock-server $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock_curl_preload.so
+     $(BUILD)/libecrmock_server.a $(BUILD)/ecrmock-server $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock_curl_preload.so \
+     $(PC_FILES:%=$(BUILD)/%) $(BUILD)/libecrmock.so.0
 
 deps:
 	@sh tools/deps.sh
@@ -80,6 +84,10 @@ $(BUILD)/libecrmock.a: $(OBJ)
 $(BUILD)/libecrmock.so: $(OBJ)
 	@echo "  CC $@"
 	$(Q)$(CC) -shared -Wl,-soname,libecrmock.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Its soname's link: a program linked against build/libecrmock.so runs from build/.
+$(BUILD)/libecrmock.so.0: $(BUILD)/libecrmock.so
+	$(Q)ln -sf libecrmock.so $@
 
 $(BUILD)/obj/server/%.o: server/%.c $(PUBLIC_HDRS) | $(BUILD)/obj/server
 	@echo "  CC $@"
@@ -141,9 +149,11 @@ $(BUILD)/tests/test_server: tests/unit/test_server.c tests/unit/*.h $(TEST_HELPE
 	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Itests/unit $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
 	    $(LDFLAGS) $(LIBS) $(MHD_LIBS) $(TEST_LIBS)
 
-# build/ecrmock.pc points at the build tree; `make install` writes one for PREFIX.
-$(BUILD)/ecrmock.pc: ecrmock.pc.in include/ecrmock.h | $(BUILD)
-	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@VERSION@|$(VERSION)|' -e 's|/lib$$|/$(BUILD)|' -e 's|/include$$|/include|' $< > $@
+# build/<name>.pc points at the build tree; `make install` writes them for PREFIX.
+PC_SED = -e 's|@VERSION@|$(VERSION)|' -e 's|@CURL_WRAP@|$(CURL_WRAP)|'
+$(BUILD)/%.pc: %.pc.in include/ecrmock.h Makefile | $(BUILD)
+	@echo "  PC $@"
+	$(Q)sed -e 's|@PREFIX@|$(CURDIR)|' $(PC_SED) -e 's|/lib$$|/$(BUILD)|' $< > $@
 
 $(BUILD)/test-helpers/%.o: tests/unit/%.c tests/unit/*.h $(PUBLIC_HDRS) \
     | $(BUILD)/test-helpers
@@ -301,10 +311,12 @@ install: all
 	install -m 644 $(wildcard include/ecrmock/sys/*.h) $(DESTDIR)$(PREFIX)/include/ecrmock/sys/
 	install -m 644 $(BUILD)/libecrmock.a $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock_curl.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libecrmock_curl_preload.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/ecrmock-server $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/ecrmock-server $(BUILD)/ecrmock-run $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/libecrmock.so $(DESTDIR)$(PREFIX)/lib/libecrmock.so.0
 	ln -sf libecrmock.so.0 $(DESTDIR)$(PREFIX)/lib/libecrmock.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ecrmock.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ecrmock.pc
+	for pc in $(PC_FILES); do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|' $(PC_SED) $${pc}.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc || exit 1; \
+	done
 
 model:
 	python3 tools/gen_model.py $(MODEL) src/core/model_ids.h > src/core/model_gen.c

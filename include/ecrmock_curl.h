@@ -13,7 +13,8 @@
  *      -Wl,--wrap=curl_easy_getinfo,--wrap=curl_easy_cleanup,--wrap=curl_easy_reset
  *      -Wl,--wrap=curl_easy_duphandle
  *    then build/libecrmock_curl.a build/libecrmock.a -lcurl and ecrmock's
- *    libraries.  Only the calls made from the objects of that link are
+ *    libraries; or, all of it (the sleeps' --wrap too), with
+ *    $(pkg-config --cflags --libs ecrmock-curl).  Only the calls made from the objects of that link are
  *    intercepted (the --wrap rule), not those from inside shared libraries.
  *  - LD_PRELOAD of build/libecrmock_curl_preload.so (which holds ecrmock
  *    itself): the program is linked normally against libcurl; the real

@@ -3,7 +3,8 @@
  * a background thread, for code that cannot swap its transport.  A separate
  * library (libecrmock_server, built on libmicrohttpd): the core libecrmock
  * does not depend on it.  Link with -lecrmock_server -lecrmock and
- * $(pkg-config --libs libmicrohttpd).
+ * $(pkg-config --libs libmicrohttpd), or $(pkg-config --cflags --libs
+ * ecrmock-server).
  */
 #ifndef ECRMOCK_SERVER_H
 #define ECRMOCK_SERVER_H
@@ -22,7 +23,8 @@ typedef struct ecrmock_server ecrmock_server;
  * borrowed and must outlive the server.  On success returns 0, writes the
  * bound port into *bound_port (when not NULL) and a new server into *out, to
  * stop with ecrmock_server_stop().  Returns -1 for a bad argument or address,
- * or when the port cannot be bound or memory ran out.
+ * or when the port cannot be bound or memory ran out: ecrmock_server_listen()
+ * (below) says which.
  *
  * Download URLs: call ecrmock_http_base_url_set(m, "http://127.0.0.1:<port>")
  * so that the URLs GetDownloadUrlForLayer hands out lead back to the server.
@@ -62,10 +64,30 @@ typedef struct ecrmock_server_options {
      ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S}
 
 /*
- * ecrmock_server_start() with every option: `o` is borrowed (and its
- * address copied).  ecrmock_server_start(m, a, p, b, out) is this with
- * ECRMOCK_SERVER_OPTIONS_INIT, address a and port p.  Returns 0, or -1 as
- * ecrmock_server_start() does and for a NULL `o` or an unknown o->version.
+ * Starts serving instance `m` as `o` says (`o` is borrowed, its address
+ * copied), and says why when it cannot.  On success returns 0, writes the
+ * bound port into *bound_port (when not NULL) and a new server into *out, to
+ * stop with ecrmock_server_stop(), and clears *err.  Otherwise returns -1,
+ * sets *out to NULL and fills *err (when not NULL; path ""):
+ *   - ECRMOCK_ERR_INVALID_PARAMETER for what the caller can change: a NULL
+ *     `m`, `o` or `out`; an unknown o->version; a port outside 0 to 65535;
+ *     an address that is no IPv4 or IPv6 literal ("ecrmock_server_options.address
+ *     \"localhost\" is not an IPv4 or IPv6 literal ..."); a port in use
+ *     ("cannot listen on 127.0.0.1:5000: the port is in use ..."), one below
+ *     1024 without the privilege, an address that is not this machine's;
+ *   - ECRMOCK_ERR_SERVER when the process ran out of something: memory,
+ *     threads, file descriptors (ulimit -n).
+ * Bytes of the address outside printable ASCII are written as \xNN.
+ * Added before 1.0 beside the two below, which keep their signatures:
+ * ecrmock_server_start_with() is this function without the reason.
+ */
+ECRMOCK_API int ecrmock_server_listen(ecrmock *m, const ecrmock_server_options *o, int *bound_port,
+                                      ecrmock_server **out, ecrmock_err *err);
+
+/*
+ * ecrmock_server_listen(m, o, bound_port, out, NULL): every option, no
+ * reason given for a failure.  ecrmock_server_start(m, a, p, b, out) is this
+ * with ECRMOCK_SERVER_OPTIONS_INIT, address a and port p.
  */
 ECRMOCK_API int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port,
                                           ecrmock_server **out);

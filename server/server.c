@@ -5,8 +5,10 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <time.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -338,56 +341,156 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out)
+/* ---- starting, and why a start failed ------------------------------------- */
+
+static int fail(ecrmock_err *err, ecrmock_error code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(ecrmock_err *err, ecrmock_error code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        err->path[0] = '\0';
+        vsnprintf(err->text, sizeof err->text, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* The caller's address for a message: printable ASCII as is, any other
+ * byte as \xNN (so the text stays UTF-8), at most 64 bytes of it. */
+static void quote(char out[272], const char *s)
+{
+    size_t at = 0, i = 0;
+    for (; s[i] && i < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        at += (size_t)snprintf(out + at, 272 - at, c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? "%c" : "\\x%02X",
+                               c);
+    }
+    snprintf(out + at, 272 - at, "%s", s[i] ? "..." : "");
+}
+
+/* microhttpd says only that its daemon did not start: bind the address
+ * once more to learn why (the port in use, a privileged port, an address
+ * that is not this machine's, no descriptor left), or else that the daemon
+ * itself failed. */
+static int why_not_listening(ecrmock_err *err, const struct sockaddr *sa, socklen_t len, const char *address, int port)
+{
+    int e = 0, one = 1;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        e = errno;
+    } else {
+        /* as microhttpd does: a port in TIME_WAIT may be bound again */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (sa->sa_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (bind(fd, sa, len) < 0 || listen(fd, 1) < 0)
+            e = errno;
+        close(fd);
+    }
+    const char *a = sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d";
+    char where[96];
+    snprintf(where, sizeof where, a, address, port);
+    switch (e) {
+    case EADDRINUSE:
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on %s: the port is in use (another server holds "
+                    "it): choose another port, or 0 for an ephemeral one", where);
+    case EACCES:
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on %s: permission denied (a port below 1024 "
+                    "needs privileges): choose a port of 1024 or more, or 0 for an ephemeral one", where);
+    case EADDRNOTAVAIL:
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on %s: the address is not one of this machine's "
+                    "(127.0.0.1, ::1 or an interface's address)", where);
+    case EAFNOSUPPORT:
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on %s: this machine has no %s", where,
+                    sa->sa_family == AF_INET6 ? "IPv6" : "IPv4");
+    case EMFILE:
+    case ENFILE:
+        return fail(err, ECRMOCK_ERR_SERVER, "cannot listen on %s: no file descriptor left (ulimit -n)", where);
+    case 0:
+        return fail(err, ECRMOCK_ERR_SERVER, "cannot listen on %s: libmicrohttpd could not start its daemon (out of "
+                    "memory or threads?)", where);
+    default:
+        return fail(err, ECRMOCK_ERR_SERVER, "cannot listen on %s: %s", where, strerror(e));
+    }
+}
+
+int ecrmock_server_listen(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out,
+                          ecrmock_err *err)
 {
     if (out)
         *out = NULL;
-    if (!m || !o || !out || o->version < 1 || o->version > ECRMOCK_SERVER_OPTIONS_VERSION || o->port < 0 ||
-        o->port > 65535)
-        return -1;
+    const char *null = !m ? "m" : !o ? "o" : !out ? "out" : NULL;
+    if (null)
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_listen: %s must not be NULL", null);
+    if (o->version < 1 || o->version > ECRMOCK_SERVER_OPTIONS_VERSION)
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_options.version is %u, not one this library "
+                    "knows (1 to %d): initialise the options with ECRMOCK_SERVER_OPTIONS_INIT", o->version,
+                    ECRMOCK_SERVER_OPTIONS_VERSION);
+    if (o->port < 0 || o->port > 65535)
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_options.port is %d: must be 1 to 65535, or 0 "
+                    "for an ephemeral port", o->port);
     const char *address = o->address ? o->address : "127.0.0.1";
     struct sockaddr_in v4 = {0};
     struct sockaddr_in6 v6 = {0};
     struct sockaddr *sa;
+    socklen_t sa_len;
     /* epoll (or poll where there is none): no FD_SETSIZE ceiling on connections. */
     unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
     if (inet_pton(AF_INET, address, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
         v4.sin_port = htons((uint16_t)o->port);
         sa = (struct sockaddr *)&v4;
+        sa_len = sizeof v4;
     } else if (inet_pton(AF_INET6, address, &v6.sin6_addr) == 1) {
         v6.sin6_family = AF_INET6;
         v6.sin6_port = htons((uint16_t)o->port);
         sa = (struct sockaddr *)&v6;
+        sa_len = sizeof v6;
         flags |= MHD_USE_IPv6;
     } else {
-        return -1;
+        char q[272];
+        quote(q, address);
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_options.address \"%s\" is not an IPv4 or IPv6 "
+                    "literal (no name is looked up): \"127.0.0.1\", \"::1\", \"0.0.0.0\"", q);
     }
     ecrmock_server *s = calloc(1, sizeof *s);
     if (!s)
-        return -1;
+        return fail(err, ECRMOCK_ERR_SERVER, "out of memory");
     s->m = m;
     s->request_timeout_s = o->request_timeout_s;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    if (s->request_timeout_s && pthread_create(&s->watchdog, NULL, watchdog, s) == 0)
-        s->watching = 1;
+    int e = s->request_timeout_s ? pthread_create(&s->watchdog, NULL, watchdog, s) : 0;
+    if (e) {
+        ecrmock_server_stop(s);
+        return fail(err, ECRMOCK_ERR_SERVER, "cannot start the request deadline's thread: %s", strerror(e));
+    }
+    s->watching = s->request_timeout_s != 0;
     unsigned int limit = o->max_connections ? o->max_connections : ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS;
-    if (!s->request_timeout_s || s->watching)
-        s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-                                     o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
-                                     MHD_OPTION_NOTIFY_CONNECTION, s->watching ? on_connection : NULL, s,
-                                     MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_CONNECTION,
+                                 s->watching ? on_connection : NULL, s, MHD_OPTION_END);
     if (!s->daemon) {
         ecrmock_server_stop(s);
-        return -1;
+        return why_not_listening(err, sa, sa_len, address, o->port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (bound_port)
         *bound_port = info ? (int)info->port : o->port;
     *out = s;
+    if (err) {
+        err->code = ECRMOCK_ERR_OK;
+        err->path[0] = err->text[0] = '\0';
+    }
     return 0;
+}
+
+int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out)
+{
+    return ecrmock_server_listen(m, o, bound_port, out, NULL);
 }
 
 int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port, ecrmock_server **out)
@@ -395,7 +498,7 @@ int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_p
     ecrmock_server_options o = ECRMOCK_SERVER_OPTIONS_INIT;
     o.address = address;
     o.port = port;
-    return ecrmock_server_start_with(m, &o, bound_port, out);
+    return ecrmock_server_listen(m, &o, bound_port, out, NULL);
 }
 
 void ecrmock_server_stop(ecrmock_server *s)

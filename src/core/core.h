@@ -118,13 +118,15 @@ typedef enum em_opt_type { EM_OPT_STRING, EM_OPT_INT64, EM_OPT_UINT64, EM_OPT_SI
 /* One field of ecrmock_options: its C name, its JSON name (scenarios,
  * recordings, fixtures), the suffix of its environment variable
  * (ECRMOCK_CURL_<env>), its type, the options version that has it, where it
- * is, and what 0 means (integers; strings: ECRMOCK_DEFAULT_ACCOUNT/REGION). */
+ * is, what 0 means (integers; strings: ECRMOCK_DEFAULT_ACCOUNT/REGION), and
+ * what it is, in a few words (ecrmock-server --help). */
 typedef struct em_option {
     const char *field, *json, *env;
     em_opt_type type;
     unsigned version;
     size_t offset;
     uint64_t dflt;
+    const char *help;
 } em_option;
 extern const em_option em_option_table[];
 extern const size_t em_option_count;

@@ -1,6 +1,6 @@
 /*
  * The options: one table (C field, JSON name, environment suffix, type,
- * version, default) read by ecrmock_options_check(), ecrmock_new(), the JSON
+ * version, default, a line of help) read by ecrmock_options_check(), ecrmock_new(), the JSON
  * form (scenarios, recordings, fixtures, ecrmock-run) and the preload
  * object's environment (ECRMOCK_CURL_<suffix>).
  */
@@ -12,25 +12,42 @@
 
 #include "core/core.h"
 
-#define ROW(f, json, env, type, version, dflt) {#f, json, env, type, version, offsetof(ecrmock_options, f), dflt}
+#define ROW(f, json, env, type, version, dflt, help) \
+    {#f, json, env, type, version, offsetof(ecrmock_options, f), dflt, help}
 const em_option em_option_table[] = {
-    ROW(account_id, "accountId", "ACCOUNT", EM_OPT_STRING, 1, 0),
-    ROW(region, "region", "REGION", EM_OPT_STRING, 1, 0),
-    ROW(clock_start_ms, "clockStartMs", "CLOCK_START_MS", EM_OPT_INT64, 1, ECRMOCK_DEFAULT_CLOCK_MS),
-    ROW(seed, "seed", "SEED", EM_OPT_UINT64, 1, 0),
-    ROW(min_part_size, "minPartSize", "MIN_PART_SIZE", EM_OPT_UINT64, 1, ECRMOCK_DEFAULT_MIN_PART_SIZE),
+    ROW(account_id, "accountId", "ACCOUNT", EM_OPT_STRING, 1, 0,
+        "the caller's account, whose registry the calls reach"),
+    ROW(region, "region", "REGION", EM_OPT_STRING, 1, 0,
+        "the instance's own region"),
+    ROW(clock_start_ms, "clockStartMs", "CLOCK_START_MS", EM_OPT_INT64, 1, ECRMOCK_DEFAULT_CLOCK_MS,
+        "where the virtual clock starts, ms since the epoch"),
+    ROW(seed, "seed", "SEED", EM_OPT_UINT64, 1, 0,
+        "drives every generated id and token"),
+    ROW(min_part_size, "minPartSize", "MIN_PART_SIZE", EM_OPT_UINT64, 1, ECRMOCK_DEFAULT_MIN_PART_SIZE,
+        "the smallest layer part but the last, bytes"),
     ROW(upload_lifetime_ms, "uploadLifetimeMs", "UPLOAD_LIFETIME_MS", EM_OPT_INT64, 1,
-        ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS),
-    ROW(max_repositories, "maxRepositories", "MAX_REPOSITORIES", EM_OPT_UINT64, 1, 10000),
-    ROW(max_images, "maxImages", "MAX_IMAGES", EM_OPT_UINT64, 1, 100000),
-    ROW(max_layer_parts, "maxLayerParts", "MAX_LAYER_PARTS", EM_OPT_UINT64, 1, 4200),
-    ROW(journal_limit, "journalLimit", "JOURNAL_LIMIT", EM_OPT_SIZE, 1, 10000),
-    ROW(max_layer_bytes, "maxLayerBytes", "MAX_LAYER_BYTES", EM_OPT_UINT64, 1, (uint64_t)52000 * 1024 * 1024),
-    ROW(max_layers_per_image, "maxLayersPerImage", "MAX_LAYERS_PER_IMAGE", EM_OPT_UINT64, 1, 127),
-    ROW(max_tags_per_image, "maxTagsPerImage", "MAX_TAGS_PER_IMAGE", EM_OPT_UINT64, 1, 1000),
-    ROW(max_resource_tags, "maxResourceTags", "MAX_RESOURCE_TAGS", EM_OPT_UINT64, 1, 50),
-    ROW(token_length, "tokenLength", "TOKEN_LENGTH", EM_OPT_UINT64, 2, ECRMOCK_DEFAULT_TOKEN_LENGTH),
-    ROW(max_synth_bytes, "maxSynthBytes", "MAX_SYNTH_BYTES", EM_OPT_UINT64, 2, (uint64_t)4 << 30),
+        ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS,
+        "an upload id unused this long is gone, ms"),
+    ROW(max_repositories, "maxRepositories", "MAX_REPOSITORIES", EM_OPT_UINT64, 1, 10000,
+        "repositories per registry"),
+    ROW(max_images, "maxImages", "MAX_IMAGES", EM_OPT_UINT64, 1, 100000,
+        "images per repository"),
+    ROW(max_layer_parts, "maxLayerParts", "MAX_LAYER_PARTS", EM_OPT_UINT64, 1, 4200,
+        "parts per layer upload"),
+    ROW(journal_limit, "journalLimit", "JOURNAL_LIMIT", EM_OPT_SIZE, 1, 10000,
+        "call journal entries kept"),
+    ROW(max_layer_bytes, "maxLayerBytes", "MAX_LAYER_BYTES", EM_OPT_UINT64, 1, (uint64_t)52000 * 1024 * 1024,
+        "the largest layer, bytes"),
+    ROW(max_layers_per_image, "maxLayersPerImage", "MAX_LAYERS_PER_IMAGE", EM_OPT_UINT64, 1, 127,
+        "layers in one image manifest"),
+    ROW(max_tags_per_image, "maxTagsPerImage", "MAX_TAGS_PER_IMAGE", EM_OPT_UINT64, 1, 1000,
+        "tags on one image"),
+    ROW(max_resource_tags, "maxResourceTags", "MAX_RESOURCE_TAGS", EM_OPT_UINT64, 1, 50,
+        "resource tags on a repository"),
+    ROW(token_length, "tokenLength", "TOKEN_LENGTH", EM_OPT_UINT64, 2, ECRMOCK_DEFAULT_TOKEN_LENGTH,
+        "GetAuthorizationToken's token, 512 to 65536 characters"),
+    ROW(max_synth_bytes, "maxSynthBytes", "MAX_SYNTH_BYTES", EM_OPT_UINT64, 2, (uint64_t)4 << 30,
+        "the layer bytes one fixture load may synthesise"),
 };
 #undef ROW
 const size_t em_option_count = sizeof em_option_table / sizeof em_option_table[0];

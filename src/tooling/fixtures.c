@@ -488,12 +488,65 @@ static int each_region(em_loader *ld, json_t *fx, int (*pass)(em_loader *, json_
     return 0;
 }
 
+/*
+ * The fixture's "options": an instance's options are fixed when it is made
+ * (ecrmock_new(); ecrmock-server and the preload object make theirs from the
+ * fixture's, their flags or variables winning).  Loaded into an instance,
+ * each member is read as ecrmock_options_from_json() reads it and must be
+ * the instance's own option, defaults resolved ("minPartSize": 0 is the
+ * default's 5242880): a fixture written for options the instance lacks is
+ * refused, not loaded into a fake that behaves otherwise.
+ */
+static int check_options(em_loader *ld, json_t *options)
+{
+    if (!options)
+        return 0;
+    size_t n = em_fx_push_key(ld, "options");
+    json_t *have = ecrmock_options_json(&ld->s->opts), *want = NULL;
+    const char *key;
+    json_t *v;
+    int rc = have ? 0 : em_fx_refuse(ld, "out of memory");
+    json_object_foreach(options, key, v) {
+        ecrmock_options o = ld->s->opts;
+        ecrmock_err e;
+        json_t *one = json_object();
+        if (rc < 0 || !one || json_object_set(one, key, v) < 0) {
+            json_decref(one);
+            rc = rc < 0 ? rc : em_fx_refuse(ld, "out of memory");
+            break;
+        }
+        rc = ecrmock_options_from_json(one, &o, &e) < 0 ? em_fx_refuse_at(ld, key, "%s", e.text) : 0;
+        want = rc < 0 ? NULL : ecrmock_options_json(&o);
+        json_decref(one);
+        if (rc == 0 && !want)
+            rc = em_fx_refuse(ld, "out of memory");
+        if (rc == 0 && !json_equal(json_object_get(want, key), json_object_get(have, key))) {
+            char *is = json_dumps(json_object_get(want, key), JSON_ENCODE_ANY);
+            char *was = json_dumps(json_object_get(have, key), JSON_ENCODE_ANY);
+            rc = em_fx_refuse_at(ld, key,
+                                 "is %s, but the instance's is %s: an instance's options are fixed when it is made "
+                                 "(ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); load the fixture "
+                                 "into an instance made with them, or leave the member out",
+                                 is ? is : "?", was ? was : "?");
+            em_json_free(is);
+            em_json_free(was);
+        }
+        json_decref(want);
+        if (rc < 0)
+            break;
+    }
+    json_decref(have);
+    em_fx_pop(ld, n);
+    return rc;
+}
+
 static int load(em_loader *ld, json_t *fx)
 {
     snprintf(ld->path, sizeof ld->path, "$");
     /* The structure first, as fixtures/fixture.schema.json gives it; then
      * what a schema cannot say. */
-    if (em_fx_schema_check(ld, fx) < 0 || check_regions(ld, json_object_get(fx, "regions")) < 0 || em_fx_parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
+    if (em_fx_schema_check(ld, fx) < 0 || check_options(ld, json_object_get(fx, "options")) < 0 ||
+        check_regions(ld, json_object_get(fx, "regions")) < 0 || em_fx_parse_time(ld, fx, "clock", &ld->s->clock_ms) < 0)
         return -1;
     /* Registry settings last, once every image of every region is in: a
      * replication rule must not copy the fixture's images (a snapshot holds

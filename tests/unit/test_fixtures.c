@@ -1487,6 +1487,46 @@ static void test_fixture_load_err(void **state)
     assert_string_equal(test_err.text, "must be an object");
 }
 
+/* A fixture's "options" load into an instance that has them (defaults
+ * resolved), and are refused, with nothing changed, where it has others. */
+static void test_fixture_options(void **state)
+{
+    ecrmock *m = *state; /* setup_mock: min_part_size 1024, the rest defaults */
+    load_ok_text(m, "{\"options\": {\"minPartSize\": 1024, \"accountId\": \"123456789012\", \"region\": \"us-east-1\", "
+                    "\"maxImages\": 0, \"tokenLength\": 2368, \"seed\": 0}, "
+                    "\"registries\": [{\"repositories\": [{\"name\": \"kept\"}]}]}");
+    json_t *before = ecrmock_snapshot(m, NULL);
+    assert_refused(m, "{\"options\": {\"minPartSize\": 5242880}, \"registries\": []}",
+                   "x.json: $.options.minPartSize: is 5242880, but the instance's is 1024: an instance's options "
+                   "are fixed when it is made (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); load "
+                   "the fixture into an instance made with them, or leave the member out");
+    assert_refused(m, "{\"options\": {\"region\": \"eu-west-1\"}}",
+                   "x.json: $.options.region: is \"eu-west-1\", but the instance's is \"us-east-1\": an instance's "
+                   "options are fixed when it is made (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); "
+                   "load the fixture into an instance made with them, or leave the member out");
+    assert_refused(m, "{\"options\": {\"seed\": \"7\"}}", "x.json: $.options.seed: must be an integer");
+    assert_refused(m, "{\"options\": {\"tokenLength\": 100}}",
+                   "x.json: $.options.tokenLength: must be 512 to 65536 characters (0 means ECR's 2368)");
+    char *err = refusal(m, "{\"options\": {\"minPartsize\": 1024}}");
+    assert_true(strncmp(err, "x.json: $.options.minPartsize: not an option (accountId, region, ", 65) == 0);
+    free(err);
+    assert_refused(m, "{\"options\": [1]}", "x.json: $.options: must be an object");
+    assert_state_is(m, before, "the refused fixtures");
+    json_decref(before);
+
+    /* The seed, any 64 bits, as JSON writes it: the signed integer of the same bits. */
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.seed = UINT64_MAX;
+    ecrmock *seeded = ecrmock_new(&o);
+    assert_non_null(seeded);
+    load_ok_text(seeded, "{\"options\": {\"seed\": -1}}");
+    assert_refused(seeded, "{\"options\": {\"seed\": 0}}",
+                   "x.json: $.options.seed: is 0, but the instance's is -1: an instance's options are fixed when it "
+                   "is made (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); load the fixture into an "
+                   "instance made with them, or leave the member out");
+    ecrmock_free(seeded);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1500,6 +1540,7 @@ int main(void)
         T(test_snapshot_contents),
         T(test_fixture_refused_leaves_state),
         T(test_fixture_refusal_messages),
+        T(test_fixture_options),
         T(test_fixture_load_sources),
         T(test_fixture_faults_and_inline_manifest),
         T(test_fixture_fault_ids_not_reused),

@@ -379,6 +379,109 @@ static void test_server_options_checked(void **state)
     ecrmock_server_stop(s);
 }
 
+/* ecrmock_server_listen(): each failure says what to change. */
+static void expect_refused(ecrmock *m, const ecrmock_server_options *o, ecrmock_error code, const char *text)
+{
+    ecrmock_server *s = (ecrmock_server *)&s; /* not NULL: the call must clear it */
+    ecrmock_err err = {ECRMOCK_ERR_OK, "stale", "stale"};
+    assert_int_equal(ecrmock_server_listen(m, o, NULL, &s, &err), -1);
+    assert_null(s);
+    assert_int_equal(err.code, code);
+    assert_string_equal(err.path, "");
+    assert_string_equal(err.text, text);
+}
+
+static void test_server_listen_says_why(void **state)
+{
+    fixture *f = *state;
+    ecrmock_server_options o = ECRMOCK_SERVER_OPTIONS_INIT;
+    ecrmock_server *s = NULL;
+    ecrmock_err err;
+    assert_int_equal(ecrmock_server_listen(f->m, NULL, NULL, &s, &err), -1);
+    assert_string_equal(err.text, "ecrmock_server_listen: o must not be NULL");
+    assert_int_equal(ecrmock_server_listen(f->m, &o, NULL, NULL, &err), -1);
+    assert_string_equal(err.text, "ecrmock_server_listen: out must not be NULL");
+    expect_refused(NULL, &o, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_listen: m must not be NULL");
+    o.version = 99;
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "ecrmock_server_options.version is 99, not one this library knows (1 to 1): initialise the "
+                   "options with ECRMOCK_SERVER_OPTIONS_INIT");
+    o.version = ECRMOCK_SERVER_OPTIONS_VERSION;
+    o.port = 65536;
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "ecrmock_server_options.port is 65536: must be 1 to 65535, or 0 for an ephemeral port");
+    o.port = -1;
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "ecrmock_server_options.port is -1: must be 1 to 65535, or 0 for an ephemeral port");
+    o.port = 0;
+    o.address = "localhost";
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "ecrmock_server_options.address \"localhost\" is not an IPv4 or IPv6 literal (no name is looked "
+                   "up): \"127.0.0.1\", \"::1\", \"0.0.0.0\"");
+    /* The caller's bytes stay ASCII in the text, and a long address is cut. */
+    o.address = "caf\xc3\xa9\"\n";
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "ecrmock_server_options.address \"caf\\xC3\\xA9\\x22\\x0A\" is not an IPv4 or IPv6 literal (no "
+                   "name is looked up): \"127.0.0.1\", \"::1\", \"0.0.0.0\"");
+    char lng[200];
+    memset(lng, 'a', sizeof lng - 1);
+    lng[sizeof lng - 1] = '\0';
+    o.address = lng;
+    assert_int_equal(ecrmock_server_listen(f->m, &o, NULL, &s, &err), -1);
+    assert_non_null(strstr(err.text, "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not"));
+    /* The fixture's server holds its port. */
+    o.address = NULL;
+    o.port = f->port;
+    char want[256];
+    snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%d: the port is in use (another server holds it): "
+             "choose another port, or 0 for an ephemeral one", f->port);
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER, want);
+    o.address = "::1";
+    o.port = 0;
+    int port = 0;
+    if (ecrmock_server_listen(f->m, &o, &port, &s, &err) == 0) { /* a machine with IPv6 */
+        ecrmock_server_stop(s);
+        o.port = port;
+        snprintf(want, sizeof want, "cannot listen on [::1]:%d: the port is in use (another server holds it): "
+                 "choose another port, or 0 for an ephemeral one", port);
+        ecrmock_server *held = NULL;
+        assert_int_equal(ecrmock_server_listen(f->m, &o, NULL, &held, &err), 0);
+        expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER, want);
+        ecrmock_server_stop(held);
+    }
+    /* 192.0.2.1 (TEST-NET-1, RFC 5737) is no interface of this machine. */
+    o.address = "192.0.2.1";
+    o.port = 0;
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "cannot listen on 192.0.2.1:0: the address is not one of this machine's (127.0.0.1, ::1 or an "
+                   "interface's address)");
+    /* No descriptor left: the process's limit, not the caller's options. */
+    struct rlimit was;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+    int lowest = dup(0); /* every descriptor below it is open */
+    assert_true(lowest >= 0);
+    close(lowest);
+    struct rlimit none = {(rlim_t)lowest, was.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &none), 0);
+    o.address = NULL;
+    o.port = 0;
+    s = (ecrmock_server *)&s;
+    int rc = ecrmock_server_listen(f->m, &o, NULL, &s, &err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+    assert_int_equal(rc, -1);
+    assert_null(s);
+    assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+    assert_string_equal(err.text, "cannot listen on 127.0.0.1:0: no file descriptor left (ulimit -n)");
+    /* Success clears what an earlier failure said. */
+    o.address = NULL;
+    err.code = ECRMOCK_ERR_SERVER;
+    assert_int_equal(ecrmock_server_listen(f->m, &o, &port, &s, &err), 0);
+    assert_int_equal(err.code, ECRMOCK_ERR_OK);
+    assert_string_equal(err.text, "");
+    assert_true(port > 0 && port != f->port);
+    ecrmock_server_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_idle_connections_are_closed, setup_short_timeout, teardown),
         cmocka_unit_test_setup_teardown(test_server_slowloris_is_cut, setup_short_deadline, teardown),
         cmocka_unit_test_setup_teardown(test_server_options_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_listen_says_why, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
