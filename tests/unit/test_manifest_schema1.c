@@ -24,19 +24,6 @@
 
 /* ---- requests ------------------------------------------------------------------------ */
 
-static char *login(ecrmock *m)
-{
-    json_t *out = NULL;
-    assert_int_equal(call(m, &out, "GetAuthorizationToken", "{}"), 200);
-    const char *token = STR(json_array_get(json_object_get(out, "authorizationData"), 0), "authorizationToken");
-    assert_non_null(token);
-    size_t n = strlen(token) + 7;
-    char *basic = malloc(n);
-    snprintf(basic, n, "Basic %s", token);
-    json_decref(out);
-    return basic;
-}
-
 /* GET or HEAD of /v2/REPO/manifests/<ref> with one Accept line (NULL: none). */
 static int pull(ecrmock *m, ecrmock_http_response *r, const char *auth, const char *method, const char *ref,
                 const char *accept)
@@ -52,17 +39,6 @@ static int pull(ecrmock *m, ecrmock_http_response *r, const char *auth, const ch
     int st = ecrmock_http_handle(m, &req, r);
     assert_int_equal(st, st < 0 ? -1 : r->status);
     return st;
-}
-
-static void assert_header(const ecrmock_http_response *r, const char *name, const char *want)
-{
-    const char *v = ecrmock_http_response_header(r, name);
-    if (!want) {
-        assert_null(v);
-        return;
-    }
-    assert_non_null(v);
-    assert_string_equal(v, want);
 }
 
 static void assert_manifest_unknown(ecrmock_http_response *r)
