@@ -567,6 +567,62 @@ static void test_schema1_huge_config(void **state)
     free(auth);
 }
 
+/* A before-hook that moves tag v1 to another image while the pull's
+ * BatchGetImage runs (once). */
+typedef struct retag {
+    ecrmock *m;
+    char *manifest;
+    int calls;
+} retag;
+
+static void retag_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    retag *rt = user;
+    if (strcmp(action, "BatchGetImage") != 0 || rt->calls++)
+        return;
+    free(put_image(rt->m, REPO, rt->manifest, "v1"));
+}
+
+/* The tag moved by a hook between the conversion and the action: the
+ * converted text of the image the tag left is not sent for the one the
+ * action found (which the client does not take): MANIFEST_UNKNOWN, as
+ * without a conversion; the next pull converts the new image. */
+static void test_schema1_tag_moved_by_a_hook(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    const char *layers[] = {"bottom layer", "top layer"}, *others[] = {"other bottom", "other top"};
+    char ld[2][ECRMOCK_DIGEST_SIZE];
+    free(push_image(m, config_text, layers, 2, "v1", ld));
+    char *moved_to = push_image(m, config_text, others, 2, "b", ld);
+    json_t *out = NULL;
+    assert_int_equal(call(m, &out, "BatchGetImage", "{\"repositoryName\": \"" REPO "\", \"imageIds\": "
+                                                   "[{\"imageTag\": \"b\"}]}"),
+                     200);
+    retag rt = {m, strdup(jstr(json_array_get(json_object_get(out, "images"), 0), "imageManifest")), 0};
+    json_decref(out);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    ecrmock_hooks_set(m, retag_hook, NULL, &rt);
+    assert_int_equal(pull(m, &r, auth, "GET", "v1", S1_SIGNED), 404);
+    assert_manifest_unknown(&r);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_int_equal(rt.calls, 1);
+    assert_int_equal(pull(m, &r, auth, "GET", "v1", S1_SIGNED), 200);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    assert_string_equal(jstr(json_array_get(json_object_get(doc, "fsLayers"), 0), "blobSum"), ld[1]);
+    json_decref(doc);
+    ecrmock_http_response_release(&r);
+    json_t *d = describe_image(m, REPO, moved_to);
+    assert_int_equal(json_array_size(json_object_get(d, "imageTags")), 2);
+    json_decref(d);
+    free(rt.manifest);
+    free(moved_to);
+    free(auth);
+}
+
 /* ---- out of memory ------------------------------------------------------------------------ */
 
 static long oom_at = -1, oom_count;
@@ -629,6 +685,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_config_members, setup_mock, teardown_mock),
         cmocka_unit_test(test_schema1_deterministic),
         cmocka_unit_test_setup_teardown(test_schema1_huge_config, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_tag_moved_by_a_hook, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
