@@ -276,43 +276,31 @@ static void go_compact(out *o, const char *p, size_t n)
 typedef struct member {
     char *name; /* decoded: em_malloc'd when `owned`, else static */
     bool owned;
+    size_t seq; /* its place in the config */
     const char *value;
     size_t len;
 } member;
 
+/* By name, then by place. */
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(((const member *)a)->name, ((const member *)b)->name);
+    const member *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Sets member `name` (taken when `owned`) to value[0..len), replacing one of that name. */
-static void set_member(member *ms, size_t *n, char *name, bool owned, const char *value, size_t len)
+/* Whether the v1 config leaves out member `name` of the config: rootfs and
+ * history, and the ones ecrmock sets. */
+static bool replaced(const char *name, const char *parent, bool throwaway)
 {
-    size_t i = 0;
-    while (i < *n && strcmp(ms[i].name, name) != 0)
-        i++;
-    if (i == *n)
-        (*n)++;
-    else if (ms[i].owned)
-        em_free(ms[i].name);
-    ms[i] = (member){name, owned, value, len};
-}
-
-static void drop_member(member *ms, size_t *n, const char *name)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp(ms[i].name, name) == 0) {
-            if (ms[i].owned)
-                em_free(ms[i].name);
-            ms[i] = ms[--*n];
-            return;
-        }
+    return strcmp(name, "rootfs") == 0 || strcmp(name, "history") == 0 || strcmp(name, "id") == 0 ||
+           (*parent && strcmp(name, "parent") == 0) || (throwaway && strcmp(name, "throwaway") == 0);
 }
 
 /* The newest history entry's v1Compatibility: the config's members (a
  * later one of a name replacing an earlier, as Go's map does) without
  * rootfs and history, with id, parent (when there is one) and throwaway,
- * in the order of their names. */
+ * in the order of their names.  O(n log n) in the members. */
 static int top_v1(out *o, const char *cfg, size_t cfg_len, const char *id, const char *parent, bool throwaway)
 {
     const char *p = cfg, *end = cfg + cfg_len;
@@ -324,7 +312,7 @@ static int top_v1(out *o, const char *cfg, size_t cfg_len, const char *id, const
         return NOMEM;
     int rc = OK;
     p = skip_ws(p, end) + 1; /* '{' */
-    while (rc == OK && (p = skip_ws(p, end)) < end && *p == '"') {
+    while ((p = skip_ws(p, end)) < end && *p == '"') {
         const char *k = p, *ke = value_end(p, end);
         p = skip_ws(skip_ws(ke, end) + 1, end); /* ':' */
         const char *v = p, *ve = value_end(p, end);
@@ -337,18 +325,27 @@ static int top_v1(out *o, const char *cfg, size_t cfg_len, const char *id, const
             rc = NOMEM;
             break;
         }
-        set_member(ms, &n, name, true, v, (size_t)(ve - v));
+        ms[n] = (member){name, true, n, v, (size_t)(ve - v)};
+        n++;
     }
-    drop_member(ms, &n, "rootfs");
-    drop_member(ms, &n, "history");
+    /* Each name's last value, less the ones left out or set below. */
+    qsort(ms, n, sizeof *ms, by_name);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((i + 1 < n && strcmp(ms[i].name, ms[i + 1].name) == 0) || replaced(ms[i].name, parent, throwaway))
+            em_free(ms[i].name);
+        else
+            ms[kept++] = ms[i];
+    }
+    n = kept;
     char idq[80], parentq[80];
     snprintf(idq, sizeof idq, "\"%s\"", id);
     snprintf(parentq, sizeof parentq, "\"%s\"", parent);
-    set_member(ms, &n, (char *)"id", false, idq, strlen(idq));
+    ms[n++] = (member){(char *)"id", false, 0, idq, strlen(idq)};
     if (*parent)
-        set_member(ms, &n, (char *)"parent", false, parentq, strlen(parentq));
+        ms[n++] = (member){(char *)"parent", false, 0, parentq, strlen(parentq)};
     if (throwaway)
-        set_member(ms, &n, (char *)"throwaway", false, "true", 4);
+        ms[n++] = (member){(char *)"throwaway", false, 0, "true", 4};
     if (rc == OK) {
         qsort(ms, n, sizeof *ms, by_name);
         put(o, "{", 1);

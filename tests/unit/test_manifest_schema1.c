@@ -567,6 +567,45 @@ static void test_schema1_huge_config(void **state)
     free(auth);
 }
 
+/* A config of 50,000 members, each written twice (the second value
+ * counts): the newest entry holds each once, in name order. */
+static void test_schema1_many_members(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    enum { N = 50000 };
+    size_t cap = (size_t)N * 40 + 100, k = 0;
+    char *cfg = malloc(cap);
+    k += (size_t)snprintf(cfg + k, cap - k, "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]}");
+    for (int round = 0; round < 2; round++)
+        for (int i = N - 1; i >= 0; i--)
+            k += (size_t)snprintf(cfg + k, cap - k, ",\"m%05d\": %d", i, round);
+    snprintf(cfg + k, cap - k, "}");
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    free(push_image(m, cfg, layers, 1, "many", ld));
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(pull(m, &r, auth, "GET", "many", S1_SIGNED), 200);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    const char *v1 = jstr(json_array_get(json_object_get(doc, "history"), 0), "v1Compatibility");
+    char id[65], *in = malloc(strlen(cfg) + 100);
+    sprintf(in, "%s  %s", ld[0] + 7, cfg);
+    sha256_hex(in, strlen(in), id);
+    char *want = malloc((size_t)N * 12 + 100);
+    k = (size_t)sprintf(want, "{\"id\":\"%s\"", id);
+    for (int i = 0; i < N; i++)
+        k += (size_t)sprintf(want + k, ",\"m%05d\":1", i);
+    strcpy(want + k, "}");
+    assert_string_equal(v1, want);
+    json_decref(doc);
+    ecrmock_http_response_release(&r);
+    free(want);
+    free(in);
+    free(cfg);
+    free(auth);
+}
+
 /* A before-hook that moves tag v1 to another image while the pull's
  * BatchGetImage runs (once). */
 typedef struct retag {
@@ -685,6 +724,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_config_members, setup_mock, teardown_mock),
         cmocka_unit_test(test_schema1_deterministic),
         cmocka_unit_test_setup_teardown(test_schema1_huge_config, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_many_members, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_tag_moved_by_a_hook, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_out_of_memory, setup_mock, teardown_mock),
     };
