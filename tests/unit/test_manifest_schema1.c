@@ -457,7 +457,7 @@ static void test_schema1_only_when_it_can(void **state)
 /* The newest entry is the config as Go's map writes it: each member as
  * written but compacted and HTML-escaped, a repeated name's last value,
  * the names sorted byte-wise; Go's field names match in any case; a Windows
- * base layer parents the oldest entry. */
+ * base layer parents the oldest entry.  Signed at the clock's last second. */
 static void test_schema1_config_members(void **state)
 {
     ecrmock *m = *state;
@@ -469,9 +469,12 @@ static void test_schema1_config_members(void **state)
                       "{\"created\":null}],\"os\":\"linux\",\"Zed\":1.50e0,\"a\":{\"z\" : [ 1, 2 ],\"b\":"
                       "\"<&>\\u003c \xe2\x80\xa8\"},\"id\":\"mine\"}";
     free(push_image(m, cfg, layers, 2, "t", ld));
+    assert_int_equal(ecrmock_clock_set(m, ECRMOCK_CLOCK_MAX_MS, NULL), 0); /* the clock's last second */
     char *auth = login(m);
     ecrmock_http_response r;
     assert_int_equal(pull(m, &r, auth, "GET", "t", S1), 200);
+    size_t plen;
+    free(verified_payload(r.body, r.body_len, "9999-12-31T23:59:59Z", &plen));
     json_t *doc = json_loads(r.body, 0, NULL);
     assert_string_equal(jstr(doc, "architecture"), "arm64");
     json_t *h = json_object_get(doc, "history");
