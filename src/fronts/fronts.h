@@ -1,7 +1,8 @@
 /*
  * fronts: the ways in.  The JSON level (dispatch.c), the wire (wire.c),
  * HTTP (http.c, http_message.c), SigV4 (sigv4.c), the S3 download side
- * (s3.c), ECR's host names (hosts.c) and the registry plane (registry.c).
+ * (s3.c), ECR's host names (hosts.c) and the registry plane (registry.c,
+ * with manifest_schema1.c).
  */
 #ifndef EM_FRONTS_H
 #define EM_FRONTS_H
@@ -129,6 +130,19 @@ bool em_registry_wants(ecrmock *m, const char *host, size_t host_len, const char
  * returns the status, or -1 (no memory). */
 int em_registry_handle(ecrmock *m, const ecrmock_http_request *req, const char *host, size_t host_len,
                        const char *path, const char *query, ecrmock_http_response *r);
+
+/* ---- Docker v2 schema 1 on pull (manifest_schema1.c) ---------------------------- */
+#define EM_MT_SCHEMA1 "application/vnd.docker.distribution.manifest.v1+json"
+#define EM_MT_SCHEMA1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
+/* Docker v2 schema 2 image `img` of `repo`, pulled by `tag`, as the signed
+ * schema 1 manifest Docker's distribution registry made of one (its config
+ * from the repository's layers), signed with ecrmock's own key at the
+ * virtual clock's time; with the instance locked.  Returns the text (new
+ * em_malloc'd, NUL-terminated, *len bytes) with the digest of its unsigned
+ * payload in `digest`; NULL when the image does not convert, or (then
+ * *nomem is set) memory ran out. */
+char *em_manifest_schema1(ecrmock *m, em_repo *repo, const em_image *img, const char *tag, size_t *len,
+                          char digest[ECRMOCK_DIGEST_SIZE], bool *nomem);
 
 #pragma GCC visibility pop
 

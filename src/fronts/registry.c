@@ -448,14 +448,15 @@ static bool listed(json_t *types, const char *mt)
 }
 
 /* A pull by tag whose Accept excludes the stored type (the fact sheet, 4:
- * ECR converts Docker v2 schema 2 to OCI and back on a pull by tag, none by
- * digest): when the tagged image converts to a type the client accepts, its
- * converted text (em_malloc'd, *len, *type) and its stored type added to
- * `asked` (BatchGetImage's acceptedMediaTypes), so that the action finds it
- * and records the pull.  NULL: no conversion (*nomem set when memory ran
+ * ECR converts Docker v2 schema 2 to OCI and back, and to schema 1, on a
+ * pull by tag, none by digest): when the tagged image (its digest in
+ * `from`) converts to a type the client accepts, its converted text
+ * (em_malloc'd, *len, *type, its digest) and its stored type added to
+ * `asked` (BatchGetImage's acceptedMediaTypes), so that the action finds
+ * it and records the pull.  NULL: no conversion (*nomem set when memory ran
  * out). */
 static char *conversion(reg *g, const char *ref, json_t *types, json_t *asked, size_t *len, const char **type,
-                        bool *nomem)
+                        char digest[ECRMOCK_DIGEST_SIZE], char from[ECRMOCK_DIGEST_SIZE], bool *nomem)
 {
     char *conv = NULL;
     *nomem = false;
@@ -464,13 +465,22 @@ static char *conversion(reg *g, const char *ref, json_t *types, json_t *asked, s
     em_tag *t = repo ? em_tag_get(repo, ref) : NULL;
     em_image *img = t ? t->image : NULL;
     const char *to = img && img->media_type ? twin(img->media_type, strcmp(img->media_type, OCI_MANIFEST) == 0) : NULL;
-    if (to && (strcmp(to, OCI_MANIFEST) == 0 || strcmp(to, DOCKER_V2) == 0) && listed(types, to) &&
-        !listed(types, img->media_type) && (conv = convert_manifest(img->manifest, img->manifest_len, img->media_type, len, nomem)) &&
-        json_array_append_new(asked, json_string(img->media_type)) < 0) {
+    bool stored = img && img->media_type && listed(types, img->media_type);
+    if (to && (strcmp(to, OCI_MANIFEST) == 0 || strcmp(to, DOCKER_V2) == 0) && listed(types, to) && !stored &&
+        (conv = convert_manifest(img->manifest, img->manifest_len, img->media_type, len, nomem)))
+        em_sha256_digest(conv, *len, digest);
+    /* Schema 2 to schema 1 (manifest_schema1.c), for a client of schema 1 alone. */
+    if (!conv && !*nomem && to && strcmp(to, OCI_MANIFEST) == 0 && !stored &&
+        (listed(types, EM_MT_SCHEMA1_SIGNED) || listed(types, EM_MT_SCHEMA1)) &&
+        (conv = em_manifest_schema1(g->m, repo, img, ref, len, digest, nomem)))
+        to = EM_MT_SCHEMA1_SIGNED;
+    if (conv && json_array_append_new(asked, json_string(img->media_type)) < 0) {
         em_free(conv);
         conv = NULL;
         *nomem = true;
     }
+    if (conv)
+        memcpy(from, img->digest, ECRMOCK_DIGEST_SIZE);
     em_unlock(g->m);
     *type = conv ? to : NULL;
     return conv;
@@ -483,8 +493,9 @@ static int manifest_get(reg *g, const char *ref)
     size_t conv_len = 0;
     const char *conv_type = NULL;
     bool nomem = false;
+    char conv_digest[ECRMOCK_DIGEST_SIZE], conv_from[ECRMOCK_DIGEST_SIZE];
     char *conv = asked && json_array_size(types) && strncmp(ref, "sha256:", 7) != 0
-                     ? conversion(g, ref, types, asked, &conv_len, &conv_type, &nomem)
+                     ? conversion(g, ref, types, asked, &conv_len, &conv_type, conv_digest, conv_from, &nomem)
                      : NULL;
     if (nomem) {
         json_decref(types);
@@ -515,10 +526,16 @@ static int manifest_get(reg *g, const char *ref)
     size_t body_len = json_string_length(json_object_get(img, "imageManifest"));
     const char *type = json_string_value(json_object_get(img, "imageManifestMediaType"));
     const char *digest = json_string_value(json_object_get(json_object_get(img, "imageId"), "imageDigest"));
-    char conv_digest[ECRMOCK_DIGEST_SIZE];
+    if (conv && type && strcmp(type, conv_type) != 0 && (!digest || strcmp(digest, conv_from) != 0)) {
+        /* A hook moved the tag during the action: what was converted is
+         * another image, and the one found is of a type the client does not
+         * take. */
+        json_decref(out);
+        em_free(conv);
+        return reg_error(g, 404, "MANIFEST_UNKNOWN", "Requested image not found");
+    }
     if (conv && type && strcmp(type, conv_type) != 0) {
         /* The stored type, asked for the client: the converted text goes out. */
-        em_sha256_digest(conv, conv_len, conv_digest);
         body = conv;
         body_len = conv_len;
         type = conv_type;

@@ -7,7 +7,7 @@ docker_image_src.go, as the fact sheet of issue 17 lists them): the
 unauthenticated ping and its Basic challenge; GetAuthorizationToken on the
 API; a push (HEAD blob, POST, one PATCH of the whole stream, PUT ?digest=,
 PUT manifest); a pull (GET manifest with skopeo's Accept list, GET blob
-following the 307); tags/list; the image in DescribeImages with the digest
+following the 307); tags/list; a schema 1 pull; the image in DescribeImages with the digest
 of the manifest bytes; a manifest DELETE.  Not skopeo itself (e2e_skopeo.py runs
 skopeo where it is installed): this checks the server's HTTP framing of the plane
 (HEAD lengths, PATCH and DELETE bodies, redirects).  Exits non-zero on any
@@ -88,6 +88,50 @@ def push_blob(c, repo, data):
     return d
 
 
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def schema1_pull(c, repo):
+    """A schema 2 image pulled by tag by a client of schema 1 alone (a Docker 1.9
+    client): a signed schema 1 manifest whose JWS verifies here, with RSA done by
+    hand (pow), over the payload its protected header's formatLength and
+    formatTail give; HEAD's digest is that payload's."""
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "history": [{"created_by": "ADD a"}, {"created_by": "CMD b", "empty_layer": True}],
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode()
+    layer = b"schema 1 layer"
+    cd, ld = push_blob(c, repo, config), push_blob(c, repo, layer)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": V2,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config), "digest": cd},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": len(layer),
+                    "digest": ld}]}).encode()
+    status, _, body = c.request("PUT", "/v2/%s/manifests/old" % repo, manifest, {"Content-Type": V2})
+    check(status == 201, "PUT manifest: %d %s" % (status, body))
+    s1 = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+    status, h, body = c.request("GET", "/v2/%s/manifests/old" % repo, headers={"Accept": s1})
+    check(status == 200 and h.get("content-type") == s1, "schema 1 GET: %d %r" % (status, h))
+    doc = json.loads(body)
+    check(doc["schemaVersion"] == 1 and doc["name"] == repo and doc["tag"] == "old", "schema 1 %r" % doc)
+    check([f["blobSum"] for f in doc["fsLayers"]] ==
+          ["sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4", ld], "fsLayers %r" % doc)
+    sig = doc["signatures"][0]
+    prot = json.loads(b64url_decode(sig["protected"]))
+    payload = body[:prot["formatLength"]] + b64url_decode(prot["formatTail"])
+    signed = (sig["protected"] + "." + base64.urlsafe_b64encode(payload).decode().rstrip("=")).encode()
+    jwk = sig["header"]["jwk"]
+    check(sig["header"]["alg"] == "RS256" and jwk["kty"] == "RSA", "JWS header %r" % sig["header"])
+    n, e = int.from_bytes(b64url_decode(jwk["n"]), "big"), int.from_bytes(b64url_decode(jwk["e"]), "big")
+    k = (n.bit_length() + 7) // 8
+    em = pow(int.from_bytes(b64url_decode(sig["signature"]), "big"), e, n).to_bytes(k, "big")
+    info = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(signed).digest()
+    check(em == b"\x00\x01" + b"\xff" * (k - 3 - len(info)) + b"\x00" + info, "the JWS signature does not verify")
+    check("signatures" not in json.loads(payload), "the payload is the manifest without its signatures")
+    status, h, _ = c.request("HEAD", "/v2/%s/manifests/old" % repo, headers={"Accept": s1})
+    check(status == 200 and h.get("docker-content-digest") == digest(payload), "schema 1 HEAD digest %r" % h)
+
+
 def run(port):
     c = Client(port)
     status, h, body = c.request("GET", "/v2/")
@@ -137,8 +181,10 @@ def run(port):
 
     status, h, body = c.request("GET", "/v2/%s/tags/list" % repo)
     check(status == 200 and json.loads(body) == {"name": repo, "tags": ["v1"]}, "tags/list %s" % body)
+    schema1_pull(c, repo)
 
     images = c.api("DescribeImages", {"repositoryName": repo})["imageDetails"]
+    images = [i for i in images if "old" not in i.get("imageTags", [])]  # schema1_pull's image
     check(len(images) == 1 and images[0]["imageDigest"] == md, "DescribeImages %r" % images)
     check(images[0]["imageSizeInBytes"] == len(layer), "imageSizeInBytes %r" % images[0])
 

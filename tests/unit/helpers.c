@@ -435,3 +435,27 @@ int http_post(ecrmock *m, ecrmock_http_response *resp, const char *action, const
         ecrmock_http_response_release(&own);
     return st;
 }
+
+char *login(ecrmock *m)
+{
+    json_t *out = NULL;
+    assert_int_equal(call(m, &out, "GetAuthorizationToken", "{}"), 200);
+    const char *token = STR(json_array_get(json_object_get(out, "authorizationData"), 0), "authorizationToken");
+    assert_non_null(token);
+    size_t n = strlen(token) + 7;
+    char *basic = malloc(n);
+    snprintf(basic, n, "Basic %s", token);
+    json_decref(out);
+    return basic;
+}
+
+void assert_header(const ecrmock_http_response *r, const char *name, const char *want)
+{
+    const char *v = ecrmock_http_response_header(r, name);
+    if (!want) {
+        assert_null(v);
+        return;
+    }
+    assert_non_null(v);
+    assert_string_equal(v, want);
+}

@@ -209,4 +209,11 @@ long add_fault(ecrmock *m, const char *text);
  * is released when resp is NULL. */
 int http_post(ecrmock *m, ecrmock_http_response *resp, const char *action, const char *body, ...);
 
+/* The registry plane's Basic credentials of a fresh GetAuthorizationToken,
+ * "Basic <token>" (malloc'd: free it). */
+char *login(ecrmock *m);
+
+/* Asserts response header `name` is `want` (NULL: absent). */
+void assert_header(const ecrmock_http_response *r, const char *name, const char *want);
+
 #endif

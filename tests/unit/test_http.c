@@ -49,17 +49,6 @@ static int get(ecrmock *m, ecrmock_http_response *r, const char *target, const c
     return st;
 }
 
-static void assert_header(const ecrmock_http_response *r, const char *name, const char *want)
-{
-    const char *v = ecrmock_http_response_header(r, name);
-    if (!want) {
-        assert_null(v);
-        return;
-    }
-    assert_non_null(v);
-    assert_string_equal(v, want);
-}
-
 static void assert_content_length(const ecrmock_http_response *r)
 {
     char n[32];

@@ -29,20 +29,6 @@ static int advance(ecrmock *m, int64_t ms)
     return ecrmock_clock_advance(m, ms, NULL);
 }
 
-/* The Basic credentials of a fresh GetAuthorizationToken ("Basic <token>"). */
-static char *login(ecrmock *m)
-{
-    json_t *out = NULL;
-    assert_int_equal(call(m, &out, "GetAuthorizationToken", "{}"), 200);
-    const char *token = STR(json_array_get(json_object_get(out, "authorizationData"), 0), "authorizationToken");
-    assert_non_null(token);
-    size_t n = strlen(token) + 7;
-    char *basic = malloc(n);
-    snprintf(basic, n, "Basic %s", token);
-    json_decref(out);
-    return basic;
-}
-
 /* One request to the registry host; `auth` NULL: none; extra header (name, value) or NULL. */
 static int reg(ecrmock *m, ecrmock_http_response *r, const char *auth, const char *method, const char *path,
                const char *hname, const char *hvalue, const void *body, size_t len)
@@ -64,17 +50,6 @@ static int reg(ecrmock *m, ecrmock_http_response *r, const char *auth, const cha
     int st = ecrmock_http_handle(m, &req, r);
     assert_int_equal(st, st < 0 ? -1 : r->status); /* -1: out of memory, an empty response */
     return st;
-}
-
-static void assert_header(const ecrmock_http_response *r, const char *name, const char *want)
-{
-    const char *v = ecrmock_http_response_header(r, name);
-    if (!want) {
-        assert_null(v);
-        return;
-    }
-    assert_non_null(v);
-    assert_string_equal(v, want);
 }
 
 /* Asserts the registry's error form, then releases r. */
