@@ -18,6 +18,8 @@
 #include <microhttpd.h>
 
 #include "ecrmock_server.h"
+#include "fronts/fronts.h" /* em_err_set */
+#include "tls.h"
 
 #define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
 
@@ -40,6 +42,7 @@ struct ecrmock_server {
     pthread_t watchdog;
     int watching, stopping;
     tracked *conns;
+    em_tls *tls; /* the HTTPS side (tls.c), or NULL */
 };
 
 static struct timespec now_mono(void)
@@ -338,13 +341,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out)
+/* ecrmock_server_start_with(), and with `t` the HTTPS side too. */
+static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_server_tls_options *t, int *bound_port,
+                 ecrmock_server **out, ecrmock_err *err)
 {
+    em_err_clear(err);
     if (out)
         *out = NULL;
     if (!m || !o || !out || o->version < 1 || o->version > ECRMOCK_SERVER_OPTIONS_VERSION || o->port < 0 ||
         o->port > 65535)
-        return -1;
+        return em_err_arg(err, "ecrmock_server_options: version must be %d (ECRMOCK_SERVER_OPTIONS_INIT) and port "
+                               "0 (ephemeral) or a port up to 65535",
+                          ECRMOCK_SERVER_OPTIONS_VERSION);
     const char *address = o->address ? o->address : "127.0.0.1";
     struct sockaddr_in v4 = {0};
     struct sockaddr_in6 v6 = {0};
@@ -361,14 +369,23 @@ int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *
         sa = (struct sockaddr *)&v6;
         flags |= MHD_USE_IPv6;
     } else {
-        return -1;
+        return em_err_arg(err, "the address '%s' is no IPv4 or IPv6 literal", address);
     }
     ecrmock_server *s = calloc(1, sizeof *s);
     if (!s)
-        return -1;
+        return em_err_nomem(err);
     s->m = m;
     s->request_timeout_s = o->request_timeout_s;
     pthread_mutex_init(&s->lock, NULL);
+    if (t) { /* connections handed over (MHD_add_connection) want the daemon's wake-up channel */
+        s->tls = em_tls_new(t, sa, sa->sa_family == AF_INET6 ? sizeof v6 : sizeof v4, o->timeout_s,
+                            o->max_connections ? o->max_connections : ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS, err);
+        if (!s->tls) {
+            ecrmock_server_stop(s);
+            return -1;
+        }
+        flags |= MHD_USE_ITC | (em_tls_plain_port(s->tls) >= 0 ? MHD_USE_NO_LISTEN_SOCKET : 0);
+    }
     pthread_cond_init(&s->wake, NULL);
     if (s->request_timeout_s && pthread_create(&s->watchdog, NULL, watchdog, s) == 0)
         s->watching = 1;
@@ -379,15 +396,46 @@ int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *
                                      o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
                                      MHD_OPTION_NOTIFY_CONNECTION, s->watching ? on_connection : NULL, s,
                                      MHD_OPTION_END);
-    if (!s->daemon) {
+    if (!s->daemon || (s->tls && em_tls_run(s->tls, s->daemon) != 0)) {
+        if (!s->daemon)
+            em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "cannot listen on %s port %d", address, o->port);
+        else
+            em_err_nomem(err);
         ecrmock_server_stop(s);
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (bound_port)
-        *bound_port = info ? (int)info->port : o->port;
+        *bound_port = s->tls && em_tls_plain_port(s->tls) >= 0 ? em_tls_plain_port(s->tls)
+                      : info                                   ? (int)info->port
+                                                               : o->port;
     *out = s;
     return 0;
+}
+
+int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out)
+{
+    return start(m, o, NULL, bound_port, out, NULL);
+}
+
+int ecrmock_server_start_tls(ecrmock *m, const ecrmock_server_options *o, const ecrmock_server_tls_options *t,
+                             int *bound_port, ecrmock_server **out, ecrmock_err *err)
+{
+    if (out)
+        *out = NULL;
+    if (!m || !o || !t || !out)
+        return em_err_arg(err, "ecrmock_server_start_tls: the instance, both options and out must not be NULL");
+    return start(m, o, t, bound_port, out, err);
+}
+
+int ecrmock_server_https_port(const ecrmock_server *s)
+{
+    return s && s->tls ? em_tls_https_port(s->tls) : -1;
+}
+
+const char *ecrmock_server_ca_pem(const ecrmock_server *s)
+{
+    return s && s->tls ? em_tls_ca_pem(s->tls) : NULL;
 }
 
 int ecrmock_server_start(ecrmock *m, const char *address, int port, int *bound_port, ecrmock_server **out)
@@ -409,6 +457,7 @@ void ecrmock_server_stop(ecrmock_server *s)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->watchdog, NULL);
     }
+    em_tls_free(s->tls); /* before the daemon: its relays write to the daemon's connections */
     if (s->daemon)
         MHD_stop_daemon(s->daemon); /* the remaining connections' notifications untrack them */
     pthread_cond_destroy(&s->wake);

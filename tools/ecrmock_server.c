@@ -7,6 +7,7 @@
  *                  [--access-key ID --secret-key KEY] [--s3-urls] [--clock real|MS]
  *                  [--timeout S] [--request-timeout S] [--max-connections N]
  *                  [--session-token TOKEN] [--sigv4-strict]
+ *                  [--https-port N] [--proxy] [--ca-out FILE] [--ca-cert FILE --ca-key FILE]
  *
  * Prints the bound port on its own line on stdout as soon as it listens,
  * then serves until SIGINT or SIGTERM.  With --access-key/--secret-key,
@@ -25,6 +26,13 @@
  * whole --request-timeout seconds (60 by default, 0: no deadline) after the
  * connection or the previous response; --max-connections (4096 by default)
  * are held at once, as far as the file descriptor limit (ulimit -n) allows.
+ *
+ * HTTPS, for clients whose endpoint is fixed: --https-port N (0: an
+ * ephemeral port, printed on a second line of stdout) listens for TLS on the
+ * same address; --proxy makes the plain port answer `CONNECT <ecr host>:443`
+ * too (HTTPS_PROXY=http://ADDRESS:PORT).  Host certificates are signed by a
+ * CA made at start (or --ca-cert/--ca-key); --ca-out FILE writes its PEM,
+ * for SSL_CERT_FILE / AWS_CA_BUNDLE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,13 +53,15 @@ static void usage(FILE *f)
                "                      [--account ID] [--region REGION] [--access-key ID --secret-key KEY]\n"
                "                      [--s3-urls] [--clock real|MS] [--timeout S] [--request-timeout S]\n"
                "                      [--max-connections N]\n"
-               "                      [--session-token TOKEN] [--sigv4-strict]\n");
+               "                      [--session-token TOKEN] [--sigv4-strict]\n"
+               "                      [--https-port N] [--proxy] [--ca-out FILE] [--ca-cert FILE --ca-key FILE]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL, *token = NULL;
-    int port = 0, s3_urls = 0, real_clock = 1, strict = 0;
+    int port = 0, s3_urls = 0, real_clock = 1, strict = 0, tls = 0;
+    ecrmock_server_tls_options to = ECRMOCK_SERVER_TLS_OPTIONS_INIT;
     ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
@@ -66,6 +76,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--sigv4-strict") == 0) {
             strict = 1;
+            continue;
+        }
+        if (strcmp(a, "--proxy") == 0) {
+            to.proxy = tls = 1;
             continue;
         }
         if (!v) {
@@ -104,6 +118,18 @@ int main(int argc, char **argv)
             access = v;
         else if (strcmp(a, "--secret-key") == 0)
             secret = v;
+        else if (strcmp(a, "--https-port") == 0) {
+            long n = strtol(v, &end, 10);
+            if (n < 0 || n > 65535)
+                errno = ERANGE;
+            to.https_port = (int)n;
+            tls = 1;
+        } else if (strcmp(a, "--ca-out") == 0)
+            to.ca_out = v, tls = 1;
+        else if (strcmp(a, "--ca-cert") == 0)
+            to.ca_cert_file = v, tls = 1;
+        else if (strcmp(a, "--ca-key") == 0)
+            to.ca_key_file = v, tls = 1;
         else {
             fprintf(stderr, "ecrmock-server: unknown option %s\n", a);
             usage(stderr);
@@ -117,6 +143,10 @@ int main(int argc, char **argv)
     }
     if (!access != !secret) {
         fprintf(stderr, "ecrmock-server: --access-key and --secret-key go together\n");
+        return 2;
+    }
+    if (!to.ca_cert_file != !to.ca_key_file) {
+        fprintf(stderr, "ecrmock-server: --ca-cert and --ca-key go together\n");
         return 2;
     }
     if ((token || strict) && !access) {
@@ -163,7 +193,12 @@ int main(int argc, char **argv)
     int bound = 0;
     so.address = address;
     so.port = port;
-    if (ecrmock_server_start_with(m, &so, &bound, &s) != 0) {
+    if (tls && ecrmock_server_start_tls(m, &so, &to, &bound, &s, &err) != 0) {
+        fprintf(stderr, "ecrmock-server: %s\n", err.text);
+        ecrmock_free(m);
+        return 1;
+    }
+    if (!tls && ecrmock_server_start_with(m, &so, &bound, &s) != 0) {
         fprintf(stderr, "ecrmock-server: cannot listen on %s port %d\n", address, port);
         ecrmock_free(m);
         return 1;
@@ -174,10 +209,18 @@ int main(int argc, char **argv)
         ecrmock_http_base_url_set(m, base, NULL);
     }
     printf("%d\n", bound);
+    if (ecrmock_server_https_port(s) >= 0)
+        printf("%d\n", ecrmock_server_https_port(s));
     fflush(stdout);
     fprintf(stderr, "ecrmock-server: serving account %s, %s, on http://%s:%d%s\n",
             o.account_id ? o.account_id : ECRMOCK_DEFAULT_ACCOUNT, o.region ? o.region : ECRMOCK_DEFAULT_REGION,
             address, bound, access ? " (SigV4 checked)" : "");
+    if (ecrmock_server_https_port(s) >= 0)
+        fprintf(stderr, "ecrmock-server: HTTPS for ECR's hosts on port %d\n", ecrmock_server_https_port(s));
+    if (to.proxy)
+        fprintf(stderr, "ecrmock-server: CONNECT proxy for ECR's hosts on port %d (HTTPS_PROXY)\n", bound);
+    if (tls)
+        fprintf(stderr, "ecrmock-server: the CA's certificate: %s\n", to.ca_out ? to.ca_out : "not written (--ca-out)");
 
     for (;;) {
         if (real_clock) {

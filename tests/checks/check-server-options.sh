@@ -27,6 +27,10 @@ refused 2 "ecrmock-server: --session-token and --sigv4-strict need --access-key 
 refused 2 "ecrmock-server: --session-token and --sigv4-strict need --access-key and --secret-key" --sigv4-strict
 refused 2 'ecrmock-server: ecrmock_options.account_id must be 12 digits, like "123456789012"' --account 12345
 refused 1 "ecrmock-server: cannot listen on 127.0.0.1 port 70000" --port 70000
+refused 2 "ecrmock-server: --https-port wants a number, not '70000'" --https-port 70000
+refused 2 "ecrmock-server: --ca-cert and --ca-key go together" --ca-cert /nonexistent/ca.pem
+refused 1 "ecrmock-server: ca_out /nonexistent/dir/ca.pem: cannot be written: No such file or directory" --ca-out /nonexistent/dir/ca.pem
+refused 1 "ecrmock-server: /nonexistent/ca.pem: cannot be read: No such file or directory" --ca-cert /nonexistent/ca.pem --ca-key /nonexistent/ca.key
 case $(timeout 10 "$server" --fixture /nonexistent/x.json 2>&1 </dev/null; echo " exit $?") in
 "ecrmock-server: /nonexistent/x.json: cannot be read: "*" exit 1") ;;
 *) echo "check-server-options: ecrmock-server --fixture /nonexistent/x.json: not refused with exit 1"; fail=1 ;;

@@ -209,4 +209,8 @@ long add_fault(ecrmock *m, const char *text);
  * is released when resp is NULL. */
 int http_post(ecrmock *m, ecrmock_http_response *resp, const char *action, const char *body, ...);
 
+/* A socket connected to 127.0.0.1:port with a 10 s receive timeout, or -1
+ * (the loopback server's tests). */
+int dial(int port);
+
 #endif
