@@ -108,7 +108,10 @@ typedef struct ecrmock_server_tls_options {
  * ecrmock_server_start_with() with HTTPS: `o` and `t` are borrowed (their
  * strings are read during the call only).  Certificates are valid from the
  * wall clock (not the instance's virtual clock) minus a day: a made CA for
- * 30 days, host certificates for 7.  Returns 0, or -1 as
+ * 30 days, host certificates for 7.  o->timeout_s also bounds a silent
+ * TLS handshake or CONNECT head, and o->max_connections the connections the
+ * HTTPS side holds at once (each has a thread; one past them is closed at
+ * once).  ecrmock_server_stop() cuts them all.  Returns 0, or -1 as
  * ecrmock_server_start_with() does and when the CA files cannot be read or
  * do not match, or ca_out cannot be written; `err` (may be NULL) says why.
  */

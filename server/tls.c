@@ -95,6 +95,13 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
     return ok ? 0 : -1;
 }
 
+/* Computes what OpenSSL caches in a certificate on first use (its
+ * encoding, its extensions' flags) before threads share it. */
+static int settle(X509 *x)
+{
+    return i2d_X509(x, NULL) > 0 && X509_check_purpose(x, -1, 0) >= 0;
+}
+
 /* A certificate for `key`: the CA's own (issuer NULL: self-signed) or a
  * host's, with `host` its one subjectAltName.  New reference, or NULL. */
 static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *host, X509 *issuer, EVP_PKEY *issuer_key,
@@ -127,7 +134,7 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *host, X509 *is
         add_ext(x, &v3, NID_authority_key_identifier, "keyid,issuer") < 0 ||
         (host && (add_ext(x, &v3, NID_ext_key_usage, "serverAuth") < 0 ||
                   add_ext(x, &v3, NID_subject_alt_name, san) < 0)) ||
-        !X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()))
+        !X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) || !settle(x))
         goto fail;
     BN_free(bn);
     return x;
@@ -217,7 +224,7 @@ static int load_or_make_ca(em_tls *t, const ecrmock_server_tls_options *o, ecrmo
     if (o->ca_cert_file) {
         if (!(t->ca = read_pem(o->ca_cert_file, 0, err)))
             return -1;
-        if (X509_check_ca(t->ca) == 0)
+        if (X509_check_ca(t->ca) == 0 || !settle(t->ca))
             return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL,
                               "%s: not a CA certificate (basicConstraints CA:TRUE, keyCertSign)", o->ca_cert_file);
         if (!(t->ca_key = read_pem(o->ca_key_file, 1, err)))
