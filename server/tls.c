@@ -460,7 +460,7 @@ static void relay(SSL *ssl, int client, int pair)
         if (up_len && (p[1].revents & POLLOUT)) {
             ssize_t w = send(pair, up + up_off, up_len, MSG_NOSIGNAL);
             if (w < 0 && errno != EAGAIN && errno != EINTR)
-                return;
+                w = (ssize_t)up_len; /* the daemon has closed: dropped, but its answer is still to relay */
             if (w > 0) {
                 up_off += (size_t)w;
                 up_len -= (size_t)w;

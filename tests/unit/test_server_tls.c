@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -601,6 +602,36 @@ static void test_tls_large_transfers(void **state)
     free(bytes);
 }
 
+/* The daemon answers before it has read the body (two Content-Lengths
+ * that differ: 400, then it closes): the answer reaches the TLS client
+ * however much of its body is still on the way, as on the plain port. */
+static void test_tls_early_answer(void **state)
+{
+    fixture *f = *state;
+    enum { SIZE = 2 << 20 };
+    int fd = dial_ok(f->https_port);
+    SSL *ssl = tls_open(f, fd, API_EAST, NULL, 0);
+    assert_non_null(ssl);
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST / HTTP/1.1\r\nHost: " API_EAST "\r\nContent-Length: %d\r\nContent-Length: 6\r\n\r\n",
+                     SIZE);
+    assert_int_equal(SSL_write(ssl, head, n), n);
+    char *body = calloc(1, 65536);
+    for (int sent = 0; sent < SIZE && SSL_write(ssl, body, 65536) == 65536; sent += 65536)
+        ;
+    free(body);
+    char out[4096];
+    size_t len = 0;
+    int k;
+    while (len + 1 < sizeof out && (k = SSL_read(ssl, out + len, (int)(sizeof out - len - 1))) > 0)
+        len += (size_t)k;
+    out[len] = '\0';
+    assert_true(strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+    SSL_free(ssl);
+    close(fd);
+}
+
 /* A client that connects and stays silent, in its TLS handshake or in its
  * CONNECT's head, is let go after the server's idle timeout; a CONNECT
  * head over 8 KiB is 431. */
@@ -674,6 +705,7 @@ static void test_tls_connection_limit(void **state)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* a write to a connection the server closed fails, and says so */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tls_ca_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_https_region_from_host, setup, teardown),
@@ -684,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls_stop_with_open_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_parallel_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_large_transfers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_early_answer, setup, teardown),
         cmocka_unit_test(test_tls_stalled_clients_cut),
         cmocka_unit_test(test_tls_connection_limit),
         cmocka_unit_test(test_tls_user_ca),
