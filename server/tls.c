@@ -574,14 +574,19 @@ static void *accept_loop(void *arg)
         if (p[0].revents)
             break;
         reap(t, 0);
+        int starved = 0;
         for (int i = 0; i < 2; i++) {
             if (!(p[i + 1].revents & POLLIN))
                 continue;
             conn *c = calloc(1, sizeof *c);
-            if (!c)
-                continue; /* the connection waits in the backlog */
+            if (!c) {
+                starved = 1; /* the connection waits in the backlog */
+                continue;
+            }
             c->peer_len = sizeof c->peer;
             c->fd = accept4(t->listen_fd[i], (struct sockaddr *)&c->peer, &c->peer_len, SOCK_CLOEXEC);
+            if (c->fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
+                starved = 1;
             c->tls = t;
             c->is_tls = i == 1;
             pthread_mutex_lock(&t->lock);
@@ -599,6 +604,10 @@ static void *accept_loop(void *arg)
                 free(c);
             }
         }
+        /* Out of descriptors or memory: the listener stays readable, so
+         * wait a little (or for the stop) rather than spin. */
+        if (starved)
+            poll(p, 1, 100);
     }
     return NULL;
 }

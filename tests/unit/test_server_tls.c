@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -673,6 +674,45 @@ static void test_tls_stalled_clients_cut(void **state)
     ecrmock_free(f.m);
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* Out of file descriptors (RLIMIT_NOFILE), a connection waits in the
+ * backlog without the accepting thread spinning on it, and the server
+ * serves again once there are descriptors (a new connection: valgrind,
+ * which checks descriptors against the limit itself, may close the one
+ * accepted meanwhile). */
+static void test_tls_out_of_descriptors(void **state)
+{
+    fixture *f = *state;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)f->https_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int lowest = dup(0);
+    close(lowest);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest; /* no new descriptor, in the server's threads either */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0); /* in the listener's backlog */
+    double before = cpu_seconds();
+    usleep(600000);
+    double used = cpu_seconds() - before;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_true(used < 0.2);
+    close(fd);
+    char out[4096];
+    assert_int_equal(api_over_https(f, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
+}
+
 /* Past max_connections, a connection to the HTTPS port is closed at once,
  * as the daemon does on the plain one; one that ends frees its place. */
 static void test_tls_connection_limit(void **state)
@@ -719,6 +759,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls_early_answer, setup, teardown),
         cmocka_unit_test(test_tls_stalled_clients_cut),
         cmocka_unit_test(test_tls_connection_limit),
+        cmocka_unit_test_setup_teardown(test_tls_out_of_descriptors, setup, teardown),
         cmocka_unit_test(test_tls_user_ca),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
