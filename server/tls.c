@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -145,12 +146,15 @@ fail:
 }
 
 /* The certificate for SNI name `name` (lower case): the cached one, or a
- * new one.  New reference, or NULL. */
+ * new one (also when the cached one expires within a day: a server may run
+ * for longer than a host certificate lives; the newest comes first).  New
+ * reference, or NULL. */
 static X509 *host_certificate(em_tls *t, const char *name)
 {
+    time_t soon = time(NULL) + 86400;
     pthread_mutex_lock(&t->lock);
     for (host_cert *c = t->certs; c; c = c->next)
-        if (strcmp(c->name, name) == 0) {
+        if (strcmp(c->name, name) == 0 && X509_cmp_time(X509_get0_notAfter(c->x509), &soon) > 0) {
             X509_up_ref(c->x509);
             pthread_mutex_unlock(&t->lock);
             return c->x509;
@@ -397,9 +401,14 @@ static int connect_head(int fd)
     }
     head[n] = '\0';
     char target[300], version[16];
-    if (sscanf(head, "CONNECT %299s HTTP/%15[0-9.]\r\n", target, version) != 2) {
+    if (strncmp(head, "CONNECT ", 8) != 0) {
         refuse(fd, "405 Method Not Allowed",
                "ecrmock: the proxy answers CONNECT <host>:443 only; send other requests to the server itself\n");
+        return -1;
+    }
+    int end = 0;
+    if (sscanf(head, "CONNECT %299s HTTP/%15[0-9.]%n", target, version, &end) != 2 || strncmp(head + end, "\r\n", 2) != 0) {
+        refuse(fd, "400 Bad Request", "ecrmock: a CONNECT request line is `CONNECT <host>:443 HTTP/1.1`\n");
         return -1;
     }
     char *colon = strrchr(target, ':'), region[EM_REGION_SIZE];

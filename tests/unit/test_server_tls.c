@@ -298,8 +298,8 @@ static void test_tls_connect_tunnel(void **state)
 }
 
 /* A CONNECT to a host that is not ECR's, or to another port, is 403 with
- * the reason (the fake never reaches the network); another method starting
- * with C is 405. */
+ * the reason (the fake never reaches the network); a CONNECT line that is
+ * none is 400; another method starting with C is 405. */
 static void test_tls_connect_foreign_refused(void **state)
 {
     fixture *f = *state;
@@ -313,6 +313,23 @@ static void test_tls_connect_foreign_refused(void **state)
     assert_non_null(strstr(out, "ecrmock: CONNECT " API_EAST ":80 refused"));
     assert_int_equal(tunnel(f, API_EAST, out, sizeof out), -1); /* no port */
     assert_true(strncmp(out, "HTTP/1.1 403 ", 13) == 0);
+
+    /* A CONNECT line that is none: no version, or a target too long to be a host. */
+    char longer[700];
+    memset(longer, 'a', sizeof longer);
+    snprintf(longer + 400, sizeof longer - 400, ".amazonaws.com:443");
+    const char *malformed[] = {"CONNECT " API_EAST ":443\r\n\r\n", NULL};
+    char line[1024];
+    snprintf(line, sizeof line, "CONNECT %s HTTP/1.1\r\n\r\n", longer);
+    malformed[1] = line;
+    for (size_t i = 0; i < 2; i++) {
+        int m = dial_ok(f->port);
+        send(m, malformed[i], strlen(malformed[i]), MSG_NOSIGNAL);
+        read_plain(m, out, sizeof out);
+        close(m);
+        assert_true(strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+        assert_non_null(strstr(out, "\r\n\r\necrmock: a CONNECT request line is `CONNECT <host>:443 HTTP/1.1`\n"));
+    }
 
     int fd = dial_ok(f->port);
     static const char copy[] = "COPY / HTTP/1.1\r\nHost: x\r\n\r\n";
