@@ -46,6 +46,7 @@
 #define HOST_DAYS 7
 #define MAX_CACHED_CERTS 256 /* past them, a host's certificate is made for each handshake */
 #define MAX_CONNECT_HEAD 8192
+#define CONN_STACK (1u << 20) /* a connection's thread: the relay's 32 KiB of buffers and OpenSSL's handshake */
 
 /* A host certificate made for one SNI name, kept for the next handshakes. */
 typedef struct host_cert {
@@ -78,6 +79,7 @@ struct em_tls {
     unsigned int timeout_s, max_connections;
     pthread_t acceptor;
     int accepting;
+    pthread_attr_t attr; /* the connections' threads: a smaller stack than the default 8 MiB */
     pthread_mutex_t lock; /* conns, n_conns, stopping, each conn's fd and done; certs */
     int stopping;
     conn *conns;
@@ -306,6 +308,8 @@ em_tls *em_tls_new(const ecrmock_server_tls_options *o, const struct sockaddr *p
     t->timeout_s = timeout_s;
     t->max_connections = max_connections;
     pthread_mutex_init(&t->lock, NULL);
+    pthread_attr_init(&t->attr);
+    pthread_attr_setstacksize(&t->attr, CONN_STACK);
     if (load_or_make_ca(t, o, err) < 0)
         goto fail;
     t->host_key = EVP_EC_gen("P-256");
@@ -600,7 +604,7 @@ static void *accept_loop(void *arg)
             c->is_tls = i == 1;
             pthread_mutex_lock(&t->lock);
             if (c->fd >= 0 && !t->stopping && t->n_conns < t->max_connections &&
-                pthread_create(&c->thread, NULL, serve, c) == 0) {
+                pthread_create(&c->thread, &t->attr, serve, c) == 0) {
                 c->next = t->conns;
                 t->conns = c;
                 t->n_conns++;
@@ -666,5 +670,6 @@ void em_tls_free(em_tls *t)
     EVP_PKEY_free(t->host_key);
     free(t->ca_pem);
     pthread_mutex_destroy(&t->lock);
+    pthread_attr_destroy(&t->attr);
     free(t);
 }

@@ -730,6 +730,30 @@ static void test_tls_out_of_descriptors(void **state)
     assert_int_equal(api_over_https(f, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
 }
 
+/* In proxy mode the plain port's connections wait for their first byte
+ * each on a thread of its own: a crowd of silent ones delays no other. */
+static void test_tls_proxy_many_idle_connections(void **state)
+{
+    fixture *f = *state;
+    enum { N = 200 };
+    int idle[N];
+    for (int i = 0; i < N; i++)
+        idle[i] = dial_ok(i % 2 ? f->port : f->https_port);
+    char out[4096];
+    int fd = dial_ok(f->port);
+    static const char plain[] = "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(fd, plain, sizeof plain - 1, MSG_NOSIGNAL), (ssize_t)(sizeof plain - 1));
+    read_plain(fd, out, sizeof out);
+    close(fd);
+    assert_true(strncmp(out, "HTTP/1.1 401 ", 13) == 0);
+    assert_int_equal(api_over_https(f, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
+    fd = tunnel(f, API_EAST ":443", out, sizeof out);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int i = 0; i < N; i++)
+        close(idle[i]);
+}
+
 /* Past max_connections, a connection to the HTTPS port is closed at once,
  * as the daemon does on the plain one; one that ends frees its place. */
 static void test_tls_connection_limit(void **state)
@@ -776,6 +800,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls_early_answer, setup, teardown),
         cmocka_unit_test(test_tls_stalled_clients_cut),
         cmocka_unit_test(test_tls_connection_limit),
+        cmocka_unit_test_setup_teardown(test_tls_proxy_many_idle_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_out_of_descriptors, setup, teardown),
         cmocka_unit_test(test_tls_user_ca),
     };
