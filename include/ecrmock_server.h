@@ -4,7 +4,7 @@
  * that cannot swap its transport.  A separate
  * library (libecrmock_server, built on libmicrohttpd): the core libecrmock
  * does not depend on it.  Link with -lecrmock_server -lecrmock and
- * $(pkg-config --libs libmicrohttpd libssl) (libssl: the HTTPS side).
+ * $(pkg-config --libs libmicrohttpd libssl libcrypto) (OpenSSL: the HTTPS side).
  */
 #ifndef ECRMOCK_SERVER_H
 #define ECRMOCK_SERVER_H
@@ -81,8 +81,7 @@ ECRMOCK_API int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_optio
  * (<account>.dkr.ecr.<region>.amazonaws.com) and the layer bucket's S3 host;
  * any other name, or none, is refused with the TLS alert unrecognized_name.
  * The decrypted requests reach the same handler as plain ones, Host header
- * and all (the region comes from the host).  Needs libssl (link
- * $(pkg-config --libs libssl) too).  Initialise with
+ * and all (the region comes from the host).  Initialise with
  * ECRMOCK_SERVER_TLS_OPTIONS_INIT; fields are only ever appended.
  */
 #define ECRMOCK_SERVER_TLS_OPTIONS_VERSION 1

@@ -18,7 +18,6 @@
 #include <microhttpd.h>
 
 #include "ecrmock_server.h"
-#include "fronts/fronts.h" /* em_err_set */
 #include "tls.h"
 
 #define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
@@ -345,12 +344,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_server_tls_options *t, int *bound_port,
                  ecrmock_server **out, ecrmock_err *err)
 {
-    em_err_clear(err);
+    em_server_fail(err, ECRMOCK_ERR_OK, "%s", ""); /* cleared */
     if (out)
         *out = NULL;
     if (!m || !o || !out || o->version < 1 || o->version > ECRMOCK_SERVER_OPTIONS_VERSION || o->port < 0 ||
         o->port > 65535)
-        return em_err_arg(err, "ecrmock_server_options: version must be %d (ECRMOCK_SERVER_OPTIONS_INIT) and port "
+        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_options: version must be %d (ECRMOCK_SERVER_OPTIONS_INIT) and port "
                                "0 (ephemeral) or a port up to 65535",
                           ECRMOCK_SERVER_OPTIONS_VERSION);
     const char *address = o->address ? o->address : "127.0.0.1";
@@ -369,11 +368,11 @@ static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_serv
         sa = (struct sockaddr *)&v6;
         flags |= MHD_USE_IPv6;
     } else {
-        return em_err_arg(err, "the address '%s' is no IPv4 or IPv6 literal", address);
+        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "the address '%s' is no IPv4 or IPv6 literal", address);
     }
     ecrmock_server *s = calloc(1, sizeof *s);
     if (!s)
-        return em_err_nomem(err);
+        return em_server_fail(err, ECRMOCK_ERR_SERVER, "out of memory");
     s->m = m;
     s->request_timeout_s = o->request_timeout_s;
     pthread_mutex_init(&s->lock, NULL);
@@ -398,9 +397,9 @@ static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_serv
                                      MHD_OPTION_END);
     if (!s->daemon || (s->tls && em_tls_run(s->tls, s->daemon) != 0)) {
         if (!s->daemon)
-            em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "cannot listen on %s port %d", address, o->port);
+            em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on %s port %d", address, o->port);
         else
-            em_err_nomem(err);
+            em_server_fail(err, ECRMOCK_ERR_SERVER, "out of memory");
         ecrmock_server_stop(s);
         return -1;
     }
@@ -424,7 +423,7 @@ int ecrmock_server_start_tls(ecrmock *m, const ecrmock_server_options *o, const 
     if (out)
         *out = NULL;
     if (!m || !o || !t || !out)
-        return em_err_arg(err, "ecrmock_server_start_tls: the instance, both options and out must not be NULL");
+        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_start_tls: the instance, both options and out must not be NULL");
     return start(m, o, t, bound_port, out, err);
 }
 

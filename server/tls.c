@@ -39,7 +39,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "fronts/fronts.h" /* em_ecr_host, em_err_set */
 #include "tls.h"
 
 #define CA_DAYS 30
@@ -87,6 +86,28 @@ struct em_tls {
     host_cert *certs;
     unsigned int n_certs;
 };
+
+/* ---- errors ----------------------------------------------------------------------------- */
+
+int em_server_fail(ecrmock_err *err, ecrmock_error code, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    char raw[sizeof err->text];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    /* A byte outside printable ASCII (of a file name, say) as \xNN: the
+     * text stays UTF-8 however it is cut. */
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p && o + 5 < sizeof err->text; p++)
+        o += (size_t)snprintf(err->text + o, sizeof err->text - o, *p >= 0x20 && *p < 0x7f ? "%c" : "\\x%02X", *p);
+    err->text[o] = '\0';
+    err->path[0] = '\0';
+    err->code = code;
+    return code == ECRMOCK_ERR_OK ? 0 : -1;
+}
 
 /* ---- certificates ----------------------------------------------------------------------- */
 
@@ -186,9 +207,9 @@ static int on_servername(SSL *ssl, int *alert, void *arg)
 {
     em_tls *t = arg;
     const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    char name[256], region[EM_REGION_SIZE];
+    char name[256];
     size_t n = sni ? strlen(sni) : 0;
-    if (!n || n >= sizeof name || em_ecr_host(sni, n, region) == EM_HOST_OTHER) {
+    if (!n || n >= sizeof name || strchr(sni, ':') || ecrmock_http_host_kind(sni, NULL, 0) == ECRMOCK_HOST_OTHER) {
         *alert = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
@@ -210,13 +231,13 @@ static void *read_pem(const char *path, int key, ecrmock_err *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "%s: cannot be read: %s", path, strerror(errno));
+        em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "%s: cannot be read: %s", path, strerror(errno));
         return NULL;
     }
     void *p = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL) : (void *)PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (!p)
-        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL,
+        em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
                    key ? "%s: no PEM private key in it (or encrypted)" : "%s: no PEM certificate in it", path);
     return p;
 }
@@ -225,24 +246,24 @@ static void *read_pem(const char *path, int key, ecrmock_err *err)
 static int load_or_make_ca(em_tls *t, const ecrmock_server_tls_options *o, ecrmock_err *err)
 {
     if (!o->ca_cert_file != !o->ca_key_file)
-        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL,
+        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
                           "ca_cert_file and ca_key_file go together: name both, or neither for a CA made at start");
     if (o->ca_cert_file) {
         if (!(t->ca = read_pem(o->ca_cert_file, 0, err)))
             return -1;
         if (X509_check_ca(t->ca) == 0 || !settle(t->ca))
-            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL,
+            return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
                               "%s: not a CA certificate (basicConstraints CA:TRUE, keyCertSign)", o->ca_cert_file);
         if (!(t->ca_key = read_pem(o->ca_key_file, 1, err)))
             return -1;
         if (X509_check_private_key(t->ca, t->ca_key) != 1)
-            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "%s is not the key of %s", o->ca_key_file,
+            return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "%s is not the key of %s", o->ca_key_file,
                               o->ca_cert_file);
     } else {
         t->ca_key = EVP_EC_gen("P-256");
         t->ca = t->ca_key ? make_cert(t->ca_key, "ecrmock CA", NULL, NULL, NULL, CA_DAYS) : NULL;
         if (!t->ca)
-            return em_err_set(err, ECRMOCK_ERR_SERVER, NULL, "cannot make the CA (OpenSSL: %s)",
+            return em_server_fail(err, ECRMOCK_ERR_SERVER, "cannot make the CA (OpenSSL: %s)",
                               ERR_reason_error_string(ERR_get_error()));
     }
     BIO *b = BIO_new(BIO_s_mem());
@@ -251,7 +272,7 @@ static int load_or_make_ca(em_tls *t, const ecrmock_server_tls_options *o, ecrmo
     t->ca_pem = len > 0 ? strndup(pem, (size_t)len) : NULL;
     BIO_free(b);
     if (!t->ca_pem)
-        return em_err_nomem(err);
+        return em_server_fail(err, ECRMOCK_ERR_SERVER, "out of memory");
     if (o->ca_out) {
         FILE *f = fopen(o->ca_out, "w");
         int ok = f && fputs(t->ca_pem, f) >= 0;
@@ -261,7 +282,7 @@ static int load_or_make_ca(em_tls *t, const ecrmock_server_tls_options *o, ecrmo
             saved = errno;
         }
         if (!ok)
-            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "ca_out %s: cannot be written: %s", o->ca_out,
+            return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ca_out %s: cannot be written: %s", o->ca_out,
                               strerror(saved));
     }
     return 0;
@@ -290,17 +311,17 @@ static int listen_on(const struct sockaddr *sa, socklen_t len, int *port)
 em_tls *em_tls_new(const ecrmock_server_tls_options *o, const struct sockaddr *plain, socklen_t plain_len,
                    unsigned int timeout_s, unsigned int max_connections, ecrmock_err *err)
 {
-    em_err_clear(err);
+    em_server_fail(err, ECRMOCK_ERR_OK, "%s", ""); /* cleared */
     if (!o || o->version < 1 || o->version > ECRMOCK_SERVER_TLS_OPTIONS_VERSION || o->https_port < -1 ||
         o->https_port > 65535) {
-        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL,
+        em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
                    "ecrmock_server_tls_options: version must be 1 (ECRMOCK_SERVER_TLS_OPTIONS_INIT) and "
                    "https_port -1 (none), 0 (ephemeral) or a port up to 65535");
         return NULL;
     }
     em_tls *t = calloc(1, sizeof *t);
     if (!t) {
-        em_err_nomem(err);
+        em_server_fail(err, ECRMOCK_ERR_SERVER, "out of memory");
         return NULL;
     }
     t->listen_fd[0] = t->listen_fd[1] = t->wake[0] = t->wake[1] = -1;
@@ -315,14 +336,14 @@ em_tls *em_tls_new(const ecrmock_server_tls_options *o, const struct sockaddr *p
     t->host_key = EVP_EC_gen("P-256");
     t->ctx = t->host_key ? SSL_CTX_new(TLS_server_method()) : NULL;
     if (!t->ctx || !SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) || pipe2(t->wake, O_CLOEXEC) != 0) {
-        em_err_nomem(err);
+        em_server_fail(err, ECRMOCK_ERR_SERVER, "out of memory");
         goto fail;
     }
     SSL_CTX_set_num_tickets(t->ctx, 0);
     SSL_CTX_set_tlsext_servername_callback(t->ctx, on_servername);
     SSL_CTX_set_tlsext_servername_arg(t->ctx, t);
     if (o->proxy && (t->listen_fd[0] = listen_on(plain, plain_len, &t->port[0])) < 0) {
-        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "cannot listen on the plain port: %s", strerror(errno));
+        em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on the plain port: %s", strerror(errno));
         goto fail;
     }
     if (o->https_port >= 0) {
@@ -333,7 +354,7 @@ em_tls *em_tls_new(const ecrmock_server_tls_options *o, const struct sockaddr *p
         else
             ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)o->https_port);
         if ((t->listen_fd[1] = listen_on((struct sockaddr *)&a, plain_len, &t->port[1])) < 0) {
-            em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, NULL, "cannot listen on HTTPS port %d: %s", o->https_port,
+            em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on HTTPS port %d: %s", o->https_port,
                        strerror(errno));
             goto fail;
         }
@@ -415,8 +436,8 @@ static int connect_head(int fd)
         refuse(fd, "400 Bad Request", "ecrmock: a CONNECT request line is `CONNECT <host>:443 HTTP/1.1`\n");
         return -1;
     }
-    char *colon = strrchr(target, ':'), region[EM_REGION_SIZE];
-    int ecr = colon && em_ecr_host(target, (size_t)(colon - target), region) != EM_HOST_OTHER;
+    const char *colon = strrchr(target, ':');
+    int ecr = colon && ecrmock_http_host_kind(target, NULL, 0) != ECRMOCK_HOST_OTHER;
     if (!ecr || strcmp(colon + 1, "443") != 0) {
         char text[640];
         snprintf(text, sizeof text,

@@ -15,6 +15,13 @@
 
 typedef struct em_tls em_tls;
 
+/* Fills `err` (when not NULL): `code`, path "", the printf-style text with
+ * each byte outside printable ASCII as \xNN, cut to fit.  Returns -1 (0 for
+ * ECRMOCK_ERR_OK, which clears it).  The server library links to the
+ * shared libecrmock, which keeps its own error helpers to itself. */
+int em_server_fail(ecrmock_err *err, ecrmock_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Makes (or loads) the CA, writes t->ca_out, binds the HTTPS listener
  * (t->https_port >= 0) and, with t->proxy, the plain one at `plain` (the
  * daemon then has no listen socket of its own: the plain port's connections
