@@ -27,8 +27,9 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidd
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # The loopback server only (libecrmock_server, ecrmock-server): the core never links it.
-MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# libssl: its HTTPS side (server/tls.c).
+MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd libssl 2>/dev/null)
+MHD_LIBS = $(shell pkg-config --libs libmicrohttpd libssl 2>/dev/null)
 # The libcurl level only (libecrmock_curl, its preload object, the curl example and test).
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
@@ -89,13 +90,13 @@ $(BUILD)/libecrmock.so: $(OBJ)
 $(BUILD)/libecrmock.so.0: $(BUILD)/libecrmock.so
 	$(Q)ln -sf libecrmock.so $@
 
-$(BUILD)/obj/server/%.o: server/%.c $(PUBLIC_HDRS) | $(BUILD)/obj/server
+$(BUILD)/obj/server/%.o: server/%.c server/tls.h $(PUBLIC_HDRS) | $(BUILD)/obj/server
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
 
-$(BUILD)/libecrmock_server.a: $(BUILD)/obj/server/server.o
+$(BUILD)/libecrmock_server.a: $(BUILD)/obj/server/server.o $(BUILD)/obj/server/tls.o
 	@echo "  AR $@"
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/ecrmock-server: tools/ecrmock_server.c $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a
 	@echo "  CC $@"
@@ -142,9 +143,9 @@ $(BUILD)/tests/test_curl: tests/unit/test_curl.c tests/unit/*.h $(BUILD)/obj/cur
 	    $(BUILD)/obj/curl/registry_pull_main.o \
 	    -o $@ $(CURL_WRAP) $(TEST_HELPER_LIB) $(BUILD)/libecrmock_curl.a $(BUILD)/libecrmock.a $(LDFLAGS) $(LIBS) $(CURL_LIBS) $(TEST_LIBS)
 
-# The loopback server's test: libecrmock_server and libmicrohttpd too.
-$(BUILD)/tests/test_server: tests/unit/test_server.c tests/unit/*.h $(TEST_HELPER_LIB) $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
-    | $(BUILD)/tests
+# The loopback server's tests (test_server_tls: its HTTPS side): libecrmock_server, libmicrohttpd and libssl too.
+$(BUILD)/tests/test_server $(BUILD)/tests/test_server_tls: $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(TEST_HELPER_LIB) \
+    $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a | $(BUILD)/tests
 	@echo "  CC $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Itests/unit $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a \
 	    $(LDFLAGS) $(LIBS) $(MHD_LIBS) $(TEST_LIBS)
@@ -223,6 +224,8 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-ch
 	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
 	$(E2E_PYTHON) tests/e2e/e2e_registry.py ./$(BUILD)/ecrmock-server || fail=1; \
 	$(E2E_PYTHON) tests/e2e/e2e_skopeo.py ./$(BUILD)/ecrmock-server || fail=1; \
+	$(E2E_PYTHON) tests/e2e/e2e_https.py ./$(BUILD)/ecrmock-server || fail=1; \
+	$(E2E_PYTHON) tests/e2e/e2e_credential_helper.py ./$(BUILD)/ecrmock-server || fail=1; \
 	if [ $$fail = 0 ]; then echo "ecrmock: all tests passed"; else echo "ecrmock: TESTS FAILED"; fi; \
 	exit $$fail
 
@@ -271,7 +274,7 @@ $(BUILD)/fuzz-corpus/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/libecrmock.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
 # The tests that run threads, built with ThreadSanitizer; any report fails.
-TSAN_TESTS := test_stress test_instance test_faults test_server test_http test_registry_v2
+TSAN_TESTS := test_stress test_instance test_faults test_server test_http test_registry_v2 test_server_tls
 tsan:
 	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build/tsan/tests/%)

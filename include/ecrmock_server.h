@@ -1,10 +1,11 @@
 /*
- * ecrmock's loopback server: ecrmock_http_handle() served over real HTTP on
- * a background thread, for code that cannot swap its transport.  A separate
+ * ecrmock's loopback server: ecrmock_http_handle() served over real HTTP
+ * (and HTTPS, ecrmock_server_start_tls) on background threads, for code
+ * that cannot swap its transport.  A separate
  * library (libecrmock_server, built on libmicrohttpd): the core libecrmock
  * does not depend on it.  Link with -lecrmock_server -lecrmock and
- * $(pkg-config --libs libmicrohttpd), or $(pkg-config --cflags --libs
- * ecrmock-server).
+ * $(pkg-config --libs libmicrohttpd libssl libcrypto) (OpenSSL: the HTTPS
+ * side), or $(pkg-config --cflags --libs ecrmock-server).
  */
 #ifndef ECRMOCK_SERVER_H
 #define ECRMOCK_SERVER_H
@@ -91,6 +92,61 @@ ECRMOCK_API int ecrmock_server_listen(ecrmock *m, const ecrmock_server_options *
  */
 ECRMOCK_API int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port,
                                           ecrmock_server **out);
+
+/*
+ * HTTPS, for clients whose endpoint is fixed (Debian's amazon-ecr-credential-helper,
+ * older AWS SDKs, the docker daemon): they reach the fake through a TLS
+ * listener or as an HTTPS proxy (HTTPS_PROXY), trusting a CA the server
+ * makes.  Host certificates are made on demand, signed by that CA, for the
+ * name the client asks for (SNI): ECR's API hosts (api.ecr.<region>.amazonaws.com
+ * and the other forms ecrmock knows), registry hosts
+ * (<account>.dkr.ecr.<region>.amazonaws.com) and the layer bucket's S3 host;
+ * any other name, or none, is refused with the TLS alert unrecognized_name.
+ * The decrypted requests reach the same handler as plain ones, Host header
+ * and all (the region comes from the host).  Initialise with
+ * ECRMOCK_SERVER_TLS_OPTIONS_INIT; fields are only ever appended.
+ */
+#define ECRMOCK_SERVER_TLS_OPTIONS_VERSION 1
+
+typedef struct ecrmock_server_tls_options {
+    unsigned int version;     /* ECRMOCK_SERVER_TLS_OPTIONS_VERSION */
+    int https_port;           /* the HTTPS listener's port, on the same address:
+                                 0 an ephemeral one, -1 (the default) none */
+    int proxy;                /* nonzero: the plain port also answers
+                                 `CONNECT <host>:443` for ECR's hosts (200, then
+                                 TLS as on the HTTPS port), and 403 with a
+                                 message for any other host or port (the fake
+                                 never reaches the network) */
+    const char *ca_cert_file; /* the CA's certificate and key (PEM files) to sign */
+    const char *ca_key_file;  /* with; both NULL: a CA made at start (EC P-256) */
+    const char *ca_out;       /* where to write the CA certificate (PEM), for
+                                 SSL_CERT_FILE / AWS_CA_BUNDLE; NULL: nowhere */
+} ecrmock_server_tls_options;
+
+#define ECRMOCK_SERVER_TLS_OPTIONS_INIT {ECRMOCK_SERVER_TLS_OPTIONS_VERSION, -1, 0, NULL, NULL, NULL}
+
+/*
+ * ecrmock_server_listen() with HTTPS: `o` and `t` are borrowed (their
+ * strings are read during the call only).  Certificates are valid from the
+ * wall clock (not the instance's virtual clock) minus a day: a made CA for
+ * 30 days, host certificates for 7.  o->timeout_s also bounds a silent
+ * TLS handshake or CONNECT head, and o->max_connections the connections the
+ * HTTPS side holds at once (each has a thread; one past them is closed at
+ * once).  ecrmock_server_stop() cuts them all.  Returns 0, or -1 with *err
+ * filled (when not NULL) as ecrmock_server_listen() does, and also for a
+ * NULL `t`, CA files that cannot be read or do not match, a ca_out that
+ * cannot be written or an HTTPS port that cannot be bound.
+ */
+ECRMOCK_API int ecrmock_server_start_tls(ecrmock *m, const ecrmock_server_options *o,
+                                         const ecrmock_server_tls_options *t, int *bound_port,
+                                         ecrmock_server **out, ecrmock_err *err);
+
+/* The HTTPS listener's port, or -1 when there is none. */
+ECRMOCK_API int ecrmock_server_https_port(const ecrmock_server *s);
+
+/* The CA certificate (PEM), borrowed: valid until ecrmock_server_stop();
+ * NULL for a server started without TLS. */
+ECRMOCK_API const char *ecrmock_server_ca_pem(const ecrmock_server *s);
 
 /* Stops the server (waiting for the request in progress) and releases it.
  * NULL is a harmless no-op. */

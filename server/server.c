@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "ecrmock_server.h"
+#include "tls.h"
 
 #define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
 
@@ -43,6 +44,7 @@ struct ecrmock_server {
     pthread_t watchdog;
     int watching, stopping;
     tracked *conns;
+    em_tls *tls; /* the HTTPS side (tls.c), or NULL */
 };
 
 static struct timespec now_mono(void)
@@ -416,8 +418,9 @@ static int why_not_listening(ecrmock_err *err, const struct sockaddr *sa, sockle
     }
 }
 
-int ecrmock_server_listen(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out,
-                          ecrmock_err *err)
+/* ecrmock_server_listen(), and with `t` the HTTPS side too. */
+static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_server_tls_options *t, int *bound_port,
+                 ecrmock_server **out, ecrmock_err *err)
 {
     if (out)
         *out = NULL;
@@ -468,24 +471,67 @@ int ecrmock_server_listen(ecrmock *m, const ecrmock_server_options *o, int *boun
         return fail(err, ECRMOCK_ERR_SERVER, "cannot start the request deadline's thread: %s", strerror(e));
     }
     s->watching = s->request_timeout_s != 0;
+    if (t) { /* connections handed over (MHD_add_connection) want the daemon's wake-up channel */
+        s->tls = em_tls_new(t, sa, sa_len, o->timeout_s,
+                            o->max_connections ? o->max_connections : ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS, err);
+        if (!s->tls) {
+            ecrmock_server_stop(s);
+            return -1;
+        }
+        flags |= MHD_USE_ITC | (em_tls_plain_port(s->tls) >= 0 ? MHD_USE_NO_LISTEN_SOCKET : 0);
+    }
     unsigned int limit = o->max_connections ? o->max_connections : ECRMOCK_SERVER_DEFAULT_MAX_CONNECTIONS;
     s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
                                  o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_CONNECTION,
                                  s->watching ? on_connection : NULL, s, MHD_OPTION_END);
+    int proxy = s->tls && em_tls_plain_port(s->tls) >= 0; /* em_tls holds the plain port */
     if (!s->daemon) {
         ecrmock_server_stop(s);
-        return why_not_listening(err, sa, sa_len, address, o->port);
+        return proxy ? fail(err, ECRMOCK_ERR_SERVER, "libmicrohttpd could not start its daemon (out of memory or "
+                            "threads?)")
+                     : why_not_listening(err, sa, sa_len, address, o->port);
+    }
+    if (s->tls && em_tls_run(s->tls, s->daemon) != 0) {
+        ecrmock_server_stop(s);
+        return fail(err, ECRMOCK_ERR_SERVER, "cannot start the HTTPS side's thread");
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (bound_port)
-        *bound_port = info ? (int)info->port : o->port;
+        *bound_port = proxy ? em_tls_plain_port(s->tls) : info ? (int)info->port : o->port;
     *out = s;
     if (err) {
         err->code = ECRMOCK_ERR_OK;
         err->path[0] = err->text[0] = '\0';
     }
     return 0;
+}
+
+int ecrmock_server_listen(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out,
+                          ecrmock_err *err)
+{
+    return start(m, o, NULL, bound_port, out, err);
+}
+
+int ecrmock_server_start_tls(ecrmock *m, const ecrmock_server_options *o, const ecrmock_server_tls_options *t,
+                             int *bound_port, ecrmock_server **out, ecrmock_err *err)
+{
+    if (!t) {
+        if (out)
+            *out = NULL;
+        return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_start_tls: t must not be NULL");
+    }
+    return start(m, o, t, bound_port, out, err);
+}
+
+int ecrmock_server_https_port(const ecrmock_server *s)
+{
+    return s && s->tls ? em_tls_https_port(s->tls) : -1;
+}
+
+const char *ecrmock_server_ca_pem(const ecrmock_server *s)
+{
+    return s && s->tls ? em_tls_ca_pem(s->tls) : NULL;
 }
 
 int ecrmock_server_start_with(ecrmock *m, const ecrmock_server_options *o, int *bound_port, ecrmock_server **out)
@@ -512,6 +558,7 @@ void ecrmock_server_stop(ecrmock_server *s)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->watchdog, NULL);
     }
+    em_tls_free(s->tls); /* before the daemon: its relays write to the daemon's connections */
     if (s->daemon)
         MHD_stop_daemon(s->daemon); /* the remaining connections' notifications untrack them */
     pthread_cond_destroy(&s->wake);

@@ -5,7 +5,8 @@
  *   ecrmock-server [--address 127.0.0.1] [--port 0] [--fixture FILE]
  *                  [--access-key ID --secret-key KEY] [--session-token TOKEN] [--sigv4-strict]
  *                  [--s3-urls] [--clock real|MS] [--timeout S] [--request-timeout S]
- *                  [--max-connections N] [--OPTION VALUE ...]
+ *                  [--max-connections N] [--https-port N] [--proxy] [--ca-out FILE]
+ *                  [--ca-cert FILE --ca-key FILE] [--OPTION VALUE ...]
  *
  * `--help` lists every flag.  Each ecrmock_options field has one, made from
  * the options table (src/core/options.c): its JSON name in kebab case
@@ -32,6 +33,13 @@
  * connection or the previous response; --max-connections (4096 by default)
  * are held at once, as far as the file descriptor limit (ulimit -n) allows.
  *
+ * HTTPS, for clients whose endpoint is fixed: --https-port N (0: an
+ * ephemeral port, printed on a second line of stdout) listens for TLS on the
+ * same address; --proxy makes the plain port answer `CONNECT <ecr host>:443`
+ * too (HTTPS_PROXY=http://ADDRESS:PORT).  Host certificates are signed by a
+ * CA made at start (or --ca-cert/--ca-key); --ca-out FILE writes its PEM,
+ * for SSL_CERT_FILE / AWS_CA_BUNDLE.
+ *
  * Exit status: 2 for the command line, 1 for the fixture or when it cannot
  * listen (the reason on stderr), 0 after a signal.
  */
@@ -56,6 +64,7 @@
 /* What the command line asked for. */
 typedef struct config {
     ecrmock_server_options so;
+    ecrmock_server_tls_options to; /* HTTPS: any of its flags given starts the server with it */
     const char *fixture, *access, *secret, *token;
     int s3_urls, strict;
     int clock; /* 0: not said, 1: real (--clock real), 2: pinned (--clock MS) */
@@ -159,6 +168,15 @@ static const flag flags[] = {
      read_uint, AT(so.request_timeout_s), SECONDS_MAX},
     {"--max-connections", "N", "connections held at once (4096), as far as ulimit -n allows", read_uint,
      AT(so.max_connections), UINT_MAX},
+    {"--https-port", "N", "also listen for HTTPS on this port (0: an ephemeral one, printed on a second line)",
+     read_int, AT(to.https_port), 65535},
+    {"--proxy", NULL, "the plain port also answers CONNECT <ecr host>:443 (HTTPS_PROXY)", read_switch, AT(to.proxy),
+     0},
+    {"--ca-out", "FILE", "write the CA's certificate (PEM) here, for SSL_CERT_FILE / AWS_CA_BUNDLE", read_text,
+     AT(to.ca_out), 0},
+    {"--ca-cert", "FILE", "sign host certificates with this CA (PEM; with --ca-key), not one made at start",
+     read_text, AT(to.ca_cert_file), 0},
+    {"--ca-key", "FILE", "the private key of --ca-cert (PEM)", read_text, AT(to.ca_key_file), 0},
 };
 #undef AT
 
@@ -300,6 +318,10 @@ static int parse(int argc, char **argv, config *c)
         fprintf(stderr, "ecrmock-server: --access-key and --secret-key go together\n");
         return 2;
     }
+    if (!c->to.ca_cert_file != !c->to.ca_key_file) {
+        fprintf(stderr, "ecrmock-server: --ca-cert and --ca-key go together\n");
+        return 2;
+    }
     if ((c->token || c->strict) && !c->access) {
         fprintf(stderr, "ecrmock-server: --session-token and --sigv4-strict need --access-key and --secret-key\n");
         return 2;
@@ -345,7 +367,7 @@ static int options_of(const config *c, json_t *fx, ecrmock_options *o)
 
 int main(int argc, char **argv)
 {
-    config c = {.so = ECRMOCK_SERVER_OPTIONS_INIT};
+    config c = {.so = ECRMOCK_SERVER_OPTIONS_INIT, .to = ECRMOCK_SERVER_TLS_OPTIONS_INIT};
     c.so.address = "127.0.0.1";
     const char *texts[64] = {0};
     if (em_option_count > sizeof texts / sizeof texts[0])
@@ -405,7 +427,9 @@ int main(int argc, char **argv)
     ecrmock_server *s = NULL;
     int bound = 0;
     const char *address = c.so.address;
-    if (ecrmock_server_listen(m, &c.so, &bound, &s, &err) != 0) {
+    int tls = c.to.https_port >= 0 || c.to.proxy || c.to.ca_out || c.to.ca_cert_file;
+    if ((tls ? ecrmock_server_start_tls(m, &c.so, &c.to, &bound, &s, &err)
+             : ecrmock_server_listen(m, &c.so, &bound, &s, &err)) != 0) {
         fprintf(stderr, "ecrmock-server: %s\n", err.text);
         ecrmock_free(m);
         return 1;
@@ -416,9 +440,17 @@ int main(int argc, char **argv)
         ecrmock_http_base_url_set(m, base, NULL);
     }
     printf("%d\n", bound);
+    if (ecrmock_server_https_port(s) >= 0)
+        printf("%d\n", ecrmock_server_https_port(s));
     fflush(stdout);
     fprintf(stderr, "ecrmock-server: serving %s, on http://%s:%d%s\n", who, address, bound,
             c.access ? " (SigV4 checked)" : "");
+    if (ecrmock_server_https_port(s) >= 0)
+        fprintf(stderr, "ecrmock-server: HTTPS for ECR's hosts on port %d\n", ecrmock_server_https_port(s));
+    if (c.to.proxy)
+        fprintf(stderr, "ecrmock-server: CONNECT proxy for ECR's hosts on port %d (HTTPS_PROXY)\n", bound);
+    if (tls)
+        fprintf(stderr, "ecrmock-server: the CA's certificate: %s\n", c.to.ca_out ? c.to.ca_out : "not written (--ca-out)");
 
     for (;;) {
         if (real_clock) {

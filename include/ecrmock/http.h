@@ -204,6 +204,23 @@ ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrm
  */
 ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len_out);
 
+/* What ecrmock_http_host_kind() says a host is. */
+typedef enum ecrmock_host_kind {
+    ECRMOCK_HOST_OTHER,   /* none of ECR's (NULL too) */
+    ECRMOCK_HOST_API,     /* an API endpoint: api.ecr.<region>.amazonaws.com, ecr.<region>...,
+                             the FIPS and dual-stack forms */
+    ECRMOCK_HOST_BUCKET,  /* the S3 host of the layer download URLs */
+    ECRMOCK_HOST_REGISTRY /* a registry: <12 digits>.dkr.ecr.<region>.amazonaws.com */
+} ecrmock_host_kind;
+
+/*
+ * Which of ECR's hosts `host` is (any case, an optional ":port" and
+ * trailing dot), as ecrmock_http_handle() routes by it; writes the region
+ * it names into `region` (cap bytes, cut to fit; "" for another host) when
+ * `region` is not NULL and cap > 0.  A pure function: no instance.
+ */
+ECRMOCK_API ecrmock_host_kind ecrmock_http_host_kind(const char *host, char *region, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

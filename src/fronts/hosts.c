@@ -116,3 +116,15 @@ em_host_kind em_ecr_host(const char *host, size_t len, char region[EM_REGION_SIZ
     region[0] = '\0';
     return EM_HOST_OTHER;
 }
+
+ecrmock_host_kind ecrmock_http_host_kind(const char *host, char *region, size_t cap)
+{
+    char r[EM_REGION_SIZE] = "";
+    em_host_kind k = host ? em_ecr_host(host, strlen(host), r) : EM_HOST_OTHER;
+    if (region && cap)
+        snprintf(region, cap, "%s", k == EM_HOST_OTHER ? "" : r);
+    return k == EM_HOST_API        ? ECRMOCK_HOST_API
+           : k == EM_HOST_BUCKET   ? ECRMOCK_HOST_BUCKET
+           : k == EM_HOST_REGISTRY ? ECRMOCK_HOST_REGISTRY
+                                   : ECRMOCK_HOST_OTHER;
+}

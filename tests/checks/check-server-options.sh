@@ -87,6 +87,10 @@ refused 2 'ecrmock-server: --account '"'12345'"': must be 12 digits, like "12345
 refused 2 'ecrmock-server: --account-id '"'12345'"': must be 12 digits, like "123456789012"' --account-id 12345
 refused 1 'ecrmock-server: ecrmock_server_options.address "localhost" is not an IPv4 or IPv6 literal (no name is looked up): "127.0.0.1", "::1", "0.0.0.0"' \
     --address localhost
+refused 2 "ecrmock-server: --https-port '70000': must be a number of 0 to 65535" --https-port 70000
+refused 2 "ecrmock-server: --ca-cert and --ca-key go together" --ca-cert /nonexistent/ca.pem
+refused 1 "ecrmock-server: ca_out /nonexistent/dir/ca.pem: cannot be written: No such file or directory" --ca-out /nonexistent/dir/ca.pem
+refused 1 "ecrmock-server: /nonexistent/ca.pem: cannot be read: No such file or directory" --ca-cert /nonexistent/ca.pem --ca-key /nonexistent/ca.key
 case $(timeout 10 "$server" --fixture /nonexistent/x.json 2>&1 </dev/null; echo " exit $?") in
 "ecrmock-server: /nonexistent/x.json: cannot be read: "*" exit 1") ;;
 *) echo "check-server-options: ecrmock-server --fixture /nonexistent/x.json: not refused with exit 1"; fail=1 ;;

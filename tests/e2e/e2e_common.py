@@ -41,3 +41,23 @@ def stop(server):
         fail("the server did not stop on SIGTERM")
     if rc != 0:
         fail("the server exited with %d" % rc)
+
+
+def https_port(server):
+    """The second line `ecrmock-server --https-port` prints: the HTTPS port."""
+    line = server.stdout.readline()
+    if not line.strip().isdigit():
+        server.kill()
+        fail("the server did not print its HTTPS port: %r" % line)
+    return int(line)
+
+
+def tunneled(proxy_port, host, ca_file):
+    """An http.client connection to https://HOST through ecrmock-server's CONNECT proxy on the
+    loopback PROXY_PORT, trusting CA_FILE only."""
+    import http.client
+    import ssl
+    ctx = ssl.create_default_context(cafile=ca_file)
+    conn = http.client.HTTPSConnection("127.0.0.1", proxy_port, context=ctx, timeout=10)
+    conn.set_tunnel(host, 443)
+    return conn

@@ -4,6 +4,12 @@
  */
 #include "helpers.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -458,4 +464,22 @@ void assert_header(const ecrmock_http_response *r, const char *name, const char 
     }
     assert_non_null(v);
     assert_string_equal(v, want);
+}
+
+int dial(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

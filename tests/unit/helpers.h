@@ -216,4 +216,8 @@ char *login(ecrmock *m);
 /* Asserts response header `name` is `want` (NULL: absent). */
 void assert_header(const ecrmock_http_response *r, const char *name, const char *want);
 
+/* A socket connected to 127.0.0.1:port with a 10 s receive timeout, or -1
+ * (the loopback server's tests). */
+int dial(int port);
+
 #endif

@@ -547,6 +547,39 @@ static void test_http_region_from_host_threads(void **state)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
 /* The HTTP level's setters by the ecrmock_err convention. */
+/* The host classifier the loopback server's HTTPS side decides by. */
+static void test_http_host_kind(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *host;
+        ecrmock_host_kind kind;
+        const char *region;
+    } cases[] = {
+        {"api.ecr.us-west-2.amazonaws.com", ECRMOCK_HOST_API, "us-west-2"},
+        {"API.ECR.EU-WEST-1.AMAZONAWS.COM:443", ECRMOCK_HOST_API, "eu-west-1"},
+        {"ecr-fips.us-east-1.api.aws", ECRMOCK_HOST_API, "us-east-1"},
+        {"api.ecr.cn-north-1.amazonaws.com.cn", ECRMOCK_HOST_API, "cn-north-1"},
+        {"123456789012.dkr.ecr.us-east-1.amazonaws.com", ECRMOCK_HOST_REGISTRY, "us-east-1"},
+        {"12345678901.dkr.ecr.us-east-1.amazonaws.com", ECRMOCK_HOST_OTHER, ""},
+        {"prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com", ECRMOCK_HOST_BUCKET, "us-east-1"},
+        {"api.ecr.us-east-1.amazonaws.com.evil.example", ECRMOCK_HOST_OTHER, ""},
+        {"example.com", ECRMOCK_HOST_OTHER, ""},
+        {"", ECRMOCK_HOST_OTHER, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char region[64] = "x";
+        assert_int_equal(ecrmock_http_host_kind(cases[i].host, region, sizeof region), cases[i].kind);
+        assert_string_equal(region, cases[i].region);
+        assert_int_equal(ecrmock_http_host_kind(cases[i].host, NULL, 0), cases[i].kind);
+    }
+    char small[4] = "x";
+    assert_int_equal(ecrmock_http_host_kind("api.ecr.us-west-2.amazonaws.com", small, sizeof small), ECRMOCK_HOST_API);
+    assert_string_equal(small, "us-");
+    assert_int_equal(ecrmock_http_host_kind(NULL, small, sizeof small), ECRMOCK_HOST_OTHER);
+    assert_string_equal(small, "");
+}
+
 static void test_http_setters_err(void **state)
 {
     ecrmock *m = *state;
@@ -661,6 +694,7 @@ int main(void)
         T(test_http_base_url),
         T(test_http_region_from_host),
         T(test_http_region_from_host_threads),
+        cmocka_unit_test(test_http_host_kind),
         T(test_http_setters_err),
         T(test_http_credentials_off_mid_request),
     };
