@@ -69,7 +69,8 @@ static char *slurp(const char *path)
 static int start_server(fixture *f, unsigned int timeout_s, unsigned int max_connections)
 {
     f->m = ecrmock_new(NULL);
-    snprintf(f->ca_path, sizeof f->ca_path, "/tmp/ecrmock-tls-ca-%ld.pem", (long)getpid());
+    static int started; /* the test's thread only */
+    snprintf(f->ca_path, sizeof f->ca_path, "/tmp/ecrmock-tls-ca-%ld-%d.pem", (long)getpid(), ++started);
     ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
     so.timeout_s = timeout_s;
     so.max_connections = max_connections;
@@ -464,6 +465,9 @@ static void test_tls_user_ca(void **state)
     bad.ca_out = "/nonexistent/dir/ca.pem";
     assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
     assert_string_equal(err.text, "ca_out /nonexistent/dir/ca.pem: cannot be written: No such file or directory");
+    bad.ca_out = "/nonexistent/\xff\xfe.pem"; /* not UTF-8: the text stays UTF-8 */
+    assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
+    assert_string_equal(err.text, "ca_out /nonexistent/\\xFF\\xFE.pem: cannot be written: No such file or directory");
     bad = (ecrmock_server_tls_options)ECRMOCK_SERVER_TLS_OPTIONS_INIT;
     bad.https_port = 65536;
     assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
@@ -484,6 +488,25 @@ static void test_tls_user_ca(void **state)
     X509_free(ca);
     EVP_PKEY_free(key);
     EVP_PKEY_free(other);
+}
+
+/* Two servers in one process, each with its own CA: a client that trusts
+ * one refuses the other's certificates. */
+static void test_tls_two_servers(void **state)
+{
+    fixture *a = *state, b = {0};
+    assert_int_equal(start_server(&b, 10, 0), 0);
+    assert_string_not_equal(ecrmock_server_ca_pem(a->s), ecrmock_server_ca_pem(b.s));
+    char out[4096], why[256] = "";
+    assert_int_equal(api_over_https(&b, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
+    fixture mixed = b;
+    mixed.client = a->client; /* trusts a's CA only */
+    int fd = dial_ok(b.https_port);
+    assert_null(tls_open(&mixed, fd, API_EAST, why, sizeof why));
+    assert_non_null(strstr(why, "certificate verify failed"));
+    close(fd);
+    stop_server(&b);
+    assert_int_equal(api_over_https(a, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
 }
 
 /* Many TLS clients at once, on both ways in: each gets its own answer. */
@@ -795,6 +818,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls_connect_foreign_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_stop_with_open_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_parallel_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_two_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_large_transfers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_early_answer, setup, teardown),
         cmocka_unit_test(test_tls_stalled_clients_cut),
