@@ -59,7 +59,8 @@ def main():
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
                 "HTTPS_PROXY": "http://127.0.0.1:%d" % port, "AWS_ACCESS_KEY_ID": ACCESS,
                 "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ECR_DISABLE_CACHE": "1",
-                "AWS_EC2_METADATA_DISABLED": "true"}
+                "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
         for trust in ("SSL_CERT_FILE", "AWS_CA_BUNDLE"):
             out = helper(dict(base, **{trust: ca}))
             check(out.returncode == 0, "%s get with %s: exit %d: %s%s" % (HELPER, trust, out.returncode,

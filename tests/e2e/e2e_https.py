@@ -91,7 +91,8 @@ def main():
             check("UNRECOGNIZED_NAME" in str(e), "SNI example.com: %s" % e)
 
         if shutil.which("curl"):
-            env = dict(os.environ, HTTPS_PROXY="http://127.0.0.1:%d" % port)
+            proxy = "http://127.0.0.1:%d" % port  # both spellings: curl prefers https_proxy
+            env = dict(os.environ, HTTPS_PROXY=proxy, https_proxy=proxy)
             env.pop("NO_PROXY", None)
             env.pop("no_proxy", None)
             out = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", ca, "-X", "POST",
@@ -107,8 +108,10 @@ def main():
         except ImportError:
             print(NAME + ": botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)")
         else:
-            os.environ.update(HTTPS_PROXY="http://127.0.0.1:%d" % port, AWS_CA_BUNDLE=ca, AWS_ACCESS_KEY_ID="a",
-                              AWS_SECRET_ACCESS_KEY="b")
+            proxy = "http://127.0.0.1:%d" % port
+            os.environ.update(HTTPS_PROXY=proxy, https_proxy=proxy, AWS_CA_BUNDLE=ca, AWS_ACCESS_KEY_ID="a",
+                              AWS_SECRET_ACCESS_KEY="b", AWS_CONFIG_FILE=os.devnull,
+                              AWS_SHARED_CREDENTIALS_FILE=os.devnull)
             for name in ("NO_PROXY", "no_proxy", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR"):
                 os.environ.pop(name, None)
             ecr = botocore.session.get_session().create_client("ecr", region_name="eu-west-1")

@@ -64,24 +64,43 @@ static char *slurp(const char *path)
     return buf;
 }
 
-static int setup(void **state)
+/* Starts the server of the tests: an HTTPS port, proxy mode, the CA
+ * written to a scratch file; a client context that trusts only that CA. */
+static int start_server(fixture *f, unsigned int timeout_s, unsigned int max_connections)
 {
-    fixture *f = calloc(1, sizeof *f);
     f->m = ecrmock_new(NULL);
-    snprintf(f->ca_path, sizeof f->ca_path, "/tmp/ecrmock-tls-ca-%ld.pem", (long)getpid());
+    static int started; /* the test's thread only */
+    snprintf(f->ca_path, sizeof f->ca_path, "/tmp/ecrmock-tls-ca-%ld-%d.pem", (long)getpid(), ++started);
     ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
-    so.timeout_s = 10;
+    so.timeout_s = timeout_s;
+    so.max_connections = max_connections;
     ecrmock_server_tls_options to = ECRMOCK_SERVER_TLS_OPTIONS_INIT;
     to.https_port = 0;
     to.proxy = 1;
     to.ca_out = f->ca_path;
     ecrmock_err err;
     if (!f->m || ecrmock_server_start_tls(f->m, &so, &to, &f->port, &f->s, &err) != 0) {
-        fprintf(stderr, "setup: %s\n", err.text);
+        fprintf(stderr, "start_server: %s\n", err.text);
         return -1;
     }
     f->https_port = ecrmock_server_https_port(f->s);
     f->client = client_trusting(ecrmock_server_ca_pem(f->s));
+    return 0;
+}
+
+static void stop_server(fixture *f)
+{
+    ecrmock_server_stop(f->s);
+    ecrmock_free(f->m);
+    SSL_CTX_free(f->client);
+    unlink(f->ca_path);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (start_server(f, 10, 0) != 0)
+        return -1;
     *state = f;
     return 0;
 }
@@ -89,10 +108,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    ecrmock_server_stop(f->s);
-    ecrmock_free(f->m);
-    SSL_CTX_free(f->client);
-    unlink(f->ca_path);
+    stop_server(f);
     free(f);
     return 0;
 }
@@ -449,6 +465,9 @@ static void test_tls_user_ca(void **state)
     bad.ca_out = "/nonexistent/dir/ca.pem";
     assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
     assert_string_equal(err.text, "ca_out /nonexistent/dir/ca.pem: cannot be written: No such file or directory");
+    bad.ca_out = "/nonexistent/\xff\xfe.pem"; /* not UTF-8: the text stays UTF-8 */
+    assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
+    assert_string_equal(err.text, "ca_out /nonexistent/\\xFF\\xFE.pem: cannot be written: No such file or directory");
     bad = (ecrmock_server_tls_options)ECRMOCK_SERVER_TLS_OPTIONS_INIT;
     bad.https_port = 65536;
     assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
@@ -469,6 +488,25 @@ static void test_tls_user_ca(void **state)
     X509_free(ca);
     EVP_PKEY_free(key);
     EVP_PKEY_free(other);
+}
+
+/* Two servers in one process, each with its own CA: a client that trusts
+ * one refuses the other's certificates. */
+static void test_tls_two_servers(void **state)
+{
+    fixture *a = *state, b = {0};
+    assert_int_equal(start_server(&b, 10, 0), 0);
+    assert_string_not_equal(ecrmock_server_ca_pem(a->s), ecrmock_server_ca_pem(b.s));
+    char out[4096], why[256] = "";
+    assert_int_equal(api_over_https(&b, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
+    fixture mixed = b;
+    mixed.client = a->client; /* trusts a's CA only */
+    int fd = dial_ok(b.https_port);
+    assert_null(tls_open(&mixed, fd, API_EAST, why, sizeof why));
+    assert_non_null(strstr(why, "certificate verify failed"));
+    close(fd);
+    stop_server(&b);
+    assert_int_equal(api_over_https(a, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
 }
 
 /* Many TLS clients at once, on both ways in: each gets its own answer. */
@@ -657,14 +695,8 @@ static void test_tls_stalled_clients_cut(void **state)
 {
     (void)state;
     fixture f = {0};
-    f.m = ecrmock_new(NULL);
-    ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
-    so.timeout_s = 1;
-    ecrmock_server_tls_options to = ECRMOCK_SERVER_TLS_OPTIONS_INIT;
-    to.https_port = 0;
-    to.proxy = 1;
-    assert_int_equal(ecrmock_server_start_tls(f.m, &so, &to, &f.port, &f.s, NULL), 0);
-    int handshake = dial_ok(ecrmock_server_https_port(f.s));
+    assert_int_equal(start_server(&f, 1, 0), 0);
+    int handshake = dial_ok(f.https_port);
     int head = dial_ok(f.port);
     assert_int_equal(send(head, "CONNECT api.ecr", 15, MSG_NOSIGNAL), 15);
     struct timespec t0, t1;
@@ -687,8 +719,7 @@ static void test_tls_stalled_clients_cut(void **state)
     read_plain(big, out, sizeof out);
     close(big);
     assert_true(strncmp(out, "HTTP/1.1 431 ", 13) == 0);
-    ecrmock_server_stop(f.s);
-    ecrmock_free(f.m);
+    stop_server(&f);
 }
 
 static double cpu_seconds(void)
@@ -760,14 +791,7 @@ static void test_tls_connection_limit(void **state)
 {
     (void)state;
     fixture f = {0};
-    f.m = ecrmock_new(NULL);
-    ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
-    so.max_connections = 2;
-    ecrmock_server_tls_options to = ECRMOCK_SERVER_TLS_OPTIONS_INIT;
-    to.https_port = 0;
-    assert_int_equal(ecrmock_server_start_tls(f.m, &so, &to, &f.port, &f.s, NULL), 0);
-    f.https_port = ecrmock_server_https_port(f.s);
-    f.client = client_trusting(ecrmock_server_ca_pem(f.s));
+    assert_int_equal(start_server(&f, 10, 2), 0);
     int a = dial_ok(f.https_port), b = dial_ok(f.https_port);
     usleep(200000); /* both accepted */
     int c = dial_ok(f.https_port);
@@ -779,9 +803,7 @@ static void test_tls_connection_limit(void **state)
     char out[4096];
     assert_int_equal(api_over_https(&f, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
     close(b);
-    ecrmock_server_stop(f.s);
-    SSL_CTX_free(f.client);
-    ecrmock_free(f.m);
+    stop_server(&f);
 }
 
 int main(void)
@@ -796,6 +818,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls_connect_foreign_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_stop_with_open_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_parallel_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_two_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_large_transfers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_early_answer, setup, teardown),
         cmocka_unit_test(test_tls_stalled_clients_cut),
