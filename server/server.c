@@ -349,9 +349,10 @@ static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_serv
         *out = NULL;
     if (!m || !o || !out || o->version < 1 || o->version > ECRMOCK_SERVER_OPTIONS_VERSION || o->port < 0 ||
         o->port > 65535)
-        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_options: version must be %d (ECRMOCK_SERVER_OPTIONS_INIT) and port "
-                               "0 (ephemeral) or a port up to 65535",
-                          ECRMOCK_SERVER_OPTIONS_VERSION);
+        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
+                              "ecrmock_server_options: version must be %d (ECRMOCK_SERVER_OPTIONS_INIT) and port 0 "
+                              "(ephemeral) or a port up to 65535",
+                              ECRMOCK_SERVER_OPTIONS_VERSION);
     const char *address = o->address ? o->address : "127.0.0.1";
     struct sockaddr_in v4 = {0};
     struct sockaddr_in6 v6 = {0};
@@ -368,7 +369,8 @@ static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_serv
         sa = (struct sockaddr *)&v6;
         flags |= MHD_USE_IPv6;
     } else {
-        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "the address '%s' is no IPv4 or IPv6 literal", address);
+        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "the address '%s' is no IPv4 or IPv6 literal",
+                              address);
     }
     ecrmock_server *s = calloc(1, sizeof *s);
     if (!s)
@@ -423,7 +425,8 @@ int ecrmock_server_start_tls(ecrmock *m, const ecrmock_server_options *o, const 
     if (out)
         *out = NULL;
     if (!m || !o || !t || !out)
-        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_start_tls: the instance, both options and out must not be NULL");
+        return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
+                              "ecrmock_server_start_tls: the instance, both options and out must not be NULL");
     return start(m, o, t, bound_port, out, err);
 }
 
