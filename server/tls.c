@@ -6,7 +6,8 @@
  * port; each connection then has a thread of its own.  On the plain port
  * the first byte decides: anything but 'C' (no method ecrmock serves starts
  * with it) is handed to the daemon as it is; 'C' is a CONNECT, read here and
- * answered 200 for ECR's hosts on port 443 (then TLS) or 403.  A TLS
+ * answered 200 for ECR's hosts on port 443 (then TLS), 403 for any other
+ * target, 400 for a line of another form, 431 for a head over 8 KiB.  A TLS
  * connection is accepted with a host certificate made for its SNI name
  * (ECR's hosts only), then relayed to the daemon through a socketpair whose
  * other end MHD_add_connection() gives it: the requests reach the same
@@ -238,7 +239,7 @@ static void *read_pem(const char *path, int key, ecrmock_err *err)
     fclose(f);
     if (!p)
         em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
-                   key ? "%s: no PEM private key in it (or encrypted)" : "%s: no PEM certificate in it", path);
+                       key ? "%s: no PEM private key in it (or encrypted)" : "%s: no PEM certificate in it", path);
     return p;
 }
 
@@ -247,24 +248,24 @@ static int load_or_make_ca(em_tls *t, const ecrmock_server_tls_options *o, ecrmo
 {
     if (!o->ca_cert_file != !o->ca_key_file)
         return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
-                          "ca_cert_file and ca_key_file go together: name both, or neither for a CA made at start");
+                              "ca_cert_file and ca_key_file go together: name both, or neither for a CA made at start");
     if (o->ca_cert_file) {
         if (!(t->ca = read_pem(o->ca_cert_file, 0, err)))
             return -1;
         if (X509_check_ca(t->ca) == 0 || !settle(t->ca))
             return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
-                              "%s: not a CA certificate (basicConstraints CA:TRUE, keyCertSign)", o->ca_cert_file);
+                                  "%s: not a CA certificate (basicConstraints CA:TRUE, keyCertSign)", o->ca_cert_file);
         if (!(t->ca_key = read_pem(o->ca_key_file, 1, err)))
             return -1;
         if (X509_check_private_key(t->ca, t->ca_key) != 1)
             return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "%s is not the key of %s", o->ca_key_file,
-                              o->ca_cert_file);
+                                  o->ca_cert_file);
     } else {
         t->ca_key = EVP_EC_gen("P-256");
         t->ca = t->ca_key ? make_cert(t->ca_key, "ecrmock CA", NULL, NULL, NULL, CA_DAYS) : NULL;
         if (!t->ca)
             return em_server_fail(err, ECRMOCK_ERR_SERVER, "cannot make the CA (OpenSSL: %s)",
-                              ERR_reason_error_string(ERR_get_error()));
+                                  ERR_reason_error_string(ERR_get_error()));
     }
     BIO *b = BIO_new(BIO_s_mem());
     char *pem = NULL;
@@ -282,25 +283,42 @@ static int load_or_make_ca(em_tls *t, const ecrmock_server_tls_options *o, ecrmo
             saved = errno;
         }
         if (!ok)
-            return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ca_out %s: cannot be written: %s", o->ca_out,
-                              strerror(saved));
+            return em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ca_out %s: cannot be written: %s",
+                                  o->ca_out, strerror(saved));
     }
     return 0;
 }
 
 /* ---- listeners ---------------------------------------------------------------------------- */
 
-static int listen_on(const struct sockaddr *sa, socklen_t len, int *port)
+/* A listening socket on `sa` (the port it got into *port), or -1 with
+ * `err` filled: "cannot listen on 127.0.0.1:5000 (the HTTPS port): ...". */
+static int listen_on(const struct sockaddr *sa, socklen_t len, int *port, const char *what, ecrmock_err *err)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as libmicrohttpd does */
+        if (sa->sa_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
-    if (bind(fd, sa, len) != 0 || listen(fd, 128) != 0 || getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
-        close(fd);
+    if (fd < 0 || bind(fd, sa, len) != 0 || listen(fd, 128) != 0 ||
+        getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+        int e = errno;
+        char addr[INET6_ADDRSTRLEN] = "?";
+        const void *in = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                                   : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+        inet_ntop(sa->sa_family, in, addr, sizeof addr);
+        int p = ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                                                : ((const struct sockaddr_in *)sa)->sin_port);
+        if (fd >= 0)
+            close(fd);
+        em_server_fail(err, e == EMFILE || e == ENFILE ? ECRMOCK_ERR_SERVER : ECRMOCK_ERR_INVALID_PARAMETER,
+                       sa->sa_family == AF_INET6 ? "cannot listen on [%s]:%d (%s): %s"
+                                                 : "cannot listen on %s:%d (%s): %s",
+                       addr, p, what, strerror(e));
         return -1;
     }
     *port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
@@ -315,8 +333,8 @@ em_tls *em_tls_new(const ecrmock_server_tls_options *o, const struct sockaddr *p
     if (!o || o->version < 1 || o->version > ECRMOCK_SERVER_TLS_OPTIONS_VERSION || o->https_port < -1 ||
         o->https_port > 65535) {
         em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER,
-                   "ecrmock_server_tls_options: version must be 1 (ECRMOCK_SERVER_TLS_OPTIONS_INIT) and "
-                   "https_port -1 (none), 0 (ephemeral) or a port up to 65535");
+                       "ecrmock_server_tls_options: version must be 1 (ECRMOCK_SERVER_TLS_OPTIONS_INIT) and "
+                       "https_port -1 (none), 0 (ephemeral) or a port up to 65535");
         return NULL;
     }
     em_tls *t = calloc(1, sizeof *t);
@@ -342,10 +360,8 @@ em_tls *em_tls_new(const ecrmock_server_tls_options *o, const struct sockaddr *p
     SSL_CTX_set_num_tickets(t->ctx, 0);
     SSL_CTX_set_tlsext_servername_callback(t->ctx, on_servername);
     SSL_CTX_set_tlsext_servername_arg(t->ctx, t);
-    if (o->proxy && (t->listen_fd[0] = listen_on(plain, plain_len, &t->port[0])) < 0) {
-        em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on the plain port: %s", strerror(errno));
+    if (o->proxy && (t->listen_fd[0] = listen_on(plain, plain_len, &t->port[0], "the plain port, proxy mode", err)) < 0)
         goto fail;
-    }
     if (o->https_port >= 0) {
         struct sockaddr_storage a;
         memcpy(&a, plain, plain_len);
@@ -353,11 +369,8 @@ em_tls *em_tls_new(const ecrmock_server_tls_options *o, const struct sockaddr *p
             ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)o->https_port);
         else
             ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)o->https_port);
-        if ((t->listen_fd[1] = listen_on((struct sockaddr *)&a, plain_len, &t->port[1])) < 0) {
-            em_server_fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "cannot listen on HTTPS port %d: %s", o->https_port,
-                       strerror(errno));
+        if ((t->listen_fd[1] = listen_on((struct sockaddr *)&a, plain_len, &t->port[1], "the HTTPS port", err)) < 0)
             goto fail;
-        }
     }
     return t;
 fail:
@@ -432,7 +445,8 @@ static int connect_head(int fd)
         return -1;
     }
     int end = 0;
-    if (sscanf(head, "CONNECT %299s HTTP/%15[0-9.]%n", target, version, &end) != 2 || strncmp(head + end, "\r\n", 2) != 0) {
+    if (sscanf(head, "CONNECT %299s HTTP/%15[0-9.]%n", target, version, &end) != 2 ||
+        strncmp(head + end, "\r\n", 2) != 0) {
         refuse(fd, "400 Bad Request", "ecrmock: a CONNECT request line is `CONNECT <host>:443 HTTP/1.1`\n");
         return -1;
     }

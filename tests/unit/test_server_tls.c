@@ -468,6 +468,25 @@ static void test_tls_user_ca(void **state)
     bad.ca_out = "/nonexistent/\xff\xfe.pem"; /* not UTF-8: the text stays UTF-8 */
     assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
     assert_string_equal(err.text, "ca_out /nonexistent/\\xFF\\xFE.pem: cannot be written: No such file or directory");
+    /* A port taken: where, which port, and why. */
+    bad = (ecrmock_server_tls_options)ECRMOCK_SERVER_TLS_OPTIONS_INIT;
+    ecrmock_server *holder;
+    int taken;
+    assert_int_equal(ecrmock_server_start(f.m, NULL, 0, &taken, &holder), 0);
+    bad.https_port = taken;
+    assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%d (the HTTPS port): Address already in use", taken);
+    assert_string_equal(err.text, want);
+    bad.https_port = -1;
+    bad.proxy = 1;
+    so.port = taken;
+    assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
+    snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%d (the plain port, proxy mode): Address already in use",
+             taken);
+    assert_string_equal(err.text, want);
+    so.port = 0;
+    ecrmock_server_stop(holder);
     bad = (ecrmock_server_tls_options)ECRMOCK_SERVER_TLS_OPTIONS_INIT;
     bad.https_port = 65536;
     assert_int_equal(ecrmock_server_start_tls(f.m, &so, &bad, NULL, &s, &err), -1);
