@@ -99,10 +99,33 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     return em_dispatch_http(m, em_action_find(action), action, req, response, wire, NULL);
 }
 
+/* The texts of a call's journal entry (em_journal_note): the request's,
+ * the wire level's body as sent when `io` has it and it is still the
+ * request (not when `cleaned`: it had null members, dropped since; nor when
+ * a before-hook, which may change the request, ran), else made from `req`
+ * (no handler changes its request);
+ * the response's made from `resp`.  What cannot be made as text is left
+ * NULL (the journal copies that tree).  *req_text and *resp_text are the
+ * caller's to free. */
+static void journal_texts(ecrmock *m, em_wire_io *io, bool cleaned, json_t *req, json_t *resp,
+                          em_journal_note *note, char **req_text, char **resp_text)
+{
+    *req_text = *resp_text = NULL;
+    if (io && io->body && !cleaned && !m->before) {
+        note->req_text = io->body;
+        note->req_len = io->body_len;
+    } else if (em_journal_text(req, req_text, &note->req_len) == 0) {
+        note->req_text = *req_text;
+    }
+    if (resp && em_journal_text(resp, resp_text, &note->resp_len) == 0)
+        note->resp_text = *resp_text;
+}
+
 /* em_dispatch_http(), and into member[EM_MEMBER_SIZE] (may be NULL) the
- * request member a failed call names ("" for none). */
+ * request member a failed call names ("" for none); `io` (NULL but at the
+ * wire level): see em_dispatch_wire(). */
 static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
-                    em_fault_decision *wire, const ecrmock_http_request *http, char *member)
+                    em_fault_decision *wire, const ecrmock_http_request *http, char *member, em_wire_io *io)
 {
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
     if (member)
@@ -172,7 +195,19 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     int journaled = resp ? status : 500;
     if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM) && d.status)
         journaled = d.status;
+    char *req_text = NULL, *resp_text = NULL;
+    if (em_journal_wanted(m))
+        journal_texts(m, io, owned != NULL, req, resp, &note, &req_text, &resp_text);
     em_journal_record(m, a, action, req, journaled, resp, &note);
+    em_free(req_text);
+    /* The response's bytes are the wire level's too, unless an after-hook
+     * (which may change the response) is yet to see it. */
+    if (io && resp_text && !m->after && json_is_object(resp)) {
+        io->text = resp_text;
+        io->text_len = note.resp_len;
+    } else {
+        em_free(resp_text);
+    }
     if (m->after && resp)
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
     em_unlock(m);
@@ -195,12 +230,20 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
 int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                      em_fault_decision *wire, const ecrmock_http_request *http)
 {
-    return dispatch(m, a, action, req, response, wire, http, NULL);
+    return dispatch(m, a, action, req, response, wire, http, NULL, NULL);
+}
+
+int em_dispatch_wire(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http, em_wire_io *io)
+{
+    io->text = NULL;
+    io->text_len = 0;
+    return dispatch(m, a, action, req, response, wire, http, NULL, io);
 }
 
 int em_dispatch_member(ecrmock *m, const char *action, json_t *req, json_t **response, char member[EM_MEMBER_SIZE])
 {
-    return dispatch(m, em_action_find(action), action, req, response, NULL, NULL, member);
+    return dispatch(m, em_action_find(action), action, req, response, NULL, NULL, member, NULL);
 }
 
 int ecrmock_call(ecrmock *m, const char *action, json_t *request, json_t **response)
