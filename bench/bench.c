@@ -1053,6 +1053,60 @@ static long journal_rss_run(int journal, int images)
     return ru.ru_maxrss;
 }
 
+/* The peak RSS (KiB) of a child process that uploads 20 parts of 13 MB
+ * (a 260 MB layer) through ecrmock_call, the journal on or off; the harness
+ * holds one part, its base64 and its request at a time. */
+static long journal_parts_rss(int journal)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("bench: fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        size_t part = 13000000;
+        unsigned char *bytes = malloc(part);
+        char *b64 = malloc(4 * ((part + 2) / 3) + 1);
+        ecrmock *m = ecrmock_new(NULL);
+        ecrmock_journal_enable(m, journal);
+        json_t *resp = NULL, *req = json_pack("{s:s}", "repositoryName", "big");
+        ecrmock_call(m, "CreateRepository", req, &resp);
+        json_decref(req);
+        json_decref(resp);
+        req = json_pack("{s:s}", "repositoryName", "big");
+        if (ecrmock_call(m, "InitiateLayerUpload", req, &resp) != 200)
+            _exit(1);
+        char id[128];
+        snprintf(id, sizeof id, "%s", json_string_value(json_object_get(resp, "uploadId")));
+        json_decref(req);
+        json_decref(resp);
+        for (size_t k = 0; k < 20; k++) {
+            for (size_t i = 0; i < part; i++)
+                bytes[i] = (unsigned char)((k * part + i) * 2654435761u >> 13);
+            int blen = EVP_EncodeBlock((unsigned char *)b64, bytes, (int)part);
+            req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "big", "uploadId", id, "partFirstByte",
+                            (json_int_t)(k * part), "partLastByte", (json_int_t)((k + 1) * part - 1), "layerPartBlob",
+                            b64, (size_t)blen);
+            if (ecrmock_call(m, "UploadLayerPart", req, &resp) != 200) {
+                fprintf(stderr, "bench: UploadLayerPart: %s\n", json_dumps(resp, 0));
+                _exit(1);
+            }
+            json_decref(req);
+            json_decref(resp);
+        }
+        ecrmock_free(m);
+        _exit(0);
+    }
+    int st;
+    struct rusage ru;
+    if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench: the upload RSS run failed\n");
+        exit(1);
+    }
+    return ru.ru_maxrss;
+}
+
 static void bench_journal(void)
 {
     static char names[4 * J_ACTIONS][64];
@@ -1124,6 +1178,16 @@ static void bench_journal(void)
     report(&rss_on);
     report(&rss_off);
     report(&rss_ratio);
+    figure parts_on = {"j. peak RSS, 20 parts of 13 MB, journal on", "MiB", NULL, {0}, 0, 0};
+    figure parts_off = {"j. (info) the same, journal off", "MiB", NULL, {0}, 0, 0};
+    on = journal_parts_rss(1);
+    off = journal_parts_rss(0);
+    for (int r = 0; r < REPEATS; r++) {
+        parts_on.v[r] = on / 1024.0;
+        parts_off.v[r] = off / 1024.0;
+    }
+    report(&parts_on);
+    report(&parts_off);
 }
 
 int main(int argc, char **argv)
