@@ -997,10 +997,8 @@ static void journal_run(int journal, int images, double us[J_ACTIONS], double al
     ecrmock_free(m);
 }
 
-/* The peak RSS (KiB) of a child process that pushes `images` images, pulls
- * and describes each one and, every 100 images, lists 1000 of them, with the
- * journal on or off; the bodies are made as it goes (none held). */
-static long journal_rss_run(int journal, int images)
+/* The peak RSS (KiB) of run(journal, n) in a child process. */
+static long child_peak_rss(void (*run)(int journal, int n), int journal, int n)
 {
     fflush(stdout);
     pid_t pid = fork();
@@ -1009,102 +1007,96 @@ static long journal_rss_run(int journal, int images)
         exit(1);
     }
     if (pid == 0) {
-        ecrmock *m = ecrmock_new(NULL);
-        ecrmock_journal_enable(m, journal);
-        char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
-        flow_setup(m, cfg, layer);
-        char body[1600];
-        for (int i = 0; i < images; i++) {
-            char *out = NULL;
-            size_t n;
-            snprintf(body, sizeof body,
-                     "{\"repositoryName\":\"bench/app\",\"imageTag\":\"v%d\",\"imageManifest\":\"{\\\"schemaVersion\\\":2,"
-                     "\\\"mediaType\\\":\\\"application/vnd.docker.distribution.manifest.v2+json\\\",\\\"config\\\":{"
-                     "\\\"mediaType\\\":\\\"application/vnd.docker.container.image.v1+json\\\",\\\"size\\\":14,"
-                     "\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[{\\\"mediaType\\\":"
-                     "\\\"application/vnd.docker.image.rootfs.diff.tar.gzip\\\",\\\"size\\\":11,\\\"digest\\\":\\\"%s\\\"}],"
-                     "\\\"annotations\\\":{\\\"n\\\":\\\"%d\\\"}}\"}",
-                     i, cfg, layer, i);
-            if (raw(m, "PutImage", body, &out, &n) != 200)
-                _exit(1);
-            free(out);
-            snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"imageIds\":[{\"imageTag\":\"v%d\"}]}", i);
-            if (raw(m, "BatchGetImage", body, &out, &n) != 200)
-                _exit(1);
-            free(out);
-            if (raw(m, "DescribeImages", body, &out, &n) != 200)
-                _exit(1);
-            free(out);
-            if (i % 100 == 99) {
-                if (raw(m, "ListImages", "{\"repositoryName\":\"bench/app\",\"maxResults\":1000}", &out, &n) != 200)
-                    _exit(1);
-                free(out);
-            }
-        }
-        ecrmock_free(m);
+        run(journal, n);
         _exit(0);
     }
     int st;
     struct rusage ru;
     if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "bench: the %d-image RSS run failed\n", images);
+        fprintf(stderr, "bench: an RSS run failed\n");
         exit(1);
     }
     return ru.ru_maxrss;
 }
 
-/* The peak RSS (KiB) of a child process that uploads 20 parts of 13 MB
- * (a 260 MB layer) through ecrmock_call, the journal on or off; the harness
- * holds one part, its base64 and its request at a time. */
-static long journal_parts_rss(int journal)
+/* Pushes `images` images, pulls and describes each one and, every 100
+ * images, lists 1000 of them, with the journal on or off; the bodies are
+ * made as it goes (none held).  Exits the process on failure. */
+static void journal_rss_run(int journal, int images)
 {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("bench: fork");
-        exit(1);
-    }
-    if (pid == 0) {
-        size_t part = 13000000;
-        unsigned char *bytes = malloc(part);
-        char *b64 = malloc(4 * ((part + 2) / 3) + 1);
-        ecrmock *m = ecrmock_new(NULL);
-        ecrmock_journal_enable(m, journal);
-        json_t *resp = NULL, *req = json_pack("{s:s}", "repositoryName", "big");
-        ecrmock_call(m, "CreateRepository", req, &resp);
-        json_decref(req);
-        json_decref(resp);
-        req = json_pack("{s:s}", "repositoryName", "big");
-        if (ecrmock_call(m, "InitiateLayerUpload", req, &resp) != 200)
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_journal_enable(m, journal);
+    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
+    flow_setup(m, cfg, layer);
+    char body[1600];
+    for (int i = 0; i < images; i++) {
+        char *out = NULL;
+        size_t n;
+        snprintf(body, sizeof body,
+                 "{\"repositoryName\":\"bench/app\",\"imageTag\":\"v%d\",\"imageManifest\":\"{\\\"schemaVersion\\\":2,"
+                 "\\\"mediaType\\\":\\\"application/vnd.docker.distribution.manifest.v2+json\\\",\\\"config\\\":{"
+                 "\\\"mediaType\\\":\\\"application/vnd.docker.container.image.v1+json\\\",\\\"size\\\":14,"
+                 "\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[{\\\"mediaType\\\":"
+                 "\\\"application/vnd.docker.image.rootfs.diff.tar.gzip\\\",\\\"size\\\":11,\\\"digest\\\":\\\"%s\\\"}],"
+                 "\\\"annotations\\\":{\\\"n\\\":\\\"%d\\\"}}\"}",
+                 i, cfg, layer, i);
+        if (raw(m, "PutImage", body, &out, &n) != 200)
             _exit(1);
-        char id[128];
-        snprintf(id, sizeof id, "%s", json_string_value(json_object_get(resp, "uploadId")));
+        free(out);
+        snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"imageIds\":[{\"imageTag\":\"v%d\"}]}", i);
+        if (raw(m, "BatchGetImage", body, &out, &n) != 200)
+            _exit(1);
+        free(out);
+        if (raw(m, "DescribeImages", body, &out, &n) != 200)
+            _exit(1);
+        free(out);
+        if (i % 100 == 99) {
+            if (raw(m, "ListImages", "{\"repositoryName\":\"bench/app\",\"maxResults\":1000}", &out, &n) != 200)
+                _exit(1);
+            free(out);
+        }
+    }
+    ecrmock_free(m);
+}
+
+/* Uploads 20 parts of 13 MB (a 260 MB layer) through ecrmock_call, the
+ * journal on or off; the harness holds one part, its base64 and its request
+ * at a time.  Exits the process on failure. */
+static void journal_parts_run(int journal, int parts)
+{
+    size_t part = 13000000;
+    unsigned char *bytes = malloc(part);
+    char *b64 = malloc(4 * ((part + 2) / 3) + 1);
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_journal_enable(m, journal);
+    json_t *resp = NULL, *req = json_pack("{s:s}", "repositoryName", "big");
+    ecrmock_call(m, "CreateRepository", req, &resp);
+    json_decref(req);
+    json_decref(resp);
+    req = json_pack("{s:s}", "repositoryName", "big");
+    if (ecrmock_call(m, "InitiateLayerUpload", req, &resp) != 200)
+        _exit(1);
+    char id[128];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(resp, "uploadId")));
+    json_decref(req);
+    json_decref(resp);
+    for (size_t k = 0; k < (size_t)parts; k++) {
+        for (size_t i = 0; i < part; i++)
+            bytes[i] = (unsigned char)((k * part + i) * 2654435761u >> 13);
+        int blen = EVP_EncodeBlock((unsigned char *)b64, bytes, (int)part);
+        req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "big", "uploadId", id, "partFirstByte",
+                        (json_int_t)(k * part), "partLastByte", (json_int_t)((k + 1) * part - 1), "layerPartBlob",
+                        b64, (size_t)blen);
+        if (ecrmock_call(m, "UploadLayerPart", req, &resp) != 200) {
+            fprintf(stderr, "bench: UploadLayerPart: %s\n", json_dumps(resp, 0));
+            _exit(1);
+        }
         json_decref(req);
         json_decref(resp);
-        for (size_t k = 0; k < 20; k++) {
-            for (size_t i = 0; i < part; i++)
-                bytes[i] = (unsigned char)((k * part + i) * 2654435761u >> 13);
-            int blen = EVP_EncodeBlock((unsigned char *)b64, bytes, (int)part);
-            req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "big", "uploadId", id, "partFirstByte",
-                            (json_int_t)(k * part), "partLastByte", (json_int_t)((k + 1) * part - 1), "layerPartBlob",
-                            b64, (size_t)blen);
-            if (ecrmock_call(m, "UploadLayerPart", req, &resp) != 200) {
-                fprintf(stderr, "bench: UploadLayerPart: %s\n", json_dumps(resp, 0));
-                _exit(1);
-            }
-            json_decref(req);
-            json_decref(resp);
-        }
-        ecrmock_free(m);
-        _exit(0);
     }
-    int st;
-    struct rusage ru;
-    if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "bench: the upload RSS run failed\n");
-        exit(1);
-    }
-    return ru.ru_maxrss;
+    ecrmock_free(m);
+    free(bytes);
+    free(b64);
 }
 
 static void bench_journal(void)
@@ -1169,7 +1161,7 @@ static void bench_journal(void)
     figure rss_on = {"j. peak RSS, 100k-image run, journal on", "MiB", NULL, {0}, 0, 0};
     figure rss_off = {"j. (info) the same, journal off", "MiB", NULL, {0}, 0, 0};
     figure rss_ratio = {"j. peak RSS 100k images, journal on / off", "x", "<= 1.5", {0}, 0, 1.5};
-    long on = journal_rss_run(1, 100000), off = journal_rss_run(0, 100000);
+    long on = child_peak_rss(journal_rss_run, 1, 100000), off = child_peak_rss(journal_rss_run, 0, 100000);
     for (int r = 0; r < REPEATS; r++) {
         rss_on.v[r] = on / 1024.0;
         rss_off.v[r] = off / 1024.0;
@@ -1180,8 +1172,8 @@ static void bench_journal(void)
     report(&rss_ratio);
     figure parts_on = {"j. peak RSS, 20 parts of 13 MB, journal on", "MiB", NULL, {0}, 0, 0};
     figure parts_off = {"j. (info) the same, journal off", "MiB", NULL, {0}, 0, 0};
-    on = journal_parts_rss(1);
-    off = journal_parts_rss(0);
+    on = child_peak_rss(journal_parts_run, 1, 20);
+    off = child_peak_rss(journal_parts_run, 0, 20);
     for (int r = 0; r < REPEATS; r++) {
         parts_on.v[r] = on / 1024.0;
         parts_off.v[r] = off / 1024.0;

@@ -32,39 +32,6 @@ static bool has_null_member(json_t *v)
     return false;
 }
 
-/* A copy of `v` without its null members, sharing the scalars (new
- * reference; NULL: no memory).  Null items of a list stay: the validator
- * refuses them. */
-static json_t *drop_null_members(json_t *v)
-{
-    const char *key;
-    json_t *item, *copy = NULL;
-    size_t i;
-    if (json_is_object(v)) {
-        copy = json_object();
-        json_object_foreach(v, key, item) {
-            if (!copy || json_is_null(item))
-                continue;
-            if (json_object_set_new(copy, key, drop_null_members(item)) < 0) {
-                json_decref(copy);
-                copy = NULL;
-            }
-        }
-        return copy;
-    }
-    if (json_is_array(v)) {
-        copy = json_array();
-        json_array_foreach(v, i, item) {
-            if (copy && json_array_append_new(copy, drop_null_members(item)) < 0) {
-                json_decref(copy);
-                copy = NULL;
-            }
-        }
-        return copy;
-    }
-    return json_incref(v);
-}
-
 /* Runs the before-hook; 1 when it injected an error (then c->errdoc is set). */
 static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *req, int *status)
 {
@@ -134,7 +101,7 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     if (!req || json_is_null(req))
         req = owned = json_object();
     else if (has_null_member(req))
-        req = owned = drop_null_members(req);
+        req = owned = em_json_copy(req, EM_COPY_SHARE_SCALARS | EM_COPY_DROP_NULL_MEMBERS);
     if (!req || (http && !headers)) {
         json_decref(owned);
         json_decref(headers);

@@ -173,36 +173,6 @@ static size_t tree_bytes(json_t *v)
     }
 }
 
-/* A copy of v (new reference; NULL: no memory): json_deep_copy(), but a
- * key with a NUL in it stays whole (jansson 2.14's copy cuts it there). */
-static json_t *tree_copy(json_t *v)
-{
-    const char *key;
-    size_t key_len, i;
-    json_t *item, *copy;
-    if (json_is_object(v)) {
-        copy = json_object();
-        json_object_keylen_foreach(v, key, key_len, item) {
-            if (copy && json_object_setn_new_nocheck(copy, key, key_len, tree_copy(item)) < 0) {
-                json_decref(copy);
-                copy = NULL;
-            }
-        }
-        return copy;
-    }
-    if (json_is_array(v)) {
-        copy = json_array();
-        json_array_foreach(v, i, item) {
-            if (copy && json_array_append_new(copy, tree_copy(item)) < 0) {
-                json_decref(copy);
-                copy = NULL;
-            }
-        }
-        return copy;
-    }
-    return json_deep_copy(v);
-}
-
 bool em_journal_wanted(const ecrmock *m)
 {
     return m->journal_on && m->opts.journal_limit > 0;
@@ -216,7 +186,7 @@ static int body_take(body *b, const char *text, size_t len, json_t *v, json_t *(
         *b = (body){.kind = BODY_TEXT, .len = len};
         return 0;
     }
-    *b = (body){.kind = BODY_TREE, .tree = v ? tree_copy(v) : dflt()};
+    *b = (body){.kind = BODY_TREE, .tree = v ? em_json_copy(v, 0) : dflt()};
     if (!b->tree)
         return -1;
     b->len = tree_bytes(b->tree);
@@ -337,7 +307,7 @@ static json_t *body_json(const body *b, const char *at)
 {
     switch (b->kind) {
     case BODY_TEXT: return text_json(at, b->len);
-    case BODY_TREE: return tree_copy(b->tree);
+    case BODY_TREE: return em_json_copy(b->tree, 0);
     default: return json_null();
     }
 }
