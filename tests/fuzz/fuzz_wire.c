@@ -82,6 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *body = size > 1 ? em_json_parse((const char *)data + 1, size - 1, &oom) : json_object();
         if (!body && !oom)
             body = json_loadb((const char *)data + 1, size - 1, JSON_DECODE_ANY, NULL);
+        if (json_is_null(body)) { /* a body of null is a request of {} */
+            json_decref(body);
+            body = json_object();
+        }
         json_t *req = json_object_get(e, "request");
         if (data[0] == 255) { /* an unknown action: its body is not read */
             if (!json_is_object(req) || json_object_size(req))
