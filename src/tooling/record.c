@@ -354,11 +354,11 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *er
     json_array_foreach(journal, k, entry) {
         /* a call whose bodies the journal dropped cannot be replayed */
         if (json_object_get(entry, "dropped")) {
-            refused = em_err_arg(err, "journal entry %zu (seq %" JSON_INTEGER_FORMAT ", %s) kept no %s: it was "
-                                      "larger than journal_max_bytes (%zu); raise that option to record it",
+            refused = em_err_arg(err, "journal entry %zu (seq %" JSON_INTEGER_FORMAT ", %s) dropped its %s: the call "
+                                      "was larger than journal_max_bytes (%zu); raise that option to record it",
                                  k, json_integer_value(json_object_get(entry, "seq")),
                                  json_string_value(json_object_get(entry, "action")),
-                                 json_is_null(json_object_get(entry, "response")) ? "request or response" : "request",
+                                 json_is_null(json_object_get(entry, "response")) ? "request and response" : "request",
                                  max_bytes(m));
             goto fail;
         }

@@ -405,8 +405,8 @@ static void test_record_refuses_dropped_bodies(void **state)
     ecrmock_err err;
     assert_null(ecrmock_scenario_record(m, NULL, &err));
     assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
-    assert_string_equal(err.text, "journal entry 0 (seq 1, CreateRepository) kept no request or response: it was "
-                                  "larger than journal_max_bytes (100); raise that option to record it");
+    assert_string_equal(err.text, "journal entry 0 (seq 1, CreateRepository) dropped its request and response: the "
+                                  "call was larger than journal_max_bytes (100); raise that option to record it");
     ecrmock_free(m);
     /* with room for it, the same call records */
     o.journal_max_bytes = 0;
