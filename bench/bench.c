@@ -17,6 +17,10 @@
  *     ecrmock_http_handle) in one PATCH and in 20 MiB PATCH chunks, as a
  *     fraction of this machine's SHA-256 speed, and pulled back (the blob
  *     GET's 307, then the download URL)
+ *  j. (issue 19; `make bench BENCH=j`) PutImage, BatchGetImage,
+ *     DescribeRepositories and DescribeImages: us per call and allocations
+ *     per call with the journal on and off, the journal's share of a call,
+ *     and the peak RSS of a 100k-image run with the journal on and off
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -890,6 +895,293 @@ static void bench_registry(void)
     free(bytes);
 }
 
+/* ---- j. the journal's cost and allocations per call (issue 19) ---------------------------- */
+
+/* Allocations counted through the public hooks: ecrmock's own
+ * (ecrmock_set_alloc_funcs) and jansson's (json_set_alloc_funcs), which
+ * between them are every allocation a call makes.  One thread: a plain
+ * counter. */
+static unsigned long alloc_count;
+
+static void *count_malloc(size_t n)
+{
+    alloc_count++;
+    return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n)
+{
+    alloc_count++;
+    return realloc(p, n);
+}
+
+static void count_alloc_hooks(int on)
+{
+    ecrmock_set_alloc_funcs(on ? count_malloc : NULL, on ? count_realloc : NULL, NULL);
+    json_set_alloc_funcs(on ? count_malloc : malloc, free);
+}
+
+/* The hot actions of issue 19, each timed over its own run of calls. */
+enum { J_PUT, J_GET, J_DESC_REPOS, J_DESC_IMAGES, J_ACTIONS };
+static const char *const j_action[J_ACTIONS] = {"PutImage", "BatchGetImage", "DescribeRepositories", "DescribeImages"};
+
+/* 10,000 calls before the clock starts, so that the journal is full (its
+ * default journal_limit) and each timed call also drops the oldest entry,
+ * as in a long run. */
+static void journal_fill(ecrmock *m, const char *body)
+{
+    for (int i = 0; i < 10000; i++) {
+        char *out = NULL;
+        size_t n;
+        raw(m, "DescribeRepositories", body, &out, &n);
+        free(out);
+    }
+}
+
+/* One run: `images` PutImage, then as many BatchGetImage, DescribeRepositories
+ * and DescribeImages, on a fresh instance with the journal on or off; us per
+ * call and allocations per call of each action into us[] and allocs[], and
+ * the mixed flow (PutImage, BatchGetImage, DescribeRepositories of each
+ * image in turn) in calls/s into *flow. */
+static void journal_run(int journal, int images, double us[J_ACTIONS], double allocs[J_ACTIONS], double *flow)
+{
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_journal_enable(m, journal);
+    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
+    flow_setup(m, cfg, layer);
+    call_rec *recs = flow_prepare(cfg, layer, images, 0); /* per image: BCLA, Put, Get, DescribeImages, List */
+    const char *repos = "{\"repositoryNames\":[\"bench/app\"]}";
+    size_t repos_len = strlen(repos);
+    journal_fill(m, repos);
+    static const int slot[J_ACTIONS] = {1, 2, -1, 3};
+    for (int k = 0; k < J_ACTIONS; k++) {
+        unsigned long a0 = alloc_count;
+        double t0 = now();
+        for (int i = 0; i < images; i++) {
+            const char *body = slot[k] < 0 ? repos : recs[5 * i + slot[k]].body;
+            size_t len = slot[k] < 0 ? repos_len : recs[5 * i + slot[k]].len;
+            char *out = NULL;
+            size_t n;
+            if (ecrmock_call_raw(m, j_action[k], body, len, &out, &n) != 200) {
+                fprintf(stderr, "bench: %s failed: %s\n", j_action[k], out);
+                exit(1);
+            }
+            free(out);
+        }
+        us[k] = (now() - t0) / images * 1e6;
+        allocs[k] = (double)(alloc_count - a0) / images;
+    }
+    flow_free(recs, (size_t)images * 5);
+    ecrmock_free(m);
+
+    /* the issue's flow: each image pushed, pulled and its repository described */
+    m = ecrmock_new(NULL);
+    ecrmock_journal_enable(m, journal);
+    flow_setup(m, cfg, layer);
+    recs = flow_prepare(cfg, layer, images, images);
+    journal_fill(m, repos);
+    double t0 = now();
+    for (int i = 0; i < images; i++) {
+        for (int k = 0; k < 3; k++) {
+            const char *body = k == 2 ? repos : recs[5 * i + 1 + k].body;
+            size_t len = k == 2 ? repos_len : recs[5 * i + 1 + k].len;
+            char *out = NULL;
+            size_t n;
+            if (ecrmock_call_raw(m, j_action[k], body, len, &out, &n) != 200)
+                exit(1);
+            free(out);
+        }
+    }
+    *flow = 3.0 * images / (now() - t0);
+    flow_free(recs, (size_t)images * 5);
+    ecrmock_free(m);
+}
+
+/* The peak RSS (KiB) of run(journal, n) in a child process. */
+static long child_peak_rss(void (*run)(int journal, int n), int journal, int n)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("bench: fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        run(journal, n);
+        _exit(0);
+    }
+    int st;
+    struct rusage ru;
+    if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench: an RSS run failed\n");
+        exit(1);
+    }
+    return ru.ru_maxrss;
+}
+
+/* Pushes `images` images, pulls and describes each one and, every 100
+ * images, lists 1000 of them, with the journal on or off; the bodies are
+ * made as it goes (none held).  Exits the process on failure. */
+static void journal_rss_run(int journal, int images)
+{
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_journal_enable(m, journal);
+    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
+    flow_setup(m, cfg, layer);
+    char body[1600];
+    for (int i = 0; i < images; i++) {
+        char *out = NULL;
+        size_t n;
+        snprintf(body, sizeof body,
+                 "{\"repositoryName\":\"bench/app\",\"imageTag\":\"v%d\",\"imageManifest\":\"{\\\"schemaVersion\\\":2,"
+                 "\\\"mediaType\\\":\\\"application/vnd.docker.distribution.manifest.v2+json\\\",\\\"config\\\":{"
+                 "\\\"mediaType\\\":\\\"application/vnd.docker.container.image.v1+json\\\",\\\"size\\\":14,"
+                 "\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[{\\\"mediaType\\\":"
+                 "\\\"application/vnd.docker.image.rootfs.diff.tar.gzip\\\",\\\"size\\\":11,\\\"digest\\\":\\\"%s\\\"}],"
+                 "\\\"annotations\\\":{\\\"n\\\":\\\"%d\\\"}}\"}",
+                 i, cfg, layer, i);
+        if (raw(m, "PutImage", body, &out, &n) != 200)
+            _exit(1);
+        free(out);
+        snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"imageIds\":[{\"imageTag\":\"v%d\"}]}", i);
+        if (raw(m, "BatchGetImage", body, &out, &n) != 200)
+            _exit(1);
+        free(out);
+        if (raw(m, "DescribeImages", body, &out, &n) != 200)
+            _exit(1);
+        free(out);
+        if (i % 100 == 99) {
+            if (raw(m, "ListImages", "{\"repositoryName\":\"bench/app\",\"maxResults\":1000}", &out, &n) != 200)
+                _exit(1);
+            free(out);
+        }
+    }
+    ecrmock_free(m);
+}
+
+/* Uploads 20 parts of 13 MB (a 260 MB layer) through ecrmock_call, the
+ * journal on or off; the harness holds one part, its base64 and its request
+ * at a time.  Exits the process on failure. */
+static void journal_parts_run(int journal, int parts)
+{
+    size_t part = 13000000;
+    unsigned char *bytes = malloc(part);
+    char *b64 = malloc(4 * ((part + 2) / 3) + 1);
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_journal_enable(m, journal);
+    json_t *resp = NULL, *req = json_pack("{s:s}", "repositoryName", "big");
+    ecrmock_call(m, "CreateRepository", req, &resp);
+    json_decref(req);
+    json_decref(resp);
+    req = json_pack("{s:s}", "repositoryName", "big");
+    if (ecrmock_call(m, "InitiateLayerUpload", req, &resp) != 200)
+        _exit(1);
+    char id[128];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(resp, "uploadId")));
+    json_decref(req);
+    json_decref(resp);
+    for (size_t k = 0; k < (size_t)parts; k++) {
+        for (size_t i = 0; i < part; i++)
+            bytes[i] = (unsigned char)((k * part + i) * 2654435761u >> 13);
+        int blen = EVP_EncodeBlock((unsigned char *)b64, bytes, (int)part);
+        req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "big", "uploadId", id, "partFirstByte",
+                        (json_int_t)(k * part), "partLastByte", (json_int_t)((k + 1) * part - 1), "layerPartBlob",
+                        b64, (size_t)blen);
+        if (ecrmock_call(m, "UploadLayerPart", req, &resp) != 200) {
+            fprintf(stderr, "bench: UploadLayerPart: %s\n", json_dumps(resp, 0));
+            _exit(1);
+        }
+        json_decref(req);
+        json_decref(resp);
+    }
+    ecrmock_free(m);
+    free(bytes);
+    free(b64);
+}
+
+static void bench_journal(void)
+{
+    static char names[4 * J_ACTIONS][64];
+    figure us_on[J_ACTIONS], us_off[J_ACTIONS], cost[J_ACTIONS], al_on[J_ACTIONS], al_off[J_ACTIONS];
+    figure flow_on = {"j. calls/s, Put+Get+DescribeRepos, journal on", "calls/s", ">= 1000000", {0}, 1, 1e6};
+    figure flow_off = {"j. (info) the same, journal off", "calls/s", NULL, {0}, 1, 0};
+    figure flow_cost = {"j. journal's share of a flow call", "%", "<= 10", {0}, 0, 10};
+    for (int k = 0; k < J_ACTIONS; k++) {
+        snprintf(names[k], 64, "j. %s, journal on", j_action[k]);
+        snprintf(names[J_ACTIONS + k], 64, "j. (info) %s, journal off", j_action[k]);
+        snprintf(names[2 * J_ACTIONS + k], 64, "j. %s: journal's share", j_action[k]);
+        snprintf(names[3 * J_ACTIONS + k], 64, "j. %s allocations, journal on", j_action[k]);
+        us_on[k] = (figure){names[k], "us/call", NULL, {0}, 0, 0};
+        us_off[k] = (figure){names[J_ACTIONS + k], "us/call", NULL, {0}, 0, 0};
+        cost[k] = (figure){names[2 * J_ACTIONS + k], "%", "<= 10", {0}, 0, 10};
+        al_on[k] = (figure){names[3 * J_ACTIONS + k], "allocs", "<= 10", {0}, 0, 10};
+        al_off[k] = (figure){NULL, "allocs", NULL, {0}, 0, 0};
+    }
+    count_alloc_hooks(1);
+    for (int r = 0; r < REPEATS; r++) {
+        double on[J_ACTIONS], off[J_ACTIONS], aon[J_ACTIONS], aoff[J_ACTIONS], fon, foff;
+        /* alternate which goes first: the machine is shared */
+        if (r % 2) {
+            journal_run(0, 2000, off, aoff, &foff);
+            journal_run(1, 2000, on, aon, &fon);
+        } else {
+            journal_run(1, 2000, on, aon, &fon);
+            journal_run(0, 2000, off, aoff, &foff);
+        }
+        for (int k = 0; k < J_ACTIONS; k++) {
+            us_on[k].v[r] = on[k];
+            us_off[k].v[r] = off[k];
+            cost[k].v[r] = 100.0 * (on[k] - off[k]) / on[k];
+            al_on[k].v[r] = aon[k];
+            al_off[k].v[r] = aoff[k];
+        }
+        flow_on.v[r] = fon;
+        flow_off.v[r] = foff;
+        flow_cost.v[r] = 100.0 * (1.0 / fon - 1.0 / foff) * fon;
+    }
+    count_alloc_hooks(0);
+    for (int k = 0; k < J_ACTIONS; k++)
+        report(&us_on[k]);
+    for (int k = 0; k < J_ACTIONS; k++)
+        report(&us_off[k]);
+    for (int k = 0; k < J_ACTIONS; k++)
+        report(&cost[k]);
+    for (int k = 0; k < J_ACTIONS; k++)
+        report(&al_on[k]);
+    static char off_names[J_ACTIONS][64];
+    for (int k = 0; k < J_ACTIONS; k++) {
+        snprintf(off_names[k], 64, "j. (info) %s allocs, off", j_action[k]);
+        al_off[k].name = off_names[k];
+        report(&al_off[k]);
+    }
+    report(&flow_on);
+    report(&flow_off);
+    report(&flow_cost);
+    /* peak RSS: one run each (the figure is not noisy), its value in every slot */
+    figure rss_on = {"j. peak RSS, 100k-image run, journal on", "MiB", NULL, {0}, 0, 0};
+    figure rss_off = {"j. (info) the same, journal off", "MiB", NULL, {0}, 0, 0};
+    figure rss_ratio = {"j. peak RSS 100k images, journal on / off", "x", "<= 1.5", {0}, 0, 1.5};
+    long on = child_peak_rss(journal_rss_run, 1, 100000), off = child_peak_rss(journal_rss_run, 0, 100000);
+    for (int r = 0; r < REPEATS; r++) {
+        rss_on.v[r] = on / 1024.0;
+        rss_off.v[r] = off / 1024.0;
+        rss_ratio.v[r] = (double)on / (double)off;
+    }
+    report(&rss_on);
+    report(&rss_off);
+    report(&rss_ratio);
+    figure parts_on = {"j. peak RSS, 20 parts of 13 MB, journal on", "MiB", NULL, {0}, 0, 0};
+    figure parts_off = {"j. (info) the same, journal off", "MiB", NULL, {0}, 0, 0};
+    on = child_peak_rss(journal_parts_run, 1, 20);
+    off = child_peak_rss(journal_parts_run, 0, 20);
+    for (int r = 0; r < REPEATS; r++) {
+        parts_on.v[r] = on / 1024.0;
+        parts_off.v[r] = off / 1024.0;
+    }
+    report(&parts_on);
+    report(&parts_off);
+}
+
 int main(int argc, char **argv)
 {
     results = json_array();
@@ -908,6 +1200,8 @@ int main(int argc, char **argv)
         bench_threads();
     if (!only || strchr(only, '6'))
         bench_registry();
+    if (!only || strchr(only, 'j'))
+        bench_journal();
     json_dump_file(results, "bench/results.json", JSON_INDENT(2));
     json_decref(results);
     printf("\nwritten: bench/results.json\n");

@@ -170,8 +170,9 @@ typedef struct ecrmock_err {
 
 typedef struct ecrmock ecrmock;
 
-/* 2: token_length and max_synth_bytes (version 1 ends at max_resource_tags). */
-#define ECRMOCK_OPTIONS_VERSION 2
+/* 2: token_length and max_synth_bytes (version 1 ends at max_resource_tags);
+ * 3: journal_max_bytes. */
+#define ECRMOCK_OPTIONS_VERSION 3
 
 /*
  * Options for ecrmock_new().  Initialise with ECRMOCK_OPTIONS_INIT, then set
@@ -209,9 +210,16 @@ typedef struct ecrmock_options {
     uint64_t max_synth_bytes;     /* the bytes one fixture load may synthesise
                                      ({"size", "seed"} layers, each pair
                                      counted once): 4 GiB */
+    /* Version 3: */
+    size_t journal_max_bytes;     /* the call journal's bytes: its entries'
+                                     request and response texts (compact
+                                     JSON) and headers, at most this many:
+                                     the oldest go first; 64 MiB (an entry
+                                     larger than this alone is kept with
+                                     its bodies dropped: see ecrmock_journal_entry) */
 } ecrmock_options;
 
-#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define ECRMOCK_OPTIONS_INIT {ECRMOCK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 #define ECRMOCK_DEFAULT_ACCOUNT "123456789012"
 #define ECRMOCK_DEFAULT_REGION "us-east-1"
@@ -219,6 +227,7 @@ typedef struct ecrmock_options {
 #define ECRMOCK_DEFAULT_MIN_PART_SIZE UINT64_C(5242880)
 #define ECRMOCK_DEFAULT_UPLOAD_LIFETIME_MS INT64_C(86400000) /* 24 hours */
 #define ECRMOCK_DEFAULT_TOKEN_LENGTH 2368 /* a token ECR gave an IAM user (README.md) */
+#define ECRMOCK_DEFAULT_JOURNAL_MAX_BYTES ((size_t)64 << 20) /* 64 MiB */
 
 /*
  * Checks options without creating anything.  Returns 0 when `opts` (or NULL,

@@ -39,13 +39,15 @@
  *                                MAX_LAYER_PARTS, JOURNAL_LIMIT,
  *                                MAX_LAYER_BYTES, MAX_LAYERS_PER_IMAGE,
  *                                MAX_TAGS_PER_IMAGE, MAX_RESOURCE_TAGS,
- *                                TOKEN_LENGTH, MAX_SYNTH_BYTES
+ *                                TOKEN_LENGTH, MAX_SYNTH_BYTES,
+ *                                JOURNAL_MAX_BYTES
  *                                (decimal integers; 0 or unset: the default)
  *    The fixture may also carry the options as an "options" member, with
  *    the scenario format's names (accountId, region, clockStartMs, seed,
  *    minPartSize, uploadLifetimeMs, maxRepositories, maxImages,
  *    maxLayerParts, journalLimit, maxLayerBytes, maxLayersPerImage,
- *    maxTagsPerImage, maxResourceTags, tokenLength, maxSynthBytes); an environment variable wins over
+ *    maxTagsPerImage, maxResourceTags, tokenLength, maxSynthBytes,
+ *    journalMaxBytes); an environment variable wins over
  *    it.  A fixture that fails to load, or an option that is not valid,
  *    stops the process at load time (exit 70), with one line on stderr
  *    naming the variable, or the fixture and the JSON path.  A program that calls ecrmock_curl_attach()

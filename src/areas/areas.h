@@ -165,7 +165,9 @@ typedef struct em_manifest {
     const char *config_digest;       /* may be NULL */
     const char *config_media_type;   /* may be NULL */
     const char *subject;             /* may be NULL */
-    json_t *layers;                  /* array of {digest, mediaType, size} (new reference) */
+    json_t *layers;                  /* array of {digest, mediaType, ...}: the
+                                        descriptors of doc, or {digest} (schema 1)
+                                        (new reference) */
     json_t *children;                /* array of digests for lists/indexes (new reference) */
     bool is_list;
 } em_manifest;

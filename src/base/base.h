@@ -131,6 +131,14 @@ json_t *em_manifest_string(const char *text, size_t len);
  * jansson's character-by-character UTF-8 check when s is ASCII, which is
  * what names, tags, digests and ids are: the check was a tenth of a call. */
 json_t *em_json_string(const char *s);
+/* A copy of v (new reference; NULL: no memory) whose objects and arrays
+ * are its own, each key whole (json_deep_copy cuts a key at a NUL): with
+ * EM_COPY_SHARE_SCALARS its strings, numbers and literals are v's
+ * (references), else copies; with EM_COPY_DROP_NULL_MEMBERS an object's null
+ * members are left out (an array's null items stay). */
+#define EM_COPY_SHARE_SCALARS 1u
+#define EM_COPY_DROP_NULL_MEMBERS 2u
+json_t *em_json_copy(json_t *v, unsigned flags);
 /* Whether id is an AWS account id (a registry id): exactly 12 digits. */
 bool em_account_id_ok(const char *id);
 /* The DNS suffix of a region's endpoints: amazonaws.com.cn in China, else amazonaws.com. */

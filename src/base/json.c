@@ -33,6 +33,36 @@ json_t *em_time(int64_t ms)
     return json_real((double)ms / 1000.0);
 }
 
+json_t *em_json_copy(json_t *v, unsigned flags)
+{
+    const char *key;
+    size_t key_len, i;
+    json_t *item, *copy;
+    if (json_is_object(v)) {
+        copy = json_object();
+        json_object_keylen_foreach(v, key, key_len, item) {
+            if (!copy || ((flags & EM_COPY_DROP_NULL_MEMBERS) && json_is_null(item)))
+                continue;
+            if (json_object_setn_new_nocheck(copy, key, key_len, em_json_copy(item, flags)) < 0) {
+                json_decref(copy);
+                copy = NULL;
+            }
+        }
+        return copy;
+    }
+    if (json_is_array(v)) {
+        copy = json_array();
+        json_array_foreach(v, i, item) {
+            if (copy && json_array_append_new(copy, em_json_copy(item, flags)) < 0) {
+                json_decref(copy);
+                copy = NULL;
+            }
+        }
+        return copy;
+    }
+    return (flags & EM_COPY_SHARE_SCALARS) ? json_incref(v) : json_deep_copy(v);
+}
+
 int em_set(json_t *o, const char *key, json_t *v)
 {
     return v && json_object_set_new_nocheck(o, key, v) == 0 ? 0 : -1;

@@ -68,6 +68,7 @@ struct ecrmock {
     bool journal_on;
     em_journal_entry *journal; /* a ring of journal_cap entries */
     size_t journal_cap, journal_head, journal_len, journal_dropped;
+    size_t journal_bytes;      /* what the entries held count against journal_max_bytes */
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
     unsigned long runs[EM_MAX_ACTIONS];      /* per action: calls whose handler ran */

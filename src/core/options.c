@@ -48,13 +48,16 @@ const em_option em_option_table[] = {
         "GetAuthorizationToken's token, 512 to 65536 characters"),
     ROW(max_synth_bytes, "maxSynthBytes", "MAX_SYNTH_BYTES", EM_OPT_UINT64, 2, (uint64_t)4 << 30,
         "the layer bytes one fixture load may synthesise"),
+    ROW(journal_max_bytes, "journalMaxBytes", "JOURNAL_MAX_BYTES", EM_OPT_SIZE, 3, ECRMOCK_DEFAULT_JOURNAL_MAX_BYTES,
+        "the call journal's request and response text, bytes"),
 };
 #undef ROW
 const size_t em_option_count = sizeof em_option_table / sizeof em_option_table[0];
 
 /* The bytes of each version of ecrmock_options: what a caller built against
- * it passes (version 1 ends after max_resource_tags). */
-static const size_t version_size[] = {0, offsetof(ecrmock_options, token_length), sizeof(ecrmock_options)};
+ * it passes (version 1 ends after max_resource_tags, 2 after max_synth_bytes). */
+static const size_t version_size[] = {0, offsetof(ecrmock_options, token_length),
+                                      offsetof(ecrmock_options, journal_max_bytes), sizeof(ecrmock_options)};
 
 _Static_assert(sizeof version_size / sizeof version_size[0] == ECRMOCK_OPTIONS_VERSION + 1,
                "a size for every version of ecrmock_options");

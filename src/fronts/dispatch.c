@@ -32,39 +32,6 @@ static bool has_null_member(json_t *v)
     return false;
 }
 
-/* A copy of `v` without its null members, sharing the scalars (new
- * reference; NULL: no memory).  Null items of a list stay: the validator
- * refuses them. */
-static json_t *drop_null_members(json_t *v)
-{
-    const char *key;
-    json_t *item, *copy = NULL;
-    size_t i;
-    if (json_is_object(v)) {
-        copy = json_object();
-        json_object_foreach(v, key, item) {
-            if (!copy || json_is_null(item))
-                continue;
-            if (json_object_set_new(copy, key, drop_null_members(item)) < 0) {
-                json_decref(copy);
-                copy = NULL;
-            }
-        }
-        return copy;
-    }
-    if (json_is_array(v)) {
-        copy = json_array();
-        json_array_foreach(v, i, item) {
-            if (copy && json_array_append_new(copy, drop_null_members(item)) < 0) {
-                json_decref(copy);
-                copy = NULL;
-            }
-        }
-        return copy;
-    }
-    return json_incref(v);
-}
-
 /* Runs the before-hook; 1 when it injected an error (then c->errdoc is set). */
 static int run_before_hook(ecrmock *m, em_call *c, const char *action, json_t *req, int *status)
 {
@@ -99,10 +66,33 @@ int em_dispatch(ecrmock *m, const char *action, json_t *req, json_t **response, 
     return em_dispatch_http(m, em_action_find(action), action, req, response, wire, NULL);
 }
 
+/* The texts of a call's journal entry (em_journal_note): the request's,
+ * the wire level's body as sent when `io` has it and it is still the
+ * request (not when `cleaned`: it had null members, dropped since; nor when
+ * a before-hook, which may change the request, ran), else made from `req`
+ * (no handler changes its request);
+ * the response's made from `resp`.  What cannot be made as text is left
+ * NULL (the journal copies that tree).  *req_text and *resp_text are the
+ * caller's to free. */
+static void journal_texts(ecrmock *m, em_wire_io *io, bool cleaned, json_t *req, json_t *resp,
+                          em_journal_note *note, char **req_text, char **resp_text)
+{
+    *req_text = *resp_text = NULL;
+    if (io && io->body && !cleaned && !m->before) {
+        note->req_text = io->body;
+        note->req_len = io->body_len;
+    } else if (em_journal_text(req, req_text, &note->req_len) == 0) {
+        note->req_text = *req_text;
+    }
+    if (resp && em_journal_text(resp, resp_text, &note->resp_len) == 0)
+        note->resp_text = *resp_text;
+}
+
 /* em_dispatch_http(), and into member[EM_MEMBER_SIZE] (may be NULL) the
- * request member a failed call names ("" for none). */
+ * request member a failed call names ("" for none); `io` (NULL but at the
+ * wire level): see em_dispatch_wire(). */
 static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
-                    em_fault_decision *wire, const em_via *via, char *member)
+                    em_fault_decision *wire, const em_via *via, char *member, em_wire_io *io)
 {
     static const em_via none = {0};
     if (!via)
@@ -116,7 +106,7 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     if (!req || json_is_null(req))
         req = owned = json_object();
     else if (has_null_member(req))
-        req = owned = drop_null_members(req);
+        req = owned = em_json_copy(req, EM_COPY_SHARE_SCALARS | EM_COPY_DROP_NULL_MEMBERS);
     if (!req || (http && !headers)) {
         json_decref(owned);
         json_decref(headers);
@@ -176,7 +166,19 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     int journaled = resp ? status : 500;
     if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM) && d.status)
         journaled = d.status;
+    char *req_text = NULL, *resp_text = NULL;
+    if (em_journal_wanted(m))
+        journal_texts(m, io, owned != NULL, req, resp, &note, &req_text, &resp_text);
     em_journal_record(m, a, action, req, journaled, resp, &note);
+    em_free(req_text);
+    /* The response's bytes are the wire level's too, unless an after-hook
+     * (which may change the response) is yet to see it. */
+    if (io && resp_text && !m->after && json_is_object(resp)) {
+        io->text = resp_text;
+        io->text_len = note.resp_len;
+    } else {
+        em_free(resp_text);
+    }
     if (m->after && resp)
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
     em_unlock(m);
@@ -200,18 +202,27 @@ int em_dispatch_http(ecrmock *m, const em_action *a, const char *action, json_t 
                      em_fault_decision *wire, const ecrmock_http_request *http)
 {
     em_via via = {.http = http};
-    return dispatch(m, a, action, req, response, wire, &via, NULL);
+    return dispatch(m, a, action, req, response, wire, &via, NULL, NULL);
 }
 
 int em_dispatch_via(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                     em_fault_decision *wire, const em_via *via)
 {
-    return dispatch(m, a, action, req, response, wire, via, NULL);
+    return dispatch(m, a, action, req, response, wire, via, NULL, NULL);
+}
+
+int em_dispatch_wire(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http, em_wire_io *io)
+{
+    em_via via = {.http = http};
+    io->text = NULL;
+    io->text_len = 0;
+    return dispatch(m, a, action, req, response, wire, &via, NULL, io);
 }
 
 int em_dispatch_member(ecrmock *m, const char *action, json_t *req, json_t **response, char member[EM_MEMBER_SIZE])
 {
-    return dispatch(m, em_action_find(action), action, req, response, NULL, NULL, member);
+    return dispatch(m, em_action_find(action), action, req, response, NULL, NULL, member, NULL);
 }
 
 int ecrmock_call(ecrmock *m, const char *action, json_t *request, json_t **response)

@@ -15,6 +15,13 @@
  * compact bytes; *out malloc'd (free it).  0, or -1: no memory, or a string
  * that is not UTF-8. */
 int em_wire_dump(json_t *doc, char **out, size_t *out_len);
+/* wire.c: v (any value) as the journal keeps it: em_wire_dump()'s bytes,
+ * which em_journal_parse() reads back as the same tree (reals are written as
+ * the shortest digits that read back as the same double).  -1 for no memory
+ * and for what would not read back the same: a string that is not UTF-8, a
+ * key with a NUL in it, nesting deeper than 1024 (the journal then keeps a
+ * copy of the tree instead). */
+int em_journal_text(json_t *v, char **out, size_t *out_len);
 /* ecrmock_call_raw(), also saying (when `transport` is not NULL) which
  * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none;
  * `http` (borrowed; may be NULL) is the HTTP request the call came in, whose
@@ -46,6 +53,20 @@ typedef struct em_via {
 /* em_dispatch_http() of a call that came in by `via` (may be NULL: none). */
 int em_dispatch_via(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                     em_fault_decision *wire, const em_via *via);
+/* The bytes of a wire-level call (em_dispatch_wire): its body as sent
+ * (borrowed; NULL: none), which parsed as the request; and, when the call
+ * made them for its journal entry, the response's bytes as em_wire_dump()
+ * writes them (the caller's then: em_free them), else NULL. */
+typedef struct em_wire_io {
+    const char *body;
+    size_t body_len;
+    char *text;
+    size_t text_len;
+} em_wire_io;
+/* em_dispatch_http() for the wire level: the journal keeps io->body as the
+ * request, and io->text, when set, is the response already written. */
+int em_dispatch_wire(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
+                     em_fault_decision *wire, const ecrmock_http_request *http, em_wire_io *io);
 /* em_dispatch() that also tells, into member[EM_MEMBER_SIZE], the request
  * member a failed call is about: a JSON path ("$.repositoryName"), or ""
  * when the error names none (the fixture loader points at it). */

@@ -253,18 +253,25 @@ static int put_integer(em_buf *b, json_int_t v)
     return put(b, s, (size_t)(e - s));
 }
 
-static int dump_value(em_buf *b, json_t *v, int depth)
+/* The journal's text (em_journal_text) must read back as the same tree: it
+ * refuses what jansson's parser would not take back, a key with a NUL in
+ * it, and nesting near the parser's limit (2048). */
+#define JOURNAL_MAX_DEPTH 1024
+
+static int dump_value(em_buf *b, json_t *v, int depth, int max_depth)
 {
-    if (depth > DUMP_MAX_DEPTH)
+    if (depth > max_depth)
         return -1;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         if (put(b, "{", 1) < 0)
             return -1;
         for (void *it = json_object_iter(v), *first = it; it; it = json_object_iter_next(v, it)) {
+            const char *key = json_object_iter_key(it);
+            size_t key_len = json_object_iter_key_len(it);
             if ((it != first && put(b, ",", 1) < 0) ||
-                dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) < 0 ||
-                put(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1) < 0)
+                (max_depth == JOURNAL_MAX_DEPTH && memchr(key, '\0', key_len)) || dump_string(b, key, key_len) < 0 ||
+                put(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1, max_depth) < 0)
                 return -1;
         }
         return put(b, "}", 1);
@@ -275,7 +282,7 @@ static int dump_value(em_buf *b, json_t *v, int depth)
         if (put(b, "[", 1) < 0)
             return -1;
         json_array_foreach(v, i, item) {
-            if ((i && put(b, ",", 1) < 0) || dump_value(b, item, depth + 1) < 0)
+            if ((i && put(b, ",", 1) < 0) || dump_value(b, item, depth + 1, max_depth) < 0)
                 return -1;
         }
         return put(b, "]", 1);
@@ -297,21 +304,31 @@ static int dump_value(em_buf *b, json_t *v, int depth)
 /* Serialises a response the way the service does (see above).  The body is
  * malloc'd by ecrmock (not by jansson, whose allocator a program may have
  * replaced), so that free() is always right. */
-int em_wire_dump(json_t *doc, char **out, size_t *out_len)
+static int dump(json_t *doc, char **out, size_t *out_len, int max_depth)
 {
     em_buf b = {0};
-    if (!json_is_object(doc) && !json_is_array(doc))
-        return -1;
     /* 1000 bytes: most responses fit, and glibc serves a request this size
      * from its per-thread cache; starting at 512 cost three allocations (and
      * a consolidation of the heap's free lists) for a 1.5 KB response */
-    if (em_buf_reserve(&b, 1000) < 0 || dump_value(&b, doc, 0) < 0 || em_buf_append(&b, "", 1) < 0) {
+    if (em_buf_reserve(&b, 1000) < 0 || dump_value(&b, doc, 0, max_depth) < 0 || em_buf_append(&b, "", 1) < 0) {
         em_buf_release(&b);
         return -1;
     }
     *out_len = b.len - 1;
     *out = (char *)b.data;
     return 0;
+}
+
+int em_wire_dump(json_t *doc, char **out, size_t *out_len)
+{
+    if (!json_is_object(doc) && !json_is_array(doc))
+        return -1;
+    return dump(doc, out, out_len, DUMP_MAX_DEPTH);
+}
+
+int em_journal_text(json_t *v, char **out, size_t *out_len)
+{
+    return dump(v, out, out_len, JOURNAL_MAX_DEPTH);
 }
 
 /* A framework-level error document, for what never reaches an action. */
@@ -372,6 +389,7 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
     json_t *req = NULL, *resp = NULL;
     int status;
     em_fault_decision fx = {0};
+    em_wire_io io = {.body = body, .body_len = body_len};
     const em_action *a = em_action_find(action);
     if (!a) {
         status = em_dispatch_http(m, NULL, action, NULL, &resp, NULL, http); /* journaled like any call */
@@ -407,13 +425,21 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
             }
             json_decref(note.headers);
         } else {
-            status = em_dispatch_http(m, a, action, req, &resp, &fx, http);
+            status = em_dispatch_wire(m, a, action, req, &resp, &fx, http, &io);
         }
     } else {
-        status = em_dispatch_http(m, a, action, NULL, &resp, &fx, http);
+        io.body = NULL; /* no body: the request is {} */
+        status = em_dispatch_wire(m, a, action, NULL, &resp, &fx, http, &io);
     }
     json_decref(req);
-    if (status < 0 || !resp || em_wire_dump(resp, response, response_len) < 0) {
+    if (io.text) { /* written already, for the journal */
+        *response = io.text;
+        *response_len = io.text_len;
+    }
+    if (status < 0 || !resp || (!io.text && em_wire_dump(resp, response, response_len) < 0)) {
+        em_free(io.text);
+        *response = NULL;
+        *response_len = 0;
         json_decref(resp);
         em_fault_decision_release(&fx);
         return -1;

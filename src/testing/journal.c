@@ -1,10 +1,16 @@
 /*
  * The call journal and the per-action call counters.
  *
- * The journal is a ring of the last `journal_limit` calls; each entry holds
- * its own copies of the request and the response, so what a caller does
- * with its objects afterwards cannot change the record, and hands out
- * copies again, so that an entry held is the holder's alone.
+ * The journal is a ring of the last `journal_limit` calls, holding at most
+ * `journal_max_bytes` (the oldest go first).  An entry keeps what the call
+ * already had, as text: the wire level's request body as sent, and the
+ * response's bytes as the wire level writes them (em_journal_text(), which
+ * dispatch.c makes once and the wire level sends), both in one allocation.
+ * What a caller does with its objects afterwards cannot change the record;
+ * a reader gets JSON parsed from the text when it asks (entry_json), its own
+ * to keep.  The text reads back as exactly the tree the call had (the
+ * note's contract, em_journal_note); what has no such text (a string that
+ * is not UTF-8, in a JSON-level request) is kept as a copy of the tree.
  */
 #define _GNU_SOURCE /* strncasecmp */
 #include <string.h>
@@ -12,26 +18,52 @@
 
 #include "testing/testing.h"
 
+/* How an entry keeps its request or its response. */
+typedef enum { BODY_TEXT, BODY_TREE, BODY_DROPPED } body_kind;
+
+typedef struct body {
+    body_kind kind;
+    size_t len;   /* BODY_TEXT: the text's bytes (in em_journal_entry.text); BODY_DROPPED: those dropped */
+    json_t *tree; /* BODY_TREE: the journal's own copy */
+} body;
+
 struct em_journal_entry {
     uint64_t seq;
-    char *action;
-    json_t *request, *response;
-    json_t *headers; /* the HTTP request's (em_headers_json), or NULL */
+    const char *action;   /* the action's static name, or owned_action */
+    char *owned_action;   /* an unknown action's name as sent (UTF-8), or NULL */
+    char *text;           /* the request's text then the response's (those of kind BODY_TEXT), or NULL */
+    body request, response;
+    char *error;          /* the error's name when the response was dropped, or NULL */
+    json_t *headers;      /* the HTTP request's (em_headers_json; a reference, never changed), or NULL */
+    size_t bytes;         /* counted against journal_max_bytes */
     int status;
     long fault;
-    int effect;      /* the effect that fired, or -1 */
+    int effect;           /* the effect that fired, or -1 */
     bool ran;
     int64_t at_ms;
-    const char *plane; /* static; NULL: the API */
+    const char *plane;    /* static; NULL: the API */
 };
 
 static void entry_release(em_journal_entry *e)
 {
-    em_free(e->action);
-    json_decref(e->request);
-    json_decref(e->response);
+    em_free(e->owned_action);
+    em_free(e->text);
+    em_free(e->error);
+    json_decref(e->request.tree);
+    json_decref(e->response.tree);
     json_decref(e->headers);
     memset(e, 0, sizeof *e);
+}
+
+/* Drops the oldest entry (counted as dropped). */
+static void drop_oldest(ecrmock *m)
+{
+    em_journal_entry *e = &m->journal[m->journal_head];
+    m->journal_bytes -= e->bytes;
+    entry_release(e);
+    m->journal_head = (m->journal_head + 1) % m->journal_cap;
+    m->journal_len--;
+    m->journal_dropped++;
 }
 
 void em_journal_free(ecrmock *m)
@@ -42,6 +74,7 @@ void em_journal_free(ecrmock *m)
     m->journal = NULL;
     m->journal_len = m->journal_head = m->journal_cap = 0;
     m->journal_dropped = 0;
+    m->journal_bytes = 0;
 }
 
 /* v (em_malloc'd, taken) with its credential elided: a Basic token whole, or the value
@@ -135,6 +168,60 @@ static int registry_part(json_t *req, const unsigned char *part, size_t len)
     return 0;
 }
 
+/* About the bytes `v` takes as compact JSON text (a tree the journal keeps,
+ * its headers): what it counts against journal_max_bytes. */
+static size_t tree_bytes(json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i, n = 2;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        json_object_foreach(v, key, item)
+            n += json_object_iter_key_len(json_object_key_to_iter(key)) + 4 + tree_bytes(item);
+        return n;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, item)
+            n += 1 + tree_bytes(item);
+        return n;
+    case JSON_STRING: return json_string_length(v) + 2;
+    default: return 24;
+    }
+}
+
+bool em_journal_wanted(const ecrmock *m)
+{
+    return m->journal_on && m->opts.journal_limit > 0;
+}
+
+/* One body of a new entry: its text when the note gives one (copied later
+ * into the entry's text), else a copy of its tree (`dflt` when v is NULL). */
+static int body_take(body *b, const char *text, size_t len, json_t *v, json_t *(*dflt)(void))
+{
+    if (text) {
+        *b = (body){.kind = BODY_TEXT, .len = len};
+        return 0;
+    }
+    *b = (body){.kind = BODY_TREE, .tree = v ? em_json_copy(v, 0) : dflt()};
+    if (!b->tree)
+        return -1;
+    b->len = tree_bytes(b->tree);
+    return 0;
+}
+
+static size_t body_bytes(const body *b)
+{
+    return b->kind == BODY_DROPPED ? 0 : b->len;
+}
+
+/* Drops body b of e (over journal_max_bytes): it says how many bytes it had. */
+static void body_drop(em_journal_entry *e, body *b)
+{
+    e->bytes -= b->len;
+    json_decref(b->tree);
+    *b = (body){.kind = BODY_DROPPED, .len = b->len};
+}
+
 void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
                        const em_journal_note *note)
 {
@@ -151,7 +238,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         m->calls[idx < 0 ? EM_MAX_ACTIONS : idx]++;
     if (note->ran && idx >= 0)
         m->runs[idx]++;
-    if (!m->journal_on || m->opts.journal_limit == 0)
+    if (!em_journal_wanted(m))
         return;
     if (!m->journal) {
         size_t cap = m->opts.journal_limit < 64 ? m->opts.journal_limit : 64;
@@ -174,46 +261,126 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         }
     }
     em_journal_entry e = {.seq = ++m->journal_seq, .status = status, .fault = note->fault, .effect = note->effect,
-                          .ran = note->ran, .at_ms = m->clock_ms};
-    e.action = em_utf8_copy(action);
-    e.request = req ? json_deep_copy(req) : json_object();
-    e.response = resp ? json_deep_copy(resp) : json_null();
-    e.headers = note->headers ? json_deep_copy(note->headers) : NULL;
-    e.plane = note->plane;
-    if (!e.action || !e.request || !e.response || (note->headers && !e.headers) ||
-        (note->raw_part && registry_part(e.request, note->raw_part, note->raw_part_len) < 0)) {
+                          .ran = note->ran, .at_ms = m->clock_ms, .action = action, .plane = note->plane};
+    bool ok = true;
+    if (!a)
+        ok = (e.action = e.owned_action = em_utf8_copy(action)) != NULL;
+    /* a registry-plane part: the request from the tree, the part's bytes put in */
+    ok = ok && body_take(&e.request, note->raw_part ? NULL : note->req_text, note->req_len, req, json_object) == 0 &&
+         body_take(&e.response, note->resp_text, note->resp_len, resp, json_null) == 0;
+    if (ok && note->raw_part) {
+        ok = registry_part(e.request.tree, note->raw_part, note->raw_part_len) == 0;
+        e.request.len = tree_bytes(e.request.tree);
+    }
+    e.headers = json_incref(note->headers);
+    e.bytes = body_bytes(&e.request) + body_bytes(&e.response) + (e.headers ? tree_bytes(e.headers) : 0);
+    /* Larger than the journal may hold: a stub, its bodies dropped (the
+     * request first: the part bytes of an upload are there). */
+    size_t max = m->opts.journal_max_bytes;
+    if (ok && e.bytes > max && e.request.len)
+        body_drop(&e, &e.request);
+    if (ok && e.bytes > max && e.response.len) {
+        const char *type = json_string_value(json_object_get(resp, "__type"));
+        if (status != 200 && type)
+            ok = (e.error = em_strdup(type)) != NULL;
+        body_drop(&e, &e.response);
+    }
+    size_t text_len = (e.request.kind == BODY_TEXT ? e.request.len : 0) +
+                      (e.response.kind == BODY_TEXT ? e.response.len : 0);
+    if (ok && text_len) {
+        e.text = em_malloc(text_len);
+        if ((ok = e.text != NULL)) {
+            char *t = e.text;
+            if (e.request.kind == BODY_TEXT)
+                t = (char *)memcpy(t, note->req_text, e.request.len) + e.request.len;
+            if (e.response.kind == BODY_TEXT)
+                memcpy(t, note->resp_text, e.response.len);
+        }
+    }
+    if (!ok) {
         entry_release(&e);
         m->journal_dropped++;
         return;
     }
-    if (m->journal_len == m->journal_cap) {
-        entry_release(&m->journal[m->journal_head]);
-        m->journal[m->journal_head] = e;
-        m->journal_head = (m->journal_head + 1) % m->journal_cap;
-        m->journal_dropped++;
-    } else {
-        m->journal[(m->journal_head + m->journal_len) % m->journal_cap] = e;
-        m->journal_len++;
+    while (m->journal_len && m->journal_bytes + e.bytes > max)
+        drop_oldest(m);
+    if (m->journal_len == m->journal_cap)
+        drop_oldest(m);
+    m->journal[(m->journal_head + m->journal_len) % m->journal_cap] = e;
+    m->journal_len++;
+    m->journal_bytes += e.bytes;
+}
+
+/* The JSON of text[0..len) as the note's contract reads it (new reference;
+ * NULL: no memory). */
+static json_t *text_json(const char *text, size_t len)
+{
+    bool oom = false;
+    json_t *v = em_json_parse(text, len, &oom);
+    if (!v && !oom)
+        v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    return v;
+}
+
+/* Body b of e as a reader gets it (new reference, the reader's alone; NULL:
+ * no memory); `at` is where its text starts in e->text. */
+static json_t *body_json(const body *b, const char *at)
+{
+    switch (b->kind) {
+    case BODY_TEXT: return text_json(at, b->len);
+    case BODY_TREE: return em_json_copy(b->tree, 0);
+    default: return json_null();
     }
 }
 
+/* What entry e dropped over journal_max_bytes: {"request": bytes,
+ * "response": bytes}, the bodies it no longer has (new reference); NULL
+ * when it dropped none, or no memory (*oom). */
+static json_t *dropped_json(const em_journal_entry *e, bool *oom)
+{
+    *oom = false;
+    if (e->request.kind != BODY_DROPPED && e->response.kind != BODY_DROPPED)
+        return NULL;
+    json_t *d = json_object();
+    if (!d || (e->request.kind == BODY_DROPPED && em_set(d, "request", json_integer((json_int_t)e->request.len)) < 0) ||
+        (e->response.kind == BODY_DROPPED && em_set(d, "response", json_integer((json_int_t)e->response.len)) < 0)) {
+        json_decref(d);
+        *oom = true;
+        return NULL;
+    }
+    return d;
+}
+
 /* Entry e as the caller gets it (new reference): its request and response
- * are copies, so that the caller may change them, or drop them on another
- * thread, without touching the journal's (jansson's reference counts are
- * not a lock). */
+ * are made for it (read from the texts, or copies of the trees), so that
+ * the caller may change them, or drop them on another thread, without
+ * touching the journal's (jansson's reference counts are not a lock). */
 static json_t *entry_json(const em_journal_entry *e)
 {
-    json_t *o = json_pack("{s:I, s:s, s:o, s:i}", "seq", (json_int_t)e->seq, "action", e->action, "request",
-                          json_deep_copy(e->request), "status", e->status);
-    if (!o)
+    const char *resp_at = e->text ? e->text + (e->request.kind == BODY_TEXT ? e->request.len : 0) : NULL;
+    json_t *response = body_json(&e->response, resp_at);
+    json_t *o = response ? json_pack("{s:I, s:s, s:o, s:i}", "seq", (json_int_t)e->seq, "action", e->action,
+                                     "request", body_json(&e->request, e->text), "status", e->status)
+                         : NULL;
+    bool oom;
+    json_t *dropped = o ? dropped_json(e, &oom) : NULL;
+    const char *type = e->error ? e->error : json_string_value(json_object_get(response, "__type"));
+    if (!o || oom || (e->status != 200 && type && em_set(o, "error", json_string(type)) < 0)) {
+        json_decref(response);
+        json_decref(dropped);
+        json_decref(o);
         return NULL;
-    const char *type = json_string_value(json_object_get(e->response, "__type"));
-    if ((e->status != 200 && type && em_set(o, "error", json_string(type)) < 0) ||
-        em_set(o, "response", json_deep_copy(e->response)) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
+    }
+    if (em_set(o, "response", response) < 0 || em_set(o, "time", em_time(e->at_ms)) < 0 ||
         em_set(o, "ran", json_boolean(e->ran)) < 0 || (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0) ||
         (e->effect >= 0 && em_set(o, "effect", json_string(em_fault_effect_name(e->effect))) < 0) ||
         (e->headers && em_set(o, "headers", json_deep_copy(e->headers)) < 0) ||
         (e->plane && em_set(o, "plane", json_string(e->plane)) < 0)) {
+        json_decref(dropped);
+        json_decref(o);
+        return NULL;
+    }
+    if (dropped && em_set(o, "dropped", dropped) < 0) {
         json_decref(o);
         return NULL;
     }

@@ -58,14 +58,27 @@ typedef struct em_journal_note {
     int effect;      /* its effect (ECRMOCK_FAULT_LATENCY when only latency
                         rules fired), or -1: no rule fired */
     bool ran;        /* the action's handler ran */
-    json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL */
+    json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL;
+                        the journal keeps a reference: nothing may change it */
+    /* The request and response as JSON text that em_json_parse(), or else
+     * json_loadb(JSON_DECODE_ANY | JSON_ALLOW_NUL), reads back as exactly
+     * `req` and `resp` (the wire level's body as sent, em_journal_text());
+     * borrowed, copied when kept.  NULL: the journal keeps a copy of the
+     * tree instead. */
+    const char *req_text, *resp_text;
+    size_t req_len, resp_len;
     const char *plane; /* static: the plane the call came in on ("registry"), or NULL: the API */
-    const unsigned char *raw_part; /* borrowed: the registry plane's raw UploadLayerPart bytes, or NULL */
+    const unsigned char *raw_part; /* borrowed: the registry plane's raw UploadLayerPart bytes, or NULL
+                                      (the entry's request is then made from the tree) */
     size_t raw_part_len;
 } em_journal_note;
 
+/* Whether a call made now would be recorded (the journal is on and keeps
+ * entries); with the lock held. */
+bool em_journal_wanted(const ecrmock *m);
 /* Counts the call (a call: it reached ECR; a run: its handler ran) and,
- * when the journal is on, records it (copies).  `a`: the action, or NULL
+ * when the journal is on, records it (copies of the texts the note gives,
+ * else of the trees).  `a`: the action, or NULL
  * for a name that is none (then `action` is the name the caller sent).
  * `note` may be NULL: no rule fired, the action did not run, no HTTP. */
 void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,

@@ -327,6 +327,14 @@ fail:
     return NULL;
 }
 
+static size_t max_bytes(ecrmock *m)
+{
+    em_lock(m);
+    size_t n = m->opts.journal_max_bytes;
+    em_unlock(m);
+    return n;
+}
+
 json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *err)
 {
     em_err_clear(err);
@@ -335,6 +343,7 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *er
         return NULL;
     }
     recorder rc = {json_object(), json_object(), json_object()};
+    int refused = 0;
     json_t *journal = ecrmock_journal_json(m, NULL);
     json_t *sc = NULL, *steps = json_array();
     size_t dropped = ecrmock_journal_dropped(m);
@@ -343,6 +352,16 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *er
     size_t k;
     json_t *entry;
     json_array_foreach(journal, k, entry) {
+        /* a call whose bodies the journal dropped cannot be replayed */
+        if (json_object_get(entry, "dropped")) {
+            refused = em_err_arg(err, "journal entry %zu (seq %" JSON_INTEGER_FORMAT ", %s) dropped its %s: the call "
+                                      "was larger than journal_max_bytes (%zu); raise that option to record it",
+                                 k, json_integer_value(json_object_get(entry, "seq")),
+                                 json_string_value(json_object_get(entry, "action")),
+                                 json_is_null(json_object_get(entry, "response")) ? "request and response" : "request",
+                                 max_bytes(m));
+            goto fail;
+        }
         if (note_sent(&rc, json_object_get(entry, "request"), k) < 0)
             goto fail;
     }
@@ -374,7 +393,7 @@ fail:
     json_decref(rc.captured);
     json_decref(rc.names);
     json_decref(rc.first);
-    if (!sc)
+    if (!sc && !refused)
         em_err_nomem(err);
     return sc;
 }

@@ -372,6 +372,7 @@ const option_case option_cases[] = {
     {"maxResourceTags", "2", "ECRMOCK_CURL_MAX_RESOURCE_TAGS", "0x2"},
     {"tokenLength", "1000", "ECRMOCK_CURL_TOKEN_LENGTH", "511"},
     {"maxSynthBytes", "4096", "ECRMOCK_CURL_MAX_SYNTH_BYTES", "-"},
+    {"journalMaxBytes", "65536", "ECRMOCK_CURL_JOURNAL_MAX_BYTES", "64M"},
 };
 const size_t option_case_count = sizeof option_cases / sizeof option_cases[0];
 

@@ -198,13 +198,13 @@ static void test_options_check_wrong_version(void **state)
     (void)state;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     o.version = 0;
-    expect_refused(&o, "ecrmock_options.version is 0, not one this library knows (1 to 2): initialise the "
+    expect_refused(&o, "ecrmock_options.version is 0, not one this library knows (1 to 3): initialise the "
                        "options with ECRMOCK_OPTIONS_INIT");
     o.version = ECRMOCK_OPTIONS_VERSION + 1;
-    expect_refused(&o, "ecrmock_options.version is 3, not one this library knows (1 to 2): initialise the "
+    expect_refused(&o, "ecrmock_options.version is 4, not one this library knows (1 to 3): initialise the "
                        "options with ECRMOCK_OPTIONS_INIT");
     o.version = UINT_MAX;
-    expect_refused(&o, "ecrmock_options.version is 4294967295, not one this library knows (1 to 2): initialise "
+    expect_refused(&o, "ecrmock_options.version is 4294967295, not one this library knows (1 to 3): initialise "
                        "the options with ECRMOCK_OPTIONS_INIT");
 }
 
@@ -352,9 +352,10 @@ static void test_options_table_in_readme(void **state)
     assert_int_equal(em_option_count, option_case_count);
     for (size_t i = 0; i < em_option_count; i++) {
         const em_option *r = &em_option_table[i];
-        char row[160];
-        snprintf(row, sizeof row, "| `%s`%s | `%s` | `%s` |", r->field, r->version > 1 ? " (version 2)" : "",
-                 r->json, r->env);
+        char row[160], version[16];
+        snprintf(version, sizeof version, " (version %u)", r->version);
+        snprintf(row, sizeof row, "| `%s`%s | `%s` | `%s` |", r->field, r->version > 1 ? version : "", r->json,
+                 r->env);
         if (!strstr(text, row))
             fail_msg("README.md has no options row %s", row);
         assert_string_equal(option_cases[i].json, r->json);
@@ -374,7 +375,7 @@ static void test_options_from_json_refusals(void **state)
         {"{\"partSize\": 1}", "$.options.partSize",
          "not an option (accountId, region, clockStartMs, seed, minPartSize, uploadLifetimeMs, maxRepositories, "
          "maxImages, maxLayerParts, journalLimit, maxLayerBytes, maxLayersPerImage, maxTagsPerImage, "
-         "maxResourceTags, tokenLength, maxSynthBytes)"},
+         "maxResourceTags, tokenLength, maxSynthBytes, journalMaxBytes)"},
         {"[]", "$.options", "must be an object"},
         {"{\"region\": 1}", "$.options.region", "must be a string"},
         {"{\"maxImages\": -1}", "$.options.maxImages", "must be an integer of at least 0 (0: the default)"},

@@ -615,6 +615,282 @@ static void test_journal_http_headers_out_of_memory(void **state)
     }
 }
 
+/* ---- issue 19: the journal keeps text, and a byte bound ------------------------------ */
+
+/* a and b are the same tree: same types, reals bit for bit (-0.0 is not
+ * 0.0), strings byte for byte, members in the same order. */
+static bool same_tree(json_t *a, json_t *b)
+{
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    switch (json_typeof(a)) {
+    case JSON_OBJECT: {
+        void *i = json_object_iter(a), *j = json_object_iter(b);
+        for (; i && j; i = json_object_iter_next(a, i), j = json_object_iter_next(b, j)) {
+            if (json_object_iter_key_len(i) != json_object_iter_key_len(j) ||
+                memcmp(json_object_iter_key(i), json_object_iter_key(j), json_object_iter_key_len(i)) != 0 ||
+                !same_tree(json_object_iter_value(i), json_object_iter_value(j)))
+                return false;
+        }
+        return !i && !j;
+    }
+    case JSON_ARRAY:
+        if (json_array_size(a) != json_array_size(b))
+            return false;
+        for (size_t k = 0; k < json_array_size(a); k++)
+            if (!same_tree(json_array_get(a, k), json_array_get(b, k)))
+                return false;
+        return true;
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b) &&
+               memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+    case JSON_INTEGER: return json_integer_value(a) == json_integer_value(b);
+    case JSON_REAL: {
+        double x = json_real_value(a), y = json_real_value(b);
+        return memcmp(&x, &y, sizeof x) == 0;
+    }
+    default: return true;
+    }
+}
+
+/* The request and response a reader gets are the trees the call had, for
+ * what text struggles with too: reals at their edges, int64's ends, NUL and
+ * control characters in strings, astral characters; and, kept as trees
+ * because their text would not read back the same, a string that is not
+ * UTF-8, a key with a NUL in it, nesting deeper than 1024. */
+static void test_journal_reads_back_the_calls_trees(void **state)
+{
+    ecrmock *m = *state;
+    json_t *deep = json_string("bottom");
+    for (int i = 0; i < 1100; i++)
+        deep = json_pack("[o]", deep);
+    json_t *odd = json_pack("{s:[f, f, f, f, f, f, f, f], s:[I, I, I], s:s#, s:s, s:{}, s:[[]], s:o}", "reals", 0.1, 1e300,
+                            -0.0, 5e-324, 100.0, 1688712875.0, 1704067200.123, 1.7976931348623157e308, "ints",
+                            (json_int_t)INT64_MIN, (json_int_t)INT64_MAX, (json_int_t)0, "nul", "a\0b\x01\x1f\"\\/", 8,
+                            "astral", "\xf0\x9f\x90\xb3 caf\xc3\xa9", "empty", "nested", "deep", deep);
+    assert_non_null(odd);
+    json_t *bad_utf8 = json_pack("{s:o}", "repositoryName", json_stringn_nocheck("we\xff", 3));
+    json_t *nul_key = json_object();
+    json_object_setn_new(nul_key, "k\0ey", 4, json_true());
+    json_t *cases[] = {odd, bad_utf8, nul_key};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *r = NULL;
+        ecrmock_call(m, "CreateRepository", cases[i], &r); /* refused: the journal keeps it anyway */
+        json_t *e = ecrmock_journal_entry(m, -1, NULL);
+        assert_non_null(e);
+        if (!same_tree(json_object_get(e, "request"), cases[i]))
+            fail_msg("case %zu: the journal's request is not the call's", i);
+        assert_true(same_tree(json_object_get(e, "response"), r));
+        json_decref(e);
+        json_decref(r);
+        json_decref(cases[i]);
+    }
+    /* responses with reals (timestamps) and nested lists, at both levels */
+    char *digest = new_repo_with_image(m, "web", 2, "v1");
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"web\"}"), r);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(same_tree(json_object_get(e, "response"), r));
+    json_decref(e);
+    json_decref(r);
+    char *out = NULL;
+    size_t len = 0;
+    const char *body = "{\"repositoryName\":\"web\",\"imageIds\":[{\"imageTag\":\"v1\"}]}";
+    assert_int_equal(ecrmock_call_raw(m, "BatchGetImage", body, strlen(body), &out, &len), 200);
+    json_t *sent = json_loadb(out, len, 0, NULL);
+    e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(same_tree(json_object_get(e, "response"), sent));
+    json_decref(sent);
+    json_decref(e);
+    free(out);
+    free(digest);
+}
+
+/* At the wire level the journal keeps the body as sent: the request it
+ * shows is the body's JSON, its null members dropped as the action saw it. */
+static void test_journal_wire_request_as_the_action_saw_it(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    char *out = NULL;
+    size_t len = 0;
+    const char *body = " { \"repositoryName\" : \"web\", \"nextToken\": null, \"maxResults\": 5 } ";
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 200);
+    free(out);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    json_t *want = json_pack("{s:s, s:i}", "repositoryName", "web", "maxResults", 5);
+    assert_true(same_tree(json_object_get(e, "request"), want));
+    json_decref(want);
+    json_decref(e);
+    /* no body: {} */
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", NULL, 0, &out, &len), 200);
+    free(out);
+    e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_object(json_object_get(e, "request")));
+    assert_int_equal(json_object_size(json_object_get(e, "request")), 0);
+    json_decref(e);
+}
+
+/* A before-hook may change the request it is lent: the journal shows the
+ * request as the action ran it, at the wire level too (not the body as
+ * sent). */
+static void change_request(void *user, const char *action, json_t *request, ecrmock_injection *inj)
+{
+    (void)user;
+    (void)action;
+    (void)inj;
+    json_object_set_new(request, "maxResults", json_integer(7));
+}
+
+static void test_journal_wire_request_after_before_hook(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    ecrmock_hooks_set(m, change_request, NULL, NULL);
+    char *out = NULL;
+    size_t len = 0;
+    const char *body = "{\"repositoryName\":\"web\"}";
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 200);
+    free(out);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "request"), "maxResults")), 7);
+    json_decref(e);
+}
+
+/* An after-hook may change the response: the journal has it as answered
+ * before the hook (as ever), the caller's bytes as after it. */
+static void change_response(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)user;
+    (void)action;
+    (void)request;
+    (void)status;
+    json_object_set_new(response, "extra", json_true());
+}
+
+static void test_journal_wire_response_and_after_hook(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "web");
+    ecrmock_hooks_set(m, NULL, change_response, NULL);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", "{\"repositoryName\":\"web\"}", 24, &out, &len), 200);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_string_equal(out, "{\"imageIds\":[],\"extra\":true}");
+    free(out);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_null(json_object_get(json_object_get(e, "response"), "extra"));
+    json_decref(e);
+}
+
+/* journal_max_bytes: the oldest entries go first once the texts held would
+ * pass it. */
+static void test_journal_max_bytes_drops_oldest(void **state)
+{
+    (void)state;
+    ecrmock *probe = ecrmock_new(NULL);
+    create_repo(probe, "web");
+    const char *body = "{\"repositoryNames\":[\"web\"]}";
+    char *out = NULL;
+    size_t len = 0, n = strlen(body);
+    assert_int_equal(ecrmock_call_raw(probe, "DescribeRepositories", body, n, &out, &len), 200);
+    free(out);
+    ecrmock_free(probe);
+    size_t one = n + len; /* an entry's bytes: its request's text and its response's */
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_max_bytes = 3 * one + one - 1; /* room for 3 */
+    ecrmock *m = ecrmock_new(&o);
+    create_repo(m, "web");
+    ecrmock_journal_clear(m);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", body, n, &out, &len), 200);
+        assert_int_equal(len + n, one);
+        free(out);
+    }
+    assert_int_equal(ecrmock_journal_length(m), 3);
+    assert_int_equal(ecrmock_journal_dropped(m), 2);
+    json_t *all = ecrmock_journal_json(m, NULL);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(all, i), "seq")), (json_int_t)i + 4);
+    json_decref(all);
+    ecrmock_free(m);
+    /* exactly 4 fit: the bound is inclusive */
+    o.journal_max_bytes = 4 * one;
+    m = ecrmock_new(&o);
+    create_repo(m, "web");
+    ecrmock_journal_clear(m);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", body, n, &out, &len), 200);
+        free(out);
+    }
+    assert_int_equal(ecrmock_journal_length(m), 4);
+    assert_int_equal(ecrmock_journal_dropped(m), 1);
+    ecrmock_free(m);
+}
+
+/* A call larger than journal_max_bytes alone is kept, its request dropped
+ * (and its response when that is not enough); "dropped" says how much. */
+static void test_journal_max_bytes_keeps_a_stub(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_max_bytes = 1000;
+    ecrmock *m = ecrmock_new(&o);
+    create_repo(m, "web");
+    char id[64];
+    initiate_upload(m, "web", id);
+    char blob[1601], body[2000]; /* 1600 base64 characters: 1200 bytes */
+    memset(blob, 'A', sizeof blob - 1);
+    blob[sizeof blob - 1] = '\0';
+    int n = snprintf(body, sizeof body,
+                     "{\"repositoryName\":\"web\",\"uploadId\":\"%s\",\"partFirstByte\":0,\"partLastByte\":1199,"
+                     "\"layerPartBlob\":\"%s\"}",
+                     id, blob);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "UploadLayerPart", body, (size_t)n, &out, &len), 200);
+    json_t *sent = json_loadb(out, len, 0, NULL);
+    free(out);
+    /* CreateRepository, InitiateLayerUpload, the stub: without its request, it fits beside them */
+    assert_int_equal(ecrmock_journal_length(m), 3);
+    assert_int_equal(ecrmock_journal_dropped(m), 0);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "UploadLayerPart");
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_true(same_tree(json_object_get(e, "response"), sent));
+    json_t *want = json_pack("{s:i}", "request", n);
+    assert_true(same_tree(json_object_get(e, "dropped"), want));
+    json_decref(want);
+    json_decref(e);
+    json_decref(sent);
+    ecrmock_free(m);
+
+    /* a bound smaller than the response too: both dropped; the error still named */
+    o.journal_max_bytes = 10;
+    m = ecrmock_new(&o);
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{\"repositoryNames\":[\"nope\"]}", 28, &out, &len),
+                     400);
+    free(out);
+    e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_true(json_is_null(json_object_get(e, "response")));
+    assert_string_equal(json_string_value(json_object_get(e, "error")), "RepositoryNotFoundException");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "dropped"), "request")), 28);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "dropped"), "response")), (json_int_t)len);
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 400);
+    json_decref(e);
+    /* an entry that fits has no "dropped" */
+    ecrmock_free(m);
+    m = ecrmock_new(NULL);
+    create_repo(m, "web");
+    e = ecrmock_journal_entry(m, -1, NULL);
+    assert_null(json_object_get(e, "dropped"));
+    json_decref(e);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -636,6 +912,12 @@ int main(void)
         T(test_journal_http_headers_out_of_memory),
         T(test_cmocka_helpers_pass),
         T(test_cmocka_helpers_say_what_they_found),
+        T(test_journal_reads_back_the_calls_trees),
+        T(test_journal_wire_request_as_the_action_saw_it),
+        T(test_journal_wire_request_after_before_hook),
+        T(test_journal_wire_response_and_after_hook),
+        T(test_journal_max_bytes_drops_oldest),
+        T(test_journal_max_bytes_keeps_a_stub),
     };
 #undef T
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);

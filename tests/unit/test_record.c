@@ -536,6 +536,31 @@ static void test_record_v2_push_replays(void **state)
     ecrmock_free(fresh);
 }
 
+/* A call the journal kept without its bodies (over journal_max_bytes)
+ * cannot be replayed: the recorder refuses, saying which and what to do. */
+static void test_record_refuses_dropped_bodies(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_max_bytes = 100;
+    ecrmock *m = ecrmock_new(&o);
+    create_repo(m, "web"); /* its response alone is over 100 bytes */
+    ecrmock_err err;
+    assert_null(ecrmock_scenario_record(m, NULL, &err));
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.text, "journal entry 0 (seq 1, CreateRepository) dropped its request and response: the "
+                                  "call was larger than journal_max_bytes (100); raise that option to record it");
+    ecrmock_free(m);
+    /* with room for it, the same call records */
+    o.journal_max_bytes = 0;
+    m = ecrmock_new(&o);
+    create_repo(m, "web");
+    json_t *sc = ecrmock_scenario_record(m, NULL, &err);
+    assert_non_null(sc);
+    json_decref(sc);
+    ecrmock_free(m);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -543,6 +568,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_v2_push_replays, setup_mock, teardown_mock),
+        cmocka_unit_test(test_record_refuses_dropped_bodies),
         cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_removed_rule_keeps_its_effect, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_escapes_dollar_brace, setup_mock, teardown_mock),
