@@ -454,8 +454,8 @@ static bool go_time(json_t *v, char dst[80])
     } else {
         return false;
     }
-    snprintf(dst, 80, "%04d-%02d-%02dT%02d:%02d:%02d%s%s%s", y, mo, d, h, mi, se, *frac ? "." : "", frac, zone);
-    return true;
+    int w = snprintf(dst, 80, "%04d-%02d-%02dT%02d:%02d:%02d%s%s%s", y, mo, d, h, mi, se, *frac ? "." : "", frac, zone);
+    return w > 0 && w < 80;
 }
 
 /* Hex SHA-256 (or, `sha384`, the first 32 bytes of SHA-384) of p[0..n) into dst[65]. */
