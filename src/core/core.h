@@ -43,7 +43,11 @@ struct ecrmock {
     char home_region[64];
     char account[13];          /* the current view's (ecrmock_call_as switches them) */
     char region[64];
-    int64_t clock_ms;
+    int64_t clock_ms;          /* now: read it with the lock held (em_lock refreshes it in wall mode) */
+    bool clock_wall;           /* wall mode: clock_ms is clock_wall_ms + clock_offset_ms */
+    int64_t clock_wall_ms;     /* wall mode: the system clock, read when the lock was taken */
+    int64_t clock_offset_ms;   /* wall mode: what set and advance moved the clock by */
+    unsigned lock_depth;       /* the recursive lock's depth (under the lock) */
     uint64_t seed;
     uint64_t draws;            /* ids generated so far */
     uint64_t seq;              /* creation order of repositories and images */
@@ -597,6 +601,15 @@ int em_validate(em_call *c, int shape, json_t *req);
 /* Moves m's clock by ms (the caller holds the lock): 0, or -1 leaving it
  * as it was when the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
 int em_clock_move(ecrmock *m, int64_t ms);
+/* Puts m's clock at ms (0..ECRMOCK_CLOCK_MAX_MS; the caller holds the lock):
+ * pinned there, or in wall mode the offset that makes now ms. */
+void em_clock_put(ecrmock *m, int64_t ms);
+/* The time a SigV4 X-Amz-Date is checked against, ms (the caller holds the
+ * lock): the system clock in wall mode, whatever the offset (a real client
+ * signs with its own clock), the pinned clock otherwise. */
+int64_t em_clock_signing_ms(ecrmock *m);
+/* The system clock, ms since the epoch. */
+int64_t em_wall_ms(void);
 
 /* ---- the test controls' errors (err.c) ------------------------------------ */
 /* Each fills `err` when it is not NULL.  em_err_clear: code OK, path and

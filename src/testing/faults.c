@@ -480,8 +480,8 @@ void em_faults_decide(ecrmock *m, const em_action *a, json_t *req, json_t *heade
         f->fired++;
         if (f->effect == ECRMOCK_FAULT_LATENCY) {
             /* latency_ms is at most ECRMOCK_FAULT_MAX_LATENCY_MS; the clock stops at its end */
-            m->clock_ms = m->clock_ms > ECRMOCK_CLOCK_MAX_MS - f->latency_ms ? ECRMOCK_CLOCK_MAX_MS
-                                                                              : m->clock_ms + f->latency_ms;
+            em_clock_put(m, m->clock_ms > ECRMOCK_CLOCK_MAX_MS - f->latency_ms ? ECRMOCK_CLOCK_MAX_MS
+                                                                                : m->clock_ms + f->latency_ms);
             if (!d->rule_id)
                 d->rule_id = f->id;
             continue;
