@@ -430,6 +430,20 @@ ECRMOCK_API void ecrmock_fault_clear(ecrmock *m);
 /* How many times rule `id` has fired (0 for an unknown id). */
 ECRMOCK_API unsigned long ecrmock_fault_fired(ecrmock *m, long id);
 
+/*
+ * The rules, in the order they were added, as a new reference to an array:
+ *   [{"id": 1, "fired": 2, "seen": 3, "rule": {"action": "UploadLayerPart",
+ *     "nth": 1, "effect": "error", "error": "ThrottlingException"}}]
+ * "seen": the matching calls offered to it so far; "rule": the rule as
+ * ecrmock_fault_add_json() takes it (what it was given, and the defaults it
+ * was filled with: "action" "*" for any, "nth" 1, the error name), so that
+ * adding it again makes the same rule (a C rule's repository or body bytes
+ * that start no UTF-8 sequence read as U+FFFD).  NULL with `*err` filled
+ * when `m` is NULL (ECRMOCK_ERR_INVALID_PARAMETER) or memory ran out
+ * (ECRMOCK_ERR_SERVER).
+ */
+ECRMOCK_API json_t *ecrmock_faults_json(ecrmock *m, ecrmock_err *err);
+
 /* ------------------------------------------------------------------------ */
 /* Hooks: anything rules cannot express                                      */
 /* ------------------------------------------------------------------------ */
