@@ -6,7 +6,7 @@
  *                  [--account 123456789012] [--region us-east-1]
  *                  [--access-key ID --secret-key KEY] [--s3-urls] [--clock real|MS]
  *                  [--timeout S] [--request-timeout S] [--max-connections N]
- *                  [--session-token TOKEN] [--sigv4-strict]
+ *                  [--session-token TOKEN] [--sigv4-strict] [--no-control]
  *
  * Prints the bound port on its own line on stdout as soon as it listens,
  * then serves until SIGINT or SIGTERM.  With --access-key/--secret-key,
@@ -15,10 +15,17 @@
  * x-amz-* header and Content-Type signed, see ecrmock_http_sigv4_strict_set).  Download URLs point
  * at the server itself (http://ADDRESS:PORT/...) unless --s3-urls.
  *
- * The clock: by default the instance's virtual clock follows the wall
- * clock (set once a second), since a real client signs with the real time
- * (SigV4 allows 5 minutes) and expects uploads and URLs to expire in real
- * time; --clock MS pins it at MS milliseconds since the epoch instead.
+ * The clock: by default in wall mode (ECRMOCK_CLOCK_WALL): the system clock
+ * plus an offset the control API moves, since a real client expects
+ * uploads and URLs to expire in real time; SigV4 dates are checked against
+ * the system clock whatever the offset, so real signatures always verify.
+ * --clock MS pins it at MS milliseconds since the epoch instead (--clock
+ * real: wall mode, the default).  A fixture's clock wins, said on stderr:
+ * in wall mode the clock runs on from it.
+ *
+ * The control API (ecrmock_http_control_set, README.md "The control API")
+ * is on under /_ecrmock; --no-control turns it off.  With --access-key, its
+ * requests must be signed as the API's are.
  *
  * Connections: a connection that sends nothing for --timeout seconds (30 by
  * default, 0: never) is closed, and so is one whose request has not arrived
@@ -39,19 +46,28 @@
 #include "ecrmock.h"
 #include "ecrmock_server.h"
 
+/* Whether the fixture file sets the clock (it was loaded: it parses). */
+static int fixture_sets_clock(const char *path)
+{
+    json_t *fx = json_load_file(path, 0, NULL);
+    int has = json_object_get(fx, "clock") != NULL;
+    json_decref(fx);
+    return has;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ecrmock-server [--address ADDR] [--port N] [--fixture FILE] [--seed N]\n"
                "                      [--account ID] [--region REGION] [--access-key ID --secret-key KEY]\n"
                "                      [--s3-urls] [--clock real|MS] [--timeout S] [--request-timeout S]\n"
                "                      [--max-connections N]\n"
-               "                      [--session-token TOKEN] [--sigv4-strict]\n");
+               "                      [--session-token TOKEN] [--sigv4-strict] [--no-control]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *address = "127.0.0.1", *fixture = NULL, *access = NULL, *secret = NULL, *token = NULL;
-    int port = 0, s3_urls = 0, real_clock = 1, strict = 0;
+    int port = 0, s3_urls = 0, real_clock = 1, strict = 0, control = 1;
     ecrmock_server_options so = ECRMOCK_SERVER_OPTIONS_INIT;
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
@@ -66,6 +82,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--sigv4-strict") == 0) {
             strict = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-control") == 0) {
+            control = 0;
             continue;
         }
         if (!v) {
@@ -128,21 +148,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "ecrmock-server: %s\n", why.text);
         return 2;
     }
-    if (real_clock) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        o.clock_start_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    }
     ecrmock *m = ecrmock_new(&o);
     if (!m) {
         fprintf(stderr, "ecrmock-server: out of memory\n");
         return 1;
     }
     ecrmock_err err;
+    /* Wall mode before the fixture, whose clock then becomes the offset. */
+    if ((real_clock && ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL) != 0) ||
+        ecrmock_http_control_set(m, control, NULL) != 0) {
+        fprintf(stderr, "ecrmock-server: out of memory\n");
+        ecrmock_free(m);
+        return 1;
+    }
     if (fixture && ecrmock_fixture_load_file(m, fixture, &err) != 0) {
         fprintf(stderr, "ecrmock-server: %s%s%s\n", err.path, err.path[0] ? ": " : "", err.text);
         ecrmock_free(m);
         return 1;
+    }
+    if (fixture && fixture_sets_clock(fixture)) {
+        char when[32];
+        time_t t = (time_t)(ecrmock_clock_now(m) / 1000);
+        struct tm tm;
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        fprintf(stderr, "ecrmock-server: the clock is the fixture's, %s%s\n", when,
+                real_clock ? ", and runs on from it (SigV4 dates are checked against the system clock)"
+                           : ", pinned there");
     }
     if (access && (ecrmock_http_credentials_set(m, access, secret, NULL) != 0 ||
                    ecrmock_http_session_token_set(m, token, NULL) != 0 ||
@@ -179,16 +210,8 @@ int main(int argc, char **argv)
             o.account_id ? o.account_id : ECRMOCK_DEFAULT_ACCOUNT, o.region ? o.region : ECRMOCK_DEFAULT_REGION,
             address, bound, access ? " (SigV4 checked)" : "");
 
-    for (;;) {
-        if (real_clock) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            ecrmock_clock_set(m, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, NULL);
-        }
-        struct timespec tick = {1, 0};
-        if (sigtimedwait(&set, NULL, &tick) >= 0)
-            break;
-    }
+    int sig;
+    sigwait(&set, &sig);
     ecrmock_server_stop(s);
     ecrmock_free(m);
     return 0;

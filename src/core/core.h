@@ -88,6 +88,12 @@ struct ecrmock {
     char *http_base_url;       /* download URLs on this base instead of S3's host */
     char *http_session_token;  /* SigV4: the X-Amz-Security-Token requests must carry */
     bool http_sigv4_strict;    /* SigV4: every x-amz-* header and content-type signed */
+    /* The control API (tooling/control_api.c), on when set: http.c hands
+     * it every request under /_ecrmock, by this pointer (a call up the
+     * layers no include or symbol shows); ecrmock_http_control_set() sets
+     * it, and ecrmock_reset() keeps it. */
+    int (*control)(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
+                   ecrmock_http_response *resp);
 
     /* The registry plane: the tokens GetAuthorizationToken handed out, a
      * ring of the last EM_MAX_TOKENS (auth_token.c); kept by ecrmock_reset(). */
