@@ -241,9 +241,13 @@ static int faults_add(ctl *c)
         return st;
     ecrmock_err err;
     long id = ecrmock_fault_add_json(c->m, c->body, &err);
-    if (id < 0 && !err.path[0])
+    if (id < 0) {
         snprintf(err.path, sizeof err.path, SOURCE ": $");
-    return answer(c, id < 0 ? -1 : 0, id < 0 ? NULL : json_pack("{s:I}", "id", (json_int_t)id), &err);
+        return fail_err(c, &err);
+    }
+    if ((st = ok(c, json_pack("{s:I}", "id", (json_int_t)id))) < 0)
+        ecrmock_fault_remove(c->m, id, NULL); /* no answer (no memory): no rule either */
+    return st;
 }
 
 static int faults_clear(ctl *c)

@@ -12,14 +12,20 @@ own SigV4 signer); an unsigned one is refused.  Then:
     is advanced 12 hours over HTTP and the same token is refused as expired,
     while botocore's signed calls still pass (SigV4 dates are checked against
     the system clock in wall mode);
-  - the journal reads back every call, and a reset empties the fake.
+  - the journal reads back every call, and a reset empties the fake;
+  - the server's clock modes: a fixture's clock wins (wall mode runs on from
+    it, --clock MS pins, the fixture's clock pinned then), and --no-control
+    turns the API off.
 Exits non-zero on any failure.
 
 Usage: tests/e2e/e2e_control.py path/to/ecrmock-server
 """
 import base64
 import json
+import os
 import sys
+import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -142,12 +148,49 @@ def run(port):
     check(status == 400 and doc.get("path") == "body: $.ms", "a bad advance: %d %r" % (status, doc))
 
 
+def clock_of(*flags):
+    server, port = start(*flags)
+    try:
+        return ok(port, "GET", "/clock")
+    finally:
+        stop(server)
+
+
+def clock_modes():
+    fd, fixture = tempfile.mkstemp(suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump({"clock": "2030-01-01T00:00:00Z"}, f)
+        y2030 = 1893456000000
+        c = clock_of("--fixture", fixture)
+        check(c["mode"] == "wall" and y2030 <= c["now"] < y2030 + 60000,
+              "wall mode from the fixture's clock: %r" % c)
+        check(abs(c["offsetMs"] - (y2030 - time.time() * 1000)) < 60000, "the fixture's offset %r" % c)
+        c = clock_of("--clock", "1700000000000")
+        check(c == {"mode": "pinned", "now": 1700000000000}, "--clock pins: %r" % c)
+        c = clock_of("--clock", "1700000000000", "--fixture", fixture)
+        check(c == {"mode": "pinned", "now": y2030}, "--clock and a fixture's clock: %r" % c)
+    finally:
+        os.unlink(fixture)
+    server, port = start("--no-control")
+    try:
+        req = urllib.request.Request("http://127.0.0.1:%d/_ecrmock/clock" % port)
+        try:
+            urllib.request.urlopen(req)
+            fail("--no-control: the control API answered")
+        except urllib.error.HTTPError as e:
+            check(e.code == 403, "--no-control: GET /_ecrmock/clock answered %d" % e.code)
+    finally:
+        stop(server)
+
+
 def main():
     server, port = start("--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY)
     try:
         run(port)
     finally:
         stop(server)
+    clock_modes()
     print("e2e_control: ok (botocore throttled and expired through the control API)")
 
 

@@ -586,6 +586,81 @@ static void test_alloc_failure_images(void **state)
     ecrmock_free(m);
 }
 
+/* One control request; its status, and its body into body[cap] ("" for -1). */
+static int control(ecrmock *m, const char *method, const char *target, const char *text, char *body, size_t cap)
+{
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = target;
+    req.body = text;
+    req.body_len = text ? strlen(text) : 0;
+    ecrmock_http_response r;
+    int st = ecrmock_http_handle(m, &req, &r);
+    snprintf(body, cap, "%s", r.body ? r.body : "");
+    ecrmock_http_response_release(&r);
+    return st;
+}
+
+/* The control API under allocation failure: each request either answers as
+ * it does with memory, or fails (-1, or 500 ServerException) changing
+ * nothing: a rule POST /faults could not answer is not kept. */
+static void test_alloc_failure_control_api(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method, *target, *body;
+    } reqs[] = {
+        {"GET", "/_ecrmock/clock", NULL},       {"GET", "/_ecrmock/faults", NULL},
+        {"GET", "/_ecrmock/faults/1", NULL},    {"GET", "/_ecrmock/journal", NULL},
+        {"GET", "/_ecrmock/journal/scenario?fixture=a%20b", NULL},
+        {"GET", "/_ecrmock/counts", NULL},      {"GET", "/_ecrmock/snapshot", NULL},
+        {"GET", "/_ecrmock/options", NULL},     {"GET", "/_ecrmock/nope", NULL},
+        {"POST", "/_ecrmock/clock/advance", "{\"ms\": \"x\"}"},
+        {"POST", "/_ecrmock/faults", "{\"action\": \"PutImage\"}"},
+    };
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    assert_int_equal(ecrmock_http_control_set(m, 1, NULL), 0);
+    create_repo(m, "web");
+    free(push_new_image(m, "web", 1, 1, "v1"));
+    assert_true(add_fault(m, "{\"action\": \"DeleteRepository\"}") == 1);
+    static char want[1 << 16], got[1 << 16];
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        bool adds = strcmp(reqs[i].method, "POST") == 0 && strcmp(reqs[i].target, "/_ecrmock/faults") == 0;
+        int want_st = control(m, reqs[i].method, reqs[i].target, reqs[i].body, want, sizeof want);
+        assert_true(want_st >= 200);
+        if (adds) /* the rule it added, and the id it took, back */
+            assert_int_equal(ecrmock_fault_remove(m, 2, NULL), 0);
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_faults_json(m, NULL);
+            allocations = 0;
+            fail_at = n;
+            int st = control(m, reqs[i].method, reqs[i].target, reqs[i].body, got, sizeof got);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            json_t *after = ecrmock_faults_json(m, NULL);
+            if (!injected) {
+                assert_int_equal(st, want_st);
+                if (!adds)
+                    assert_string_equal(got, want);
+                json_decref(before);
+                json_decref(after);
+                break;
+            }
+            assert_true(st == -1 || st == want_st || st == 500);
+            if (adds && st != want_st) {
+                assert_true(json_equal(before, after));
+            } else if (adds) {
+                long id = (long)json_integer_value(json_object_get(json_array_get(after, 1), "id"));
+                assert_int_equal(ecrmock_fault_remove(m, id, NULL), 0);
+            }
+            json_decref(before);
+            json_decref(after);
+        }
+    }
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -597,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_newer_actions),
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
+        cmocka_unit_test(test_alloc_failure_control_api),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
