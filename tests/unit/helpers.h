@@ -209,4 +209,10 @@ long add_fault(ecrmock *m, const char *text);
  * is released when resp is NULL. */
 int http_post(ecrmock *m, ecrmock_http_response *resp, const char *action, const char *body, ...);
 
+/* `method` of `target` with the n headers h and `body` (NULL: none) through
+ * ecrmock_http_handle(), whose status it returns; *resp the caller's to
+ * release. */
+int http_send(ecrmock *m, ecrmock_http_response *resp, const char *method, const char *target,
+              const ecrmock_http_header *h, size_t n, const char *body);
+
 #endif

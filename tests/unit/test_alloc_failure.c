@@ -589,13 +589,8 @@ static void test_alloc_failure_images(void **state)
 /* One control request; its status, and its body into body[cap] ("" for -1). */
 static int control(ecrmock *m, const char *method, const char *target, const char *text, char *body, size_t cap)
 {
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = method;
-    req.target = target;
-    req.body = text;
-    req.body_len = text ? strlen(text) : 0;
     ecrmock_http_response r;
-    int st = ecrmock_http_handle(m, &req, &r);
+    int st = http_send(m, &r, method, target, NULL, 0, text);
     snprintf(body, cap, "%s", r.body ? r.body : "");
     ecrmock_http_response_release(&r);
     return st;

@@ -23,15 +23,8 @@ static int ctl_full(ecrmock *m, const char *method, const char *target, const ch
     size_t n = 2;
     for (size_t i = 0; i < n_extra; i++)
         h[n++] = extra[i];
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = method;
-    req.target = target;
-    req.headers = h;
-    req.n_headers = n;
-    req.body = body;
-    req.body_len = body ? strlen(body) : 0;
     ecrmock_http_response r;
-    int st = ecrmock_http_handle(m, &req, &r);
+    int st = http_send(m, &r, method, target, h, n, body);
     assert_int_equal(st, r.status);
     *doc = json_loadb(r.body, r.body_len, 0, NULL);
     if (*doc && st < 300) {
