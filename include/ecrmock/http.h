@@ -229,10 +229,10 @@ ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrm
  *                                      "findings"}: ecrmock_scan_findings_set(); {}
  *   POST   /_ecrmock/scan/duration    {"ms": ms}: ecrmock_scan_duration_set(); {}
  *   POST   /_ecrmock/principal        {"principalArn": "arn:..." | null}: ecrmock_principal_set(); {}
- *   GET    /_ecrmock/options          ecrmock_options_json() of the instance's options (fixed
- *                                     when it was made; what may change on a running
- *                                     instance has its endpoint above: the clock and its
- *                                     mode, the journal's switch, scans, the principal)
+ *   GET    /_ecrmock/options          ecrmock_options_json() of the instance's options
+ *   POST   /_ecrmock/options          the options to change, as ecrmock_options_from_json()
+ *                                     reads them (members left out stay):
+ *                                     ecrmock_options_set(); the options as GET says them
  *
  * A refusal is the control's ecrmock_err as ECR's error document with the
  * path: {"__type": "InvalidParameterException", "message": err.text, "path":

@@ -165,6 +165,10 @@ const char *em_option_set_text(const em_option *r, ecrmock_options *o, const cha
 int em_options_read(const ecrmock_options *in, ecrmock_options *out);
 /* Each 0 (or NULL) field of *o replaced by its default. */
 void em_options_defaults(ecrmock_options *o);
+/* ecrmock_options_set(), its refusal of a fixed field named as `source`'s
+ * JSON member (path "<source>: $.accountId") when source is not NULL, as
+ * the C field otherwise. */
+int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, ecrmock_err *err);
 
 /* ---- deterministic ids (seeded) ------------------------------------------ */
 /* 32 fresh bytes: SHA-256 of the seed and a counter. */

@@ -245,7 +245,7 @@ static int faults_add(ctl *c)
         snprintf(err.path, sizeof err.path, SOURCE ": $");
         return fail_err(c, &err);
     }
-    if ((st = ok(c, json_pack("{s:I}", "id", (json_int_t)id))) < 0)
+    if ((st = ok(c, json_pack("{s:I}", "id", (json_int_t)id))) != 200)
         ecrmock_fault_remove(c->m, id, NULL); /* no answer (no memory): no rule either */
     return st;
 }
@@ -437,8 +437,36 @@ static int principal(ctl *c)
 
 static int options(ctl *c)
 {
-    json_t *o = ecrmock_options_json(&c->m->opts); /* never changes: no lock */
-    return o ? ok(c, o) : fail(c, 500, "ServerException", "", "out of memory");
+    em_lock(c->m);
+    ecrmock_options o = c->m->opts;
+    em_unlock(c->m);
+    json_t *j = ecrmock_options_json(&o);
+    return j ? ok(c, j) : fail(c, 500, "ServerException", "", "out of memory");
+}
+
+/* The members given change the instance's options (ecrmock_options_set());
+ * those left out stay. */
+static int options_set(ctl *c)
+{
+    int st = want_object(c, NULL);
+    if (st)
+        return st;
+    em_lock(c->m);
+    ecrmock_options o = c->m->opts, before = o;
+    em_unlock(c->m);
+    ecrmock_err err;
+    if (ecrmock_options_from_json(c->body, &o, &err) < 0) {
+        /* "$.options.tokenLength": the body is the options object */
+        char path[sizeof err.path + 8];
+        snprintf(path, sizeof path, SOURCE ": $%.140s", strncmp(err.path, "$.options", 9) == 0 ? err.path + 9 : "");
+        snprintf(err.path, sizeof err.path, "%.150s", path);
+        return fail_err(c, &err);
+    }
+    if (em_options_update(c->m, &o, SOURCE, &err) < 0)
+        return fail_err(c, &err);
+    if ((st = options(c)) != 200)
+        em_options_update(c->m, &before, SOURCE, NULL); /* no answer (no memory): no change either */
+    return st;
 }
 
 /* ---- routing ---------------------------------------------------------------------- */
@@ -470,6 +498,7 @@ static const route routes[] = {
     {"POST", "/scan/duration", scan_duration},
     {"POST", "/principal", principal},
     {"GET", "/options", options},
+    {"POST", "/options", options_set},
 };
 
 static bool path_is(const route *r, const char *rest)

@@ -552,10 +552,14 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, ecrmoc
     em_err_clear(err);
     if (!m)
         return em_err_arg(err, "no instance (m is NULL)");
-    /* m->opts never changes: its account and region are the instance's own,
-     * not those of a view ecrmock_call_as() has open on another thread or
-     * around a hook calling this. */
-    ecrmock *s = ecrmock_new(&m->opts);
+    /* m->opts: its account and region are the instance's own, not those of
+     * a view ecrmock_call_as() has open on another thread or around a hook
+     * calling this; read under the lock, as ecrmock_options_set() may change
+     * its limits meanwhile. */
+    em_lock(m);
+    ecrmock_options o = m->opts;
+    em_unlock(m);
+    ecrmock *s = ecrmock_new(&o);
     if (!s)
         return em_err_nomem(err);
     s->journal_on = false;

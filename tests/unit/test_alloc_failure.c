@@ -612,6 +612,7 @@ static void test_alloc_failure_control_api(void **state)
         {"GET", "/_ecrmock/options", NULL},     {"GET", "/_ecrmock/nope", NULL},
         {"POST", "/_ecrmock/clock/advance", "{\"ms\": \"x\"}"},
         {"POST", "/_ecrmock/faults", "{\"action\": \"PutImage\"}"},
+        {"POST", "/_ecrmock/options", "{\"maxImages\": 5}"},
     };
     ecrmock *m = ecrmock_new(NULL);
     assert_non_null(m);
@@ -622,12 +623,17 @@ static void test_alloc_failure_control_api(void **state)
     static char want[1 << 16], got[1 << 16];
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         bool adds = strcmp(reqs[i].method, "POST") == 0 && strcmp(reqs[i].target, "/_ecrmock/faults") == 0;
+        bool changes_options = strcmp(reqs[i].method, "POST") == 0 && strcmp(reqs[i].target, "/_ecrmock/options") == 0;
         int want_st = control(m, reqs[i].method, reqs[i].target, reqs[i].body, want, sizeof want);
         assert_true(want_st >= 200);
         if (adds) /* the rule it added, and the id it took, back */
             assert_int_equal(ecrmock_fault_remove(m, 2, NULL), 0);
+        if (changes_options)
+            assert_int_equal(ecrmock_options_set(m, &(ecrmock_options)ECRMOCK_OPTIONS_INIT, NULL), 0);
         for (long n = 1;; n++) {
             json_t *before = ecrmock_faults_json(m, NULL);
+            char options_before[1024];
+            assert_int_equal(control(m, "GET", "/_ecrmock/options", NULL, options_before, sizeof options_before), 200);
             allocations = 0;
             fail_at = n;
             int st = control(m, reqs[i].method, reqs[i].target, reqs[i].body, got, sizeof got);
@@ -643,6 +649,14 @@ static void test_alloc_failure_control_api(void **state)
                 break;
             }
             assert_true(st == -1 || st == want_st || st == 500);
+            if (changes_options) {
+                char options_after[1024];
+                assert_int_equal(control(m, "GET", "/_ecrmock/options", NULL, options_after, sizeof options_after), 200);
+                if (st != want_st) /* nothing changed */
+                    assert_string_equal(options_after, options_before);
+                else /* changed: back for the next try */
+                    assert_int_equal(ecrmock_options_set(m, &(ecrmock_options)ECRMOCK_OPTIONS_INIT, NULL), 0);
+            }
             if (adds && st != want_st) {
                 assert_true(json_equal(before, after));
             } else if (adds) {

@@ -131,6 +131,11 @@ static void test_control_unknown_path_and_method(void **state)
                    "no control endpoint GET /_ecrmock/nope (README.md, \"The control API\", lists them)", "");
     assert_refusal(m, "GET", "/_ecrmock/clock/advance/x", NULL, 404, "UnknownOperationException",
                    "no control endpoint GET /_ecrmock/clock/advance/x (README.md, \"The control API\", lists them)", "");
+    /* a path that is not UTF-8 is quoted back as JSON can hold it */
+    assert_refusal(m, "GET", "/_ecrmock/\xff\xfe", NULL, 404, "UnknownOperationException",
+                   "no control endpoint GET /_ecrmock/\xef\xbf\xbd\xef\xbf\xbd (README.md, \"The control API\", lists "
+                   "them)",
+                   "");
     json_t *doc = NULL;
     char allow[64];
     assert_int_equal(ctl_full(m, "GET", "/_ecrmock/reset", NULL, &doc, NULL, 0, allow), 405);
@@ -217,6 +222,14 @@ static void test_control_clock(void **state)
                    "must be an integer from -253402300799999 to 253402300799999", "body: $.ms");
     assert_refusal(m, "POST", "/_ecrmock/clock/advance", "{}", 400, "InvalidParameterException",
                    "must be an integer from -253402300799999 to 253402300799999", "body: $.ms");
+    static const char *const far[] = {"{\"ms\": 9223372036854775807}", "{\"ms\": -9223372036854775808}",
+                                      "{\"ms\": 253402300800000}", "{\"ms\": 1e3}", "{\"ms\": null}"};
+    for (size_t i = 0; i < sizeof far / sizeof far[0]; i++)
+        assert_refusal(m, "POST", "/_ecrmock/clock/advance", far[i], 400, "InvalidParameterException",
+                       "must be an integer from -253402300799999 to 253402300799999", "body: $.ms");
+    assert_refusal(m, "POST", "/_ecrmock/clock/advance", "{\"ms\": 99999999999999999999}", 400,
+                   "InvalidParameterException", "too big integer near '99999999999999999999'",
+                   "body: line 1, column 27");
     assert_refusal(m, "POST", "/_ecrmock/clock", "{\"now\": -1}", 400, "InvalidParameterException",
                    "must be an integer from 0 to 253402300799999", "body: $.now");
     assert_refusal(m, "POST", "/_ecrmock/clock", "{\"now\": 1.5}", 400, "InvalidParameterException",
@@ -411,6 +424,29 @@ static void test_control_scans_principal_options(void **state)
     json_t *want = ecrmock_options_json(&o);
     assert_true(json_equal(doc, want));
     json_decref(want);
+    json_decref(doc);
+
+    /* the limits change; what is left out stays */
+    doc = ctl_ok(m, "POST", "/_ecrmock/options", "{\"maxRepositories\": 1}");
+    o.max_repositories = 1;
+    want = ecrmock_options_json(&o);
+    assert_true(json_equal(doc, want));
+    json_decref(want);
+    json_decref(doc);
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\":\"more\"}"), 400);
+    assert_string_equal(err_type(r), "LimitExceededException");
+    json_decref(r);
+    assert_refusal(m, "POST", "/_ecrmock/options", "{\"maxImages\": 5, \"accountId\": \"111122223333\"}", 400,
+                   "InvalidParameterException",
+                   "accountId is fixed when the instance is made (as are the account, the region, the clock's start, "
+                   "the seed and the journal's limit): make another instance for another",
+                   "body: $.accountId");
+    assert_refusal(m, "POST", "/_ecrmock/options", "{\"tokenLength\": 5}", 400, "InvalidParameterException",
+                   "must be 512 to 65536 characters (0 means ECR's 2368)", "body: $.tokenLength");
+    assert_refusal(m, "POST", "/_ecrmock/options", "{\"maxImages\": -1}", 400, "InvalidParameterException",
+                   "must be an integer of at least 0 (0: the default)", "body: $.maxImages");
+    doc = ctl_ok(m, "GET", "/_ecrmock/options", NULL);
+    assert_int_equal(json_integer_value(json_object_get(doc, "maxImages")), 100000); /* unchanged */
     json_decref(doc);
 }
 

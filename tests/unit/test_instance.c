@@ -1335,6 +1335,58 @@ static void test_err_long_source_keeps_json_path(void **state)
     assert_string_equal(test_err.text, "base URL 'caf\xef\xbf\xbd' does not start with http:// or https://");
 }
 
+/* ecrmock_options_set(): the limits change from the next call on; the
+ * fixed fields are refused when they differ, kept when left 0. */
+static void test_options_set_limits_and_fixed_fields(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "one");
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.max_repositories = 2;
+    o.min_part_size = 1024; /* setup_mock's */
+    ecrmock_err err;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), 0);
+    assert_int_equal(err.code, ECRMOCK_ERR_OK);
+    create_repo(m, "two");
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\":\"three\"}"), 400);
+    assert_string_equal(err_type(r), "LimitExceededException");
+    json_decref(r);
+
+    /* a fixed field: refused when it differs, nothing changed */
+    o.max_repositories = 3;
+    o.account_id = "111122223333";
+    assert_int_equal(ecrmock_options_set(m, &o, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.path, "");
+    assert_string_equal(err.text, "ecrmock_options.account_id is fixed when the instance is made (as are the "
+                                  "account, the region, the clock's start, the seed and the journal's limit): "
+                                  "make another instance for another");
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\":\"three\"}"), 400);
+    json_decref(r);
+    o.account_id = ECRMOCK_DEFAULT_ACCOUNT; /* the instance's own: fine */
+    o.journal_limit = 10000;
+    o.seed = 0;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), 0);
+    create_repo(m, "three");
+    o.seed = 7;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), -1);
+    assert_string_equal(err.text, "ecrmock_options.seed is fixed when the instance is made (as are the account, "
+                                  "the region, the clock's start, the seed and the journal's limit): make another "
+                                  "instance for another");
+    o.seed = 0;
+    o.token_length = 5;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), -1);
+    assert_string_equal(err.text, "ecrmock_options.token_length must be 512 to 65536 characters (0 means ECR's 2368)");
+    /* 0: the default again */
+    ecrmock_options d = ECRMOCK_OPTIONS_INIT;
+    assert_int_equal(ecrmock_options_set(m, &d, &err), 0);
+    create_repo(m, "four");
+    assert_int_equal(ecrmock_options_set(NULL, &d, &err), -1);
+    assert_int_equal(ecrmock_options_set(m, NULL, &err), -1);
+    assert_string_equal(err.text, "ecrmock_options_set: m and o must not be NULL");
+}
+
 /* ---- clock modes ------------------------------------------------------------------ */
 
 /* The system clock in ms, read here apart from the library. */
@@ -1529,6 +1581,7 @@ int main(void)
         T(test_reset_rewinds_to_configured_clock),
         T(test_clock_range),
         T(test_clock_set_advance_now),
+        T(test_options_set_limits_and_fixed_fields),
         T(test_clock_mode_wall_runs_from_offset),
         T(test_clock_mode_refusals),
         T(test_clock_mode_kept_by_reset),
