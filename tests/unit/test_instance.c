@@ -1528,14 +1528,19 @@ static void test_clock_wall_fixture_clock_wins(void **state)
     assert_wall_now(m, 0, before);
 }
 
-/* Many threads reading a wall clock while others move it (TSan's). */
+/* Many threads reading a wall clock while others move it, change the
+ * options and load fixtures (TSan's). */
 static void *clock_mover(void *arg)
 {
     ecrmock *m = arg;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     for (int i = 0; i < 200; i++) {
         ecrmock_clock_advance(m, 1000, NULL);
         call_ok(m, "DescribeRepositories", "{}");
         (void)ecrmock_clock_now(m);
+        o.max_repositories = 10 + (uint64_t)(i % 3);
+        assert_int_equal(ecrmock_options_set(m, &o, NULL), 0);
+        assert_int_equal(ecrmock_fixture_load_string(m, "{}", "t", NULL), 0);
     }
     return NULL;
 }
