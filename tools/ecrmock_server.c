@@ -20,8 +20,10 @@
  * uploads and URLs to expire in real time; SigV4 dates are checked against
  * the system clock whatever the offset, so real signatures always verify.
  * --clock MS pins it at MS milliseconds since the epoch instead (--clock
- * real: wall mode, the default).  A fixture's clock wins, said on stderr:
- * in wall mode the clock runs on from it.
+ * real: wall mode, the default); SigV4 dates are still checked against the
+ * system clock (ecrmock_http_sigv4_system_clock_set), as clients sign with
+ * it.  A fixture's clock wins, said on stderr: in wall mode the clock runs
+ * on from it.
  *
  * The control API (ecrmock_http_control_set, README.md "The control API")
  * is on under /_ecrmock; --no-control turns it off.  With --access-key, its
@@ -156,7 +158,7 @@ int main(int argc, char **argv)
     ecrmock_err err;
     /* Wall mode before the fixture, whose clock then becomes the offset. */
     if ((real_clock && ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL) != 0) ||
-        ecrmock_http_control_set(m, control, NULL) != 0) {
+        ecrmock_http_control_set(m, control, NULL) != 0 || ecrmock_http_sigv4_system_clock_set(m, 1, NULL) != 0) {
         fprintf(stderr, "ecrmock-server: out of memory\n");
         ecrmock_free(m);
         return 1;

@@ -128,7 +128,8 @@ ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response
  * scope <YYYYMMDD>/<the instance's region, or the region of the ECR
  * endpoint called: see ecrmock_http_handle()>/ecr/aws4_request, host and
  * x-amz-date among the signed headers, the SHA-256 of the body as payload
- * hash, and an X-Amz-Date within 5 minutes of the virtual clock.  The
+ * hash, and an X-Amz-Date within 5 minutes of the virtual clock (the system
+ * clock in wall mode, or with ecrmock_http_sigv4_system_clock_set()).  The
  * answers are AWS's (all status 400, never journaled: the call never reaches
  * ECR):
  *   MissingAuthenticationTokenException  no Authorization header, or not AWS4-
@@ -179,6 +180,17 @@ ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_t
  * `m` is NULL.
  */
 ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict, ecrmock_err *err);
+
+/*
+ * Where SigV4's 5 minutes are counted from: the clock's mode decides (0, the
+ * default; kept by ecrmock_reset()): in wall mode the system clock, whatever
+ * the offset; pinned, the virtual clock (a test signs with its time).  On
+ * (non-zero): the system clock in either mode, so that real clients, which
+ * sign with the real time, pass against a pinned clock (ecrmock-server sets
+ * it).  Returns 0, or -1 with `*err` filled (ECRMOCK_ERR_INVALID_PARAMETER)
+ * when `m` is NULL.
+ */
+ECRMOCK_API int ecrmock_http_sigv4_system_clock_set(ecrmock *m, int on, ecrmock_err *err);
 
 /*
  * Makes GetDownloadUrlForLayer hand out URLs on `base_url` (e.g.

@@ -88,6 +88,7 @@ struct ecrmock {
     char *http_base_url;       /* download URLs on this base instead of S3's host */
     char *http_session_token;  /* SigV4: the X-Amz-Security-Token requests must carry */
     bool http_sigv4_strict;    /* SigV4: every x-amz-* header and content-type signed */
+    bool http_sigv4_system_clock; /* SigV4: dates checked against the system clock in any mode */
     /* The control API (tooling/control_api.c), on when set: http.c hands
      * it every request under /_ecrmock, by this pointer (a call up the
      * layers no include or symbol shows); ecrmock_http_control_set() sets
@@ -616,7 +617,8 @@ int em_clock_move(ecrmock *m, int64_t ms);
 void em_clock_put(ecrmock *m, int64_t ms);
 /* The time a SigV4 X-Amz-Date is checked against, ms (the caller holds the
  * lock): the system clock in wall mode, whatever the offset (a real client
- * signs with its own clock), the pinned clock otherwise. */
+ * signs with its own clock), or when ecrmock_http_sigv4_system_clock_set()
+ * asked for it; the pinned clock otherwise. */
 int64_t em_clock_signing_ms(ecrmock *m);
 /* The system clock, ms since the epoch. */
 int64_t em_wall_ms(void);

@@ -150,7 +150,7 @@ void em_clock_put(ecrmock *m, int64_t ms)
 
 int64_t em_clock_signing_ms(ecrmock *m)
 {
-    return m->clock_wall ? m->clock_wall_ms : m->clock_ms;
+    return m->clock_wall ? m->clock_wall_ms : m->http_sigv4_system_clock ? em_wall_ms() : m->clock_ms;
 }
 
 ecrmock_clock_mode ecrmock_clock_mode_get(ecrmock *m)

@@ -77,6 +77,17 @@ int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict, ecrmock_err *err)
     return 0;
 }
 
+int ecrmock_http_sigv4_system_clock_set(ecrmock *m, int on, ecrmock_err *err)
+{
+    em_err_clear(err);
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    em_lock(m);
+    m->http_sigv4_system_clock = on != 0;
+    em_unlock(m);
+    return 0;
+}
+
 int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrmock_err *err)
 {
     em_err_clear(err);

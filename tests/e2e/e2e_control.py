@@ -14,8 +14,9 @@ own SigV4 signer); an unsigned one is refused.  Then:
     the system clock in wall mode);
   - the journal reads back every call, and a reset empties the fake;
   - the server's clock modes: a fixture's clock wins (wall mode runs on from
-    it, --clock MS pins, the fixture's clock pinned then), and --no-control
-    turns the API off.
+    it, --clock MS pins, the fixture's clock pinned then), a pinned server
+    still takes botocore's real-time signatures, and --no-control turns the
+    API off.
 Exits non-zero on any failure.
 
 Usage: tests/e2e/e2e_control.py path/to/ecrmock-server
@@ -172,6 +173,17 @@ def clock_modes():
         check(c == {"mode": "pinned", "now": y2030}, "--clock and a fixture's clock: %r" % c)
     finally:
         os.unlink(fixture)
+    # Pinned in 2023 with SigV4 on: botocore signs with the real time, and passes.
+    server, port = start("--clock", "1700000000000", "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY)
+    try:
+        ecr = botocore.session.get_session().create_client(
+            "ecr", region_name=REGION, endpoint_url="http://127.0.0.1:%d" % port,
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            config=Config(retries={"total_max_attempts": 1}))
+        r = ecr.create_repository(repositoryName="pinned")
+        check(r["repository"]["createdAt"].timestamp() == 1700000000, "created on the pinned clock: %r" % r)
+    finally:
+        stop(server)
     server, port = start("--no-control")
     try:
         req = urllib.request.Request("http://127.0.0.1:%d/_ecrmock/clock" % port)

@@ -437,6 +437,42 @@ static void test_sigv4_wall_mode_checks_the_system_clock(void **state)
     json_decref(r);
 }
 
+/* ecrmock_http_sigv4_system_clock_set(): a pinned clock, and the real time
+ * is the one signatures are checked against. */
+static void test_sigv4_system_clock_with_a_pinned_clock(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_err err;
+    assert_int_equal(ecrmock_http_sigv4_system_clock_set(m, 1, &err), 0);
+    assert_int_equal(ecrmock_clock_mode_get(m), ECRMOCK_CLOCK_PINNED);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char real[17];
+    amz_date_of((int64_t)ts.tv_sec * 1000, real);
+    signed_req s;
+    json_t *r = NULL;
+    sign(&s, BODY, DATE, AKID, SECRET, "us-east-1", "ecr"); /* the pinned clock's time: too old now */
+    assert_int_equal(send_req(m, s.auth, DATE, BODY, &r), 400);
+    assert_true(strncmp(err_message(r), "Signature expired: ", 19) == 0);
+    json_decref(r);
+    sign(&s, BODY, real, AKID, SECRET, "us-east-1", "ecr");
+    assert_int_equal(send_req(m, s.auth, real, BODY, &r), 200);
+    json_decref(r);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS); /* still pinned */
+    /* kept by reset; off again: the pinned clock's time */
+    ecrmock_reset(m);
+    sign(&s, "{}", real, AKID, SECRET, "us-east-1", "ecr");
+    assert_int_equal(send_req(m, s.auth, real, "{}", &r), 400);
+    assert_string_equal(err_type(r), "InvalidParameterException"); /* past the signature: the request's own */
+    json_decref(r);
+    assert_int_equal(ecrmock_http_sigv4_system_clock_set(m, 0, &err), 0);
+    assert_int_equal(send_req(m, s.auth, real, "{}", &r), 400);
+    assert_string_equal(err_type(r), "InvalidSignatureException");
+    json_decref(r);
+    assert_int_equal(ecrmock_http_sigv4_system_clock_set(NULL, 1, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+}
+
 static void test_sigv4_unknown_target_answered_before_auth(void **state)
 {
     ecrmock *m = *state;
@@ -668,6 +704,7 @@ int main(void)
         T(test_sigv4_wrong_scope),
         T(test_sigv4_clock_skew),
         T(test_sigv4_wall_mode_checks_the_system_clock),
+        T(test_sigv4_system_clock_with_a_pinned_clock),
         T(test_sigv4_unknown_target_answered_before_auth),
         T(test_sigv4_non_utf8_answered_400),
         T(test_sigv4_date_must_be_a_real_one),
