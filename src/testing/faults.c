@@ -454,12 +454,11 @@ json_t *ecrmock_faults_json(ecrmock *m, ecrmock_err *err)
     json_t *list = json_array();
     em_lock(m);
     for (em_fault *f = m->faults; f && list; f = f->next) {
-        json_t *one = json_pack("{s:I, s:I, s:I, s:o?}", "id", (json_int_t)f->id, "fired", (json_int_t)f->fired,
-                                "seen", (json_int_t)f->seen, "rule", rule_json(f));
-        if (one && !json_object_get(one, "rule")) {
-            json_decref(one);
-            one = NULL;
-        }
+        json_t *rule = rule_json(f);
+        /* "o" takes the rule, even when the pack fails */
+        json_t *one = rule ? json_pack("{s:I, s:I, s:I, s:o}", "id", (json_int_t)f->id, "fired",
+                                       (json_int_t)f->fired, "seen", (json_int_t)f->seen, "rule", rule)
+                           : NULL;
         if (!one || json_array_append_new(list, one) < 0) { /* appending takes `one`, even when it fails */
             json_decref(list);
             list = NULL;

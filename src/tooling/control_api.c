@@ -39,9 +39,16 @@ typedef struct ctl {
 
 /* ---- answers ------------------------------------------------------------------ */
 
+/* 200 and `doc` (taken); NULL (no memory making it): -1. */
 static int ok(ctl *c, json_t *doc)
 {
-    return em_http_respond_json(c->resp, 200, JSON_TYPE, doc ? doc : json_object());
+    return em_http_respond_json(c->resp, 200, JSON_TYPE, doc);
+}
+
+/* 200 {}. */
+static int done(ctl *c)
+{
+    return ok(c, json_object());
 }
 
 /* The error document of a control's failure: ECR's error shape and the
@@ -79,14 +86,14 @@ static int fail_arg(ctl *c, const char *path, const char *fmt, ...)
     return fail_err(c, &err);
 }
 
-/* A control's answer: `doc` (NULL: {}) when rc is 0, else its error. */
+/* A control's answer: `doc` (taken; NULL: {}) when rc is 0, else its error. */
 static int answer(ctl *c, int rc, json_t *doc, const ecrmock_err *err)
 {
     if (rc < 0) {
         json_decref(doc);
         return fail_err(c, err);
     }
-    return ok(c, doc);
+    return doc ? ok(c, doc) : done(c);
 }
 
 /* ---- the body ---------------------------------------------------------------------- */
@@ -144,7 +151,7 @@ static int version(ctl *c)
 static int reset(ctl *c)
 {
     ecrmock_reset(c->m);
-    return ok(c, NULL);
+    return done(c);
 }
 
 static int fixture(ctl *c)
@@ -253,7 +260,7 @@ static int faults_add(ctl *c)
 static int faults_clear(ctl *c)
 {
     ecrmock_fault_clear(c->m);
-    return ok(c, NULL);
+    return done(c);
 }
 
 /* The id of /faults/<id>, or 0: not a rule id's form. */
@@ -299,7 +306,7 @@ static int fault_remove(ctl *c)
     long id = fault_id(c);
     if (!id || ecrmock_fault_remove(c->m, id, NULL) < 0)
         return no_rule(c);
-    return ok(c, NULL);
+    return done(c);
 }
 
 static int journal_get(ctl *c)
@@ -312,7 +319,7 @@ static int journal_get(ctl *c)
 static int journal_clear(ctl *c)
 {
     ecrmock_journal_clear(c->m);
-    return ok(c, NULL);
+    return done(c);
 }
 
 static int journal_enable(ctl *c)
@@ -325,7 +332,7 @@ static int journal_enable(ctl *c)
     if (!json_is_boolean(on))
         return fail_arg(c, SOURCE ": $.enabled", "must be true or false");
     ecrmock_journal_enable(c->m, json_is_true(on));
-    return ok(c, NULL);
+    return done(c);
 }
 
 /* The value of query parameter `name`, percent-decoded (new em_malloc'd),

@@ -649,6 +649,8 @@ static void test_alloc_failure_control_api(void **state)
                 break;
             }
             assert_true(st == -1 || st == want_st || st == 500);
+            if (st == want_st && !adds) /* answered: the whole answer */
+                assert_string_equal(got, want);
             if (changes_options) {
                 char options_after[1024];
                 assert_int_equal(control(m, "GET", "/_ecrmock/options", NULL, options_after, sizeof options_after), 200);
