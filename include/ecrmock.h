@@ -288,8 +288,10 @@ ECRMOCK_API void ecrmock_free(ecrmock *m);
 /* Empties the instance (registries of every region, layers, uploads, fault
  * rules, the journal and the call counters, the principal, the Secrets
  * Manager secrets and the scanning state) and puts the clock and the id
- * generator back to where ecrmock_new() left them; the options, the hooks
- * and the HTTP level's credentials and base URL are kept. */
+ * generator back to where ecrmock_new() left them (the clock's mode is
+ * kept: a wall clock's offset goes back to 0); the options, the hooks and
+ * the HTTP level's settings (credentials, base URL, the control API's
+ * switch) are kept. */
 ECRMOCK_API void ecrmock_reset(ecrmock *m);
 
 /* ------------------------------------------------------------------------ */
