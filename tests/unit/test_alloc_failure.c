@@ -586,6 +586,35 @@ static void test_alloc_failure_images(void **state)
     ecrmock_free(m);
 }
 
+/* ecrmock_create_repository_for() of another registry under allocation
+ * failure: made there, or nowhere (it once went to the caller's registry
+ * when json_pack() could not make its registryId). */
+static void test_alloc_failure_create_repository_for(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    for (long n = 1;; n++) {
+        allocations = 0;
+        fail_at = n;
+        int rc = ecrmock_create_repository_for(m, "111122223333", "cached/web", "CREATE_ON_PUSH", NULL, &test_err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        assert_int_equal(repo_count(m, NULL), 0); /* never the caller's registry */
+        if (rc == 0) {
+            assert_int_equal(repo_count(m, "111122223333"), 1);
+            if (!injected)
+                break;
+            call_ok(m, "DeleteRepository", "{\"registryId\":\"111122223333\",\"repositoryName\":\"cached/web\"}");
+            continue;
+        }
+        assert_true(injected);
+        assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_SERVER);
+        assert_int_equal(repo_count(m, "111122223333"), 0);
+    }
+    ecrmock_free(m);
+}
+
 /* One control request; its status, and its body into body[cap] ("" for -1). */
 static int control(ecrmock *m, const char *method, const char *target, const char *text, char *body, size_t cap)
 {
@@ -684,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
         cmocka_unit_test(test_alloc_failure_control_api),
+        cmocka_unit_test(test_alloc_failure_create_repository_for),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
