@@ -106,6 +106,8 @@ typedef struct ecrmock_http_response {
  *    request runs as the ECR action that authorizes it (journaled, counted,
  *    fault rules and hooks apply).  README.md "The registry plane" lists
  *    the endpoints, the action of each, the answers and the errors.
+ *  - With the control API on (ecrmock_http_control_set()), any request
+ *    whose path is /_ecrmock or below it, on any host: the test controls.
  *
  * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
  * an argument is NULL, req->version is unknown, a required field is NULL, or
