@@ -221,7 +221,8 @@ test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-ch
 	if [ "$(BUILD)" = build ]; then sh tests/checks/check-install.sh || fail=1; fi; \
 	if $(E2E_PYTHON) -c 'import botocore' 2>/dev/null; then \
 	    $(E2E_PYTHON) tests/e2e/e2e_botocore.py ./$(BUILD)/ecrmock-server || fail=1; \
-	else echo "e2e_botocore: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
+	    $(E2E_PYTHON) tests/e2e/e2e_control.py ./$(BUILD)/ecrmock-server || fail=1; \
+	else echo "e2e_botocore, e2e_control: SKIPPED: python3-botocore is not installed (apt-get install python3-botocore)"; fi; \
 	$(E2E_PYTHON) tests/e2e/e2e_registry.py ./$(BUILD)/ecrmock-server || fail=1; \
 	$(E2E_PYTHON) tests/e2e/e2e_skopeo.py ./$(BUILD)/ecrmock-server || fail=1; \
 	$(E2E_PYTHON) tests/e2e/e2e_https.py ./$(BUILD)/ecrmock-server || fail=1; \

@@ -273,6 +273,23 @@ ECRMOCK_API json_t *ecrmock_options_json(const ecrmock_options *opts);
  */
 ECRMOCK_API ecrmock *ecrmock_new(const ecrmock_options *opts);
 
+/*
+ * Changes the options of a running instance that may change, from its next
+ * call on: the limits and sizes (min_part_size, upload_lifetime_ms,
+ * max_repositories, max_images, max_layer_parts, max_layer_bytes,
+ * max_layers_per_image, max_tags_per_image, max_resource_tags, token_length,
+ * max_synth_bytes), each 0 meaning its default as for ecrmock_new().  The
+ * others are fixed when the instance is made: account_id, region,
+ * clock_start_ms, seed and journal_limit left 0 (NULL) keep the instance's,
+ * and any other value than the instance's is refused.  What is already
+ * stored stays (a repository past a lowered max_repositories is kept; the
+ * next CreateRepository is refused).  `o` is borrowed.  Returns 0, or -1
+ * with nothing changed and `*err` filled (ECRMOCK_ERR_INVALID_PARAMETER:
+ * NULL arguments, options ecrmock_options_check() refuses, a fixed field
+ * changed).
+ */
+ECRMOCK_API int ecrmock_options_set(ecrmock *m, const ecrmock_options *o, ecrmock_err *err);
+
 /* Releases an instance and everything it holds.  NULL is a harmless no-op.
  * No other call on `m` may be running or follow. */
 ECRMOCK_API void ecrmock_free(ecrmock *m);
@@ -280,8 +297,10 @@ ECRMOCK_API void ecrmock_free(ecrmock *m);
 /* Empties the instance (registries of every region, layers, uploads, fault
  * rules, the journal and the call counters, the principal, the Secrets
  * Manager secrets and the scanning state) and puts the clock and the id
- * generator back to where ecrmock_new() left them; the options, the hooks
- * and the HTTP level's credentials and base URL are kept. */
+ * generator back to where ecrmock_new() left them (the clock's mode is
+ * kept: a wall clock's offset goes back to 0); the options, the hooks and
+ * the HTTP level's settings (credentials, base URL, the control API's
+ * switch) are kept. */
 ECRMOCK_API void ecrmock_reset(ecrmock *m);
 
 /* ------------------------------------------------------------------------ */

@@ -21,7 +21,9 @@ static void areas_reset(ecrmock *m)
 /* The state ecrmock_new() starts from; ecrmock_reset() comes back to it. */
 static void start_state(ecrmock *m)
 {
-    m->clock_ms = m->opts.clock_start_ms;
+    /* Wall mode stays wall, its offset back to 0; pinned, the start. */
+    m->clock_offset_ms = 0;
+    m->clock_ms = m->clock_wall ? m->clock_wall_ms : m->opts.clock_start_ms;
     m->seed = m->opts.seed;
     m->draws = 0;
     m->seq = 0;

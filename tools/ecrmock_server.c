@@ -6,7 +6,7 @@
  *                  [--access-key ID --secret-key KEY] [--session-token TOKEN] [--sigv4-strict]
  *                  [--s3-urls] [--clock real|MS] [--timeout S] [--request-timeout S]
  *                  [--max-connections N] [--https-port N] [--proxy] [--ca-out FILE]
- *                  [--ca-cert FILE --ca-key FILE] [--OPTION VALUE ...]
+ *                  [--ca-cert FILE --ca-key FILE] [--no-control] [--OPTION VALUE ...]
  *
  * `--help` lists every flag.  Each ecrmock_options field has one, made from
  * the options table (src/core/options.c): its JSON name in kebab case
@@ -21,11 +21,20 @@
  * x-amz-* header and Content-Type signed, see ecrmock_http_sigv4_strict_set).  Download URLs point
  * at the server itself (http://ADDRESS:PORT/...) unless --s3-urls.
  *
- * The clock: by default the instance's virtual clock follows the wall
- * clock (set once a second), since a real client signs with the real time
- * (SigV4 allows 5 minutes) and expects uploads and URLs to expire in real
- * time; --clock MS (or --clock-start-ms MS, or the fixture's clockStartMs)
- * pins it at MS milliseconds since the epoch instead.
+ * The clock: by default in wall mode (ECRMOCK_CLOCK_WALL): the system clock
+ * plus an offset the control API moves, since a real client expects
+ * uploads and URLs to expire in real time; SigV4 dates are checked against
+ * the system clock whatever the offset, so real signatures always verify.
+ * --clock MS (or --clock-start-ms MS, or the fixture's clockStartMs) pins
+ * it at MS milliseconds since the epoch instead (--clock real: wall mode);
+ * SigV4 dates are still checked against the system clock
+ * (ecrmock_http_sigv4_system_clock_set), as clients sign with it.  A
+ * fixture's clock wins, said on stderr: in wall mode the clock runs on
+ * from it.
+ *
+ * The control API (ecrmock_http_control_set, README.md "The control API")
+ * is on under /_ecrmock; --no-control turns it off.  With --access-key, its
+ * requests must be signed as the API's are.
  *
  * Connections: a connection that sends nothing for --timeout seconds (30 by
  * default, 0: never) is closed, and so is one whose request has not arrived
@@ -66,7 +75,7 @@ typedef struct config {
     ecrmock_server_options so;
     ecrmock_server_tls_options to; /* HTTPS: any of its flags given starts the server with it */
     const char *fixture, *access, *secret, *token;
-    int s3_urls, strict;
+    int s3_urls, strict, no_control;
     int clock; /* 0: not said, 1: real (--clock real), 2: pinned (--clock MS) */
     const char **option_text; /* each option's flag value, by the options table's row; NULL: not given */
 } config;
@@ -160,7 +169,8 @@ static const flag flags[] = {
     {"--session-token", "TOKEN", "the X-Amz-Security-Token of temporary credentials", read_text, AT(token), 0},
     {"--sigv4-strict", NULL, "every x-amz-* header and Content-Type must be signed", read_switch, AT(strict), 0},
     {"--s3-urls", NULL, "download URLs on S3's host, not the server's", read_switch, AT(s3_urls), 0},
-    {"--clock", "real|MS", "follow the wall clock (the default), or pin the clock at MS ms since the epoch", read_clock,
+    {"--no-control", NULL, "turn the control API (/_ecrmock) off", read_switch, AT(no_control), 0},
+    {"--clock", "real|MS", "wall mode (the default: the system clock plus the control API's offset), or pin the clock at MS ms since the epoch", read_clock,
      0, 0},
     {"--timeout", "S", "close a connection silent this long, seconds (30; 0: never)", read_uint, AT(so.timeout_s),
      SECONDS_MAX},
@@ -387,11 +397,6 @@ int main(int argc, char **argv)
              o.region ? o.region : ECRMOCK_DEFAULT_REGION);
     /* Pinned when said so, or when a start was given (a flag, the fixture's options). */
     int real_clock = c.clock == 1 || (c.clock == 0 && o.clock_start_ms == 0);
-    if (real_clock) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        o.clock_start_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    }
     ecrmock *m = ecrmock_new(&o);
     if (!m) {
         fprintf(stderr, "ecrmock-server: out of memory\n");
@@ -399,6 +404,16 @@ int main(int argc, char **argv)
         return 1;
     }
     ecrmock_err err;
+    /* Wall mode before the fixture, whose clock then becomes the offset. */
+    if ((real_clock && ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL) != 0) ||
+        ecrmock_http_control_set(m, !c.no_control, NULL) != 0 ||
+        ecrmock_http_sigv4_system_clock_set(m, 1, NULL) != 0) {
+        fprintf(stderr, "ecrmock-server: out of memory\n");
+        json_decref(fx);
+        ecrmock_free(m);
+        return 1;
+    }
+    int fixture_clock = fx && json_object_get(fx, "clock") != NULL;
     if (fx) {
         json_object_del(fx, "options"); /* the instance's, not its state's */
         rc = ecrmock_fixture_load(m, fx, c.fixture, &err);
@@ -408,6 +423,15 @@ int main(int argc, char **argv)
             ecrmock_free(m);
             return 1;
         }
+    }
+    if (fixture_clock) {
+        char when[32];
+        time_t t = (time_t)(ecrmock_clock_now(m) / 1000);
+        struct tm tm;
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        fprintf(stderr, "ecrmock-server: the clock is the fixture's, %s%s\n", when,
+                real_clock ? ", and runs on from it (SigV4 dates are checked against the system clock)"
+                           : ", pinned there");
     }
     if (c.access && (ecrmock_http_credentials_set(m, c.access, c.secret, NULL) != 0 ||
                      ecrmock_http_session_token_set(m, c.token, NULL) != 0 ||
@@ -452,16 +476,8 @@ int main(int argc, char **argv)
     if (tls)
         fprintf(stderr, "ecrmock-server: the CA's certificate: %s\n", c.to.ca_out ? c.to.ca_out : "not written (--ca-out)");
 
-    for (;;) {
-        if (real_clock) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            ecrmock_clock_set(m, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, NULL);
-        }
-        struct timespec tick = {1, 0};
-        if (sigtimedwait(&set, NULL, &tick) >= 0)
-            break;
-    }
+    int sig;
+    sigwait(&set, &sig);
     ecrmock_server_stop(s);
     ecrmock_free(m);
     return 0;

@@ -33,6 +33,9 @@ extern "C" {
  * settings, rules and templates, repositories, layers, images, policies,
  * the clock, fault rules) with a fixture's, built for the instance's own
  * account and region (never those of a view ecrmock_call_as() has open).
+ * A fixture's "clock" wins over the instance's: a pinned clock is pinned
+ * there, a wall clock's offset moved to make it now (it runs on from it);
+ * a fixture without one leaves the clock alone.
  * `fixture` is borrowed; `source` names it in error messages (a file name; may be NULL).
  * Returns 0, or -1 with nothing changed when the fixture is refused; then
  * `*err` (the ecrmock_err convention of <ecrmock/testing.h>) has the code

@@ -106,6 +106,8 @@ typedef struct ecrmock_http_response {
  *    request runs as the ECR action that authorizes it (journaled, counted,
  *    fault rules and hooks apply).  README.md "The registry plane" lists
  *    the endpoints, the action of each, the answers and the errors.
+ *  - With the control API on (ecrmock_http_control_set()), any request
+ *    whose path is /_ecrmock or below it, on any host: the test controls.
  *
  * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
  * an argument is NULL, req->version is unknown, a required field is NULL, or
@@ -128,7 +130,8 @@ ECRMOCK_API const char *ecrmock_http_response_header(const ecrmock_http_response
  * scope <YYYYMMDD>/<the instance's region, or the region of the ECR
  * endpoint called: see ecrmock_http_handle()>/ecr/aws4_request, host and
  * x-amz-date among the signed headers, the SHA-256 of the body as payload
- * hash, and an X-Amz-Date within 5 minutes of the virtual clock.  The
+ * hash, and an X-Amz-Date within 5 minutes of the virtual clock (the system
+ * clock in wall mode, or with ecrmock_http_sigv4_system_clock_set()).  The
  * answers are AWS's (all status 400, never journaled: the call never reaches
  * ECR):
  *   MissingAuthenticationTokenException  no Authorization header, or not AWS4-
@@ -181,6 +184,17 @@ ECRMOCK_API int ecrmock_http_session_token_set(ecrmock *m, const char *session_t
 ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict, ecrmock_err *err);
 
 /*
+ * Where SigV4's 5 minutes are counted from: the clock's mode decides (0, the
+ * default; kept by ecrmock_reset()): in wall mode the system clock, whatever
+ * the offset; pinned, the virtual clock (a test signs with its time).  On
+ * (non-zero): the system clock in either mode, so that real clients, which
+ * sign with the real time, pass against a pinned clock (ecrmock-server sets
+ * it).  Returns 0, or -1 with `*err` filled (ECRMOCK_ERR_INVALID_PARAMETER)
+ * when `m` is NULL.
+ */
+ECRMOCK_API int ecrmock_http_sigv4_system_clock_set(ecrmock *m, int on, ecrmock_err *err);
+
+/*
  * Makes GetDownloadUrlForLayer hand out URLs on `base_url` (e.g.
  * "http://127.0.0.1:8080", no trailing slash) instead of S3's bucket host,
  * so that a client that follows the URL reaches the fake: what a loopback
@@ -192,6 +206,63 @@ ECRMOCK_API int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict, ecrmock_er
  * (ECRMOCK_ERR_INVALID_PARAMETER), or memory ran out (ECRMOCK_ERR_SERVER).
  */
 ECRMOCK_API int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrmock_err *err);
+
+/*
+ * The control API: the test controls over HTTP, for a test that drives the
+ * fake from another process or language (ecrmock-server turns it on; its
+ * --no-control turns it off).  Off by default; on (`on` non-zero), every
+ * request to ecrmock_http_handle() whose path is /_ecrmock or under it, on
+ * any host, is a control request (no ECR, S3 or registry request has such a
+ * path); off, such a path is answered as any other unknown one.  Kept by
+ * ecrmock_reset().  JSON in and out (Content-Type application/json), in the
+ * forms of the C API named beside each endpoint; README.md, "The control
+ * API", has a curl session:
+ *
+ *   GET    /_ecrmock                  {"version": "0.1.0"}
+ *   POST   /_ecrmock/reset            ecrmock_reset(); {}
+ *   POST   /_ecrmock/fixture          body: a fixture; ecrmock_fixture_load(); {}
+ *   GET    /_ecrmock/snapshot         ecrmock_snapshot()
+ *   GET    /_ecrmock/clock            {"mode": "wall"|"pinned", "now": ms, "offsetMs": ms (wall only)}
+ *   POST   /_ecrmock/clock            {"mode"?, "now"?}: ecrmock_clock_mode_set() then
+ *                                     ecrmock_clock_set(); the clock as GET says it
+ *   POST   /_ecrmock/clock/advance    {"ms": ms}: ecrmock_clock_advance(); the clock
+ *   GET    /_ecrmock/faults           ecrmock_faults_json()
+ *   POST   /_ecrmock/faults           body: a rule; ecrmock_fault_add_json(); {"id": 1}
+ *   DELETE /_ecrmock/faults           ecrmock_fault_clear(); {}
+ *   GET    /_ecrmock/faults/<id>      that rule's entry of ecrmock_faults_json()
+ *   DELETE /_ecrmock/faults/<id>      ecrmock_fault_remove(); {}
+ *   GET    /_ecrmock/journal          ecrmock_journal_json()
+ *   DELETE /_ecrmock/journal          ecrmock_journal_clear(); {}
+ *   POST   /_ecrmock/journal          {"enabled": bool}: ecrmock_journal_enable(); {}
+ *   GET    /_ecrmock/journal/scenario ecrmock_scenario_record(), ?fixture=PATH its fixture
+ *   GET    /_ecrmock/counts           {"total": n, "calls": {"PutImage": n}, "runs": {...},
+ *                                      "journal": {"length": n, "dropped": n}}
+ *                                     (ecrmock_call_count(), ecrmock_run_count(): actions
+ *                                     called at least once)
+ *   POST   /_ecrmock/scan/findings    {"registryId"?, "repositoryName", "imageDigest",
+ *                                      "findings"}: ecrmock_scan_findings_set(); {}
+ *   POST   /_ecrmock/scan/duration    {"ms": ms}: ecrmock_scan_duration_set(); {}
+ *   POST   /_ecrmock/principal        {"principalArn": "arn:..." | null}: ecrmock_principal_set(); {}
+ *   GET    /_ecrmock/options          ecrmock_options_json() of the instance's options
+ *   POST   /_ecrmock/options          the options to change, as ecrmock_options_from_json()
+ *                                     reads them (members left out stay):
+ *                                     ecrmock_options_set(); the options as GET says them
+ *
+ * A refusal is the control's ecrmock_err as ECR's error document with the
+ * path: {"__type": "InvalidParameterException", "message": err.text, "path":
+ * "body: $.registries[0].name"} ("path" absent when there is none), status
+ * 400 (500 ServerException: out of memory); a body that does not parse:
+ * path "body: line L, column C"; an unknown member: path "body: $.<member>".
+ * An unknown fault rule id: 404.  A path the API has not: 404
+ * UnknownOperationException; a method the path does not take: 405, with an
+ * Allow header.  With SigV4 checks on (ecrmock_http_credentials_set()),
+ * control requests must be signed with the same credentials, scope
+ * <date>/<the instance's region>/ecr/aws4_request, and are refused as API
+ * requests are (curl signs them: --aws-sigv4 "aws:amz:us-east-1:ecr"
+ * --user ID:SECRET).  Returns 0, or -1 with `*err` filled
+ * (ECRMOCK_ERR_INVALID_PARAMETER) when `m` is NULL.
+ */
+ECRMOCK_API int ecrmock_http_control_set(ecrmock *m, int on, ecrmock_err *err);
 
 /*
  * Fetches a URL that GetDownloadUrlForLayer handed out, as an HTTP GET of

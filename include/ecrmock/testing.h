@@ -67,15 +67,46 @@ ECRMOCK_API int ecrmock_call_as(ecrmock *m, const char *account_id, const char *
  * can say).  The clock is always from 0 (1970-01-01) to this. */
 #define ECRMOCK_CLOCK_MAX_MS INT64_C(253402300799999)
 
-/* The virtual clock, in milliseconds since the epoch.  It never moves on its
- * own: every timestamp and every expiry (uploads, download URLs, tokens) is
- * read from it.  ecrmock_clock_set() puts it at `ms`; ecrmock_clock_advance()
- * moves it by `ms` (back when negative).  Both return 0, or -1 leaving the
- * clock as it was, with `*err` filled (ECRMOCK_ERR_INVALID_PARAMETER), when
- * `m` is NULL or the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
+/* The virtual clock, in milliseconds since the epoch: every timestamp and
+ * every expiry (uploads, download URLs, tokens, scans, previews) is read
+ * from it.  ecrmock_clock_set() puts it at `ms`; ecrmock_clock_advance()
+ * moves it by `ms` (back when negative); in wall mode (below) both move the
+ * offset, and the clock runs on from there.  Both return 0, or -1 leaving
+ * the clock as it was, with `*err` filled (ECRMOCK_ERR_INVALID_PARAMETER),
+ * when `m` is NULL or the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
 ECRMOCK_API int64_t ecrmock_clock_now(ecrmock *m);
 ECRMOCK_API int ecrmock_clock_set(ecrmock *m, int64_t ms, ecrmock_err *err);
 ECRMOCK_API int ecrmock_clock_advance(ecrmock *m, int64_t ms, ecrmock_err *err);
+
+/*
+ * How the clock moves.
+ *  - ECRMOCK_CLOCK_PINNED (ecrmock_new()'s): it never moves on its own;
+ *    only ecrmock_clock_set(), ecrmock_clock_advance(), latency fault rules
+ *    and fixtures move it.  Scans stay IN_PROGRESS and uploads, URLs and
+ *    tokens never expire until a test moves it: what a unit test wants.
+ *    A SigV4 X-Amz-Date is checked against it (sign with its time).
+ *  - ECRMOCK_CLOCK_WALL: the system clock (CLOCK_REALTIME) plus an offset,
+ *    read once each time a call takes the instance (so one call sees one
+ *    time); set, advance, latency rules and a fixture's clock move the
+ *    offset, and the clock runs on from where they put it, clamped to
+ *    0..ECRMOCK_CLOCK_MAX_MS.  A SigV4 X-Amz-Date is checked against the
+ *    system clock alone, whatever the offset: real clients sign with the
+ *    real time, and moving the fake's clock must not make them fail.  What
+ *    ecrmock-server uses.
+ * ecrmock_clock_mode_set() to WALL puts the offset at 0 (the clock jumps to
+ * the system's time); to PINNED it pins the clock where it is now.  The
+ * mode is kept by ecrmock_reset(), which puts a pinned clock back at the
+ * options' clock_start_ms and a wall clock's offset back to 0.
+ * ecrmock_clock_mode_set() returns 0, or -1 with `*err` filled
+ * (ECRMOCK_ERR_INVALID_PARAMETER) when `m` is NULL or `mode` is neither;
+ * ecrmock_clock_mode_get() answers PINNED for a NULL `m`.
+ */
+typedef enum ecrmock_clock_mode {
+    ECRMOCK_CLOCK_PINNED = 0,
+    ECRMOCK_CLOCK_WALL = 1
+} ecrmock_clock_mode;
+ECRMOCK_API ecrmock_clock_mode ecrmock_clock_mode_get(ecrmock *m);
+ECRMOCK_API int ecrmock_clock_mode_set(ecrmock *m, ecrmock_clock_mode mode, ecrmock_err *err);
 
 /*
  * Puts `len` bytes as a layer (blob) into a repository, as a completed
@@ -398,6 +429,20 @@ ECRMOCK_API void ecrmock_fault_clear(ecrmock *m);
 
 /* How many times rule `id` has fired (0 for an unknown id). */
 ECRMOCK_API unsigned long ecrmock_fault_fired(ecrmock *m, long id);
+
+/*
+ * The rules, in the order they were added, as a new reference to an array:
+ *   [{"id": 1, "fired": 2, "seen": 3, "rule": {"action": "UploadLayerPart",
+ *     "nth": 1, "effect": "error", "error": "ThrottlingException"}}]
+ * "seen": the matching calls offered to it so far; "rule": the rule as
+ * ecrmock_fault_add_json() takes it (what it was given, and the defaults it
+ * was filled with: "action" "*" for any, "nth" 1, the error name), so that
+ * adding it again makes the same rule (a C rule's repository or body bytes
+ * that start no UTF-8 sequence read as U+FFFD).  NULL with `*err` filled
+ * when `m` is NULL (ECRMOCK_ERR_INVALID_PARAMETER) or memory ran out
+ * (ECRMOCK_ERR_SERVER).
+ */
+ECRMOCK_API json_t *ecrmock_faults_json(ecrmock *m, ecrmock_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* Hooks: anything rules cannot express                                      */

@@ -43,7 +43,11 @@ struct ecrmock {
     char home_region[64];
     char account[13];          /* the current view's (ecrmock_call_as switches them) */
     char region[64];
-    int64_t clock_ms;
+    int64_t clock_ms;          /* now: read it with the lock held (em_lock refreshes it in wall mode) */
+    bool clock_wall;           /* wall mode: clock_ms is clock_wall_ms + clock_offset_ms */
+    int64_t clock_wall_ms;     /* wall mode: the system clock, read when the lock was taken */
+    int64_t clock_offset_ms;   /* wall mode: what set and advance moved the clock by */
+    unsigned lock_depth;       /* the recursive lock's depth (under the lock) */
     uint64_t seed;
     uint64_t draws;            /* ids generated so far */
     uint64_t seq;              /* creation order of repositories and images */
@@ -85,6 +89,13 @@ struct ecrmock {
     char *http_base_url;       /* download URLs on this base instead of S3's host */
     char *http_session_token;  /* SigV4: the X-Amz-Security-Token requests must carry */
     bool http_sigv4_strict;    /* SigV4: every x-amz-* header and content-type signed */
+    bool http_sigv4_system_clock; /* SigV4: dates checked against the system clock in any mode */
+    /* The control API (tooling/control_api.c), on when set: http.c hands
+     * it every request under /_ecrmock, by this pointer (a call up the
+     * layers no include or symbol shows); ecrmock_http_control_set() sets
+     * it, and ecrmock_reset() keeps it. */
+    int (*control)(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
+                   ecrmock_http_response *resp);
 
     /* The registry plane: the tokens GetAuthorizationToken handed out, a
      * ring of the last EM_MAX_TOKENS (auth_token.c); kept by ecrmock_reset(). */
@@ -147,6 +158,10 @@ const char *em_option_set_text(const em_option *r, ecrmock_options *o, const cha
 int em_options_read(const ecrmock_options *in, ecrmock_options *out);
 /* Each 0 (or NULL) field of *o replaced by its default. */
 void em_options_defaults(ecrmock_options *o);
+/* ecrmock_options_set(), its refusal of a fixed field named as `source`'s
+ * JSON member (path "<source>: $.accountId") when source is not NULL, as
+ * the C field otherwise. */
+int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, ecrmock_err *err);
 
 /* ---- deterministic ids (seeded) ------------------------------------------ */
 /* 32 fresh bytes: SHA-256 of the seed and a counter. */
@@ -592,6 +607,16 @@ int em_validate(em_call *c, int shape, json_t *req);
 /* Moves m's clock by ms (the caller holds the lock): 0, or -1 leaving it
  * as it was when the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
 int em_clock_move(ecrmock *m, int64_t ms);
+/* Puts m's clock at ms (0..ECRMOCK_CLOCK_MAX_MS; the caller holds the lock):
+ * pinned there, or in wall mode the offset that makes now ms. */
+void em_clock_put(ecrmock *m, int64_t ms);
+/* The time a SigV4 X-Amz-Date is checked against, ms (the caller holds the
+ * lock): the system clock in wall mode, whatever the offset (a real client
+ * signs with its own clock), or when ecrmock_http_sigv4_system_clock_set()
+ * asked for it; the pinned clock otherwise. */
+int64_t em_clock_signing_ms(ecrmock *m);
+/* The system clock, ms since the epoch. */
+int64_t em_wall_ms(void);
 
 /* ---- the test controls' errors (err.c) ------------------------------------ */
 /* Each fills `err` when it is not NULL.  em_err_clear: code OK, path and

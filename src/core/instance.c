@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -74,13 +75,34 @@ int em_mac(ecrmock *m, const void *p, size_t n, unsigned char out[32])
                : -1;
 }
 
+int64_t em_wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wall mode: now is the system clock plus the offset, read once as the
+ * lock is taken, so that one call sees one time from start to end. */
+static void clock_refresh(ecrmock *m)
+{
+    int64_t wall = em_wall_ms();
+    m->clock_wall_ms = wall < 0 ? 0 : wall > ECRMOCK_CLOCK_MAX_MS ? ECRMOCK_CLOCK_MAX_MS : wall;
+    /* |offset| stays within twice ECRMOCK_CLOCK_MAX_MS: the sum cannot overflow */
+    int64_t now = m->clock_wall_ms + m->clock_offset_ms;
+    m->clock_ms = now < 0 ? 0 : now > ECRMOCK_CLOCK_MAX_MS ? ECRMOCK_CLOCK_MAX_MS : now;
+}
+
 void em_lock(ecrmock *m)
 {
     pthread_mutex_lock(&m->lock);
+    if (m->lock_depth++ == 0 && m->clock_wall)
+        clock_refresh(m);
 }
 
 void em_unlock(ecrmock *m)
 {
+    m->lock_depth--;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -115,7 +137,48 @@ int em_clock_move(ecrmock *m, int64_t ms)
         return -1;
     if (now + ms < 0 || now + ms > ECRMOCK_CLOCK_MAX_MS)
         return -1;
-    m->clock_ms = now + ms;
+    em_clock_put(m, now + ms);
+    return 0;
+}
+
+void em_clock_put(ecrmock *m, int64_t ms)
+{
+    m->clock_ms = ms;
+    if (m->clock_wall)
+        m->clock_offset_ms = ms - m->clock_wall_ms;
+}
+
+int64_t em_clock_signing_ms(ecrmock *m)
+{
+    return m->clock_wall ? m->clock_wall_ms : m->http_sigv4_system_clock ? em_wall_ms() : m->clock_ms;
+}
+
+ecrmock_clock_mode ecrmock_clock_mode_get(ecrmock *m)
+{
+    if (!m)
+        return ECRMOCK_CLOCK_PINNED;
+    em_lock(m);
+    ecrmock_clock_mode mode = m->clock_wall ? ECRMOCK_CLOCK_WALL : ECRMOCK_CLOCK_PINNED;
+    em_unlock(m);
+    return mode;
+}
+
+int ecrmock_clock_mode_set(ecrmock *m, ecrmock_clock_mode mode, ecrmock_err *err)
+{
+    em_err_clear(err);
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    if (mode != ECRMOCK_CLOCK_PINNED && mode != ECRMOCK_CLOCK_WALL)
+        return em_err_arg(err, "clock mode %d is neither ECRMOCK_CLOCK_PINNED nor ECRMOCK_CLOCK_WALL", (int)mode);
+    em_lock(m);
+    if (mode == ECRMOCK_CLOCK_WALL) {
+        m->clock_wall = true;
+        m->clock_offset_ms = 0;
+        clock_refresh(m);
+    } else {
+        m->clock_wall = false; /* pinned where it is now */
+    }
+    em_unlock(m);
     return 0;
 }
 
@@ -128,7 +191,7 @@ int ecrmock_clock_set(ecrmock *m, int64_t ms, ecrmock_err *err)
         return em_err_arg(err, "time %" PRId64 " ms is outside 0..%" PRId64 " (1970 to the end of 9999)", ms,
                           ECRMOCK_CLOCK_MAX_MS);
     em_lock(m);
-    m->clock_ms = ms;
+    em_clock_put(m, ms);
     em_unlock(m);
     return 0;
 }

@@ -287,3 +287,61 @@ json_t *ecrmock_options_json(const ecrmock_options *opts)
     }
     return j;
 }
+
+/* ---- a running instance's options ---------------------------------------------------- */
+
+/* Whether a field is fixed once the instance is made: its registries are
+ * built on the account and region, its ids on the seed, ecrmock_reset()'s
+ * clock is clock_start_ms and the journal's ring grows to journal_limit. */
+static bool fixed(const em_option *r)
+{
+    size_t f = r->offset;
+    return f == offsetof(ecrmock_options, account_id) || f == offsetof(ecrmock_options, region) ||
+           f == offsetof(ecrmock_options, clock_start_ms) || f == offsetof(ecrmock_options, seed) ||
+           f == offsetof(ecrmock_options, journal_limit);
+}
+
+int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, ecrmock_err *err)
+{
+    ecrmock_options raw, d;
+    if (ecrmock_options_check(o, err) < 0 || em_options_read(o, &raw) < 0)
+        return -1;
+    d = raw;
+    em_options_defaults(&d);
+    em_lock(m);
+    for (size_t i = 0; i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        if (!fixed(r))
+            continue;
+        bool text = r->type == EM_OPT_STRING;
+        bool given = text ? get_string(r, &raw) != NULL : get_number(r, &raw) != 0;
+        bool same = text ? strcmp(get_string(r, &d), get_string(r, &m->opts)) == 0
+                         : get_number(r, &d) == get_number(r, &m->opts);
+        if (given && !same) {
+            em_unlock(m);
+            char path[96] = "";
+            if (source)
+                snprintf(path, sizeof path, "%.32s: $.%s", source, r->json);
+            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path,
+                              "%s%s is fixed when the instance is made (as are the account, the region, the clock's "
+                              "start, the seed and the journal's limit): make another instance for another",
+                              source ? "" : "ecrmock_options.", source ? r->json : r->field);
+        }
+    }
+    /* Field by field: the fixed ones (and their strings) are never written,
+     * so that a reader of them needs no lock. */
+    for (size_t i = 0; i < em_option_count; i++)
+        if (!fixed(&em_option_table[i]))
+            set_number(&em_option_table[i], &m->opts, get_number(&em_option_table[i], &d));
+    em_unlock(m);
+    em_err_clear(err);
+    return 0;
+}
+
+int ecrmock_options_set(ecrmock *m, const ecrmock_options *o, ecrmock_err *err)
+{
+    em_err_clear(err);
+    if (!m || !o)
+        return em_err_arg(err, "ecrmock_options_set: m and o must not be NULL");
+    return em_options_update(m, o, NULL, err);
+}

@@ -122,6 +122,10 @@ int em_sigv4_sign(const em_sigv4_input *in, const char *signed_headers, const ch
 /* The value of header `name` (case-insensitive), or NULL. */
 const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
 
+/* The control API's path prefix (tooling/control_api.c): no ECR, S3 or
+ * registry request has a path under it. */
+#define EM_CONTROL_PREFIX "/_ecrmock"
+
 /* ---- HTTP messages (http_message.c) and the S3 side (s3.c) ----------------- */
 #define EM_HTTP_MAX_HEADERS 12 /* headers of a response */
 /* Adds a header (copies); -1: no memory or no room. */
@@ -130,6 +134,9 @@ int em_http_add_header(ecrmock_http_response *r, const char *name, const char *v
  * response, with its Content-Type (NULL: none) and Content-Length; returns
  * `status`, or -1 (no memory). */
 int em_http_respond(ecrmock_http_response *r, int status, const char *type, char *body, size_t len);
+/* em_http_respond() of `doc` (taken: released) as compact JSON; -1: no
+ * memory, or `doc` NULL. */
+int em_http_respond_json(ecrmock_http_response *r, int status, const char *type, json_t *doc);
 /* em_http_respond() of a copy of `text`. */
 int em_http_respond_text(ecrmock_http_response *r, int status, const char *type, const char *text);
 /* S3's XML error document (`extra`: more elements, or NULL) with its

@@ -77,6 +77,17 @@ int ecrmock_http_sigv4_strict_set(ecrmock *m, int strict, ecrmock_err *err)
     return 0;
 }
 
+int ecrmock_http_sigv4_system_clock_set(ecrmock *m, int on, ecrmock_err *err)
+{
+    em_err_clear(err);
+    if (!m)
+        return em_err_arg(err, "no instance (m is NULL)");
+    em_lock(m);
+    m->http_sigv4_system_clock = on != 0;
+    em_unlock(m);
+    return 0;
+}
+
 int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrmock_err *err)
 {
     em_err_clear(err);
@@ -120,24 +131,12 @@ static bool json_content_type(const char *h, char *out, size_t cap)
     return false;
 }
 
-static int append(const char *p, size_t n, void *data)
-{
-    return em_buf_append(data, p, n);
-}
-
 static int api_error(ecrmock_http_response *r, const char *type, const char *ct, const char *message)
 {
     char *clean = em_utf8_copy(message);
     json_t *doc = clean ? json_pack("{s:s, s:s}", "__type", type, "message", clean) : NULL;
     em_free(clean);
-    em_buf b = {0};
-    if (!doc || json_dump_callback(doc, append, &b, JSON_COMPACT) != 0 || em_buf_append(&b, "", 1) < 0) {
-        json_decref(doc);
-        em_buf_release(&b);
-        return -1;
-    }
-    json_decref(doc);
-    return em_http_respond(r, 400, ct, (char *)b.data, b.len - 1);
+    return em_http_respond_json(r, 400, ct, doc);
 }
 
 static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
@@ -270,7 +269,14 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     /* The host asked: an absolute target's, or the Host header's. */
     const char *asked = absolute ? strstr(req->target, "//") + 2 : em_header(req->headers, req->n_headers, "Host");
     size_t asked_len = !asked ? 0 : absolute ? strcspn(asked, "/?#") : strlen(asked);
-    if (em_registry_wants(m, asked, asked_len, path)) {
+    em_lock(m);
+    int (*control)(ecrmock *, const ecrmock_http_request *, const char *, const char *, ecrmock_http_response *) =
+        m->control;
+    em_unlock(m);
+    if (control && strncmp(path, EM_CONTROL_PREFIX, strlen(EM_CONTROL_PREFIX)) == 0 &&
+        (path[strlen(EM_CONTROL_PREFIX)] == '\0' || path[strlen(EM_CONTROL_PREFIX)] == '/')) {
+        status = control(m, req, path, query, resp);
+    } else if (em_registry_wants(m, asked, asked_len, path)) {
         status = em_registry_handle(m, req, asked, asked_len, path, query, resp);
     } else if ((get || head) && strcmp(path, "/") != 0) {
         /* The host the URL was asked of: an absolute target's, or the Host header's. */

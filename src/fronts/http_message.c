@@ -44,6 +44,23 @@ int em_http_respond_text(ecrmock_http_response *r, int status, const char *type,
     return em_http_respond(r, status, type, em_strdup(text), strlen(text));
 }
 
+static int append(const char *p, size_t n, void *data)
+{
+    return em_buf_append(data, p, n);
+}
+
+int em_http_respond_json(ecrmock_http_response *r, int status, const char *type, json_t *doc)
+{
+    em_buf b = {0};
+    if (!doc || json_dump_callback(doc, append, &b, JSON_COMPACT) != 0 || em_buf_append(&b, "", 1) < 0) {
+        json_decref(doc);
+        em_buf_release(&b);
+        return -1;
+    }
+    json_decref(doc);
+    return em_http_respond(r, status, type, (char *)b.data, b.len - 1);
+}
+
 void ecrmock_http_response_release(ecrmock_http_response *r)
 {
     if (!r)

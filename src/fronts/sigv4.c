@@ -202,7 +202,7 @@ static bool signed_has(const char *list, const char *name)
 
 static int check_date(ecrmock *m, const char *date, const char **type, char **message)
 {
-    int64_t t = 0, now = m->clock_ms / 1000;
+    int64_t t = 0, now = em_clock_signing_ms(m) / 1000;
     em_amz_date_parse(date, &t); /* checked before */
     char a[17], b[17];
     if (t < now - SKEW_S) {

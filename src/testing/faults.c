@@ -407,6 +407,69 @@ unsigned long ecrmock_fault_fired(ecrmock *m, long id)
     return n;
 }
 
+/* A rule's string as JSON: a C rule's repository or body may hold bytes
+ * that start no UTF-8 sequence, read as U+FFFD (new reference; NULL: no memory). */
+static json_t *text(const char *s)
+{
+    char *clean = em_utf8_copy(s);
+    json_t *v = clean ? json_string(clean) : NULL;
+    em_free(clean);
+    return v;
+}
+
+/* Rule f as ecrmock_fault_add_json() takes it (new reference; NULL: no
+ * memory): the members it was given, the defaults it was filled with. */
+static json_t *rule_json(const em_fault *f)
+{
+    json_t *o = json_object();
+    unsigned used = effect_members(f->effect);
+    bool ok = o && em_set(o, "action", json_string(f->action ? f->action : "*")) == 0 &&
+              (!f->repository || em_set(o, "repository", text(f->repository)) == 0) &&
+              (!f->match || em_set(o, "request", json_deep_copy(f->match)) == 0) &&
+              (!f->headers || em_set(o, "headers", json_deep_copy(f->headers)) == 0) &&
+              em_set(o, "nth", json_integer((json_int_t)f->nth)) == 0 &&
+              (!f->count || em_set(o, "count", json_integer((json_int_t)f->count)) == 0) &&
+              (f->probability <= 0 || em_set(o, "probability", json_real(f->probability)) == 0) &&
+              em_set(o, "effect", json_string(effect_names[f->effect])) == 0 &&
+              (!f->error || em_set(o, "error", json_string(f->error)) == 0) &&
+              (!f->message || em_set(o, "message", json_string(f->message)) == 0) &&
+              (!f->status || em_set(o, "status", json_integer(f->status)) == 0) &&
+              (!(used & M_LATENCY) || em_set(o, "latencyMs", json_integer((json_int_t)f->latency_ms)) == 0) &&
+              (!(used & M_TRUNCATE) || em_set(o, "truncateAt", json_integer((json_int_t)f->truncate_at)) == 0) &&
+              (!f->body || em_set(o, "body", text(f->body)) == 0);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *ecrmock_faults_json(ecrmock *m, ecrmock_err *err)
+{
+    em_err_clear(err);
+    if (!m) {
+        em_err_arg(err, "no instance (m is NULL)");
+        return NULL;
+    }
+    json_t *list = json_array();
+    em_lock(m);
+    for (em_fault *f = m->faults; f && list; f = f->next) {
+        json_t *rule = rule_json(f);
+        /* "o" takes the rule, even when the pack fails */
+        json_t *one = rule ? json_pack("{s:I, s:I, s:I, s:o}", "id", (json_int_t)f->id, "fired",
+                                       (json_int_t)f->fired, "seen", (json_int_t)f->seen, "rule", rule)
+                           : NULL;
+        if (!one || json_array_append_new(list, one) < 0) { /* appending takes `one`, even when it fails */
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    em_unlock(m);
+    if (!list)
+        em_err_nomem(err);
+    return list;
+}
+
 /* ---- deciding a call ---------------------------------------------------------------- */
 
 /* Whether every member of `want` equals the one in `have` (objects: subset). */
@@ -480,8 +543,8 @@ void em_faults_decide(ecrmock *m, const em_action *a, json_t *req, json_t *heade
         f->fired++;
         if (f->effect == ECRMOCK_FAULT_LATENCY) {
             /* latency_ms is at most ECRMOCK_FAULT_MAX_LATENCY_MS; the clock stops at its end */
-            m->clock_ms = m->clock_ms > ECRMOCK_CLOCK_MAX_MS - f->latency_ms ? ECRMOCK_CLOCK_MAX_MS
-                                                                              : m->clock_ms + f->latency_ms;
+            em_clock_put(m, m->clock_ms > ECRMOCK_CLOCK_MAX_MS - f->latency_ms ? ECRMOCK_CLOCK_MAX_MS
+                                                                                : m->clock_ms + f->latency_ms);
             if (!d->rule_id)
                 d->rule_id = f->id;
             continue;

@@ -175,7 +175,12 @@ int ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const cha
     if (!em_utf8_ok(repository) || (registry_id && !em_utf8_ok(registry_id)))
         return em_err_arg(err, "the %s '%.256s' is not UTF-8", em_utf8_ok(repository) ? "registry id" : "repository name",
                           em_utf8_ok(repository) ? registry_id : repository);
-    json_t *req = json_pack("{s:s, s:s*}", "repositoryName", repository, "registryId", registry_id);
+    /* not json_pack's "s*", which leaves registryId out (the caller's registry!) when making it runs out of memory */
+    json_t *req = json_pack("{s:s}", "repositoryName", repository);
+    if (req && registry_id && em_set(req, "registryId", json_string(registry_id)) < 0) {
+        json_decref(req);
+        req = NULL;
+    }
     if (!req)
         return em_err_nomem(err);
     em_call c = {.m = m, .req = req, .err = ECRMOCK_ERR_OK};

@@ -574,7 +574,7 @@ static int load(em_loader *ld, json_t *fx)
  * and the layer store they share, whatever view m is in (a hook inside
  * ecrmock_call_as may load a fixture).  -1 when out of memory, with nothing
  * changed. */
-static int swap_state(ecrmock *m, ecrmock *s)
+static int swap_state(ecrmock *m, ecrmock *s, bool clock)
 {
     if (em_view_mirror(s, m) < 0)
         return -1;
@@ -591,7 +591,10 @@ static int swap_state(ecrmock *m, ecrmock *s)
     SWAP(fault_ids);
     SWAP(scan_config);
 #undef SWAP
-    m->clock_ms = s->clock_ms;
+    /* The fixture's clock wins: pinned there, or in wall mode the offset
+     * that makes it now (the clock runs on from it). */
+    if (clock)
+        em_clock_put(m, s->clock_ms);
     if (s->seq > m->seq)
         m->seq = s->seq;
     return 0;
@@ -602,10 +605,14 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, ecrmoc
     em_err_clear(err);
     if (!m)
         return em_err_arg(err, "no instance (m is NULL)");
-    /* m->opts never changes: its account and region are the instance's own,
-     * not those of a view ecrmock_call_as() has open on another thread or
-     * around a hook calling this. */
-    ecrmock *s = ecrmock_new(&m->opts);
+    /* m->opts: its account and region are the instance's own, not those of
+     * a view ecrmock_call_as() has open on another thread or around a hook
+     * calling this; read under the lock, as ecrmock_options_set() may change
+     * its limits meanwhile. */
+    em_lock(m);
+    ecrmock_options o = m->opts;
+    em_unlock(m);
+    ecrmock *s = ecrmock_new(&o);
     if (!s)
         return em_err_nomem(err);
     s->journal_on = false;
@@ -618,7 +625,7 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, ecrmoc
     int rc = load(&ld, fixture);
     if (rc == 0) {
         em_lock(m);
-        rc = swap_state(m, s);
+        rc = swap_state(m, s, json_object_get(fixture, "clock") != NULL);
         em_unlock(m);
         if (rc < 0 && ld.err.code == ECRMOCK_ERR_OK)
             em_err_nomem(&ld.err);

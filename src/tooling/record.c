@@ -382,8 +382,11 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *er
                                           json_array_size(journal), dropped)
                            : json_sprintf("Recorded from the journal: %zu calls", json_array_size(journal));
     sc = json_pack("{s:o}", "description", desc);
-    if (!sc || (fixture && em_set(sc, "fixture", json_string(fixture)) < 0) || em_set(sc, "options", options) < 0 ||
-        json_object_set(sc, "steps", steps) < 0) {
+    if (!sc || (fixture && em_set(sc, "fixture", json_string(fixture)) < 0)) {
+        json_decref(options); /* not taken by em_set below */
+        json_decref(sc);
+        sc = NULL;
+    } else if (em_set(sc, "options", options) < 0 || json_object_set(sc, "steps", steps) < 0) {
         json_decref(sc);
         sc = NULL;
     }

@@ -62,9 +62,13 @@ static json_t *snapshot_repo(ecrmock *m, em_repo *repo)
     em_layer *l, *tmp;
     HASH_ITER(hh, repo->layers, l, tmp) {
         char *b64 = em_base64(l->blob->data ? (const void *)l->blob->data : "", l->blob->len, NULL);
-        json_t *item = b64 ? json_pack("{s:s, s:s*, s:s}", "digest", l->blob->digest, "mediaType", l->media_type,
-                                       "base64", b64)
-                           : NULL;
+        /* not json_pack's "s*", which leaves a member out when making it ran out of memory */
+        json_t *item = b64 ? json_pack("{s:s}", "digest", l->blob->digest) : NULL;
+        if (item && ((l->media_type && em_set(item, "mediaType", json_string(l->media_type)) < 0) ||
+                     em_set(item, "base64", json_string(b64)) < 0)) {
+            json_decref(item);
+            item = NULL;
+        }
         em_free(b64);
         if (json_array_append_new(layers, item) < 0)
             goto fail;

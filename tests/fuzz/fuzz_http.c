@@ -2,7 +2,8 @@
  * Fuzz target: the HTTP handler.  The input is an HTTP request as text:
  * "METHOD TARGET" on the first line, then "Name: value" header lines, an
  * empty line and the body.  Each input runs on a fresh instance holding a
- * repository with an image; every second input also turns SigV4 checks on.
+ * repository with an image, the control API on (/_ecrmock); every second
+ * input also turns SigV4 checks on.
  * Whatever the input, the handler answers a status and a body it owns.
  */
 #include <stdint.h>
@@ -55,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(req);
     json_decref(r);
     ecrmock_put_layer(m, NULL, "web", "bytes", 5, NULL, NULL);
+    ecrmock_http_control_set(m, 1, NULL); /* /_ecrmock too */
     if (size % 2)
         ecrmock_http_credentials_set(m, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL);
     ecrmock_http_request hr = ECRMOCK_HTTP_REQUEST_INIT;

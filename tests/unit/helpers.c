@@ -429,15 +429,8 @@ int http_post(ecrmock *m, ecrmock_http_response *resp, const char *action, const
         n++;
     }
     va_end(ap);
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = "POST";
-    req.target = "/";
-    req.headers = h;
-    req.n_headers = n;
-    req.body = body;
-    req.body_len = strlen(body);
     ecrmock_http_response own;
-    int st = ecrmock_http_handle(m, &req, resp ? resp : &own);
+    int st = http_send(m, resp ? resp : &own, "POST", "/", h, n, body);
     if (!resp)
         ecrmock_http_response_release(&own);
     return st;
@@ -483,4 +476,17 @@ int dial(int port)
         return -1;
     }
     return fd;
+}
+
+int http_send(ecrmock *m, ecrmock_http_response *resp, const char *method, const char *target,
+              const ecrmock_http_header *h, size_t n, const char *body)
+{
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = target;
+    req.headers = h;
+    req.n_headers = n;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    return ecrmock_http_handle(m, &req, resp);
 }

@@ -220,4 +220,10 @@ void assert_header(const ecrmock_http_response *r, const char *name, const char 
  * (the loopback server's tests). */
 int dial(int port);
 
+/* `method` of `target` with the n headers h and `body` (NULL: none) through
+ * ecrmock_http_handle(), whose status it returns; *resp the caller's to
+ * release. */
+int http_send(ecrmock *m, ecrmock_http_response *resp, const char *method, const char *target,
+              const ecrmock_http_header *h, size_t n, const char *body);
+
 #endif

@@ -586,6 +586,121 @@ static void test_alloc_failure_images(void **state)
     ecrmock_free(m);
 }
 
+/* ecrmock_create_repository_for() of another registry under allocation
+ * failure: made there, or nowhere (it once went to the caller's registry
+ * when json_pack() could not make its registryId). */
+static void test_alloc_failure_create_repository_for(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    for (long n = 1;; n++) {
+        allocations = 0;
+        fail_at = n;
+        int rc = ecrmock_create_repository_for(m, "111122223333", "cached/web", "CREATE_ON_PUSH", NULL, &test_err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        assert_int_equal(repo_count(m, NULL), 0); /* never the caller's registry */
+        if (rc == 0) {
+            assert_int_equal(repo_count(m, "111122223333"), 1);
+            if (!injected)
+                break;
+            call_ok(m, "DeleteRepository", "{\"registryId\":\"111122223333\",\"repositoryName\":\"cached/web\"}");
+            continue;
+        }
+        assert_true(injected);
+        assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_SERVER);
+        assert_int_equal(repo_count(m, "111122223333"), 0);
+    }
+    ecrmock_free(m);
+}
+
+/* One control request; its status, and its body into body[cap] ("" for -1). */
+static int control(ecrmock *m, const char *method, const char *target, const char *text, char *body, size_t cap)
+{
+    ecrmock_http_response r;
+    int st = http_send(m, &r, method, target, NULL, 0, text);
+    snprintf(body, cap, "%s", r.body ? r.body : "");
+    ecrmock_http_response_release(&r);
+    return st;
+}
+
+/* The control API under allocation failure: each request either answers as
+ * it does with memory, or fails (-1, or 500 ServerException) changing
+ * nothing: a rule POST /faults could not answer is not kept. */
+static void test_alloc_failure_control_api(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method, *target, *body;
+    } reqs[] = {
+        {"GET", "/_ecrmock/clock", NULL},       {"GET", "/_ecrmock/faults", NULL},
+        {"GET", "/_ecrmock/faults/1", NULL},    {"GET", "/_ecrmock/journal", NULL},
+        {"GET", "/_ecrmock/journal/scenario?fixture=a%20b", NULL},
+        {"GET", "/_ecrmock/counts", NULL},      {"GET", "/_ecrmock/snapshot", NULL},
+        {"GET", "/_ecrmock/options", NULL},     {"GET", "/_ecrmock/nope", NULL},
+        {"POST", "/_ecrmock/clock/advance", "{\"ms\": \"x\"}"},
+        {"POST", "/_ecrmock/faults", "{\"action\": \"PutImage\"}"},
+        {"POST", "/_ecrmock/options", "{\"maxImages\": 5}"},
+    };
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    assert_int_equal(ecrmock_http_control_set(m, 1, NULL), 0);
+    create_repo(m, "web");
+    free(push_new_image(m, "web", 1, 1, "v1"));
+    assert_true(add_fault(m, "{\"action\": \"DeleteRepository\"}") == 1);
+    static char want[1 << 16], got[1 << 16];
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        bool adds = strcmp(reqs[i].method, "POST") == 0 && strcmp(reqs[i].target, "/_ecrmock/faults") == 0;
+        bool changes_options = strcmp(reqs[i].method, "POST") == 0 && strcmp(reqs[i].target, "/_ecrmock/options") == 0;
+        int want_st = control(m, reqs[i].method, reqs[i].target, reqs[i].body, want, sizeof want);
+        assert_true(want_st >= 200);
+        if (adds) /* the rule it added, and the id it took, back */
+            assert_int_equal(ecrmock_fault_remove(m, 2, NULL), 0);
+        if (changes_options)
+            assert_int_equal(ecrmock_options_set(m, &(ecrmock_options)ECRMOCK_OPTIONS_INIT, NULL), 0);
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_faults_json(m, NULL);
+            char options_before[1024];
+            assert_int_equal(control(m, "GET", "/_ecrmock/options", NULL, options_before, sizeof options_before), 200);
+            allocations = 0;
+            fail_at = n;
+            int st = control(m, reqs[i].method, reqs[i].target, reqs[i].body, got, sizeof got);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            json_t *after = ecrmock_faults_json(m, NULL);
+            if (!injected) {
+                assert_int_equal(st, want_st);
+                if (!adds)
+                    assert_string_equal(got, want);
+                json_decref(before);
+                json_decref(after);
+                break;
+            }
+            assert_true(st == -1 || st == want_st || st == 500);
+            if (st == want_st && !adds) /* answered: the whole answer */
+                assert_string_equal(got, want);
+            if (changes_options) {
+                char options_after[1024];
+                assert_int_equal(control(m, "GET", "/_ecrmock/options", NULL, options_after, sizeof options_after), 200);
+                if (st != want_st) /* nothing changed */
+                    assert_string_equal(options_after, options_before);
+                else /* changed: back for the next try */
+                    assert_int_equal(ecrmock_options_set(m, &(ecrmock_options)ECRMOCK_OPTIONS_INIT, NULL), 0);
+            }
+            if (adds && st != want_st) {
+                assert_true(json_equal(before, after));
+            } else if (adds) {
+                long id = (long)json_integer_value(json_object_get(json_array_get(after, 1), "id"));
+                assert_int_equal(ecrmock_fault_remove(m, id, NULL), 0);
+            }
+            json_decref(before);
+            json_decref(after);
+        }
+    }
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -597,6 +712,8 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_newer_actions),
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
+        cmocka_unit_test(test_alloc_failure_control_api),
+        cmocka_unit_test(test_alloc_failure_create_repository_for),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }

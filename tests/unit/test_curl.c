@@ -124,6 +124,25 @@ static void test_example_flows_wrap(void **state)
     assert_int_equal(ecrmock_call_count(m, "PutImage"), 2);
 }
 
+/* The fake's time moving (a 10-minute latency rule here; a virtual sleep
+ * alike) and code that signs with time(NULL): with a pinned clock the next
+ * signatures are out of SigV4's 5 minutes and the example fails; in wall
+ * mode the move is an offset, SigV4 checks the system clock, and it pushes. */
+static void test_example_signs_after_clock_moves_wall(void **state)
+{
+    ecrmock *m = *state;
+    const char *rule = "{\"count\": 1, \"effect\": \"latency\", \"latencyMs\": 600000}";
+    check_signatures(m); /* pinned at the real time */
+    add_fault(m, rule);
+    assert_int_equal(run_example(), 1);
+    ecrmock_reset(m);
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    add_fault(m, rule);
+    assert_int_equal(run_example(), 0);
+    assert_pushed(m);
+    assert_true(ecrmock_clock_now(m) - (int64_t)time(NULL) * 1000 >= 600000 - 1000);
+}
+
 /* examples/registry_pull.c, --wrap: logs in, pulls edge-agent:v1 from the
  * registry host (manifest HEAD and GET, three blobs through their 307s),
  * every digest checked; each request journaled on the registry plane. */
@@ -1944,6 +1963,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_attached, teardown_attached)
     const struct CMUnitTest tests[] = {
         T(test_example_flows_wrap),
+        T(test_example_signs_after_clock_moves_wall),
         T(test_example_recording_replays_wrap),
         T(test_example_headers_journaled_wrap),
         T(test_example_wrong_secret_wrap),

@@ -1115,6 +1115,55 @@ static void test_fault_transport_effects_by_name(void **state)
     }
 }
 
+/* ecrmock_faults_json() lists every rule with its counts, and each "rule"
+ * adds again as the same rule. */
+static void test_faults_json_lists_and_round_trips(void **state)
+{
+    ecrmock *m = *state;
+    long a = add_fault(m, "{\"action\":\"CreateRepository\",\"count\":1}");
+    long b = add_fault(m, "{\"repository\":\"web\",\"request\":{\"x\":1},\"headers\":{\"User-Agent\":\"x\"},"
+                          "\"nth\":2,\"probability\":0.5,\"effect\":\"truncate\",\"truncateAt\":0,\"status\":502}");
+    ecrmock_fault c = ECRMOCK_FAULT_INIT;
+    c.effect = ECRMOCK_FAULT_MALFORM;
+    c.body = "caf\xe9"; /* not UTF-8 */
+    c.repository = "r\xff";
+    long cid = ecrmock_fault_add(m, &c, NULL);
+    assert_true(a > 0 && b > 0 && cid > 0);
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\":\"one\"}"), 400); /* fires a */
+    json_decref(r);
+    call_ok(m, "CreateRepository", "{\"repositoryName\":\"one\"}"); /* a spent */
+    ecrmock_err err;
+    json_t *list = ecrmock_faults_json(m, &err);
+    assert_non_null(list);
+    char *text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(
+        text, "[{\"fired\":1,\"id\":1,\"rule\":{\"action\":\"CreateRepository\",\"count\":1,\"effect\":\"error\","
+              "\"error\":\"ThrottlingException\",\"nth\":1},\"seen\":2},"
+              "{\"fired\":0,\"id\":2,\"rule\":{\"action\":\"*\",\"effect\":\"truncate\",\"headers\":{\"user-agent\":"
+              "\"x\"},\"nth\":2,\"probability\":0.5,\"repository\":\"web\",\"request\":{\"x\":1},\"status\":502,"
+              "\"truncateAt\":0},\"seen\":0},"
+              "{\"fired\":0,\"id\":3,\"rule\":{\"action\":\"*\",\"body\":\"caf\xef\xbf\xbd\",\"effect\":\"malform\","
+              "\"nth\":1,\"repository\":\"r\xef\xbf\xbd\"},\"seen\":0}]");
+    free(text);
+    /* each rule adds again, the same */
+    ecrmock_fault_clear(m);
+    for (size_t i = 0; i < json_array_size(list); i++)
+        assert_true(ecrmock_fault_add_json(m, json_object_get(json_array_get(list, i), "rule"), &err) > 0);
+    json_t *again = ecrmock_faults_json(m, NULL);
+    for (size_t i = 0; i < json_array_size(list); i++)
+        assert_true(json_equal(json_object_get(json_array_get(list, i), "rule"),
+                               json_object_get(json_array_get(again, i), "rule")));
+    json_decref(again);
+    json_decref(list);
+    ecrmock_fault_clear(m);
+    list = ecrmock_faults_json(m, &err);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    assert_null(ecrmock_faults_json(NULL, &err));
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1155,6 +1204,7 @@ int main(void)
         T(test_fault_rules_churn_while_calls_run),
         T(test_fault_controls_err),
         T(test_fault_refusal_quoting_out_of_memory),
+        T(test_faults_json_lists_and_round_trips),
     };
 #undef T
     return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

@@ -24,14 +24,7 @@ static int http(ecrmock *m, ecrmock_http_response *r, const char *method, const 
         h[n++] = (ecrmock_http_header){"Content-Type", ct};
     if (amz_target)
         h[n++] = (ecrmock_http_header){"X-Amz-Target", amz_target};
-    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
-    req.method = method;
-    req.target = target;
-    req.headers = h;
-    req.n_headers = n;
-    req.body = body;
-    req.body_len = body ? strlen(body) : 0;
-    int st = ecrmock_http_handle(m, &req, r);
+    int st = http_send(m, r, method, target, h, n, body);
     assert_int_equal(st, r->status);
     return st;
 }

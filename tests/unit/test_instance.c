@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 static json_t *repository_of(json_t *resp)
 {
@@ -1335,6 +1336,229 @@ static void test_err_long_source_keeps_json_path(void **state)
     assert_string_equal(test_err.text, "base URL 'caf\xef\xbf\xbd' does not start with http:// or https://");
 }
 
+/* ecrmock_options_set(): the limits change from the next call on; the
+ * fixed fields are refused when they differ, kept when left 0. */
+static void test_options_set_limits_and_fixed_fields(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "one");
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.max_repositories = 2;
+    o.min_part_size = 1024; /* setup_mock's */
+    ecrmock_err err;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), 0);
+    assert_int_equal(err.code, ECRMOCK_ERR_OK);
+    create_repo(m, "two");
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\":\"three\"}"), 400);
+    assert_string_equal(err_type(r), "LimitExceededException");
+    json_decref(r);
+
+    /* a fixed field: refused when it differs, nothing changed */
+    o.max_repositories = 3;
+    o.account_id = "111122223333";
+    assert_int_equal(ecrmock_options_set(m, &o, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.path, "");
+    assert_string_equal(err.text, "ecrmock_options.account_id is fixed when the instance is made (as are the "
+                                  "account, the region, the clock's start, the seed and the journal's limit): "
+                                  "make another instance for another");
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\":\"three\"}"), 400);
+    json_decref(r);
+    o.account_id = ECRMOCK_DEFAULT_ACCOUNT; /* the instance's own: fine */
+    o.journal_limit = 10000;
+    o.seed = 0;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), 0);
+    create_repo(m, "three");
+    o.seed = 7;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), -1);
+    assert_string_equal(err.text, "ecrmock_options.seed is fixed when the instance is made (as are the account, "
+                                  "the region, the clock's start, the seed and the journal's limit): make another "
+                                  "instance for another");
+    o.seed = 0;
+    o.token_length = 5;
+    assert_int_equal(ecrmock_options_set(m, &o, &err), -1);
+    assert_string_equal(err.text, "ecrmock_options.token_length must be 512 to 65536 characters (0 means ECR's 2368)");
+    /* 0: the default again */
+    ecrmock_options d = ECRMOCK_OPTIONS_INIT;
+    assert_int_equal(ecrmock_options_set(m, &d, &err), 0);
+    create_repo(m, "four");
+    assert_int_equal(ecrmock_options_set(NULL, &d, &err), -1);
+    assert_int_equal(ecrmock_options_set(m, NULL, &err), -1);
+    assert_string_equal(err.text, "ecrmock_options_set: m and o must not be NULL");
+}
+
+/* ---- clock modes ------------------------------------------------------------------ */
+
+/* The system clock in ms, read here apart from the library. */
+static int64_t system_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* now lies between what the system clock said before and after, plus `offset`. */
+#define assert_wall_now(m, offset, before)                                                                         \
+    do {                                                                                                           \
+        int64_t now_ = ecrmock_clock_now(m), after_ = system_ms();                                                 \
+        assert_true(now_ >= (before) + (offset));                                                                  \
+        assert_true(now_ <= after_ + (offset));                                                                    \
+    } while (0)
+
+/* Pinned by default; wall mode follows the system clock, and set and
+ * advance move its offset, from which it runs on; pinning keeps the time. */
+static void test_clock_mode_wall_runs_from_offset(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_clock_mode_get(m), ECRMOCK_CLOCK_PINNED);
+    int64_t before = system_ms();
+    ecrmock_err err;
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, &err), 0);
+    assert_int_equal(err.code, ECRMOCK_ERR_OK);
+    assert_int_equal(ecrmock_clock_mode_get(m), ECRMOCK_CLOCK_WALL);
+    assert_wall_now(m, 0, before);
+    /* it runs */
+    int64_t t0 = ecrmock_clock_now(m);
+    sleep_ms(30);
+    assert_true(ecrmock_clock_now(m) >= t0 + 30);
+
+    before = system_ms();
+    assert_int_equal(ecrmock_clock_advance(m, 3600000, &err), 0);
+    assert_wall_now(m, 3600000, before);
+    sleep_ms(20);
+    assert_wall_now(m, 3600000, before + 20); /* still an hour ahead, and running */
+
+    before = system_ms();
+    assert_int_equal(ecrmock_clock_set(m, INT64_C(1893456000000), &err), 0); /* 2030-01-01 */
+    int64_t offset = INT64_C(1893456000000) - before;
+    int64_t now = ecrmock_clock_now(m);
+    assert_true(now >= INT64_C(1893456000000) && now <= system_ms() + offset);
+
+    /* calls read it: a repository created now says so */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "CreateRepository", "{\"repositoryName\":\"walled\"}"), r);
+    double created = json_number_value(json_object_get(repository_of(r), "createdAt"));
+    assert_true(created >= 1893456000.0 && created <= (double)(system_ms() + offset) / 1000.0);
+    json_decref(r);
+
+    /* pinned: the clock stays where it was */
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_PINNED, &err), 0);
+    int64_t pinned = ecrmock_clock_now(m);
+    assert_true(pinned >= INT64_C(1893456000000));
+    sleep_ms(20);
+    assert_true(ecrmock_clock_now(m) == pinned);
+
+    /* back to wall: the offset is gone */
+    before = system_ms();
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    assert_wall_now(m, 0, before);
+
+    /* a range refusal leaves the offset */
+    assert_int_equal(ecrmock_clock_advance(m, -before - 1000, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_wall_now(m, 0, before);
+}
+
+static void test_clock_mode_refusals(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_err err;
+    assert_int_equal(ecrmock_clock_mode_set(m, (ecrmock_clock_mode)2, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.text, "clock mode 2 is neither ECRMOCK_CLOCK_PINNED nor ECRMOCK_CLOCK_WALL");
+    assert_int_equal(ecrmock_clock_mode_set(m, (ecrmock_clock_mode)-1, NULL), -1);
+    assert_int_equal(ecrmock_clock_mode_get(m), ECRMOCK_CLOCK_PINNED);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS);
+    assert_int_equal(ecrmock_clock_mode_set(NULL, ECRMOCK_CLOCK_WALL, &err), -1);
+    assert_string_equal(err.text, "no instance (m is NULL)");
+    assert_int_equal(ecrmock_clock_mode_get(NULL), ECRMOCK_CLOCK_PINNED);
+}
+
+/* ecrmock_reset() keeps the mode: a wall clock's offset goes back to 0. */
+static void test_clock_mode_kept_by_reset(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    assert_int_equal(ecrmock_clock_advance(m, -86400000, NULL), 0);
+    int64_t before = system_ms();
+    ecrmock_reset(m);
+    assert_int_equal(ecrmock_clock_mode_get(m), ECRMOCK_CLOCK_WALL);
+    assert_wall_now(m, 0, before);
+}
+
+/* A latency rule moves a wall clock's offset: the time it took stays taken
+ * after the call (it used to move only the call's own reading of now). */
+static void test_clock_wall_latency_rule_stays(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    assert_true(add_fault(m, "{\"action\":\"DescribeRepositories\",\"effect\":\"latency\",\"latencyMs\":7200000}") > 0);
+    int64_t before = system_ms();
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeRepositories", "{}"), r);
+    json_decref(r);
+    assert_wall_now(m, 7200000, before);
+}
+
+/* A fixture's clock wins in wall mode too: the clock runs on from it; a
+ * fixture without one leaves the clock alone. */
+static void test_clock_wall_fixture_clock_wins(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    int64_t before = system_ms();
+    ecrmock_err err;
+    assert_int_equal(ecrmock_fixture_load_string(m, "{\"clock\":\"2030-01-01T00:00:00Z\"}", "t", &err), 0);
+    int64_t offset = INT64_C(1893456000000) - before;
+    int64_t now = ecrmock_clock_now(m);
+    assert_true(now >= INT64_C(1893456000000) && now <= system_ms() + offset);
+    assert_int_equal(ecrmock_clock_mode_get(m), ECRMOCK_CLOCK_WALL);
+    sleep_ms(20);
+    assert_true(ecrmock_clock_now(m) >= now + 20);
+
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    before = system_ms();
+    assert_int_equal(ecrmock_fixture_load_string(m, "{}", "t", &err), 0);
+    assert_wall_now(m, 0, before);
+}
+
+/* Many threads reading a wall clock while others move it, change the
+ * options and load fixtures (TSan's). */
+static void *clock_mover(void *arg)
+{
+    ecrmock *m = arg;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    for (int i = 0; i < 200; i++) {
+        ecrmock_clock_advance(m, 1000, NULL);
+        call_ok(m, "DescribeRepositories", "{}");
+        (void)ecrmock_clock_now(m);
+        o.max_repositories = 10 + (uint64_t)(i % 3);
+        assert_int_equal(ecrmock_options_set(m, &o, NULL), 0);
+        assert_int_equal(ecrmock_fixture_load_string(m, "{}", "t", NULL), 0);
+    }
+    return NULL;
+}
+
+static void test_clock_wall_threads(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    int64_t before = system_ms();
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, clock_mover, m), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_wall_now(m, 800000, before);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1363,6 +1587,13 @@ int main(void)
         T(test_reset_rewinds_to_configured_clock),
         T(test_clock_range),
         T(test_clock_set_advance_now),
+        T(test_options_set_limits_and_fixed_fields),
+        T(test_clock_mode_wall_runs_from_offset),
+        T(test_clock_mode_refusals),
+        T(test_clock_mode_kept_by_reset),
+        T(test_clock_wall_latency_rule_stays),
+        T(test_clock_wall_fixture_clock_wins),
+        T(test_clock_wall_threads),
         T(test_call_null_arguments),
         T(test_call_null_request_is_empty_object),
         T(test_call_request_borrowed),

@@ -393,6 +393,86 @@ static void test_sigv4_clock_skew(void **state)
                    "(20231231T235459Z + 5 min.)");
 }
 
+/* X-Amz-Date of `ms`. */
+static void amz_date_of(int64_t ms, char out[17])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* In wall mode the date window is the system clock's, whatever the offset:
+ * a client signing with the real time passes after the clock was moved two
+ * days on, and one signing with the moved time is refused; pinned, the
+ * virtual time is the one. */
+static void test_sigv4_wall_mode_checks_the_system_clock(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_WALL, NULL), 0);
+    assert_int_equal(ecrmock_clock_advance(m, 2 * 86400000, NULL), 0);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char real[17], moved[17];
+    amz_date_of((int64_t)ts.tv_sec * 1000, real);
+    amz_date_of(ecrmock_clock_now(m), moved);
+    signed_req s;
+    sign(&s, BODY, real, AKID, SECRET, "us-east-1", "ecr");
+    json_t *r = NULL;
+    assert_int_equal(send_req(m, s.auth, real, BODY, &r), 200);
+    json_decref(r);
+    sign(&s, BODY, moved, AKID, SECRET, "us-east-1", "ecr");
+    assert_int_equal(send_req(m, s.auth, moved, BODY, &r), 400);
+    assert_string_equal(err_type(r), "InvalidSignatureException");
+    assert_true(strncmp(err_message(r), "Signature not yet current: ", 27) == 0);
+    json_decref(r);
+    /* pinned where it is: the moved time passes, the real one is two days old */
+    assert_int_equal(ecrmock_clock_mode_set(m, ECRMOCK_CLOCK_PINNED, NULL), 0);
+    assert_int_equal(send_req(m, s.auth, moved, BODY, &r), 400); /* signed/created already */
+    assert_string_equal(err_type(r), "RepositoryAlreadyExistsException");
+    json_decref(r);
+    sign(&s, BODY, real, AKID, SECRET, "us-east-1", "ecr");
+    assert_int_equal(send_req(m, s.auth, real, BODY, &r), 400);
+    assert_true(strncmp(err_message(r), "Signature expired: ", 19) == 0);
+    json_decref(r);
+}
+
+/* ecrmock_http_sigv4_system_clock_set(): a pinned clock, and the real time
+ * is the one signatures are checked against. */
+static void test_sigv4_system_clock_with_a_pinned_clock(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_err err;
+    assert_int_equal(ecrmock_http_sigv4_system_clock_set(m, 1, &err), 0);
+    assert_int_equal(ecrmock_clock_mode_get(m), ECRMOCK_CLOCK_PINNED);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char real[17];
+    amz_date_of((int64_t)ts.tv_sec * 1000, real);
+    signed_req s;
+    json_t *r = NULL;
+    sign(&s, BODY, DATE, AKID, SECRET, "us-east-1", "ecr"); /* the pinned clock's time: too old now */
+    assert_int_equal(send_req(m, s.auth, DATE, BODY, &r), 400);
+    assert_true(strncmp(err_message(r), "Signature expired: ", 19) == 0);
+    json_decref(r);
+    sign(&s, BODY, real, AKID, SECRET, "us-east-1", "ecr");
+    assert_int_equal(send_req(m, s.auth, real, BODY, &r), 200);
+    json_decref(r);
+    assert_true(ecrmock_clock_now(m) == ECRMOCK_DEFAULT_CLOCK_MS); /* still pinned */
+    /* kept by reset; off again: the pinned clock's time */
+    ecrmock_reset(m);
+    sign(&s, "{}", real, AKID, SECRET, "us-east-1", "ecr");
+    assert_int_equal(send_req(m, s.auth, real, "{}", &r), 400);
+    assert_string_equal(err_type(r), "InvalidParameterException"); /* past the signature: the request's own */
+    json_decref(r);
+    assert_int_equal(ecrmock_http_sigv4_system_clock_set(m, 0, &err), 0);
+    assert_int_equal(send_req(m, s.auth, real, "{}", &r), 400);
+    assert_string_equal(err_type(r), "InvalidSignatureException");
+    json_decref(r);
+    assert_int_equal(ecrmock_http_sigv4_system_clock_set(NULL, 1, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+}
+
 static void test_sigv4_unknown_target_answered_before_auth(void **state)
 {
     ecrmock *m = *state;
@@ -623,6 +703,8 @@ int main(void)
         T(test_sigv4_tampered_body),
         T(test_sigv4_wrong_scope),
         T(test_sigv4_clock_skew),
+        T(test_sigv4_wall_mode_checks_the_system_clock),
+        T(test_sigv4_system_clock_with_a_pinned_clock),
         T(test_sigv4_unknown_target_answered_before_auth),
         T(test_sigv4_non_utf8_answered_400),
         T(test_sigv4_date_must_be_a_real_one),
