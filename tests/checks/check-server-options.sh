@@ -27,12 +27,15 @@ served() { # ARGS...
     "$server" "$@" </dev/null >"$out" 2>"$err" &
     pid=$!
     port=
-    for _ in $(seq 50); do
+    # The port is printed on stdout before the "serving" line on stderr:
+    # wait for both (a loaded machine runs the check between the two).
+    serving=
+    for _ in $(seq 100); do
         port=$(head -n 1 "$out")
-        [ -n "$port" ] && break
+        serving=$(grep 'serving' "$err")
+        [ -n "$port" ] && [ -n "$serving" ] && break
         sleep 0.1
     done
-    serving=$(grep 'serving' "$err")
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     if [ -z "$port" ]; then
