@@ -267,3 +267,14 @@ json_t *ecrmock_options_json(const ecrmock_options *opts)
     }
     return j;
 }
+
+const char *em_options_diff(const ecrmock_options *a, const ecrmock_options *b)
+{
+    for (size_t i = 0; i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        if (r->type == EM_OPT_STRING ? strcmp(get_string(r, a), get_string(r, b)) != 0
+                                     : get_number(r, a) != get_number(r, b))
+            return r->json;
+    }
+    return NULL;
+}

@@ -166,6 +166,11 @@ typedef struct em_area {
     void (*reset)(ecrmock *m);              /* ecrmock_new, _reset, _free: the area's instance-wide state */
     void (*registry_free)(em_registry *r);  /* a registry being freed: the area's data in it */
     void (*repo_free)(em_repo *repo);       /* a repository being freed: the area's data in it */
+    /* em_state_copy: the area's data of src copied into dst (a new registry
+     * or repository that has none yet).  0, or -1 (no memory): what was
+     * copied stays in dst for its free hook. */
+    int (*registry_copy)(em_registry *dst, const em_registry *src);
+    int (*repo_copy)(em_repo *dst, const em_repo *src);
 } em_area;
 
 /* ---- store (store.c) ----------------------------------------------------- */
@@ -200,6 +205,21 @@ void em_repo_remove(ecrmock *m, em_repo *repo); /* unlinks and frees */
 void em_repo_free(ecrmock *m, em_repo *repo);
 void em_registries_free(ecrmock *m);
 void em_blobs_free(ecrmock *m);
+
+/* ---- copies (copy.c) ------------------------------------------------------- */
+/* Copies the stored state of `src` (in its own view, not called while this
+ * runs: only read) into `dst`, a fresh instance with the same options that
+ * holds none: every region's registries with their settings, the areas'
+ * data (em_area's copy hooks), repositories, layers, images and tags, the
+ * blob store and the scanning configuration.  The seqs of what is copied
+ * (repositories, images, pull time update exclusions) are `seq_offset`
+ * later than in src, and dst->seq src's plus that.  Uploads, fault rules,
+ * the clock, the journal and the hooks are not copied.  0, or -1 when out
+ * of memory: then dst holds part of the copy, to be freed with it.
+ * A pointer member added to the store's structures must be copied here. */
+int em_state_copy(ecrmock *dst, const ecrmock *src, uint64_t seq_offset);
+/* The registries of one region (a hash by id, `src`) into *dst (empty). */
+int em_registries_copy(ecrmock *d, em_registry **dst, const em_registry *src, uint64_t seq_offset);
 
 em_blob *em_blob_get(ecrmock *m, const char *digest);
 void em_blob_unref(ecrmock *m, em_blob *b);
@@ -267,6 +287,9 @@ int em_region_names(ecrmock *m, const char ***names, size_t *n);
  * m has, so that the views open in m (a hook inside ecrmock_call_as) find
  * theirs after the swap.  0, or -1: no memory (s's registries unchanged). */
 int em_view_mirror(ecrmock *s, const ecrmock *m);
+/* Every other region of `s` and its registries (em_registries_copy) into
+ * d, which has none.  0, or -1: no memory (what was made stays in d). */
+int em_regions_copy(ecrmock *d, const ecrmock *s, uint64_t seq_offset);
 
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */

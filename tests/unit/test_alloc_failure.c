@@ -586,6 +586,92 @@ static void test_alloc_failure_images(void **state)
     ecrmock_free(m);
 }
 
+/* A prepared fixture: preparing it, applying it over an instance that
+ * holds state and making an instance from it each fail cleanly at every
+ * allocation (out of memory said so, the instance as it was), then succeed
+ * with the state a load gives. */
+static void test_alloc_failure_prepared_fixture(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"fixtures/registry-settings.json", "fixtures/replicated.json",
+                                        "fixtures/multi-arch.json"};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        ecrmock_fixture *fx = NULL;
+        for (long n = 1;; n++) {
+            ecrmock_err err;
+            allocations = 0;
+            fail_at = n;
+            fx = ecrmock_fixture_prepare_file(files[f], NULL, &err);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_non_null(fx);
+                break;
+            }
+            if (!fx) {
+                if (err.code != ECRMOCK_ERR_SERVER)
+                    fail_msg("prepare, allocation %ld: %s: %s", n, err.path, err.text);
+            }
+            ecrmock_fixture_free(fx);
+        }
+        ecrmock *ref = ecrmock_new(NULL);
+        assert_int_equal(ecrmock_fixture_load_file(ref, files[f], NULL), 0);
+        json_t *want = ecrmock_snapshot(ref, NULL);
+        ecrmock_free(ref);
+        ecrmock *m = ecrmock_new(NULL);
+        assert_int_equal(ecrmock_fixture_load_file(m, "fixtures/team-registry.json", NULL), 0);
+        long failures = 0;
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m, NULL);
+            ecrmock_err err;
+            allocations = 0;
+            fail_at = n;
+            int rc = ecrmock_fixture_apply(m, fx, &err);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_int_equal(rc, 0);
+                json_decref(before);
+                break;
+            }
+            if (rc == 0)
+                fail_msg("apply, allocation %ld failed, yet the apply succeeded", n);
+            failures++;
+            assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+            assert_string_equal(err.text, "out of memory");
+            json_t *after = ecrmock_snapshot(m, NULL);
+            assert_true(json_equal(before, after));
+            json_decref(after);
+            json_decref(before);
+        }
+        assert_true(failures > 20);
+        json_t *got = ecrmock_snapshot(m, NULL);
+        assert_true(json_equal(got, want));
+        json_decref(got);
+        ecrmock_free(m);
+        for (long n = 1;; n++) {
+            ecrmock_err err;
+            allocations = 0;
+            fail_at = n;
+            ecrmock *made = ecrmock_new_from_fixture(fx, &err);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_non_null(made);
+                json_t *snap = ecrmock_snapshot(made, NULL);
+                assert_true(json_equal(snap, want));
+                json_decref(snap);
+                ecrmock_free(made);
+                break;
+            }
+            assert_null(made);
+            assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+        }
+        json_decref(want);
+        ecrmock_fixture_free(fx);
+    }
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -597,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_newer_actions),
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
+        cmocka_unit_test(test_alloc_failure_prepared_fixture),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
