@@ -73,8 +73,10 @@ static int copy_image(ecrmock *d, em_repo *repo, const em_image *img, uint64_t o
     if (!c)
         return -1;
     *c = *img;
-    c->manifest = c->media_type = c->artifact_media_type = c->subject = NULL;
+    c->manifest = c->subject = NULL;
+    c->media_type = c->artifact_media_type = NULL;
     c->tags = NULL;
+    c->tag1 = NULL;
     c->n_tags = 0; /* the tags: copy_tags() */
     c->layers = NULL;
     c->n_layers = 0;
@@ -94,8 +96,10 @@ static int copy_image(ecrmock *d, em_repo *repo, const em_image *img, uint64_t o
         em_free(c);
         return -1;
     }
-    if (!(c->manifest = dup_mem(img->manifest, img->manifest_len + 1)) || dup_str(&c->media_type, img->media_type) < 0 ||
-        dup_str(&c->artifact_media_type, img->artifact_media_type) < 0 || dup_str(&c->subject, img->subject) < 0 ||
+    if (!(c->manifest = dup_mem(img->manifest, img->manifest_len + 1)) ||
+        (img->media_type && !(c->media_type = em_media_type_intern(img->media_type))) ||
+        (img->artifact_media_type && !(c->artifact_media_type = em_media_type_intern(img->artifact_media_type))) ||
+        dup_str(&c->subject, img->subject) < 0 ||
         dup_json(&c->replication, img->replication) < 0 || dup_json(&c->scan_findings, img->scan_findings) < 0 ||
         dup_json(&c->signing, img->signing) < 0)
         return -1;
@@ -119,18 +123,15 @@ static int copy_image(ecrmock *d, em_repo *repo, const em_image *img, uint64_t o
 static int copy_tags(em_repo *dst, const em_repo *src)
 {
     for (const em_tag *t = src->tag_index; t; t = t->hh.next) {
-        em_tag *c = em_calloc(1, sizeof *c);
+        size_t len = strlen(t->name);
+        em_tag *c = em_calloc(1, sizeof *c + len + 1);
         if (!c)
             return -1;
         c->image = em_image_get(dst, t->image->digest);
-        if (!(c->name = em_strdup(t->name))) {
-            em_free(c);
-            return -1;
-        }
+        memcpy(c->name, t->name, len + 1);
         int oom = 0;
-        HASH_ADD_KEYPTR(hh, dst->tag_index, c->name, strlen(c->name), c);
+        HASH_ADD_KEYPTR(hh, dst->tag_index, c->name, len, c);
         if (oom) {
-            em_free(c->name);
             em_free(c);
             return -1;
         }
@@ -139,7 +140,9 @@ static int copy_tags(em_repo *dst, const em_repo *src)
         if (!img->n_tags)
             continue;
         em_image *c = em_image_get(dst, img->digest);
-        if (!(c->tags = em_malloc(img->n_tags * sizeof *c->tags)))
+        if (img->n_tags == 1)
+            c->tags = &c->tag1;
+        else if (!(c->tags = em_malloc(img->n_tags * sizeof *c->tags)))
             return -1;
         for (size_t i = 0; i < img->n_tags; i++)
             c->tags[i] = em_tag_get(dst, img->tags[i]->name);

@@ -672,6 +672,71 @@ static void test_alloc_failure_prepared_fixture(void **state)
     }
 }
 
+/* A tag moved onto an image that holds one (its list leaves the image for
+ * an array) and a second tag on an untagged image: at every failed
+ * allocation PutImage answers ServerException with the state as it was. */
+static void test_alloc_failure_tag_moves(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    create_repo(m, "web");
+    char *m1 = make_manifest(m, "web", 1, 1), *m2 = make_manifest(m, "web", 1, 2);
+    free(put_image(m, "web", m1, "a"));
+    free(put_image(m, "web", m2, "b"));
+    static const struct {
+        int manifest;
+        const char *tag;
+    } steps[] = {{1, "b"}, {2, "c"}, {2, "d"}, {1, "c"}};
+    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+        json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest",
+                                steps[s].manifest == 1 ? m1 : m2, "imageTag", steps[s].tag);
+        long failures = 0;
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m, NULL), *resp = NULL;
+            allocations = 0;
+            fail_at = n;
+            int status = ecrmock_call(m, "PutImage", req, &resp);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_int_equal(status, 200);
+                json_decref(resp);
+                json_decref(before);
+                break;
+            }
+            if (status != 200) {
+                failures++;
+                if (status != -1 && status != 500)
+                    fail_msg("step %zu, allocation %ld: %d", s, n, status);
+                json_t *after = ecrmock_snapshot(m, NULL);
+                assert_true(json_equal(before, after));
+                json_decref(after);
+            } else {
+                /* the step did without the failed allocation (the journal's
+                 * record): it happened; put it back for the next try */
+                json_decref(resp);
+                json_decref(before);
+                break;
+            }
+            json_decref(resp);
+            json_decref(before);
+        }
+        assert_true(failures > 0);
+        json_decref(req);
+    }
+    /* a: m1 only; b: m1; c: m1; d: m2 */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"a\"}]}"), r);
+    char *tags = json_dumps(json_object_get(json_array_get(json_object_get(r, "imageDetails"), 0), "imageTags"), JSON_COMPACT);
+    assert_string_equal(tags, "[\"a\",\"b\",\"c\"]");
+    free(tags);
+    json_decref(r);
+    free(m1);
+    free(m2);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -684,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
         cmocka_unit_test(test_alloc_failure_prepared_fixture),
+        cmocka_unit_test(test_alloc_failure_tag_moves),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
