@@ -1000,7 +1000,10 @@ static double image_bytes_once(int images)
                          "v2+json\\\",\\\"config\\\":{\\\"mediaType\\\":\\\"application/vnd.docker.container.image.v1+json\\\","
                          "\\\"size\\\":14,\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[],\\\"n\\\":%d}",
                          cfg, i);
-        manifest_bytes += (double)k - 24; /* the escapes are not stored */
+        int stored = k;
+        for (int j = 0; j < k; j++)
+            stored -= manifest[j] == '\\'; /* the escapes are not stored */
+        manifest_bytes += stored;
         snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"imageTag\":\"t%d\",\"imageManifest\":\"%s\"}", i,
                  manifest);
         if (raw(m, "PutImage", body, &out, &len) != 200) {
