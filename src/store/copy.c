@@ -67,7 +67,7 @@ static int copy_blobs(ecrmock *d, const ecrmock *s)
 /* ---- images and tags ---------------------------------------------------------------- */
 
 /* A copy of img linked into repo (hash and push order); its members after. */
-static int copy_image(ecrmock *d, em_repo *repo, const em_image *img, uint64_t off)
+static int copy_image(em_repo *repo, const em_image *img, uint64_t off)
 {
     em_image *c = em_malloc(sizeof *c);
     if (!c)
@@ -115,7 +115,6 @@ static int copy_image(ecrmock *d, em_repo *repo, const em_image *img, uint64_t o
             return -1;
         c->n_children = img->n_children;
     }
-    (void)d;
     return 0;
 }
 
@@ -211,7 +210,7 @@ static int copy_repo(ecrmock *d, em_registry *reg, const em_repo *repo, uint64_t
     if (copy_layers(d, c, repo) < 0)
         return -1;
     for (size_t i = 0; i < repo->order.n; i++)
-        if (repo->order.v[i].item && copy_image(d, c, repo->order.v[i].item, off) < 0)
+        if (repo->order.v[i].item && copy_image(c, repo->order.v[i].item, off) < 0)
             return -1;
     return copy_tags(c, repo);
 }

@@ -1783,6 +1783,61 @@ static void test_prepared_fixture_errors(void **state)
     free(after);
 }
 
+typedef struct hook_apply {
+    ecrmock *m;
+    const ecrmock_fixture *fx;
+} hook_apply;
+
+static void apply_in_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    hook_apply *h = user;
+    if (strcmp(action, "DescribeRepositories") != 0)
+        return;
+    ecrmock_err err;
+    if (ecrmock_fixture_apply(h->m, h->fx, &err) != 0)
+        fail_msg("%s: %s", err.path, err.text);
+}
+
+/* A prepared fixture applied from a hook of a call made in another view
+ * (account and region): it lands in the instance's own view and regions,
+ * as a load does, and the call answers in the view it was made in. */
+static void test_prepared_fixture_apply_inside_call_as(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1024; /* setup_mock's */
+    json_t *doc = json_loads("{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                             "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]}]}",
+                             0, NULL);
+    ecrmock_fixture *fx = ecrmock_fixture_prepare(doc, &o, "hook.json", NULL);
+    json_decref(doc);
+    assert_non_null(fx);
+    hook_apply h = {m, fx};
+    ecrmock_hooks_set(m, apply_in_hook, NULL, &h);
+    json_t *r = call_as_ok(m, OTHER_ACCOUNT, "eu-west-1", "DescribeRepositories", "{}");
+    assert_int_equal(json_array_size(json_object_get(r, "repositories")), 0); /* the other account's */
+    json_decref(r);
+    r = call_as_ok(m, NULL, "eu-west-1", "DescribeRepositories", "{}");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "repositories"), 0),
+                                                          "repositoryName")), "there");
+    json_decref(r);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, NULL, "eu-west-1", "there");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "");
+    ecrmock *ref = ecrmock_new(&o);
+    load_ok_text(ref, "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                      "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]}]}");
+    json_t *a = ecrmock_snapshot(m, NULL), *b = ecrmock_snapshot(ref, NULL);
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    ecrmock_free(ref);
+    ecrmock_fixture_free(fx);
+}
+
 /* <ecrmock_cmocka.h>'s setup from a prepared fixture: each test gets an
  * instance of its own in the fixture's state (run twice: the first's
  * change is not in the second's). */
@@ -1836,6 +1891,7 @@ int main(void)
         T(test_prepared_fixture_independent),
         T(test_prepared_fixture_threads),
         T(test_prepared_fixture_errors),
+        T(test_prepared_fixture_apply_inside_call_as),
         cmocka_unit_test_prestate_setup_teardown(test_prepared_fixture_cmocka_setup, ecrmock_cmocka_setup_from_fixture,
                                                  ecrmock_cmocka_teardown_instance, team),
         cmocka_unit_test_prestate_setup_teardown(test_prepared_fixture_cmocka_setup, ecrmock_cmocka_setup_from_fixture,
