@@ -956,7 +956,7 @@ static void bench_fixture_start(void)
  * size plus glibc's 8-byte header (counted in the child only). */
 static long long live_bytes;
 
-static void *count_malloc(size_t n)
+static void *held_malloc(size_t n)
 {
     void *p = malloc(n);
     if (p)
@@ -964,7 +964,7 @@ static void *count_malloc(size_t n)
     return p;
 }
 
-static void *count_realloc(void *p, size_t n)
+static void *held_realloc(void *p, size_t n)
 {
     long long old = p ? (long long)(malloc_usable_size(p) + 8) : 0;
     void *q = realloc(p, n);
@@ -973,7 +973,7 @@ static void *count_realloc(void *p, size_t n)
     return q;
 }
 
-static void count_free(void *p)
+static void held_free(void *p)
 {
     if (p)
         live_bytes -= (long long)(malloc_usable_size(p) + 8);
@@ -985,8 +985,8 @@ static void count_free(void *p)
  * its manifest's text. */
 static double image_bytes_once(int images)
 {
-    ecrmock_set_alloc_funcs(count_malloc, count_realloc, count_free);
-    json_set_alloc_funcs(count_malloc, count_free);
+    ecrmock_set_alloc_funcs(held_malloc, held_realloc, held_free);
+    json_set_alloc_funcs(held_malloc, held_free);
     ecrmock *m = quiet_instance();
     char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
     flow_setup(m, cfg, layer);
