@@ -275,7 +275,7 @@ $(BUILD)/fuzz-corpus/make_corpus: tests/fuzz/make_corpus.c $(BUILD)/libecrmock.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(BUILD)/libecrmock.a $(LIBS)
 
 # The tests that run threads, built with ThreadSanitizer; any report fails.
-TSAN_TESTS := test_stress test_instance test_faults test_server test_http test_registry_v2 test_server_tls
+TSAN_TESTS := test_stress test_instance test_faults test_server test_http test_registry_v2 test_server_tls test_fixtures
 tsan:
 	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build/tsan/tests/%)

@@ -21,6 +21,10 @@
  *     DescribeRepositories and DescribeImages: us per call and allocations
  *     per call with the journal on and off, the journal's share of a call,
  *     and the peak RSS of a 100k-image run with the journal on and off
+ *  7. issue 19: a fresh instance with fixtures/team-registry.json, loaded
+ *     and from a prepared fixture; the bytes the store holds per image
+ *     beyond its manifest at 100k images (counted through the allocator
+ *     hooks, in a child process)
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -1180,6 +1184,155 @@ static void bench_journal(void)
     }
     report(&parts_on);
     report(&parts_off);
+/* ---- 7. issue 19: fixtures and memory per image ------------------------------------------ */
+
+#define TEAM_FIXTURE "fixtures/team-registry.json"
+
+static void bench_fixture_start(void)
+{
+    figure load = {"7. new + load team-registry.json + free", "us", NULL, {0}, 0, 0};
+    figure prep = {"7. prepare team-registry.json (once)", "us", NULL, {0}, 0, 0};
+    figure made = {"7. new_from_fixture (prepared) + free", "us", "<= 100", {0}, 0, 100};
+    figure apply = {"7. fixture_apply (prepared) to a new instance", "us", "<= 100", {0}, 0, 100};
+    json_t *doc = json_load_file(TEAM_FIXTURE, 0, NULL);
+    if (!doc) {
+        fprintf(stderr, "bench: %s: run from the source tree\n", TEAM_FIXTURE);
+        exit(1);
+    }
+    for (int r = 0; r < REPEATS; r++) {
+        int n = 300;
+        ecrmock_err err;
+        double t0 = now();
+        for (int i = 0; i < n; i++) {
+            ecrmock *m = ecrmock_new(NULL);
+            if (ecrmock_fixture_load(m, doc, TEAM_FIXTURE, &err) != 0) {
+                fprintf(stderr, "bench: %s: %s\n", err.path, err.text);
+                exit(1);
+            }
+            ecrmock_free(m);
+        }
+        load.v[r] = (now() - t0) / n * 1e6;
+        t0 = now();
+        ecrmock_fixture *fx = ecrmock_fixture_prepare(doc, NULL, TEAM_FIXTURE, &err);
+        prep.v[r] = (now() - t0) * 1e6;
+        if (!fx) {
+            fprintf(stderr, "bench: %s: %s\n", err.path, err.text);
+            exit(1);
+        }
+        n = 3000;
+        t0 = now();
+        for (int i = 0; i < n; i++)
+            ecrmock_free(ecrmock_new_from_fixture(fx, NULL));
+        made.v[r] = (now() - t0) / n * 1e6;
+        double in_apply = 0;
+        for (int i = 0; i < n; i++) {
+            ecrmock *m = ecrmock_new(NULL);
+            t0 = now();
+            sink += (unsigned)ecrmock_fixture_apply(m, fx, NULL);
+            in_apply += now() - t0;
+            ecrmock_free(m);
+        }
+        apply.v[r] = in_apply / n * 1e6;
+        ecrmock_fixture_free(fx);
+    }
+    json_decref(doc);
+    report(&load);
+    report(&prep);
+    report(&made);
+    report(&apply);
+}
+
+/* What the allocator hands ecrmock and jansson, live: each chunk's usable
+ * size plus glibc's 8-byte header (counted in the child only). */
+static long long live_bytes;
+
+static void *held_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        live_bytes += (long long)(malloc_usable_size(p) + 8);
+    return p;
+}
+
+static void *held_realloc(void *p, size_t n)
+{
+    long long old = p ? (long long)(malloc_usable_size(p) + 8) : 0;
+    void *q = realloc(p, n);
+    if (q)
+        live_bytes += (long long)(malloc_usable_size(q) + 8) - old;
+    return q;
+}
+
+static void held_free(void *p)
+{
+    if (p)
+        live_bytes -= (long long)(malloc_usable_size(p) + 8);
+    free(p);
+}
+
+/* In a child: 100k images (each tagged, a distinct small manifest naming
+ * one config) pushed into one repository; the bytes held per image beyond
+ * its manifest's text. */
+static double image_bytes_once(int images)
+{
+    ecrmock_set_alloc_funcs(held_malloc, held_realloc, held_free);
+    json_set_alloc_funcs(held_malloc, held_free);
+    ecrmock *m = quiet_instance();
+    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
+    flow_setup(m, cfg, layer);
+    long long mid = live_bytes;
+    double manifest_bytes = 0;
+    for (int i = 0; i < images; i++) {
+        char body[1024], manifest[600], *out = NULL;
+        size_t len;
+        int k = snprintf(manifest, sizeof manifest,
+                         "{\\\"schemaVersion\\\":2,\\\"mediaType\\\":\\\"application/vnd.docker.distribution.manifest."
+                         "v2+json\\\",\\\"config\\\":{\\\"mediaType\\\":\\\"application/vnd.docker.container.image.v1+json\\\","
+                         "\\\"size\\\":14,\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[],\\\"n\\\":%d}",
+                         cfg, i);
+        int stored = k;
+        for (int j = 0; j < k; j++)
+            stored -= manifest[j] == '\\'; /* the escapes are not stored */
+        manifest_bytes += stored;
+        snprintf(body, sizeof body, "{\"repositoryName\":\"bench/app\",\"imageTag\":\"t%d\",\"imageManifest\":\"%s\"}", i,
+                 manifest);
+        if (raw(m, "PutImage", body, &out, &len) != 200) {
+            fprintf(stderr, "bench: PutImage: %s\n", out);
+            exit(1);
+        }
+        ecrmock_buffer_free(out); /* through the counting hooks, as it was made */
+    }
+    double per = ((double)(live_bytes - mid) - manifest_bytes) / images;
+    ecrmock_free(m);
+    return per;
+}
+
+static void bench_image_memory(void)
+{
+    figure mem = {"7. bytes held per image beyond its manifest", "bytes", "<= 512", {0}, 0, 512};
+    for (int r = 0; r < REPEATS; r++) {
+        int fd[2];
+        if (pipe(fd) < 0) {
+            perror("bench: pipe");
+            exit(1);
+        }
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fd[0]);
+            double v = image_bytes_once(100000);
+            _exit(write(fd[1], &v, sizeof v) == sizeof v ? 0 : 1);
+        }
+        close(fd[1]);
+        int st;
+        if (read(fd[0], &mem.v[r], sizeof mem.v[r]) != sizeof mem.v[r] || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+            WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "bench: the memory run failed\n");
+            exit(1);
+        }
+        close(fd[0]);
+    }
+    report(&mem);
 }
 
 int main(int argc, char **argv)
@@ -1202,6 +1355,10 @@ int main(int argc, char **argv)
         bench_registry();
     if (!only || strchr(only, 'j'))
         bench_journal();
+    if (!only || strchr(only, '7')) {
+        bench_fixture_start();
+        bench_image_memory();
+    }
     json_dump_file(results, "bench/results.json", JSON_INDENT(2));
     json_decref(results);
     printf("\nwritten: bench/results.json\n");

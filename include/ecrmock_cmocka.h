@@ -16,6 +16,13 @@
  *
  * The checks read the instance directly: they are not calls, so they are
  * neither journaled nor counted.
+ *
+ * Every test from a prepared fixture (<ecrmock/fixtures.h>): the test's
+ * state starts as the fixture (cmocka's prestate, borrowed), the setup
+ * replaces it with a new instance of its own, the teardown frees that:
+ *
+ *   cmocka_unit_test_prestate_setup_teardown(test_push, ecrmock_cmocka_setup_from_fixture,
+ *                                            ecrmock_cmocka_teardown_instance, fx)
  */
 #ifndef ECRMOCK_CMOCKA_H
 #define ECRMOCK_CMOCKA_H
@@ -120,6 +127,31 @@ static inline void ecrmock_cmocka_image(ecrmock *m, const char *repo, const char
         return;
     }
     json_decref(images);
+}
+
+/* A cmocka setup: *state is a prepared fixture (const ecrmock_fixture *,
+ * borrowed: it must outlive the test); it becomes a new instance made from
+ * it (ecrmock_new_from_fixture), which ecrmock_cmocka_teardown_instance
+ * frees.  -1 (the test is not run) with the error printed when the
+ * instance cannot be made. */
+static inline int ecrmock_cmocka_setup_from_fixture(void **state)
+{
+    ecrmock_err err;
+    ecrmock *m = ecrmock_new_from_fixture((const ecrmock_fixture *)*state, &err);
+    if (!m) {
+        print_error("ecrmock_new_from_fixture: %s%s%s\n", err.path, err.path[0] ? ": " : "", err.text);
+        return -1;
+    }
+    *state = m;
+    return 0;
+}
+
+/* A cmocka teardown: frees the instance in *state (NULL: nothing). */
+static inline int ecrmock_cmocka_teardown_instance(void **state)
+{
+    ecrmock_free((ecrmock *)*state);
+    *state = NULL;
+    return 0;
 }
 
 #endif

@@ -68,6 +68,62 @@ ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const 
 ECRMOCK_API json_t *ecrmock_snapshot(ecrmock *m, ecrmock_err *err);
 
 /* ------------------------------------------------------------------------ */
+/* Prepared fixtures: load once, start many instances from it               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A fixture loaded once (checked, its layers made, its manifests hashed),
+ * from which new instances take the same state by copying it: a test suite
+ * prepares its fixture in a group setup and starts every test from it
+ * (<ecrmock_cmocka.h>'s ecrmock_cmocka_setup_from_fixture).  Opaque.
+ * A prepared fixture never changes once made: any number of threads may
+ * apply the same one at once.  Free it after the last apply has returned.
+ */
+typedef struct ecrmock_fixture ecrmock_fixture;
+
+/*
+ * Loads `fixture` (borrowed) as ecrmock_fixture_load() does into a fresh
+ * instance made with `opts` (NULL: the defaults; copied), and keeps the
+ * result.  `source` names it in error messages (may be NULL).  Returns a
+ * new prepared fixture the caller owns (ecrmock_fixture_free), or NULL with
+ * `*err` filled: a refused fixture exactly as ecrmock_fixture_load() refuses
+ * it (code ECRMOCK_ERR_INVALID_PARAMETER, path "<source>: <JSON path>"),
+ * options ecrmock_options_check() refuses, or out of memory (ECRMOCK_ERR_SERVER).
+ */
+ECRMOCK_API ecrmock_fixture *ecrmock_fixture_prepare(json_t *fixture, const ecrmock_options *opts, const char *source,
+                                                     ecrmock_err *err);
+/* The same from a file (its name is the source), with ecrmock_fixture_load_file()'s errors. */
+ECRMOCK_API ecrmock_fixture *ecrmock_fixture_prepare_file(const char *path, const ecrmock_options *opts,
+                                                          ecrmock_err *err);
+
+/*
+ * Gives m the prepared fixture's state, as ecrmock_fixture_load() of the
+ * same fixture into a fresh instance would (the same snapshot, byte for
+ * byte; fault rules with ids after m's own), by copying it.  The clock as a
+ * load treats it: a fixture's "clock" sets m's, a fixture without one
+ * leaves m's alone, and the times of what it makes are then those of the
+ * instance it was prepared in (opts' clock_start_ms; give the fixture a
+ * "clock" for times that depend on nothing else).  m then owns its copy,
+ * and nothing m does reaches `fx` (borrowed, only read) or another instance.
+ * m's options must be those the fixture was prepared with (what the state
+ * is made of: account, region, clock, quotas).  Returns 0, or -1 with
+ * nothing changed and `*err` filled: m or fx NULL, or m's options differ
+ * (ECRMOCK_ERR_INVALID_PARAMETER, the text naming the first that differs,
+ * "the instance's option region differs from the prepared fixture's"),
+ * or out of memory (ECRMOCK_ERR_SERVER).
+ */
+ECRMOCK_API int ecrmock_fixture_apply(ecrmock *m, const ecrmock_fixture *fx, ecrmock_err *err);
+
+/* A new instance (the caller owns it: ecrmock_free) with the prepared
+ * fixture's options and state: ecrmock_new() then ecrmock_fixture_apply().
+ * NULL with `*err` filled (fx NULL, out of memory). */
+ECRMOCK_API ecrmock *ecrmock_new_from_fixture(const ecrmock_fixture *fx, ecrmock_err *err);
+
+/* Frees a prepared fixture (NULL: nothing); every instance made from it
+ * keeps its own state. */
+ECRMOCK_API void ecrmock_fixture_free(ecrmock_fixture *fx);
+
+/* ------------------------------------------------------------------------ */
 /* Contract scenarios (fixtures/README.md, "Scenarios", documents the format) */
 /* ------------------------------------------------------------------------ */
 

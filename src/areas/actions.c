@@ -28,9 +28,10 @@ const em_action *em_action_find(const char *name)
 
 /* Ended by a row without a name. */
 const em_area em_areas[] = {
-    {"creation_templates", .registry_free = em_templates_free},
-    {"lifecycle", .repo_free = em_lifecycle_free},
-    {"pull_through_cache", .registry_free = em_ptc_rules_free, .reset = em_secrets_free},
+    {"creation_templates", .registry_free = em_templates_free, .registry_copy = em_templates_copy},
+    {"lifecycle", .repo_free = em_lifecycle_free, .repo_copy = em_lifecycle_copy},
+    {"pull_through_cache", .registry_free = em_ptc_rules_free, .reset = em_secrets_free,
+     .registry_copy = em_ptc_rules_copy},
     {"scanning", .reset = em_scanning_reset},
     {0},
 };

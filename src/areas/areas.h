@@ -149,6 +149,8 @@ void em_lc_policy_release(em_lc_policy *p);
 int em_lifecycle_policy_check(em_call *c, const char *text);
 /* Frees a repository's lifecycle policy and preview (em_repo_free). */
 void em_lifecycle_free(em_repo *repo);
+/* Copies a repository's lifecycle preview (em_area.repo_copy). */
+int em_lifecycle_copy(em_repo *dst, const em_repo *src);
 /* Copies an image PutImage just stored (with `tag`, may be NULL) to the
  * destinations of its registry's replication rules, recording each outcome
  * on the image.  Never fails the push. */
@@ -210,6 +212,7 @@ int em_tag_mutability_check(em_call *c, const char *mutability, json_t *filters)
 
 /* ---- pull-through cache rules and creation templates ------------------------ */
 void em_ptc_rules_free(em_registry *r);   /* pull_through_cache.c */
+int em_ptc_rules_copy(em_registry *dst, const em_registry *src); /* em_area.registry_copy */
 /* The registry's pull-through cache rules as DescribePullThroughCacheRules
  * shows them, without registryId, in creation order (snapshots): a new
  * reference, an empty array when there are none; NULL: no memory. */
@@ -223,6 +226,7 @@ void em_secrets_free(ecrmock *m);
  * account `registry_id`; 0, or -1 with InvalidParameterException set. */
 int em_role_arn_check(em_call *c, const char *arn, const char *registry_id);
 void em_templates_free(em_registry *r);   /* creation_templates.c */
+int em_templates_copy(em_registry *dst, const em_registry *src); /* em_area.registry_copy */
 /* The registry's repository creation templates as
  * DescribeRepositoryCreationTemplates shows them, in creation order
  * (snapshots): a new reference, an empty array when there are none; NULL:

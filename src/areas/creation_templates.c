@@ -57,6 +57,33 @@ void em_templates_free(em_registry *reg)
     reg->templates = NULL;
 }
 
+int em_templates_copy(em_registry *dst, const em_registry *src)
+{
+    const struct em_templates *ts = src->templates;
+    if (!ts)
+        return 0;
+    struct em_templates *c = em_calloc(1, sizeof *c);
+    if (!c || (ts->n && !(c->v = em_calloc(ts->n, sizeof *c->v)))) {
+        em_free(c);
+        return -1;
+    }
+    c->cap = ts->n;
+    c->seq = ts->seq;
+    dst->templates = c;
+    for (size_t i = 0; i < ts->n; i++) {
+        em_template *t = em_calloc(1, sizeof *t);
+        if (!t)
+            return -1;
+        *t = *ts->v[i];
+        t->prefix = em_strdup(ts->v[i]->prefix);
+        t->doc = json_deep_copy(ts->v[i]->doc);
+        c->v[c->n++] = t;
+        if (!t->prefix || !t->doc)
+            return -1;
+    }
+    return 0;
+}
+
 static size_t key_len(const char *prefix)
 {
     size_t n = strlen(prefix);

@@ -54,8 +54,8 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
     snprintf(img->digest, sizeof img->digest, "%s", digest);
     img->manifest = em_strndup(bytes, len);
     img->manifest_len = len;
-    img->media_type = em_strdup(mf->media_type);
-    img->artifact_media_type = mf->config_media_type ? em_strdup(mf->config_media_type) : NULL;
+    img->media_type = em_media_type_intern(mf->media_type);
+    img->artifact_media_type = mf->config_media_type ? em_media_type_intern(mf->config_media_type) : NULL;
     img->subject = mf->subject ? em_strdup(mf->subject) : NULL;
     img->pushed_at_ms = c->m->clock_ms;
     size_t nl = json_array_size(mf->layers), nc = json_array_size(mf->children);

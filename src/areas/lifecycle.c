@@ -250,6 +250,21 @@ static void preview_free(em_lc_preview *pv)
     em_free(pv);
 }
 
+int em_lifecycle_copy(em_repo *dst, const em_repo *src)
+{
+    const em_lc_preview *pv = src->lifecycle_preview;
+    if (!pv)
+        return 0; /* the policy itself is the store's (em_repo.lifecycle_policy) */
+    em_lc_preview *c = em_calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    *c = *pv;
+    c->text = pv->text ? em_strdup(pv->text) : NULL;
+    c->results = pv->results ? json_deep_copy(pv->results) : NULL;
+    dst->lifecycle_preview = c;
+    return (pv->text && !c->text) || (pv->results && !c->results) ? -1 : 0;
+}
+
 void em_lifecycle_free(em_repo *repo)
 {
     em_free(repo->lifecycle_policy);

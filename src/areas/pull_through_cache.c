@@ -210,6 +210,38 @@ void em_ptc_rules_free(em_registry *reg)
     reg->ptc = NULL;
 }
 
+int em_ptc_rules_copy(em_registry *dst, const em_registry *src)
+{
+    const struct em_ptc_rules *rules = src->ptc;
+    if (!rules)
+        return 0;
+    struct em_ptc_rules *c = em_calloc(1, sizeof *c);
+    if (!c || (rules->n && !(c->v = em_calloc(rules->n, sizeof *c->v)))) {
+        em_free(c);
+        return -1;
+    }
+    c->cap = rules->n;
+    c->seq = rules->seq;
+    dst->ptc = c;
+    for (size_t i = 0; i < rules->n; i++) {
+        const em_ptc_rule *r = rules->v[i];
+        em_ptc_rule *d = em_calloc(1, sizeof *d);
+        if (!d)
+            return -1;
+        *d = *r;
+        d->prefix = em_strdup(r->prefix);
+        d->url = em_strdup(r->url);
+        d->credential_arn = r->credential_arn ? em_strdup(r->credential_arn) : NULL;
+        d->custom_role_arn = r->custom_role_arn ? em_strdup(r->custom_role_arn) : NULL;
+        d->upstream_prefix = r->upstream_prefix ? em_strdup(r->upstream_prefix) : NULL;
+        c->v[c->n++] = d;
+        if (!d->prefix || !d->url || (r->credential_arn && !d->credential_arn) ||
+            (r->custom_role_arn && !d->custom_role_arn) || (r->upstream_prefix && !d->upstream_prefix))
+            return -1;
+    }
+    return 0;
+}
+
 /* The length of a prefix's key: without its trailing "/", which ECR always implies. */
 static size_t key_len(const char *prefix)
 {

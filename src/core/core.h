@@ -152,6 +152,9 @@ const char *em_option_kind(const em_option *r);
  * digits, a '-' for the signed ones; a string borrowed).  NULL, or what the
  * text must be (em_option_kind()), the field unchanged. */
 const char *em_option_set_text(const em_option *r, ecrmock_options *o, const char *text);
+/* The JSON name of the first option that differs between two applied
+ * option sets (m->opts: no NULL string), or NULL when they are equal. */
+const char *em_options_diff(const ecrmock_options *a, const ecrmock_options *b);
 /* The caller's options of any version it may have been built against into a
  * whole current struct (NULL: ECRMOCK_OPTIONS_INIT; the fields its version
  * lacks 0).  0, or -1: a version this library does not know. */

@@ -345,3 +345,14 @@ int ecrmock_options_set(ecrmock *m, const ecrmock_options *o, ecrmock_err *err)
         return em_err_arg(err, "ecrmock_options_set: m and o must not be NULL");
     return em_options_update(m, o, NULL, err);
 }
+
+const char *em_options_diff(const ecrmock_options *a, const ecrmock_options *b)
+{
+    for (size_t i = 0; i < em_option_count; i++) {
+        const em_option *r = &em_option_table[i];
+        if (r->type == EM_OPT_STRING ? strcmp(get_string(r, a), get_string(r, b)) != 0
+                                     : get_number(r, a) != get_number(r, b))
+            return r->json;
+    }
+    return NULL;
+}

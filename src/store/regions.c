@@ -144,3 +144,14 @@ int em_view_mirror(ecrmock *s, const ecrmock *m)
     }
     return 0;
 }
+
+int em_regions_copy(ecrmock *d, const ecrmock *s, uint64_t seq_offset)
+{
+    const em_region *r, *tmp;
+    HASH_ITER(hh, s->regions, r, tmp) {
+        em_region *c = region_ensure(d, r->name);
+        if (!c || em_registries_copy(d, &c->registries, r->registries, seq_offset) < 0)
+            return -1;
+    }
+    return 0;
+}

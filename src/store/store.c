@@ -165,6 +165,43 @@ static void layer_free(ecrmock *m, em_layer *l)
 
 /* ---- images and tags ---------------------------------------------------------- */
 
+/* The media types of manifests and configs ECR sees nearly always: an image
+ * shares these rather than holding a copy. */
+static const char *const known_media_types[] = {
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.oci.empty.v1+json",
+};
+#define N_KNOWN_MEDIA_TYPES (sizeof known_media_types / sizeof known_media_types[0])
+
+static bool media_type_known(const char *type)
+{
+    for (size_t i = 0; i < N_KNOWN_MEDIA_TYPES; i++)
+        if (type == known_media_types[i])
+            return true;
+    return false;
+}
+
+const char *em_media_type_intern(const char *type)
+{
+    for (size_t i = 0; i < N_KNOWN_MEDIA_TYPES; i++)
+        if (strcmp(type, known_media_types[i]) == 0)
+            return known_media_types[i];
+    return em_strdup(type);
+}
+
+void em_media_type_release(const char *type)
+{
+    if (type && !media_type_known(type))
+        em_free((char *)type);
+}
+
 em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos)
 {
     if (!img->parents)
@@ -223,10 +260,11 @@ void em_image_free(em_image *img)
     if (!img)
         return;
     em_free(img->manifest);
-    em_free(img->media_type);
-    em_free(img->artifact_media_type);
+    em_media_type_release(img->media_type);
+    em_media_type_release(img->artifact_media_type);
     em_free(img->subject);
-    em_free(img->tags);
+    if (img->tags != &img->tag1)
+        em_free(img->tags);
     em_free(img->layers);
     em_free(img->children);
     json_decref(img->replication);
@@ -251,7 +289,6 @@ static void tag_unlink(em_repo *repo, em_tag *t)
 {
     image_drop_tag(t->image, t);
     HASH_DEL(repo->tag_index, t);
-    em_free(t->name);
     em_free(t);
 }
 
@@ -276,19 +313,43 @@ void em_image_remove(em_repo *repo, em_image *img)
     em_image_free(img);
 }
 
-/* Inserts t into img's tag list, kept sorted by name. */
-static int image_add_tag(em_image *img, em_tag *t)
+/* Makes room for one more tag in img's list: the first goes in tag1, the
+ * second moves the list to an array.  -1: no memory, nothing changed. */
+static int image_tag_room(em_image *img)
 {
-    em_tag **tags = em_realloc(img->tags, (img->n_tags + 1) * sizeof *tags);
+    if (img->n_tags == 0) {
+        if (img->tags != &img->tag1)
+            em_free(img->tags);
+        img->tags = &img->tag1;
+        return 0;
+    }
+    bool inline_list = img->tags == &img->tag1;
+    em_tag **tags = em_realloc(inline_list ? NULL : img->tags, (img->n_tags + 1) * sizeof *tags);
     if (!tags)
         return -1;
+    if (inline_list)
+        tags[0] = img->tag1;
     img->tags = tags;
+    return 0;
+}
+
+/* Inserts t into img's tag list, kept sorted by name (image_tag_room made room). */
+static void image_insert_tag(em_image *img, em_tag *t)
+{
+    em_tag **tags = img->tags;
     size_t i = 0;
     while (i < img->n_tags && strcmp(tags[i]->name, t->name) < 0)
         i++;
     memmove(tags + i + 1, tags + i, (img->n_tags - i) * sizeof *tags);
     tags[i] = t;
     img->n_tags++;
+}
+
+static int image_add_tag(em_image *img, em_tag *t)
+{
+    if (image_tag_room(img) < 0)
+        return -1;
+    image_insert_tag(img, t);
     return 0;
 }
 
@@ -299,30 +360,27 @@ int em_tag_set(em_repo *repo, em_image *img, const char *name)
         return 0;
     if (t) {
         /* Make room on the new image first, so that a failure changes nothing. */
-        em_tag **tags = em_realloc(img->tags, (img->n_tags + 1) * sizeof *tags);
-        if (!tags)
+        if (image_tag_room(img) < 0)
             return -1;
-        img->tags = tags;
         image_drop_tag(t->image, t);
         t->image = img;
-        image_add_tag(img, t); /* cannot fail: room was made above */
+        image_insert_tag(img, t);
         return 0;
     }
-    t = em_calloc(1, sizeof *t);
+    size_t len = strlen(name);
+    t = em_calloc(1, sizeof *t + len + 1);
     if (!t)
         return -1;
-    t->name = em_strdup(name);
+    memcpy(t->name, name, len + 1);
     t->image = img;
-    if (!t->name || image_add_tag(img, t) < 0) {
-        em_free(t->name);
+    if (image_add_tag(img, t) < 0) {
         em_free(t);
         return -1;
     }
     int oom = 0;
-    HASH_ADD_KEYPTR(hh, repo->tag_index, t->name, strlen(t->name), t);
+    HASH_ADD_KEYPTR(hh, repo->tag_index, t->name, len, t);
     if (oom) {
         image_drop_tag(img, t);
-        em_free(t->name);
         em_free(t);
         return -1;
     }
@@ -434,7 +492,6 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     em_tag *t, *ttmp;
     HASH_ITER(hh, repo->tag_index, t, ttmp) {
         HASH_DEL(repo->tag_index, t);
-        em_free(t->name);
         em_free(t);
     }
     em_layer *l, *ltmp;

@@ -57,42 +57,57 @@ struct em_layer {
     UT_hash_handle hh;
 };
 
+/* One allocation: the name follows the struct. */
 struct em_tag {
-    char *name;
     em_image *image;
     UT_hash_handle hh;
+    char name[];
 };
 
+/* What an image holds beyond its manifest is kept small (bench section 7,
+ * bench/PROFILE.md): media types known to ECR are shared static strings
+ * (em_media_type_intern), a tag's name lives in its em_tag, one tag needs
+ * no array (tags points at tag1), counts and the manifest's length are 32
+ * bits (ECR's quotas are far below), and the members are ordered without
+ * padding: 312 bytes, a 320-byte malloc chunk.  A pointer member
+ * added here must be copied in copy.c. */
 struct em_image {
     char digest[ECRMOCK_DIGEST_SIZE];
     char *manifest;
-    size_t manifest_len;
-    char *media_type;          /* imageManifestMediaType */
-    char *artifact_media_type; /* the config's mediaType, when there is one */
+    uint32_t manifest_len;     /* at most ImageManifest's 4 MiB */
+    bool scanned;              /* a basic scan was started (scanning.c) */
+    bool archived;             /* in the archival storage class (archive.c) */
+    const char *media_type;          /* imageManifestMediaType (em_media_type_intern) */
+    const char *artifact_media_type; /* the config's mediaType, when there is one (likewise) */
     char *subject;             /* subject digest, when there is one */
     int64_t pushed_at_ms;
     int64_t pulled_at_ms;      /* 0: never pulled */
     int64_t size;
     uint64_t seq;
     size_t slot;
-    em_tag **tags;             /* sorted by name */
-    size_t n_tags;
+    em_tag **tags;             /* sorted by name; &tag1 while there is at most one */
+    em_tag *tag1;
     em_layer **layers;         /* distinct layers referenced (config included) */
-    size_t n_layers;
     char (*children)[ECRMOCK_DIGEST_SIZE]; /* a list's/index's manifests */
-    size_t n_children;
-    size_t parents;            /* lists/indexes in the repository that reference it */
+    uint32_t n_tags;
+    uint32_t n_layers;
+    uint32_t n_children;
+    uint32_t parents;          /* lists/indexes in the repository that reference it */
     json_t *replication;       /* replication statuses (replication.c), or NULL */
-    bool scanned;              /* a basic scan was started (scanning.c) */
     int64_t scan_started_ms;   /* the last scan's start and completion, virtual clock */
     int64_t scan_done_ms;
     json_t *scan_findings;     /* ecrmock_scan_findings_set(): array, or NULL for none */
-    bool archived;             /* in the archival storage class (archive.c) */
     int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
     int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
     json_t *signing;           /* signing profile ARNs matched at push (image_signing.c), or NULL */
     UT_hash_handle hh;
 };
+
+/* A media type as an image keeps it: one of ECR's manifest and config
+ * types as a shared static string, any other an em_malloc'd copy (NULL:
+ * no memory).  em_media_type_release frees what intern copied. */
+const char *em_media_type_intern(const char *type);
+void em_media_type_release(const char *type);
 
 struct em_upload {
     char id[37];
@@ -166,6 +181,11 @@ typedef struct em_area {
     void (*reset)(ecrmock *m);              /* ecrmock_new, _reset, _free: the area's instance-wide state */
     void (*registry_free)(em_registry *r);  /* a registry being freed: the area's data in it */
     void (*repo_free)(em_repo *repo);       /* a repository being freed: the area's data in it */
+    /* em_state_copy: the area's data of src copied into dst (a new registry
+     * or repository that has none yet).  0, or -1 (no memory): what was
+     * copied stays in dst for its free hook. */
+    int (*registry_copy)(em_registry *dst, const em_registry *src);
+    int (*repo_copy)(em_repo *dst, const em_repo *src);
 } em_area;
 
 /* ---- store (store.c) ----------------------------------------------------- */
@@ -200,6 +220,21 @@ void em_repo_remove(ecrmock *m, em_repo *repo); /* unlinks and frees */
 void em_repo_free(ecrmock *m, em_repo *repo);
 void em_registries_free(ecrmock *m);
 void em_blobs_free(ecrmock *m);
+
+/* ---- copies (copy.c) ------------------------------------------------------- */
+/* Copies the stored state of `src` (in its own view, not called while this
+ * runs: only read) into `dst`, a fresh instance with the same options that
+ * holds none: every region's registries with their settings, the areas'
+ * data (em_area's copy hooks), repositories, layers, images and tags, the
+ * blob store and the scanning configuration.  The seqs of what is copied
+ * (repositories, images, pull time update exclusions) are `seq_offset`
+ * later than in src, and dst->seq src's plus that.  Uploads, fault rules,
+ * the clock, the journal and the hooks are not copied.  0, or -1 when out
+ * of memory: then dst holds part of the copy, to be freed with it.
+ * A pointer member added to the store's structures must be copied here. */
+int em_state_copy(ecrmock *dst, const ecrmock *src, uint64_t seq_offset);
+/* The registries of one region (a hash by id, `src`) into *dst (empty). */
+int em_registries_copy(ecrmock *d, em_registry **dst, const em_registry *src, uint64_t seq_offset);
 
 em_blob *em_blob_get(ecrmock *m, const char *digest);
 void em_blob_unref(ecrmock *m, em_blob *b);
@@ -267,6 +302,9 @@ int em_region_names(ecrmock *m, const char ***names, size_t *n);
  * m has, so that the views open in m (a hook inside ecrmock_call_as) find
  * theirs after the swap.  0, or -1: no memory (s's registries unchanged). */
 int em_view_mirror(ecrmock *s, const ecrmock *m);
+/* Every other region of `s` and its registries (em_registries_copy) into
+ * d, which has none.  0, or -1: no memory (what was made stays in d). */
+int em_regions_copy(ecrmock *d, const ecrmock *s, uint64_t seq_offset);
 
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
@@ -321,6 +359,8 @@ void em_image_restore(ecrmock *m, em_repo *repo, em_image *img);
 /* Adds lastArchivedAt / lastActivatedAt to an image detail: 0, or -1 (no memory). */
 int em_image_storage_json(ecrmock *m, const em_image *img, json_t *detail);
 void em_registry_settings_free(em_registry *r);
+
+_Static_assert(sizeof(em_image) <= 312, "em_image fits a 320-byte malloc chunk (bench section 7)");
 
 #pragma GCC visibility pop
 

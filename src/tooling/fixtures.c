@@ -569,12 +569,7 @@ static int load(em_loader *ld, json_t *fx)
     return 0;
 }
 
-/* Moves the scratch instance's state into m, and m's old state into the
- * scratch instance (to be freed with it): the registries of every region
- * and the layer store they share, whatever view m is in (a hook inside
- * ecrmock_call_as may load a fixture).  -1 when out of memory, with nothing
- * changed. */
-static int swap_state(ecrmock *m, ecrmock *s, bool clock)
+int em_fx_swap_state(ecrmock *m, ecrmock *s, bool clock)
 {
     if (em_view_mirror(s, m) < 0)
         return -1;
@@ -625,7 +620,7 @@ int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, ecrmoc
     int rc = load(&ld, fixture);
     if (rc == 0) {
         em_lock(m);
-        rc = swap_state(m, s, json_object_get(fixture, "clock") != NULL);
+        rc = em_fx_swap_state(m, s, json_object_get(fixture, "clock") != NULL);
         em_unlock(m);
         if (rc < 0 && ld.err.code == ECRMOCK_ERR_OK)
             em_err_nomem(&ld.err);
@@ -659,17 +654,27 @@ int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source
     return rc;
 }
 
-int ecrmock_fixture_load_file(ecrmock *m, const char *path, ecrmock_err *err)
+json_t *em_fx_read_file(const char *path, ecrmock_err *err)
 {
     em_err_clear(err);
-    if (!path)
-        return em_err_arg(err, "no file name (path is NULL)");
+    if (!path) {
+        em_err_arg(err, "no file name (path is NULL)");
+        return NULL;
+    }
     json_error_t jerr;
     json_t *fx = json_load_file(path, 0, &jerr);
     if (!fx && jerr.line < 1)
-        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", jerr.text);
+        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", jerr.text);
+    else if (!fx)
+        not_json(err, path, &jerr);
+    return fx;
+}
+
+int ecrmock_fixture_load_file(ecrmock *m, const char *path, ecrmock_err *err)
+{
+    json_t *fx = em_fx_read_file(path, err);
     if (!fx)
-        return not_json(err, path, &jerr);
+        return -1;
     int rc = ecrmock_fixture_load(m, fx, path, err);
     json_decref(fx);
     return rc;

@@ -110,7 +110,7 @@ served --account-id 210987654321 --region eu-west-1 --clock-start-ms 1 --seed 18
     { echo "check-server-options: every option: said '$serving'"; fail=1; }
 "$server" </dev/null >"$out" 2>/dev/null &
 held=$!
-for _ in $(seq 50); do [ -s "$out" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$out" ] && break; sleep 0.1; done
 busy=$(head -n 1 "$out")
 refused 1 "ecrmock-server: cannot listen on 127.0.0.1:$busy: the port is in use (another server holds it): choose another port, or 0 for an ephemeral one" \
     --port "$busy"

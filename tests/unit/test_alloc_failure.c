@@ -701,6 +701,172 @@ static void test_alloc_failure_control_api(void **state)
     ecrmock_free(m);
 }
 
+/* A prepared fixture: preparing it, applying it over an instance that
+ * holds state and making an instance from it each fail cleanly at every
+ * allocation (out of memory said so, the instance as it was), then succeed
+ * with the state a load gives. */
+static void test_alloc_failure_prepared_fixture(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"fixtures/registry-settings.json", "fixtures/replicated.json",
+                                        "fixtures/multi-arch.json"};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        ecrmock_fixture *fx = NULL;
+        for (long n = 1;; n++) {
+            ecrmock_err err;
+            allocations = 0;
+            fail_at = n;
+            fx = ecrmock_fixture_prepare_file(files[f], NULL, &err);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_non_null(fx);
+                break;
+            }
+            if (!fx) {
+                if (err.code != ECRMOCK_ERR_SERVER)
+                    fail_msg("prepare, allocation %ld: %s: %s", n, err.path, err.text);
+            }
+            ecrmock_fixture_free(fx);
+        }
+        /* The state a load into a fresh instance gives, with the clock of
+         * the instance applied to when the fixture has none (it leaves the
+         * clock where it was). */
+        ecrmock *ref = ecrmock_new(NULL);
+        assert_int_equal(ecrmock_fixture_load_file(ref, files[f], NULL), 0);
+        json_t *want = ecrmock_snapshot(ref, NULL);
+        json_t *fresh = json_deep_copy(want); /* ecrmock_new_from_fixture()'s */
+        ecrmock_free(ref);
+        ref = ecrmock_new(NULL);
+        assert_int_equal(ecrmock_fixture_load_file(ref, "fixtures/team-registry.json", NULL), 0);
+        json_t *team = ecrmock_snapshot(ref, NULL);
+        json_t *fixture = json_load_file(files[f], 0, NULL);
+        assert_non_null(fixture);
+        if (!json_object_get(fixture, "clock"))
+            json_object_set(want, "clock", json_object_get(team, "clock"));
+        json_decref(fixture);
+        json_decref(team);
+        ecrmock_free(ref);
+        ecrmock *m = ecrmock_new(NULL);
+        assert_int_equal(ecrmock_fixture_load_file(m, "fixtures/team-registry.json", NULL), 0);
+        long failures = 0;
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m, NULL);
+            ecrmock_err err;
+            allocations = 0;
+            fail_at = n;
+            int rc = ecrmock_fixture_apply(m, fx, &err);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_int_equal(rc, 0);
+                json_decref(before);
+                break;
+            }
+            if (rc == 0)
+                fail_msg("apply, allocation %ld failed, yet the apply succeeded", n);
+            failures++;
+            assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+            assert_string_equal(err.text, "out of memory");
+            json_t *after = ecrmock_snapshot(m, NULL);
+            assert_true(json_equal(before, after));
+            json_decref(after);
+            json_decref(before);
+        }
+        assert_true(failures > 20);
+        json_t *got = ecrmock_snapshot(m, NULL);
+        assert_true(json_equal(got, want));
+        json_decref(got);
+        ecrmock_free(m);
+        for (long n = 1;; n++) {
+            ecrmock_err err;
+            allocations = 0;
+            fail_at = n;
+            ecrmock *made = ecrmock_new_from_fixture(fx, &err);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_non_null(made);
+                json_t *snap = ecrmock_snapshot(made, NULL);
+                assert_true(json_equal(snap, fresh));
+                json_decref(snap);
+                ecrmock_free(made);
+                break;
+            }
+            assert_null(made);
+            assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+        }
+        json_decref(want);
+        json_decref(fresh);
+        ecrmock_fixture_free(fx);
+    }
+}
+
+/* A tag moved onto an image that holds one (its list leaves the image for
+ * an array) and a second tag on an untagged image: at every failed
+ * allocation PutImage answers ServerException with the state as it was. */
+static void test_alloc_failure_tag_moves(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    create_repo(m, "web");
+    char *m1 = make_manifest(m, "web", 1, 1), *m2 = make_manifest(m, "web", 1, 2);
+    free(put_image(m, "web", m1, "a"));
+    free(put_image(m, "web", m2, "b"));
+    static const struct {
+        int manifest;
+        const char *tag;
+    } steps[] = {{1, "b"}, {2, "c"}, {2, "d"}, {1, "c"}};
+    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+        json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest",
+                                steps[s].manifest == 1 ? m1 : m2, "imageTag", steps[s].tag);
+        long failures = 0;
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m, NULL), *resp = NULL;
+            allocations = 0;
+            fail_at = n;
+            int status = ecrmock_call(m, "PutImage", req, &resp);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (!injected) {
+                assert_int_equal(status, 200);
+                json_decref(resp);
+                json_decref(before);
+                break;
+            }
+            if (status != 200) {
+                failures++;
+                if (status != -1 && status != 500)
+                    fail_msg("step %zu, allocation %ld: %d", s, n, status);
+                json_t *after = ecrmock_snapshot(m, NULL);
+                assert_true(json_equal(before, after));
+                json_decref(after);
+            } else {
+                /* the step did without the failed allocation (the journal's
+                 * record): it happened; put it back for the next try */
+                json_decref(resp);
+                json_decref(before);
+                break;
+            }
+            json_decref(resp);
+            json_decref(before);
+        }
+        assert_true(failures > 0);
+        json_decref(req);
+    }
+    /* a: m1 only; b: m1; c: m1; d: m2 */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"web\", \"imageIds\": [{\"imageTag\": \"a\"}]}"), r);
+    char *tags = json_dumps(json_object_get(json_array_get(json_object_get(r, "imageDetails"), 0), "imageTags"), JSON_COMPACT);
+    assert_string_equal(tags, "[\"a\",\"b\",\"c\"]");
+    free(tags);
+    json_decref(r);
+    free(m1);
+    free(m2);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -714,6 +880,8 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_images),
         cmocka_unit_test(test_alloc_failure_control_api),
         cmocka_unit_test(test_alloc_failure_create_repository_for),
+        cmocka_unit_test(test_alloc_failure_prepared_fixture),
+        cmocka_unit_test(test_alloc_failure_tag_moves),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }

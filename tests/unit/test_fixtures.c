@@ -3,6 +3,8 @@
  * describe, with true digests and sizes; bad fixtures are refused whole with
  * exact messages; snapshots round-trip byte for byte.
  */
+#include <pthread.h>
+
 #include "helpers.h"
 
 #include "ecrmock_cmocka.h"
@@ -1527,8 +1529,372 @@ static void test_fixture_options(void **state)
     ecrmock_free(seeded);
 }
 
+/* ---- prepared fixtures ------------------------------------------------------------ */
+
+/* The instance's snapshot as compact text (malloc'd). */
+static char *snapshot_text(ecrmock *m)
+{
+    json_t *snap = ecrmock_snapshot(m, NULL);
+    assert_non_null(snap);
+    char *text = json_dumps(snap, JSON_COMPACT);
+    json_decref(snap);
+    assert_non_null(text);
+    return text;
+}
+
+static ecrmock_fixture *prepare_ok(const char *path, const ecrmock_options *opts)
+{
+    ecrmock_err err;
+    ecrmock_fixture *fx = ecrmock_fixture_prepare_file(path, opts, &err);
+    if (!fx)
+        fail_msg("%s refused: %s: %s", path, err.path, err.text);
+    return fx;
+}
+
+static const char *const shipped[] = {"fixtures/team-registry.json", "fixtures/multi-arch.json",
+                                      "fixtures/immutable-tags.json", "fixtures/registry-settings.json",
+                                      "fixtures/replicated.json"};
+
+/* Every shipped fixture, prepared: an instance made from it, and one it is
+ * applied to, hold what a load gives, byte for byte, and answer the same. */
+static void test_prepared_fixture_identical(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < sizeof shipped / sizeof shipped[0]; f++) {
+        ecrmock *loaded = ecrmock_new(NULL);
+        load_ok(loaded, shipped[f]);
+        char *want = snapshot_text(loaded);
+        ecrmock_fixture *fx = prepare_ok(shipped[f], NULL);
+        ecrmock_err err;
+        ecrmock *made = ecrmock_new_from_fixture(fx, &err);
+        assert_non_null(made);
+        ecrmock *applied = ecrmock_new(NULL);
+        assert_int_equal(ecrmock_fixture_apply(applied, fx, dirty_err()), 0);
+        assert_int_equal(test_err.code, ECRMOCK_ERR_OK);
+        char *got = snapshot_text(made), *got2 = snapshot_text(applied);
+        assert_string_equal(got, want);
+        assert_string_equal(got2, want);
+        /* listings and pages read the same: every repository's images */
+        json_t *a = NULL, *b = NULL;
+        assert_ok(call(loaded, &a, "DescribeRepositories", "{}"), a);
+        assert_ok(call(made, &b, "DescribeRepositories", "{}"), b);
+        assert_true(json_equal(a, b));
+        json_t *repo;
+        size_t i;
+        json_array_foreach(json_object_get(a, "repositories"), i, repo) {
+            const char *name = json_string_value(json_object_get(repo, "repositoryName"));
+            json_t *x = NULL, *y = NULL;
+            assert_ok(call(loaded, &x, "ListImages", "{\"repositoryName\": \"%s\", \"maxResults\": 1}", name), x);
+            assert_ok(call(made, &y, "ListImages", "{\"repositoryName\": \"%s\", \"maxResults\": 1}", name), y);
+            assert_true(json_equal(x, y));
+            json_decref(x);
+            json_decref(y);
+        }
+        json_decref(a);
+        json_decref(b);
+        free(want);
+        free(got);
+        free(got2);
+        ecrmock_free(loaded);
+        ecrmock_free(made);
+        ecrmock_free(applied);
+        ecrmock_fixture_free(fx);
+    }
+}
+
+/* Applied over an instance in use: its state goes (as a load replaces it),
+ * new items sort after the page tokens it handed out, and the fixture's
+ * fault rules take ids after its own. */
+static void test_prepared_fixture_apply_over_state(void **state)
+{
+    ecrmock *m = *state;
+    const char *text = "{\"faults\": [{\"action\": \"ListImages\", \"nth\": 2, \"count\": 1}],"
+                       " \"registries\": [{\"repositories\": [{\"name\": \"web\"}, {\"name\": \"api\"}]}]}";
+    ecrmock_err err;
+    json_t *doc = json_loads(text, 0, NULL);
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1024; /* setup_mock's */
+    ecrmock_fixture *fx = ecrmock_fixture_prepare(doc, &o, "inline", &err);
+    json_decref(doc);
+    assert_non_null(fx);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"old\"}");
+    json_t *rule = json_pack("{s:s}", "action", "DeleteLifecyclePolicy");
+    long id = ecrmock_fault_add_json(m, rule, NULL);
+    assert_true(id > 0);
+    assert_int_equal(ecrmock_fixture_apply(m, fx, &err), 0);
+    /* the same as a load over the same instance */
+    ecrmock *ref = ecrmock_new(&o);
+    call_ok(ref, "CreateRepository", "{\"repositoryName\": \"old\"}");
+    assert_true(ecrmock_fault_add_json(ref, rule, NULL) == id);
+    json_decref(rule);
+    load_ok_text(ref, text);
+    char *a = snapshot_text(m), *b = snapshot_text(ref);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_t *r = NULL;
+    assert_error(call(m, &r, "DescribeRepositories", "{\"repositoryNames\": [\"old\"]}"), r, 400,
+                 "RepositoryNotFoundException");
+    /* the old rule's id names nothing now; the fixture's rule fires on the 2nd ListImages */
+    assert_int_equal(ERR_CODE(ecrmock_fault_remove(m, id, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    call_ok(m, "ListImages", "{\"repositoryName\": \"web\"}");
+    assert_error(call(m, &r, "ListImages", "{\"repositoryName\": \"web\"}"), r, 400, "ThrottlingException");
+    /* a page token of the fixture's repositories, in both */
+    json_t *x = NULL, *y = NULL;
+    assert_ok(call(m, &x, "DescribeRepositories", "{\"maxResults\": 1}"), x);
+    assert_ok(call(ref, &y, "DescribeRepositories", "{\"maxResults\": 1}"), y);
+    assert_true(json_equal(json_object_get(x, "repositories"), json_object_get(y, "repositories")));
+    json_decref(x);
+    json_decref(y);
+    ecrmock_free(ref);
+    ecrmock_fixture_free(fx);
+}
+
+/* Each instance owns its copy: what one does reaches neither the prepared
+ * fixture nor another instance made from it. */
+static void test_prepared_fixture_independent(void **state)
+{
+    (void)state;
+    ecrmock_fixture *fx = prepare_ok("fixtures/team-registry.json", NULL);
+    ecrmock_err err;
+    ecrmock *a = ecrmock_new_from_fixture(fx, &err), *b = ecrmock_new_from_fixture(fx, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    char *want = snapshot_text(b);
+    /* tags moved and removed, an image deleted, settings changed, a layer
+     * pushed into a shared blob's repository, a repository deleted */
+    json_t *r = NULL;
+    assert_ok(call(a, &r, "BatchGetImage", "{\"repositoryName\": \"team/web\", \"imageIds\": [{\"imageTag\": \"1.0.0\"}]}"), r);
+    char *manifest = strdup(json_string_value(json_object_get(json_array_get(json_object_get(r, "images"), 0), "imageManifest")));
+    json_decref(r);
+    json_t *req = json_pack("{s:s, s:s, s:s}", "repositoryName", "team/web", "imageManifest", manifest, "imageTag", "latest");
+    assert_ok(ecrmock_call(a, "PutImage", req, &r), r);
+    json_decref(req);
+    json_decref(r);
+    free(manifest);
+    call_ok(a, "BatchDeleteImage", "{\"repositoryName\": \"team/web\", \"imageIds\": [{\"imageTag\": \"1.1.0\"}]}");
+    call_ok(a, "TagResource", "{\"resourceArn\": \"arn:aws:ecr:us-east-1:123456789012:repository/team/web\", "
+                              "\"tags\": [{\"Key\": \"team\", \"Value\": \"changed\"}]}");
+    call_ok(a, "DeleteRepositoryPolicy", "{\"repositoryName\": \"team/web\"}");
+    call_ok(a, "PutImageTagMutability", "{\"repositoryName\": \"team/web\", \"imageTagMutability\": \"IMMUTABLE\"}");
+    call_ok(a, "DeleteRepository", "{\"repositoryName\": \"team/worker\", \"force\": true}");
+    assert_int_equal(ecrmock_clock_advance(a, 1000, NULL), 0);
+    char *changed = snapshot_text(a);
+    assert_string_not_equal(changed, want);
+    char *other = snapshot_text(b);
+    assert_string_equal(other, want);
+    /* a new instance from the fixture starts from it, not from a's state */
+    ecrmock *c = ecrmock_new_from_fixture(fx, &err);
+    char *fresh = snapshot_text(c);
+    assert_string_equal(fresh, want);
+    /* and the fixture outlives its instances, and they it */
+    ecrmock_free(a);
+    ecrmock_fixture_free(fx);
+    char *after = snapshot_text(c);
+    assert_string_equal(after, want);
+    call_ok(c, "DeleteRepository", "{\"repositoryName\": \"team/web\", \"force\": true}");
+    free(want);
+    free(changed);
+    free(other);
+    free(fresh);
+    free(after);
+    ecrmock_free(b);
+    ecrmock_free(c);
+}
+
+typedef struct apply_job {
+    const ecrmock_fixture *fx;
+    const char *want;
+    int rounds, failures;
+} apply_job;
+
+static void *apply_worker(void *arg)
+{
+    apply_job *j = arg;
+    for (int i = 0; i < j->rounds; i++) {
+        ecrmock *m = ecrmock_new(NULL);
+        ecrmock_err err;
+        if (ecrmock_fixture_apply(m, j->fx, &err) != 0) {
+            j->failures++;
+            ecrmock_free(m);
+            continue;
+        }
+        json_t *snap = ecrmock_snapshot(m, NULL);
+        char *text = json_dumps(snap, JSON_COMPACT);
+        if (!text || strcmp(text, j->want) != 0)
+            j->failures++;
+        free(text);
+        json_decref(snap);
+        /* and each thread's instance changes on its own */
+        json_t *r = NULL;
+        json_t *req = json_pack("{s:s, s:b}", "repositoryName", "apps/api", "force", 1);
+        if (ecrmock_call(m, "DeleteRepository", req, &r) != 200)
+            j->failures++;
+        json_decref(req);
+        json_decref(r);
+        ecrmock_free(m);
+    }
+    return NULL;
+}
+
+/* Two threads apply the same prepared fixture at once (run under TSan by
+ * `make tsan`): each gets the whole state. */
+static void test_prepared_fixture_threads(void **state)
+{
+    (void)state;
+    ecrmock_fixture *fx = prepare_ok("fixtures/registry-settings.json", NULL);
+    ecrmock *ref = ecrmock_new(NULL);
+    load_ok(ref, "fixtures/registry-settings.json");
+    char *want = snapshot_text(ref);
+    ecrmock_free(ref);
+    pthread_t t[2];
+    apply_job jobs[2] = {{fx, want, 40, 0}, {fx, want, 40, 0}};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, apply_worker, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(jobs[0].failures, 0);
+    assert_int_equal(jobs[1].failures, 0);
+    free(want);
+    ecrmock_fixture_free(fx);
+}
+
+/* A refused fixture is refused by prepare as by a load (the JSON path of
+ * the bad member); bad arguments and options that differ say so. */
+static void test_prepared_fixture_errors(void **state)
+{
+    ecrmock *m = *state;
+    const char *bad = "{\"registries\": [{\"repositories\": [{\"name\": \"ok\"}, {\"name\": \"Bad Name\"}]}]}";
+    ecrmock_err load_err;
+    assert_int_equal(ecrmock_fixture_load_string(m, bad, "x.json", &load_err), -1);
+    json_t *doc = json_loads(bad, 0, NULL);
+    assert_null(ecrmock_fixture_prepare(doc, NULL, "x.json", &test_err));
+    json_decref(doc);
+    assert_int_equal(test_err.code, load_err.code);
+    assert_string_equal(test_err.path, "x.json: $.registries[0].repositories[1].name");
+    assert_string_equal(test_err.path, load_err.path);
+    assert_string_equal(test_err.text, load_err.text);
+    /* files: unreadable, not JSON */
+    assert_null(ecrmock_fixture_prepare_file("fixtures/no-such-file.json", NULL, &test_err));
+    assert_int_equal(test_err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "fixtures/no-such-file.json");
+    assert_null(ecrmock_fixture_prepare_file(NULL, NULL, &test_err));
+    assert_string_equal(test_err.text, "no file name (path is NULL)");
+    assert_null(ecrmock_fixture_prepare(NULL, NULL, "x", &test_err));
+    assert_string_equal(test_err.text, "no fixture (fixture is NULL)");
+    /* options ecrmock_new() refuses */
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.account_id = "12345";
+    doc = json_loads("{}", 0, NULL);
+    assert_null(ecrmock_fixture_prepare(doc, &o, "x", &test_err));
+    assert_int_equal(test_err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    /* an instance of other options: the first option that differs */
+    o = (ecrmock_options)ECRMOCK_OPTIONS_INIT;
+    o.region = "eu-west-1";
+    ecrmock_fixture *fx = ecrmock_fixture_prepare(doc, &o, "x", &test_err);
+    json_decref(doc);
+    assert_non_null(fx);
+    call_ok(m, "CreateRepository", "{\"repositoryName\": \"kept\"}");
+    char *before = snapshot_text(m);
+    assert_int_equal(ERR_CODE(ecrmock_fixture_apply(m, fx, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "the instance's option region differs from the prepared fixture's: prepare it "
+                                       "with the instance's options");
+    char *after = snapshot_text(m);
+    assert_string_equal(after, before);
+    assert_int_equal(ERR_CODE(ecrmock_fixture_apply(NULL, fx, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no instance (m is NULL)");
+    assert_int_equal(ERR_CODE(ecrmock_fixture_apply(m, NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "no prepared fixture (fx is NULL)");
+    assert_null(ecrmock_new_from_fixture(NULL, &test_err));
+    assert_string_equal(test_err.text, "no prepared fixture (fx is NULL)");
+    /* an instance made from it has its options */
+    ecrmock *e = ecrmock_new_from_fixture(fx, dirty_err());
+    assert_non_null(e);
+    assert_int_equal(test_err.code, ECRMOCK_ERR_OK);
+    json_t *r = NULL;
+    assert_ok(call(e, &r, "CreateRepository", "{\"repositoryName\": \"xy\"}"), r);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "repository"), "repositoryArn")),
+                        "arn:aws:ecr:eu-west-1:123456789012:repository/xy");
+    json_decref(r);
+    ecrmock_free(e);
+    ecrmock_fixture_free(fx);
+    ecrmock_fixture_free(NULL);
+    free(before);
+    free(after);
+}
+
+typedef struct hook_apply {
+    ecrmock *m;
+    const ecrmock_fixture *fx;
+} hook_apply;
+
+static void apply_in_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)request;
+    (void)inject;
+    hook_apply *h = user;
+    if (strcmp(action, "DescribeRepositories") != 0)
+        return;
+    ecrmock_err err;
+    if (ecrmock_fixture_apply(h->m, h->fx, &err) != 0)
+        fail_msg("%s: %s", err.path, err.text);
+}
+
+/* A prepared fixture applied from a hook of a call made in another view
+ * (account and region): it lands in the instance's own view and regions,
+ * as a load does, and the call answers in the view it was made in. */
+static void test_prepared_fixture_apply_inside_call_as(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 1024; /* setup_mock's */
+    json_t *doc = json_loads("{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                             "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]}]}",
+                             0, NULL);
+    ecrmock_fixture *fx = ecrmock_fixture_prepare(doc, &o, "hook.json", NULL);
+    json_decref(doc);
+    assert_non_null(fx);
+    hook_apply h = {m, fx};
+    ecrmock_hooks_set(m, apply_in_hook, NULL, &h);
+    json_t *r = call_as_ok(m, OTHER_ACCOUNT, "eu-west-1", "DescribeRepositories", "{}");
+    assert_int_equal(json_array_size(json_object_get(r, "repositories")), 0); /* the other account's */
+    json_decref(r);
+    r = call_as_ok(m, NULL, "eu-west-1", "DescribeRepositories", "{}");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "repositories"), 0),
+                                                          "repositoryName")), "there");
+    json_decref(r);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_repo_names(m, NULL, NULL, "mine");
+    assert_repo_names(m, NULL, "eu-west-1", "there");
+    assert_repo_names(m, OTHER_ACCOUNT, "eu-west-1", "");
+    ecrmock *ref = ecrmock_new(&o);
+    load_ok_text(ref, "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}], \"regions\": ["
+                      "{\"name\": \"eu-west-1\", \"registries\": [{\"repositories\": [{\"name\": \"there\"}]}]}]}");
+    json_t *a = ecrmock_snapshot(m, NULL), *b = ecrmock_snapshot(ref, NULL);
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    ecrmock_free(ref);
+    ecrmock_fixture_free(fx);
+}
+
+/* <ecrmock_cmocka.h>'s setup from a prepared fixture: each test gets an
+ * instance of its own in the fixture's state (run twice: the first's
+ * change is not in the second's). */
+static void test_prepared_fixture_cmocka_setup(void **state)
+{
+    ecrmock *m = *state;
+    assert_ecrmock_tag(m, "team/web", "latest", NULL);
+    assert_ecrmock_image_exists(m, "team/web", "1.0.0");
+    call_ok(m, "BatchDeleteImage", "{\"repositoryName\": \"team/web\", \"imageIds\": [{\"imageTag\": \"1.0.0\"}]}");
+    assert_ecrmock_image_absent(m, "team/web", "1.0.0");
+}
+
 int main(void)
 {
+    ecrmock_fixture *team = ecrmock_fixture_prepare_file("fixtures/team-registry.json", NULL, NULL);
+    if (!team)
+        return 1;
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
     const struct CMUnitTest tests[] = {
         T(test_fixture_team_registry),
@@ -1561,7 +1927,19 @@ int main(void)
         T(test_fixture_synth_bytes),
         T(test_fixture_load_err),
         T(test_fixture_schema_strings),
+        T(test_prepared_fixture_identical),
+        T(test_prepared_fixture_apply_over_state),
+        T(test_prepared_fixture_independent),
+        T(test_prepared_fixture_threads),
+        T(test_prepared_fixture_errors),
+        T(test_prepared_fixture_apply_inside_call_as),
+        cmocka_unit_test_prestate_setup_teardown(test_prepared_fixture_cmocka_setup, ecrmock_cmocka_setup_from_fixture,
+                                                 ecrmock_cmocka_teardown_instance, team),
+        cmocka_unit_test_prestate_setup_teardown(test_prepared_fixture_cmocka_setup, ecrmock_cmocka_setup_from_fixture,
+                                                 ecrmock_cmocka_teardown_instance, team),
     };
 #undef T
-    return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
+    ecrmock_fixture_free(team);
+    return failed;
 }

@@ -542,6 +542,52 @@ static void test_put_image_new_tag_on_existing_manifest(void **state)
     free(mf), free(d);
 }
 
+/* An image's tag list through its shapes (none, one held in the image, an
+ * array, back to one and none): sorted at each step, a tag moved from an
+ * image of one tag onto another of one, every image listed with its tags,
+ * and an uncommon artifact media type kept as given (the common ones are
+ * shared strings). */
+static void test_put_image_tag_list_shapes(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *m1 = make_manifest(m, "app", 1, 1), *m2 = make_manifest(m, "app", 1, 2);
+    char *d1 = put_image(m, "app", m1, NULL);
+    assert_tags(m, "app", d1, "");
+    free(put_image(m, "app", m1, "zeta"));
+    assert_tags(m, "app", d1, "zeta");
+    free(put_image(m, "app", m1, "alpha"));
+    free(put_image(m, "app", m1, "mid"));
+    assert_tags(m, "app", d1, "alpha,mid,zeta");
+    call_ok(m, "BatchDeleteImage", "{\"repositoryName\": \"app\", \"imageIds\": [{\"imageTag\": \"alpha\"}, "
+                                   "{\"imageTag\": \"zeta\"}]}");
+    assert_tags(m, "app", d1, "mid");
+    char *d2 = put_image(m, "app", m2, "other");
+    free(put_image(m, "app", m2, "mid")); /* one tag onto an image of one: d1 left with none */
+    assert_tags(m, "app", d1, "");
+    assert_tags(m, "app", d2, "mid,other");
+    free(put_image(m, "app", m1, "again"));
+    free(put_image(m, "app", m1, "back"));
+    assert_tags(m, "app", d1, "again,back");
+    char got[1024], want[1024];
+    list_entries(m, "app", got, sizeof got);
+    snprintf(want, sizeof want, "%s|again %s|back %s|mid %s|other", d1, d1, d2, d2);
+    assert_string_equal(got, want);
+    /* an artifact's config type that is none of the common ones */
+    char cfg[ECRMOCK_DIGEST_SIZE];
+    assert_int_equal(blob(m, "app", "{}", cfg), 2);
+    char mf[1024];
+    snprintf(mf, sizeof mf, "{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\", "
+                            "\"config\": {\"mediaType\": \"application/vnd.example.thing.config.v1+json\", \"size\": 2, "
+                            "\"digest\": \"%s\"}, \"layers\": []}", cfg);
+    char *d3 = put_image(m, "app", mf, "thing");
+    json_t *det = describe_image(m, "app", d3);
+    assert_string_equal(STR(det, "artifactMediaType"), "application/vnd.example.thing.config.v1+json");
+    assert_string_equal(STR(det, "imageManifestMediaType"), "application/vnd.oci.image.manifest.v1+json");
+    json_decref(det);
+    free(m1), free(m2), free(d1), free(d2), free(d3);
+}
+
 static void test_put_image_mutable_tag_moves(void **state)
 {
     ecrmock *m = *state;
@@ -731,6 +777,7 @@ int main(void)
         T(test_put_image_same_manifest_same_tag),
         T(test_put_image_same_manifest_no_tag),
         T(test_put_image_new_tag_on_existing_manifest),
+        T(test_put_image_tag_list_shapes),
         T(test_put_image_mutable_tag_moves),
         T(test_put_image_immutable_refuses_existing_tag),
         T(test_put_image_immutable_with_exclusion),
