@@ -41,8 +41,12 @@ static const struct {
 /* An ImageFailure for the request's id (its digest and tag as given). */
 static json_t *failure_with(json_t *id, const char *code, const char *reason)
 {
-    json_t *copy = json_pack("{s:s*, s:s*}", "imageDigest", em_get_str(id, "imageDigest"), "imageTag",
-                             em_get_str(id, "imageTag"));
+    json_t *copy = json_object();
+    if (copy && (em_set_opt_str(copy, "imageDigest", em_get_str(id, "imageDigest")) < 0 ||
+                 em_set_opt_str(copy, "imageTag", em_get_str(id, "imageTag")) < 0)) {
+        json_decref(copy);
+        copy = NULL;
+    }
     return json_pack("{s:o, s:s, s:s}", "imageId", copy, "failureCode", code, "failureReason", reason);
 }
 

@@ -30,9 +30,13 @@ static json_t *referrer_json(ecrmock *m, em_image *img)
     if (!type)
         type = img->artifact_media_type;
     json_t *annotations = json_object_get(doc, "annotations");
-    json_t *r = json_pack("{s:s, s:s, s:s*, s:I, s:s}", "digest", img->digest, "mediaType", img->media_type,
-                          "artifactType", type, "size", (json_int_t)img->manifest_len, "artifactStatus",
-                          em_image_status(m, img));
+    json_t *r = json_pack("{s:s, s:s}", "digest", img->digest, "mediaType", img->media_type);
+    if (r && (em_set_opt_str(r, "artifactType", type) < 0 ||
+              em_set(r, "size", json_integer((json_int_t)img->manifest_len)) < 0 ||
+              em_set(r, "artifactStatus", em_json_string(em_image_status(m, img))) < 0)) {
+        json_decref(r);
+        r = NULL;
+    }
     if (r && json_is_object(annotations) && json_object_size(annotations) > 0) {
         /* Annotations are a map of strings: anything else in them is left out. */
         json_t *copy = json_object();

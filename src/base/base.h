@@ -124,6 +124,10 @@ json_t *em_time(int64_t ms);   /* epoch seconds as a JSON number (new reference)
 /* json_object_set_new that reports failure: 0, or -1 (value released).
  * key is a member name from the code (ASCII): it is not UTF-8 checked. */
 int em_set(json_t *o, const char *key, json_t *v);
+/* Sets the string member key to s when s is not NULL (0), leaves it out
+ * when it is (0); -1 when memory runs out.  What json_pack's "s:s*" cannot
+ * say: it leaves the member out when its string cannot be made, too. */
+int em_set_opt_str(json_t *o, const char *key, const char *s);
 /* The text of a stored manifest as a JSON string (new reference): not
  * UTF-8 checked again, as every stored manifest came from a JSON string. */
 json_t *em_manifest_string(const char *text, size_t len);

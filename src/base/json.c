@@ -68,6 +68,11 @@ int em_set(json_t *o, const char *key, json_t *v)
     return v && json_object_set_new_nocheck(o, key, v) == 0 ? 0 : -1;
 }
 
+int em_set_opt_str(json_t *o, const char *key, const char *s)
+{
+    return !s ? 0 : em_set(o, key, em_json_string(s));
+}
+
 json_t *em_json_string(const char *s)
 {
     if (!s)

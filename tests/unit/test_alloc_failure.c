@@ -7,6 +7,7 @@
  * the snapshot before it, and the same call then succeeds.
  */
 #include <stdbool.h>
+#include <string.h>
 
 #include "helpers.h"
 
@@ -867,6 +868,65 @@ static void test_alloc_failure_tag_moves(void **state)
     ecrmock_free(m);
 }
 
+/* A read that succeeds while memory runs out answers exactly what it
+ * answers with memory: no member silently left out (jansson's "s*" drops an
+ * optional member it could not make, as if it were absent). */
+static void test_alloc_failure_reads_answer_whole(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    create_repo(m, "team/web");
+    char *image = push_new_image(m, "team/web", 1, 1, "v1");
+    char config[] = "{}", payload[] = "signature", cd[ECRMOCK_DIGEST_SIZE], ld[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, "team/web", config, strlen(config), cd);
+    push_layer(m, "team/web", payload, strlen(payload), ld);
+    json_t *mf = json_pack("{s:i, s:s, s:s, s:{s:s, s:i, s:s}, s:[{s:s, s:i, s:s}], s:{s:s, s:i, s:s}}",
+                           "schemaVersion", 2, "mediaType", "application/vnd.oci.image.manifest.v1+json",
+                           "artifactType", "application/vnd.example.sig", "config", "mediaType",
+                           "application/vnd.oci.empty.v1+json", "size", 2, "digest", cd, "layers", "mediaType",
+                           "application/octet-stream", "size", (int)strlen(payload), "digest", ld, "subject",
+                           "mediaType", "application/vnd.oci.image.manifest.v1+json", "size", 100, "digest", image);
+    char *text = json_dumps(mf, JSON_COMPACT);
+    json_decref(mf);
+    free(put_image(m, "team/web", text, NULL));
+    free(text);
+    char referrers[512], batch[512];
+    snprintf(referrers, sizeof referrers, "{\"repositoryName\": \"team/web\", \"subjectId\": {\"imageDigest\": \"%s\"}}",
+             image);
+    snprintf(batch, sizeof batch,
+             "{\"repositoryName\": \"team/web\", \"imageIds\": [{\"imageTag\": \"v1\"}, {\"imageTag\": \"nope\"}, "
+             "{\"imageDigest\": \"sha256:%064d\"}, {\"imageDigest\": \"%s\", \"imageTag\": \"other\"}]}",
+             0, image);
+    static const char *const actions[] = {"ListImageReferrers", "BatchGetImage", "DescribeImages", "ListImages",
+                                          "DescribeRepositories"};
+    const char *bodies[] = {referrers, batch, "{\"repositoryName\": \"team/web\"}", "{\"repositoryName\": \"team/web\"}",
+                            "{}"};
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        json_t *req = json_loads(bodies[i], 0, NULL), *want = NULL;
+        assert_non_null(req);
+        assert_int_equal(ecrmock_call(m, actions[i], req, &want), 200);
+        for (long n = 1;; n++) {
+            json_t *resp = NULL;
+            allocations = 0;
+            fail_at = n;
+            int status = ecrmock_call(m, actions[i], req, &resp);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            if (status == 200 && !json_equal(resp, want)) {
+                char *got = json_dumps(resp, JSON_COMPACT | JSON_SORT_KEYS);
+                fail_msg("%s, allocation %ld failed: answered 200 with %s", actions[i], n, got);
+            }
+            json_decref(resp);
+            if (!injected)
+                break;
+        }
+        json_decref(want);
+        json_decref(req);
+    }
+    free(image);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -882,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_create_repository_for),
         cmocka_unit_test(test_alloc_failure_prepared_fixture),
         cmocka_unit_test(test_alloc_failure_tag_moves),
+        cmocka_unit_test(test_alloc_failure_reads_answer_whole),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
