@@ -279,8 +279,9 @@ tsan:
 
 bench: all
 	@echo "  CC $@"
-	$(Q)$(CC) $(WARN) -O2 -g -Iinclude bench/bench.c -o $(BUILD)/bench $(BUILD)/libecrmock.a $(LIBS)
-	./$(BUILD)/bench $(BENCH)
+	$(Q)$(CC) $(WARN) -O2 -g -Iinclude bench/bench.c -o $(BUILD)/bench $(BUILD)/libecrmock_server.a \
+	    $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
+	ECRMOCK_SERVER=./$(BUILD)/ecrmock-server ./$(BUILD)/bench $(BENCH)
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/checks/check-exports.sh $<
