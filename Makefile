@@ -200,7 +200,7 @@ demo: all $(BUILD)/examples/push_pull
 
 # Every test binary runs; the target fails if any of them fails.  cmocka
 # prints its summary on stderr: the streams are merged.
-test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-check
+test: all $(TEST_BINS) $(EXAMPLE_BINS) $(REPLAY_BINS) $(BUILD)/fixture-schema-check $(BUILD)/bench
 	@fail=0; for t in $(TEST_BINS); do \
 	    $(RUNNER) ./$$t 2>&1 || fail=1; \
 	done; \
@@ -281,10 +281,15 @@ tsan:
 	    $(TSAN_TESTS:%=build/tsan/tests/%)
 	@set -e; for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build/tsan/tests/$$t 2>&1; done
 
-bench: all
+# The bench program is built by `make test` too (not run), so that a change
+# that breaks it is seen at once.
+$(BUILD)/bench: bench/bench.c $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a
 	@echo "  CC $@"
-	$(Q)$(CC) $(WARN) -O2 -g -Iinclude bench/bench.c -o $(BUILD)/bench $(BUILD)/libecrmock.a $(LIBS)
-	./$(BUILD)/bench $(BENCH)
+	$(Q)$(CC) $(WARN) $(CFLAGS) -Iinclude bench/bench.c -o $@ $(LDFLAGS) $(BUILD)/libecrmock_server.a \
+	    $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
+
+bench: all $(BUILD)/bench
+	ECRMOCK_SERVER=./$(BUILD)/ecrmock-server ./$(BUILD)/bench $(BENCH)
 
 check-exports: $(BUILD)/libecrmock.so
 	sh tests/checks/check-exports.sh $<

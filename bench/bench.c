@@ -25,6 +25,9 @@
  *     and from a prepared fixture; the bytes the store holds per image
  *     beyond its manifest at 100k images (counted through the allocator
  *     hooks, in a child process)
+ *  s. the loopback server (server/server.c) driven by one keep-alive HTTP/1.1
+ *     client with section 1's flow: calls/s, and the server's CPU per call
+ *     against the same calls through ecrmock_http_handle in process
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -37,9 +40,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <openssl/evp.h>
 
 #include "ecrmock.h"
+#include "ecrmock_server.h"
 
 #ifndef REPEATS
 #define REPEATS 5
@@ -1184,6 +1196,8 @@ static void bench_journal(void)
     }
     report(&parts_on);
     report(&parts_off);
+}
+
 /* ---- 7. issue 19: fixtures and memory per image ------------------------------------------ */
 
 #define TEAM_FIXTURE "fixtures/team-registry.json"
@@ -1335,6 +1349,297 @@ static void bench_image_memory(void)
     report(&mem);
 }
 
+/* ---- s. the loopback server, one keep-alive client ------------------------------------- */
+
+/* One call of the flow as HTTP: the request's bytes as a client sends them
+ * (no SigV4: the instance checks no signature unless told to), and the
+ * same request as ecrmock_http_handle takes it, for the in-process cost. */
+typedef struct wire_call {
+    char *bytes;
+    size_t len;
+    ecrmock_http_header h[3];
+    char target[128];
+    const call_rec *rec;
+} wire_call;
+
+static wire_call *wire_prepare(const call_rec *recs, size_t n)
+{
+    wire_call *w = calloc(n, sizeof *w);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(w[i].target, sizeof w[i].target, "AmazonEC2ContainerRegistry_V20150921.%s", recs[i].action);
+        w[i].h[0] = (ecrmock_http_header){"Host", "127.0.0.1"};
+        w[i].h[1] = (ecrmock_http_header){"Content-Type", "application/x-amz-json-1.1"};
+        w[i].h[2] = (ecrmock_http_header){"X-Amz-Target", w[i].target};
+        w[i].rec = &recs[i];
+        if (asprintf(&w[i].bytes,
+                     "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                     "X-Amz-Target: %s\r\nContent-Length: %zu\r\n\r\n%s",
+                     w[i].target, recs[i].len, recs[i].body) < 0)
+            exit(1);
+        w[i].len = strlen(w[i].bytes);
+    }
+    return w;
+}
+
+static void wire_free(wire_call *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(w[i].bytes);
+    free(w);
+}
+
+static double cpu_of(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Writes each request on one keep-alive connection and reads its response
+ * whole (headers, then Content-Length bytes) before the next: a blocking
+ * socket, no library.  Exits on any status but 200. */
+static void wire_drive(int fd, const wire_call *w, size_t n)
+{
+    static char buf[1 << 16];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t off = 0; off < w[i].len;) {
+            ssize_t k = write(fd, w[i].bytes + off, w[i].len - off);
+            if (k <= 0) {
+                perror("bench: server write");
+                exit(1);
+            }
+            off += (size_t)k;
+        }
+        size_t have = 0, need = 0;
+        char *eoh = NULL;
+        for (;;) {
+            ssize_t k = read(fd, buf + have, sizeof buf - 1 - have);
+            if (k <= 0) {
+                fprintf(stderr, "bench: server closed the connection at call %zu\n", i);
+                exit(1);
+            }
+            have += (size_t)k;
+            buf[have] = '\0';
+            if (!eoh && (eoh = strstr(buf, "\r\n\r\n"))) {
+                const char *cl = strcasestr(buf, "\r\nContent-Length:");
+                if (strncmp(buf, "HTTP/1.1 200", 12) != 0 || !cl || cl > eoh) {
+                    fprintf(stderr, "bench: %s over HTTP: %.300s\n", w[i].rec->action, buf);
+                    exit(1);
+                }
+                need = (size_t)(eoh + 4 - buf) + strtoul(cl + 17, NULL, 10);
+            }
+            if (eoh && have >= need)
+                break;
+        }
+        if (have != need) {
+            fprintf(stderr, "bench: %zu bytes past a response\n", have - need);
+            exit(1);
+        }
+    }
+}
+
+
+/* The CPU time (s) of every thread of process pid so far, from the
+ * scheduler's nanosecond counts (/proc/PID/task/TID/schedstat). */
+static double proc_cpu(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    double sum = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[400];
+        unsigned long long ns;
+        snprintf(path, sizeof path, "%s/%s/schedstat", dir, e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (f && fscanf(f, "%llu", &ns) == 1)
+            sum += (double)ns / 1e9;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return sum;
+}
+
+/* ecrmock-server (ECRMOCK_SERVER, else build/ecrmock-server) started with
+ * its default flags and `fixture`; its port, and its pid in *pid. */
+static int server_child(const char *fixture, pid_t *pid)
+{
+    const char *bin = getenv("ECRMOCK_SERVER") ? getenv("ECRMOCK_SERVER") : "build/ecrmock-server";
+    int out[2];
+    if (pipe(out) != 0)
+        exit(1);
+    *pid = fork();
+    if (*pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(bin, bin, "--port", "0", "--fixture", fixture, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    FILE *f = fdopen(out[0], "r");
+    int port = 0;
+    if (!f || fscanf(f, "%d", &port) != 1) {
+        fprintf(stderr, "bench: %s did not start (set ECRMOCK_SERVER to the program)\n", bin);
+        exit(1);
+    }
+    fclose(f);
+    return port;
+}
+
+static int connect_loopback(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        perror("bench: connect");
+        exit(1);
+    }
+    return fd;
+}
+
+/* The in-process CPU (us) a call of w[] costs through ecrmock_http_handle. */
+static double http_in_process(ecrmock *m, const wire_call *w, size_t n)
+{
+    double c0 = cpu_of(CLOCK_PROCESS_CPUTIME_ID);
+    for (size_t i = 0; i < n; i++) {
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "POST";
+        req.target = "/";
+        req.headers = w[i].h;
+        req.n_headers = 3;
+        req.body = w[i].rec->body;
+        req.body_len = w[i].rec->len;
+        ecrmock_http_response resp;
+        if (ecrmock_http_handle(m, &req, &resp) != 200) {
+            fprintf(stderr, "bench: %s in process: %s\n", w[i].rec->action, resp.body ? resp.body : "");
+            exit(1);
+        }
+        ecrmock_http_response_release(&resp);
+    }
+    return (cpu_of(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)n * 1e6;
+}
+
+#define WARM 50 /* a connection's first requests, not timed */
+
+/* Drives w[0..n) on fd, the first WARM untimed; the calls/s, and the
+ * server's CPU per call in *cpu_us (what `server_cpu` counts) and the
+ * client's in *client_us. */
+static double drive_timed(int fd, const wire_call *w, size_t n, double (*server_cpu)(pid_t), pid_t pid,
+                          double *cpu_us, double *client_us)
+{
+    wire_drive(fd, w, WARM);
+    double t0 = now(), s0 = server_cpu(pid), k0 = cpu_of(CLOCK_THREAD_CPUTIME_ID);
+    wire_drive(fd, w + WARM, n - WARM);
+    double wall = now() - t0, mine = cpu_of(CLOCK_THREAD_CPUTIME_ID) - k0;
+    *cpu_us = (server_cpu(pid) - s0) / (double)(n - WARM) * 1e6;
+    *client_us = mine / (double)(n - WARM) * 1e6;
+    return (double)(n - WARM) / wall;
+}
+
+/* The library's server threads in this process: the process's CPU less
+ * this (the client's) thread's. */
+static double own_threads_cpu(pid_t unused)
+{
+    (void)unused;
+    return cpu_of(CLOCK_PROCESS_CPUTIME_ID) - cpu_of(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void bench_server(void)
+{
+    /* the server library in this process, an instance with the journal off */
+    figure rate = {"s. library: calls/s, 1 keep-alive client", "calls/s", NULL, {0}, 1, 0};
+    figure scpu = {"s. library: server CPU per call", "us", NULL, {0}, 0, 0};
+    figure inproc = {"s. library: same calls in process (journal off)", "us", NULL, {0}, 0, 0};
+    figure ratio = {"s. library: server CPU / in-process cost", "ratio", NULL, {0}, 0, 0};
+    /* ecrmock-server as a child, default flags (the journal on, as in the program) */
+    figure crate = {"s. ecrmock-server: calls/s, 1 keep-alive client", "calls/s", ">= 60000", {0}, 1, 60000};
+    figure ccpu = {"s. ecrmock-server: its CPU per call", "us", NULL, {0}, 0, 0};
+    figure cin = {"s. ecrmock-server: same calls in process", "us", NULL, {0}, 0, 0};
+    figure cratio = {"s. ecrmock-server: its CPU / in-process cost", "ratio", "<= 2.0", {0}, 0, 2.0};
+    figure cold = {"s. (info) ecrmock-server's CPU, first 10k calls", "us", NULL, {0}, 0, 0};
+    figure client = {"s. (info) the client's own CPU per call", "us", NULL, {0}, 0, 0};
+    int images = 2000;
+    size_t n = (size_t)images * 5;
+    for (int r = 0; r < REPEATS; r++) {
+        /* Each side first makes a first pass of 10,000 calls (other images),
+         * which fills the journal to its 10,000 entries: the timed pass is a
+         * server's steady state, where each entry's memory is one dropped
+         * (a first pass in a fresh process pays the page faults of a
+         * growing heap: printed as info for the program). */
+        char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
+        ecrmock *m = quiet_instance();
+        flow_setup(m, cfg, layer);
+        call_rec *recs = flow_prepare(cfg, layer, images, 0), *first_recs = flow_prepare(cfg, layer, images, 100000);
+        wire_call *w = wire_prepare(recs, n), *first = wire_prepare(first_recs, n);
+        http_in_process(m, first, n);
+        inproc.v[r] = http_in_process(m, w, n);
+        ecrmock_free(m);
+
+        m = quiet_instance();
+        flow_setup(m, cfg, layer);
+        ecrmock_server *s;
+        int port;
+        if (ecrmock_server_start(m, "127.0.0.1", 0, &port, &s) != 0) {
+            fprintf(stderr, "bench: the server did not start\n");
+            exit(1);
+        }
+        int fd = connect_loopback(port);
+        double ignored, client_us;
+        drive_timed(fd, first, n, own_threads_cpu, 0, &ignored, &client_us);
+        rate.v[r] = drive_timed(fd, w, n, own_threads_cpu, 0, &scpu.v[r], &client_us);
+        ratio.v[r] = scpu.v[r] / inproc.v[r];
+        close(fd);
+        ecrmock_server_stop(s);
+        ecrmock_free(m);
+
+        /* the program: its instance made as ecrmock-server makes it (journal
+         * on), loaded from a snapshot of the flow's starting state */
+        m = ecrmock_new(NULL);
+        flow_setup(m, cfg, layer);
+        char fixture[] = "/tmp/ecrmock-bench-XXXXXX";
+        int ffd = mkstemp(fixture);
+        json_t *snap = ecrmock_snapshot(m, NULL);
+        FILE *ff = ffd >= 0 ? fdopen(ffd, "w") : NULL;
+        if (!snap || !ff || json_dumpf(snap, ff, JSON_COMPACT) != 0 || fclose(ff) != 0)
+            exit(1);
+        json_decref(snap);
+        http_in_process(m, first, n);
+        cin.v[r] = http_in_process(m, w, n);
+        ecrmock_free(m);
+        pid_t pid;
+        port = server_child(fixture, &pid);
+        fd = connect_loopback(port);
+        drive_timed(fd, first, n, proc_cpu, pid, &cold.v[r], &client_us);
+        crate.v[r] = drive_timed(fd, w, n, proc_cpu, pid, &ccpu.v[r], &client.v[r]);
+        cratio.v[r] = ccpu.v[r] / cin.v[r];
+        close(fd);
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        unlink(fixture);
+        wire_free(w, n);
+        wire_free(first, n);
+        flow_free(recs, n);
+        flow_free(first_recs, n);
+    }
+    report(&rate);
+    report(&scpu);
+    report(&inproc);
+    report(&ratio);
+    report(&crate);
+    report(&ccpu);
+    report(&cin);
+    report(&cratio);
+    report(&cold);
+    report(&client);
+}
+
 int main(int argc, char **argv)
 {
     results = json_array();
@@ -1359,6 +1664,8 @@ int main(int argc, char **argv)
         bench_fixture_start();
         bench_image_memory();
     }
+    if (!only || strchr(only, 's'))
+        bench_server();
     json_dump_file(results, "bench/results.json", JSON_INDENT(2));
     json_decref(results);
     printf("\nwritten: bench/results.json\n");

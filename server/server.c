@@ -119,13 +119,6 @@ static void *watchdog(void *cls)
     return NULL;
 }
 
-/* What arrives of one request across the handler's calls. */
-typedef struct pending {
-    char *body;
-    size_t len, cap;
-    int too_big;
-} pending;
-
 typedef struct collect {
     ecrmock_http_header *h; /* every header, however many (microhttpd's memory limit bounds them) */
     size_t n, cap;
@@ -135,6 +128,16 @@ typedef struct collect {
     size_t qlen, qcap;
     int oom;
 } collect;
+
+/* What arrives of one request across the handler's calls: its headers,
+ * collected once when they are whole (microhttpd keeps their text until the
+ * request completes), and its body. */
+typedef struct pending {
+    collect c;
+    char *body;
+    size_t len, cap;
+    int too_big;
+} pending;
 
 static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -217,17 +220,54 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, int status, const ecrmock_http_response *r, int head)
+static const char fail_text[] = "ecrmock: out of memory"; /* the 500's body: not the response's to free */
+
+#if MHD_VERSION >= 0x00097302
+/* A response whose body microhttpd sends from where ecrmock_http_handle()
+ * left it (no copy: a pulled layer is hundreds of MiB), released once sent. */
+static void release_response(void *cls)
+{
+    ecrmock_http_response_release(cls);
+    free(cls);
+}
+
+static struct MHD_Response *body_of(ecrmock_http_response *r)
+{
+    ecrmock_http_response *own = calloc(1, sizeof *own); /* the body only: r keeps its headers */
+    struct MHD_Response *resp =
+        own ? MHD_create_response_from_buffer_with_free_callback_cls(r->body_len, r->body, release_response, own)
+            : NULL;
+    if (resp) {
+        own->body = r->body;
+        own->body_len = r->body_len;
+        r->body = NULL;
+        r->body_len = 0;
+    } else {
+        free(own);
+    }
+    return resp;
+}
+#else
+static struct MHD_Response *body_of(ecrmock_http_response *r)
+{
+    return MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
+}
+#endif
+
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, ecrmock_http_response *r, int head)
 {
     /* microhttpd writes Content-Length from the response's size: for HEAD,
      * the size of what a GET would send, as ecrmock_http_handle() says. */
     const char *cl = head && r ? ecrmock_http_response_header(r, "Content-Length") : NULL;
     char *end = NULL;
     unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
-    struct MHD_Response *resp =
-        cl && *cl >= '0' && *cl <= '9' && !*end
-            ? MHD_create_response_from_callback((uint64_t)n, 4096, no_body, NULL, NULL)
-            : MHD_create_response_from_buffer(r ? r->body_len : 0, r ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp;
+    if (cl && *cl >= '0' && *cl <= '9' && !*end)
+        resp = MHD_create_response_from_callback((uint64_t)n, 4096, no_body, NULL, NULL);
+    else if (r && r->body_len && r->body != fail_text)
+        resp = body_of(r); /* the body handed over, not copied */
+    else
+        resp = MHD_create_response_from_buffer(r ? r->body_len : 0, r ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
     for (size_t i = 0; r && i < r->n_headers; i++)
@@ -253,12 +293,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * body?  Refused before any of it is read (RFC 9112, 6.3). */
         collect c = {0};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
-        free(c.h);
-        if (c.conflicting_length)
+        if (c.conflicting_length) {
+            free(c.h);
             return reply(conn, 400, NULL, 0);
+        }
         p = calloc(1, sizeof *p);
-        if (!p)
+        if (!p) {
+            free(c.h);
             return MHD_NO;
+        }
+        p->c = c; /* the request's headers, kept for its last call */
         *con_cls = p;
         return MHD_YES;
     }
@@ -286,34 +330,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (p->too_big)
         return reply(conn, 413, NULL, 0);
 
-    collect c = {0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_arg, &c);
-    char *target = NULL;
-    if (!c.oom && asprintf(&target, "%s%s%s", url, c.qlen ? "?" : "", c.qlen ? c.query : "") < 0)
-        target = NULL;
-    free(c.query);
-    if (!target) {
-        free(c.h);
-        return MHD_NO;
+    collect *c = &p->c; /* on_completed frees what it holds */
+    if (c->oom) { /* the first call ran out of memory: once more */
+        free(c->h);
+        *c = (collect){0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, c);
     }
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_arg, c);
+    /* The target: the path as it came, or the path and the rebuilt query. */
+    char *target = NULL;
+    if (c->qlen && !c->oom) {
+        size_t n = strlen(url);
+        if ((target = malloc(n + 1 + c->qlen + 1))) {
+            memcpy(target, url, n);
+            target[n] = '?';
+            memcpy(target + n + 1, c->query, c->qlen + 1);
+        }
+    }
+    if (c->oom || (c->qlen && !target))
+        return MHD_NO;
     int head = strcmp(method, "HEAD") == 0;
 
     ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
     req.method = method;
-    req.target = target;
-    req.headers = c.h;
-    req.n_headers = c.n;
+    req.target = target ? target : url;
+    req.headers = c->h;
+    req.n_headers = c->n;
     req.body = p->body;
     req.body_len = p->len;
     ecrmock_http_response r;
     int status = ecrmock_http_handle(s->m, &req, &r);
     free(target);
-    free(c.h);
     enum MHD_Result rc;
     if (status < 0) {
         ecrmock_http_response fail = {0};
-        fail.body = "ecrmock: out of memory";
+        fail.body = (char *)fail_text;
         fail.body_len = strlen(fail.body);
         rc = reply(conn, 500, &fail, 0);
     } else {
@@ -337,6 +388,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     pending *p = *con_cls;
     if (p) {
+        free(p->c.h);
+        free(p->c.query);
         free(p->body);
         free(p);
         *con_cls = NULL;

@@ -238,6 +238,96 @@ static void test_server_conflicting_content_length_is_400(void **state)
     free(r);
 }
 
+/* One response on a keep-alive connection: its status, and its body
+ * (malloc'd, Content-Length bytes) in *body. */
+static int read_one(int fd, char **body, size_t *len)
+{
+    size_t have = 0, cap = 1 << 16, need = 0;
+    char *buf = malloc(cap), *eoh = NULL;
+    for (;;) {
+        if (have + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t k = recv(fd, buf + have, cap - have - 1, 0);
+        assert_true(k > 0);
+        have += (size_t)k;
+        buf[have] = '\0';
+        if (!eoh && (eoh = strstr(buf, "\r\n\r\n"))) {
+            char v[32];
+            assert_true(header_of(buf, "Content-Length", v, sizeof v));
+            need = (size_t)(eoh + 4 - buf) + strtoull(v, NULL, 10);
+            if (need + 1 > cap)
+                buf = realloc(buf, cap = need + 1);
+            eoh = buf + (need - strtoull(v, NULL, 10)) - 4;
+        }
+        if (eoh && have >= need)
+            break;
+    }
+    assert_int_equal(have, need); /* nothing past the response */
+    int st = status_of(buf);
+    *len = need - (size_t)(eoh + 4 - buf);
+    *body = malloc(*len + 1);
+    memcpy(*body, eoh + 4, *len);
+    (*body)[*len] = '\0';
+    free(buf);
+    return st;
+}
+
+/* Responses go out from the handler's own buffers: a 3 MiB layer pulled
+ * twice on one keep-alive connection, an API call between, each byte
+ * for byte, and a path with and without a query. */
+static void test_server_keep_alive_bodies_exact(void **state)
+{
+    fixture *f = *state;
+    create_repo(f->m, REPO);
+    size_t size = (size_t)3 << 20;
+    unsigned char *bytes = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        bytes[i] = (unsigned char)(i * 2654435761u >> 13);
+    char digest[ECRMOCK_DIGEST_SIZE];
+    assert_int_equal(ecrmock_put_layer(f->m, NULL, REPO, bytes, size, digest, NULL), 0);
+    /* an image names it, or the layer is not the repository's to download */
+    char cfg[ECRMOCK_DIGEST_SIZE], mf[1024];
+    assert_int_equal(ecrmock_put_layer(f->m, NULL, REPO, "{}", 2, cfg, NULL), 0);
+    snprintf(mf, sizeof mf,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{"
+             "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":2,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"size\":%zu,\"digest\":\"%s\"}]}",
+             cfg, size, digest);
+    free(put_image(f->m, REPO, mf, "big"));
+    json_t *r = NULL;
+    assert_ok(call(f->m, &r, "GetDownloadUrlForLayer", "{\"repositoryName\":\"" REPO "\",\"layerDigest\":\"%s\"}",
+                   digest),
+              r);
+    const char *url = json_string_value(json_object_get(r, "downloadUrl"));
+    char *path = strdup(strchr(strstr(url, "//") + 2, '/'));
+    json_decref(r);
+    assert_non_null(strchr(path, '?'));
+    int fd = dial(f->port);
+    assert_true(fd >= 0);
+    char req[4096], *body;
+    size_t len;
+    for (int round = 0; round < 2; round++) {
+        int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", path, f->port);
+        send_all(fd, req, (size_t)n);
+        assert_int_equal(read_one(fd, &body, &len), 200);
+        assert_int_equal(len, size);
+        assert_memory_equal(body, bytes, size);
+        free(body);
+        n = snprintf(req, sizeof req,
+                     "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Amz-Target: " TARGET_PREFIX "DescribeRepositories\r\n"
+                     "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}",
+                     f->port);
+        send_all(fd, req, (size_t)n);
+        assert_int_equal(read_one(fd, &body, &len), 200);
+        assert_int_equal(len, strlen(body));
+        assert_non_null(strstr(body, "\"repositoryName\":\"" REPO "\""));
+        free(body);
+    }
+    close(fd);
+    free(path);
+    free(bytes);
+}
+
 static void test_server_more_connections_than_select_holds(void **state)
 {
     fixture *f = *state;
@@ -469,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_head_has_the_object_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_keeps_every_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_conflicting_content_length_is_400, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_keep_alive_bodies_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_more_connections_than_select_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_idle_connections_are_closed, setup_short_timeout, teardown),
         cmocka_unit_test_setup_teardown(test_server_slowloris_is_cut, setup_short_deadline, teardown),
