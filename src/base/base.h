@@ -77,6 +77,17 @@ static inline const unsigned char *em_plain_run(const unsigned char *p, const un
         p++;
     return p;
 }
+/* json_write.c: doc (an object or array) as the wire level writes it, jansson's
+ * compact bytes; *out malloc'd (free it).  0, or -1: no memory, or a string
+ * that is not UTF-8. */
+int em_wire_dump(json_t *doc, char **out, size_t *out_len);
+/* json_write.c: v (any value) as the journal keeps it: em_wire_dump()'s bytes,
+ * which em_journal_parse() reads back as the same tree (reals are written as
+ * the shortest digits that read back as the same double).  -1 for no memory
+ * and for what would not read back the same: a string that is not UTF-8, a
+ * key with a NUL in it, nesting deeper than 1024 (the journal then keeps a
+ * copy of the tree instead). */
+int em_journal_text(json_t *v, char **out, size_t *out_len);
 /* json_parse.c: a request body as json_loadb(text, len, 0) would read it
  * (new reference), or NULL: with *oom set when an allocation failed, else
  * when the fast path does not take the text (then ask json_loadb, whose

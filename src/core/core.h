@@ -161,9 +161,14 @@ const char *em_options_diff(const ecrmock_options *a, const ecrmock_options *b);
 int em_options_read(const ecrmock_options *in, ecrmock_options *out);
 /* Each 0 (or NULL) field of *o replaced by its default. */
 void em_options_defaults(ecrmock_options *o);
-/* ecrmock_options_set(), its refusal of a fixed field named as `source`'s
- * JSON member (path "<source>: $.accountId") when source is not NULL, as
- * the C field otherwise. */
+/* Options o merged into *cur (options.c): the fields that may change on a
+ * running instance take o's values (defaults for 0); a fixed one o gives
+ * with another value is refused, named as `source`'s JSON member (path
+ * "<source>: $.accountId") when source is not NULL, as the C field
+ * otherwise, with *cur unchanged. */
+int em_options_merge(ecrmock_options *cur, const ecrmock_options *o, const char *source, ecrmock_err *err);
+/* em_options_merge() into m's options under m's lock (instance.c):
+ * ecrmock_options_set(), and the control API's. */
 int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, ecrmock_err *err);
 
 /* ---- deterministic ids (seeded) ------------------------------------------ */

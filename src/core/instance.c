@@ -129,6 +129,22 @@ int64_t ecrmock_clock_now(ecrmock *m)
     return now;
 }
 
+int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, ecrmock_err *err)
+{
+    em_lock(m);
+    int rc = em_options_merge(&m->opts, o, source, err);
+    em_unlock(m);
+    return rc;
+}
+
+int ecrmock_options_set(ecrmock *m, const ecrmock_options *o, ecrmock_err *err)
+{
+    em_err_clear(err);
+    if (!m || !o)
+        return em_err_arg(err, "ecrmock_options_set: m and o must not be NULL");
+    return em_options_update(m, o, NULL, err);
+}
+
 int em_clock_move(ecrmock *m, int64_t ms)
 {
     int64_t now = m->clock_ms;

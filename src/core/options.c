@@ -301,24 +301,22 @@ static bool fixed(const em_option *r)
            f == offsetof(ecrmock_options, journal_limit);
 }
 
-int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, ecrmock_err *err)
+int em_options_merge(ecrmock_options *cur, const ecrmock_options *o, const char *source, ecrmock_err *err)
 {
     ecrmock_options raw, d;
     if (ecrmock_options_check(o, err) < 0 || em_options_read(o, &raw) < 0)
         return -1;
     d = raw;
     em_options_defaults(&d);
-    em_lock(m);
     for (size_t i = 0; i < em_option_count; i++) {
         const em_option *r = &em_option_table[i];
         if (!fixed(r))
             continue;
         bool text = r->type == EM_OPT_STRING;
         bool given = text ? get_string(r, &raw) != NULL : get_number(r, &raw) != 0;
-        bool same = text ? strcmp(get_string(r, &d), get_string(r, &m->opts)) == 0
-                         : get_number(r, &d) == get_number(r, &m->opts);
+        bool same = text ? strcmp(get_string(r, &d), get_string(r, cur)) == 0
+                         : get_number(r, &d) == get_number(r, cur);
         if (given && !same) {
-            em_unlock(m);
             char path[96] = "";
             if (source)
                 snprintf(path, sizeof path, "%.32s: $.%s", source, r->json);
@@ -332,19 +330,11 @@ int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, 
      * so that a reader of them needs no lock. */
     for (size_t i = 0; i < em_option_count; i++)
         if (!fixed(&em_option_table[i]))
-            set_number(&em_option_table[i], &m->opts, get_number(&em_option_table[i], &d));
-    em_unlock(m);
+            set_number(&em_option_table[i], cur, get_number(&em_option_table[i], &d));
     em_err_clear(err);
     return 0;
 }
 
-int ecrmock_options_set(ecrmock *m, const ecrmock_options *o, ecrmock_err *err)
-{
-    em_err_clear(err);
-    if (!m || !o)
-        return em_err_arg(err, "ecrmock_options_set: m and o must not be NULL");
-    return em_options_update(m, o, NULL, err);
-}
 
 const char *em_options_diff(const ecrmock_options *a, const ecrmock_options *b)
 {

@@ -11,17 +11,6 @@
 
 #pragma GCC visibility push(hidden)
 
-/* wire.c: doc (an object or array) as the wire level writes it, jansson's
- * compact bytes; *out malloc'd (free it).  0, or -1: no memory, or a string
- * that is not UTF-8. */
-int em_wire_dump(json_t *doc, char **out, size_t *out_len);
-/* wire.c: v (any value) as the journal keeps it: em_wire_dump()'s bytes,
- * which em_journal_parse() reads back as the same tree (reals are written as
- * the shortest digits that read back as the same double).  -1 for no memory
- * and for what would not read back the same: a string that is not UTF-8, a
- * key with a NUL in it, nesting deeper than 1024 (the journal then keeps a
- * copy of the tree instead). */
-int em_journal_text(json_t *v, char **out, size_t *out_len);
 /* ecrmock_call_raw(), also saying (when `transport` is not NULL) which
  * transport effect decided the call, or ECRMOCK_FAULT_ERROR for none;
  * `http` (borrowed; may be NULL) is the HTTP request the call came in, whose

@@ -260,10 +260,24 @@ int em_registries_copy(ecrmock *d, em_registry **dst, const em_registry *src, ui
     return 0;
 }
 
+/* Every other region of the source and its registries into d, which has
+ * none (em_regions_each's callback). */
+typedef struct region_copy {
+    ecrmock *d;
+    uint64_t off;
+} region_copy;
+
+static int copy_region(void *ctx, const char *name, const em_registry *registries)
+{
+    region_copy *rc = ctx;
+    em_registry **slot = em_region_slot(rc->d, name);
+    return slot ? em_registries_copy(rc->d, slot, registries, rc->off) : -1;
+}
+
 int em_state_copy(ecrmock *dst, const ecrmock *src, uint64_t seq_offset)
 {
     if (copy_blobs(dst, src) < 0 || em_registries_copy(dst, &dst->registries, src->registries, seq_offset) < 0 ||
-        em_regions_copy(dst, src, seq_offset) < 0 || dup_json(&dst->scan_config, src->scan_config) < 0)
+        em_regions_each(src, copy_region, &(region_copy){dst, seq_offset}) < 0 || dup_json(&dst->scan_config, src->scan_config) < 0)
         return -1;
     dst->seq = src->seq + seq_offset;
     return 0;

@@ -145,13 +145,19 @@ int em_view_mirror(ecrmock *s, const ecrmock *m)
     return 0;
 }
 
-int em_regions_copy(ecrmock *d, const ecrmock *s, uint64_t seq_offset)
+int em_regions_each(const ecrmock *s, int (*fn)(void *ctx, const char *name, const em_registry *registries),
+                    void *ctx)
 {
     const em_region *r, *tmp;
     HASH_ITER(hh, s->regions, r, tmp) {
-        em_region *c = region_ensure(d, r->name);
-        if (!c || em_registries_copy(d, &c->registries, r->registries, seq_offset) < 0)
+        if (fn(ctx, r->name, r->registries) < 0)
             return -1;
     }
     return 0;
+}
+
+em_registry **em_region_slot(ecrmock *m, const char *name)
+{
+    em_region *r = region_ensure(m, name);
+    return r ? &r->registries : NULL;
 }

@@ -302,9 +302,14 @@ int em_region_names(ecrmock *m, const char ***names, size_t *n);
  * m has, so that the views open in m (a hook inside ecrmock_call_as) find
  * theirs after the swap.  0, or -1: no memory (s's registries unchanged). */
 int em_view_mirror(ecrmock *s, const ecrmock *m);
-/* Every other region of `s` and its registries (em_registries_copy) into
- * d, which has none.  0, or -1: no memory (what was made stays in d). */
-int em_regions_copy(ecrmock *d, const ecrmock *s, uint64_t seq_offset);
+/* Calls fn for every other region of `s` (not the current view's), with
+ * its name and registries (borrowed, NULL: none); stops at fn's -1 and
+ * returns it, else 0. */
+int em_regions_each(const ecrmock *s, int (*fn)(void *ctx, const char *name, const em_registry *registries),
+                    void *ctx);
+/* Where region `name`'s registries live in m, the region made when m has
+ * none of that name; NULL: no memory. */
+em_registry **em_region_slot(ecrmock *m, const char *name);
 
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */

@@ -24,6 +24,8 @@ refused() { # STATUS "FIRST LINE OF STDERR" ARGS...
 # Starts the server, waits for the port it prints, stops it; the port goes to
 # $port and the "serving ..." line to $serving.  Fails when it does not listen.
 served() { # ARGS...
+    : >"$out"
+    : >"$err"
     "$server" "$@" </dev/null >"$out" 2>"$err" &
     pid=$!
     port=
@@ -108,10 +110,17 @@ served --account-id 210987654321 --region eu-west-1 --clock-start-ms 1 --seed 18
     --token-length 512 --max-synth-bytes 1
 [ "$serving" = "ecrmock-server: serving account 210987654321, eu-west-1, on http://127.0.0.1:$port" ] ||
     { echo "check-server-options: every option: said '$serving'"; fail=1; }
+# Emptied first: the shell truncates "$out" in the child, which may run
+# after the loop below has seen the last server's port still there.
+: >"$out"
 "$server" </dev/null >"$out" 2>/dev/null &
 held=$!
-for _ in $(seq 300); do [ -s "$out" ] && break; sleep 0.1; done
-busy=$(head -n 1 "$out")
+busy=
+for _ in $(seq 300); do
+    busy=$(head -n 1 "$out")
+    [ -n "$busy" ] && break
+    sleep 0.1
+done
 refused 1 "ecrmock-server: cannot listen on 127.0.0.1:$busy: the port is in use (another server holds it): choose another port, or 0 for an ephemeral one" \
     --port "$busy"
 kill "$held"

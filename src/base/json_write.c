@@ -1,0 +1,332 @@
+/*
+ * The JSON writer of responses (ECR's bytes) and of the journal's text.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+
+/*
+ * The response serialiser.  Its bytes are those of jansson's
+ * json_dump_callback(doc, ..., JSON_COMPACT | JSON_REAL_PRECISION(15)):
+ * members in the order they were set, no spaces, '"', '\\' and control
+ * characters escaped as jansson escapes them ("\n", "\u001F"), '/' and
+ * non-ASCII characters as they are; but reals (timestamps, scores) are written as
+ * ECR's Java front end writes them (java_double below), not as jansson does.
+ * It is ecrmock's own because jansson's encoder spends most of its time on
+ * things a response never needs: a cycle check that formats each object's
+ * address with snprintf and puts it in a hash table, and a code-point
+ * iteration of every string.  Like jansson's, it fails on a string that is
+ * not UTF-8 (jansson's own strings never are; json_stringn_nocheck's may be).
+ */
+#define DUMP_MAX_DEPTH 2048
+
+static int dump_string(em_buf *b, const char *str, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)str, *end = p + len;
+    /* Room for the text as it is and both quotes: plain runs and UTF-8
+     * sequences take as many bytes as they read, so only an escape needs
+     * more (reserved when one comes).  Invariant: the room left is at least
+     * what is left to read, plus one for the closing quote. */
+    /* a short text gets room for the worst case (every byte a \u00XX)
+     * at once, and no escape has to ask for more */
+    bool roomy = len <= 4096;
+    if (em_buf_reserve(b, roomy ? 6 * len + 2 : len + 2) < 0)
+        return -1;
+    unsigned char *o = b->data + b->len;
+    *o++ = '"';
+    while (p < end) {
+        const unsigned char *run = p;
+        p = em_plain_run(p, end);
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
+        if (p == end)
+            break;
+        if (*p >= 0x80) {
+            size_t n = em_utf8_seq(p, end);
+            if (!n)
+                return -1;
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+            continue;
+        }
+        if (!roomy) {
+            b->len = (size_t)(o - b->data);
+            if (em_buf_reserve(b, (size_t)(end - p) + 6 + 1) < 0)
+                return -1;
+            o = b->data + b->len;
+        }
+        *o++ = '\\';
+        switch (*p) {
+        case '\\': *o++ = '\\'; break;
+        case '"': *o++ = '"'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            /* jansson's \u00XX, upper-case hex */
+            memcpy(o, "u00", 3);
+            o[3] = "0123456789ABCDEF"[*p >> 4];
+            o[4] = "0123456789ABCDEF"[*p & 15];
+            o += 5;
+            break;
+        }
+        p++;
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return 0;
+}
+
+/* em_buf_append, with the room check inline: the encoder appends a byte of
+ * punctuation at a time. */
+static inline int put(em_buf *b, const char *p, size_t n)
+{
+    if (b->cap - b->len < n && em_buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+/*
+ * Reals as ECR writes them.  ECR's front end is Java, whose JSON writer
+ * prints a double with Double.toString: the fewest significant digits that
+ * read back as the same double (of two such, the one closer to it: JDK 19's
+ * definition; older JDKs sometimes printed one digit more), written plainly
+ * with at least one digit after the point when 10^-3 <= |v| < 10^7 ("7.5",
+ * "100.0", "0.001"), and otherwise as d.ddd, 'E' and the exponent with no
+ * '+' ("1.0E-4", "1.7976931348623157E308").  Epoch seconds are about
+ * 1.7 * 10^9, so every timestamp has an exponent: 1688712875 s is
+ * "1.688712875E9", 1704067200.123 s "1.704067200123E9".  Nothing here
+ * depends on the locale: digits are read off printf's output, and a
+ * candidate is tried as "<digits>e<exponent>", which has no decimal point.
+ */
+#define REAL_TEXT_MAX 32
+
+/* The double nearest d.ddd * 10^e, digits[0..n) being d.ddd's digits. */
+static double decimal_value(const char *digits, int n, int e)
+{
+    char text[48];
+    snprintf(text, sizeof text, "%.*se%d", n, digits, e - n + 1);
+    return strtod(text, NULL);
+}
+
+/* The nearest n-digit decimal to v > 0 (printf rounds exactly), or when that
+ * one does not read back as v, its neighbour on the other side of v (the
+ * interval of decimals that round to v is lopsided at a power of two).
+ * Writes its digits and decimal exponent (v ~ d.ddd * 10^e); false if
+ * neither reads back. */
+static bool nearest_digits(double v, int n, char digits[18], int *e)
+{
+    char text[48];
+    snprintf(text, sizeof text, "%.*e", n - 1, v);
+    int k = 0;
+    const char *p = text;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[k++] = *p;
+    *e = atoi(p + 1);
+    double nearest = decimal_value(digits, n, *e);
+    if (nearest == v)
+        return true;
+    bool up = nearest < v;
+    int i = n - 1;
+    if (up) {
+        while (i >= 0 && digits[i] == '9')
+            digits[i--] = '0';
+        if (i < 0)
+            return false; /* 10^(e+1): one digit, tried before */
+        digits[i]++;
+    } else {
+        while (i >= 0 && digits[i] == '0')
+            digits[i--] = '9';
+        if (i < 0 || (i == 0 && digits[0] == '1'))
+            return false; /* 9.99..: fewer digits, tried before */
+        digits[i]--;
+    }
+    return decimal_value(digits, n, *e) == v;
+}
+
+/* The shortest digits of v > 0, finite, as Double.toString chooses them. */
+static int shortest_digits(double v, char digits[18], int *e)
+{
+    /* A whole number of milliseconds below 2^43 s (every timestamp): one
+     * double is less than 10^-3 wide there, so no other decimal with at most
+     * three decimals reads back as v, and the digits are the milliseconds'. */
+    if (v < 0x1p43) {
+        int64_t ms = (int64_t)(v * 1000.0 + 0.5);
+        if (ms > 0 && (double)ms / 1000.0 == v) {
+            char text[24];
+            int n = snprintf(text, sizeof text, "%" PRId64, ms);
+            memcpy(digits, text, (size_t)n);
+            *e = n - 1 - 3;
+            while (n > 1 && digits[n - 1] == '0')
+                n--;
+            return n;
+        }
+    }
+    int n = 1;
+    while (n <= 17 && !nearest_digits(v, n, digits, e))
+        n++;
+    if (n > 17)
+        return -1; /* cannot happen: 17 digits always read back */
+    /* When one digit is enough, Java takes the closest decimal of one or two
+     * digits (4.9E-324, not 5.0E-324): two digits' nearest (or, at a power
+     * of two, its neighbour), which a one-digit answer proves exists. */
+    if (n == 1) {
+        if (nearest_digits(v, 2, digits, e))
+            n = 2;
+        else
+            nearest_digits(v, 1, digits, e);
+    }
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    return n;
+}
+
+/* Writes v as Double.toString does into out[REAL_TEXT_MAX]; returns the
+ * length. */
+static size_t java_double(double v, char *out)
+{
+    char *o = out, digits[18];
+    if (signbit(v)) {
+        *o++ = '-';
+        v = -v;
+    }
+    if (v == 0) {
+        memcpy(o, "0.0", 3);
+        return (size_t)(o + 3 - out);
+    }
+    int e, n = shortest_digits(v, digits, &e);
+    if (n < 1)
+        return 0;
+    if (e >= -3 && e < 7) {
+        if (e < 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = -1; i > e; i--)
+                *o++ = '0';
+            memcpy(o, digits, (size_t)n);
+            o += n;
+        } else {
+            for (int i = 0; i <= e; i++)
+                *o++ = i < n ? digits[i] : '0';
+            *o++ = '.';
+            if (n > e + 1) {
+                memcpy(o, digits + e + 1, (size_t)(n - e - 1));
+                o += n - e - 1;
+            } else {
+                *o++ = '0';
+            }
+        }
+    } else {
+        *o++ = digits[0];
+        *o++ = '.';
+        if (n > 1) {
+            memcpy(o, digits + 1, (size_t)(n - 1));
+            o += n - 1;
+        } else {
+            *o++ = '0';
+        }
+        o += snprintf(o, 8, "E%d", e);
+    }
+    return (size_t)(o - out);
+}
+
+/* An integer as "%" JSON_INTEGER_FORMAT writes it. */
+static int put_integer(em_buf *b, json_int_t v)
+{
+    char text[24], *e = text + sizeof text, *s = e;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--s = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--s = '-';
+    return put(b, s, (size_t)(e - s));
+}
+
+/* The journal's text (em_journal_text) must read back as the same tree: it
+ * refuses what jansson's parser would not take back, a key with a NUL in
+ * it, and nesting near the parser's limit (2048). */
+#define JOURNAL_MAX_DEPTH 1024
+
+static int dump_value(em_buf *b, json_t *v, int depth, int max_depth)
+{
+    if (depth > max_depth)
+        return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if (put(b, "{", 1) < 0)
+            return -1;
+        for (void *it = json_object_iter(v), *first = it; it; it = json_object_iter_next(v, it)) {
+            const char *key = json_object_iter_key(it);
+            size_t key_len = json_object_iter_key_len(it);
+            if ((it != first && put(b, ",", 1) < 0) ||
+                (max_depth == JOURNAL_MAX_DEPTH && memchr(key, '\0', key_len)) || dump_string(b, key, key_len) < 0 ||
+                put(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1, max_depth) < 0)
+                return -1;
+        }
+        return put(b, "}", 1);
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *item;
+        if (put(b, "[", 1) < 0)
+            return -1;
+        json_array_foreach(v, i, item) {
+            if ((i && put(b, ",", 1) < 0) || dump_value(b, item, depth + 1, max_depth) < 0)
+                return -1;
+        }
+        return put(b, "]", 1);
+    }
+    case JSON_STRING: return dump_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return put_integer(b, json_integer_value(v));
+    case JSON_REAL: {
+        char text[REAL_TEXT_MAX];
+        size_t n = java_double(json_real_value(v), text);
+        return n ? put(b, text, n) : -1;
+    }
+    case JSON_TRUE: return put(b, "true", 4);
+    case JSON_FALSE: return put(b, "false", 5);
+    case JSON_NULL: return put(b, "null", 4);
+    }
+    return -1;
+}
+
+/* Serialises a response the way the service does (see above).  The body is
+ * malloc'd by ecrmock (not by jansson, whose allocator a program may have
+ * replaced), so that free() is always right. */
+static int dump(json_t *doc, char **out, size_t *out_len, int max_depth)
+{
+    em_buf b = {0};
+    /* 1000 bytes: most responses fit, and glibc serves a request this size
+     * from its per-thread cache; starting at 512 cost three allocations (and
+     * a consolidation of the heap's free lists) for a 1.5 KB response */
+    if (em_buf_reserve(&b, 1000) < 0 || dump_value(&b, doc, 0, max_depth) < 0 || em_buf_append(&b, "", 1) < 0) {
+        em_buf_release(&b);
+        return -1;
+    }
+    *out_len = b.len - 1;
+    *out = (char *)b.data;
+    return 0;
+}
+
+int em_wire_dump(json_t *doc, char **out, size_t *out_len)
+{
+    if (!json_is_object(doc) && !json_is_array(doc))
+        return -1;
+    return dump(doc, out, out_len, DUMP_MAX_DEPTH);
+}
+
+int em_journal_text(json_t *v, char **out, size_t *out_len)
+{
+    return dump(v, out, out_len, JOURNAL_MAX_DEPTH);
+}
