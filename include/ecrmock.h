@@ -296,7 +296,9 @@ ECRMOCK_API void ecrmock_reset(ecrmock *m);
  * 400 for a client error, 500 for ServerException.  `*response` receives a
  * new reference: the operation's output object on success, otherwise ECR's
  * error document {"__type": "...", "message": "..."} with the error shape's
- * extra members.  On a failed call the instance is unchanged.
+ * extra members.  On a failed call the instance is unchanged.  A request
+ * nested deeper than any JSON body can be (2048 levels, the wire level's
+ * parser's limit) is 400 SerializationException, as that body would be.
  * Returns -1 (and sets *response to NULL) only when `m`, `action` or
  * `response` is NULL.
  */

@@ -11,25 +11,38 @@
 #undef EM_ACTION_ROW
 
 
+/* The deepest a request may nest: what the wire level's parser takes
+ * (jansson's 2048 levels, the top one counted).  A tree a caller built
+ * deeper is no JSON body, and the walks of a request (the one below, its
+ * copies here and in the journal) recurse: it is refused before them. */
+#define REQUEST_MAX_DEPTH 2048
+
 /* A JSON null member is an absent member (AWS JSON 1.1): handlers read
- * members with json_object_get() and must never meet a null. */
-static bool has_null_member(json_t *v)
+ * members with json_object_get() and must never meet a null.  1 when v (at
+ * level `depth`) has one, 0 when not, -1 when it nests past
+ * REQUEST_MAX_DEPTH (the whole tree walked for that, a null found or not). */
+static int null_members(json_t *v, int depth)
 {
     const char *key;
     json_t *item;
     size_t i;
+    int found = 0, r;
+    if (depth > REQUEST_MAX_DEPTH)
+        return -1;
     if (json_is_object(v)) {
         json_object_foreach(v, key, item) {
-            if (json_is_null(item) || has_null_member(item))
-                return true;
+            if ((r = json_is_null(item) ? 1 : null_members(item, depth + 1)) < 0)
+                return -1;
+            found |= r;
         }
     } else if (json_is_array(v)) {
         json_array_foreach(v, i, item) {
-            if (has_null_member(item))
-                return true;
+            if ((r = null_members(item, depth + 1)) < 0)
+                return -1;
+            found |= r;
         }
     }
-    return false;
+    return found;
 }
 
 /* Runs the before-hook; 1 when it injected an error (then c->errdoc is set). */
@@ -103,10 +116,13 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     if (member)
         member[0] = '\0';
     json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
+    int nulls = 0;
     if (!req || json_is_null(req))
         req = owned = json_object();
-    else if (has_null_member(req))
+    else if ((nulls = null_members(req, 1)) > 0)
         req = owned = em_json_copy(req, EM_COPY_SHARE_SCALARS | EM_COPY_DROP_NULL_MEMBERS);
+    else if (nulls < 0)
+        req = owned = json_null(); /* too deep: journaled as a body that was not JSON */
     if (!req || (http && !headers)) {
         json_decref(owned);
         json_decref(headers);
@@ -123,6 +139,11 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     if (!a) {
         /* The framework's answer: a bare __type, no message. */
         c.errdoc = json_pack("{s:s}", "__type", "UnknownOperationException");
+        status = 400;
+    } else if (nulls < 0) {
+        /* The framework's, as for a body that does not parse (wire.c). */
+        c.errdoc = json_pack("{s:s, s:s}", "__type", "SerializationException", "Message",
+                             "The request is nested more than 2048 levels deep, which no JSON body can be");
         status = 400;
     } else {
         /* Faults act at the front door, before validation, as throttling does. */

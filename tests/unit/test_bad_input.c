@@ -185,11 +185,75 @@ static void test_bad_input_limits_are_exact(void **state)
     free(b);
 }
 
+/* Attack: the JSON level takes a tree a caller built, as deep as it likes
+ * (jansson's parser stops at 2048 levels; json_array_append() does not).
+ * The request's walks recurse (the null-member check, its copies, the
+ * journal's): a 1,000,000-deep tree overflowed the stack.  It is refused as
+ * the wire level refuses the body it would be, 400 SerializationException,
+ * the journal holding its request as null (no JSON body); 2048 levels, the
+ * wire level's deepest, still reach the action. */
+static json_t *nested(const char *repo, size_t depth)
+{
+    json_t *top = json_pack("{s:s, s:[]}", "repositoryName", repo, "x"), *at = json_object_get(top, "x");
+    for (size_t level = 2; level < depth; level++) { /* the top object is level 1, "x" level 2 */
+        json_t *next = json_array();
+        json_array_append_new(at, next);
+        at = next;
+    }
+    return top;
+}
+
+/* Releases nested()'s tree from the bottom up (jansson's release recurses too). */
+static void release_nested(json_t *top)
+{
+    size_t n = 0;
+    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
+        n++;
+    json_t **levels = malloc(n * sizeof *levels);
+    assert_non_null(levels);
+    n = 0;
+    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
+        levels[n++] = at;
+    while (n-- > 0)
+        json_array_clear(levels[n]); /* frees levels[n + 1], emptied before */
+    free(levels);
+    json_decref(top);
+}
+
+static void test_bad_input_json_level_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = nested("deep", 1000000), *r = NULL;
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
+    assert_string_equal(err_type(r), "SerializationException");
+    assert_string_equal(json_string_value(json_object_get(r, "Message")),
+                        "The request is nested more than 2048 levels deep, which no JSON body can be");
+    json_decref(r);
+    release_nested(req);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_false(json_is_true(json_object_get(e, "ran")));
+    json_decref(e);
+    assert_int_equal(repo_count(m, NULL), 0);
+    /* the deepest the wire level takes: the action runs (and ignores "x") */
+    req = nested("deep", 2048);
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 200);
+    json_decref(r);
+    release_nested(req);
+    assert_int_equal(repo_count(m, NULL), 1);
+    req = nested("deeper", 2049);
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
+    json_decref(r);
+    release_nested(req);
+    assert_int_equal(repo_count(m, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_input_table, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_limits_are_exact, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bad_input_json_level_too_deep, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);
 }
