@@ -202,6 +202,10 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     }
     if (m->after && resp)
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
+    /* The journal's entry holds the headers too: this reference goes while
+     * the lock is held, never beside another thread's eviction of it
+     * (jansson's json_decref() reads the count before it changes it). */
+    json_decref(headers);
     em_unlock(m);
 
     if (member && status != 200)
@@ -209,7 +213,6 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     json_decref(c.out);
     json_decref(c.errdoc);
     json_decref(owned);
-    json_decref(headers);
     if (wire && d.rule &&
         (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM || EM_FAULT_IS_TRANSPORT(d.effect)))
         *wire = d; /* the caller's now, rule reference and all */
