@@ -665,6 +665,57 @@ static void test_schema1_tag_moved_by_a_hook(void **state)
     free(auth);
 }
 
+/* Attack: an expansion that asks for gigabytes.  Each history entry of the
+ * config, 3 bytes of "{}," with "empty_layer", is an entry of about 400
+ * bytes in the schema 1 text (an id, a parent, a created time and the
+ * fsLayers line), all made in memory under the instance's lock: a 20 MiB
+ * config asked for 2.8 GB, its RSS five times more.  The payload is
+ * bounded, 32 MiB (eight times ECR's largest manifest, 4,194,304
+ * characters): past it, no conversion (404 MANIFEST_UNKNOWN, as any Accept
+ * ECR cannot meet); the image's own manifest is still served to a client
+ * that accepts it. */
+static char *empty_history(size_t n)
+{
+    const char *head = "{\"rootfs\":{\"diff_ids\":[\"x\"]},\"history\":[";
+    size_t k = strlen(head);
+    char *cfg = malloc(k + n * 21 + 8);
+    memcpy(cfg, head, k);
+    for (size_t i = 0; i < n; i++, k += 21)
+        memcpy(cfg + k, "{\"empty_layer\":true},", 21);
+    strcpy(cfg + k, "{}]}");
+    return cfg;
+}
+
+static void test_schema1_payload_bounded(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    /* 85,000 entries: about 34.9 MB of payload, just past the bound (33.5 MB) */
+    char *cfg = empty_history(85000);
+    free(push_image(m, cfg, layers, 1, "huge", ld));
+    free(cfg);
+    /* 75,000: about 30.7 MB, under it */
+    cfg = empty_history(75000);
+    free(push_image(m, cfg, layers, 1, "big", ld));
+    free(cfg);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(pull(m, &r, auth, "GET", "huge", S1_SIGNED), 404);
+    assert_manifest_unknown(&r);
+    assert_int_equal(pull(m, &r, auth, "GET", "huge", S1_SIGNED ", " V2), 200);
+    assert_header(&r, "Content-Type", V2);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(pull(m, &r, auth, "GET", "big", S1_SIGNED), 200);
+    assert_header(&r, "Content-Type", S1_SIGNED);
+    json_t *doc = json_loadb(r.body, r.body_len, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(doc, "history")), 75001);
+    json_decref(doc);
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
 /* ---- out of memory ------------------------------------------------------------------------ */
 
 static long oom_at = -1, oom_count;
@@ -729,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_huge_config, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_many_members, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_tag_moved_by_a_hook, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_payload_bounded, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
