@@ -316,15 +316,24 @@ static bool replaced(const char *name, const char *parent, bool throwaway)
 static int top_v1(out *o, const char *cfg, size_t cfg_len, const char *id, const char *parent, bool throwaway)
 {
     const char *p = cfg, *end = cfg + cfg_len;
-    size_t cap = 3, n = 0;
-    for (size_t i = 0; i < cfg_len; i++)
-        cap += cfg[i] == ':'; /* at least one per member */
-    member *ms = em_calloc(cap, sizeof *ms);
+    /* grown as members come (a ':' counted per member made 40 bytes of
+     * each ':' of the config's strings), 3 kept for id, parent, throwaway */
+    size_t cap = 16, n = 0;
+    member *ms = em_malloc(cap * sizeof *ms);
     if (!ms)
         return NOMEM;
     int rc = OK;
     p = skip_ws(p, end) + 1; /* '{' */
     while ((p = skip_ws(p, end)) < end && *p == '"') {
+        if (n + 3 == cap) {
+            member *more = em_realloc(ms, 2 * cap * sizeof *ms);
+            if (!more) {
+                rc = NOMEM;
+                break;
+            }
+            ms = more;
+            cap *= 2;
+        }
         const char *k = p, *ke = value_end(p, end);
         p = skip_ws(skip_ws(ke, end) + 1, end); /* ':' */
         const char *v = p, *ve = value_end(p, end);

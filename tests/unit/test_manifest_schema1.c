@@ -719,14 +719,17 @@ static void test_schema1_payload_bounded(void **state)
 /* ---- out of memory ------------------------------------------------------------------------ */
 
 static long oom_at = -1, oom_count;
+static size_t largest_alloc; /* the largest block asked for so far */
 
 static void *oom_malloc(size_t n)
 {
+    largest_alloc = n > largest_alloc ? n : largest_alloc;
     return oom_at >= 0 && ++oom_count == oom_at ? NULL : malloc(n);
 }
 
 static void *oom_realloc(void *p, size_t n)
 {
+    largest_alloc = n > largest_alloc ? n : largest_alloc;
     return oom_at >= 0 && ++oom_count == oom_at ? NULL : realloc(p, n);
 }
 
@@ -770,6 +773,34 @@ static void test_schema1_out_of_memory(void **state)
     free(auth);
 }
 
+/* Attack: the config's members were counted by its ':' characters, a ':'
+ * inside a string too, and an array of 40 bytes each made and zeroed: a
+ * config with a label of 8 MiB of ':' asked for 335 MB at once to convert. */
+static void test_schema1_colons_in_a_string(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    size_t big = (size_t)8 << 20;
+    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"label\":\"";
+    char *cfg = malloc(strlen(head) + big + 3);
+    strcpy(cfg, head);
+    memset(cfg + strlen(head), ':', big);
+    strcpy(cfg + strlen(head) + big, "\"}");
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    free(push_image(m, cfg, layers, 1, "colons", ld));
+    free(cfg);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    largest_alloc = 0;
+    assert_int_equal(pull(m, &r, auth, "GET", "colons", S1_SIGNED), 200);
+    /* the texts' buffers (the config's 8 MiB, twice over in the payload and the JWS input) */
+    if (largest_alloc > (size_t)64 << 20)
+        fail_msg("the conversion asked for %zu bytes at once", largest_alloc);
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_many_members, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_tag_moved_by_a_hook, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_payload_bounded, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_colons_in_a_string, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
