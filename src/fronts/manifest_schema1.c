@@ -475,10 +475,7 @@ static bool go_time(json_t *v, char dst[80])
     } else {
         return false;
     }
-    /* unsigned and in range (checked above), so that the compiler sees the text fits (-Wformat-truncation at -O1) */
-    snprintf(dst, 80, "%04u-%02u-%02uT%02u:%02u:%02u%s%s%s", (unsigned)y % 10000u, (unsigned)mo % 100u,
-             (unsigned)d % 100u, (unsigned)h % 100u, (unsigned)mi % 100u, (unsigned)se % 100u, *frac ? "." : "", frac,
-             zone);
+    snprintf(dst, 80, "%04d-%02d-%02dT%02d:%02d:%02d%s%s%s", y, mo, d, h, mi, se, *frac ? "." : "", frac, zone);
     return true;
 }
 
