@@ -539,6 +539,21 @@ static void test_schema1_deterministic(void **state)
         free(bodies[k]);
 }
 
+/* Pushes, tagged `tag`, an image of one layer whose config has a label of
+ * `big` characters `c`. */
+static void push_labelled(ecrmock *m, const char *tag, char c, size_t big)
+{
+    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"label\":\"";
+    char *cfg = malloc(strlen(head) + big + 3);
+    strcpy(cfg, head);
+    memset(cfg + strlen(head), c, big);
+    strcpy(cfg + strlen(head) + big, "\"}");
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    free(push_image(m, cfg, layers, 1, tag, ld));
+    free(cfg);
+}
+
 /* A config of 1 MiB (a label of 1 MiB of "<"): converted whole, each "<"
  * as \u003c in v1Compatibility (so \\u003c in the manifest). */
 static void test_schema1_huge_config(void **state)
@@ -546,14 +561,7 @@ static void test_schema1_huge_config(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     size_t big = (size_t)1 << 20;
-    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"label\":\"";
-    char *cfg = malloc(strlen(head) + big + 3);
-    strcpy(cfg, head);
-    memset(cfg + strlen(head), '<', big);
-    strcpy(cfg + strlen(head) + big, "\"}");
-    const char *layers[] = {"one"};
-    char ld[1][ECRMOCK_DIGEST_SIZE];
-    free(push_image(m, cfg, layers, 1, "big", ld));
+    push_labelled(m, "big", '<', big);
     char *auth = login(m);
     ecrmock_http_response r;
     assert_int_equal(pull(m, &r, auth, "GET", "big", S1_SIGNED), 200);
@@ -566,7 +574,6 @@ static void test_schema1_huge_config(void **state)
     free(verified_payload(r.body, r.body_len, "2024-01-01T00:00:00Z", &plen)); /* the default clock */
     json_decref(doc);
     ecrmock_http_response_release(&r);
-    free(cfg);
     free(auth);
 }
 
@@ -780,16 +787,7 @@ static void test_schema1_colons_in_a_string(void **state)
 {
     ecrmock *m = *state;
     create_repo(m, REPO);
-    size_t big = (size_t)8 << 20;
-    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"label\":\"";
-    char *cfg = malloc(strlen(head) + big + 3);
-    strcpy(cfg, head);
-    memset(cfg + strlen(head), ':', big);
-    strcpy(cfg + strlen(head) + big, "\"}");
-    const char *layers[] = {"one"};
-    char ld[1][ECRMOCK_DIGEST_SIZE];
-    free(push_image(m, cfg, layers, 1, "colons", ld));
-    free(cfg);
+    push_labelled(m, "colons", ':', (size_t)8 << 20);
     char *auth = login(m);
     ecrmock_http_response r;
     largest_alloc = 0;
