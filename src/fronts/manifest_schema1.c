@@ -36,7 +36,8 @@
  * jansson reads (not UTF-8, an integer past 64 bits), has no history, no
  * rootfs, a member of the wrong type, a created time that is not RFC 3339,
  * or as many diff_ids as the manifest has layers not; more non-empty
- * history entries than layers; a payload past SCHEMA1_MAX_PAYLOAD (32 MiB).
+ * history entries than layers; a payload or a config past SCHEMA1_MAX_PAYLOAD
+ * (32 MiB).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -693,7 +694,9 @@ char *em_manifest_schema1(ecrmock *m, em_repo *repo, const em_image *img, const 
     const em_blob *b = l ? l->blob : NULL;
     const char *cfg_text = b && b->data ? (const char *)b->data : "";
     size_t cfg_len = b ? b->len : 0;
-    json_t *cfg = b ? json_loadb(cfg_text, cfg_len, 0, NULL) : NULL;
+    /* The config's text goes into the payload whole: past the payload's
+     * bound, it is not read (its tree can take 30 times its bytes). */
+    json_t *cfg = b && cfg_len <= SCHEMA1_MAX_PAYLOAD ? json_loadb(cfg_text, cfg_len, 0, NULL) : NULL;
     json_t *history = go_field(cfg, "history");
     const char *arch = "";
     size_t arch_len = 0;

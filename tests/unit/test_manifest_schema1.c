@@ -799,6 +799,47 @@ static void test_schema1_colons_in_a_string(void **state)
     free(auth);
 }
 
+/* Attack: the config is read whole as a tree before anything is bounded:
+ * 33 MiB of "1," made 17 million integers (about 900 MB).  A config
+ * larger than the payload's bound (its text goes into the payload) does
+ * not convert, unread: 404 MANIFEST_UNKNOWN, as the payload's own bound. */
+static size_t jansson_bytes;
+
+static void *counting_json_malloc(size_t n)
+{
+    jansson_bytes += n;
+    return malloc(n);
+}
+
+static void test_schema1_config_past_the_bound_unread(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    size_t n = ((size_t)33 << 20) / 2;
+    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"a\":[";
+    char *cfg = malloc(strlen(head) + 2 * n + 8);
+    size_t k = strlen(head);
+    memcpy(cfg, head, k);
+    for (size_t i = 0; i < n; i++, k += 2)
+        memcpy(cfg + k, "1,", 2);
+    strcpy(cfg + k, "1]}");
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    free(push_image(m, cfg, layers, 1, "ints", ld));
+    free(cfg);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    jansson_bytes = 0;
+    json_set_alloc_funcs(counting_json_malloc, free);
+    int st = pull(m, &r, auth, "GET", "ints", S1_SIGNED);
+    json_set_alloc_funcs(malloc, free);
+    assert_int_equal(st, 404);
+    assert_manifest_unknown(&r);
+    if (jansson_bytes > (size_t)16 << 20)
+        fail_msg("the pull made %zu bytes of JSON trees", jansson_bytes);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -811,6 +852,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_tag_moved_by_a_hook, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_payload_bounded, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_colons_in_a_string, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_config_past_the_bound_unread, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
