@@ -297,8 +297,10 @@ ECRMOCK_API void ecrmock_reset(ecrmock *m);
  * new reference: the operation's output object on success, otherwise ECR's
  * error document {"__type": "...", "message": "..."} with the error shape's
  * extra members.  On a failed call the instance is unchanged.  A request
- * nested deeper than any JSON body can be (2048 levels, the wire level's
- * parser's limit) is 400 SerializationException, as that body would be.
+ * no JSON body can be, nested deeper than 2048 levels (the wire level's
+ * parser's limit) or holding a member name or a string that is not UTF-8
+ * (jansson's _nocheck functions), is 400 SerializationException, as a body
+ * that is not JSON.
  * Returns -1 (and sets *response to NULL) only when `m`, `action` or
  * `response` is NULL.
  */

@@ -17,28 +17,55 @@
  * copies here and in the journal) recurse: it is refused before them. */
 #define REQUEST_MAX_DEPTH 2048
 
+/* What no JSON body can be (null_members()). */
+enum { TOO_DEEP = -1, NOT_UTF8 = -2 };
+
+/* Whether s[0..n) is UTF-8, as every string of a JSON body is (jansson's
+ * _nocheck functions make others): eight ASCII bytes at a time. */
+static bool utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        uint64_t x;
+        if (end - p >= 8 && (memcpy(&x, p, 8), !(x & UINT64_C(0x8080808080808080)))) {
+            p += 8;
+            continue;
+        }
+        size_t k = *p < 0x80 ? 1 : em_utf8_seq(p, end);
+        if (!k)
+            return false;
+        p += k;
+    }
+    return true;
+}
+
 /* A JSON null member is an absent member (AWS JSON 1.1): handlers read
  * members with json_object_get() and must never meet a null.  1 when v (at
- * level `depth`) has one, 0 when not, -1 when it nests past
- * REQUEST_MAX_DEPTH (the whole tree walked for that, a null found or not). */
+ * level `depth`) has one, 0 when not; TOO_DEEP when it nests past
+ * REQUEST_MAX_DEPTH, NOT_UTF8 when a member name or a string is not UTF-8
+ * (the whole tree walked for those, a null found or not). */
 static int null_members(json_t *v, int depth)
 {
     const char *key;
+    size_t key_len, i;
     json_t *item;
-    size_t i;
     int found = 0, r;
     if (depth > REQUEST_MAX_DEPTH)
-        return -1;
+        return TOO_DEEP;
+    if (json_is_string(v))
+        return utf8(json_string_value(v), json_string_length(v)) ? 0 : NOT_UTF8;
     if (json_is_object(v)) {
-        json_object_foreach(v, key, item) {
+        json_object_keylen_foreach(v, key, key_len, item) {
+            if (!utf8(key, key_len))
+                return NOT_UTF8;
             if ((r = json_is_null(item) ? 1 : null_members(item, depth + 1)) < 0)
-                return -1;
+                return r;
             found |= r;
         }
     } else if (json_is_array(v)) {
         json_array_foreach(v, i, item) {
             if ((r = null_members(item, depth + 1)) < 0)
-                return -1;
+                return r;
             found |= r;
         }
     }
@@ -122,7 +149,7 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     else if ((nulls = null_members(req, 1)) > 0)
         req = owned = em_json_copy(req, EM_COPY_SHARE_SCALARS | EM_COPY_DROP_NULL_MEMBERS);
     else if (nulls < 0)
-        req = owned = json_null(); /* too deep: journaled as a body that was not JSON */
+        req = owned = json_null(); /* no JSON body: journaled as a body that was not JSON */
     if (!req || (http && !headers)) {
         json_decref(owned);
         json_decref(headers);
@@ -143,7 +170,10 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     } else if (nulls < 0) {
         /* The framework's, as for a body that does not parse (wire.c). */
         c.errdoc = json_pack("{s:s, s:s}", "__type", "SerializationException", "Message",
-                             "The request is nested more than 2048 levels deep, which no JSON body can be");
+                             nulls == TOO_DEEP
+                                 ? "The request is nested more than 2048 levels deep, which no JSON body can be"
+                                 : "The request holds a member name or a string that is not UTF-8, which no JSON "
+                                   "body can");
         status = 400;
     } else {
         /* Faults act at the front door, before validation, as throttling does. */

@@ -248,12 +248,51 @@ static void test_bad_input_json_level_too_deep(void **state)
     assert_int_equal(repo_count(m, NULL), 1);
 }
 
+/* Attack: strings that are not UTF-8 (json_stringn_nocheck(), or a member
+ * name by json_object_setn_new_nocheck()), which no JSON body can hold.
+ * The JSON level took them: CreateRepository stored a tag value "\xc3",
+ * after which the wire level's ListTagsForResource answered -1 (its body
+ * cannot be written) and a snapshot could not be dumped.  They are refused
+ * as the wire level refuses a body that is not JSON, 400
+ * SerializationException, the journal holding the request as null. */
+static void test_bad_input_json_level_not_utf8(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s, s:[{s:s, s:o}]}", "repositoryName", "badvalue", "tags", "Key", "k", "Value",
+                            json_stringn_nocheck("\xc3", 1)),
+           *r = NULL;
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
+    assert_string_equal(err_type(r), "SerializationException");
+    assert_string_equal(json_string_value(json_object_get(r, "Message")),
+                        "The request holds a member name or a string that is not UTF-8, which no JSON body can");
+    json_decref(r);
+    json_decref(req);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    json_decref(e);
+    req = json_pack("{s:s}", "repositoryName", "badname");
+    json_object_setn_new_nocheck(req, "\xff\xfe", 2, json_integer(1));
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
+    assert_string_equal(err_type(r), "SerializationException");
+    json_decref(r);
+    json_decref(req);
+    assert_int_equal(repo_count(m, NULL), 0);
+    /* UTF-8 of every length (and a NUL, "\u0000" in JSON text) still goes through */
+    req = json_pack("{s:s, s:[{s:s, s:s#}]}", "repositoryName", "good", "tags", "Key", "k", "Value",
+                    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3 eight+ascii\0", 27);
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 200);
+    json_decref(r);
+    json_decref(req);
+    assert_int_equal(repo_count(m, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_input_table, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_limits_are_exact, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_json_level_too_deep, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bad_input_json_level_not_utf8, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);
 }
