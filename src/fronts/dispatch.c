@@ -20,25 +20,6 @@
 /* What no JSON body can be (null_members()). */
 enum { TOO_DEEP = -1, NOT_UTF8 = -2 };
 
-/* Whether s[0..n) is UTF-8, as every string of a JSON body is (jansson's
- * _nocheck functions make others): eight ASCII bytes at a time. */
-static bool utf8(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        uint64_t x;
-        if (end - p >= 8 && (memcpy(&x, p, 8), !(x & UINT64_C(0x8080808080808080)))) {
-            p += 8;
-            continue;
-        }
-        size_t k = *p < 0x80 ? 1 : em_utf8_seq(p, end);
-        if (!k)
-            return false;
-        p += k;
-    }
-    return true;
-}
-
 /* A JSON null member is an absent member (AWS JSON 1.1): handlers read
  * members with json_object_get() and must never meet a null.  1 when v (at
  * level `depth`) has one, 0 when not; TOO_DEEP when it nests past
@@ -53,10 +34,10 @@ static int null_members(json_t *v, int depth)
     if (depth > REQUEST_MAX_DEPTH)
         return TOO_DEEP;
     if (json_is_string(v))
-        return utf8(json_string_value(v), json_string_length(v)) ? 0 : NOT_UTF8;
+        return em_utf8_okn(json_string_value(v), json_string_length(v)) ? 0 : NOT_UTF8;
     if (json_is_object(v)) {
         json_object_keylen_foreach(v, key, key_len, item) {
-            if (!utf8(key, key_len))
+            if (!em_utf8_okn(key, key_len)) /* jansson's _nocheck functions make others */
                 return NOT_UTF8;
             if ((r = json_is_null(item) ? 1 : null_members(item, depth + 1)) < 0)
                 return r;

@@ -98,19 +98,6 @@ static json_t *rewrite(recorder *rc, json_t *v, json_t *fresh)
     return json_incref(v);
 }
 
-/* Whether s[0..n) is UTF-8 as JSON text holds it (a NUL is "\u0000"). */
-static bool utf8_text(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        size_t k = *p < 0x80 ? 1 : em_utf8_seq(p, end);
-        if (!k)
-            return false;
-        p += k;
-    }
-    return true;
-}
-
 /* Whether every member name and string of v is UTF-8: a JSON-level
  * request may hold others (jansson's _nocheck functions), which no JSON
  * text, a scenario, can. */
@@ -120,10 +107,10 @@ static bool all_text(json_t *v)
     size_t key_len, i;
     json_t *item;
     if (json_is_string(v))
-        return utf8_text(json_string_value(v), json_string_length(v));
+        return em_utf8_okn(json_string_value(v), json_string_length(v));
     if (json_is_object(v)) {
         json_object_keylen_foreach(v, key, key_len, item) {
-            if (!utf8_text(key, key_len) || !all_text(item))
+            if (!em_utf8_okn(key, key_len) || !all_text(item))
                 return false;
         }
     } else if (json_is_array(v)) {

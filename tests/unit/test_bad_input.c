@@ -192,6 +192,22 @@ static void test_bad_input_limits_are_exact(void **state)
  * the wire level refuses the body it would be, 400 SerializationException,
  * the journal holding its request as null (no JSON body); 2048 levels, the
  * wire level's deepest, still reach the action. */
+/* Asserts CreateRepository of `req` (not released) is refused as no JSON
+ * body (400 SerializationException, `message`), journaled with request
+ * null and not run. */
+static void assert_no_json_body(ecrmock *m, json_t *req, const char *message)
+{
+    json_t *r = NULL;
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
+    assert_string_equal(err_type(r), "SerializationException");
+    assert_string_equal(json_string_value(json_object_get(r, "Message")), message);
+    json_decref(r);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_false(json_is_true(json_object_get(e, "ran")));
+    json_decref(e);
+}
+
 static json_t *nested(const char *repo, size_t depth)
 {
     json_t *top = json_pack("{s:s, s:[]}", "repositoryName", repo, "x"), *at = json_object_get(top, "x");
@@ -224,16 +240,8 @@ static void test_bad_input_json_level_too_deep(void **state)
 {
     ecrmock *m = *state;
     json_t *req = nested("deep", 1000000), *r = NULL;
-    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
-    assert_string_equal(err_type(r), "SerializationException");
-    assert_string_equal(json_string_value(json_object_get(r, "Message")),
-                        "The request is nested more than 2048 levels deep, which no JSON body can be");
-    json_decref(r);
+    assert_no_json_body(m, req, "The request is nested more than 2048 levels deep, which no JSON body can be");
     release_nested(req);
-    json_t *e = ecrmock_journal_entry(m, -1, NULL);
-    assert_true(json_is_null(json_object_get(e, "request")));
-    assert_false(json_is_true(json_object_get(e, "ran")));
-    json_decref(e);
     assert_int_equal(repo_count(m, NULL), 0);
     /* the deepest the wire level takes: the action runs (and ignores "x") */
     req = nested("deep", 2048);
@@ -261,20 +269,12 @@ static void test_bad_input_json_level_not_utf8(void **state)
     json_t *req = json_pack("{s:s, s:[{s:s, s:o}]}", "repositoryName", "badvalue", "tags", "Key", "k", "Value",
                             json_stringn_nocheck("\xc3", 1)),
            *r = NULL;
-    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
-    assert_string_equal(err_type(r), "SerializationException");
-    assert_string_equal(json_string_value(json_object_get(r, "Message")),
-                        "The request holds a member name or a string that is not UTF-8, which no JSON body can");
-    json_decref(r);
+    const char *why = "The request holds a member name or a string that is not UTF-8, which no JSON body can";
+    assert_no_json_body(m, req, why);
     json_decref(req);
-    json_t *e = ecrmock_journal_entry(m, -1, NULL);
-    assert_true(json_is_null(json_object_get(e, "request")));
-    json_decref(e);
     req = json_pack("{s:s}", "repositoryName", "badname");
     json_object_setn_new_nocheck(req, "\xff\xfe", 2, json_integer(1));
-    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
-    assert_string_equal(err_type(r), "SerializationException");
-    json_decref(r);
+    assert_no_json_body(m, req, why);
     json_decref(req);
     assert_int_equal(repo_count(m, NULL), 0);
     /* UTF-8 of every length (and a NUL, "\u0000" in JSON text) still goes through */
