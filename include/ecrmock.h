@@ -315,7 +315,11 @@ ECRMOCK_API void ecrmock_reset(ecrmock *m);
  * 400 for a client error, 500 for ServerException.  `*response` receives a
  * new reference: the operation's output object on success, otherwise ECR's
  * error document {"__type": "...", "message": "..."} with the error shape's
- * extra members.  On a failed call the instance is unchanged.
+ * extra members.  On a failed call the instance is unchanged.  A request
+ * no JSON body can be, nested deeper than 2048 levels (the wire level's
+ * parser's limit) or holding a member name or a string that is not UTF-8
+ * (jansson's _nocheck functions), is 400 SerializationException, as a body
+ * that is not JSON.
  * Returns -1 (and sets *response to NULL) only when `m`, `action` or
  * `response` is NULL.
  */

@@ -157,7 +157,9 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
 /*
  * The journal as a scenario (a new reference; NULL with `*err` filled when
  * memory ran out, m is NULL, or, ECRMOCK_ERR_INVALID_PARAMETER, an entry's
- * request or response was dropped over journal_max_bytes): one step per journaled call with its request and an expect of
+ * request or response was dropped over journal_max_bytes, or a JSON-level
+ * request held a member name or string that is not UTF-8, which no JSON
+ * text can): one step per journaled call with its request and an expect of
  * its status, error and whole response, and the clock moves between calls
  * as advanceClockMs.  String values of at least 16 characters that a
  * response returned and a later request sends (upload ids, image digests,

@@ -510,7 +510,8 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  *    "headers": {"content-type": "application/x-amz-json-1.1", "user-agent": "...",
  *                "authorization": "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=<elided>"}}
  * "error" is absent on success; "request" is null when the body was not
- * JSON (the wire and HTTP levels).  "ran": whether the action ran (false when
+ * JSON (the wire and HTTP levels) or, at the JSON level, no JSON body could
+ * be (see ecrmock_call()).  "ran": whether the action ran (false when
  * an error, connect-refused or timeout rule answered, the request was
  * refused before the action, or a before-hook answered).  "fault" names the
  * rule id that fired, if any (the deciding rule, else the first latency

@@ -54,6 +54,8 @@ void em_buf_release(em_buf *b);
 size_t em_utf8_seq(const unsigned char *p, const unsigned char *end);
 /* Whether the C string s is UTF-8 as a JSON string must be. */
 bool em_utf8_ok(const char *s);
+/* The same of s[0..len) (a NUL is "\u0000" in JSON: UTF-8). */
+bool em_utf8_okn(const char *s, size_t len);
 /* A copy of s that is UTF-8: each byte that starts no valid sequence becomes
  * U+FFFD, so that what a client sent (a header, an action name) can be held
  * and quoted in JSON.  New em_malloc'd, or NULL: no memory. */

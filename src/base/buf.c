@@ -73,8 +73,18 @@ size_t em_utf8_seq(const unsigned char *p, const unsigned char *end)
 
 bool em_utf8_ok(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    return em_utf8_okn(s, strlen(s));
+}
+
+bool em_utf8_okn(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
+        uint64_t x; /* eight ASCII bytes at a time */
+        if (end - p >= 8 && (memcpy(&x, p, 8), !(x & UINT64_C(0x8080808080808080)))) {
+            p += 8;
+            continue;
+        }
         size_t n = *p < 0x80 ? 1 : em_utf8_seq(p, end);
         if (!n)
             return false;

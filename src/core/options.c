@@ -228,6 +228,10 @@ int ecrmock_options_from_json(const json_t *o, ecrmock_options *opts, ecrmock_er
     json_object_foreach((json_t *)o, key, v) {
         char path[96];
         snprintf(path, sizeof path, "$.options.%.64s", key);
+        /* a name with a NUL in it is no option, not the option before the NUL */
+        bool nul = strlen(key) != json_object_iter_key_len(json_object_key_to_iter(key));
+        if (nul)
+            return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "not an option: its name has a NUL (\\u0000)");
         const em_option *r = em_option_named(key);
         if (!r) {
             char names[512] = "";

@@ -11,25 +11,46 @@
 #undef EM_ACTION_ROW
 
 
+/* The deepest a request may nest: what the wire level's parser takes
+ * (jansson's 2048 levels, the top one counted).  A tree a caller built
+ * deeper is no JSON body, and the walks of a request (the one below, its
+ * copies here and in the journal) recurse: it is refused before them. */
+#define REQUEST_MAX_DEPTH 2048
+
+/* What no JSON body can be (null_members()). */
+enum { TOO_DEEP = -1, NOT_UTF8 = -2 };
+
 /* A JSON null member is an absent member (AWS JSON 1.1): handlers read
- * members with json_object_get() and must never meet a null. */
-static bool has_null_member(json_t *v)
+ * members with json_object_get() and must never meet a null.  1 when v (at
+ * level `depth`) has one, 0 when not; TOO_DEEP when it nests past
+ * REQUEST_MAX_DEPTH, NOT_UTF8 when a member name or a string is not UTF-8
+ * (the whole tree walked for those, a null found or not). */
+static int null_members(json_t *v, int depth)
 {
     const char *key;
+    size_t key_len, i;
     json_t *item;
-    size_t i;
+    int found = 0, r;
+    if (depth > REQUEST_MAX_DEPTH)
+        return TOO_DEEP;
+    if (json_is_string(v))
+        return em_utf8_okn(json_string_value(v), json_string_length(v)) ? 0 : NOT_UTF8;
     if (json_is_object(v)) {
-        json_object_foreach(v, key, item) {
-            if (json_is_null(item) || has_null_member(item))
-                return true;
+        json_object_keylen_foreach(v, key, key_len, item) {
+            if (!em_utf8_okn(key, key_len)) /* jansson's _nocheck functions make others */
+                return NOT_UTF8;
+            if ((r = json_is_null(item) ? 1 : null_members(item, depth + 1)) < 0)
+                return r;
+            found |= r;
         }
     } else if (json_is_array(v)) {
         json_array_foreach(v, i, item) {
-            if (has_null_member(item))
-                return true;
+            if ((r = null_members(item, depth + 1)) < 0)
+                return r;
+            found |= r;
         }
     }
-    return false;
+    return found;
 }
 
 /* Runs the before-hook; 1 when it injected an error (then c->errdoc is set). */
@@ -103,10 +124,13 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     if (member)
         member[0] = '\0';
     json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
+    int nulls = 0;
     if (!req || json_is_null(req))
         req = owned = json_object();
-    else if (has_null_member(req))
+    else if ((nulls = null_members(req, 1)) > 0)
         req = owned = em_json_copy(req, EM_COPY_SHARE_SCALARS | EM_COPY_DROP_NULL_MEMBERS);
+    else if (nulls < 0)
+        req = owned = json_null(); /* no JSON body: journaled as a body that was not JSON */
     if (!req || (http && !headers)) {
         json_decref(owned);
         json_decref(headers);
@@ -123,6 +147,14 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     if (!a) {
         /* The framework's answer: a bare __type, no message. */
         c.errdoc = json_pack("{s:s}", "__type", "UnknownOperationException");
+        status = 400;
+    } else if (nulls < 0) {
+        /* The framework's, as for a body that does not parse (wire.c). */
+        c.errdoc = json_pack("{s:s, s:s}", "__type", "SerializationException", "Message",
+                             nulls == TOO_DEEP
+                                 ? "The request is nested more than 2048 levels deep, which no JSON body can be"
+                                 : "The request holds a member name or a string that is not UTF-8, which no JSON "
+                                   "body can");
         status = 400;
     } else {
         /* Faults act at the front door, before validation, as throttling does. */
@@ -181,6 +213,10 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     }
     if (m->after && resp)
         m->after(m->hook_user, a ? a->name : action, req, status, resp);
+    /* The journal's entry holds the headers too: this reference goes while
+     * the lock is held, never beside another thread's eviction of it
+     * (jansson's json_decref() reads the count before it changes it). */
+    json_decref(headers);
     em_unlock(m);
 
     if (member && status != 200)
@@ -188,7 +224,6 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     json_decref(c.out);
     json_decref(c.errdoc);
     json_decref(owned);
-    json_decref(headers);
     if (wire && d.rule &&
         (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM || EM_FAULT_IS_TRANSPORT(d.effect)))
         *wire = d; /* the caller's now, rule reference and all */

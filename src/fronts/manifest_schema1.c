@@ -36,7 +36,8 @@
  * jansson reads (not UTF-8, an integer past 64 bits), has no history, no
  * rootfs, a member of the wrong type, a created time that is not RFC 3339,
  * or as many diff_ids as the manifest has layers not; more non-empty
- * history entries than layers.
+ * history entries than layers; a payload or a config past SCHEMA1_MAX_PAYLOAD
+ * (32 MiB).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,11 +107,23 @@ enum { OK = 0, NOMEM = -1, NO = 1 }; /* built; out of memory; does not convert *
 typedef struct out {
     em_buf b;
     bool oom;
+    size_t max; /* the most bytes it may hold (0: no bound); past it, `over` */
+    bool over;
 } out;
+
+/* The most bytes of a schema 1 payload: eight times ECR's largest manifest
+ * (4,194,304 characters).  Each config history entry of 3 bytes ("{},")
+ * is about 400 here: a 20 MiB config asked for 2.8 GB under the
+ * instance's lock.  Past it, no conversion (an Accept ECR cannot meet). */
+#define SCHEMA1_MAX_PAYLOAD ((size_t)32 << 20)
 
 static void put(out *o, const void *p, size_t n)
 {
-    if (!o->oom && n && em_buf_append(&o->b, p, n) < 0)
+    if (o->oom || o->over || !n)
+        return;
+    if (o->max && n > o->max - o->b.len)
+        o->over = true;
+    else if (em_buf_append(&o->b, p, n) < 0)
         o->oom = true;
 }
 
@@ -304,15 +317,24 @@ static bool replaced(const char *name, const char *parent, bool throwaway)
 static int top_v1(out *o, const char *cfg, size_t cfg_len, const char *id, const char *parent, bool throwaway)
 {
     const char *p = cfg, *end = cfg + cfg_len;
-    size_t cap = 3, n = 0;
-    for (size_t i = 0; i < cfg_len; i++)
-        cap += cfg[i] == ':'; /* at least one per member */
-    member *ms = em_calloc(cap, sizeof *ms);
+    /* grown as members come (a ':' counted per member made 40 bytes of
+     * each ':' of the config's strings), 3 kept for id, parent, throwaway */
+    size_t cap = 16, n = 0;
+    member *ms = em_malloc(cap * sizeof *ms);
     if (!ms)
         return NOMEM;
     int rc = OK;
     p = skip_ws(p, end) + 1; /* '{' */
     while ((p = skip_ws(p, end)) < end && *p == '"') {
+        if (n + 3 == cap) {
+            member *more = em_realloc(ms, 2 * cap * sizeof *ms);
+            if (!more) {
+                rc = NOMEM;
+                break;
+            }
+            ms = more;
+            cap *= 2;
+        }
         const char *k = p, *ke = value_end(p, end);
         p = skip_ws(skip_ws(ke, end) + 1, end); /* ':' */
         const char *v = p, *ve = value_end(p, end);
@@ -497,9 +519,11 @@ typedef struct entry {
     out v1;
 } entry;
 
-/* The entries, newest first, from the config and the manifest's layers. */
+/* The entries, newest first, from the config and the manifest's layers;
+ * NO when their v1 texts alone pass SCHEMA1_MAX_PAYLOAD. */
 static int entries(json_t *cfg, const char *cfg_text, size_t cfg_len, json_t *layers, entry *es, size_t n)
 {
+    size_t held = 0; /* the v1 texts' bytes so far */
     json_t *rootfs = go_field(cfg, "rootfs"), *history = go_field(cfg, "history");
     if (!json_is_object(rootfs)) /* distribution dereferences it: absent is no image config */
         return NO;
@@ -538,7 +562,10 @@ static int entries(json_t *cfg, const char *cfg_text, size_t cfg_len, json_t *la
         if (i + 1 == n) {
             if (v1_id(e->blobsum, parent, cfg_text, cfg_len, id) < 0)
                 return NOMEM;
-            return top_v1(&e->v1, cfg_text, cfg_len, id, parent, empty) < 0 || e->v1.oom ? NOMEM : OK;
+            e->v1.max = SCHEMA1_MAX_PAYLOAD - held + 1; /* the config's text stops once past the bound */
+            if (top_v1(&e->v1, cfg_text, cfg_len, id, parent, empty) < 0 || e->v1.oom)
+                return NOMEM;
+            return e->v1.over || e->v1.b.len > SCHEMA1_MAX_PAYLOAD - held ? NO : OK;
         }
         if (v1_id(e->blobsum, parent, NULL, 0, id) < 0)
             return NOMEM;
@@ -571,6 +598,9 @@ static int entries(json_t *cfg, const char *cfg_text, size_t cfg_len, json_t *la
         puts_(o, "}");
         if (o->oom)
             return NOMEM;
+        if (o->b.len > SCHEMA1_MAX_PAYLOAD - held)
+            return NO;
+        held += o->b.len;
         memcpy(parent, id, sizeof id);
     }
     return NO; /* not reached: n > 0 */
@@ -664,7 +694,9 @@ char *em_manifest_schema1(ecrmock *m, em_repo *repo, const em_image *img, const 
     const em_blob *b = l ? l->blob : NULL;
     const char *cfg_text = b && b->data ? (const char *)b->data : "";
     size_t cfg_len = b ? b->len : 0;
-    json_t *cfg = b ? json_loadb(cfg_text, cfg_len, 0, NULL) : NULL;
+    /* The config's text goes into the payload whole: past the payload's
+     * bound, it is not read (its tree can take 30 times its bytes). */
+    json_t *cfg = b && cfg_len <= SCHEMA1_MAX_PAYLOAD ? json_loadb(cfg_text, cfg_len, 0, NULL) : NULL;
     json_t *history = go_field(cfg, "history");
     const char *arch = "";
     size_t arch_len = 0;
@@ -678,10 +710,10 @@ char *em_manifest_schema1(ecrmock *m, em_repo *repo, const em_image *img, const 
         rc = NOMEM;
     if (rc == OK)
         rc = entries(cfg, cfg_text, cfg_len, layers, es, n);
-    out pl = {0}, text = {0};
+    out pl = {.max = SCHEMA1_MAX_PAYLOAD}, text = {0};
     if (rc == OK) {
         payload(&pl, repo->name, tag, arch, arch_len, es, n);
-        rc = pl.oom ? NOMEM : signed_text(&text, &pl, m->clock_ms);
+        rc = pl.oom ? NOMEM : pl.over ? NO : signed_text(&text, &pl, m->clock_ms);
     }
     if (rc == OK) {
         put(&text, "", 1); /* the NUL */

@@ -99,9 +99,9 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
             } else {
                 em_lock(m);
                 em_journal_record(m, a, action, json_null(), status, resp, &note); /* no JSON request */
+                json_decref(note.headers); /* under the lock: the entry holds them too (dispatch.c) */
                 em_unlock(m);
             }
-            json_decref(note.headers);
         } else {
             status = em_dispatch_wire(m, a, action, req, &resp, &fx, http, &io);
         }

@@ -510,7 +510,8 @@ static int check_options(em_loader *ld, json_t *options)
         ecrmock_options o = ld->s->opts;
         ecrmock_err e;
         json_t *one = json_object();
-        if (rc < 0 || !one || json_object_set(one, key, v) < 0) {
+        if (rc < 0 || !one || /* the name whole, a NUL in it too: ecrmock_options_from_json() refuses that */
+            json_object_setn(one, key, json_object_iter_key_len(json_object_key_to_iter(key)), v) < 0) {
             json_decref(one);
             rc = rc < 0 ? rc : em_fx_refuse(ld, "out of memory");
             break;

@@ -73,9 +73,10 @@ static json_t *rewrite(recorder *rc, json_t *v, json_t *fresh)
     if (json_is_object(v)) {
         json_t *o = json_object();
         const char *key;
+        size_t key_len;
         json_t *item;
-        json_object_foreach(v, key, item) {
-            if (!o || json_object_set_new(o, key, rewrite(rc, item, fresh)) < 0) {
+        json_object_keylen_foreach(v, key, key_len, item) { /* a name with a NUL in it kept whole */
+            if (!o || json_object_setn_new(o, key, key_len, rewrite(rc, item, fresh)) < 0) {
                 json_decref(o);
                 return NULL;
             }
@@ -95,6 +96,30 @@ static json_t *rewrite(recorder *rc, json_t *v, json_t *fresh)
         return a;
     }
     return json_incref(v);
+}
+
+/* Whether every member name and string of v is UTF-8: a JSON-level
+ * request may hold others (jansson's _nocheck functions), which no JSON
+ * text, a scenario, can. */
+static bool all_text(json_t *v)
+{
+    const char *key;
+    size_t key_len, i;
+    json_t *item;
+    if (json_is_string(v))
+        return em_utf8_okn(json_string_value(v), json_string_length(v));
+    if (json_is_object(v)) {
+        json_object_keylen_foreach(v, key, key_len, item) {
+            if (!em_utf8_okn(key, key_len) || !all_text(item))
+                return false;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item) {
+            if (!all_text(item))
+                return false;
+        }
+    }
+    return true;
 }
 
 /* Notes the long strings of request k that no earlier request sent. */
@@ -360,6 +385,14 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *er
                                  json_string_value(json_object_get(entry, "action")),
                                  json_is_null(json_object_get(entry, "response")) ? "request and response" : "request",
                                  max_bytes(m));
+            goto fail;
+        }
+        if (!all_text(json_object_get(entry, "request"))) {
+            refused = em_err_arg(err, "journal entry %zu (seq %" JSON_INTEGER_FORMAT ", %s) has a member name or a "
+                                      "string that is not UTF-8 in its request (a JSON-level call's): a scenario, "
+                                      "JSON text, cannot hold it",
+                                 k, json_integer_value(json_object_get(entry, "seq")),
+                                 json_string_value(json_object_get(entry, "action")));
             goto fail;
         }
         if (note_sent(&rc, json_object_get(entry, "request"), k) < 0)

@@ -185,11 +185,114 @@ static void test_bad_input_limits_are_exact(void **state)
     free(b);
 }
 
+/* Attack: the JSON level takes a tree a caller built, as deep as it likes
+ * (jansson's parser stops at 2048 levels; json_array_append() does not).
+ * The request's walks recurse (the null-member check, its copies, the
+ * journal's): a 1,000,000-deep tree overflowed the stack.  It is refused as
+ * the wire level refuses the body it would be, 400 SerializationException,
+ * the journal holding its request as null (no JSON body); 2048 levels, the
+ * wire level's deepest, still reach the action. */
+/* Asserts CreateRepository of `req` (not released) is refused as no JSON
+ * body (400 SerializationException, `message`), journaled with request
+ * null and not run. */
+static void assert_no_json_body(ecrmock *m, json_t *req, const char *message)
+{
+    json_t *r = NULL;
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
+    assert_string_equal(err_type(r), "SerializationException");
+    assert_string_equal(json_string_value(json_object_get(r, "Message")), message);
+    json_decref(r);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_false(json_is_true(json_object_get(e, "ran")));
+    json_decref(e);
+}
+
+static json_t *nested(const char *repo, size_t depth)
+{
+    json_t *top = json_pack("{s:s, s:[]}", "repositoryName", repo, "x"), *at = json_object_get(top, "x");
+    for (size_t level = 2; level < depth; level++) { /* the top object is level 1, "x" level 2 */
+        json_t *next = json_array();
+        json_array_append_new(at, next);
+        at = next;
+    }
+    return top;
+}
+
+/* Releases nested()'s tree from the bottom up (jansson's release recurses too). */
+static void release_nested(json_t *top)
+{
+    size_t n = 0;
+    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
+        n++;
+    json_t **levels = malloc(n * sizeof *levels);
+    assert_non_null(levels);
+    n = 0;
+    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
+        levels[n++] = at;
+    while (n-- > 0)
+        json_array_clear(levels[n]); /* frees levels[n + 1], emptied before */
+    free(levels);
+    json_decref(top);
+}
+
+static void test_bad_input_json_level_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = nested("deep", 1000000), *r = NULL;
+    assert_no_json_body(m, req, "The request is nested more than 2048 levels deep, which no JSON body can be");
+    release_nested(req);
+    assert_int_equal(repo_count(m, NULL), 0);
+    /* the deepest the wire level takes: the action runs (and ignores "x") */
+    req = nested("deep", 2048);
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 200);
+    json_decref(r);
+    release_nested(req);
+    assert_int_equal(repo_count(m, NULL), 1);
+    req = nested("deeper", 2049);
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
+    json_decref(r);
+    release_nested(req);
+    assert_int_equal(repo_count(m, NULL), 1);
+}
+
+/* Attack: strings that are not UTF-8 (json_stringn_nocheck(), or a member
+ * name by json_object_setn_new_nocheck()), which no JSON body can hold.
+ * The JSON level took them: CreateRepository stored a tag value "\xc3",
+ * after which the wire level's ListTagsForResource answered -1 (its body
+ * cannot be written) and a snapshot could not be dumped.  They are refused
+ * as the wire level refuses a body that is not JSON, 400
+ * SerializationException, the journal holding the request as null. */
+static void test_bad_input_json_level_not_utf8(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s, s:[{s:s, s:o}]}", "repositoryName", "badvalue", "tags", "Key", "k", "Value",
+                            json_stringn_nocheck("\xc3", 1)),
+           *r = NULL;
+    const char *why = "The request holds a member name or a string that is not UTF-8, which no JSON body can";
+    assert_no_json_body(m, req, why);
+    json_decref(req);
+    req = json_pack("{s:s}", "repositoryName", "badname");
+    json_object_setn_new_nocheck(req, "\xff\xfe", 2, json_integer(1));
+    assert_no_json_body(m, req, why);
+    json_decref(req);
+    assert_int_equal(repo_count(m, NULL), 0);
+    /* UTF-8 of every length (and a NUL, "\u0000" in JSON text) still goes through */
+    req = json_pack("{s:s, s:[{s:s, s:s#}]}", "repositoryName", "good", "tags", "Key", "k", "Value",
+                    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3 eight+ascii\0", 27);
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 200);
+    json_decref(r);
+    json_decref(req);
+    assert_int_equal(repo_count(m, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_input_table, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_limits_are_exact, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bad_input_json_level_too_deep, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bad_input_json_level_not_utf8, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);
 }

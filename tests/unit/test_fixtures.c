@@ -1513,6 +1513,15 @@ static void test_fixture_options(void **state)
     assert_true(strncmp(err, "x.json: $.options.minPartsize: not an option (accountId, region, ", 65) == 0);
     free(err);
     assert_refused(m, "{\"options\": [1]}", "x.json: $.options: must be an object");
+    /* A member's name with a NUL in it (a tree built with json_object_setn())
+     * is no option: it was read as the option before the NUL, and loaded. */
+    json_t *fx = json_pack("{s:{}, s:[{s:[{s:s}]}]}", "options", "registries", "repositories", "name", "nul-key");
+    json_object_setn_new(json_object_get(fx, "options"), "minPartSize\0junk", 16, json_integer(1024));
+    ecrmock_err e;
+    assert_int_equal(ecrmock_fixture_load(m, fx, "x.json", &e), -1);
+    assert_string_equal(e.path, "x.json: $.options.minPartSize");
+    assert_string_equal(e.text, "not an option: its name has a NUL (\\u0000)");
+    json_decref(fx);
     assert_state_is(m, before, "the refused fixtures");
     json_decref(before);
 

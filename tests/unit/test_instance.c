@@ -485,6 +485,16 @@ static void test_options_from_json_refuses_nul(void **state)
         assert_null(opts.region);
         json_decref(o);
     }
+    /* A member's name with a NUL: no option, not the one its C string names
+     * (jansson's parser refuses such a name; json_object_setn() makes one). */
+    json_t *o = json_object();
+    assert_int_equal(json_object_setn_new(o, "minPartSize\0junk", 16, json_integer(6000000)), 0);
+    ecrmock_options opts = ECRMOCK_OPTIONS_INIT;
+    assert_int_equal(ERR_CODE(ecrmock_options_from_json(o, &opts, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "$.options.minPartSize");
+    assert_string_equal(test_err.text, "not an option: its name has a NUL (\\u0000)");
+    assert_int_equal(opts.min_part_size, 0);
+    json_decref(o);
 }
 
 static void test_buffer_free_uses_the_allocator(void **state)

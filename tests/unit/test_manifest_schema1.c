@@ -539,6 +539,21 @@ static void test_schema1_deterministic(void **state)
         free(bodies[k]);
 }
 
+/* Pushes, tagged `tag`, an image of one layer whose config has a label of
+ * `big` characters `c`. */
+static void push_labelled(ecrmock *m, const char *tag, char c, size_t big)
+{
+    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"label\":\"";
+    char *cfg = malloc(strlen(head) + big + 3);
+    strcpy(cfg, head);
+    memset(cfg + strlen(head), c, big);
+    strcpy(cfg + strlen(head) + big, "\"}");
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    free(push_image(m, cfg, layers, 1, tag, ld));
+    free(cfg);
+}
+
 /* A config of 1 MiB (a label of 1 MiB of "<"): converted whole, each "<"
  * as \u003c in v1Compatibility (so \\u003c in the manifest). */
 static void test_schema1_huge_config(void **state)
@@ -546,14 +561,7 @@ static void test_schema1_huge_config(void **state)
     ecrmock *m = *state;
     create_repo(m, REPO);
     size_t big = (size_t)1 << 20;
-    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"label\":\"";
-    char *cfg = malloc(strlen(head) + big + 3);
-    strcpy(cfg, head);
-    memset(cfg + strlen(head), '<', big);
-    strcpy(cfg + strlen(head) + big, "\"}");
-    const char *layers[] = {"one"};
-    char ld[1][ECRMOCK_DIGEST_SIZE];
-    free(push_image(m, cfg, layers, 1, "big", ld));
+    push_labelled(m, "big", '<', big);
     char *auth = login(m);
     ecrmock_http_response r;
     assert_int_equal(pull(m, &r, auth, "GET", "big", S1_SIGNED), 200);
@@ -566,7 +574,6 @@ static void test_schema1_huge_config(void **state)
     free(verified_payload(r.body, r.body_len, "2024-01-01T00:00:00Z", &plen)); /* the default clock */
     json_decref(doc);
     ecrmock_http_response_release(&r);
-    free(cfg);
     free(auth);
 }
 
@@ -665,17 +672,71 @@ static void test_schema1_tag_moved_by_a_hook(void **state)
     free(auth);
 }
 
+/* Attack: an expansion that asks for gigabytes.  Each history entry of the
+ * config, 3 bytes of "{}," with "empty_layer", is an entry of about 400
+ * bytes in the schema 1 text (an id, a parent, a created time and the
+ * fsLayers line), all made in memory under the instance's lock: a 20 MiB
+ * config asked for 2.8 GB, its RSS five times more.  The payload is
+ * bounded, 32 MiB (eight times ECR's largest manifest, 4,194,304
+ * characters): past it, no conversion (404 MANIFEST_UNKNOWN, as any Accept
+ * ECR cannot meet); the image's own manifest is still served to a client
+ * that accepts it. */
+static char *empty_history(size_t n)
+{
+    const char *head = "{\"rootfs\":{\"diff_ids\":[\"x\"]},\"history\":[";
+    size_t k = strlen(head);
+    char *cfg = malloc(k + n * 21 + 8);
+    memcpy(cfg, head, k);
+    for (size_t i = 0; i < n; i++, k += 21)
+        memcpy(cfg + k, "{\"empty_layer\":true},", 21);
+    strcpy(cfg + k, "{}]}");
+    return cfg;
+}
+
+static void test_schema1_payload_bounded(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    /* 85,000 entries: about 34.9 MB of payload, just past the bound (33.5 MB) */
+    char *cfg = empty_history(85000);
+    free(push_image(m, cfg, layers, 1, "huge", ld));
+    free(cfg);
+    /* 75,000: about 30.7 MB, under it */
+    cfg = empty_history(75000);
+    free(push_image(m, cfg, layers, 1, "big", ld));
+    free(cfg);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(pull(m, &r, auth, "GET", "huge", S1_SIGNED), 404);
+    assert_manifest_unknown(&r);
+    assert_int_equal(pull(m, &r, auth, "GET", "huge", S1_SIGNED ", " V2), 200);
+    assert_header(&r, "Content-Type", V2);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(pull(m, &r, auth, "GET", "big", S1_SIGNED), 200);
+    assert_header(&r, "Content-Type", S1_SIGNED);
+    json_t *doc = json_loadb(r.body, r.body_len, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(doc, "history")), 75001);
+    json_decref(doc);
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
 /* ---- out of memory ------------------------------------------------------------------------ */
 
 static long oom_at = -1, oom_count;
+static size_t largest_alloc; /* the largest block asked for so far */
 
 static void *oom_malloc(size_t n)
 {
+    largest_alloc = n > largest_alloc ? n : largest_alloc;
     return oom_at >= 0 && ++oom_count == oom_at ? NULL : malloc(n);
 }
 
 static void *oom_realloc(void *p, size_t n)
 {
+    largest_alloc = n > largest_alloc ? n : largest_alloc;
     return oom_at >= 0 && ++oom_count == oom_at ? NULL : realloc(p, n);
 }
 
@@ -719,6 +780,66 @@ static void test_schema1_out_of_memory(void **state)
     free(auth);
 }
 
+/* Attack: the config's members were counted by its ':' characters, a ':'
+ * inside a string too, and an array of 40 bytes each made and zeroed: a
+ * config with a label of 8 MiB of ':' asked for 335 MB at once to convert. */
+static void test_schema1_colons_in_a_string(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    push_labelled(m, "colons", ':', (size_t)8 << 20);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    largest_alloc = 0;
+    assert_int_equal(pull(m, &r, auth, "GET", "colons", S1_SIGNED), 200);
+    /* the texts' buffers (the config's 8 MiB, twice over in the payload and the JWS input) */
+    if (largest_alloc > (size_t)64 << 20)
+        fail_msg("the conversion asked for %zu bytes at once", largest_alloc);
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
+/* Attack: the config is read whole as a tree before anything is bounded:
+ * 33 MiB of "1," made 17 million integers (about 900 MB).  A config
+ * larger than the payload's bound (its text goes into the payload) does
+ * not convert, unread: 404 MANIFEST_UNKNOWN, as the payload's own bound. */
+static size_t jansson_bytes;
+
+static void *counting_json_malloc(size_t n)
+{
+    jansson_bytes += n;
+    return malloc(n);
+}
+
+static void test_schema1_config_past_the_bound_unread(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    size_t n = ((size_t)33 << 20) / 2;
+    const char *head = "{\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"x\"]},\"a\":[";
+    char *cfg = malloc(strlen(head) + 2 * n + 8);
+    size_t k = strlen(head);
+    memcpy(cfg, head, k);
+    for (size_t i = 0; i < n; i++, k += 2)
+        memcpy(cfg + k, "1,", 2);
+    strcpy(cfg + k, "1]}");
+    const char *layers[] = {"one"};
+    char ld[1][ECRMOCK_DIGEST_SIZE];
+    free(push_image(m, cfg, layers, 1, "ints", ld));
+    free(cfg);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    jansson_bytes = 0;
+    json_set_alloc_funcs(counting_json_malloc, free);
+    int st = pull(m, &r, auth, "GET", "ints", S1_SIGNED);
+    json_set_alloc_funcs(malloc, free);
+    assert_int_equal(st, 404);
+    assert_manifest_unknown(&r);
+    if (jansson_bytes > (size_t)16 << 20)
+        fail_msg("the pull made %zu bytes of JSON trees", jansson_bytes);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -729,6 +850,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_huge_config, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_many_members, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_tag_moved_by_a_hook, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_payload_bounded, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_colons_in_a_string, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_config_past_the_bound_unread, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_out_of_memory, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);

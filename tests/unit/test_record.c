@@ -561,6 +561,52 @@ static void test_record_refuses_dropped_bodies(void **state)
     ecrmock_free(m);
 }
 
+/* A before-hook that puts a member whose name is not UTF-8 into the request
+ * (the JSON level refuses such a request from its caller). */
+static void bad_name_hook(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)user;
+    (void)action;
+    (void)inject;
+    json_object_setn_new_nocheck(request, "\xff\xfe", 2, json_integer(1));
+}
+
+/* Attack: member names a JSON-level request may carry that no wire body
+ * does.  A name with a NUL ("x\u0000y", which JSON text can write) was cut
+ * at the NUL, so that the recording sent "x" (and lost the call's own "x"
+ * to it); a name that is not UTF-8, which no JSON text can hold (a hook
+ * put it there), failed the recording as "out of memory".  Now the first
+ * is kept whole, and the second refused, naming the entry. */
+static void test_record_member_names_nul_and_not_utf8(void **state)
+{
+    ecrmock *m = *state;
+    json_t *req = json_pack("{s:s, s:i}", "repositoryName", "nulkey", "x", 2), *r = NULL;
+    json_object_setn_new(req, "x\0y", 3, json_integer(1));
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 200);
+    json_decref(req);
+    json_decref(r);
+    ecrmock_err err;
+    json_t *sc = ecrmock_scenario_record(m, NULL, &err);
+    assert_non_null(sc);
+    json_t *sent = json_object_get(json_array_get(json_object_get(sc, "steps"), 0), "request");
+    assert_int_equal(json_object_size(sent), 3);
+    assert_int_equal(json_integer_value(json_object_getn(sent, "x\0y", 3)), 1);
+    assert_int_equal(json_integer_value(json_object_get(sent, "x")), 2);
+    json_decref(sc);
+
+    ecrmock_hooks_set(m, bad_name_hook, NULL, NULL);
+    req = json_pack("{s:s}", "repositoryName", "badkey");
+    assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 200);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    json_decref(req);
+    json_decref(r);
+    assert_null(ecrmock_scenario_record(m, NULL, &err));
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.text, "journal entry 1 (seq 2, CreateRepository) has a member name or a string that is "
+                                  "not UTF-8 in its request (a JSON-level call's): a scenario, JSON text, cannot "
+                                  "hold it");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -569,6 +615,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_record_push_replays_with_captures, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_v2_push_replays, setup_mock, teardown_mock),
         cmocka_unit_test(test_record_refuses_dropped_bodies),
+        cmocka_unit_test_setup_teardown(test_record_member_names_nul_and_not_utf8, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_errors_clock_and_faults_replay, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_removed_rule_keeps_its_effect, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_record_escapes_dollar_brace, setup_mock, teardown_mock),

@@ -248,11 +248,123 @@ static void test_stress_journal_entries_are_independent(void **state)
     ecrmock_free(m);
 }
 
+/* ---- the journal's readers while calls of every level run -------------------
+ * Attack on the journal that keeps text (journal_max_bytes): calls over
+ * HTTP (their headers held by the entry), /v2/ pushes (their parts over the
+ * bound: stubs), wire calls, and on other threads every reader, the
+ * recorder and a clear, with an after-hook that reads the journal in every
+ * call: make tsan sees any race, ASan any entry freed while read. */
+
+#define READER_ROUNDS 150
+#define REG_HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+static int registry(ecrmock *m, const char *auth, const char *method, const char *target, const void *body,
+                    size_t len, char *location, size_t cap)
+{
+    ecrmock_http_header h[] = {{"Host", REG_HOST}, {"Authorization", auth}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = method;
+    req.target = target;
+    req.headers = h;
+    req.n_headers = 2;
+    req.body = body;
+    req.body_len = len;
+    ecrmock_http_response r;
+    int st = ecrmock_http_handle(m, &req, &r);
+    const char *loc = st < 0 ? NULL : ecrmock_http_response_header(&r, "Location");
+    if (location && loc && strlen(loc) > strlen("https://" REG_HOST))
+        snprintf(location, cap, "%s", loc + strlen("https://" REG_HOST));
+    if (st >= 0)
+        ecrmock_http_response_release(&r);
+    return st;
+}
+
+static void *level_caller(void *arg)
+{
+    ecrmock *m = arg;
+    char *auth = login(m);
+    static char part[6000];
+    memset(part, 'p', sizeof part);
+    for (int i = 0; i < READER_ROUNDS; i++) {
+        char loc[512] = "";
+        assert_true(http_post(m, NULL, "DescribeRepositories", "{}", "Authorization",
+                              "AWS4-HMAC-SHA256 Credential=x, SignedHeaders=host, Signature=abc", NULL) > 0);
+        assert_int_equal(http_post(m, NULL, "ListImages", "{oops", "User-Agent", "stress", NULL), 400);
+        if (registry(m, auth, "POST", "/v2/stress/blobs/uploads/", NULL, 0, loc, sizeof loc) == 202)
+            registry(m, auth, "PATCH", loc, part, sizeof part, NULL, 0);
+        char *out = NULL;
+        size_t len = 0;
+        ecrmock_call_raw(m, "ListImages", "{\"repositoryName\":\"stress\"}", 28, &out, &len);
+        free(out);
+    }
+    free(auth);
+    return NULL;
+}
+
+static void *level_reader(void *arg)
+{
+    ecrmock *m = arg;
+    for (int i = 0; i < READER_ROUNDS; i++) {
+        ecrmock_err err;
+        json_t *sc = ecrmock_scenario_record(m, NULL, &err);
+        /* a stub (a part over the bound) is refused by name; else a scenario */
+        assert_true(sc ? json_is_object(sc) : err.code == ECRMOCK_ERR_INVALID_PARAMETER);
+        json_decref(sc);
+        json_t *all = ecrmock_journal_json(m, NULL), *e = ecrmock_journal_entry(m, -1, NULL);
+        assert_non_null(all);
+        for (size_t k = 0; k < json_array_size(all); k++)
+            assert_non_null(json_object_get(json_array_get(all, k), "action"));
+        json_object_set_new(json_object_get(e, "headers"), "mine", json_true());
+        json_decref(all);
+        json_decref(e);
+        if (i % 16 == 0)
+            ecrmock_journal_clear(m);
+    }
+    return NULL;
+}
+
+static void reading_hook(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)action;
+    (void)request;
+    (void)status;
+    (void)response;
+    ecrmock *m = user;
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(!e || json_is_object(e));
+    json_decref(e);
+    (void)ecrmock_journal_length(m);
+}
+
+static void test_stress_journal_readers_and_every_level(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = 16;
+    o.journal_max_bytes = 4096; /* a part of 6000 bytes is a stub; a few calls fill it */
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    create_repo(m, "stress");
+    ecrmock_hooks_set(m, NULL, reading_hook, m);
+    pthread_t threads[JOURNAL_THREADS];
+    for (int t = 0; t < 4; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, t % 2 ? level_reader : level_caller, m), 0);
+    for (int t = 0; t < 4; t++)
+        pthread_join(threads[t], NULL);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    assert_true(ecrmock_journal_length(m) <= 16);
+    assert_int_equal(ecrmock_call_count(m, "UploadLayerPart"), 2 * READER_ROUNDS);
+    assert_int_equal(ecrmock_call_count(m, "DescribeRepositories"), 2 * READER_ROUNDS);
+    assert_int_equal(ecrmock_call_count(m, "ListImages"), 4 * READER_ROUNDS);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stress_one_instance, setup_mock, teardown_mock),
         cmocka_unit_test(test_stress_journal_entries_are_independent),
+        cmocka_unit_test(test_stress_journal_readers_and_every_level),
     };
     return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
 }
