@@ -140,8 +140,9 @@ json_t *em_sc_path_get(json_t *root, const char *path);
 int em_sc_path_start(em_buf *path, const char *root);
 /*
  * A deep copy of v with every string expanded (a new reference), or NULL
- * with *why set and `path` (an em_buf holding a NUL-terminated JSON path)
- * naming the string at fault.
+ * with *why set (a new em_malloc'd reason; left NULL when memory ran out)
+ * and `path` (an em_buf holding a NUL-terminated JSON path) naming the
+ * string at fault.
  */
 json_t *em_sc_expand(em_sc_expander *x, json_t *v, em_buf *path, char **why);
 /* Whether s[0..n) is a variable's name. */
