@@ -76,7 +76,7 @@ static int load_storage(em_loader *ld, em_repo *repo, json_t *images, char (*dig
     size_t n = json_array_size(images), n_steps = 0;
     storage_step *steps = n ? em_calloc(3 * n, sizeof *steps) : NULL;
     if (n && !steps)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     int rc = 0;
     size_t p = em_fx_push_key(ld, "images");
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -179,7 +179,7 @@ static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
                             json_pack("{s:s, s:s, s:s}", "registryId", registry_id, "repositoryName", repo->name,
                                       policies[i].request_member, text),
                             NULL, NULL)
-                      : em_fx_refuse(ld, "out of memory");
+                      : em_fx_nomem(ld);
         em_free(text);
         em_fx_pop(ld, n);
         if (rc < 0)
@@ -199,7 +199,7 @@ static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
     size_t n_images = json_array_size(images);
     char(*digests)[ECRMOCK_DIGEST_SIZE] = n_images ? em_calloc(n_images, sizeof *digests) : NULL;
     if (n_images && !digests)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     n = em_fx_push_key(ld, "images");
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n_images; i++) {
@@ -366,7 +366,7 @@ static int load_registry_settings_here(em_loader *ld, json_t *reg)
             req = text ? json_pack("{s:s}", settings[i].request_member, text) : NULL;
             em_free(text);
             if (!req)
-                return em_fx_refuse(ld, "out of memory");
+                return em_fx_nomem(ld);
         } else {
             /* the scanning configuration's members are the request's own */
             req = settings[i].request_member ? json_pack("{s:O}", settings[i].request_member, v) : json_deep_copy(v);
@@ -387,7 +387,7 @@ static int load_registry_settings(em_loader *ld, json_t *reg)
 {
     em_view view;
     if (em_view_enter(ld->s, em_get_str(reg, "id"), NULL, &view) < 0)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     int rc = load_registry_settings_here(ld, reg);
     em_view_leave(ld->s, &view);
     return rc;
@@ -408,7 +408,7 @@ static int load_registries(em_loader *ld, json_t *regs, bool home)
         /* In the fixture's order (a registry of settings only, too), so
          * that a snapshot lists them as its fixture did. */
         if (!em_registry_ensure(ld->s, id ? id : ld->s->account))
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
         json_t *repos = json_object_get(reg, "repositories");
         size_t r = em_fx_push_key(ld, "repositories");
         for (size_t j = 0; j < json_array_size(repos); j++) {
@@ -475,7 +475,7 @@ static int each_region(em_loader *ld, json_t *fx, int (*pass)(em_loader *, json_
         json_t *rg = json_array_get(regions, i);
         em_view view;
         if (em_view_enter(ld->s, NULL, em_get_str(rg, "name"), &view) < 0)
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
         size_t q = em_fx_push_key(ld, "registries");
         int rc = pass(ld, json_object_get(rg, "registries"), false);
         em_view_leave(ld->s, &view);
@@ -505,21 +505,21 @@ static int check_options(em_loader *ld, json_t *options)
     json_t *have = ecrmock_options_json(&ld->s->opts), *want = NULL;
     const char *key;
     json_t *v;
-    int rc = have ? 0 : em_fx_refuse(ld, "out of memory");
+    int rc = have ? 0 : em_fx_nomem(ld);
     json_object_foreach(options, key, v) {
         ecrmock_options o = ld->s->opts;
         ecrmock_err e;
         json_t *one = json_object();
         if (rc < 0 || !one || json_object_set(one, key, v) < 0) {
             json_decref(one);
-            rc = rc < 0 ? rc : em_fx_refuse(ld, "out of memory");
+            rc = rc < 0 ? rc : em_fx_nomem(ld);
             break;
         }
         rc = ecrmock_options_from_json(one, &o, &e) < 0 ? em_fx_refuse_at(ld, key, "%s", e.text) : 0;
         want = rc < 0 ? NULL : ecrmock_options_json(&o);
         json_decref(one);
         if (rc == 0 && !want)
-            rc = em_fx_refuse(ld, "out of memory");
+            rc = em_fx_nomem(ld);
         if (rc == 0 && !json_equal(json_object_get(want, key), json_object_get(have, key))) {
             char *is = json_dumps(json_object_get(want, key), JSON_ENCODE_ANY);
             char *was = json_dumps(json_object_get(have, key), JSON_ENCODE_ANY);
@@ -559,6 +559,8 @@ static int load(em_loader *ld, json_t *fx)
         size_t k = em_fx_push_index(ld, i);
         ecrmock_err why;
         if (ecrmock_fault_add_json(ld->s, json_array_get(faults, i), &why) < 0) {
+            if (why.code == ECRMOCK_ERR_SERVER)
+                return em_fx_nomem(ld);
             /* "fault rule: probability must be ..." -> the rule part only */
             const char *text = strncmp(why.text, "fault rule: ", 12) == 0 ? why.text + 12 : why.text;
             return em_fx_refuse(ld, "%s", text);

@@ -586,6 +586,42 @@ static void test_alloc_failure_images(void **state)
     ecrmock_free(m);
 }
 
+/* A scenario checked and run out of memory at each allocation: when it is
+ * refused, memory running out says so (ECRMOCK_ERR_SERVER, "out of
+ * memory"), never that the scenario is wrong, whatever part of the check
+ * met it (a step's fault rule, a ${...} expansion). */
+static void test_alloc_failure_scenario(void **state)
+{
+    (void)state;
+    json_t *sc = json_loads("{\"steps\": [{\"action\": \"CreateRepository\","
+                            " \"request\": {\"repositoryName\": \"web\"}, \"capture\": {\"arn\": \"$.repository.repositoryArn\"},"
+                            " \"faults\": [{\"action\": \"DescribeImages\", \"error\": \"ThrottlingException\","
+                            " \"message\": \"slow down\"}]},"
+                            " {\"action\": \"DescribeRepositories\", \"request\": {\"repositoryNames\": [\"web\"]},"
+                            " \"expect\": {\"status\": 200, \"response\": {\"repositories\": [{\"repositoryArn\": \"${arn}\","
+                            " \"repositoryName\": \"${*}\"}]}}}]}",
+                            0, NULL);
+    assert_non_null(sc);
+    for (long n = 1;; n++) {
+        ecrmock_err err;
+        allocations = 0;
+        fail_at = n;
+        int rc = ecrmock_scenario_run(NULL, sc, NULL, NULL, &err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected) {
+            assert_int_equal(rc, 0);
+            assert_true(n > 20);
+            break;
+        }
+        if (rc < 0) {
+            if (err.code != ECRMOCK_ERR_SERVER || strcmp(err.text, "out of memory") != 0)
+                fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
+        }
+    }
+    json_decref(sc);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -597,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_newer_actions),
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
+        cmocka_unit_test(test_alloc_failure_scenario),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
