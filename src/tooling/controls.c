@@ -14,9 +14,7 @@ static int check_names(ecrmock_err *err, const char *registry_id, const char *re
 {
     if (!repository || !*repository)
         return em_err_arg(err, "the repository name must be a non-empty string");
-    if (registry_id && !em_account_id_ok(registry_id))
-        return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
-    return 0;
+    return em_err_registry_id(err, registry_id);
 }
 
 static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repository)
