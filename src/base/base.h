@@ -49,6 +49,9 @@ typedef struct em_buf {
 int em_buf_reserve(em_buf *b, size_t extra);             /* 0, or -1: no memory */
 int em_buf_append(em_buf *b, const void *p, size_t n);   /* 0, or -1: no memory, b unchanged */
 void em_buf_release(em_buf *b);
+/* src[0..n) with A-Z as a-z (ASCII only, whatever the locale) into dst[0..n);
+ * dst may be src.  Returns dst. */
+char *em_ascii_lower(char *dst, const char *src, size_t n);
 /* The length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
  * jansson's rules (no overlong forms, no surrogates, nothing above U+10FFFF). */
 size_t em_utf8_seq(const unsigned char *p, const unsigned char *end);

@@ -127,9 +127,8 @@ static json_t *headers_lower(json_t *h)
     json_t *v;
     json_object_foreach(h, key, v) {
         char *name = em_strdup(key);
-        for (char *p = name; p && *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
+        if (name)
+            em_ascii_lower(name, name, strlen(name));
         if (!o || !name || json_object_set(o, name, v) < 0) {
             em_free(name);
             json_decref(o);
