@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "testing/testing.h"
 
 struct em_fault {
@@ -426,13 +424,8 @@ static bool subset(json_t *want, json_t *have)
  * seed and the draw's number. */
 static double draw(ecrmock *m)
 {
-    unsigned char in[32] = "ecrmock faults", out[32];
-    uint64_t s = m->seed, c = m->fault_draws++;
-    for (int i = 0; i < 8; i++) {
-        in[16 + i] = (unsigned char)(s >> (8 * i));
-        in[24 + i] = (unsigned char)(c >> (8 * i));
-    }
-    EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
+    unsigned char out[32];
+    em_seeded_draw("ecrmock faults", m->seed, m->fault_draws++, out);
     uint64_t r = 0;
     for (int i = 0; i < 8; i++)
         r = r << 8 | out[i];
