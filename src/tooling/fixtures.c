@@ -580,18 +580,18 @@ static int swap_state(ecrmock *m, ecrmock *s)
 {
     if (em_view_mirror(s, m) < 0)
         return -1;
-#define SWAP(field)                  \
-    do {                             \
-        __typeof__(m->field) t_ = m->field; \
-        m->field = s->field;         \
-        s->field = t_;               \
+#define SWAP(type, field)    \
+    do {                     \
+        type t_ = m->field;  \
+        m->field = s->field; \
+        s->field = t_;       \
     } while (0)
-    SWAP(registries);
-    SWAP(regions);
-    SWAP(blobs);
-    SWAP(faults);
-    SWAP(fault_ids);
-    SWAP(scan_config);
+    SWAP(em_registry *, registries);
+    SWAP(em_region *, regions);
+    SWAP(em_blob *, blobs);
+    SWAP(em_fault *, faults);
+    SWAP(long, fault_ids);
+    SWAP(json_t *, scan_config);
 #undef SWAP
     m->clock_ms = s->clock_ms;
     if (s->seq > m->seq)
