@@ -9,6 +9,7 @@
  * naming the source, the JSON path and the rule, and the instance is left
  * as it was.  fixtures/README.md documents the format.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -659,10 +660,18 @@ int ecrmock_fixture_load_file(ecrmock *m, const char *path, ecrmock_err *err)
     em_err_clear(err);
     if (!path)
         return em_err_arg(err, "no file name (path is NULL)");
+    /* Opened and read here, not by json_load_file(): its text names the
+     * path again, and a directory or a failed read would look like JSON
+     * that ends early. */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", strerror(errno));
     json_error_t jerr;
-    json_t *fx = json_load_file(path, 0, &jerr);
-    if (!fx && jerr.line < 1)
-        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", jerr.text);
+    json_t *fx = json_loadf(f, 0, &jerr);
+    int read_errno = ferror(f) ? errno : 0;
+    fclose(f);
+    if (!fx && read_errno)
+        return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", strerror(read_errno));
     if (!fx)
         return not_json(err, path, &jerr);
     int rc = ecrmock_fixture_load(m, fx, path, err);

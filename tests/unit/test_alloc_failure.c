@@ -31,6 +31,16 @@ json_t *__real_json_load_file(const char *path, size_t flags, json_error_t *erro
 json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
 json_t *__wrap_json_loads(const char *input, size_t flags, json_error_t *error);
 json_t *__wrap_json_load_file(const char *path, size_t flags, json_error_t *error);
+json_t *__real_json_loadf(FILE *input, size_t flags, json_error_t *error);
+json_t *__wrap_json_loadf(FILE *input, size_t flags, json_error_t *error);
+
+json_t *__wrap_json_loadf(FILE *input, size_t flags, json_error_t *error)
+{
+    decoding++;
+    json_t *j = __real_json_loadf(input, flags, error);
+    decoding--;
+    return j;
+}
 
 json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error)
 {
