@@ -632,6 +632,46 @@ static void test_alloc_failure_scenario(void **state)
     json_decref(sc);
 }
 
+/* A registry that is there but empty (its last repository deleted: the
+ * snapshot lists it) stays when a call that would put something in it fails
+ * for memory: each registry-level put, at every allocation. */
+static void test_alloc_failure_keeps_an_empty_registry(void **state)
+{
+    (void)state;
+    static const int steps[] = {4, 5, 15, 17, 19, 21, 22};
+    for (size_t k = 0; k <= sizeof steps / sizeof steps[0]; k++) {
+        const char *action = "CreateRepository";
+        json_t *req = k < sizeof steps / sizeof steps[0] ? newer_request(steps[k], "sha256:00", &action)
+                                                         : json_pack("{s:s}", "repositoryName", "team/app");
+        assert_non_null(req);
+        ecrmock *m = ecrmock_new(NULL);
+        create_repo(m, "team/web");
+        call_ok(m, "DeleteRepository", "{\"repositoryName\": \"team/web\"}");
+        for (long n = 1;; n++) {
+            json_t *before = ecrmock_snapshot(m, NULL);
+            json_t *resp = NULL;
+            allocations = 0;
+            fail_at = n;
+            int status = ecrmock_call(m, action, req, &resp);
+            bool injected = allocations >= n;
+            fail_at = -1;
+            json_decref(resp);
+            if (!injected || status == 200) {
+                assert_int_equal(status, 200);
+                json_decref(before);
+                break;
+            }
+            json_t *after = ecrmock_snapshot(m, NULL);
+            if (!json_equal(before, after))
+                fail_msg("%s, allocation %ld failed: the state changed", action, n);
+            json_decref(before);
+            json_decref(after);
+        }
+        json_decref(req);
+        ecrmock_free(m);
+    }
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -644,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
         cmocka_unit_test(test_alloc_failure_scenario),
+        cmocka_unit_test(test_alloc_failure_keeps_an_empty_registry),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
