@@ -365,6 +365,39 @@ static json_t *newer_request(int i, const char *image, const char **action)
     }
 }
 
+/* Runs `action` with its 1st, 2nd, ... allocation failing until a run needs
+ * no more, which must answer 200: each run that failed answers 500
+ * ServerException (or -1) and leaves the snapshot as it was.  `what` names
+ * the call in messages. */
+static void fail_each_allocation(ecrmock *m, const char *action, json_t *req, const char *what)
+{
+    for (long n = 1;; n++) {
+        json_t *before = ecrmock_snapshot(m, NULL);
+        json_t *resp = NULL;
+        allocations = 0;
+        fail_at = n;
+        int status = ecrmock_call(m, action, req, &resp);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected || status == 200) {
+            if (status != 200)
+                fail_msg("%s: %d %s: %s", what, status, err_type(resp), err_message(resp));
+            json_decref(resp);
+            json_decref(before);
+            return;
+        }
+        if (status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0))
+            fail_msg("%s, allocation %ld failed: answered %d %s: %s", what, n, status, err_type(resp),
+                     err_message(resp));
+        json_decref(resp);
+        json_t *after = ecrmock_snapshot(m, NULL);
+        if (!json_equal(before, after))
+            fail_msg("%s, allocation %ld failed: the state changed", what, n);
+        json_decref(before);
+        json_decref(after);
+    }
+}
+
 /* Every newer action, each call with its Nth allocation failing for every N:
  * a clean 500 or success, the snapshot unchanged after a failure, no leak. */
 static void test_alloc_failure_newer_actions(void **state)
@@ -378,31 +411,9 @@ static void test_alloc_failure_newer_actions(void **state)
         json_t *req = newer_request(i, image, &action);
         if (!req)
             break;
-        for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m, NULL);
-            json_t *resp = NULL;
-            allocations = 0;
-            fail_at = n;
-            int status = ecrmock_call(m, action, req, &resp);
-            bool injected = allocations >= n;
-            fail_at = -1;
-            if (!injected || status == 200) {
-                if (status != 200)
-                    fail_msg("step %d %s: %d %s: %s", i, action, status, err_type(resp), err_message(resp));
-                json_decref(resp);
-                json_decref(before);
-                break;
-            }
-            if (status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0))
-                fail_msg("step %d %s, allocation %ld failed: answered %d %s: %s", i, action, n, status, err_type(resp),
-                         err_message(resp));
-            json_decref(resp);
-            json_t *after = ecrmock_snapshot(m, NULL);
-            if (!json_equal(before, after))
-                fail_msg("step %d %s, allocation %ld failed: the state changed", i, action, n);
-            json_decref(before);
-            json_decref(after);
-        }
+        char what[96];
+        snprintf(what, sizeof what, "step %d %s", i, action);
+        fail_each_allocation(m, action, req, what);
         json_decref(req);
         if (i == 10)
             ecrmock_clock_advance(m, 60000, NULL); /* the scan completes */
@@ -647,26 +658,7 @@ static void test_alloc_failure_keeps_an_empty_registry(void **state)
         ecrmock *m = ecrmock_new(NULL);
         create_repo(m, "team/web");
         call_ok(m, "DeleteRepository", "{\"repositoryName\": \"team/web\"}");
-        for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m, NULL);
-            json_t *resp = NULL;
-            allocations = 0;
-            fail_at = n;
-            int status = ecrmock_call(m, action, req, &resp);
-            bool injected = allocations >= n;
-            fail_at = -1;
-            json_decref(resp);
-            if (!injected || status == 200) {
-                assert_int_equal(status, 200);
-                json_decref(before);
-                break;
-            }
-            json_t *after = ecrmock_snapshot(m, NULL);
-            if (!json_equal(before, after))
-                fail_msg("%s, allocation %ld failed: the state changed", action, n);
-            json_decref(before);
-            json_decref(after);
-        }
+        fail_each_allocation(m, action, req, action);
         json_decref(req);
         ecrmock_free(m);
     }

@@ -3,7 +3,6 @@
  * describe, with true digests and sizes; bad fixtures are refused whole with
  * exact messages; snapshots round-trip byte for byte.
  */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, unlink */
 #include <unistd.h>
 
 #include "helpers.h"
@@ -442,11 +441,7 @@ static void test_fixture_load_sources(void **state)
     assert_string_equal(err.text, "cannot be read: Is a directory");
     /* a syntax error: the file, its line and column, what jansson met there */
     char bad[] = "/tmp/ecrmock-fixture-XXXXXX";
-    int fd = mkstemp(bad);
-    assert_true(fd >= 0);
-    static const char text[] = "{\"registries\": [\n  {\"repositories\": [}\n]}\n";
-    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-    close(fd);
+    temp_file(bad, "{\"registries\": [\n  {\"repositories\": [}\n]}\n");
     assert_int_equal(ecrmock_fixture_load_file(m, bad, &err), -1);
     unlink(bad);
     char want[64];
