@@ -574,39 +574,6 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
     ecrmock_free(m);
 }
 
-/* ecrmock_images, out of memory at each allocation: NULL with
- * ECRMOCK_ERR_SERVER, never RepositoryNotFound (the repository is there). */
-static void test_alloc_failure_images(void **state)
-{
-    (void)state;
-    ecrmock *m = ecrmock_new(NULL);
-    assert_non_null(m);
-    create_repo(m, "web");
-    free(push_new_image(m, "web", 1, 1, "v1"));
-    free(push_new_image(m, "web", 1, 2, "v2"));
-    for (long n = 1;; n++) {
-        allocations = 0;
-        fail_at = n;
-        json_t *list = ecrmock_images(m, NULL, "web", &test_err);
-        bool injected = allocations >= n;
-        fail_at = -1;
-        if (!injected) {
-            assert_int_equal(json_array_size(list), 2);
-            assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
-            json_decref(list);
-            assert_true(n > 3);
-            break;
-        }
-        if (list) { /* jansson may do without an allocation that failed */
-            json_decref(list);
-            continue;
-        }
-        assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_SERVER);
-        assert_string_equal(test_err.text, "out of memory");
-    }
-    ecrmock_free(m);
-}
-
 /* A scenario checked and run out of memory at each allocation: when it is
  * refused, memory running out says so (ECRMOCK_ERR_SERVER, "out of
  * memory"), never that the scenario is wrong, whatever part of the check
@@ -664,6 +631,39 @@ static void test_alloc_failure_keeps_an_empty_registry(void **state)
     }
 }
 
+/* ecrmock_images, out of memory at each allocation: NULL with
+ * ECRMOCK_ERR_SERVER, never RepositoryNotFound (the repository is there). */
+static void test_alloc_failure_images(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    create_repo(m, "web");
+    free(push_new_image(m, "web", 1, 1, "v1"));
+    free(push_new_image(m, "web", 1, 2, "v2"));
+    for (long n = 1;; n++) {
+        allocations = 0;
+        fail_at = n;
+        json_t *list = ecrmock_images(m, NULL, "web", &test_err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected) {
+            assert_int_equal(json_array_size(list), 2);
+            assert_int_equal(ERR_CODE(0), ECRMOCK_ERR_OK);
+            json_decref(list);
+            assert_true(n > 3);
+            break;
+        }
+        if (list) { /* jansson may do without an allocation that failed */
+            json_decref(list);
+            continue;
+        }
+        assert_int_equal(ERR_CODE(-1), ECRMOCK_ERR_SERVER);
+        assert_string_equal(test_err.text, "out of memory");
+    }
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -672,11 +672,11 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_json_level),
         cmocka_unit_test(test_alloc_failure_wire_level),
         cmocka_unit_test(test_alloc_failure_new_and_fixture),
+        cmocka_unit_test(test_alloc_failure_scenario),
+        cmocka_unit_test(test_alloc_failure_keeps_an_empty_registry),
         cmocka_unit_test(test_alloc_failure_newer_actions),
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),
-        cmocka_unit_test(test_alloc_failure_scenario),
-        cmocka_unit_test(test_alloc_failure_keeps_an_empty_registry),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }

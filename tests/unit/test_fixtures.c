@@ -3,8 +3,6 @@
  * describe, with true digests and sizes; bad fixtures are refused whole with
  * exact messages; snapshots round-trip byte for byte.
  */
-#include <unistd.h>
-
 #include "helpers.h"
 
 #include "ecrmock_cmocka.h"
@@ -443,7 +441,7 @@ static void test_fixture_load_sources(void **state)
     char bad[] = "/tmp/ecrmock-fixture-XXXXXX";
     temp_file(bad, "{\"registries\": [\n  {\"repositories\": [}\n]}\n");
     assert_int_equal(ecrmock_fixture_load_file(m, bad, &err), -1);
-    unlink(bad);
+    remove(bad);
     char want[64];
     snprintf(want, sizeof want, "%s: line 2, column 21", bad);
     assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
