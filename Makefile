@@ -175,7 +175,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(TEST_HELPER_LIB) $(BUILD)/libe
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(TEST_HELPER_LIB) $(BUILD)/libecrmock.a $(LDFLAGS) $(TEST_LDFLAGS) $(LIBS) $(TEST_LIBS)
 
 # The allocation-failure test keeps jansson's decoder and encoder out of its failures (see the test).
-$(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=json_loads,--wrap=json_load_file \
+$(BUILD)/tests/test_alloc_failure: TEST_LDFLAGS = -Wl,--wrap=json_loadb,--wrap=json_loads,--wrap=json_load_file,--wrap=json_loadf \
     -Wl,--wrap=json_dumps,--wrap=json_dump_callback
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libecrmock.a | $(BUILD)/examples

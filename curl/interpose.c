@@ -135,10 +135,7 @@ static bool url_host(const char *url, char *host, size_t cap, char *host_header,
         (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
         curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strlen(h) < cap &&
         (!full || curl_url_get(u, CURLUPART_URL, &whole, 0) == CURLUE_OK)) {
-        size_t i = 0;
-        for (; h[i]; i++)
-            host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
-        host[i] = '\0';
+        em_ascii_lower(host, h, strlen(h) + 1);
         if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
             strcmp(port, strcmp(scheme, "https") == 0 ? "443" : "80") != 0)
             snprintf(host_header, hcap, "%s:%s", h, port);

@@ -205,12 +205,9 @@ static void option_flag_name(const em_option *r, char out[64])
     out[at++] = '-';
     out[at++] = '-';
     for (const char *p = r->json; *p && at < 62; p++) {
-        if (*p >= 'A' && *p <= 'Z') {
+        if (*p >= 'A' && *p <= 'Z')
             out[at++] = '-';
-            out[at++] = (char)(*p - 'A' + 'a');
-        } else {
-            out[at++] = *p;
-        }
+        em_ascii_lower(out + at++, p, 1);
     }
     out[at] = '\0';
 }

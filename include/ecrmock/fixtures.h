@@ -47,7 +47,10 @@ extern "C" {
  */
 ECRMOCK_API int ecrmock_fixture_load(ecrmock *m, json_t *fixture, const char *source, ecrmock_err *err);
 /* The same from a file (its name is the source) or from JSON text; JSON
- * that does not parse has the path "<source>: line L, column C". */
+ * that does not parse has the path "<source>: line L, column C" and the
+ * text "not valid JSON: <what the parser met there>"; a file that cannot be
+ * opened or read has the path its name and the text "cannot be read:
+ * <the system's reason>" ("No such file or directory", "Is a directory"). */
 ECRMOCK_API int ecrmock_fixture_load_file(ecrmock *m, const char *path, ecrmock_err *err);
 ECRMOCK_API int ecrmock_fixture_load_string(ecrmock *m, const char *text, const char *source, ecrmock_err *err);
 

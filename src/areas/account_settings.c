@@ -68,13 +68,14 @@ int em_PutAccountSetting(em_call *c)
         return em_fail_rule(c, "value", EM_RULE_ACCOUNT_SETTING_VALUE, name, values);
     }
 
+    em_registry_mark mark = em_registry_mark_of(c->m, c->m->account);
     em_registry *r = em_registry_ensure(c->m, c->m->account);
     if (!r)
         return em_fail_nomem(c);
     json_t *copy = r->account_settings ? json_copy(r->account_settings) : json_object();
     if (!copy || json_object_set_new(copy, name, json_string(value)) < 0 || setting_output(c, name, value) < 0) {
         json_decref(copy);
-        em_registry_drop_if_empty(c->m, r); /* a registry made for this call goes again */
+        em_registry_abandon(&mark); /* a registry made for this call goes again */
         return em_fail_nomem(c);
     }
     json_decref(r->account_settings);

@@ -294,7 +294,8 @@ int em_CreateRepositoryCreationTemplate(em_call *c)
         json_decref(doc);
     }
     em_registry *reg = em_registry_get(m, reg_id);
-    bool fresh_reg = !reg, fresh_list = !reg || !reg->templates;
+    em_registry_mark mark = em_registry_mark_of(m, reg_id);
+    bool fresh_list = !reg || !reg->templates;
     if (t && t->prefix && template_output(c, t) == 0)
         reg = em_registry_ensure(m, reg_id);
     else
@@ -315,8 +316,7 @@ int em_CreateRepositoryCreationTemplate(em_call *c)
         template_free(t);
         if (reg && fresh_list)
             em_templates_free(reg);
-        if (reg && fresh_reg)
-            em_registry_drop_if_empty(m, reg);
+        em_registry_abandon(&mark);
         return em_fail_nomem(c);
     }
     t->seq = ++ts->seq;
@@ -510,15 +510,13 @@ int em_repo_create_for(em_call *c, const char *applied_for, bool need_template, 
     const char *reg_id = em_registry_id(c), *name = em_get_str(c->req, "repositoryName");
     if (need_template && !template_for(m, reg_id, name, applied_for))
         return 0;
-    bool fresh = !em_registry_get(m, reg_id);
+    em_registry_mark mark = em_registry_mark_of(m, reg_id);
     if (em_CreateRepository(c) < 0)
         return -1;
     em_repo *repo = em_repo_get(em_registry_get(m, reg_id), name);
     if (em_template_apply(c, reg_id, name, applied_for, repo) < 0) {
-        em_registry *reg = repo->registry;
         em_repo_remove(m, repo);
-        if (fresh)
-            em_registry_drop_if_empty(m, reg);
+        em_registry_abandon(&mark);
         return -1;
     }
     *out = repo;

@@ -72,11 +72,12 @@ static int config_not_found(em_call *c)
 
 int em_PutSigningConfiguration(em_call *c)
 {
+    em_registry_mark mark = em_registry_mark_of(c->m, c->m->account);
     em_registry *r = em_registry_ensure(c->m, c->m->account);
     json_t *config = json_deep_copy(json_object_get(c->req, "signingConfiguration"));
     if (!r || !config || em_set(c->out, "signingConfiguration", json_deep_copy(config)) < 0) {
         json_decref(config);
-        em_registry_drop_if_empty(c->m, r); /* a registry made for this call goes again */
+        em_registry_abandon(&mark); /* a registry made for this call goes again */
         return em_fail_nomem(c);
     }
     json_decref(r->signing_config);

@@ -478,8 +478,8 @@ int ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *rep
         *expired = NULL;
     if (!m || !repository || !*repository)
         return em_err_arg(err, "m and repository (not empty) must be given");
-    if (registry_id && !em_account_id_ok(registry_id))
-        return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
+    if (em_err_registry_id(err, registry_id) < 0)
+        return -1;
     em_lock(m);
     em_repo *repo = em_repo_get(em_registry_get(m, registry_id ? registry_id : m->account), repository);
     ecrmock_error rc = ECRMOCK_ERR_OK;

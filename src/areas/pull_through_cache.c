@@ -396,7 +396,8 @@ int em_CreatePullThroughCacheRule(em_call *c)
     bool ok = r->prefix && r->url && (!cred || r->credential_arn) && (!role || r->custom_role_arn) &&
               (r->upstream_prefix || (!up_prefix && strcmp(upstream, "ecr") != 0)) &&
               rule_members(c->out, r, reg_id, "PUCA") == 0;
-    bool fresh_reg = !reg, fresh_list = !rules;
+    em_registry_mark mark = em_registry_mark_of(m, reg_id);
+    bool fresh_list = !rules;
     reg = ok ? em_registry_ensure(m, reg_id) : NULL;
     if (reg && !reg->ptc)
         reg->ptc = em_calloc(1, sizeof *reg->ptc);
@@ -414,8 +415,7 @@ int em_CreatePullThroughCacheRule(em_call *c)
         rule_free(r);
         if (reg && fresh_list)
             em_ptc_rules_free(reg);
-        if (reg && fresh_reg)
-            em_registry_drop_if_empty(m, reg);
+        em_registry_abandon(&mark);
         return em_fail_nomem(c);
     }
     r->seq = ++rules->seq;

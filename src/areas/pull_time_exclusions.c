@@ -40,6 +40,7 @@ int em_RegisterPullTimeUpdateExclusion(em_call *c)
         return em_fail_text(c, EM_MSG_EXCLUSION_ALREADY_EXISTS, arn, c->m->account);
     if (r && r->n_exclusions >= MAX_EXCLUSIONS)
         return em_fail_text(c, EM_MSG_EXCLUSION_LIMIT, c->m->account, MAX_EXCLUSIONS);
+    em_registry_mark mark = em_registry_mark_of(c->m, c->m->account);
     r = em_registry_ensure(c->m, c->m->account);
     char *copy = em_strdup(arn);
     em_exclusion *grown = r && copy ? em_realloc(r->exclusions, (r->n_exclusions + 1) * sizeof *grown) : NULL;
@@ -48,7 +49,7 @@ int em_RegisterPullTimeUpdateExclusion(em_call *c)
     if (!grown || em_set(c->out, "principalArn", json_string(arn)) < 0 ||
         em_set(c->out, "createdAt", em_time(c->m->clock_ms)) < 0) {
         em_free(copy);
-        em_registry_drop_if_empty(c->m, r); /* a registry made for this call goes again */
+        em_registry_abandon(&mark); /* a registry made for this call goes again */
         return em_fail_nomem(c);
     }
     grown[r->n_exclusions++] = (em_exclusion){copy, c->m->clock_ms, ++c->m->seq};

@@ -48,9 +48,10 @@ int em_PutRegistryPolicy(em_call *c)
         return em_fail_rule_at(c, "$.policyText", "PolicyText", EM_RULE_INVALID_REGISTRY_POLICY);
 
     char *copy = em_strdup(text);
+    em_registry_mark mark = em_registry_mark_of(c->m, c->m->account);
     em_registry *r = copy ? em_registry_ensure(c->m, c->m->account) : NULL;
     if (!r || registry_policy_output(c, text) < 0) {
-        em_registry_drop_if_empty(c->m, r);
+        em_registry_abandon(&mark);
         em_free(copy);
         return em_fail_nomem(c);
     }

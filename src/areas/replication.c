@@ -53,9 +53,10 @@ int em_PutReplicationConfiguration(em_call *c)
         }
     }
     json_t *stored = json_deep_copy(conf);
+    em_registry_mark mark = em_registry_mark_of(c->m, c->m->account);
     em_registry *r = stored ? em_registry_ensure(c->m, c->m->account) : NULL;
     if (!r || em_set(c->out, "replicationConfiguration", json_deep_copy(conf)) < 0) {
-        em_registry_drop_if_empty(c->m, r);
+        em_registry_abandon(&mark);
         json_decref(stored);
         return em_fail_nomem(c);
     }
@@ -173,8 +174,8 @@ static const char *put_copy(ecrmock *m, em_repo *src, em_image *img, const char 
 /* Gives the repository replication just created in registry `dest` of the
  * current view the settings of the destination's REPLICATION creation
  * template, as ECR does; NULL, or the error's name (then the repository is
- * gone again). */
-static const char *apply_template(ecrmock *m, const char *dest, const char *name)
+ * gone again, and the registry when `mark` says the copy made it). */
+static const char *apply_template(ecrmock *m, const char *dest, const char *name, const em_registry_mark *mark)
 {
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
     em_registry *reg = em_registry_get(m, dest);
@@ -183,7 +184,7 @@ static const char *apply_template(ecrmock *m, const char *dest, const char *name
         return NULL;
     json_decref(c.errdoc);
     em_repo_remove(m, repo);
-    em_registry_drop_if_empty(m, reg);
+    em_registry_abandon(mark);
     return ecrmock_error_name(c.err);
 }
 
@@ -206,9 +207,10 @@ static const char *copy_to(ecrmock *m, em_repo *src, em_image *img, const char *
             err = "AccessDeniedException";
     }
     if (!err && !exists) {
+        em_registry_mark mark = em_registry_mark_of(m, dest);
         err = create_repo(m, dest, src->name);
         if (!err)
-            err = apply_template(m, dest, src->name);
+            err = apply_template(m, dest, src->name, &mark);
     }
     if (!err)
         err = put_copy(m, src, img, tag, dest);

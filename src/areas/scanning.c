@@ -466,8 +466,8 @@ int ecrmock_scan_findings_set(ecrmock *m, const char *registry_id, const char *r
     em_err_clear(err);
     if (!m || !repository || !*repository || !digest)
         return em_err_arg(err, "m, repository (not empty) and digest must be given");
-    if (registry_id && !em_account_id_ok(registry_id))
-        return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
+    if (em_err_registry_id(err, registry_id) < 0)
+        return -1;
     if (findings && !json_is_array(findings))
         return em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, "findings: $", "must be an array of findings");
     size_t i;

@@ -49,6 +49,9 @@ typedef struct em_buf {
 int em_buf_reserve(em_buf *b, size_t extra);             /* 0, or -1: no memory */
 int em_buf_append(em_buf *b, const void *p, size_t n);   /* 0, or -1: no memory, b unchanged */
 void em_buf_release(em_buf *b);
+/* src[0..n) with A-Z as a-z (ASCII only, whatever the locale) into dst[0..n);
+ * dst may be src.  Returns dst. */
+char *em_ascii_lower(char *dst, const char *src, size_t n);
 /* The length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
  * jansson's rules (no overlong forms, no surrogates, nothing above U+10FFFF). */
 size_t em_utf8_seq(const unsigned char *p, const unsigned char *end);
@@ -124,6 +127,12 @@ bool em_wildcard_match(const char *pat, const char *s, bool iam);
 bool em_digest_ok(const char *d);
 void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
                     unsigned char out[32]);
+/* Draw n of a seeded stream into out: SHA-256 of the stream's label (NULL:
+ * none; else at most 16 characters, NUL-padded to 16 bytes), then the seed
+ * and n as 8 little-endian bytes each.  The same (label, seed, n) gives the
+ * same bytes, run after run: instance.c's ids and request ids, the faults'
+ * probabilities. */
+void em_seeded_draw(const char *label, uint64_t seed, uint64_t n, unsigned char out[32]);
 /* The UUID (version 4 layout) of 32 random bytes, and a NUL, in out[37]. */
 void em_uuid_of(unsigned char r[32], char *out);
 

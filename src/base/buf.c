@@ -46,6 +46,13 @@ void em_buf_release(em_buf *b)
 /* The length of the valid UTF-8 sequence at p (its lead byte >= 0x80), or 0
  * (the rules of jansson's utf8_check_full: no overlong forms, no
  * surrogates, nothing above U+10FFFF). */
+char *em_ascii_lower(char *dst, const char *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ? src[i] - 'A' + 'a' : src[i]);
+    return dst;
+}
+
 size_t em_utf8_seq(const unsigned char *p, const unsigned char *end)
 {
     unsigned char c = p[0];

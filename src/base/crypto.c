@@ -22,6 +22,21 @@ void em_hex(const unsigned char *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+void em_seeded_draw(const char *label, uint64_t seed, uint64_t n, unsigned char out[32])
+{
+    unsigned char in[32] = {0};
+    size_t at = 0;
+    if (label) {
+        memcpy(in, label, strnlen(label, 16));
+        at = 16;
+    }
+    for (int i = 0; i < 8; i++) {
+        in[at + i] = (unsigned char)(seed >> (8 * i));
+        in[at + 8 + i] = (unsigned char)(n >> (8 * i));
+    }
+    EVP_Digest(in, at + 16, out, NULL, EVP_sha256(), NULL);
+}
+
 void em_sha256_digest(const void *p, size_t n, char *out)
 {
     unsigned char md[32];

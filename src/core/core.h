@@ -641,6 +641,9 @@ int em_err_at(ecrmock_err *err, ecrmock_error code, const char *source, const ch
     __attribute__((format(printf, 5, 6)));
 int em_err_arg(ecrmock_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int em_err_nomem(ecrmock_err *err);
+/* A control's registry id: 0 when it is NULL (m's account) or 12 digits,
+ * else -1 with em_err_arg's "registry id '<id>' is not 12 digits". */
+int em_err_registry_id(ecrmock_err *err, const char *registry_id);
 int em_err_from_call(ecrmock_err *err, const em_call *c);
 /* ECRMOCK_ERR_REPOSITORY_NOT_FOUND for a control's (registry_id: NULL for
  * m's account, repository) */

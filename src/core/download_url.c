@@ -26,9 +26,7 @@ static bool authority(const char *h, size_t n, char *out)
 {
     if (n >= 256)
         return false;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
-    out[n] = '\0';
+    em_ascii_lower(out, h, n)[n] = '\0';
     size_t len = n;
     if (len > 3 && strcmp(out + len - 3, ":80") == 0)
         out[len - 3] = '\0';

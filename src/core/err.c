@@ -135,6 +135,13 @@ int em_err_nomem(ecrmock_err *err)
     return em_err_set(err, ECRMOCK_ERR_SERVER, NULL, "out of memory");
 }
 
+int em_err_registry_id(ecrmock_err *err, const char *registry_id)
+{
+    if (!registry_id || em_account_id_ok(registry_id))
+        return 0;
+    return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
+}
+
 int em_err_from_call(ecrmock_err *err, const em_call *c)
 {
     if (c->err == ECRMOCK_ERR_SERVER && !c->errdoc)

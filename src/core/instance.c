@@ -236,24 +236,12 @@ int ecrmock_clock_advance(ecrmock *m, int64_t ms, ecrmock_err *err)
  */
 void em_random(ecrmock *m, unsigned char out[32])
 {
-    unsigned char in[16];
-    uint64_t s = m->seed, c = m->draws++;
-    for (int i = 0; i < 8; i++) {
-        in[i] = (unsigned char)(s >> (8 * i));
-        in[8 + i] = (unsigned char)(c >> (8 * i));
-    }
-    EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
+    em_seeded_draw(NULL, m->seed, m->draws++, out);
 }
 
 void em_request_random(ecrmock *m, unsigned char out[32])
 {
-    unsigned char in[32] = "ecrmock requests";
-    uint64_t s = m->seed, c = m->request_draws++;
-    for (int i = 0; i < 8; i++) {
-        in[16 + i] = (unsigned char)(s >> (8 * i));
-        in[24 + i] = (unsigned char)(c >> (8 * i));
-    }
-    EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
+    em_seeded_draw("ecrmock requests", m->seed, m->request_draws++, out);
 }
 
 void em_uuid(ecrmock *m, char *out)

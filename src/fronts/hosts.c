@@ -55,12 +55,11 @@ static bool host_form(const char *host, size_t hl, const char *prefix, const cha
  * h[256]; its length, or SIZE_MAX when too long. */
 static size_t host_bare(const char *host, size_t len, char h[256])
 {
-    size_t n = 0;
-    for (; n < len && host[n] != ':'; n++) {
-        if (n + 1 == 256)
-            return SIZE_MAX;
-        h[n] = (char)(host[n] >= 'A' && host[n] <= 'Z' ? host[n] - 'A' + 'a' : host[n]);
-    }
+    const char *colon = memchr(host, ':', len);
+    size_t n = colon ? (size_t)(colon - host) : len;
+    if (n > 255)
+        return SIZE_MAX;
+    em_ascii_lower(h, host, n);
     if (n > 0 && h[n - 1] == '.')
         n--;
     h[n] = '\0';

@@ -28,12 +28,11 @@ em_repo *em_repo_create(em_call *c, const char *reg_id, const char *name, const 
     const char *mutability = set->tag_mutability ? set->tag_mutability : "MUTABLE";
     const char *enc_type = set->encryption_type ? set->encryption_type : "AES256";
     json_t *filters = set->mutability_filters, *tags = set->tags;
-    bool fresh = !reg;
+    em_registry_mark mark = em_registry_mark_of(m, reg_id);
     reg = em_registry_ensure(m, reg_id);
     em_repo *repo = reg ? em_calloc(1, sizeof *repo) : NULL;
     if (!repo) {
-        if (fresh)
-            em_registry_drop_if_empty(m, reg);
+        em_registry_abandon(&mark);
         em_fail_nomem(c);
         return NULL;
     }
@@ -54,8 +53,7 @@ em_repo *em_repo_create(em_call *c, const char *reg_id, const char *name, const 
         !repo->encryption_type || (set->kms_key && !repo->kms_key) || !repo->tags ||
         (c->out && em_set(c->out, "repository", em_repo_json(m, repo)) < 0) || em_repo_insert(reg, repo) < 0) {
         em_repo_free(m, repo);
-        if (fresh)
-            em_registry_drop_if_empty(m, reg);
+        em_registry_abandon(&mark);
         em_fail_nomem(c);
         return NULL;
     }

@@ -447,6 +447,22 @@ em_registry *em_registry_ensure(ecrmock *m, const char *id)
     return r;
 }
 
+em_registry_mark em_registry_mark_of(ecrmock *m, const char *id)
+{
+    em_registry_mark k = {.m = m};
+    /* an id too long for a registry is one no call makes */
+    k.existed = strlen(id) >= sizeof k.id || em_registry_get(m, id);
+    if (!k.existed)
+        memcpy(k.id, id, strlen(id) + 1);
+    return k;
+}
+
+void em_registry_abandon(const em_registry_mark *k)
+{
+    if (!k->existed)
+        em_registry_drop_if_empty(k->m, em_registry_get(k->m, k->id));
+}
+
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r)
 {
     if (!r || HASH_COUNT(r->repos) || r->ptc || r->templates || r->policy || r->replication ||

@@ -191,8 +191,21 @@ typedef struct em_area {
 /* ---- store (store.c) ----------------------------------------------------- */
 em_registry *em_registry_get(ecrmock *m, const char *id);
 em_registry *em_registry_ensure(ecrmock *m, const char *id); /* NULL: no memory */
-/* Forgets a registry that holds no repository (undoing an em_registry_ensure). */
+/* Forgets a registry that holds nothing (no repository, rule, template,
+ * policy or setting). */
 void em_registry_drop_if_empty(ecrmock *m, em_registry *r);
+/* Whether the registry `id` was there before a call that may make it
+ * (em_registry_ensure(), here or in what the call calls): taken first, then
+ * em_registry_abandon() on the call's failure forgets the registry only when
+ * the call made it and it holds nothing again.  One that was there stays,
+ * empty or not (an empty registry is state: the snapshot lists it). */
+typedef struct em_registry_mark {
+    ecrmock *m;
+    char id[13];
+    bool existed;
+} em_registry_mark;
+em_registry_mark em_registry_mark_of(ecrmock *m, const char *id);
+void em_registry_abandon(const em_registry_mark *k);
 /* The registry id a request names, or the caller's account. */
 const char *em_registry_id(em_call *c);
 em_repo *em_repo_get(em_registry *r, const char *name);

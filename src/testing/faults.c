@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "testing/testing.h"
 
 struct em_fault {
@@ -127,9 +125,8 @@ static json_t *headers_lower(json_t *h)
     json_t *v;
     json_object_foreach(h, key, v) {
         char *name = em_strdup(key);
-        for (char *p = name; p && *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
+        if (name)
+            em_ascii_lower(name, name, strlen(name));
         if (!o || !name || json_object_set(o, name, v) < 0) {
             em_free(name);
             json_decref(o);
@@ -490,13 +487,8 @@ static bool subset(json_t *want, json_t *have)
  * seed and the draw's number. */
 static double draw(ecrmock *m)
 {
-    unsigned char in[32] = "ecrmock faults", out[32];
-    uint64_t s = m->seed, c = m->fault_draws++;
-    for (int i = 0; i < 8; i++) {
-        in[16 + i] = (unsigned char)(s >> (8 * i));
-        in[24 + i] = (unsigned char)(c >> (8 * i));
-    }
-    EVP_Digest(in, sizeof in, out, NULL, EVP_sha256(), NULL);
+    unsigned char out[32];
+    em_seeded_draw("ecrmock faults", m->seed, m->fault_draws++, out);
     uint64_t r = 0;
     for (int i = 0; i < 8; i++)
         r = r << 8 | out[i];

@@ -14,9 +14,7 @@ static int check_names(ecrmock_err *err, const char *registry_id, const char *re
 {
     if (!repository || !*repository)
         return em_err_arg(err, "the repository name must be a non-empty string");
-    if (registry_id && !em_account_id_ok(registry_id))
-        return em_err_arg(err, "registry id '%.32s' is not 12 digits", registry_id);
-    return 0;
+    return em_err_registry_id(err, registry_id);
 }
 
 static em_repo *find_repo(ecrmock *m, const char *registry_id, const char *repository)
@@ -186,11 +184,11 @@ int ecrmock_create_repository_for(ecrmock *m, const char *registry_id, const cha
     em_call c = {.m = m, .req = req, .err = ECRMOCK_ERR_OK};
     em_lock(m);
     em_repo *repo = NULL;
+    em_registry_mark mark = em_registry_mark_of(m, registry_id ? registry_id : m->account);
     if (em_repo_create_for(&c, applied_for, false, &repo) > 0 && repository_out &&
         !(*repository_out = em_repo_json(m, repo))) {
-        em_registry *reg = repo->registry;
         em_repo_remove(m, repo);
-        em_registry_drop_if_empty(m, reg); /* one that holds nothing is no state */
+        em_registry_abandon(&mark); /* a registry made for this call goes again */
         em_fail_nomem(&c);
     }
     em_unlock(m);

@@ -13,6 +13,13 @@
 /* ---- errors and paths ---------------------------------------------------------- */
 
 
+static int refuse(em_loader *ld, ecrmock_error code, const char *msg)
+{
+    if (ld->err.code == ECRMOCK_ERR_OK)
+        em_err_at(&ld->err, code, ld->source ? ld->source : "fixture", ld->path, "%s", msg);
+    return -1;
+}
+
 int em_fx_refuse(em_loader *ld, const char *fmt, ...)
 {
     char msg[1024];
@@ -20,10 +27,12 @@ int em_fx_refuse(em_loader *ld, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (ld->err.code == ECRMOCK_ERR_OK)
-        em_err_at(&ld->err, strcmp(msg, "out of memory") == 0 ? ECRMOCK_ERR_SERVER : ECRMOCK_ERR_INVALID_PARAMETER,
-                  ld->source ? ld->source : "fixture", ld->path, "%s", msg);
-    return -1;
+    return refuse(ld, ECRMOCK_ERR_INVALID_PARAMETER, msg);
+}
+
+int em_fx_nomem(em_loader *ld)
+{
+    return refuse(ld, ECRMOCK_ERR_SERVER, "out of memory");
 }
 
 /* Appends ".name" or "[i]" to the path; returns the old length to restore. */
@@ -190,7 +199,7 @@ int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_
         return 0;
     }
     if (status < 0)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     const char *msg = json_string_value(json_object_get(resp, "message"));
     if (!msg)
         msg = json_string_value(json_object_get(resp, "Message"));

@@ -76,7 +76,7 @@ static int synth_layer(em_loader *ld, json_t *spec, unsigned char **bytes, size_
     }
     *bytes = n ? em_malloc(*len) : NULL;
     if (n && !*bytes)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     synth_fill(key.seed, *bytes, *len);
     em_sha256_digest(*bytes ? (const void *)*bytes : "", *len, digest);
     if (!made) {
@@ -91,7 +91,7 @@ static int synth_layer(em_loader *ld, json_t *spec, unsigned char **bytes, size_
             em_free(made);
             em_free(*bytes);
             *bytes = NULL;
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
         }
         ld->synth_bytes += key.size;
     }
@@ -121,7 +121,7 @@ static int layer_bytes(em_loader *ld, json_t *spec, unsigned char **bytes, size_
         *len = json_string_length(text);
         *bytes = em_malloc(*len);
         if (!*bytes)
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
         memcpy(*bytes, json_string_value(text), *len);
     } else if (b64) {
         int r = em_unbase64(json_string_value(b64), json_string_length(b64), bytes, len);
@@ -129,7 +129,7 @@ static int layer_bytes(em_loader *ld, json_t *spec, unsigned char **bytes, size_
             return em_fx_refuse_at(ld, "base64", "is not standard padded base64");
         }
         if (r < 0)
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
     } else if (synth_layer(ld, spec, bytes, len, digest) < 0) {
         return -1;
     }
@@ -154,10 +154,10 @@ int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out
     em_layer *l = em_layer_add(ld->s, repo, digest_out, &bytes, len);
     em_free(bytes);
     if (!l)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     const char *mt = em_get_str(spec, "mediaType");
     if (mt && !l->media_type && !(l->media_type = em_strdup(mt)))
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     return 0;
 }
 
@@ -192,7 +192,7 @@ static int signing_for_push(em_loader *ld, em_repo *repo, json_t *profiles)
         em_view_leave(ld->s, &view);
     } else {
         json_decref(req);
-        rc = em_fx_refuse(ld, "out of memory");
+        rc = em_fx_nomem(ld);
     }
     em_fx_pop(ld, n);
     return rc;
@@ -211,7 +211,7 @@ int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored
     size_t n = em_fx_push_key(ld, "replicationStatuses");
     json_t *copy = json_array();
     if (!copy)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     for (size_t i = 0; i < json_array_size(list); i++) {
         size_t k = em_fx_push_index(ld, i);
         json_t *st = json_array_get(list, i);
@@ -220,7 +220,7 @@ int em_fx_load_replication_statuses(em_loader *ld, json_t *img, em_image *stored
         int rc = 0; /* its members and their values: the schema's */
         if (json_array_append_new(copy, json_pack("{s:s, s:s, s:s, s:O*}", "region", region, "registryId", id,
                                                        "status", status, "failureCode", code)) < 0)
-            rc = em_fx_refuse(ld, "out of memory");
+            rc = em_fx_nomem(ld);
         if (rc < 0) {
             json_decref(copy);
             return -1;
@@ -309,7 +309,7 @@ static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
     char *text = NULL;
     json_t *config = NULL, *manifest = NULL;
     if (!descs || !diff_ids) {
-        em_fx_refuse(ld, "out of memory");
+        em_fx_nomem(ld);
         goto out;
     }
     size_t n = em_fx_push_key(ld, "layers");
@@ -342,12 +342,12 @@ static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
                            "rootfs", "type", "layers", "diff_ids", diff_ids);
     text = config ? em_fx_dump_compact(config) : NULL;
     if (!text) {
-        em_fx_refuse(ld, "out of memory");
+        em_fx_nomem(ld);
         goto out;
     }
     char config_digest[ECRMOCK_DIGEST_SIZE];
     json_t *spec = json_pack("{s:s}", "text", text);
-    int r = spec ? em_fx_add_layer(ld, repo, spec, config_digest) : em_fx_refuse(ld, "out of memory");
+    int r = spec ? em_fx_add_layer(ld, repo, spec, config_digest) : em_fx_nomem(ld);
     json_decref(spec);
     if (r < 0)
         goto out;
@@ -358,7 +358,7 @@ static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
     em_free(text);
     text = manifest ? em_fx_dump_compact(manifest) : NULL;
     if (!text) {
-        em_fx_refuse(ld, "out of memory");
+        em_fx_nomem(ld);
         goto out;
     }
     rc = put_manifest(ld, repo, img, text, NULL, digest_out);
@@ -377,7 +377,7 @@ static int synth_index(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
     json_t *children = json_object_get(img, "manifests");
     json_t *descs = json_array();
     if (!descs)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     size_t n = em_fx_push_key(ld, "manifests");
     for (size_t i = 0; i < json_array_size(children); i++) {
         size_t k = em_fx_push_index(ld, i);
@@ -394,7 +394,7 @@ static int synth_index(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
         json_t *platform = json_object_get(child, "platform");
         if (json_array_append_new(descs, d) < 0 || (platform && json_object_set(d, "platform", platform) < 0)) {
             json_decref(descs);
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
         }
     }
     em_fx_pop(ld, n);
@@ -403,7 +403,7 @@ static int synth_index(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
     char *text = list ? em_fx_dump_compact(list) : NULL;
     json_decref(list);
     if (!text)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     int rc = put_manifest(ld, repo, img, text, NULL, digest_out);
     em_free(text);
     return rc;
@@ -429,7 +429,7 @@ int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char
         return synth_index(ld, repo, img, oci, digest_out);
     char *text = em_fx_policy_text(manifest);
     if (!text)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     int rc = put_manifest(ld, repo, img, text, em_get_str(img, "mediaType"), digest_out);
     em_free(text);
     return rc;

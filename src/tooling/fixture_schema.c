@@ -49,7 +49,7 @@ int em_fxs_run(em_loader *ld, json_t *doc, int (*root)(em_fxs *, json_t *), cons
 {
     em_fxs c = {.ld = ld, .patterns = patterns, .re = em_calloc(n ? n : 1, sizeof *c.re)};
     if (!c.re)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     int rc = nul_free(&c, doc) < 0 ? -1 : root(&c, doc);
     for (size_t i = 0; i < n; i++)
         pcre2_code_free(c.re[i]);
@@ -157,12 +157,12 @@ bool em_fxs_match(em_fxs *c, size_t i, json_t *v)
         c->re[i] = pcre2_compile((PCRE2_SPTR)c->patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
                                  &err, &off, NULL);
         if (!c->re[i]) {
-            em_fx_refuse(c->ld, "out of memory");
+            em_fx_nomem(c->ld);
             return false;
         }
     }
     if (!c->md && !(c->md = pcre2_match_data_create(1, NULL))) {
-        em_fx_refuse(c->ld, "out of memory");
+        em_fx_nomem(c->ld);
         return false;
     }
     return pcre2_match(c->re[i], (PCRE2_SPTR)json_string_value(v), json_string_length(v), 0, 0, c->md, NULL) >= 0;

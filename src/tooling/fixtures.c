@@ -9,6 +9,7 @@
  * naming the source, the JSON path and the rule, and the instance is left
  * as it was.  fixtures/README.md documents the format.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static int load_storage(em_loader *ld, em_repo *repo, json_t *images, char (*dig
     size_t n = json_array_size(images), n_steps = 0;
     storage_step *steps = n ? em_calloc(3 * n, sizeof *steps) : NULL;
     if (n && !steps)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     int rc = 0;
     size_t p = em_fx_push_key(ld, "images");
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -179,7 +180,7 @@ static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
                             json_pack("{s:s, s:s, s:s}", "registryId", registry_id, "repositoryName", repo->name,
                                       policies[i].request_member, text),
                             NULL, NULL)
-                      : em_fx_refuse(ld, "out of memory");
+                      : em_fx_nomem(ld);
         em_free(text);
         em_fx_pop(ld, n);
         if (rc < 0)
@@ -199,7 +200,7 @@ static int load_repository(em_loader *ld, const char *registry_id, json_t *r)
     size_t n_images = json_array_size(images);
     char(*digests)[ECRMOCK_DIGEST_SIZE] = n_images ? em_calloc(n_images, sizeof *digests) : NULL;
     if (n_images && !digests)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     n = em_fx_push_key(ld, "images");
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n_images; i++) {
@@ -366,7 +367,7 @@ static int load_registry_settings_here(em_loader *ld, json_t *reg)
             req = text ? json_pack("{s:s}", settings[i].request_member, text) : NULL;
             em_free(text);
             if (!req)
-                return em_fx_refuse(ld, "out of memory");
+                return em_fx_nomem(ld);
         } else {
             /* the scanning configuration's members are the request's own */
             req = settings[i].request_member ? json_pack("{s:O}", settings[i].request_member, v) : json_deep_copy(v);
@@ -387,7 +388,7 @@ static int load_registry_settings(em_loader *ld, json_t *reg)
 {
     em_view view;
     if (em_view_enter(ld->s, em_get_str(reg, "id"), NULL, &view) < 0)
-        return em_fx_refuse(ld, "out of memory");
+        return em_fx_nomem(ld);
     int rc = load_registry_settings_here(ld, reg);
     em_view_leave(ld->s, &view);
     return rc;
@@ -408,7 +409,7 @@ static int load_registries(em_loader *ld, json_t *regs, bool home)
         /* In the fixture's order (a registry of settings only, too), so
          * that a snapshot lists them as its fixture did. */
         if (!em_registry_ensure(ld->s, id ? id : ld->s->account))
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
         json_t *repos = json_object_get(reg, "repositories");
         size_t r = em_fx_push_key(ld, "repositories");
         for (size_t j = 0; j < json_array_size(repos); j++) {
@@ -475,7 +476,7 @@ static int each_region(em_loader *ld, json_t *fx, int (*pass)(em_loader *, json_
         json_t *rg = json_array_get(regions, i);
         em_view view;
         if (em_view_enter(ld->s, NULL, em_get_str(rg, "name"), &view) < 0)
-            return em_fx_refuse(ld, "out of memory");
+            return em_fx_nomem(ld);
         size_t q = em_fx_push_key(ld, "registries");
         int rc = pass(ld, json_object_get(rg, "registries"), false);
         em_view_leave(ld->s, &view);
@@ -505,7 +506,7 @@ static int check_options(em_loader *ld, json_t *options)
     json_t *have = ecrmock_options_json(&ld->s->opts), *want = NULL;
     const char *key;
     json_t *v;
-    int rc = have ? 0 : em_fx_refuse(ld, "out of memory");
+    int rc = have ? 0 : em_fx_nomem(ld);
     json_object_foreach(options, key, v) {
         ecrmock_options o = ld->s->opts;
         ecrmock_err e;
@@ -513,14 +514,14 @@ static int check_options(em_loader *ld, json_t *options)
         if (rc < 0 || !one || /* the name whole, a NUL in it too: ecrmock_options_from_json() refuses that */
             json_object_setn(one, key, json_object_iter_key_len(json_object_key_to_iter(key)), v) < 0) {
             json_decref(one);
-            rc = rc < 0 ? rc : em_fx_refuse(ld, "out of memory");
+            rc = rc < 0 ? rc : em_fx_nomem(ld);
             break;
         }
         rc = ecrmock_options_from_json(one, &o, &e) < 0 ? em_fx_refuse_at(ld, key, "%s", e.text) : 0;
         want = rc < 0 ? NULL : ecrmock_options_json(&o);
         json_decref(one);
         if (rc == 0 && !want)
-            rc = em_fx_refuse(ld, "out of memory");
+            rc = em_fx_nomem(ld);
         if (rc == 0 && !json_equal(json_object_get(want, key), json_object_get(have, key))) {
             char *is = json_dumps(json_object_get(want, key), JSON_ENCODE_ANY);
             char *was = json_dumps(json_object_get(have, key), JSON_ENCODE_ANY);
@@ -560,6 +561,8 @@ static int load(em_loader *ld, json_t *fx)
         size_t k = em_fx_push_index(ld, i);
         ecrmock_err why;
         if (ecrmock_fault_add_json(ld->s, json_array_get(faults, i), &why) < 0) {
+            if (why.code == ECRMOCK_ERR_SERVER)
+                return em_fx_nomem(ld);
             /* "fault rule: probability must be ..." -> the rule part only */
             const char *text = strncmp(why.text, "fault rule: ", 12) == 0 ? why.text + 12 : why.text;
             return em_fx_refuse(ld, "%s", text);
@@ -574,18 +577,18 @@ int em_fx_swap_state(ecrmock *m, ecrmock *s, bool clock)
 {
     if (em_view_mirror(s, m) < 0)
         return -1;
-#define SWAP(field)                  \
-    do {                             \
-        __typeof__(m->field) t_ = m->field; \
-        m->field = s->field;         \
-        s->field = t_;               \
+#define SWAP(type, field)    \
+    do {                     \
+        type t_ = m->field;  \
+        m->field = s->field; \
+        s->field = t_;       \
     } while (0)
-    SWAP(registries);
-    SWAP(regions);
-    SWAP(blobs);
-    SWAP(faults);
-    SWAP(fault_ids);
-    SWAP(scan_config);
+    SWAP(em_registry *, registries);
+    SWAP(em_region *, regions);
+    SWAP(em_blob *, blobs);
+    SWAP(em_fault *, faults);
+    SWAP(long, fault_ids);
+    SWAP(json_t *, scan_config);
 #undef SWAP
     /* The fixture's clock wins: pinned there, or in wall mode the offset
      * that makes it now (the clock runs on from it). */
@@ -662,10 +665,20 @@ json_t *em_fx_read_file(const char *path, ecrmock_err *err)
         em_err_arg(err, "no file name (path is NULL)");
         return NULL;
     }
+    /* Opened and read here, not by json_load_file(): its text names the
+     * path again, and a directory or a failed read would look like JSON
+     * that ends early. */
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", strerror(errno));
+        return NULL;
+    }
     json_error_t jerr;
-    json_t *fx = json_load_file(path, 0, &jerr);
-    if (!fx && jerr.line < 1)
-        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", jerr.text);
+    json_t *fx = json_loadf(f, 0, &jerr);
+    int read_errno = ferror(f) ? errno : 0;
+    fclose(f);
+    if (!fx && read_errno)
+        em_err_set(err, ECRMOCK_ERR_INVALID_PARAMETER, path, "cannot be read: %s", strerror(read_errno));
     else if (!fx)
         not_json(err, path, &jerr);
     return fx;

@@ -213,7 +213,7 @@ static int load_fixture(ecrmock *m, json_t *fixture, const char *base_dir, const
         const char *p = json_string_value(fixture);
         char *full = (p[0] == '/' || !base_dir) ? em_strdup(p) : em_sprintf("%s/%s", base_dir, p);
         if (!full)
-            return em_sc_invalid(err, source, "$.fixture", "out of memory");
+            return em_sc_nomem(err, source, "$.fixture");
         rc = ecrmock_fixture_load_file(m, full, &e);
         em_free(full);
     } else {
@@ -241,11 +241,11 @@ static int run_scenario(ecrmock *m, json_t *sc, const char *base_dir, const char
 
     ecrmock *own = NULL;
     if (!m && !(m = own = ecrmock_new(&opts)))
-        return em_sc_invalid(err, source, "$", "out of memory");
+        return em_sc_nomem(err, source, "$");
     runner rn = {.m = m, .out = out, .vars = json_object()};
     if (!rn.vars) {
         ecrmock_free(own);
-        return em_sc_invalid(err, source, "$", "out of memory");
+        return em_sc_nomem(err, source, "$");
     }
     json_t *fixture = json_object_get(sc, "fixture");
     if (fixture && load_fixture(m, fixture, base_dir, source, err) < 0) {
@@ -306,7 +306,7 @@ int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *out, ecrmock_e
     char *dir = em_strdup(path);
     if (!dir) {
         json_decref(sc);
-        return em_sc_invalid(err, path, "$", "out of memory");
+        return em_sc_nomem(err, path, "$");
     }
     char *slash = strrchr(dir, '/');
     if (slash)

@@ -41,12 +41,12 @@ static int check_strings(em_sc_checker *ck, json_t *v, const char *root, json_t 
     em_buf path = {0};
     char *why = NULL;
     if (em_sc_path_start(&path, root) < 0)
-        return em_sc_invalid(ck->err, ck->source, root, "out of memory");
+        return em_sc_nomem(ck->err, ck->source, root);
     json_t *r = em_sc_expand(&x, v, &path, &why);
     int rc = 0;
     if (!r) {
-        rc = em_sc_invalid(ck->err, ck->source, path.data ? (const char *)path.data : root, "%s",
-                     why ? why : "out of memory");
+        const char *at = path.data ? (const char *)path.data : root;
+        rc = why ? em_sc_invalid(ck->err, ck->source, at, "%s", why) : em_sc_nomem(ck->err, ck->source, at);
     }
     json_decref(r);
     em_free(why);
@@ -89,7 +89,7 @@ static int check_expect(em_sc_checker *ck, json_t *e, const char *sp, json_t *va
     /* ${*} is a pattern of expect.response only. */
     json_t *plain = json_object();
     if (!plain)
-        return em_sc_invalid(ck->err, ck->source, path, "out of memory");
+        return em_sc_nomem(ck->err, ck->source, path);
     json_object_set(plain, "error", json_object_get(e, "error"));
     json_object_set(plain, "message", json_object_get(e, "message"));
     snprintf(path, sizeof path, "%s.expect", sp);
@@ -138,12 +138,13 @@ static int check_step(em_sc_checker *ck, json_t *step, size_t i, json_t *vars)
         json_t *rule;
         json_array_foreach(v, k, rule) {
             if (!ck->scratch && !(ck->scratch = ecrmock_new(NULL)))
-                return em_sc_invalid(ck->err, ck->source, path, "out of memory");
+                return em_sc_nomem(ck->err, ck->source, path);
             ecrmock_err why;
             long id = ecrmock_fault_add_json(ck->scratch, rule, &why);
             if (id < 0) {
                 snprintf(path, sizeof path, "%s.faults[%zu]", sp, k);
-                return em_sc_invalid(ck->err, ck->source, path, "%s", why.text);
+                return why.code == ECRMOCK_ERR_SERVER ? em_sc_nomem(ck->err, ck->source, path)
+                                                      : em_sc_invalid(ck->err, ck->source, path, "%s", why.text);
             }
             ecrmock_fault_remove(ck->scratch, id, NULL);
         }
@@ -209,7 +210,7 @@ int em_sc_check(em_sc_checker *ck, json_t *sc, ecrmock_options *opts)
         return em_sc_invalid(ck->err, ck->source, "$.steps", "must be a non-empty array of steps");
     json_t *vars = json_object();
     if (!vars)
-        return em_sc_invalid(ck->err, ck->source, "$", "out of memory");
+        return em_sc_nomem(ck->err, ck->source, "$");
     size_t i;
     json_t *step;
     int rc = 0;
@@ -220,10 +221,12 @@ int em_sc_check(em_sc_checker *ck, json_t *sc, ecrmock_options *opts)
         json_t *p;
         json_object_foreach(json_object_get(step, "capture"), name, p) {
             if (json_object_set_new(vars, name, json_null()) < 0) {
-                rc = em_sc_invalid(ck->err, ck->source, "$", "out of memory");
+                rc = em_sc_nomem(ck->err, ck->source, "$");
                 break;
             }
         }
+        if (rc < 0)
+            break;
     }
     json_decref(vars);
     return rc;

@@ -68,15 +68,6 @@ static int spend(em_sc_expander *x, size_t n, char **why)
     return 0;
 }
 
-static int append(em_buf *buf, const void *data, size_t n, char **why)
-{
-    if (em_buf_append(buf, data, n) < 0) {
-        *why = em_strdup("out of memory");
-        return -1;
-    }
-    return 0;
-}
-
 static int expand_text(em_sc_expander *x, const char *s, size_t n, em_buf *buf, char **why);
 
 /* Appends a value's text: a string's characters, anything else as JSON. */
@@ -84,10 +75,9 @@ static int append_value_text(em_sc_expander *x, em_buf *buf, json_t *v, char **w
 {
     if (json_is_string(v))
         return spend(x, json_string_length(v), why) < 0 ? -1
-                                                        : append(buf, json_string_value(v), json_string_length(v), why);
+                                                        : em_buf_append(buf, json_string_value(v), json_string_length(v));
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    int rc = !text ? ((*why = em_strdup("out of memory")), -1)
-                   : spend(x, strlen(text), why) < 0 ? -1 : append(buf, text, strlen(text), why);
+    int rc = !text || spend(x, strlen(text), why) < 0 ? -1 : em_buf_append(buf, text, strlen(text));
     em_json_free(text);
     return rc;
 }
@@ -101,22 +91,22 @@ static int apply_function(em_sc_expander *x, int f, em_buf *arg, em_buf *buf, js
         if (spend(x, len, why) < 0)
             return -1;
         char *b64 = em_base64(arg->data, arg->len, &len);
-        int rc = b64 ? append(buf, b64, len, why) : ((*why = em_strdup("out of memory")), -1);
+        int rc = b64 ? em_buf_append(buf, b64, len) : -1;
         em_free(b64);
         return rc;
     }
     if (f == 1) {
         char digest[ECRMOCK_DIGEST_SIZE];
         em_sha256_digest(arg->data, arg->len, digest);
-        return spend(x, strlen(digest), why) < 0 ? -1 : append(buf, digest, strlen(digest), why);
+        return spend(x, strlen(digest), why) < 0 ? -1 : em_buf_append(buf, digest, strlen(digest));
     }
     if (whole) {
         *whole = json_integer((json_int_t)arg->len);
-        return *whole ? 0 : ((*why = em_strdup("out of memory")), -1);
+        return *whole ? 0 : -1;
     }
     char num[32];
     int k = snprintf(num, sizeof num, "%zu", arg->len);
-    return spend(x, (size_t)k, why) < 0 ? -1 : append(buf, num, (size_t)k, why);
+    return spend(x, (size_t)k, why) < 0 ? -1 : em_buf_append(buf, num, (size_t)k);
 }
 
 /*
@@ -151,7 +141,7 @@ static int expand_token(em_sc_expander *x, const char *t, size_t n, em_buf *buf,
             return -1;
         }
         *whole = json_string("${*}");
-        return *whole ? 0 : ((*why = em_strdup("out of memory")), -1);
+        return *whole ? 0 : -1;
     }
     if (!em_sc_is_var_name(t, n)) {
         *why = em_sprintf("'${%.*s}' is neither a variable (letters, digits, '_') nor a function "
@@ -174,7 +164,7 @@ static int expand_token(em_sc_expander *x, const char *t, size_t n, em_buf *buf,
         if (spend(x, size, why) < 0)
             return -1;
         *whole = json_deep_copy(v);
-        return *whole ? 0 : ((*why = em_strdup("out of memory")), -1);
+        return *whole ? 0 : -1;
     }
     return append_value_text(x, buf, v, why);
 }
@@ -189,7 +179,7 @@ static int expand_text(em_sc_expander *x, const char *s, size_t n, em_buf *buf, 
         }
         if (i + 2 < n && s[i + 1] == '$' && s[i + 2] == '{') {
             /* "$${" is a literal "${" */
-            if (append(buf, s + lit, i - lit, why) < 0 || append(buf, "${", 2, why) < 0)
+            if (em_buf_append(buf, s + lit, i - lit) < 0 || em_buf_append(buf, "${", 2) < 0)
                 return -1;
             i += 3;
             lit = i;
@@ -204,13 +194,13 @@ static int expand_text(em_sc_expander *x, const char *s, size_t n, em_buf *buf, 
             *why = em_strdup("'${' without its closing '}'");
             return -1;
         }
-        if (append(buf, s + lit, i - lit, why) < 0)
+        if (em_buf_append(buf, s + lit, i - lit) < 0)
             return -1;
         if (expand_token(x, s + i + 2, end - i - 2, buf, NULL, why) < 0)
             return -1;
         i = lit = end + 1;
     }
-    return append(buf, s + lit, n - lit, why);
+    return em_buf_append(buf, s + lit, n - lit);
 }
 
 /* A string's expansion as a new reference. */
@@ -229,43 +219,32 @@ static json_t *expand_string(em_sc_expander *x, json_t *str, char **why)
         }
         if (!whole) {
             whole = json_stringn((const char *)buf.data ? (const char *)buf.data : "", buf.len);
-            if (!whole)
-                *why = em_strdup("out of memory");
         }
         em_buf_release(&buf);
         return whole;
     }
     em_buf buf = {0};
     json_t *r = NULL;
-    if (expand_text(x, s, n, &buf, why) == 0) {
+    if (expand_text(x, s, n, &buf, why) == 0)
         r = json_stringn(buf.data ? (const char *)buf.data : "", buf.len);
-        if (!r)
-            *why = em_strdup("out of memory");
-    }
     em_buf_release(&buf);
     return r;
 }
 
 /*
  * A deep copy of v with every string expanded (a new reference), or NULL
- * with *why set and `path` (an em_buf holding a NUL-terminated JSON path)
- * naming the string at fault.
+ * with *why set (left NULL when memory ran out) and `path` (an em_buf
+ * holding a NUL-terminated JSON path) naming the string at fault.
  */
 json_t *em_sc_expand(em_sc_expander *x, json_t *v, em_buf *path, char **why)
 {
     if (json_is_string(v))
         return expand_string(x, v, why);
-    if (!json_is_object(v) && !json_is_array(v)) {
-        json_t *c = json_deep_copy(v);
-        if (!c)
-            *why = em_strdup("out of memory");
-        return c;
-    }
+    if (!json_is_object(v) && !json_is_array(v))
+        return json_deep_copy(v);
     json_t *copy = json_is_object(v) ? json_object() : json_array();
-    if (!copy) {
-        *why = em_strdup("out of memory");
+    if (!copy)
         return NULL;
-    }
     size_t mark = path->len;
     if (json_is_object(v)) {
         const char *key;
@@ -273,12 +252,12 @@ json_t *em_sc_expand(em_sc_expander *x, json_t *v, em_buf *path, char **why)
         json_object_foreach(v, key, item) {
             path->len = mark - 1; /* over the NUL */
             if (em_buf_append(path, ".", 1) < 0 || em_buf_append(path, key, strlen(key) + 1) < 0)
-                goto nomem;
+                goto fail;
             json_t *e = em_sc_expand(x, item, path, why);
             if (!e)
                 goto fail;
             if (json_object_set_new(copy, key, e) < 0)
-                goto nomem;
+                goto fail;
         }
     } else {
         size_t i;
@@ -288,19 +267,17 @@ json_t *em_sc_expand(em_sc_expander *x, json_t *v, em_buf *path, char **why)
             int k = snprintf(idx, sizeof idx, "[%zu]", i);
             path->len = mark - 1;
             if (em_buf_append(path, idx, (size_t)k + 1) < 0)
-                goto nomem;
+                goto fail;
             json_t *e = em_sc_expand(x, item, path, why);
             if (!e)
                 goto fail;
             if (json_array_append_new(copy, e) < 0)
-                goto nomem;
+                goto fail;
         }
     }
     path->len = mark;
     path->data[mark - 1] = '\0';
     return copy;
-nomem:
-    *why = em_strdup("out of memory");
 fail:
     json_decref(copy);
     return NULL;

@@ -22,8 +22,12 @@ int em_sc_invalid(ecrmock_err *err, const char *source, const char *path, const 
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    return em_err_at(err, strcmp(why, "out of memory") == 0 ? ECRMOCK_ERR_SERVER : ECRMOCK_ERR_INVALID_PARAMETER,
-                     source, path, "%s", why);
+    return em_err_at(err, ECRMOCK_ERR_INVALID_PARAMETER, source, path, "%s", why);
+}
+
+int em_sc_nomem(ecrmock_err *err, const char *source, const char *path)
+{
+    return err ? em_err_at(err, ECRMOCK_ERR_SERVER, source, path, "out of memory") : -1;
 }
 
 /* A JSON value as compact text for a message, cut after 160 bytes (a new

@@ -33,9 +33,13 @@ typedef struct em_loader {
     uint64_t synth_bytes; /* what they came to: at most opts.max_synth_bytes */
 } em_loader;
 
-/* Refuses the fixture: ld->err (the first refusal only) has the path
- * "<source>: <JSON path>" and the text; returns -1. */
+/* Refuses the fixture: ld->err (the first refusal only) has the code
+ * ECRMOCK_ERR_INVALID_PARAMETER, the path "<source>: <JSON path>" and the
+ * text; returns -1. */
 int em_fx_refuse(em_loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for memory running out: code ECRMOCK_ERR_SERVER, text "out of
+ * memory"; returns -1. */
+int em_fx_nomem(em_loader *ld);
 /* Appends ".name" or "[i]" to the path; returns the old length to restore. */
 size_t em_fx_push_key(em_loader *ld, const char *key);
 size_t em_fx_push_index(em_loader *ld, size_t i);
@@ -134,11 +138,13 @@ typedef struct em_sc_checker {
     ecrmock *scratch; /* fault rules are tried on it */
 } em_sc_checker;
 
-/* Fills *err (when err is not NULL): code ECRMOCK_ERR_INVALID_PARAMETER
- * (ECRMOCK_ERR_SERVER for "out of memory"), path "<source>: <path>", text
- * <why>; returns -1. */
+/* Fills *err (when err is not NULL): code ECRMOCK_ERR_INVALID_PARAMETER,
+ * path "<source>: <path>", text <why>; returns -1. */
 int em_sc_invalid(ecrmock_err *err, const char *source, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same for memory running out: code ECRMOCK_ERR_SERVER, text "out of
+ * memory"; returns -1. */
+int em_sc_nomem(ecrmock_err *err, const char *source, const char *path);
 /* A JSON value as compact text for a message, cut after 160 bytes (a new
  * em_malloc'd string, or NULL when out of memory). */
 char *em_sc_describe(json_t *v);
@@ -150,8 +156,9 @@ json_t *em_sc_path_get(json_t *root, const char *path);
 int em_sc_path_start(em_buf *path, const char *root);
 /*
  * A deep copy of v with every string expanded (a new reference), or NULL
- * with *why set and `path` (an em_buf holding a NUL-terminated JSON path)
- * naming the string at fault.
+ * with *why set (a new em_malloc'd reason; left NULL when memory ran out)
+ * and `path` (an em_buf holding a NUL-terminated JSON path) naming the
+ * string at fault.
  */
 json_t *em_sc_expand(em_sc_expander *x, json_t *v, em_buf *path, char **why);
 /* Whether s[0..n) is a variable's name. */

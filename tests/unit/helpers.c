@@ -21,6 +21,16 @@ void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
         snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
 }
 
+void temp_file(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
 void build_tool_path(char *out, size_t cap, const char *argv0, const char *name)
 {
     snprintf(out, cap, "%s", argv0);

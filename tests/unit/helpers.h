@@ -198,6 +198,10 @@ int err_code_checked(long rc, const ecrmock_err *err);
  * that must clear it on success. */
 ecrmock_err *dirty_err(void);
 
+/* Makes a file from the mkstemp() template `path` (its XXXXXX replaced)
+ * holding `text`; the caller unlinks it. */
+void temp_file(char *path, const char *text);
+
 /* Adds the fault rule written as JSON text with ecrmock_fault_add_json();
  * its id.  Fails the test, showing the error text, when the rule is refused. */
 long add_fault(ecrmock *m, const char *text);

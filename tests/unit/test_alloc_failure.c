@@ -32,6 +32,16 @@ json_t *__real_json_load_file(const char *path, size_t flags, json_error_t *erro
 json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
 json_t *__wrap_json_loads(const char *input, size_t flags, json_error_t *error);
 json_t *__wrap_json_load_file(const char *path, size_t flags, json_error_t *error);
+json_t *__real_json_loadf(FILE *input, size_t flags, json_error_t *error);
+json_t *__wrap_json_loadf(FILE *input, size_t flags, json_error_t *error);
+
+json_t *__wrap_json_loadf(FILE *input, size_t flags, json_error_t *error)
+{
+    decoding++;
+    json_t *j = __real_json_loadf(input, flags, error);
+    decoding--;
+    return j;
+}
 
 json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error)
 {
@@ -356,6 +366,39 @@ static json_t *newer_request(int i, const char *image, const char **action)
     }
 }
 
+/* Runs `action` with its 1st, 2nd, ... allocation failing until a run needs
+ * no more, which must answer 200: each run that failed answers 500
+ * ServerException (or -1) and leaves the snapshot as it was.  `what` names
+ * the call in messages. */
+static void fail_each_allocation(ecrmock *m, const char *action, json_t *req, const char *what)
+{
+    for (long n = 1;; n++) {
+        json_t *before = ecrmock_snapshot(m, NULL);
+        json_t *resp = NULL;
+        allocations = 0;
+        fail_at = n;
+        int status = ecrmock_call(m, action, req, &resp);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected || status == 200) {
+            if (status != 200)
+                fail_msg("%s: %d %s: %s", what, status, err_type(resp), err_message(resp));
+            json_decref(resp);
+            json_decref(before);
+            return;
+        }
+        if (status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0))
+            fail_msg("%s, allocation %ld failed: answered %d %s: %s", what, n, status, err_type(resp),
+                     err_message(resp));
+        json_decref(resp);
+        json_t *after = ecrmock_snapshot(m, NULL);
+        if (!json_equal(before, after))
+            fail_msg("%s, allocation %ld failed: the state changed", what, n);
+        json_decref(before);
+        json_decref(after);
+    }
+}
+
 /* Every newer action, each call with its Nth allocation failing for every N:
  * a clean 500 or success, the snapshot unchanged after a failure, no leak. */
 static void test_alloc_failure_newer_actions(void **state)
@@ -369,31 +412,9 @@ static void test_alloc_failure_newer_actions(void **state)
         json_t *req = newer_request(i, image, &action);
         if (!req)
             break;
-        for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m, NULL);
-            json_t *resp = NULL;
-            allocations = 0;
-            fail_at = n;
-            int status = ecrmock_call(m, action, req, &resp);
-            bool injected = allocations >= n;
-            fail_at = -1;
-            if (!injected || status == 200) {
-                if (status != 200)
-                    fail_msg("step %d %s: %d %s: %s", i, action, status, err_type(resp), err_message(resp));
-                json_decref(resp);
-                json_decref(before);
-                break;
-            }
-            if (status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0))
-                fail_msg("step %d %s, allocation %ld failed: answered %d %s: %s", i, action, n, status, err_type(resp),
-                         err_message(resp));
-            json_decref(resp);
-            json_t *after = ecrmock_snapshot(m, NULL);
-            if (!json_equal(before, after))
-                fail_msg("step %d %s, allocation %ld failed: the state changed", i, action, n);
-            json_decref(before);
-            json_decref(after);
-        }
+        char what[96];
+        snprintf(what, sizeof what, "step %d %s", i, action);
+        fail_each_allocation(m, action, req, what);
         json_decref(req);
         if (i == 10)
             ecrmock_clock_advance(m, 60000, NULL); /* the scan completes */
@@ -552,6 +573,63 @@ static void test_alloc_failure_lifecycle_transitions(void **state)
     json_decref(left);
     free(a), free(b), free(c);
     ecrmock_free(m);
+}
+
+/* A scenario checked and run out of memory at each allocation: when it is
+ * refused, memory running out says so (ECRMOCK_ERR_SERVER, "out of
+ * memory"), never that the scenario is wrong, whatever part of the check
+ * met it (a step's fault rule, a ${...} expansion). */
+static void test_alloc_failure_scenario(void **state)
+{
+    (void)state;
+    json_t *sc = json_loads("{\"steps\": [{\"action\": \"CreateRepository\","
+                            " \"request\": {\"repositoryName\": \"web\"}, \"capture\": {\"arn\": \"$.repository.repositoryArn\"},"
+                            " \"faults\": [{\"action\": \"DescribeImages\", \"error\": \"ThrottlingException\","
+                            " \"message\": \"slow down\"}]},"
+                            " {\"action\": \"DescribeRepositories\", \"request\": {\"repositoryNames\": [\"web\"]},"
+                            " \"expect\": {\"status\": 200, \"response\": {\"repositories\": [{\"repositoryArn\": \"${arn}\","
+                            " \"repositoryName\": \"${*}\"}]}}}]}",
+                            0, NULL);
+    assert_non_null(sc);
+    for (long n = 1;; n++) {
+        ecrmock_err err;
+        allocations = 0;
+        fail_at = n;
+        int rc = ecrmock_scenario_run(NULL, sc, NULL, NULL, &err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected) {
+            assert_int_equal(rc, 0);
+            assert_true(n > 20);
+            break;
+        }
+        if (rc < 0) {
+            if (err.code != ECRMOCK_ERR_SERVER || strcmp(err.text, "out of memory") != 0)
+                fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
+        }
+    }
+    json_decref(sc);
+}
+
+/* A registry that is there but empty (its last repository deleted: the
+ * snapshot lists it) stays when a call that would put something in it fails
+ * for memory: each registry-level put, at every allocation. */
+static void test_alloc_failure_keeps_an_empty_registry(void **state)
+{
+    (void)state;
+    static const int steps[] = {4, 5, 15, 17, 19, 21, 22};
+    for (size_t k = 0; k <= sizeof steps / sizeof steps[0]; k++) {
+        const char *action = "CreateRepository";
+        json_t *req = k < sizeof steps / sizeof steps[0] ? newer_request(steps[k], "sha256:00", &action)
+                                                         : json_pack("{s:s}", "repositoryName", "team/app");
+        assert_non_null(req);
+        ecrmock *m = ecrmock_new(NULL);
+        create_repo(m, "team/web");
+        call_ok(m, "DeleteRepository", "{\"repositoryName\": \"team/web\"}");
+        fail_each_allocation(m, action, req, action);
+        json_decref(req);
+        ecrmock_free(m);
+    }
 }
 
 /* ecrmock_images, out of memory at each allocation: NULL with
@@ -935,6 +1013,8 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_json_level),
         cmocka_unit_test(test_alloc_failure_wire_level),
         cmocka_unit_test(test_alloc_failure_new_and_fixture),
+        cmocka_unit_test(test_alloc_failure_scenario),
+        cmocka_unit_test(test_alloc_failure_keeps_an_empty_registry),
         cmocka_unit_test(test_alloc_failure_newer_actions),
         cmocka_unit_test(test_alloc_failure_lifecycle_transitions),
         cmocka_unit_test(test_alloc_failure_images),

@@ -433,7 +433,22 @@ static void test_fixture_load_sources(void **state)
     assert_int_equal(ecrmock_fixture_load_file(m, "fixtures/no-such-file.json", &err), -1);
     assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
     assert_string_equal(err.path, "fixtures/no-such-file.json");
-    assert_non_null(strstr(err.text, "cannot be read: "));
+    assert_string_equal(err.text, "cannot be read: No such file or directory");
+    /* a directory opens but cannot be read: not "JSON that ends early" */
+    assert_int_equal(ecrmock_fixture_load_file(m, "fixtures", &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.path, "fixtures");
+    assert_string_equal(err.text, "cannot be read: Is a directory");
+    /* a syntax error: the file, its line and column, what jansson met there */
+    char bad[] = "/tmp/ecrmock-fixture-XXXXXX";
+    temp_file(bad, "{\"registries\": [\n  {\"repositories\": [}\n]}\n");
+    assert_int_equal(ecrmock_fixture_load_file(m, bad, &err), -1);
+    remove(bad);
+    char want[64];
+    snprintf(want, sizeof want, "%s: line 2, column 21", bad);
+    assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.path, want);
+    assert_string_equal(err.text, "not valid JSON: unexpected token near '}'");
     assert_int_equal(ecrmock_fixture_load_string(m, "{\"registries\": [", "inline", &err), -1);
     assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
     assert_true(strncmp(err.path, "inline: line 1, column ", 23) == 0);

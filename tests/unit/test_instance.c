@@ -1294,6 +1294,37 @@ static bool is_utf8(const char *s)
     return j != NULL;
 }
 
+/* The seeded streams (em_random, em_request_random, the faults' draws) give
+ * these bytes for seed 7, whatever the code that computes them: a run
+ * recorded with a seed replays the same ids and the same faults. */
+static void test_seeded_streams_are_pinned(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.seed = 7;
+    ecrmock *m = ecrmock_new(&o);
+    ecrmock_http_response r;
+    assert_int_equal(http_post(m, &r, "DescribeRepositories", "{}", NULL), 200);
+    const char *request_id = ecrmock_http_response_header(&r, "x-amzn-RequestId");
+    assert_non_null(request_id);
+    assert_string_equal(request_id, "ab0142af-dd4a-462f-8023-9d07781ab752");
+    ecrmock_http_response_release(&r);
+    create_repo(m, "web");
+    char upload[64];
+    initiate_upload(m, "web", upload);
+    assert_string_equal(upload, "76108f84-396d-42d7-ace2-75fdb0e0ef37");
+    add_fault(m, "{\"action\": \"GetAuthorizationToken\", \"probability\": 0.5}");
+    char pattern[33] = "";
+    for (int i = 0; i < 32; i++) {
+        json_t *resp = NULL;
+        pattern[i] = call(m, &resp, "GetAuthorizationToken", "{}") == 200 ? '.' : 'X';
+        json_decref(resp);
+    }
+    assert_string_equal(pattern, ".X.X.XXXXX..X..XX..XXXXXXX.....X");
+    ecrmock_free(m);
+}
+
+
 /* Attack: an ecrmock_err whose buffers must cut.  A 10 KB source name
  * filled err.path, the JSON path cut off (the part a person needs), and a
  * cut, or a "%.200s" of a caller's string, could end inside a character:
@@ -1574,6 +1605,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
     const struct CMUnitTest tests[] = {
         T(test_err_convention_clock),
+        cmocka_unit_test(test_seeded_streams_are_pinned),
         T(test_err_convention_layers),
         T(test_err_convention_images),
         T(test_err_convention_journal_snapshot),

@@ -694,6 +694,7 @@ static void test_scan_findings_set_errors(void **state)
                                                none, &test_err)),
                      ECRMOCK_ERR_IMAGE_NOT_FOUND);
     assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, "12345", "app", d, none, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "registry id '12345' is not 12 digits");
     assert_int_equal(ERR_CODE(ecrmock_scan_findings_set(m, NULL, NULL, d, none, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
     json_decref(none);
     /* None of those changed the findings. */

@@ -525,10 +525,7 @@ static void test_scenario_file_errors(void **state)
     assert_string_equal(e.path, "/nonexistent/s.json: $");
     assert_string_equal(e.text, "cannot open the file: No such file or directory");
     char path[] = "/tmp/ecrmock-bad-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    write_file(path, "{\"steps\": [\n  {\"action\": }\n]}");
+    temp_file(path, "{\"steps\": [\n  {\"action\": }\n]}");
     assert_int_equal(ecrmock_scenario_run_file(NULL, path, NULL, &e), -1);
     char want[256];
     snprintf(want, sizeof want, "%s: $", path);
