@@ -211,6 +211,12 @@ em_layer *em_layer_get(em_repo *repo, const char *digest);
  * Returns the layer (an existing one unchanged), or NULL when out of memory,
  * with nothing changed. */
 em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned char **data, size_t len);
+/* Asks the kernel to back the n bytes at p (memory about to be written
+ * whole: a layer's bytes) with pages now, in one step, rather than a page
+ * fault per 4 KiB page as they are first written.  Only a hint: memory
+ * already backed, or a kernel without MADV_POPULATE_WRITE, is left as it
+ * is; the contents never change. */
+void em_prefault(void *p, size_t n);
 
 em_image *em_image_get(em_repo *repo, const char *digest);
 /* The next manifest list or index of repo, in push order from *pos on, that
