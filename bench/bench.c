@@ -17,6 +17,8 @@
  *     ecrmock_http_handle) in one PATCH and in 20 MiB PATCH chunks, as a
  *     fraction of this machine's SHA-256 speed, and pulled back (the blob
  *     GET's 307, then the download URL)
+ *  7. a 256 MiB synthesised layer loaded from a fixture, as a fraction of
+ *     SHA-256 speed; a fixture of 100,000 images over 1 GiB declared layers
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -890,6 +892,79 @@ static void bench_registry(void)
     free(bytes);
 }
 
+/* ---- 7. fixtures: synthesised and declared layers ----------------------------------- */
+
+/* A 256 MiB synthesised layer ({"size", "seed"}) loaded from a fixture,
+ * against SHA-256 of 256 MiB in the same run (target 0.8, issue 19); then a
+ * fixture of 100,000 images over 1 GiB declared layers (a digest and a size,
+ * no bytes), its text generated before the clock starts, loaded with
+ * ecrmock_fixture_load_string (target: under a second, issue 19). */
+static void bench_fixtures(void)
+{
+    size_t total = (size_t)256 << 20;
+    unsigned char *bytes = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        bytes[i] = (unsigned char)(i * 2654435761u >> 13);
+    figure sha = {"7. SHA-256 of this machine (one core)", "MB/s", NULL, {0}, 1, 0};
+    figure synth = {"7. 256 MiB synthesised layer, fixture load", "MB/s", NULL, {0}, 1, 0};
+    figure synth_frac = {"7. synthesised layer / SHA-256 speed", "fraction", ">= 0.8", {0}, 1, 0.8};
+    char text[256];
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"big\", \"layers\": [{\"size\": %zu, \"seed\": 7}]}]}]}",
+             total);
+    for (int r = 0; r < REPEATS; r++) {
+        unsigned char md[32];
+        double t0 = now();
+        EVP_Digest(bytes, total, md, NULL, EVP_sha256(), NULL);
+        sha.v[r] = (double)total / 1e6 / (now() - t0);
+        ecrmock *m = quiet_instance();
+        ecrmock_err err;
+        t0 = now();
+        if (ecrmock_fixture_load_string(m, text, "synth.json", &err) != 0) {
+            fprintf(stderr, "bench: synthesised fixture: %s: %s\n", err.path, err.text);
+            exit(1);
+        }
+        synth.v[r] = (double)total / 1e6 / (now() - t0);
+        synth_frac.v[r] = synth.v[r] / sha.v[r];
+        ecrmock_free(m);
+    }
+    report(&sha);
+    report(&synth);
+    report(&synth_frac);
+    free(bytes);
+
+    /* 100 repositories of 1,000 images; each image a 1 GiB base layer shared
+     * by its repository and a 1 GiB layer of its own, both declared. */
+    enum { REPOS = 100, PER_REPO = 1000 };
+    size_t cap = (size_t)REPOS * PER_REPO * 320 + 4096, len = 0;
+    char *fx = malloc(cap);
+    len += (size_t)snprintf(fx + len, cap - len, "{\"registries\": [{\"repositories\": [");
+    for (int repo = 0; repo < REPOS; repo++) {
+        len += (size_t)snprintf(fx + len, cap - len, "%s{\"name\": \"team/app%d\", \"images\": [", repo ? "," : "", repo);
+        for (int i = 0; i < PER_REPO; i++)
+            len += (size_t)snprintf(fx + len, cap - len,
+                                    "%s{\"tags\": [\"v%d\"], \"layers\": [{\"declaredSize\": 1073741824, \"digest\": "
+                                    "\"sha256:%064x\"}, {\"declaredSize\": 1073741824, \"digest\": \"sha256:%056x%08x\"}]}",
+                                    i ? "," : "", i, repo + 1, repo + 1, i + 1);
+        len += (size_t)snprintf(fx + len, cap - len, "]}");
+    }
+    len += (size_t)snprintf(fx + len, cap - len, "]}]}");
+    figure declared = {"7. 100,000 images over 1 GiB declared layers", "s", "< 1", {0}, 0, 1.0};
+    for (int r = 0; r < REPEATS; r++) {
+        ecrmock *m = quiet_instance();
+        ecrmock_err err;
+        double t0 = now();
+        if (ecrmock_fixture_load_string(m, fx, "declared.json", &err) != 0) {
+            fprintf(stderr, "bench: declared fixture: %s: %s\n", err.path, err.text);
+            exit(1);
+        }
+        declared.v[r] = now() - t0;
+        ecrmock_free(m);
+    }
+    report(&declared);
+    free(fx);
+}
+
 int main(int argc, char **argv)
 {
     results = json_array();
@@ -908,6 +983,8 @@ int main(int argc, char **argv)
         bench_threads();
     if (!only || strchr(only, '6'))
         bench_registry();
+    if (!only || strchr(only, '7'))
+        bench_fixtures();
     json_dump_file(results, "bench/results.json", JSON_INDENT(2));
     json_decref(results);
     printf("\nwritten: bench/results.json\n");

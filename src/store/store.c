@@ -121,11 +121,23 @@ em_layer *em_layer_get(em_repo *repo, const char *digest)
     return l;
 }
 
+/* The bytes of a declared blob, their digest checked by the caller, are
+ * taken: every repository that declared it holds them from then on. */
+static void blob_fill(em_blob *b, unsigned char **data, size_t len)
+{
+    if (em_blob_declared(b) && *data && len == b->len) {
+        b->data = *data;
+        *data = NULL;
+    }
+}
+
 em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned char **data, size_t len)
 {
     em_layer *l = em_layer_get(repo, digest);
-    if (l)
+    if (l) {
+        blob_fill(l->blob, data, len);
         return l;
+    }
     int oom = 0;
     em_blob *b = em_blob_get(m, digest), *fresh = NULL;
     if (!b) {
@@ -156,6 +168,8 @@ em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned c
         fresh->data = *data;
         fresh->len = len;
         *data = NULL;
+    } else {
+        blob_fill(b, data, len);
     }
     b->refs++;
     return l;

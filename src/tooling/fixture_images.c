@@ -107,7 +107,7 @@ void em_fx_synth_forget(em_loader *ld)
     }
 }
 
-/* Reads a layer spec: {"text"}, {"base64"} or {"size", "seed"}; an optional
+/* Reads a layer spec with bytes: {"text"}, {"base64"} or {"size", "seed"}; an optional
  * "digest" must be the bytes' digest.  Fills `digest` and *len, and *bytes
  * (em_malloc'd, or NULL: empty, or bytes this load synthesised already). */
 static int layer_bytes(em_loader *ld, json_t *spec, unsigned char **bytes, size_t *len, char *digest)
@@ -144,12 +144,41 @@ static int layer_bytes(em_loader *ld, json_t *spec, unsigned char **bytes, size_
     return 0;
 }
 
+/* {"declaredSize", "digest"}: a layer known by its digest and size only
+ * (em_blob_declared).  Its digest must be well formed, and a blob the
+ * instance has already under that digest (bytes, or declared before) must
+ * have that size.  Fills `digest` and *len. */
+static int declared_layer(em_loader *ld, json_t *spec, size_t *len, char *digest)
+{
+    json_int_t n = json_integer_value(json_object_get(spec, "declaredSize")); /* 1 to INT64_MAX: the schema's */
+    const char *d = em_get_str(spec, "digest");
+    if (!d)
+        return em_fx_refuse(ld, "a layer with \"declaredSize\" needs its \"digest\" (it has no bytes to take one from)");
+    bool hex = strncmp(d, "sha256:", 7) == 0 && strlen(d) == 71;
+    for (const char *p = d + 7; hex && *p; p++)
+        hex = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+    if (!hex)
+        return em_fx_refuse_at(ld, "digest", "a declared layer's digest must be \"sha256:\" and 64 lower-case hex digits");
+    em_blob *b = em_blob_get(ld->s, d);
+    if (b && b->len != (uint64_t)n)
+        return em_fx_refuse_at(ld, "declaredSize", "declares %lld bytes, but the layer %s %s %zu", (long long)n, d,
+                               em_blob_declared(b) ? "is declared elsewhere with" : "holds", b->len);
+#if SIZE_MAX < INT64_MAX
+    if ((uint64_t)n > SIZE_MAX)
+        return em_fx_refuse_at(ld, "declaredSize", "is more than this machine's size_t holds");
+#endif
+    memcpy(digest, d, ECRMOCK_DIGEST_SIZE);
+    *len = (size_t)n;
+    return 0;
+}
+
 /* Adds a layer to the repository; writes its digest into digest_out. */
 int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out)
 {
-    unsigned char *bytes;
+    unsigned char *bytes = NULL;
     size_t len;
-    if (layer_bytes(ld, spec, &bytes, &len, digest_out) < 0)
+    if (json_object_get(spec, "declaredSize") ? declared_layer(ld, spec, &len, digest_out) < 0
+                                                : layer_bytes(ld, spec, &bytes, &len, digest_out) < 0)
         return -1;
     em_layer *l = em_layer_add(ld->s, repo, digest_out, &bytes, len);
     em_free(bytes);

@@ -61,11 +61,17 @@ static json_t *snapshot_repo(ecrmock *m, em_repo *repo)
     json_t *layers = json_object_get(o, "layers"), *images = json_object_get(o, "images");
     em_layer *l, *tmp;
     HASH_ITER(hh, repo->layers, l, tmp) {
-        char *b64 = em_base64(l->blob->data ? (const void *)l->blob->data : "", l->blob->len, NULL);
-        json_t *item = b64 ? json_pack("{s:s, s:s*, s:s}", "digest", l->blob->digest, "mediaType", l->media_type,
-                                       "base64", b64)
-                           : NULL;
-        em_free(b64);
+        json_t *item;
+        if (em_blob_declared(l->blob)) { /* a digest and a size: no bytes to give */
+            item = json_pack("{s:s, s:s*, s:I}", "digest", l->blob->digest, "mediaType", l->media_type,
+                             "declaredSize", (json_int_t)l->blob->len);
+        } else {
+            char *b64 = em_base64(l->blob->data ? (const void *)l->blob->data : "", l->blob->len, NULL);
+            item = b64 ? json_pack("{s:s, s:s*, s:s}", "digest", l->blob->digest, "mediaType", l->media_type,
+                                   "base64", b64)
+                       : NULL;
+            em_free(b64);
+        }
         if (json_array_append_new(layers, item) < 0)
             goto fail;
     }
