@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "tooling.h"
 
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
@@ -31,25 +33,63 @@
 /* ---- layers ---------------------------------------------------------------------- */
 
 /* Deterministic bytes for {"size": n, "seed": s}: the splitmix64 sequence
- * from s, each number little-endian (bytes 8k to 8k+7 are its (k+1)th).
- * Faster than SHA-256 over the same bytes (about 0.8 s per GiB against 1.4
- * here), so that making a layer costs less than its digest. */
-static void synth_fill(uint64_t seed, unsigned char *p, size_t n)
+ * from s, each number little-endian (bytes 8k to 8k+7 are its (k+1)th),
+ * from byte `at` (a multiple of 8) on, n of them.  Several times faster
+ * than SHA-256 over the same bytes, so that making a layer costs less than
+ * its digest. */
+static uint64_t splitmix64_mix(uint64_t z)
 {
-    uint64_t x = seed;
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t z = (x += UINT64_C(0x9E3779B97F4A7C15));
-        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-        z ^= z >> 31;
-        if (n - i >= 8) {
-            for (int b = 0; b < 8; b++)
-                p[i + b] = (unsigned char)(z >> (8 * b));
-        } else {
-            for (size_t b = 0; b < n - i; b++)
-                p[i + b] = (unsigned char)(z >> (8 * b));
-        }
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static void synth_fill(uint64_t seed, uint64_t at, unsigned char *p, size_t n)
+{
+    const uint64_t gamma = UINT64_C(0x9E3779B97F4A7C15);
+    uint64_t x = seed + (at / 8) * gamma;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t z = splitmix64_mix(x += gamma);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(p + i, &z, 8); /* one store, not eight */
+#else
+        for (int b = 0; b < 8; b++)
+            p[i + b] = (unsigned char)(z >> (8 * b));
+#endif
     }
+    if (i < n) {
+        uint64_t z = splitmix64_mix(x + gamma);
+        for (size_t b = 0; b < n - i; b++)
+            p[i + b] = (unsigned char)(z >> (8 * b));
+    }
+}
+
+/* Fills the n bytes at p (em_malloc'd, not touched yet) for `seed` and puts
+ * their digest in `digest`, in one pass: the memory is prefaulted in one
+ * step (em_prefault), then made and hashed a cache-sized piece at a time,
+ * each piece hashed while it is still in the cache.  -1: no memory. */
+#define SYNTH_PIECE ((size_t)64 * 1024)
+
+static int synth_digest(uint64_t seed, unsigned char *p, size_t n, char *digest)
+{
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    unsigned char md[32];
+    if (!sha || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(sha);
+        return -1;
+    }
+    em_prefault(p, n);
+    for (size_t at = 0; at < n; at += SYNTH_PIECE) {
+        size_t k = n - at < SYNTH_PIECE ? n - at : SYNTH_PIECE;
+        synth_fill(seed, at, p + at, k);
+        EVP_DigestUpdate(sha, p + at, k);
+    }
+    EVP_DigestFinal_ex(sha, md, NULL);
+    EVP_MD_CTX_free(sha);
+    memcpy(digest, "sha256:", 7);
+    em_hex(md, 32, digest + 7);
+    return 0;
 }
 
 /* {"size", "seed"}: the layer's digest in `digest`, its bytes in *bytes
@@ -77,8 +117,11 @@ static int synth_layer(em_loader *ld, json_t *spec, unsigned char **bytes, size_
     *bytes = n ? em_malloc(*len) : NULL;
     if (n && !*bytes)
         return em_fx_refuse(ld, "out of memory");
-    synth_fill(key.seed, *bytes, *len);
-    em_sha256_digest(*bytes ? (const void *)*bytes : "", *len, digest);
+    if (synth_digest(key.seed, *bytes, *len, digest) < 0) {
+        em_free(*bytes);
+        *bytes = NULL;
+        return em_fx_refuse(ld, "out of memory");
+    }
     if (!made) {
         int oom = 0;
         made = em_calloc(1, sizeof *made);
