@@ -1645,6 +1645,34 @@ static void test_fixture_declared_layer_refusals(void **state)
 #undef LAYER
 }
 
+/* Synthesised bytes are made in pieces: across piece boundaries they are the
+ * splitmix64 sequence all the same (computed here the plain way). */
+static void test_fixture_synth_bytes_across_pieces(void **state)
+{
+    ecrmock *m = *state;
+    const size_t n = 3 * 65536 + 13;
+    load_ok_text(m, "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": [{\"size\": 196621, \"seed\": 42}]}]}]}");
+    unsigned char *want = malloc(n);
+    uint64_t x = 42;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t z = (x += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        z ^= z >> 31;
+        for (size_t b = 0; b < 8 && i + b < n; b++)
+            want[i + b] = (unsigned char)(z >> (8 * b));
+    }
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(want, n, digest);
+    void *got = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", digest, &got, &len, NULL), 0);
+    assert_int_equal(len, n);
+    assert_memory_equal(got, want, n);
+    free(got);
+    free(want);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1676,6 +1704,7 @@ int main(void)
         T(test_fixture_time_edges),
         T(test_fixture_synth_once_per_load),
         T(test_fixture_synth_bytes),
+        T(test_fixture_synth_bytes_across_pieces),
         T(test_fixture_load_err),
         T(test_fixture_schema_strings),
         T(test_fixture_declared_layers),
