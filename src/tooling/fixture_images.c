@@ -357,8 +357,31 @@ static int put_manifest(em_loader *ld, em_repo *repo, json_t *img, const char *t
     return 0;
 }
 
+/* Whether v holds a real anywhere (the wire encoder writes reals as ECR's
+ * service does, not as json_dumps). */
+static bool has_real(json_t *v)
+{
+    if (json_is_real(v))
+        return true;
+    size_t i;
+    json_t *item;
+    if (json_is_array(v))
+        json_array_foreach(v, i, item) if (has_real(item)) return true;
+    const char *key;
+    if (json_is_object(v))
+        json_object_foreach(v, key, item) if (has_real(item)) return true;
+    return false;
+}
+
 char *em_fx_dump_compact(json_t *doc)
 {
+    /* json_dumps's bytes: the wire encoder writes them for a document
+     * without reals, several times faster (it was a sixth of loading a
+     * fixture of 100,000 compact images). */
+    char *w;
+    size_t n;
+    if (!has_real(doc) && em_wire_dump(doc, &w, &n) == 0)
+        return w;
     char *s = json_dumps(doc, JSON_COMPACT);
     char *copy = s ? em_strdup(s) : NULL;
     em_json_free(s);
