@@ -905,6 +905,50 @@ static void test_batch_check_layer_availability_repository_not_found(void **stat
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
+/* A part's base64 decodes to exactly its bytes, at every length and across
+ * the decoder's blocks (32 characters) and the upload's 64 KiB pieces: every
+ * base64 character, '+' and '/' among them, and each padding. */
+static void test_upload_part_base64_exact(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "b64");
+    static const size_t lens[] = {1, 2, 3, 4, 5, 20, 23, 24, 25, 26, 27, 47, 48, 49, 50, 71, 72, 73, 95, 96, 97, 1000,
+                                  49151, 49152, 49153, 65535, 65536, 65537, 3 * 65536 + 7};
+    size_t max = 3 * 65536 + 7;
+    unsigned char *bytes = malloc(max);
+    char *text = malloc(4 * (max / 3 + 1) + 1);
+    uint32_t x = 12345;
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        size_t n = lens[k];
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            bytes[i] = (unsigned char)(x >> 16);
+        }
+        if (n > 200) /* runs of '/' and '+' */
+            memset(bytes + 100, 0xff, 60), memset(bytes + 160, 0xfb, 30);
+        int tlen = EVP_EncodeBlock((unsigned char *)text, bytes, (int)n);
+        char id[64], digest[ECRMOCK_DIGEST_SIZE];
+        initiate_upload(m, "b64", id);
+        json_t *req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "b64", "uploadId", id, "partFirstByte",
+                                (json_int_t)0, "partLastByte", (json_int_t)n - 1, "layerPartBlob", text, (size_t)tlen);
+        json_t *r = NULL;
+        assert_int_equal(ecrmock_call(m, "UploadLayerPart", req, &r), 200);
+        json_decref(req);
+        json_decref(r);
+        sha256_digest(bytes, n, digest);
+        call_ok(m, "CompleteLayerUpload", "{\"repositoryName\": \"b64\", \"uploadId\": \"%s\", \"layerDigests\": [\"%s\"]}",
+                id, digest);
+        void *got = NULL;
+        size_t len = 0;
+        assert_int_equal(ecrmock_get_layer(m, NULL, "b64", digest, &got, &len, NULL), 0);
+        assert_int_equal(len, n);
+        assert_memory_equal(got, bytes, n);
+        free(got);
+    }
+    free(text);
+    free(bytes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -913,6 +957,7 @@ int main(void)
         T(test_initiate_layer_upload_repository_not_found),
         T(test_initiate_layer_upload_ids_deterministic),
         T(test_upload_layer_part_multi_part_round_trip),
+        T(test_upload_part_base64_exact),
         T(test_upload_layer_part_gap),
         T(test_upload_layer_part_overlap),
         T(test_upload_layer_part_first_part_not_at_zero),
