@@ -949,6 +949,33 @@ static void test_upload_part_base64_exact(void **state)
     free(bytes);
 }
 
+/* One character outside the alphabet anywhere in a long blob (every place
+ * of the checker's 32-character blocks, and its tail) is refused, and
+ * nothing is taken; the alphabet's neighbours in ASCII are not in it. */
+static void test_upload_part_base64_bad_anywhere(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char id[37];
+    initiate_upload(m, REPO, id);
+    static const char bad[] = "*,-.:@[`{_~ \x7f";
+    char text[101];
+    for (size_t pos = 0; pos < 100; pos++) {
+        memset(text, 'A', 100);
+        text[100] = '\0';
+        text[pos] = bad[pos % (sizeof bad - 1)];
+        json_t *r = NULL;
+        int st = call(m, &r, "UploadLayerPart",
+                      "{\"repositoryName\": \"" REPO "\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                      "\"partLastByte\": 74, \"layerPartBlob\": \"%s\"}",
+                      id, text);
+        assert_int_equal(st, 400);
+        assert_string_equal(err_type(r), "SerializationException");
+        json_decref(r);
+    }
+    part_ok(m, REPO, id, 0, "abc", 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -970,6 +997,7 @@ int main(void)
         T(test_upload_layer_part_expired_upload),
         T(test_upload_layer_part_limit_exceeded),
         T(test_upload_layer_part_blob_not_base64),
+        T(test_upload_part_base64_bad_anywhere),
         T(test_upload_layer_part_blob_too_large),
         T(test_upload_layer_part_repository_not_found),
         T(test_complete_layer_upload_empty_upload),
