@@ -938,12 +938,7 @@ static void test_upload_part_base64_exact(void **state)
         sha256_digest(bytes, n, digest);
         call_ok(m, "CompleteLayerUpload", "{\"repositoryName\": \"b64\", \"uploadId\": \"%s\", \"layerDigests\": [\"%s\"]}",
                 id, digest);
-        void *got = NULL;
-        size_t len = 0;
-        assert_int_equal(ecrmock_get_layer(m, NULL, "b64", digest, &got, &len, NULL), 0);
-        assert_int_equal(len, n);
-        assert_memory_equal(got, bytes, n);
-        free(got);
+        assert_layer_bytes(m, "b64", digest, bytes, n);
     }
     free(text);
     free(bytes);
