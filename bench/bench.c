@@ -7,8 +7,9 @@
  *  1. calls/s through ecrmock_call_raw for a mixed push/pull flow, and the
  *     fake's overhead against jansson parsing and serialising the same bodies
  *  2. ecrmock_new + ecrmock_free per second; memory per image held
- *  3. a 256 MiB layer pushed through UploadLayerPart/CompleteLayerUpload, as
- *     a fraction of this machine's SHA-256 speed; the same layer in 100
+ *  3. a 256 MiB layer pushed through UploadLayerPart/CompleteLayerUpload (in
+ *     20 MiB parts, and in ECR's partSize of 10 MiB), as a fraction of this
+ *     machine's SHA-256 speed; the same layer in 100
  *     repositories costs its bytes once
  *  4. per-call time at 1k, 10k and 100k images (each size in a fresh child
  *     process); paging cost per item; 100 against 10,000 repositories
@@ -28,6 +29,9 @@
  *  s. the loopback server (server/server.c) driven by one keep-alive HTTP/1.1
  *     client with section 1's flow: calls/s, and the server's CPU per call
  *     against the same calls through ecrmock_http_handle in process
+ *  f. a 256 MiB synthesised layer loaded from a fixture, as a fraction of
+ *     SHA-256 speed; a fixture of 100,000 images over 1 GiB declared layers
+ *     (`make bench BENCH=f`)
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -307,6 +311,65 @@ static void bench_instances(void)
 
 /* ---- 3. layer throughput --------------------------------------------------------------- */
 
+/* Pushes `total` bytes through the JSON level in parts of `part` bytes
+ * (InitiateLayerUpload, UploadLayerPart with base64 text, CompleteLayerUpload
+ * with digest md); the seconds spent inside the ecrmock_call calls.  b64 has
+ * room for one part's text. */
+static double json_push(const unsigned char *bytes, size_t total, size_t part, const unsigned char md[32], char *b64)
+{
+    double t0;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    ecrmock *m = ecrmock_new(&o);
+    ecrmock_journal_enable(m, 0);
+    json_t *resp = NULL, *req = json_pack("{s:s}", "repositoryName", "big");
+    ecrmock_call(m, "CreateRepository", req, &resp);
+    json_decref(req);
+    json_decref(resp);
+    /* Only the fake's calls are on the clock: each part's base64 text and
+     * request object are made before its call starts (what a client
+     * hands the JSON level), and freed after it returns. */
+    double in_calls = 0;
+    req = json_pack("{s:s}", "repositoryName", "big");
+    t0 = now();
+    ecrmock_call(m, "InitiateLayerUpload", req, &resp);
+    in_calls += now() - t0;
+    json_decref(req);
+    char id[64];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(resp, "uploadId")));
+    json_decref(resp);
+    for (size_t off = 0; off < total; off += part) {
+        size_t n = total - off < part ? total - off : part;
+        int blen = EVP_EncodeBlock((unsigned char *)b64, bytes + off, (int)n);
+        req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "big", "uploadId", id, "partFirstByte",
+                        (json_int_t)off, "partLastByte", (json_int_t)(off + n - 1), "layerPartBlob", b64,
+                        (size_t)blen);
+        t0 = now();
+        int status = ecrmock_call(m, "UploadLayerPart", req, &resp);
+        in_calls += now() - t0;
+        if (status != 200) {
+            fprintf(stderr, "bench: UploadLayerPart failed\n");
+            exit(1);
+        }
+        json_decref(req);
+        json_decref(resp);
+    }
+    char digest[ECRMOCK_DIGEST_SIZE] = "sha256:";
+    for (int i = 0; i < 32; i++)
+        sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+    req = json_pack("{s:s, s:s, s:[s]}", "repositoryName", "big", "uploadId", id, "layerDigests", digest);
+    t0 = now();
+    int status = ecrmock_call(m, "CompleteLayerUpload", req, &resp);
+    in_calls += now() - t0;
+    if (status != 200) {
+        fprintf(stderr, "bench: CompleteLayerUpload failed\n");
+        exit(1);
+    }
+    json_decref(req);
+    json_decref(resp);
+    ecrmock_free(m);
+    return in_calls;
+}
+
 static void bench_layer(void)
 {
     size_t total = (size_t)256 << 20, part = (size_t)20 << 20;
@@ -316,6 +379,8 @@ static void bench_layer(void)
     figure sha = {"3. SHA-256 of this machine (one core)", "MB/s", NULL, {0}, 1, 0};
     figure push = {"3. 256 MiB layer push (JSON level)", "MB/s", NULL, {0}, 1, 0};
     figure frac = {"3. push speed / SHA-256 speed", "fraction", ">= 0.5", {0}, 1, 0.5};
+    figure push10 = {"3. the same push in 10 MiB parts (partSize)", "MB/s", NULL, {0}, 1, 0};
+    figure frac10 = {"3. 10 MiB parts / SHA-256 speed", "fraction", ">= 0.5", {0}, 1, 0.5};
     /* What any push must do besides hashing, measured alone in the same
      * run: decode the base64 with libcrypto, into memory already touched,
      * and into memory the process has not touched yet, as a push stores its
@@ -356,61 +421,18 @@ static void bench_layer(void)
         fresh.v[r] = (double)total / 1e6 / t_fresh;
         floor_frac.v[r] = t_sha / (t_sha + t_fresh);
 
-        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
-        ecrmock *m = ecrmock_new(&o);
-        ecrmock_journal_enable(m, 0);
-        json_t *resp = NULL, *req = json_pack("{s:s}", "repositoryName", "big");
-        ecrmock_call(m, "CreateRepository", req, &resp);
-        json_decref(req);
-        json_decref(resp);
-        /* Only the fake's calls are on the clock: each part's base64 text and
-         * request object are made before its call starts (what a client
-         * hands the JSON level), and freed after it returns. */
-        double in_calls = 0;
-        req = json_pack("{s:s}", "repositoryName", "big");
-        t0 = now();
-        ecrmock_call(m, "InitiateLayerUpload", req, &resp);
-        in_calls += now() - t0;
-        json_decref(req);
-        char id[64];
-        snprintf(id, sizeof id, "%s", json_string_value(json_object_get(resp, "uploadId")));
-        json_decref(resp);
-        for (size_t off = 0; off < total; off += part) {
-            size_t n = total - off < part ? total - off : part;
-            int blen = EVP_EncodeBlock((unsigned char *)b64, bytes + off, (int)n);
-            req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "big", "uploadId", id, "partFirstByte",
-                            (json_int_t)off, "partLastByte", (json_int_t)(off + n - 1), "layerPartBlob", b64,
-                            (size_t)blen);
-            t0 = now();
-            int status = ecrmock_call(m, "UploadLayerPart", req, &resp);
-            in_calls += now() - t0;
-            if (status != 200) {
-                fprintf(stderr, "bench: UploadLayerPart failed\n");
-                exit(1);
-            }
-            json_decref(req);
-            json_decref(resp);
-        }
-        char digest[ECRMOCK_DIGEST_SIZE] = "sha256:";
-        for (int i = 0; i < 32; i++)
-            sprintf(digest + 7 + 2 * i, "%02x", md[i]);
-        req = json_pack("{s:s, s:s, s:[s]}", "repositoryName", "big", "uploadId", id, "layerDigests", digest);
-        t0 = now();
-        int status = ecrmock_call(m, "CompleteLayerUpload", req, &resp);
-        in_calls += now() - t0;
-        if (status != 200) {
-            fprintf(stderr, "bench: CompleteLayerUpload failed\n");
-            exit(1);
-        }
-        json_decref(req);
-        json_decref(resp);
+        double in_calls = json_push(bytes, total, part, md, b64);
         push.v[r] = (double)total / 1e6 / in_calls;
         frac.v[r] = push.v[r] / sha.v[r];
-        ecrmock_free(m);
+        /* the part size ECR's InitiateLayerUpload answers (10 MiB) */
+        push10.v[r] = (double)total / 1e6 / json_push(bytes, total, (size_t)10 << 20, md, b64);
+        frac10.v[r] = push10.v[r] / sha.v[r];
     }
     report(&sha);
     report(&push);
     report(&frac);
+    report(&push10);
+    report(&frac10);
     report(&dec);
     report(&fresh);
     report(&floor_frac);
@@ -1640,6 +1662,79 @@ static void bench_server(void)
     report(&client);
 }
 
+/* ---- f. fixtures: synthesised and declared layers ----------------------------------- */
+
+/* A 256 MiB synthesised layer ({"size", "seed"}) loaded from a fixture,
+ * against SHA-256 of 256 MiB in the same run (target 0.8, issue 19); then a
+ * fixture of 100,000 images over 1 GiB declared layers (a digest and a size,
+ * no bytes), its text generated before the clock starts, loaded with
+ * ecrmock_fixture_load_string (target: under a second, issue 19). */
+static void bench_fixtures(void)
+{
+    size_t total = (size_t)256 << 20;
+    unsigned char *bytes = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        bytes[i] = (unsigned char)(i * 2654435761u >> 13);
+    figure sha = {"f. SHA-256 of this machine (one core)", "MB/s", NULL, {0}, 1, 0};
+    figure synth = {"f. 256 MiB synthesised layer, fixture load", "MB/s", NULL, {0}, 1, 0};
+    figure synth_frac = {"f. synthesised layer / SHA-256 speed", "fraction", ">= 0.8", {0}, 1, 0.8};
+    char text[256];
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"big\", \"layers\": [{\"size\": %zu, \"seed\": 7}]}]}]}",
+             total);
+    for (int r = 0; r < REPEATS; r++) {
+        unsigned char md[32];
+        double t0 = now();
+        EVP_Digest(bytes, total, md, NULL, EVP_sha256(), NULL);
+        sha.v[r] = (double)total / 1e6 / (now() - t0);
+        ecrmock *m = quiet_instance();
+        ecrmock_err err;
+        t0 = now();
+        if (ecrmock_fixture_load_string(m, text, "synth.json", &err) != 0) {
+            fprintf(stderr, "bench: synthesised fixture: %s: %s\n", err.path, err.text);
+            exit(1);
+        }
+        synth.v[r] = (double)total / 1e6 / (now() - t0);
+        synth_frac.v[r] = synth.v[r] / sha.v[r];
+        ecrmock_free(m);
+    }
+    report(&sha);
+    report(&synth);
+    report(&synth_frac);
+    free(bytes);
+
+    /* 100 repositories of 1,000 images; each image a 1 GiB base layer shared
+     * by its repository and a 1 GiB layer of its own, both declared. */
+    enum { REPOS = 100, PER_REPO = 1000 };
+    size_t cap = (size_t)REPOS * PER_REPO * 320 + 4096, len = 0;
+    char *fx = malloc(cap);
+    len += (size_t)snprintf(fx + len, cap - len, "{\"registries\": [{\"repositories\": [");
+    for (int repo = 0; repo < REPOS; repo++) {
+        len += (size_t)snprintf(fx + len, cap - len, "%s{\"name\": \"team/app%d\", \"images\": [", repo ? "," : "", repo);
+        for (int i = 0; i < PER_REPO; i++)
+            len += (size_t)snprintf(fx + len, cap - len,
+                                    "%s{\"tags\": [\"v%d\"], \"layers\": [{\"declaredSize\": 1073741824, \"digest\": "
+                                    "\"sha256:%064x\"}, {\"declaredSize\": 1073741824, \"digest\": \"sha256:%056x%08x\"}]}",
+                                    i ? "," : "", i, repo + 1, repo + 1, i + 1);
+        len += (size_t)snprintf(fx + len, cap - len, "]}");
+    }
+    len += (size_t)snprintf(fx + len, cap - len, "]}]}");
+    figure declared = {"f. 100,000 images over 1 GiB declared layers", "s", "< 1", {0}, 0, 1.0};
+    for (int r = 0; r < REPEATS; r++) {
+        ecrmock *m = quiet_instance();
+        ecrmock_err err;
+        double t0 = now();
+        if (ecrmock_fixture_load_string(m, fx, "declared.json", &err) != 0) {
+            fprintf(stderr, "bench: declared fixture: %s: %s\n", err.path, err.text);
+            exit(1);
+        }
+        declared.v[r] = now() - t0;
+        ecrmock_free(m);
+    }
+    report(&declared);
+    free(fx);
+}
+
 int main(int argc, char **argv)
 {
     results = json_array();
@@ -1666,6 +1761,8 @@ int main(int argc, char **argv)
     }
     if (!only || strchr(only, 's'))
         bench_server();
+    if (!only || strchr(only, 'f'))
+        bench_fixtures();
     json_dump_file(results, "bench/results.json", JSON_INDENT(2));
     json_decref(results);
     printf("\nwritten: bench/results.json\n");

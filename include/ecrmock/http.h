@@ -270,8 +270,9 @@ ECRMOCK_API int ecrmock_http_control_set(ecrmock *m, int on, ecrmock_err *err);
  * the layer (ecrmock_buffer_free() it) and `*len_out` its length; 403 once the URL
  * has expired on the virtual clock or was changed (its host, path or any
  * query parameter: see ecrmock_http_handle()); 404 for a URL
- * this instance never issued or whose layer is gone; -1 for NULL arguments
- * or no memory.
+ * this instance never issued or whose layer is gone; 501 for a layer a
+ * fixture declared by its digest and size only (ecrmock holds no bytes for
+ * it); -1 for NULL arguments or no memory.
  */
 ECRMOCK_API int ecrmock_fetch_url(ecrmock *m, const char *url, void **bytes_out, size_t *len_out);
 

@@ -128,7 +128,9 @@ ECRMOCK_API int ecrmock_put_layer(ecrmock *m, const char *registry_id, const cha
  * with ecrmock_buffer_free(); NULL for an empty layer) and `*len_out` its
  * length.
  * Returns 0, or -1 with `*err` filled: ECRMOCK_ERR_REPOSITORY_NOT_FOUND,
- * ECRMOCK_ERR_LAYERS_NOT_FOUND, ECRMOCK_ERR_INVALID_PARAMETER (a NULL
+ * ECRMOCK_ERR_LAYERS_NOT_FOUND, ECRMOCK_ERR_LAYER_INACCESSIBLE (a layer a
+ * fixture declared by its digest and size only: there are no bytes to
+ * read), ECRMOCK_ERR_INVALID_PARAMETER (a NULL
  * argument, names as for ecrmock_put_layer(), a digest not of the form
  * "algorithm:hex") or ECRMOCK_ERR_SERVER (out of memory).
  */

@@ -75,8 +75,8 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
         for (size_t j = 0; j < img->n_layers; j++)
             dup = dup || img->layers[j] == l;
         bool is_config = mf->config_digest && i == 0;
-        if (!is_config)
-            img->size += (int64_t)l->blob->len;
+        if (!is_config) /* declared layers reach 2^63 - 1: the sum stops there */
+            img->size = l->blob->len > (uint64_t)(INT64_MAX - img->size) ? INT64_MAX : img->size + (int64_t)l->blob->len;
         if (!dup)
             img->layers[img->n_layers++] = l;
     }

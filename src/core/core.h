@@ -669,7 +669,8 @@ typedef enum em_fetch_refusal {
     EM_FETCH_OK = 0,
     EM_FETCH_EXPIRED,        /* 403 AccessDenied, "Request has expired" */
     EM_FETCH_BAD_SIGNATURE,  /* 403 SignatureDoesNotMatch / missing parameters */
-    EM_FETCH_NOT_FOUND       /* 404: not a URL of this instance, or the layer is gone */
+    EM_FETCH_NOT_FOUND,      /* 404: not a URL of this instance, or the layer is gone */
+    EM_FETCH_DECLARED        /* 501: the layer is declared (a digest and a size), the fake has no bytes */
 } em_fetch_refusal;
 /* Whether `url` starts with the host part of this instance's download URLs
  * (S3's bucket host of any region, or the HTTP base URL when one is set);

@@ -40,6 +40,11 @@ static int fetch_locked(ecrmock *m, const char *host, const char *path_query, em
     em_view_leave(m, &v);
     if (!b)
         return 404;
+    if (em_blob_declared(b)) {
+        out->refusal = EM_FETCH_DECLARED;
+        out->len = b->len;
+        return 501;
+    }
     if (b->len) {
         out->bytes = em_malloc(b->len);
         if (!out->bytes)
@@ -219,6 +224,10 @@ int em_s3_download(ecrmock *m, const ecrmock_http_request *req, const char *host
                         NULL);
     if (f.refusal == EM_FETCH_NOT_FOUND)
         return em_s3_error(m, r, 404, "NoSuchKey", "The specified key does not exist.", NULL);
+    if (f.refusal == EM_FETCH_DECLARED) /* ecrmock's own answer: S3's NotImplemented, saying why */
+        return em_s3_error(m, r, 501, "NotImplemented",
+                           "ecrmock holds no bytes for this layer: a fixture declared it by its digest and size only",
+                           NULL);
 
     const char *range = em_header(req->headers, req->n_headers, "Range");
     size_t first = 0, last = 0;

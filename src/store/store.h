@@ -44,7 +44,7 @@ typedef struct em_region em_region;
 
 struct em_blob {
     char digest[ECRMOCK_DIGEST_SIZE];
-    unsigned char *data;
+    unsigned char *data; /* NULL with len > 0: a declared blob (em_blob_declared) */
     size_t len;
     size_t refs; /* repositories holding it */
     UT_hash_handle hh;
@@ -250,15 +250,30 @@ int em_state_copy(ecrmock *dst, const ecrmock *src, uint64_t seq_offset);
 int em_registries_copy(ecrmock *d, em_registry **dst, const em_registry *src, uint64_t seq_offset);
 
 em_blob *em_blob_get(ecrmock *m, const char *digest);
+/* A declared blob: a digest and a size (len, up to INT64_MAX) without
+ * bytes, as a fixture describes a layer that is listed but never
+ * downloaded.  It answers everything but a download (fixtures/README.md,
+ * "Declared layers"). */
+static inline bool em_blob_declared(const em_blob *b)
+{
+    return !b->data && b->len > 0;
+}
 void em_blob_unref(ecrmock *m, em_blob *b);
 
 em_layer *em_layer_get(em_repo *repo, const char *digest);
 /* Adds the layer `digest` to the repository, its bytes `*data` (em_malloc'd,
- * `len` long) going to the blob store when the store does not have them yet:
- * then *data is taken and set to NULL; otherwise it is left to the caller.
- * Returns the layer (an existing one unchanged), or NULL when out of memory,
- * with nothing changed. */
+ * `len` long) going to the blob store when the store does not have them yet
+ * (or has the blob only declared, with this `len`): then *data is taken and
+ * set to NULL; otherwise it is left to the caller.  *data NULL with len > 0
+ * declares a new blob (em_blob_declared).  Returns the layer (an existing
+ * one unchanged), or NULL when out of memory, with nothing changed. */
 em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned char **data, size_t len);
+/* Asks the kernel to back the n bytes at p (memory about to be written
+ * whole: a layer's bytes) with pages now, in one step, rather than a page
+ * fault per 4 KiB page as they are first written.  Only a hint: memory
+ * already backed, or a kernel without MADV_POPULATE_WRITE, is left as it
+ * is; the contents never change. */
+void em_prefault(void *p, size_t n);
 
 em_image *em_image_get(em_repo *repo, const char *digest);
 /* The next manifest list or index of repo, in push order from *pos on, that

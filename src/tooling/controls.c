@@ -79,6 +79,8 @@ int ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repositor
         rc = ECRMOCK_ERR_REPOSITORY_NOT_FOUND;
     } else if (!l) {
         rc = ECRMOCK_ERR_LAYERS_NOT_FOUND;
+    } else if (em_blob_declared(l->blob)) {
+        rc = ECRMOCK_ERR_LAYER_INACCESSIBLE;
     } else if (l->blob->len) {
         void *copy = em_malloc(l->blob->len);
         if (copy) {
@@ -94,6 +96,11 @@ int ecrmock_get_layer(ecrmock *m, const char *registry_id, const char *repositor
         return em_err_no_repo(err, m, registry_id, repository);
     if (rc == ECRMOCK_ERR_LAYERS_NOT_FOUND)
         return em_err_set(err, rc, NULL, "no layer '%.100s' in the repository '%.256s'", digest, repository);
+    if (rc == ECRMOCK_ERR_LAYER_INACCESSIBLE)
+        return em_err_set(err, rc, NULL,
+                          "the layer '%.100s' of the repository '%.256s' is declared (a digest and a size, from a "
+                          "fixture): ecrmock holds no bytes for it",
+                          digest, repository);
     return rc == ECRMOCK_ERR_OK ? 0 : em_err_nomem(err);
 }
 

@@ -36,18 +36,35 @@ int em_fx_nomem(em_loader *ld)
 }
 
 /* Appends ".name" or "[i]" to the path; returns the old length to restore. */
+/* Appends text[0..len) to the path, cut to fit as snprintf would; returns
+ * the path's length before.  Without snprintf: the schema walk pushes a step
+ * for every value of a fixture (a tenth of loading 100,000 images). */
+static size_t path_append(em_loader *ld, const char *text, size_t len)
+{
+    size_t n = strlen(ld->path), room = sizeof ld->path - 1 - n;
+    if (len > room)
+        len = room;
+    memcpy(ld->path + n, text, len);
+    ld->path[n + len] = '\0';
+    return n;
+}
+
 size_t em_fx_push_key(em_loader *ld, const char *key)
 {
-    size_t n = strlen(ld->path);
-    snprintf(ld->path + n, sizeof ld->path - n, ".%s", key);
+    size_t n = path_append(ld, ".", 1);
+    path_append(ld, key, strlen(key));
     return n;
 }
 
 size_t em_fx_push_index(em_loader *ld, size_t i)
 {
-    size_t n = strlen(ld->path);
-    snprintf(ld->path + n, sizeof ld->path - n, "[%zu]", i);
-    return n;
+    char text[24], *e = text + sizeof text, *s = e;
+    *--s = ']';
+    do
+        *--s = (char)('0' + i % 10);
+    while (i /= 10);
+    *--s = '[';
+    return path_append(ld, s, (size_t)(e - s));
 }
 
 void em_fx_pop(em_loader *ld, size_t n)

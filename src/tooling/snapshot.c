@@ -37,6 +37,18 @@ static int snapshot_storage(ecrmock *m, const em_image *img, json_t *item)
     return 0;
 }
 
+/* A layer's content member: its bytes ("base64"), or for a declared layer
+ * its size ("declaredSize"): 0, or -1 (no memory). */
+static int layer_content(json_t *item, const em_blob *b)
+{
+    if (em_blob_declared(b))
+        return em_set(item, "declaredSize", json_integer((json_int_t)b->len));
+    char *b64 = em_base64(b->data ? (const void *)b->data : "", b->len, NULL);
+    int rc = b64 ? em_set(item, "base64", json_string(b64)) : -1;
+    em_free(b64);
+    return rc;
+}
+
 static json_t *snapshot_repo(ecrmock *m, em_repo *repo)
 {
     json_t *r = em_repo_json(NULL, repo);
@@ -61,15 +73,13 @@ static json_t *snapshot_repo(ecrmock *m, em_repo *repo)
     json_t *layers = json_object_get(o, "layers"), *images = json_object_get(o, "images");
     em_layer *l, *tmp;
     HASH_ITER(hh, repo->layers, l, tmp) {
-        char *b64 = em_base64(l->blob->data ? (const void *)l->blob->data : "", l->blob->len, NULL);
         /* not json_pack's "s*", which leaves a member out when making it ran out of memory */
-        json_t *item = b64 ? json_pack("{s:s}", "digest", l->blob->digest) : NULL;
+        json_t *item = json_pack("{s:s}", "digest", l->blob->digest);
         if (item && ((l->media_type && em_set(item, "mediaType", json_string(l->media_type)) < 0) ||
-                     em_set(item, "base64", json_string(b64)) < 0)) {
+                     layer_content(item, l->blob) < 0)) {
             json_decref(item);
             item = NULL;
         }
-        em_free(b64);
         if (json_array_append_new(layers, item) < 0)
             goto fail;
     }

@@ -391,7 +391,7 @@ static void test_fixture_refusal_messages(void **state)
                    "'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"text\": \"a\", \"size\": 3}]}]}]}",
                    "x.json: $.registries[0].repositories[0].layers[0]: needs exactly one of \"text\", "
-                   "\"base64\" or \"size\"");
+                   "\"base64\", \"size\" or \"declaredSize\"");
     assert_refused(m, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"base64\": \"abc\"}]}]}]}",
                    "x.json: $.registries[0].repositories[0].layers[0].base64: is not standard padded base64");
     assert_refused(m,
@@ -1914,6 +1914,209 @@ static void test_prepared_fixture_cmocka_setup(void **state)
     assert_ecrmock_image_absent(m, "team/web", "1.0.0");
 }
 
+/* A declared layer: a digest and a size, no bytes.  Listed, described and
+ * checked as any layer (sizes exact, to 2^63 - 1), snapshot as declared, and
+ * filled by a push of its true bytes; its download is refused, saying why. */
+#define D_BIG "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D_MAX "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+static void test_fixture_declared_layers(void **state)
+{
+    ecrmock *m = *state;
+    char small[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("four", 4, small);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"big\", \"layers\": ["
+             "{\"declaredSize\": 9223372036854775807, \"digest\": \"" D_MAX "\", \"mediaType\": \"application/x-max\"},"
+             "{\"declaredSize\": 4, \"digest\": \"%s\"}], \"images\": ["
+             "{\"tags\": [\"v1\"], \"layers\": [{\"declaredSize\": 1073741824, \"digest\": \"" D_BIG "\"}, {\"text\": \"app\"}]},"
+             "{\"tags\": [\"huge\"], \"layers\": [{\"declaredSize\": 9223372036854775807, \"digest\": \"" D_MAX "\"},"
+             "{\"declaredSize\": 1073741824, \"digest\": \"" D_BIG "\"}]}]}]}]}",
+             small);
+    load_ok_text(m, text);
+
+    /* A prepared fixture holds them as declared too: the instance made from
+     * it has the load's snapshot, byte for byte. */
+    json_t *doc = json_loads(text, 0, NULL);
+    assert_non_null(doc);
+    ecrmock_err perr;
+    ecrmock_fixture *fx = ecrmock_fixture_prepare(doc, NULL, "declared.json", &perr);
+    json_decref(doc);
+    assert_non_null(fx);
+    ecrmock *made = ecrmock_new_from_fixture(fx, &perr);
+    assert_non_null(made);
+    ecrmock_fixture_free(fx);
+    char *want = snapshot_text(m), *got = snapshot_text(made);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    ecrmock_free(made);
+
+    /* imageSizeInBytes: the layers' declared sizes (the config not counted);
+     * past 2^63 - 1 the sum stops there. */
+    json_t *details = describe(m, "123456789012", "big");
+    assert_int_equal(json_array_size(details), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(details, 0), "imageSizeInBytes")),
+                     INT64_C(1073741827));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(details, 1), "imageSizeInBytes")), INT64_MAX);
+    json_decref(details);
+    /* The manifest names the declared size and digest. */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"big\", \"imageIds\": [{\"imageTag\": \"v1\"}]}"), r);
+    json_t *mf = json_loads(json_string_value(json_object_get(json_array_get(json_object_get(r, "images"), 0),
+                                                              "imageManifest")), 0, NULL);
+    json_t *l0 = json_array_get(json_object_get(mf, "layers"), 0);
+    assert_string_equal(json_string_value(json_object_get(l0, "digest")), D_BIG);
+    assert_int_equal(json_integer_value(json_object_get(l0, "size")), INT64_C(1073741824));
+    json_decref(mf);
+    json_decref(r);
+
+    /* BatchCheckLayerAvailability: AVAILABLE with the declared size. */
+    assert_ok(call(m, &r, "BatchCheckLayerAvailability",
+                   "{\"repositoryName\": \"big\", \"layerDigests\": [\"" D_BIG "\", \"" D_MAX "\"]}"), r);
+    json_t *layers = json_object_get(r, "layers");
+    assert_int_equal(json_array_size(layers), 2);
+    assert_int_equal(json_array_size(json_object_get(r, "failures")), 0);
+    assert_string_equal(jstr(json_array_get(layers, 0), "layerAvailability"), "AVAILABLE");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(layers, 0), "layerSize")), INT64_C(1073741824));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(layers, 1), "layerSize")), INT64_MAX);
+    json_decref(r);
+
+    /* GetDownloadUrlForLayer answers (ECR has the layer); the download of
+     * bytes ecrmock does not hold is refused: 501, S3's NotImplemented with
+     * the reason; ecrmock_get_layer says LayerInaccessible. */
+    assert_ok(call(m, &r, "GetDownloadUrlForLayer", "{\"repositoryName\": \"big\", \"layerDigest\": \"" D_BIG "\"}"), r);
+    char url[2048];
+    snprintf(url, sizeof url, "%s", jstr(r, "downloadUrl"));
+    json_decref(r);
+    void *bytes = NULL;
+    size_t len = 7;
+    assert_int_equal(ecrmock_fetch_url(m, url, &bytes, &len), 501);
+    assert_null(bytes);
+    assert_int_equal(len, 0);
+    ecrmock_http_request get = ECRMOCK_HTTP_REQUEST_INIT;
+    get.method = "GET";
+    get.target = url;
+    ecrmock_http_response resp;
+    assert_int_equal(ecrmock_http_handle(m, &get, &resp), 501);
+    assert_non_null(strstr(resp.body, "<Code>NotImplemented</Code><Message>ecrmock holds no bytes for this layer: a "
+                                      "fixture declared it by its digest and size only</Message>"));
+    ecrmock_http_response_release(&resp);
+    ecrmock_err err;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "big", D_BIG, &bytes, &len, &err), -1);
+    assert_int_equal(err.code, ECRMOCK_ERR_LAYER_INACCESSIBLE);
+    assert_string_equal(err.text, "the layer '" D_BIG "' of the repository 'big' is declared (a digest and a size, "
+                                  "from a fixture): ecrmock holds no bytes for it");
+
+    /* A snapshot gives the declared layers as declared, and round-trips. */
+    json_t *snap = ecrmock_snapshot(m, NULL);
+    json_t *repo = json_array_get(json_object_get(json_array_get(json_object_get(snap, "registries"), 0), "repositories"), 0);
+    size_t declared = 0;
+    for (size_t i = 0; i < json_array_size(json_object_get(repo, "layers")); i++) {
+        json_t *l = json_array_get(json_object_get(repo, "layers"), i);
+        if (json_object_get(l, "declaredSize")) {
+            declared++;
+            assert_null(json_object_get(l, "base64"));
+            if (strcmp(jstr(l, "digest"), D_MAX) == 0)
+                assert_int_equal(json_integer_value(json_object_get(l, "declaredSize")), INT64_MAX);
+        }
+    }
+    assert_int_equal(declared, 3);
+    json_decref(snap);
+    ecrmock *b = reload(m);
+    assert_same_answer(m, b, "DescribeImages", "{\"repositoryName\": \"big\"}");
+    assert_same_answer(m, b, "BatchCheckLayerAvailability",
+                       "{\"repositoryName\": \"big\", \"layerDigests\": [\"" D_BIG "\", \"" D_MAX "\"]}");
+    ecrmock_free(b);
+
+    /* A push of a declared layer's true bytes fills it: then it downloads,
+     * and a snapshot gives its bytes. */
+    create_repo(m, "other");
+    assert_int_equal(ecrmock_put_layer(m, NULL, "other", "four", 4, NULL, NULL), 0);
+    assert_int_equal(ecrmock_get_layer(m, NULL, "big", small, &bytes, &len, NULL), 0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(bytes, "four", 4);
+    free(bytes);
+    snap = ecrmock_snapshot(m, NULL);
+    char *dump = json_dumps(snap, JSON_COMPACT);
+    assert_null(strstr(dump, "\"declaredSize\":4"));
+    assert_non_null(strstr(dump, "\"base64\":\"Zm91cg==\""));
+    free(dump);
+    json_decref(snap);
+}
+
+/* A declared layer's members are checked, at their JSON paths. */
+static void test_fixture_declared_layer_refusals(void **state)
+{
+    ecrmock *m = *state;
+#define LAYER(spec) "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [" spec "]}]}]}"
+#define AT "x.json: $.registries[0].repositories[0].layers[0]"
+    assert_refused(m, LAYER("{\"declaredSize\": 5}"),
+                   AT ": a layer with \"declaredSize\" needs its \"digest\" (it has no bytes to take one from)");
+    assert_refused(m, LAYER("{\"declaredSize\": 5, \"digest\": \"sha256:12\"}"),
+                   AT ".digest: a declared layer's digest must be \"sha256:\" and 64 lower-case hex digits");
+    assert_refused(m, LAYER("{\"declaredSize\": 5, \"digest\": \"" "sha256:" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "\"}"),
+                   AT ".digest: a declared layer's digest must be \"sha256:\" and 64 lower-case hex digits");
+    assert_refused(m, LAYER("{\"declaredSize\": 5, \"digest\": \"sha512:" "11111111111111111111111111111111111111111111111111111111111111111" "\"}"),
+                   AT ".digest: a declared layer's digest must be \"sha256:\" and 64 lower-case hex digits");
+    assert_refused(m, LAYER("{\"declaredSize\": 0, \"digest\": \"" D_BIG "\"}"), AT ".declaredSize: must be at least 1");
+    assert_refused(m, LAYER("{\"declaredSize\": -1, \"digest\": \"" D_BIG "\"}"), AT ".declaredSize: must be at least 1");
+    assert_refused(m, LAYER("{\"declaredSize\": -9223372036854775808, \"digest\": \"" D_BIG "\"}"),
+                   AT ".declaredSize: must be at least 1");
+    assert_refused(m, LAYER("{\"declaredSize\": \"5\", \"digest\": \"" D_BIG "\"}"), AT ".declaredSize: must be an integer");
+    assert_refused(m, LAYER("{\"declaredSize\": 5.0, \"digest\": \"" D_BIG "\"}"), AT ".declaredSize: must be an integer");
+    assert_refused(m, LAYER("{\"declaredSize\": 5, \"size\": 5, \"digest\": \"" D_BIG "\"}"),
+                   AT ": needs exactly one of \"text\", \"base64\", \"size\" or \"declaredSize\"");
+    /* 2^63 is past what the JSON reader takes */
+    char *err = refusal(m, LAYER("{\"declaredSize\": 9223372036854775808, \"digest\": \"" D_BIG "\"}"));
+    assert_non_null(strstr(err, "too big integer"));
+    free(err);
+    /* one digest, two sizes: bytes and a declaration, or two declarations */
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"text\": \"a\"}, "
+                   "{\"declaredSize\": 2, \"digest\": "
+                   "\"sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\"}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].layers[1].declaredSize: declares 2 bytes, but the layer "
+                   "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb holds 1");
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"declaredSize\": 3, "
+                   "\"digest\": \"" D_BIG "\"}]}, {\"name\": \"api\", \"images\": [{\"layers\": [{\"declaredSize\": 4, "
+                   "\"digest\": \"" D_BIG "\"}]}]}]}]}",
+                   "x.json: $.registries[0].repositories[1].images[0].layers[0].declaredSize: declares 4 bytes, but the "
+                   "layer " D_BIG " is declared elsewhere with 3");
+#undef AT
+#undef LAYER
+}
+
+/* Synthesised bytes are made in pieces: across piece boundaries they are the
+ * splitmix64 sequence all the same (computed here the plain way). */
+static void test_fixture_synth_bytes_across_pieces(void **state)
+{
+    ecrmock *m = *state;
+    const size_t n = 3 * 65536 + 13;
+    load_ok_text(m, "{\"registries\": [{\"repositories\": [{\"name\": \"rr\", \"layers\": [{\"size\": 196621, \"seed\": 42}]}]}]}");
+    unsigned char *want = malloc(n);
+    uint64_t x = 42;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t z = (x += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        z ^= z >> 31;
+        for (size_t b = 0; b < 8 && i + b < n; b++)
+            want[i + b] = (unsigned char)(z >> (8 * b));
+    }
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(want, n, digest);
+    void *got = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "rr", digest, &got, &len, NULL), 0);
+    assert_int_equal(len, n);
+    assert_memory_equal(got, want, n);
+    free(got);
+    free(want);
+}
+
 int main(void)
 {
     ecrmock_fixture *team = ecrmock_fixture_prepare_file("fixtures/team-registry.json", NULL, NULL);
@@ -1949,6 +2152,7 @@ int main(void)
         T(test_fixture_time_edges),
         T(test_fixture_synth_once_per_load),
         T(test_fixture_synth_bytes),
+        T(test_fixture_synth_bytes_across_pieces),
         T(test_fixture_load_err),
         T(test_fixture_schema_strings),
         T(test_prepared_fixture_identical),
@@ -1961,6 +2165,8 @@ int main(void)
                                                  ecrmock_cmocka_teardown_instance, team),
         cmocka_unit_test_prestate_setup_teardown(test_prepared_fixture_cmocka_setup, ecrmock_cmocka_setup_from_fixture,
                                                  ecrmock_cmocka_teardown_instance, team),
+        T(test_fixture_declared_layers),
+        T(test_fixture_declared_layer_refusals),
     };
 #undef T
     int failed = cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);

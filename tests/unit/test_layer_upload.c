@@ -905,6 +905,72 @@ static void test_batch_check_layer_availability_repository_not_found(void **stat
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
 
+/* A part's base64 decodes to exactly its bytes, at every length and across
+ * the decoder's blocks (32 characters) and the upload's 64 KiB pieces: every
+ * base64 character, '+' and '/' among them, and each padding. */
+static void test_upload_part_base64_exact(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "b64");
+    static const size_t lens[] = {1, 2, 3, 4, 5, 20, 23, 24, 25, 26, 27, 47, 48, 49, 50, 71, 72, 73, 95, 96, 97, 1000,
+                                  49151, 49152, 49153, 65535, 65536, 65537, 3 * 65536 + 7};
+    size_t max = 3 * 65536 + 7;
+    unsigned char *bytes = malloc(max);
+    char *text = malloc(4 * (max / 3 + 1) + 1);
+    uint32_t x = 12345;
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        size_t n = lens[k];
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            bytes[i] = (unsigned char)(x >> 16);
+        }
+        if (n > 200) /* runs of '/' and '+' */
+            memset(bytes + 100, 0xff, 60), memset(bytes + 160, 0xfb, 30);
+        int tlen = EVP_EncodeBlock((unsigned char *)text, bytes, (int)n);
+        char id[64], digest[ECRMOCK_DIGEST_SIZE];
+        initiate_upload(m, "b64", id);
+        json_t *req = json_pack("{s:s, s:s, s:I, s:I, s:s%}", "repositoryName", "b64", "uploadId", id, "partFirstByte",
+                                (json_int_t)0, "partLastByte", (json_int_t)n - 1, "layerPartBlob", text, (size_t)tlen);
+        json_t *r = NULL;
+        assert_int_equal(ecrmock_call(m, "UploadLayerPart", req, &r), 200);
+        json_decref(req);
+        json_decref(r);
+        sha256_digest(bytes, n, digest);
+        call_ok(m, "CompleteLayerUpload", "{\"repositoryName\": \"b64\", \"uploadId\": \"%s\", \"layerDigests\": [\"%s\"]}",
+                id, digest);
+        assert_layer_bytes(m, "b64", digest, bytes, n);
+    }
+    free(text);
+    free(bytes);
+}
+
+/* One character outside the alphabet anywhere in a long blob (every place
+ * of the checker's 32-character blocks, and its tail) is refused, and
+ * nothing is taken; the alphabet's neighbours in ASCII are not in it. */
+static void test_upload_part_base64_bad_anywhere(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, REPO);
+    char id[37];
+    initiate_upload(m, REPO, id);
+    static const char bad[] = "*,-.:@[`{_~ \x7f";
+    char text[101];
+    for (size_t pos = 0; pos < 100; pos++) {
+        memset(text, 'A', 100);
+        text[100] = '\0';
+        text[pos] = bad[pos % (sizeof bad - 1)];
+        json_t *r = NULL;
+        int st = call(m, &r, "UploadLayerPart",
+                      "{\"repositoryName\": \"" REPO "\", \"uploadId\": \"%s\", \"partFirstByte\": 0, "
+                      "\"partLastByte\": 74, \"layerPartBlob\": \"%s\"}",
+                      id, text);
+        assert_int_equal(st, 400);
+        assert_string_equal(err_type(r), "SerializationException");
+        json_decref(r);
+    }
+    part_ok(m, REPO, id, 0, "abc", 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -913,6 +979,7 @@ int main(void)
         T(test_initiate_layer_upload_repository_not_found),
         T(test_initiate_layer_upload_ids_deterministic),
         T(test_upload_layer_part_multi_part_round_trip),
+        T(test_upload_part_base64_exact),
         T(test_upload_layer_part_gap),
         T(test_upload_layer_part_overlap),
         T(test_upload_layer_part_first_part_not_at_zero),
@@ -925,6 +992,7 @@ int main(void)
         T(test_upload_layer_part_expired_upload),
         T(test_upload_layer_part_limit_exceeded),
         T(test_upload_layer_part_blob_not_base64),
+        T(test_upload_part_base64_bad_anywhere),
         T(test_upload_layer_part_blob_too_large),
         T(test_upload_layer_part_repository_not_found),
         T(test_complete_layer_upload_empty_upload),
