@@ -500,6 +500,13 @@ static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_serv
         sa = (struct sockaddr *)&v4;
         sa_len = sizeof v4;
     } else if (inet_pton(AF_INET6, address, &v6.sin6_addr) == 1) {
+        if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
+            char q[272];
+            quote(q, address);
+            return fail(err, ECRMOCK_ERR_INVALID_PARAMETER, "ecrmock_server_options.address \"%s\" is an IPv4 address "
+                        "written as IPv6 (the server's IPv6 sockets take IPv6 only): give the IPv4 address itself, as "
+                        "\"%s\"", q, strrchr(q, ':') + 1);
+        }
         v6.sin6_family = AF_INET6;
         v6.sin6_port = htons((uint16_t)o->port);
         sa = (struct sockaddr *)&v6;

@@ -151,6 +151,10 @@ static const char *read_clock(config *c, const flag *f, const char *value)
         c->clock = 1;
         return NULL;
     }
+    /* 0 would be the option's "not given" (--clock-start-ms 0: the wall
+     * clock), not a time to pin the clock at. */
+    if (*value && strspn(value, "0") == strlen(value))
+        return "must be a time of at least 1 ms since the epoch, or real (the wall clock)";
     const char *want = read_option(c, em_option_named("clockStartMs"), value);
     if (!want)
         c->clock = 2;

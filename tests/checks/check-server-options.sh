@@ -69,6 +69,8 @@ refused 2 "ecrmock-server: unknown flag --bogus (--help lists the flags)" --port
 refused 2 "ecrmock-server: unexpected argument 5000 (--help lists the flags)" 5000
 refused 2 "ecrmock-server: unknown flag -p (--help lists the flags)" -p 5000
 refused 2 "ecrmock-server: --port wants a value (N)" --port
+refused 2 "ecrmock-server: --clock '0': must be a time of at least 1 ms since the epoch, or real (the wall clock)" --clock 0
+refused 1 "ecrmock-server: ecrmock_server_options.address \"::ffff:127.0.0.1\" is an IPv4 address written as IPv6 (the server's IPv6 sockets take IPv6 only): give the IPv4 address itself, as \"127.0.0.1\"" --address ::ffff:127.0.0.1
 refused 2 "ecrmock-server: --timeout '-1': must be a number of 0 to 31536000" --timeout -1
 refused 2 "ecrmock-server: --request-timeout '31536001': must be a number of 0 to 31536000" --request-timeout 31536001
 refused 2 "ecrmock-server: --max-connections '12x': must be a number of 0 to 4294967295" --max-connections 12x

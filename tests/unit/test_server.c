@@ -526,6 +526,12 @@ static void test_server_listen_says_why(void **state)
     expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
                    "cannot listen on 192.0.2.1:0: the address is not one of this machine's (127.0.0.1, ::1 or an "
                    "interface's address)");
+    /* An IPv4 address in IPv6's mapped form: the IPv6 socket is IPv6 only
+     * (bind() said only "Invalid argument"). */
+    o.address = "::ffff:127.0.0.1";
+    expect_refused(f->m, &o, ECRMOCK_ERR_INVALID_PARAMETER,
+                   "ecrmock_server_options.address \"::ffff:127.0.0.1\" is an IPv4 address written as IPv6 (the "
+                   "server's IPv6 sockets take IPv6 only): give the IPv4 address itself, as \"127.0.0.1\"");
     /* No descriptor left: the process's limit, not the caller's options. */
     struct rlimit was;
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
