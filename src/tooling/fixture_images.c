@@ -356,8 +356,8 @@ static json_t *put_request(em_repo *repo, const char *text, const char *media_ty
  * could refuse (a tag or manifest outside ImageTag's or ImageManifest's
  * lengths) goes through the dispatcher, so its error is the same.
  */
-static int put_image(em_loader *ld, em_repo *repo, const char *text, const char *media_type, const char *tag,
-                     char *digest_out)
+static int put_image(em_loader *ld, em_repo *repo, const char *text, const em_manifest *mf, const char *media_type,
+                     const char *tag, char *digest_out)
 {
     size_t len = strlen(text), tag_len = tag ? strlen(tag) : 1;
     /* byte lengths within the shapes' bounds: so are their character counts */
@@ -374,7 +374,8 @@ static int put_image(em_loader *ld, em_repo *repo, const char *text, const char 
     }
     em_call c = {.m = ld->s, .err = ECRMOCK_ERR_OK};
     em_lock(ld->s);
-    em_image *img = em_image_push(&c, repo, text, len, media_type, NULL, tag);
+    em_image *img = mf ? em_image_push_manifest(&c, repo, text, len, mf, NULL, tag)
+                       : em_image_push(&c, repo, text, len, media_type, NULL, tag);
     if (img) {
         em_replicate(ld->s, repo, img, tag);
         if (digest_out)
@@ -386,23 +387,24 @@ static int put_image(em_loader *ld, em_repo *repo, const char *text, const char 
     return em_fx_act_failed(ld, c.errdoc, NULL, c.member);
 }
 
-/* Puts a manifest text with its tags, then sets the times. */
-static int put_manifest(em_loader *ld, em_repo *repo, json_t *img, const char *text, const char *media_type,
-                        char *digest_out)
+/* Puts a manifest text (mf: what em_manifest_parse makes of it, or NULL)
+ * with its tags, then sets the times. */
+static int put_manifest(em_loader *ld, em_repo *repo, json_t *img, const char *text, const em_manifest *mf,
+                        const char *media_type, char *digest_out)
 {
     json_t *tags = json_object_get(img, "tags");
     const char *first = json_string_value(json_array_get(tags, 0));
     json_t *profiles = json_object_get(img, "signingProfileArns");
     if (json_array_size(profiles) && signing_for_push(ld, repo, profiles) < 0)
         return -1;
-    if (put_image(ld, repo, text, media_type, first, digest_out) < 0)
+    if (put_image(ld, repo, text, mf, media_type, first, digest_out) < 0)
         return -1;
     if (json_array_size(profiles) && signing_for_push(ld, repo, NULL) < 0)
         return -1;
     for (size_t i = 1; i < json_array_size(tags); i++) {
         size_t n = em_fx_push_key(ld, "tags");
         size_t k = em_fx_push_index(ld, i);
-        int rc = put_image(ld, repo, text, media_type, json_string_value(json_array_get(tags, i)), NULL);
+        int rc = put_image(ld, repo, text, mf, media_type, json_string_value(json_array_get(tags, i)), NULL);
         em_fx_pop(ld, k);
         em_fx_pop(ld, n);
         if (rc < 0)
@@ -495,8 +497,11 @@ static int put_str(em_buf *b, const char *s)
 static int put_u64(em_buf *b, uint64_t v)
 {
     char num[24];
-    int k = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-    return em_buf_append(b, num, (size_t)k);
+    size_t at = sizeof num;
+    do
+        num[--at] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return em_buf_append(b, num + at, sizeof num - at);
 }
 
 /* The config and manifest texts of a compact image without "config" whose
@@ -505,15 +510,14 @@ static int put_u64(em_buf *b, uint64_t v)
  * (a third of loading a fixture of 100,000 images).  The config is added
  * as a layer; *manifest new em_malloc'd. */
 static int texts_direct(em_loader *ld, em_repo *repo, const listed_layer *ls, size_t n, const char *arch,
-                        const char *os, bool oci, char **manifest)
+                        const char *os, bool oci, char **manifest, char *config_digest)
 {
     em_buf b = {0};
-    int err = put_str(&b, "{\"architecture\":\"") | put_str(&b, arch) | put_str(&b, "\",\"os\":\"") | put_str(&b, os) |
+    int err = em_buf_reserve(&b, 384 + 200 * n) | put_str(&b, "{\"architecture\":\"") | put_str(&b, arch) | put_str(&b, "\",\"os\":\"") | put_str(&b, os) |
               put_str(&b, "\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
     for (size_t i = 0; i < n; i++)
         err |= put_str(&b, i ? ",\"" : "\"") | put_str(&b, ls[i].digest) | put_str(&b, "\"");
     err |= put_str(&b, "]}}");
-    char config_digest[ECRMOCK_DIGEST_SIZE];
     if (err) {
         em_buf_release(&b);
         return em_fx_nomem(ld);
@@ -629,12 +633,31 @@ static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
         direct = direct && plain(ls[i].media_type);
     }
     em_fx_pop(ld, n);
-    char *text = NULL;
-    int rc = direct ? texts_direct(ld, repo, ls, n_layers, arch, os, oci, &text)
+    char *text = NULL, config_digest[ECRMOCK_DIGEST_SIZE];
+    int rc = direct ? texts_direct(ld, repo, ls, n_layers, arch, os, oci, &text, config_digest)
                     : texts_from_trees(ld, repo, img, ls, n_layers, arch, os, oci, &text);
+    /* What em_manifest_parse would make of the text written straight; past
+     * the layer limit it is parsed, and refused as PutImage refuses it. */
+    em_manifest mf = {0};
+    bool parsed = rc == 0 && direct && n_layers <= ld->s->opts.max_layers_per_image;
+    if (parsed) {
+        mf.media_type = oci ? MT_OCI_MANIFEST : MT_DOCKER_V2;
+        mf.config_digest = config_digest;
+        mf.config_media_type = oci ? MT_OCI_CONFIG : MT_DOCKER_CONFIG;
+        mf.layers = json_array();
+        int err = json_array_append_new(mf.layers, obj_of("digest", em_json_string(config_digest), "mediaType",
+                                                          em_json_string(mf.config_media_type), NULL));
+        for (size_t i = 0; i < n_layers && !err; i++)
+            if (!em_media_type_non_distributable(ls[i].media_type))
+                err = json_array_append_new(mf.layers, obj_of("digest", em_json_string(ls[i].digest), "mediaType",
+                                                              em_json_string(ls[i].media_type), NULL));
+        if (err)
+            rc = em_fx_nomem(ld);
+    }
     em_free(ls);
     if (rc == 0)
-        rc = put_manifest(ld, repo, img, text, NULL, digest_out);
+        rc = put_manifest(ld, repo, img, text, parsed ? &mf : NULL, NULL, digest_out);
+    em_manifest_release(&mf);
     em_free(text);
     return rc;
 }
@@ -672,7 +695,7 @@ static int synth_index(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
     json_decref(list);
     if (!text)
         return em_fx_nomem(ld);
-    int rc = put_manifest(ld, repo, img, text, NULL, digest_out);
+    int rc = put_manifest(ld, repo, img, text, NULL, NULL, digest_out);
     em_free(text);
     return rc;
 }
@@ -698,7 +721,7 @@ int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char
     char *text = em_fx_policy_text(manifest);
     if (!text)
         return em_fx_nomem(ld);
-    int rc = put_manifest(ld, repo, img, text, em_get_str(img, "mediaType"), digest_out);
+    int rc = put_manifest(ld, repo, img, text, NULL, em_get_str(img, "mediaType"), digest_out);
     em_free(text);
     return rc;
 }

@@ -88,8 +88,8 @@ static int load_storage(em_loader *ld, em_repo *repo, json_t *images, char (*dig
         em_fx_pop(ld, k);
         if (got < 0)
             rc = -1;
-        em_image *img = em_image_get(repo, digests[i]);
-        if (got <= 0 || !img || img->parents)
+        em_image *img = got > 0 ? em_image_get(repo, digests[i]) : NULL;
+        if (!img || img->parents)
             continue;
         bool archived_now = strcmp(status, "ARCHIVED") == 0;
         if (v) {
