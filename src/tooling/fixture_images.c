@@ -1,7 +1,8 @@
 /*
  * A fixture's images: synthesised layers (each (size, seed) once per load),
- * configs, manifests and indexes, pushed through PutImage, and their
- * replication statuses.
+ * configs, manifests and indexes, pushed as PutImage pushes them (a compact
+ * image's config and manifest written straight, its manifest not parsed
+ * back), and their replication statuses.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,8 +4,9 @@
  *
  * A fixture is built in a scratch instance with the same options, through
  * the same actions a client would call (CreateRepository, SetRepositoryPolicy,
- * PutImage), so it passes ECR's own rules; only then is the scratch state
- * swapped in.  A fixture that breaks a rule is refused whole, its error
+ * PutImage: an image through PutImage's own em_image_push, without a request
+ * and an answer of its own, fixture_images.c), so it passes ECR's own rules;
+ * only then is the scratch state swapped in.  A fixture that breaks a rule is refused whole, its error
  * naming the source, the JSON path and the rule, and the instance is left
  * as it was.  fixtures/README.md documents the format.
  */

@@ -488,6 +488,61 @@ static bool unchanged_since(ecrmock *m, json_t *before)
     return same;
 }
 
+/* Compact images over declared layers, their config and manifest written
+ * straight (and one with its config given, made as documents): every
+ * allocation of the load fails in turn, and each failure leaves the
+ * instance as it was and says out of memory. */
+static void test_alloc_failure_compact_declared_fixture(void **state)
+{
+    (void)state;
+#define D(x) "\"sha256:" x x x x x x x x "\""
+    static const char text[] =
+        "{\"registries\": [{\"repositories\": [{\"name\": \"aa\", \"images\": ["
+        "{\"tags\": [\"v1\", \"latest\"], \"layers\": [{\"declaredSize\": 1073741824, \"digest\": " D("00000001") "},"
+        " {\"declaredSize\": 7, \"digest\": " D("00000002") ", \"mediaType\": \"application/x-tar\"}]},"
+        "{\"format\": \"oci\", \"platform\": {\"architecture\": \"arm64\", \"os\": \"linux\"}, \"layers\": "
+        "[{\"declaredSize\": 1073741824, \"digest\": " D("00000001") "}]},"
+        "{\"tags\": [\"c\"], \"config\": {\"os\": \"linux\"}, \"layers\": [{\"declaredSize\": 9, \"digest\": " D("00000003") "}]}"
+        "]}, {\"name\": \"bb\", \"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"declaredSize\": 1073741824, \"digest\": "
+        D("00000001") "}]}]}]}]}";
+#undef D
+    ecrmock *m = ecrmock_new(NULL);
+    for (long n = 1;; n++) {
+        json_t *before = ecrmock_snapshot(m, NULL);
+        ecrmock_err err;
+        allocations = 0;
+        fail_at = n;
+        int rc = ecrmock_fixture_load_string(m, text, "x.json", &err);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected) {
+            if (rc != 0)
+                fail_msg("%s: %s", err.path, err.text);
+            json_decref(before);
+            break;
+        }
+        if (rc != 0) {
+            if (err.code != ECRMOCK_ERR_SERVER)
+                fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
+            assert_non_null(strstr(err.text, "out of memory"));
+            assert_true(unchanged_since(m, before));
+        } else {
+            json_decref(before);
+        }
+        /* each load starts from none */
+        ecrmock_free(m);
+        m = ecrmock_new(NULL);
+        assert_non_null(m);
+    }
+    json_t *r = NULL, *req = json_pack("{s:s}", "repositoryName", "aa");
+    assert_int_equal(ecrmock_call(m, "DescribeImages", req, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r, "imageDetails")), 3);
+    json_decref(req);
+    json_decref(r);
+    ecrmock_free(m);
+}
+
+
 /* A lifecycle policy that archives and expires: its preview's start and
  * read, and ecrmock_lifecycle_apply, fail cleanly at every allocation. */
 static void test_alloc_failure_lifecycle_transitions(void **state)
@@ -1013,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_json_level),
         cmocka_unit_test(test_alloc_failure_wire_level),
         cmocka_unit_test(test_alloc_failure_new_and_fixture),
+        cmocka_unit_test(test_alloc_failure_compact_declared_fixture),
         cmocka_unit_test(test_alloc_failure_scenario),
         cmocka_unit_test(test_alloc_failure_keeps_an_empty_registry),
         cmocka_unit_test(test_alloc_failure_newer_actions),
