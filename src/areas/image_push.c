@@ -138,7 +138,7 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     const char *reg = repo->registry->id;
     em_image *img = NULL;
     char digest[ECRMOCK_DIGEST_SIZE];
-    em_sha256_digest(bytes, len, digest);
+    em_sha256_digest_by(c->m->sha256, bytes, len, digest);
     int rc = -1;
     json_t *missing = json_array();
     if (!missing) {

@@ -477,7 +477,7 @@ static int add_config(em_loader *ld, em_repo *repo, const char *text, size_t len
     if (!bytes)
         return em_fx_nomem(ld);
     memcpy(bytes, text, len);
-    em_sha256_digest(bytes, len, digest);
+    em_sha256_digest_by(ld->s->sha256, bytes, len, digest);
     em_layer *l = em_layer_add(ld->s, repo, digest, &bytes, len);
     em_free(bytes);
     return l ? 0 : em_fx_nomem(ld);
