@@ -425,6 +425,33 @@ static void test_alloc_failure_newer_actions(void **state)
     ecrmock_free(m);
 }
 
+/* Loads the fixture `file` (or `text`, when not NULL) into m with its nth
+ * allocation failing.  True when the load made n allocations or more (the
+ * failure was injected): a refusal then says out of memory, never that the
+ * fixture is wrong, and leaves m as it was.  False: it loaded. */
+static bool fixture_load_failing(ecrmock *m, long n, const char *file, const char *text)
+{
+    json_t *before = ecrmock_snapshot(m, NULL);
+    ecrmock_err err;
+    allocations = 0;
+    fail_at = n;
+    int rc = text ? ecrmock_fixture_load_string(m, text, "x.json", &err) : ecrmock_fixture_load_file(m, file, &err);
+    bool injected = allocations >= n;
+    fail_at = -1;
+    if (!injected && rc != 0)
+        fail_msg("%s: %s", err.path, err.text);
+    if (injected && rc != 0) {
+        if (err.code != ECRMOCK_ERR_SERVER)
+            fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
+        assert_non_null(strstr(err.text, "out of memory"));
+        json_t *after = ecrmock_snapshot(m, NULL);
+        assert_true(json_equal(before, after));
+        json_decref(after);
+    }
+    json_decref(before);
+    return injected;
+}
+
 /* ecrmock_new and the fixture loader refuse cleanly too. */
 static void test_alloc_failure_new_and_fixture(void **state)
 {
@@ -450,30 +477,8 @@ static void test_alloc_failure_new_and_fixture(void **state)
                                         "fixtures/replicated.json", "fixtures/multi-arch.json"};
     ecrmock *m = ecrmock_new(NULL);
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m, NULL);
-            ecrmock_err err;
-            allocations = 0;
-            fail_at = n;
-            int rc = ecrmock_fixture_load_file(m, files[f], &err);
-            bool injected = allocations >= n;
-            fail_at = -1;
-            if (!injected) {
-                assert_int_equal(rc, 0);
-                json_decref(before);
-                break;
-            }
-            if (rc != 0) {
-                /* out of memory says so, never that the fixture is wrong */
-                if (err.code != ECRMOCK_ERR_SERVER)
-                    fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
-                assert_non_null(strstr(err.text, "out of memory"));
-                json_t *after = ecrmock_snapshot(m, NULL);
-                assert_true(json_equal(before, after));
-                json_decref(after);
-            }
-            json_decref(before);
-        }
+        for (long n = 1; fixture_load_failing(m, n, files[f], NULL); n++)
+            ;
     }
     ecrmock_free(m);
 }
@@ -507,28 +512,7 @@ static void test_alloc_failure_compact_declared_fixture(void **state)
         D("00000001") "}]}]}]}]}";
 #undef D
     ecrmock *m = ecrmock_new(NULL);
-    for (long n = 1;; n++) {
-        json_t *before = ecrmock_snapshot(m, NULL);
-        ecrmock_err err;
-        allocations = 0;
-        fail_at = n;
-        int rc = ecrmock_fixture_load_string(m, text, "x.json", &err);
-        bool injected = allocations >= n;
-        fail_at = -1;
-        if (!injected) {
-            if (rc != 0)
-                fail_msg("%s: %s", err.path, err.text);
-            json_decref(before);
-            break;
-        }
-        if (rc != 0) {
-            if (err.code != ECRMOCK_ERR_SERVER)
-                fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
-            assert_non_null(strstr(err.text, "out of memory"));
-            assert_true(unchanged_since(m, before));
-        } else {
-            json_decref(before);
-        }
+    for (long n = 1; fixture_load_failing(m, n, NULL, text); n++) {
         /* each load starts from none */
         ecrmock_free(m);
         m = ecrmock_new(NULL);
