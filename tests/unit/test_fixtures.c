@@ -2254,6 +2254,34 @@ static void test_fixture_compact_images_as_documents(void **state)
     ecrmock_free(m2);
 }
 
+/* A compact image is stored without a PutImage request of its own: its
+ * refusals are still PutImage's, at the same paths (a later tag's at its
+ * own), the layer limit of the instance's options too. */
+static void test_fixture_compact_image_refusals(void **state)
+{
+    ecrmock *m = *state;
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"imageTagMutability\": \"IMMUTABLE\", "
+                   "\"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"text\": \"a\"}]}, {\"tags\": [\"v2\", \"v1\"], "
+                   "\"layers\": [{\"text\": \"b\"}]}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[1].tags[1]: ImageTagAlreadyExistsException: The "
+                   "image tag 'v1' already exists in the 'web' repository and cannot be overwritten because the "
+                   "repository is immutable.");
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.max_layers_per_image = 1;
+    ecrmock *one = ecrmock_new(&o);
+    assert_non_null(one);
+    assert_refused(one,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [{\"declaredSize\": "
+                   "5, \"digest\": \"sha256:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}, "
+                   "{\"text\": \"b\"}]}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[0]: InvalidParameterException: Invalid parameter at "
+                   "'ImageManifest' failed to satisfy constraint: 'Limit on number of layers per image exceeded'");
+    load_ok_text(one, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [{\"text\": "
+                      "\"b\"}]}]}]}]}");
+    ecrmock_free(one);
+}
+
 int main(void)
 {
     ecrmock_fixture *team = ecrmock_fixture_prepare_file("fixtures/team-registry.json", NULL, NULL);
@@ -2305,6 +2333,7 @@ int main(void)
         T(test_fixture_declared_layers),
         T(test_fixture_declared_layer_refusals),
         T(test_fixture_compact_images_as_documents),
+        T(test_fixture_compact_image_refusals),
     };
 #undef T
     int failed = cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
