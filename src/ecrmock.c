@@ -58,6 +58,9 @@ ecrmock *ecrmock_new(const ecrmock_options *opts)
         em_free(m);
         return NULL;
     }
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    m->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); /* NULL: em_sha256_digest_by() uses EVP_sha256() */
+#endif
     m->areas = em_areas;
     em_options_apply(m, opts);
     start_state(m);
@@ -93,6 +96,9 @@ void ecrmock_free(ecrmock *m)
     em_free(m->http_base_url);
     em_free(m->http_session_token);
     em_free(m->tokens);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    EVP_MD_free(m->sha256);
+#endif
     pthread_mutex_destroy(&m->lock);
     em_free(m);
 }

@@ -179,6 +179,10 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
                       em_manifest *out);
 void em_manifest_release(em_manifest *mf);
 bool em_media_type_is_list(const char *mt);
+/* Whether a layer of media type mt (may be NULL) is one a registry need not
+ * hold (Windows base layers and the like): a manifest's list of blobs leaves
+ * it out. */
+bool em_media_type_non_distributable(const char *mt);
 
 /* ---- image scanning (scanning.c) ----------------------------------------------- */
 /* Puts the scanning state back to ecrmock_new()'s: no registry scanning
@@ -270,6 +274,11 @@ int em_repo_create_for(em_call *c, const char *applied_for, bool need_template, 
  * nothing changed.  Replicates nothing (em_replicate is the caller's). */
 em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len, const char *media_type,
                         const char *given, const char *tag);
+/* The same for a manifest parsed already (what em_manifest_parse would
+ * make of bytes[0..len); borrowed): a fixture's compact images, whose
+ * manifests the loader writes itself. */
+em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, size_t len, const em_manifest *mf,
+                                 const char *given, const char *tag);
 
 /* ---- signing and pull time exclusions (image_signing.c, pull_time_exclusions.c) */
 /* Records on a newly pushed image the signing profiles its repository

@@ -46,7 +46,7 @@ static void join_missing(json_t *missing, char *out, size_t cap)
 
 /* Builds the new image from a parsed manifest; NULL when out of memory. */
 static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const char *bytes, size_t len,
-                           em_manifest *mf)
+                           const em_manifest *mf)
 {
     em_image *img = em_calloc(1, sizeof *img);
     if (!img)
@@ -104,7 +104,7 @@ static json_t *put_image_output(em_repo *repo, em_image *img, const char *tag)
 /* Remembers the media type of each layer the manifest lists (what
  * BatchCheckLayerAvailability reports).  Best effort: a layer whose type
  * cannot be stored for want of memory simply stays without one. */
-static void learn_layer_types(em_repo *repo, em_manifest *mf)
+static void learn_layer_types(em_repo *repo, const em_manifest *mf)
 {
     size_t i;
     json_t *desc;
@@ -124,16 +124,21 @@ static void learn_layer_types(em_repo *repo, em_manifest *mf)
 em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len, const char *media_type,
                         const char *given, const char *tag)
 {
+    em_manifest mf;
+    em_image *img = em_manifest_parse(c, bytes, len, media_type, &mf) < 0
+                        ? NULL
+                        : em_image_push_manifest(c, repo, bytes, len, &mf, given, tag);
+    em_manifest_release(&mf);
+    return img;
+}
+
+em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, size_t len, const em_manifest *mf,
+                                 const char *given, const char *tag)
+{
     const char *reg = repo->registry->id;
     em_image *img = NULL;
-
-    em_manifest mf;
-    if (em_manifest_parse(c, bytes, len, media_type, &mf) < 0) {
-        em_manifest_release(&mf);
-        return NULL;
-    }
     char digest[ECRMOCK_DIGEST_SIZE];
-    em_sha256_digest(bytes, len, digest);
+    em_sha256_digest_by(c->m->sha256, bytes, len, digest);
     int rc = -1;
     json_t *missing = json_array();
     if (!missing) {
@@ -146,7 +151,7 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
     }
     size_t i;
     json_t *v;
-    json_array_foreach(mf.layers, i, v) {
+    json_array_foreach(mf->layers, i, v) {
         if (!em_layer_get(repo, em_get_str(v, "digest")) && json_array_append(missing, json_object_get(v, "digest")) < 0) {
             rc = em_fail_nomem(c);
             goto out;
@@ -158,7 +163,7 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
         em_fail_text(c, EM_MSG_LAYERS_NOT_FOUND_FOR_PUSH, list, repo->name, reg);
         goto out;
     }
-    json_array_foreach(mf.children, i, v) {
+    json_array_foreach(mf->children, i, v) {
         if (!em_image_get(repo, json_string_value(v)) && json_array_append(missing, v) < 0) {
             rc = em_fail_nomem(c);
             goto out;
@@ -198,7 +203,7 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
     /* Everything is checked: now change the state, all or nothing. */
     img = existing;
     if (!img) {
-        img = image_new(c, repo, digest, bytes, len, &mf);
+        img = image_new(c, repo, digest, bytes, len, mf);
         if (!img || em_signing_on_push(repo, img) < 0 || em_image_insert(c->m, repo, img) < 0) {
             em_image_free(img);
             img = NULL;
@@ -217,7 +222,7 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
         goto out;
     }
     if (!existing) {
-        learn_layer_types(repo, &mf);
+        learn_layer_types(repo, mf);
         em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
     }
     if (revive) /* a list's images went to the archive with it: they come back with it */
@@ -229,6 +234,5 @@ em_image *em_image_push(em_call *c, em_repo *repo, const char *bytes, size_t len
     rc = 0;
 out:
     json_decref(missing);
-    em_manifest_release(&mf);
     return rc < 0 ? NULL : img;
 }

@@ -29,7 +29,7 @@ bool em_media_type_is_list(const char *mt)
 
 
 /* Layers a registry need not hold (Windows base layers and the like). */
-static bool non_distributable(const char *mt)
+bool em_media_type_non_distributable(const char *mt)
 {
     return mt && (strstr(mt, ".foreign.") || strstr(mt, ".nondistributable."));
 }
@@ -44,7 +44,7 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what)
     if (!em_digest_ok(digest) || (size && (!json_is_integer(size) || json_integer_value(size) < 0))) {
         return manifest_error(c, MANIFEST_BLOB, what);
     }
-    if (non_distributable(mt))
+    if (em_media_type_non_distributable(mt))
         return 0;
     /* The descriptor itself, shared with mf->doc (which nothing changes): a
      * copy of its digest and media type cost 8 allocations a blob. */

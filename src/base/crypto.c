@@ -37,12 +37,17 @@ void em_seeded_draw(const char *label, uint64_t seed, uint64_t n, unsigned char 
     EVP_Digest(in, at + 16, out, NULL, EVP_sha256(), NULL);
 }
 
+void em_sha256_digest_by(const EVP_MD *md, const void *p, size_t n, char *out)
+{
+    unsigned char sum[32];
+    EVP_Digest(p, n, sum, NULL, md ? md : EVP_sha256(), NULL);
+    memcpy(out, "sha256:", 7);
+    em_hex(sum, 32, out + 7);
+}
+
 void em_sha256_digest(const void *p, size_t n, char *out)
 {
-    unsigned char md[32];
-    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
-    memcpy(out, "sha256:", 7);
-    em_hex(md, 32, out + 7);
+    em_sha256_digest_by(NULL, p, n, out);
 }
 
 void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n, unsigned char out[32])

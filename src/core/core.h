@@ -60,6 +60,8 @@ struct ecrmock {
     void *pattern_memo[EM_PATTERN_COUNT]; /* the last text each pattern accepted (validate.c) */
     unsigned char key[32];     /* signs page tokens and download URLs */
     void *mac_states[3];       /* EVP_MD_CTX *: the key's HMAC inner and outer states, and a work one (em_mac) */
+    struct evp_md_st *sha256;  /* SHA-256 fetched once by ecrmock_new (NULL: none, EVP_sha256() then): a digest
+                                  with it skips OpenSSL's lookup of the algorithm (em_sha256_digest_by) */
 
     em_fault *faults;          /* rules, in the order they were added */
     long fault_ids;

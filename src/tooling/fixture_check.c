@@ -217,6 +217,13 @@ int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_
     }
     if (status < 0)
         return em_fx_nomem(ld);
+    return em_fx_act_failed(ld, resp, src, member);
+}
+
+int em_fx_act_failed(em_loader *ld, json_t *resp, json_t *src, const char *member)
+{
+    if (!resp)
+        return em_fx_nomem(ld);
     const char *msg = json_string_value(json_object_get(resp, "message"));
     if (!msg)
         msg = json_string_value(json_object_get(resp, "Message"));

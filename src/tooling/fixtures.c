@@ -4,8 +4,9 @@
  *
  * A fixture is built in a scratch instance with the same options, through
  * the same actions a client would call (CreateRepository, SetRepositoryPolicy,
- * PutImage), so it passes ECR's own rules; only then is the scratch state
- * swapped in.  A fixture that breaks a rule is refused whole, its error
+ * PutImage: an image through PutImage's own em_image_push, without a request
+ * and an answer of its own, fixture_images.c), so it passes ECR's own rules;
+ * only then is the scratch state swapped in.  A fixture that breaks a rule is refused whole, its error
  * naming the source, the JSON path and the rule, and the instance is left
  * as it was.  fixtures/README.md documents the format.
  */
@@ -88,8 +89,8 @@ static int load_storage(em_loader *ld, em_repo *repo, json_t *images, char (*dig
         em_fx_pop(ld, k);
         if (got < 0)
             rc = -1;
-        em_image *img = em_image_get(repo, digests[i]);
-        if (got <= 0 || !img || img->parents)
+        em_image *img = got > 0 ? em_image_get(repo, digests[i]) : NULL;
+        if (!img || img->parents)
             continue;
         bool archived_now = strcmp(status, "ARCHIVED") == 0;
         if (v) {

@@ -93,6 +93,10 @@ int em_fx_parse_time(em_loader *ld, json_t *o, const char *key, int64_t *ms);
  * message at the caller's path, or at the member of `src` (the fixture
  * object the request was made from; may be NULL) that the error names. */
 int em_fx_act(em_loader *ld, const char *action, json_t *req, json_t *src, json_t **out);
+/* em_fx_act()'s refusal for a call that failed with the error document
+ * `resp` (stolen; NULL: out of memory) about the request member `member`
+ * ("" for none).  Returns -1. */
+int em_fx_act_failed(em_loader *ld, json_t *resp, json_t *src, const char *member);
 /* Runs an action at virtual time `ms` (the time the action stamps on what it
  * makes: createdAt, updatedAt, lastArchivedAt...), then puts the scratch
  * clock back. */

@@ -425,6 +425,33 @@ static void test_alloc_failure_newer_actions(void **state)
     ecrmock_free(m);
 }
 
+/* Loads the fixture `file` (or `text`, when not NULL) into m with its nth
+ * allocation failing.  True when the load made n allocations or more (the
+ * failure was injected): a refusal then says out of memory, never that the
+ * fixture is wrong, and leaves m as it was.  False: it loaded. */
+static bool fixture_load_failing(ecrmock *m, long n, const char *file, const char *text)
+{
+    json_t *before = ecrmock_snapshot(m, NULL);
+    ecrmock_err err;
+    allocations = 0;
+    fail_at = n;
+    int rc = text ? ecrmock_fixture_load_string(m, text, "x.json", &err) : ecrmock_fixture_load_file(m, file, &err);
+    bool injected = allocations >= n;
+    fail_at = -1;
+    if (!injected && rc != 0)
+        fail_msg("%s: %s", err.path, err.text);
+    if (injected && rc != 0) {
+        if (err.code != ECRMOCK_ERR_SERVER)
+            fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
+        assert_non_null(strstr(err.text, "out of memory"));
+        json_t *after = ecrmock_snapshot(m, NULL);
+        assert_true(json_equal(before, after));
+        json_decref(after);
+    }
+    json_decref(before);
+    return injected;
+}
+
 /* ecrmock_new and the fixture loader refuse cleanly too. */
 static void test_alloc_failure_new_and_fixture(void **state)
 {
@@ -450,30 +477,8 @@ static void test_alloc_failure_new_and_fixture(void **state)
                                         "fixtures/replicated.json", "fixtures/multi-arch.json"};
     ecrmock *m = ecrmock_new(NULL);
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        for (long n = 1;; n++) {
-            json_t *before = ecrmock_snapshot(m, NULL);
-            ecrmock_err err;
-            allocations = 0;
-            fail_at = n;
-            int rc = ecrmock_fixture_load_file(m, files[f], &err);
-            bool injected = allocations >= n;
-            fail_at = -1;
-            if (!injected) {
-                assert_int_equal(rc, 0);
-                json_decref(before);
-                break;
-            }
-            if (rc != 0) {
-                /* out of memory says so, never that the fixture is wrong */
-                if (err.code != ECRMOCK_ERR_SERVER)
-                    fail_msg("allocation %ld: %s: %s", n, err.path, err.text);
-                assert_non_null(strstr(err.text, "out of memory"));
-                json_t *after = ecrmock_snapshot(m, NULL);
-                assert_true(json_equal(before, after));
-                json_decref(after);
-            }
-            json_decref(before);
-        }
+        for (long n = 1; fixture_load_failing(m, n, files[f], NULL); n++)
+            ;
     }
     ecrmock_free(m);
 }
@@ -487,6 +492,40 @@ static bool unchanged_since(ecrmock *m, json_t *before)
     json_decref(after);
     return same;
 }
+
+/* Compact images over declared layers, their config and manifest written
+ * straight (and one with its config given, made as documents): every
+ * allocation of the load fails in turn, and each failure leaves the
+ * instance as it was and says out of memory. */
+static void test_alloc_failure_compact_declared_fixture(void **state)
+{
+    (void)state;
+#define D(x) "\"sha256:" x x x x x x x x "\""
+    static const char text[] =
+        "{\"registries\": [{\"repositories\": [{\"name\": \"aa\", \"images\": ["
+        "{\"tags\": [\"v1\", \"latest\"], \"layers\": [{\"declaredSize\": 1073741824, \"digest\": " D("00000001") "},"
+        " {\"declaredSize\": 7, \"digest\": " D("00000002") ", \"mediaType\": \"application/x-tar\"}]},"
+        "{\"format\": \"oci\", \"platform\": {\"architecture\": \"arm64\", \"os\": \"linux\"}, \"layers\": "
+        "[{\"declaredSize\": 1073741824, \"digest\": " D("00000001") "}]},"
+        "{\"tags\": [\"c\"], \"config\": {\"os\": \"linux\"}, \"layers\": [{\"declaredSize\": 9, \"digest\": " D("00000003") "}]}"
+        "]}, {\"name\": \"bb\", \"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"declaredSize\": 1073741824, \"digest\": "
+        D("00000001") "}]}]}]}]}";
+#undef D
+    ecrmock *m = ecrmock_new(NULL);
+    for (long n = 1; fixture_load_failing(m, n, NULL, text); n++) {
+        /* each load starts from none */
+        ecrmock_free(m);
+        m = ecrmock_new(NULL);
+        assert_non_null(m);
+    }
+    json_t *r = NULL, *req = json_pack("{s:s}", "repositoryName", "aa");
+    assert_int_equal(ecrmock_call(m, "DescribeImages", req, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r, "imageDetails")), 3);
+    json_decref(req);
+    json_decref(r);
+    ecrmock_free(m);
+}
+
 
 /* A lifecycle policy that archives and expires: its preview's start and
  * read, and ecrmock_lifecycle_apply, fail cleanly at every allocation. */
@@ -1013,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_json_level),
         cmocka_unit_test(test_alloc_failure_wire_level),
         cmocka_unit_test(test_alloc_failure_new_and_fixture),
+        cmocka_unit_test(test_alloc_failure_compact_declared_fixture),
         cmocka_unit_test(test_alloc_failure_scenario),
         cmocka_unit_test(test_alloc_failure_keeps_an_empty_registry),
         cmocka_unit_test(test_alloc_failure_newer_actions),

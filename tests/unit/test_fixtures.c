@@ -2117,6 +2117,171 @@ static void test_fixture_synth_bytes_across_pieces(void **state)
     free(want);
 }
 
+/* A generated fixture of 1,000 compact images (4 repositories; Docker and
+ * OCI; 1 to 3 declared layers, some with a media type, some shared; 0 to 3
+ * tags; platforms; pushedAt), its text in *text (malloc'd).  With
+ * `with_config`, each image also gives "config": the one the load makes
+ * for it, so that its texts are made from documents, not written straight. */
+static char *compact_fixture(int with_config)
+{
+    size_t cap = 1000 * 1400 + 4096, len = 0;
+    char *fx = malloc(cap);
+    assert_non_null(fx);
+#define PUT(...) (len += (size_t)snprintf(fx + len, cap - len, __VA_ARGS__))
+    PUT("{\"registries\": [{\"repositories\": [");
+    for (int r = 0; r < 4; r++) {
+        PUT("%s{\"name\": \"gen/r%d\"%s, \"images\": [", r ? "," : "", r,
+            r == 1 ? ", \"imageScanningConfiguration\": {\"scanOnPush\": true}" : "");
+        for (int i = 0; i < 250; i++) {
+            const char *arch = i % 4 == 1 ? "arm64" : "amd64", *os = i % 6 == 5 ? "windows" : "linux";
+            PUT("%s{\"layers\": [", i ? "," : "");
+            int n = 1 + i % 3;
+            char digests[3][ECRMOCK_DIGEST_SIZE];
+            for (int j = 0; j < n; j++) {
+                /* layer 0 of the first image and of every third: the repository's shared base */
+                unsigned id = j == 0 && (i == 0 || i % 3 == 2) ? 1u : (unsigned)(r * 10000 + i * 4 + j + 2);
+                snprintf(digests[j], sizeof digests[j], "sha256:%056x%08x", (unsigned)r + 1, id);
+                PUT("%s{\"declaredSize\": %lld, \"digest\": \"%s\"%s}", j ? "," : "",
+                    id == 1 ? 1073741824LL : 1000LL * i + j + 1, digests[j],
+                    j == 1 && i % 2 ? ", \"mediaType\": \"application/vnd.example.layer+tar\"" : "");
+            }
+            PUT("]");
+            if (i % 5 == 2)
+                PUT(", \"format\": \"oci\"");
+            if (i % 4 == 1 || i % 6 == 5)
+                PUT(", \"platform\": {\"architecture\": \"%s\", \"os\": \"%s\"}", arch, os);
+            if (i % 7 == 3)
+                PUT(", \"pushedAt\": %d", 1700000000 + i);
+            if (i % 4) {
+                PUT(", \"tags\": [\"v%d\"", i);
+                for (int t = 1; t < i % 4; t++)
+                    PUT(", \"t%d-%d\"", i, t);
+                PUT("]");
+            }
+            if (with_config) {
+                PUT(", \"config\": {\"architecture\": \"%s\", \"os\": \"%s\", \"rootfs\": {\"type\": \"layers\", "
+                    "\"diff_ids\": [",
+                    arch, os);
+                for (int j = 0; j < n; j++)
+                    PUT("%s\"%s\"", j ? "," : "", digests[j]);
+                PUT("]}}");
+            }
+            PUT("}");
+        }
+        PUT("]}");
+    }
+    PUT("]}]}");
+#undef PUT
+    assert_true(len < cap - 1);
+    return fx;
+}
+
+/* The answers a client sees of repository `repo`: every image listed,
+ * described and fetched, as compact text (malloc'd). */
+static char *image_answers(ecrmock *m, const char *repo)
+{
+    json_t *all = json_array(), *r = NULL;
+    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"%s\", \"maxResults\": 1000}", repo), r);
+    json_array_append(all, r);
+    json_t *ids = json_incref(json_object_get(r, "imageIds"));
+    json_decref(r);
+    assert_ok(call(m, &r, "DescribeImages", "{\"repositoryName\": \"%s\", \"maxResults\": 1000}", repo), r);
+    json_array_append_new(all, r);
+    for (size_t at = 0; at < json_array_size(ids); at += 100) { /* BatchGetImage takes 100 at most */
+        json_t *some = json_array();
+        for (size_t k = at; k < at + 100 && k < json_array_size(ids); k++)
+            json_array_append(some, json_array_get(ids, k));
+        char *ids_text = json_dumps(some, JSON_COMPACT);
+        json_decref(some);
+        assert_ok(call(m, &r, "BatchGetImage", "{\"repositoryName\": \"%s\", \"imageIds\": %s}", repo, ids_text), r);
+        json_array_append_new(all, r);
+        free(ids_text);
+    }
+    json_decref(ids);
+    char *text = json_dumps(all, JSON_COMPACT);
+    json_decref(all);
+    return text;
+}
+
+/* A compact image's config and manifest are written straight, not made
+ * as documents and dumped: the same bytes, so the same digests, snapshot
+ * and answers as images whose config is given (made as documents). */
+static void test_fixture_compact_images_as_documents(void **state)
+{
+    ecrmock *m = *state, *m2 = ecrmock_new(NULL);
+    assert_non_null(m2);
+    char *direct = compact_fixture(0), *documents = compact_fixture(1);
+    load_ok_text(m, direct);
+    load_ok_text(m2, documents);
+    char *a = snapshot_text(m), *b = snapshot_text(m2);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    for (int r = 0; r < 4; r++) {
+        char repo[24];
+        snprintf(repo, sizeof repo, "gen/r%d", r);
+        a = image_answers(m, repo);
+        b = image_answers(m2, repo);
+        assert_string_equal(a, b);
+        assert_non_null(strstr(a, "\"imageDetails\":[{"));
+        free(a);
+        free(b);
+    }
+    /* The first image's manifest, byte for byte (a shared 1 GiB base layer). */
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "ListImages", "{\"repositoryName\": \"gen/r0\", \"filter\": {\"tagStatus\": \"UNTAGGED\"}, "
+                                        "\"maxResults\": 1}"),
+              r);
+    char *manifest = manifest_of(m, "gen/r0",
+                                 json_string_value(json_object_get(json_array_get(json_object_get(r, "imageIds"), 0),
+                                                                   "imageDigest")));
+    json_decref(r);
+    char config[512], want[1024], config_digest[ECRMOCK_DIGEST_SIZE];
+    snprintf(config, sizeof config,
+             "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%056x%08x\"]}}",
+             1u, 1u);
+    sha256_digest(config, strlen(config), config_digest);
+    snprintf(want, sizeof want,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"config\":{"
+             "\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":%zu,\"digest\":\"%s\"},\"layers\":[{"
+             "\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":1073741824,\"digest\":"
+             "\"sha256:%056x%08x\"}]}",
+             strlen(config), config_digest, 1u, 1u);
+    assert_string_equal(manifest, want);
+    free(manifest);
+    free(direct);
+    free(documents);
+    ecrmock_free(m2);
+}
+
+/* A compact image is stored without a PutImage request of its own: its
+ * refusals are still PutImage's, at the same paths (a later tag's at its
+ * own), the layer limit of the instance's options too. */
+static void test_fixture_compact_image_refusals(void **state)
+{
+    ecrmock *m = *state;
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"imageTagMutability\": \"IMMUTABLE\", "
+                   "\"images\": [{\"tags\": [\"v1\"], \"layers\": [{\"text\": \"a\"}]}, {\"tags\": [\"v2\", \"v1\"], "
+                   "\"layers\": [{\"text\": \"b\"}]}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[1].tags[1]: ImageTagAlreadyExistsException: The "
+                   "image tag 'v1' already exists in the 'web' repository and cannot be overwritten because the "
+                   "repository is immutable.");
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.max_layers_per_image = 1;
+    ecrmock *one = ecrmock_new(&o);
+    assert_non_null(one);
+    assert_refused(one,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [{\"declaredSize\": "
+                   "5, \"digest\": \"sha256:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}, "
+                   "{\"text\": \"b\"}]}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].images[0]: InvalidParameterException: Invalid parameter at "
+                   "'ImageManifest' failed to satisfy constraint: 'Limit on number of layers per image exceeded'");
+    load_ok_text(one, "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"images\": [{\"layers\": [{\"text\": "
+                      "\"b\"}]}]}]}]}");
+    ecrmock_free(one);
+}
+
 int main(void)
 {
     ecrmock_fixture *team = ecrmock_fixture_prepare_file("fixtures/team-registry.json", NULL, NULL);
@@ -2167,6 +2332,8 @@ int main(void)
                                                  ecrmock_cmocka_teardown_instance, team),
         T(test_fixture_declared_layers),
         T(test_fixture_declared_layer_refusals),
+        T(test_fixture_compact_images_as_documents),
+        T(test_fixture_compact_image_refusals),
     };
 #undef T
     int failed = cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
