@@ -81,7 +81,7 @@ int ecrmock_fixture_apply(ecrmock *m, const ecrmock_fixture *fx, ecrmock_err *er
         return em_err_arg(err, "the instance's option %s differs from the prepared fixture's: prepare it with the "
                                "instance's options",
                           differs);
-    ecrmock *s = ecrmock_new(&m->opts);
+    ecrmock *s = ecrmock_new(&mine); /* the copy read under the lock, not m->opts */
     if (!s)
         return em_err_nomem(err);
     s->journal_on = false;

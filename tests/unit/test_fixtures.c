@@ -1783,6 +1783,74 @@ static void test_prepared_fixture_threads(void **state)
     ecrmock_fixture_free(fx);
 }
 
+typedef struct shared_apply {
+    ecrmock *m;
+    const ecrmock_fixture *fx;
+    int rounds, failures;
+} shared_apply;
+
+/* Applies into the shared instance: each apply either lands or is refused
+ * for the option the other thread changed meanwhile. */
+static void *shared_apply_worker(void *arg)
+{
+    shared_apply *j = arg;
+    for (int i = 0; i < j->rounds; i++) {
+        ecrmock_err err;
+        if (ecrmock_fixture_apply(j->m, j->fx, &err) != 0 && strstr(err.text, "maxImages differs") == NULL)
+            j->failures++;
+    }
+    return NULL;
+}
+
+/* Calls and changes a limit of the shared instance while the others apply. */
+static void *options_worker(void *arg)
+{
+    shared_apply *j = arg;
+    for (int i = 0; i < j->rounds; i++) {
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        o.max_images = i % 2 ? 99999 : 100000;
+        if (ecrmock_options_set(j->m, &o, NULL) != 0)
+            j->failures++;
+        json_t *r = NULL;
+        if (ecrmock_call(j->m, "DescribeRepositories", NULL, &r) != 200)
+            j->failures++;
+        json_decref(r);
+    }
+    return NULL;
+}
+
+/* Two threads apply into one instance while a third calls it and changes
+ * its options (run under TSan by `make tsan`: the apply made its scratch
+ * instance from the instance's options read without the lock). */
+static void test_prepared_fixture_threads_one_instance(void **state)
+{
+    (void)state;
+    ecrmock_fixture *fx = prepare_ok("fixtures/registry-settings.json", NULL);
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    shared_apply jobs[3] = {{m, fx, 30, 0}, {m, fx, 30, 0}, {m, fx, 200, 0}};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, i < 2 ? shared_apply_worker : options_worker, &jobs[i]), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(jobs[i].failures, 0);
+    /* the options back where the fixture's are: the last apply is the fixture whole */
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    assert_int_equal(ecrmock_options_set(m, &o, NULL), 0);
+    assert_int_equal(ecrmock_fixture_apply(m, fx, NULL), 0);
+    ecrmock *ref = ecrmock_new(NULL);
+    load_ok(ref, "fixtures/registry-settings.json");
+    char *want = snapshot_text(ref), *got = snapshot_text(m);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    ecrmock_free(ref);
+    ecrmock_free(m);
+    ecrmock_fixture_free(fx);
+}
+
 /* A refused fixture is refused by prepare as by a load (the JSON path of
  * the bad member); bad arguments and options that differ say so. */
 static void test_prepared_fixture_errors(void **state)
@@ -2159,6 +2227,7 @@ int main(void)
         T(test_prepared_fixture_apply_over_state),
         T(test_prepared_fixture_independent),
         T(test_prepared_fixture_threads),
+        T(test_prepared_fixture_threads_one_instance),
         T(test_prepared_fixture_errors),
         T(test_prepared_fixture_apply_inside_call_as),
         cmocka_unit_test_prestate_setup_teardown(test_prepared_fixture_cmocka_setup, ecrmock_cmocka_setup_from_fixture,
