@@ -248,13 +248,13 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
     f->truncate_at = r->truncate_at;
 
     em_lock(m);
-    f->id = ++m->fault_ids;
+    long id = f->id = ++m->fault_ids;
     em_fault **tail = &m->faults;
     while (*tail)
         tail = &(*tail)->next;
     *tail = f;
     em_unlock(m);
-    return f->id;
+    return id; /* not f->id: another thread may have removed the rule, and freed it */
 }
 
 long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, ecrmock_err *err)

@@ -1025,6 +1025,51 @@ static void test_fault_rules_churn_while_calls_run(void **state)
     assert_true(c.damaged > 0);
 }
 
+typedef struct adder {
+    ecrmock *m;
+    int rounds, wrong;
+} adder;
+
+/* Adds rules: each id is one more than the one before (no other thread
+ * adds), whatever another thread clears meanwhile. */
+static void *add_rules(void *arg)
+{
+    adder *a = arg;
+    long previous = 0;
+    for (int i = 0; i < a->rounds; i++) {
+        json_t *rule = json_pack("{s:s, s:s}", "action", "ListImages", "effect", "error");
+        long id = ecrmock_fault_add_json(a->m, rule, NULL);
+        json_decref(rule);
+        if (id != previous + 1)
+            a->wrong++;
+        previous = id;
+    }
+    return NULL;
+}
+
+static void *clear_rules(void *arg)
+{
+    adder *a = arg;
+    for (int i = 0; i < a->rounds; i++)
+        ecrmock_fault_clear(a->m);
+    return NULL;
+}
+
+/* A rule added while another thread clears the rules: its id was read
+ * after the lock was let go, from a rule the clear had freed (TSan and
+ * ASan: a read of freed memory in add_rule). */
+static void test_fault_add_while_another_thread_clears(void **state)
+{
+    ecrmock *m = *state;
+    adder a = {.m = m, .rounds = 3000};
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, add_rules, &a);
+    pthread_create(&t[1], NULL, clear_rules, &a);
+    pthread_join(t[0], NULL);
+    pthread_join(t[1], NULL);
+    assert_int_equal(a.wrong, 0);
+}
+
 /* A refused rule whose sentence quotes the caller's words "out of memory"
  * (an unknown member of that name) is still InvalidParameter, not the
  * ServerException of memory running out (the code came from the text). */
@@ -1202,6 +1247,7 @@ int main(void)
         T(test_fault_rule_removed_by_before_hook),
         T(test_fault_rules_replaced_by_hook),
         T(test_fault_rules_churn_while_calls_run),
+        T(test_fault_add_while_another_thread_clears),
         T(test_fault_controls_err),
         T(test_fault_refusal_quoting_out_of_memory),
         T(test_faults_json_lists_and_round_trips),
