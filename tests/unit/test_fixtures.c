@@ -2157,6 +2157,40 @@ static void test_fixture_declared_layer_refusals(void **state)
 #undef LAYER
 }
 
+/* A declared size that is not its digest's bytes' (no fixture can check
+ * it): a push of the true bytes, into another repository or at the JSON
+ * level, fills the layer everywhere with their size (they were dropped:
+ * the layer stayed declared at the wrong size, its download refused). */
+static void test_fixture_declared_layer_wrong_size_filled_by_push(void **state)
+{
+    ecrmock *m = *state;
+    char four[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("four", 4, four);
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"big\", \"layers\": ["
+             "{\"declaredSize\": 9223372036854775807, \"digest\": \"%s\"}]}]}]}",
+             four);
+    load_ok_text(m, text);
+    create_repo(m, "other");
+    assert_int_equal(ecrmock_put_layer(m, NULL, "other", "four", 4, NULL, NULL), 0);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "big", four, &bytes, &len, &test_err), 0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(bytes, "four", 4);
+    free(bytes);
+    const char *repos[] = {"big", "other"};
+    for (int i = 0; i < 2; i++) {
+        char req[256];
+        snprintf(req, sizeof req, "{\"repositoryName\": \"%s\", \"layerDigests\": [\"%s\"]}", repos[i], four);
+        json_t *r = answer_of(m, "BatchCheckLayerAvailability", req);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r, "layers"), 0), "layerSize")),
+                         4);
+        json_decref(r);
+    }
+}
+
 /* Synthesised bytes are made in pieces: across piece boundaries they are the
  * splitmix64 sequence all the same (computed here the plain way). */
 static void test_fixture_synth_bytes_across_pieces(void **state)
@@ -2236,6 +2270,7 @@ int main(void)
                                                  ecrmock_cmocka_teardown_instance, team),
         T(test_fixture_declared_layers),
         T(test_fixture_declared_layer_refusals),
+        T(test_fixture_declared_layer_wrong_size_filled_by_push),
     };
 #undef T
     int failed = cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
