@@ -2191,6 +2191,31 @@ static void test_fixture_declared_layer_wrong_size_filled_by_push(void **state)
     }
 }
 
+/* Attack: a fixture a caller built 1,000,000 levels deep (in a fault
+ * rule's request, where anything goes) overflowed the stack in the schema
+ * check's walk, and ecrmock_fixture_prepare's copy of its faults before
+ * that.  Refused at "$", the instance unchanged. */
+static void test_fixture_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "kept");
+    char *before = snapshot_text(m);
+    json_t *deep = nested("deep", 1000000);
+    json_t *fx = json_pack("{s:[{s:s, s:s, s:O}]}", "faults", "action", "CreateRepository", "effect", "error",
+                           "request", deep);
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load(m, fx, "x.json", &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "x.json: $");
+    assert_string_equal(test_err.text, "is nested more than 2048 levels deep, which no JSON text can be");
+    assert_null(ecrmock_fixture_prepare(fx, NULL, "x.json", &test_err));
+    assert_string_equal(test_err.text, "is nested more than 2048 levels deep, which no JSON text can be");
+    json_decref(fx);
+    release_nested(deep);
+    char *after = snapshot_text(m);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+}
+
 /* Synthesised bytes are made in pieces: across piece boundaries they are the
  * splitmix64 sequence all the same (computed here the plain way). */
 static void test_fixture_synth_bytes_across_pieces(void **state)
@@ -2271,6 +2296,7 @@ int main(void)
         T(test_fixture_declared_layers),
         T(test_fixture_declared_layer_refusals),
         T(test_fixture_declared_layer_wrong_size_filled_by_push),
+        T(test_fixture_too_deep),
     };
 #undef T
     int failed = cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
