@@ -228,6 +228,36 @@ static void test_bad_input_json_level_too_deep(void **state)
     assert_int_equal(repo_count(m, NULL), 1);
 }
 
+/* Attack: a before-hook nests the request 1,000,000 levels deep (a member
+ * the action ignores): the journal's text and copy of it overflowed the
+ * stack.  The call runs; its request is journaled as null. */
+static json_t *deep_member;
+
+static void deepen(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)user;
+    (void)action;
+    (void)inject;
+    json_object_set(request, "x", json_object_get(deep_member, "x"));
+}
+
+static void test_bad_input_hook_nests_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    deep_member = nested("deep", 1000000);
+    ecrmock_hooks_set(m, deepen, NULL, NULL);
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 200);
+    json_decref(r);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_true(json_is_true(json_object_get(e, "ran")));
+    json_decref(e);
+    release_nested(deep_member);
+    assert_int_equal(repo_count(m, NULL), 1);
+}
+
 /* Attack: strings that are not UTF-8 (json_stringn_nocheck(), or a member
  * name by json_object_setn_new_nocheck()), which no JSON body can hold.
  * The JSON level took them: CreateRepository stored a tag value "\xc3",
@@ -264,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_table, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_limits_are_exact, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_json_level_too_deep, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bad_input_hook_nests_too_deep, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_json_level_not_utf8, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);
