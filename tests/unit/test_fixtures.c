@@ -1566,6 +1566,16 @@ static char *snapshot_text(ecrmock *m)
     return text;
 }
 
+/* The snapshot text of a fresh instance that loaded `path` (malloc'd). */
+static char *loaded_text(const char *path)
+{
+    ecrmock *ref = ecrmock_new(NULL);
+    load_ok(ref, path);
+    char *text = snapshot_text(ref);
+    ecrmock_free(ref);
+    return text;
+}
+
 static ecrmock_fixture *prepare_ok(const char *path, const ecrmock_options *opts)
 {
     ecrmock_err err;
@@ -1767,10 +1777,7 @@ static void test_prepared_fixture_threads(void **state)
 {
     (void)state;
     ecrmock_fixture *fx = prepare_ok("fixtures/registry-settings.json", NULL);
-    ecrmock *ref = ecrmock_new(NULL);
-    load_ok(ref, "fixtures/registry-settings.json");
-    char *want = snapshot_text(ref);
-    ecrmock_free(ref);
+    char *want = loaded_text("fixtures/registry-settings.json");
     pthread_t t[2];
     apply_job jobs[2] = {{fx, want, 40, 0}, {fx, want, 40, 0}};
     for (int i = 0; i < 2; i++)
@@ -1840,13 +1847,10 @@ static void test_prepared_fixture_threads_one_instance(void **state)
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     assert_int_equal(ecrmock_options_set(m, &o, NULL), 0);
     assert_int_equal(ecrmock_fixture_apply(m, fx, NULL), 0);
-    ecrmock *ref = ecrmock_new(NULL);
-    load_ok(ref, "fixtures/registry-settings.json");
-    char *want = snapshot_text(ref), *got = snapshot_text(m);
+    char *want = loaded_text("fixtures/registry-settings.json"), *got = snapshot_text(m);
     assert_string_equal(got, want);
     free(want);
     free(got);
-    ecrmock_free(ref);
     ecrmock_free(m);
     ecrmock_fixture_free(fx);
 }
