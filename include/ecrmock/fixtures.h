@@ -171,7 +171,7 @@ ECRMOCK_API int ecrmock_scenario_run_file(ecrmock *m, const char *path, FILE *ou
  * scenario replays on a fresh instance, whatever level the calls came
  * through.  A call answered by an error or apply-then-error fault rule, or
  * whose body was not JSON, gets a one-shot rule giving the same answer.  `fixture` (borrowed; may be
- * NULL) is stored as the scenario's "fixture" path; when the file can be
+ * NULL) is stored as the scenario's "fixture" path (not UTF-8: refused); when the file can be
  * read from the current directory, the clock it sets is where the first
  * step's advanceClockMs starts from.  The instance's options (every one,
  * as ecrmock_options_json() writes them) go in "options".

@@ -170,6 +170,13 @@ json_t *em_json_string(const char *s);
 #define EM_COPY_SHARE_SCALARS 1u
 #define EM_COPY_DROP_NULL_MEMBERS 2u
 json_t *em_json_copy(json_t *v, unsigned flags);
+/* Whether v nests more than `max` levels (v itself level 1): a tree a
+ * caller built may nest as deep as it likes (json_array_append() has no
+ * bound), and jansson's copy, release and dump recurse, as do ecrmock's
+ * walks; EM_JSON_MAX_DEPTH is the JSON parser's bound.  The check itself
+ * recurses at most max + 1 levels. */
+#define EM_JSON_MAX_DEPTH 2048
+bool em_json_too_deep(json_t *v, size_t max);
 /* Whether id is an AWS account id (a registry id): exactly 12 digits. */
 bool em_account_id_ok(const char *id);
 /* The DNS suffix of a region's endpoints: amazonaws.com.cn in China, else amazonaws.com. */

@@ -94,3 +94,29 @@ json_t *em_manifest_string(const char *text, size_t len)
 {
     return json_stringn_nocheck(text, len);
 }
+
+static bool deeper(json_t *v, size_t depth, size_t max)
+{
+    if (depth > max)
+        return true;
+    const char *key;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, item) {
+            if (deeper(item, depth + 1, max))
+                return true;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item) {
+            if (deeper(item, depth + 1, max))
+                return true;
+        }
+    }
+    return false;
+}
+
+bool em_json_too_deep(json_t *v, size_t max)
+{
+    return deeper(v, 1, max);
+}

@@ -199,9 +199,13 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     if (wire && d.rule && (d.effect == ECRMOCK_FAULT_TRUNCATE || d.effect == ECRMOCK_FAULT_MALFORM) && d.status)
         journaled = d.status;
     char *req_text = NULL, *resp_text = NULL;
+    /* A before-hook may have nested the request past what a JSON body can
+     * be; the journal's text and copy of it recurse: journaled as null, as
+     * a body that was not JSON is. */
+    json_t *noted = m->before && em_json_too_deep(req, REQUEST_MAX_DEPTH) ? json_null() : req;
     if (em_journal_wanted(m))
-        journal_texts(m, io, owned != NULL, req, resp, &note, &req_text, &resp_text);
-    em_journal_record(m, a, action, req, journaled, resp, &note);
+        journal_texts(m, io, owned != NULL, noted, resp, &note, &req_text, &resp_text);
+    em_journal_record(m, a, action, noted, journaled, resp, &note);
     em_free(req_text);
     /* The response's bytes are the wire level's too, unless an after-hook
      * (which may change the response) is yet to see it. */

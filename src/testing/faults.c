@@ -216,6 +216,11 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
                                                           : "fault rule: message must be UTF-8");
     if (r->status && (r->status < 400 || r->status > 599))
         return refuse(err, "fault rule: status must be an HTTP error status, 400 to 599");
+    /* a tree a caller built: its copy (json_deep_copy) and match recurse */
+    if (r->request_match && em_json_too_deep(r->request_match, EM_JSON_MAX_DEPTH))
+        return refuse(err, json ? "fault rule: request is nested more than 2048 levels deep, which no request can be"
+                                : "fault rule: request_match is nested more than 2048 levels deep, which no request "
+                                  "can be");
 #undef NAME
 
     em_fault *f = em_calloc(1, sizeof *f);
@@ -248,13 +253,13 @@ static long add_rule(ecrmock *m, const ecrmock_fault *r, bool json, unsigned giv
     f->truncate_at = r->truncate_at;
 
     em_lock(m);
-    f->id = ++m->fault_ids;
+    long id = f->id = ++m->fault_ids;
     em_fault **tail = &m->faults;
     while (*tail)
         tail = &(*tail)->next;
     *tail = f;
     em_unlock(m);
-    return f->id;
+    return id; /* not f->id: another thread may have removed the rule, and freed it */
 }
 
 long ecrmock_fault_add(ecrmock *m, const ecrmock_fault *r, ecrmock_err *err)

@@ -335,30 +335,21 @@ static int journal_enable(ctl *c)
     return done(c);
 }
 
-/* The value of query parameter `name`, percent-decoded (new em_malloc'd),
- * or NULL: absent (*oom false) or no memory (*oom true). */
-static char *query_param(const char *query, const char *name, bool *oom)
-{
-    size_t n = strlen(name);
-    *oom = false;
-    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, name, n) == 0 && p[n] == '=') {
-            char *v = em_uri_decode(p + n + 1, strcspn(p + n + 1, "&"), true);
-            *oom = !v;
-            return v;
-        }
-    }
-    return NULL;
-}
-
+/* ?fixture=PATH, percent-decoded (em_query_param()): a %00 in it is
+ * refused, not cut there. */
 static int journal_scenario(ctl *c)
 {
-    bool oom;
-    char *fx = query_param(c->query, "fixture", &oom);
+    char *fx = NULL;
+    size_t len = 0;
+    int has = em_query_param(c->query, "fixture", true, &fx, &len);
+    if (has > 0 && len != strlen(fx)) {
+        em_free(fx);
+        return fail_arg(c, "query: fixture", "a path holds no NUL (%%00)");
+    }
     ecrmock_err err;
-    json_t *sc = oom ? NULL : ecrmock_scenario_record(c->m, fx, &err);
+    json_t *sc = has < 0 ? NULL : ecrmock_scenario_record(c->m, fx, &err);
     em_free(fx);
-    if (oom)
+    if (has < 0)
         em_err_nomem(&err);
     return answer(c, sc ? 0 : -1, sc, &err);
 }

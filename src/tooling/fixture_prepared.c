@@ -38,8 +38,7 @@ ecrmock_fixture *ecrmock_fixture_prepare(json_t *fixture, const ecrmock_options 
     if (ecrmock_options_check(opts, err) < 0)
         return NULL;
     ecrmock_fixture *fx = em_calloc(1, sizeof *fx);
-    json_t *faults = json_object_get(fixture, "faults");
-    if (!fx || !(fx->state = ecrmock_new(opts)) || (faults && !(fx->faults = json_deep_copy(faults)))) {
+    if (!fx || !(fx->state = ecrmock_new(opts))) {
         ecrmock_fixture_free(fx);
         em_err_nomem(err);
         return NULL;
@@ -48,6 +47,14 @@ ecrmock_fixture *ecrmock_fixture_prepare(json_t *fixture, const ecrmock_options 
     fx->clock = json_object_get(fixture, "clock") != NULL;
     if (ecrmock_fixture_load(fx->state, fixture, source, err) < 0) {
         ecrmock_fixture_free(fx);
+        return NULL;
+    }
+    /* copied once the load checked them (a tree nested past 2048 levels,
+     * which the copy would recurse through, is refused there) */
+    json_t *faults = json_object_get(fixture, "faults");
+    if (faults && !(fx->faults = json_deep_copy(faults))) {
+        ecrmock_fixture_free(fx);
+        em_err_nomem(err);
         return NULL;
     }
     return fx;
@@ -81,7 +88,7 @@ int ecrmock_fixture_apply(ecrmock *m, const ecrmock_fixture *fx, ecrmock_err *er
         return em_err_arg(err, "the instance's option %s differs from the prepared fixture's: prepare it with the "
                                "instance's options",
                           differs);
-    ecrmock *s = ecrmock_new(&m->opts);
+    ecrmock *s = ecrmock_new(&mine); /* the copy read under the lock, not m->opts */
     if (!s)
         return em_err_nomem(err);
     s->journal_on = false;

@@ -54,6 +54,9 @@ static int nul_free(em_fxs *c, json_t *v)
 
 int em_fxs_run(em_loader *ld, json_t *doc, int (*root)(em_fxs *, json_t *), const char *const *patterns, size_t n)
 {
+    /* A tree a caller built may nest as deep as it likes; the walks recurse. */
+    if (em_json_too_deep(doc, EM_JSON_MAX_DEPTH))
+        return em_fx_refuse(ld, "is nested more than %d levels deep, which no JSON text can be", EM_JSON_MAX_DEPTH);
     em_fxs c = {.ld = ld, .patterns = patterns, .re = em_calloc(n ? n : 1, sizeof *c.re)};
     if (!c.re)
         return em_fx_nomem(ld);

@@ -367,6 +367,10 @@ json_t *ecrmock_scenario_record(ecrmock *m, const char *fixture, ecrmock_err *er
         em_err_arg(err, "no instance (m is NULL)");
         return NULL;
     }
+    if (fixture && !em_utf8_ok(fixture)) {
+        em_err_arg(err, "the fixture's path is not UTF-8: a scenario, JSON text, cannot hold it");
+        return NULL;
+    }
     recorder rc = {json_object(), json_object(), json_object()};
     int refused = 0;
     json_t *journal = ecrmock_journal_json(m, NULL);

@@ -188,6 +188,10 @@ int em_sc_check(em_sc_checker *ck, json_t *sc, ecrmock_options *opts)
     static const char *const members[] = {"$schema", "description", "fixture", "options", "steps", NULL};
     if (!json_is_object(sc))
         return em_sc_invalid(ck->err, ck->source, "$", "a scenario must be a JSON object");
+    /* A tree a caller built may nest as deep as it likes; the walks recurse. */
+    if (em_json_too_deep(sc, EM_JSON_MAX_DEPTH))
+        return em_sc_invalid(ck->err, ck->source, "$", "is nested more than %d levels deep, which no JSON text can be",
+                             EM_JSON_MAX_DEPTH);
     if (only_members(ck, sc, "$", members) < 0)
         return -1;
     json_t *v = json_object_get(sc, "description");

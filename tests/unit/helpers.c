@@ -500,3 +500,31 @@ int http_send(ecrmock *m, ecrmock_http_response *resp, const char *method, const
     req.body_len = body ? strlen(body) : 0;
     return ecrmock_http_handle(m, &req, resp);
 }
+
+json_t *nested(const char *repo, size_t depth)
+{
+    json_t *top = json_pack("{s:s, s:[]}", "repositoryName", repo, "x"), *at = json_object_get(top, "x");
+    for (size_t level = 2; level < depth; level++) { /* the top object is level 1, "x" level 2 */
+        json_t *next = json_array();
+        json_array_append_new(at, next);
+        at = next;
+    }
+    return top;
+}
+
+/* Releases nested()'s tree from the bottom up (jansson's release recurses too). */
+void release_nested(json_t *top)
+{
+    size_t n = 0;
+    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
+        n++;
+    json_t **levels = malloc(n * sizeof *levels);
+    assert_non_null(levels);
+    n = 0;
+    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
+        levels[n++] = at;
+    while (n-- > 0)
+        json_array_clear(levels[n]); /* frees levels[n + 1], emptied before */
+    free(levels);
+    json_decref(top);
+}

@@ -230,4 +230,12 @@ int dial(int port);
 int http_send(ecrmock *m, ecrmock_http_response *resp, const char *method, const char *target,
               const ecrmock_http_header *h, size_t n, const char *body);
 
+/* {"repositoryName": repo, "x": [[[...]]]}: a tree `depth` levels deep
+ * (the top object level 1), as a caller may build it past what the JSON
+ * parser takes (new reference: release it with release_nested()). */
+json_t *nested(const char *repo, size_t depth);
+
+/* Releases nested()'s tree from the bottom up (jansson's release recurses too). */
+void release_nested(json_t *top);
+
 #endif

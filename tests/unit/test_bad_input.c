@@ -208,34 +208,6 @@ static void assert_no_json_body(ecrmock *m, json_t *req, const char *message)
     json_decref(e);
 }
 
-static json_t *nested(const char *repo, size_t depth)
-{
-    json_t *top = json_pack("{s:s, s:[]}", "repositoryName", repo, "x"), *at = json_object_get(top, "x");
-    for (size_t level = 2; level < depth; level++) { /* the top object is level 1, "x" level 2 */
-        json_t *next = json_array();
-        json_array_append_new(at, next);
-        at = next;
-    }
-    return top;
-}
-
-/* Releases nested()'s tree from the bottom up (jansson's release recurses too). */
-static void release_nested(json_t *top)
-{
-    size_t n = 0;
-    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
-        n++;
-    json_t **levels = malloc(n * sizeof *levels);
-    assert_non_null(levels);
-    n = 0;
-    for (json_t *at = json_object_get(top, "x"); at; at = json_array_get(at, 0))
-        levels[n++] = at;
-    while (n-- > 0)
-        json_array_clear(levels[n]); /* frees levels[n + 1], emptied before */
-    free(levels);
-    json_decref(top);
-}
-
 static void test_bad_input_json_level_too_deep(void **state)
 {
     ecrmock *m = *state;
@@ -253,6 +225,36 @@ static void test_bad_input_json_level_too_deep(void **state)
     assert_int_equal(ecrmock_call(m, "CreateRepository", req, &r), 400);
     json_decref(r);
     release_nested(req);
+    assert_int_equal(repo_count(m, NULL), 1);
+}
+
+/* Attack: a before-hook nests the request 1,000,000 levels deep (a member
+ * the action ignores): the journal's text and copy of it overflowed the
+ * stack.  The call runs; its request is journaled as null. */
+static json_t *deep_member;
+
+static void deepen(void *user, const char *action, json_t *request, ecrmock_injection *inject)
+{
+    (void)user;
+    (void)action;
+    (void)inject;
+    json_object_set(request, "x", json_object_get(deep_member, "x"));
+}
+
+static void test_bad_input_hook_nests_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    deep_member = nested("deep", 1000000);
+    ecrmock_hooks_set(m, deepen, NULL, NULL);
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "CreateRepository", "{\"repositoryName\": \"web\"}"), 200);
+    json_decref(r);
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_true(json_is_null(json_object_get(e, "request")));
+    assert_true(json_is_true(json_object_get(e, "ran")));
+    json_decref(e);
+    release_nested(deep_member);
     assert_int_equal(repo_count(m, NULL), 1);
 }
 
@@ -292,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_table, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_limits_are_exact, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_json_level_too_deep, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_bad_input_hook_nests_too_deep, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_bad_input_json_level_not_utf8, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);

@@ -450,6 +450,25 @@ static void test_control_scans_principal_options(void **state)
     json_decref(doc);
 }
 
+/* ?fixture= with a %00 or bytes that are not UTF-8: refused (a %00 cut the
+ * path there; bytes not UTF-8 were answered 500 "out of memory", as was
+ * ecrmock_scenario_record() with such a path). */
+static void test_control_scenario_fixture_not_text(void **state)
+{
+    ecrmock *m = *state;
+    assert_refusal(m, "GET", "/_ecrmock/journal/scenario?fixture=a%00b.json", NULL, 400, "InvalidParameterException",
+                   "a path holds no NUL (%00)", "query: fixture");
+    assert_refusal(m, "GET", "/_ecrmock/journal/scenario?fixture=%ff%fe.json", NULL, 400, "InvalidParameterException",
+                   "the fixture's path is not UTF-8: a scenario, JSON text, cannot hold it", "");
+    assert_null(ecrmock_scenario_record(m, "\xc3.json", &test_err));
+    assert_int_equal(test_err.code, ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "the fixture's path is not UTF-8: a scenario, JSON text, cannot hold it");
+    /* decoded as before: '+' a space, an escape its byte */
+    json_t *doc = ctl_ok(m, "GET", "/_ecrmock/journal/scenario?fixture=my+dir%2Fx%C3%A9.json", NULL);
+    assert_string_equal(jstr(doc, "fixture"), "my dir/x\xc3\xa9.json");
+    json_decref(doc);
+}
+
 /* ---- SigV4 ------------------------------------------------------------------------------ */
 
 #define AKID "AKIDEXAMPLE"
@@ -501,6 +520,7 @@ int main(void)
         T(test_control_faults),
         T(test_control_journal_and_counts),
         T(test_control_scans_principal_options),
+        T(test_control_scenario_fixture_not_text),
         T(test_control_needs_the_signature),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1025,6 +1025,91 @@ static void test_fault_rules_churn_while_calls_run(void **state)
     assert_true(c.damaged > 0);
 }
 
+typedef struct adder {
+    ecrmock *m;
+    int rounds, wrong;
+} adder;
+
+/* Adds rules: each id is one more than the one before (no other thread
+ * adds), whatever another thread clears meanwhile. */
+static void *add_rules(void *arg)
+{
+    adder *a = arg;
+    long previous = 0;
+    for (int i = 0; i < a->rounds; i++) {
+        json_t *rule = json_pack("{s:s, s:s}", "action", "ListImages", "effect", "error");
+        long id = ecrmock_fault_add_json(a->m, rule, NULL);
+        json_decref(rule);
+        if (id != previous + 1)
+            a->wrong++;
+        previous = id;
+    }
+    return NULL;
+}
+
+static void *clear_rules(void *arg)
+{
+    adder *a = arg;
+    for (int i = 0; i < a->rounds; i++)
+        ecrmock_fault_clear(a->m);
+    return NULL;
+}
+
+/* A rule added while another thread clears the rules: its id was read
+ * after the lock was let go, from a rule the clear had freed (TSan and
+ * ASan: a read of freed memory in add_rule). */
+static void test_fault_add_while_another_thread_clears(void **state)
+{
+    ecrmock *m = *state;
+    adder a = {.m = m, .rounds = 3000};
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, add_rules, &a);
+    pthread_create(&t[1], NULL, clear_rules, &a);
+    pthread_join(t[0], NULL);
+    pthread_join(t[1], NULL);
+    assert_int_equal(a.wrong, 0);
+}
+
+/* Attack: a rule's request match a caller built 1,000,000 levels deep (the
+ * JSON parser stops at 2048; json_array_append() does not) overflowed the
+ * stack copying it.  Past 2048 levels it is refused, by ecrmock_fault_add
+ * and ecrmock_fault_add_json; at 2048 it matches as any request. */
+static void test_fault_request_match_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    json_t *deep = nested("deep", 1000000);
+    json_t *rule = json_pack("{s:s, s:s, s:O}", "action", "CreateRepository", "effect", "error", "request", deep);
+    assert_int_equal(ERR_CODE(ecrmock_fault_add_json(m, rule, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text, "fault rule: request is nested more than 2048 levels deep, which no request can be");
+    json_decref(rule);
+    ecrmock_fault f = ECRMOCK_FAULT_INIT;
+    f.action = "CreateRepository";
+    f.effect = ECRMOCK_FAULT_ERROR;
+    f.request_match = deep;
+    assert_int_equal(ERR_CODE(ecrmock_fault_add(m, &f, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.text,
+                        "fault rule: request_match is nested more than 2048 levels deep, which no request can be");
+    release_nested(deep);
+    json_t *list = ecrmock_faults_json(m, NULL);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    /* 2049 levels refused; 2048, the deepest request, matches */
+    deep = nested("deep", 2049);
+    f.request_match = deep;
+    assert_int_equal(ERR_CODE(ecrmock_fault_add(m, &f, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    release_nested(deep);
+    deep = nested("deep", 2048);
+    f.request_match = deep;
+    assert_true(ecrmock_fault_add(m, &f, NULL) > 0);
+    json_t *r = NULL;
+    assert_int_equal(ecrmock_call(m, "CreateRepository", deep, &r), 400);
+    assert_string_equal(err_type(r), "ThrottlingException");
+    json_decref(r);
+    ecrmock_fault_clear(m);
+    release_nested(deep);
+    assert_int_equal(repo_count(m, NULL), 0);
+}
+
 /* A refused rule whose sentence quotes the caller's words "out of memory"
  * (an unknown member of that name) is still InvalidParameter, not the
  * ServerException of memory running out (the code came from the text). */
@@ -1202,6 +1287,8 @@ int main(void)
         T(test_fault_rule_removed_by_before_hook),
         T(test_fault_rules_replaced_by_hook),
         T(test_fault_rules_churn_while_calls_run),
+        T(test_fault_add_while_another_thread_clears),
+        T(test_fault_request_match_too_deep),
         T(test_fault_controls_err),
         T(test_fault_refusal_quoting_out_of_memory),
         T(test_faults_json_lists_and_round_trips),

@@ -1566,6 +1566,16 @@ static char *snapshot_text(ecrmock *m)
     return text;
 }
 
+/* The snapshot text of a fresh instance that loaded `path` (malloc'd). */
+static char *loaded_text(const char *path)
+{
+    ecrmock *ref = ecrmock_new(NULL);
+    load_ok(ref, path);
+    char *text = snapshot_text(ref);
+    ecrmock_free(ref);
+    return text;
+}
+
 static ecrmock_fixture *prepare_ok(const char *path, const ecrmock_options *opts)
 {
     ecrmock_err err;
@@ -1767,10 +1777,7 @@ static void test_prepared_fixture_threads(void **state)
 {
     (void)state;
     ecrmock_fixture *fx = prepare_ok("fixtures/registry-settings.json", NULL);
-    ecrmock *ref = ecrmock_new(NULL);
-    load_ok(ref, "fixtures/registry-settings.json");
-    char *want = snapshot_text(ref);
-    ecrmock_free(ref);
+    char *want = loaded_text("fixtures/registry-settings.json");
     pthread_t t[2];
     apply_job jobs[2] = {{fx, want, 40, 0}, {fx, want, 40, 0}};
     for (int i = 0; i < 2; i++)
@@ -1780,6 +1787,71 @@ static void test_prepared_fixture_threads(void **state)
     assert_int_equal(jobs[0].failures, 0);
     assert_int_equal(jobs[1].failures, 0);
     free(want);
+    ecrmock_fixture_free(fx);
+}
+
+typedef struct shared_apply {
+    ecrmock *m;
+    const ecrmock_fixture *fx;
+    int rounds, failures;
+} shared_apply;
+
+/* Applies into the shared instance: each apply either lands or is refused
+ * for the option the other thread changed meanwhile. */
+static void *shared_apply_worker(void *arg)
+{
+    shared_apply *j = arg;
+    for (int i = 0; i < j->rounds; i++) {
+        ecrmock_err err;
+        if (ecrmock_fixture_apply(j->m, j->fx, &err) != 0 && strstr(err.text, "maxImages differs") == NULL)
+            j->failures++;
+    }
+    return NULL;
+}
+
+/* Calls and changes a limit of the shared instance while the others apply. */
+static void *options_worker(void *arg)
+{
+    shared_apply *j = arg;
+    for (int i = 0; i < j->rounds; i++) {
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        o.max_images = i % 2 ? 99999 : 100000;
+        if (ecrmock_options_set(j->m, &o, NULL) != 0)
+            j->failures++;
+        json_t *r = NULL;
+        if (ecrmock_call(j->m, "DescribeRepositories", NULL, &r) != 200)
+            j->failures++;
+        json_decref(r);
+    }
+    return NULL;
+}
+
+/* Two threads apply into one instance while a third calls it and changes
+ * its options (run under TSan by `make tsan`: the apply made its scratch
+ * instance from the instance's options read without the lock). */
+static void test_prepared_fixture_threads_one_instance(void **state)
+{
+    (void)state;
+    ecrmock_fixture *fx = prepare_ok("fixtures/registry-settings.json", NULL);
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    shared_apply jobs[3] = {{m, fx, 30, 0}, {m, fx, 30, 0}, {m, fx, 200, 0}};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, i < 2 ? shared_apply_worker : options_worker, &jobs[i]), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(jobs[i].failures, 0);
+    /* the options back where the fixture's are: the last apply is the fixture whole */
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    assert_int_equal(ecrmock_options_set(m, &o, NULL), 0);
+    assert_int_equal(ecrmock_fixture_apply(m, fx, NULL), 0);
+    char *want = loaded_text("fixtures/registry-settings.json"), *got = snapshot_text(m);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    ecrmock_free(m);
     ecrmock_fixture_free(fx);
 }
 
@@ -2089,6 +2161,65 @@ static void test_fixture_declared_layer_refusals(void **state)
 #undef LAYER
 }
 
+/* A declared size that is not its digest's bytes' (no fixture can check
+ * it): a push of the true bytes, into another repository or at the JSON
+ * level, fills the layer everywhere with their size (they were dropped:
+ * the layer stayed declared at the wrong size, its download refused). */
+static void test_fixture_declared_layer_wrong_size_filled_by_push(void **state)
+{
+    ecrmock *m = *state;
+    char four[ECRMOCK_DIGEST_SIZE];
+    sha256_digest("four", 4, four);
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"big\", \"layers\": ["
+             "{\"declaredSize\": 9223372036854775807, \"digest\": \"%s\"}]}]}]}",
+             four);
+    load_ok_text(m, text);
+    create_repo(m, "other");
+    assert_int_equal(ecrmock_put_layer(m, NULL, "other", "four", 4, NULL, NULL), 0);
+    void *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, "big", four, &bytes, &len, &test_err), 0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(bytes, "four", 4);
+    free(bytes);
+    const char *repos[] = {"big", "other"};
+    for (int i = 0; i < 2; i++) {
+        char req[256];
+        snprintf(req, sizeof req, "{\"repositoryName\": \"%s\", \"layerDigests\": [\"%s\"]}", repos[i], four);
+        json_t *r = answer_of(m, "BatchCheckLayerAvailability", req);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r, "layers"), 0), "layerSize")),
+                         4);
+        json_decref(r);
+    }
+}
+
+/* Attack: a fixture a caller built 1,000,000 levels deep (in a fault
+ * rule's request, where anything goes) overflowed the stack in the schema
+ * check's walk, and ecrmock_fixture_prepare's copy of its faults before
+ * that.  Refused at "$", the instance unchanged. */
+static void test_fixture_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "kept");
+    char *before = snapshot_text(m);
+    json_t *deep = nested("deep", 1000000);
+    json_t *fx = json_pack("{s:[{s:s, s:s, s:O}]}", "faults", "action", "CreateRepository", "effect", "error",
+                           "request", deep);
+    assert_int_equal(ERR_CODE(ecrmock_fixture_load(m, fx, "x.json", &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "x.json: $");
+    assert_string_equal(test_err.text, "is nested more than 2048 levels deep, which no JSON text can be");
+    assert_null(ecrmock_fixture_prepare(fx, NULL, "x.json", &test_err));
+    assert_string_equal(test_err.text, "is nested more than 2048 levels deep, which no JSON text can be");
+    json_decref(fx);
+    release_nested(deep);
+    char *after = snapshot_text(m);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+}
+
 /* Synthesised bytes are made in pieces: across piece boundaries they are the
  * splitmix64 sequence all the same (computed here the plain way). */
 static void test_fixture_synth_bytes_across_pieces(void **state)
@@ -2324,6 +2455,7 @@ int main(void)
         T(test_prepared_fixture_apply_over_state),
         T(test_prepared_fixture_independent),
         T(test_prepared_fixture_threads),
+        T(test_prepared_fixture_threads_one_instance),
         T(test_prepared_fixture_errors),
         T(test_prepared_fixture_apply_inside_call_as),
         cmocka_unit_test_prestate_setup_teardown(test_prepared_fixture_cmocka_setup, ecrmock_cmocka_setup_from_fixture,
@@ -2334,6 +2466,8 @@ int main(void)
         T(test_fixture_declared_layer_refusals),
         T(test_fixture_compact_images_as_documents),
         T(test_fixture_compact_image_refusals),
+        T(test_fixture_declared_layer_wrong_size_filled_by_push),
+        T(test_fixture_too_deep),
     };
 #undef T
     int failed = cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);

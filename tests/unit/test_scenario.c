@@ -813,6 +813,22 @@ static void test_scenario_refuses_nul_in_strings(void **state)
     assert_int_equal(ecrmock_call_count(m, NULL), 0);
 }
 
+/* Attack: a scenario a caller built 1,000,000 levels deep (a step's
+ * request) overflowed the stack in the check's walk.  Refused at "$",
+ * the instance unchanged. */
+static void test_scenario_too_deep(void **state)
+{
+    ecrmock *m = *state;
+    json_t *deep = nested("deep", 1000000);
+    json_t *sc = json_pack("{s:[{s:s, s:O}]}", "steps", "action", "CreateRepository", "request", deep);
+    assert_int_equal(ERR_CODE(ecrmock_scenario_run(m, sc, ".", NULL, &test_err)), ECRMOCK_ERR_INVALID_PARAMETER);
+    assert_string_equal(test_err.path, "scenario: $");
+    assert_string_equal(test_err.text, "is nested more than 2048 levels deep, which no JSON text can be");
+    json_decref(sc);
+    release_nested(deep);
+    assert_int_equal(repo_count(m, NULL), 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -841,6 +857,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ecrmock_run_exit_statuses),
         cmocka_unit_test(test_scenario_run_err),
         cmocka_unit_test_setup_teardown(test_scenario_refuses_nul_in_strings, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_scenario_too_deep, setup_mock, teardown_mock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -825,6 +827,110 @@ static void test_tls_connection_limit(void **state)
     stop_server(&f);
 }
 
+/* A CONNECT head of exactly 8 KiB (a padding header) opens the tunnel; one
+ * byte more is 431.  Garbage on the HTTPS port instead of a ClientHello is
+ * closed, and the server serves on. */
+static void test_tls_connect_head_at_8k(void **state)
+{
+    fixture *f = *state;
+    for (int extra = 0; extra < 2; extra++) {
+        char head[8300];
+        const char *start = "CONNECT " API_EAST ":443 HTTP/1.1\r\nX-Pad: ";
+        size_t n = strlen(start);
+        memcpy(head, start, n);
+        size_t total = 8192 + (size_t)extra;
+        memset(head + n, 'p', total - n - 4);
+        memcpy(head + total - 4, "\r\n\r\n", 4);
+        int fd = dial_ok(f->port);
+        assert_int_equal(send(fd, head, total, MSG_NOSIGNAL), (ssize_t)total);
+        char out[4096];
+        size_t len = 0;
+        while (len + 1 < sizeof out && (len < 4 || memcmp(out + len - 4, "\r\n\r\n", 4) != 0) &&
+               recv(fd, out + len, 1, 0) == 1)
+            len++;
+        out[len] = '\0';
+        if (extra == 0) {
+            assert_string_equal(out, "HTTP/1.1 200 Connection established\r\n\r\n");
+            SSL *ssl = tls_open(f, fd, API_EAST, NULL, 0);
+            assert_non_null(ssl);
+            assert_int_equal(tls_request(ssl, API_EAST, "POST", "/", "DescribeRepositories", "{}", out, sizeof out),
+                             200);
+            SSL_free(ssl);
+        } else {
+            assert_true(strncmp(out, "HTTP/1.1 431 ", 13) == 0);
+        }
+        close(fd);
+    }
+    for (int i = 0; i < 20; i++) {
+        int fd = dial_ok(f->https_port);
+        char junk[1000];
+        for (size_t k = 0; k < sizeof junk; k++)
+            junk[k] = (char)(k * 7 + (size_t)i);
+        junk[0] = (char)(i % 2 ? 0x16 : 'G'); /* a handshake record's type, or a plain request */
+        send(fd, junk, sizeof junk, MSG_NOSIGNAL);
+        char b[256];
+        while (recv(fd, b, sizeof b, 0) > 0)
+            ;
+        close(fd);
+    }
+    char out[4096];
+    assert_int_equal(api_over_https(f, API_EAST, "DescribeRepositories", "{}", out, sizeof out), 200);
+}
+
+typedef struct shaker {
+    fixture *f;
+    atomic_int stop;
+    int rounds;
+} shaker;
+
+/* Handshakes, one after another, until told to stop (they fail once the
+ * server is gone). */
+static void *handshakes(void *arg)
+{
+    shaker *s = arg;
+    while (!atomic_load(&s->stop)) {
+        int fd = dial(s->f->https_port);
+        if (fd < 0)
+            break;
+        SSL *ssl = SSL_new(s->f->client);
+        SSL_set_fd(ssl, fd);
+        SSL_set_tlsext_host_name(ssl, (s->rounds % 2 ? API_EAST : REGISTRY_EAST));
+        if (SSL_connect(ssl) == 1)
+            SSL_write(ssl, "POST / HTTP/1.1\r\n", 17);
+        SSL_free(ssl);
+        close(fd);
+        s->rounds++;
+    }
+    return NULL;
+}
+
+/* A stop while handshakes run on four threads: it returns, every
+ * connection's thread joined (ASan, valgrind: nothing left). */
+static void test_tls_stop_during_handshakes(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    assert_int_equal(start_server(&f, 10, 0), 0);
+    shaker s[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        s[i].f = &f;
+        s[i].rounds = i;
+        atomic_init(&s[i].stop, 0);
+        assert_int_equal(pthread_create(&t[i], NULL, handshakes, &s[i]), 0);
+    }
+    usleep(300000);
+    ecrmock_server_stop(f.s);
+    f.s = NULL;
+    for (int i = 0; i < 4; i++)
+        atomic_store(&s[i].stop, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    ecrmock_free(f.m);
+    SSL_CTX_free(f.client);
+    unlink(f.ca_path);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* a write to a connection the server closed fails, and says so */
@@ -843,6 +949,8 @@ int main(void)
         cmocka_unit_test(test_tls_stalled_clients_cut),
         cmocka_unit_test(test_tls_connection_limit),
         cmocka_unit_test_setup_teardown(test_tls_proxy_many_idle_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_connect_head_at_8k, setup, teardown),
+        cmocka_unit_test(test_tls_stop_during_handshakes),
         cmocka_unit_test_setup_teardown(test_tls_out_of_descriptors, setup, teardown),
         cmocka_unit_test(test_tls_user_ca),
     };
