@@ -692,6 +692,8 @@ char *em_manifest_schema1(ecrmock *m, em_repo *repo, const em_image *img, const 
     const char *cd = em_get_str(json_object_get(mf, "config"), "digest");
     em_layer *l = cd ? em_layer_get(repo, cd) : NULL;
     const em_blob *b = l ? l->blob : NULL;
+    if (b && em_blob_declared(b))
+        b = NULL; /* a declared config has no bytes to read: nothing converts */
     const char *cfg_text = b && b->data ? (const char *)b->data : "";
     size_t cfg_len = b ? b->len : 0;
     /* The config's text goes into the payload whole: past the payload's

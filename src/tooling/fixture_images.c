@@ -222,9 +222,17 @@ int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out
 {
     unsigned char *bytes = NULL;
     size_t len;
-    if (json_object_get(spec, "declaredSize") ? declared_layer(ld, spec, &len, digest_out) < 0
-                                                : layer_bytes(ld, spec, &bytes, &len, digest_out) < 0)
+    bool declared = json_object_get(spec, "declaredSize") != NULL;
+    if (declared ? declared_layer(ld, spec, &len, digest_out) < 0 : layer_bytes(ld, spec, &bytes, &len, digest_out) < 0)
         return -1;
+    /* Bytes for a digest the fixture declared with another size: the same
+     * contradiction declared_layer() refuses the other way round. */
+    em_blob *had = declared ? NULL : em_blob_get(ld->s, digest_out);
+    if (had && em_blob_declared(had) && had->len != len) {
+        em_free(bytes);
+        return em_fx_refuse(ld, "holds %zu byte%s, but the layer %s is declared elsewhere with %zu", len,
+                            len == 1 ? "" : "s", digest_out, had->len);
+    }
     em_layer *l = em_layer_add(ld->s, repo, digest_out, &bytes, len);
     em_free(bytes);
     if (!l)

@@ -491,8 +491,8 @@ static int each_region(em_loader *ld, json_t *fx, int (*pass)(em_loader *, json_
 }
 
 /*
- * The fixture's "options": an instance's options are fixed when it is made
- * (ecrmock_new(); ecrmock-server and the preload object make theirs from the
+ * The fixture's "options": a load does not change an instance's options,
+ * made by ecrmock_new() (ecrmock-server and the preload object make theirs from the
  * fixture's, their flags or variables winning).  Loaded into an instance,
  * each member is read as ecrmock_options_from_json() reads it and must be
  * the instance's own option, defaults resolved ("minPartSize": 0 is the
@@ -527,9 +527,10 @@ static int check_options(em_loader *ld, json_t *options)
             char *is = json_dumps(json_object_get(want, key), JSON_ENCODE_ANY);
             char *was = json_dumps(json_object_get(have, key), JSON_ENCODE_ANY);
             rc = em_fx_refuse_at(ld, key,
-                                 "is %s, but the instance's is %s: an instance's options are fixed when it is made "
-                                 "(ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); load the fixture "
-                                 "into an instance made with them, or leave the member out",
+                                 "is %s, but the instance's is %s: a load does not change an instance's options "
+                                 "(ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option> make them; "
+                                 "ecrmock_options_set() changes a running instance's limits); load the fixture into "
+                                 "an instance made with them, or leave the member out",
                                  is ? is : "?", was ? was : "?");
             em_json_free(is);
             em_json_free(was);

@@ -1514,13 +1514,15 @@ static void test_fixture_options(void **state)
                     "\"registries\": [{\"repositories\": [{\"name\": \"kept\"}]}]}");
     json_t *before = ecrmock_snapshot(m, NULL);
     assert_refused(m, "{\"options\": {\"minPartSize\": 5242880}, \"registries\": []}",
-                   "x.json: $.options.minPartSize: is 5242880, but the instance's is 1024: an instance's options "
-                   "are fixed when it is made (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); load "
-                   "the fixture into an instance made with them, or leave the member out");
+                   "x.json: $.options.minPartSize: is 5242880, but the instance's is 1024: a load does not change an ins"
+                   "tance's options (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option> make them; ecrmock_opt"
+                   "ions_set() changes a running instance's limits); load the fixture into an instance made with them, o"
+                   "r leave the member out");
     assert_refused(m, "{\"options\": {\"region\": \"eu-west-1\"}}",
-                   "x.json: $.options.region: is \"eu-west-1\", but the instance's is \"us-east-1\": an instance's "
-                   "options are fixed when it is made (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); "
-                   "load the fixture into an instance made with them, or leave the member out");
+                   "x.json: $.options.region: is \"eu-west-1\", but the instance's is \"us-east-1\": a load does not change "
+                   "an instance's options (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option> make them; ecrmo"
+                   "ck_options_set() changes a running instance's limits); load the fixture into an instance made with t"
+                   "hem, or leave the member out");
     assert_refused(m, "{\"options\": {\"seed\": \"7\"}}", "x.json: $.options.seed: must be an integer");
     assert_refused(m, "{\"options\": {\"tokenLength\": 100}}",
                    "x.json: $.options.tokenLength: must be 512 to 65536 characters (0 means ECR's 2368)");
@@ -1547,9 +1549,10 @@ static void test_fixture_options(void **state)
     assert_non_null(seeded);
     load_ok_text(seeded, "{\"options\": {\"seed\": -1}}");
     assert_refused(seeded, "{\"options\": {\"seed\": 0}}",
-                   "x.json: $.options.seed: is 0, but the instance's is -1: an instance's options are fixed when it "
-                   "is made (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option>); load the fixture into an "
-                   "instance made with them, or leave the member out");
+                   "x.json: $.options.seed: is 0, but the instance's is -1: a load does not change an instance's options"
+                   " (ecrmock_new(), ecrmock-server's flags, ECRMOCK_CURL_<option> make them; ecrmock_options_set() chan"
+                   "ges a running instance's limits); load the fixture into an instance made with them, or leave the mem"
+                   "ber out");
     ecrmock_free(seeded);
 }
 
@@ -2157,6 +2160,13 @@ static void test_fixture_declared_layer_refusals(void **state)
                    "\"digest\": \"" D_BIG "\"}]}]}]}]}",
                    "x.json: $.registries[0].repositories[1].images[0].layers[0].declaredSize: declares 4 bytes, but the "
                    "layer " D_BIG " is declared elsewhere with 3");
+    /* and the other way round: a declaration, then bytes of another size */
+    assert_refused(m,
+                   "{\"registries\": [{\"repositories\": [{\"name\": \"web\", \"layers\": [{\"declaredSize\": 2, "
+                   "\"digest\": \"sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\"}, "
+                   "{\"text\": \"a\"}]}]}]}",
+                   "x.json: $.registries[0].repositories[0].layers[1]: holds 1 byte, but the layer "
+                   "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb is declared elsewhere with 2");
 #undef AT
 #undef LAYER
 }

@@ -840,6 +840,40 @@ static void test_schema1_config_past_the_bound_unread(void **state)
     free(auth);
 }
 
+/* An image whose config a fixture declared (a digest and a size, no bytes):
+ * nothing to build the history from, so no schema 1 (MANIFEST_UNKNOWN), and
+ * nothing read from the bytes it does not have. */
+static void test_schema1_declared_config(void **state)
+{
+    ecrmock *m = *state;
+    const char *cfg = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+    const char *lay = "sha256:4444444444444444444444444444444444444444444444444444444444444444";
+    char manifest[1024], fixture[2048], quoted_manifest[1200];
+    snprintf(manifest, sizeof manifest,
+             "{\"schemaVersion\":2,\"mediaType\":\"" V2 "\",\"config\":{\"mediaType\":\"" DOCKER_CONFIG
+             "\",\"size\":4096,\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"" DOCKER_LAYER
+             "\",\"size\":1048576,\"digest\":\"%s\"}]}",
+             cfg, lay);
+    quoted(quoted_manifest, sizeof quoted_manifest, manifest);
+    snprintf(fixture, sizeof fixture,
+             "{\"registries\": [{\"repositories\": [{\"name\": \"" REPO "\", \"layers\": ["
+             "{\"declaredSize\": 4096, \"digest\": \"%s\"}, {\"declaredSize\": 1048576, \"digest\": \"%s\"}], "
+             "\"images\": [{\"tags\": [\"v1\"], \"manifest\": %s}]}]}]}",
+             cfg, lay, quoted_manifest);
+    ecrmock_err err;
+    if (ecrmock_fixture_load_string(m, fixture, "declared.json", &err) != 0)
+        fail_msg("%s: %s", err.path, err.text);
+    char *auth = login(m);
+    ecrmock_http_response r;
+    assert_int_equal(pull(m, &r, auth, "GET", "v1", S1_SIGNED), 404);
+    assert_manifest_unknown(&r);
+    assert_int_equal(pull(m, &r, auth, "GET", "v1", V2), 200);
+    assert_int_equal(r.body_len, strlen(manifest));
+    assert_memory_equal(r.body, manifest, r.body_len);
+    ecrmock_http_response_release(&r);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -854,6 +888,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema1_colons_in_a_string, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_config_past_the_bound_unread, setup_mock, teardown_mock),
         cmocka_unit_test_setup_teardown(test_schema1_out_of_memory, setup_mock, teardown_mock),
+        cmocka_unit_test_setup_teardown(test_schema1_declared_config, setup_mock, teardown_mock),
     };
     ecrmock_set_alloc_funcs(oom_malloc, oom_realloc, free);
     return cmocka_run_group_tests(tests, NULL, NULL);
