@@ -20,9 +20,18 @@
 /* Bytes copied (or base64 text decoded) and hashed a piece at a time (a multiple of 4). */
 #define UPLOAD_CHUNK ((size_t)64 * 1024)
 
-static int upload_not_found(em_call *c, em_repo *repo, const char *id)
+/* The request's repository (*repo) and its upload named by uploadId; NULL
+ * with the call's failure set (RepositoryNotFound, UploadNotFound). */
+static em_upload *upload_of(em_call *c, em_repo **repo)
 {
-    return em_fail_text(c, EM_MSG_UPLOAD_NOT_FOUND, id, repo->name, repo->registry->id);
+    *repo = em_repo_lookup(c);
+    if (!*repo)
+        return NULL;
+    const char *id = em_get_str(c->req, "uploadId");
+    em_upload *u = em_upload_get(c->m, *repo, id);
+    if (!u)
+        em_fail_text(c, EM_MSG_UPLOAD_NOT_FOUND, id, (*repo)->name, (*repo)->registry->id);
+    return u;
 }
 
 /*
@@ -130,13 +139,10 @@ static int upload_append(em_call *c, em_upload *u, const char *src, size_t srcle
 
 int em_UploadLayerPart(em_call *c)
 {
-    em_repo *repo = em_repo_lookup(c);
-    if (!repo)
-        return -1;
-    const char *id = em_get_str(c->req, "uploadId");
-    em_upload *u = em_upload_get(c->m, repo, id);
+    em_repo *repo;
+    em_upload *u = upload_of(c, &repo);
     if (!u)
-        return upload_not_found(c, repo, id);
+        return -1;
 
     /* The validator has checked both are from 0 to INT64_MAX (PartSize's
      * minimum is 0), so the range's size, up to 2^63, is computed unsigned. */
@@ -189,15 +195,12 @@ static int upload_digest(em_upload *u, char *out)
 
 int em_CompleteLayerUpload(em_call *c)
 {
-    em_repo *repo = em_repo_lookup(c);
-    if (!repo)
-        return -1;
-    const char *id = em_get_str(c->req, "uploadId");
-    em_upload *u = em_upload_get(c->m, repo, id);
+    em_repo *repo;
+    em_upload *u = upload_of(c, &repo);
     if (!u)
-        return upload_not_found(c, repo, id);
+        return -1;
     if (u->bytes.len == 0)
-        return em_fail_text(c, EM_MSG_EMPTY_UPLOAD, id, repo->name, repo->registry->id);
+        return em_fail_text(c, EM_MSG_EMPTY_UPLOAD, u->id, repo->name, repo->registry->id);
     if (u->small_part) {
         uint64_t min = c->m->opts.min_part_size;
         if (min % (1024 * 1024) == 0)
@@ -216,7 +219,6 @@ int em_CompleteLayerUpload(em_call *c)
         return em_fail_text(c, EM_MSG_INVALID_LAYER);
     if (em_layer_get(repo, digest))
         return em_fail_text(c, EM_MSG_LAYER_ALREADY_EXISTS, digest, repo->name, repo->registry->id);
-
 
     json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "registryId", repo->registry->id, "repositoryName",
                             repo->name, "uploadId", u->id, "layerDigest", digest);
