@@ -117,17 +117,7 @@ void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmock_after_hoo
     em_unlock(m);
 }
 
-/* ---- the virtual clock ------------------------------------------------------ */
-
-int64_t ecrmock_clock_now(ecrmock *m)
-{
-    if (!m)
-        return 0;
-    em_lock(m);
-    int64_t now = m->clock_ms;
-    em_unlock(m);
-    return now;
-}
+/* ---- options of a running instance ------------------------------------------ */
 
 int em_options_update(ecrmock *m, const ecrmock_options *o, const char *source, ecrmock_err *err)
 {
@@ -143,6 +133,18 @@ int ecrmock_options_set(ecrmock *m, const ecrmock_options *o, ecrmock_err *err)
     if (!m || !o)
         return em_err_arg(err, "ecrmock_options_set: m and o must not be NULL");
     return em_options_update(m, o, NULL, err);
+}
+
+/* ---- the virtual clock ------------------------------------------------------ */
+
+int64_t ecrmock_clock_now(ecrmock *m)
+{
+    if (!m)
+        return 0;
+    em_lock(m);
+    int64_t now = m->clock_ms;
+    em_unlock(m);
+    return now;
 }
 
 int em_clock_move(ecrmock *m, int64_t ms)
