@@ -78,12 +78,12 @@ nomem:
 static int invalid_part(int rc, em_call *c, em_repo *repo, em_upload *u)
 {
     json_t *doc = c->errdoc;
-    if (doc) {
-        json_object_set_new(doc, "registryId", em_json_string(repo->registry->id));
-        json_object_set_new(doc, "repositoryName", em_json_string(repo->name));
-        json_object_set_new(doc, "uploadId", em_json_string(u->id));
-        json_object_set_new(doc, "lastValidByteReceived", json_integer((json_int_t)u->bytes.len - 1));
-    }
+    /* all the members or none: an error without them is ServerException */
+    if (!doc || em_set(doc, "registryId", em_json_string(repo->registry->id)) < 0 ||
+        em_set(doc, "repositoryName", em_json_string(repo->name)) < 0 ||
+        em_set(doc, "uploadId", em_json_string(u->id)) < 0 ||
+        em_set(doc, "lastValidByteReceived", json_integer((json_int_t)u->bytes.len - 1)) < 0)
+        return em_fail_nomem(c);
     return rc;
 }
 

@@ -1044,6 +1044,52 @@ static void test_alloc_failure_reads_answer_whole(void **state)
     ecrmock_free(m);
 }
 
+/* InvalidLayerPartException under allocation failure: with all of its
+ * members (registryId, repositoryName, uploadId, lastValidByteReceived),
+ * or ServerException; never the exception without them. */
+static void test_alloc_failure_invalid_part_whole(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    create_repo(m, "web");
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"web\"}"), 200);
+    char id[64];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r, "uploadId")));
+    json_decref(r);
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"repositoryName\": \"web\", \"uploadId\": \"%s\", \"partFirstByte\": 5, \"partLastByte\": 5, "
+             "\"layerPartBlob\": \"YQ==\"}", id);
+    json_t *req = json_loads(body, 0, NULL);
+    assert_non_null(req);
+    for (long n = 1;; n++) {
+        json_t *resp = NULL;
+        allocations = 0;
+        fail_at = n;
+        int status = ecrmock_call(m, "UploadLayerPart", req, &resp);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (status == 400) {
+            assert_string_equal(err_type(resp), "InvalidLayerPartException");
+            assert_non_null(json_object_get(resp, "registryId"));
+            assert_non_null(json_object_get(resp, "repositoryName"));
+            assert_string_equal(json_string_value(json_object_get(resp, "uploadId")), id);
+            assert_int_equal(json_integer_value(json_object_get(resp, "lastValidByteReceived")), -1);
+        } else if (status != -1) {
+            assert_int_equal(status, 500);
+            assert_string_equal(err_type(resp), "ServerException");
+        }
+        json_decref(resp);
+        if (!injected) {
+            assert_int_equal(status, 400);
+            break;
+        }
+    }
+    json_decref(req);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -1063,6 +1109,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_prepared_fixture),
         cmocka_unit_test(test_alloc_failure_tag_moves),
         cmocka_unit_test(test_alloc_failure_reads_answer_whole),
+        cmocka_unit_test(test_alloc_failure_invalid_part_whole),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }
