@@ -570,10 +570,15 @@ static int texts_from_trees(em_loader *ld, em_repo *repo, json_t *img, const lis
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(descs, obj_of("mediaType", em_json_string(ls[i].media_type), "size",
-                                            json_integer((json_int_t)ls[i].size), "digest",
-                                            em_json_string(ls[i].digest), NULL));
-        json_array_append_new(diff_ids, em_json_string(ls[i].digest));
+        /* each append checked: a descriptor missing for want of memory would
+         * be a manifest of other bytes, not a failure */
+        if (json_array_append_new(descs, obj_of("mediaType", em_json_string(ls[i].media_type), "size",
+                                                json_integer((json_int_t)ls[i].size), "digest",
+                                                em_json_string(ls[i].digest), NULL)) < 0 ||
+            json_array_append_new(diff_ids, em_json_string(ls[i].digest)) < 0) {
+            em_fx_nomem(ld);
+            goto out;
+        }
     }
     config = json_object_get(img, "config");
     if (config)
