@@ -106,6 +106,10 @@
 
 typedef int (*em_handler)(em_call *c);
 
+/* images.c: an imageDetail of DescribeImages, as em_wire_dump() writes it,
+ * appended to b (the tree-free DescribeImages); 0 or -1 (no memory). */
+int em_image_detail_write(em_buf *b, ecrmock *m, em_repo *repo, em_image *img);
+
 typedef struct em_action {
     const char *name;
     em_handler handler;

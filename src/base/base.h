@@ -99,6 +99,82 @@ int em_journal_text(json_t *v, char **out, size_t *out_len);
  * answer is the one). */
 json_t *em_json_parse(const char *text, size_t len, bool *oom);
 
+/* ---- json_scan.c: a JSON text read into flat tokens, no tree ---------------
+ *
+ * What the tree-free paths read (requests of the hot actions, manifests):
+ * the text is checked as jansson checks it and described by an array of
+ * tokens pointing into it; nothing is copied and nothing allocated unless
+ * the caller's array is too small (em_jdoc_read: one allocation). */
+typedef enum em_jtype {
+    EM_J_OBJECT = 1,
+    EM_J_ARRAY,
+    EM_J_STRING,
+    EM_J_INTEGER,
+    EM_J_REAL,
+    EM_J_TRUE,
+    EM_J_FALSE,
+    EM_J_NULL
+} em_jtype;
+
+/* One value.  An object's token is followed, member after member, by the
+ * member name's token (an EM_J_STRING) and the value's tokens; an array's
+ * by its items' tokens.  Token 0 is the text's top value. */
+typedef struct em_jtok {
+    uint8_t type;     /* em_jtype */
+    uint8_t escaped;  /* a string (or member name) written with a backslash escape */
+    uint32_t start;   /* offset in the text: a string's first byte after its opening
+                         quote; any other value's first byte */
+    uint32_t len;     /* a string's bytes between its quotes, as written; a number's
+                         or a literal's text */
+    uint32_t count;   /* an object's members, an array's items; 0 for the rest */
+    uint32_t next;    /* the index of the first token after this value and all it holds */
+    int64_t integer;  /* an EM_J_INTEGER's value */
+} em_jtok;
+
+enum { EM_JSCAN_OK = 0, EM_JSCAN_INVALID = -1, EM_JSCAN_FULL = -2, EM_JSCAN_NOMEM = -3 };
+
+/* Reads text[0..len) into toks[0..cap), accepting exactly the texts
+ * json_loadb(text, len, any_value ? JSON_DECODE_ANY : 0, &err) accepts (UTF-8
+ * only, no "\u0000", surrogates paired, integers within int64, finite
+ * reals, nesting to 2048 levels, nothing after the value but white space).
+ * *n: the tokens used, or on EM_JSCAN_FULL how many the text needs.
+ * EM_JSCAN_OK, EM_JSCAN_INVALID (jansson refuses it), EM_JSCAN_FULL (more
+ * than cap tokens; toks holds a prefix of no use), or EM_JSCAN_INVALID for
+ * a text of 4 GiB or more. */
+int em_jscan(const char *text, size_t len, bool any_value, em_jtok *toks, size_t cap, size_t *n);
+
+/* A text read with its tokens: in the caller's array when they fit, else in
+ * one em_malloc'd array (release with em_jdoc_release). */
+typedef struct em_jdoc {
+    const char *text;
+    em_jtok *t;    /* the tokens (the caller's array or heap) */
+    size_t n;
+    em_jtok *heap; /* what em_jdoc_release frees, or NULL */
+} em_jdoc;
+/* em_jscan into stack[0..stack_cap), or into a heap array of exactly the
+ * tokens needed.  EM_JSCAN_OK, EM_JSCAN_INVALID or EM_JSCAN_NOMEM; on
+ * failure d holds nothing to release. */
+int em_jdoc_read(em_jdoc *d, const char *text, size_t len, bool any_value, em_jtok *stack, size_t stack_cap);
+void em_jdoc_release(em_jdoc *d);
+/* The token index of object token `obj`'s member `name` (the last of that
+ * name, the one jansson keeps), or 0 when it has none. */
+size_t em_jget(const em_jdoc *d, size_t obj, const char *name);
+/* Whether member name token `tok` (decoded) is `name`. */
+bool em_jname_is(const em_jdoc *d, size_t tok, const char *name);
+/* String token `tok`'s value decoded into out (room for t[tok].len + 1
+ * bytes: a decoded string is never longer than its text), NUL-terminated;
+ * returns the decoded length. */
+size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out);
+
+/* ---- json_write.c: answers written without a tree ------------------------
+ * The bytes em_wire_dump() writes for the same value; 0, or -1: no memory
+ * (or a string or tree that is not UTF-8). */
+int em_jw_string(em_buf *b, const char *s, size_t len);
+int em_jw_int(em_buf *b, int64_t v);
+int em_jw_real(em_buf *b, double v);
+/* A tree's value, written as inside a tree of em_wire_dump(). */
+int em_jw_value(em_buf *b, json_t *v);
+
 /* ---- crypto and encodings (libcrypto) ------------------------------------ */
 #define EM_SHA256_HEX 64
 /* A day of the virtual clock, in milliseconds. */

@@ -342,7 +342,11 @@ em_registry **em_region_slot(ecrmock *m, const char *name);
 /* ---- shared action helpers ------------------------------------------------- */
 /* ECR's repository JSON for DescribeRepositories, CreateRepository, ... */
 json_t *em_repo_json(ecrmock *m, em_repo *repo);
+/* em_repo_json()'s bytes as em_wire_dump() writes them, appended to b; 0 or -1 (no memory). */
+int em_repo_write(em_buf *b, ecrmock *m, em_repo *repo);
 json_t *em_image_id_json(const char *digest, const char *tag);
+/* em_image_id_json()'s bytes, appended to b; 0 or -1. */
+int em_image_id_write(em_buf *b, const char *digest, const char *tag);
 
 /* The image an ImageIdentifier names; on a miss (or an id naming none) sets
  * ImageNotFoundException with ECR's text and returns NULL. */
@@ -370,6 +374,8 @@ int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char
 /* ECR's Image (registryId, repositoryName, imageId with `tag`, the manifest
  * and its media type); new reference, NULL: no memory. */
 json_t *em_image_json(em_repo *repo, em_image *img, const char *tag);
+/* em_image_json()'s bytes, appended to b; 0 or -1. */
+int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag);
 
 /* ---- storage classes (archive.c) -------------------------------------- */
 /* How long a restore from the archive takes, virtual time (ECR: "restore the
