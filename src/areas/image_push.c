@@ -42,21 +42,16 @@ static void list_missing(char *out, size_t cap, size_t *used, const char *d)
 static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const char *bytes, size_t len,
                            const em_manifest *mf)
 {
-    em_image *img = em_calloc(1, sizeof *img);
+    size_t nl = mf->n_layers, nc = mf->n_children;
+    em_image *img = em_image_alloc(bytes, len, nl, nc, mf->subject);
     if (!img)
         return NULL;
     snprintf(img->digest, sizeof img->digest, "%s", digest);
-    img->manifest = em_strndup(bytes, len);
     img->manifest_len = len;
     img->media_type = em_media_type_intern(mf->media_type);
     img->artifact_media_type = mf->config_media_type ? em_media_type_intern(mf->config_media_type) : NULL;
-    img->subject = mf->subject ? em_strdup(mf->subject) : NULL;
     img->pushed_at_ms = c->m->clock_ms;
-    size_t nl = mf->n_layers, nc = mf->n_children;
-    img->layers = nl ? em_calloc(nl, sizeof *img->layers) : NULL;
-    img->children = nc ? em_calloc(nc, sizeof *img->children) : NULL;
-    if (!img->manifest || !img->media_type || (mf->config_media_type && !img->artifact_media_type) ||
-        (mf->subject && !img->subject) || (nl && !img->layers) || (nc && !img->children)) {
+    if (!img->media_type || (mf->config_media_type && !img->artifact_media_type)) {
         em_image_free(img);
         return NULL;
     }

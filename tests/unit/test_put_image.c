@@ -5,6 +5,7 @@
  * that a failed PutImage leaves the repository as it was.
  */
 #include "helpers.h"
+#include "areas/areas.h" /* em_image_push: the allocations of the parse and the store alone */
 
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -1003,6 +1004,66 @@ static void test_put_image_manifest_storage_edges(void **state)
         free(children[i]);
 }
 
+/* Allocations counted through the public hooks (ecrmock's and jansson's). */
+static unsigned long n_allocs;
+
+static void *counting_malloc(size_t n)
+{
+    n_allocs++;
+    return malloc(n);
+}
+
+static void *counting_realloc(void *p, size_t n)
+{
+    n_allocs++;
+    return realloc(p, n);
+}
+
+/* What em_image_push (the manifest's parse, the checks, the store) costs in
+ * allocations for `text` tagged `tag`, without the request, the answer or
+ * the journal; asserts it stored the image. */
+static unsigned long push_allocations(ecrmock *m, const char *text, const char *tag)
+{
+    em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    em_lock(m);
+    em_repo *repo = em_repo_get(em_registry_get(m, ACCOUNT), "app");
+    n_allocs = 0;
+    ecrmock_set_alloc_funcs(counting_malloc, counting_realloc, NULL);
+    json_set_alloc_funcs(counting_malloc, free);
+    em_image *img = em_image_push(&c, repo, text, strlen(text), NULL, NULL, tag);
+    ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+    json_set_alloc_funcs(malloc, free);
+    em_unlock(m);
+    assert_non_null(img);
+    return n_allocs;
+}
+
+/* Issue 19: a PutImage's manifest and store make few allocations.  The
+ * numbers are the ones measured; a change that adds one must say why. */
+static void test_put_image_allocations(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[2][ECRMOCK_DIGEST_SIZE], text[2048];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"count\":1}", cfg);
+    int n[2] = {blob(m, "app", "counted layer one", l[0]), blob(m, "app", "counted layer two", l[1])};
+    v2_manifest_text(text, sizeof text, cfg, cn, 2, l, n);
+    /* The first image of the repository: what any image costs (below), the
+     * repository's image hash table, push order vector and tag index table
+     * made, and a copy of the media type of each of its 3 blobs, which the
+     * repository learns (BatchCheckLayerAvailability shows them). */
+    assert_int_equal(push_allocations(m, text, "v1"), 43 + 5 + 3);
+    /* Another manifest over the same blobs, tagged: 41 for the manifest's
+     * tree (parsed with jansson), the image (its manifest, layers and
+     * children in the same block), its tag. */
+    memmove(text + 1, text, strlen(text) + 1);
+    text[0] = '\n';
+    assert_int_equal(push_allocations(m, text, "v2"), 41 + 1 + 1);
+    /* untagged: no tag */
+    text[0] = '\t';
+    assert_int_equal(push_allocations(m, text, NULL), 41 + 1);
+}
+
 /* ---- quotas and repositories ---------------------------------------------------------- */
 
 static int setup_two_images(void **state)
@@ -1086,6 +1147,7 @@ int main(void)
         T(test_put_image_schema_version),
         cmocka_unit_test_setup_teardown(test_put_image_thousand_layers, setup_thousand_layers, teardown_mock),
         T(test_put_image_manifest_storage_edges),
+        T(test_put_image_allocations),
     };
     return cmocka_run_group_tests_name("put_image", tests, NULL, NULL);
 }
