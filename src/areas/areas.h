@@ -109,6 +109,10 @@ typedef int (*em_handler)(em_call *c);
 /* images.c: an imageDetail of DescribeImages, as em_wire_dump() writes it,
  * appended to b (the tree-free DescribeImages); 0 or -1 (no memory). */
 int em_image_detail_write(em_buf *b, ecrmock *m, em_repo *repo, em_image *img);
+/* images.c: the same imageDetail as a tree (new reference; NULL: no
+ * memory): what the tree path answers, and the writer's reference in
+ * tests/unit/test_views.c. */
+json_t *em_image_detail_json(ecrmock *m, em_repo *repo, em_image *img);
 
 typedef struct em_action {
     const char *name;

@@ -311,6 +311,60 @@ fail:
     return NULL;
 }
 
+/* An object's members without its braces, each after a comma: what
+ * em_wire_dump() writes of them inside a bigger object. */
+static int members_write(em_buf *b, json_t *o)
+{
+    const char *key;
+    size_t key_len;
+    json_t *v;
+    json_object_keylen_foreach(o, key, key_len, v) {
+        if (EM_JW_LIT(b, ",") < 0 || em_jw_string(b, key, key_len) < 0 || EM_JW_LIT(b, ":") < 0 || em_jw_value(b, v) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int em_image_detail_write(em_buf *b, ecrmock *m, em_repo *repo, em_image *img)
+{
+    if (EM_JW_STR_AFTER(b, "{\"registryId\":", repo->registry->id) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"repositoryName\":", repo->name) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"imageDigest\":", img->digest) < 0)
+        return -1;
+    for (size_t k = 0; k < img->n_tags; k++)
+        if ((k ? EM_JW_LIT(b, ",") : EM_JW_LIT(b, ",\"imageTags\":[")) < 0 ||
+            em_jw_string(b, img->tags[k]->name, strlen(img->tags[k]->name)) < 0)
+            return -1;
+    if ((img->n_tags && EM_JW_LIT(b, "]") < 0) || EM_JW_LIT(b, ",\"imageSizeInBytes\":") < 0 ||
+        em_jw_int(b, img->size) < 0 || EM_JW_LIT(b, ",\"imagePushedAt\":") < 0 || em_jw_time(b, img->pushed_at_ms) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"imageManifestMediaType\":", img->media_type) < 0 ||
+        (img->artifact_media_type && EM_JW_STR_AFTER(b, ",\"artifactMediaType\":", img->artifact_media_type) < 0) ||
+        (img->pulled_at_ms &&
+         (EM_JW_LIT(b, ",\"lastRecordedPullTime\":") < 0 || em_jw_time(b, img->pulled_at_ms) < 0)) ||
+        (img->subject && EM_JW_STR_AFTER(b, ",\"subjectManifestDigest\":", img->subject) < 0) ||
+        EM_JW_STR_AFTER(b, ",\"imageStatus\":", em_image_status(m, img)) < 0)
+        return -1;
+    /* The storage class's times and the scan's members, rare: made by their
+     * own tree functions in a small tree, which is written member by member.
+     * An image never archived, restored nor scanned has none of them. */
+    if (img->archived_at_ms || img->activated_at_ms || img->scanned) {
+        json_t *more = json_object();
+        int rc = more && em_image_storage_json(m, img, more) == 0 && em_scan_detail(m, img, more) == 0 &&
+                         members_write(b, more) == 0
+                     ? 0
+                     : -1;
+        json_decref(more);
+        if (rc < 0)
+            return -1;
+    }
+    return EM_JW_LIT(b, "}");
+}
+
+json_t *em_image_detail_json(ecrmock *m, em_repo *repo, em_image *img)
+{
+    return detail_json(m, repo, img);
+}
+
 static int describe_ids(em_call *c, em_repo *repo, json_t *ids, json_t *details)
 {
     size_t n = json_array_size(ids), i;
