@@ -319,7 +319,8 @@ static int members_write(em_buf *b, json_t *o)
     size_t key_len;
     json_t *v;
     json_object_keylen_foreach(o, key, key_len, v) {
-        if (EM_JW_LIT(b, ",") < 0 || em_jw_string(b, key, key_len) < 0 || EM_JW_LIT(b, ":") < 0 || em_jw_value(b, v) < 0)
+        if (EM_JW_LIT(b, ",") < 0 || em_jw_string(b, key, key_len) < 0 || EM_JW_LIT(b, ":") < 0 ||
+            em_jw_value(b, v) < 0)
             return -1;
     }
     return 0;
@@ -336,7 +337,8 @@ int em_image_detail_write(em_buf *b, ecrmock *m, em_repo *repo, em_image *img)
             em_jw_string(b, img->tags[k]->name, strlen(img->tags[k]->name)) < 0)
             return -1;
     if ((img->n_tags && EM_JW_LIT(b, "]") < 0) || EM_JW_LIT(b, ",\"imageSizeInBytes\":") < 0 ||
-        em_jw_int(b, img->size) < 0 || EM_JW_LIT(b, ",\"imagePushedAt\":") < 0 || em_jw_time(b, img->pushed_at_ms) < 0 ||
+        em_jw_int(b, img->size) < 0 || EM_JW_LIT(b, ",\"imagePushedAt\":") < 0 ||
+        em_jw_time(b, img->pushed_at_ms) < 0 ||
         EM_JW_STR_AFTER(b, ",\"imageManifestMediaType\":", img->media_type) < 0 ||
         (img->artifact_media_type && EM_JW_STR_AFTER(b, ",\"artifactMediaType\":", img->artifact_media_type) < 0) ||
         (img->pulled_at_ms &&

@@ -351,7 +351,8 @@ static void test_jw_trees(void **state)
     check_value(json_loads("{}", 0, NULL), 'v');
     check_value(json_loads("[]", 0, NULL), 'v');
     json_t *t = json_loads("{\"z\": 1, \"a\": [1, 2.5, -0.0, \"x\\u0001\", {\"k\\\"\\\\\": null}, true, false, []],"
-                           " \"\\u00e9\\ud83d\\ude00\": {\"n\": {\"m\": [[[]]]}}, \"r\": 1e300, \"i\": -9223372036854775808}",
+                           " \"\\u00e9\\ud83d\\ude00\": {\"n\": {\"m\": [[[]]]}}, \"r\": 1e300,"
+                           " \"i\": -9223372036854775808}",
                            0, NULL);
     check_value(t, 'v');
     /* A key with a NUL in it: the response writer takes it (only the journal refuses it). */
@@ -404,7 +405,8 @@ static void test_repo_write_states(void **state)
             " \"encryptionConfiguration\": {\"encryptionType\": \"KMS\","
             " \"kmsKey\": \"arn:aws:kms:us-east-1:123456789012:key/abcd\"}}");
     check_repo(m, "team/web_app.x-1");
-    call_ok(m, "CreateRepository", "{\"repositoryName\": \"kms-default\", \"encryptionConfiguration\": {\"encryptionType\": \"KMS\"}}");
+    call_ok(m, "CreateRepository",
+            "{\"repositoryName\": \"kms-default\", \"encryptionConfiguration\": {\"encryptionType\": \"KMS\"}}");
     check_repo(m, "kms-default");
     create_repo(m, "excl");
     call_ok(m, "PutImageTagMutability",
@@ -454,7 +456,8 @@ static void test_repo_write_states(void **state)
 
     em_repo *e = repo_of(m, "excl");
     json_t *filters = e->mutability_filters;
-    e->mutability_filters = json_loads("[{\"filterType\": \"WILDCARD\", \"filter\": \"a\\\"b\\\\c\\u0001\\ud83d\\ude00\"},"
+    e->mutability_filters = json_loads("[{\"filterType\": \"WILDCARD\","
+                                       " \"filter\": \"a\\\"b\\\\c\\u0001\\ud83d\\ude00\"},"
                                        " {\"z\": 1.5, \"a\": [null, true]}]",
                                        0, NULL);
     check_repo(m, "excl");
@@ -533,13 +536,15 @@ static void tag_image(ecrmock *m, const char *repo, const char *digest, const ch
 static void storage(ecrmock *m, const char *repo, const char *digest, const char *storage_class)
 {
     call_ok(m, "UpdateImageStorageClass",
-            "{\"repositoryName\": \"%s\", \"imageId\": {\"imageDigest\": \"%s\"}, \"targetStorageClass\": \"%s\"}", repo,
-            digest, storage_class);
+            "{\"repositoryName\": \"%s\", \"imageId\": {\"imageDigest\": \"%s\"},"
+            " \"targetStorageClass\": \"%s\"}",
+            repo, digest, storage_class);
 }
 
 static void pull(ecrmock *m, const char *repo, const char *digest)
 {
-    call_ok(m, "BatchGetImage", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", repo, digest);
+    call_ok(m, "BatchGetImage", "{\"repositoryName\": \"%s\", \"imageIds\": [{\"imageDigest\": \"%s\"}]}", repo,
+            digest);
 }
 
 static void test_image_write_states(void **state)
@@ -674,6 +679,28 @@ static void test_image_write_odd_members(void **state)
         img->size = sizes[i];
         check_image(m, "app", d, true);
     }
+    *img = saved;
+
+    /* The storage class's times and a scan, each alone and together, at
+     * times with milliseconds: the writer's small tree. */
+    int64_t now = ecrmock_clock_now(m);
+    img->activated_at_ms = 1;
+    check_image(m, "app", d, false);
+    img->activated_at_ms = now + 1; /* a restore under way: not shown */
+    check_image(m, "app", d, false);
+    img->activated_at_ms = 0;
+    img->archived_at_ms = 1704067200999;
+    check_image(m, "app", d, false);
+    img->scanned = true;
+    img->scan_started_ms = 1;
+    img->scan_done_ms = now + 1; /* in progress */
+    check_image(m, "app", d, false);
+    img->archived_at_ms = 0;
+    img->scan_done_ms = now; /* complete, no findings */
+    check_image(m, "app", d, false);
+    img->activated_at_ms = now;
+    img->archived_at_ms = now - 1;
+    check_image(m, "app", d, false);
     *img = saved;
 
     /* A manifest of every control character, escapes and astral characters;
