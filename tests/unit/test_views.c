@@ -12,51 +12,13 @@
 #include <math.h>
 
 #include "helpers.h"
+#include "alloc_fail.h"
 #include "areas/areas.h"
 
 #define ACCOUNT "123456789012"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-
-/* ---- a counting allocator that can fail the Nth allocation ---------------- */
-
-static long allocations; /* counted while counting is set */
-static bool counting;
-static long fail_at = -1; /* the allocation (1-based, counted) that fails; -1: none */
-
-static bool count_one(void)
-{
-    return counting && ++allocations == fail_at;
-}
-
-static void *t_malloc(size_t n)
-{
-    return count_one() ? NULL : malloc(n);
-}
-
-static void *t_realloc(void *p, size_t n)
-{
-    return count_one() ? NULL : realloc(p, n);
-}
-
-static void t_free(void *p)
-{
-    free(p);
-}
-
-static void start_counting(long fail)
-{
-    allocations = 0;
-    fail_at = fail;
-    counting = true;
-}
-
-static void stop_counting(void)
-{
-    counting = false;
-    fail_at = -1;
-}
 
 /* ---- the comparison ---------------------------------------------------------- */
 
@@ -101,9 +63,9 @@ static void check(const char *what, tree_fn tree, write_fn write, const target *
     /* room: a string asks for its worst case (every byte escaped) at once */
     assert_int_equal(em_buf_reserve(&b, 6 * want_len + 64), 0);
     assert_int_equal(em_buf_append(&b, "[", 1), 0);
-    start_counting(-1);
+    alloc_fail_arm(-1);
     int rc = write(&b, s);
-    stop_counting();
+    long allocations = alloc_fail_disarm();
     assert_int_equal(rc, 0);
     assert_true(b.len > 0 && b.data[0] == '[');
     assert_bytes(what, b.data + 1, b.len - 1, want, want_len);
@@ -112,10 +74,9 @@ static void check(const char *what, tree_fn tree, write_fn write, const target *
     em_buf_release(&b);
 
     for (long n = 1;; n++) {
-        start_counting(n);
+        alloc_fail_arm(n);
         rc = write(&b, s);
-        bool failed = allocations >= n;
-        stop_counting();
+        bool failed = alloc_fail_disarm() >= n;
         if (!failed) {
             assert_int_equal(rc, 0);
             assert_bytes(what, b.data, b.len, want, want_len);
@@ -254,18 +215,16 @@ static void check_value(json_t *v, int kind)
         em_buf b = {0};
         assert_int_equal(em_buf_append(&b, "[", 1), 0);
         assert_int_equal(em_buf_reserve(&b, 6 * want_len + 64), 0);
-        start_counting(-1);
+        alloc_fail_arm(-1);
         int rc = jw_write(&b, v, k);
-        stop_counting();
+        assert_int_equal(alloc_fail_disarm(), 0);
         assert_int_equal(rc, 0);
-        assert_int_equal(allocations, 0);
         assert_bytes("value", b.data + 1, b.len - 1, want, want_len);
         em_buf_release(&b);
         for (long n = 1;; n++) {
-            start_counting(n);
+            alloc_fail_arm(n);
             rc = jw_write(&b, v, k);
-            bool failed = allocations >= n;
-            stop_counting();
+            bool failed = alloc_fail_disarm() >= n;
             if (!failed) {
                 assert_int_equal(rc, 0);
                 assert_bytes("value", b.data, b.len, want, want_len);
@@ -758,8 +717,7 @@ static void test_image_write_odd_members(void **state)
 
 int main(void)
 {
-    ecrmock_set_alloc_funcs(t_malloc, t_realloc, t_free);
-    json_set_alloc_funcs(t_malloc, t_free);
+    alloc_fail_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jw_reals),
         cmocka_unit_test(test_jw_integers),
