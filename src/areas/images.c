@@ -351,12 +351,10 @@ int em_image_detail_write(em_buf *b, ecrmock *m, em_repo *repo, em_image *img)
      * An image never archived, restored nor scanned has none of them. */
     if (img->archived_at_ms || img->activated_at_ms || img->scanned) {
         json_t *more = json_object();
-        int rc = more && em_image_storage_json(m, img, more) == 0 && em_scan_detail(m, img, more) == 0 &&
-                         members_write(b, more) == 0
-                     ? 0
-                     : -1;
+        bool ok = more && em_image_storage_json(m, img, more) == 0 && em_scan_detail(m, img, more) == 0 &&
+                  members_write(b, more) == 0;
         json_decref(more);
-        if (rc < 0)
+        if (!ok)
             return -1;
     }
     return EM_JW_LIT(b, "}");

@@ -5,8 +5,9 @@
  * state, byte for byte what em_wire_dump() writes of the tree the same
  * answer is built as (em_repo_json, em_image_id_json, em_image_json,
  * em_image_detail_json); appended after what the buffer holds; nothing
- * allocated but the buffer's growth where the tree would be the common one;
- * and with any allocation failing, -1 and nothing leaked (valgrind).
+ * allocated but the buffer's growth in the common case (an image never
+ * archived, restored nor scanned); and with any allocation failing, -1 and
+ * nothing leaked (valgrind).
  */
 #include <float.h>
 #include <math.h>
