@@ -429,3 +429,179 @@ int em_DescribeImages(em_call *c)
     }
     return 0;
 }
+
+/* ---- the tree-free forms (areas.h; issue 19) ---------------------------------------------
+ *
+ * The same answers as the handlers above for the requests they are sure of;
+ * every error, and anything unusual, they decline with nothing changed. */
+
+/* The repository the request names, or NULL. */
+static em_repo *fast_repo(em_fast *f)
+{
+    bool full = false;
+    const char *reg = em_fast_str(f, 0, "registryId", NULL, &full);
+    const char *name = em_fast_str(f, 0, "repositoryName", NULL, &full);
+    return full || !name ? NULL : em_repo_get(em_registry_get(f->m, reg ? reg : f->m->account), name);
+}
+
+static int put_lit(em_buf *b, const char *s)
+{
+    return em_buf_append(b, s, strlen(s));
+}
+int em_fast_PutImage(em_fast *f)
+{
+    bool full = false;
+    em_repo *repo = fast_repo(f);
+    const char *mt = em_fast_str(f, 0, "imageManifestMediaType", NULL, &full);
+    const char *given = em_fast_str(f, 0, "imageDigest", NULL, &full);
+    const char *tag = em_fast_str(f, 0, "imageTag", NULL, &full);
+    size_t mi = em_jget(f->req, 0, "imageManifest");
+    if (!repo || full || !mi)
+        return EM_FAST_DECLINED;
+    const em_jtok *t = &f->req->t[mi];
+    char *owned = NULL;
+    const char *bytes = f->req->text + t->start;
+    size_t len = t->len;
+    if (t->escaped) {
+        if (!(owned = em_malloc(t->len + 1)))
+            return EM_FAST_DECLINED;
+        len = em_jstr_decode(f->req, mi, owned);
+        bytes = owned;
+    }
+    /* The answer is written where the handler's is made (image_push.c):
+     * before the tag moves, the image undone if it cannot be. */
+    em_call c = {.m = f->m, .err = ECRMOCK_ERR_OK, .answer = f->out};
+    em_image *img = em_image_push(&c, repo, bytes, len, mt, given, tag);
+    em_free(owned);
+    json_decref(c.errdoc);
+    if (!img)
+        return EM_FAST_DECLINED; /* refused with nothing changed: the handler says why */
+    em_replicate(f->m, repo, img, tag); /* replication.c */
+    return 0;
+}
+
+/* Whether media type mt is one of the request's acceptedMediaTypes (all when absent). */
+static bool fast_accepted(em_fast *f, const char *mt)
+{
+    size_t types = em_jget(f->req, 0, "acceptedMediaTypes");
+    if (!types)
+        return true;
+    size_t n = strlen(mt), k = types + 1;
+    for (uint32_t i = 0; i < f->req->t[types].count; i++, k = f->req->t[k].next) {
+        const em_jtok *t = &f->req->t[k];
+        if (!t->escaped && t->len == n && memcmp(f->req->text + t->start, mt, n) == 0)
+            return true;
+        char decoded[1200];
+        if (t->escaped && t->len < sizeof decoded && em_jstr_decode(f->req, k, decoded) == n && memcmp(decoded, mt, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int fast_failure(em_buf *b, const char *digest, const char *tag, em_id_result r)
+{
+    bool first = true;
+    if ((b->len && put_lit(b, ",") < 0) || put_lit(b, "{\"imageId\":{") < 0)
+        return -1;
+    if (digest) {
+        if (put_lit(b, "\"imageDigest\":") < 0 || em_jw_string(b, digest, strlen(digest)) < 0)
+            return -1;
+        first = false;
+    }
+    if (tag && (put_lit(b, first ? "\"imageTag\":" : ",\"imageTag\":") < 0 || em_jw_string(b, tag, strlen(tag)) < 0))
+        return -1;
+    return put_lit(b, "},\"failureCode\":") < 0 || em_jw_string(b, id_failures[r].code, strlen(id_failures[r].code)) < 0 ||
+                   put_lit(b, ",\"failureReason\":") < 0 ||
+                   em_jw_string(b, id_failures[r].reason, strlen(id_failures[r].reason)) < 0 || put_lit(b, "}") < 0
+               ? -1
+               : 0;
+}
+
+int em_fast_BatchGetImage(em_fast *f)
+{
+    em_repo *repo = fast_repo(f);
+    size_t ids = em_jget(f->req, 0, "imageIds");
+    if (!repo || !ids || f->req->t[ids].count > 100)
+        return EM_FAST_DECLINED;
+    em_image *pulled[100];
+    size_t n_pulled = 0, n_images = 0;
+    em_buf failures = {0};
+    int err = put_lit(f->out, "{\"images\":[");
+    size_t k = ids + 1, used = f->used;
+    for (uint32_t i = 0; !err && i < f->req->t[ids].count; i++, k = f->req->t[k].next) {
+        bool full = false;
+        f->used = used;
+        const char *digest = em_fast_str(f, k, "imageDigest", NULL, &full);
+        const char *tag = em_fast_str(f, k, "imageTag", NULL, &full);
+        if (full) {
+            err = -1;
+            break;
+        }
+        em_image *img;
+        em_tag *t;
+        em_id_result r = em_image_resolve_by(repo, digest, tag, &img, &t);
+        if (r == EM_ID_FOUND && !fast_accepted(f, img->media_type))
+            r = EM_ID_NOT_FOUND;
+        if (r == EM_ID_FOUND && !em_image_active(f->m, img))
+            r = EM_ID_ARCHIVED;
+        if (r != EM_ID_FOUND) {
+            err = fast_failure(&failures, digest, tag, r);
+            continue;
+        }
+        for (size_t j = 0; !err && j < (t || img->n_tags == 0 ? 1 : img->n_tags); j++)
+            err = (n_images++ && put_lit(f->out, ",") < 0) ||
+                  em_image_write(f->out, repo, img, t ? t->name : img->n_tags ? img->tags[j]->name : NULL) < 0;
+        pulled[n_pulled++] = img;
+    }
+    err = err || put_lit(f->out, "],\"failures\":[") < 0 || em_buf_append(f->out, failures.data, failures.len) < 0 ||
+          put_lit(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0;
+    em_buf_release(&failures);
+    if (err)
+        return EM_FAST_DECLINED;
+    /* An excluded principal's pulls are not recorded (pull_time_exclusions.c). */
+    for (size_t j = 0; j < n_pulled && !em_pull_time_excluded(f->m, repo->registry); j++)
+        pulled[j]->pulled_at_ms = f->m->clock_ms;
+    return 0;
+}
+
+int em_fast_DescribeImages(em_fast *f)
+{
+    em_repo *repo = fast_repo(f);
+    size_t ids = em_jget(f->req, 0, "imageIds"), max_tok = em_jget(f->req, 0, "maxResults");
+    if (!repo || em_jget(f->req, 0, "nextToken") || em_jget(f->req, 0, "filter") || (ids && max_tok) ||
+        (ids && f->req->t[ids].count > 100))
+        return EM_FAST_DECLINED;
+    int err = put_lit(f->out, "{\"imageDetails\":[");
+    size_t written = 0;
+    if (ids) {
+        em_image *found[100];
+        size_t n = 0, k = ids + 1, used = f->used;
+        for (uint32_t i = 0; i < f->req->t[ids].count; i++, k = f->req->t[k].next) {
+            bool full = false, dup = false;
+            f->used = used;
+            const char *digest = em_fast_str(f, k, "imageDigest", NULL, &full);
+            const char *tag = em_fast_str(f, k, "imageTag", NULL, &full);
+            em_image *img;
+            em_tag *t;
+            if (full || em_image_resolve_by(repo, digest, tag, &img, &t) != EM_ID_FOUND)
+                return EM_FAST_DECLINED; /* ImageNotFoundException, in the handler's words */
+            for (size_t j = 0; j < n; j++)
+                dup = dup || found[j] == img;
+            if (!dup)
+                found[n++] = img;
+        }
+        for (size_t j = 0; !err && j < n; j++)
+            err = (j && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, found[j]) < 0;
+    } else {
+        int64_t max = max_tok ? f->req->t[max_tok].integer : 100;
+        for (size_t i = 0; !err && i < repo->order.n; i++) {
+            em_image *img = repo->order.v[i].item;
+            if (!img || !status_wanted(f->m, NULL, img))
+                continue;
+            if ((int64_t)written == max)
+                return EM_FAST_DECLINED; /* a next page: the handler makes its token */
+            err = (written++ && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, img) < 0;
+        }
+    }
+    return err || put_lit(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
+}
