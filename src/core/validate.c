@@ -473,13 +473,20 @@ static bool token_struct_ok(ecrmock *m, const em_shape *s, const em_jdoc *d, siz
         const em_jtok *name = &d->t[k];
         size_t v = k + 1;
         k = d->t[v].next;
-        if (name->escaped)
-            return false;
+        const char *text = d->text + name->start;
+        size_t len = name->len;
+        char decoded[128];
+        if (name->escaped) { /* "repository\u004eame" is repositoryName */
+            if (len >= sizeof decoded)
+                return false;
+            len = em_jstr_decode(d, v - 1, decoded);
+            text = decoded;
+        }
         if (d->t[v].type == EM_J_NULL)
             return false;
         for (int j = 0; j < s->n_members; j++) {
             const char *mn = s->members[j].name;
-            if (strlen(mn) != name->len || memcmp(mn, d->text + name->start, name->len) != 0)
+            if (strlen(mn) != len || memcmp(mn, text, len) != 0)
                 continue;
             if (seen & (UINT64_C(1) << j))
                 return false; /* named twice: jansson keeps the last; the tree path says what */

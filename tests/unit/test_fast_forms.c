@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * The hot actions' tree-free forms (src/areas/areas.h, issue 19): the same
  * calls on two instances built alike, one answering through the forms and
@@ -141,10 +142,16 @@ static void test_put_image_forms(void **state)
     assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1), 400);
     /* another tag for it, by digest, media type given, names escaped, white space, unknown member */
     assert_int_equal(both(p, 1, "PutImage",
-                          " {\"repository\\u004eame\":\"x\", \"repositoryName\" : \"\\u0061pp\",\"imageManifest\":%s,"
+                          " {\"imageTa\\u0067s\":\"x\", \"repository\\u004eame\" : \"\\u0061pp\",\"imageManifest\":%s,"
                           "\"imageTag\":\"v1-\\u00e9\",\"imageDigest\":\"%s\",\"imageManifestMediaType\":\"%s\","
                           "\"unknown\":[1,2.5,{\"a\":true}]}\n",
                           q1, d1, DOCKER),
+                     200);
+    /* a member named twice, once escaped: the handler's */
+    assert_int_equal(both(p, 0, "PutImage",
+                          "{\"repository\\u004eame\":\"x\",\"repositoryName\":\"app\",\"imageManifest\":%s,"
+                          "\"imageTag\":\"v2\"}",
+                          q1),
                      200);
     /* a wrong digest, a media type that differs, a missing layer, no such repository */
     assert_int_equal(both(p, 0, "PutImage",
@@ -186,8 +193,8 @@ static void test_batch_get_image_forms(void **state)
     sha256_digest(m1, strlen(m1), d1);
     both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
     both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"latest\"}", q1);
-    ecrmock_clock_advance(p->fast, 1500);
-    ecrmock_clock_advance(p->tree, 1500);
+    ecrmock_clock_advance(p->fast, 1500, NULL);
+    ecrmock_clock_advance(p->tree, 1500, NULL);
 
     assert_int_equal(both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}]}"), 200);
     assert_int_equal(both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageDigest\":\"%s\"}]}", d1), 200);
