@@ -26,6 +26,25 @@ const em_action *em_action_find(const char *name)
     return bsearch(name, em_actions, em_action_count, sizeof em_actions[0], action_cmp);
 }
 
+/* The hot actions' tree-free forms, by handler. */
+static const struct {
+    em_handler handler;
+    em_fast_handler fast;
+} fast_forms[] = {
+    {em_PutImage, em_fast_PutImage},
+    {em_BatchGetImage, em_fast_BatchGetImage},
+    {em_DescribeRepositories, em_fast_DescribeRepositories},
+    {em_DescribeImages, em_fast_DescribeImages},
+};
+
+em_fast_handler em_fast_form(const em_action *a)
+{
+    for (size_t i = 0; a && i < sizeof fast_forms / sizeof fast_forms[0]; i++)
+        if (fast_forms[i].handler == a->handler)
+            return fast_forms[i].fast;
+    return NULL;
+}
+
 /* Ended by a row without a name. */
 const em_area em_areas[] = {
     {"creation_templates", .registry_free = em_templates_free, .registry_copy = em_templates_copy},

@@ -109,6 +109,40 @@ typedef int (*em_handler)(em_call *c);
 /* images.c: an imageDetail of DescribeImages, as em_wire_dump() writes it,
  * appended to b (the tree-free DescribeImages); 0 or -1 (no memory). */
 int em_image_detail_write(em_buf *b, ecrmock *m, em_repo *repo, em_image *img);
+/* images.c: the same imageDetail as a tree (new reference; NULL: no
+ * memory): what the tree path answers, and the writer's reference in
+ * tests/unit/test_views.c. */
+json_t *em_image_detail_json(ecrmock *m, em_repo *repo, em_image *img);
+
+/* ---- the hot actions' tree-free forms (fast.c; issue 19) ----------------------
+ *
+ * PutImage, BatchGetImage, DescribeRepositories and DescribeImages also have
+ * a form that reads the request's tokens and writes the answer's bytes, with
+ * no jansson tree: the wire level tries it first (fronts/dispatch.c,
+ * em_dispatch_fast) when the instance has no hooks and no fault rules.  A
+ * form answers only what it is sure of, the same bytes and the same state as
+ * the handler: anything else (every error, every unusual request) it
+ * declines with nothing changed, and the handler runs. */
+typedef struct em_fast {
+    ecrmock *m;
+    const em_jdoc *req; /* the request's tokens: token 0 an object em_validate_tokens() accepted */
+    em_buf *out;        /* the answer's bytes, written by the form */
+    /* decoded request strings (em_fast_str) */
+    char scratch[4096];
+    size_t used;
+} em_fast;
+/* A form returns 0 with the answer in f->out and room for one byte more
+ * (the caller's NUL), or this: it does not answer, and nothing changed. */
+#define EM_FAST_DECLINED 1
+typedef int (*em_fast_handler)(em_fast *f);
+/* Member `name` of object token `obj`, decoded into f->scratch and
+ * NUL-terminated; NULL when absent or when the scratch is full (*full set:
+ * the form declines).  *len (may be NULL): its length. */
+const char *em_fast_str(em_fast *f, size_t obj, const char *name, size_t *len, bool *full);
+int em_fast_PutImage(em_fast *f);
+int em_fast_BatchGetImage(em_fast *f);
+int em_fast_DescribeImages(em_fast *f);
+int em_fast_DescribeRepositories(em_fast *f);
 
 typedef struct em_action {
     const char *name;
@@ -119,6 +153,8 @@ typedef struct em_action {
 extern const em_action em_actions[];
 extern const size_t em_action_count;
 const em_action *em_action_find(const char *name);
+/* The tree-free form of action a, or NULL. */
+em_fast_handler em_fast_form(const em_action *a);
 extern const em_area em_areas[];
 
 /* ---- lifecycle policies (lifecycle_policy.c) ------------------------------- */

@@ -311,6 +311,60 @@ fail:
     return NULL;
 }
 
+/* An object's members without its braces, each after a comma: what
+ * em_wire_dump() writes of them inside a bigger object. */
+static int members_write(em_buf *b, json_t *o)
+{
+    const char *key;
+    size_t key_len;
+    json_t *v;
+    json_object_keylen_foreach(o, key, key_len, v) {
+        if (EM_JW_LIT(b, ",") < 0 || em_jw_string(b, key, key_len) < 0 || EM_JW_LIT(b, ":") < 0 ||
+            em_jw_value(b, v) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int em_image_detail_write(em_buf *b, ecrmock *m, em_repo *repo, em_image *img)
+{
+    if (EM_JW_STR_AFTER(b, "{\"registryId\":", repo->registry->id) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"repositoryName\":", repo->name) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"imageDigest\":", img->digest) < 0)
+        return -1;
+    for (size_t k = 0; k < img->n_tags; k++)
+        if ((k ? EM_JW_LIT(b, ",") : EM_JW_LIT(b, ",\"imageTags\":[")) < 0 ||
+            em_jw_string(b, img->tags[k]->name, strlen(img->tags[k]->name)) < 0)
+            return -1;
+    if ((img->n_tags && EM_JW_LIT(b, "]") < 0) || EM_JW_LIT(b, ",\"imageSizeInBytes\":") < 0 ||
+        em_jw_int(b, img->size) < 0 || EM_JW_LIT(b, ",\"imagePushedAt\":") < 0 ||
+        em_jw_time(b, img->pushed_at_ms) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"imageManifestMediaType\":", img->media_type) < 0 ||
+        (img->artifact_media_type && EM_JW_STR_AFTER(b, ",\"artifactMediaType\":", img->artifact_media_type) < 0) ||
+        (img->pulled_at_ms &&
+         (EM_JW_LIT(b, ",\"lastRecordedPullTime\":") < 0 || em_jw_time(b, img->pulled_at_ms) < 0)) ||
+        (img->subject && EM_JW_STR_AFTER(b, ",\"subjectManifestDigest\":", img->subject) < 0) ||
+        EM_JW_STR_AFTER(b, ",\"imageStatus\":", em_image_status(m, img)) < 0)
+        return -1;
+    /* The storage class's times and the scan's members, rare: made by their
+     * own tree functions in a small tree, which is written member by member.
+     * An image never archived, restored nor scanned has none of them. */
+    if (img->archived_at_ms || img->activated_at_ms || img->scanned) {
+        json_t *more = json_object();
+        bool ok = more && em_image_storage_json(m, img, more) == 0 && em_scan_detail(m, img, more) == 0 &&
+                  members_write(b, more) == 0;
+        json_decref(more);
+        if (!ok)
+            return -1;
+    }
+    return EM_JW_LIT(b, "}");
+}
+
+json_t *em_image_detail_json(ecrmock *m, em_repo *repo, em_image *img)
+{
+    return detail_json(m, repo, img);
+}
+
 static int describe_ids(em_call *c, em_repo *repo, json_t *ids, json_t *details)
 {
     size_t n = json_array_size(ids), i;
@@ -374,4 +428,180 @@ int em_DescribeImages(em_call *c)
             return em_fail_nomem(c);
     }
     return 0;
+}
+
+/* ---- the tree-free forms (areas.h; issue 19) ---------------------------------------------
+ *
+ * The same answers as the handlers above for the requests they are sure of;
+ * every error, and anything unusual, they decline with nothing changed. */
+
+/* The repository the request names, or NULL. */
+static em_repo *fast_repo(em_fast *f)
+{
+    bool full = false;
+    const char *reg = em_fast_str(f, 0, "registryId", NULL, &full);
+    const char *name = em_fast_str(f, 0, "repositoryName", NULL, &full);
+    return full || !name ? NULL : em_repo_get(em_registry_get(f->m, reg ? reg : f->m->account), name);
+}
+
+static int put_lit(em_buf *b, const char *s)
+{
+    return em_buf_append(b, s, strlen(s));
+}
+int em_fast_PutImage(em_fast *f)
+{
+    bool full = false;
+    em_repo *repo = fast_repo(f);
+    const char *mt = em_fast_str(f, 0, "imageManifestMediaType", NULL, &full);
+    const char *given = em_fast_str(f, 0, "imageDigest", NULL, &full);
+    const char *tag = em_fast_str(f, 0, "imageTag", NULL, &full);
+    size_t mi = em_jget(f->req, 0, "imageManifest");
+    if (!repo || full || !mi)
+        return EM_FAST_DECLINED;
+    const em_jtok *t = &f->req->t[mi];
+    char *owned = NULL;
+    const char *bytes = f->req->text + t->start;
+    size_t len = t->len;
+    if (t->escaped) {
+        if (!(owned = em_malloc(t->len + 1)))
+            return EM_FAST_DECLINED;
+        len = em_jstr_decode(f->req, mi, owned);
+        bytes = owned;
+    }
+    /* The answer is written where the handler's is made (image_push.c):
+     * before the tag moves, the image undone if it cannot be. */
+    em_call c = {.m = f->m, .err = ECRMOCK_ERR_OK, .answer = f->out};
+    em_image *img = em_image_push(&c, repo, bytes, len, mt, given, tag);
+    em_free(owned);
+    json_decref(c.errdoc);
+    if (!img)
+        return EM_FAST_DECLINED; /* refused with nothing changed: the handler says why */
+    em_replicate(f->m, repo, img, tag); /* replication.c */
+    return 0;
+}
+
+/* Whether media type mt is one of the request's acceptedMediaTypes (all when absent). */
+static bool fast_accepted(em_fast *f, const char *mt)
+{
+    size_t types = em_jget(f->req, 0, "acceptedMediaTypes");
+    if (!types)
+        return true;
+    size_t n = strlen(mt), k = types + 1;
+    for (uint32_t i = 0; i < f->req->t[types].count; i++, k = f->req->t[k].next) {
+        const em_jtok *t = &f->req->t[k];
+        if (!t->escaped && t->len == n && memcmp(f->req->text + t->start, mt, n) == 0)
+            return true;
+        char decoded[1200];
+        if (t->escaped && t->len < sizeof decoded && em_jstr_decode(f->req, k, decoded) == n && memcmp(decoded, mt, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int fast_failure(em_buf *b, const char *digest, const char *tag, em_id_result r)
+{
+    bool first = true;
+    if ((b->len && put_lit(b, ",") < 0) || put_lit(b, "{\"imageId\":{") < 0)
+        return -1;
+    if (digest) {
+        if (put_lit(b, "\"imageDigest\":") < 0 || em_jw_string(b, digest, strlen(digest)) < 0)
+            return -1;
+        first = false;
+    }
+    if (tag && (put_lit(b, first ? "\"imageTag\":" : ",\"imageTag\":") < 0 || em_jw_string(b, tag, strlen(tag)) < 0))
+        return -1;
+    return put_lit(b, "},\"failureCode\":") < 0 || em_jw_string(b, id_failures[r].code, strlen(id_failures[r].code)) < 0 ||
+                   put_lit(b, ",\"failureReason\":") < 0 ||
+                   em_jw_string(b, id_failures[r].reason, strlen(id_failures[r].reason)) < 0 || put_lit(b, "}") < 0
+               ? -1
+               : 0;
+}
+
+int em_fast_BatchGetImage(em_fast *f)
+{
+    em_repo *repo = fast_repo(f);
+    size_t ids = em_jget(f->req, 0, "imageIds");
+    if (!repo || !ids || f->req->t[ids].count > 100)
+        return EM_FAST_DECLINED;
+    em_image *pulled[100];
+    size_t n_pulled = 0, n_images = 0;
+    em_buf failures = {0};
+    int err = put_lit(f->out, "{\"images\":[");
+    size_t k = ids + 1, used = f->used;
+    for (uint32_t i = 0; !err && i < f->req->t[ids].count; i++, k = f->req->t[k].next) {
+        bool full = false;
+        f->used = used;
+        const char *digest = em_fast_str(f, k, "imageDigest", NULL, &full);
+        const char *tag = em_fast_str(f, k, "imageTag", NULL, &full);
+        if (full) {
+            err = -1;
+            break;
+        }
+        em_image *img;
+        em_tag *t;
+        em_id_result r = em_image_resolve_by(repo, digest, tag, &img, &t);
+        if (r == EM_ID_FOUND && !fast_accepted(f, img->media_type))
+            r = EM_ID_NOT_FOUND;
+        if (r == EM_ID_FOUND && !em_image_active(f->m, img))
+            r = EM_ID_ARCHIVED;
+        if (r != EM_ID_FOUND) {
+            err = fast_failure(&failures, digest, tag, r);
+            continue;
+        }
+        for (size_t j = 0; !err && j < (t || img->n_tags == 0 ? 1 : img->n_tags); j++)
+            err = (n_images++ && put_lit(f->out, ",") < 0) ||
+                  em_image_write(f->out, repo, img, t ? t->name : img->n_tags ? img->tags[j]->name : NULL) < 0;
+        pulled[n_pulled++] = img;
+    }
+    err = err || put_lit(f->out, "],\"failures\":[") < 0 || em_buf_append(f->out, failures.data, failures.len) < 0 ||
+          put_lit(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0;
+    em_buf_release(&failures);
+    if (err)
+        return EM_FAST_DECLINED;
+    /* An excluded principal's pulls are not recorded (pull_time_exclusions.c). */
+    for (size_t j = 0; j < n_pulled && !em_pull_time_excluded(f->m, repo->registry); j++)
+        pulled[j]->pulled_at_ms = f->m->clock_ms;
+    return 0;
+}
+
+int em_fast_DescribeImages(em_fast *f)
+{
+    em_repo *repo = fast_repo(f);
+    size_t ids = em_jget(f->req, 0, "imageIds"), max_tok = em_jget(f->req, 0, "maxResults");
+    if (!repo || em_jget(f->req, 0, "nextToken") || em_jget(f->req, 0, "filter") || (ids && max_tok) ||
+        (ids && f->req->t[ids].count > 100))
+        return EM_FAST_DECLINED;
+    int err = put_lit(f->out, "{\"imageDetails\":[");
+    size_t written = 0;
+    if (ids) {
+        em_image *found[100];
+        size_t n = 0, k = ids + 1, used = f->used;
+        for (uint32_t i = 0; i < f->req->t[ids].count; i++, k = f->req->t[k].next) {
+            bool full = false, dup = false;
+            f->used = used;
+            const char *digest = em_fast_str(f, k, "imageDigest", NULL, &full);
+            const char *tag = em_fast_str(f, k, "imageTag", NULL, &full);
+            em_image *img;
+            em_tag *t;
+            if (full || em_image_resolve_by(repo, digest, tag, &img, &t) != EM_ID_FOUND)
+                return EM_FAST_DECLINED; /* ImageNotFoundException, in the handler's words */
+            for (size_t j = 0; j < n; j++)
+                dup = dup || found[j] == img;
+            if (!dup)
+                found[n++] = img;
+        }
+        for (size_t j = 0; !err && j < n; j++)
+            err = (j && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, found[j]) < 0;
+    } else {
+        int64_t max = max_tok ? f->req->t[max_tok].integer : 100;
+        for (size_t i = 0; !err && i < repo->order.n; i++) {
+            em_image *img = repo->order.v[i].item;
+            if (!img || !status_wanted(f->m, NULL, img))
+                continue;
+            if ((int64_t)written == max)
+                return EM_FAST_DECLINED; /* a next page: the handler makes its token */
+            err = (written++ && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, img) < 0;
+        }
+    }
+    return err || put_lit(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
 }

@@ -118,3 +118,50 @@ int em_DeleteRepository(em_call *c)
     em_repo_remove(c->m, repo);
     return 0;
 }
+
+/* ---- DescribeRepositories without a tree (areas.h; issue 19) --------------------------------- */
+
+int em_fast_DescribeRepositories(em_fast *f)
+{
+    bool full = false;
+    const char *reg_id = em_fast_str(f, 0, "registryId", NULL, &full);
+    size_t names = em_jget(f->req, 0, "repositoryNames"), max_tok = em_jget(f->req, 0, "maxResults");
+    if (full || em_jget(f->req, 0, "nextToken") || (names && max_tok))
+        return EM_FAST_DECLINED; /* a page token, or its refusal: the handler's */
+    em_registry *reg = em_registry_get(f->m, reg_id ? reg_id : f->m->account);
+    em_repo *named[100];
+    size_t n = 0;
+    if (names) {
+        size_t k = names + 1, used = f->used;
+        if (f->req->t[names].count > 100)
+            return EM_FAST_DECLINED;
+        for (uint32_t i = 0; i < f->req->t[names].count; i++, k = f->req->t[k].next) {
+            f->used = used;
+            char *name = f->scratch + used;
+            if (f->req->t[k].len + 1 > sizeof f->scratch - used)
+                return EM_FAST_DECLINED;
+            em_jstr_decode(f->req, k, name);
+            em_repo *repo = em_repo_get(reg, name);
+            bool seen = false;
+            if (!repo)
+                return EM_FAST_DECLINED; /* RepositoryNotFoundException, in the handler's words */
+            for (size_t j = 0; j < n; j++)
+                seen = seen || named[j] == repo;
+            if (!seen)
+                named[n++] = repo;
+        }
+    }
+    if (em_buf_append(f->out, "{\"repositories\":[", 17) < 0)
+        return EM_FAST_DECLINED;
+    int64_t max = max_tok ? f->req->t[max_tok].integer : 100, written = 0;
+    for (size_t i = 0; names ? i < n : reg && i < reg->order.n; i++) {
+        em_repo *repo = names ? named[i] : reg->order.v[i].item;
+        if (!repo)
+            continue;
+        if (!names && written == max)
+            return EM_FAST_DECLINED; /* a next page: the handler makes its token */
+        if ((written++ && em_buf_append(f->out, ",", 1) < 0) || em_repo_write(f->out, f->m, repo) < 0)
+            return EM_FAST_DECLINED;
+    }
+    return em_buf_append(f->out, "]}", 2) < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
+}

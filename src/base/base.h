@@ -174,6 +174,15 @@ int em_jw_int(em_buf *b, int64_t v);
 int em_jw_real(em_buf *b, double v);
 /* A tree's value, written as inside a tree of em_wire_dump(). */
 int em_jw_value(em_buf *b, json_t *v);
+/* em_time(ms)'s bytes. */
+int em_jw_time(em_buf *b, int64_t ms);
+/* text[0..text_len) as it is (a member's name and its punctuation, e.g.
+ * ",\"name\":"), then s as em_jw_string writes it; a NULL s fails, as
+ * em_set() of em_json_string(NULL) does.  EM_JW_LIT / EM_JW_STR_AFTER take
+ * the text as a string literal. */
+int em_jw_str_after(em_buf *b, const char *text, size_t text_len, const char *s);
+#define EM_JW_LIT(b, text) em_buf_append((b), text, sizeof text - 1)
+#define EM_JW_STR_AFTER(b, text, s) em_jw_str_after((b), text, sizeof text - 1, (s))
 
 /* ---- crypto and encodings (libcrypto) ------------------------------------ */
 #define EM_SHA256_HEX 64

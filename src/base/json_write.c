@@ -253,6 +253,14 @@ static int put_integer(em_buf *b, json_int_t v)
     return put(b, s, (size_t)(e - s));
 }
 
+/* A finite real as java_double writes it. */
+static int put_real(em_buf *b, double v)
+{
+    char text[REAL_TEXT_MAX];
+    size_t n = java_double(v, text);
+    return n ? put(b, text, n) : -1;
+}
+
 /* The journal's text (em_journal_text) must read back as the same tree: it
  * refuses what jansson's parser would not take back, a key with a NUL in
  * it, and nesting near the parser's limit (2048). */
@@ -289,11 +297,7 @@ static int dump_value(em_buf *b, json_t *v, int depth, int max_depth)
     }
     case JSON_STRING: return dump_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: return put_integer(b, json_integer_value(v));
-    case JSON_REAL: {
-        char text[REAL_TEXT_MAX];
-        size_t n = java_double(json_real_value(v), text);
-        return n ? put(b, text, n) : -1;
-    }
+    case JSON_REAL: return put_real(b, json_real_value(v));
     case JSON_TRUE: return put(b, "true", 4);
     case JSON_FALSE: return put(b, "false", 5);
     case JSON_NULL: return put(b, "null", 4);
@@ -329,4 +333,41 @@ int em_wire_dump(json_t *doc, char **out, size_t *out_len)
 int em_journal_text(json_t *v, char **out, size_t *out_len)
 {
     return dump(v, out, out_len, JOURNAL_MAX_DEPTH);
+}
+
+/* ---- answers written without a tree ------------------------------------------
+ * The encoder above, value by value: what dump_value writes for a tree of
+ * the same value (the hot actions write their answers straight into the
+ * response's buffer, src/store/views.c).  A NULL string or tree fails as
+ * em_set() fails on a member that could not be made; a real that is not
+ * finite as json_real() refuses it. */
+
+int em_jw_string(em_buf *b, const char *s, size_t len)
+{
+    return s ? dump_string(b, s, len) : -1;
+}
+
+int em_jw_int(em_buf *b, int64_t v)
+{
+    return put_integer(b, (json_int_t)v);
+}
+
+int em_jw_real(em_buf *b, double v)
+{
+    return isfinite(v) ? put_real(b, v) : -1;
+}
+
+int em_jw_value(em_buf *b, json_t *v)
+{
+    return v ? dump_value(b, v, 0, DUMP_MAX_DEPTH) : -1;
+}
+
+int em_jw_time(em_buf *b, int64_t ms)
+{
+    return em_jw_real(b, (double)ms / 1000.0);
+}
+
+int em_jw_str_after(em_buf *b, const char *text, size_t text_len, const char *s)
+{
+    return s && em_buf_append(b, text, text_len) == 0 && dump_string(b, s, strlen(s)) == 0 ? 0 : -1;
 }

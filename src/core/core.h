@@ -58,6 +58,8 @@ struct ecrmock {
     void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
     void *match_data;
     void *pattern_memo[EM_PATTERN_COUNT]; /* the last text each pattern accepted (validate.c) */
+    bool tree_only;            /* the hot actions' tree-free forms are off (tests compare the two) */
+    unsigned long fast_answered; /* calls a tree-free form answered (tests check they ran) */
     unsigned char key[32];     /* signs page tokens and download URLs */
     void *mac_states[3];       /* EVP_MD_CTX *: the key's HMAC inner and outer states, and a work one (em_mac) */
     struct evp_md_st *sha256;  /* SHA-256 fetched once by ecrmock_new (NULL: none, EVP_sha256() then): a digest
@@ -197,6 +199,9 @@ typedef struct em_call {
      * layerPartBlob.  The call's own (em_via, fronts.h), not the instance's. */
     const unsigned char *raw_part;
     size_t raw_part_len;
+    /* A tree-free form's answer (areas.h), or NULL: where em_image_push
+     * writes PutImage's answer instead of c->out, before the tag moves. */
+    em_buf *answer;
     char member[EM_MEMBER_SIZE]; /* the request member the error is about, as a JSON path
                                     ("$.repositoryName", "$.rules[0].destinations"), or "";
                                     set by em_fail_param(), validation (validate.c) and
@@ -614,6 +619,11 @@ EM_RULE_LIST(EM__RULE_FN)
 
 /* Validates `req` against the model's shape; 0 or -1 with c's error set. */
 int em_validate(em_call *c, int shape, json_t *req);
+/* Whether em_validate() surely accepts the request the tokens describe
+ * (token 0 an object); false also when this check cannot tell (a null, a
+ * member named twice, a blob, ...): the caller then takes the tree path.
+ * May compile and remember patterns, as em_validate() does; with the lock. */
+bool em_validate_tokens(ecrmock *m, int shape, const em_jdoc *d);
 /* Moves m's clock by ms (the caller holds the lock): 0, or -1 leaving it
  * as it was when the time would be outside 0..ECRMOCK_CLOCK_MAX_MS. */
 int em_clock_move(ecrmock *m, int64_t ms);

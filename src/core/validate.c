@@ -113,9 +113,8 @@ typedef struct memo {
 
 #define MEMO_MAX 256
 
-static int pattern_match(walk *w, int idx, const char *s, size_t n)
+static int pattern_match(ecrmock *m, int idx, const char *s, size_t n)
 {
-    ecrmock *m = w->c->m;
     memo *last = m->pattern_memo[idx];
     if (last && last->len == n && memcmp(last->text, s, n) == 0)
         return 1;
@@ -210,7 +209,7 @@ static int check_string(walk *w, const em_shape *s, json_t *v)
             return length_param(w, false, (long long)s->max);
     }
     if (s->pattern >= 0) {
-        int r = pattern_match(w, s->pattern, str, n);
+        int r = pattern_match(w->c->m, s->pattern, str, n);
         if (r < 0)
             return em_fail_nomem(w->c);
         if (r == 0) {
@@ -401,4 +400,140 @@ int em_validate(em_call *c, int shape, json_t *req)
     w.constraints = true;
     w.path[0] = '\0';
     return check(&w, shape, req, 0);
+}
+
+/* ---- the tree-free check (the hot actions' fast forms) ---------------------
+ *
+ * Whether em_validate() would accept the request the tokens describe: true
+ * only when it surely would.  Anything this walk does not settle (a null, a
+ * member named twice or with an escape in its name, a blob, a string too
+ * long to match here) answers false, and the call takes the tree path, whose
+ * validation words the refusal. */
+
+/* Pattern and enum strings longer than this are left to the tree path. */
+#define TOKEN_TEXT_MAX 1024
+
+static bool token_ok(ecrmock *m, int shape, const em_jdoc *d, size_t i, int depth);
+
+static bool token_string_ok(ecrmock *m, const em_shape *s, const em_jdoc *d, size_t i)
+{
+    const em_jtok *t = &d->t[i];
+    const char *str = d->text + t->start;
+    size_t n = t->len;
+    char decoded[TOKEN_TEXT_MAX + 1];
+    bool needs_text = s->pattern >= 0 || s->n_enums;
+    if (t->escaped) {
+        if (n > TOKEN_TEXT_MAX) {
+            /* Without the text: an escape decodes to 1 to 4 bytes of at
+             * least one character, so the raw length bounds the count from
+             * above only. */
+            if (needs_text || (s->flags & EM_HAS_MIN && s->min > 1))
+                return false;
+            return !(s->flags & EM_HAS_MAX) || (int64_t)n <= s->max;
+        }
+        n = em_jstr_decode(d, i, decoded);
+        str = decoded;
+    }
+    bool count = ((s->flags & EM_HAS_MIN) && (int64_t)(n / 4) < s->min) || ((s->flags & EM_HAS_MAX) && (int64_t)n > s->max);
+    if (count) {
+        size_t chars = utf8_chars(str, n);
+        if (((s->flags & EM_HAS_MIN) && (int64_t)chars < s->min) || ((s->flags & EM_HAS_MAX) && (int64_t)chars > s->max))
+            return false;
+    }
+    if (s->pattern >= 0 && (n > TOKEN_TEXT_MAX || pattern_match(m, s->pattern, str, n) != 1))
+        return false;
+    if (s->n_enums) {
+        for (int k = 0; k < s->n_enums; k++)
+            if (strlen(s->enums[k]) == n && memcmp(s->enums[k], str, n) == 0)
+                return true;
+        return false;
+    }
+    return true;
+}
+
+static bool token_number_ok(const em_shape *s, const em_jtok *t)
+{
+    if (s->type == EM_T_TIMESTAMP || s->type == EM_T_DOUBLE)
+        return t->type == EM_J_INTEGER || t->type == EM_J_REAL;
+    if (t->type != EM_J_INTEGER)
+        return false;
+    int64_t v = t->integer;
+    if (s->type == EM_T_INTEGER && (v < INT32_MIN || v > INT32_MAX))
+        return false;
+    return !((s->flags & EM_HAS_MIN) && v < s->min) && !((s->flags & EM_HAS_MAX) && v > s->max);
+}
+
+static bool token_struct_ok(ecrmock *m, const em_shape *s, const em_jdoc *d, size_t i, int depth)
+{
+    uint64_t seen = 0;
+    if (s->n_members > 64)
+        return false;
+    size_t k = i + 1;
+    for (uint32_t n = 0; n < d->t[i].count; n++) {
+        const em_jtok *name = &d->t[k];
+        size_t v = k + 1;
+        k = d->t[v].next;
+        const char *text = d->text + name->start;
+        size_t len = name->len;
+        char decoded[128];
+        if (name->escaped) { /* "repository\u004eame" is repositoryName */
+            if (len >= sizeof decoded)
+                return false;
+            len = em_jstr_decode(d, v - 1, decoded);
+            text = decoded;
+        }
+        if (d->t[v].type == EM_J_NULL)
+            return false;
+        for (int j = 0; j < s->n_members; j++) {
+            const char *mn = s->members[j].name;
+            if (strlen(mn) != len || memcmp(mn, text, len) != 0)
+                continue;
+            if (seen & (UINT64_C(1) << j))
+                return false; /* named twice: jansson keeps the last; the tree path says what */
+            seen |= UINT64_C(1) << j;
+            if (!token_ok(m, s->members[j].shape, d, v, depth + 1))
+                return false;
+            break;
+        }
+    }
+    for (int j = 0; j < s->n_members; j++)
+        if (s->members[j].required && !(seen & (UINT64_C(1) << j)))
+            return false;
+    return true;
+}
+
+static bool token_ok(ecrmock *m, int shape, const em_jdoc *d, size_t i, int depth)
+{
+    const em_shape *s = &em_shapes[shape];
+    const em_jtok *t = &d->t[i];
+    if (depth > 64)
+        return false;
+    switch (s->type) {
+    case EM_T_STRUCT: return t->type == EM_J_OBJECT && token_struct_ok(m, s, d, i, depth);
+    case EM_T_LIST:
+    case EM_T_MAP: {
+        if (t->type != (s->type == EM_T_LIST ? EM_J_ARRAY : EM_J_OBJECT))
+            return false;
+        if (((s->flags & EM_HAS_MIN) && (int64_t)t->count < s->min) || ((s->flags & EM_HAS_MAX) && (int64_t)t->count > s->max))
+            return false;
+        size_t k = i + 1;
+        for (uint32_t n = 0; n < t->count; n++) {
+            if (s->type == EM_T_MAP)
+                k++; /* the key: any name */
+            if (d->t[k].type == EM_J_NULL || !token_ok(m, s->member, d, k, depth + 1))
+                return false;
+            k = d->t[k].next;
+        }
+        return true;
+    }
+    case EM_T_STRING: return t->type == EM_J_STRING && token_string_ok(m, s, d, i);
+    case EM_T_BOOLEAN: return t->type == EM_J_TRUE || t->type == EM_J_FALSE;
+    case EM_T_BLOB: return false;
+    default: return token_number_ok(s, t);
+    }
+}
+
+bool em_validate_tokens(ecrmock *m, int shape, const em_jdoc *d)
+{
+    return d->n && d->t[0].type == EM_J_OBJECT && token_ok(m, shape, d, 0, 1);
 }

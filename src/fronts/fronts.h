@@ -42,6 +42,12 @@ typedef struct em_via {
 /* em_dispatch_http() of a call that came in by `via` (may be NULL: none). */
 int em_dispatch_via(ecrmock *m, const em_action *a, const char *action, json_t *req, json_t **response,
                     em_fault_decision *wire, const em_via *via);
+/* The wire level's first try for a hot action (areas.h, "tree-free forms"):
+ * 200 with *response (em_malloc'd, NUL-terminated) and *response_len, the
+ * call journaled and counted; or EM_FAST_DECLINED, nothing done (the tree
+ * path runs). */
+int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t len, const ecrmock_http_request *http,
+                     char **response, size_t *response_len);
 /* The bytes of a wire-level call (em_dispatch_wire): its body as sent
  * (borrowed; NULL: none), which parsed as the request; and, when the call
  * made them for its journal entry, the response's bytes as em_wire_dump()

@@ -71,6 +71,9 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
     const em_action *a = em_action_find(action);
     if (!a) {
         status = em_dispatch_http(m, NULL, action, NULL, &resp, NULL, http); /* journaled like any call */
+    } else if (body && body_len && (status = em_dispatch_fast(m, a, body, body_len, http, response, response_len)) !=
+                                       EM_FAST_DECLINED) {
+        return status; /* a hot action answered without a tree (areas.h) */
     } else if (body && body_len) {
         json_error_t jerr;
         /* Any JSON value: a top-level string or number is valid JSON, and

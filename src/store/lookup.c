@@ -31,7 +31,12 @@ int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char
 
 em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out)
 {
-    const char *digest = em_get_str(id, "imageDigest"), *tag = em_get_str(id, "imageTag");
+    return em_image_resolve_by(repo, em_get_str(id, "imageDigest"), em_get_str(id, "imageTag"), img_out, tag_out);
+}
+
+em_id_result em_image_resolve_by(em_repo *repo, const char *digest, const char *tag, em_image **img_out,
+                                 em_tag **tag_out)
+{
     *img_out = NULL;
     *tag_out = NULL;
     if (!digest && !tag)

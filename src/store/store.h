@@ -377,6 +377,9 @@ typedef enum {
 /* Resolves an ImageIdentifier: EM_ID_FOUND with *img_out and *tag_out (NULL
  * when the id named no tag), or why not (both NULL). */
 em_id_result em_image_resolve(em_repo *repo, json_t *id, em_image **img_out, em_tag **tag_out);
+/* The same of an identifier's digest and tag (either may be NULL). */
+em_id_result em_image_resolve_by(em_repo *repo, const char *digest, const char *tag, em_image **img_out,
+                                 em_tag **tag_out);
 /* Sets ImageNotFoundException with ECR's text for digest/tag ("null" when
  * NULL) in repo; returns -1. */
 int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char *tag);

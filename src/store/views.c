@@ -28,6 +28,39 @@ json_t *em_repo_json(ecrmock *m, em_repo *repo)
     return o;
 }
 
+/* ---- the writers: each tree's bytes as em_wire_dump() writes them, with
+ * nothing allocated but b's growth; a member's name and its punctuation
+ * are one literal ("{\"name\":", ",\"name\":"). */
+
+int em_repo_write(em_buf *b, ecrmock *m, em_repo *repo)
+{
+    (void)m;
+    if (EM_JW_STR_AFTER(b, "{\"repositoryArn\":", repo->arn) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"registryId\":", repo->registry->id) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"repositoryName\":", repo->name) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"repositoryUri\":", repo->uri) < 0 ||
+        EM_JW_LIT(b, ",\"createdAt\":") < 0 || em_jw_time(b, repo->created_ms) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"imageTagMutability\":", repo->tag_mutability) < 0)
+        return -1;
+    /* rare: written from the stored tree, as its deep copy would be */
+    if (repo->mutability_filters &&
+        (EM_JW_LIT(b, ",\"imageTagMutabilityExclusionFilters\":") < 0 || em_jw_value(b, repo->mutability_filters) < 0))
+        return -1;
+    if ((repo->scan_on_push ? EM_JW_LIT(b, ",\"imageScanningConfiguration\":{\"scanOnPush\":true}")
+                            : EM_JW_LIT(b, ",\"imageScanningConfiguration\":{\"scanOnPush\":false}")) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"encryptionConfiguration\":{\"encryptionType\":", repo->encryption_type) < 0 ||
+        (repo->kms_key && EM_JW_STR_AFTER(b, ",\"kmsKey\":", repo->kms_key) < 0))
+        return -1;
+    return EM_JW_LIT(b, "}}");
+}
+
+int em_image_id_write(em_buf *b, const char *digest, const char *tag)
+{
+    if (EM_JW_STR_AFTER(b, "{\"imageDigest\":", digest) < 0 || (tag && EM_JW_STR_AFTER(b, ",\"imageTag\":", tag) < 0))
+        return -1;
+    return EM_JW_LIT(b, "}");
+}
+
 json_t *em_image_id_json(const char *digest, const char *tag)
 {
     json_t *id = json_object();
@@ -62,4 +95,15 @@ json_t *em_image_json(em_repo *repo, em_image *img, const char *tag)
         return NULL;
     }
     return o;
+}
+
+int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag)
+{
+    if (EM_JW_STR_AFTER(b, "{\"registryId\":", repo->registry->id) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"repositoryName\":", repo->name) < 0 || EM_JW_LIT(b, ",\"imageId\":") < 0 ||
+        em_image_id_write(b, img->digest, tag) < 0 || EM_JW_LIT(b, ",\"imageManifest\":") < 0 ||
+        em_jw_string(b, img->manifest, img->manifest_len) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"imageManifestMediaType\":", img->media_type) < 0)
+        return -1;
+    return EM_JW_LIT(b, "}");
 }

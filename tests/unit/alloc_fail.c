@@ -1,6 +1,7 @@
 /*
  * The out-of-memory loop of alloc_fail.h, compiled once.
  */
+#include <limits.h>
 #include <stdbool.h>
 
 #include "helpers.h"
@@ -70,3 +71,15 @@ json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req)
     }
 }
 
+
+void alloc_fail_arm(long n)
+{
+    af_allocations = 0;
+    af_fail_at = n < 0 ? LONG_MAX : n;
+}
+
+long alloc_fail_disarm(void)
+{
+    af_fail_at = -1;
+    return af_allocations;
+}

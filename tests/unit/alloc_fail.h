@@ -28,4 +28,10 @@ void alloc_fail_install(void);
  * reference).  `req` is borrowed. */
 json_t *alloc_fail_call(ecrmock *m, const char *action, json_t *req);
 
+/* Outside alloc_fail_call(), for code run directly (tests/unit/test_views.c):
+ * counts the allocations from now on, failing the nth (n < 0: none). */
+void alloc_fail_arm(long n);
+/* Stops counting and failing; the allocations counted since alloc_fail_arm(). */
+long alloc_fail_disarm(void);
+
 #endif

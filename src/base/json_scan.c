@@ -1,0 +1,537 @@
+/*
+ * A JSON text read into flat tokens, without a tree (issue 19).
+ *
+ * The hot actions' requests and PutImage's manifest are read here instead of
+ * into jansson trees, which cost tens of allocations a call.  em_jscan walks
+ * the text once, iteratively (an explicit stack of the open containers, no
+ * recursion), and writes one em_jtok per value and per member name into the
+ * caller's array; nothing is copied, nothing allocated.
+ *
+ * It accepts exactly what json_loadb(text, len, flags, &err) of jansson 2.14
+ * accepts (flags 0, or JSON_DECODE_ANY), which tests/fuzz/fuzz_json_scan.c
+ * checks on arbitrary input and tests/unit/test_json_scan.c pins at every
+ * edge.  jansson's rules, as its load.c and utf.c apply them:
+ *  - white space: space, \t, \n, \r; an empty text is refused; with flags 0
+ *    the top value is an object or an array; only white space after it;
+ *  - strings and member names: no raw byte below 0x20, UTF-8 without
+ *    overlong forms, surrogates or code points above U+10FFFF; the escapes
+ *    \" \\ \/ \b \f \n \r \t \uXXXX (hex of either case); \u0000 refused (no
+ *    JSON_ALLOW_NUL; in a name, jansson's "NUL byte in object key"); a high
+ *    surrogate escape followed by a low one, never alone, a low one never
+ *    first; repeated member names accepted (jansson keeps the last value);
+ *  - numbers: the JSON grammar (no leading zero, no "-" alone, no "1." or
+ *    ".5"); an integer (no '.', 'e' or 'E') outside int64 refused; a real that
+ *    strtod rounds to infinity refused, one that underflows accepted;
+ *  - nesting: jansson counts every value, a scalar too, and refuses a value
+ *    at depth 2049: 2048 nested empty arrays pass, 2048 around a 1 do not.
+ * Outside strings, any byte of 0x80 or more is refused anyway, so jansson's
+ * UTF-8 check of the whole stream comes down to the strings'.  And one quirk:
+ * jansson's lexer reads the byte after a number or a literal and puts it
+ * back, and a NUL byte put back is lost (its stream takes a NUL in its
+ * one-character buffer for "empty"): "[1\0]" and "true\0" are accepted, so
+ * one NUL byte right after a number or a literal is skipped here too.
+ *
+ * Beyond base.h's description of a token: an object's or array's `len` is
+ * its text's length, from its opening bracket through its closing one.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+
+typedef const unsigned char *ptr;
+
+static inline ptr skip_ws(ptr p, ptr end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* The value of four hex digits at p (either case), or -1. */
+static inline int32_t hex4(ptr p)
+{
+    int32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i], d;
+        if (c - '0' < 10)
+            d = c - '0';
+        else if ((c | 0x20) - 'a' < 6)
+            d = (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+        v = v << 4 | (int32_t)d;
+    }
+    return v;
+}
+
+/* The string whose text starts at p (just past its opening quote): its
+ * closing quote, or NULL when jansson refuses it.  *escaped: a backslash
+ * seen.  Plain ASCII eight bytes a step. */
+static inline ptr scan_string(ptr p, ptr end, uint8_t *escaped)
+{
+    for (;;) {
+        p = em_plain_run(p, end);
+        if (p == end)
+            return NULL;
+        unsigned c = *p;
+        if (c == '"')
+            return p;
+        if (c >= 0x80) {
+            size_t n = em_utf8_seq(p, end);
+            if (!n)
+                return NULL;
+            p += n;
+            continue;
+        }
+        if (c < 0x20 || end - p < 2)
+            return NULL; /* a control character, or a backslash at the end */
+        *escaped = 1;
+        switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            continue;
+        case 'u': {
+            int32_t cp = end - p >= 6 ? hex4(p + 2) : -1;
+            if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+                return NULL; /* bad hex, \u0000, a low surrogate first */
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                int32_t lo = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+                if (lo < 0xdc00 || lo > 0xdfff)
+                    return NULL; /* a high surrogate without its low one */
+                p += 12;
+            } else {
+                p += 6;
+            }
+            continue;
+        }
+        default:
+            return NULL;
+        }
+    }
+}
+
+/* Whether the real s[0..e) (of the JSON grammar) is finite as strtod reads it.
+ * Its value is 0.D x 10^E, D its significant digits: below 10^308 it is
+ * finite, from 10^309 on it is not (DBL_MAX is 1.797...e308), and between,
+ * strtod decides, on D (cut at 768 digits, a 1 after them for any nonzero digit
+ * cut: no rounding boundary there has more) written as an integer with an
+ * exponent, so that no locale's decimal point matters. */
+static bool real_finite(ptr s, ptr e)
+{
+    ptr p = s;
+    if (*p == '-')
+        p++;
+    ptr ip = p;
+    while (p < e && *p >= '0' && *p <= '9')
+        p++;
+    ptr ip_end = p, fp = p, fp_end = p;
+    if (p < e && *p == '.') {
+        fp = ++p;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        fp_end = p;
+    }
+    int64_t exp10 = 0;
+    if (p < e) { /* 'e' or 'E', a sign, digits */
+        p++;
+        bool neg = *p == '-';
+        if (*p == '-' || *p == '+')
+            p++;
+        for (; p < e; p++)
+            if (exp10 < INT64_C(1000000000))
+                exp10 = exp10 * 10 + (*p - '0');
+        if (neg)
+            exp10 = -exp10;
+    }
+    /* D: the integer part's digits and the fraction's, or when the integer
+     * part is 0, the fraction's after its leading zeros */
+    int64_t E;
+    if (*ip != '0') {
+        E = (int64_t)(ip_end - ip) + exp10;
+    } else {
+        ip = ip_end;
+        while (fp < fp_end && *fp == '0')
+            fp++;
+        if (fp == fp_end)
+            return true; /* zero */
+        E = -(int64_t)(fp - ip_end - 1) + exp10;
+    }
+    if (E <= 308)
+        return true;
+    if (E >= 310)
+        return false;
+    enum { KEEP = 768 };
+    char buf[KEEP + 16];
+    size_t nd = 0;
+    bool cut = false;
+    for (ptr q = ip; q < fp_end; q++) {
+        if (q == ip_end) {
+            q = fp;
+            if (q == fp_end)
+                break;
+        }
+        if (nd < KEEP)
+            buf[nd++] = (char)*q;
+        else if (*q != '0')
+            cut = true;
+    }
+    if (cut)
+        buf[nd++] = '1';
+    buf[nd++] = 'e';
+    int x = (int)(E - (int64_t)(nd - 1)), i = 0;
+    char digits[8];
+    if (x < 0) {
+        buf[nd++] = '-';
+        x = -x;
+    }
+    do
+        digits[i++] = (char)('0' + x % 10);
+    while ((x /= 10) > 0);
+    while (i > 0)
+        buf[nd++] = digits[--i];
+    buf[nd] = '\0';
+    return isfinite(strtod(buf, NULL));
+}
+
+/* The number at p (a '-' or a digit): its end, or NULL.  *type: EM_J_INTEGER
+ * (value in *iv) or EM_J_REAL. */
+static inline ptr scan_number(ptr p, ptr end, uint8_t *type, int64_t *iv)
+{
+    ptr s = p;
+    bool neg = *p == '-';
+    if (neg && ++p == end)
+        return NULL;
+    ptr digits = p;
+    if (*p == '0') {
+        p++;
+        if (p < end && *p - (unsigned)'0' < 10)
+            return NULL; /* a leading zero */
+    } else if (*p - (unsigned)'0' < 10) {
+        do
+            p++;
+        while (p < end && *p - (unsigned)'0' < 10);
+    } else {
+        return NULL;
+    }
+    if (p == end || (*p != '.' && (*p | 0x20) != 'e')) {
+        size_t n = (size_t)(p - digits);
+        if (n > 19)
+            return NULL; /* no leading zeros: 20 digits are out of range */
+        uint64_t u = 0;
+        for (ptr d = digits; d < p; d++)
+            u = u * 10 + (unsigned)(*d - '0');
+        if (u > (uint64_t)INT64_MAX + neg)
+            return NULL; /* jansson's "too big integer" */
+        *type = EM_J_INTEGER;
+        *iv = neg ? (int64_t)(0 - u) : (int64_t)u;
+        return p;
+    }
+    if (*p == '.') {
+        p++;
+        if (p == end || *p - (unsigned)'0' >= 10)
+            return NULL;
+        do
+            p++;
+        while (p < end && *p - (unsigned)'0' < 10);
+    }
+    if (p < end && (*p | 0x20) == 'e') {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p == end || *p - (unsigned)'0' >= 10)
+            return NULL;
+        do
+            p++;
+        while (p < end && *p - (unsigned)'0' < 10);
+    }
+    if (!real_finite(s, p))
+        return NULL; /* jansson's "real number overflow" */
+    *type = EM_J_REAL;
+    *iv = 0;
+    return p;
+}
+
+/* Token k (when there is room for it): its fields but count and next-of-a-container. */
+static inline void put(em_jtok *toks, size_t cap, size_t k, uint8_t type, uint8_t escaped, size_t start,
+                       size_t len, int64_t iv)
+{
+    if (k < cap) {
+        em_jtok *t = &toks[k];
+        t->type = type;
+        t->escaped = escaped;
+        t->start = (uint32_t)start;
+        t->len = (uint32_t)len;
+        t->count = 0;
+        t->next = (uint32_t)(k + 1);
+        t->integer = iv;
+    }
+}
+
+int em_jscan(const char *text, size_t len, bool any_value, em_jtok *toks, size_t cap, size_t *n)
+{
+    *n = 0;
+    if ((uint64_t)len > UINT32_MAX)
+        return EM_JSCAN_INVALID; /* offsets are 32 bits */
+    ptr base = (ptr)text, p = base, end = base + len;
+    /* the open containers: their tokens, and which are objects */
+    uint32_t open[EM_JSON_MAX_DEPTH];
+    uint8_t is_obj[EM_JSON_MAX_DEPTH];
+    size_t depth = 0, k = 0;
+
+    p = skip_ws(p, end);
+    if (p == end || (!any_value && *p != '{' && *p != '['))
+        return EM_JSCAN_INVALID;
+
+value: /* a value at p (white space skipped), inside `depth` containers */
+    if (p == end || depth >= EM_JSON_MAX_DEPTH)
+        return EM_JSCAN_INVALID; /* jansson: "maximum parsing depth reached" at 2049 */
+    if (depth && k < cap)
+        toks[open[depth - 1]].count++; /* one value a member or an item */
+    switch (*p) {
+    case '{':
+    case '[': {
+        bool obj = *p == '{';
+        put(toks, cap, k, obj ? EM_J_OBJECT : EM_J_ARRAY, 0, (size_t)(p - base), 0, 0);
+        open[depth] = (uint32_t)k;
+        is_obj[depth++] = obj;
+        k++;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == (obj ? '}' : ']')) {
+            p++;
+            goto close;
+        }
+        if (obj)
+            goto name;
+        goto value;
+    }
+    case '"': {
+        uint8_t esc = 0;
+        ptr q = scan_string(p + 1, end, &esc);
+        if (!q)
+            return EM_JSCAN_INVALID;
+        put(toks, cap, k++, EM_J_STRING, esc, (size_t)(p + 1 - base), (size_t)(q - p - 1), 0);
+        p = q + 1;
+        goto after;
+    }
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0)
+            return EM_JSCAN_INVALID;
+        put(toks, cap, k++, EM_J_TRUE, 0, (size_t)(p - base), 4, 0);
+        p += 4;
+        goto after_scalar;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0)
+            return EM_JSCAN_INVALID;
+        put(toks, cap, k++, EM_J_FALSE, 0, (size_t)(p - base), 5, 0);
+        p += 5;
+        goto after_scalar;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0)
+            return EM_JSCAN_INVALID;
+        put(toks, cap, k++, EM_J_NULL, 0, (size_t)(p - base), 4, 0);
+        p += 4;
+        goto after_scalar;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': {
+        uint8_t type;
+        int64_t iv;
+        ptr q = scan_number(p, end, &type, &iv);
+        if (!q)
+            return EM_JSCAN_INVALID;
+        put(toks, cap, k++, type, 0, (size_t)(p - base), (size_t)(q - p), iv);
+        p = q;
+        goto after_scalar;
+    }
+    default:
+        return EM_JSCAN_INVALID;
+    }
+
+name: /* a member name at p (white space skipped), then ':' and its value */
+    if (p == end || *p != '"')
+        return EM_JSCAN_INVALID;
+    {
+        uint8_t esc = 0;
+        ptr q = scan_string(p + 1, end, &esc);
+        if (!q)
+            return EM_JSCAN_INVALID;
+        put(toks, cap, k++, EM_J_STRING, esc, (size_t)(p + 1 - base), (size_t)(q - p - 1), 0);
+        p = skip_ws(q + 1, end);
+    }
+    if (p == end || *p != ':')
+        return EM_JSCAN_INVALID;
+    p = skip_ws(p + 1, end);
+    goto value;
+
+after_scalar: /* a number or a literal just ended at p: jansson loses a NUL byte after it */
+    if (p < end && *p == '\0')
+        p++;
+    goto after;
+
+close: /* the innermost container's closing bracket just read */
+    {
+        size_t c = open[--depth];
+        if (c < cap) {
+            toks[c].next = (uint32_t)k;
+            toks[c].len = (uint32_t)((size_t)(p - base) - toks[c].start);
+        }
+    }
+    /* fall through */
+after: /* a value just ended at p */
+    p = skip_ws(p, end);
+    if (depth == 0) {
+        if (p != end)
+            return EM_JSCAN_INVALID; /* jansson: "end of file expected" */
+        *n = k;
+        return k <= cap ? EM_JSCAN_OK : EM_JSCAN_FULL;
+    }
+    if (p == end)
+        return EM_JSCAN_INVALID;
+    if (*p == ',') {
+        p = skip_ws(p + 1, end);
+        if (is_obj[depth - 1])
+            goto name;
+        goto value;
+    }
+    if (*p != (is_obj[depth - 1] ? '}' : ']'))
+        return EM_JSCAN_INVALID;
+    p++;
+    goto close;
+}
+
+int em_jdoc_read(em_jdoc *d, const char *text, size_t len, bool any_value, em_jtok *stack, size_t stack_cap)
+{
+    *d = (em_jdoc){0};
+    size_t n;
+    int rc = em_jscan(text, len, any_value, stack, stack_cap, &n);
+    em_jtok *heap = NULL;
+    if (rc == EM_JSCAN_FULL) {
+        /* n: exactly the tokens the text needs (never more than its bytes) */
+        heap = em_malloc(n * sizeof *heap);
+        if (!heap)
+            return EM_JSCAN_NOMEM;
+        rc = em_jscan(text, len, any_value, heap, n, &n);
+    }
+    if (rc != EM_JSCAN_OK) {
+        em_free(heap);
+        return rc;
+    }
+    d->text = text;
+    d->t = heap ? heap : stack;
+    d->n = n;
+    d->heap = heap;
+    return EM_JSCAN_OK;
+}
+
+void em_jdoc_release(em_jdoc *d)
+{
+    em_free(d->heap);
+    *d = (em_jdoc){0};
+}
+
+/* The escape at p (a backslash, of a string em_jscan accepted): its UTF-8
+ * bytes into o; returns how many it wrote, *used how many bytes of text it
+ * took. */
+static size_t unescape(ptr p, unsigned char *o, size_t *used)
+{
+    *used = 2;
+    switch (p[1]) {
+    case 'b': *o = '\b'; return 1;
+    case 'f': *o = '\f'; return 1;
+    case 'n': *o = '\n'; return 1;
+    case 'r': *o = '\r'; return 1;
+    case 't': *o = '\t'; return 1;
+    case 'u': break;
+    default: *o = p[1]; return 1; /* '"', '\\', '/' */
+    }
+    uint32_t cp = (uint32_t)hex4(p + 2);
+    *used = 6;
+    if (cp >= 0xd800 && cp <= 0xdbff) { /* a pair: em_jscan saw its low half */
+        cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)hex4(p + 8) - 0xdc00);
+        *used = 12;
+    }
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xc0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xe0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xf0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out)
+{
+    const em_jtok *t = &d->t[tok];
+    ptr p = (ptr)d->text + t->start, end = p + t->len;
+    unsigned char *o = (unsigned char *)out;
+    if (!t->escaped) {
+        memcpy(o, p, t->len);
+        o[t->len] = '\0';
+        return t->len;
+    }
+    while (p < end) {
+        ptr bs = memchr(p, '\\', (size_t)(end - p));
+        if (!bs)
+            bs = end;
+        memcpy(o, p, (size_t)(bs - p));
+        o += bs - p;
+        p = bs;
+        if (p < end) {
+            size_t used;
+            o += unescape(p, o, &used);
+            p += used;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - (unsigned char *)out);
+}
+
+bool em_jname_is(const em_jdoc *d, size_t tok, const char *name)
+{
+    const em_jtok *t = &d->t[tok];
+    ptr p = (ptr)d->text + t->start, end = p + t->len, s = (ptr)name;
+    if (!t->escaped)
+        return strncmp(name, (const char *)p, t->len) == 0 && name[t->len] == '\0';
+    while (p < end) {
+        if (*p != '\\') {
+            if (*s++ != *p++)
+                return false;
+            continue;
+        }
+        unsigned char u[4];
+        size_t used, k = unescape(p, u, &used);
+        if (strncmp((const char *)s, (const char *)u, k) != 0)
+            return false;
+        s += k;
+        p += used;
+    }
+    return *s == '\0';
+}
+
+size_t em_jget(const em_jdoc *d, size_t obj, const char *name)
+{
+    const em_jtok *t = d->t;
+    if (t[obj].type != EM_J_OBJECT)
+        return 0;
+    size_t found = 0, i = obj + 1;
+    for (uint32_t m = 0; m < t[obj].count; m++) {
+        if (em_jname_is(d, i, name))
+            found = i + 1;
+        i = t[i + 1].next;
+    }
+    return found;
+}

@@ -1,0 +1,305 @@
+#define _GNU_SOURCE
+/*
+ * The hot actions' tree-free forms (src/areas/areas.h, issue 19): the same
+ * calls on two instances built alike, one answering through the forms and
+ * one through the handlers only, must give the same status, the same bytes,
+ * the same state and the same journal; and the forms must really answer
+ * what they are meant to (each step says whether a form answers it).
+ */
+#include "helpers.h"
+
+#include "core/core.h"
+
+typedef struct pair {
+    ecrmock *fast, *tree;
+    char layer[ECRMOCK_DIGEST_SIZE], config[ECRMOCK_DIGEST_SIZE];
+} pair;
+
+/* A JSON string of `s` (malloc'd), quotes and all. */
+static char *quoted(const char *s)
+{
+    json_t *v = json_string(s);
+    assert_non_null(v);
+    char *q = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    json_decref(v);
+    return q;
+}
+
+static void setup_one(ecrmock *m, pair *p)
+{
+    create_repo(m, "app");
+    create_repo(m, "other/app");
+    call_ok(m, "CreateRepository", "{\"repositoryName\":\"imm\",\"imageTagMutability\":\"IMMUTABLE\"}");
+    const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+    push_layer(m, "app", config, strlen(config), p->config);
+    push_layer(m, "app", "layer one", 9, p->layer);
+    push_layer(m, "imm", config, strlen(config), p->config);
+    push_layer(m, "imm", "layer one", 9, p->layer);
+}
+
+static int setup_pair(void **state)
+{
+    pair *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    p->fast = ecrmock_new(NULL);
+    p->tree = ecrmock_new(NULL);
+    assert_non_null(p->fast);
+    assert_non_null(p->tree);
+    p->tree->tree_only = true;
+    setup_one(p->fast, p);
+    setup_one(p->tree, p);
+    *state = p;
+    return 0;
+}
+
+static void assert_same_state(pair *p)
+{
+    json_t *a = ecrmock_snapshot(p->fast, NULL), *b = ecrmock_snapshot(p->tree, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    char *sa = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT), *sb = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(sa, sb);
+    free(sa);
+    free(sb);
+    json_decref(a);
+    json_decref(b);
+    a = ecrmock_journal_json(p->fast, NULL);
+    b = ecrmock_journal_json(p->tree, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    sa = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT);
+    sb = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(sa, sb);
+    free(sa);
+    free(sb);
+    json_decref(a);
+    json_decref(b);
+}
+
+static int teardown_pair(void **state)
+{
+    pair *p = *state;
+    assert_same_state(p);
+    ecrmock_free(p->fast);
+    ecrmock_free(p->tree);
+    free(p);
+    return 0;
+}
+
+/* Sends the body (printf-style) to both; asserts the same status and bytes,
+ * and that a form answered (answered = 1) or not (0); returns the status. */
+static int __attribute__((format(printf, 4, 5))) both(pair *p, int answered, const char *action, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *body = NULL;
+    assert_true(vasprintf(&body, fmt, ap) >= 0);
+    va_end(ap);
+    unsigned long before = p->fast->fast_answered;
+    char *a = NULL, *b = NULL;
+    size_t an = 0, bn = 0;
+    int sa = ecrmock_call_raw(p->fast, action, body, strlen(body), &a, &an);
+    int sb = ecrmock_call_raw(p->tree, action, body, strlen(body), &b, &bn);
+    assert_int_equal(p->tree->fast_answered, 0);
+    if (sa != sb || an != bn || memcmp(a, b, an) != 0)
+        fail_msg("%s %s\n  forms: %d %.*s\n  trees: %d %.*s", action, body, sa, (int)an, a, sb, (int)bn, b);
+    if ((p->fast->fast_answered - before) != (unsigned long)answered)
+        fail_msg("%s %s: a form %s it (%d %.*s)", action, body, answered ? "did not answer" : "answered", sa,
+                 (int)an, a);
+    assert_int_equal(a[an], '\0');
+    ecrmock_buffer_free(a);
+    ecrmock_buffer_free(b);
+    free(body);
+    return sa;
+}
+
+/* A manifest over the pair's config and layer, `salt` making it distinct. */
+static char *manifest(pair *p, int salt, const char *media_type)
+{
+    char *m = NULL;
+    assert_true(asprintf(&m,
+                         "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                         "\"application/vnd.docker.container.image.v1+json\",\"size\":36,\"digest\":\"%s\"},"
+                         "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
+                         "\"size\":9,\"digest\":\"%s\"}],\"annotations\":{\"salt\":\"%d \\u00e9 \\\"q\\\"\"}}",
+                         media_type, p->config, p->layer, salt) >= 0);
+    return m;
+}
+
+#define DOCKER "application/vnd.docker.distribution.manifest.v2+json"
+
+static void test_put_image_forms(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    char *m2 = manifest(p, 2, DOCKER), *q2 = quoted(m2);
+    char *m3 = manifest(p, 3, DOCKER), *q3 = quoted(m3);
+    char d1[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(m1, strlen(m1), d1);
+
+    assert_int_equal(both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1), 200);
+    /* the same again: ImageAlreadyExistsException, the handler's */
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1), 400);
+    /* another tag for it, by digest, media type given, names escaped, white space, unknown member */
+    assert_int_equal(both(p, 1, "PutImage",
+                          " {\"imageTa\\u0067s\":\"x\", \"repository\\u004eame\" : \"\\u0061pp\",\"imageManifest\":%s,"
+                          "\"imageTag\":\"v1-\\u00e9\",\"imageDigest\":\"%s\",\"imageManifestMediaType\":\"%s\","
+                          "\"unknown\":[1,2.5,{\"a\":true}]}\n",
+                          q1, d1, DOCKER),
+                     200);
+    /* a member named twice, once escaped: the handler's */
+    assert_int_equal(both(p, 0, "PutImage",
+                          "{\"repository\\u004eame\":\"x\",\"repositoryName\":\"app\",\"imageManifest\":%s,"
+                          "\"imageTag\":\"v2\"}",
+                          q1),
+                     200);
+    /* a wrong digest, a media type that differs, a missing layer, no such repository */
+    assert_int_equal(both(p, 0, "PutImage",
+                          "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageDigest\":\"sha256:%064d\"}", q2, 0),
+                     400);
+    assert_int_equal(both(p, 0, "PutImage",
+                          "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageManifestMediaType\":"
+                          "\"application/vnd.oci.image.manifest.v1+json\"}",
+                          q2),
+                     400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"nope\",\"imageManifest\":%s}", q2), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"other/app\",\"imageManifest\":%s}", q2), 400);
+    /* validation: the handler's words */
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"\"}", q2), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"App\",\"imageManifest\":%s}", q2), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":7}", q2), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":\"\"}"), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\"}"), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":null}", q2), 200);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"repositoryName\":\"app\",\"imageManifest\":%s}", q3), 200);
+    assert_int_equal(both(p, 0, "PutImage", "[{\"repositoryName\":\"app\",\"imageManifest\":%s}]", q3), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s", q3), 400);
+    assert_int_equal(both(p, 0, "PutImage", "{\"registryId\":\"000000000000\",\"repositoryName\":\"app\",\"imageManifest\":%s}", q3), 400);
+    /* a tag moves; an immutable repository refuses it */
+    assert_int_equal(both(p, 1, "PutImage", "{\"registryId\":\"%s\",\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}",
+                          ECRMOCK_DEFAULT_ACCOUNT, q3), 200);
+    assert_int_equal(both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1), 200);
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q2), 400);
+    /* not JSON the manifest: the handler's error */
+    assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":\"{\\\"a\\\":\"}"), 400);
+    free(m1), free(q1), free(m2), free(q2), free(m3), free(q3);
+}
+
+static void test_batch_get_image_forms(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    char d1[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(m1, strlen(m1), d1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"latest\"}", q1);
+    ecrmock_clock_advance(p->fast, 1500, NULL);
+    ecrmock_clock_advance(p->tree, 1500, NULL);
+
+    assert_int_equal(both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}]}"), 200);
+    assert_int_equal(both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageDigest\":\"%s\"}]}", d1), 200);
+    /* failures of every kind beside images, duplicates, the tag and digest together */
+    assert_int_equal(both(p, 1, "BatchGetImage",
+                          "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"nope\"},{\"imageDigest\":\"sha256:zz\"},"
+                          "{\"imageTag\":\"v1\"},{},{\"imageTag\":\"v1\",\"imageDigest\":\"sha256:%064d\"},"
+                          "{\"imageTag\":\"latest\",\"imageDigest\":\"%s\"},{\"imageTag\":\"v1\"},{\"imageTag\":\"q\\\"\\u00e9\"}]}",
+                          0, d1),
+                     200);
+    assert_int_equal(both(p, 1, "BatchGetImage",
+                          "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"acceptedMediaTypes\":[\"a/b\",\"%s\"]}",
+                          DOCKER),
+                     200);
+    assert_int_equal(both(p, 1, "BatchGetImage",
+                          "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"acceptedMediaTypes\":[\"a/b\"]}"),
+                     200);
+    assert_int_equal(both(p, 1, "BatchGetImage",
+                          "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"acceptedMediaTypes\":"
+                          "[\"application\\/vnd.docker.distribution.manifest.v2+json\"]}"),
+                     200);
+    /* refusals: the handler's */
+    assert_int_equal(both(p, 0, "BatchGetImage", "{\"repositoryName\":\"nope\",\"imageIds\":[{\"imageTag\":\"v1\"}]}"), 400);
+    assert_int_equal(both(p, 0, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[]}"), 400);
+    assert_int_equal(both(p, 0, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[null]}"), 400);
+    assert_int_equal(both(p, 0, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":{}}"), 400);
+    assert_int_equal(both(p, 0, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"\"}]}"), 400);
+    /* 100 ids answer; 101 are refused */
+    char ids[4000] = "";
+    for (int i = 0; i < 101; i++)
+        strcat(ids, i ? ",{\"imageTag\":\"v1\"}" : "{\"imageTag\":\"v1\"}");
+    assert_int_equal(both(p, 0, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[%s]}", ids), 400);
+    ids[strlen(ids) - strlen(",{\"imageTag\":\"v1\"}")] = '\0';
+    assert_int_equal(both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[%s]}", ids), 200);
+    free(m1), free(q1);
+}
+
+static void test_describe_forms(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    char *m2 = manifest(p, 2, DOCKER), *q2 = quoted(m2);
+    char d1[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(m1, strlen(m1), d1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s}", q2);
+    both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}]}");
+
+    assert_int_equal(both(p, 1, "DescribeRepositories", "{}"), 200);
+    assert_int_equal(both(p, 1, "DescribeRepositories", "{\"repositoryNames\":[\"app\",\"imm\",\"app\"]}"), 200);
+    assert_int_equal(both(p, 1, "DescribeRepositories", "{\"registryId\":\"%s\",\"maxResults\":3}", ECRMOCK_DEFAULT_ACCOUNT), 200);
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{\"maxResults\":2}"), 200); /* a next page */
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{\"repositoryNames\":[\"app\",\"nope\"]}"), 400);
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{\"repositoryNames\":[\"app\"],\"maxResults\":2}"), 400);
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{\"nextToken\":\"x\"}"), 400);
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{\"maxResults\":0}"), 400);
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{\"maxResults\":9223372036854775807}"), 400);
+    assert_int_equal(both(p, 1, "DescribeRepositories", "{\"registryId\":\"000000000000\"}"), 200);
+
+    assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\"}"), 200);
+    assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"},{\"imageDigest\":\"%s\"}]}", d1), 200);
+    assert_int_equal(both(p, 0, "DescribeImages", "{\"repositoryName\":\"app\",\"maxResults\":1}"), 200);
+    assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\",\"maxResults\":2}"), 200);
+    assert_int_equal(both(p, 0, "DescribeImages", "{\"repositoryName\":\"app\",\"filter\":{\"tagStatus\":\"TAGGED\"}}"), 200);
+    assert_int_equal(both(p, 0, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"nope\"}]}"), 400);
+    assert_int_equal(both(p, 0, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"maxResults\":5}"), 400);
+    assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"imm\"}"), 200);
+    free(m1), free(q1), free(m2), free(q2);
+}
+
+/* Hooks and fault rules are the tree path's: with either set, no form answers. */
+static int noop_rule_counter;
+static void before_hook(void *user, const char *action, json_t *req, ecrmock_injection *inj)
+{
+    (void)user, (void)action, (void)req, (void)inj;
+    noop_rule_counter++;
+}
+
+static void test_forms_step_aside(void **state)
+{
+    pair *p = *state;
+    ecrmock_hooks_set(p->fast, before_hook, NULL, NULL);
+    ecrmock_hooks_set(p->tree, before_hook, NULL, NULL);
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{}"), 200);
+    assert_int_equal(noop_rule_counter, 2);
+    ecrmock_hooks_set(p->fast, NULL, NULL, NULL);
+    ecrmock_hooks_set(p->tree, NULL, NULL, NULL);
+    assert_int_equal(both(p, 1, "DescribeRepositories", "{}"), 200);
+    /* a rule for another action still sends every call the tree's way */
+    for (int i = 0; i < 2; i++) {
+        ecrmock *m = i ? p->tree : p->fast;
+        json_t *rule = json_pack("{s:s, s:s}", "action", "ListImages", "error", "ThrottlingException");
+        assert_true(ecrmock_fault_add_json(m, rule, NULL) > 0);
+        json_decref(rule);
+    }
+    assert_int_equal(both(p, 0, "DescribeRepositories", "{}"), 200);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_put_image_forms, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_batch_get_image_forms, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_describe_forms, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
