@@ -209,7 +209,7 @@ typedef struct em_mf_blob {
 
 #define EM_MF_INLINE_BLOBS 16
 #define EM_MF_INLINE_CHILDREN 16
-#define EM_MF_INLINE_TEXT 2048
+#define EM_MF_INLINE_TEXT 3072
 
 /* What PutImage needs of a manifest, flat: no tree.  Its strings live in the
  * manifest's own storage: inline (a manifest of up to 15 layers or 16

@@ -35,43 +35,80 @@ bool em_media_type_non_distributable(const char *mt)
     return mt && (strstr(mt, ".foreign.") || strstr(mt, ".nondistributable."));
 }
 
+/* ---- the text's tokens -----------------------------------------------------
+ * The manifest is read with em_jdoc_read (json_scan.c): what json_loadb
+ * accepts, as flat tokens.  A member is its value's token index; 0 stands for
+ * none (token 0, the top object, is never a member's value), so each helper
+ * takes 0 as jansson takes NULL, and ROOT for the top object. */
+
+#define STACK_TOKENS 256 /* a manifest of some 30 layers: none allocated */
+
+static uint8_t type_of(const em_jdoc *d, size_t v)
+{
+    return v ? d->t[v].type : 0;
+}
+
+/* The top object, as helpers take it (token 0 itself stands for none). */
+#define ROOT SIZE_MAX
+
+/* Member `name` of object v (the last of that name), or 0; 0 for a v that is
+ * none or no object, as json_object_get. */
+static size_t member(const em_jdoc *d, size_t v, const char *name)
+{
+    return v ? em_jget(d, v == ROOT ? 0 : v, name) : 0;
+}
+
+/* Member `name` of object v when it is a string (em_get_str), or 0. */
+static size_t str_member(const em_jdoc *d, size_t v, const char *name)
+{
+    size_t m = member(d, v, name);
+    return type_of(d, m) == EM_J_STRING ? m : 0;
+}
+
+/* json_integer_value: an integer's value, 0 for anything else. */
+static int64_t int_value(const em_jdoc *d, size_t v)
+{
+    return type_of(d, v) == EM_J_INTEGER ? d->t[v].integer : 0;
+}
+
+/* json_array_size: an array's items, 0 for anything else. */
+static size_t array_size(const em_jdoc *d, size_t v)
+{
+    return type_of(d, v) == EM_J_ARRAY ? d->t[v].count : 0;
+}
+
+/* Each item of array v (none for anything else), in order. */
+#define each_item(d, v, k, item) \
+    for (size_t k = 0, item = (v) + 1; k < array_size(d, v); k++, item = (d)->t[item].next)
+
 /* ---- the manifest's storage ----------------------------------------------
- * Measured first (an upper bound: every string the parse may keep, a layer's
- * media type once when the layer before it has the same), taken inline when
- * it fits, else as one allocation; then filled as the checks go. */
+ * Measured first (an upper bound: every string the parse may keep, at its
+ * length as written, which decoding never makes longer), taken inline when it
+ * fits, else as one allocation; then filled as the checks go. */
 
 typedef struct mf_need {
     size_t blobs, children, text;
 } mf_need;
 
-/* The room for the string member `key` of object o (none when not a string). */
-static size_t str_room(json_t *o, const char *key)
+/* The room for the string member `name` of object v (none when not a string). */
+static size_t str_room(const em_jdoc *d, size_t v, const char *name)
 {
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_length(v) + 1 : 0;
+    size_t m = str_member(d, v, name);
+    return m ? d->t[m].len + 1 : 0;
 }
 
-static void measure(json_t *doc, mf_need *need)
+static void measure(const em_jdoc *d, mf_need *need)
 {
-    json_t *config = json_object_get(doc, "config");
-    json_t *layers = json_object_get(doc, "layers");
-    json_t *manifests = json_object_get(doc, "manifests");
-    json_t *fs = json_object_get(doc, "fsLayers");
-    json_t *subject = json_object_get(doc, "subject");
-    need->text = str_room(doc, "mediaType") + str_room(doc, "artifactType") + str_room(subject, "digest");
-    need->blobs = (config ? 1 : 0) + json_array_size(layers) + json_array_size(fs);
-    need->children = json_array_size(manifests);
-    need->text += str_room(config, "digest") + str_room(config, "mediaType");
-    const char *prev = NULL;
-    size_t i;
-    json_t *v;
-    json_array_foreach(layers, i, v) {
-        const char *mt = em_get_str(v, "mediaType");
-        need->text += str_room(v, "digest") + (mt && !(prev && strcmp(prev, mt) == 0) ? strlen(mt) + 1 : 0);
-        prev = mt;
-    }
-    json_array_foreach(manifests, i, v) need->text += str_room(v, "digest");
-    json_array_foreach(fs, i, v) need->text += str_room(v, "blobSum");
+    size_t config = member(d, ROOT, "config"), layers = member(d, ROOT, "layers"),
+           manifests = member(d, ROOT, "manifests"), fs = member(d, ROOT, "fsLayers");
+    need->text = str_room(d, ROOT, "mediaType") + str_room(d, ROOT, "artifactType") +
+                 str_room(d, member(d, ROOT, "subject"), "digest") + str_room(d, config, "digest") +
+                 str_room(d, config, "mediaType");
+    need->blobs = 1 + array_size(d, layers) + array_size(d, fs);
+    need->children = array_size(d, manifests);
+    each_item(d, layers, k, l) need->text += str_room(d, l, "digest") + str_room(d, l, "mediaType");
+    each_item(d, manifests, k, m) need->text += str_room(d, m, "digest");
+    each_item(d, fs, k, l) need->text += str_room(d, l, "blobSum");
 }
 
 /* Points mf's arrays and text at its inline storage, or at one block. */
@@ -85,7 +122,7 @@ static int reserve(em_call *c, em_manifest *mf, const mf_need *need)
         mf->end = mf->inline_text + EM_MF_INLINE_TEXT;
         return 0;
     }
-    /* the counts are bounded by the text's length: no overflow */
+    /* the counts and lengths are bounded by the text's (under 4 GiB): no overflow */
     size_t lb = need->blobs * sizeof *mf->layers, cb = need->children * sizeof *mf->children;
     char *block = em_malloc(lb + cb + need->text + 1);
     if (!block)
@@ -98,42 +135,44 @@ static int reserve(em_call *c, em_manifest *mf, const mf_need *need)
     return 0;
 }
 
-/* A copy of s (NUL-terminated) in mf's storage; NULL for NULL.  Past the
- * room measured (which cannot happen) it copies nothing and marks the
- * storage spent (end NULL): the parse then fails rather than overrun. */
-static const char *keep(em_manifest *mf, const char *s)
+/* String token v (0: none, NULL) decoded into mf's storage.  Past the room
+ * measured (which cannot happen) it writes nothing and marks the storage
+ * spent (end NULL): the parse then fails rather than overrun. */
+static const char *keep(em_manifest *mf, const em_jdoc *d, size_t v)
 {
-    if (!s)
+    if (!v)
         return NULL;
-    size_t n = strlen(s);
-    if (!mf->end || n >= (size_t)(mf->end - mf->next)) {
+    if (!mf->end || d->t[v].len >= (size_t)(mf->end - mf->next)) {
         mf->end = NULL;
         return "";
     }
     char *p = mf->next;
-    memcpy(p, s, n + 1);
-    mf->next += n + 1;
+    mf->next += em_jstr_decode(d, v, p) + 1;
     return p;
 }
 
+/* ---- the parse ------------------------------------------------------------ */
+
 /* Checks a descriptor and lists its blob unless it is non-distributable;
  * kept (may be NULL: a layer) gets what was kept of it. */
-static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what, em_mf_blob *kept)
+static int add_blob(em_call *c, em_manifest *mf, const em_jdoc *d, size_t desc, const char *what, em_mf_blob *kept)
 {
-    if (!json_is_object(desc))
+    if (type_of(d, desc) != EM_J_OBJECT)
         return manifest_error(c, INVALID_JSON_SYNTAX);
-    const char *digest = em_get_str(desc, "digest");
-    const char *mt = em_get_str(desc, "mediaType");
-    json_t *size = json_object_get(desc, "size");
-    if (!em_digest_ok(digest) || (size && (!json_is_integer(size) || json_integer_value(size) < 0))) {
+    char *mark = mf->next;
+    const char *digest = keep(mf, d, str_member(d, desc, "digest"));
+    const char *mt = keep(mf, d, str_member(d, desc, "mediaType"));
+    size_t size = member(d, desc, "size");
+    if (!em_digest_ok(digest) || (size && (type_of(d, size) != EM_J_INTEGER || d->t[size].integer < 0))) {
         return manifest_error(c, MANIFEST_BLOB, what);
     }
     bool listed = !em_media_type_non_distributable(mt);
-    if (!listed && !kept)
+    if (!listed && !kept) {
+        if (mf->end)
+            mf->next = mark; /* nothing of it kept */
         return 0;
-    /* a layer's media type is most often the one before it */
-    const char *last = mf->n_layers ? mf->layers[mf->n_layers - 1].media_type : NULL;
-    em_mf_blob b = {keep(mf, digest), mt && last && strcmp(last, mt) == 0 ? last : keep(mf, mt)};
+    }
+    em_mf_blob b = {digest, mt};
     if (listed)
         mf->layers[mf->n_layers++] = b;
     if (kept)
@@ -142,72 +181,67 @@ static int add_blob(em_call *c, em_manifest *mf, json_t *desc, const char *what,
 }
 
 /* The OCI 1.1 subject, when the manifest names one (images and indexes alike). */
-static int parse_subject(em_call *c, em_manifest *mf, json_t *doc)
+static int parse_subject(em_call *c, em_manifest *mf, const em_jdoc *d)
 {
-    json_t *subject = json_object_get(doc, "subject");
+    size_t subject = member(d, ROOT, "subject");
     if (!subject)
         return 0;
-    if (!json_is_object(subject) || !em_digest_ok(em_get_str(subject, "digest")))
+    const char *digest = keep(mf, d, str_member(d, subject, "digest"));
+    if (type_of(d, subject) != EM_J_OBJECT || !em_digest_ok(digest))
         return manifest_error(c, MANIFEST_SUBJECT);
-    mf->subject = keep(mf, em_get_str(subject, "digest"));
+    mf->subject = digest;
     return 0;
 }
 
-static int parse_image(em_call *c, em_manifest *mf, json_t *doc)
+static int parse_image(em_call *c, em_manifest *mf, const em_jdoc *d)
 {
-    json_t *config = json_object_get(doc, "config");
-    json_t *layers = json_object_get(doc, "layers");
-    if (!json_is_object(config) || !json_is_array(layers))
+    size_t config = member(d, ROOT, "config"), layers = member(d, ROOT, "layers");
+    if (type_of(d, config) != EM_J_OBJECT || type_of(d, layers) != EM_J_ARRAY)
         return manifest_error(c, INVALID_JSON_SYNTAX);
-    if (json_array_size(layers) > c->m->opts.max_layers_per_image)
+    if (array_size(d, layers) > c->m->opts.max_layers_per_image)
         return manifest_error(c, MANIFEST_LAYER_LIMIT);
     em_mf_blob kept;
-    if (add_blob(c, mf, config, "config", &kept) < 0)
+    if (add_blob(c, mf, d, config, "config", &kept) < 0)
         return -1;
     mf->config_digest = kept.digest;
     mf->config_media_type = kept.media_type;
-    size_t i;
-    json_t *l;
-    json_array_foreach(layers, i, l) {
-        if (add_blob(c, mf, l, "layer", NULL) < 0)
+    each_item(d, layers, k, l) {
+        if (add_blob(c, mf, d, l, "layer", NULL) < 0)
             return -1;
     }
-    if (parse_subject(c, mf, doc) < 0)
+    if (parse_subject(c, mf, d) < 0)
         return -1;
-    const char *artifact = em_get_str(doc, "artifactType");
+    size_t artifact = str_member(d, ROOT, "artifactType");
     if (artifact)
-        mf->config_media_type = keep(mf, artifact);
+        mf->config_media_type = keep(mf, d, artifact);
     return 0;
 }
 
-static int parse_list(em_call *c, em_manifest *mf, json_t *doc)
+static int parse_list(em_call *c, em_manifest *mf, const em_jdoc *d)
 {
-    json_t *manifests = json_object_get(doc, "manifests");
-    if (!json_is_array(manifests))
+    size_t manifests = member(d, ROOT, "manifests");
+    if (type_of(d, manifests) != EM_J_ARRAY)
         return manifest_error(c, INVALID_JSON_SYNTAX);
-    size_t i;
-    json_t *d;
-    json_array_foreach(manifests, i, d) {
-        const char *digest = json_is_object(d) ? em_get_str(d, "digest") : NULL;
+    each_item(d, manifests, k, m) {
+        const char *digest = keep(mf, d, str_member(d, m, "digest"));
         if (!em_digest_ok(digest))
             return manifest_error(c, MANIFEST_DESCRIPTOR);
-        mf->children[mf->n_children++] = keep(mf, digest);
+        mf->children[mf->n_children++] = digest;
     }
-    if (parse_subject(c, mf, doc) < 0)
+    if (parse_subject(c, mf, d) < 0)
         return -1;
     mf->is_list = true;
     return 0;
 }
 
-static int parse_schema1(em_call *c, em_manifest *mf, json_t *doc)
+static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d)
 {
-    json_t *fs = json_object_get(doc, "fsLayers");
-    if (!json_is_array(fs))
+    size_t fs = member(d, ROOT, "fsLayers");
+    if (type_of(d, fs) != EM_J_ARRAY)
         return manifest_error(c, INVALID_JSON_SYNTAX);
-    size_t i;
-    json_t *l;
-    json_array_foreach(fs, i, l) {
-        const char *digest = json_is_object(l) ? em_get_str(l, "blobSum") : NULL;
+    each_item(d, fs, k, l) {
+        char *mark = mf->next;
+        const char *digest = keep(mf, d, str_member(d, l, "blobSum"));
         if (!em_digest_ok(digest))
             return manifest_error(c, MANIFEST_FS_LAYER);
         /* schema 1 repeats empty layers: list each blob once */
@@ -215,58 +249,58 @@ static int parse_schema1(em_call *c, em_manifest *mf, json_t *doc)
         for (size_t j = 0; j < mf->n_layers && !seen; j++)
             seen = strcmp(mf->layers[j].digest, digest) == 0;
         if (!seen)
-            mf->layers[mf->n_layers++] = (em_mf_blob){.digest = keep(mf, digest)};
+            mf->layers[mf->n_layers++] = (em_mf_blob){.digest = digest};
+        else if (mf->end)
+            mf->next = mark;
     }
     return 0;
 }
 
-static int parse_doc(em_call *c, em_manifest *mf, json_t *doc, const char *req_media_type)
+static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, const char *req_media_type)
 {
-    if (!json_is_object(doc))
-        return manifest_error(c, INVALID_JSON_SYNTAX);
     mf_need need;
-    measure(doc, &need);
+    measure(d, &need);
     if (reserve(c, mf, &need) < 0)
         return -1;
 
-    const char *doc_mt = em_get_str(doc, "mediaType");
-    json_t *schema = json_object_get(doc, "schemaVersion");
+    const char *doc_mt = keep(mf, d, str_member(d, ROOT, "mediaType"));
+    size_t schema = member(d, ROOT, "schemaVersion");
     bool schema1 = false;
     if (!doc_mt && !req_media_type) {
         /* Schema 1 manifests carry no mediaType: recognise them by their version. */
-        if (json_integer_value(schema) == 1 && json_object_get(doc, "fsLayers"))
+        if (int_value(d, schema) == 1 && member(d, ROOT, "fsLayers"))
             schema1 = true;
         else
             return manifest_error(c, INVALID_JSON_SYNTAX);
     }
     if (doc_mt && req_media_type && strcmp(doc_mt, req_media_type) != 0)
         return em_fail_rule(c, "imageManifestMediaType", EM_RULE_MEDIA_TYPE_MISMATCH, req_media_type, doc_mt);
-    mf->media_type = schema1 ? MT_DOCKER_V1_SIGNED : doc_mt ? keep(mf, doc_mt) : req_media_type;
+    mf->media_type = schema1 ? MT_DOCKER_V1_SIGNED : doc_mt ? doc_mt : req_media_type;
 
     const char *mt = mf->media_type;
     if (strcmp(mt, MT_DOCKER_V1) == 0 || strcmp(mt, MT_DOCKER_V1_SIGNED) == 0)
-        return parse_schema1(c, mf, doc);
-    if (!json_is_integer(schema) || json_integer_value(schema) != 2)
+        return parse_schema1(c, mf, d);
+    if (type_of(d, schema) != EM_J_INTEGER || d->t[schema].integer != 2)
         return manifest_error(c, INVALID_JSON_SYNTAX);
     if (strcmp(mt, MT_DOCKER_V2) == 0 || strcmp(mt, MT_OCI_MANIFEST) == 0)
-        return parse_image(c, mf, doc);
+        return parse_image(c, mf, d);
     if (em_media_type_is_list(mt))
-        return parse_list(c, mf, doc);
+        return parse_list(c, mf, d);
     return em_fail_rule(c, "imageManifestMediaType", EM_RULE_MEDIA_TYPE_UNSUPPORTED, mt);
 }
 
 int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req_media_type, em_manifest *mf)
 {
     memset(mf, 0, offsetof(em_manifest, inline_layers));
-    json_error_t jerr;
-    bool oom = false;
-    json_t *doc = em_json_parse(bytes, len, &oom);
-    if (oom)
+    em_jtok stack[STACK_TOKENS];
+    em_jdoc d;
+    int rc = em_jdoc_read(&d, bytes, len, false, stack, STACK_TOKENS);
+    if (rc == EM_JSCAN_NOMEM)
         return em_fail_nomem(c);
-    if (!doc)
-        doc = json_loadb(bytes, len, 0, &jerr);
-    int rc = parse_doc(c, mf, doc, req_media_type);
-    json_decref(doc);
+    if (rc != EM_JSCAN_OK || d.t[0].type != EM_J_OBJECT)
+        return manifest_error(c, INVALID_JSON_SYNTAX);
+    rc = parse_doc(c, mf, &d, req_media_type);
+    em_jdoc_release(&d);
     if (rc == 0 && !mf->end)
         return em_fail_nomem(c);
     return rc;

@@ -1052,16 +1052,26 @@ static void test_put_image_allocations(void **state)
      * repository's image hash table, push order vector and tag index table
      * made, and a copy of the media type of each of its 3 blobs, which the
      * repository learns (BatchCheckLayerAvailability shows them). */
-    assert_int_equal(push_allocations(m, text, "v1"), 43 + 5 + 3);
-    /* Another manifest over the same blobs, tagged: 41 for the manifest's
-     * tree (parsed with jansson), the image (its manifest, layers and
-     * children in the same block), its tag. */
+    assert_int_equal(push_allocations(m, text, "v1"), 2 + 5 + 3);
+    /* Another manifest over the same blobs, tagged: the image (its manifest,
+     * layers and children in the same block) and its tag; the manifest's
+     * parse none (its tokens and strings on the stack up to 15 layers; it
+     * was 41 with a jansson tree). */
     memmove(text + 1, text, strlen(text) + 1);
     text[0] = '\n';
-    assert_int_equal(push_allocations(m, text, "v2"), 41 + 1 + 1);
+    assert_int_equal(push_allocations(m, text, "v2"), 1 + 1);
     /* untagged: no tag */
     text[0] = '\t';
-    assert_int_equal(push_allocations(m, text, NULL), 41 + 1);
+    assert_int_equal(push_allocations(m, text, NULL), 1);
+
+    /* 40 layers: their strings in one block, their tokens (more than the
+     * parse's 256 on the stack) in another, then the image. */
+    char *big = many_layers_manifest(m, "app", 40);
+    free(put_image(m, "app", big, NULL)); /* the blobs' media types learnt */
+    char *again = malloc(strlen(big) + 2);
+    sprintf(again, " %s", big);
+    assert_int_equal(push_allocations(m, again, NULL), 1 + 1 + 1);
+    free(big), free(again);
 }
 
 /* ---- quotas and repositories ---------------------------------------------------------- */
