@@ -99,9 +99,9 @@ static void learn_layer_types(em_repo *repo, const em_manifest *mf)
         em_layer *l = em_layer_get(repo, mf->layers[i].digest);
         if (!mt || !l || (l->media_type && strcmp(l->media_type, mt) == 0))
             continue;
-        char *copy = em_strdup(mt);
+        const char *copy = em_media_type_intern(mt);
         if (copy) {
-            em_free(l->media_type);
+            em_media_type_release(l->media_type);
             l->media_type = copy;
         }
     }

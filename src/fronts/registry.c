@@ -724,7 +724,7 @@ static int upload_mount(reg *g, const char *digest, const char *from)
         unsigned char *none = NULL; /* the blob store has the bytes */
         em_layer *added = em_layer_add(g->m, dst, digest, &none, l->blob->len);
         if (added && !added->media_type && l->media_type)
-            added->media_type = em_strdup(l->media_type); /* best effort, as PutImage learns types */
+            added->media_type = em_media_type_intern(l->media_type); /* best effort, as PutImage learns types */
         mounted = added != NULL;
     }
     em_unlock(g->m);

@@ -152,14 +152,14 @@ static int copy_layers(ecrmock *d, em_repo *dst, const em_repo *src)
             return -1;
         c->blob = em_blob_get(d, l->blob->digest);
         c->image_refs = l->image_refs;
-        if (dup_str(&c->media_type, l->media_type) < 0) {
+        if (l->media_type && !(c->media_type = em_media_type_intern(l->media_type))) {
             em_free(c);
             return -1;
         }
         int oom = 0;
         HASH_ADD_KEYPTR(hh, dst->layers, c->blob->digest, strlen(c->blob->digest), c);
         if (oom) {
-            em_free(c->media_type);
+            em_media_type_release(c->media_type);
             em_free(c);
             return -1;
         }

@@ -210,7 +210,7 @@ void em_prefault(void *p, size_t n)
 static void layer_free(ecrmock *m, em_layer *l)
 {
     em_blob_unref(m, l->blob);
-    em_free(l->media_type);
+    em_media_type_release(l->media_type);
     em_free(l);
 }
 
@@ -228,6 +228,12 @@ static const char *const known_media_types[] = {
     "application/vnd.docker.container.image.v1+json",
     "application/vnd.oci.image.config.v1+json",
     "application/vnd.oci.empty.v1+json",
+    /* layers (em_layer.media_type) */
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
 };
 #define N_KNOWN_MEDIA_TYPES (sizeof known_media_types / sizeof known_media_types[0])
 

@@ -52,7 +52,7 @@ struct em_blob {
 
 struct em_layer {
     em_blob *blob;
-    char *media_type;    /* learnt from a manifest that lists it; may be NULL */
+    const char *media_type; /* learnt from a manifest that lists it (em_media_type_intern); may be NULL */
     size_t image_refs;   /* images of the repository that reference it */
     UT_hash_handle hh;
 };
@@ -106,7 +106,8 @@ struct em_image {
 
 /* A media type as an image keeps it: one of ECR's manifest and config
  * types as a shared static string, any other an em_malloc'd copy (NULL:
- * no memory).  em_media_type_release frees what intern copied. */
+ * no memory).  em_media_type_release frees what intern copied.  A
+ * layer's media type is kept the same way, the common layer types shared. */
 const char *em_media_type_intern(const char *type);
 void em_media_type_release(const char *type);
 

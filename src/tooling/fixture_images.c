@@ -238,7 +238,7 @@ int em_fx_add_layer(em_loader *ld, em_repo *repo, json_t *spec, char *digest_out
     if (!l)
         return em_fx_nomem(ld);
     const char *mt = em_get_str(spec, "mediaType");
-    if (mt && !l->media_type && !(l->media_type = em_strdup(mt)))
+    if (mt && !l->media_type && !(l->media_type = em_media_type_intern(mt)))
         return em_fx_nomem(ld);
     return 0;
 }
