@@ -235,8 +235,11 @@ typedef struct em_manifest {
     char inline_text[EM_MF_INLINE_TEXT];
 } em_manifest;
 /* Parses manifest bytes into *out (release it with em_manifest_release,
- * whatever the answer); on a problem sets InvalidParameterException (ECR's
- * texts) and returns -1.  out->media_type may be req_media_type (borrowed). */
+ * whatever the answer): read as json_loadb would, into json_scan.c's tokens
+ * (256 on the stack; past them one allocation, freed before it returns).
+ * On a problem sets InvalidParameterException (ECR's texts; ServerException
+ * when out of memory) and returns -1.  out->media_type may be
+ * req_media_type (borrowed). */
 int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req_media_type,
                       em_manifest *out);
 void em_manifest_release(em_manifest *mf);

@@ -318,12 +318,11 @@ em_image *em_image_alloc(const char *manifest, size_t manifest_len, size_t n_lay
     /* the struct (pointer-aligned), the layer pointers, then bytes */
     size_t subject_len = subject ? strlen(subject) + 1 : 0;
     size_t lb = n_layers * sizeof(em_layer *), cb = n_children * (size_t)ECRMOCK_DIGEST_SIZE;
-    if (n_layers > SIZE_MAX / 2 / sizeof(em_layer *) || n_children > SIZE_MAX / 2 / ECRMOCK_DIGEST_SIZE ||
-        manifest_len > SIZE_MAX / 4 || subject_len > SIZE_MAX / 4)
+    /* each part under an eighth of the address space: their sum cannot wrap */
+    if (n_layers > SIZE_MAX / 8 / sizeof(em_layer *) || n_children > SIZE_MAX / 8 / ECRMOCK_DIGEST_SIZE ||
+        manifest_len > SIZE_MAX / 8 || subject_len > SIZE_MAX / 8)
         return NULL;
     size_t size = sizeof(em_image) + lb + cb + subject_len + manifest_len + 1;
-    if (size < lb + cb) /* a sum past SIZE_MAX */
-        return NULL;
     em_image *img = em_malloc(size);
     if (!img)
         return NULL;

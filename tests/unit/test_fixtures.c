@@ -2395,6 +2395,59 @@ static void test_fixture_compact_images_as_documents(void **state)
     ecrmock_free(m2);
 }
 
+/* A compact image of n layers, as fixture text (malloc'd); with_config: the
+ * config the load would make, given (the texts made from documents). */
+static char *many_layers_fixture(int n, int with_config)
+{
+    size_t cap = 256 + (size_t)n * 256, len = 0;
+    char *fx = malloc(cap);
+    assert_non_null(fx);
+#define PUT(...) (len += (size_t)snprintf(fx + len, cap - len, __VA_ARGS__))
+    PUT("{\"registries\": [{\"repositories\": [{\"name\": \"many\", \"images\": [{\"tags\": [\"v1\"], \"layers\": [");
+    for (int j = 0; j < n; j++)
+        PUT("%s{\"declaredSize\": %d, \"digest\": \"sha256:%064x\"}", j ? "," : "", 100 + j, j + 1);
+    PUT("]");
+    if (with_config) {
+        PUT(", \"config\": {\"architecture\": \"amd64\", \"os\": \"linux\", \"rootfs\": {\"type\": \"layers\", \"diff_ids\": [");
+        for (int j = 0; j < n; j++)
+            PUT("%s\"sha256:%064x\"", j ? "," : "", j + 1);
+        PUT("]}}");
+    }
+    PUT("}]}]}]}");
+#undef PUT
+    assert_true(len < cap - 1);
+    return fx;
+}
+
+/* Past the 15 layers a compact image's manifest lists inline (its blobs then
+ * in a block of their own): the same image as one made from documents. */
+static void test_fixture_compact_image_many_layers(void **state)
+{
+    (void)state;
+    static const int counts[] = {15, 16, 40};
+    for (size_t k = 0; k < sizeof counts / sizeof *counts; k++) {
+        ecrmock *m = ecrmock_new(NULL), *m2 = ecrmock_new(NULL);
+        assert_non_null(m);
+        assert_non_null(m2);
+        char *direct = many_layers_fixture(counts[k], 0), *documents = many_layers_fixture(counts[k], 1);
+        load_ok_text(m, direct);
+        load_ok_text(m2, documents);
+        char *a = snapshot_text(m), *b = snapshot_text(m2);
+        assert_string_equal(a, b);
+        free(a), free(b);
+        a = image_answers(m, "many");
+        b = image_answers(m2, "many");
+        assert_string_equal(a, b);
+        /* the size: the layers' declared sizes, not the config's */
+        char size[48];
+        snprintf(size, sizeof size, "\"imageSizeInBytes\":%d", counts[k] * 100 + counts[k] * (counts[k] - 1) / 2);
+        assert_non_null(strstr(a, size));
+        free(a), free(b), free(direct), free(documents);
+        ecrmock_free(m);
+        ecrmock_free(m2);
+    }
+}
+
 /* A compact image is stored without a PutImage request of its own: its
  * refusals are still PutImage's, at the same paths (a later tag's at its
  * own), the layer limit of the instance's options too. */
@@ -2476,6 +2529,7 @@ int main(void)
         T(test_fixture_declared_layer_refusals),
         T(test_fixture_compact_images_as_documents),
         T(test_fixture_compact_image_refusals),
+        T(test_fixture_compact_image_many_layers),
         T(test_fixture_declared_layer_wrong_size_filled_by_push),
         T(test_fixture_too_deep),
     };
