@@ -154,6 +154,17 @@ static bool nearest_digits(double v, int n, char digits[18], int *e)
     return decimal_value(digits, n, *e) == v;
 }
 
+/* The decimal digits of u into out (no NUL); returns how many. */
+static int decimal_digits(uint64_t u, char *out)
+{
+    char text[20], *e = text + sizeof text, *p = e;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    memcpy(out, p, (size_t)(e - p));
+    return (int)(e - p);
+}
+
 /* The shortest digits of v > 0, finite, as Double.toString chooses them. */
 static int shortest_digits(double v, char digits[18], int *e)
 {
@@ -163,9 +174,7 @@ static int shortest_digits(double v, char digits[18], int *e)
     if (v < 0x1p43) {
         int64_t ms = (int64_t)(v * 1000.0 + 0.5);
         if (ms > 0 && (double)ms / 1000.0 == v) {
-            char text[24];
-            int n = snprintf(text, sizeof text, "%" PRId64, ms);
-            memcpy(digits, text, (size_t)n);
+            int n = decimal_digits((uint64_t)ms, digits);
             *e = n - 1 - 3;
             while (n > 1 && digits[n - 1] == '0')
                 n--;
@@ -235,7 +244,10 @@ static size_t java_double(double v, char *out)
         } else {
             *o++ = '0';
         }
-        o += snprintf(o, 8, "E%d", e);
+        *o++ = 'E';
+        if (e < 0)
+            *o++ = '-';
+        o += decimal_digits((uint64_t)(e < 0 ? -e : e), o);
     }
     return (size_t)(o - out);
 }
