@@ -38,13 +38,32 @@ static int dump_string(em_buf *b, const char *str, size_t len)
         return -1;
     unsigned char *o = b->data + b->len;
     *o++ = '"';
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     while (p < end) {
-        const unsigned char *run = p;
-        p = em_plain_run(p, end);
-        memcpy(o, run, (size_t)(p - run));
-        o += p - run;
+        /* A plain run, eight bytes a step, each word stored whole (the room
+         * left is at least what is left to read) and the pointers moved past
+         * its plain bytes: the lowest flagged byte is the first that is not
+         * plain (the flags of the bytes after it may be wrong, never its). */
+        while (end - p >= 8) {
+            uint64_t x, flags;
+            memcpy(&x, p, 8);
+            uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+            flags = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high;
+            memcpy(o, &x, 8);
+            if (flags) {
+                size_t n = (size_t)__builtin_ctzll(flags) / 8;
+                p += n;
+                o += n;
+                goto special;
+            }
+            p += 8;
+            o += 8;
+        }
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            *o++ = *p++;
         if (p == end)
             break;
+    special:
         if (*p >= 0x80) {
             size_t n = em_utf8_seq(p, end);
             if (!n)
