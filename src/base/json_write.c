@@ -24,65 +24,27 @@
  */
 #define DUMP_MAX_DEPTH 2048
 
-static int dump_string(em_buf *b, const char *str, size_t len)
+/* What the encoder does with a byte: 0 copies it, 1 writes a backslash
+ * before it ('"' and '\\'), 2 leaves it to the careful path (a control
+ * character's escape, a UTF-8 sequence checked whole). */
+static const unsigned char byte_class[256] = {
+    [0x00 ... 0x1f] = 2, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+};
+
+/* Writes the byte at p that byte_class sends to the careful path; returns
+ * the bytes read, or 0: not UTF-8.  Room for six bytes is there. */
+static size_t careful_byte(const unsigned char *p, const unsigned char *end, unsigned char **out)
 {
-    const unsigned char *p = (const unsigned char *)str, *end = p + len;
-    /* Room for the text as it is and both quotes: plain runs and UTF-8
-     * sequences take as many bytes as they read, so only an escape needs
-     * more (reserved when one comes).  Invariant: the room left is at least
-     * what is left to read, plus one for the closing quote. */
-    /* a short text gets room for the worst case (every byte a \u00XX)
-     * at once, and no escape has to ask for more */
-    bool roomy = len <= 4096;
-    if (em_buf_reserve(b, roomy ? 6 * len + 2 : len + 2) < 0)
-        return -1;
-    unsigned char *o = b->data + b->len;
-    *o++ = '"';
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    while (p < end) {
-        /* A plain run, eight bytes a step, each word stored whole (the room
-         * left is at least what is left to read) and the pointers moved past
-         * its plain bytes: the lowest flagged byte is the first that is not
-         * plain (the flags of the bytes after it may be wrong, never its). */
-        while (end - p >= 8) {
-            uint64_t x, flags;
-            memcpy(&x, p, 8);
-            uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
-            flags = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high;
-            memcpy(o, &x, 8);
-            if (flags) {
-                size_t n = (size_t)__builtin_ctzll(flags) / 8;
-                p += n;
-                o += n;
-                goto special;
-            }
-            p += 8;
-            o += 8;
-        }
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            *o++ = *p++;
-        if (p == end)
-            break;
-    special:
-        if (*p >= 0x80) {
-            size_t n = em_utf8_seq(p, end);
-            if (!n)
-                return -1;
-            memcpy(o, p, n);
-            o += n;
-            p += n;
-            continue;
-        }
-        if (!roomy) {
-            b->len = (size_t)(o - b->data);
-            if (em_buf_reserve(b, (size_t)(end - p) + 6 + 1) < 0)
-                return -1;
-            o = b->data + b->len;
-        }
+    unsigned char *o = *out;
+    size_t n = 1;
+    if (*p >= 0x80) {
+        if (!(n = em_utf8_seq(p, end)))
+            return 0;
+        memcpy(o, p, n);
+        o += n;
+    } else {
         *o++ = '\\';
         switch (*p) {
-        case '\\': *o++ = '\\'; break;
-        case '"': *o++ = '"'; break;
         case '\b': *o++ = 'b'; break;
         case '\f': *o++ = 'f'; break;
         case '\n': *o++ = 'n'; break;
@@ -96,7 +58,61 @@ static int dump_string(em_buf *b, const char *str, size_t len)
             o += 5;
             break;
         }
-        p++;
+    }
+    *out = o;
+    return n;
+}
+
+static int dump_string(em_buf *b, const char *str, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)str, *end = p + len;
+    /* A short text gets room for the worst case (every byte a \u00XX) at
+     * once.  A long one gets room for the text as it is and both quotes,
+     * and more before each word that holds a byte to escape.  Invariant:
+     * the room left is at least what is left to read, plus one. */
+    bool roomy = len <= 4096;
+    if (em_buf_reserve(b, roomy ? 6 * len + 2 : len + 2) < 0)
+        return -1;
+    unsigned char *o = b->data + b->len;
+    *o++ = '"';
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (p < end) {
+        const unsigned char *stop = end;
+        if (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+            if (!((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high)) {
+                memcpy(o, &x, 8); /* eight plain bytes */
+                p += 8;
+                o += 8;
+                continue;
+            }
+            stop = p + 8;
+        }
+        /* A word (or the tail) with a byte to escape: each byte written as
+         * itself or after a backslash without a branch, two bytes stored
+         * either way, until one needs the careful path. */
+        if (!roomy) {
+            b->len = (size_t)(o - b->data);
+            if (em_buf_reserve(b, (size_t)(end - p) + 16 + 6 + 1) < 0)
+                return -1;
+            o = b->data + b->len;
+        }
+        while (p < stop) {
+            unsigned c = *p, k = byte_class[c];
+            if (k > 1) {
+                size_t n = careful_byte(p, end, &o);
+                if (!n)
+                    return -1;
+                p += n;
+                break;
+            }
+            o[0] = k ? '\\' : (unsigned char)c;
+            o[1] = (unsigned char)c;
+            o += 1 + k;
+            p++;
+        }
     }
     *o++ = '"';
     b->len = (size_t)(o - b->data);
