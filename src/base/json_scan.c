@@ -32,7 +32,9 @@
  * one NUL byte right after a number or a literal is skipped here too.
  *
  * Beyond base.h's description of a token: an object's or array's `len` is
- * its text's length, from its opening bracket through its closing one.
+ * its text's length, from its opening bracket through its closing one; an
+ * object's `count` is its members as written, a repeated name each time
+ * (jansson's object holds one member of that name: em_jget finds the last).
  */
 #include <math.h>
 #include <stdlib.h>
