@@ -201,20 +201,42 @@ void em_replicate(ecrmock *m, em_repo *repo, em_image *img, const char *tag);
 bool em_policy_ok(const char *text);
 
 /* ---- manifests (manifest.c) ------------------------------------------------ */
+/* A blob a manifest references: its config or one of its layers. */
+typedef struct em_mf_blob {
+    const char *digest;     /* "<algorithm>:<hex>" (em_digest_ok) */
+    const char *media_type; /* the descriptor's mediaType; NULL when absent (or not a string) */
+} em_mf_blob;
+
+#define EM_MF_INLINE_BLOBS 16
+#define EM_MF_INLINE_CHILDREN 16
+#define EM_MF_INLINE_TEXT 3072
+
+/* What PutImage needs of a manifest, flat: no tree.  Its strings live in the
+ * manifest's own storage: inline (a manifest of up to 15 layers or 16
+ * children fits) or one em_malloc'd block, `heap`, which
+ * em_manifest_release frees.  A manifest built by hand (fixtures) points
+ * where it likes and leaves heap NULL, or gives it the one block to free. */
 typedef struct em_manifest {
-    json_t *doc;
-    const char *media_type;          /* borrowed from doc or the request */
-    const char *config_digest;       /* may be NULL */
-    const char *config_media_type;   /* may be NULL */
-    const char *subject;             /* may be NULL */
-    json_t *layers;                  /* array of {digest, mediaType, ...}: the
-                                        descriptors of doc, or {digest} (schema 1)
-                                        (new reference) */
-    json_t *children;                /* array of digests for lists/indexes (new reference) */
+    const char *media_type;        /* in the storage, the request's (borrowed) or a static string */
+    const char *config_digest;     /* may be NULL */
+    const char *config_media_type; /* the config's mediaType or artifactType; may be NULL */
+    const char *subject;           /* may be NULL */
+    em_mf_blob *layers;            /* the blobs: config first (when there is one and it is
+                                      distributable), then the distributable layers in order;
+                                      schema 1: each blobSum once, in order */
+    size_t n_layers;
+    const char **children;         /* a list's/index's manifests, by digest */
+    size_t n_children;
     bool is_list;
+    void *heap;                    /* the one block em_manifest_release frees, or NULL */
+    char *next, *end;              /* the parse's: the storage's free text */
+    em_mf_blob inline_layers[EM_MF_INLINE_BLOBS];
+    const char *inline_children[EM_MF_INLINE_CHILDREN];
+    char inline_text[EM_MF_INLINE_TEXT];
 } em_manifest;
-/* Parses manifest bytes; on a problem sets InvalidParameterException
- * (ECR's texts) and returns -1. */
+/* Parses manifest bytes into *out (release it with em_manifest_release,
+ * whatever the answer); on a problem sets InvalidParameterException (ECR's
+ * texts) and returns -1.  out->media_type may be req_media_type (borrowed). */
 int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req_media_type,
                       em_manifest *out);
 void em_manifest_release(em_manifest *mf);

@@ -30,47 +30,35 @@ static bool tag_immutable(em_repo *repo, const char *tag)
     return strcmp(mut, "IMMUTABLE_WITH_EXCLUSION") == 0 ? !excluded : excluded;
 }
 
-/* Appends "d1, d2" of the digests in `list` that are missing to `out`. */
-static void join_missing(json_t *missing, char *out, size_t cap)
+/* Appends ", d" (or "d" to an empty list) to the list out[0..cap) holds
+ * *used bytes of; past cap the list stays cut short. */
+static void list_missing(char *out, size_t cap, size_t *used, const char *d)
 {
-    size_t used = 0;
-    size_t i;
-    json_t *d;
-    out[0] = '\0';
-    json_array_foreach(missing, i, d) {
-        if (used >= cap)
-            break;
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", json_string_value(d));
-    }
+    if (*used < cap)
+        *used += (size_t)snprintf(out + *used, cap - *used, "%s%s", *used ? ", " : "", d);
 }
 
 /* Builds the new image from a parsed manifest; NULL when out of memory. */
 static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const char *bytes, size_t len,
                            const em_manifest *mf)
 {
-    em_image *img = em_calloc(1, sizeof *img);
+    size_t nl = mf->n_layers, nc = mf->n_children;
+    em_image *img = em_image_alloc(bytes, len, nl, nc, mf->subject);
     if (!img)
         return NULL;
     snprintf(img->digest, sizeof img->digest, "%s", digest);
-    img->manifest = em_strndup(bytes, len);
     img->manifest_len = len;
     img->media_type = em_media_type_intern(mf->media_type);
     img->artifact_media_type = mf->config_media_type ? em_media_type_intern(mf->config_media_type) : NULL;
-    img->subject = mf->subject ? em_strdup(mf->subject) : NULL;
     img->pushed_at_ms = c->m->clock_ms;
-    size_t nl = json_array_size(mf->layers), nc = json_array_size(mf->children);
-    img->layers = nl ? em_calloc(nl, sizeof *img->layers) : NULL;
-    img->children = nc ? em_calloc(nc, sizeof *img->children) : NULL;
-    if (!img->manifest || !img->media_type || (mf->config_media_type && !img->artifact_media_type) ||
-        (mf->subject && !img->subject) || (nl && !img->layers) || (nc && !img->children)) {
+    if (!img->media_type || (mf->config_media_type && !img->artifact_media_type)) {
         em_image_free(img);
         return NULL;
     }
     /* Distinct layers; the size is the sum of the layers (not the config), as
      * stored; a list's size is the largest of its manifests'. */
     for (size_t i = 0; i < nl; i++) {
-        json_t *desc = json_array_get(mf->layers, i);
-        em_layer *l = em_layer_get(repo, em_get_str(desc, "digest"));
+        em_layer *l = em_layer_get(repo, mf->layers[i].digest);
         bool dup = false;
         for (size_t j = 0; j < img->n_layers; j++)
             dup = dup || img->layers[j] == l;
@@ -81,7 +69,7 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
             img->layers[img->n_layers++] = l;
     }
     for (size_t i = 0; i < nc; i++) {
-        const char *child = json_string_value(json_array_get(mf->children, i));
+        const char *child = mf->children[i];
         snprintf(img->children[i], ECRMOCK_DIGEST_SIZE, "%s", child);
         img->n_children++;
         em_image *ci = em_image_get(repo, child);
@@ -106,11 +94,9 @@ static json_t *put_image_output(em_repo *repo, em_image *img, const char *tag)
  * cannot be stored for want of memory simply stays without one. */
 static void learn_layer_types(em_repo *repo, const em_manifest *mf)
 {
-    size_t i;
-    json_t *desc;
-    json_array_foreach(mf->layers, i, desc) {
-        const char *mt = em_get_str(desc, "mediaType");
-        em_layer *l = em_layer_get(repo, em_get_str(desc, "digest"));
+    for (size_t i = 0; i < mf->n_layers; i++) {
+        const char *mt = mf->layers[i].media_type;
+        em_layer *l = em_layer_get(repo, mf->layers[i].digest);
         if (!mt || !l || (l->media_type && strcmp(l->media_type, mt) == 0))
             continue;
         char *copy = em_strdup(mt);
@@ -140,37 +126,23 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     char digest[ECRMOCK_DIGEST_SIZE];
     em_sha256_digest_by(c->m->sha256, bytes, len, digest);
     int rc = -1;
-    json_t *missing = json_array();
-    if (!missing) {
-        rc = em_fail_nomem(c);
-        goto out;
-    }
     if (given && strcmp(given, digest) != 0) {
         em_fail_text(c, EM_MSG_IMAGE_DIGEST_DOES_NOT_MATCH, given, digest);
         goto out;
     }
-    size_t i;
-    json_t *v;
-    json_array_foreach(mf->layers, i, v) {
-        if (!em_layer_get(repo, em_get_str(v, "digest")) && json_array_append(missing, json_object_get(v, "digest")) < 0) {
-            rc = em_fail_nomem(c);
-            goto out;
-        }
-    }
     char list[2048];
-    if (json_array_size(missing)) {
-        join_missing(missing, list, sizeof list);
+    size_t used = 0;
+    for (size_t i = 0; i < mf->n_layers; i++)
+        if (!em_layer_get(repo, mf->layers[i].digest))
+            list_missing(list, sizeof list, &used, mf->layers[i].digest);
+    if (used) {
         em_fail_text(c, EM_MSG_LAYERS_NOT_FOUND_FOR_PUSH, list, repo->name, reg);
         goto out;
     }
-    json_array_foreach(mf->children, i, v) {
-        if (!em_image_get(repo, json_string_value(v)) && json_array_append(missing, v) < 0) {
-            rc = em_fail_nomem(c);
-            goto out;
-        }
-    }
-    if (json_array_size(missing)) {
-        join_missing(missing, list, sizeof list);
+    for (size_t i = 0; i < mf->n_children; i++)
+        if (!em_image_get(repo, mf->children[i]))
+            list_missing(list, sizeof list, &used, mf->children[i]);
+    if (used) {
         em_fail_text(c, EM_MSG_REFERENCED_IMAGES_NOT_FOUND, repo->name, reg, list);
         goto out;
     }
@@ -236,6 +208,5 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     }
     rc = 0;
 out:
-    json_decref(missing);
     return rc < 0 ? NULL : img;
 }

@@ -69,19 +69,25 @@ static int copy_blobs(ecrmock *d, const ecrmock *s)
 /* A copy of img linked into repo (hash and push order); its members after. */
 static int copy_image(em_repo *repo, const em_image *img, uint64_t off)
 {
-    em_image *c = em_malloc(sizeof *c);
+    em_image *c = em_image_alloc(img->manifest, img->manifest_len, img->n_layers, img->n_children, img->subject);
     if (!c)
         return -1;
+    char *manifest = c->manifest, *subject = c->subject;
+    em_layer **layers = c->layers;
+    char (*children)[ECRMOCK_DIGEST_SIZE] = c->children;
     *c = *img;
-    c->manifest = c->subject = NULL;
+    c->manifest = manifest; /* copied with the block, layers and children below */
+    c->subject = subject;
+    c->layers = layers;
+    c->children = children;
     c->media_type = c->artifact_media_type = NULL;
     c->tags = NULL;
     c->tag1 = NULL;
     c->n_tags = 0; /* the tags: copy_tags() */
-    c->layers = NULL;
-    c->n_layers = 0;
-    c->children = NULL;
-    c->n_children = 0;
+    for (size_t i = 0; i < img->n_layers; i++)
+        c->layers[i] = em_layer_get(repo, img->layers[i]->blob->digest);
+    if (img->n_children)
+        memcpy(c->children, img->children, img->n_children * sizeof *c->children);
     c->replication = c->scan_findings = c->signing = NULL;
     memset(&c->hh, 0, sizeof c->hh);
     c->seq = img->seq + off;
@@ -96,25 +102,11 @@ static int copy_image(em_repo *repo, const em_image *img, uint64_t off)
         em_free(c);
         return -1;
     }
-    if (!(c->manifest = dup_mem(img->manifest, img->manifest_len + 1)) ||
-        (img->media_type && !(c->media_type = em_media_type_intern(img->media_type))) ||
+    if ((img->media_type && !(c->media_type = em_media_type_intern(img->media_type))) ||
         (img->artifact_media_type && !(c->artifact_media_type = em_media_type_intern(img->artifact_media_type))) ||
-        dup_str(&c->subject, img->subject) < 0 ||
         dup_json(&c->replication, img->replication) < 0 || dup_json(&c->scan_findings, img->scan_findings) < 0 ||
         dup_json(&c->signing, img->signing) < 0)
         return -1;
-    if (img->n_layers) {
-        if (!(c->layers = em_malloc(img->n_layers * sizeof *c->layers)))
-            return -1;
-        for (size_t i = 0; i < img->n_layers; i++)
-            c->layers[i] = em_layer_get(repo, img->layers[i]->blob->digest);
-        c->n_layers = img->n_layers;
-    }
-    if (img->n_children) {
-        if (!(c->children = dup_mem(img->children, img->n_children * sizeof *c->children)))
-            return -1;
-        c->n_children = img->n_children;
-    }
     return 0;
 }
 

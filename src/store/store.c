@@ -306,18 +306,46 @@ int em_image_insert(ecrmock *m, em_repo *repo, em_image *img)
     return 0;
 }
 
+em_image *em_image_alloc(const char *manifest, size_t manifest_len, size_t n_layers, size_t n_children,
+                         const char *subject)
+{
+    /* the struct (pointer-aligned), the layer pointers, then bytes */
+    size_t subject_len = subject ? strlen(subject) + 1 : 0;
+    size_t lb = n_layers * sizeof(em_layer *), cb = n_children * (size_t)ECRMOCK_DIGEST_SIZE;
+    if (n_layers > SIZE_MAX / 2 / sizeof(em_layer *) || n_children > SIZE_MAX / 2 / ECRMOCK_DIGEST_SIZE ||
+        manifest_len > SIZE_MAX / 4 || subject_len > SIZE_MAX / 4)
+        return NULL;
+    size_t size = sizeof(em_image) + lb + cb + subject_len + manifest_len + 1;
+    if (size < lb + cb) /* a sum past SIZE_MAX */
+        return NULL;
+    em_image *img = em_malloc(size);
+    if (!img)
+        return NULL;
+    memset(img, 0, sizeof *img);
+    char *tail = (char *)(img + 1);
+    img->layers = n_layers ? (em_layer **)(void *)tail : NULL;
+    tail += lb;
+    img->children = n_children ? (char (*)[ECRMOCK_DIGEST_SIZE])(void *)tail : NULL;
+    tail += cb;
+    if (subject) {
+        img->subject = memcpy(tail, subject, subject_len);
+        tail += subject_len;
+    }
+    img->manifest = tail;
+    memcpy(img->manifest, manifest, manifest_len);
+    img->manifest[manifest_len] = '\0';
+    return img;
+}
+
 void em_image_free(em_image *img)
 {
     if (!img)
         return;
-    em_free(img->manifest);
+    /* the manifest, subject, layers and children are in img's block */
     em_media_type_release(img->media_type);
     em_media_type_release(img->artifact_media_type);
-    em_free(img->subject);
     if (img->tags != &img->tag1)
         em_free(img->tags);
-    em_free(img->layers);
-    em_free(img->children);
     json_decref(img->replication);
     json_decref(img->scan_findings);
     json_decref(img->signing);

@@ -69,8 +69,9 @@ struct em_tag {
  * (em_media_type_intern), a tag's name lives in its em_tag, one tag needs
  * no array (tags points at tag1), counts and the manifest's length are 32
  * bits (ECR's quotas are far below), and the members are ordered without
- * padding: 312 bytes, a 320-byte malloc chunk.  A pointer member
- * added here must be copied in copy.c. */
+ * padding: 312 bytes.  The manifest, the subject, the layers and the
+ * children follow it in the same block (em_image_alloc): one allocation an
+ * image.  A pointer member added here must be copied in copy.c. */
 struct em_image {
     char digest[ECRMOCK_DIGEST_SIZE];
     char *manifest;
@@ -283,6 +284,15 @@ em_tag *em_tag_get(em_repo *repo, const char *name);
 int em_image_insert(ecrmock *m, em_repo *repo, em_image *img);
 /* Removes an image, its tags and its layer references; frees it. */
 void em_image_remove(em_repo *repo, em_image *img);
+/* A new image, zeroed, in one block with what it holds: the manifest's
+ * bytes manifest[0..manifest_len) and a NUL, the subject (NULL: none), room
+ * for n_layers layers and n_children children; manifest, subject, layers
+ * and children point there (layers and children NULL when there are none),
+ * n_layers and n_children are 0 (the caller fills the arrays).  NULL: no
+ * memory.  em_image_free frees the block (and what the image holds apart:
+ * media types, tags, replication, findings, signing). */
+em_image *em_image_alloc(const char *manifest, size_t manifest_len, size_t n_layers, size_t n_children,
+                         const char *subject);
 void em_image_free(em_image *img);
 /* Puts tag `name` on img (moving it from another image if need be: an image
  * left with no tag stays, untagged).  -1: no memory, nothing changed. */

@@ -658,20 +658,23 @@ static int synth_image(em_loader *ld, em_repo *repo, json_t *img, bool oci, char
         mf.media_type = oci ? MT_OCI_MANIFEST : MT_DOCKER_V2;
         mf.config_digest = config_digest;
         mf.config_media_type = oci ? MT_OCI_CONFIG : MT_DOCKER_CONFIG;
-        mf.layers = json_array();
-        int err = json_array_append_new(mf.layers, obj_of("digest", em_json_string(config_digest), "mediaType",
-                                                          em_json_string(mf.config_media_type), NULL));
-        for (size_t i = 0; i < n_layers && !err; i++)
-            if (!em_media_type_non_distributable(ls[i].media_type))
-                err = json_array_append_new(mf.layers, obj_of("digest", em_json_string(ls[i].digest), "mediaType",
-                                                              em_json_string(ls[i].media_type), NULL));
-        if (err)
+        em_mf_blob *blobs = n_layers < EM_MF_INLINE_BLOBS ? mf.inline_layers
+                                                          : em_malloc((n_layers + 1) * sizeof *blobs);
+        if (blobs) {
+            mf.heap = blobs == mf.inline_layers ? NULL : blobs;
+            mf.layers = blobs;
+            blobs[mf.n_layers++] = (em_mf_blob){mf.config_digest, mf.config_media_type};
+            for (size_t i = 0; i < n_layers; i++)
+                if (!em_media_type_non_distributable(ls[i].media_type))
+                    blobs[mf.n_layers++] = (em_mf_blob){ls[i].digest, ls[i].media_type};
+        } else {
             rc = em_fx_nomem(ld);
+        }
     }
-    em_free(ls);
     if (rc == 0)
         rc = put_manifest(ld, repo, img, text, parsed ? &mf : NULL, NULL, digest_out);
-    em_manifest_release(&mf);
+    em_manifest_release(&mf); /* its layers point into ls */
+    em_free(ls);
     em_free(text);
     return rc;
 }

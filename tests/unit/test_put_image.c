@@ -5,6 +5,7 @@
  * that a failed PutImage leaves the repository as it was.
  */
 #include "helpers.h"
+#include "areas/areas.h" /* em_image_push: the allocations of the parse and the store alone */
 
 #define MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -708,6 +709,371 @@ static void test_put_image_size_is_sum_of_layers(void **state)
     free(d);
 }
 
+/* ---- the manifest as PutImage reads it (issue 19: no tree) ------------------------ */
+
+/* s with every `from` replaced by `to` (malloc'd). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to), n = 0;
+    for (const char *p = strstr(s, from); p; p = strstr(p + fl, from))
+        n++;
+    char *out = malloc(strlen(s) + n * tl + 1), *o = out;
+    for (const char *p; (p = strstr(s, from)); s = p + fl) {
+        memcpy(o, s, (size_t)(p - s));
+        o += p - s;
+        memcpy(o, to, tl);
+        o += tl;
+    }
+    strcpy(o, s);
+    return out;
+}
+
+/* `digest` with its first and last characters written as \u escapes. */
+static void escaped(const char *digest, char *out, size_t cap)
+{
+    size_t n = strlen(digest);
+    snprintf(out, cap, "\\u%04x%.*s\\u%04x", (unsigned)digest[0], (int)(n - 2), digest + 1, (unsigned)digest[n - 1]);
+}
+
+/* The media type BatchCheckLayerAvailability reports for layer `digest` of "app" (a new string), NULL: none. */
+static char *layer_media_type(ecrmock *m, const char *digest)
+{
+    json_t *r = NULL;
+    assert_ok(call(m, &r, "BatchCheckLayerAvailability", "{\"repositoryName\": \"app\", \"layerDigests\": [\"%s\"]}",
+                   digest),
+              r);
+    const char *mt = STR(json_array_get(json_object_get(r, "layers"), 0), "mediaType");
+    char *out = mt ? strdup(mt) : NULL;
+    json_decref(r);
+    return out;
+}
+
+/* Digests written with \u escapes (and a media type with "\/") are the
+ * digests they decode to: config, layers, a list's manifests, a subject. */
+static void test_put_image_escaped_digests(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[2][ECRMOCK_DIGEST_SIZE], e_cfg[128], e_l[2][128];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"escaped\":1}", cfg);
+    int n[2] = {blob(m, "app", "escaped layer one", l[0]), blob(m, "app", "escaped layer number two", l[1])};
+    escaped(cfg, e_cfg, sizeof e_cfg);
+    escaped(l[0], e_l[0], sizeof e_l[0]);
+    escaped(l[1], e_l[1], sizeof e_l[1]);
+    assert_non_null(strstr(e_cfg, "\\u0073ha256:"));
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"application\\/vnd.docker.distribution.manifest.v2+json\","
+             "\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},\"layers\":["
+             "{\"mediaType\":\"application\\/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%d,\"digest\":\"%s\"},"
+             "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%d,\"digest\":\"%s\"}]}",
+             MT_DOCKER_CONFIG, cn, e_cfg, n[0], e_l[0], n[1], e_l[1]);
+    char d[ECRMOCK_DIGEST_SIZE];
+    json_t *det = put_accepted(m, "app", text, "esc", MT_DOCKER_V2, MT_DOCKER_V2, d);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), n[0] + n[1]);
+    assert_string_equal(STR(det, "artifactMediaType"), MT_DOCKER_CONFIG);
+    json_decref(det);
+    char *mt = layer_media_type(m, l[0]);
+    assert_string_equal(mt, MT_DOCKER_LAYER);
+    free(mt);
+
+    /* A list over that image and another, both digests escaped. */
+    char *other = push_new_image(m, "app", 1, 31, NULL), e_d[128], e_o[128];
+    escaped(d, e_d, sizeof e_d);
+    escaped(other, e_o, sizeof e_o);
+    char *children[2] = {e_d, e_o};
+    char *list = list_manifest(MT_OCI_INDEX, MT_DOCKER_V2, 2, children);
+    char *raw = replace_all(list, "\\\\u", "\\u"); /* json_dumps escaped the backslashes */
+    char ld[ECRMOCK_DIGEST_SIZE];
+    json_decref(put_accepted(m, "app", raw, "list", NULL, MT_OCI_INDEX, ld));
+    free(list), free(raw);
+
+    /* An artifact whose subject is written escaped is a referrer of the image. */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"application\\/x.sig\","
+             "\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},\"layers\":[],"
+             "\"subject\":{\"mediaType\":\"%s\",\"size\":%zu,\"digest\":\"%s\"}}",
+             MT_OCI_MANIFEST, MT_OCI_CONFIG, cn, cfg, MT_DOCKER_V2, strlen(text), e_d);
+    char ad[ECRMOCK_DIGEST_SIZE];
+    det = put_accepted(m, "app", text, NULL, NULL, MT_OCI_MANIFEST, ad);
+    assert_string_equal(STR(det, "artifactMediaType"), "application/x.sig");
+    json_decref(det);
+    char request[512];
+    snprintf(request, sizeof request, "{\"repositoryName\": \"app\", \"subjectId\": {\"imageDigest\": \"%s\"}}", d);
+    assert_listed(m, "ListImageReferrers", request, "referrers", "digest", ad);
+
+    /* Schema 1: an escaped blobSum is the blob it names, listed once. */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":1,\"name\":\"app\",\"tag\":\"old\",\"architecture\":\"amd64\","
+             "\"fsLayers\":[{\"blobSum\":\"%s\"},{\"blobSum\":\"%s\"},{\"blobSum\":\"%s\"}],\"history\":[]}",
+             e_l[1], l[1], e_l[0]);
+    det = put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V1_SIGNED, ad);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), n[0] + n[1]);
+    json_decref(det);
+    free(other);
+}
+
+/* A member named twice: the last one counts, as jansson keeps it. */
+static void test_put_image_duplicate_members_last_wins(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[1][ECRMOCK_DIGEST_SIZE], absent[ECRMOCK_DIGEST_SIZE];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"dup\":1}", cfg);
+    int ln = blob(m, "app", "the layer of the duplicates", l[0]);
+    sha256_digest("never pushed", 12, absent);
+    char text[2048], d[ECRMOCK_DIGEST_SIZE];
+    /* two configs: a missing one, then the real one */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}],"
+             "\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}}",
+             MT_DOCKER_V2, absent, MT_DOCKER_LAYER, ln, l[0], MT_DOCKER_CONFIG, cn, cfg);
+    json_t *det = put_accepted(m, "app", text, "a", NULL, MT_DOCKER_V2, d);
+    assert_string_equal(STR(det, "artifactMediaType"), MT_DOCKER_CONFIG);
+    json_decref(det);
+    /* the other way round: the missing one counts */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}],"
+             "\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"%s\"}}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, ln, l[0], absent);
+    put_refused_layers_missing(m, text, "b", absent);
+    /* a descriptor's digest and size twice; the document's mediaType and
+     * schemaVersion twice (OCI then Docker: Docker) */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":1,\"mediaType\":\"%s\",\"schemaVersion\":2,\"mediaType\":\"%s\","
+             "\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":-1,\"digest\":\"nope\",\"size\":%d,\"digest\":\"%s\"}]}",
+             MT_OCI_MANIFEST, MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, ln, l[0]);
+    json_decref(put_accepted(m, "app", text, "c", NULL, MT_DOCKER_V2, d));
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\",\"digest\":\"nope\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, MT_DOCKER_LAYER, ln, l[0]);
+    put_refused(m, "app", text, "d", NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid layer descriptor: it "
+                "needs a digest like sha256:<hex> and a size'");
+    /* the request's media type is compared with the last mediaType */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"mediaType\":\"%s\","
+             "\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},\"layers\":[]}",
+             MT_DOCKER_V2, MT_OCI_MANIFEST, MT_OCI_CONFIG, cn, cfg);
+    json_decref(put_accepted(m, "app", text, "e", MT_OCI_MANIFEST, MT_OCI_MANIFEST, d));
+}
+
+/* A descriptor's size is an integer >= 0 when it is there: 1.0 is a real. */
+static void test_put_image_descriptor_size(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[1][ECRMOCK_DIGEST_SIZE];
+    blob(m, "app", "{\"os\":\"linux\",\"sizes\":1}", cfg);
+    blob(m, "app", "the layer of the sizes", l[0]);
+    const char *bad[] = {"1.0", "-1", "\"12\"", "null", "true", "1e3", "-0.0"};
+    const char *good[] = {"0", "-0", "9223372036854775807", "123"};
+    char text[2048], msg[256], d[ECRMOCK_DIGEST_SIZE];
+    for (int config = 0; config < 2; config++) {
+        snprintf(msg, sizeof msg,
+                 "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid %s descriptor: it "
+                 "needs a digest like sha256:<hex> and a size'",
+                 config ? "config" : "layer");
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+            snprintf(text, sizeof text,
+                     "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%s,\"digest\":\"%s\"},"
+                     "\"layers\":[{\"size\":%s,\"digest\":\"%s\"}]}",
+                     MT_DOCKER_V2, config ? bad[i] : "1", cfg, config ? "1" : bad[i], l[0]);
+            put_refused(m, "app", text, "v1", NULL, NULL, "InvalidParameterException", msg);
+        }
+    }
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        snprintf(text, sizeof text,
+                 "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%s,\"digest\":\"%s\"},"
+                 "\"layers\":[{\"size\":%s,\"digest\":\"%s\"},{\"digest\":\"%s\"}]}",
+                 MT_DOCKER_V2, good[i], cfg, good[i], l[0], l[0]);
+        json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    }
+}
+
+/* schemaVersion must be the integer 2 (1 with fsLayers, for schema 1). */
+static void test_put_image_schema_version(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], text[1024];
+    blob(m, "app", "{\"os\":\"linux\",\"schema\":1}", cfg);
+    const char *bad[] = {"2.0", "\"2\"", "3", "1", "null", "20e-1", "-2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(text, sizeof text,
+                 "{\"schemaVersion\":%s,\"mediaType\":\"%s\",\"config\":{\"size\":1,\"digest\":\"%s\"},\"layers\":[]}",
+                 bad[i], MT_DOCKER_V2, cfg);
+        put_refused(m, "app", text, "v1", NULL, NULL, "InvalidParameterException", INVALID_JSON_SYNTAX);
+    }
+    /* Schema 1 is known by the integer 1: 1.0 and "1" are not. */
+    const char *not_one[] = {"1.0", "\"1\""};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(text, sizeof text, "{\"schemaVersion\":%s,\"fsLayers\":[{\"blobSum\":\"%s\"}]}", not_one[i], cfg);
+        put_refused(m, "app", text, "v1", NULL, NULL, "InvalidParameterException", INVALID_JSON_SYNTAX);
+    }
+    snprintf(text, sizeof text, "{\"schemaVersion\":1,\"fsLayers\":[{\"blobSum\":\"%s\"}]}", cfg);
+    char d[ECRMOCK_DIGEST_SIZE];
+    json_decref(put_accepted(m, "app", text, "v1", NULL, MT_DOCKER_V1_SIGNED, d));
+}
+
+static int setup_thousand_layers(void **state)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.max_layers_per_image = 1000;
+    *state = ecrmock_new(&o);
+    return *state ? 0 : -1;
+}
+
+/* 1000 layers where the option allows them (one block for the parse), 1001 refused. */
+static void test_put_image_thousand_layers(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char *mf = many_layers_manifest(m, "app", 1001);
+    put_refused(m, "app", mf, "big", NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on "
+                "number of layers per image exceeded'");
+    free(mf);
+    mf = many_layers_manifest(m, "app", 1000);
+    char d[ECRMOCK_DIGEST_SIZE];
+    json_t *det = put_accepted(m, "app", mf, "big", NULL, MT_DOCKER_V2, d);
+    /* "small layer number %d": 19 bytes and the number's digits */
+    int64_t want = 0;
+    for (int i = 0; i < 1000; i++)
+        want += 19 + (i < 10 ? 1 : i < 100 ? 2 : 3);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), want);
+    json_decref(det);
+    free(mf);
+}
+
+/* Around the parse's inline room: 14 to 18 layers, foreign layers (listed
+ * nowhere) between layers of one media type, a media type of 3000
+ * characters, a list of 17 images. */
+static void test_put_image_manifest_storage_edges(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char d[ECRMOCK_DIGEST_SIZE];
+    for (int n = 14; n <= 18; n++) {
+        char *mf = many_layers_manifest(m, "app", n);
+        json_decref(put_accepted(m, "app", mf, NULL, NULL, MT_DOCKER_V2, d));
+        free(mf);
+    }
+    static const char foreign[] = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+    char cfg[ECRMOCK_DIGEST_SIZE], l[ECRMOCK_DIGEST_SIZE], absent[ECRMOCK_DIGEST_SIZE], text[8192];
+    int cn = blob(m, "app", "{\"os\":\"windows\"}", cfg);
+    int ln = blob(m, "app", "a layer between foreign ones", l);
+    sha256_digest("a foreign layer", 15, absent);
+    int used = snprintf(text, sizeof text,
+                        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+                        "\"digest\":\"%s\"},\"layers\":[",
+                        MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg);
+    const char *pattern = "FFLFLLFFFLLLFFFFLLLLFL";
+    for (size_t i = 0; pattern[i]; i++)
+        used += snprintf(text + used, sizeof text - (size_t)used, "%s{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}",
+                         i ? "," : "", pattern[i] == 'F' ? foreign : MT_DOCKER_LAYER, ln, pattern[i] == 'F' ? absent : l);
+    snprintf(text + used, sizeof text - (size_t)used, "]}");
+    json_t *det = put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), 11 * ln); /* each listing counts */
+    json_decref(det);
+
+    char long_mt[3001];
+    memset(long_mt, 'x', sizeof long_mt - 1);
+    memcpy(long_mt, "application/", 12);
+    long_mt[sizeof long_mt - 1] = '\0';
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, long_mt, ln, l);
+    json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    char *mt = layer_media_type(m, l);
+    assert_string_equal(mt, long_mt);
+    free(mt);
+
+    char *children[17];
+    for (int i = 0; i < 17; i++)
+        children[i] = push_new_image(m, "app", 1, 100 + i, NULL);
+    char *list = list_manifest(MT_DOCKER_LIST, MT_DOCKER_V2, 17, children);
+    json_decref(put_accepted(m, "app", list, "list", NULL, MT_DOCKER_LIST, d));
+    free(list);
+    for (int i = 0; i < 17; i++)
+        free(children[i]);
+}
+
+/* Allocations counted through the public hooks (ecrmock's and jansson's). */
+static unsigned long n_allocs;
+
+static void *counting_malloc(size_t n)
+{
+    n_allocs++;
+    return malloc(n);
+}
+
+static void *counting_realloc(void *p, size_t n)
+{
+    n_allocs++;
+    return realloc(p, n);
+}
+
+/* What em_image_push (the manifest's parse, the checks, the store) costs in
+ * allocations for `text` tagged `tag`, without the request, the answer or
+ * the journal; asserts it stored the image. */
+static unsigned long push_allocations(ecrmock *m, const char *text, const char *tag)
+{
+    em_call c = {.m = m, .err = ECRMOCK_ERR_OK};
+    em_lock(m);
+    em_repo *repo = em_repo_get(em_registry_get(m, ACCOUNT), "app");
+    n_allocs = 0;
+    ecrmock_set_alloc_funcs(counting_malloc, counting_realloc, NULL);
+    json_set_alloc_funcs(counting_malloc, free);
+    em_image *img = em_image_push(&c, repo, text, strlen(text), NULL, NULL, tag);
+    ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+    json_set_alloc_funcs(malloc, free);
+    em_unlock(m);
+    assert_non_null(img);
+    return n_allocs;
+}
+
+/* Issue 19: a PutImage's manifest and store make few allocations.  The
+ * numbers are the ones measured; a change that adds one must say why. */
+static void test_put_image_allocations(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[2][ECRMOCK_DIGEST_SIZE], text[2048];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"count\":1}", cfg);
+    int n[2] = {blob(m, "app", "counted layer one", l[0]), blob(m, "app", "counted layer two", l[1])};
+    v2_manifest_text(text, sizeof text, cfg, cn, 2, l, n);
+    /* The first image of the repository: what any image costs (below), the
+     * repository's image hash table, push order vector and tag index table
+     * made, and a copy of the media type of each of its 3 blobs, which the
+     * repository learns (BatchCheckLayerAvailability shows them). */
+    assert_int_equal(push_allocations(m, text, "v1"), 2 + 5 + 3);
+    /* Another manifest over the same blobs, tagged: the image (its manifest,
+     * layers and children in the same block) and its tag; the manifest's
+     * parse none (its tokens and strings on the stack up to 15 layers; it
+     * was 41 with a jansson tree). */
+    memmove(text + 1, text, strlen(text) + 1);
+    text[0] = '\n';
+    assert_int_equal(push_allocations(m, text, "v2"), 1 + 1);
+    /* untagged: no tag */
+    text[0] = '\t';
+    assert_int_equal(push_allocations(m, text, NULL), 1);
+
+    /* 40 layers: their strings in one block, their tokens (more than the
+     * parse's 256 on the stack) in another, then the image. */
+    char *big = many_layers_manifest(m, "app", 40);
+    free(put_image(m, "app", big, NULL)); /* the blobs' media types learnt */
+    char *again = malloc(strlen(big) + 2);
+    sprintf(again, " %s", big);
+    assert_int_equal(push_allocations(m, again, NULL), 1 + 1 + 1);
+    free(big), free(again);
+}
+
 /* ---- quotas and repositories ---------------------------------------------------------- */
 
 static int setup_two_images(void **state)
@@ -785,6 +1151,13 @@ int main(void)
         T(test_put_image_size_is_sum_of_layers),
         cmocka_unit_test_setup_teardown(test_put_image_limit_exceeded, setup_two_images, teardown_mock),
         T(test_put_image_repository_not_found),
+        T(test_put_image_escaped_digests),
+        T(test_put_image_duplicate_members_last_wins),
+        T(test_put_image_descriptor_size),
+        T(test_put_image_schema_version),
+        cmocka_unit_test_setup_teardown(test_put_image_thousand_layers, setup_thousand_layers, teardown_mock),
+        T(test_put_image_manifest_storage_edges),
+        T(test_put_image_allocations),
     };
     return cmocka_run_group_tests_name("put_image", tests, NULL, NULL);
 }
