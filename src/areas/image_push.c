@@ -46,7 +46,7 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
     em_image *img = em_image_alloc(bytes, len, nl, nc, mf->subject);
     if (!img)
         return NULL;
-    snprintf(img->digest, sizeof img->digest, "%s", digest);
+    memcpy(img->digest, digest, strlen(digest) + 1); /* "sha256:" and 64 digits: it fits */
     img->manifest_len = len;
     img->media_type = em_media_type_intern(mf->media_type);
     img->artifact_media_type = mf->config_media_type ? em_media_type_intern(mf->config_media_type) : NULL;

@@ -26,6 +26,26 @@
 #define uthash_free(ptr, sz) em_free(ptr)
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(elt) (oom = 1)
+/* Keys are digests ("sha256:" and 64 digits), tags and names: hashed eight
+ * bytes a step (uthash's default, Jenkins', takes twelve bytes a round of
+ * thirty-odd operations; a PutImage hashes a digest five times).  Tables
+ * iterate in insertion order whatever the hash. */
+static inline unsigned em_hash_key(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0x94d049bb133111ebu;
+    h ^= h >> 29;
+    return (unsigned)(h ^ (h >> 32));
+}
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = em_hash_key((keyptr), (size_t)(keylen)))
 #include <uthash.h>
 
 #pragma GCC visibility push(hidden)

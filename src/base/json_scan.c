@@ -529,9 +529,11 @@ size_t em_jget(const em_jdoc *d, size_t obj, const char *name)
     const em_jtok *t = d->t;
     if (t[obj].type != EM_J_OBJECT)
         return 0;
-    size_t found = 0, i = obj + 1;
+    size_t found = 0, i = obj + 1, len = strlen(name);
     for (uint32_t m = 0; m < t[obj].count; m++) {
-        if (em_jname_is(d, i, name))
+        /* an unescaped name of another length is another name */
+        if (t[i].escaped ? em_jname_is(d, i, name)
+                         : t[i].len == len && memcmp(d->text + t[i].start, name, len) == 0)
             found = i + 1;
         i = t[i + 1].next;
     }
