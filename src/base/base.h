@@ -93,9 +93,12 @@ static inline const unsigned char *em_plain_run(const unsigned char *p, const un
         uint64_t x;
         memcpy(&x, p, 8);
         uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
-        /* a byte below 0x20, a zero byte of q or s, or a high bit */
-        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high)
-            break;
+        /* a byte below 0x20, a zero byte of q or s, or a high bit: the
+         * lowest flag is exact (a borrow may flag a byte after it, never
+         * one before), and marks the first byte that is not plain */
+        uint64_t flags = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high;
+        if (flags)
+            return p + __builtin_ctzll(flags) / 8;
         p += 8;
     }
     while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')

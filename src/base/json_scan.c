@@ -485,18 +485,33 @@ size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out)
         o[t->len] = '\0';
         return t->len;
     }
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     while (p < end) {
-        ptr bs = memchr(p, '\\', (size_t)(end - p));
-        if (!bs)
-            bs = end;
-        memcpy(o, p, (size_t)(bs - p));
-        o += bs - p;
-        p = bs;
-        if (p < end) {
-            size_t used;
-            o += unescape(p, o, &used);
-            p += used;
+        if (end - p >= 8) {
+            /* eight bytes stored whole (what is decoded is never longer than
+             * what is read, so they fit), the pointers moved past those
+             * before the first backslash (the lowest flag is exact) */
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t s = x ^ (ones * '\\'), flags = (s - ones) & ~s & high;
+            memcpy(o, &x, 8);
+            if (!flags) {
+                p += 8;
+                o += 8;
+                continue;
+            }
+            size_t n = (size_t)__builtin_ctzll(flags) / 8;
+            p += n;
+            o += n;
+        } else {
+            while (p < end && *p != '\\')
+                *o++ = *p++;
+            if (p == end)
+                break;
         }
+        size_t used;
+        o += unescape(p, o, &used);
+        p += used;
     }
     *o = '\0';
     return (size_t)(o - (unsigned char *)out);
