@@ -186,7 +186,8 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     /* The answer is made before the tag moves: once it has, nothing can fail. */
     json_t *out = c->out ? put_image_output(repo, img, tag) : NULL;
     bool written = !c->answer || (em_buf_append(c->answer, "{\"image\":", 9) == 0 &&
-                                  em_image_write(c->answer, repo, img, tag) == 0 &&
+                                  em_image_write_as(c->answer, repo, img, tag, c->answer_manifest,
+                                                    c->answer_manifest_len) == 0 &&
                                   em_buf_append(c->answer, "}", 1) == 0 && em_buf_reserve(c->answer, 1) == 0);
     if ((c->out && !out) || !written || (tag && em_tag_set(repo, img, tag) < 0)) {
         json_decref(out);

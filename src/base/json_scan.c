@@ -517,6 +517,36 @@ size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out)
     return (size_t)(o - (unsigned char *)out);
 }
 
+bool em_jstr_canonical(const em_jdoc *d, size_t tok)
+{
+    const em_jtok *t = &d->t[tok];
+    ptr p = (ptr)d->text + t->start, end = p + t->len;
+    /* Without an escape: no control character, quote or backslash (em_jscan
+     * saw to it), and UTF-8 as it is, which the writer copies. */
+    while (t->escaped && (p = memchr(p, '\\', (size_t)(end - p)))) {
+        switch (p[1]) {
+        case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            continue;
+        case 'u': {
+            /* the writer's \u00XX: upper-case hex, a control character
+             * without a short escape */
+            unsigned hi = p[4], lo = p[5];
+            if (p[2] != '0' || p[3] != '0' || (hi != '0' && hi != '1') ||
+                !((lo >= '0' && lo <= '9') || (lo >= 'A' && lo <= 'F')))
+                return false;
+            unsigned v = (hi - '0') * 16 + (lo <= '9' ? lo - '0' : lo - 'A' + 10);
+            if (v == '\b' || v == '\t' || v == '\n' || v == '\f' || v == '\r')
+                return false;
+            p += 6;
+            continue;
+        }
+        default: return false; /* "\/", which the writer leaves as '/' */
+        }
+    }
+    return true;
+}
+
 bool em_jname_is(const em_jdoc *d, size_t tok, const char *name)
 {
     const em_jtok *t = &d->t[tok];

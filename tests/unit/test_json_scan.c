@@ -861,6 +861,49 @@ static void test_large_texts(void **state)
     em_buf_release(&b);
 }
 
+/* em_jstr_canonical: whether a string's text is what em_jw_string writes of
+ * its value, checked against the writer itself for each escape. */
+static void test_canonical_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        bool canonical;
+    } cases[] = {
+        {"[\"plain / text \u00e9\"]", true},     /* no escape (the \u00e9 is C's: raw UTF-8) */
+        {"[\"a\\\"b\\\\c\\nd\\te\\rf\\bg\\fh\"]", true},
+        {"[\"\\u0001\\u001F\\u0000x\"]", false}, /* refused by em_jscan: \u0000 */
+        {"[\"\\u0001\\u001F\"]", true},
+        {"[\"\\u001f\"]", false},                 /* lower-case hex */
+        {"[\"\\u000a\"]", false},                 /* the writer's \n */
+        {"[\"\\u0009\"]", false},
+        {"[\"\\u0041\"]", false},                 /* not a control character */
+        {"[\"\\u00e9\"]", false},
+        {"[\"\\/\"]", false},
+        {"[\"\\ud83d\\ude00\"]", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        em_jtok toks[8];
+        size_t n = 0;
+        int rc = em_jscan(cases[i].json, strlen(cases[i].json), true, toks, 8, &n);
+        if (strstr(cases[i].json, "\\u0000")) {
+            assert_int_equal(rc, EM_JSCAN_INVALID);
+            continue;
+        }
+        assert_int_equal(rc, EM_JSCAN_OK);
+        em_jdoc d = {.text = cases[i].json, .t = toks, .n = n};
+        assert_int_equal(em_jstr_canonical(&d, 1), cases[i].canonical);
+        /* canonical exactly when the writer writes the same text */
+        char decoded[64];
+        size_t len = em_jstr_decode(&d, 1, decoded);
+        em_buf b = {0};
+        assert_int_equal(em_jw_string(&b, decoded, len), 0);
+        bool same = b.len == toks[1].len + 2 && memcmp(b.data + 1, cases[i].json + toks[1].start, toks[1].len) == 0;
+        assert_int_equal(same, cases[i].canonical);
+        em_buf_release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -877,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_jdoc_heap_once),
         cmocka_unit_test(test_differential),
         cmocka_unit_test(test_large_texts),
+        cmocka_unit_test(test_canonical_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
