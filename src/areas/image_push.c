@@ -124,7 +124,7 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     const char *reg = repo->registry->id;
     em_image *img = NULL;
     char digest[ECRMOCK_DIGEST_SIZE];
-    em_sha256_digest_by(c->m->sha256, bytes, len, digest);
+    em_sha256_digest_in(c->m->sha256_ctx, c->m->sha256, bytes, len, digest);
     int rc = -1;
     if (given && strcmp(given, digest) != 0) {
         em_fail_text(c, EM_MSG_IMAGE_DIGEST_DOES_NOT_MATCH, given, digest);

@@ -64,6 +64,7 @@ struct ecrmock {
     void *mac_states[3];       /* EVP_MD_CTX *: the key's HMAC inner and outer states, and a work one (em_mac) */
     struct evp_md_st *sha256;  /* SHA-256 fetched once by ecrmock_new (NULL: none, EVP_sha256() then): a digest
                                   with it skips OpenSSL's lookup of the algorithm (em_sha256_digest_by) */
+    struct evp_md_ctx_st *sha256_ctx; /* a context for it (em_sha256_digest_in), with the lock; NULL: none */
 
     em_fault *faults;          /* rules, in the order they were added */
     long fault_ids;
