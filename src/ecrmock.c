@@ -60,6 +60,7 @@ ecrmock *ecrmock_new(const ecrmock_options *opts)
     }
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
     m->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); /* NULL: em_sha256_digest_by() uses EVP_sha256() */
+    m->sha256_ctx = EVP_MD_CTX_new(); /* NULL: em_sha256_digest_in() makes its own */
 #endif
     m->areas = em_areas;
     em_options_apply(m, opts);
@@ -98,6 +99,7 @@ void ecrmock_free(ecrmock *m)
     em_free(m->tokens);
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
     EVP_MD_free(m->sha256);
+    EVP_MD_CTX_free(m->sha256_ctx);
 #endif
     pthread_mutex_destroy(&m->lock);
     em_free(m);

@@ -46,7 +46,7 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
     em_image *img = em_image_alloc(bytes, len, nl, nc, mf->subject);
     if (!img)
         return NULL;
-    snprintf(img->digest, sizeof img->digest, "%s", digest);
+    memcpy(img->digest, digest, strlen(digest) + 1); /* "sha256:" and 64 digits: it fits */
     img->manifest_len = len;
     img->media_type = em_media_type_intern(mf->media_type);
     img->artifact_media_type = mf->config_media_type ? em_media_type_intern(mf->config_media_type) : NULL;
@@ -124,7 +124,7 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     const char *reg = repo->registry->id;
     em_image *img = NULL;
     char digest[ECRMOCK_DIGEST_SIZE];
-    em_sha256_digest_by(c->m->sha256, bytes, len, digest);
+    em_sha256_digest_in(c->m->sha256_ctx, c->m->sha256, bytes, len, digest);
     int rc = -1;
     if (given && strcmp(given, digest) != 0) {
         em_fail_text(c, EM_MSG_IMAGE_DIGEST_DOES_NOT_MATCH, given, digest);
@@ -186,7 +186,8 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     /* The answer is made before the tag moves: once it has, nothing can fail. */
     json_t *out = c->out ? put_image_output(repo, img, tag) : NULL;
     bool written = !c->answer || (em_buf_append(c->answer, "{\"image\":", 9) == 0 &&
-                                  em_image_write(c->answer, repo, img, tag) == 0 &&
+                                  em_image_write_as(c->answer, repo, img, tag, c->answer_manifest,
+                                                    c->answer_manifest_len) == 0 &&
                                   em_buf_append(c->answer, "}", 1) == 0 && em_buf_reserve(c->answer, 1) == 0);
     if ((c->out && !out) || !written || (tag && em_tag_set(repo, img, tag) < 0)) {
         json_decref(out);

@@ -471,6 +471,10 @@ int em_fast_PutImage(em_fast *f)
     /* The answer is written where the handler's is made (image_push.c):
      * before the tag moves, the image undone if it cannot be. */
     em_call c = {.m = f->m, .err = ECRMOCK_ERR_OK, .answer = f->out};
+    if (em_jstr_canonical(f->req, mi)) { /* the answer copies the client's escapes */
+        c.answer_manifest = f->req->text + t->start;
+        c.answer_manifest_len = t->len;
+    }
     em_image *img = em_image_push(&c, repo, bytes, len, mt, given, tag);
     em_free(owned);
     json_decref(c.errdoc);

@@ -12,13 +12,30 @@
 /* The model's digest pattern, [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+ (whole string). */
 bool em_digest_ok(const char *d)
 {
+    /* 1: a character of the algorithm, 2: a hex digit (also of the algorithm) */
+    static const unsigned char cls[256] = {
+        ['-'] = 1, ['_'] = 1, ['+'] = 1, ['.'] = 1,
+        ['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3, ['5'] = 3, ['6'] = 3, ['7'] = 3, ['8'] = 3, ['9'] = 3,
+        ['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3,
+        ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3,
+        ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+        ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+        ['y'] = 1, ['z'] = 1,
+        ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+        ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+        ['Y'] = 1, ['Z'] = 1,
+    };
     if (!d)
         return false;
-    size_t a = strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.");
-    if (a == 0 || d[a] != ':')
+    const unsigned char *p = (const unsigned char *)d;
+    while (cls[*p] & 1)
+        p++;
+    if (p == (const unsigned char *)d || *p++ != ':')
         return false;
-    size_t h = strspn(d + a + 1, "0123456789abcdefABCDEF");
-    return h > 0 && d[a + 1 + h] == '\0';
+    const unsigned char *h = p;
+    while (cls[*p] & 2)
+        p++;
+    return p > h && *p == '\0';
 }
 
 /*

@@ -26,6 +26,26 @@
 #define uthash_free(ptr, sz) em_free(ptr)
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(elt) (oom = 1)
+/* Keys are digests ("sha256:" and 64 digits), tags and names: hashed eight
+ * bytes a step (uthash's default, Jenkins', takes twelve bytes a round of
+ * thirty-odd operations; a PutImage hashes a digest five times).  Tables
+ * iterate in insertion order whatever the hash. */
+static inline unsigned em_hash_key(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0x94d049bb133111ebu;
+    h ^= h >> 29;
+    return (unsigned)(h ^ (h >> 32));
+}
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = em_hash_key((keyptr), (size_t)(keylen)))
 #include <uthash.h>
 
 #pragma GCC visibility push(hidden)
@@ -73,9 +93,12 @@ static inline const unsigned char *em_plain_run(const unsigned char *p, const un
         uint64_t x;
         memcpy(&x, p, 8);
         uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
-        /* a byte below 0x20, a zero byte of q or s, or a high bit */
-        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high)
-            break;
+        /* a byte below 0x20, a zero byte of q or s, or a high bit: the
+         * lowest flag is exact (a borrow may flag a byte after it, never
+         * one before), and marks the first byte that is not plain */
+        uint64_t flags = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high;
+        if (flags)
+            return p + __builtin_ctzll(flags) / 8;
         p += 8;
     }
     while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
@@ -165,6 +188,10 @@ bool em_jname_is(const em_jdoc *d, size_t tok, const char *name);
  * bytes: a decoded string is never longer than its text), NUL-terminated;
  * returns the decoded length. */
 size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out);
+/* Whether string token `tok`'s text, as written, is what em_jw_string()
+ * writes of its value (the escapes a client chose are the writer's): then
+ * an answer may copy the text instead of escaping the value again. */
+bool em_jstr_canonical(const em_jdoc *d, size_t tok);
 
 /* ---- json_write.c: answers written without a tree ------------------------
  * The bytes em_wire_dump() writes for the same value; 0, or -1: no memory
@@ -195,6 +222,10 @@ struct evp_md_st; /* OpenSSL's EVP_MD */
  * EVP_sha256()): OpenSSL 3 looks EVP_sha256() up again at every digest, a
  * third of the time of one over a few hundred bytes. */
 void em_sha256_digest_by(const struct evp_md_st *md, const void *p, size_t n, char *out);
+struct evp_md_ctx_st; /* OpenSSL's EVP_MD_CTX */
+/* The same with a context kept for it (one fewer allocation and set-up a
+ * digest; NULL: as em_sha256_digest_by).  Not for two threads at once. */
+void em_sha256_digest_in(struct evp_md_ctx_st *ctx, const struct evp_md_st *md, const void *p, size_t n, char *out);
 void em_hex(const unsigned char *p, size_t n, char *out); /* 2n chars and a NUL */
 /* Standard padded base64.  Returns a new em_malloc'd NUL-terminated string,
  * or NULL (no memory). */

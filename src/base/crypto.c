@@ -45,6 +45,18 @@ void em_sha256_digest_by(const EVP_MD *md, const void *p, size_t n, char *out)
     em_hex(sum, 32, out + 7);
 }
 
+void em_sha256_digest_in(EVP_MD_CTX *ctx, const EVP_MD *md, const void *p, size_t n, char *out)
+{
+    unsigned char sum[32];
+    if (!ctx || EVP_DigestInit_ex2(ctx, md ? md : EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(ctx, p, n) != 1 ||
+        EVP_DigestFinal_ex(ctx, sum, NULL) != 1) {
+        em_sha256_digest_by(md, p, n, out);
+        return;
+    }
+    memcpy(out, "sha256:", 7);
+    em_hex(sum, 32, out + 7);
+}
+
 void em_sha256_digest(const void *p, size_t n, char *out)
 {
     em_sha256_digest_by(NULL, p, n, out);

@@ -32,7 +32,9 @@
  * one NUL byte right after a number or a literal is skipped here too.
  *
  * Beyond base.h's description of a token: an object's or array's `len` is
- * its text's length, from its opening bracket through its closing one.
+ * its text's length, from its opening bracket through its closing one; an
+ * object's `count` is its members as written, a repeated name each time
+ * (jansson's object holds one member of that name: em_jget finds the last).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -483,21 +485,66 @@ size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out)
         o[t->len] = '\0';
         return t->len;
     }
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     while (p < end) {
-        ptr bs = memchr(p, '\\', (size_t)(end - p));
-        if (!bs)
-            bs = end;
-        memcpy(o, p, (size_t)(bs - p));
-        o += bs - p;
-        p = bs;
-        if (p < end) {
-            size_t used;
-            o += unescape(p, o, &used);
-            p += used;
+        if (end - p >= 8) {
+            /* eight bytes stored whole (what is decoded is never longer than
+             * what is read, so they fit), the pointers moved past those
+             * before the first backslash (the lowest flag is exact) */
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t s = x ^ (ones * '\\'), flags = (s - ones) & ~s & high;
+            memcpy(o, &x, 8);
+            if (!flags) {
+                p += 8;
+                o += 8;
+                continue;
+            }
+            size_t n = (size_t)__builtin_ctzll(flags) / 8;
+            p += n;
+            o += n;
+        } else {
+            while (p < end && *p != '\\')
+                *o++ = *p++;
+            if (p == end)
+                break;
         }
+        size_t used;
+        o += unescape(p, o, &used);
+        p += used;
     }
     *o = '\0';
     return (size_t)(o - (unsigned char *)out);
+}
+
+bool em_jstr_canonical(const em_jdoc *d, size_t tok)
+{
+    const em_jtok *t = &d->t[tok];
+    ptr p = (ptr)d->text + t->start, end = p + t->len;
+    /* Without an escape: no control character, quote or backslash (em_jscan
+     * saw to it), and UTF-8 as it is, which the writer copies. */
+    while (t->escaped && (p = memchr(p, '\\', (size_t)(end - p)))) {
+        switch (p[1]) {
+        case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            continue;
+        case 'u': {
+            /* the writer's \u00XX: upper-case hex, a control character
+             * without a short escape */
+            unsigned hi = p[4], lo = p[5];
+            if (p[2] != '0' || p[3] != '0' || (hi != '0' && hi != '1') ||
+                !((lo >= '0' && lo <= '9') || (lo >= 'A' && lo <= 'F')))
+                return false;
+            unsigned v = (hi - '0') * 16 + (lo <= '9' ? lo - '0' : lo - 'A' + 10);
+            if (v == '\b' || v == '\t' || v == '\n' || v == '\f' || v == '\r')
+                return false;
+            p += 6;
+            continue;
+        }
+        default: return false; /* "\/", which the writer leaves as '/' */
+        }
+    }
+    return true;
 }
 
 bool em_jname_is(const em_jdoc *d, size_t tok, const char *name)
@@ -527,9 +574,11 @@ size_t em_jget(const em_jdoc *d, size_t obj, const char *name)
     const em_jtok *t = d->t;
     if (t[obj].type != EM_J_OBJECT)
         return 0;
-    size_t found = 0, i = obj + 1;
+    size_t found = 0, i = obj + 1, len = strlen(name);
     for (uint32_t m = 0; m < t[obj].count; m++) {
-        if (em_jname_is(d, i, name))
+        /* an unescaped name of another length is another name */
+        if (t[i].escaped ? em_jname_is(d, i, name)
+                         : t[i].len == len && memcmp(d->text + t[i].start, name, len) == 0)
             found = i + 1;
         i = t[i + 1].next;
     }

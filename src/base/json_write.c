@@ -24,46 +24,27 @@
  */
 #define DUMP_MAX_DEPTH 2048
 
-static int dump_string(em_buf *b, const char *str, size_t len)
+/* What the encoder does with a byte: 0 copies it, 1 writes a backslash
+ * before it ('"' and '\\'), 2 leaves it to the careful path (a control
+ * character's escape, a UTF-8 sequence checked whole). */
+static const unsigned char byte_class[256] = {
+    [0x00 ... 0x1f] = 2, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+};
+
+/* Writes the byte at p that byte_class sends to the careful path; returns
+ * the bytes read, or 0: not UTF-8.  Room for six bytes is there. */
+static size_t careful_byte(const unsigned char *p, const unsigned char *end, unsigned char **out)
 {
-    const unsigned char *p = (const unsigned char *)str, *end = p + len;
-    /* Room for the text as it is and both quotes: plain runs and UTF-8
-     * sequences take as many bytes as they read, so only an escape needs
-     * more (reserved when one comes).  Invariant: the room left is at least
-     * what is left to read, plus one for the closing quote. */
-    /* a short text gets room for the worst case (every byte a \u00XX)
-     * at once, and no escape has to ask for more */
-    bool roomy = len <= 4096;
-    if (em_buf_reserve(b, roomy ? 6 * len + 2 : len + 2) < 0)
-        return -1;
-    unsigned char *o = b->data + b->len;
-    *o++ = '"';
-    while (p < end) {
-        const unsigned char *run = p;
-        p = em_plain_run(p, end);
-        memcpy(o, run, (size_t)(p - run));
-        o += p - run;
-        if (p == end)
-            break;
-        if (*p >= 0x80) {
-            size_t n = em_utf8_seq(p, end);
-            if (!n)
-                return -1;
-            memcpy(o, p, n);
-            o += n;
-            p += n;
-            continue;
-        }
-        if (!roomy) {
-            b->len = (size_t)(o - b->data);
-            if (em_buf_reserve(b, (size_t)(end - p) + 6 + 1) < 0)
-                return -1;
-            o = b->data + b->len;
-        }
+    unsigned char *o = *out;
+    size_t n = 1;
+    if (*p >= 0x80) {
+        if (!(n = em_utf8_seq(p, end)))
+            return 0;
+        memcpy(o, p, n);
+        o += n;
+    } else {
         *o++ = '\\';
         switch (*p) {
-        case '\\': *o++ = '\\'; break;
-        case '"': *o++ = '"'; break;
         case '\b': *o++ = 'b'; break;
         case '\f': *o++ = 'f'; break;
         case '\n': *o++ = 'n'; break;
@@ -77,7 +58,61 @@ static int dump_string(em_buf *b, const char *str, size_t len)
             o += 5;
             break;
         }
-        p++;
+    }
+    *out = o;
+    return n;
+}
+
+static int dump_string(em_buf *b, const char *str, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)str, *end = p + len;
+    /* A short text gets room for the worst case (every byte a \u00XX) at
+     * once.  A long one gets room for the text as it is and both quotes,
+     * and more before each word that holds a byte to escape.  Invariant:
+     * the room left is at least what is left to read, plus one. */
+    bool roomy = len <= 4096;
+    if (em_buf_reserve(b, roomy ? 6 * len + 2 : len + 2) < 0)
+        return -1;
+    unsigned char *o = b->data + b->len;
+    *o++ = '"';
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (p < end) {
+        const unsigned char *stop = end;
+        if (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+            if (!((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high)) {
+                memcpy(o, &x, 8); /* eight plain bytes */
+                p += 8;
+                o += 8;
+                continue;
+            }
+            stop = p + 8;
+        }
+        /* A word (or the tail) with a byte to escape: each byte written as
+         * itself or after a backslash without a branch, two bytes stored
+         * either way, until one needs the careful path. */
+        if (!roomy) {
+            b->len = (size_t)(o - b->data);
+            if (em_buf_reserve(b, (size_t)(end - p) + 16 + 6 + 1) < 0)
+                return -1;
+            o = b->data + b->len;
+        }
+        while (p < stop) {
+            unsigned c = *p, k = byte_class[c];
+            if (k > 1) {
+                size_t n = careful_byte(p, end, &o);
+                if (!n)
+                    return -1;
+                p += n;
+                break;
+            }
+            o[0] = k ? '\\' : (unsigned char)c;
+            o[1] = (unsigned char)c;
+            o += 1 + k;
+            p++;
+        }
     }
     *o++ = '"';
     b->len = (size_t)(o - b->data);
@@ -154,6 +189,17 @@ static bool nearest_digits(double v, int n, char digits[18], int *e)
     return decimal_value(digits, n, *e) == v;
 }
 
+/* The decimal digits of u into out (no NUL); returns how many. */
+static int decimal_digits(uint64_t u, char *out)
+{
+    char text[20], *e = text + sizeof text, *p = e;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    memcpy(out, p, (size_t)(e - p));
+    return (int)(e - p);
+}
+
 /* The shortest digits of v > 0, finite, as Double.toString chooses them. */
 static int shortest_digits(double v, char digits[18], int *e)
 {
@@ -163,9 +209,7 @@ static int shortest_digits(double v, char digits[18], int *e)
     if (v < 0x1p43) {
         int64_t ms = (int64_t)(v * 1000.0 + 0.5);
         if (ms > 0 && (double)ms / 1000.0 == v) {
-            char text[24];
-            int n = snprintf(text, sizeof text, "%" PRId64, ms);
-            memcpy(digits, text, (size_t)n);
+            int n = decimal_digits((uint64_t)ms, digits);
             *e = n - 1 - 3;
             while (n > 1 && digits[n - 1] == '0')
                 n--;
@@ -235,7 +279,10 @@ static size_t java_double(double v, char *out)
         } else {
             *o++ = '0';
         }
-        o += snprintf(o, 8, "E%d", e);
+        *o++ = 'E';
+        if (e < 0)
+            *o++ = '-';
+        o += decimal_digits((uint64_t)(e < 0 ? -e : e), o);
     }
     return (size_t)(o - out);
 }

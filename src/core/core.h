@@ -64,6 +64,7 @@ struct ecrmock {
     void *mac_states[3];       /* EVP_MD_CTX *: the key's HMAC inner and outer states, and a work one (em_mac) */
     struct evp_md_st *sha256;  /* SHA-256 fetched once by ecrmock_new (NULL: none, EVP_sha256() then): a digest
                                   with it skips OpenSSL's lookup of the algorithm (em_sha256_digest_by) */
+    struct evp_md_ctx_st *sha256_ctx; /* a context for it (em_sha256_digest_in), with the lock; NULL: none */
 
     em_fault *faults;          /* rules, in the order they were added */
     long fault_ids;
@@ -202,6 +203,10 @@ typedef struct em_call {
     /* A tree-free form's answer (areas.h), or NULL: where em_image_push
      * writes PutImage's answer instead of c->out, before the tag moves. */
     em_buf *answer;
+    /* With answer: the manifest as its JSON string's text (no quotes), when
+     * the request's is what the writer writes (em_jstr_canonical), or NULL. */
+    const char *answer_manifest;
+    size_t answer_manifest_len;
     char member[EM_MEMBER_SIZE]; /* the request member the error is about, as a JSON path
                                     ("$.repositoryName", "$.rules[0].destinations"), or "";
                                     set by em_fail_param(), validation (validate.c) and

@@ -390,6 +390,10 @@ int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char
 json_t *em_image_json(em_repo *repo, em_image *img, const char *tag);
 /* em_image_json()'s bytes, appended to b; 0 or -1. */
 int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag);
+/* The same, the manifest written as manifest_text (its JSON string's text,
+ * as em_jw_string() would write it, without the quotes) when not NULL. */
+int em_image_write_as(em_buf *b, em_repo *repo, em_image *img, const char *tag, const char *manifest_text,
+                      size_t manifest_text_len);
 
 /* ---- storage classes (archive.c) -------------------------------------- */
 /* How long a restore from the archive takes, virtual time (ECR: "restore the

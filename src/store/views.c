@@ -99,10 +99,18 @@ json_t *em_image_json(em_repo *repo, em_image *img, const char *tag)
 
 int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag)
 {
+    return em_image_write_as(b, repo, img, tag, NULL, 0);
+}
+
+int em_image_write_as(em_buf *b, em_repo *repo, em_image *img, const char *tag, const char *manifest_text,
+                      size_t manifest_text_len)
+{
     if (EM_JW_STR_AFTER(b, "{\"registryId\":", repo->registry->id) < 0 ||
         EM_JW_STR_AFTER(b, ",\"repositoryName\":", repo->name) < 0 || EM_JW_LIT(b, ",\"imageId\":") < 0 ||
         em_image_id_write(b, img->digest, tag) < 0 || EM_JW_LIT(b, ",\"imageManifest\":") < 0 ||
-        em_jw_string(b, img->manifest, img->manifest_len) < 0 ||
+        (manifest_text ? EM_JW_LIT(b, "\"") < 0 || em_buf_append(b, manifest_text, manifest_text_len) < 0 ||
+                             EM_JW_LIT(b, "\"") < 0
+                       : em_jw_string(b, img->manifest, img->manifest_len) < 0) ||
         EM_JW_STR_AFTER(b, ",\"imageManifestMediaType\":", img->media_type) < 0)
         return -1;
     return EM_JW_LIT(b, "}");

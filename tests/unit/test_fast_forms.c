@@ -180,6 +180,22 @@ static void test_put_image_forms(void **state)
                           ECRMOCK_DEFAULT_ACCOUNT, q3), 200);
     assert_int_equal(both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1), 200);
     assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q2), 400);
+    /* escapes the writer writes otherwise ("\/", "\u000a", "\u0041", lower-case hex): the
+     * answer escapes the manifest itself; the writer's own ("\n", "\t", "\u001F") are copied */
+    assert_int_equal(both(p, 1, "PutImage",
+                          "{\"repositoryName\":\"app\",\"imageTag\":\"esc1\",\"imageManifest\":\"{\\u000a"
+                          "\\\"schemaVersion\\\":2,\\\"mediaType\\\":\\\"application\\/vnd.docker.distribution."
+                          "manifest.v2+json\\\",\\\"config\\\":{\\\"mediaType\\\":\\\"x\\\",\\\"digest\\\":"
+                          "\\\"%s\\\"},\\\"layers\\\":[],\\\"\\u0041\\\":\\\"\\u00e9\\\"}\"}",
+                          p->config),
+                     200);
+    assert_int_equal(both(p, 1, "PutImage",
+                          "{\"repositoryName\":\"app\",\"imageTag\":\"esc2\",\"imageManifest\":\"{\\n\\t"
+                          "\\\"schemaVersion\\\":2,\\\"mediaType\\\":\\\"application/vnd.docker.distribution."
+                          "manifest.v2+json\\\",\\\"config\\\":{\\\"mediaType\\\":\\\"x\\\\u001F\\\",\\\"digest\\\":"
+                          "\\\"%s\\\"},\\\"layers\\\":[],\\\"q\\\":\\\"\\\\\\\"\\\\u001f\\\"}\\r\"}",
+                          p->config),
+                     200);
     /* not JSON the manifest: the handler's error */
     assert_int_equal(both(p, 0, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":\"{\\\"a\\\":\"}"), 400);
     free(m1), free(q1), free(m2), free(q2), free(m3), free(q3);

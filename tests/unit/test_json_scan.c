@@ -744,6 +744,166 @@ static void test_differential(void **state)
         fail_msg("accepted %d, refused %d", accepted, refused);
 }
 
+/* A manifest-like text of at least `target` bytes: an image manifest with
+ * as many layers as it takes. */
+static char *big_manifest(size_t target, size_t *len, int *layers)
+{
+    em_buf b = {0};
+    add_str(&b, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":"
+                "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":1469,\"digest\":\"sha256:"
+                "3b4d0c8d0a8f3f1c2e4b5a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f\"},\"layers\":[");
+    int i = 0;
+    for (; b.len < target; i++) {
+        char l[400];
+        int k = snprintf(l, sizeof l,
+                         "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"size\":%d,"
+                         "\"digest\":\"sha256:%064x\",\"annotations\":{\"title\":\"l\\u00e9yer %d\\n\"}}",
+                         i ? ",\n  " : "", 1000 + i * 7919, i, i);
+        add(&b, l, (size_t)k);
+    }
+    add_str(&b, "]}");
+    *len = b.len;
+    *layers = i;
+    return (char *)b.data;
+}
+
+/* Big texts: a 4 MiB manifest, 100k tiny tokens, a 1 MiB string; each
+ * read through a small array (the heap once), and the same as jansson's. */
+static void test_large_texts(void **state)
+{
+    (void)state;
+    size_t len;
+    int layers;
+    char *m = big_manifest(4u << 20, &len, &layers);
+    assert_true(same_as_jansson(m, len));
+    em_jtok stack[64];
+    em_jdoc d;
+    assert_int_equal(em_jdoc_read(&d, m, len, false, stack, 64), EM_JSCAN_OK);
+    assert_non_null(d.heap);
+    /* the object; schemaVersion, mediaType, config and layers (name and value
+     * each); config's three members; each layer's object, its four members
+     * and the annotation's one */
+    assert_int_equal(d.n, 1 + 2 * 4 + 2 * 3 + (size_t)layers * (1 + 2 * 4 + 2));
+    size_t l = em_jget(&d, 0, "layers");
+    assert_int_equal(d.t[l].type, EM_J_ARRAY);
+    assert_int_equal(d.t[l].count, (uint32_t)layers);
+    assert_int_equal(d.t[l].next, d.n);
+    /* the last layer: its size and its title, decoded */
+    size_t last = l + 1;
+    for (int i = 1; i < layers; i++)
+        last = d.t[last].next;
+    assert_int_equal(d.t[em_jget(&d, last, "size")].integer, 1000 + (int64_t)(layers - 1) * 7919);
+    size_t title = em_jget(&d, em_jget(&d, last, "annotations"), "title");
+    char out[64], want[64];
+    snprintf(want, sizeof want, "l\xc3\xa9yer %d\n", layers - 1);
+    assert_true(d.t[title].len < sizeof out);
+    assert_int_equal(em_jstr_decode(&d, title, out), strlen(want));
+    assert_string_equal(out, want);
+    em_jdoc_release(&d);
+    free(m);
+
+    /* 100k tiny tokens: FULL with the exact count, then the heap */
+    em_buf b = {0};
+    add_str(&b, "[");
+    for (int i = 0; i < 100000; i++)
+        add_str(&b, i ? ",1" : "1");
+    add_str(&b, "]");
+    size_t n = 0;
+    assert_int_equal(em_jscan((char *)b.data, b.len, false, stack, 64, &n), EM_JSCAN_FULL);
+    assert_int_equal(n, 100001);
+    assert_int_equal(em_jdoc_read(&d, (char *)b.data, b.len, false, stack, 64), EM_JSCAN_OK);
+    assert_int_equal(d.n, 100001);
+    assert_int_equal(d.t[0].count, 100000);
+    assert_int_equal(d.t[100000].integer, 1);
+    assert_int_equal(d.t[100000].start, b.len - 2);
+    em_jdoc_release(&d);
+    assert_true(same_as_jansson((char *)b.data, b.len));
+    em_buf_release(&b);
+
+    /* an object of 100k members, every name "k": em_jget finds the last */
+    add_str(&b, "{");
+    for (int i = 0; i < 100000; i++) {
+        char mem[32];
+        int k = snprintf(mem, sizeof mem, "%s\"k\":%d", i ? "," : "", i);
+        add(&b, mem, (size_t)k);
+    }
+    add_str(&b, "}");
+    assert_int_equal(em_jdoc_read(&d, (char *)b.data, b.len, false, NULL, 0), EM_JSCAN_OK);
+    assert_int_equal(d.t[0].count, 100000);
+    assert_int_equal(d.t[em_jget(&d, 0, "k")].integer, 99999);
+    em_jdoc_release(&d);
+    assert_true(same_as_jansson((char *)b.data, b.len));
+    em_buf_release(&b);
+
+    /* a 1 MiB string of every byte a string may hold as it is, escapes and
+     * multibyte sequences at every alignment */
+    add_str(&b, "[\"");
+    for (size_t i = 0; b.len < (1u << 20); i++) {
+        unsigned char c = (unsigned char)(0x20 + i % 0x60);
+        if (c == '"' || c == '\\' || c == 0x7f)
+            add_str(&b, i % 3 ? "\\u00e9" : "\\\\");
+        else if (i % 97 == 0)
+            add_str(&b, "\xf0\x9f\x98\x80");
+        else if (i % 89 == 0)
+            add_str(&b, "\\ud83d\\ude00");
+        else
+            add(&b, &c, 1);
+    }
+    add_str(&b, "\"]");
+    assert_true(same_as_jansson((char *)b.data, b.len));
+    assert_int_equal(em_jdoc_read(&d, (char *)b.data, b.len, false, stack, 64), EM_JSCAN_OK);
+    assert_int_equal(d.n, 2);
+    assert_int_equal(d.t[1].escaped, 1);
+    em_jdoc_release(&d);
+    /* and one raw control byte at its end is refused */
+    b.data[b.len - 3] = '\x1f';
+    assert_false(same_as_jansson((char *)b.data, b.len));
+    em_buf_release(&b);
+}
+
+/* em_jstr_canonical: whether a string's text is what em_jw_string writes of
+ * its value, checked against the writer itself for each escape. */
+static void test_canonical_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        bool canonical;
+    } cases[] = {
+        {"[\"plain / text \u00e9\"]", true},     /* no escape (the \u00e9 is C's: raw UTF-8) */
+        {"[\"a\\\"b\\\\c\\nd\\te\\rf\\bg\\fh\"]", true},
+        {"[\"\\u0001\\u001F\\u0000x\"]", false}, /* refused by em_jscan: \u0000 */
+        {"[\"\\u0001\\u001F\"]", true},
+        {"[\"\\u001f\"]", false},                 /* lower-case hex */
+        {"[\"\\u000a\"]", false},                 /* the writer's \n */
+        {"[\"\\u0009\"]", false},
+        {"[\"\\u0041\"]", false},                 /* not a control character */
+        {"[\"\\u00e9\"]", false},
+        {"[\"\\/\"]", false},
+        {"[\"\\ud83d\\ude00\"]", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        em_jtok toks[8];
+        size_t n = 0;
+        int rc = em_jscan(cases[i].json, strlen(cases[i].json), true, toks, 8, &n);
+        if (strstr(cases[i].json, "\\u0000")) {
+            assert_int_equal(rc, EM_JSCAN_INVALID);
+            continue;
+        }
+        assert_int_equal(rc, EM_JSCAN_OK);
+        em_jdoc d = {.text = cases[i].json, .t = toks, .n = n};
+        assert_int_equal(em_jstr_canonical(&d, 1), cases[i].canonical);
+        /* canonical exactly when the writer writes the same text */
+        char decoded[64];
+        size_t len = em_jstr_decode(&d, 1, decoded);
+        em_buf b = {0};
+        assert_int_equal(em_jw_string(&b, decoded, len), 0);
+        bool same = b.len == toks[1].len + 2 && memcmp(b.data + 1, cases[i].json + toks[1].start, toks[1].len) == 0;
+        assert_int_equal(same, cases[i].canonical);
+        em_buf_release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -759,6 +919,8 @@ int main(void)
         cmocka_unit_test(test_full_counts_exactly),
         cmocka_unit_test(test_jdoc_heap_once),
         cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_large_texts),
+        cmocka_unit_test(test_canonical_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
