@@ -38,9 +38,11 @@ static void list_missing(char *out, size_t cap, size_t *used, const char *d)
         *used += (size_t)snprintf(out + *used, cap - *used, "%s%s", *used ? ", " : "", d);
 }
 
-/* Builds the new image from a parsed manifest; NULL when out of memory. */
+/* Builds the new image from a parsed manifest, its blobs found already
+ * (found[i] the layer of mf->layers[i]; NULL: looked up here); NULL when out
+ * of memory. */
 static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const char *bytes, size_t len,
-                           const em_manifest *mf)
+                           const em_manifest *mf, em_layer *const *found)
 {
     size_t nl = mf->n_layers, nc = mf->n_children;
     em_image *img = em_image_alloc(bytes, len, nl, nc, mf->subject);
@@ -58,7 +60,7 @@ static em_image *image_new(em_call *c, em_repo *repo, const char *digest, const 
     /* Distinct layers; the size is the sum of the layers (not the config), as
      * stored; a list's size is the largest of its manifests'. */
     for (size_t i = 0; i < nl; i++) {
-        em_layer *l = em_layer_get(repo, mf->layers[i].digest);
+        em_layer *l = found ? found[i] : em_layer_get(repo, mf->layers[i].digest);
         bool dup = false;
         for (size_t j = 0; j < img->n_layers; j++)
             dup = dup || img->layers[j] == l;
@@ -92,11 +94,11 @@ static json_t *put_image_output(em_repo *repo, em_image *img, const char *tag)
 /* Remembers the media type of each layer the manifest lists (what
  * BatchCheckLayerAvailability reports).  Best effort: a layer whose type
  * cannot be stored for want of memory simply stays without one. */
-static void learn_layer_types(em_repo *repo, const em_manifest *mf)
+static void learn_layer_types(em_repo *repo, const em_manifest *mf, em_layer *const *found)
 {
     for (size_t i = 0; i < mf->n_layers; i++) {
         const char *mt = mf->layers[i].media_type;
-        em_layer *l = em_layer_get(repo, mf->layers[i].digest);
+        em_layer *l = found ? found[i] : em_layer_get(repo, mf->layers[i].digest);
         if (!mt || !l || (l->media_type && strcmp(l->media_type, mt) == 0))
             continue;
         const char *copy = em_media_type_intern(mt);
@@ -132,9 +134,15 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     }
     char list[2048];
     size_t used = 0;
-    for (size_t i = 0; i < mf->n_layers; i++)
-        if (!em_layer_get(repo, mf->layers[i].digest))
+    /* The blobs found, looked up once (when they are few enough to keep). */
+    em_layer *found_inline[EM_MF_INLINE_BLOBS], **found = mf->n_layers <= EM_MF_INLINE_BLOBS ? found_inline : NULL;
+    for (size_t i = 0; i < mf->n_layers; i++) {
+        em_layer *l = em_layer_get(repo, mf->layers[i].digest);
+        if (!l)
             list_missing(list, sizeof list, &used, mf->layers[i].digest);
+        if (found)
+            found[i] = l;
+    }
     if (used) {
         em_fail_text(c, EM_MSG_LAYERS_NOT_FOUND_FOR_PUSH, list, repo->name, reg);
         goto out;
@@ -175,7 +183,7 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     /* Everything is checked: now change the state, all or nothing. */
     img = existing;
     if (!img) {
-        img = image_new(c, repo, digest, bytes, len, mf);
+        img = image_new(c, repo, digest, bytes, len, mf, found);
         if (!img || em_signing_on_push(repo, img) < 0 || em_image_insert(c->m, repo, img) < 0) {
             em_image_free(img);
             img = NULL;
@@ -198,7 +206,7 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
         goto out;
     }
     if (!existing) {
-        learn_layer_types(repo, mf);
+        learn_layer_types(repo, mf, found);
         em_scan_on_push(c->m, repo, img); /* scanning.c: scan on push; cannot fail */
     }
     if (revive) /* a list's images went to the archive with it: they come back with it */

@@ -462,16 +462,17 @@ int em_fast_PutImage(em_fast *f)
     char *owned = NULL;
     const char *bytes = f->req->text + t->start;
     size_t len = t->len;
+    bool canonical = true;
     if (t->escaped) {
         if (!(owned = em_malloc(t->len + 1)))
             return EM_FAST_DECLINED;
-        len = em_jstr_decode(f->req, mi, owned);
+        len = em_jstr_decode_canonical(f->req, mi, owned, &canonical);
         bytes = owned;
     }
     /* The answer is written where the handler's is made (image_push.c):
      * before the tag moves, the image undone if it cannot be. */
     em_call c = {.m = f->m, .err = ECRMOCK_ERR_OK, .answer = f->out};
-    if (em_jstr_canonical(f->req, mi)) { /* the answer copies the client's escapes */
+    if (canonical) { /* the answer copies the client's escapes (em_jstr_canonical) */
         c.answer_manifest = f->req->text + t->start;
         c.answer_manifest_len = t->len;
     }

@@ -192,6 +192,9 @@ size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out);
  * writes of its value (the escapes a client chose are the writer's): then
  * an answer may copy the text instead of escaping the value again. */
 bool em_jstr_canonical(const em_jdoc *d, size_t tok);
+/* em_jstr_decode(), and into *canonical (when not NULL, and true on entry)
+ * em_jstr_canonical()'s answer, in the same pass. */
+size_t em_jstr_decode_canonical(const em_jdoc *d, size_t tok, char *out, bool *canonical);
 
 /* ---- json_write.c: answers written without a tree ------------------------
  * The bytes em_wire_dump() writes for the same value; 0, or -1: no memory

@@ -475,7 +475,44 @@ static size_t unescape(ptr p, unsigned char *o, size_t *used)
     return 4;
 }
 
+/* Whether the escape at p (a backslash em_jscan checked) is one the writer
+ * writes: the short ones but "\\/", or \\u00XX in upper-case hex for a
+ * control character without a short one. */
+static bool escape_canonical(ptr p)
+{
+    switch (p[1]) {
+    case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't': return true;
+    case 'u': {
+        unsigned hi = p[4], lo = p[5];
+        if (p[2] != '0' || p[3] != '0' || (hi != '0' && hi != '1') || !((lo >= '0' && lo <= '9') || (lo >= 'A' && lo <= 'F')))
+            return false;
+        unsigned v = (hi - '0') * 16 + (lo <= '9' ? lo - '0' : lo - 'A' + 10);
+        return v != '\b' && v != '\t' && v != '\n' && v != '\f' && v != '\r';
+    }
+    default: return false; /* "\\/", which the writer leaves as '/' */
+    }
+}
+
+bool em_jstr_canonical(const em_jdoc *d, size_t tok)
+{
+    const em_jtok *t = &d->t[tok];
+    ptr p = (ptr)d->text + t->start, end = p + t->len;
+    /* Without an escape: no control character, quote or backslash (em_jscan
+     * saw to it), and UTF-8 as it is, which the writer copies. */
+    while (t->escaped && (p = memchr(p, '\\', (size_t)(end - p)))) {
+        if (!escape_canonical(p))
+            return false;
+        p += p[1] == 'u' ? 6 : 2;
+    }
+    return true;
+}
+
 size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out)
+{
+    return em_jstr_decode_canonical(d, tok, out, NULL);
+}
+
+size_t em_jstr_decode_canonical(const em_jdoc *d, size_t tok, char *out, bool *canonical)
 {
     const em_jtok *t = &d->t[tok];
     ptr p = (ptr)d->text + t->start, end = p + t->len;
@@ -510,41 +547,13 @@ size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out)
                 break;
         }
         size_t used;
+        if (canonical && *canonical)
+            *canonical = escape_canonical(p);
         o += unescape(p, o, &used);
         p += used;
     }
     *o = '\0';
     return (size_t)(o - (unsigned char *)out);
-}
-
-bool em_jstr_canonical(const em_jdoc *d, size_t tok)
-{
-    const em_jtok *t = &d->t[tok];
-    ptr p = (ptr)d->text + t->start, end = p + t->len;
-    /* Without an escape: no control character, quote or backslash (em_jscan
-     * saw to it), and UTF-8 as it is, which the writer copies. */
-    while (t->escaped && (p = memchr(p, '\\', (size_t)(end - p)))) {
-        switch (p[1]) {
-        case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
-            p += 2;
-            continue;
-        case 'u': {
-            /* the writer's \u00XX: upper-case hex, a control character
-             * without a short escape */
-            unsigned hi = p[4], lo = p[5];
-            if (p[2] != '0' || p[3] != '0' || (hi != '0' && hi != '1') ||
-                !((lo >= '0' && lo <= '9') || (lo >= 'A' && lo <= 'F')))
-                return false;
-            unsigned v = (hi - '0') * 16 + (lo <= '9' ? lo - '0' : lo - 'A' + 10);
-            if (v == '\b' || v == '\t' || v == '\n' || v == '\f' || v == '\r')
-                return false;
-            p += 6;
-            continue;
-        }
-        default: return false; /* "\/", which the writer leaves as '/' */
-        }
-    }
-    return true;
 }
 
 bool em_jname_is(const em_jdoc *d, size_t tok, const char *name)

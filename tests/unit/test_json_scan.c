@@ -894,8 +894,12 @@ static void test_canonical_text(void **state)
         em_jdoc d = {.text = cases[i].json, .t = toks, .n = n};
         assert_int_equal(em_jstr_canonical(&d, 1), cases[i].canonical);
         /* canonical exactly when the writer writes the same text */
-        char decoded[64];
+        char decoded[64], again[64];
         size_t len = em_jstr_decode(&d, 1, decoded);
+        bool canonical = true; /* the same answer in the decoding pass, the same bytes */
+        assert_int_equal(em_jstr_decode_canonical(&d, 1, again, &canonical), len);
+        assert_memory_equal(again, decoded, len);
+        assert_int_equal(canonical, cases[i].canonical);
         em_buf b = {0};
         assert_int_equal(em_jw_string(&b, decoded, len), 0);
         bool same = b.len == toks[1].len + 2 && memcmp(b.data + 1, cases[i].json + toks[1].start, toks[1].len) == 0;
