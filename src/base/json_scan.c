@@ -406,7 +406,7 @@ int em_jdoc_read(em_jdoc *d, const char *text, size_t len, bool any_value, em_jt
     em_jtok *heap = NULL;
     if (rc == EM_JSCAN_FULL) {
         /* n: exactly the tokens the text needs (never more than its bytes) */
-        heap = em_malloc(n * sizeof *heap);
+        heap = n <= SIZE_MAX / sizeof *heap ? em_malloc(n * sizeof *heap) : NULL;
         if (!heap)
             return EM_JSCAN_NOMEM;
         rc = em_jscan(text, len, any_value, heap, n, &n);
