@@ -117,9 +117,11 @@ static inline ptr scan_string(ptr p, ptr end, uint8_t *escaped)
 /* Whether the real s[0..e) (of the JSON grammar) is finite as strtod reads it.
  * Its value is 0.D x 10^E, D its significant digits: below 10^308 it is
  * finite, from 10^309 on it is not (DBL_MAX is 1.797...e308), and between,
- * strtod decides, on D (cut at 768 digits, a 1 after them for any nonzero digit
- * cut: no rounding boundary there has more) written as an integer with an
- * exponent, so that no locale's decimal point matters. */
+ * strtod decides, on D written as an integer with an exponent (no locale's
+ * decimal point to mind) and cut at 768 digits: what decides is whether the
+ * value reaches M, the midpoint between DBL_MAX and 2^1024 (M itself rounds
+ * to even, to infinity), and M is an integer of 309 digits, so a cut D
+ * reaches it exactly when the whole one does. */
 static bool real_finite(ptr s, ptr e)
 {
     ptr p = s;
@@ -167,20 +169,14 @@ static bool real_finite(ptr s, ptr e)
     enum { KEEP = 768 };
     char buf[KEEP + 16];
     size_t nd = 0;
-    bool cut = false;
-    for (ptr q = ip; q < fp_end; q++) {
+    for (ptr q = ip; q < fp_end && nd < KEEP; q++) {
         if (q == ip_end) {
             q = fp;
             if (q == fp_end)
                 break;
         }
-        if (nd < KEEP)
-            buf[nd++] = (char)*q;
-        else if (*q != '0')
-            cut = true;
+        buf[nd++] = (char)*q;
     }
-    if (cut)
-        buf[nd++] = '1';
     buf[nd++] = 'e';
     int x = (int)(E - (int64_t)(nd - 1)), i = 0;
     char digits[8];
@@ -410,7 +406,7 @@ int em_jdoc_read(em_jdoc *d, const char *text, size_t len, bool any_value, em_jt
     em_jtok *heap = NULL;
     if (rc == EM_JSCAN_FULL) {
         /* n: exactly the tokens the text needs (never more than its bytes) */
-        heap = em_malloc(n * sizeof *heap);
+        heap = n <= SIZE_MAX / sizeof *heap ? em_malloc(n * sizeof *heap) : NULL;
         if (!heap)
             return EM_JSCAN_NOMEM;
         rc = em_jscan(text, len, any_value, heap, n, &n);

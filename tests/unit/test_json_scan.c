@@ -359,6 +359,15 @@ static void test_reals(void **state)
     ACCEPTED("[9.999e307]");
     ACCEPTED("[4.9e-324]");
     ACCEPTED("[123456789012345678901234567890.5e-10]");
+    /* exponents with leading zeros, and many digits on either side */
+    REFUSED("[1e0000000000000000000000000000309]");
+    REFUSED("[1E+0000000000000000000000000000309]");
+    ACCEPTED("[1e0000000000000000000000000000308]");
+    ACCEPTED("[1e-0000000000000000000000000000400]");
+    ACCEPTED("[0.00000000000000000000000000000000000000000000000000000000000000000000000000000001e388]");
+    REFUSED("[0.00000000000000000000000000000000000000000000000000000000000000000000000000000001e390]");
+    ACCEPTED("[100000000000000000000000000000000000000000000000000000000000000000000000000000000.0e227]");
+    REFUSED("[100000000000000000000000000000000000000000000000000000000000000000000000000000000.0e229]");
     /* the exact midpoint between DBL_MAX and 2^1024 rounds (to even) to
      * infinity; one below it to DBL_MAX: 309 digits for strtod to weigh,
      * then the same with 1000 more digits (cut at 768, a 1 for the rest) */
@@ -469,9 +478,10 @@ static void test_every_byte(void **state)
 {
     (void)state;
     for (int b = 0; b < 256; b++) {
-        char s[16];
+        char s[24];
         const char *forms[] = {"[\"x%cy\"]", "[\"%c\"]", "{\"%c\":1}", "[%c]", "[1%c]", "%c[]", "[]%c", "[\"\\%c\"]",
-                               "[\"\\u00%c0\"]", "[t%crue]"};
+                               "[\"\\u00%c0\"]", "[t%crue]",
+                               "[\"%cn\"]", "[\"%cu0041\"]", "{\"a%cn\":0}"};
         for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
             const char *at = strstr(forms[f], "%c");
             size_t pre = (size_t)(at - forms[f]);
