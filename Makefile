@@ -285,7 +285,7 @@ tsan:
 # that breaks it is seen at once.
 $(BUILD)/bench: bench/bench.c $(BUILD)/libecrmock_server.a $(BUILD)/libecrmock.a
 	@echo "  CC $@"
-	$(Q)$(CC) $(WARN) $(CFLAGS) -Iinclude bench/bench.c -o $@ $(LDFLAGS) $(BUILD)/libecrmock_server.a \
+	$(Q)$(CC) $(WARN) $(CFLAGS) -Iinclude -Isrc bench/bench.c -o $@ $(LDFLAGS) $(BUILD)/libecrmock_server.a \
 	    $(BUILD)/libecrmock.a $(LIBS) $(MHD_LIBS)
 
 bench: all $(BUILD)/bench
