@@ -104,7 +104,7 @@ static int __attribute__((format(printf, 4, 5))) both(pair *p, int answered, con
     if (sa != sb || an != bn || memcmp(a, b, an) != 0)
         fail_msg("%s %s\n  forms: %d %.*s\n  trees: %d %.*s", action, body, sa, (int)an, a, sb, (int)bn, b);
     if ((p->fast->fast_answered - before) != (unsigned long)answered)
-        fail_msg("%s %s: a form %s it (%d %.*s)", action, body, answered ? "did not answer" : "answered", sa,
+        fail_msg("%s %.200s: a form %s it (%d %.*s)", action, body, answered ? "did not answer" : "answered", sa,
                  (int)an, a);
     assert_int_equal(a[an], '\0');
     ecrmock_buffer_free(a);
@@ -281,6 +281,92 @@ static void test_describe_forms(void **state)
     free(m1), free(q1), free(m2), free(q2);
 }
 
+/* A digest of 64 hex digits from the number n. */
+#define ZERO_DIGEST(buf, n) snprintf((buf), sizeof(buf), "sha256:%064d", (n))
+
+static void test_batch_check_layer_forms(void **state)
+{
+    pair *p = *state;
+    char absent[ECRMOCK_DIGEST_SIZE], upper[ECRMOCK_DIGEST_SIZE];
+    ZERO_DIGEST(absent, 7);
+    snprintf(upper, sizeof upper, "sha256:%s", p->layer + 7);
+    for (char *c = upper + 7; *c; c++)
+        *c = (char)(*c >= 'a' && *c <= 'f' ? *c - 'a' + 'A' : *c);
+    /* layers with no media type yet (no manifest lists them), missing, repeated,
+     * empty, ill-formed, upper-case hex, a digest of another length */
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\",\"%s\",\"%s\",\"%s\",\"\",\"sha256:zz\","
+                          "\"%s\",\"%s\",\"md5:%032d\",\"%sa\"]}",
+                          p->layer, absent, p->config, p->layer, upper, absent, 1, p->layer),
+                     200);
+    /* only failures; only layers */
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", absent), 200);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", p->layer), 200);
+    /* the media types a manifest taught */
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\",\"%s\",\"%s\"]}", p->config, p->layer, absent),
+                     200);
+    /* escapes: in the member names, in a digest that is well formed once decoded,
+     * in digests that are not (written back as the writer writes them) */
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"repository\\u004eame\":\"\\u0061pp\",\"layer\\u0044igests\":[\"sha256\\u003a%s\","
+                          "\"\\u00e9\\\"\\\\\\/\\n\\u001f\\ud83d\\ude00\"],\"registry\\u0049d\":\"%s\"}",
+                          p->layer + 7, ECRMOCK_DEFAULT_ACCOUNT),
+                     200);
+    /* 100 digests answer */
+    char list[8000] = "";
+    for (int i = 0; i < 100; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i ? "," : "", i % 2 ? p->layer : absent);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[%s]}", list), 200);
+    /* refusals: the handler's */
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[%s,\"%s\"]}", list, absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"nope\",\"layerDigests\":[\"%s\"]}", absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"App\",\"layerDigests\":[\"%s\"]}", absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability",
+                          "{\"registryId\":\"000000000000\",\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", absent),
+                     400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\"}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[]}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":\"%s\"}", absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[7]}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[null]}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":null}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%01001d\"]}", 0), 400);
+    /* a member named twice; a digest longer than the form's scratch once escaped (1000
+     * characters, 6000 bytes): the handler answers both */
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability",
+                          "{\"repositoryName\":\"app\",\"layerDigests\":[\"x\"],\"layerDigests\":[\"%s\"]}", p->layer),
+                     200);
+    char *escaped = malloc(6001);
+    assert_non_null(escaped);
+    for (int i = 0; i < 1000; i++)
+        memcpy(escaped + 6 * i, "\\u0061", 6);
+    escaped[6000] = '\0';
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", escaped), 200);
+    free(escaped);
+    /* a fixture's declared layers (last: a load replaces the whole state; the
+     * registry another account's): their declared size, up to 2^63 - 1 */
+    char big[ECRMOCK_DIGEST_SIZE], small[ECRMOCK_DIGEST_SIZE];
+    ZERO_DIGEST(big, 1);
+    ZERO_DIGEST(small, 2);
+    char *fixture = NULL;
+    assert_true(asprintf(&fixture,
+                         "{\"registries\":[{\"id\":\"210987654321\",\"repositories\":[{\"name\":\"decl\",\"layers\":["
+                         "{\"declaredSize\":9223372036854775807,\"digest\":\"%s\"},{\"declaredSize\":7,\"digest\":\"%s\"}]}]}]}",
+                         big, small) >= 0);
+    ecrmock_err err = {0};
+    assert_int_equal(ecrmock_fixture_load_string(p->fast, fixture, "decl.json", &err), 0);
+    assert_int_equal(ecrmock_fixture_load_string(p->tree, fixture, "decl.json", &err), 0);
+    free(fixture);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"registryId\":\"210987654321\",\"repositoryName\":\"decl\",\"layerDigests\":[\"%s\",\"%s\",\"%s\"]}",
+                          big, small, p->layer),
+                     200);
+    free(m1), free(q1);
+}
+
 /* Hooks and fault rules are the tree path's: with either set, no form answers. */
 static int noop_rule_counter;
 static void before_hook(void *user, const char *action, json_t *req, ecrmock_injection *inj)
@@ -315,6 +401,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_image_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_batch_get_image_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_describe_forms, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_batch_check_layer_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
