@@ -116,8 +116,8 @@ json_t *em_image_detail_json(ecrmock *m, em_repo *repo, em_image *img);
 
 /* ---- the hot actions' tree-free forms (fast.c; issue 19) ----------------------
  *
- * PutImage, BatchGetImage, DescribeRepositories, DescribeImages and
- * BatchCheckLayerAvailability also have a form that reads the request's
+ * PutImage, BatchGetImage, DescribeRepositories, DescribeImages, ListImages
+ * and BatchCheckLayerAvailability also have a form that reads the request's
  * tokens and writes the answer's bytes, with no jansson tree: the wire level
  * tries it first (fronts/dispatch.c, em_dispatch_fast) when the instance has
  * no hooks and no fault rules.  A form answers only what it is sure of, the
@@ -149,6 +149,7 @@ int em_fast_PutImage(em_fast *f);
 int em_fast_BatchGetImage(em_fast *f);
 int em_fast_DescribeImages(em_fast *f);
 int em_fast_DescribeRepositories(em_fast *f);
+int em_fast_ListImages(em_fast *f);
 int em_fast_BatchCheckLayerAvailability(em_fast *f);
 
 typedef struct em_action {

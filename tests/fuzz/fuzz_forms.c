@@ -1,10 +1,11 @@
 /*
  * Fuzz target: the hot actions' tree-free forms (src/areas/areas.h) against
  * their handlers.  The first byte picks PutImage, BatchGetImage,
- * DescribeRepositories, DescribeImages or BatchCheckLayerAvailability, the rest is the body; the call
- * runs on two instances built alike, one with the forms and one with the
- * handlers only.  The status, the answer's bytes, the state (the snapshot)
- * and the journal must be the same.
+ * DescribeRepositories, DescribeImages, ListImages or
+ * BatchCheckLayerAvailability, the rest is the body; the call runs on two
+ * instances built alike, one with the forms and one with the handlers only.
+ * The status, the answer's bytes, the state (the snapshot) and the journal
+ * must be the same.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,8 +14,8 @@
 
 #include "core/core.h"
 
-static const char *const actions[] = {"PutImage", "BatchGetImage", "DescribeRepositories", "DescribeImages",
-                                      "BatchCheckLayerAvailability"};
+static const char *const actions[] = {"PutImage",   "BatchGetImage", "DescribeRepositories", "DescribeImages",
+                                      "ListImages", "BatchCheckLayerAvailability"};
 
 static ecrmock *fresh(bool tree_only)
 {

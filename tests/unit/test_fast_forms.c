@@ -367,6 +367,90 @@ static void test_batch_check_layer_forms(void **state)
     free(m1), free(q1);
 }
 
+/* ListImages over `repo`, with the members `more` after it ("" or ",\"name\":value..."). */
+static int list_images(pair *p, int answered, const char *repo, const char *more)
+{
+    return both(p, answered, "ListImages", "{\"repositoryName\":\"%s\"%s}", repo, more);
+}
+
+static void test_list_images_forms(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    char *m2 = manifest(p, 2, DOCKER), *q2 = quoted(m2);
+    char *m3 = manifest(p, 3, DOCKER), *q3 = quoted(m3);
+    char d3[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(m3, strlen(m3), d3);
+    assert_int_equal(list_images(p, 1, "app", ""), 200); /* none yet */
+    /* five ids: m1 with three tags (one with escapes), m2 untagged, m3 with one tag */
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"latest\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"q\\\"\\u00e9\\/\\\\\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s}", q2);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v3\"}", q3);
+
+    assert_int_equal(list_images(p, 1, "app", ""), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":5"), 200); /* the exact page */
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":6"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":1000"), 200);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":4"), 200); /* a next page: the handler's token */
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":1"), 200);
+    /* filters */
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"UNTAGGED\"},\"maxResults\":1"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"ANY\",\"imageStatus\":\"ANY\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ARCHIVED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{}"), 200);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\"},\"maxResults\":3"), 200);
+    /* escapes in names and values */
+    assert_int_equal(both(p, 1, "ListImages",
+                          "{\"repository\\u004eame\":\"\\u0061pp\",\"filter\":{\"tag\\u0053tatus\":\"T\\u0041GGED\","
+                          "\"image\\u0053tatus\":\"\\u0041CTIVE\"},\"max\\u0052esults\":4}"),
+                     200);
+    /* archived, then being restored: imageStatus decides */
+    both(p, 0, "UpdateImageStorageClass",
+         "{\"repositoryName\":\"app\",\"imageId\":{\"imageDigest\":\"%s\"},\"targetStorageClass\":\"ARCHIVE\"}", d3);
+    assert_int_equal(list_images(p, 1, "app", ""), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ARCHIVED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ANY\",\"tagStatus\":\"TAGGED\"}"), 200);
+    both(p, 0, "UpdateImageStorageClass",
+         "{\"repositoryName\":\"app\",\"imageId\":{\"imageDigest\":\"%s\"},\"targetStorageClass\":\"STANDARD\"}", d3);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ACTIVATING\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ARCHIVED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":4"), 200); /* the exact page again */
+    /* the default page, 100 ids: exactly, then one more */
+    for (int i = 0; i < 100; i++)
+        both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"t%03d\"}", q1, i);
+    assert_int_equal(list_images(p, 1, "imm", ""), 200);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s}", q2);
+    assert_int_equal(list_images(p, 0, "imm", ""), 200);
+    assert_int_equal(list_images(p, 1, "imm", ",\"maxResults\":101"), 200);
+    assert_int_equal(list_images(p, 1, "imm", ",\"maxResults\":1000"), 200);
+    assert_int_equal(list_images(p, 0, "imm", ",\"maxResults\":100"), 200);
+    /* refusals: the handler's */
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":0"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":-1"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":1001"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":2147483648"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":9223372036854775807"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":-9223372036854775808"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":2.0"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":\"2\""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"nextToken\":\"x\""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"nextToken\":\"\""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":\"tagged\"}"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"imageStatus\":\"RESTORING\"}"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":[]"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":1}"), 400);
+    assert_int_equal(list_images(p, 0, "nope", ""), 400);
+    assert_int_equal(list_images(p, 0, "App", ""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"registryId\":\"000000000000\""), 400);
+    assert_int_equal(both(p, 0, "ListImages", "{}"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":null"), 200);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":2,\"maxResults\":5"), 200);
+    free(m1), free(q1), free(m2), free(q2), free(m3), free(q3);
+}
+
 /* Hooks and fault rules are the tree path's: with either set, no form answers. */
 static int noop_rule_counter;
 static void before_hook(void *user, const char *action, json_t *req, ecrmock_injection *inj)
@@ -402,6 +486,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_get_image_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_describe_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_batch_check_layer_forms, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_list_images_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
