@@ -35,6 +35,8 @@ static const struct {
     {em_BatchGetImage, em_fast_BatchGetImage},
     {em_DescribeRepositories, em_fast_DescribeRepositories},
     {em_DescribeImages, em_fast_DescribeImages},
+    {em_ListImages, em_fast_ListImages},
+    {em_BatchCheckLayerAvailability, em_fast_BatchCheckLayerAvailability},
 };
 
 em_fast_handler em_fast_form(const em_action *a)

@@ -116,13 +116,14 @@ json_t *em_image_detail_json(ecrmock *m, em_repo *repo, em_image *img);
 
 /* ---- the hot actions' tree-free forms (fast.c; issue 19) ----------------------
  *
- * PutImage, BatchGetImage, DescribeRepositories and DescribeImages also have
- * a form that reads the request's tokens and writes the answer's bytes, with
- * no jansson tree: the wire level tries it first (fronts/dispatch.c,
- * em_dispatch_fast) when the instance has no hooks and no fault rules.  A
- * form answers only what it is sure of, the same bytes and the same state as
- * the handler: anything else (every error, every unusual request) it
- * declines with nothing changed, and the handler runs. */
+ * PutImage, BatchGetImage, DescribeRepositories, DescribeImages, ListImages
+ * and BatchCheckLayerAvailability also have a form that reads the request's
+ * tokens and writes the answer's bytes, with no jansson tree: the wire level
+ * tries it first (fronts/dispatch.c, em_dispatch_fast) when the instance has
+ * no hooks and no fault rules.  A form answers only what it is sure of, the
+ * same bytes and the same state as the handler: anything else (every error,
+ * every unusual request) it declines with nothing changed, and the handler
+ * runs. */
 typedef struct em_fast {
     ecrmock *m;
     const em_jdoc *req; /* the request's tokens: token 0 an object em_validate_tokens() accepted */
@@ -139,10 +140,17 @@ typedef int (*em_fast_handler)(em_fast *f);
  * NUL-terminated; NULL when absent or when the scratch is full (*full set:
  * the form declines).  *len (may be NULL): its length. */
 const char *em_fast_str(em_fast *f, size_t obj, const char *name, size_t *len, bool *full);
+/* String token `tok`, decoded as em_fast_str() decodes a member; NULL when
+ * it is not a string or the scratch is full (*full set). */
+const char *em_fast_tok_str(em_fast *f, size_t tok, size_t *len, bool *full);
+/* The repository the request's registryId and repositoryName name, or NULL. */
+em_repo *em_fast_repo(em_fast *f);
 int em_fast_PutImage(em_fast *f);
 int em_fast_BatchGetImage(em_fast *f);
 int em_fast_DescribeImages(em_fast *f);
 int em_fast_DescribeRepositories(em_fast *f);
+int em_fast_ListImages(em_fast *f);
+int em_fast_BatchCheckLayerAvailability(em_fast *f);
 
 typedef struct em_action {
     const char *name;

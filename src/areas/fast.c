@@ -1,17 +1,17 @@
 /*
  * What the hot actions' tree-free forms share (areas.h, "the hot actions'
- * tree-free forms"): reading a request's strings from its tokens.
+ * tree-free forms"): reading a request's strings from its tokens, and the
+ * repository it names.
  */
 #include <string.h>
 
 #include "areas/areas.h"
 
-const char *em_fast_str(em_fast *f, size_t obj, const char *name, size_t *len, bool *full)
+const char *em_fast_tok_str(em_fast *f, size_t tok, size_t *len, bool *full)
 {
-    size_t i = em_jget(f->req, obj, name);
-    if (!i || f->req->t[i].type != EM_J_STRING)
+    const em_jtok *t = &f->req->t[tok];
+    if (t->type != EM_J_STRING)
         return NULL;
-    const em_jtok *t = &f->req->t[i];
     if (t->len + 1 > sizeof f->scratch - f->used) {
         *full = true;
         return NULL;
@@ -19,7 +19,7 @@ const char *em_fast_str(em_fast *f, size_t obj, const char *name, size_t *len, b
     char *s = f->scratch + f->used;
     size_t n;
     if (t->escaped) {
-        n = em_jstr_decode(f->req, i, s);
+        n = em_jstr_decode(f->req, tok, s);
     } else {
         n = t->len;
         memcpy(s, f->req->text + t->start, n);
@@ -29,4 +29,18 @@ const char *em_fast_str(em_fast *f, size_t obj, const char *name, size_t *len, b
     if (len)
         *len = n;
     return s;
+}
+
+const char *em_fast_str(em_fast *f, size_t obj, const char *name, size_t *len, bool *full)
+{
+    size_t i = em_jget(f->req, obj, name);
+    return i ? em_fast_tok_str(f, i, len, full) : NULL;
+}
+
+em_repo *em_fast_repo(em_fast *f)
+{
+    bool full = false;
+    const char *reg = em_fast_str(f, 0, "registryId", NULL, &full);
+    const char *name = em_fast_str(f, 0, "repositoryName", NULL, &full);
+    return full || !name ? NULL : em_repo_get(em_registry_get(f->m, reg ? reg : f->m->account), name);
 }

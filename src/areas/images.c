@@ -219,10 +219,9 @@ int em_BatchDeleteImage(em_call *c)
 
 /* ---- ListImages and DescribeImages ----------------------------------------------------- */
 
-static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
+/* Whether the filter's tagStatus ts and imageStatus is (NULL: absent) keep img. */
+static bool status_wanted_by(ecrmock *m, const char *ts, const char *is, em_image *img)
 {
-    const char *ts = em_get_str(filter, "tagStatus");
-    const char *is = em_get_str(filter, "imageStatus");
     if (!is)
         is = "ACTIVE"; /* the default: archived and restoring images are left out */
     if (strcmp(is, "ANY") != 0 && strcmp(is, em_image_status(m, img)) != 0)
@@ -230,6 +229,11 @@ static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
     if (!ts || strcmp(ts, "ANY") == 0)
         return true;
     return strcmp(ts, "TAGGED") == 0 ? img->n_tags > 0 : img->n_tags == 0;
+}
+
+static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
+{
+    return status_wanted_by(m, em_get_str(filter, "tagStatus"), em_get_str(filter, "imageStatus"), img);
 }
 
 static void list_scope(em_call *c, em_repo *repo, const char *action, char *out, size_t cap)
@@ -609,4 +613,35 @@ int em_fast_DescribeImages(em_fast *f)
         }
     }
     return err || put_lit(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
+}
+
+/* ListImages' first page when it is the whole answer: with a nextToken, or
+ * with more ids than maxResults (a next page), the handler makes the token. */
+int em_fast_ListImages(em_fast *f)
+{
+    bool full = false;
+    em_repo *repo = em_fast_repo(f);
+    size_t max_tok = em_jget(f->req, 0, "maxResults"), filter = em_jget(f->req, 0, "filter");
+    if (!repo || em_jget(f->req, 0, "nextToken") || (filter && f->req->t[filter].type != EM_J_OBJECT) ||
+        (max_tok && f->req->t[max_tok].type != EM_J_INTEGER))
+        return EM_FAST_DECLINED;
+    const char *ts = filter ? em_fast_str(f, filter, "tagStatus", NULL, &full) : NULL;
+    const char *is = filter ? em_fast_str(f, filter, "imageStatus", NULL, &full) : NULL;
+    if (full)
+        return EM_FAST_DECLINED;
+    int64_t max = max_tok ? f->req->t[max_tok].integer : 100;
+    int64_t written = 0;
+    int err = EM_JW_LIT(f->out, "{\"imageIds\":[");
+    for (size_t i = 0; !err && i < repo->order.n; i++) {
+        em_image *img = repo->order.v[i].item;
+        if (!img || !status_wanted_by(f->m, ts, is, img))
+            continue;
+        for (size_t k = 0; !err && k < (img->n_tags ? img->n_tags : 1); k++) {
+            if (written == max)
+                return EM_FAST_DECLINED; /* a next page: the handler makes its token */
+            err = (written++ && EM_JW_LIT(f->out, ",") < 0) ||
+                  em_image_id_write(f->out, img->digest, img->n_tags ? img->tags[k]->name : NULL) < 0;
+        }
+    }
+    return err || EM_JW_LIT(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
 }

@@ -287,3 +287,56 @@ int em_BatchCheckLayerAvailability(em_call *c)
     }
     return 0;
 }
+
+/* ---- the tree-free form (areas.h; issue 19) ---------------------------------------------
+ *
+ * BatchCheckLayerAvailability's answer, the handler's bytes, for the requests
+ * it is sure of; anything else it declines with nothing changed. */
+
+/* A LayerFailure, after a comma unless the first of b. */
+static int fast_layer_failure(em_buf *b, const char *digest, size_t len, const char *code, const char *reason)
+{
+    return (b->len && EM_JW_LIT(b, ",") < 0) || EM_JW_LIT(b, "{\"layerDigest\":") < 0 ||
+                   em_jw_string(b, digest, len) < 0 || EM_JW_STR_AFTER(b, ",\"failureCode\":", code) < 0 ||
+                   EM_JW_STR_AFTER(b, ",\"failureReason\":", reason) < 0 || EM_JW_LIT(b, "}") < 0
+               ? -1
+               : 0;
+}
+
+int em_fast_BatchCheckLayerAvailability(em_fast *f)
+{
+    em_repo *repo = em_fast_repo(f);
+    size_t digests = em_jget(f->req, 0, "layerDigests");
+    if (!repo || !digests || f->req->t[digests].type != EM_J_ARRAY)
+        return EM_FAST_DECLINED;
+    em_buf failures = {0};
+    size_t n_layers = 0, k = digests + 1, used = f->used;
+    int err = EM_JW_LIT(f->out, "{\"layers\":[");
+    for (uint32_t i = 0; !err && i < f->req->t[digests].count; i++, k = f->req->t[k].next) {
+        bool full = false;
+        size_t len = 0;
+        f->used = used;
+        const char *digest = em_fast_tok_str(f, k, &len, &full);
+        em_layer *l = NULL;
+        if (!digest) {
+            err = -1; /* not a string, or longer than the scratch: the handler's */
+        } else if (!*digest) {
+            err = fast_layer_failure(&failures, digest, len, "MissingLayerDigest", "Missing layer digest");
+        } else if (!digest_well_formed(digest)) {
+            err = fast_layer_failure(&failures, digest, len, "InvalidLayerDigest", "Invalid layer digest");
+        } else if (!(l = em_layer_get(repo, digest))) {
+            err = fast_layer_failure(&failures, digest, len, "MissingLayerDigest", "Could not find layer");
+        } else {
+            err = (n_layers++ && EM_JW_LIT(f->out, ",") < 0) || EM_JW_LIT(f->out, "{\"layerDigest\":") < 0 ||
+                  em_jw_string(f->out, digest, len) < 0 ||
+                  EM_JW_LIT(f->out, ",\"layerAvailability\":\"AVAILABLE\",\"layerSize\":") < 0 ||
+                  em_jw_int(f->out, (int64_t)l->blob->len) < 0 ||
+                  (l->media_type && EM_JW_STR_AFTER(f->out, ",\"mediaType\":", l->media_type) < 0) ||
+                  EM_JW_LIT(f->out, "}") < 0;
+        }
+    }
+    err = err || EM_JW_LIT(f->out, "],\"failures\":[") < 0 || em_buf_append(f->out, failures.data, failures.len) < 0 ||
+          EM_JW_LIT(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0;
+    em_buf_release(&failures);
+    return err ? EM_FAST_DECLINED : 0;
+}

@@ -1,10 +1,11 @@
 /*
  * Fuzz target: the hot actions' tree-free forms (src/areas/areas.h) against
  * their handlers.  The first byte picks PutImage, BatchGetImage,
- * DescribeRepositories or DescribeImages, the rest is the body; the call
- * runs on two instances built alike, one with the forms and one with the
- * handlers only.  The status, the answer's bytes, the state (the snapshot)
- * and the journal must be the same.
+ * DescribeRepositories, DescribeImages, ListImages or
+ * BatchCheckLayerAvailability, the rest is the body; the call runs on two
+ * instances built alike, one with the forms and one with the handlers only.
+ * The status, the answer's bytes, the state (the snapshot) and the journal
+ * must be the same.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@
 
 #include "core/core.h"
 
-static const char *const actions[] = {"PutImage", "BatchGetImage", "DescribeRepositories", "DescribeImages"};
+static const char *const actions[] = {"PutImage",   "BatchGetImage", "DescribeRepositories", "DescribeImages",
+                                      "ListImages", "BatchCheckLayerAvailability"};
 
 static ecrmock *fresh(bool tree_only)
 {
@@ -56,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const char *action = actions[data[0] % 4];
+    const char *action = actions[data[0] % (sizeof actions / sizeof actions[0])];
     ecrmock *a = fresh(false), *b = fresh(true);
     char *oa = NULL, *ob = NULL;
     size_t la = 0, lb = 0;

@@ -104,7 +104,7 @@ static int __attribute__((format(printf, 4, 5))) both(pair *p, int answered, con
     if (sa != sb || an != bn || memcmp(a, b, an) != 0)
         fail_msg("%s %s\n  forms: %d %.*s\n  trees: %d %.*s", action, body, sa, (int)an, a, sb, (int)bn, b);
     if ((p->fast->fast_answered - before) != (unsigned long)answered)
-        fail_msg("%s %s: a form %s it (%d %.*s)", action, body, answered ? "did not answer" : "answered", sa,
+        fail_msg("%s %.200s: a form %s it (%d %.*s)", action, body, answered ? "did not answer" : "answered", sa,
                  (int)an, a);
     assert_int_equal(a[an], '\0');
     ecrmock_buffer_free(a);
@@ -281,6 +281,176 @@ static void test_describe_forms(void **state)
     free(m1), free(q1), free(m2), free(q2);
 }
 
+/* A digest of 64 hex digits from the number n. */
+#define ZERO_DIGEST(buf, n) snprintf((buf), sizeof(buf), "sha256:%064d", (n))
+
+static void test_batch_check_layer_forms(void **state)
+{
+    pair *p = *state;
+    char absent[ECRMOCK_DIGEST_SIZE], upper[ECRMOCK_DIGEST_SIZE];
+    ZERO_DIGEST(absent, 7);
+    snprintf(upper, sizeof upper, "sha256:%s", p->layer + 7);
+    for (char *c = upper + 7; *c; c++)
+        *c = (char)(*c >= 'a' && *c <= 'f' ? *c - 'a' + 'A' : *c);
+    /* layers with no media type yet (no manifest lists them), missing, repeated,
+     * empty, ill-formed, upper-case hex, a digest of another length */
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\",\"%s\",\"%s\",\"%s\",\"\",\"sha256:zz\","
+                          "\"%s\",\"%s\",\"md5:%032d\",\"%sa\"]}",
+                          p->layer, absent, p->config, p->layer, upper, absent, 1, p->layer),
+                     200);
+    /* only failures; only layers */
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", absent), 200);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", p->layer), 200);
+    /* the media types a manifest taught */
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\",\"%s\",\"%s\"]}", p->config, p->layer, absent),
+                     200);
+    /* escapes: in the member names, in a digest that is well formed once decoded,
+     * in digests that are not (written back as the writer writes them) */
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"repository\\u004eame\":\"\\u0061pp\",\"layer\\u0044igests\":[\"sha256\\u003a%s\","
+                          "\"\\u00e9\\\"\\\\\\/\\n\\u001f\\ud83d\\ude00\"],\"registry\\u0049d\":\"%s\"}",
+                          p->layer + 7, ECRMOCK_DEFAULT_ACCOUNT),
+                     200);
+    /* 100 digests answer */
+    char list[8000] = "";
+    for (int i = 0; i < 100; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i ? "," : "", i % 2 ? p->layer : absent);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[%s]}", list), 200);
+    /* refusals: the handler's */
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[%s,\"%s\"]}", list, absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"nope\",\"layerDigests\":[\"%s\"]}", absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"App\",\"layerDigests\":[\"%s\"]}", absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability",
+                          "{\"registryId\":\"000000000000\",\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", absent),
+                     400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\"}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[]}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":\"%s\"}", absent), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[7]}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[null]}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":null}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%01001d\"]}", 0), 400);
+    /* a member named twice; a digest longer than the form's scratch once escaped (1000
+     * characters, 6000 bytes): the handler answers both */
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability",
+                          "{\"repositoryName\":\"app\",\"layerDigests\":[\"x\"],\"layerDigests\":[\"%s\"]}", p->layer),
+                     200);
+    char *escaped = malloc(6001);
+    assert_non_null(escaped);
+    for (int i = 0; i < 1000; i++)
+        memcpy(escaped + 6 * i, "\\u0061", 6);
+    escaped[6000] = '\0';
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%s\"]}", escaped), 200);
+    free(escaped);
+    /* a fixture's declared layers (last: a load replaces the whole state; the
+     * registry another account's): their declared size, up to 2^63 - 1 */
+    char big[ECRMOCK_DIGEST_SIZE], small[ECRMOCK_DIGEST_SIZE];
+    ZERO_DIGEST(big, 1);
+    ZERO_DIGEST(small, 2);
+    char *fixture = NULL;
+    assert_true(asprintf(&fixture,
+                         "{\"registries\":[{\"id\":\"210987654321\",\"repositories\":[{\"name\":\"decl\",\"layers\":["
+                         "{\"declaredSize\":9223372036854775807,\"digest\":\"%s\"},{\"declaredSize\":7,\"digest\":\"%s\"}]}]}]}",
+                         big, small) >= 0);
+    ecrmock_err err = {0};
+    assert_int_equal(ecrmock_fixture_load_string(p->fast, fixture, "decl.json", &err), 0);
+    assert_int_equal(ecrmock_fixture_load_string(p->tree, fixture, "decl.json", &err), 0);
+    free(fixture);
+    assert_int_equal(both(p, 1, "BatchCheckLayerAvailability",
+                          "{\"registryId\":\"210987654321\",\"repositoryName\":\"decl\",\"layerDigests\":[\"%s\",\"%s\",\"%s\"]}",
+                          big, small, p->layer),
+                     200);
+    free(m1), free(q1);
+}
+
+/* ListImages over `repo`, with the members `more` after it ("" or ",\"name\":value..."). */
+static int list_images(pair *p, int answered, const char *repo, const char *more)
+{
+    return both(p, answered, "ListImages", "{\"repositoryName\":\"%s\"%s}", repo, more);
+}
+
+static void test_list_images_forms(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    char *m2 = manifest(p, 2, DOCKER), *q2 = quoted(m2);
+    char *m3 = manifest(p, 3, DOCKER), *q3 = quoted(m3);
+    char d3[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(m3, strlen(m3), d3);
+    assert_int_equal(list_images(p, 1, "app", ""), 200); /* none yet */
+    /* five ids: m1 with three tags (one with escapes), m2 untagged, m3 with one tag */
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"latest\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"q\\\"\\u00e9\\/\\\\\"}", q1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s}", q2);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v3\"}", q3);
+
+    assert_int_equal(list_images(p, 1, "app", ""), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":5"), 200); /* the exact page */
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":6"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":1000"), 200);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":4"), 200); /* a next page: the handler's token */
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":1"), 200);
+    /* filters */
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"UNTAGGED\"},\"maxResults\":1"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"ANY\",\"imageStatus\":\"ANY\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ARCHIVED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{}"), 200);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\"},\"maxResults\":3"), 200);
+    /* escapes in names and values */
+    assert_int_equal(both(p, 1, "ListImages",
+                          "{\"repository\\u004eame\":\"\\u0061pp\",\"filter\":{\"tag\\u0053tatus\":\"T\\u0041GGED\","
+                          "\"image\\u0053tatus\":\"\\u0041CTIVE\"},\"max\\u0052esults\":4}"),
+                     200);
+    /* archived, then being restored: imageStatus decides */
+    both(p, 0, "UpdateImageStorageClass",
+         "{\"repositoryName\":\"app\",\"imageId\":{\"imageDigest\":\"%s\"},\"targetStorageClass\":\"ARCHIVE\"}", d3);
+    assert_int_equal(list_images(p, 1, "app", ""), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ARCHIVED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ANY\",\"tagStatus\":\"TAGGED\"}"), 200);
+    both(p, 0, "UpdateImageStorageClass",
+         "{\"repositoryName\":\"app\",\"imageId\":{\"imageDigest\":\"%s\"},\"targetStorageClass\":\"STANDARD\"}", d3);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ACTIVATING\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ARCHIVED\"}"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":4"), 200); /* the exact page again */
+    /* the default page, 100 ids: exactly, then one more */
+    for (int i = 0; i < 100; i++)
+        both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"t%03d\"}", q1, i);
+    assert_int_equal(list_images(p, 1, "imm", ""), 200);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s}", q2);
+    assert_int_equal(list_images(p, 0, "imm", ""), 200);
+    assert_int_equal(list_images(p, 1, "imm", ",\"maxResults\":101"), 200);
+    assert_int_equal(list_images(p, 1, "imm", ",\"maxResults\":1000"), 200);
+    assert_int_equal(list_images(p, 0, "imm", ",\"maxResults\":100"), 200);
+    /* refusals: the handler's */
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":0"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":-1"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":1001"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":2147483648"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":9223372036854775807"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":-9223372036854775808"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":2.0"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":\"2\""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"nextToken\":\"x\""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"nextToken\":\"\""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":\"tagged\"}"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"imageStatus\":\"RESTORING\"}"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":[]"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":1}"), 400);
+    assert_int_equal(list_images(p, 0, "nope", ""), 400);
+    assert_int_equal(list_images(p, 0, "App", ""), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"registryId\":\"000000000000\""), 400);
+    assert_int_equal(both(p, 0, "ListImages", "{}"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":null"), 200);
+    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":2,\"maxResults\":5"), 200);
+    free(m1), free(q1), free(m2), free(q2), free(m3), free(q3);
+}
+
 /* Hooks and fault rules are the tree path's: with either set, no form answers. */
 static int noop_rule_counter;
 static void before_hook(void *user, const char *action, json_t *req, ecrmock_injection *inj)
@@ -315,6 +485,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_image_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_batch_get_image_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_describe_forms, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_batch_check_layer_forms, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_list_images_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
