@@ -391,6 +391,89 @@ static void test_forms_edges(void **state)
     free(m1), free(q1);
 }
 
+/* The same call on both instances at the JSON level (setup that is not a hot action). */
+static void both_ok(pair *p, const char *action, const char *body)
+{
+    call_ok(p->fast, action, body);
+    call_ok(p->tree, action, body);
+}
+
+/* The forms beside the state that changes what a hot action does: scan on
+ * push, immutable tags with exclusions, replication, archived images, pull
+ * time exclusions, another account's registry. */
+static void test_forms_beside_every_setting(void **state)
+{
+    pair *p = *state;
+    const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+    both_ok(p, "CreateRepository", "{\"repositoryName\":\"scan\",\"imageScanningConfiguration\":{\"scanOnPush\":true}}");
+    both_ok(p, "CreateRepository",
+            "{\"repositoryName\":\"ex\",\"imageTagMutability\":\"IMMUTABLE_WITH_EXCLUSION\","
+            "\"imageTagMutabilityExclusionFilters\":[{\"filterType\":\"WILDCARD\",\"filter\":\"dev-*\"}]}");
+    both_ok(p, "PutReplicationConfiguration",
+            "{\"replicationConfiguration\":{\"rules\":[{\"destinations\":[{\"region\":\"eu-west-1\",\"registryId\":\""
+            ECRMOCK_DEFAULT_ACCOUNT "\"}]}]}}");
+    for (int i = 0; i < 2; i++) {
+        ecrmock *m = i ? p->tree : p->fast;
+        json_t *r = NULL;
+        assert_int_equal(ecrmock_call_as(m, "210987654321", NULL, "CreateRepository",
+                                         json_pack("{s:s}", "repositoryName", "theirs"), &r), 200);
+        json_decref(r);
+        assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", config, strlen(config), NULL, NULL), ECRMOCK_ERR_OK);
+        assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", "layer one", 9, NULL, NULL), ECRMOCK_ERR_OK);
+        for (int k = 0; k < 2; k++) {
+            const char *repo = k ? "scan" : "ex";
+            push_layer(m, repo, config, strlen(config), p->config);
+            push_layer(m, repo, "layer one", 9, p->layer);
+        }
+    }
+    char *q[4];
+    char d[4][ECRMOCK_DIGEST_SIZE];
+    for (int i = 0; i < 4; i++) {
+        char *m = manifest(p, 10 + i, DOCKER);
+        sha256_digest(m, strlen(m), d[i]);
+        q[i] = quoted(m);
+        free(m);
+    }
+    /* scan on push; replication (the tag to eu-west-1 too) */
+    both(p, -1, "PutImage", "{\"repositoryName\":\"scan\",\"imageManifest\":%s,\"imageTag\":\"s\"}", q[0]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"r\"}", q[0]);
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"scan\"}");
+    /* immutable but for dev-*: dev-1 moves, rel does not */
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"dev-1\"}", q[0]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"dev-1\"}", q[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"rel\"}", q[0]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"rel\"}", q[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"de\\u0076-2\"}", q[2]);
+    /* archived: pulled, described, pushed again (restored) */
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"repositoryName\":\"ex\",\"imageId\":{\"imageDigest\":\"%s\"},\"targetStorageClass\":\"ARCHIVE\"}", d[1]);
+    both_ok(p, "UpdateImageStorageClass", body);
+    ecrmock_clock_advance(p->fast, 2000, NULL);
+    ecrmock_clock_advance(p->tree, 2000, NULL);
+    both(p, -1, "BatchGetImage", "{\"repositoryName\":\"ex\",\"imageIds\":[{\"imageTag\":\"dev-1\"},{\"imageDigest\":\"%s\"}]}", d[1]);
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"ex\"}");
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"ex\",\"imageIds\":[{\"imageDigest\":\"%s\"}]}", d[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s}", q[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"dev-1\"}", q[1]);
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"ex\"}");
+    /* a principal whose pulls are not recorded */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ecrmock_principal_set(i ? p->tree : p->fast, "arn:aws:iam::123456789012:user/ci", NULL), 0);
+    both_ok(p, "RegisterPullTimeUpdateExclusion", "{\"principalArn\":\"arn:aws:iam::123456789012:user/ci\"}");
+    ecrmock_clock_advance(p->fast, 2000, NULL);
+    ecrmock_clock_advance(p->tree, 2000, NULL);
+    both(p, -1, "BatchGetImage", "{\"repositoryName\":\"scan\",\"imageIds\":[{\"imageTag\":\"s\"}]}");
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"scan\"}");
+    /* another account's registry, named */
+    both(p, -1, "DescribeRepositories", "{\"registryId\":\"210987654321\"}");
+    both(p, -1, "PutImage", "{\"registryId\":\"210987654321\",\"repositoryName\":\"theirs\",\"imageManifest\":%s,\"imageTag\":\"x\"}", q[3]);
+    both(p, -1, "BatchGetImage", "{\"registryId\":\"210987654321\",\"repositoryName\":\"theirs\",\"imageIds\":[{\"imageTag\":\"x\"}]}");
+    both(p, -1, "DescribeImages", "{\"registryId\":\"210987654321\",\"repositoryName\":\"theirs\"}");
+    for (int i = 0; i < 4; i++)
+        free(q[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_describe_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_edges, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_beside_every_setting, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
