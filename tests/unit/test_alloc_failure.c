@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * Failure atomicity under allocation failure: a full push/pull flow where,
  * for every N, the Nth allocation (ecrmock's own and jansson's) fails.  Each
@@ -1090,6 +1091,153 @@ static void test_alloc_failure_invalid_part_whole(void **state)
     ecrmock_free(m);
 }
 
+/* ---- the hot actions' tree-free forms (issue 19) ---------------------------------------------- */
+
+/* One wire-level call of `body` with the nth allocation failing (n < 0: none);
+ * *injected: one did.  Returns the status, the answer's bytes in *out (malloc'd). */
+static int raw_failing(ecrmock *m, const char *action, const char *body, long n, bool *injected, char **out)
+{
+    size_t len = 0;
+    *out = NULL;
+    allocations = 0;
+    fail_at = n;
+    int status = ecrmock_call_raw(m, action, body, strlen(body), out, &len);
+    *injected = n >= 0 && allocations >= n;
+    fail_at = -1;
+    return status;
+}
+
+/* Every allocation of a wire-level call of the hot actions failed in turn,
+ * with bodies that send the forms down every road: a manifest with escapes
+ * the answer cannot copy and more tokens than the stack holds, a push a form
+ * declines after it wrote its answer (an immutable tag), reads with 100 ids
+ * and escapes; each run answers what the call answers with memory (the same
+ * bytes), or 500 ServerException with nothing changed. */
+/* The state the test starts from; the bodies of the pushes (malloc'd). */
+static void fast_forms_setup(ecrmock *m, char **body_esc, char **body_imm2)
+{
+    create_repo(m, "web");
+    call_ok(m, "CreateRepository", "{\"repositoryName\":\"imm\",\"imageTagMutability\":\"IMMUTABLE\"}");
+    char cfg[ECRMOCK_DIGEST_SIZE], lay[ECRMOCK_DIGEST_SIZE];
+    const char *config = "{\"os\":\"linux\"}";
+    push_layer(m, "web", config, strlen(config), cfg);
+    push_layer(m, "web", "layer", 5, lay);
+    push_layer(m, "imm", config, strlen(config), cfg);
+    push_layer(m, "imm", "layer", 5, lay);
+    /* a manifest with "\/" (no canonical escape) and 300 annotations: heap tokens */
+    char *annotations = malloc(64 * 1024), *o = annotations;
+    assert_non_null(annotations);
+    for (int i = 0; i < 300; i++)
+        o += sprintf(o, "%s\\\"k%d\\\":\\\"v\\\\u00e9\\/%d\\\"", i ? "," : "", i, i);
+    assert_true(asprintf(body_esc,
+                         "{\"repositoryName\":\"web\",\"imageTag\":\"v\\u0031\",\"imageManifest\":\"{\\\"schemaVersion\\\":2,"
+                         "\\\"mediaType\\\":\\\"application\\/vnd.docker.distribution.manifest.v2+json\\\",\\\"config\\\":"
+                         "{\\\"mediaType\\\":\\\"application/vnd.docker.container.image.v1+json\\\",\\\"size\\\":%zu,"
+                         "\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[{\\\"mediaType\\\":\\\"application/vnd.docker.image."
+                         "rootfs.diff.tar.gzip\\\",\\\"size\\\":5,\\\"digest\\\":\\\"%s\\\"}],\\\"annotations\\\":{%s}}\"}",
+                         strlen(config), cfg, lay, annotations) >= 0);
+    free(annotations);
+    /* the immutable repository's tag t taken: a second push there is declined after its answer is written */
+    char *texts[2];
+    for (int i = 0; i < 2; i++) {
+        char *plain = make_manifest(m, "imm", 1, 7 + i);
+        json_t *q = json_string(plain);
+        char *qp = json_dumps(q, JSON_ENCODE_ANY | JSON_COMPACT);
+        json_decref(q);
+        free(plain);
+        assert_true(asprintf(&texts[i], "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"t\"}", qp) >= 0);
+        free(qp);
+    }
+    char *out = NULL;
+    bool injected;
+    assert_int_equal(raw_failing(m, "PutImage", texts[0], -1, &injected, &out), 200);
+    ecrmock_buffer_free(out);
+    free(texts[0]);
+    *body_imm2 = texts[1];
+}
+
+static void test_alloc_failure_fast_forms(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    char *body_esc, *body_imm2, *ids = malloc(8192), *o = ids, *batch = NULL, *describe = NULL;
+    assert_non_null(ids);
+    fast_forms_setup(m, &body_esc, &body_imm2);
+    for (int i = 0; i < 100; i++)
+        o += sprintf(o, "%s{\"imageTag\":\"%s\"}", i ? "," : "", i % 3 ? "v\\u0031" : i % 2 ? "t" : "n\\u00e9");
+    assert_true(asprintf(&batch, "{\"repositoryName\":\"web\",\"imageIds\":[%s]}", ids) >= 0);
+    assert_true(asprintf(&describe, "{\"repositoryName\":\"web\",\"imageIds\":[%s],\"x\":[[[{}]]]}",
+                         strstr(ids, "{\"imageTag\":\"v\\u0031\"}")) >= 0);
+    bool injected;
+
+    const struct {
+        const char *action, *body;
+        bool writes; /* a success changes the state */
+    } steps[] = {
+        {"PutImage", body_esc, true},
+        {"PutImage", body_imm2, false}, /* 400 ImageTagAlreadyExistsException, or 500 */
+        {"BatchGetImage", batch, false},
+        {"DescribeImages", describe, false},
+        {"DescribeImages", "{\"repositoryName\":\"w\\u0065b\",\"maxResults\":1000}", false},
+        {"DescribeRepositories", "{\"repositoryNames\":[\"web\",\"imm\",\"w\\u0065b\"]}", false},
+        {"DescribeRepositories", "{\"maxResults\":1000}", false},
+    };
+    long total = 0;
+    for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
+        char *want = NULL;
+        int want_status = 0;
+        long failures = 0;
+        for (long n = 0;; n++) {
+            /* a write's every run on an instance of its own, built alike (the same digests, times, answers) */
+            ecrmock *w = m;
+            if (steps[s].writes) {
+                assert_non_null(w = ecrmock_new(NULL));
+                char *a, *b;
+                fast_forms_setup(w, &a, &b);
+                free(a), free(b);
+                for (size_t k = 0; k < s; k++) {
+                    char *out = NULL;
+                    raw_failing(w, steps[k].action, steps[k].body, -1, &injected, &out);
+                    ecrmock_buffer_free(out);
+                }
+            }
+            json_t *before = ecrmock_snapshot(w, NULL);
+            char *out = NULL;
+            /* run 0: what the call answers with memory */
+            int status = raw_failing(w, steps[s].action, steps[s].body, n ? n : -1, &injected, &out);
+            bool done = n && !injected;
+            if (!n) {
+                want = out;
+                want_status = status;
+                out = NULL;
+            } else if (status != want_status || strcmp(out, want) != 0) {
+                failures++;
+                if (status != 500 && status != -1)
+                    fail_msg("%s %.80s, allocation %ld failed: %d %s\n  want %d %s", steps[s].action, steps[s].body, n,
+                             status, out ? out : "", want_status, want);
+                if (status == 500 && !strstr(out, "ServerException"))
+                    fail_msg("%s, allocation %ld failed: %s", steps[s].action, n, out);
+                json_t *after = ecrmock_snapshot(w, NULL);
+                if (!json_equal(before, after))
+                    fail_msg("%s, allocation %ld failed: the state changed", steps[s].action, n);
+                json_decref(after);
+            }
+            json_decref(before);
+            ecrmock_buffer_free(out);
+            if (w != m)
+                ecrmock_free(w);
+            if (done)
+                break;
+        }
+        ecrmock_buffer_free(want);
+        total += failures;
+    }
+    assert_true(total > 0); /* a form that declines leaves the handler memory to answer with: not every run fails */
+    free(body_esc), free(body_imm2), free(ids), free(batch), free(describe);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, failing_free);
@@ -1110,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_tag_moves),
         cmocka_unit_test(test_alloc_failure_reads_answer_whole),
         cmocka_unit_test(test_alloc_failure_invalid_part_whole),
+        cmocka_unit_test(test_alloc_failure_fast_forms),
     };
     return cmocka_run_group_tests_name("alloc_failure", tests, NULL, NULL);
 }

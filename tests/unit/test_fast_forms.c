@@ -87,7 +87,7 @@ static int teardown_pair(void **state)
 }
 
 /* Sends the body (printf-style) to both; asserts the same status and bytes,
- * and that a form answered (answered = 1) or not (0); returns the status. */
+ * and that a form answered (answered = 1) or not (0), or either (-1); returns the status. */
 static int __attribute__((format(printf, 4, 5))) both(pair *p, int answered, const char *action, const char *fmt, ...)
 {
     va_list ap;
@@ -103,7 +103,7 @@ static int __attribute__((format(printf, 4, 5))) both(pair *p, int answered, con
     assert_int_equal(p->tree->fast_answered, 0);
     if (sa != sb || an != bn || memcmp(a, b, an) != 0)
         fail_msg("%s %s\n  forms: %d %.*s\n  trees: %d %.*s", action, body, sa, (int)an, a, sb, (int)bn, b);
-    if ((p->fast->fast_answered - before) != (unsigned long)answered)
+    if (answered >= 0 && (p->fast->fast_answered - before) != (unsigned long)answered)
         fail_msg("%s %.200s: a form %s it (%d %.*s)", action, body, answered ? "did not answer" : "answered", sa,
                  (int)an, a);
     assert_int_equal(a[an], '\0');
@@ -479,6 +479,171 @@ static void test_forms_step_aside(void **state)
     assert_int_equal(both(p, 0, "DescribeRepositories", "{}"), 200);
 }
 
+/* Bodies the forms must decline or answer as the handlers do (issue 19's attack):
+ * int64 edges, reals, invalid UTF-8, escapes everywhere, deep nesting, sizes at their limits. */
+static void test_forms_edges(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"v1\"}", q1);
+    static const char *const numbers[] = {"-9223372036854775808", "-9223372036854775807", "-1", "0", "1", "2",
+                                          "1000", "1001", "1024", "2147483647", "2147483648", "4294967297",
+                                          "9223372036854775807", "1.0", "1e2", "1E0", "2.5", "-0", "-0.0", "0e0",
+                                          "1e400", "1e-400", "\"5\"", "true", "[]", "{}"};
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++) {
+        both(p, -1, "DescribeRepositories", "{\"maxResults\":%s}", numbers[i]);
+        both(p, -1, "DescribeImages", "{\"repositoryName\":\"app\",\"maxResults\":%s}", numbers[i]);
+        both(p, -1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"maxResults\":%s}",
+             numbers[i]);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":%s}]}", numbers[i]);
+        both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":%s}", q1, numbers[i]);
+    }
+    /* strings: invalid UTF-8 (raw), overlong forms, surrogates written raw and as escapes */
+    static const char *const strings[] = {"v\xff", "v\xc0\xaf", "v\xed\xa0\x80", "v\xf4\x90\x80\x80", "\\ud800",
+                                          "v\\udc00", "\\ud83d\\ude00", "\xf0\x9f\x98\x80", "\\u0076\\u0031",
+                                          "v\\u0000", "\\/", "v1\\/", "a\\\"b", "\\u00e9", "\xc3\xa9", "app\\u0000",
+                                          "\\u0061\\u0070\\u0070", "APP", "app/", "a--b", "\\u007f", "v\x7f", "v\x01"};
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
+        const char *s = strings[i];
+        both(p, -1, "DescribeRepositories", "{\"repositoryNames\":[\"%s\"]}", s);
+        both(p, -1, "DescribeRepositories", "{\"registryId\":\"%s\"}", s);
+        both(p, -1, "DescribeImages", "{\"repositoryName\":\"%s\"}", s);
+        both(p, -1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"%s\"}]}", s);
+        both(p, -1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageDigest\":\"%s\"}]}", s);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"%s\",\"imageIds\":[{\"imageTag\":\"v1\"}]}", s);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"%s\"}]}", s);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageDigest\":\"%s\"}]}", s);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"acceptedMediaTypes\":[\"%s\"]}", s);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"%s\":1}", s);
+        both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"x%s\"}", q1, s);
+        both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageManifestMediaType\":\"%s\"}", q1, s);
+        both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageDigest\":\"%s\"}", q1, s);
+        both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":\"%s\"}", s);
+    }
+    /* 2048 levels of an unknown member, and 2049 */
+    for (int depth = 2046; depth <= 2049; depth++) {
+        char *deep = malloc(2 * (size_t)depth + 1);
+        assert_non_null(deep);
+        memset(deep, '[', (size_t)depth);
+        memset(deep + depth, ']', (size_t)depth);
+        deep[2 * depth] = '\0';
+        both(p, -1, "DescribeRepositories", "{\"x\":%s}", deep);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"}],\"x\":%s}", deep);
+        both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"deep\",\"x\":%s}", q1, deep);
+        free(deep);
+    }
+    /* 100 ids, each a 300-character tag written in \u escapes (and 301) */
+    for (int len = 299; len <= 301; len++) {
+        size_t cap = 100 * (len * 6 + 32) + 64;
+        char *ids = malloc(cap), *o = ids;
+        assert_non_null(ids);
+        for (int i = 0; i < 100; i++) {
+            o += sprintf(o, "%s{\"imageTag\":\"", i ? "," : "");
+            for (int k = 0; k < len; k++)
+                o += sprintf(o, "\\u00%02x", k % 2 ? 0xe9 : 'a' + (i + k) % 26);
+            o += sprintf(o, "\"}");
+        }
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[%s]}", ids);
+        both(p, -1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[%s]}", ids);
+        free(ids);
+    }
+    /* repository names at 256 characters and 257 */
+    for (int len = 255; len <= 257; len++) {
+        char name[300];
+        memset(name, 'r', (size_t)len);
+        name[len] = '\0';
+        both(p, -1, "CreateRepository", "{\"repositoryName\":\"%s\"}", name);
+        both(p, -1, "DescribeRepositories", "{\"repositoryNames\":[\"%s\"]}", name);
+        both(p, -1, "DescribeImages", "{\"repositoryName\":\"%s\"}", name);
+        both(p, -1, "BatchGetImage", "{\"repositoryName\":\"%s\",\"imageIds\":[{\"imageTag\":\"v1\"}]}", name);
+        both(p, -1, "PutImage", "{\"repositoryName\":\"%s\",\"imageManifest\":%s}", name, q1);
+    }
+    free(m1), free(q1);
+}
+
+/* The same call on both instances at the JSON level (setup that is not a hot action). */
+static void both_ok(pair *p, const char *action, const char *body)
+{
+    call_ok(p->fast, action, body);
+    call_ok(p->tree, action, body);
+}
+
+/* The forms beside the state that changes what a hot action does: scan on
+ * push, immutable tags with exclusions, replication, archived images, pull
+ * time exclusions, another account's registry. */
+static void test_forms_beside_every_setting(void **state)
+{
+    pair *p = *state;
+    const char *config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+    both_ok(p, "CreateRepository", "{\"repositoryName\":\"scan\",\"imageScanningConfiguration\":{\"scanOnPush\":true}}");
+    both_ok(p, "CreateRepository",
+            "{\"repositoryName\":\"ex\",\"imageTagMutability\":\"IMMUTABLE_WITH_EXCLUSION\","
+            "\"imageTagMutabilityExclusionFilters\":[{\"filterType\":\"WILDCARD\",\"filter\":\"dev-*\"}]}");
+    both_ok(p, "PutReplicationConfiguration",
+            "{\"replicationConfiguration\":{\"rules\":[{\"destinations\":[{\"region\":\"eu-west-1\",\"registryId\":\""
+            ECRMOCK_DEFAULT_ACCOUNT "\"}]}]}}");
+    for (int i = 0; i < 2; i++) {
+        ecrmock *m = i ? p->tree : p->fast;
+        json_t *r = NULL;
+        assert_int_equal(ecrmock_call_as(m, "210987654321", NULL, "CreateRepository",
+                                         json_pack("{s:s}", "repositoryName", "theirs"), &r), 200);
+        json_decref(r);
+        assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", config, strlen(config), NULL, NULL), ECRMOCK_ERR_OK);
+        assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", "layer one", 9, NULL, NULL), ECRMOCK_ERR_OK);
+        for (int k = 0; k < 2; k++) {
+            const char *repo = k ? "scan" : "ex";
+            push_layer(m, repo, config, strlen(config), p->config);
+            push_layer(m, repo, "layer one", 9, p->layer);
+        }
+    }
+    char *q[4];
+    char d[4][ECRMOCK_DIGEST_SIZE];
+    for (int i = 0; i < 4; i++) {
+        char *m = manifest(p, 10 + i, DOCKER);
+        sha256_digest(m, strlen(m), d[i]);
+        q[i] = quoted(m);
+        free(m);
+    }
+    /* scan on push; replication (the tag to eu-west-1 too) */
+    both(p, -1, "PutImage", "{\"repositoryName\":\"scan\",\"imageManifest\":%s,\"imageTag\":\"s\"}", q[0]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"r\"}", q[0]);
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"scan\"}");
+    /* immutable but for dev-*: dev-1 moves, rel does not */
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"dev-1\"}", q[0]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"dev-1\"}", q[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"rel\"}", q[0]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"rel\"}", q[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"de\\u0076-2\"}", q[2]);
+    /* archived: pulled, described, pushed again (restored) */
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"repositoryName\":\"ex\",\"imageId\":{\"imageDigest\":\"%s\"},\"targetStorageClass\":\"ARCHIVE\"}", d[1]);
+    both_ok(p, "UpdateImageStorageClass", body);
+    ecrmock_clock_advance(p->fast, 2000, NULL);
+    ecrmock_clock_advance(p->tree, 2000, NULL);
+    both(p, -1, "BatchGetImage", "{\"repositoryName\":\"ex\",\"imageIds\":[{\"imageTag\":\"dev-1\"},{\"imageDigest\":\"%s\"}]}", d[1]);
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"ex\"}");
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"ex\",\"imageIds\":[{\"imageDigest\":\"%s\"}]}", d[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s}", q[1]);
+    both(p, -1, "PutImage", "{\"repositoryName\":\"ex\",\"imageManifest\":%s,\"imageTag\":\"dev-1\"}", q[1]);
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"ex\"}");
+    /* a principal whose pulls are not recorded */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ecrmock_principal_set(i ? p->tree : p->fast, "arn:aws:iam::123456789012:user/ci", NULL), 0);
+    both_ok(p, "RegisterPullTimeUpdateExclusion", "{\"principalArn\":\"arn:aws:iam::123456789012:user/ci\"}");
+    ecrmock_clock_advance(p->fast, 2000, NULL);
+    ecrmock_clock_advance(p->tree, 2000, NULL);
+    both(p, -1, "BatchGetImage", "{\"repositoryName\":\"scan\",\"imageIds\":[{\"imageTag\":\"s\"}]}");
+    both(p, -1, "DescribeImages", "{\"repositoryName\":\"scan\"}");
+    /* another account's registry, named */
+    both(p, -1, "DescribeRepositories", "{\"registryId\":\"210987654321\"}");
+    both(p, -1, "PutImage", "{\"registryId\":\"210987654321\",\"repositoryName\":\"theirs\",\"imageManifest\":%s,\"imageTag\":\"x\"}", q[3]);
+    both(p, -1, "BatchGetImage", "{\"registryId\":\"210987654321\",\"repositoryName\":\"theirs\",\"imageIds\":[{\"imageTag\":\"x\"}]}");
+    both(p, -1, "DescribeImages", "{\"registryId\":\"210987654321\",\"repositoryName\":\"theirs\"}");
+    for (int i = 0; i < 4; i++)
+        free(q[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +653,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_check_layer_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_list_images_forms, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_edges, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_beside_every_setting, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,10 @@
  * completed by a thread is there once.  `make tsan` runs it under
  * ThreadSanitizer; `make test` runs it as is.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 #include "helpers.h"
 
@@ -359,12 +362,191 @@ static void test_stress_journal_readers_and_every_level(void **state)
     ecrmock_free(m);
 }
 
+/* ---- the hot actions' tree-free forms beside every control (issue 19) --------------------- */
+
+#define FAST_ROUNDS 150
+#define FAST_MANIFESTS 8
+
+typedef struct fast_worker {
+    ecrmock *m;
+    int id;
+    atomic_int *stop;
+    char *manifests[FAST_MANIFESTS]; /* JSON strings, quotes and all */
+} fast_worker;
+
+/* Answers that were no JSON object (a thread cannot fail a cmocka test: counted, checked after). */
+static atomic_int fast_bad_answers;
+
+/* One wire-level call; the answer must be a JSON object (a form's or a handler's). */
+static int raw(ecrmock *m, const char *action, const char *body)
+{
+    char *out = NULL;
+    size_t n = 0;
+    int st = ecrmock_call_raw(m, action, body, strlen(body), &out, &n);
+    json_t *doc = st > 0 ? json_loadb(out, n, 0, NULL) : NULL;
+    if (!json_is_object(doc) || out[n] != '\0')
+        atomic_fetch_add(&fast_bad_answers, 1);
+    json_decref(doc);
+    ecrmock_buffer_free(out);
+    return st;
+}
+
+static void *fast_caller(void *arg)
+{
+    fast_worker *w = arg;
+    ecrmock *m = w->m;
+    char body[2048];
+    for (int i = 0; i < FAST_ROUNDS; i++) {
+        /* its layers may be gone (a reset): then PutImage's handler refuses it */
+        char *put = NULL;
+        if (asprintf(&put, "{\"repositoryName\":\"hot\",\"imageManifest\":%s,\"imageTag\":\"t%d\"}",
+                     w->manifests[i % FAST_MANIFESTS], i % 4) < 0)
+            abort();
+        raw(m, "PutImage", put);
+        free(put);
+        snprintf(body, sizeof body, "{\"repositoryName\":\"hot\",\"imageIds\":[{\"imageTag\":\"t%d\"},{\"imageTag\":\"t%d\"}]}",
+                 i % 4, (i + 1) % 4);
+        raw(m, "BatchGetImage", body);
+        raw(m, "DescribeRepositories", "{}");
+        raw(m, "DescribeRepositories", "{\"repositoryNames\":[\"hot\"]}");
+        raw(m, "DescribeImages", "{\"repositoryName\":\"hot\"}");
+        raw(m, "DescribeImages", body);
+    }
+    return NULL;
+}
+
+/* Hooks that call the hot actions on their own instance, mid-call (one level deep). */
+static _Thread_local int hook_depth;
+
+static void reentrant_before(void *user, const char *action, json_t *req, ecrmock_injection *inj)
+{
+    (void)req, (void)inj;
+    ecrmock *m = user;
+    if (strcmp(action, "DescribeRepositories") == 0 && !hook_depth) {
+        hook_depth++;
+        raw(m, "DescribeImages", "{\"repositoryName\":\"hot\"}");
+        hook_depth--;
+    }
+}
+
+static void reentrant_after(void *user, const char *action, json_t *req, int status, json_t *resp)
+{
+    (void)req, (void)status, (void)resp;
+    ecrmock *m = user;
+    if (strcmp(action, "DescribeImages") == 0 && !hook_depth) {
+        hook_depth++;
+        raw(m, "DescribeRepositories", "{\"repositoryNames\":[\"hot\"]}");
+        hook_depth--;
+    }
+}
+
+static void *fast_controller(void *arg)
+{
+    fast_worker *w = arg;
+    ecrmock *m = w->m;
+    static const char fixture[] =
+        "{\"registries\": [{\"repositories\": [{\"name\": \"hot\"}, {\"name\": \"fx\", \"images\": [{\"tags\": "
+        "[\"a\"], \"layers\": [{\"text\": \"x\"}]}]}]}]}";
+    json_t *doc = json_loads(fixture, 0, NULL);
+    ecrmock_fixture *fx = ecrmock_fixture_prepare(doc, NULL, "hot.json", NULL);
+    json_decref(doc);
+    if (!fx)
+        abort();
+    for (int i = 0; !atomic_load(w->stop); i++) {
+        switch (i % 9) {
+        case 0: {
+            json_t *rule = json_pack("{s:s, s:s}", "action", "ListImages", "error", "ThrottlingException");
+            long id = ecrmock_fault_add_json(m, rule, NULL);
+            json_decref(rule);
+            sched_yield();
+            ecrmock_fault_remove(m, id, NULL);
+            break;
+        }
+        case 1:
+            ecrmock_hooks_set(m, reentrant_before, reentrant_after, m);
+            sched_yield();
+            ecrmock_hooks_set(m, NULL, NULL, NULL);
+            break;
+        case 2:
+            ecrmock_journal_enable(m, i % 2);
+            break;
+        case 3:
+            json_decref(ecrmock_journal_json(m, NULL));
+            ecrmock_journal_clear(m);
+            break;
+        case 4: {
+            ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+            o.max_images = i % 2 ? 5 : 0;
+            ecrmock_options_set(m, &o, NULL);
+            break;
+        }
+        case 5:
+            if (i % 4 == 1)
+                ecrmock_reset(m);
+            break;
+        case 6:
+            if (i % 2)
+                ecrmock_fixture_apply(m, fx, NULL);
+            else
+                ecrmock_fixture_load_string(m, fixture, "hot.json", NULL);
+            break;
+        case 7:
+            ecrmock_clock_advance(m, 1000, NULL);
+            break;
+        default:
+            json_decref(ecrmock_snapshot(m, NULL));
+            break;
+        }
+    }
+    ecrmock_fixture_free(fx);
+    return NULL;
+}
+
+static void test_stress_fast_forms_beside_controls(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    ecrmock_journal_enable(m, 1);
+    create_repo(m, "hot");
+    atomic_int stop = 0;
+    pthread_t threads[THREADS];
+    fast_worker w[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        w[t] = (fast_worker){.m = m, .id = t, .stop = &stop};
+        for (int k = 0; k < FAST_MANIFESTS; k++) {
+            char *text = make_manifest(m, "hot", 1, t * 100 + k);
+            json_t *q = json_string(text);
+            assert_non_null(w[t].manifests[k] = json_dumps(q, JSON_ENCODE_ANY | JSON_COMPACT));
+            json_decref(q);
+            free(text);
+        }
+    }
+    for (int t = 0; t < THREADS; t++) {
+        assert_int_equal(pthread_create(&threads[t], NULL, t == 0 ? fast_controller : fast_caller, &w[t]), 0);
+    }
+    for (int t = 1; t < THREADS; t++)
+        assert_int_equal(pthread_join(threads[t], NULL), 0);
+    atomic_store(&stop, 1);
+    assert_int_equal(pthread_join(threads[0], NULL), 0);
+    /* the instance still answers, through the forms */
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    ecrmock_fault_clear(m);
+    assert_int_equal(raw(m, "DescribeRepositories", "{}"), 200);
+    assert_int_equal(atomic_load(&fast_bad_answers), 0);
+    for (int t = 0; t < THREADS; t++)
+        for (int k = 0; k < FAST_MANIFESTS; k++)
+            free(w[t].manifests[k]);
+    ecrmock_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stress_one_instance, setup_mock, teardown_mock),
         cmocka_unit_test(test_stress_journal_entries_are_independent),
         cmocka_unit_test(test_stress_journal_readers_and_every_level),
+        cmocka_unit_test(test_stress_fast_forms_beside_controls),
     };
     return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
 }
