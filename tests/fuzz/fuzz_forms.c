@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "web_image.h"
 
 static const char *const actions[] = {"PutImage",   "BatchGetImage", "DescribeRepositories", "DescribeImages",
                                       "ListImages", "BatchCheckLayerAvailability"};
@@ -23,24 +24,7 @@ static ecrmock *fresh(bool tree_only)
     if (!m)
         abort();
     m->tree_only = tree_only;
-    json_t *r = NULL;
-    json_t *req = json_pack("{s:s}", "repositoryName", "web");
-    ecrmock_call(m, "CreateRepository", req, &r);
-    json_decref(req);
-    json_decref(r);
-    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
-    ecrmock_put_layer(m, NULL, "web", "{}", 2, cfg, NULL);
-    ecrmock_put_layer(m, NULL, "web", "layer", 5, layer, NULL);
-    char manifest[1024];
-    snprintf(manifest, sizeof manifest,
-             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-             "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":2,\"digest\":\"%s\"},"
-             "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":5,\"digest\":\"%s\"}]}",
-             cfg, layer);
-    req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "v1");
-    ecrmock_call(m, "PutImage", req, &r);
-    json_decref(req);
-    json_decref(r);
+    web_image(m);
     return m;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fronts/fronts.h"
+#include "web_image.h"
 
 static ecrmock *fresh(void)
 {
@@ -27,25 +28,8 @@ static ecrmock *fresh(void)
     o.min_part_size = 16;
     o.clock_start_ms = ECRMOCK_CLOCK_MAX_MS - 86400000;
     ecrmock *m = ecrmock_new(&o);
-    json_t *r = NULL;
-    json_t *req = json_pack("{s:s}", "repositoryName", "web");
-    ecrmock_call(m, "CreateRepository", req, &r);
-    json_decref(req);
-    json_decref(r);
-    char cfg[ECRMOCK_DIGEST_SIZE], layer[ECRMOCK_DIGEST_SIZE];
-    ecrmock_put_layer(m, NULL, "web", "{}", 2, cfg, NULL);
-    ecrmock_put_layer(m, NULL, "web", "layer", 5, layer, NULL);
-    char manifest[1024];
-    snprintf(manifest, sizeof manifest,
-             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-             "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":2,\"digest\":\"%s\"},"
-             "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":5,\"digest\":\"%s\"}]}",
-             cfg, layer);
-    req = json_pack("{s:s, s:s, s:s}", "repositoryName", "web", "imageManifest", manifest, "imageTag", "v1");
-    ecrmock_call(m, "PutImage", req, &r);
-    json_decref(req);
-    json_decref(r);
-    req = json_pack("{s:s}", "repositoryName", "web");
+    web_image(m);
+    json_t *r = NULL, *req = json_pack("{s:s}", "repositoryName", "web");
     ecrmock_call(m, "InitiateLayerUpload", req, &r); /* upload id from seed 0: stable across inputs */
     json_decref(req);
     json_decref(r);
