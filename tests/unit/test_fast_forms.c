@@ -334,6 +334,8 @@ static void test_batch_check_layer_forms(void **state)
     assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[null]}"), 400);
     assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":null}"), 400);
     assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"%01001d\"]}", 0), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"sha256:\xff\"]}"), 400);
+    assert_int_equal(both(p, 0, "BatchCheckLayerAvailability", "{\"repositoryName\":\"app\",\"layerDigests\":[\"\\ud800\"]}"), 400);
     /* a member named twice; a digest longer than the form's scratch once escaped (1000
      * characters, 6000 bytes): the handler answers both */
     assert_int_equal(both(p, 0, "BatchCheckLayerAvailability",
@@ -446,6 +448,7 @@ static void test_list_images_forms(void **state)
     assert_int_equal(list_images(p, 0, "App", ""), 400);
     assert_int_equal(list_images(p, 0, "app", ",\"registryId\":\"000000000000\""), 400);
     assert_int_equal(both(p, 0, "ListImages", "{}"), 400);
+    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\xff\"}"), 400);
     assert_int_equal(list_images(p, 0, "app", ",\"filter\":null"), 200);
     assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":2,\"maxResults\":5"), 200);
     free(m1), free(q1), free(m2), free(q2), free(m3), free(q3);
