@@ -439,15 +439,6 @@ int em_DescribeImages(em_call *c)
  * The same answers as the handlers above for the requests they are sure of;
  * every error, and anything unusual, they decline with nothing changed. */
 
-/* The repository the request names, or NULL. */
-static em_repo *fast_repo(em_fast *f)
-{
-    bool full = false;
-    const char *reg = em_fast_str(f, 0, "registryId", NULL, &full);
-    const char *name = em_fast_str(f, 0, "repositoryName", NULL, &full);
-    return full || !name ? NULL : em_repo_get(em_registry_get(f->m, reg ? reg : f->m->account), name);
-}
-
 static int put_lit(em_buf *b, const char *s)
 {
     return em_buf_append(b, s, strlen(s));
@@ -455,7 +446,7 @@ static int put_lit(em_buf *b, const char *s)
 int em_fast_PutImage(em_fast *f)
 {
     bool full = false;
-    em_repo *repo = fast_repo(f);
+    em_repo *repo = em_fast_repo(f);
     const char *mt = em_fast_str(f, 0, "imageManifestMediaType", NULL, &full);
     const char *given = em_fast_str(f, 0, "imageDigest", NULL, &full);
     const char *tag = em_fast_str(f, 0, "imageTag", NULL, &full);
@@ -528,7 +519,7 @@ static int fast_failure(em_buf *b, const char *digest, const char *tag, em_id_re
 
 int em_fast_BatchGetImage(em_fast *f)
 {
-    em_repo *repo = fast_repo(f);
+    em_repo *repo = em_fast_repo(f);
     size_t ids = em_jget(f->req, 0, "imageIds");
     if (!repo || !ids || f->req->t[ids].count > 100)
         return EM_FAST_DECLINED;
@@ -575,7 +566,7 @@ int em_fast_BatchGetImage(em_fast *f)
 
 int em_fast_DescribeImages(em_fast *f)
 {
-    em_repo *repo = fast_repo(f);
+    em_repo *repo = em_fast_repo(f);
     size_t ids = em_jget(f->req, 0, "imageIds"), max_tok = em_jget(f->req, 0, "maxResults");
     if (!repo || em_jget(f->req, 0, "nextToken") || em_jget(f->req, 0, "filter") || (ids && max_tok) ||
         (ids && f->req->t[ids].count > 100))
