@@ -145,6 +145,10 @@ const char *em_fast_str(em_fast *f, size_t obj, const char *name, size_t *len, b
 const char *em_fast_tok_str(em_fast *f, size_t tok, size_t *len, bool *full);
 /* The repository the request's registryId and repositoryName name, or NULL. */
 em_repo *em_fast_repo(em_fast *f);
+/* Ends a listing's answer whose page is full: `],"nextToken":"..."}`, the
+ * token the handler makes for the page that resumes at item `seq` (and, for
+ * ListImages, its tag `tag`) of listing `scope`; 0, or -1 (no memory). */
+int em_fast_next_token(em_fast *f, const char *scope, uint64_t seq, const char *tag);
 int em_fast_PutImage(em_fast *f);
 int em_fast_BatchGetImage(em_fast *f);
 int em_fast_DescribeImages(em_fast *f);

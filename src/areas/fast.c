@@ -3,6 +3,7 @@
  * tree-free forms"): reading a request's strings from its tokens, and the
  * repository it names.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "areas/areas.h"
@@ -43,4 +44,19 @@ em_repo *em_fast_repo(em_fast *f)
     const char *reg = em_fast_str(f, 0, "registryId", NULL, &full);
     const char *name = em_fast_str(f, 0, "repositoryName", NULL, &full);
     return full || !name ? NULL : em_repo_get(em_registry_get(f->m, reg ? reg : f->m->account), name);
+}
+
+int em_fast_next_token(em_fast *f, const char *scope, uint64_t seq, const char *tag)
+{
+    em_page_pos next = {.seq = seq};
+    if (tag)
+        snprintf(next.tag, sizeof next.tag, "%s", tag);
+    json_t *tok = em_page_token(f->m, scope, &next);
+    int rc = tok && EM_JW_LIT(f->out, "],\"nextToken\":") == 0 &&
+                     em_jw_string(f->out, json_string_value(tok), json_string_length(tok)) == 0 &&
+                     em_buf_append(f->out, "}", 1) == 0 && em_buf_reserve(f->out, 1) == 0
+                 ? 0
+                 : -1;
+    json_decref(tok);
+    return rc;
 }

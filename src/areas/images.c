@@ -598,8 +598,11 @@ int em_fast_DescribeImages(em_fast *f)
             em_image *img = repo->order.v[i].item;
             if (!img || !status_wanted(f->m, NULL, img))
                 continue;
-            if ((int64_t)written == max)
-                return EM_FAST_DECLINED; /* a next page: the handler makes its token */
+            if ((int64_t)written == max) { /* a next page: its token, as the handler makes it (no filter) */
+                char scope[600];
+                snprintf(scope, sizeof scope, "DescribeImages|%s|%s|ANY|ACTIVE", repo->registry->id, repo->name);
+                return em_fast_next_token(f, scope, img->seq, NULL) < 0 ? EM_FAST_DECLINED : 0;
+            }
             err = (written++ && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, img) < 0;
         }
     }
@@ -628,8 +631,14 @@ int em_fast_ListImages(em_fast *f)
         if (!img || !status_wanted_by(f->m, ts, is, img))
             continue;
         for (size_t k = 0; !err && k < (img->n_tags ? img->n_tags : 1); k++) {
-            if (written == max)
-                return EM_FAST_DECLINED; /* a next page: the handler makes its token */
+            if (written == max) { /* a next page: its token, as the handler makes it */
+                char scope[600];
+                snprintf(scope, sizeof scope, "ListImages|%s|%s|%s|%s", repo->registry->id, repo->name, ts ? ts : "ANY",
+                         is ? is : "ACTIVE");
+                return em_fast_next_token(f, scope, img->seq, img->n_tags ? img->tags[k]->name : NULL) < 0
+                           ? EM_FAST_DECLINED
+                           : 0;
+            }
             err = (written++ && EM_JW_LIT(f->out, ",") < 0) ||
                   em_image_id_write(f->out, img->digest, img->n_tags ? img->tags[k]->name : NULL) < 0;
         }

@@ -158,8 +158,11 @@ int em_fast_DescribeRepositories(em_fast *f)
         em_repo *repo = names ? named[i] : reg->order.v[i].item;
         if (!repo)
             continue;
-        if (!names && written == max)
-            return EM_FAST_DECLINED; /* a next page: the handler makes its token */
+        if (!names && written == max) { /* a next page: its token, as the handler makes it */
+            char scope[64];
+            snprintf(scope, sizeof scope, "DescribeRepositories|%s", reg_id ? reg_id : f->m->account);
+            return em_fast_next_token(f, scope, repo->seq, NULL) < 0 ? EM_FAST_DECLINED : 0;
+        }
         if ((written++ && em_buf_append(f->out, ",", 1) < 0) || em_repo_write(f->out, f->m, repo) < 0)
             return EM_FAST_DECLINED;
     }

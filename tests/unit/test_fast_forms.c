@@ -262,7 +262,7 @@ static void test_describe_forms(void **state)
     assert_int_equal(both(p, 1, "DescribeRepositories", "{}"), 200);
     assert_int_equal(both(p, 1, "DescribeRepositories", "{\"repositoryNames\":[\"app\",\"imm\",\"app\"]}"), 200);
     assert_int_equal(both(p, 1, "DescribeRepositories", "{\"registryId\":\"%s\",\"maxResults\":3}", ECRMOCK_DEFAULT_ACCOUNT), 200);
-    assert_int_equal(both(p, 0, "DescribeRepositories", "{\"maxResults\":2}"), 200); /* a next page */
+    assert_int_equal(both(p, 1, "DescribeRepositories", "{\"maxResults\":2}"), 200); /* a next page, its token */
     assert_int_equal(both(p, 0, "DescribeRepositories", "{\"repositoryNames\":[\"app\",\"nope\"]}"), 400);
     assert_int_equal(both(p, 0, "DescribeRepositories", "{\"repositoryNames\":[\"app\"],\"maxResults\":2}"), 400);
     assert_int_equal(both(p, 0, "DescribeRepositories", "{\"nextToken\":\"x\"}"), 400);
@@ -272,7 +272,7 @@ static void test_describe_forms(void **state)
 
     assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\"}"), 200);
     assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"v1\"},{\"imageDigest\":\"%s\"}]}", d1), 200);
-    assert_int_equal(both(p, 0, "DescribeImages", "{\"repositoryName\":\"app\",\"maxResults\":1}"), 200);
+    assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\",\"maxResults\":1}"), 200);
     assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\",\"maxResults\":2}"), 200);
     assert_int_equal(both(p, 0, "DescribeImages", "{\"repositoryName\":\"app\",\"filter\":{\"tagStatus\":\"TAGGED\"}}"), 200);
     assert_int_equal(both(p, 0, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"nope\"}]}"), 400);
@@ -395,15 +395,36 @@ static void test_list_images_forms(void **state)
     assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":5"), 200); /* the exact page */
     assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":6"), 200);
     assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":1000"), 200);
-    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":4"), 200); /* a next page: the handler's token */
-    assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":1"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":4"), 200); /* a next page: the token the handler makes */
+    assert_int_equal(list_images(p, 1, "app", ",\"maxResults\":1"), 200);
+    /* a walk of pages of two: the first page's token (the form's) reads as the handler's */
+    char token[256] = "";
+    for (int page = 0; page < 3; page++) {
+        char more[300];
+        snprintf(more, sizeof more, ",\"maxResults\":2%s%s%s", page ? ",\"nextToken\":\"" : "", token, page ? "\"" : "");
+        assert_int_equal(list_images(p, page ? 0 : 1, "app", more), 200);
+        char body[400], *out = NULL;
+        size_t n = 0;
+        snprintf(body, sizeof body, "{\"repositoryName\":\"app\"%s}", more);
+        assert_int_equal(ecrmock_call_raw(p->fast, "ListImages", body, strlen(body), &out, &n), 200);
+        json_t *doc = json_loadb(out, n, 0, NULL);
+        const char *next = json_string_value(json_object_get(doc, "nextToken"));
+        assert_int_equal(json_array_size(json_object_get(doc, "imageIds")), page < 2 ? 2 : 1);
+        assert_true(page < 2 ? next != NULL : next == NULL);
+        snprintf(token, sizeof token, "%s", next ? next : "");
+        json_decref(doc);
+        ecrmock_buffer_free(out);
+        out = NULL;
+        assert_int_equal(ecrmock_call_raw(p->tree, "ListImages", body, strlen(body), &out, &n), 200); /* the twins stay alike */
+        ecrmock_buffer_free(out);
+    }
     /* filters */
     assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\"}"), 200);
     assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"UNTAGGED\"},\"maxResults\":1"), 200);
     assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"ANY\",\"imageStatus\":\"ANY\"}"), 200);
     assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"imageStatus\":\"ARCHIVED\"}"), 200);
     assert_int_equal(list_images(p, 1, "app", ",\"filter\":{}"), 200);
-    assert_int_equal(list_images(p, 0, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\"},\"maxResults\":3"), 200);
+    assert_int_equal(list_images(p, 1, "app", ",\"filter\":{\"tagStatus\":\"TAGGED\"},\"maxResults\":3"), 200);
     /* escapes in names and values */
     assert_int_equal(both(p, 1, "ListImages",
                           "{\"repository\\u004eame\":\"\\u0061pp\",\"filter\":{\"tag\\u0053tatus\":\"T\\u0041GGED\","
@@ -425,10 +446,10 @@ static void test_list_images_forms(void **state)
         both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s,\"imageTag\":\"t%03d\"}", q1, i);
     assert_int_equal(list_images(p, 1, "imm", ""), 200);
     both(p, 1, "PutImage", "{\"repositoryName\":\"imm\",\"imageManifest\":%s}", q2);
-    assert_int_equal(list_images(p, 0, "imm", ""), 200);
+    assert_int_equal(list_images(p, 1, "imm", ""), 200);
     assert_int_equal(list_images(p, 1, "imm", ",\"maxResults\":101"), 200);
     assert_int_equal(list_images(p, 1, "imm", ",\"maxResults\":1000"), 200);
-    assert_int_equal(list_images(p, 0, "imm", ",\"maxResults\":100"), 200);
+    assert_int_equal(list_images(p, 1, "imm", ",\"maxResults\":100"), 200);
     /* refusals: the handler's */
     assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":0"), 400);
     assert_int_equal(list_images(p, 0, "app", ",\"maxResults\":-1"), 400);
