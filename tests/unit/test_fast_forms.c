@@ -474,6 +474,57 @@ static void test_forms_beside_every_setting(void **state)
         free(q[i]);
 }
 
+/* A manifest at ImageManifest's 4,194,304 characters and one past, written
+ * plainly, in \u escapes (more bytes in the body than characters) and in
+ * two-byte characters (more bytes than characters in the manifest). */
+static void test_forms_manifest_at_its_limit(void **state)
+{
+    pair *p = *state;
+    enum { LIMIT = 4194304 };
+    char head[512];
+    int hn = snprintf(head, sizeof head,
+                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                      "\"application/vnd.docker.container.image.v1+json\",\"size\":36,\"digest\":\"%s\"},"
+                      "\"layers\":[],\"annotations\":{\"pad\":\"",
+                      DOCKER, p->config);
+    const char *tail = "\"}}";
+    static const struct {
+        const char *unit;    /* one character of the pad as the body writes it (inside the JSON string) */
+        int chars;           /* ... and as the manifest has it */
+        int bytes;
+    } pads[] = {{"x", 1, 1}, {"\\u0078", 1, 6}, {"\xc3\xa9", 1, 2}, {"\\u00e9", 1, 6}};
+    for (size_t k = 0; k < sizeof pads / sizeof *pads; k++) {
+        for (int extra = 0; extra <= 1; extra++) {
+            /* the manifest's characters: head, pad, tail */
+            size_t pad = LIMIT + (size_t)extra - (size_t)hn - strlen(tail);
+            size_t ulen = strlen(pads[k].unit);
+            size_t cap = 64 + 2 * (size_t)hn + pad * ulen + 16;
+            char *body = malloc(cap), *o = body;
+            assert_non_null(body);
+            o += sprintf(o, "{\"repositoryName\":\"app\",\"imageTag\":\"big%zu-%d\",\"imageManifest\":\"", k, extra);
+            for (const char *h = head; *h; h++) { /* the head as a JSON string */
+                if (*h == '"' || *h == '\\')
+                    *o++ = '\\';
+                *o++ = *h;
+            }
+            for (size_t i = 0; i < pad; i++, o += ulen)
+                memcpy(o, pads[k].unit, ulen);
+            o += sprintf(o, "\\\"}}\"}");
+            char *a = NULL, *b = NULL;
+            size_t an = 0, bn = 0;
+            int sa = ecrmock_call_raw(p->fast, "PutImage", body, (size_t)(o - body), &a, &an);
+            int sb = ecrmock_call_raw(p->tree, "PutImage", body, (size_t)(o - body), &b, &bn);
+            if (sa != sb || an != bn || memcmp(a, b, an) != 0)
+                fail_msg("pad %zu, %d past the limit: forms %d %.300s\n  trees %d %.300s", k, extra, sa, a, sb, b);
+            if (sa != (extra ? 400 : 200))
+                fail_msg("pad %zu, %d past the limit: %d %.300s", k, extra, sa, a);
+            ecrmock_buffer_free(a);
+            ecrmock_buffer_free(b);
+            free(body);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_edges, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_beside_every_setting, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_manifest_at_its_limit, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
