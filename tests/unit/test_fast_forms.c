@@ -488,16 +488,13 @@ static void test_forms_manifest_at_its_limit(void **state)
                       "\"layers\":[],\"annotations\":{\"pad\":\"",
                       DOCKER, p->config);
     const char *tail = "\"}}";
-    static const struct {
-        const char *unit;    /* one character of the pad as the body writes it (inside the JSON string) */
-        int chars;           /* ... and as the manifest has it */
-        int bytes;
-    } pads[] = {{"x", 1, 1}, {"\\u0078", 1, 6}, {"\xc3\xa9", 1, 2}, {"\\u00e9", 1, 6}};
+    /* one character of the pad as the body writes it (inside the JSON string) */
+    static const char *const pads[] = {"x", "\\u0078", "\xc3\xa9", "\\u00e9"};
     for (size_t k = 0; k < sizeof pads / sizeof *pads; k++) {
         for (int extra = 0; extra <= 1; extra++) {
             /* the manifest's characters: head, pad, tail */
             size_t pad = LIMIT + (size_t)extra - (size_t)hn - strlen(tail);
-            size_t ulen = strlen(pads[k].unit);
+            size_t ulen = strlen(pads[k]);
             size_t cap = 64 + 2 * (size_t)hn + pad * ulen + 16;
             char *body = malloc(cap), *o = body;
             assert_non_null(body);
@@ -508,7 +505,7 @@ static void test_forms_manifest_at_its_limit(void **state)
                 *o++ = *h;
             }
             for (size_t i = 0; i < pad; i++, o += ulen)
-                memcpy(o, pads[k].unit, ulen);
+                memcpy(o, pads[k], ulen);
             o += sprintf(o, "\\\"}}\"}");
             char *a = NULL, *b = NULL;
             size_t an = 0, bn = 0;
@@ -525,6 +522,46 @@ static void test_forms_manifest_at_its_limit(void **state)
     }
 }
 
+/* A before-hook that takes the hooks away and calls the hot actions on its
+ * own instance, mid-call: the inner calls may take the forms (no hook is set
+ * any more), the outer one runs on with what they did. */
+static const char *hook_put_body;
+
+static void hook_calls_in(void *user, const char *action, json_t *req, ecrmock_injection *inj)
+{
+    (void)action, (void)req, (void)inj;
+    ecrmock *m = user;
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    static const char *const calls[][2] = {
+        {"PutImage", NULL},
+        {"BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"in-hook\"}]}"},
+        {"DescribeImages", "{\"repositoryName\":\"app\"}"},
+        {"DescribeRepositories", "{}"},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        const char *body = calls[i][1] ? calls[i][1] : hook_put_body;
+        char *out = NULL;
+        size_t n = 0;
+        assert_int_equal(ecrmock_call_raw(m, calls[i][0], body, strlen(body), &out, &n), 200);
+        ecrmock_buffer_free(out);
+    }
+}
+
+static void test_forms_called_from_a_hook(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1), *body = NULL;
+    assert_true(asprintf(&body, "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"in-hook\"}", q1) >= 0);
+    hook_put_body = body;
+    ecrmock_hooks_set(p->fast, hook_calls_in, NULL, p->fast);
+    ecrmock_hooks_set(p->tree, hook_calls_in, NULL, p->tree);
+    unsigned long before = p->fast->fast_answered;
+    assert_int_equal(both(p, -1, "DescribeImages", "{\"repositoryName\":\"app\"}"), 200);
+    assert_int_equal(p->fast->fast_answered - before, 4); /* the inner calls took the forms, the outer one not */
+    assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\"}"), 200);
+    free(body), free(m1), free(q1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +572,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forms_edges, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_beside_every_setting, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_manifest_at_its_limit, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_called_from_a_hook, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
