@@ -562,6 +562,52 @@ static void test_forms_called_from_a_hook(void **state)
     free(body), free(m1), free(q1);
 }
 
+/* Richer state through the forms: an index over two images, an artifact
+ * that refers to one (subject, artifactType), an image with many tags, a
+ * repository with KMS encryption, resource tags and scan on push. */
+static void test_forms_rich_state(void **state)
+{
+    pair *p = *state;
+    both_ok(p, "CreateRepository",
+            "{\"repositoryName\":\"rich\",\"imageScanningConfiguration\":{\"scanOnPush\":true},"
+            "\"encryptionConfiguration\":{\"encryptionType\":\"KMS\",\"kmsKey\":\"arn:aws:kms:us-east-1:123456789012:key/k\"},"
+            "\"tags\":[{\"Key\":\"team\",\"Value\":\"\\u00e9\\\"q\"}]}");
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1), *m2 = manifest(p, 2, "application/vnd.oci.image.manifest.v1+json"),
+         *q2 = quoted(m2);
+    char d1[ECRMOCK_DIGEST_SIZE], d2[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(m1, strlen(m1), d1);
+    sha256_digest(m2, strlen(m2), d2);
+    for (int i = 0; i < 40; i++)
+        both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"t%02d\"}", q1, i);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s}", q2);
+    char *index = NULL, *artifact = NULL;
+    assert_true(asprintf(&index,
+                         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+                         "{\"mediaType\":\"%s\",\"size\":1,\"digest\":\"%s\",\"platform\":{\"os\":\"linux\"}},"
+                         "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":1,\"digest\":\"%s\"}]}",
+                         DOCKER, d1, d2) >= 0);
+    assert_true(asprintf(&artifact,
+                         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                         "\"artifactType\":\"application/vnd.example.sig\",\"config\":{\"mediaType\":"
+                         "\"application/vnd.oci.empty.v1+json\",\"size\":36,\"digest\":\"%s\"},\"layers\":[{\"mediaType\":"
+                         "\"application/octet-stream\",\"size\":9,\"digest\":\"%s\"}],\"subject\":{\"mediaType\":\"%s\","
+                         "\"size\":1,\"digest\":\"%s\"}}",
+                         p->config, p->layer, DOCKER, d1) >= 0);
+    char *qi = quoted(index), *qa = quoted(artifact);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"multi\"}", qi);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"sig\"}", qa);
+    both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageDigest\":\"%s\"},{\"imageTag\":\"multi\"},"
+                                "{\"imageTag\":\"sig\"}]}", d1);
+    both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"multi\"}],\"acceptedMediaTypes\":"
+                                "[\"application/vnd.oci.image.index.v1+json\"]}");
+    both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\"}");
+    both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"multi\"},{\"imageTag\":\"sig\"},"
+                                 "{\"imageTag\":\"t07\"}]}");
+    both(p, 1, "DescribeRepositories", "{\"repositoryNames\":[\"rich\",\"app\"]}");
+    both(p, 1, "DescribeRepositories", "{}");
+    free(m1), free(q1), free(m2), free(q2), free(index), free(artifact), free(qi), free(qa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +619,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forms_beside_every_setting, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_manifest_at_its_limit, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_called_from_a_hook, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_rich_state, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
