@@ -414,10 +414,10 @@ static void test_forms_beside_every_setting(void **state)
             ECRMOCK_DEFAULT_ACCOUNT "\"}]}]}}");
     for (int i = 0; i < 2; i++) {
         ecrmock *m = i ? p->tree : p->fast;
-        json_t *r = NULL;
-        assert_int_equal(ecrmock_call_as(m, "210987654321", NULL, "CreateRepository",
-                                         json_pack("{s:s}", "repositoryName", "theirs"), &r), 200);
+        json_t *r = NULL, *req = json_pack("{s:s}", "repositoryName", "theirs");
+        assert_int_equal(ecrmock_call_as(m, "210987654321", NULL, "CreateRepository", req, &r), 200);
         json_decref(r);
+        json_decref(req);
         assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", config, strlen(config), NULL, NULL), ECRMOCK_ERR_OK);
         assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", "layer one", 9, NULL, NULL), ECRMOCK_ERR_OK);
         for (int k = 0; k < 2; k++) {
