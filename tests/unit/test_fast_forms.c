@@ -608,6 +608,62 @@ static void test_forms_rich_state(void **state)
     free(m1), free(q1), free(m2), free(q2), free(index), free(artifact), free(qi), free(qa);
 }
 
+/* The HTTP level: headers go to the journal with the call, the region of the
+ * endpoint called is entered (another region's registry), invalid UTF-8 and
+ * repeated headers; the same answer, headers, state and journal either way. */
+static void http_both(pair *p, const char *host, const char *target, const char *body)
+{
+    ecrmock_http_header h[] = {{"Host", host},
+                               {"X-Amz-Target", target},
+                               {"Content-Type", "application/x-amz-json-1.1"},
+                               {"X-Odd", "v\xff\xfe"},
+                               {"X-Odd", "second"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = sizeof h / sizeof *h;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response a = {0}, b = {0};
+    int ra = ecrmock_http_handle(p->fast, &req, &a), rb = ecrmock_http_handle(p->tree, &req, &b);
+    assert_int_equal(ra, rb);
+    if (a.status != b.status || a.body_len != b.body_len || memcmp(a.body, b.body, a.body_len) != 0)
+        fail_msg("%s %s %s\n  forms: %d %s\n  trees: %d %s", host, target, body, a.status, a.body, b.status, b.body);
+    assert_int_equal(a.n_headers, b.n_headers);
+    for (size_t i = 0; i < a.n_headers; i++) {
+        assert_string_equal(a.headers[i].name, b.headers[i].name);
+        if (strcasecmp(a.headers[i].name, "x-amzn-RequestId") != 0)
+            assert_string_equal(a.headers[i].value, b.headers[i].value);
+    }
+    ecrmock_http_response_release(&a);
+    ecrmock_http_response_release(&b);
+}
+
+static void test_forms_at_the_http_level(void **state)
+{
+    pair *p = *state;
+    ecrmock_journal_enable(p->fast, 1);
+    ecrmock_journal_enable(p->tree, 1);
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1), *put = NULL;
+    assert_true(asprintf(&put, "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"h\"}", q1) >= 0);
+    unsigned long before = p->fast->fast_answered;
+    http_both(p, "api.ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.PutImage", put);
+    http_both(p, "api.ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.BatchGetImage",
+              "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"h\"}]}");
+    http_both(p, "api.ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeImages",
+              "{\"repositoryName\":\"app\"}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+              "{\"repositoryName\":\"west\"}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.PutImage", put);
+    http_both(p, "ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+              "{\"repositoryNames\":[\"app\"]}");
+    assert_true(p->fast->fast_answered - before >= 4);
+    free(put), free(m1), free(q1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +676,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forms_manifest_at_its_limit, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_called_from_a_hook, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_rich_state, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_at_the_http_level, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
