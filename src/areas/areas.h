@@ -248,7 +248,9 @@ typedef struct em_manifest {
 } em_manifest;
 /* Parses manifest bytes into *out (release it with em_manifest_release,
  * whatever the answer): read as json_loadb would, into json_scan.c's tokens
- * (256 on the stack; past them one allocation, freed before it returns).
+ * (256 on the stack; past them one allocation, freed before it returns; a
+ * schema 1 manifest of more than 64 distinct blobs one more, a table of them,
+ * freed too).
  * On a problem sets InvalidParameterException (ECR's texts; ServerException
  * when out of memory) and returns -1.  out->media_type may be
  * req_media_type (borrowed). */

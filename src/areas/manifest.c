@@ -234,26 +234,65 @@ static int parse_list(em_call *c, em_manifest *mf, const em_jdoc *d)
     return 0;
 }
 
+/* Schema 1 lists a blob once per layer (empty layers again and again), and
+ * any number of them: past this many distinct blobs, the ones seen are found
+ * through a table of their digests, not by comparing each new one with every
+ * one before it (4 MiB of distinct blobSums, some 200,000, took minutes). */
+#define SCHEMA1_COMPARED 64
+
+/* Whether `digest` is among the n blobs kept so far; when not, and a table
+ * is given, it goes in as blob n (slots: a power of two, more than the
+ * blobs). */
+static bool schema1_seen(const em_mf_blob *blobs, size_t n, uint32_t *table, size_t slots, const char *digest)
+{
+    if (!table) {
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(blobs[j].digest, digest) == 0)
+                return true;
+        return false;
+    }
+    size_t h = em_hash_key(digest, strlen(digest)) & (slots - 1);
+    for (; table[h]; h = (h + 1) & (slots - 1))
+        if (strcmp(blobs[table[h] - 1].digest, digest) == 0)
+            return true;
+    table[h] = (uint32_t)n + 1; /* its index, plus one: 0 is an empty slot */
+    return false;
+}
+
 static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d)
 {
     size_t fs = member(d, ROOT, "fsLayers");
     if (type_of(d, fs) != EM_J_ARRAY)
         return manifest_error(c, INVALID_JSON_SYNTAX);
+    uint32_t *table = NULL; /* made when the blobs outgrow SCHEMA1_COMPARED */
+    size_t slots = 1;
+    int rc = 0;
     each_item(d, fs, k, l) {
         char *mark = mf->next;
         const char *digest = keep(mf, d, str_member(d, l, "blobSum"));
-        if (!em_digest_ok(digest))
-            return manifest_error(c, MANIFEST_FS_LAYER);
+        if (!em_digest_ok(digest)) {
+            rc = manifest_error(c, MANIFEST_FS_LAYER);
+            break;
+        }
+        if (!table && mf->n_layers == SCHEMA1_COMPARED) {
+            /* more than twice the items (each at most one blob): under half full */
+            while (slots <= 2 * (size_t)array_size(d, fs))
+                slots *= 2;
+            if (!(table = em_calloc(slots, sizeof *table))) {
+                rc = em_fail_nomem(c);
+                break;
+            }
+            for (size_t j = 0; j < mf->n_layers; j++) /* the blobs so far, into it */
+                schema1_seen(mf->layers, j, table, slots, mf->layers[j].digest);
+        }
         /* schema 1 repeats empty layers: list each blob once */
-        bool seen = false;
-        for (size_t j = 0; j < mf->n_layers && !seen; j++)
-            seen = strcmp(mf->layers[j].digest, digest) == 0;
-        if (!seen)
+        if (!schema1_seen(mf->layers, mf->n_layers, table, slots, digest))
             mf->layers[mf->n_layers++] = (em_mf_blob){.digest = digest};
         else if (mf->end)
             mf->next = mark;
     }
-    return 0;
+    em_free(table);
+    return rc;
 }
 
 static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, const char *req_media_type)

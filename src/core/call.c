@@ -33,9 +33,12 @@ int em_fail(em_call *c, ecrmock_error code, const char *fmt, ...)
     va_end(ap);
     if (n < 0 || (size_t)n < sizeof small)
         return fail_text(c, code, n < 0 ? "" : small);
+    /* Without room for the whole text, no error cut short: a 400 whose
+     * message lost its end (a list's last digests, the registry id) reads
+     * as ECR's own; ServerException says what happened. */
     char *big = em_malloc((size_t)n + 1);
     if (!big)
-        return fail_text(c, code, small);
+        return em_fail_nomem(c);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);

@@ -1169,6 +1169,14 @@ static void test_alloc_failure_fast_forms(void **state)
     assert_true(asprintf(&batch, "{\"repositoryName\":\"web\",\"imageIds\":[%s]}", ids) >= 0);
     assert_true(asprintf(&describe, "{\"repositoryName\":\"web\",\"imageIds\":[%s],\"x\":[[[{}]]]}",
                          strstr(ids, "{\"imageTag\":\"v\\u0031\"}")) >= 0);
+    /* a schema 1 manifest of 70 distinct blobs (a table of them), none there */
+    char *schema1 = malloc(8192);
+    assert_non_null(schema1);
+    o = schema1 + sprintf(schema1, "{\"repositoryName\":\"web\",\"imageManifest\":\"{\\\"schemaVersion\\\":1,"
+                                   "\\\"fsLayers\\\":[");
+    for (int i = 0; i < 140; i++) /* each twice */
+        o += sprintf(o, "%s{\\\"blobSum\\\":\\\"a:%x\\\"}", i ? "," : "", i % 70 + 1);
+    sprintf(o, "]}\"}");
     bool injected;
 
     const struct {
@@ -1182,6 +1190,7 @@ static void test_alloc_failure_fast_forms(void **state)
         {"DescribeImages", "{\"repositoryName\":\"w\\u0065b\",\"maxResults\":1000}", false},
         {"DescribeRepositories", "{\"repositoryNames\":[\"web\",\"imm\",\"w\\u0065b\"]}", false},
         {"DescribeRepositories", "{\"maxResults\":1000}", false},
+        {"PutImage", schema1, false}, /* 400 LayersNotFoundException, or 500 */
     };
     long total = 0;
     for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
@@ -1234,7 +1243,7 @@ static void test_alloc_failure_fast_forms(void **state)
         total += failures;
     }
     assert_true(total > 0); /* a form that declines leaves the handler memory to answer with: not every run fails */
-    free(body_esc), free(body_imm2), free(ids), free(batch), free(describe);
+    free(body_esc), free(body_imm2), free(ids), free(batch), free(describe), free(schema1);
     ecrmock_free(m);
 }
 

@@ -608,10 +608,10 @@ static void test_forms_beside_every_setting(void **state)
             ECRMOCK_DEFAULT_ACCOUNT "\"}]}]}}");
     for (int i = 0; i < 2; i++) {
         ecrmock *m = i ? p->tree : p->fast;
-        json_t *r = NULL;
-        assert_int_equal(ecrmock_call_as(m, "210987654321", NULL, "CreateRepository",
-                                         json_pack("{s:s}", "repositoryName", "theirs"), &r), 200);
+        json_t *r = NULL, *req = json_pack("{s:s}", "repositoryName", "theirs");
+        assert_int_equal(ecrmock_call_as(m, "210987654321", NULL, "CreateRepository", req, &r), 200);
         json_decref(r);
+        json_decref(req);
         assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", config, strlen(config), NULL, NULL), ECRMOCK_ERR_OK);
         assert_int_equal(ecrmock_put_layer(m, "210987654321", "theirs", "layer one", 9, NULL, NULL), ECRMOCK_ERR_OK);
         for (int k = 0; k < 2; k++) {
@@ -668,6 +668,196 @@ static void test_forms_beside_every_setting(void **state)
         free(q[i]);
 }
 
+/* A manifest at ImageManifest's 4,194,304 characters and one past, written
+ * plainly, in \u escapes (more bytes in the body than characters) and in
+ * two-byte characters (more bytes than characters in the manifest). */
+static void test_forms_manifest_at_its_limit(void **state)
+{
+    pair *p = *state;
+    enum { LIMIT = 4194304 };
+    char head[512];
+    int hn = snprintf(head, sizeof head,
+                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                      "\"application/vnd.docker.container.image.v1+json\",\"size\":36,\"digest\":\"%s\"},"
+                      "\"layers\":[],\"annotations\":{\"pad\":\"",
+                      DOCKER, p->config);
+    const char *tail = "\"}}";
+    /* one character of the pad as the body writes it (inside the JSON string) */
+    static const char *const pads[] = {"x", "\\u0078", "\xc3\xa9", "\\u00e9"};
+    for (size_t k = 0; k < sizeof pads / sizeof *pads; k++) {
+        for (int extra = 0; extra <= 1; extra++) {
+            /* the manifest's characters: head, pad, tail */
+            size_t pad = LIMIT + (size_t)extra - (size_t)hn - strlen(tail);
+            size_t ulen = strlen(pads[k]);
+            size_t cap = 64 + 2 * (size_t)hn + pad * ulen + 16;
+            char *body = malloc(cap), *o = body;
+            assert_non_null(body);
+            o += sprintf(o, "{\"repositoryName\":\"app\",\"imageTag\":\"big%zu-%d\",\"imageManifest\":\"", k, extra);
+            for (const char *h = head; *h; h++) { /* the head as a JSON string */
+                if (*h == '"' || *h == '\\')
+                    *o++ = '\\';
+                *o++ = *h;
+            }
+            for (size_t i = 0; i < pad; i++, o += ulen)
+                memcpy(o, pads[k], ulen);
+            o += sprintf(o, "\\\"}}\"}");
+            char *a = NULL, *b = NULL;
+            size_t an = 0, bn = 0;
+            int sa = ecrmock_call_raw(p->fast, "PutImage", body, (size_t)(o - body), &a, &an);
+            int sb = ecrmock_call_raw(p->tree, "PutImage", body, (size_t)(o - body), &b, &bn);
+            if (sa != sb || an != bn || memcmp(a, b, an) != 0)
+                fail_msg("pad %zu, %d past the limit: forms %d %.300s\n  trees %d %.300s", k, extra, sa, a, sb, b);
+            if (sa != (extra ? 400 : 200))
+                fail_msg("pad %zu, %d past the limit: %d %.300s", k, extra, sa, a);
+            ecrmock_buffer_free(a);
+            ecrmock_buffer_free(b);
+            free(body);
+        }
+    }
+}
+
+/* A before-hook that takes the hooks away and calls the hot actions on its
+ * own instance, mid-call: the inner calls may take the forms (no hook is set
+ * any more), the outer one runs on with what they did. */
+static const char *hook_put_body;
+
+static void hook_calls_in(void *user, const char *action, json_t *req, ecrmock_injection *inj)
+{
+    (void)action, (void)req, (void)inj;
+    ecrmock *m = user;
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    static const char *const calls[][2] = {
+        {"PutImage", NULL},
+        {"BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"in-hook\"}]}"},
+        {"DescribeImages", "{\"repositoryName\":\"app\"}"},
+        {"DescribeRepositories", "{}"},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        const char *body = calls[i][1] ? calls[i][1] : hook_put_body;
+        char *out = NULL;
+        size_t n = 0;
+        assert_int_equal(ecrmock_call_raw(m, calls[i][0], body, strlen(body), &out, &n), 200);
+        ecrmock_buffer_free(out);
+    }
+}
+
+static void test_forms_called_from_a_hook(void **state)
+{
+    pair *p = *state;
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1), *body = NULL;
+    assert_true(asprintf(&body, "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"in-hook\"}", q1) >= 0);
+    hook_put_body = body;
+    ecrmock_hooks_set(p->fast, hook_calls_in, NULL, p->fast);
+    ecrmock_hooks_set(p->tree, hook_calls_in, NULL, p->tree);
+    unsigned long before = p->fast->fast_answered;
+    assert_int_equal(both(p, -1, "DescribeImages", "{\"repositoryName\":\"app\"}"), 200);
+    assert_int_equal(p->fast->fast_answered - before, 4); /* the inner calls took the forms, the outer one not */
+    assert_int_equal(both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\"}"), 200);
+    free(body), free(m1), free(q1);
+}
+
+/* Richer state through the forms: an index over two images, an artifact
+ * that refers to one (subject, artifactType), an image with many tags, a
+ * repository with KMS encryption, resource tags and scan on push. */
+static void test_forms_rich_state(void **state)
+{
+    pair *p = *state;
+    both_ok(p, "CreateRepository",
+            "{\"repositoryName\":\"rich\",\"imageScanningConfiguration\":{\"scanOnPush\":true},"
+            "\"encryptionConfiguration\":{\"encryptionType\":\"KMS\",\"kmsKey\":\"arn:aws:kms:us-east-1:123456789012:key/k\"},"
+            "\"tags\":[{\"Key\":\"team\",\"Value\":\"\\u00e9\\\"q\"}]}");
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1), *m2 = manifest(p, 2, "application/vnd.oci.image.manifest.v1+json"),
+         *q2 = quoted(m2);
+    char d1[ECRMOCK_DIGEST_SIZE], d2[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(m1, strlen(m1), d1);
+    sha256_digest(m2, strlen(m2), d2);
+    for (int i = 0; i < 40; i++)
+        both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"t%02d\"}", q1, i);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s}", q2);
+    char *index = NULL, *artifact = NULL;
+    assert_true(asprintf(&index,
+                         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+                         "{\"mediaType\":\"%s\",\"size\":1,\"digest\":\"%s\",\"platform\":{\"os\":\"linux\"}},"
+                         "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":1,\"digest\":\"%s\"}]}",
+                         DOCKER, d1, d2) >= 0);
+    assert_true(asprintf(&artifact,
+                         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                         "\"artifactType\":\"application/vnd.example.sig\",\"config\":{\"mediaType\":"
+                         "\"application/vnd.oci.empty.v1+json\",\"size\":36,\"digest\":\"%s\"},\"layers\":[{\"mediaType\":"
+                         "\"application/octet-stream\",\"size\":9,\"digest\":\"%s\"}],\"subject\":{\"mediaType\":\"%s\","
+                         "\"size\":1,\"digest\":\"%s\"}}",
+                         p->config, p->layer, DOCKER, d1) >= 0);
+    char *qi = quoted(index), *qa = quoted(artifact);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"multi\"}", qi);
+    both(p, 1, "PutImage", "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"sig\"}", qa);
+    both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageDigest\":\"%s\"},{\"imageTag\":\"multi\"},"
+                                "{\"imageTag\":\"sig\"}]}", d1);
+    both(p, 1, "BatchGetImage", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"multi\"}],\"acceptedMediaTypes\":"
+                                "[\"application/vnd.oci.image.index.v1+json\"]}");
+    both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\"}");
+    both(p, 1, "DescribeImages", "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"multi\"},{\"imageTag\":\"sig\"},"
+                                 "{\"imageTag\":\"t07\"}]}");
+    both(p, 1, "DescribeRepositories", "{\"repositoryNames\":[\"rich\",\"app\"]}");
+    both(p, 1, "DescribeRepositories", "{}");
+    free(m1), free(q1), free(m2), free(q2), free(index), free(artifact), free(qi), free(qa);
+}
+
+/* The HTTP level: headers go to the journal with the call, the region of the
+ * endpoint called is entered (another region's registry), invalid UTF-8 and
+ * repeated headers; the same answer, headers, state and journal either way. */
+static void http_both(pair *p, const char *host, const char *target, const char *body)
+{
+    ecrmock_http_header h[] = {{"Host", host},
+                               {"X-Amz-Target", target},
+                               {"Content-Type", "application/x-amz-json-1.1"},
+                               {"X-Odd", "v\xff\xfe"},
+                               {"X-Odd", "second"}};
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = h;
+    req.n_headers = sizeof h / sizeof *h;
+    req.body = body;
+    req.body_len = strlen(body);
+    ecrmock_http_response a = {0}, b = {0};
+    int ra = ecrmock_http_handle(p->fast, &req, &a), rb = ecrmock_http_handle(p->tree, &req, &b);
+    assert_int_equal(ra, rb);
+    if (a.status != b.status || a.body_len != b.body_len || memcmp(a.body, b.body, a.body_len) != 0)
+        fail_msg("%s %s %s\n  forms: %d %s\n  trees: %d %s", host, target, body, a.status, a.body, b.status, b.body);
+    assert_int_equal(a.n_headers, b.n_headers);
+    for (size_t i = 0; i < a.n_headers; i++) {
+        assert_string_equal(a.headers[i].name, b.headers[i].name);
+        if (strcasecmp(a.headers[i].name, "x-amzn-RequestId") != 0)
+            assert_string_equal(a.headers[i].value, b.headers[i].value);
+    }
+    ecrmock_http_response_release(&a);
+    ecrmock_http_response_release(&b);
+}
+
+static void test_forms_at_the_http_level(void **state)
+{
+    pair *p = *state;
+    ecrmock_journal_enable(p->fast, 1);
+    ecrmock_journal_enable(p->tree, 1);
+    char *m1 = manifest(p, 1, DOCKER), *q1 = quoted(m1), *put = NULL;
+    assert_true(asprintf(&put, "{\"repositoryName\":\"app\",\"imageManifest\":%s,\"imageTag\":\"h\"}", q1) >= 0);
+    unsigned long before = p->fast->fast_answered;
+    http_both(p, "api.ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.PutImage", put);
+    http_both(p, "api.ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.BatchGetImage",
+              "{\"repositoryName\":\"app\",\"imageIds\":[{\"imageTag\":\"h\"}]}");
+    http_both(p, "api.ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeImages",
+              "{\"repositoryName\":\"app\"}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+              "{\"repositoryName\":\"west\"}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories", "{}");
+    http_both(p, "api.ecr.eu-west-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.PutImage", put);
+    http_both(p, "ecr.us-east-1.amazonaws.com", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+              "{\"repositoryNames\":[\"app\"]}");
+    assert_true(p->fast->fast_answered - before >= 4);
+    free(put), free(m1), free(q1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -679,6 +869,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forms_step_aside, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_edges, setup_pair, teardown_pair),
         cmocka_unit_test_setup_teardown(test_forms_beside_every_setting, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_manifest_at_its_limit, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_called_from_a_hook, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_rich_state, setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown(test_forms_at_the_http_level, setup_pair, teardown_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

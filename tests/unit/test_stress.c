@@ -490,9 +490,14 @@ static void *fast_controller(void *arg)
             else
                 ecrmock_fixture_load_string(m, fixture, "hot.json", NULL);
             break;
-        case 7:
+        case 7: {
             ecrmock_clock_advance(m, 1000, NULL);
+            ecrmock_principal_set(m, i % 2 ? "arn:aws:iam::123456789012:user/ci" : NULL, NULL);
+            json_t *r = NULL;
+            ecrmock_call_as(m, "210987654321", "eu-west-1", "DescribeRepositories", NULL, &r);
+            json_decref(r);
             break;
+        }
         default:
             json_decref(ecrmock_snapshot(m, NULL));
             break;
