@@ -270,6 +270,46 @@ static void test_jw_integers(void **state)
         check_value(json_integer(ints[i]), 'i');
 }
 
+/* Random strings dense in what the encoder treats apart (quotes,
+ * backslashes, control characters, UTF-8 of two and four bytes, '/'), of
+ * every length up to 300 and past the 4 KiB "roomy" bound, at every
+ * position of the encoder's 8- and 16-byte steps: em_jw_string writes what
+ * jansson's json_dumps writes, after a prefix of every length. */
+static void test_jw_string_dense_texts(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"a", "\"", "\\", "\n", "\x01", "\x1f", "/", "\xc3\xa9", "\xf0\x9f\x98\x80", "z9", " "};
+    uint64_t seed = 0x243f6a8885a308d3u;
+    char *text = malloc(6000);
+    assert_non_null(text);
+    for (int round = 0; round < 3000; round++) {
+        size_t want_len = round < 2900 ? (size_t)(round % 301) : 4090 + (size_t)(round % 20), n = 0;
+        while (n < want_len) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            const char *piece = pieces[(seed >> 33) % (sizeof pieces / sizeof pieces[0])];
+            size_t k = strlen(piece);
+            if (n + k > want_len)
+                break;
+            memcpy(text + n, piece, k);
+            n += k;
+        }
+        json_t *v = json_stringn(text, n);
+        assert_non_null(v);
+        char *want = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        json_decref(v);
+        em_buf b = {0};
+        size_t prefix = (size_t)round % 17;
+        for (size_t i = 0; i < prefix; i++)
+            assert_int_equal(em_buf_append(&b, "[", 1), 0);
+        assert_int_equal(em_jw_string(&b, text, n), 0);
+        if (b.len != prefix + strlen(want) || memcmp(b.data + prefix, want, strlen(want)) != 0)
+            fail_msg("round %d, %zu bytes: %.*s, jansson %s", round, n, (int)(b.len - prefix), b.data + prefix, want);
+        em_buf_release(&b);
+        free(want);
+    }
+    free(text);
+}
+
 static void test_jw_strings(void **state)
 {
     (void)state;
@@ -723,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_jw_reals),
         cmocka_unit_test(test_jw_integers),
         cmocka_unit_test(test_jw_strings),
+        cmocka_unit_test(test_jw_string_dense_texts),
         cmocka_unit_test(test_jw_trees),
         cmocka_unit_test(test_jw_refusals),
         cmocka_unit_test_setup_teardown(test_repo_write_states, setup_mock, teardown_mock),
