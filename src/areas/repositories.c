@@ -137,11 +137,8 @@ int em_fast_DescribeRepositories(em_fast *f)
             return EM_FAST_DECLINED;
         for (uint32_t i = 0; i < f->req->t[names].count; i++, k = f->req->t[k].next) {
             f->used = used;
-            char *name = f->scratch + used;
-            if (f->req->t[k].len + 1 > sizeof f->scratch - used)
-                return EM_FAST_DECLINED;
-            em_jstr_decode(f->req, k, name);
-            em_repo *repo = em_repo_get(reg, name);
+            const char *name = em_fast_tok_str(f, k, NULL, &full);
+            em_repo *repo = name ? em_repo_get(reg, name) : NULL;
             bool seen = false;
             if (!repo)
                 return EM_FAST_DECLINED; /* RepositoryNotFoundException, in the handler's words */
