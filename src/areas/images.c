@@ -236,11 +236,18 @@ static bool status_wanted(ecrmock *m, json_t *filter, em_image *img)
     return status_wanted_by(m, em_get_str(filter, "tagStatus"), em_get_str(filter, "imageStatus"), img);
 }
 
+/* The listing a page token belongs to: the action, the repository and the
+ * filter (tagStatus, imageStatus; NULL: their defaults).  The handlers and
+ * the forms name it alike, so that either reads the other's tokens. */
+static void list_scope_by(const char *action, em_repo *repo, const char *ts, const char *is, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s|%s|%s|%s|%s", action, repo->registry->id, repo->name, ts ? ts : "ANY", is ? is : "ACTIVE");
+}
+
 static void list_scope(em_call *c, em_repo *repo, const char *action, char *out, size_t cap)
 {
     json_t *filter = json_object_get(c->req, "filter");
-    const char *ts = em_get_str(filter, "tagStatus"), *is = em_get_str(filter, "imageStatus");
-    snprintf(out, cap, "%s|%s|%s|%s|%s", action, repo->registry->id, repo->name, ts ? ts : "ANY", is ? is : "ACTIVE");
+    list_scope_by(action, repo, em_get_str(filter, "tagStatus"), em_get_str(filter, "imageStatus"), out, cap);
 }
 
 int em_ListImages(em_call *c)
@@ -600,7 +607,7 @@ int em_fast_DescribeImages(em_fast *f)
                 continue;
             if ((int64_t)written == max) { /* a next page: its token, as the handler makes it (no filter) */
                 char scope[600];
-                snprintf(scope, sizeof scope, "DescribeImages|%s|%s|ANY|ACTIVE", repo->registry->id, repo->name);
+                list_scope_by("DescribeImages", repo, NULL, NULL, scope, sizeof scope);
                 return em_fast_next_token(f, scope, img->seq, NULL) < 0 ? EM_FAST_DECLINED : 0;
             }
             err = (written++ && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, img) < 0;
@@ -633,8 +640,7 @@ int em_fast_ListImages(em_fast *f)
         for (size_t k = 0; !err && k < (img->n_tags ? img->n_tags : 1); k++) {
             if (written == max) { /* a next page: its token, as the handler makes it */
                 char scope[600];
-                snprintf(scope, sizeof scope, "ListImages|%s|%s|%s|%s", repo->registry->id, repo->name, ts ? ts : "ANY",
-                         is ? is : "ACTIVE");
+                list_scope_by("ListImages", repo, ts, is, scope, sizeof scope);
                 return em_fast_next_token(f, scope, img->seq, img->n_tags ? img->tags[k]->name : NULL) < 0
                            ? EM_FAST_DECLINED
                            : 0;

@@ -44,6 +44,12 @@ int em_CreateRepository(em_call *c)
 
 /* ---- DescribeRepositories ------------------------------------------------------------ */
 
+/* The listing a page token belongs to (the handler's and the form's alike). */
+static void repos_scope(const char *reg_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "DescribeRepositories|%s", reg_id);
+}
+
 static int describe_named(em_call *c, json_t *names, json_t *list)
 {
     const char *reg_id = em_registry_id(c);
@@ -81,7 +87,7 @@ int em_DescribeRepositories(em_call *c)
 
     const char *reg_id = em_registry_id(c);
     char scope[64];
-    snprintf(scope, sizeof scope, "DescribeRepositories|%s", reg_id);
+    repos_scope(reg_id, scope, sizeof scope);
     em_page_pos pos = {0};
     if (token && em_page_parse(c, scope, token, &pos) < 0)
         return -1;
@@ -157,7 +163,7 @@ int em_fast_DescribeRepositories(em_fast *f)
             continue;
         if (!names && written == max) { /* a next page: its token, as the handler makes it */
             char scope[64];
-            snprintf(scope, sizeof scope, "DescribeRepositories|%s", reg_id ? reg_id : f->m->account);
+            repos_scope(reg_id ? reg_id : f->m->account, scope, sizeof scope);
             return em_fast_next_token(f, scope, repo->seq, NULL) < 0 ? EM_FAST_DECLINED : 0;
         }
         if ((written++ && em_buf_append(f->out, ",", 1) < 0) || em_repo_write(f->out, f->m, repo) < 0)
