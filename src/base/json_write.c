@@ -95,63 +95,72 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2"))) static siz
 }
 #endif
 
+/* Escapes p[0..stop) into *out, each byte as itself or after a backslash
+ * without a branch (two bytes stored either way), control characters and
+ * UTF-8 the careful way; returns where it stopped reading (a UTF-8 sequence
+ * may end past stop), or NULL: not UTF-8.  Room for six bytes a byte read. */
+static const unsigned char *escape_bytes(const unsigned char *p, const unsigned char *stop, const unsigned char *end,
+                                         unsigned char **out)
+{
+    unsigned char *o = *out;
+    while (p < stop) {
+        unsigned c = *p, k = byte_class[c];
+        if (k > 1) {
+            size_t n = careful_byte(p, end, &o);
+            if (!n)
+                return NULL;
+            p += n;
+            continue;
+        }
+        o[0] = k ? '\\' : (unsigned char)c;
+        o[1] = (unsigned char)c;
+        o += 1 + k;
+        p++;
+    }
+    *out = o;
+    return p;
+}
+
+/* A long text's room, made before a step: at least `need` bytes past o. */
+static int room_for(em_buf *b, unsigned char **o, size_t need)
+{
+    b->len = (size_t)(*o - b->data);
+    if (em_buf_reserve(b, need) < 0)
+        return -1;
+    *o = b->data + b->len;
+    return 0;
+}
+
 static int dump_string(em_buf *b, const char *str, size_t len)
 {
     const unsigned char *p = (const unsigned char *)str, *end = p + len;
     /* A short text gets room for the worst case (every byte a \u00XX) at
      * once.  A long one gets room for the text as it is and both quotes,
-     * and more before each word that holds a byte to escape.  Invariant:
-     * the room left is at least what is left to read, plus one. */
+     * and more before each step that may write more than it reads.
+     * Invariant: the room left is at least what is left to read, plus one. */
     bool roomy = len <= 4096;
     if (em_buf_reserve(b, roomy ? 6 * len + 2 : len + 2) < 0)
         return -1;
     unsigned char *o = b->data + b->len;
     *o++ = '"';
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
 #ifdef EM_ESCAPE_SIMD
-    /* Sixteen bytes a step where the CPU can: 32 stored for at most 16 read
-     * (a short text's room is six bytes a byte; a long one's is made so). */
+    /* Sixteen bytes a step where the CPU can: 32 stored for at most 16 read. */
     if (len >= 16 && __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2")) {
         while (end - p >= 16) {
-            if (!roomy) {
-                b->len = (size_t)(o - b->data);
-                if (b->cap - b->len < (size_t)(end - p) + 32 + 1 && em_buf_reserve(b, (size_t)(end - p) + 32 + 1) < 0)
-                    return -1;
-                o = b->data + b->len;
-            }
+            if (!roomy && room_for(b, &o, (size_t)(end - p) + 6 * 16 + 1) < 0)
+                return -1;
             size_t n = escape16_vbmi2(p, o);
             if (n) {
                 o += n;
                 p += 16;
-                continue;
-            }
-            /* a control character or UTF-8 in these sixteen: the careful
-             * path for them, then on */
-            const unsigned char *stop = p + 16;
-            if (!roomy) {
-                b->len = (size_t)(o - b->data);
-                if (em_buf_reserve(b, (size_t)(end - p) + 6 * 16 + 1) < 0)
-                    return -1;
-                o = b->data + b->len;
-            }
-            while (p < stop) {
-                unsigned c = *p, k = byte_class[c];
-                if (k > 1) {
-                    size_t used = careful_byte(p, end, &o);
-                    if (!used)
-                        return -1;
-                    p += used;
-                    continue;
-                }
-                o[0] = k ? '\\' : (unsigned char)c;
-                o[1] = (unsigned char)c;
-                o += 1 + k;
-                p++;
+            } else if (!(p = escape_bytes(p, p + 16, end, &o))) { /* a control character or UTF-8 */
+                return -1;
             }
         }
     }
 #endif
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     while (p < end) {
         const unsigned char *stop = end;
         if (end - p >= 8) {
@@ -166,29 +175,9 @@ static int dump_string(em_buf *b, const char *str, size_t len)
             }
             stop = p + 8;
         }
-        /* A word (or the tail) with a byte to escape: each byte written as
-         * itself or after a backslash without a branch, two bytes stored
-         * either way, until one needs the careful path. */
-        if (!roomy) {
-            b->len = (size_t)(o - b->data);
-            if (em_buf_reserve(b, (size_t)(end - p) + 16 + 6 + 1) < 0)
-                return -1;
-            o = b->data + b->len;
-        }
-        while (p < stop) {
-            unsigned c = *p, k = byte_class[c];
-            if (k > 1) {
-                size_t n = careful_byte(p, end, &o);
-                if (!n)
-                    return -1;
-                p += n;
-                break;
-            }
-            o[0] = k ? '\\' : (unsigned char)c;
-            o[1] = (unsigned char)c;
-            o += 1 + k;
-            p++;
-        }
+        /* a word (or the tail) with a byte to escape */
+        if ((!roomy && room_for(b, &o, (size_t)(end - p) + 6 * 8 + 1) < 0) || !(p = escape_bytes(p, stop, end, &o)))
+            return -1;
     }
     *o++ = '"';
     b->len = (size_t)(o - b->data);
