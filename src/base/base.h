@@ -188,12 +188,10 @@ bool em_jname_is(const em_jdoc *d, size_t tok, const char *name);
  * bytes: a decoded string is never longer than its text), NUL-terminated;
  * returns the decoded length. */
 size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out);
-/* Whether string token `tok`'s text, as written, is what em_jw_string()
- * writes of its value (the escapes a client chose are the writer's): then
- * an answer may copy the text instead of escaping the value again. */
-bool em_jstr_canonical(const em_jdoc *d, size_t tok);
-/* em_jstr_decode(), and into *canonical (when not NULL, and true on entry)
- * em_jstr_canonical()'s answer, in the same pass. */
+/* em_jstr_decode(), and, when canonical is not NULL (and true on entry),
+ * whether the string's text as written is what em_jw_string() writes of its
+ * value (the escapes a client chose are the writer's): then an answer may
+ * copy the text instead of escaping the value again. */
 size_t em_jstr_decode_canonical(const em_jdoc *d, size_t tok, char *out, bool *canonical);
 
 /* ---- json_write.c: answers written without a tree ------------------------

@@ -489,20 +489,6 @@ static bool escape_canonical(ptr p)
     }
 }
 
-bool em_jstr_canonical(const em_jdoc *d, size_t tok)
-{
-    const em_jtok *t = &d->t[tok];
-    ptr p = (ptr)d->text + t->start, end = p + t->len;
-    /* Without an escape: no control character, quote or backslash (em_jscan
-     * saw to it), and UTF-8 as it is, which the writer copies. */
-    while (t->escaped && (p = memchr(p, '\\', (size_t)(end - p)))) {
-        if (!escape_canonical(p))
-            return false;
-        p += p[1] == 'u' ? 6 : 2;
-    }
-    return true;
-}
-
 size_t em_jstr_decode(const em_jdoc *d, size_t tok, char *out)
 {
     return em_jstr_decode_canonical(d, tok, out, NULL);

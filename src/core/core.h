@@ -204,7 +204,7 @@ typedef struct em_call {
      * writes PutImage's answer instead of c->out, before the tag moves. */
     em_buf *answer;
     /* With answer: the manifest as its JSON string's text (no quotes), when
-     * the request's is what the writer writes (em_jstr_canonical), or NULL. */
+     * the request's is what the writer writes (em_jstr_decode_canonical), or NULL. */
     const char *answer_manifest;
     size_t answer_manifest_len;
     char member[EM_MEMBER_SIZE]; /* the request member the error is about, as a JSON path
