@@ -1,7 +1,9 @@
 /*
  * areas: one file per area of ECR (its handlers, listed below), the
  * shared area modules (checks.c, manifest.c, lifecycle_policy.c,
- * image_push.c) and the action and area tables (actions.c).  An area calls
+ * image_push.c), the action and area tables (actions.c) and what the hot
+ * actions' tree-free forms share (fast.c; each form sits at the end of its
+ * area's file, after its handler).  An area calls
  * base, core, the store and the shared modules, never another area's
  * handlers.
  *
