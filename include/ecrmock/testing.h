@@ -484,7 +484,9 @@ ECRMOCK_API void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmo
  * a call that came over HTTP, the request's headers.  The journal keeps the
  * last `journal_limit` entries (option; 10,000 by default), holding at
  * most `journal_max_bytes` of request and response text (option; 64 MiB:
- * the oldest entries go first), and counts those it dropped.  Counters are kept even when the journal is off, by this
+ * the oldest entries go first; the texts lie in one ring, made twice their
+ * bytes when it grows and smaller once it is 8 times them), and counts
+ * those it dropped.  Counters are kept even when the journal is off, by this
  * rule: a call of an action is a request that reached ECR (every journaled
  * call but those a connect-refused or timeout fault stopped on the way);
  * a run of an action is a call whose action ran (it passed the fault rules,

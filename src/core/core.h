@@ -78,6 +78,8 @@ struct ecrmock {
     em_journal_entry *journal; /* a ring of journal_cap entries */
     size_t journal_cap, journal_head, journal_len, journal_dropped;
     size_t journal_bytes;      /* what the entries held count against journal_max_bytes */
+    char *journal_text;        /* the entries' texts, a byte ring in their order (journal.c) */
+    size_t journal_text_cap, journal_text_end, journal_text_live; /* its size, where the next text goes, the bytes held */
     uint64_t journal_seq;
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
     unsigned long runs[EM_MAX_ACTIONS];      /* per action: calls whose handler ran */

@@ -5,7 +5,12 @@
  * `journal_max_bytes` (the oldest go first).  An entry keeps what the call
  * already had, as text: the wire level's request body as sent, and the
  * response's bytes as the wire level writes them (em_journal_text(), which
- * dispatch.c makes once and the wire level sends), both in one allocation.
+ * dispatch.c makes once and the wire level sends), one after the other in
+ * the journal's byte ring (ring_take): the texts lie in the ring in the
+ * entries' order, so that a call's record costs a copy and no allocation,
+ * and a full journal reuses the bytes its oldest entry leaves (no malloc
+ * and free a call, no pages given back to the system and faulted in again:
+ * bench section j, bench/PROFILE.md).
  * What a caller does with its objects afterwards cannot change the record;
  * a reader gets JSON parsed from the text when it asks (entry_json), its own
  * to keep.  The text reads back as exactly the tree the call had (the
@@ -13,6 +18,8 @@
  * is not UTF-8, in a JSON-level request) is kept as a copy of the tree.
  */
 #define _GNU_SOURCE /* strncasecmp */
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,7 +38,8 @@ struct em_journal_entry {
     uint64_t seq;
     const char *action;   /* the action's static name, or owned_action */
     char *owned_action;   /* an unknown action's name as sent (UTF-8), or NULL */
-    char *text;           /* the request's text then the response's (those of kind BODY_TEXT), or NULL */
+    size_t text_at;       /* where in the byte ring the request's text then the response's (those of
+                             kind BODY_TEXT) are; text_len(e) bytes */
     body request, response;
     char *error;          /* the error's name when the response was dropped, or NULL */
     json_t *headers;      /* the HTTP request's (em_headers_json; a reference, never changed), or NULL */
@@ -44,10 +52,16 @@ struct em_journal_entry {
     const char *plane;    /* static; NULL: the API */
 };
 
+/* The bytes entry e holds in the byte ring. */
+static size_t text_len(const em_journal_entry *e)
+{
+    return (e->request.kind == BODY_TEXT ? e->request.len : 0) + (e->response.kind == BODY_TEXT ? e->response.len : 0);
+}
+
+/* What e holds outside the byte ring, released (its ring bytes are the ring's). */
 static void entry_release(em_journal_entry *e)
 {
     em_free(e->owned_action);
-    em_free(e->text);
     em_free(e->error);
     json_decref(e->request.tree);
     json_decref(e->response.tree);
@@ -60,6 +74,7 @@ static void drop_oldest(ecrmock *m)
 {
     em_journal_entry *e = &m->journal[m->journal_head];
     m->journal_bytes -= e->bytes;
+    m->journal_text_live -= text_len(e);
     entry_release(e);
     m->journal_head = (m->journal_head + 1) % m->journal_cap;
     m->journal_len--;
@@ -71,7 +86,10 @@ void em_journal_free(ecrmock *m)
     for (size_t i = 0; i < m->journal_len; i++)
         entry_release(&m->journal[(m->journal_head + i) % m->journal_cap]);
     em_free(m->journal);
+    em_free(m->journal_text);
     m->journal = NULL;
+    m->journal_text = NULL;
+    m->journal_text_cap = m->journal_text_end = m->journal_text_live = 0;
     m->journal_len = m->journal_head = m->journal_cap = 0;
     m->journal_dropped = 0;
     m->journal_bytes = 0;
@@ -222,6 +240,99 @@ static void body_drop(em_journal_entry *e, body *b)
     *b = (body){.kind = BODY_DROPPED, .len = b->len};
 }
 
+/* ---- the byte ring ---------------------------------------------------------------
+ *
+ * The texts of the held entries lie in journal_text in the entries' order,
+ * from the oldest entry's text_at, round the end of the ring, to
+ * journal_text_end, where the next text goes.  A text never wraps: when it
+ * does not fit before the ring's end it starts again at 0, and the end's
+ * bytes stay unused until the oldest entry passes them.  The ring is never
+ * filled to the last byte, so that the start and the end meet only when the
+ * ring holds nothing.  When a text does not fit, the texts kept and the new
+ * one are copied, in order, into a new ring of twice their size (it grows,
+ * or shrinks after journal_max_bytes was lowered).  A ring twice what it
+ * holds has room at its start by the time the end is reached, so that a
+ * full journal whose calls keep their size never makes a new one; a ring
+ * 8 times larger than its texts (it held a large one) is made smaller. */
+
+/* Entry i of the held ones (0: the oldest). */
+static em_journal_entry *held(ecrmock *m, size_t i)
+{
+    return &m->journal[(m->journal_head + i) % m->journal_cap];
+}
+
+/* A new ring for `need` bytes: twice that, in 64 KiB steps (0: more than
+ * a size_t counts). */
+static size_t ring_size(size_t need)
+{
+    const size_t step = (size_t)64 << 10;
+    if (need > (SIZE_MAX - 2 * step) / 2)
+        return 0;
+    size_t n = 2 * need + step;
+    return n - n % step;
+}
+
+/* Where a text of len bytes (> 0) goes when the `gone` oldest held entries
+ * go first, or -1 when a new ring is needed.  Entries hold no bytes before
+ * the oldest kept entry's text_at nor after journal_text_end. */
+static long ring_place(const ecrmock *m, size_t len, size_t start, bool any)
+{
+    size_t cap = m->journal_text_cap, end = m->journal_text_end;
+    if (!any || start == end) /* nothing held: the ring is all room */
+        return len < cap ? (long)(len <= cap - end && end != cap ? end : 0) : -1;
+    if (start < end) /* held: [start, end); room after end, or at 0 before start */
+        return len <= cap - end ? (long)end : len < start ? 0 : -1;
+    return len < start - end ? (long)end : -1; /* held: [start, cap) and [0, end) */
+}
+
+/* Copies the texts of the held entries but the `gone` oldest into a new
+ * ring of `cap` bytes, in order from 0; -1 (nothing changed): no memory. */
+static int ring_remake(ecrmock *m, size_t gone, size_t cap)
+{
+    char *ring = em_malloc(cap);
+    if (!ring)
+        return -1;
+    size_t at = 0;
+    for (size_t i = gone; i < m->journal_len; i++) {
+        em_journal_entry *e = held(m, i);
+        size_t n = text_len(e);
+        if (n)
+            memcpy(ring + at, m->journal_text + e->text_at, n);
+        e->text_at = at;
+        at += n;
+    }
+    em_free(m->journal_text);
+    m->journal_text = ring;
+    m->journal_text_cap = cap;
+    m->journal_text_end = at;
+    return 0;
+}
+
+/* Room for a text of len bytes in the ring, the `gone` oldest held entries
+ * going first (their bytes counted as room): where it goes, or -1 (nothing
+ * changed) when no ring of that size can be had. */
+static long ring_take(ecrmock *m, size_t len, size_t gone)
+{
+    if (!len)
+        return (long)m->journal_text_end;
+    size_t kept = m->journal_text_live;
+    for (size_t i = 0; i < gone; i++)
+        kept -= text_len(held(m, i));
+    bool any = gone < m->journal_len;
+    long at = m->journal_text ? ring_place(m, len, any ? held(m, gone)->text_at : 0, any) : -1;
+    size_t cap = kept <= SIZE_MAX - len ? ring_size(kept + len + 1) : 0;
+    /* A ring 4 times larger than a new one would be (it held a large text,
+     * or journal_max_bytes was lowered) is made anew when it can be. */
+    if (at >= 0 && cap && cap <= m->journal_text_cap / 4 && ring_remake(m, gone, cap) == 0)
+        return (long)m->journal_text_end;
+    if (at < 0) {
+        if (!cap || cap > (size_t)LONG_MAX || ring_remake(m, gone, cap) < 0)
+            return -1;
+        at = (long)m->journal_text_end;
+    }
+    return at;
+}
+
 void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
                        const em_journal_note *note)
 {
@@ -285,27 +396,30 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
             ok = (e.error = em_strdup(type)) != NULL;
         body_drop(&e, &e.response);
     }
-    size_t text_len = (e.request.kind == BODY_TEXT ? e.request.len : 0) +
-                      (e.response.kind == BODY_TEXT ? e.response.len : 0);
-    if (ok && text_len) {
-        e.text = em_malloc(text_len);
-        if ((ok = e.text != NULL)) {
-            char *t = e.text;
-            if (e.request.kind == BODY_TEXT)
-                t = (char *)memcpy(t, note->req_text, e.request.len) + e.request.len;
-            if (e.response.kind == BODY_TEXT)
-                memcpy(t, note->resp_text, e.response.len);
-        }
-    }
-    if (!ok) {
+    /* The oldest entries that go for this one: over the bytes, or the entries. */
+    size_t gone = 0, bytes = m->journal_bytes;
+    while (gone < m->journal_len && bytes + e.bytes > max)
+        bytes -= held(m, gone++)->bytes;
+    if (m->journal_len - gone == m->journal_cap)
+        gone++;
+    long at = ok ? ring_take(m, text_len(&e), gone) : -1;
+    if (at < 0) {
         entry_release(&e);
         m->journal_dropped++;
         return;
     }
-    while (m->journal_len && m->journal_bytes + e.bytes > max)
+    while (gone--)
         drop_oldest(m);
-    if (m->journal_len == m->journal_cap)
-        drop_oldest(m);
+    e.text_at = (size_t)at;
+    if (text_len(&e)) {
+        char *t = m->journal_text + e.text_at;
+        if (e.request.kind == BODY_TEXT && e.request.len)
+            t = (char *)memcpy(t, note->req_text, e.request.len) + e.request.len;
+        if (e.response.kind == BODY_TEXT && e.response.len)
+            memcpy(t, note->resp_text, e.response.len);
+    }
+    m->journal_text_end = e.text_at + text_len(&e);
+    m->journal_text_live += text_len(&e);
     m->journal[(m->journal_head + m->journal_len) % m->journal_cap] = e;
     m->journal_len++;
     m->journal_bytes += e.bytes;
@@ -323,7 +437,7 @@ static json_t *text_json(const char *text, size_t len)
 }
 
 /* Body b of e as a reader gets it (new reference, the reader's alone; NULL:
- * no memory); `at` is where its text starts in e->text. */
+ * no memory); `at` is where its text starts in the byte ring. */
 static json_t *body_json(const body *b, const char *at)
 {
     switch (b->kind) {
@@ -355,12 +469,13 @@ static json_t *dropped_json(const em_journal_entry *e, bool *oom)
  * are made for it (read from the texts, or copies of the trees), so that
  * the caller may change them, or drop them on another thread, without
  * touching the journal's (jansson's reference counts are not a lock). */
-static json_t *entry_json(const em_journal_entry *e)
+static json_t *entry_json(const ecrmock *m, const em_journal_entry *e)
 {
-    const char *resp_at = e->text ? e->text + (e->request.kind == BODY_TEXT ? e->request.len : 0) : NULL;
+    const char *text = text_len(e) ? m->journal_text + e->text_at : NULL;
+    const char *resp_at = text ? text + (e->request.kind == BODY_TEXT ? e->request.len : 0) : NULL;
     json_t *response = body_json(&e->response, resp_at);
     json_t *o = response ? json_pack("{s:I, s:s, s:o, s:i}", "seq", (json_int_t)e->seq, "action", e->action,
-                                     "request", body_json(&e->request, e->text), "status", e->status)
+                                     "request", body_json(&e->request, text), "status", e->status)
                          : NULL;
     bool oom;
     json_t *dropped = o ? dropped_json(e, &oom) : NULL;
@@ -436,11 +551,11 @@ json_t *ecrmock_journal_entry(ecrmock *m, long index, ecrmock_err *err)
     json_t *o = NULL;
     long len = (long)m->journal_len;
     long at = index < 0 ? index + len : index;
-    bool held = at >= 0 && at < len;
-    if (held)
-        o = entry_json(&m->journal[(m->journal_head + (size_t)at) % m->journal_cap]);
+    bool there = at >= 0 && at < len;
+    if (there)
+        o = entry_json(m, held(m, (size_t)at));
     em_unlock(m);
-    if (!held)
+    if (!there)
         em_err_arg(err, "no journal entry %ld: the journal holds %ld", index, len);
     else if (!o)
         em_err_nomem(err);
@@ -457,7 +572,7 @@ json_t *ecrmock_journal_json(ecrmock *m, ecrmock_err *err)
     json_t *list = json_array();
     em_lock(m);
     for (size_t i = 0; list && i < m->journal_len; i++) {
-        if (json_array_append_new(list, entry_json(&m->journal[(m->journal_head + i) % m->journal_cap])) < 0) {
+        if (json_array_append_new(list, entry_json(m, held(m, i))) < 0) {
             json_decref(list);
             list = NULL;
         }

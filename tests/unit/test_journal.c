@@ -9,6 +9,7 @@
 #include "helpers.h"
 
 #include "ecrmock_cmocka.h"
+#include "testing/testing.h" /* struct ecrmock: the byte ring's size */
 
 static void test_journal_records_every_call(void **state)
 {
@@ -899,6 +900,262 @@ static void test_journal_max_bytes_keeps_a_stub(void **state)
     ecrmock_free(m);
 }
 
+/* ---- the byte ring (journal.c) ------------------------------------------------------ */
+
+/* What a ring test sent in call i: a request with a pad of `pad` bytes of
+ * one letter, kept as text, as a tree (a JSON-level string that is not
+ * UTF-8: the request null), dropped (a stub over journal_max_bytes), or
+ * both bodies dropped (journal_max_bytes lowered for the call: no text). */
+typedef enum { RING_TEXT, RING_TREE, RING_STUB, RING_EMPTY } ring_kind;
+typedef struct ring_call {
+    ring_kind kind;
+    size_t pad;
+    char letter;
+} ring_call;
+
+/* The body of call c (malloc'd). */
+static char *ring_body(const ring_call *c)
+{
+    char *b = malloc(c->pad + 64);
+    assert_non_null(b);
+    int n = sprintf(b, "{\"repositoryName\":\"web\",\"pad\":\"");
+    memset(b + n, c->letter, c->pad);
+    strcpy(b + n + c->pad, "\"}");
+    return b;
+}
+
+/* Asserts entry e is call c's, as sent. */
+static void assert_ring_entry(json_t *e, const ring_call *c, long seq)
+{
+    assert_int_equal(json_integer_value(json_object_get(e, "seq")), seq);
+    json_t *req = json_object_get(e, "request"), *dropped = json_object_get(e, "dropped");
+    const char *error = json_string_value(json_object_get(e, "error"));
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 400);
+    if (c->kind == RING_STUB || c->kind == RING_EMPTY) {
+        assert_true(json_is_null(req));
+        assert_true(json_integer_value(json_object_get(dropped, "request")) > (json_int_t)c->pad);
+        assert_true(c->kind == RING_STUB ? json_is_object(json_object_get(e, "response"))
+                                         : json_integer_value(json_object_get(dropped, "response")) > 0);
+        assert_string_equal(error, "RepositoryNotFoundException");
+    } else if (c->kind == RING_TREE) {
+        assert_true(json_is_null(req));
+        assert_null(dropped);
+        assert_string_equal(error, "SerializationException");
+    } else {
+        assert_null(dropped);
+        assert_string_equal(error, "RepositoryNotFoundException"); /* no repository "web" */
+        json_t *pad = json_object_get(req, "pad");
+        assert_non_null(pad);
+        const char *v = json_string_value(pad);
+        assert_int_equal(json_string_length(pad), c->pad);
+        for (size_t k = 0; k < c->pad; k++)
+            if (v[k] != c->letter)
+                fail_msg("entry %ld: pad byte %zu is '%c', sent '%c'", seq, k, v[k], c->letter);
+    }
+}
+
+/* Texts of every size, round the ring many times, with entries that hold
+ * no text between them: the ring is made anew when a text does not fit and
+ * when it is far larger than its texts.  After every call, every held
+ * entry reads back as it was sent, and the ring stays within 8 times its
+ * texts (and 64 KiB steps). */
+static void test_journal_ring_keeps_every_text(void **state)
+{
+    (void)state;
+    enum { CALLS = 1500, LIMIT = 7 };
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = LIMIT;
+    o.journal_max_bytes = 400000;
+    ecrmock *m = ecrmock_new(&o);
+    ring_call calls[CALLS];
+    uint32_t seed = 19;
+    size_t remade = 0, wrapped = 0, last_cap = 0, last_end = 0;
+    int first = 0; /* the first call held */
+    for (int i = 0; i < CALLS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = (seed >> 16) % 100, size = seed >> 3;
+        ring_call *c = &calls[i];
+        bool small = i % 250 >= 200; /* 200 calls of every size, then 50 small ones: the ring shrinks */
+        *c = (ring_call){RING_TEXT, r < 60 || small ? size % 200 : r < 90 ? size % 5000 : size % 150000,
+                         (char)('a' + i % 26)};
+        if (r == 97 || r == 98)
+            c->kind = RING_TREE;
+        if (r == 99)
+            *c = (ring_call){RING_STUB, 400000, 'z'};
+        if (r == 96)
+            c->kind = RING_EMPTY;
+        if (c->kind == RING_EMPTY) { /* journal_max_bytes at its least for this call */
+            o.journal_max_bytes = 3;
+            assert_int_equal(ecrmock_options_set(m, &o, NULL), 0);
+        }
+        if (c->kind == RING_TREE) {
+            char *pad = malloc(c->pad + 1);
+            memset(pad, c->letter, c->pad);
+            pad[c->pad] = '\xff';
+            json_t *req = json_pack("{s:s, s:o}", "repositoryName", "web", "pad", json_stringn_nocheck(pad, c->pad + 1));
+            json_t *resp = NULL;
+            assert_int_equal(ecrmock_call(m, "ListImages", req, &resp), 400);
+            json_decref(req);
+            json_decref(resp);
+            free(pad);
+        } else {
+            char *body = ring_body(c), *out = NULL;
+            size_t len = 0;
+            assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
+            free(out);
+            free(body);
+        }
+        if (c->kind == RING_EMPTY) {
+            o.journal_max_bytes = 400000;
+            assert_int_equal(ecrmock_options_set(m, &o, NULL), 0);
+        }
+        remade += m->journal_text_cap != last_cap;
+        wrapped += m->journal_text_cap == last_cap && m->journal_text_end < last_end;
+        last_cap = m->journal_text_cap;
+        last_end = m->journal_text_end;
+        if (c->kind != RING_EMPTY) /* a call with text makes a ring far too large smaller */
+            assert_true(m->journal_text_cap <= 8 * m->journal_text_live + 4 * (65536 + 2));
+        if (c->kind == RING_EMPTY) { /* a journal_max_bytes of 3 let go of every entry before it that held bytes */
+            int f = i;
+            while (f > first && calls[f - 1].kind == RING_EMPTY)
+                f--;
+            first = f;
+        }
+        if (i + 1 - first > LIMIT)
+            first = i + 1 - LIMIT;
+        size_t n = ecrmock_journal_length(m);
+        assert_int_equal(n, (size_t)(i + 1 - first));
+        for (size_t k = 0; k < n; k++) {
+            long seq = i + 1 - (long)(n - 1 - k);
+            json_t *e = ecrmock_journal_entry(m, (long)k, NULL);
+            assert_ring_entry(e, &calls[seq - 1], seq);
+            json_decref(e);
+        }
+    }
+    /* the run went round the ring, and made it anew, many times */
+    assert_true(wrapped >= 10);
+    assert_true(remade >= 10);
+    ecrmock_free(m);
+}
+
+/* Calls of texts of exactly the lengths given (0-ended) on a journal of
+ * `limit`, asserting after the last that the ring is `cap` bytes and every
+ * held entry reads back as sent.  A text is a request and its answer (the
+ * answer's bytes measured first). */
+static void ring_run(size_t limit, const size_t *lens, size_t cap)
+{
+    ring_call probe = {RING_TEXT, 0, 'a'};
+    char *body = ring_body(&probe), *out = NULL;
+    size_t len = 0;
+    ecrmock *m = ecrmock_new(NULL);
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
+    size_t fixed = strlen(body) + len; /* a text's bytes beyond its pad */
+    free(out);
+    free(body);
+    ecrmock_free(m);
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = limit;
+    m = ecrmock_new(&o);
+    ring_call calls[8];
+    size_t n = 0;
+    for (; lens[n]; n++) {
+        assert_true(n < 8 && lens[n] > fixed);
+        calls[n] = (ring_call){RING_TEXT, lens[n] - fixed, (char)('b' + n)};
+        body = ring_body(&calls[n]);
+        assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
+        free(out);
+        free(body);
+    }
+    assert_int_equal(m->journal_text_cap, cap);
+    size_t held = n < limit ? n : limit;
+    assert_int_equal(ecrmock_journal_length(m), held);
+    for (size_t k = 0; k < held; k++) {
+        json_t *e = ecrmock_journal_entry(m, (long)k, NULL);
+        assert_ring_entry(e, &calls[n - held + k], (long)(n - held + k) + 1);
+        json_decref(e);
+    }
+    ecrmock_free(m);
+}
+
+/* The ring at each edge of where a text may go, in a ring of 64 KiB:
+ * texts of 20000, 20000 and 25000 bytes fill it to 65000 (the last text
+ * that fits before the end takes it to 65536 exactly); the next goes at 0
+ * when it is shorter than the oldest kept text's start (20000), and the
+ * one after fits between the end and the oldest kept start when it leaves
+ * a byte between them.  One byte more each time: a ring made anew (twice
+ * what it holds). */
+static void test_journal_ring_at_its_edges(void **state)
+{
+    (void)state;
+    enum { K = 65536 };
+    /* before the ring's end: to the last byte, one past it */
+    ring_run(3, (size_t[]){20000, 20000, 25536, 0}, K);
+    ring_run(3, (size_t[]){20000, 20000, 25537, 0}, 3 * K); /* 2 * (40000 + 25537 + 1) + K, in K steps */
+    /* at 0: shorter than the oldest kept start, or as long */
+    ring_run(3, (size_t[]){20000, 20000, 25000, 19999, 0}, K);
+    ring_run(3, (size_t[]){20000, 20000, 25000, 20000, 0}, 2 * K); /* 2 * (45000 + 20000 + 1) + K */
+    /* between the end (10000) and the oldest kept start (40000) */
+    ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 29999, 0}, K);
+    ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 30000, 0}, 2 * K); /* 2 * (35000 + 30000 + 1) + K */
+}
+
+/* A text that needs a new ring when there is no memory for it: the call
+ * answers, its record is counted as dropped, and the entries held stay,
+ * each as it was (none went for the one that could not be kept).  Each
+ * allocation of the call fails in turn, on an instance made alike. */
+static void test_journal_ring_without_memory_keeps_what_it_held(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = 3;
+    ring_call calls[4] = {{RING_TEXT, 10, 'a'}, {RING_TEXT, 20, 'b'}, {RING_TEXT, 30, 'c'}, {RING_TEXT, 200000, 'd'}};
+    char *bodies[4];
+    for (int i = 0; i < 4; i++)
+        bodies[i] = ring_body(&calls[i]);
+    bool lost = false, kept = false;
+    for (long n = 1;; n++) {
+        ecrmock *m = ecrmock_new(&o);
+        char *out = NULL;
+        size_t len = 0;
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(ecrmock_call_raw(m, "ListImages", bodies[i], strlen(bodies[i]), &out, &len), 400);
+            free(out);
+        }
+        size_t cap = m->journal_text_cap;
+        allocations = 0;
+        fail_at = n;
+        ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, NULL);
+        int st = ecrmock_call_raw(m, "ListImages", bodies[3], strlen(bodies[3]), &out, &len);
+        ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+        fail_at = -1;
+        free(out);
+        if (m->journal_text_cap == cap) { /* no new ring: nothing held changed */
+            assert_int_equal(ecrmock_journal_length(m), 3);
+            assert_int_equal(ecrmock_journal_dropped(m), 1);
+            for (long k = 0; k < 3; k++) {
+                json_t *e = ecrmock_journal_entry(m, k, NULL);
+                assert_ring_entry(e, &calls[k], k + 1);
+                json_decref(e);
+            }
+            lost = lost || st == 400; /* the answer went out, its record could not be kept */
+        } else if (st == 400) { /* kept in the new ring; the oldest went for it */
+            kept = true;
+            for (long k = 0; k < 3; k++) {
+                json_t *e = ecrmock_journal_entry(m, k, NULL);
+                assert_ring_entry(e, &calls[k + 1], k + 2);
+                json_decref(e);
+            }
+        }
+        ecrmock_free(m);
+        if (allocations < n)
+            break; /* the call made fewer allocations: every one has been failed */
+    }
+    assert_true(lost);
+    assert_true(kept);
+    for (int i = 0; i < 4; i++)
+        free(bodies[i]);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -926,6 +1183,9 @@ int main(void)
         T(test_journal_wire_response_and_after_hook),
         T(test_journal_max_bytes_drops_oldest),
         T(test_journal_max_bytes_keeps_a_stub),
+        T(test_journal_ring_keeps_every_text),
+        T(test_journal_ring_at_its_edges),
+        T(test_journal_ring_without_memory_keeps_what_it_held),
     };
 #undef T
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
