@@ -754,6 +754,52 @@ static void test_differential(void **state)
         fail_msg("accepted %d, refused %d", accepted, refused);
 }
 
+/* Each kind of special byte a string holds, at each place about the edges
+ * of the 32-byte steps a string is read and decoded in where the CPU has
+ * them (and about its start and end), another one after it, and each
+ * refusal there: the verdict and the decoded string are jansson's. */
+static void test_strings_across_steps(void **state)
+{
+    (void)state;
+    static const char *const specials[] = {
+        "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\u0041", "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80", /* accepted */
+        "\x01", "\\x", "\\u00g0", "\\ud83d", "\\ude00", "\xc3", "\xed\xa0\x80", "\\u0000", "\x80", /* refused */
+    };
+    enum { N = sizeof specials / sizeof *specials };
+    char text[256];
+    for (size_t lead = 1; lead <= 2; lead++) /* where the string starts: "[", "[ " */
+        for (size_t len = 0; len <= 72; len++)
+            for (size_t at = 0; at <= len; at++)
+                for (size_t a = 0; a < N && (at < 3 || at + 3 > len || (at + 3) % 32 < 6); a++) {
+                    size_t b = (at * 7 + len + lead) % N; /* a second special, somewhere after */
+                    size_t n = 0;
+                    text[n++] = '[';
+                    for (size_t i = 1; i < lead; i++)
+                        text[n++] = ' ';
+                    text[n++] = '"';
+                    for (size_t i = 0; i < len; i++) {
+                        if (i == at) {
+                            strcpy(text + n, specials[a]);
+                            n += strlen(specials[a]);
+                        }
+                        if (i == (at + 5 + len / 3) % (len + 1) && b < 10) {
+                            strcpy(text + n, specials[b]);
+                            n += strlen(specials[b]);
+                        }
+                        text[n++] = (char)('a' + i % 26);
+                    }
+                    if (at == len) {
+                        strcpy(text + n, specials[a]);
+                        n += strlen(specials[a]);
+                    }
+                    text[n++] = '"';
+                    text[n++] = ']';
+                    same_as_jansson(text, n);
+                    same_as_jansson(text + lead, n - lead - 1); /* the string alone (JSON_DECODE_ANY) */
+                }
+}
+
 /* A manifest-like text of at least `target` bytes: an image manifest with
  * as many layers as it takes. */
 static char *big_manifest(size_t target, size_t *len, int *layers)
@@ -932,6 +978,7 @@ int main(void)
         cmocka_unit_test(test_full_counts_exactly),
         cmocka_unit_test(test_jdoc_heap_once),
         cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_strings_across_steps),
         cmocka_unit_test(test_large_texts),
         cmocka_unit_test(test_canonical_text),
     };
