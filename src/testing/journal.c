@@ -248,9 +248,12 @@ static void body_drop(em_journal_entry *e, body *b)
  * does not fit before the ring's end it starts again at 0, and the end's
  * bytes stay unused until the oldest entry passes them.  The ring is never
  * filled to the last byte, so that the start and the end meet only when the
- * ring holds nothing.  When a text does not fit, the texts kept and the new
- * one are copied, in order, into a new ring of twice their size (it grows,
- * or shrinks after journal_max_bytes was lowered).  A ring twice what it
+ * ring holds nothing.  When a text does not fit, the ring grows in place to
+ * twice what the texts reach with it, when they lie in one piece (as they do
+ * while the journal fills: no copy where the allocator can extend the
+ * block); otherwise the texts kept and the new one are copied, in order,
+ * into a new ring of twice their size (it grows, or shrinks after
+ * journal_max_bytes was lowered).  A ring twice what it
  * holds has room at its start by the time the end is reached, so that a
  * full journal whose calls keep their size never makes a new one; a ring
  * 8 times larger than its texts (it held a large one) is made smaller. */
@@ -326,6 +329,18 @@ static long ring_take(ecrmock *m, size_t len, size_t gone)
     if (at >= 0 && cap && cap <= m->journal_text_cap / 4 && ring_remake(m, gone, cap) == 0)
         return (long)m->journal_text_end;
     if (at < 0) {
+        size_t start = any ? held(m, gone)->text_at : 0, end = m->journal_text_end;
+        size_t grown = end <= SIZE_MAX - len ? ring_size(end + len + 1) : 0;
+        if (m->journal_text && start <= end && grown > m->journal_text_cap && grown <= (size_t)LONG_MAX) {
+            /* The texts held lie in one piece: a larger ring in place (a
+             * large block grows without a copy), the new text after them. */
+            char *ring = em_realloc(m->journal_text, grown);
+            if (!ring)
+                return -1;
+            m->journal_text = ring;
+            m->journal_text_cap = grown;
+            return (long)end;
+        }
         if (!cap || cap > (size_t)LONG_MAX || ring_remake(m, gone, cap) < 0)
             return -1;
         at = (long)m->journal_text_end;

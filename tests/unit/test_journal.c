@@ -1082,8 +1082,8 @@ static void ring_run(size_t limit, const size_t *lens, size_t cap)
  * that fits before the end takes it to 65536 exactly); the next goes at 0
  * when it is shorter than the oldest kept text's start (20000), and the
  * one after fits between the end and the oldest kept start when it leaves
- * a byte between them.  One byte more each time: a ring made anew (twice
- * what it holds). */
+ * a byte between them.  One byte more each time: a larger ring (twice what
+ * it holds). */
 static void test_journal_ring_at_its_edges(void **state)
 {
     (void)state;
@@ -1093,10 +1093,12 @@ static void test_journal_ring_at_its_edges(void **state)
     ring_run(3, (size_t[]){20000, 20000, 25537, 0}, 3 * K); /* 2 * (40000 + 25537 + 1) + K, in K steps */
     /* at 0: shorter than the oldest kept start, or as long */
     ring_run(3, (size_t[]){20000, 20000, 25000, 19999, 0}, K);
-    ring_run(3, (size_t[]){20000, 20000, 25000, 20000, 0}, 2 * K); /* 2 * (45000 + 20000 + 1) + K */
+    /* (the texts held in one piece, 20000 to 65000: grown in place, 2 * (65000 + 20000 + 1) + K) */
+    ring_run(3, (size_t[]){20000, 20000, 25000, 20000, 0}, 3 * K);
     /* between the end (10000) and the oldest kept start (40000) */
     ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 29999, 0}, K);
-    ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 30000, 0}, 2 * K); /* 2 * (35000 + 30000 + 1) + K */
+    /* (the texts held in two pieces: copied into a new ring, 2 * (35000 + 30000 + 1) + K) */
+    ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 30000, 0}, 2 * K);
 }
 
 /* A text that needs a new ring when there is no memory for it: the call
