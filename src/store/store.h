@@ -69,10 +69,11 @@ struct em_tag {
  * bench/PROFILE.md): media types known to ECR are shared static strings
  * (em_media_type_intern), a tag's name lives in its em_tag, one tag needs
  * no array (tags points at tag1), counts and the manifest's length are 32
- * bits (ECR's quotas are far below), and the members are ordered without
- * padding: 312 bytes.  The manifest, the subject, the layers and the
- * children follow it in the same block (em_image_alloc): one allocation an
- * image.  A pointer member added here must be copied in copy.c. */
+ * bits (ECR's quotas are far below), no hash handle (repo->images is an
+ * em_index), and the members are ordered without padding: 256 bytes.  The
+ * manifest, the subject, the layers and the children follow it in the same
+ * block (em_image_alloc): one allocation an image.  A pointer member added
+ * here must be copied in copy.c. */
 struct em_image {
     char digest[ECRMOCK_DIGEST_SIZE];
     char *manifest;
