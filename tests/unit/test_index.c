@@ -1,10 +1,11 @@
 /*
  * The open-addressing index (src/base/index.c): insert, find and remove
- * across growth against a plain list of what is in it, removal with the
- * backward shift across the array's wrap-around, keys whose 32-bit hashes
- * are equal, every allocation failed in turn, and the size edge of growth.
- * After each step the probing invariant is checked: every item is reached
- * from its home slot without passing an empty slot.
+ * across growth against a plain list of what is in it, growth a step at a
+ * time (finds, removals and walks while the old array still holds items),
+ * removal with the backward shift across the array's wrap-around, keys
+ * whose 32-bit hashes are equal, every allocation failed in turn, and the
+ * size edge of growth.  After each step the probing invariant is checked:
+ * every item is reached from its home slot without passing an empty slot.
  */
 #include <stdint.h>
 
@@ -31,13 +32,15 @@ static uint32_t hash_of(const char *key)
     return em_hash_key(key, strlen(key));
 }
 
-/* The index's invariants: the slot count a power of two, count items, each
- * slot's hash its item's, no empty slot between an item and its home, and
- * each item found by its key. */
+/* The index's invariants: the slot count a power of two, each slot's hash
+ * its item's, no empty slot between an item and its home, count items in
+ * the walk (the array's and, while it grows, the old array's not moved
+ * yet), and each item found by its key. */
 static void check(const em_index *ix)
 {
     if (!ix->slots) {
         assert_int_equal(ix->count, 0);
+        assert_null(ix->old);
         return;
     }
     size_t n = ix->mask + 1, count = 0;
@@ -46,13 +49,18 @@ static void check(const em_index *ix)
         const em_index_slot *s = &ix->slots[i];
         if (!s->item)
             continue;
-        count++;
         assert_int_equal(s->hash, hash_of(key_of(s->item)));
         for (size_t j = s->hash & ix->mask; j != i; j = (j + 1) & ix->mask)
             if (!ix->slots[j].item)
                 fail_msg("slot %zu: an empty slot %zu between it and its home", i, j);
-        assert_ptr_equal(find(ix, key_of(s->item)), s->item);
     }
+    if (ix->old) {
+        assert_int_equal((ix->old_mask + 1) * 2, n); /* one doubling */
+        assert_true(ix->moved <= ix->old_mask);
+    }
+    size_t pos = 0;
+    for (const item *it; (it = em_index_next(ix, &pos)); count++)
+        assert_ptr_equal(find(ix, key_of(it)), it);
     assert_int_equal(count, ix->count);
 }
 
@@ -213,6 +221,69 @@ static void test_index_backward_shift_across_wrap(void **state)
     em_index_release(&ix);
 }
 
+/* Growth a step at a time: the insert that passes half full makes the
+ * doubled array and moves 8 old slots on; the items left in the old array
+ * are found, walked and removed there; later inserts move the rest, and
+ * the old array goes once its last slot has moved. */
+static void test_index_growth_moves_gradually(void **state)
+{
+    (void)state;
+    item items[24];
+    em_index ix = {0};
+    for (size_t i = 0; i < 24; i++)
+        snprintf(items[i].key, sizeof items[i].key, "sha256:%zu", i);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal(em_index_insert(&ix, &items[i], key_of), 0);
+    assert_int_equal(ix.mask, 15);
+    assert_null(ix.old);
+    em_index_slot *first = ix.slots;
+
+    assert_int_equal(em_index_insert(&ix, &items[8], key_of), 0);
+    assert_int_equal(ix.mask, 31);
+    assert_ptr_equal(ix.old, first);
+    assert_int_equal(ix.moved, 8);
+    check(&ix);
+    /* the old array's second half has not moved: its items are there */
+    size_t left = 0;
+    item *in_old = NULL;
+    for (size_t i = 8; i < 16; i++)
+        if (ix.old[i].item) {
+            left++;
+            in_old = ix.old[i].item;
+        }
+    assert_true(left > 0); /* 8 items over 16 slots: some in the second half */
+    assert_ptr_equal(find(&ix, in_old->key), in_old);
+    /* removed from the old array: not found, not walked, not moved on */
+    assert_true(em_index_remove(&ix, in_old, key_of));
+    assert_false(em_index_remove(&ix, in_old, key_of));
+    assert_null(find(&ix, in_old->key));
+    assert_int_equal(ix.count, 8);
+    check(&ix);
+    size_t pos = 0, walked = 0;
+    for (item *it; (it = em_index_next(&ix, &pos)); walked++)
+        assert_ptr_not_equal(it, in_old);
+    assert_int_equal(walked, 8);
+    /* it comes back in, into the new array */
+    assert_int_equal(em_index_insert(&ix, in_old, key_of), 0);
+    assert_null(ix.old); /* the second step moved the last 8 */
+    check(&ix);
+    for (size_t i = 0; i < 9; i++)
+        assert_ptr_equal(find(&ix, items[i].key), &items[i]);
+    /* the next growth, at 17, while nothing is moving */
+    for (size_t i = 9; i < 17; i++)
+        assert_int_equal(em_index_insert(&ix, &items[i], key_of), 0);
+    assert_int_equal(ix.mask, 63);
+    assert_non_null(ix.old);
+    /* a reserve while it moves: every slot moved at once */
+    assert_int_equal(em_index_reserve(&ix, 40), 0);
+    assert_null(ix.old);
+    assert_int_equal(ix.mask, 127);
+    check(&ix);
+    for (size_t i = 0; i < 17; i++)
+        assert_ptr_equal(find(&ix, items[i].key), &items[i]);
+    em_index_release(&ix);
+}
+
 /* Two keys with the same 32-bit hash, found among 300,000: each is found
  * as itself (the key decides, not the hash), and removing one leaves the
  * other. */
@@ -271,14 +342,14 @@ static void test_index_same_hash_keys(void **state)
 
 /* An index's contents, to compare before and after a failed call. */
 typedef struct picture {
-    em_index_slot *slots;
-    size_t mask, count;
+    em_index_slot *slots, *old;
+    size_t mask, count, moved;
     em_index_slot copy[128];
 } picture;
 
 static picture picture_of(const em_index *ix)
 {
-    picture p = {ix->slots, ix->mask, ix->count, {{0}}};
+    picture p = {ix->slots, ix->old, ix->mask, ix->count, ix->moved, {{0}}};
     assert_true(ix->mask < sizeof p.copy / sizeof *p.copy);
     if (ix->slots)
         memcpy(p.copy, ix->slots, (ix->mask + 1) * sizeof *ix->slots);
@@ -288,6 +359,8 @@ static picture picture_of(const em_index *ix)
 static void same_picture(const em_index *ix, const picture *p)
 {
     assert_ptr_equal(ix->slots, p->slots);
+    assert_ptr_equal(ix->old, p->old);
+    assert_int_equal(ix->moved, p->moved);
     assert_int_equal(ix->mask, p->mask);
     assert_int_equal(ix->count, p->count);
     if (ix->slots)
@@ -427,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_index_empty),
         cmocka_unit_test(test_index_insert_find_remove_across_growth),
         cmocka_unit_test(test_index_backward_shift_across_wrap),
+        cmocka_unit_test(test_index_growth_moves_gradually),
         cmocka_unit_test(test_index_same_hash_keys),
         cmocka_unit_test(test_index_allocation_failure),
         cmocka_unit_test(test_index_size_edge),
