@@ -91,9 +91,10 @@ void *em_index_find(const em_index *ix, const char *key, size_t len, em_index_ke
 /* Adds item, whose key must not be in ix yet.  0, or -1: no memory (ix
  * unchanged). */
 int em_index_insert(em_index *ix, void *item, em_index_key key_of);
-/* Room for n more items without growing, every slot moved now (an insert
- * grows the array a step at a time).  0, or -1: no memory, or more than an
- * index holds (2^30 items): ix unchanged. */
+/* Room for n more items without growing, every slot moved now when it
+ * grows (an insert grows the array a step at a time); nothing for n 0.
+ * 0, or -1: no memory, or more than an index holds (2^30 items): ix
+ * unchanged. */
 int em_index_reserve(em_index *ix, size_t n);
 /* Takes item out of ix (the item itself, found by its key's hash, not
  * another with the same key).  Whether it was there. */

@@ -160,7 +160,7 @@ static int room_for(em_index *ix, size_t n, bool gradual)
 
 int em_index_reserve(em_index *ix, size_t n)
 {
-    return room_for(ix, n, false);
+    return n ? room_for(ix, n, false) : 0;
 }
 
 int em_index_insert(em_index *ix, void *item, em_index_key key_of)

@@ -81,6 +81,11 @@ static void test_index_empty(void **state)
     (void)state;
     em_index ix = {0};
     assert_null(find(&ix, "anything"));
+    /* room for none: nothing made */
+    alloc_fail_arm(-1);
+    assert_int_equal(em_index_reserve(&ix, 0), 0);
+    assert_int_equal(alloc_fail_disarm(), 0);
+    assert_null(ix.slots);
     item a = {"a"};
     assert_false(em_index_remove(&ix, &a, key_of));
     size_t pos = 0;
