@@ -62,6 +62,49 @@ char *em_strdup(const char *s);
 char *em_strndup(const char *s, size_t n);
 char *em_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- index.c: string keys to items, by open addressing -------------------
+ *
+ * The tables that grow with a repository's images (images by digest, tags
+ * by name): a flat array of {hash, item} slots with linear probing, so that
+ * a miss reads one cache line of slots and a hit that line and the item's
+ * key (uthash, for the other tables, walks a chain of items).  An item's key
+ * is a NUL-terminated string the caller's key_of returns; the index holds
+ * pointers only, never owns an item, and keeps no order: listings walk an
+ * em_seqvec (store.h).  A zeroed em_index is an empty one. */
+typedef struct em_index_slot {
+    uint32_t hash; /* em_hash_key of the item's key */
+    void *item;    /* NULL: empty */
+} em_index_slot;
+
+typedef struct em_index {
+    em_index_slot *slots; /* mask + 1 of them, or NULL */
+    size_t mask;
+    size_t count;         /* items, in slots and old */
+    em_index_slot *old;   /* growing: the previous array, its slots from moved on not moved yet; or NULL */
+    size_t old_mask, moved;
+} em_index;
+
+typedef const char *(*em_index_key)(const void *item);
+
+/* The item whose key is key[0..len), or NULL (borrowed). */
+void *em_index_find(const em_index *ix, const char *key, size_t len, em_index_key key_of);
+/* Adds item, whose key must not be in ix yet.  0, or -1: no memory (ix
+ * unchanged). */
+int em_index_insert(em_index *ix, void *item, em_index_key key_of);
+/* Room for n more items without growing, every slot moved now when it
+ * grows (an insert grows the array a step at a time); nothing for n 0.
+ * 0, or -1: no memory, or more than an index holds (2^30 items): ix
+ * unchanged. */
+int em_index_reserve(em_index *ix, size_t n);
+/* Takes item out of ix (the item itself, found by its key's hash, not
+ * another with the same key).  Whether it was there. */
+bool em_index_remove(em_index *ix, const void *item, em_index_key key_of);
+/* Every item once, in no set order: start *pos at 0; NULL after the last.
+ * Nothing may be inserted or removed during the walk. */
+void *em_index_next(const em_index *ix, size_t *pos);
+/* Frees the slots (not the items); ix is empty after. */
+void em_index_release(em_index *ix);
+
 /* ---- growable byte buffer ----------------------------------------------- */
 typedef struct em_buf {
     unsigned char *data;

@@ -89,16 +89,13 @@ static int copy_image(em_repo *repo, const em_image *img, uint64_t off)
     if (img->n_children)
         memcpy(c->children, img->children, img->n_children * sizeof *c->children);
     c->replication = c->scan_findings = c->signing = NULL;
-    memset(&c->hh, 0, sizeof c->hh);
     c->seq = img->seq + off;
-    int oom = 0;
-    HASH_ADD_STR(repo->images, digest, c);
-    if (oom) {
+    if (em_index_insert(&repo->images, c, em_image_key) < 0) {
         em_free(c);
         return -1;
     }
     if (em_seqvec_push(&repo->order, c->seq, c, &c->slot) < 0) {
-        HASH_DEL(repo->images, c);
+        em_index_remove(&repo->images, c, em_image_key);
         em_free(c);
         return -1;
     }
@@ -110,25 +107,27 @@ static int copy_image(em_repo *repo, const em_image *img, uint64_t off)
     return 0;
 }
 
-/* The tag index in the source's order, then each image's sorted list. */
+/* The tag index, then each image's sorted list. */
 static int copy_tags(em_repo *dst, const em_repo *src)
 {
-    for (const em_tag *t = src->tag_index; t; t = t->hh.next) {
+    if (em_index_reserve(&dst->tag_index, src->tag_index.count) < 0)
+        return -1;
+    const em_tag *t;
+    for (size_t pos = 0; (t = em_index_next(&src->tag_index, &pos));) {
         size_t len = strlen(t->name);
         em_tag *c = em_calloc(1, sizeof *c + len + 1);
         if (!c)
             return -1;
         c->image = em_image_get(dst, t->image->digest);
         memcpy(c->name, t->name, len + 1);
-        int oom = 0;
-        HASH_ADD_KEYPTR(hh, dst->tag_index, c->name, len, c);
-        if (oom) {
+        if (em_index_insert(&dst->tag_index, c, em_tag_key) < 0) {
             em_free(c);
             return -1;
         }
     }
-    for (const em_image *img = src->images; img; img = img->hh.next) {
-        if (!img->n_tags)
+    for (size_t k = 0; k < src->order.n; k++) {
+        const em_image *img = src->order.v[k].item;
+        if (!img || !img->n_tags)
             continue;
         em_image *c = em_image_get(dst, img->digest);
         if (img->n_tags == 1)
@@ -179,8 +178,8 @@ static int copy_repo(ecrmock *d, em_registry *reg, const em_repo *repo, uint64_t
     c->mutability_filters = c->tags = NULL;
     c->lifecycle_preview = NULL;
     c->layers = NULL;
-    c->images = NULL;
-    c->tag_index = NULL;
+    memset(&c->images, 0, sizeof c->images);
+    memset(&c->tag_index, 0, sizeof c->tag_index);
     c->uploads = NULL; /* in flight: not state a copy takes */
     memset(&c->order, 0, sizeof c->order);
     memset(&c->hh, 0, sizeof c->hh);
@@ -199,7 +198,7 @@ static int copy_repo(ecrmock *d, em_registry *reg, const em_repo *repo, uint64_t
     for (const em_area *a = d->areas; a && a->name; a++)
         if (a->repo_copy && a->repo_copy(c, repo) < 0)
             return -1;
-    if (copy_layers(d, c, repo) < 0)
+    if (copy_layers(d, c, repo) < 0 || em_index_reserve(&c->images, repo->images.count) < 0)
         return -1;
     for (size_t i = 0; i < repo->order.n; i++)
         if (repo->order.v[i].item && copy_image(c, repo->order.v[i].item, off) < 0)

@@ -2,10 +2,12 @@
  * The registry's data: registries, repositories, the content-addressed blob
  * store, each repository's layers, images, tags and uploads.
  *
- * Every structure is reached through a uthash table (constant-time lookups
- * by name, digest, tag and upload id).  Listings go through an em_seqvec: an
- * array of (seq, item) in creation order where a removed item leaves a hole
- * (item NULL) until holes outnumber live items and the array is compacted.
+ * Every structure is reached through a hash table (constant-time lookups
+ * by name, digest, tag and upload id): images and tags, which grow with a
+ * repository, through an em_index (base/index.c), the rest through uthash.
+ * Listings go through an em_seqvec: an array of (seq, item) in creation
+ * order where a removed item leaves a hole (item NULL) until holes outnumber
+ * live items and the array is compacted.
  * Seqs only grow, so a page token that names a seq finds its place again by
  * binary search even after the item it named is gone.
  */
@@ -272,34 +274,38 @@ em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos)
     return NULL;
 }
 
+const char *em_image_key(const void *img)
+{
+    return ((const em_image *)img)->digest;
+}
+
+const char *em_tag_key(const void *t)
+{
+    return ((const em_tag *)t)->name;
+}
+
 em_image *em_image_get(em_repo *repo, const char *digest)
 {
-    em_image *img = NULL;
-    HASH_FIND_STR(repo->images, digest, img);
-    return img;
+    return em_index_find(&repo->images, digest, strlen(digest), em_image_key);
 }
 
 em_tag *em_tag_get(em_repo *repo, const char *name)
 {
-    em_tag *t = NULL;
-    HASH_FIND_STR(repo->tag_index, name, t);
-    return t;
+    return em_index_find(&repo->tag_index, name, strlen(name), em_tag_key);
 }
 
 size_t em_repo_image_count(em_repo *repo)
 {
-    return HASH_COUNT(repo->images);
+    return repo->images.count;
 }
 
 int em_image_insert(ecrmock *m, em_repo *repo, em_image *img)
 {
-    int oom = 0;
-    HASH_ADD_STR(repo->images, digest, img);
-    if (oom)
+    if (em_index_insert(&repo->images, img, em_image_key) < 0)
         return -1;
     img->seq = ++m->seq;
     if (em_seqvec_push(&repo->order, img->seq, img, &img->slot) < 0) {
-        HASH_DEL(repo->images, img);
+        em_index_remove(&repo->images, img, em_image_key);
         return -1;
     }
     for (size_t i = 0; i < img->n_layers; i++)
@@ -372,7 +378,7 @@ static void image_drop_tag(em_image *img, em_tag *t)
 static void tag_unlink(em_repo *repo, em_tag *t)
 {
     image_drop_tag(t->image, t);
-    HASH_DEL(repo->tag_index, t);
+    em_index_remove(&repo->tag_index, t, em_tag_key);
     em_free(t);
 }
 
@@ -392,7 +398,7 @@ void em_image_remove(em_repo *repo, em_image *img)
         if (child && child->parents)
             child->parents--;
     }
-    HASH_DEL(repo->images, img);
+    em_index_remove(&repo->images, img, em_image_key);
     drop_slot(&repo->order, img->slot, set_image_slot);
     em_image_free(img);
 }
@@ -461,9 +467,7 @@ int em_tag_set(em_repo *repo, em_image *img, const char *name)
         em_free(t);
         return -1;
     }
-    int oom = 0;
-    HASH_ADD_KEYPTR(hh, repo->tag_index, t->name, len, t);
-    if (oom) {
+    if (em_index_insert(&repo->tag_index, t, em_tag_key) < 0) {
         image_drop_tag(img, t);
         em_free(t);
         return -1;
@@ -584,16 +588,14 @@ void em_repo_free(ecrmock *m, em_repo *repo)
 {
     if (!repo)
         return;
-    em_image *img, *itmp;
-    HASH_ITER(hh, repo->images, img, itmp) {
-        HASH_DEL(repo->images, img);
-        em_image_free(img);
-    }
-    em_tag *t, *ttmp;
-    HASH_ITER(hh, repo->tag_index, t, ttmp) {
-        HASH_DEL(repo->tag_index, t);
-        em_free(t);
-    }
+    void *item;
+    size_t pos = 0;
+    while ((item = em_index_next(&repo->images, &pos)))
+        em_image_free(item);
+    em_index_release(&repo->images);
+    for (pos = 0; (item = em_index_next(&repo->tag_index, &pos));)
+        em_free(item);
+    em_index_release(&repo->tag_index);
     em_layer *l, *ltmp;
     HASH_ITER(hh, repo->layers, l, ltmp) {
         HASH_DEL(repo->layers, l);

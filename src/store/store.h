@@ -19,8 +19,10 @@
  * set, its images and tags, its uploads and its policy.  Layer bytes live
  * once per instance in a content-addressed blob store (em_blob), shared by
  * every repository that has the layer.  Lookups by name, digest, tag and
- * upload id are hash lookups; listings walk an em_seqvec, which keeps items
- * in creation order so that a page token can resume in O(log n).
+ * upload id are hash lookups (images and tags, which grow with a
+ * repository, in an em_index; the rest in uthash tables); listings walk an
+ * em_seqvec, which keeps items in creation order so that a page token can
+ * resume in O(log n).
  */
 typedef struct em_seqslot {
     uint64_t seq;
@@ -60,7 +62,6 @@ struct em_layer {
 /* One allocation: the name follows the struct. */
 struct em_tag {
     em_image *image;
-    UT_hash_handle hh;
     char name[];
 };
 
@@ -68,10 +69,11 @@ struct em_tag {
  * bench/PROFILE.md): media types known to ECR are shared static strings
  * (em_media_type_intern), a tag's name lives in its em_tag, one tag needs
  * no array (tags points at tag1), counts and the manifest's length are 32
- * bits (ECR's quotas are far below), and the members are ordered without
- * padding: 312 bytes.  The manifest, the subject, the layers and the
- * children follow it in the same block (em_image_alloc): one allocation an
- * image.  A pointer member added here must be copied in copy.c. */
+ * bits (ECR's quotas are far below), no hash handle (repo->images is an
+ * em_index), and the members are ordered without padding: 256 bytes.  The
+ * manifest, the subject, the layers and the children follow it in the same
+ * block (em_image_alloc): one allocation an image.  A pointer member added
+ * here must be copied in copy.c. */
 struct em_image {
     char digest[ECRMOCK_DIGEST_SIZE];
     char *manifest;
@@ -101,7 +103,6 @@ struct em_image {
     int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
     int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
     json_t *signing;           /* signing profile ARNs matched at push (image_signing.c), or NULL */
-    UT_hash_handle hh;
 };
 
 /* A media type as an image keeps it: one of ECR's manifest and config
@@ -146,8 +147,8 @@ struct em_repo {
     uint64_t seq;
     size_t slot;
     em_layer *layers;   /* hash by digest */
-    em_image *images;   /* hash by digest */
-    em_tag *tag_index;  /* hash by name */
+    em_index images;    /* em_image by digest (em_image_get) */
+    em_index tag_index; /* em_tag by name (em_tag_get) */
     em_upload *uploads; /* hash by id */
     em_seqvec order;    /* images in push order */
     UT_hash_handle hh;
@@ -277,6 +278,9 @@ em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned c
  * is; the contents never change. */
 void em_prefault(void *p, size_t n);
 
+/* The keys of repo->images and repo->tag_index (em_index_key). */
+const char *em_image_key(const void *img);
+const char *em_tag_key(const void *t);
 em_image *em_image_get(em_repo *repo, const char *digest);
 /* The next manifest list or index of repo, in push order from *pos on, that
  * references img (borrowed), or NULL; *pos moves past it (start at 0). */

@@ -1105,11 +1105,12 @@ static void test_put_image_allocations(void **state)
     int n[2] = {blob(m, "app", "counted layer one", l[0]), blob(m, "app", "counted layer two", l[1])};
     v2_manifest_text(text, sizeof text, cfg, cn, 2, l, n);
     /* The first image of the repository: what any image costs (below), and
-     * the repository's image hash table, push order vector and tag index
-     * table made.  The repository learns the media types of its 3 blobs
+     * the repository's image index, push order vector and tag index made
+     * (one slot array each; uthash's tables were two allocations each).
+     * The repository learns the media types of its 3 blobs
      * (BatchCheckLayerAvailability shows them): Docker's config and layer
      * types, shared strings, cost nothing. */
-    assert_int_equal(push_allocations(m, text, "v1"), 2 + 5);
+    assert_int_equal(push_allocations(m, text, "v1"), 2 + 3);
     /* Another manifest over the same blobs, tagged: the image (its manifest,
      * layers and children in the same block) and its tag; the manifest's
      * parse none (its tokens and strings on the stack up to 15 layers; it
