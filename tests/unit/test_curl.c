@@ -1242,13 +1242,6 @@ static void test_strict_mode(void **state)
     unlink(path);
 }
 
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Virtual sleeping: this test is linked with --wrap=nanosleep,usleep,sleep. */
 static void test_virtual_sleep(void **state)
 {

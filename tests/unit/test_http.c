@@ -617,13 +617,6 @@ static void *toggle_credentials(void *arg)
     return NULL;
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void test_http_credentials_off_mid_request(void **state)
 {
     ecrmock *m = *state;

@@ -356,13 +356,6 @@ static void test_server_more_connections_than_select_holds(void **state)
     setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void test_server_idle_connections_are_closed(void **state)
 {
     fixture *f = *state; /* timeout_s = 1 */
@@ -372,9 +365,9 @@ static void test_server_idle_connections_are_closed(void **state)
         int fd = dial(f->port);
         assert_true(fd >= 0);
         send_all(fd, sent[i], strlen(sent[i]));
-        double t0 = now_s();
+        double t0 = seconds_now();
         char *r = read_all(fd); /* returns when the server closes */
-        double waited = now_s() - t0;
+        double waited = seconds_now() - t0;
         assert_string_equal(r, "");
         assert_true(waited >= 0.5 && waited < 5.0);
         free(r);
@@ -393,14 +386,14 @@ static void test_server_slowloris_is_cut(void **state)
     int fd = dial(f->port);
     assert_true(fd >= 0);
     const char *req = "POST / HTTP/1.1\r\nHost: x\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    double t0 = now_s(), closed_at = 0;
+    double t0 = seconds_now(), closed_at = 0;
     /* a byte every 200 ms: never idle, never done */
-    for (size_t i = 0; now_s() - t0 < 10.0; i = (i + 1) % strlen(req)) {
+    for (size_t i = 0; seconds_now() - t0 < 10.0; i = (i + 1) % strlen(req)) {
         char c;
         ssize_t k = recv(fd, &c, 1, MSG_DONTWAIT);
         if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
             send(fd, req + i, 1, MSG_NOSIGNAL) < 0) {
-            closed_at = now_s() - t0;
+            closed_at = seconds_now() - t0;
             break;
         }
         struct timespec pause = {0, 200000000};
