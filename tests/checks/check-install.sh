@@ -178,7 +178,9 @@ EOF_C
     { echo "check-install: the installed ecrmock-server --help lists no --min-part-size"; exit 1; }
 "$root/bin/ecrmock-server" --fixture fixtures/multi-arch.json >"$work/port" 2>/dev/null &
 pid=$!
-for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+# Its port, once it prints it: up to 30 s (a loaded machine may take more
+# than the 5 s this waited), or until it has exited.
+for _ in $(seq 300); do [ -s "$work/port" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 port=$(head -n 1 "$work/port")
 answer=$(curl -s -X POST -H 'X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeImages' \
     -H 'Content-Type: application/x-amz-json-1.1' -d '{"repositoryName":"tools/cli"}' "http://127.0.0.1:$port/")

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 void sha256_digest(const void *p, size_t n, char out[ECRMOCK_DIGEST_SIZE])
@@ -486,6 +487,13 @@ int dial(int port)
         return -1;
     }
     return fd;
+}
+
+double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int http_send(ecrmock *m, ecrmock_http_response *resp, const char *method, const char *target,

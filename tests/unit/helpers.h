@@ -224,6 +224,11 @@ void assert_header(const ecrmock_http_response *r, const char *name, const char 
  * (the loopback server's tests). */
 int dial(int port);
 
+/* The monotonic clock in seconds: for the deadlines of the tests that wait
+ * on another thread or the server (retry until a deadline, never a fixed
+ * number of tries). */
+double seconds_now(void);
+
 /* `method` of `target` with the n headers h and `body` (NULL: none) through
  * ecrmock_http_handle(), whose status it returns; *resp the caller's to
  * release. */

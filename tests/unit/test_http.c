@@ -6,6 +6,7 @@
 #include "helpers.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -602,6 +603,7 @@ static void test_http_setters_err(void **state)
 typedef struct toggler {
     ecrmock *m;
     atomic_int *stop;
+    atomic_long *rounds; /* the togglers' rounds done, both threads' */
 } toggler;
 
 static void *toggle_credentials(void *arg)
@@ -613,22 +615,23 @@ static void *toggle_credentials(void *arg)
         ecrmock_http_session_token_set(t->m, i % 3 == 0 ? "tok" : NULL, NULL);
         ecrmock_http_sigv4_strict_set(t->m, i % 5 == 0, NULL);
         ecrmock_http_credentials_set(t->m, NULL, NULL, NULL);
+        atomic_fetch_add(t->rounds, 1);
     }
     return NULL;
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+/* The requests run for 2 s (or 400,000 of them), and by construction
+ * while the togglers run: they begin once the togglers have gone round,
+ * and go on past the 2 s until the togglers have gone round twice more
+ * since the first began, so that a whole round of changes lies among them
+ * (a caller descheduled for the 2 s before its first request made none at
+ * all and failed; one whose togglers were not run met no change). */
 static void test_http_credentials_off_mid_request(void **state)
 {
     ecrmock *m = *state;
     atomic_int stop = 0;
-    toggler t = {m, &stop};
+    atomic_long rounds = 0;
+    toggler t = {m, &stop, &rounds};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&th[i], NULL, toggle_credentials, &t), 0);
@@ -647,8 +650,11 @@ static void test_http_credentials_off_mid_request(void **state)
     req.body = "{}";
     req.body_len = 2;
     int checked = 0, unchecked = 0;
+    while (atomic_load(&rounds) == 0)
+        sched_yield();
+    long first = atomic_load(&rounds);
     double end = seconds_now() + 2.0;
-    for (int i = 0; i < 400000 && seconds_now() < end; i++) {
+    do {
         ecrmock_http_response r;
         int st = ecrmock_http_handle(m, &req, &r);
         /* Checks on: the signature is wrong (or, with a session token or
@@ -662,11 +668,12 @@ static void test_http_credentials_off_mid_request(void **state)
             assert_int_equal(st, 200);
         *(st == 400 ? &checked : &unchecked) += 1;
         ecrmock_http_response_release(&r);
-    }
+    } while ((checked + unchecked < 400000 && seconds_now() < end) || atomic_load(&rounds) < first + 2);
     atomic_store(&stop, 1);
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     assert_true(checked + unchecked > 0);
+    assert_true(atomic_load(&rounds) >= first + 2); /* a whole round of changes among the requests */
 }
 
 int main(void)
