@@ -371,6 +371,7 @@ typedef struct fast_worker {
     ecrmock *m;
     int id;
     atomic_int *stop;
+    atomic_int *rounds; /* the controller's, done so far */
     char *manifests[FAST_MANIFESTS]; /* JSON strings, quotes and all */
 } fast_worker;
 
@@ -396,7 +397,13 @@ static void *fast_caller(void *arg)
     fast_worker *w = arg;
     ecrmock *m = w->m;
     char body[2048];
-    for (int i = 0; i < FAST_ROUNDS; i++) {
+    /* Overlap by construction, whatever the scheduler does: the calls begin
+     * once the controller has begun, and go on until it has gone round every
+     * control twice more. */
+    while (atomic_load(w->rounds) < 1)
+        sched_yield();
+    int until = atomic_load(w->rounds) + 18;
+    for (int i = 0; i < FAST_ROUNDS || atomic_load(w->rounds) < until; i++) {
         /* its layers may be gone (a reset): then PutImage's handler refuses it */
         char *put = NULL;
         if (asprintf(&put, "{\"repositoryName\":\"hot\",\"imageManifest\":%s,\"imageTag\":\"t%d\"}",
@@ -502,6 +509,7 @@ static void *fast_controller(void *arg)
             json_decref(ecrmock_snapshot(m, NULL));
             break;
         }
+        atomic_fetch_add(w->rounds, 1);
     }
     ecrmock_fixture_free(fx);
     return NULL;
@@ -514,11 +522,11 @@ static void test_stress_fast_forms_beside_controls(void **state)
     assert_non_null(m);
     ecrmock_journal_enable(m, 1);
     create_repo(m, "hot");
-    atomic_int stop = 0;
+    atomic_int stop = 0, rounds = 0;
     pthread_t threads[THREADS];
     fast_worker w[THREADS];
     for (int t = 0; t < THREADS; t++) {
-        w[t] = (fast_worker){.m = m, .id = t, .stop = &stop};
+        w[t] = (fast_worker){.m = m, .id = t, .stop = &stop, .rounds = &rounds};
         for (int k = 0; k < FAST_MANIFESTS; k++) {
             char *text = make_manifest(m, "hot", 1, t * 100 + k);
             json_t *q = json_string(text);
@@ -534,6 +542,7 @@ static void test_stress_fast_forms_beside_controls(void **state)
         assert_int_equal(pthread_join(threads[t], NULL), 0);
     atomic_store(&stop, 1);
     assert_int_equal(pthread_join(threads[0], NULL), 0);
+    assert_true(atomic_load(&rounds) >= 19);
     /* the instance still answers, through the forms */
     ecrmock_hooks_set(m, NULL, NULL, NULL);
     ecrmock_fault_clear(m);
