@@ -249,14 +249,13 @@ static void body_drop(em_journal_entry *e, body *b)
  * bytes stay unused until the oldest entry passes them.  The ring is never
  * filled to the last byte, so that the start and the end meet only when the
  * ring holds nothing.  When a text does not fit, the ring grows in place to
- * twice what the texts reach with it, when they lie in one piece (as they do
- * while the journal fills: no copy where the allocator can extend the
- * block); otherwise the texts kept and the new one are copied, in order,
- * into a new ring of twice their size (it grows, or shrinks after
- * journal_max_bytes was lowered).  A ring twice what it
+ * twice what the texts reach with it (ring_grow: no copy where the
+ * allocator can extend the block, as it does a large one), the older piece
+ * of the texts moved to the new end when they go round it.  A ring 8 times
+ * what it holds (it held a large text, or journal_max_bytes was lowered) is
+ * made anew, its texts copied in order (ring_remake).  A ring twice what it
  * holds has room at its start by the time the end is reached, so that a
- * full journal whose calls keep their size never makes a new one; a ring
- * 8 times larger than its texts (it held a large one) is made smaller. */
+ * full journal whose calls keep their size never grows it. */
 
 /* Entry i of the held ones (0: the oldest). */
 static em_journal_entry *held(ecrmock *m, size_t i)
@@ -311,6 +310,38 @@ static int ring_remake(ecrmock *m, size_t gone, size_t cap)
     return 0;
 }
 
+/* A text of len bytes that does not fit: the ring made larger in place
+ * (realloc: a large block grows without a copy), the texts held from
+ * `start` (the oldest kept entry's) left where they are when they lie in
+ * one piece, the new text after them; when they go round the end, the
+ * older piece, [start, the old end), moved to the new end and its entries
+ * told.  Where the text goes, or -1 (nothing changed). */
+static long ring_grow(ecrmock *m, size_t len, size_t gone, size_t start)
+{
+    size_t cap = m->journal_text_cap, end = m->journal_text_end;
+    bool wrapped = start > end;
+    size_t reach = wrapped ? cap - start + end : end; /* what the held texts span, as laid out after */
+    size_t want = reach <= SIZE_MAX - len - 1 ? reach + len + 1 : 0;
+    size_t grown = want ? ring_size(want > cap ? want : cap + 1) : 0;
+    if (!grown || grown > (size_t)LONG_MAX)
+        return -1;
+    char *ring = em_realloc(m->journal_text, grown);
+    if (!ring)
+        return -1;
+    if (wrapped) {
+        size_t older = cap - start, moved = grown - cap;
+        memmove(ring + grown - older, ring + start, older);
+        for (size_t i = gone; i < m->journal_len; i++) {
+            em_journal_entry *e = held(m, i);
+            if (e->text_at >= start)
+                e->text_at += moved;
+        }
+    }
+    m->journal_text = ring;
+    m->journal_text_cap = grown;
+    return (long)end;
+}
+
 /* Room for a text of len bytes in the ring, the `gone` oldest held entries
  * going first (their bytes counted as room): where it goes, or -1 (nothing
  * changed) when no ring of that size can be had. */
@@ -328,19 +359,9 @@ static long ring_take(ecrmock *m, size_t len, size_t gone)
      * or journal_max_bytes was lowered) is made anew when it can be. */
     if (at >= 0 && cap && cap <= m->journal_text_cap / 4 && ring_remake(m, gone, cap) == 0)
         return (long)m->journal_text_end;
+    if (at < 0 && m->journal_text)
+        return ring_grow(m, len, gone, any ? held(m, gone)->text_at : 0);
     if (at < 0) {
-        size_t start = any ? held(m, gone)->text_at : 0, end = m->journal_text_end;
-        size_t grown = end <= SIZE_MAX - len ? ring_size(end + len + 1) : 0;
-        if (m->journal_text && start <= end && grown > m->journal_text_cap && grown <= (size_t)LONG_MAX) {
-            /* The texts held lie in one piece: a larger ring in place (a
-             * large block grows without a copy), the new text after them. */
-            char *ring = em_realloc(m->journal_text, grown);
-            if (!ring)
-                return -1;
-            m->journal_text = ring;
-            m->journal_text_cap = grown;
-            return (long)end;
-        }
         if (!cap || cap > (size_t)LONG_MAX || ring_remake(m, gone, cap) < 0)
             return -1;
         at = (long)m->journal_text_end;

@@ -1097,8 +1097,9 @@ static void test_journal_ring_at_its_edges(void **state)
     ring_run(3, (size_t[]){20000, 20000, 25000, 20000, 0}, 3 * K);
     /* between the end (10000) and the oldest kept start (40000) */
     ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 29999, 0}, K);
-    /* (the texts held in two pieces: copied into a new ring, 2 * (35000 + 30000 + 1) + K) */
-    ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 30000, 0}, 2 * K);
+    /* (the texts held in two pieces, 40000 to 65536 and 0 to 10000: grown in
+     * place, 2 * (25536 + 10000 + 30000 + 1) + K, the older piece moved to the end) */
+    ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 30000, 0}, 3 * K);
 }
 
 /* A text that needs a new ring when there is no memory for it: the call
