@@ -153,18 +153,54 @@ EM_AVX512 static inline __mmask32 first32(size_t n)
  * load reads no byte at or past end) found at once, then taken one after
  * the other from the mask as scan_string() takes them; the next block
  * starts where the last special byte's handling left off. */
+EM_AVX512 static inline uint32_t eq32(__m256i x, char c)
+{
+    return (uint32_t)_mm256_cmpeq_epi8_mask(x, _mm256_set1_epi8(c));
+}
+
+/* The escapes of block x (its first n bytes, mask k) whose backslashes
+ * `bs` are each alone (no two side by side, none last in the block): the
+ * bytes they escape, when every one is a short escape but \\ (", /, b, f,
+ * n, r, t); else 0 (no escape, or one for the byte at a time). */
+EM_AVX512 static inline uint32_t short_escapes(__m256i x, uint32_t bs, uint32_t k)
+{
+    uint32_t last = k ^ (k >> 1); /* the block's last byte */
+    if (!bs || (bs & (bs << 1)) || (bs & last))
+        return 0;
+    uint32_t e = bs << 1, simple = eq32(x, '"') | eq32(x, '/') | eq32(x, 'b') | eq32(x, 'f') | eq32(x, 'n') |
+                                   eq32(x, 'r') | eq32(x, 't');
+    return (e & ~simple) ? 0 : e;
+}
+
 EM_AVX512 static ptr scan_string32(ptr p, ptr end, uint8_t *escaped)
 {
-    const __m256i quote = _mm256_set1_epi8('"'), slash = _mm256_set1_epi8('\\'), space = _mm256_set1_epi8(0x20);
+    const __m256i space = _mm256_set1_epi8(0x20);
     for (;;) {
         size_t n = (size_t)(end - p);
         if (!n)
             return NULL;
         __mmask32 k = first32(n);
         __m256i x = _mm256_maskz_loadu_epi8(k, p);
-        uint32_t m = (uint32_t)((_mm256_cmplt_epu8_mask(x, space) | _mm256_movepi8_mask(x) |
-                                 _mm256_cmpeq_epi8_mask(x, quote) | _mm256_cmpeq_epi8_mask(x, slash)) &
-                                k);
+        uint32_t quotes = eq32(x, '"') & k, bs = eq32(x, '\\') & k,
+                 odd = (uint32_t)(_mm256_cmplt_epu8_mask(x, space) | _mm256_movepi8_mask(x)) & k;
+        uint32_t m = quotes | bs | odd;
+        if (!odd && bs) {
+            /* Short escapes only, each backslash alone: the whole block at
+             * once, its first quote not escaped the string's end. */
+            uint32_t e = short_escapes(x, bs, (uint32_t)k);
+            if (e) {
+                uint32_t ends = quotes & ~e;
+                if (ends) {
+                    unsigned at = (unsigned)__builtin_ctz(ends);
+                    if (bs & ((1u << at) - 1))
+                        *escaped = 1;
+                    return p + at;
+                }
+                *escaped = 1;
+                p += n < 32 ? n : 32;
+                continue;
+            }
+        }
         ptr base = p;
         p += n < 32 ? n : 32; /* no special byte left in the block: the next one */
         while (m) {
@@ -569,39 +605,78 @@ static bool escape_canonical(ptr p)
 }
 
 #ifdef EM_SCAN_SIMD
-/* The escaped text p[0..end) decoded into o, 32 bytes a step: a block's
- * backslashes found at once; the block stored whole, then after each
- * escape the rest of it again where it now goes (masked loads and stores
- * read no byte past end and write none past what is read: what is decoded
- * is never longer).  Where o ends. */
+/* One block of the escaped text p[0..end), its 32 bytes (or to end),
+ * decoded into *out, moved past what it wrote: the block's backslashes
+ * found at once; the block stored whole, then after each escape the rest of
+ * it again where it now goes (masked loads and stores read no byte past end
+ * and write none past what is read: what is decoded is never longer).
+ * Where it stopped reading: past the block, or past an escape that ran
+ * over its end. */
+EM_AVX512 static ptr decode_block(ptr p, ptr end, unsigned char **out, bool *canonical)
+{
+    unsigned char *o = *out;
+    size_t n = (size_t)(end - p), step = n < 32 ? n : 32;
+    __mmask32 k = first32(n);
+    __m256i x = _mm256_maskz_loadu_epi8(k, p);
+    _mm256_mask_storeu_epi8(o, k, x);
+    uint32_t m = eq32(x, '\\') & k;
+    size_t at = 0; /* the block's bytes read */
+    while (m) {
+        size_t b = (size_t)__builtin_ctz(m), used;
+        o += b - at; /* stored already */
+        if (canonical && *canonical)
+            *canonical = escape_canonical(p + b);
+        o += unescape(p + b, o, &used);
+        at = b + used;
+        if (at >= step)
+            break;
+        __mmask32 rest = first32(n - at);
+        _mm256_mask_storeu_epi8(o, rest, _mm256_maskz_loadu_epi8(rest, p + at));
+        m &= ~0u << at;
+    }
+    if (at < step) { /* plain bytes to the block's end, stored */
+        o += step - at;
+        at = step;
+    }
+    *out = o;
+    return p + at;
+}
+
+/* The escaped text p[0..end) decoded into o, a block at a time; where o ends. */
 EM_AVX512 static unsigned char *decode32(ptr p, ptr end, unsigned char *o, bool *canonical)
 {
-    const __m256i slash = _mm256_set1_epi8('\\');
+    while (p < end)
+        p = decode_block(p, end, &o, canonical);
+    return o;
+}
+
+/* decode32() where the CPU has AVX-512 VBMI2: a block whose escapes are
+ * each a lone backslash before '"' or '/' (a manifest's, in a PutImage
+ * request) is decoded at once, its backslashes compressed out of it; any
+ * other block as decode_block() decodes it. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) static unsigned char *decode32_vbmi2(
+    ptr p, ptr end, unsigned char *o, bool *canonical)
+{
     while (p < end) {
         size_t n = (size_t)(end - p), step = n < 32 ? n : 32;
         __mmask32 k = first32(n);
         __m256i x = _mm256_maskz_loadu_epi8(k, p);
-        _mm256_mask_storeu_epi8(o, k, x);
-        uint32_t m = (uint32_t)(_mm256_cmpeq_epi8_mask(x, slash) & k);
-        size_t at = 0; /* the block's bytes read */
-        while (m) {
-            size_t b = (size_t)__builtin_ctz(m), used;
-            o += b - at; /* stored already */
-            if (canonical && *canonical)
-                *canonical = escape_canonical(p + b);
-            o += unescape(p + b, o, &used);
-            at = b + used;
-            if (at >= step)
-                break;
-            __mmask32 rest = first32(n - at);
-            _mm256_mask_storeu_epi8(o, rest, _mm256_maskz_loadu_epi8(rest, p + at));
-            m &= ~0u << at;
+        uint32_t bs = eq32(x, '\\') & k, last = (uint32_t)k ^ ((uint32_t)k >> 1);
+        if (!bs || (bs & (bs << 1)) || (bs & last)) {
+            p = decode_block(p, end, &o, canonical);
+            continue;
         }
-        if (at < step) { /* plain bytes to the block's end, stored */
-            o += step - at;
-            at = step;
+        uint32_t e = bs << 1, quoted = eq32(x, '"'), solidus = eq32(x, '/');
+        if (e & ~(quoted | solidus)) {
+            p = decode_block(p, end, &o, canonical);
+            continue;
         }
-        p += at;
+        if (canonical && (e & solidus))
+            *canonical = false; /* the writer leaves '/' as it is */
+        __mmask32 keep = k & ~bs;
+        _mm256_mask_storeu_epi8(o, first32((size_t)__builtin_popcount(keep)), _mm256_maskz_compress_epi8(keep, x));
+        o += __builtin_popcount(keep);
+        p += step;
     }
     return o;
 }
@@ -624,7 +699,7 @@ size_t em_jstr_decode_canonical(const em_jdoc *d, size_t tok, char *out, bool *c
     }
 #ifdef EM_SCAN_SIMD
     if (simd32()) {
-        o = decode32(p, end, o, canonical);
+        o = __builtin_cpu_supports("avx512vbmi2") ? decode32_vbmi2(p, end, o, canonical) : decode32(p, end, o, canonical);
         *o = '\0';
         return (size_t)(o - (unsigned char *)out);
     }

@@ -937,6 +937,14 @@ static void test_canonical_text(void **state)
         {"[\"\\u00e9\"]", false},
         {"[\"\\/\"]", false},
         {"[\"\\ud83d\\ude00\"]", false},
+        /* longer than a 32-byte step: lone escapes of '"' (a block at once
+         * where the CPU can), one "\\/" among them, a "\\n" (a block an
+         * escape at a time), an escape across a step's edge */
+        {"[\"0123\\\"456789012345678901\\\"34567890123456\\\"89012345678901234567890\\\"23\"]", true},
+        {"[\"0123\\\"456789012345678901\\\"34567890123456\\/89012345678901234567890\\\"23\"]", false},
+        {"[\"0123\\\"456789012345678901\\\"34567890123456\\n89012345678901234567890\\\"23\"]", true},
+        {"[\"012345678901234567890123456789\\\"\\\"234567890123456789012345678901234\\/\"]", false},
+        {"[\"012345678901234567890123456789\\\"\\\"234567890123456789012345678901234\\\"\"]", true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         em_jtok toks[8];
@@ -949,7 +957,7 @@ static void test_canonical_text(void **state)
         assert_int_equal(rc, EM_JSCAN_OK);
         em_jdoc d = {.text = cases[i].json, .t = toks, .n = n};
         /* canonical exactly when the writer writes the same text */
-        char decoded[64], again[64];
+        char decoded[160], again[160];
         size_t len = em_jstr_decode(&d, 1, decoded);
         bool canonical = true; /* the same answer in the decoding pass, the same bytes */
         assert_int_equal(em_jstr_decode_canonical(&d, 1, again, &canonical), len);
