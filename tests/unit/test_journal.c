@@ -1102,6 +1102,76 @@ static void test_journal_ring_at_its_edges(void **state)
     ring_run(3, (size_t[]){20000, 20000, 25000, 10000, 30000, 0}, 3 * K);
 }
 
+/* Hooks that use the journal mid-call: the before-hook makes a call of its
+ * own, larger each time (the ring grows inside the outer call) and reads
+ * the whole journal; the after-hook reads the newest entry and, every third
+ * call, clears the journal (the outer entry just recorded goes with it). */
+typedef struct ring_hooks {
+    ecrmock *m;
+    int calls, nested;
+    size_t pad;
+} ring_hooks;
+
+static void ring_before(void *user, const char *action, json_t *req, ecrmock_injection *inj)
+{
+    (void)action, (void)req, (void)inj;
+    ring_hooks *h = user;
+    if (h->nested)
+        return;
+    h->nested = 1;
+    ring_call c = {RING_TEXT, h->pad, 'n'};
+    h->pad = h->pad * 2 + 1000;
+    char *body = ring_body(&c), *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(h->m, "ListImages", body, strlen(body), &out, &len), 400);
+    free(out);
+    free(body);
+    json_t *all = ecrmock_journal_json(h->m, NULL);
+    assert_non_null(all);
+    json_decref(all);
+    h->nested = 0;
+}
+
+static void ring_after(void *user, const char *action, json_t *req, int status, json_t *resp)
+{
+    (void)action, (void)req, (void)status, (void)resp;
+    ring_hooks *h = user;
+    if (h->nested)
+        return;
+    json_t *e = ecrmock_journal_entry(h->m, -1, NULL);
+    assert_non_null(e);
+    json_decref(e);
+    if (++h->calls % 3 == 0)
+        ecrmock_journal_clear(h->m);
+}
+
+static void test_journal_ring_used_from_hooks(void **state)
+{
+    (void)state;
+    ecrmock *m = ecrmock_new(NULL);
+    ring_hooks h = {.m = m, .pad = 100};
+    ecrmock_hooks_set(m, ring_before, ring_after, &h);
+    for (int i = 0; i < 9; i++) { /* pads of 100 bytes to 0.6 MB */
+        json_t *req = json_pack("{s:s}", "repositoryName", "web"), *resp = NULL;
+        assert_int_equal(ecrmock_call(m, "ListImages", req, &resp), 400);
+        json_decref(req);
+        json_decref(resp);
+    }
+    ecrmock_hooks_set(m, NULL, NULL, NULL);
+    /* after the 9th call's clear: nothing held; the ring still takes calls */
+    assert_int_equal(ecrmock_journal_length(m), 0);
+    ring_call c = {RING_TEXT, 70000, 'q'};
+    char *body = ring_body(&c), *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
+    free(out);
+    free(body);
+    json_t *e = ecrmock_journal_entry(m, -1, NULL);
+    assert_ring_entry(e, &c, json_integer_value(json_object_get(e, "seq")));
+    json_decref(e);
+    ecrmock_free(m);
+}
+
 /* A text that needs a new ring when there is no memory for it: the call
  * answers, its record is counted as dropped, and the entries held stay,
  * each as it was (none went for the one that could not be kept).  Each
@@ -1188,6 +1258,7 @@ int main(void)
         T(test_journal_max_bytes_keeps_a_stub),
         T(test_journal_ring_keeps_every_text),
         T(test_journal_ring_at_its_edges),
+        T(test_journal_ring_used_from_hooks),
         T(test_journal_ring_without_memory_keeps_what_it_held),
     };
 #undef T
