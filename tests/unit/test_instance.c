@@ -7,6 +7,8 @@
 #include "core/core.h" /* the options table */
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -1054,8 +1056,19 @@ typedef struct view_switcher {
     ecrmock *m;
     volatile int stop; /* set by the loading thread; read under no lock: a test flag */
     pthread_mutex_t lock;
-    unsigned long calls;
+    atomic_ulong calls; /* read by the other thread while it runs: how far the switching got */
 } view_switcher;
+
+/* The switcher's calls so far, once it has made its first: the other
+ * thread's loop runs from then on, and until the switcher has made `more`
+ * calls beyond the number returned (overlap by construction, whatever the
+ * scheduler does). */
+static unsigned long switching(view_switcher *v)
+{
+    while (atomic_load(&v->calls) == 0)
+        sched_yield();
+    return atomic_load(&v->calls);
+}
 
 static void *switch_views(void *arg)
 {
@@ -1069,13 +1082,13 @@ static void *switch_views(void *arg)
         json_t *r = NULL;
         ecrmock_call_as(v->m, "210987654321", i % 2 ? "eu-west-1" : NULL, "DescribeRepositories", NULL, &r);
         json_decref(r);
-        v->calls = i + 1;
+        atomic_store(&v->calls, i + 1);
     }
     return NULL;
 }
 
 /* ecrmock_call_as() on one thread switches the instance's view while another
- * loads fixtures: every load lands in the instance's own account and region
+ * loads fixtures (at least 2,000 times, and while the switcher makes 200 calls): every load lands in the instance's own account and region
  * (issue 13: 873 of 2,000 loads went to the other account's registry). */
 static void test_fixture_load_while_call_as_switches_views(void **state)
 {
@@ -1084,8 +1097,8 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
     pthread_mutex_init(&v.lock, NULL);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, switch_views, &v), 0);
-    int wrong = 0, loads = 2000;
-    for (int i = 0; i < loads; i++) {
+    int wrong = 0, loads = 0;
+    for (unsigned long from = switching(&v); loads < 2000 || atomic_load(&v.calls) < from + 200; loads++) {
         ecrmock_err err;
         if (ecrmock_fixture_load_string(m, "{\"registries\": [{\"repositories\": [{\"name\": \"mine\"}]}]}", "x.json",
                                         &err) != 0) {
@@ -1113,7 +1126,7 @@ static void test_fixture_load_while_call_as_switches_views(void **state)
     pthread_mutex_destroy(&v.lock);
     if (wrong)
         fail_msg("%d of %d loads did not land in the instance's own registry (%lu calls on the other thread)", wrong,
-                 loads, v.calls);
+                 loads, (unsigned long)atomic_load(&v.calls));
     /* Nor anywhere else. */
     json_t *r = NULL;
     assert_int_equal(ecrmock_call_as(m, "210987654321", "eu-west-1", "DescribeRepositories", NULL, &r), 200);
@@ -1133,9 +1146,9 @@ static void test_err_no_repo_while_call_as_switches_views(void **state)
     pthread_mutex_init(&v.lock, NULL);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, switch_views, &v), 0);
-    int wrong = 0, tries = 3000;
+    int wrong = 0, tries = 0;
     char last[sizeof test_err.text] = "";
-    for (int i = 0; i < tries; i++) {
+    for (unsigned long from = switching(&v); tries < 3000 || atomic_load(&v.calls) < from + 200; tries++) {
         ecrmock_err err;
         json_t *images = ecrmock_images(m, NULL, "missing", &err);
         char digest[ECRMOCK_DIGEST_SIZE];
@@ -1154,7 +1167,7 @@ static void test_err_no_repo_while_call_as_switches_views(void **state)
     pthread_mutex_destroy(&v.lock);
     if (wrong)
         fail_msg("%d of %d errors named another registry (%lu calls on the other thread), the last: %s", wrong, tries,
-                 v.calls, last);
+                 (unsigned long)atomic_load(&v.calls), last);
 }
 
 /* ---- the ecrmock_err convention of the generic test controls ---------------------------------------- */
