@@ -903,7 +903,7 @@ static void test_tls_connect_head_at_8k(void **state)
 typedef struct shaker {
     fixture *f;
     atomic_int stop;
-    int rounds;
+    atomic_int rounds; /* read by the stopping thread: handshakes made, from a start of its own */
 } shaker;
 
 /* Handshakes, one after another, until told to stop (they fail once the
@@ -917,12 +917,12 @@ static void *handshakes(void *arg)
             break;
         SSL *ssl = SSL_new(s->f->client);
         SSL_set_fd(ssl, fd);
-        SSL_set_tlsext_host_name(ssl, (s->rounds % 2 ? API_EAST : REGISTRY_EAST));
+        SSL_set_tlsext_host_name(ssl, (atomic_load(&s->rounds) % 2 ? API_EAST : REGISTRY_EAST));
         if (SSL_connect(ssl) == 1)
             SSL_write(ssl, "POST / HTTP/1.1\r\n", 17);
         SSL_free(ssl);
         close(fd);
-        s->rounds++;
+        atomic_fetch_add(&s->rounds, 1);
     }
     return NULL;
 }
@@ -938,11 +938,20 @@ static void test_tls_stop_during_handshakes(void **state)
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
         s[i].f = &f;
-        s[i].rounds = i;
+        atomic_init(&s[i].rounds, i);
         atomic_init(&s[i].stop, 0);
         assert_int_equal(pthread_create(&t[i], NULL, handshakes, &s[i]), 0);
     }
-    usleep(300000);
+    /* The stop comes once every thread has made two handshakes, so that it
+     * meets them going (whatever the scheduler does; 10 s at most). */
+    for (double until = seconds_now() + 10; seconds_now() < until;) {
+        int going = 0;
+        for (int i = 0; i < 4; i++)
+            going += atomic_load(&s[i].rounds) >= i + 2;
+        if (going == 4)
+            break;
+        usleep(1000);
+    }
     ecrmock_server_stop(f.s);
     f.s = NULL;
     for (int i = 0; i < 4; i++)
