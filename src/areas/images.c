@@ -446,10 +446,6 @@ int em_DescribeImages(em_call *c)
  * The same answers as the handlers above for the requests they are sure of;
  * every error, and anything unusual, they decline with nothing changed. */
 
-static int put_lit(em_buf *b, const char *s)
-{
-    return em_buf_append(b, s, strlen(s));
-}
 int em_fast_PutImage(em_fast *f)
 {
     bool full = false;
@@ -507,19 +503,10 @@ static bool fast_accepted(em_fast *f, const char *mt)
 
 static int fast_failure(em_buf *b, const char *digest, const char *tag, em_id_result r)
 {
-    bool first = true;
-    if ((b->len && put_lit(b, ",") < 0) || put_lit(b, "{\"imageId\":{") < 0)
-        return -1;
-    if (digest) {
-        if (put_lit(b, "\"imageDigest\":") < 0 || em_jw_string(b, digest, strlen(digest)) < 0)
-            return -1;
-        first = false;
-    }
-    if (tag && (put_lit(b, first ? "\"imageTag\":" : ",\"imageTag\":") < 0 || em_jw_string(b, tag, strlen(tag)) < 0))
-        return -1;
-    return put_lit(b, "},\"failureCode\":") < 0 || em_jw_string(b, id_failures[r].code, strlen(id_failures[r].code)) < 0 ||
-                   put_lit(b, ",\"failureReason\":") < 0 ||
-                   em_jw_string(b, id_failures[r].reason, strlen(id_failures[r].reason)) < 0 || put_lit(b, "}") < 0
+    return (b->len && EM_JW_LIT(b, ",") < 0) || EM_JW_LIT(b, "{\"imageId\":") < 0 ||
+                   em_image_id_write(b, digest, tag) < 0 ||
+                   EM_JW_STR_AFTER(b, ",\"failureCode\":", id_failures[r].code) < 0 ||
+                   EM_JW_STR_AFTER(b, ",\"failureReason\":", id_failures[r].reason) < 0 || EM_JW_LIT(b, "}") < 0
                ? -1
                : 0;
 }
@@ -533,7 +520,7 @@ int em_fast_BatchGetImage(em_fast *f)
     em_image *pulled[100];
     size_t n_pulled = 0, n_images = 0;
     em_buf failures = {0};
-    int err = put_lit(f->out, "{\"images\":[");
+    int err = EM_JW_LIT(f->out, "{\"images\":[");
     size_t k = ids + 1, used = f->used;
     for (uint32_t i = 0; !err && i < f->req->t[ids].count; i++, k = f->req->t[k].next) {
         bool full = false;
@@ -556,12 +543,12 @@ int em_fast_BatchGetImage(em_fast *f)
             continue;
         }
         for (size_t j = 0; !err && j < (t || img->n_tags == 0 ? 1 : img->n_tags); j++)
-            err = (n_images++ && put_lit(f->out, ",") < 0) ||
+            err = (n_images++ && EM_JW_LIT(f->out, ",") < 0) ||
                   em_image_write(f->out, repo, img, t ? t->name : img->n_tags ? img->tags[j]->name : NULL) < 0;
         pulled[n_pulled++] = img;
     }
-    err = err || put_lit(f->out, "],\"failures\":[") < 0 || em_buf_append(f->out, failures.data, failures.len) < 0 ||
-          put_lit(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0;
+    err = err || EM_JW_LIT(f->out, "],\"failures\":[") < 0 || em_buf_append(f->out, failures.data, failures.len) < 0 ||
+          EM_JW_LIT(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0;
     em_buf_release(&failures);
     if (err)
         return EM_FAST_DECLINED;
@@ -578,7 +565,7 @@ int em_fast_DescribeImages(em_fast *f)
     if (!repo || em_jget(f->req, 0, "nextToken") || em_jget(f->req, 0, "filter") || (ids && max_tok) ||
         (ids && f->req->t[ids].count > 100))
         return EM_FAST_DECLINED;
-    int err = put_lit(f->out, "{\"imageDetails\":[");
+    int err = EM_JW_LIT(f->out, "{\"imageDetails\":[");
     size_t written = 0;
     if (ids) {
         em_image *found[100];
@@ -598,7 +585,7 @@ int em_fast_DescribeImages(em_fast *f)
                 found[n++] = img;
         }
         for (size_t j = 0; !err && j < n; j++)
-            err = (j && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, found[j]) < 0;
+            err = (j && EM_JW_LIT(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, found[j]) < 0;
     } else {
         int64_t max = max_tok ? f->req->t[max_tok].integer : 100;
         for (size_t i = 0; !err && i < repo->order.n; i++) {
@@ -610,14 +597,15 @@ int em_fast_DescribeImages(em_fast *f)
                 list_scope_by("DescribeImages", repo, NULL, NULL, scope, sizeof scope);
                 return em_fast_next_token(f, scope, img->seq, NULL) < 0 ? EM_FAST_DECLINED : 0;
             }
-            err = (written++ && put_lit(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, img) < 0;
+            err = (written++ && EM_JW_LIT(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, img) < 0;
         }
     }
-    return err || put_lit(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
+    return err || EM_JW_LIT(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
 }
 
-/* ListImages' first page when it is the whole answer: with a nextToken, or
- * with more ids than maxResults (a next page), the handler makes the token. */
+/* ListImages' first page (a request with a nextToken: the handler reads it);
+ * when there are more ids than maxResults, the page's nextToken as the
+ * handler makes it. */
 int em_fast_ListImages(em_fast *f)
 {
     bool full = false;

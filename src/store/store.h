@@ -360,7 +360,9 @@ json_t *em_repo_json(ecrmock *m, em_repo *repo);
 /* em_repo_json()'s bytes as em_wire_dump() writes them, appended to b; 0 or -1 (no memory). */
 int em_repo_write(em_buf *b, ecrmock *m, em_repo *repo);
 json_t *em_image_id_json(const char *digest, const char *tag);
-/* em_image_id_json()'s bytes, appended to b; 0 or -1. */
+/* An imageId's bytes, appended to b: the members given (digest, tag; either
+ * may be NULL, as in a failure's imageId, which says what was asked), as
+ * em_image_id_json() writes them when both are; 0 or -1 (no memory). */
 int em_image_id_write(em_buf *b, const char *digest, const char *tag);
 
 /* The image an ImageIdentifier names; on a miss (or an id naming none) sets

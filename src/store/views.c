@@ -56,7 +56,8 @@ int em_repo_write(em_buf *b, ecrmock *m, em_repo *repo)
 
 int em_image_id_write(em_buf *b, const char *digest, const char *tag)
 {
-    if (EM_JW_STR_AFTER(b, "{\"imageDigest\":", digest) < 0 || (tag && EM_JW_STR_AFTER(b, ",\"imageTag\":", tag) < 0))
+    if (EM_JW_LIT(b, "{") < 0 || (digest && EM_JW_STR_AFTER(b, "\"imageDigest\":", digest) < 0) ||
+        (tag && digest && EM_JW_LIT(b, ",") < 0) || (tag && EM_JW_STR_AFTER(b, "\"imageTag\":", tag) < 0))
         return -1;
     return EM_JW_LIT(b, "}");
 }

@@ -483,7 +483,13 @@ static void test_image_id_write(void **state)
     em_buf b = {0};
     assert_int_equal(em_image_id_write(&b, "\xc3", NULL), -1);
     assert_int_equal(em_image_id_write(&b, "sha256:", "\xe2\x82"), -1);
-    assert_int_equal(em_image_id_write(&b, NULL, "v1"), -1);
+    em_buf_release(&b);
+    /* a failure's imageId: what was asked, a tag alone, or nothing */
+    b = (em_buf){0};
+    assert_int_equal(em_image_id_write(&b, NULL, "v\"1"), 0);
+    assert_int_equal(em_image_id_write(&b, NULL, NULL), 0);
+    assert_int_equal(em_buf_append(&b, "", 1), 0);
+    assert_string_equal((const char *)b.data, "{\"imageTag\":\"v\\\"1\"}{}");
     assert_null(em_image_id_json("\xc3", NULL));
     assert_null(em_image_id_json(NULL, "v1"));
     em_buf_release(&b);
