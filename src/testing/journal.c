@@ -281,7 +281,7 @@ static long ring_place(const ecrmock *m, size_t len, size_t start, bool any)
 {
     size_t cap = m->journal_text_cap, end = m->journal_text_end;
     if (!any || start == end) /* nothing held: the ring is all room */
-        return len < cap ? (long)(len <= cap - end && end != cap ? end : 0) : -1;
+        return len < cap ? (long)(len <= cap - end ? end : 0) : -1;
     if (start < end) /* held: [start, end); room after end, or at 0 before start */
         return len <= cap - end ? (long)end : len < start ? 0 : -1;
     return len < start - end ? (long)end : -1; /* held: [start, cap) and [0, end) */
@@ -353,19 +353,17 @@ static long ring_take(ecrmock *m, size_t len, size_t gone)
     for (size_t i = 0; i < gone; i++)
         kept -= text_len(held(m, i));
     bool any = gone < m->journal_len;
-    long at = m->journal_text ? ring_place(m, len, any ? held(m, gone)->text_at : 0, any) : -1;
-    size_t cap = kept <= SIZE_MAX - len ? ring_size(kept + len + 1) : 0;
+    size_t start = any ? held(m, gone)->text_at : 0;
+    size_t cap = kept <= SIZE_MAX - len ? ring_size(kept + len + 1) : 0; /* a new ring's, for what stays */
+    if (!m->journal_text) /* the first text */
+        return cap && cap <= (size_t)LONG_MAX && ring_remake(m, gone, cap) == 0 ? (long)m->journal_text_end : -1;
+    long at = ring_place(m, len, start, any);
+    if (at < 0)
+        return ring_grow(m, len, gone, start);
     /* A ring 4 times larger than a new one would be (it held a large text,
      * or journal_max_bytes was lowered) is made anew when it can be. */
-    if (at >= 0 && cap && cap <= m->journal_text_cap / 4 && ring_remake(m, gone, cap) == 0)
+    if (cap && cap <= m->journal_text_cap / 4 && ring_remake(m, gone, cap) == 0)
         return (long)m->journal_text_end;
-    if (at < 0 && m->journal_text)
-        return ring_grow(m, len, gone, any ? held(m, gone)->text_at : 0);
-    if (at < 0) {
-        if (!cap || cap > (size_t)LONG_MAX || ring_remake(m, gone, cap) < 0)
-            return -1;
-        at = (long)m->journal_text_end;
-    }
     return at;
 }
 
