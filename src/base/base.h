@@ -127,20 +127,26 @@ bool em_utf8_okn(const char *s, size_t len);
  * U+FFFD, so that what a client sent (a header, an action name) can be held
  * and quoted in JSON.  New em_malloc'd, or NULL: no memory. */
 char *em_utf8_copy(const char *s);
+/* The bytes of the word x (eight bytes read little-endian) that a JSON
+ * string cannot hold as they are (a control character, '"', '\\') or that
+ * start a UTF-8 sequence (>= 0x80): the high bit of each set.  The lowest
+ * flag is exact (a borrow may flag a byte after it, never one before), and
+ * marks the first such byte. */
+static inline uint64_t em_word_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high;
+}
 /* The first byte from p on that a JSON string cannot hold as it is (a
  * control character, '"', '\\') or that starts a UTF-8 sequence (>= 0x80),
  * or end.  Eight bytes a step while none of them is one. */
 static inline const unsigned char *em_plain_run(const unsigned char *p, const unsigned char *end)
 {
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     while (end - p >= 8) {
         uint64_t x;
         memcpy(&x, p, 8);
-        uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
-        /* a byte below 0x20, a zero byte of q or s, or a high bit: the
-         * lowest flag is exact (a borrow may flag a byte after it, never
-         * one before), and marks the first byte that is not plain */
-        uint64_t flags = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high;
+        uint64_t flags = em_word_special(x);
         if (flags)
             return p + __builtin_ctzll(flags) / 8;
         p += 8;

@@ -160,14 +160,12 @@ static int dump_string(em_buf *b, const char *str, size_t len)
         }
     }
 #endif
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     while (p < end) {
         const unsigned char *stop = end;
         if (end - p >= 8) {
             uint64_t x;
             memcpy(&x, p, 8);
-            uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
-            if (!((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high)) {
+            if (!em_word_special(x)) {
                 memcpy(o, &x, 8); /* eight plain bytes */
                 p += 8;
                 o += 8;
