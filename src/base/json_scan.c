@@ -160,14 +160,14 @@ EM_AVX512 static inline uint32_t eq32(__m256i x, char c)
     return (uint32_t)_mm256_cmpeq_epi8_mask(x, _mm256_set1_epi8(c));
 }
 
-/* The escapes of block x (its first n bytes, mask k) whose backslashes
- * `bs` are each alone (no two side by side, none last in the block): the
- * bytes they escape, when every one is a short escape but \\ (", /, b, f,
- * n, r, t); else 0 (no escape, or one for the byte at a time). */
+/* The bytes the backslashes `bs` of block x (its bytes: mask k) escape,
+ * when each escapes the byte after it in the block and every one is a short
+ * escape but \\ (", /, b, f, n, r, t: so no backslash escapes another, and
+ * each is alone); else 0 (no escape, or one for the byte at a time). */
 EM_AVX512 static inline uint32_t short_escapes(__m256i x, uint32_t bs, uint32_t k)
 {
     uint32_t last = k ^ (k >> 1); /* the block's last byte */
-    if (!bs || (bs & (bs << 1)) || (bs & last))
+    if (!bs || (bs & last))
         return 0;
     uint32_t e = bs << 1, simple = eq32(x, '"') | eq32(x, '/') | eq32(x, 'b') | eq32(x, 'f') | eq32(x, 'n') |
                                    eq32(x, 'r') | eq32(x, 't');
@@ -663,13 +663,11 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2"))) static unsigned
         size_t n = (size_t)(end - p), step = n < 32 ? n : 32;
         __mmask32 k = first32(n);
         __m256i x = _mm256_maskz_loadu_epi8(k, p);
-        uint32_t bs = eq32(x, '\\') & k, last = (uint32_t)k ^ ((uint32_t)k >> 1);
-        if (!bs || (bs & (bs << 1)) || (bs & last)) {
-            p = decode_block(p, end, &o, canonical);
-            continue;
-        }
-        uint32_t e = bs << 1, quoted = eq32(x, '"'), solidus = eq32(x, '/');
-        if (e & ~(quoted | solidus)) {
+        /* the escaped bytes; any but '"' and '/' (a backslash too, so that
+         * none escapes another), or one past the block: decode_block's */
+        uint32_t bs = eq32(x, '\\') & k, last = (uint32_t)k ^ ((uint32_t)k >> 1), e = bs << 1;
+        uint32_t solidus = eq32(x, '/');
+        if (!bs || (bs & last) || (e & ~(eq32(x, '"') | solidus))) {
             p = decode_block(p, end, &o, canonical);
             continue;
         }
