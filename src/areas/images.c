@@ -8,6 +8,12 @@
 
 #include "areas/areas.h"
 
+/* A page of ListImages or DescribeImages without maxResults (ECR's default). */
+#define PAGE_DEFAULT 100
+/* The most imageIds a request names (ImageIdentifierList's max in the
+ * model, which validation holds requests to): the forms' arrays. */
+#define IDS_MAX 100
+
 /* ---- PutImage ----------------------------------------------------------------- */
 
 int em_PutImage(em_call *c)
@@ -257,7 +263,7 @@ int em_ListImages(em_call *c)
         return -1;
     json_t *filter = json_object_get(c->req, "filter");
     const char *token = em_get_str(c->req, "nextToken");
-    size_t max = (size_t)em_get_int(c->req, "maxResults", 100);
+    size_t max = (size_t)em_get_int(c->req, "maxResults", PAGE_DEFAULT);
     char scope[600];
     list_scope(c, repo, "ListImages", scope, sizeof scope);
     em_page_pos pos = {0};
@@ -420,7 +426,7 @@ int em_DescribeImages(em_call *c)
 
         return describe_ids(c, repo, ids, details);
     }
-    size_t max = (size_t)em_get_int(c->req, "maxResults", 100);
+    size_t max = (size_t)em_get_int(c->req, "maxResults", PAGE_DEFAULT);
     char scope[600];
     list_scope(c, repo, "DescribeImages", scope, sizeof scope);
     em_page_pos pos = {0};
@@ -515,9 +521,9 @@ int em_fast_BatchGetImage(em_fast *f)
 {
     em_repo *repo = em_fast_repo(f);
     size_t ids = em_jget(f->req, 0, "imageIds");
-    if (!repo || !ids || f->req->t[ids].count > 100)
+    if (!repo || !ids || f->req->t[ids].count > IDS_MAX)
         return EM_FAST_DECLINED;
-    em_image *pulled[100];
+    em_image *pulled[IDS_MAX];
     size_t n_pulled = 0, n_images = 0;
     em_buf failures = {0};
     int err = EM_JW_LIT(f->out, "{\"images\":[");
@@ -563,12 +569,12 @@ int em_fast_DescribeImages(em_fast *f)
     em_repo *repo = em_fast_repo(f);
     size_t ids = em_jget(f->req, 0, "imageIds"), max_tok = em_jget(f->req, 0, "maxResults");
     if (!repo || em_jget(f->req, 0, "nextToken") || em_jget(f->req, 0, "filter") || (ids && max_tok) ||
-        (ids && f->req->t[ids].count > 100))
+        (ids && f->req->t[ids].count > IDS_MAX))
         return EM_FAST_DECLINED;
     int err = EM_JW_LIT(f->out, "{\"imageDetails\":[");
     size_t written = 0;
     if (ids) {
-        em_image *found[100];
+        em_image *found[IDS_MAX];
         size_t n = 0, k = ids + 1, used = f->used;
         for (uint32_t i = 0; i < f->req->t[ids].count; i++, k = f->req->t[k].next) {
             bool full = false, dup = false;
@@ -587,7 +593,7 @@ int em_fast_DescribeImages(em_fast *f)
         for (size_t j = 0; !err && j < n; j++)
             err = (j && EM_JW_LIT(f->out, ",") < 0) || em_image_detail_write(f->out, f->m, repo, found[j]) < 0;
     } else {
-        int64_t max = max_tok ? f->req->t[max_tok].integer : 100;
+        int64_t max = max_tok ? f->req->t[max_tok].integer : PAGE_DEFAULT;
         for (size_t i = 0; !err && i < repo->order.n; i++) {
             em_image *img = repo->order.v[i].item;
             if (!img || !status_wanted(f->m, NULL, img))
@@ -618,7 +624,7 @@ int em_fast_ListImages(em_fast *f)
     const char *is = filter ? em_fast_str(f, filter, "imageStatus", NULL, &full) : NULL;
     if (full)
         return EM_FAST_DECLINED;
-    int64_t max = max_tok ? f->req->t[max_tok].integer : 100;
+    int64_t max = max_tok ? f->req->t[max_tok].integer : PAGE_DEFAULT;
     int64_t written = 0;
     int err = EM_JW_LIT(f->out, "{\"imageIds\":[");
     for (size_t i = 0; !err && i < repo->order.n; i++) {
