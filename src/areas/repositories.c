@@ -6,6 +6,12 @@
 
 #include "areas/areas.h"
 
+/* A page of DescribeRepositories without maxResults (ECR's default). */
+#define PAGE_DEFAULT 100
+/* The most repositoryNames a request names (RepositoryNameList's max in
+ * the model, which validation holds requests to): the form's array. */
+#define NAMES_MAX 100
+
 /* ---- CreateRepository -------------------------------------------------------------- */
 
 int em_CreateRepository(em_call *c)
@@ -75,7 +81,7 @@ int em_DescribeRepositories(em_call *c)
 {
     json_t *names = json_object_get(c->req, "repositoryNames");
     const char *token = em_get_str(c->req, "nextToken");
-    int64_t max = em_get_int(c->req, "maxResults", 100);
+    int64_t max = em_get_int(c->req, "maxResults", PAGE_DEFAULT);
     json_t *list = json_array();
     if (!list || em_set(c->out, "repositories", list) < 0)
         return em_fail_nomem(c);
@@ -135,11 +141,11 @@ int em_fast_DescribeRepositories(em_fast *f)
     if (full || em_jget(f->req, 0, "nextToken") || (names && max_tok))
         return EM_FAST_DECLINED; /* a page token, or its refusal: the handler's */
     em_registry *reg = em_registry_get(f->m, reg_id ? reg_id : f->m->account);
-    em_repo *named[100];
+    em_repo *named[NAMES_MAX];
     size_t n = 0;
     if (names) {
         size_t k = names + 1, used = f->used;
-        if (f->req->t[names].count > 100)
+        if (f->req->t[names].count > NAMES_MAX)
             return EM_FAST_DECLINED;
         for (uint32_t i = 0; i < f->req->t[names].count; i++, k = f->req->t[k].next) {
             f->used = used;
@@ -154,9 +160,9 @@ int em_fast_DescribeRepositories(em_fast *f)
                 named[n++] = repo;
         }
     }
-    if (em_buf_append(f->out, "{\"repositories\":[", 17) < 0)
+    if (EM_JW_LIT(f->out, "{\"repositories\":[") < 0)
         return EM_FAST_DECLINED;
-    int64_t max = max_tok ? f->req->t[max_tok].integer : 100, written = 0;
+    int64_t max = max_tok ? f->req->t[max_tok].integer : PAGE_DEFAULT, written = 0;
     for (size_t i = 0; names ? i < n : reg && i < reg->order.n; i++) {
         em_repo *repo = names ? named[i] : reg->order.v[i].item;
         if (!repo)
