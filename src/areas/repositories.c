@@ -172,8 +172,8 @@ int em_fast_DescribeRepositories(em_fast *f)
             repos_scope(reg_id ? reg_id : f->m->account, scope, sizeof scope);
             return em_fast_next_token(f, scope, repo->seq, NULL) < 0 ? EM_FAST_DECLINED : 0;
         }
-        if ((written++ && em_buf_append(f->out, ",", 1) < 0) || em_repo_write(f->out, f->m, repo) < 0)
+        if ((written++ && EM_JW_LIT(f->out, ",") < 0) || em_repo_write(f->out, f->m, repo) < 0)
             return EM_FAST_DECLINED;
     }
-    return em_buf_append(f->out, "]}", 2) < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
+    return EM_JW_LIT(f->out, "]}") < 0 || em_buf_reserve(f->out, 1) < 0 ? EM_FAST_DECLINED : 0;
 }
