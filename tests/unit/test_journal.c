@@ -924,6 +924,19 @@ static char *ring_body(const ring_call *c)
     return b;
 }
 
+/* Sends call c (a text) at the wire level on m: ListImages of the
+ * repository "web", which m has not (400).  The bytes its entry's text
+ * takes: the request's and the answer's. */
+static size_t ring_send(ecrmock *m, const ring_call *c)
+{
+    char *body = ring_body(c), *out = NULL;
+    size_t len = 0, blen = strlen(body);
+    assert_int_equal(ecrmock_call_raw(m, "ListImages", body, blen, &out, &len), 400);
+    free(out);
+    free(body);
+    return blen + len;
+}
+
 /* Asserts entry e is call c's, as sent. */
 static void assert_ring_entry(json_t *e, const ring_call *c, long seq)
 {
@@ -999,11 +1012,7 @@ static void test_journal_ring_keeps_every_text(void **state)
             json_decref(resp);
             free(pad);
         } else {
-            char *body = ring_body(c), *out = NULL;
-            size_t len = 0;
-            assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
-            free(out);
-            free(body);
+            ring_send(m, c);
         }
         if (c->kind == RING_EMPTY) {
             o.journal_max_bytes = 400000;
@@ -1044,14 +1053,8 @@ static void test_journal_ring_keeps_every_text(void **state)
  * answer's bytes measured first). */
 static void ring_run(size_t limit, const size_t *lens, size_t cap)
 {
-    ring_call probe = {RING_TEXT, 0, 'a'};
-    char *body = ring_body(&probe), *out = NULL;
-    size_t len = 0;
     ecrmock *m = ecrmock_new(NULL);
-    assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
-    size_t fixed = strlen(body) + len; /* a text's bytes beyond its pad */
-    free(out);
-    free(body);
+    size_t fixed = ring_send(m, &(ring_call){RING_TEXT, 0, 'a'}); /* a text's bytes beyond its pad */
     ecrmock_free(m);
     ecrmock_options o = ECRMOCK_OPTIONS_INIT;
     o.journal_limit = limit;
@@ -1061,10 +1064,7 @@ static void ring_run(size_t limit, const size_t *lens, size_t cap)
     for (; lens[n]; n++) {
         assert_true(n < 8 && lens[n] > fixed);
         calls[n] = (ring_call){RING_TEXT, lens[n] - fixed, (char)('b' + n)};
-        body = ring_body(&calls[n]);
-        assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
-        free(out);
-        free(body);
+        ring_send(m, &calls[n]);
     }
     assert_int_equal(m->journal_text_cap, cap);
     size_t held = n < limit ? n : limit;
@@ -1119,13 +1119,8 @@ static void ring_before(void *user, const char *action, json_t *req, ecrmock_inj
     if (h->nested)
         return;
     h->nested = 1;
-    ring_call c = {RING_TEXT, h->pad, 'n'};
+    ring_send(h->m, &(ring_call){RING_TEXT, h->pad, 'n'});
     h->pad = h->pad * 2 + 1000;
-    char *body = ring_body(&c), *out = NULL;
-    size_t len = 0;
-    assert_int_equal(ecrmock_call_raw(h->m, "ListImages", body, strlen(body), &out, &len), 400);
-    free(out);
-    free(body);
     json_t *all = ecrmock_journal_json(h->m, NULL);
     assert_non_null(all);
     json_decref(all);
@@ -1161,11 +1156,7 @@ static void test_journal_ring_used_from_hooks(void **state)
     /* after the 9th call's clear: nothing held; the ring still takes calls */
     assert_int_equal(ecrmock_journal_length(m), 0);
     ring_call c = {RING_TEXT, 70000, 'q'};
-    char *body = ring_body(&c), *out = NULL;
-    size_t len = 0;
-    assert_int_equal(ecrmock_call_raw(m, "ListImages", body, strlen(body), &out, &len), 400);
-    free(out);
-    free(body);
+    ring_send(m, &c);
     json_t *e = ecrmock_journal_entry(m, -1, NULL);
     assert_ring_entry(e, &c, json_integer_value(json_object_get(e, "seq")));
     json_decref(e);
