@@ -976,6 +976,22 @@ static void count_alloc_hooks(int on)
 enum { J_PUT, J_GET, J_DESC_REPOS, J_DESC_IMAGES, J_ACTIONS };
 static const char *const j_action[J_ACTIONS] = {"PutImage", "BatchGetImage", "DescribeRepositories", "DescribeImages"};
 
+/* The issue's flow over recs[] (flow_prepare's, `images` of them): each
+ * image pushed, pulled and its repository described (`repos`). */
+static void flow_calls(ecrmock *m, const call_rec *recs, int images, const char *repos)
+{
+    for (int i = 0; i < images; i++) {
+        for (int k = 0; k < 3; k++) {
+            const char *body = k == 2 ? repos : recs[5 * i + 1 + k].body;
+            char *out = NULL;
+            size_t n;
+            if (ecrmock_call_raw(m, j_action[k], body, k == 2 ? strlen(repos) : recs[5 * i + 1 + k].len, &out, &n) != 200)
+                exit(1);
+            free(out);
+        }
+    }
+}
+
 /* 10,002 calls of the flow (PutImage, BatchGetImage, DescribeRepositories
  * of 3,334 other images) before the clock starts, so that the journal is
  * full (its default journal_limit) of the calls a long run of the flow
@@ -988,16 +1004,7 @@ static void journal_fill(ecrmock *m, const char *cfg, const char *layer, const c
 {
     enum { FILL = 3334 };
     call_rec *recs = flow_prepare(cfg, layer, FILL, 1000000);
-    for (int i = 0; i < FILL; i++) {
-        for (int k = 0; k < 3; k++) {
-            const char *body = k == 2 ? repos : recs[5 * i + 1 + k].body;
-            char *out = NULL;
-            size_t n;
-            if (ecrmock_call_raw(m, j_action[k], body, strlen(body), &out, &n) != 200)
-                exit(1);
-            free(out);
-        }
-    }
+    flow_calls(m, recs, FILL, repos);
     flow_free(recs, (size_t)FILL * 5);
 }
 
@@ -1044,17 +1051,7 @@ static void journal_run(int journal, int images, double us[J_ACTIONS], double al
     recs = flow_prepare(cfg, layer, images, images);
     journal_fill(m, cfg, layer, repos);
     double t0 = now();
-    for (int i = 0; i < images; i++) {
-        for (int k = 0; k < 3; k++) {
-            const char *body = k == 2 ? repos : recs[5 * i + 1 + k].body;
-            size_t len = k == 2 ? repos_len : recs[5 * i + 1 + k].len;
-            char *out = NULL;
-            size_t n;
-            if (ecrmock_call_raw(m, j_action[k], body, len, &out, &n) != 200)
-                exit(1);
-            free(out);
-        }
-    }
+    flow_calls(m, recs, images, repos);
     *flow = 3.0 * images / (now() - t0);
     flow_free(recs, (size_t)images * 5);
     ecrmock_free(m);
