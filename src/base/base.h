@@ -1,8 +1,10 @@
 /*
  * base: C mechanisms that know no instance: allocation, byte buffers and
  * UTF-8, JSON helpers, hashes and encodings, AWS's formats, URI encoding,
- * the request parser's fast path, the flat tokenizer (json_scan.c) and the
- * response writer (json_write.c).  Every layer above includes this header.
+ * the request parser's fast path, the flat tokenizer (json_scan.c), the
+ * response writer (json_write.c) and the open-addressing index of a
+ * repository's images and tags (index.c).  Every layer above includes this
+ * header.
  *
  * Names here and in every folder header carry the em_ prefix and are
  * hidden from the shared library (the visibility pragma below and
