@@ -3,6 +3,7 @@
  * include/ecrmock_cmocka.h (their failure messages included).
  */
 #include <stdbool.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1220,6 +1221,150 @@ static void test_journal_ring_without_memory_keeps_what_it_held(void **state)
         free(bodies[i]);
 }
 
+/* ---- issue 19: an HTTP call's headers kept as text ------------------------------------ */
+
+/* What a random header name or value is made of: ASCII, what JSON escapes,
+ * UTF-8 of every kind, valid and not, and the pieces of credentials. */
+static const char *const hdr_pieces[] = {
+    "a", "Z", "-", "0", " ", ",", "=", ";", "/", "\"", "\\", "\x01", "\b", "\t", "\n", "\v", "\f", "\r", "\x1f",
+    "\x7f", "\xc3\xa9", "\xc3\x89", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf",
+    "\x80", "\xbf",                                            /* lone continuation bytes */
+    "\xc3", "\xe2\x82", "\xf0\x9f\x98",                        /* truncated sequences */
+    "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xe0\x9f\xbf", "\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf", /* overlong */
+    "\xed\xa0\x80", "\xed\xbf\xbf",                            /* surrogates */
+    "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xfe", "\xff", /* past U+10FFFF, never UTF-8 */
+    "Signature=", "Signature=ab12", ", Signature=", ",Signature=", "Credential=Signature=", "SignedHeaders=host",
+    "Basic ", "basic ", "BASIC dG9rZW4=", "AWS4-HMAC-SHA256 ",
+};
+#define HDR_PIECES (sizeof hdr_pieces / sizeof hdr_pieces[0])
+#define HDR_CREDENTIAL_PIECES 10 /* the last ones */
+
+/* Names, repeated in other cases, and names that become the same once made UTF-8. */
+static const char *const hdr_names[] = {
+    "User-Agent", "user-agent", "USER-AGENT", "Accept", "accept", "X-Odd", "x-ODD", "X-\xff", "x-\xfe",
+    "X-\xef\xbf\xbd", "x-\xc3\xa9", "X-\xc3\xa9", "X-\xc3\x89", "Authorization", "authorization", "AUTHORIZATION",
+    "", "X-Amz-Date", "x-amz-security-token", "Authorization\xff",
+};
+
+typedef struct hdr_set {
+    ecrmock_http_header h[48];
+    char names[48][64], values[48][256];
+    size_t n;
+} hdr_set;
+
+static uint32_t hdr_next(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Up to `most` random pieces into out (64 or 256 bytes), credentials' more
+ * often when `credential`. */
+static void hdr_random_text(char *out, size_t size, uint32_t *seed, unsigned most, bool credential)
+{
+    out[0] = '\0';
+    for (unsigned k = hdr_next(seed) % (most + 1); k > 0; k--) {
+        size_t p = credential && hdr_next(seed) % 2 ? HDR_PIECES - 1 - hdr_next(seed) % HDR_CREDENTIAL_PIECES
+                                                     : hdr_next(seed) % HDR_PIECES;
+        if (strlen(out) + strlen(hdr_pieces[p]) < size)
+            strcat(out, hdr_pieces[p]);
+    }
+}
+
+/* Content-Type and X-Amz-Target for `action`, then `extra` random headers. */
+static void hdr_random_set(hdr_set *s, const char *action, size_t extra, uint32_t *seed)
+{
+    s->n = 2 + extra;
+    strcpy(s->names[0], "Content-Type");
+    strcpy(s->values[0], "application/x-amz-json-1.1");
+    strcpy(s->names[1], "X-Amz-Target");
+    snprintf(s->values[1], sizeof s->values[1], "AmazonEC2ContainerRegistry_V20150921.%s", action);
+    for (size_t i = 2; i < s->n; i++) {
+        if (hdr_next(seed) % 10 < 7)
+            strcpy(s->names[i], hdr_names[hdr_next(seed) % (sizeof hdr_names / sizeof hdr_names[0])]);
+        else
+            hdr_random_text(s->names[i], sizeof s->names[i], seed, 4, false);
+        bool auth = strcasecmp(s->names[i], "authorization") == 0;
+        hdr_random_text(s->values[i], sizeof s->values[i], seed, auth ? 8 : 6, auth);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        s->h[i] = (ecrmock_http_header){s->names[i], s->values[i]};
+}
+
+/* POSTs body with set s through ecrmock_http_handle(); its status, and the response's bytes in *len. */
+static int hdr_post(ecrmock *m, const hdr_set *s, const char *body, size_t *len)
+{
+    ecrmock_http_response r;
+    int status = http_send(m, &r, "POST", "/", s->h, s->n, body);
+    *len = r.body_len;
+    ecrmock_http_response_release(&r);
+    return status;
+}
+
+/* Random header sets (repeated names in other cases, UTF-8 of every kind,
+ * escapes, credentials) over each way a call reaches the journal over
+ * HTTP: the tree-free form, the tree path, an unknown action, a body that
+ * is not JSON (those keep the headers as text), and the tree path with a
+ * fault rule (the tree the rules read).  The entry's "headers" is
+ * em_headers_json()'s tree, members in its order; where it is kept as text,
+ * the text is jansson's compact dump of that tree, byte for byte. */
+static void test_journal_headers_text_is_the_tree(void **state)
+{
+    ecrmock *m = *state, *faulted = ecrmock_new(NULL);
+    add_fault(faulted, "{\"headers\": {\"x-never\": true}, \"error\": \"ServerException\"}");
+    static const struct {
+        const char *action, *body;
+        int status;
+    } route[] = {
+        {"DescribeRepositories", "{}", 200},
+        {"DescribeRegistry", "{}", 200},
+        {"NoSuchAction", "{}", 400},
+        {"DescribeRepositories", "{oops", 400},
+        {"DescribeRepositories", "{}", 200}, /* on `faulted` */
+    };
+    uint32_t seed = 19;
+    size_t text_kept = 0, trees = 0;
+    hdr_set *s = malloc(sizeof *s);
+    assert_non_null(s);
+    for (int i = 0; i < 3000; i++) {
+        size_t r = (size_t)i % 5, extra = hdr_next(&seed) % 12;
+        if (i % 50 >= 45) /* 31 headers and more: 32 and 33 in all, the writer's bound */
+            extra = 29 + (size_t)(i % 50 - 45);
+        hdr_random_set(s, route[r].action, extra, &seed);
+        ecrmock *on = r == 4 ? faulted : m;
+        size_t len;
+        assert_int_equal(hdr_post(on, s, route[r].body, &len), route[r].status);
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.headers = s->h;
+        req.n_headers = s->n;
+        json_t *want = em_headers_json(&req), *e = ecrmock_journal_entry(on, -1, NULL);
+        assert_non_null(want);
+        assert_non_null(e);
+        json_t *have = json_object_get(e, "headers");
+        if (!same_tree(have, want)) {
+            char *a = json_dumps(have, JSON_COMPACT), *b = json_dumps(want, JSON_COMPACT);
+            fail_msg("call %d (%zu headers): the journal has\n%s\nem_headers_json():\n%s", i, s->n, a, b);
+        }
+        assert_int_equal(json_object_size(want) <= s->n, 1);
+        if (r < 4 && s->n <= EM_HEADERS_TEXT_MAX) { /* the text ends the entry's bytes */
+            char *dump = json_dumps(want, JSON_COMPACT);
+            size_t n = strlen(dump);
+            assert_true(on->journal_text_end >= n);
+            assert_memory_equal(on->journal_text + on->journal_text_end - n, dump, n);
+            free(dump);
+            text_kept++;
+        } else if (s->n > EM_HEADERS_TEXT_MAX) {
+            trees++;
+        }
+        json_decref(want);
+        json_decref(e);
+    }
+    free(s);
+    assert_true(text_kept > 2000);
+    assert_true(trees > 100);
+    ecrmock_free(faulted);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1251,6 +1396,7 @@ int main(void)
         T(test_journal_ring_at_its_edges),
         T(test_journal_ring_used_from_hooks),
         T(test_journal_ring_without_memory_keeps_what_it_held),
+        T(test_journal_headers_text_is_the_tree),
     };
 #undef T
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
