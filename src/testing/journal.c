@@ -248,17 +248,42 @@ static char hdr_escape(unsigned char c)
     }
 }
 
-/* s[0..len) as the inside of a JSON string, its characters made UTF-8
- * (lower-cased when `lower`), escaped as jansson's json_dumps() escapes
- * them (hdr_escape, other control characters as \u00XX): written at out
- * when out is not NULL; its bytes. */
+/* n ASCII bytes of src lower-cased into dst, eight a step: a byte is upper
+ * case when adding 0x3f sets its high bit ('A' and above) and adding 0x25
+ * does not ('Z' and below); no carry crosses a byte below 0x80. */
+static void hdr_lower(char *dst, const unsigned char *src, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    for (; n >= 8; n -= 8, src += 8, dst += 8) {
+        uint64_t x;
+        memcpy(&x, src, 8);
+        x |= ((x + ones * 0x3f) & ~(x + ones * 0x25) & high) >> 2;
+        memcpy(dst, &x, 8);
+    }
+    em_ascii_lower(dst, (const char *)src, n);
+}
+
+/* s[0..len) as the inside of a JSON string, its characters made UTF-8 as
+ * hdr_char() makes them (lower-cased when `lower`), escaped as jansson's
+ * json_dumps() escapes them (hdr_escape, other control characters as
+ * \u00XX): written at out when out is not NULL; its bytes.  Runs of bytes
+ * that stay as they are go eight a step (em_plain_run). */
 static size_t hdr_put(char *out, const char *s, size_t len, bool lower)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    unsigned char c[4];
-    size_t n, w = 0;
-    while ((n = hdr_char(&p, end, lower, c)) != 0) {
+    size_t w = 0;
+    while (p < end) {
+        const unsigned char *run = p;
+        p = em_plain_run(p, end);
+        size_t n = (size_t)(p - run);
+        if (out && n)
+            lower ? hdr_lower(out + w, run, n) : (void)memcpy(out + w, run, n);
+        w += n;
+        if (p == end)
+            break;
+        unsigned char c[4];
+        n = hdr_char(&p, end, lower, c);
         char e = n == 1 ? hdr_escape(c[0]) : 0;
         if (e) {
             if (out) {
@@ -266,7 +291,7 @@ static size_t hdr_put(char *out, const char *s, size_t len, bool lower)
                 out[w + 1] = e;
             }
             w += 2;
-        } else if (n == 1 && c[0] < 0x20) {
+        } else if (n == 1) { /* a control character */
             if (out) {
                 memcpy(out + w, "\\u00", 4);
                 out[w + 4] = hex[c[0] >> 4];
