@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "alloc_fail.h"
 
 #include "ecrmock_cmocka.h"
 #include "testing/testing.h" /* struct ecrmock: the byte ring's size */
@@ -1584,34 +1585,19 @@ static void test_journal_headers_text_at_32_and_33(void **state)
  * aside. */
 #define ALLOCS_HTTP_FAST_CALL 9
 
-/* The allocations a call makes, ecrmock's and jansson's (test_journal_http_headers_cost_no_allocation). */
-static long counted;
-
-static void *counting_malloc(size_t n)
-{
-    counted++;
-    return malloc(n);
-}
-
-static void *counting_realloc(void *p, size_t n)
-{
-    counted++;
-    return realloc(p, n);
-}
-
 /* The allocations of DescribeRepositories {} through ecrmock_http_handle()
  * with the n first of h, the journal on, after a call that made the
- * journal's array and ring. */
+ * journal's array and ring: ecrmock's and jansson's (alloc_fail.h). */
 static long hdr_call_allocations(ecrmock *m, const ecrmock_http_header *h, size_t n)
 {
     ecrmock_http_response r;
     assert_int_equal(http_send(m, &r, "POST", "/", h, n, "{}"), 200);
     ecrmock_http_response_release(&r);
-    counted = 0;
-    ecrmock_set_alloc_funcs(counting_malloc, counting_realloc, NULL);
-    json_set_alloc_funcs(counting_malloc, free);
+    alloc_fail_install();
+    alloc_fail_arm(-1);
     int status = http_send(m, &r, "POST", "/", h, n, "{}");
     ecrmock_http_response_release(&r);
+    long counted = alloc_fail_disarm();
     ecrmock_set_alloc_funcs(NULL, NULL, NULL);
     json_set_alloc_funcs(malloc, free);
     assert_int_equal(status, 200);
