@@ -177,8 +177,8 @@ json_t *em_headers_json(const ecrmock_http_request *http)
 /* ---- the headers as JSON text, no tree (em_journal_note.http) ---------------------
  *
  * What em_headers_json() gives, written straight as JSON text into the
- * journal's byte ring: a sizing pass (hdr_plan) for ring_take, then the
- * bytes in place (hdr_write); no allocation.  The names are grouped by
+ * journal's byte ring: a sizing pass (hdr_plan_make) for ring_take, then
+ * the bytes in place (hdr_text); no allocation.  The names are grouped by
  * comparing them pairwise, hence at most EM_HEADERS_TEXT_MAX headers: more
  * take the tree (em_headers_note). */
 
@@ -406,8 +406,10 @@ bool em_headers_as_text(const ecrmock_http_request *http)
 
 int em_headers_note(const ecrmock_http_request *http, json_t **headers)
 {
-    *headers = http && !em_headers_as_text(http) ? em_headers_json(http) : NULL;
-    return http && !em_headers_as_text(http) && !*headers ? -1 : 0;
+    *headers = NULL;
+    if (!http || em_headers_as_text(http))
+        return 0;
+    return (*headers = em_headers_json(http)) != NULL ? 0 : -1;
 }
 
 /* A registry-plane UploadLayerPart's request (copied, in the entry):

@@ -618,6 +618,54 @@ static void test_journal_http_headers_out_of_memory(void **state)
     }
 }
 
+/* The headers' three ways under failing allocations: as text (4 headers,
+ * the tree-free form), as a tree past 32 headers (the tree path, and a
+ * body that is not JSON), each allocation failing in turn: no crash, no
+ * leak (ASan, valgrind); each call answers, or fails as out of memory
+ * (500, -1), and a journaled answer has its headers whole. */
+static void test_journal_headers_out_of_memory_each_way(void **state)
+{
+    (void)state;
+    ecrmock_http_header h[33] = {
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+        {"User-Agent", "x"},
+        {"X-Bad", "\xff\xfe"},
+    };
+    for (size_t i = 4; i < 33; i++)
+        h[i] = (ecrmock_http_header){"X-Many", "v"};
+    static const struct {
+        size_t n;
+        const char *body;
+        int status;
+    } way[] = {{4, "{}", 200}, {33, "{}", 200}, {33, "{oops", 400}};
+    for (size_t w = 0; w < sizeof way / sizeof way[0]; w++) {
+        for (long n = 1;; n++) {
+            ecrmock *m = ecrmock_new(NULL);
+            assert_non_null(m);
+            allocations = 0;
+            fail_at = n;
+            ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, NULL);
+            ecrmock_http_response r;
+            int st = http_send(m, &r, "POST", "/", h, way[w].n, way[w].body);
+            ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+            fail_at = -1;
+            ecrmock_http_response_release(&r);
+            assert_true(st == way[w].status || st == 500 || st == -1);
+            assert_true(ecrmock_journal_length(m) + ecrmock_journal_dropped(m) <= ecrmock_call_count(m, NULL));
+            if (st == way[w].status && ecrmock_journal_length(m) == 1) {
+                json_t *e = ecrmock_journal_entry(m, 0, NULL), *hs = json_object_get(e, "headers");
+                assert_int_equal(json_object_size(hs), way[w].n == 4 ? 4 : 5);
+                assert_string_equal(json_string_value(json_object_get(hs, "x-bad")), "\xef\xbf\xbd\xef\xbf\xbd");
+                json_decref(e);
+            }
+            ecrmock_free(m);
+            if (allocations < n)
+                break;
+        }
+    }
+}
+
 /* ---- issue 19: the journal keeps text, and a byte bound ------------------------------ */
 
 /* a and b are the same tree: same types, reals bit for bit (-0.0 is not
@@ -1650,6 +1698,7 @@ int main(void)
         T(test_journal_elides_the_signature_component),
         T(test_journal_record_lost_to_memory_is_counted),
         T(test_journal_http_headers_out_of_memory),
+        T(test_journal_headers_out_of_memory_each_way),
         T(test_cmocka_helpers_pass),
         T(test_cmocka_helpers_say_what_they_found),
         T(test_journal_reads_back_the_calls_trees),
