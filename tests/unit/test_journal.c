@@ -618,6 +618,18 @@ static void test_journal_http_headers_out_of_memory(void **state)
     }
 }
 
+/* 33 headers of DescribeRepositories: Content-Type, X-Amz-Target, c, d,
+ * then X-Many 29 times. */
+static void hdr_33(ecrmock_http_header h[33], ecrmock_http_header c, ecrmock_http_header d)
+{
+    h[0] = (ecrmock_http_header){"Content-Type", "application/x-amz-json-1.1"};
+    h[1] = (ecrmock_http_header){"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"};
+    h[2] = c;
+    h[3] = d;
+    for (size_t i = 4; i < 33; i++)
+        h[i] = (ecrmock_http_header){"X-Many", "v"};
+}
+
 /* The headers' three ways under failing allocations: as text (4 headers,
  * the tree-free form), as a tree past 32 headers (the tree path, and a
  * body that is not JSON), each allocation failing in turn: no crash, no
@@ -626,14 +638,8 @@ static void test_journal_http_headers_out_of_memory(void **state)
 static void test_journal_headers_out_of_memory_each_way(void **state)
 {
     (void)state;
-    ecrmock_http_header h[33] = {
-        {"Content-Type", "application/x-amz-json-1.1"},
-        {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
-        {"User-Agent", "x"},
-        {"X-Bad", "\xff\xfe"},
-    };
-    for (size_t i = 4; i < 33; i++)
-        h[i] = (ecrmock_http_header){"X-Many", "v"};
+    ecrmock_http_header h[33];
+    hdr_33(h, (ecrmock_http_header){"User-Agent", "x"}, (ecrmock_http_header){"X-Bad", "\xff\xfe"});
     static const struct {
         size_t n;
         const char *body;
@@ -1659,14 +1665,9 @@ static long hdr_call_allocations(ecrmock *m, const ecrmock_http_header *h, size_
 static void test_journal_http_headers_cost_no_allocation(void **state)
 {
     ecrmock *m = *state;
-    ecrmock_http_header h[33] = {
-        {"Content-Type", "application/x-amz-json-1.1"},
-        {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
-        {"Host", "api.ecr.us-east-1.amazonaws.com"},
-        {"User-Agent", "aws-sdk-c/1.0 (linux) caf\xe9"},
-    };
-    for (size_t i = 4; i < 33; i++)
-        h[i] = (ecrmock_http_header){"X-Many", "v"};
+    ecrmock_http_header h[33];
+    hdr_33(h, (ecrmock_http_header){"Host", "api.ecr.us-east-1.amazonaws.com"},
+           (ecrmock_http_header){"User-Agent", "aws-sdk-c/1.0 (linux) caf\xe9"});
     long two = hdr_call_allocations(m, h, 2);
     assert_int_equal(hdr_call_allocations(m, h, 4), ALLOCS_HTTP_FAST_CALL);
     assert_int_equal(two, ALLOCS_HTTP_FAST_CALL);
