@@ -483,7 +483,7 @@ ECRMOCK_API void ecrmock_hooks_set(ecrmock *m, ecrmock_before_hook before, ecrmo
  * whether the action ran, the fault rule that fired and its effect, and, for
  * a call that came over HTTP, the request's headers.  The journal keeps the
  * last `journal_limit` entries (option; 10,000 by default), holding at
- * most `journal_max_bytes` of request and response text (option; 64 MiB:
+ * most `journal_max_bytes` of request, response and header text (option; 64 MiB:
  * the oldest entries go first; the texts lie in one ring, made twice their
  * bytes when it grows and smaller once it is 8 times them), and counts
  * those it dropped.  Counters are kept even when the journal is off, by this
@@ -524,11 +524,12 @@ ECRMOCK_API size_t ecrmock_journal_dropped(ecrmock *m);
  * "plane": "registry" for a call the registry plane (/v2/) made for a
  * request, absent for the API; the Basic credentials of its Authorization
  * header read "Basic <elided>".
- * "dropped", only for a call whose request and response were, alone, more
- * than `journal_max_bytes` (a large UploadLayerPart): the entry is kept,
- * the request's body dropped ("request": null) and, if that was not
- * enough, the response's too ("response": null; "error" still names the
- * error), and "dropped" says how many bytes of each were dropped:
+ * "dropped", only for a call whose request, response and headers were,
+ * alone, more than `journal_max_bytes` (a large UploadLayerPart): the entry
+ * is kept, its headers too, the request's body dropped ("request": null)
+ * and, if that was not enough, the response's too ("response": null;
+ * "error" still names the error), and "dropped" says how many bytes of
+ * each were dropped:
  * {"request": 17825830} or {"request": 17825830, "response": 120}.
  * "headers", only for a call that came over HTTP (ecrmock_http_handle(),
  * the server, the libcurl level): each header by its lower-case name, the

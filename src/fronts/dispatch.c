@@ -123,7 +123,9 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
     em_call c = {.m = m, .err = ECRMOCK_ERR_OK, .raw_part = via->raw_part, .raw_part_len = via->raw_part_len};
     if (member)
         member[0] = '\0';
-    json_t *owned = NULL, *headers = http ? em_headers_json(http) : NULL;
+    /* The headers as JSON: made here only when the journal cannot keep them
+     * as text (em_headers_note), or below when fault rules read them. */
+    json_t *owned = NULL, *headers = NULL;
     int nulls = 0;
     if (!req || json_is_null(req))
         req = owned = json_object();
@@ -131,15 +133,21 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
         req = owned = em_json_copy(req, EM_COPY_SHARE_SCALARS | EM_COPY_DROP_NULL_MEMBERS);
     else if (nulls < 0)
         req = owned = json_null(); /* no JSON body: journaled as a body that was not JSON */
-    if (!req || (http && !headers)) {
+    if (!req || em_headers_note(http, &headers) < 0) {
         json_decref(owned);
-        json_decref(headers);
         return (*response = NULL), -1;
     }
     if (wire)
         memset(wire, 0, sizeof *wire);
 
     em_lock(m);
+    /* Fault rules match on the headers' tree: made for them (m->faults is
+     * read under the lock); no memory for it: the call fails, nothing done. */
+    if (http && !headers && m->faults && a && nulls >= 0 && !(headers = em_headers_json(http))) {
+        em_unlock(m);
+        json_decref(owned);
+        return (*response = NULL), -1;
+    }
     int status = 200;
     em_fault_decision d = {0};
     bool ran = false;
@@ -190,6 +198,7 @@ static int dispatch(ecrmock *m, const em_action *a, const char *action, json_t *
                             .effect = d.rule ? (int)d.effect : d.rule_id ? ECRMOCK_FAULT_LATENCY : -1,
                             .ran = ran,
                             .headers = headers,
+                            .http = http,
                             .plane = via->plane,
                             .raw_part = c.raw_part,
                             .raw_part_len = c.raw_part_len};
@@ -255,8 +264,8 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
     bool plain = d.t[0].type == EM_J_OBJECT;
     for (size_t i = 0; plain && i < d.n; i++)
         plain = d.t[i].type != EM_J_NULL;
-    json_t *headers = plain && http ? em_headers_json(http) : NULL;
-    if (!plain || (http && !headers)) {
+    /* Too many headers for the journal's text: the tree path makes their tree. */
+    if (!plain || (http && !em_headers_as_text(http))) {
         em_jdoc_release(&d);
         return EM_FAST_DECLINED;
     }
@@ -267,7 +276,6 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
     f.out = &out;
     f.used = 0;
     if (em_buf_reserve(&out, 4096) < 0) { /* most answers fit: one allocation */
-        json_decref(headers);
         em_jdoc_release(&d);
         return EM_FAST_DECLINED;
     }
@@ -276,7 +284,7 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
         out.data[out.len] = '\0'; /* the form left room for it */
         em_journal_note note = {.effect = -1,
                                 .ran = true,
-                                .headers = headers,
+                                .http = http,
                                 .req_text = body,
                                 .req_len = len,
                                 .resp_text = (const char *)out.data,
@@ -288,7 +296,6 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
         out.data = NULL;
         rc = 200;
     }
-    json_decref(headers); /* under the lock: the entry holds them too */
     em_unlock(m);
     em_buf_release(&out);
     em_jdoc_release(&d);

@@ -95,8 +95,8 @@ int em_call_raw(ecrmock *m, const char *target, const char *body, size_t body_le
 
             resp = framework_error("SerializationException", msg);
             status = 400;
-            em_journal_note note = {.effect = -1, .headers = http ? em_headers_json(http) : NULL};
-            if (http && !note.headers) {
+            em_journal_note note = {.effect = -1, .http = http};
+            if (em_headers_note(http, &note.headers) < 0) {
                 json_decref(resp);
                 resp = NULL; /* no memory */
             } else {

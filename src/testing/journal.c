@@ -5,7 +5,9 @@
  * `journal_max_bytes` (the oldest go first).  An entry keeps what the call
  * already had, as text: the wire level's request body as sent, and the
  * response's bytes as the wire level writes them (em_journal_text(), which
- * dispatch.c makes once and the wire level sends), one after the other in
+ * dispatch.c makes once and the wire level sends), then an HTTP call's
+ * headers as JSON text written straight from the request (hdr_text: no
+ * tree), one after the other in
  * the journal's byte ring (ring_take): the texts lie in the ring in the
  * entries' order, so that a call's record costs a copy and no allocation,
  * and a full journal reuses the bytes its oldest entry leaves (no malloc
@@ -39,10 +41,11 @@ struct em_journal_entry {
     const char *action;   /* the action's static name, or owned_action */
     char *owned_action;   /* an unknown action's name as sent (UTF-8), or NULL */
     size_t text_at;       /* where in the byte ring the request's text then the response's (those of
-                             kind BODY_TEXT) are; text_len(e) bytes */
+                             kind BODY_TEXT) then the headers' are; text_len(e) bytes */
     body request, response;
     char *error;          /* the error's name when the response was dropped, or NULL */
     json_t *headers;      /* the HTTP request's (em_headers_json; a reference, never changed), or NULL */
+    size_t headers_len;   /* or their JSON text's bytes, in the byte ring after the bodies' (0: none) */
     size_t bytes;         /* counted against journal_max_bytes */
     int status;
     long fault;
@@ -55,7 +58,8 @@ struct em_journal_entry {
 /* The bytes entry e holds in the byte ring. */
 static size_t text_len(const em_journal_entry *e)
 {
-    return (e->request.kind == BODY_TEXT ? e->request.len : 0) + (e->response.kind == BODY_TEXT ? e->response.len : 0);
+    return (e->request.kind == BODY_TEXT ? e->request.len : 0) + (e->response.kind == BODY_TEXT ? e->response.len : 0) +
+           e->headers_len;
 }
 
 /* What e holds outside the byte ring, released (its ring bytes are the ring's). */
@@ -168,6 +172,244 @@ json_t *em_headers_json(const ecrmock_http_request *http)
         }
     }
     return o;
+}
+
+/* ---- the headers as JSON text, no tree (em_journal_note.http) ---------------------
+ *
+ * What em_headers_json() gives, written straight as JSON text into the
+ * journal's byte ring: a sizing pass (hdr_plan_make) for ring_take, then
+ * the bytes in place (hdr_text); no allocation.  The names are grouped by
+ * comparing them pairwise, hence at most EM_HEADERS_TEXT_MAX headers: more
+ * take the tree (em_headers_note). */
+
+/* The headers of one request, planned: each one's name and value lengths,
+ * the first header of its name (the member it joins), and the text's
+ * bytes. */
+typedef struct hdr_plan {
+    const ecrmock_http_header *h;
+    size_t n, len;
+    size_t name_len[EM_HEADERS_TEXT_MAX], value_len[EM_HEADERS_TEXT_MAX];
+    unsigned char first[EM_HEADERS_TEXT_MAX];
+    bool auth[EM_HEADERS_TEXT_MAX]; /* named Authorization: its credential elided */
+} hdr_plan;
+
+/* The next character of s[0..end) as em_utf8_copy() makes it (a byte that
+ * starts no valid sequence: U+FFFD), ASCII letters lower-cased when `lower`,
+ * into out; its bytes, 0 at the end. */
+static size_t hdr_char(const unsigned char **s, const unsigned char *end, bool lower, unsigned char out[4])
+{
+    const unsigned char *p = *s;
+    if (p == end)
+        return 0;
+    if (*p < 0x80) {
+        out[0] = lower && *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p - 'A' + 'a') : *p;
+        *s = p + 1;
+        return 1;
+    }
+    size_t n = em_utf8_seq(p, end);
+    if (!n) {
+        memcpy(out, "\xef\xbf\xbd", 3);
+        *s = p + 1;
+        return 3;
+    }
+    memcpy(out, p, n);
+    *s = p + n;
+    return n;
+}
+
+/* Whether names a and b are the same member's: the same characters once
+ * made UTF-8 and lower-cased (each character is one code point, so equal
+ * texts are equal character by character). */
+static bool hdr_same_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+    const unsigned char *p = (const unsigned char *)a, *pe = p + alen, *q = (const unsigned char *)b, *qe = q + blen;
+    unsigned char x[4], y[4];
+    for (;;) {
+        size_t n = hdr_char(&p, pe, true, x), k = hdr_char(&q, qe, true, y);
+        if (n != k || memcmp(x, y, n) != 0)
+            return false;
+        if (!n)
+            return true;
+    }
+}
+
+/* The letter of c's two-byte JSON escape ('"', '\\', \b \f \n \r \t), or 0. */
+static char hdr_escape(unsigned char c)
+{
+    switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '\b': return 'b';
+    case '\f': return 'f';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    default: return 0;
+    }
+}
+
+/* n ASCII bytes of src lower-cased into dst, eight a step: a byte is upper
+ * case when adding 0x3f sets its high bit ('A' and above) and adding 0x25
+ * does not ('Z' and below); no carry crosses a byte below 0x80. */
+static void hdr_lower(char *dst, const unsigned char *src, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    for (; n >= 8; n -= 8, src += 8, dst += 8) {
+        uint64_t x;
+        memcpy(&x, src, 8);
+        x |= ((x + ones * 0x3f) & ~(x + ones * 0x25) & high) >> 2;
+        memcpy(dst, &x, 8);
+    }
+    em_ascii_lower(dst, (const char *)src, n);
+}
+
+/* s[0..len) as the inside of a JSON string, its characters made UTF-8 as
+ * hdr_char() makes them (lower-cased when `lower`), escaped as jansson's
+ * json_dumps() escapes them (hdr_escape, other control characters as
+ * \u00XX): written at out when out is not NULL; its bytes.  Runs of bytes
+ * that stay as they are go eight a step (em_plain_run). */
+static size_t hdr_put(char *out, const char *s, size_t len, bool lower)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    size_t w = 0;
+    while (p < end) {
+        const unsigned char *run = p;
+        p = em_plain_run(p, end);
+        size_t n = (size_t)(p - run);
+        if (out && n)
+            lower ? hdr_lower(out + w, run, n) : (void)memcpy(out + w, run, n);
+        w += n;
+        if (p == end)
+            break;
+        unsigned char c[4];
+        n = hdr_char(&p, end, lower, c);
+        char e = n == 1 ? hdr_escape(c[0]) : 0;
+        if (e) {
+            if (out) {
+                out[w] = '\\';
+                out[w + 1] = e;
+            }
+            w += 2;
+        } else if (n == 1) { /* a control character */
+            if (out) {
+                memcpy(out + w, "\\u00", 4);
+                out[w + 4] = hex[c[0] >> 4];
+                out[w + 5] = hex[c[0] & 15];
+            }
+            w += 6;
+        } else {
+            if (out)
+                memcpy(out + w, c, n);
+            w += n;
+        }
+    }
+    return w;
+}
+
+/* Header i's value as the inside of a JSON string (its credential elided
+ * as elide_signature() does: the same bytes, found in the value as sent,
+ * since a byte em_utf8_copy() replaces is never ASCII and every ASCII byte
+ * stays itself); written at out when out is not NULL; its bytes. */
+static size_t hdr_value(char *out, const hdr_plan *p, size_t i)
+{
+    static const char elided[] = "<elided>";
+    const char *v = p->h[i].value;
+    size_t len = p->value_len[i], cut = len, rest = len;
+    bool elide = false;
+    if (p->auth[i] && strncasecmp(v, "Basic ", 6) == 0) {
+        cut = 6;
+        elide = true;
+    } else if (p->auth[i]) {
+        const char *sig = strstr(v, "Signature=");
+        while (sig && sig > v && sig[-1] != ' ' && sig[-1] != ',')
+            sig = strstr(sig + 1, "Signature=");
+        if (sig) {
+            cut = (size_t)(sig - v) + strlen("Signature=");
+            rest = cut + strcspn(v + cut, ",");
+            elide = true;
+        }
+    }
+    size_t w = hdr_put(out, v, cut, false);
+    if (!elide)
+        return w;
+    if (out)
+        memcpy(out + w, elided, sizeof elided - 1);
+    w += sizeof elided - 1;
+    return w + hdr_put(out ? out + w : NULL, v + rest, len - rest, false);
+}
+
+/* The object's text (one member a name, in the order each name first
+ * appears, its values joined by ", "), written at out when out is not
+ * NULL; its bytes. */
+static size_t hdr_text(char *out, const hdr_plan *p)
+{
+    size_t w = 0;
+#define HDR_LIT(lit)                                                                                                   \
+    do {                                                                                                               \
+        if (out)                                                                                                       \
+            memcpy(out + w, lit, sizeof lit - 1);                                                                      \
+        w += sizeof lit - 1;                                                                                           \
+    } while (0)
+    HDR_LIT("{");
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->first[i] != i)
+            continue;
+        if (w > 1)
+            HDR_LIT(",");
+        HDR_LIT("\"");
+        w += hdr_put(out ? out + w : NULL, p->h[i].name, p->name_len[i], true);
+        HDR_LIT("\":\"");
+        for (size_t j = i; j < p->n; j++) {
+            if (p->first[j] != i)
+                continue;
+            if (j > i)
+                HDR_LIT(", ");
+            w += hdr_value(out ? out + w : NULL, p, j);
+        }
+        HDR_LIT("\"");
+    }
+    HDR_LIT("}");
+#undef HDR_LIT
+    return w;
+}
+
+/* Plans http's headers' text (p->len its bytes); false: more headers than
+ * the plan holds (the tree then: em_headers_json()). */
+static bool hdr_plan_make(hdr_plan *p, const ecrmock_http_request *http)
+{
+    if (!em_headers_as_text(http))
+        return false;
+    p->h = http->headers;
+    p->n = http->n_headers;
+    for (size_t i = 0; i < p->n; i++) {
+        const char *name = p->h[i].name;
+        p->name_len[i] = strlen(name);
+        p->value_len[i] = strlen(p->h[i].value);
+        p->first[i] = (unsigned char)i;
+        for (size_t k = 0; k < i; k++) {
+            if (p->first[k] == k && hdr_same_name(p->h[k].name, p->name_len[k], name, p->name_len[i])) {
+                p->first[i] = (unsigned char)k;
+                break;
+            }
+        }
+        p->auth[i] = p->name_len[i] == 13 && hdr_same_name(name, 13, "authorization", 13);
+    }
+    p->len = hdr_text(NULL, p);
+    return true;
+}
+
+bool em_headers_as_text(const ecrmock_http_request *http)
+{
+    return http->n_headers <= EM_HEADERS_TEXT_MAX;
+}
+
+int em_headers_note(const ecrmock_http_request *http, json_t **headers)
+{
+    *headers = NULL;
+    if (!http || em_headers_as_text(http))
+        return 0;
+    return (*headers = em_headers_json(http)) != NULL ? 0 : -1;
 }
 
 /* A registry-plane UploadLayerPart's request (copied, in the entry):
@@ -417,8 +659,16 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         ok = registry_part(e.request.tree, note->raw_part, note->raw_part_len) == 0;
         e.request.len = tree_bytes(e.request.tree);
     }
-    e.headers = json_incref(note->headers);
-    e.bytes = body_bytes(&e.request) + body_bytes(&e.response) + (e.headers ? tree_bytes(e.headers) : 0);
+    /* The headers: the tree the note has (fault rules read it), else their
+     * text, written into the ring below (or the tree, when too many). */
+    hdr_plan plan;
+    if (note->headers)
+        e.headers = json_incref(note->headers);
+    else if (note->http && hdr_plan_make(&plan, note->http))
+        e.headers_len = plan.len;
+    else if (note->http)
+        ok = ok && (e.headers = em_headers_json(note->http)) != NULL;
+    e.bytes = body_bytes(&e.request) + body_bytes(&e.response) + (e.headers ? tree_bytes(e.headers) : e.headers_len);
     /* Larger than the journal may hold: a stub, its bodies dropped (the
      * request first: the part bytes of an upload are there). */
     size_t max = m->opts.journal_max_bytes;
@@ -450,7 +700,9 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         if (e.request.kind == BODY_TEXT && e.request.len)
             t = (char *)memcpy(t, note->req_text, e.request.len) + e.request.len;
         if (e.response.kind == BODY_TEXT && e.response.len)
-            memcpy(t, note->resp_text, e.response.len);
+            t = (char *)memcpy(t, note->resp_text, e.response.len) + e.response.len;
+        if (e.headers_len)
+            hdr_text(t, &plan);
     }
     m->journal_text_end = e.text_at + text_len(&e);
     m->journal_text_live += text_len(&e);
@@ -507,6 +759,7 @@ static json_t *entry_json(const ecrmock *m, const em_journal_entry *e)
 {
     const char *text = text_len(e) ? m->journal_text + e->text_at : NULL;
     const char *resp_at = text ? text + (e->request.kind == BODY_TEXT ? e->request.len : 0) : NULL;
+    const char *headers_at = text ? resp_at + (e->response.kind == BODY_TEXT ? e->response.len : 0) : NULL;
     json_t *response = body_json(&e->response, resp_at);
     json_t *o = response ? json_pack("{s:I, s:s, s:o, s:i}", "seq", (json_int_t)e->seq, "action", e->action,
                                      "request", body_json(&e->request, text), "status", e->status)
@@ -524,6 +777,7 @@ static json_t *entry_json(const ecrmock *m, const em_journal_entry *e)
         em_set(o, "ran", json_boolean(e->ran)) < 0 || (e->fault && em_set(o, "fault", json_integer(e->fault)) < 0) ||
         (e->effect >= 0 && em_set(o, "effect", json_string(em_fault_effect_name(e->effect))) < 0) ||
         (e->headers && em_set(o, "headers", json_deep_copy(e->headers)) < 0) ||
+        (e->headers_len && em_set(o, "headers", text_json(headers_at, e->headers_len)) < 0) ||
         (e->plane && em_set(o, "plane", json_string(e->plane)) < 0)) {
         json_decref(dropped);
         json_decref(o);

@@ -60,6 +60,9 @@ typedef struct em_journal_note {
     bool ran;        /* the action's handler ran */
     json_t *headers; /* borrowed: em_headers_json() of the HTTP request, or NULL;
                         the journal keeps a reference: nothing may change it */
+    const ecrmock_http_request *http; /* borrowed: the HTTP request, or NULL; when `headers`
+                                         is NULL, the journal writes its headers' JSON text
+                                         into its byte ring (no tree; read only in the call) */
     /* The request and response as JSON text that em_json_parse(), or else
      * json_loadb(JSON_DECODE_ANY | JSON_ALLOW_NUL), reads back as exactly
      * `req` and `resp` (the wire level's body as sent, em_journal_text());
@@ -89,6 +92,16 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
  * of a name or value that starts no UTF-8 sequence as U+FFFD, and the
  * Signature of an Authorization header as "<elided>". */
 json_t *em_headers_json(const ecrmock_http_request *http);
+/* The most headers the journal keeps as text (em_journal_note.http): its
+ * writer groups the names pairwise.  A request with more takes the tree. */
+#define EM_HEADERS_TEXT_MAX 32
+/* Whether the journal keeps http's headers as text, with no tree. */
+bool em_headers_as_text(const ecrmock_http_request *http);
+/* The headers a call's note needs beside its `http` when no fault rule
+ * reads them: *headers = em_headers_json(http) (a new reference) when the
+ * journal cannot keep them as text, else NULL (also for a NULL http).  0,
+ * or -1 (*headers NULL): no memory. */
+int em_headers_note(const ecrmock_http_request *http, json_t **headers);
 void em_journal_free(ecrmock *m);
 
 #pragma GCC visibility pop

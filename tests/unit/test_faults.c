@@ -1263,6 +1263,60 @@ static void test_faults_json_lists_and_round_trips(void **state)
     assert_int_equal(err.code, ECRMOCK_ERR_INVALID_PARAMETER);
 }
 
+/* A header rule on an action the tree-free form answers, over HTTP: the
+ * form answers while no rule is set (the headers journaled as text); with
+ * the rule the tree path runs and the rule reads the headers' tree (a name
+ * sent twice in two cases, joined; more than 32 headers too); without it
+ * again the form answers. */
+static void test_fault_header_rule_on_fast_action(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "User-Agent", "bad", "user-agent", "worse", NULL),
+                     200);
+    assert_int_equal(m->fast_answered, 1);
+    long id = add_fault(m, "{\"action\": \"DescribeRepositories\", \"headers\": {\"user-agent\": \"bad, worse\"}, "
+                           "\"error\": \"ThrottlingException\", \"status\": 400}");
+    ecrmock_http_response r;
+    assert_int_equal(http_post(m, &r, "DescribeRepositories", "{}", "User-Agent", "bad", "user-agent", "worse", NULL),
+                     400);
+    assert_non_null(strstr(r.body, "\"__type\":\"ThrottlingException\""));
+    ecrmock_http_response_release(&r);
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "User-Agent", "bad", NULL), 200);
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "USER-AGENT", "worse", "User-Agent", "bad", NULL),
+                     200); /* "worse, bad" */
+    /* 33 headers: the rule still reads them */
+    ecrmock_http_header h[33] = {
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+        {"User-Agent", "bad"},
+    };
+    for (size_t i = 3; i < 32; i++)
+        h[i] = (ecrmock_http_header){"X-Many", "v"};
+    h[32] = (ecrmock_http_header){"user-AGENT", "worse"};
+    assert_int_equal(http_send(m, &r, "POST", "/", h, 33, "{}"), 400);
+    ecrmock_http_response_release(&r);
+    assert_int_equal(ecrmock_fault_fired(m, id), 2);
+    assert_int_equal(m->fast_answered, 1);
+    json_t *e = ecrmock_journal_entry(m, 1, NULL);
+    assert_int_equal(json_integer_value(json_object_get(e, "fault")), id);
+    assert_string_equal(json_string_value(json_object_get(e, "effect")), "error");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "headers"), "user-agent")), "bad, worse");
+    json_decref(e);
+    e = ecrmock_journal_entry(m, -1, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "headers"), "x-many")),
+                        "v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v");
+    assert_int_equal(json_integer_value(json_object_get(e, "fault")), id);
+    json_decref(e);
+    assert_int_equal(ecrmock_fault_remove(m, id, NULL), 0);
+    assert_int_equal(http_post(m, NULL, "DescribeRepositories", "{}", "User-Agent", "bad", "user-agent", "worse", NULL),
+                     200);
+    assert_int_equal(m->fast_answered, 2);
+    e = ecrmock_journal_entry(m, -1, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "headers"), "user-agent")), "bad, worse");
+    assert_null(json_object_get(e, "fault"));
+    json_decref(e);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1306,6 +1360,7 @@ int main(void)
         T(test_fault_controls_err),
         T(test_fault_refusal_quoting_out_of_memory),
         T(test_faults_json_lists_and_round_trips),
+        T(test_fault_header_rule_on_fast_action),
     };
 #undef T
     return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

@@ -3,10 +3,12 @@
  * include/ecrmock_cmocka.h (their failure messages included).
  */
 #include <stdbool.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
+#include "alloc_fail.h"
 
 #include "ecrmock_cmocka.h"
 #include "testing/testing.h" /* struct ecrmock: the byte ring's size */
@@ -616,6 +618,60 @@ static void test_journal_http_headers_out_of_memory(void **state)
     }
 }
 
+/* 33 headers of DescribeRepositories: Content-Type, X-Amz-Target, c, d,
+ * then X-Many 29 times. */
+static void hdr_33(ecrmock_http_header h[33], ecrmock_http_header c, ecrmock_http_header d)
+{
+    h[0] = (ecrmock_http_header){"Content-Type", "application/x-amz-json-1.1"};
+    h[1] = (ecrmock_http_header){"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"};
+    h[2] = c;
+    h[3] = d;
+    for (size_t i = 4; i < 33; i++)
+        h[i] = (ecrmock_http_header){"X-Many", "v"};
+}
+
+/* The headers' three ways under failing allocations: as text (4 headers,
+ * the tree-free form), as a tree past 32 headers (the tree path, and a
+ * body that is not JSON), each allocation failing in turn: no crash, no
+ * leak (ASan, valgrind); each call answers, or fails as out of memory
+ * (500, -1), and a journaled answer has its headers whole. */
+static void test_journal_headers_out_of_memory_each_way(void **state)
+{
+    (void)state;
+    ecrmock_http_header h[33];
+    hdr_33(h, (ecrmock_http_header){"User-Agent", "x"}, (ecrmock_http_header){"X-Bad", "\xff\xfe"});
+    static const struct {
+        size_t n;
+        const char *body;
+        int status;
+    } way[] = {{4, "{}", 200}, {33, "{}", 200}, {33, "{oops", 400}};
+    for (size_t w = 0; w < sizeof way / sizeof way[0]; w++) {
+        for (long n = 1;; n++) {
+            ecrmock *m = ecrmock_new(NULL);
+            assert_non_null(m);
+            allocations = 0;
+            fail_at = n;
+            ecrmock_set_alloc_funcs(failing_malloc, failing_realloc, NULL);
+            ecrmock_http_response r;
+            int st = http_send(m, &r, "POST", "/", h, way[w].n, way[w].body);
+            ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+            fail_at = -1;
+            ecrmock_http_response_release(&r);
+            assert_true(st == way[w].status || st == 500 || st == -1);
+            assert_true(ecrmock_journal_length(m) + ecrmock_journal_dropped(m) <= ecrmock_call_count(m, NULL));
+            if (st == way[w].status && ecrmock_journal_length(m) == 1) {
+                json_t *e = ecrmock_journal_entry(m, 0, NULL), *hs = json_object_get(e, "headers");
+                assert_int_equal(json_object_size(hs), way[w].n == 4 ? 4 : 5);
+                assert_string_equal(json_string_value(json_object_get(hs, "x-bad")), "\xef\xbf\xbd\xef\xbf\xbd");
+                json_decref(e);
+            }
+            ecrmock_free(m);
+            if (allocations < n)
+                break;
+        }
+    }
+}
+
 /* ---- issue 19: the journal keeps text, and a byte bound ------------------------------ */
 
 /* a and b are the same tree: same types, reals bit for bit (-0.0 is not
@@ -1220,6 +1276,410 @@ static void test_journal_ring_without_memory_keeps_what_it_held(void **state)
         free(bodies[i]);
 }
 
+/* ---- issue 19: an HTTP call's headers kept as text ------------------------------------ */
+
+/* What a random header name or value is made of: ASCII, what JSON escapes,
+ * UTF-8 of every kind, valid and not, and the pieces of credentials. */
+static const char *const hdr_pieces[] = {
+    "a", "Z", "-", "0", " ", ",", "=", ";", "/", "\"", "\\", "\x01", "\b", "\t", "\n", "\v", "\f", "\r", "\x1f",
+    "\x7f", "\xc3\xa9", "\xc3\x89", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf",
+    "\x80", "\xbf",                                            /* lone continuation bytes */
+    "\xc3", "\xe2\x82", "\xf0\x9f\x98",                        /* truncated sequences */
+    "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xe0\x9f\xbf", "\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf", /* overlong */
+    "\xed\xa0\x80", "\xed\xbf\xbf",                            /* surrogates */
+    "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xfe", "\xff", /* past U+10FFFF, never UTF-8 */
+    "Signature=", "Signature=ab12", ", Signature=", ",Signature=", "Credential=Signature=", "SignedHeaders=host",
+    "Basic ", "basic ", "BASIC dG9rZW4=", "AWS4-HMAC-SHA256 ",
+};
+#define HDR_PIECES (sizeof hdr_pieces / sizeof hdr_pieces[0])
+#define HDR_CREDENTIAL_PIECES 10 /* the last ones */
+
+/* Names, repeated in other cases, and names that become the same once made UTF-8. */
+static const char *const hdr_names[] = {
+    "User-Agent", "user-agent", "USER-AGENT", "Accept", "accept", "X-Odd", "x-ODD", "X-\xff", "x-\xfe",
+    "X-\xef\xbf\xbd", "x-\xc3\xa9", "X-\xc3\xa9", "X-\xc3\x89", "Authorization", "authorization", "AUTHORIZATION",
+    "", "X-Amz-Date", "x-amz-security-token", "Authorization\xff",
+};
+
+typedef struct hdr_set {
+    ecrmock_http_header h[48];
+    char names[48][64], values[48][256];
+    size_t n;
+} hdr_set;
+
+static uint32_t hdr_next(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Up to `most` random pieces into out (64 or 256 bytes), credentials' more
+ * often when `credential`. */
+static void hdr_random_text(char *out, size_t size, uint32_t *seed, unsigned most, bool credential)
+{
+    out[0] = '\0';
+    for (unsigned k = hdr_next(seed) % (most + 1); k > 0; k--) {
+        size_t p = credential && hdr_next(seed) % 2 ? HDR_PIECES - 1 - hdr_next(seed) % HDR_CREDENTIAL_PIECES
+                                                     : hdr_next(seed) % HDR_PIECES;
+        if (strlen(out) + strlen(hdr_pieces[p]) < size)
+            strcat(out, hdr_pieces[p]);
+    }
+}
+
+/* Content-Type and X-Amz-Target for `action`, then `extra` random headers. */
+static void hdr_random_set(hdr_set *s, const char *action, size_t extra, uint32_t *seed)
+{
+    s->n = 2 + extra;
+    strcpy(s->names[0], "Content-Type");
+    strcpy(s->values[0], "application/x-amz-json-1.1");
+    strcpy(s->names[1], "X-Amz-Target");
+    snprintf(s->values[1], sizeof s->values[1], "AmazonEC2ContainerRegistry_V20150921.%s", action);
+    for (size_t i = 2; i < s->n; i++) {
+        if (hdr_next(seed) % 10 < 7)
+            strcpy(s->names[i], hdr_names[hdr_next(seed) % (sizeof hdr_names / sizeof hdr_names[0])]);
+        else
+            hdr_random_text(s->names[i], sizeof s->names[i], seed, 4, false);
+        bool auth = strcasecmp(s->names[i], "authorization") == 0;
+        hdr_random_text(s->values[i], sizeof s->values[i], seed, auth ? 8 : 6, auth);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        s->h[i] = (ecrmock_http_header){s->names[i], s->values[i]};
+}
+
+/* POSTs body with set s through ecrmock_http_handle(); its status, and the response's bytes in *len. */
+static int hdr_post(ecrmock *m, const hdr_set *s, const char *body, size_t *len)
+{
+    ecrmock_http_response r;
+    int status = http_send(m, &r, "POST", "/", s->h, s->n, body);
+    *len = r.body_len;
+    ecrmock_http_response_release(&r);
+    return status;
+}
+
+/* Random header sets (repeated names in other cases, UTF-8 of every kind,
+ * escapes, credentials) over each way a call reaches the journal over
+ * HTTP: the tree-free form, the tree path, an unknown action, a body that
+ * is not JSON (those keep the headers as text), and the tree path with a
+ * fault rule (the tree the rules read).  The entry's "headers" is
+ * em_headers_json()'s tree, members in its order; where it is kept as text,
+ * the text is jansson's compact dump of that tree, byte for byte. */
+static void test_journal_headers_text_is_the_tree(void **state)
+{
+    ecrmock *m = *state, *faulted = ecrmock_new(NULL);
+    add_fault(faulted, "{\"headers\": {\"x-never\": true}, \"error\": \"ServerException\"}");
+    static const struct {
+        const char *action, *body;
+        int status;
+    } route[] = {
+        {"DescribeRepositories", "{}", 200},
+        {"DescribeRegistry", "{}", 200},
+        {"NoSuchAction", "{}", 400},
+        {"DescribeRepositories", "{oops", 400},
+        {"DescribeRepositories", "{}", 200}, /* on `faulted` */
+    };
+    uint32_t seed = 19;
+    size_t text_kept = 0, trees = 0;
+    hdr_set *s = malloc(sizeof *s);
+    assert_non_null(s);
+    for (int i = 0; i < 3000; i++) {
+        size_t r = (size_t)i % 5, extra = hdr_next(&seed) % 12;
+        if (i % 50 >= 45) /* 31 headers and more: 32 and 33 in all, the writer's bound */
+            extra = 29 + (size_t)(i % 50 - 45);
+        hdr_random_set(s, route[r].action, extra, &seed);
+        ecrmock *on = r == 4 ? faulted : m;
+        size_t len;
+        assert_int_equal(hdr_post(on, s, route[r].body, &len), route[r].status);
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.headers = s->h;
+        req.n_headers = s->n;
+        json_t *want = em_headers_json(&req), *e = ecrmock_journal_entry(on, -1, NULL);
+        assert_non_null(want);
+        assert_non_null(e);
+        json_t *have = json_object_get(e, "headers");
+        if (!same_tree(have, want)) {
+            char *a = json_dumps(have, JSON_COMPACT), *b = json_dumps(want, JSON_COMPACT);
+            fail_msg("call %d (%zu headers): the journal has\n%s\nem_headers_json():\n%s", i, s->n, a, b);
+        }
+        assert_int_equal(json_object_size(want) <= s->n, 1);
+        if (r < 4 && s->n <= EM_HEADERS_TEXT_MAX) { /* the text ends the entry's bytes */
+            char *dump = json_dumps(want, JSON_COMPACT);
+            size_t n = strlen(dump);
+            assert_true(on->journal_text_end >= n);
+            assert_memory_equal(on->journal_text + on->journal_text_end - n, dump, n);
+            free(dump);
+            text_kept++;
+        } else if (s->n > EM_HEADERS_TEXT_MAX) {
+            trees++;
+        }
+        json_decref(want);
+        json_decref(e);
+    }
+    free(s);
+    assert_true(text_kept > 2000);
+    assert_true(trees > 100);
+    ecrmock_free(faulted);
+}
+
+/* What call i of test_journal_headers_survive_the_ring sent: an X-Seq and
+ * an X-Pad of `pad` bytes of `letter` then a byte that is not UTF-8, over
+ * HTTP, or (http false) a JSON-level call, no headers. */
+typedef struct hdr_ring_call {
+    bool http;
+    size_t pad;
+    char letter;
+} hdr_ring_call;
+
+/* The headers' texts go round the ring with the bodies' and are moved
+ * with them: texts of every size (the headers up to 150000 bytes, the
+ * larger part of most entries), calls over HTTP through the tree-free
+ * form, the tree path and a body that is not JSON (no body text: the
+ * headers' alone), and JSON-level calls without headers, on a journal of 7
+ * entries.  After every call every held entry reads back with the headers
+ * it was sent with; the ring wrapped, grew and was made anew many times. */
+static void test_journal_headers_survive_the_ring(void **state)
+{
+    (void)state;
+    enum { CALLS = 900, LIMIT = 7, BIG = 150000 };
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = LIMIT;
+    o.journal_max_bytes = 400000;
+    ecrmock *m = ecrmock_new(&o);
+    static hdr_ring_call calls[CALLS];
+    char *pad = malloc(BIG + 2), seq[32];
+    assert_non_null(pad);
+    uint32_t seed = 7;
+    size_t remade = 0, wrapped = 0, last_cap = 0, last_end = 0;
+    for (int i = 0; i < CALLS; i++) {
+        uint32_t r = hdr_next(&seed) % 100, size = hdr_next(&seed);
+        bool small = i % 300 >= 250; /* 250 calls of every size, then 50 small ones: the ring shrinks */
+        hdr_ring_call *c = &calls[i];
+        *c = (hdr_ring_call){r % 5 != 4, r < 60 || small ? size % 200 : r < 90 ? size % 5000 : size % BIG,
+                             (char)('a' + i % 26)};
+        memset(pad, c->letter, c->pad);
+        memcpy(pad + c->pad, "\xff", 2);
+        snprintf(seq, sizeof seq, "%d", i + 1);
+        ecrmock_http_header h[] = {
+            {"Content-Type", "application/x-amz-json-1.1"},
+            {"X-Amz-Target", r % 5 == 1 ? "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry"
+                                        : "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+            {"X-Seq", seq},
+            {"X-Pad", pad},
+        };
+        ecrmock_http_response resp;
+        if (!c->http)
+            ring_send(m, &(ring_call){RING_TEXT, c->pad, c->letter});
+        else
+            assert_int_equal(http_send(m, &resp, "POST", "/", h, 4, r % 5 == 2 ? "{oops" : "{}"),
+                             r % 5 == 2 ? 400 : 200);
+        if (c->http)
+            ecrmock_http_response_release(&resp);
+        remade += m->journal_text_cap != last_cap;
+        wrapped += m->journal_text_cap == last_cap && m->journal_text_end < last_end;
+        last_cap = m->journal_text_cap;
+        last_end = m->journal_text_end;
+        assert_true(m->journal_text_cap <= 8 * m->journal_text_live + 4 * (65536 + 2));
+        size_t n = ecrmock_journal_length(m);
+        assert_true(n >= 1 && n <= LIMIT);
+        for (size_t k = 0; k < n; k++) {
+            json_t *e = ecrmock_journal_entry(m, (long)k, NULL);
+            long at = (long)json_integer_value(json_object_get(e, "seq"));
+            assert_int_equal(at, i + 1 - (long)(n - 1 - k));
+            const hdr_ring_call *was = &calls[at - 1];
+            json_t *hs = json_object_get(e, "headers");
+            if (!was->http) {
+                assert_null(hs);
+                assert_ring_entry(e, &(ring_call){RING_TEXT, was->pad, was->letter}, at);
+                json_decref(e);
+                continue;
+            }
+            assert_int_equal(json_object_size(hs), 4);
+            snprintf(seq, sizeof seq, "%ld", at);
+            assert_string_equal(json_string_value(json_object_get(hs, "x-seq")), seq);
+            json_t *p = json_object_get(hs, "x-pad");
+            assert_int_equal(json_string_length(p), was->pad + 3);
+            const char *v = json_string_value(p);
+            for (size_t b = 0; b < was->pad; b++)
+                if (v[b] != was->letter)
+                    fail_msg("entry %ld: pad byte %zu is '%c', sent '%c'", at, b, v[b], was->letter);
+            assert_memory_equal(v + was->pad, "\xef\xbf\xbd", 3);
+            json_decref(e);
+        }
+    }
+    assert_true(wrapped >= 10);
+    assert_true(remade >= 10);
+    free(pad);
+    ecrmock_free(m);
+}
+
+/* The bytes of DescribeRepositories {} over HTTP with a User-Agent of 300
+ * bytes on m: the answer's in *resp_len, the headers' text (jansson's
+ * compact dump of em_headers_json()) in *hdr_len. */
+static void hdr_sized_call(ecrmock *m, size_t *resp_len, size_t *hdr_len)
+{
+    static char agent[301];
+    memset(agent, 'u', 300);
+    ecrmock_http_header h[] = {
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+        {"User-Agent", agent},
+    };
+    ecrmock_http_response r;
+    assert_int_equal(http_send(m, &r, "POST", "/", h, 3, "{}"), 200);
+    *resp_len = r.body_len;
+    ecrmock_http_response_release(&r);
+    ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+    req.headers = h;
+    req.n_headers = 3;
+    json_t *tree = em_headers_json(&req);
+    char *dump = json_dumps(tree, JSON_COMPACT);
+    *hdr_len = strlen(dump);
+    free(dump);
+    json_decref(tree);
+}
+
+/* journal_max_bytes counts the headers' text, byte for byte: an entry of
+ * exactly the bound is kept whole; a byte less drops its request; a bound
+ * the headers alone pass leaves a stub of them (both bodies dropped, the
+ * entries before it gone), as for any entry larger than the bound. */
+static void test_journal_max_bytes_counts_the_headers(void **state)
+{
+    (void)state;
+    size_t resp_len, hdr_len;
+    ecrmock *m = ecrmock_new(NULL);
+    hdr_sized_call(m, &resp_len, &hdr_len);
+    assert_int_equal(m->journal_bytes, 2 + resp_len + hdr_len);
+    assert_int_equal(m->journal_text_live, 2 + resp_len + hdr_len);
+    ecrmock_free(m);
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    struct {
+        size_t max;
+        json_int_t req_dropped, resp_dropped; /* -1: kept */
+    } edge[] = {
+        {2 + resp_len + hdr_len, -1, -1},
+        {2 + resp_len + hdr_len - 1, 2, -1},
+        {resp_len + hdr_len - 1, 2, (json_int_t)resp_len},
+        {hdr_len - 1, 2, (json_int_t)resp_len},
+    };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        o.journal_max_bytes = edge[i].max;
+        m = ecrmock_new(&o);
+        char *out = NULL;
+        size_t out_len = 0;
+        assert_int_equal(ecrmock_call_raw(m, "DescribeRegistry", "{}", 2, &out, &out_len), 200);
+        free(out);
+        size_t r2, h2;
+        hdr_sized_call(m, &r2, &h2);
+        json_t *e = ecrmock_journal_entry(m, -1, NULL), *dropped = json_object_get(e, "dropped");
+        assert_int_equal(json_object_size(json_object_get(e, "headers")), 3);
+        assert_int_equal(json_string_length(json_object_get(json_object_get(e, "headers"), "user-agent")), 300);
+        size_t bytes = hdr_len;
+        if (edge[i].req_dropped < 0) {
+            assert_null(dropped);
+            bytes += 2 + resp_len;
+        } else {
+            assert_true(json_is_null(json_object_get(e, "request")));
+            assert_int_equal(json_integer_value(json_object_get(dropped, "request")), edge[i].req_dropped);
+        }
+        if (edge[i].resp_dropped < 0) {
+            assert_true(json_is_object(json_object_get(e, "response")));
+            bytes += edge[i].req_dropped < 0 ? 0 : resp_len;
+        } else {
+            assert_true(json_is_null(json_object_get(e, "response")));
+            assert_int_equal(json_integer_value(json_object_get(dropped, "response")), edge[i].resp_dropped);
+        }
+        assert_int_equal(m->journal_bytes, bytes);
+        assert_int_equal(m->journal_text_live, bytes);
+        /* the DescribeRegistry before it went for it */
+        assert_int_equal(ecrmock_journal_length(m), 1);
+        assert_int_equal(ecrmock_journal_dropped(m), 1);
+        json_decref(e);
+        ecrmock_free(m);
+    }
+}
+
+/* The writer's bound, at its edge: 32 headers are kept as text (the ring
+ * holds the request's, the answer's and the headers' bytes); 33 take the
+ * tree path and their tree (the ring holds the bodies' alone), the same
+ * headers read back either way. */
+static void test_journal_headers_text_at_32_and_33(void **state)
+{
+    (void)state;
+    ecrmock_http_header h[33] = {
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+    };
+    char names[33][16];
+    for (size_t i = 2; i < 33; i++) {
+        snprintf(names[i], sizeof names[i], "X-H%zu", i % 20); /* 20 names, some twice */
+        h[i] = (ecrmock_http_header){names[i], i % 2 ? "odd" : "\"even\""};
+    }
+    for (size_t n = 32; n <= 33; n++) {
+        ecrmock *m = ecrmock_new(NULL);
+        ecrmock_http_response r;
+        assert_int_equal(http_send(m, &r, "POST", "/", h, n, "{}"), 200);
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.headers = h;
+        req.n_headers = n;
+        json_t *want = em_headers_json(&req), *e = ecrmock_journal_entry(m, 0, NULL);
+        assert_int_equal(json_object_size(want), 2 + 20);
+        assert_true(same_tree(json_object_get(e, "headers"), want));
+        char *dump = json_dumps(want, JSON_COMPACT);
+        assert_int_equal(m->journal_text_live, 2 + r.body_len + (n == 32 ? strlen(dump) : 0));
+        assert_int_equal(m->fast_answered, n == 32 ? 1 : 0);
+        free(dump);
+        json_decref(want);
+        json_decref(e);
+        ecrmock_http_response_release(&r);
+        ecrmock_free(m);
+    }
+}
+
+/* What a tree-free DescribeRepositories makes through ecrmock_http_handle()
+ * (the answer's buffer, the response's headers and body, ...), its headers
+ * aside. */
+#define ALLOCS_HTTP_FAST_CALL 9
+
+/* The allocations of DescribeRepositories {} through ecrmock_http_handle()
+ * with the n first of h, the journal on, after a call that made the
+ * journal's array and ring: ecrmock's and jansson's (alloc_fail.h). */
+static long hdr_call_allocations(ecrmock *m, const ecrmock_http_header *h, size_t n)
+{
+    ecrmock_http_response r;
+    assert_int_equal(http_send(m, &r, "POST", "/", h, n, "{}"), 200);
+    ecrmock_http_response_release(&r);
+    alloc_fail_install();
+    alloc_fail_arm(-1);
+    int status = http_send(m, &r, "POST", "/", h, n, "{}");
+    ecrmock_http_response_release(&r);
+    long counted = alloc_fail_disarm();
+    ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+    json_set_alloc_funcs(malloc, free);
+    assert_int_equal(status, 200);
+    return counted;
+}
+
+/* A tree-free call over HTTP journals its headers with no allocation: as
+ * many allocations with 4 headers, or 32, as with the 2 the call needs
+ * (when it built their tree: 25 with 2 headers, 39 with these 4); past 32
+ * the tree path runs, tree and all. */
+static void test_journal_http_headers_cost_no_allocation(void **state)
+{
+    ecrmock *m = *state;
+    ecrmock_http_header h[33];
+    hdr_33(h, (ecrmock_http_header){"Host", "api.ecr.us-east-1.amazonaws.com"},
+           (ecrmock_http_header){"User-Agent", "aws-sdk-c/1.0 (linux) caf\xe9"});
+    long two = hdr_call_allocations(m, h, 2);
+    assert_int_equal(hdr_call_allocations(m, h, 4), ALLOCS_HTTP_FAST_CALL);
+    assert_int_equal(two, ALLOCS_HTTP_FAST_CALL);
+    assert_int_equal(hdr_call_allocations(m, h, 32), ALLOCS_HTTP_FAST_CALL);
+    assert_true(hdr_call_allocations(m, h, 33) > ALLOCS_HTTP_FAST_CALL + 20);
+    assert_int_equal(m->fast_answered, 6); /* the two calls with 33 went the tree path */
+    json_t *e = ecrmock_journal_entry(m, 3, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "headers"), "user-agent")),
+                        "aws-sdk-c/1.0 (linux) caf\xef\xbf\xbd");
+    json_decref(e);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1239,6 +1699,7 @@ int main(void)
         T(test_journal_elides_the_signature_component),
         T(test_journal_record_lost_to_memory_is_counted),
         T(test_journal_http_headers_out_of_memory),
+        T(test_journal_headers_out_of_memory_each_way),
         T(test_cmocka_helpers_pass),
         T(test_cmocka_helpers_say_what_they_found),
         T(test_journal_reads_back_the_calls_trees),
@@ -1251,6 +1712,11 @@ int main(void)
         T(test_journal_ring_at_its_edges),
         T(test_journal_ring_used_from_hooks),
         T(test_journal_ring_without_memory_keeps_what_it_held),
+        T(test_journal_headers_text_is_the_tree),
+        T(test_journal_http_headers_cost_no_allocation),
+        T(test_journal_headers_survive_the_ring),
+        T(test_journal_max_bytes_counts_the_headers),
+        T(test_journal_headers_text_at_32_and_33),
     };
 #undef T
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
