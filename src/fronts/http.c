@@ -238,8 +238,7 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     if (!m || !req || req->version < 1 || req->version > ECRMOCK_HTTP_REQUEST_VERSION || !req->method ||
         !req->target || (req->n_headers && !req->headers) || (req->body_len && !req->body))
         return -1;
-    resp->headers = em_calloc(EM_HTTP_MAX_HEADERS, sizeof *resp->headers);
-    if (!resp->headers)
+    if (em_http_headers_new(resp) < 0)
         return -1;
 
     char id[37];

@@ -3,20 +3,77 @@
  * the headers of a request (em_header).
  */
 #define _GNU_SOURCE /* strcasecmp */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fronts/fronts.h"
 
-/* ---- responses ------------------------------------------------------------------- */
+/* ---- responses -------------------------------------------------------------------
+ *
+ * A response's headers live in one allocation: the array of
+ * EM_HTTP_MAX_HEADERS headers, then room for their names and values, so
+ * that the common answer (x-amzn-RequestId, Content-Type, Content-Length)
+ * costs this block and its body.  A name or value that does not fit in the
+ * room has an allocation of its own; release frees those (the strings whose
+ * address is outside the room) and the block.  The block's bookkeeping sits
+ * before the array: resp->headers points at the array, as callers read it.
+ */
+#define HEADER_ROOM 320 /* bytes of names and values in the block */
+
+typedef struct header_block {
+    size_t used; /* bytes of room taken */
+    ecrmock_http_header h[EM_HTTP_MAX_HEADERS];
+    char room[HEADER_ROOM];
+} header_block;
+
+static header_block *block_of(const ecrmock_http_response *r)
+{
+    return (header_block *)(void *)((char *)r->headers - offsetof(header_block, h));
+}
+
+static bool in_room(const header_block *b, const char *s)
+{
+    return (uintptr_t)s - (uintptr_t)b->room < HEADER_ROOM;
+}
+
+int em_http_headers_new(ecrmock_http_response *r)
+{
+    header_block *b = em_malloc(sizeof *b);
+    if (!b)
+        return -1;
+    b->used = 0;
+    r->headers = b->h;
+    r->n_headers = 0;
+    return 0;
+}
+
+/* A copy of s (len bytes with its NUL) in the room, else on its own; NULL:
+ * no memory. */
+static char *place(header_block *b, const char *s, size_t len)
+{
+    char *at;
+    if (len <= HEADER_ROOM - b->used) {
+        at = b->room + b->used;
+        b->used += len;
+    } else if (!(at = em_malloc(len))) {
+        return NULL;
+    }
+    return memcpy(at, s, len);
+}
 
 int em_http_add_header(ecrmock_http_response *r, const char *name, const char *value)
 {
-    char *n = em_strdup(name), *v = em_strdup(value);
-    if (!n || !v || r->n_headers == EM_HTTP_MAX_HEADERS) {
-        em_free(n);
-        em_free(v);
+    if (r->n_headers == EM_HTTP_MAX_HEADERS)
+        return -1;
+    header_block *b = block_of(r);
+    size_t used = b->used;
+    char *n = place(b, name, strlen(name) + 1), *v = n ? place(b, value, strlen(value) + 1) : NULL;
+    if (!v) {
+        if (n && !in_room(b, n))
+            em_free(n);
+        b->used = used;
         return -1;
     }
     r->headers[r->n_headers].name = n;
@@ -65,11 +122,16 @@ void ecrmock_http_response_release(ecrmock_http_response *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_headers; i++) {
-        em_free((char *)r->headers[i].name);
-        em_free((char *)r->headers[i].value);
+    if (r->headers) {
+        header_block *b = block_of(r);
+        for (size_t i = 0; i < r->n_headers; i++) {
+            if (!in_room(b, r->headers[i].name))
+                em_free((char *)r->headers[i].name);
+            if (!in_room(b, r->headers[i].value))
+                em_free((char *)r->headers[i].value);
+        }
+        em_free(b);
     }
-    em_free(r->headers);
     em_free(r->body);
     memset(r, 0, sizeof *r);
 }

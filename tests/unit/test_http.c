@@ -5,6 +5,9 @@
  */
 #include "helpers.h"
 
+#include "alloc_fail.h"
+#include "fronts/fronts.h" /* em_http_headers_new, em_http_add_header: a response built header by header */
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -225,6 +228,101 @@ static void test_http_bad_arguments(void **state)
     ecrmock_http_response_release(NULL);
     assert_int_equal(ecrmock_http_base_url_set(m, "ftp://x", NULL), -1);
     assert_int_equal(ecrmock_http_base_url_set(NULL, NULL, NULL), -1);
+}
+
+/* ---- a response's headers ------------------------------------------------------------ */
+
+/* Header i of test_http_response_headers_* : a name and a value of lengths
+ * that make short ones (in the block's room) and long ones (their own
+ * allocations) alternate, each string distinct. */
+static void nth_header(size_t i, char *name, char *value)
+{
+    size_t nl = i % 3 == 2 ? 200 : 8 + i, vl = i % 2 ? 300 + 7 * i : 20 + i;
+    for (size_t k = 0; k < nl; k++)
+        name[k] = (char)('a' + (i + k) % 26);
+    name[nl] = '\0';
+    for (size_t k = 0; k < vl; k++)
+        value[k] = (char)('0' + (i * 7 + k) % 10);
+    value[vl] = '\0';
+}
+
+/* More header bytes than the headers' block holds: every header reads back
+ * exactly (in place and through ecrmock_http_response_header), the 13th is
+ * refused as before and changes nothing, and release frees all (ASan and
+ * valgrind see the strings outside the block). */
+static void test_http_response_headers_past_the_block(void **state)
+{
+    (void)state;
+    ecrmock_http_response r = {0};
+    assert_int_equal(em_http_headers_new(&r), 0);
+    char name[256], value[512];
+    for (size_t i = 0; i < EM_HTTP_MAX_HEADERS; i++) {
+        nth_header(i, name, value);
+        assert_int_equal(em_http_add_header(&r, name, value), 0);
+    }
+    assert_int_equal(em_http_add_header(&r, "One-More", "x"), -1);
+    assert_int_equal(r.n_headers, EM_HTTP_MAX_HEADERS);
+    size_t bytes = 0;
+    for (size_t i = 0; i < EM_HTTP_MAX_HEADERS; i++) {
+        nth_header(i, name, value);
+        assert_string_equal(r.headers[i].name, name);
+        assert_string_equal(r.headers[i].value, value);
+        assert_string_equal(ecrmock_http_response_header(&r, name), value);
+        bytes += strlen(name) + strlen(value) + 2;
+    }
+    assert_true(bytes > 2000); /* far more than the block holds */
+    assert_null(ecrmock_http_response_header(&r, "One-More"));
+    /* an empty name and value still fit, and read back */
+    ecrmock_http_response e = {0};
+    assert_int_equal(em_http_headers_new(&e), 0);
+    assert_int_equal(em_http_add_header(&e, "", ""), 0);
+    assert_string_equal(e.headers[0].name, "");
+    assert_string_equal(e.headers[0].value, "");
+    ecrmock_http_response_release(&e);
+    ecrmock_http_response_release(&r);
+    assert_null(r.headers);
+    assert_int_equal(r.n_headers, 0);
+}
+
+/* The same headers with the 1st, 2nd, ... allocation failing: the add that
+ * met it returns -1 and leaves the headers as they were (no half header),
+ * the ones added before and after read back exactly, release leaks nothing. */
+static void test_http_response_headers_out_of_memory(void **state)
+{
+    (void)state;
+    char name[256], value[512];
+    for (long n = 1;; n++) {
+        ecrmock_http_response r = {0};
+        alloc_fail_arm(n);
+        if (em_http_headers_new(&r) < 0) {
+            assert_true(alloc_fail_disarm() >= n);
+            assert_null(r.headers);
+            continue;
+        }
+        size_t added[EM_HTTP_MAX_HEADERS], k = 0;
+        for (size_t i = 0; i < EM_HTTP_MAX_HEADERS; i++) {
+            nth_header(i, name, value);
+            size_t before = r.n_headers;
+            if (em_http_add_header(&r, name, value) == 0)
+                added[k++] = i;
+            else
+                assert_int_equal(r.n_headers, before);
+        }
+        bool injected = alloc_fail_disarm() >= n;
+        assert_int_equal(r.n_headers, k);
+        for (size_t j = 0; j < k; j++) {
+            nth_header(added[j], name, value);
+            assert_string_equal(r.headers[j].name, name);
+            assert_string_equal(r.headers[j].value, value);
+        }
+        ecrmock_http_response_release(&r);
+        if (!injected) {
+            assert_int_equal(k, EM_HTTP_MAX_HEADERS);
+            assert_true(n > 4); /* the loop really failed allocations */
+            break;
+        }
+        assert_int_equal(k, EM_HTTP_MAX_HEADERS - 1); /* only the add that met the failure */
+    }
 }
 
 /* ---- layer downloads ------------------------------------------------------------------ */
@@ -676,8 +774,48 @@ static void test_http_credentials_off_mid_request(void **state)
     assert_true(atomic_load(&rounds) >= first + 2); /* a whole round of changes among the requests */
 }
 
+/* ecrmock_http_handle() with its 1st, 2nd, ... allocation failing, for a
+ * layer's GET (no JSON parsed or printed: see alloc_fail.h): -1 and an
+ * empty response, or the whole answer. */
+static void test_http_handle_out_of_memory(void **state)
+{
+    ecrmock *m = *state;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *url = download_url(m, digest);
+    for (long n = 1;; n++) {
+        ecrmock_http_header h[1] = {{"Range", "bytes=2-4"}};
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "GET";
+        req.target = url;
+        req.headers = h;
+        req.n_headers = 1;
+        ecrmock_http_response r;
+        alloc_fail_arm(n);
+        int st = ecrmock_http_handle(m, &req, &r);
+        bool injected = alloc_fail_disarm() >= n;
+        if (st < 0) {
+            assert_true(injected);
+            assert_null(r.headers);
+            assert_null(r.body);
+            assert_int_equal(r.n_headers, 0);
+            continue;
+        }
+        assert_int_equal(st, 206);
+        assert_memory_equal(r.body, "yer", 3);
+        assert_header(&r, "Content-Range", "bytes 2-4/18");
+        assert_header(&r, "Content-Length", "3");
+        ecrmock_http_response_release(&r);
+        if (!injected) {
+            assert_true(n > 3);
+            break;
+        }
+    }
+    free(url);
+}
+
 int main(void)
 {
+    alloc_fail_install();
     const struct CMUnitTest tests[] = {
         T(test_http_post_runs_the_action),
         T(test_http_request_ids_are_seeded),
@@ -687,6 +825,9 @@ int main(void)
         T(test_http_missing_or_foreign_target),
         T(test_http_wire_faults_damage_the_body),
         T(test_http_bad_arguments),
+        cmocka_unit_test(test_http_response_headers_past_the_block),
+        cmocka_unit_test(test_http_response_headers_out_of_memory),
+        T(test_http_handle_out_of_memory),
         T(test_http_get_download_url),
         T(test_http_get_ranges),
         T(test_http_get_expired_is_403),
