@@ -257,10 +257,17 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
         const char *slash = strchr(strstr(pq, "//") + 2, '/');
         pq = slash ? slash : "/";
     }
+    /* The path, NUL-terminated: on the stack when it fits (nearly every
+     * one), else on the heap. */
     const char *q = strchr(pq, '?');
-    char *path = q ? em_strndup(pq, (size_t)(q - pq)) : em_strdup(pq);
-    if (!path)
+    size_t plen = q ? (size_t)(q - pq) : strlen(pq);
+    char short_path[512], *long_path = NULL, *path = short_path;
+    if (plen < sizeof short_path) {
+        memcpy(short_path, pq, plen);
+        short_path[plen] = '\0';
+    } else if (!(path = long_path = em_strndup(pq, plen))) {
         goto nomem;
+    }
     const char *query = q ? q + 1 : "";
 
     int status;
@@ -291,7 +298,7 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     } else {
         status = api_at_endpoint(m, req, path, query, resp);
     }
-    em_free(path);
+    em_free(long_path);
     if (status < 0)
         goto nomem;
     return status;

@@ -230,6 +230,44 @@ static void test_http_bad_arguments(void **state)
     assert_int_equal(ecrmock_http_base_url_set(NULL, NULL, NULL), -1);
 }
 
+/* The path is copied whole, however long (a stack buffer holds the usual
+ * ones, the heap the rest): SigV4's canonical request, quoted back when the
+ * signature does not match, has it byte for byte, at the buffer's edge and
+ * past it. */
+static void test_http_long_path(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_http_credentials_set(m, "AKIDEXAMPLE", "secret", NULL), 0);
+    static const size_t lens[] = {1, 510, 511, 512, 513, 700, 5000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        char *target = malloc(lens[i] + 8), *want = malloc(lens[i] + 32);
+        target[0] = '/';
+        for (size_t k = 1; k < lens[i]; k++)
+            target[k] = (char)('a' + k % 26);
+        snprintf(target + lens[i], 8, "?x=1");
+        snprintf(want, lens[i] + 32, "'POST\n%.*s\nx=1\n", (int)lens[i], target);
+        ecrmock_http_header h[] = {
+            {"Host", "api.ecr.us-east-1.amazonaws.com"},
+            {"Content-Type", "application/x-amz-json-1.1"},
+            {"X-Amz-Target", PREFIX "CreateRepository"},
+            {"X-Amz-Date", "20240101T000000Z"},
+            {"Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/ecr/aws4_request, "
+                              "SignedHeaders=host;x-amz-date, Signature=0000000000000000000000000000000000000000000000"
+                              "000000000000000000"},
+        };
+        ecrmock_http_response r;
+        assert_int_equal(http_send(m, &r, "POST", target, h, 5, "{\"repositoryName\":\"" REPO "\"}"), 400);
+        json_t *doc = json_loadb(r.body, r.body_len, 0, NULL);
+        assert_string_equal(err_type(doc), "InvalidSignatureException");
+        if (!strstr(err_message(doc), want))
+            fail_msg("path of %zu bytes: %.300s", lens[i], err_message(doc));
+        json_decref(doc);
+        ecrmock_http_response_release(&r);
+        free(target);
+        free(want);
+    }
+}
+
 /* ---- a response's headers ------------------------------------------------------------ */
 
 /* Header i of test_http_response_headers_* : a name and a value of lengths
@@ -825,6 +863,7 @@ int main(void)
         T(test_http_missing_or_foreign_target),
         T(test_http_wire_faults_damage_the_body),
         T(test_http_bad_arguments),
+        T(test_http_long_path),
         cmocka_unit_test(test_http_response_headers_past_the_block),
         cmocka_unit_test(test_http_response_headers_out_of_memory),
         T(test_http_handle_out_of_memory),
