@@ -108,6 +108,33 @@ static void test_http_request_ids_are_seeded(void **state)
     ecrmock_free(twin);
 }
 
+/* The ids are the seed's, exactly as they have always been (a fixed seed
+ * is a test's promise): the default seed's first x-amzn-RequestIds, upload
+ * id and S3 request id, recorded from the build before the draws kept
+ * their SHA-256 context. */
+static void test_http_request_ids_are_the_seeds(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"0998182c-d0da-44d7-be1b-e7dbff8e748b", "073ade72-5d95-4e58-a584-c502bfef9028",
+                                      "9f6e1b6a-5480-4d5f-96cc-031163b873dd"};
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_http_response r;
+    for (size_t i = 0; i < 3; i++) {
+        http(m, &r, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL);
+        assert_header(&r, "x-amzn-RequestId", ids[i]);
+        ecrmock_http_response_release(&r);
+    }
+    create_repo(m, REPO);
+    json_t *up = NULL;
+    assert_ok(call(m, &up, "InitiateLayerUpload", "{\"repositoryName\":\"" REPO "\"}"), up);
+    assert_string_equal(json_string_value(json_object_get(up, "uploadId")), "374708ff-f771-4dd5-979e-c875d56cd228");
+    json_decref(up);
+    assert_int_equal(http(m, &r, "GET", "/nope/x", NULL, NULL, NULL), 403);
+    assert_header(&r, "x-amz-request-id", "0E62417D7091CAAE");
+    ecrmock_http_response_release(&r);
+    ecrmock_free(m);
+}
+
 static void test_http_errors_carry_ecr_documents(void **state)
 {
     ecrmock *m = *state;
@@ -857,6 +884,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_http_post_runs_the_action),
         T(test_http_request_ids_are_seeded),
+        cmocka_unit_test(test_http_request_ids_are_the_seeds),
         T(test_http_errors_carry_ecr_documents),
         T(test_http_wrong_method_is_404),
         T(test_http_content_type),
