@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <strings.h>
@@ -417,6 +418,93 @@ static void test_server_keep_alive_requests_share_nothing(void **state)
     free(path);
 }
 
+/* ---- the library's allocator ------------------------------------------------------------ */
+
+/* An allocator of ecrmock's own, installed for the whole run: each block
+ * carries a mark before it, which a free that is not this one (the C
+ * library's free() of a body ecrmock allocated) would not find, or would
+ * find on a block it never made: either aborts.  `live` counts its blocks. */
+#define MARK "ecrmock!"
+static atomic_long live;
+
+static void *marked_malloc(size_t n)
+{
+    unsigned char *p = malloc(n + 16);
+    if (!p)
+        return NULL;
+    memcpy(p, MARK, 8);
+    atomic_fetch_add(&live, 1);
+    return p + 16;
+}
+
+static unsigned char *mark_of(void *q)
+{
+    unsigned char *p = (unsigned char *)q - 16;
+    if (memcmp(p, MARK, 8) != 0)
+        abort(); /* not a block of this allocator */
+    return p;
+}
+
+static void *marked_realloc(void *q, size_t n)
+{
+    if (!q)
+        return marked_malloc(n);
+    unsigned char *p = realloc(mark_of(q), n + 16);
+    return p ? p + 16 : NULL;
+}
+
+static void marked_free(void *q)
+{
+    if (!q)
+        return;
+    unsigned char *p = mark_of(q);
+    memset(p, 0, 8);
+    atomic_fetch_sub(&live, 1);
+    free(p);
+}
+
+/* The server hands each response's body to microhttpd, which frees it once
+ * sent: with the library's free function (the allocator ecrmock was given),
+ * never the C library's.  Bodies of each kind (an API answer, a layer, an
+ * S3 error) on one keep-alive connection: every block ecrmock made
+ * is given back to the same allocator by the end. */
+static void test_server_bodies_go_back_to_the_library(void **state)
+{
+    (void)state;
+    long before = atomic_load(&live);
+    void *st;
+    assert_int_equal(start(&st, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S), 0);
+    fixture *f = st;
+    assert_true(atomic_load(&live) > before);
+    char *path = download_path(f->m);
+    int fd = dial(f->port);
+    assert_true(fd >= 0);
+    char req[4096], *body;
+    size_t len;
+    for (int round = 0; round < 3; round++) {
+        int n = snprintf(req, sizeof req,
+                         "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: " TARGET_PREFIX "DescribeRepositories\r\n"
+                         "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}");
+        send_all(fd, req, (size_t)n);
+        assert_int_equal(read_one(fd, &body, &len), 200);
+        assert_non_null(strstr(body, REPO));
+        free(body);
+        n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", path, f->port);
+        send_all(fd, req, (size_t)n);
+        assert_int_equal(read_one(fd, &body, &len), 200);
+        assert_memory_equal(body, "layer 0 of image 1", 18);
+        free(body);
+        n = snprintf(req, sizeof req, "GET /nothing/here HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", f->port);
+        send_all(fd, req, (size_t)n);
+        assert_int_not_equal(read_one(fd, &body, &len), 200);
+        free(body);
+    }
+    close(fd);
+    free(path);
+    teardown(&st);
+    assert_int_equal(atomic_load(&live), before);
+}
+
 static void test_server_more_connections_than_select_holds(void **state)
 {
     fixture *f = *state;
@@ -669,7 +757,9 @@ static void test_server_listen_says_why(void **state)
 
 int main(void)
 {
+    ecrmock_set_alloc_funcs(marked_malloc, marked_realloc, marked_free); /* before any instance */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server_bodies_go_back_to_the_library),
         cmocka_unit_test_setup_teardown(test_server_head_has_the_object_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_keeps_every_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_conflicting_content_length_is_400, setup, teardown),
