@@ -147,8 +147,11 @@ const char *ecrmock_http_response_header(const ecrmock_http_response *r, const c
 
 const char *em_header(const ecrmock_http_header *h, size_t n, const char *name)
 {
+    /* The first bytes compared first, most names differ there: | 0x20 makes
+     * an ASCII letter's two cases one (two other bytes may also meet; then
+     * strcasecmp decides). */
     for (size_t i = 0; i < n; i++)
-        if (h[i].name && h[i].value && strcasecmp(h[i].name, name) == 0)
+        if (h[i].name && h[i].value && (h[i].name[0] | 0x20) == (name[0] | 0x20) && strcasecmp(h[i].name, name) == 0)
             return h[i].value;
     return NULL;
 }

@@ -333,6 +333,9 @@ static void test_http_response_headers_past_the_block(void **state)
         assert_string_equal(r.headers[i].name, name);
         assert_string_equal(r.headers[i].value, value);
         assert_string_equal(ecrmock_http_response_header(&r, name), value);
+        for (char *c = name; *c; c++) /* any case */
+            *c = (char)(*c - 'a' + 'A');
+        assert_string_equal(ecrmock_http_response_header(&r, name), value);
         bytes += strlen(name) + strlen(value) + 2;
     }
     assert_true(bytes > 2000); /* far more than the block holds */
