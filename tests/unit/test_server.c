@@ -10,7 +10,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <strings.h>
@@ -420,48 +419,8 @@ static void test_server_keep_alive_requests_share_nothing(void **state)
 
 /* ---- the library's allocator ------------------------------------------------------------ */
 
-/* An allocator of ecrmock's own, installed for the whole run: each block
- * carries a mark before it, which a free that is not this one (the C
- * library's free() of a body ecrmock allocated) would not find, or would
- * find on a block it never made: either aborts.  `live` counts its blocks. */
-#define MARK "ecrmock!"
-static atomic_long live;
-
-static void *marked_malloc(size_t n)
-{
-    unsigned char *p = malloc(n + 16);
-    if (!p)
-        return NULL;
-    memcpy(p, MARK, 8);
-    atomic_fetch_add(&live, 1);
-    return p + 16;
-}
-
-static unsigned char *mark_of(void *q)
-{
-    unsigned char *p = (unsigned char *)q - 16;
-    if (memcmp(p, MARK, 8) != 0)
-        abort(); /* not a block of this allocator */
-    return p;
-}
-
-static void *marked_realloc(void *q, size_t n)
-{
-    if (!q)
-        return marked_malloc(n);
-    unsigned char *p = realloc(mark_of(q), n + 16);
-    return p ? p + 16 : NULL;
-}
-
-static void marked_free(void *q)
-{
-    if (!q)
-        return;
-    unsigned char *p = mark_of(q);
-    memset(p, 0, 8);
-    atomic_fetch_sub(&live, 1);
-    free(p);
-}
+/* The run's allocator is marked_malloc's (helpers.h), installed in main():
+ * freeing a block of ecrmock's with another function aborts the run. */
 
 /* The server hands each response's body to microhttpd, which frees it once
  * sent: with the library's free function (the allocator ecrmock was given),
@@ -471,11 +430,11 @@ static void marked_free(void *q)
 static void test_server_bodies_go_back_to_the_library(void **state)
 {
     (void)state;
-    long before = atomic_load(&live);
+    long before = marked_live();
     void *st;
     assert_int_equal(start(&st, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S), 0);
     fixture *f = st;
-    assert_true(atomic_load(&live) > before);
+    assert_true(marked_live() > before);
     char *path = download_path(f->m);
     int fd = dial(f->port);
     assert_true(fd >= 0);
@@ -502,7 +461,7 @@ static void test_server_bodies_go_back_to_the_library(void **state)
     close(fd);
     free(path);
     teardown(&st);
-    assert_int_equal(atomic_load(&live), before);
+    assert_int_equal(marked_live(), before);
 }
 
 static void test_server_more_connections_than_select_holds(void **state)
