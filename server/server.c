@@ -154,7 +154,10 @@ typedef struct pending {
     int too_big;
 } pending;
 
-#define KEPT_BODY (64u << 10) /* a connection keeps a body buffer up to this size for its next request */
+/* A connection keeps a body buffer up to this size for its next request: an
+ * API call's body is a few KiB, and 4,096 idle connections hold 64 MiB at
+ * most. */
+#define KEPT_BODY (16u << 10)
 
 static void pending_free(pending *p)
 {
