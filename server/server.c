@@ -25,13 +25,19 @@
 
 #define MAX_BODY (64u << 20) /* a request body larger than this is refused (413) */
 
-/* A connection, for the request deadline: when its current request began
- * (the connection's start, or the end of its previous request). */
+struct pending;
+
+/* A connection: for the request deadline (when the server has one), when
+ * its current request began (the connection's start, or the end of its
+ * previous request); and the memory of its last request, kept for the next
+ * one on the same keep-alive connection. */
 typedef struct tracked {
     int fd;
     struct timespec since;
     int cut;
+    int listed; /* in the server's list (the deadline's watchdog walks it) */
     struct tracked *prev, *next;
+    struct pending *spare; /* a request's buffers, emptied, for the next one; NULL: none */
 } tracked;
 
 struct ecrmock_server {
@@ -54,12 +60,15 @@ static struct timespec now_mono(void)
     return t;
 }
 
+static void pending_free(struct pending *p);
+
 /* microhttpd's idle timeout closes a connection that sends nothing; one
  * that trickles a byte now and then (slowloris) is cut here, when its
  * request has not arrived whole within request_timeout_s.  Connections are
  * tracked from microhttpd's notifications: it tells of a connection's close
  * before it closes the socket, and both sides hold the lock, so the
- * watchdog never shuts down a descriptor that was reused. */
+ * watchdog never shuts down a descriptor that was reused.  Every
+ * connection has its context, deadline or not: its requests' buffers. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -69,25 +78,31 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         tracked *t = info ? calloc(1, sizeof *t) : NULL;
         *socket_context = t;
         if (!t)
-            return; /* not tracked: the idle timeout still holds */
+            return; /* not tracked: the idle timeout still holds, and each request has its own buffers */
         t->fd = info->connect_fd;
         t->since = now_mono();
+        if (!s->watching)
+            return;
         pthread_mutex_lock(&s->lock);
         t->next = s->conns;
         if (s->conns)
             s->conns->prev = t;
         s->conns = t;
+        t->listed = 1;
         pthread_mutex_unlock(&s->lock);
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
         tracked *t = *socket_context;
-        pthread_mutex_lock(&s->lock);
-        if (t->prev)
-            t->prev->next = t->next;
-        else
-            s->conns = t->next;
-        if (t->next)
-            t->next->prev = t->prev;
-        pthread_mutex_unlock(&s->lock);
+        if (t->listed) {
+            pthread_mutex_lock(&s->lock);
+            if (t->prev)
+                t->prev->next = t->next;
+            else
+                s->conns = t->next;
+            if (t->next)
+                t->next->prev = t->prev;
+            pthread_mutex_unlock(&s->lock);
+        }
+        pending_free(t->spare);
         free(t);
         *socket_context = NULL;
     }
@@ -138,6 +153,57 @@ typedef struct pending {
     size_t len, cap;
     int too_big;
 } pending;
+
+/* A connection keeps a body buffer up to this size for its next request: an
+ * API call's body is a few KiB, and 4,096 idle connections hold 64 MiB at
+ * most. */
+#define KEPT_BODY (16u << 10)
+
+static void pending_free(pending *p)
+{
+    if (p) {
+        free(p->c.h);
+        free(p->c.query);
+        free(p->body);
+        free(p);
+    }
+}
+
+/* The buffers for a request arriving on `conn`: its connection's spare
+ * ones, emptied (no allocation on a keep-alive connection's later
+ * requests), or new ones; NULL: no memory. */
+static pending *pending_take(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    tracked *t = info ? info->socket_context : NULL;
+    pending *p = t ? t->spare : NULL;
+    if (!p)
+        return calloc(1, sizeof(pending));
+    t->spare = NULL;
+    return p;
+}
+
+/* A request is over: its buffers go back to its connection, emptied (a
+ * large body's freed), or are freed when the connection has none to keep
+ * them (it is closing, or its context could not be made). */
+static void pending_give_back(struct MHD_Connection *conn, pending *p)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    tracked *t = info ? info->socket_context : NULL;
+    if (!t || t->spare) {
+        pending_free(p);
+        return;
+    }
+    if (p->cap > KEPT_BODY) {
+        free(p->body);
+        p->body = NULL;
+        p->cap = 0;
+    }
+    p->c = (collect){.h = p->c.h, .cap = p->c.cap, .query = p->c.query, .qcap = p->c.qcap};
+    p->len = 0;
+    p->too_big = 0;
+    t->spare = p;
+}
 
 static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -224,26 +290,16 @@ static const char fail_text[] = "ecrmock: out of memory"; /* the 500's body: not
 
 #if MHD_VERSION >= 0x00097302
 /* A response whose body microhttpd sends from where ecrmock_http_handle()
- * left it (no copy: a pulled layer is hundreds of MiB), released once sent. */
-static void release_response(void *cls)
-{
-    ecrmock_http_response_release(cls);
-    free(cls);
-}
-
+ * left it (no copy: a pulled layer is hundreds of MiB), and frees once sent
+ * with the library's free function (the body is ecrmock's memory:
+ * ecrmock_buffer_free() frees it with the allocator it came from). */
 static struct MHD_Response *body_of(ecrmock_http_response *r)
 {
-    ecrmock_http_response *own = calloc(1, sizeof *own); /* the body only: r keeps its headers */
     struct MHD_Response *resp =
-        own ? MHD_create_response_from_buffer_with_free_callback_cls(r->body_len, r->body, release_response, own)
-            : NULL;
-    if (resp) {
-        own->body = r->body;
-        own->body_len = r->body_len;
+        MHD_create_response_from_buffer_with_free_callback_cls(r->body_len, r->body, ecrmock_buffer_free, r->body);
+    if (resp) { /* the body is microhttpd's now: r keeps its headers */
         r->body = NULL;
         r->body_len = 0;
-    } else {
-        free(own);
     }
     return resp;
 }
@@ -289,21 +345,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     ecrmock_server *s = cls;
     pending *p = *con_cls;
     if (!p) {
+        if (!(p = pending_take(conn)))
+            return MHD_NO;
+        *con_cls = p; /* on_completed gives it back */
+        /* the request's headers, kept for its last call */
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &p->c);
         /* Two Content-Length headers that differ: which one framed the
          * body?  Refused before any of it is read (RFC 9112, 6.3). */
-        collect c = {0};
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &c);
-        if (c.conflicting_length) {
-            free(c.h);
+        if (p->c.conflicting_length)
             return reply(conn, 400, NULL, 0);
-        }
-        p = calloc(1, sizeof *p);
-        if (!p) {
-            free(c.h);
-            return MHD_NO;
-        }
-        p->c = c; /* the request's headers, kept for its last call */
-        *con_cls = p;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -330,10 +380,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (p->too_big)
         return reply(conn, 413, NULL, 0);
 
-    collect *c = &p->c; /* on_completed frees what it holds */
+    collect *c = &p->c; /* on_completed frees what it holds, or keeps it for the next request */
     if (c->oom) { /* the first call ran out of memory: once more */
-        free(c->h);
-        *c = (collect){0};
+        *c = (collect){.h = c->h, .cap = c->cap, .query = c->query, .qcap = c->qcap};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, c);
     }
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_arg, c);
@@ -386,12 +435,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         ((tracked *)info->socket_context)->since = now_mono();
         pthread_mutex_unlock(&s->lock);
     }
-    pending *p = *con_cls;
-    if (p) {
-        free(p->c.h);
-        free(p->c.query);
-        free(p->body);
-        free(p);
+    if (*con_cls) {
+        pending_give_back(conn, *con_cls);
         *con_cls = NULL;
     }
 }
@@ -544,7 +589,7 @@ static int start(ecrmock *m, const ecrmock_server_options *o, const ecrmock_serv
     s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
                                  o->timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_CONNECTION,
-                                 s->watching ? on_connection : NULL, s, MHD_OPTION_END);
+                                 on_connection, s, MHD_OPTION_END);
     int proxy = s->tls && em_tls_plain_port(s->tls) >= 0; /* em_tls holds the plain port */
     if (!s->daemon) {
         ecrmock_server_stop(s);

@@ -115,7 +115,8 @@ typedef struct ecrmock_http_response {
  */
 ECRMOCK_API int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_http_response *resp);
 
-/* Releases what a response holds and empties it.  NULL is a no-op. */
+/* Releases what a response ecrmock_http_handle() filled holds and empties
+ * it.  NULL, or an empty (zeroed) response, is a no-op. */
 ECRMOCK_API void ecrmock_http_response_release(ecrmock_http_response *resp);
 
 /* The value of a response header (case-insensitive name), borrowed from

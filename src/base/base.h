@@ -307,6 +307,11 @@ void em_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
  * same bytes, run after run: instance.c's ids and request ids, the faults'
  * probabilities. */
 void em_seeded_draw(const char *label, uint64_t seed, uint64_t n, unsigned char out[32]);
+/* The same with SHA-256 fetched already and a context kept for it (NULL:
+ * as em_sha256_digest_by and em_sha256_digest_in say): the same bytes,
+ * without OpenSSL's look-up and set-up at every draw. */
+void em_seeded_draw_in(struct evp_md_ctx_st *ctx, const struct evp_md_st *md, const char *label, uint64_t seed,
+                       uint64_t n, unsigned char out[32]);
 /* The UUID (version 4 layout) of 32 random bytes, and a NUL, in out[37]. */
 void em_uuid_of(unsigned char r[32], char *out);
 

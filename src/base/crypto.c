@@ -22,7 +22,8 @@ void em_hex(const unsigned char *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-void em_seeded_draw(const char *label, uint64_t seed, uint64_t n, unsigned char out[32])
+void em_seeded_draw_in(struct evp_md_ctx_st *ctx, const struct evp_md_st *md, const char *label, uint64_t seed,
+                       uint64_t n, unsigned char out[32])
 {
     unsigned char in[32] = {0};
     size_t at = 0;
@@ -34,7 +35,14 @@ void em_seeded_draw(const char *label, uint64_t seed, uint64_t n, unsigned char 
         in[at + i] = (unsigned char)(seed >> (8 * i));
         in[at + 8 + i] = (unsigned char)(n >> (8 * i));
     }
-    EVP_Digest(in, at + 16, out, NULL, EVP_sha256(), NULL);
+    if (!ctx || EVP_DigestInit_ex2(ctx, md ? md : EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(ctx, in, at + 16) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+        EVP_Digest(in, at + 16, out, NULL, md ? md : EVP_sha256(), NULL);
+}
+
+void em_seeded_draw(const char *label, uint64_t seed, uint64_t n, unsigned char out[32])
+{
+    em_seeded_draw_in(NULL, NULL, label, seed, n, out);
 }
 
 void em_sha256_digest_by(const EVP_MD *md, const void *p, size_t n, char *out)
@@ -273,7 +281,14 @@ void em_uuid_of(unsigned char r[32], char *out)
 {
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    char hex[33];
-    em_hex(r, 16, hex);
-    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    /* 8-4-4-4-12 hex digits: a dash before bytes 4, 6, 8 and 10 */
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[r[i] >> 4];
+        *o++ = hex[r[i] & 15];
+    }
+    *o = '\0';
 }

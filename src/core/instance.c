@@ -238,12 +238,12 @@ int ecrmock_clock_advance(ecrmock *m, int64_t ms, ecrmock_err *err)
  */
 void em_random(ecrmock *m, unsigned char out[32])
 {
-    em_seeded_draw(NULL, m->seed, m->draws++, out);
+    em_seeded_draw_in(m->sha256_ctx, m->sha256, NULL, m->seed, m->draws++, out); /* with the lock */
 }
 
 void em_request_random(ecrmock *m, unsigned char out[32])
 {
-    em_seeded_draw("ecrmock requests", m->seed, m->request_draws++, out);
+    em_seeded_draw_in(m->sha256_ctx, m->sha256, "ecrmock requests", m->seed, m->request_draws++, out);
 }
 
 void em_uuid(ecrmock *m, char *out)

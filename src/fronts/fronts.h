@@ -123,6 +123,9 @@ const char *em_header(const ecrmock_http_header *h, size_t n, const char *name);
 
 /* ---- HTTP messages (http_message.c) and the S3 side (s3.c) ----------------- */
 #define EM_HTTP_MAX_HEADERS 12 /* headers of a response */
+/* Gives an empty response its headers' block (the array and room for the
+ * strings; ecrmock_http_response_release() frees it); -1: no memory. */
+int em_http_headers_new(ecrmock_http_response *r);
 /* Adds a header (copies); -1: no memory or no room. */
 int em_http_add_header(ecrmock_http_response *r, const char *name, const char *value);
 /* Takes `body` (em_malloc'd, NUL-terminated; NULL: no memory) into the

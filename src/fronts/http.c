@@ -112,23 +112,21 @@ int ecrmock_http_base_url_set(ecrmock *m, const char *base_url, ecrmock_err *err
 
 /* ---- the API (ECR's side) ------------------------------------------------------------------- */
 
-/* The request's JSON content type (parameters dropped) in out, or false. */
-static bool json_content_type(const char *h, char *out, size_t cap)
+/* The request's JSON content type (parameters dropped, as written here), or
+ * NULL. */
+static const char *json_content_type(const char *h)
 {
     if (!h)
-        return false;
+        return NULL;
     while (*h == ' ')
         h++;
     size_t n = strcspn(h, "; ");
     static const char *const types[] = {"application/x-amz-json-1.1", "application/x-amz-json-1.0",
                                         "application/json"};
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        if (strlen(types[i]) == n && strncasecmp(h, types[i], n) == 0) {
-            snprintf(out, cap, "%s", types[i]);
-            return true;
-        }
-    }
-    return false;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strlen(types[i]) == n && strncasecmp(h, types[i], n) == 0)
+            return types[i];
+    return NULL;
 }
 
 static int api_error(ecrmock_http_response *r, const char *type, const char *ct, const char *message)
@@ -142,12 +140,11 @@ static int api_error(ecrmock_http_response *r, const char *type, const char *ct,
 static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
                ecrmock_http_response *r)
 {
-    char ct[64];
-    bool json = json_content_type(em_header(req->headers, req->n_headers, "Content-Type"), ct, sizeof ct);
-    if (req->body_len && !json)
+    const char *ct = json_content_type(em_header(req->headers, req->n_headers, "Content-Type"));
+    if (req->body_len && !ct)
         return em_http_respond_text(r, 404, NULL, UNKNOWN_OPERATION_PAGE);
-    if (!json)
-        snprintf(ct, sizeof ct, "application/x-amz-json-1.1");
+    if (!ct)
+        ct = "application/x-amz-json-1.1";
 
     const char *target = em_header(req->headers, req->n_headers, "X-Amz-Target");
     size_t plen = strlen(ECRMOCK_TARGET_PREFIX);
@@ -155,15 +152,16 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
     bool ours = target && strncmp(target, ECRMOCK_TARGET_PREFIX, plen) == 0;
     if (!ours)
         target = target && strchr(target, '.') ? target : "";
-    bool known = ours && em_action_find(target + plen);
 
     const char *type;
     char *message;
     em_sigv4_input in = {req->method, path, query, req->headers, req->n_headers, req->body, req->body_len};
     /* Whether checks are on, the credentials and the clock, read as one:
-     * another thread may turn the checks off in between. */
+     * another thread may turn the checks off in between.  Only a known
+     * action's request is checked (the action looked up only then). */
     em_lock(m);
-    int rc = known && m->http_secret_key ? em_sigv4_verify(m, &in, &type, &message) : 0;
+    int rc = m->http_secret_key && ours && em_action_find(target + plen) ? em_sigv4_verify(m, &in, &type, &message)
+                                                                            : 0;
     em_unlock(m);
     if (rc < 0) {
         if (!message)
@@ -188,30 +186,16 @@ static int api(ecrmock *m, const ecrmock_http_request *req, const char *path, co
     return em_http_respond(r, status, ct, body, len);
 }
 
-/* The region of the ECR API endpoint the request was sent to (the host of
- * an absolute target, else the Host header), or false for another host. */
-static bool endpoint_region(const ecrmock_http_request *req, char region[EM_REGION_SIZE])
-{
-    const char *host = NULL;
-    size_t len = 0;
-    const char *scheme_end = strstr(req->target, "://");
-    if (scheme_end && (strncmp(req->target, "http://", 7) == 0 || strncmp(req->target, "https://", 8) == 0)) {
-        host = scheme_end + 3;
-        len = strcspn(host, "/?#");
-    } else if ((host = em_header(req->headers, req->n_headers, "Host"))) {
-        len = strlen(host);
-    }
-    return host && em_ecr_host(host, len, region) == EM_HOST_API;
-}
-
 /* api() in the region of the endpoint called, as ecrmock_call_as() does:
- * the region's view is entered for the signature check and the call, the
- * instance's lock held throughout (no other caller sees the view). */
-static int api_at_endpoint(ecrmock *m, const ecrmock_http_request *req, const char *path, const char *query,
-                           ecrmock_http_response *r)
+ * the host asked (an absolute target's, else the Host header's; NULL:
+ * none), when it is one of ECR's API endpoints, names the region; its view
+ * is entered for the signature check and the call, the instance's lock
+ * held throughout (no other caller sees the view). */
+static int api_at_endpoint(ecrmock *m, const ecrmock_http_request *req, const char *asked, size_t asked_len,
+                           const char *path, const char *query, ecrmock_http_response *r)
 {
     char region[EM_REGION_SIZE];
-    if (!endpoint_region(req, region))
+    if (!asked || em_ecr_host(asked, asked_len, region) != EM_HOST_API)
         return api(m, req, path, query, r);
     em_lock(m);
     em_view v;
@@ -238,14 +222,15 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     if (!m || !req || req->version < 1 || req->version > ECRMOCK_HTTP_REQUEST_VERSION || !req->method ||
         !req->target || (req->n_headers && !req->headers) || (req->body_len && !req->body))
         return -1;
-    resp->headers = em_calloc(EM_HTTP_MAX_HEADERS, sizeof *resp->headers);
-    if (!resp->headers)
+    if (em_http_headers_new(resp) < 0)
         return -1;
 
     char id[37];
     unsigned char r[32];
-    em_lock(m);
+    em_lock(m); /* the request id's draw, and whether the control API is on */
     em_request_random(m, r);
+    int (*control)(ecrmock *, const ecrmock_http_request *, const char *, const char *, ecrmock_http_response *) =
+        m->control;
     em_unlock(m);
     em_uuid_of(r, id);
     if (em_http_add_header(resp, "x-amzn-RequestId", id) < 0)
@@ -258,10 +243,17 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
         const char *slash = strchr(strstr(pq, "//") + 2, '/');
         pq = slash ? slash : "/";
     }
+    /* The path, NUL-terminated: on the stack when it fits (nearly every
+     * one), else on the heap. */
     const char *q = strchr(pq, '?');
-    char *path = q ? em_strndup(pq, (size_t)(q - pq)) : em_strdup(pq);
-    if (!path)
+    size_t plen = q ? (size_t)(q - pq) : strlen(pq);
+    char short_path[512], *long_path = NULL, *path = short_path;
+    if (plen < sizeof short_path) {
+        memcpy(short_path, pq, plen);
+        short_path[plen] = '\0';
+    } else if (!(path = long_path = em_strndup(pq, plen))) {
         goto nomem;
+    }
     const char *query = q ? q + 1 : "";
 
     int status;
@@ -269,30 +261,25 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     /* The host asked: an absolute target's, or the Host header's. */
     const char *asked = absolute ? strstr(req->target, "//") + 2 : em_header(req->headers, req->n_headers, "Host");
     size_t asked_len = !asked ? 0 : absolute ? strcspn(asked, "/?#") : strlen(asked);
-    em_lock(m);
-    int (*control)(ecrmock *, const ecrmock_http_request *, const char *, const char *, ecrmock_http_response *) =
-        m->control;
-    em_unlock(m);
     if (control && strncmp(path, EM_CONTROL_PREFIX, strlen(EM_CONTROL_PREFIX)) == 0 &&
         (path[strlen(EM_CONTROL_PREFIX)] == '\0' || path[strlen(EM_CONTROL_PREFIX)] == '/')) {
         status = control(m, req, path, query, resp);
     } else if (em_registry_wants(m, asked, asked_len, path)) {
         status = em_registry_handle(m, req, asked, asked_len, path, query, resp);
     } else if ((get || head) && strcmp(path, "/") != 0) {
-        /* The host the URL was asked of: an absolute target's, or the Host header's. */
-        const char *rest = pq, *host = em_header(req->headers, req->n_headers, "Host");
+        const char *rest = pq;
         char authority[256];
         em_lock(m);
         bool ours = !absolute || em_download_url_split(m, req->target, &rest, authority);
         em_unlock(m);
-        status = ours ? em_s3_download(m, req, absolute ? authority : host, rest, head, resp)
+        status = ours ? em_s3_download(m, req, absolute ? authority : asked, rest, head, resp)
                       : em_s3_error(m, resp, 404, "NoSuchKey", "The specified key does not exist.", NULL);
     } else if (strcmp(req->method, "POST") != 0) {
         status = em_http_respond_text(resp, 404, NULL, UNKNOWN_OPERATION_PAGE);
     } else {
-        status = api_at_endpoint(m, req, path, query, resp);
+        status = api_at_endpoint(m, req, asked, asked_len, path, query, resp);
     }
-    em_free(path);
+    em_free(long_path);
     if (status < 0)
         goto nomem;
     return status;

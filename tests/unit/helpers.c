@@ -5,6 +5,7 @@
 #include "helpers.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -535,4 +536,57 @@ void release_nested(json_t *top)
         json_array_clear(levels[n]); /* frees levels[n + 1], emptied before */
     free(levels);
     json_decref(top);
+}
+
+/* ---- a marked allocator ---------------------------------------------------------- */
+
+#define MARK "ecrmock!"
+static atomic_long marked_blocks, marked_freed;
+
+void *marked_malloc(size_t n)
+{
+    unsigned char *p = malloc(n + 16);
+    if (!p)
+        return NULL;
+    memcpy(p, MARK, 8);
+    atomic_fetch_add(&marked_blocks, 1);
+    return p + 16;
+}
+
+/* The block under q, which must be one of marked_malloc's. */
+static unsigned char *marked_block(void *q)
+{
+    unsigned char *p = (unsigned char *)q - 16;
+    if (memcmp(p, MARK, 8) != 0)
+        abort(); /* not one of ours: freed with the wrong function */
+    return p;
+}
+
+void *marked_realloc(void *q, size_t n)
+{
+    if (!q)
+        return marked_malloc(n);
+    unsigned char *p = realloc(marked_block(q), n + 16);
+    return p ? p + 16 : NULL;
+}
+
+void marked_free(void *q)
+{
+    if (!q)
+        return;
+    unsigned char *p = marked_block(q);
+    memset(p, 0, 8);
+    atomic_fetch_sub(&marked_blocks, 1);
+    atomic_fetch_add(&marked_freed, 1);
+    free(p);
+}
+
+long marked_live(void)
+{
+    return atomic_load(&marked_blocks);
+}
+
+long marked_frees(void)
+{
+    return atomic_load(&marked_freed);
 }

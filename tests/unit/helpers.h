@@ -243,4 +243,14 @@ json_t *nested(const char *repo, size_t depth);
 /* Releases nested()'s tree from the bottom up (jansson's release recurses too). */
 void release_nested(json_t *top);
 
+/* An allocator for ecrmock_set_alloc_funcs() that marks its blocks: its
+ * free and realloc abort on a block it did not make (one freed with the
+ * wrong function); it counts, on any thread, the blocks it holds and the
+ * frees it made. */
+void *marked_malloc(size_t n);
+void *marked_realloc(void *p, size_t n);
+void marked_free(void *p);
+long marked_live(void);
+long marked_frees(void);
+
 #endif

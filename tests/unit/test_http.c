@@ -5,6 +5,9 @@
  */
 #include "helpers.h"
 
+#include "alloc_fail.h"
+#include "fronts/fronts.h" /* em_http_headers_new, em_http_add_header: a response built header by header */
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -103,6 +106,33 @@ static void test_http_request_ids_are_seeded(void **state)
     ecrmock_http_response_release(&b);
     ecrmock_http_response_release(&c);
     ecrmock_free(twin);
+}
+
+/* The ids are the seed's, exactly as they have always been (a fixed seed
+ * is a test's promise): the default seed's first x-amzn-RequestIds, upload
+ * id and S3 request id, recorded from the build before the draws kept
+ * their SHA-256 context. */
+static void test_http_request_ids_are_the_seeds(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"0998182c-d0da-44d7-be1b-e7dbff8e748b", "073ade72-5d95-4e58-a584-c502bfef9028",
+                                      "9f6e1b6a-5480-4d5f-96cc-031163b873dd"};
+    ecrmock *m = ecrmock_new(NULL);
+    ecrmock_http_response r;
+    for (size_t i = 0; i < 3; i++) {
+        http(m, &r, "POST", "/", NULL, PREFIX "DescribeRepositories", NULL);
+        assert_header(&r, "x-amzn-RequestId", ids[i]);
+        ecrmock_http_response_release(&r);
+    }
+    create_repo(m, REPO);
+    json_t *up = NULL;
+    assert_ok(call(m, &up, "InitiateLayerUpload", "{\"repositoryName\":\"" REPO "\"}"), up);
+    assert_string_equal(json_string_value(json_object_get(up, "uploadId")), "374708ff-f771-4dd5-979e-c875d56cd228");
+    json_decref(up);
+    assert_int_equal(http(m, &r, "GET", "/nope/x", NULL, NULL, NULL), 403);
+    assert_header(&r, "x-amz-request-id", "0E62417D7091CAAE");
+    ecrmock_http_response_release(&r);
+    ecrmock_free(m);
 }
 
 static void test_http_errors_carry_ecr_documents(void **state)
@@ -225,6 +255,142 @@ static void test_http_bad_arguments(void **state)
     ecrmock_http_response_release(NULL);
     assert_int_equal(ecrmock_http_base_url_set(m, "ftp://x", NULL), -1);
     assert_int_equal(ecrmock_http_base_url_set(NULL, NULL, NULL), -1);
+}
+
+/* The path is copied whole, however long (a stack buffer holds the usual
+ * ones, the heap the rest): SigV4's canonical request, quoted back when the
+ * signature does not match, has it byte for byte, at the buffer's edge and
+ * past it. */
+static void test_http_long_path(void **state)
+{
+    ecrmock *m = *state;
+    assert_int_equal(ecrmock_http_credentials_set(m, "AKIDEXAMPLE", "secret", NULL), 0);
+    static const size_t lens[] = {1, 510, 511, 512, 513, 700, 5000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        char *target = malloc(lens[i] + 8), *want = malloc(lens[i] + 32);
+        target[0] = '/';
+        for (size_t k = 1; k < lens[i]; k++)
+            target[k] = (char)('a' + k % 26);
+        snprintf(target + lens[i], 8, "?x=1");
+        snprintf(want, lens[i] + 32, "'POST\n%.*s\nx=1\n", (int)lens[i], target);
+        ecrmock_http_header h[] = {
+            {"Host", "api.ecr.us-east-1.amazonaws.com"},
+            {"Content-Type", "application/x-amz-json-1.1"},
+            {"X-Amz-Target", PREFIX "CreateRepository"},
+            {"X-Amz-Date", "20240101T000000Z"},
+            {"Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/ecr/aws4_request, "
+                              "SignedHeaders=host;x-amz-date, Signature=0000000000000000000000000000000000000000000000"
+                              "000000000000000000"},
+        };
+        ecrmock_http_response r;
+        assert_int_equal(http_send(m, &r, "POST", target, h, 5, "{\"repositoryName\":\"" REPO "\"}"), 400);
+        json_t *doc = json_loadb(r.body, r.body_len, 0, NULL);
+        assert_string_equal(err_type(doc), "InvalidSignatureException");
+        if (!strstr(err_message(doc), want))
+            fail_msg("path of %zu bytes: %.300s", lens[i], err_message(doc));
+        json_decref(doc);
+        ecrmock_http_response_release(&r);
+        free(target);
+        free(want);
+    }
+}
+
+/* ---- a response's headers ------------------------------------------------------------ */
+
+/* Header i of test_http_response_headers_* : a name and a value of lengths
+ * that make short ones (in the block's room) and long ones (their own
+ * allocations) alternate, each string distinct. */
+static void nth_header(size_t i, char *name, char *value)
+{
+    size_t nl = i % 3 == 2 ? 200 : 8 + i, vl = i % 2 ? 300 + 7 * i : 20 + i;
+    for (size_t k = 0; k < nl; k++)
+        name[k] = (char)('a' + (i + k) % 26);
+    name[nl] = '\0';
+    for (size_t k = 0; k < vl; k++)
+        value[k] = (char)('0' + (i * 7 + k) % 10);
+    value[vl] = '\0';
+}
+
+/* More header bytes than the headers' block holds: every header reads back
+ * exactly (in place and through ecrmock_http_response_header), the 13th is
+ * refused as before and changes nothing, and release frees all (ASan and
+ * valgrind see the strings outside the block). */
+static void test_http_response_headers_past_the_block(void **state)
+{
+    (void)state;
+    ecrmock_http_response r = {0};
+    assert_int_equal(em_http_headers_new(&r), 0);
+    char name[256], value[512];
+    for (size_t i = 0; i < EM_HTTP_MAX_HEADERS; i++) {
+        nth_header(i, name, value);
+        assert_int_equal(em_http_add_header(&r, name, value), 0);
+    }
+    assert_int_equal(em_http_add_header(&r, "One-More", "x"), -1);
+    assert_int_equal(r.n_headers, EM_HTTP_MAX_HEADERS);
+    size_t bytes = 0;
+    for (size_t i = 0; i < EM_HTTP_MAX_HEADERS; i++) {
+        nth_header(i, name, value);
+        assert_string_equal(r.headers[i].name, name);
+        assert_string_equal(r.headers[i].value, value);
+        assert_string_equal(ecrmock_http_response_header(&r, name), value);
+        for (char *c = name; *c; c++) /* any case */
+            *c = (char)(*c - 'a' + 'A');
+        assert_string_equal(ecrmock_http_response_header(&r, name), value);
+        bytes += strlen(name) + strlen(value) + 2;
+    }
+    assert_true(bytes > 2000); /* far more than the block holds */
+    assert_null(ecrmock_http_response_header(&r, "One-More"));
+    /* an empty name and value still fit, and read back */
+    ecrmock_http_response e = {0};
+    assert_int_equal(em_http_headers_new(&e), 0);
+    assert_int_equal(em_http_add_header(&e, "", ""), 0);
+    assert_string_equal(e.headers[0].name, "");
+    assert_string_equal(e.headers[0].value, "");
+    ecrmock_http_response_release(&e);
+    ecrmock_http_response_release(&r);
+    assert_null(r.headers);
+    assert_int_equal(r.n_headers, 0);
+}
+
+/* The same headers with the 1st, 2nd, ... allocation failing: the add that
+ * met it returns -1 and leaves the headers as they were (no half header),
+ * the ones added before and after read back exactly, release leaks nothing. */
+static void test_http_response_headers_out_of_memory(void **state)
+{
+    (void)state;
+    char name[256], value[512];
+    for (long n = 1;; n++) {
+        ecrmock_http_response r = {0};
+        alloc_fail_arm(n);
+        if (em_http_headers_new(&r) < 0) {
+            assert_true(alloc_fail_disarm() >= n);
+            assert_null(r.headers);
+            continue;
+        }
+        size_t added[EM_HTTP_MAX_HEADERS], k = 0;
+        for (size_t i = 0; i < EM_HTTP_MAX_HEADERS; i++) {
+            nth_header(i, name, value);
+            size_t before = r.n_headers;
+            if (em_http_add_header(&r, name, value) == 0)
+                added[k++] = i;
+            else
+                assert_int_equal(r.n_headers, before);
+        }
+        bool injected = alloc_fail_disarm() >= n;
+        assert_int_equal(r.n_headers, k);
+        for (size_t j = 0; j < k; j++) {
+            nth_header(added[j], name, value);
+            assert_string_equal(r.headers[j].name, name);
+            assert_string_equal(r.headers[j].value, value);
+        }
+        ecrmock_http_response_release(&r);
+        if (!injected) {
+            assert_int_equal(k, EM_HTTP_MAX_HEADERS);
+            assert_true(n > 4); /* the loop really failed allocations */
+            break;
+        }
+        assert_int_equal(k, EM_HTTP_MAX_HEADERS - 1); /* only the add that met the failure */
+    }
 }
 
 /* ---- layer downloads ------------------------------------------------------------------ */
@@ -676,17 +842,62 @@ static void test_http_credentials_off_mid_request(void **state)
     assert_true(atomic_load(&rounds) >= first + 2); /* a whole round of changes among the requests */
 }
 
+/* ecrmock_http_handle() with its 1st, 2nd, ... allocation failing, for a
+ * layer's GET (no JSON parsed or printed: see alloc_fail.h): -1 and an
+ * empty response, or the whole answer. */
+static void test_http_handle_out_of_memory(void **state)
+{
+    ecrmock *m = *state;
+    char digest[ECRMOCK_DIGEST_SIZE];
+    char *url = download_url(m, digest);
+    for (long n = 1;; n++) {
+        ecrmock_http_header h[1] = {{"Range", "bytes=2-4"}};
+        ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+        req.method = "GET";
+        req.target = url;
+        req.headers = h;
+        req.n_headers = 1;
+        ecrmock_http_response r;
+        alloc_fail_arm(n);
+        int st = ecrmock_http_handle(m, &req, &r);
+        bool injected = alloc_fail_disarm() >= n;
+        if (st < 0) {
+            assert_true(injected);
+            assert_null(r.headers);
+            assert_null(r.body);
+            assert_int_equal(r.n_headers, 0);
+            continue;
+        }
+        assert_int_equal(st, 206);
+        assert_memory_equal(r.body, "yer", 3);
+        assert_header(&r, "Content-Range", "bytes 2-4/18");
+        assert_header(&r, "Content-Length", "3");
+        ecrmock_http_response_release(&r);
+        if (!injected) {
+            assert_true(n > 3);
+            break;
+        }
+    }
+    free(url);
+}
+
 int main(void)
 {
+    alloc_fail_install();
     const struct CMUnitTest tests[] = {
         T(test_http_post_runs_the_action),
         T(test_http_request_ids_are_seeded),
+        cmocka_unit_test(test_http_request_ids_are_the_seeds),
         T(test_http_errors_carry_ecr_documents),
         T(test_http_wrong_method_is_404),
         T(test_http_content_type),
         T(test_http_missing_or_foreign_target),
         T(test_http_wire_faults_damage_the_body),
         T(test_http_bad_arguments),
+        T(test_http_long_path),
+        cmocka_unit_test(test_http_response_headers_past_the_block),
+        cmocka_unit_test(test_http_response_headers_out_of_memory),
+        T(test_http_handle_out_of_memory),
         T(test_http_get_download_url),
         T(test_http_get_ranges),
         T(test_http_get_expired_is_403),

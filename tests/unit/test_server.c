@@ -328,6 +328,142 @@ static void test_server_keep_alive_bodies_exact(void **state)
     free(bytes);
 }
 
+/* A keep-alive connection's requests reuse its buffers (headers, body,
+ * query): nothing of one request is seen by the next.  Each request below
+ * would answer otherwise if it were: a header the next lacks (its
+ * Content-Type), a longer body (concatenated: not JSON), a body past what
+ * is kept (freed), a query the next lacks (its signature). */
+static void test_server_keep_alive_requests_share_nothing(void **state)
+{
+    fixture *f = *state;
+    char *path = download_path(f->m);
+    size_t pad = 100000; /* past the body a connection keeps */
+    size_t cap = pad + 8192;
+    char *req = malloc(cap), *body;
+    size_t len;
+    int fd = dial(f->port);
+    assert_true(fd >= 0);
+    /* 1: many headers, application/json, a long body (trailing blanks are JSON's whitespace) */
+    int n = snprintf(req, cap, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: " TARGET_PREFIX
+                     "CreateRepository\r\nContent-Type: application/json\r\n");
+    for (int i = 0; i < 40; i++)
+        n += snprintf(req + n, cap - (size_t)n, "X-Pad-%d: %d\r\n", i, i);
+    const char *json = "{\"repositoryName\":\"first-of-the-connection\"}";
+    n += snprintf(req + n, cap - (size_t)n, "Content-Length: %zu\r\n\r\n%s", strlen(json) + pad, json);
+    memset(req + n, ' ', pad);
+    send_all(fd, req, (size_t)n + pad);
+    assert_int_equal(read_one(fd, &body, &len), 200);
+    assert_non_null(strstr(body, "first-of-the-connection"));
+    free(body);
+    /* 2: no Content-Type, no body: the default type answers */
+    n = snprintf(req, cap, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: " TARGET_PREFIX
+                 "DescribeRepositories\r\nContent-Length: 0\r\n\r\n");
+    send_all(fd, req, (size_t)n);
+    char head[8192];
+    for (;;) { /* this one's headers too: looked at before read_one() takes the response */
+        ssize_t k = recv(fd, head, sizeof head - 1, MSG_PEEK);
+        assert_true(k > 0);
+        head[k] = '\0';
+        if (strstr(head, "\r\n\r\n"))
+            break;
+    }
+    char type[128];
+    assert_true(header_of(head, "Content-Type", type, sizeof type));
+    assert_string_equal(type, "application/x-amz-json-1.1");
+    assert_int_equal(read_one(fd, &body, &len), 200);
+    assert_non_null(strstr(body, "first-of-the-connection"));
+    free(body);
+    json_t *e = ecrmock_journal_entry(f->m, -1, NULL); /* the headers it came with, and only those */
+    json_t *h = json_object_get(e, "headers");
+    assert_int_equal(json_object_size(h), 3);
+    assert_non_null(json_object_get(h, "host"));
+    assert_non_null(json_object_get(h, "x-amz-target"));
+    assert_string_equal(json_string_value(json_object_get(h, "content-length")), "0");
+    json_decref(e);
+    /* 3 and 4: a body, then a shorter one (kept in the same buffer) */
+    const char *names[] = {"second-of-the-connection", "third"};
+    for (int i = 0; i < 2; i++) {
+        n = snprintf(req, cap, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: " TARGET_PREFIX
+                     "CreateRepository\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %zu\r\n\r\n"
+                     "{\"repositoryName\":\"%s\"}",
+                     strlen(names[i]) + 21, names[i]);
+        send_all(fd, req, (size_t)n);
+        assert_int_equal(read_one(fd, &body, &len), 200);
+        assert_non_null(strstr(body, names[i]));
+        free(body);
+    }
+    /* 5 and 6: the download URL with its query, then without (unsigned: refused) */
+    int alone;
+    for (int i = 0; i < 2; i++) {
+        n = snprintf(req, cap, "GET %.*s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+                     i ? (int)strcspn(path, "?") : (int)strlen(path), path, f->port);
+        send_all(fd, req, (size_t)n);
+        int st = read_one(fd, &body, &len);
+        free(body);
+        if (!i) {
+            assert_int_equal(st, 200);
+            continue;
+        }
+        n = snprintf(req, cap, "GET %.*s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+                     (int)strcspn(path, "?"), path, f->port);
+        char *r = roundtrip(f->port, req, (size_t)n); /* the same request on a connection of its own */
+        alone = status_of(r);
+        free(r);
+        assert_int_not_equal(alone, 200);
+        assert_int_equal(st, alone);
+    }
+    close(fd);
+    free(req);
+    free(path);
+}
+
+/* ---- the library's allocator ------------------------------------------------------------ */
+
+/* The run's allocator is marked_malloc's (helpers.h), installed in main():
+ * freeing a block of ecrmock's with another function aborts the run. */
+
+/* The server hands each response's body to microhttpd, which frees it once
+ * sent: with the library's free function (the allocator ecrmock was given),
+ * never the C library's.  Bodies of each kind (an API answer, a layer, an
+ * S3 error) on one keep-alive connection: every block ecrmock made
+ * is given back to the same allocator by the end. */
+static void test_server_bodies_go_back_to_the_library(void **state)
+{
+    (void)state;
+    long before = marked_live();
+    void *st;
+    assert_int_equal(start(&st, ECRMOCK_SERVER_DEFAULT_TIMEOUT_S, ECRMOCK_SERVER_DEFAULT_REQUEST_TIMEOUT_S), 0);
+    fixture *f = st;
+    assert_true(marked_live() > before);
+    char *path = download_path(f->m);
+    int fd = dial(f->port);
+    assert_true(fd >= 0);
+    char req[4096], *body;
+    size_t len;
+    for (int round = 0; round < 3; round++) {
+        int n = snprintf(req, sizeof req,
+                         "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: " TARGET_PREFIX "DescribeRepositories\r\n"
+                         "Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}");
+        send_all(fd, req, (size_t)n);
+        assert_int_equal(read_one(fd, &body, &len), 200);
+        assert_non_null(strstr(body, REPO));
+        free(body);
+        n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", path, f->port);
+        send_all(fd, req, (size_t)n);
+        assert_int_equal(read_one(fd, &body, &len), 200);
+        assert_memory_equal(body, "layer 0 of image 1", 18);
+        free(body);
+        n = snprintf(req, sizeof req, "GET /nothing/here HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", f->port);
+        send_all(fd, req, (size_t)n);
+        assert_int_not_equal(read_one(fd, &body, &len), 200);
+        free(body);
+    }
+    close(fd);
+    free(path);
+    teardown(&st);
+    assert_int_equal(marked_live(), before);
+}
+
 static void test_server_more_connections_than_select_holds(void **state)
 {
     fixture *f = *state;
@@ -580,11 +716,14 @@ static void test_server_listen_says_why(void **state)
 
 int main(void)
 {
+    ecrmock_set_alloc_funcs(marked_malloc, marked_realloc, marked_free); /* before any instance */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server_bodies_go_back_to_the_library),
         cmocka_unit_test_setup_teardown(test_server_head_has_the_object_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_keeps_every_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_conflicting_content_length_is_400, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_keep_alive_bodies_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_keep_alive_requests_share_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_more_connections_than_select_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_idle_connections_are_closed, setup_short_timeout, teardown),
         cmocka_unit_test_setup_teardown(test_server_slowloris_is_cut, setup_short_deadline, teardown),
