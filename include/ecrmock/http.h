@@ -110,8 +110,9 @@ typedef struct ecrmock_http_response {
  *    whose path is /_ecrmock or below it, on any host: the test controls.
  *
  * `req` is borrowed.  Returns the status (also in resp->status), or -1 when
- * an argument is NULL, req->version is unknown, a required field is NULL, or
- * memory ran out (then *resp is empty).  `*resp` is always initialised.
+ * an argument is NULL, req->version is unknown, a required field is NULL (a
+ * header's name or value among them), or memory ran out (then *resp is
+ * empty).  `*resp` is always initialised.
  */
 ECRMOCK_API int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_http_response *resp);
 

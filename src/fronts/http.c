@@ -222,6 +222,9 @@ int ecrmock_http_handle(ecrmock *m, const ecrmock_http_request *req, ecrmock_htt
     if (!m || !req || req->version < 1 || req->version > ECRMOCK_HTTP_REQUEST_VERSION || !req->method ||
         !req->target || (req->n_headers && !req->headers) || (req->body_len && !req->body))
         return -1;
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!req->headers[i].name || !req->headers[i].value)
+            return -1; /* every reader takes them for strings */
     if (em_http_headers_new(resp) < 0)
         return -1;
 

@@ -252,6 +252,24 @@ static void test_http_bad_arguments(void **state)
     req.version = ECRMOCK_HTTP_REQUEST_VERSION;
     req.method = NULL;
     assert_int_equal(ecrmock_http_handle(m, &req, &r), -1);
+    /* A header without a name or a value: refused, nothing journaled (it
+     * was read as a string, and crashed) */
+    req.method = "POST";
+    size_t journaled = ecrmock_journal_length(m);
+    ecrmock_http_header nameless[2] = {{"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+                                       {NULL, "x"}};
+    ecrmock_http_header valueless[2] = {{"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+                                        {"Host", NULL}};
+    req.headers = nameless;
+    req.n_headers = 2;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), -1);
+    assert_null(r.headers);
+    req.headers = valueless;
+    assert_int_equal(ecrmock_http_handle(m, &req, &r), -1);
+    assert_null(r.headers);
+    assert_int_equal(ecrmock_journal_length(m), journaled);
+    req.headers = NULL;
+    req.n_headers = 0;
     ecrmock_http_response_release(NULL);
     assert_int_equal(ecrmock_http_base_url_set(m, "ftp://x", NULL), -1);
     assert_int_equal(ecrmock_http_base_url_set(NULL, NULL, NULL), -1);
