@@ -126,7 +126,12 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     const char *reg = repo->registry->id;
     em_image *img = NULL;
     char digest[ECRMOCK_DIGEST_SIZE];
+    /* The tag's and then the digest's slots are fetched while the hash and
+     * the layers' look-ups run (em_index_prefetch). */
+    if (tag)
+        em_index_prefetch(&repo->tag_index, tag, strlen(tag));
     em_sha256_digest_in(c->m->sha256_ctx, c->m->sha256, bytes, len, digest);
+    em_index_prefetch(&repo->images, digest, strlen(digest));
     int rc = -1;
     if (given && strcmp(given, digest) != 0) {
         em_fail_text(c, EM_MSG_IMAGE_DIGEST_DOES_NOT_MATCH, given, digest);

@@ -90,6 +90,18 @@ typedef const char *(*em_index_key)(const void *item);
 
 /* The item whose key is key[0..len), or NULL (borrowed). */
 void *em_index_find(const em_index *ix, const char *key, size_t len, em_index_key key_of);
+/* Asks the CPU for the line of slots where a probe for key[0..len) starts,
+ * so that a find or insert some work later does not wait for memory (a
+ * table of many items is past the cache: each probe was a miss).  Only a
+ * hint: ix is not changed, nothing is read from the slots. */
+static inline void em_index_prefetch(const em_index *ix, const char *key, size_t len)
+{
+    unsigned h = em_hash_key(key, len);
+    if (ix->slots)
+        __builtin_prefetch(&ix->slots[h & ix->mask]);
+    if (ix->old) /* growing: a miss probes the old array too */
+        __builtin_prefetch(&ix->old[h & ix->old_mask]);
+}
 /* Adds item, whose key must not be in ix yet.  0, or -1: no memory (ix
  * unchanged). */
 int em_index_insert(em_index *ix, void *item, em_index_key key_of);
