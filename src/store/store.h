@@ -19,10 +19,11 @@
  * set, its images and tags, its uploads and its policy.  Layer bytes live
  * once per instance in a content-addressed blob store (em_blob), shared by
  * every repository that has the layer.  Lookups by name, digest, tag and
- * upload id are hash lookups (images and tags, which grow with a
- * repository, in an em_index; the rest in uthash tables); listings walk an
- * em_seqvec, which keeps items in creation order so that a page token can
- * resume in O(log n).
+ * upload id are hash lookups (images, tags and layers, which grow with a
+ * repository, and the instance's blobs in an em_index; the rest in uthash
+ * tables); listings walk an em_seqvec, which keeps items in creation order
+ * so that a page token can resume in O(log n); a repository's layers keep a
+ * list in the order they were added, which snapshots follow.
  */
 typedef struct em_seqslot {
     uint64_t seq;
