@@ -264,6 +264,17 @@ static void test_fixture_registry_settings(void **state)
     json_decref(repo);
 }
 
+/* Asserts that two snapshots are the same text; takes both references. */
+static void same_text(json_t *want, json_t *got)
+{
+    char *t1 = json_dumps(want, JSON_COMPACT), *t2 = json_dumps(got, JSON_COMPACT);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    json_decref(want);
+    json_decref(got);
+}
+
 /* Loads a's snapshot into a fresh instance and asserts that its snapshot is
  * the same text; returns the new instance (ecrmock_free() it). */
 static ecrmock *reload(ecrmock *a)
@@ -275,13 +286,7 @@ static ecrmock *reload(ecrmock *a)
     ecrmock_err err;
     if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
         fail_msg("snapshot refused: %s: %s", err.path, err.text);
-    json_t *again = ecrmock_snapshot(b, NULL);
-    char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
-    assert_string_equal(t1, t2);
-    free(t1);
-    free(t2);
-    json_decref(snap);
-    json_decref(again);
+    same_text(snap, ecrmock_snapshot(b, NULL));
     return b;
 }
 
@@ -311,13 +316,7 @@ static ecrmock *copy_by_prepared(ecrmock *m, ecrmock_fixture **fx_out)
         fail_msg("prepare refused: %s: %s", err.path, err.text);
     ecrmock *c = ecrmock_new_from_fixture(fx, NULL);
     assert_non_null(c);
-    json_t *again = ecrmock_snapshot(c, NULL);
-    char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
-    assert_string_equal(t1, t2);
-    free(t1);
-    free(t2);
-    json_decref(snap);
-    json_decref(again);
+    same_text(snap, ecrmock_snapshot(c, NULL));
     if (fx_out)
         *fx_out = fx;
     else
