@@ -67,7 +67,7 @@ char *em_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ---- index.c: string keys to items, by open addressing -------------------
  *
  * The tables that grow with a repository's images (images by digest, tags
- * by name): a flat array of {hash, item} slots with linear probing, so that
+ * by name, layers by digest) and the instance's blobs by digest: a flat array of {hash, item} slots with linear probing, so that
  * a miss reads one cache line of slots and a hit that line and the item's
  * key (uthash, for the other tables, walks a chain of items).  An item's key
  * is a NUL-terminated string the caller's key_of returns; the index holds

@@ -54,7 +54,7 @@ struct ecrmock {
     em_registry *registries;   /* hash by id */
     em_region *regions;        /* other regions' registries, by name (store/regions.c) */
     int replicating;           /* a replication copy is under way: it replicates no further */
-    em_blob *blobs;            /* hash by digest */
+    em_index blobs;            /* em_blob by digest (em_blob_get) */
     void *patterns[EM_PATTERN_COUNT]; /* pcre2_code *, compiled when first used */
     void *match_data;
     void *pattern_memo[EM_PATTERN_COUNT]; /* the last text each pattern accepted (validate.c) */

@@ -7,9 +7,10 @@
  * member is replaced by a copy of its own; a copied object is linked into
  * dst before its members are filled, so that when memory runs out, the
  * part made is freed with dst by the ordinary free functions.  Hash tables
- * are filled in the source's order (uthash iterates in insertion order) and
- * creation-order vectors keep their seqs, so listings, pages and snapshots
- * read as the source's.
+ * are filled in the source's order (uthash iterates in insertion order), a
+ * repository's layers in its list's order, and creation-order vectors keep
+ * their seqs, so listings, pages and snapshots read as the source's.  The
+ * blobs (an em_index) go in the index's slot order: nothing lists them.
  */
 #include <string.h>
 
@@ -42,7 +43,10 @@ static void *dup_mem(const void *src, size_t n)
 
 static int copy_blobs(ecrmock *d, const ecrmock *s)
 {
-    for (const em_blob *b = s->blobs; b; b = b->hh.next) {
+    if (em_index_reserve(&d->blobs, s->blobs.count) < 0)
+        return -1;
+    const em_blob *b;
+    for (size_t pos = 0; (b = em_index_next(&s->blobs, &pos));) {
         em_blob *c = em_calloc(1, sizeof *c);
         if (!c)
             return -1;
@@ -52,9 +56,7 @@ static int copy_blobs(ecrmock *d, const ecrmock *s)
             em_free(c);
             return -1;
         }
-        int oom = 0;
-        HASH_ADD_STR(d->blobs, digest, c);
-        if (oom) {
+        if (em_index_insert(&d->blobs, c, em_blob_key) < 0) {
             em_free(c->data);
             em_free(c);
             return -1;
@@ -145,7 +147,9 @@ static int copy_tags(em_repo *dst, const em_repo *src)
 
 static int copy_layers(ecrmock *d, em_repo *dst, const em_repo *src)
 {
-    for (const em_layer *l = src->layers; l; l = l->hh.next) {
+    if (em_index_reserve(&dst->layer_index, src->layer_index.count) < 0)
+        return -1;
+    for (const em_layer *l = src->layers; l; l = l->next) {
         em_layer *c = em_calloc(1, sizeof *c);
         if (!c)
             return -1;
@@ -155,9 +159,7 @@ static int copy_layers(ecrmock *d, em_repo *dst, const em_repo *src)
             em_free(c);
             return -1;
         }
-        int oom = 0;
-        HASH_ADD_KEYPTR(hh, dst->layers, c->blob->digest, strlen(c->blob->digest), c);
-        if (oom) {
+        if (em_layer_link(dst, c) < 0) {
             em_media_type_release(c->media_type);
             em_free(c);
             return -1;
@@ -177,7 +179,8 @@ static int copy_repo(ecrmock *d, em_registry *reg, const em_repo *repo, uint64_t
     c->lifecycle_policy = NULL;
     c->mutability_filters = c->tags = NULL;
     c->lifecycle_preview = NULL;
-    c->layers = NULL;
+    c->layers = c->last_layer = NULL;
+    memset(&c->layer_index, 0, sizeof c->layer_index);
     memset(&c->images, 0, sizeof c->images);
     memset(&c->tag_index, 0, sizeof c->tag_index);
     c->uploads = NULL; /* in flight: not state a copy takes */

@@ -98,18 +98,26 @@ static void set_repo_slot(void *item, size_t slot)
 
 /* ---- blobs ------------------------------------------------------------------ */
 
+const char *em_blob_key(const void *b)
+{
+    return ((const em_blob *)b)->digest;
+}
+
+const char *em_layer_key(const void *l)
+{
+    return ((const em_layer *)l)->blob->digest;
+}
+
 em_blob *em_blob_get(ecrmock *m, const char *digest)
 {
-    em_blob *b = NULL;
-    HASH_FIND_STR(m->blobs, digest, b);
-    return b;
+    return em_index_find(&m->blobs, digest, strlen(digest), em_blob_key);
 }
 
 void em_blob_unref(ecrmock *m, em_blob *b)
 {
     if (--b->refs > 0)
         return;
-    HASH_DEL(m->blobs, b);
+    em_index_remove(&m->blobs, b, em_blob_key);
     em_free(b->data);
     em_free(b);
 }
@@ -118,9 +126,20 @@ void em_blob_unref(ecrmock *m, em_blob *b)
 
 em_layer *em_layer_get(em_repo *repo, const char *digest)
 {
-    em_layer *l = NULL;
-    HASH_FIND_STR(repo->layers, digest, l);
-    return l;
+    return em_index_find(&repo->layer_index, digest, strlen(digest), em_layer_key);
+}
+
+int em_layer_link(em_repo *repo, em_layer *l)
+{
+    if (em_index_insert(&repo->layer_index, l, em_layer_key) < 0)
+        return -1;
+    l->next = NULL;
+    if (repo->last_layer)
+        repo->last_layer->next = l;
+    else
+        repo->layers = l;
+    repo->last_layer = l;
+    return 0;
 }
 
 /* The bytes of a declared blob, their digest checked by the caller, are
@@ -143,28 +162,24 @@ em_layer *em_layer_add(ecrmock *m, em_repo *repo, const char *digest, unsigned c
         blob_fill(l->blob, data, len);
         return l;
     }
-    int oom = 0;
     em_blob *b = em_blob_get(m, digest), *fresh = NULL;
     if (!b) {
         b = fresh = em_calloc(1, sizeof *b);
         if (!b)
             return NULL;
         snprintf(b->digest, sizeof b->digest, "%s", digest);
-        HASH_ADD_STR(m->blobs, digest, b);
-        if (oom) {
+        if (em_index_insert(&m->blobs, b, em_blob_key) < 0) {
             em_free(b);
             return NULL;
         }
     }
     l = em_calloc(1, sizeof *l);
-    if (l) {
+    if (l)
         l->blob = b;
-        HASH_ADD_KEYPTR(hh, repo->layers, b->digest, strlen(b->digest), l);
-    }
-    if (!l || oom) {
+    if (!l || em_layer_link(repo, l) < 0) {
         em_free(l);
         if (fresh) {
-            HASH_DEL(m->blobs, fresh);
+            em_index_remove(&m->blobs, fresh, em_blob_key);
             em_free(fresh);
         }
         return NULL;
@@ -596,11 +611,11 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     for (pos = 0; (item = em_index_next(&repo->tag_index, &pos));)
         em_free(item);
     em_index_release(&repo->tag_index);
-    em_layer *l, *ltmp;
-    HASH_ITER(hh, repo->layers, l, ltmp) {
-        HASH_DEL(repo->layers, l);
+    for (em_layer *l = repo->layers, *next; l; l = next) {
+        next = l->next;
         layer_free(m, l);
     }
+    em_index_release(&repo->layer_index);
     em_upload *u, *utmp;
     HASH_ITER(hh, repo->uploads, u, utmp) {
         HASH_DEL(repo->uploads, u);
@@ -665,10 +680,10 @@ void em_registries_free(ecrmock *m)
 
 void em_blobs_free(ecrmock *m)
 {
-    em_blob *b, *tmp;
-    HASH_ITER(hh, m->blobs, b, tmp) {
-        HASH_DEL(m->blobs, b);
+    em_blob *b;
+    for (size_t pos = 0; (b = em_index_next(&m->blobs, &pos));) {
         em_free(b->data);
         em_free(b);
     }
+    em_index_release(&m->blobs);
 }

@@ -19,10 +19,11 @@
  * set, its images and tags, its uploads and its policy.  Layer bytes live
  * once per instance in a content-addressed blob store (em_blob), shared by
  * every repository that has the layer.  Lookups by name, digest, tag and
- * upload id are hash lookups (images and tags, which grow with a
- * repository, in an em_index; the rest in uthash tables); listings walk an
- * em_seqvec, which keeps items in creation order so that a page token can
- * resume in O(log n).
+ * upload id are hash lookups (images, tags and layers, which grow with a
+ * repository, and the instance's blobs in an em_index; the rest in uthash
+ * tables); listings walk an em_seqvec, which keeps items in creation order
+ * so that a page token can resume in O(log n); a repository's layers keep a
+ * list in the order they were added, which snapshots follow.
  */
 typedef struct em_seqslot {
     uint64_t seq;
@@ -49,14 +50,13 @@ struct em_blob {
     unsigned char *data; /* NULL with len > 0: a declared blob (em_blob_declared) */
     size_t len;
     size_t refs; /* repositories holding it */
-    UT_hash_handle hh;
 };
 
 struct em_layer {
     em_blob *blob;
     const char *media_type; /* learnt from a manifest that lists it (em_media_type_intern); may be NULL */
     size_t image_refs;   /* images of the repository that reference it */
-    UT_hash_handle hh;
+    em_layer *next;      /* the repository's next layer, in the order they were added */
 };
 
 /* One allocation: the name follows the struct. */
@@ -146,7 +146,9 @@ struct em_repo {
     struct em_lc_preview *lifecycle_preview; /* the latest preview, or NULL */
     uint64_t seq;
     size_t slot;
-    em_layer *layers;   /* hash by digest */
+    em_layer *layers;   /* in the order added (next): a snapshot lists them so */
+    em_layer *last_layer;
+    em_index layer_index; /* em_layer by its blob's digest (em_layer_get) */
     em_index images;    /* em_image by digest (em_image_get) */
     em_index tag_index; /* em_tag by name (em_tag_get) */
     em_upload *uploads; /* hash by id */
@@ -264,6 +266,10 @@ static inline bool em_blob_declared(const em_blob *b)
 void em_blob_unref(ecrmock *m, em_blob *b);
 
 em_layer *em_layer_get(em_repo *repo, const char *digest);
+/* Links l (its blob set, a digest repo has no layer of) into the
+ * repository: its index and, last, its list.  0, or -1 (no memory) with
+ * nothing changed.  A layer leaves them only when the repository is freed. */
+int em_layer_link(em_repo *repo, em_layer *l);
 /* Adds the layer `digest` to the repository, its bytes `*data` (em_malloc'd,
  * `len` long) going to the blob store when the store does not have them yet
  * (or has the blob only declared, with this `len`): then *data is taken and
@@ -281,6 +287,9 @@ void em_prefault(void *p, size_t n);
 /* The keys of repo->images and repo->tag_index (em_index_key). */
 const char *em_image_key(const void *img);
 const char *em_tag_key(const void *t);
+/* The keys of m->blobs and repo->layer_index: a blob's digest. */
+const char *em_blob_key(const void *b);
+const char *em_layer_key(const void *l);
 em_image *em_image_get(em_repo *repo, const char *digest);
 /* The next manifest list or index of repo, in push order from *pos on, that
  * references img (borrowed), or NULL; *pos moves past it (start at 0). */

@@ -587,7 +587,7 @@ int em_fx_swap_state(ecrmock *m, ecrmock *s, bool clock)
     } while (0)
     SWAP(em_registry *, registries);
     SWAP(em_region *, regions);
-    SWAP(em_blob *, blobs);
+    SWAP(em_index, blobs);
     SWAP(em_fault *, faults);
     SWAP(long, fault_ids);
     SWAP(json_t *, scan_config);

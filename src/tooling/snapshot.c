@@ -71,8 +71,7 @@ static json_t *snapshot_repo(ecrmock *m, em_repo *repo)
     }
     json_decref(r);
     json_t *layers = json_object_get(o, "layers"), *images = json_object_get(o, "images");
-    em_layer *l, *tmp;
-    HASH_ITER(hh, repo->layers, l, tmp) {
+    for (const em_layer *l = repo->layers; l; l = l->next) {
         /* not json_pack's "s*", which leaves a member out when making it ran out of memory */
         json_t *item = json_pack("{s:s}", "digest", l->blob->digest);
         if (item && ((l->media_type && em_set(item, "mediaType", json_string(l->media_type)) < 0) ||

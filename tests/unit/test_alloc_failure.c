@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "store/store.h" /* the blob store (m->blobs) */
 
 static long fail_at = -1; /* the allocation that fails; -1: none */
 static long allocations;
@@ -921,6 +922,119 @@ static void test_alloc_failure_prepared_fixture(void **state)
     }
 }
 
+/* One way of adding a layer (grow_add), run with its 1st, 2nd, ...
+ * allocation failing: each failure leaves the snapshot and the blob store
+ * as they were (the blob `digest` absent, or with the references it had),
+ * until a run succeeds. */
+typedef int (*grow_add)(ecrmock *m, const char *repo, const char *bytes, const char *upload);
+
+static int grow_put(ecrmock *m, const char *repo, const char *bytes, const char *upload)
+{
+    (void)upload;
+    ecrmock_err err;
+    if (ecrmock_put_layer(m, NULL, repo, bytes, strlen(bytes), NULL, &err) == 0)
+        return 200;
+    assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+    return 500;
+}
+
+static int grow_complete(ecrmock *m, const char *repo, const char *bytes, const char *upload)
+{
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(bytes, strlen(bytes), digest);
+    json_t *req = json_pack("{s:s, s:s, s:[s]}", "repositoryName", repo, "uploadId", upload, "layerDigests", digest);
+    json_t *resp = NULL;
+    int status = req ? ecrmock_call(m, "CompleteLayerUpload", req, &resp) : -1;
+    if (status != 200 && status != -1 && !(status == 500 && strcmp(err_type(resp), "ServerException") == 0))
+        fail_msg("CompleteLayerUpload answered %d %s: %s", status, err_type(resp), err_message(resp));
+    json_decref(resp);
+    json_decref(req);
+    return status;
+}
+
+static void grow_loop(ecrmock *m, const char *repo, const char *bytes, const char *upload, grow_add add)
+{
+    char digest[ECRMOCK_DIGEST_SIZE];
+    sha256_digest(bytes, strlen(bytes), digest);
+    const em_blob *had = em_blob_get(m, digest);
+    size_t refs = had ? had->refs : 0, blobs = m->blobs.count;
+    long failures = 0;
+    for (long n = 1;; n++) {
+        json_t *before = ecrmock_snapshot(m, NULL);
+        allocations = 0;
+        fail_at = n;
+        int status = add(m, repo, bytes, upload);
+        bool injected = allocations >= n;
+        fail_at = -1;
+        if (!injected || status == 200) { /* 200 with a failure: the journal's record went without */
+            assert_int_equal(status, 200);
+            json_decref(before);
+            break;
+        }
+        failures++;
+        json_t *after = ecrmock_snapshot(m, NULL);
+        if (!json_equal(before, after))
+            fail_msg("%s into %s, allocation %ld failed: the state changed", bytes, repo, n);
+        json_decref(before);
+        json_decref(after);
+        const em_blob *b = em_blob_get(m, digest);
+        assert_int_equal(m->blobs.count, blobs);
+        assert_true(had ? b == had && b->refs == refs : !b);
+    }
+    assert_true(failures > 0);
+    const em_blob *b = em_blob_get(m, digest);
+    assert_non_null(b);
+    assert_int_equal(b->refs, refs + 1);
+    assert_int_equal(m->blobs.count, blobs + !had);
+    void *got = NULL;
+    size_t len = 0;
+    assert_int_equal(ecrmock_get_layer(m, NULL, repo, digest, &got, &len, NULL), 0);
+    assert_int_equal(len, strlen(bytes));
+    assert_memory_equal(got, bytes, len);
+    ecrmock_buffer_free(got);
+}
+
+/* The layer that makes a repository's layer index and the instance's blob
+ * index grow (the 9th: past half of 16 slots; the 17th: past half of 32),
+ * added by ecrmock_put_layer() and by CompleteLayerUpload, a new blob and
+ * one another repository holds: at every failed allocation nothing
+ * changes. */
+static void test_alloc_failure_layer_indexes_grow(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.min_part_size = 4;
+    ecrmock *m = ecrmock_new(&o);
+    create_repo(m, "grow/one");
+    create_repo(m, "grow/two");
+    char bytes[32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(bytes, sizeof bytes, "layer %d", i);
+        assert_int_equal(ecrmock_put_layer(m, NULL, "grow/one", bytes, strlen(bytes), NULL, NULL), 0);
+        assert_int_equal(ecrmock_put_layer(m, NULL, "grow/two", bytes, strlen(bytes), NULL, NULL), 0);
+    }
+    assert_int_equal(m->blobs.count, 8);
+    grow_loop(m, "grow/one", "layer 8", NULL, grow_put); /* both indexes grow */
+    grow_loop(m, "grow/two", "layer 8", NULL, grow_put); /* grow/two's grows; the blob is there */
+    for (int i = 9; i < 16; i++) {
+        snprintf(bytes, sizeof bytes, "layer %d", i);
+        assert_int_equal(ecrmock_put_layer(m, NULL, "grow/one", bytes, strlen(bytes), NULL, NULL), 0);
+    }
+    assert_int_equal(m->blobs.count, 16);
+    /* The 17th through the API: an upload whose completion adds it. */
+    json_t *r = NULL;
+    assert_int_equal(call(m, &r, "InitiateLayerUpload", "{\"repositoryName\": \"grow/one\"}"), 200);
+    char upload[64];
+    snprintf(upload, sizeof upload, "%s", jstr(r, "uploadId"));
+    json_decref(r);
+    call_ok(m, "UploadLayerPart",
+            "{\"repositoryName\": \"grow/one\", \"uploadId\": \"%s\", \"partFirstByte\": 0, \"partLastByte\": 7, "
+            "\"layerPartBlob\": \"bGF5ZXIgMTY=\"}", /* "layer 16" */
+            upload);
+    grow_loop(m, "grow/one", "layer 16", upload, grow_complete);
+    ecrmock_free(m);
+}
+
 /* A tag moved onto an image that holds one (its list leaves the image for
  * an array) and a second tag on an untagged image: at every failed
  * allocation PutImage answers ServerException with the state as it was. */
@@ -1265,6 +1379,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_create_repository_for),
         cmocka_unit_test(test_alloc_failure_prepared_fixture),
         cmocka_unit_test(test_alloc_failure_tag_moves),
+        cmocka_unit_test(test_alloc_failure_layer_indexes_grow),
         cmocka_unit_test(test_alloc_failure_reads_answer_whole),
         cmocka_unit_test(test_alloc_failure_invalid_part_whole),
         cmocka_unit_test(test_alloc_failure_fast_forms),

@@ -4,6 +4,7 @@
  * exact messages; snapshots round-trip byte for byte.
  */
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "helpers.h"
 
@@ -263,6 +264,17 @@ static void test_fixture_registry_settings(void **state)
     json_decref(repo);
 }
 
+/* Asserts that two snapshots are the same text; takes both references. */
+static void same_text(json_t *want, json_t *got)
+{
+    char *t1 = json_dumps(want, JSON_COMPACT), *t2 = json_dumps(got, JSON_COMPACT);
+    assert_string_equal(t1, t2);
+    free(t1);
+    free(t2);
+    json_decref(want);
+    json_decref(got);
+}
+
 /* Loads a's snapshot into a fresh instance and asserts that its snapshot is
  * the same text; returns the new instance (ecrmock_free() it). */
 static ecrmock *reload(ecrmock *a)
@@ -274,14 +286,144 @@ static ecrmock *reload(ecrmock *a)
     ecrmock_err err;
     if (ecrmock_fixture_load(b, snap, "snapshot", &err) != 0)
         fail_msg("snapshot refused: %s: %s", err.path, err.text);
-    json_t *again = ecrmock_snapshot(b, NULL);
-    char *t1 = json_dumps(snap, JSON_COMPACT), *t2 = json_dumps(again, JSON_COMPACT);
-    assert_string_equal(t1, t2);
-    free(t1);
-    free(t2);
-    json_decref(snap);
-    json_decref(again);
+    same_text(snap, ecrmock_snapshot(b, NULL));
     return b;
+}
+
+/* The layers of a repository's entry, by its name, in a snapshot (borrowed). */
+static json_t *snapshot_layers(json_t *snap, const char *repo)
+{
+    json_t *regs = json_object_get(snap, "registries"), *reg, *r;
+    size_t i, j;
+    json_array_foreach(regs, i, reg) {
+        json_array_foreach(json_object_get(reg, "repositories"), j, r) {
+            if (strcmp(json_string_value(json_object_get(r, "name")), repo) == 0)
+                return json_object_get(r, "layers");
+        }
+    }
+    fail_msg("no repository %s in the snapshot", repo);
+    return NULL;
+}
+
+/* A copy of m by a prepared fixture of its snapshot (ecrmock_new_from_fixture);
+ * asserts that the copy's snapshot is m's, text for text. */
+static ecrmock *copy_by_prepared(ecrmock *m, ecrmock_fixture **fx_out)
+{
+    json_t *snap = ecrmock_snapshot(m, NULL);
+    ecrmock_err err;
+    ecrmock_fixture *fx = ecrmock_fixture_prepare(snap, NULL, "snapshot", &err);
+    if (!fx)
+        fail_msg("prepare refused: %s: %s", err.path, err.text);
+    ecrmock *c = ecrmock_new_from_fixture(fx, NULL);
+    assert_non_null(c);
+    same_text(snap, ecrmock_snapshot(c, NULL));
+    if (fx_out)
+        *fx_out = fx;
+    else
+        ecrmock_fixture_free(fx);
+    return c;
+}
+
+/* A snapshot lists a repository's layers in the order they were added (the
+ * digests' order is another, and so is a hash table's), past the layer
+ * index's first array (16 slots) and past its growth to 4,096; a load of it,
+ * and a prepared fixture's copy, list them so again. */
+static void test_snapshot_layer_order_many(void **state)
+{
+    (void)state;
+    static const size_t counts[] = {20, 1500};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        size_t n = counts[c];
+        ecrmock *m = ecrmock_new(NULL);
+        create_repo(m, "big/layers");
+        char (*digests)[ECRMOCK_DIGEST_SIZE] = calloc(n, sizeof *digests);
+        assert_non_null(digests);
+        for (size_t i = 0; i < n; i++) {
+            char bytes[32];
+            int len = snprintf(bytes, sizeof bytes, "layer %zu of %zu", i, n);
+            assert_int_equal(ecrmock_put_layer(m, NULL, "big/layers", bytes, (size_t)len, digests[i], NULL), 0);
+        }
+        bool sorted = true;
+        for (size_t i = 1; i < n; i++)
+            sorted = sorted && strcmp(digests[i - 1], digests[i]) < 0;
+        assert_false(sorted); /* the order added is not the digests' */
+        json_t *snap = ecrmock_snapshot(m, NULL);
+        json_t *layers = snapshot_layers(snap, "big/layers");
+        assert_int_equal(json_array_size(layers), n);
+        for (size_t i = 0; i < n; i++)
+            assert_string_equal(json_string_value(json_object_get(json_array_get(layers, i), "digest")), digests[i]);
+        json_decref(snap);
+        ecrmock *b = reload(m);      /* the same text, so the same order */
+        ecrmock *d = copy_by_prepared(b, NULL);
+        ecrmock_free(d);
+        ecrmock_free(b);
+        ecrmock_free(m);
+        free(digests);
+    }
+}
+
+/* An instance copied from a prepared fixture holds blobs of its own: 1,300
+ * blobs, 400 of them in three repositories (two registries), all unref'd
+ * in one copy (its repositories deleted one by one) while the other copy
+ * and the prepared fixture keep every byte. */
+static void test_prepared_fixture_copy_many_blobs_unref(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *registry, *name;
+    } repos[] = {{NULL, "copy/one"}, {NULL, "copy/two"}, {"210987654321", "copy/three"}};
+    enum { SHARED = 400, OWN = 300, N_REPOS = 3 };
+    ecrmock *m = ecrmock_new(NULL);
+    for (size_t r = 0; r < N_REPOS; r++) {
+        if (repos[r].registry)
+            call_ok(m, "CreateRepository", "{\"registryId\": \"%s\", \"repositoryName\": \"%s\"}", repos[r].registry,
+                    repos[r].name);
+        else
+            create_repo(m, repos[r].name);
+        for (size_t i = 0; i < SHARED + OWN; i++) {
+            char bytes[48];
+            int len = i < SHARED ? snprintf(bytes, sizeof bytes, "shared %zu", i)
+                                 : snprintf(bytes, sizeof bytes, "own %zu of %s", i, repos[r].name);
+            assert_int_equal(ecrmock_put_layer(m, repos[r].registry, repos[r].name, bytes, (size_t)len, NULL, NULL), 0);
+        }
+    }
+    json_t *want = ecrmock_snapshot(m, NULL);
+    ecrmock_fixture *fx = NULL;
+    ecrmock *one = copy_by_prepared(m, &fx), *two = ecrmock_new_from_fixture(fx, NULL);
+    assert_non_null(two);
+    ecrmock_free(m);
+    for (size_t r = 0; r < N_REPOS; r++) {
+        if (repos[r].registry)
+            call_ok(one, "DeleteRepository", "{\"registryId\": \"%s\", \"repositoryName\": \"%s\", \"force\": true}",
+                    repos[r].registry, repos[r].name);
+        else
+            call_ok(one, "DeleteRepository", "{\"repositoryName\": \"%s\", \"force\": true}", repos[r].name);
+        /* The other copy reads every layer, the shared ones too. */
+        json_t *snap = ecrmock_snapshot(two, NULL);
+        assert_true(json_equal(snap, want));
+        json_decref(snap);
+        for (size_t i = 0; i < SHARED; i += 37) {
+            char bytes[48], digest[ECRMOCK_DIGEST_SIZE];
+            int len = snprintf(bytes, sizeof bytes, "shared %zu", i);
+            sha256_digest(bytes, (size_t)len, digest);
+            void *got = NULL;
+            size_t got_len = 0;
+            assert_int_equal(ecrmock_get_layer(two, repos[r].registry, repos[r].name, digest, &got, &got_len, NULL), 0);
+            assert_int_equal(got_len, (size_t)len);
+            assert_memory_equal(got, bytes, got_len);
+            ecrmock_buffer_free(got);
+        }
+    }
+    ecrmock_free(two);
+    ecrmock_free(one);
+    /* The prepared fixture is whole: a new copy of it is the state it was made from. */
+    ecrmock *three = ecrmock_new_from_fixture(fx, NULL);
+    json_t *snap = ecrmock_snapshot(three, NULL);
+    assert_true(json_equal(snap, want));
+    json_decref(snap);
+    ecrmock_free(three);
+    ecrmock_fixture_free(fx);
+    json_decref(want);
 }
 
 /* A snapshot loads into a fresh instance as the same state, and dumps again
@@ -2490,6 +2632,8 @@ int main(void)
         T(test_fixture_registry_settings),
         T(test_snapshot_round_trip),
         T(test_snapshot_contents),
+        T(test_snapshot_layer_order_many),
+        T(test_prepared_fixture_copy_many_blobs_unref),
         T(test_fixture_refused_leaves_state),
         T(test_fixture_refusal_messages),
         T(test_fixture_options),

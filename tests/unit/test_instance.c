@@ -5,6 +5,7 @@
  */
 #include "helpers.h"
 #include "core/core.h" /* the options table */
+#include "store/store.h" /* the blob store (m->blobs) */
 
 #include <pthread.h>
 #include <sched.h>
@@ -1152,6 +1153,71 @@ static void test_err_convention_clock(void **state)
 
 /* Layers: RepositoryNotFound and LayersNotFound as the control met them, a
  * bad argument as InvalidParameter, each with a sentence. */
+/* A blob held by repositories of two registries goes when the last of
+ * them does, in every order of their deletions: until then every remaining
+ * repository reads its bytes, the instance keeps one blob of that digest
+ * with a reference for each, and a repository's own blob goes with it. */
+static void test_blobs_shared_unref_in_every_order(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *registry, *name;
+    } repos[] = {{NULL, "share/one"}, {NULL, "share/two"}, {"210987654321", "share/three"}};
+    static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    static const char shared[] = "shared by all three", pair[] = "shared by one and two";
+    char shared_d[ECRMOCK_DIGEST_SIZE], pair_d[ECRMOCK_DIGEST_SIZE], own_d[3][ECRMOCK_DIGEST_SIZE];
+    for (size_t o = 0; o < 6; o++) {
+        ecrmock *m = ecrmock_new(NULL);
+        bool live[3] = {true, true, true};
+        for (size_t r = 0; r < 3; r++) {
+            if (repos[r].registry)
+                call_ok(m, "CreateRepository", "{\"registryId\": \"%s\", \"repositoryName\": \"%s\"}", repos[r].registry,
+                        repos[r].name);
+            else
+                create_repo(m, repos[r].name);
+            char own[32];
+            int len = snprintf(own, sizeof own, "own of %s", repos[r].name);
+            assert_int_equal(ecrmock_put_layer(m, repos[r].registry, repos[r].name, own, (size_t)len, own_d[r], NULL), 0);
+            assert_int_equal(
+                ecrmock_put_layer(m, repos[r].registry, repos[r].name, shared, strlen(shared), shared_d, NULL), 0);
+            if (r < 2)
+                assert_int_equal(ecrmock_put_layer(m, repos[r].registry, repos[r].name, pair, strlen(pair), pair_d, NULL),
+                                 0);
+        }
+        for (size_t k = 0; k <= 3; k++) {
+            size_t left = 0;
+            for (size_t r = 0; r < 3; r++) {
+                left += live[r];
+                em_blob *own = em_blob_get(m, own_d[r]);
+                assert_true(live[r] ? own && own->refs == 1 : !own);
+                if (!live[r])
+                    continue;
+                void *got = NULL;
+                size_t got_len = 0;
+                assert_int_equal(ecrmock_get_layer(m, repos[r].registry, repos[r].name, shared_d, &got, &got_len, NULL), 0);
+                assert_int_equal(got_len, strlen(shared));
+                assert_memory_equal(got, shared, got_len);
+                ecrmock_buffer_free(got);
+            }
+            em_blob *b = em_blob_get(m, shared_d), *p = em_blob_get(m, pair_d);
+            size_t pairs = (size_t)live[0] + live[1];
+            assert_true(left ? b && b->refs == left : !b);
+            assert_true(pairs ? p && p->refs == pairs : !p);
+            assert_int_equal(m->blobs.count, left + (left > 0) + (pairs > 0));
+            if (k == 3)
+                break;
+            int r = orders[o][k];
+            if (repos[r].registry)
+                call_ok(m, "DeleteRepository", "{\"registryId\": \"%s\", \"repositoryName\": \"%s\", \"force\": true}",
+                        repos[r].registry, repos[r].name);
+            else
+                call_ok(m, "DeleteRepository", "{\"repositoryName\": \"%s\", \"force\": true}", repos[r].name);
+            live[r] = false;
+        }
+        ecrmock_free(m);
+    }
+}
+
 static void test_err_convention_layers(void **state)
 {
     ecrmock *m = *state;
@@ -1575,6 +1641,7 @@ int main(void)
         T(test_err_convention_clock),
         cmocka_unit_test(test_seeded_streams_are_pinned),
         T(test_err_convention_layers),
+        T(test_blobs_shared_unref_in_every_order),
         T(test_err_convention_images),
         T(test_err_convention_journal_snapshot),
         T(test_err_long_source_keeps_json_path),
