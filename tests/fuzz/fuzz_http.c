@@ -4,13 +4,15 @@
  * empty line and the body.  Each input runs on a fresh instance holding a
  * repository with an image, the control API on (/_ecrmock); every second
  * input also turns SigV4 checks on.
- * Whatever the input, the handler answers a status and a body it owns.
+ * Whatever the input, the handler answers a status and a body it owns, and
+ * a call it journals reads back with the headers it was sent.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ecrmock.h"
+#include "testing/testing.h" /* em_headers_json: what the journal's headers must read back as */
 
 #define MAX_HEADERS 32
 
@@ -67,9 +69,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hr.body = body;
     hr.body_len = body ? strlen(body) : 0;
     ecrmock_http_response resp;
+    size_t before = ecrmock_journal_length(m);
     int status = ecrmock_http_handle(m, &hr, &resp); /* the status, or -1 */
     if (status != -1 && (status != resp.status || status < 100 || status > 599 || (resp.body_len && !resp.body)))
         abort();
+    /* A call journaled: its headers read back as em_headers_json() makes
+     * them, whether the journal kept their text or their tree. */
+    if (ecrmock_journal_length(m) == before + 1) {
+        json_t *entry = ecrmock_journal_entry(m, -1, NULL), *want = em_headers_json(&hr);
+        json_t *got = json_object_get(entry, "headers");
+        if (entry && want && !json_equal(got, want))
+            abort();
+        json_decref(entry);
+        json_decref(want);
+    }
     ecrmock_http_response_release(&resp); /* always initialised */
     ecrmock_free(m);
     free(text);
