@@ -1125,8 +1125,10 @@ static void journal_floor(int images, double *floor)
     ecrmock_free(m);
 }
 
-/* The peak RSS (KiB) of run(journal, n) in a child process. */
-static long child_peak_rss(void (*run)(int journal, int n), int journal, int n)
+/* The peak RSS (KiB) of the run named `run` (journal_rss_run or
+ * journal_parts_run; main() knows them) with (journal, n), in a process of
+ * its own. */
+static long child_peak_rss(const char *run, int journal, int n)
 {
     fflush(stdout);
     pid_t pid = fork();
@@ -1135,8 +1137,15 @@ static long child_peak_rss(void (*run)(int journal, int n), int journal, int n)
         exit(1);
     }
     if (pid == 0) {
-        run(journal, n);
-        _exit(0);
+        /* A fresh image of this program: a forked child would start with
+         * the parent's resident pages (the earlier sections' heap) in its
+         * peak. */
+        char j[16], k[16];
+        snprintf(j, sizeof j, "%d", journal);
+        snprintf(k, sizeof k, "%d", n);
+        execl("/proc/self/exe", "bench", "--rss-child", run, j, k, (char *)NULL);
+        perror("bench: exec /proc/self/exe");
+        _exit(1);
     }
     int st;
     struct rusage ru;
@@ -1295,7 +1304,7 @@ static void bench_journal(void)
     figure rss_on = {"j. peak RSS, 100k-image run, journal on", "MiB", NULL, {0}, 0, 0};
     figure rss_off = {"j. (info) the same, journal off", "MiB", NULL, {0}, 0, 0};
     figure rss_ratio = {"j. peak RSS 100k images, journal on / off", "x", "<= 1.5", {0}, 0, 1.5};
-    long on = child_peak_rss(journal_rss_run, 1, 100000), off = child_peak_rss(journal_rss_run, 0, 100000);
+    long on = child_peak_rss("journal_rss_run", 1, 100000), off = child_peak_rss("journal_rss_run", 0, 100000);
     for (int r = 0; r < REPEATS; r++) {
         rss_on.v[r] = on / 1024.0;
         rss_off.v[r] = off / 1024.0;
@@ -1306,8 +1315,8 @@ static void bench_journal(void)
     report(&rss_ratio);
     figure parts_on = {"j. peak RSS, 20 parts of 13 MB, journal on", "MiB", NULL, {0}, 0, 0};
     figure parts_off = {"j. (info) the same, journal off", "MiB", NULL, {0}, 0, 0};
-    on = child_peak_rss(journal_parts_run, 1, 20);
-    off = child_peak_rss(journal_parts_run, 0, 20);
+    on = child_peak_rss("journal_parts_run", 1, 20);
+    off = child_peak_rss("journal_parts_run", 0, 20);
     for (int r = 0; r < REPEATS; r++) {
         parts_on.v[r] = on / 1024.0;
         parts_off.v[r] = off / 1024.0;
@@ -1974,6 +1983,16 @@ static void bench_fixtures(void)
 
 int main(int argc, char **argv)
 {
+    /* child_peak_rss's run, in a process of its own */
+    if (argc == 5 && strcmp(argv[1], "--rss-child") == 0) {
+        void (*run)(int, int) = strcmp(argv[2], "journal_rss_run") == 0     ? journal_rss_run
+                                : strcmp(argv[2], "journal_parts_run") == 0 ? journal_parts_run
+                                                                            : NULL;
+        if (!run)
+            return 2;
+        run(atoi(argv[3]), atoi(argv[4]));
+        return 0;
+    }
     results = json_array();
     const char *only = argc > 1 ? argv[1] : NULL;
     printf("ecrmock %s benchmarks, %d runs each\n\n", ecrmock_version(), REPEATS);
