@@ -114,26 +114,36 @@ void em_journal_free(ecrmock *m)
     m->journal_bytes = 0;
 }
 
-/* v (em_malloc'd, taken) with its credential elided: a Basic token whole, or the value
- * of its Signature component
- * ',' or the end) replaced by "<elided>"; NULL: no memory. */
-static char *elide_signature(char *v)
+/* Where an Authorization value's credential lies: v[cut..rest) is replaced
+ * by "<elided>" (the Basic token of the registry plane: the rest of the
+ * value; the value of the component named Signature, after a space or a
+ * comma, to the next ',' or the end: not the text "Signature=" inside
+ * another one, "Credential=Signature=...").  False: none to elide. */
+static bool credential_span(const char *v, size_t *cut, size_t *rest)
 {
-    /* The registry plane's Basic credentials: the token, elided too. */
     if (strncasecmp(v, "Basic ", 6) == 0) {
-        char *e = em_sprintf("%.6s<elided>", v);
-        em_free(v);
-        return e;
+        *cut = 6;
+        *rest = strlen(v);
+        return true;
     }
-    /* The component named Signature (after a space or a comma), not the
-     * text "Signature=" inside another one ("Credential=Signature=..."). */
-    char *sig = strstr(v, "Signature=");
+    const char *sig = strstr(v, "Signature=");
     while (sig && sig > v && sig[-1] != ' ' && sig[-1] != ',')
         sig = strstr(sig + 1, "Signature=");
     if (!sig)
+        return false;
+    *cut = (size_t)(sig - v) + strlen("Signature=");
+    *rest = *cut + strcspn(v + *cut, ",");
+    return true;
+}
+
+/* v (em_malloc'd, taken) with its credential elided (credential_span);
+ * NULL: no memory. */
+static char *elide_signature(char *v)
+{
+    size_t cut, rest;
+    if (!credential_span(v, &cut, &rest))
         return v;
-    sig += strlen("Signature=");
-    char *e = em_sprintf("%.*s<elided>%s", (int)(sig - v), v, sig + strcspn(sig, ","));
+    char *e = em_sprintf("%.*s<elided>%s", (int)cut, v, v + rest);
     em_free(v);
     return e;
 }
@@ -323,7 +333,7 @@ static size_t hdr_put(char *out, const char *s, size_t len, bool lower)
 }
 
 /* Header i's value as the inside of a JSON string (its credential elided
- * as elide_signature() does: the same bytes, found in the value as sent,
+ * as elide_signature() does, credential_span() found in the value as sent,
  * since a byte em_utf8_copy() replaces is never ASCII and every ASCII byte
  * stays itself); written at out when out is not NULL; its bytes. */
 static size_t hdr_value(char *out, const hdr_plan *p, size_t i)
@@ -331,20 +341,7 @@ static size_t hdr_value(char *out, const hdr_plan *p, size_t i)
     static const char elided[] = "<elided>";
     const char *v = p->h[i].value;
     size_t len = p->value_len[i], cut = len, rest = len;
-    bool elide = false;
-    if (p->auth[i] && strncasecmp(v, "Basic ", 6) == 0) {
-        cut = 6;
-        elide = true;
-    } else if (p->auth[i]) {
-        const char *sig = strstr(v, "Signature=");
-        while (sig && sig > v && sig[-1] != ' ' && sig[-1] != ',')
-            sig = strstr(sig + 1, "Signature=");
-        if (sig) {
-            cut = (size_t)(sig - v) + strlen("Signature=");
-            rest = cut + strcspn(v + cut, ",");
-            elide = true;
-        }
-    }
+    bool elide = p->auth[i] && credential_span(v, &cut, &rest);
     size_t w = hdr_put(out, v, cut, false);
     if (!elide)
         return w;
