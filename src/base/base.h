@@ -169,6 +169,9 @@ static inline const unsigned char *em_plain_run(const unsigned char *p, const un
         p++;
     return p;
 }
+/* json_write.c: the decimal digits of u into out (room for 20: no NUL, no sign); how
+ * many (1 to 20). */
+int em_decimal_digits(uint64_t u, char *out);
 /* json_write.c: doc (an object or array) as the wire level writes it, jansson's
  * compact bytes; *out malloc'd (free it).  0, or -1: no memory, or a string
  * that is not UTF-8. */

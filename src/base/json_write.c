@@ -252,8 +252,7 @@ static bool nearest_digits(double v, int n, char digits[18], int *e)
     return decimal_value(digits, n, *e) == v;
 }
 
-/* The decimal digits of u into out (no NUL); returns how many. */
-static int decimal_digits(uint64_t u, char *out)
+int em_decimal_digits(uint64_t u, char *out)
 {
     char text[20], *e = text + sizeof text, *p = e;
     do
@@ -272,7 +271,7 @@ static int shortest_digits(double v, char digits[18], int *e)
     if (v < 0x1p43) {
         int64_t ms = (int64_t)(v * 1000.0 + 0.5);
         if (ms > 0 && (double)ms / 1000.0 == v) {
-            int n = decimal_digits((uint64_t)ms, digits);
+            int n = em_decimal_digits((uint64_t)ms, digits);
             *e = n - 1 - 3;
             while (n > 1 && digits[n - 1] == '0')
                 n--;
@@ -345,7 +344,7 @@ static size_t java_double(double v, char *out)
         *o++ = 'E';
         if (e < 0)
             *o++ = '-';
-        o += decimal_digits((uint64_t)(e < 0 ? -e : e), o);
+        o += em_decimal_digits((uint64_t)(e < 0 ? -e : e), o);
     }
     return (size_t)(o - out);
 }
@@ -353,14 +352,10 @@ static size_t java_double(double v, char *out)
 /* An integer as "%" JSON_INTEGER_FORMAT writes it. */
 static int put_integer(em_buf *b, json_int_t v)
 {
-    char text[24], *e = text + sizeof text, *s = e;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do
-        *--s = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0)
-        *--s = '-';
-    return put(b, s, (size_t)(e - s));
+    char text[21];
+    text[0] = '-';
+    uint64_t u = v < 0 ? 0ull - (uint64_t)v : (uint64_t)v;
+    return put(b, text + (v >= 0), (size_t)(v < 0) + (size_t)em_decimal_digits(u, text + 1));
 }
 
 /* A finite real as java_double writes it. */

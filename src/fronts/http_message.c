@@ -86,12 +86,8 @@ int em_http_add_header(ecrmock_http_response *r, const char *name, const char *v
  * Content-Type (NULL: none) and Content-Length. */
 int em_http_respond(ecrmock_http_response *r, int status, const char *type, char *body, size_t len)
 {
-    char n[24], *d = n + sizeof n; /* len in decimal, written from its last digit */
-    *--d = '\0';
-    size_t v = len;
-    do
-        *--d = (char)('0' + v % 10);
-    while (v /= 10);
+    char d[21];
+    d[em_decimal_digits(len, d)] = '\0';
     r->status = status;
     r->body = body;
     r->body_len = len;
