@@ -289,16 +289,13 @@ static int check_struct(walk *w, const em_shape *s, json_t *v, size_t plen)
  * runs for every item of every list, on every call.) */
 static size_t path_index(walk *w, size_t plen, size_t index)
 {
-    char tail[40], *e = tail + 24, *p = e; /* 20 digits and the dot before e, ".member" after */
-    do
-        *--p = (char)('0' + index % 10);
-    while (index /= 10);
-    *--p = '.';
-    memcpy(e, ".member", 7);
-    size_t t = (size_t)(e + 7 - p), room = plen < PATH_MAX_LEN - 1 ? PATH_MAX_LEN - 1 - plen : 0;
+    char tail[28] = "."; /* the dot, 20 digits at most, ".member" */
+    size_t n = 1 + (size_t)em_decimal_digits(index, tail + 1);
+    memcpy(tail + n, ".member", 7);
+    size_t t = n + 7, room = plen < PATH_MAX_LEN - 1 ? PATH_MAX_LEN - 1 - plen : 0;
     if (t > room)
         t = room;
-    memcpy(w->path + plen, p, t);
+    memcpy(w->path + plen, tail, t);
     w->path[plen + t] = '\0';
     return plen + t;
 }

@@ -58,13 +58,10 @@ size_t em_fx_push_key(em_loader *ld, const char *key)
 
 size_t em_fx_push_index(em_loader *ld, size_t i)
 {
-    char text[24], *e = text + sizeof text, *s = e;
-    *--s = ']';
-    do
-        *--s = (char)('0' + i % 10);
-    while (i /= 10);
-    *--s = '[';
-    return path_append(ld, s, (size_t)(e - s));
+    char text[22] = "[";
+    size_t n = 1 + (size_t)em_decimal_digits(i, text + 1);
+    text[n] = ']';
+    return path_append(ld, text, n + 1);
 }
 
 void em_fx_pop(em_loader *ld, size_t n)
