@@ -3,8 +3,11 @@
  * store, each repository's layers, images, tags and uploads.
  *
  * Every structure is reached through a hash table (constant-time lookups
- * by name, digest, tag and upload id): images and tags, which grow with a
- * repository, through an em_index (base/index.c), the rest through uthash.
+ * by name, digest, tag and upload id): images, tags, layers and the
+ * instance's blobs, which grow with what a registry holds, through an
+ * em_index (base/index.c); registries, repositories and uploads through
+ * uthash.  A repository's layers also keep a list in the order they were
+ * added (snapshots list them so).
  * Listings go through an em_seqvec: an array of (seq, item) in creation
  * order where a removed item leaves a hole (item NULL) until holes outnumber
  * live items and the array is compacted.
