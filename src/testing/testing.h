@@ -1,6 +1,7 @@
 /*
- * testing: what the call path consults for tests: fault rules (faults.c)
- * and the journal with its call counts (journal.c).
+ * testing: what the call path consults for tests: fault rules (faults.c),
+ * the journal with its call counts (journal.c), and a request's headers as
+ * both show them (headers.c).
  */
 #ifndef EM_TESTING_H
 #define EM_TESTING_H
@@ -9,7 +10,7 @@
 
 #pragma GCC visibility push(hidden)
 
-/* ---- faults and the journal (faults.c, journal.c) -------------------------- */
+/* ---- faults, the journal and the headers (faults.c, journal.c, headers.c) ---- */
 typedef struct em_fault em_fault;
 typedef struct em_journal_entry em_journal_entry;
 
@@ -102,6 +103,22 @@ bool em_headers_as_text(const ecrmock_http_request *http);
  * journal cannot keep them as text, else NULL (also for a NULL http).  0,
  * or -1 (*headers NULL): no memory. */
 int em_headers_note(const ecrmock_http_request *http, json_t **headers);
+/* The headers of one request, planned: each one's name and value lengths,
+ * the first header of its name (the member it joins), and the text's
+ * bytes. */
+typedef struct em_headers_plan {
+    const ecrmock_http_header *h;
+    size_t n, len;
+    size_t name_len[EM_HEADERS_TEXT_MAX], value_len[EM_HEADERS_TEXT_MAX];
+    unsigned char first[EM_HEADERS_TEXT_MAX];
+    bool auth[EM_HEADERS_TEXT_MAX]; /* named Authorization: its credential elided */
+} em_headers_plan;
+/* Plans http's headers' text (p->len its bytes); false: more headers than
+ * EM_HEADERS_TEXT_MAX (the tree then: em_headers_json()). */
+bool em_headers_plan_make(em_headers_plan *p, const ecrmock_http_request *http);
+/* The planned text, written at out (p->len bytes) when out is not NULL; its
+ * bytes. */
+size_t em_headers_text(char *out, const em_headers_plan *p);
 void em_journal_free(ecrmock *m);
 
 #pragma GCC visibility pop
