@@ -75,15 +75,18 @@ static em_journal_entry *held(ecrmock *m, size_t i)
     return &m->journal[slot_of(m, i)];
 }
 
-/* What e holds outside the byte ring, released (its ring bytes are the ring's). */
+/* What e holds outside the byte ring, released (its ring bytes are the
+ * ring's).  The slot is left as it is: no entry is read past journal_len,
+ * and the next entry in it is written whole. */
 static void entry_release(em_journal_entry *e)
 {
-    em_free(e->owned_action);
-    em_free(e->error);
+    if (e->owned_action || e->error) {
+        em_free(e->owned_action);
+        em_free(e->error);
+    }
     json_decref(e->request.tree);
     json_decref(e->response.tree);
     json_decref(e->headers);
-    memset(e, 0, sizeof *e);
 }
 
 /* Drops the oldest entry (counted as dropped). */
