@@ -124,8 +124,25 @@ typedef struct em_buf {
     unsigned char *data;
     size_t len, cap;
 } em_buf;
-int em_buf_reserve(em_buf *b, size_t extra);             /* 0, or -1: no memory */
-int em_buf_append(em_buf *b, const void *p, size_t n);   /* 0, or -1: no memory, b unchanged */
+/* Room for `extra` more bytes past len; 0, or -1: no memory (b unchanged). */
+int em_buf_grow(em_buf *b, size_t extra);
+/* The room check and the copy are inline: the answer writers append a
+ * literal of a few bytes at a time, a constant length the compiler copies
+ * without a call (bench/PROFILE.md, session 8). */
+static inline int em_buf_reserve(em_buf *b, size_t extra) /* 0, or -1: no memory */
+{
+    return extra <= b->cap - b->len ? 0 : em_buf_grow(b, extra);
+}
+static inline int em_buf_append(em_buf *b, const void *p, size_t n) /* 0, or -1: no memory, b unchanged */
+{
+    if (n == 0)
+        return 0;
+    if (em_buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
 void em_buf_release(em_buf *b);
 /* src[0..n) with A-Z as a-z (ASCII only, whatever the locale) into dst[0..n);
  * dst may be src.  Returns dst. */

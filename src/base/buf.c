@@ -8,7 +8,7 @@
 
 /* ---- buffers ------------------------------------------------------------------ */
 
-int em_buf_reserve(em_buf *b, size_t extra)
+int em_buf_grow(em_buf *b, size_t extra)
 {
     if (extra <= b->cap - b->len)
         return 0;
@@ -22,17 +22,6 @@ int em_buf_reserve(em_buf *b, size_t extra)
         return -1;
     b->data = p;
     b->cap = cap;
-    return 0;
-}
-
-int em_buf_append(em_buf *b, const void *p, size_t n)
-{
-    if (n == 0)
-        return 0;
-    if (em_buf_reserve(b, n) < 0)
-        return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
     return 0;
 }
 

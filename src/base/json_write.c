@@ -182,17 +182,6 @@ static int dump_string(em_buf *b, const char *str, size_t len)
     return 0;
 }
 
-/* em_buf_append, with the room check inline: the encoder appends a byte of
- * punctuation at a time. */
-static inline int put(em_buf *b, const char *p, size_t n)
-{
-    if (b->cap - b->len < n && em_buf_reserve(b, n) < 0)
-        return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
 /*
  * Reals as ECR writes them.  ECR's front end is Java, whose JSON writer
  * prints a double with Double.toString: the fewest significant digits that
@@ -355,7 +344,7 @@ static int put_integer(em_buf *b, json_int_t v)
     char text[21];
     text[0] = '-';
     uint64_t u = v < 0 ? 0ull - (uint64_t)v : (uint64_t)v;
-    return put(b, text + (v >= 0), (size_t)(v < 0) + (size_t)em_decimal_digits(u, text + 1));
+    return em_buf_append(b, text + (v >= 0), (size_t)(v < 0) + (size_t)em_decimal_digits(u, text + 1));
 }
 
 /* A finite real as java_double writes it. */
@@ -363,7 +352,7 @@ static int put_real(em_buf *b, double v)
 {
     char text[REAL_TEXT_MAX];
     size_t n = java_double(v, text);
-    return n ? put(b, text, n) : -1;
+    return n ? em_buf_append(b, text, n) : -1;
 }
 
 /* The journal's text (em_journal_text) must read back as the same tree: it
@@ -377,35 +366,35 @@ static int dump_value(em_buf *b, json_t *v, int depth, int max_depth)
         return -1;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        if (put(b, "{", 1) < 0)
+        if (em_buf_append(b, "{", 1) < 0)
             return -1;
         for (void *it = json_object_iter(v), *first = it; it; it = json_object_iter_next(v, it)) {
             const char *key = json_object_iter_key(it);
             size_t key_len = json_object_iter_key_len(it);
-            if ((it != first && put(b, ",", 1) < 0) ||
+            if ((it != first && em_buf_append(b, ",", 1) < 0) ||
                 (max_depth == JOURNAL_MAX_DEPTH && memchr(key, '\0', key_len)) || dump_string(b, key, key_len) < 0 ||
-                put(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1, max_depth) < 0)
+                em_buf_append(b, ":", 1) < 0 || dump_value(b, json_object_iter_value(it), depth + 1, max_depth) < 0)
                 return -1;
         }
-        return put(b, "}", 1);
+        return em_buf_append(b, "}", 1);
     }
     case JSON_ARRAY: {
         size_t i;
         json_t *item;
-        if (put(b, "[", 1) < 0)
+        if (em_buf_append(b, "[", 1) < 0)
             return -1;
         json_array_foreach(v, i, item) {
-            if ((i && put(b, ",", 1) < 0) || dump_value(b, item, depth + 1, max_depth) < 0)
+            if ((i && em_buf_append(b, ",", 1) < 0) || dump_value(b, item, depth + 1, max_depth) < 0)
                 return -1;
         }
-        return put(b, "]", 1);
+        return em_buf_append(b, "]", 1);
     }
     case JSON_STRING: return dump_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: return put_integer(b, json_integer_value(v));
     case JSON_REAL: return put_real(b, json_real_value(v));
-    case JSON_TRUE: return put(b, "true", 4);
-    case JSON_FALSE: return put(b, "false", 5);
-    case JSON_NULL: return put(b, "null", 4);
+    case JSON_TRUE: return em_buf_append(b, "true", 4);
+    case JSON_FALSE: return em_buf_append(b, "false", 5);
+    case JSON_NULL: return em_buf_append(b, "null", 4);
     }
     return -1;
 }
