@@ -36,14 +36,23 @@
 static inline unsigned em_hash_key(const void *key, size_t len)
 {
     const unsigned char *p = key;
-    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w = 0;
+    bool long_key = len >= 8;
     for (; len >= 8; p += 8, len -= 8) {
         memcpy(&w, p, 8);
         h = (h ^ w) * 0xbf58476d1ce4e5b9u;
         h ^= h >> 31;
     }
+    /* The last 0-7 bytes as memcpy(&w, p, len) reads them on a little-endian
+     * machine (the same value: no call to memcpy for a length not known). */
     w = 0;
-    memcpy(&w, p, len);
+    if (long_key && len) {
+        memcpy(&w, p + len - 8, 8); /* the 8 bytes that end the key: its last len, shifted down */
+        w >>= 8 * (8 - len);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            w |= (uint64_t)p[i] << (8 * i);
+    }
     h = (h ^ w) * 0x94d049bb133111ebu;
     h ^= h >> 29;
     return (unsigned)(h ^ (h >> 32));
