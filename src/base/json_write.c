@@ -93,6 +93,27 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2"))) static siz
     _mm256_storeu_si256((__m256i *)(void *)o, out);
     return 16 + (size_t)__builtin_popcount(m);
 }
+
+/* The last r (1 to 15) bytes at p, escaped as escape16_vbmi2 does, read and
+ * written through masks: nothing is read past p + r nor written past the
+ * bytes the escape takes (at most 2r).  Returns those bytes, or 0: a byte
+ * for the careful path, nothing written. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2"))) static size_t escape_tail_vbmi2(
+    const unsigned char *p, size_t r, unsigned char *o)
+{
+    __mmask16 in = (__mmask16)((1u << r) - 1);
+    __m128i x = _mm_maskz_loadu_epi8(in, p);
+    if ((_mm_cmplt_epu8_mask(x, _mm_set1_epi8(0x20)) & in) | _mm_movepi8_mask(x))
+        return 0;
+    unsigned m = (unsigned)(_mm_cmpeq_epi8_mask(x, _mm_set1_epi8('"')) | _mm_cmpeq_epi8_mask(x, _mm_set1_epi8('\\')));
+    size_t n = r + (size_t)__builtin_popcount(m);
+    unsigned spread = _pdep_u32(m, 0x55555555u), keep = spread | 0xaaaaaaaau;
+    unsigned bytes = _pext_u32(0xaaaaaaaau, keep), slashes = _pext_u32(spread, keep);
+    __m256i out = _mm256_maskz_expand_epi8(bytes, _mm256_castsi128_si256(x));
+    out = _mm256_mask_blend_epi8(slashes, out, _mm256_set1_epi8('\\'));
+    _mm256_mask_storeu_epi8(o, (__mmask32)((1u << n) - 1), out);
+    return n;
+}
 #endif
 
 /* Escapes p[0..stop) into *out, each byte as itself or after a backslash
@@ -144,8 +165,9 @@ static int dump_string(em_buf *b, const char *str, size_t len)
     unsigned char *o = b->data + b->len;
     *o++ = '"';
 #ifdef EM_ESCAPE_SIMD
-    /* Sixteen bytes a step where the CPU can: 32 stored for at most 16 read. */
-    if (len >= 16 && __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
+    /* Sixteen bytes a step where the CPU can: 32 stored for at most 16 read;
+     * the last 1-15 through masks. */
+    if (len && __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2")) {
         while (end - p >= 16) {
             if (!roomy && room_for(b, &o, (size_t)(end - p) + 6 * 16 + 1) < 0)
@@ -157,6 +179,13 @@ static int dump_string(em_buf *b, const char *str, size_t len)
             } else if (!(p = escape_bytes(p, p + 16, end, &o))) { /* a control character or UTF-8 */
                 return -1;
             }
+        }
+        if (p < end) {
+            if (!roomy && room_for(b, &o, 2 * (size_t)(end - p) + 1) < 0)
+                return -1;
+            size_t n = escape_tail_vbmi2(p, (size_t)(end - p), o);
+            o += n;
+            p = n ? end : p; /* else the byte loop below takes it */
         }
     }
 #endif
