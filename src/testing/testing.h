@@ -80,6 +80,12 @@ typedef struct em_journal_note {
 /* Whether a call made now would be recorded (the journal is on and keeps
  * entries); with the lock held. */
 bool em_journal_wanted(const ecrmock *m);
+/* Asks the CPU for the lines the next record will write (the byte ring's
+ * next 2 KB), for writing, when the journal is on: the
+ * tree-free forms call it with the lock held, before their work, so that
+ * the lines arrive while the call runs rather than at the record, where
+ * the unlock waited for them (bench/PROFILE.md, session 8).  Only a hint. */
+void em_journal_prefetch(const ecrmock *m);
 /* Counts the call (a call: it reached ECR; a run: its handler ran) and,
  * when the journal is on, records it (copies of the texts the note gives,
  * else of the trees).  `a`: the action, or NULL
