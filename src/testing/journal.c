@@ -360,8 +360,24 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
             m->journal_head = 0;
         }
     }
-    em_journal_entry e = {.seq = ++m->journal_seq, .status = status, .fault = note->fault, .effect = note->effect,
-                          .ran = note->ran, .at_ms = m->clock_ms, .action = action, .plane = note->plane};
+    /* Field by field: an initializer clears the whole entry first, which
+     * GCC does with `rep stos`, a quarter of the record's time in cache. */
+    em_journal_entry e;
+    e.seq = ++m->journal_seq;
+    e.action = action;
+    e.owned_action = NULL;
+    e.text_at = 0;
+    e.request = e.response = (body){.kind = BODY_DROPPED};
+    e.error = NULL;
+    e.headers = NULL;
+    e.headers_len = 0;
+    e.bytes = 0;
+    e.status = status;
+    e.fault = note->fault;
+    e.effect = note->effect;
+    e.ran = note->ran;
+    e.at_ms = m->clock_ms;
+    e.plane = note->plane;
     bool ok = true;
     if (!a)
         ok = (e.action = e.owned_action = em_utf8_copy(action)) != NULL;
