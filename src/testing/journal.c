@@ -367,7 +367,9 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     e.action = action;
     e.owned_action = NULL;
     e.text_at = 0;
-    e.request = e.response = (body){.kind = BODY_DROPPED};
+    e.request.kind = e.response.kind = BODY_DROPPED; /* (a compound literal here was built on the stack */
+    e.request.len = e.response.len = 0;              /* and read back across two stores: a stall) */
+    e.request.tree = e.response.tree = NULL;
     e.error = NULL;
     e.headers = NULL;
     e.headers_len = 0;
