@@ -918,6 +918,118 @@ static void test_put_image_duplicate_members_last_wins(void **state)
     json_decref(put_accepted(m, "app", text, "e", MT_OCI_MANIFEST, MT_OCI_MANIFEST, d));
 }
 
+/* Member names as the one pass over an object's members finds them: a name
+ * written with escapes is the name it decodes to (and the last of a name
+ * still counts), a name of the same length and first letter, or a longer or
+ * shorter one, is another name; every member the parse reads, twice. */
+static void test_put_image_member_names_escaped_and_near(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[ECRMOCK_DIGEST_SIZE], absent[ECRMOCK_DIGEST_SIZE];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"names\":1}", cfg);
+    int ln = blob(m, "app", "the layer of the names", l);
+    sha256_digest("not pushed, by name", 19, absent);
+    const char *desc_msg = "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid layer "
+                           "descriptor: it needs a digest like sha256:<hex> and a size'";
+    char text[4096], d[ECRMOCK_DIGEST_SIZE];
+
+    /* the document's mediaType: plain then escaped, escaped then plain */
+    const char *mt_first[] = {"mediaType", "m\\u0065diaTyp\\u0065"}, *mt_last[] = {"\\u006dediaType", "mediaType"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof text,
+                 "{\"schemaVersion\":2,\"%s\":\"%s\",\"%s\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+                 "\"digest\":\"%s\"},\"layers\":[]}",
+                 mt_first[i], MT_OCI_MANIFEST, mt_last[i], MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg);
+        json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    }
+    /* near names count for nothing: same length and first letter
+     * ("lazers", "cinfig", "dig3st", "sizE"), longer, shorter, other case */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaTypo\":\"x\",\"MediaType\":\"y\",\"mediaType\":\"%s\",\"mediaTypes\":\"z\","
+             "\"schemaVersio\":1,\"schemaVersion\":2,\"schemaVersionX\":3,"
+             "\"cinfig\":7,\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\",\"dig3st\":\"nope\","
+             "\"sizE\":-1,\"sizes\":-1,\"siz\":-1,\"digests\":1,\"mediaTyp\":1},\"configs\":[],"
+             "\"lazers\":[7],\"layers\":[{\"digest\":\"%s\",\"size\":%d,\"digesT\":\"nope\",\"Size\":-1}],\"layer\":7,"
+             "\"subjext\":7,\"subjects\":7,\"artifactTypo\":\"a/b\",\"artifactTyp\":\"c/d\",\"manifest\":7,"
+             "\"fsLayer\":7}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, l, ln);
+    json_t *det = put_accepted(m, "app", text, "near", NULL, MT_DOCKER_V2, d);
+    assert_string_equal(STR(det, "artifactMediaType"), MT_DOCKER_CONFIG);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), ln);
+    json_decref(det);
+    /* a descriptor's digest: escaped then plain (the plain, bad one counts), and the other way round */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"size\":%d,\"d\\u0069gest\":\"%s\",\"digest\":\"nope\"}]}",
+             MT_DOCKER_V2, cn, cfg, ln, l);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException", desc_msg);
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"size\":%d,\"digest\":\"nope\",\"d\\u0069gest\":\"%s\"}]}",
+             MT_DOCKER_V2, cn, cfg, ln, l);
+    json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    /* an escaped "size" is the size: negative, refused */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"size\":%d,\"digest\":\"%s\",\"s\\u0069ze\":-1}]}",
+             MT_DOCKER_V2, cn, cfg, ln, l);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException", desc_msg);
+    /* layers twice: the last (a missing blob) counts; the other way round, the first does not */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"size\":%d,\"digest\":\"%s\"}],\"l\\u0061yers\":[{\"size\":1,\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, cn, cfg, ln, l, absent);
+    put_refused_layers_missing(m, text, NULL, absent);
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[{\"size\":1,\"digest\":\"%s\"}],\"layers\":[{\"size\":%d,\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, cn, cfg, absent, ln, l);
+    json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    /* artifactType and subject twice: the last of each */
+    char image[ECRMOCK_DIGEST_SIZE];
+    memcpy(image, d, sizeof image);
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"a/first\",\"config\":{\"mediaType\":\"%s\","
+             "\"size\":%d,\"digest\":\"%s\"},\"layers\":[],\"subject\":{\"digest\":\"nope\"},"
+             "\"artifactTyp\\u0065\":\"a/last\",\"subject\":{\"digest\":\"%s\"}}",
+             MT_OCI_MANIFEST, MT_OCI_CONFIG, cn, cfg, image);
+    det = put_accepted(m, "app", text, NULL, NULL, MT_OCI_MANIFEST, d);
+    assert_string_equal(STR(det, "artifactMediaType"), "a/last");
+    json_decref(det);
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},\"layers\":[],"
+             "\"subject\":{\"digest\":\"%s\"},\"subject\":{\"digest\":\"nope\"}}",
+             MT_OCI_MANIFEST, cn, cfg, image);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid subject descriptor: it "
+                "needs a digest like sha256:<hex>'");
+    /* a list's manifests twice, and a manifest's digest twice */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[{\"digest\":\"%s\"}],"
+             "\"manifests\":[{\"digest\":\"nope\",\"digest\":\"%s\"}]}",
+             MT_OCI_INDEX, absent, image);
+    json_decref(put_accepted(m, "app", text, NULL, NULL, MT_OCI_INDEX, d));
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[{\"digest\":\"%s\",\"digest\":\"nope\"}]}",
+             MT_OCI_INDEX, image);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid manifest descriptor: it "
+                "needs a digest like sha256:<hex>'");
+    /* schema 1: fsLayers twice, a blobSum twice (escaped last) */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":1,\"fsLayers\":[{\"blobSum\":\"nope\"}],"
+             "\"fsLayers\":[{\"blobSum\":\"nope\",\"bl\\u006fbSum\":\"%s\"}]}",
+             l);
+    det = put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V1_SIGNED, d);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), ln);
+    json_decref(det);
+    snprintf(text, sizeof text, "{\"schemaVersion\":1,\"fsLayers\":[{\"blobSum\":\"%s\",\"blobSum\":\"nope\"}]}", l);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid fsLayers entry: it "
+                "needs a blobSum like sha256:<hex>'");
+}
+
 /* A descriptor's size is an integer >= 0 when it is there: 1.0 is a real. */
 static void test_put_image_descriptor_size(void **state)
 {
@@ -1212,6 +1324,7 @@ int main(void)
         T(test_put_image_repository_not_found),
         T(test_put_image_escaped_digests),
         T(test_put_image_duplicate_members_last_wins),
+        T(test_put_image_member_names_escaped_and_near),
         T(test_put_image_descriptor_size),
         T(test_put_image_schema_version),
         cmocka_unit_test_setup_teardown(test_put_image_thousand_layers, setup_thousand_layers, teardown_mock),
