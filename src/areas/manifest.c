@@ -149,13 +149,20 @@ static size_t desc_room(const em_jdoc *d, size_t v, unsigned which)
     return r;
 }
 
-/* The counts of the manifest whose top members are top, and its strings'
- * room. */
-static void measure(const em_jdoc *d, const size_t *top, mf_need *need)
+/* The counts of the manifest of len bytes whose top members are top, and a
+ * bound of its text: for a text of up to the inline room, its length (the
+ * strings kept lie each between two quotes of the text, no two the same,
+ * and decode no longer than written: with their NULs they take under len
+ * bytes); for a longer one, the strings measured one by one (a large
+ * manifest takes no more heap than its strings). */
+static void measure(const em_jdoc *d, size_t len, const size_t *top, mf_need *need)
 {
     size_t layers = top[TOP_LAYERS], manifests = top[TOP_MANIFESTS], fs = top[TOP_FS_LAYERS];
     need->blobs = 1 + array_size(d, layers) + array_size(d, fs);
     need->children = array_size(d, manifests);
+    need->text = len;
+    if (len <= EM_MF_INLINE_TEXT)
+        return;
     const unsigned blob = ROOM(DESC_DIGEST) | ROOM(DESC_MEDIA_TYPE);
     need->text = room(d, str_tok(d, top[TOP_MEDIA_TYPE])) + room(d, str_tok(d, top[TOP_ARTIFACT])) +
                  desc_room(d, top[TOP_SUBJECT], ROOM(DESC_DIGEST)) + desc_room(d, top[TOP_CONFIG], blob);
@@ -358,12 +365,12 @@ static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d, const si
     return rc;
 }
 
-static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, const char *req_media_type)
+static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, size_t len, const char *req_media_type)
 {
     size_t top[TOP_N];
     find_members(d, ROOT, top_names, TOP_N, top);
     mf_need need;
-    measure(d, top, &need);
+    measure(d, len, top, &need);
     if (reserve(c, mf, &need) < 0)
         return -1;
 
@@ -403,7 +410,7 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
         return em_fail_nomem(c);
     if (rc != EM_JSCAN_OK || d.t[0].type != EM_J_OBJECT)
         return manifest_error(c, INVALID_JSON_SYNTAX);
-    rc = parse_doc(c, mf, &d, req_media_type);
+    rc = parse_doc(c, mf, &d, len, req_media_type);
     em_jdoc_release(&d);
     if (rc == 0 && !mf->end)
         return em_fail_nomem(c);

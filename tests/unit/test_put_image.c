@@ -1172,6 +1172,78 @@ static void test_put_image_manifest_storage_edges(void **state)
         free(children[i]);
 }
 
+/* The room the parse keeps for the manifest of "app" over config cfg (cn
+ * bytes) and layer l (ln bytes, media type `fill` repeated to n bytes),
+ * padded with spaces to `pad` bytes (0: none): its strings, each with a NUL.
+ * Writes the text and the media type. */
+static size_t bound_manifest(char *text, size_t cap, const char *cfg, int cn, const char *l, int ln, char fill,
+                             size_t n, size_t pad, char *mt)
+{
+    memset(mt, fill, n);
+    memcpy(mt, "application/", 12);
+    mt[n] = '\0';
+    int used = snprintf(text, cap,
+                        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+                        "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}]}",
+                        MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, mt, ln, l);
+    assert_true((size_t)used < cap && pad < cap);
+    for (size_t k = (size_t)used; k < pad; k++)
+        text[k] = ' ';
+    if (pad > (size_t)used)
+        text[pad] = '\0';
+    return sizeof MT_DOCKER_V2 + sizeof MT_DOCKER_CONFIG + 2 * ECRMOCK_DIGEST_SIZE + n + 1;
+}
+
+static unsigned long push_allocations(ecrmock *m, const char *text, const char *tag);
+
+/* Around the parse's inline text (EM_MF_INLINE_TEXT bytes): a manifest of up
+ * to that many bytes takes it whatever it holds; a longer one when its
+ * strings fit (measured one by one), else one block.  Each push below costs
+ * the image and its layer's new media type, learnt; the block is one more. */
+static void test_put_image_inline_text_bound(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[ECRMOCK_DIGEST_SIZE], text[4096], mt[4096];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"bound\":1}", cfg);
+    int ln = blob(m, "app", "the layer of the bound", l);
+    /* the repository's first image (its indexes made) */
+    bound_manifest(text, sizeof text, cfg, cn, l, ln, 'a', 40, 0, mt);
+    free(put_image(m, "app", text, NULL));
+    size_t overhead = strlen(text) - 40; /* the text but the media type */
+    size_t most = EM_MF_INLINE_TEXT - overhead; /* the longest media type of a text of the inline room */
+    struct {
+        char fill;
+        size_t n, pad;
+        unsigned long allocs;
+    } cases[] = {
+        {'b', most, 0, 2},                      /* EM_MF_INLINE_TEXT bytes */
+        {'c', most - 1, EM_MF_INLINE_TEXT, 2},  /* the same, a space at the end */
+        {'d', most, EM_MF_INLINE_TEXT + 1, 2},  /* a byte more: measured, fits */
+        {'e', most + 1, 0, 2},                  /* a byte more: measured, fits */
+        {'f', 0, 0, 3},                         /* strings of EM_MF_INLINE_TEXT + 1 bytes: a block */
+        {'g', 0, 0, 2},                         /* strings of EM_MF_INLINE_TEXT bytes */
+    };
+    size_t room0 = bound_manifest(text, sizeof text, cfg, cn, l, ln, 'x', 0, 0, mt);
+    cases[4].n = EM_MF_INLINE_TEXT + 1 - room0;
+    cases[5].n = EM_MF_INLINE_TEXT - room0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t room = bound_manifest(text, sizeof text, cfg, cn, l, ln, cases[i].fill, cases[i].n, cases[i].pad, mt);
+        if (i < 2)
+            assert_int_equal(strlen(text), EM_MF_INLINE_TEXT);
+        if (i == 2)
+            assert_int_equal(strlen(text), EM_MF_INLINE_TEXT + 1);
+        if (i == 4)
+            assert_int_equal(room, EM_MF_INLINE_TEXT + 1);
+        if (i == 5)
+            assert_int_equal(room, EM_MF_INLINE_TEXT);
+        assert_int_equal(push_allocations(m, text, NULL), cases[i].allocs);
+        char *learnt = layer_media_type(m, l);
+        assert_string_equal(learnt, mt);
+        free(learnt);
+    }
+}
+
 /* Allocations counted through the public hooks (ecrmock's and jansson's). */
 static unsigned long n_allocs;
 
@@ -1329,6 +1401,7 @@ int main(void)
         T(test_put_image_schema_version),
         cmocka_unit_test_setup_teardown(test_put_image_thousand_layers, setup_thousand_layers, teardown_mock),
         T(test_put_image_manifest_storage_edges),
+        T(test_put_image_inline_text_bound),
         T(test_put_image_allocations),
     };
     return cmocka_run_group_tests_name("put_image", tests, NULL, NULL);
