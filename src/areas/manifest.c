@@ -51,33 +51,55 @@ static uint8_t type_of(const em_jdoc *d, size_t v)
 /* The top object, as helpers take it (token 0 itself stands for none). */
 #define ROOT SIZE_MAX
 
-/* A member's name, with its length. */
-typedef struct mf_name {
-    const char *s;
-    size_t len;
-} mf_name;
-
-#define NAME(s) {s, sizeof s - 1}
-
 /* The members the parse reads: of the top object, and of a descriptor (a
  * config, a layer, a list's manifest, the subject, a schema 1 fsLayer). */
 enum {
     TOP_MEDIA_TYPE, TOP_SCHEMA, TOP_CONFIG, TOP_LAYERS, TOP_MANIFESTS, TOP_FS_LAYERS, TOP_SUBJECT, TOP_ARTIFACT, TOP_N
 };
-static const mf_name top_names[TOP_N] = {
-    NAME("mediaType"), NAME("schemaVersion"), NAME("config"), NAME("layers"),
-    NAME("manifests"), NAME("fsLayers"),      NAME("subject"), NAME("artifactType"),
+static const char *const top_names[TOP_N] = {
+    "mediaType", "schemaVersion", "config", "layers", "manifests", "fsLayers", "subject", "artifactType",
 };
 enum { DESC_DIGEST, DESC_MEDIA_TYPE, DESC_SIZE, DESC_BLOB_SUM, DESC_N };
-static const mf_name desc_names[DESC_N] = {NAME("digest"), NAME("mediaType"), NAME("size"), NAME("blobSum")};
+static const char *const desc_names[DESC_N] = {"digest", "mediaType", "size", "blobSum"};
 
-/* The members of object v named names[0..n) (n distinct names), found in
- * one pass over its members: at[k] the token of the last one named
- * names[k] (the one jansson keeps, as em_jget), or 0; all 0 for a v that
- * is none or no object, as json_object_get. */
-static void find_members(const em_jdoc *d, size_t v, const mf_name *names, size_t n, size_t *at)
+/* Whether name[0..len) is `lit` (a literal: its compare is inlined). */
+#define IS(name, len, lit) ((len) == sizeof lit - 1 && memcmp(name, lit, sizeof lit - 1) == 0)
+
+/* Which of top_names name[0..len) is, or -1 (the name as written, unescaped). */
+static int top_index(const char *name, size_t len)
 {
-    for (size_t k = 0; k < n; k++)
+    switch (len) {
+    case 6:
+        return IS(name, len, "config") ? TOP_CONFIG : IS(name, len, "layers") ? TOP_LAYERS : -1;
+    case 9:
+        return IS(name, len, "mediaType") ? TOP_MEDIA_TYPE : IS(name, len, "manifests") ? TOP_MANIFESTS : -1;
+    default:
+        return IS(name, len, "schemaVersion")  ? TOP_SCHEMA
+               : IS(name, len, "fsLayers")     ? TOP_FS_LAYERS
+               : IS(name, len, "subject")      ? TOP_SUBJECT
+               : IS(name, len, "artifactType") ? TOP_ARTIFACT
+                                               : -1;
+    }
+}
+
+/* Which of desc_names name[0..len) is, or -1. */
+static int desc_index(const char *name, size_t len)
+{
+    return IS(name, len, "digest")      ? DESC_DIGEST
+           : IS(name, len, "mediaType") ? DESC_MEDIA_TYPE
+           : IS(name, len, "size")      ? DESC_SIZE
+           : IS(name, len, "blobSum")   ? DESC_BLOB_SUM
+                                        : -1;
+}
+
+/* The members of object v named names[0..n) (which `index` tells a name
+ * written unescaped from), found in one pass over its members: at[k] the
+ * token of the last one named names[k] (the one jansson keeps, as em_jget),
+ * or 0; all 0 for a v that is none or no object, as json_object_get. */
+static inline void find_members(const em_jdoc *d, size_t v, const char *const *names, int n,
+                                int (*index)(const char *, size_t), size_t *at)
+{
+    for (int k = 0; k < n; k++)
         at[k] = 0;
     size_t o = v == ROOT ? 0 : v;
     if (!v || d->t[o].type != EM_J_OBJECT)
@@ -85,18 +107,19 @@ static void find_members(const em_jdoc *d, size_t v, const mf_name *names, size_
     const em_jtok *t = d->t;
     size_t i = o + 1;
     for (uint32_t m = 0; m < t[o].count; m++, i = t[i + 1].next) {
-        const char *name = d->text + t[i].start;
-        for (size_t k = 0; k < n; k++) {
-            /* an unescaped name of another length or first byte is another name */
-            if (t[i].escaped ? em_jname_is(d, i, names[k].s)
-                             : t[i].len == names[k].len && name[0] == names[k].s[0] &&
-                                   memcmp(name, names[k].s, names[k].len) == 0) {
-                at[k] = i + 1;
-                break;
-            }
-        }
+        int k = -1;
+        if (!t[i].escaped)
+            k = index(d->text + t[i].start, t[i].len);
+        else
+            for (int j = 0; j < n && k < 0; j++)
+                k = em_jname_is(d, i, names[j]) ? j : -1;
+        if (k >= 0)
+            at[k] = i + 1;
     }
 }
+
+#define find_top(d, at) find_members(d, ROOT, top_names, TOP_N, top_index, at)
+#define find_desc(d, v, at) find_members(d, v, desc_names, DESC_N, desc_index, at)
 
 /* String token v, or 0 for anything else (em_get_str). */
 static size_t str_tok(const em_jdoc *d, size_t v)
@@ -142,7 +165,7 @@ static size_t room(const em_jdoc *d, size_t v)
 static size_t desc_room(const em_jdoc *d, size_t v, unsigned which)
 {
     size_t at[DESC_N], r = 0;
-    find_members(d, v, desc_names, DESC_N, at);
+    find_desc(d, v, at);
     for (int k = 0; k < DESC_N; k++)
         if (which & ROOM(k))
             r += room(d, str_tok(d, at[k]));
@@ -221,7 +244,7 @@ static int add_blob(em_call *c, em_manifest *mf, const em_jdoc *d, size_t desc, 
         return manifest_error(c, INVALID_JSON_SYNTAX);
     char *mark = mf->next;
     size_t at[DESC_N];
-    find_members(d, desc, desc_names, DESC_N, at);
+    find_desc(d, desc, at);
     const char *digest = keep(mf, d, str_tok(d, at[DESC_DIGEST]));
     const char *mt = keep(mf, d, str_tok(d, at[DESC_MEDIA_TYPE]));
     size_t size = at[DESC_SIZE];
@@ -246,7 +269,7 @@ static int add_blob(em_call *c, em_manifest *mf, const em_jdoc *d, size_t desc, 
 static size_t desc_str(const em_jdoc *d, size_t v, int k)
 {
     size_t at[DESC_N];
-    find_members(d, v, desc_names, DESC_N, at);
+    find_desc(d, v, at);
     return str_tok(d, at[k]);
 }
 
@@ -368,7 +391,7 @@ static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d, const si
 static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, size_t len, const char *req_media_type)
 {
     size_t top[TOP_N];
-    find_members(d, ROOT, top_names, TOP_N, top);
+    find_top(d, top);
     mf_need need;
     measure(d, len, top, &need);
     if (reserve(c, mf, &need) < 0)
