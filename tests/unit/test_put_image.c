@@ -1244,6 +1244,57 @@ static void test_put_image_inline_text_bound(void **state)
     }
 }
 
+/* The model's digest pattern, [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+, as plainly as it reads. */
+static bool digest_pattern(const char *d)
+{
+    size_t a = strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.");
+    if (a == 0 || d[a] != ':')
+        return false;
+    size_t h = strspn(d + a + 1, "0123456789abcdefABCDEF");
+    return h > 0 && d[a + 1 + h] == '\0';
+}
+
+/* em_digest_ok (a manifest's digests, and every request's) is the model's
+ * pattern: "sha256:" and 64 digits take a path of their own, checked eight
+ * bytes at a time; every byte value in every place of it, the bounds of
+ * the digits' ranges among them, and the lengths around 64. */
+static void test_put_image_digest_pattern(void **state)
+{
+    (void)state;
+    char d[80] = "sha256:0123456789abcdefABCDEF0123456789abcdef0123456789ABCDEFabcdef0123";
+    assert_int_equal(strlen(d), 71);
+    assert_true(em_digest_ok(d));
+    for (size_t i = 0; i < 71; i++) {
+        char keep = d[i];
+        for (int c = 1; c < 256; c++) {
+            d[i] = (char)c;
+            if (em_digest_ok(d) != digest_pattern(d))
+                fail_msg("em_digest_ok(\"%s\") with byte %d at %zu", d, c, i);
+        }
+        d[i] = keep;
+    }
+    /* two bytes at once: a byte of 0x80 or more next to a digit */
+    for (size_t i = 7; i + 1 < 71; i++) {
+        char k0 = d[i], k1 = d[i + 1];
+        for (int c = 0x80; c < 256; c++) {
+            d[i] = (char)c;
+            d[i + 1] = (char)(c ^ 0x80);
+            assert_int_equal(em_digest_ok(d), digest_pattern(d));
+        }
+        d[i] = k0, d[i + 1] = k1;
+    }
+    const char *others[] = {
+        "sha256:", "sha256:a", "sha256", ":00", "", "sha",
+        "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",   /* 63 digits */
+        "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", /* 65 */
+        "sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    };
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+        assert_int_equal(em_digest_ok(others[i]), digest_pattern(others[i]));
+    assert_false(em_digest_ok(NULL));
+}
+
 /* Allocations counted through the public hooks (ecrmock's and jansson's). */
 static unsigned long n_allocs;
 
@@ -1402,6 +1453,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_image_thousand_layers, setup_thousand_layers, teardown_mock),
         T(test_put_image_manifest_storage_edges),
         T(test_put_image_inline_text_bound),
+        T(test_put_image_digest_pattern),
         T(test_put_image_allocations),
     };
     return cmocka_run_group_tests_name("put_image", tests, NULL, NULL);
