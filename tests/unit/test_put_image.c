@@ -1295,6 +1295,51 @@ static void test_put_image_digest_pattern(void **state)
     assert_false(em_digest_ok(NULL));
 }
 
+/* A layer is non-distributable (needs not be in the repository, is listed
+ * nowhere) when its media type has ".foreign." or ".nondistributable." in
+ * it: anywhere, the start and the end too; the dots belong to the word, and
+ * the case counts. */
+static void test_put_image_non_distributable_media_types(void **state)
+{
+    const char *yes[] = {
+        ".foreign.", ".nondistributable.", ".foreign.x", "x.foreign.", ".nondistributable.x", "x.nondistributable.",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "a..foreign..b", "a.nondistributable.foreign",
+        "a.foreignx.foreign.", "a.nondistributable.nondistributable.", ".foreign.foreign.", "x.f.foreign.",
+        "x.n.nondistributable.",
+    };
+    const char *no[] = {
+        "", "foreign", "foreign.", ".foreign", "x.foreign", "foreign.x", ".Foreign.", ".FOREIGN.", "nondistributable.",
+        ".nondistributable", "x.nondistributable", ".nondistributablex.", ".foreignx.", ".fo.reign.", "x.f", "x.n",
+        ".", "..", ".f.", ".n.", "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.oci.image.layer.v1.tar",
+        ".non-distributable.", "x.foreign-.", "x.nondistributabl.",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        assert_true(em_media_type_non_distributable(yes[i]));
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        assert_false(em_media_type_non_distributable(no[i]));
+    assert_false(em_media_type_non_distributable(NULL));
+
+    /* in a manifest: the first two need not be there, the third must */
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], absent[3][ECRMOCK_DIGEST_SIZE], text[2048];
+    int cn = blob(m, "app", "{\"os\":\"windows\",\"marks\":1}", cfg);
+    for (int i = 0; i < 3; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "absent layer %d", i);
+        sha256_digest(what, strlen(what), absent[i]);
+    }
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+             "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"x.nondistributable.\",\"size\":1,\"digest\":\"%s\"},"
+             "{\"mediaType\":\".foreign.x\",\"size\":1,\"digest\":\"%s\"},"
+             "{\"mediaType\":\"x.foreign\",\"size\":1,\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, absent[0], absent[1], absent[2]);
+    put_refused_layers_missing(m, text, NULL, absent[2]);
+}
+
 /* Allocations counted through the public hooks (ecrmock's and jansson's). */
 static unsigned long n_allocs;
 
@@ -1454,6 +1499,7 @@ int main(void)
         T(test_put_image_manifest_storage_edges),
         T(test_put_image_inline_text_bound),
         T(test_put_image_digest_pattern),
+        T(test_put_image_non_distributable_media_types),
         T(test_put_image_allocations),
     };
     return cmocka_run_group_tests_name("put_image", tests, NULL, NULL);
