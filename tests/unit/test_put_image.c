@@ -918,6 +918,21 @@ static void test_put_image_duplicate_members_last_wins(void **state)
     json_decref(put_accepted(m, "app", text, "e", MT_OCI_MANIFEST, MT_OCI_MANIFEST, d));
 }
 
+/* A Docker v2 manifest over config cfg (cn bytes, its size and digest only),
+ * its members after the config's given by `rest` (a format). */
+__attribute__((format(printf, 5, 6))) static void v2_text(char *text, size_t cap, const char *cfg, int cn,
+                                                           const char *rest, ...)
+{
+    int used = snprintf(text, cap,
+                        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},",
+                        MT_DOCKER_V2, cn, cfg);
+    assert_true(used > 0 && (size_t)used < cap);
+    va_list ap;
+    va_start(ap, rest);
+    vsnprintf(text + used, cap - (size_t)used, rest, ap);
+    va_end(ap);
+}
+
 /* Member names as the one pass over an object's members finds them: a name
  * written with escapes is the name it decodes to (and the last of a name
  * still counts), a name of the same length and first letter, or a longer or
@@ -959,32 +974,24 @@ static void test_put_image_member_names_escaped_and_near(void **state)
     assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), ln);
     json_decref(det);
     /* a descriptor's digest: escaped then plain (the plain, bad one counts), and the other way round */
-    snprintf(text, sizeof text,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
-             "\"layers\":[{\"size\":%d,\"d\\u0069gest\":\"%s\",\"digest\":\"nope\"}]}",
-             MT_DOCKER_V2, cn, cfg, ln, l);
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"d\\u0069gest\":\"%s\",\"digest\":\"nope\"}]}", ln, l);
     put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException", desc_msg);
-    snprintf(text, sizeof text,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
-             "\"layers\":[{\"size\":%d,\"digest\":\"nope\",\"d\\u0069gest\":\"%s\"}]}",
-             MT_DOCKER_V2, cn, cfg, ln, l);
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"digest\":\"nope\",\"d\\u0069gest\":\"%s\"}]}", ln, l);
     json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
     /* an escaped "size" is the size: negative, refused */
-    snprintf(text, sizeof text,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
-             "\"layers\":[{\"size\":%d,\"digest\":\"%s\",\"s\\u0069ze\":-1}]}",
-             MT_DOCKER_V2, cn, cfg, ln, l);
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"digest\":\"%s\",\"s\\u0069ze\":-1}]}", ln, l);
     put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException", desc_msg);
     /* layers twice: the last (a missing blob) counts; the other way round, the first does not */
-    snprintf(text, sizeof text,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
-             "\"layers\":[{\"size\":%d,\"digest\":\"%s\"}],\"l\\u0061yers\":[{\"size\":1,\"digest\":\"%s\"}]}",
-             MT_DOCKER_V2, cn, cfg, ln, l, absent);
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"digest\":\"%s\"}],\"l\\u0061yers\":[{\"size\":1,\"digest\":\"%s\"}]}", ln, l,
+            absent);
     put_refused_layers_missing(m, text, NULL, absent);
-    snprintf(text, sizeof text,
-             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},"
-             "\"layers\":[{\"size\":1,\"digest\":\"%s\"}],\"layers\":[{\"size\":%d,\"digest\":\"%s\"}]}",
-             MT_DOCKER_V2, cn, cfg, absent, ln, l);
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":1,\"digest\":\"%s\"}],\"layers\":[{\"size\":%d,\"digest\":\"%s\"}]}", absent, ln,
+            l);
     json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
     /* artifactType and subject twice: the last of each */
     char image[ECRMOCK_DIGEST_SIZE];
