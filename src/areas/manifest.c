@@ -51,18 +51,80 @@ static uint8_t type_of(const em_jdoc *d, size_t v)
 /* The top object, as helpers take it (token 0 itself stands for none). */
 #define ROOT SIZE_MAX
 
-/* Member `name` of object v (the last of that name), or 0; 0 for a v that is
- * none or no object, as json_object_get. */
-static size_t member(const em_jdoc *d, size_t v, const char *name)
+/* The members the parse reads: of the top object, and of a descriptor (a
+ * config, a layer, a list's manifest, the subject, a schema 1 fsLayer). */
+enum {
+    TOP_MEDIA_TYPE, TOP_SCHEMA, TOP_CONFIG, TOP_LAYERS, TOP_MANIFESTS, TOP_FS_LAYERS, TOP_SUBJECT, TOP_ARTIFACT, TOP_N
+};
+static const char *const top_names[TOP_N] = {
+    "mediaType", "schemaVersion", "config", "layers", "manifests", "fsLayers", "subject", "artifactType",
+};
+enum { DESC_DIGEST, DESC_MEDIA_TYPE, DESC_SIZE, DESC_BLOB_SUM, DESC_N };
+static const char *const desc_names[DESC_N] = {"digest", "mediaType", "size", "blobSum"};
+
+/* Whether name[0..len) is `lit` (a literal: its compare is inlined). */
+#define IS(name, len, lit) ((len) == sizeof lit - 1 && memcmp(name, lit, sizeof lit - 1) == 0)
+
+/* Which of top_names name[0..len) is, or -1 (the name as written, unescaped). */
+static int top_index(const char *name, size_t len)
 {
-    return v ? em_jget(d, v == ROOT ? 0 : v, name) : 0;
+    switch (len) {
+    case 6:
+        return IS(name, len, "config") ? TOP_CONFIG : IS(name, len, "layers") ? TOP_LAYERS : -1;
+    case 9:
+        return IS(name, len, "mediaType") ? TOP_MEDIA_TYPE : IS(name, len, "manifests") ? TOP_MANIFESTS : -1;
+    default:
+        return IS(name, len, "schemaVersion")  ? TOP_SCHEMA
+               : IS(name, len, "fsLayers")     ? TOP_FS_LAYERS
+               : IS(name, len, "subject")      ? TOP_SUBJECT
+               : IS(name, len, "artifactType") ? TOP_ARTIFACT
+                                               : -1;
+    }
 }
 
-/* Member `name` of object v when it is a string (em_get_str), or 0. */
-static size_t str_member(const em_jdoc *d, size_t v, const char *name)
+/* Which of desc_names name[0..len) is, or -1. */
+static int desc_index(const char *name, size_t len)
 {
-    size_t m = member(d, v, name);
-    return type_of(d, m) == EM_J_STRING ? m : 0;
+    return IS(name, len, "digest")      ? DESC_DIGEST
+           : IS(name, len, "mediaType") ? DESC_MEDIA_TYPE
+           : IS(name, len, "size")      ? DESC_SIZE
+           : IS(name, len, "blobSum")   ? DESC_BLOB_SUM
+                                        : -1;
+}
+
+/* The members of object v named names[0..n) (which `index` tells a name
+ * written unescaped from), found in one pass over its members: at[k] the
+ * token of the last one named names[k] (the one jansson keeps, as em_jget),
+ * or 0; all 0 for a v that is none or no object, as json_object_get. */
+static inline void find_members(const em_jdoc *d, size_t v, const char *const *names, int n,
+                                int (*index)(const char *, size_t), size_t *at)
+{
+    for (int k = 0; k < n; k++)
+        at[k] = 0;
+    size_t o = v == ROOT ? 0 : v;
+    if (!v || d->t[o].type != EM_J_OBJECT)
+        return;
+    const em_jtok *t = d->t;
+    size_t i = o + 1;
+    for (uint32_t m = 0; m < t[o].count; m++, i = t[i + 1].next) {
+        int k = -1;
+        if (!t[i].escaped)
+            k = index(d->text + t[i].start, t[i].len);
+        else
+            for (int j = 0; j < n && k < 0; j++)
+                k = em_jname_is(d, i, names[j]) ? j : -1;
+        if (k >= 0)
+            at[k] = i + 1;
+    }
+}
+
+#define find_top(d, at) find_members(d, ROOT, top_names, TOP_N, top_index, at)
+#define find_desc(d, v, at) find_members(d, v, desc_names, DESC_N, desc_index, at)
+
+/* String token v, or 0 for anything else (em_get_str). */
+static size_t str_tok(const em_jdoc *d, size_t v)
+{
+    return type_of(d, v) == EM_J_STRING ? v : 0;
 }
 
 /* json_integer_value: an integer's value, 0 for anything else. */
@@ -90,25 +152,46 @@ typedef struct mf_need {
     size_t blobs, children, text;
 } mf_need;
 
-/* The room for the string member `name` of object v (none when not a string). */
-static size_t str_room(const em_jdoc *d, size_t v, const char *name)
+/* The room string token v takes (none: 0). */
+static size_t room(const em_jdoc *d, size_t v)
 {
-    size_t m = str_member(d, v, name);
-    return m ? d->t[m].len + 1 : 0;
+    return v ? d->t[v].len + 1 : 0;
 }
 
-static void measure(const em_jdoc *d, mf_need *need)
+#define ROOM(k) (1u << (k))
+
+/* The room of descriptor v's string members desc_names[k], for each ROOM(k)
+ * in `which` (none for one that is not a string). */
+static size_t desc_room(const em_jdoc *d, size_t v, unsigned which)
 {
-    size_t config = member(d, ROOT, "config"), layers = member(d, ROOT, "layers"),
-           manifests = member(d, ROOT, "manifests"), fs = member(d, ROOT, "fsLayers");
-    need->text = str_room(d, ROOT, "mediaType") + str_room(d, ROOT, "artifactType") +
-                 str_room(d, member(d, ROOT, "subject"), "digest") + str_room(d, config, "digest") +
-                 str_room(d, config, "mediaType");
+    size_t at[DESC_N], r = 0;
+    find_desc(d, v, at);
+    for (int k = 0; k < DESC_N; k++)
+        if (which & ROOM(k))
+            r += room(d, str_tok(d, at[k]));
+    return r;
+}
+
+/* The counts of the manifest of len bytes whose top members are top, and a
+ * bound of its text: for a text of up to the inline room, its length (the
+ * strings kept lie each between two quotes of the text, no two the same,
+ * and decode no longer than written: with their NULs they take under len
+ * bytes); for a longer one, the strings measured one by one (a large
+ * manifest takes no more heap than its strings). */
+static void measure(const em_jdoc *d, size_t len, const size_t *top, mf_need *need)
+{
+    size_t layers = top[TOP_LAYERS], manifests = top[TOP_MANIFESTS], fs = top[TOP_FS_LAYERS];
     need->blobs = 1 + array_size(d, layers) + array_size(d, fs);
     need->children = array_size(d, manifests);
-    each_item(d, layers, k, l) need->text += str_room(d, l, "digest") + str_room(d, l, "mediaType");
-    each_item(d, manifests, k, m) need->text += str_room(d, m, "digest");
-    each_item(d, fs, k, l) need->text += str_room(d, l, "blobSum");
+    need->text = len;
+    if (len <= EM_MF_INLINE_TEXT)
+        return;
+    const unsigned blob = ROOM(DESC_DIGEST) | ROOM(DESC_MEDIA_TYPE);
+    need->text = room(d, str_tok(d, top[TOP_MEDIA_TYPE])) + room(d, str_tok(d, top[TOP_ARTIFACT])) +
+                 desc_room(d, top[TOP_SUBJECT], ROOM(DESC_DIGEST)) + desc_room(d, top[TOP_CONFIG], blob);
+    each_item(d, layers, k, l) need->text += desc_room(d, l, blob);
+    each_item(d, manifests, k, m) need->text += desc_room(d, m, ROOM(DESC_DIGEST));
+    each_item(d, fs, k, l) need->text += desc_room(d, l, ROOM(DESC_BLOB_SUM));
 }
 
 /* Points mf's arrays and text at its inline storage, or at one block. */
@@ -160,9 +243,11 @@ static int add_blob(em_call *c, em_manifest *mf, const em_jdoc *d, size_t desc, 
     if (type_of(d, desc) != EM_J_OBJECT)
         return manifest_error(c, INVALID_JSON_SYNTAX);
     char *mark = mf->next;
-    const char *digest = keep(mf, d, str_member(d, desc, "digest"));
-    const char *mt = keep(mf, d, str_member(d, desc, "mediaType"));
-    size_t size = member(d, desc, "size");
+    size_t at[DESC_N];
+    find_desc(d, desc, at);
+    const char *digest = keep(mf, d, str_tok(d, at[DESC_DIGEST]));
+    const char *mt = keep(mf, d, str_tok(d, at[DESC_MEDIA_TYPE]));
+    size_t size = at[DESC_SIZE];
     if (!em_digest_ok(digest) || (size && (type_of(d, size) != EM_J_INTEGER || d->t[size].integer < 0))) {
         return manifest_error(c, MANIFEST_BLOB, what);
     }
@@ -180,22 +265,30 @@ static int add_blob(em_call *c, em_manifest *mf, const em_jdoc *d, size_t desc, 
     return 0;
 }
 
-/* The OCI 1.1 subject, when the manifest names one (images and indexes alike). */
-static int parse_subject(em_call *c, em_manifest *mf, const em_jdoc *d)
+/* Descriptor v's string member desc_names[k] (none: 0). */
+static size_t desc_str(const em_jdoc *d, size_t v, int k)
 {
-    size_t subject = member(d, ROOT, "subject");
+    size_t at[DESC_N];
+    find_desc(d, v, at);
+    return str_tok(d, at[k]);
+}
+
+/* The OCI 1.1 subject, when the manifest names one (images and indexes alike). */
+static int parse_subject(em_call *c, em_manifest *mf, const em_jdoc *d, const size_t *top)
+{
+    size_t subject = top[TOP_SUBJECT];
     if (!subject)
         return 0;
-    const char *digest = keep(mf, d, str_member(d, subject, "digest"));
+    const char *digest = keep(mf, d, desc_str(d, subject, DESC_DIGEST));
     if (type_of(d, subject) != EM_J_OBJECT || !em_digest_ok(digest))
         return manifest_error(c, MANIFEST_SUBJECT);
     mf->subject = digest;
     return 0;
 }
 
-static int parse_image(em_call *c, em_manifest *mf, const em_jdoc *d)
+static int parse_image(em_call *c, em_manifest *mf, const em_jdoc *d, const size_t *top)
 {
-    size_t config = member(d, ROOT, "config"), layers = member(d, ROOT, "layers");
+    size_t config = top[TOP_CONFIG], layers = top[TOP_LAYERS];
     if (type_of(d, config) != EM_J_OBJECT || type_of(d, layers) != EM_J_ARRAY)
         return manifest_error(c, INVALID_JSON_SYNTAX);
     if (array_size(d, layers) > c->m->opts.max_layers_per_image)
@@ -209,26 +302,26 @@ static int parse_image(em_call *c, em_manifest *mf, const em_jdoc *d)
         if (add_blob(c, mf, d, l, "layer", NULL) < 0)
             return -1;
     }
-    if (parse_subject(c, mf, d) < 0)
+    if (parse_subject(c, mf, d, top) < 0)
         return -1;
-    size_t artifact = str_member(d, ROOT, "artifactType");
+    size_t artifact = str_tok(d, top[TOP_ARTIFACT]);
     if (artifact)
         mf->config_media_type = keep(mf, d, artifact);
     return 0;
 }
 
-static int parse_list(em_call *c, em_manifest *mf, const em_jdoc *d)
+static int parse_list(em_call *c, em_manifest *mf, const em_jdoc *d, const size_t *top)
 {
-    size_t manifests = member(d, ROOT, "manifests");
+    size_t manifests = top[TOP_MANIFESTS];
     if (type_of(d, manifests) != EM_J_ARRAY)
         return manifest_error(c, INVALID_JSON_SYNTAX);
     each_item(d, manifests, k, m) {
-        const char *digest = keep(mf, d, str_member(d, m, "digest"));
+        const char *digest = keep(mf, d, desc_str(d, m, DESC_DIGEST));
         if (!em_digest_ok(digest))
             return manifest_error(c, MANIFEST_DESCRIPTOR);
         mf->children[mf->n_children++] = digest;
     }
-    if (parse_subject(c, mf, d) < 0)
+    if (parse_subject(c, mf, d, top) < 0)
         return -1;
     mf->is_list = true;
     return 0;
@@ -259,9 +352,9 @@ static bool schema1_seen(const em_mf_blob *blobs, size_t n, uint32_t *table, siz
     return false;
 }
 
-static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d)
+static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d, const size_t *top)
 {
-    size_t fs = member(d, ROOT, "fsLayers");
+    size_t fs = top[TOP_FS_LAYERS];
     if (type_of(d, fs) != EM_J_ARRAY)
         return manifest_error(c, INVALID_JSON_SYNTAX);
     uint32_t *table = NULL; /* made when the blobs outgrow SCHEMA1_COMPARED */
@@ -269,7 +362,7 @@ static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d)
     int rc = 0;
     each_item(d, fs, k, l) {
         char *mark = mf->next;
-        const char *digest = keep(mf, d, str_member(d, l, "blobSum"));
+        const char *digest = keep(mf, d, desc_str(d, l, DESC_BLOB_SUM));
         if (!em_digest_ok(digest)) {
             rc = manifest_error(c, MANIFEST_FS_LAYER);
             break;
@@ -295,19 +388,21 @@ static int parse_schema1(em_call *c, em_manifest *mf, const em_jdoc *d)
     return rc;
 }
 
-static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, const char *req_media_type)
+static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, size_t len, const char *req_media_type)
 {
+    size_t top[TOP_N];
+    find_top(d, top);
     mf_need need;
-    measure(d, &need);
+    measure(d, len, top, &need);
     if (reserve(c, mf, &need) < 0)
         return -1;
 
-    const char *doc_mt = keep(mf, d, str_member(d, ROOT, "mediaType"));
-    size_t schema = member(d, ROOT, "schemaVersion");
+    const char *doc_mt = keep(mf, d, str_tok(d, top[TOP_MEDIA_TYPE]));
+    size_t schema = top[TOP_SCHEMA];
     bool schema1 = false;
     if (!doc_mt && !req_media_type) {
         /* Schema 1 manifests carry no mediaType: recognise them by their version. */
-        if (int_value(d, schema) == 1 && member(d, ROOT, "fsLayers"))
+        if (int_value(d, schema) == 1 && top[TOP_FS_LAYERS])
             schema1 = true;
         else
             return manifest_error(c, INVALID_JSON_SYNTAX);
@@ -318,13 +413,13 @@ static int parse_doc(em_call *c, em_manifest *mf, const em_jdoc *d, const char *
 
     const char *mt = mf->media_type;
     if (strcmp(mt, MT_DOCKER_V1) == 0 || strcmp(mt, MT_DOCKER_V1_SIGNED) == 0)
-        return parse_schema1(c, mf, d);
+        return parse_schema1(c, mf, d, top);
     if (type_of(d, schema) != EM_J_INTEGER || d->t[schema].integer != 2)
         return manifest_error(c, INVALID_JSON_SYNTAX);
     if (strcmp(mt, MT_DOCKER_V2) == 0 || strcmp(mt, MT_OCI_MANIFEST) == 0)
-        return parse_image(c, mf, d);
+        return parse_image(c, mf, d, top);
     if (em_media_type_is_list(mt))
-        return parse_list(c, mf, d);
+        return parse_list(c, mf, d, top);
     return em_fail_rule(c, "imageManifestMediaType", EM_RULE_MEDIA_TYPE_UNSUPPORTED, mt);
 }
 
@@ -338,7 +433,7 @@ int em_manifest_parse(em_call *c, const char *bytes, size_t len, const char *req
         return em_fail_nomem(c);
     if (rc != EM_JSCAN_OK || d.t[0].type != EM_J_OBJECT)
         return manifest_error(c, INVALID_JSON_SYNTAX);
-    rc = parse_doc(c, mf, &d, req_media_type);
+    rc = parse_doc(c, mf, &d, len, req_media_type);
     em_jdoc_release(&d);
     if (rc == 0 && !mf->end)
         return em_fail_nomem(c);

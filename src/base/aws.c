@@ -9,6 +9,25 @@
 
 #include "base/base.h"
 
+/* Whether h[0..64) are all hex digits, eight bytes a word: for a byte
+ * under 0x80, adding 0x50 sets its high bit from '0' up and adding 0x46
+ * from '9' + 1 up (no carry leaves the byte); with 0x20 or'ed in (A-F to
+ * a-f), adding 0x1f sets it from 'a' up and 0x19 from 'f' + 1 up.  A byte
+ * of 0x80 or more fails (~x), whatever its carries did to the others. */
+static bool sha256_hex_ok(const char *h)
+{
+    const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+    uint64_t all = high;
+    for (int i = 0; i < 8; i++) {
+        uint64_t x;
+        memcpy(&x, h + 8 * i, 8);
+        uint64_t l = x | ones * 0x20;
+        uint64_t digit = (x + ones * 0x50) & ~(x + ones * 0x46), letter = (l + ones * 0x1f) & ~(l + ones * 0x19);
+        all &= (digit | letter) & ~x;
+    }
+    return all == high;
+}
+
 /* The model's digest pattern, [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+ (whole string). */
 bool em_digest_ok(const char *d)
 {
@@ -27,6 +46,8 @@ bool em_digest_ok(const char *d)
     };
     if (!d)
         return false;
+    if (strncmp(d, "sha256:", 7) == 0 && strlen(d) == 71 && sha256_hex_ok(d + 7))
+        return true; /* the common digest: its 64 digits checked eight at a time */
     const unsigned char *p = (const unsigned char *)d;
     while (cls[*p] & 1)
         p++;

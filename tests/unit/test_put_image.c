@@ -918,6 +918,125 @@ static void test_put_image_duplicate_members_last_wins(void **state)
     json_decref(put_accepted(m, "app", text, "e", MT_OCI_MANIFEST, MT_OCI_MANIFEST, d));
 }
 
+/* A Docker v2 manifest over config cfg (cn bytes, its size and digest only),
+ * its members after the config's given by `rest` (a format). */
+__attribute__((format(printf, 5, 6))) static void v2_text(char *text, size_t cap, const char *cfg, int cn,
+                                                           const char *rest, ...)
+{
+    int used = snprintf(text, cap,
+                        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},",
+                        MT_DOCKER_V2, cn, cfg);
+    assert_true(used > 0 && (size_t)used < cap);
+    va_list ap;
+    va_start(ap, rest);
+    vsnprintf(text + used, cap - (size_t)used, rest, ap);
+    va_end(ap);
+}
+
+/* Member names as the one pass over an object's members finds them: a name
+ * written with escapes is the name it decodes to (and the last of a name
+ * still counts), a name of the same length and first letter, or a longer or
+ * shorter one, is another name; every member the parse reads, twice. */
+static void test_put_image_member_names_escaped_and_near(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[ECRMOCK_DIGEST_SIZE], absent[ECRMOCK_DIGEST_SIZE];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"names\":1}", cfg);
+    int ln = blob(m, "app", "the layer of the names", l);
+    sha256_digest("not pushed, by name", 19, absent);
+    const char *desc_msg = "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid layer "
+                           "descriptor: it needs a digest like sha256:<hex> and a size'";
+    char text[4096], d[ECRMOCK_DIGEST_SIZE];
+
+    /* the document's mediaType: plain then escaped, escaped then plain */
+    const char *mt_first[] = {"mediaType", "m\\u0065diaTyp\\u0065"}, *mt_last[] = {"\\u006dediaType", "mediaType"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof text,
+                 "{\"schemaVersion\":2,\"%s\":\"%s\",\"%s\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+                 "\"digest\":\"%s\"},\"layers\":[]}",
+                 mt_first[i], MT_OCI_MANIFEST, mt_last[i], MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg);
+        json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    }
+    /* near names count for nothing: same length and first letter
+     * ("lazers", "cinfig", "dig3st", "sizE"), longer, shorter, other case */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaTypo\":\"x\",\"MediaType\":\"y\",\"mediaType\":\"%s\",\"mediaTypes\":\"z\","
+             "\"schemaVersio\":1,\"schemaVersion\":2,\"schemaVersionX\":3,"
+             "\"cinfig\":7,\"config\":{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\",\"dig3st\":\"nope\","
+             "\"sizE\":-1,\"sizes\":-1,\"siz\":-1,\"digests\":1,\"mediaTyp\":1},\"configs\":[],"
+             "\"lazers\":[7],\"layers\":[{\"digest\":\"%s\",\"size\":%d,\"digesT\":\"nope\",\"Size\":-1}],\"layer\":7,"
+             "\"subjext\":7,\"subjects\":7,\"artifactTypo\":\"a/b\",\"artifactTyp\":\"c/d\",\"manifest\":7,"
+             "\"fsLayer\":7}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, l, ln);
+    json_t *det = put_accepted(m, "app", text, "near", NULL, MT_DOCKER_V2, d);
+    assert_string_equal(STR(det, "artifactMediaType"), MT_DOCKER_CONFIG);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), ln);
+    json_decref(det);
+    /* a descriptor's digest: escaped then plain (the plain, bad one counts), and the other way round */
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"d\\u0069gest\":\"%s\",\"digest\":\"nope\"}]}", ln, l);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException", desc_msg);
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"digest\":\"nope\",\"d\\u0069gest\":\"%s\"}]}", ln, l);
+    json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    /* an escaped "size" is the size: negative, refused */
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"digest\":\"%s\",\"s\\u0069ze\":-1}]}", ln, l);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException", desc_msg);
+    /* layers twice: the last (a missing blob) counts; the other way round, the first does not */
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":%d,\"digest\":\"%s\"}],\"l\\u0061yers\":[{\"size\":1,\"digest\":\"%s\"}]}", ln, l,
+            absent);
+    put_refused_layers_missing(m, text, NULL, absent);
+    v2_text(text, sizeof text, cfg, cn,
+            "\"layers\":[{\"size\":1,\"digest\":\"%s\"}],\"layers\":[{\"size\":%d,\"digest\":\"%s\"}]}", absent, ln,
+            l);
+    json_decref(put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V2, d));
+    /* artifactType and subject twice: the last of each */
+    char image[ECRMOCK_DIGEST_SIZE];
+    memcpy(image, d, sizeof image);
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"a/first\",\"config\":{\"mediaType\":\"%s\","
+             "\"size\":%d,\"digest\":\"%s\"},\"layers\":[],\"subject\":{\"digest\":\"nope\"},"
+             "\"artifactTyp\\u0065\":\"a/last\",\"subject\":{\"digest\":\"%s\"}}",
+             MT_OCI_MANIFEST, MT_OCI_CONFIG, cn, cfg, image);
+    det = put_accepted(m, "app", text, NULL, NULL, MT_OCI_MANIFEST, d);
+    assert_string_equal(STR(det, "artifactMediaType"), "a/last");
+    json_decref(det);
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"size\":%d,\"digest\":\"%s\"},\"layers\":[],"
+             "\"subject\":{\"digest\":\"%s\"},\"subject\":{\"digest\":\"nope\"}}",
+             MT_OCI_MANIFEST, cn, cfg, image);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid subject descriptor: it "
+                "needs a digest like sha256:<hex>'");
+    /* a list's manifests twice, and a manifest's digest twice */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[{\"digest\":\"%s\"}],"
+             "\"manifests\":[{\"digest\":\"nope\",\"digest\":\"%s\"}]}",
+             MT_OCI_INDEX, absent, image);
+    json_decref(put_accepted(m, "app", text, NULL, NULL, MT_OCI_INDEX, d));
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[{\"digest\":\"%s\",\"digest\":\"nope\"}]}",
+             MT_OCI_INDEX, image);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid manifest descriptor: it "
+                "needs a digest like sha256:<hex>'");
+    /* schema 1: fsLayers twice, a blobSum twice (escaped last) */
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":1,\"fsLayers\":[{\"blobSum\":\"nope\"}],"
+             "\"fsLayers\":[{\"blobSum\":\"nope\",\"bl\\u006fbSum\":\"%s\"}]}",
+             l);
+    det = put_accepted(m, "app", text, NULL, NULL, MT_DOCKER_V1_SIGNED, d);
+    assert_int_equal(json_integer_value(json_object_get(det, "imageSizeInBytes")), ln);
+    json_decref(det);
+    snprintf(text, sizeof text, "{\"schemaVersion\":1,\"fsLayers\":[{\"blobSum\":\"%s\",\"blobSum\":\"nope\"}]}", l);
+    put_refused(m, "app", text, NULL, NULL, NULL, "InvalidParameterException",
+                "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid fsLayers entry: it "
+                "needs a blobSum like sha256:<hex>'");
+}
+
 /* A descriptor's size is an integer >= 0 when it is there: 1.0 is a real. */
 static void test_put_image_descriptor_size(void **state)
 {
@@ -1058,6 +1177,174 @@ static void test_put_image_manifest_storage_edges(void **state)
     free(list);
     for (int i = 0; i < 17; i++)
         free(children[i]);
+}
+
+/* The room the parse keeps for the manifest of "app" over config cfg (cn
+ * bytes) and layer l (ln bytes, media type `fill` repeated to n bytes),
+ * padded with spaces to `pad` bytes (0: none): its strings, each with a NUL.
+ * Writes the text and the media type. */
+static size_t bound_manifest(char *text, size_t cap, const char *cfg, int cn, const char *l, int ln, char fill,
+                             size_t n, size_t pad, char *mt)
+{
+    memset(mt, fill, n);
+    memcpy(mt, "application/", 12);
+    mt[n] = '\0';
+    int used = snprintf(text, cap,
+                        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+                        "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"%s\",\"size\":%d,\"digest\":\"%s\"}]}",
+                        MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, mt, ln, l);
+    assert_true((size_t)used < cap && pad < cap);
+    for (size_t k = (size_t)used; k < pad; k++)
+        text[k] = ' ';
+    if (pad > (size_t)used)
+        text[pad] = '\0';
+    return sizeof MT_DOCKER_V2 + sizeof MT_DOCKER_CONFIG + 2 * ECRMOCK_DIGEST_SIZE + n + 1;
+}
+
+static unsigned long push_allocations(ecrmock *m, const char *text, const char *tag);
+
+/* Around the parse's inline text (EM_MF_INLINE_TEXT bytes): a manifest of up
+ * to that many bytes takes it whatever it holds; a longer one when its
+ * strings fit (measured one by one), else one block.  Each push below costs
+ * the image and its layer's new media type, learnt; the block is one more. */
+static void test_put_image_inline_text_bound(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], l[ECRMOCK_DIGEST_SIZE], text[4096], mt[4096];
+    int cn = blob(m, "app", "{\"os\":\"linux\",\"bound\":1}", cfg);
+    int ln = blob(m, "app", "the layer of the bound", l);
+    /* the repository's first image (its indexes made) */
+    bound_manifest(text, sizeof text, cfg, cn, l, ln, 'a', 40, 0, mt);
+    free(put_image(m, "app", text, NULL));
+    size_t overhead = strlen(text) - 40; /* the text but the media type */
+    size_t most = EM_MF_INLINE_TEXT - overhead; /* the longest media type of a text of the inline room */
+    struct {
+        char fill;
+        size_t n, pad;
+        unsigned long allocs;
+    } cases[] = {
+        {'b', most, 0, 2},                      /* EM_MF_INLINE_TEXT bytes */
+        {'c', most - 1, EM_MF_INLINE_TEXT, 2},  /* the same, a space at the end */
+        {'d', most, EM_MF_INLINE_TEXT + 1, 2},  /* a byte more: measured, fits */
+        {'e', most + 1, 0, 2},                  /* a byte more: measured, fits */
+        {'f', 0, 0, 3},                         /* strings of EM_MF_INLINE_TEXT + 1 bytes: a block */
+        {'g', 0, 0, 2},                         /* strings of EM_MF_INLINE_TEXT bytes */
+    };
+    size_t room0 = bound_manifest(text, sizeof text, cfg, cn, l, ln, 'x', 0, 0, mt);
+    cases[4].n = EM_MF_INLINE_TEXT + 1 - room0;
+    cases[5].n = EM_MF_INLINE_TEXT - room0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t room = bound_manifest(text, sizeof text, cfg, cn, l, ln, cases[i].fill, cases[i].n, cases[i].pad, mt);
+        if (i < 2)
+            assert_int_equal(strlen(text), EM_MF_INLINE_TEXT);
+        if (i == 2)
+            assert_int_equal(strlen(text), EM_MF_INLINE_TEXT + 1);
+        if (i == 4)
+            assert_int_equal(room, EM_MF_INLINE_TEXT + 1);
+        if (i == 5)
+            assert_int_equal(room, EM_MF_INLINE_TEXT);
+        assert_int_equal(push_allocations(m, text, NULL), cases[i].allocs);
+        char *learnt = layer_media_type(m, l);
+        assert_string_equal(learnt, mt);
+        free(learnt);
+    }
+}
+
+/* The model's digest pattern, [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+, as plainly as it reads. */
+static bool digest_pattern(const char *d)
+{
+    size_t a = strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.");
+    if (a == 0 || d[a] != ':')
+        return false;
+    size_t h = strspn(d + a + 1, "0123456789abcdefABCDEF");
+    return h > 0 && d[a + 1 + h] == '\0';
+}
+
+/* em_digest_ok (a manifest's digests, and every request's) is the model's
+ * pattern: "sha256:" and 64 digits take a path of their own, checked eight
+ * bytes at a time; every byte value in every place of it, the bounds of
+ * the digits' ranges among them, and the lengths around 64. */
+static void test_put_image_digest_pattern(void **state)
+{
+    (void)state;
+    char d[80] = "sha256:0123456789abcdefABCDEF0123456789abcdef0123456789ABCDEFabcdef0123";
+    assert_int_equal(strlen(d), 71);
+    assert_true(em_digest_ok(d));
+    for (size_t i = 0; i < 71; i++) {
+        char keep = d[i];
+        for (int c = 1; c < 256; c++) {
+            d[i] = (char)c;
+            if (em_digest_ok(d) != digest_pattern(d))
+                fail_msg("em_digest_ok(\"%s\") with byte %d at %zu", d, c, i);
+        }
+        d[i] = keep;
+    }
+    /* two bytes at once: a byte of 0x80 or more next to a digit */
+    for (size_t i = 7; i + 1 < 71; i++) {
+        char k0 = d[i], k1 = d[i + 1];
+        for (int c = 0x80; c < 256; c++) {
+            d[i] = (char)c;
+            d[i + 1] = (char)(c ^ 0x80);
+            assert_int_equal(em_digest_ok(d), digest_pattern(d));
+        }
+        d[i] = k0, d[i + 1] = k1;
+    }
+    const char *others[] = {
+        "sha256:", "sha256:a", "sha256", ":00", "", "sha",
+        "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",   /* 63 digits */
+        "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", /* 65 */
+        "sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    };
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+        assert_int_equal(em_digest_ok(others[i]), digest_pattern(others[i]));
+    assert_false(em_digest_ok(NULL));
+}
+
+/* A layer is non-distributable (needs not be in the repository, is listed
+ * nowhere) when its media type has ".foreign." or ".nondistributable." in
+ * it: anywhere, the start and the end too; the dots belong to the word, and
+ * the case counts. */
+static void test_put_image_non_distributable_media_types(void **state)
+{
+    const char *yes[] = {
+        ".foreign.", ".nondistributable.", ".foreign.x", "x.foreign.", ".nondistributable.x", "x.nondistributable.",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "a..foreign..b", "a.nondistributable.foreign",
+        "a.foreignx.foreign.", "a.nondistributable.nondistributable.", ".foreign.foreign.", "x.f.foreign.",
+        "x.n.nondistributable.",
+    };
+    const char *no[] = {
+        "", "foreign", "foreign.", ".foreign", "x.foreign", "foreign.x", ".Foreign.", ".FOREIGN.", "nondistributable.",
+        ".nondistributable", "x.nondistributable", ".nondistributablex.", ".foreignx.", ".fo.reign.", "x.f", "x.n",
+        ".", "..", ".f.", ".n.", "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.oci.image.layer.v1.tar",
+        ".non-distributable.", "x.foreign-.", "x.nondistributabl.",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        assert_true(em_media_type_non_distributable(yes[i]));
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        assert_false(em_media_type_non_distributable(no[i]));
+    assert_false(em_media_type_non_distributable(NULL));
+
+    /* in a manifest: the first two need not be there, the third must */
+    ecrmock *m = *state;
+    create_repo(m, "app");
+    char cfg[ECRMOCK_DIGEST_SIZE], absent[3][ECRMOCK_DIGEST_SIZE], text[2048];
+    int cn = blob(m, "app", "{\"os\":\"windows\",\"marks\":1}", cfg);
+    for (int i = 0; i < 3; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "absent layer %d", i);
+        sha256_digest(what, strlen(what), absent[i]);
+    }
+    snprintf(text, sizeof text,
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"size\":%d,"
+             "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"x.nondistributable.\",\"size\":1,\"digest\":\"%s\"},"
+             "{\"mediaType\":\".foreign.x\",\"size\":1,\"digest\":\"%s\"},"
+             "{\"mediaType\":\"x.foreign\",\"size\":1,\"digest\":\"%s\"}]}",
+             MT_DOCKER_V2, MT_DOCKER_CONFIG, cn, cfg, absent[0], absent[1], absent[2]);
+    put_refused_layers_missing(m, text, NULL, absent[2]);
 }
 
 /* Allocations counted through the public hooks (ecrmock's and jansson's). */
@@ -1212,10 +1499,14 @@ int main(void)
         T(test_put_image_repository_not_found),
         T(test_put_image_escaped_digests),
         T(test_put_image_duplicate_members_last_wins),
+        T(test_put_image_member_names_escaped_and_near),
         T(test_put_image_descriptor_size),
         T(test_put_image_schema_version),
         cmocka_unit_test_setup_teardown(test_put_image_thousand_layers, setup_thousand_layers, teardown_mock),
         T(test_put_image_manifest_storage_edges),
+        T(test_put_image_inline_text_bound),
+        T(test_put_image_digest_pattern),
+        T(test_put_image_non_distributable_media_types),
         T(test_put_image_allocations),
     };
     return cmocka_run_group_tests_name("put_image", tests, NULL, NULL);
