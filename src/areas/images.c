@@ -475,7 +475,9 @@ int em_fast_PutImage(em_fast *f)
     }
     /* The answer is written where the handler's is made (image_push.c):
      * before the tag moves, the image undone if it cannot be. */
-    em_call c = {.m = f->m, .err = ECRMOCK_ERR_OK, .answer = f->out};
+    em_call c;
+    em_call_init(&c, f->m);
+    c.answer = f->out;
     if (canonical) { /* the answer copies the client's escapes (em_jstr_decode_canonical) */
         c.answer_manifest = f->req->text + t->start;
         c.answer_manifest_len = t->len;
