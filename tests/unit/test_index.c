@@ -498,6 +498,56 @@ static void test_index_random_against_list(void **state)
     free(items);
 }
 
+/* em_hash_key as it was, its last 0-7 bytes read by memcpy: the value the
+ * tail's byte loop and shifted word must give on a little-endian machine. */
+static unsigned hash_by_memcpy(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0x94d049bb133111ebu;
+    h ^= h >> 29;
+    return (unsigned)(h ^ (h >> 32));
+}
+
+/* A key's hash reads the key's bytes and no other: keys of 0 to 40 bytes
+ * at the very end of their block (ASan sees a read past it) and after
+ * bytes that differ, each hashed as the memcpy form hashes it. */
+static void test_hash_key_reads_the_key_alone(void **state)
+{
+    (void)state;
+    const uint16_t one = 1;
+    bool little = *(const unsigned char *)&one == 1;
+    for (size_t len = 0; len <= 40; len++) {
+        char *a = malloc(len + 16), *b = malloc(len ? len : 1);
+        assert_non_null(a);
+        assert_non_null(b);
+        for (size_t i = 0; i < len + 16; i++)
+            a[i] = (char)(0x5a ^ i);
+        for (size_t i = 0; i < len; i++)
+            b[i] = a[16 + i] = (char)('a' + (i * 7) % 26);
+        unsigned h = em_hash_key(b, len);
+        assert_int_equal(em_hash_key(a + 16, len), h);
+        for (size_t i = 0; i < 16; i++) /* the bytes before it changed */
+            a[i] = (char)~a[i];
+        assert_int_equal(em_hash_key(a + 16, len), h);
+        if (little)
+            assert_int_equal(h, hash_by_memcpy(b, len));
+        if (len) { /* its last byte counts */
+            b[len - 1] ^= 1;
+            assert_int_not_equal(em_hash_key(b, len), h);
+        }
+        free(a);
+        free(b);
+    }
+}
+
 int main(void)
 {
     alloc_fail_install();
@@ -510,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_index_allocation_failure),
         cmocka_unit_test(test_index_size_edge),
         cmocka_unit_test(test_index_random_against_list),
+        cmocka_unit_test(test_hash_key_reads_the_key_alone),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
 }
