@@ -162,8 +162,8 @@ void em_journal_prefetch(const ecrmock *m)
     if (!em_journal_wanted(m) || !m->journal_text || !m->journal_cap)
         return;
     const char *text = m->journal_text + m->journal_text_end;
-    size_t room = m->journal_text_cap - m->journal_text_end;
-    for (size_t i = 0; i < PREFETCH_TEXT && i < room; i += 64)
+    size_t room = m->journal_text_cap - m->journal_text_end, n = room < PREFETCH_TEXT ? room : PREFETCH_TEXT;
+    for (size_t i = 0; i < n; i += 64)
         __builtin_prefetch(text + i, 1, 3);
 }
 
