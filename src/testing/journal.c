@@ -35,22 +35,25 @@ typedef struct body {
 } body;
 
 struct em_journal_entry {
+    /* text_at first and bytes last: what record_texts reads, the oldest
+     * entry's bytes and the next one's text_at, lie side by side in one
+     * line of the slots (em_journal_prefetch asks for it). */
+    size_t text_at;       /* where in the byte ring the request's text then the response's (those of
+                             kind BODY_TEXT) then the headers' are; text_len(e) bytes */
     uint64_t seq;
     const char *action;   /* the action's static name, or owned_action */
     char *owned_action;   /* an unknown action's name as sent (UTF-8), or NULL */
-    size_t text_at;       /* where in the byte ring the request's text then the response's (those of
-                             kind BODY_TEXT) then the headers' are; text_len(e) bytes */
     body request, response;
     char *error;          /* the error's name when the response was dropped, or NULL */
     json_t *headers;      /* the HTTP request's (em_headers_json; a reference, never changed), or NULL */
     size_t headers_len;   /* or their JSON text's bytes, in the byte ring after the bodies' (0: none) */
-    size_t bytes;         /* counted against journal_max_bytes */
     int status;
     long fault;
     int effect;           /* the effect that fired, or -1 */
     bool ran;
     int64_t at_ms;
     const char *plane;    /* static; NULL: the API */
+    size_t bytes;         /* counted against journal_max_bytes; text_len(e) when it owns nothing */
 };
 
 /* The bytes entry e holds in the byte ring. */
@@ -75,6 +78,14 @@ static em_journal_entry *held(ecrmock *m, size_t i)
     return &m->journal[slot_of(m, i)];
 }
 
+/* Whether e holds anything outside the byte ring (m->journal_owning
+ * counts the held entries that do).  One that does not holds texts only,
+ * and its bytes are its texts' (text_len). */
+static bool owns(const em_journal_entry *e)
+{
+    return e->owned_action || e->error || e->request.tree || e->response.tree || e->headers;
+}
+
 /* What e holds outside the byte ring, released (its ring bytes are the
  * ring's).  The slot is left as it is: no entry is read past journal_len,
  * and the next entry in it is written whole. */
@@ -95,6 +106,8 @@ static void drop_oldest(ecrmock *m)
     em_journal_entry *e = &m->journal[m->journal_head];
     m->journal_bytes -= e->bytes;
     m->journal_text_live -= text_len(e);
+    if (owns(e))
+        m->journal_owning--;
     entry_release(e);
     m->journal_head = slot_of(m, 1);
     m->journal_len--;
@@ -112,6 +125,7 @@ void em_journal_free(ecrmock *m)
     m->journal_text_cap = m->journal_text_end = m->journal_text_live = 0;
     m->journal_len = m->journal_head = m->journal_cap = 0;
     m->journal_dropped = 0;
+    m->journal_owning = 0;
     m->journal_bytes = 0;
 }
 
@@ -165,6 +179,11 @@ void em_journal_prefetch(const ecrmock *m)
     size_t room = m->journal_text_cap - m->journal_text_end, n = room < PREFETCH_TEXT ? room : PREFETCH_TEXT;
     for (size_t i = 0; i < n; i += 64)
         __builtin_prefetch(text + i, 1, 3);
+    /* What record_texts reads: the oldest entry's bytes and the next one's
+     * text_at, side by side (the next slot's first bytes follow the oldest's
+     * last, but when the oldest is the array's last). */
+    if (m->journal_len >= 2 && m->journal_len == m->journal_cap)
+        __builtin_prefetch(&m->journal[m->journal_head].bytes, 0, 3);
 }
 
 bool em_journal_wanted(const ecrmock *m)
@@ -322,6 +341,77 @@ static long ring_take(ecrmock *m, size_t len, size_t gone)
     return at;
 }
 
+/* The common record, in a few stores: a known action's call that came
+ * with its texts (no tree to copy, no raw part), into a journal full at
+ * its limit whose entries own nothing but their ring bytes, where the
+ * oldest entry going makes room for this one's bytes and the ring has room
+ * for its text without growing or being made anew.  It does what the
+ * general path below does then (its gone is 1), reading of the oldest
+ * entry only its bytes (its texts', as it owns nothing) and of the next
+ * one only where its text starts (em_journal_prefetch asked for both).
+ * False, with nothing changed: the general path records the call.
+ * tests/unit/test_journal.c holds the two paths to the same journal. */
+static bool record_texts(ecrmock *m, const em_action *a, int status, const em_journal_note *note)
+{
+    size_t held_n = m->journal_len;
+    if (!a || m->journal_general || m->journal_owning || !m->journal_text || held_n < 2 ||
+        held_n != m->journal_cap || held_n != m->opts.journal_limit || !note->req_text || !note->resp_text ||
+        note->raw_part || note->headers)
+        return false;
+    em_headers_plan plan;
+    size_t headers_len = 0;
+    if (note->http) {
+        if (!em_headers_plan_make(&plan, note->http))
+            return false; /* too many headers: their tree */
+        headers_len = plan.len;
+    }
+    em_journal_entry *old = &m->journal[m->journal_head];
+    size_t len = note->req_len + note->resp_len + headers_len, max = m->opts.journal_max_bytes;
+    if (len > max || m->journal_bytes - old->bytes > max - len)
+        return false; /* more than the oldest goes */
+    /* ring_take(m, len, 1), the oldest's text its bytes */
+    size_t kept = m->journal_text_live - old->bytes, start = held(m, 1)->text_at;
+    long at = (long)m->journal_text_end;
+    if (len) {
+        size_t fresh = kept <= SIZE_MAX - len ? ring_size(kept + len + 1) : 0;
+        at = ring_place(m, len, start, true);
+        if (at < 0 || (fresh && fresh <= m->journal_text_cap / 4))
+            return false; /* the ring grows or is made anew */
+    }
+    m->journal_bytes -= old->bytes;
+    m->journal_text_live -= old->bytes;
+    m->journal_head = slot_of(m, 1);
+    m->journal_dropped++;
+    char *t = m->journal_text + at;
+    memcpy(t, note->req_text, note->req_len);
+    memcpy(t + note->req_len, note->resp_text, note->resp_len);
+    if (headers_len)
+        em_headers_text(t + note->req_len + note->resp_len, &plan);
+    em_journal_entry *e = old; /* the new entry takes the oldest's slot */
+    e->text_at = (size_t)at;
+    e->bytes = len;
+    e->seq = ++m->journal_seq;
+    e->action = a->name;
+    e->owned_action = NULL;
+    e->request.kind = e->response.kind = BODY_TEXT;
+    e->request.len = note->req_len;
+    e->response.len = note->resp_len;
+    e->request.tree = e->response.tree = NULL;
+    e->error = NULL;
+    e->headers = NULL;
+    e->headers_len = headers_len;
+    e->status = status;
+    e->fault = note->fault;
+    e->effect = note->effect;
+    e->ran = note->ran;
+    e->at_ms = m->clock_ms;
+    e->plane = note->plane;
+    m->journal_text_end = (size_t)at + len;
+    m->journal_text_live += len;
+    m->journal_bytes += len;
+    return true;
+}
+
 void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
                        const em_journal_note *note)
 {
@@ -338,7 +428,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         m->calls[idx < 0 ? EM_MAX_ACTIONS : idx]++;
     if (note->ran && idx >= 0)
         m->runs[idx]++;
-    if (!em_journal_wanted(m))
+    if (!em_journal_wanted(m) || record_texts(m, a, status, note))
         return;
     if (!m->journal) {
         size_t cap = m->opts.journal_limit < 64 ? m->opts.journal_limit : 64;
@@ -440,6 +530,8 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     m->journal[slot_of(m, m->journal_len)] = e;
     m->journal_len++;
     m->journal_bytes += e.bytes;
+    if (owns(&e))
+        m->journal_owning++;
 }
 
 /* The JSON of text[0..len) as the note's contract reads it (new reference;

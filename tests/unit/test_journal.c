@@ -1680,12 +1680,111 @@ static void test_journal_http_headers_cost_no_allocation(void **state)
     json_decref(e);
 }
 
+/* One call of the differential run below, made on both instances. */
+static void both_call(ecrmock *x[2], uint64_t *seed, int kind)
+{
+    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+    unsigned r = (unsigned)(*seed >> 33);
+    char body[6000], name[40];
+    snprintf(name, sizeof name, "diff/r%u", r % 5);
+    for (int k = 0; k < 2; k++) {
+        char *out = NULL;
+        size_t n = 0;
+        if (kind == 0) { /* a repository made, or refused as there already */
+            snprintf(body, sizeof body, "{\"repositoryName\":\"%s\"}", name);
+            ecrmock_call_raw(x[k], "CreateRepository", body, strlen(body), &out, &n);
+        } else if (kind == 1 || kind == 6) { /* requests of every size: 0-60 tags of up to 40 bytes (6: 60 of 40) */
+            int used = snprintf(body, sizeof body, "{\"resourceArn\":\"arn:aws:ecr:us-east-1:123456789012:repository/%s\","
+                                "\"tags\":[", name);
+            unsigned tags = kind == 6 ? 60 : r % 61, more = kind == 6 ? 40 : (r >> 7) % 40;
+            for (unsigned t = 0; t < tags; t++)
+                used += snprintf(body + used, sizeof body - (size_t)used, "%s{\"Key\":\"k%u%.*s\",\"Value\":\"v\"}",
+                                 t ? "," : "", t, (int)more, "0123456789012345678901234567890123456789");
+            snprintf(body + used, sizeof body - (size_t)used, "]}");
+            ecrmock_call_raw(x[k], "TagResource", body, strlen(body), &out, &n);
+        } else if (kind == 2) {
+            ecrmock_call_raw(x[k], "DescribeRepositories", "{}", 2, &out, &n);
+        } else if (kind == 3) { /* an unknown action: an entry that owns its name */
+            ecrmock_call_raw(x[k], "NoSuchAction", "{}", 2, &out, &n);
+        } else if (kind == 4) { /* over HTTP: the headers' text in the ring */
+            snprintf(body, sizeof body, "{\"repositoryNames\":[\"%s\"]}", name);
+            ecrmock_http_header h[] = {{"Host", "api.ecr.us-east-1.amazonaws.com"},
+                                       {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"},
+                                       {"Content-Type", "application/x-amz-json-1.1"}};
+            ecrmock_http_request req = ECRMOCK_HTTP_REQUEST_INIT;
+            req.method = "POST";
+            req.target = "/";
+            req.headers = h;
+            req.n_headers = r % 2 ? 3 : 2;
+            req.body = body;
+            req.body_len = strlen(body);
+            ecrmock_http_response resp;
+            assert_int_not_equal(ecrmock_http_handle(x[k], &req, &resp), -1);
+            ecrmock_http_response_release(&resp);
+        } else { /* the JSON level, a body not UTF-8: a tree kept */
+            json_t *v = json_pack("{s:o}", "repositoryName", json_stringn_nocheck("bad\xff", 4)), *resp = NULL;
+            ecrmock_call(x[k], "DescribeImages", v, &resp);
+            json_decref(v);
+            json_decref(resp);
+        }
+        ecrmock_buffer_free(out);
+    }
+}
+
+/* record_texts, the common record's few stores, against the general path:
+ * two instances, one recording every call by the general path
+ * (journal_general), the same calls on both (answers of every size that
+ * wrap the ring, grow it and have it made anew; byte limits that drop
+ * more than the oldest; entries that own a name or a tree, over HTTP with
+ * headers), and after each call the same journal: its entries as a reader
+ * gets them, its counts, and the byte ring's layout. */
+static void test_journal_common_record_is_the_general_one(void **state)
+{
+    (void)state;
+    static const struct { size_t limit, max_bytes; } shapes[] = {{2, 1 << 20}, {5, 3000}, {7, 900}, {40, 20000}, {64, 1 << 20}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        o.journal_limit = shapes[s].limit;
+        o.journal_max_bytes = shapes[s].max_bytes;
+        ecrmock *x[2] = {ecrmock_new(&o), ecrmock_new(&o)};
+        assert_non_null(x[0]);
+        assert_non_null(x[1]);
+        x[1]->journal_general = true;
+        uint64_t seed = 0x9e3779b97f4a7c15u + s;
+        for (int i = 0; i < 600; i++) {
+            int kind = i < 5 ? 0 : (int)((seed >> 40) % 40);
+            kind = kind < 6 ? kind : kind < 20 ? 1 : kind < 30 ? 2 : kind < 34 ? 4 : kind == 34 ? 3 : kind == 35 ? 5 : 0;
+            if (s == sizeof shapes / sizeof shapes[0] - 1 && i >= 100 && i < 400)
+                kind = i < 170 ? 6 : 0; /* the ring grown by large texts, then made anew for small ones */
+            both_call(x, &seed, kind);
+            assert_int_equal(ecrmock_journal_length(x[0]), ecrmock_journal_length(x[1]));
+            assert_int_equal(ecrmock_journal_dropped(x[0]), ecrmock_journal_dropped(x[1]));
+            assert_int_equal(x[0]->journal_bytes, x[1]->journal_bytes);
+            assert_int_equal(x[0]->journal_owning, x[1]->journal_owning);
+            assert_int_equal(x[0]->journal_text_cap, x[1]->journal_text_cap);
+            assert_int_equal(x[0]->journal_text_end, x[1]->journal_text_end);
+            assert_int_equal(x[0]->journal_text_live, x[1]->journal_text_live);
+            json_t *a = ecrmock_journal_json(x[0], NULL), *b = ecrmock_journal_json(x[1], NULL);
+            assert_non_null(a);
+            if (!json_equal(a, b)) {
+                char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
+                fail_msg("shape %zu, call %d:\n%s\n%s", s, i, ta, tb);
+            }
+            json_decref(a);
+            json_decref(b);
+        }
+        ecrmock_free(x[0]);
+        ecrmock_free(x[1]);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
     const struct CMUnitTest tests[] = {
         T(test_journal_records_every_call),
         T(test_journal_keeps_copies),
+        cmocka_unit_test(test_journal_common_record_is_the_general_one),
         T(test_journal_entry_is_independent),
         T(test_journal_readable_after_non_utf8_target),
         T(test_journal_switch_and_counters),
