@@ -37,7 +37,9 @@ typedef struct body {
 struct em_journal_entry {
     /* text_at first and bytes last: what record_texts reads, the oldest
      * entry's bytes and the next one's text_at, lie side by side in one
-     * line of the slots (em_journal_prefetch asks for it). */
+     * line of the slots (em_journal_prefetch asks for it).  A member added
+     * here is set by both records, em_journal_record's and record_texts
+     * (test_journal_common_record_is_the_general_one compares them). */
     size_t text_at;       /* where in the byte ring the request's text then the response's (those of
                              kind BODY_TEXT) then the headers' are; text_len(e) bytes */
     uint64_t seq;
