@@ -38,8 +38,7 @@ struct em_journal_entry {
     /* text_at first and bytes last: what record_texts reads, the oldest
      * entry's bytes and the next one's text_at, lie side by side in one
      * line of the slots (em_journal_prefetch asks for it).  A member added
-     * here is set by both records, em_journal_record's and record_texts
-     * (test_journal_common_record_is_the_general_one compares them). */
+     * here is set in entry_start, where both records start an entry. */
     size_t text_at;       /* where in the byte ring the request's text then the response's (those of
                              kind BODY_TEXT) then the headers' are; text_len(e) bytes */
     uint64_t seq;
@@ -318,16 +317,23 @@ static long ring_grow(ecrmock *m, size_t len, size_t gone, size_t start)
     return (long)end;
 }
 
-/* Room for a text of len bytes in the ring, the `gone` oldest held entries
- * going first (their bytes counted as room): where it goes, or -1 (nothing
- * changed) when no ring of that size can be had. */
-static long ring_take(ecrmock *m, size_t len, size_t gone)
+/* The bytes of the held entries' texts but the `gone` oldest's. */
+static size_t kept_texts(ecrmock *m, size_t gone)
 {
-    if (!len)
-        return (long)m->journal_text_end;
     size_t kept = m->journal_text_live;
     for (size_t i = 0; i < gone; i++)
         kept -= text_len(held(m, i));
+    return kept;
+}
+
+/* Room for a text of len bytes in the ring, the `gone` oldest held entries
+ * going first (their bytes counted as room: `kept`, the texts' bytes that
+ * stay, kept_texts): where it goes, or -1 (nothing changed) when no ring of
+ * that size can be had. */
+static long ring_take(ecrmock *m, size_t len, size_t gone, size_t kept)
+{
+    if (!len)
+        return (long)m->journal_text_end;
     bool any = gone < m->journal_len;
     size_t start = any ? held(m, gone)->text_at : 0;
     size_t cap = kept <= SIZE_MAX - len ? ring_size(kept + len + 1) : 0; /* a new ring's, for what stays */
@@ -343,15 +349,42 @@ static long ring_take(ecrmock *m, size_t len, size_t gone)
     return at;
 }
 
+/* A new entry of `action` with the note's status and fault, the journal's
+ * next seq and the clock, holding nothing yet (no text, no tree).  Member
+ * by member: an initializer clears the whole entry first, which GCC does
+ * with `rep stos`, a quarter of the record's time in cache; and a compound
+ * literal for the bodies was built on the stack and read back across two
+ * stores (a stall).  Both records start their entry here, so that a member
+ * added to em_journal_entry is set in one place. */
+static void entry_start(em_journal_entry *e, ecrmock *m, const char *action, int status, const em_journal_note *note)
+{
+    e->text_at = 0;
+    e->seq = ++m->journal_seq;
+    e->action = action;
+    e->owned_action = NULL;
+    e->request.kind = e->response.kind = BODY_DROPPED;
+    e->request.len = e->response.len = 0;
+    e->request.tree = e->response.tree = NULL;
+    e->error = NULL;
+    e->headers = NULL;
+    e->headers_len = 0;
+    e->status = status;
+    e->fault = note->fault;
+    e->effect = note->effect;
+    e->ran = note->ran;
+    e->at_ms = m->clock_ms;
+    e->plane = note->plane;
+    e->bytes = 0;
+}
+
 /* The common record, in a few stores: a known action's call that came
  * with its texts (no tree to copy, no raw part), into a journal full at
  * its limit whose entries own nothing but their ring bytes, where the
- * oldest entry going makes room for this one's bytes and the ring has room
- * for its text without growing or being made anew.  It does what the
+ * oldest entry going makes room for this one's bytes.  It does what the
  * general path below does then (its gone is 1), reading of the oldest
- * entry only its bytes (its texts', as it owns nothing) and of the next
- * one only where its text starts (em_journal_prefetch asked for both).
- * False, with nothing changed: the general path records the call.
+ * entry only its bytes (its texts', as it owns nothing) and, in ring_take,
+ * of the next one where its text starts (em_journal_prefetch asked for
+ * both).  False, with nothing changed: the general path records the call.
  * tests/unit/test_journal.c holds the two paths to the same journal. */
 static bool record_texts(ecrmock *m, const em_action *a, int status, const em_journal_note *note)
 {
@@ -371,14 +404,10 @@ static bool record_texts(ecrmock *m, const em_action *a, int status, const em_jo
     size_t len = note->req_len + note->resp_len + headers_len, max = m->opts.journal_max_bytes;
     if (len > max || m->journal_bytes - old->bytes > max - len)
         return false; /* more than the oldest goes */
-    /* ring_take(m, len, 1), the oldest's text its bytes */
-    size_t kept = m->journal_text_live - old->bytes, start = held(m, 1)->text_at;
-    long at = (long)m->journal_text_end;
-    if (len) {
-        size_t fresh = kept <= SIZE_MAX - len ? ring_size(kept + len + 1) : 0;
-        at = ring_place(m, len, start, true);
-        if (at < 0 || (fresh && fresh <= m->journal_text_cap / 4))
-            return false; /* the ring grows or is made anew */
+    long at = ring_take(m, len, 1, m->journal_text_live - old->bytes);
+    if (at < 0) {
+        m->journal_dropped++; /* as the general path: a record lost to memory is counted */
+        return true;
     }
     m->journal_bytes -= old->bytes;
     m->journal_text_live -= old->bytes;
@@ -390,24 +419,13 @@ static bool record_texts(ecrmock *m, const em_action *a, int status, const em_jo
     if (headers_len)
         em_headers_text(t + note->req_len + note->resp_len, &plan);
     em_journal_entry *e = old; /* the new entry takes the oldest's slot */
+    entry_start(e, m, a->name, status, note);
     e->text_at = (size_t)at;
-    e->bytes = len;
-    e->seq = ++m->journal_seq;
-    e->action = a->name;
-    e->owned_action = NULL;
     e->request.kind = e->response.kind = BODY_TEXT;
     e->request.len = note->req_len;
     e->response.len = note->resp_len;
-    e->request.tree = e->response.tree = NULL;
-    e->error = NULL;
-    e->headers = NULL;
     e->headers_len = headers_len;
-    e->status = status;
-    e->fault = note->fault;
-    e->effect = note->effect;
-    e->ran = note->ran;
-    e->at_ms = m->clock_ms;
-    e->plane = note->plane;
+    e->bytes = len;
     m->journal_text_end = (size_t)at + len;
     m->journal_text_live += len;
     m->journal_bytes += len;
@@ -452,26 +470,8 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
             m->journal_head = 0;
         }
     }
-    /* Field by field: an initializer clears the whole entry first, which
-     * GCC does with `rep stos`, a quarter of the record's time in cache. */
     em_journal_entry e;
-    e.seq = ++m->journal_seq;
-    e.action = action;
-    e.owned_action = NULL;
-    e.text_at = 0;
-    e.request.kind = e.response.kind = BODY_DROPPED; /* (a compound literal here was built on the stack */
-    e.request.len = e.response.len = 0;              /* and read back across two stores: a stall) */
-    e.request.tree = e.response.tree = NULL;
-    e.error = NULL;
-    e.headers = NULL;
-    e.headers_len = 0;
-    e.bytes = 0;
-    e.status = status;
-    e.fault = note->fault;
-    e.effect = note->effect;
-    e.ran = note->ran;
-    e.at_ms = m->clock_ms;
-    e.plane = note->plane;
+    entry_start(&e, m, action, status, note);
     bool ok = true;
     if (!a)
         ok = (e.action = e.owned_action = em_utf8_copy(action)) != NULL;
@@ -509,7 +509,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         bytes -= held(m, gone++)->bytes;
     if (m->journal_len - gone == m->journal_cap)
         gone++;
-    long at = ok ? ring_take(m, text_len(&e), gone) : -1;
+    long at = ok ? ring_take(m, text_len(&e), gone, kept_texts(m, gone)) : -1;
     if (at < 0) {
         entry_release(&e);
         m->journal_dropped++;

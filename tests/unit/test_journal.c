@@ -1769,6 +1769,76 @@ static void test_journal_common_record_is_the_general_one(void **state)
     }
 }
 
+/* A journal of `limit` entries, full of small DescribeRepositories
+ * records; the one of them that records every call by the general path
+ * when `general`. */
+static ecrmock *full_journal(size_t limit, bool general)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = limit;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    m->journal_general = general;
+    for (size_t i = 0; i < limit + 1; i++) {
+        char *out = NULL;
+        size_t n;
+        assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &n), 200);
+        ecrmock_buffer_free(out);
+    }
+    return m;
+}
+
+/* The common record when the ring must grow for a text and memory runs
+ * out, at every allocation of the call in turn: the same journal as the
+ * general path's in the same case (the record lost and counted as dropped,
+ * nothing else changed), and the ring whole (every entry read back). */
+static void test_journal_common_record_out_of_memory(void **state)
+{
+    (void)state;
+    /* 200 KB of text: past the ring's 64 KB, so that it grows */
+    size_t big = 200000;
+    char *body = malloc(big + 64);
+    assert_non_null(body);
+    int used = snprintf(body, big + 64, "{\"repositoryNames\":[\"");
+    memset(body + used, 'a', big);
+    snprintf(body + used + big, 64, "\"]}");
+    bool grew = false;
+    for (long n = 1;; n++) {
+        ecrmock *x[2] = {full_journal(4, false), full_journal(4, true)};
+        size_t ring = x[0]->journal_text_cap;
+        long made[2];
+        for (int k = 0; k < 2; k++) {
+            char *out = NULL;
+            size_t len;
+            alloc_fail_install();
+            alloc_fail_arm(n);
+            ecrmock_call_raw(x[k], "DescribeRepositories", body, strlen(body), &out, &len);
+            made[k] = alloc_fail_disarm();
+            ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+            json_set_alloc_funcs(malloc, free);
+            ecrmock_buffer_free(out);
+        }
+        assert_int_equal(made[0], made[1]);
+        assert_int_equal(ecrmock_journal_length(x[0]), ecrmock_journal_length(x[1]));
+        assert_int_equal(ecrmock_journal_dropped(x[0]), ecrmock_journal_dropped(x[1]));
+        assert_int_equal(x[0]->journal_text_cap, x[1]->journal_text_cap);
+        assert_int_equal(x[0]->journal_text_end, x[1]->journal_text_end);
+        assert_int_equal(x[0]->journal_bytes, x[1]->journal_bytes);
+        json_t *a = ecrmock_journal_json(x[0], NULL), *b = ecrmock_journal_json(x[1], NULL);
+        assert_non_null(a);
+        assert_true(json_equal(a, b));
+        json_decref(a);
+        json_decref(b);
+        grew = grew || x[0]->journal_text_cap > ring;
+        ecrmock_free(x[0]);
+        ecrmock_free(x[1]);
+        if (made[0] < n) /* no allocation failed: the call went whole */
+            break;
+    }
+    assert_true(grew);
+    free(body);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1776,6 +1846,7 @@ int main(void)
         T(test_journal_records_every_call),
         T(test_journal_keeps_copies),
         cmocka_unit_test(test_journal_common_record_is_the_general_one),
+        cmocka_unit_test(test_journal_common_record_out_of_memory),
         T(test_journal_entry_is_independent),
         T(test_journal_readable_after_non_utf8_target),
         T(test_journal_switch_and_counters),
