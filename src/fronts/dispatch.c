@@ -283,16 +283,9 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
     em_journal_prefetch(m); /* the record's lines come in while the form runs */
     if (!m->faults && !m->before && !m->after && em_validate_tokens(m, a->input_shape, &d) && form(&f) == 0) {
         out.data[out.len] = '\0'; /* the form left room for it */
-        /* Every member set: an initializer clears the note first with rep
-         * stos, a sixth of this function's time in cache. */
         em_journal_note note;
-        note.fault = 0;
-        note.effect = -1;
+        em_journal_note_init(&note);
         note.ran = true;
-        note.headers = NULL;
-        note.plane = NULL;
-        note.raw_part = NULL;
-        note.raw_part_len = 0;
         note.http = http;
         note.req_text = body;
         note.req_len = len;
