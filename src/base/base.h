@@ -36,7 +36,7 @@
 static inline unsigned em_hash_key(const void *key, size_t len)
 {
     const unsigned char *p = key;
-    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w = 0;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)len, w;
     bool long_key = len >= 8;
     for (; len >= 8; p += 8, len -= 8) {
         memcpy(&w, p, 8);
