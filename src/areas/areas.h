@@ -130,6 +130,11 @@ typedef struct em_fast {
     ecrmock *m;
     const em_jdoc *req; /* the request's tokens: token 0 an object em_validate_tokens() accepted */
     em_buf *out;        /* the answer's bytes, written by the form */
+    /* An image whose manifest the answer holds as em_jw_string() writes it,
+     * at out->data[kept_at .. kept_end): the journal pins the image rather
+     * than copy those bytes (em_image_pin).  NULL (the caller's start): none. */
+    em_image *kept;
+    size_t kept_at, kept_end;
     /* decoded request strings (em_fast_str) */
     char scratch[4096];
     size_t used;

@@ -205,7 +205,7 @@ em_image *em_image_push_manifest(em_call *c, em_repo *repo, const char *bytes, s
     if ((c->out && !out) || !written || (tag && em_tag_set(repo, img, tag) < 0)) {
         json_decref(out);
         if (!existing)
-            em_image_remove(repo, img);
+            em_image_remove(c->m, repo, img);
         img = NULL;
         rc = em_fail_nomem(c);
         goto out;

@@ -217,7 +217,7 @@ int em_BatchDeleteImage(em_call *c)
         for (size_t j = 0; j < k; j++)
             again = again || (!plan[j].tag && plan[j].img == plan[k].img);
         if (!again)
-            em_image_remove(repo, plan[k].img);
+            em_image_remove(c->m, repo, plan[k].img);
     }
     em_free(plan);
     return 0;
@@ -550,9 +550,16 @@ int em_fast_BatchGetImage(em_fast *f)
             err = fast_failure(&failures, digest, tag, r);
             continue;
         }
-        for (size_t j = 0; !err && j < (t || img->n_tags == 0 ? 1 : img->n_tags); j++)
-            err = (n_images++ && EM_JW_LIT(f->out, ",") < 0) ||
-                  em_image_write(f->out, repo, img, t ? t->name : img->n_tags ? img->tags[j]->name : NULL) < 0;
+        for (size_t j = 0; !err && j < (t || img->n_tags == 0 ? 1 : img->n_tags); j++) {
+            const char *name = t ? t->name : img->n_tags ? img->tags[j]->name : NULL;
+            size_t at[2];
+            err = (n_images && EM_JW_LIT(f->out, ",") < 0) || em_image_write_at(f->out, repo, img, name, at) < 0;
+            if (!err && !n_images++) { /* the first image's manifest: the journal keeps it by a pin */
+                f->kept = img;
+                f->kept_at = at[0];
+                f->kept_end = at[1];
+            }
+        }
         pulled[n_pulled++] = img;
     }
     err = err || EM_JW_LIT(f->out, "],\"failures\":[") < 0 || em_buf_append(f->out, failures.data, failures.len) < 0 ||

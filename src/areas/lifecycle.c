@@ -501,7 +501,7 @@ int ecrmock_lifecycle_apply(ecrmock *m, const char *registry_id, const char *rep
          * archived takes along the images no list left standard needs). */
         for (size_t i = 0; i < n_hits; i++)
             if (!hits[i].transition)
-                em_image_remove(repo, hits[i].img);
+                em_image_remove(m, repo, hits[i].img);
         for (size_t i = 0; i < n_hits; i++)
             if (hits[i].transition)
                 em_image_archive(m, repo, hits[i].img);

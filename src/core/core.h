@@ -81,6 +81,7 @@ struct ecrmock {
     char *journal_text;        /* the entries' texts, a byte ring in their order (journal.c) */
     size_t journal_text_cap, journal_text_end, journal_text_live; /* its size, where the next text goes, the bytes held */
     uint64_t journal_seq;
+    struct em_image *let_go;   /* images let go whose manifest the journal may keep (em_image_let_go) */
     size_t journal_owning;     /* held entries that own something besides their ring bytes (journal.c) */
     bool journal_general;      /* tests: every record by the general path, none by record_texts */
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */

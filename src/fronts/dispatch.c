@@ -274,6 +274,7 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
     f.m = m;
     f.req = &d;
     f.out = &out;
+    f.kept = NULL;
     f.used = 0;
     if (em_buf_reserve(&out, 4096) < 0) { /* most answers fit: one allocation */
         em_jdoc_release(&d);
@@ -291,6 +292,11 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
         note.req_len = len;
         note.resp_text = (const char *)out.data;
         note.resp_len = out.len;
+        if (f.kept) {
+            note.resp_image = f.kept;
+            note.resp_image_at = f.kept_at;
+            note.resp_image_end = f.kept_end;
+        }
         em_journal_record(m, a, a->name, NULL, 200, NULL, &note);
         m->fast_answered++;
         *response = (char *)out.data;

@@ -82,6 +82,7 @@ static int copy_image(em_repo *repo, const em_image *img, uint64_t off)
     c->subject = subject;
     c->layers = layers;
     c->children = children;
+    c->journal_seq = 0; /* no journal entry keeps the copy */
     c->media_type = c->artifact_media_type = NULL;
     c->tags = NULL;
     c->tag1 = NULL;

@@ -366,11 +366,10 @@ em_image *em_image_alloc(const char *manifest, size_t manifest_len, size_t n_lay
     return img;
 }
 
-void em_image_free(em_image *img)
+/* What img holds apart from its block (the manifest, subject, layers and
+ * children are in the block), freed. */
+static void image_release(em_image *img)
 {
-    if (!img)
-        return;
-    /* the manifest, subject, layers and children are in img's block */
     em_media_type_release(img->media_type);
     em_media_type_release(img->artifact_media_type);
     if (img->tags != &img->tag1)
@@ -378,7 +377,40 @@ void em_image_free(em_image *img)
     json_decref(img->replication);
     json_decref(img->scan_findings);
     json_decref(img->signing);
+}
+
+void em_image_free(em_image *img)
+{
+    if (!img)
+        return;
+    image_release(img);
     em_free(img);
+}
+
+void em_image_let_go(ecrmock *m, em_image *img)
+{
+    image_release(img);
+    if (!img->journal_seq) {
+        em_free(img);
+        return;
+    }
+    img->let_go_next = m->let_go;
+    m->let_go = img;
+}
+
+void em_image_block_free(em_image *img)
+{
+    em_free(img);
+}
+
+void em_image_let_go_move(ecrmock *to, ecrmock *from)
+{
+    while (from->let_go) {
+        em_image *img = from->let_go;
+        from->let_go = img->let_go_next;
+        img->let_go_next = to->let_go;
+        to->let_go = img;
+    }
 }
 
 /* Takes t out of img's sorted tag list (when it is there). */
@@ -405,7 +437,7 @@ void em_tag_remove(em_repo *repo, em_tag *t)
     tag_unlink(repo, t);
 }
 
-void em_image_remove(em_repo *repo, em_image *img)
+void em_image_remove(ecrmock *m, em_repo *repo, em_image *img)
 {
     while (img->n_tags)
         tag_unlink(repo, img->tags[0]);
@@ -418,7 +450,7 @@ void em_image_remove(em_repo *repo, em_image *img)
     }
     em_index_remove(&repo->images, img, em_image_key);
     drop_slot(&repo->order, img->slot, set_image_slot);
-    em_image_free(img);
+    em_image_let_go(m, img);
 }
 
 /* Makes room for one more tag in img's list: the first goes in tag1, the
@@ -609,7 +641,7 @@ void em_repo_free(ecrmock *m, em_repo *repo)
     void *item;
     size_t pos = 0;
     while ((item = em_index_next(&repo->images, &pos)))
-        em_image_free(item);
+        em_image_let_go(m, item);
     em_index_release(&repo->images);
     for (pos = 0; (item = em_index_next(&repo->tag_index, &pos));)
         em_free(item);

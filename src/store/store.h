@@ -70,7 +70,7 @@ struct em_tag {
  * (em_media_type_intern), a tag's name lives in its em_tag, one tag needs
  * no array (tags points at tag1), counts and the manifest's length are 32
  * bits (ECR's quotas are far below), no hash handle (repo->images is an
- * em_index), and the members are ordered without padding: 256 bytes.  The
+ * em_index), and the members are ordered with 2 bytes of padding: 264.  The
  * manifest, the subject, the layers and the children follow it in the same
  * block (em_image_alloc): one allocation an image.  A pointer member added
  * here must be copied in copy.c. */
@@ -89,7 +89,10 @@ struct em_image {
     uint64_t seq;
     size_t slot;
     em_tag **tags;             /* sorted by name; &tag1 while there is at most one */
-    em_tag *tag1;
+    union {
+        em_tag *tag1;
+        em_image *let_go_next; /* let go (em_image_let_go): the next image in the same list */
+    };
     em_layer **layers;         /* distinct layers referenced (config included) */
     char (*children)[ECRMOCK_DIGEST_SIZE]; /* a list's/index's manifests */
     uint32_t n_tags;
@@ -103,6 +106,7 @@ struct em_image {
     int64_t archived_at_ms;    /* lastArchivedAt; 0: never archived */
     int64_t activated_at_ms;   /* when the latest restore completes (ahead of the clock: ACTIVATING); 0: never */
     json_t *signing;           /* signing profile ARNs matched at push (image_signing.c), or NULL */
+    uint64_t journal_seq;      /* the last journal entry that keeps the manifest (testing/journal.c), or 0 */
 };
 
 /* A media type as an image keeps it: one of ECR's manifest and config
@@ -296,8 +300,9 @@ em_image *em_image_get(em_repo *repo, const char *digest);
 em_image *em_next_parent(em_repo *repo, const em_image *img, size_t *pos);
 em_tag *em_tag_get(em_repo *repo, const char *name);
 int em_image_insert(ecrmock *m, em_repo *repo, em_image *img);
-/* Removes an image, its tags and its layer references; frees it. */
-void em_image_remove(em_repo *repo, em_image *img);
+/* Removes an image, its tags and its layer references; lets it go
+ * (em_image_let_go). */
+void em_image_remove(ecrmock *m, em_repo *repo, em_image *img);
 /* A new image, zeroed, in one block with what it holds: the manifest's
  * bytes manifest[0..manifest_len) and a NUL, the subject (NULL: none), room
  * for n_layers layers and n_children children; manifest, subject, layers
@@ -308,6 +313,18 @@ void em_image_remove(em_repo *repo, em_image *img);
 em_image *em_image_alloc(const char *manifest, size_t manifest_len, size_t n_layers, size_t n_children,
                          const char *subject);
 void em_image_free(em_image *img);
+/* An image the store no longer holds, in m: what it holds apart is freed
+ * (as em_image_free frees it); its block goes too, unless a journal entry
+ * may keep its manifest (journal_seq: the journal keeps a pulled manifest
+ * by pointing at its image rather than copying it, testing/journal.c).
+ * Such a block, manifest and all, waits in m->let_go (linked through
+ * let_go_next; nothing else in it is read) for m's journal to free it with
+ * em_image_block_free once no entry it holds keeps it. */
+void em_image_let_go(ecrmock *m, em_image *img);
+void em_image_block_free(em_image *img);
+/* Moves the images let go in `from` to `to`'s list: `from` held `to`'s
+ * registries, whose images `to`'s journal may keep (a fixture's swap). */
+void em_image_let_go_move(ecrmock *to, ecrmock *from);
 /* Puts tag `name` on img (moving it from another image if need be: an image
  * left with no tag stays, untagged).  -1: no memory, nothing changed. */
 int em_tag_set(em_repo *repo, em_image *img, const char *name);
@@ -409,6 +426,9 @@ int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag);
  * as em_jw_string() would write it, without the quotes) when not NULL. */
 int em_image_write_as(em_buf *b, em_repo *repo, em_image *img, const char *tag, const char *manifest_text,
                       size_t manifest_text_len);
+/* em_image_write(), and where in b the manifest's JSON string went: its
+ * bytes b->data[at[0] .. at[1]) are em_jw_string() of img's manifest. */
+int em_image_write_at(em_buf *b, em_repo *repo, em_image *img, const char *tag, size_t at[2]);
 
 /* ---- storage classes (archive.c) -------------------------------------- */
 /* How long a restore from the archive takes, virtual time (ECR: "restore the

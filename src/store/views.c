@@ -98,21 +98,40 @@ json_t *em_image_json(em_repo *repo, em_image *img, const char *tag)
     return o;
 }
 
+/* em_image_write_as(); at (may be NULL): where the manifest's string went. */
+static int image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag, const char *manifest_text,
+                       size_t manifest_text_len, size_t at[2])
+{
+    if (EM_JW_STR_AFTER(b, "{\"registryId\":", repo->registry->id) < 0 ||
+        EM_JW_STR_AFTER(b, ",\"repositoryName\":", repo->name) < 0 || EM_JW_LIT(b, ",\"imageId\":") < 0 ||
+        em_image_id_write(b, img->digest, tag) < 0 || EM_JW_LIT(b, ",\"imageManifest\":") < 0)
+        return -1;
+    size_t start = b->len;
+    if ((manifest_text ? EM_JW_LIT(b, "\"") < 0 || em_buf_append(b, manifest_text, manifest_text_len) < 0 ||
+                             EM_JW_LIT(b, "\"") < 0
+                       : em_jw_string(b, img->manifest, img->manifest_len) < 0))
+        return -1;
+    if (at) {
+        at[0] = start;
+        at[1] = b->len;
+    }
+    if (EM_JW_STR_AFTER(b, ",\"imageManifestMediaType\":", img->media_type) < 0)
+        return -1;
+    return EM_JW_LIT(b, "}");
+}
+
 int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag)
 {
-    return em_image_write_as(b, repo, img, tag, NULL, 0);
+    return image_write(b, repo, img, tag, NULL, 0, NULL);
+}
+
+int em_image_write_at(em_buf *b, em_repo *repo, em_image *img, const char *tag, size_t at[2])
+{
+    return image_write(b, repo, img, tag, NULL, 0, at);
 }
 
 int em_image_write_as(em_buf *b, em_repo *repo, em_image *img, const char *tag, const char *manifest_text,
                       size_t manifest_text_len)
 {
-    if (EM_JW_STR_AFTER(b, "{\"registryId\":", repo->registry->id) < 0 ||
-        EM_JW_STR_AFTER(b, ",\"repositoryName\":", repo->name) < 0 || EM_JW_LIT(b, ",\"imageId\":") < 0 ||
-        em_image_id_write(b, img->digest, tag) < 0 || EM_JW_LIT(b, ",\"imageManifest\":") < 0 ||
-        (manifest_text ? EM_JW_LIT(b, "\"") < 0 || em_buf_append(b, manifest_text, manifest_text_len) < 0 ||
-                             EM_JW_LIT(b, "\"") < 0
-                       : em_jw_string(b, img->manifest, img->manifest_len) < 0) ||
-        EM_JW_STR_AFTER(b, ",\"imageManifestMediaType\":", img->media_type) < 0)
-        return -1;
-    return EM_JW_LIT(b, "}");
+    return image_write(b, repo, img, tag, manifest_text, manifest_text_len, NULL);
 }

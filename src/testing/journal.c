@@ -12,7 +12,12 @@
  * entries' order, so that a call's record costs a copy and no allocation,
  * and a full journal reuses the bytes its oldest entry leaves (no malloc
  * and free a call, no pages given back to the system and faulted in again:
- * bench section j, bench/PROFILE.md).
+ * bench section j, bench/PROFILE.md).  A tree-free BatchGetImage's answer
+ * is mostly its first image's manifest, which the store holds: the entry
+ * keeps that image (em_journal_note's resp_image) and the ring the rest of
+ * the text; the reader's JSON has the manifest written again where it was.
+ * An image deleted meanwhile keeps its block (em_image_let_go) in the list
+ * of the last entry that keeps it (take_let_go), freed with that entry.
  * What a caller does with its objects afterwards cannot change the record;
  * a reader gets JSON parsed from the text when it asks (entry_json), its own
  * to keep.  The text reads back as exactly the tree the call had (the
@@ -54,14 +59,23 @@ struct em_journal_entry {
     bool ran;
     int64_t at_ms;
     const char *plane;    /* static; NULL: the API */
-    size_t bytes;         /* counted against journal_max_bytes; text_len(e) when it owns nothing */
+    /* A response that holds an image's manifest (em_journal_note's
+     * resp_image) keeps the image (kept; the image's journal_seq is this
+     * entry's, or a later one's) and, in the byte ring, its text but those
+     * kept_len bytes from kept_at (response_json writes them again from the
+     * manifest).  kept NULL: kept_len 0. */
+    uint32_t kept_at, kept_len;
+    em_image *kept;
+    em_image *let_go;     /* images let go whose last keeping entry is this one: freed with it */
+    size_t bytes;         /* counted against journal_max_bytes: the texts' whole lengths, the manifest
+                             kept included (text_len(e) + kept_len when it owns nothing) */
 };
 
 /* The bytes entry e holds in the byte ring. */
 static size_t text_len(const em_journal_entry *e)
 {
-    return (e->request.kind == BODY_TEXT ? e->request.len : 0) + (e->response.kind == BODY_TEXT ? e->response.len : 0) +
-           e->headers_len;
+    return (e->request.kind == BODY_TEXT ? e->request.len : 0) +
+           (e->response.kind == BODY_TEXT ? e->response.len - e->kept_len : 0) + e->headers_len;
 }
 
 /* Where the i-th held entry lies (0: the oldest; i at most journal_cap):
@@ -73,6 +87,16 @@ static size_t slot_of(const ecrmock *m, size_t i)
     return k >= m->journal_cap ? k - m->journal_cap : k;
 }
 
+/* Frees a list of images let go (em_image_let_go), their blocks. */
+static void blocks_free(em_image *img)
+{
+    while (img) {
+        em_image *next = img->let_go_next;
+        em_image_block_free(img);
+        img = next;
+    }
+}
+
 /* Entry i of the held ones (0: the oldest). */
 static em_journal_entry *held(ecrmock *m, size_t i)
 {
@@ -80,8 +104,9 @@ static em_journal_entry *held(ecrmock *m, size_t i)
 }
 
 /* Whether e holds anything outside the byte ring (m->journal_owning
- * counts the held entries that do).  One that does not holds texts only,
- * and its bytes are its texts' (text_len). */
+ * counts the held entries that do), a pin aside (record_texts drops it).
+ * One that does not holds texts only, and its bytes are its texts'
+ * (text_len) and the manifest it keeps (kept_len). */
 static bool owns(const em_journal_entry *e)
 {
     return e->owned_action || e->error || e->request.tree || e->response.tree || e->headers;
@@ -99,6 +124,7 @@ static void entry_release(em_journal_entry *e)
     json_decref(e->request.tree);
     json_decref(e->response.tree);
     json_decref(e->headers);
+    blocks_free(e->let_go);
 }
 
 /* Drops the oldest entry (counted as dropped). */
@@ -117,6 +143,8 @@ static void drop_oldest(ecrmock *m)
 
 void em_journal_free(ecrmock *m)
 {
+    blocks_free(m->let_go);
+    m->let_go = NULL;
     for (size_t i = 0; i < m->journal_len; i++)
         entry_release(held(m, i));
     em_free(m->journal);
@@ -183,8 +211,11 @@ void em_journal_prefetch(const ecrmock *m)
     /* What record_texts reads: the oldest entry's bytes and the next one's
      * text_at, side by side (the next slot's first bytes follow the oldest's
      * last, but when the oldest is the array's last). */
-    if (m->journal_len >= 2 && m->journal_len == m->journal_cap)
-        __builtin_prefetch(&m->journal[m->journal_head].bytes, 0, 3);
+    if (m->journal_len >= 2 && m->journal_len == m->journal_cap) {
+        const em_journal_entry *old = &m->journal[m->journal_head];
+        __builtin_prefetch(&old->kept_len, 0, 3);
+        __builtin_prefetch(&old->bytes, 0, 3);
+    }
 }
 
 bool em_journal_wanted(const ecrmock *m)
@@ -212,12 +243,50 @@ static size_t body_bytes(const body *b)
     return b->kind == BODY_DROPPED ? 0 : b->len;
 }
 
-/* Drops body b of e (over journal_max_bytes): it says how many bytes it had. */
+/* Drops body b of e (over journal_max_bytes): it says how many bytes it
+ * had.  The response's manifest goes with it. */
 static void body_drop(em_journal_entry *e, body *b)
 {
     e->bytes -= b->len;
     json_decref(b->tree);
     *b = (body){.kind = BODY_DROPPED, .len = b->len};
+    if (b == &e->response) {
+        e->kept = NULL;
+        e->kept_at = e->kept_len = 0;
+    }
+}
+
+/* The image whose manifest a new entry keeps rather than copy it; NULL when
+ * the note gives none, or when its text does not hold it where the note
+ * says. */
+static em_image *keep_manifest(const em_journal_note *note)
+{
+    em_image *img = note->resp_image;
+    return img && note->resp_text && note->resp_image_at <= note->resp_image_end &&
+                   note->resp_image_end <= note->resp_len && note->resp_len <= UINT32_MAX
+               ? img
+               : NULL;
+}
+
+/* Entry e keeps `img`'s manifest, where the note says. */
+static void entry_keep(em_journal_entry *e, em_image *img, const em_journal_note *note)
+{
+    e->kept = img;
+    e->kept_at = (uint32_t)note->resp_image_at;
+    e->kept_len = (uint32_t)(note->resp_image_end - note->resp_image_at);
+}
+
+/* Copies the response's text into the ring at t, but the manifest's bytes
+ * the entry keeps; where the copy ends. */
+static char *copy_response(char *t, const em_journal_entry *e, const char *text)
+{
+    size_t len = e->response.len;
+    if (!e->kept)
+        return (char *)memcpy(t, text, len) + len;
+    size_t after = e->kept_at + e->kept_len;
+    memcpy(t, text, e->kept_at);
+    memcpy(t + e->kept_at, text + after, len - after);
+    return t + len - e->kept_len;
 }
 
 /* ---- the byte ring ---------------------------------------------------------------
@@ -374,6 +443,9 @@ static void entry_start(em_journal_entry *e, ecrmock *m, const char *action, int
     e->ran = note->ran;
     e->at_ms = m->clock_ms;
     e->plane = note->plane;
+    e->kept = NULL;
+    e->kept_at = e->kept_len = 0;
+    e->let_go = NULL;
     e->bytes = 0;
 }
 
@@ -401,35 +473,76 @@ static bool record_texts(ecrmock *m, const em_action *a, int status, const em_jo
         headers_len = plan.len;
     }
     em_journal_entry *old = &m->journal[m->journal_head];
-    size_t len = note->req_len + note->resp_len + headers_len, max = m->opts.journal_max_bytes;
-    if (len > max || m->journal_bytes - old->bytes > max - len)
+    size_t bytes = note->req_len + note->resp_len + headers_len, max = m->opts.journal_max_bytes;
+    if (bytes > max || m->journal_bytes - old->bytes > max - bytes)
         return false; /* more than the oldest goes */
-    long at = ring_take(m, len, 1, m->journal_text_live - old->bytes);
+    em_image *kept = keep_manifest(note);
+    size_t len = bytes - (kept ? note->resp_image_end - note->resp_image_at : 0);
+    size_t old_len = old->bytes - old->kept_len;
+    long at = ring_take(m, len, 1, m->journal_text_live - old_len);
     if (at < 0) {
         m->journal_dropped++; /* as the general path: a record lost to memory is counted */
         return true;
     }
+    if (old->let_go)
+        blocks_free(old->let_go);
     m->journal_bytes -= old->bytes;
-    m->journal_text_live -= old->bytes;
+    m->journal_text_live -= old_len;
     m->journal_head = slot_of(m, 1);
     m->journal_dropped++;
-    char *t = m->journal_text + at;
-    memcpy(t, note->req_text, note->req_len);
-    memcpy(t + note->req_len, note->resp_text, note->resp_len);
-    if (headers_len)
-        em_headers_text(t + note->req_len + note->resp_len, &plan);
-    em_journal_entry *e = old; /* the new entry takes the oldest's slot */
+    /* The new entry takes the oldest's slot, written in place: one built
+     * aside and copied in was read back across its stores (a stall each). */
+    em_journal_entry *e = old;
     entry_start(e, m, a->name, status, note);
+    if (kept) {
+        entry_keep(e, kept, note);
+        kept->journal_seq = e->seq;
+    }
     e->text_at = (size_t)at;
     e->request.kind = e->response.kind = BODY_TEXT;
     e->request.len = note->req_len;
     e->response.len = note->resp_len;
     e->headers_len = headers_len;
-    e->bytes = len;
+    e->bytes = bytes;
+    char *t = m->journal_text + at;
+    memcpy(t, note->req_text, note->req_len);
+    t = copy_response(t + note->req_len, e, note->resp_text);
+    if (headers_len)
+        em_headers_text(t, &plan);
     m->journal_text_end = (size_t)at + len;
     m->journal_text_live += len;
-    m->journal_bytes += len;
+    m->journal_bytes += bytes;
     return true;
+}
+
+/* The images let go since the last call (m->let_go), each freed when no
+ * held entry keeps its manifest, else put in the list of the last entry
+ * that does, its journal_seq (the held entries' seqs rise from the oldest;
+ * entries go oldest first, so that when that one went, so did any other
+ * that kept it), to be freed with it. */
+static void take_let_go(ecrmock *m)
+{
+    em_image *img = m->let_go;
+    m->let_go = NULL;
+    while (img) {
+        em_image *next = img->let_go_next;
+        size_t lo = 0, hi = m->journal_len; /* the first held entry of seq >= the image's */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (held(m, mid)->seq < img->journal_seq)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == m->journal_len || held(m, lo)->seq != img->journal_seq) {
+            em_image_block_free(img); /* that entry went, and the older ones before it */
+        } else {
+            em_journal_entry *e = held(m, lo);
+            img->let_go_next = e->let_go;
+            e->let_go = img;
+        }
+        img = next;
+    }
 }
 
 void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_t *req, int status, json_t *resp,
@@ -448,6 +561,8 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         m->calls[idx < 0 ? EM_MAX_ACTIONS : idx]++;
     if (note->ran && idx >= 0)
         m->runs[idx]++;
+    if (m->let_go)
+        take_let_go(m);
     if (!em_journal_wanted(m) || record_texts(m, a, status, note))
         return;
     if (!m->journal) {
@@ -478,6 +593,9 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     /* a registry-plane part: the request from the tree, the part's bytes put in */
     ok = ok && body_take(&e.request, note->raw_part ? NULL : note->req_text, note->req_len, req, json_object) == 0 &&
          body_take(&e.response, note->resp_text, note->resp_len, resp, json_null) == 0;
+    em_image *kept = ok && e.response.kind == BODY_TEXT ? keep_manifest(note) : NULL;
+    if (kept)
+        entry_keep(&e, kept, note);
     if (ok && note->raw_part) {
         ok = registry_part(e.request.tree, note->raw_part, note->raw_part_len) == 0;
         e.request.len = tree_bytes(e.request.tree);
@@ -523,12 +641,14 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         if (e.request.kind == BODY_TEXT && e.request.len)
             t = (char *)memcpy(t, note->req_text, e.request.len) + e.request.len;
         if (e.response.kind == BODY_TEXT && e.response.len)
-            t = (char *)memcpy(t, note->resp_text, e.response.len) + e.response.len;
+            t = copy_response(t, &e, note->resp_text);
         if (e.headers_len)
             em_headers_text(t, &plan);
     }
     m->journal_text_end = e.text_at + text_len(&e);
     m->journal_text_live += text_len(&e);
+    if (e.kept)
+        e.kept->journal_seq = e.seq;
     m->journal[slot_of(m, m->journal_len)] = e;
     m->journal_len++;
     m->journal_bytes += e.bytes;
@@ -576,6 +696,25 @@ static json_t *dropped_json(const em_journal_entry *e, bool *oom)
     return d;
 }
 
+/* The response of e as a reader gets it (new reference; NULL: no memory),
+ * its text at `at` in the byte ring: with the manifest it keeps by a pin
+ * written again where the call's answer had it, as em_jw_string() wrote it
+ * there. */
+static json_t *response_json(const em_journal_entry *e, const char *at)
+{
+    if (!e->kept)
+        return body_json(&e->response, at);
+    em_buf b = {0};
+    size_t after = e->response.len - e->kept_at - e->kept_len;
+    json_t *v = NULL;
+    if (em_buf_reserve(&b, e->response.len) == 0 && em_buf_append(&b, at, e->kept_at) == 0 &&
+        em_jw_string(&b, e->kept->manifest, e->kept->manifest_len) == 0 &&
+        em_buf_append(&b, at + e->kept_at, after) == 0)
+        v = text_json((const char *)b.data, b.len);
+    em_buf_release(&b);
+    return v;
+}
+
 /* Entry e as the caller gets it (new reference): its request and response
  * are made for it (read from the texts, or copies of the trees), so that
  * the caller may change them, or drop them on another thread, without
@@ -584,8 +723,8 @@ static json_t *entry_json(const ecrmock *m, const em_journal_entry *e)
 {
     const char *text = text_len(e) ? m->journal_text + e->text_at : NULL;
     const char *resp_at = text ? text + (e->request.kind == BODY_TEXT ? e->request.len : 0) : NULL;
-    const char *headers_at = text ? resp_at + (e->response.kind == BODY_TEXT ? e->response.len : 0) : NULL;
-    json_t *response = body_json(&e->response, resp_at);
+    const char *headers_at = text ? resp_at + (e->response.kind == BODY_TEXT ? e->response.len - e->kept_len : 0) : NULL;
+    json_t *response = response_json(e, resp_at);
     json_t *o = response ? json_pack("{s:I, s:s, s:o, s:i}", "seq", (json_int_t)e->seq, "action", e->action,
                                      "request", body_json(&e->request, text), "status", e->status)
                          : NULL;

@@ -71,6 +71,11 @@ typedef struct em_journal_note {
      * tree instead. */
     const char *req_text, *resp_text;
     size_t req_len, resp_len;
+    /* When not NULL, resp_text[resp_image_at .. resp_image_end) is
+     * em_jw_string() of this image's manifest (borrowed): the journal pins
+     * the image and keeps the rest of the text (em_image_pin). */
+    em_image *resp_image;
+    size_t resp_image_at, resp_image_end;
     const char *plane; /* static: the plane the call came in on ("registry"), or NULL: the API */
     const unsigned char *raw_part; /* borrowed: the registry plane's raw UploadLayerPart bytes, or NULL
                                       (the entry's request is then made from the tree) */
@@ -90,6 +95,8 @@ static inline void em_journal_note_init(em_journal_note *n)
     n->http = NULL;
     n->req_text = n->resp_text = NULL;
     n->req_len = n->resp_len = 0;
+    n->resp_image = NULL;
+    n->resp_image_at = n->resp_image_end = 0;
     n->plane = NULL;
     n->raw_part = NULL;
     n->raw_part_len = 0;

@@ -592,6 +592,11 @@ int em_fx_swap_state(ecrmock *m, ecrmock *s, bool clock)
     SWAP(long, fault_ids);
     SWAP(json_t *, scan_config);
 #undef SWAP
+    /* m's old images, let go here: those m's journal may keep wait in m
+     * (em_image_let_go). */
+    em_registries_free(s);
+    em_regions_free(s);
+    em_image_let_go_move(m, s);
     /* The fixture's clock wins: pinned there, or in wall mode the offset
      * that makes it now (the clock runs on from it). */
     if (clock)

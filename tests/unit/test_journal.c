@@ -1681,12 +1681,15 @@ static void test_journal_http_headers_cost_no_allocation(void **state)
 }
 
 /* One call of the differential run below, made on both instances. */
-static void both_call(ecrmock *x[2], uint64_t *seed, int kind)
+/* The same call on both; whether it pulled an image (kind 8). */
+static bool both_call(ecrmock *x[2], uint64_t *seed, int kind)
 {
+    bool pulled = false;
     *seed = *seed * 6364136223846793005u + 1442695040888963407u;
     unsigned r = (unsigned)(*seed >> 33);
     char body[6000], name[40];
     snprintf(name, sizeof name, "diff/r%u", r % 5);
+    memset(body + 3000, 'm', 400); /* an annotation's text (kind 7) */
     for (int k = 0; k < 2; k++) {
         char *out = NULL;
         size_t n = 0;
@@ -1712,6 +1715,28 @@ static void both_call(ecrmock *x[2], uint64_t *seed, int kind)
                                                    "api.ecr.us-east-1.amazonaws.com", NULL)
                                        : http_post(x[k], NULL, "DescribeRepositories", body, NULL),
                                  -1);
+        } else if (kind == 7) { /* an image pushed (its config first), or refused */
+            char cfg[ECRMOCK_DIGEST_SIZE], config[40];
+            int len = snprintf(config, sizeof config, "{\"salt\":%u}", r % 9);
+            if (ecrmock_put_layer(x[k], NULL, name, config, (size_t)len, cfg, NULL) == 0) {
+                snprintf(body, sizeof body,
+                         "{\"repositoryName\":\"%s\",\"imageTag\":\"t%u\",\"imageManifest\":\"{\\\"schemaVersion\\\":2,"
+                         "\\\"mediaType\\\":\\\"application/vnd.oci.image.manifest.v1+json\\\",\\\"config\\\":{"
+                         "\\\"mediaType\\\":\\\"application/vnd.oci.image.config.v1+json\\\",\\\"size\\\":%d,"
+                         "\\\"digest\\\":\\\"%s\\\"},\\\"layers\\\":[],\\\"annotations\\\":{\\\"q\\\":"
+                         "\\\"\\\\\\\"%.*s\\\"}}\"}",
+                         name, (r >> 4) % 4, len, cfg, (int)(r % 300), body + 3000);
+                ecrmock_call_raw(x[k], "PutImage", body, strlen(body), &out, &n);
+            }
+        } else if (kind == 8) { /* pulls: one tag, or two with one absent (kept: the first image's manifest) */
+            snprintf(body, sizeof body, "{\"repositoryName\":\"%s\",\"imageIds\":[{\"imageTag\":\"t%u\"}%s]}", name,
+                     (r >> 4) % 4, r % 3 ? "" : ",{\"imageTag\":\"none\"}");
+            ecrmock_call_raw(x[k], "BatchGetImage", body, strlen(body), &out, &n);
+            pulled = out && strstr(out, "imageManifest");
+        } else if (kind == 9) { /* a delete: an image an entry may keep goes */
+            snprintf(body, sizeof body, "{\"repositoryName\":\"%s\",\"imageIds\":[{\"imageTag\":\"t%u\"}]}", name,
+                     (r >> 4) % 4);
+            ecrmock_call_raw(x[k], "BatchDeleteImage", body, strlen(body), &out, &n);
         } else { /* the JSON level, a body not UTF-8: a tree kept */
             json_t *v = json_pack("{s:o}", "repositoryName", json_stringn_nocheck("bad\xff", 4)), *resp = NULL;
             ecrmock_call(x[k], "DescribeImages", v, &resp);
@@ -1720,6 +1745,7 @@ static void both_call(ecrmock *x[2], uint64_t *seed, int kind)
         }
         ecrmock_buffer_free(out);
     }
+    return pulled;
 }
 
 /* record_texts, the common record's few stores, against the general path:
@@ -1727,7 +1753,8 @@ static void both_call(ecrmock *x[2], uint64_t *seed, int kind)
  * (journal_general), the same calls on both (answers of every size that
  * wrap the ring, grow it and have it made anew; byte limits that drop
  * more than the oldest; entries that own a name or a tree, over HTTP with
- * headers), and after each call the same journal: its entries as a reader
+ * headers; pulls that keep a manifest by its image, and deletes of those
+ * images), and after each call the same journal: its entries as a reader
  * gets them, its counts, and the byte ring's layout. */
 static void test_journal_common_record_is_the_general_one(void **state)
 {
@@ -1742,12 +1769,14 @@ static void test_journal_common_record_is_the_general_one(void **state)
         assert_non_null(x[1]);
         x[1]->journal_general = true;
         uint64_t seed = 0x9e3779b97f4a7c15u + s;
+        int pulls = 0;
         for (int i = 0; i < 600; i++) {
-            int kind = i < 5 ? 0 : (int)((seed >> 40) % 40);
-            kind = kind < 6 ? kind : kind < 20 ? 1 : kind < 30 ? 2 : kind < 34 ? 4 : kind == 34 ? 3 : kind == 35 ? 5 : 0;
+            int kind = i < 5 ? 0 : (int)((seed >> 40) % 50);
+            kind = kind < 6 ? kind : kind < 20 ? 1 : kind < 30 ? 2 : kind < 34 ? 4 : kind == 34 ? 3 : kind == 35 ? 5
+                 : kind < 40 ? 7 : kind < 46 ? 8 : kind < 48 ? 9 : 0;
             if (s == sizeof shapes / sizeof shapes[0] - 1 && i >= 100 && i < 400)
                 kind = i < 170 ? 6 : 0; /* the ring grown by large texts, then made anew for small ones */
-            both_call(x, &seed, kind);
+            pulls += both_call(x, &seed, kind);
             assert_int_equal(ecrmock_journal_length(x[0]), ecrmock_journal_length(x[1]));
             assert_int_equal(ecrmock_journal_dropped(x[0]), ecrmock_journal_dropped(x[1]));
             assert_int_equal(x[0]->journal_bytes, x[1]->journal_bytes);
@@ -1764,6 +1793,7 @@ static void test_journal_common_record_is_the_general_one(void **state)
             json_decref(a);
             json_decref(b);
         }
+        assert_true(pulls >= 10); /* images were pulled, their manifests kept */
         ecrmock_free(x[0]);
         ecrmock_free(x[1]);
     }
@@ -1839,6 +1869,289 @@ static void test_journal_common_record_out_of_memory(void **state)
     free(body);
 }
 
+
+/* ---- manifests kept by their image ---------------------------------------------
+ * A BatchGetImage's answer is mostly its first image's manifest, which the
+ * store holds: the entry keeps the image rather than a copy of those bytes
+ * (testing/journal.c), and an image deleted while an entry keeps it stays,
+ * its block only, until the last such entry goes. */
+
+/* A manifest whose JSON string needs every kind of escape: quotes and
+ * backslashes in its annotations' text, a slash, a control character
+ * escaped, non-ASCII text (as UTF-8 and as an escape, a pair of
+ * surrogates); over a config pushed into `repo`.  Malloc'd. */
+static char *escaping_manifest(ecrmock *m, const char *repo, int salt)
+{
+    char cfg[ECRMOCK_DIGEST_SIZE], config[64];
+    int n = snprintf(config, sizeof config, "{\"architecture\":\"amd64\",\"salt\":%d}", salt);
+    push_layer(m, repo, config, (size_t)n, cfg);
+    char *text = malloc(1024);
+    assert_non_null(text);
+    snprintf(text, 1024,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+             "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":%d,\"digest\":\"%s\"},"
+             "\"layers\":[],\"annotations\":{\"say\":\"\\\"hi\\\" \\\\ a/b \\u0001\\t caf\xc3\xa9 \\ud83d\\ude00 %d\"}}",
+             n, cfg, salt);
+    return text;
+}
+
+/* BatchGetImage of `ids` (the imageIds' JSON) in repo through the wire
+ * level; its status, the answer in *out (ecrmock_buffer_free). */
+static int pull_raw(ecrmock *m, const char *repo, const char *ids, char **out, size_t *n)
+{
+    char body[1024];
+    snprintf(body, sizeof body, "{\"repositoryName\":\"%s\",\"imageIds\":%s}", repo, ids);
+    return ecrmock_call_raw(m, "BatchGetImage", body, strlen(body), out, n);
+}
+
+/* Journal entry `i`'s response is exactly the answer out[0..n) as JSON. */
+static void assert_entry_answered(ecrmock *m, long i, const char *out, size_t n)
+{
+    json_t *e = ecrmock_journal_entry(m, i, NULL), *want = json_loadb(out, n, 0, NULL);
+    assert_non_null(e);
+    assert_non_null(want);
+    assert_string_equal(json_string_value(json_object_get(e, "action")), "BatchGetImage");
+    if (!json_equal(json_object_get(e, "response"), want)) {
+        char *got = json_dumps(json_object_get(e, "response"), JSON_COMPACT);
+        fail_msg("entry %ld:\n%s\nthe answer:\n%.*s", i, got, (int)n, out);
+    }
+    json_decref(e);
+    json_decref(want);
+}
+
+static void test_journal_keeps_a_pulled_manifest(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "kept");
+    char *manifest = escaping_manifest(m, "kept", 1);
+    char *digest = put_image(m, "kept", manifest, "v1");
+    size_t live = m->journal_text_live;
+    char *out = NULL, body[512];
+    size_t n = 0;
+    assert_int_equal(pull_raw(m, "kept", "[{\"imageTag\":\"v1\"}]", &out, &n), 200);
+    snprintf(body, sizeof body, "{\"repositoryName\":\"%s\",\"imageIds\":%s}", "kept", "[{\"imageTag\":\"v1\"}]");
+    /* the ring holds the request and the answer but its manifest's string */
+    json_t *want = json_loadb(out, n, 0, NULL);
+    const char *got = json_string_value(json_object_get(json_array_get(json_object_get(want, "images"), 0), "imageManifest"));
+    assert_string_equal(got, manifest);
+    json_decref(want);
+    const char *from = strstr(out, "\"imageManifest\":"), *to = strstr(out, ",\"imageManifestMediaType\"");
+    assert_non_null(from);
+    assert_non_null(to);
+    size_t string = (size_t)(to - from) - strlen("\"imageManifest\":");
+    assert_true(string > strlen(manifest));
+    assert_int_equal(m->journal_text_live - live, strlen(body) + n - string);
+    assert_entry_answered(m, -1, out, n);
+    /* deleted: the entry still reads the manifest it kept */
+    call_ok(m, "BatchDeleteImage", "{\"repositoryName\":\"kept\",\"imageIds\":[{\"imageTag\":\"v1\"}]}");
+    assert_null(m->let_go); /* taken by the delete's record into the entry's list */
+    assert_entry_answered(m, -2, out, n);
+    char *again = NULL;
+    size_t again_n = 0;
+    assert_int_equal(pull_raw(m, "kept", "[{\"imageTag\":\"v1\"}]", &again, &again_n), 200);
+    assert_non_null(strstr(again, "ImageNotFound"));
+    assert_entry_answered(m, -3, out, n);
+    /* the same manifest pushed again is a new image; the old entry reads on */
+    free(put_image(m, "kept", manifest, "v2"));
+    assert_entry_answered(m, -4, out, n);
+    ecrmock_buffer_free(again);
+    ecrmock_buffer_free(out);
+    free(digest);
+    free(manifest);
+}
+
+/* An answer of several images: one image under two tags, by digest (two
+ * images in the answer, the first kept), with a failure after them. */
+static void test_journal_keeps_the_first_of_several_images(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "multi");
+    char *a = escaping_manifest(m, "multi", 2), *b = escaping_manifest(m, "multi", 3);
+    char *da = put_image(m, "multi", a, "a1");
+    free(put_image(m, "multi", a, "a2"));
+    char *db = put_image(m, "multi", b, "b1");
+    char ids[600], *out = NULL;
+    size_t n = 0;
+    snprintf(ids, sizeof ids, "[{\"imageDigest\":\"%s\"},{\"imageTag\":\"b1\"},{\"imageTag\":\"nope\"}]", da);
+    assert_int_equal(pull_raw(m, "multi", ids, &out, &n), 200);
+    json_t *v = json_loadb(out, n, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(v, "images")), 3);
+    assert_int_equal(json_array_size(json_object_get(v, "failures")), 1);
+    json_decref(v);
+    assert_entry_answered(m, -1, out, n);
+    call_ok(m, "BatchDeleteImage", "{\"repositoryName\":\"multi\",\"imageIds\":[{\"imageDigest\":\"%s\"},{\"imageDigest\":\"%s\"}]}", da, db);
+    assert_entry_answered(m, -2, out, n);
+    ecrmock_buffer_free(out);
+    free(a);
+    free(b);
+    free(da);
+    free(db);
+}
+
+/* Ecrmock's blocks live now (the marked allocator's count) after a
+ * DescribeRepositories, which records an entry as large as the one it
+ * drops: what the call freed beside (-1: an image's block). */
+static long blocks_freed_by_a_call(ecrmock *m)
+{
+    long before = marked_live();
+    char *out = NULL;
+    size_t n;
+    assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{\"maxResults\":1}", 16, &out, &n), 200);
+    ecrmock_buffer_free(out);
+    return marked_live() - before;
+}
+
+/* A deleted image's block goes with the last entry that keeps its
+ * manifest, not before (the entry reads it to the end) nor after; by
+ * either record (the common one and the general path). */
+static void test_journal_kept_manifest_goes_with_its_last_entry(void **state)
+{
+    (void)state;
+    for (int general = 0; general < 2; general++) {
+        ecrmock_set_alloc_funcs(marked_malloc, marked_realloc, marked_free);
+        ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+        o.journal_limit = 5;
+        ecrmock *m = ecrmock_new(&o);
+        assert_non_null(m);
+        m->journal_general = general;
+        create_repo(m, "go");
+        char *manifest = escaping_manifest(m, "go", 4);
+        free(put_image(m, "go", manifest, "v1"));
+        for (int i = 0; i < 6; i++) /* a full journal of DescribeRepositories */
+            assert_int_equal(blocks_freed_by_a_call(m), 0);
+        char *out[2] = {NULL, NULL};
+        size_t n[2];
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(pull_raw(m, "go", "[{\"imageTag\":\"v1\"}]", &out[k], &n[k]), 200);
+        call_ok(m, "BatchDeleteImage", "{\"repositoryName\":\"go\",\"imageIds\":[{\"imageTag\":\"v1\"}]}");
+        /* held: DR, DR, BGI, BGI, delete */
+        assert_int_equal(blocks_freed_by_a_call(m), 0); /* a DR goes */
+        assert_int_equal(blocks_freed_by_a_call(m), 0); /* the other DR */
+        assert_entry_answered(m, 0, out[0], n[0]);
+        assert_int_equal(blocks_freed_by_a_call(m), 0); /* the first pull: the second keeps the image */
+        assert_entry_answered(m, 0, out[1], n[1]);
+        assert_int_equal(blocks_freed_by_a_call(m), -1); /* the second: the image's block with it */
+        assert_int_equal(blocks_freed_by_a_call(m), 0);
+        for (int k = 0; k < 2; k++)
+            ecrmock_buffer_free(out[k]);
+        free(manifest);
+        ecrmock_free(m);
+        ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+    }
+}
+
+/* The ways an image goes other than a delete, each while an entry keeps
+ * its manifest: the journal cleared first (the image then goes at once),
+ * a fixture loaded over the registries (the entry reads on), the journal
+ * switched off, ecrmock_reset and ecrmock_free (ASan and valgrind: no
+ * block lost, none read after it went). */
+static void test_journal_kept_manifest_when_the_store_goes(void **state)
+{
+    (void)state;
+    ecrmock_set_alloc_funcs(marked_malloc, marked_realloc, marked_free);
+    ecrmock *m = ecrmock_new(NULL);
+    assert_non_null(m);
+    create_repo(m, "st");
+    char *manifest = escaping_manifest(m, "st", 5), *out = NULL;
+    size_t n;
+    free(put_image(m, "st", manifest, "v1"));
+    assert_int_equal(pull_raw(m, "st", "[{\"imageTag\":\"v1\"}]", &out, &n), 200);
+    ecrmock_buffer_free(out);
+    /* cleared: no entry keeps it, and the delete frees it whole, its tag
+     * and its block (the journal's slots and ring made again before) */
+    ecrmock_journal_clear(m);
+    assert_int_equal(blocks_freed_by_a_call(m) > 0, 1);
+    long before = marked_live();
+    call_ok(m, "BatchDeleteImage", "{\"repositoryName\":\"st\",\"imageIds\":[{\"imageTag\":\"v1\"}]}");
+    assert_null(m->let_go);
+    assert_int_equal(marked_live() - before, -2);
+
+    /* a fixture's registries replace the ones an entry keeps an image of */
+    free(put_image(m, "st", manifest, "v2"));
+    assert_int_equal(pull_raw(m, "st", "[{\"imageTag\":\"v2\"}]", &out, &n), 200);
+    json_t *fx = json_pack("{s:[{s:[{s:s}]}]}", "registries", "repositories", "name", "other");
+    assert_int_equal(ecrmock_fixture_load(m, fx, "test", NULL), 0);
+    json_decref(fx);
+    assert_non_null(m->let_go); /* handed over by the swap, under the lock */
+    assert_entry_answered(m, -1, out, n);
+    assert_int_equal(blocks_freed_by_a_call(m), 0); /* the record takes it into the entry's list */
+    assert_null(m->let_go);
+    assert_entry_answered(m, -2, out, n);
+    ecrmock_buffer_free(out);
+
+    /* the journal off: a deleted image's entries still read it */
+    create_repo(m, "st");
+    free(manifest);
+    manifest = escaping_manifest(m, "st", 5); /* its config in the new repository */
+    free(put_image(m, "st", manifest, "v3"));
+    assert_int_equal(pull_raw(m, "st", "[{\"imageTag\":\"v3\"}]", &out, &n), 200);
+    ecrmock_journal_enable(m, 0);
+    call_ok(m, "BatchDeleteImage", "{\"repositoryName\":\"st\",\"imageIds\":[{\"imageTag\":\"v3\"}]}");
+    assert_null(m->let_go);
+    assert_entry_answered(m, -1, out, n);
+    ecrmock_journal_enable(m, 1);
+    ecrmock_buffer_free(out);
+
+    /* reset with an image kept, then free with one let go and not yet taken */
+    free(manifest);
+    manifest = escaping_manifest(m, "other", 5);
+    free(put_image(m, "other", manifest, "v4"));
+    assert_int_equal(pull_raw(m, "other", "[{\"imageTag\":\"v4\"}]", &out, &n), 200);
+    ecrmock_buffer_free(out);
+    ecrmock_reset(m);
+    assert_int_equal(ecrmock_journal_length(m), 0);
+    assert_null(m->let_go);
+    create_repo(m, "st");
+    free(manifest);
+    manifest = escaping_manifest(m, "st", 5);
+    free(put_image(m, "st", manifest, "v5"));
+    assert_int_equal(pull_raw(m, "st", "[{\"imageTag\":\"v5\"}]", &out, &n), 200);
+    ecrmock_buffer_free(out);
+    fx = json_pack("{s:[]}", "registries");
+    assert_int_equal(ecrmock_fixture_load(m, fx, "test", NULL), 0);
+    json_decref(fx);
+    assert_non_null(m->let_go);
+    free(manifest);
+    long live = marked_live();
+    ecrmock_free(m);
+    assert_true(marked_live() < live);
+    ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+}
+
+/* A kept manifest read back when memory runs out at each allocation of
+ * the read in turn: NULL and "out of memory", nothing lost; then the
+ * entry whole. */
+static void test_journal_kept_manifest_read_out_of_memory(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "oom");
+    char *manifest = escaping_manifest(m, "oom", 6), *out = NULL;
+    size_t n;
+    free(put_image(m, "oom", manifest, "v1"));
+    assert_int_equal(pull_raw(m, "oom", "[{\"imageTag\":\"v1\"}]", &out, &n), 200);
+    call_ok(m, "BatchDeleteImage", "{\"repositoryName\":\"oom\",\"imageIds\":[{\"imageTag\":\"v1\"}]}");
+    for (long k = 1;; k++) {
+        ecrmock_err err;
+        alloc_fail_install();
+        alloc_fail_arm(k);
+        json_t *e = ecrmock_journal_entry(m, -2, &err);
+        long made = alloc_fail_disarm();
+        ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+        json_set_alloc_funcs(malloc, free);
+        if (made < k) { /* nothing failed: the entry whole */
+            assert_non_null(e);
+            json_decref(e);
+            break;
+        }
+        assert_null(e);
+        assert_int_equal(err.code, ECRMOCK_ERR_SERVER);
+        assert_string_equal(err.text, "out of memory");
+    }
+    assert_entry_answered(m, -2, out, n);
+    ecrmock_buffer_free(out);
+    free(manifest);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mock, teardown_mock)
@@ -1847,6 +2160,11 @@ int main(void)
         T(test_journal_keeps_copies),
         cmocka_unit_test(test_journal_common_record_is_the_general_one),
         cmocka_unit_test(test_journal_common_record_out_of_memory),
+        T(test_journal_keeps_a_pulled_manifest),
+        T(test_journal_keeps_the_first_of_several_images),
+        cmocka_unit_test(test_journal_kept_manifest_goes_with_its_last_entry),
+        cmocka_unit_test(test_journal_kept_manifest_when_the_store_goes),
+        T(test_journal_kept_manifest_read_out_of_memory),
         T(test_journal_entry_is_independent),
         T(test_journal_readable_after_non_utf8_target),
         T(test_journal_switch_and_counters),

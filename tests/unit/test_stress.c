@@ -554,6 +554,115 @@ static void test_stress_fast_forms_beside_controls(void **state)
     ecrmock_free(m);
 }
 
+
+/* ---- manifests kept by their image while images come and go ----------------
+ * Attack on the journal's kept manifests (testing/journal.c): on one thread
+ * images pushed, pulled through the wire level (their entries keep the
+ * image) and deleted; on another the journal read whole, every kept
+ * manifest written again from an image that may be gone from the store;
+ * on a third, fixtures loaded over the registries (the swap lets m's
+ * images go under its lock); a journal of 8 entries, so that entries and
+ * the images they keep go all the time.  make tsan sees a race, ASan and
+ * valgrind an image freed while an entry keeps it, or one never freed. */
+
+#define KEPT_ROUNDS 300
+
+typedef struct {
+    ecrmock *m;
+    atomic_int done;
+    int pulled, loads; /* pulls that answered an image; fixtures loaded */
+} kept_run;
+
+static void *kept_pusher(void *arg)
+{
+    kept_run *k = arg;
+    for (int i = 0; i < KEPT_ROUNDS; i++) {
+        char cfg[ECRMOCK_DIGEST_SIZE], config[40], body[1200], *out = NULL;
+        size_t n;
+        ecrmock_call_raw(k->m, "CreateRepository", "{\"repositoryName\":\"kept\"}", 25, &out, &n);
+        ecrmock_buffer_free(out);
+        int len = snprintf(config, sizeof config, "{\"round\":%d}", i % 7);
+        if (ecrmock_put_layer(k->m, NULL, "kept", config, (size_t)len, cfg, NULL) < 0)
+            continue; /* the repository went with a fixture's load */
+        snprintf(body, sizeof body,
+                 "{\"repositoryName\":\"kept\",\"imageTag\":\"t%d\",\"imageManifest\":\"{\\\"schemaVersion\\\":2,"
+                 "\\\"mediaType\\\":\\\"application/vnd.oci.image.manifest.v1+json\\\",\\\"config\\\":{\\\"mediaType\\\":"
+                 "\\\"application/vnd.oci.image.config.v1+json\\\",\\\"size\\\":%d,\\\"digest\\\":\\\"%s\\\"},"
+                 "\\\"layers\\\":[]}\"}",
+                 i % 3, len, cfg);
+        out = NULL;
+        ecrmock_call_raw(k->m, "PutImage", body, strlen(body), &out, &n);
+        ecrmock_buffer_free(out);
+        for (int p = 0; p < 2; p++) {
+            snprintf(body, sizeof body, "{\"repositoryName\":\"kept\",\"imageIds\":[{\"imageTag\":\"t%d\"}]}", (i + p) % 3);
+            out = NULL;
+            ecrmock_call_raw(k->m, "BatchGetImage", body, strlen(body), &out, &n);
+            k->pulled += out && strstr(out, "imageManifest");
+            ecrmock_buffer_free(out);
+        }
+        if (i % 2) {
+            snprintf(body, sizeof body, "{\"repositoryName\":\"kept\",\"imageIds\":[{\"imageTag\":\"t%d\"}]}", i % 3);
+            out = NULL;
+            ecrmock_call_raw(k->m, "BatchDeleteImage", body, strlen(body), &out, &n);
+            ecrmock_buffer_free(out);
+        }
+    }
+    atomic_store(&k->done, 1);
+    return NULL;
+}
+
+static void *kept_reader(void *arg)
+{
+    kept_run *k = arg;
+    while (!atomic_load(&k->done)) {
+        json_t *all = ecrmock_journal_json(k->m, NULL);
+        assert_non_null(all);
+        size_t i;
+        json_t *e;
+        json_array_foreach(all, i, e) {
+            json_t *images = json_object_get(json_object_get(e, "response"), "images");
+            json_t *first = json_array_get(images, 0);
+            if (first) /* the kept manifest, written again: the image's own */
+                assert_non_null(strstr(json_string_value(json_object_get(first, "imageManifest")), "schemaVersion"));
+        }
+        json_decref(all);
+    }
+    return NULL;
+}
+
+static void *kept_loader(void *arg)
+{
+    kept_run *k = arg;
+    json_t *fx = json_pack("{s:[{s:[{s:s}]}]}", "registries", "repositories", "name", "kept");
+    assert_non_null(fx);
+    while (!atomic_load(&k->done)) {
+        assert_int_equal(ecrmock_fixture_load(k->m, fx, "stress", NULL), 0);
+        k->loads++;
+        sched_yield();
+    }
+    json_decref(fx);
+    return NULL;
+}
+
+static void test_stress_kept_manifests_while_images_go(void **state)
+{
+    (void)state;
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = 8;
+    kept_run k = {.m = ecrmock_new(&o)};
+    assert_non_null(k.m);
+    pthread_t t[3];
+    assert_int_equal(pthread_create(&t[0], NULL, kept_pusher, &k), 0);
+    assert_int_equal(pthread_create(&t[1], NULL, kept_reader, &k), 0);
+    assert_int_equal(pthread_create(&t[2], NULL, kept_loader, &k), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(ecrmock_journal_length(k.m), 8);
+    assert_true(k.pulled >= 50);
+    assert_true(k.loads >= 1);
+    ecrmock_free(k.m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_stress_journal_entries_are_independent),
         cmocka_unit_test(test_stress_journal_readers_and_every_level),
         cmocka_unit_test(test_stress_fast_forms_beside_controls),
+        cmocka_unit_test(test_stress_kept_manifests_while_images_go),
     };
     return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
 }
