@@ -86,6 +86,7 @@ struct ecrmock {
     bool journal_general;      /* tests: every record by the general path, none by record_texts */
     unsigned long calls[EM_MAX_ACTIONS + 1]; /* per action; the last: unknown actions */
     unsigned long runs[EM_MAX_ACTIONS];      /* per action: calls whose handler ran */
+    uint32_t journal_last[EM_MAX_ACTIONS];   /* per action: the ring bytes of its last record (em_journal_prefetch) */
     struct em_secret *secrets; /* Secrets Manager as the fake sees it (pull_through_cache.c) */
     char *principal;           /* the caller's IAM principal ARN (ecrmock_principal_set), or NULL */
 

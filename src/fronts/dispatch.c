@@ -281,7 +281,7 @@ int em_dispatch_fast(ecrmock *m, const em_action *a, const char *body, size_t le
         return EM_FAST_DECLINED;
     }
     em_lock(m);
-    em_journal_prefetch(m); /* the record's lines come in while the form runs */
+    em_journal_prefetch(m, a); /* the record's lines come in while the form runs */
     if (!m->faults && !m->before && !m->after && em_validate_tokens(m, a->input_shape, &d) && form(&f) == 0) {
         out.data[out.len] = '\0'; /* the form left room for it */
         em_journal_note note;

@@ -195,17 +195,21 @@ static size_t tree_bytes(json_t *v)
     }
 }
 
-/* The bytes of the byte ring em_journal_prefetch asks for: a PutImage's
- * texts are about 1.7 KB, most answers' less.  (Asking for the entry's
- * slot too made the calls slower: bench/PROFILE.md, session 8.) */
-#define PREFETCH_TEXT 2048
+/* The most bytes of the byte ring em_journal_prefetch asks for. */
+#define PREFETCH_MAX 4096
 
-void em_journal_prefetch(const ecrmock *m)
+void em_journal_prefetch(const ecrmock *m, const em_action *a)
 {
     if (!em_journal_wanted(m) || !m->journal_text || !m->journal_cap)
         return;
+    /* As many lines as the action's last record took (a line more: the
+     * text starts mid-line; one line the first time): asking for 2 KB
+     * whatever the call writes filled the core's line fill buffers and
+     * held the call up (bench/PROFILE.md, session 9). */
     const char *text = m->journal_text + m->journal_text_end;
-    size_t room = m->journal_text_cap - m->journal_text_end, n = room < PREFETCH_TEXT ? room : PREFETCH_TEXT;
+    size_t want = m->journal_last[a - em_actions] + 64, room = m->journal_text_cap - m->journal_text_end;
+    size_t n = want < room ? want : room;
+    n = n < PREFETCH_MAX ? n : PREFETCH_MAX;
     for (size_t i = 0; i < n; i += 64)
         __builtin_prefetch(text + i, 1, 3);
     /* What record_texts reads: the oldest entry's bytes and the next one's
@@ -512,6 +516,7 @@ static bool record_texts(ecrmock *m, const em_action *a, int status, const em_jo
     m->journal_text_end = (size_t)at + len;
     m->journal_text_live += len;
     m->journal_bytes += bytes;
+    m->journal_last[a - em_actions] = len < UINT32_MAX ? (uint32_t)len : UINT32_MAX;
     return true;
 }
 
@@ -647,6 +652,8 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     }
     m->journal_text_end = e.text_at + text_len(&e);
     m->journal_text_live += text_len(&e);
+    if (a)
+        m->journal_last[a - em_actions] = text_len(&e) < UINT32_MAX ? (uint32_t)text_len(&e) : UINT32_MAX;
     if (e.kept)
         e.kept->journal_seq = e.seq;
     m->journal[slot_of(m, m->journal_len)] = e;

@@ -106,11 +106,12 @@ static inline void em_journal_note_init(em_journal_note *n)
  * entries); with the lock held. */
 bool em_journal_wanted(const ecrmock *m);
 /* Asks the CPU for the lines the next record will write (the byte ring's
- * next 2 KB), for writing, when the journal is on: the
+ * next bytes, as many as action a's last record wrote, up to 4 KB), for
+ * writing, when the journal is on: the
  * tree-free forms call it with the lock held, before their work, so that
  * the lines arrive while the call runs rather than at the record, where
  * the unlock waited for them (bench/PROFILE.md, session 8).  Only a hint. */
-void em_journal_prefetch(const ecrmock *m);
+void em_journal_prefetch(const ecrmock *m, const em_action *a);
 /* Counts the call (a call: it reached ECR; a run: its handler ran) and,
  * when the journal is on, records it (copies of the texts the note gives,
  * else of the trees).  `a`: the action, or NULL
