@@ -569,14 +569,18 @@ static void test_stress_fast_forms_beside_controls(void **state)
 
 typedef struct {
     ecrmock *m;
-    atomic_int done;
-    int pulled, loads; /* pulls that answered an image; fixtures loaded */
+    atomic_int done, loads; /* the pusher has finished; fixtures loaded */
+    int pulled;             /* pulls that answered an image */
 } kept_run;
 
 static void *kept_pusher(void *arg)
 {
     kept_run *k = arg;
     for (int i = 0; i < KEPT_ROUNDS; i++) {
+        /* every 50 rounds, a load at least since the last: whatever the
+         * scheduler (valgrind runs one thread at a time), loads come between */
+        while (i % 50 == 49 && atomic_load(&k->loads) < i / 50 + 1)
+            sched_yield();
         char cfg[ECRMOCK_DIGEST_SIZE], config[40], body[1200], *out = NULL;
         size_t n;
         ecrmock_call_raw(k->m, "CreateRepository", "{\"repositoryName\":\"kept\"}", 25, &out, &n);
@@ -637,7 +641,7 @@ static void *kept_loader(void *arg)
     assert_non_null(fx);
     while (!atomic_load(&k->done)) {
         assert_int_equal(ecrmock_fixture_load(k->m, fx, "stress", NULL), 0);
-        k->loads++;
+        atomic_fetch_add(&k->loads, 1);
         sched_yield();
     }
     json_decref(fx);
@@ -658,8 +662,8 @@ static void test_stress_kept_manifests_while_images_go(void **state)
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
     assert_int_equal(ecrmock_journal_length(k.m), 8);
-    assert_true(k.pulled >= 50);
-    assert_true(k.loads >= 1);
+    assert_true(k.pulled >= 30);
+    assert_true(atomic_load(&k.loads) >= KEPT_ROUNDS / 50);
     ecrmock_free(k.m);
 }
 
