@@ -403,7 +403,7 @@ static size_t kept_texts(ecrmock *m, size_t gone)
  * going first (their bytes counted as room: `kept`, the texts' bytes that
  * stay, kept_texts): where it goes, or -1 (nothing changed) when no ring of
  * that size can be had. */
-static long ring_take(ecrmock *m, size_t len, size_t gone, size_t kept)
+static inline __attribute__((always_inline)) long ring_take(ecrmock *m, size_t len, size_t gone, size_t kept)
 {
     if (!len)
         return (long)m->journal_text_end;
@@ -462,7 +462,7 @@ static void entry_start(em_journal_entry *e, ecrmock *m, const char *action, int
  * of the next one where its text starts (em_journal_prefetch asked for
  * both).  False, with nothing changed: the general path records the call.
  * tests/unit/test_journal.c holds the two paths to the same journal. */
-static bool record_texts(ecrmock *m, const em_action *a, int status, const em_journal_note *note)
+static bool record_texts(ecrmock *m, const em_action *a, int idx, int status, const em_journal_note *note)
 {
     size_t held_n = m->journal_len;
     if (!a || m->journal_general || m->journal_owning || !m->journal_text || held_n < 2 ||
@@ -516,7 +516,7 @@ static bool record_texts(ecrmock *m, const em_action *a, int status, const em_jo
     m->journal_text_end = (size_t)at + len;
     m->journal_text_live += len;
     m->journal_bytes += bytes;
-    m->journal_last[a - em_actions] = len < UINT32_MAX ? (uint32_t)len : UINT32_MAX;
+    m->journal_last[idx] = len < UINT32_MAX ? (uint32_t)len : UINT32_MAX;
     return true;
 }
 
@@ -568,7 +568,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
         m->runs[idx]++;
     if (m->let_go)
         take_let_go(m);
-    if (!em_journal_wanted(m) || record_texts(m, a, status, note))
+    if (!em_journal_wanted(m) || record_texts(m, a, idx, status, note))
         return;
     if (!m->journal) {
         size_t cap = m->opts.journal_limit < 64 ? m->opts.journal_limit : 64;
@@ -652,8 +652,8 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     }
     m->journal_text_end = e.text_at + text_len(&e);
     m->journal_text_live += text_len(&e);
-    if (a)
-        m->journal_last[a - em_actions] = text_len(&e) < UINT32_MAX ? (uint32_t)text_len(&e) : UINT32_MAX;
+    if (idx >= 0)
+        m->journal_last[idx] = text_len(&e) < UINT32_MAX ? (uint32_t)text_len(&e) : UINT32_MAX;
     if (e.kept)
         e.kept->journal_seq = e.seq;
     m->journal[slot_of(m, m->journal_len)] = e;
