@@ -131,8 +131,9 @@ typedef struct em_fast {
     const em_jdoc *req; /* the request's tokens: token 0 an object em_validate_tokens() accepted */
     em_buf *out;        /* the answer's bytes, written by the form */
     /* An image whose manifest the answer holds as em_jw_string() writes it,
-     * at out->data[kept_at .. kept_end): the journal pins the image rather
-     * than copy those bytes (em_image_pin).  NULL (the caller's start): none. */
+     * at out->data[kept_at .. kept_end): the journal keeps the image rather
+     * than copy those bytes (testing/journal.c, em_image_let_go).  NULL (the
+     * caller's start): none. */
     em_image *kept;
     size_t kept_at, kept_end;
     /* decoded request strings (em_fast_str) */

@@ -104,7 +104,8 @@ static em_journal_entry *held(ecrmock *m, size_t i)
 }
 
 /* Whether e holds anything outside the byte ring (m->journal_owning
- * counts the held entries that do), a pin aside (record_texts drops it).
+ * counts the held entries that do), its image and the images let go it
+ * holds aside (record_texts frees those).
  * One that does not holds texts only, and its bytes are its texts'
  * (text_len) and the manifest it keeps (kept_len). */
 static bool owns(const em_journal_entry *e)
@@ -704,7 +705,7 @@ static json_t *dropped_json(const em_journal_entry *e, bool *oom)
 }
 
 /* The response of e as a reader gets it (new reference; NULL: no memory),
- * its text at `at` in the byte ring: with the manifest it keeps by a pin
+ * its text at `at` in the byte ring: with the manifest it keeps by its image
  * written again where the call's answer had it, as em_jw_string() wrote it
  * there. */
 static json_t *response_json(const em_journal_entry *e, const char *at)

@@ -72,8 +72,8 @@ typedef struct em_journal_note {
     const char *req_text, *resp_text;
     size_t req_len, resp_len;
     /* When not NULL, resp_text[resp_image_at .. resp_image_end) is
-     * em_jw_string() of this image's manifest (borrowed): the journal pins
-     * the image and keeps the rest of the text (em_image_pin). */
+     * em_jw_string() of this image's manifest (borrowed): the journal keeps
+     * the image and copies the rest of the text (em_image_let_go). */
     em_image *resp_image;
     size_t resp_image_at, resp_image_end;
     const char *plane; /* static: the plane the call came in on ("registry"), or NULL: the API */
