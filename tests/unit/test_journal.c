@@ -2118,6 +2118,74 @@ static void test_journal_kept_manifest_when_the_store_goes(void **state)
     ecrmock_set_alloc_funcs(NULL, NULL, NULL);
 }
 
+/* What an after-hook does on a later call, on the instance itself: the
+ * image a kept manifest belongs to deleted, the entry read, a fixture
+ * loaded over the registries, the instance reset. */
+typedef struct {
+    ecrmock *m;
+    char *out;
+    size_t n;
+    int step;
+} kept_hook;
+
+static void kept_after(void *user, const char *action, json_t *request, int status, json_t *response)
+{
+    (void)request;
+    (void)status;
+    (void)response;
+    kept_hook *k = user;
+    if (strcmp(action, "ListImages") != 0)
+        return;
+    if (k->step == 0) {
+        call_ok(k->m, "BatchDeleteImage", "{\"repositoryName\":\"hook\",\"imageIds\":[{\"imageTag\":\"v1\"}]}");
+        assert_entry_answered(k->m, -3, k->out, k->n); /* the pull, the ListImages (recorded before its hook), the delete */
+    } else if (k->step == 1) {
+        json_t *fx = json_pack("{s:[{s:[{s:s}]}]}", "registries", "repositories", "name", "hook");
+        assert_int_equal(ecrmock_fixture_load(k->m, fx, "hook", NULL), 0);
+        json_decref(fx);
+        assert_entry_answered(k->m, -2, k->out, k->n);
+    } else {
+        ecrmock_reset(k->m);
+    }
+}
+
+static void test_journal_kept_manifest_from_a_hook(void **state)
+{
+    ecrmock *m = *state;
+    create_repo(m, "hook");
+    char *manifest = escaping_manifest(m, "hook", 7);
+    kept_hook k = {.m = m};
+    for (k.step = 0; k.step < 3; k.step++) {
+        if (k.step)
+            create_repo(m, "hook2");
+        const char *repo = k.step ? "hook2" : "hook";
+        if (k.step) {
+            free(manifest);
+            manifest = escaping_manifest(m, repo, 7);
+        }
+        free(put_image(m, repo, manifest, "v1"));
+        char ids[64];
+        snprintf(ids, sizeof ids, "[{\"imageTag\":\"v1\"}]");
+        assert_int_equal(pull_raw(m, repo, ids, &k.out, &k.n), 200); /* tree-free: no hook yet */
+        ecrmock_hooks_set(m, NULL, kept_after, &k);
+        char *out = NULL;
+        size_t n;
+        assert_int_equal(ecrmock_call_raw(m, "ListImages", "{\"repositoryName\":\"hook\"}", 25, &out, &n), 200);
+        ecrmock_hooks_set(m, NULL, NULL, NULL);
+        ecrmock_buffer_free(out);
+        if (k.step < 2)
+            assert_entry_answered(m, k.step ? -2 : -3, k.out, k.n);
+        else
+            assert_int_equal(ecrmock_journal_length(m), 0);
+        ecrmock_buffer_free(k.out);
+        if (k.step == 1) {
+            ecrmock_reset(m);
+            create_repo(m, "hook");
+        }
+    }
+    free(manifest);
+}
+
 /* A kept manifest read back when memory runs out at each allocation of
  * the read in turn: NULL and "out of memory", nothing lost; then the
  * entry whole. */
@@ -2165,6 +2233,7 @@ int main(void)
         cmocka_unit_test(test_journal_kept_manifest_goes_with_its_last_entry),
         cmocka_unit_test(test_journal_kept_manifest_when_the_store_goes),
         T(test_journal_kept_manifest_read_out_of_memory),
+        T(test_journal_kept_manifest_from_a_hook),
         T(test_journal_entry_is_independent),
         T(test_journal_readable_after_non_utf8_target),
         T(test_journal_switch_and_counters),
