@@ -553,7 +553,7 @@ int em_fast_BatchGetImage(em_fast *f)
         for (size_t j = 0; !err && j < (t || img->n_tags == 0 ? 1 : img->n_tags); j++) {
             const char *name = t ? t->name : img->n_tags ? img->tags[j]->name : NULL;
             size_t at[2];
-            err = (n_images && EM_JW_LIT(f->out, ",") < 0) || em_image_write_at(f->out, repo, img, name, at) < 0;
+            err = (n_images && EM_JW_LIT(f->out, ",") < 0) || em_image_write(f->out, repo, img, name, at) < 0;
             if (!err && !n_images++) { /* the first image's manifest: the journal keeps it by its image */
                 f->kept = img;
                 f->kept_at = at[0];

@@ -420,15 +420,14 @@ int em_image_not_found(em_call *c, em_repo *repo, const char *digest, const char
 /* ECR's Image (registryId, repositoryName, imageId with `tag`, the manifest
  * and its media type); new reference, NULL: no memory. */
 json_t *em_image_json(em_repo *repo, em_image *img, const char *tag);
-/* em_image_json()'s bytes, appended to b; 0 or -1. */
-int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag);
+/* em_image_json()'s bytes, appended to b; 0 or -1.  at (may be NULL):
+ * where in b the manifest's JSON string went, b->data[at[0] .. at[1]),
+ * em_jw_string() of img's manifest. */
+int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag, size_t at[2]);
 /* The same, the manifest written as manifest_text (its JSON string's text,
  * as em_jw_string() would write it, without the quotes) when not NULL. */
 int em_image_write_as(em_buf *b, em_repo *repo, em_image *img, const char *tag, const char *manifest_text,
                       size_t manifest_text_len);
-/* em_image_write(), and where in b the manifest's JSON string went: its
- * bytes b->data[at[0] .. at[1]) are em_jw_string() of img's manifest. */
-int em_image_write_at(em_buf *b, em_repo *repo, em_image *img, const char *tag, size_t at[2]);
 
 /* ---- storage classes (archive.c) -------------------------------------- */
 /* How long a restore from the archive takes, virtual time (ECR: "restore the

@@ -120,12 +120,7 @@ static int image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag,
     return EM_JW_LIT(b, "}");
 }
 
-int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag)
-{
-    return image_write(b, repo, img, tag, NULL, 0, NULL);
-}
-
-int em_image_write_at(em_buf *b, em_repo *repo, em_image *img, const char *tag, size_t at[2])
+int em_image_write(em_buf *b, em_repo *repo, em_image *img, const char *tag, size_t at[2])
 {
     return image_write(b, repo, img, tag, NULL, 0, at);
 }

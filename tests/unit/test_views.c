@@ -119,9 +119,23 @@ static json_t *image_tree(const target *s)
     return em_image_json(s->repo, s->img, s->tag);
 }
 
+/* ... and where the manifest's string went (the journal keeps an image
+ * for those bytes): between the members around it, quotes and all (the
+ * bytes themselves are held to the tree's by check()). */
 static int image_write(em_buf *b, const target *s)
 {
-    return em_image_write(b, s->repo, s->img, s->tag);
+    size_t from = b->len, at[2] = {0, 0};
+    int rc = em_image_write(b, s->repo, s->img, s->tag, at);
+    if (rc == 0) {
+        static const char before[] = "\"imageManifest\":", after[] = ",\"imageManifestMediaType\":";
+        const char *d = (const char *)b->data;
+        assert_true(at[0] >= from + sizeof before - 1 && at[1] >= at[0] + 2 && at[1] + sizeof after - 1 <= b->len);
+        assert_memory_equal(d + at[0] - (sizeof before - 1), before, sizeof before - 1);
+        assert_memory_equal(d + at[1], after, sizeof after - 1);
+        assert_int_equal(d[at[0]], '"');
+        assert_int_equal(d[at[1] - 1], '"');
+    }
+    return rc;
 }
 
 static json_t *detail_tree(const target *s)
@@ -787,7 +801,7 @@ static void test_image_write_odd_members(void **state)
     assert_non_null(t);
     assert_int_equal(em_wire_dump(t, &text, &len), -1);
     json_decref(t);
-    assert_int_equal(em_image_write(&b, repo, img, NULL), -1);
+    assert_int_equal(em_image_write(&b, repo, img, NULL, NULL), -1);
     em_buf_release(&b);
 
     *img = saved;
