@@ -1878,6 +1878,93 @@ static void test_journal_common_record_out_of_memory(void **state)
 }
 
 
+/* A journal of 4 entries on an instance holding "big/app" with an image
+ * whose manifest is about 200 KB (tag v1: a pull's answer past the ring's
+ * 64 KB); the one that records every call by the general path when
+ * `general`. */
+static ecrmock *big_image_journal(bool general)
+{
+    ecrmock_options o = ECRMOCK_OPTIONS_INIT;
+    o.journal_limit = 4;
+    ecrmock *m = ecrmock_new(&o);
+    assert_non_null(m);
+    m->journal_general = general;
+    create_repo(m, "big/app");
+    char cfg[ECRMOCK_DIGEST_SIZE];
+    push_layer(m, "big/app", "{}", 2, cfg);
+    size_t big = 200000;
+    char *manifest = malloc(big + 512);
+    assert_non_null(manifest);
+    int used = snprintf(manifest, big + 512,
+                        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{"
+                        "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":2,\"digest\":\"%s\"},"
+                        "\"layers\":[],\"annotations\":{\"big\":\"",
+                        cfg);
+    memset(manifest + used, 'q', big);
+    snprintf(manifest + used + big, 64, "\"}}");
+    free(put_image(m, "big/app", manifest, "v1"));
+    free(manifest);
+    for (int i = 0; i < 5; i++) {
+        char *out = NULL;
+        size_t n;
+        assert_int_equal(ecrmock_call_raw(m, "DescribeRepositories", "{}", 2, &out, &n), 200);
+        ecrmock_buffer_free(out);
+    }
+    return m;
+}
+
+/* The same as test_journal_common_record_out_of_memory for a pull that
+ * keeps its manifest by its image: its answer (200 KB) grows the ring,
+ * each allocation of the call fails in turn; the two records keep the
+ * same journal, and after the image's delete (its block let go to an
+ * entry, or freed when no entry kept it) read the same. */
+static void test_journal_kept_manifest_record_out_of_memory(void **state)
+{
+    (void)state;
+    static const char pull[] = "{\"repositoryName\":\"big/app\",\"imageIds\":[{\"imageTag\":\"v1\"}]}";
+    static const char del[] = "{\"repositoryName\":\"big/app\",\"imageIds\":[{\"imageTag\":\"v1\"}]}";
+    bool kept = false;
+    for (long n = 1;; n++) {
+        ecrmock *x[2] = {big_image_journal(false), big_image_journal(true)};
+        long made[2];
+        for (int k = 0; k < 2; k++) {
+            char *out = NULL;
+            size_t len;
+            alloc_fail_install();
+            alloc_fail_arm(n);
+            ecrmock_call_raw(x[k], "BatchGetImage", pull, strlen(pull), &out, &len);
+            made[k] = alloc_fail_disarm();
+            ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+            json_set_alloc_funcs(malloc, free);
+            ecrmock_buffer_free(out);
+        }
+        assert_int_equal(made[0], made[1]);
+        kept = kept || x[0]->journal_text_live < 100000; /* a pull recorded without its manifest's bytes */
+        for (int step = 0; step < 2; step++) {
+            assert_int_equal(ecrmock_journal_length(x[0]), ecrmock_journal_length(x[1]));
+            assert_int_equal(ecrmock_journal_dropped(x[0]), ecrmock_journal_dropped(x[1]));
+            assert_int_equal(x[0]->journal_text_cap, x[1]->journal_text_cap);
+            assert_int_equal(x[0]->journal_text_live, x[1]->journal_text_live);
+            json_t *a = ecrmock_journal_json(x[0], NULL), *b = ecrmock_journal_json(x[1], NULL);
+            assert_non_null(a);
+            assert_true(json_equal(a, b));
+            json_decref(a);
+            json_decref(b);
+            for (int k = 0; step == 0 && k < 2; k++) {
+                char *out = NULL;
+                size_t len;
+                assert_int_equal(ecrmock_call_raw(x[k], "BatchDeleteImage", del, strlen(del), &out, &len), 200);
+                ecrmock_buffer_free(out);
+            }
+        }
+        ecrmock_free(x[0]);
+        ecrmock_free(x[1]);
+        if (made[0] < n) /* no allocation failed: the call went whole */
+            break;
+    }
+    assert_true(kept);
+}
+
 /* ---- manifests kept by their image ---------------------------------------------
  * A BatchGetImage's answer is mostly its first image's manifest, which the
  * store holds: the entry keeps the image rather than a copy of those bytes
@@ -2242,6 +2329,7 @@ int main(void)
         cmocka_unit_test(test_journal_kept_manifest_when_the_store_goes),
         T(test_journal_kept_manifest_read_out_of_memory),
         T(test_journal_kept_manifest_from_a_hook),
+        cmocka_unit_test(test_journal_kept_manifest_record_out_of_memory),
         T(test_journal_entry_is_independent),
         T(test_journal_readable_after_non_utf8_target),
         T(test_journal_switch_and_counters),
