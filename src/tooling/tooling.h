@@ -117,11 +117,12 @@ char *em_fx_dump_compact(json_t *doc);
 char *em_fx_policy_text(json_t *v);
 int em_fx_load_image(em_loader *ld, em_repo *repo, json_t *img, bool child, char *digest_out);
 /* Moves the scratch instance's state into m, and m's old state into the
- * scratch instance (to be freed with it; m's old registries are freed at
- * once, the images m's journal may keep handed to m: em_image_let_go): the registries of every region
+ * scratch instance, to be freed with it: the registries of every region
  * and the layer store they share, the fault rules, the scanning
- * configuration and (clock: the fixture has one) the clock, whatever view m is in (a hook inside
- * ecrmock_call_as may load a fixture).  Called with m locked.  -1 when out
+ * configuration and (clock: the fixture has one) the clock, whatever view
+ * m is in (a hook inside ecrmock_call_as may load a fixture).  m's old
+ * registries are freed here, under m's lock, and the images m's journal
+ * may keep are handed back to m (em_image_let_go).  Called with m locked.  -1 when out
  * of memory, with nothing changed (fixtures.c). */
 int em_fx_swap_state(ecrmock *m, ecrmock *s, bool clock);
 /* A fixture file's JSON (a new reference), or NULL with *err filled as
