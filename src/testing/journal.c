@@ -43,7 +43,7 @@ struct em_journal_entry {
     /* text_at first and bytes last: what record_texts reads, the oldest
      * entry's bytes and the next one's text_at, lie side by side in one
      * line of the slots (em_journal_prefetch asks for it).  A member added
-     * here is set in entry_start, where both records start an entry. */
+     * here is set in entry_start or entry_clear (which says which). */
     size_t text_at;       /* where in the byte ring the request's text then the response's (those of
                              kind BODY_TEXT) then the headers' are; text_len(e) bytes */
     uint64_t seq;
@@ -424,24 +424,20 @@ static inline __attribute__((always_inline)) long ring_take(ecrmock *m, size_t l
 }
 
 /* A new entry of `action` with the note's status and fault, the journal's
- * next seq and the clock, holding nothing yet (no text, no tree).  Member
- * by member: an initializer clears the whole entry first, which GCC does
- * with `rep stos`, a quarter of the record's time in cache; and a compound
- * literal for the bodies was built on the stack and read back across two
- * stores (a stall).  Both records start their entry here, so that a member
- * added to em_journal_entry is set in one place. */
+ * next seq and the clock, keeping no image: what both records write of
+ * every entry.  Member by member: an initializer clears the whole entry
+ * first, which GCC does with `rep stos`, a quarter of the record's time in
+ * cache; and a compound literal for the bodies was built on the stack and
+ * read back across two stores (a stall).  The members that say where the
+ * texts are, and those that own something, are entry_clear's: the general
+ * path clears them, and record_texts writes its texts' over a slot that
+ * owns nothing (owns(): those members are NULL), a dozen stores fewer
+ * (bench/PROFILE.md, session 10).  A member added to em_journal_entry is
+ * set here or in entry_clear (and, when it owns something, read by owns()). */
 static void entry_start(em_journal_entry *e, ecrmock *m, const char *action, int status, const em_journal_note *note)
 {
-    e->text_at = 0;
     e->seq = ++m->journal_seq;
     e->action = action;
-    e->owned_action = NULL;
-    e->request.kind = e->response.kind = BODY_DROPPED;
-    e->request.len = e->response.len = 0;
-    e->request.tree = e->response.tree = NULL;
-    e->error = NULL;
-    e->headers = NULL;
-    e->headers_len = 0;
     e->status = status;
     e->fault = note->fault;
     e->effect = note->effect;
@@ -451,6 +447,20 @@ static void entry_start(em_journal_entry *e, ecrmock *m, const char *action, int
     e->kept = NULL;
     e->kept_at = e->kept_len = 0;
     e->let_go = NULL;
+}
+
+/* Entry e holding no text and owning nothing yet: the rest of the general
+ * path's start (entry_start). */
+static void entry_clear(em_journal_entry *e)
+{
+    e->text_at = 0;
+    e->owned_action = NULL;
+    e->request.kind = e->response.kind = BODY_DROPPED;
+    e->request.len = e->response.len = 0;
+    e->request.tree = e->response.tree = NULL;
+    e->error = NULL;
+    e->headers = NULL;
+    e->headers_len = 0;
     e->bytes = 0;
 }
 
@@ -496,7 +506,9 @@ static bool record_texts(ecrmock *m, const em_action *a, int idx, int status, co
     m->journal_head = slot_of(m, 1);
     m->journal_dropped++;
     /* The new entry takes the oldest's slot, written in place: one built
-     * aside and copied in was read back across its stores (a stall each). */
+     * aside and copied in was read back across its stores (a stall each).
+     * The slot owns nothing (journal_owning is 0): what entry_clear would
+     * clear is clear, but the members written below. */
     em_journal_entry *e = old;
     entry_start(e, m, a->name, status, note);
     if (kept) {
@@ -593,6 +605,7 @@ void em_journal_record(ecrmock *m, const em_action *a, const char *action, json_
     }
     em_journal_entry e;
     entry_start(&e, m, action, status, note);
+    entry_clear(&e);
     bool ok = true;
     if (!a)
         ok = (e.action = e.owned_action = em_utf8_copy(action)) != NULL;
