@@ -312,11 +312,14 @@ static char *copy_response(char *t, const em_journal_entry *e, const char *text)
  * full journal whose calls keep their size never grows it. */
 
 
+/* The byte ring's sizes are multiples of this. */
+#define RING_STEP ((size_t)64 << 10)
+
 /* A new ring for `need` bytes: twice that, in 64 KiB steps (0: more than
  * a size_t counts). */
 static size_t ring_size(size_t need)
 {
-    const size_t step = (size_t)64 << 10;
+    const size_t step = RING_STEP;
     if (need > (SIZE_MAX - 2 * step) / 2)
         return 0;
     size_t n = 2 * need + step;
@@ -400,25 +403,44 @@ static size_t kept_texts(ecrmock *m, size_t gone)
     return kept;
 }
 
+/* Whether a new ring for what stays, `kept` bytes and a text of `len`
+ * (ring_size(kept + len + 1)), would be at most a quarter of one of `cap`
+ * bytes, without ring_size's arithmetic: that size, 2 (kept + len + 1) +
+ * step rounded down to a step, is at most cap / 4 when it is at most q,
+ * the largest multiple of step not above cap / 4, that is when
+ * kept + len + 1 < q / 2. */
+static bool ring_oversized(size_t cap, size_t kept, size_t len)
+{
+    const size_t step = RING_STEP;
+    size_t half = cap / 4 / step * step / 2;
+    return kept < half && len < half - kept - 1;
+}
+
 /* Room for a text of len bytes in the ring, the `gone` oldest held entries
  * going first (their bytes counted as room: `kept`, the texts' bytes that
  * stay, kept_texts): where it goes, or -1 (nothing changed) when no ring of
- * that size can be had. */
+ * that size can be had.  The common case first, in a few compares: the
+ * text fits at the end, in a ring not made anew (what ring_place and the
+ * check below would say then; bench/PROFILE.md, session 10). */
 static inline __attribute__((always_inline)) long ring_take(ecrmock *m, size_t len, size_t gone, size_t kept)
 {
-    if (!len)
-        return (long)m->journal_text_end;
+    size_t end = m->journal_text_end, cap = m->journal_text_cap;
     bool any = gone < m->journal_len;
     size_t start = any ? held(m, gone)->text_at : 0;
-    size_t cap = kept <= SIZE_MAX - len ? ring_size(kept + len + 1) : 0; /* a new ring's, for what stays */
+    if (len && any && m->journal_text && (start < end ? len <= cap - end : start > end && len < start - end) &&
+        !ring_oversized(cap, kept, len))
+        return (long)end;
+    if (!len)
+        return (long)end;
+    size_t fresh = kept < SIZE_MAX - len ? ring_size(kept + len + 1) : 0; /* a new ring's, for what stays */
     if (!m->journal_text) /* the first text */
-        return cap && cap <= (size_t)LONG_MAX && ring_remake(m, gone, cap) == 0 ? (long)m->journal_text_end : -1;
+        return fresh && fresh <= (size_t)LONG_MAX && ring_remake(m, gone, fresh) == 0 ? (long)m->journal_text_end : -1;
     long at = ring_place(m, len, start, any);
     if (at < 0)
         return ring_grow(m, len, gone, start);
     /* A ring 4 times larger than a new one would be (it held a large text,
      * or journal_max_bytes was lowered) is made anew when it can be. */
-    if (cap && cap <= m->journal_text_cap / 4 && ring_remake(m, gone, cap) == 0)
+    if (fresh && ring_oversized(cap, kept, len) && ring_remake(m, gone, fresh) == 0)
         return (long)m->journal_text_end;
     return at;
 }
