@@ -329,7 +329,7 @@ static size_t ring_size(size_t need)
 /* Where a text of len bytes (> 0) goes when the `gone` oldest held entries
  * go first, or -1 when a new ring is needed.  Entries hold no bytes before
  * the oldest kept entry's text_at nor after journal_text_end. */
-static long ring_place(const ecrmock *m, size_t len, size_t start, bool any)
+static inline __attribute__((always_inline)) long ring_place(const ecrmock *m, size_t len, size_t start, bool any)
 {
     size_t cap = m->journal_text_cap, end = m->journal_text_end;
     if (!any || start == end) /* nothing held: the ring is all room */
@@ -419,28 +419,25 @@ static bool ring_oversized(size_t cap, size_t kept, size_t len)
 /* Room for a text of len bytes in the ring, the `gone` oldest held entries
  * going first (their bytes counted as room: `kept`, the texts' bytes that
  * stay, kept_texts): where it goes, or -1 (nothing changed) when no ring of
- * that size can be had.  The common case first, in a few compares: the
- * text fits at the end, in a ring not made anew (what ring_place and the
- * check below would say then; bench/PROFILE.md, session 10). */
+ * that size can be had.  A new ring's size is computed only when one is
+ * made (ring_oversized says whether without it; bench/PROFILE.md, session
+ * 10). */
 static inline __attribute__((always_inline)) long ring_take(ecrmock *m, size_t len, size_t gone, size_t kept)
 {
-    size_t end = m->journal_text_end, cap = m->journal_text_cap;
+    if (!len)
+        return (long)m->journal_text_end;
     bool any = gone < m->journal_len;
     size_t start = any ? held(m, gone)->text_at : 0;
-    if (len && any && m->journal_text && (start < end ? len <= cap - end : start > end && len < start - end) &&
-        !ring_oversized(cap, kept, len))
-        return (long)end;
-    if (!len)
-        return (long)end;
-    size_t fresh = kept < SIZE_MAX - len ? ring_size(kept + len + 1) : 0; /* a new ring's, for what stays */
-    if (!m->journal_text) /* the first text */
-        return fresh && fresh <= (size_t)LONG_MAX && ring_remake(m, gone, fresh) == 0 ? (long)m->journal_text_end : -1;
+    if (!m->journal_text) { /* the first text */
+        size_t cap = kept < SIZE_MAX - len ? ring_size(kept + len + 1) : 0;
+        return cap && cap <= (size_t)LONG_MAX && ring_remake(m, gone, cap) == 0 ? (long)m->journal_text_end : -1;
+    }
     long at = ring_place(m, len, start, any);
     if (at < 0)
         return ring_grow(m, len, gone, start);
     /* A ring 4 times larger than a new one would be (it held a large text,
      * or journal_max_bytes was lowered) is made anew when it can be. */
-    if (fresh && ring_oversized(cap, kept, len) && ring_remake(m, gone, fresh) == 0)
+    if (ring_oversized(m->journal_text_cap, kept, len) && ring_remake(m, gone, ring_size(kept + len + 1)) == 0)
         return (long)m->journal_text_end;
     return at;
 }
