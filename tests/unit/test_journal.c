@@ -1756,6 +1756,44 @@ static bool both_call(ecrmock *x[2], uint64_t *seed, int kind)
     return pulled;
 }
 
+/* Action `action` with `body` on m, its n-th allocation failing (when it
+ * makes that many); how many allocations it made. */
+static long call_failing_at(ecrmock *m, long n, const char *action, const char *body)
+{
+    char *out = NULL;
+    size_t len;
+    alloc_fail_install();
+    alloc_fail_arm(n);
+    ecrmock_call_raw(m, action, body, strlen(body), &out, &len);
+    long made = alloc_fail_disarm();
+    ecrmock_set_alloc_funcs(NULL, NULL, NULL);
+    json_set_alloc_funcs(malloc, free);
+    ecrmock_buffer_free(out);
+    return made;
+}
+
+/* x and y hold the same journal: its entries as a reader gets them, its
+ * counts, and the byte ring's layout.  `what` names the case when the
+ * entries differ (both journals are printed). */
+static void assert_same_journal(ecrmock *x, ecrmock *y, const char *what)
+{
+    assert_int_equal(ecrmock_journal_length(x), ecrmock_journal_length(y));
+    assert_int_equal(ecrmock_journal_dropped(x), ecrmock_journal_dropped(y));
+    assert_int_equal(x->journal_bytes, y->journal_bytes);
+    assert_int_equal(x->journal_owning, y->journal_owning);
+    assert_int_equal(x->journal_text_cap, y->journal_text_cap);
+    assert_int_equal(x->journal_text_end, y->journal_text_end);
+    assert_int_equal(x->journal_text_live, y->journal_text_live);
+    json_t *a = ecrmock_journal_json(x, NULL), *b = ecrmock_journal_json(y, NULL);
+    assert_non_null(a);
+    if (!json_equal(a, b)) {
+        char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
+        fail_msg("%s:\n%s\n%s", what, ta, tb);
+    }
+    json_decref(a);
+    json_decref(b);
+}
+
 /* record_texts, the common record's few stores, against the general path:
  * two instances, one recording every call by the general path
  * (journal_general), the same calls on both (answers of every size that
@@ -1785,21 +1823,9 @@ static void test_journal_common_record_is_the_general_one(void **state)
             if (s == sizeof shapes / sizeof shapes[0] - 1 && i >= 100 && i < 400)
                 kind = i < 170 ? 6 : 0; /* the ring grown by large texts, then made anew for small ones */
             pulls += both_call(x, &seed, kind);
-            assert_int_equal(ecrmock_journal_length(x[0]), ecrmock_journal_length(x[1]));
-            assert_int_equal(ecrmock_journal_dropped(x[0]), ecrmock_journal_dropped(x[1]));
-            assert_int_equal(x[0]->journal_bytes, x[1]->journal_bytes);
-            assert_int_equal(x[0]->journal_owning, x[1]->journal_owning);
-            assert_int_equal(x[0]->journal_text_cap, x[1]->journal_text_cap);
-            assert_int_equal(x[0]->journal_text_end, x[1]->journal_text_end);
-            assert_int_equal(x[0]->journal_text_live, x[1]->journal_text_live);
-            json_t *a = ecrmock_journal_json(x[0], NULL), *b = ecrmock_journal_json(x[1], NULL);
-            assert_non_null(a);
-            if (!json_equal(a, b)) {
-                char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
-                fail_msg("shape %zu, call %d:\n%s\n%s", s, i, ta, tb);
-            }
-            json_decref(a);
-            json_decref(b);
+            char what[64];
+            snprintf(what, sizeof what, "shape %zu, call %d", s, i);
+            assert_same_journal(x[0], x[1], what);
         }
         assert_true(pulls >= 10); /* images were pulled, their manifests kept */
         ecrmock_free(x[0]);
@@ -1845,28 +1871,10 @@ static void test_journal_common_record_out_of_memory(void **state)
         ecrmock *x[2] = {full_journal(4, false), full_journal(4, true)};
         size_t ring = x[0]->journal_text_cap;
         long made[2];
-        for (int k = 0; k < 2; k++) {
-            char *out = NULL;
-            size_t len;
-            alloc_fail_install();
-            alloc_fail_arm(n);
-            ecrmock_call_raw(x[k], "DescribeRepositories", body, strlen(body), &out, &len);
-            made[k] = alloc_fail_disarm();
-            ecrmock_set_alloc_funcs(NULL, NULL, NULL);
-            json_set_alloc_funcs(malloc, free);
-            ecrmock_buffer_free(out);
-        }
+        for (int k = 0; k < 2; k++)
+            made[k] = call_failing_at(x[k], n, "DescribeRepositories", body);
         assert_int_equal(made[0], made[1]);
-        assert_int_equal(ecrmock_journal_length(x[0]), ecrmock_journal_length(x[1]));
-        assert_int_equal(ecrmock_journal_dropped(x[0]), ecrmock_journal_dropped(x[1]));
-        assert_int_equal(x[0]->journal_text_cap, x[1]->journal_text_cap);
-        assert_int_equal(x[0]->journal_text_end, x[1]->journal_text_end);
-        assert_int_equal(x[0]->journal_bytes, x[1]->journal_bytes);
-        json_t *a = ecrmock_journal_json(x[0], NULL), *b = ecrmock_journal_json(x[1], NULL);
-        assert_non_null(a);
-        assert_true(json_equal(a, b));
-        json_decref(a);
-        json_decref(b);
+        assert_same_journal(x[0], x[1], "a ring grown out of memory");
         grew = grew || x[0]->journal_text_cap > ring;
         ecrmock_free(x[0]);
         ecrmock_free(x[1]);
@@ -1927,29 +1935,12 @@ static void test_journal_kept_manifest_record_out_of_memory(void **state)
     for (long n = 1;; n++) {
         ecrmock *x[2] = {big_image_journal(false), big_image_journal(true)};
         long made[2];
-        for (int k = 0; k < 2; k++) {
-            char *out = NULL;
-            size_t len;
-            alloc_fail_install();
-            alloc_fail_arm(n);
-            ecrmock_call_raw(x[k], "BatchGetImage", pull, strlen(pull), &out, &len);
-            made[k] = alloc_fail_disarm();
-            ecrmock_set_alloc_funcs(NULL, NULL, NULL);
-            json_set_alloc_funcs(malloc, free);
-            ecrmock_buffer_free(out);
-        }
+        for (int k = 0; k < 2; k++)
+            made[k] = call_failing_at(x[k], n, "BatchGetImage", pull);
         assert_int_equal(made[0], made[1]);
         kept = kept || x[0]->journal_text_live < 100000; /* a pull recorded without its manifest's bytes */
         for (int step = 0; step < 2; step++) {
-            assert_int_equal(ecrmock_journal_length(x[0]), ecrmock_journal_length(x[1]));
-            assert_int_equal(ecrmock_journal_dropped(x[0]), ecrmock_journal_dropped(x[1]));
-            assert_int_equal(x[0]->journal_text_cap, x[1]->journal_text_cap);
-            assert_int_equal(x[0]->journal_text_live, x[1]->journal_text_live);
-            json_t *a = ecrmock_journal_json(x[0], NULL), *b = ecrmock_journal_json(x[1], NULL);
-            assert_non_null(a);
-            assert_true(json_equal(a, b));
-            json_decref(a);
-            json_decref(b);
+            assert_same_journal(x[0], x[1], step ? "after the delete" : "a pull out of memory");
             for (int k = 0; step == 0 && k < 2; k++) {
                 char *out = NULL;
                 size_t len;
