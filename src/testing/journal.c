@@ -518,8 +518,7 @@ static bool record_texts(ecrmock *m, const em_action *a, int idx, int status, co
         m->journal_dropped++; /* as the general path: a record lost to memory is counted */
         return true;
     }
-    if (old->let_go)
-        blocks_free(old->let_go);
+    blocks_free(old->let_go);
     m->journal_bytes -= old->bytes;
     m->journal_text_live -= old_len;
     m->journal_head = slot_of(m, 1);
